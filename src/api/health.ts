@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+
+export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  app.get(
+    '/health',
+    { schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down' } },
+    async (_req, reply) => {
+      const components: Record<string, Record<string, unknown>> = {};
+      let healthy = true;
+      const started = process.hrtime.bigint();
+      try {
+        await ctx.store.ping();
+        components.store = { status: 'up', engine: ctx.store.engine, latencyMs: Number(process.hrtime.bigint() - started) / 1e6 };
+      } catch (err) {
+        healthy = false;
+        components.store = { status: 'down', engine: ctx.store.engine, error: (err as Error).message };
+      }
+      components.pipeline = { status: 'up', pendingReadings: ctx.batcher.depth };
+      for (const s of ctx.sources) {
+        const d = s.describe();
+        if (d.status !== 'up') healthy = false;
+        components[s.name] = { status: d.status, ...d.detail };
+      }
+      const counts = ctx.devices.counts();
+      components.devices = { status: 'up', known: counts.total, online: counts.online };
+      return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'down', version: ctx.version, time: Date.now(), components });
+    },
+  );
+
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } }, async (_req, reply) => {
+    const counts = ctx.devices.counts();
+    ctx.metrics.devices.set(counts.total);
+    ctx.metrics.devicesOnline.set(counts.online);
+    reply.type(ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { ApiContext } from './context.js';
+import type { LiveClientMessage, LiveServerMessage } from '../model/live.js';
+import type { Message } from '../model/reading.js';
+
+/** A client that reads slower than we send is skipped until it catches up, never buffered without end. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const MAX_SUBSCRIPTIONS = 1000;
+
+interface LiveClient {
+  socket: WebSocket;
+  all: boolean;
+  devices: Set<string>;
+  dropped: number;
+}
+
+/** Fans committed readings and device state out to WebSocket subscribers. */
+export class LiveHub {
+  private clients = new Set<LiveClient>();
+
+  constructor(private readonly ctx: ApiContext) {
+    ctx.batcher.onCommitted((messages) => this.readings(messages));
+    ctx.devices.onChange((ev) => this.broadcast(ev.device, JSON.stringify(ev)));
+  }
+
+  private readings(messages: Message[]): void {
+    if (!this.clients.size) return;
+    for (const m of messages) {
+      const msg: LiveServerMessage = { type: 'readings', device: m.device, ts: m.ts, seq: m.seq ?? null, values: m.values };
+      this.broadcast(m.device, JSON.stringify(msg));
+    }
+  }
+
+  /** Sends to every client subscribed to the device (serialised once, whatever the audience). */
+  broadcast(device: string | null, text: string): void {
+    for (const c of this.clients) {
+      if (!c.all && (device === null || !c.devices.has(device))) continue;
+      if (c.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        c.dropped++;
+        continue;
+      }
+      c.socket.send(text);
+    }
+  }
+
+  add(socket: WebSocket): void {
+    const client: LiveClient = { socket, all: false, devices: new Set(), dropped: 0 };
+    this.clients.add(client);
+    this.ctx.metrics.liveClients.set(this.clients.size);
+    const send = (m: LiveServerMessage) => socket.send(JSON.stringify(m));
+    send({ type: 'hello', version: this.ctx.version, time: Date.now() });
+    socket.on('message', (data) => {
+      let msg: LiveClientMessage;
+      try {
+        msg = JSON.parse(data.toString()) as LiveClientMessage;
+      } catch {
+        return send({ type: 'error', error: 'messages must be JSON', field: 'message', rule: 'json' });
+      }
+      if (msg?.op === 'ping') return send({ type: 'pong', time: Date.now() });
+      if (msg?.op !== 'subscribe' && msg?.op !== 'unsubscribe') {
+        return send({ type: 'error', error: 'op must be subscribe, unsubscribe or ping', field: 'op', rule: 'enum' });
+      }
+      const devices = msg.devices;
+      if (devices !== '*' && !(Array.isArray(devices) && devices.every((d) => typeof d === 'string'))) {
+        return send({ type: 'error', error: 'devices must be "*" or an array of device ids', field: 'devices', rule: 'type' });
+      }
+      if (msg.op === 'subscribe') {
+        if (devices === '*') client.all = true;
+        else {
+          if (client.devices.size + devices.length > MAX_SUBSCRIPTIONS) {
+            return send({ type: 'error', error: `at most ${MAX_SUBSCRIPTIONS} device subscriptions per connection; subscribe to "*" instead`, field: 'devices', rule: 'max_subscriptions' });
+          }
+          for (const d of devices) client.devices.add(d);
+        }
+      } else if (devices === '*') {
+        client.all = false;
+        client.devices.clear();
+      } else for (const d of devices) client.devices.delete(d);
+    });
+    socket.on('close', () => {
+      this.clients.delete(client);
+      this.ctx.metrics.liveClients.set(this.clients.size);
+    });
+  }
+
+  closeAll(): void {
+    for (const c of this.clients) c.socket.close(1001, 'server stopping');
+  }
+}
+
+export async function liveRoutes(app: FastifyInstance, ctx: ApiContext & { live: LiveHub }): Promise<void> {
+  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (see README for the messages)' } }, (socket) => ctx.live.add(socket));
+}

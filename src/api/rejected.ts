@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+
+export async function rejectedRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  app.get<{ Querystring: { limit?: number; before?: number; device?: string } }>(
+    '/api/v1/rejected',
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Dead letters: refused messages with their raw payload, source, time and reason, newest first',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            before: { type: 'integer', description: 'page: only records with a smaller id' },
+            device: { type: 'string' },
+          },
+        },
+        response: { 200: { type: 'object', properties: { rejected: { type: 'array', items: { $ref: 'Rejected#' } } } } },
+      },
+    },
+    async (req) => ({ rejected: await ctx.store.listRejected({ limit: req.query.limit ?? 100, before: req.query.before, device: req.query.device }) }),
+  );
+}

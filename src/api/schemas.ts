@@ -1,0 +1,110 @@
+/** JSON schemas for every shape the API takes or returns: one per shape, reused by routes and the OpenAPI document. */
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  properties: {
+    error: { type: 'string', description: 'What is wrong, in words' },
+    field: { type: 'string', description: 'The field at fault' },
+    rule: { type: 'string', description: 'The rule it broke (machine-readable)' },
+  },
+  required: ['error'],
+} as const;
+
+export const latestValueSchema = {
+  $id: 'LatestValue',
+  type: 'object',
+  properties: { ts: { type: 'number', description: 'epoch ms, UTC' }, value: { type: 'number' } },
+  required: ['ts', 'value'],
+} as const;
+
+export const deviceSchema = {
+  $id: 'Device',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    profile: { type: ['string', 'null'] },
+    firstSeen: { type: 'number', description: 'epoch ms' },
+    lastSeen: { type: 'number', description: 'epoch ms' },
+    online: { type: 'boolean' },
+    latest: { type: 'object', additionalProperties: { $ref: 'LatestValue#' } },
+  },
+  required: ['id', 'profile', 'firstSeen', 'lastSeen', 'online', 'latest'],
+} as const;
+
+export const rawSeriesSchema = {
+  $id: 'RawSeries',
+  type: 'object',
+  description: 'Columnar points: ts[i] pairs with value[i], ascending in time',
+  properties: { ts: { type: 'array', items: { type: 'number' } }, value: { type: 'array', items: { type: 'number' } } },
+  required: ['ts', 'value'],
+} as const;
+
+export const metricSpecSchema = {
+  $id: 'MetricSpec',
+  type: 'object',
+  properties: {
+    unit: { type: 'string' },
+    description: { type: 'string' },
+    min: { type: 'number' },
+    max: { type: 'number' },
+    warnLow: { type: 'number' },
+    warnHigh: { type: 'number' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const profileSchema = {
+  $id: 'Profile',
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' },
+    description: { type: 'string' },
+    metrics: { type: 'object', additionalProperties: { $ref: 'MetricSpec#' } },
+    unknownMetrics: { type: 'string', enum: ['accept', 'flag', 'reject'] },
+    outOfRange: { type: 'string', enum: ['reject', 'flag'] },
+    offlineAfterMs: { type: 'integer', minimum: 1000 },
+  },
+  required: ['name', 'metrics'],
+} as const;
+
+export const rejectedSchema = {
+  $id: 'Rejected',
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    at: { type: 'number', description: 'receive time, epoch ms' },
+    source: { type: 'string' },
+    device: { type: ['string', 'null'] },
+    field: { type: 'string' },
+    rule: { type: 'string' },
+    error: { type: 'string' },
+    payload: { type: 'string', description: 'raw payload as received (cut at 16 KiB)' },
+  },
+} as const;
+
+export const telemetryPayloadSchema = {
+  $id: 'TelemetryPayload',
+  description:
+    'One device message: metric -> number, plus optional ts (epoch s, epoch ms or ISO-8601), seq (integer), profile, device_id, status. Or an array of them.',
+  oneOf: [
+    { type: 'object', additionalProperties: true, example: { v: 5.02, a: 0.245, w: 1.23, ts: 1712345678, seq: 123, status: 'ok' } },
+    { type: 'array', items: { type: 'object', additionalProperties: true } },
+  ],
+} as const;
+
+export const allSchemas = [errorSchema, latestValueSchema, deviceSchema, rawSeriesSchema, metricSpecSchema, profileSchema, rejectedSchema, telemetryPayloadSchema];
+
+/** A time given as epoch ms, epoch s, or ISO-8601 text. */
+export const timeParam = { type: 'string', description: 'epoch ms, epoch s, or ISO-8601' } as const;
+
+export const deviceIdParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } },
+  required: ['id'],
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+} as const;

@@ -1,0 +1,93 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import type { ApiContext } from './context.js';
+import { allSchemas } from './schemas.js';
+import { ApiError } from './errors.js';
+import { deviceRoutes } from './devices.js';
+import { telemetryRoutes } from './telemetry.js';
+import { LiveHub, liveRoutes } from './live.js';
+import { healthRoutes } from './health.js';
+import { profileRoutes } from './profiles.js';
+import { rejectedRoutes } from './rejected.js';
+import { webDist } from '../paths.js';
+
+export interface HttpServer {
+  app: FastifyInstance;
+  live: LiveHub;
+}
+
+/** Builds the HTTP server: REST under /api/v1, live WebSocket, docs, health, metrics, and the dashboard. */
+export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
+  const app = Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation?.length) {
+      const v = fe.validation[0];
+      const field = (v.params as { missingProperty?: string })?.missingProperty ?? (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || fe.validationContext || 'request');
+      return reply.code(400).send({ error: `${fe.validationContext ?? 'request'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''} ${v.message}`, field, rule: v.keyword });
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: `body is larger than the limit of ${ctx.maxBodyBytes} bytes`, field: 'body', rule: 'max_size' });
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: `content type ${req.headers['content-type']} is not accepted here`, field: 'content-type', rule: 'media_type' });
+    }
+    if (fe.statusCode && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({ error: fe.message, rule: fe.code });
+    }
+    ctx.logger.error({ err: fe.message, stack: fe.stack, url: req.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal error' });
+  });
+
+  for (const s of allSchemas) app.addSchema(s);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Fieldscope API',
+        version: ctx.version,
+        description: 'Telemetry ingest, history, devices and live data. Times are UTC epoch milliseconds unless a parameter says otherwise.',
+      },
+      tags: [
+        { name: 'devices' },
+        { name: 'telemetry' },
+        { name: 'profiles' },
+        { name: 'live' },
+        { name: 'operations' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  const live = new LiveHub(ctx);
+  const full = { ...ctx, live };
+  await app.register(async (scope) => {
+    await deviceRoutes(scope, full);
+    await telemetryRoutes(scope, full);
+    await profileRoutes(scope, full);
+    await rejectedRoutes(scope, full);
+    await liveRoutes(scope, full);
+    await healthRoutes(scope, full);
+  });
+
+  if (existsSync(webDist)) {
+    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.type('text/plain').send('The dashboard is not built. Run `npm run build:web` (npm start does it for you).\n'),
+    );
+  }
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, rule: 'not_found' }));
+  return { app, live };
+}

@@ -1,0 +1,148 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { Outcome, RawInput } from '../pipeline/ingest.js';
+import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
+import { ApiError } from './errors.js';
+import { csvList, timeRange } from './time.js';
+
+const ingestResponse = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer', description: 'messages stored' },
+    readings: { type: 'integer', description: 'readings in the stored messages' },
+    rejected: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { index: { type: 'integer' }, error: { type: 'string' }, field: { type: 'string' }, rule: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+/** Splits a request body into one raw input per device message. */
+function bodyInputs(body: string, contentType: string | undefined, device: string | undefined): RawInput[] {
+  const receivedAt = Date.now();
+  if (contentType?.includes('ndjson')) {
+    return body
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((line) => ({ source: 'http' as const, device, payload: line, receivedAt }));
+  }
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('[')) {
+    let items: unknown;
+    try {
+      items = JSON.parse(body);
+    } catch (err) {
+      throw new ApiError(400, `body is not valid JSON: ${(err as Error).message}`, 'body', 'json');
+    }
+    return (items as unknown[]).map((payload) => ({ source: 'http' as const, device, payload, receivedAt }));
+  }
+  return [{ source: 'http', device, payload: body, receivedAt }];
+}
+
+function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
+  if (single) {
+    const o = outcomes[0];
+    if (!o.ok) {
+      const status = o.rejection.rule === 'max_size' ? 413 : 400;
+      return reply.code(status).send({ error: o.rejection.message, field: o.rejection.field, rule: o.rejection.rule });
+    }
+    return reply.send({ accepted: 1, readings: Object.keys(o.message.values).length, rejected: [] });
+  }
+  let accepted = 0;
+  let readings = 0;
+  const rejected: { index: number; error: string; field: string; rule: string }[] = [];
+  outcomes.forEach((o, index) => {
+    if (o.ok) {
+      accepted++;
+      readings += Object.keys(o.message.values).length;
+    } else rejected.push({ index, error: o.rejection.message, field: o.rejection.field, rule: o.rejection.rule });
+  });
+  // Good records beside bad ones are stored; the caller learns which were refused and why.
+  return reply.code(accepted === 0 && rejected.length > 0 ? 400 : 200).send({ accepted, readings, rejected });
+}
+
+export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  // Bodies arrive as text: the pipeline decodes them, so HTTP and MQTT give the same answers.
+  for (const type of ['application/json', 'application/x-ndjson', 'application/ndjson', 'text/plain']) {
+    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: ctx.maxBodyBytes }, (_req, body, done) => done(null, body));
+  }
+
+  const postSchema = {
+    tags: ['telemetry'],
+    body: { $ref: 'TelemetryPayload#' },
+    consumes: ['application/json', 'application/x-ndjson'],
+    response: {
+      200: ingestResponse,
+      // A single refused message answers as an Error; a batch with nothing stored answers as the batch.
+      400: { type: 'object', properties: { ...ingestResponse.properties, ...errorSchema.properties } },
+      413: { $ref: 'Error#' },
+    },
+  };
+
+  app.post<{ Params: { id: string }; Body: string }>(
+    '/api/v1/devices/:id/telemetry',
+    {
+      schema: {
+        ...postSchema,
+        summary: 'Send readings for one device: one JSON payload, an array of them, or NDJSON',
+        params: deviceIdParams,
+        body: undefined,
+      },
+    },
+    async (req, reply) => {
+      const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], req.params.id);
+      const outcomes = await ctx.pipeline.accept(inputs);
+      return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
+    },
+  );
+
+  app.post<{ Body: string }>(
+    '/api/v1/telemetry',
+    { schema: { ...postSchema, summary: 'Send readings for many devices: each record names its device_id', body: undefined } },
+    async (req, reply) => {
+      const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], undefined);
+      const outcomes = await ctx.pipeline.accept(inputs);
+      return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string; limit?: number } }>(
+    '/api/v1/devices/:id/telemetry',
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Raw readings of a device in a time range (default: the last hour), columnar per metric',
+        params: deviceIdParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            metric: { type: 'string', description: 'metric name, or several separated by commas; all when omitted' },
+            from: timeParam,
+            to: timeParam,
+            limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000, description: 'most points per metric (newest kept)' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              device: { type: 'string' },
+              from: { type: 'number' },
+              to: { type: 'number' },
+              series: { type: 'object', additionalProperties: { $ref: 'RawSeries#' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const { from, to } = timeRange(req.query, 3600_000);
+      const series = await ctx.store.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000 });
+      return { device: req.params.id, from, to, series };
+    },
+  );
+}

@@ -1,0 +1,113 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import YAML from 'yaml';
+
+/** Everything Fieldscope can be told, in one typed object: defaults < file < env < flags. */
+export interface Config {
+  host: string;
+  httpPort: number;
+  mqttPort: number;
+  dataDir: string;
+  simulator: boolean;
+  simDevices: number;
+  simRateHz: number;
+  /** Extra profile files (JSON or YAML) to load beside the shipped ones. */
+  profilesDir: string | null;
+  /** Largest accepted payload, bytes. */
+  maxPayloadBytes: number;
+  /** A device with no message for this long is offline, unless its profile says otherwise. */
+  offlineAfterMs: number;
+  /** Readings are written in batches of at most this many... */
+  batchMaxReadings: number;
+  /** ...or after at most this long. */
+  batchMaxWaitMs: number;
+  logLevel: string;
+}
+
+export const defaults: Config = {
+  host: '127.0.0.1',
+  httpPort: 8080,
+  mqttPort: 1883,
+  dataDir: './data',
+  simulator: true,
+  simDevices: 4,
+  simRateHz: 1,
+  profilesDir: null,
+  maxPayloadBytes: 256 * 1024,
+  offlineAfterMs: 60_000,
+  batchMaxReadings: 5000,
+  batchMaxWaitMs: 50,
+  logLevel: 'warn',
+};
+
+type Kind = 'string' | 'int' | 'bool' | 'float';
+/** Every option with its env name and type: one table drives env and flag parsing. */
+export const options: Record<keyof Config, { env: string; flag: string; kind: Kind }> = {
+  host: { env: 'FIELDSCOPE_HOST', flag: 'host', kind: 'string' },
+  httpPort: { env: 'FIELDSCOPE_HTTP_PORT', flag: 'http-port', kind: 'int' },
+  mqttPort: { env: 'FIELDSCOPE_MQTT_PORT', flag: 'mqtt-port', kind: 'int' },
+  dataDir: { env: 'FIELDSCOPE_DATA', flag: 'data', kind: 'string' },
+  simulator: { env: 'FIELDSCOPE_SIMULATOR', flag: 'simulator', kind: 'bool' },
+  simDevices: { env: 'FIELDSCOPE_SIM_DEVICES', flag: 'sim-devices', kind: 'int' },
+  simRateHz: { env: 'FIELDSCOPE_SIM_RATE', flag: 'sim-rate', kind: 'float' },
+  profilesDir: { env: 'FIELDSCOPE_PROFILES', flag: 'profiles', kind: 'string' },
+  maxPayloadBytes: { env: 'FIELDSCOPE_MAX_PAYLOAD', flag: 'max-payload', kind: 'int' },
+  offlineAfterMs: { env: 'FIELDSCOPE_OFFLINE_AFTER_MS', flag: 'offline-after-ms', kind: 'int' },
+  batchMaxReadings: { env: 'FIELDSCOPE_BATCH_MAX', flag: 'batch-max', kind: 'int' },
+  batchMaxWaitMs: { env: 'FIELDSCOPE_BATCH_WAIT_MS', flag: 'batch-wait-ms', kind: 'int' },
+  logLevel: { env: 'FIELDSCOPE_LOG_LEVEL', flag: 'log-level', kind: 'string' },
+};
+
+export class ConfigError extends Error {}
+
+function coerce(key: string, kind: Kind, raw: unknown, origin: string): unknown {
+  if (kind === 'string') return String(raw);
+  if (kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    const s = String(raw).toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'off'].includes(s)) return false;
+    throw new ConfigError(`${origin} ${key}: expected true or false, got "${raw}"`);
+  }
+  const n = Number(raw);
+  if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || n < 0) {
+    throw new ConfigError(`${origin} ${key}: expected a non-negative ${kind === 'int' ? 'integer' : 'number'}, got "${raw}"`);
+  }
+  return n;
+}
+
+function apply(target: Config, source: Record<string, unknown>, origin: string): void {
+  for (const [key, value] of Object.entries(source)) {
+    const spec = options[key as keyof Config];
+    if (!spec) throw new ConfigError(`${origin}: unknown setting "${key}"`);
+    (target as unknown as Record<string, unknown>)[key] = value === null ? null : coerce(key, spec.kind, value, origin);
+  }
+}
+
+export interface LoadInput {
+  /** Settings from command-line flags, already keyed by Config field. */
+  flags?: Partial<Record<keyof Config, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** Path of a JSON or YAML config file; FIELDSCOPE_CONFIG or ./fieldscope.{json,yaml,yml} otherwise. */
+  file?: string;
+}
+
+export function loadConfig(input: LoadInput = {}): Config {
+  const env = input.env ?? process.env;
+  const config: Config = { ...defaults };
+  const file =
+    input.file ?? env.FIELDSCOPE_CONFIG ?? ['fieldscope.json', 'fieldscope.yaml', 'fieldscope.yml'].find((f) => existsSync(f));
+  if (file) {
+    const text = readFileSync(resolve(file), 'utf8');
+    const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+    if (parsed && typeof parsed === 'object') apply(config, parsed as Record<string, unknown>, `config file ${file}:`);
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(options)) {
+    const v = env[spec.env];
+    if (v !== undefined && v !== '') fromEnv[key] = v;
+  }
+  apply(config, fromEnv, 'environment');
+  if (input.flags) apply(config, input.flags as Record<string, unknown>, 'flag');
+  return config;
+}

@@ -1,0 +1,127 @@
+import type { DeviceInfo, LatestValue } from '../model/device.js';
+import type { Message } from '../model/reading.js';
+import type { LiveDeviceState } from '../model/live.js';
+import type { StoredDevice } from '../stores/store.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
+
+interface DeviceState {
+  id: string;
+  profile: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  online: boolean;
+  latest: Record<string, LatestValue>;
+}
+
+export type DeviceListener = (event: LiveDeviceState) => void;
+
+/**
+ * What is known about each device right now: last seen, latest values, online or not.
+ * Fed by committed messages, so what it shows is what the store holds.
+ */
+export class DeviceRegistry {
+  private devices = new Map<string, DeviceState>();
+  private listeners = new Set<DeviceListener>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly opts: { offlineAfterMs: number; profiles: ProfileRegistry; now?: () => number },
+  ) {}
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  load(stored: StoredDevice[]): void {
+    const now = this.now();
+    for (const d of stored) {
+      const state: DeviceState = { ...d, latest: { ...d.latest }, online: false };
+      state.online = now - d.lastSeen < this.offlineAfter(state);
+      this.devices.set(d.id, state);
+    }
+  }
+
+  onChange(listener: DeviceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(state: DeviceState, created = false): void {
+    const ev: LiveDeviceState = { type: 'device', device: state.id, online: state.online, lastSeen: state.lastSeen, profile: state.profile };
+    if (created) ev.created = true;
+    for (const l of this.listeners) l(ev);
+  }
+
+  private offlineAfter(state: DeviceState): number {
+    const p = state.profile ? this.opts.profiles.get(state.profile) : undefined;
+    return p?.offlineAfterMs ?? this.opts.offlineAfterMs;
+  }
+
+  /** Records committed messages. */
+  observe(messages: Message[]): void {
+    for (const m of messages) {
+      let state = this.devices.get(m.device);
+      let created = false;
+      if (!state) {
+        state = { id: m.device, profile: m.profile ?? null, firstSeen: m.receivedAt, lastSeen: m.receivedAt, online: true, latest: {} };
+        this.devices.set(m.device, state);
+        created = true;
+      }
+      if (m.receivedAt > state.lastSeen) state.lastSeen = m.receivedAt;
+      if (!state.profile && m.profile) state.profile = m.profile;
+      for (const metric in m.values) {
+        const cur = state.latest[metric];
+        if (!cur || m.ts >= cur.ts) state.latest[metric] = { ts: m.ts, value: m.values[metric] };
+      }
+      if (created) this.emit(state, true);
+      else if (!state.online) {
+        state.online = true;
+        this.emit(state);
+      }
+    }
+  }
+
+  /** Marks devices offline whose silence outlasted their profile's limit. */
+  sweep(): void {
+    const now = this.now();
+    for (const state of this.devices.values()) {
+      if (state.online && now - state.lastSeen >= this.offlineAfter(state)) {
+        state.online = false;
+        this.emit(state);
+      }
+    }
+  }
+
+  startSweeping(intervalMs = 1000): void {
+    this.timer ??= setInterval(() => this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  setProfile(id: string, profile: string | null): void {
+    const s = this.devices.get(id);
+    if (s) {
+      s.profile = profile;
+      this.emit(s);
+    }
+  }
+
+  get(id: string): DeviceInfo | undefined {
+    const s = this.devices.get(id);
+    return s && { ...s, latest: { ...s.latest } };
+  }
+
+  list(): DeviceInfo[] {
+    return [...this.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((s) => ({ ...s, latest: { ...s.latest } }));
+  }
+
+  counts(): { total: number; online: number } {
+    let online = 0;
+    for (const s of this.devices.values()) if (s.online) online++;
+    return { total: this.devices.size, online };
+  }
+}

@@ -1,0 +1,36 @@
+export interface LatestValue {
+  ts: number;
+  value: number;
+}
+
+/** A device as the API shows it. Times are epoch ms (UTC). */
+export interface DeviceInfo {
+  id: string;
+  profile: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  online: boolean;
+  latest: Record<string, LatestValue>;
+}
+
+export interface MetricSpec {
+  unit?: string;
+  description?: string;
+  min?: number;
+  max?: number;
+  /** Values outside [warnLow, warnHigh] are shown as a warning. */
+  warnLow?: number;
+  warnHigh?: number;
+}
+
+export interface Profile {
+  name: string;
+  description?: string;
+  metrics: Record<string, MetricSpec>;
+  /** What to do with a metric the profile does not name. */
+  unknownMetrics?: 'accept' | 'flag' | 'reject';
+  /** What to do with a value outside [min, max]. */
+  outOfRange?: 'reject' | 'flag';
+  /** A device is offline after this long without a message. */
+  offlineAfterMs?: number;
+}

@@ -1,0 +1,163 @@
+import type { Message, Rejection, SourceKind } from '../model/reading.js';
+
+/** Where a payload came from and what the transport already knows about it. */
+export interface DecodeContext {
+  source: SourceKind;
+  /** Device id from the topic or URL; the payload may carry one only if it agrees. */
+  device?: string;
+  receivedAt: number;
+  maxBytes: number;
+}
+
+export type Decoded = { ok: true; message: Message } | { ok: false; rejection: Rejection; device?: string };
+
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$/;
+const MAX_METRICS = 256;
+/** Before this, a timestamp is a broken clock, not history. */
+const EARLIEST_TS = Date.UTC(1990, 0, 1);
+/** Devices with drifting clocks are tolerated this far ahead of the server. */
+const MAX_FUTURE_MS = 24 * 3600_000;
+
+const TIME_KEYS = ['ts', 'timestamp', 'time'];
+const DEVICE_KEYS = ['device_id', 'deviceId', 'device'];
+/** Text fields devices send beside their numbers; kept as attributes, never as readings. */
+const TEXT_ATTRIBUTES = new Set(['status', 'state', 'message', 'fw', 'firmware', 'fw_version', 'version', 'location', 'machine', 'sensor', 'unit', 'name', 'type']);
+/** Fields consumed by the transport layer (the serial link's frame check). */
+const TRANSPORT_KEYS = new Set(['crc']);
+
+export function reject(field: string, rule: string, message: string): Rejection {
+  return { field, rule, message };
+}
+
+export function isValidDeviceId(id: string): boolean {
+  return DEVICE_ID.test(id);
+}
+
+/**
+ * Turns a timestamp in any of the shapes devices send into epoch ms:
+ * epoch seconds, ms, µs or ns as a number or numeric string, or ISO-8601 text.
+ */
+export function parseTimestamp(raw: unknown): number | null {
+  let n: number;
+  if (typeof raw === 'number') n = raw;
+  else if (typeof raw === 'string' && raw.trim() !== '') {
+    const s = raw.trim();
+    if (/^-?\d+(\.\d+)?$/.test(s)) n = Number(s);
+    else {
+      // A date without a zone is read as UTC: devices rarely know their zone, servers should not guess.
+      const iso = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? s.replace(' ', 'T') + 'Z' : s;
+      n = Date.parse(iso);
+      return Number.isFinite(n) ? n : null;
+    }
+  } else return null;
+  if (!Number.isFinite(n) || n <= 0) return null;
+  if (n < 1e11) return Math.round(n * 1000); // seconds
+  if (n < 1e14) return Math.round(n); // milliseconds
+  if (n < 1e17) return Math.round(n / 1e3); // microseconds
+  return Math.round(n / 1e6); // nanoseconds
+}
+
+function parseJson(payload: Buffer | string, maxBytes: number): { ok: true; value: unknown } | { ok: false; rejection: Rejection } {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > maxBytes) return { ok: false, rejection: reject('payload', 'max_size', `payload is ${size} bytes; the limit is ${maxBytes}`) };
+  if (size === 0) return { ok: false, rejection: reject('payload', 'json', 'payload is empty') };
+  try {
+    return { ok: true, value: JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, rejection: reject('payload', 'json', `payload is not valid JSON: ${(err as Error).message}`) };
+  }
+}
+
+/** Decodes one message: bytes (MQTT, serial) or an already parsed JSON value (HTTP arrays, NDJSON). */
+export function decodeMessage(payload: Buffer | string | unknown, ctx: DecodeContext): Decoded {
+  let value: unknown = payload;
+  if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+    const parsed = parseJson(payload, ctx.maxBytes);
+    if (!parsed.ok) return { ok: false, rejection: parsed.rejection, device: ctx.device };
+    value = parsed.value;
+  }
+  return decodeObject(value, ctx);
+}
+
+export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
+  const fail = (r: Rejection, device = ctx.device): Decoded => ({ ok: false, rejection: r, device });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    return fail(reject('payload', 'object', `payload must be a JSON object of metric -> number, got ${what}`));
+  }
+  const obj = value as Record<string, unknown>;
+
+  let device = ctx.device;
+  for (const key of DEVICE_KEYS) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || !isValidDeviceId(v)) {
+      return fail(reject(key, 'device_id', `${key} must be 1-128 characters of letters, digits, . _ : - (got ${JSON.stringify(v)?.slice(0, 80)})`));
+    }
+    if (device !== undefined && v !== device) {
+      return fail(reject(key, 'matches_topic', `${key} "${v}" does not match the device "${device}" it was sent for`));
+    }
+    device = v;
+  }
+  if (device === undefined) return fail(reject('device_id', 'required', 'no device id: send it in the topic/URL or as device_id'));
+  if (!isValidDeviceId(device)) return fail(reject('device_id', 'device_id', `device id "${device.slice(0, 80)}" must be 1-128 characters of letters, digits, . _ : -`));
+
+  let ts = ctx.receivedAt;
+  for (const key of TIME_KEYS) {
+    const v = obj[key];
+    if (v === undefined || v === null) continue;
+    const parsed = parseTimestamp(v);
+    if (parsed === null) return fail(reject(key, 'timestamp', `${key} must be epoch s/ms or ISO-8601, got ${JSON.stringify(v).slice(0, 80)}`), device);
+    if (parsed < EARLIEST_TS || parsed > ctx.receivedAt + MAX_FUTURE_MS) {
+      return fail(reject(key, 'range', `${key} ${new Date(parsed).toISOString()} is before 1990 or more than a day ahead of the server clock`), device);
+    }
+    ts = parsed;
+    break;
+  }
+
+  let seq: number | undefined;
+  if (obj.seq !== undefined && obj.seq !== null) {
+    const s = obj.seq;
+    if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) {
+      return fail(reject('seq', 'integer', `seq must be a non-negative integer, got ${JSON.stringify(s).slice(0, 40)}`), device);
+    }
+    seq = s;
+  }
+
+  let profile: string | undefined;
+  if (obj.profile !== undefined) {
+    if (typeof obj.profile !== 'string' || !METRIC_NAME.test(obj.profile)) {
+      return fail(reject('profile', 'name', 'profile must be a profile name (letters, digits, _ . -)'), device);
+    }
+    profile = obj.profile;
+  }
+
+  const values: Record<string, number> = {};
+  let attributes: Record<string, string | boolean> | undefined;
+  let count = 0;
+  for (const key in obj) {
+    if (TIME_KEYS.includes(key) || DEVICE_KEYS.includes(key) || key === 'seq' || key === 'profile' || TRANSPORT_KEYS.has(key)) continue;
+    const v = obj[key];
+    if (typeof v === 'string' && TEXT_ATTRIBUTES.has(key)) {
+      (attributes ??= {})[key] = v.slice(0, 256);
+      continue;
+    }
+    if (!METRIC_NAME.test(key)) {
+      return fail(reject(key.slice(0, 64), 'metric_name', 'metric names start with a letter or _ and hold letters, digits, _ . - (at most 64)'), device);
+    }
+    let n: number;
+    if (typeof v === 'number') n = v;
+    else if (typeof v === 'boolean') n = v ? 1 : 0;
+    else return fail(reject(key, 'number', `${key} must be a number, got ${v === null ? 'null' : typeof v}`), device);
+    if (!Number.isFinite(n)) return fail(reject(key, 'number', `${key} must be a finite number`), device);
+    if (++count > MAX_METRICS) return fail(reject('payload', 'max_metrics', `at most ${MAX_METRICS} metrics per message`), device);
+    values[key] = n;
+  }
+
+  const message: Message = { device, ts, values, source: ctx.source, receivedAt: ctx.receivedAt };
+  if (seq !== undefined) message.seq = seq;
+  if (profile !== undefined) message.profile = profile;
+  if (attributes) message.attributes = attributes;
+  return { ok: true, message };
+}

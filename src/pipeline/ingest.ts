@@ -1,0 +1,80 @@
+import type { Message, Rejection, SourceKind } from '../model/reading.js';
+import type { RejectedRecord } from '../stores/store.js';
+import type { Metrics } from '../metrics.js';
+import type { Logger } from '../logger.js';
+import { decodeMessage } from './decode.js';
+import type { Batcher } from './batcher.js';
+
+/** A payload as a transport hands it over, before anything is known to be right about it. */
+export interface RawInput {
+  source: SourceKind;
+  /** Device id from the topic or URL, when the transport has one. */
+  device?: string;
+  /** Bytes (MQTT, serial), or a JSON value a transport already parsed (HTTP arrays, NDJSON lines). */
+  payload: Buffer | string | unknown;
+  receivedAt?: number;
+}
+
+export type Outcome = { ok: true; message: Message } | { ok: false; rejection: Rejection };
+
+const MAX_DEAD_LETTER_BYTES = 16 * 1024;
+
+function payloadText(payload: unknown): string {
+  let text: string;
+  if (Buffer.isBuffer(payload)) text = payload.subarray(0, MAX_DEAD_LETTER_BYTES).toString('utf8');
+  else if (typeof payload === 'string') text = payload.slice(0, MAX_DEAD_LETTER_BYTES);
+  else {
+    try {
+      text = JSON.stringify(payload) ?? String(payload);
+    } catch {
+      text = String(payload);
+    }
+  }
+  return text.length > MAX_DEAD_LETTER_BYTES ? text.slice(0, MAX_DEAD_LETTER_BYTES) : text;
+}
+
+/**
+ * The one way in for every transport: decode and validate, then hand good messages and
+ * dead letters to the batcher together. Resolves when both are committed, so a transport can
+ * acknowledge only what is stored.
+ */
+export class Pipeline {
+  constructor(
+    private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number },
+  ) {}
+
+  /** Judges inputs without storing them: good messages and dead letters. */
+  judge(inputs: RawInput[]): { outcomes: Outcome[]; messages: Message[]; rejected: RejectedRecord[] } {
+    const { metrics, logger, maxPayloadBytes } = this.deps;
+    const outcomes: Outcome[] = [];
+    const messages: Message[] = [];
+    const rejected: RejectedRecord[] = [];
+    for (const input of inputs) {
+      const receivedAt = input.receivedAt ?? Date.now();
+      metrics.messagesReceived.inc({ source: input.source });
+      const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes });
+      if (d.ok) {
+        messages.push(d.message);
+        outcomes.push(d);
+        continue;
+      }
+      const r = d.rejection;
+      metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
+      logger.warn({ source: input.source, device: d.device ?? input.device, field: r.field, rule: r.rule }, `rejected: ${r.message}`);
+      rejected.push({ at: receivedAt, source: input.source, device: d.device ?? input.device ?? null, field: r.field, rule: r.rule, error: r.message, payload: payloadText(input.payload) });
+      outcomes.push({ ok: false, rejection: r });
+    }
+    return { outcomes, messages, rejected };
+  }
+
+  /** Decodes, stores, and resolves with each input's outcome once everything is committed. */
+  async accept(inputs: RawInput[]): Promise<Outcome[]> {
+    const { outcomes, messages, rejected } = this.judge(inputs);
+    await this.deps.batcher.add(messages, rejected);
+    return outcomes;
+  }
+
+  async acceptOne(input: RawInput): Promise<Outcome> {
+    return (await this.accept([input]))[0];
+  }
+}

@@ -1,0 +1,91 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import type { Pipeline } from '../pipeline/ingest.js';
+import type { Metrics } from '../metrics.js';
+import type { Logger } from '../logger.js';
+import type { Source } from './source.js';
+import { parseDeviceTopic } from './topics.js';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  pipeline: Pipeline;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * The embedded MQTT broker (Aedes). Telemetry is taken into the pipeline inside authorizePublish,
+ * which Aedes runs before it sends PUBACK: a QoS1 device is acknowledged only once its readings
+ * are committed, and a slow store slows the device's socket instead of filling memory.
+ */
+export class EmbeddedBroker implements Source {
+  readonly name = 'mqtt';
+  private aedes!: Aedes;
+  private server!: Server;
+  private sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly opts: EmbeddedBrokerOptions) {}
+
+  async start(): Promise<void> {
+    const { pipeline, metrics, logger } = this.opts;
+    this.aedes = await Aedes.createBroker({
+      authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
+        const topic = parseDeviceTopic(packet.topic);
+        if (!topic || topic.kind !== 'telemetry') return done(null);
+        pipeline.acceptOne({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }).then(
+          () => done(null),
+          // No PUBACK: the device keeps the message and sends it again after reconnecting.
+          (err: Error) => {
+            logger.error({ err: err.message, client: client?.id }, 'could not store MQTT message; not acknowledged');
+            done(err);
+          },
+        );
+      },
+    });
+    this.aedes.on('client', () => metrics.mqttClients.set(this.aedes.connectedClients));
+    this.aedes.on('clientDisconnect', () => metrics.mqttClients.set(this.aedes.connectedClients));
+    this.aedes.on('clientError', (client, err) => logger.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
+    this.server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      this.aedes.handle(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Publishes from the server side (commands, retained state). */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.aedes.publish(
+        { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+  }
+
+  describe() {
+    return {
+      status: (this.server?.listening ? 'up' : 'down') as 'up' | 'down',
+      detail: { mode: 'embedded', port: this.port, clients: this.aedes?.connectedClients ?? 0 },
+    };
+  }
+}

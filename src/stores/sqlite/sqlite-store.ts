@@ -1,0 +1,165 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RawSeries } from '../../model/telemetry.js';
+import type { RangeQuery, RejectedQuery, RejectedRecord, Store, StoredDevice, WriteBatch, WriteResult } from '../store.js';
+import { migrations } from './migrations.js';
+
+export interface SqliteOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  /** 'full' survives power loss; 'normal' (default) survives a killed process, which is what WAL promises. */
+  synchronous?: 'normal' | 'full';
+}
+
+type Stmt = Database.Statement;
+
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite';
+  private db!: Database.Database;
+  private seriesIds = new Map<string, number>();
+  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile', Stmt>;
+  private writeTx!: (batch: WriteBatch) => WriteResult;
+
+  constructor(private readonly opts: SqliteOptions) {}
+
+  async open(): Promise<void> {
+    if (this.opts.path !== ':memory:') mkdirSync(dirname(this.opts.path), { recursive: true });
+    const db = new Database(this.opts.path);
+    this.db = db;
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -65536');
+    this.migrate();
+    this.stmts = {
+      upsertDevice: db.prepare(
+        `INSERT INTO devices (id, profile, first_seen, last_seen) VALUES (?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
+           profile = coalesce(devices.profile, excluded.profile)`,
+      ),
+      insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
+      insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES (?, ?, ?, ?)'),
+      updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
+      insertRejected: db.prepare(
+        'INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      setProfile: db.prepare('UPDATE devices SET profile = ? WHERE id = ?'),
+    };
+    this.writeTx = db.transaction((batch: WriteBatch) => this.writeNow(batch));
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < migrations.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(migrations[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db?.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  private seriesId(device: string, metric: string): number {
+    const key = device + '\u0000' + metric;
+    let id = this.seriesIds.get(key);
+    if (id === undefined) {
+      this.stmts.insertSeries.run(device, metric);
+      id = this.stmts.findSeries.get(device, metric) as number;
+      this.seriesIds.set(key, id);
+    }
+    return id;
+  }
+
+  private writeNow(batch: WriteBatch): WriteResult {
+    const { upsertDevice, insertReading, updateLatest, insertRejected } = this.stmts;
+    for (const d of batch.devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
+    let inserted = 0;
+    const latest = new Map<number, { ts: number; value: number }>();
+    for (const r of batch.readings) {
+      const sid = this.seriesId(r.device, r.metric);
+      inserted += insertReading.run(sid, r.ts, r.value, r.seq ?? null).changes;
+      const l = latest.get(sid);
+      if (!l || r.ts >= l.ts) latest.set(sid, { ts: r.ts, value: r.value });
+    }
+    for (const [sid, l] of latest) updateLatest.run(l.ts, l.value, sid, l.ts);
+    for (const x of batch.rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
+    return { inserted, duplicates: batch.readings.length - inserted };
+  }
+
+  async write(batch: WriteBatch): Promise<WriteResult> {
+    return this.writeTx(batch);
+  }
+
+  async listDevices(): Promise<StoredDevice[]> {
+    const devices = new Map<string, StoredDevice>();
+    for (const row of this.db.prepare('SELECT id, profile, first_seen, last_seen FROM devices ORDER BY id').all() as {
+      id: string;
+      profile: string | null;
+      first_seen: number;
+      last_seen: number;
+    }[]) {
+      devices.set(row.id, { id: row.id, profile: row.profile, firstSeen: row.first_seen, lastSeen: row.last_seen, latest: {} });
+    }
+    for (const s of this.db.prepare('SELECT device, metric, last_ts, last_value FROM series WHERE last_ts IS NOT NULL').all() as {
+      device: string;
+      metric: string;
+      last_ts: number;
+      last_value: number;
+    }[]) {
+      const d = devices.get(s.device);
+      if (d) d.latest[s.metric] = { ts: s.last_ts, value: s.last_value };
+    }
+    return [...devices.values()];
+  }
+
+  async setDeviceProfile(device: string, profile: string | null): Promise<void> {
+    this.stmts.setProfile.run(profile, device);
+  }
+
+  async queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
+    const series = (
+      q.metrics?.length
+        ? q.metrics.map((m) => ({ id: this.db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(q.device, m) as number | undefined, metric: m }))
+        : (this.db.prepare('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[])
+    );
+    const stmt = this.db.prepare('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
+    const out: Record<string, RawSeries> = {};
+    for (const { id, metric } of series) {
+      const ts: number[] = [];
+      const value: number[] = [];
+      if (id !== undefined) {
+        const rows = stmt.all(id, q.from, q.to, q.limit) as [number, number][];
+        for (let i = rows.length - 1; i >= 0; i--) {
+          ts.push(rows[i][0]);
+          value.push(rows[i][1]);
+        }
+      }
+      out[metric] = { ts, value };
+    }
+    return out;
+  }
+
+  async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.before !== undefined) {
+      where.push('id < ?');
+      args.push(q.before);
+    }
+    if (q.device !== undefined) {
+      where.push('device = ?');
+      args.push(q.device);
+    }
+    const sql = `SELECT id, at, source, device, field, rule, error, payload FROM rejected ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...args, q.limit) as RejectedRecord[];
+  }
+}

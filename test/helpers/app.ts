@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaults, type Config } from '../../src/config.js';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { silentLogger } from '../../src/logger.js';
+
+export function tempDir(prefix = 'fieldscope-test-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts the whole program on free loopback ports with its own data directory. */
+export async function startTestApp(overrides: Partial<Config> = {}): Promise<RunningApp> {
+  return startApp({ ...defaults, httpPort: 0, mqttPort: 0, simulator: false, ...overrides }, { logger: silentLogger() });
+}
+
+export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeMessage, parseTimestamp } from '../../src/pipeline/decode.js';
+
+const ctx = { source: 'mqtt' as const, device: 'dev-1', receivedAt: Date.UTC(2026, 0, 1), maxBytes: 256 * 1024 };
+
+test('accepts the INA219 seed shape with epoch-seconds ts and a text status', () => {
+  const d = decodeMessage(Buffer.from('{"v":5.02,"a":0.245,"w":1.23,"ts":1712345678,"seq":123,"status":"ok"}'), ctx);
+  assert.ok(d.ok);
+  assert.deepEqual(d.message.values, { v: 5.02, a: 0.245, w: 1.23 });
+  assert.equal(d.message.ts, 1712345678000);
+  assert.equal(d.message.seq, 123);
+  assert.deepEqual(d.message.attributes, { status: 'ok' });
+});
+
+test('accepts the factory seed shape with device_id and an ISO timestamp', () => {
+  const d = decodeMessage('{"device_id":"sensor_001","temperature":25.3,"humidity":60.5,"timestamp":"2025-11-17T10:30:00Z"}', { ...ctx, device: undefined, source: 'http' });
+  assert.ok(d.ok);
+  assert.equal(d.message.device, 'sensor_001');
+  assert.equal(d.message.ts, Date.UTC(2025, 10, 17, 10, 30));
+  assert.deepEqual(d.message.values, { temperature: 25.3, humidity: 60.5 });
+});
+
+test('a message without ts gets the receive time', () => {
+  const d = decodeMessage('{"temperature":41.5}', ctx);
+  assert.ok(d.ok);
+  assert.equal(d.message.ts, ctx.receivedAt);
+});
+
+test('timestamps: seconds, ms, µs, ns, ISO with offset, zone-less ISO as UTC', () => {
+  assert.equal(parseTimestamp(1712345678), 1712345678000);
+  assert.equal(parseTimestamp(1712345678.5), 1712345678500);
+  assert.equal(parseTimestamp(1712345678901), 1712345678901);
+  assert.equal(parseTimestamp(1712345678901000), 1712345678901);
+  assert.equal(parseTimestamp(1712345678901000000), 1712345678901);
+  assert.equal(parseTimestamp('2024-04-05T19:34:38+09:00'), Date.UTC(2024, 3, 5, 10, 34, 38));
+  assert.equal(parseTimestamp('2024-04-05 10:34:38'), Date.UTC(2024, 3, 5, 10, 34, 38));
+  assert.equal(parseTimestamp('1712345678'), 1712345678000);
+  assert.equal(parseTimestamp('yesterday'), null);
+  assert.equal(parseTimestamp(''), null);
+  assert.equal(parseTimestamp(-5), null);
+});
+
+const bad: [string, string, string][] = [
+  ['not json', 'payload', 'json'],
+  ['', 'payload', 'json'],
+  ['[1,2]', 'payload', 'object'],
+  ['42', 'payload', 'object'],
+  ['null', 'payload', 'object'],
+  ['{"temperature":"hot"}', 'temperature', 'number'],
+  ['{"temperature":null}', 'temperature', 'number'],
+  ['{"temperature":{"c":1}}', 'temperature', 'number'],
+  ['{"temperature":1,"ts":"not a time"}', 'ts', 'timestamp'],
+  ['{"temperature":1,"ts":1}', 'ts', 'range'],
+  ['{"temperature":1,"seq":-1}', 'seq', 'integer'],
+  ['{"temperature":1,"seq":1.5}', 'seq', 'integer'],
+  ['{"temperature":1,"device_id":"other"}', 'device_id', 'matches_topic'],
+  ['{"bad key":1}', 'bad key', 'metric_name'],
+];
+for (const [payload, field, rule] of bad) {
+  test(`rejects ${JSON.stringify(payload)} naming field ${field} and rule ${rule}`, () => {
+    const d = decodeMessage(payload, ctx);
+    assert.equal(d.ok, false);
+    if (!d.ok) {
+      assert.equal(d.rejection.field, field);
+      assert.equal(d.rejection.rule, rule);
+      assert.ok(d.rejection.message.length > 0);
+    }
+  });
+}
+
+test('rejects a payload over the size limit before parsing it', () => {
+  const big = JSON.stringify({ v: 1, pad: 'x'.repeat(300 * 1024) });
+  const d = decodeMessage(Buffer.from(big), ctx);
+  assert.equal(d.ok, false);
+  if (!d.ok) assert.deepEqual([d.rejection.field, d.rejection.rule], ['payload', 'max_size']);
+});
+
+test('booleans become 0/1 readings (digital inputs)', () => {
+  const d = decodeMessage('{"door_open":true,"pump":false}', ctx);
+  assert.ok(d.ok);
+  assert.deepEqual(d.message.values, { door_open: 1, pump: 0 });
+});

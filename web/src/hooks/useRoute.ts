@@ -1,0 +1,32 @@
+import { useSyncExternalStore } from 'react';
+
+export type Route = { name: 'overview' } | { name: 'device'; id: string } | { name: 'not-found'; path: string };
+
+/** Reads a hash like "#/devices/ina219-01" into a route. */
+export function parseHash(hash: string): Route {
+  const path = hash.replace(/^#/, '') || '/';
+  if (path === '/' || path === '') return { name: 'overview' };
+  const m = /^\/devices\/([^/?]+)\/?$/.exec(path);
+  if (m) {
+    try {
+      return { name: 'device', id: decodeURIComponent(m[1]) };
+    } catch {
+      return { name: 'not-found', path };
+    }
+  }
+  return { name: 'not-found', path };
+}
+
+export const hrefs = {
+  overview: () => '#/',
+  device: (id: string) => `#/devices/${encodeURIComponent(id)}`,
+};
+
+function subscribe(fn: () => void): () => void {
+  window.addEventListener('hashchange', fn);
+  return () => window.removeEventListener('hashchange', fn);
+}
+
+export function useHash(): string {
+  return useSyncExternalStore(subscribe, () => window.location.hash);
+}
