@@ -85,11 +85,13 @@ export const rejectedSchema = {
 
 export const telemetryPayloadSchema = {
   $id: 'TelemetryPayload',
+  // No type here on purpose: the body reaches the route as text and the pipeline decodes it, so
+  // HTTP answers exactly as MQTT would; this schema documents the shapes.
   description:
-    'One device message: metric -> number, plus optional ts (epoch s, epoch ms or ISO-8601), seq (integer), profile, device_id, status. Or an array of them.',
-  oneOf: [
-    { type: 'object', additionalProperties: true, example: { v: 5.02, a: 0.245, w: 1.23, ts: 1712345678, seq: 123, status: 'ok' } },
-    { type: 'array', items: { type: 'object', additionalProperties: true } },
+    'One device message: an object of metric -> number, plus optional ts (epoch s, epoch ms or ISO-8601), seq (integer), profile, device_id, status. Or a JSON array of them, or NDJSON (one per line, content-type application/x-ndjson).',
+  examples: [
+    { v: 5.02, a: 0.245, w: 1.23, ts: 1712345678, seq: 123, status: 'ok' },
+    { device_id: 'sensor_001', temperature: 25.3, humidity: 60.5, timestamp: '2025-11-17T10:30:00Z' },
   ],
 } as const;
 

@@ -89,7 +89,6 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
         ...postSchema,
         summary: 'Send readings for one device: one JSON payload, an array of them, or NDJSON',
         params: deviceIdParams,
-        body: undefined,
       },
     },
     async (req, reply) => {
@@ -101,7 +100,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
 
   app.post<{ Body: string }>(
     '/api/v1/telemetry',
-    { schema: { ...postSchema, summary: 'Send readings for many devices: each record names its device_id', body: undefined } },
+    { schema: { ...postSchema, summary: 'Send readings for many devices: each record names its device_id' } },
     async (req, reply) => {
       const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], undefined);
       const outcomes = await ctx.pipeline.accept(inputs);

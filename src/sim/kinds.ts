@@ -238,12 +238,13 @@ const vibration: KindSpec = {
           1.5 * Math.sin(w) + 1.2 * Math.sin(2 * w) + 0.8 * Math.sin(3 * w) + impulse(),
           4 * Math.sin(w + 0.3) + 1.2 * Math.sin(2 * w) + 0.8 * Math.sin(3 * w) + impulse(),
         ];
-        const out: Values = { fault_type: fault };
+        const out: Values = {};
         VIB_CHANNELS.forEach((ch, i) => {
-          // The channel of the rig's current condition carries the full signature; the others idle.
-          const gain = i === fault ? 1 : 0.25;
-          out[ch] = clamp(gain * sig[i] + 0.15 * gauss(rng), -45, 45);
+          // The channel of the rig's current condition carries its signature; the others idle low.
+          const x = i === fault ? sig[i] + 0.15 * gauss(rng) : 0.15 * Math.sin(w) + 0.08 * gauss(rng);
+          out[ch] = clamp(x, -45, 45);
         });
+        out.fault_type = fault;
         return out;
       },
     };

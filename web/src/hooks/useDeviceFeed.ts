@@ -1,0 +1,63 @@
+import { useEffect, useMemo, useState } from 'react';
+import { useServices } from '../services.js';
+import { SeriesBuffer, rowsFromSeries } from '../state/series-buffer.js';
+import { Signal } from '../state/signal.js';
+
+export interface DeviceFeed {
+  buffer: SeriesBuffer;
+  changed: Signal;
+}
+
+export type HistoryState = { status: 'loading' } | { status: 'ok' } | { status: 'error'; error: string };
+
+/** Rows kept per device chart: 60 s at up to ~130 readings/s; memory stays fixed beyond that. */
+export const CHART_CAPACITY = 8192;
+
+/**
+ * Live points for one device: history for the last `windowMs` from REST, then every live
+ * reading, in one bounded buffer. History is fetched again after a reconnect to fill the gap;
+ * the buffer merges by timestamp, so overlaps do not duplicate.
+ */
+export function useDeviceFeed(id: string, windowMs: number): [DeviceFeed, HistoryState] {
+  const { api, live } = useServices();
+  const feed = useMemo<DeviceFeed>(() => ({ buffer: new SeriesBuffer(CHART_CAPACITY), changed: new Signal() }), [id]);
+  const [history, setHistory] = useState<HistoryState>({ status: 'loading' });
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const offMsg = live.onMessage((m) => {
+      if (m.type === 'readings' && m.device === id) {
+        const r = m as { ts: number; values: Record<string, number> };
+        if (r.values && typeof r.values === 'object' && feed.buffer.push(r.ts, r.values)) feed.changed.emit();
+      }
+    });
+    const unsubscribe = live.subscribe([id]);
+    const load = () => {
+      const to = live.serverNow();
+      api.getTelemetry(id, { from: to - windowMs, to: to + 5000, limit: CHART_CAPACITY }, { signal: ctrl.signal }).then(
+        (res) => {
+          feed.buffer.merge(rowsFromSeries(res.series ?? {}));
+          feed.changed.emit();
+          setHistory({ status: 'ok' });
+        },
+        (err: unknown) => {
+          if (ctrl.signal.aborted) return;
+          setHistory({ status: 'error', error: err instanceof Error ? err.message : String(err) });
+        },
+      );
+    };
+    setHistory({ status: 'loading' });
+    load();
+    const offOpen = live.onOpen((reconnect) => {
+      if (reconnect) load();
+    });
+    return () => {
+      ctrl.abort();
+      offMsg();
+      offOpen();
+      unsubscribe();
+    };
+  }, [api, live, feed, id, windowMs]);
+
+  return [feed, history];
+}

@@ -1,0 +1,23 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import { ServicesContext, createServices } from './services.js';
+import { applyInitialTheme } from './theme.js';
+import './styles.css';
+
+applyInitialTheme();
+const services = createServices();
+services.live.start();
+// Back from a network drop or a sleeping laptop: try the socket now, not after the backoff.
+window.addEventListener('online', () => services.live.kick());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') services.live.kick();
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ServicesContext.Provider value={services}>
+      <App />
+    </ServicesContext.Provider>
+  </StrictMode>,
+);
