@@ -22,6 +22,18 @@ export interface Config {
   /** ...or after at most this long. */
   batchMaxWaitMs: number;
   logLevel: string;
+  /** Most bytes the spool may hold while the store is down; past it, senders get an error. */
+  spoolMaxBytes: number;
+  /** An external MQTT broker (mqtt://host:port or mqtts://) to subscribe to instead of embedding one. */
+  broker: string | null;
+  brokerUsername: string | null;
+  /** File holding the broker password (FIELDSCOPE_BROKER_PASSWORD is read too; never a flag). */
+  brokerPasswordFile: string | null;
+  brokerCa: string | null;
+  brokerCert: string | null;
+  brokerKey: string | null;
+  /** MQTT client id for the external broker; stable so the persistent session survives restarts. */
+  brokerClientId: string | null;
 }
 
 export const defaults: Config = {
@@ -38,6 +50,14 @@ export const defaults: Config = {
   batchMaxReadings: 5000,
   batchMaxWaitMs: 50,
   logLevel: 'warn',
+  spoolMaxBytes: 1024 * 1024 * 1024,
+  broker: null,
+  brokerUsername: null,
+  brokerPasswordFile: null,
+  brokerCa: null,
+  brokerCert: null,
+  brokerKey: null,
+  brokerClientId: null,
 };
 
 type Kind = 'string' | 'int' | 'bool' | 'float';
@@ -56,6 +76,14 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   batchMaxReadings: { env: 'FIELDSCOPE_BATCH_MAX', flag: 'batch-max', kind: 'int' },
   batchMaxWaitMs: { env: 'FIELDSCOPE_BATCH_WAIT_MS', flag: 'batch-wait-ms', kind: 'int' },
   logLevel: { env: 'FIELDSCOPE_LOG_LEVEL', flag: 'log-level', kind: 'string' },
+  spoolMaxBytes: { env: 'FIELDSCOPE_SPOOL_MAX_BYTES', flag: 'spool-max-bytes', kind: 'int' },
+  broker: { env: 'FIELDSCOPE_BROKER', flag: 'broker', kind: 'string' },
+  brokerUsername: { env: 'FIELDSCOPE_BROKER_USERNAME', flag: 'broker-username', kind: 'string' },
+  brokerPasswordFile: { env: 'FIELDSCOPE_BROKER_PASSWORD_FILE', flag: 'broker-password-file', kind: 'string' },
+  brokerCa: { env: 'FIELDSCOPE_BROKER_CA', flag: 'broker-ca', kind: 'string' },
+  brokerCert: { env: 'FIELDSCOPE_BROKER_CERT', flag: 'broker-cert', kind: 'string' },
+  brokerKey: { env: 'FIELDSCOPE_BROKER_KEY', flag: 'broker-key', kind: 'string' },
+  brokerClientId: { env: 'FIELDSCOPE_BROKER_CLIENT_ID', flag: 'broker-client-id', kind: 'string' },
 };
 
 export class ConfigError extends Error {}

@@ -110,6 +110,11 @@ export class DeviceRegistry {
     }
   }
 
+  /** The profile a device is bound to (undefined: device unknown). Cheap: runs per message. */
+  profileOf(id: string): string | null | undefined {
+    return this.devices.get(id)?.profile;
+  }
+
   get(id: string): DeviceInfo | undefined {
     const s = this.devices.get(id);
     return s && { ...s, latest: { ...s.latest } };

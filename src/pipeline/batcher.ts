@@ -1,7 +1,9 @@
 import type { Message } from '../model/reading.js';
 import { messageToReadings } from '../model/reading.js';
-import type { DeviceSeen, RejectedRecord, Store, WriteResult } from '../stores/store.js';
+import type { DeviceSeen, RejectedRecord, Store, WriteBatch, WriteResult } from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
+import type { SequenceTracker, SequenceUpdate } from './sequence.js';
+import type { Spool, SpoolRecord } from './spool.js';
 
 interface Waiter {
   resolve: () => void;
@@ -31,11 +33,29 @@ export class Batcher {
   private scheduled = false;
   private listeners: CommittedListener[] = [];
 
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = RETRY_MIN_MS;
+
   constructor(
     private readonly store: Store,
-    private readonly opts: { maxReadings: number },
+    /** sequence: accounts for seq inside the serialised write; spool: takes batches the store refuses. */
+    private readonly opts: { maxReadings: number; sequence?: SequenceTracker; spool?: Spool },
     private readonly metrics: Metrics,
   ) {}
+
+  /** Skips what an interrupted replay already committed, then starts replaying what is left. */
+  async recover(): Promise<void> {
+    const spool = this.opts.spool;
+    if (!spool?.pending) return;
+    const cp = await this.store.getImportCheckpoint(SPOOL_KEY + spool.generation);
+    if (cp) spool.skipThrough(cp.offset);
+    this.metrics.spoolDepth.set(spool.depthBytes);
+    this.schedule();
+  }
+
+  get spoolDepth(): { batches: number; bytes: number } {
+    return { batches: this.opts.spool?.pending ?? 0, bytes: this.opts.spool?.depthBytes ?? 0 };
+  }
 
   onCommitted(listener: CommittedListener): void {
     this.listeners.push(listener);
@@ -56,6 +76,8 @@ export class Batcher {
 
   /** Resolves once everything added so far is committed (or has failed). */
   async drain(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     while (this.writing || this.pending.waiters.length) {
       if (!this.writing) this.run();
       await this.writing?.catch(() => undefined);
@@ -82,32 +104,78 @@ export class Batcher {
 
   private run(): void {
     const batch = this.pending;
-    if (!batch.waiters.length) return;
+    if (!batch.waiters.length && !this.opts.spool?.pending) return;
     this.pending = empty();
     this.writing = this.write(batch).finally(() => {
       this.writing = null;
       if (this.pending.waiters.length) this.schedule();
+      else if (this.opts.spool?.pending) this.retryLater();
     });
   }
 
-  private async write(batch: Pending): Promise<void> {
-    const devices = new Map<string, DeviceSeen>();
-    const readings = [];
-    for (const m of batch.messages) {
-      const d = devices.get(m.device);
-      if (!d) devices.set(m.device, { id: m.device, seen: m.receivedAt, profile: m.profile });
-      else if (m.receivedAt > d.seen) d.seen = m.receivedAt;
-      for (const r of messageToReadings(m)) readings.push(r);
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.writing) this.run();
+    }, this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+  }
+
+  /** Replays the spool into the store, oldest first; true when it is empty. */
+  private async replay(): Promise<boolean> {
+    const spool = this.opts.spool!;
+    for (let next = spool.peek(); next; next = spool.peek()) {
+      const { messages, rejected, sequence } = next.record;
+      const wb = toWriteBatch(messages, rejected, sequence);
+      wb.checkpoint = { key: SPOOL_KEY + spool.generation, offset: next.end, line: 0, stored: 0, duplicates: 0, rejected: 0, done: false };
+      let result: WriteResult;
+      try {
+        result = await this.store.write(wb);
+      } catch {
+        return false;
+      }
+      spool.shift();
+      this.metrics.replayedBatches.inc();
+      this.metrics.readingsStored.inc(result.inserted);
+      if (result.duplicates) this.metrics.readingsDuplicate.inc(result.duplicates);
+      this.metrics.spoolDepth.set(spool.depthBytes);
     }
+    this.retryMs = RETRY_MIN_MS;
+    return true;
+  }
+
+  private async write(batch: Pending): Promise<void> {
+    const spool = this.opts.spool;
+    // Order matters: while anything waits in the spool, new batches queue behind it.
+    const spoolEmpty = spool?.pending ? await this.replay() : true;
+    if (!batch.waiters.length) return;
+    const acct = this.opts.sequence?.account(batch.messages);
+    const wb = toWriteBatch(acct ? acct.keep : batch.messages, batch.rejected, acct?.update);
+    const readings = wb.readings;
     const started = process.hrtime.bigint();
     let result: WriteResult;
     try {
-      result = await this.store.write({ readings, devices: [...devices.values()], rejected: batch.rejected });
+      if (!spoolEmpty) throw new Error('store unavailable; spooling behind earlier batches');
+      result = await this.store.write(wb);
     } catch (err) {
       this.metrics.storeErrors.inc();
-      for (const w of batch.waiters) w.reject(err as Error);
-      return;
+      try {
+        if (!spool) throw err;
+        const rec: SpoolRecord = { messages: acct ? acct.keep : batch.messages, rejected: batch.rejected };
+        if (acct) rec.sequence = acct.update;
+        spool.append(rec);
+        this.metrics.spooledBatches.inc();
+        this.metrics.spoolDepth.set(spool.depthBytes);
+        result = { inserted: 0, duplicates: 0 };
+      } catch (spoolErr) {
+        acct?.rollback();
+        for (const w of batch.waiters) w.reject(spoolErr as Error);
+        return;
+      }
     }
+    acct?.commit();
     this.metrics.storeWriteSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.batchReadings.observe(readings.length);
     this.metrics.readingsStored.inc(result.inserted);
@@ -118,4 +186,23 @@ export class Batcher {
       for (const w of batch.waiters) w.resolve();
     }
   }
+}
+
+const SPOOL_KEY = 'spool:';
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+/** One transaction's worth: readings, the devices they came from, dead letters and seq accounting. */
+export function toWriteBatch(messages: Message[], rejected: RejectedRecord[], sequence?: SequenceUpdate): WriteBatch {
+  const devices = new Map<string, DeviceSeen>();
+  const readings = [];
+  for (const m of messages) {
+    const d = devices.get(m.device);
+    if (!d) devices.set(m.device, { id: m.device, seen: m.receivedAt, profile: m.profile });
+    else if (m.receivedAt > d.seen) d.seen = m.receivedAt;
+    for (const r of messageToReadings(m)) readings.push(r);
+  }
+  const wb: WriteBatch = { readings, devices: [...devices.values()], rejected };
+  if (sequence) wb.sequence = sequence;
+  return wb;
 }

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import { decodeMessage } from './decode.js';
 import type { Batcher } from './batcher.js';
+import type { Validator } from './validate.js';
 
 /** A payload as a transport hands it over, before anything is known to be right about it. */
 export interface RawInput {
@@ -15,7 +16,8 @@ export interface RawInput {
   receivedAt?: number;
 }
 
-export type Outcome = { ok: true; message: Message } | { ok: false; rejection: Rejection };
+/** `refused`: readings of a stored message that its profile refused (the rest were kept). */
+export type Outcome = { ok: true; message: Message; refused?: Rejection[] } | { ok: false; rejection: Rejection };
 
 const MAX_DEAD_LETTER_BYTES = 16 * 1024;
 
@@ -40,7 +42,7 @@ function payloadText(payload: unknown): string {
  */
 export class Pipeline {
   constructor(
-    private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number },
+    private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number; validator?: Validator },
   ) {}
 
   /** Judges inputs without storing them: good messages and dead letters. */
@@ -54,8 +56,28 @@ export class Pipeline {
       metrics.messagesReceived.inc({ source: input.source });
       const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes });
       if (d.ok) {
-        messages.push(d.message);
-        outcomes.push(d);
+        if (!this.deps.validator) {
+          messages.push(d.message);
+          outcomes.push(d);
+          continue;
+        }
+        const v = this.deps.validator.validate(d.message);
+        for (const f of v.flags) {
+          metrics.readingsFlagged.inc({ rule: f.rule });
+          rejected.push({ at: receivedAt, source: input.source, device: d.message.device, field: f.field, rule: 'flagged', error: `${f.rule}: ${f.message}`, payload: payloadText(input.payload) });
+        }
+        for (const r of v.rejections) {
+          metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
+          rejected.push({ at: receivedAt, source: input.source, device: d.message.device, field: r.field, rule: r.rule, error: r.message, payload: payloadText(input.payload) });
+        }
+        if (v.message) {
+          messages.push(v.message);
+          outcomes.push(v.rejections.length ? { ok: true, message: v.message, refused: v.rejections } : { ok: true, message: v.message });
+        } else {
+          // Every reading refused: the message still counts for sequence accounting and device state.
+          messages.push({ ...d.message, values: {} });
+          outcomes.push({ ok: false, rejection: v.rejections[0] });
+        }
         continue;
       }
       const r = d.rejection;

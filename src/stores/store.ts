@@ -1,6 +1,9 @@
 import type { Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
 import type { RawSeries } from '../model/telemetry.js';
+import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
+import type { Profile } from '../model/device.js';
+import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../pipeline/sequence.js';
 
 /** A device as the store keeps it. */
 export interface StoredDevice {
@@ -35,6 +38,22 @@ export interface WriteBatch {
   readings: Reading[];
   devices: DeviceSeen[];
   rejected: RejectedRecord[];
+  /** Sequence accounting of this batch, committed in the same transaction as its readings. */
+  sequence?: SequenceUpdate;
+  /** Bulk import progress, committed with the rows it covers so a crashed import resumes exactly. */
+  checkpoint?: ImportCheckpoint;
+}
+
+/** How far an import of one file got: the byte offset and line after the last committed row. */
+export interface ImportCheckpoint {
+  /** Identifies the file (name, size and a hash of its head). */
+  key: string;
+  offset: number;
+  line: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  done: boolean;
 }
 
 export interface WriteResult {
@@ -60,11 +79,144 @@ export interface RejectedQuery {
   device?: string;
 }
 
+/** How long each kind of data is kept, ms. A device profile may override any of them. */
+export interface RetentionPolicy {
+  rawMs: number;
+  minuteMs: number;
+  hourMs: number;
+  byProfile?: Record<string, Partial<Pick<RetentionPolicy, 'rawMs' | 'minuteMs' | 'hourMs'>>>;
+}
+
+export interface RetentionResult {
+  /** Rows deleted (rows in dropped partitions are not counted). */
+  raw: number;
+  minute: number;
+  hour: number;
+  partitionsDropped: number;
+}
+
+export type Resolution = 'raw' | '1m' | '1h';
+
+export interface BucketQuery {
+  device: string;
+  metrics: string[];
+  from: number;
+  to: number;
+  /** Most buckets per metric. */
+  points: number;
+  /** IANA zone whose wall clock sets hour/day bucket boundaries; UTC when omitted. */
+  tz?: string;
+  /** The present, for choosing a source by retention (tests pass it). */
+  now?: number;
+}
+
+/** Columnar buckets: ts[i] (bucket start) pairs with min[i], max[i], avg[i], count[i]; empty buckets are left out. */
+export interface BucketSeries {
+  ts: number[];
+  min: number[];
+  max: number[];
+  avg: number[];
+  count: number[];
+}
+
+export interface BucketResult {
+  resolution: Resolution;
+  bucketMs: number;
+  /** Start of the first bucket and end of the last. */
+  start: number;
+  end: number;
+  series: Record<string, BucketSeries>;
+}
+
+export interface RollupQuery {
+  device: string;
+  metric: string;
+  resolution: '1m' | '1h';
+  from: number;
+  to: number;
+}
+
+export interface RollupRow {
+  bucket: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  avg: number;
+  firstTs: number;
+  first: number;
+  lastTs: number;
+  last: number;
+}
+
+export interface StatsQuery {
+  device: string;
+  metrics: string[];
+  from: number;
+  to: number;
+  now?: number;
+}
+
+export interface SeriesStats {
+  count: number;
+  min: number | null;
+  max: number | null;
+  avg: number | null;
+  /** Sample standard deviation (n - 1), as PostgreSQL's stddev. */
+  stddev: number | null;
+  /** Percentiles interpolated between ranks (percentile_cont); null when served from rollups. */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface StatsResult {
+  resolution: Resolution;
+  stats: Record<string, SeriesStats>;
+}
+
+/** Devices named exactly, or by prefix ("line1-*"). */
+export interface DeviceFilter {
+  ids: string[];
+  prefixes: string[];
+}
+
+export interface GroupRecentQuery {
+  devices: DeviceFilter;
+  metrics?: string[];
+  /** Newest readings per device and metric. */
+  n: number;
+}
+
+export interface GroupRangeQuery {
+  devices: DeviceFilter;
+  metrics?: string[];
+  from: number;
+  to: number;
+  /** Most points per device and metric, the newest kept. */
+  n: number;
+}
+
+export interface GroupRow {
+  device: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface ExportQuery {
+  devices?: DeviceFilter;
+  metrics?: string[];
+  from: number;
+  /** Exclusive. */
+  to: number;
+}
+
 /**
  * The storage interface every engine implements. Services hold the logic and talk to storage
  * only through this, so the same tests run against every engine.
  */
-export interface Store {
+export interface Store extends AlarmStore {
   readonly engine: string;
   open(): Promise<void>;
   close(): Promise<void>;
@@ -76,4 +228,81 @@ export interface Store {
   listRejected(q: RejectedQuery): Promise<RejectedRecord[]>;
   /** Throws if the engine cannot serve. */
   ping(): Promise<void>;
+  readonly retention: RetentionPolicy;
+  /** At most q.points buckets per metric, from raw readings or the coarsest rollup that fits. */
+  queryBuckets(q: BucketQuery): Promise<BucketResult>;
+  queryRollups(q: RollupQuery): Promise<RollupRow[]>;
+  stats(q: StatsQuery): Promise<StatsResult>;
+  /** The newest n readings per (device, metric) among matching devices, in one query. */
+  groupRecent(q: GroupRecentQuery): Promise<GroupRow[]>;
+  /** Per (device, metric) within [from, to], at most n points each (newest), in one query. */
+  groupRange(q: GroupRangeQuery): Promise<GroupRow[]>;
+  /** Readings ordered by device, metric, time; yields in chunks without holding the engine. */
+  exportRows(q: ExportQuery): AsyncIterable<GroupRow>;
+  /** Deletes what is older than the retention policy allows, measured back from now. */
+  applyRetention(now?: number): Promise<RetentionResult>;
+  /** Profiles added through the API (they outlive restarts). */
+  listProfiles(): Promise<Profile[]>;
+  saveProfile(profile: Profile): Promise<void>;
+  /** Per-device sequence accounting state, as last committed. */
+  loadSequenceState(): Promise<SeqDeviceState[]>;
+  /** Sequence counters of one device summed over messages with device time in [from, to]. */
+  sequenceStats(device: string, from: number, to: number): Promise<SeqStats>;
+  getImportCheckpoint(key: string): Promise<ImportCheckpoint | null>;
+}
+
+/** Where one (device, rule) pair's on/off-delay machine stands (see alarms/trigger.ts). */
+export interface TriggerRecord {
+  ruleId: string;
+  device: string;
+  phase: string;
+  since: number | null;
+}
+
+export interface NotificationQuery {
+  limit: number;
+  channel?: string;
+  /** Only records with id below this (paging backwards). */
+  before?: number;
+}
+
+export interface ReplayQuery {
+  device: string;
+  from: number;
+  to: number;
+  /** Most readings returned (oldest first). */
+  limit: number;
+}
+
+/** Rules, alarms, their history, timer state and the notification log. */
+export interface AlarmStore {
+  listRules(): Promise<Rule[]>;
+  getRule(id: string): Promise<Rule | undefined>;
+  /** Inserts or replaces. */
+  saveRule(rule: Rule): Promise<void>;
+  /** Deletes the rule and its timer state; its alarms stay as history. */
+  deleteRule(id: string): Promise<boolean>;
+  /**
+   * Opens an alarm, or, when one is already open for (device, rule) (a partial unique index
+   * guarantees at most one), counts a repeat on it instead. Atomic.
+   */
+  openAlarm(alarm: Omit<Alarm, 'id'>): Promise<{ alarm: Alarm; created: boolean }>;
+  /** Counts one more occurrence on an open alarm. */
+  repeatAlarm(id: number, value: number | null, at: number): Promise<void>;
+  /** Writes a lifecycle change (ack, clear) together with its event. */
+  updateAlarm(alarm: Alarm, event: Omit<AlarmEvent, 'id' | 'alarmId'>): Promise<void>;
+  getAlarm(id: number): Promise<Alarm | undefined>;
+  listAlarms(q: AlarmQuery): Promise<Alarm[]>;
+  /** Alarms not yet cleared. */
+  activeAlarms(): Promise<Alarm[]>;
+  alarmStats(): Promise<AlarmStats>;
+  listAlarmEvents(alarmId: number): Promise<AlarmEvent[]>;
+  /** phase 'normal' deletes the record. */
+  saveTrigger(t: TriggerRecord): Promise<void>;
+  listTriggers(): Promise<TriggerRecord[]>;
+  addNotification(n: NotificationRecord): Promise<number>;
+  updateNotification(n: NotificationRecord & { id: number }): Promise<void>;
+  listNotifications(q: NotificationQuery): Promise<NotificationRecord[]>;
+  /** Stored readings of a device with their seq, oldest first, for replay (backtest). */
+  replayReadings(q: ReplayQuery): Promise<Reading[]>;
 }

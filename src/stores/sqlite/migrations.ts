@@ -36,4 +36,121 @@ export const migrations: string[] = [
   );
   CREATE INDEX rejected_device ON rejected (device, id);
   `,
+  `
+  -- Profiles added through the API; the shipped and folder ones are read from files at start.
+  CREATE TABLE profiles (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated INTEGER NOT NULL);
+  -- Sequence accounting: one row of state (JSON, with the open gaps) per device...
+  CREATE TABLE seq_state (device TEXT PRIMARY KEY, state TEXT NOT NULL);
+  -- ...and counters per device per minute of device time, so completeness can be asked of any window.
+  CREATE TABLE seq_stats (
+    device TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    out_of_order INTEGER NOT NULL DEFAULT 0,
+    restarts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device, bucket)
+  ) WITHOUT ROWID;
+  -- Bulk import progress per file, written in the same transaction as the rows it covers.
+  CREATE TABLE import_progress (key TEXT PRIMARY KEY, state TEXT NOT NULL);
+  `,
+  `
+  -- Alarm rules, kept whole as JSON: the engine reads them all at start and on every change.
+  CREATE TABLE alarm_rules (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated INTEGER NOT NULL);
+  CREATE TABLE alarms (
+    id INTEGER PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    rule_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    device TEXT NOT NULL,
+    metric TEXT,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    first_value REAL,
+    last_value REAL,
+    cleared_at INTEGER,
+    cleared_by TEXT,
+    acked_at INTEGER,
+    acked_by TEXT,
+    message TEXT NOT NULL
+  );
+  -- At most one open (not yet cleared) alarm per (device, rule), whatever the engine does.
+  CREATE UNIQUE INDEX alarms_one_open ON alarms (device, rule_id) WHERE cleared_at IS NULL;
+  CREATE INDEX alarms_raised ON alarms (raised_at);
+  CREATE INDEX alarms_device ON alarms (device, raised_at);
+  CREATE TABLE alarm_events (
+    id INTEGER PRIMARY KEY,
+    alarm_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    by TEXT,
+    comment TEXT,
+    value REAL
+  );
+  CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, id);
+  -- On-delay / off-delay state per (rule, device), so pending timers survive a restart.
+  CREATE TABLE alarm_triggers (
+    rule_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    since INTEGER,
+    PRIMARY KEY (rule_id, device)
+  ) WITHOUT ROWID;
+  CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    alarm_ids TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_attempt_at INTEGER,
+    error TEXT,
+    summary TEXT NOT NULL
+  );
+  CREATE INDEX notifications_channel ON notifications (channel, id);
+  `,
+  `
+  -- Rollups kept as data arrives, in the write transaction: sum and count (not avg) so late data merges exactly.
+  CREATE TABLE rollup_1m (
+    series INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    v_min REAL NOT NULL,
+    v_max REAL NOT NULL,
+    v_sum REAL NOT NULL,
+    v_sum_sq REAL NOT NULL,
+    n INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL,
+    first_v REAL NOT NULL,
+    last_ts INTEGER NOT NULL,
+    last_v REAL NOT NULL,
+    PRIMARY KEY (series, bucket)
+  ) WITHOUT ROWID;
+  CREATE TABLE rollup_1h (
+    series INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    v_min REAL NOT NULL,
+    v_max REAL NOT NULL,
+    v_sum REAL NOT NULL,
+    v_sum_sq REAL NOT NULL,
+    n INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL,
+    first_v REAL NOT NULL,
+    last_ts INTEGER NOT NULL,
+    last_v REAL NOT NULL,
+    PRIMARY KEY (series, bucket)
+  ) WITHOUT ROWID;
+  -- Rollups for readings already stored before this migration.
+  INSERT INTO rollup_1m SELECT series, ts - ts % 60000, min(value), max(value), sum(value), sum(value * value), count(*),
+    min(ts), 0, max(ts), 0 FROM readings GROUP BY series, ts - ts % 60000;
+  UPDATE rollup_1m SET first_v = (SELECT value FROM readings r WHERE r.series = rollup_1m.series AND r.ts = rollup_1m.first_ts),
+    last_v = (SELECT value FROM readings r WHERE r.series = rollup_1m.series AND r.ts = rollup_1m.last_ts);
+  INSERT INTO rollup_1h SELECT series, ts - ts % 3600000, min(value), max(value), sum(value), sum(value * value), count(*),
+    min(ts), 0, max(ts), 0 FROM readings GROUP BY series, ts - ts % 3600000;
+  UPDATE rollup_1h SET first_v = (SELECT value FROM readings r WHERE r.series = rollup_1h.series AND r.ts = rollup_1h.first_ts),
+    last_v = (SELECT value FROM readings r WHERE r.series = rollup_1h.series AND r.ts = rollup_1h.last_ts);
+  `,
 ];

@@ -2,8 +2,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RawSeries } from '../../model/telemetry.js';
-import type { RangeQuery, RejectedQuery, RejectedRecord, Store, StoredDevice, WriteBatch, WriteResult } from '../store.js';
+import type { ImportCheckpoint, RangeQuery, RejectedQuery, RejectedRecord, Store, StoredDevice, WriteBatch, WriteResult } from '../store.js';
+import type { Profile } from '../../model/device.js';
+import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { migrations } from './migrations.js';
+import { SqliteAlarmTables } from './alarm-tables.js';
+import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
+import type { Reading } from '../../model/reading.js';
+import type { NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -18,8 +24,9 @@ export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   private db!: Database.Database;
   private seriesIds = new Map<string, number>();
-  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile', Stmt>;
+  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint', Stmt>;
   private writeTx!: (batch: WriteBatch) => WriteResult;
+  private alarmTables!: SqliteAlarmTables;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -46,8 +53,16 @@ export class SqliteStore implements Store {
         'INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       setProfile: db.prepare('UPDATE devices SET profile = ? WHERE id = ?'),
+      saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
+      addSeqStats: db.prepare(
+        `INSERT INTO seq_stats (device, bucket, received, duplicates, out_of_order, restarts) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device, bucket) DO UPDATE SET received = received + excluded.received, duplicates = duplicates + excluded.duplicates,
+           out_of_order = out_of_order + excluded.out_of_order, restarts = restarts + excluded.restarts`,
+      ),
+      saveCheckpoint: db.prepare('INSERT INTO import_progress (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state'),
     };
     this.writeTx = db.transaction((batch: WriteBatch) => this.writeNow(batch));
+    this.alarmTables = new SqliteAlarmTables(db);
   }
 
   private migrate(): void {
@@ -63,6 +78,26 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db?.open) this.db.close();
   }
+
+  // Rules, alarms, timers and the notification log live in alarm-tables.ts.
+  listRules = (): Promise<Rule[]> => this.alarmTables.listRules();
+  getRule = (id: string): Promise<Rule | undefined> => this.alarmTables.getRule(id);
+  saveRule = (rule: Rule): Promise<void> => this.alarmTables.saveRule(rule);
+  deleteRule = (id: string): Promise<boolean> => this.alarmTables.deleteRule(id);
+  openAlarm = (a: Omit<Alarm, 'id'>): Promise<{ alarm: Alarm; created: boolean }> => this.alarmTables.openAlarm(a);
+  repeatAlarm = (id: number, value: number | null, at: number): Promise<void> => this.alarmTables.repeatAlarm(id, value, at);
+  updateAlarm = (a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>): Promise<void> => this.alarmTables.updateAlarm(a, e);
+  getAlarm = (id: number): Promise<Alarm | undefined> => this.alarmTables.getAlarm(id);
+  listAlarms = (q: AlarmQuery): Promise<Alarm[]> => this.alarmTables.listAlarms(q);
+  activeAlarms = (): Promise<Alarm[]> => this.alarmTables.activeAlarms();
+  alarmStats = (): Promise<AlarmStats> => this.alarmTables.alarmStats();
+  listAlarmEvents = (id: number): Promise<AlarmEvent[]> => this.alarmTables.listAlarmEvents(id);
+  saveTrigger = (t: TriggerRecord): Promise<void> => this.alarmTables.saveTrigger(t);
+  listTriggers = (): Promise<TriggerRecord[]> => this.alarmTables.listTriggers();
+  addNotification = (n: NotificationRecord): Promise<number> => this.alarmTables.addNotification(n);
+  updateNotification = (n: NotificationRecord & { id: number }): Promise<void> => this.alarmTables.updateNotification(n);
+  listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
+  replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.alarmTables.replayReadings(q);
 
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
@@ -92,6 +127,11 @@ export class SqliteStore implements Store {
     }
     for (const [sid, l] of latest) updateLatest.run(l.ts, l.value, sid, l.ts);
     for (const x of batch.rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
+    if (batch.sequence) {
+      for (const st of batch.sequence.devices) this.stmts.saveSeqState.run(st.device, JSON.stringify(st));
+      for (const b of batch.sequence.buckets) this.stmts.addSeqStats.run(b.device, b.bucket, b.received, b.duplicates, b.outOfOrder, b.restarts);
+    }
+    if (batch.checkpoint) this.stmts.saveCheckpoint.run(batch.checkpoint.key, JSON.stringify(batch.checkpoint));
     return { inserted, duplicates: batch.readings.length - inserted };
   }
 
@@ -146,6 +186,36 @@ export class SqliteStore implements Store {
       out[metric] = { ts, value };
     }
     return out;
+  }
+
+  async listProfiles(): Promise<Profile[]> {
+    return (this.db.prepare('SELECT body FROM profiles ORDER BY name').pluck().all() as string[]).map((b) => JSON.parse(b) as Profile);
+  }
+
+  async saveProfile(profile: Profile): Promise<void> {
+    this.db
+      .prepare('INSERT INTO profiles (name, body, updated) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated = excluded.updated')
+      .run(profile.name, JSON.stringify(profile), Date.now());
+  }
+
+  async loadSequenceState(): Promise<SeqDeviceState[]> {
+    return (this.db.prepare('SELECT state FROM seq_state').pluck().all() as string[]).map((s) => JSON.parse(s) as SeqDeviceState);
+  }
+
+  async sequenceStats(device: string, from: number, to: number): Promise<SeqStats> {
+    const row = this.db
+      .prepare(
+        `SELECT coalesce(sum(received), 0) AS received, coalesce(sum(duplicates), 0) AS duplicates,
+           coalesce(sum(out_of_order), 0) AS outOfOrder, coalesce(sum(restarts), 0) AS restarts
+         FROM seq_stats WHERE device = ? AND bucket >= ? AND bucket <= ?`,
+      )
+      .get(device, from - (from % 60_000), to) as SeqStats;
+    return row;
+  }
+
+  async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {
+    const state = this.db.prepare('SELECT state FROM import_progress WHERE key = ?').pluck().get(key) as string | undefined;
+    return state ? (JSON.parse(state) as ImportCheckpoint) : null;
   }
 
   async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Profile } from '../../../src/model/device.js';
@@ -35,6 +35,19 @@ export function LiveChart(props: LiveChartProps) {
   const live = useRef(props);
   live.current = props;
   const metricsKey = metrics.join('\u0000');
+  const [narrow, setNarrow] = useState(false);
+  // A phone has room for two y axes: they follow the first two units still shown.
+  const axesKey = narrow ? metrics.filter((m) => !props.hidden.has(m)).join('\u0000') : '';
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const check = () => setNarrow(el.clientWidth < NARROW_PX);
+    check();
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   useEffect(() => {
     const el = box.current;
@@ -43,18 +56,21 @@ export function LiveChart(props: LiveChartProps) {
     const muted = css.getPropertyValue('--text-muted').trim() || '#888';
     const grid = css.getPropertyValue('--grid').trim() || 'rgba(128,128,128,.2)';
     const groups = scaleGroups(metrics, profile);
-    const narrow = el.clientWidth < 560;
+    const hidden = live.current.hidden;
+    const axisGroups = narrow ? groups.filter((g) => g.metrics.some((m) => !hidden.has(m))).slice(0, 2) : groups;
     const windowEnd = () => Math.max(live.current.clock(), buffer.lastTs() ?? 0);
 
     const scales: uPlot.Scales = {
       x: { time: true, range: () => [windowEnd() - windowMs, windowEnd()] },
     };
-    for (const g of groups) scales[g.key] = { auto: true };
+    for (const g of groups) scales[g.key] = { auto: true, range: yRange };
 
     const axes: uPlot.Axis[] = [
       { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, space: narrow ? 55 : 80 },
-      ...groups.map(
-        (g, i): uPlot.Axis => ({
+      ...groups.map((g): uPlot.Axis => {
+        const i = axisGroups.indexOf(g);
+        return {
+          show: i >= 0,
           scale: g.key,
           label: g.label,
           labelSize: 16,
@@ -68,8 +84,8 @@ export function LiveChart(props: LiveChartProps) {
           grid: { show: i === 0, stroke: grid, width: 1 },
           ticks: { show: false },
           values: (_u, splits) => splits.map((v) => (v == null ? '' : formatTick(v))),
-        }),
-      ),
+        };
+      }),
     ];
 
     const series: uPlot.Series[] = [
@@ -99,7 +115,7 @@ export function LiveChart(props: LiveChartProps) {
       axes,
       series,
       cursor: { drag: { x: false, y: false } },
-      legend: { live: true },
+      legend: { show: !narrow, live: true },
       hooks: {
         draw: [
           (u) => {
@@ -163,7 +179,7 @@ export function LiveChart(props: LiveChartProps) {
     };
     // metricsKey stands for metrics; colors follow metrics.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [buffer, changed, metricsKey, profile, windowMs, theme]);
+  }, [buffer, changed, metricsKey, profile, windowMs, theme, narrow, axesKey]);
 
   useEffect(() => {
     const u = plot.current;
@@ -177,8 +193,20 @@ export function LiveChart(props: LiveChartProps) {
   return <div ref={box} className="chart" data-testid="chart" />;
 }
 
+const NARROW_PX = 560;
+
+/** Auto y range with 10 % padding; a flat line sits mid-chart instead of at the edge of 0..100. */
+function yRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min == null || max == null) return [0, 1];
+  if (min === max) {
+    const d = Math.abs(min) * 0.1 || 1;
+    return [min - d, max + d];
+  }
+  return uPlot.rangeNum(min, max, 0.1, true);
+}
+
 function chartHeight(width: number): number {
-  return width < 560 ? 240 : 340;
+  return width < NARROW_PX ? 240 : 340;
 }
 
 function formatTick(v: number): string {

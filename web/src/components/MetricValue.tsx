@@ -16,13 +16,13 @@ const statusText = { normal: 'normal', warning: 'warning', alarm: 'alarm', none:
 /** One metric's latest value with its unit, coloured by where it sits in the profile's ranges. */
 export function MetricValue({ device, metric, latest, spec, big, color }: Props) {
   const status = latest ? valueStatus(latest.value, spec) : 'none';
-  const title = [spec?.description, rangeText(spec), statusText[status]].filter(Boolean).join(' · ');
+  const title = [metric, spec?.description, rangeText(spec), statusText[status]].filter(Boolean).join(' · ');
   return (
     <div
       className={`mv ${big ? 'mv-big' : ''} st-${status}`}
       data-testid={`device-value-${device}-${metric}`}
       data-status={status}
-      title={title || undefined}
+      title={title}
     >
       <div className="mv-name">
         {color && <span className="swatch" style={{ background: color }} />}

@@ -1,0 +1,62 @@
+// Publishes at a fixed rate and receives the same messages on the other side (Fieldscope's live
+// WebSocket, or a plain MQTT subscriber for the baseline), in one process so both ends share a
+// clock. Each payload carries its send time in µs. Prints {samples, p50, p99} in ms.
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { scriptArgs } from './lib/args.js';
+import { percentile } from './lib/procs.js';
+
+const a = scriptArgs();
+const rate = Number(a.rate ?? 2000);
+const seconds = Number(a.seconds ?? 10);
+const clients = Number(a.clients ?? 10);
+const now = () => (performance.timeOrigin + performance.now()) * 1000;
+const latencies: number[] = [];
+const warmupUntil = now() + 1_000_000;
+
+function record(sent: number): void {
+  const t = now();
+  if (t > warmupUntil) latencies.push((t - sent) / 1000);
+}
+
+let closeReceiver: () => void;
+if (a.ws) {
+  const ws = new WebSocket(a.ws);
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ op: 'subscribe', devices: '*' }));
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString()) as { type: string; values?: { sent?: number } };
+    if (m.type === 'readings' && m.values?.sent) record(m.values.sent);
+  });
+  closeReceiver = () => ws.close();
+} else {
+  const sub = await mqtt.connectAsync(a.url, { clientId: 'latency-sub' });
+  await sub.subscribeAsync('devices/+/telemetry', { qos: 1 });
+  sub.on('message', (_t, payload) => record((JSON.parse(payload.toString()) as { sent: number }).sent));
+  closeReceiver = () => void sub.endAsync();
+}
+
+const pubs = await Promise.all(Array.from({ length: clients }, (_, i) => mqtt.connectAsync(a.url, { clientId: `latency-${i}` })));
+const perTick = rate / 100; // 10 ms ticks
+let seq = 0;
+let carry = 0;
+const end = Date.now() + seconds * 1000;
+await new Promise<void>((resolve) => {
+  const timer = setInterval(() => {
+    if (Date.now() > end) {
+      clearInterval(timer);
+      return resolve();
+    }
+    carry += perTick;
+    for (; carry >= 1; carry--) {
+      const s = ++seq;
+      const c = pubs[s % clients];
+      void c.publishAsync(`devices/latency-${s % clients}/telemetry`, `{"seq":${Math.floor(s / clients) + 1},"v":5.01,"a":0.25,"sent":${now()}}`, { qos: 1 });
+    }
+  }, 10);
+});
+await new Promise((r) => setTimeout(r, 500));
+closeReceiver!();
+await Promise.all(pubs.map((p) => p.endAsync()));
+process.stdout.write(JSON.stringify({ published: seq, samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + '\n');
+process.exit(0);

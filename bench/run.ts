@@ -1,0 +1,36 @@
+// `npm run bench`: every benchmark, each the median of several runs beside a baseline measured in
+// the same run. Prints a table and writes bench/results/latest.json. Loads only 127.0.0.1.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { root } from './lib/procs.js';
+import { table, type Figure } from './lib/report.js';
+import { benchIngest } from './ingest.js';
+import { benchLatency } from './latency.js';
+import { benchConnections } from './connections.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+
+const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
+  { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 300_000, seconds: 60, clients: 20 }) },
+  { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 20, rate: 2000 }) },
+  { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
+];
+
+const figures: Figure[] = [];
+for (const b of benches) {
+  if (only && !only.includes(b.id)) continue;
+  process.stderr.write(`running ${b.id}...\n`);
+  try {
+    figures.push(...[await b.run()].flat());
+  } catch (err) {
+    process.stderr.write(`  ${b.id} failed: ${(err as Error).stack}\n`);
+    figures.push({ id: b.id, name: b.id, value: NaN, unit: '', runs: [], notes: `failed: ${(err as Error).message}` });
+  }
+}
+
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ when: new Date().toISOString(), machine, quick, figures }, null, 2) + '\n');
+process.stdout.write(`\nmachine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}\n\n${table(figures)}\n`);

@@ -1,0 +1,23 @@
+// Baseline receiver: one QoS1 subscriber that counts and stores nothing. Prints {received, seconds}
+// measured from the first message to the last expected one.
+import mqtt from 'mqtt';
+import { scriptArgs } from './lib/args.js';
+
+const a = scriptArgs();
+const expected = Number(a.expected);
+const c = await mqtt.connectAsync(a.url, { clientId: 'bench-subscriber', clean: true });
+let received = 0;
+let first = 0;
+await c.subscribeAsync('devices/+/telemetry', { qos: 1 });
+process.stdout.write('ready\n');
+const timeout = setTimeout(() => finish(), Number(a.seconds ?? 120) * 1000);
+c.on('message', () => {
+  if (!received) first = performance.now();
+  if (++received >= expected) finish();
+});
+function finish(): void {
+  clearTimeout(timeout);
+  const seconds = (performance.now() - first) / 1000;
+  process.stdout.write(JSON.stringify({ received, seconds }) + '\n');
+  void c.endAsync().then(() => process.exit(0));
+}

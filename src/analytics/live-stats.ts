@@ -1,0 +1,204 @@
+import { BucketRing } from './windows.js';
+import { l2Norm, rateOfChange, zScore } from './anomaly.js';
+
+/** One series' live figures at the time of its newest reading (`ts`). */
+export interface SeriesStats {
+  metric: string;
+  ts: number;
+  current: number;
+  /** Last minute: 60 buckets of 1 s. */
+  min1m: number;
+  max1m: number;
+  avg1m: number;
+  count1m: number;
+  /** Moving averages: 1 min from the 1 s ring; 5 and 15 min from the 10 s ring. */
+  ma1m: number;
+  ma5m: number;
+  ma15m: number;
+  /** Units per second since the previous reading. */
+  rate: number | null;
+  /** Against the previous `zWindowMs` (10 s buckets), before this reading was added. */
+  zscore: number | null;
+}
+
+export interface DeviceStats {
+  device: string;
+  ts: number;
+  seq: number | null;
+  metrics: Record<string, SeriesStats>;
+  /** L2 norm of the device's metric vector (current values). */
+  l2: { metrics: string[]; value: number | null } | null;
+  /** Sequence numbers skipped in the last minute (60 buckets of 1 s). */
+  seqGaps1m: number;
+}
+
+export interface AnalyticsOptions {
+  /** Metric vector per profile for the L2 norm. */
+  vectors: Record<string, string[]>;
+  /** Rolling window of the z-score; a multiple of 10 s, at most 15 min. Default 5 min. */
+  zWindowMs?: number;
+}
+
+export interface MessageLike {
+  device: string;
+  ts: number;
+  seq?: number;
+  profile?: string | null;
+  values: Record<string, number>;
+}
+
+class SeriesState {
+  readonly sec = new BucketRing(1000, 60);
+  readonly tens = new BucketRing(10_000, 90);
+  lastTs: number | null = null;
+  lastValue: number | null = null;
+  stats: SeriesStats | null = null;
+
+  constructor(readonly metric: string) {}
+
+  add(ts: number, value: number, zBuckets: number): SeriesStats {
+    const z = zScore(value, this.tens.window(ts, zBuckets));
+    const newest = this.lastTs === null || ts >= this.lastTs;
+    const rate = newest ? rateOfChange(this.lastTs, this.lastValue, ts, value) : (this.stats?.rate ?? null);
+    this.sec.add(ts, value);
+    this.tens.add(ts, value);
+    if (newest) {
+      this.lastTs = ts;
+      this.lastValue = value;
+    }
+    const t = this.lastTs!;
+    const m1 = this.sec.window(t);
+    const stats: SeriesStats = {
+      metric: this.metric,
+      ts: t,
+      current: this.lastValue!,
+      min1m: m1.min,
+      max1m: m1.max,
+      avg1m: m1.mean,
+      count1m: m1.count,
+      ma1m: m1.mean,
+      ma5m: this.tens.window(t, 30).mean,
+      ma15m: this.tens.window(t, 90).mean,
+      rate,
+      zscore: newest ? z : (this.stats?.zscore ?? null),
+    };
+    this.stats = stats;
+    return stats;
+  }
+}
+
+class DeviceState {
+  readonly series = new Map<string, SeriesState>();
+  readonly gaps = new BucketRing(1000, 60);
+  lastSeq: number | null = null;
+  ts = -Infinity;
+  profile: string | null = null;
+}
+
+/**
+ * Live analytics for every (device, metric): a pure function of the message stream (no wall
+ * clock), so the backtest replays stored history through the very same code.
+ */
+export class Analytics {
+  private devices = new Map<string, DeviceState>();
+  private readonly zBuckets: number;
+  private listeners = new Set<(s: DeviceStats) => void>();
+
+  constructor(private readonly opts: AnalyticsOptions) {
+    this.zBuckets = Math.min(90, Math.max(1, Math.round((opts.zWindowMs ?? 300_000) / 10_000)));
+  }
+
+  onStats(listener: (s: DeviceStats) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  vectorFor(profile: string | null): string[] | null {
+    return (profile && this.opts.vectors[profile]) || null;
+  }
+
+  /** Folds one message in and returns the device's stats after it. */
+  observe(m: MessageLike): DeviceStats {
+    let d = this.devices.get(m.device);
+    if (!d) this.devices.set(m.device, (d = new DeviceState()));
+    if (m.profile) d.profile = m.profile;
+    if (m.ts > d.ts) d.ts = m.ts;
+    if (m.seq !== undefined) {
+      // A lower seq than the last one is a reboot (counter reset) or a late message, not a gap.
+      if (d.lastSeq !== null && m.seq > d.lastSeq + 1) d.gaps.add(m.ts, m.seq - d.lastSeq - 1);
+      else d.gaps.add(m.ts, 0);
+      if (d.lastSeq === null || m.seq > d.lastSeq || m.seq < d.lastSeq - 1000) d.lastSeq = m.seq;
+    }
+    for (const metric in m.values) {
+      const v = m.values[metric];
+      if (!Number.isFinite(v)) continue;
+      let s = d.series.get(metric);
+      if (!s) d.series.set(metric, (s = new SeriesState(metric)));
+      s.add(m.ts, v, this.zBuckets);
+    }
+    const stats = this.snapshot(m.device, d, m.seq ?? null);
+    for (const l of this.listeners) l(stats);
+    return stats;
+  }
+
+  get(device: string): DeviceStats | undefined {
+    const d = this.devices.get(device);
+    return d && this.snapshot(device, d, d.lastSeq);
+  }
+
+  private snapshot(device: string, d: DeviceState, seq: number | null): DeviceStats {
+    const metrics: Record<string, SeriesStats> = {};
+    const current: Record<string, number> = {};
+    for (const [name, s] of d.series) {
+      if (!s.stats) continue;
+      metrics[name] = s.stats;
+      current[name] = s.stats.current;
+    }
+    const vector = this.vectorFor(d.profile);
+    const g = d.gaps.window(d.ts);
+    return {
+      device,
+      ts: d.ts,
+      seq,
+      metrics,
+      l2: vector ? { metrics: vector, value: l2Norm(current, vector) } : null,
+      seqGaps1m: Math.round(g.mean * g.count),
+    };
+  }
+}
+
+/** Calls `fn` at most once per `intervalMs` per key, always delivering the latest value (trailing edge). */
+export function throttlePerKey<T>(intervalMs: number, fn: (value: T) => void): { push(key: string, value: T): void; stop(): void } {
+  const last = new Map<string, number>();
+  const pending = new Map<string, { value: T; timer: NodeJS.Timeout }>();
+  return {
+    push(key, value) {
+      const now = Date.now();
+      const p = pending.get(key);
+      if (p) {
+        p.value = value;
+        return;
+      }
+      const wait = (last.get(key) ?? -Infinity) + intervalMs - now;
+      if (wait <= 0) {
+        last.set(key, now);
+        fn(value);
+        return;
+      }
+      const entry = {
+        value,
+        timer: setTimeout(() => {
+          pending.delete(key);
+          last.set(key, Date.now());
+          fn(entry.value);
+        }, wait),
+      };
+      entry.timer.unref();
+      pending.set(key, entry);
+    },
+    stop() {
+      for (const p of pending.values()) clearTimeout(p.timer);
+      pending.clear();
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import type { Message } from '../model/reading.js';
+
+/** A run of sequence numbers never received: between the message at fromTs and the one at toTs. */
+export interface SeqGap {
+  epoch: number;
+  fromSeq: number;
+  toSeq: number;
+  fromTs: number;
+  toTs: number;
+}
+
+/** What is known about one device's sequence numbers; persisted with every batch that changes it. */
+export interface SeqDeviceState {
+  device: string;
+  /** Bumped on every device restart (seq back to a small number). */
+  epoch: number;
+  maxSeq: number | null;
+  /** Device time of the message that carried maxSeq. */
+  lastTs: number;
+  received: number;
+  duplicates: number;
+  outOfOrder: number;
+  restarts: number;
+  /** Open gaps, oldest first (bounded: the oldest are forgotten past MAX_GAPS). */
+  gaps: SeqGap[];
+}
+
+/** Counter increments for one device and one minute of device time. */
+export interface SeqBucketDelta {
+  device: string;
+  bucket: number;
+  received: number;
+  duplicates: number;
+  outOfOrder: number;
+  restarts: number;
+}
+
+export interface SequenceUpdate {
+  devices: SeqDeviceState[];
+  buckets: SeqBucketDelta[];
+}
+
+export interface SeqStats {
+  received: number;
+  duplicates: number;
+  outOfOrder: number;
+  restarts: number;
+}
+
+export interface Completeness extends SeqStats {
+  device: string;
+  from: number;
+  to: number;
+  expected: number;
+  missing: number;
+  ratio: number;
+  missingRanges: { fromSeq: number; toSeq: number; fromTs: number; toTs: number }[];
+}
+
+export const BUCKET_MS = 60_000;
+const MAX_GAPS = 1000;
+/** A seq this far below the highest seen is a restart, not a late message. */
+const REORDER_WINDOW = 10_000;
+/** A seq this small, newer in device time than the highest seen, is a restart too. */
+const RESTART_SEQ_MAX = 10;
+
+export interface SequenceCounters {
+  received(n: number): void;
+  duplicates(n: number): void;
+  outOfOrder(n: number): void;
+  restarts(n: number): void;
+  missing(n: number): void;
+}
+
+export interface Accounting {
+  /** The messages to store: duplicates are left out. */
+  keep: Message[];
+  update: SequenceUpdate;
+  /** Keep the new state (the batch was committed or spooled). */
+  commit(): void;
+  /** Forget it (the batch failed): the senders will send again. */
+  rollback(): void;
+}
+
+function cloneState(s: SeqDeviceState): SeqDeviceState {
+  return { ...s, gaps: s.gaps.map((g) => ({ ...g })) };
+}
+
+/**
+ * Accounts for every device's `seq`: received, duplicates (left out of storage), gaps (filled when
+ * late messages arrive), out-of-order arrivals and restarts. Runs inside the batcher's serialised
+ * write, so the state it persists is exactly what the store holds.
+ */
+export class SequenceTracker {
+  private states = new Map<string, SeqDeviceState>();
+
+  constructor(private readonly counters?: SequenceCounters) {}
+
+  load(states: SeqDeviceState[]): void {
+    for (const s of states) this.states.set(s.device, cloneState(s));
+  }
+
+  state(device: string): SeqDeviceState | undefined {
+    const s = this.states.get(device);
+    return s && cloneState(s);
+  }
+
+  account(messages: Message[]): Accounting {
+    const before = new Map<string, SeqDeviceState | undefined>();
+    const buckets = new Map<string, SeqBucketDelta>();
+    const keep: Message[] = [];
+    const totals = { received: 0, duplicates: 0, outOfOrder: 0, restarts: 0, missing: 0 };
+    const bucketOf = (device: string, ts: number): SeqBucketDelta => {
+      const bucket = Math.floor(ts / BUCKET_MS) * BUCKET_MS;
+      const key = device + '\u0000' + bucket;
+      let b = buckets.get(key);
+      if (!b) buckets.set(key, (b = { device, bucket, received: 0, duplicates: 0, outOfOrder: 0, restarts: 0 }));
+      return b;
+    };
+
+    for (const m of messages) {
+      if (m.seq === undefined) {
+        keep.push(m);
+        continue;
+      }
+      if (!before.has(m.device)) {
+        const cur = this.states.get(m.device);
+        before.set(m.device, cur && cloneState(cur));
+      }
+      let st = this.states.get(m.device);
+      if (!st) {
+        st = { device: m.device, epoch: 0, maxSeq: null, lastTs: m.ts, received: 0, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [] };
+        this.states.set(m.device, st);
+      }
+      const b = bucketOf(m.device, m.ts);
+      const s = m.seq;
+      const verdict = this.classify(st, s, m.ts);
+      if (verdict === 'duplicate') {
+        st.duplicates++;
+        b.duplicates++;
+        totals.duplicates++;
+        continue;
+      }
+      if (verdict === 'restart') {
+        st.restarts++;
+        b.restarts++;
+        totals.restarts++;
+        st.epoch++;
+        st.maxSeq = s;
+        st.lastTs = m.ts;
+      } else if (verdict === 'late') {
+        st.outOfOrder++;
+        b.outOfOrder++;
+        totals.outOfOrder++;
+        this.fill(st, s, m.ts);
+      } else {
+        if (st.maxSeq !== null && s > st.maxSeq + 1) {
+          st.gaps.push({ epoch: st.epoch, fromSeq: st.maxSeq + 1, toSeq: s - 1, fromTs: st.lastTs, toTs: m.ts });
+          totals.missing += s - 1 - st.maxSeq;
+          if (st.gaps.length > MAX_GAPS) st.gaps.splice(0, st.gaps.length - MAX_GAPS);
+        }
+        st.maxSeq = s;
+        st.lastTs = m.ts;
+      }
+      st.received++;
+      b.received++;
+      totals.received++;
+      keep.push(m);
+    }
+
+    const update: SequenceUpdate = {
+      devices: [...before.keys()].map((d) => cloneState(this.states.get(d)!)),
+      buckets: [...buckets.values()],
+    };
+    return {
+      keep,
+      update,
+      commit: () => {
+        const c = this.counters;
+        if (!c) return;
+        if (totals.received) c.received(totals.received);
+        if (totals.duplicates) c.duplicates(totals.duplicates);
+        if (totals.outOfOrder) c.outOfOrder(totals.outOfOrder);
+        if (totals.restarts) c.restarts(totals.restarts);
+        if (totals.missing) c.missing(totals.missing);
+      },
+      rollback: () => {
+        for (const [device, prev] of before) {
+          if (prev) this.states.set(device, prev);
+          else this.states.delete(device);
+        }
+      },
+    };
+  }
+
+  private classify(st: SeqDeviceState, s: number, ts: number): 'next' | 'late' | 'duplicate' | 'restart' {
+    if (st.maxSeq === null || s > st.maxSeq) return 'next';
+    if (st.gaps.some((g) => g.epoch === st.epoch && s >= g.fromSeq && s <= g.toSeq)) return 'late';
+    if (st.maxSeq - s > REORDER_WINDOW || (s <= RESTART_SEQ_MAX && ts > st.lastTs)) return 'restart';
+    return 'duplicate';
+  }
+
+  /** Takes a late seq out of its gap, splitting the gap when the seq is inside it. */
+  private fill(st: SeqDeviceState, s: number, ts: number): void {
+    const i = st.gaps.findIndex((g) => g.epoch === st.epoch && s >= g.fromSeq && s <= g.toSeq);
+    if (i < 0) return;
+    const g = st.gaps[i];
+    const parts: SeqGap[] = [];
+    if (g.fromSeq < s) parts.push({ ...g, toSeq: s - 1, toTs: ts });
+    if (s < g.toSeq) parts.push({ ...g, fromSeq: s + 1, fromTs: ts });
+    st.gaps.splice(i, 1, ...parts);
+  }
+}
+
+/** Combines committed counters and open gaps into the completeness answer for a time window. */
+export function completeness(device: string, from: number, to: number, stats: SeqStats, state: SeqDeviceState | undefined): Completeness {
+  const missingRanges = (state?.gaps ?? [])
+    .filter((g) => g.toTs >= from && g.fromTs <= to)
+    .map((g) => ({ fromSeq: g.fromSeq, toSeq: g.toSeq, fromTs: g.fromTs, toTs: g.toTs }));
+  const missing = missingRanges.reduce((n, g) => n + (g.toSeq - g.fromSeq + 1), 0);
+  const expected = stats.received + missing;
+  return { device, from, to, expected, ...stats, missing, ratio: expected === 0 ? 1 : stats.received / expected, missingRanges };
+}

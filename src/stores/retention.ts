@@ -1,0 +1,40 @@
+import type { RetentionPolicy, RetentionResult, Store } from './store.js';
+import { DAY, HOUR } from './zoned-time.js';
+
+export const defaultRetention: RetentionPolicy = { rawMs: 2 * DAY, minuteMs: 30 * DAY, hourMs: 730 * DAY };
+
+/** The policy that applies to devices of a profile (null: no profile). */
+export function retentionFor(policy: RetentionPolicy, profile: string | null): { rawMs: number; minuteMs: number; hourMs: number } {
+  const o = (profile !== null && policy.byProfile?.[profile]) || {};
+  return { rawMs: o.rawMs ?? policy.rawMs, minuteMs: o.minuteMs ?? policy.minuteMs, hourMs: o.hourMs ?? policy.hourMs };
+}
+
+export interface RetentionJob {
+  /** Stops the timer and waits for a pass under way. */
+  stop(): Promise<void>;
+  /** Runs one pass now (also what the timer does). */
+  runOnce(): Promise<RetentionResult>;
+}
+
+/** Applies retention at start and then every interval; a failed pass is reported and retried next time. */
+export function startRetentionJob(store: Store, opts: { intervalMs?: number; onError?: (err: Error) => void; onDone?: (r: RetentionResult) => void } = {}): RetentionJob {
+  let running: Promise<RetentionResult> | null = null;
+  let stopped = false;
+  const runOnce = () =>
+    (running ??= store.applyRetention().finally(() => {
+      running = null;
+    }));
+  const tick = () => {
+    if (stopped) return;
+    runOnce().then(opts.onDone, (err: Error) => opts.onError?.(err));
+  };
+  const timer = setInterval(tick, opts.intervalMs ?? HOUR / 4);
+  timer.unref();
+  setImmediate(tick);
+  const stop = async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running?.catch(() => undefined);
+  };
+  return { stop, runOnce };
+}

@@ -1,0 +1,56 @@
+import { HOUR, MINUTE } from './zoned-time.js';
+
+/** One rollup bucket's contribution from a batch: merged into the stored row by an upsert. */
+export interface RollupDelta {
+  series: number;
+  bucket: number;
+  min: number;
+  max: number;
+  sum: number;
+  sumSq: number;
+  count: number;
+  firstTs: number;
+  first: number;
+  lastTs: number;
+  last: number;
+}
+
+/**
+ * Collects the readings a write actually inserted (duplicates never reach it) into per-bucket
+ * deltas for the 1-minute and 1-hour rollups, so late and imported data land in the right buckets.
+ */
+export class RollupAccumulator {
+  readonly minute = new Map<string, RollupDelta>();
+  readonly hour = new Map<string, RollupDelta>();
+
+  add(series: number, ts: number, value: number): void {
+    fold(this.minute, series, ts - (((ts % MINUTE) + MINUTE) % MINUTE), ts, value);
+    fold(this.hour, series, ts - (((ts % HOUR) + HOUR) % HOUR), ts, value);
+  }
+
+  get size(): number {
+    return this.minute.size;
+  }
+}
+
+function fold(map: Map<string, RollupDelta>, series: number, bucket: number, ts: number, value: number): void {
+  const key = series + ':' + bucket;
+  const d = map.get(key);
+  if (!d) {
+    map.set(key, { series, bucket, min: value, max: value, sum: value, sumSq: value * value, count: 1, firstTs: ts, first: value, lastTs: ts, last: value });
+    return;
+  }
+  if (value < d.min) d.min = value;
+  if (value > d.max) d.max = value;
+  d.sum += value;
+  d.sumSq += value * value;
+  d.count++;
+  if (ts < d.firstTs) {
+    d.firstTs = ts;
+    d.first = value;
+  }
+  if (ts > d.lastTs) {
+    d.lastTs = ts;
+    d.last = value;
+  }
+}
