@@ -10,10 +10,24 @@ import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
 import { Pipeline } from './pipeline/ingest.js';
 import { EmbeddedBroker } from './sources/mqtt-broker.js';
+import { ExternalBroker } from './sources/mqtt-client.js';
+import { SequenceTracker } from './pipeline/sequence.js';
+import { Spool } from './pipeline/spool.js';
+import { Validator } from './pipeline/validate.js';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Source } from './sources/source.js';
 import { buildHttpServer, type HttpServer } from './api/server.js';
 import { startSimulator, type Simulator } from './sim/simulator.js';
 import { version } from './version.js';
+import { createDeviceManagement, type DeviceManagement } from './devices/setup.js';
+import { SerialLink, parseSerialSpec } from './sources/serial.js';
+import { deviceTopic } from './sources/topics.js';
+import { Analytics } from './analytics/live-stats.js';
+import { AlarmEngine } from './alarms/engine.js';
+import { Dispatcher } from './notify/dispatcher.js';
+import { buildChannels } from './notify/setup.js';
+import type { AlarmServices } from './api/alarm-context.js';
 
 export interface RunningApp {
   config: Config;
@@ -23,49 +37,117 @@ export interface RunningApp {
   pipeline: Pipeline;
   batcher: Batcher;
   devices: DeviceRegistry;
+  /** The embedded broker (not started when an external broker is configured). */
   broker: EmbeddedBroker;
+  /** Whichever MQTT source runs: the embedded broker or the external broker client. */
+  mqtt: Source;
+  sequence: SequenceTracker;
+  spool: Spool;
   http: HttpServer;
+  alarms: AlarmServices;
   simulator: Simulator | null;
+  /** Commands, device metadata, equipment, firmware and OTA. */
+  deviceServices: DeviceManagement;
+  serialLinks: SerialLink[];
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
 }
 
 /** Wires sources -> pipeline -> store -> api, starts them in that order, and stops them in reverse. */
-export async function startApp(config: Config, opts: { logger?: Logger } = {}): Promise<RunningApp> {
+export async function startApp(config: Config, opts: { logger?: Logger; wrapStore?: (store: Store) => Store } = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
-  const store: Store = new SqliteStore({ path: join(dataDir, 'fieldscope.db') });
+  const engine: Store = new SqliteStore({ path: join(dataDir, 'fieldscope.db') });
+  // Tests wrap the store to make it fail for a while; the data path stays the real one.
+  const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
   await store.open();
 
   const profiles = ProfileRegistry.load(config.profilesDir);
+  for (const p of await store.listProfiles()) profiles.set(p);
   const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
   devices.load(await store.listDevices());
   devices.startSweeping();
 
-  const batcher = new Batcher(store, { maxReadings: config.batchMaxReadings }, metrics);
-  batcher.onCommitted((messages) => devices.observe(messages));
-  const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes });
+  const sequence = new SequenceTracker({
+    received: (n) => metrics.seqReceived.inc(n),
+    duplicates: (n) => metrics.seqDuplicates.inc(n),
+    outOfOrder: (n) => metrics.seqOutOfOrder.inc(n),
+    restarts: (n) => metrics.seqRestarts.inc(n),
+    missing: (n) => metrics.seqMissing.inc(n),
+  });
+  sequence.load(await store.loadSequenceState());
+  const spool = new Spool(join(dataDir, 'spool', 'spool.log'), { maxBytes: config.spoolMaxBytes });
+  spool.open();
 
-  const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger });
-  const sources: Source[] = [broker];
+  const batcher = new Batcher(store, { maxReadings: config.batchMaxReadings, sequence, spool }, metrics);
+  batcher.onCommitted((messages) => devices.observe(messages));
+  // Analytics and alarms follow the registry (which knows each device's profile by then).
+  const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
+  const analytics = new Analytics(analyticsOptions);
+  const alarms = new AlarmEngine({ store, analytics, devices, logger });
+  await alarms.start();
+  batcher.onCommitted((messages) => alarms.observe(messages));
+  devices.onChange((ev) => {
+    if (!ev.online) alarms.checkSilence();
+  });
+  const notify = buildChannels(config);
+  const dispatcher = new Dispatcher(notify.channels, store, logger);
+  alarms.onChange((c) => dispatcher.handle(c));
+  dispatcher.startEscalation(() => alarms.openAlarms());
+  const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket };
+  await batcher.recover();
+  const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
+  const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
+
+  const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
+  const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage });
+  if (!config.broker) {
+    dm.commands.addTransport({
+      kind: 'mqtt',
+      reaches: () => true,
+      send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+    });
+  }
+  const serialLinks = parseSerialConfig(config.serial).map(
+    ({ path, baudRate, device }) =>
+      new SerialLink({ path, baudRate, device, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
+  );
+  for (const link of serialLinks) dm.commands.addTransport(link, true);
+  const mqttSource: Source = config.broker
+    ? new ExternalBroker({
+        url: config.broker,
+        clientId: config.brokerClientId ?? `fieldscope-${hostname()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
+        username: config.brokerUsername ?? undefined,
+        password: process.env.FIELDSCOPE_BROKER_PASSWORD ?? (config.brokerPasswordFile ? readFileSync(config.brokerPasswordFile, 'utf8').trim() : undefined),
+        ca: config.brokerCa ?? undefined,
+        cert: config.brokerCert ?? undefined,
+        key: config.brokerKey ?? undefined,
+        pipeline,
+        logger,
+      })
+    : broker;
+  const sources: Source[] = [mqttSource, ...serialLinks];
 
   const http = await buildHttpServer({
-    store, devices, profiles, pipeline, batcher, metrics, logger, sources, version,
+    store, devices, profiles, pipeline, batcher, metrics, logger, sources, version, sequence, alarmServices, deviceServices: dm,
     maxPayloadBytes: config.maxPayloadBytes,
     maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
   });
   await http.app.listen({ host: config.host, port: config.httpPort });
-  await broker.start();
+  await mqttSource.start();
+  for (const link of serialLinks) await link.start();
 
   const httpPort = (http.app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const httpUrl = `http://${urlHost}:${httpPort}`;
-  const mqttUrl = `mqtt://${urlHost}:${broker.port}`;
+  const mqttUrl = config.broker ?? `mqtt://${urlHost}:${broker.port}`;
+  dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${httpPort}` : httpUrl);
+  await dm.start();
 
   let simulator: Simulator | null = null;
-  if (config.simulator) {
+  if (config.simulator && !config.broker) {
     simulator = await startSimulator({
       brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${broker.port}`,
       devices: config.simDevices,
@@ -79,13 +161,28 @@ export async function startApp(config: Config, opts: { logger?: Logger } = {}): 
     (stopping ??= (async () => {
       await simulator?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'simulator stop failed'));
       // Stop taking input first, then finish what was taken, then close the store.
-      await broker.stop();
+      await mqttSource.stop();
+      for (const link of serialLinks) await link.stop();
+      dm.stop();
       http.live.closeAll();
       await http.app.close();
       await batcher.drain();
+      spool.close();
+      await alarms.stop();
+      await dispatcher.stop();
       devices.stop();
       await store.close();
     })());
 
-  return { config, store, metrics, logger, pipeline, batcher, devices, broker, http, simulator, httpUrl, mqttUrl, stop };
+  return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, httpUrl, mqttUrl, stop };
+}
+
+/** `PATH[:BAUD]=DEVICE`, comma-separated. */
+function parseSerialConfig(spec: string | null): Array<{ path: string; baudRate: number; device: string }> {
+  if (!spec) return [];
+  return spec.split(',').filter(Boolean).map((item) => {
+    const eq = item.lastIndexOf('=');
+    if (eq < 1) throw new Error(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID`);
+    return { ...parseSerialSpec(item.slice(0, eq)), device: item.slice(eq + 1) };
+  });
 }

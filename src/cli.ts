@@ -11,6 +11,7 @@ const HELP = `fieldscope ${version}: sensor telemetry from field devices to the 
 Usage:
   fieldscope start [options]          broker, store, API, dashboard and simulator in one process
   fieldscope simulate --broker URL    simulated devices publishing to any MQTT broker
+  fieldscope simulate --serial PATH   one simulated device speaking the serial protocol on PATH
 
 start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELDSCOPE_CONFIG]):
   --host H               address to bind [FIELDSCOPE_HOST] (default 127.0.0.1)
@@ -22,6 +23,15 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --sim-rate HZ          messages per second per simulated device [FIELDSCOPE_SIM_RATE] (default 1)
   --profiles DIR         extra device profiles (JSON/YAML) [FIELDSCOPE_PROFILES]
   --log-level L          fatal|error|warn|info|debug [FIELDSCOPE_LOG_LEVEL] (default warn)
+  --broker URL           use an external MQTT broker (mqtt://host:port, mqtts://) instead of the embedded one [FIELDSCOPE_BROKER]
+  --broker-username U    [FIELDSCOPE_BROKER_USERNAME]; the password comes from FIELDSCOPE_BROKER_PASSWORD or --broker-password-file F
+  --broker-ca F --broker-cert F --broker-key F   TLS files (PEM)
+  --broker-client-id ID  stable client id for the persistent session (default fieldscope-HOSTNAME)
+  --spool-max-bytes N    disk kept for readings while the store is down [FIELDSCOPE_SPOOL_MAX_BYTES] (default 1 GiB)
+  --serial PATH[:BAUD] --serial-device ID   a device on a serial port (baud default 115200); repeat the pair
+                         for more [FIELDSCOPE_SERIAL="PATH[:BAUD]=ID,..."]; protocol: docs/serial-protocol.md
+  --public-url URL       how devices reach this server, for OTA downloads [FIELDSCOPE_PUBLIC_URL]
+  --command-ack-timeout-ms N  --command-max-attempts N   command retries (default 10000 ms, 3 sends)
 
 simulate options:
   --broker URL           mqtt://host:port (required)
@@ -29,6 +39,9 @@ simulate options:
   --rate HZ              messages per second per device (default 1)
   --prefix P             prepended to device ids
   --username U --password-file F   broker credentials (the password is read from a file, never a flag)
+  --serial PATH[:BAUD]   instead of MQTT: one device on a serial port (or pty), docs/serial-protocol.md
+  --kind K               its kind (default ina219); --rate applies
+  --corrupt-rate F --drop-rate F   fraction of first transmissions damaged / not written (default 0)
 `;
 
 function fail(message: string): never {
@@ -37,7 +50,12 @@ function fail(message: string): never {
 }
 
 function startFlags(argv: string[]): { flags: Partial<Record<keyof Config, unknown>>; file?: string } {
-  const spec: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, 'no-simulator': { type: 'boolean' } };
+  const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+    config: { type: 'string' },
+    'no-simulator': { type: 'boolean' },
+    serial: { type: 'string', multiple: true },
+    'serial-device': { type: 'string', multiple: true },
+  };
   for (const o of Object.values(options)) spec[o.flag] = { type: o.kind === 'bool' ? 'boolean' : 'string' };
   const { values } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false });
   const flags: Partial<Record<keyof Config, unknown>> = {};
@@ -46,6 +64,10 @@ function startFlags(argv: string[]): { flags: Partial<Record<keyof Config, unkno
     if (v !== undefined) flags[key as keyof Config] = v;
   }
   if (values['no-simulator']) flags.simulator = false;
+  const ports = (values.serial as string[] | undefined) ?? [];
+  const ids = (values['serial-device'] as string[] | undefined) ?? [];
+  if (ports.length !== ids.length) throw new ConfigError(`give one --serial-device ID per --serial PORT (got ${ports.length} ports and ${ids.length} ids)`);
+  if (ports.length) flags.serial = ports.map((p, i) => `${p}=${ids[i]}`).join(',');
   return { flags, file: values.config as string | undefined };
 }
 
@@ -89,10 +111,15 @@ async function simulate(argv: string[]): Promise<void> {
       prefix: { type: 'string' },
       username: { type: 'string' },
       'password-file': { type: 'string' },
+      serial: { type: 'string' },
+      kind: { type: 'string' },
+      'corrupt-rate': { type: 'string' },
+      'drop-rate': { type: 'string' },
     },
     strict: true,
   });
-  if (!values.broker) fail('simulate needs --broker mqtt://HOST:PORT');
+  if (values.serial) return simulateSerial(values);
+  if (!values.broker) fail('simulate needs --broker mqtt://HOST:PORT or --serial PATH[:BAUD]');
   const devices = Number(values.devices);
   const rateHz = Number(values.rate);
   if (!Number.isInteger(devices) || devices < 1) fail('--devices must be a positive integer');
@@ -105,6 +132,29 @@ async function simulate(argv: string[]): Promise<void> {
   const sim = await startSimulator({ brokerUrl: values.broker, devices, rateHz, prefix: values.prefix, username: values.username, password });
   process.stdout.write(`Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`);
   const shutdown = () => sim.stop().then(() => process.exit(0), () => process.exit(1));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+/** One simulated device on a serial port (docs/serial-protocol.md), damaging frames on demand. */
+async function simulateSerial(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const { SerialSimDevice } = await import('./sim/serial-device.js');
+  const { parseSerialSpec } = await import('./sources/serial.js');
+  const { isKindName } = await import('./sim/kinds.js');
+  const { path, baudRate } = parseSerialSpec(String(values.serial));
+  const rateHz = Number(values.rate ?? '1');
+  if (!(rateHz > 0)) fail('--rate must be a positive number');
+  const kind = values.kind === undefined ? 'ina219' : String(values.kind);
+  if (!isKindName(kind)) fail('--kind must be one of ina219, battery, factory, vibration');
+  const rate = (flag: string) => {
+    const v = values[flag] === undefined ? 0 : Number(values[flag]);
+    if (!(v >= 0 && v <= 1)) fail(`--${flag} must be a fraction in [0, 1]`);
+    return v;
+  };
+  const dev = new SerialSimDevice({ path, baudRate, kind, intervalMs: 1000 / rateHz, corruptRate: rate('corrupt-rate'), dropRate: rate('drop-rate'), log: (m) => process.stdout.write(m + '\n') });
+  dev.start();
+  process.stdout.write(`Simulating a ${kind} device on ${path} at ${baudRate} baud, ${rateHz} Hz. Ctrl-C to stop.\n`);
+  const shutdown = () => dev.stop().then(() => process.exit(0), () => process.exit(1));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }

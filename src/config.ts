@@ -34,6 +34,37 @@ export interface Config {
   brokerKey: string | null;
   /** MQTT client id for the external broker; stable so the persistent session survives restarts. */
   brokerClientId: string | null;
+  /** Serial devices: `PATH[:BAUD]=DEVICE_ID`, comma-separated (the CLI builds it from --serial/--serial-device). */
+  serial: string | null;
+  /** Base URL devices use to reach this server (OTA image downloads); default the HTTP listen address. */
+  publicUrl: string | null;
+  /** A command not answered within this long is sent again... */
+  commandAckTimeoutMs: number;
+  /** ...until sent this many times; then it has timed out. */
+  commandMaxAttempts: number;
+  /** Largest firmware image accepted, bytes. */
+  maxFirmwareBytes: number;
+  /** Live analytics: metric vector per profile for the L2 norm (JSON object profile -> metric names). */
+  l2Vectors: Record<string, string[]>;
+  /** Live analytics: rolling window of the z-score, ms (10 s steps, at most 15 min). */
+  zWindowMs: number;
+  /** Notification channels: webhook target; its signing secret comes from FIELDSCOPE_WEBHOOK_SECRET or this file. */
+  webhookUrl: string | null;
+  webhookSecretFile: string | null;
+  /** Slack incoming-webhook URL (it holds a token): FIELDSCOPE_SLACK_WEBHOOK_URL or this file. */
+  slackWebhookUrlFile: string | null;
+  /** Email over SMTP; the password comes from FIELDSCOPE_SMTP_PASSWORD or smtpPasswordFile. */
+  smtpHost: string | null;
+  smtpPort: number;
+  /** true: TLS from the start (port 465); false: STARTTLS when the server offers it. */
+  smtpSecure: boolean;
+  smtpUser: string | null;
+  smtpPasswordFile: string | null;
+  emailFrom: string;
+  /** Recipients, comma-separated. */
+  emailTo: string | null;
+  /** Per-channel policy (JSON): { "<channel>": { severities, groupWindowMs, minIntervalMs, renotifyAfterMs, retries, backoffMs } }. */
+  notifications: Record<string, unknown> | null;
 }
 
 export const defaults: Config = {
@@ -58,9 +89,27 @@ export const defaults: Config = {
   brokerCert: null,
   brokerKey: null,
   brokerClientId: null,
+  serial: null,
+  publicUrl: null,
+  commandAckTimeoutMs: 10_000,
+  commandMaxAttempts: 3,
+  maxFirmwareBytes: 64 * 1024 * 1024,
+  l2Vectors: { factory: ['temperature', 'humidity', 'vibration', 'sound'] },
+  zWindowMs: 300_000,
+  webhookUrl: null,
+  webhookSecretFile: null,
+  slackWebhookUrlFile: null,
+  smtpHost: null,
+  smtpPort: 587,
+  smtpSecure: false,
+  smtpUser: null,
+  smtpPasswordFile: null,
+  emailFrom: 'fieldscope@localhost',
+  emailTo: null,
+  notifications: null,
 };
 
-type Kind = 'string' | 'int' | 'bool' | 'float';
+type Kind = 'string' | 'int' | 'bool' | 'float' | 'json';
 /** Every option with its env name and type: one table drives env and flag parsing. */
 export const options: Record<keyof Config, { env: string; flag: string; kind: Kind }> = {
   host: { env: 'FIELDSCOPE_HOST', flag: 'host', kind: 'string' },
@@ -84,12 +133,39 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   brokerCert: { env: 'FIELDSCOPE_BROKER_CERT', flag: 'broker-cert', kind: 'string' },
   brokerKey: { env: 'FIELDSCOPE_BROKER_KEY', flag: 'broker-key', kind: 'string' },
   brokerClientId: { env: 'FIELDSCOPE_BROKER_CLIENT_ID', flag: 'broker-client-id', kind: 'string' },
+  serial: { env: 'FIELDSCOPE_SERIAL', flag: 'serial-ports', kind: 'string' },
+  publicUrl: { env: 'FIELDSCOPE_PUBLIC_URL', flag: 'public-url', kind: 'string' },
+  commandAckTimeoutMs: { env: 'FIELDSCOPE_COMMAND_ACK_TIMEOUT_MS', flag: 'command-ack-timeout-ms', kind: 'int' },
+  commandMaxAttempts: { env: 'FIELDSCOPE_COMMAND_MAX_ATTEMPTS', flag: 'command-max-attempts', kind: 'int' },
+  maxFirmwareBytes: { env: 'FIELDSCOPE_MAX_FIRMWARE', flag: 'max-firmware', kind: 'int' },
+  l2Vectors: { env: 'FIELDSCOPE_L2_VECTORS', flag: 'l2-vectors', kind: 'json' },
+  zWindowMs: { env: 'FIELDSCOPE_Z_WINDOW_MS', flag: 'z-window-ms', kind: 'int' },
+  webhookUrl: { env: 'FIELDSCOPE_WEBHOOK_URL', flag: 'webhook-url', kind: 'string' },
+  webhookSecretFile: { env: 'FIELDSCOPE_WEBHOOK_SECRET_FILE', flag: 'webhook-secret-file', kind: 'string' },
+  slackWebhookUrlFile: { env: 'FIELDSCOPE_SLACK_WEBHOOK_URL_FILE', flag: 'slack-webhook-url-file', kind: 'string' },
+  smtpHost: { env: 'FIELDSCOPE_SMTP_HOST', flag: 'smtp-host', kind: 'string' },
+  smtpPort: { env: 'FIELDSCOPE_SMTP_PORT', flag: 'smtp-port', kind: 'int' },
+  smtpSecure: { env: 'FIELDSCOPE_SMTP_SECURE', flag: 'smtp-secure', kind: 'bool' },
+  smtpUser: { env: 'FIELDSCOPE_SMTP_USER', flag: 'smtp-user', kind: 'string' },
+  smtpPasswordFile: { env: 'FIELDSCOPE_SMTP_PASSWORD_FILE', flag: 'smtp-password-file', kind: 'string' },
+  emailFrom: { env: 'FIELDSCOPE_EMAIL_FROM', flag: 'email-from', kind: 'string' },
+  emailTo: { env: 'FIELDSCOPE_EMAIL_TO', flag: 'email-to', kind: 'string' },
+  notifications: { env: 'FIELDSCOPE_NOTIFICATIONS', flag: 'notifications', kind: 'json' },
 };
 
 export class ConfigError extends Error {}
 
 function coerce(key: string, kind: Kind, raw: unknown, origin: string): unknown {
   if (kind === 'string') return String(raw);
+  if (kind === 'json') {
+    // A config file gives an object; env and flags give JSON text.
+    if (typeof raw === 'object') return raw;
+    try {
+      return JSON.parse(String(raw)) as unknown;
+    } catch {
+      throw new ConfigError(`${origin} ${key}: expected JSON`);
+    }
+  }
   if (kind === 'bool') {
     if (typeof raw === 'boolean') return raw;
     const s = String(raw).toLowerCase();

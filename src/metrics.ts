@@ -63,6 +63,16 @@ export function createMetrics() {
     devicesOnline: new client.Gauge({ name: 'fieldscope_devices_online', help: 'Devices online now', registers: [registry] }),
     liveClients: new client.Gauge({ name: 'fieldscope_live_clients', help: 'Open live WebSocket connections', registers: [registry] }),
     mqttClients: new client.Gauge({ name: 'fieldscope_mqtt_clients', help: 'Connected MQTT clients (embedded broker)', registers: [registry] }),
+    serialFrames: new client.Counter({
+      name: 'fieldscope_serial_frames_total',
+      help: 'Lines received on serial links, by result (ok, crc, json, no_crc, too_long, seq, invalid)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    serialResends: new client.Counter({ name: 'fieldscope_serial_resend_requests_total', help: 'Frames asked for again on serial links (missing seq)', registers: [registry] }),
+    serialGaveUp: new client.Counter({ name: 'fieldscope_serial_resend_gave_up_total', help: 'Missing serial frames given up on after the bounded retries', registers: [registry] }),
+    serialReopens: new client.Counter({ name: 'fieldscope_serial_reopen_attempts_total', help: 'Attempts to reopen a serial port that went away', registers: [registry] }),
+    commands: new client.Counter({ name: 'fieldscope_device_commands_total', help: 'Device commands finished, by status', labelNames: ['status'] as const, registers: [registry] }),
   };
   return m;
 }

@@ -6,6 +6,9 @@ import type { Batcher } from '../pipeline/batcher.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from '../sources/source.js';
+import type { AlarmServices } from './alarm-context.js';
+import type { DeviceServices } from '../devices/services.js';
+import type { SequenceTracker } from '../pipeline/sequence.js';
 
 /** What the API's resources are handed; none of them reaches for a global. */
 export interface ApiContext {
@@ -18,6 +21,12 @@ export interface ApiContext {
   logger: Logger;
   sources: Source[];
   version: string;
+  /** Per-device sequence accounting, for completeness. */
+  sequence?: SequenceTracker;
   maxPayloadBytes: number;
   maxBodyBytes: number;
+  /** Live analytics, alarm engine and notifications (absent: their routes are not registered). */
+  alarmServices?: AlarmServices;
+  /** Commands, device metadata, equipment, firmware and OTA (absent: their routes are not registered). */
+  deviceServices?: DeviceServices;
 }

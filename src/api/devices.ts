@@ -1,9 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
-import { notFound } from './errors.js';
+import { ApiError, notFound } from './errors.js';
+import type { DeviceInfo } from '../model/device.js';
+import type { MetaPatch } from '../devices/directory.js';
 
 export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const withMeta = (d: DeviceInfo) => {
+    const m = ctx.deviceServices?.directory.getMeta(d.id);
+    return m ? { ...d, name: m.name, location: m.location, tags: m.tags, equipment: m.equipment, notes: m.notes } : d;
+  };
+  if (ctx.deviceServices) await deviceMetaRoutes(app, ctx, withMeta);
   app.get(
     '/api/v1/devices',
     {
@@ -13,7 +20,7 @@ export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promi
         response: { 200: { type: 'object', properties: { devices: { type: 'array', items: { $ref: 'Device#' } } } } },
       },
     },
-    async () => ({ devices: ctx.devices.list() }),
+    async () => ({ devices: ctx.devices.list().map(withMeta) }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -22,7 +29,7 @@ export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     async (req) => {
       const d = ctx.devices.get(req.params.id);
       if (!d) throw notFound(`device ${req.params.id}`);
-      return d;
+      return withMeta(d);
     },
   );
 
@@ -43,6 +50,71 @@ export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       const d = ctx.devices.get(req.params.id);
       if (!d) throw notFound(`device ${req.params.id}`);
       return { device: d.id, latest: d.latest };
+    },
+  );
+}
+
+const metaFields = {
+  name: { type: ['string', 'null'], maxLength: 200 },
+  profile: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' },
+  location: { type: ['string', 'null'], maxLength: 200 },
+  tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 64 },
+  equipment: { type: ['string', 'null'], pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
+  notes: { type: ['string', 'null'], maxLength: 4000 },
+} as const;
+
+type MetaBody = MetaPatch & { profile?: string | null };
+
+/** PUT / PATCH / DELETE of what people record about a device (name, profile, location, tags, equipment, notes). */
+async function deviceMetaRoutes(app: FastifyInstance, ctx: ApiContext, withMeta: (d: DeviceInfo) => DeviceInfo): Promise<void> {
+  const { directory } = ctx.deviceServices!;
+  for (const method of ['put', 'patch'] as const) {
+    app[method]<{ Params: { id: string }; Body: MetaBody }>(
+      '/api/v1/devices/:id',
+      {
+        schema: {
+          tags: ['devices'],
+          summary: method === 'put' ? 'Replace a device\'s metadata (fields left out are cleared)' : 'Change some of a device\'s metadata',
+          params: deviceIdParams,
+          body: { type: 'object', properties: metaFields, additionalProperties: false },
+          response: { 200: { $ref: 'Device#' }, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const id = req.params.id;
+        if (!ctx.devices.get(id)) throw notFound(`device ${id}`);
+        const { profile, ...meta } = req.body;
+        if (profile !== undefined && profile !== null && !ctx.profiles.get(profile)) throw new ApiError(400, `no profile named ${profile}`, 'profile', 'exists');
+        if (meta.equipment && !directory.getEquipment(meta.equipment)) throw new ApiError(400, `no equipment ${meta.equipment} (create it under /api/v1/equipment)`, 'equipment', 'exists');
+        if (profile !== undefined || method === 'put') {
+          const next = profile ?? null;
+          if (next !== ctx.devices.get(id)!.profile) {
+            await ctx.store.setDeviceProfile(id, next);
+            ctx.devices.setProfile(id, next);
+          }
+        }
+        await directory.saveMeta(id, meta, method === 'put' ? 'replace' : 'patch');
+        return withMeta(ctx.devices.get(id)!);
+      },
+    );
+  }
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Forget a device: its metadata and its place in the list; its readings stay as history, and it reappears if it sends again',
+        params: deviceIdParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      if (!ctx.devices.get(id) && !directory.getMeta(id)) throw notFound(`device ${id}`);
+      await directory.deleteDevice(id);
+      ctx.devices.remove(id);
+      return reply.code(204).send();
     },
   );
 }

@@ -16,7 +16,10 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
         healthy = false;
         components.store = { status: 'down', engine: ctx.store.engine, error: (err as Error).message };
       }
+      const spool = ctx.batcher.spoolDepth;
+      // Spooling is degraded, not down: readings are safe on disk and replay when the store returns.
       components.pipeline = { status: 'up', pendingReadings: ctx.batcher.depth };
+      components.spool = { status: spool.batches ? 'spooling' : 'empty', batches: spool.batches, bytes: spool.bytes };
       for (const s of ctx.sources) {
         const d = s.describe();
         if (d.status !== 'up') healthy = false;

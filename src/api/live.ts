@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ApiContext } from './context.js';
-import type { LiveClientMessage, LiveServerMessage } from '../model/live.js';
+import type { LiveAlarm, LiveClientMessage, LiveServerMessage, LiveStats } from '../model/live.js';
+import { throttlePerKey, type DeviceStats } from '../analytics/live-stats.js';
 import type { Message } from '../model/reading.js';
 
 /** A client that reads slower than we send is skipped until it catches up, never buffered without end. */
@@ -18,10 +19,19 @@ interface LiveClient {
 /** Fans committed readings and device state out to WebSocket subscribers. */
 export class LiveHub {
   private clients = new Set<LiveClient>();
+  private stats: { push(key: string, s: DeviceStats): void; stop(): void } | null = null;
 
   constructor(private readonly ctx: ApiContext) {
     ctx.batcher.onCommitted((messages) => this.readings(messages));
     ctx.devices.onChange((ev) => this.broadcast(ev.device, JSON.stringify(ev)));
+    const a = ctx.alarmServices;
+    if (a) {
+      // Stats at most once per second per device (the latest wins); alarm changes and toasts as they happen.
+      this.stats = throttlePerKey<DeviceStats>(1000, (s) => this.clients.size && this.broadcast(s.device, JSON.stringify({ type: 'stats', ...s } satisfies LiveStats)));
+      a.analytics.onStats((s) => this.clients.size && this.stats?.push(s.device, s));
+      a.engine.onChange((c) => this.broadcast(c.alarm.device, JSON.stringify({ type: 'alarm', event: c.type, alarm: c.alarm } satisfies LiveAlarm)));
+      a.toasts.onToast((t) => this.broadcast(null, JSON.stringify(t), true));
+    }
   }
 
   private readings(messages: Message[]): void {
@@ -32,10 +42,10 @@ export class LiveHub {
     }
   }
 
-  /** Sends to every client subscribed to the device (serialised once, whatever the audience). */
-  broadcast(device: string | null, text: string): void {
+  /** Sends to every client subscribed to the device, or to every client (serialised once, whatever the audience). */
+  broadcast(device: string | null, text: string, everyone = false): void {
     for (const c of this.clients) {
-      if (!c.all && (device === null || !c.devices.has(device))) continue;
+      if (!everyone && !c.all && (device === null || !c.devices.has(device))) continue;
       if (c.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         c.dropped++;
         continue;
@@ -85,6 +95,7 @@ export class LiveHub {
   }
 
   closeAll(): void {
+    this.stats?.stop();
     for (const c of this.clients) c.socket.close(1001, 'server stopping');
   }
 }

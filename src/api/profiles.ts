@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
-import { notFound } from './errors.js';
+import type { Profile } from '../model/device.js';
+import { deviceIdParams, errorResponses } from './schemas.js';
+import { ApiError, notFound } from './errors.js';
+
+const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' } }, required: ['name'] } as const;
 
 export async function profileRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   app.get(
@@ -10,11 +14,56 @@ export async function profileRoutes(app: FastifyInstance, ctx: ApiContext): Prom
   );
   app.get<{ Params: { name: string } }>(
     '/api/v1/profiles/:name',
-    { schema: { tags: ['profiles'], summary: 'One profile', params: { type: 'object', properties: { name: { type: 'string' } } }, response: { 200: { $ref: 'Profile#' }, 404: { $ref: 'Error#' } } } },
+    { schema: { tags: ['profiles'], summary: 'One profile', params: nameParams, response: { 200: { $ref: 'Profile#' }, ...errorResponses } } },
     async (req) => {
       const p = ctx.profiles.get(req.params.name);
       if (!p) throw notFound(`profile ${req.params.name}`);
       return p;
+    },
+  );
+  app.put<{ Params: { name: string }; Body: Profile }>(
+    '/api/v1/profiles/:name',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary: 'Add or replace a profile; it applies to the next message of every device bound to it and survives restarts',
+        params: nameParams,
+        body: { $ref: 'Profile#' },
+        response: { 200: { $ref: 'Profile#' }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = req.body;
+      if (p.name !== req.params.name) throw new ApiError(400, `body name "${p.name}" differs from the URL's "${req.params.name}"`, 'name', 'matches_url');
+      for (const [metric, spec] of Object.entries(p.metrics)) {
+        if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
+          throw new ApiError(400, `metrics.${metric}: min ${spec.min} is above max ${spec.max}`, `metrics.${metric}.min`, 'order');
+        }
+      }
+      await ctx.store.saveProfile(p);
+      ctx.profiles.set(p);
+      return p;
+    },
+  );
+  app.put<{ Params: { id: string }; Body: { profile: string | null } }>(
+    '/api/v1/devices/:id/profile',
+    {
+      schema: {
+        tags: ['devices', 'profiles'],
+        summary: 'Bind a device to a profile (null unbinds): its next messages are validated against it',
+        params: deviceIdParams,
+        body: { type: 'object', properties: { profile: { type: ['string', 'null'] } }, required: ['profile'], additionalProperties: false },
+        response: { 200: { $ref: 'Device#' }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      const { profile } = req.body;
+      if (profile !== null && !ctx.profiles.get(profile)) throw new ApiError(400, `no profile named "${profile}"`, 'profile', 'exists');
+      if (!ctx.devices.get(id)) throw notFound(`device ${id}`);
+      await ctx.store.setDeviceProfile(id, profile);
+      ctx.devices.setProfile(id, profile);
+      return ctx.devices.get(id);
     },
   );
 }

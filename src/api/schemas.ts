@@ -1,3 +1,5 @@
+import { alarmSchemas } from './alarm-schemas.js';
+
 /** JSON schemas for every shape the API takes or returns: one per shape, reused by routes and the OpenAPI document. */
 
 export const errorSchema = {
@@ -28,6 +30,11 @@ export const deviceSchema = {
     lastSeen: { type: 'number', description: 'epoch ms' },
     online: { type: 'boolean' },
     latest: { type: 'object', additionalProperties: { $ref: 'LatestValue#' } },
+    name: { type: ['string', 'null'], description: 'what people call it (PUT/PATCH /api/v1/devices/{id})' },
+    location: { type: ['string', 'null'] },
+    tags: { type: 'array', items: { type: 'string' } },
+    equipment: { type: ['string', 'null'], description: 'id of the equipment this sensor belongs to' },
+    notes: { type: ['string', 'null'] },
   },
   required: ['id', 'profile', 'firstSeen', 'lastSeen', 'online', 'latest'],
 } as const;
@@ -64,6 +71,16 @@ export const profileSchema = {
     unknownMetrics: { type: 'string', enum: ['accept', 'flag', 'reject'] },
     outOfRange: { type: 'string', enum: ['reject', 'flag'] },
     offlineAfterMs: { type: 'integer', minimum: 1000 },
+    commands: {
+      type: 'object',
+      description: 'Commands the device understands beyond set_interval, set_threshold and reboot',
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' },
+      additionalProperties: {
+        type: 'object',
+        properties: { description: { type: 'string' }, params: { type: 'object', additionalProperties: { type: 'string' } } },
+        additionalProperties: false,
+      },
+    },
   },
   required: ['name', 'metrics'],
 } as const;
@@ -95,7 +112,7 @@ export const telemetryPayloadSchema = {
   ],
 } as const;
 
-export const allSchemas = [errorSchema, latestValueSchema, deviceSchema, rawSeriesSchema, metricSpecSchema, profileSchema, rejectedSchema, telemetryPayloadSchema];
+export const allSchemas = [...alarmSchemas, errorSchema, latestValueSchema, deviceSchema, rawSeriesSchema, metricSpecSchema, profileSchema, rejectedSchema, telemetryPayloadSchema];
 
 /** A time given as epoch ms, epoch s, or ISO-8601 text. */
 export const timeParam = { type: 'string', description: 'epoch ms, epoch s, or ISO-8601' } as const;

@@ -7,12 +7,21 @@ import { existsSync } from 'node:fs';
 import type { ApiContext } from './context.js';
 import { allSchemas } from './schemas.js';
 import { ApiError } from './errors.js';
+import { StoreUnavailableError } from '../pipeline/spool.js';
 import { deviceRoutes } from './devices.js';
 import { telemetryRoutes } from './telemetry.js';
 import { LiveHub, liveRoutes } from './live.js';
 import { healthRoutes } from './health.js';
 import { profileRoutes } from './profiles.js';
 import { rejectedRoutes } from './rejected.js';
+import { liveStatsRoutes } from './live-stats.js';
+import { ruleRoutes } from './rules.js';
+import { alarmRoutes } from './alarms.js';
+import { notificationRoutes } from './notifications.js';
+import { completenessRoutes } from './completeness.js';
+import { commandRoutes } from './commands.js';
+import { equipmentRoutes } from './equipment.js';
+import { firmwareRoutes } from './firmware.js';
 import { webDist } from '../paths.js';
 
 export interface HttpServer {
@@ -27,6 +36,10 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
       return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
+    }
+    if (err instanceof StoreUnavailableError) {
+      ctx.logger.error({ err: err.message, url: req.url }, 'not stored');
+      return reply.code(503).header('retry-after', '5').send({ error: 'the store is unavailable and the spool is full; nothing was stored, send again later', rule: 'store_unavailable' });
     }
     const fe = err as FastifyError;
     if (fe.validation?.length) {
@@ -63,6 +76,9 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
         { name: 'profiles' },
         { name: 'live' },
         { name: 'operations' },
+        { name: 'firmware' },
+        { name: 'analytics' },
+        { name: 'alarms' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -77,9 +93,28 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     await telemetryRoutes(scope, full);
     await profileRoutes(scope, full);
     await rejectedRoutes(scope, full);
+    await completenessRoutes(scope, full);
     await liveRoutes(scope, full);
     await healthRoutes(scope, full);
+    if (ctx.deviceServices) {
+      const withDevices = { ...full, deviceServices: ctx.deviceServices };
+      await commandRoutes(scope, withDevices);
+      await equipmentRoutes(scope, withDevices);
+      // Its own scope: the raw-body parser for image uploads applies to its routes only.
+      await scope.register(async (fw) => firmwareRoutes(fw, withDevices));
+    }
   });
+  // Their own scope: telemetry's text body parser (above) must not reach these JSON routes.
+  const alarmServices = ctx.alarmServices;
+  if (alarmServices) {
+    await app.register(async (scope) => {
+      const withAlarms = { ...full, alarmServices };
+      await liveStatsRoutes(scope, withAlarms);
+      await ruleRoutes(scope, withAlarms);
+      await alarmRoutes(scope, withAlarms);
+      await notificationRoutes(scope, withAlarms);
+    });
+  }
 
   if (existsSync(webDist)) {
     await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });

@@ -81,6 +81,32 @@ export class DeviceRegistry {
     }
   }
 
+  /**
+   * What the device's link says, without waiting for a message or a timeout: the MQTT last will
+   * or the retained `devices/{id}/state` (online | offline). `online` counts as a sign of life.
+   */
+  setLinkState(id: string, online: boolean): void {
+    const now = this.now();
+    let state = this.devices.get(id);
+    if (!state) {
+      if (!online) return; // an old retained "offline" of a device never seen says nothing new
+      state = { id, profile: null, firstSeen: now, lastSeen: now, online: true, latest: {} };
+      this.devices.set(id, state);
+      this.emit(state, true);
+      return;
+    }
+    if (online && now > state.lastSeen) state.lastSeen = now;
+    if (state.online !== online) {
+      state.online = online;
+      this.emit(state);
+    }
+  }
+
+  /** Forgets a device (deleted through the API); it comes back if it sends again. */
+  remove(id: string): boolean {
+    return this.devices.delete(id);
+  }
+
   /** Marks devices offline whose silence outlasted their profile's limit. */
   sweep(): void {
     const now = this.now();

@@ -33,4 +33,12 @@ export interface Profile {
   outOfRange?: 'reject' | 'flag';
   /** A device is offline after this long without a message. */
   offlineAfterMs?: number;
+  /** Commands the device understands beyond the built-in ones (set_interval, set_threshold, reboot). */
+  commands?: Record<string, CommandSpec>;
+}
+
+export interface CommandSpec {
+  description?: string;
+  /** Parameter names and what they mean, for people; the device checks them. */
+  params?: Record<string, string>;
 }

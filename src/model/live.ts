@@ -1,4 +1,5 @@
 /** Messages on the live WebSocket (/api/v1/live). Shared by the server and the dashboard. */
+import type { Alarm, AlarmEventType, Severity } from './alarm.js';
 
 export type LiveClientMessage =
   | { op: 'subscribe'; devices: string[] | '*' }
@@ -36,4 +37,32 @@ export interface LiveError {
   rule?: string;
 }
 
-export type LiveServerMessage = LiveReadings | LiveDeviceState | LiveHello | LiveError | { type: 'pong'; time: number };
+/** Live analytics of one device (at most one per second per device). See analytics/live-stats.ts. */
+export interface LiveStats {
+  type: 'stats';
+  device: string;
+  ts: number;
+  metrics: Record<string, {
+    metric: string; ts: number; current: number; min1m: number; max1m: number; avg1m: number; count1m: number;
+    ma1m: number; ma5m: number; ma15m: number; rate: number | null; zscore: number | null;
+  }>;
+  l2: { metrics: string[]; value: number | null } | null;
+  seqGaps1m: number;
+}
+
+/** An alarm changed state (raised, acked, cleared, auto_cleared). */
+export interface LiveAlarm {
+  type: 'alarm';
+  event: AlarmEventType;
+  alarm: Alarm;
+}
+
+/** A notification for the dashboard's toasts (the websocket notification channel). */
+export interface LiveToast {
+  type: 'toast';
+  severity: Severity;
+  title: string;
+  notices: { event: string; at: number; text: string; alarm: Alarm | null }[];
+}
+
+export type LiveServerMessage = LiveReadings | LiveDeviceState | LiveHello | LiveError | LiveStats | LiveAlarm | LiveToast | { type: 'pong'; time: number };

@@ -3,7 +3,7 @@ import { messageToReadings } from '../model/reading.js';
 import type { DeviceSeen, RejectedRecord, Store, WriteBatch, WriteResult } from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
 import type { SequenceTracker, SequenceUpdate } from './sequence.js';
-import type { Spool, SpoolRecord } from './spool.js';
+import { StoreUnavailableError, type Spool, type SpoolRecord } from './spool.js';
 
 interface Waiter {
   resolve: () => void;
@@ -49,6 +49,8 @@ export class Batcher {
     if (!spool?.pending) return;
     const cp = await this.store.getImportCheckpoint(SPOOL_KEY + spool.generation);
     if (cp) spool.skipThrough(cp.offset);
+    // Spooled batches were accounted for before the store had them: their state is the newest.
+    if (this.opts.sequence) for (const rec of spool.all()) if (rec.sequence) this.opts.sequence.load(rec.sequence.devices);
     this.metrics.spoolDepth.set(spool.depthBytes);
     this.schedule();
   }
@@ -171,7 +173,8 @@ export class Batcher {
         result = { inserted: 0, duplicates: 0 };
       } catch (spoolErr) {
         acct?.rollback();
-        for (const w of batch.waiters) w.reject(spoolErr as Error);
+        const e = spool ? new StoreUnavailableError(spoolErr as Error) : (spoolErr as Error);
+        for (const w of batch.waiters) w.reject(e);
         return;
       }
     }

@@ -110,7 +110,9 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     const parsed = parseTimestamp(v);
     if (parsed === null) return fail(reject(key, 'timestamp', `${key} must be epoch s/ms or ISO-8601, got ${JSON.stringify(v).slice(0, 80)}`), device);
     if (parsed < EARLIEST_TS || parsed > ctx.receivedAt + MAX_FUTURE_MS) {
-      return fail(reject(key, 'range', `${key} ${new Date(parsed).toISOString()} is before 1990 or more than a day ahead of the server clock`), device);
+      // Far-off times are outside what Date can print: name the number instead of throwing.
+      const shown = Math.abs(parsed) < 8.64e15 ? new Date(parsed).toISOString() : String(v).slice(0, 40);
+      return fail(reject(key, 'range', `${key} ${shown} is before 1990 or more than a day ahead of the server clock`), device);
     }
     ts = parsed;
     break;
@@ -144,7 +146,7 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
       continue;
     }
     if (!METRIC_NAME.test(key)) {
-      return fail(reject(key.slice(0, 64), 'metric_name', 'metric names start with a letter or _ and hold letters, digits, _ . - (at most 64)'), device);
+      return fail(reject(key === '' ? '(empty key)' : key.slice(0, 64), 'metric_name', 'metric names start with a letter or _ and hold letters, digits, _ . - (at most 64)'), device);
     }
     let n: number;
     if (typeof v === 'number') n = v;

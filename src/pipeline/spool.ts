@@ -14,6 +14,13 @@ export interface SpoolRecord {
 
 export class SpoolFullError extends Error {}
 
+/** Neither the store nor the spool could take a batch: its senders must send again later. */
+export class StoreUnavailableError extends Error {
+  constructor(override readonly cause: Error) {
+    super(`store unavailable and spool refused the batch: ${cause.message}`);
+  }
+}
+
 /**
  * An append-only file of batches, one JSON line each, fsync'd before the senders are answered.
  * The first line names the spool's generation; the replayer records how far it got in the store
@@ -106,6 +113,11 @@ export class Spool {
     const r = this.records[0];
     if (!r) return null;
     return { record: JSON.parse(this.readRange(r[0], r[1] - r[0]).toString('utf8')) as SpoolRecord, end: r[1] };
+  }
+
+  /** Every record not yet replayed, oldest first. */
+  *all(): Generator<SpoolRecord> {
+    for (const r of [...this.records]) yield JSON.parse(this.readRange(r[0], r[1] - r[0]).toString('utf8')) as SpoolRecord;
   }
 
   /** The oldest record is in the store. */

@@ -5,7 +5,7 @@ import type { Pipeline } from '../pipeline/ingest.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
-import { parseDeviceTopic } from './topics.js';
+import { parseDeviceTopic, type TopicKind } from './topics.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -13,6 +13,8 @@ export interface EmbeddedBrokerOptions {
   pipeline: Pipeline;
   metrics: Metrics;
   logger: Logger;
+  /** Device publishes other than telemetry (state, commands/ack, ota), seen as they arrive. */
+  onDeviceMessage?: (device: string, kind: TopicKind, payload: Buffer) => void;
 }
 
 /**
@@ -34,6 +36,13 @@ export class EmbeddedBroker implements Source {
     this.aedes = await Aedes.createBroker({
       authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
         const topic = parseDeviceTopic(packet.topic);
+        if (topic && topic.kind !== 'telemetry' && topic.kind !== 'commands' && client) {
+          try {
+            this.opts.onDeviceMessage?.(topic.device, topic.kind, packet.payload as Buffer);
+          } catch (err) {
+            logger.warn({ err: (err as Error).message, topic: packet.topic }, 'device message handler failed');
+          }
+        }
         if (!topic || topic.kind !== 'telemetry') return done(null);
         pipeline.acceptOne({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }).then(
           () => done(null),

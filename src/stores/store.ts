@@ -3,6 +3,7 @@ import type { LatestValue } from '../model/device.js';
 import type { RawSeries } from '../model/telemetry.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
 import type { Profile } from '../model/device.js';
+import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
 import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../pipeline/sequence.js';
 
 /** A device as the store keeps it. */
@@ -216,7 +217,7 @@ export interface ExportQuery {
  * The storage interface every engine implements. Services hold the logic and talk to storage
  * only through this, so the same tests run against every engine.
  */
-export interface Store extends AlarmStore {
+export interface Store extends AlarmStore, DeviceAdminStore {
   readonly engine: string;
   open(): Promise<void>;
   close(): Promise<void>;
@@ -305,4 +306,29 @@ export interface AlarmStore {
   listNotifications(q: NotificationQuery): Promise<NotificationRecord[]>;
   /** Stored readings of a device with their seq, oldest first, for replay (backtest). */
   replayReadings(q: ReplayQuery): Promise<Reading[]>;
+}
+
+/** Device metadata, equipment, commands, firmware and OTA rollouts (src/devices/*). */
+export interface DeviceAdminStore {
+  listDeviceMeta(): Promise<DeviceMeta[]>;
+  /** Inserts or replaces. */
+  saveDeviceMeta(meta: DeviceMeta): Promise<void>;
+  /** Forgets a device: its metadata and its row in the device list (its readings stay as history). */
+  deleteDevice(id: string): Promise<void>;
+  listEquipment(): Promise<Equipment[]>;
+  saveEquipment(e: Equipment): Promise<void>;
+  /** Deletes the equipment and unassigns its devices. */
+  deleteEquipment(id: string): Promise<boolean>;
+  saveCommand(c: DeviceCommand): Promise<void>;
+  /** Newest first. */
+  listCommands(device: string, limit: number): Promise<DeviceCommand[]>;
+  /** Commands not yet acked, failed or timed out (resumed after a restart). */
+  openCommands(): Promise<DeviceCommand[]>;
+  saveFirmware(f: Firmware): Promise<void>;
+  listFirmware(): Promise<Firmware[]>;
+  deleteFirmware(id: string): Promise<boolean>;
+  saveRollout(r: Rollout): Promise<void>;
+  listRollouts(): Promise<Rollout[]>;
+  saveOtaJob(j: OtaJob): Promise<void>;
+  listOtaJobs(q: { rollout?: string; device?: string }): Promise<OtaJob[]>;
 }

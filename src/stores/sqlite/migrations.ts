@@ -153,4 +153,17 @@ export const migrations: string[] = [
   UPDATE rollup_1h SET first_v = (SELECT value FROM readings r WHERE r.series = rollup_1h.series AND r.ts = rollup_1h.first_ts),
     last_v = (SELECT value FROM readings r WHERE r.series = rollup_1h.series AND r.ts = rollup_1h.last_ts);
   `,
+  `
+  -- Device metadata, equipment, commands, firmware and OTA rollouts: read whole, so kept as JSON beside the keys they are found by.
+  CREATE TABLE device_meta (id TEXT PRIMARY KEY, equipment TEXT, body TEXT NOT NULL);
+  CREATE INDEX device_meta_equipment ON device_meta (equipment);
+  CREATE TABLE equipment (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+  CREATE TABLE device_commands (id TEXT PRIMARY KEY, device TEXT NOT NULL, status TEXT NOT NULL, created INTEGER NOT NULL, body TEXT NOT NULL);
+  CREATE INDEX device_commands_device ON device_commands (device, created);
+  CREATE INDEX device_commands_open ON device_commands (status) WHERE status IN ('pending', 'delivered');
+  CREATE TABLE firmware (id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE ota_rollouts (id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE ota_jobs (rollout TEXT NOT NULL, device TEXT NOT NULL, updated INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (rollout, device));
+  CREATE INDEX ota_jobs_device ON ota_jobs (device, updated);
+  `,
 ];

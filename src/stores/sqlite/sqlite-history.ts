@@ -70,7 +70,7 @@ export class SqliteHistory {
     const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now: q.now ?? Date.now() });
     const series: BucketResult['series'] = {};
     const raw = plan.resolution === 'raw';
-    const table = raw ? 'readings' : rollupTable[plan.resolution];
+    const table = plan.resolution === 'raw' ? 'readings' : rollupTable[plan.resolution];
     const t = raw ? 'ts' : 'bucket';
     const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)';
     const grouped = this.db

@@ -7,6 +7,15 @@ import type { Profile } from '../../model/device.js';
 import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { migrations } from './migrations.js';
 import { SqliteAlarmTables } from './alarm-tables.js';
+import { SqliteDeviceTables } from './device-tables.js';
+import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
+import { SqliteHistory } from './sqlite-history.js';
+import { RollupAccumulator } from '../rollup-accumulator.js';
+import { defaultRetention } from '../retention.js';
+import type {
+  BucketQuery, BucketResult, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RetentionPolicy, RetentionResult,
+  RollupQuery, RollupRow, StatsQuery, StatsResult,
+} from '../store.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
 import type { Reading } from '../../model/reading.js';
 import type { NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
@@ -16,6 +25,7 @@ export interface SqliteOptions {
   path: string;
   /** 'full' survives power loss; 'normal' (default) survives a killed process, which is what WAL promises. */
   synchronous?: 'normal' | 'full';
+  retention?: RetentionPolicy;
 }
 
 type Stmt = Database.Statement;
@@ -27,6 +37,8 @@ export class SqliteStore implements Store {
   private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint', Stmt>;
   private writeTx!: (batch: WriteBatch) => WriteResult;
   private alarmTables!: SqliteAlarmTables;
+  private deviceTables!: SqliteDeviceTables;
+  private history!: SqliteHistory;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -63,6 +75,8 @@ export class SqliteStore implements Store {
     };
     this.writeTx = db.transaction((batch: WriteBatch) => this.writeNow(batch));
     this.alarmTables = new SqliteAlarmTables(db);
+    this.deviceTables = new SqliteDeviceTables(db);
+    this.history = new SqliteHistory(db, this.retention);
   }
 
   private migrate(): void {
@@ -99,6 +113,24 @@ export class SqliteStore implements Store {
   listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
   replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.alarmTables.replayReadings(q);
 
+  // Device metadata, equipment, commands, firmware and OTA live in device-tables.ts.
+  listDeviceMeta = (): Promise<DeviceMeta[]> => this.deviceTables.listDeviceMeta();
+  saveDeviceMeta = (m: DeviceMeta): Promise<void> => this.deviceTables.saveDeviceMeta(m);
+  deleteDevice = (id: string): Promise<void> => this.deviceTables.deleteDevice(id);
+  listEquipment = (): Promise<Equipment[]> => this.deviceTables.listEquipment();
+  saveEquipment = (e: Equipment): Promise<void> => this.deviceTables.saveEquipment(e);
+  deleteEquipment = (id: string): Promise<boolean> => this.deviceTables.deleteEquipment(id);
+  saveCommand = (c: DeviceCommand): Promise<void> => this.deviceTables.saveCommand(c);
+  listCommands = (device: string, limit: number): Promise<DeviceCommand[]> => this.deviceTables.listCommands(device, limit);
+  openCommands = (): Promise<DeviceCommand[]> => this.deviceTables.openCommands();
+  saveFirmware = (f: Firmware): Promise<void> => this.deviceTables.saveFirmware(f);
+  listFirmware = (): Promise<Firmware[]> => this.deviceTables.listFirmware();
+  deleteFirmware = (id: string): Promise<boolean> => this.deviceTables.deleteFirmware(id);
+  saveRollout = (r: Rollout): Promise<void> => this.deviceTables.saveRollout(r);
+  listRollouts = (): Promise<Rollout[]> => this.deviceTables.listRollouts();
+  saveOtaJob = (j: OtaJob): Promise<void> => this.deviceTables.saveOtaJob(j);
+  listOtaJobs = (q: { rollout?: string; device?: string }): Promise<OtaJob[]> => this.deviceTables.listOtaJobs(q);
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -119,13 +151,18 @@ export class SqliteStore implements Store {
     for (const d of batch.devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
     let inserted = 0;
     const latest = new Map<number, { ts: number; value: number }>();
+    const rollups = new RollupAccumulator();
     for (const r of batch.readings) {
       const sid = this.seriesId(r.device, r.metric);
-      inserted += insertReading.run(sid, r.ts, r.value, r.seq ?? null).changes;
+      const added = insertReading.run(sid, r.ts, r.value, r.seq ?? null).changes;
+      // Only readings actually stored count toward rollups: duplicates must not be summed twice.
+      if (added) rollups.add(sid, r.ts, r.value);
+      inserted += added;
       const l = latest.get(sid);
       if (!l || r.ts >= l.ts) latest.set(sid, { ts: r.ts, value: r.value });
     }
     for (const [sid, l] of latest) updateLatest.run(l.ts, l.value, sid, l.ts);
+    this.history.applyRollups(rollups);
     for (const x of batch.rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
     if (batch.sequence) {
       for (const st of batch.sequence.devices) this.stmts.saveSeqState.run(st.device, JSON.stringify(st));
@@ -137,6 +174,38 @@ export class SqliteStore implements Store {
 
   async write(batch: WriteBatch): Promise<WriteResult> {
     return this.writeTx(batch);
+  }
+
+  get retention(): RetentionPolicy {
+    return this.opts.retention ?? defaultRetention;
+  }
+
+  async queryBuckets(q: BucketQuery): Promise<BucketResult> {
+    return this.history.queryBuckets(q);
+  }
+
+  async queryRollups(q: RollupQuery): Promise<RollupRow[]> {
+    return this.history.queryRollups(q);
+  }
+
+  async stats(q: StatsQuery): Promise<StatsResult> {
+    return this.history.stats(q);
+  }
+
+  async groupRecent(q: GroupRecentQuery): Promise<GroupRow[]> {
+    return this.history.groupRecent(q);
+  }
+
+  async groupRange(q: GroupRangeQuery): Promise<GroupRow[]> {
+    return this.history.groupRange(q);
+  }
+
+  exportRows(q: ExportQuery): AsyncIterable<GroupRow> {
+    return this.history.exportRows(q);
+  }
+
+  async applyRetention(now = Date.now()): Promise<RetentionResult> {
+    return this.history.applyRetention(now);
   }
 
   async listDevices(): Promise<StoredDevice[]> {

@@ -142,10 +142,13 @@ export function LiveChart(props: LiveChartProps) {
     el.dataset.rows = String(buffer.length);
 
     let frame = 0;
+    let wait: ReturnType<typeof setTimeout> | null = null;
+    let lastDraw = 0;
     let drawnVersion = -1;
     let drawnEnd = 0;
     const draw = () => {
       frame = 0;
+      lastDraw = performance.now();
       const end = windowEnd();
       // Keep a little beyond the left edge so the line runs off the chart instead of stopping short.
       buffer.trimBefore(end - windowMs - 5000);
@@ -155,8 +158,17 @@ export function LiveChart(props: LiveChartProps) {
       u.setData(buffer.toAligned(metrics) as uPlot.AlignedData);
       el.dataset.rows = String(buffer.length);
     };
+    // At most one redraw per animation frame, and no more than MAX_FPS of them: a fast device
+    // (50 Hz and up) would otherwise repaint every frame for a change of a pixel or less.
     const request = () => {
-      if (!frame) frame = requestAnimationFrame(draw);
+      if (frame || wait) return;
+      const due = lastDraw + 1000 / MAX_FPS - performance.now();
+      if (due <= 0) frame = requestAnimationFrame(draw);
+      else
+        wait = setTimeout(() => {
+          wait = null;
+          frame = requestAnimationFrame(draw);
+        }, due);
     };
     const offChanged = changed.subscribe(request);
     // Slide the window even when the device is quiet.
@@ -173,6 +185,7 @@ export function LiveChart(props: LiveChartProps) {
       offChanged();
       clearInterval(tick);
       if (frame) cancelAnimationFrame(frame);
+      if (wait) clearTimeout(wait);
       ro.disconnect();
       u.destroy();
       plot.current = null;
@@ -194,6 +207,7 @@ export function LiveChart(props: LiveChartProps) {
 }
 
 const NARROW_PX = 560;
+const MAX_FPS = Number((globalThis as { __fsMaxFps?: number }).__fsMaxFps ?? 60);
 
 /** Auto y range with 10 % padding; a flat line sits mid-chart instead of at the edge of 0..100. */
 function yRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {

@@ -1,0 +1,278 @@
+import type { Alarm, AlarmEventType, Rule, RuleInput } from '../model/alarm.js';
+import type { Message } from '../model/reading.js';
+import type { AlarmStore } from '../stores/store.js';
+import type { Analytics } from '../analytics/live-stats.js';
+import type { Logger } from '../logger.js';
+import { appliesTo, buildRule, describe } from './rules.js';
+import { evaluateMessage } from './evaluate.js';
+import { initialTrigger, sameTrigger, type TriggerState } from './trigger.js';
+import * as lifecycle from './lifecycle.js';
+import { ApiLikeError } from './errors.js';
+
+export interface AlarmChange {
+  type: AlarmEventType;
+  alarm: Alarm;
+}
+
+/** What the engine needs to know about devices (the device registry provides it). */
+export interface DeviceDirectory {
+  get(id: string): { profile: string | null; lastSeen: number } | undefined;
+  list(): { id: string; profile: string | null; lastSeen: number }[];
+}
+
+export interface AlarmEngineOptions {
+  store: AlarmStore;
+  analytics: Analytics;
+  devices: DeviceDirectory;
+  logger: Logger;
+  /** How often silence (nodata rules) is checked. */
+  sweepMs?: number;
+  now?: () => number;
+}
+
+const key = (ruleId: string, device: string) => ruleId + '\u0000' + device;
+
+/**
+ * Live rule evaluation. Every change goes through one queue, so readings, timers and operator
+ * actions never interleave: one open alarm per (device, rule) holds by construction, and the
+ * store's partial unique index holds it again underneath.
+ */
+export class AlarmEngine {
+  private rules: Rule[] = [];
+  private triggers = new Map<string, TriggerState>();
+  private open = new Map<string, Alarm>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private listeners = new Set<(c: AlarmChange) => void>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: AlarmEngineOptions) {}
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  async start(): Promise<void> {
+    const { store } = this.opts;
+    this.rules = await store.listRules();
+    for (const t of await store.listTriggers()) this.triggers.set(key(t.ruleId, t.device), { phase: t.phase as TriggerState['phase'], since: t.since });
+    for (const a of await store.activeAlarms()) this.open.set(key(a.ruleId, a.device), a);
+    this.timer = setInterval(() => void this.enqueue(() => this.sweep()), this.opts.sweepMs ?? 250);
+    this.timer.unref();
+  }
+
+  /** Waits for everything queued so far. */
+  async idle(): Promise<void> {
+    await this.enqueue(async () => undefined);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.idle();
+  }
+
+  onChange(listener: (c: AlarmChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  listRules(): Rule[] {
+    return [...this.rules];
+  }
+
+  openAlarms(): Alarm[] {
+    return [...this.open.values()];
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch((err: Error) => this.opts.logger.error({ err: err.message }, 'alarm engine step failed'));
+    return run;
+  }
+
+  private emit(type: AlarmEventType, alarm: Alarm): void {
+    for (const l of this.listeners) {
+      try {
+        l({ type, alarm });
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message }, 'alarm listener failed');
+      }
+    }
+  }
+
+  /** Committed messages: analytics now (in commit order), rules in the queue. */
+  observe(messages: Message[]): void {
+    const items = messages.map((m) => {
+      const profile = m.profile ?? this.opts.devices.get(m.device)?.profile ?? null;
+      return { m, profile, stats: this.opts.analytics.observe({ device: m.device, ts: m.ts, seq: m.seq, profile, values: m.values }) };
+    });
+    if (!this.rules.length) return;
+    void this.enqueue(async () => {
+      for (const { m, profile, stats } of items) await this.evaluate(m, profile, stats);
+    });
+  }
+
+  private async evaluate(m: Message, profile: string | null, stats: ReturnType<Analytics['observe']>): Promise<void> {
+    const rules = this.rules.filter((r) => appliesTo(r, m.device, profile));
+    if (!rules.length) return;
+    // Data is back: silence alarms clear at the message's arrival.
+    for (const r of rules) if (r.kind === 'nodata') await this.apply(r, m.device, 'clear', initialTrigger(), m.receivedAt, null);
+    const decisions = evaluateMessage(rules, stats, m.values, m.ts, profile, (p) => this.opts.analytics.vectorFor(p), (r) => this.triggers.get(key(r.id, m.device)));
+    for (const d of decisions) await this.apply(d.rule, m.device, d.action, d.after, m.ts, d.value);
+  }
+
+  private async apply(rule: Rule, device: string, action: 'raise' | 'repeat' | 'clear' | null, after: TriggerState, ts: number, value: number | null): Promise<void> {
+    const k = key(rule.id, device);
+    const before = this.triggers.get(k) ?? initialTrigger();
+    if (!sameTrigger(before, after)) {
+      if (after.phase === 'normal') this.triggers.delete(k);
+      else this.triggers.set(k, after);
+      await this.opts.store.saveTrigger({ ruleId: rule.id, device, phase: after.phase, since: after.since });
+    }
+    const current = this.open.get(k);
+    if (action === 'raise' || (action === 'repeat' && !current)) {
+      const { alarm, created } = await this.opts.store.openAlarm({
+        ruleId: rule.id,
+        ruleName: rule.name,
+        kind: rule.kind,
+        device,
+        metric: rule.metric,
+        severity: rule.severity,
+        status: 'active_unacked',
+        raisedAt: ts,
+        lastAt: ts,
+        count: 1,
+        firstValue: value,
+        lastValue: value,
+        clearedAt: null,
+        clearedBy: null,
+        ackedAt: null,
+        ackedBy: null,
+        message: describe(rule, device, value),
+      });
+      this.open.set(k, alarm);
+      if (created) this.emit('raised', alarm);
+    } else if (action === 'repeat' && current) {
+      await this.opts.store.repeatAlarm(current.id, value, ts);
+      this.open.set(k, lifecycle.repeat(current, value, ts));
+    } else if (action === 'clear' && current) {
+      const cleared = lifecycle.clear(current, null, ts);
+      await this.opts.store.updateAlarm(cleared, { at: ts, type: 'auto_cleared', by: null, comment: null, value });
+      this.open.delete(k);
+      this.emit('auto_cleared', cleared);
+    }
+  }
+
+  /** nodata rules: a device silent for forMs raises, stamped at lastSeen + forMs. */
+  private async sweep(): Promise<void> {
+    const silence = this.rules.filter((r) => r.kind === 'nodata' && r.enabled);
+    if (!silence.length) return;
+    const now = this.now();
+    for (const d of this.opts.devices.list()) {
+      for (const r of silence) {
+        if (!appliesTo(r, d.id, d.profile)) continue;
+        const due = d.lastSeen + r.forMs!;
+        if (now < due || this.open.has(key(r.id, d.id))) continue;
+        await this.apply(r, d.id, 'raise', { phase: 'active', since: null }, due, (now - d.lastSeen) / 1000);
+      }
+    }
+  }
+
+  /** Checks silence now (the registry just reported a device offline). */
+  checkSilence(): void {
+    void this.enqueue(() => this.sweep());
+  }
+
+  // --- rules ---
+
+  createRule(input: RuleInput): Promise<Rule> {
+    return this.enqueue(async () => {
+      const rule = buildRule(input, undefined, this.now());
+      await this.opts.store.saveRule(rule);
+      this.rules.push(rule);
+      return rule;
+    });
+  }
+
+  updateRule(id: string, input: RuleInput): Promise<Rule | undefined> {
+    return this.enqueue(async () => {
+      const existing = this.rules.find((r) => r.id === id);
+      if (!existing) return undefined;
+      const rule = buildRule(input, existing, this.now());
+      await this.opts.store.saveRule(rule);
+      this.rules = this.rules.map((r) => (r.id === id ? rule : r));
+      // Pending delays restart under the new condition; open alarms stay open until it clears them.
+      for (const [k, t] of this.triggers) {
+        if (!k.startsWith(id + '\u0000')) continue;
+        const device = k.slice(id.length + 1);
+        const next: TriggerState = this.open.has(k) ? { phase: 'active', since: null } : initialTrigger();
+        if (sameTrigger(t, next)) continue;
+        if (next.phase === 'normal') this.triggers.delete(k);
+        else this.triggers.set(k, next);
+        await this.opts.store.saveTrigger({ ruleId: id, device, phase: next.phase, since: next.since });
+      }
+      return rule;
+    });
+  }
+
+  deleteRule(id: string, by = 'system'): Promise<boolean> {
+    return this.enqueue(async () => {
+      const now = this.now();
+      for (const [k, a] of this.open) {
+        if (a.ruleId !== id) continue;
+        const cleared = lifecycle.clear(a, by, now);
+        await this.opts.store.updateAlarm(cleared, { at: now, type: 'cleared', by, comment: 'rule deleted', value: null });
+        this.open.delete(k);
+        this.emit('cleared', cleared);
+      }
+      for (const k of [...this.triggers.keys()]) if (k.startsWith(id + '\u0000')) this.triggers.delete(k);
+      this.rules = this.rules.filter((r) => r.id !== id);
+      return this.opts.store.deleteRule(id);
+    });
+  }
+
+  // --- operator actions ---
+
+  ack(id: number, by: string, comment: string | null): Promise<Alarm> {
+    return this.enqueue(async () => {
+      const a = await this.get(id);
+      const now = this.now();
+      const acked = lifecycle.ack(a, by, now);
+      await this.opts.store.updateAlarm(acked, { at: now, type: 'acked', by, comment, value: null });
+      const k = key(a.ruleId, a.device);
+      if (this.open.get(k)?.id === id) this.open.set(k, { ...this.open.get(k)!, status: acked.status, ackedAt: now, ackedBy: by });
+      this.emit('acked', acked);
+      return acked;
+    });
+  }
+
+  clear(id: number, by: string, comment: string | null): Promise<Alarm> {
+    return this.enqueue(async () => {
+      const a = this.openById(id) ?? (await this.get(id));
+      const now = this.now();
+      const cleared = lifecycle.clear(a, by, now);
+      await this.opts.store.updateAlarm(cleared, { at: now, type: 'cleared', by, comment, value: null });
+      const k = key(a.ruleId, a.device);
+      if (this.open.get(k)?.id === id) this.open.delete(k);
+      const t = this.triggers.get(k);
+      if (t && (t.phase === 'active' || t.phase === 'clearing')) {
+        const latched: TriggerState = { phase: 'latched', since: null };
+        this.triggers.set(k, latched);
+        await this.opts.store.saveTrigger({ ruleId: a.ruleId, device: a.device, ...latched });
+      }
+      this.emit('cleared', cleared);
+      return cleared;
+    });
+  }
+
+  private openById(id: number): Alarm | undefined {
+    for (const a of this.open.values()) if (a.id === id) return a;
+    return undefined;
+  }
+
+  private async get(id: number): Promise<Alarm> {
+    const a = await this.opts.store.getAlarm(id);
+    if (!a) throw new ApiLikeError(404, `alarm ${id} not found`, 'id', 'not_found');
+    return a;
+  }
+}

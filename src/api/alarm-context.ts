@@ -1,0 +1,13 @@
+import type { Analytics, AnalyticsOptions } from '../analytics/live-stats.js';
+import type { AlarmEngine } from '../alarms/engine.js';
+import type { Dispatcher } from '../notify/dispatcher.js';
+import type { WebSocketChannel } from '../notify/websocket.js';
+
+/** Analytics, alarms and notifications as handed to the API (optional in ApiContext). */
+export interface AlarmServices {
+  analytics: Analytics;
+  analyticsOptions: AnalyticsOptions;
+  engine: AlarmEngine;
+  dispatcher: Dispatcher;
+  toasts: WebSocketChannel;
+}

@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { AlarmServices } from './alarm-context.js';
+import { ALARM_STATUSES, SEVERITIES, type AlarmStatus, type Severity } from '../model/alarm.js';
+import { errorResponses, timeParam } from './schemas.js';
+import { ApiError, notFound } from './errors.js';
+import { LifecycleError } from '../alarms/lifecycle.js';
+import { ApiLikeError } from '../alarms/errors.js';
+import { csvList, queryTime } from './time.js';
+
+const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
+const actionBody = {
+  type: 'object',
+  properties: { by: { type: 'string', minLength: 1, maxLength: 200 }, comment: { type: 'string', maxLength: 2000 } },
+  required: ['by'],
+  additionalProperties: false,
+} as const;
+
+function list<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): T[] | undefined {
+  const items = csvList(raw);
+  for (const i of items ?? []) if (!(allowed as readonly string[]).includes(i)) throw new ApiError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
+  return items as T[] | undefined;
+}
+
+export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+  const { engine } = ctx.alarmServices;
+  const act = async (fn: () => Promise<unknown>) => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof LifecycleError) throw new ApiError(409, err.message, err.field, err.rule);
+      if (err instanceof ApiLikeError) throw new ApiError(err.status, err.message, err.field, err.rule);
+      throw err;
+    }
+  };
+
+  app.get<{ Querystring: { status?: string; severity?: string; device?: string; rule?: string; from?: string; to?: string; limit?: number } }>(
+    '/api/v1/alarms',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Alarms, newest first. status: active_unacked, active_acked, cleared_unacked, cleared_acked, or "open" (= both active ones); from/to filter on raisedAt',
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', description: 'comma-separated statuses, or open' },
+            severity: { type: 'string', description: 'comma-separated severities' },
+            device: { type: 'string' },
+            rule: { type: 'string', description: 'rule id' },
+            from: timeParam,
+            to: timeParam,
+            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { alarms: { type: 'array', items: { $ref: 'Alarm#' } } } }, 400: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const status = q.status === 'open' ? (['active_unacked', 'active_acked'] as AlarmStatus[]) : list(q.status, ALARM_STATUSES, 'status');
+      const severity = list<Severity>(q.severity, SEVERITIES, 'severity');
+      const from = q.from === undefined ? undefined : queryTime(q.from, 'from', 0);
+      const to = q.to === undefined ? undefined : queryTime(q.to, 'to', 0);
+      return { alarms: await ctx.store.listAlarms({ status, severity, device: q.device, ruleId: q.rule, from, to, limit: q.limit ?? 500 }) };
+    },
+  );
+
+  app.get('/api/v1/alarms/stats', { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } }, async () => ctx.store.alarmStats());
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/alarms/:id',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'One alarm with its event history',
+        params: idParams,
+        response: { 200: { type: 'object', properties: { alarm: { $ref: 'Alarm#' }, events: { type: 'array', items: { $ref: 'AlarmEvent#' } } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const alarm = await ctx.store.getAlarm(req.params.id);
+      if (!alarm) throw notFound(`alarm ${req.params.id}`);
+      return { alarm, events: await ctx.store.listAlarmEvents(alarm.id) };
+    },
+  );
+
+  for (const action of ['ack', 'clear'] as const) {
+    app.post<{ Params: { id: number }; Body: { by: string; comment?: string } }>(
+      `/api/v1/alarms/:id/${action}`,
+      {
+        schema: {
+          tags: ['alarms'],
+          summary: action === 'ack' ? 'Acknowledge an alarm (409 when already acknowledged)' : 'Clear an alarm by hand (409 when already cleared); the rule re-arms once its clear condition is seen',
+          params: idParams,
+          body: actionBody,
+          response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },
+        },
+      },
+      async (req) => act(() => engine[action](req.params.id, req.body.by, req.body.comment ?? null)),
+    );
+  }
+}

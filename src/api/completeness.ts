@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import { completeness } from '../pipeline/sequence.js';
+import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
+import { notFound } from './errors.js';
+import { timeRange } from './time.js';
+
+const completenessSchema = {
+  type: 'object',
+  properties: {
+    device: { type: 'string' },
+    from: { type: 'number' },
+    to: { type: 'number' },
+    expected: { type: 'integer', description: 'messages the device sent in the window, by its seq: received + missing' },
+    received: { type: 'integer' },
+    missing: { type: 'integer', description: 'seqs in open gaps that touch the window' },
+    duplicates: { type: 'integer', description: 'copies dropped before storage' },
+    outOfOrder: { type: 'integer', description: 'late messages that filled a gap' },
+    restarts: { type: 'integer', description: 'seq went back to the start' },
+    ratio: { type: 'number', description: 'received / expected (1 when nothing was expected)' },
+    missingRanges: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { fromSeq: { type: 'integer' }, toSeq: { type: 'integer' }, fromTs: { type: 'number' }, toTs: { type: 'number' } },
+      },
+    },
+  },
+} as const;
+
+export async function completenessRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+    '/api/v1/devices/:id/completeness',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Data completeness by seq: expected vs received, duplicates, late arrivals, restarts and the missing ranges (default: the last 24 h, device time)',
+        params: deviceIdParams,
+        querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
+        response: { 200: completenessSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { from, to } = timeRange(req.query, 24 * 3600_000);
+      if (!ctx.devices.get(req.params.id)) throw notFound(`device ${req.params.id}`);
+      const stats = await ctx.store.sequenceStats(req.params.id, from, to);
+      return completeness(req.params.id, from, to, stats, ctx.sequence?.state(req.params.id));
+    },
+  );
+}

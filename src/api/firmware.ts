@@ -1,0 +1,218 @@
+import { createReadStream } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { ApiContext } from './context.js';
+import type { DeviceServices } from '../devices/services.js';
+import { FirmwareTooLarge } from '../devices/firmware.js';
+import { OtaError } from '../devices/ota.js';
+import { deviceIdParams, errorResponses } from './schemas.js';
+import { ApiError, notFound } from './errors.js';
+
+export const firmwareSchema = {
+  $id: 'Firmware',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    version: { type: 'string' },
+    name: { type: ['string', 'null'] },
+    size: { type: 'integer' },
+    sha256: { type: 'string' },
+    notes: { type: ['string', 'null'] },
+    createdAt: { type: 'number' },
+  },
+} as const;
+
+export const rolloutSchema = {
+  $id: 'Rollout',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    firmware: { type: 'string' },
+    version: { type: 'string' },
+    target: { type: 'object', properties: { kind: { type: 'string' }, value: { type: 'string' } } },
+    concurrency: { type: 'integer' },
+    status: { type: 'string', enum: ['running', 'done', 'cancelled'] },
+    createdAt: { type: 'number' },
+    updatedAt: { type: 'number' },
+  },
+} as const;
+
+export const otaJobSchema = {
+  $id: 'OtaJob',
+  type: 'object',
+  properties: {
+    rollout: { type: 'string' },
+    device: { type: 'string' },
+    firmware: { type: 'string' },
+    version: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'sent', 'downloading', 'verifying', 'success', 'failed'] },
+    progress: { type: 'number' },
+    reason: { type: ['string', 'null'] },
+    commandId: { type: ['string', 'null'] },
+    startedAt: { type: ['number', 'null'] },
+    finishedAt: { type: ['number', 'null'] },
+    updatedAt: { type: 'number' },
+  },
+} as const;
+
+const fwParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } }, required: ['id'] } as const;
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` against a size: one range, or 'bad' (416), or null (whole file). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'bad' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'bad';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'bad';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'bad';
+  return { start, end };
+}
+
+/** Firmware images (upload, download with Range) and rollouts. */
+export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { deviceServices: DeviceServices }): Promise<void> {
+  const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
+  for (const s of [firmwareSchema, rolloutSchema, otaJobSchema]) app.addSchema(s);
+  // Images stream to disk while hashed; scoped to this plugin so other routes keep their parsers.
+  app.addContentTypeParser('application/octet-stream', { bodyLimit: maxFirmwareBytes }, (_req, payload, done) => done(null, payload));
+
+  app.post<{ Querystring: { version: string; name?: string; notes?: string }; Body: Readable }>(
+    '/api/v1/firmware',
+    {
+      bodyLimit: maxFirmwareBytes,
+      schema: {
+        tags: ['firmware'],
+        summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
+        querystring: {
+          type: 'object',
+          properties: {
+            version: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$' },
+            name: { type: 'string', maxLength: 200 },
+            notes: { type: 'string', maxLength: 4000 },
+          },
+          required: ['version'],
+        },
+        response: { 201: { $ref: 'Firmware#' }, 413: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
+        throw new ApiError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
+      }
+      try {
+        const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
+        return reply.code(201).send(fw);
+      } catch (err) {
+        if (err instanceof FirmwareTooLarge) throw new ApiError(413, err.message, 'body', 'max_size');
+        throw err;
+      }
+    },
+  );
+
+  app.get('/api/v1/firmware', {
+    schema: { tags: ['firmware'], summary: 'Uploaded firmware images, newest first', response: { 200: { type: 'object', properties: { firmware: { type: 'array', items: { $ref: 'Firmware#' } } } } } },
+  }, async () => ({ firmware: firmware.list() }));
+
+  app.get<{ Params: { id: string } }>('/api/v1/firmware/:id', {
+    schema: { tags: ['firmware'], summary: 'One firmware image', params: fwParams, response: { 200: { $ref: 'Firmware#' }, ...errorResponses } },
+  }, async (req) => {
+    const fw = firmware.get(req.params.id);
+    if (!fw) throw notFound(`firmware ${req.params.id}`);
+    return fw;
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/firmware/:id', {
+    schema: { tags: ['firmware'], summary: 'Delete a firmware image', params: fwParams, response: { 204: { type: 'null' }, ...errorResponses } },
+  }, async (req, reply) => {
+    if (!(await firmware.delete(req.params.id))) throw notFound(`firmware ${req.params.id}`);
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/firmware/:id/image', {
+    schema: {
+      tags: ['firmware'],
+      summary: 'The image bytes; honours a single Range: bytes=a-b so devices can fetch it in pieces and resume',
+      params: fwParams,
+    },
+  }, async (req, reply) => {
+    const fw = firmware.get(req.params.id);
+    if (!fw) throw notFound(`firmware ${req.params.id}`);
+    reply.header('accept-ranges', 'bytes').header('etag', `"${fw.sha256}"`).header('x-sha256', fw.sha256).type('application/octet-stream');
+    const range = parseRange(req.headers.range, fw.size);
+    if (range === 'bad') {
+      return reply.code(416).header('content-range', `bytes */${fw.size}`).send({ error: `range ${req.headers.range} does not fit an image of ${fw.size} bytes`, field: 'range', rule: 'satisfiable' });
+    }
+    if (!range) {
+      reply.header('content-length', fw.size);
+      return reply.send(createReadStream(firmware.pathOf(fw.id)));
+    }
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${fw.size}`).header('content-length', range.end - range.start + 1);
+    return reply.send(createReadStream(firmware.pathOf(fw.id), { start: range.start, end: range.end }));
+  });
+
+  app.post<{ Params: { id: string }; Body: { device?: string; profile?: string; equipment?: string; concurrency?: number } }>(
+    '/api/v1/firmware/:id/rollouts',
+    {
+      schema: {
+        tags: ['firmware'],
+        summary: 'Roll the image out to a device, every device of a profile, or every sensor of a piece of equipment, N at a time',
+        params: fwParams,
+        body: {
+          type: 'object',
+          properties: {
+            device: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
+            profile: { type: 'string', maxLength: 64 },
+            equipment: { type: 'string', maxLength: 128 },
+            concurrency: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+          },
+          oneOf: [{ required: ['device'] }, { required: ['profile'] }, { required: ['equipment'] }],
+          additionalProperties: false,
+        },
+        response: {
+          201: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const target = b.device ? { kind: 'device' as const, value: b.device } : b.profile ? { kind: 'profile' as const, value: b.profile } : { kind: 'equipment' as const, value: b.equipment! };
+      try {
+        return reply.code(201).send(await ota.createRollout(req.params.id, target, b.concurrency ?? 1));
+      } catch (err) {
+        if (err instanceof OtaError) throw new ApiError(err.status, err.message, err.field, err.rule);
+        throw err;
+      }
+    },
+  );
+
+  app.get('/api/v1/rollouts', {
+    schema: { tags: ['firmware'], summary: 'Firmware rollouts, newest first', response: { 200: { type: 'object', properties: { rollouts: { type: 'array', items: { $ref: 'Rollout#' } } } } } },
+  }, async () => ({ rollouts: ota.listRollouts() }));
+
+  app.get<{ Params: { id: string } }>('/api/v1/rollouts/:id', {
+    schema: {
+      tags: ['firmware'], summary: 'A rollout and each device\'s progress', params: fwParams,
+      response: { 200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
+    },
+  }, async (req) => {
+    const r = ota.getRollout(req.params.id);
+    if (!r) throw notFound(`rollout ${req.params.id}`);
+    return r;
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/devices/:id/ota', {
+    schema: {
+      tags: ['firmware'], summary: 'A device\'s firmware updates, newest first', params: deviceIdParams,
+      response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
+    },
+  }, async (req) => ({ jobs: ota.jobsOf(req.params.id) }));
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { AlarmServices } from './alarm-context.js';
+import { deviceIdParams, errorResponses } from './schemas.js';
+import { notFound } from './errors.js';
+
+export async function liveStatsRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/devices/:id/stats/live',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'Live analytics of a device since the server started: per metric current, 1-minute min/max/avg, moving averages over 1/5/15 min, rate of change, z-score; the L2 norm of its profile vector; sequence gaps in the last minute. Windows end at the newest reading.',
+        params: deviceIdParams,
+        response: { 200: { $ref: 'LiveStats#' }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const s = ctx.alarmServices.analytics.get(req.params.id);
+      if (!s) {
+        if (!ctx.devices.get(req.params.id)) throw notFound(`device ${req.params.id}`);
+        return { device: req.params.id, ts: null, seq: null, metrics: {}, l2: null, seqGaps1m: 0 };
+      }
+      return s;
+    },
+  );
+}

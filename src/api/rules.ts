@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { AlarmServices } from './alarm-context.js';
+import type { RuleInput } from '../model/alarm.js';
+import { errorResponses, timeParam } from './schemas.js';
+import { ApiError, notFound } from './errors.js';
+import { RuleError } from '../alarms/rules.js';
+import { backtestRule } from '../alarms/backtest.js';
+import { timeRange } from './time.js';
+
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+
+async function checked<T>(ctx: ApiContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RuleError) {
+      ctx.metrics.rejected.inc({ source: 'api', field: err.field, rule: err.rule });
+      throw new ApiError(400, err.message, err.field, err.rule);
+    }
+    throw err;
+  }
+}
+
+export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+  const { engine } = ctx.alarmServices;
+
+  app.get('/api/v1/rules', { schema: { tags: ['alarms'], summary: 'Alarm rules', response: { 200: { type: 'object', properties: { rules: { type: 'array', items: { $ref: 'Rule#' } } } } } } }, async () => ({
+    rules: engine.listRules(),
+  }));
+
+  app.post<{ Body: RuleInput }>(
+    '/api/v1/rules',
+    { schema: { tags: ['alarms'], summary: 'Create a rule', body: { $ref: 'RuleInput#' }, response: { 201: { $ref: 'Rule#' }, 400: { $ref: 'Error#' } } } },
+    async (req, reply) => reply.code(201).send(await checked(ctx, () => engine.createRule(req.body))),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/rules/:id',
+    { schema: { tags: ['alarms'], summary: 'One rule', params: idParams, response: { 200: { $ref: 'Rule#' }, ...errorResponses } } },
+    async (req) => {
+      const r = engine.listRules().find((x) => x.id === req.params.id);
+      if (!r) throw notFound(`rule ${req.params.id}`);
+      return r;
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: RuleInput }>(
+    '/api/v1/rules/:id',
+    { schema: { tags: ['alarms'], summary: 'Replace a rule (pending delays restart; open alarms stay until the new clear condition holds)', params: idParams, body: { $ref: 'RuleInput#' }, response: { 200: { $ref: 'Rule#' }, ...errorResponses } } },
+    async (req) => {
+      const r = await checked(ctx, () => engine.updateRule(req.params.id, req.body));
+      if (!r) throw notFound(`rule ${req.params.id}`);
+      return r;
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/rules/:id',
+    { schema: { tags: ['alarms'], summary: 'Delete a rule (its open alarms are cleared; history stays)', params: idParams, response: { 204: { type: 'null' }, ...errorResponses } } },
+    async (req, reply) => {
+      if (!(await engine.deleteRule(req.params.id))) throw notFound(`rule ${req.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+    '/api/v1/rules/:id/backtest',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Replay stored history (default: the last 24 h) through the rule with the live evaluation code, from a blank state; returns the alarms it would have raised. Works on disabled rules.',
+        params: idParams,
+        querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
+        response: { 200: { $ref: 'BacktestResult#' }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const rule = engine.listRules().find((x) => x.id === req.params.id);
+      if (!rule) throw notFound(`rule ${req.params.id}`);
+      const { from, to } = timeRange(req.query, 24 * 3600_000);
+      return backtestRule(ctx.store, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions);
+    },
+  );
+}

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { Store } from '../stores/store.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
+import type { DeviceRegistry } from './registry.js';
+import type { TopicKind } from '../sources/topics.js';
+import { CommandService } from './commands.js';
+import { DeviceDirectory } from './directory.js';
+import { FirmwareLibrary } from './firmware.js';
+import { OtaService } from './ota.js';
+import type { DeviceServices } from './services.js';
+
+export interface DeviceManagement extends DeviceServices {
+  /** Where devices reach the HTTP server (known once it listens). */
+  setBaseUrl(url: string): void;
+  /** What devices publish beside telemetry: state (will), command answers, OTA progress. */
+  onDeviceMessage(device: string, kind: TopicKind, payload: Buffer): void;
+  /** Resumes open commands and rollouts; call once the transports are in place. */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/** Builds commands, device metadata, equipment, firmware and OTA over one store. */
+export async function createDeviceManagement(o: {
+  config: Config;
+  dataDir: string;
+  store: Store;
+  devices: DeviceRegistry;
+  profiles: ProfileRegistry;
+  metrics: Metrics;
+  logger: Logger;
+}): Promise<DeviceManagement> {
+  const { config, store, devices, profiles, logger } = o;
+  const commands = new CommandService({
+    store,
+    logger,
+    profileOf: (id) => {
+      const p = devices.profileOf(id);
+      return p ? profiles.get(p) : undefined;
+    },
+    ackTimeoutMs: config.commandAckTimeoutMs,
+    maxAttempts: config.commandMaxAttempts,
+  });
+  commands.onUpdate((c) => {
+    if (c.finishedAt !== null) o.metrics.commands.inc({ status: c.status });
+  });
+  const directory = new DeviceDirectory(store);
+  await directory.load();
+  const firmware = new FirmwareLibrary(join(o.dataDir, 'firmware'), store);
+  await firmware.load();
+  let baseUrl = config.publicUrl ?? '';
+  const ota = new OtaService({
+    store,
+    commands,
+    firmware,
+    logger,
+    baseUrl: () => baseUrl,
+    resolveTarget: (kind, value) =>
+      kind === 'device' ? [value] : kind === 'profile' ? devices.list().filter((d) => d.profile === value).map((d) => d.id) : directory.devicesOf(value),
+  });
+  const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, what);
+  return {
+    commands,
+    directory,
+    firmware,
+    ota,
+    maxFirmwareBytes: config.maxFirmwareBytes,
+    setBaseUrl(url) {
+      if (!config.publicUrl) baseUrl = url.replace(/\/$/, '');
+    },
+    onDeviceMessage(device, kind, payload) {
+      if (kind === 'state') {
+        const s = payload.toString('utf8').trim().toLowerCase();
+        if (s === 'online' || s === 'offline') devices.setLinkState(device, s === 'online');
+      } else if (kind === 'commands/ack') {
+        commands.replyFromPayload(device, payload).catch(warn('command answer not recorded'));
+      } else if (kind === 'ota') {
+        ota.report(device, payload).catch(warn('ota report not recorded'));
+      }
+    },
+    async start() {
+      await commands.resume();
+      await ota.load();
+    },
+    stop() {
+      ota.stop();
+      commands.stop();
+    },
+  };
+}

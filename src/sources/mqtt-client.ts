@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Pipeline } from '../pipeline/ingest.js';
+import type { Logger } from '../logger.js';
+import type { Source } from './source.js';
+import { parseDeviceTopic } from './topics.js';
+
+export interface ExternalBrokerOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  /** File paths of PEM files for TLS (mqtts://). */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  pipeline: Pipeline;
+  logger: Logger;
+  /** Shared subscription group: every Fieldscope in it gets a share of the devices' messages. */
+  group?: string;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+/** A week: the broker keeps our session (and queues QoS1 messages for it) this long while we are away. */
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
+
+/**
+ * Fieldscope as a client of an existing broker (Mosquitto, EMQX, HiveMQ). QoS1 with a persistent
+ * session under a stable client id; PUBACK goes out only once the readings are committed (or
+ * spooled), so the broker keeps anything we could not store and delivers it again after a reconnect.
+ */
+export class ExternalBroker implements Source {
+  readonly name = 'mqtt';
+  private client: MqttClient | null = null;
+  private stopped = false;
+  private connected = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  received = 0;
+
+  constructor(private readonly opts: ExternalBrokerOptions) {}
+
+  get topic(): string {
+    return `$share/${this.opts.group ?? 'fieldscope'}/devices/+/telemetry`;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: SESSION_EXPIRY_S },
+      // We reconnect ourselves, with backoff and jitter, so a fleet of servers does not stampede a restarted broker.
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      username: o.username,
+      password: o.password,
+      ca: o.ca ? readFileSync(o.ca) : undefined,
+      cert: o.cert ? readFileSync(o.cert) : undefined,
+      key: o.key ? readFileSync(o.key) : undefined,
+      customHandleAcks: (topic, payload, _packet, done) => this.handle(topic, payload, done),
+    };
+    const client = mqtt.connect(o.url, options);
+    this.client = client;
+    client.on('connect', (connack) => {
+      this.connected = true;
+      this.attempt = 0;
+      o.logger.info({ url: o.url, sessionPresent: connack.sessionPresent }, 'connected to external broker');
+      client.subscribe(this.topic, { qos: 1 }, (err) => {
+        if (err) o.logger.error({ err: err.message }, 'subscribe failed');
+      });
+    });
+    client.on('close', () => {
+      this.connected = false;
+      this.scheduleReconnect();
+    });
+    client.on('error', (err) => o.logger.warn({ err: err.message }, 'external broker error'));
+    // The first connection may fail too: start() does not wait for it, the backoff loop keeps trying.
+  }
+
+  private handle(topic: string, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
+    const t = parseDeviceTopic(topic);
+    if (!t || t.kind !== 'telemetry') return done(0);
+    this.received++;
+    this.opts.pipeline.acceptOne({ source: 'mqtt', device: t.device, payload }).then(
+      () => done(0),
+      (err: Error) => {
+        // No PUBACK: drop the connection so the broker delivers the message again once we are back.
+        this.opts.logger.error({ err: err.message }, 'could not store MQTT message; not acknowledged, reconnecting');
+        this.client?.end(true, () => this.scheduleReconnect());
+      },
+    );
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer || !this.client) return;
+    const min = this.opts.backoffMinMs ?? 200;
+    const max = this.opts.backoffMaxMs ?? 30_000;
+    const base = Math.min(max, min * 2 ** this.attempt++);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.stopped || !this.client || this.connected) return;
+      this.client.reconnect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const c = this.client;
+    if (!c) return;
+    await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
+  }
+
+  describe() {
+    return {
+      status: (this.connected ? 'up' : 'down') as 'up' | 'down',
+      detail: { mode: 'external', url: redactUrl(this.opts.url), clientId: this.opts.clientId, topic: this.topic, received: this.received },
+    };
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'invalid url';
+  }
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import mqtt from 'mqtt';
+import { tempDir } from '../helpers/app.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** Starts Fieldscope as its own process and reads the URLs it prints. */
+async function startProcess(dataDir: string): Promise<{ child: ChildProcess; http: string; mqtt: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--http-port', '0', '--mqtt-port', '0', '--data', dataDir, '--no-simulator'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`fieldscope exited (${code}) before it was ready: ${err}`)));
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const http = /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);
+      const m = /MQTT\s+(mqtt:\/\/\S+)/.exec(out);
+      if (http && m) resolve({ child, http: http[1], mqtt: m[1] });
+    });
+  });
+}
+
+test('kill -9 mid-stream: every PUBACKed reading is there after a restart, exactly once', { timeout: 90_000 }, async (t) => {
+  const d = tempDir();
+  t.after(() => d.remove());
+  const first = await startProcess(d.dir);
+  t.after(() => first.child.kill('SIGKILL'));
+  const T0 = Date.UTC(2025, 2, 1);
+  const acked = new Set<number>();
+  const client = mqtt.connect(first.mqtt, { clientId: 'kill9-device', reconnectPeriod: 0 });
+  client.on('error', () => undefined);
+  await new Promise((r) => client.once('connect', r));
+  let seq = 0;
+  let killed = false;
+  const sender = (async () => {
+    const inflight = new Set<Promise<void>>();
+    while (!killed) {
+      const s = ++seq;
+      const p = client
+        .publishAsync('devices/pump-9/telemetry', JSON.stringify({ seq: s, ts: T0 + s, pressure: s % 100 }), { qos: 1 })
+        .then(() => void acked.add(s), () => undefined)
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= 50) await Promise.race(inflight);
+    }
+  })();
+  while (acked.size < 2000) await new Promise((r) => setTimeout(r, 20));
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+  killed = true;
+  client.end(true);
+  await sender.catch(() => undefined);
+  assert.ok(seq > acked.size, 'some messages were in flight when it died');
+
+  const second = await startProcess(d.dir);
+  t.after(() => second.child.kill('SIGTERM'));
+  const r = (await (await fetch(`${second.http}/api/v1/devices/pump-9/telemetry?from=${T0}&to=${T0 + seq + 1}&limit=1000000`)).json()) as { series: { pressure: { ts: number[] } } };
+  const ts = r.series.pressure.ts;
+  assert.equal(new Set(ts).size, ts.length, 'nothing stored twice');
+  const stored = new Set(ts.map((x) => x - T0));
+  const lost = [...acked].filter((s) => !stored.has(s));
+  assert.deepEqual(lost.slice(0, 10), [], `${lost.length} acknowledged readings lost`);
+  assert.ok(stored.size >= acked.size);
+});

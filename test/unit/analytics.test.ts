@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Analytics } from '../../src/analytics/live-stats.js';
+import { createRng, gauss } from '../../src/sim/kinds.js';
+
+/** Readings whose bucket floor(ts / w) lies in (floor(t / w) - n, floor(t / w)]: the documented window. */
+function windowed(points: { ts: number; v: number }[], t: number, w: number, n: number) {
+  const end = Math.floor(t / w);
+  return points.filter((p) => Math.floor(p.ts / w) > end - n && Math.floor(p.ts / w) <= end).map((p) => p.v);
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+};
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+test('live analytics match values computed from the raw stream', () => {
+  const rng = createRng(42);
+  const a = new Analytics({ vectors: { factory: ['temperature', 'humidity'] }, zWindowMs: 120_000 });
+  const pts: { ts: number; v: number }[] = [];
+  const hum: number[] = [];
+  let ts = 1_700_000_000_000;
+  let prev: { ts: number; v: number } | null = null;
+  for (let i = 0; i < 3000; i++) {
+    ts += 200 + Math.floor(rng() * 900); // irregular spacing, ~40 minutes in all
+    const v = 20 + 5 * Math.sin(i / 50) + gauss(rng);
+    const h = 50 + gauss(rng);
+    const s = a.observe({ device: 'd1', ts, seq: i + 1 + (i > 100 && i % 500 === 0 ? 3 : 0), profile: 'factory', values: { temperature: v, humidity: h } });
+    const t = s.metrics.temperature;
+    // z-score: against the 12 previous 10 s buckets' readings, before this one is added
+    const zWin = windowed(pts, ts, 10_000, 12);
+    if (zWin.length >= 10) close(t.zscore!, (v - mean(zWin)) / sd(zWin), `zscore #${i}`);
+    else assert.equal(t.zscore, null);
+    pts.push({ ts, v });
+    hum.push(h);
+    const last1m = windowed(pts, ts, 1000, 60);
+    close(t.min1m, Math.min(...last1m), 'min1m');
+    close(t.max1m, Math.max(...last1m), 'max1m');
+    close(t.avg1m, mean(last1m), 'avg1m');
+    assert.equal(t.count1m, last1m.length);
+    close(t.ma5m, mean(windowed(pts, ts, 10_000, 30)), 'ma5m');
+    close(t.ma15m, mean(windowed(pts, ts, 10_000, 90)), 'ma15m');
+    if (prev) close(t.rate!, ((v - prev.v) * 1000) / (ts - prev.ts), 'rate');
+    close(s.l2!.value!, Math.sqrt(v * v + h * h), 'l2');
+    prev = { ts, v };
+  }
+});
+
+test('sequence gaps are counted over the last minute', () => {
+  const a = new Analytics({ vectors: {} });
+  const base = 1_700_000_000_000;
+  let s = a.observe({ device: 'g', ts: base, seq: 1, values: { x: 1 } });
+  s = a.observe({ device: 'g', ts: base + 1000, seq: 5, values: { x: 1 } }); // 2, 3, 4 missing
+  assert.equal(s.seqGaps1m, 3);
+  s = a.observe({ device: 'g', ts: base + 2000, seq: 6, values: { x: 1 } });
+  assert.equal(s.seqGaps1m, 3);
+  s = a.observe({ device: 'g', ts: base + 3000, seq: 1, values: { x: 1 } }); // a reboot is not a gap
+  assert.equal(s.seqGaps1m, 3);
+  s = a.observe({ device: 'g', ts: base + 70_000, seq: 2, values: { x: 1 } }); // the gap has left the window
+  assert.equal(s.seqGaps1m, 0);
+});
+
+test('memory per series is bounded: a day of readings leaves the same ring sizes', () => {
+  const a = new Analytics({ vectors: {} });
+  let ts = 0;
+  for (let i = 0; i < 86_400; i++) a.observe({ device: 'm', ts: (ts += 1000), values: { x: i % 7 } });
+  const s = a.get('m')!;
+  assert.equal(s.metrics.x.count1m, 60);
+  const tail = Array.from({ length: 2000 }, (_, k) => ({ ts: (86_400 - 2000 + k + 1) * 1000, v: (86_400 - 2000 + k) % 7 }));
+  close(s.metrics.x.ma15m, mean(windowed(tail, ts, 10_000, 90)), 'ma15m after a day');
+});
