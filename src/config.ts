@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
+import type { AnonymousRole } from './model/auth.js';
 
 /** Everything Fieldscope can be told, in one typed object: defaults < file < env < flags. */
 export interface Config {
@@ -65,6 +66,32 @@ export interface Config {
   emailTo: string | null;
   /** Per-channel policy (JSON): { "<channel>": { severities, groupWindowMs, minIntervalMs, renotifyAfterMs, retries, backoffMs } }. */
   notifications: Record<string, unknown> | null;
+  /** Role of a caller with no credentials: none|viewer|operator|admin. Anything but none only on a loopback host (tests, demos). */
+  anonymousRole: AnonymousRole;
+  /** Demo mode, loopback only: anonymous callers may read (viewer) and devices may connect to MQTT without a token. */
+  insecureLocal: boolean;
+  /** A device with no credential connecting to MQTT: reject it, or register its password as its token (trust on first use). */
+  unknownDevices: 'reject' | 'provision';
+  /** Certificate and key (PEM files): HTTPS and MQTTS instead of HTTP and MQTT. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Origins allowed to call the API from a browser, comma-separated; none by default. */
+  corsOrigin: string | null;
+  /** API requests per second per IP and per user (0 = no limit)... */
+  apiRatePerSec: number;
+  /** ...with bursts of this many. */
+  apiRateBurst: number;
+  /** Messages per second per device, MQTT and HTTP (0 = no limit)... */
+  deviceRatePerSec: number;
+  /** ...with bursts of this many. */
+  deviceRateBurst: number;
+  /** Failed sign-ins (per IP and per user name) after which each attempt must wait longer... */
+  loginSlowAfter: number;
+  /** ...and after which the IP or name is locked for loginLockMs. */
+  loginLockAfter: number;
+  loginLockMs: number;
+  /** Lifetime of an access token, ms. */
+  accessTokenTtlMs: number;
 }
 
 export const defaults: Config = {
@@ -107,6 +134,20 @@ export const defaults: Config = {
   emailFrom: 'fieldscope@localhost',
   emailTo: null,
   notifications: null,
+  anonymousRole: 'none',
+  insecureLocal: true,
+  unknownDevices: 'reject',
+  tlsCert: null,
+  tlsKey: null,
+  corsOrigin: null,
+  apiRatePerSec: 100,
+  apiRateBurst: 500,
+  deviceRatePerSec: 1000,
+  deviceRateBurst: 2000,
+  loginSlowAfter: 3,
+  loginLockAfter: 10,
+  loginLockMs: 15 * 60_000,
+  accessTokenTtlMs: 15 * 60_000,
 };
 
 type Kind = 'string' | 'int' | 'bool' | 'float' | 'json';
@@ -151,6 +192,20 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   emailFrom: { env: 'FIELDSCOPE_EMAIL_FROM', flag: 'email-from', kind: 'string' },
   emailTo: { env: 'FIELDSCOPE_EMAIL_TO', flag: 'email-to', kind: 'string' },
   notifications: { env: 'FIELDSCOPE_NOTIFICATIONS', flag: 'notifications', kind: 'json' },
+  anonymousRole: { env: 'FIELDSCOPE_ANONYMOUS_ROLE', flag: 'anonymous-role', kind: 'string' },
+  insecureLocal: { env: 'FIELDSCOPE_INSECURE_LOCAL', flag: 'insecure-local', kind: 'bool' },
+  unknownDevices: { env: 'FIELDSCOPE_UNKNOWN_DEVICES', flag: 'unknown-devices', kind: 'string' },
+  tlsCert: { env: 'FIELDSCOPE_TLS_CERT', flag: 'tls-cert', kind: 'string' },
+  tlsKey: { env: 'FIELDSCOPE_TLS_KEY', flag: 'tls-key', kind: 'string' },
+  corsOrigin: { env: 'FIELDSCOPE_CORS_ORIGIN', flag: 'cors-origin', kind: 'string' },
+  apiRatePerSec: { env: 'FIELDSCOPE_API_RATE', flag: 'api-rate', kind: 'float' },
+  apiRateBurst: { env: 'FIELDSCOPE_API_BURST', flag: 'api-burst', kind: 'int' },
+  deviceRatePerSec: { env: 'FIELDSCOPE_DEVICE_RATE', flag: 'device-rate', kind: 'float' },
+  deviceRateBurst: { env: 'FIELDSCOPE_DEVICE_BURST', flag: 'device-burst', kind: 'int' },
+  loginSlowAfter: { env: 'FIELDSCOPE_LOGIN_SLOW_AFTER', flag: 'login-slow-after', kind: 'int' },
+  loginLockAfter: { env: 'FIELDSCOPE_LOGIN_LOCK_AFTER', flag: 'login-lock-after', kind: 'int' },
+  loginLockMs: { env: 'FIELDSCOPE_LOGIN_LOCK_MS', flag: 'login-lock-ms', kind: 'int' },
+  accessTokenTtlMs: { env: 'FIELDSCOPE_ACCESS_TOKEN_TTL_MS', flag: 'access-token-ttl-ms', kind: 'int' },
 };
 
 export class ConfigError extends Error {}

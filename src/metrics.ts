@@ -73,6 +73,31 @@ export function createMetrics() {
     serialGaveUp: new client.Counter({ name: 'fieldscope_serial_resend_gave_up_total', help: 'Missing serial frames given up on after the bounded retries', registers: [registry] }),
     serialReopens: new client.Counter({ name: 'fieldscope_serial_reopen_attempts_total', help: 'Attempts to reopen a serial port that went away', registers: [registry] }),
     commands: new client.Counter({ name: 'fieldscope_device_commands_total', help: 'Device commands finished, by status', labelNames: ['status'] as const, registers: [registry] }),
+    authDenied: new client.Counter({
+      name: 'fieldscope_auth_denied_total',
+      help: 'Requests refused by the access guard, by transport (http, mqtt) and reason (no_credentials, bad_credentials, token_expired, forbidden, acl_publish, acl_subscribe)',
+      labelNames: ['transport', 'reason'] as const,
+      registers: [registry],
+    }),
+    logins: new client.Counter({
+      name: 'fieldscope_auth_logins_total',
+      help: 'Sign-in attempts, by result (ok, bad_credentials, slowed, locked)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    rateLimited: new client.Counter({
+      name: 'fieldscope_rate_limited_total',
+      help: 'Requests and messages refused by a rate limit, by scope (ip, user, device)',
+      labelNames: ['scope', 'transport'] as const,
+      registers: [registry],
+    }),
+    limitExceeded: new client.Counter({
+      name: 'fieldscope_limit_exceeded_total',
+      help: 'Inputs refused for size or count, by limit (body, payload, ws_subscriptions)',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
+    devicesProvisioned: new client.Counter({ name: 'fieldscope_devices_provisioned_total', help: 'Unknown devices registered on first connect (unknownDevices: provision)', registers: [registry] }),
   };
   return m;
 }

@@ -5,12 +5,15 @@ import { ApiError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
 import type { MetaPatch } from '../devices/directory.js';
 
-export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  const withMeta = (d: DeviceInfo) => {
+function metaMerger(ctx: ApiContext): (d: DeviceInfo) => DeviceInfo {
+  return (d) => {
     const m = ctx.deviceServices?.directory.getMeta(d.id);
     return m ? { ...d, name: m.name, location: m.location, tags: m.tags, equipment: m.equipment, notes: m.notes } : d;
   };
-  if (ctx.deviceServices) await deviceMetaRoutes(app, ctx, withMeta);
+}
+
+export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const withMeta = metaMerger(ctx);
   app.get(
     '/api/v1/devices',
     {
@@ -66,8 +69,9 @@ const metaFields = {
 type MetaBody = MetaPatch & { profile?: string | null };
 
 /** PUT / PATCH / DELETE of what people record about a device (name, profile, location, tags, equipment, notes). */
-async function deviceMetaRoutes(app: FastifyInstance, ctx: ApiContext, withMeta: (d: DeviceInfo) => DeviceInfo): Promise<void> {
+export async function deviceMetaRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { directory } = ctx.deviceServices!;
+  const withMeta = metaMerger(ctx);
   for (const method of ['put', 'patch'] as const) {
     app[method]<{ Params: { id: string }; Body: MetaBody }>(
       '/api/v1/devices/:id',

@@ -8,7 +8,7 @@ import type { ApiContext } from './context.js';
 import { allSchemas } from './schemas.js';
 import { ApiError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
-import { deviceRoutes } from './devices.js';
+import { deviceMetaRoutes, deviceRoutes } from './devices.js';
 import { telemetryRoutes } from './telemetry.js';
 import { LiveHub, liveRoutes } from './live.js';
 import { healthRoutes } from './health.js';
@@ -98,10 +98,16 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     await healthRoutes(scope, full);
     if (ctx.deviceServices) {
       const withDevices = { ...full, deviceServices: ctx.deviceServices };
-      await commandRoutes(scope, withDevices);
-      await equipmentRoutes(scope, withDevices);
-      // Its own scope: the raw-body parser for image uploads applies to its routes only.
-      await scope.register(async (fw) => firmwareRoutes(fw, withDevices));
+      // Their own scope: parsed JSON bodies (the telemetry routes take theirs as text) and a raw
+      // stream for firmware uploads, without changing how the other routes read bodies.
+      await scope.register(async (dm) => {
+        dm.removeContentTypeParser('application/json');
+        dm.addContentTypeParser('application/json', { parseAs: 'string' }, dm.getDefaultJsonParser('error', 'error'));
+        await deviceMetaRoutes(dm, withDevices);
+        await commandRoutes(dm, withDevices);
+        await equipmentRoutes(dm, withDevices);
+        await firmwareRoutes(dm, withDevices);
+      });
     }
   });
   // Their own scope: telemetry's text body parser (above) must not reach these JSON routes.

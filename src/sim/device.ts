@@ -1,6 +1,7 @@
 // One simulated device: its own MQTT connection (client id = device id, last will "offline"),
 // its sequence counter, its publish timer, its command handler and its faults.
 
+import { createHash } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { DeviceFaults, FAULT_DEFAULTS, validateFault, type Fault } from './faults.js';
 import { KINDS, createRng, roundValues, type KindName, type KindSpec, type Rng, type SignalModel } from './kinds.js';
@@ -77,6 +78,11 @@ export class SimDevice {
   private lastErrorText = '';
   private lastError: Error | undefined;
   private waiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private firmware = '1.0.0';
+  private corruptOta = false;
+  private otaRunning = false;
+  /** set_threshold commands received, by metric. */
+  readonly thresholds: Record<string, { low?: number; high?: number; value?: number }> = {};
 
   constructor(private readonly opts: SimDeviceOptions) {
     this.id = opts.id;
@@ -112,6 +118,14 @@ export class SimDevice {
   }
   get connected(): boolean {
     return !this.offline && !!this.client?.connected;
+  }
+  /** The firmware version the device runs (changed by a successful OTA). */
+  get firmwareVersion(): string {
+    return this.firmware;
+  }
+  /** The next OTA download gets one byte flipped, as a bad link or flash would do: the sha256 check must catch it. */
+  corruptNextDownload(): void {
+    this.corruptOta = true;
   }
   activeFaults(): Fault[] {
     return this.faults.list(Date.now());
@@ -404,14 +418,87 @@ export class SimDevice {
     } else if (c.name === 'reboot') {
       result = { id, status: 'acked' };
       then = () => this.reboot();
+    } else if (c.name === 'set_threshold') {
+      if (typeof params.metric !== 'string' || !(params.metric in this.spec.metrics)) {
+        result = { id, status: 'failed', reason: `params.metric must be one of ${Object.keys(this.spec.metrics).join(', ')}` };
+      } else {
+        this.thresholds[params.metric] = { low: params.low as number, high: params.high as number, value: params.value as number };
+        result = { id, status: 'acked' };
+      }
+    } else if (c.name === 'ota') {
+      const p = params as { url?: unknown; size?: unknown; sha256?: unknown; version?: unknown; rollout?: unknown };
+      if (typeof p.url !== 'string' || typeof p.size !== 'number' || typeof p.sha256 !== 'string' || typeof p.version !== 'string') {
+        result = { id, status: 'failed', reason: 'ota needs params.url, size, sha256 and version' };
+      } else if (this.otaRunning) {
+        result = { id, status: 'failed', reason: 'an update is already running' };
+      } else {
+        result = { id, status: 'acked' };
+        const job = { url: p.url, size: p.size, sha256: p.sha256, version: p.version, rollout: typeof p.rollout === 'string' ? p.rollout : undefined };
+        then = () => void this.performOta(job);
+      }
     } else if (typeof c.name !== 'string') {
       result = { id, status: 'failed', reason: 'command.name must be a string' };
     } else {
-      result = { id, status: 'failed', reason: `unknown command "${c.name.slice(0, 64)}" (known: set_interval, reboot)` };
+      result = { id, status: 'failed', reason: `unknown command "${c.name.slice(0, 64)}" (known: set_interval, set_threshold, reboot, ota)` };
     }
     this.recent.set(key, result);
     if (this.recent.size > RECENT_COMMANDS) this.recent.delete(this.recent.keys().next().value!);
     this.ack(client, result, then);
+  }
+
+  /**
+   * The device side of OTA (docs/commands-and-ota.md): fetch the image in Range pieces, hash as it
+   * arrives, report progress on devices/{id}/ota, and take the new version only if the sha256 fits.
+   */
+  private async performOta(job: { url: string; size: number; sha256: string; version: string; rollout?: string }): Promise<void> {
+    this.otaRunning = true;
+    const report = (o: Record<string, unknown>) =>
+      new Promise<void>((resolve) => {
+        const c = this.client;
+        if (!c?.connected) return resolve();
+        c.publish(`devices/${this.id}/ota`, JSON.stringify({ ...o, ...(job.rollout ? { rollout: job.rollout } : {}) }), { qos: 1 }, () => resolve());
+      });
+    const CHUNK = 256 * 1024;
+    try {
+      const hash = createHash('sha256');
+      let got = 0;
+      await report({ status: 'downloading', progress: 0 });
+      while (got < job.size) {
+        const end = Math.min(job.size, got + CHUNK) - 1;
+        let piece: Buffer | null = null;
+        for (let attempt = 1; !piece; attempt++) {
+          try {
+            const res = await fetch(job.url, { headers: { range: `bytes=${got}-${end}` } });
+            if (res.status !== 206) throw new Error(`HTTP ${res.status} for bytes ${got}-${end}`);
+            const buf = Buffer.from(await res.arrayBuffer());
+            if (buf.length !== end - got + 1) throw new Error(`got ${buf.length} bytes for ${got}-${end}`);
+            piece = buf;
+          } catch (err) {
+            if (attempt >= 3 || this.stopped) throw err;
+          }
+        }
+        if (this.corruptOta) {
+          this.corruptOta = false;
+          piece[piece.length >> 1] ^= 0xff;
+        }
+        hash.update(piece);
+        got += piece.length;
+        await report({ status: 'downloading', progress: got / job.size });
+      }
+      await report({ status: 'verifying', progress: 1 });
+      const sha = hash.digest('hex');
+      if (sha !== job.sha256.toLowerCase()) {
+        await report({ status: 'failed', reason: `sha256 mismatch: image is ${sha}, expected ${job.sha256}` });
+        return;
+      }
+      this.firmware = job.version;
+      this.log(`sim: ${this.id}: firmware ${job.version} installed`);
+      await report({ status: 'success', version: job.version });
+    } catch (err) {
+      await report({ status: 'failed', reason: `download failed: ${(err as Error).message}` });
+    } finally {
+      this.otaRunning = false;
+    }
   }
 
   /** Publishes the ack; `then` runs once the broker has it (or after 1 s at most). */

@@ -5,6 +5,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rul
 import type { Profile } from '../model/device.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
 import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../pipeline/sequence.js';
+import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../model/auth.js';
 
 /** A device as the store keeps it. */
 export interface StoredDevice {
@@ -217,7 +218,7 @@ export interface ExportQuery {
  * The storage interface every engine implements. Services hold the logic and talk to storage
  * only through this, so the same tests run against every engine.
  */
-export interface Store extends AlarmStore, DeviceAdminStore {
+export interface Store extends AlarmStore, DeviceAdminStore, AuthStore {
   readonly engine: string;
   open(): Promise<void>;
   close(): Promise<void>;
@@ -331,4 +332,35 @@ export interface DeviceAdminStore {
   listRollouts(): Promise<Rollout[]>;
   saveOtaJob(j: OtaJob): Promise<void>;
   listOtaJobs(q: { rollout?: string; device?: string }): Promise<OtaJob[]>;
+}
+
+/** The telemetry half of a Store (readings, rollups, history, retention): what the shared store suite checks on every engine. */
+export type TelemetryStore = Pick<
+  Store,
+  | 'engine' | 'open' | 'close' | 'write' | 'listDevices' | 'setDeviceProfile' | 'queryRange' | 'listRejected' | 'ping' | 'retention'
+  | 'queryBuckets' | 'queryRollups' | 'stats' | 'groupRecent' | 'groupRange' | 'exportRows' | 'applyRetention'
+>;
+
+/** Users, refresh tokens, API keys, device credentials and failed sign-ins (src/auth/*). Secrets are stored hashed. */
+export interface AuthStore {
+  listUsers(): Promise<UserRecord[]>;
+  /** Inserts or replaces (by id). */
+  saveUser(u: UserRecord): Promise<void>;
+  /** Deletes the user and their refresh tokens. */
+  deleteUser(id: string): Promise<boolean>;
+  saveRefreshToken(t: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks a token used; false when it was used already (so two racing refreshes cannot both win). */
+  useRefreshToken(hash: string, at: number): Promise<boolean>;
+  /** Deletes a user's refresh tokens, or one family of them. */
+  deleteRefreshTokens(q: { userId?: string; family?: string }): Promise<void>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  saveApiKey(k: ApiKeyRecord): Promise<void>;
+  listDeviceCredentials(): Promise<DeviceCredentialRecord[]>;
+  /** Inserts or replaces (one credential per device). */
+  saveDeviceCredential(c: DeviceCredentialRecord): Promise<void>;
+  deleteDeviceCredential(device: string): Promise<boolean>;
+  getLoginAttempt(key: string): Promise<LoginAttemptRecord | undefined>;
+  saveLoginAttempt(r: LoginAttemptRecord): Promise<void>;
+  deleteLoginAttempt(key: string): Promise<void>;
 }

@@ -166,4 +166,42 @@ export const migrations: string[] = [
   CREATE TABLE ota_jobs (rollout TEXT NOT NULL, device TEXT NOT NULL, updated INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (rollout, device));
   CREATE INDEX ota_jobs_device ON ota_jobs (device, updated);
   `,
+  `
+  -- Users, sessions, machine keys, device credentials and failed sign-ins. Every secret is stored as a hash.
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE refresh_tokens (
+    hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    family TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  );
+  CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+  CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT,
+    revoked_at INTEGER
+  );
+  CREATE TABLE device_credentials (
+    device TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+  );
+  CREATE TABLE login_attempts (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL, locked_until INTEGER);
+  `,
 ];

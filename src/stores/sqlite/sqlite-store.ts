@@ -8,6 +8,8 @@ import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { migrations } from './migrations.js';
 import { SqliteAlarmTables } from './alarm-tables.js';
 import { SqliteDeviceTables } from './device-tables.js';
+import { SqliteAuthTables } from './auth-tables.js';
+import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
@@ -38,6 +40,7 @@ export class SqliteStore implements Store {
   private writeTx!: (batch: WriteBatch) => WriteResult;
   private alarmTables!: SqliteAlarmTables;
   private deviceTables!: SqliteDeviceTables;
+  private authTables!: SqliteAuthTables;
   private history!: SqliteHistory;
 
   constructor(private readonly opts: SqliteOptions) {}
@@ -76,6 +79,7 @@ export class SqliteStore implements Store {
     this.writeTx = db.transaction((batch: WriteBatch) => this.writeNow(batch));
     this.alarmTables = new SqliteAlarmTables(db);
     this.deviceTables = new SqliteDeviceTables(db);
+    this.authTables = new SqliteAuthTables(db);
     this.history = new SqliteHistory(db, this.retention);
   }
 
@@ -130,6 +134,23 @@ export class SqliteStore implements Store {
   listRollouts = (): Promise<Rollout[]> => this.deviceTables.listRollouts();
   saveOtaJob = (j: OtaJob): Promise<void> => this.deviceTables.saveOtaJob(j);
   listOtaJobs = (q: { rollout?: string; device?: string }): Promise<OtaJob[]> => this.deviceTables.listOtaJobs(q);
+
+  // Users, sessions, API keys, device credentials and login attempts live in auth-tables.ts.
+  listUsers = (): Promise<UserRecord[]> => this.authTables.listUsers();
+  saveUser = (u: UserRecord): Promise<void> => this.authTables.saveUser(u);
+  deleteUser = (id: string): Promise<boolean> => this.authTables.deleteUser(id);
+  saveRefreshToken = (t: RefreshTokenRecord): Promise<void> => this.authTables.saveRefreshToken(t);
+  getRefreshToken = (hash: string): Promise<RefreshTokenRecord | undefined> => this.authTables.getRefreshToken(hash);
+  useRefreshToken = (hash: string, at: number): Promise<boolean> => this.authTables.useRefreshToken(hash, at);
+  deleteRefreshTokens = (q: { userId?: string; family?: string }): Promise<void> => this.authTables.deleteRefreshTokens(q);
+  listApiKeys = (): Promise<ApiKeyRecord[]> => this.authTables.listApiKeys();
+  saveApiKey = (k: ApiKeyRecord): Promise<void> => this.authTables.saveApiKey(k);
+  listDeviceCredentials = (): Promise<DeviceCredentialRecord[]> => this.authTables.listDeviceCredentials();
+  saveDeviceCredential = (c: DeviceCredentialRecord): Promise<void> => this.authTables.saveDeviceCredential(c);
+  deleteDeviceCredential = (device: string): Promise<boolean> => this.authTables.deleteDeviceCredential(device);
+  getLoginAttempt = (key: string): Promise<LoginAttemptRecord | undefined> => this.authTables.getLoginAttempt(key);
+  saveLoginAttempt = (r: LoginAttemptRecord): Promise<void> => this.authTables.saveLoginAttempt(r);
+  deleteLoginAttempt = (key: string): Promise<void> => this.authTables.deleteLoginAttempt(key);
 
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();

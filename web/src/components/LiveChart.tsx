@@ -97,7 +97,7 @@ export function LiveChart(props: LiveChartProps) {
           label: unit ? `${m} (${unit})` : m,
           scale: g?.key,
           stroke: colors[m],
-          width: 1.5,
+          width: LINE_WIDTH,
           show: !live.current.hidden.has(m),
           spanGaps: true,
           points: { size: 4 },
@@ -146,6 +146,7 @@ export function LiveChart(props: LiveChartProps) {
     let lastDraw = 0;
     let drawnVersion = -1;
     let drawnEnd = 0;
+    const plotCssWidth = () => Math.max(1, u.bbox.width / uPlot.pxRatio);
     const draw = () => {
       frame = 0;
       lastDraw = performance.now();
@@ -155,14 +156,21 @@ export function LiveChart(props: LiveChartProps) {
       if (buffer.version === drawnVersion && Math.abs(end - drawnEnd) < 200) return;
       drawnVersion = buffer.version;
       drawnEnd = end;
+      // A dense series (more than a point per two pixels) stroked wider than one device pixel is
+      // very slow to rasterise (Skia leaves its hairline path: ~30x the cost at 50 Hz). Draw dense
+      // data as a hairline; it reads the same at that density.
+      const width = buffer.length > plotCssWidth() / 2 ? 1 / uPlot.pxRatio : LINE_WIDTH;
+      for (let i = 1; i < u.series.length; i++) u.series[i].width = width;
       u.setData(buffer.toAligned(metrics) as uPlot.AlignedData);
       el.dataset.rows = String(buffer.length);
     };
-    // At most one redraw per animation frame, and no more than MAX_FPS of them: a fast device
-    // (50 Hz and up) would otherwise repaint every frame for a change of a pixel or less.
+    // At most one redraw per animation frame, and none before the window has moved by a pixel
+    // (60 s over 1100 px: ~18 a second; on a phone ~5): a fast device would otherwise repaint
+    // every frame for changes nobody can see.
     const request = () => {
       if (frame || wait) return;
-      const due = lastDraw + 1000 / MAX_FPS - performance.now();
+      const minGap = Math.min(250, Math.max(1000 / 60, windowMs / plotCssWidth()));
+      const due = lastDraw + minGap - performance.now();
       if (due <= 0) frame = requestAnimationFrame(draw);
       else
         wait = setTimeout(() => {
@@ -207,7 +215,8 @@ export function LiveChart(props: LiveChartProps) {
 }
 
 const NARROW_PX = 560;
-const MAX_FPS = Number((globalThis as { __fsMaxFps?: number }).__fsMaxFps ?? 60);
+/** Line width for sparse series; dense ones are drawn as 1-device-pixel hairlines (see draw). */
+const LINE_WIDTH = 1.5;
 
 /** Auto y range with 10 % padding; a flat line sits mid-chart instead of at the edge of 0..100. */
 function yRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {

@@ -1,0 +1,79 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { Store } from '../stores/store.js';
+import type { Metrics } from '../metrics.js';
+import type { Logger } from '../logger.js';
+import { UserService } from './users.js';
+import { TokenService, loadOrCreateKey } from './tokens.js';
+import { ApiKeyService } from './api-keys.js';
+import { DeviceCredentials } from './device-credentials.js';
+import { LoginThrottle } from './login-throttle.js';
+import { RateLimiter } from './rate-limit.js';
+import { accessPolicy, type AccessPolicy } from './policy.js';
+import { randomSecret } from './hash.js';
+
+/** Everything the HTTP guard, the auth routes and the MQTT broker need to decide who gets in. */
+export interface AuthServices {
+  policy: AccessPolicy;
+  users: UserService;
+  tokens: TokenService;
+  apiKeys: ApiKeyService;
+  devices: DeviceCredentials;
+  logins: LoginThrottle;
+  /** Requests per IP and per user. */
+  apiLimiter: RateLimiter;
+  /** Messages per device, MQTT and HTTP. */
+  deviceLimiter: RateLimiter;
+  accessTtlMs: number;
+  /** Lets in-process clients (the built-in simulator) onto the broker; in memory only, new every start. */
+  internal: { username: string; password: string };
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export const INITIAL_ADMIN_FILE = 'initial-admin-password';
+
+/**
+ * Loads users, keys and credentials, makes the signing key on first start, and on first start
+ * creates the admin with a random password (there is no default one), returned to be printed once.
+ */
+export async function createAuth(opts: { config: Config; dataDir: string; store: Store; metrics: Metrics; logger: Logger }): Promise<{ auth: AuthServices; initialAdminPassword: string | null }> {
+  const { config, store, metrics, logger } = opts;
+  const policy = accessPolicy(config);
+  const authDir = join(opts.dataDir, 'auth');
+  mkdirSync(authDir, { recursive: true, mode: 0o700 });
+  const tokens = new TokenService(loadOrCreateKey(join(authDir, 'jwt.key')), store, { accessTtlMs: config.accessTokenTtlMs });
+  const users = new UserService(store);
+  await users.load();
+  const apiKeys = new ApiKeyService(store);
+  await apiKeys.load();
+  const devices = new DeviceCredentials(store);
+  await devices.load();
+
+  let initialAdminPassword: string | null = null;
+  if (users.list().length === 0) {
+    initialAdminPassword = randomSecret(18);
+    await users.create({ username: 'admin', password: initialAdminPassword, role: 'admin' });
+    const file = join(authDir, INITIAL_ADMIN_FILE);
+    writeFileSync(file, initialAdminPassword + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    logger.warn({ file }, 'created user admin with a random password (printed once at start, and in this file)');
+  }
+
+  const auth: AuthServices = {
+    policy,
+    users,
+    tokens,
+    apiKeys,
+    devices,
+    logins: new LoginThrottle(store, { slowAfter: config.loginSlowAfter, slowMs: 1000, lockAfter: config.loginLockAfter, lockMs: config.loginLockMs }),
+    apiLimiter: new RateLimiter({ perSecond: config.apiRatePerSec, burst: Math.max(1, config.apiRateBurst) }),
+    deviceLimiter: new RateLimiter({ perSecond: config.deviceRatePerSec, burst: Math.max(1, config.deviceRateBurst) }),
+    accessTtlMs: config.accessTokenTtlMs,
+    internal: { username: `fieldscope-internal-${randomSecret(6)}`, password: randomSecret() },
+    metrics,
+    logger,
+  };
+  return { auth, initialAdminPassword };
+}

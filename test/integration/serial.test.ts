@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApp, tempDir, until } from '../helpers/app.js';
+import { requireServices } from '../helpers/services.js';
+import { startPtyPair } from '../helpers/socat.js';
+import { SerialSimDevice } from '../../src/sim/serial-device.js';
+
+const { skip } = requireServices('serial', 'socat');
+
+async function storedSeqs(app: Awaited<ReturnType<typeof startTestApp>>, device: string): Promise<number[]> {
+  const rows = await app.store.replayReadings({ device, from: 0, to: Date.now() + 60_000, limit: 100_000 });
+  return rows.filter((r) => r.metric === 'v').map((r) => r.seq!).sort((x, y) => x - y);
+}
+
+test('serial link: damaged and dropped frames are NACKed / asked for again, every reading is stored once, and a pulled cable resumes', { skip }, async (t) => {
+  const d = tempDir();
+  t.after(() => d.remove());
+  const pty = await startPtyPair(d.dir);
+  t.after(() => pty.kill());
+  const app = await startTestApp({ dataDir: d.dir, serial: `${pty.a}:115200=meter-1` });
+  t.after(() => app.stop());
+  const link = app.serialLinks[0];
+  await until(() => link.isOpen, { what: 'serial port open' });
+
+  const total = 60;
+  const sim = new SerialSimDevice({ path: pty.b, intervalMs: 20, corruptSeqs: [3, 10, 11], dropSeqs: [5, 20, 21, 22], ackTimeoutMs: 1500, maxFrames: total, reopenMs: 100 });
+  t.after(() => sim.stop());
+  sim.start();
+
+  // Halfway through, the cable is pulled and plugged back in.
+  await until(() => sim.seq >= 30, { what: '30 frames sent' });
+  await pty.kill();
+  await until(() => !link.isOpen, { what: 'link noticed the cable is gone' });
+  await new Promise((r) => setTimeout(r, 300));
+  await pty.start();
+  await until(() => link.isOpen && sim.isOpen, { what: 'both ends reopened' });
+
+  await until(() => sim.seq === total && sim.pending === 0, { timeoutMs: 30_000, what: 'every frame acknowledged' });
+  const seqs = await storedSeqs(app, 'meter-1');
+  assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1), 'each seq stored exactly once');
+
+  const detail = link.describe().detail as unknown as Record<string, number>;
+  assert.ok(sim.counters.corrupted === 3 && sim.counters.dropped === 4);
+  assert.ok(sim.counters.nacked >= 3, `damaged frames were NACKed (${sim.counters.nacked})`);
+  assert.ok(detail.resendRequests >= 4, `dropped frames were asked for (${detail.resendRequests})`);
+  assert.ok(detail.reopens >= 1, 'the port was reopened');
+  const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
+  assert.match(metrics, /fieldscope_serial_frames_total\{result="crc"\} [3-9]/);
+  // The sequence accounting saw no hole at the end.
+  const c = (await (await fetch(`${app.httpUrl}/api/v1/devices/meter-1/completeness?from=0&to=${Date.now() + 60_000}`)).json()) as Record<string, number>;
+  if (c.received !== undefined) assert.equal(c.missing, 0);
+});
+
+test('serial link: commands round trip (set_interval really changes the rate), and an unanswered command times out after retries', { skip }, async (t) => {
+  const d = tempDir();
+  t.after(() => d.remove());
+  const pty = await startPtyPair(d.dir);
+  t.after(() => pty.kill());
+  const app = await startTestApp({ dataDir: d.dir, serial: `${pty.a}=meter-2`, commandAckTimeoutMs: 300, commandMaxAttempts: 3 });
+  t.after(() => app.stop());
+  const sim = new SerialSimDevice({ path: pty.b, intervalMs: 200, reopenMs: 100 });
+  t.after(() => sim.stop());
+  sim.start();
+  await until(() => app.devices.get('meter-2'), { what: 'device seen' });
+
+  const post = (body: unknown) => fetch(`${app.httpUrl}/api/v1/devices/meter-2/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await post({ name: 'set_interval', params: { ms: 25 } });
+  const cmd = (await res.json()) as { id: string; transport: string };
+  assert.equal(res.status, 202, JSON.stringify(cmd));
+  assert.equal(cmd.transport, 'serial');
+  await until(async () => {
+    const list = (await (await fetch(`${app.httpUrl}/api/v1/devices/meter-2/commands`)).json()) as { commands: Array<{ id: string; status: string }> };
+    return list.commands.find((c) => c.id === cmd.id)?.status === 'acked';
+  }, { what: 'set_interval acked' });
+  assert.equal(sim.intervalMs, 25);
+  // The new rate shows in what arrives: 40 frames at 25 ms come long before 40 at 200 ms would.
+  const from = sim.seq;
+  await until(() => sim.seq >= from + 40, { timeoutMs: 5000, what: 'frames at the new interval' });
+
+  const bad = await post({ name: 'set_interval', params: { ms: 1 } });
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { field: string }).field, 'params.ms');
+  const unknown = await post({ name: 'self_destruct' });
+  assert.equal(unknown.status, 400);
+  assert.equal(((await unknown.json()) as { rule: string }).rule, 'known_command');
+
+  // The device goes deaf: the command is sent 3 times, then times out.
+  await sim.stop();
+  const lost = (await (await post({ name: 'reboot' })).json()) as { id: string };
+  const final = await until(async () => {
+    const list = (await (await fetch(`${app.httpUrl}/api/v1/devices/meter-2/commands`)).json()) as { commands: Array<{ id: string; status: string; attempts: number }> };
+    const c = list.commands.find((x) => x.id === lost.id);
+    return c && c.status === 'timed_out' ? c : undefined;
+  }, { what: 'reboot timed out' });
+  assert.equal(final.attempts, 3);
+});

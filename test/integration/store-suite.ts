@@ -1,0 +1,274 @@
+/**
+ * The one store suite: every engine must pass it. Expected values are computed here, from the
+ * readings the test generated, never by asking the store.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Reading } from '../../src/model/reading.js';
+import type { RetentionPolicy, TelemetryStore, WriteBatch } from '../../src/stores/store.js';
+
+export type StoreFactory = (retention?: RetentionPolicy) => Promise<{ store: TelemetryStore; cleanup(): Promise<void> }>;
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const T0 = Date.UTC(2024, 0, 10); // a fixed "now" for every test: results never depend on the clock
+
+const batch = (readings: Reading[]): WriteBatch => {
+  const devices = new Map<string, number>();
+  for (const r of readings) devices.set(r.device, Math.max(devices.get(r.device) ?? 0, r.ts));
+  return { readings, devices: [...devices].map(([id, seen]) => ({ id, seen })), rejected: [] };
+};
+
+/** Deterministic pseudo-random numbers, so a failure can be replayed. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)), `${what}: ${a} != ${b}`);
+
+export function storeSuite(engine: string, factory: StoreFactory, skip: string | false = false): void {
+  describe(`store suite: ${engine}`, { skip }, () => {
+    let store: TelemetryStore;
+    let cleanup: () => Promise<void>;
+    const retention: RetentionPolicy = { rawMs: 2 * DAY, minuteMs: 30 * DAY, hourMs: 730 * DAY, byProfile: { keep: { rawMs: 5 * DAY } } };
+    before(async () => {
+      ({ store, cleanup } = await factory(retention));
+    });
+    after(async () => cleanup?.());
+
+    it('writes a batch and reads the range back, latest values included', async () => {
+      const rs: Reading[] = [];
+      for (let i = 0; i < 50; i++) rs.push({ device: 'basic', metric: 'v', ts: T0 - 50_000 + i * 1000, value: i }, { device: 'basic', metric: 'a', ts: T0 - 50_000 + i * 1000, value: -i, seq: i });
+      const r = await store.write(batch(rs));
+      assert.deepEqual(r, { inserted: 100, duplicates: 0 });
+      const range = await store.queryRange({ device: 'basic', metrics: ['v', 'a', 'nope'], from: T0 - 50_000, to: T0 - 40_001, limit: 1000 });
+      assert.deepEqual(range.v.value, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(range.a.ts, range.v.ts);
+      assert.deepEqual(range.nope, { ts: [], value: [] });
+      const newest = await store.queryRange({ device: 'basic', metrics: ['v'], from: 0, to: T0, limit: 3 });
+      assert.deepEqual(newest.v.value, [47, 48, 49]);
+      const dev = (await store.listDevices()).find((d) => d.id === 'basic');
+      assert.deepEqual(dev?.latest.v, { ts: T0 - 1000, value: 49 });
+    });
+
+    it('ignores and counts duplicates, within a batch and across batches', async () => {
+      const rs: Reading[] = [0, 1, 2].map((i) => ({ device: 'dup', metric: 'x', ts: T0 + i, value: i }));
+      assert.deepEqual(await store.write(batch(rs)), { inserted: 3, duplicates: 0 });
+      const again = [...rs.map((r) => ({ ...r, value: 99 })), { device: 'dup', metric: 'x', ts: T0 + 3, value: 3 }, { device: 'dup', metric: 'x', ts: T0 + 3, value: 4 }];
+      assert.deepEqual(await store.write(batch(again)), { inserted: 1, duplicates: 4 });
+      const got = await store.queryRange({ device: 'dup', metrics: ['x'], from: T0, to: T0 + 10, limit: 100 });
+      assert.deepEqual(got.x, { ts: [T0, T0 + 1, T0 + 2, T0 + 3], value: [0, 1, 2, 3] });
+      const [m] = await store.queryRollups({ device: 'dup', metric: 'x', resolution: '1m', from: T0 - MIN, to: T0 + MIN });
+      assert.equal(m.count, 4);
+      assert.equal(m.sum, 6);
+    });
+
+    it('keeps 1m and 1h rollups exact under shuffled, late and duplicate data', async () => {
+      const rand = rng(42);
+      const start = T0 - 3 * HOUR;
+      const stored = new Map<number, number>(); // ts -> first value written wins
+      const batches: Reading[][] = [];
+      for (let b = 0; b < 8; b++) {
+        const rs: Reading[] = [];
+        for (let i = 0; i < 400; i++) {
+          // Half the later batches reach back in time (late data); some repeat a stored ts (duplicates).
+          const ts = b > 0 && i % 10 === 0 && stored.size ? [...stored.keys()][Math.floor(rand() * stored.size)] : start + Math.floor(rand() * 3 * HOUR);
+          const value = Math.round(rand() * 2000 - 1000) / 10;
+          rs.push({ device: 'roll', metric: 'p', ts, value });
+        }
+        for (const r of rs) if (!stored.has(r.ts)) stored.set(r.ts, r.value);
+        batches.push(rs);
+      }
+      let inserted = 0;
+      for (const rs of batches) inserted += (await store.write(batch(rs))).inserted;
+      assert.equal(inserted, stored.size);
+      for (const [res, width] of [['1m', MIN], ['1h', HOUR]] as const) {
+        const expected = new Map<number, { min: number; max: number; sum: number; count: number; firstTs: number; first: number; lastTs: number; last: number }>();
+        for (const [ts, value] of stored) {
+          const b = ts - (ts % width);
+          const e = expected.get(b);
+          if (!e) expected.set(b, { min: value, max: value, sum: value, count: 1, firstTs: ts, first: value, lastTs: ts, last: value });
+          else {
+            e.min = Math.min(e.min, value);
+            e.max = Math.max(e.max, value);
+            e.sum += value;
+            e.count++;
+            if (ts < e.firstTs) [e.firstTs, e.first] = [ts, value];
+            if (ts > e.lastTs) [e.lastTs, e.last] = [ts, value];
+          }
+        }
+        const rows = await store.queryRollups({ device: 'roll', metric: 'p', resolution: res, from: start - HOUR, to: T0 + HOUR });
+        assert.equal(rows.length, expected.size, `${res} bucket count`);
+        for (const r of rows) {
+          const e = expected.get(r.bucket);
+          assert.ok(e, `${res} unexpected bucket ${r.bucket}`);
+          assert.equal(r.count, e.count);
+          assert.equal(r.min, e.min);
+          assert.equal(r.max, e.max);
+          close(r.sum, e.sum, `${res} sum`);
+          close(r.avg, e.sum / e.count, `${res} avg`);
+          assert.deepEqual([r.firstTs, r.first, r.lastTs, r.last], [e.firstTs, e.first, e.lastTs, e.last]);
+        }
+      }
+    });
+
+    it('downsamples 48 h at 1 Hz to at most N buckets with the right min/max per bucket', async () => {
+      const n = 48 * 3600;
+      const start = T0 - n * 1000;
+      const values = new Float64Array(n);
+      const rs: Reading[] = [];
+      for (let i = 0; i < n; i++) {
+        // A slow wave with a spike every 1,000 s: a bucket's max must catch the spike.
+        values[i] = Math.sin(i / 5000) * 10 + (i % 1000 === 500 ? 100 + (i % 7) : 0);
+        rs.push({ device: 'big', metric: 'v', ts: start + i * 1000, value: values[i] });
+      }
+      for (let i = 0; i < n; i += 20_000) await store.write(batch(rs.slice(i, i + 20_000)));
+      const res = await store.queryBuckets({ device: 'big', metrics: ['v', 'w'], from: start, to: T0 - 1, points: 1000, now: T0 });
+      const s = res.series.v;
+      assert.ok(s.ts.length <= 1000 && s.ts.length > 100, `bucket count ${s.ts.length}`);
+      assert.equal(res.bucketMs, 5 * MIN);
+      assert.equal(res.resolution, '1m', 'a 5-minute bucket is served from 1-minute rollups');
+      assert.deepEqual(res.series.w.ts, []);
+      let total = 0;
+      for (let k = 0; k < s.ts.length; k++) {
+        const lo = Math.max(0, (s.ts[k] - start) / 1000);
+        const hi = Math.min(n, (s.ts[k] + res.bucketMs - start) / 1000);
+        let min = Infinity;
+        let max = -Infinity;
+        let sum = 0;
+        for (let i = lo; i < hi; i++) {
+          min = Math.min(min, values[i]);
+          max = Math.max(max, values[i]);
+          sum += values[i];
+        }
+        assert.equal(s.min[k], min, `min of bucket ${k}`);
+        assert.equal(s.max[k], max, `max of bucket ${k}`);
+        assert.equal(s.count[k], hi - lo);
+        close(s.avg[k], sum / (hi - lo), `avg of bucket ${k}`);
+        total += s.count[k];
+      }
+      assert.equal(total, n);
+      // A short range with many points comes from raw readings, one per bucket.
+      const fine = await store.queryBuckets({ device: 'big', metrics: ['v'], from: T0 - 600_000, to: T0 - 1, points: 5000, now: T0 });
+      assert.equal(fine.resolution, 'raw');
+      assert.equal(fine.bucketMs, 1000);
+      assert.deepEqual(fine.series.v.max, Array.from(values.subarray(n - 600)));
+      // Older than raw retention: hour rollups, whole hours.
+      const old = await store.queryBuckets({ device: 'big', metrics: ['v'], from: start, to: T0 - 1, points: 1000, now: T0 + 40 * DAY });
+      assert.equal(old.resolution, '1h');
+      assert.equal(old.series.v.count.reduce((a, b) => a + b, 0), n);
+      assert.equal(Math.max(...old.series.v.max), Math.max(...values));
+    });
+
+    it('buckets by local wall clock in a named time zone', async () => {
+      const start = Date.UTC(2024, 2, 29); // spans the Europe/Berlin DST change of 2024-03-31
+      const rs: Reading[] = [];
+      for (let t = start; t < start + 4 * DAY; t += MIN) rs.push({ device: 'tz', metric: 't', ts: t, value: (t - start) / MIN });
+      await store.write(batch(rs));
+      const now = start + 4 * DAY;
+      // Asia/Kolkata is UTC+5:30: local hours start at :30 UTC, so 1h rollups cannot serve them.
+      const india = await store.queryBuckets({ device: 'tz', metrics: ['t'], from: start + HOUR, to: start + 7 * HOUR - 1, points: 7, tz: 'Asia/Kolkata', now });
+      assert.equal(india.bucketMs, HOUR);
+      assert.equal(india.resolution, '1m');
+      assert.ok(india.series.t.ts.every((t) => t % HOUR === 30 * MIN));
+      assert.deepEqual(india.series.t.count.slice(1, -1), [60, 60, 60, 60, 60]);
+      // Asia/Seoul days start at 15:00 UTC; whole-hour offsets let 1h rollups serve them.
+      const seoul = await store.queryBuckets({ device: 'tz', metrics: ['t'], from: start + DAY, to: start + 3 * DAY - 1, points: 3, tz: 'Asia/Seoul', now });
+      assert.equal(seoul.bucketMs, DAY);
+      assert.equal(seoul.resolution, '1h');
+      assert.deepEqual(seoul.series.t.ts, [Date.UTC(2024, 2, 29, 15), Date.UTC(2024, 2, 30, 15), Date.UTC(2024, 2, 31, 15)]);
+      // Berlin's 2024-03-31 has 23 hours.
+      const berlin = await store.queryBuckets({ device: 'tz', metrics: ['t'], from: start + DAY, to: start + 3 * DAY - 1, points: 3, tz: 'Europe/Berlin', now });
+      assert.deepEqual(berlin.series.t.ts, [Date.UTC(2024, 2, 29, 23), Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 31, 22)]);
+      assert.deepEqual(berlin.series.t.count, [24 * 60, 23 * 60, 24 * 60]);
+      assert.deepEqual(berlin.series.t.min, [(23 * HOUR) / MIN, (47 * HOUR) / MIN, (70 * HOUR) / MIN]);
+    });
+
+    it('answers group queries (recent and range, by ids and prefix) in one call', async () => {
+      const rs: Reading[] = [];
+      for (const d of ['line1-a', 'line1-b', 'line2-c']) for (let i = 0; i < 10; i++) for (const m of ['rms', 'peak']) rs.push({ device: d, metric: m, ts: T0 + i * 1000, value: i });
+      await store.write(batch(rs));
+      const recent = await store.groupRecent({ devices: { ids: ['line2-c'], prefixes: ['line1-'] }, metrics: ['rms'], n: 3 });
+      assert.deepEqual(
+        recent.map((r) => `${r.device}/${r.metric}@${r.value}`),
+        ['line1-a/rms@7', 'line1-a/rms@8', 'line1-a/rms@9', 'line1-b/rms@7', 'line1-b/rms@8', 'line1-b/rms@9', 'line2-c/rms@7', 'line2-c/rms@8', 'line2-c/rms@9'],
+      );
+      const range = await store.groupRange({ devices: { ids: [], prefixes: ['line1-'] }, from: T0 + 2000, to: T0 + 5000, n: 2 });
+      assert.deepEqual(
+        range.map((r) => `${r.device}/${r.metric}@${r.ts - T0}`),
+        ['line1-a/peak@4000', 'line1-a/peak@5000', 'line1-a/rms@4000', 'line1-a/rms@5000', 'line1-b/peak@4000', 'line1-b/peak@5000', 'line1-b/rms@4000', 'line1-b/rms@5000'],
+      );
+      const wide = await store.groupRange({ devices: { ids: ['line2-c'], prefixes: [] }, metrics: ['peak'], from: T0, to: T0 + 2000, n: 100 });
+      assert.deepEqual(wide.map((r) => r.value), [0, 1, 2]);
+    });
+
+    it('computes statistics: min, max, avg, sample stddev, count, interpolated percentiles', async () => {
+      const rs: Reading[] = [];
+      for (let i = 1; i <= 100; i++) rs.push({ device: 'stat', metric: 's', ts: T0 - i * 1000, value: (i * 37) % 101 === 0 ? 100 : i });
+      await store.write(batch(rs));
+      const { resolution, stats } = await store.stats({ device: 'stat', metrics: ['s', 'none'], from: T0 - 200_000, to: T0, now: T0 });
+      assert.equal(resolution, 'raw');
+      const s = stats.s;
+      assert.equal(s.count, 100);
+      assert.equal(s.min, 1);
+      assert.equal(s.max, 100);
+      close(s.avg!, 50.5, 'avg');
+      close(s.stddev!, Math.sqrt(841.6666666666666), 'stddev');
+      close(s.p50!, 50.5, 'p50');
+      close(s.p95!, 95.05, 'p95');
+      close(s.p99!, 99.01, 'p99');
+      assert.equal(stats.none.count, 0);
+      assert.equal(stats.none.min, null);
+      const old = await store.stats({ device: 'stat', metrics: ['s'], from: T0 - 200_000, to: T0, now: T0 + 10 * DAY });
+      assert.equal(old.resolution, '1m');
+      assert.equal(old.stats.s.count, 100);
+      close(old.stats.s.stddev!, Math.sqrt(841.6666666666666), 'stddev from rollups');
+      assert.equal(old.stats.s.p50, null);
+    });
+
+    it('exports rows ordered by device, metric and time, filtered, [from, to)', async () => {
+      const got = [];
+      for await (const r of store.exportRows({ devices: { ids: ['basic'], prefixes: ['line2'] }, metrics: ['v', 'rms'], from: T0 - 50_000, to: T0 + 3000 })) got.push(r);
+      const expected = [
+        ...Array.from({ length: 50 }, (_, i) => ({ device: 'basic', metric: 'v', ts: T0 - 50_000 + i * 1000, value: i })),
+        ...[0, 1, 2].map((i) => ({ device: 'line2-c', metric: 'rms', ts: T0 + i * 1000, value: i })),
+      ];
+      assert.deepEqual(got, expected);
+    });
+
+    it('retention drops exactly what is older than each limit, with per-profile overrides', async () => {
+      const now = T0 + 100 * DAY;
+      const rs: Reading[] = [];
+      // Every 10 minutes for 12 days, on a device with no profile and one whose profile keeps raw data 5 days.
+      for (let t = now - 12 * DAY; t < now; t += 10 * MIN) for (const d of ['ret', 'ret-keep']) rs.push({ device: d, metric: 'r', ts: t + 1, value: 1 });
+      const b = batch(rs);
+      b.devices = b.devices.map((d) => ({ ...d, profile: d.id === 'ret-keep' ? 'keep' : undefined }));
+      await store.write(b);
+      const edge: Reading[] = [-1, 0, 1].map((k) => ({ device: 'ret', metric: 'e', ts: now - 2 * DAY + k, value: k }));
+      await store.write(batch(edge));
+      await store.applyRetention(now);
+      const e = await store.queryRange({ device: 'ret', metrics: ['e'], from: 0, to: now, limit: 10 });
+      assert.deepEqual(e.e.value, [0, 1], 'the reading 1 ms past the limit goes, the ones at and inside it stay');
+      for (const [d, rawMs] of [['ret', 2 * DAY], ['ret-keep', 5 * DAY]] as const) {
+        const left = await store.queryRange({ device: d, metrics: ['r'], from: 0, to: now, limit: 100_000 });
+        assert.deepEqual(left.r.ts, rs.filter((r) => r.device === d && r.ts >= now - rawMs).map((r) => r.ts), `${d} raw`);
+      }
+      const h = await store.queryRollups({ device: 'ret', metric: 'r', resolution: '1h', from: 0, to: now });
+      assert.equal(h.length, 12 * 24, 'hour rollups outlive raw data');
+      const m = await store.queryRollups({ device: 'ret', metric: 'r', resolution: '1m', from: 0, to: now });
+      assert.equal(m.length, 12 * 24 * 6);
+      // 1m rollups kept 30 days: drop them by moving now forward.
+      await store.applyRetention(now + 25 * DAY);
+      const m2 = await store.queryRollups({ device: 'ret', metric: 'r', resolution: '1m', from: 0, to: now });
+      assert.deepEqual(m2.map((r) => r.bucket), m.filter((r) => r.bucket >= now + 25 * DAY - 30 * DAY).map((r) => r.bucket));
+      // Dropping raw data leaves rollups (and so history) intact.
+      const hist = await store.queryBuckets({ device: 'ret', metrics: ['r'], from: now - 12 * DAY, to: now - 1, points: 12, now: now + 25 * DAY });
+      assert.equal(hist.series.r.count.reduce((a, x) => a + x, 0), 12 * 24 * 6);
+    });
+  });
+}
