@@ -4,7 +4,9 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Store } from './stores/store.js';
-import { SqliteStore } from './stores/sqlite/sqlite-store.js';
+import { createStore } from './stores/open-store.js';
+import { startRetentionJob } from './stores/retention.js';
+import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
@@ -23,11 +25,16 @@ import { version } from './version.js';
 import { createDeviceManagement, type DeviceManagement } from './devices/setup.js';
 import { SerialLink, parseSerialSpec } from './sources/serial.js';
 import { deviceTopic } from './sources/topics.js';
+import { isValidDeviceId } from './pipeline/decode.js';
 import { Analytics } from './analytics/live-stats.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { Dispatcher } from './notify/dispatcher.js';
 import { buildChannels } from './notify/setup.js';
 import type { AlarmServices } from './api/alarm-context.js';
+import { createAuth, type AuthServices } from './auth/setup.js';
+import { accessPolicy } from './auth/policy.js';
+import { MqttAccess } from './auth/mqtt-access.js';
+import { ConfigError } from './config.js';
 
 export interface RunningApp {
   config: Config;
@@ -49,6 +56,10 @@ export interface RunningApp {
   /** Commands, device metadata, equipment, firmware and OTA. */
   deviceServices: DeviceManagement;
   serialLinks: SerialLink[];
+  /** Users, tokens, API keys, device credentials and limits. */
+  auth: AuthServices;
+  /** Set on the first start only: the generated admin password, to be shown once. */
+  initialAdminPassword: string | null;
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
@@ -57,12 +68,22 @@ export interface RunningApp {
 /** Wires sources -> pipeline -> store -> api, starts them in that order, and stops them in reverse. */
 export async function startApp(config: Config, opts: { logger?: Logger; wrapStore?: (store: Store) => Store } = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Refuse an open door before anything listens: anonymous access only on loopback.
+  accessPolicy(config);
+  const tls = readTls(config);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
-  const engine: Store = new SqliteStore({ path: join(dataDir, 'fieldscope.db') });
+  const engine: Store = createStore(config);
   // Tests wrap the store to make it fail for a while; the data path stays the real one.
   const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
   await store.open();
+  const retentionJob = startRetentionJob(store, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
+  const exportJob = config.exportDir
+    ? startDailyExport(store, resolve(config.exportDir), {
+        onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
+        onWritten: (files) => logger.info({ files }, 'daily export written'),
+      })
+    : null;
 
   const profiles = ProfileRegistry.load(config.profilesDir);
   for (const p of await store.listProfiles()) profiles.set(p);
@@ -101,8 +122,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
   const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
   const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
 
+  const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
   const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-  const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage });
+  const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls });
   if (!config.broker) {
     dm.commands.addTransport({
       kind: 'mqtt',
@@ -134,6 +156,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     store, devices, profiles, pipeline, batcher, metrics, logger, sources, version, sequence, alarmServices, deviceServices: dm,
     maxPayloadBytes: config.maxPayloadBytes,
     maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
+    auth,
+    corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    tls,
   });
   await http.app.listen({ host: config.host, port: config.httpPort });
   await mqttSource.start();
@@ -141,14 +166,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
 
   const httpPort = (http.app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const httpUrl = `http://${urlHost}:${httpPort}`;
-  const mqttUrl = config.broker ?? `mqtt://${urlHost}:${broker.port}`;
-  dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${httpPort}` : httpUrl);
+  const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
+  const mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${broker.port}`;
+  dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : httpUrl);
   await dm.start();
 
   let simulator: Simulator | null = null;
-  if (config.simulator && !config.broker) {
+  // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
+  if (config.simulator && !config.broker && !tls) {
     simulator = await startSimulator({
+      // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
+      username: auth.internal.username,
+      password: auth.internal.password,
       brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${broker.port}`,
       devices: config.simDevices,
       rateHz: config.simRateHz,
@@ -171,10 +200,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       await alarms.stop();
       await dispatcher.stop();
       devices.stop();
+      await retentionJob.stop();
+      await exportJob?.stop();
       await store.close();
     })());
 
-  return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, httpUrl, mqttUrl, stop };
+  return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, httpUrl, mqttUrl, stop };
 }
 
 /** `PATH[:BAUD]=DEVICE`, comma-separated. */
@@ -182,7 +213,24 @@ function parseSerialConfig(spec: string | null): Array<{ path: string; baudRate:
   if (!spec) return [];
   return spec.split(',').filter(Boolean).map((item) => {
     const eq = item.lastIndexOf('=');
-    if (eq < 1) throw new Error(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID`);
-    return { ...parseSerialSpec(item.slice(0, eq)), device: item.slice(eq + 1) };
+    if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID`);
+    const device = item.slice(eq + 1);
+    if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
+    try {
+      return { ...parseSerialSpec(item.slice(0, eq)), device };
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
   });
+}
+
+/** The certificate and key for HTTPS and MQTTS, both or neither. */
+function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tlsCert && !config.tlsKey) return undefined;
+  if (!config.tlsCert || !config.tlsKey) throw new ConfigError('TLS needs both --tls-cert FILE and --tls-key FILE');
+  try {
+    return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
+  } catch (err) {
+    throw new ConfigError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
+  }
 }

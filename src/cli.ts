@@ -23,6 +23,11 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --sim-rate HZ          messages per second per simulated device [FIELDSCOPE_SIM_RATE] (default 1)
   --profiles DIR         extra device profiles (JSON/YAML) [FIELDSCOPE_PROFILES]
   --log-level L          fatal|error|warn|info|debug [FIELDSCOPE_LOG_LEVEL] (default warn)
+  --store S              sqlite, or postgres://user@host:port/db [FIELDSCOPE_STORE] (default sqlite)
+  --retention-raw-hours H   raw readings kept [FIELDSCOPE_RETENTION_RAW_HOURS] (default 48)
+  --retention-1m-days D     1-minute rollups kept [FIELDSCOPE_RETENTION_1M_DAYS] (default 30)
+  --retention-1h-days D     1-hour rollups kept [FIELDSCOPE_RETENTION_1H_DAYS] (default 730)
+  --export-dir DIR       write one CSV per UTC day here [FIELDSCOPE_EXPORT_DIR]
   --broker URL           use an external MQTT broker (mqtt://host:port, mqtts://) instead of the embedded one [FIELDSCOPE_BROKER]
   --broker-username U    [FIELDSCOPE_BROKER_USERNAME]; the password comes from FIELDSCOPE_BROKER_PASSWORD or --broker-password-file F
   --broker-ca F --broker-cert F --broker-key F   TLS files (PEM)
@@ -32,6 +37,17 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
                          for more [FIELDSCOPE_SERIAL="PATH[:BAUD]=ID,..."]; protocol: docs/serial-protocol.md
   --public-url URL       how devices reach this server, for OTA downloads [FIELDSCOPE_PUBLIC_URL]
   --command-ack-timeout-ms N  --command-max-attempts N   command retries (default 10000 ms, 3 sends)
+
+security (README "Security"):
+  --no-insecure-local    require sign-in even on 127.0.0.1 [FIELDSCOPE_INSECURE_LOCAL=false]; the default, insecure-local,
+                         lets anonymous callers read and anonymous MQTT devices publish, and is refused on any other --host
+  --anonymous-role R     none|viewer|operator|admin for callers without credentials, loopback only (tests, demos) [FIELDSCOPE_ANONYMOUS_ROLE]
+  --unknown-devices M    reject|provision: an MQTT device with no token yet (provision: its first password becomes its token)
+  --tls-cert F --tls-key F   serve HTTPS and MQTTS (PEM files) [FIELDSCOPE_TLS_CERT, FIELDSCOPE_TLS_KEY]
+  --cors-origin LIST     browser origins allowed to call the API, comma-separated (default: none) [FIELDSCOPE_CORS_ORIGIN]
+  --api-rate N --api-burst N       requests per second per IP and per user (default 100, bursts of 500; 0 = off)
+  --device-rate N --device-burst N messages per second per device (default 1000, bursts of 2000; 0 = off)
+  --login-slow-after N --login-lock-after N --login-lock-ms MS   failed sign-ins before slowing / locking (3, 10, 15 min)
 
 simulate options:
   --broker URL           mqtt://host:port (required)
@@ -53,6 +69,7 @@ function startFlags(argv: string[]): { flags: Partial<Record<keyof Config, unkno
   const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     config: { type: 'string' },
     'no-simulator': { type: 'boolean' },
+    'no-insecure-local': { type: 'boolean' },
     serial: { type: 'string', multiple: true },
     'serial-device': { type: 'string', multiple: true },
   };
@@ -64,6 +81,7 @@ function startFlags(argv: string[]): { flags: Partial<Record<keyof Config, unkno
     if (v !== undefined) flags[key as keyof Config] = v;
   }
   if (values['no-simulator']) flags.simulator = false;
+  if (values['no-insecure-local']) flags.insecureLocal = false;
   const ports = (values.serial as string[] | undefined) ?? [];
   const ids = (values['serial-device'] as string[] | undefined) ?? [];
   if (ports.length !== ids.length) throw new ConfigError(`give one --serial-device ID per --serial PORT (got ${ports.length} ports and ${ids.length} ids)`);
@@ -82,6 +100,18 @@ async function start(argv: string[]): Promise<void> {
     `  MQTT       ${app.mqttUrl}   (publish JSON to devices/{id}/telemetry)`,
     `  Data       ${join(resolve(config.dataDir), 'fieldscope.db')}`,
     app.simulator ? `  Simulator  ${app.simulator.devices.length} devices at ${config.simRateHz} Hz (--no-simulator turns it off)` : '  Simulator  off',
+    `  Access     ${accessLine(app.auth.policy.anonymousRole, app.auth.policy.anonymousDevices)}`,
+    ...(app.initialAdminPassword
+      ? [
+          '',
+          '  First start: created user "admin" with this password (shown once; also in',
+          `  ${join(resolve(config.dataDir), 'auth', 'initial-admin-password')}, readable by you only):`,
+          '',
+          `      ${app.initialAdminPassword}`,
+          '',
+          '  Sign in, change it (POST /api/v1/auth/password), then delete that file.',
+        ]
+      : []),
     'Ctrl-C to stop.',
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -99,6 +129,12 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function accessLine(anonymous: string | null, anonymousDevices: boolean): string {
+  if (!anonymous) return 'sign-in required (users, API keys, device tokens)';
+  const devices = anonymousDevices ? '; MQTT devices need no token' : '';
+  return `anyone on this machine may act as ${anonymous} without signing in${devices} (loopback only; --no-insecure-local to require sign-in)`;
 }
 
 async function simulate(argv: string[]): Promise<void> {

@@ -23,6 +23,16 @@ export interface Config {
   /** ...or after at most this long. */
   batchMaxWaitMs: number;
   logLevel: string;
+  /** 'sqlite' (embedded, in the data directory) or a postgres://user@host:port/db URL. */
+  store: string;
+  /** Raw readings are kept this long... */
+  retentionRawHours: number;
+  /** ...1-minute rollups this long... */
+  retentionMinuteDays: number;
+  /** ...and 1-hour rollups this long. */
+  retentionHourDays: number;
+  /** When set, one CSV per UTC day is written here by the daily export job. */
+  exportDir: string | null;
   /** Most bytes the spool may hold while the store is down; past it, senders get an error. */
   spoolMaxBytes: number;
   /** An external MQTT broker (mqtt://host:port or mqtts://) to subscribe to instead of embedding one. */
@@ -90,6 +100,8 @@ export interface Config {
   /** ...and after which the IP or name is locked for loginLockMs. */
   loginLockAfter: number;
   loginLockMs: number;
+  /** First wait once sign-ins are slowed, ms; it doubles with each further failure. */
+  loginSlowMs: number;
   /** Lifetime of an access token, ms. */
   accessTokenTtlMs: number;
 }
@@ -108,6 +120,11 @@ export const defaults: Config = {
   batchMaxReadings: 5000,
   batchMaxWaitMs: 50,
   logLevel: 'warn',
+  store: 'sqlite',
+  retentionRawHours: 48,
+  retentionMinuteDays: 30,
+  retentionHourDays: 730,
+  exportDir: null,
   spoolMaxBytes: 1024 * 1024 * 1024,
   broker: null,
   brokerUsername: null,
@@ -147,6 +164,7 @@ export const defaults: Config = {
   loginSlowAfter: 3,
   loginLockAfter: 10,
   loginLockMs: 15 * 60_000,
+  loginSlowMs: 1000,
   accessTokenTtlMs: 15 * 60_000,
 };
 
@@ -166,6 +184,11 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   batchMaxReadings: { env: 'FIELDSCOPE_BATCH_MAX', flag: 'batch-max', kind: 'int' },
   batchMaxWaitMs: { env: 'FIELDSCOPE_BATCH_WAIT_MS', flag: 'batch-wait-ms', kind: 'int' },
   logLevel: { env: 'FIELDSCOPE_LOG_LEVEL', flag: 'log-level', kind: 'string' },
+  store: { env: 'FIELDSCOPE_STORE', flag: 'store', kind: 'string' },
+  retentionRawHours: { env: 'FIELDSCOPE_RETENTION_RAW_HOURS', flag: 'retention-raw-hours', kind: 'float' },
+  retentionMinuteDays: { env: 'FIELDSCOPE_RETENTION_1M_DAYS', flag: 'retention-1m-days', kind: 'float' },
+  retentionHourDays: { env: 'FIELDSCOPE_RETENTION_1H_DAYS', flag: 'retention-1h-days', kind: 'float' },
+  exportDir: { env: 'FIELDSCOPE_EXPORT_DIR', flag: 'export-dir', kind: 'string' },
   spoolMaxBytes: { env: 'FIELDSCOPE_SPOOL_MAX_BYTES', flag: 'spool-max-bytes', kind: 'int' },
   broker: { env: 'FIELDSCOPE_BROKER', flag: 'broker', kind: 'string' },
   brokerUsername: { env: 'FIELDSCOPE_BROKER_USERNAME', flag: 'broker-username', kind: 'string' },
@@ -205,6 +228,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   loginSlowAfter: { env: 'FIELDSCOPE_LOGIN_SLOW_AFTER', flag: 'login-slow-after', kind: 'int' },
   loginLockAfter: { env: 'FIELDSCOPE_LOGIN_LOCK_AFTER', flag: 'login-lock-after', kind: 'int' },
   loginLockMs: { env: 'FIELDSCOPE_LOGIN_LOCK_MS', flag: 'login-lock-ms', kind: 'int' },
+  loginSlowMs: { env: 'FIELDSCOPE_LOGIN_SLOW_MS', flag: 'login-slow-ms', kind: 'int' },
   accessTokenTtlMs: { env: 'FIELDSCOPE_ACCESS_TOKEN_TTL_MS', flag: 'access-token-ttl-ms', kind: 'int' },
 };
 

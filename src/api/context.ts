@@ -9,6 +9,7 @@ import type { Source } from '../sources/source.js';
 import type { AlarmServices } from './alarm-context.js';
 import type { DeviceServices } from '../devices/services.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
+import type { AuthServices } from '../auth/setup.js';
 
 /** What the API's resources are handed; none of them reaches for a global. */
 export interface ApiContext {
@@ -29,4 +30,10 @@ export interface ApiContext {
   alarmServices?: AlarmServices;
   /** Commands, device metadata, equipment, firmware and OTA (absent: their routes are not registered). */
   deviceServices?: DeviceServices;
+  /** Users, tokens, keys, device credentials and limits (absent: no guard, everything open; only for unit tests). */
+  auth?: AuthServices;
+  /** Browser origins allowed by CORS; none by default. */
+  corsOrigins?: string[];
+  /** Certificate and key (PEM): the server speaks HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
 }

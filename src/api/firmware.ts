@@ -137,6 +137,8 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/firmware/:id/image', {
+    // Devices fetch images with their own token (any device), people with a viewer's.
+    config: { role: 'device', deviceScope: 'any' },
     schema: {
       tags: ['firmware'],
       summary: 'The image bytes; honours a single Range: bytes=a-b so devices can fetch it in pieces and resume',
@@ -145,11 +147,12 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   }, async (req, reply) => {
     const fw = firmware.get(req.params.id);
     if (!fw) throw notFound(`firmware ${req.params.id}`);
-    reply.header('accept-ranges', 'bytes').header('etag', `"${fw.sha256}"`).header('x-sha256', fw.sha256).type('application/octet-stream');
+    reply.header('accept-ranges', 'bytes').header('etag', `"${fw.sha256}"`).header('x-sha256', fw.sha256);
     const range = parseRange(req.headers.range, fw.size);
     if (range === 'bad') {
       return reply.code(416).header('content-range', `bytes */${fw.size}`).send({ error: `range ${req.headers.range} does not fit an image of ${fw.size} bytes`, field: 'range', rule: 'satisfiable' });
     }
+    reply.type('application/octet-stream');
     if (!range) {
       reply.header('content-length', fw.size);
       return reply.send(createReadStream(firmware.pathOf(fw.id)));

@@ -4,7 +4,7 @@ import type { ApiContext } from './context.js';
 export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   app.get(
     '/health',
-    { schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down' } },
+    { config: { role: 'public' }, schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down' } },
     async (_req, reply) => {
       const components: Record<string, Record<string, unknown>> = {};
       let healthy = true;

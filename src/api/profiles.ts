@@ -21,6 +21,15 @@ export async function profileRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       return p;
     },
   );
+  // The telemetry routes take JSON as text for the pipeline; these routes want it parsed and schema-checked.
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+    await profileWriteRoutes(scope, ctx);
+  });
+}
+
+async function profileWriteRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   app.put<{ Params: { name: string }; Body: Profile }>(
     '/api/v1/profiles/:name',
     {

@@ -3,13 +3,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import type { ApiContext } from './context.js';
 import { allSchemas } from './schemas.js';
 import { ApiError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
 import { deviceMetaRoutes, deviceRoutes } from './devices.js';
 import { telemetryRoutes } from './telemetry.js';
+import { historyRoutes } from './history.js';
 import { LiveHub, liveRoutes } from './live.js';
 import { healthRoutes } from './health.js';
 import { profileRoutes } from './profiles.js';
@@ -23,6 +25,10 @@ import { commandRoutes } from './commands.js';
 import { equipmentRoutes } from './equipment.js';
 import { firmwareRoutes } from './firmware.js';
 import { webDist } from '../paths.js';
+import { installGuard, type RoleTable } from '../auth/guard.js';
+import { authRoutes } from './auth.js';
+import { userRoutes } from './users.js';
+import { deviceCredentialRoutes } from './device-credentials.js';
 
 export interface HttpServer {
   app: FastifyInstance;
@@ -31,7 +37,11 @@ export interface HttpServer {
 
 /** Builds the HTTP server: REST under /api/v1, live WebSocket, docs, health, metrics, and the dashboard. */
 export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
-  const app = Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true });
+  const app = ctx.tls
+    ? (Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, https: { cert: ctx.tls.cert, key: ctx.tls.key } }) as unknown as FastifyInstance)
+    : Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true });
+  // Before any route is added: the guard's onRoute hook gives every route its role.
+  const roles: RoleTable | null = ctx.auth ? installGuard(app, ctx.auth, { corsOrigins: ctx.corsOrigins ?? [], tls: !!ctx.tls }) : null;
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
@@ -48,6 +58,7 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
       return reply.code(400).send({ error: `${fe.validationContext ?? 'request'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''} ${v.message}`, field, rule: v.keyword });
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      ctx.metrics.limitExceeded.inc({ limit: 'body' });
       return reply.code(413).send({ error: `body is larger than the limit of ${ctx.maxBodyBytes} bytes`, field: 'body', rule: 'max_size' });
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -79,7 +90,24 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
         { name: 'firmware' },
         { name: 'analytics' },
         { name: 'alarms' },
+        { name: 'auth' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT from /api/v1/auth/login), an API key (fsk_...), or for device routes a device token (fsd_...)' } } },
+    },
+    // Each operation says which role it needs (x-fieldscope-role), from the same table the guard enforces.
+    transformObject: (doc) => {
+      const o = (doc as { openapiObject: { paths?: Record<string, Record<string, Record<string, unknown>>> } }).openapiObject;
+      if (!roles || !o?.paths) return o;
+      for (const [path, ops] of Object.entries(o.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const entry = roles.get(`${method.toUpperCase()} ${path}`);
+          if (!entry) continue;
+          op['x-fieldscope-role'] = entry.role;
+          if (entry.deviceScope) op['x-fieldscope-device-scope'] = entry.deviceScope;
+          if (entry.role !== 'public') op.security = [{ bearer: [] }];
+        }
+      }
+      return o;
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -88,9 +116,19 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
 
   const live = new LiveHub(ctx);
   const full = { ...ctx, live };
+  const auth = ctx.auth;
+  if (auth) {
+    await app.register(async (scope) => {
+      const withAuth = { ...full, auth };
+      await authRoutes(scope, withAuth);
+      await userRoutes(scope, withAuth);
+      await deviceCredentialRoutes(scope, withAuth);
+    });
+  }
   await app.register(async (scope) => {
     await deviceRoutes(scope, full);
     await telemetryRoutes(scope, full);
+    await historyRoutes(scope, full);
     await profileRoutes(scope, full);
     await rejectedRoutes(scope, full);
     await completenessRoutes(scope, full);
@@ -122,13 +160,22 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     });
   }
 
-  if (existsSync(webDist)) {
-    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
-  } else {
-    app.get('/', async (_req, reply) =>
-      reply.type('text/plain').send('The dashboard is not built. Run `npm run build:web` (npm start does it for you).\n'),
-    );
-  }
+  // The dashboard, looked up per request (not globbed at startup), so a rebuilt web/dist is served
+  // without a restart; any other GET outside /api and /docs answers index.html (client routes).
+  await app.register(fastifyStatic, { root: webDist, serve: false });
+  app.get('/*', { config: { role: 'public' }, schema: { hide: true } }, async (req, reply) => {
+    const path = (req.params as { '*'?: string })['*'] ?? '';
+    if (/^(api|docs)(\/|$)/.test(path)) return reply.callNotFound();
+    if (!existsSync(join(webDist, 'index.html'))) {
+      return reply.type('text/plain').send('The dashboard is not built. Run `npm run build:web` (npm start does it for you).\n');
+    }
+    const file = resolve(webDist, path);
+    if (path && file.startsWith(webDist + sep) && statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      // Vite names built assets by content hash: they never change under one name.
+      return path.startsWith('assets/') ? reply.sendFile(path, { maxAge: '365d', immutable: true }) : reply.sendFile(path);
+    }
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', { maxAge: 0 });
+  });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, rule: 'not_found' }));
   return { app, live };
 }

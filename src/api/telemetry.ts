@@ -4,6 +4,7 @@ import type { Outcome, RawInput } from '../pipeline/ingest.js';
 import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
 import { ApiError } from './errors.js';
 import { csvList, timeRange } from './time.js';
+import { bucketResponseSchema, checkTz, tzParam } from './history.js';
 
 const ingestResponse = {
   type: 'object',
@@ -85,6 +86,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
   app.post<{ Params: { id: string }; Body: string }>(
     '/api/v1/devices/:id/telemetry',
     {
+      // The device's own token, or an operator sending on its behalf.
+      config: { role: 'device' },
       schema: {
         ...postSchema,
         summary: 'Send readings for one device: one JSON payload, an array of them, or NDJSON',
@@ -108,12 +111,15 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string; limit?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string; limit?: number; points?: number; tz?: string } }>(
     '/api/v1/devices/:id/telemetry',
     {
       schema: {
         tags: ['telemetry'],
-        summary: 'Raw readings of a device in a time range (default: the last hour), columnar per metric',
+        summary: 'Readings of a device in a time range (default: the last hour), columnar per metric; with points=N, downsampled buckets',
+        description:
+          'Without points: {device, from, to, series: {metric: {ts, value}}}. With points=N: {device, from, to, resolution: raw|1m|1h, bucketMs, ' +
+          'series: {metric: {ts, min, max, avg, count}}}, at most N buckets per metric, served from raw readings or the coarsest rollup that fits.',
         params: deviceIdParams,
         querystring: {
           type: 'object',
@@ -122,6 +128,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
             from: timeParam,
             to: timeParam,
             limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000, description: 'most points per metric (newest kept)' },
+            points: { type: 'integer', minimum: 1, maximum: 100_000, description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups' },
+            tz: tzParam,
           },
         },
         response: {
@@ -138,8 +146,14 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { from, to } = timeRange(req.query, 3600_000);
+      if (req.query.points !== undefined) {
+        const tz = checkTz(req.query.tz);
+        const metrics = csvList(req.query.metric) ?? Object.keys(await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 }));
+        const r = await ctx.store.queryBuckets({ device: req.params.id, metrics, from, to, points: req.query.points, tz });
+        return reply.serializer(JSON.stringify).send({ device: req.params.id, from, to, resolution: r.resolution, bucketMs: r.bucketMs, series: r.series });
+      }
       const series = await ctx.store.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000 });
       return { device: req.params.id, from, to, series };
     },

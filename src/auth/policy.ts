@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { AnonymousRole, Role } from '../model/auth.js';
 import { isRole } from './roles.js';
+import { ConfigError } from '../config.js';
 
 /** Who may come in without credentials, derived from the config once and checked before anything listens. */
 export interface AccessPolicy {
@@ -11,7 +12,8 @@ export interface AccessPolicy {
   unknownDevices: 'reject' | 'provision';
 }
 
-export class PolicyError extends Error {}
+/** A ConfigError, so the CLI prints it as one and exits without a stack trace. */
+export class PolicyError extends ConfigError {}
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();

@@ -67,7 +67,7 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
     tokens,
     apiKeys,
     devices,
-    logins: new LoginThrottle(store, { slowAfter: config.loginSlowAfter, slowMs: 1000, lockAfter: config.loginLockAfter, lockMs: config.loginLockMs }),
+    logins: new LoginThrottle(store, { slowAfter: config.loginSlowAfter, slowMs: config.loginSlowMs, lockAfter: config.loginLockAfter, lockMs: config.loginLockMs }),
     apiLimiter: new RateLimiter({ perSecond: config.apiRatePerSec, burst: Math.max(1, config.apiRateBurst) }),
     deviceLimiter: new RateLimiter({ perSecond: config.deviceRatePerSec, burst: Math.max(1, config.deviceRateBurst) }),
     accessTtlMs: config.accessTokenTtlMs,

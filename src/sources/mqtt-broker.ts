@@ -6,6 +6,8 @@ import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
 import { parseDeviceTopic, type TopicKind } from './topics.js';
+import { createServer as createTlsServer } from 'node:tls';
+import type { MqttAccess } from '../auth/mqtt-access.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -15,6 +17,10 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
   /** Device publishes other than telemetry (state, commands/ack, ota), seen as they arrive. */
   onDeviceMessage?: (device: string, kind: TopicKind, payload: Buffer) => void;
+  /** Who may connect, publish and subscribe (absent: anyone, anything). */
+  access?: MqttAccess;
+  /** Certificate and key (PEM): MQTTS instead of MQTT. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /**
@@ -33,9 +39,34 @@ export class EmbeddedBroker implements Source {
 
   async start(): Promise<void> {
     const { pipeline, metrics, logger } = this.opts;
+    const access = this.opts.access;
     this.aedes = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        if (!access) return done(null, true);
+        const ip = (client as unknown as { conn?: { remoteAddress?: string } }).conn?.remoteAddress ?? 'unknown';
+        access.authenticate(client, ip, username, password).then(
+          (r) => {
+            if (r.ok) return done(null, true);
+            logger.warn({ client: client.id, username, ip, reason: r.reason }, 'mqtt connection refused');
+            done(Object.assign(new Error(r.reason), { returnCode: r.returnCode }) as never, false);
+          },
+          (err: Error) => done(Object.assign(err, { returnCode: 3 }) as never, false),
+        );
+      },
+      authorizeSubscribe: (client: Client | null, sub, done) => {
+        // null: refused without dropping the connection (SUBACK 0x80).
+        if (access && !access.checkSubscribe(client, sub.topic)) return done(null, null);
+        done(null, sub);
+      },
       authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
+        // MQTT 3.1.1 has no way to refuse one publish: a refused client is disconnected (and counted).
+        const refusal = access?.checkPublish(client, packet.topic);
+        if (refusal) return done(new Error(refusal));
         const topic = parseDeviceTopic(packet.topic);
+        if (client && access && topic?.kind === 'telemetry' && !access.takeMessage(topic.device)) {
+          logger.warn({ client: client.id, device: topic.device }, 'device over its message rate; disconnected');
+          return done(new Error(`device ${topic.device} is over its message rate`));
+        }
         if (topic && topic.kind !== 'telemetry' && topic.kind !== 'commands' && client) {
           try {
             this.opts.onDeviceMessage?.(topic.device, topic.kind, packet.payload as Buffer);
@@ -57,11 +88,12 @@ export class EmbeddedBroker implements Source {
     this.aedes.on('client', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientDisconnect', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientError', (client, err) => logger.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
-    this.server = createServer((socket) => {
+    const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       this.aedes.handle(socket);
-    });
+    };
+    this.server = this.opts.tls ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, onSocket) : createServer(onSocket);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => {

@@ -10,9 +10,14 @@ export function tempDir(prefix = 'fieldscope-test-'): { dir: string; remove(): v
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts the whole program on free loopback ports with its own data directory. */
+/**
+ * Starts the whole program on free loopback ports with its own data directory. Anonymous callers are
+ * admins and rate limits are off unless a test says otherwise, so suites about other things need no
+ * credentials; the security suites start with anonymousRole 'none' and insecureLocal false.
+ */
 export async function startTestApp(overrides: Partial<Config> = {}): Promise<RunningApp> {
-  return startApp({ ...defaults, httpPort: 0, mqttPort: 0, simulator: false, ...overrides }, { logger: silentLogger() });
+  const base: Partial<Config> = { anonymousRole: 'admin', apiRatePerSec: 0, deviceRatePerSec: 0 };
+  return startApp({ ...defaults, httpPort: 0, mqttPort: 0, simulator: false, ...base, ...overrides }, { logger: silentLogger() });
 }
 
 export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {

@@ -13,7 +13,9 @@ const data = tempDir();
 after(() => data.remove());
 
 test('MQTT in, REST and live WebSocket out, and everything survives a restart', async (t) => {
-  let app = await startTestApp({ dataDir: data.dir });
+  // The factory readings below are dated 2025-11-17: keep raw data long enough that retention leaves them.
+  const keep = { retentionRawHours: 24 * 365 * 50 };
+  let app = await startTestApp({ dataDir: data.dir, ...keep });
   t.after(() => app.stop());
 
   // A live client subscribed to everything before the first message.
@@ -78,7 +80,7 @@ test('MQTT in, REST and live WebSocket out, and everything survives a restart', 
   assert.deepEqual(manyBody.rejected.map((r) => [r.index, r.field, r.rule]), [[1, 'temperature', 'number']]);
 
   await app.stop();
-  app = await startTestApp({ dataDir: data.dir });
+  app = await startTestApp({ dataDir: data.dir, ...keep });
   const again = (await (await fetch(`${app.httpUrl}/api/v1/devices/ina219-test/telemetry?from=${base}&to=${base + 60_000}`)).json()) as { series: Record<string, { ts: number[] }> };
   assert.deepEqual(Object.keys(again.series).sort(), ['a', 'v', 'w']);
   for (const m of ['a', 'v', 'w']) assert.equal(again.series[m].ts.length, 50, `${m} after restart`);

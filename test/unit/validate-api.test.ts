@@ -9,6 +9,7 @@ test('profiles: bound by first message or API, refused readings dead-lettered be
   const d = tempDir();
   t.after(() => d.remove());
   let app = await startTestApp({ dataDir: d.dir });
+  t.after(() => app.stop());
   const post = (device: string, body: unknown) =>
     fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -28,7 +29,8 @@ test('profiles: bound by first message or API, refused readings dead-lettered be
   assert.match(metrics, /fieldscope_messages_rejected_total\{source="http",field="a",rule="range"\} 1/);
 
   // A new profile by API, then bind an existing device to it.
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/profiles/tank`, json({ name: 'tank', metrics: { level: { min: 0, max: 100, unit: '%' } }, outOfRange: 'reject', unknownMetrics: 'reject' }))).status, 200);
+  const put = await fetch(`${app.httpUrl}/api/v1/profiles/tank`, json({ name: 'tank', metrics: { level: { min: 0, max: 100, unit: '%' } }, outOfRange: 'reject', unknownMetrics: 'reject' }));
+  assert.equal(put.status, 200, await put.clone().text());
   const bad = await fetch(`${app.httpUrl}/api/v1/profiles/tank`, json({ name: 'tank', metrics: { level: { min: 5, max: 1 } } }));
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { rule: string }).rule, 'order');
@@ -41,7 +43,6 @@ test('profiles: bound by first message or API, refused readings dead-lettered be
 
   await app.stop();
   app = await startTestApp({ dataDir: d.dir });
-  t.after(() => app.stop());
   const p = (await (await fetch(`${app.httpUrl}/api/v1/profiles/tank`)).json()) as { metrics: Record<string, { max: number }> };
   assert.equal(p.metrics.level.max, 100);
   const dev = (await (await fetch(`${app.httpUrl}/api/v1/devices/tank-1`)).json()) as { profile: string };

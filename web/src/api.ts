@@ -1,5 +1,24 @@
 import type { DeviceInfo, LatestValue, Profile } from '../../src/model/device.js';
 import type { TelemetryResponse } from '../../src/model/telemetry.js';
+import type { Alarm } from '../../src/model/alarm.js';
+import type { LiveStats } from '../../src/model/live.js';
+import type { HistoryPage } from './state/timeline.js';
+
+export type DeviceStats = Omit<LiveStats, 'type' | 'ts'> & { ts: number | null };
+
+export interface Completeness {
+  device: string;
+  from: number;
+  to: number;
+  expected: number;
+  received: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  restarts: number;
+  ratio: number;
+  missingRanges: { fromSeq: number; toSeq: number; fromTs: number; toTs: number }[];
+}
 
 /** A non-2xx answer from the API, with the server's `error` text when it gave one. */
 export class ApiError extends Error {
@@ -53,6 +72,37 @@ export class Api {
     return this.get(`/api/v1/devices/${encodeURIComponent(id)}/telemetry${qs ? `?${qs}` : ''}`, o);
   }
 
+  /** Downsampled history: at most `points` buckets per metric over [from, to). */
+  getBuckets(id: string, q: { metrics: string[]; from: number; to: number; points: number }, o?: RequestOptions): Promise<HistoryPage & { device: string }> {
+    const p = new URLSearchParams({ from: String(Math.floor(q.from)), to: String(Math.ceil(q.to)), points: String(Math.max(1, Math.round(q.points))) });
+    if (q.metrics.length) p.set('metric', q.metrics.join(','));
+    return this.get(`/api/v1/devices/${encodeURIComponent(id)}/telemetry?${p}`, o);
+  }
+
+  getLiveStats(id: string, o?: RequestOptions): Promise<DeviceStats> {
+    return this.get(`/api/v1/devices/${encodeURIComponent(id)}/stats/live`, o);
+  }
+
+  getCompleteness(id: string, from: number, to: number, o?: RequestOptions): Promise<Completeness> {
+    return this.get(`/api/v1/devices/${encodeURIComponent(id)}/completeness?from=${Math.floor(from)}&to=${Math.ceil(to)}`, o);
+  }
+
+  async listAlarms(query: string, o?: RequestOptions): Promise<Alarm[]> {
+    return (await this.get<{ alarms: Alarm[] }>(`/api/v1/alarms${query ? `?${query}` : ''}`, o)).alarms;
+  }
+
+  /** Acknowledges or clears an alarm; answers the alarm as it is now. */
+  alarmAction(id: number, action: 'ack' | 'clear', by: string, comment: string): Promise<Alarm> {
+    return this.send<Alarm>('POST', `/api/v1/alarms/${id}/${action}`, comment ? { by, comment } : { by });
+  }
+
+  /** Where the CSV of a device's readings in [from, to) downloads from. */
+  exportUrl(id: string, from: number, to: number, metrics: string[] = []): string {
+    const p = new URLSearchParams({ devices: id, from: String(Math.floor(from)), to: String(Math.ceil(to)), format: 'csv' });
+    if (metrics.length) p.set('metrics', metrics.join(','));
+    return `${this.base}/api/v1/export?${p}`;
+  }
+
   async listProfiles(o?: RequestOptions): Promise<Profile[]> {
     return (await this.get<{ profiles: Profile[] }>('/api/v1/profiles', o)).profiles;
   }
@@ -61,8 +111,14 @@ export class Api {
     return this.get<Profile>(`/api/v1/profiles/${encodeURIComponent(name)}`, o);
   }
 
-  private async get<T>(path: string, o?: RequestOptions): Promise<T> {
-    const res = await this.fetchImpl(this.base + path, { headers: { accept: 'application/json' }, signal: o?.signal });
+  private get<T>(path: string, o?: RequestOptions): Promise<T> {
+    return this.send<T>('GET', path, undefined, o);
+  }
+
+  private async send<T>(method: 'GET' | 'POST', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (json !== undefined) headers['content-type'] = 'application/json';
+    const res = await this.fetchImpl(this.base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal: o?.signal });
     const text = await res.text();
     let body: unknown;
     try {
@@ -72,7 +128,7 @@ export class Api {
     }
     if (!res.ok) {
       const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : res.statusText;
-      throw new ApiError(res.status, `${res.status} ${msg || 'request failed'} (GET ${path})`, body);
+      throw new ApiError(res.status, `${res.status} ${msg || 'request failed'} (${method} ${path})`, body);
     }
     return body as T;
   }

@@ -74,7 +74,7 @@ export class SqliteHistory {
     const t = raw ? 'ts' : 'bucket';
     const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)';
     const grouped = this.db
-      .prepare(`SELECT (${t} - ?) / ? AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`)
+      .prepare(`SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`)
       .raw();
     const rows = this.db
       .prepare(raw ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'

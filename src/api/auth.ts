@@ -1,0 +1,164 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { AuthServices } from '../auth/setup.js';
+import type { UserRecord } from '../model/auth.js';
+import { publicUser, UserError } from '../auth/users.js';
+import { describePrincipal } from '../auth/principal.js';
+import { ApiError } from './errors.js';
+import { newPasswordSchema, passwordSchema, sessionSchema, userSchema, usernameSchema } from './auth-schemas.js';
+
+const err = { $ref: 'Error#' } as const;
+
+/** Sign in, refresh, sign out, who am I, change my password. */
+export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
+  const { auth } = ctx;
+
+  async function session(user: UserRecord, refresh?: { token: string; expiresAt: number }) {
+    const access = auth.tokens.issueAccess(user.id, user.role);
+    const r = refresh ?? (await auth.tokens.issueRefresh(user.id));
+    return { tokenType: 'Bearer' as const, accessToken: access.token, expiresAt: access.expiresAt, refreshToken: r.token, refreshExpiresAt: r.expiresAt, user: publicUser(user) };
+  }
+
+  const refused = (reply: FastifyReply, status: number, error: string, rule: string, retryAfterSec?: number) => {
+    if (retryAfterSec !== undefined) reply.header('retry-after', String(retryAfterSec));
+    return reply.code(status).send({ error, rule });
+  };
+
+  app.post<{ Body: { username: string; password: string } }>(
+    '/api/v1/auth/login',
+    {
+      config: { role: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with user name and password: an access token (short-lived JWT) and a refresh token',
+        description: 'Failures are counted per IP and per user name: after a few, each attempt must wait longer (429 login_slowed), then the IP or name is locked for a while (429 login_locked), both with Retry-After.',
+        body: { type: 'object', properties: { username: usernameSchema, password: passwordSchema }, required: ['username', 'password'], additionalProperties: false },
+        response: { 200: sessionSchema, 400: err, 401: err, 429: err },
+      },
+    },
+    async (req, reply) => {
+      const { username, password } = req.body;
+      const keys = [`ip:${req.ip}`, `user:${username}`];
+      const gate = await auth.logins.gate(keys);
+      if (!gate.ok) {
+        auth.metrics.logins.inc({ result: gate.rule === 'login_locked' ? 'locked' : 'slowed' });
+        const why = gate.rule === 'login_locked' ? 'too many failed sign-ins: locked' : 'too many failed sign-ins: slow down';
+        return refused(reply, 429, `${why}; try again in ${gate.retryAfterSec} s`, gate.rule, gate.retryAfterSec);
+      }
+      const user = await auth.users.authenticate(username, password);
+      if (!user) {
+        const locked = await auth.logins.failed(keys);
+        auth.metrics.logins.inc({ result: 'bad_credentials' });
+        ctx.logger.warn({ username, ip: req.ip, locked }, 'failed sign-in');
+        return refused(reply, 401, 'wrong user name or password', 'bad_credentials');
+      }
+      await auth.logins.succeeded(`user:${username}`);
+      auth.metrics.logins.inc({ result: 'ok' });
+      ctx.logger.info({ username, ip: req.ip }, 'signed in');
+      return session(user);
+    },
+  );
+
+  app.post<{ Body: { refreshToken: string } }>(
+    '/api/v1/auth/refresh',
+    {
+      config: { role: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Trade a refresh token for a new access token and refresh token (the old refresh token stops working)',
+        description: 'A refresh token used twice revokes every token of its sign-in: whoever copied it is signed out, and so is the owner.',
+        body: { type: 'object', properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, required: ['refreshToken'], additionalProperties: false },
+        response: { 200: sessionSchema, 400: err, 401: err },
+      },
+    },
+    async (req, reply) => {
+      const r = await auth.tokens.rotateRefresh(req.body.refreshToken);
+      if ('error' in r) {
+        auth.metrics.authDenied.inc({ transport: 'http', reason: `refresh_${r.error}` });
+        if (r.error === 'reused') ctx.logger.warn({ ip: req.ip }, 'a refresh token was used twice; its sign-in is revoked');
+        return refused(reply, 401, r.error === 'expired' ? 'the refresh token has expired; sign in again' : 'invalid refresh token; sign in again', `refresh_${r.error}`);
+      }
+      const user = auth.users.get(r.userId);
+      if (!user || user.disabled) return refused(reply, 401, 'this user no longer exists or is disabled', 'unauthorized');
+      return session(user, r);
+    },
+  );
+
+  app.post<{ Body: { refreshToken: string } }>(
+    '/api/v1/auth/logout',
+    {
+      config: { role: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out: revokes the refresh token and every token rotated from the same sign-in',
+        body: { type: 'object', properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, required: ['refreshToken'], additionalProperties: false },
+        response: { 204: { type: 'null' }, 400: err },
+      },
+    },
+    async (req, reply) => {
+      await auth.tokens.revokeRefresh(req.body.refreshToken);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/me',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the caller is and their role',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              kind: { type: 'string', enum: ['user', 'api_key', 'anonymous'] },
+              name: { type: 'string' },
+              role: { type: 'string', enum: ['viewer', 'operator', 'admin'] },
+              user: { ...userSchema, nullable: true },
+            },
+            required: ['kind', 'name', 'role'],
+          },
+          401: err,
+        },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      const user = p.kind === 'user' ? auth.users.get(p.id) : undefined;
+      return { kind: p.kind, name: describePrincipal(p), role: p.kind === 'device' ? 'viewer' : p.role, user: user ? publicUser(user) : null };
+    },
+  );
+
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/v1/auth/password',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password (signs out your other sessions)',
+        body: {
+          type: 'object',
+          properties: { currentPassword: passwordSchema, newPassword: newPasswordSchema },
+          required: ['currentPassword', 'newPassword'],
+          additionalProperties: false,
+        },
+        response: { 204: { type: 'null' }, 400: err, 401: err, 403: err },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      if (p.kind !== 'user') throw new ApiError(403, 'only a signed-in user has a password to change', undefined, 'forbidden');
+      const user = await auth.users.authenticate(p.username, req.body.currentPassword);
+      if (!user) throw new ApiError(400, 'the current password is wrong', 'currentPassword', 'bad_credentials');
+      try {
+        await auth.users.update(user.id, { password: req.body.newPassword });
+      } catch (e) {
+        if (e instanceof UserError) throw new ApiError(e.status, e.message, e.field, e.rule);
+        throw e;
+      }
+      ctx.logger.info({ username: user.username }, 'password changed');
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { AuthServices } from '../auth/setup.js';
+import { describePrincipal } from '../auth/principal.js';
+import { notFound } from './errors.js';
+import { deviceIdParams } from './schemas.js';
+import { deviceCredentialSchema } from './auth-schemas.js';
+
+const err = { $ref: 'Error#' } as const;
+
+/** Device tokens for MQTT (username = device id, password = token) and HTTP ingest (Bearer token): admins only. */
+export async function deviceCredentialRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
+  const { auth } = ctx;
+  const admin = { role: 'admin' } as const;
+
+  app.get('/api/v1/device-credentials', {
+    config: admin,
+    schema: { tags: ['devices'], summary: 'Devices that have a token (never the tokens)', response: { 200: { type: 'object', properties: { credentials: { type: 'array', items: deviceCredentialSchema } } } } },
+  }, async () => ({ credentials: auth.devices.list().map(({ hash: _omit, ...c }) => c) }));
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/devices/:id/credentials',
+    {
+      config: admin,
+      schema: {
+        tags: ['devices'],
+        summary: 'Issue a token for a device (replaces any earlier one). The token is in this answer only: it is stored as a hash.',
+        description: 'MQTT: connect with username = device id, password = token; the device may publish only to devices/{id}/... and subscribe only to devices/{id}/commands and devices/{id}/ota. HTTP: POST /api/v1/devices/{id}/telemetry with "Authorization: Bearer <token>".',
+        params: deviceIdParams,
+        response: { 201: { type: 'object', properties: { device: { type: 'string' }, token: { type: 'string' }, createdAt: { type: 'integer' } }, required: ['device', 'token', 'createdAt'] }, 400: err },
+      },
+    },
+    async (req, reply) => {
+      const by = describePrincipal(req.principal);
+      const { token, record } = await auth.devices.issue(req.params.id, by);
+      ctx.logger.info({ device: record.device, by }, 'device token issued');
+      return reply.code(201).send({ device: record.device, token, createdAt: record.createdAt });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/devices/:id/credentials',
+    { config: admin, schema: { tags: ['devices'], summary: 'Revoke a device\'s token (it can no longer connect or send)', params: deviceIdParams, response: { 204: { type: 'null' }, 404: err } } },
+    async (req, reply) => {
+      if (!(await auth.devices.revoke(req.params.id))) throw notFound(`credential of device ${req.params.id}`);
+      ctx.logger.info({ device: req.params.id, by: describePrincipal(req.principal) }, 'device token revoked');
+      return reply.code(204).send();
+    },
+  );
+}

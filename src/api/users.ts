@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { AuthServices } from '../auth/setup.js';
+import type { Role } from '../model/auth.js';
+import { publicUser, UserError } from '../auth/users.js';
+import { publicKey } from '../auth/api-keys.js';
+import { describePrincipal } from '../auth/principal.js';
+import { ApiError, notFound } from './errors.js';
+import { apiKeySchema, idParams, newPasswordSchema, roleEnum, userSchema, usernameSchema } from './auth-schemas.js';
+
+const err = { $ref: 'Error#' } as const;
+
+async function checked<T>(ctx: ApiContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof UserError) {
+      ctx.metrics.rejected.inc({ source: 'api', field: e.field, rule: e.rule });
+      throw new ApiError(e.status, e.message, e.field, e.rule);
+    }
+    throw e;
+  }
+}
+
+/** User management and API keys: admins only. */
+export async function userRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
+  const { auth } = ctx;
+  const admin = { role: 'admin' } as const;
+
+  app.get('/api/v1/users', { config: admin, schema: { tags: ['auth'], summary: 'Users', response: { 200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } } } } }, async () => ({
+    users: auth.users.list().map(publicUser),
+  }));
+
+  app.post<{ Body: { username: string; password: string; role: Role } }>(
+    '/api/v1/users',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'Add a user',
+        body: { type: 'object', properties: { username: usernameSchema, password: newPasswordSchema, role: roleEnum }, required: ['username', 'password', 'role'], additionalProperties: false },
+        response: { 201: userSchema, 400: err, 409: err },
+      },
+    },
+    async (req, reply) => {
+      const u = await checked(ctx, () => auth.users.create(req.body));
+      ctx.logger.info({ username: u.username, role: u.role, by: describePrincipal(req.principal) }, 'user created');
+      return reply.code(201).send(publicUser(u));
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { role?: Role; password?: string; disabled?: boolean } }>(
+    '/api/v1/users/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change a user\'s role, password or disabled flag (a new password, a disable or a role change signs them out)',
+        params: idParams,
+        body: { type: 'object', properties: { role: roleEnum, password: newPasswordSchema, disabled: { type: 'boolean' } }, additionalProperties: false, minProperties: 1 },
+        response: { 200: userSchema, 400: err, 404: err, 409: err },
+      },
+    },
+    async (req) => {
+      const u = await checked(ctx, () => auth.users.update(req.params.id, req.body));
+      if (!u) throw notFound(`user ${req.params.id}`);
+      ctx.logger.info({ username: u.username, role: u.role, disabled: u.disabled, by: describePrincipal(req.principal) }, 'user changed');
+      return publicUser(u);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/users/:id',
+    { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: idParams, response: { 204: { type: 'null' }, 404: err, 409: err } } },
+    async (req, reply) => {
+      const gone = await checked(ctx, () => auth.users.remove(req.params.id));
+      if (!gone) throw notFound(`user ${req.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/api/v1/api-keys', { config: admin, schema: { tags: ['auth'], summary: 'API keys (never the keys themselves)', response: { 200: { type: 'object', properties: { apiKeys: { type: 'array', items: apiKeySchema } } } } } }, async () => ({
+    apiKeys: auth.apiKeys.list().map(publicKey),
+  }));
+
+  app.post<{ Body: { name: string; role: Role } }>(
+    '/api/v1/api-keys',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'Make an API key for a machine, scoped to a role. The key is in this answer only: it is stored as a hash.',
+        body: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: roleEnum }, required: ['name', 'role'], additionalProperties: false },
+        response: { 201: { type: 'object', properties: { key: { type: 'string', description: 'send as "Authorization: Bearer <key>"; shown once' }, apiKey: apiKeySchema }, required: ['key', 'apiKey'] }, 400: err },
+      },
+    },
+    async (req, reply) => {
+      const by = describePrincipal(req.principal);
+      const { key, record } = await auth.apiKeys.create({ name: req.body.name, role: req.body.role, createdBy: by });
+      ctx.logger.info({ id: record.id, name: record.name, role: record.role, by }, 'API key created');
+      return reply.code(201).send({ key, apiKey: publicKey(record) });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/api-keys/:id',
+    { config: admin, schema: { tags: ['auth'], summary: 'Revoke an API key (it stops working at once)', params: idParams, response: { 200: apiKeySchema, 404: err } } },
+    async (req) => {
+      const k = await auth.apiKeys.revoke(req.params.id);
+      if (!k) throw notFound(`API key ${req.params.id}`);
+      ctx.logger.info({ id: k.id, by: describePrincipal(req.principal) }, 'API key revoked');
+      return publicKey(k);
+    },
+  );
+}

@@ -1,0 +1,24 @@
+import { join, resolve } from 'node:path';
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { RetentionPolicy, Store } from './store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import { DAY, HOUR } from './zoned-time.js';
+
+export function retentionFromConfig(config: Config): RetentionPolicy {
+  return { rawMs: config.retentionRawHours * HOUR, minuteMs: config.retentionMinuteDays * DAY, hourMs: config.retentionHourDays * DAY };
+}
+
+/** Builds (unopened) the store the config names. */
+export function createStore(config: Config): Store {
+  const retention = retentionFromConfig(config);
+  if (config.store === 'sqlite') return new SqliteStore({ path: join(resolve(config.dataDir), 'fieldscope.db'), retention });
+  if (/^postgres(ql)?:\/\//.test(config.store)) {
+    // PostgresStore implements the telemetry half of Store (readings, rollups, history, retention) and passes the
+    // shared store suite; alarms, profiles, sequence state and import checkpoints have no PostgreSQL tables yet.
+    throw new ConfigError(
+      'store: PostgreSQL serves telemetry (see src/stores/postgres) but not yet alarms, profiles and sequence state; use --store sqlite for now',
+    );
+  }
+  throw new ConfigError(`store: expected "sqlite" or a postgres:// URL, got "${config.store.replace(/\/\/[^@/]*@/, '//***@')}"`);
+}
