@@ -88,6 +88,8 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
     '/api/v1/firmware',
     {
       bodyLimit: maxFirmwareBytes,
+      // What devices will run: admins only.
+      config: { role: 'admin' },
       schema: {
         tags: ['firmware'],
         summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
@@ -130,6 +132,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/firmware/:id', {
+    config: { role: 'admin' },
     schema: { tags: ['firmware'], summary: 'Delete a firmware image', params: fwParams, response: { 204: { type: 'null' }, ...errorResponses } },
   }, async (req, reply) => {
     if (!(await firmware.delete(req.params.id))) throw notFound(`firmware ${req.params.id}`);
@@ -164,6 +167,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   app.post<{ Params: { id: string }; Body: { device?: string; profile?: string; equipment?: string; concurrency?: number } }>(
     '/api/v1/firmware/:id/rollouts',
     {
+      config: { role: 'admin' },
       schema: {
         tags: ['firmware'],
         summary: 'Roll the image out to a device, every device of a profile, or every sensor of a piece of equipment, N at a time',

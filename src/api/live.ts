@@ -79,6 +79,7 @@ export class LiveHub {
         if (devices === '*') client.all = true;
         else {
           if (client.devices.size + devices.length > MAX_SUBSCRIPTIONS) {
+            this.ctx.metrics.limitExceeded.inc({ limit: 'ws_subscriptions' });
             return send({ type: 'error', error: `at most ${MAX_SUBSCRIPTIONS} device subscriptions per connection; subscribe to "*" instead`, field: 'devices', rule: 'max_subscriptions' });
           }
           for (const d of devices) client.devices.add(d);

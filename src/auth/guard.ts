@@ -97,6 +97,13 @@ export function installGuard(app: FastifyInstance, auth: AuthServices, opts: Gua
 
     const role: RouteRole = req.routeOptions.config?.role ?? (req.routeOptions.url ? defaultRouteRole(req.method) : 'public');
     req.principal = { kind: 'anonymous', role: auth.policy.anonymousRole };
+    // A refused WebSocket upgrade must not leave its socket open (the server would wait on it to close).
+    if (req.headers.upgrade) {
+      reply.header('connection', 'close');
+      reply.raw.once('finish', () => {
+        if (reply.statusCode !== 101) req.raw.socket.end();
+      });
+    }
 
     const ipTake = auth.apiLimiter.take(`ip:${req.ip}`);
     if (!ipTake.ok) return tooMany(reply, 'ip', ipTake.retryAfterSec);
@@ -111,7 +118,8 @@ export function installGuard(app: FastifyInstance, auth: AuthServices, opts: Gua
       if (!take.ok) return tooMany(reply, 'user', take.retryAfterSec);
     }
 
-    const anonymous = found.kind === 'anonymous' && found.role === null;
+    // No credentials and not enough: 401 (signing in may help), even when anonymous callers may read.
+    const anonymous = found.kind === 'anonymous';
     if (role === 'device') {
       const device = (req.params as { id?: string }).id;
       const anyDevice = req.routeOptions.config?.deviceScope === 'any';

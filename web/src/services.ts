@@ -3,6 +3,8 @@ import { Api } from './api.js';
 import { LiveClient, liveUrl } from './live.js';
 import { DeviceStore } from './state/devices.js';
 import { ProfileStore } from './state/profiles.js';
+import { AlarmStore, ToastQueue } from './state/alarms.js';
+import type { LiveAlarm, LiveToast } from '../../src/model/live.js';
 
 /** What every screen talks to, made once per page load and handed down by context. */
 export interface Services {
@@ -10,6 +12,10 @@ export interface Services {
   live: LiveClient;
   devices: DeviceStore;
   profiles: ProfileStore;
+  alarms: AlarmStore;
+  toasts: ToastQueue;
+  /** Fetches the open alarms and folds them into the store. */
+  refreshAlarms(): Promise<void>;
   /** Fetches the device list and folds it into the store. */
   refreshDevices(): Promise<void>;
   /** Makes sure a profile is loaded (fetching it once if a device names one we lack). */
@@ -21,6 +27,8 @@ export function createServices(loc: { protocol: string; host: string } = window.
   const live = new LiveClient({ url: liveUrl(loc) });
   const devices = new DeviceStore();
   const profiles = new ProfileStore();
+  const alarms = new AlarmStore();
+  const toasts = new ToastQueue();
   const asked = new Set<string>();
 
   const ensureProfile = (name: string | null | undefined) => {
@@ -41,20 +49,51 @@ export function createServices(loc: { protocol: string; host: string } = window.
     for (const d of list) ensureProfile(d.profile);
   };
 
+  const refreshAlarms = async () => {
+    alarms.setOpen(await api.listAlarms('status=open&limit=2000'));
+  };
+
   live.onMessage((m) => {
+    if (m.type === 'alarm') {
+      const a = (m as LiveAlarm).alarm;
+      if (a && typeof a.id === 'number') alarms.upsert([a]);
+      return;
+    }
+    if (m.type === 'toast') {
+      // Toasts reach every client (alarm messages only those subscribed to the device): they
+      // carry the alarm too, so open counts stay right on any page.
+      const t = m as LiveToast;
+      const notices = Array.isArray(t.notices) ? t.notices : [];
+      alarms.upsert(notices.flatMap((n) => (n.alarm ? [n.alarm] : [])));
+      const first = notices[0]?.alarm ?? null;
+      toasts.push({
+        severity: t.severity,
+        title: String(t.title ?? 'alarm'),
+        text: notices.map((n) => n.text).filter((x) => x && x !== t.title).join('\n'),
+        alarmId: notices.length === 1 && first ? first.id : null,
+        device: first?.device ?? null,
+        at: Date.now(),
+      });
+      return;
+    }
     if (devices.apply(m, live.serverNow()) && m.type === 'device') ensureProfile((m as { profile?: string | null }).profile);
   });
-  // After a reconnect we may have missed device changes: take a fresh snapshot.
+  // After a reconnect we may have missed device changes and alarms: take fresh snapshots.
   live.onOpen((reconnect) => {
-    if (reconnect) refreshDevices().catch(() => {});
+    if (reconnect) {
+      refreshDevices().catch(() => {});
+      refreshAlarms().catch(() => {});
+    }
   });
+  refreshAlarms().catch(() => {});
+  setInterval(() => toasts.expire(Date.now()), 1000);
 
   api.listProfiles().then(
     (list) => profiles.set(list),
     () => {},
   );
 
-  return { api, live, devices, profiles, refreshDevices, ensureProfile };
+  return { api, live, devices, profiles, alarms, toasts, refreshAlarms, refreshDevices, ensureProfile };
 }
 
 export const ServicesContext = createContext<Services | null>(null);

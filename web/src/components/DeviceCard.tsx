@@ -1,5 +1,7 @@
 import { memo } from 'react';
-import type { DeviceInfo, Profile } from '../../../src/model/device.js';
+import type { Profile } from '../../../src/model/device.js';
+import type { Severity } from '../../../src/model/alarm.js';
+import type { DeviceRow } from '../state/filter.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { metricOrder } from '../state/profiles.js';
 import { valueStatus, worstStatus } from '../state/status.js';
@@ -8,7 +10,17 @@ import { RelativeTime } from './RelativeTime.js';
 import { OnlineDot } from './StatusDot.js';
 
 /** A device on the overview. Re-renders only when its DeviceInfo or profile object changes. */
-export const DeviceCard = memo(function DeviceCard({ device, profile }: { device: DeviceInfo; profile: Profile | undefined }) {
+export const DeviceCard = memo(function DeviceCard({
+  device,
+  profile,
+  openAlarms = 0,
+  worstAlarm = null,
+}: {
+  device: DeviceRow;
+  profile: Profile | undefined;
+  openAlarms?: number;
+  worstAlarm?: Severity | null;
+}) {
   const metrics = metricOrder(profile, Object.keys(device.latest));
   const worst = worstStatus(metrics.map((m) => (device.latest[m] ? valueStatus(device.latest[m].value, profile?.metrics[m]) : 'none')));
   return (
@@ -18,12 +30,25 @@ export const DeviceCard = memo(function DeviceCard({ device, profile }: { device
       data-testid={`device-card-${device.id}`}
       data-online={device.online}
       data-status={worst}
+      data-alarms={openAlarms}
     >
       <div className="card-head">
         <OnlineDot online={device.online} />
         <span className="card-id">{device.id}</span>
         <span className="badge">{device.profile ?? 'no profile'}</span>
+        {openAlarms > 0 && (
+          <span className={`alarm-badge sev-${worstAlarm ?? 'major'}`} title={`${openAlarms} open alarm${openAlarms === 1 ? '' : 's'}`} data-testid={`device-alarms-${device.id}`}>
+            ⚠ {openAlarms}
+          </span>
+        )}
       </div>
+      {(device.name || device.location) && (
+        <div className="card-meta">
+          {device.name}
+          {device.name && device.location ? ' · ' : ''}
+          {device.location}
+        </div>
+      )}
       <div className="card-meta">
         {device.online ? 'online' : 'offline'} · last seen <RelativeTime ts={device.lastSeen} />
       </div>

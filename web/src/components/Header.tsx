@@ -1,6 +1,20 @@
 import { hrefs } from '../hooks/useRoute.js';
 import { toggleTheme, useTheme } from '../theme.js';
 import { LiveStatus } from './LiveStatus.js';
+import { useThrottledStore } from '../hooks/useThrottled.js';
+import { useServices } from '../services.js';
+
+function AlarmsLink() {
+  const { alarms } = useServices();
+  useThrottledStore(alarms, 250);
+  let open = 0;
+  for (const v of alarms.openByDevice().values()) open += v.count;
+  return (
+    <a href={hrefs.alarms()} data-testid="nav-alarms">
+      Alarms{open > 0 && <span className="nav-count" data-testid="nav-alarm-count">{open}</span>}
+    </a>
+  );
+}
 
 export function Header() {
   const theme = useTheme();
@@ -14,6 +28,7 @@ export function Header() {
       </a>
       <nav className="nav">
         <a href={hrefs.overview()}>Devices</a>
+        <AlarmsLink />
       </nav>
       <div className="header-right">
         <LiveStatus />

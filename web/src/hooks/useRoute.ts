@@ -1,11 +1,19 @@
 import { useSyncExternalStore } from 'react';
 
-export type Route = { name: 'overview' } | { name: 'device'; id: string } | { name: 'not-found'; path: string };
+export type Route = { name: 'overview' } | { name: 'device'; id: string } | { name: 'alarms'; device: string } | { name: 'not-found'; path: string };
 
 /** Reads a hash like "#/devices/ina219-01" into a route. */
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   if (path === '/' || path === '') return { name: 'overview' };
+  const al = /^\/alarms\/?(?:\?device=([^&]*))?$/.exec(path);
+  if (al) {
+    try {
+      return { name: 'alarms', device: al[1] ? decodeURIComponent(al[1]) : '' };
+    } catch {
+      return { name: 'not-found', path };
+    }
+  }
   const m = /^\/devices\/([^/?]+)\/?$/.exec(path);
   if (m) {
     try {
@@ -20,6 +28,7 @@ export function parseHash(hash: string): Route {
 export const hrefs = {
   overview: () => '#/',
   device: (id: string) => `#/devices/${encodeURIComponent(id)}`,
+  alarms: (device?: string) => (device ? `#/alarms?device=${encodeURIComponent(device)}` : '#/alarms'),
 };
 
 function subscribe(fn: () => void): () => void {

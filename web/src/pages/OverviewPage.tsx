@@ -2,16 +2,18 @@ import { useEffect, useMemo, useState } from 'react';
 import { DeviceCard } from '../components/DeviceCard.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
 import { useServices } from '../services.js';
-import { type DeviceFilter, type OnlineFilter, filterDevices } from '../state/filter.js';
+import { type DeviceFilter, type DeviceRow, type OnlineFilter, choices, filterDevices } from '../state/filter.js';
 
 // Kept across visits to a device and back, for this page load.
-let lastFilter: DeviceFilter = { query: '', online: 'all' };
+let lastFilter: DeviceFilter = { query: '', online: 'all', type: '', location: '' };
 
 type Load = { status: 'loading' } | { status: 'ok' } | { status: 'error'; error: string };
 
 export function OverviewPage() {
-  const { devices, profiles, live, refreshDevices } = useServices();
+  const { devices, profiles, live, alarms, refreshDevices } = useServices();
   const version = useThrottledStore(devices, 250);
+  const alarmVersion = useThrottledStore(alarms, 250);
+  const open = alarms.openByDevice();
   useThrottledStore(profiles, 50);
   const [filter, setFilter] = useState<DeviceFilter>(lastFilter);
   const [load, setLoad] = useState<Load>(devices.size ? { status: 'ok' } : { status: 'loading' });
@@ -31,11 +33,17 @@ export function OverviewPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live]);
 
-  const all = devices.list();
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const shown = useMemo(() => filterDevices(all, filter), [all, filter, version]);
+  const all = devices.list() as DeviceRow[];
+  const shown = useMemo(
+    () => filterDevices(all, filter, (id) => open.get(id)?.count ?? 0),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [all, filter, version, alarmVersion],
+  );
   const online = all.reduce((n, d) => n + (d.online ? 1 : 0), 0);
-  const counts: Record<OnlineFilter, number> = { all: all.length, online, offline: all.length - online };
+  const alarmed = all.reduce((n, d) => n + ((open.get(d.id)?.count ?? 0) > 0 ? 1 : 0), 0);
+  const counts: Record<OnlineFilter, number> = { all: all.length, online, offline: all.length - online, alarm: alarmed };
+  const types = choices(all, 'profile');
+  const locations = choices(all, 'location');
 
   return (
     <main className="page">
@@ -44,14 +52,32 @@ export function OverviewPage() {
         <input
           className="search"
           type="search"
-          placeholder="Search id or profile"
-          aria-label="search devices by id or profile"
+          placeholder="Search name, id, location, tag"
+          aria-label="search devices by name, id, profile, location or tag"
           value={filter.query}
           onChange={(e) => setFilter({ ...filter, query: e.target.value })}
           data-testid="device-search"
         />
-        <div className="segmented" role="group" aria-label="filter by online state">
-          {(['all', 'online', 'offline'] as const).map((k) => (
+        <select aria-label="type" value={filter.type ?? ''} onChange={(e) => setFilter({ ...filter, type: e.target.value })} data-testid="type-filter">
+          <option value="">any type</option>
+          {types.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+        {locations.length > 0 && (
+          <select aria-label="location" value={filter.location ?? ''} onChange={(e) => setFilter({ ...filter, location: e.target.value })} data-testid="location-filter">
+            <option value="">any location</option>
+            {locations.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        )}
+        <div className="segmented" role="group" aria-label="filter by state">
+          {(['all', 'online', 'offline', 'alarm'] as const).map((k) => (
             <button
               key={k}
               type="button"
@@ -89,7 +115,7 @@ export function OverviewPage() {
       ) : (
         <div className="grid" data-testid="device-grid">
           {shown.map((d) => (
-            <DeviceCard key={d.id} device={d} profile={profiles.get(d.profile)} />
+            <DeviceCard key={d.id} device={d} profile={profiles.get(d.profile)} openAlarms={open.get(d.id)?.count ?? 0} worstAlarm={open.get(d.id)?.worst ?? null} />
           ))}
         </div>
       )}

@@ -94,7 +94,8 @@ function stamp(a: Alarm): number {
 }
 
 export interface AlarmFilter {
-  status: 'open' | 'all' | AlarmStatus;
+  /** attention: active or not yet acknowledged (what someone still has to look at) */
+  status: 'attention' | 'open' | 'all' | AlarmStatus;
   severity: 'all' | Severity;
   device: string;
   /** raisedAt from/to, epoch ms; NaN = open */
@@ -105,7 +106,8 @@ export interface AlarmFilter {
 /** Query string for GET /api/v1/alarms from a filter. */
 export function alarmQuery(f: AlarmFilter, limit = 500): string {
   const p = new URLSearchParams();
-  if (f.status !== 'all') p.set('status', f.status);
+  if (f.status === 'attention') p.set('status', 'active_unacked,active_acked,cleared_unacked');
+  else if (f.status !== 'all') p.set('status', f.status);
   if (f.severity !== 'all') p.set('severity', f.severity);
   if (f.device.trim()) p.set('device', f.device.trim());
   if (Number.isFinite(f.from)) p.set('from', String(f.from));

@@ -108,6 +108,8 @@ function mergeSnapshot(cur: DeviceInfo, snap: DeviceInfo): DeviceInfo {
   // Live saw the device after the snapshot was taken: keep what live said about online.
   const online = cur.lastSeen > snap.lastSeen ? cur.online : snap.online;
   const next: DeviceInfo = {
+    // Fields this store does not manage (name, location, tags...) come from the newest snapshot.
+    ...snap,
     id: cur.id,
     profile: snap.profile ?? cur.profile,
     firstSeen: Math.min(cur.firstSeen || snap.firstSeen, snap.firstSeen || cur.firstSeen),
@@ -117,6 +119,7 @@ function mergeSnapshot(cur: DeviceInfo, snap: DeviceInfo): DeviceInfo {
   };
   const same =
     !latestChanged &&
+    Object.keys(snap).every((k) => k === 'latest' || k in next === k in cur && JSON.stringify((next as unknown as Record<string, unknown>)[k]) === JSON.stringify((cur as unknown as Record<string, unknown>)[k])) &&
     next.profile === cur.profile &&
     next.firstSeen === cur.firstSeen &&
     next.lastSeen === cur.lastSeen &&

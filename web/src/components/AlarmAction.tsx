@@ -1,0 +1,68 @@
+import { useState } from 'react';
+import type { Alarm } from '../../../src/model/alarm.js';
+import { useServices } from '../services.js';
+
+const NAME_KEY = 'fieldscope.operator';
+
+export function operatorName(): string {
+  try {
+    return localStorage.getItem(NAME_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+/** Acknowledge or clear one alarm, with who did it and an optional comment. */
+export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; action: 'ack' | 'clear'; onDone(result: Alarm | null): void }) {
+  const { api, alarms } = useServices();
+  const [by, setBy] = useState(operatorName() || 'operator');
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const a = await api.alarmAction(alarm.id, action, by.trim() || 'operator', comment.trim());
+      try {
+        localStorage.setItem(NAME_KEY, by.trim());
+      } catch {
+        /* private mode */
+      }
+      alarms.upsert([a]);
+      onDone(a);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="action-form" onSubmit={submit} data-testid={`alarm-action-form-${alarm.id}`}>
+      <div className="action-title">
+        {action === 'ack' ? 'Acknowledge' : 'Clear'} alarm #{alarm.id} · {alarm.device} · {alarm.ruleName}
+      </div>
+      <label>
+        by
+        <input value={by} onChange={(e) => setBy(e.target.value)} maxLength={200} required data-testid="alarm-action-by" />
+      </label>
+      <label>
+        comment
+        <textarea value={comment} onChange={(e) => setComment(e.target.value)} maxLength={2000} rows={2} placeholder="what was done, optional" data-testid="alarm-action-comment" />
+      </label>
+      {error && (
+        <div className="hint hint-error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="action-buttons">
+        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="alarm-action-submit">
+          {action === 'ack' ? 'Acknowledge' : 'Clear'}
+        </button>
+        <button type="button" className="btn" onClick={() => onDone(null)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
