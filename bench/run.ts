@@ -8,6 +8,9 @@ import { table, type Figure } from './lib/report.js';
 import { benchIngest } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { benchConnections } from './connections.js';
+import { benchImport } from './import.js';
+import { benchHistory } from './history.js';
+import { benchDashboard } from './dashboard.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -15,7 +18,10 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split('
 const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
   { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 300_000, seconds: 60, clients: 20 }) },
   { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 20, rate: 2000 }) },
+  { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
+  { id: 'dashboard', run: () => benchDashboard({ runs: quick ? 2 : 5 }) },
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
+  { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
 ];
 
 const figures: Figure[] = [];

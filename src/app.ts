@@ -148,8 +148,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         key: config.brokerKey ?? undefined,
         pipeline,
         logger,
+        onDeviceMessage: dm.onDeviceMessage,
       })
     : broker;
+  if (mqttSource instanceof ExternalBroker) {
+    // Commands reach devices through the same external broker they publish to.
+    const external = mqttSource;
+    dm.commands.addTransport({
+      kind: 'mqtt',
+      reaches: () => true,
+      send: (device, cmd) => external.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+    });
+  }
   const sources: Source[] = [mqttSource, ...serialLinks];
 
   const http = await buildHttpServer({

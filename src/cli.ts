@@ -5,6 +5,7 @@ import { loadConfig, options, ConfigError, type Config } from './config.js';
 import { startApp } from './app.js';
 import { startSimulator } from './sim/simulator.js';
 import { version } from './version.js';
+import { ImportError } from './import/column-map.js';
 
 const HELP = `fieldscope ${version}: sensor telemetry from field devices to the people who act on it
 
@@ -12,6 +13,8 @@ Usage:
   fieldscope start [options]          broker, store, API, dashboard and simulator in one process
   fieldscope simulate --broker URL    simulated devices publishing to any MQTT broker
   fieldscope simulate --serial PATH   one simulated device speaking the serial protocol on PATH
+  fieldscope import FILE.csv|FILE.ndjson [--device ID] [--map col=metric,...] [--start TIME] [--data DIR]
+                                      load history in bulk (resumable; re-importing adds nothing)
 
 start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELDSCOPE_CONFIG]):
   --host H               address to bind [FIELDSCOPE_HOST] (default 127.0.0.1)
@@ -98,7 +101,10 @@ async function start(argv: string[]): Promise<void> {
     `  Dashboard  ${app.httpUrl}/`,
     `  API docs   ${app.httpUrl}/docs`,
     `  MQTT       ${app.mqttUrl}   (publish JSON to devices/{id}/telemetry)`,
-    `  Data       ${join(resolve(config.dataDir), 'fieldscope.db')}`,
+    // A postgres URL may carry a password: never print it.
+    config.store === 'sqlite'
+      ? `  Data       ${join(resolve(config.dataDir), 'fieldscope.db')}`
+      : `  Data       ${config.store.replace(/\/\/[^@/]*@/, (m) => (m.includes(':') ? '//***@' : m))} (auth, spool: ${resolve(config.dataDir)})`,
     app.simulator ? `  Simulator  ${app.simulator.devices.length} devices at ${config.simRateHz} Hz (--no-simulator turns it off)` : '  Simulator  off',
     `  Access     ${accessLine(app.auth.policy.anonymousRole, app.auth.policy.anonymousDevices)}`,
     ...(app.initialAdminPassword
@@ -195,15 +201,23 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
   process.on('SIGTERM', shutdown);
 }
 
+async function importFromCli(argv: string[]): Promise<void> {
+  const { importCommand, formatSummary } = await import('./import/import-command.js');
+  const summary = await importCommand(argv);
+  process.stdout.write(formatSummary(summary));
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const [command, ...rest] = argv;
   try {
     if (command === 'start') await start(rest);
     else if (command === 'simulate') await simulate(rest);
+    else if (command === 'import') await importFromCli(rest);
     else if (command === undefined || command === 'help' || command === '--help' || command === '-h') process.stdout.write(HELP);
     else if (command === '--version' || command === '-v') process.stdout.write(version + '\n');
     else fail(`unknown command "${command}"\n\n${HELP}`);
   } catch (err) {
+    if (err instanceof ImportError) fail(err.message);
     if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((err as Error).message);
     if ((err as { code?: string }).code === 'EADDRINUSE') fail(`${(err as Error).message}: another program uses that port; pick another with --http-port/--mqtt-port (0 = any free port)`);
     throw err;

@@ -81,43 +81,49 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { deviceServices: DeviceServices }): Promise<void> {
   const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
   for (const s of [firmwareSchema, rolloutSchema, otaJobSchema]) app.addSchema(s);
-  // Images stream to disk while hashed; scoped to this plugin so other routes keep their parsers.
-  app.addContentTypeParser('application/octet-stream', { bodyLimit: maxFirmwareBytes }, (_req, payload, done) => done(null, payload));
+  // Images stream to disk while hashed. The stream parser lives in the upload route's own scope:
+  // were it on this scope, an octet-stream body sent to a JSON route (PATCH /devices/:id, ...) would
+  // become the raw request itself, and body validation (ajv removeAdditional) would strip that
+  // IncomingMessage's own fields (_readableState, socket), crashing node's http server when the
+  // response finishes.
+  await app.register(async (upload) => {
+    upload.addContentTypeParser('application/octet-stream', { bodyLimit: maxFirmwareBytes }, (_req, payload, done) => done(null, payload));
 
-  app.post<{ Querystring: { version: string; name?: string; notes?: string }; Body: Readable }>(
-    '/api/v1/firmware',
-    {
-      bodyLimit: maxFirmwareBytes,
-      // What devices will run: admins only.
-      config: { role: 'admin' },
-      schema: {
-        tags: ['firmware'],
-        summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
-        querystring: {
-          type: 'object',
-          properties: {
-            version: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$' },
-            name: { type: 'string', maxLength: 200 },
-            notes: { type: 'string', maxLength: 4000 },
+    upload.post<{ Querystring: { version: string; name?: string; notes?: string }; Body: Readable }>(
+      '/api/v1/firmware',
+      {
+        bodyLimit: maxFirmwareBytes,
+        // What devices will run: admins only.
+        config: { role: 'admin' },
+        schema: {
+          tags: ['firmware'],
+          summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
+          querystring: {
+            type: 'object',
+            properties: {
+              version: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$' },
+              name: { type: 'string', maxLength: 200 },
+              notes: { type: 'string', maxLength: 4000 },
+            },
+            required: ['version'],
           },
-          required: ['version'],
+          response: { 201: { $ref: 'Firmware#' }, 413: { $ref: 'Error#' }, ...errorResponses },
         },
-        response: { 201: { $ref: 'Firmware#' }, 413: { $ref: 'Error#' }, ...errorResponses },
       },
-    },
-    async (req, reply) => {
-      if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
-        throw new ApiError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
-      }
-      try {
-        const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
-        return reply.code(201).send(fw);
-      } catch (err) {
-        if (err instanceof FirmwareTooLarge) throw new ApiError(413, err.message, 'body', 'max_size');
-        throw err;
-      }
-    },
-  );
+      async (req, reply) => {
+        if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
+          throw new ApiError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
+        }
+        try {
+          const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
+          return reply.code(201).send(fw);
+        } catch (err) {
+          if (err instanceof FirmwareTooLarge) throw new ApiError(413, err.message, 'body', 'max_size');
+          throw err;
+        }
+      },
+    );
+  });
 
   app.get('/api/v1/firmware', {
     schema: { tags: ['firmware'], summary: 'Uploaded firmware images, newest first', response: { 200: { type: 'object', properties: { firmware: { type: 'array', items: { $ref: 'Firmware#' } } } } } },

@@ -11,6 +11,7 @@ import { ApiError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
 import { deviceMetaRoutes, deviceRoutes } from './devices.js';
 import { telemetryRoutes } from './telemetry.js';
+import { importRoutes } from './import.js';
 import { historyRoutes } from './history.js';
 import { LiveHub, liveRoutes } from './live.js';
 import { healthRoutes } from './health.js';
@@ -125,6 +126,8 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
       await deviceCredentialRoutes(scope, withAuth);
     });
   }
+  // Its own scope: CSV and NDJSON bodies arrive as a stream (the telemetry routes read NDJSON as text).
+  await app.register(async (scope) => importRoutes(scope, full));
   await app.register(async (scope) => {
     await deviceRoutes(scope, full);
     await telemetryRoutes(scope, full);

@@ -58,7 +58,7 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
     const file = join(authDir, INITIAL_ADMIN_FILE);
     writeFileSync(file, initialAdminPassword + '\n', { mode: 0o600 });
     chmodSync(file, 0o600);
-    logger.warn({ file }, 'created user admin with a random password (printed once at start, and in this file)');
+    logger.info({ file }, 'created user admin with a random password (printed once at start, and in this file)');
   }
 
   const auth: AuthServices = {

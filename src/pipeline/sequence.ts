@@ -23,6 +23,17 @@ export interface SeqDeviceState {
   restarts: number;
   /** Open gaps, oldest first (bounded: the oldest are forgotten past MAX_GAPS). */
   gaps: SeqGap[];
+  /**
+   * Seqs received in this epoch as merged [from, to] ranges, ascending. Only a seq in here is a
+   * duplicate: a lower seq never seen (a first-contact backlog) is a late arrival. Bounded to the
+   * reorder window and MAX_SEEN_RANGES. Absent in state saved before it existed.
+   */
+  seen?: [number, number][];
+  /** Seqs below this are no longer tracked (older saved state, or ranges trimmed): counted as duplicates. */
+  seenFloor?: number;
+  /** The lowest seq received in this epoch and its device time: a backlog below it opens a gap up to it. */
+  minSeq?: number;
+  minTs?: number;
 }
 
 /** Counter increments for one device and one minute of device time. */
@@ -63,6 +74,8 @@ const MAX_GAPS = 1000;
 const REORDER_WINDOW = 10_000;
 /** A seq this small, newer in device time than the highest seen, is a restart too. */
 const RESTART_SEQ_MAX = 10;
+/** Fragmented arrivals beyond this many seen ranges forget the oldest (seqs below then count as duplicates). */
+const MAX_SEEN_RANGES = 1000;
 
 export interface SequenceCounters {
   received(n: number): void;
@@ -83,7 +96,51 @@ export interface Accounting {
 }
 
 function cloneState(s: SeqDeviceState): SeqDeviceState {
-  return { ...s, gaps: s.gaps.map((g) => ({ ...g })) };
+  const c: SeqDeviceState = { ...s, gaps: s.gaps.map((g) => ({ ...g })) };
+  if (s.seen) c.seen = s.seen.map(([a, b]) => [a, b]);
+  return c;
+}
+
+/** Index of the seen range holding s, or -(insertion point) - 1. */
+function findRange(ranges: [number, number][], s: number): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid][1] < s) lo = mid + 1;
+    else if (ranges[mid][0] > s) hi = mid - 1;
+    else return mid;
+  }
+  return -lo - 1;
+}
+
+function markSeen(st: SeqDeviceState, s: number): void {
+  const r = (st.seen ??= []);
+  const last = r[r.length - 1];
+  // The usual case: the next seq in order extends the last range.
+  if (last && s === last[1] + 1) last[1] = s;
+  else {
+    const i = findRange(r, s);
+    if (i >= 0) return;
+    const at = -i - 1;
+    const joinsPrev = at > 0 && r[at - 1][1] === s - 1;
+    const joinsNext = at < r.length && r[at][0] === s + 1;
+    if (joinsPrev && joinsNext) {
+      r[at - 1][1] = r[at][1];
+      r.splice(at, 1);
+    } else if (joinsPrev) r[at - 1][1] = s;
+    else if (joinsNext) r[at][0] = s;
+    else r.splice(at, 0, [s, s]);
+  }
+  // Anything further below the highest seq than the reorder window is taken for a restart, never looked up.
+  const low = (st.maxSeq ?? s) - REORDER_WINDOW;
+  let drop = 0;
+  while (drop < r.length - 1 && r[drop][1] < low) drop++;
+  if (r.length - drop > MAX_SEEN_RANGES) drop = r.length - MAX_SEEN_RANGES;
+  if (drop > 0) {
+    if (r[drop - 1][1] >= low) st.seenFloor = Math.max(st.seenFloor ?? -Infinity, r[drop - 1][1] + 1);
+    r.splice(0, drop);
+  }
 }
 
 /**
@@ -97,7 +154,15 @@ export class SequenceTracker {
   constructor(private readonly counters?: SequenceCounters) {}
 
   load(states: SeqDeviceState[]): void {
-    for (const s of states) this.states.set(s.device, cloneState(s));
+    for (const s of states) {
+      const c = cloneState(s);
+      // Saved before seen seqs were kept: what was below the highest seq is unknown, as it was then.
+      if (!c.seen) {
+        c.seen = [];
+        if (c.maxSeq !== null) c.seenFloor = c.maxSeq + 1;
+      }
+      this.states.set(s.device, c);
+    }
   }
 
   state(device: string): SeqDeviceState | undefined {
@@ -129,7 +194,7 @@ export class SequenceTracker {
       }
       let st = this.states.get(m.device);
       if (!st) {
-        st = { device: m.device, epoch: 0, maxSeq: null, lastTs: m.ts, received: 0, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [] };
+        st = { device: m.device, epoch: 0, maxSeq: null, lastTs: m.ts, received: 0, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [], seen: [] };
         this.states.set(m.device, st);
       }
       const b = bucketOf(m.device, m.ts);
@@ -148,12 +213,30 @@ export class SequenceTracker {
         st.epoch++;
         st.maxSeq = s;
         st.lastTs = m.ts;
+        st.seen = [];
+        delete st.seenFloor;
+        st.minSeq = s;
+        st.minTs = m.ts;
       } else if (verdict === 'late') {
         st.outOfOrder++;
         b.outOfOrder++;
         totals.outOfOrder++;
-        this.fill(st, s, m.ts);
+        if (!this.fill(st, s, m.ts) && st.minSeq !== undefined && s < st.minSeq) {
+          // A backlog below the first seq seen: what lies between it and that seq is missing until it comes.
+          if (s + 1 < st.minSeq) {
+            const at = st.gaps.findIndex((g) => g.epoch === st!.epoch);
+            st.gaps.splice(at < 0 ? st.gaps.length : at, 0, { epoch: st.epoch, fromSeq: s + 1, toSeq: st.minSeq - 1, fromTs: m.ts, toTs: st.minTs ?? m.ts });
+            totals.missing += st.minSeq - 1 - s;
+            if (st.gaps.length > MAX_GAPS) st.gaps.splice(0, st.gaps.length - MAX_GAPS);
+          }
+          st.minSeq = s;
+          st.minTs = m.ts;
+        }
       } else {
+        if (st.maxSeq === null) {
+          st.minSeq = s;
+          st.minTs = m.ts;
+        }
         if (st.maxSeq !== null && s > st.maxSeq + 1) {
           st.gaps.push({ epoch: st.epoch, fromSeq: st.maxSeq + 1, toSeq: s - 1, fromTs: st.lastTs, toTs: m.ts });
           totals.missing += s - 1 - st.maxSeq;
@@ -162,6 +245,7 @@ export class SequenceTracker {
         st.maxSeq = s;
         st.lastTs = m.ts;
       }
+      markSeen(st, s);
       st.received++;
       b.received++;
       totals.received++;
@@ -197,18 +281,22 @@ export class SequenceTracker {
     if (st.maxSeq === null || s > st.maxSeq) return 'next';
     if (st.gaps.some((g) => g.epoch === st.epoch && s >= g.fromSeq && s <= g.toSeq)) return 'late';
     if (st.maxSeq - s > REORDER_WINDOW || (s <= RESTART_SEQ_MAX && ts > st.lastTs)) return 'restart';
-    return 'duplicate';
+    if (st.seenFloor !== undefined && s < st.seenFloor) return 'duplicate';
+    // Only a seq actually received before is a duplicate; an older one never seen (a backlog sent
+    // after a newer frame on first contact, a redelivery) is stored as a late arrival.
+    return findRange(st.seen ?? [], s) >= 0 ? 'duplicate' : 'late';
   }
 
-  /** Takes a late seq out of its gap, splitting the gap when the seq is inside it. */
-  private fill(st: SeqDeviceState, s: number, ts: number): void {
+  /** Takes a late seq out of its gap, splitting the gap when the seq is inside it; false when it was in none. */
+  private fill(st: SeqDeviceState, s: number, ts: number): boolean {
     const i = st.gaps.findIndex((g) => g.epoch === st.epoch && s >= g.fromSeq && s <= g.toSeq);
-    if (i < 0) return;
+    if (i < 0) return false;
     const g = st.gaps[i];
     const parts: SeqGap[] = [];
     if (g.fromSeq < s) parts.push({ ...g, toSeq: s - 1, toTs: ts });
     if (s < g.toSeq) parts.push({ ...g, fromSeq: s + 1, fromTs: ts });
     st.gaps.splice(i, 1, ...parts);
+    return true;
   }
 }
 

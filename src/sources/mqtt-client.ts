@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Pipeline } from '../pipeline/ingest.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
-import { parseDeviceTopic } from './topics.js';
+import { parseDeviceTopic, type TopicKind } from './topics.js';
 
 export interface ExternalBrokerOptions {
   url: string;
@@ -20,7 +20,15 @@ export interface ExternalBrokerOptions {
   group?: string;
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** What devices publish beside telemetry (state and its will, command answers, OTA progress), as from the embedded broker. */
+  onDeviceMessage?: (device: string, kind: TopicKind, payload: Buffer) => void;
 }
+
+/**
+ * Not shared in the group: every Fieldscope keeps its own view of which devices are online, and
+ * a command's answer must reach the one that sent it.
+ */
+const DEVICE_TOPICS = ['devices/+/state', 'devices/+/commands/ack', 'devices/+/ota'];
 
 /** A week: the broker keeps our session (and queues QoS1 messages for it) this long while we are away. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
@@ -68,7 +76,8 @@ export class ExternalBroker implements Source {
       this.connected = true;
       this.attempt = 0;
       o.logger.info({ url: o.url, sessionPresent: connack.sessionPresent }, 'connected to external broker');
-      client.subscribe(this.topic, { qos: 1 }, (err) => {
+      const topics = o.onDeviceMessage ? [this.topic, ...DEVICE_TOPICS] : [this.topic];
+      client.subscribe(topics, { qos: 1 }, (err) => {
         if (err) o.logger.error({ err: err.message }, 'subscribe failed');
       });
     });
@@ -82,6 +91,14 @@ export class ExternalBroker implements Source {
 
   private handle(topic: string, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
     const t = parseDeviceTopic(topic);
+    if (t && t.kind !== 'telemetry' && t.kind !== 'commands') {
+      try {
+        this.opts.onDeviceMessage?.(t.device, t.kind, payload);
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message, topic }, 'device message handler failed');
+      }
+      return done(0);
+    }
     if (!t || t.kind !== 'telemetry') return done(0);
     this.received++;
     this.opts.pipeline.acceptOne({ source: 'mqtt', device: t.device, payload }).then(
@@ -92,6 +109,14 @@ export class ExternalBroker implements Source {
         this.client?.end(true, () => this.scheduleReconnect());
       },
     );
+  }
+
+  /** Publishes through the external connection (commands to devices). Refused while disconnected, so the sender retries later. */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    const c = this.client;
+    // Not handed to mqtt.js while down: its offline queue has no bound, and the command service retries anyway.
+    if (!c || !this.connected) return Promise.reject(new Error('not connected to the external broker'));
+    return new Promise((resolve, reject) => c.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => (err ? reject(err) : resolve())));
   }
 
   private scheduleReconnect(): void {

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { RetentionPolicy, Store } from './store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { DAY, HOUR } from './zoned-time.js';
 
 export function retentionFromConfig(config: Config): RetentionPolicy {
@@ -13,12 +14,6 @@ export function retentionFromConfig(config: Config): RetentionPolicy {
 export function createStore(config: Config): Store {
   const retention = retentionFromConfig(config);
   if (config.store === 'sqlite') return new SqliteStore({ path: join(resolve(config.dataDir), 'fieldscope.db'), retention });
-  if (/^postgres(ql)?:\/\//.test(config.store)) {
-    // PostgresStore implements the telemetry half of Store (readings, rollups, history, retention) and passes the
-    // shared store suite; alarms, profiles, sequence state and import checkpoints have no PostgreSQL tables yet.
-    throw new ConfigError(
-      'store: PostgreSQL serves telemetry (see src/stores/postgres) but not yet alarms, profiles and sequence state; use --store sqlite for now',
-    );
-  }
+  if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention });
   throw new ConfigError(`store: expected "sqlite" or a postgres:// URL, got "${config.store.replace(/\/\/[^@/]*@/, '//***@')}"`);
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
 import { freePort, requireServices } from '../helpers/services.js';
+import { startSimulator } from '../../src/sim/simulator.js';
 
 // Debian installs the broker in /usr/sbin, often not on a user's PATH.
 const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
@@ -82,4 +83,38 @@ test('external broker: 10,000 QoS1 messages through a Mosquitto restart are stor
   const c = (await (await fetch(`${app.httpUrl}/api/v1/devices/rig-1/completeness?from=${T0}&to=${T0 + N + 1}`)).json()) as { received: number; missing: number };
   assert.equal(c.received, N);
   assert.equal(c.missing, 0);
+});
+
+test('external broker: a command goes through Mosquitto to the simulator and is acked; a device\'s will marks it offline', { skip: svc.skip, timeout: 60_000 }, async (t) => {
+  const d = tempDir();
+  t.after(() => d.remove());
+  const port = await freePort();
+  const mosq = await startMosquitto(d.dir, port);
+  t.after(() => stopMosquitto(mosq));
+  const url = `mqtt://127.0.0.1:${port}`;
+  // A long last-seen timeout, so only the will can explain going offline quickly.
+  const app = await startTestApp({ dataDir: join(d.dir, 'data'), broker: url, brokerClientId: 'fieldscope-cmd-test', offlineAfterMs: 3_600_000 });
+  t.after(() => app.stop());
+  await until(() => app.mqtt.describe().status === 'up', { what: 'connected' });
+  const sim = await startSimulator({ brokerUrl: url, devices: 1, kinds: ['ina219'], rateHz: 5 });
+  t.after(() => sim.stop());
+  const dev = sim.devices[0];
+  await until(() => app.devices.get(dev.id)?.online, { what: 'device seen through the external broker' });
+
+  const res = await fetch(`${app.httpUrl}/api/v1/devices/${dev.id}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'set_interval', params: { ms: 50 } }) });
+  const cmd = (await res.json()) as { id: string; transport: string | null };
+  assert.equal(res.status, 202, JSON.stringify(cmd));
+  assert.equal(cmd.transport, 'mqtt');
+  const done = await until(async () => {
+    const list = ((await (await fetch(`${app.httpUrl}/api/v1/devices/${dev.id}/commands`)).json()) as { commands: { id: string; status: string }[] }).commands;
+    const c = list.find((x) => x.id === cmd.id);
+    return c && c.status !== 'pending' && c.status !== 'delivered' ? c : undefined;
+  }, { what: 'command answered' });
+  assert.equal(done.status, 'acked');
+  assert.equal(dev.intervalMs, 50, 'the device really obeyed');
+
+  // Dropped without DISCONNECT: Mosquitto publishes the will, which reaches us over the external connection.
+  sim.inject(dev.id, { type: 'offline', durationMs: 1500 });
+  await until(() => app.devices.get(dev.id)?.online === false, { what: 'offline by will' });
+  await until(() => app.devices.get(dev.id)?.online === true, { what: 'online again' });
 });

@@ -4,23 +4,43 @@ import { DevicePage } from './pages/DevicePage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { OverviewPage } from './pages/OverviewPage.js';
 import { AlarmsPage } from './pages/AlarmsPage.js';
+import { LoginPage } from './pages/LoginPage.js';
+import { AdminPage } from './pages/AdminPage.js';
 import { Toasts } from './components/Toasts.js';
+import { useIdentity } from './hooks/useIdentity.js';
 
 export function App() {
   const route = parseHash(useHash());
+  const id = useIdentity();
   return (
     <>
       <Header />
-      {route.name === 'overview' ? (
+      {id.status === 'loading' ? (
+        <main className="page">
+          <p className="empty">Loading…</p>
+        </main>
+      ) : id.status === 'login-required' ? (
+        <LoginPage required />
+      ) : id.status === 'error' ? (
+        <main className="page">
+          <p className="empty hint-error" role="alert">
+            Could not reach the server: {id.message}
+          </p>
+        </main>
+      ) : route.name === 'login' ? (
+        <LoginPage required={false} />
+      ) : route.name === 'overview' ? (
         <OverviewPage />
       ) : route.name === 'device' ? (
         <DevicePage key={route.id} id={route.id} />
       ) : route.name === 'alarms' ? (
         <AlarmsPage key={route.device} device={route.device} />
+      ) : route.name === 'admin' ? (
+        <AdminPage />
       ) : (
         <NotFoundPage path={route.path} />
       )}
-      <Toasts />
+      {id.status === 'ready' && <Toasts />}
     </>
   );
 }

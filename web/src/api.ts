@@ -3,6 +3,16 @@ import type { TelemetryResponse } from '../../src/model/telemetry.js';
 import type { Alarm } from '../../src/model/alarm.js';
 import type { LiveStats } from '../../src/model/live.js';
 import type { HistoryPage } from './state/timeline.js';
+import type { PublicApiKey, PublicUser, Role } from '../../src/model/auth.js';
+import { retryAfterOf } from './auth/session.js';
+
+/** Who the caller is, as GET /auth/me answers. */
+export interface Identity {
+  kind: 'user' | 'api_key' | 'anonymous';
+  name: string;
+  role: Role;
+  user: PublicUser | null;
+}
 
 export type DeviceStats = Omit<LiveStats, 'type' | 'ts'> & { ts: number | null };
 
@@ -26,9 +36,16 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly body?: unknown,
+    readonly retryAfterSec: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** The server's `rule` (forbidden, rate_limit, token_expired, ...), when it gave one. */
+  get rule(): string | null {
+    const b = this.body as { rule?: unknown } | undefined;
+    return b && typeof b === 'object' && typeof b.rule === 'string' ? b.rule : null;
   }
 }
 
@@ -103,6 +120,62 @@ export class Api {
     return `${this.base}/api/v1/export?${p}`;
   }
 
+  /** The CSV export fetched with the caller's credentials, as a Blob to save. */
+  async exportBlob(id: string, from: number, to: number, metrics: string[] = []): Promise<Blob> {
+    const url = this.exportUrl(id, from, to, metrics);
+    const res = await this.fetchImpl(url, { headers: { accept: 'text/csv' } });
+    if (!res.ok) throw await failure(res, 'GET', url);
+    return res.blob();
+  }
+
+  me(o?: RequestOptions): Promise<Identity> {
+    return this.get<Identity>('/api/v1/auth/me', o);
+  }
+
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.send('POST', '/api/v1/auth/password', { currentPassword, newPassword });
+  }
+
+  async listUsers(): Promise<PublicUser[]> {
+    return (await this.get<{ users: PublicUser[] }>('/api/v1/users')).users;
+  }
+
+  createUser(u: { username: string; password: string; role: Role }): Promise<PublicUser> {
+    return this.send('POST', '/api/v1/users', u);
+  }
+
+  updateUser(id: string, patch: { role?: Role; password?: string; disabled?: boolean }): Promise<PublicUser> {
+    return this.send('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, patch);
+  }
+
+  deleteUser(id: string): Promise<void> {
+    return this.send('DELETE', `/api/v1/users/${encodeURIComponent(id)}`);
+  }
+
+  async listApiKeys(): Promise<PublicApiKey[]> {
+    return (await this.get<{ apiKeys: PublicApiKey[] }>('/api/v1/api-keys')).apiKeys;
+  }
+
+  createApiKey(name: string, role: Role): Promise<{ key: string; apiKey: PublicApiKey }> {
+    return this.send('POST', '/api/v1/api-keys', { name, role });
+  }
+
+  revokeApiKey(id: string): Promise<PublicApiKey> {
+    return this.send('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
+  }
+
+  async listDeviceCredentials(): Promise<{ device: string; createdAt: number; createdBy: string }[]> {
+    return (await this.get<{ credentials: { device: string; createdAt: number; createdBy: string }[] }>('/api/v1/device-credentials')).credentials;
+  }
+
+  issueDeviceCredential(device: string): Promise<{ device: string; token: string; createdAt: number }> {
+    return this.send('POST', `/api/v1/devices/${encodeURIComponent(device)}/credentials`);
+  }
+
+  revokeDeviceCredential(device: string): Promise<void> {
+    return this.send('DELETE', `/api/v1/devices/${encodeURIComponent(device)}/credentials`);
+  }
+
   async listProfiles(o?: RequestOptions): Promise<Profile[]> {
     return (await this.get<{ profiles: Profile[] }>('/api/v1/profiles', o)).profiles;
   }
@@ -115,21 +188,28 @@ export class Api {
     return this.send<T>('GET', path, undefined, o);
   }
 
-  private async send<T>(method: 'GET' | 'POST', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
+  private async send<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (json !== undefined) headers['content-type'] = 'application/json';
     const res = await this.fetchImpl(this.base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal: o?.signal });
+    if (!res.ok) throw await failure(res, method, path);
     const text = await res.text();
-    let body: unknown;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      return (text ? JSON.parse(text) : undefined) as T;
     } catch {
-      body = text;
+      return text as T;
     }
-    if (!res.ok) {
-      const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : res.statusText;
-      throw new ApiError(res.status, `${res.status} ${msg || 'request failed'} (${method} ${path})`, body);
-    }
-    return body as T;
   }
+}
+
+async function failure(res: Response, method: string, path: string): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : res.statusText;
+  return new ApiError(res.status, `${res.status} ${msg || 'request failed'} (${method} ${path})`, body, retryAfterOf(res));
 }

@@ -14,7 +14,8 @@ export interface SocketLike {
 }
 
 export interface LiveClientOptions {
-  url: string;
+  /** A function when the URL changes between connects (it carries the current access token). */
+  url: string | (() => string);
   createSocket?: (url: string) => SocketLike;
   /** First retry delay; doubles per failed attempt up to maxDelayMs, with jitter. */
   minDelayMs?: number;
@@ -63,6 +64,7 @@ export class LiveClient {
   private stateListeners = new Set<(s: LiveState) => void>();
   private messageListeners = new Set<(m: LiveMessage) => void>();
   private openListeners = new Set<(reconnect: boolean) => void>();
+  private failListeners = new Set<() => void>();
   private everOpened = false;
   private readonly o: Required<LiveClientOptions>;
 
@@ -126,6 +128,19 @@ export class LiveClient {
     return () => this.openListeners.delete(fn);
   }
 
+  /** Called when a socket closes before it opened (refused upgrade, e.g. 401, or no server). */
+  onOpenFailed(fn: () => void): () => void {
+    this.failListeners.add(fn);
+    return () => this.failListeners.delete(fn);
+  }
+
+  /** Drops the socket and connects afresh now, keeping the subscriptions (e.g. after signing in or out). */
+  restart(): void {
+    if (this.stopped) return;
+    this.stop();
+    this.start();
+  }
+
   /** Wants live data for these devices ('*' = all) until the returned function is called. */
   subscribe(devices: '*' | string[]): () => void {
     const keys = devices === '*' ? ['*'] : [...new Set(devices)];
@@ -156,7 +171,7 @@ export class LiveClient {
     this.setState(this.everOpened || this.attempt > 0 ? 'reconnecting' : 'connecting');
     let s: SocketLike;
     try {
-      s = this.o.createSocket(this.o.url);
+      s = this.o.createSocket(typeof this.o.url === 'function' ? this.o.url() : this.o.url);
     } catch {
       this.scheduleReconnect();
       return;
@@ -193,9 +208,16 @@ export class LiveClient {
       for (const fn of [...this.messageListeners]) safe(() => fn(m));
     };
     s.onerror = () => {};
+    let opened = false;
+    const onopen = s.onopen;
+    s.onopen = (ev) => {
+      opened = true;
+      onopen?.(ev);
+    };
     s.onclose = () => {
       if (this.socket !== s) return;
       this.socket = null;
+      if (!opened) for (const fn of [...this.failListeners]) safe(fn);
       this.scheduleReconnect();
     };
   }

@@ -7,7 +7,7 @@ import './styles.css';
 
 applyInitialTheme();
 const services = createServices();
-services.live.start();
+services.boot();
 // Back from a network drop or a sleeping laptop: try the socket now, not after the backoff.
 window.addEventListener('online', () => services.live.kick());
 document.addEventListener('visibilitychange', () => {

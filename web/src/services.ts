@@ -1,5 +1,7 @@
 import { createContext, useContext } from 'react';
-import { Api } from './api.js';
+import { Api, ApiError } from './api.js';
+import { AuthSession, type TokenStorage } from './auth/session.js';
+import { IdentityStore } from './auth/identity.js';
 import { LiveClient, liveUrl } from './live.js';
 import { DeviceStore } from './state/devices.js';
 import { ProfileStore } from './state/profiles.js';
@@ -9,6 +11,12 @@ import type { LiveAlarm, LiveToast } from '../../src/model/live.js';
 /** What every screen talks to, made once per page load and handed down by context. */
 export interface Services {
   api: Api;
+  session: AuthSession;
+  identity: IdentityStore;
+  /** Resumes a stored sign-in, asks who we are, and starts the live feed once we may look. */
+  boot(): Promise<void>;
+  /** Asks the server who we are now (after signing in or out). */
+  loadIdentity(): Promise<void>;
   live: LiveClient;
   devices: DeviceStore;
   profiles: ProfileStore;
@@ -23,8 +31,17 @@ export interface Services {
 }
 
 export function createServices(loc: { protocol: string; host: string } = window.location): Services {
-  const api = new Api();
-  const live = new LiveClient({ url: liveUrl(loc) });
+  const session = new AuthSession({ fetch: (...a) => fetch(...a), storage: sessionStore() });
+  const identity = new IdentityStore();
+  const api = new Api('', (input, init) => session.fetch(String(input), init));
+  const wsBase = liveUrl(loc);
+  // Browsers cannot set headers on a WebSocket: the token rides in the query (the server allows it only there).
+  const live = new LiveClient({
+    url: () => {
+      const t = session.accessToken();
+      return t ? `${wsBase}?access_token=${encodeURIComponent(t)}` : wsBase;
+    },
+  });
   const devices = new DeviceStore();
   const profiles = new ProfileStore();
   const alarms = new AlarmStore();
@@ -85,15 +102,61 @@ export function createServices(loc: { protocol: string; host: string } = window.
       refreshAlarms().catch(() => {});
     }
   });
-  refreshAlarms().catch(() => {});
+  // A refused upgrade may be an access token that just expired: rotate it before the retry.
+  live.onOpenFailed(() => {
+    if (session.signedIn) session.ensureFresh().catch(() => {});
+  });
   setInterval(() => toasts.expire(Date.now()), 1000);
 
-  api.listProfiles().then(
-    (list) => profiles.set(list),
-    () => {},
-  );
+  const startData = () => {
+    if (identity.state.status !== 'ready') {
+      live.stop();
+      return;
+    }
+    // A new caller: a fresh socket with the new token (subscriptions are kept across).
+    live.stop();
+    live.start();
+    refreshAlarms().catch(() => {});
+    api.listProfiles().then(
+      (list) => profiles.set(list),
+      () => {},
+    );
+  };
 
-  return { api, live, devices, profiles, alarms, toasts, refreshAlarms, refreshDevices, ensureProfile };
+  const loadIdentity = async () => {
+    try {
+      identity.set({ status: 'ready', identity: await api.me() }, null);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) identity.set({ status: 'login-required' });
+      else identity.set({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  session.onChange((ended) => {
+    if (ended === undefined && identity.state.status === 'ready' && identity.identity?.user?.id === session.user?.id) return; // a rotation
+    if (ended === 'expired') identity.notice = 'Your sign-in has ended; sign in again.';
+    if (ended) {
+      // What this user could see is not necessarily what the next caller may.
+      alarms.setOpen([]);
+    }
+    loadIdentity().then(startData);
+  });
+
+  const boot = async () => {
+    if (session.canResume) await session.resume().catch(() => false);
+    await loadIdentity();
+    startData();
+  };
+
+  return { api, session, identity, boot, loadIdentity, live, devices, profiles, alarms, toasts, refreshAlarms, refreshDevices, ensureProfile };
+}
+
+function sessionStore(): TokenStorage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
 }
 
 export const ServicesContext = createContext<Services | null>(null);

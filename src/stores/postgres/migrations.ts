@@ -72,4 +72,116 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
       `);
     }
   },
+  // Everything besides telemetry, as SQLite migrations 2, 3, 5 and 6 have it: profiles, sequence accounting, import
+  // progress, alarms, device administration and auth. Bodies read whole are kept as JSON text beside their keys.
+  async (sql) => {
+    await sql.unsafe(`
+      CREATE TABLE profiles (name text PRIMARY KEY, body text NOT NULL, updated bigint NOT NULL);
+      CREATE TABLE seq_state (device text PRIMARY KEY, state text NOT NULL);
+      CREATE TABLE seq_stats (
+        device text NOT NULL,
+        bucket bigint NOT NULL,
+        received bigint NOT NULL DEFAULT 0,
+        duplicates bigint NOT NULL DEFAULT 0,
+        out_of_order bigint NOT NULL DEFAULT 0,
+        restarts bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (device, bucket)
+      );
+      CREATE TABLE import_progress (key text PRIMARY KEY, state text NOT NULL);
+
+      -- pos keeps rules in the order they were first saved (SQLite's rowid order).
+      CREATE TABLE alarm_rules (id text PRIMARY KEY, body text NOT NULL, updated bigint NOT NULL, pos bigserial NOT NULL);
+      CREATE TABLE alarms (
+        id bigserial PRIMARY KEY,
+        rule_id text NOT NULL,
+        rule_name text NOT NULL,
+        kind text NOT NULL,
+        device text NOT NULL,
+        metric text,
+        severity text NOT NULL,
+        status text NOT NULL,
+        raised_at bigint NOT NULL,
+        last_at bigint NOT NULL,
+        count bigint NOT NULL,
+        first_value float8,
+        last_value float8,
+        cleared_at bigint,
+        cleared_by text,
+        acked_at bigint,
+        acked_by text,
+        message text NOT NULL
+      );
+      -- At most one open (not yet cleared) alarm per (device, rule), whatever the engine does.
+      CREATE UNIQUE INDEX alarms_one_open ON alarms (device, rule_id) WHERE cleared_at IS NULL;
+      CREATE INDEX alarms_raised ON alarms (raised_at);
+      CREATE INDEX alarms_device ON alarms (device, raised_at);
+      CREATE TABLE alarm_events (
+        id bigserial PRIMARY KEY,
+        alarm_id bigint NOT NULL,
+        at bigint NOT NULL,
+        type text NOT NULL,
+        "by" text,
+        comment text,
+        value float8
+      );
+      CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, id);
+      CREATE TABLE alarm_triggers (rule_id text NOT NULL, device text NOT NULL, phase text NOT NULL, since bigint, PRIMARY KEY (rule_id, device));
+      CREATE TABLE notifications (
+        id bigserial PRIMARY KEY,
+        channel text NOT NULL,
+        created_at bigint NOT NULL,
+        kind text NOT NULL,
+        alarm_ids text NOT NULL,
+        status text NOT NULL,
+        attempts int NOT NULL,
+        last_attempt_at bigint,
+        error text,
+        summary text NOT NULL
+      );
+      CREATE INDEX notifications_channel ON notifications (channel, id);
+
+      CREATE TABLE device_meta (id text PRIMARY KEY, equipment text, body text NOT NULL);
+      CREATE INDEX device_meta_equipment ON device_meta (equipment);
+      CREATE TABLE equipment (id text PRIMARY KEY, body text NOT NULL);
+      CREATE TABLE device_commands (id text PRIMARY KEY, device text NOT NULL, status text NOT NULL, created bigint NOT NULL, body text NOT NULL);
+      CREATE INDEX device_commands_device ON device_commands (device, created);
+      CREATE INDEX device_commands_open ON device_commands (status) WHERE status IN ('pending', 'delivered');
+      CREATE TABLE firmware (id text PRIMARY KEY, created bigint NOT NULL, body text NOT NULL);
+      CREATE TABLE ota_rollouts (id text PRIMARY KEY, created bigint NOT NULL, body text NOT NULL);
+      CREATE TABLE ota_jobs (rollout text NOT NULL, device text NOT NULL, updated bigint NOT NULL, body text NOT NULL, PRIMARY KEY (rollout, device));
+      CREATE INDEX ota_jobs_device ON ota_jobs (device, updated);
+
+      -- Every secret is stored as a hash.
+      CREATE TABLE users (
+        id text PRIMARY KEY,
+        username text NOT NULL UNIQUE,
+        role text NOT NULL,
+        password_hash text NOT NULL,
+        disabled boolean NOT NULL DEFAULT false,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE TABLE refresh_tokens (
+        hash text PRIMARY KEY,
+        user_id text NOT NULL,
+        family text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        used_at bigint
+      );
+      CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        role text NOT NULL,
+        hash text NOT NULL,
+        created_at bigint NOT NULL,
+        created_by text,
+        revoked_at bigint
+      );
+      CREATE TABLE device_credentials (device text PRIMARY KEY, hash text NOT NULL UNIQUE, created_at bigint NOT NULL, created_by text NOT NULL);
+      CREATE TABLE login_attempts (key text PRIMARY KEY, failures int NOT NULL, last_at bigint NOT NULL, locked_until bigint);
+    `);
+  },
 ];

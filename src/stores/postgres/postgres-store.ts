@@ -2,15 +2,25 @@ import postgres, { type Sql } from 'postgres';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
   BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, RejectedQuery,
-  RejectedRecord, RetentionPolicy, RetentionResult, RollupQuery, RollupRow, StatsQuery, StatsResult, StoredDevice, TelemetryStore,
-  WriteBatch, WriteResult,
+  ImportCheckpoint, NotificationQuery, RejectedRecord, ReplayQuery, RetentionPolicy, RetentionResult, RollupQuery, RollupRow, StatsQuery,
+  StatsResult, Store, StoredDevice, TriggerRecord, WriteBatch, WriteResult,
 } from '../store.js';
+import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
+import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
+import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
+import type { Profile } from '../../model/device.js';
+import type { Reading } from '../../model/reading.js';
+import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
 import { defaultRetention } from '../retention.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { DAY } from '../zoned-time.js';
 import { migrations } from './migrations.js';
+import { PgAlarmTables } from './alarm-tables.js';
+import { PgDeviceTables } from './device-tables.js';
+import { PgAuthTables } from './auth-tables.js';
+import { PgProfileSequence } from './profile-sequence.js';
 
 export interface PostgresOptions {
   /** postgres://user@host:port/db (a password belongs in PGPASSWORD or ~/.pgpass, not here). */
@@ -47,18 +57,85 @@ function seriesFilter(devices: DeviceFilter | undefined, metrics: string[] | und
 }
 
 /**
- * Telemetry on PostgreSQL: readings range-partitioned by day (or a TimescaleDB hypertable when the
- * extension exists), rollups maintained in the write transaction, as the SQLite store does.
+ * The whole Store on PostgreSQL. Telemetry lives here: readings range-partitioned by day (or a TimescaleDB
+ * hypertable when the extension exists), rollups maintained in the write transaction, as the SQLite store does.
+ * Alarms, device administration, auth and profile/sequence tables live in their own files and are delegated to.
  */
-export class PostgresStore implements TelemetryStore {
+export class PostgresStore implements Store {
   readonly engine = 'postgres';
   private sql!: Sql;
   /** True when readings is a TimescaleDB hypertable rather than natively partitioned. */
   timescale = false;
   private partitions = new Set<number>();
   private seriesIds = new Map<string, number>();
+  private alarmTables!: PgAlarmTables;
+  private deviceTables!: PgDeviceTables;
+  private authTables!: PgAuthTables;
+  private profileSequence!: PgProfileSequence;
 
   constructor(private readonly opts: PostgresOptions) {}
+
+  // Rules, alarms, timers and the notification log live in alarm-tables.ts.
+  listRules = (): Promise<Rule[]> => this.alarmTables.listRules();
+  getRule = (id: string): Promise<Rule | undefined> => this.alarmTables.getRule(id);
+  saveRule = (rule: Rule): Promise<void> => this.alarmTables.saveRule(rule);
+  deleteRule = (id: string): Promise<boolean> => this.alarmTables.deleteRule(id);
+  openAlarm = (a: Omit<Alarm, 'id'>): Promise<{ alarm: Alarm; created: boolean }> => this.alarmTables.openAlarm(a);
+  repeatAlarm = (id: number, value: number | null, at: number): Promise<void> => this.alarmTables.repeatAlarm(id, value, at);
+  updateAlarm = (a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>): Promise<void> => this.alarmTables.updateAlarm(a, e);
+  getAlarm = (id: number): Promise<Alarm | undefined> => this.alarmTables.getAlarm(id);
+  listAlarms = (q: AlarmQuery): Promise<Alarm[]> => this.alarmTables.listAlarms(q);
+  activeAlarms = (): Promise<Alarm[]> => this.alarmTables.activeAlarms();
+  alarmStats = (): Promise<AlarmStats> => this.alarmTables.alarmStats();
+  listAlarmEvents = (id: number): Promise<AlarmEvent[]> => this.alarmTables.listAlarmEvents(id);
+  saveTrigger = (t: TriggerRecord): Promise<void> => this.alarmTables.saveTrigger(t);
+  listTriggers = (): Promise<TriggerRecord[]> => this.alarmTables.listTriggers();
+  addNotification = (n: NotificationRecord): Promise<number> => this.alarmTables.addNotification(n);
+  updateNotification = (n: NotificationRecord & { id: number }): Promise<void> => this.alarmTables.updateNotification(n);
+  listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
+  replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.alarmTables.replayReadings(q);
+
+  // Device metadata, equipment, commands, firmware and OTA live in device-tables.ts.
+  listDeviceMeta = (): Promise<DeviceMeta[]> => this.deviceTables.listDeviceMeta();
+  saveDeviceMeta = (m: DeviceMeta): Promise<void> => this.deviceTables.saveDeviceMeta(m);
+  deleteDevice = (id: string): Promise<void> => this.deviceTables.deleteDevice(id);
+  listEquipment = (): Promise<Equipment[]> => this.deviceTables.listEquipment();
+  saveEquipment = (e: Equipment): Promise<void> => this.deviceTables.saveEquipment(e);
+  deleteEquipment = (id: string): Promise<boolean> => this.deviceTables.deleteEquipment(id);
+  saveCommand = (c: DeviceCommand): Promise<void> => this.deviceTables.saveCommand(c);
+  listCommands = (device: string, limit: number): Promise<DeviceCommand[]> => this.deviceTables.listCommands(device, limit);
+  openCommands = (): Promise<DeviceCommand[]> => this.deviceTables.openCommands();
+  saveFirmware = (f: Firmware): Promise<void> => this.deviceTables.saveFirmware(f);
+  listFirmware = (): Promise<Firmware[]> => this.deviceTables.listFirmware();
+  deleteFirmware = (id: string): Promise<boolean> => this.deviceTables.deleteFirmware(id);
+  saveRollout = (r: Rollout): Promise<void> => this.deviceTables.saveRollout(r);
+  listRollouts = (): Promise<Rollout[]> => this.deviceTables.listRollouts();
+  saveOtaJob = (j: OtaJob): Promise<void> => this.deviceTables.saveOtaJob(j);
+  listOtaJobs = (q: { rollout?: string; device?: string }): Promise<OtaJob[]> => this.deviceTables.listOtaJobs(q);
+
+  // Users, sessions, API keys, device credentials and login attempts live in auth-tables.ts.
+  listUsers = (): Promise<UserRecord[]> => this.authTables.listUsers();
+  saveUser = (u: UserRecord): Promise<void> => this.authTables.saveUser(u);
+  deleteUser = (id: string): Promise<boolean> => this.authTables.deleteUser(id);
+  saveRefreshToken = (t: RefreshTokenRecord): Promise<void> => this.authTables.saveRefreshToken(t);
+  getRefreshToken = (hash: string): Promise<RefreshTokenRecord | undefined> => this.authTables.getRefreshToken(hash);
+  useRefreshToken = (hash: string, at: number): Promise<boolean> => this.authTables.useRefreshToken(hash, at);
+  deleteRefreshTokens = (q: { userId?: string; family?: string }): Promise<void> => this.authTables.deleteRefreshTokens(q);
+  listApiKeys = (): Promise<ApiKeyRecord[]> => this.authTables.listApiKeys();
+  saveApiKey = (k: ApiKeyRecord): Promise<void> => this.authTables.saveApiKey(k);
+  listDeviceCredentials = (): Promise<DeviceCredentialRecord[]> => this.authTables.listDeviceCredentials();
+  saveDeviceCredential = (c: DeviceCredentialRecord): Promise<void> => this.authTables.saveDeviceCredential(c);
+  deleteDeviceCredential = (device: string): Promise<boolean> => this.authTables.deleteDeviceCredential(device);
+  getLoginAttempt = (key: string): Promise<LoginAttemptRecord | undefined> => this.authTables.getLoginAttempt(key);
+  saveLoginAttempt = (r: LoginAttemptRecord): Promise<void> => this.authTables.saveLoginAttempt(r);
+  deleteLoginAttempt = (key: string): Promise<void> => this.authTables.deleteLoginAttempt(key);
+
+  // API-added profiles, sequence accounting and import checkpoints live in profile-sequence.ts.
+  listProfiles = (): Promise<Profile[]> => this.profileSequence.listProfiles();
+  saveProfile = (p: Profile): Promise<void> => this.profileSequence.saveProfile(p);
+  loadSequenceState = (): Promise<SeqDeviceState[]> => this.profileSequence.loadSequenceState();
+  sequenceStats = (device: string, from: number, to: number): Promise<SeqStats> => this.profileSequence.sequenceStats(device, from, to);
+  getImportCheckpoint = (key: string): Promise<ImportCheckpoint | null> => this.profileSequence.getImportCheckpoint(key);
 
   get retention(): RetentionPolicy {
     return this.opts.retention ?? defaultRetention;
@@ -71,6 +148,10 @@ export class PostgresStore implements TelemetryStore {
       // Epoch-ms bigints fit a double exactly; counts too. Parse them as numbers, not strings.
       types: { bigint: { to: OID.int8, from: [OID.int8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
     });
+    this.alarmTables = new PgAlarmTables(this.sql);
+    this.deviceTables = new PgDeviceTables(this.sql);
+    this.authTables = new PgAuthTables(this.sql);
+    this.profileSequence = new PgProfileSequence(this.sql);
     await this.migrate();
     const part = await this.sql`SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'readings'::regclass`;
     this.timescale = part.length === 0;
@@ -205,6 +286,8 @@ export class PostgresStore implements TelemetryStore {
         await tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
                  VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`;
       }
+      // Sequence state and the import/spool checkpoint commit with the readings they account for, or not at all.
+      await this.profileSequence.writeInTx(tx, batch);
       return { inserted, duplicates: batch.readings.length - inserted };
     });
   }

@@ -1,6 +1,9 @@
 import { useState } from 'react';
 import type { Alarm } from '../../../src/model/alarm.js';
 import { useServices } from '../services.js';
+import { ApiError } from '../api.js';
+import { explainFailure } from '../auth/messages.js';
+import { useIdentity } from '../hooks/useIdentity.js';
 
 const NAME_KEY = 'fieldscope.operator';
 
@@ -15,7 +18,12 @@ export function operatorName(): string {
 /** Acknowledge or clear one alarm, with who did it and an optional comment. */
 export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; action: 'ack' | 'clear'; onDone(result: Alarm | null): void }) {
   const { api, alarms } = useServices();
-  const [by, setBy] = useState(operatorName() || 'operator');
+  const id = useIdentity();
+  const who = id.status === 'ready' ? id.identity : null;
+  // Signed in, the record says who did it; anonymous (local demo), the operator types a name.
+  const signedInAs = who && who.kind !== 'anonymous' ? who.name : null;
+  const [typed, setBy] = useState(operatorName() || 'operator');
+  const by = signedInAs ?? typed;
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -25,15 +33,23 @@ export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; actio
     setError(null);
     try {
       const a = await api.alarmAction(alarm.id, action, by.trim() || 'operator', comment.trim());
-      try {
-        localStorage.setItem(NAME_KEY, by.trim());
-      } catch {
-        /* private mode */
+      if (!signedInAs) {
+        try {
+          localStorage.setItem(NAME_KEY, by.trim());
+        } catch {
+          /* private mode */
+        }
       }
       alarms.upsert([a]);
       onDone(a);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(
+        err instanceof ApiError
+          ? explainFailure({ status: err.status, rule: err.rule, message: err.message, retryAfterSec: err.retryAfterSec }, who?.role ?? null)
+          : err instanceof Error
+            ? err.message
+            : String(err),
+      );
       setBusy(false);
     }
   };
@@ -44,14 +60,14 @@ export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; actio
       </div>
       <label>
         by
-        <input value={by} onChange={(e) => setBy(e.target.value)} maxLength={200} required data-testid="alarm-action-by" />
+        <input value={by} onChange={(e) => setBy(e.target.value)} readOnly={signedInAs !== null} maxLength={200} required data-testid="alarm-action-by" />
       </label>
       <label>
         comment
         <textarea value={comment} onChange={(e) => setComment(e.target.value)} maxLength={2000} rows={2} placeholder="what was done, optional" data-testid="alarm-action-comment" />
       </label>
       {error && (
-        <div className="hint hint-error" role="alert">
+        <div className="hint hint-error" role="alert" data-testid="alarm-action-error">
           {error}
         </div>
       )}

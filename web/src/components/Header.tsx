@@ -3,6 +3,45 @@ import { toggleTheme, useTheme } from '../theme.js';
 import { LiveStatus } from './LiveStatus.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
 import { useServices } from '../services.js';
+import { useIdentity } from '../hooks/useIdentity.js';
+import { roleAtLeast } from '../auth/identity.js';
+
+/** Who is looking, with Sign in / Sign out; always shown, also when anonymous access is on. */
+function Account() {
+  const { session } = useServices();
+  const id = useIdentity();
+  const who = id.status === 'ready' ? id.identity : null;
+  if (who?.kind === 'user') {
+    return (
+      <div className="account" data-testid="account">
+        <span className="account-name" data-testid="account-name" title={`signed in as ${who.name} (${who.role})`}>
+          {who.name} <span className="account-role">{who.role}</span>
+        </span>
+        <button type="button" className="btn btn-small" onClick={() => void session.logout()} data-testid="sign-out">
+          Sign out
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="account" data-testid="account">
+      {who && <span className="account-role" title="anonymous access">anonymous · {who.role}</span>}
+      <a className="btn btn-small" href={hrefs.login()} data-testid="sign-in">
+        Sign in
+      </a>
+    </div>
+  );
+}
+
+function AdminLink() {
+  const id = useIdentity();
+  if (id.status !== 'ready' || !roleAtLeast(id.identity.role, 'admin')) return null;
+  return (
+    <a href={hrefs.admin()} data-testid="nav-admin">
+      Admin
+    </a>
+  );
+}
 
 function AlarmsLink() {
   const { alarms } = useServices();
@@ -29,9 +68,11 @@ export function Header() {
       <nav className="nav">
         <a href={hrefs.overview()}>Devices</a>
         <AlarmsLink />
+        <AdminLink />
       </nav>
       <div className="header-right">
         <LiveStatus />
+        <Account />
         <button
           type="button"
           className="icon-btn"

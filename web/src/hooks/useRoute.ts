@@ -1,11 +1,13 @@
 import { useSyncExternalStore } from 'react';
 
-export type Route = { name: 'overview' } | { name: 'device'; id: string } | { name: 'alarms'; device: string } | { name: 'not-found'; path: string };
+export type Route = { name: 'overview' } | { name: 'login' } | { name: 'admin' } | { name: 'device'; id: string } | { name: 'alarms'; device: string } | { name: 'not-found'; path: string };
 
 /** Reads a hash like "#/devices/ina219-01" into a route. */
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   if (path === '/' || path === '') return { name: 'overview' };
+  if (path === '/login') return { name: 'login' };
+  if (path === '/admin') return { name: 'admin' };
   const al = /^\/alarms\/?(?:\?device=([^&]*))?$/.exec(path);
   if (al) {
     try {
@@ -27,6 +29,8 @@ export function parseHash(hash: string): Route {
 
 export const hrefs = {
   overview: () => '#/',
+  login: () => '#/login',
+  admin: () => '#/admin',
   device: (id: string) => `#/devices/${encodeURIComponent(id)}`,
   alarms: (device?: string) => (device ? `#/alarms?device=${encodeURIComponent(device)}` : '#/alarms'),
 };

@@ -17,6 +17,7 @@ import { seriesColors } from '../state/palette.js';
 import { metricOrder } from '../state/profiles.js';
 import { LIVE_WINDOW_MS, SPANS, panRange } from '../state/timeline.js';
 import { useTheme } from '../theme.js';
+import { saveBlob } from '../state/save-blob.js';
 
 type Load = { status: 'loading' } | { status: 'ok' } | { status: 'missing' } | { status: 'error'; error: string };
 
@@ -28,7 +29,7 @@ const OVERLAY_CHOICES: { key: string; label: string; stats: OverlayStat[]; dash:
 ];
 
 export function DevicePage({ id }: { id: string }) {
-  const { api, devices, profiles, live, ensureProfile } = useServices();
+  const { api, session, devices, profiles, live, ensureProfile } = useServices();
   useThrottledStore(devices, 200);
   useThrottledStore(profiles, 50);
   const theme = useTheme();
@@ -248,7 +249,21 @@ export function DevicePage({ id }: { id: string }) {
                     : `completeness ${(completeness.ratio * 100).toFixed(completeness.ratio < 1 ? 2 : 0)} % · ${completeness.received} of ${completeness.expected} received · ${completeness.missing} missed`
                   : 'completeness …'}
               </span>
-              <a className="btn" href={api.exportUrl(id, range.from, range.to)} download data-testid="export-csv">
+              <a
+                className="btn"
+                href={api.exportUrl(id, range.from, range.to)}
+                download
+                data-testid="export-csv"
+                onClick={(e) => {
+                  // A link cannot carry the Authorization header: when signed in, fetch it and save the blob.
+                  if (!session.signedIn) return;
+                  e.preventDefault();
+                  api.exportBlob(id, range.from, range.to).then(
+                    (blob) => saveBlob(blob, `${id}-${new Date(range.from).toISOString().slice(0, 19).replace(/:/g, '')}.csv`),
+                    (err: unknown) => window.alert(`Export failed: ${err instanceof Error ? err.message : String(err)}`),
+                  );
+                }}
+              >
                 Export CSV
               </a>
             </div>

@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { ApiContext } from './context.js';
+import { errorResponses, timeParam } from './schemas.js';
+import { ApiError } from './errors.js';
+import { importStream, type ImportFormat } from '../import/importer.js';
+import { ImportError, parseColumnMap } from '../import/column-map.js';
+import { parseTimestamp } from '../pipeline/decode.js';
+
+const summarySchema = {
+  type: 'object',
+  properties: {
+    rowsRead: { type: 'integer' },
+    readingsStored: { type: 'integer' },
+    duplicates: { type: 'integer', description: 'readings already stored (same device, metric and time)' },
+    rejected: { type: 'integer', description: 'rows with anything refused' },
+    rejectedLines: {
+      type: 'array',
+      description: 'the first 1000 refused rows',
+      items: { type: 'object', properties: { line: { type: 'integer' }, field: { type: 'string' }, rule: { type: 'string' }, error: { type: 'string' } } },
+    },
+    seconds: { type: 'number' },
+    ignoredColumns: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+/** POST /api/v1/import: a CSV or NDJSON upload, read from the request stream as it arrives. */
+export async function importRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  // In this scope only: the body is handed over as the raw stream, never buffered whole.
+  for (const type of ['text/csv', 'application/x-ndjson', 'application/ndjson']) {
+    app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
+  }
+  app.post<{ Querystring: { format?: ImportFormat; device?: string; map?: string; start?: string }; Body: Readable }>(
+    '/api/v1/import',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Import history in bulk: a wide CSV (time column + one column per metric) or NDJSON, streamed; re-importing adds nothing',
+        consumes: ['text/csv', 'application/x-ndjson'],
+        querystring: {
+          type: 'object',
+          properties: {
+            format: { type: 'string', enum: ['csv', 'ndjson'], description: 'default: from the content type' },
+            device: { type: 'string', maxLength: 128, description: 'every row belongs to this device' },
+            map: { type: 'string', maxLength: 4096, description: 'column=metric overrides, comma-separated' },
+            start: { ...timeParam, description: 'the time column holds seconds since this time (ISO-8601 or epoch ms)' },
+          },
+        },
+        response: { 200: summarySchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const type = req.headers['content-type'] ?? '';
+      const format: ImportFormat = req.query.format ?? (type.includes('csv') ? 'csv' : 'ndjson');
+      let start: number | undefined;
+      if (req.query.start !== undefined) {
+        const t = parseTimestamp(req.query.start);
+        if (t === null) throw new ApiError(400, 'start must be an ISO-8601 time or epoch ms', 'start', 'timestamp');
+        start = t;
+      }
+      try {
+        return await importStream(ctx.store, req.body, { format, device: req.query.device, map: parseColumnMap(req.query.map), start, profiles: ctx.profiles });
+      } catch (err) {
+        if (err instanceof ImportError) {
+          ctx.metrics.rejected.inc({ source: 'import', field: err.field, rule: err.rule });
+          throw new ApiError(400, err.message, err.field, err.rule);
+        }
+        if ((err as { line?: number }).line !== undefined) throw new ApiError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
+        throw err;
+      }
+    },
+  );
+}

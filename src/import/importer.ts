@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { openSync, readSync, closeSync, fstatSync, createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Profile } from '../model/device.js';
+import type { Reading, Rejection } from '../model/reading.js';
+import type { DeviceSeen, ImportCheckpoint, RejectedRecord, Store } from '../stores/store.js';
+import { decodeMessage, decodeObject, parseTimestamp, type DecodeContext } from '../pipeline/decode.js';
+import { validateMessage } from '../pipeline/validate.js';
+import { CsvParser } from './csv-reader.js';
+import { NdjsonLines } from './ndjson-reader.js';
+import { ImportError, planColumns, rowDevice, type ColumnPlan } from './column-map.js';
+
+export type ImportFormat = 'csv' | 'ndjson';
+
+export interface ImportOptions {
+  format: ImportFormat;
+  /** Every row belongs to this device. */
+  device?: string;
+  /** Column -> metric overrides (CSV). */
+  map?: Record<string, string>;
+  /** The time column holds seconds since this instant (epoch ms), as the MES rig's `Time` does. */
+  start?: number;
+  /** Names the default device when the file has no device columns. */
+  fileName?: string;
+  /** Profiles by name, for validating rows as live data is validated. */
+  profiles?: { get(name: string): Profile | undefined };
+  /** Rows per transaction. */
+  batchRows?: number;
+  /** Rejected rows listed in the summary (all are counted). */
+  maxListed?: number;
+  /** Aborting stops before the next commit, leaving the import as a crash would. */
+  signal?: AbortSignal;
+  onProgress?: (p: ImportProgress) => void;
+  onCommit?: () => void;
+  /** Largest NDJSON line. */
+  maxLineBytes?: number;
+}
+
+export interface ImportProgress {
+  bytes: number;
+  totalBytes?: number;
+  rowsRead: number;
+  readingsStored: number;
+}
+
+export interface RejectedLine {
+  line: number;
+  field: string;
+  rule: string;
+  error: string;
+}
+
+export interface ImportSummary {
+  rowsRead: number;
+  readingsStored: number;
+  duplicates: number;
+  /** Rows with anything refused (their accepted readings are still stored, as with live data). */
+  rejected: number;
+  rejectedLines: RejectedLine[];
+  seconds: number;
+  /** Where this run picked up a crashed import of the same file (counts above are this run's). */
+  resumedFromLine?: number;
+  ignoredColumns?: string[];
+}
+
+const DEFAULT_BATCH_ROWS = 50_000;
+const HEAD_BYTES = 64 * 1024;
+const CHUNK_BYTES = 1 << 20;
+
+/** sha256 of the first 64 KiB and the size: the same file under another name resumes too. */
+export function fileIdentity(path: string): { key: string; size: number; head: Buffer } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+    let got = 0;
+    while (got < head.length) {
+      const n = readSync(fd, head, got, head.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    const key = 'sha256:' + createHash('sha256').update(head.subarray(0, got)).digest('hex') + ':' + size;
+    return { key, size, head: head.subarray(0, got) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function formatOf(path: string): ImportFormat | undefined {
+  if (/\.csv$/i.test(path)) return 'csv';
+  if (/\.(nd)?jsonl?$/i.test(path) || /\.ndjson$/i.test(path)) return 'ndjson';
+  return undefined;
+}
+
+/** Imports a file, resuming a crashed import of the same file from its last commit. */
+export async function importFile(store: Store, path: string, opts: Omit<ImportOptions, 'fileName'>): Promise<ImportSummary> {
+  const { key, size, head } = fileIdentity(path);
+  const cp = await store.getImportCheckpoint(key);
+  const run = new ImportRun(store, { ...opts, fileName: basename(path) }, key);
+  await run.init();
+  let offset = 0;
+  if (cp && !cp.done && cp.offset > 0 && cp.offset <= size) {
+    offset = cp.offset;
+    run.resumeAt(cp, head);
+  }
+  const stream = createReadStream(path, { start: offset, highWaterMark: CHUNK_BYTES });
+  return run.consume(stream, offset, size);
+}
+
+/** Imports a stream (an HTTP upload): not resumable, but duplicates are still recognized. */
+export async function importStream(store: Store, chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, opts: ImportOptions): Promise<ImportSummary> {
+  const run = new ImportRun(store, opts, null);
+  await run.init();
+  return run.consume(chunks, 0, undefined);
+}
+
+class ImportRun {
+  private readonly started = performance.now();
+  private readonly now = Date.now();
+  private readonly batchRows: number;
+  private readonly maxListed: number;
+  private readonly ctx: DecodeContext;
+  private bound = new Map<string, string | null>();
+  private profileCache = new Map<string, Profile | undefined>();
+  private plan: ColumnPlan | null = null;
+  private header: string[] | null = null;
+  private csv: CsvParser;
+  private nd: NdjsonLines;
+  private readings: Reading[] = [];
+  private deadLetters: RejectedRecord[] = [];
+  private devices = new Map<string, string | undefined>();
+  private pendingRows = 0;
+  private summary: ImportSummary = { rowsRead: 0, readingsStored: 0, duplicates: 0, rejected: 0, rejectedLines: [], seconds: 0 };
+  private prior = { stored: 0, duplicates: 0, rejected: 0 };
+
+  constructor(private readonly store: Store, private readonly opts: ImportOptions, private readonly key: string | null) {
+    this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
+    this.maxListed = opts.maxListed ?? 1000;
+    this.ctx = { source: 'import', receivedAt: this.now, maxBytes: opts.maxLineBytes ?? 1 << 20 };
+    this.csv = new CsvParser();
+    this.nd = new NdjsonLines();
+  }
+
+  async init(): Promise<void> {
+    for (const d of await this.store.listDevices()) this.bound.set(d.id, d.profile);
+  }
+
+  /** Picks up after the last commit: the header and plan come from the file's head. */
+  resumeAt(cp: ImportCheckpoint, head: Buffer): void {
+    this.summary.resumedFromLine = cp.line;
+    this.prior = { stored: cp.stored, duplicates: cp.duplicates, rejected: cp.rejected };
+    if (this.opts.format === 'csv') {
+      const rows: string[][] = [];
+      new CsvParser().parse(head.toString('utf8'), false, (f) => {
+        if (rows.length < 2) rows.push(f.slice());
+      });
+      if (rows.length < 2) throw new ImportError('cannot resume: the header and first row are not in the first 64 KiB');
+      this.header = rows[0];
+      this.plan = this.makePlan(rows[0], rows[1]);
+    }
+    this.csv = new CsvParser({ firstLine: cp.line });
+    this.nd = new NdjsonLines(cp.line);
+  }
+
+  async consume(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, startOffset: number, totalBytes: number | undefined): Promise<ImportSummary> {
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    let offset = startOffset;
+    for await (const chunk of chunks) {
+      const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      const used = this.parse(text, false);
+      offset += used === text.length ? Buffer.byteLength(text) : Buffer.byteLength(text.slice(0, used));
+      carry = text.slice(used);
+      if (this.pendingRows >= this.batchRows) await this.flush(offset, false);
+      this.opts.onProgress?.({ bytes: offset, totalBytes, rowsRead: this.summary.rowsRead, readingsStored: this.summary.readingsStored });
+    }
+    const rest = carry + decoder.end();
+    this.parse(rest, true);
+    offset += Buffer.byteLength(rest);
+    if (this.opts.format === 'csv' && !this.header) throw new ImportError('the file is empty: no header row', 'file', 'empty');
+    await this.flush(offset, true);
+    this.opts.onProgress?.({ bytes: offset, totalBytes, rowsRead: this.summary.rowsRead, readingsStored: this.summary.readingsStored });
+    this.summary.seconds = (performance.now() - this.started) / 1000;
+    if (this.plan?.ignored.length) this.summary.ignoredColumns = this.plan.ignored;
+    return this.summary;
+  }
+
+  private parse(text: string, final: boolean): number {
+    return this.opts.format === 'csv' ? this.csv.parse(text, final, this.onCsvRecord) : this.nd.parse(text, final, this.onNdjsonLine);
+  }
+
+  private makePlan(header: string[], first: string[]): ColumnPlan {
+    const plan = planColumns(header, first, { device: this.opts.device, map: this.opts.map, fileName: this.opts.fileName });
+    if (this.opts.start === undefined) {
+      const raw = first[plan.timeIndex]?.trim() ?? '';
+      const t = raw === '' ? null : Number(raw);
+      // Small numbers are offsets, not dates: refusing once beats rejecting every row as "before 1990".
+      if (t !== null && Number.isFinite(t) && t >= 0 && (parseTimestamp(raw) ?? 0) < Date.UTC(1990, 0, 1)) {
+        throw new ImportError(
+          `column ${plan.timeColumn} holds ${first[plan.timeIndex]}: seconds since the start of a measurement, not a date; pass --start (ISO time or epoch ms, start= over HTTP) to place it`,
+          plan.timeColumn, 'relative_time',
+        );
+      }
+    }
+    return plan;
+  }
+
+  private readonly onCsvRecord = (fields: string[], line: number): void => {
+    if (!this.header) {
+      this.header = fields;
+      return;
+    }
+    if (!this.plan) this.plan = this.makePlan(this.header, fields);
+    const plan = this.plan;
+    this.summary.rowsRead++;
+    this.pendingRows++;
+    const device = rowDevice(plan, fields);
+    const rawTs = fields[plan.timeIndex];
+    const obj: Record<string, unknown> = {};
+    if (rawTs === undefined || rawTs.trim() === '') return this.refuse(line, device, { field: plan.timeColumn, rule: 'required', message: `${plan.timeColumn} is empty` }, fields);
+    if (this.opts.start !== undefined) {
+      const s = Number(rawTs);
+      if (!Number.isFinite(s)) return this.refuse(line, device, { field: plan.timeColumn, rule: 'number', message: `${plan.timeColumn} must be seconds since --start, got ${JSON.stringify(rawTs.slice(0, 40))}` }, fields);
+      obj.ts = Math.round(this.opts.start + s * 1000);
+    } else obj.ts = rawTs;
+    const metrics = plan.metrics;
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i];
+      const s = fields[m.index];
+      if (s === undefined || s === '') continue;
+      const n = Number(s);
+      if (Number.isNaN(n) || s.trim() === '') {
+        return this.refuse(line, device, { field: m.column, rule: 'number', message: `${m.column} must be a number, got ${JSON.stringify(s.slice(0, 40))}` }, fields);
+      }
+      obj[m.metric] = n;
+    }
+    const d = decodeObject(obj, { ...this.ctx, device });
+    if (!d.ok) return this.refuse(line, device, d.rejection, fields);
+    this.accept(d.message, line, plan.profile, fields);
+  };
+
+  private readonly onNdjsonLine = (text: string, line: number): void => {
+    this.summary.rowsRead++;
+    this.pendingRows++;
+    const d = decodeMessage(text, { ...this.ctx, device: this.opts.device });
+    if (!d.ok) return this.refuse(line, d.device ?? this.opts.device ?? null, d.rejection, text);
+    this.accept(d.message, line, d.message.profile, text);
+  };
+
+  private profileOf(device: string, fallback: string | undefined): Profile | undefined {
+    if (this.profileCache.has(device)) return this.profileCache.get(device);
+    const name = this.bound.get(device) ?? fallback;
+    const p = name ? this.opts.profiles?.get(name) : undefined;
+    this.profileCache.set(device, p);
+    return p;
+  }
+
+  private accept(m: import('../model/reading.js').Message, line: number, profile: string | undefined, raw: string[] | string): void {
+    if (!this.devices.has(m.device)) this.devices.set(m.device, this.bound.get(m.device) ? undefined : profile);
+    const v = validateMessage(m, this.profileOf(m.device, profile));
+    if (v.rejections.length) this.refuse(line, m.device, v.rejections[0], raw);
+    const kept = v.message;
+    if (!kept) return;
+    const { device, ts } = kept;
+    const values = kept.values;
+    for (const metric in values) this.readings.push({ device, metric, ts, value: values[metric] });
+  }
+
+  private refuse(line: number, device: string | null, r: Rejection, raw: string[] | string): void {
+    this.summary.rejected++;
+    if (this.summary.rejectedLines.length >= this.maxListed) return;
+    this.summary.rejectedLines.push({ line, field: r.field, rule: r.rule, error: r.message });
+    const payload = (typeof raw === 'string' ? raw : raw.join(',')).slice(0, 16 * 1024);
+    this.deadLetters.push({ at: this.now, source: 'import', device, field: r.field, rule: r.rule, error: `line ${line}: ${r.message}`, payload });
+  }
+
+  private async flush(offset: number, done: boolean): Promise<void> {
+    if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? new Error('import aborted');
+    const devices: DeviceSeen[] = [];
+    for (const [id, profile] of this.devices) devices.push(profile ? { id, seen: this.now, profile } : { id, seen: this.now });
+    const line = this.opts.format === 'csv' ? this.csv.line : this.nd.line;
+    // Counts as of the previous commit: this batch's split into stored and duplicate is known only after it.
+    const checkpoint: ImportCheckpoint | undefined = this.key
+      ? {
+          key: this.key, offset, line, done,
+          stored: this.prior.stored + this.summary.readingsStored,
+          duplicates: this.prior.duplicates + this.summary.duplicates,
+          rejected: this.prior.rejected + this.summary.rejected,
+        }
+      : undefined;
+    const res = await this.store.write({ readings: this.readings, devices, rejected: this.deadLetters, checkpoint });
+    this.summary.readingsStored += res.inserted;
+    this.summary.duplicates += res.duplicates;
+    for (const [id, profile] of this.devices) if (profile && !this.bound.get(id)) this.bound.set(id, profile);
+    this.readings = [];
+    this.deadLetters = [];
+    this.devices.clear();
+    this.pendingRows = 0;
+    this.opts.onCommit?.();
+  }
+}

@@ -1,0 +1,174 @@
+import type { Sql } from 'postgres';
+import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, NotificationRecord, Rule, Severity } from '../../model/alarm.js';
+import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
+import type { Reading } from '../../model/reading.js';
+import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
+
+// Column aliases give rows the model's own field names, so no per-field mapping is needed.
+const ALARM_COLUMNS = `id, rule_id AS "ruleId", rule_name AS "ruleName", kind, device, metric, severity, status, raised_at AS "raisedAt",
+  last_at AS "lastAt", count, first_value AS "firstValue", last_value AS "lastValue", cleared_at AS "clearedAt", cleared_by AS "clearedBy",
+  acked_at AS "ackedAt", acked_by AS "ackedBy", message`;
+
+const toAlarm = (r: Record<string, unknown>): Alarm => ({ ...r }) as unknown as Alarm;
+
+/** The PostgreSQL side of AlarmStore; PostgresStore hands its pool in and delegates. */
+export class PgAlarmTables implements AlarmStore {
+  constructor(private readonly sql: Sql) {}
+
+  async listRules(): Promise<Rule[]> {
+    return (await this.sql<{ body: string }[]>`SELECT body FROM alarm_rules ORDER BY pos`).map((r) => JSON.parse(r.body) as Rule);
+  }
+
+  async getRule(id: string): Promise<Rule | undefined> {
+    const [r] = await this.sql<{ body: string }[]>`SELECT body FROM alarm_rules WHERE id = ${id}`;
+    return r ? (JSON.parse(r.body) as Rule) : undefined;
+  }
+
+  async saveRule(rule: Rule): Promise<void> {
+    await this.sql`INSERT INTO alarm_rules (id, body, updated) VALUES (${rule.id}, ${JSON.stringify(rule)}, ${rule.updatedAt})
+      ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated = excluded.updated`;
+  }
+
+  async deleteRule(id: string): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      await tx`DELETE FROM alarm_triggers WHERE rule_id = ${id}`;
+      return (await tx`DELETE FROM alarm_rules WHERE id = ${id}`).count > 0;
+    });
+  }
+
+  async openAlarm(a: Omit<Alarm, 'id'>): Promise<{ alarm: Alarm; created: boolean }> {
+    // One statement decides insert-or-repeat against the partial unique index, so two racing callers cannot both open one.
+    return this.sql.begin(async (tx) => {
+      const [row] = await tx.unsafe(
+        `INSERT INTO alarms (rule_id, rule_name, kind, device, metric, severity, status, raised_at, last_at, count, first_value, last_value,
+           cleared_at, cleared_by, acked_at, acked_by, message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::int8, $9::int8, $10::int8, $11::float8, $12::float8, $13::int8, $14, $15::int8, $16, $17)
+         ON CONFLICT (device, rule_id) WHERE cleared_at IS NULL DO UPDATE SET count = alarms.count + 1, last_value = excluded.last_value,
+           last_at = greatest(alarms.last_at, excluded.last_at)
+         RETURNING ${ALARM_COLUMNS}, (xmax = 0) AS created`,
+        [a.ruleId, a.ruleName, a.kind, a.device, a.metric, a.severity, a.status, a.raisedAt, a.lastAt, a.count, a.firstValue, a.lastValue,
+          a.clearedAt, a.clearedBy, a.ackedAt, a.ackedBy, a.message] as never[],
+      );
+      const { created, ...alarm } = row as unknown as Record<string, unknown> & { created: boolean };
+      if (created) {
+        await tx`INSERT INTO alarm_events (alarm_id, at, type, "by", comment, value) VALUES (${alarm.id as number}, ${a.raisedAt}, 'raised', NULL, NULL, ${a.firstValue})`;
+      }
+      return { alarm: toAlarm(alarm), created };
+    });
+  }
+
+  async repeatAlarm(id: number, value: number | null, at: number): Promise<void> {
+    await this.sql`UPDATE alarms SET count = count + 1, last_value = ${value}, last_at = greatest(last_at, ${at}::int8) WHERE id = ${id}`;
+  }
+
+  async updateAlarm(a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      await tx`UPDATE alarms SET status = ${a.status}, cleared_at = ${a.clearedAt}, cleared_by = ${a.clearedBy}, acked_at = ${a.ackedAt},
+        acked_by = ${a.ackedBy}, count = ${a.count}, last_value = ${a.lastValue}, last_at = ${a.lastAt} WHERE id = ${a.id}`;
+      await tx`INSERT INTO alarm_events (alarm_id, at, type, "by", comment, value) VALUES (${a.id}, ${e.at}, ${e.type}, ${e.by}, ${e.comment}, ${e.value})`;
+    });
+  }
+
+  async getAlarm(id: number): Promise<Alarm | undefined> {
+    const [r] = await this.sql.unsafe(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE id = $1`, [id]);
+    return r && toAlarm(r);
+  }
+
+  async listAlarms(q: AlarmQuery): Promise<Alarm[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown, cast: string) => (args.push(v), `$${args.length}::${cast}`);
+    if (q.status?.length) where.push(`status = ANY(${arg(this.sql.array(q.status), 'text[]')})`);
+    if (q.severity?.length) where.push(`severity = ANY(${arg(this.sql.array(q.severity), 'text[]')})`);
+    if (q.device !== undefined) where.push(`device = ${arg(q.device, 'text')}`);
+    if (q.ruleId !== undefined) where.push(`rule_id = ${arg(q.ruleId, 'text')}`);
+    if (q.from !== undefined) where.push(`raised_at >= ${arg(q.from, 'int8')}`);
+    if (q.to !== undefined) where.push(`raised_at <= ${arg(q.to, 'int8')}`);
+    const limit = arg(q.limit, 'int8');
+    const rows = await this.sql.unsafe(
+      `SELECT ${ALARM_COLUMNS} FROM alarms ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY raised_at DESC, id DESC LIMIT ${limit}`,
+      args as never[],
+    );
+    return rows.map(toAlarm);
+  }
+
+  async activeAlarms(): Promise<Alarm[]> {
+    return (await this.sql.unsafe(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE cleared_at IS NULL ORDER BY id`)).map(toAlarm);
+  }
+
+  async alarmStats(): Promise<AlarmStats> {
+    const zero = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+    const stats: AlarmStats = { total: 0, open: 0, byStatus: zero(ALARM_STATUSES), bySeverity: zero(SEVERITIES), openBySeverity: zero(SEVERITIES) };
+    for (const r of await this.sql<{ status: AlarmStatus; severity: Severity; n: number }[]>`
+      SELECT status, severity, count(*) AS n FROM alarms GROUP BY status, severity`) {
+      stats.total += r.n;
+      stats.byStatus[r.status] = (stats.byStatus[r.status] ?? 0) + r.n;
+      stats.bySeverity[r.severity] = (stats.bySeverity[r.severity] ?? 0) + r.n;
+      if (r.status.startsWith('active')) {
+        stats.open += r.n;
+        stats.openBySeverity[r.severity] = (stats.openBySeverity[r.severity] ?? 0) + r.n;
+      }
+    }
+    return stats;
+  }
+
+  async listAlarmEvents(alarmId: number): Promise<AlarmEvent[]> {
+    const rows = await this.sql`SELECT id, alarm_id AS "alarmId", at, type, "by", comment, value FROM alarm_events WHERE alarm_id = ${alarmId} ORDER BY id`;
+    return rows.map((r) => ({ ...r }) as unknown as AlarmEvent);
+  }
+
+  async saveTrigger(t: TriggerRecord): Promise<void> {
+    if (t.phase === 'normal') await this.sql`DELETE FROM alarm_triggers WHERE rule_id = ${t.ruleId} AND device = ${t.device}`;
+    else
+      await this.sql`INSERT INTO alarm_triggers (rule_id, device, phase, since) VALUES (${t.ruleId}, ${t.device}, ${t.phase}, ${t.since})
+        ON CONFLICT (rule_id, device) DO UPDATE SET phase = excluded.phase, since = excluded.since`;
+  }
+
+  async listTriggers(): Promise<TriggerRecord[]> {
+    const rows = await this.sql`SELECT rule_id AS "ruleId", device, phase, since FROM alarm_triggers`;
+    return rows.map((r) => ({ ...r }) as unknown as TriggerRecord);
+  }
+
+  async addNotification(n: NotificationRecord): Promise<number> {
+    const [r] = await this.sql<{ id: number }[]>`
+      INSERT INTO notifications (channel, created_at, kind, alarm_ids, status, attempts, last_attempt_at, error, summary)
+      VALUES (${n.channel}, ${n.createdAt}, ${n.kind}, ${JSON.stringify(n.alarmIds)}, ${n.status}, ${n.attempts}, ${n.lastAttemptAt}, ${n.error}, ${n.summary})
+      RETURNING id`;
+    return r.id;
+  }
+
+  async updateNotification(n: NotificationRecord & { id: number }): Promise<void> {
+    await this.sql`UPDATE notifications SET status = ${n.status}, attempts = ${n.attempts}, last_attempt_at = ${n.lastAttemptAt}, error = ${n.error}
+      WHERE id = ${n.id}`;
+  }
+
+  async listNotifications(q: NotificationQuery): Promise<NotificationRecord[]> {
+    const rows = await this.sql<{ id: number; channel: string; created_at: number; kind: string; alarm_ids: string; status: NotificationRecord['status']; attempts: number; last_attempt_at: number | null; error: string | null; summary: string }[]>`
+      SELECT * FROM notifications
+      WHERE (${q.channel ?? null}::text IS NULL OR channel = ${q.channel ?? null}::text) AND (${q.before ?? null}::int8 IS NULL OR id < ${q.before ?? null}::int8)
+      ORDER BY id DESC LIMIT ${q.limit}`;
+    return rows.map((r) => ({
+      id: r.id,
+      channel: r.channel,
+      createdAt: r.created_at,
+      kind: r.kind,
+      alarmIds: JSON.parse(r.alarm_ids) as number[],
+      status: r.status,
+      attempts: r.attempts,
+      lastAttemptAt: r.last_attempt_at,
+      error: r.error,
+      summary: r.summary,
+    }));
+  }
+
+  async replayReadings(q: ReplayQuery): Promise<Reading[]> {
+    const rows = await this.sql<{ metric: string; ts: number; value: number; seq: number | null }[]>`
+      SELECT s.metric, r.ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
+      WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, s.metric LIMIT ${q.limit}`;
+    return rows.map((r) => {
+      const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
+      if (r.seq !== null) out.seq = r.seq;
+      return out;
+    });
+  }
+}
