@@ -203,7 +203,12 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
 
 async function importFromCli(argv: string[]): Promise<void> {
   const { importCommand, formatSummary } = await import('./import/import-command.js');
-  const summary = await importCommand(argv);
+  const summary = await importCommand(argv).catch((err: Error & { line?: number }) => {
+    // A malformed file (an unterminated quote) is the user's to fix, not a crash: name the line.
+    if (typeof err.line === 'number') fail(`line ${err.line}: ${err.message}`);
+    if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'EISDIR') fail(err.message);
+    throw err;
+  });
   process.stdout.write(formatSummary(summary));
 }
 

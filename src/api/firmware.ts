@@ -98,6 +98,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
         schema: {
           tags: ['firmware'],
           summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
+          consumes: ['application/octet-stream'],
           querystring: {
             type: 'object',
             properties: {

@@ -52,6 +52,10 @@ export async function importRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     },
     async (req) => {
       const type = req.headers['content-type'] ?? '';
+      const body = req.body as unknown;
+      if (typeof body !== 'object' || body === null || typeof (body as Readable).pipe !== 'function') {
+        throw new ApiError(415, `send the file as text/csv or application/x-ndjson (got ${type || 'no content type'})`, 'content-type', 'media_type');
+      }
       const format: ImportFormat = req.query.format ?? (type.includes('csv') ? 'csv' : 'ndjson');
       let start: number | undefined;
       if (req.query.start !== undefined) {

@@ -72,6 +72,19 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     return reply.code(500).send({ error: 'internal error' });
   });
 
+  // A body handed over as a stream (the firmware, import and NDJSON parsers) reaches only a route
+  // that lists its media type in `consumes`. Elsewhere, body validation would run on the raw
+  // request itself, and ajv's removeAdditional strips that IncomingMessage's own fields, which
+  // makes node's http server throw when the response finishes.
+  app.addHook('preValidation', async (req) => {
+    const body = req.body as { pipe?: unknown } | null | undefined;
+    if (!body || typeof body !== 'object' || typeof body.pipe !== 'function') return;
+    // application/ndjson is the unregistered alias of application/x-ndjson; a route lists only one.
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase().replace(/^application\/ndjson$/, 'application/x-ndjson');
+    const consumes = (req.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes ?? [];
+    if (!consumes.includes(type)) throw new ApiError(415, `content type ${type || '(none)'} is not accepted here`, 'content-type', 'media_type');
+  });
+
   for (const s of allSchemas) app.addSchema(s);
 
   await app.register(swagger, {

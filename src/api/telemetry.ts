@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { Outcome, RawInput } from '../pipeline/ingest.js';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { NdjsonLines } from '../import/ndjson-reader.js';
 import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
 import { ApiError } from './errors.js';
 import { csvList, timeRange } from './time.js';
@@ -65,10 +68,85 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
   return reply.code(accepted === 0 && rejected.length > 0 ? 400 : 200).send({ accepted, readings, rejected });
 }
 
+/** What a streamed NDJSON body came to: counts, the refused lines, and the first outcome (a one-line body answers as a single payload). */
+interface Tally {
+  lines: number;
+  accepted: number;
+  readings: number;
+  rejected: { index: number; error: string; field: string; rule: string }[];
+  first?: Outcome;
+}
+
+/** Lines handed to the pipeline at a time: each chunk waits for its commit, which is the backpressure. */
+const NDJSON_CHUNK_LINES = 1000;
+
+function isStream(body: unknown): body is Readable {
+  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
+}
+
+async function acceptNdjson(stream: Readable, device: string | undefined, ctx: ApiContext): Promise<Tally> {
+  const tally: Tally = { lines: 0, accepted: 0, readings: 0, rejected: [] };
+  const lines = new NdjsonLines();
+  const decoder = new StringDecoder('utf8');
+  let pending: RawInput[] = [];
+  let carry = '';
+  let skipping = false;
+  const receivedAt = Date.now();
+  const onLine = (payload: string) => {
+    pending.push({ source: 'http', device, payload, receivedAt });
+  };
+  const flush = async () => {
+    if (!pending.length) return;
+    const outcomes = await ctx.pipeline.accept(pending);
+    pending = [];
+    for (const o of outcomes) {
+      const index = tally.lines++;
+      if (index === 0) tally.first = o;
+      if (o.ok) {
+        tally.accepted++;
+        tally.readings += Object.keys(o.message.values).length;
+      } else tally.rejected.push({ index, error: o.rejection.message, field: o.rejection.field, rule: o.rejection.rule });
+    }
+  };
+  for await (const chunk of stream) {
+    let text = carry + decoder.write(chunk as Buffer);
+    if (skipping) {
+      // The rest of an oversized line: dropped up to its end (it was refused once already).
+      const nl = text.indexOf('\n');
+      if (nl === -1) {
+        carry = '';
+        continue;
+      }
+      skipping = false;
+      text = text.slice(nl + 1);
+    }
+    carry = text.slice(lines.parse(text, false, onLine));
+    if (carry.length > ctx.maxPayloadBytes) {
+      // A line past the payload limit is refused (the pipeline says max_size) without being held whole.
+      onLine(carry);
+      carry = '';
+      skipping = true;
+    }
+    if (pending.length >= NDJSON_CHUNK_LINES) await flush();
+  }
+  if (!skipping) lines.parse(carry + decoder.end(), true, onLine);
+  await flush();
+  return tally;
+}
+
+function answerTally(reply: FastifyReply, t: Tally) {
+  if (t.lines === 1 && t.first) return answer(reply, [t.first], true);
+  return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
+}
+
 export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   // Bodies arrive as text: the pipeline decodes them, so HTTP and MQTT give the same answers.
-  for (const type of ['application/json', 'application/x-ndjson', 'application/ndjson', 'text/plain']) {
+  for (const type of ['application/json', 'text/plain']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: ctx.maxBodyBytes }, (_req, body, done) => done(null, body));
+  }
+  // NDJSON is read from the request stream line by line, so a long backlog never sits in memory whole.
+  for (const type of ['application/x-ndjson', 'application/ndjson']) {
+    app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
   }
 
   const postSchema = {
@@ -95,6 +173,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
       },
     },
     async (req, reply) => {
+      if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, req.params.id, ctx));
       const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], req.params.id);
       const outcomes = await ctx.pipeline.accept(inputs);
       return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
@@ -105,6 +184,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     '/api/v1/telemetry',
     { schema: { ...postSchema, summary: 'Send readings for many devices: each record names its device_id' } },
     async (req, reply) => {
+      if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, undefined, ctx));
       const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], undefined);
       const outcomes = await ctx.pipeline.accept(inputs);
       return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));

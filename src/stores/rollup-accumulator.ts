@@ -23,9 +23,19 @@ export class RollupAccumulator {
   readonly minute = new Map<string, RollupDelta>();
   readonly hour = new Map<string, RollupDelta>();
 
+  /** The bucket each series last folded into: consecutive readings of a series mostly share it, and a numeric lookup beats building a key. */
+  private readonly lastMinute = new Map<number, RollupDelta>();
+  private readonly lastHour = new Map<number, RollupDelta>();
+
   add(series: number, ts: number, value: number): void {
-    fold(this.minute, series, ts - (((ts % MINUTE) + MINUTE) % MINUTE), ts, value);
-    fold(this.hour, series, ts - (((ts % HOUR) + HOUR) % HOUR), ts, value);
+    const m = ts - (((ts % MINUTE) + MINUTE) % MINUTE);
+    const lm = this.lastMinute.get(series);
+    if (lm && lm.bucket === m) merge(lm, ts, value);
+    else this.lastMinute.set(series, fold(this.minute, series, m, ts, value));
+    const h = ts - (((ts % HOUR) + HOUR) % HOUR);
+    const lh = this.lastHour.get(series);
+    if (lh && lh.bucket === h) merge(lh, ts, value);
+    else this.lastHour.set(series, fold(this.hour, series, h, ts, value));
   }
 
   get size(): number {
@@ -33,13 +43,19 @@ export class RollupAccumulator {
   }
 }
 
-function fold(map: Map<string, RollupDelta>, series: number, bucket: number, ts: number, value: number): void {
+function fold(map: Map<string, RollupDelta>, series: number, bucket: number, ts: number, value: number): RollupDelta {
   const key = series + ':' + bucket;
   const d = map.get(key);
   if (!d) {
-    map.set(key, { series, bucket, min: value, max: value, sum: value, sumSq: value * value, count: 1, firstTs: ts, first: value, lastTs: ts, last: value });
-    return;
+    const fresh = { series, bucket, min: value, max: value, sum: value, sumSq: value * value, count: 1, firstTs: ts, first: value, lastTs: ts, last: value };
+    map.set(key, fresh);
+    return fresh;
   }
+  merge(d, ts, value);
+  return d;
+}
+
+function merge(d: RollupDelta, ts: number, value: number): void {
   if (value < d.min) d.min = value;
   if (value > d.max) d.max = value;
   d.sum += value;

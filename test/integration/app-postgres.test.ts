@@ -58,8 +58,10 @@ describe('whole app on PostgreSQL', { skip }, () => {
     // The device listens for commands on the same connection it publishes on, and acks them.
     const dev = await mqtt.connectAsync(app.mqttUrl, { clientId: 'pg-dev-1' });
     t.after(() => dev.endAsync());
+    const answered: string[] = [];
     dev.on('message', (_topic, payload) => {
       const id = (JSON.parse(payload.toString()) as { id: string }).id;
+      answered.push(id);
       void dev.publishAsync('devices/pg-dev-1/commands/ack', JSON.stringify({ id, status: 'acked' }), { qos: 1 });
     });
     await dev.subscribeAsync('devices/pg-dev-1/commands', { qos: 1 });
@@ -93,7 +95,13 @@ describe('whole app on PostgreSQL', { skip }, () => {
     const cmdRes = await fetch(`${app.httpUrl}/api/v1/devices/pg-dev-1/commands`, json('POST', { name: 'reboot' }));
     assert.equal(cmdRes.status, 202);
     const cmd = (await cmdRes.json()) as { id: string };
-    await until(async () => (await get<{ commands: { id: string; status: string }[] }>(`${app.httpUrl}/api/v1/devices/pg-dev-1/commands`)).commands.find((c) => c.id === cmd.id)?.status === 'acked', { what: 'command acked' });
+    let seen: unknown;
+    await until(async () => {
+      seen = (await get<{ commands: { id: string; status: string }[] }>(`${app.httpUrl}/api/v1/devices/pg-dev-1/commands`)).commands.find((c) => c.id === cmd.id);
+      return (seen as { status: string } | undefined)?.status === 'acked';
+    }, { what: 'command acked' }).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen ${JSON.stringify(seen)}; answered ${JSON.stringify(answered)}`);
+    });
 
     const password = readFileSync(join(d.dir, 'auth', 'initial-admin-password'), 'utf8').trim();
     assert.equal(password, app.initialAdminPassword);

@@ -17,8 +17,8 @@ function bodies(fields: string[]) {
   });
 }
 
-// Regression: an octet-stream body on a JSON route used to reach body validation as the raw request
-// stream, whose own fields ajv stripped; node's http server then threw (resOnFinish) when it finished.
+// Regression: an octet-stream or NDJSON body on a JSON route used to reach body validation as the raw
+// request stream, whose own fields ajv stripped; node's http server then threw (resOnFinish) when it finished.
 test('fuzzed bodies on every POST/PUT/PATCH route in the OpenAPI document, and fuzzed MQTT payloads, never give a 5xx or a crash', async () => {
   const { app, adminPassword, remove } = await startLockedApp({ loginSlowAfter: 1000, loginLockAfter: 1000 });
   try {
@@ -71,15 +71,18 @@ test('fuzzed bodies on every POST/PUT/PATCH route in the OpenAPI document, and f
   }
 });
 
-test('raw bytes sent to a JSON route answer 415 (only the firmware upload takes a stream) and the app stops cleanly', async () => {
+test('a streamed media type sent to a JSON route answers 415 (only routes that consume it take a stream) and the app stops cleanly', async () => {
   const { app, adminPassword, remove } = await startLockedApp();
   try {
     const admin = (await login(app.httpUrl, 'admin', adminPassword)).accessToken;
-    for (const [method, path] of [['PATCH', '/api/v1/devices/raw-1'], ['PUT', '/api/v1/devices/raw-1'], ['PATCH', '/api/v1/equipment/raw-1']]) {
-      const res = await fetch(`${app.httpUrl}${path}`, { method, headers: { ...bearer(admin), 'content-type': 'application/octet-stream' }, body: '{"name":"x"}' });
-      const body = (await res.json()) as { field?: string; rule?: string };
-      assert.equal(res.status, 415, `${method} ${path}`);
-      assert.equal(body.rule, 'media_type');
+    // Each of these media types has a streaming parser somewhere (firmware upload, NDJSON telemetry, import).
+    for (const type of ['application/octet-stream', 'application/x-ndjson', 'text/csv']) {
+      for (const [method, path] of [['PATCH', '/api/v1/devices/raw-1'], ['PUT', '/api/v1/devices/raw-1'], ['PATCH', '/api/v1/equipment/raw-1']]) {
+        const res = await fetch(`${app.httpUrl}${path}`, { method, headers: { ...bearer(admin), 'content-type': type }, body: '{"name":"x"}' });
+        const body = (await res.json()) as { field?: string; rule?: string };
+        assert.equal(res.status, 415, `${method} ${path} [${type}]`);
+        assert.equal(body.rule, 'media_type');
+      }
     }
     const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=1.0.0`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/octet-stream' }, body: Buffer.from('firmware-bytes') });
     assert.equal(up.status, 201, 'the upload still takes its stream');

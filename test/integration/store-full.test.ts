@@ -119,6 +119,19 @@ function fullStoreSuite(engine: string, factory: () => Promise<{ store: Store; c
       assert.deepEqual((await store.listCommands('vib-1', 10)).map((c) => [c.id, c.status, c.attempts]), [['c2', 'delivered', 1], ['c1', 'acked', 2]]);
       assert.deepEqual((await store.openCommands()).map((c) => c.id), ['c2']);
 
+      // Saves of one command issued back to back, not awaited in between (delivered, then the device's ack),
+      // land in call order, each as it was when saved, though the caller goes on mutating the same object.
+      const racing = Array.from({ length: 20 }, (_, i) => cmd(`r${i}`, 'delivered', T0 + 10 + i));
+      await Promise.all(racing.flatMap((c) => {
+        const first = store.saveCommand(c);
+        c.status = 'acked';
+        c.finishedAt = T0 + 99;
+        return [first, store.saveCommand(c)];
+      }));
+      const saved = (await store.listCommands('vib-1', 100)).filter((c) => c.id.startsWith('r'));
+      assert.equal(saved.length, 20);
+      assert.ok(saved.every((c) => c.status === 'acked' && c.finishedAt === T0 + 99), JSON.stringify(saved.filter((c) => c.status !== 'acked')));
+
       await store.saveFirmware({ id: 'fw1', createdAt: T0 } as never);
       await store.saveRollout({ id: 'ro1', createdAt: T0 } as never);
       await store.saveOtaJob({ rollout: 'ro1', device: 'vib-1', updatedAt: T0 } as never);

@@ -1,11 +1,15 @@
 import type { Sql } from 'postgres';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
 import type { DeviceAdminStore } from '../store.js';
+import { KeyedSerializer } from './keyed-serializer.js';
 
 const parse = <T>(rows: readonly { body: string }[]): T[] => rows.map((r) => JSON.parse(r.body) as T);
 
 /** Device metadata, equipment, commands, firmware and OTA tables of the PostgreSQL store. */
 export class PgDeviceTables implements DeviceAdminStore {
+  // Commands and OTA jobs are state machines saved again on every step: their saves must land in call order.
+  private readonly ordered = new KeyedSerializer();
+
   constructor(private readonly sql: Sql) {}
 
   async listDeviceMeta(): Promise<DeviceMeta[]> {
@@ -43,8 +47,12 @@ export class PgDeviceTables implements DeviceAdminStore {
   }
 
   async saveCommand(c: DeviceCommand): Promise<void> {
-    await this.sql`INSERT INTO device_commands (id, device, status, created, body) VALUES (${c.id}, ${c.device}, ${c.status}, ${c.createdAt}, ${JSON.stringify(c)})
-      ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body`;
+    // Taken now: the caller keeps mutating the same object.
+    const [id, device, status, created, body] = [c.id, c.device, c.status, c.createdAt, JSON.stringify(c)];
+    await this.ordered.run(`command\u0000${id}`, async () => {
+      await this.sql`INSERT INTO device_commands (id, device, status, created, body) VALUES (${id}, ${device}, ${status}, ${created}, ${body})
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body`;
+    });
   }
 
   async listCommands(device: string, limit: number): Promise<DeviceCommand[]> {
@@ -77,8 +85,11 @@ export class PgDeviceTables implements DeviceAdminStore {
   }
 
   async saveOtaJob(j: OtaJob): Promise<void> {
-    await this.sql`INSERT INTO ota_jobs (rollout, device, updated, body) VALUES (${j.rollout}, ${j.device}, ${j.updatedAt}, ${JSON.stringify(j)})
-      ON CONFLICT (rollout, device) DO UPDATE SET updated = excluded.updated, body = excluded.body`;
+    const [rollout, device, updated, body] = [j.rollout, j.device, j.updatedAt, JSON.stringify(j)];
+    await this.ordered.run(`ota\u0000${rollout}\u0000${device}`, async () => {
+      await this.sql`INSERT INTO ota_jobs (rollout, device, updated, body) VALUES (${rollout}, ${device}, ${updated}, ${body})
+        ON CONFLICT (rollout, device) DO UPDATE SET updated = excluded.updated, body = excluded.body`;
+    });
   }
 
   async listOtaJobs(q: { rollout?: string; device?: string }): Promise<OtaJob[]> {

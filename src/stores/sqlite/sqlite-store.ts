@@ -35,7 +35,7 @@ type Stmt = Database.Statement;
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   private db!: Database.Database;
-  private seriesIds = new Map<string, number>();
+  private seriesIds = new Map<string, Map<string, number>>();
   private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint', Stmt>;
   private writeTx!: (batch: WriteBatch) => WriteResult;
   private alarmTables!: SqliteAlarmTables;
@@ -157,12 +157,14 @@ export class SqliteStore implements Store {
   }
 
   private seriesId(device: string, metric: string): number {
-    const key = device + '\u0000' + metric;
-    let id = this.seriesIds.get(key);
+    // By device, then metric: no key string built per reading (bulk imports call this millions of times).
+    let byMetric = this.seriesIds.get(device);
+    if (byMetric === undefined) this.seriesIds.set(device, (byMetric = new Map()));
+    let id = byMetric.get(metric);
     if (id === undefined) {
       this.stmts.insertSeries.run(device, metric);
       id = this.stmts.findSeries.get(device, metric) as number;
-      this.seriesIds.set(key, id);
+      byMetric.set(metric, id);
     }
     return id;
   }
@@ -180,7 +182,12 @@ export class SqliteStore implements Store {
       if (added) rollups.add(sid, r.ts, r.value);
       inserted += added;
       const l = latest.get(sid);
-      if (!l || r.ts >= l.ts) latest.set(sid, { ts: r.ts, value: r.value });
+      // Updated in place: bulk imports pass here millions of times, one object per reading is GC churn.
+      if (!l) latest.set(sid, { ts: r.ts, value: r.value });
+      else if (r.ts >= l.ts) {
+        l.ts = r.ts;
+        l.value = r.value;
+      }
     }
     for (const [sid, l] of latest) updateLatest.run(l.ts, l.value, sid, l.ts);
     this.history.applyRollups(rollups);
