@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { Outcome, RawInput } from '../pipeline/ingest.js';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { NdjsonLines } from '../import/ndjson-reader.js';
+import { TextChunks } from '../import/text-chunks.js';
 import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
 import { ApiError } from './errors.js';
 import { csvList, timeRange } from './time.js';
@@ -87,9 +87,8 @@ function isStream(body: unknown): body is Readable {
 async function acceptNdjson(stream: Readable, device: string | undefined, ctx: ApiContext): Promise<Tally> {
   const tally: Tally = { lines: 0, accepted: 0, readings: 0, rejected: [] };
   const lines = new NdjsonLines();
-  const decoder = new StringDecoder('utf8');
+  const text = new TextChunks();
   let pending: RawInput[] = [];
-  let carry = '';
   let skipping = false;
   const receivedAt = Date.now();
   const onLine = (payload: string) => {
@@ -109,27 +108,23 @@ async function acceptNdjson(stream: Readable, device: string | undefined, ctx: A
     }
   };
   for await (const chunk of stream) {
-    let text = carry + decoder.write(chunk as Buffer);
-    if (skipping) {
-      // The rest of an oversized line: dropped up to its end (it was refused once already).
-      const nl = text.indexOf('\n');
-      if (nl === -1) {
-        carry = '';
-        continue;
-      }
+    let t = text.take(chunk as Buffer);
+    if (t !== null && skipping) {
+      // The end of an oversized line: the rest of it is dropped (it was refused once already).
       skipping = false;
-      text = text.slice(nl + 1);
+      text.used(t, t.indexOf('\n') + 1);
+      t = text.take(Buffer.alloc(0));
     }
-    carry = text.slice(lines.parse(text, false, onLine));
-    if (carry.length > ctx.maxPayloadBytes) {
+    if (t !== null) text.used(t, lines.parse(t, false, onLine));
+    if (text.held > ctx.maxPayloadBytes) {
       // A line past the payload limit is refused (the pipeline says max_size) without being held whole.
-      onLine(carry);
-      carry = '';
+      if (!skipping) onLine(text.rest().slice(0, ctx.maxPayloadBytes + 1));
+      else text.rest();
       skipping = true;
     }
     if (pending.length >= NDJSON_CHUNK_LINES) await flush();
   }
-  if (!skipping) lines.parse(carry + decoder.end(), true, onLine);
+  if (!skipping) lines.parse(text.rest(), true, onLine);
   await flush();
   return tally;
 }

@@ -10,6 +10,15 @@ export class CsvParseError extends Error {
   }
 }
 
+/**
+ * Index of the next '\n' from pos, or -1. A charCodeAt loop: String.prototype.indexOf with a start
+ * position ran 15x slower once TurboFan optimized the caller (Node 20), which is the whole import.
+ */
+export function lineEnd(text: string, pos: number): number {
+  for (let i = pos, n = text.length; i < n; i++) if (text.charCodeAt(i) === 10) return i;
+  return -1;
+}
+
 export class CsvParser {
   /** Physical line (1-based) where the next record starts. */
   line: number;
@@ -32,7 +41,7 @@ export class CsvParser {
     let pos = 0;
     let quoteAt = text.indexOf('"');
     while (pos < len) {
-      let nl = text.indexOf('\n', pos);
+      let nl = lineEnd(text, pos);
       if (nl === -1) {
         if (!final) break;
         nl = len;
@@ -40,7 +49,7 @@ export class CsvParser {
       if (quoteAt !== -1 && quoteAt < pos) quoteAt = text.indexOf('"', pos);
       if (quoteAt === -1 || quoteAt > nl) {
         const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        if (end > pos) onRecord(text.slice(pos, end).split(this.delimiter), this.line);
+        if (end > pos) onRecord(this.splitLine(text, pos, end), this.line);
         this.line++;
         pos = nl + 1;
         continue;
@@ -50,6 +59,21 @@ export class CsvParser {
       pos = next;
     }
     return Math.min(pos, len);
+  }
+
+  /** Fields of an unquoted line, sliced straight from the chunk (String.split on a slice measured far slower once optimized). */
+  private splitLine(text: string, start: number, end: number): string[] {
+    const fields: string[] = [];
+    const d = this.delimCode;
+    let s = start;
+    for (let i = start; i < end; i++) {
+      if (text.charCodeAt(i) === d) {
+        fields.push(text.slice(s, i));
+        s = i + 1;
+      }
+    }
+    fields.push(text.slice(s, end));
+    return fields;
   }
 
   /** The slow path: one record with quotes in it, possibly spanning lines. -1 when it is not complete yet. */

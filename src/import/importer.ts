@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync, fstatSync, createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { Profile } from '../model/device.js';
 import type { Reading, Rejection } from '../model/reading.js';
 import type { DeviceSeen, ImportCheckpoint, RejectedRecord, Store } from '../stores/store.js';
@@ -9,6 +8,7 @@ import { decodeMessage, decodeObject, parseTimestamp, type DecodeContext } from 
 import { validateMessage } from '../pipeline/validate.js';
 import { CsvParser } from './csv-reader.js';
 import { NdjsonLines } from './ndjson-reader.js';
+import { TextChunks } from './text-chunks.js';
 import { ImportError, planColumns, rowDevice, type ColumnPlan } from './column-map.js';
 
 export type ImportFormat = 'csv' | 'ndjson';
@@ -164,20 +164,17 @@ class ImportRun {
   }
 
   async consume(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, startOffset: number, totalBytes: number | undefined): Promise<ImportSummary> {
-    const decoder = new StringDecoder('utf8');
-    let carry = '';
+    const text = new TextChunks();
     let offset = startOffset;
     for await (const chunk of chunks) {
-      const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-      const used = this.parse(text, false);
-      offset += used === text.length ? Buffer.byteLength(text) : Buffer.byteLength(text.slice(0, used));
-      carry = text.slice(used);
+      const t = text.take(chunk);
+      if (t === null) continue;
+      offset += text.used(t, this.parse(t, false));
       if (this.pendingRows >= this.batchRows) await this.flush(offset, false);
       this.opts.onProgress?.({ bytes: offset, totalBytes, rowsRead: this.summary.rowsRead, readingsStored: this.summary.readingsStored });
     }
-    const rest = carry + decoder.end();
-    this.parse(rest, true);
-    offset += Buffer.byteLength(rest);
+    offset += text.held;
+    this.parse(text.rest(), true);
     if (this.opts.format === 'csv' && !this.header) throw new ImportError('the file is empty: no header row', 'file', 'empty');
     await this.flush(offset, true);
     this.opts.onProgress?.({ bytes: offset, totalBytes, rowsRead: this.summary.rowsRead, readingsStored: this.summary.readingsStored });

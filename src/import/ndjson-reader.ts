@@ -1,3 +1,5 @@
+import { lineEnd } from './csv-reader.js';
+
 /** Splits NDJSON text into lines with their numbers; an unfinished last line waits for more text. */
 export class NdjsonLines {
   /** Line (1-based) of the next line. */
@@ -12,7 +14,7 @@ export class NdjsonLines {
     let pos = 0;
     const len = text.length;
     while (pos < len) {
-      let nl = text.indexOf('\n', pos);
+      let nl = lineEnd(text, pos);
       if (nl === -1) {
         if (!final) break;
         nl = len;

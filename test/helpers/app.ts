@@ -17,7 +17,15 @@ export function tempDir(prefix = 'fieldscope-test-'): { dir: string; remove(): v
  */
 export async function startTestApp(overrides: Partial<Config> = {}): Promise<RunningApp> {
   const base: Partial<Config> = { anonymousRole: 'admin', apiRatePerSec: 0, deviceRatePerSec: 0 };
-  return startApp({ ...defaults, httpPort: 0, mqttPort: 0, simulator: false, ...base, ...overrides }, { logger: silentLogger() });
+  // A test that names no data directory gets a fresh one, removed when the app stops.
+  const own = overrides.dataDir === undefined ? tempDir() : null;
+  const app = await startApp(
+    { ...defaults, httpPort: 0, mqttPort: 0, simulator: false, ...base, ...(own ? { dataDir: own.dir } : {}), ...overrides },
+    { logger: silentLogger() },
+  );
+  if (!own) return app;
+  const stop = app.stop;
+  return Object.assign(app, { stop: () => stop().finally(() => own.remove()) });
 }
 
 export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
