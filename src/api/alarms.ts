@@ -7,14 +7,24 @@ import { ApiError, notFound } from './errors.js';
 import { LifecycleError } from '../alarms/lifecycle.js';
 import { ApiLikeError } from '../alarms/errors.js';
 import { csvList, queryTime } from './time.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
 const actionBody = {
   type: 'object',
-  properties: { by: { type: 'string', minLength: 1, maxLength: 200 }, comment: { type: 'string', maxLength: 2000 } },
-  required: ['by'],
+  properties: {
+    by: { type: 'string', minLength: 1, maxLength: 200, description: 'who acts: taken from the signed-in user or API key when there is one; required only for anonymous callers' },
+    comment: { type: 'string', maxLength: 2000 },
+  },
   additionalProperties: false,
 } as const;
+
+/** The name recorded on an alarm: a signed-in caller cannot act under someone else's name. */
+function actor(principal: Principal | null | undefined, claimed: string | undefined): string {
+  if (principal && (principal.kind === 'user' || principal.kind === 'api_key')) return describePrincipal(principal);
+  if (!claimed) throw new ApiError(400, 'by is required when not signed in: say who acknowledges or clears', 'by', 'required');
+  return claimed;
+}
 
 function list<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): T[] | undefined {
   const items = csvList(raw);
@@ -85,7 +95,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
   );
 
   for (const action of ['ack', 'clear'] as const) {
-    app.post<{ Params: { id: number }; Body: { by: string; comment?: string } }>(
+    app.post<{ Params: { id: number }; Body: { by?: string; comment?: string } }>(
       `/api/v1/alarms/:id/${action}`,
       {
         schema: {
@@ -96,7 +106,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
           response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },
         },
       },
-      async (req) => act(() => engine[action](req.params.id, req.body.by, req.body.comment ?? null)),
+      async (req) => act(() => engine[action](req.params.id, actor(req.principal, req.body?.by), req.body?.comment ?? null)),
     );
   }
 }
