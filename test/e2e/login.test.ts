@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // The dashboard against a locked program (no anonymous access, not insecure-local): the login
 // screen, signing in as the initial admin, live devices over a token-carrying WebSocket, a viewer
 // refused an ack in words, and an admin's ack recorded under their own name.
@@ -54,7 +55,7 @@ test('dashboard sign-in: login screen when locked, admin sees devices live, view
     assert.ok(res.ok, `${init.method ?? 'GET'} ${path}: ${res.status} ${body.slice(0, 300)}`);
     return (body ? JSON.parse(body) : undefined) as T;
   };
-  const viewerPassword = 'viewer-password-0123';
+  const viewerPassword = `v-${randomBytes(15).toString('base64url')}`;
   await api('/api/v1/users', { method: 'POST', body: JSON.stringify({ username: 'vera', password: viewerPassword, role: 'viewer' }) });
   // A device with an open alarm: a threshold rule and a reading over it.
   const dev = 'ina219-01';

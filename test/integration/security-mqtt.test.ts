@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
 import { until } from '../helpers/app.js';
+
+// Made per run: no fixed credential lives in the repository, not even a test's.
+const wrongToken = () => `fsd_${randomBytes(12).toString('hex')}`;
+const tofuSecret = `fsd_${randomBytes(16).toString('hex')}`;
 
 const payload = (v: number) => JSON.stringify({ ts: Date.now(), voltage: v });
 
@@ -48,9 +53,9 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
     await deviceToken(url, admin, 'acl-b');
 
     assert.equal(await refusedCode(app.mqttUrl, {}), 5, 'anonymous is refused (not authorized)');
-    assert.equal(await refusedCode(app.mqttUrl, { username: 'acl-a', password: 'fsd_wrong' }), 4, 'a wrong token is refused (bad user name or password)');
+    assert.equal(await refusedCode(app.mqttUrl, { username: 'acl-a', password: wrongToken() }), 4, 'a wrong token is refused (bad user name or password)');
     assert.equal(await refusedCode(app.mqttUrl, { username: 'acl-b', password: tokenA }), 4, "another device's token is refused");
-    assert.equal(await refusedCode(app.mqttUrl, { username: 'never-seen', password: 'fsd_whatever' }), 4, 'an unknown device is refused (unknownDevices: reject)');
+    assert.equal(await refusedCode(app.mqttUrl, { username: 'never-seen', password: wrongToken() }), 4, 'an unknown device is refused (unknownDevices: reject)');
 
     const a = await connect(app.mqttUrl, { username: 'acl-a', password: tokenA, clientId: 'acl-a' });
     clients.push(a);
@@ -93,11 +98,11 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
 test('MQTT: unknownDevices provision registers the first password (trust on first use), and only that one works later', async () => {
   const { app, adminPassword, remove } = await startLockedApp({ unknownDevices: 'provision' });
   try {
-    const first = await connect(app.mqttUrl, { username: 'tofu-1', password: 'fsd_first-secret-0123456789' });
+    const first = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret });
     await first.publishAsync('devices/tofu-1/telemetry', payload(2), { qos: 1 });
     await first.endAsync();
-    assert.equal(await refusedCode(app.mqttUrl, { username: 'tofu-1', password: 'fsd_someone-else' }), 4);
-    const again = await connect(app.mqttUrl, { username: 'tofu-1', password: 'fsd_first-secret-0123456789' });
+    assert.equal(await refusedCode(app.mqttUrl, { username: 'tofu-1', password: wrongToken() }), 4);
+    const again = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret });
     await again.endAsync();
     const admin = (await login(app.httpUrl, 'admin', adminPassword)).accessToken;
     const creds = (await (await fetch(`${app.httpUrl}/api/v1/device-credentials`, { headers: bearer(admin) })).json()) as { credentials: { device: string; createdBy: string }[] };

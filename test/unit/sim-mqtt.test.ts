@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // The simulator against a real in-process broker (Aedes), observed by a real MQTT client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -337,7 +338,7 @@ test('credentials are used; a refusal fails fast with the broker\'s reason', asy
   t.after(() => b.close());
   const t0 = Date.now();
   await assert.rejects(
-    startSimulator({ brokerUrl: b.url, devices: 1, username: 'dev', password: 'wrong', connectTimeoutMs: 5000 }),
+    startSimulator({ brokerUrl: b.url, devices: 1, username: 'dev', password: randomBytes(8).toString('hex'), connectTimeoutMs: 5000 }),
     /refused the connection/,
   );
   assert.ok(Date.now() - t0 < 4000, 'did not wait for the timeout');
