@@ -12,6 +12,7 @@ import { benchImport } from './import.js';
 import { benchHistory } from './history.js';
 import { benchDashboard } from './dashboard.js';
 import { benchStoreWrite } from './store-write.js';
+import { benchDashboardSoak } from './dashboard-soak.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -22,6 +23,7 @@ const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
   { id: 'dashboard', run: () => benchDashboard({ runs: quick ? 2 : 5 }) },
+  { id: 'soak', run: () => benchDashboardSoak({ minutes: quick ? 1 : 5 }) },
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
 ];
