@@ -23,7 +23,7 @@ const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
   { id: 'dashboard', run: () => benchDashboard({ runs: quick ? 2 : 5 }) },
-  { id: 'soak', run: () => benchDashboardSoak({ minutes: quick ? 1 : 5 }) },
+  { id: 'soak', run: () => benchDashboardSoak({ minutes: quick ? 1 : 3 }) },
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
 ];
