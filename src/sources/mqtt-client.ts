@@ -45,6 +45,8 @@ export class ExternalBroker implements Source {
   private connected = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Counts connections: an ack belongs to the connection its message came on. */
+  private generation = 0;
   received = 0;
 
   constructor(private readonly opts: ExternalBrokerOptions) {}
@@ -83,6 +85,7 @@ export class ExternalBroker implements Source {
     });
     client.on('close', () => {
       this.connected = false;
+      this.generation++;
       this.scheduleReconnect();
     });
     client.on('error', (err) => o.logger.warn({ err: err.message }, 'external broker error'));
@@ -101,8 +104,14 @@ export class ExternalBroker implements Source {
     }
     if (!t || t.kind !== 'telemetry') return done(0);
     this.received++;
+    const generation = this.generation;
     this.opts.pipeline.acceptOne({ source: 'mqtt', device: t.device, payload }).then(
-      () => done(0),
+      () => {
+        // A PUBACK for a message of a connection that has since closed would go out on the new
+        // one, where the broker may have given that packet id to another message, which it would
+        // then drop as delivered. The broker sends ours again; storing it again adds nothing.
+        if (generation === this.generation) done(0);
+      },
       (err: Error) => {
         // No PUBACK: drop the connection so the broker delivers the message again once we are back.
         this.opts.logger.error({ err: err.message }, 'could not store MQTT message; not acknowledged, reconnecting');
