@@ -3,34 +3,16 @@
 // chart, an alarm raised by an injected spike, its toast, and an ack that reaches the API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireServices } from '../helpers/services.js';
+import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
-import { packageRoot } from '../../src/paths.js';
 import type { Alarm } from '../../src/model/alarm.js';
 
 const chromium = requireServices('dashboard e2e', 'chromium');
-const artifacts = join(packageRoot, 'test-artifacts', 'e2e');
+const artifacts = e2eArtifacts;
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
-  }
-  return t;
-}
-
-/** Builds the dashboard when web/dist is missing or older than its sources. */
-function ensureWebBuild(): void {
-  const index = join(packageRoot, 'web', 'dist', 'index.html');
-  const src = Math.max(newestMtime(join(packageRoot, 'web', 'src')), statSync(join(packageRoot, 'web', 'index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= src) return;
-  execFileSync('npm', ['run', 'build:web'], { cwd: packageRoot, stdio: 'inherit' });
-}
 
 const HOUR = 3_600_000;
 

@@ -1,37 +1,20 @@
-import { randomBytes } from 'node:crypto';
 // The dashboard against a locked program (no anonymous access, not insecure-local): the login
 // screen, signing in as the initial admin, live devices over a token-carrying WebSocket, a viewer
 // refused an ack in words, and an admin's ack recorded under their own name.
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireServices } from '../helpers/services.js';
+import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
 import { until } from '../helpers/app.js';
 import { bearer, login, startLockedApp } from '../helpers/auth.js';
-import { packageRoot } from '../../src/paths.js';
 import type { Alarm } from '../../src/model/alarm.js';
 
 const chromium = requireServices('login e2e', 'chromium');
-const artifacts = join(packageRoot, 'test-artifacts', 'e2e');
+const artifacts = e2eArtifacts;
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
-  }
-  return t;
-}
-
-function ensureWebBuild(): void {
-  const index = join(packageRoot, 'web', 'dist', 'index.html');
-  const src = Math.max(newestMtime(join(packageRoot, 'web', 'src')), statSync(join(packageRoot, 'web', 'index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= src) return;
-  execFileSync('npm', ['run', 'build:web'], { cwd: packageRoot, stdio: 'inherit' });
-}
 
 test('dashboard sign-in: login screen when locked, admin sees devices live, viewer ack refused with a message', { skip: chromium.skip, timeout: 90_000 }, async (t) => {
   ensureWebBuild();
