@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { freePort, requireServices } from './services.js';
+import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
+import type { RetentionPolicy } from '../../src/stores/store.js';
 
 /** PostgreSQL refuses to run as root: as root, run its binaries as the postgres user. */
 const asRoot = process.getuid?.() === 0;
@@ -125,4 +127,23 @@ function postmasterPid(data: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** A PostgresStore on its own fresh server and database, opened; cleanup closes and removes both. */
+export async function openPostgresStore(retention?: RetentionPolicy): Promise<{ store: PostgresStore; cleanup(): Promise<void> }> {
+  const pg = await startPostgres();
+  const store = new PostgresStore({ url: await pg.createDatabase(), retention });
+  try {
+    await store.open();
+  } catch (err) {
+    await pg.destroy();
+    throw err;
+  }
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await pg.destroy();
+    },
+  };
 }

@@ -11,7 +11,7 @@ import type { SeqDeviceState } from '../../src/pipeline/sequence.js';
 import type { Store } from '../../src/stores/store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
-import { requirePostgres, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { openPostgresStore, requirePostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/app.js';
 import { join } from 'node:path';
 
@@ -200,22 +200,6 @@ fullStoreSuite('sqlite', async () => {
 const { skip } = requirePostgres('full store suite on PostgreSQL');
 fullStoreSuite(
   'postgres',
-  async () => {
-    const pg: TestPostgres = await startPostgres();
-    const store = new PostgresStore({ url: await pg.createDatabase() });
-    try {
-      await store.open();
-    } catch (err) {
-      await pg.destroy();
-      throw err;
-    }
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await pg.destroy();
-      },
-    };
-  },
+  () => openPostgresStore(),
   skip,
 );
