@@ -10,3 +10,12 @@ export interface TelemetryResponse {
   to: number;
   series: Record<string, RawSeries>;
 }
+
+/** Columnar buckets: ts[i] (bucket start) pairs with min[i], max[i], avg[i], count[i]; empty buckets are left out. */
+export interface BucketSeries {
+  ts: number[];
+  min: number[];
+  max: number[];
+  avg: number[];
+  count: number[];
+}

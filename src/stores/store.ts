@@ -1,6 +1,7 @@
 import type { Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
-import type { RawSeries } from '../model/telemetry.js';
+import type { BucketSeries, RawSeries } from '../model/telemetry.js';
+export type { BucketSeries } from '../model/telemetry.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
 import type { Profile } from '../model/device.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
@@ -110,15 +111,6 @@ export interface BucketQuery {
   tz?: string;
   /** The present, for choosing a source by retention (tests pass it). */
   now?: number;
-}
-
-/** Columnar buckets: ts[i] (bucket start) pairs with min[i], max[i], avg[i], count[i]; empty buckets are left out. */
-export interface BucketSeries {
-  ts: number[];
-  min: number[];
-  max: number[];
-  avg: number[];
-  count: number[];
 }
 
 export interface BucketResult {

@@ -1,13 +1,8 @@
 import type { SeriesBuffer } from './series-buffer.js';
+import type { BucketSeries } from '../../../src/model/telemetry.js';
 
 /** Downsampled history as the telemetry API returns it with `points=N`. */
-export interface BucketSeries {
-  ts: number[];
-  min: number[];
-  max: number[];
-  avg: number[];
-  count: number[];
-}
+export type { BucketSeries };
 
 export interface HistoryPage {
   from: number;
