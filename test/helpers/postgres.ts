@@ -3,7 +3,7 @@ import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { freePort, requireServices } from './services.js';
+import { freePort, gidOf, requireServices, uidOf } from './services.js';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import type { RetentionPolicy } from '../../src/stores/store.js';
 
@@ -110,14 +110,6 @@ export async function startPostgres(): Promise<TestPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function uidOf(user: string): number {
-  return Number(execFileSync('id', ['-u', user]).toString().trim());
-}
-
-function gidOf(user: string): number {
-  return Number(execFileSync('id', ['-g', user]).toString().trim());
 }
 
 function postmasterPid(data: string): number | null {

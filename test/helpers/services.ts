@@ -36,3 +36,22 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Numeric ids of a system user: services that refuse root run as their own user in a dir it owns. */
+export function uidOf(user: string): number {
+  return Number(execFileSync('id', ['-u', user]).toString().trim());
+}
+
+export function gidOf(user: string): number {
+  return Number(execFileSync('id', ['-g', user]).toString().trim());
+}
+
+/** True when a system user exists (Debian's packages create theirs: postgres, mosquitto). */
+export function haveUser(user: string): boolean {
+  try {
+    execFileSync('id', ['-u', user], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
