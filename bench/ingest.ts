@@ -17,22 +17,31 @@ export async function benchIngest(o: { runs: number; messages: number; seconds: 
   let lossFree = true;
   for (let i = 0; i < o.runs; i++) {
     const mosq = await startMosquitto();
-    const sub = runScript<{ received: number; seconds: number }>('subscriber.ts', { url: mosq.url, expected: o.messages, seconds: o.seconds * 2 });
+    const sub = runScript<{ received: number; seconds: number }>('subscriber.ts', { url: mosq.url, expected: o.messages, seconds: o.seconds + 10 });
     await sub.ready;
-    await runScript<PubResult>('publisher.ts', { url: mosq.url, clients: o.clients, messages: o.messages, seconds: o.seconds }).result;
+    const sent = await runScript<PubResult>('publisher.ts', { url: mosq.url, clients: o.clients, messages: o.messages, seconds: o.seconds }).result;
+    // Acked by the broker is not yet delivered: give the subscriber a moment to drain, then stop it.
+    await new Promise((r) => setTimeout(r, 1000));
+    if (sub.proc.exitCode === null) sub.proc.kill('SIGTERM');
     const s = await sub.result;
+    if (s.received < sent.acked) process.stderr.write(`  note: the baseline subscriber got ${s.received} of ${sent.acked} acked\n`);
     base.push(s.received / s.seconds);
     await mosq.stop();
 
     const data = tempDir('fs-bench-ingest-');
     const fs = await startFieldscope(['--no-simulator'], data.dir);
-    const p = await runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: o.clients, messages: o.messages, seconds: o.seconds }).result;
-    const stored = await storedReadings(fs.httpUrl);
+    let p: PubResult;
+    let stored: number;
+    try {
+      p = await runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: o.clients, messages: o.messages, seconds: o.seconds }).result;
+      stored = await storedReadings(fs.httpUrl);
+    } finally {
+      await fs.stop();
+      data.remove();
+    }
     // Every acknowledged message must be in the store: 3 readings each.
     if (stored !== p.acked * 3) lossFree = false;
     ours.push(p.rate);
-    await fs.stop();
-    data.remove();
     process.stderr.write(`  ingest run ${i + 1}: fieldscope ${Math.round(p.rate)} msg/s (stored ${stored / 3}/${p.acked}), mosquitto ${Math.round(s.received / s.seconds)} msg/s\n`);
   }
   const value = median(ours);

@@ -23,6 +23,13 @@ async function runClient(i: number): Promise<void> {
   const c = await mqtt.connectAsync(url, { clientId: id, clean: true, reconnectPeriod: 0 });
   const topic = `devices/${id}/telemetry`;
   let seq = 0;
+  let finished = false;
+  // A dropped connection leaves its unacked publishes pending forever: fail the run instead of hanging it.
+  c.on('close', () => {
+    if (finished) return;
+    process.stderr.write(`publisher: ${id} was disconnected after ${seq} messages (over the server's per-device rate?)\n`);
+    process.exit(1);
+  });
   const base = Date.now() - perClient; // unique ms timestamps per message
   const one = async (): Promise<void> => {
     while (seq < perClient && performance.now() < deadline) {
@@ -34,6 +41,7 @@ async function runClient(i: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: window }, one));
+  finished = true;
   await c.endAsync();
 }
 

@@ -18,7 +18,7 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 
 const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
-  { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 300_000, seconds: 60, clients: 20 }) },
+  { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 2_000_000, seconds: 20, clients: 50 }) },
   { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 20, rate: 2000 }) },
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
