@@ -43,6 +43,12 @@ export class BucketRing {
   private readonly max: Float64Array;
   /** Bucket index of the newest reading so far. */
   private head = -Infinity;
+  /**
+   * Merged buckets before a window's last one, per window length. A series at hundreds of readings
+   * per second asks for the same windows on every reading while only the last bucket changes, so
+   * the other buckets are merged once per bucket width instead of once per reading.
+   */
+  private readonly tails: { n: number; end: number; m: Moments }[] = [];
 
   constructor(
     readonly widthMs: number,
@@ -56,11 +62,17 @@ export class BucketRing {
     this.max = new Float64Array(size);
   }
 
+  private slot(b: number): number {
+    return ((b % this.size) + this.size) % this.size;
+  }
+
   add(ts: number, value: number): void {
     const b = Math.floor(ts / this.widthMs);
     if (b > this.head) this.head = b;
     if (b <= this.head - this.size) return; // older than the ring holds
-    const i = ((b % this.size) + this.size) % this.size;
+    // A cached tail holds buckets before its `end`: one of them changing makes it stale.
+    for (let k = this.tails.length - 1; k >= 0; k--) if (this.tails[k].end > b) this.tails.splice(k, 1);
+    const i = this.slot(b);
     if (this.index[i] !== b) {
       this.index[i] = b;
       this.count[i] = 0;
@@ -80,16 +92,41 @@ export class BucketRing {
   /** Moments of the last `n` buckets (n <= size) ending at the bucket holding `t`. */
   window(t: number, n = this.size): Moments {
     const end = Math.floor(t / this.widthMs);
-    let acc = emptyMoments();
-    for (let k = 0; k < Math.min(n, this.size); k++) {
-      const b = end - k;
-      const i = ((b % this.size) + this.size) % this.size;
-      if (this.index[i] !== b || !this.count[i]) continue;
-      acc = mergeMoments(acc, { count: this.count[i], mean: this.mean[i], m2: this.m2[i], min: this.min[i], max: this.max[i] });
+    const len = Math.min(n, this.size);
+    let tail = this.tails.find((c) => c.n === len && c.end === end);
+    if (!tail) {
+      tail = { n: len, end, m: this.merge(end - len + 1, end - 1) };
+      const old = this.tails.findIndex((c) => c.n === len);
+      if (old >= 0) this.tails[old] = tail;
+      else this.tails.push(tail);
     }
-    return acc;
+    return this.merge(end, end, tail.m);
+  }
+
+  /** Buckets first..last (bucket indices) merged into `acc` with Chan et al.'s formula; allocates only the result. */
+  private merge(first: number, last: number, acc: Moments = EMPTY): Moments {
+    let count = acc.count;
+    let mean = acc.mean;
+    let m2 = acc.m2;
+    let min = acc.min;
+    let max = acc.max;
+    for (let b = last; b >= first; b--) {
+      const i = this.slot(b);
+      const c = this.count[i];
+      if (this.index[i] !== b || !c) continue;
+      const total = count + c;
+      const delta = this.mean[i] - mean;
+      m2 += this.m2[i] + (delta * delta * count * c) / total;
+      mean += (delta * c) / total;
+      count = total;
+      if (this.min[i] < min) min = this.min[i];
+      if (this.max[i] > max) max = this.max[i];
+    }
+    return { count, mean, m2, min, max };
   }
 }
+
+const EMPTY: Moments = Object.freeze(emptyMoments());
 
 export function stddev(m: Moments): number {
   return m.count > 1 ? Math.sqrt(m.m2 / (m.count - 1)) : 0;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Analytics } from '../../src/analytics/live-stats.js';
+import { BucketRing } from '../../src/analytics/windows.js';
 import { createRng, gauss } from '../../src/sim/kinds.js';
 
 /** Readings whose bucket floor(ts / w) lies in (floor(t / w) - n, floor(t / w)]: the documented window. */
@@ -69,4 +70,29 @@ test('memory per series is bounded: a day of readings leaves the same ring sizes
   assert.equal(s.metrics.x.count1m, 60);
   const tail = Array.from({ length: 2000 }, (_, k) => ({ ts: (86_400 - 2000 + k + 1) * 1000, v: (86_400 - 2000 + k) % 7 }));
   close(s.metrics.x.ma15m, mean(windowed(tail, ts, 10_000, 90)), 'ma15m after a day');
+});
+
+test('a bucket ring matches the raw readings when late readings land behind cached windows', () => {
+  const rng = createRng(7);
+  const ring = new BucketRing(1000, 60);
+  const kept: { ts: number; v: number }[] = [];
+  let newest = 1_700_000_000_000;
+  for (let i = 0; i < 5000; i++) {
+    // Mostly a few readings per bucket in order; one in ten arrives up to 70 s late.
+    const late = rng() < 0.1;
+    const ts = late ? newest - Math.floor(rng() * 70_000) : (newest += Math.floor(rng() * 400));
+    const v = 100 * gauss(rng);
+    ring.add(ts, v);
+    if (Math.floor(ts / 1000) > Math.floor(newest / 1000) - 60) kept.push({ ts, v });
+    for (const n of [1, 7, 30, 60]) {
+      const xs = windowed(kept, newest, 1000, n);
+      const m = ring.window(newest, n);
+      assert.equal(m.count, xs.length, `count n=${n} #${i}`);
+      if (!xs.length) continue;
+      close(m.mean, mean(xs), `mean n=${n} #${i}`);
+      close(m.min, Math.min(...xs), `min n=${n} #${i}`);
+      close(m.max, Math.max(...xs), `max n=${n} #${i}`);
+      if (xs.length > 1) close(Math.sqrt(m.m2 / (m.count - 1)), sd(xs), `sd n=${n} #${i}`);
+    }
+  }
 });
