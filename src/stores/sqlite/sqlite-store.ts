@@ -32,11 +32,16 @@ export interface SqliteOptions {
 
 type Stmt = Database.Statement;
 
+/** Rows per multi-row INSERT: 64 x 4 parameters, well under SQLite's limit of 32,766. */
+const INSERT_CHUNK = 64;
+
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   private db!: Database.Database;
   private seriesIds = new Map<string, Map<string, number>>();
-  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint', Stmt>;
+  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint' | 'insertReadings' | 'savepoint' | 'release' | 'rollbackTo', Stmt>;
+  /** Reused bind array of the multi-row insert. */
+  private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 4);
   private writeTx!: (batch: WriteBatch) => WriteResult;
   private alarmTables!: SqliteAlarmTables;
   private deviceTables!: SqliteDeviceTables;
@@ -63,6 +68,10 @@ export class SqliteStore implements Store {
       insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
       insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES (?, ?, ?, ?)'),
+      insertReadings: db.prepare(`INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`),
+      savepoint: db.prepare('SAVEPOINT bulk'),
+      release: db.prepare('RELEASE bulk'),
+      rollbackTo: db.prepare('ROLLBACK TO bulk'),
       updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
       insertRejected: db.prepare(
         'INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -169,21 +178,62 @@ export class SqliteStore implements Store {
     return id;
   }
 
+  /**
+   * Inserts the readings INSERT_CHUNK rows per statement (a fraction of the per-statement cost of one
+   * row each) inside a savepoint. Returns the count if every one was new; otherwise rolls the
+   * savepoint back and returns -1, for the caller to write them row by row.
+   */
+  private insertAllNew(readings: WriteBatch['readings'], sids: number[]): number {
+    if (readings.length < INSERT_CHUNK) return -1;
+    const { insertReadings, insertReading, savepoint, release, rollbackTo } = this.stmts;
+    const args = this.chunkArgs;
+    savepoint.run();
+    let changes = 0;
+    let i = 0;
+    for (; i + INSERT_CHUNK <= readings.length; i += INSERT_CHUNK) {
+      for (let k = 0; k < INSERT_CHUNK; k++) {
+        const r = readings[i + k];
+        args[4 * k] = sids[i + k];
+        args[4 * k + 1] = r.ts;
+        args[4 * k + 2] = r.value;
+        args[4 * k + 3] = r.seq ?? null;
+      }
+      changes += insertReadings.run(args).changes;
+    }
+    for (; i < readings.length; i++) changes += insertReading.run(sids[i], readings[i].ts, readings[i].value, readings[i].seq ?? null).changes;
+    if (changes !== readings.length) rollbackTo.run();
+    release.run();
+    return changes === readings.length ? changes : -1;
+  }
+
   private writeNow(batch: WriteBatch): WriteResult {
     const { upsertDevice, insertReading, updateLatest, insertRejected } = this.stmts;
     for (const d of batch.devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
-    let inserted = 0;
-    const latest = new Map<number, { ts: number; value: number }>();
+    const readings = batch.readings;
+    const sids = new Array<number>(readings.length);
+    for (let i = 0; i < readings.length; i++) sids[i] = this.seriesId(readings[i].device, readings[i].metric);
+    // Only readings actually stored count toward rollups: a duplicate must not be summed twice. The
+    // multi-row insert cannot say which rows were new, so a batch holding any duplicate is undone and
+    // written again row by row, which can.
+    let inserted = this.insertAllNew(readings, sids);
     const rollups = new RollupAccumulator();
-    for (const r of batch.readings) {
-      const sid = this.seriesId(r.device, r.metric);
-      const added = insertReading.run(sid, r.ts, r.value, r.seq ?? null).changes;
-      // Only readings actually stored count toward rollups: duplicates must not be summed twice.
-      if (added) rollups.add(sid, r.ts, r.value);
-      inserted += added;
-      const l = latest.get(sid);
+    if (inserted === readings.length) {
+      for (let i = 0; i < readings.length; i++) rollups.add(sids[i], readings[i].ts, readings[i].value);
+    } else {
+      inserted = 0;
+      for (let i = 0; i < readings.length; i++) {
+        const r = readings[i];
+        const added = insertReading.run(sids[i], r.ts, r.value, r.seq ?? null).changes;
+        if (added) rollups.add(sids[i], r.ts, r.value);
+        inserted += added;
+      }
+    }
+    const latest = new Map<number, { ts: number; value: number }>();
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i];
+      const l = latest.get(sids[i]);
       // Updated in place: bulk imports pass here millions of times, one object per reading is GC churn.
-      if (!l) latest.set(sid, { ts: r.ts, value: r.value });
+      if (!l) latest.set(sids[i], { ts: r.ts, value: r.value });
       else if (r.ts >= l.ts) {
         l.ts = r.ts;
         l.value = r.value;
