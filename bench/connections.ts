@@ -2,9 +2,17 @@
 import { median, rssBytes, runScript, startFieldscope, startMosquitto, tempDir } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
 
+/** The server's own account of its memory (its public /metrics), to split RSS into JS heap and external buffers. */
+async function processMemory(httpUrl: string): Promise<{ heapMiB: number; externalMiB: number }> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^fieldscope_process_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return { heapMiB: read('nodejs_heap_size_used_bytes'), externalMiB: read('nodejs_external_memory_bytes') };
+}
+
 export async function benchConnections(o: { runs: number; clients: number; seconds: number }): Promise<Figure> {
   const ours: number[] = [];
   const base: number[] = [];
+  const notes: string[] = [];
   for (let i = 0; i < o.runs; i++) {
     const mosq = await startMosquitto();
     const pm = runScript<{ clients: number }>('connections-probe.ts', { url: mosq.url, clients: o.clients, seconds: o.seconds });
@@ -16,14 +24,19 @@ export async function benchConnections(o: { runs: number; clients: number; secon
 
     const data = tempDir('fs-bench-conn-');
     const fs = await startFieldscope(['--no-simulator'], data.dir);
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = rssBytes(fs.proc.pid!) / 2 ** 20;
     const p = runScript<{ clients: number; published: number }>('connections-probe.ts', { url: fs.mqttUrl, clients: o.clients, seconds: o.seconds });
     await p.ready;
     await new Promise((r) => setTimeout(r, (o.seconds / 2) * 1000));
     ours.push(rssBytes(fs.proc.pid!) / 2 ** 20);
+    const mem = await processMemory(fs.httpUrl);
     const r = await p.result;
     await fs.stop();
     data.remove();
-    process.stderr.write(`  connections run ${i + 1}: fieldscope ${ours[i].toFixed(0)} MiB with ${r.clients} clients (${r.published} messages); mosquitto ${base[i].toFixed(0)} MiB\n`);
+    const perClient = ((ours[i] - idle) * 1024) / o.clients;
+    notes.push(`run ${i + 1}: idle ${idle.toFixed(0)} MiB, ${perClient.toFixed(1)} KiB per client; JS heap used ${mem.heapMiB.toFixed(0)} MiB, external ${mem.externalMiB.toFixed(0)} MiB`);
+    process.stderr.write(`  connections run ${i + 1}: fieldscope ${ours[i].toFixed(0)} MiB with ${r.clients} clients (${r.published} messages); mosquitto ${base[i].toFixed(0)} MiB; ${notes[i]}\n`);
   }
   const value = median(ours);
   const b = median(base);
@@ -37,5 +50,6 @@ export async function benchConnections(o: { runs: number; clients: number; secon
     ratio: b / value,
     target: '< 600 MB',
     met: value * 2 ** 20 < 600e6,
+    notes: notes.join('; '),
   };
 }

@@ -48,8 +48,10 @@ export interface MessageLike {
 }
 
 class SeriesState {
-  readonly sec = new BucketRing(1000, 60);
-  readonly tens = new BucketRing(10_000, 90);
+  // Each ring keeps only what is read from it: min/max from the last minute, the spread from the 10 s buckets.
+  // The 1 s ring is sparse: a device reporting every few seconds fills few of its buckets.
+  readonly sec = new BucketRing(1000, 60, { spread: false, sparse: true });
+  readonly tens = new BucketRing(10_000, 90, { range: false });
   lastTs: number | null = null;
   lastValue: number | null = null;
   stats: SeriesStats | null = null;
@@ -89,7 +91,7 @@ class SeriesState {
 
 class DeviceState {
   readonly series = new Map<string, SeriesState>();
-  readonly gaps = new BucketRing(1000, 60);
+  readonly gaps = new BucketRing(1000, 60, { spread: false, range: false, sparse: true });
   lastSeq: number | null = null;
   ts = -Infinity;
   profile: string | null = null;

@@ -34,99 +34,235 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
   };
 }
 
+/** What a ring keeps per bucket beyond count and mean; a window reports NaN for what is not kept. */
+export interface RingFields {
+  /** M2, for the spread (stddev, z-score). Default true. */
+  spread?: boolean;
+  /** Min and max. Default true. */
+  range?: boolean;
+  /**
+   * Start with room for a few buckets and grow to the full ring only when the series fills them:
+   * a device reporting every 10 s uses 6 of 60 one-second buckets. Default false.
+   */
+  sparse?: boolean;
+}
+
+/** Cached window tails per ring: one per window length asked for (live stats ask for at most three). */
+const TAILS = 3;
+/** A cached tail's cells: window length (0: unused), end bucket, then count, mean, M2, min, max. */
+const TAIL_CELLS = 7;
+/** Buckets a sparse ring has room for at first. */
+const SPARSE_START = 8;
+
 export class BucketRing {
-  private readonly index: Float64Array;
-  private readonly count: Float64Array;
-  private readonly mean: Float64Array;
-  private readonly m2: Float64Array;
-  private readonly min: Float64Array;
-  private readonly max: Float64Array;
+  /**
+   * Every bucket's figures in one array: count, mean, then M2 and min, max when kept; then the
+   * cached tails. One allocation per ring instead of one per figure and objects per cached tail:
+   * with tens of thousands of series the per-object overhead and the unused figures were most of
+   * the process's memory.
+   *
+   * Dense: `stride` numbers per bucket at slot b mod size; a slot holds bucket b exactly when
+   * head - size < b <= head. Sparse: `used` entries of [bucket, ...figures], ascending by bucket.
+   */
+  private cells: Float64Array;
+  private readonly stride: number;
+  private readonly m2At: number;
+  private readonly minAt: number;
+  /** Where the cached tails start in `cells`. */
+  private tailsAt: number;
+  private nextEvict = 0;
+  private sparse: boolean;
+  private used = 0;
   /** Bucket index of the newest reading so far. */
   private head = -Infinity;
-  /**
-   * Merged buckets before a window's last one, per window length. A series at hundreds of readings
-   * per second asks for the same windows on every reading while only the last bucket changes, so
-   * the other buckets are merged once per bucket width instead of once per reading.
-   */
-  private readonly tails: { n: number; end: number; m: Moments }[] = [];
 
   constructor(
     readonly widthMs: number,
     readonly size: number,
+    fields: RingFields = {},
   ) {
-    this.index = new Float64Array(size).fill(-Infinity);
-    this.count = new Float64Array(size);
-    this.mean = new Float64Array(size);
-    this.m2 = new Float64Array(size);
-    this.min = new Float64Array(size);
-    this.max = new Float64Array(size);
+    const spread = fields.spread ?? true;
+    const range = fields.range ?? true;
+    this.m2At = spread ? 2 : -1;
+    this.minAt = range ? (spread ? 3 : 2) : -1;
+    this.stride = 2 + (spread ? 1 : 0) + (range ? 2 : 0);
+    // Sparse only while it is smaller: past half the ring, dense is as cheap and simpler.
+    this.sparse = (fields.sparse ?? false) && SPARSE_START * 2 <= size;
+    this.tailsAt = this.sparse ? SPARSE_START * (this.stride + 1) : size * this.stride;
+    this.cells = new Float64Array(this.tailsAt + TAILS * TAIL_CELLS);
   }
 
   private slot(b: number): number {
-    return ((b % this.size) + this.size) % this.size;
+    return (((b % this.size) + this.size) % this.size) * this.stride;
   }
 
   add(ts: number, value: number): void {
     const b = Math.floor(ts / this.widthMs);
-    if (b > this.head) this.head = b;
-    if (b <= this.head - this.size) return; // older than the ring holds
-    // A cached tail holds buckets before its `end`: one of them changing makes it stale.
-    for (let k = this.tails.length - 1; k >= 0; k--) if (this.tails[k].end > b) this.tails.splice(k, 1);
-    const i = this.slot(b);
-    if (this.index[i] !== b) {
-      this.index[i] = b;
-      this.count[i] = 0;
-      this.mean[i] = 0;
-      this.m2[i] = 0;
-      this.min[i] = Infinity;
-      this.max[i] = -Infinity;
+    if (b > this.head) {
+      // Buckets now out of the ring: dense slots the head moves over are emptied (count 0), sparse entries dropped.
+      if (this.sparse) this.dropBefore(b - this.size + 1);
+      else if (this.head !== -Infinity) for (let k = this.head + 1; k <= Math.min(b, this.head + this.size); k++) this.cells[this.slot(k)] = 0;
+      this.head = b;
     }
-    const n = ++this.count[i];
-    const delta = value - this.mean[i];
-    this.mean[i] += delta / n;
-    this.m2[i] += delta * (value - this.mean[i]);
-    if (value < this.min[i]) this.min[i] = value;
-    if (value > this.max[i]) this.max[i] = value;
+    if (b <= this.head - this.size) return; // older than the ring holds
+    /*
+     * Merged buckets before a window's last one are cached per window length. A series at hundreds
+     * of readings per second asks for the same windows on every reading while only the last bucket
+     * changes, so the other buckets are merged once per bucket width instead of once per reading.
+     * A cached tail holds buckets before its end: one of them changing makes it stale.
+     */
+    const tc = this.cells;
+    for (let k = this.tailsAt; k < tc.length; k += TAIL_CELLS) if (tc[k + 1] > b) tc[k] = 0;
+    const i = this.sparse ? this.entry(b) : this.slot(b);
+    const c = this.cells;
+    const n = ++c[i];
+    if (n === 1) {
+      c[i + 1] = value;
+      if (this.m2At > 0) c[i + this.m2At] = 0;
+      if (this.minAt > 0) c[i + this.minAt] = c[i + this.minAt + 1] = value;
+      return;
+    }
+    const delta = value - c[i + 1];
+    c[i + 1] += delta / n;
+    if (this.m2At > 0) c[i + this.m2At] += delta * (value - c[i + 1]);
+    if (this.minAt > 0) {
+      if (value < c[i + this.minAt]) c[i + this.minAt] = value;
+      if (value > c[i + this.minAt + 1]) c[i + this.minAt + 1] = value;
+    }
+  }
+
+  /** Sparse: drops entries of buckets below `low`. */
+  private dropBefore(low: number): void {
+    const e = this.stride + 1;
+    let k = 0;
+    while (k < this.used && this.cells[k * e] < low) k++;
+    if (!k) return;
+    this.cells.copyWithin(0, k * e, this.used * e);
+    this.used -= k;
+  }
+
+  /** Sparse: where bucket b's figures start (its count), adding an empty entry if needed; may turn the ring dense. */
+  private entry(b: number): number {
+    const e = this.stride + 1;
+    let k = this.used;
+    while (k > 0 && this.cells[(k - 1) * e] > b) k--;
+    if (k > 0 && this.cells[(k - 1) * e] === b) return (k - 1) * e + 1;
+    if (this.used * e === this.tailsAt) {
+      if ((this.used * 2) * 2 > this.size) {
+        this.toDense();
+        return this.slot(b);
+      }
+      this.resize(this.used * 2 * e);
+    }
+    const c = this.cells;
+    c.copyWithin((k + 1) * e, k * e, this.used * e);
+    c.fill(0, k * e, (k + 1) * e);
+    c[k * e] = b;
+    this.used++;
+    return k * e + 1;
+  }
+
+  /** Sparse: room for more entries; the cached tails move along. */
+  private resize(tailsAt: number): void {
+    const next = new Float64Array(tailsAt + TAILS * TAIL_CELLS);
+    next.set(this.cells.subarray(0, this.used * (this.stride + 1)));
+    next.set(this.cells.subarray(this.tailsAt), tailsAt);
+    this.cells = next;
+    this.tailsAt = tailsAt;
+  }
+
+  private toDense(): void {
+    const e = this.stride + 1;
+    const old = this.cells;
+    const oldTails = this.tailsAt;
+    this.sparse = false;
+    this.tailsAt = this.size * this.stride;
+    this.cells = new Float64Array(this.tailsAt + TAILS * TAIL_CELLS);
+    for (let k = 0; k < this.used; k++) this.cells.set(old.subarray(k * e + 1, (k + 1) * e), this.slot(old[k * e]));
+    this.cells.set(old.subarray(oldTails), this.tailsAt);
+    this.used = 0;
   }
 
   /** Moments of the last `n` buckets (n <= size) ending at the bucket holding `t`. */
   window(t: number, n = this.size): Moments {
     const end = Math.floor(t / this.widthMs);
     const len = Math.min(n, this.size);
-    let tail = this.tails.find((c) => c.n === len && c.end === end);
-    if (!tail) {
-      tail = { n: len, end, m: this.merge(end - len + 1, end - 1) };
-      const old = this.tails.findIndex((c) => c.n === len);
-      if (old >= 0) this.tails[old] = tail;
-      else this.tails.push(tail);
+    const c = this.cells;
+    let tail = -1;
+    let free = -1;
+    for (let k = this.tailsAt; k < c.length; k += TAIL_CELLS) {
+      if (c[k] === len) {
+        tail = k;
+        break;
+      }
+      if (free < 0 && c[k] === 0) free = k;
     }
-    return this.merge(end, end, tail.m);
+    if (tail < 0 || c[tail + 1] !== end) {
+      if (tail < 0) tail = free >= 0 ? free : this.tailsAt + (this.nextEvict++ % TAILS) * TAIL_CELLS;
+      this.merge(end - len + 1, end - 1, -1, tail + 2);
+      c[tail] = len;
+      c[tail + 1] = end;
+    }
+    return this.merge(end, end, tail + 2, -1)!;
   }
 
-  /** Buckets first..last (bucket indices) merged into `acc` with Chan et al.'s formula; allocates only the result. */
-  private merge(first: number, last: number, acc: Moments = EMPTY): Moments {
-    let count = acc.count;
-    let mean = acc.mean;
-    let m2 = acc.m2;
-    let min = acc.min;
-    let max = acc.max;
-    for (let b = last; b >= first; b--) {
-      const i = this.slot(b);
-      const c = this.count[i];
-      if (this.index[i] !== b || !c) continue;
+  /**
+   * Buckets first..last (bucket indices) merged with Chan et al.'s formula, starting from the
+   * moments at `from` in `cells` (or none: -1); written to `into` in `cells`, or returned.
+   */
+  private merge(first: number, last: number, from: number, into: number): Moments | undefined {
+    const cells = this.cells;
+    let count = 0;
+    let mean = 0;
+    let m2 = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    if (from >= 0) {
+      count = cells[from];
+      mean = cells[from + 1];
+      m2 = cells[from + 2];
+      min = cells[from + 3];
+      max = cells[from + 4];
+    }
+    const m2At = this.m2At;
+    const minAt = this.minAt;
+    const e = this.stride + 1;
+    const top = Math.min(last, this.head);
+    const low = Math.max(first, this.head - this.size + 1);
+    // Newest bucket first, as the dense ring always did, so both give the very same sums.
+    for (let b = top, k = this.used - 1; b >= low; b--) {
+      let i: number;
+      if (this.sparse) {
+        while (k >= 0 && cells[k * e] > b) k--;
+        if (k < 0) break;
+        b = cells[k * e];
+        if (b < low) break;
+        i = k * e + 1;
+      } else i = this.slot(b);
+      const c = cells[i];
+      if (!c) continue;
       const total = count + c;
-      const delta = this.mean[i] - mean;
-      m2 += this.m2[i] + (delta * delta * count * c) / total;
+      const delta = cells[i + 1] - mean;
+      m2 += (m2At > 0 ? cells[i + m2At] : 0) + (delta * delta * count * c) / total;
       mean += (delta * c) / total;
       count = total;
-      if (this.min[i] < min) min = this.min[i];
-      if (this.max[i] > max) max = this.max[i];
+      if (minAt > 0) {
+        if (cells[i + minAt] < min) min = cells[i + minAt];
+        if (cells[i + minAt + 1] > max) max = cells[i + minAt + 1];
+      }
     }
-    return { count, mean, m2, min, max };
+    if (into >= 0) {
+      cells[into] = count;
+      cells[into + 1] = mean;
+      cells[into + 2] = m2;
+      cells[into + 3] = min;
+      cells[into + 4] = max;
+      return undefined;
+    }
+    // What the ring does not keep is reported as unknown, never as a plausible 0.
+    return { count, mean, m2: m2At > 0 ? m2 : NaN, min: minAt > 0 ? min : NaN, max: minAt > 0 ? max : NaN };
   }
 }
-
-const EMPTY: Moments = Object.freeze(emptyMoments());
 
 export function stddev(m: Moments): number {
   return m.count > 1 ? Math.sqrt(m.m2 / (m.count - 1)) : 0;

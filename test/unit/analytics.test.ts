@@ -96,3 +96,39 @@ test('a bucket ring matches the raw readings when late readings land behind cach
     }
   }
 });
+
+test('a sparse bucket ring gives the very same windows as a dense one, slow or fast, with late readings', () => {
+  // Up to 20 s apart stays sparse throughout; 12 s turns dense after a few hundred readings; faster ones early.
+  for (const [seed, maxStep] of [[11, 20_000], [11, 12_000], [12, 3000], [13, 400]] as const) {
+    const rng = createRng(seed);
+    const dense = new BucketRing(1000, 60);
+    const sparse = new BucketRing(1000, 60, { sparse: true });
+    const kept: { ts: number; v: number }[] = [];
+    let newest = 1_700_000_000_000;
+    for (let i = 0; i < 3000; i++) {
+      const late = rng() < 0.1;
+      const ts = late ? newest - Math.floor(rng() * 70_000) : (newest += Math.floor(rng() * maxStep));
+      const v = 100 * gauss(rng);
+      dense.add(ts, v);
+      sparse.add(ts, v);
+      if (Math.floor(ts / 1000) > Math.floor(newest / 1000) - 60) kept.push({ ts, v });
+      for (const n of [1, 7, 30, 60]) {
+        const m = sparse.window(newest, n);
+        assert.deepEqual(m, dense.window(newest, n), `step ${maxStep} n=${n} #${i}`);
+        const xs = windowed(kept, newest, 1000, n);
+        assert.equal(m.count, xs.length, `count step ${maxStep} n=${n} #${i}`);
+        if (xs.length) close(m.mean, mean(xs), `mean step ${maxStep} n=${n} #${i}`);
+      }
+    }
+  }
+});
+
+test('a ring reports what it does not keep as unknown', () => {
+  const ring = new BucketRing(1000, 60, { spread: false, range: false });
+  ring.add(1000, 2);
+  ring.add(1500, 4);
+  const m = ring.window(1500);
+  assert.equal(m.count, 2);
+  assert.equal(m.mean, 3);
+  assert.ok(Number.isNaN(m.m2) && Number.isNaN(m.min) && Number.isNaN(m.max));
+});
