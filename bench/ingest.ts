@@ -1,32 +1,17 @@
 // Benchmark 1: end-to-end ingest, QoS1 publish until stored and committed, against a bare Mosquitto
 // carrying the same load to one subscriber that stores nothing.
-import { median, runScript, startFieldscope, startMosquitto, tempDir } from './lib/procs.js';
+import { median, runScript, startFieldscope, tempDir } from './lib/procs.js';
+import { mosquittoBaseline, type PubResult } from './lib/baseline.js';
+import { storedReadings } from './lib/metrics.js';
 import type { Figure } from './lib/report.js';
-
-interface PubResult { sent: number; acked: number; seconds: number; rate: number }
-
-async function storedReadings(httpUrl: string): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  const m = /^fieldscope_readings_stored_total (\d+)/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 export async function benchIngest(o: { runs: number; messages: number; seconds: number; clients: number }): Promise<Figure> {
   const ours: number[] = [];
   const base: number[] = [];
   let lossFree = true;
   for (let i = 0; i < o.runs; i++) {
-    const mosq = await startMosquitto();
-    const sub = runScript<{ received: number; seconds: number }>('subscriber.ts', { url: mosq.url, expected: o.messages, seconds: o.seconds + 10 });
-    await sub.ready;
-    const sent = await runScript<PubResult>('publisher.ts', { url: mosq.url, clients: o.clients, messages: o.messages, seconds: o.seconds }).result;
-    // Acked by the broker is not yet delivered: give the subscriber a moment to drain, then stop it.
-    await new Promise((r) => setTimeout(r, 1000));
-    if (sub.proc.exitCode === null) sub.proc.kill('SIGTERM');
-    const s = await sub.result;
-    if (s.received < sent.acked) process.stderr.write(`  note: the baseline subscriber got ${s.received} of ${sent.acked} acked\n`);
-    base.push(s.received / s.seconds);
-    await mosq.stop();
+    const b = await mosquittoBaseline(o);
+    base.push(b.rate);
 
     const data = tempDir('fs-bench-ingest-');
     const fs = await startFieldscope(['--no-simulator'], data.dir);
@@ -42,7 +27,7 @@ export async function benchIngest(o: { runs: number; messages: number; seconds: 
     // Every acknowledged message must be in the store: 3 readings each.
     if (stored !== p.acked * 3) lossFree = false;
     ours.push(p.rate);
-    process.stderr.write(`  ingest run ${i + 1}: fieldscope ${Math.round(p.rate)} msg/s (stored ${stored / 3}/${p.acked}), mosquitto ${Math.round(s.received / s.seconds)} msg/s\n`);
+    process.stderr.write(`  ingest run ${i + 1}: fieldscope ${Math.round(p.rate)} msg/s (stored ${stored / 3}/${p.acked}), mosquitto ${Math.round(b.rate)} msg/s\n`);
   }
   const value = median(ours);
   const baseline = median(base);

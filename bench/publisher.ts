@@ -1,20 +1,26 @@
-// Load generator: C MQTT clients publish QoS1 JSON (3 metrics, ~100 bytes) as fast as the broker
-// acknowledges, W messages in flight per client, until `messages` are acked or `seconds` pass.
-// Prints one JSON line: {sent, acked, seconds, rate}.
-import mqtt from 'mqtt';
+// Load generator: C MQTT clients publish QoS1 JSON (3 metrics, ~100 bytes), W messages in flight per
+// client, until `messages` are acked or `seconds` pass. Without --rate each client publishes as fast
+// as the broker acknowledges; with --rate R the clients together publish R msg/s, paced.
+// Prints one JSON line: {sent, acked, seconds, rate, startedAt, skipped}.
+import mqtt, { type MqttClient } from 'mqtt';
 import { scriptArgs } from './lib/args.js';
 
 const a = scriptArgs();
 const url = a.url;
 const clients = Number(a.clients ?? 10);
-const total = Number(a.messages ?? 100_000);
 const seconds = Number(a.seconds ?? 60);
 const window = Number(a.window ?? 64);
 const prefix = a.prefix ?? 'bench';
+/** Total msg/s over all clients; 0 = as fast as acknowledged. */
+const rate = Number(a.rate ?? 0);
+const total = Number(a.messages ?? (rate ? Math.ceil(rate * seconds) : 100_000));
 
 const perClient = Math.ceil(total / clients);
 let acked = 0;
 let sent = 0;
+/** Paced slots given up because a client fell more than a second behind (see pace()). */
+let skipped = 0;
+const startedAt = Date.now();
 const started = performance.now();
 const deadline = started + seconds * 1000;
 
@@ -31,20 +37,65 @@ async function runClient(i: number): Promise<void> {
     process.exit(1);
   });
   const base = Date.now() - perClient; // unique ms timestamps per message
-  const one = async (): Promise<void> => {
-    while (seq < perClient && performance.now() < deadline) {
-      const s = ++seq;
-      sent++;
-      const payload = `{"seq":${s},"ts":${base + s},"v":${(5 + (s % 100) / 1000).toFixed(3)},"a":${(0.245 + (s % 7) / 1000).toFixed(4)},"w":${(1.2 + (s % 13) / 100).toFixed(3)}}`;
-      await c.publishAsync(topic, payload, { qos: 1 });
-      acked++;
-    }
+  const publishNext = (): Promise<void> => {
+    const s = ++seq;
+    sent++;
+    const payload = `{"seq":${s},"ts":${base + s},"v":${(5 + (s % 100) / 1000).toFixed(3)},"a":${(0.245 + (s % 7) / 1000).toFixed(4)},"w":${(1.2 + (s % 13) / 100).toFixed(3)}}`;
+    return c.publishAsync(topic, payload, { qos: 1 }).then(() => void acked++);
   };
-  await Promise.all(Array.from({ length: window }, one));
+  if (rate) await pace(c, () => seq, publishNext);
+  else {
+    const one = async (): Promise<void> => {
+      while (seq < perClient && performance.now() < deadline) await publishNext();
+    };
+    await Promise.all(Array.from({ length: window }, one));
+  }
   finished = true;
   await c.endAsync();
 }
 
+const pumps = new Set<() => void>();
+// One timer for all clients: a timer per client (or per message) would cost more than the publishing.
+const ticker = rate ? setInterval(() => pumps.forEach((p) => p()), 5) : null;
+
+/**
+ * Publishes one client's share of `rate` on a fixed schedule, at most `window` unacknowledged. A
+ * client more than a second behind its schedule (the server is slower than the rate) gives up the
+ * older slots rather than bursting to catch up, which would exceed the server's per-device limit.
+ */
+function pace(c: MqttClient, seq: () => number, publishNext: () => Promise<void>): Promise<void> {
+  const interval = 1000 / (rate / clients);
+  let next = performance.now();
+  let inflight = 0;
+  return new Promise((resolve) => {
+    const pump = (): void => {
+      const now = performance.now();
+      if (seq() >= perClient || now >= deadline) {
+        if (!inflight) (pumps.delete(pump), resolve());
+        return;
+      }
+      if (now - next > 1000) {
+        const behind = Math.floor((now - 1000 - next) / interval);
+        skipped += behind;
+        next += behind * interval;
+      }
+      while (next <= now && inflight < window && seq() < perClient) {
+        inflight++;
+        next += interval;
+        publishNext().then(
+          () => (inflight--, pump()),
+          (err: Error) => {
+            process.stderr.write(`publisher: publish failed on ${c.options.clientId}: ${err.message}\n`);
+            process.exit(1);
+          },
+        );
+      }
+    };
+    pumps.add(pump);
+  });
+}
+
 await Promise.all(Array.from({ length: clients }, (_, i) => runClient(i)));
+if (ticker) clearInterval(ticker);
 const elapsed = (performance.now() - started) / 1000;
-process.stdout.write(JSON.stringify({ sent, acked, seconds: elapsed, rate: acked / elapsed }) + '\n');
+process.stdout.write(JSON.stringify({ sent, acked, seconds: elapsed, rate: acked / elapsed, startedAt, skipped }) + '\n');

@@ -1,5 +1,8 @@
 // `npm run bench`: every benchmark, each the median of several runs beside a baseline measured in
 // the same run. Prints a table and writes bench/results/latest.json. Loads only 127.0.0.1.
+// `--quick` is a short pass, `--only=a,b` picks benchmarks by id. Benchmarks marked optIn (the
+// 10-minute server soak) are left out of the default run and run only when named in --only, e.g.
+// `npm run bench -- --only=server-soak [--minutes=N]` (default 10; --quick: 1).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +16,16 @@ import { benchHistory } from './history.js';
 import { benchDashboard } from './dashboard.js';
 import { benchStoreWrite } from './store-write.js';
 import { benchDashboardSoak } from './dashboard-soak.js';
+import { benchIngestExternal } from './ingest-external.js';
+import { benchServerSoak } from './server-soak.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const minutesArg = process.argv.find((a) => a.startsWith('--minutes='))?.slice(10);
 
-const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
-  { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 2_000_000, seconds: 20, clients: 50 }) },
+const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]> }[] = [
+  { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 20, clients: 100 }) },
+  { id: 'ingest-external', run: () => benchIngestExternal(quick ? { runs: 1, firstMessages: 5000, maxMessages: 5000, seconds: 5, clients: 10 } : { runs: 3, firstMessages: 10_000, maxMessages: 200_000, seconds: 10, clients: 50 }) },
   { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 20, rate: 2000 }) },
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
@@ -26,11 +33,12 @@ const benches: { id: string; run: () => Promise<Figure | Figure[]> }[] = [
   { id: 'soak', run: () => benchDashboardSoak({ minutes: quick ? 1 : 3 }) },
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
+  { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 
 const figures: Figure[] = [];
 for (const b of benches) {
-  if (only && !only.includes(b.id)) continue;
+  if (only ? !only.includes(b.id) : b.optIn) continue;
   process.stderr.write(`running ${b.id}...\n`);
   try {
     figures.push(...[await b.run()].flat());
