@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, each the median of several runs beside a baseline measured in
 // the same run. Prints a table and writes bench/results/latest.json. Loads only 127.0.0.1.
 // `--quick` is a short pass, `--only=a,b` picks benchmarks by id. Benchmarks marked optIn (the
-// 10-minute server soak) are left out of the default run and run only when named in --only, e.g.
+// 10-minute server soak, the 3-minute dashboard soak) are left out of the default run and run only when named in --only, e.g.
 // `npm run bench -- --only=server-soak [--minutes=N]` (default 10; --quick: 1).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -30,25 +30,33 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
   { id: 'dashboard', run: () => benchDashboard({ runs: quick ? 2 : 5 }) },
-  { id: 'soak', run: () => benchDashboardSoak({ minutes: quick ? 1 : 3 }) },
+  { id: 'soak', optIn: true, run: () => benchDashboardSoak({ minutes: quick ? 1 : 3 }) },
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 
 const figures: Figure[] = [];
+const seconds: Record<string, number> = {};
+const started = performance.now();
 for (const b of benches) {
   if (only ? !only.includes(b.id) : b.optIn) continue;
   process.stderr.write(`running ${b.id}...\n`);
+  const t0 = performance.now();
   try {
     figures.push(...[await b.run()].flat());
   } catch (err) {
     process.stderr.write(`  ${b.id} failed: ${(err as Error).stack}\n`);
     figures.push({ id: b.id, name: b.id, value: NaN, unit: '', runs: [], notes: `failed: ${(err as Error).message}` });
   }
+  seconds[b.id] = Math.round((performance.now() - t0) / 1000);
+  process.stderr.write(`  ${b.id}: ${seconds[b.id]} s\n`);
 }
+const totalSeconds = Math.round((performance.now() - started) / 1000);
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ when: new Date().toISOString(), machine, quick, figures }, null, 2) + '\n');
-process.stdout.write(`\nmachine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}\n\n${table(figures)}\n`);
+// A partial run must not overwrite the full run's figures.
+const resultFile = only ? `only-${only.join('+')}.json` : 'latest.json';
+writeFileSync(join(root, 'bench/results', resultFile), JSON.stringify({ when: new Date().toISOString(), machine, quick, totalSeconds, seconds, figures }, null, 2) + '\n');
+process.stdout.write(`\nmachine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}; ${totalSeconds} s in all\n\n${table(figures)}\n`);
