@@ -180,8 +180,9 @@ export class SqliteStore implements Store {
 
   /**
    * Inserts the readings INSERT_CHUNK rows per statement (a fraction of the per-statement cost of one
-   * row each) inside a savepoint. Returns the count if every one was new; otherwise rolls the
-   * savepoint back and returns -1, for the caller to write them row by row.
+   * row each) inside a savepoint. Returns how many were new when that says which (all of them, or
+   * none: a re-import); otherwise rolls the savepoint back and returns -1, for the caller to write
+   * them row by row.
    */
   private insertAllNew(readings: WriteBatch['readings'], sids: number[]): number {
     if (readings.length < INSERT_CHUNK) return -1;
@@ -201,9 +202,10 @@ export class SqliteStore implements Store {
       changes += insertReadings.run(args).changes;
     }
     for (; i < readings.length; i++) changes += insertReading.run(sids[i], readings[i].ts, readings[i].value, readings[i].seq ?? null).changes;
-    if (changes !== readings.length) rollbackTo.run();
+    const known = changes === readings.length || changes === 0;
+    if (!known) rollbackTo.run();
     release.run();
-    return changes === readings.length ? changes : -1;
+    return known ? changes : -1;
   }
 
   private writeNow(batch: WriteBatch): WriteResult {
@@ -219,7 +221,7 @@ export class SqliteStore implements Store {
     const rollups = new RollupAccumulator();
     if (inserted === readings.length) {
       for (let i = 0; i < readings.length; i++) rollups.add(sids[i], readings[i].ts, readings[i].value);
-    } else {
+    } else if (inserted < 0) {
       inserted = 0;
       for (let i = 0; i < readings.length; i++) {
         const r = readings[i];
