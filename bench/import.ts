@@ -85,7 +85,7 @@ export async function benchImport(o: { runs: number; rows: number }): Promise<Fi
   const ratio = value / baseline;
   return {
     id: 'import',
-    name: `4. CSV import, ${o.rows.toLocaleString('en-US')} wide rows x 4 metrics`,
+    name: `5. CSV import, ${o.rows.toLocaleString('en-US')} wide rows x 4 metrics`,
     value,
     unit: 'rows/s',
     runs: ours,

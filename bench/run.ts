@@ -26,7 +26,7 @@ const minutesArg = process.argv.find((a) => a.startsWith('--minutes='))?.slice(1
 const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]> }[] = [
   { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 20, clients: 100 }) },
   { id: 'ingest-external', run: () => benchIngestExternal(quick ? { runs: 1, firstMessages: 5000, maxMessages: 5000, seconds: 5, clients: 10 } : { runs: 3, firstMessages: 10_000, maxMessages: 200_000, seconds: 10, clients: 50 }) },
-  { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 20, rate: 2000 }) },
+  { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 15, rate: 2000 }) },
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
   { id: 'dashboard', run: () => benchDashboard({ runs: quick ? 2 : 5 }) },

@@ -12,10 +12,9 @@ import type { Profile } from '../../model/device.js';
 import type { Reading } from '../../model/reading.js';
 import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
-import { RollupAccumulator } from '../rollup-accumulator.js';
+import { DAY, HOUR, MINUTE } from '../zoned-time.js';
 import { defaultRetention } from '../retention.js';
 import { statsFromSums, statsOf } from '../stats.js';
-import { DAY } from '../zoned-time.js';
 import { migrations } from './migrations.js';
 import { PgAlarmTables } from './alarm-tables.js';
 import { PgDeviceTables } from './device-tables.js';
@@ -35,6 +34,33 @@ export interface PostgresOptions {
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
 const MIGRATION_LOCK = 0x6669656c64; // "field"
+
+/** Upserts one rollup table from the `ins` rows: buckets aligned as RollupAccumulator aligns them. */
+const rollupFromInserted = (table: string, width: number) => `
+  INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
+  SELECT series, bucket, min(value), max(value), sum(value), sum(value * value), count(*),
+    min(ts), (array_agg(value ORDER BY ts))[1], max(ts), (array_agg(value ORDER BY ts DESC))[1]
+  FROM (SELECT series, ts - (((ts % ${width}) + ${width}) % ${width}) AS bucket, ts, value FROM ins) x
+  GROUP BY series, bucket
+  ON CONFLICT (series, bucket) DO UPDATE SET
+    v_min = least(${table}.v_min, excluded.v_min), v_max = greatest(${table}.v_max, excluded.v_max),
+    v_sum = ${table}.v_sum + excluded.v_sum, v_sum_sq = ${table}.v_sum_sq + excluded.v_sum_sq, n = ${table}.n + excluded.n,
+    first_v = CASE WHEN excluded.first_ts < ${table}.first_ts THEN excluded.first_v ELSE ${table}.first_v END,
+    first_ts = least(${table}.first_ts, excluded.first_ts),
+    last_v = CASE WHEN excluded.last_ts > ${table}.last_ts THEN excluded.last_v ELSE ${table}.last_v END,
+    last_ts = greatest(${table}.last_ts, excluded.last_ts)`;
+
+/** Readings of a batch ($1..$4: series, ts, value, seq arrays) and their rollups; returns how many were new. */
+const WRITE_READINGS = `
+  WITH ins AS (
+    INSERT INTO readings (series, ts, value, seq)
+    SELECT * FROM unnest($1::int4[], $2::int8[], $3::float8[], $4::int8[])
+    ON CONFLICT DO NOTHING RETURNING series, ts, value
+  ),
+  m AS (${rollupFromInserted('rollup_1m', MINUTE)}),
+  h AS (${rollupFromInserted('rollup_1h', HOUR)})
+  SELECT count(*)::int AS n FROM ins`;
+
 
 const dayOf = (ts: number) => Math.floor(ts / DAY) * DAY;
 const partitionName = (day: number) => `readings_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
@@ -245,36 +271,12 @@ export class PostgresStore implements Store {
       }
       let inserted = 0;
       if (sid.length) {
-        // One multi-row statement per batch; RETURNING tells exactly which readings were new.
-        const rows = await tx`
-          INSERT INTO readings (series, ts, value, seq)
-          SELECT * FROM unnest(${sql.array(sid, OID.int4)}::int4[], ${sql.array(ts, OID.int8)}::int8[],
-            ${sql.array(value, OID.float8)}::float8[], ${sql.array(seq, OID.int8)}::int8[])
-          ON CONFLICT DO NOTHING RETURNING series, ts, value`.values();
-        inserted = rows.length;
-        const acc = new RollupAccumulator();
-        for (const [s, t, v] of rows as unknown as [number, number, number][]) acc.add(s, t, v);
-        for (const [table, map] of [['rollup_1m', acc.minute], ['rollup_1h', acc.hour]] as const) {
-          if (!map.size) continue;
-          const d = [...map.values()];
-          const col = <K extends keyof (typeof d)[0]>(k: K, oid: number) => sql.array(d.map((x) => x[k] as number), oid);
-          await tx.unsafe(
-            `INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
-             SELECT * FROM unnest($1::int4[], $2::int8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::int8[], $8::int8[], $9::float8[], $10::int8[], $11::float8[])
-             ON CONFLICT (series, bucket) DO UPDATE SET
-               v_min = least(${table}.v_min, excluded.v_min), v_max = greatest(${table}.v_max, excluded.v_max),
-               v_sum = ${table}.v_sum + excluded.v_sum, v_sum_sq = ${table}.v_sum_sq + excluded.v_sum_sq, n = ${table}.n + excluded.n,
-               first_v = CASE WHEN excluded.first_ts < ${table}.first_ts THEN excluded.first_v ELSE ${table}.first_v END,
-               first_ts = least(${table}.first_ts, excluded.first_ts),
-               last_v = CASE WHEN excluded.last_ts > ${table}.last_ts THEN excluded.last_v ELSE ${table}.last_v END,
-               last_ts = greatest(${table}.last_ts, excluded.last_ts)`,
-            [
-              col('series', OID.int4), col('bucket', OID.int8), col('min', OID.float8), col('max', OID.float8), col('sum', OID.float8),
-              col('sumSq', OID.float8), col('count', OID.int8), col('firstTs', OID.int8), col('first', OID.float8), col('lastTs', OID.int8),
-              col('last', OID.float8),
-            ] as never[],
-          );
-        }
+        // One statement per batch: the readings, and the rollups of exactly those that were new
+        // (RETURNING skips duplicates), folded in by the database without a round trip.
+        const [{ n }] = await tx.unsafe<{ n: number }[]>(WRITE_READINGS, [
+          sql.array(sid, OID.int4), sql.array(ts, OID.int8), sql.array(value, OID.float8), sql.array(seq, OID.int8),
+        ] as never[]);
+        inserted = n;
         const l = [...latest.entries()];
         await tx`
           UPDATE series s SET last_ts = u.ts, last_value = u.value
