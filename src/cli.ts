@@ -46,6 +46,7 @@ security (README "Security"):
                          lets anonymous callers read and anonymous MQTT devices publish, and is refused on any other --host
   --anonymous-role R     none|viewer|operator|admin for callers without credentials, loopback only (tests, demos) [FIELDSCOPE_ANONYMOUS_ROLE]
   --unknown-devices M    reject|provision: an MQTT device with no token yet (provision: its first password becomes its token)
+  --admin-password-file F    first start only: the admin's password from a file [FIELDSCOPE_ADMIN_PASSWORD_FILE, or FIELDSCOPE_ADMIN_PASSWORD]
   --tls-cert F --tls-key F   serve HTTPS and MQTTS (PEM files) [FIELDSCOPE_TLS_CERT, FIELDSCOPE_TLS_KEY]
   --cors-origin LIST     browser origins allowed to call the API, comma-separated (default: none) [FIELDSCOPE_CORS_ORIGIN]
   --api-rate N --api-burst N       requests per second per IP and per user (default 100, bursts of 500; 0 = off)

@@ -82,6 +82,11 @@ export interface Config {
   insecureLocal: boolean;
   /** A device with no credential connecting to MQTT: reject it, or register its password as its token (trust on first use). */
   unknownDevices: 'reject' | 'provision';
+  /**
+   * First start only: file holding the password of the user `admin` (FIELDSCOPE_ADMIN_PASSWORD is
+   * read too; never a flag). Without either, a random one is made and shown once.
+   */
+  adminPasswordFile: string | null;
   /** Certificate and key (PEM files): HTTPS and MQTTS instead of HTTP and MQTT. */
   tlsCert: string | null;
   tlsKey: string | null;
@@ -154,6 +159,7 @@ export const defaults: Config = {
   anonymousRole: 'none',
   insecureLocal: true,
   unknownDevices: 'reject',
+  adminPasswordFile: null,
   tlsCert: null,
   tlsKey: null,
   corsOrigin: null,
@@ -218,6 +224,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   anonymousRole: { env: 'FIELDSCOPE_ANONYMOUS_ROLE', flag: 'anonymous-role', kind: 'string' },
   insecureLocal: { env: 'FIELDSCOPE_INSECURE_LOCAL', flag: 'insecure-local', kind: 'bool' },
   unknownDevices: { env: 'FIELDSCOPE_UNKNOWN_DEVICES', flag: 'unknown-devices', kind: 'string' },
+  adminPasswordFile: { env: 'FIELDSCOPE_ADMIN_PASSWORD_FILE', flag: 'admin-password-file', kind: 'string' },
   tlsCert: { env: 'FIELDSCOPE_TLS_CERT', flag: 'tls-cert', kind: 'string' },
   tlsKey: { env: 'FIELDSCOPE_TLS_KEY', flag: 'tls-key', kind: 'string' },
   corsOrigin: { env: 'FIELDSCOPE_CORS_ORIGIN', flag: 'cors-origin', kind: 'string' },

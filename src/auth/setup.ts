@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Store } from '../stores/store.js';
@@ -34,6 +34,15 @@ export interface AuthServices {
 
 export const INITIAL_ADMIN_FILE = 'initial-admin-password';
 
+/** The first admin's password from the environment or a file (a secrets mount), for unattended installs. */
+function suppliedAdminPassword(config: Config): { password: string; from: string } | null {
+  const env = process.env.FIELDSCOPE_ADMIN_PASSWORD;
+  if (env) return { password: env, from: 'FIELDSCOPE_ADMIN_PASSWORD' };
+  if (!config.adminPasswordFile) return null;
+  const password = readFileSync(config.adminPasswordFile, 'utf8').replace(/\r?\n$/, '');
+  return { password, from: config.adminPasswordFile };
+}
+
 /**
  * Loads users, keys and credentials, makes the signing key on first start, and on first start
  * creates the admin with a random password (there is no default one), returned to be printed once.
@@ -53,12 +62,19 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
 
   let initialAdminPassword: string | null = null;
   if (users.list().length === 0) {
-    initialAdminPassword = randomSecret(18);
-    await users.create({ username: 'admin', password: initialAdminPassword, role: 'admin' });
-    const file = join(authDir, INITIAL_ADMIN_FILE);
-    writeFileSync(file, initialAdminPassword + '\n', { mode: 0o600 });
-    chmodSync(file, 0o600);
-    logger.info({ file }, 'created user admin with a random password (printed once at start, and in this file)');
+    const supplied = suppliedAdminPassword(config);
+    if (supplied) {
+      // Checked like any password (length); a bad one stops the start rather than leaving no admin.
+      await users.create({ username: 'admin', password: supplied.password, role: 'admin' });
+      logger.info({ from: supplied.from }, 'created user admin with the supplied password');
+    } else {
+      initialAdminPassword = randomSecret(18);
+      await users.create({ username: 'admin', password: initialAdminPassword, role: 'admin' });
+      const file = join(authDir, INITIAL_ADMIN_FILE);
+      writeFileSync(file, initialAdminPassword + '\n', { mode: 0o600 });
+      chmodSync(file, 0o600);
+      logger.info({ file }, 'created user admin with a random password (printed once at start, and in this file)');
+    }
   }
 
   const auth: AuthServices = {

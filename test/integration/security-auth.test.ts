@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
@@ -37,6 +38,29 @@ test('first start: a random admin password, printed once and kept in a file only
     assert.equal(again.initialAdminPassword, null);
     await login(again.httpUrl, 'admin', pw);
     await again.stop();
+  } finally {
+    data.remove();
+  }
+});
+
+test('first start with a supplied admin password (a secrets file): no password printed or written; a short one stops the start', async () => {
+  const data = tempDir('fieldscope-sec-');
+  try {
+    const secret = join(data.dir, 'admin-secret');
+    const password = randomBytes(18).toString('base64url');
+    writeFileSync(secret, password + '\n', { mode: 0o600 });
+    const locked = { dataDir: join(data.dir, 'data'), anonymousRole: 'none', insecureLocal: false, adminPasswordFile: secret } as const;
+    const app = await startTestApp(locked);
+    try {
+      assert.equal(app.initialAdminPassword, null, 'nothing to print');
+      assert.equal(existsSync(join(locked.dataDir, 'auth', 'initial-admin-password')), false, 'nothing written');
+      await login(app.httpUrl, 'admin', password);
+    } finally {
+      await app.stop();
+    }
+
+    writeFileSync(secret, 'short\n');
+    await assert.rejects(startTestApp({ ...locked, dataDir: join(data.dir, 'other') }), /password must be at least \d+ characters/);
   } finally {
     data.remove();
   }
