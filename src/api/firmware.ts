@@ -223,6 +223,23 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
     return r;
   });
 
+  app.post<{ Params: { id: string } }>('/api/v1/rollouts/:id/cancel', {
+    config: { role: 'admin' },
+    schema: {
+      tags: ['firmware'],
+      summary: 'Cancel a running rollout: queued devices are not updated; devices already updating finish',
+      params: fwParams,
+      response: { 200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses, 409: { $ref: 'Error#' } },
+    },
+  }, async (req) => {
+    try {
+      return await ota.cancelRollout(req.params.id);
+    } catch (err) {
+      if (err instanceof OtaError) throw new ApiError(err.status, err.message, err.field, err.rule);
+      throw err;
+    }
+  });
+
   app.get<{ Params: { id: string } }>('/api/v1/devices/:id/ota', {
     schema: {
       tags: ['firmware'], summary: 'A device\'s firmware updates, newest first', params: deviceIdParams,

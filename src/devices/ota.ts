@@ -97,6 +97,23 @@ export class OtaService {
     return this.getRollout(rollout.id)!;
   }
 
+  /**
+   * Stops a running rollout: devices still queued are not sent the image (their jobs fail with the
+   * reason), while devices already updating finish and report as usual, since an update cannot be
+   * recalled safely mid-flash.
+   */
+  async cancelRollout(id: string): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+    const r = this.rollouts.get(id);
+    if (!r) throw new OtaError(`rollout ${id} not found`, 'id', 'not_found', 404);
+    if (r.status !== 'running') throw new OtaError(`rollout ${id} is ${r.status}, not running`, 'status', 'running', 409);
+    r.status = 'cancelled';
+    r.updatedAt = Date.now();
+    await this.opts.store.saveRollout(r);
+    for (const j of this.jobs.get(id) ?? []) if (j.status === 'queued') await this.finishJob(j, 'failed', 'rollout cancelled before this device started');
+    this.opts.logger.info({ rollout: id }, 'rollout cancelled');
+    return this.getRollout(id)!;
+  }
+
   /** A device's report on `devices/{id}/ota`: {status, progress?, reason?, version?}. */
   async report(device: string, payload: Buffer | string): Promise<boolean> {
     let v: { status?: unknown; progress?: unknown; reason?: unknown; rollout?: unknown };

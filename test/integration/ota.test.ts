@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
 import { startSimulator } from '../../src/sim/simulator.js';
 
@@ -64,4 +64,47 @@ test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies 
   assert.equal(((await noVersion.json()) as { field: string }).field, 'version');
   const noTarget = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'no-such' }) });
   assert.equal(noTarget.status, 400);
+});
+
+test('OTA: cancelling a rollout stops the queued devices; the one already updating finishes; a second cancel is refused', async (t) => {
+  const d = tempDir();
+  t.after(() => d.remove());
+  const app = await startTestApp({ dataDir: d.dir });
+  t.after(() => app.stop());
+  const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 3, kinds: ['ina219'], rateHz: 2 });
+  t.after(() => sim.stop());
+  await until(() => sim.devices.every((dev) => app.devices.get(dev.id)?.profile === 'ina219'), { what: 'devices seen with their profile' });
+  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=3.0.0&name=ina.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: randomBytes(256 * 1024) });
+  const fw = (await up.json()) as { id: string };
+  assert.equal(up.status, 201);
+  const roll = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'ina219', concurrency: 1 }) });
+  const created = (await roll.json()) as { rollout: { id: string }; jobs: Job[] };
+  assert.equal(roll.status, 201);
+  const started = created.jobs.find((j) => j.status === 'sent')!;
+
+  const cancel = await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}/cancel`, { method: 'POST' });
+  const after = (await cancel.json()) as { rollout: { status: string }; jobs: Job[] };
+  assert.equal(cancel.status, 200, JSON.stringify(after));
+  assert.equal(after.rollout.status, 'cancelled');
+  const others = after.jobs.filter((j) => j.device !== started.device);
+  assert.equal(others.length, 2);
+  for (const j of others) {
+    assert.equal(j.status, 'failed');
+    assert.match(j.reason ?? '', /cancelled/);
+  }
+
+  // The device that had started is not abandoned mid-update: it finishes and reports.
+  const finished = await until(async () => {
+    const r = (await (await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}`)).json()) as { rollout: { status: string }; jobs: Job[] };
+    const j = r.jobs.find((x) => x.device === started.device)!;
+    return j.status === 'success' || j.status === 'failed' ? r : undefined;
+  }, { timeoutMs: 20_000, what: 'the started device finished' });
+  assert.equal(finished.jobs.find((x) => x.device === started.device)!.status, 'success');
+  assert.equal(finished.rollout.status, 'cancelled', 'stays cancelled, not done');
+  for (const dev of sim.devices) assert.equal(dev.firmwareVersion, dev.id === started.device ? '3.0.0' : '1.0.0');
+
+  const again = await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}/cancel`, { method: 'POST' });
+  assert.equal(again.status, 409);
+  assert.equal(((await again.json()) as { rule: string }).rule, 'running');
+  assert.equal((await fetch(`${app.httpUrl}/api/v1/rollouts/${randomUUID()}/cancel`, { method: 'POST' })).status, 404);
 });
