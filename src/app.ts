@@ -77,145 +77,165 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
   // Tests wrap the store to make it fail for a while; the data path stays the real one.
   const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
   await store.open();
-  const retentionJob = startRetentionJob(store, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
-  const exportJob = config.exportDir
-    ? startDailyExport(store, resolve(config.exportDir), {
-        onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
-        onWritten: (files) => logger.info({ files }, 'daily export written'),
-      })
-    : null;
+  // Until the start has succeeded, each part that runs is undone, newest first, if a later step
+  // fails (a port in use, a refused admin password), so a failed start leaves nothing open.
+  const undo: Array<() => unknown> = [() => store.close()];
+  try {
+    const retentionJob = startRetentionJob(store, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
+    undo.push(() => retentionJob.stop());
+    const exportJob = config.exportDir
+      ? startDailyExport(store, resolve(config.exportDir), {
+          onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
+          onWritten: (files) => logger.info({ files }, 'daily export written'),
+        })
+      : null;
+    undo.push(() => exportJob?.stop());
 
-  const profiles = ProfileRegistry.load(config.profilesDir);
-  for (const p of await store.listProfiles()) profiles.set(p);
-  const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
-  devices.load(await store.listDevices());
-  devices.startSweeping();
+    const profiles = ProfileRegistry.load(config.profilesDir);
+    for (const p of await store.listProfiles()) profiles.set(p);
+    const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
+    devices.load(await store.listDevices());
+    devices.startSweeping();
+    undo.push(() => devices.stop());
 
-  const sequence = new SequenceTracker({
-    received: (n) => metrics.seqReceived.inc(n),
-    duplicates: (n) => metrics.seqDuplicates.inc(n),
-    outOfOrder: (n) => metrics.seqOutOfOrder.inc(n),
-    restarts: (n) => metrics.seqRestarts.inc(n),
-    missing: (n) => metrics.seqMissing.inc(n),
-  });
-  sequence.load(await store.loadSequenceState());
-  const spool = new Spool(join(dataDir, 'spool', 'spool.log'), { maxBytes: config.spoolMaxBytes });
-  spool.open();
-
-  const batcher = new Batcher(store, { maxReadings: config.batchMaxReadings, sequence, spool }, metrics);
-  batcher.onCommitted((messages) => devices.observe(messages));
-  // Analytics and alarms follow the registry (which knows each device's profile by then).
-  const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
-  const analytics = new Analytics(analyticsOptions);
-  const alarms = new AlarmEngine({ store, analytics, devices, logger });
-  await alarms.start();
-  batcher.onCommitted((messages) => alarms.observe(messages));
-  devices.onChange((ev) => {
-    if (!ev.online) alarms.checkSilence();
-  });
-  const notify = buildChannels(config);
-  const dispatcher = new Dispatcher(notify.channels, store, logger);
-  alarms.onChange((c) => dispatcher.handle(c));
-  dispatcher.startEscalation(() => alarms.openAlarms());
-  const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket };
-  await batcher.recover();
-  const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
-  const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
-
-  const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
-  const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-  const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls });
-  if (!config.broker) {
-    dm.commands.addTransport({
-      kind: 'mqtt',
-      reaches: () => true,
-      send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+    const sequence = new SequenceTracker({
+      received: (n) => metrics.seqReceived.inc(n),
+      duplicates: (n) => metrics.seqDuplicates.inc(n),
+      outOfOrder: (n) => metrics.seqOutOfOrder.inc(n),
+      restarts: (n) => metrics.seqRestarts.inc(n),
+      missing: (n) => metrics.seqMissing.inc(n),
     });
-  }
-  const serialLinks = parseSerialConfig(config.serial).map(
-    ({ path, baudRate, device }) =>
-      new SerialLink({ path, baudRate, device, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
-  );
-  for (const link of serialLinks) dm.commands.addTransport(link, true);
-  const mqttSource: Source = config.broker
-    ? new ExternalBroker({
-        url: config.broker,
-        clientId: config.brokerClientId ?? `fieldscope-${hostname()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
-        username: config.brokerUsername ?? undefined,
-        password: process.env.FIELDSCOPE_BROKER_PASSWORD ?? (config.brokerPasswordFile ? readFileSync(config.brokerPasswordFile, 'utf8').trim() : undefined),
-        ca: config.brokerCa ?? undefined,
-        cert: config.brokerCert ?? undefined,
-        key: config.brokerKey ?? undefined,
-        pipeline,
-        logger,
-        onDeviceMessage: dm.onDeviceMessage,
-      })
-    : broker;
-  if (mqttSource instanceof ExternalBroker) {
-    // Commands reach devices through the same external broker they publish to.
-    const external = mqttSource;
-    dm.commands.addTransport({
-      kind: 'mqtt',
-      reaches: () => true,
-      send: (device, cmd) => external.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+    sequence.load(await store.loadSequenceState());
+    const spool = new Spool(join(dataDir, 'spool', 'spool.log'), { maxBytes: config.spoolMaxBytes });
+    spool.open();
+    undo.push(() => spool.close());
+
+    const batcher = new Batcher(store, { maxReadings: config.batchMaxReadings, sequence, spool }, metrics);
+    batcher.onCommitted((messages) => devices.observe(messages));
+    // Analytics and alarms follow the registry (which knows each device's profile by then).
+    const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
+    const analytics = new Analytics(analyticsOptions);
+    const alarms = new AlarmEngine({ store, analytics, devices, logger });
+    await alarms.start();
+    undo.push(() => alarms.stop());
+    batcher.onCommitted((messages) => alarms.observe(messages));
+    devices.onChange((ev) => {
+      if (!ev.online) alarms.checkSilence();
     });
-  }
-  const sources: Source[] = [mqttSource, ...serialLinks];
+    const notify = buildChannels(config);
+    const dispatcher = new Dispatcher(notify.channels, store, logger);
+    alarms.onChange((c) => dispatcher.handle(c));
+    dispatcher.startEscalation(() => alarms.openAlarms());
+    undo.push(() => dispatcher.stop());
+    const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket };
+    await batcher.recover();
+    const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
+    const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
 
-  const http = await buildHttpServer({
-    store, devices, profiles, pipeline, batcher, metrics, logger, sources, version, sequence, alarmServices, deviceServices: dm,
-    maxPayloadBytes: config.maxPayloadBytes,
-    maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
-    auth,
-    corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    tls,
-  });
-  await http.app.listen({ host: config.host, port: config.httpPort });
-  await mqttSource.start();
-  for (const link of serialLinks) await link.start();
+    const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
+    const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
+    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls });
+    if (!config.broker) {
+      dm.commands.addTransport({
+        kind: 'mqtt',
+        reaches: () => true,
+        send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+      });
+    }
+    const serialLinks = parseSerialConfig(config.serial).map(
+      ({ path, baudRate, device }) =>
+        new SerialLink({ path, baudRate, device, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
+    );
+    for (const link of serialLinks) dm.commands.addTransport(link, true);
+    const mqttSource: Source = config.broker
+      ? new ExternalBroker({
+          url: config.broker,
+          clientId: config.brokerClientId ?? `fieldscope-${hostname()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
+          username: config.brokerUsername ?? undefined,
+          password: process.env.FIELDSCOPE_BROKER_PASSWORD ?? (config.brokerPasswordFile ? readFileSync(config.brokerPasswordFile, 'utf8').trim() : undefined),
+          ca: config.brokerCa ?? undefined,
+          cert: config.brokerCert ?? undefined,
+          key: config.brokerKey ?? undefined,
+          pipeline,
+          logger,
+          onDeviceMessage: dm.onDeviceMessage,
+        })
+      : broker;
+    if (mqttSource instanceof ExternalBroker) {
+      // Commands reach devices through the same external broker they publish to.
+      const external = mqttSource;
+      dm.commands.addTransport({
+        kind: 'mqtt',
+        reaches: () => true,
+        send: (device, cmd) => external.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+      });
+    }
+    const sources: Source[] = [mqttSource, ...serialLinks];
 
-  const httpPort = (http.app.server.address() as AddressInfo).port;
-  const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
-  const mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${broker.port}`;
-  dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : httpUrl);
-  await dm.start();
-
-  let simulator: Simulator | null = null;
-  // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
-  if (config.simulator && !config.broker && !tls) {
-    simulator = await startSimulator({
-      // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
-      username: auth.internal.username,
-      password: auth.internal.password,
-      brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${broker.port}`,
-      devices: config.simDevices,
-      rateHz: config.simRateHz,
-      log: (msg) => logger.debug(msg),
+    const http = await buildHttpServer({
+      store, devices, profiles, pipeline, batcher, metrics, logger, sources, version, sequence, alarmServices, deviceServices: dm,
+      maxPayloadBytes: config.maxPayloadBytes,
+      maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
+      auth,
+      corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      tls,
     });
+    undo.push(() => http.app.close());
+    await http.app.listen({ host: config.host, port: config.httpPort });
+    undo.push(() => mqttSource.stop());
+    await mqttSource.start();
+    for (const link of serialLinks) {
+      undo.push(() => link.stop());
+      await link.start();
+    }
+
+    const httpPort = (http.app.server.address() as AddressInfo).port;
+    const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
+    const mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${broker.port}`;
+    dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : httpUrl);
+    undo.push(() => dm.stop());
+    await dm.start();
+
+    let simulator: Simulator | null = null;
+    // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
+    if (config.simulator && !config.broker && !tls) {
+      simulator = await startSimulator({
+        // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
+        username: auth.internal.username,
+        password: auth.internal.password,
+        brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${broker.port}`,
+        devices: config.simDevices,
+        rateHz: config.simRateHz,
+        log: (msg) => logger.debug(msg),
+      });
+    }
+
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await simulator?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'simulator stop failed'));
+        // Stop taking input first, then finish what was taken, then close the store.
+        await mqttSource.stop();
+        for (const link of serialLinks) await link.stop();
+        dm.stop();
+        http.live.closeAll();
+        await http.app.close();
+        await batcher.drain();
+        spool.close();
+        await alarms.stop();
+        await dispatcher.stop();
+        devices.stop();
+        await retentionJob.stop();
+        await exportJob?.stop();
+        await store.close();
+      })());
+
+    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, httpUrl, mqttUrl, stop };
+  } catch (err) {
+    for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => undefined);
+    throw err;
   }
-
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await simulator?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'simulator stop failed'));
-      // Stop taking input first, then finish what was taken, then close the store.
-      await mqttSource.stop();
-      for (const link of serialLinks) await link.stop();
-      dm.stop();
-      http.live.closeAll();
-      await http.app.close();
-      await batcher.drain();
-      spool.close();
-      await alarms.stop();
-      await dispatcher.stop();
-      devices.stop();
-      await retentionJob.stop();
-      await exportJob?.stop();
-      await store.close();
-    })());
-
-  return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, httpUrl, mqttUrl, stop };
 }
 
 /** `PATH[:BAUD]=DEVICE`, comma-separated. */

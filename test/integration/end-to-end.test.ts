@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
-import { requireServices } from '../helpers/services.js';
+import { freePort, requireServices } from '../helpers/services.js';
+import { createServer } from 'node:net';
 import type { LiveServerMessage } from '../../src/model/live.js';
 
 const run = promisify(execFile);
@@ -161,4 +162,21 @@ test('Debian mosquitto_pub makes a new device appear with its value', { skip: mo
     return r.status === 200 ? ((await r.json()) as { latest: Record<string, { value: number }> }) : undefined;
   }, { what: 'pump-7' });
   assert.equal(dev.latest.temperature.value, 41.5);
+});
+
+test('a start that fails (the MQTT port is taken) leaves nothing listening: the HTTP port it had opened is free again', async () => {
+  const d = tempDir();
+  const blocker = createServer();
+  try {
+    const mqttPort = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(mqttPort, '127.0.0.1', resolve));
+    const httpPort = await freePort();
+    await assert.rejects(startTestApp({ dataDir: d.dir, httpPort, mqttPort }), /EADDRINUSE/);
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(httpPort, '127.0.0.1', resolve));
+    await new Promise((r) => probe.close(r));
+  } finally {
+    blocker.close();
+    d.remove();
+  }
 });
