@@ -83,10 +83,11 @@ export class ExternalBroker implements Source {
       // commit would hold one message at a time (about 600 msg/s against PostgreSQL). Telemetry is
       // therefore released at once and PUBACKed by us after its commit, in arrival order.
       customHandleAcks: (topic, payload, packet, done) => {
-        if (packet.qos !== 1 || packet.messageId === undefined || parseDeviceTopic(topic)?.kind !== 'telemetry') return this.handle(topic, payload, done);
+        const t = parseDeviceTopic(topic);
+        if (packet.qos !== 1 || packet.messageId === undefined || t?.kind !== 'telemetry') return this.handle(topic, t, payload, done);
         const messageId = packet.messageId;
         done(DEFERRED);
-        this.handle(topic, payload, () => (this.client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }));
+        this.handle(topic, t, payload, () => (this.client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }));
       },
     };
     const client = mqtt.connect(o.url, options);
@@ -109,8 +110,7 @@ export class ExternalBroker implements Source {
     // The first connection may fail too: start() does not wait for it, the backoff loop keeps trying.
   }
 
-  private handle(topic: string, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
-    const t = parseDeviceTopic(topic);
+  private handle(topic: string, t: ReturnType<typeof parseDeviceTopic>, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
     if (t && t.kind !== 'telemetry' && t.kind !== 'commands') {
       try {
         this.opts.onDeviceMessage?.(t.device, t.kind, payload);
