@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
@@ -6,15 +6,21 @@ import { startSimulator } from '../../src/sim/simulator.js';
 
 type Job = { device: string; status: string; progress: number; reason: string | null; version: string };
 
-test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies sha256 and reports success; a corrupted download is reported failed', async (t) => {
+/** The app and `n` simulated devices of one kind, each seen with its profile (an OTA target). */
+async function startRig(t: TestContext, n: number, kind: 'battery' | 'ina219') {
   const d = tempDir();
   t.after(() => d.remove());
   const app = await startTestApp({ dataDir: d.dir });
   t.after(() => app.stop());
-  const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 2, kinds: ['battery'], rateHz: 2 });
+  const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: n, kinds: [kind], rateHz: 2 });
   t.after(() => sim.stop());
+  await until(() => sim.devices.every((dev) => app.devices.get(dev.id)?.profile === kind), { what: 'devices seen with their profile' });
+  return { app, sim };
+}
+
+test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies sha256 and reports success; a corrupted download is reported failed', async (t) => {
+  const { app, sim } = await startRig(t, 2, 'battery');
   const [good, bad] = sim.devices;
-  await until(() => app.devices.get(good.id)?.profile === 'battery' && app.devices.get(bad.id)?.profile === 'battery', { what: 'devices seen with their profile' });
 
   const image = randomBytes(1024 * 1024);
   const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=2.1.0&name=battery.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: image });
@@ -67,13 +73,7 @@ test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies 
 });
 
 test('OTA: cancelling a rollout stops the queued devices; the one already updating finishes; a second cancel is refused', async (t) => {
-  const d = tempDir();
-  t.after(() => d.remove());
-  const app = await startTestApp({ dataDir: d.dir });
-  t.after(() => app.stop());
-  const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 3, kinds: ['ina219'], rateHz: 2 });
-  t.after(() => sim.stop());
-  await until(() => sim.devices.every((dev) => app.devices.get(dev.id)?.profile === 'ina219'), { what: 'devices seen with their profile' });
+  const { app, sim } = await startRig(t, 3, 'ina219');
   const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=3.0.0&name=ina.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: randomBytes(256 * 1024) });
   const fw = (await up.json()) as { id: string };
   assert.equal(up.status, 201);
