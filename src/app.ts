@@ -11,6 +11,8 @@ import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
 import { Pipeline } from './pipeline/ingest.js';
+import type { ServerClock } from './pipeline/server-clock.js';
+import type { DeviceInfo } from './model/device.js';
 import { EmbeddedBroker } from './sources/mqtt-broker.js';
 import { ExternalBroker } from './sources/mqtt-client.js';
 import { SequenceTracker } from './pipeline/sequence.js';
@@ -131,6 +133,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     await batcher.recover();
     const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
     const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
+    seedClock(pipeline.clock, devices.list());
 
     const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
@@ -262,5 +265,15 @@ function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
     return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
   } catch (err) {
     throw new ConfigError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
+  }
+}
+
+/** Server stamps continue above each device's newest stored reading (see ServerClock.seed). */
+function seedClock(clock: ServerClock, devices: DeviceInfo[]): void {
+  const now = Date.now();
+  for (const d of devices) {
+    let newest = -Infinity;
+    for (const metric in d.latest) newest = Math.max(newest, d.latest[metric].ts);
+    if (newest > 0) clock.seed(d.id, newest, now);
   }
 }

@@ -5,6 +5,7 @@ import type { Profile } from '../model/device.js';
 import type { Reading, Rejection } from '../model/reading.js';
 import type { DeviceSeen, ImportCheckpoint, RejectedRecord, Store } from '../stores/store.js';
 import { decodeMessage, decodeObject, parseTimestamp, type DecodeContext } from '../pipeline/decode.js';
+import { ServerClock } from '../pipeline/server-clock.js';
 import { validateMessage } from '../pipeline/validate.js';
 import { CsvParser } from './csv-reader.js';
 import { NdjsonLines } from './ndjson-reader.js';
@@ -35,6 +36,8 @@ export interface ImportOptions {
   onCommit?: () => void;
   /** Largest NDJSON line. */
   maxLineBytes?: number;
+  /** Stamps rows without a time (shared with live ingest when the server runs the import). */
+  clock?: ServerClock;
 }
 
 export interface ImportProgress {
@@ -137,7 +140,8 @@ class ImportRun {
   constructor(private readonly store: Store, private readonly opts: ImportOptions, private readonly key: string | null) {
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
     this.maxListed = opts.maxListed ?? 1000;
-    this.ctx = { source: 'import', receivedAt: this.now, maxBytes: opts.maxLineBytes ?? 1 << 20 };
+    const clock = opts.clock ?? new ServerClock();
+    this.ctx = { source: 'import', receivedAt: this.now, maxBytes: opts.maxLineBytes ?? 1 << 20, stamp: (d, at) => clock.stamp(d, at) };
     this.csv = new CsvParser();
     this.nd = new NdjsonLines();
   }

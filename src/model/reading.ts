@@ -9,6 +9,9 @@ export interface Reading {
   seq?: number;
 }
 
+/** How the stores keep "no seq" inside a reading's identity (series, ts, seq), which cannot hold NULL. */
+export const NO_SEQ = -1;
+
 export type SourceKind = 'mqtt' | 'http' | 'serial' | 'import';
 
 /** A decoded device message: many readings that share a device, a time and a sequence number. */

@@ -7,6 +7,11 @@ export interface DecodeContext {
   device?: string;
   receivedAt: number;
   maxBytes: number;
+  /**
+   * Gives a message without a time of its own a unique one for its device (ServerClock.stamp);
+   * without it such a message is stamped with receivedAt.
+   */
+  stamp?: (device: string, receivedAt: number) => number;
 }
 
 export type Decoded = { ok: true; message: Message } | { ok: false; rejection: Rejection; device?: string };
@@ -35,8 +40,33 @@ export function isValidDeviceId(id: string): boolean {
 }
 
 /**
- * Turns a timestamp in any of the shapes devices send into epoch ms:
- * epoch seconds, ms, µs or ns as a number or numeric string, or ISO-8601 text.
+ * ISO-8601 as devices and files write it: a date, optionally a time (T or a space) with optional
+ * fractional seconds, optionally a zone. Nothing else: Date.parse's own fallbacks read "Mar 5" or
+ * "x 1" as dates of 2001, and a reading must never be filed under a time nobody sent.
+ */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+function parseIso(s: string): number | null {
+  const m = ISO_8601.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;
+  if (+mo < 1 || +mo > 12 || +d < 1 || +d > 31 || +h > 23 || +mi > 59 || +sec > 59) return null;
+  const base = Date.UTC(+y, +mo - 1, +d, +h, +mi, +sec);
+  // Date.UTC rolls 31 February over into March: a day the month does not have is refused instead.
+  if (new Date(base).getUTCDate() !== +d) return null;
+  const ms = frac ? Number(frac) * 1000 : 0;
+  let offset = 0;
+  // A date without a zone is read as UTC: devices rarely know their zone, servers should not guess.
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const z = /([+-])(\d{2}):?(\d{2})/.exec(zone)!;
+    offset = (z[1] === '-' ? -1 : 1) * (+z[2] * 60 + +z[3]) * 60_000;
+  }
+  return Math.round(base + ms - offset);
+}
+
+/**
+ * Turns a timestamp in any of the documented shapes into epoch ms: epoch seconds, ms, µs or ns as
+ * a number or numeric string, or ISO-8601 text. Anything else is null.
  */
 export function parseTimestamp(raw: unknown): number | null {
   let n: number;
@@ -44,14 +74,10 @@ export function parseTimestamp(raw: unknown): number | null {
   else if (typeof raw === 'string' && raw.trim() !== '') {
     const s = raw.trim();
     if (/^-?\d+(\.\d+)?$/.test(s)) n = Number(s);
-    else {
-      // A date without a zone is read as UTC: devices rarely know their zone, servers should not guess.
-      const iso = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? s.replace(' ', 'T') + 'Z' : s;
-      n = Date.parse(iso);
-      return Number.isFinite(n) ? n : null;
-    }
+    else return parseIso(s);
   } else return null;
-  if (!Number.isFinite(n) || n <= 0) return null;
+  // 0 is a time (the epoch, a query's "from the beginning"); devices' times are range-checked after.
+  if (!Number.isFinite(n) || n < 0) return null;
   if (n < 1e11) return Math.round(n * 1000); // seconds
   if (n < 1e14) return Math.round(n); // milliseconds
   if (n < 1e17) return Math.round(n / 1e3); // microseconds
@@ -103,7 +129,7 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
   if (device === undefined) return fail(reject('device_id', 'required', 'no device id: send it in the topic/URL or as device_id'));
   if (!isValidDeviceId(device)) return fail(reject('device_id', 'device_id', `device id "${device.slice(0, 80)}" must be 1-128 characters of letters, digits, . _ : -`));
 
-  let ts = ctx.receivedAt;
+  let ts: number | undefined;
   for (const key of TIME_KEYS) {
     const v = obj[key];
     if (v === undefined || v === null) continue;
@@ -157,6 +183,8 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     values[key] = n;
   }
 
+  // Stamped last, once the message is known to be good, so a refused message takes no stamp.
+  ts ??= ctx.stamp ? ctx.stamp(device, ctx.receivedAt) : ctx.receivedAt;
   const message: Message = { device, ts, values, source: ctx.source, receivedAt: ctx.receivedAt };
   if (seq !== undefined) message.seq = seq;
   if (profile !== undefined) message.profile = profile;

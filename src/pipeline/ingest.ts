@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { decodeMessage } from './decode.js';
 import type { Batcher } from './batcher.js';
 import type { Validator } from './validate.js';
+import { ServerClock } from './server-clock.js';
 
 /** A payload as a transport hands it over, before anything is known to be right about it. */
 export interface RawInput {
@@ -41,9 +42,16 @@ function payloadText(payload: unknown): string {
  * acknowledge only what is stored.
  */
 export class Pipeline {
+  /** Times for messages that carry none: unique per device, so none is taken for another's duplicate. */
+  readonly clock: ServerClock;
+  private readonly stamp: (device: string, receivedAt: number) => number;
+
   constructor(
-    private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number; validator?: Validator },
-  ) {}
+    private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number; validator?: Validator; clock?: ServerClock },
+  ) {
+    const clock = (this.clock = deps.clock ?? new ServerClock());
+    this.stamp = (device, receivedAt) => clock.stamp(device, receivedAt);
+  }
 
   /** Judges inputs without storing them: good messages and dead letters. */
   judge(inputs: RawInput[]): { outcomes: Outcome[]; messages: Message[]; rejected: RejectedRecord[] } {
@@ -54,7 +62,7 @@ export class Pipeline {
     for (const input of inputs) {
       const receivedAt = input.receivedAt ?? Date.now();
       metrics.messagesReceived.inc({ source: input.source });
-      const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes });
+      const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes, stamp: this.stamp });
       if (d.ok) {
         if (!this.deps.validator) {
           messages.push(d.message);

@@ -68,6 +68,19 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.equal(m.sum, 6);
     });
 
+
+    it('keeps readings of one time but different seq apart: identity is (device, metric, ts, seq)', async () => {
+      // A device whose clock counts whole seconds and sends twice a second: same ts, next seq.
+      const rs: Reading[] = [1, 2, 3, 4].map((seq) => ({ device: 'coarse', metric: 'w', ts: T0 + Math.floor(seq / 2) * 1000, value: seq, seq }));
+      assert.deepEqual(await store.write(batch(rs)), { inserted: 4, duplicates: 0 });
+      // The same message again (same seq, same ts) is the only true duplicate.
+      assert.deepEqual(await store.write(batch([rs[1], { device: 'coarse', metric: 'w', ts: T0 + 1000, value: 9 }])), { inserted: 1, duplicates: 1 });
+      const got = await store.queryRange({ device: 'coarse', metrics: ['w'], from: T0, to: T0 + 5000, limit: 100 });
+      assert.equal(got.w.ts.length, 5);
+      assert.deepEqual([...got.w.value].sort(), [1, 2, 3, 4, 9]);
+      const [m] = await store.queryRollups({ device: 'coarse', metric: 'w', resolution: '1m', from: T0 - MIN, to: T0 + MIN });
+      assert.equal(m.count, 5);
+    });
     it('keeps 1m and 1h rollups exact under shuffled, late and duplicate data', async () => {
       const rand = rng(42);
       const start = T0 - 3 * HOUR;

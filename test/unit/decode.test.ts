@@ -39,6 +39,21 @@ test('timestamps: seconds, ms, µs, ns, ISO with offset, zone-less ISO as UTC', 
   assert.equal(parseTimestamp('yesterday'), null);
   assert.equal(parseTimestamp(''), null);
   assert.equal(parseTimestamp(-5), null);
+  // The epoch itself is a time (a query's from=0); a device's 1970 is refused later, by range.
+  assert.equal(parseTimestamp(0), 0);
+  assert.equal(parseTimestamp('0'), 0);
+});
+
+test('timestamps: only the documented formats, never Date.parse guesses', () => {
+  for (const junk of ['x 1', 'Mar 5', '1 2 3', '5 March 2025', 'Tue, 05 Mar 2024 10:00:00 GMT', '2025-02-31', '2025-13-01', '2025-11-17T24:00:00Z', '2025/11/17']) {
+    assert.equal(parseTimestamp(junk), null, junk);
+  }
+  assert.equal(parseTimestamp('2025-11-17'), Date.UTC(2025, 10, 17));
+  assert.equal(parseTimestamp('2025-11-17T10:30'), Date.UTC(2025, 10, 17, 10, 30));
+  assert.equal(parseTimestamp('2025-11-17T10:30:00.25Z'), Date.UTC(2025, 10, 17, 10, 30, 0, 250));
+  assert.equal(parseTimestamp('2025-11-17T10:30:00-0130'), Date.UTC(2025, 10, 17, 12, 0));
+  const d = decodeMessage('{"ts":"Mar 5","x":1}', { source: 'mqtt', device: 'd', receivedAt: Date.now(), maxBytes: 1024 });
+  assert.ok(!d.ok && d.rejection.field === 'ts' && d.rejection.rule === 'timestamp');
 });
 
 const bad: [string, string, string][] = [

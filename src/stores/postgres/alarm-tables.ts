@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, NotificationRecord, Rule, Severity } from '../../model/alarm.js';
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
-import type { Reading } from '../../model/reading.js';
+import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 
 // Column aliases give rows the model's own field names, so no per-field mapping is needed.
@@ -167,7 +167,7 @@ export class PgAlarmTables implements AlarmStore {
       WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, s.metric LIMIT ${q.limit}`;
     return rows.map((r) => {
       const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
-      if (r.seq !== null) out.seq = r.seq;
+      if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);
       return out;
     });
   }

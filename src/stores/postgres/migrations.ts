@@ -184,4 +184,14 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
       CREATE TABLE login_attempts (key text PRIMARY KEY, failures int NOT NULL, last_at bigint NOT NULL, locked_until bigint);
     `);
   },
+  // A reading's identity becomes (series, ts, seq), as in SQLite migration 7: two messages of one device
+  // stamped with the same time are two readings. seq is -1 where the device sent none.
+  async (sql) => {
+    await sql.unsafe(`
+      ALTER TABLE readings DROP CONSTRAINT readings_pkey;
+      UPDATE readings SET seq = -1 WHERE seq IS NULL;
+      ALTER TABLE readings ALTER COLUMN seq SET DEFAULT -1, ALTER COLUMN seq SET NOT NULL;
+      ALTER TABLE readings ADD PRIMARY KEY (series, ts, seq);
+    `);
+  },
 ];

@@ -9,7 +9,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rul
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
 import type { Profile } from '../../model/device.js';
-import type { Reading } from '../../model/reading.js';
+import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { DAY, HOUR, MINUTE } from '../zoned-time.js';
@@ -248,14 +248,14 @@ export class PostgresStore implements Store {
     const sid: number[] = [];
     const ts: number[] = [];
     const value: number[] = [];
-    const seq: (number | null)[] = [];
+    const seq: number[] = [];
     const latest = new Map<number, { ts: number; value: number }>();
     for (const r of batch.readings) {
       const id = this.seriesIds.get(r.device + '\u0000' + r.metric)!;
       sid.push(id);
       ts.push(r.ts);
       value.push(r.value);
-      seq.push(r.seq ?? null);
+      seq.push(r.seq ?? NO_SEQ);
       const l = latest.get(id);
       if (!l || r.ts >= l.ts) latest.set(id, { ts: r.ts, value: r.value });
     }

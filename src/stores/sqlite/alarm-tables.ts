@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, NotificationRecord, Rule, Severity } from '../../model/alarm.js';
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
-import type { Reading } from '../../model/reading.js';
+import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 
 interface AlarmRow {
@@ -242,7 +242,7 @@ export class SqliteAlarmTables implements AlarmStore {
       .all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
     return rows.map((r) => {
       const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
-      if (r.seq !== null) out.seq = r.seq;
+      if (r.seq !== null && r.seq !== NO_SEQ) out.seq = r.seq;
       return out;
     });
   }

@@ -204,4 +204,19 @@ export const migrations: string[] = [
   );
   CREATE TABLE login_attempts (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL, locked_until INTEGER);
   `,
+  `
+  -- A reading's identity becomes (series, ts, seq): two messages of one device stamped with the same
+  -- time (a device clock in whole seconds sending twice a second) are two readings, not a duplicate.
+  -- seq is -1 where the device sent none (a WITHOUT ROWID key cannot hold NULL).
+  CREATE TABLE readings_by_seq (
+    series INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    seq INTEGER NOT NULL DEFAULT -1,
+    value REAL NOT NULL,
+    PRIMARY KEY (series, ts, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO readings_by_seq (series, ts, seq, value) SELECT series, ts, coalesce(seq, -1), value FROM readings;
+  DROP TABLE readings;
+  ALTER TABLE readings_by_seq RENAME TO readings;
+  `,
 ];

@@ -19,7 +19,7 @@ import type {
   RollupQuery, RollupRow, StatsQuery, StatsResult,
 } from '../store.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
-import type { Reading } from '../../model/reading.js';
+import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 
 export interface SqliteOptions {
@@ -197,11 +197,11 @@ export class SqliteStore implements Store {
         args[4 * k] = sids[i + k];
         args[4 * k + 1] = r.ts;
         args[4 * k + 2] = r.value;
-        args[4 * k + 3] = r.seq ?? null;
+        args[4 * k + 3] = r.seq ?? NO_SEQ;
       }
       changes += insertReadings.run(args).changes;
     }
-    for (; i < readings.length; i++) changes += insertReading.run(sids[i], readings[i].ts, readings[i].value, readings[i].seq ?? null).changes;
+    for (; i < readings.length; i++) changes += insertReading.run(sids[i], readings[i].ts, readings[i].value, readings[i].seq ?? NO_SEQ).changes;
     const known = changes === readings.length || changes === 0;
     if (!known) rollbackTo.run();
     release.run();
@@ -225,7 +225,7 @@ export class SqliteStore implements Store {
       inserted = 0;
       for (let i = 0; i < readings.length; i++) {
         const r = readings[i];
-        const added = insertReading.run(sids[i], r.ts, r.value, r.seq ?? null).changes;
+        const added = insertReading.run(sids[i], r.ts, r.value, r.seq ?? NO_SEQ).changes;
         if (added) rollups.add(sids[i], r.ts, r.value);
         inserted += added;
       }
