@@ -11,6 +11,7 @@ import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
 import { Pipeline } from './pipeline/ingest.js';
+import { MappingError, TopicMappings } from './sources/mappings/topic-mappings.js';
 import type { ServerClock } from './pipeline/server-clock.js';
 import type { DeviceInfo } from './model/device.js';
 import { EmbeddedBroker } from './sources/mqtt-broker.js';
@@ -137,7 +138,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
 
     const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls });
+    const mappings = topicMappingsOf(config);
+    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes });
     if (!config.broker) {
       dm.commands.addTransport({
         kind: 'mqtt',
@@ -162,6 +164,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
           pipeline,
           logger,
           onDeviceMessage: dm.onDeviceMessage,
+          mappings,
         })
       : broker;
     if (mqttSource instanceof ExternalBroker) {
@@ -275,5 +278,15 @@ function seedClock(clock: ServerClock, devices: DeviceInfo[]): void {
     let newest = -Infinity;
     for (const metric in d.latest) newest = Math.max(newest, d.latest[metric].ts);
     if (newest > 0) clock.seed(d.id, newest, now);
+  }
+}
+
+/** The configured topic mappings; a bad one stops the start with the setting, field and rule named. */
+function topicMappingsOf(config: Config): TopicMappings {
+  try {
+    return new TopicMappings(config.topicMappings);
+  } catch (err) {
+    if (err instanceof MappingError) throw new ConfigError(`topicMappings: ${err.field}: ${err.message} (rule ${err.rule})`);
+    throw err;
   }
 }

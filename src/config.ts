@@ -1,3 +1,4 @@
+import type { TopicMapping } from './sources/mappings/topic-mappings.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
@@ -59,6 +60,8 @@ export interface Config {
   l2Vectors: Record<string, string[]>;
   /** Live analytics: rolling window of the z-score, ms (10 s steps, at most 15 min). */
   zWindowMs: number;
+  /** A fleet's own MQTT topics and how to read them (JSON list of { topic, device?, metrics?, profile?, name? }). */
+  topicMappings: TopicMapping[];
   /** Notification channels: webhook target; its signing secret comes from FIELDSCOPE_WEBHOOK_SECRET or this file. */
   webhookUrl: string | null;
   webhookSecretFile: string | null;
@@ -156,6 +159,7 @@ export const defaults: Config = {
   emailFrom: 'fieldscope@localhost',
   emailTo: null,
   notifications: null,
+  topicMappings: [],
   anonymousRole: 'none',
   insecureLocal: true,
   unknownDevices: 'reject',
@@ -210,6 +214,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   maxFirmwareBytes: { env: 'FIELDSCOPE_MAX_FIRMWARE', flag: 'max-firmware', kind: 'int' },
   l2Vectors: { env: 'FIELDSCOPE_L2_VECTORS', flag: 'l2-vectors', kind: 'json' },
   zWindowMs: { env: 'FIELDSCOPE_Z_WINDOW_MS', flag: 'z-window-ms', kind: 'int' },
+  topicMappings: { env: 'FIELDSCOPE_TOPIC_MAPPINGS', flag: 'topic-mappings', kind: 'json' },
   webhookUrl: { env: 'FIELDSCOPE_WEBHOOK_URL', flag: 'webhook-url', kind: 'string' },
   webhookSecretFile: { env: 'FIELDSCOPE_WEBHOOK_SECRET_FILE', flag: 'webhook-secret-file', kind: 'string' },
   slackWebhookUrlFile: { env: 'FIELDSCOPE_SLACK_WEBHOOK_URL_FILE', flag: 'slack-webhook-url-file', kind: 'string' },

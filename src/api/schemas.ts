@@ -30,6 +30,11 @@ export const deviceSchema = {
     lastSeen: { type: 'number', description: 'epoch ms' },
     online: { type: 'boolean' },
     latest: { type: 'object', additionalProperties: { $ref: 'LatestValue#' } },
+    attributes: {
+      type: 'object',
+      additionalProperties: { type: ['string', 'boolean'] },
+      description: 'text sent beside the numbers (status, fw) or carried by a mapped topic (site, line): the latest of each since the server started',
+    },
     name: { type: ['string', 'null'], description: 'what people call it (PUT/PATCH /api/v1/devices/{id})' },
     location: { type: ['string', 'null'] },
     tags: { type: 'array', items: { type: 'string' } },

@@ -11,6 +11,7 @@ interface DeviceState {
   lastSeen: number;
   online: boolean;
   latest: Record<string, LatestValue>;
+  attributes?: Record<string, string | boolean>;
 }
 
 export type DeviceListener = (event: LiveDeviceState) => void;
@@ -69,6 +70,7 @@ export class DeviceRegistry {
       }
       if (m.receivedAt > state.lastSeen) state.lastSeen = m.receivedAt;
       if (!state.profile && m.profile) state.profile = m.profile;
+      if (m.attributes) state.attributes = { ...state.attributes, ...m.attributes };
       for (const metric in m.values) {
         const cur = state.latest[metric];
         if (!cur || m.ts >= cur.ts) state.latest[metric] = { ts: m.ts, value: m.values[metric] };
@@ -143,11 +145,11 @@ export class DeviceRegistry {
 
   get(id: string): DeviceInfo | undefined {
     const s = this.devices.get(id);
-    return s && { ...s, latest: { ...s.latest } };
+    return s && { ...s, latest: { ...s.latest }, ...(s.attributes ? { attributes: { ...s.attributes } } : {}) };
   }
 
   list(): DeviceInfo[] {
-    return [...this.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((s) => ({ ...s, latest: { ...s.latest } }));
+    return [...this.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((s) => ({ ...s, latest: { ...s.latest }, ...(s.attributes ? { attributes: { ...s.attributes } } : {}) }));
   }
 
   counts(): { total: number; online: number } {

@@ -11,6 +11,8 @@ export interface DeviceInfo {
   lastSeen: number;
   online: boolean;
   latest: Record<string, LatestValue>;
+  /** Text the device sent beside its numbers (status, fw) or its topic carried (site, line): the latest of each, since the server started. */
+  attributes?: Record<string, string | boolean>;
 }
 
 export interface MetricSpec {

@@ -15,6 +15,10 @@ export interface RawInput {
   /** Bytes (MQTT, serial), or a JSON value a transport already parsed (HTTP arrays, NDJSON lines). */
   payload: Buffer | string | unknown;
   receivedAt?: number;
+  /** Text attributes the transport found outside the payload (a mapped topic's site and line). */
+  attributes?: Record<string, string>;
+  /** Profile to bind a device first seen here to, unless the payload names one. */
+  profile?: string;
 }
 
 /** `refused`: readings of a stored message that its profile refused (the rest were kept). */
@@ -64,6 +68,8 @@ export class Pipeline {
       metrics.messagesReceived.inc({ source: input.source });
       const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes, stamp: this.stamp });
       if (d.ok) {
+        if (input.attributes) d.message.attributes = { ...input.attributes, ...d.message.attributes };
+        if (input.profile && d.message.profile === undefined) d.message.profile = input.profile;
         if (!this.deps.validator) {
           messages.push(d.message);
           outcomes.push(d);
@@ -102,6 +108,18 @@ export class Pipeline {
     const { outcomes, messages, rejected } = this.judge(inputs);
     await this.deps.batcher.add(messages, rejected);
     return outcomes;
+  }
+
+  /**
+   * Records an input the transport could not take (a topic no mapping covers): counted and
+   * dead-lettered with its payload, so nothing a device sent disappears without a trace.
+   */
+  async refuse(input: RawInput, rejection: Rejection): Promise<void> {
+    const at = input.receivedAt ?? Date.now();
+    this.deps.metrics.messagesReceived.inc({ source: input.source });
+    this.deps.metrics.rejected.inc({ source: input.source, field: rejection.field, rule: rejection.rule });
+    this.deps.logger.warn({ source: input.source, device: input.device, field: rejection.field, rule: rejection.rule }, `rejected: ${rejection.message}`);
+    await this.deps.batcher.add([], [{ at, source: input.source, device: input.device ?? null, field: rejection.field, rule: rejection.rule, error: rejection.message, payload: payloadText(input.payload) }]);
   }
 
   async acceptOne(input: RawInput): Promise<Outcome> {

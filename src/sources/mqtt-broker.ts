@@ -8,6 +8,8 @@ import type { Source } from './source.js';
 import { parseDeviceTopic, type TopicKind } from './topics.js';
 import { createServer as createTlsServer } from 'node:tls';
 import type { MqttAccess } from '../auth/mqtt-access.js';
+import type { TopicMappings } from './mappings/topic-mappings.js';
+import { takeForeignTopic } from './mappings/foreign-topic.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -21,6 +23,9 @@ export interface EmbeddedBrokerOptions {
   access?: MqttAccess;
   /** Certificate and key (PEM): MQTTS instead of MQTT. */
   tls?: { cert: Buffer; key: Buffer };
+  /** A fleet's own topics (factory/sensor/data, ...); a topic neither they nor devices/ cover is dead-lettered. */
+  mappings?: TopicMappings;
+  maxPayloadBytes?: number;
 }
 
 /**
@@ -74,7 +79,18 @@ export class EmbeddedBroker implements Source {
             logger.warn({ err: (err as Error).message, topic: packet.topic }, 'device message handler failed');
           }
         }
-        if (!topic || topic.kind !== 'telemetry') return done(null);
+        if (!topic) {
+          // The server's own publishes are not a device's data.
+          if (!client) return done(null);
+          return takeForeignTopic(pipeline, this.opts.mappings, packet.topic, packet.payload as Buffer, this.opts.maxPayloadBytes).then(
+            () => done(null),
+            (err: Error) => {
+              logger.error({ err: err.message, client: client.id }, 'could not store MQTT message; not acknowledged');
+              done(err);
+            },
+          );
+        }
+        if (topic.kind !== 'telemetry') return done(null);
         pipeline.acceptOne({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }).then(
           () => done(null),
           // No PUBACK: the device keeps the message and sends it again after reconnecting.
@@ -133,7 +149,7 @@ export class EmbeddedBroker implements Source {
   describe() {
     return {
       status: (this.server?.listening ? 'up' : 'down') as 'up' | 'down',
-      detail: { mode: 'embedded', port: this.port, clients: this.aedes?.connectedClients ?? 0 },
+      detail: { mode: 'embedded', port: this.port, clients: this.aedes?.connectedClients ?? 0, topicMappings: this.opts.mappings?.list() ?? [] },
     };
   }
 }

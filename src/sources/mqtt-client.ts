@@ -4,6 +4,7 @@ import type { Pipeline } from '../pipeline/ingest.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
 import { parseDeviceTopic, type TopicKind } from './topics.js';
+import type { MappedInput, TopicMappings } from './mappings/topic-mappings.js';
 
 export interface ExternalBrokerOptions {
   url: string;
@@ -22,6 +23,8 @@ export interface ExternalBrokerOptions {
   backoffMaxMs?: number;
   /** What devices publish beside telemetry (state and its will, command answers, OTA progress), as from the embedded broker. */
   onDeviceMessage?: (device: string, kind: TopicKind, payload: Buffer) => void;
+  /** A fleet's own topics, subscribed in the same group and stored like telemetry. */
+  mappings?: TopicMappings;
 }
 
 /**
@@ -84,10 +87,11 @@ export class ExternalBroker implements Source {
       // therefore released at once and PUBACKed by us after its commit, in arrival order.
       customHandleAcks: (topic, payload, packet, done) => {
         const t = parseDeviceTopic(topic);
-        if (packet.qos !== 1 || packet.messageId === undefined || t?.kind !== 'telemetry') return this.handle(topic, t, payload, done);
+        const mapped = t ? null : (o.mappings?.map(topic, payload) ?? null);
+        if (packet.qos !== 1 || packet.messageId === undefined || (t?.kind !== 'telemetry' && !mapped)) return this.handle(topic, t, mapped, payload, done);
         const messageId = packet.messageId;
         done(DEFERRED);
-        this.handle(topic, t, payload, () => (this.client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }));
+        this.handle(topic, t, mapped, payload, () => (this.client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }));
       },
     };
     const client = mqtt.connect(o.url, options);
@@ -96,7 +100,8 @@ export class ExternalBroker implements Source {
       this.connected = true;
       this.attempt = 0;
       o.logger.info({ url: o.url, sessionPresent: connack.sessionPresent }, 'connected to external broker');
-      const topics = o.onDeviceMessage ? [this.topic, ...DEVICE_TOPICS] : [this.topic];
+      const mapped = (o.mappings?.filters() ?? []).map((f) => `$share/${o.group ?? 'fieldscope'}/${f}`);
+      const topics = o.onDeviceMessage ? [this.topic, ...mapped, ...DEVICE_TOPICS] : [this.topic, ...mapped];
       client.subscribe(topics, { qos: 1 }, (err) => {
         if (err) o.logger.error({ err: err.message }, 'subscribe failed');
       });
@@ -110,7 +115,7 @@ export class ExternalBroker implements Source {
     // The first connection may fail too: start() does not wait for it, the backoff loop keeps trying.
   }
 
-  private handle(topic: string, t: ReturnType<typeof parseDeviceTopic>, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
+  private handle(topic: string, t: ReturnType<typeof parseDeviceTopic>, mapped: MappedInput | null, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
     if (t && t.kind !== 'telemetry' && t.kind !== 'commands') {
       try {
         this.opts.onDeviceMessage?.(t.device, t.kind, payload);
@@ -119,10 +124,11 @@ export class ExternalBroker implements Source {
       }
       return done(0);
     }
-    if (!t || t.kind !== 'telemetry') return done(0);
+    const input = mapped ? mapped.input : t?.kind === 'telemetry' ? { source: 'mqtt' as const, device: t.device, payload } : null;
+    if (!input) return done(0);
     this.received++;
     const generation = this.generation;
-    this.opts.pipeline.acceptOne({ source: 'mqtt', device: t.device, payload }).then(
+    this.opts.pipeline.acceptOne(input).then(
       () => {
         // A PUBACK for a message of a connection that has since closed would go out on the new
         // one, where the broker may have given that packet id to another message, which it would
@@ -170,7 +176,7 @@ export class ExternalBroker implements Source {
   describe() {
     return {
       status: (this.connected ? 'up' : 'down') as 'up' | 'down',
-      detail: { mode: 'external', url: redactUrl(this.opts.url), clientId: this.opts.clientId, topic: this.topic, received: this.received },
+      detail: { mode: 'external', url: redactUrl(this.opts.url), clientId: this.opts.clientId, topic: this.topic, received: this.received, topicMappings: this.opts.mappings?.list() ?? [] },
     };
   }
 }

@@ -1,0 +1,161 @@
+import type { RawInput } from '../../pipeline/ingest.js';
+
+/**
+ * How a fleet's own topics become Fieldscope messages, in the manner of Telegraf's MQTT topic
+ * parsing: a topic pattern whose named segments say where the device id and attributes are, and
+ * where in the payload the readings are. Devices keep their topics and payloads.
+ */
+export interface TopicMapping {
+  /** Topic filter with named one-level segments and an optional trailing #: "factory/sensor/data", "serve-ml/{equipment}/features", "{site}/{line}/{device}/#". */
+  topic: string;
+  /** The captured segment that names the device (default: "device" when captured; otherwise the payload's device_id). */
+  device?: string;
+  /** Payload field whose object holds the readings, e.g. "features"; the payload's other numbers are readings too. */
+  metrics?: string;
+  /** Profile a device first seen on this topic is bound to. */
+  profile?: string;
+  /** Shown in /health and dead letters; default: the topic pattern. */
+  name?: string;
+}
+
+export interface MappedInput {
+  mapping: string;
+  input: RawInput;
+}
+
+/** Why a mapping is refused: names the field and the rule, as every other bad input does. */
+export class MappingError extends Error {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Compiled {
+  def: TopicMapping;
+  name: string;
+  levels: ({ literal: string } | { capture: string | null })[];
+  rest: boolean;
+  deviceCapture: string | null;
+}
+
+const CAPTURE = /^\{([A-Za-z_][A-Za-z0-9_]{0,31})\}$/;
+
+function compile(def: TopicMapping, index: number): Compiled {
+  const field = `topicMappings[${index}]`;
+  if (typeof def?.topic !== 'string' || !def.topic || def.topic.length > 256) throw new MappingError(`${field}.topic`, 'required', 'a mapping needs a topic pattern (at most 256 characters)');
+  const parts = def.topic.split('/');
+  const levels: Compiled['levels'] = [];
+  let rest = false;
+  const names = new Set<string>();
+  parts.forEach((p, i) => {
+    if (p === '#') {
+      if (i !== parts.length - 1) throw new MappingError(`${field}.topic`, 'wildcard', '# may only end a topic pattern');
+      rest = true;
+      return;
+    }
+    if (p === '+') return levels.push({ capture: null });
+    const m = CAPTURE.exec(p);
+    if (m) {
+      if (names.has(m[1])) throw new MappingError(`${field}.topic`, 'unique_names', `segment {${m[1]}} is named twice`);
+      names.add(m[1]);
+      return levels.push({ capture: m[1] });
+    }
+    if (/[+#{}]/.test(p)) throw new MappingError(`${field}.topic`, 'segment', `segment "${p}" must be a literal, +, {name} or a final #`);
+    levels.push({ literal: p });
+  });
+  if (parts[0] === 'devices') throw new MappingError(`${field}.topic`, 'reserved', 'topics under devices/ are Fieldscope\'s own scheme');
+  let deviceCapture: string | null = null;
+  if (def.device !== undefined) {
+    if (!names.has(def.device)) throw new MappingError(`${field}.device`, 'captured', `device "${def.device}" is not a {named} segment of ${def.topic}`);
+    deviceCapture = def.device;
+  } else if (names.has('device')) deviceCapture = 'device';
+  if (def.metrics !== undefined && (typeof def.metrics !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(def.metrics))) {
+    throw new MappingError(`${field}.metrics`, 'field_name', 'metrics names a payload field (letters, digits, _)');
+  }
+  return { def, name: def.name ?? def.topic, levels, rest, deviceCapture };
+}
+
+/** The mappings in force, tried in order; the first that matches a topic takes it. */
+export class TopicMappings {
+  private compiled: Compiled[] = [];
+
+  constructor(defs: TopicMapping[] = []) {
+    this.set(defs);
+  }
+
+  /** Replaces the mappings; throws MappingError (and keeps the old ones) when one is bad. */
+  set(defs: TopicMapping[]): void {
+    if (!Array.isArray(defs)) throw new MappingError('topicMappings', 'array', 'topicMappings must be a list of mappings');
+    this.compiled = defs.map(compile);
+  }
+
+  list(): TopicMapping[] {
+    return this.compiled.map((c) => ({ ...c.def }));
+  }
+
+  /** MQTT subscription filters that cover every mapping (for an external broker). */
+  filters(): string[] {
+    return this.compiled.map((c) => [...c.levels.map((l) => ('literal' in l ? l.literal : '+')), ...(c.rest ? ['#'] : [])].join('/'));
+  }
+
+  /** The message a topic and payload make, or null when no mapping takes the topic. */
+  map(topic: string, payload: Buffer, receivedAt = Date.now(), maxBytes = 256 * 1024): MappedInput | null {
+    const parts = topic.split('/');
+    for (const c of this.compiled) {
+      if (c.rest ? parts.length < c.levels.length : parts.length !== c.levels.length) continue;
+      const captured: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < c.levels.length && ok; i++) {
+        const l = c.levels[i];
+        if ('literal' in l) ok = l.literal === parts[i];
+        else if (l.capture) captured[l.capture] = parts[i];
+      }
+      if (!ok) continue;
+      const attributes: Record<string, string> = {};
+      for (const k in captured) if (k !== c.deviceCapture) attributes[k] = captured[k];
+      const shaped = payload.length > maxBytes ? { payload } : reshape(payload, c.def);
+      Object.assign(attributes, shaped.attributes);
+      const input: RawInput = { source: 'mqtt', payload: shaped.payload, receivedAt };
+      if (c.deviceCapture) input.device = captured[c.deviceCapture];
+      if (Object.keys(attributes).length) input.attributes = attributes;
+      if (c.def.profile) input.profile = c.def.profile;
+      return { mapping: c.name, input };
+    }
+    return null;
+  }
+}
+
+/**
+ * Lifts the readings out of a nested object ({"power":3,"model_version":"v1","features":{"rms":0.4}}
+ * -> readings power and rms, attribute model_version): beside such an object, top-level text is
+ * metadata, not a malformed reading. A payload that is not JSON (or over the size limit) goes on as
+ * bytes, so the decoder refuses it with its usual reason.
+ */
+function reshape(payload: Buffer, def: TopicMapping): { payload: Buffer | unknown; attributes?: Record<string, string> } {
+  if (!def.metrics) return { payload };
+  let obj: unknown;
+  try {
+    obj = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { payload };
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { payload: obj };
+  const { [def.metrics]: nested, ...rest } = obj as Record<string, unknown>;
+  if (nested === null || typeof nested !== 'object' || Array.isArray(nested)) return { payload: obj };
+  const attributes: Record<string, string> = {};
+  for (const k in rest) {
+    const v = rest[k];
+    if (typeof v === 'string' && !KEPT_TEXT.has(k)) {
+      attributes[k] = v.slice(0, 256);
+      delete rest[k];
+    }
+  }
+  return { payload: { ...rest, ...(nested as Record<string, unknown>) }, attributes };
+}
+
+/** Text fields the decoder reads itself (times, device ids, profile). */
+const KEPT_TEXT = new Set(['ts', 'timestamp', 'time', 'device_id', 'deviceId', 'device', 'profile']);
