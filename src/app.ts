@@ -12,6 +12,7 @@ import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
 import { Pipeline } from './pipeline/ingest.js';
 import { MappingError, TopicMappings } from './sources/mappings/topic-mappings.js';
+import { SERIAL_INTEGRITY, type SerialIntegrity } from './sources/serial-frame.js';
 import type { ServerClock } from './pipeline/server-clock.js';
 import type { DeviceInfo } from './model/device.js';
 import { EmbeddedBroker } from './sources/mqtt-broker.js';
@@ -147,9 +148,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
       });
     }
-    const serialLinks = parseSerialConfig(config.serial).map(
-      ({ path, baudRate, device }) =>
-        new SerialLink({ path, baudRate, device, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
+    const serialLinks = parseSerialConfig(config.serial, config.serialIntegrity).map(
+      ({ path, baudRate, device, integrity }) =>
+        new SerialLink({ path, baudRate, device, integrity, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
     );
     for (const link of serialLinks) dm.commands.addTransport(link, true);
     const mqttSource: Source = config.broker
@@ -245,15 +246,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
 }
 
 /** `PATH[:BAUD]=DEVICE`, comma-separated. */
-function parseSerialConfig(spec: string | null): Array<{ path: string; baudRate: number; device: string }> {
+function parseSerialConfig(spec: string | null, defaultIntegrity: SerialIntegrity): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
   if (!spec) return [];
   return spec.split(',').filter(Boolean).map((item) => {
     const eq = item.lastIndexOf('=');
-    if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID`);
-    const device = item.slice(eq + 1);
+    if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
+    // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
+    const [device, own] = item.slice(eq + 1).split('@');
     if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
+    const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
+    if (!SERIAL_INTEGRITY.includes(integrity)) throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
     try {
-      return { ...parseSerialSpec(item.slice(0, eq)), device };
+      return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
     } catch (err) {
       throw new ConfigError((err as Error).message);
     }

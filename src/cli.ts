@@ -37,7 +37,10 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --broker-client-id ID  stable client id for the persistent session (default fieldscope-HOSTNAME)
   --spool-max-bytes N    disk kept for readings while the store is down [FIELDSCOPE_SPOOL_MAX_BYTES] (default 1 GiB)
   --serial PATH[:BAUD] --serial-device ID   a device on a serial port (baud default 115200); repeat the pair
-                         for more [FIELDSCOPE_SERIAL="PATH[:BAUD]=ID,..."]; protocol: docs/serial-protocol.md
+                         for more [FIELDSCOPE_SERIAL="PATH[:BAUD]=ID[@INTEGRITY],..."]; protocol: docs/serial-protocol.md
+  --serial-integrity M   crc|optional|none: what a frame's CRC must be (default optional: checked when present,
+                         frames without one stored and counted unverified) [FIELDSCOPE_SERIAL_INTEGRITY]
+  --topic-mappings JSON  a fleet's own MQTT topics, docs/topic-mappings.md [FIELDSCOPE_TOPIC_MAPPINGS]
   --public-url URL       how devices reach this server, for OTA downloads [FIELDSCOPE_PUBLIC_URL]
   --command-ack-timeout-ms N  --command-max-attempts N   command retries (default 10000 ms, 3 sends)
 
@@ -62,6 +65,7 @@ simulate options:
   --serial PATH[:BAUD]   instead of MQTT: one device on a serial port (or pty), docs/serial-protocol.md
   --kind K               its kind (default ina219); --rate applies
   --corrupt-rate F --drop-rate F   fraction of first transmissions damaged / not written (default 0)
+  --no-crc               plain JSON lines without a crc member, as seed 001's meter writes them
 `;
 
 function fail(message: string): never {
@@ -157,6 +161,7 @@ async function simulate(argv: string[]): Promise<void> {
       serial: { type: 'string' },
       kind: { type: 'string' },
       'corrupt-rate': { type: 'string' },
+      'no-crc': { type: 'boolean' },
       'drop-rate': { type: 'string' },
     },
     strict: true,
@@ -194,7 +199,7 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
     if (!(v >= 0 && v <= 1)) fail(`--${flag} must be a fraction in [0, 1]`);
     return v;
   };
-  const dev = new SerialSimDevice({ path, baudRate, kind, intervalMs: 1000 / rateHz, corruptRate: rate('corrupt-rate'), dropRate: rate('drop-rate'), log: (m) => process.stdout.write(m + '\n') });
+  const dev = new SerialSimDevice({ path, baudRate, kind, intervalMs: 1000 / rateHz, corruptRate: rate('corrupt-rate'), dropRate: rate('drop-rate'), crc: !values['no-crc'], log: (m) => process.stdout.write(m + '\n') });
   dev.start();
   process.stdout.write(`Simulating a ${kind} device on ${path} at ${baudRate} baud, ${rateHz} Hz. Ctrl-C to stop.\n`);
   const shutdown = () => dev.stop().then(() => process.exit(0), () => process.exit(1));

@@ -1,4 +1,5 @@
 import type { TopicMapping } from './sources/mappings/topic-mappings.js';
+import type { SerialIntegrity } from './sources/serial-frame.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
@@ -60,6 +61,8 @@ export interface Config {
   l2Vectors: Record<string, string[]>;
   /** Live analytics: rolling window of the z-score, ms (10 s steps, at most 15 min). */
   zWindowMs: number;
+  /** What serial links ask of a frame's CRC unless a port says otherwise (PATH=DEVICE@crc|optional|none). */
+  serialIntegrity: SerialIntegrity;
   /** A fleet's own MQTT topics and how to read them (JSON list of { topic, device?, metrics?, profile?, name? }). */
   topicMappings: TopicMapping[];
   /** Notification channels: webhook target; its signing secret comes from FIELDSCOPE_WEBHOOK_SECRET or this file. */
@@ -160,6 +163,7 @@ export const defaults: Config = {
   emailTo: null,
   notifications: null,
   topicMappings: [],
+  serialIntegrity: 'optional',
   anonymousRole: 'none',
   insecureLocal: true,
   unknownDevices: 'reject',
@@ -214,6 +218,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   maxFirmwareBytes: { env: 'FIELDSCOPE_MAX_FIRMWARE', flag: 'max-firmware', kind: 'int' },
   l2Vectors: { env: 'FIELDSCOPE_L2_VECTORS', flag: 'l2-vectors', kind: 'json' },
   zWindowMs: { env: 'FIELDSCOPE_Z_WINDOW_MS', flag: 'z-window-ms', kind: 'int' },
+  serialIntegrity: { env: 'FIELDSCOPE_SERIAL_INTEGRITY', flag: 'serial-integrity', kind: 'string' },
   topicMappings: { env: 'FIELDSCOPE_TOPIC_MAPPINGS', flag: 'topic-mappings', kind: 'json' },
   webhookUrl: { env: 'FIELDSCOPE_WEBHOOK_URL', flag: 'webhook-url', kind: 'string' },
   webhookSecretFile: { env: 'FIELDSCOPE_WEBHOOK_SECRET_FILE', flag: 'webhook-secret-file', kind: 'string' },

@@ -26,6 +26,8 @@ export interface SerialSimOptions {
   /** Stop sampling after this many frames (tests count on an exact total). */
   maxFrames?: number;
   reopenMs?: number;
+  /** false: plain JSON lines without a crc member, as seed 001's meter writes them (default true). */
+  crc?: boolean;
   rng?: Rng;
   log?: (msg: string) => void;
 }
@@ -159,7 +161,10 @@ export class SerialSimDevice {
     const seq = ++this.seqNo;
     this.counters.frames++;
     const values = roundValues(this.spec, this.model.next(now));
-    const line = encodeFrame({ ...values, ts: now, seq, status: 'ok' });
+    // Derived metrics (INA219: w = v x a) from the values as rounded for the wire.
+    this.spec.derive?.(values, NOTHING_FIXED);
+    const frame = { ...values, ts: now, seq, status: 'ok' };
+    const line = this.opts.crc === false ? JSON.stringify(frame) : encodeFrame(frame);
     this.unacked.set(seq, { line, sentAt: now });
     while (this.unacked.size > (this.opts.bufferSize ?? 256)) {
       this.unacked.delete(this.unacked.keys().next().value!);
@@ -273,6 +278,8 @@ export class SerialSimDevice {
 }
 
 /** Changes the first digit of the line, which is inside the first reading, so the crc no longer fits. */
+const NOTHING_FIXED: ReadonlySet<string> = new Set();
+
 function damage(line: string): string {
   const i = line.search(/\d/);
   if (i < 0) return line.slice(1);

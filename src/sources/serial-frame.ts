@@ -35,8 +35,16 @@ export function encodeFrame(obj: Record<string, unknown>): string {
   return `${body.slice(0, -1)},"crc":"${crcHex(body)}"}`;
 }
 
+/**
+ * What the link asks of a frame's CRC: `crc` requires it; `optional` checks it when present and
+ * takes a frame without one as unverified (seed 001's meter writes plain JSON lines); `none`
+ * checks nothing (a crc member is dropped unread).
+ */
+export type SerialIntegrity = 'crc' | 'optional' | 'none';
+export const SERIAL_INTEGRITY: readonly SerialIntegrity[] = ['crc', 'optional', 'none'];
+
 export type FrameCheck =
-  | { ok: true; value: Record<string, unknown> }
+  | { ok: true; value: Record<string, unknown>; verified: boolean }
   /** seq: the frame's seq when it can still be read from the damaged text, so it can be NACKed by number. */
   | { ok: false; reason: 'crc' | 'json' | 'no_crc' | 'too_long'; seq: number | null; message: string };
 
@@ -46,17 +54,25 @@ function seqOf(line: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Checks one received line (without its newline): crc first, then JSON. */
-export function checkFrame(line: string, maxBytes = 4096): FrameCheck {
+/** Checks one received line (without its newline): crc first (as the integrity setting asks), then JSON. */
+export function checkFrame(line: string, maxBytes = 4096, integrity: SerialIntegrity = 'crc'): FrameCheck {
   const text = line.replace(/\r$/, '');
   if (Buffer.byteLength(text) > maxBytes) return { ok: false, reason: 'too_long', seq: seqOf(text), message: `line is longer than ${maxBytes} bytes` };
   const m = CRC_TAIL.exec(text);
-  if (!m) return { ok: false, reason: 'no_crc', seq: seqOf(text), message: 'line does not end with ,"crc":"<8 hex digits>"}' };
-  const covered = text.slice(0, m.index) + '}';
-  const want = crc32(covered);
-  const got = parseInt(m[1], 16) >>> 0;
-  if (want !== got) {
-    return { ok: false, reason: 'crc', seq: seqOf(text), message: `crc ${m[1].toLowerCase()} does not match ${want.toString(16).padStart(8, '0')}` };
+  let verified = false;
+  if (!m) {
+    // A crc member that is there but malformed is damage, not a device that sends none.
+    if (integrity === 'crc' || (integrity === 'optional' && /"crc"\s*:/.test(text))) {
+      return { ok: false, reason: 'no_crc', seq: seqOf(text), message: 'line does not end with ,"crc":"<8 hex digits>"}' };
+    }
+  } else if (integrity !== 'none') {
+    const covered = text.slice(0, m.index) + '}';
+    const want = crc32(covered);
+    const got = parseInt(m[1], 16) >>> 0;
+    if (want !== got) {
+      return { ok: false, reason: 'crc', seq: seqOf(text), message: `crc ${m[1].toLowerCase()} does not match ${want.toString(16).padStart(8, '0')}` };
+    }
+    verified = true;
   }
   let value: unknown;
   try {
@@ -69,5 +85,5 @@ export function checkFrame(line: string, maxBytes = 4096): FrameCheck {
   }
   const obj = value as Record<string, unknown>;
   delete obj.crc;
-  return { ok: true, value: obj };
+  return { ok: true, value: obj, verified };
 }

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
 import type { CommandEnvelope, CommandReply, CommandTransport } from '../devices/commands.js';
-import { checkFrame, encodeFrame } from './serial-frame.js';
+import { checkFrame, encodeFrame, type SerialIntegrity } from './serial-frame.js';
 
 export interface SerialLinkOptions {
   path: string;
@@ -23,6 +23,8 @@ export interface SerialLinkOptions {
   reopenMinMs?: number;
   reopenMaxMs?: number;
   maxLineBytes?: number;
+  /** What the link asks of a frame's CRC (default optional: checked when present). */
+  integrity?: SerialIntegrity;
   onCommandReply?: (device: string, reply: CommandReply) => void;
 }
 
@@ -60,7 +62,7 @@ export class SerialLink implements Source, CommandTransport {
   private stopped = false;
   private inFlight = new Set<Promise<void>>();
   private lastError: string | null = null;
-  private counts = { frames: 0, acked: 0, nacked: 0, resendRequests: 0, gaveUp: 0, reopens: 0 };
+  private counts = { frames: 0, acked: 0, nacked: 0, unverified: 0, resendRequests: 0, gaveUp: 0, reopens: 0 };
 
   constructor(private readonly opts: SerialLinkOptions) {
     this.backoff = opts.reopenMinMs ?? 250;
@@ -97,7 +99,7 @@ export class SerialLink implements Source, CommandTransport {
   describe() {
     return {
       status: (this.isOpen ? 'up' : 'down') as 'up' | 'down',
-      detail: { path: this.opts.path, baudRate: this.opts.baudRate, device: this.opts.device, missing: this.missing.size, ...this.counts, lastError: this.lastError },
+      detail: { path: this.opts.path, baudRate: this.opts.baudRate, device: this.opts.device, integrity: this.opts.integrity ?? 'optional', missing: this.missing.size, ...this.counts, lastError: this.lastError },
     };
   }
 
@@ -190,7 +192,7 @@ export class SerialLink implements Source, CommandTransport {
     if (line.trim() === '') return;
     const { metrics } = this.opts;
     this.counts.frames++;
-    const f = checkFrame(line, this.opts.maxLineBytes ?? 4096);
+    const f = checkFrame(line, this.opts.maxLineBytes ?? 4096, this.opts.integrity ?? 'optional');
     if (!f.ok) {
       metrics.serialFrames.inc({ result: f.reason });
       this.counts.nacked++;
@@ -213,10 +215,13 @@ export class SerialLink implements Source, CommandTransport {
       return;
     }
     this.track(seq);
+    const verified = f.verified;
     const work = this.opts.pipeline.acceptOne({ source: 'serial', device: this.opts.device, payload: v }).then(
       (outcome) => {
         if (outcome.ok) {
-          metrics.serialFrames.inc({ result: 'ok' });
+          // Stored all the same: a frame without a CRC is what some devices send, counted so a noisy cable shows.
+          if (!verified) this.counts.unverified++;
+          metrics.serialFrames.inc({ result: verified ? 'ok' : 'unverified' });
           this.counts.acked++;
           return this.write({ ack: seq });
         }
