@@ -11,6 +11,8 @@ import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
 import { Pipeline } from './pipeline/ingest.js';
+import { installRulePacks } from './alarms/rule-packs.js';
+import { labelOf } from './model/device.js';
 import { MappingError, TopicMappings } from './sources/mappings/topic-mappings.js';
 import { SERIAL_INTEGRITY, type SerialIntegrity } from './sources/serial-frame.js';
 import type { ServerClock } from './pipeline/server-clock.js';
@@ -119,8 +121,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     // Analytics and alarms follow the registry (which knows each device's profile by then).
     const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
     const analytics = new Analytics(analyticsOptions);
-    const alarms = new AlarmEngine({ store, analytics, devices, logger });
+    const alarms = new AlarmEngine({ store, analytics, devices, logger, label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v) });
     await alarms.start();
+    if (config.rulePacks) {
+      const added = await installRulePacks(profiles.list(), alarms, join(dataDir, 'alarms', 'rule-packs.json'));
+      if (added.length) logger.info({ rules: added.map((r) => r.id) }, 'installed the profiles\' rule packs');
+    }
     undo.push(() => alarms.stop());
     batcher.onCommitted((messages) => alarms.observe(messages));
     devices.onChange((ev) => {

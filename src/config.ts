@@ -63,6 +63,8 @@ export interface Config {
   zWindowMs: number;
   /** What serial links ask of a frame's CRC unless a port says otherwise (PATH=DEVICE@crc|optional|none). */
   serialIntegrity: SerialIntegrity;
+  /** Install each profile's alarm rules on the first start that sees the profile (then they are ordinary rules). */
+  rulePacks: boolean;
   /** A fleet's own MQTT topics and how to read them (JSON list of { topic, device?, metrics?, profile?, name? }). */
   topicMappings: TopicMapping[];
   /** Notification channels: webhook target; its signing secret comes from FIELDSCOPE_WEBHOOK_SECRET or this file. */
@@ -163,6 +165,7 @@ export const defaults: Config = {
   emailTo: null,
   notifications: null,
   topicMappings: [],
+  rulePacks: true,
   serialIntegrity: 'optional',
   anonymousRole: 'none',
   insecureLocal: true,
@@ -219,6 +222,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   l2Vectors: { env: 'FIELDSCOPE_L2_VECTORS', flag: 'l2-vectors', kind: 'json' },
   zWindowMs: { env: 'FIELDSCOPE_Z_WINDOW_MS', flag: 'z-window-ms', kind: 'int' },
   serialIntegrity: { env: 'FIELDSCOPE_SERIAL_INTEGRITY', flag: 'serial-integrity', kind: 'string' },
+  rulePacks: { env: 'FIELDSCOPE_RULE_PACKS', flag: 'rule-packs', kind: 'bool' },
   topicMappings: { env: 'FIELDSCOPE_TOPIC_MAPPINGS', flag: 'topic-mappings', kind: 'json' },
   webhookUrl: { env: 'FIELDSCOPE_WEBHOOK_URL', flag: 'webhook-url', kind: 'string' },
   webhookSecretFile: { env: 'FIELDSCOPE_WEBHOOK_SECRET_FILE', flag: 'webhook-secret-file', kind: 'string' },

@@ -27,6 +27,8 @@ export interface AlarmEngineOptions {
   logger: Logger;
   /** How often silence (nodata rules) is checked. */
   sweepMs?: number;
+  /** What an enum metric's value means (fault_type 3 -> "unbalance + looseness"), for alarm messages. */
+  label?: (profile: string | null, metric: string, value: number) => string | undefined;
   now?: () => number;
 }
 
@@ -148,7 +150,7 @@ export class AlarmEngine {
         clearedBy: null,
         ackedAt: null,
         ackedBy: null,
-        message: describe(rule, device, value),
+        message: describe(rule, device, value, (metric, v) => this.opts.label?.(this.opts.devices.get(device)?.profile ?? null, metric, v)),
       });
       this.open.set(k, alarm);
       if (created) this.emit('raised', alarm);
@@ -185,9 +187,11 @@ export class AlarmEngine {
 
   // --- rules ---
 
-  createRule(input: RuleInput): Promise<Rule> {
+  /** id: a stable id (a profile's rule pack); default a new UUID. */
+  createRule(input: RuleInput, id?: string): Promise<Rule> {
     return this.enqueue(async () => {
       const rule = buildRule(input, undefined, this.now());
+      if (id) rule.id = id;
       await this.opts.store.saveRule(rule);
       this.rules.push(rule);
       return rule;

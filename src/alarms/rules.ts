@@ -47,6 +47,7 @@ export function buildRule(input: RuleInput, existing?: Rule, now = Date.now()): 
     kind: input.kind,
     metric: input.metric ?? null,
     metrics: input.metrics ?? null,
+    standardize: input.standardize ?? false,
     op,
     value: input.value ?? null,
     low: input.low ?? null,
@@ -85,7 +86,13 @@ export function signalOf(rule: Rule, stats: DeviceStats, changed: Record<string,
       const vector = rule.metrics ?? vectorFor(profile);
       if (!vector || !vector.some((m) => m in changed)) return undefined;
       const current: Record<string, number> = {};
-      for (const m of vector) if (stats.metrics[m]) current[m] = stats.metrics[m].current;
+      for (const m of vector) {
+        const s = stats.metrics[m];
+        if (!s) continue;
+        if (!rule.standardize) current[m] = s.current;
+        else if (s.zscore !== null) current[m] = s.zscore;
+      }
+      // Standardised: null until every metric has a spread to be measured against (warm-up).
       return l2Norm(current, vector);
     }
     case 'seqgap':
@@ -123,8 +130,9 @@ export function verdict(rule: Rule, x: number): Verdict {
   return clear ? 'clear' : 'hold';
 }
 
-export function describe(rule: Rule, device: string, value: number | null): string {
-  const v = value === null ? '' : ` (${Number.isInteger(value) ? value : value.toPrecision(6)})`;
+export function describe(rule: Rule, device: string, value: number | null, label?: (metric: string, value: number) => string | undefined): string {
+  const named = value !== null && rule.metric ? label?.(rule.metric, value) : undefined;
+  const v = value === null ? '' : ` (${Number.isInteger(value) ? value : value.toPrecision(6)}${named ? ` ${named}` : ''})`;
   const what = rule.kind === 'nodata' ? `no data for ${rule.forMs} ms` : `${rule.kind}${rule.metric ? ' ' + rule.metric : ''} ${rule.op} ${rule.op === 'outside' ? `[${rule.low}, ${rule.high}]` : rule.value}`;
   return `${rule.name}: ${device} ${what}${v}`;
 }

@@ -14,6 +14,7 @@ const ruleFields = {
   kind: { type: 'string', enum: [...RULE_KINDS], description: 'threshold: value; rate: units/s; zscore: |z|; l2norm: norm of the metric vector; seqgap: missing seqs in the last minute; nodata: silence for forMs' },
   metric: { type: 'string', minLength: 1, maxLength: 128, description: 'threshold, rate, zscore' },
   metrics: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64, description: 'l2norm: the vector (default: the profile vector from config)' },
+  standardize: { type: 'boolean', default: false, description: 'l2norm: norm of the metrics\' rolling z-scores instead of their raw values' },
   op: { type: 'string', enum: ['>', '<', 'outside'], default: '>' },
   value: num,
   low: num,

@@ -52,6 +52,13 @@ export const rawSeriesSchema = {
   required: ['ts', 'value'],
 } as const;
 
+const localText = {
+  anyOf: [
+    { type: 'string', maxLength: 200 },
+    { type: 'object', properties: { en: { type: 'string', maxLength: 200 }, ko: { type: 'string', maxLength: 200 } }, required: ['en'], additionalProperties: false },
+  ],
+} as const;
+
 export const metricSpecSchema = {
   $id: 'MetricSpec',
   type: 'object',
@@ -62,6 +69,13 @@ export const metricSpecSchema = {
     max: { type: 'number' },
     warnLow: { type: 'number' },
     warnHigh: { type: 'number' },
+    displayName: localText,
+    labels: {
+      type: 'object',
+      description: 'an enum metric: what each value means, e.g. {"0":"normal","3":{"en":"unbalance + looseness","ko":"불평형 + 풀림"}}',
+      propertyNames: { pattern: '^-?\\d{1,9}$' },
+      additionalProperties: localText,
+    },
   },
   additionalProperties: false,
 } as const;
@@ -72,6 +86,13 @@ export const profileSchema = {
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' },
     description: { type: 'string' },
+    displayName: localText,
+    rules: {
+      type: 'array',
+      maxItems: 100,
+      description: 'the profile\'s rule pack: rules for every device of the profile, installed once (enabled) on the first start that sees the profile; then editable and removable like any rule (id pack:<profile>:<key>)',
+      items: { type: 'object', properties: { key: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } }, required: ['key', 'name', 'severity', 'kind'] },
+    },
     metrics: { type: 'object', additionalProperties: { $ref: 'MetricSpec#' } },
     unknownMetrics: { type: 'string', enum: ['accept', 'flag', 'reject'] },
     outOfRange: { type: 'string', enum: ['reject', 'flag'] },

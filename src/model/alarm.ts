@@ -40,6 +40,11 @@ export interface RuleInput {
   metric?: string;
   /** l2norm: the metric vector; default the analytics' vector for the device's profile. */
   metrics?: string[];
+  /**
+   * l2norm: the norm of each metric's z-score (its deviation over its own rolling spread) instead of
+   * the raw values, so humidity at 60 % does not drown vibration at 0.1 g.
+   */
+  standardize?: boolean;
   op?: CompareOp;
   value?: number;
   low?: number;
@@ -62,6 +67,7 @@ export interface Rule extends Required<Pick<RuleInput, 'name' | 'severity' | 'sc
   target: string | null;
   metric: string | null;
   metrics: string[] | null;
+  standardize: boolean;
   op: CompareOp;
   value: number | null;
   low: number | null;
