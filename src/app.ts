@@ -18,6 +18,7 @@ import { SERIAL_INTEGRITY, type SerialIntegrity } from './sources/serial-frame.j
 import type { ServerClock } from './pipeline/server-clock.js';
 import type { DeviceInfo } from './model/device.js';
 import { EmbeddedBroker } from './sources/mqtt-broker.js';
+import { brokerLimits } from './sources/broker-limits.js';
 import { ExternalBroker } from './sources/mqtt-client.js';
 import { SequenceTracker } from './pipeline/sequence.js';
 import { Spool } from './pipeline/spool.js';
@@ -146,7 +147,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
     const mappings = topicMappingsOf(config);
-    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes });
+    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes, limits: brokerLimits(config) });
     if (!config.broker) {
       dm.commands.addTransport({
         kind: 'mqtt',

@@ -6,6 +6,7 @@ import { startApp } from './app.js';
 import { startSimulator } from './sim/simulator.js';
 import { version } from './version.js';
 import { ImportError } from './import/column-map.js';
+import { serviceClientIdPrefix } from './auth/client-id.js';
 
 const HELP = `fieldscope ${version}: sensor telemetry from field devices to the people who act on it
 
@@ -177,7 +178,9 @@ async function simulate(argv: string[]): Promise<void> {
     const { readFileSync } = await import('node:fs');
     password = readFileSync(values['password-file'], 'utf8').trim();
   }
-  const sim = await startSimulator({ brokerUrl: values.broker, devices, rateHz, prefix: values.prefix, username: values.username, password });
+  // Signed in as a user or with an API key, the client ids must be that identity's (src/auth/client-id.ts).
+  const clientIdPrefix = serviceClientIdPrefix(values.username, password);
+  const sim = await startSimulator({ brokerUrl: values.broker, devices, rateHz, prefix: values.prefix, username: values.username, password, clientIdPrefix });
   process.stdout.write(`Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`);
   const shutdown = () => sim.stop().then(() => process.exit(0), () => process.exit(1));
   process.on('SIGINT', shutdown);

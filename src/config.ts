@@ -117,6 +117,21 @@ export interface Config {
   loginSlowMs: number;
   /** Lifetime of an access token, ms. */
   accessTokenTtlMs: number;
+  /**
+   * Embedded broker, open MQTT connections at most; null: the process's open-file limit less 1024, so
+   * HTTP, the store and the spool always have descriptors left.
+   */
+  mqttMaxConnections: number | null;
+  /** Open MQTT connections per remote address (0 = no limit). */
+  mqttMaxConnectionsPerIp: number;
+  /** Connections that have not yet been accepted by CONNECT, all addresses together (0 = no limit). */
+  mqttMaxPending: number;
+  /** A connection that has not sent CONNECT (and been accepted) within this long is closed, ms. */
+  mqttConnectTimeoutMs: number;
+  /** Largest MQTT packet before CONNECT is accepted, bytes: what an unauthenticated socket can make the server hold. */
+  mqttConnectMaxBytes: number;
+  /** Largest MQTT packet once signed in, bytes; null: maxPayloadBytes + 64 KiB, at least 1 MiB. */
+  mqttMaxPacketBytes: number | null;
 }
 
 export const defaults: Config = {
@@ -183,6 +198,12 @@ export const defaults: Config = {
   loginLockMs: 15 * 60_000,
   loginSlowMs: 1000,
   accessTokenTtlMs: 15 * 60_000,
+  mqttMaxConnections: null,
+  mqttMaxConnectionsPerIp: 1000,
+  mqttMaxPending: 500,
+  mqttConnectTimeoutMs: 10_000,
+  mqttConnectMaxBytes: 16 * 1024,
+  mqttMaxPacketBytes: null,
 };
 
 type Kind = 'string' | 'int' | 'bool' | 'float' | 'json';
@@ -251,6 +272,12 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   loginLockMs: { env: 'FIELDSCOPE_LOGIN_LOCK_MS', flag: 'login-lock-ms', kind: 'int' },
   loginSlowMs: { env: 'FIELDSCOPE_LOGIN_SLOW_MS', flag: 'login-slow-ms', kind: 'int' },
   accessTokenTtlMs: { env: 'FIELDSCOPE_ACCESS_TOKEN_TTL_MS', flag: 'access-token-ttl-ms', kind: 'int' },
+  mqttMaxConnections: { env: 'FIELDSCOPE_MQTT_MAX_CONNECTIONS', flag: 'mqtt-max-connections', kind: 'int' },
+  mqttMaxConnectionsPerIp: { env: 'FIELDSCOPE_MQTT_MAX_PER_IP', flag: 'mqtt-max-per-ip', kind: 'int' },
+  mqttMaxPending: { env: 'FIELDSCOPE_MQTT_MAX_PENDING', flag: 'mqtt-max-pending', kind: 'int' },
+  mqttConnectTimeoutMs: { env: 'FIELDSCOPE_MQTT_CONNECT_TIMEOUT_MS', flag: 'mqtt-connect-timeout-ms', kind: 'int' },
+  mqttConnectMaxBytes: { env: 'FIELDSCOPE_MQTT_CONNECT_MAX_BYTES', flag: 'mqtt-connect-max-bytes', kind: 'int' },
+  mqttMaxPacketBytes: { env: 'FIELDSCOPE_MQTT_MAX_PACKET_BYTES', flag: 'mqtt-max-packet-bytes', kind: 'int' },
 };
 
 export class ConfigError extends Error {}

@@ -75,7 +75,7 @@ export function createMetrics() {
     commands: new client.Counter({ name: 'fieldscope_device_commands_total', help: 'Device commands finished, by status', labelNames: ['status'] as const, registers: [registry] }),
     authDenied: new client.Counter({
       name: 'fieldscope_auth_denied_total',
-      help: 'Requests refused by the access guard, by transport (http, mqtt) and reason (no_credentials, bad_credentials, token_expired, forbidden, acl_publish, acl_subscribe)',
+      help: 'Requests refused by the access guard, by transport (http, mqtt) and reason (no_credentials, bad_credentials, token_expired, session_revoked, forbidden, acl_publish, acl_subscribe, client_id, login_throttled)',
       labelNames: ['transport', 'reason'] as const,
       registers: [registry],
     }),
@@ -95,6 +95,18 @@ export function createMetrics() {
       name: 'fieldscope_limit_exceeded_total',
       help: 'Inputs refused for size or count, by limit (body, payload, ws_subscriptions)',
       labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
+    mqttRevoked: new client.Counter({
+      name: 'fieldscope_mqtt_sessions_revoked_total',
+      help: 'Open MQTT connections closed because the credential they signed in with was revoked, by credential (device, api_key, user)',
+      labelNames: ['credential'] as const,
+      registers: [registry],
+    }),
+    mqttRefused: new client.Counter({
+      name: 'fieldscope_mqtt_connections_refused_total',
+      help: 'MQTT connections refused or closed by a broker limit, by reason (max_connections, per_ip, pending, connect_timeout, not_connect, connect_too_large, packet_too_large, malformed)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     devicesProvisioned: new client.Counter({ name: 'fieldscope_devices_provisioned_total', help: 'Unknown devices registered on first connect (unknownDevices: provision)', registers: [registry] }),

@@ -13,9 +13,10 @@ const err = { $ref: 'Error#' } as const;
 export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
 
-  async function session(user: UserRecord, refresh?: { token: string; expiresAt: number }) {
-    const access = auth.tokens.issueAccess(user.id, user.role);
+  async function session(user: UserRecord, refresh?: { token: string; expiresAt: number; family: string }) {
     const r = refresh ?? (await auth.tokens.issueRefresh(user.id));
+    // The access token names its sign-in (the refresh family): it dies with it, not 15 minutes later.
+    const access = auth.tokens.issueAccess(user.id, user.role, r.family);
     return { tokenType: 'Bearer' as const, accessToken: access.token, expiresAt: access.expiresAt, refreshToken: r.token, refreshExpiresAt: r.expiresAt, user: publicUser(user) };
   }
 
@@ -39,7 +40,8 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
     async (req, reply) => {
       const { username, password } = req.body;
       const keys = [`ip:${req.ip}`, `user:${username}`];
-      const gate = await auth.logins.gate(keys);
+      // Counted before the password is checked, so parallel guesses cannot all slip past the count.
+      const gate = await auth.logins.reserve(keys);
       if (!gate.ok) {
         auth.metrics.logins.inc({ result: gate.rule === 'login_locked' ? 'locked' : 'slowed' });
         const why = gate.rule === 'login_locked' ? 'too many failed sign-ins: locked' : 'too many failed sign-ins: slow down';
@@ -47,12 +49,11 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
       }
       const user = await auth.users.authenticate(username, password);
       if (!user) {
-        const locked = await auth.logins.failed(keys);
         auth.metrics.logins.inc({ result: 'bad_credentials' });
-        ctx.logger.warn({ username, ip: req.ip, locked }, 'failed sign-in');
+        ctx.logger.warn({ username, ip: req.ip, locked: gate.locked }, 'failed sign-in');
         return refused(reply, 401, 'wrong user name or password', 'bad_credentials');
       }
-      await auth.logins.succeeded(`user:${username}`);
+      await auth.logins.succeeded(gate.ticket, `user:${username}`);
       auth.metrics.logins.inc({ result: 'ok' });
       ctx.logger.info({ username, ip: req.ip }, 'signed in');
       return session(user);
@@ -136,7 +137,7 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
       config: { role: 'viewer' },
       schema: {
         tags: ['auth'],
-        summary: 'Change your own password (signs out your other sessions)',
+        summary: 'Change your own password (ends every session of yours, this one included: sign in again with the new password)',
         body: {
           type: 'object',
           properties: { currentPassword: passwordSchema, newPassword: newPasswordSchema },

@@ -93,8 +93,9 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
       '/api/v1/firmware',
       {
         bodyLimit: maxFirmwareBytes,
-        // What devices will run: admins only.
-        config: { role: 'admin' },
+        // Operators run the fleet (they send any command already): firmware and rollouts are theirs, as
+        // the README's role table says. Users, keys and device credentials stay with admins.
+        config: { role: 'operator' },
         schema: {
           tags: ['firmware'],
           summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
@@ -139,7 +140,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/firmware/:id', {
-    config: { role: 'admin' },
+    config: { role: 'operator' },
     schema: { tags: ['firmware'], summary: 'Delete a firmware image', params: fwParams, response: { 204: { type: 'null' }, ...errorResponses } },
   }, async (req, reply) => {
     if (!(await firmware.delete(req.params.id))) throw notFound(`firmware ${req.params.id}`);
@@ -174,7 +175,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   app.post<{ Params: { id: string }; Body: { device?: string; profile?: string; equipment?: string; concurrency?: number } }>(
     '/api/v1/firmware/:id/rollouts',
     {
-      config: { role: 'admin' },
+      config: { role: 'operator' },
       schema: {
         tags: ['firmware'],
         summary: 'Roll the image out to a device, every device of a profile, or every sensor of a piece of equipment, N at a time',
@@ -224,7 +225,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/rollouts/:id/cancel', {
-    config: { role: 'admin' },
+    config: { role: 'operator' },
     schema: {
       tags: ['firmware'],
       summary: 'Cancel a running rollout: queued devices are not updated; devices already updating finish',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuthStore } from '../stores/store.js';
 import type { ApiKeyRecord, PublicApiKey, Role } from '../model/auth.js';
 import { randomSecret, sameSecret, sha256 } from './hash.js';
+import type { Revocations } from './revocations.js';
 
 export const API_KEY_PREFIX = 'fsk_';
 
@@ -14,7 +15,10 @@ export function publicKey(k: ApiKeyRecord): PublicApiKey {
 export class ApiKeyService {
   private byId = new Map<string, ApiKeyRecord>();
 
-  constructor(private readonly store: AuthStore) {}
+  constructor(
+    private readonly store: AuthStore,
+    private readonly revocations?: Revocations,
+  ) {}
 
   async load(): Promise<void> {
     this.byId.clear();
@@ -41,6 +45,7 @@ export class ApiKeyService {
     const next = { ...k, revokedAt: Date.now() };
     await this.store.saveApiKey(next);
     this.byId.set(id, next);
+    this.revocations?.emit({ kind: 'api_key', id });
     return next;
   }
 

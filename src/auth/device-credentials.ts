@@ -1,6 +1,7 @@
 import type { AuthStore } from '../stores/store.js';
 import type { DeviceCredentialRecord } from '../model/auth.js';
 import { randomSecret, sameSecret, sha256 } from './hash.js';
+import type { Revocations } from './revocations.js';
 
 export const DEVICE_TOKEN_PREFIX = 'fsd_';
 
@@ -9,7 +10,10 @@ export class DeviceCredentials {
   private byDevice = new Map<string, DeviceCredentialRecord>();
   private byHash = new Map<string, string>();
 
-  constructor(private readonly store: AuthStore) {}
+  constructor(
+    private readonly store: AuthStore,
+    private readonly revocations?: Revocations,
+  ) {}
 
   async load(): Promise<void> {
     this.byDevice.clear();
@@ -35,7 +39,10 @@ export class DeviceCredentials {
   /** A new token for the device (shown once); any earlier one stops working. */
   async issue(device: string, createdBy: string): Promise<{ token: string; record: DeviceCredentialRecord }> {
     const token = `${DEVICE_TOKEN_PREFIX}${randomSecret()}`;
+    const replaced = this.byDevice.has(device);
     const record = await this.save(device, token, createdBy);
+    // Connections opened with the old token end with it.
+    if (replaced) this.revocations?.emit({ kind: 'device', device });
     return { token, record };
   }
 
@@ -55,7 +62,9 @@ export class DeviceCredentials {
     const c = this.byDevice.get(device);
     if (c) this.byHash.delete(c.hash);
     this.byDevice.delete(device);
-    return this.store.deleteDeviceCredential(device);
+    const gone = await this.store.deleteDeviceCredential(device);
+    if (c || gone) this.revocations?.emit({ kind: 'device', device });
+    return gone;
   }
 
   /** Whether this token is the device's own. */

@@ -109,7 +109,7 @@ export function installGuard(app: FastifyInstance, auth: AuthServices, opts: Gua
     if (!ipTake.ok) return tooMany(reply, 'ip', ipTake.retryAfterSec);
     if (role === 'public') return;
 
-    const found = identify(req, auth);
+    const found = await identify(req, auth);
     if ('status' in found) return deny(reply, found);
     req.principal = found;
 
@@ -173,7 +173,7 @@ function bearerOf(req: FastifyRequest): string | null {
   return null;
 }
 
-function identify(req: FastifyRequest, auth: AuthServices): Principal | Denial {
+async function identify(req: FastifyRequest, auth: AuthServices): Promise<Principal | Denial> {
   const token = bearerOf(req);
   if (token === null) return { kind: 'anonymous', role: auth.policy.anonymousRole };
   if (token === '') return bad('the Authorization header must be "Bearer <token>"');
@@ -189,6 +189,8 @@ function identify(req: FastifyRequest, auth: AuthServices): Principal | Denial {
   if (!v.ok) return v.reason === 'expired' ? bad('the access token has expired; get a new one from POST /api/v1/auth/refresh', 'token_expired', 'token_expired') : bad('invalid access token');
   const user = auth.users.get(v.claims.sub);
   if (!user || user.disabled) return bad('this user no longer exists or is disabled');
+  // Signed out, password changed or reset, or the refresh token used twice: the sign-in is over, and so is this token.
+  if (!(await auth.sessions.live(v.claims.sid, user.id))) return bad('this session has ended (signed out, password changed or sign-in revoked); sign in again', 'session_revoked', 'session_revoked');
   // The user's role now, not the one in the token: a demotion takes effect at once.
   return { kind: 'user', id: user.id, username: user.username, role: user.role };
 }

@@ -12,6 +12,8 @@ import { LoginThrottle } from './login-throttle.js';
 import { RateLimiter } from './rate-limit.js';
 import { accessPolicy, type AccessPolicy } from './policy.js';
 import { randomSecret } from './hash.js';
+import { Revocations } from './revocations.js';
+import { SessionCheck } from './sessions.js';
 
 /** Everything the HTTP guard, the auth routes and the MQTT broker need to decide who gets in. */
 export interface AuthServices {
@@ -21,6 +23,10 @@ export interface AuthServices {
   apiKeys: ApiKeyService;
   devices: DeviceCredentials;
   logins: LoginThrottle;
+  /** Credentials revoked while in use: heard by the MQTT broker (it drops their sessions) and the session check. */
+  revocations: Revocations;
+  /** Whether an access token's sign-in is still live (signed out, reset, reused: not). */
+  sessions: SessionCheck;
   /** Requests per IP and per user. */
   apiLimiter: RateLimiter;
   /** Messages per device, MQTT and HTTP. */
@@ -52,12 +58,13 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
   const policy = accessPolicy(config);
   const authDir = join(opts.dataDir, 'auth');
   mkdirSync(authDir, { recursive: true, mode: 0o700 });
-  const tokens = new TokenService(loadOrCreateKey(join(authDir, 'jwt.key')), store, { accessTtlMs: config.accessTokenTtlMs });
-  const users = new UserService(store);
+  const revocations = new Revocations();
+  const tokens = new TokenService(loadOrCreateKey(join(authDir, 'jwt.key')), store, { accessTtlMs: config.accessTokenTtlMs }, revocations);
+  const users = new UserService(store, revocations);
   await users.load();
-  const apiKeys = new ApiKeyService(store);
+  const apiKeys = new ApiKeyService(store, revocations);
   await apiKeys.load();
-  const devices = new DeviceCredentials(store);
+  const devices = new DeviceCredentials(store, revocations);
   await devices.load();
 
   let initialAdminPassword: string | null = null;
@@ -83,6 +90,8 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
     tokens,
     apiKeys,
     devices,
+    revocations,
+    sessions: new SessionCheck((family) => tokens.sessionLive(family), revocations),
     logins: new LoginThrottle(store, { slowAfter: config.loginSlowAfter, slowMs: config.loginSlowMs, lockAfter: config.loginLockAfter, lockMs: config.loginLockMs }),
     apiLimiter: new RateLimiter({ perSecond: config.apiRatePerSec, burst: Math.max(1, config.apiRateBurst) }),
     deviceLimiter: new RateLimiter({ perSecond: config.deviceRatePerSec, burst: Math.max(1, config.deviceRateBurst) }),

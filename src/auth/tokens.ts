@@ -5,6 +5,7 @@ import type { AuthStore } from '../stores/store.js';
 import type { Role } from '../model/auth.js';
 import { randomSecret, sameSecret, sha256 } from './hash.js';
 import { isRole } from './roles.js';
+import type { Revocations } from './revocations.js';
 
 export const ACCESS_TTL_MS = 15 * 60_000;
 export const REFRESH_TTL_MS = 30 * 24 * 3600_000;
@@ -15,6 +16,8 @@ export interface AccessClaims {
   iat: number;
   exp: number;
   jti: string;
+  /** The sign-in this token belongs to (its refresh family); checked on every request, so signing out ends it. */
+  sid: string;
 }
 
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
@@ -42,6 +45,7 @@ export class TokenService {
     private readonly key: Buffer,
     private readonly store: AuthStore,
     private readonly opts: { accessTtlMs?: number; refreshTtlMs?: number; now?: () => number } = {},
+    private readonly revocations?: Revocations,
   ) {}
 
   private now(): number {
@@ -52,10 +56,10 @@ export class TokenService {
     return createHmac('sha256', this.key).update(body).digest('base64url');
   }
 
-  issueAccess(sub: string, role: Role, ttlMs = this.opts.accessTtlMs ?? ACCESS_TTL_MS): { token: string; expiresAt: number } {
+  issueAccess(sub: string, role: Role, sid: string, ttlMs = this.opts.accessTtlMs ?? ACCESS_TTL_MS): { token: string; expiresAt: number } {
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + Math.max(1, Math.round(ttlMs / 1000));
-    const claims: AccessClaims = { sub, role, iat, exp, jti: randomUUID() };
+    const claims: AccessClaims = { sub, role, iat, exp, jti: randomUUID(), sid };
     const body = `${HEADER}.${b64(claims)}`;
     return { token: `${body}.${this.sign(body)}`, expiresAt: exp * 1000 };
   }
@@ -72,28 +76,29 @@ export class TokenService {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (typeof claims?.sub !== 'string' || !isRole(claims.role) || typeof claims.exp !== 'number') return { ok: false, reason: 'malformed' };
+    if (typeof claims?.sub !== 'string' || !isRole(claims.role) || typeof claims.exp !== 'number' || typeof claims.sid !== 'string') return { ok: false, reason: 'malformed' };
     if (claims.exp * 1000 <= this.now()) return { ok: false, reason: 'expired' };
     return { ok: true, claims };
   }
 
-  async issueRefresh(userId: string, family: string = randomUUID()): Promise<{ token: string; expiresAt: number }> {
+  async issueRefresh(userId: string, family: string = randomUUID()): Promise<{ token: string; expiresAt: number; family: string }> {
     const token = `fsr_${randomSecret()}`;
     const now = this.now();
     const expiresAt = now + (this.opts.refreshTtlMs ?? REFRESH_TTL_MS);
     await this.store.saveRefreshToken({ hash: sha256(token), userId, family, createdAt: now, expiresAt, usedAt: null });
-    return { token, expiresAt };
+    return { token, expiresAt, family };
   }
 
   /**
    * Spends a refresh token and returns a new one of the same family. A token presented twice means
    * it was copied: the whole family is revoked, so the thief's copy dies with the owner's.
    */
-  async rotateRefresh(token: string): Promise<{ userId: string; token: string; expiresAt: number } | { error: 'unknown' | 'expired' | 'reused' }> {
+  async rotateRefresh(token: string): Promise<{ userId: string; token: string; expiresAt: number; family: string } | { error: 'unknown' | 'expired' | 'reused' }> {
     const rec = await this.store.getRefreshToken(sha256(token));
     if (!rec) return { error: 'unknown' };
     if (rec.usedAt !== null || !(await this.store.useRefreshToken(rec.hash, this.now()))) {
       await this.store.deleteRefreshTokens({ family: rec.family });
+      this.revocations?.emit({ kind: 'session', family: rec.family });
       return { error: 'reused' };
     }
     if (rec.expiresAt <= this.now()) return { error: 'expired' };
@@ -103,6 +108,13 @@ export class TokenService {
 
   async revokeRefresh(token: string): Promise<void> {
     const rec = await this.store.getRefreshToken(sha256(token));
-    if (rec) await this.store.deleteRefreshTokens({ family: rec.family });
+    if (!rec) return;
+    await this.store.deleteRefreshTokens({ family: rec.family });
+    this.revocations?.emit({ kind: 'session', family: rec.family });
+  }
+
+  /** Whether a sign-in still holds a refresh token that has not expired (signed out, reused or reset: no). */
+  sessionLive(family: string): Promise<boolean> {
+    return this.store.refreshFamilyLive(family, this.now());
   }
 }

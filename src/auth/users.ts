@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthStore } from '../stores/store.js';
 import type { PublicUser, Role, UserRecord } from '../model/auth.js';
 import { hashPassword, randomSecret, verifyPassword } from './hash.js';
+import type { Revocations } from './revocations.js';
 
 export const MIN_PASSWORD_LENGTH = 10;
 
@@ -25,7 +26,10 @@ export class UserService {
   /** Checked against when the name is unknown, so a wrong name costs as long as a wrong password. */
   private decoyHash = '';
 
-  constructor(private readonly store: AuthStore) {}
+  constructor(
+    private readonly store: AuthStore,
+    private readonly revocations?: Revocations,
+  ) {}
 
   async load(): Promise<void> {
     this.byId.clear();
@@ -75,9 +79,13 @@ export class UserService {
     }
     if (u.role === 'admin' && (next.role !== 'admin' || next.disabled)) this.keepAnAdmin(id);
     await this.store.saveUser(next);
-    // A new password or a lost role ends the user's sessions.
-    if (change.password !== undefined || next.disabled || next.role !== u.role) await this.store.deleteRefreshTokens({ userId: id });
     this.byId.set(id, next);
+    // A new password, a disable or a role change ends the user's sessions, and the MQTT connections
+    // they opened with their password.
+    if (change.password !== undefined || next.disabled || next.role !== u.role) {
+      await this.store.deleteRefreshTokens({ userId: id });
+      this.revocations?.emit({ kind: 'user', id });
+    }
     return next;
   }
 
@@ -85,6 +93,7 @@ export class UserService {
     if (this.byId.get(id)?.role === 'admin') this.keepAnAdmin(id);
     const gone = await this.store.deleteUser(id);
     this.byId.delete(id);
+    if (gone) this.revocations?.emit({ kind: 'user', id });
     return gone;
   }
 

@@ -26,6 +26,8 @@ export interface SimDeviceOptions {
   intervalMs: number;
   username?: string;
   password?: string;
+  /** Put before the device id in the MQTT client id. */
+  clientIdPrefix?: string;
   rng?: Rng;
   log?: (msg: string) => void;
   /** Messages kept while disconnected and sent on reconnect (store and forward). 0: lost. */
@@ -202,7 +204,7 @@ export class SimDevice {
   private connect(): void {
     if (this.client || this.stopped) return;
     const options: IClientOptions = {
-      clientId: this.id,
+      clientId: `${this.opts.clientIdPrefix ?? ''}${this.id}`,
       clean: true,
       resubscribe: false, // subscribed again on every connect below
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,

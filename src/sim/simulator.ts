@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   prefix?: string;
   username?: string;
   password?: string;
+  /** Before each device id in its MQTT client id: a user or API key may only use ids of its own (src/auth/client-id.ts). */
+  clientIdPrefix?: string;
   log?: (msg: string) => void;
   /** Give up connecting after this long; default 10 000. */
   connectTimeoutMs?: number;
@@ -112,6 +114,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         intervalMs,
         username: opts.username,
         password: opts.password,
+        clientIdPrefix: opts.clientIdPrefix,
         rng: seedRng ? createRng(Math.floor(seedRng() * 2 ** 32)) : undefined,
         log,
         bufferSize: opts.bufferSize,

@@ -10,6 +10,27 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { MqttAccess } from '../auth/mqtt-access.js';
 import type { TopicMappings } from './mappings/topic-mappings.js';
 import { takeForeignTopic } from './mappings/foreign-topic.js';
+import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './mqtt-connection-gate.js';
+import { PacketSizeWatch } from './mqtt-packet-size.js';
+
+/** What an unauthenticated socket may cost, and how many sockets there may be. */
+export interface BrokerLimits {
+  connections: ConnectionLimits;
+  /** CONNECT must arrive (and, with TLS, the handshake finish) within this long. */
+  connectTimeoutMs: number;
+  /** Largest packet before CONNECT is accepted. */
+  connectMaxBytes: number;
+  /** Largest packet once accepted. */
+  maxPacketBytes: number;
+}
+
+/** Roomy enough for any device, small enough that nobody can make the broker hold much before signing in. */
+export const defaultBrokerLimits: BrokerLimits = {
+  connections: { maxConnections: 0, perIp: 1000, pending: 500 },
+  connectTimeoutMs: 10_000,
+  connectMaxBytes: 16 * 1024,
+  maxPacketBytes: 1024 * 1024,
+};
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -26,6 +47,7 @@ export interface EmbeddedBrokerOptions {
   /** A fleet's own topics (factory/sensor/data, ...); a topic neither they nor devices/ cover is dead-lettered. */
   mappings?: TopicMappings;
   maxPayloadBytes?: number;
+  limits?: BrokerLimits;
 }
 
 /**
@@ -38,6 +60,11 @@ export class EmbeddedBroker implements Source {
   private aedes!: Aedes;
   private server!: Server;
   private sockets = new Set<Socket>();
+  /** By the socket Aedes reads (the TLS socket under MQTTS). */
+  private tickets = new WeakMap<object, ConnectionTicket>();
+  /** Clients that sent an empty client id: the broker gave them a random one, which binds to nobody. */
+  private assignedIds = new WeakSet<object>();
+  private gate!: ConnectionGate;
   port = 0;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
@@ -45,13 +72,25 @@ export class EmbeddedBroker implements Source {
   async start(): Promise<void> {
     const { pipeline, metrics, logger } = this.opts;
     const access = this.opts.access;
+    const limits = this.opts.limits ?? defaultBrokerLimits;
+    this.gate = new ConnectionGate(limits.connections);
     this.aedes = await Aedes.createBroker({
+      connectTimeout: limits.connectTimeoutMs,
+      preConnect: (client, packet, done) => {
+        if (!packet.clientId) this.assignedIds.add(client);
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => {
-        if (!access) return done(null, true);
+        const accept = () => {
+          // Signed in: the small pre-CONNECT packet limit gives way to the normal one.
+          this.tickets.get(client.conn)?.accept();
+          done(null, true);
+        };
+        if (!access) return accept();
         const ip = (client as unknown as { conn?: { remoteAddress?: string } }).conn?.remoteAddress ?? 'unknown';
-        access.authenticate(client, ip, username, password).then(
+        access.authenticate(client, { id: client.id, assignedId: this.assignedIds.has(client) }, ip, username, password).then(
           (r) => {
-            if (r.ok) return done(null, true);
+            if (r.ok) return accept();
             logger.warn({ client: client.id, username, ip, reason: r.reason }, 'mqtt connection refused');
             done(Object.assign(new Error(r.reason), { returnCode: r.returnCode }) as never, false);
           },
@@ -104,19 +143,41 @@ export class EmbeddedBroker implements Source {
     this.aedes.on('client', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientDisconnect', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientError', (client, err) => logger.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
-    const onSocket = (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      this.aedes.handle(socket);
-    };
-    this.server = this.opts.tls ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, onSocket) : createServer(onSocket);
-    if (this.opts.tls) {
-      // Raw sockets too: one stuck before its TLS handshake must not keep stop() waiting.
-      this.server.on('connection', (raw: Socket) => {
-        this.sockets.add(raw);
-        raw.on('close', () => this.sockets.delete(raw));
+    this.aedes.on('connectionError', (_client, err) => {
+      if (/connect did not arrive in time/.test(err.message)) metrics.mqttRefused.inc({ reason: 'connect_timeout' });
+    });
+
+    // Tickets by peer address: under MQTTS the socket Aedes reads is not the raw one admitted.
+    const byPeer = new Map<string, ConnectionTicket>();
+    const peer = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
+    const onRaw = (raw: Socket) => {
+      this.sockets.add(raw);
+      raw.on('close', () => this.sockets.delete(raw));
+      const ticket = this.gate.admit(raw.remoteAddress ?? 'unknown');
+      if (typeof ticket === 'string') {
+        // Closed before a byte is read: the descriptor is back at once.
+        metrics.mqttRefused.inc({ reason: ticket });
+        raw.destroy();
+        return;
+      }
+      const key = peer(raw);
+      byPeer.set(key, ticket);
+      raw.on('close', () => {
+        ticket.release();
+        if (byPeer.get(key) === ticket) byPeer.delete(key);
       });
-    }
+      if (!this.opts.tls) this.serve(raw, ticket, limits);
+    };
+    this.server = this.opts.tls
+      ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, handshakeTimeout: limits.connectTimeoutMs }, (tlsSocket: Socket) => {
+          const ticket = byPeer.get(peer(tlsSocket));
+          if (!ticket) return tlsSocket.destroy();
+          this.sockets.add(tlsSocket);
+          tlsSocket.on('close', () => this.sockets.delete(tlsSocket));
+          this.serve(tlsSocket, ticket, limits);
+        })
+      : createServer();
+    this.server.on('connection', onRaw);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => {
@@ -125,6 +186,29 @@ export class EmbeddedBroker implements Source {
       });
     });
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Hands an admitted socket to Aedes, with its packet sizes watched before the parser sees a byte. */
+  private serve(socket: Socket, ticket: ConnectionTicket, limits: BrokerLimits): void {
+    const { metrics, logger } = this.opts;
+    const watch = new PacketSizeWatch({ beforeAccept: limits.connectMaxBytes, afterAccept: limits.maxPacketBytes, accepted: () => ticket.accepted });
+    // Aedes reads with socket.read(); every chunk passes the watch first, so a declared 250 MB packet
+    // ends the connection on its first bytes instead of being buffered.
+    const read = socket.read;
+    socket.read = function (this: Socket, size?: number) {
+      const chunk = read.call(this, size) as Buffer | string | null;
+      if (chunk === null || typeof chunk === 'string') return chunk;
+      const refused = watch.feed(chunk);
+      if (!refused) return chunk;
+      metrics.mqttRefused.inc({ reason: refused.reason });
+      logger.warn({ ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit }, 'mqtt connection closed: packet over the limit');
+      socket.destroy();
+      return null;
+    } as Socket['read'];
+    this.tickets.set(socket, ticket);
+    const client = this.aedes.handle(socket);
+    const access = this.opts.access;
+    if (access) socket.once('close', () => access.forget(client));
   }
 
   /** Publishes from the server side (commands, retained state). */

@@ -344,6 +344,8 @@ export interface AuthStore {
   getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>;
   /** Marks a token used; false when it was used already (so two racing refreshes cannot both win). */
   useRefreshToken(hash: string, at: number): Promise<boolean>;
+  /** Whether a sign-in (refresh family) still has a token that has not expired: access tokens of a revoked one stop working. */
+  refreshFamilyLive(family: string, now: number): Promise<boolean>;
   /** Deletes a user's refresh tokens, or one family of them. */
   deleteRefreshTokens(q: { userId?: string; family?: string }): Promise<void>;
   listApiKeys(): Promise<ApiKeyRecord[]>;

@@ -50,7 +50,7 @@ test('fuzzed bodies on every POST/PUT/PATCH route in the OpenAPI document, and f
     if (process.env.FUZZ_DEBUG) console.error('HTTP DONE');
     // MQTT: random payloads on random device topics, over an operator's API key (publishes for any device).
     const key = ((await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'fuzz', role: 'operator' }) })).json()) as { key: string }).key;
-    const client = await mqtt.connectAsync(app.mqttUrl, { username: 'fuzz', password: key, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(app.mqttUrl, { username: 'fuzz', password: key, clientId: '', reconnectPeriod: 0 });
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.constant('fz-mqtt'), fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}$/)),

@@ -84,7 +84,8 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
 
     // An operator's API key is a tool's credential: it may publish for any device.
     const key = ((await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'gateway', role: 'operator' }) })).json()) as { key: string }).key;
-    const gw = await connect(app.mqttUrl, { username: 'gateway', password: key });
+    // A tool with no client id of its own gets one from the broker (client ids are bound to identities).
+    const gw = await connect(app.mqttUrl, { username: 'gateway', password: key, clientId: '' });
     clients.push(gw);
     await gw.publishAsync('devices/gw-1/telemetry', payload(1.5), { qos: 1 });
     const viewerKey = ((await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dash', role: 'viewer' }) })).json()) as { key: string }).key;
@@ -98,11 +99,11 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
 test('MQTT: unknownDevices provision registers the first password (trust on first use), and only that one works later', async () => {
   const { app, adminPassword, remove } = await startLockedApp({ unknownDevices: 'provision' });
   try {
-    const first = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret });
+    const first = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
     await first.publishAsync('devices/tofu-1/telemetry', payload(2), { qos: 1 });
     await first.endAsync();
     assert.equal(await refusedCode(app.mqttUrl, { username: 'tofu-1', password: wrongToken() }), 4);
-    const again = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret });
+    const again = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
     await again.endAsync();
     const admin = (await login(app.httpUrl, 'admin', adminPassword)).accessToken;
     const creds = (await (await fetch(`${app.httpUrl}/api/v1/device-credentials`, { headers: bearer(admin) })).json()) as { credentials: { device: string; createdBy: string }[] };
@@ -119,7 +120,7 @@ test('per-device message rate: excess is refused and counted, on MQTT and HTTP a
     const url = app.httpUrl;
     const admin = (await login(url, 'admin', adminPassword)).accessToken;
     const token = await deviceToken(url, admin, 'chatty');
-    const c = await connect(app.mqttUrl, { username: 'chatty', password: token });
+    const c = await connect(app.mqttUrl, { username: 'chatty', password: token, clientId: 'chatty' });
     for (let i = 0; i < 3; i++) await c.publishAsync('devices/chatty/telemetry', payload(i), { qos: 1 });
     const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish('devices/chatty/telemetry', payload(9), { qos: 1 });

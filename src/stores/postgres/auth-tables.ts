@@ -48,6 +48,10 @@ export class PgAuthTables implements AuthStore {
     return (await this.sql`UPDATE refresh_tokens SET used_at = ${at} WHERE hash = ${hash} AND used_at IS NULL`).count > 0;
   }
 
+  async refreshFamilyLive(family: string, now: number): Promise<boolean> {
+    return (await this.sql`SELECT 1 FROM refresh_tokens WHERE family = ${family} AND expires_at > ${now} LIMIT 1`).length > 0;
+  }
+
   async deleteRefreshTokens(q: { userId?: string; family?: string }): Promise<void> {
     await this.sql.begin(async (tx) => {
       if (q.userId) await tx`DELETE FROM refresh_tokens WHERE user_id = ${q.userId}`;

@@ -55,6 +55,10 @@ export class SqliteAuthTables implements AuthStore {
     return this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(at, hash).changes > 0;
   }
 
+  async refreshFamilyLive(family: string, now: number): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM refresh_tokens WHERE family = ? AND expires_at > ? LIMIT 1').get(family, now) !== undefined;
+  }
+
   async deleteRefreshTokens(q: { userId?: string; family?: string }): Promise<void> {
     if (q.userId) this.db.prepare('DELETE FROM refresh_tokens WHERE user_id = ?').run(q.userId);
     if (q.family) this.db.prepare('DELETE FROM refresh_tokens WHERE family = ?').run(q.family);

@@ -151,6 +151,7 @@ export class SqliteStore implements Store {
   saveRefreshToken = (t: RefreshTokenRecord): Promise<void> => this.authTables.saveRefreshToken(t);
   getRefreshToken = (hash: string): Promise<RefreshTokenRecord | undefined> => this.authTables.getRefreshToken(hash);
   useRefreshToken = (hash: string, at: number): Promise<boolean> => this.authTables.useRefreshToken(hash, at);
+  refreshFamilyLive = (family: string, now: number): Promise<boolean> => this.authTables.refreshFamilyLive(family, now);
   deleteRefreshTokens = (q: { userId?: string; family?: string }): Promise<void> => this.authTables.deleteRefreshTokens(q);
   listApiKeys = (): Promise<ApiKeyRecord[]> => this.authTables.listApiKeys();
   saveApiKey = (k: ApiKeyRecord): Promise<void> => this.authTables.saveApiKey(k);
