@@ -23,7 +23,8 @@ export async function benchConnections(o: { runs: number; clients: number; secon
     await mosq.stop();
 
     const data = tempDir('fs-bench-conn-');
-    const fs = await startFieldscope(['--no-simulator'], data.dir);
+    // Every simulated device comes from 127.0.0.1: lift the per-address cap (default 1000) for this measurement.
+    const fs = await startFieldscope(['--no-simulator', '--mqtt-max-per-ip', '0'], data.dir);
     await new Promise((r) => setTimeout(r, 2000));
     const idle = rssBytes(fs.proc.pid!) / 2 ** 20;
     const p = runScript<{ clients: number; published: number }>('connections-probe.ts', { url: fs.mqttUrl, clients: o.clients, seconds: o.seconds });

@@ -77,6 +77,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
   const logger = opts.logger ?? createLogger(config.logLevel);
   // Refuse an open door before anything listens: anonymous access only on loopback.
   accessPolicy(config);
+  const mqttLimits = brokerLimits(config);
   const tls = readTls(config);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
@@ -147,7 +148,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
     const mappings = topicMappingsOf(config);
-    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes, limits: brokerLimits(config) });
+    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes, limits: mqttLimits });
     if (!config.broker) {
       dm.commands.addTransport({
         kind: 'mqtt',

@@ -56,6 +56,12 @@ security (README "Security"):
   --api-rate N --api-burst N       requests per second per IP and per user (default 100, bursts of 500; 0 = off)
   --device-rate N --device-burst N messages per second per device (default 1000, bursts of 2000; 0 = off)
   --login-slow-after N --login-lock-after N --login-lock-ms MS   failed sign-ins before slowing / locking (3, 10, 15 min)
+  --mqtt-max-per-ip N    embedded broker: open connections per address (default 1000; 0 = no limit) [FIELDSCOPE_MQTT_MAX_PER_IP]
+  --mqtt-max-pending N   connections not yet signed in, all addresses (default 500) [FIELDSCOPE_MQTT_MAX_PENDING]
+  --mqtt-max-connections N   all connections (default: open-file limit less 1024, kept for HTTP and the store)
+  --mqtt-connect-timeout-ms MS   CONNECT (and TLS handshake) must arrive within (default 10000)
+  --mqtt-connect-max-bytes N     largest packet before signing in (default 16384); --mqtt-max-packet-bytes N after
+                         (default max-payload + 64 KiB, at least 1 MiB)
 
 simulate options:
   --broker URL           mqtt://host:port (required)
