@@ -18,6 +18,7 @@ import { benchStoreWrite } from './store-write.js';
 import { benchDashboardSoak } from './dashboard-soak.js';
 import { benchIngestExternal } from './ingest-external.js';
 import { benchServerSoak } from './server-soak.js';
+import { benchPacketWatch } from './packet-watch.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -33,6 +34,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'soak', optIn: true, run: () => benchDashboardSoak({ minutes: quick ? 1 : 3 }) },
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
+  { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 
