@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { ApiContext } from './context.js';
 import type { LiveAlarm, LiveClientMessage, LiveServerMessage, LiveStats } from '../model/live.js';
 import { throttlePerKey, type DeviceStats } from '../analytics/live-stats.js';
+import { revokes } from '../auth/revocations.js';
 import type { Message } from '../model/reading.js';
 
 /** A client that reads slower than we send is skipped until it catches up, never buffered without end. */
@@ -102,5 +103,13 @@ export class LiveHub {
 }
 
 export async function liveRoutes(app: FastifyInstance, ctx: ApiContext & { live: LiveHub }): Promise<void> {
-  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (see README for the messages)' } }, (socket) => ctx.live.add(socket));
+  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (see README for the messages)' } }, (socket, req) => {
+    ctx.live.add(socket);
+    // The token was checked at the upgrade; when its sign-in or key is revoked later, the feed ends too.
+    const principal = req.principal;
+    const off = ctx.auth?.revocations.on((r) => {
+      if (principal && revokes(r, principal)) socket.close(4001, 'credential revoked: sign in again');
+    });
+    if (off) socket.once('close', off);
+  });
 }

@@ -192,5 +192,5 @@ async function identify(req: FastifyRequest, auth: AuthServices): Promise<Princi
   // Signed out, password changed or reset, or the refresh token used twice: the sign-in is over, and so is this token.
   if (!(await auth.sessions.live(v.claims.sid, user.id))) return bad('this session has ended (signed out, password changed or sign-in revoked); sign in again', 'session_revoked', 'session_revoked');
   // The user's role now, not the one in the token: a demotion takes effect at once.
-  return { kind: 'user', id: user.id, username: user.username, role: user.role };
+  return { kind: 'user', id: user.id, username: user.username, role: user.role, session: v.claims.sid };
 }

@@ -2,7 +2,8 @@ import type { Role } from '../model/auth.js';
 
 /** Who is calling, once the guard has looked at the credentials. */
 export type Principal =
-  | { kind: 'user'; id: string; username: string; role: Role }
+  /** session: the sign-in (refresh family) its access token belongs to. */
+  | { kind: 'user'; id: string; username: string; role: Role; session: string }
   | { kind: 'api_key'; id: string; name: string; role: Role }
   | { kind: 'device'; device: string }
   | { kind: 'anonymous'; role: Role | null };

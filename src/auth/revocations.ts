@@ -1,3 +1,5 @@
+import type { Principal } from './principal.js';
+
 /** A credential that stopped working: whatever still holds it open (an MQTT session, a cached check) must let go now. */
 export type Revocation =
   | { kind: 'device'; device: string }
@@ -18,5 +20,19 @@ export class Revocations {
 
   emit(r: Revocation): void {
     for (const l of this.listeners) l(r);
+  }
+}
+
+/** Whether a revocation ends what this HTTP principal holds open (a live WebSocket). */
+export function revokes(r: Revocation, p: Principal): boolean {
+  switch (r.kind) {
+    case 'device':
+      return p.kind === 'device' && p.device === r.device;
+    case 'api_key':
+      return p.kind === 'api_key' && p.id === r.id;
+    case 'user':
+      return p.kind === 'user' && p.id === r.id;
+    default:
+      return p.kind === 'user' && p.session === r.family;
   }
 }

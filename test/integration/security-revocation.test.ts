@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
 import { startTestApp, tempDir } from '../helpers/app.js';
+import WebSocket from 'ws';
 
 // The revocation sweep (HTTP): every way a credential or a sign-in ends makes the access token, key
 // or device token in hand fail on the very next request, not when it expires. The MQTT side (open
@@ -183,5 +184,39 @@ test('a revoked sign-in stays revoked across a restart (the check reads the stor
     }
   } finally {
     data.remove();
+  }
+});
+
+test('an open live WebSocket ends when its sign-in is revoked (signed out), or its API key', async () => {
+  const { app, adminPassword, remove } = await startLockedApp();
+  try {
+    const url = app.httpUrl;
+    const session = await login(url, 'admin', adminPassword);
+    const open = async (token: string) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/live?access_token=${token}`);
+      await new Promise<void>((r, j) => (ws.once('message', () => r()), ws.once('error', j)));
+      return ws;
+    };
+    const closed = (ws: WebSocket, what: string) =>
+      new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${what}: the live feed is still open`)), 5000);
+        ws.once('close', (code) => (clearTimeout(t), resolve(code)));
+      });
+    const other = await login(url, 'admin', adminPassword);
+    const a = await open(session.accessToken);
+    const b = await open(other.accessToken);
+    const aClosed = closed(a, 'signed out');
+    assert.equal((await fetch(`${url}/api/v1/auth/logout`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: session.refreshToken }) })).status, 204);
+    assert.equal(await aClosed, 4001);
+    assert.equal(b.readyState, WebSocket.OPEN, 'the other sign-in keeps its feed');
+
+    const made = (await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...json, ...bearer(other.accessToken) }, body: JSON.stringify({ name: 'wall', role: 'viewer' }) })).json()) as { key: string; apiKey: { id: string } };
+    const k = await open(made.key);
+    const kClosed = closed(k, 'API key revoked');
+    assert.equal((await fetch(`${url}/api/v1/api-keys/${made.apiKey.id}`, { method: 'DELETE', headers: bearer(other.accessToken) })).status, 200);
+    assert.equal(await kClosed, 4001);
+    b.terminate();
+  } finally {
+    await remove();
   }
 });
