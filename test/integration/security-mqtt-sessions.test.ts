@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
 import { until } from '../helpers/app.js';
+import { startSimulator } from '../../src/sim/simulator.js';
+import { serviceClientIdPrefix } from '../../src/auth/client-id.js';
 
 const json = { 'content-type': 'application/json' };
 const payload = (v: number) => JSON.stringify({ ts: Date.now(), v });
@@ -100,6 +102,14 @@ test("client ids are bound to the identity: another device's id (clean:false) is
     assert.equal(await refusedCode(app.mqttUrl, { username: 'admin', password: adminPassword, clientId: `@key:${key.id}` }), 5);
     assert.equal(await refusedCode(app.mqttUrl, { username: 'thief-1', password: thiefToken, clientId: 'mqttjs_1234abcd' }), 5, 'a random id of its own choosing is not its own');
     assert.equal(victimClosed, false);
+
+    // `fieldscope simulate --username gw --password-file <key>` names its client ids after the key, and gets in.
+    const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 2, rateHz: 5, prefix: 'simgw-', username: 'gw', password: key.key, clientIdPrefix: serviceClientIdPrefix('gw', key.key) });
+    try {
+      for (const d of sim.devices) await until(() => app.devices.get(d.id), { what: `${d.id} seen` });
+    } finally {
+      await sim.stop();
+    }
   } finally {
     for (const c of clients) await c.endAsync(true).catch(() => {});
     await remove();
