@@ -29,6 +29,8 @@ export interface MqttClientInfo {
 
 /** The part of a broker client that access control uses: closing it. */
 export interface MqttSession {
+  /** Aedes sets it once the connection has gone. */
+  readonly closed?: boolean;
   close(): void;
 }
 
@@ -61,8 +63,9 @@ export class MqttAccess {
       this.auth.logger.warn({ clientId: info.id, ip, expected: owner && clientIdPrefix(owner) }, 'mqtt client id belongs to another identity; refused');
       result = { ok: false, returnCode: 5, reason: 'client_id' };
     }
-    if (result.ok) this.who.set(client, result.principal);
-    else this.auth.metrics.authDenied.inc({ transport: 'mqtt', reason: result.reason });
+    // A connection gone while its password was checked is not remembered (nothing would forget it).
+    if (!result.ok) this.auth.metrics.authDenied.inc({ transport: 'mqtt', reason: result.reason });
+    else if (!client.closed) this.who.set(client, result.principal);
     return result;
   }
 
