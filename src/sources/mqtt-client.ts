@@ -17,7 +17,12 @@ export interface ExternalBrokerOptions {
   key?: string;
   pipeline: Pipeline;
   logger: Logger;
-  /** Shared subscription group: every Fieldscope in it gets a share of the devices' messages. */
+  /**
+   * Shared subscription group, for several Fieldscope processes on one broker (each gets a share of
+   * the messages). Off by default: Mosquitto 2.0 does not restore a shared subscription of a
+   * persistent session after its own restart, so what devices publish between the broker's restart
+   * and our reconnect would reach no one; a plain subscription is restored and queued for us.
+   */
   group?: string;
   backoffMinMs?: number;
   backoffMaxMs?: number;
@@ -42,6 +47,8 @@ const DEFERRED = new Error('puback deferred until the readings are committed');
 /** mqtt.js sends its own PUBACKs through this method; it is not in its type declarations. */
 type PacketSender = { _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode?: number }): void };
 
+const LEGACY_SHARED = '$share/fieldscope/devices/+/telemetry';
+
 /** A week: the broker keeps our session (and queues QoS1 messages for it) this long while we are away. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
 
@@ -64,7 +71,11 @@ export class ExternalBroker implements Source {
   constructor(private readonly opts: ExternalBrokerOptions) {}
 
   get topic(): string {
-    return `$share/${this.opts.group ?? 'fieldscope'}/devices/+/telemetry`;
+    return this.share('devices/+/telemetry');
+  }
+
+  private share(filter: string): string {
+    return this.opts.group ? `$share/${this.opts.group}/${filter}` : filter;
   }
 
   async start(): Promise<void> {
@@ -100,7 +111,10 @@ export class ExternalBroker implements Source {
       this.connected = true;
       this.attempt = 0;
       o.logger.info({ url: o.url, sessionPresent: connack.sessionPresent }, 'connected to external broker');
-      const mapped = (o.mappings?.filters() ?? []).map((f) => `$share/${o.group ?? 'fieldscope'}/${f}`);
+      const mapped = (o.mappings?.filters() ?? []).map((f) => this.share(f));
+      // Earlier versions always subscribed in the group "fieldscope": drop that subscription from a
+      // session they left behind, or each message would arrive twice.
+      if (!o.group) client.unsubscribe(LEGACY_SHARED, () => undefined);
       const topics = o.onDeviceMessage ? [this.topic, ...mapped, ...DEVICE_TOPICS] : [this.topic, ...mapped];
       client.subscribe(topics, { qos: 1 }, (err) => {
         if (err) o.logger.error({ err: err.message }, 'subscribe failed');
