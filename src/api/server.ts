@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -31,6 +31,37 @@ import { authRoutes } from './auth.js';
 import { userRoutes } from './users.js';
 import { deviceCredentialRoutes } from './device-credentials.js';
 
+/** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
+export const MAX_PARAM_LENGTH = 400;
+
+/** Errors the router raises before any route or hook runs; answered like every other refusal. */
+function routerError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.code(414).send({ error: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters (device ids are at most 128)`, field: 'path', rule: 'max_length' });
+  }
+  if (err.code === 'FST_ERR_BAD_URL') return reply.code(400).send({ error: 'the URL is not validly percent-encoded', field: 'url', rule: 'url_encoding' });
+  return reply.code(err.statusCode ?? 400).send({ error: err.message, field: 'url', rule: err.code });
+}
+
+/**
+ * The schema validator coerces "1e999" to Infinity and lets it pass as an integer under any
+ * maximum; numbers are checked to be finite before it runs, naming the field and its bound.
+ */
+function checkFiniteNumbers(values: unknown, schema: unknown): void {
+  const props = (schema as { properties?: Record<string, { type?: unknown; minimum?: number; maximum?: number }> } | undefined)?.properties;
+  if (!props || !values || typeof values !== 'object') return;
+  for (const [field, spec] of Object.entries(props)) {
+    if (spec.type !== 'integer' && spec.type !== 'number') continue;
+    const raw = (values as Record<string, unknown>)[field];
+    if (typeof raw !== 'string' || raw.trim() === '') continue;
+    const n = Number(raw);
+    if (Number.isNaN(n) || Number.isFinite(n)) continue;
+    if (n > 0 && spec.maximum !== undefined) throw new ApiError(400, `${field} must be <= ${spec.maximum}`, field, 'maximum');
+    if (n < 0 && spec.minimum !== undefined) throw new ApiError(400, `${field} must be >= ${spec.minimum}`, field, 'minimum');
+    throw new ApiError(400, `${field} must be a finite number`, field, 'finite');
+  }
+}
+
 export interface HttpServer {
   app: FastifyInstance;
   live: LiveHub;
@@ -38,9 +69,11 @@ export interface HttpServer {
 
 /** Builds the HTTP server: REST under /api/v1, live WebSocket, docs, health, metrics, and the dashboard. */
 export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
+  // Device ids are up to 128 characters, and ':' arrives percent-encoded (3 characters each).
+  const routerOptions = { maxParamLength: MAX_PARAM_LENGTH };
   const app = ctx.tls
-    ? (Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, https: { cert: ctx.tls.cert, key: ctx.tls.key } }) as unknown as FastifyInstance)
-    : Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true });
+    ? (Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, routerOptions, frameworkErrors: routerError, https: { cert: ctx.tls.cert, key: ctx.tls.key } }) as unknown as FastifyInstance)
+    : Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, routerOptions, frameworkErrors: routerError });
   // Before any route is added: the guard's onRoute hook gives every route its role.
   const roles: RoleTable | null = ctx.auth ? installGuard(app, ctx.auth, { corsOrigins: ctx.corsOrigins ?? [], tls: !!ctx.tls }) : null;
 
@@ -83,6 +116,16 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase().replace(/^application\/ndjson$/, 'application/x-ndjson');
     const consumes = (req.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes ?? [];
     if (!consumes.includes(type)) throw new ApiError(415, `content type ${type || '(none)'} is not accepted here`, 'content-type', 'media_type');
+  });
+
+  app.addHook('onRequest', async (req) => {
+    // A NUL byte is in no name, id or file here; file system calls would throw on it.
+    if (/%00/.test(req.url)) throw new ApiError(400, 'the URL holds a NUL character (%00)', 'url', 'nul_character');
+  });
+  app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema as { querystring?: unknown; params?: unknown } | undefined;
+    checkFiniteNumbers(req.query, schema?.querystring);
+    checkFiniteNumbers(req.params, schema?.params);
   });
 
   for (const s of allSchemas) app.addSchema(s);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { Outcome, RawInput } from '../pipeline/ingest.js';
 import type { Readable } from 'node:stream';
@@ -68,6 +68,34 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
   return reply.code(accepted === 0 && rejected.length > 0 ? 400 : 200).send({ accepted, readings, rejected });
 }
 
+/**
+ * Charges a batch to the device's message rate, one token per message as MQTT does (the guard
+ * already took one for a request made with the device's own token). Null: within the limit.
+ */
+function chargeDevice(ctx: ApiContext, device: string, messages: number, prepaid: number): { status: number; error: string; retryAfterSec?: number } | null {
+  const limiter = ctx.auth?.deviceLimiter;
+  if (!limiter || !limiter.burst) return null;
+  const extra = messages - prepaid;
+  if (extra <= 0) return null;
+  if (messages > limiter.burst) {
+    ctx.metrics.rateLimited.inc({ scope: 'device', transport: 'http' });
+    return { status: 429, error: `a batch of ${messages} messages is more than the device's burst of ${limiter.burst}; send at most ${limiter.burst} per request` };
+  }
+  const take = limiter.take(`device:${device}`, extra);
+  if (take.ok) return null;
+  ctx.metrics.rateLimited.inc({ scope: 'device', transport: 'http' });
+  return { status: 429, error: `device ${device} is over its message rate (${messages} messages in this request); try again in ${take.retryAfterSec} s`, retryAfterSec: take.retryAfterSec };
+}
+
+function prepaidBy(req: FastifyRequest): number {
+  return req.principal?.kind === 'device' ? 1 : 0;
+}
+
+function tooMany(reply: FastifyReply, refusal: { status: number; error: string; retryAfterSec?: number }, counts?: { accepted: number; readings: number }) {
+  if (refusal.retryAfterSec) reply.header('retry-after', String(refusal.retryAfterSec));
+  return reply.code(refusal.status).send({ error: refusal.error, field: 'body', rule: 'rate_limit', ...counts });
+}
+
 /** What a streamed NDJSON body came to: counts, the refused lines, and the first outcome (a one-line body answers as a single payload). */
 interface Tally {
   lines: number;
@@ -75,6 +103,8 @@ interface Tally {
   readings: number;
   rejected: { index: number; error: string; field: string; rule: string }[];
   first?: Outcome;
+  /** Set when the device's message rate stopped the body part-way (what came before is stored). */
+  limited?: { status: number; error: string; retryAfterSec?: number };
 }
 
 /** Lines handed to the pipeline at a time: each chunk waits for its commit, which is the backpressure. */
@@ -84,7 +114,7 @@ function isStream(body: unknown): body is Readable {
   return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 }
 
-async function acceptNdjson(stream: Readable, device: string | undefined, ctx: ApiContext): Promise<Tally> {
+async function acceptNdjson(stream: Readable, device: string | undefined, ctx: ApiContext, req: FastifyRequest): Promise<Tally> {
   const tally: Tally = { lines: 0, accepted: 0, readings: 0, rejected: [] };
   const lines = new NdjsonLines();
   const text = new TextChunks();
@@ -94,8 +124,19 @@ async function acceptNdjson(stream: Readable, device: string | undefined, ctx: A
   const onLine = (payload: string) => {
     pending.push({ source: 'http', device, payload, receivedAt });
   };
+  let charged = false;
   const flush = async () => {
-    if (!pending.length) return;
+    if (!pending.length || tally.limited) return;
+    if (device !== undefined) {
+      // The guard's token for the request counts once, toward the first chunk.
+      const limited = chargeDevice(ctx, device, pending.length, charged ? 0 : prepaidBy(req));
+      charged = true;
+      if (limited) {
+        tally.limited = limited;
+        pending = [];
+        return;
+      }
+    }
     const outcomes = await ctx.pipeline.accept(pending);
     pending = [];
     for (const o of outcomes) {
@@ -123,6 +164,10 @@ async function acceptNdjson(stream: Readable, device: string | undefined, ctx: A
       skipping = true;
     }
     if (pending.length >= NDJSON_CHUNK_LINES) await flush();
+    if (tally.limited) {
+      stream.resume();
+      return tally;
+    }
   }
   if (!skipping) lines.parse(text.rest(), true, onLine);
   await flush();
@@ -130,6 +175,7 @@ async function acceptNdjson(stream: Readable, device: string | undefined, ctx: A
 }
 
 function answerTally(reply: FastifyReply, t: Tally) {
+  if (t.limited) return tooMany(reply, t.limited, { accepted: t.accepted, readings: t.readings });
   if (t.lines === 1 && t.first) return answer(reply, [t.first], true);
   return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
 }
@@ -168,8 +214,10 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
       },
     },
     async (req, reply) => {
-      if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, req.params.id, ctx));
+      if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, req.params.id, ctx, req));
       const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], req.params.id);
+      const limited = chargeDevice(ctx, req.params.id, inputs.length, prepaidBy(req));
+      if (limited) return tooMany(reply, limited);
       const outcomes = await ctx.pipeline.accept(inputs);
       return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
     },
@@ -179,7 +227,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     '/api/v1/telemetry',
     { schema: { ...postSchema, summary: 'Send readings for many devices: each record names its device_id' } },
     async (req, reply) => {
-      if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, undefined, ctx));
+      if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, undefined, ctx, req));
       const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], undefined);
       const outcomes = await ctx.pipeline.accept(inputs);
       return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));

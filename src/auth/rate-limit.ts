@@ -14,6 +14,11 @@ export class RateLimiter {
 
   constructor(private readonly opts: BucketOptions) {}
 
+  /** Most tokens one take can ever get (0: no limit). */
+  get burst(): number {
+    return this.opts.perSecond > 0 ? this.opts.burst : 0;
+  }
+
   private now(): number {
     return this.opts.now?.() ?? Date.now();
   }

@@ -12,6 +12,8 @@ export interface DecodeContext {
    * without it such a message is stamped with receivedAt.
    */
   stamp?: (device: string, receivedAt: number) => number;
+  /** Says whether a profile a message names exists; without it any well-formed name is taken. */
+  knownProfile?: (name: string) => boolean;
 }
 
 export type Decoded = { ok: true; message: Message } | { ok: false; rejection: Rejection; device?: string };
@@ -19,6 +21,13 @@ export type Decoded = { ok: true; message: Message } | { ok: false; rejection: R
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$/;
 const MAX_METRICS = 256;
+/**
+ * Names every plain object already has (constructor, toString, __proto__, ...): as metric keys they
+ * would vanish into or clash with the prototype wherever readings are keyed by name, so they are refused.
+ */
+function isReservedName(name: string): boolean {
+  return name in Object.prototype;
+}
 /** Before this, a timestamp is a broken clock, not history. */
 const EARLIEST_TS = Date.UTC(1990, 0, 1);
 /** Devices with drifting clocks are tolerated this far ahead of the server. */
@@ -158,6 +167,10 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     if (typeof obj.profile !== 'string' || !METRIC_NAME.test(obj.profile)) {
       return fail(reject('profile', 'name', 'profile must be a profile name (letters, digits, _ . -)'), device);
     }
+    // Binding the device to a profile that does not exist would leave it checked against nothing while it looks bound.
+    if (ctx.knownProfile && !ctx.knownProfile(obj.profile)) {
+      return fail(reject('profile', 'unknown_profile', `profile "${obj.profile}" does not exist (GET /api/v1/profiles lists them)`), device);
+    }
     profile = obj.profile;
   }
 
@@ -174,6 +187,9 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     if (!METRIC_NAME.test(key)) {
       return fail(reject(key === '' ? '(empty key)' : key.slice(0, 64), 'metric_name', 'metric names start with a letter or _ and hold letters, digits, _ . - (at most 64)'), device);
     }
+    if (isReservedName(key)) {
+      return fail(reject(key, 'reserved_name', `${key} is a reserved name (a property of every JavaScript object) and cannot be a metric name`), device);
+    }
     let n: number;
     if (typeof v === 'number') n = v;
     else if (typeof v === 'boolean') n = v ? 1 : 0;
@@ -182,6 +198,9 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     if (++count > MAX_METRICS) return fail(reject('payload', 'max_metrics', `at most ${MAX_METRICS} metrics per message`), device);
     values[key] = n;
   }
+
+  // Nothing to store: it must not register a device or count as a sign of life.
+  if (count === 0 && !attributes) return fail(reject('payload', 'empty', 'the message holds no readings (metric -> number) and no attributes'), device);
 
   // Stamped last, once the message is known to be good, so a refused message takes no stamp.
   ts ??= ctx.stamp ? ctx.stamp(device, ctx.receivedAt) : ctx.receivedAt;

@@ -49,12 +49,15 @@ export class Pipeline {
   /** Times for messages that carry none: unique per device, so none is taken for another's duplicate. */
   readonly clock: ServerClock;
   private readonly stamp: (device: string, receivedAt: number) => number;
+  private readonly knownProfile: ((name: string) => boolean) | undefined;
 
   constructor(
     private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number; validator?: Validator; clock?: ServerClock },
   ) {
     const clock = (this.clock = deps.clock ?? new ServerClock());
     this.stamp = (device, receivedAt) => clock.stamp(device, receivedAt);
+    const validator = deps.validator;
+    this.knownProfile = validator ? (name) => validator.knowsProfile(name) : undefined;
   }
 
   /** Judges inputs without storing them: good messages and dead letters. */
@@ -66,7 +69,7 @@ export class Pipeline {
     for (const input of inputs) {
       const receivedAt = input.receivedAt ?? Date.now();
       metrics.messagesReceived.inc({ source: input.source });
-      const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes, stamp: this.stamp });
+      const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes, stamp: this.stamp, knownProfile: this.knownProfile });
       if (d.ok) {
         if (input.attributes) d.message.attributes = { ...input.attributes, ...d.message.attributes };
         if (input.profile && d.message.profile === undefined) d.message.profile = input.profile;

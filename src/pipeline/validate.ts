@@ -55,6 +55,10 @@ export function validateMessage(m: Message, profile: Profile | undefined): Verdi
 export class Validator {
   constructor(private readonly lookup: ProfileLookup) {}
 
+  knowsProfile(name: string): boolean {
+    return this.lookup.profile(name) !== undefined;
+  }
+
   validate(m: Message): Verdict {
     const name = this.lookup.boundProfile(m.device) ?? m.profile;
     return validateMessage(m, name ? this.lookup.profile(name) : undefined);
