@@ -67,6 +67,8 @@ export interface RunningApp {
   auth: AuthServices;
   /** Set on the first start only: the generated admin password, to be shown once. */
   initialAdminPassword: string | null;
+  /** The file holding the generated admin password, while it exists (the operator deletes it after changing the password). */
+  initialAdminPasswordFile: string | null;
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
@@ -145,7 +147,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
     seedClock(pipeline.clock, devices.list());
 
-    const { auth, initialAdminPassword } = await createAuth({ config, dataDir, store, metrics, logger });
+    const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
     const mappings = topicMappingsOf(config);
     const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes, limits: mqttLimits });
@@ -246,7 +248,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         await store.close();
       })());
 
-    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, httpUrl, mqttUrl, stop };
+    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
   } catch (err) {
     for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => undefined);
     throw err;

@@ -129,7 +129,14 @@ async function start(argv: string[]): Promise<void> {
           '',
           '  Sign in, change it (POST /api/v1/auth/password), then delete that file.',
         ]
-      : []),
+      : app.initialAdminPasswordFile
+        ? [
+            '',
+            '  The admin\'s initial password (made at the first start) is still in',
+            `  ${app.initialAdminPasswordFile}`,
+            '  Sign in as "admin" with it, change it (POST /api/v1/auth/password), then delete that file.',
+          ]
+        : []),
     'Ctrl-C to stop.',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -307,11 +307,28 @@ function coerce(key: string, kind: Kind, raw: unknown, origin: string): unknown 
   return n;
 }
 
+const PORT_KEYS = new Set<string>(['httpPort', 'mqttPort', 'smtpPort']);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Values of the right kind that no component could use: refused here, in one line, not as a stack trace later. */
+function checkValue(key: string, named: string, value: unknown, origin: string, raw: unknown): void {
+  if (PORT_KEYS.has(key) && typeof value === 'number' && value > 65535) {
+    throw new ConfigError(`${origin} ${named}: expected a port number 0-65535 (0 = any free port), got "${raw}"`);
+  }
+  if (key === 'logLevel' && !LOG_LEVELS.includes(String(value))) {
+    throw new ConfigError(`${origin} ${named}: expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  }
+}
+
 function apply(target: Config, source: Record<string, unknown>, origin: string): void {
   for (const [key, value] of Object.entries(source)) {
     const spec = options[key as keyof Config];
     if (!spec) throw new ConfigError(`${origin}: unknown setting "${key}"`);
-    (target as unknown as Record<string, unknown>)[key] = value === null ? null : coerce(key, spec.kind, value, origin);
+    // Name the setting the way the user wrote it: --http-port, or FIELDSCOPE_HTTP_PORT.
+    const named = origin === 'flag' ? `--${spec.flag}` : origin === 'environment' ? `${key} (${spec.env})` : key;
+    const coerced = value === null ? null : coerce(named, spec.kind, value, origin);
+    if (coerced !== null) checkValue(key, named, coerced, origin, value);
+    (target as unknown as Record<string, unknown>)[key] = coerced;
   }
 }
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Store } from '../stores/store.js';
@@ -53,7 +53,7 @@ function suppliedAdminPassword(config: Config): { password: string; from: string
  * Loads users, keys and credentials, makes the signing key on first start, and on first start
  * creates the admin with a random password (there is no default one), returned to be printed once.
  */
-export async function createAuth(opts: { config: Config; dataDir: string; store: Store; metrics: Metrics; logger: Logger }): Promise<{ auth: AuthServices; initialAdminPassword: string | null }> {
+export async function createAuth(opts: { config: Config; dataDir: string; store: Store; metrics: Metrics; logger: Logger }): Promise<{ auth: AuthServices; initialAdminPassword: string | null; initialAdminPasswordFile: string | null }> {
   const { config, store, metrics, logger } = opts;
   const policy = accessPolicy(config);
   const authDir = join(opts.dataDir, 'auth');
@@ -100,5 +100,7 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
     metrics,
     logger,
   };
-  return { auth, initialAdminPassword };
+  // Still there after the first start (which may have failed before it could print the password): say where it is.
+  const file = join(authDir, INITIAL_ADMIN_FILE);
+  return { auth, initialAdminPassword, initialAdminPasswordFile: existsSync(file) ? file : null };
 }
