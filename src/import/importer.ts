@@ -34,7 +34,7 @@ export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
   onCommit?: () => void;
-  /** Largest NDJSON line. */
+  /** Largest line (CSV record or NDJSON line), in bytes; a longer one stops the import naming its line. Default 1 MiB. */
   maxLineBytes?: number;
   /** Stamps rows without a time (shared with live ingest when the server runs the import). */
   clock?: ServerClock;
@@ -68,6 +68,7 @@ export interface ImportSummary {
 }
 
 const DEFAULT_BATCH_ROWS = 50_000;
+const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 const HEAD_BYTES = 64 * 1024;
 const CHUNK_BYTES = 1 << 20;
 
@@ -123,6 +124,7 @@ class ImportRun {
   private readonly now = Date.now();
   private readonly batchRows: number;
   private readonly maxListed: number;
+  private readonly maxLineBytes: number;
   private readonly ctx: DecodeContext;
   private bound = new Map<string, string | null>();
   private profileCache = new Map<string, Profile | undefined>();
@@ -141,7 +143,15 @@ class ImportRun {
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
     this.maxListed = opts.maxListed ?? 1000;
     const clock = opts.clock ?? new ServerClock();
-    this.ctx = { source: 'import', receivedAt: this.now, maxBytes: opts.maxLineBytes ?? 1 << 20, stamp: (d, at) => clock.stamp(d, at) };
+    this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const profiles = opts.profiles;
+    this.ctx = {
+      source: 'import',
+      receivedAt: this.now,
+      maxBytes: this.maxLineBytes,
+      stamp: (d, at) => clock.stamp(d, at),
+      ...(profiles ? { knownProfile: (name: string) => profiles.get(name) !== undefined } : {}),
+    };
     this.csv = new CsvParser();
     this.nd = new NdjsonLines();
   }
@@ -172,8 +182,13 @@ class ImportRun {
     let offset = startOffset;
     for await (const chunk of chunks) {
       const t = text.take(chunk);
+      if (t !== null) offset += text.used(t, this.parse(t, false));
+      // Checked as the line grows, so a file without line breaks is refused early, not held whole.
+      if (text.held > this.maxLineBytes) {
+        const line = this.opts.format === 'csv' ? this.csv.line : this.nd.line;
+        throw new ImportError(`line ${line} is longer than ${this.maxLineBytes} bytes, the limit for one line (is the file ${this.opts.format} with line breaks?)`, 'line', 'max_length');
+      }
       if (t === null) continue;
-      offset += text.used(t, this.parse(t, false));
       if (this.pendingRows >= this.batchRows) await this.flush(offset, false);
       this.opts.onProgress?.({ bytes: offset, totalBytes, rowsRead: this.summary.rowsRead, readingsStored: this.summary.readingsStored });
     }
