@@ -22,6 +22,11 @@ const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$/;
 const MAX_METRICS = 256;
 /**
+ * Largest magnitude a reading may have: rollups keep sums of squares, and a square past ~1.8e308
+ * is Infinity (NaN statistics; PostgreSQL refuses the write). 1e150 leaves room for 1e8 readings a bucket.
+ */
+export const MAX_ABS_VALUE = 1e150;
+/**
  * Names every plain object already has (constructor, toString, __proto__, ...): as metric keys they
  * would vanish into or clash with the prototype wherever readings are keyed by name, so they are refused.
  */
@@ -195,6 +200,7 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     else if (typeof v === 'boolean') n = v ? 1 : 0;
     else return fail(reject(key, 'number', `${key} must be a number, got ${v === null ? 'null' : typeof v}`), device);
     if (!Number.isFinite(n)) return fail(reject(key, 'number', `${key} must be a finite number`), device);
+    if (Math.abs(n) > MAX_ABS_VALUE) return fail(reject(key, 'range', `${key} = ${n} is beyond ±${MAX_ABS_VALUE}, the largest magnitude stored (its square must stay finite in the statistics)`), device);
     if (++count > MAX_METRICS) return fail(reject('payload', 'max_metrics', `at most ${MAX_METRICS} metrics per message`), device);
     values[key] = n;
   }

@@ -244,6 +244,29 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.equal(old.stats.s.p50, null);
     });
 
+    it('statistics of values at the ingest limit (1e150) are finite and exact, from raw readings and from rollups', async () => {
+      const rs: Reading[] = [];
+      const values = [1e150, -1e150, 5e149, 7.5e149, -2.5e149, 1e150, 3e149];
+      values.forEach((value, i) => rs.push({ device: 'huge', metric: 'h', ts: T0 - (i + 1) * 1000, value }));
+      await store.write(batch(rs));
+      // Expected in units of 1e149, where nothing is large.
+      const u = values.map((v) => v / 1e149);
+      const mean = u.reduce((a, b) => a + b, 0) / u.length;
+      const sd = Math.sqrt(u.reduce((a, b) => a + (b - mean) ** 2, 0) / (u.length - 1));
+      for (const now of [T0, T0 + 10 * DAY]) {
+        const { resolution, stats } = await store.stats({ device: 'huge', metrics: ['h'], from: T0 - 100_000, to: T0, now });
+        const h = stats.h;
+        assert.equal(h.count, values.length, resolution);
+        close(h.avg!, mean * 1e149, `avg (${resolution})`);
+        close(h.stddev!, sd * 1e149, `stddev (${resolution})`);
+        assert.equal(h.max, 1e150);
+      }
+      const flat = [1, 2, 3].map((i) => ({ device: 'huge', metric: 'zero', ts: T0 - i * 1000, value: 0 }));
+      await store.write(batch(flat));
+      const z = (await store.stats({ device: 'huge', metrics: ['zero'], from: T0 - 100_000, to: T0, now: T0 })).stats.zero;
+      assert.deepEqual([z.count, z.avg, z.stddev], [3, 0, 0]);
+    });
+
     it('exports rows ordered by device, metric and time, filtered, [from, to)', async () => {
       const got = [];
       for await (const r of store.exportRows({ devices: { ids: ['basic'], prefixes: ['line2'] }, metrics: ['v', 'rms'], from: T0 - 50_000, to: T0 + 3000 })) got.push(r);

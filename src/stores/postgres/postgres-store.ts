@@ -397,9 +397,14 @@ export class PostgresStore implements Store {
         out.stats[metric] = statsOf([]);
       } else if (resolution === 'raw') {
         const [r] = await this.sql<{ count: number; min: number | null; max: number | null; avg: number | null; stddev: number | null; p: number[] | null }[]>`
-          SELECT count(*) AS count, min(value) AS min, max(value) AS max, avg(value) AS avg, stddev_samp(value) AS stddev,
-            percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value) AS p
-          FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to}`;
+          WITH r AS (SELECT value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to}),
+            -- Values divided by the largest magnitude: float8 avg/stddev_samp raise an overflow error past ~1e154.
+            s AS (SELECT nullif(max(abs(value)), 0) AS scale FROM r)
+          SELECT count(r.value) AS count, min(r.value) AS min, max(r.value) AS max,
+            coalesce(avg(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 0 THEN 0 END) AS avg,
+            coalesce(stddev_samp(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 1 THEN 0 END) AS stddev,
+            percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY r.value) AS p
+          FROM s LEFT JOIN r ON true GROUP BY s.scale`;
         out.stats[metric] = { count: r.count, min: r.min, max: r.max, avg: r.avg, stddev: r.stddev, p50: r.p?.[0] ?? null, p95: r.p?.[1] ?? null, p99: r.p?.[2] ?? null };
       } else {
         const width = resolution === '1m' ? 60_000 : 3_600_000;
