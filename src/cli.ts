@@ -37,6 +37,8 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --broker-ca F --broker-cert F --broker-key F   TLS files (PEM)
   --broker-client-id ID  stable client id for the persistent session (default fieldscope-HOSTNAME)
   --spool-max-bytes N    disk kept for readings while the store is down [FIELDSCOPE_SPOOL_MAX_BYTES] (default 1 GiB)
+  --store-min-free-bytes N  free disk under which /health reports the SQLite store degraded and its WAL is truncated
+                         [FIELDSCOPE_STORE_MIN_FREE_BYTES] (default 64 MiB)
   --serial PATH[:BAUD] --serial-device ID   a device on a serial port (baud default 115200); repeat the pair
                          for more [FIELDSCOPE_SERIAL="PATH[:BAUD]=ID[@INTEGRITY],..."]; protocol: docs/serial-protocol.md
   --serial-integrity M   crc|optional|none: what a frame's CRC must be (default optional: checked when present,

@@ -37,6 +37,8 @@ export interface Config {
   exportDir: string | null;
   /** Most bytes the spool may hold while the store is down; past it, senders get an error. */
   spoolMaxBytes: number;
+  /** SQLite: free disk space under which /health says the store is degraded and the WAL is truncated. */
+  storeMinFreeBytes: number;
   /** An external MQTT broker (mqtt://host:port or mqtts://) to subscribe to instead of embedding one. */
   broker: string | null;
   brokerUsername: string | null;
@@ -154,6 +156,7 @@ export const defaults: Config = {
   retentionHourDays: 730,
   exportDir: null,
   spoolMaxBytes: 1024 * 1024 * 1024,
+  storeMinFreeBytes: 64 * 1024 * 1024,
   broker: null,
   brokerUsername: null,
   brokerPasswordFile: null,
@@ -228,6 +231,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   retentionHourDays: { env: 'FIELDSCOPE_RETENTION_1H_DAYS', flag: 'retention-1h-days', kind: 'float' },
   exportDir: { env: 'FIELDSCOPE_EXPORT_DIR', flag: 'export-dir', kind: 'string' },
   spoolMaxBytes: { env: 'FIELDSCOPE_SPOOL_MAX_BYTES', flag: 'spool-max-bytes', kind: 'int' },
+  storeMinFreeBytes: { env: 'FIELDSCOPE_STORE_MIN_FREE_BYTES', flag: 'store-min-free-bytes', kind: 'int' },
   broker: { env: 'FIELDSCOPE_BROKER', flag: 'broker', kind: 'string' },
   brokerUsername: { env: 'FIELDSCOPE_BROKER_USERNAME', flag: 'broker-username', kind: 'string' },
   brokerPasswordFile: { env: 'FIELDSCOPE_BROKER_PASSWORD_FILE', flag: 'broker-password-file', kind: 'string' },

@@ -1,5 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
+import type { StoreCondition } from '../stores/store.js';
+
+function withoutStatus(c: StoreCondition): Omit<StoreCondition, 'status'> {
+  const { status: _status, ...rest } = c;
+  return rest;
+}
 
 export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   app.get(
@@ -8,10 +14,17 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     async (_req, reply) => {
       const components: Record<string, Record<string, unknown>> = {};
       let healthy = true;
+      let degraded = false;
+      let sourceDown = false;
       const started = process.hrtime.bigint();
       try {
         await ctx.store.ping();
-        components.store = { status: 'up', engine: ctx.store.engine, latencyMs: Number(process.hrtime.bigint() - started) / 1e6 };
+        const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+        const cond = ctx.store.condition?.();
+        components.store = { status: cond?.status ?? 'up', engine: ctx.store.engine, latencyMs, ...(cond ? withoutStatus(cond) : {}) };
+        if (cond && cond.status !== 'up') degraded = true;
+        // Reads still work, but nothing sent now can be stored: not healthy for ingest.
+        if (cond && !cond.writable) healthy = false;
       } catch (err) {
         healthy = false;
         components.store = { status: 'down', engine: ctx.store.engine, error: (err as Error).message };
@@ -22,12 +35,16 @@ export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       components.spool = { status: spool.batches ? 'spooling' : 'empty', batches: spool.batches, bytes: spool.bytes };
       for (const s of ctx.sources) {
         const d = s.describe();
-        if (d.status !== 'up') healthy = false;
+        if (d.status !== 'up') {
+          healthy = false;
+          sourceDown = true;
+        }
         components[s.name] = { status: d.status, ...d.detail };
       }
       const counts = ctx.devices.counts();
       components.devices = { status: 'up', known: counts.total, online: counts.online };
-      return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'down', version: ctx.version, time: Date.now(), components });
+      const status = components.store.status === 'down' || sourceDown ? 'down' : degraded ? 'degraded' : 'ok';
+      return reply.code(healthy ? 200 : 503).send({ status, version: ctx.version, time: Date.now(), components });
     },
   );
 

@@ -9,6 +9,7 @@ import type { ApiContext } from './context.js';
 import { allSchemas } from './schemas.js';
 import { ApiError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
+import { isDiskFull } from '../stores/disk-space.js';
 import { deviceMetaRoutes, deviceRoutes } from './devices.js';
 import { telemetryRoutes } from './telemetry.js';
 import { importRoutes } from './import.js';
@@ -80,6 +81,13 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
       return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
+    }
+    if (isDiskFull(err)) {
+      ctx.logger.error({ err: (err as Error).message, url: req.url }, 'store disk full');
+      return reply
+        .code(503)
+        .header('retry-after', '30')
+        .send({ error: 'the store\'s disk is full: nothing was changed; free space on the disk of the data directory (GET /health shows it)', field: 'store', rule: 'store_full' });
     }
     if (err instanceof StoreUnavailableError) {
       ctx.logger.error({ err: err.message, url: req.url }, 'not stored');

@@ -206,6 +206,20 @@ export interface ExportQuery {
   to: number;
 }
 
+/** What the store knows about its own room to write. */
+export interface StoreCondition {
+  status: 'up' | 'degraded';
+  /** disk_full: the last write failed for want of space; low_space: free space is under the threshold. */
+  reason?: 'disk_full' | 'low_space';
+  /** False while writes fail (disk_full): acknowledgements are refused until space is freed. */
+  writable: boolean;
+  freeBytes?: number;
+  minFreeBytes?: number;
+  /** When writes began to fail, and with what. */
+  since?: number;
+  lastError?: string;
+}
+
 /**
  * The storage interface every engine implements. Services hold the logic and talk to storage
  * only through this, so the same tests run against every engine.
@@ -222,6 +236,8 @@ export interface Store extends AlarmStore, DeviceAdminStore, AuthStore {
   listRejected(q: RejectedQuery): Promise<RejectedRecord[]>;
   /** Throws if the engine cannot serve. */
   ping(): Promise<void>;
+  /** Whether writes can go on (a full or nearly full disk), for /health; engines that cannot tell leave it out. */
+  condition?(): StoreCondition;
   readonly retention: RetentionPolicy;
   /** At most q.points buckets per metric, from raw readings or the coarsest rollup that fits. */
   queryBuckets(q: BucketQuery): Promise<BucketResult>;

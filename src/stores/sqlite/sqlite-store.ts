@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RawSeries } from '../../model/telemetry.js';
-import type { ImportCheckpoint, RangeQuery, RejectedQuery, RejectedRecord, Store, StoredDevice, WriteBatch, WriteResult } from '../store.js';
+import type { ImportCheckpoint, RangeQuery, RejectedQuery, RejectedRecord, Store, StoreCondition, StoredDevice, WriteBatch, WriteResult } from '../store.js';
+import { DEFAULT_MIN_FREE_BYTES, freeBytes, isDiskFull } from '../disk-space.js';
 import type { Profile } from '../../model/device.js';
 import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
 import { migrations } from './migrations.js';
@@ -28,7 +29,16 @@ export interface SqliteOptions {
   /** 'full' survives power loss; 'normal' (default) survives a killed process, which is what WAL promises. */
   synchronous?: 'normal' | 'full';
   retention?: RetentionPolicy;
+  /** Free space under which the store reports itself degraded and truncates its WAL (default 64 MiB). */
+  minFreeBytes?: number;
 }
+
+/** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
+const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
+/** Less free space than this and the disk counts as full: no write of any size is sure to fit. */
+const EXHAUSTED_BYTES = 64 * 1024;
+/** Free space is looked at no more often than this from the write path. */
+const SPACE_CHECK_MS = 5_000;
 
 type Stmt = Database.Statement;
 
@@ -47,6 +57,11 @@ export class SqliteStore implements Store {
   private deviceTables!: SqliteDeviceTables;
   private authTables!: SqliteAuthTables;
   private history!: SqliteHistory;
+  /** Set while writes fail for want of disk space. */
+  private full: { since: number; error: string } | null = null;
+  private spaceCheckedAt = 0;
+  /** WAL checkpoints with truncation done because space was short or writes resumed. */
+  walTruncations = 0;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -58,6 +73,7 @@ export class SqliteStore implements Store {
     db.pragma(`synchronous = ${this.opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -65536');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.migrate();
     this.stmts = {
       upsertDevice: db.prepare(
@@ -254,7 +270,60 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
-    return this.writeTx(batch);
+    let result: WriteResult;
+    try {
+      result = this.writeTx(batch);
+    } catch (err) {
+      if (isDiskFull(err)) {
+        this.full ??= { since: Date.now(), error: `${(err as { code: string }).code}: ${(err as Error).message}` };
+        this.truncateWal();
+      }
+      throw err;
+    }
+    if (this.full) {
+      // Writes go through again: give back the log that grew while they could not.
+      this.full = null;
+      this.truncateWal();
+    } else if (Date.now() - this.spaceCheckedAt > SPACE_CHECK_MS) this.condition();
+    return result;
+  }
+
+  condition(): StoreCondition {
+    this.spaceCheckedAt = Date.now();
+    const minFreeBytes = this.opts.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+    const free = this.opts.path === ':memory:' ? null : freeBytes(dirname(this.opts.path));
+    const low = free !== null && free < minFreeBytes;
+    if (this.full && free !== null && !low) {
+      // Space was freed: writes are expected to go through again (a failing one says otherwise).
+      this.full = null;
+      this.truncateWal();
+    }
+    // Space is short: the WAL's pages go into the database and the file is cut to nothing, which is
+    // what lets the store recover once a little space is freed (not as much as the whole log).
+    if (low) this.truncateWal();
+    const room = { ...(free === null ? {} : { freeBytes: free }), minFreeBytes };
+    const exhausted = free !== null && free < EXHAUSTED_BYTES;
+    if (this.full || exhausted) {
+      const lastError = this.full?.error ?? `${free} bytes left on the disk of ${dirname(this.opts.path)}`;
+      return { status: 'degraded', reason: 'disk_full', writable: false, since: this.full?.since ?? this.spaceCheckedAt, lastError, ...room };
+    }
+    if (low) return { status: 'degraded', reason: 'low_space', writable: true, ...room };
+    return { status: 'up', writable: true, ...room };
+  }
+
+  /**
+   * PRAGMA wal_checkpoint(TRUNCATE), best effort (readers in the way or no room: next time). Only when
+   * the log holds something, so while space stays short each write is given back at most once.
+   */
+  private truncateWal(): void {
+    if (this.opts.path === ':memory:') return;
+    if (!(statSync(this.opts.path + '-wal', { throwIfNoEntry: false })?.size ?? 0)) return;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.walTruncations++;
+    } catch {
+      // Still full: the next write or health check tries again.
+    }
   }
 
   get retention(): RetentionPolicy {
