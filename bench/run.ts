@@ -12,6 +12,7 @@ import { benchIngest } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { benchConnections } from './connections.js';
 import { benchImport } from './import.js';
+import { benchImportLongLines } from './import-long-lines.js';
 import { benchHistory } from './history.js';
 import { benchDashboard } from './dashboard.js';
 import { benchStoreWrite } from './store-write.js';
@@ -35,6 +36,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
   { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
+  { id: 'import-long-lines', run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 
