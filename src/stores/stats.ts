@@ -11,8 +11,10 @@ export function statsOf(sorted: number[]): SeriesStats {
   const scale = Math.max(Math.abs(sorted[0]), Math.abs(sorted[n - 1]));
   let mean = 0;
   let m2 = 0;
+  let sum = 0;
   if (scale > 0) {
     for (let i = 0; i < n; i++) {
+      sum += sorted[i];
       const x = sorted[i] / scale;
       const d = x - mean;
       mean += d / (i + 1);
@@ -23,7 +25,8 @@ export function statsOf(sorted: number[]): SeriesStats {
     count: n,
     min: sorted[0],
     max: sorted[n - 1],
-    avg: mean * scale,
+    // The plain sum is exact more often (49.5, not 49.499999999999964); the scaled mean when it overflowed.
+    avg: Number.isFinite(sum) ? sum / n : mean * scale,
     stddev: n > 1 ? Math.sqrt(m2 / (n - 1)) * scale : null,
     p50: percentileCont(sorted, 0.5),
     p95: percentileCont(sorted, 0.95),
