@@ -16,7 +16,7 @@ const artifacts = e2eArtifacts;
 
 const HOUR = 3_600_000;
 
-test('dashboard in Chromium: live overview, device chart live and 48 h back, alarm toast and ack', { skip: chromium.skip, timeout: 120_000 }, async (t) => {
+test('dashboard in Chromium: live overview, device chart live and 48 h back, alarm toast and ack', { skip: chromium.skip, timeout: 240_000 }, async (t) => {
   ensureWebBuild();
   mkdirSync(artifacts, { recursive: true });
   const { chromium: pw } = await import('playwright-core');
