@@ -26,6 +26,16 @@ function actor(principal: Principal | null | undefined, claimed: string | undefi
   return claimed;
 }
 
+/**
+ * The comment recorded with the action. A signed-in caller's `by` names no one (the caller is
+ * recorded), but it may say on whose behalf they act: kept in the comment, never lost.
+ */
+function noteOf(principal: Principal | null | undefined, claimed: string | undefined, comment: string | undefined): string | null {
+  const signedIn = principal && (principal.kind === 'user' || principal.kind === 'api_key');
+  const onBehalf = signedIn && claimed && claimed !== describePrincipal(principal) ? `by: ${claimed}` : null;
+  return [onBehalf, comment].filter(Boolean).join(' | ') || null;
+}
+
 function list<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): T[] | undefined {
   const items = csvList(raw);
   for (const i of items ?? []) if (!(allowed as readonly string[]).includes(i)) throw new ApiError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
@@ -106,7 +116,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
           response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },
         },
       },
-      async (req) => act(() => engine[action](req.params.id, actor(req.principal, req.body?.by), req.body?.comment ?? null)),
+      async (req) => act(() => engine[action](req.params.id, actor(req.principal, req.body?.by), noteOf(req.principal, req.body?.by, req.body?.comment))),
     );
   }
 }

@@ -28,4 +28,8 @@ test('a signed-in operator acks under their own name, whatever the body claims',
   assert.equal(ack.status, 200);
   const acked = (await ack.json()) as { ackedBy: string; ackComment?: string };
   assert.equal(acked.ackedBy, 'olga');
+  // The claimed name is not lost: it is kept as a note with the comment.
+  const detail = (await (await fetch(`${url}/api/v1/alarms/${alarm.id}`, { headers: bearer(op) })).json()) as { events: { type: string; by: string; comment: string | null }[] };
+  const ackEvent = detail.events.find((e) => e.type === 'acked');
+  assert.deepEqual({ by: ackEvent?.by, comment: ackEvent?.comment }, { by: 'olga', comment: 'by: the-boss | checked' });
 });
