@@ -73,6 +73,8 @@ export interface RangeQuery {
   to: number;
   /** Most points per metric; the newest are kept when cut. */
   limit: number;
+  /** Most points in all (every metric): past it the read fails with ReadTooLargeError (field `limit`). */
+  maxRows?: number;
 }
 
 export interface RejectedQuery {
@@ -178,8 +180,11 @@ export interface DeviceFilter {
 export interface GroupRecentQuery {
   devices: DeviceFilter;
   metrics?: string[];
-  /** Newest readings per device and metric. */
+  /** Readings per device and metric: the newest n ('desc', default) or the first n ('asc'). */
   n: number;
+  order?: 'asc' | 'desc';
+  /** Most rows in all: past it the read fails with ReadTooLargeError (field `n`). */
+  maxRows?: number;
 }
 
 export interface GroupRangeQuery {
@@ -187,8 +192,16 @@ export interface GroupRangeQuery {
   metrics?: string[];
   from: number;
   to: number;
-  /** Most points per device and metric, the newest kept. */
+  /** Most points per device and metric: the newest kept ('desc', default) or the first ('asc'). */
   n: number;
+  order?: 'asc' | 'desc';
+  /**
+   * Offsets in ms from each device's first reading at or after `from` (seed 004's "0..140 s of each
+   * recording"): the window of a device is [first + offset.from, min(first + offset.to, to)].
+   */
+  offset?: { from: number; to: number };
+  /** Most rows in all: past it the read fails with ReadTooLargeError (field `n`). */
+  maxRows?: number;
 }
 
 export interface GroupRow {

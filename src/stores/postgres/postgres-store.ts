@@ -1,7 +1,7 @@
 import postgres, { type Sql } from 'postgres';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
-  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, RejectedQuery,
+  BucketQuery, BucketResult, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, RejectedQuery,
   ImportCheckpoint, NotificationQuery, RejectedRecord, ReplayQuery, RetentionPolicy, RetentionResult, RollupQuery, RollupRow, StatsQuery,
   StatsResult, Store, StoredDevice, TriggerRecord, WriteBatch, WriteResult,
 } from '../store.js';
@@ -11,15 +11,15 @@ import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } 
 import type { Profile } from '../../model/device.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
-import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { DAY, HOUR, MINUTE } from '../zoned-time.js';
 import { defaultRetention } from '../retention.js';
-import { statsFromSums, statsOf } from '../stats.js';
 import { migrations } from './migrations.js';
 import { PgAlarmTables } from './alarm-tables.js';
 import { PgDeviceTables } from './device-tables.js';
 import { PgAuthTables } from './auth-tables.js';
 import { PgProfileSequence } from './profile-sequence.js';
+import { PgReads } from './pg-reads.js';
+import type { ExportFormat } from '../export-format.js';
 
 export interface PostgresOptions {
   /** postgres://user@host:port/db (a password belongs in PGPASSWORD or ~/.pgpass, not here). */
@@ -29,10 +29,13 @@ export interface PostgresOptions {
   partitionsAhead?: number;
   /** Connections in the pool. */
   max?: number;
+  /** Time limit of one read (statement_timeout on the read pool's sessions), default 5000 ms. */
+  readTimeoutMs?: number;
+  /** Connections in the read pool (default 4). */
+  readMax?: number;
 }
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
-const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
 const MIGRATION_LOCK = 0x6669656c64; // "field"
 
 /** Upserts one rollup table from the `ins` rows: buckets aligned as RollupAccumulator aligns them. */
@@ -65,23 +68,6 @@ const WRITE_READINGS = `
 const dayOf = (ts: number) => Math.floor(ts / DAY) * DAY;
 const partitionName = (day: number) => `readings_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
 
-/** Device/metric filter over `series s`, as SQL text using $-parameters from `first` on. */
-function seriesFilter(devices: DeviceFilter | undefined, metrics: string[] | undefined, first: number, sql: Sql): { text: string; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  let i = first;
-  if (devices) {
-    where.push(`(s.device = ANY($${i}::text[]) OR EXISTS (SELECT 1 FROM unnest($${i + 1}::text[]) p WHERE starts_with(s.device, p)))`);
-    args.push(sql.array(devices.ids, OID.text), sql.array(devices.prefixes, OID.text));
-    i += 2;
-  }
-  if (metrics?.length) {
-    where.push(`s.metric = ANY($${i}::text[])`);
-    args.push(sql.array(metrics, OID.text));
-  }
-  return { text: where.length ? where.join(' AND ') : 'true', args };
-}
-
 /**
  * The whole Store on PostgreSQL. Telemetry lives here: readings range-partitioned by day (or a TimescaleDB
  * hypertable when the extension exists), rollups maintained in the write transaction, as the SQLite store does.
@@ -98,6 +84,9 @@ export class PostgresStore implements Store {
   private deviceTables!: PgDeviceTables;
   private authTables!: PgAuthTables;
   private profileSequence!: PgProfileSequence;
+  /** Reads run on a pool of their own, with a statement timeout (pg-reads.ts). */
+  private readSql: Sql | null = null;
+  private reads!: PgReads;
 
   constructor(private readonly opts: PostgresOptions) {}
 
@@ -169,12 +158,12 @@ export class PostgresStore implements Store {
   }
 
   async open(): Promise<void> {
-    this.sql = postgres(this.opts.url, {
-      max: this.opts.max ?? 4,
-      onnotice: () => {},
-      // Epoch-ms bigints fit a double exactly; counts too. Parse them as numbers, not strings.
-      types: { bigint: { to: OID.int8, from: [OID.int8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
-    });
+    // Epoch-ms bigints fit a double exactly; counts too. Parse them as numbers, not strings.
+    const types = { bigint: { to: OID.int8, from: [OID.int8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } };
+    this.sql = postgres(this.opts.url, { max: this.opts.max ?? 4, onnotice: () => {}, types });
+    const readTimeoutMs = this.opts.readTimeoutMs ?? 5000;
+    this.readSql = postgres(this.opts.url, { max: this.opts.readMax ?? 4, onnotice: () => {}, types, connection: { statement_timeout: readTimeoutMs } });
+    this.reads = new PgReads(this.readSql, this.retention, readTimeoutMs);
     this.alarmTables = new PgAlarmTables(this.sql);
     this.deviceTables = new PgDeviceTables(this.sql);
     this.authTables = new PgAuthTables(this.sql);
@@ -296,6 +285,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.readSql?.end({ timeout: 5 });
     await this.sql?.end({ timeout: 5 });
   }
 
@@ -321,22 +311,15 @@ export class PostgresStore implements Store {
     await this.sql`UPDATE devices SET profile = ${profile} WHERE id = ${device}`;
   }
 
-  private async seriesOf(device: string, metrics: string[] | undefined): Promise<{ id: number | undefined; metric: string }[]> {
-    const rows = await this.sql<{ id: number; metric: string }[]>`SELECT id, metric FROM series WHERE device = ${device} ORDER BY metric`;
-    if (!metrics?.length) return rows;
-    const byMetric = new Map(rows.map((r) => [r.metric, r.id]));
-    return metrics.map((m) => ({ id: byMetric.get(m), metric: m }));
-  }
-
-  async queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
-    const out: Record<string, RawSeries> = {};
-    for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
-      const rows = id === undefined ? [] : ((await this.sql`
-        SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${q.limit}`.values()) as unknown as [number, number][]);
-      out[metric] = { ts: rows.map((r) => r[0]).reverse(), value: rows.map((r) => r[1]).reverse() };
-    }
-    return out;
-  }
+  // Reads of telemetry live in pg-reads.ts, on the read pool.
+  queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.queryRange(q);
+  queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.queryBuckets(q);
+  queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.queryRollups(q);
+  stats = (q: StatsQuery): Promise<StatsResult> => this.reads.stats(q);
+  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.groupRecent(q);
+  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.groupRange(q);
+  exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => this.reads.exportRows(q);
+  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => this.reads.exportText(q, format);
 
   async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {
     const rows = await this.sql<RejectedRecord[]>`
@@ -344,115 +327,6 @@ export class PostgresStore implements Store {
       WHERE (${q.before ?? null}::int8 IS NULL OR id < ${q.before ?? null}::int8) AND (${q.device ?? null}::text IS NULL OR device = ${q.device ?? null}::text)
       ORDER BY id DESC LIMIT ${q.limit}`;
     return rows.map((r) => ({ ...r }));
-  }
-
-  async queryBuckets(q: BucketQuery): Promise<BucketResult> {
-    const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now: q.now ?? Date.now() });
-    const raw = plan.resolution === 'raw';
-    const table = plan.resolution === 'raw' ? 'readings' : rollupTable[plan.resolution];
-    const t = raw ? 'ts' : 'bucket';
-    const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)::int8';
-    const series: BucketResult['series'] = {};
-    for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
-      if (id === undefined) {
-        series[metric] = emptyBuckets();
-      } else if (plan.uniform) {
-        const rows = (await this.sql
-          .unsafe(`SELECT (${t} - $1::int8) / $2::int8 AS b, ${agg} FROM ${table} WHERE series = $3 AND ${t} >= $1::int8 AND ${t} < $4::int8 GROUP BY 1 ORDER BY 1`, [
-            plan.start, plan.bucketMs, id, plan.end,
-          ])
-          .values()) as unknown as [number, number, number, number, number][];
-        series[metric] = fromGrouped(rows.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
-      } else {
-        const rows = (await this.sql
-          .unsafe(
-            raw ? 'SELECT ts, value, value, value, 1::int8 FROM readings WHERE series = $1 AND ts >= $2::int8 AND ts < $3::int8 ORDER BY ts'
-              : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = $1 AND bucket >= $2::int8 AND bucket < $3::int8 ORDER BY bucket`,
-            [id, plan.start, plan.end],
-          )
-          .values()) as unknown as [number, number, number, number, number][];
-        series[metric] = mergeIntoBuckets(rows.map(([t, min, max, sum, count]) => ({ t, min, max, sum, count })), plan);
-      }
-    }
-    return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
-  }
-
-  async queryRollups(q: RollupQuery): Promise<RollupRow[]> {
-    const rows = await this.sql.unsafe(
-      `SELECT r.bucket, r.v_min AS min, r.v_max AS max, r.v_sum AS sum, r.n AS count, r.v_sum / r.n AS avg,
-         r.first_ts AS "firstTs", r.first_v AS first, r.last_ts AS "lastTs", r.last_v AS last
-       FROM ${rollupTable[q.resolution]} r JOIN series s ON s.id = r.series
-       WHERE s.device = $1 AND s.metric = $2 AND r.bucket >= $3::int8 AND r.bucket <= $4::int8 ORDER BY r.bucket`,
-      [q.device, q.metric, q.from, q.to],
-    );
-    return rows.map((r) => ({ ...r }) as unknown as RollupRow);
-  }
-
-  async stats(q: StatsQuery): Promise<StatsResult> {
-    const now = q.now ?? Date.now();
-    const resolution = q.from >= now - this.retention.rawMs ? 'raw' : q.from >= now - this.retention.minuteMs ? '1m' : '1h';
-    const out: StatsResult = { resolution, stats: {} };
-    for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
-      if (id === undefined) {
-        out.stats[metric] = statsOf([]);
-      } else if (resolution === 'raw') {
-        const [r] = await this.sql<{ count: number; min: number | null; max: number | null; avg: number | null; stddev: number | null; p: number[] | null }[]>`
-          WITH r AS (SELECT value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to}),
-            -- Values divided by the largest magnitude: float8 avg/stddev_samp raise an overflow error past ~1e154.
-            s AS (SELECT nullif(max(abs(value)), 0) AS scale FROM r)
-          SELECT count(r.value) AS count, min(r.value) AS min, max(r.value) AS max,
-            coalesce(avg(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 0 THEN 0 END) AS avg,
-            coalesce(stddev_samp(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 1 THEN 0 END) AS stddev,
-            percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY r.value) AS p
-          FROM s LEFT JOIN r ON true GROUP BY s.scale`;
-        out.stats[metric] = { count: r.count, min: r.min, max: r.max, avg: r.avg, stddev: r.stddev, p50: r.p?.[0] ?? null, p95: r.p?.[1] ?? null, p99: r.p?.[2] ?? null };
-      } else {
-        const width = resolution === '1m' ? 60_000 : 3_600_000;
-        const [r] = await this.sql.unsafe(
-          `SELECT min(v_min) AS min, max(v_max) AS max, coalesce(sum(v_sum), 0) AS sum, coalesce(sum(v_sum_sq), 0) AS "sumSq", coalesce(sum(n), 0)::int8 AS count
-           FROM ${rollupTable[resolution]} WHERE series = $1 AND bucket >= $2::int8 AND bucket <= $3::int8`,
-          [id, q.from - (q.from % width), q.to],
-        );
-        out.stats[metric] = statsFromSums(r as unknown as Parameters<typeof statsFromSums>[0]);
-      }
-    }
-    return out;
-  }
-
-  async groupRecent(q: GroupRecentQuery): Promise<GroupRow[]> {
-    const f = seriesFilter(q.devices, q.metrics, 2, this.sql);
-    // LATERAL with LIMIT walks each series' index backwards: one query, n rows read per series.
-    const rows = await this.sql.unsafe(
-      `SELECT s.device, s.metric, r.ts, r.value FROM series s
-       CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id ORDER BY ts DESC LIMIT $1) r
-       WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
-      [q.n, ...f.args] as never[],
-    );
-    return rows.map((r) => ({ ...r }) as unknown as GroupRow);
-  }
-
-  async groupRange(q: GroupRangeQuery): Promise<GroupRow[]> {
-    const f = seriesFilter(q.devices, q.metrics, 4, this.sql);
-    const rows = await this.sql.unsafe(
-      `SELECT s.device, s.metric, r.ts, r.value FROM series s
-       CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts DESC LIMIT $1) r
-       WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
-      [q.n, q.from, q.to, ...f.args] as never[],
-    );
-    return rows.map((r) => ({ ...r }) as unknown as GroupRow);
-  }
-
-  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
-    const f = seriesFilter(q.devices, q.metrics, 3, this.sql);
-    // A server-side cursor: rows arrive a page at a time, never all in memory.
-    const cursor = this.sql
-      .unsafe(
-        `SELECT s.device, s.metric, r.ts, r.value FROM series s JOIN readings r ON r.series = s.id
-         WHERE ${f.text} AND r.ts >= $1::int8 AND r.ts < $2::int8 ORDER BY s.device, s.metric, r.ts`,
-        [q.from, q.to, ...f.args] as never[],
-      )
-      .cursor(2000);
-    for await (const rows of cursor) for (const r of rows) yield { device: r.device, metric: r.metric, ts: r.ts, value: r.value } as GroupRow;
   }
 
   async applyRetention(now = Date.now()): Promise<RetentionResult> {

@@ -1,38 +1,15 @@
 import type Database from 'better-sqlite3';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type {
-  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RetentionPolicy,
-  RetentionResult, RollupQuery, RollupRow, StatsQuery, StatsResult,
-} from '../store.js';
-import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
+import type { RetentionPolicy, RetentionResult } from '../store.js';
 import type { RollupAccumulator } from '../rollup-accumulator.js';
-import { statsFromSums, statsOf } from '../stats.js';
 import { retentionFor } from '../retention.js';
 
-const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
-const EXPORT_PAGE = 5000;
+/** Rows deleted per retention slice (one short transaction; a few ms). */
+export const RETENTION_SLICE = 5000;
 
-/** Device/metric filter as SQL over `series s`, with its arguments (JSON arrays read by json_each). */
-export function seriesFilter(devices: DeviceFilter | undefined, metrics: string[] | undefined): { sql: string; args: string[] } {
-  const where: string[] = [];
-  const args: string[] = [];
-  if (devices) {
-    where.push(
-      `(s.device IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM json_each(?) p WHERE substr(s.device, 1, length(p.value)) = p.value))`,
-    );
-    args.push(JSON.stringify(devices.ids), JSON.stringify(devices.prefixes));
-  }
-  if (metrics?.length) {
-    where.push('s.metric IN (SELECT value FROM json_each(?))');
-    args.push(JSON.stringify(metrics));
-  }
-  return { sql: where.length ? where.join(' AND ') : '1', args };
-}
-
-/** Rollups, history, statistics, group queries, export and retention for the SQLite store. */
+/** Rollups kept in the write transaction, and retention, for the SQLite store (reads: sqlite-reads.ts). */
 export class SqliteHistory {
   private readonly upsert: Record<'1m' | '1h', Database.Statement>;
-  private readonly findSeries: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -51,7 +28,6 @@ export class SqliteHistory {
            last_ts = max(last_ts, excluded.last_ts)`,
       );
     this.upsert = { '1m': upsert('rollup_1m'), '1h': upsert('rollup_1h') };
-    this.findSeries = db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck();
   }
 
   /** Runs inside the write transaction: rollups commit with the readings they summarize. */
@@ -62,132 +38,30 @@ export class SqliteHistory {
     }
   }
 
-  private sid(device: string, metric: string): number | undefined {
-    return this.findSeries.get(device, metric) as number | undefined;
-  }
-
-  queryBuckets(q: BucketQuery): BucketResult {
-    const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now: q.now ?? Date.now() });
-    const series: BucketResult['series'] = {};
-    const raw = plan.resolution === 'raw';
-    const table = plan.resolution === 'raw' ? 'readings' : rollupTable[plan.resolution];
-    const t = raw ? 'ts' : 'bucket';
-    const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)';
-    const grouped = this.db
-      .prepare(`SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`)
-      .raw();
-    const rows = this.db
-      .prepare(raw ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'
-        : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`)
-      .raw();
-    for (const metric of q.metrics) {
-      const id = this.sid(q.device, metric);
-      if (id === undefined) {
-        series[metric] = emptyBuckets();
-      } else if (plan.uniform) {
-        const r = grouped.all(plan.start, plan.bucketMs, id, plan.start, plan.end) as [number, number, number, number, number][];
-        series[metric] = fromGrouped(r.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
-      } else {
-        const r = rows.all(id, plan.start, plan.end) as [number, number, number, number, number][];
-        series[metric] = mergeIntoBuckets(r.map(([t, min, max, sum, count]): PartialRow => ({ t, min, max, sum, count })), plan);
-      }
-    }
-    return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
-  }
-
-  queryRollups(q: RollupQuery): RollupRow[] {
-    const id = this.sid(q.device, q.metric);
-    if (id === undefined) return [];
-    return this.db
-      .prepare(
-        `SELECT bucket, v_min AS min, v_max AS max, v_sum AS sum, n AS count, v_sum / n AS avg,
-           first_ts AS firstTs, first_v AS first, last_ts AS lastTs, last_v AS last
-         FROM ${rollupTable[q.resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket`,
-      )
-      .all(id, q.from, q.to) as RollupRow[];
-  }
-
-  stats(q: StatsQuery): StatsResult {
-    const now = q.now ?? Date.now();
-    const resolution = q.from >= now - this.retention.rawMs ? 'raw' : q.from >= now - this.retention.minuteMs ? '1m' : '1h';
-    const out: StatsResult = { resolution, stats: {} };
-    for (const metric of q.metrics) {
-      const id = this.sid(q.device, metric);
-      if (resolution === 'raw') {
-        const values = id === undefined ? [] : (this.db.prepare('SELECT value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY value').pluck().all(id, q.from, q.to) as number[]);
-        out.stats[metric] = statsOf(values);
-      } else {
-        const r = (id === undefined ? undefined : this.db
-          .prepare(`SELECT min(v_min) AS min, max(v_max) AS max, sum(v_sum) AS sum, sum(v_sum_sq) AS sumSq, coalesce(sum(n), 0) AS count
-                    FROM ${rollupTable[resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ?`)
-          .get(id, q.from - (q.from % (resolution === '1m' ? 60_000 : 3_600_000)), q.to)) as { min: number | null; max: number | null; sum: number; sumSq: number; count: number } | undefined;
-        out.stats[metric] = r ? statsFromSums(r) : statsOf([]);
-      }
-    }
-    return out;
-  }
-
-  groupRecent(q: GroupRecentQuery): GroupRow[] {
-    const f = seriesFilter(q.devices, q.metrics);
-    // The correlated bound lets each series' index range start at its n-th newest reading.
-    return this.db
-      .prepare(
-        `SELECT device, metric, ts, value FROM (
-           SELECT s.device, s.metric, r.ts, r.value, row_number() OVER (PARTITION BY r.series ORDER BY r.ts DESC) AS rn
-           FROM series s JOIN readings r ON r.series = s.id
-           WHERE ${f.sql}
-             AND r.ts >= coalesce((SELECT x.ts FROM readings x WHERE x.series = s.id ORDER BY x.ts DESC LIMIT 1 OFFSET ?), -9007199254740991)
-         ) WHERE rn <= ? ORDER BY device, metric, ts`,
-      )
-      .all(...f.args, q.n - 1, q.n) as GroupRow[];
-  }
-
-  groupRange(q: GroupRangeQuery): GroupRow[] {
-    const f = seriesFilter(q.devices, q.metrics);
-    return this.db
-      .prepare(
-        `SELECT device, metric, ts, value FROM (
-           SELECT s.device, s.metric, r.ts, r.value, row_number() OVER (PARTITION BY r.series ORDER BY r.ts DESC) AS rn
-           FROM series s JOIN readings r ON r.series = s.id
-           WHERE ${f.sql} AND r.ts <= ?
-             AND r.ts >= max(?, coalesce((SELECT x.ts FROM readings x WHERE x.series = s.id AND x.ts <= ? ORDER BY x.ts DESC LIMIT 1 OFFSET ?), ?))
-         ) WHERE rn <= ? ORDER BY device, metric, ts`,
-      )
-      .all(...f.args, q.to, q.from, q.to, q.n - 1, q.from, q.n) as GroupRow[];
-  }
-
-  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
-    const f = seriesFilter(q.devices, q.metrics);
-    const series = this.db.prepare(`SELECT id, device, metric FROM series s WHERE ${f.sql} ORDER BY device, metric`).all(...f.args) as { id: number; device: string; metric: string }[];
-    const page = this.db.prepare('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?').raw();
-    for (const s of series) {
-      let from = q.from;
-      for (;;) {
-        // Keyset pages: no cursor stays open, so writers are never held up by a slow reader.
-        const rows = page.all(s.id, from, q.to, EXPORT_PAGE) as [number, number][];
-        for (const [ts, value] of rows) yield { device: s.device, metric: s.metric, ts, value };
-        if (rows.length < EXPORT_PAGE) break;
-        from = rows[rows.length - 1][0] + 1;
-        await yieldToLoop();
-      }
-    }
-  }
-
-  applyRetention(now: number): RetentionResult {
+  /**
+   * Deletes what the policy no longer keeps, in slices of at most RETENTION_SLICE rows, each its own
+   * short transaction, yielding to the event loop between them: a pass over millions of expired rows
+   * never holds the thread that acknowledges devices for more than one slice.
+   */
+  async applyRetention(now: number): Promise<RetentionResult> {
     const series = this.db.prepare('SELECT s.id, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device').all() as { id: number; profile: string | null }[];
-    const del = {
-      raw: this.db.prepare('DELETE FROM readings WHERE series = ? AND ts < ?'),
-      minute: this.db.prepare('DELETE FROM rollup_1m WHERE series = ? AND bucket < ?'),
-      hour: this.db.prepare('DELETE FROM rollup_1h WHERE series = ? AND bucket < ?'),
-    };
+    const slice = (table: string, col: string) =>
+      this.db.prepare(
+        `DELETE FROM ${table} WHERE series = ? AND ${col} < min(?, coalesce((SELECT ${col} FROM ${table} WHERE series = ? AND ${col} < ? ORDER BY ${col} LIMIT 1 OFFSET ${RETENTION_SLICE}), ?))`,
+      );
+    const del = { raw: slice('readings', 'ts'), minute: slice('rollup_1m', 'bucket'), hour: slice('rollup_1h', 'bucket') };
     const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0 };
-    // One short transaction per series, so ingest never waits long behind a big purge.
-    const one = this.db.transaction((id: number, p: ReturnType<typeof retentionFor>) => {
-      result.raw += del.raw.run(id, now - p.rawMs).changes;
-      result.minute += del.minute.run(id, now - p.minuteMs).changes;
-      result.hour += del.hour.run(id, now - p.hourMs).changes;
-    });
-    for (const s of series) one(s.id, retentionFor(this.retention, s.profile));
+    for (const s of series) {
+      const p = retentionFor(this.retention, s.profile);
+      for (const [key, cut] of [['raw', now - p.rawMs], ['minute', now - p.minuteMs], ['hour', now - p.hourMs]] as const) {
+        for (;;) {
+          const n = del[key].run(s.id, cut, s.id, cut, cut).changes;
+          result[key] += n;
+          if (n) await yieldToLoop();
+          if (n < RETENTION_SLICE) break;
+        }
+      }
+    }
     return result;
   }
 }

@@ -13,6 +13,9 @@ import { SqliteAuthTables } from './auth-tables.js';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { SqliteReads, type ExportChunk, type ExportCursor, type ExportPage } from './sqlite-reads.js';
+import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
+import type { ExportFormat } from '../export-format.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
 import { defaultRetention } from '../retention.js';
 import type {
@@ -31,6 +34,12 @@ export interface SqliteOptions {
   retention?: RetentionPolicy;
   /** Free space under which the store reports itself degraded and truncates its WAL (default 64 MiB). */
   minFreeBytes?: number;
+  /** Read-only connections on worker threads that serve reads (default 2; 0 reads on the calling thread). */
+  readWorkers?: number;
+  /** Time limit of one read, queueing included (default 5000 ms). */
+  readTimeoutMs?: number;
+  /** Told when a read ran out of time; running: its worker was replaced. */
+  onReadTimeout?: (op: string, running: boolean) => void;
 }
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
@@ -62,6 +71,8 @@ export class SqliteStore implements Store {
   private spaceCheckedAt = 0;
   /** WAL checkpoints with truncation done because space was short or writes resumed. */
   walTruncations = 0;
+  /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
+  private reads!: ReadRunner;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -106,6 +117,10 @@ export class SqliteStore implements Store {
     this.deviceTables = new SqliteDeviceTables(db);
     this.authTables = new SqliteAuthTables(db);
     this.history = new SqliteHistory(db, this.retention);
+    const workers = this.opts.readWorkers ?? 2;
+    this.reads = this.opts.path === ':memory:' || workers === 0
+      ? new InlineReads(new SqliteReads(db, this.retention))
+      : new SqliteReadPool({ path: this.opts.path, retention: this.retention, size: workers, timeoutMs: this.opts.readTimeoutMs ?? 5000, onTimeout: this.opts.onReadTimeout });
   }
 
   private migrate(): void {
@@ -119,6 +134,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.reads?.close();
     if (this.db?.open) this.db.close();
   }
 
@@ -140,7 +156,8 @@ export class SqliteStore implements Store {
   addNotification = (n: NotificationRecord): Promise<number> => this.alarmTables.addNotification(n);
   updateNotification = (n: NotificationRecord & { id: number }): Promise<void> => this.alarmTables.updateNotification(n);
   listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
-  replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.alarmTables.replayReadings(q);
+  // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
+  replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) });
 
   // Device metadata, equipment, commands, firmware and OTA live in device-tables.ts.
   listDeviceMeta = (): Promise<DeviceMeta[]> => this.deviceTables.listDeviceMeta();
@@ -330,28 +347,32 @@ export class SqliteStore implements Store {
     return this.opts.retention ?? defaultRetention;
   }
 
-  async queryBuckets(q: BucketQuery): Promise<BucketResult> {
-    return this.history.queryBuckets(q);
+  // Reads go to the read pool (sqlite-reads.ts holds the queries).
+  queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
+  queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
+  stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
+  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.run('groupRecent', [q]);
+  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.run('groupRange', [q]);
+  queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
+
+  /** Page by page from a read worker; each page is a short read with its own time limit. */
+  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
+    let cursor: ExportCursor | null = null;
+    do {
+      const page: ExportPage = await this.reads.run('exportPage', [q, cursor]);
+      yield* page.rows;
+      cursor = page.next;
+    } while (cursor);
   }
 
-  async queryRollups(q: RollupQuery): Promise<RollupRow[]> {
-    return this.history.queryRollups(q);
-  }
-
-  async stats(q: StatsQuery): Promise<StatsResult> {
-    return this.history.stats(q);
-  }
-
-  async groupRecent(q: GroupRecentQuery): Promise<GroupRow[]> {
-    return this.history.groupRecent(q);
-  }
-
-  async groupRange(q: GroupRangeQuery): Promise<GroupRow[]> {
-    return this.history.groupRange(q);
-  }
-
-  exportRows(q: ExportQuery): AsyncIterable<GroupRow> {
-    return this.history.exportRows(q);
+  /** The export as text chunks formatted on the read worker: the sending thread only copies bytes. */
+  async *exportText(q: ExportQuery, format: ExportFormat): AsyncGenerator<string> {
+    let cursor: ExportCursor | null = null;
+    do {
+      const chunk: ExportChunk = await this.reads.run('exportChunk', [q, format, cursor]);
+      if (chunk.text) yield chunk.text;
+      cursor = chunk.next;
+    } while (cursor);
   }
 
   async applyRetention(now = Date.now()): Promise<RetentionResult> {
@@ -382,29 +403,6 @@ export class SqliteStore implements Store {
 
   async setDeviceProfile(device: string, profile: string | null): Promise<void> {
     this.stmts.setProfile.run(profile, device);
-  }
-
-  async queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
-    const series = (
-      q.metrics?.length
-        ? q.metrics.map((m) => ({ id: this.db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(q.device, m) as number | undefined, metric: m }))
-        : (this.db.prepare('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[])
-    );
-    const stmt = this.db.prepare('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
-    const out: Record<string, RawSeries> = {};
-    for (const { id, metric } of series) {
-      const ts: number[] = [];
-      const value: number[] = [];
-      if (id !== undefined) {
-        const rows = stmt.all(id, q.from, q.to, q.limit) as [number, number][];
-        for (let i = rows.length - 1; i >= 0; i--) {
-          ts.push(rows[i][0]);
-          value.push(rows[i][1]);
-        }
-      }
-      out[metric] = { ts, value };
-    }
-    return out;
   }
 
   async listProfiles(): Promise<Profile[]> {

@@ -1,0 +1,256 @@
+import type { Sql } from 'postgres';
+import type { RawSeries } from '../../model/telemetry.js';
+import type {
+  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery,
+  RetentionPolicy, RollupQuery, RollupRow, StatsQuery, StatsResult,
+} from '../store.js';
+import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
+import { statsFromSums, statsOf } from '../stats.js';
+import { readTimedOut, readTooLarge } from '../read-errors.js';
+import { exportLine, type ExportFormat } from '../export-format.js';
+
+const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
+const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** Rows per export page: each page is a short statement, under the same time limit as any read. */
+export const PG_EXPORT_PAGE = 5000;
+
+/** Device/metric filter over `series s`, as SQL text using $-parameters from `first` on. */
+function seriesFilter(devices: DeviceFilter | undefined, metrics: string[] | undefined, first: number, sql: Sql): { text: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  let i = first;
+  if (devices) {
+    where.push(`(s.device = ANY($${i}::text[]) OR EXISTS (SELECT 1 FROM unnest($${i + 1}::text[]) p WHERE starts_with(s.device, p)))`);
+    args.push(sql.array(devices.ids, OID.text), sql.array(devices.prefixes, OID.text));
+    i += 2;
+  }
+  if (metrics?.length) {
+    where.push(`s.metric = ANY($${i}::text[])`);
+    args.push(sql.array(metrics, OID.text));
+  }
+  return { text: where.length ? where.join(' AND ') : 'true', args };
+}
+
+/** PostgreSQL's code for a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * Every read of telemetry the API issues, on a connection pool of its own whose sessions carry a
+ * statement_timeout: a read past its limit is cancelled by the server and answers ReadLimitError
+ * (rule read_time_limit), and writes (on the store's other pool) never queue behind reads.
+ */
+export class PgReads {
+  constructor(
+    private readonly sql: Sql,
+    readonly retention: RetentionPolicy,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Maps a cancelled statement to the read limit it hit. */
+  private async limited<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if ((err as { code?: string }).code === QUERY_CANCELED) throw readTimedOut(this.timeoutMs);
+      throw err;
+    }
+  }
+
+  private async seriesOf(device: string, metrics: string[] | undefined): Promise<{ id: number | undefined; metric: string }[]> {
+    const rows = await this.sql<{ id: number; metric: string }[]>`SELECT id, metric FROM series WHERE device = ${device} ORDER BY metric`;
+    if (!metrics?.length) return rows;
+    const byMetric = new Map(rows.map((r) => [r.metric, r.id]));
+    return metrics.map((m) => ({ id: byMetric.get(m), metric: m }));
+  }
+
+  queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
+    return this.limited(async () => {
+      const out: Record<string, RawSeries> = {};
+      const cap = q.maxRows ?? Number.MAX_SAFE_INTEGER;
+      let total = 0;
+      for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
+        const rows = id === undefined ? [] : ((await this.sql`
+          SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [number, number][]);
+        total += rows.length;
+        if (total > cap) throw readTooLarge(cap, 'limit');
+        out[metric] = { ts: rows.map((r) => r[0]).reverse(), value: rows.map((r) => r[1]).reverse() };
+      }
+      return out;
+    });
+  }
+
+  queryBuckets(q: BucketQuery): Promise<BucketResult> {
+    return this.limited(async () => {
+      const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now: q.now ?? Date.now() });
+      const raw = plan.resolution === 'raw';
+      const table = plan.resolution === 'raw' ? 'readings' : rollupTable[plan.resolution];
+      const t = raw ? 'ts' : 'bucket';
+      const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)::int8';
+      const series: BucketResult['series'] = {};
+      for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
+        if (id === undefined) {
+          series[metric] = emptyBuckets();
+        } else if (plan.uniform) {
+          const rows = (await this.sql
+            .unsafe(`SELECT (${t} - $1::int8) / $2::int8 AS b, ${agg} FROM ${table} WHERE series = $3 AND ${t} >= $1::int8 AND ${t} < $4::int8 GROUP BY 1 ORDER BY 1`, [
+              plan.start, plan.bucketMs, id, plan.end,
+            ])
+            .values()) as unknown as [number, number, number, number, number][];
+          series[metric] = fromGrouped(rows.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
+        } else {
+          const rows = (await this.sql
+            .unsafe(
+              raw ? 'SELECT ts, value, value, value, 1::int8 FROM readings WHERE series = $1 AND ts >= $2::int8 AND ts < $3::int8 ORDER BY ts'
+                : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = $1 AND bucket >= $2::int8 AND bucket < $3::int8 ORDER BY bucket`,
+              [id, plan.start, plan.end],
+            )
+            .values()) as unknown as [number, number, number, number, number][];
+          series[metric] = mergeIntoBuckets(rows.map(([t, min, max, sum, count]) => ({ t, min, max, sum, count })), plan);
+        }
+      }
+      return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
+    });
+  }
+
+  queryRollups(q: RollupQuery): Promise<RollupRow[]> {
+    return this.limited(async () => {
+      const rows = await this.sql.unsafe(
+        `SELECT r.bucket, r.v_min AS min, r.v_max AS max, r.v_sum AS sum, r.n AS count, r.v_sum / r.n AS avg,
+           r.first_ts AS "firstTs", r.first_v AS first, r.last_ts AS "lastTs", r.last_v AS last
+         FROM ${rollupTable[q.resolution]} r JOIN series s ON s.id = r.series
+         WHERE s.device = $1 AND s.metric = $2 AND r.bucket >= $3::int8 AND r.bucket <= $4::int8 ORDER BY r.bucket`,
+        [q.device, q.metric, q.from, q.to],
+      );
+      return rows.map((r) => ({ ...r }) as unknown as RollupRow);
+    });
+  }
+
+  stats(q: StatsQuery): Promise<StatsResult> {
+    return this.limited(async () => {
+      const now = q.now ?? Date.now();
+      const resolution = q.from >= now - this.retention.rawMs ? 'raw' : q.from >= now - this.retention.minuteMs ? '1m' : '1h';
+      const out: StatsResult = { resolution, stats: {} };
+      for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
+        if (id === undefined) {
+          out.stats[metric] = statsOf([]);
+        } else if (resolution === 'raw') {
+          const [r] = await this.sql<{ count: number; min: number | null; max: number | null; avg: number | null; stddev: number | null; p: number[] | null }[]>`
+            WITH r AS (SELECT value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to}),
+              -- Values divided by the largest magnitude: float8 avg/stddev_samp raise an overflow error past ~1e154.
+              s AS (SELECT nullif(max(abs(value)), 0) AS scale FROM r)
+            SELECT count(r.value) AS count, min(r.value) AS min, max(r.value) AS max,
+              coalesce(avg(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 0 THEN 0 END) AS avg,
+              coalesce(stddev_samp(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 1 THEN 0 END) AS stddev,
+              percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY r.value) AS p
+            FROM s LEFT JOIN r ON true GROUP BY s.scale`;
+          out.stats[metric] = { count: r.count, min: r.min, max: r.max, avg: r.avg, stddev: r.stddev, p50: r.p?.[0] ?? null, p95: r.p?.[1] ?? null, p99: r.p?.[2] ?? null };
+        } else {
+          const width = resolution === '1m' ? 60_000 : 3_600_000;
+          const [r] = await this.sql.unsafe(
+            `SELECT min(v_min) AS min, max(v_max) AS max, coalesce(sum(v_sum), 0) AS sum, coalesce(sum(v_sum_sq), 0) AS "sumSq", coalesce(sum(n), 0)::int8 AS count
+             FROM ${rollupTable[resolution]} WHERE series = $1 AND bucket >= $2::int8 AND bucket <= $3::int8`,
+            [id, q.from - (q.from % width), q.to],
+          );
+          out.stats[metric] = statsFromSums(r as unknown as Parameters<typeof statsFromSums>[0]);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Group rows of the query text; a LIMIT one past maxRows tells an answer that is too large. */
+  private async groupRows(text: string, args: unknown[], maxRows: number | undefined): Promise<GroupRow[]> {
+    const cap = maxRows ?? Number.MAX_SAFE_INTEGER;
+    const rows = await this.sql.unsafe(`${text} LIMIT ${Math.min(cap, Number.MAX_SAFE_INTEGER - 1) + 1}`, args as never[]);
+    if (rows.length > cap) throw readTooLarge(cap, 'n');
+    return rows.map((r) => ({ device: r.device, metric: r.metric, ts: r.ts, value: r.value }) as GroupRow);
+  }
+
+  groupRecent(q: GroupRecentQuery): Promise<GroupRow[]> {
+    const f = seriesFilter(q.devices, q.metrics, 2, this.sql);
+    const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+    // LATERAL with LIMIT walks each series' index from one end: one query, n rows read per series.
+    return this.limited(() =>
+      this.groupRows(
+        `SELECT s.device, s.metric, r.ts, r.value FROM series s
+         CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id ORDER BY ts ${dir} LIMIT $1) r
+         WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
+        [q.n, ...f.args],
+        q.maxRows,
+      ),
+    );
+  }
+
+  groupRange(q: GroupRangeQuery): Promise<GroupRow[]> {
+    const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+    if (!q.offset) {
+      const f = seriesFilter(q.devices, q.metrics, 4, this.sql);
+      return this.limited(() =>
+        this.groupRows(
+          `SELECT s.device, s.metric, r.ts, r.value FROM series s
+           CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts ${dir} LIMIT $1) r
+           WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
+          [q.n, q.from, q.to, ...f.args],
+          q.maxRows,
+        ),
+      );
+    }
+    // Each device's first reading at or after `from` anchors its window (seed 004's per-recording 0..140 s).
+    const offset = q.offset;
+    const f = seriesFilter(q.devices, q.metrics, 6, this.sql);
+    return this.limited(() =>
+      this.groupRows(
+        `WITH sel AS (SELECT s.id, s.device, s.metric FROM series s WHERE ${f.text}),
+         anchor AS (
+           SELECT sel.device, min(f.ts) AS first FROM sel
+           CROSS JOIN LATERAL (SELECT ts FROM readings WHERE series = sel.id AND ts >= $2::int8 ORDER BY ts ASC LIMIT 1) f
+           WHERE f.ts <= $3::int8 GROUP BY sel.device
+         )
+         SELECT sel.device, sel.metric, r.ts, r.value FROM sel JOIN anchor a ON a.device = sel.device
+         CROSS JOIN LATERAL (
+           SELECT ts, value FROM readings
+           WHERE series = sel.id AND ts >= a.first + $4::int8 AND ts <= least(a.first + $5::int8, $3::int8) ORDER BY ts ${dir} LIMIT $1
+         ) r
+         ORDER BY sel.device, sel.metric, r.ts`,
+        [q.n, q.from, q.to, offset.from, offset.to, ...f.args],
+        q.maxRows,
+      ),
+    );
+  }
+
+  private async exportSeries(q: ExportQuery): Promise<{ id: number; device: string; metric: string }[]> {
+    const f = seriesFilter(q.devices, q.metrics, 1, this.sql);
+    const rows = await this.sql.unsafe(`SELECT s.id, s.device, s.metric FROM series s WHERE ${f.text} ORDER BY s.device, s.metric`, f.args as never[]);
+    return rows.map((r) => ({ id: r.id as number, device: r.device as string, metric: r.metric as string }));
+  }
+
+  /**
+   * Readings by device, metric, time, a page at a time: keyset pages per series, each a short
+   * statement under the read time limit (a long export is many short reads, not one long one).
+   */
+  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
+    for (const s of await this.limited(() => this.exportSeries(q))) {
+      let from = q.from;
+      for (;;) {
+        const rows = (await this.limited(async () =>
+          (await this.sql`SELECT ts, value FROM readings WHERE series = ${s.id} AND ts >= ${from} AND ts < ${q.to} ORDER BY ts LIMIT ${PG_EXPORT_PAGE}`.values()) as unknown as [number, number][],
+        ));
+        for (const [ts, value] of rows) yield { device: s.device, metric: s.metric, ts, value };
+        if (rows.length < PG_EXPORT_PAGE) break;
+        from = rows[rows.length - 1][0] + 1;
+      }
+    }
+  }
+
+  async *exportText(q: ExportQuery, format: ExportFormat): AsyncGenerator<string> {
+    let text = '';
+    for await (const r of this.exportRows(q)) {
+      text += exportLine(r, format);
+      if (text.length > 64 * 1024) {
+        yield text;
+        text = '';
+      }
+    }
+    if (text) yield text;
+  }
+}

@@ -1,0 +1,170 @@
+import { Worker } from 'node:worker_threads';
+import type { RetentionPolicy } from '../store.js';
+import { fromShape, readTimedOut, type ReadErrorShape } from '../read-errors.js';
+import type { ReadOp, ReadRequest, ReadWorkerData } from './read-worker.js';
+import type { SqliteReads } from './sqlite-reads.js';
+
+/** Runs one read somewhere other than the caller's thread (or, for an in-memory database, in it). */
+export interface ReadRunner {
+  run<T>(op: ReadOp, args: unknown[], opts?: { timeoutMs?: number }): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface ReadPoolOptions {
+  path: string;
+  retention: RetentionPolicy;
+  /** Worker threads, each with its own read-only connection. */
+  size: number;
+  /** Default time limit of a read, queueing included. */
+  timeoutMs: number;
+  /** Told when a read ran out of time (and, if it was running, its worker was replaced). */
+  onTimeout?: (op: ReadOp, running: boolean) => void;
+}
+
+interface Task {
+  id: number;
+  op: ReadOp;
+  args: unknown[];
+  limitMs: number;
+  timer: NodeJS.Timeout;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+}
+
+const workerFile = new URL(`./read-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * A pool of read-only SQLite connections on worker threads, so that the thread which writes and
+ * acknowledges devices never runs a read. Each read has a time limit counted from when it was asked
+ * for: past it, a queued read is dropped and a running one has its worker terminated and replaced,
+ * and the caller gets a ReadLimitError (rule read_time_limit).
+ */
+export class SqliteReadPool implements ReadRunner {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: ReadPoolOptions) {
+    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const data: ReadWorkerData = { path: this.opts.path, retention: this.opts.retention };
+    const worker = new Worker(workerFile, { workerData: data });
+    // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
+    worker.unref();
+    const slot: Slot = { worker, task: null };
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: ReadErrorShape }) => {
+      const t = slot.task;
+      if (!t || t.id !== m.id) return;
+      slot.task = null;
+      clearTimeout(t.timer);
+      if (m.ok) t.resolve(m.result);
+      else t.reject(fromShape(m.error!));
+      this.dispatch();
+    });
+    const lost = (err: Error) => {
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return;
+      const t = slot.task;
+      slot.task = null;
+      if (t) {
+        clearTimeout(t.timer);
+        t.reject(new Error(`read worker failed: ${err.message}`));
+      }
+      if (this.closed) return;
+      this.slots[i] = this.spawn();
+      this.dispatch();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`exited with code ${code}`)));
+    return slot;
+  }
+
+  run<T>(op: ReadOp, args: unknown[], opts: { timeoutMs?: number } = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
+      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never };
+      task.timer = setTimeout(() => this.expire(task), limitMs);
+      this.queue.push(task);
+      this.dispatch();
+    });
+  }
+
+  private expire(task: Task): void {
+    const q = this.queue.indexOf(task);
+    if (q >= 0) {
+      this.queue.splice(q, 1);
+      this.opts.onTimeout?.(task.op, false);
+      task.reject(readTimedOut(task.limitMs));
+      return;
+    }
+    const i = this.slots.findIndex((s) => s.task === task);
+    if (i < 0) return;
+    // SQLite cannot be told to stop from another thread through better-sqlite3: the worker goes, a fresh one takes its place.
+    const stuck = this.slots[i];
+    this.slots[i] = this.spawn();
+    stuck.task = null;
+    stuck.worker.removeAllListeners('exit');
+    stuck.worker.removeAllListeners('error');
+    stuck.worker.on('error', () => {});
+    void stuck.worker.terminate();
+    this.opts.onTimeout?.(task.op, true);
+    task.reject(readTimedOut(task.limitMs));
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.task || !this.queue.length) continue;
+      const task = this.queue.shift()!;
+      slot.task = task;
+      const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
+      slot.worker.postMessage(req);
+    }
+  }
+
+  /** Reads in flight and waiting (for /metrics and tests). */
+  get load(): { running: number; queued: number; workers: number } {
+    return { running: this.slots.filter((s) => s.task).length, queued: this.queue.length, workers: this.slots.length };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.queue.splice(0)) {
+      clearTimeout(t.timer);
+      t.reject(new Error('the store is closed'));
+    }
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.worker.removeAllListeners('exit');
+        s.worker.removeAllListeners('error');
+        s.worker.on('error', () => {});
+        if (s.task) {
+          clearTimeout(s.task.timer);
+          s.task.reject(new Error('the store is closed'));
+        }
+        await s.worker.terminate();
+      }),
+    );
+  }
+}
+
+/** For an in-memory database, which other connections cannot see: reads run in the caller's thread. */
+export class InlineReads implements ReadRunner {
+  constructor(private readonly reads: SqliteReads) {}
+
+  async run<T>(op: ReadOp, args: unknown[]): Promise<T> {
+    const fn = this.reads[op] as (...a: unknown[]) => unknown;
+    return fn.apply(this.reads, args) as T;
+  }
+
+  async close(): Promise<void> {}
+}

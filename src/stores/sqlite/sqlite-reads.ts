@@ -1,0 +1,262 @@
+import type Database from 'better-sqlite3';
+import type { RawSeries } from '../../model/telemetry.js';
+import type { Reading } from '../../model/reading.js';
+import type {
+  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, ReplayQuery,
+  RetentionPolicy, RollupQuery, RollupRow, StatsQuery, StatsResult,
+} from '../store.js';
+import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
+import { statsFromSums, statsOf } from '../stats.js';
+import { readTooLarge } from '../read-errors.js';
+import { exportLine, type ExportFormat } from '../export-format.js';
+
+const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** Rows per export page: a page is one short task on a read worker, never a long-held cursor. */
+export const EXPORT_PAGE = 5000;
+/** Above every device id (ids are ASCII): the upper bound of a prefix range on the (device, metric) index. */
+const PREFIX_END = '\u{10FFFF}';
+
+export interface SeriesRef {
+  id: number;
+  device: string;
+  metric: string;
+}
+
+/** Where an export stands: the index of the series in the (device, metric) order and the next ts in it. */
+export interface ExportCursor {
+  i: number;
+  from: number;
+}
+
+export interface ExportChunk {
+  text: string;
+  rows: number;
+  next: ExportCursor | null;
+}
+
+export interface ExportPage {
+  rows: GroupRow[];
+  next: ExportCursor | null;
+}
+
+const byName = (a: SeriesRef, b: SeriesRef) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0);
+
+/**
+ * Every read of telemetry the API issues, on one SQLite connection (a read-only one on a worker
+ * thread, see read-pool.ts). Device and metric filters are resolved to series ids first through the
+ * (device, metric) index; readings are then read one series at a time through the (series, ts)
+ * primary key, so no request for bounded devices, metrics and times scans the readings table.
+ */
+export class SqliteReads {
+  private readonly stmt: Record<string, Database.Statement> = {};
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly retention: RetentionPolicy,
+  ) {}
+
+  /** Prepared once per connection, by name. */
+  private q(sql: string): Database.Statement {
+    return (this.stmt[sql] ??= this.db.prepare(sql));
+  }
+
+  private sid(device: string, metric: string): number | undefined {
+    return this.q('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(device, metric) as number | undefined;
+  }
+
+  /** The series of the matching devices (by id or prefix) and metrics, ordered by device then metric. */
+  resolveSeries(devices: DeviceFilter | undefined, metrics: string[] | undefined): SeriesRef[] {
+    const found = new Map<number, SeriesRef>();
+    const add = (rows: SeriesRef[]) => {
+      for (const r of rows) found.set(r.id, r);
+    };
+    if (!devices) add(this.q('SELECT id, device, metric FROM series').all() as SeriesRef[]);
+    else {
+      const one = this.q('SELECT id, device, metric FROM series WHERE device = ?');
+      const prefix = this.q('SELECT id, device, metric FROM series WHERE device >= ? AND device < ?');
+      for (const id of devices.ids) add(one.all(id) as SeriesRef[]);
+      for (const p of devices.prefixes) add(prefix.all(p, p + PREFIX_END) as SeriesRef[]);
+    }
+    const wanted = metrics?.length ? new Set(metrics) : null;
+    return [...found.values()].filter((s) => !wanted || wanted.has(s.metric)).sort(byName);
+  }
+
+  queryRange(q: RangeQuery): Record<string, RawSeries> {
+    const series = q.metrics?.length
+      ? q.metrics.map((m) => ({ id: this.sid(q.device, m), metric: m }))
+      : (this.q('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[]);
+    const stmt = this.q('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
+    const out: Record<string, RawSeries> = {};
+    const cap = q.maxRows ?? Infinity;
+    let total = 0;
+    for (const { id, metric } of series) {
+      const ts: number[] = [];
+      const value: number[] = [];
+      if (id !== undefined) {
+        // One past what may still be returned: enough to know the cap is exceeded, never the whole range.
+        const rows = stmt.all(id, q.from, q.to, Math.min(q.limit, cap - total + 1)) as [number, number][];
+        total += rows.length;
+        if (total > cap) throw readTooLarge(cap, 'limit');
+        for (let i = rows.length - 1; i >= 0; i--) {
+          ts.push(rows[i][0]);
+          value.push(rows[i][1]);
+        }
+      }
+      out[metric] = { ts, value };
+    }
+    return out;
+  }
+
+  queryBuckets(q: BucketQuery): BucketResult {
+    const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now: q.now ?? Date.now() });
+    const series: BucketResult['series'] = {};
+    const raw = plan.resolution === 'raw';
+    const table = plan.resolution === 'raw' ? 'readings' : rollupTable[plan.resolution];
+    const t = raw ? 'ts' : 'bucket';
+    const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)';
+    const grouped = this.q(`SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`).raw();
+    const rows = this.q(
+      raw ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'
+        : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
+    ).raw();
+    for (const metric of q.metrics) {
+      const id = this.sid(q.device, metric);
+      if (id === undefined) {
+        series[metric] = emptyBuckets();
+      } else if (plan.uniform) {
+        const r = grouped.all(plan.start, plan.bucketMs, id, plan.start, plan.end) as [number, number, number, number, number][];
+        series[metric] = fromGrouped(r.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
+      } else {
+        const r = rows.all(id, plan.start, plan.end) as [number, number, number, number, number][];
+        series[metric] = mergeIntoBuckets(r.map(([t, min, max, sum, count]): PartialRow => ({ t, min, max, sum, count })), plan);
+      }
+    }
+    return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
+  }
+
+  queryRollups(q: RollupQuery): RollupRow[] {
+    const id = this.sid(q.device, q.metric);
+    if (id === undefined) return [];
+    return this.q(
+      `SELECT bucket, v_min AS min, v_max AS max, v_sum AS sum, n AS count, v_sum / n AS avg,
+         first_ts AS firstTs, first_v AS first, last_ts AS lastTs, last_v AS last
+       FROM ${rollupTable[q.resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket`,
+    ).all(id, q.from, q.to) as RollupRow[];
+  }
+
+  stats(q: StatsQuery): StatsResult {
+    const now = q.now ?? Date.now();
+    const resolution = q.from >= now - this.retention.rawMs ? 'raw' : q.from >= now - this.retention.minuteMs ? '1m' : '1h';
+    const out: StatsResult = { resolution, stats: {} };
+    for (const metric of q.metrics) {
+      const id = this.sid(q.device, metric);
+      if (resolution === 'raw') {
+        const values = id === undefined ? [] : (this.q('SELECT value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY value').pluck().all(id, q.from, q.to) as number[]);
+        out.stats[metric] = statsOf(values);
+      } else {
+        const r = (id === undefined ? undefined : this.q(
+          `SELECT min(v_min) AS min, max(v_max) AS max, sum(v_sum) AS sum, sum(v_sum_sq) AS sumSq, coalesce(sum(n), 0) AS count
+           FROM ${rollupTable[resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ?`,
+        ).get(id, q.from - (q.from % (resolution === '1m' ? 60_000 : 3_600_000)), q.to)) as { min: number | null; max: number | null; sum: number; sumSq: number; count: number } | undefined;
+        out.stats[metric] = r ? statsFromSums(r) : statsOf([]);
+      }
+    }
+    return out;
+  }
+
+  /** Rows of one series in [from, to], at most n, the first or the newest, returned oldest first. */
+  private seriesWindow(id: number, from: number, to: number, n: number, order: 'asc' | 'desc'): [number, number][] {
+    const sql = order === 'asc'
+      ? 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC LIMIT ?'
+      : 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?';
+    const rows = this.q(sql).raw().all(id, from, to, n) as [number, number][];
+    return order === 'asc' ? rows : rows.reverse();
+  }
+
+  private collect(series: SeriesRef[], window: (s: SeriesRef, budget: number) => [number, number][], maxRows: number | undefined): GroupRow[] {
+    const cap = maxRows ?? Infinity;
+    const out: GroupRow[] = [];
+    for (const s of series) {
+      const rows = window(s, cap - out.length + 1);
+      if (out.length + rows.length > cap) throw readTooLarge(cap, 'n');
+      for (const [ts, value] of rows) out.push({ device: s.device, metric: s.metric, ts, value });
+    }
+    return out;
+  }
+
+  groupRecent(q: GroupRecentQuery): GroupRow[] {
+    const order = q.order ?? 'desc';
+    return this.collect(
+      this.resolveSeries(q.devices, q.metrics),
+      (s, budget) => this.seriesWindow(s.id, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, Math.min(q.n, budget), order),
+      q.maxRows,
+    );
+  }
+
+  groupRange(q: GroupRangeQuery): GroupRow[] {
+    const order = q.order ?? 'desc';
+    const series = this.resolveSeries(q.devices, q.metrics);
+    let windowOf = (_s: SeriesRef): [number, number] | null => [q.from, q.to];
+    if (q.offset) {
+      const { from: offFrom, to: offTo } = q.offset;
+      // Each device's first reading at or after `from`, over its selected series (they were recorded together).
+      const first = this.q('SELECT ts FROM readings WHERE series = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').pluck();
+      const anchor = new Map<string, number>();
+      for (const s of series) {
+        const ts = first.get(s.id, q.from) as number | undefined;
+        if (ts !== undefined && ts <= q.to && !(ts >= (anchor.get(s.device) ?? Infinity))) anchor.set(s.device, ts);
+      }
+      windowOf = (s) => {
+        const a = anchor.get(s.device);
+        return a === undefined ? null : [a + offFrom, Math.min(a + offTo, q.to)];
+      };
+    }
+    return this.collect(
+      series,
+      (s, budget) => {
+        const w = windowOf(s);
+        return w && w[0] <= w[1] ? this.seriesWindow(s.id, w[0], w[1], Math.min(q.n, budget), order) : [];
+      },
+      q.maxRows,
+    );
+  }
+
+  /** One page of an export: up to EXPORT_PAGE rows in (device, metric, ts) order from the cursor. */
+  exportPage(q: ExportQuery, cursor: ExportCursor | null): ExportPage {
+    const series = this.resolveSeries(q.devices, q.metrics);
+    const page = this.q('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?').raw();
+    const rows: GroupRow[] = [];
+    let i = cursor?.i ?? 0;
+    let from = cursor?.from ?? q.from;
+    while (i < series.length && rows.length < EXPORT_PAGE) {
+      const s = series[i];
+      const got = page.all(s.id, from, q.to, EXPORT_PAGE - rows.length) as [number, number][];
+      for (const [ts, value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
+      if (rows.length < EXPORT_PAGE) {
+        i++;
+        from = q.from;
+      } else from = got[got.length - 1][0] + 1;
+    }
+    return { rows, next: i < series.length ? { i, from } : null };
+  }
+
+  /** The same page as text (CSV or NDJSON lines), so the thread that sends it only copies bytes. */
+  exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): ExportChunk {
+    const { rows, next } = this.exportPage(q, cursor);
+    let text = '';
+    for (const r of rows) text += exportLine(r, format);
+    return { text, rows: rows.length, next };
+  }
+
+  replayReadings(q: ReplayQuery): Reading[] {
+    const rows = this.q(
+      `SELECT s.metric AS metric, r.ts AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
+       WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, s.metric LIMIT ?`,
+    ).all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
+    return rows.map((r) => {
+      const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
+      if (r.seq !== null) out.seq = r.seq;
+      return out;
+    });
+  }
+}
