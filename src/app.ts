@@ -42,6 +42,7 @@ import { createAuth, type AuthServices } from './auth/setup.js';
 import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
 import { ConfigError } from './config.js';
+import { ReadGuard } from './api/read-guard.js';
 
 export interface RunningApp {
   config: Config;
@@ -83,7 +84,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
   const tls = readTls(config);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
-  const engine: Store = createStore(config);
+  const engine: Store = createStore(config, {
+    onReadTimeout: (_op, running) => {
+      if (running) metrics.readWorkersReplaced.inc();
+    },
+  });
   // Tests wrap the store to make it fail for a while; the data path stays the real one.
   const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
   await store.open();
@@ -193,6 +198,14 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       store, devices, profiles, pipeline, batcher, metrics, logger, sources, version, sequence, alarmServices, deviceServices: dm,
       maxPayloadBytes: config.maxPayloadBytes,
       maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
+      readGuard: new ReadGuard({
+        overall: config.readConcurrency,
+        perCaller: config.readConcurrencyPerCaller,
+        rowsPerSec: config.readRowsPerSec,
+        rowsBurst: config.readRowsBurst,
+        onRefused: (rule) => metrics.readsRefused.inc({ rule }),
+      }),
+      readMaxRows: config.readMaxRows,
       auth,
       corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       tls,

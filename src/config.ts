@@ -134,6 +134,20 @@ export interface Config {
   mqttConnectMaxBytes: number;
   /** Largest MQTT packet once signed in, bytes; null: maxPayloadBytes + 64 KiB, at least 1 MiB. */
   mqttMaxPacketBytes: number | null;
+  /** Time limit of one read of history (queueing included), ms; past it the read is cancelled and answers 503. */
+  readTimeoutMs: number;
+  /** SQLite: worker threads serving reads, each with a read-only connection. */
+  readWorkers: number;
+  /** Most readings one request may return; more answers 413 naming limit, n or points. */
+  readMaxRows: number;
+  /** History reads running at once, in all... */
+  readConcurrency: number;
+  /** ...and per caller (user, API key or IP). */
+  readConcurrencyPerCaller: number;
+  /** Readings per second a caller may read, on average (0 = no limit)... */
+  readRowsPerSec: number;
+  /** ...with bursts of this many. */
+  readRowsBurst: number;
 }
 
 export const defaults: Config = {
@@ -207,6 +221,13 @@ export const defaults: Config = {
   mqttConnectTimeoutMs: 10_000,
   mqttConnectMaxBytes: 16 * 1024,
   mqttMaxPacketBytes: null,
+  readTimeoutMs: 5000,
+  readWorkers: 2,
+  readMaxRows: 200_000,
+  readConcurrency: 8,
+  readConcurrencyPerCaller: 2,
+  readRowsPerSec: 1_000_000,
+  readRowsBurst: 2_000_000,
 };
 
 type Kind = 'string' | 'int' | 'bool' | 'float' | 'json';
@@ -282,6 +303,13 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   mqttConnectTimeoutMs: { env: 'FIELDSCOPE_MQTT_CONNECT_TIMEOUT_MS', flag: 'mqtt-connect-timeout-ms', kind: 'int' },
   mqttConnectMaxBytes: { env: 'FIELDSCOPE_MQTT_CONNECT_MAX_BYTES', flag: 'mqtt-connect-max-bytes', kind: 'int' },
   mqttMaxPacketBytes: { env: 'FIELDSCOPE_MQTT_MAX_PACKET_BYTES', flag: 'mqtt-max-packet-bytes', kind: 'int' },
+  readTimeoutMs: { env: 'FIELDSCOPE_READ_TIMEOUT_MS', flag: 'read-timeout-ms', kind: 'int' },
+  readWorkers: { env: 'FIELDSCOPE_READ_WORKERS', flag: 'read-workers', kind: 'int' },
+  readMaxRows: { env: 'FIELDSCOPE_READ_MAX_ROWS', flag: 'read-max-rows', kind: 'int' },
+  readConcurrency: { env: 'FIELDSCOPE_READ_CONCURRENCY', flag: 'read-concurrency', kind: 'int' },
+  readConcurrencyPerCaller: { env: 'FIELDSCOPE_READ_CONCURRENCY_PER_CALLER', flag: 'read-concurrency-per-caller', kind: 'int' },
+  readRowsPerSec: { env: 'FIELDSCOPE_READ_ROWS_RATE', flag: 'read-rows-rate', kind: 'float' },
+  readRowsBurst: { env: 'FIELDSCOPE_READ_ROWS_BURST', flag: 'read-rows-burst', kind: 'int' },
 };
 
 export class ConfigError extends Error {}

@@ -91,6 +91,17 @@ export function createMetrics() {
       labelNames: ['scope', 'transport'] as const,
       registers: [registry],
     }),
+    readsRefused: new client.Counter({
+      name: 'fieldscope_reads_refused_total',
+      help: 'History reads refused or cancelled, by rule (read_time_limit, max_rows, read_concurrency, read_concurrency_per_caller, read_rows_rate)',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
+    readWorkersReplaced: new client.Counter({
+      name: 'fieldscope_read_workers_replaced_total',
+      help: 'SQLite read workers terminated in a read past its time limit and replaced',
+      registers: [registry],
+    }),
     limitExceeded: new client.Counter({
       name: 'fieldscope_limit_exceeded_total',
       help: 'Inputs refused for size or count, by limit (body, payload, ws_subscriptions)',

@@ -10,6 +10,7 @@ import type { AlarmServices } from './alarm-context.js';
 import type { DeviceServices } from '../devices/services.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
 import type { AuthServices } from '../auth/setup.js';
+import type { ReadGuard } from './read-guard.js';
 
 /** What the API's resources are handed; none of them reaches for a global. */
 export interface ApiContext {
@@ -32,6 +33,10 @@ export interface ApiContext {
   deviceServices?: DeviceServices;
   /** Users, tokens, keys, device credentials and limits (absent: no guard, everything open; only for unit tests). */
   auth?: AuthServices;
+  /** Limits on history reads: at once (in all, per caller) and readings per second per caller (absent: none). */
+  readGuard?: ReadGuard;
+  /** Most readings one request may return (absent: no cap). */
+  readMaxRows?: number;
   /** Browser origins allowed by CORS; none by default. */
   corsOrigins?: string[];
   /** Certificate and key (PEM): the server speaks HTTPS. */

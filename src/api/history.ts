@@ -3,8 +3,10 @@ import { Readable } from 'node:stream';
 import type { ApiContext } from './context.js';
 import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
 import { ApiError } from './errors.js';
-import { csvList, timeRange } from './time.js';
+import { csvList, queryTime, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
+import { CSV_HEADER, exportLine, type ExportFormat } from '../stores/export-format.js';
+import { readCaller, unguarded } from './read-guard.js';
 import { isTimeZone } from '../stores/zoned-time.js';
 
 const bucketSeriesSchema = {
@@ -62,16 +64,11 @@ const groupRowsSchema = {
   },
 } as const;
 
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** CSV text of export rows, header first: ts (ISO-8601 UTC), ts_ms, device, metric, value. */
-export async function* csvLines(rows: AsyncIterable<GroupRow>): AsyncGenerator<string> {
-  yield 'ts,ts_ms,device,metric,value\n';
+/** Export lines of rows formatted here, for a store that cannot format them where it reads. */
+async function* linesOf(rows: AsyncIterable<GroupRow>, format: ExportFormat): AsyncGenerator<string> {
   let chunk = '';
   for await (const r of rows) {
-    chunk += `${new Date(r.ts).toISOString()},${r.ts},${csvField(r.device)},${csvField(r.metric)},${r.value}\n`;
+    chunk += exportLine(r, format);
     if (chunk.length > 64 * 1024) {
       yield chunk;
       chunk = '';
@@ -80,20 +77,19 @@ export async function* csvLines(rows: AsyncIterable<GroupRow>): AsyncGenerator<s
   if (chunk) yield chunk;
 }
 
-async function* ndjsonLines(rows: AsyncIterable<GroupRow>): AsyncGenerator<string> {
-  let chunk = '';
-  for await (const r of rows) {
-    chunk += JSON.stringify(r) + '\n';
-    if (chunk.length > 64 * 1024) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
+
+const orderParam = { type: 'string', enum: ['asc', 'desc'], default: 'desc', description: 'desc: the newest n of each device and metric; asc: the first n' } as const;
 
 /** Statistics, group queries and export over stored history. */
 export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const guard = ctx.readGuard ?? unguarded;
+  const maxRows = ctx.readMaxRows;
+  const rowCount = (a: { rows: unknown[] }) => a.rows.length;
   app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string } }>(
     '/api/v1/devices/:id/stats',
     {
@@ -125,36 +121,57 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (req) => {
       const { from, to } = timeRange(req.query, 3600_000);
-      let metrics = csvList(req.query.metric);
-      if (!metrics) metrics = Object.keys((await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 })) ?? {});
-      const r = await ctx.store.stats({ device: req.params.id, metrics, from, to });
-      return { device: req.params.id, from, to, ...r };
+      return guard.run(
+        readCaller(req),
+        async () => {
+          let metrics = csvList(req.query.metric);
+          if (!metrics) metrics = Object.keys((await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 })) ?? {});
+          const r = await ctx.store.stats({ device: req.params.id, metrics, from, to });
+          return { device: req.params.id, from, to, ...r };
+        },
+        // Computed over every reading in the range: that is what it cost.
+        (a) => Object.values(a.stats).reduce((n, st) => n + st.count, 0),
+      );
     },
   );
 
-  app.get<{ Querystring: { devices?: string; metric?: string; n?: number } }>(
+  app.get<{ Querystring: { devices?: string; metric?: string; n?: number; order?: 'asc' | 'desc' } }>(
     '/api/v1/telemetry/recent',
     {
       schema: {
         tags: ['telemetry'],
-        summary: 'The newest n readings per device and metric among matching devices (one query)',
+        summary: 'The newest (or, order=asc, the first) n readings per device and metric among matching devices',
         querystring: {
           type: 'object',
-          properties: { devices: devicesParam, metric: { type: 'string', description: 'metrics separated by commas; all when omitted' }, n: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 } },
+          properties: {
+            devices: devicesParam,
+            metric: { type: 'string', description: 'metrics separated by commas; all when omitted' },
+            n: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 },
+            order: orderParam,
+          },
           required: ['devices'],
         },
         response: { 200: groupRowsSchema, ...errorResponses },
       },
     },
-    async (req) => ({ rows: await ctx.store.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1 }) }),
+    async (req) =>
+      guard.run(
+        readCaller(req),
+        async () => ({ rows: await ctx.store.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1, order: req.query.order, maxRows }) }),
+        rowCount,
+      ),
   );
 
-  app.get<{ Querystring: { devices?: string; metric?: string; from?: string; to?: string; n?: number } }>(
+  app.get<{ Querystring: { devices?: string; metric?: string; from?: string; to?: string; n?: number; order?: 'asc' | 'desc'; offset_from?: number; offset_to?: number } }>(
     '/api/v1/telemetry/range',
     {
       schema: {
         tags: ['telemetry'],
-        summary: 'Readings per device and metric within a time range (default: the last hour), at most n each, newest kept (one query)',
+        summary: 'Readings per device and metric within a time range (default: the last hour), at most n each: the newest, or (order=asc) the first',
+        description:
+          'With offset_to (and optionally offset_from), ms: each device\'s window is [first + offset_from, first + offset_to], where first is ' +
+          'the device\'s first reading at or after from (default then: all history); e.g. offset_from=0&offset_to=140000&order=asc&n=140 ' +
+          'is "the first 140 readings within 0-140 s of each recording". Rows are ordered by device, metric, ts. See docs/queries.md.',
         querystring: {
           type: 'object',
           properties: {
@@ -163,6 +180,9 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
             from: timeParam,
             to: timeParam,
             n: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
+            order: orderParam,
+            offset_from: { type: 'integer', minimum: 0, maximum: 1e13, description: 'ms after each device\'s first reading where its window starts (default 0; needs offset_to)' },
+            offset_to: { type: 'integer', minimum: 0, maximum: 1e13, description: 'ms after each device\'s first reading where its window ends' },
           },
           required: ['devices'],
         },
@@ -170,8 +190,22 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       },
     },
     async (req) => {
-      const { from, to } = timeRange(req.query, 3600_000);
-      return { rows: await ctx.store.groupRange({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), from, to, n: req.query.n ?? 1000 }) };
+      const { offset_from: offFrom, offset_to: offTo } = req.query;
+      if (offFrom !== undefined && offTo === undefined) throw new ApiError(400, 'offset_from needs offset_to (the end of each device\'s window, ms after its first reading)', 'offset_to', 'required');
+      if (offTo !== undefined && (offFrom ?? 0) > offTo) throw new ApiError(400, 'offset_from must not be after offset_to', 'offset_from', 'order');
+      const relative = offTo !== undefined;
+      const { from, to } = relative ? { from: queryTime(req.query.from, 'from', 0), to: queryTime(req.query.to, 'to', Date.now()) } : timeRange(req.query, 3600_000);
+      if (from > to) throw new ApiError(400, 'from must not be after to', 'from', 'order');
+      return guard.run(
+        readCaller(req),
+        async () => ({
+          rows: await ctx.store.groupRange({
+            devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), from, to, n: req.query.n ?? 1000, order: req.query.order, maxRows,
+            ...(relative ? { offset: { from: offFrom ?? 0, to: offTo } } : {}),
+          }),
+        }),
+        rowCount,
+      );
     },
   );
 
@@ -196,12 +230,30 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (req, reply) => {
       const { from, to } = timeRange(req.query, 86_400_000);
-      const rows = ctx.store.exportRows({ devices: req.query.devices ? deviceFilter(req.query.devices) : undefined, metrics: csvList(req.query.metrics), from, to });
-      const csv = (req.query.format ?? 'csv') === 'csv';
-      reply.type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-      reply.header('content-disposition', `attachment; filename="fieldscope-${from}-${to}.${csv ? 'csv' : 'ndjson'}"`);
+      const q = { devices: req.query.devices ? deviceFilter(req.query.devices) : undefined, metrics: csvList(req.query.metrics), from, to };
+      const format: ExportFormat = req.query.format ?? 'csv';
+      // The export holds its place among the reads running until the last byte is sent (or the client goes).
+      const release = guard.acquire(readCaller(req));
+      let rows = 0;
+      const done = () => release(rows);
+      reply.raw.once('close', done);
+      // Formatted where the store reads it when it can (SQLite: on the read worker): this thread only copies bytes.
+      const text = ctx.store.exportText ? ctx.store.exportText(q, format) : linesOf(ctx.store.exportRows(q), format);
+      async function* body(): AsyncGenerator<string> {
+        try {
+          if (format === 'csv') yield CSV_HEADER;
+          for await (const t of text) {
+            rows += countLines(t);
+            yield t;
+          }
+        } finally {
+          done();
+        }
+      }
+      reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+      reply.header('content-disposition', `attachment; filename="fieldscope-${from}-${to}.${format}"`);
       // Readable.from pulls from the store only as fast as the client reads.
-      return reply.send(Readable.from(csv ? csvLines(rows) : ndjsonLines(rows)));
+      return reply.send(Readable.from(body()));
     },
   );
 }

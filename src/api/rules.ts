@@ -7,6 +7,7 @@ import { ApiError, notFound } from './errors.js';
 import { RuleError } from '../alarms/rules.js';
 import { backtestRule } from '../alarms/backtest.js';
 import { timeRange } from './time.js';
+import { readCaller, unguarded } from './read-guard.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
@@ -79,7 +80,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext & { alarm
       const rule = engine.listRules().find((x) => x.id === req.params.id);
       if (!rule) throw notFound(`rule ${req.params.id}`);
       const { from, to } = timeRange(req.query, 24 * 3600_000);
-      return backtestRule(ctx.store, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions);
+      return (ctx.readGuard ?? unguarded).run(readCaller(req), () => backtestRule(ctx.store, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions), (r) => r.readings);
     },
   );
 }

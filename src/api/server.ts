@@ -10,6 +10,7 @@ import { allSchemas } from './schemas.js';
 import { ApiError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
 import { isDiskFull } from '../stores/disk-space.js';
+import { ReadLimitError } from '../stores/read-errors.js';
 import { deviceMetaRoutes, deviceRoutes } from './devices.js';
 import { telemetryRoutes } from './telemetry.js';
 import { importRoutes } from './import.js';
@@ -88,6 +89,12 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
         .code(503)
         .header('retry-after', '30')
         .send({ error: 'the store\'s disk is full: nothing was changed; free space on the disk of the data directory (GET /health shows it)', field: 'store', rule: 'store_full' });
+    }
+    if (err instanceof ReadLimitError) {
+      // Guard refusals were counted by the guard; these come from the store (time limit, too many rows).
+      if (err.rule === 'read_time_limit' || err.rule === 'max_rows') ctx.metrics.readsRefused.inc({ rule: err.rule });
+      if (err.retryAfterSec !== undefined || err.status === 503) reply.header('retry-after', String(err.retryAfterSec ?? 1));
+      return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
     }
     if (err instanceof StoreUnavailableError) {
       ctx.logger.error({ err: err.message, url: req.url }, 'not stored');

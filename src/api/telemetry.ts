@@ -8,6 +8,8 @@ import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schema
 import { ApiError } from './errors.js';
 import { csvList, timeRange } from './time.js';
 import { bucketResponseSchema, checkTz, tzParam } from './history.js';
+import { readCaller, unguarded } from './read-guard.js';
+import { readTooLarge } from '../stores/read-errors.js';
 
 const ingestResponse = {
   type: 'object',
@@ -271,13 +273,27 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     },
     async (req, reply) => {
       const { from, to } = timeRange(req.query, 3600_000);
+      const guard = ctx.readGuard ?? unguarded;
+      const maxRows = ctx.readMaxRows;
       if (req.query.points !== undefined) {
+        const points = req.query.points;
         const tz = checkTz(req.query.tz);
-        const metrics = csvList(req.query.metric) ?? Object.keys(await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 }));
-        const r = await ctx.store.queryBuckets({ device: req.params.id, metrics, from, to, points: req.query.points, tz });
+        const r = await guard.run(
+          readCaller(req),
+          async () => {
+            const metrics = csvList(req.query.metric) ?? Object.keys(await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 }));
+            if (maxRows !== undefined && points * metrics.length > maxRows) throw readTooLarge(maxRows, 'points');
+            return ctx.store.queryBuckets({ device: req.params.id, metrics, from, to, points, tz });
+          },
+          (a) => Object.values(a.series).reduce((n, s) => n + s.ts.length, 0),
+        );
         return reply.serializer(JSON.stringify).send({ device: req.params.id, from, to, resolution: r.resolution, bucketMs: r.bucketMs, series: r.series });
       }
-      const series = await ctx.store.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000 });
+      const series = await guard.run(
+        readCaller(req),
+        () => ctx.store.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000, maxRows }),
+        (a) => Object.values(a).reduce((n, s) => n + s.ts.length, 0),
+      );
       return { device: req.params.id, from, to, series };
     },
   );

@@ -11,9 +11,10 @@ export function retentionFromConfig(config: Config): RetentionPolicy {
 }
 
 /** Builds (unopened) the store the config names. */
-export function createStore(config: Config): Store {
+export function createStore(config: Config, opts: { onReadTimeout?: (op: string, running: boolean) => void } = {}): Store {
   const retention = retentionFromConfig(config);
-  if (config.store === 'sqlite') return new SqliteStore({ path: join(resolve(config.dataDir), 'fieldscope.db'), retention, minFreeBytes: config.storeMinFreeBytes });
-  if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention });
+  const reads = { readTimeoutMs: config.readTimeoutMs, onReadTimeout: opts.onReadTimeout };
+  if (config.store === 'sqlite') return new SqliteStore({ path: join(resolve(config.dataDir), 'fieldscope.db'), retention, minFreeBytes: config.storeMinFreeBytes, readWorkers: config.readWorkers, ...reads });
+  if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention, ...reads });
   throw new ConfigError(`store: expected "sqlite" or a postgres:// URL, got "${config.store.replace(/\/\/[^@/]*@/, '//***@')}"`);
 }

@@ -5,9 +5,11 @@
 export class ReadLimitError extends Error {
   constructor(
     message: string,
-    readonly status: 413 | 503,
+    readonly status: 413 | 429 | 503,
     readonly rule: string,
     readonly field?: string,
+    /** Seconds after which asking again may succeed (sent as Retry-After). */
+    readonly retryAfterSec?: number,
   ) {
     super(message);
     this.name = 'ReadLimitError';
@@ -32,7 +34,7 @@ export function readTooLarge(maxRows: number, field: string): ReadLimitError {
 /** A plain object that crosses a worker boundary and becomes the same error again. */
 export interface ReadErrorShape {
   message: string;
-  status?: 413 | 503;
+  status?: 413 | 429 | 503;
   rule?: string;
   field?: string;
 }

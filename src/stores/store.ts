@@ -1,6 +1,7 @@
 import type { Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
 import type { BucketSeries, RawSeries } from '../model/telemetry.js';
+import type { ExportFormat } from './export-format.js';
 export type { BucketSeries } from '../model/telemetry.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
 import type { Profile } from '../model/device.js';
@@ -262,6 +263,8 @@ export interface Store extends AlarmStore, DeviceAdminStore, AuthStore {
   groupRange(q: GroupRangeQuery): Promise<GroupRow[]>;
   /** Readings ordered by device, metric, time; yields in chunks without holding the engine. */
   exportRows(q: ExportQuery): AsyncIterable<GroupRow>;
+  /** The same rows as text lines (no header), formatted where they are read (SQLite: on a read worker). */
+  exportText?(q: ExportQuery, format: ExportFormat): AsyncIterable<string>;
   /** Deletes what is older than the retention policy allows, measured back from now. */
   applyRetention(now?: number): Promise<RetentionResult>;
   /** Profiles added through the API (they outlive restarts). */

@@ -33,6 +33,7 @@ export interface PostgresOptions {
   readTimeoutMs?: number;
   /** Connections in the read pool (default 4). */
   readMax?: number;
+  onReadTimeout?: (op: string, running: boolean) => void;
 }
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;

@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { RetentionPolicy } from '../store.js';
 import { fromShape, readTimedOut, type ReadErrorShape } from '../read-errors.js';
 import type { ReadOp, ReadRequest, ReadWorkerData } from './read-worker.js';
@@ -36,7 +38,15 @@ interface Slot {
   task: Task | null;
 }
 
-const workerFile = new URL(`./read-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const fromSource = import.meta.url.endsWith('.ts');
+const workerFile = new URL(`./read-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+
+/** A worker on the compiled file; run from TypeScript source (tests, tsx), one that registers tsx in its own thread first. */
+function startWorker(workerData: ReadWorkerData): Worker {
+  if (!fromSource) return new Worker(workerFile, { workerData });
+  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(workerFile))});`, { eval: true, workerData });
+}
 
 /**
  * A pool of read-only SQLite connections on worker threads, so that the thread which writes and
@@ -56,7 +66,7 @@ export class SqliteReadPool implements ReadRunner {
 
   private spawn(): Slot {
     const data: ReadWorkerData = { path: this.opts.path, retention: this.opts.retention };
-    const worker = new Worker(workerFile, { workerData: data });
+    const worker = startWorker(data);
     // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
     worker.unref();
     const slot: Slot = { worker, task: null };
