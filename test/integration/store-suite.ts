@@ -220,6 +220,46 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.deepEqual(wide.map((r) => r.value), [0, 1, 2]);
     });
 
+    it('answers first-n (order asc) and newest-n, and windows relative to each device\'s first reading (seed 004)', async () => {
+      // Two recordings that start at different times, 1 s apart readings: g1 at T0 + 100 s, g2 at T0 + 250 s.
+      const rs: Reading[] = [];
+      for (const [d, start] of [['g1-sensor1', 100_000], ['g2-sensor1', 250_000]] as const) {
+        for (let i = 0; i < 300; i++) for (const m of ['rms', 'x']) rs.push({ device: d, metric: m, ts: T0 + start + i * 1000, value: i });
+      }
+      await store.write(batch(rs));
+      const devices = { ids: [], prefixes: ['g'] };
+      const first = await store.groupRecent({ devices, metrics: ['rms'], n: 2, order: 'asc' });
+      assert.deepEqual(first.map((r) => `${r.device}@${r.value}`), ['g1-sensor1@0', 'g1-sensor1@1', 'g2-sensor1@0', 'g2-sensor1@1']);
+      const newest = await store.groupRecent({ devices, metrics: ['rms'], n: 2, order: 'desc' });
+      assert.deepEqual(newest.map((r) => `${r.device}@${r.value}`), ['g1-sensor1@298', 'g1-sensor1@299', 'g2-sensor1@298', 'g2-sensor1@299']);
+      const asc = await store.groupRange({ devices, metrics: ['x'], from: T0 + 260_000, to: T0 + 400_000, n: 3, order: 'asc' });
+      assert.deepEqual(asc.map((r) => `${r.device}@${r.value}`), ['g1-sensor1@160', 'g1-sensor1@161', 'g1-sensor1@162', 'g2-sensor1@10', 'g2-sensor1@11', 'g2-sensor1@12']);
+      // 0..140 s of each recording, the first 140 points: each device's own window, both metrics aligned.
+      const rel = await store.groupRange({ devices, from: T0, to: T0 + DAY, n: 140, order: 'asc', offset: { from: 0, to: 140_000 } });
+      for (const d of ['g1-sensor1', 'g2-sensor1']) {
+        for (const m of ['rms', 'x']) {
+          const v = rel.filter((r) => r.device === d && r.metric === m).map((r) => r.value);
+          assert.deepEqual(v, Array.from({ length: 140 }, (_, i) => i), `${d}/${m}`);
+        }
+      }
+      // The newest 5 of 10..20 s after each start; `from` moves the anchor to the first reading at or after it.
+      const late = await store.groupRange({ devices, metrics: ['rms'], from: T0 + 200_000, to: T0 + DAY, n: 5, order: 'desc', offset: { from: 10_000, to: 20_000 } });
+      assert.deepEqual(late.map((r) => `${r.device}@${r.value}`), ['g1-sensor1@116', 'g1-sensor1@117', 'g1-sensor1@118', 'g1-sensor1@119', 'g1-sensor1@120', 'g2-sensor1@16', 'g2-sensor1@17', 'g2-sensor1@18', 'g2-sensor1@19', 'g2-sensor1@20']);
+    });
+
+    it('refuses an answer larger than maxRows, naming the field, and answers one at the cap', async () => {
+      const rs: Reading[] = [];
+      for (let i = 0; i < 50; i++) for (const m of ['a', 'b']) rs.push({ device: 'cap-1', metric: m, ts: T0 + i * 1000, value: i });
+      await store.write(batch(rs));
+      const tooLarge = (field: string) => (err: unknown) => (err as { status?: number; rule?: string; field?: string }).status === 413 && (err as { rule?: string }).rule === 'max_rows' && (err as { field?: string }).field === field;
+      await assert.rejects(store.queryRange({ device: 'cap-1', from: T0, to: T0 + DAY, limit: 1000, maxRows: 99 }), tooLarge('limit'));
+      const ok = await store.queryRange({ device: 'cap-1', from: T0, to: T0 + DAY, limit: 1000, maxRows: 100 });
+      assert.equal(ok.a.ts.length + ok.b.ts.length, 100);
+      await assert.rejects(store.groupRange({ devices: { ids: ['cap-1'], prefixes: [] }, from: T0, to: T0 + DAY, n: 1000, maxRows: 99 }), tooLarge('n'));
+      await assert.rejects(store.groupRecent({ devices: { ids: ['cap-1'], prefixes: [] }, n: 50, maxRows: 99 }), tooLarge('n'));
+      assert.equal((await store.groupRecent({ devices: { ids: ['cap-1'], prefixes: [] }, n: 50, maxRows: 100 })).length, 100);
+    });
+
     it('computes statistics: min, max, avg, sample stddev, count, interpolated percentiles', async () => {
       const rs: Reading[] = [];
       for (let i = 1; i <= 100; i++) rs.push({ device: 'stat', metric: 's', ts: T0 - i * 1000, value: (i * 37) % 101 === 0 ? 100 : i });
