@@ -1,0 +1,84 @@
+/**
+ * Issue 15, end to end: heavy reads of a large stored set run while a device publishes QoS1. Its
+ * PUBACKs keep arriving (none waits anywhere near the generous bound below; when reads ran on the
+ * thread that acknowledges devices, four of them stalled every PUBACK for seconds) and every
+ * acknowledged reading is stored.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { startTestApp } from '../helpers/app.js';
+import type { RunningApp } from '../../src/app.js';
+import type { Reading } from '../../src/model/reading.js';
+
+const T0 = Date.now() - 6 * 3600_000;
+/** Far above the gap between PUBACKs on an idle machine (a few ms), below the multi-second stalls of reads on the ingest thread. */
+const PUBACK_BOUND_MS = 2000;
+
+
+describe('reads never stall ingest', () => {
+  let app: RunningApp;
+
+  before(async () => {
+    // Limits generous enough that every heavy read below runs at once.
+    app = await startTestApp({ readConcurrency: 32, readConcurrencyPerCaller: 32, readRowsPerSec: 0, readTimeoutMs: 60_000 });
+    // One long series (sorting it for percentiles is the heavy part) and 20 devices x 4 metrics beside it.
+    const big: Reading[] = [];
+    for (let i = 0; i < 600_000; i++) big.push({ device: 'big', metric: 'v', ts: T0 + i * 10, value: Math.sin(i / 100) });
+    await app.store.write({ readings: big, devices: [{ id: 'big', seen: T0 }], rejected: [] });
+    for (let d = 0; d < 20; d++) {
+      const rs: Reading[] = [];
+      for (let i = 0; i < 2000; i++) for (const m of ['rms', 'x', 'y', 'z']) rs.push({ device: `g${d}-sensor1`, metric: m, ts: T0 + i * 1000, value: i });
+      await app.store.write({ readings: rs, devices: [{ id: `g${d}-sensor1`, seen: T0 }], rejected: [] });
+    }
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  it('keeps acknowledging a QoS1 device while heavy reads run, and stores every acknowledged reading', async () => {
+    const dev = await mqtt.connectAsync(app.mqttUrl, { clientId: 'steady-1' });
+    // The device runs in this process, beside the server: a stalled server thread stalls it too, so the
+    // figure is the longest gap between PUBACKs arriving (what a device sees), not the wait of one publish.
+    const arrivals: number[] = [];
+    let acked = 0;
+    let publishing = true;
+    const publisher = (async () => {
+      for (let seq = 0; publishing || seq < 20; seq++) {
+        await dev.publishAsync('devices/steady-1/telemetry', JSON.stringify({ seq, ts: T0 + seq * 1000, temperature: seq }), { qos: 1 });
+        arrivals.push(performance.now());
+        acked++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const get = async (path: string) => {
+      const res = await fetch(app.httpUrl + path);
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const heavy = [
+      ...Array.from({ length: 4 }, () => `/api/v1/devices/big/stats?metric=v&from=${T0}&to=${T0 + 10_000_000}`),
+      `/api/v1/telemetry/range?devices=g*&metric=rms,x,y,z&from=${T0}&to=${T0 + 140_000}&n=140&order=asc`,
+      `/api/v1/export?devices=big&from=${T0}&to=${T0 + 500_000}`,
+      `/api/v1/devices/big/telemetry?metric=v&from=${T0}&to=${T0 + 10_000_000}&limit=50000`,
+    ];
+    const t0 = performance.now();
+    const statuses = await Promise.all(heavy.map(get));
+    const t1 = performance.now();
+    const readMs = t1 - t0;
+    const health = await fetch(`${app.httpUrl}/health`);
+    publishing = false;
+    await publisher;
+    await dev.endAsync();
+    assert.deepEqual(statuses, heavy.map(() => 200));
+    assert.equal(health.status, 200);
+    const during = [t0, ...arrivals.filter((t) => t > t0 && t < t1), t1];
+    let worst = 0;
+    for (let i = 1; i < during.length; i++) worst = Math.max(worst, during[i] - during[i - 1]);
+    assert.ok(worst < PUBACK_BOUND_MS, `no PUBACK arrived for ${worst.toFixed(0)} ms (the reads took ${readMs.toFixed(0)} ms, ${during.length - 2} PUBACKs meanwhile)`);
+    process.stderr.write(`  ${during.length - 2} PUBACKs while the reads ran (${readMs.toFixed(0)} ms), the longest gap ${worst.toFixed(1)} ms\n`);
+    const res = await fetch(`${app.httpUrl}/api/v1/devices/steady-1/telemetry?metric=temperature&from=${T0}&to=${T0 + acked * 1000}&limit=100000`);
+    const body = (await res.json()) as { series: { temperature: { ts: number[] } } };
+    assert.equal(body.series.temperature.ts.length, acked, 'every acknowledged reading is stored');
+  });
+});
