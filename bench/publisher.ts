@@ -18,6 +18,8 @@ const total = Number(a.messages ?? (rate ? Math.ceil(rate * seconds) : 100_000))
 const perClient = Math.ceil(total / clients);
 let acked = 0;
 let sent = 0;
+/** PUBACK latency of each message (publish -> ack), ms. */
+const latencies: number[] = [];
 /** Paced slots given up because a client fell more than a second behind (see pace()). */
 let skipped = 0;
 const startedAt = Date.now();
@@ -41,7 +43,11 @@ async function runClient(i: number): Promise<void> {
     const s = ++seq;
     sent++;
     const payload = `{"seq":${s},"ts":${base + s},"v":${(5 + (s % 100) / 1000).toFixed(3)},"a":${(0.245 + (s % 7) / 1000).toFixed(4)},"w":${(1.2 + (s % 13) / 100).toFixed(3)}}`;
-    return c.publishAsync(topic, payload, { qos: 1 }).then(() => void acked++);
+    const t = performance.now();
+    return c.publishAsync(topic, payload, { qos: 1 }).then(() => {
+      acked++;
+      latencies.push(performance.now() - t);
+    });
   };
   if (rate) await pace(c, () => seq, publishNext);
   else {
@@ -98,4 +104,6 @@ function pace(c: MqttClient, seq: () => number, publishNext: () => Promise<void>
 await Promise.all(Array.from({ length: clients }, (_, i) => runClient(i)));
 if (ticker) clearInterval(ticker);
 const elapsed = (performance.now() - started) / 1000;
-process.stdout.write(JSON.stringify({ sent, acked, seconds: elapsed, rate: acked / elapsed, startedAt, skipped }) + '\n');
+latencies.sort((x, y) => x - y);
+const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
+process.stdout.write(JSON.stringify({ sent, acked, seconds: elapsed, rate: acked / elapsed, startedAt, skipped, pubackP50: pct(50), pubackP99: pct(99), pubackMax: latencies.at(-1) ?? NaN }) + '\n');

@@ -20,10 +20,15 @@ import { benchDashboardSoak } from './dashboard-soak.js';
 import { benchIngestExternal } from './ingest-external.js';
 import { benchServerSoak } from './server-soak.js';
 import { benchPacketWatch } from './packet-watch.js';
+import { benchMixed } from './mixed.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const minutesArg = process.argv.find((a) => a.startsWith('--minutes='))?.slice(10);
+const numArg = (name: string): number | undefined => {
+  const v = process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  return v === undefined ? undefined : Number(v);
+};
 
 const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]> }[] = [
   { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 20, clients: 100 }) },
@@ -37,6 +42,8 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
   { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'import-long-lines', run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },
+  // Seeding 10M rows takes minutes on a shared machine: --rows=N and --pg-rows=N set the stored sets (pg-rows=0: SQLite only).
+  { id: 'mixed', run: () => benchMixed({ rows: numArg('rows') ?? (quick ? 1_000_000 : 10_000_000), pgRows: numArg('pg-rows') ?? (quick ? 300_000 : 2_000_000), seconds: quick ? 10 : 30, rate: 20_000, clients: 100, readers: 8 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 

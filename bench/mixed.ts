@@ -1,0 +1,191 @@
+// Mixed load (issue 15): QoS1 ingest from 100 devices while 8 clients loop over heavy reads on a large
+// stored set, beside the same ingest without readers in the same run. Fieldscope runs as its own
+// process on a data directory seeded beforehand; the publisher runs in another process; the readers
+// and the /health probe run here. Figures: ingest rate with readers / without, PUBACK p99, /health
+// p99, and p50/p99 of each read. With `postgres`, the same against a PostgreSQL store.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
+import { PostgresStore } from '../src/stores/postgres/postgres-store.js';
+import type { Reading } from '../src/model/reading.js';
+import type { TelemetryStore } from '../src/stores/store.js';
+import { percentile, runScript, startFieldscope, tempDir } from './lib/procs.js';
+import type { Figure } from './lib/report.js';
+import { startPostgres } from '../test/helpers/postgres.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const GROUP = Array.from({ length: 20 }, (_, i) => `g${String(i + 1).padStart(2, '0')}-sensor1`);
+
+interface PubResult {
+  acked: number;
+  rate: number;
+  skipped: number;
+  pubackP50: number;
+  pubackP99: number;
+  pubackMax: number;
+}
+
+/**
+ * `rows` readings: 20 devices x 4 metrics at 1 Hz back from now (the grouped range), one device with
+ * 48 h at 1 Hz x 3 metrics (history), one with 30 days at one a minute (rollups, backtest).
+ */
+async function seed(store: TelemetryStore, rows: number, now: number): Promise<number> {
+  let written = 0;
+  const batch: Reading[] = [];
+  const flush = async (device: string) => {
+    if (!batch.length) return;
+    await store.write({ readings: batch, devices: [{ id: device, seen: now }], rejected: [] });
+    written += batch.length;
+    batch.length = 0;
+  };
+  for (let t = now - 30 * DAY; t < now; t += 60_000) {
+    for (const m of ['v', 'a', 'w']) batch.push({ device: 'month-1', metric: m, ts: t, value: 5 + Math.sin(t / HOUR) });
+    if (batch.length >= 50_000) await flush('month-1');
+  }
+  await flush('month-1');
+  for (let t = now - 2 * DAY; t < now; t += 1000) {
+    for (const m of ['v', 'a', 'w']) batch.push({ device: 'hist-1', metric: m, ts: t, value: 5 + Math.sin(t / 60_000) });
+    if (batch.length >= 50_000) await flush('hist-1');
+  }
+  await flush('hist-1');
+  const perSeries = Math.max(1000, Math.floor((rows - written) / (GROUP.length * 4)));
+  for (const d of GROUP) {
+    for (let i = perSeries; i > 0; i--) {
+      const t = now - i * 1000;
+      for (const m of ['rms', 'x', 'y', 'z']) batch.push({ device: d, metric: m, ts: t, value: Math.sin(i / 50) });
+      if (batch.length >= 50_000) await flush(d);
+    }
+    await flush(d);
+  }
+  return written;
+}
+
+type ReadKind = 'grouped range, 20 devices' | '48 h history (1,000 buckets)' | '30 d from rollups' | 'CSV export (1 h, 20 devices x 4)' | 'backtest (48 h)';
+
+export async function benchMixed(o: { rows: number; seconds: number; rate: number; clients: number; readers: number; pgRows: number }): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  figures.push(...(await runEngine('sqlite', o.rows, o)));
+  if (o.pgRows > 0) figures.push(...(await runEngine('postgres', o.pgRows, o)));
+  return figures;
+}
+
+async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { seconds: number; rate: number; clients: number; readers: number }): Promise<Figure[]> {
+  const data = tempDir('fs-bench-mixed-');
+  const now = Date.now();
+  const pg = engine === 'postgres' ? await startPostgres() : null;
+  const storeArg = pg ? await pg.createDatabase() : 'sqlite';
+  const seeding = pg ? new PostgresStore({ url: storeArg }) : new SqliteStore({ path: join(data.dir, 'fieldscope.db'), readWorkers: 0 });
+  await seeding.open();
+  const t0 = performance.now();
+  const seeded = await seed(seeding, rows, now);
+  await seeding.close();
+  process.stderr.write(`  mixed/${engine}: seeded ${seeded.toLocaleString('en-US')} readings in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+
+  const pwFile = join(data.dir, 'admin-password');
+  writeFileSync(pwFile, 'bench-mixed-admin-password-1', { mode: 0o600 });
+  // The per-IP request limit is off: the readers all come from 127.0.0.1 and it would measure that limit instead.
+  const fs = await startFieldscope(['--no-simulator', '--api-rate', '0', '--admin-password-file', pwFile, '--store', storeArg], data.dir);
+  const reads: Record<ReadKind, number[]> = {
+    'grouped range, 20 devices': [],
+    '48 h history (1,000 buckets)': [],
+    '30 d from rollups': [],
+    'CSV export (1 h, 20 devices x 4)': [],
+    'backtest (48 h)': [],
+  };
+  const refused: Record<string, number> = {};
+  try {
+    const login = await fetch(`${fs.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-mixed-admin-password-1' }) });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const auth = { authorization: `Bearer ${accessToken}` };
+    const ruleRes = await fetch(`${fs.httpUrl}/api/v1/rules`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', severity: 'minor', scope: 'device', target: 'hist-1', kind: 'threshold', metric: 'v', op: '>', value: 5.9 }),
+    });
+    const rule = (await ruleRes.json()) as { id: string };
+    const url = (k: ReadKind): [string, RequestInit] => {
+      switch (k) {
+        case 'grouped range, 20 devices':
+          return [`${fs.httpUrl}/api/v1/telemetry/range?devices=g*&metric=rms,x,y,z&from=${now - HOUR}&to=${now}&n=140&order=asc`, { headers: auth }];
+        case '48 h history (1,000 buckets)':
+          return [`${fs.httpUrl}/api/v1/devices/hist-1/telemetry?metric=v,a,w&from=${now - 2 * DAY}&to=${now}&points=1000`, { headers: auth }];
+        case '30 d from rollups':
+          return [`${fs.httpUrl}/api/v1/devices/month-1/telemetry?metric=v,a,w&from=${now - 30 * DAY}&to=${now}&points=1000`, { headers: auth }];
+        case 'CSV export (1 h, 20 devices x 4)':
+          return [`${fs.httpUrl}/api/v1/export?devices=g*&from=${now - HOUR}&to=${now}`, { headers: auth }];
+        case 'backtest (48 h)':
+          return [`${fs.httpUrl}/api/v1/rules/${rule.id}/backtest?from=${now - 2 * DAY}&to=${now}`, { method: 'POST', headers: auth }];
+      }
+    };
+
+    const phase = async (withReaders: boolean) => {
+      const health: number[] = [];
+      let running = true;
+      const probe = (async () => {
+        while (running) {
+          const t = performance.now();
+          const r = await fetch(`${fs.httpUrl}/health`);
+          await r.arrayBuffer();
+          health.push(performance.now() - t);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      })();
+      const readers = withReaders
+        ? Array.from({ length: o.readers }, async (_, i) => {
+            const kinds = Object.keys(reads) as ReadKind[];
+            for (let k = i; running; k++) {
+              const kind = kinds[k % kinds.length];
+              const [u, init] = url(kind);
+              const t = performance.now();
+              const r = await fetch(u, init);
+              await r.arrayBuffer();
+              if (r.status === 200) reads[kind].push(performance.now() - t);
+              else refused[`${kind}: ${r.status}`] = (refused[`${kind}: ${r.status}`] ?? 0) + 1;
+            }
+          })
+        : [];
+      const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: o.clients, rate: o.rate, seconds: o.seconds, prefix: withReaders ? 'mixr' : 'mixb', window: 64 });
+      const result = await pub.result;
+      running = false;
+      await Promise.all([probe, ...readers]);
+      return { pub: result, health };
+    };
+    const base = await phase(false);
+    process.stderr.write(`  mixed/${engine}: without readers ${Math.round(base.pub.rate)} msg/s, PUBACK p99 ${base.pub.pubackP99.toFixed(1)} ms\n`);
+    const mixed = await phase(true);
+    process.stderr.write(`  mixed/${engine}: with ${o.readers} readers ${Math.round(mixed.pub.rate)} msg/s, PUBACK p99 ${mixed.pub.pubackP99.toFixed(1)} ms; refused ${JSON.stringify(refused)}\n`);
+
+    const tag = `${engine}, ${(seeded / 1e6).toFixed(1)}M stored`;
+    const out: Figure[] = [
+      {
+        id: 'mixed', name: `15. QoS1 ingest, ${o.clients} devices at ${o.rate} msg/s, with ${o.readers} heavy readers (${tag})`, value: mixed.pub.rate, unit: 'msg/s', runs: [mixed.pub.rate],
+        baseline: { name: 'same ingest, no readers, same run', value: base.pub.rate, runs: [base.pub.rate] }, ratio: mixed.pub.rate / base.pub.rate, target: '>= 0.95x', met: mixed.pub.rate / base.pub.rate >= 0.95,
+      },
+      {
+        id: 'mixed', name: `15. PUBACK p99 with readers (${tag})`, value: mixed.pub.pubackP99, unit: 'ms', runs: [mixed.pub.pubackP99],
+        baseline: { name: 'no readers', value: base.pub.pubackP99, runs: [base.pub.pubackP99] }, target: '< 20 ms', met: mixed.pub.pubackP99 < 20,
+        notes: `max ${mixed.pub.pubackMax.toFixed(0)} ms (no readers: ${base.pub.pubackMax.toFixed(0)} ms)`,
+      },
+      {
+        id: 'mixed', name: `15. /health p99 with readers (${tag})`, value: percentile(mixed.health, 99), unit: 'ms', runs: [percentile(mixed.health, 99)],
+        baseline: { name: 'no readers', value: percentile(base.health, 99), runs: [percentile(base.health, 99)] }, target: '< 50 ms', met: percentile(mixed.health, 99) < 50,
+      },
+    ];
+    for (const [kind, times] of Object.entries(reads)) {
+      if (!times.length) continue;
+      const p50 = percentile(times, 50);
+      const p99 = percentile(times, 99);
+      out.push({
+        id: 'mixed', name: `15. ${kind}: p50 (p99 in notes), under ingest (${tag})`, value: p50, unit: 'ms', runs: times,
+        ...(kind === 'grouped range, 20 devices' ? { target: '< 50 ms', met: p50 < 50 } : {}),
+        notes: `p99 ${p99.toFixed(1)} ms over ${times.length} reads`,
+      });
+    }
+    return out;
+  } finally {
+    await fs.stop();
+    await pg?.destroy();
+    data.remove();
+  }
+}
