@@ -38,6 +38,9 @@ interface Slot {
   task: Task | null;
 }
 
+/** Reads that move many rows: they share the pool but leave a worker free for everything else. */
+const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings']);
+
 const fromSource = import.meta.url.endsWith('.ts');
 const workerFile = new URL(`./read-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
 
@@ -134,7 +137,11 @@ export class SqliteReadPool implements ReadRunner {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.task || !this.queue.length) continue;
-      const task = this.queue.shift()!;
+      // Bulk reads (export pages, backtest replays) never take the last free worker: a page view does not queue behind them.
+      const bulkRunning = this.slots.filter((s) => s.task && BULK.has(s.task.op)).length;
+      const at = this.queue.findIndex((t) => !BULK.has(t.op) || bulkRunning < Math.max(1, this.slots.length - 1));
+      if (at < 0) return;
+      const [task] = this.queue.splice(at, 1);
       slot.task = task;
       const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
       slot.worker.postMessage(req);
