@@ -43,7 +43,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'import-long-lines', run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },
   // Seeding 10M rows takes minutes on a shared machine: --rows=N and --pg-rows=N set the stored sets (pg-rows=0: SQLite only).
-  { id: 'mixed', run: () => benchMixed({ rows: numArg('rows') ?? (quick ? 1_000_000 : 10_000_000), pgRows: numArg('pg-rows') ?? (quick ? 300_000 : 2_000_000), seconds: quick ? 10 : 30, rate: 20_000, clients: 100, readers: 8 }) },
+  { id: 'mixed', run: () => benchMixed({ rows: numArg('rows') ?? (quick ? 1_000_000 : 10_000_000), pgRows: numArg('pg-rows') ?? (quick ? 300_000 : 2_000_000), seconds: numArg('seconds') ?? (quick ? 10 : 30), rate: numArg('rate') ?? 20_000, clients: 100, readers: 8 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 

@@ -17,7 +17,7 @@ export interface ReadPoolOptions {
   retention: RetentionPolicy;
   /** Worker threads, each with its own read-only connection. */
   size: number;
-  /** Default time limit of a read, queueing included. */
+  /** Default time limit of a read, queueing included (for bulk pages: running only). */
   timeoutMs: number;
   /** Told when a read ran out of time (and, if it was running, its worker was replaced). */
   onTimeout?: (op: ReadOp, running: boolean) => void;
@@ -105,7 +105,8 @@ export class SqliteReadPool implements ReadRunner {
     return new Promise<T>((resolve, reject) => {
       const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
       const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never };
-      task.timer = setTimeout(() => this.expire(task), limitMs);
+      // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
+      if (!BULK.has(op)) task.timer = setTimeout(() => this.expire(task), limitMs);
       this.queue.push(task);
       this.dispatch();
     });
@@ -143,6 +144,7 @@ export class SqliteReadPool implements ReadRunner {
       if (at < 0) return;
       const [task] = this.queue.splice(at, 1);
       slot.task = task;
+      if (BULK.has(task.op)) task.timer = setTimeout(() => this.expire(task), task.limitMs);
       const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
       slot.worker.postMessage(req);
     }

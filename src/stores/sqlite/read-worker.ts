@@ -1,10 +1,14 @@
 // A read-only SQLite connection on a worker thread (see read-pool.ts). WAL lets it read while the
 // main thread writes; nothing here can write (the connection is opened read-only, query_only on).
 import { parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import Database from 'better-sqlite3';
 import { SqliteReads } from './sqlite-reads.js';
 import { toShape } from '../read-errors.js';
 import type { RetentionPolicy } from '../store.js';
+
+/** Nice value of a read thread (0 = the process's; 19 = the lowest). */
+const READ_THREAD_NICE = 10;
 
 export interface ReadWorkerData {
   path: string;
@@ -20,6 +24,12 @@ export interface ReadRequest {
 export type ReadOp = 'queryRange' | 'queryBuckets' | 'queryRollups' | 'stats' | 'groupRecent' | 'groupRange' | 'exportPage' | 'exportChunk' | 'replayReadings';
 
 const { path, retention } = workerData as ReadWorkerData;
+// On Linux this lowers this thread only: when reads and ingest want the same cores, ingest wins.
+try {
+  setPriority(READ_THREAD_NICE);
+} catch {
+  // Not permitted here (or not Linux): reads run at the process's priority.
+}
 const db = new Database(path, { readonly: true, fileMustExist: true });
 db.pragma('query_only = ON');
 db.pragma('busy_timeout = 5000');
