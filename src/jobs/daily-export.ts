@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GroupRow, Store } from '../stores/store.js';
 import { DAY, HOUR } from '../stores/zoned-time.js';
+import { CSV_HEADER } from '../stores/export-format.js';
 
 /** CSV header and rows, the same columns the export API writes. */
 async function* csv(rows: AsyncIterable<GroupRow>): AsyncGenerator<string> {
@@ -18,6 +19,11 @@ async function* csv(rows: AsyncIterable<GroupRow>): AsyncGenerator<string> {
     }
   }
   if (chunk) yield chunk;
+}
+
+async function* withHeader(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  yield CSV_HEADER;
+  yield* lines;
 }
 
 export const dailyFileName = (day: number) => `fieldscope-${new Date(day).toISOString().slice(0, 10)}.csv`;
@@ -40,7 +46,10 @@ export async function exportFinishedDays(store: Store, dir: string, now = Date.n
     if (first.done) continue;
     const tmp = file + '.partial';
     try {
-      await pipeline(Readable.from(csv(store.exportRows({ from: day, to: day + DAY }))), createWriteStream(tmp));
+      const q = { from: day, to: day + DAY };
+      // Formatted where the store reads (SQLite: on a read worker) when it can: this thread only writes bytes.
+      const text = store.exportText ? withHeader(store.exportText(q, 'csv')) : csv(store.exportRows(q));
+      await pipeline(Readable.from(text), createWriteStream(tmp));
       renameSync(tmp, file);
     } catch (err) {
       rmSync(tmp, { force: true });
