@@ -247,6 +247,15 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.deepEqual(late.map((r) => `${r.device}@${r.value}`), ['g1-sensor1@116', 'g1-sensor1@117', 'g1-sensor1@118', 'g1-sensor1@119', 'g1-sensor1@120', 'g2-sensor1@16', 'g2-sensor1@17', 'g2-sensor1@18', 'g2-sensor1@19', 'g2-sensor1@20']);
     });
 
+    it('exports every reading when pages end inside readings of one ts (told apart by seq)', async () => {
+      const rs: Reading[] = [];
+      for (let k = 0; k < 2; k++) for (let seq = 0; seq < 3500; seq++) rs.push({ device: 'same-ts', metric: 'v', ts: T0 + k * 1000, value: seq, seq: k * 3500 + seq });
+      await store.write(batch(rs));
+      let n = 0;
+      for await (const r of store.exportRows({ devices: { ids: ['same-ts'], prefixes: [] }, from: T0, to: T0 + 2000 })) if (r.device === 'same-ts') n++;
+      assert.equal(n, 7000);
+    });
+
     it('refuses an answer larger than maxRows, naming the field, and answers one at the cap', async () => {
       const rs: Reading[] = [];
       for (let i = 0; i < 50; i++) for (const m of ['a', 'b']) rs.push({ device: 'cap-1', metric: m, ts: T0 + i * 1000, value: i });

@@ -8,7 +8,7 @@ import type { Reading } from '../../src/model/reading.js';
 const rule: Rule = {
   id: 'r1', name: 'band', severity: 'major', scope: 'device', kind: 'threshold', enabled: true, target: 'bt-1', metric: 'x', metrics: null,
   op: 'outside', value: null, low: -0.9, high: 0.9, deadband: 0.05, clear: null, onDelayMs: 2000, offDelayMs: 1000, forMs: null,
-  description: null, createdAt: 0, updatedAt: 0,
+  description: null, createdAt: 0, updatedAt: 0, standardize: false,
 };
 
 it('a backtest fed in pages and slices raises exactly the alarms of one replay of all the readings', async () => {

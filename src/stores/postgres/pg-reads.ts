@@ -230,14 +230,19 @@ export class PgReads {
    */
   async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
     for (const s of await this.limited(() => this.exportSeries(q))) {
-      let from = q.from;
+      // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
+      let after: [number, number] | null = null;
       for (;;) {
-        const rows = (await this.limited(async () =>
-          (await this.sql`SELECT ts, value FROM readings WHERE series = ${s.id} AND ts >= ${from} AND ts < ${q.to} ORDER BY ts LIMIT ${PG_EXPORT_PAGE}`.values()) as unknown as [number, number][],
-        ));
-        for (const [ts, value] of rows) yield { device: s.device, metric: s.metric, ts, value };
+        const last: [number, number] | null = after;
+        const rows: [number, number, number][] = await this.limited(async () =>
+          (await (last
+            ? this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${last[0]}::int8, ${last[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
+            : this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
+          ).values()) as unknown as [number, number, number][],
+        );
+        for (const [ts, , value] of rows) yield { device: s.device, metric: s.metric, ts, value };
         if (rows.length < PG_EXPORT_PAGE) break;
-        from = rows[rows.length - 1][0] + 1;
+        after = [rows[rows.length - 1][0], rows[rows.length - 1][1]];
       }
     }
   }

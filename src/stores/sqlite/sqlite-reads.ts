@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RawSeries } from '../../model/telemetry.js';
-import type { Reading } from '../../model/reading.js';
+import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type {
   BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, ReplayQuery,
   RetentionPolicy, RollupQuery, RollupRow, StatsQuery, StatsResult,
@@ -22,10 +22,10 @@ export interface SeriesRef {
   metric: string;
 }
 
-/** Where an export stands: the index of the series in the (device, metric) order and the next ts in it. */
+/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, seq) sent of it. */
 export interface ExportCursor {
   i: number;
-  from: number;
+  after: [number, number] | null;
 }
 
 export interface ExportChunk {
@@ -224,20 +224,23 @@ export class SqliteReads {
   /** One page of an export: up to EXPORT_PAGE rows in (device, metric, ts) order from the cursor. */
   exportPage(q: ExportQuery, cursor: ExportCursor | null): ExportPage {
     const series = this.resolveSeries(q.devices, q.metrics);
-    const page = this.q('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?').raw();
+    // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
+    const first = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
+    const more = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND (ts, seq) > (?, ?) AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
     const rows: GroupRow[] = [];
     let i = cursor?.i ?? 0;
-    let from = cursor?.from ?? q.from;
+    let after = cursor?.after ?? null;
     while (i < series.length && rows.length < EXPORT_PAGE) {
       const s = series[i];
-      const got = page.all(s.id, from, q.to, EXPORT_PAGE - rows.length) as [number, number][];
-      for (const [ts, value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
-      if (rows.length < EXPORT_PAGE) {
+      const want = EXPORT_PAGE - rows.length;
+      const got = (after ? more.all(s.id, after[0], after[1], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number][];
+      for (const [ts, , value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
+      if (got.length < want) {
         i++;
-        from = q.from;
-      } else from = got[got.length - 1][0] + 1;
+        after = null;
+      } else after = [got[got.length - 1][0], got[got.length - 1][1]];
     }
-    return { rows, next: i < series.length ? { i, from } : null };
+    return { rows, next: i < series.length ? { i, after } : null };
   }
 
   /** The same page as text (CSV or NDJSON lines), so the thread that sends it only copies bytes. */
@@ -255,7 +258,7 @@ export class SqliteReads {
     ).all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
     return rows.map((r) => {
       const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
-      if (r.seq !== null) out.seq = r.seq;
+      if (r.seq !== null && r.seq !== NO_SEQ) out.seq = r.seq;
       return out;
     });
   }
