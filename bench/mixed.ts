@@ -130,8 +130,12 @@ async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { secon
       const probe = (async () => {
         while (running) {
           const t = performance.now();
-          const r = await fetch(`${fs.httpUrl}/health`);
-          await r.arrayBuffer();
+          try {
+            const r = await fetch(`${fs.httpUrl}/health`);
+            await r.arrayBuffer();
+          } catch {
+            // Counted at the time it took to fail.
+          }
           health.push(performance.now() - t);
           await new Promise((res) => setTimeout(res, 50));
         }
@@ -158,7 +162,11 @@ async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { secon
           })
         : [];
       const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: o.clients, rate: o.rate, seconds: o.seconds, prefix: withReaders ? 'mixr' : 'mixb', window: 64 });
-      const result = await pub.result;
+      // A publisher that cannot even connect (a saturated machine) is a result too: NaN, not a crash.
+      const result = await pub.result.catch((err: Error): PubResult => {
+        process.stderr.write(`  mixed/${engine}: publisher failed: ${err.message}\n`);
+        return { acked: 0, rate: NaN, skipped: 0, pubackP50: NaN, pubackP99: NaN, pubackMax: NaN };
+      });
       running = false;
       await Promise.all([probe, ...readers]);
       return { pub: result, health };
