@@ -224,8 +224,8 @@ export const defaults: Config = {
   readTimeoutMs: 5000,
   readWorkers: 2,
   readMaxRows: 200_000,
-  readConcurrency: 8,
-  readConcurrencyPerCaller: 2,
+  readConcurrency: 16,
+  readConcurrencyPerCaller: 4,
   readRowsPerSec: 1_000_000,
   readRowsBurst: 2_000_000,
 };
