@@ -36,6 +36,7 @@ interface Task {
 interface Slot {
   worker: Worker;
   task: Task | null;
+  ready: boolean;
 }
 
 /** Reads that move many rows: they share the pool but leave a worker free for everything else. */
@@ -72,8 +73,12 @@ export class SqliteReadPool implements ReadRunner {
     const worker = startWorker(data);
     // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
     worker.unref();
-    const slot: Slot = { worker, task: null };
-    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: ReadErrorShape }) => {
+    const slot: Slot = { worker, task: null, ready: false };
+    worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: ReadErrorShape; ready?: true }) => {
+      if (m.ready) {
+        slot.ready = true;
+        return this.dispatch();
+      }
       const t = slot.task;
       if (!t || t.id !== m.id) return;
       slot.task = null;
@@ -137,7 +142,7 @@ export class SqliteReadPool implements ReadRunner {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.task || !this.queue.length) continue;
+      if (slot.task || !slot.ready || !this.queue.length) continue;
       // Bulk reads (export pages, backtest replays) never take the last free worker: a page view does not queue behind them.
       const bulkRunning = this.slots.filter((s) => s.task && BULK.has(s.task.op)).length;
       const at = this.queue.findIndex((t) => !BULK.has(t.op) || bulkRunning < Math.max(1, this.slots.length - 1));

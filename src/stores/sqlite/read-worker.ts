@@ -35,6 +35,8 @@ db.pragma('query_only = ON');
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -32768');
 const reads = new SqliteReads(db, retention);
+// The pool hands this worker reads only from now on: starting (and, from source, compiling) is not a read's time.
+parentPort!.postMessage({ ready: true });
 
 parentPort!.on('message', (req: ReadRequest) => {
   try {
