@@ -42,6 +42,9 @@ import { createAuth, type AuthServices } from './auth/setup.js';
 import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
 import { ConfigError } from './config.js';
+import { SystemAlarms } from './alarms/system-alarms.js';
+import { SystemMonitor } from './alarms/system-monitor.js';
+import { createOperatorMetrics } from './operator-metrics.js';
 
 export interface RunningApp {
   config: Config;
@@ -65,6 +68,8 @@ export interface RunningApp {
   serialLinks: SerialLink[];
   /** Users, tokens, API keys, device credentials and limits. */
   auth: AuthServices;
+  /** Checks the conditions of system alarms (store, spool, broker, serial, channels, disk). */
+  systemMonitor: SystemMonitor;
   /** Set on the first start only: the generated admin password, to be shown once. */
   initialAdminPassword: string | null;
   /** The file holding the generated admin password, while it exists (the operator deletes it after changing the password). */
@@ -137,11 +142,24 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       if (!ev.online) alarms.checkSilence();
     });
     const notify = buildChannels(config);
-    const dispatcher = new Dispatcher(notify.channels, store, logger);
-    alarms.onChange((c) => dispatcher.handle(c));
-    dispatcher.startEscalation(() => alarms.openAlarms());
+    const systemAlarms = new SystemAlarms(store, logger);
+    await systemAlarms.start();
+    const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
+    const operatorMetrics = createOperatorMetrics(metrics.registry, {
+      openAlarms,
+      devices: () => devices.list(),
+      sequence: (d) => sequence.state(d),
+      spoolLimitBytes: config.spoolMaxBytes,
+    });
+    const dispatcher = new Dispatcher(notify.channels, store, logger, operatorMetrics.delivered);
+    alarms.onChange((c) => {
+      dispatcher.handle(c);
+      systemAlarms.observe(c);
+    });
+    systemAlarms.onChange((c) => dispatcher.handle(c));
+    dispatcher.startEscalation(openAlarms);
     undo.push(() => dispatcher.stop());
-    const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket };
+    const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket, system: systemAlarms };
     await batcher.recover();
     const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
     const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
@@ -206,6 +224,21 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       await link.start();
     }
 
+    const monitor = new SystemMonitor({
+      alarms: systemAlarms,
+      store,
+      spool: () => ({ bytes: spool.depthBytes, maxBytes: config.spoolMaxBytes }),
+      spoolRatio: config.spoolAlarmRatio,
+      broker: mqttSource instanceof ExternalBroker ? mqttSource : null,
+      serial: serialLinks,
+      channels: () => dispatcher.health(),
+      diskPath: dataDir,
+      diskFreeRatio: config.diskAlarmFreeRatio,
+      intervalMs: config.systemCheckMs,
+    });
+    monitor.start();
+    undo.push(() => monitor.stop());
+
     const httpPort = (http.app.server.address() as AddressInfo).port;
     const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
     const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
@@ -240,6 +273,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         await http.app.close();
         await batcher.drain();
         spool.close();
+        await monitor.stop();
+        await systemAlarms.idle();
         await alarms.stop();
         await dispatcher.stop();
         devices.stop();
@@ -248,7 +283,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         await store.close();
       })());
 
-    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
+    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, systemMonitor: monitor, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
   } catch (err) {
     for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => undefined);
     throw err;

@@ -74,6 +74,12 @@ export interface Config {
   webhookSecretFile: string | null;
   /** Slack incoming-webhook URL (it holds a token): FIELDSCOPE_SLACK_WEBHOOK_URL or this file. */
   slackWebhookUrlFile: string | null;
+  /** Slack as a bot (chat.postMessage): the bot token comes from FIELDSCOPE_SLACK_BOT_TOKEN or this file... */
+  slackBotTokenFile: string | null;
+  /** ...posting to this channel id, channel name or user id (a user id opens a direct message). */
+  slackChannel: string | null;
+  /** Base URL of the Slack Web API (a stand-in's in tests, or a proxy). */
+  slackApiUrl: string;
   /** Email over SMTP; the password comes from FIELDSCOPE_SMTP_PASSWORD or smtpPasswordFile. */
   smtpHost: string | null;
   smtpPort: number;
@@ -134,6 +140,14 @@ export interface Config {
   mqttConnectMaxBytes: number;
   /** Largest MQTT packet once signed in, bytes; null: maxPayloadBytes + 64 KiB, at least 1 MiB. */
   mqttMaxPacketBytes: number | null;
+  /** System alarms: how often their conditions are checked, ms... */
+  systemCheckMs: number;
+  /** ...the spool alarms above this fraction of spoolMaxBytes... */
+  spoolAlarmRatio: number;
+  /** ...and the disk below this fraction of free space on the data directory's file system. */
+  diskAlarmFreeRatio: number;
+  /** Audit log entries are kept this many days (0: forever). */
+  auditRetentionDays: number;
 }
 
 export const defaults: Config = {
@@ -174,6 +188,9 @@ export const defaults: Config = {
   webhookUrl: null,
   webhookSecretFile: null,
   slackWebhookUrlFile: null,
+  slackBotTokenFile: null,
+  slackChannel: null,
+  slackApiUrl: 'https://slack.com/api',
   smtpHost: null,
   smtpPort: 587,
   smtpSecure: false,
@@ -207,6 +224,10 @@ export const defaults: Config = {
   mqttConnectTimeoutMs: 10_000,
   mqttConnectMaxBytes: 16 * 1024,
   mqttMaxPacketBytes: null,
+  systemCheckMs: 5000,
+  spoolAlarmRatio: 0.8,
+  diskAlarmFreeRatio: 0.05,
+  auditRetentionDays: 365,
 };
 
 type Kind = 'string' | 'int' | 'bool' | 'float' | 'json';
@@ -252,6 +273,9 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   webhookUrl: { env: 'FIELDSCOPE_WEBHOOK_URL', flag: 'webhook-url', kind: 'string' },
   webhookSecretFile: { env: 'FIELDSCOPE_WEBHOOK_SECRET_FILE', flag: 'webhook-secret-file', kind: 'string' },
   slackWebhookUrlFile: { env: 'FIELDSCOPE_SLACK_WEBHOOK_URL_FILE', flag: 'slack-webhook-url-file', kind: 'string' },
+  slackBotTokenFile: { env: 'FIELDSCOPE_SLACK_BOT_TOKEN_FILE', flag: 'slack-bot-token-file', kind: 'string' },
+  slackChannel: { env: 'FIELDSCOPE_SLACK_CHANNEL', flag: 'slack-channel', kind: 'string' },
+  slackApiUrl: { env: 'FIELDSCOPE_SLACK_API_URL', flag: 'slack-api-url', kind: 'string' },
   smtpHost: { env: 'FIELDSCOPE_SMTP_HOST', flag: 'smtp-host', kind: 'string' },
   smtpPort: { env: 'FIELDSCOPE_SMTP_PORT', flag: 'smtp-port', kind: 'int' },
   smtpSecure: { env: 'FIELDSCOPE_SMTP_SECURE', flag: 'smtp-secure', kind: 'bool' },
@@ -282,6 +306,10 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   mqttConnectTimeoutMs: { env: 'FIELDSCOPE_MQTT_CONNECT_TIMEOUT_MS', flag: 'mqtt-connect-timeout-ms', kind: 'int' },
   mqttConnectMaxBytes: { env: 'FIELDSCOPE_MQTT_CONNECT_MAX_BYTES', flag: 'mqtt-connect-max-bytes', kind: 'int' },
   mqttMaxPacketBytes: { env: 'FIELDSCOPE_MQTT_MAX_PACKET_BYTES', flag: 'mqtt-max-packet-bytes', kind: 'int' },
+  systemCheckMs: { env: 'FIELDSCOPE_SYSTEM_CHECK_MS', flag: 'system-check-ms', kind: 'int' },
+  spoolAlarmRatio: { env: 'FIELDSCOPE_SPOOL_ALARM_RATIO', flag: 'spool-alarm-ratio', kind: 'float' },
+  diskAlarmFreeRatio: { env: 'FIELDSCOPE_DISK_ALARM_FREE_RATIO', flag: 'disk-alarm-free-ratio', kind: 'float' },
+  auditRetentionDays: { env: 'FIELDSCOPE_AUDIT_RETENTION_DAYS', flag: 'audit-retention-days', kind: 'float' },
 };
 
 export class ConfigError extends Error {}

@@ -101,7 +101,12 @@ export interface AlarmFilter {
   /** raisedAt from/to, epoch ms; NaN = open */
   from: number;
   to: number;
+  /** system: alarms about Fieldscope itself; device: alarms from rules; absent or all: both. */
+  origin?: 'all' | 'system' | 'device';
 }
+
+/** System alarms (store, spool, broker, serial, channels, disk) are told apart by their kind. */
+export const isSystemAlarm = (a: Alarm) => a.kind === 'system';
 
 /** Query string for GET /api/v1/alarms from a filter. */
 export function alarmQuery(f: AlarmFilter, limit = 500): string {
@@ -112,6 +117,7 @@ export function alarmQuery(f: AlarmFilter, limit = 500): string {
   if (f.device.trim()) p.set('device', f.device.trim());
   if (Number.isFinite(f.from)) p.set('from', String(f.from));
   if (Number.isFinite(f.to)) p.set('to', String(f.to));
+  if (f.origin && f.origin !== 'all') p.set('origin', f.origin);
   p.set('limit', String(limit));
   return p.toString();
 }
