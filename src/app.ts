@@ -45,6 +45,7 @@ import { ConfigError } from './config.js';
 import { SystemAlarms } from './alarms/system-alarms.js';
 import { SystemMonitor } from './alarms/system-monitor.js';
 import { createOperatorMetrics } from './operator-metrics.js';
+import { startAuditRetention } from './auth/audit/audit-retention.js';
 
 export interface RunningApp {
   config: Config;
@@ -105,6 +106,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         })
       : null;
     undo.push(() => exportJob?.stop());
+    const auditRetention = startAuditRetention(store, { days: config.auditRetentionDays, onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed') });
+    undo.push(() => auditRetention.stop());
 
     const profiles = ProfileRegistry.load(config.profilesDir);
     for (const p of await store.listProfiles()) profiles.set(p);
@@ -280,6 +283,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         devices.stop();
         await retentionJob.stop();
         await exportJob?.stop();
+        await auditRetention.stop();
         await store.close();
       })());
 
