@@ -77,6 +77,11 @@ export class AlarmStore {
     const cur = this.byId.get(a.id);
     if (cur && stamp(cur) > stamp(a)) return false;
     if (cur && cur.status === a.status && cur.count === a.count && cur.lastAt === a.lastAt && stamp(cur) === stamp(a)) return false;
+    // A system alarm raised while the store was down had a provisional (negative) id; once stored it
+    // comes back under its real id, and the provisional copy goes.
+    if (a.id > 0) {
+      for (const [id, p] of this.byId) if (id < 0 && p.ruleId === a.ruleId && p.device === a.device && p.raisedAt === a.raisedAt) this.byId.delete(id);
+    }
     this.byId.set(a.id, a);
     return true;
   }
