@@ -63,8 +63,8 @@ test('Slack bot: an alarm is posted with chat.postMessage and the bot token to t
   assert.equal(call.body.channel, 'C0ALARMS');
   assert.match(call.body.text, /\[CRITICAL\] RAISED: .*m-7/);
   assert.equal(call.body.attachments[0].color, '#b00020');
-  const log = (await (await fetch(`${app.httpUrl}/api/v1/notifications?channel=slack-bot`)).json()) as { notifications: { status: string }[] };
-  await until(async () => ((await (await fetch(`${app.httpUrl}/api/v1/notifications?channel=slack-bot`)).json()) as typeof log).notifications.some((n) => n.status === 'sent'), { what: 'logged as sent' });
+  type Log = { notifications: { status: string }[] };
+  await until(async () => ((await (await fetch(`${app.httpUrl}/api/v1/notifications?channel=slack-bot`)).json()) as Log).notifications.some((n) => n.status === 'sent'), { what: 'logged as sent' });
 });
 
 test('Slack bot: a user id as target, and Slack refusals (ok:false) are failures with Slack\'s reason, never the token', async (t) => {
