@@ -86,6 +86,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
   // Refuse an open door before anything listens: anonymous access only on loopback.
   accessPolicy(config);
   const mqttLimits = brokerLimits(config);
+  for (const k of ['spoolAlarmRatio', 'diskAlarmFreeRatio'] as const) {
+    if (!(config[k] >= 0 && config[k] <= 1)) throw new ConfigError(`${k} must be a fraction in [0, 1], got ${config[k]}`);
+  }
   const tls = readTls(config);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
@@ -227,9 +230,6 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       await link.start();
     }
 
-    for (const k of ['spoolAlarmRatio', 'diskAlarmFreeRatio'] as const) {
-      if (!(config[k] >= 0 && config[k] <= 1)) throw new ConfigError(`${k} must be a fraction in [0, 1], got ${config[k]}`);
-    }
     const monitor = new SystemMonitor({
       alarms: systemAlarms,
       store,

@@ -199,3 +199,9 @@ test('disk nearly full: below the free fraction the alarm is raised, above it cl
   assert.equal(stored[0].status, 'cleared_unacked');
   assert.equal((await store.listAlarms({ origin: 'device', limit: 10 })).length, 0);
 });
+
+test('system alarm thresholds are fractions: a start with one outside [0, 1] is refused, naming it', async () => {
+  const { ConfigError } = await import('../../src/config.js');
+  await assert.rejects(startTestApp({ spoolAlarmRatio: 2 }), (err: Error) => err instanceof ConfigError && /spoolAlarmRatio/.test(err.message));
+  await assert.rejects(startTestApp({ diskAlarmFreeRatio: 1.5 }), (err: Error) => err instanceof ConfigError && /diskAlarmFreeRatio/.test(err.message));
+});
