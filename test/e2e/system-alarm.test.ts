@@ -59,7 +59,8 @@ test('store outage: PostgreSQL stopped raises a system alarm shown apart in the 
   assert.match((await raisedRow.textContent()) ?? '', /Store unavailable/);
   assert.match((await raisedRow.textContent()) ?? '', /system · store/);
   assert.match((await raisedRow.textContent()) ?? '', /critical/);
-  // The device alarm is listed apart (it is in the store, which is down: only system alarms show now).
+  // The device alarm is in the store, which is down: the page says why only system alarms show now.
+  await page.waitForSelector('[data-testid="store-unavailable"]', { timeout: 10_000 });
   await until(() => hooks.some((h) => h.event === 'raised' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: raised' });
   await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-raised.png'), fullPage: true });
 
@@ -69,6 +70,7 @@ test('store outage: PostgreSQL stopped raises a system alarm shown apart in the 
   await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="active_unacked"]', { state: 'detached', timeout: 15_000 });
   await until(() => hooks.some((h) => h.event === 'auto_cleared' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: cleared' });
   // Device alarms are back beside it, in their own section; the origin filter shows one kind.
+  await page.waitForSelector('[data-testid="store-unavailable"]', { state: 'detached', timeout: 15_000 });
   await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
   await page.selectOption('[data-testid="alarm-filter-origin"]', 'device');
   await page.waitForSelector('[data-testid="system-alarms"]', { state: 'detached', timeout: 10_000 });

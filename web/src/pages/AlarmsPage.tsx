@@ -39,6 +39,7 @@ export function AlarmsPage({ device }: { device: string }) {
   const [filter, setFilter] = useState<AlarmFilter>({ status: 'attention', severity: 'all', device, from: NaN, to: NaN, origin: 'all' });
   const [list, setList] = useState<Alarm[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [storeDown, setStoreDown] = useState(false);
   const [acting, setActing] = useState<{ id: number; action: 'ack' | 'clear' } | null>(null);
   const query = alarmQuery(filter);
 
@@ -46,9 +47,10 @@ export function AlarmsPage({ device }: { device: string }) {
     const ctrl = new AbortController();
     // Live changes arrive through the store; the list is re-asked for (throttled) when it moves.
     const t = setTimeout(() => {
-      api.listAlarms(query, { signal: ctrl.signal }).then(
+      api.alarmList(query, { signal: ctrl.signal }).then(
         (l) => {
-          setList(l);
+          setList(l.alarms);
+          setStoreDown(!!l.storeUnavailable);
           setError(null);
         },
         (err: unknown) => {
@@ -156,6 +158,11 @@ export function AlarmsPage({ device }: { device: string }) {
       {error && (
         <div className="banner banner-error" role="alert">
           Could not load alarms: {error}
+        </div>
+      )}
+      {storeDown && (
+        <div className="banner banner-error" role="alert" data-testid="store-unavailable">
+          The store does not answer: only alarms about Fieldscope itself are listed until it is back.
         </div>
       )}
       {list === null ? (
