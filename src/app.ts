@@ -43,6 +43,10 @@ import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
 import { ConfigError } from './config.js';
 import { ReadGuard } from './api/read-guard.js';
+import { SystemAlarms } from './alarms/system-alarms.js';
+import { SystemMonitor } from './alarms/system-monitor.js';
+import { createOperatorMetrics } from './operator-metrics.js';
+import { startAuditRetention } from './auth/audit/audit-retention.js';
 
 export interface RunningApp {
   config: Config;
@@ -66,6 +70,8 @@ export interface RunningApp {
   serialLinks: SerialLink[];
   /** Users, tokens, API keys, device credentials and limits. */
   auth: AuthServices;
+  /** Checks the conditions of system alarms (store, spool, broker, serial, channels, disk). */
+  systemMonitor: SystemMonitor;
   /** Set on the first start only: the generated admin password, to be shown once. */
   initialAdminPassword: string | null;
   /** The file holding the generated admin password, while it exists (the operator deletes it after changing the password). */
@@ -81,6 +87,9 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
   // Refuse an open door before anything listens: anonymous access only on loopback.
   accessPolicy(config);
   const mqttLimits = brokerLimits(config);
+  for (const k of ['spoolAlarmRatio', 'diskAlarmFreeRatio'] as const) {
+    if (!(config[k] >= 0 && config[k] <= 1)) throw new ConfigError(`${k} must be a fraction in [0, 1], got ${config[k]}`);
+  }
   const tls = readTls(config);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
@@ -105,6 +114,8 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         })
       : null;
     undo.push(() => exportJob?.stop());
+    const auditRetention = startAuditRetention(store, { days: config.auditRetentionDays, onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed') });
+    undo.push(() => auditRetention.stop());
 
     const profiles = ProfileRegistry.load(config.profilesDir);
     for (const p of await store.listProfiles()) profiles.set(p);
@@ -142,11 +153,24 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       if (!ev.online) alarms.checkSilence();
     });
     const notify = buildChannels(config);
-    const dispatcher = new Dispatcher(notify.channels, store, logger);
-    alarms.onChange((c) => dispatcher.handle(c));
-    dispatcher.startEscalation(() => alarms.openAlarms());
+    const systemAlarms = new SystemAlarms(store, logger);
+    await systemAlarms.start();
+    const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
+    const operatorMetrics = createOperatorMetrics(metrics.registry, {
+      openAlarms,
+      devices: () => devices.list(),
+      sequence: (d) => sequence.state(d),
+      spoolLimitBytes: config.spoolMaxBytes,
+    });
+    const dispatcher = new Dispatcher(notify.channels, store, logger, operatorMetrics.delivered);
+    alarms.onChange((c) => {
+      dispatcher.handle(c);
+      systemAlarms.observe(c);
+    });
+    systemAlarms.onChange((c) => dispatcher.handle(c));
+    dispatcher.startEscalation(openAlarms);
     undo.push(() => dispatcher.stop());
-    const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket };
+    const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket, system: systemAlarms };
     await batcher.recover();
     const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
     const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
@@ -219,6 +243,21 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       await link.start();
     }
 
+    const monitor = new SystemMonitor({
+      alarms: systemAlarms,
+      store,
+      spool: () => ({ bytes: spool.depthBytes, maxBytes: config.spoolMaxBytes }),
+      spoolRatio: config.spoolAlarmRatio,
+      broker: mqttSource instanceof ExternalBroker ? mqttSource : null,
+      serial: serialLinks,
+      channels: () => dispatcher.health(),
+      diskPath: dataDir,
+      diskFreeRatio: config.diskAlarmFreeRatio,
+      intervalMs: config.systemCheckMs,
+    });
+    monitor.start();
+    undo.push(() => monitor.stop());
+
     const httpPort = (http.app.server.address() as AddressInfo).port;
     const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
     const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
@@ -253,15 +292,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         await http.app.close();
         await batcher.drain();
         spool.close();
+        await monitor.stop();
+        await systemAlarms.idle();
         await alarms.stop();
         await dispatcher.stop();
         devices.stop();
         await retentionJob.stop();
         await exportJob?.stop();
+        await auditRetention.stop();
         await store.close();
       })());
 
-    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
+    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, systemMonitor: monitor, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
   } catch (err) {
     for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => undefined);
     throw err;

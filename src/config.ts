@@ -74,6 +74,12 @@ export interface Config {
   webhookSecretFile: string | null;
   /** Slack incoming-webhook URL (it holds a token): FIELDSCOPE_SLACK_WEBHOOK_URL or this file. */
   slackWebhookUrlFile: string | null;
+  /** Slack as a bot (chat.postMessage): the bot token comes from FIELDSCOPE_SLACK_BOT_TOKEN or this file... */
+  slackBotTokenFile: string | null;
+  /** ...posting to this channel id, channel name or user id (a user id opens a direct message). */
+  slackChannel: string | null;
+  /** Base URL of the Slack Web API (a stand-in's in tests, or a proxy). */
+  slackApiUrl: string;
   /** Email over SMTP; the password comes from FIELDSCOPE_SMTP_PASSWORD or smtpPasswordFile. */
   smtpHost: string | null;
   smtpPort: number;
@@ -148,6 +154,14 @@ export interface Config {
   readRowsPerSec: number;
   /** ...with bursts of this many. */
   readRowsBurst: number;
+  /** System alarms: how often their conditions are checked, ms... */
+  systemCheckMs: number;
+  /** ...the spool alarms above this fraction of spoolMaxBytes... */
+  spoolAlarmRatio: number;
+  /** ...and the disk below this fraction of free space on the data directory's file system. */
+  diskAlarmFreeRatio: number;
+  /** Audit log entries are kept this many days (0: forever). */
+  auditRetentionDays: number;
 }
 
 export const defaults: Config = {
@@ -188,6 +202,9 @@ export const defaults: Config = {
   webhookUrl: null,
   webhookSecretFile: null,
   slackWebhookUrlFile: null,
+  slackBotTokenFile: null,
+  slackChannel: null,
+  slackApiUrl: 'https://slack.com/api',
   smtpHost: null,
   smtpPort: 587,
   smtpSecure: false,
@@ -228,6 +245,10 @@ export const defaults: Config = {
   readConcurrencyPerCaller: 4,
   readRowsPerSec: 1_000_000,
   readRowsBurst: 2_000_000,
+  systemCheckMs: 5000,
+  spoolAlarmRatio: 0.8,
+  diskAlarmFreeRatio: 0.05,
+  auditRetentionDays: 365,
 };
 
 type Kind = 'string' | 'int' | 'bool' | 'float' | 'json';
@@ -273,6 +294,9 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   webhookUrl: { env: 'FIELDSCOPE_WEBHOOK_URL', flag: 'webhook-url', kind: 'string' },
   webhookSecretFile: { env: 'FIELDSCOPE_WEBHOOK_SECRET_FILE', flag: 'webhook-secret-file', kind: 'string' },
   slackWebhookUrlFile: { env: 'FIELDSCOPE_SLACK_WEBHOOK_URL_FILE', flag: 'slack-webhook-url-file', kind: 'string' },
+  slackBotTokenFile: { env: 'FIELDSCOPE_SLACK_BOT_TOKEN_FILE', flag: 'slack-bot-token-file', kind: 'string' },
+  slackChannel: { env: 'FIELDSCOPE_SLACK_CHANNEL', flag: 'slack-channel', kind: 'string' },
+  slackApiUrl: { env: 'FIELDSCOPE_SLACK_API_URL', flag: 'slack-api-url', kind: 'string' },
   smtpHost: { env: 'FIELDSCOPE_SMTP_HOST', flag: 'smtp-host', kind: 'string' },
   smtpPort: { env: 'FIELDSCOPE_SMTP_PORT', flag: 'smtp-port', kind: 'int' },
   smtpSecure: { env: 'FIELDSCOPE_SMTP_SECURE', flag: 'smtp-secure', kind: 'bool' },
@@ -310,6 +334,10 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   readConcurrencyPerCaller: { env: 'FIELDSCOPE_READ_CONCURRENCY_PER_CALLER', flag: 'read-concurrency-per-caller', kind: 'int' },
   readRowsPerSec: { env: 'FIELDSCOPE_READ_ROWS_RATE', flag: 'read-rows-rate', kind: 'float' },
   readRowsBurst: { env: 'FIELDSCOPE_READ_ROWS_BURST', flag: 'read-rows-burst', kind: 'int' },
+  systemCheckMs: { env: 'FIELDSCOPE_SYSTEM_CHECK_MS', flag: 'system-check-ms', kind: 'int' },
+  spoolAlarmRatio: { env: 'FIELDSCOPE_SPOOL_ALARM_RATIO', flag: 'spool-alarm-ratio', kind: 'float' },
+  diskAlarmFreeRatio: { env: 'FIELDSCOPE_DISK_ALARM_FREE_RATIO', flag: 'disk-alarm-free-ratio', kind: 'float' },
+  auditRetentionDays: { env: 'FIELDSCOPE_AUDIT_RETENTION_DAYS', flag: 'audit-retention-days', kind: 'float' },
 };
 
 export class ConfigError extends Error {}

@@ -120,6 +120,7 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    auditErrors: new client.Counter({ name: 'fieldscope_audit_write_errors_total', help: 'Audit log entries the store failed to write', registers: [registry] }),
     devicesProvisioned: new client.Counter({ name: 'fieldscope_devices_provisioned_total', help: 'Unknown devices registered on first connect (unknownDevices: provision)', registers: [registry] }),
   };
   return m;

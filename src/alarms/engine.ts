@@ -1,4 +1,5 @@
 import type { Alarm, AlarmEventType, Rule, RuleInput } from '../model/alarm.js';
+import { SYSTEM_KIND } from '../model/alarm.js';
 import type { Message } from '../model/reading.js';
 import type { AlarmStore } from '../stores/store.js';
 import type { Analytics } from '../analytics/live-stats.js';
@@ -57,7 +58,8 @@ export class AlarmEngine {
     const { store } = this.opts;
     this.rules = await store.listRules();
     for (const t of await store.listTriggers()) this.triggers.set(key(t.ruleId, t.device), { phase: t.phase as TriggerState['phase'], since: t.since });
-    for (const a of await store.activeAlarms()) this.open.set(key(a.ruleId, a.device), a);
+    // System alarms are held by system-alarms.ts, which clears them; the engine only acks and clears them by hand.
+    for (const a of await store.activeAlarms()) if (a.kind !== SYSTEM_KIND) this.open.set(key(a.ruleId, a.device), a);
     this.timer = setInterval(() => void this.enqueue(() => this.sweep()), this.opts.sweepMs ?? 250);
     this.timer.unref();
   }

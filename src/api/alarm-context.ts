@@ -2,6 +2,7 @@ import type { Analytics, AnalyticsOptions } from '../analytics/live-stats.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import type { Dispatcher } from '../notify/dispatcher.js';
 import type { WebSocketChannel } from '../notify/websocket.js';
+import type { SystemAlarms } from '../alarms/system-alarms.js';
 
 /** Analytics, alarms and notifications as handed to the API (optional in ApiContext). */
 export interface AlarmServices {
@@ -10,4 +11,6 @@ export interface AlarmServices {
   engine: AlarmEngine;
   dispatcher: Dispatcher;
   toasts: WebSocketChannel;
+  /** Alarms about Fieldscope itself, held in memory while the store cannot take them. */
+  system?: SystemAlarms;
 }

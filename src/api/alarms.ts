@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { AlarmServices } from './alarm-context.js';
-import { ALARM_STATUSES, SEVERITIES, type AlarmStatus, type Severity } from '../model/alarm.js';
+import { ALARM_ORIGINS, ALARM_STATUSES, SEVERITIES, type Alarm, type AlarmOrigin, type AlarmQuery, type AlarmStatus, type Severity } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
 import { ApiError, notFound } from './errors.js';
 import { LifecycleError } from '../alarms/lifecycle.js';
@@ -54,7 +54,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
     }
   };
 
-  app.get<{ Querystring: { status?: string; severity?: string; device?: string; rule?: string; from?: string; to?: string; limit?: number } }>(
+  app.get<{ Querystring: { status?: string; severity?: string; device?: string; rule?: string; origin?: AlarmOrigin; from?: string; to?: string; limit?: number } }>(
     '/api/v1/alarms',
     {
       schema: {
@@ -67,12 +67,22 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
             severity: { type: 'string', description: 'comma-separated severities' },
             device: { type: 'string' },
             rule: { type: 'string', description: 'rule id' },
+            origin: { type: 'string', enum: [...ALARM_ORIGINS], description: 'system: alarms about Fieldscope itself (store, spool, broker, serial, channels, disk); device: alarms from rules' },
             from: timeParam,
             to: timeParam,
             limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
           },
         },
-        response: { 200: { type: 'object', properties: { alarms: { type: 'array', items: { $ref: 'Alarm#' } } } }, 400: { $ref: 'Error#' } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              alarms: { type: 'array', items: { $ref: 'Alarm#' } },
+              storeUnavailable: { type: 'boolean', description: 'true: the store did not answer; only the system alarms held in memory are listed' },
+            },
+          },
+          400: { $ref: 'Error#' },
+        },
       },
     },
     async (req) => {
@@ -81,7 +91,20 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
       const severity = list<Severity>(q.severity, SEVERITIES, 'severity');
       const from = q.from === undefined ? undefined : queryTime(q.from, 'from', 0);
       const to = q.to === undefined ? undefined : queryTime(q.to, 'to', 0);
-      return { alarms: await ctx.store.listAlarms({ status, severity, device: q.device, ruleId: q.rule, from, to, limit: q.limit ?? 500 }) };
+      const query: AlarmQuery = { status, severity, device: q.device, ruleId: q.rule, origin: q.origin, from, to, limit: q.limit ?? 500 };
+      const system = ctx.alarmServices.system;
+      let stored: Alarm[];
+      try {
+        stored = await ctx.store.listAlarms(query);
+      } catch (err) {
+        // The store being down is itself a system alarm: show what is held in memory rather than nothing.
+        if (!system) throw err;
+        return { alarms: system.held(query).slice(0, query.limit), storeUnavailable: true };
+      }
+      const extra = system?.notInStore(query) ?? [];
+      if (!extra.length) return { alarms: stored };
+      const merged = [...extra, ...stored].sort((a, b) => b.raisedAt - a.raisedAt || b.id - a.id);
+      return { alarms: merged.slice(0, query.limit) };
     },
   );
 

@@ -32,6 +32,8 @@ import { installGuard, type RoleTable } from '../auth/guard.js';
 import { authRoutes } from './auth.js';
 import { userRoutes } from './users.js';
 import { deviceCredentialRoutes } from './device-credentials.js';
+import { installAuditLog } from '../auth/audit/audit-hook.js';
+import { auditRoutes } from './audit.js';
 
 /** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
 export const MAX_PARAM_LENGTH = 400;
@@ -78,6 +80,8 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     : Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, routerOptions, frameworkErrors: routerError });
   // Before any route is added: the guard's onRoute hook gives every route its role.
   const roles: RoleTable | null = ctx.auth ? installGuard(app, ctx.auth, { corsOrigins: ctx.corsOrigins ?? [], tls: !!ctx.tls }) : null;
+  // Every change through the API lands in the audit log (hooks on the root: every route has them).
+  installAuditLog(app, { store: ctx.store, logger: ctx.logger, onError: () => ctx.metrics.auditErrors.inc() });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
@@ -195,6 +199,7 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
       await authRoutes(scope, withAuth);
       await userRoutes(scope, withAuth);
       await deviceCredentialRoutes(scope, withAuth);
+      await auditRoutes(scope, withAuth);
     });
   }
   // Its own scope: CSV and NDJSON bodies arrive as a stream (the telemetry routes read NDJSON as text).

@@ -86,11 +86,16 @@ export interface Rule extends Required<Pick<RuleInput, 'name' | 'severity' | 'sc
 export type AlarmStatus = 'active_unacked' | 'active_acked' | 'cleared_unacked' | 'cleared_acked';
 export const ALARM_STATUSES: readonly AlarmStatus[] = ['active_unacked', 'active_acked', 'cleared_unacked', 'cleared_acked'];
 
+/** An alarm about Fieldscope itself (store, spool, broker, serial port, channel, disk), not about a device's data. */
+export const SYSTEM_KIND = 'system';
+export const SYSTEM_DEVICE = 'system';
+
 export interface Alarm {
   id: number;
   ruleId: string;
   ruleName: string;
-  kind: RuleKind;
+  /** A rule's kind, or 'system' for a system alarm (its ruleId is `system:<component>`). */
+  kind: RuleKind | typeof SYSTEM_KIND;
   device: string;
   metric: string | null;
   severity: Severity;
@@ -122,11 +127,16 @@ export interface AlarmEvent {
   value: number | null;
 }
 
+export type AlarmOrigin = 'system' | 'device';
+export const ALARM_ORIGINS: readonly AlarmOrigin[] = ['system', 'device'];
+
 export interface AlarmQuery {
   status?: AlarmStatus[];
   severity?: Severity[];
   device?: string;
   ruleId?: string;
+  /** system: only system alarms; device: only alarms from rules. */
+  origin?: AlarmOrigin;
   /** raisedAt range */
   from?: number;
   to?: number;

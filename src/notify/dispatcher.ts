@@ -24,8 +24,18 @@ interface ChannelState {
   /** Last raise notice per (device, rule): the minimum interval. */
   lastRaise: Map<string, number>;
   /** Alarms whose raise went out here, with when they were last notified: clears and escalations follow only those. */
-  notified: Map<number, number>;
+  notified: Map<string, number>;
+  /** The last delivery failed after its retries (and none has succeeded since), with why. */
+  failing: string | null;
 }
+
+/**
+ * Who an alarm is, across its life: a system alarm raised while the store was down changes id
+ * when the store takes it, and its clear must still follow its raise.
+ */
+const alarmKey = (a: Alarm) => `${a.ruleId}\u0000${a.device}\u0000${a.raisedAt}`;
+
+export type DeliveryListener = (channel: string, status: 'sent' | 'failed') => void;
 
 /**
  * Turns alarm changes into messages per channel without spamming: severity and event filters,
@@ -44,8 +54,14 @@ export class Dispatcher {
     channels: { channel: Channel; policy: ChannelPolicy }[],
     private readonly store: AlarmStore,
     private readonly logger: Logger,
+    private readonly onDelivered?: DeliveryListener,
   ) {
-    this.states = channels.map(({ channel, policy }) => ({ channel, policy, queue: [], groupTimer: null, lastRaise: new Map(), notified: new Map() }));
+    this.states = channels.map(({ channel, policy }) => ({ channel, policy, queue: [], groupTimer: null, lastRaise: new Map(), notified: new Map(), failing: null }));
+  }
+
+  /** Per channel: failing since its last delivery gave up, until one succeeds (system alarms watch this). */
+  health(): { name: string; failing: boolean; error: string | null }[] {
+    return this.states.map((s) => ({ name: s.channel.name, failing: s.failing !== null, error: s.failing }));
   }
 
   channels(): { name: string; type: string; policy: ChannelPolicy }[] {
@@ -65,9 +81,9 @@ export class Dispatcher {
       for (const s of this.states) {
         if (!s.policy.renotifyAfterMs) continue;
         for (const a of open) {
-          const last = s.notified.get(a.id);
+          const last = s.notified.get(alarmKey(a));
           if (last === undefined || now - last < s.policy.renotifyAfterMs) continue;
-          s.notified.set(a.id, now);
+          s.notified.set(alarmKey(a), now);
           this.enqueue(s, { type: 'escalation', at: now, alarm: a });
         }
       }
@@ -89,11 +105,11 @@ export class Dispatcher {
         const last = s.lastRaise.get(k);
         if (last !== undefined && now - last < p.minIntervalMs) continue;
         s.lastRaise.set(k, now);
-        s.notified.set(alarm.id, now);
+        s.notified.set(alarmKey(alarm), now);
       } else {
         // Follow-ups only for alarms this channel announced, so a suppressed raise stays quiet.
-        if (!s.notified.has(alarm.id)) continue;
-        if (type === 'cleared' || type === 'auto_cleared') s.notified.delete(alarm.id);
+        if (!s.notified.has(alarmKey(alarm))) continue;
+        if (type === 'cleared' || type === 'auto_cleared') s.notified.delete(alarmKey(alarm));
       }
       this.enqueue(s, { type, at: now, alarm });
     }
@@ -145,8 +161,16 @@ export class Dispatcher {
       error: null,
       summary: subject(notices),
     };
-    const id = await this.store.addNotification(rec);
-    const saved = { ...rec, id };
+    // The delivery log is best effort: with the store down (itself an alarm worth sending), the
+    // message still goes out and only its log entry is missing.
+    const id = await this.store.addNotification(rec).catch((err: Error) => {
+      this.logger.warn({ channel: s.channel.name, err: err.message }, 'notification not logged');
+      return null;
+    });
+    const saved = { ...rec, id: id ?? 0 };
+    const log = async () => {
+      if (id !== null) await this.store.updateNotification(saved).catch(() => undefined);
+    };
     for (;;) {
       saved.attempts++;
       saved.lastAttemptAt = Date.now();
@@ -157,7 +181,7 @@ export class Dispatcher {
       } catch (err) {
         saved.error = (err as Error).message;
         if (saved.attempts <= s.policy.retries && !this.stopped) {
-          await this.store.updateNotification(saved);
+          await log();
           await new Promise<void>((r) => {
             let t: NodeJS.Timeout | undefined = undefined;
             const done = () => {
@@ -173,7 +197,9 @@ export class Dispatcher {
         saved.status = 'failed';
         this.logger.warn({ channel: s.channel.name, attempts: saved.attempts, err: saved.error }, 'notification failed');
       }
-      await this.store.updateNotification(saved);
+      s.failing = saved.status === 'failed' ? saved.error : null;
+      this.onDelivered?.(s.channel.name, saved.status);
+      await log();
       return saved;
     }
   }

@@ -6,6 +6,7 @@ import { WebSocketChannel } from './websocket.js';
 import { WebhookChannel } from './webhook.js';
 import { SlackChannel } from './slack.js';
 import { EmailChannel } from './email.js';
+import { SlackBotChannel } from './slack-bot/slack-bot.js';
 
 export class NotifyConfigError extends Error {}
 
@@ -46,6 +47,9 @@ export function buildChannels(config: Config, env: NodeJS.ProcessEnv = process.e
   if (config.webhookUrl) list.push(new WebhookChannel(config.webhookUrl, secret(env, 'FIELDSCOPE_WEBHOOK_SECRET', config.webhookSecretFile)));
   const slackUrl = secret(env, 'FIELDSCOPE_SLACK_WEBHOOK_URL', config.slackWebhookUrlFile);
   if (slackUrl) list.push(new SlackChannel(slackUrl));
+  const slackBotToken = secret(env, 'FIELDSCOPE_SLACK_BOT_TOKEN', config.slackBotTokenFile);
+  if (slackBotToken && !config.slackChannel) throw new NotifyConfigError('a Slack bot token is set but slackChannel is not: say where the bot posts (channel id, #name or user id)');
+  if (slackBotToken && config.slackChannel) list.push(new SlackBotChannel({ token: slackBotToken, channel: config.slackChannel, apiUrl: config.slackApiUrl }));
   if (config.smtpHost && config.emailTo) {
     list.push(
       new EmailChannel({

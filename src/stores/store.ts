@@ -7,6 +7,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rul
 import type { Profile } from '../model/device.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
 import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../pipeline/sequence.js';
+import type { AuditEntry, AuditQuery } from '../model/audit.js';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../model/auth.js';
 
 /** A device as the store keeps it. */
@@ -238,7 +239,7 @@ export interface StoreCondition {
  * The storage interface every engine implements. Services hold the logic and talk to storage
  * only through this, so the same tests run against every engine.
  */
-export interface Store extends AlarmStore, DeviceAdminStore, AuthStore {
+export interface Store extends AlarmStore, DeviceAdminStore, AuthStore, AuditStore {
   readonly engine: string;
   open(): Promise<void>;
   close(): Promise<void>;
@@ -364,6 +365,17 @@ export type TelemetryStore = Pick<
   | 'engine' | 'open' | 'close' | 'write' | 'listDevices' | 'setDeviceProfile' | 'queryRange' | 'listRejected' | 'ping' | 'retention'
   | 'queryBuckets' | 'queryRollups' | 'stats' | 'groupRecent' | 'groupRange' | 'exportRows' | 'applyRetention'
 >;
+
+/**
+ * The audit log: append-only underneath (SQLite triggers, PostgreSQL trigger) except for the
+ * retention job's delete of entries older than its cutoff.
+ */
+export interface AuditStore {
+  addAudit(e: Omit<AuditEntry, 'id'>): Promise<number>;
+  listAudit(q: AuditQuery): Promise<AuditEntry[]>;
+  /** Deletes entries older than `before` (epoch ms); returns how many. */
+  pruneAudit(before: number): Promise<number>;
+}
 
 /** Users, refresh tokens, API keys, device credentials and failed sign-ins (src/auth/*). Secrets are stored hashed. */
 export interface AuthStore {

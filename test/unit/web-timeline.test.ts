@@ -118,6 +118,17 @@ test('AlarmStore: open counts per device with the worst severity; a stale copy d
   assert.equal(s.openByDevice().size, 0);
 });
 
+test('AlarmStore: a system alarm stored after the outage replaces its provisional copy; origin filter in the query', () => {
+  const s = new AlarmStore();
+  const sys = { ruleId: 'system:store', device: 'system', kind: 'system' as const, severity: 'critical' as const, raisedAt: 7000, lastAt: 7000 };
+  s.upsert([alarm(-1, sys)]);
+  assert.deepEqual(s.openByDevice().get('system'), { count: 1, worst: 'critical' });
+  s.upsert([alarm(9, { ...sys, status: 'cleared_unacked', clearedAt: 8000 })]);
+  assert.equal(s.get(-1), undefined, 'the provisional copy is gone');
+  assert.equal(s.openByDevice().get('system'), undefined);
+  assert.equal(alarmQuery({ status: 'all', severity: 'all', device: '', from: NaN, to: NaN, origin: 'system' }), 'origin=system&limit=500');
+});
+
 test('alarmQuery and ToastQueue', () => {
   assert.equal(alarmQuery({ status: 'attention', severity: 'all', device: ' d1 ', from: NaN, to: NaN }), 'status=active_unacked%2Cactive_acked%2Ccleared_unacked&device=d1&limit=500');
   assert.equal(alarmQuery({ status: 'all', severity: 'critical', device: '', from: 5, to: 9 }, 10), 'severity=critical&from=5&to=9&limit=10');

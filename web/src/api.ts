@@ -105,7 +105,12 @@ export class Api {
   }
 
   async listAlarms(query: string, o?: RequestOptions): Promise<Alarm[]> {
-    return (await this.get<{ alarms: Alarm[] }>(`/api/v1/alarms${query ? `?${query}` : ''}`, o)).alarms;
+    return (await this.alarmList(query, o)).alarms;
+  }
+
+  /** The list with the server's note that the store did not answer (then only system alarms held in memory are listed). */
+  alarmList(query: string, o?: RequestOptions): Promise<{ alarms: Alarm[]; storeUnavailable?: boolean }> {
+    return this.get<{ alarms: Alarm[]; storeUnavailable?: boolean }>(`/api/v1/alarms${query ? `?${query}` : ''}`, o);
   }
 
   /** Acknowledges or clears an alarm; answers the alarm as it is now. */

@@ -67,7 +67,10 @@ export function createServices(loc: { protocol: string; host: string } = window.
   };
 
   const refreshAlarms = async () => {
-    alarms.setOpen(await api.listAlarms('status=open&limit=2000'));
+    const open = await api.alarmList('status=open&limit=2000');
+    // With the store down the list holds only system alarms: not a snapshot that closes the others.
+    if (open.storeUnavailable) alarms.upsert(open.alarms);
+    else alarms.setOpen(open.alarms);
   };
 
   live.onMessage((m) => {

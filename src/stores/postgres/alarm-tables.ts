@@ -82,6 +82,7 @@ export class PgAlarmTables implements AlarmStore {
     if (q.severity?.length) where.push(`severity = ANY(${arg(this.sql.array(q.severity), 'text[]')})`);
     if (q.device !== undefined) where.push(`device = ${arg(q.device, 'text')}`);
     if (q.ruleId !== undefined) where.push(`rule_id = ${arg(q.ruleId, 'text')}`);
+    if (q.origin !== undefined) where.push(q.origin === 'system' ? "kind = 'system'" : "kind <> 'system'");
     if (q.from !== undefined) where.push(`raised_at >= ${arg(q.from, 'int8')}`);
     if (q.to !== undefined) where.push(`raised_at <= ${arg(q.to, 'int8')}`);
     const limit = arg(q.limit, 'int8');

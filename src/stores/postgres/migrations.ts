@@ -194,4 +194,84 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
       ALTER TABLE readings ADD PRIMARY KEY (series, ts, seq);
     `);
   },
+  // The audit log, append-only: a trigger refuses UPDATE and TRUNCATE, and DELETE except of entries
+  // older than the cutoff the retention job sets for its own transaction (fieldscope.audit_prune_before).
+  async (sql) => {
+    await sql.unsafe(`
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        actor text NOT NULL,
+        role text,
+        ip text NOT NULL,
+        method text NOT NULL,
+        route text NOT NULL,
+        path text NOT NULL,
+        target text,
+        status int NOT NULL,
+        before text,
+        request text,
+        after text
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+      CREATE INDEX audit_log_actor ON audit_log (actor, id);
+      CREATE FUNCTION fieldscope_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' AND OLD.at < coalesce(nullif(current_setting('fieldscope.audit_prune_before', true), '')::bigint, 0) THEN
+          RETURN OLD;
+        END IF;
+        RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+      END $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION fieldscope_audit_append_only();
+      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION fieldscope_audit_append_only();
+    `);
+  },
+  // Views for Grafana's PostgreSQL data source: a supported interface (docs/grafana.md), kept stable
+  // across releases: columns are only ever added. Each has a timestamptz "time" column and names
+  // (device, metric), not internal ids; ts_ms (epoch ms) beside it lets a query filter on the
+  // indexed column so partitions are pruned.
+  async (sql) => {
+    await sql.unsafe(`
+      CREATE VIEW grafana_readings AS
+        SELECT to_timestamp(r.ts / 1000.0) AS time, r.ts AS ts_ms, s.device, s.metric, r.value, nullif(r.seq, -1) AS seq
+        FROM readings r JOIN series s ON s.id = r.series;
+      CREATE VIEW grafana_rollup_1m AS
+        SELECT to_timestamp(r.bucket / 1000.0) AS time, r.bucket AS ts_ms, s.device, s.metric,
+          r.v_min AS min, r.v_max AS max, r.v_sum / r.n AS avg, r.n AS count, r.first_v AS first, r.last_v AS last
+        FROM rollup_1m r JOIN series s ON s.id = r.series;
+      CREATE VIEW grafana_rollup_1h AS
+        SELECT to_timestamp(r.bucket / 1000.0) AS time, r.bucket AS ts_ms, s.device, s.metric,
+          r.v_min AS min, r.v_max AS max, r.v_sum / r.n AS avg, r.n AS count, r.first_v AS first, r.last_v AS last
+        FROM rollup_1h r JOIN series s ON s.id = r.series;
+      CREATE VIEW grafana_latest AS
+        SELECT s.device, s.metric, to_timestamp(s.last_ts / 1000.0) AS time, s.last_value AS value
+        FROM series s WHERE s.last_ts IS NOT NULL;
+      CREATE VIEW grafana_devices AS
+        SELECT d.id AS device, d.profile, to_timestamp(d.first_seen / 1000.0) AS first_seen, to_timestamp(d.last_seen / 1000.0) AS last_seen
+        FROM devices d;
+      CREATE VIEW grafana_alarms AS
+        SELECT a.id, to_timestamp(a.raised_at / 1000.0) AS time, a.raised_at AS ts_ms,
+          to_timestamp(a.cleared_at / 1000.0) AS cleared_time, to_timestamp(a.acked_at / 1000.0) AS acked_time,
+          CASE WHEN a.kind = 'system' THEN 'system' ELSE 'device' END AS origin,
+          a.device, a.metric, a.rule_id, a.rule_name AS rule, a.kind, a.severity, a.status,
+          a.status IN ('active_unacked', 'active_acked') AS active, a.count, a.first_value, a.last_value, a.acked_by, a.cleared_by, a.message
+        FROM alarms a;
+      CREATE VIEW grafana_rules AS
+        SELECT r.id, b->>'name' AS name, (b->>'enabled')::boolean AS enabled, b->>'severity' AS severity, b->>'scope' AS scope,
+          b->>'target' AS target, b->>'kind' AS kind, b->>'metric' AS metric, b->>'op' AS op,
+          (b->>'value')::float8 AS value, (b->>'low')::float8 AS low, (b->>'high')::float8 AS high
+        FROM alarm_rules r CROSS JOIN LATERAL (SELECT r.body::jsonb AS b) j;
+      CREATE VIEW grafana_sequence_1m AS
+        SELECT to_timestamp(q.bucket / 1000.0) AS time, q.bucket AS ts_ms, q.device, q.received, q.duplicates, q.out_of_order, q.restarts
+        FROM seq_stats q;
+      CREATE VIEW grafana_sequence_gaps AS
+        SELECT q.device, (g->>'fromSeq')::bigint AS from_seq, (g->>'toSeq')::bigint AS to_seq,
+          (g->>'toSeq')::bigint - (g->>'fromSeq')::bigint + 1 AS missing,
+          to_timestamp((g->>'fromTs')::float8 / 1000.0) AS from_time, to_timestamp((g->>'toTs')::float8 / 1000.0) AS to_time
+        FROM seq_state q CROSS JOIN LATERAL jsonb_array_elements(q.state::jsonb->'gaps') g;
+      CREATE VIEW grafana_rejected AS
+        SELECT to_timestamp(x.at / 1000.0) AS time, x.at AS ts_ms, x.source, x.device, x.field, x.rule, x.error
+        FROM rejected x;
+    `);
+  },
 ];

@@ -17,6 +17,8 @@ import { migrations } from './migrations.js';
 import { PgAlarmTables } from './alarm-tables.js';
 import { PgDeviceTables } from './device-tables.js';
 import { PgAuthTables } from './auth-tables.js';
+import { PgAuditTables } from './audit-tables.js';
+import type { AuditEntry, AuditQuery } from '../../model/audit.js';
 import { PgProfileSequence } from './profile-sequence.js';
 import { PgReads } from './pg-reads.js';
 import type { ExportFormat } from '../export-format.js';
@@ -84,6 +86,7 @@ export class PostgresStore implements Store {
   private alarmTables!: PgAlarmTables;
   private deviceTables!: PgDeviceTables;
   private authTables!: PgAuthTables;
+  private auditTables!: PgAuditTables;
   private profileSequence!: PgProfileSequence;
   /** Reads run on a pool of their own, with a statement timeout (pg-reads.ts). */
   private readSql: Sql | null = null;
@@ -130,6 +133,9 @@ export class PostgresStore implements Store {
   listOtaJobs = (q: { rollout?: string; device?: string }): Promise<OtaJob[]> => this.deviceTables.listOtaJobs(q);
 
   // Users, sessions, API keys, device credentials and login attempts live in auth-tables.ts.
+  addAudit = (e: Omit<AuditEntry, 'id'>): Promise<number> => this.auditTables.addAudit(e);
+  listAudit = (q: AuditQuery): Promise<AuditEntry[]> => this.auditTables.listAudit(q);
+  pruneAudit = (before: number): Promise<number> => this.auditTables.pruneAudit(before);
   listUsers = (): Promise<UserRecord[]> => this.authTables.listUsers();
   saveUser = (u: UserRecord): Promise<void> => this.authTables.saveUser(u);
   deleteUser = (id: string): Promise<boolean> => this.authTables.deleteUser(id);
@@ -168,6 +174,7 @@ export class PostgresStore implements Store {
     this.alarmTables = new PgAlarmTables(this.sql);
     this.deviceTables = new PgDeviceTables(this.sql);
     this.authTables = new PgAuthTables(this.sql);
+    this.auditTables = new PgAuditTables(this.sql);
     this.profileSequence = new PgProfileSequence(this.sql);
     await this.migrate();
     const part = await this.sql`SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'readings'::regclass`;

@@ -148,6 +148,7 @@ export class SqliteAlarmTables implements AlarmStore {
       where.push('rule_id = ?');
       args.push(q.ruleId);
     }
+    if (q.origin !== undefined) where.push(q.origin === 'system' ? "kind = 'system'" : "kind <> 'system'");
     if (q.from !== undefined) {
       where.push('raised_at >= ?');
       args.push(q.from);

@@ -219,4 +219,35 @@ export const migrations: string[] = [
   DROP TABLE readings;
   ALTER TABLE readings_by_seq RENAME TO readings;
   `,
+  `
+  -- The audit log: who changed what through the API, from where. Append-only: the triggers refuse
+  -- any UPDATE, and any DELETE except of entries older than the cutoff the retention job sets in
+  -- audit_gate (0 the rest of the time, so nothing at all can be deleted then).
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT,
+    ip TEXT NOT NULL,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    path TEXT NOT NULL,
+    target TEXT,
+    status INTEGER NOT NULL,
+    before TEXT,
+    request TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE INDEX audit_log_actor ON audit_log (actor, id);
+  CREATE TABLE audit_gate (id INTEGER PRIMARY KEY CHECK (id = 1), cutoff INTEGER NOT NULL);
+  INSERT INTO audit_gate (id, cutoff) VALUES (1, 0);
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    WHEN OLD.at >= (SELECT cutoff FROM audit_gate WHERE id = 1)
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: only entries past retention may be deleted'); END;
+  CREATE TRIGGER audit_gate_keep BEFORE DELETE ON audit_gate
+    BEGIN SELECT RAISE(ABORT, 'audit_gate must keep its row'); END;
+  `,
 ];

@@ -10,6 +10,8 @@ import { migrations } from './migrations.js';
 import { SqliteAlarmTables } from './alarm-tables.js';
 import { SqliteDeviceTables } from './device-tables.js';
 import { SqliteAuthTables } from './auth-tables.js';
+import { SqliteAuditTables } from './audit-tables.js';
+import type { AuditEntry, AuditQuery } from '../../model/audit.js';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
 import { SqliteHistory } from './sqlite-history.js';
@@ -65,6 +67,7 @@ export class SqliteStore implements Store {
   private alarmTables!: SqliteAlarmTables;
   private deviceTables!: SqliteDeviceTables;
   private authTables!: SqliteAuthTables;
+  private auditTables!: SqliteAuditTables;
   private history!: SqliteHistory;
   /** Set while writes fail for want of disk space. */
   private full: { since: number; error: string } | null = null;
@@ -116,6 +119,7 @@ export class SqliteStore implements Store {
     this.alarmTables = new SqliteAlarmTables(db);
     this.deviceTables = new SqliteDeviceTables(db);
     this.authTables = new SqliteAuthTables(db);
+    this.auditTables = new SqliteAuditTables(db);
     this.history = new SqliteHistory(db, this.retention);
     const workers = this.opts.readWorkers ?? 2;
     this.reads = this.opts.path === ':memory:' || workers === 0
@@ -158,6 +162,11 @@ export class SqliteStore implements Store {
   listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
   // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
   replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) });
+
+  // The audit log lives in audit-tables.ts.
+  addAudit = (e: Omit<AuditEntry, 'id'>): Promise<number> => this.auditTables.addAudit(e);
+  listAudit = (q: AuditQuery): Promise<AuditEntry[]> => this.auditTables.listAudit(q);
+  pruneAudit = (before: number): Promise<number> => this.auditTables.pruneAudit(before);
 
   // Device metadata, equipment, commands, firmware and OTA live in device-tables.ts.
   listDeviceMeta = (): Promise<DeviceMeta[]> => this.deviceTables.listDeviceMeta();

@@ -3,6 +3,7 @@ import { useThrottledStore } from '../hooks/useThrottled.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { useServices } from '../services.js';
 import { AlarmActionForm } from './AlarmAction.js';
+import { isSystemAlarm } from '../state/alarms.js';
 
 /** New alarms (and their acks and clears) as toasts in a corner; an open alarm can be acked from one. */
 export function Toasts() {
@@ -37,16 +38,21 @@ export function Toasts() {
               />
             ) : (
               <div className="toast-actions">
-                {alarm?.status === 'active_unacked' || alarm?.status === 'cleared_unacked' ? (
+                {/* A system alarm raised while the store was down has no stored id yet (negative): nothing to ack. */}
+                {alarm && alarm.id > 0 && (alarm.status === 'active_unacked' || alarm.status === 'cleared_unacked') ? (
                   <button type="button" className="btn btn-small" data-testid={`toast-ack-${alarm.id}`} onClick={() => setAcking(alarm.id)}>
                     Acknowledge
                   </button>
                 ) : null}
-                {t.device && (
+                {t.device && alarm && isSystemAlarm(alarm) ? (
+                  <a className="btn btn-small" href={hrefs.alarms()}>
+                    Open alarms
+                  </a>
+                ) : t.device ? (
                   <a className="btn btn-small" href={hrefs.device(t.device)}>
                     Open {t.device}
                   </a>
-                )}
+                ) : null}
               </div>
             )}
           </div>

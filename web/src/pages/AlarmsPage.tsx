@@ -6,7 +6,7 @@ import { RelativeTime } from '../components/RelativeTime.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
 import { useServices } from '../services.js';
-import { type AlarmFilter, alarmQuery } from '../state/alarms.js';
+import { type AlarmFilter, alarmQuery, isSystemAlarm } from '../state/alarms.js';
 import { formatValue } from '../state/format.js';
 
 const STATUS_CHOICES: { key: AlarmFilter['status']; label: string }[] = [
@@ -36,9 +36,10 @@ function dateInput(ts: number): string {
 export function AlarmsPage({ device }: { device: string }) {
   const { api, alarms } = useServices();
   const storeVersion = useThrottledStore(alarms, 250);
-  const [filter, setFilter] = useState<AlarmFilter>({ status: 'attention', severity: 'all', device, from: NaN, to: NaN });
+  const [filter, setFilter] = useState<AlarmFilter>({ status: 'attention', severity: 'all', device, from: NaN, to: NaN, origin: 'all' });
   const [list, setList] = useState<Alarm[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [storeDown, setStoreDown] = useState(false);
   const [acting, setActing] = useState<{ id: number; action: 'ack' | 'clear' } | null>(null);
   const query = alarmQuery(filter);
 
@@ -46,9 +47,10 @@ export function AlarmsPage({ device }: { device: string }) {
     const ctrl = new AbortController();
     // Live changes arrive through the store; the list is re-asked for (throttled) when it moves.
     const t = setTimeout(() => {
-      api.listAlarms(query, { signal: ctrl.signal }).then(
+      api.alarmList(query, { signal: ctrl.signal }).then(
         (l) => {
-          setList(l);
+          setList(l.alarms);
+          setStoreDown(!!l.storeUnavailable);
           setError(null);
         },
         (err: unknown) => {
@@ -67,6 +69,56 @@ export function AlarmsPage({ device }: { device: string }) {
     const s = alarms.get(a.id);
     return s && s.status !== a.status ? s : a;
   });
+
+  const systemRows = rows.filter(isSystemAlarm);
+  const deviceRows = rows.filter((a) => !isSystemAlarm(a));
+
+  const renderRow = (a: Alarm) => (
+      <div key={a.id} className={`alarm-row sev-${a.severity} ${a.status.startsWith('active') ? 'alarm-active' : ''}`} data-testid={`alarm-row-${a.id}`} data-status={a.status}>
+        <div className="alarm-main">
+          <span className={`sev sev-${a.severity}`}>{a.severity}</span>
+          <span className="alarm-status" data-testid={`alarm-status-${a.id}`}>
+            {statusText[a.status]}
+          </span>
+          {isSystemAlarm(a) ? (
+            <span className="alarm-device alarm-system" data-testid={`alarm-system-${a.id}`}>
+              system · {a.metric}
+            </span>
+          ) : (
+            <a href={hrefs.device(a.device)} className="alarm-device">
+              {a.device}
+            </a>
+          )}
+          <span className="alarm-rule">{a.ruleName}</span>
+          <span className="alarm-msg">{a.message}</span>
+        </div>
+        <div className="alarm-meta">
+          raised <RelativeTime ts={a.raisedAt} /> · {new Date(a.raisedAt).toLocaleString()}
+          {a.lastValue != null && ` · last ${formatValue(a.lastValue)}`}
+          {a.count > 1 && ` · ${a.count}×`}
+          {a.ackedBy && ` · acked by ${a.ackedBy}`}
+          {a.clearedBy && ` · cleared by ${a.clearedBy}`}
+        </div>
+        {a.id < 0 ? (
+          <div className="alarm-actions alarm-unstored">not yet in the store: acknowledge once it is back</div>
+        ) : acting?.id === a.id ? (
+          <AlarmActionForm alarm={a} action={acting.action} onDone={() => setActing(null)} />
+        ) : (
+          <div className="alarm-actions">
+            {(a.status === 'active_unacked' || a.status === 'cleared_unacked') && (
+              <button type="button" className="btn btn-small" data-testid={`alarm-ack-${a.id}`} onClick={() => setActing({ id: a.id, action: 'ack' })}>
+                Acknowledge
+              </button>
+            )}
+            {a.status.startsWith('active') && (
+              <button type="button" className="btn btn-small" data-testid={`alarm-clear-${a.id}`} onClick={() => setActing({ id: a.id, action: 'clear' })}>
+                Clear
+              </button>
+            )}
+          </div>
+        )}
+      </div>
+  );
 
   return (
     <main className="page">
@@ -87,6 +139,11 @@ export function AlarmsPage({ device }: { device: string }) {
             </option>
           ))}
         </select>
+        <select aria-label="origin" value={filter.origin ?? 'all'} onChange={(e) => setFilter({ ...filter, origin: e.target.value as AlarmFilter['origin'] })} data-testid="alarm-filter-origin">
+          <option value="all">devices and system</option>
+          <option value="device">device alarms</option>
+          <option value="system">system alarms</option>
+        </select>
         <input className="search" type="search" placeholder="device id" aria-label="device" value={filter.device} onChange={(e) => setFilter({ ...filter, device: e.target.value })} data-testid="alarm-filter-device" />
         <label className="date-filter">
           from
@@ -103,6 +160,11 @@ export function AlarmsPage({ device }: { device: string }) {
           Could not load alarms: {error}
         </div>
       )}
+      {storeDown && (
+        <div className="banner banner-error" role="alert" data-testid="store-unavailable">
+          The store does not answer: only alarms about Fieldscope itself are listed until it is back.
+        </div>
+      )}
       {list === null ? (
         <p className="empty">Loading alarms…</p>
       ) : rows.length === 0 ? (
@@ -110,46 +172,24 @@ export function AlarmsPage({ device }: { device: string }) {
           No alarm matches.
         </p>
       ) : (
-        <div className="alarm-list" data-testid="alarm-list">
-          {rows.map((a) => (
-            <div key={a.id} className={`alarm-row sev-${a.severity} ${a.status.startsWith('active') ? 'alarm-active' : ''}`} data-testid={`alarm-row-${a.id}`} data-status={a.status}>
-              <div className="alarm-main">
-                <span className={`sev sev-${a.severity}`}>{a.severity}</span>
-                <span className="alarm-status" data-testid={`alarm-status-${a.id}`}>
-                  {statusText[a.status]}
-                </span>
-                <a href={hrefs.device(a.device)} className="alarm-device">
-                  {a.device}
-                </a>
-                <span className="alarm-rule">{a.ruleName}</span>
-                <span className="alarm-msg">{a.message}</span>
+        <>
+          {systemRows.length > 0 && (
+            <section className="alarm-section" data-testid="system-alarms">
+              <h2 className="section-title">Fieldscope itself</h2>
+              <div className="alarm-list" data-testid="system-alarm-list">
+                {systemRows.map(renderRow)}
               </div>
-              <div className="alarm-meta">
-                raised <RelativeTime ts={a.raisedAt} /> · {new Date(a.raisedAt).toLocaleString()}
-                {a.lastValue != null && ` · last ${formatValue(a.lastValue)}`}
-                {a.count > 1 && ` · ${a.count}×`}
-                {a.ackedBy && ` · acked by ${a.ackedBy}`}
-                {a.clearedBy && ` · cleared by ${a.clearedBy}`}
+            </section>
+          )}
+          {deviceRows.length > 0 && (
+            <section className="alarm-section" data-testid="device-alarms">
+              {systemRows.length > 0 && <h2 className="section-title">Devices</h2>}
+              <div className="alarm-list" data-testid="alarm-list">
+                {deviceRows.map(renderRow)}
               </div>
-              {acting?.id === a.id ? (
-                <AlarmActionForm alarm={a} action={acting.action} onDone={() => setActing(null)} />
-              ) : (
-                <div className="alarm-actions">
-                  {(a.status === 'active_unacked' || a.status === 'cleared_unacked') && (
-                    <button type="button" className="btn btn-small" data-testid={`alarm-ack-${a.id}`} onClick={() => setActing({ id: a.id, action: 'ack' })}>
-                      Acknowledge
-                    </button>
-                  )}
-                  {a.status.startsWith('active') && (
-                    <button type="button" className="btn btn-small" data-testid={`alarm-clear-${a.id}`} onClick={() => setActing({ id: a.id, action: 'clear' })}>
-                      Clear
-                    </button>
-                  )}
-                </div>
-              )}
-            </div>
-          ))}
-        </div>
+            </section>
+          )}
+        </>
       )}
     </main>
   );

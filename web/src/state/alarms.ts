@@ -77,6 +77,11 @@ export class AlarmStore {
     const cur = this.byId.get(a.id);
     if (cur && stamp(cur) > stamp(a)) return false;
     if (cur && cur.status === a.status && cur.count === a.count && cur.lastAt === a.lastAt && stamp(cur) === stamp(a)) return false;
+    // A system alarm raised while the store was down had a provisional (negative) id; once stored it
+    // comes back under its real id, and the provisional copy goes.
+    if (a.id > 0) {
+      for (const [id, p] of this.byId) if (id < 0 && p.ruleId === a.ruleId && p.device === a.device && p.raisedAt === a.raisedAt) this.byId.delete(id);
+    }
     this.byId.set(a.id, a);
     return true;
   }
@@ -101,7 +106,12 @@ export interface AlarmFilter {
   /** raisedAt from/to, epoch ms; NaN = open */
   from: number;
   to: number;
+  /** system: alarms about Fieldscope itself; device: alarms from rules; absent or all: both. */
+  origin?: 'all' | 'system' | 'device';
 }
+
+/** System alarms (store, spool, broker, serial, channels, disk) are told apart by their kind. */
+export const isSystemAlarm = (a: Alarm) => a.kind === 'system';
 
 /** Query string for GET /api/v1/alarms from a filter. */
 export function alarmQuery(f: AlarmFilter, limit = 500): string {
@@ -112,6 +122,7 @@ export function alarmQuery(f: AlarmFilter, limit = 500): string {
   if (f.device.trim()) p.set('device', f.device.trim());
   if (Number.isFinite(f.from)) p.set('from', String(f.from));
   if (Number.isFinite(f.to)) p.set('to', String(f.to));
+  if (f.origin && f.origin !== 'all') p.set('origin', f.origin);
   p.set('limit', String(limit));
   return p.toString();
 }
