@@ -21,11 +21,13 @@ import { parseDocBlocks, runnable, type DocBlock } from '../helpers/doc-blocks.j
  *   ```json payload      each line is a device payload the real decoder accepts;
  *                        `json payload rejected field=F rule=R`: the decoder refuses it naming F and R.
  *   ```yaml config       a config file that loadConfig and the notification setup accept.
+ * `fieldscope` in a `sh test` block is the CLI from source (its own ./data in a scratch directory).
  * Untagged blocks (systemd, an external SMTP server, a serial port) are prose.
  */
 
 const services = requireServices('docs examples', 'curl', 'mosquitto_pub', 'jq');
-const docsDir = new URL('../../docs/', import.meta.url).pathname;
+const root = new URL('../../', import.meta.url).pathname;
+const docsDir = join(root, 'docs');
 const pages = readdirSync(docsDir)
   .filter((f) => f.endsWith('.md'))
   .sort();
@@ -144,6 +146,8 @@ for (const page of pages) {
       `curl() { command curl --fail-with-body -sS "$@" && echo; }`,
       `mosquitto_pub() { command mosquitto_pub -h 127.0.0.1 -p ${mqttPort} "$@"; }`,
       `mosquitto_sub() { command mosquitto_sub -h 127.0.0.1 -p ${mqttPort} "$@"; }`,
+      // The CLI from source, as `npx tsx src/cli.ts`; its data directory defaults to ./data in the scratch dir.
+      `fieldscope() { node --import ${join(root, 'node_modules/tsx/dist/loader.mjs')} ${join(root, 'src/cli.ts')} "$@"; }`,
     ].join('\n');
     for (const step of steps) {
       const script = step.block.body.replace(/\b(?:127\.0\.0\.1|localhost):8080\b/g, `127.0.0.1:${http.port}`);
