@@ -77,7 +77,10 @@ function pace(c: MqttClient, seq: () => number, publishNext: () => Promise<void>
     const pump = (): void => {
       const now = performance.now();
       if (seq() >= perClient || now >= deadline) {
-        if (!inflight) (pumps.delete(pump), resolve());
+        if (!inflight) {
+          pumps.delete(pump);
+          resolve();
+        }
         return;
       }
       if (now - next > 1000) {

@@ -24,7 +24,10 @@ function batches(n: number): Reading[][] {
     const metric = ['v', 'a', 'w'][Math.floor(i / 10) % 3];
     const ts = now - Math.floor(n / 30) * 1000 + Math.floor(i / 30) * 1000;
     cur.push({ device: `w-${dev}`, metric, ts, value: Math.random() });
-    if (cur.length === BATCH) (out.push(cur), (cur = []));
+    if (cur.length === BATCH) {
+      out.push(cur);
+      cur = [];
+    }
   }
   if (cur.length) out.push(cur);
   return out;
@@ -114,7 +117,10 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
     let rows: Reading[] = [];
     for (let t = from; t < now; t += 60_000) {
       for (const m of ['v', 'a', 'w']) rows.push({ device: 'month-1', metric: m, ts: t, value: Math.sin(t / 3.6e6) });
-      if (rows.length >= 30_000) (await store.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] }), (rows = []));
+      if (rows.length >= 30_000) {
+        await store.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] });
+        rows = [];
+      }
     }
     await store.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] });
     const times: number[] = [];

@@ -47,7 +47,7 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --public-url URL       how devices reach this server, for OTA downloads [FIELDSCOPE_PUBLIC_URL]
   --command-ack-timeout-ms N  --command-max-attempts N   command retries (default 10000 ms, 3 sends)
 
-security (README "Security"):
+security (docs/security.md):
   --no-insecure-local    require sign-in even on 127.0.0.1 [FIELDSCOPE_INSECURE_LOCAL=false]; the default, insecure-local,
                          lets anonymous callers read and anonymous MQTT devices publish, and is refused on any other --host
   --anonymous-role R     none|viewer|operator|admin for callers without credentials, loopback only (tests, demos) [FIELDSCOPE_ANONYMOUS_ROLE]

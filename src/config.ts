@@ -20,10 +20,8 @@ export interface Config {
   maxPayloadBytes: number;
   /** A device with no message for this long is offline, unless its profile says otherwise. */
   offlineAfterMs: number;
-  /** Readings are written in batches of at most this many... */
+  /** Readings are written in batches of at most this many (a batch is whatever arrived while the store was busy). */
   batchMaxReadings: number;
-  /** ...or after at most this long. */
-  batchMaxWaitMs: number;
   logLevel: string;
   /** 'sqlite' (embedded, in the data directory) or a postgres://user@host:port/db URL. */
   store: string;
@@ -176,7 +174,6 @@ export const defaults: Config = {
   maxPayloadBytes: 256 * 1024,
   offlineAfterMs: 60_000,
   batchMaxReadings: 5000,
-  batchMaxWaitMs: 50,
   logLevel: 'warn',
   store: 'sqlite',
   retentionRawHours: 48,
@@ -265,7 +262,6 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   maxPayloadBytes: { env: 'FIELDSCOPE_MAX_PAYLOAD', flag: 'max-payload', kind: 'int' },
   offlineAfterMs: { env: 'FIELDSCOPE_OFFLINE_AFTER_MS', flag: 'offline-after-ms', kind: 'int' },
   batchMaxReadings: { env: 'FIELDSCOPE_BATCH_MAX', flag: 'batch-max', kind: 'int' },
-  batchMaxWaitMs: { env: 'FIELDSCOPE_BATCH_WAIT_MS', flag: 'batch-wait-ms', kind: 'int' },
   logLevel: { env: 'FIELDSCOPE_LOG_LEVEL', flag: 'log-level', kind: 'string' },
   store: { env: 'FIELDSCOPE_STORE', flag: 'store', kind: 'string' },
   retentionRawHours: { env: 'FIELDSCOPE_RETENTION_RAW_HOURS', flag: 'retention-raw-hours', kind: 'float' },

@@ -9,30 +9,6 @@ import { CSV_HEADER, exportLine, type ExportFormat } from '../stores/export-form
 import { readCaller, unguarded } from './read-guard.js';
 import { isTimeZone } from '../stores/zoned-time.js';
 
-const bucketSeriesSchema = {
-  type: 'object',
-  description: 'Columnar buckets: ts[i] (bucket start, epoch ms) pairs with min[i], max[i], avg[i], count[i]; empty buckets are left out',
-  properties: {
-    ts: { type: 'array', items: { type: 'number' } },
-    min: { type: 'array', items: { type: 'number' } },
-    max: { type: 'array', items: { type: 'number' } },
-    avg: { type: 'array', items: { type: 'number' } },
-    count: { type: 'array', items: { type: 'integer' } },
-  },
-} as const;
-
-export const bucketResponseSchema = {
-  type: 'object',
-  properties: {
-    device: { type: 'string' },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    resolution: { type: 'string', enum: ['raw', '1m', '1h'], description: 'the source the buckets were computed from' },
-    bucketMs: { type: 'number', description: 'bucket width (a local day may be 23 or 25 h in a zone with DST)' },
-    series: { type: 'object', additionalProperties: bucketSeriesSchema },
-  },
-} as const;
-
 export const tzParam = { type: 'string', description: 'IANA time zone (e.g. Asia/Seoul) for hour/day bucket boundaries; UTC by default' } as const;
 const devicesParam = { type: 'string', minLength: 1, description: 'device ids separated by commas; an id ending in * matches by prefix (line1-*)' } as const;
 

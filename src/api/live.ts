@@ -103,7 +103,7 @@ export class LiveHub {
 }
 
 export async function liveRoutes(app: FastifyInstance, ctx: ApiContext & { live: LiveHub }): Promise<void> {
-  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (see README for the messages)' } }, (socket, req) => {
+  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (messages: docs/api.md)' } }, (socket, req) => {
     ctx.live.add(socket);
     // The token was checked at the upgrade; when its sign-in or key is revoked later, the feed ends too.
     const principal = req.principal;

@@ -7,7 +7,7 @@ import { TextChunks } from '../import/text-chunks.js';
 import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
 import { ApiError } from './errors.js';
 import { csvList, timeRange } from './time.js';
-import { bucketResponseSchema, checkTz, tzParam } from './history.js';
+import { checkTz, tzParam } from './history.js';
 import { readCaller, unguarded } from './read-guard.js';
 import { readTooLarge } from '../stores/read-errors.js';
 

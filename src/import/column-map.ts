@@ -23,7 +23,7 @@ const TIME_COLUMNS = ['time', 'ts', 'timestamp'];
 const DEVICE_COLUMNS = ['device', 'device_id', 'deviceid'];
 /** The MES seed's vibration CSV: one amplitude column per fault class. */
 const MES_COLUMNS: Record<string, string> = { normal: 'normal', 'type 1': 'unbalance', 'type 2': 'looseness', 'type 3': 'unbalance_looseness' };
-const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$/;
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 const norm = (s: string) => s.trim().replace(/^\uFEFF/, '').toLowerCase();
 
@@ -44,7 +44,7 @@ export function parseColumnMap(text: string | undefined): Record<string, string>
 
 /** "Type 1" -> "type_1": a metric name from a column header. */
 function metricName(column: string): string {
-  return norm(column).replace(/[^a-z0-9_.\-]+/g, '_').replace(/^_+|_+$/g, '').replace(/^(?=[0-9.\-])/, '_');
+  return norm(column).replace(/[^a-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '').replace(/^(?=[0-9.-])/, '_');
 }
 
 /** A device id from a file name: "g1_sensor1.csv" -> "g1_sensor1". */

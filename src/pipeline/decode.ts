@@ -19,7 +19,7 @@ export interface DecodeContext {
 export type Decoded = { ok: true; message: Message } | { ok: false; rejection: Rejection; device?: string };
 
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$/;
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 const MAX_METRICS = 256;
 /**
  * Largest magnitude a reading may have: rollups keep sums of squares, and a square past ~1.8e308

@@ -64,7 +64,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         await sql`SELECT 1`;
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`postgres did not accept connections: ${(err as Error).message}\n${log}`);
+        if (Date.now() > deadline) throw new Error(`postgres did not accept connections: ${(err as Error).message}\n${log}`, { cause: err });
       } finally {
         await sql.end({ timeout: 1 }).catch(() => {});
       }

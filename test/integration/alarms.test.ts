@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
-import type { RunningApp } from '../../src/app.js';
 import type { Alarm, AlarmEvent, Rule } from '../../src/model/alarm.js';
 import type { BacktestResult } from '../../src/alarms/backtest.js';
 

@@ -125,7 +125,7 @@ test('PostgreSQL: every panel and variable query of the shipped dashboards runs 
         try {
           rows = [...(await sql.unsafe(expandMacros(target.rawSql, from, now, vars)))];
         } catch (err) {
-          throw new Error(`${file} "${p.title}" ${target.refId}: ${(err as Error).message}`);
+          throw new Error(`${file} "${p.title}" ${target.refId}: ${(err as Error).message}`, { cause: err });
         }
         assert.ok(rows.length > 0, `${file} "${p.title}" ${target.refId}: no rows`);
         // A time series needs its time column as a timestamp (or epoch seconds from $__timeGroupAlias).

@@ -20,7 +20,6 @@ import type {
   BucketQuery, ExportQuery, GroupRangeQuery, GroupRecentQuery, RangeQuery, RetentionPolicy, RollupQuery, StatsQuery, TelemetryStore,
 } from '../../src/stores/store.js';
 
-const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const NOW = Date.UTC(2024, 0, 10);

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
-import { until } from '../helpers/app.js';
 
 // Made per run: no fixed credential lives in the repository, not even a test's.
 const wrongToken = () => `fsd_${randomBytes(12).toString('hex')}`;

@@ -10,7 +10,6 @@ import type { Profile } from '../../src/model/device.js';
 import type { SeqDeviceState } from '../../src/pipeline/sequence.js';
 import type { Store } from '../../src/stores/store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { openPostgresStore, requirePostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/app.js';
 import { join } from 'node:path';

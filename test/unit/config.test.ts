@@ -30,3 +30,13 @@ test('an unknown key in a config file is an error, not silently ignored', (t) =>
   writeFileSync(file, JSON.stringify({ htpPort: 1 }));
   assert.throws(() => loadConfig({ file, env: {} }), /unknown setting "htpPort"/);
 });
+
+test('a setting that nothing reads is not offered: batchMaxWaitMs is refused, not silently ignored', (t) => {
+  // The batcher commits whatever arrived while the store was busy; it never waited on a timer.
+  const d = tempDir();
+  t.after(() => d.remove());
+  const file = join(d.dir, 'c.yaml');
+  writeFileSync(file, 'batchMaxWaitMs: 10\n');
+  assert.throws(() => loadConfig({ file, env: {} }), /unknown setting "batchMaxWaitMs"/);
+  assert.throws(() => loadConfig({ env: {}, flags: { batchMaxWaitMs: 10 } as Record<string, unknown> }), /unknown setting "batchMaxWaitMs"/);
+});

@@ -49,7 +49,11 @@ test('connection gate: per address, pending and total caps; accepted connections
   assert.equal(typeof c, 'object');
   assert.equal(gate.admit('10.0.0.4'), 'max_connections');
   assert.deepEqual(gate.counts(), { total: 5, pending: 1, addresses: 3 });
-  for (const t of [...a, b, c]) if (typeof t !== 'string') (t.release(), t.release());
+  for (const t of [...a, b, c]) {
+    if (typeof t === 'string') continue;
+    t.release();
+    t.release(); // a second release is harmless
+  }
   assert.deepEqual(gate.counts(), { total: 0, pending: 0, addresses: 0 });
   const off = new ConnectionGate({ maxConnections: 0, perIp: 0, pending: 0 });
   for (let i = 0; i < 100; i++) assert.equal(typeof off.admit('x'), 'object');

@@ -23,7 +23,10 @@ export class SqliteAuditTables implements AuditStore {
     };
     if (q.before !== undefined) add('id < ?', q.before);
     if (q.actor !== undefined) add('actor = ?', q.actor);
-    if (q.route !== undefined) add("substr(route, 1, length(?)) = ?", q.route), args.push(q.route);
+    if (q.route !== undefined) {
+      add('substr(route, 1, length(?)) = ?', q.route);
+      args.push(q.route);
+    }
     if (q.method !== undefined) add('method = ?', q.method);
     if (q.target !== undefined) add('target = ?', q.target);
     if (q.from !== undefined) add('at >= ?', q.from);

@@ -88,8 +88,14 @@ export class SqliteDeviceTables implements DeviceAdminStore {
   async listOtaJobs(q: { rollout?: string; device?: string }): Promise<OtaJob[]> {
     const where: string[] = [];
     const args: string[] = [];
-    if (q.rollout) (where.push('rollout = ?'), args.push(q.rollout));
-    if (q.device) (where.push('device = ?'), args.push(q.device));
+    if (q.rollout) {
+      where.push('rollout = ?');
+      args.push(q.rollout);
+    }
+    if (q.device) {
+      where.push('device = ?');
+      args.push(q.device);
+    }
     const sql = `SELECT body FROM ota_jobs${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY updated DESC, device`;
     return parse(this.db.prepare(sql).pluck().all(...args));
   }

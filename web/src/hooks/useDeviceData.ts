@@ -128,6 +128,8 @@ export function useDeviceAlarms(id: string, from: number, to: number): Alarm[] {
     return () => ctrl.abort();
   }, [api, alarms, id, f]);
   const [list, setList] = useState<Alarm[]>([]);
+  // Recomputed per 10 s step of the range, not on every render of a live view whose `to` moves each frame.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => setList(alarms.forDevice(id, from, to)), [alarms, id, Math.floor(from / 10_000), Math.floor(to / 10_000), version]);
   return list;
 }

@@ -20,6 +20,8 @@ export const CHART_CAPACITY = 8192;
  */
 export function useDeviceFeed(id: string, windowMs: number): [DeviceFeed, HistoryState] {
   const { api, live } = useServices();
+  // A fresh buffer per device: `id` is the key, though the factory does not read it.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const feed = useMemo<DeviceFeed>(() => ({ buffer: new SeriesBuffer(CHART_CAPACITY), changed: new Signal() }), [id]);
   const [history, setHistory] = useState<HistoryState>({ status: 'loading' });
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../api.js';
 import { FaultTimeline, Waveform } from '../components/FaultTimeline.js';
 import { MetricToggles } from '../components/MetricToggles.js';
@@ -92,7 +92,7 @@ export function DevicePage({ id }: { id: string }) {
   const range = viewRange(view, serverNow);
   const completeness = useCompleteness(id, range.from, range.to);
   const alarms = useDeviceAlarms(id, range.from, range.to);
-  const viewRef = useMemo(() => ({ current: view }), []);
+  const viewRef = useRef(view);
   viewRef.current = view;
   const rangeNow = useCallback(() => viewRange(viewRef.current, live.serverNow()), [live, viewRef]);
   void now;

@@ -67,7 +67,11 @@ export function mergeHistoryAndLive(
     for (const m of metrics) {
       const s = history.series[m];
       if (!s) continue;
-      for (const t of s.ts) if (!at.has(t)) (at.set(t, 0), keys.push(t));
+      for (const t of s.ts) {
+        if (at.has(t)) continue;
+        at.set(t, 0);
+        keys.push(t);
+      }
     }
     keys.sort((a, b) => a - b);
     for (const t of keys) {
@@ -75,7 +79,11 @@ export function mergeHistoryAndLive(
       if (!Number.isNaN(seam) && t >= seam) continue;
       at.set(t, xs.length);
       xs.push(t);
-      for (const c of cols) c.avg.push(null), c.min.push(null), c.max.push(null);
+      for (const c of cols) {
+        c.avg.push(null);
+        c.min.push(null);
+        c.max.push(null);
+      }
     }
     metrics.forEach((m, k) => {
       const s = history.series[m];
