@@ -70,7 +70,11 @@ export async function benchMixed(o: { rows: number; seconds: number; rate: numbe
   return figures;
 }
 
-async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { seconds: number; rate: number; clients: number; readers: number }): Promise<Figure[]> {
+async function runEngine(
+  engine: 'sqlite' | 'postgres',
+  rows: number,
+  o: { seconds: number; rate: number; clients: number; readers: number },
+): Promise<Figure[]> {
   const data = tempDir('fs-bench-mixed-');
   const now = Date.now();
   const pg = engine === 'postgres' ? await startPostgres() : null;
@@ -100,7 +104,11 @@ async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { secon
   };
   const refused: Record<string, number> = {};
   try {
-    const login = await fetch(`${fs.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-mixed-admin-password-1' }) });
+    const login = await fetch(`${fs.httpUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'bench-mixed-admin-password-1' }),
+    });
     const { accessToken } = (await login.json()) as { accessToken: string };
     const auth = { authorization: `Bearer ${accessToken}` };
     const ruleRes = await fetch(`${fs.httpUrl}/api/v1/rules`, {
@@ -161,7 +169,14 @@ async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { secon
             }
           })
         : [];
-      const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: o.clients, rate: o.rate, seconds: o.seconds, prefix: withReaders ? 'mixr' : 'mixb', window: 64 });
+      const pub = runScript<PubResult>('publisher.ts', {
+        url: fs.mqttUrl,
+        clients: o.clients,
+        rate: o.rate,
+        seconds: o.seconds,
+        prefix: withReaders ? 'mixr' : 'mixb',
+        window: 64,
+      });
       // A publisher that cannot even connect (a saturated machine) is a result too: NaN, not a crash.
       const result = await pub.result.catch((err: Error): PubResult => {
         process.stderr.write(`  mixed/${engine}: publisher failed: ${err.message}\n`);
@@ -174,22 +189,43 @@ async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { secon
     const base = await phase(false);
     process.stderr.write(`  mixed/${engine}: without readers ${Math.round(base.pub.rate)} msg/s, PUBACK p99 ${base.pub.pubackP99.toFixed(1)} ms\n`);
     const mixed = await phase(true);
-    process.stderr.write(`  mixed/${engine}: with ${o.readers} readers ${Math.round(mixed.pub.rate)} msg/s, PUBACK p99 ${mixed.pub.pubackP99.toFixed(1)} ms; refused ${JSON.stringify(refused)}\n`);
+    process.stderr.write(
+      `  mixed/${engine}: with ${o.readers} readers ${Math.round(mixed.pub.rate)} msg/s, PUBACK p99 ${mixed.pub.pubackP99.toFixed(1)} ms; refused ${JSON.stringify(refused)}\n`,
+    );
 
     const tag = `${engine}, ${(seeded / 1e6).toFixed(1)}M stored`;
     const out: Figure[] = [
       {
-        id: 'mixed', name: `15. QoS1 ingest, ${o.clients} devices at ${o.rate} msg/s, with ${o.readers} heavy readers (${tag})`, value: mixed.pub.rate, unit: 'msg/s', runs: [mixed.pub.rate],
-        baseline: { name: 'same ingest, no readers, same run', value: base.pub.rate, runs: [base.pub.rate] }, ratio: mixed.pub.rate / base.pub.rate, target: '>= 0.95x', met: mixed.pub.rate / base.pub.rate >= 0.95,
+        id: 'mixed',
+        name: `15. QoS1 ingest, ${o.clients} devices at ${o.rate} msg/s, with ${o.readers} heavy readers (${tag})`,
+        value: mixed.pub.rate,
+        unit: 'msg/s',
+        runs: [mixed.pub.rate],
+        baseline: { name: 'same ingest, no readers, same run', value: base.pub.rate, runs: [base.pub.rate] },
+        ratio: mixed.pub.rate / base.pub.rate,
+        target: '>= 0.95x',
+        met: mixed.pub.rate / base.pub.rate >= 0.95,
       },
       {
-        id: 'mixed', name: `15. PUBACK p99 with readers (${tag})`, value: mixed.pub.pubackP99, unit: 'ms', runs: [mixed.pub.pubackP99],
-        baseline: { name: 'no readers', value: base.pub.pubackP99, runs: [base.pub.pubackP99] }, target: '< 20 ms', met: mixed.pub.pubackP99 < 20,
+        id: 'mixed',
+        name: `15. PUBACK p99 with readers (${tag})`,
+        value: mixed.pub.pubackP99,
+        unit: 'ms',
+        runs: [mixed.pub.pubackP99],
+        baseline: { name: 'no readers', value: base.pub.pubackP99, runs: [base.pub.pubackP99] },
+        target: '< 20 ms',
+        met: mixed.pub.pubackP99 < 20,
         notes: `max ${mixed.pub.pubackMax.toFixed(0)} ms (no readers: ${base.pub.pubackMax.toFixed(0)} ms)`,
       },
       {
-        id: 'mixed', name: `15. /health p99 with readers (${tag})`, value: percentile(mixed.health, 99), unit: 'ms', runs: [percentile(mixed.health, 99)],
-        baseline: { name: 'no readers', value: percentile(base.health, 99), runs: [percentile(base.health, 99)] }, target: '< 50 ms', met: percentile(mixed.health, 99) < 50,
+        id: 'mixed',
+        name: `15. /health p99 with readers (${tag})`,
+        value: percentile(mixed.health, 99),
+        unit: 'ms',
+        runs: [percentile(mixed.health, 99)],
+        baseline: { name: 'no readers', value: percentile(base.health, 99), runs: [percentile(base.health, 99)] },
+        target: '< 50 ms',
+        met: percentile(mixed.health, 99) < 50,
       },
     ];
     for (const [kind, times] of Object.entries(reads)) {
@@ -197,7 +233,11 @@ async function runEngine(engine: 'sqlite' | 'postgres', rows: number, o: { secon
       const p50 = percentile(times, 50);
       const p99 = percentile(times, 99);
       out.push({
-        id: 'mixed', name: `15. ${kind}: p50 (p99 in notes), under ingest (${tag})`, value: p50, unit: 'ms', runs: times,
+        id: 'mixed',
+        name: `15. ${kind}: p50 (p99 in notes), under ingest (${tag})`,
+        value: p50,
+        unit: 'ms',
+        runs: times,
         ...(kind === 'grouped range, 20 devices' ? { target: '< 50 ms', met: p50 < 50 } : {}),
         notes: `p99 ${p99.toFixed(1)} ms over ${times.length} reads`,
       });

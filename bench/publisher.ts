@@ -109,4 +109,16 @@ if (ticker) clearInterval(ticker);
 const elapsed = (performance.now() - started) / 1000;
 latencies.sort((x, y) => x - y);
 const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
-process.stdout.write(JSON.stringify({ sent, acked, seconds: elapsed, rate: acked / elapsed, startedAt, skipped, pubackP50: pct(50), pubackP99: pct(99), pubackMax: latencies.at(-1) ?? NaN }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    sent,
+    acked,
+    seconds: elapsed,
+    rate: acked / elapsed,
+    startedAt,
+    skipped,
+    pubackP50: pct(50),
+    pubackP99: pct(99),
+    pubackMax: latencies.at(-1) ?? NaN,
+  }) + '\n',
+);

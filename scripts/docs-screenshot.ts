@@ -13,13 +13,26 @@ import { ensureWebBuild } from '../test/helpers/web-build.js';
 ensureWebBuild();
 const data = tempDir('fieldscope-screenshot-');
 const app = await startApp({ ...defaults, httpPort: 0, mqttPort: 0, dataDir: data.dir, simulator: true }, { logger: silentLogger() });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
 try {
   // A rule the simulated factory trips now and then, so the picture shows an alarm as well.
   await fetch(`${app.httpUrl}/api/v1/rules`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken()}` },
-    body: JSON.stringify({ name: 'Warm motor', severity: 'warning', scope: 'profile', target: 'factory', kind: 'threshold', metric: 'temperature', op: '>', value: 20 }),
+    body: JSON.stringify({
+      name: 'Warm motor',
+      severity: 'warning',
+      scope: 'profile',
+      target: 'factory',
+      kind: 'threshold',
+      metric: 'temperature',
+      op: '>',
+      value: 20,
+    }),
   });
   // A minute of simulated data, so the charts have a shape.
   await new Promise((r) => setTimeout(r, 60_000));

@@ -70,7 +70,16 @@ class DeviceReplay {
   }
 
   private raise(ts: number, value: number | null): void {
-    this.open = { device: this.device, raisedAt: ts, clearedAt: null, count: 1, firstValue: value, lastValue: value, lastAt: ts, message: describe(this.r, this.device, value) };
+    this.open = {
+      device: this.device,
+      raisedAt: ts,
+      clearedAt: null,
+      count: 1,
+      firstValue: value,
+      lastValue: value,
+      lastAt: ts,
+      message: describe(this.r, this.device, value),
+    };
     this.alarms.push(this.open);
   }
 
@@ -86,7 +95,15 @@ class DeviceReplay {
       this.prevTs = m.ts;
       return;
     }
-    const [d] = evaluateMessage([r], stats, m.values, m.ts, this.profile, (p) => this.analytics.vectorFor(p), () => this.trigger);
+    const [d] = evaluateMessage(
+      [r],
+      stats,
+      m.values,
+      m.ts,
+      this.profile,
+      (p) => this.analytics.vectorFor(p),
+      () => this.trigger,
+    );
     if (!d) return;
     this.trigger = d.after;
     const cur = this.open;

@@ -76,16 +76,32 @@ export class SystemMonitor {
     const o = this.opts;
     const held: SystemCondition[] = [];
     const storeError = await pingError(o.store, o.pingTimeoutMs ?? 5000);
-    if (storeError) held.push({ component: 'store', severity: 'critical', title: 'Store unavailable', message: `the store does not answer (${storeError}); readings go to the spool` });
+    if (storeError)
+      held.push({
+        component: 'store',
+        severity: 'critical',
+        title: 'Store unavailable',
+        message: `the store does not answer (${storeError}); readings go to the spool`,
+      });
 
     const spool = o.spool();
     if (spool.maxBytes > 0 && spool.bytes > spool.maxBytes * o.spoolRatio) {
       const pct = Math.round((100 * spool.bytes) / spool.maxBytes);
-      held.push({ component: 'spool', severity: 'major', title: 'Spool filling', message: `the spool holds ${spool.bytes} bytes, ${pct}% of its ${spool.maxBytes}-byte limit; past it, senders are refused` });
+      held.push({
+        component: 'spool',
+        severity: 'major',
+        title: 'Spool filling',
+        message: `the spool holds ${spool.bytes} bytes, ${pct}% of its ${spool.maxBytes}-byte limit; past it, senders are refused`,
+      });
     }
 
     if (o.broker && o.broker.describe().status !== 'up') {
-      held.push({ component: 'broker', severity: 'critical', title: 'Broker disconnected', message: 'the external MQTT broker is not connected; devices publishing there are not heard' });
+      held.push({
+        component: 'broker',
+        severity: 'critical',
+        title: 'Broker disconnected',
+        message: 'the external MQTT broker is not connected; devices publishing there are not heard',
+      });
     }
 
     for (const link of o.serial) {
@@ -93,17 +109,32 @@ export class SystemMonitor {
       if (d.status === 'up') continue;
       const path = String(d.detail.path ?? link.name);
       const why = d.detail.lastError ? ` (${String(d.detail.lastError)})` : '';
-      held.push({ component: `serial:${path}`, severity: 'major', title: 'Serial port gone', message: `serial port ${path} is not open${why}; device ${String(d.detail.device ?? '?')} is not heard` });
+      held.push({
+        component: `serial:${path}`,
+        severity: 'major',
+        title: 'Serial port gone',
+        message: `serial port ${path} is not open${why}; device ${String(d.detail.device ?? '?')} is not heard`,
+      });
     }
 
     for (const ch of o.channels()) {
       if (!ch.failing) continue;
-      held.push({ component: `channel:${ch.name}`, severity: 'major', title: 'Notification channel failing', message: `notifications to ${ch.name} fail${ch.error ? ` (${ch.error})` : ''}` });
+      held.push({
+        component: `channel:${ch.name}`,
+        severity: 'major',
+        title: 'Notification channel failing',
+        message: `notifications to ${ch.name} fail${ch.error ? ` (${ch.error})` : ''}`,
+      });
     }
 
     const disk = await freeRatio(o.diskPath);
     if (disk !== null && disk < o.diskFreeRatio) {
-      held.push({ component: 'disk', severity: 'major', title: 'Disk nearly full', message: `${(disk * 100).toFixed(1)}% free on the file system of ${o.diskPath} (alarm below ${(o.diskFreeRatio * 100).toFixed(1)}%)` });
+      held.push({
+        component: 'disk',
+        severity: 'major',
+        title: 'Disk nearly full',
+        message: `${(disk * 100).toFixed(1)}% free on the file system of ${o.diskPath} (alarm below ${(o.diskFreeRatio * 100).toFixed(1)}%)`,
+      });
     }
     return held;
   }

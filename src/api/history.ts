@@ -59,7 +59,12 @@ function countLines(text: string): number {
   return n;
 }
 
-const orderParam = { type: 'string', enum: ['asc', 'desc'], default: 'desc', description: 'desc: the newest n of each device and metric; asc: the first n' } as const;
+const orderParam = {
+  type: 'string',
+  enum: ['asc', 'desc'],
+  default: 'desc',
+  description: 'desc: the newest n of each device and metric; asc: the first n',
+} as const;
 
 /** Statistics, group queries and export over stored history. */
 export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -71,9 +76,12 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     {
       schema: {
         tags: ['telemetry'],
-        summary: 'Statistics of a device\'s metrics in a time range (default: the last hour): min, max, avg, stddev, count, p50/p95/p99',
+        summary: "Statistics of a device's metrics in a time range (default: the last hour): min, max, avg, stddev, count, p50/p95/p99",
         params: deviceIdParams,
-        querystring: { type: 'object', properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: timeParam, to: timeParam } },
+        querystring: {
+          type: 'object',
+          properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: timeParam, to: timeParam },
+        },
         response: {
           200: {
             type: 'object',
@@ -86,7 +94,11 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
                 type: 'object',
                 additionalProperties: {
                   type: 'object',
-                  properties: Object.fromEntries(['min', 'max', 'avg', 'stddev', 'p50', 'p95', 'p99'].map((k) => [k, { type: ['number', 'null'] }]).concat([['count', { type: 'integer' } as never]])),
+                  properties: Object.fromEntries(
+                    ['min', 'max', 'avg', 'stddev', 'p50', 'p95', 'p99']
+                      .map((k) => [k, { type: ['number', 'null'] }])
+                      .concat([['count', { type: 'integer' } as never]]),
+                  ),
                 },
               },
             },
@@ -133,20 +145,39 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     async (req) =>
       guard.run(
         readCaller(req),
-        async () => ({ rows: await ctx.store.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1, order: req.query.order, maxRows }) }),
+        async () => ({
+          rows: await ctx.store.groupRecent({
+            devices: deviceFilter(req.query.devices),
+            metrics: csvList(req.query.metric),
+            n: req.query.n ?? 1,
+            order: req.query.order,
+            maxRows,
+          }),
+        }),
         rowCount,
       ),
   );
 
-  app.get<{ Querystring: { devices?: string; metric?: string; from?: string; to?: string; n?: number; order?: 'asc' | 'desc'; offset_from?: number; offset_to?: number } }>(
+  app.get<{
+    Querystring: {
+      devices?: string;
+      metric?: string;
+      from?: string;
+      to?: string;
+      n?: number;
+      order?: 'asc' | 'desc';
+      offset_from?: number;
+      offset_to?: number;
+    };
+  }>(
     '/api/v1/telemetry/range',
     {
       schema: {
         tags: ['telemetry'],
         summary: 'Readings per device and metric within a time range (default: the last hour), at most n each: the newest, or (order=asc) the first',
         description:
-          'With offset_to (and optionally offset_from), ms: each device\'s window is [first + offset_from, first + offset_to], where first is ' +
-          'the device\'s first reading at or after from (default then: all history); e.g. offset_from=0&offset_to=140000&order=asc&n=140 ' +
+          "With offset_to (and optionally offset_from), ms: each device's window is [first + offset_from, first + offset_to], where first is " +
+          "the device's first reading at or after from (default then: all history); e.g. offset_from=0&offset_to=140000&order=asc&n=140 " +
           'is "the first 140 readings within 0-140 s of each recording". Rows are ordered by device, metric, ts. See docs/queries.md.',
         querystring: {
           type: 'object',
@@ -157,8 +188,13 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
             to: timeParam,
             n: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
             order: orderParam,
-            offset_from: { type: 'integer', minimum: 0, maximum: 1e13, description: 'ms after each device\'s first reading where its window starts (default 0; needs offset_to)' },
-            offset_to: { type: 'integer', minimum: 0, maximum: 1e13, description: 'ms after each device\'s first reading where its window ends' },
+            offset_from: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1e13,
+              description: "ms after each device's first reading where its window starts (default 0; needs offset_to)",
+            },
+            offset_to: { type: 'integer', minimum: 0, maximum: 1e13, description: "ms after each device's first reading where its window ends" },
           },
           required: ['devices'],
         },
@@ -167,16 +203,25 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (req) => {
       const { offset_from: offFrom, offset_to: offTo } = req.query;
-      if (offFrom !== undefined && offTo === undefined) throw new ApiError(400, 'offset_from needs offset_to (the end of each device\'s window, ms after its first reading)', 'offset_to', 'required');
+      if (offFrom !== undefined && offTo === undefined)
+        throw new ApiError(400, "offset_from needs offset_to (the end of each device's window, ms after its first reading)", 'offset_to', 'required');
       if (offTo !== undefined && (offFrom ?? 0) > offTo) throw new ApiError(400, 'offset_from must not be after offset_to', 'offset_from', 'order');
       const relative = offTo !== undefined;
-      const { from, to } = relative ? { from: queryTime(req.query.from, 'from', 0), to: queryTime(req.query.to, 'to', Date.now()) } : timeRange(req.query, 3600_000);
+      const { from, to } = relative
+        ? { from: queryTime(req.query.from, 'from', 0), to: queryTime(req.query.to, 'to', Date.now()) }
+        : timeRange(req.query, 3600_000);
       if (from > to) throw new ApiError(400, 'from must not be after to', 'from', 'order');
       return guard.run(
         readCaller(req),
         async () => ({
           rows: await ctx.store.groupRange({
-            devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), from, to, n: req.query.n ?? 1000, order: req.query.order, maxRows,
+            devices: deviceFilter(req.query.devices),
+            metrics: csvList(req.query.metric),
+            from,
+            to,
+            n: req.query.n ?? 1000,
+            order: req.query.order,
+            maxRows,
             ...(relative ? { offset: { from: offFrom ?? 0, to: offTo } } : {}),
           }),
         }),
@@ -201,7 +246,10 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
             format: { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' },
           },
         },
-        response: { 200: { type: 'string', description: 'CSV (ts,ts_ms,device,metric,value) or NDJSON ({device,metric,ts,value} per line)' }, ...errorResponses },
+        response: {
+          200: { type: 'string', description: 'CSV (ts,ts_ms,device,metric,value) or NDJSON ({device,metric,ts,value} per line)' },
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {

@@ -51,7 +51,8 @@ export class ReadGuard {
     let b = this.budget.get(caller);
     if (!b) {
       // Bounded: forget callers whose budget is full again (they owe nothing).
-      if (this.budget.size > 10_000) for (const [k, v] of this.budget) if (v.tokens + ((now - v.at) / 1000) * this.opts.rowsPerSec >= this.opts.rowsBurst) this.budget.delete(k);
+      if (this.budget.size > 10_000)
+        for (const [k, v] of this.budget) if (v.tokens + ((now - v.at) / 1000) * this.opts.rowsPerSec >= this.opts.rowsBurst) this.budget.delete(k);
       b = { tokens: this.opts.rowsBurst, at: now };
       this.budget.set(caller, b);
     } else {
@@ -66,12 +67,22 @@ export class ReadGuard {
     if (this.opts.rowsPerSec > 0) {
       const b = this.tokens(caller);
       if (b.tokens < 0) {
-        this.refuse('read_rows_rate', 429, `this caller has read more than its budget of ${this.opts.rowsPerSec} readings per second; wait and ask again, or ask for fewer (points=N)`, Math.max(1, Math.ceil(-b.tokens / this.opts.rowsPerSec)));
+        this.refuse(
+          'read_rows_rate',
+          429,
+          `this caller has read more than its budget of ${this.opts.rowsPerSec} readings per second; wait and ask again, or ask for fewer (points=N)`,
+          Math.max(1, Math.ceil(-b.tokens / this.opts.rowsPerSec)),
+        );
       }
     }
     const mine = this.byCaller.get(caller) ?? 0;
     if (mine >= this.opts.perCaller) {
-      this.refuse('read_concurrency_per_caller', 429, `this caller already has ${mine} reads of history running (the most at once is ${this.opts.perCaller})`, 1);
+      this.refuse(
+        'read_concurrency_per_caller',
+        429,
+        `this caller already has ${mine} reads of history running (the most at once is ${this.opts.perCaller})`,
+        1,
+      );
     }
     if (this.running >= this.opts.overall) {
       this.refuse('read_concurrency', 503, `the server is running its most reads of history at once (${this.opts.overall}); ask again shortly`, 1);

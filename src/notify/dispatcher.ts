@@ -56,7 +56,15 @@ export class Dispatcher {
     private readonly logger: Logger,
     private readonly onDelivered?: DeliveryListener,
   ) {
-    this.states = channels.map(({ channel, policy }) => ({ channel, policy, queue: [], groupTimer: null, lastRaise: new Map(), notified: new Map(), failing: null }));
+    this.states = channels.map(({ channel, policy }) => ({
+      channel,
+      policy,
+      queue: [],
+      groupTimer: null,
+      lastRaise: new Map(),
+      notified: new Map(),
+      failing: null,
+    }));
   }
 
   /** Per channel: failing since its last delivery gave up, until one succeeds (system alarms watch this). */

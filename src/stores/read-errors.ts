@@ -18,7 +18,11 @@ export class ReadLimitError extends Error {
 
 /** The read ran past its time limit and was cancelled. */
 export function readTimedOut(limitMs: number): ReadLimitError {
-  return new ReadLimitError(`the read took longer than its limit of ${limitMs} ms and was cancelled; ask for a shorter range or fewer devices`, 503, 'read_time_limit');
+  return new ReadLimitError(
+    `the read took longer than its limit of ${limitMs} ms and was cancelled; ask for a shorter range or fewer devices`,
+    503,
+    'read_time_limit',
+  );
 }
 
 /** The read would return more rows than one request may. */

@@ -16,68 +16,91 @@ import type { Alarm } from '../../src/model/alarm.js';
 const chromium = requireServices('system alarm e2e', 'chromium');
 const pg = requirePostgres('system alarm e2e');
 
-test('store outage: PostgreSQL stopped raises a system alarm shown apart in the dashboard, notified, and cleared when it is back', { skip: chromium.skip || pg.skip, timeout: 180_000 }, async (t) => {
-  ensureWebBuild();
-  mkdirSync(e2eArtifacts, { recursive: true });
-  const hooks: { event: string; alarm: Alarm | null }[] = [];
-  const receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      hooks.push(...(JSON.parse(body) as { notifications: { event: string; alarm: Alarm | null }[] }).notifications);
-      res.writeHead(204).end();
+test(
+  'store outage: PostgreSQL stopped raises a system alarm shown apart in the dashboard, notified, and cleared when it is back',
+  { skip: chromium.skip || pg.skip, timeout: 180_000 },
+  async (t) => {
+    ensureWebBuild();
+    mkdirSync(e2eArtifacts, { recursive: true });
+    const hooks: { event: string; alarm: Alarm | null }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push(...(JSON.parse(body) as { notifications: { event: string; alarm: Alarm | null }[] }).notifications);
+        res.writeHead(204).end();
+      });
     });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  t.after(() => receiver.close());
-  const server = await startPostgres();
-  t.after(() => server.destroy());
-  const app = await startTestApp({
-    store: await server.createDatabase(),
-    systemCheckMs: 200,
-    webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
-    notifications: { webhook: { groupWindowMs: 0, minIntervalMs: 0, retries: 0 } },
-  });
-  t.after(() => app.stop());
-  // A device alarm too, to see the two apart.
-  const json = { 'content-type': 'application/json' };
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/rules`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'hot tank', severity: 'minor', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 }) })).status, 201);
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/devices/tank-1/telemetry`, { method: 'POST', headers: json, body: JSON.stringify({ t: 70 }) })).status, 200);
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    t.after(() => receiver.close());
+    const server = await startPostgres();
+    t.after(() => server.destroy());
+    const app = await startTestApp({
+      store: await server.createDatabase(),
+      systemCheckMs: 200,
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+      notifications: { webhook: { groupWindowMs: 0, minIntervalMs: 0, retries: 0 } },
+    });
+    t.after(() => app.stop());
+    // A device alarm too, to see the two apart.
+    const json = { 'content-type': 'application/json' };
+    assert.equal(
+      (
+        await fetch(`${app.httpUrl}/api/v1/rules`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ name: 'hot tank', severity: 'minor', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 }),
+        })
+      ).status,
+      201,
+    );
+    assert.equal(
+      (await fetch(`${app.httpUrl}/api/v1/devices/tank-1/telemetry`, { method: 'POST', headers: json, body: JSON.stringify({ t: 70 }) })).status,
+      200,
+    );
 
-  const { chromium: pw } = await import('playwright-core');
-  const browser = await pw.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${app.httpUrl}/#/alarms`);
-  await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
-  assert.equal(await page.$('[data-testid="system-alarms"]'), null, 'no system section while all is well');
+    const { chromium: pw } = await import('playwright-core');
+    const browser = await pw.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    t.after(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${app.httpUrl}/#/alarms`);
+    await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
+    assert.equal(await page.$('[data-testid="system-alarms"]'), null, 'no system section while all is well');
 
-  await server.stop();
-  const raisedRow = await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="active_unacked"]', { timeout: 30_000 });
-  assert.match((await raisedRow.textContent()) ?? '', /Store unavailable/);
-  assert.match((await raisedRow.textContent()) ?? '', /system · store/);
-  assert.match((await raisedRow.textContent()) ?? '', /critical/);
-  // The device alarm is in the store, which is down: the page says why only system alarms show now.
-  await page.waitForSelector('[data-testid="store-unavailable"]', { timeout: 10_000 });
-  await until(() => hooks.some((h) => h.event === 'raised' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: raised' });
-  await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-raised.png'), fullPage: true });
+    await server.stop();
+    const raisedRow = await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="active_unacked"]', { timeout: 30_000 });
+    assert.match((await raisedRow.textContent()) ?? '', /Store unavailable/);
+    assert.match((await raisedRow.textContent()) ?? '', /system · store/);
+    assert.match((await raisedRow.textContent()) ?? '', /critical/);
+    // The device alarm is in the store, which is down: the page says why only system alarms show now.
+    await page.waitForSelector('[data-testid="store-unavailable"]', { timeout: 10_000 });
+    await until(() => hooks.some((h) => h.event === 'raised' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: raised' });
+    await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-raised.png'), fullPage: true });
 
-  await server.start();
-  const clearedRow = await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="cleared_unacked"]', { timeout: 30_000 });
-  assert.match((await clearedRow.textContent()) ?? '', /Store unavailable/);
-  await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="active_unacked"]', { state: 'detached', timeout: 15_000 });
-  await until(() => hooks.some((h) => h.event === 'auto_cleared' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: cleared' });
-  // Device alarms are back beside it, in their own section; the origin filter shows one kind.
-  await page.waitForSelector('[data-testid="store-unavailable"]', { state: 'detached', timeout: 15_000 });
-  await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
-  await page.selectOption('[data-testid="alarm-filter-origin"]', 'device');
-  await page.waitForSelector('[data-testid="system-alarms"]', { state: 'detached', timeout: 10_000 });
-  await page.selectOption('[data-testid="alarm-filter-origin"]', 'system');
-  await page.waitForSelector('[data-testid="device-alarms"]', { state: 'detached', timeout: 10_000 });
-  await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-cleared.png'), fullPage: true });
-  const stored = (await (await fetch(`${app.httpUrl}/api/v1/alarms?origin=system`)).json()) as { alarms: Alarm[] };
-  assert.ok(stored.alarms.some((a) => a.metric === 'store' && a.status === 'cleared_unacked' && a.id > 0), 'written to PostgreSQL once it was back');
-  assert.deepEqual(errors, []);
-});
+    await server.start();
+    const clearedRow = await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="cleared_unacked"]', { timeout: 30_000 });
+    assert.match((await clearedRow.textContent()) ?? '', /Store unavailable/);
+    await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="active_unacked"]', { state: 'detached', timeout: 15_000 });
+    await until(() => hooks.some((h) => h.event === 'auto_cleared' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: cleared' });
+    // Device alarms are back beside it, in their own section; the origin filter shows one kind.
+    await page.waitForSelector('[data-testid="store-unavailable"]', { state: 'detached', timeout: 15_000 });
+    await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
+    await page.selectOption('[data-testid="alarm-filter-origin"]', 'device');
+    await page.waitForSelector('[data-testid="system-alarms"]', { state: 'detached', timeout: 10_000 });
+    await page.selectOption('[data-testid="alarm-filter-origin"]', 'system');
+    await page.waitForSelector('[data-testid="device-alarms"]', { state: 'detached', timeout: 10_000 });
+    await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-cleared.png'), fullPage: true });
+    const stored = (await (await fetch(`${app.httpUrl}/api/v1/alarms?origin=system`)).json()) as { alarms: Alarm[] };
+    assert.ok(
+      stored.alarms.some((a) => a.metric === 'store' && a.status === 'cleared_unacked' && a.id > 0),
+      'written to PostgreSQL once it was back',
+    );
+    assert.deepEqual(errors, []);
+  },
+);

@@ -24,32 +24,65 @@ test('changes through the API are audited: who, from where, before and after, se
   const admin = (await login(url, 'admin', adminPassword)).accessToken;
   const op = await userToken(url, admin, 'olga', 'operator');
 
-  const created = await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(op), ...json }, body: JSON.stringify({ name: 'hot', severity: 'major', scope: 'device', target: 'a-1', kind: 'threshold', metric: 't', op: '>', value: 50 }) });
+  const created = await fetch(`${url}/api/v1/rules`, {
+    method: 'POST',
+    headers: { ...bearer(op), ...json },
+    body: JSON.stringify({ name: 'hot', severity: 'major', scope: 'device', target: 'a-1', kind: 'threshold', metric: 't', op: '>', value: 50 }),
+  });
   assert.equal(created.status, 201);
   const rule = (await created.json()) as { id: string };
-  const put = await fetch(`${url}/api/v1/rules/${rule.id}`, { method: 'PUT', headers: { ...bearer(op), ...json }, body: JSON.stringify({ name: 'hot', severity: 'critical', scope: 'device', target: 'a-1', kind: 'threshold', metric: 't', op: '>', value: 60 }) });
+  const put = await fetch(`${url}/api/v1/rules/${rule.id}`, {
+    method: 'PUT',
+    headers: { ...bearer(op), ...json },
+    body: JSON.stringify({ name: 'hot', severity: 'critical', scope: 'device', target: 'a-1', kind: 'threshold', metric: 't', op: '>', value: 60 }),
+  });
   assert.equal(put.status, 200);
-  const key = await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), ...json }, body: JSON.stringify({ name: 'grafana', role: 'viewer' }) });
+  const key = await fetch(`${url}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { ...bearer(admin), ...json },
+    body: JSON.stringify({ name: 'grafana', role: 'viewer' }),
+  });
   assert.equal(key.status, 201);
   const secretKey = ((await key.json()) as { key: string }).key;
   const devToken = await deviceToken(url, admin, 'a-1');
   // Readings are data, not changes: not audited. A refused change is.
-  assert.equal((await fetch(`${url}/api/v1/devices/a-1/telemetry`, { method: 'POST', headers: { ...bearer(devToken), ...json }, body: JSON.stringify({ t: 80 }) })).status, 200);
+  assert.equal(
+    (await fetch(`${url}/api/v1/devices/a-1/telemetry`, { method: 'POST', headers: { ...bearer(devToken), ...json }, body: JSON.stringify({ t: 80 }) })).status,
+    200,
+  );
   const viewer = await userToken(url, admin, 'vic', 'viewer');
   assert.equal((await fetch(`${url}/api/v1/rules/${rule.id}`, { method: 'DELETE', headers: bearer(viewer) })).status, 403);
-  const alarm = await until(async () => ((await (await fetch(`${url}/api/v1/alarms?device=a-1`, { headers: bearer(op) })).json()) as { alarms: { id: number }[] }).alarms[0], { what: 'alarm' });
-  assert.equal((await fetch(`${url}/api/v1/alarms/${alarm.id}/ack`, { method: 'POST', headers: { ...bearer(op), ...json }, body: JSON.stringify({ comment: 'looked' }) })).status, 200);
+  const alarm = await until(
+    async () => ((await (await fetch(`${url}/api/v1/alarms?device=a-1`, { headers: bearer(op) })).json()) as { alarms: { id: number }[] }).alarms[0],
+    { what: 'alarm' },
+  );
+  assert.equal(
+    (await fetch(`${url}/api/v1/alarms/${alarm.id}/ack`, { method: 'POST', headers: { ...bearer(op), ...json }, body: JSON.stringify({ comment: 'looked' }) }))
+      .status,
+    200,
+  );
 
   const read = async (q = '', token = admin) => {
     const res = await fetch(`${url}/api/v1/audit${q}`, { headers: bearer(token) });
     return { status: res.status, body: (await res.json()) as { entries: AuditEntry[] } };
   };
-  const all = await until(async () => {
-    const r = await read();
-    return r.body.entries.some((e) => e.route === '/api/v1/alarms/:id/ack') && r.body.entries;
-  }, { what: 'ack audited' });
+  const all = await until(
+    async () => {
+      const r = await read();
+      return r.body.entries.some((e) => e.route === '/api/v1/alarms/:id/ack') && r.body.entries;
+    },
+    { what: 'ack audited' },
+  );
   const routes = all.map((e) => `${e.method} ${e.route} ${e.status}`);
-  for (const want of ['POST /api/v1/users 201', 'POST /api/v1/rules 201', 'PUT /api/v1/rules/:id 200', 'POST /api/v1/api-keys 201', 'POST /api/v1/devices/:id/credentials 201', 'DELETE /api/v1/rules/:id 403', 'POST /api/v1/alarms/:id/ack 200']) {
+  for (const want of [
+    'POST /api/v1/users 201',
+    'POST /api/v1/rules 201',
+    'PUT /api/v1/rules/:id 200',
+    'POST /api/v1/api-keys 201',
+    'POST /api/v1/devices/:id/credentials 201',
+    'DELETE /api/v1/rules/:id 403',
+    'POST /api/v1/alarms/:id/ack 200',
+  ]) {
     assert.ok(routes.includes(want), `${want} in ${routes.join(' | ')}`);
   }
   assert.ok(!routes.some((r) => r.includes('/telemetry')), 'readings are not audited');
@@ -68,7 +101,8 @@ test('changes through the API are audited: who, from where, before and after, se
 
   // No secret reaches the log: passwords, the API key, the device token, the login's tokens.
   const text = JSON.stringify(all);
-  for (const secret of [adminPassword, 'pw-olga-0123456789', secretKey, devToken, admin]) assert.ok(!text.includes(secret), 'a secret was written to the audit log');
+  for (const secret of [adminPassword, 'pw-olga-0123456789', secretKey, devToken, admin])
+    assert.ok(!text.includes(secret), 'a secret was written to the audit log');
   const userEntry = all.find((e) => e.route === '/api/v1/users' && e.request?.includes('olga'))!;
   assert.equal((JSON.parse(userEntry.request!) as { password: string }).password, '***');
 
@@ -84,7 +118,19 @@ test('changes through the API are audited: who, from where, before and after, se
 async function appendOnly(store: AuditStore, raw: { exec(sql: string): Promise<unknown> }) {
   const day = 86_400_000;
   const now = Date.UTC(2026, 0, 31);
-  const base = { actor: 'admin', role: 'admin', ip: '127.0.0.1', method: 'PUT', route: '/api/v1/rules/:id', path: '/api/v1/rules/r1', target: 'r1', status: 200, before: null, request: null, after: null };
+  const base = {
+    actor: 'admin',
+    role: 'admin',
+    ip: '127.0.0.1',
+    method: 'PUT',
+    route: '/api/v1/rules/:id',
+    path: '/api/v1/rules/r1',
+    target: 'r1',
+    status: 200,
+    before: null,
+    request: null,
+    after: null,
+  };
   await store.addAudit({ ...base, at: now - 10 * day });
   await store.addAudit({ ...base, at: now - day });
   await assert.rejects(raw.exec("UPDATE audit_log SET actor = 'mallory'"), /append-only/);
@@ -95,7 +141,10 @@ async function appendOnly(store: AuditStore, raw: { exec(sql: string): Promise<u
   assert.equal(await job.runOnce(now), 1);
   await job.stop();
   const left = await store.listAudit({ limit: 10 });
-  assert.deepEqual(left.map((e) => e.at), [now - day]);
+  assert.deepEqual(
+    left.map((e) => e.at),
+    [now - day],
+  );
   await assert.rejects(raw.exec('DELETE FROM audit_log'), /append-only/);
 }
 

@@ -21,54 +21,68 @@ const INSTALLED = '/usr/local/bin/fieldscope';
 /** systemd-analyze verify exits 0 even on a bad value; what it prints about the unit is the verdict. */
 async function verify(path: string): Promise<string> {
   const r = await run('systemd-analyze', ['verify', path]).catch((err: { stdout: string; stderr: string }) => err);
-  return (r.stdout + r.stderr).split('\n').filter((l) => l.includes(path)).join('\n');
+  return (r.stdout + r.stderr)
+    .split('\n')
+    .filter((l) => l.includes(path))
+    .join('\n');
 }
 
-test('systemd unit: systemd-analyze verify finds nothing, the security exposure is low, the dedicated user is created by sysusers', { skip: systemd.skip }, async (t) => {
-  const d = tempDir();
-  t.after(() => d.remove());
-  let text = readFileSync(unitPath, 'utf8');
-  // verify checks that ExecStart exists: without the package installed, point it at this checkout's own bin.
-  if (!existsSync(INSTALLED)) {
-    process.stderr.write(`\n(systemd unit: ${INSTALLED} is not installed here; verifying with ExecStart=${resolve('bin/fieldscope.js')} instead)\n`);
-    text = text.replace(`ExecStart=${INSTALLED} `, `ExecStart=${resolve('bin/fieldscope.js')} `);
-  }
-  assert.match(text, /^ExecStart=\/\S+ start$/m);
-  const unit = join(d.dir, 'fieldscope.service');
-  writeFileSync(unit, text);
-  assert.equal(await verify(unit), '', 'systemd-analyze verify: no complaint');
+test(
+  'systemd unit: systemd-analyze verify finds nothing, the security exposure is low, the dedicated user is created by sysusers',
+  { skip: systemd.skip },
+  async (t) => {
+    const d = tempDir();
+    t.after(() => d.remove());
+    let text = readFileSync(unitPath, 'utf8');
+    // verify checks that ExecStart exists: without the package installed, point it at this checkout's own bin.
+    if (!existsSync(INSTALLED)) {
+      process.stderr.write(`\n(systemd unit: ${INSTALLED} is not installed here; verifying with ExecStart=${resolve('bin/fieldscope.js')} instead)\n`);
+      text = text.replace(`ExecStart=${INSTALLED} `, `ExecStart=${resolve('bin/fieldscope.js')} `);
+    }
+    assert.match(text, /^ExecStart=\/\S+ start$/m);
+    const unit = join(d.dir, 'fieldscope.service');
+    writeFileSync(unit, text);
+    assert.equal(await verify(unit), '', 'systemd-analyze verify: no complaint');
 
-  const keys = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
-    if (m) keys.set(m[1], [...(keys.get(m[1]) ?? []), m[2]]);
-  }
-  const one = (k: string) => keys.get(k)?.[0];
-  assert.equal(one('User'), 'fieldscope');
-  assert.equal(one('StateDirectory'), 'fieldscope', 'state in /var/lib/fieldscope');
-  assert.equal(one('WorkingDirectory'), '/var/lib/fieldscope');
-  assert.ok(keys.get('Environment')!.includes('FIELDSCOPE_DATA=/var/lib/fieldscope'));
-  assert.equal(one('Restart'), 'on-failure');
-  for (const [k, v] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['CapabilityBoundingSet', '']]) assert.equal(one(k), v, `${k}=${v}`);
-  assert.equal(one('MemoryDenyWriteExecute'), undefined, "Node's JIT needs W+X pages");
+    const keys = new Map<string, string[]>();
+    for (const line of text.split('\n')) {
+      const m = /^([A-Za-z]+)=(.*)$/.exec(line);
+      if (m) keys.set(m[1], [...(keys.get(m[1]) ?? []), m[2]]);
+    }
+    const one = (k: string) => keys.get(k)?.[0];
+    assert.equal(one('User'), 'fieldscope');
+    assert.equal(one('StateDirectory'), 'fieldscope', 'state in /var/lib/fieldscope');
+    assert.equal(one('WorkingDirectory'), '/var/lib/fieldscope');
+    assert.ok(keys.get('Environment')!.includes('FIELDSCOPE_DATA=/var/lib/fieldscope'));
+    assert.equal(one('Restart'), 'on-failure');
+    for (const [k, v] of [
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'strict'],
+      ['ProtectHome', 'yes'],
+      ['PrivateTmp', 'yes'],
+      ['CapabilityBoundingSet', ''],
+    ])
+      assert.equal(one(k), v, `${k}=${v}`);
+    assert.equal(one('MemoryDenyWriteExecute'), undefined, "Node's JIT needs W+X pages");
 
-  const sec = await run('systemd-analyze', ['security', '--offline=yes', unit]);
-  const exposure = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(sec.stdout + sec.stderr)?.[1]);
-  assert.ok(exposure > 0 && exposure < 3, `exposure ${exposure} (systemd calls < 3 "OK" or better)`);
+    const sec = await run('systemd-analyze', ['security', '--offline=yes', unit]);
+    const exposure = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(sec.stdout + sec.stderr)?.[1]);
+    assert.ok(exposure > 0 && exposure < 3, `exposure ${exposure} (systemd calls < 3 "OK" or better)`);
 
-  // The same check catches a broken unit.
-  const bad = join(d.dir, 'bad.service');
-  writeFileSync(bad, text.replace('Restart=on-failure', 'Restart=sometimes').replace('ProtectSystem=strict', 'ProtectSystem=mostly'));
-  assert.match(await verify(bad), /restart specifier.*sometimes[\s\S]*protect system value.*mostly/);
+    // The same check catches a broken unit.
+    const bad = join(d.dir, 'bad.service');
+    writeFileSync(bad, text.replace('Restart=on-failure', 'Restart=sometimes').replace('ProtectSystem=strict', 'ProtectSystem=mostly'));
+    assert.match(await verify(bad), /restart specifier.*sometimes[\s\S]*protect system value.*mostly/);
 
-  // The dedicated user, as systemd-sysusers creates it (in a scratch root, not on this machine).
-  const root = join(d.dir, 'root');
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  await run('systemd-sysusers', [`--root=${root}`, resolve('deploy/systemd/fieldscope.sysusers')]);
-  const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
-  assert.match(passwd, /^fieldscope:x:\d+:\d+:[^:]*:\/var\/lib\/fieldscope:\/usr\/sbin\/nologin$/m);
-  assert.match(readFileSync(join(root, 'etc/group'), 'utf8'), /^dialout:x:\d+:fieldscope$/m);
-});
+    // The dedicated user, as systemd-sysusers creates it (in a scratch root, not on this machine).
+    const root = join(d.dir, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    await run('systemd-sysusers', [`--root=${root}`, resolve('deploy/systemd/fieldscope.sysusers')]);
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+    assert.match(passwd, /^fieldscope:x:\d+:\d+:[^:]*:\/var\/lib\/fieldscope:\/usr\/sbin\/nologin$/m);
+    assert.match(readFileSync(join(root, 'etc/group'), 'utf8'), /^dialout:x:\d+:fieldscope$/m);
+  },
+);
 
 /** Every FIELDSCOPE_* name the code reads (config options, secrets read from env). */
 function knownEnv(): Set<string> {
@@ -88,7 +102,10 @@ test('Docker and compose files: what they name exists, what they set Fieldscope 
   const dockerDir = resolve('deploy/docker');
   const dockerfile = readFileSync(join(dockerDir, 'Dockerfile'), 'utf8');
   const compose = YAML.parse(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8')) as {
-    services: Record<string, { build?: { context: string; dockerfile: string }; image?: string; environment?: Record<string, string>; volumes?: string[]; ports?: string[] }>;
+    services: Record<
+      string,
+      { build?: { context: string; dockerfile: string }; image?: string; environment?: Record<string, string>; volumes?: string[]; ports?: string[] }
+    >;
   };
   const known = knownEnv();
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] };
@@ -96,7 +113,10 @@ test('Docker and compose files: what they name exists, what they set Fieldscope 
   // Dockerfile: what the runtime stage copies is in the repo or a build output the package ships.
   for (const m of dockerfile.matchAll(/^COPY --from=build \/src\/(\S+) /gm)) {
     const p = m[1];
-    assert.ok(existsSync(p) || pkg.files.includes(p) || p === 'node_modules', `Dockerfile copies ${p}, which is neither in the repo nor a shipped build output`);
+    assert.ok(
+      existsSync(p) || pkg.files.includes(p) || p === 'node_modules',
+      `Dockerfile copies ${p}, which is neither in the repo nor a shipped build output`,
+    );
   }
   assert.match(dockerfile, /^USER fieldscope$/m, 'not root');
   assert.ok(existsSync(/ENTRYPOINT \["node", "\/opt\/fieldscope\/(\S+)"\]/.exec(dockerfile)![1]));

@@ -35,7 +35,10 @@ const pages = readdirSync(docsDir)
 const where = (page: string, b: DocBlock) => `docs/${page}:${b.line}`;
 
 /** Runs a script with bash, asynchronously: the app under test lives in this process and must keep answering. */
-function run(script: string, opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script], { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -76,7 +79,12 @@ test('every payload example is decoded as its page says', () => {
       const want = Object.fromEntries(b.tags.slice(2).map((t) => t.split('=') as [string, string]));
       for (const line of b.body.split('\n').filter((l) => l.trim())) {
         n++;
-        const d = decodeMessage(line, { source: 'http', device: line.includes('"device_id"') ? undefined : 'doc-device', receivedAt: Date.now(), maxBytes: 256 * 1024 });
+        const d = decodeMessage(line, {
+          source: 'http',
+          device: line.includes('"device_id"') ? undefined : 'doc-device',
+          receivedAt: Date.now(),
+          maxBytes: 256 * 1024,
+        });
         if (!rejected) {
           assert.ok(d.ok, `${where(page, b)}: ${line} was refused: ${d.ok ? '' : JSON.stringify(d.rejection)}`);
           assert.ok(Object.keys(d.message.values).length > 0, `${where(page, b)}: ${line} carries no reading`);
@@ -151,7 +159,10 @@ for (const page of pages) {
     ].join('\n');
     for (const step of steps) {
       const script = step.block.body.replace(/\b(?:127\.0\.0\.1|localhost):8080\b/g, `127.0.0.1:${http.port}`);
-      const r = await run(`${prelude}\n${script}`, { cwd: work.dir, env: { PATH: process.env.PATH, HOME: work.dir, TOKEN: token, ADMIN_PASSWORD: adminPassword } });
+      const r = await run(`${prelude}\n${script}`, {
+        cwd: work.dir,
+        env: { PATH: process.env.PATH, HOME: work.dir, TOKEN: token, ADMIN_PASSWORD: adminPassword },
+      });
       const at = where(page, step.block);
       const shown = `\n--- script\n${script}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
       if (step.fails) assert.notEqual(r.status, 0, `${at}: the page says this fails, it exited 0${shown}`);

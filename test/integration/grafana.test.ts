@@ -64,7 +64,10 @@ export function expandMacros(sql: string, from: number, to: number, vars: Record
     .replace(/\$__timeTo\(\)/g, iso(to))
     .replace(/\$__unixEpochFrom\(\)/g, String(Math.floor(from / 1000)))
     .replace(/\$__unixEpochTo\(\)/g, String(Math.floor(to / 1000)))
-    .replace(/\$__timeGroupAlias\(([^,]+),([^)]+)\)/g, (_, col: string, iv: string) => `floor(extract(epoch from ${col.trim()})/${seconds(iv)})*${seconds(iv)} AS "time"`)
+    .replace(
+      /\$__timeGroupAlias\(([^,]+),([^)]+)\)/g,
+      (_, col: string, iv: string) => `floor(extract(epoch from ${col.trim()})/${seconds(iv)})*${seconds(iv)} AS "time"`,
+    )
     .replace(/\$__timeGroup\(([^,]+),([^)]+)\)/g, (_, col: string, iv: string) => `floor(extract(epoch from ${col.trim()})/${seconds(iv)})*${seconds(iv)}`);
   for (const [k, v] of Object.entries(vars)) out = out.replaceAll('${' + k + '}', v).replace(new RegExp('\\$' + k + '\\b', 'g'), v);
   assert.doesNotMatch(out, /\$\w/, `a macro or variable left unexpanded in: ${out}`);
@@ -73,98 +76,189 @@ export function expandMacros(sql: string, from: number, to: number, vars: Record
 
 const pg = requirePostgres('grafana dashboards on PostgreSQL');
 
-test('PostgreSQL: every panel and variable query of the shipped dashboards runs on the grafana_* views and finds the data written through the store', { skip: pg.skip, timeout: 120_000 }, async (t) => {
-  const server = await startPostgres();
-  t.after(() => server.destroy());
-  const url = await server.createDatabase();
-  const store = new PostgresStore({ url });
-  await store.open();
-  t.after(() => store.close());
+test(
+  'PostgreSQL: every panel and variable query of the shipped dashboards runs on the grafana_* views and finds the data written through the store',
+  { skip: pg.skip, timeout: 120_000 },
+  async (t) => {
+    const server = await startPostgres();
+    t.after(() => server.destroy());
+    const url = await server.createDatabase();
+    const store = new PostgresStore({ url });
+    await store.open();
+    t.after(() => store.close());
 
-  // Readings for the last hour from one device, every 10 s, with seqs 100-104 missing (a gap).
-  const now = Date.now();
-  const messages: Message[] = [];
-  for (let i = 0, seq = 1; i < 360; i++, seq++) {
-    if (seq === 100) seq += 5;
-    const ts = now - 3600_000 + i * 10_000;
-    messages.push({ device: 'press-1', ts, seq, profile: 'factory', values: { temperature: 40 + 15 * Math.sin(i / 20), humidity: 50 }, source: 'http', receivedAt: ts });
-  }
-  const seq = new SequenceTracker();
-  const acct = seq.account(messages);
-  const batch = toWriteBatch(acct.keep, [{ at: now - 60_000, source: 'http', device: 'press-1', field: 'temperature', rule: 'type', error: 'temperature must be a number', payload: '{"temperature":"hot"}' }], acct.update);
-  await store.write(batch);
-  acct.commit();
-  const rule = buildRule({ name: 'Hot press', severity: 'major', scope: 'device', target: 'press-1', kind: 'threshold', metric: 'temperature', op: '>', value: 50 }, undefined, now);
-  await store.saveRule(rule);
-  await store.saveRule(buildRule({ name: 'Band', severity: 'minor', scope: 'profile', target: 'factory', kind: 'threshold', metric: 'temperature', op: 'outside', low: 10, high: 70 }, undefined, now));
-  const alarm = (a: Partial<Alarm>): Omit<Alarm, 'id'> => ({
-    ruleId: rule.id, ruleName: rule.name, kind: 'threshold', device: 'press-1', metric: 'temperature', severity: 'major', status: 'active_unacked', raisedAt: now - 1800_000, lastAt: now - 1800_000,
-    count: 1, firstValue: 55, lastValue: 55, clearedAt: null, clearedBy: null, ackedAt: null, ackedBy: null, message: 'temperature 55 > 50', ...a,
-  });
-  await store.openAlarm(alarm({}));
-  await store.openAlarm(alarm({ ruleId: 'system:store', ruleName: 'Store unavailable', kind: 'system', device: 'system', metric: 'store', severity: 'critical', message: 'the store does not answer' }));
-
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  t.after(() => sql.end({ timeout: 1 }));
-  const vars = { device: 'press-1', metric: 'temperature' };
-  const from = now - 24 * 3600_000;
-  const results = new Map<string, Record<string, unknown>[]>();
-  const boards = dashboards('postgres');
-  assert.deepEqual(boards.map((b) => b.file), ['postgres/alarms.json', 'postgres/completeness.json', 'postgres/device-detail.json', 'postgres/fleet-overview.json']);
-  for (const { file, d } of boards) {
-    for (const v of d.templating.list) {
-      if (v.type !== 'query') continue;
-      const rows = await sql.unsafe(expandMacros(String(v.query), from, now, vars));
-      assert.ok(rows.length > 0, `${file} variable ${v.name}: no options`);
-      assert.ok(rows.some((r) => Object.values(r).includes(vars[v.name as keyof typeof vars])), `${file} variable ${v.name} offers ${vars[v.name as keyof typeof vars]}`);
+    // Readings for the last hour from one device, every 10 s, with seqs 100-104 missing (a gap).
+    const now = Date.now();
+    const messages: Message[] = [];
+    for (let i = 0, seq = 1; i < 360; i++, seq++) {
+      if (seq === 100) seq += 5;
+      const ts = now - 3600_000 + i * 10_000;
+      messages.push({
+        device: 'press-1',
+        ts,
+        seq,
+        profile: 'factory',
+        values: { temperature: 40 + 15 * Math.sin(i / 20), humidity: 50 },
+        source: 'http',
+        receivedAt: ts,
+      });
     }
-    for (const p of d.panels) {
-      for (const target of p.targets) {
-        assert.ok(target.rawSql, `${file} "${p.title}" ${target.refId}: raw SQL`);
-        let rows: Record<string, unknown>[];
-        try {
-          rows = [...(await sql.unsafe(expandMacros(target.rawSql, from, now, vars)))];
-        } catch (err) {
-          throw new Error(`${file} "${p.title}" ${target.refId}: ${(err as Error).message}`, { cause: err });
+    const seq = new SequenceTracker();
+    const acct = seq.account(messages);
+    const batch = toWriteBatch(
+      acct.keep,
+      [
+        {
+          at: now - 60_000,
+          source: 'http',
+          device: 'press-1',
+          field: 'temperature',
+          rule: 'type',
+          error: 'temperature must be a number',
+          payload: '{"temperature":"hot"}',
+        },
+      ],
+      acct.update,
+    );
+    await store.write(batch);
+    acct.commit();
+    const rule = buildRule(
+      { name: 'Hot press', severity: 'major', scope: 'device', target: 'press-1', kind: 'threshold', metric: 'temperature', op: '>', value: 50 },
+      undefined,
+      now,
+    );
+    await store.saveRule(rule);
+    await store.saveRule(
+      buildRule(
+        { name: 'Band', severity: 'minor', scope: 'profile', target: 'factory', kind: 'threshold', metric: 'temperature', op: 'outside', low: 10, high: 70 },
+        undefined,
+        now,
+      ),
+    );
+    const alarm = (a: Partial<Alarm>): Omit<Alarm, 'id'> => ({
+      ruleId: rule.id,
+      ruleName: rule.name,
+      kind: 'threshold',
+      device: 'press-1',
+      metric: 'temperature',
+      severity: 'major',
+      status: 'active_unacked',
+      raisedAt: now - 1800_000,
+      lastAt: now - 1800_000,
+      count: 1,
+      firstValue: 55,
+      lastValue: 55,
+      clearedAt: null,
+      clearedBy: null,
+      ackedAt: null,
+      ackedBy: null,
+      message: 'temperature 55 > 50',
+      ...a,
+    });
+    await store.openAlarm(alarm({}));
+    await store.openAlarm(
+      alarm({
+        ruleId: 'system:store',
+        ruleName: 'Store unavailable',
+        kind: 'system',
+        device: 'system',
+        metric: 'store',
+        severity: 'critical',
+        message: 'the store does not answer',
+      }),
+    );
+
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    t.after(() => sql.end({ timeout: 1 }));
+    const vars = { device: 'press-1', metric: 'temperature' };
+    const from = now - 24 * 3600_000;
+    const results = new Map<string, Record<string, unknown>[]>();
+    const boards = dashboards('postgres');
+    assert.deepEqual(
+      boards.map((b) => b.file),
+      ['postgres/alarms.json', 'postgres/completeness.json', 'postgres/device-detail.json', 'postgres/fleet-overview.json'],
+    );
+    for (const { file, d } of boards) {
+      for (const v of d.templating.list) {
+        if (v.type !== 'query') continue;
+        const rows = await sql.unsafe(expandMacros(String(v.query), from, now, vars));
+        assert.ok(rows.length > 0, `${file} variable ${v.name}: no options`);
+        assert.ok(
+          rows.some((r) => Object.values(r).includes(vars[v.name as keyof typeof vars])),
+          `${file} variable ${v.name} offers ${vars[v.name as keyof typeof vars]}`,
+        );
+      }
+      for (const p of d.panels) {
+        for (const target of p.targets) {
+          assert.ok(target.rawSql, `${file} "${p.title}" ${target.refId}: raw SQL`);
+          let rows: Record<string, unknown>[];
+          try {
+            rows = [...(await sql.unsafe(expandMacros(target.rawSql, from, now, vars)))];
+          } catch (err) {
+            throw new Error(`${file} "${p.title}" ${target.refId}: ${(err as Error).message}`, { cause: err });
+          }
+          assert.ok(rows.length > 0, `${file} "${p.title}" ${target.refId}: no rows`);
+          // A time series needs its time column as a timestamp (or epoch seconds from $__timeGroupAlias).
+          if ('time' in rows[0])
+            assert.ok(
+              rows[0].time instanceof Date || typeof rows[0].time === 'number' || typeof rows[0].time === 'string',
+              `${file} "${p.title}": time column`,
+            );
+          results.set(`${d.uid}/${p.id}/${target.refId}`, rows);
         }
-        assert.ok(rows.length > 0, `${file} "${p.title}" ${target.refId}: no rows`);
-        // A time series needs its time column as a timestamp (or epoch seconds from $__timeGroupAlias).
-        if ('time' in rows[0]) assert.ok(rows[0].time instanceof Date || typeof rows[0].time === 'number' || typeof rows[0].time === 'string', `${file} "${p.title}": time column`);
-        results.set(`${d.uid}/${p.id}/${target.refId}`, rows);
       }
     }
-  }
-  // What the panels show is the data written, not just any row.
-  assert.equal(Number(results.get('fieldscope-fleet/1/A')![0].devices), 1);
-  const lines = results.get('fieldscope-device/1/B')!;
-  assert.deepEqual([...new Set(lines.map((r) => `${r.metric}=${r.value}`))].sort(), ['Band high=70', 'Band low=10', 'Hot press limit=50']);
-  const rollups = results.get('fieldscope-device/1/A')!;
-  assert.ok(rollups.length >= 59 && rollups.length <= 61, `one row per minute of the hour (${rollups.length})`);
-  assert.ok(rollups.every((r) => (r.min as number) <= (r.avg as number) && (r.avg as number) <= (r.max as number)));
-  assert.equal(results.get('fieldscope-device/2/A')!.length, 360, 'every raw reading');
-  const completeness = results.get('fieldscope-completeness/1/A')![0];
-  assert.equal(completeness.device, 'press-1');
-  assert.equal(Number(completeness.received), 360);
-  assert.equal(Number(completeness.missing), 5);
-  assert.equal(Number(completeness.completeness), Math.round((360 / 365) * 10_000) / 10_000);
-  const system = results.get('fieldscope-alarms/3/A')!;
-  assert.deepEqual(system.map((r) => r.component), ['store']);
-  assert.ok(results.get('fieldscope-alarms/4/A')!.every((r) => r.device === 'press-1'));
-  assert.equal(results.get('fieldscope-completeness/4/A')![0].metric, 'type');
-});
+    // What the panels show is the data written, not just any row.
+    assert.equal(Number(results.get('fieldscope-fleet/1/A')![0].devices), 1);
+    const lines = results.get('fieldscope-device/1/B')!;
+    assert.deepEqual([...new Set(lines.map((r) => `${r.metric}=${r.value}`))].sort(), ['Band high=70', 'Band low=10', 'Hot press limit=50']);
+    const rollups = results.get('fieldscope-device/1/A')!;
+    assert.ok(rollups.length >= 59 && rollups.length <= 61, `one row per minute of the hour (${rollups.length})`);
+    assert.ok(rollups.every((r) => (r.min as number) <= (r.avg as number) && (r.avg as number) <= (r.max as number)));
+    assert.equal(results.get('fieldscope-device/2/A')!.length, 360, 'every raw reading');
+    const completeness = results.get('fieldscope-completeness/1/A')![0];
+    assert.equal(completeness.device, 'press-1');
+    assert.equal(Number(completeness.received), 360);
+    assert.equal(Number(completeness.missing), 5);
+    assert.equal(Number(completeness.completeness), Math.round((360 / 365) * 10_000) / 10_000);
+    const system = results.get('fieldscope-alarms/3/A')!;
+    assert.deepEqual(
+      system.map((r) => r.component),
+      ['store'],
+    );
+    assert.ok(results.get('fieldscope-alarms/4/A')!.every((r) => r.device === 'press-1'));
+    assert.equal(results.get('fieldscope-completeness/4/A')![0].metric, 'type');
+  },
+);
 
 test('REST API (Infinity) dashboards: every panel URL answers a viewer API key with the rows and fields the panel reads', { timeout: 60_000 }, async (t) => {
   const { app, adminPassword, remove } = await startLockedApp({ systemCheckMs: 100, diskAlarmFreeRatio: 1 });
   t.after(remove);
   const admin = (await login(app.httpUrl, 'admin', adminPassword)).accessToken;
   const json = { ...bearer(admin), 'content-type': 'application/json' };
-  const key = ((await (await fetch(`${app.httpUrl}/api/v1/api-keys`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'grafana', role: 'viewer' }) })).json()) as { key: string }).key;
-  await fetch(`${app.httpUrl}/api/v1/rules`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'Hot press', severity: 'major', scope: 'all', kind: 'threshold', metric: 'temperature', op: '>', value: 50 }) });
+  const key = (
+    (await (
+      await fetch(`${app.httpUrl}/api/v1/api-keys`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'grafana', role: 'viewer' }) })
+    ).json()) as { key: string }
+  ).key;
+  await fetch(`${app.httpUrl}/api/v1/rules`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ name: 'Hot press', severity: 'major', scope: 'all', kind: 'threshold', metric: 'temperature', op: '>', value: 50 }),
+  });
   const now = Date.now();
   const lines = [1, 2, 3, 7].map((seq, i) => JSON.stringify({ profile: 'factory', seq, ts: now - 60_000 + i * 1000, temperature: seq === 7 ? 60 : 20 }));
   lines.push('{"temperature":"hot"}');
-  await fetch(`${app.httpUrl}/api/v1/devices/press-1/telemetry`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
-  await until(async () => ((await (await fetch(`${app.httpUrl}/api/v1/alarms?status=open`, { headers: bearer(admin) })).json()) as { alarms: Alarm[] }).alarms.length >= 2, { what: 'a device and a system alarm' });
+  await fetch(`${app.httpUrl}/api/v1/devices/press-1/telemetry`, {
+    method: 'POST',
+    headers: { ...bearer(admin), 'content-type': 'application/x-ndjson' },
+    body: lines.join('\n'),
+  });
+  await until(
+    async () =>
+      ((await (await fetch(`${app.httpUrl}/api/v1/alarms?status=open`, { headers: bearer(admin) })).json()) as { alarms: Alarm[] }).alarms.length >= 2,
+    { what: 'a device and a system alarm' },
+  );
 
   const vars: Record<string, string> = { device: 'press-1', metric: 'temperature', __from: String(now - 24 * 3600_000), __to: String(now + 60_000) };
   const expand = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => vars[(a ?? b)!] ?? `$${a ?? b}`);
@@ -177,11 +271,15 @@ test('REST API (Infinity) dashboards: every panel URL answers a viewer API key w
     const body = (await res.json()) as Record<string, unknown>;
     const rows = (target.root_selector ? body[target.root_selector] : [body]) as Record<string, unknown>[];
     assert.ok(Array.isArray(rows) && rows.length > 0, `${where}: no rows under "${target.root_selector}"`);
-    for (const c of target.columns ?? []) assert.ok(c.selector in rows[0], `${where}: field ${c.selector} missing from ${JSON.stringify(rows[0]).slice(0, 300)}`);
+    for (const c of target.columns ?? [])
+      assert.ok(c.selector in rows[0], `${where}: field ${c.selector} missing from ${JSON.stringify(rows[0]).slice(0, 300)}`);
     return rows;
   };
   const boards = dashboards('api');
-  assert.deepEqual(boards.map((b) => b.file), ['api/alarms.json', 'api/completeness.json', 'api/device-detail.json', 'api/fleet-overview.json']);
+  assert.deepEqual(
+    boards.map((b) => b.file),
+    ['api/alarms.json', 'api/completeness.json', 'api/device-detail.json', 'api/fleet-overview.json'],
+  );
   const seen = new Map<string, Record<string, unknown>[]>();
   for (const { file, d } of boards) {
     for (const v of d.templating.list) if (typeof v.query === 'object') await call(`${file} variable ${v.name}`, v.query.infinityQuery);
@@ -193,56 +291,72 @@ test('REST API (Infinity) dashboards: every panel URL answers a viewer API key w
   assert.equal(seen.get('fieldscope-api-completeness/1')![0].missing, 3);
 });
 
-test('every dashboard type-checks against @grafana/schema (Dashboard, and each panel\'s options by its type); a wrong one does not', { timeout: 120_000 }, async (t) => {
-  const cache = join(resolve('node_modules'), '.cache');
-  mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, 'grafana-schema-check-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cfg = (type: string) =>
-    ({
-      timeseries: '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen',
-      stat: '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen',
-      table: '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen',
-    })[type];
-  const source = (d: DashboardJson) => {
-    const lines = [
-      "import type { Dashboard } from '@grafana/schema';",
-      // Grafana's JSON holds enum members as their string values; TypeScript's string enums are
-      // nominal, so each enum is widened to the union of its values, and nothing else.
-      'type Loose<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T : T extends (infer U)[] ? Loose<U>[] : T extends object ? { [K in keyof T]: Loose<T[K]> } : T;',
-      `import type * as timeseries from '${cfg('timeseries')}';`,
-      `import type * as stat from '${cfg('stat')}';`,
-      `import type * as table from '${cfg('table')}';`,
-      `export const dashboard: Loose<Dashboard> = ${JSON.stringify(d, null, 1)};`,
-    ];
-    for (const p of d.panels) {
-      assert.ok(cfg(p.type), `panel type ${p.type} has its schema types checked`);
-      lines.push(`export const options${p.id}: Loose<${p.type}.Options> = ${JSON.stringify(p.options)};`);
-      if (p.fieldConfig.defaults.custom) lines.push(`export const custom${p.id}: Loose<${p.type}.FieldConfig> = ${JSON.stringify(p.fieldConfig.defaults.custom)};`);
+test(
+  "every dashboard type-checks against @grafana/schema (Dashboard, and each panel's options by its type); a wrong one does not",
+  { timeout: 120_000 },
+  async (t) => {
+    const cache = join(resolve('node_modules'), '.cache');
+    mkdirSync(cache, { recursive: true });
+    const dir = mkdtempSync(join(cache, 'grafana-schema-check-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const cfg = (type: string) =>
+      ({
+        timeseries: '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen',
+        stat: '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen',
+        table: '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen',
+      })[type];
+    const source = (d: DashboardJson) => {
+      const lines = [
+        "import type { Dashboard } from '@grafana/schema';",
+        // Grafana's JSON holds enum members as their string values; TypeScript's string enums are
+        // nominal, so each enum is widened to the union of its values, and nothing else.
+        'type Loose<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T : T extends (infer U)[] ? Loose<U>[] : T extends object ? { [K in keyof T]: Loose<T[K]> } : T;',
+        `import type * as timeseries from '${cfg('timeseries')}';`,
+        `import type * as stat from '${cfg('stat')}';`,
+        `import type * as table from '${cfg('table')}';`,
+        `export const dashboard: Loose<Dashboard> = ${JSON.stringify(d, null, 1)};`,
+      ];
+      for (const p of d.panels) {
+        assert.ok(cfg(p.type), `panel type ${p.type} has its schema types checked`);
+        lines.push(`export const options${p.id}: Loose<${p.type}.Options> = ${JSON.stringify(p.options)};`);
+        if (p.fieldConfig.defaults.custom)
+          lines.push(`export const custom${p.id}: Loose<${p.type}.FieldConfig> = ${JSON.stringify(p.fieldConfig.defaults.custom)};`);
+      }
+      return lines.join('\n') + '\n';
+    };
+    const files: string[] = [];
+    for (const { file, d } of [...dashboards('postgres'), ...dashboards('api')]) {
+      const f = join(dir, file.replace(/[/.]/g, '_') + '.ts');
+      writeFileSync(f, source(d));
+      files.push(f);
     }
-    return lines.join('\n') + '\n';
-  };
-  const files: string[] = [];
-  for (const { file, d } of [...dashboards('postgres'), ...dashboards('api')]) {
-    const f = join(dir, file.replace(/[/.]/g, '_') + '.ts');
-    writeFileSync(f, source(d));
-    files.push(f);
-  }
-  // The same check must fail on a dashboard that breaks the schema (a panel option of the wrong type).
-  const bad = structuredClone(dashboards('postgres')[0].d);
-  (bad.panels[0].options as { showHeader: unknown }).showHeader = 'yes';
-  (bad as unknown as { schemaVersion: unknown }).schemaVersion = 'new';
-  (bad.panels[1].options as Record<string, unknown>).colour = 'red';
-  const badFile = join(dir, 'bad.ts');
-  writeFileSync(badFile, source(bad));
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: [] };
-  const program = ts.createProgram([...files, badFile], options);
-  const diagnostics = ts.getPreEmitDiagnostics(program);
-  const text = (d: ts.Diagnostic) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-  const good = diagnostics.filter((d) => d.file?.fileName !== badFile);
-  assert.deepEqual(good.map(text), [], 'the shipped dashboards type-check');
-  const badErrors = diagnostics.filter((d) => d.file?.fileName === badFile).map(text).join('\n');
-  assert.match(badErrors, /'string' is not assignable to type 'boolean'/, 'showHeader must be a boolean');
-  assert.match(badErrors, /'string' is not assignable to type 'number'/, 'schemaVersion must be a number');
-  assert.match(badErrors, /'"?colour"?' does not exist/, 'no unknown panel options');
-});
+    // The same check must fail on a dashboard that breaks the schema (a panel option of the wrong type).
+    const bad = structuredClone(dashboards('postgres')[0].d);
+    (bad.panels[0].options as { showHeader: unknown }).showHeader = 'yes';
+    (bad as unknown as { schemaVersion: unknown }).schemaVersion = 'new';
+    (bad.panels[1].options as Record<string, unknown>).colour = 'red';
+    const badFile = join(dir, 'bad.ts');
+    writeFileSync(badFile, source(bad));
+    const options: ts.CompilerOptions = {
+      strict: true,
+      noEmit: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      skipLibCheck: true,
+      types: [],
+    };
+    const program = ts.createProgram([...files, badFile], options);
+    const diagnostics = ts.getPreEmitDiagnostics(program);
+    const text = (d: ts.Diagnostic) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    const good = diagnostics.filter((d) => d.file?.fileName !== badFile);
+    assert.deepEqual(good.map(text), [], 'the shipped dashboards type-check');
+    const badErrors = diagnostics
+      .filter((d) => d.file?.fileName === badFile)
+      .map(text)
+      .join('\n');
+    assert.match(badErrors, /'string' is not assignable to type 'boolean'/, 'showHeader must be a boolean');
+    assert.match(badErrors, /'string' is not assignable to type 'number'/, 'schemaVersion must be a number');
+    assert.match(badErrors, /'"?colour"?' does not exist/, 'no unknown panel options');
+  },
+);

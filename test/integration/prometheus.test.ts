@@ -44,9 +44,27 @@ test('a real Prometheus scrapes Fieldscope: operator metrics are there and shipp
   assert.equal(keyRes.status, 201);
   const key = ((await keyRes.json()) as { key: string }).key;
   // A critical device alarm, and readings with a seq gap (completeness below 1).
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/rules`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'overheat', severity: 'critical', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 }) })).status, 201);
+  assert.equal(
+    (
+      await fetch(`${app.httpUrl}/api/v1/rules`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 'overheat', severity: 'critical', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 }),
+      })
+    ).status,
+    201,
+  );
   const lines = [1, 2, 3, 6].map((seq) => JSON.stringify({ profile: 'factory', seq, temperature: 20, t: seq === 6 ? 90 : 20 })).join('\n');
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/devices/press-1/telemetry`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/x-ndjson' }, body: lines })).status, 200);
+  assert.equal(
+    (
+      await fetch(`${app.httpUrl}/api/v1/devices/press-1/telemetry`, {
+        method: 'POST',
+        headers: { ...bearer(admin), 'content-type': 'application/x-ndjson' },
+        body: lines,
+      })
+    ).status,
+    200,
+  );
 
   const d = tempDir('fieldscope-prom-');
   t.after(() => d.remove());
@@ -62,11 +80,17 @@ test('a real Prometheus scrapes Fieldscope: operator metrics are there and shipp
     YAML.stringify({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: [join(d.dir, 'rules.yml')],
-      scrape_configs: [{ job_name: 'fieldscope', static_configs: [{ targets: [target] }], authorization: { type: 'Bearer', credentials_file: join(d.dir, 'key') } }],
+      scrape_configs: [
+        { job_name: 'fieldscope', static_configs: [{ targets: [target] }], authorization: { type: 'Bearer', credentials_file: join(d.dir, 'key') } },
+      ],
     }),
   );
   const port = await freePort();
-  const prom = spawn('prometheus', [`--config.file=${join(d.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(d.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const prom = spawn(
+    'prometheus',
+    [`--config.file=${join(d.dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(d.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   prom.stderr.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-6000)));
   t.after(async () => {
@@ -85,18 +109,24 @@ test('a real Prometheus scrapes Fieldscope: operator metrics are there and shipp
     return r.result;
   };
 
-  await until(async () => (await value('up{job="fieldscope"}'))[0]?.value[1] === '1', { timeoutMs: 40_000, what: `prometheus scraping fieldscope with its key (${log.slice(-500)})` });
+  await until(async () => (await value('up{job="fieldscope"}'))[0]?.value[1] === '1', {
+    timeoutMs: 40_000,
+    what: `prometheus scraping fieldscope with its key (${log.slice(-500)})`,
+  });
   assert.equal((await value('fieldscope_devices_online'))[0].value[1], '1');
   const ratio = await until(async () => (await value('fieldscope_completeness_ratio{profile="factory"}'))[0], { what: 'completeness ratio' });
   assert.equal(Number(ratio.value[1]), 4 / 6, 'seqs 4 and 5 are missing');
   assert.ok((await value('fieldscope_spool_limit_bytes'))[0]);
   assert.ok((await value('fieldscope_store_write_seconds_count'))[0]);
 
-  const alerts = await until(async () => {
-    const a = (await api<{ alerts: PromAlert[] }>('/api/v1/alerts')).alerts.filter((x) => x.state === 'firing');
-    const names = new Set(a.map((x) => x.labels.alertname));
-    return names.has('FieldscopeSystemAlarm') && names.has('FieldscopeCriticalAlarmsOpen') && a;
-  }, { timeoutMs: 40_000, what: 'alerts firing' });
+  const alerts = await until(
+    async () => {
+      const a = (await api<{ alerts: PromAlert[] }>('/api/v1/alerts')).alerts.filter((x) => x.state === 'firing');
+      const names = new Set(a.map((x) => x.labels.alertname));
+      return names.has('FieldscopeSystemAlarm') && names.has('FieldscopeCriticalAlarmsOpen') && a;
+    },
+    { timeoutMs: 40_000, what: 'alerts firing' },
+  );
   const sys = alerts.find((a) => a.labels.alertname === 'FieldscopeSystemAlarm')!;
   assert.equal(sys.labels.component, 'disk');
   assert.equal(sys.labels.severity, 'major');

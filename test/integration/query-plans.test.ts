@@ -17,7 +17,15 @@ import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { PgReads } from '../../src/stores/postgres/pg-reads.js';
 import type { Reading } from '../../src/model/reading.js';
 import type {
-  BucketQuery, ExportQuery, GroupRangeQuery, GroupRecentQuery, RangeQuery, RetentionPolicy, RollupQuery, StatsQuery, TelemetryStore,
+  BucketQuery,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  RangeQuery,
+  RetentionPolicy,
+  RollupQuery,
+  StatsQuery,
+  TelemetryStore,
 } from '../../src/stores/store.js';
 
 const HOUR = 3_600_000;
@@ -75,7 +83,9 @@ async function runEveryRead(r: Reads, exportAll: (q: ExportQuery) => Promise<voi
 function sqliteScans(plan: { detail: string }[]): string[] {
   return plan
     .map((p) => p.detail)
-    .filter((d) => /^(SCAN|SEARCH) (readings|rollup_1m|rollup_1h|r|x)\b/.test(d) && !/USING (PRIMARY KEY|COVERING INDEX sqlite_autoindex_\w+) \(series=\?/.test(d));
+    .filter(
+      (d) => /^(SCAN|SEARCH) (readings|rollup_1m|rollup_1h|r|x)\b/.test(d) && !/USING (PRIMARY KEY|COVERING INDEX sqlite_autoindex_\w+) \(series=\?/.test(d),
+    );
 }
 
 describe('query plans: SQLite', () => {

@@ -29,7 +29,11 @@ async function start(overrides: Partial<Config>): Promise<RunningApp> {
   return startTestApp({ readRowsPerSec: 0, ...overrides });
 }
 
-const body = async (res: Response) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as { error: string; field?: string; rule?: string; rows?: unknown[] } });
+const body = async (res: Response) => ({
+  status: res.status,
+  retryAfter: res.headers.get('retry-after'),
+  json: (await res.json()) as { error: string; field?: string; rule?: string; rows?: unknown[] },
+});
 
 describe('history reads: limits', () => {
   const apps: RunningApp[] = [];
@@ -73,7 +77,11 @@ describe('history reads: limits', () => {
     assert.ok(r.retryAfter);
     // Ingest and health do not depend on the reads.
     assert.equal((await fetch(`${app.httpUrl}/health`)).status, 200);
-    const post = await fetch(`${app.httpUrl}/api/v1/devices/dev-9/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"v":1}' });
+    const post = await fetch(`${app.httpUrl}/api/v1/devices/dev-9/telemetry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"v":1}',
+    });
     assert.equal(post.status, 200);
   });
 
@@ -118,7 +126,9 @@ describe('history reads: limits', () => {
     assert.equal(second.status, 429);
     assert.equal(second.json.rule, 'read_concurrency_per_caller');
     ctrl.abort();
-    await until(async () => (await fetch(`${app.httpUrl}/api/v1/telemetry/recent?devices=dev-0`)).status === 200, { what: 'the export\'s place to be given back' });
+    await until(async () => (await fetch(`${app.httpUrl}/api/v1/telemetry/recent?devices=dev-0`)).status === 200, {
+      what: "the export's place to be given back",
+    });
 
     const all = await start({ readConcurrencyPerCaller: 4, readConcurrency: 1 });
     apps.push(all);
@@ -133,7 +143,7 @@ describe('history reads: limits', () => {
     ctrl2.abort();
   });
 
-  it('charges each read what it returned against the caller\'s readings-per-second budget', async () => {
+  it("charges each read what it returned against the caller's readings-per-second budget", async () => {
     const app = await start({ readRowsPerSec: 1, readRowsBurst: 100 });
     apps.push(app);
     await fill(app, 1, 300);

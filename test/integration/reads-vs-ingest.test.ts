@@ -15,7 +15,6 @@ const T0 = Date.now() - 6 * 3600_000;
 /** Far above the gap between PUBACKs on an idle machine (a few ms), below the multi-second stalls of reads on the ingest thread. */
 const PUBACK_BOUND_MS = 2000;
 
-
 describe('reads never stall ingest', () => {
   let app: RunningApp;
 
@@ -73,9 +72,15 @@ describe('reads never stall ingest', () => {
     const during = [t0, ...arrivals.filter((t) => t > t0 && t < t1), t1];
     let worst = 0;
     for (let i = 1; i < during.length; i++) worst = Math.max(worst, during[i] - during[i - 1]);
-    assert.ok(worst < PUBACK_BOUND_MS, `no PUBACK arrived for ${worst.toFixed(0)} ms (the reads took ${readMs.toFixed(0)} ms, ${during.length - 2} PUBACKs meanwhile)`);
+    assert.ok(
+      worst < PUBACK_BOUND_MS,
+      `no PUBACK arrived for ${worst.toFixed(0)} ms (the reads took ${readMs.toFixed(0)} ms, ${during.length - 2} PUBACKs meanwhile)`,
+    );
     process.stderr.write(`  ${during.length - 2} PUBACKs while the reads ran (${readMs.toFixed(0)} ms), the longest gap ${worst.toFixed(1)} ms\n`);
-    assert.deepEqual(statuses, heavy.map(() => 200));
+    assert.deepEqual(
+      statuses,
+      heavy.map(() => 200),
+    );
     assert.equal(health.status, 200);
     const res = await fetch(`${app.httpUrl}/api/v1/devices/steady-1/telemetry?metric=temperature&from=${T0}&to=${T0 + acked * 1000}&limit=100000`);
     const body = (await res.json()) as { series: { temperature: { ts: number[] } } };

@@ -54,8 +54,12 @@ test('Slack bot: an alarm is posted with chat.postMessage and the bot token to t
     notifications: { 'slack-bot': { groupWindowMs: 0, minIntervalMs: 0 } },
   });
   t.after(() => app.stop());
-  const post = (path: string, body: unknown) => fetch(app.httpUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal((await post('/api/v1/rules', { name: 'Hot motor', severity: 'critical', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 })).status, 201);
+  const post = (path: string, body: unknown) =>
+    fetch(app.httpUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(
+    (await post('/api/v1/rules', { name: 'Hot motor', severity: 'critical', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 })).status,
+    201,
+  );
   assert.equal((await post('/api/v1/devices/m-7/telemetry', { t: 90 })).status, 200);
   const call = await until(() => slack.calls.find((c) => c.body.text.includes('RAISED')), { what: 'chat.postMessage' });
   assert.equal(call.path, '/api/chat.postMessage');
@@ -64,10 +68,13 @@ test('Slack bot: an alarm is posted with chat.postMessage and the bot token to t
   assert.match(call.body.text, /\[CRITICAL\] RAISED: .*m-7/);
   assert.equal(call.body.attachments[0].color, '#b00020');
   type Log = { notifications: { status: string }[] };
-  await until(async () => ((await (await fetch(`${app.httpUrl}/api/v1/notifications?channel=slack-bot`)).json()) as Log).notifications.some((n) => n.status === 'sent'), { what: 'logged as sent' });
+  await until(
+    async () => ((await (await fetch(`${app.httpUrl}/api/v1/notifications?channel=slack-bot`)).json()) as Log).notifications.some((n) => n.status === 'sent'),
+    { what: 'logged as sent' },
+  );
 });
 
-test('Slack bot: a user id as target, and Slack refusals (ok:false) are failures with Slack\'s reason, never the token', async (t) => {
+test("Slack bot: a user id as target, and Slack refusals (ok:false) are failures with Slack's reason, never the token", async (t) => {
   const slack = await slackStandIn(TOKEN);
   t.after(slack.close);
   const notice = [{ type: 'test' as const, at: Date.now(), alarm: null }];

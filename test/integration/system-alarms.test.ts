@@ -66,21 +66,46 @@ test('store down: a critical system alarm is raised and notified while the store
   const { startApp } = await import('../../src/app.js');
   const { defaults } = await import('../../src/config.js');
   const app = await startApp(
-    { ...defaults, httpPort: 0, mqttPort: 0, simulator: false, anonymousRole: 'admin', apiRatePerSec: 0, deviceRatePerSec: 0, dataDir: d.dir, systemCheckMs: 50, webhookUrl: hook.url, notifications: { webhook: fast } },
+    {
+      ...defaults,
+      httpPort: 0,
+      mqttPort: 0,
+      simulator: false,
+      anonymousRole: 'admin',
+      apiRatePerSec: 0,
+      deviceRatePerSec: 0,
+      dataDir: d.dir,
+      systemCheckMs: 50,
+      webhookUrl: hook.url,
+      notifications: { webhook: fast },
+    },
     { logger: silentLogger(), wrapStore: outage(state) },
   );
   t.after(() => app.stop());
   // A device alarm beside it, to tell the two apart by the origin filter.
-  await fetch(`${app.httpUrl}/api/v1/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'hot', severity: 'minor', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 }) });
-  await fetch(`${app.httpUrl}/api/v1/devices/d1/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ t: 80 }) });
-  await until(async () => (await (await fetch(`${app.httpUrl}/api/v1/alarms?origin=device`)).json() as { alarms: Alarm[] }).alarms.length === 1, { what: 'device alarm' });
+  await fetch(`${app.httpUrl}/api/v1/rules`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'hot', severity: 'minor', scope: 'all', kind: 'threshold', metric: 't', op: '>', value: 50 }),
+  });
+  await fetch(`${app.httpUrl}/api/v1/devices/d1/telemetry`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ t: 80 }),
+  });
+  await until(async () => ((await (await fetch(`${app.httpUrl}/api/v1/alarms?origin=device`)).json()) as { alarms: Alarm[] }).alarms.length === 1, {
+    what: 'device alarm',
+  });
   assert.equal((await systemAlarms(app.httpUrl)).alarms.length, 0, 'no system alarm while all is well');
 
   state.down = true;
-  const during = await until(async () => {
-    const r = await systemAlarms(app.httpUrl);
-    return r.alarms.find((a) => a.metric === 'store' && a.status === 'active_unacked') && r;
-  }, { what: 'store alarm listed while the store is down' });
+  const during = await until(
+    async () => {
+      const r = await systemAlarms(app.httpUrl);
+      return r.alarms.find((a) => a.metric === 'store' && a.status === 'active_unacked') && r;
+    },
+    { what: 'store alarm listed while the store is down' },
+  );
   assert.equal(during.storeUnavailable, true);
   const raised = during.alarms.find((a) => a.metric === 'store')!;
   assert.equal(raised.kind, 'system');
@@ -93,16 +118,28 @@ test('store down: a critical system alarm is raised and notified while the store
   assert.match(metrics, /fieldscope_alarms_open\{severity="critical",origin="system"\} 1/);
 
   state.down = false;
-  const cleared = await until(async () => (await systemAlarms(app.httpUrl)).alarms.find((a) => a.metric === 'store' && a.status === 'cleared_unacked' && a.id > 0), { what: 'store alarm cleared and stored' });
+  const cleared = await until(
+    async () => (await systemAlarms(app.httpUrl)).alarms.find((a) => a.metric === 'store' && a.status === 'cleared_unacked' && a.id > 0),
+    { what: 'store alarm cleared and stored' },
+  );
   assert.ok(cleared.clearedAt! >= cleared.raisedAt);
   assert.equal(cleared.clearedBy, null, 'cleared by itself');
-  await until(() => hook.bodies.some((b) => b.event === 'auto_cleared' && b.alarm?.ruleId === 'system:store'), { what: 'clear notified (it follows its raise across the id change)' });
+  await until(() => hook.bodies.some((b) => b.event === 'auto_cleared' && b.alarm?.ruleId === 'system:store'), {
+    what: 'clear notified (it follows its raise across the id change)',
+  });
   const detail = (await (await fetch(`${app.httpUrl}/api/v1/alarms/${cleared.id}`)).json()) as { events: { type: string }[] };
-  assert.deepEqual(detail.events.map((e) => e.type), ['raised', 'auto_cleared']);
+  assert.deepEqual(
+    detail.events.map((e) => e.type),
+    ['raised', 'auto_cleared'],
+  );
   const devices = (await (await fetch(`${app.httpUrl}/api/v1/alarms?origin=device`)).json()) as { alarms: Alarm[] };
   assert.ok(devices.alarms.every((a) => a.kind !== 'system'));
   // Acknowledged like any alarm.
-  const ack = await fetch(`${app.httpUrl}/api/v1/alarms/${cleared.id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'olga' }) });
+  const ack = await fetch(`${app.httpUrl}/api/v1/alarms/${cleared.id}/ack`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ by: 'olga' }),
+  });
   assert.equal(ack.status, 200);
 });
 
@@ -116,8 +153,19 @@ test('spool above its fraction of the limit, and a failing notification channel:
   const { defaults } = await import('../../src/config.js');
   const app = await startApp(
     {
-      ...defaults, httpPort: 0, mqttPort: 0, simulator: false, anonymousRole: 'admin', apiRatePerSec: 0, deviceRatePerSec: 0, dataDir: d.dir,
-      systemCheckMs: 50, spoolMaxBytes: 20_000, spoolAlarmRatio: 0.1, webhookUrl: hook.url, notifications: { webhook: fast },
+      ...defaults,
+      httpPort: 0,
+      mqttPort: 0,
+      simulator: false,
+      anonymousRole: 'admin',
+      apiRatePerSec: 0,
+      deviceRatePerSec: 0,
+      dataDir: d.dir,
+      systemCheckMs: 50,
+      spoolMaxBytes: 20_000,
+      spoolAlarmRatio: 0.1,
+      webhookUrl: hook.url,
+      notifications: { webhook: fast },
     },
     { logger: silentLogger(), wrapStore: outage(state) },
   );
@@ -125,9 +173,14 @@ test('spool above its fraction of the limit, and a failing notification channel:
 
   state.down = true;
   const body = Array.from({ length: 40 }, (_, i) => JSON.stringify({ seq: i + 1, ts: 1_750_000_000_000 + i * 1000, temperature: 20 })).join('\n');
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/devices/tank/telemetry`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })).status, 200);
+  assert.equal(
+    (await fetch(`${app.httpUrl}/api/v1/devices/tank/telemetry`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })).status,
+    200,
+  );
   assert.ok(app.batcher.spoolDepth.bytes > 2000, `spooled ${app.batcher.spoolDepth.bytes} bytes`);
-  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.some((a) => a.metric === 'spool' && a.severity === 'major'), { what: 'spool alarm' });
+  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.some((a) => a.metric === 'spool' && a.severity === 'major'), {
+    what: 'spool alarm',
+  });
   state.down = false;
   await until(() => app.batcher.spoolDepth.batches === 0, { what: 'spool replayed' });
   await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { what: 'store and spool alarms cleared' });
@@ -136,14 +189,26 @@ test('spool above its fraction of the limit, and a failing notification channel:
 
   // The webhook refuses: after its retries, the channel is failing, which is itself an alarm.
   hook.state.fail = true;
-  const test1 = (await (await fetch(`${app.httpUrl}/api/v1/notifications/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'webhook' }) })).json()) as { status: string };
+  const test1 = (await (
+    await fetch(`${app.httpUrl}/api/v1/notifications/test`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'webhook' }),
+    })
+  ).json()) as { status: string };
   assert.equal(test1.status, 'failed');
   await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.some((a) => a.metric === 'channel:webhook'), { what: 'channel alarm' });
   const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
   assert.match(metrics, /fieldscope_notifications_total\{channel="webhook",result="failed"\} [1-9]/);
   hook.state.fail = false;
-  await fetch(`${app.httpUrl}/api/v1/notifications/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'webhook' }) });
-  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { what: 'channel alarm cleared after a delivery went through' });
+  await fetch(`${app.httpUrl}/api/v1/notifications/test`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'webhook' }),
+  });
+  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, {
+    what: 'channel alarm cleared after a delivery went through',
+  });
 });
 
 const socat = requireServices('system alarm: serial port gone', 'socat');
@@ -156,7 +221,9 @@ test('a serial port that goes away raises a system alarm; it clears when the por
   t.after(() => app.stop());
   await until(() => app.serialLinks[0].isOpen, { what: 'port open' });
   await pty.kill();
-  const a = await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === `serial:${pty.a}`), { what: 'serial alarm' });
+  const a = await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === `serial:${pty.a}`), {
+    what: 'serial alarm',
+  });
   assert.match(a.message, /meter-9/);
   await pty.start();
   await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 20_000, what: 'serial alarm cleared' });
@@ -170,7 +237,9 @@ test('external broker mode: a broker that goes away raises a system alarm; it cl
   t.after(() => app.stop());
   await until(() => app.mqtt.describe().status === 'up', { what: 'connected' });
   await broker.stop();
-  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === 'broker' && x.severity === 'critical'), { what: 'broker alarm' });
+  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === 'broker' && x.severity === 'critical'), {
+    what: 'broker alarm',
+  });
   await broker.start();
   await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 30_000, what: 'broker alarm cleared' });
 });
@@ -185,7 +254,18 @@ test('disk nearly full: below the free fraction the alarm is raised, above it cl
   await alarms.start();
   const free = await freeRatio(d.dir);
   assert.ok(free !== null && free > 0 && free < 1, `statfs works here (${free})`);
-  const opts = { alarms, store, spool: () => ({ bytes: 0, maxBytes: 1 }), spoolRatio: 0.8, broker: null, serial: [], channels: () => [], diskPath: d.dir, diskFreeRatio: Math.min(1, free + 0.01), intervalMs: 60_000 };
+  const opts = {
+    alarms,
+    store,
+    spool: () => ({ bytes: 0, maxBytes: 1 }),
+    spoolRatio: 0.8,
+    broker: null,
+    serial: [],
+    channels: () => [],
+    diskPath: d.dir,
+    diskFreeRatio: Math.min(1, free + 0.01),
+    intervalMs: 60_000,
+  };
   const monitor = new SystemMonitor(opts);
   await monitor.check();
   const open = alarms.openAlarms();

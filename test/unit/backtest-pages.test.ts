@@ -6,9 +6,28 @@ import type { Rule } from '../../src/model/alarm.js';
 import type { Reading } from '../../src/model/reading.js';
 
 const rule: Rule = {
-  id: 'r1', name: 'band', severity: 'major', scope: 'device', kind: 'threshold', enabled: true, target: 'bt-1', metric: 'x', metrics: null,
-  op: 'outside', value: null, low: -0.9, high: 0.9, deadband: 0.05, clear: null, onDelayMs: 2000, offDelayMs: 1000, forMs: null,
-  description: null, createdAt: 0, updatedAt: 0, standardize: false,
+  id: 'r1',
+  name: 'band',
+  severity: 'major',
+  scope: 'device',
+  kind: 'threshold',
+  enabled: true,
+  target: 'bt-1',
+  metric: 'x',
+  metrics: null,
+  op: 'outside',
+  value: null,
+  low: -0.9,
+  high: 0.9,
+  deadband: 0.05,
+  clear: null,
+  onDelayMs: 2000,
+  offDelayMs: 1000,
+  forMs: null,
+  description: null,
+  createdAt: 0,
+  updatedAt: 0,
+  standardize: false,
 };
 
 it('a backtest fed in pages and slices raises exactly the alarms of one replay of all the readings', async () => {
@@ -17,7 +36,9 @@ it('a backtest fed in pages and slices raises exactly the alarms of one replay o
   try {
     // 40,000 messages of 3 readings: several replay pages, with messages straddling page boundaries.
     const readings: Reading[] = [];
-    for (let i = 0; i < 40_000; i++) for (const m of ['x', 'y', 'z']) readings.push({ device: 'bt-1', metric: m, ts: 1_700_000_000_000 + i * 1000, value: Math.sin(i / 37) * (m === 'x' ? 1 : 0.5), seq: i });
+    for (let i = 0; i < 40_000; i++)
+      for (const m of ['x', 'y', 'z'])
+        readings.push({ device: 'bt-1', metric: m, ts: 1_700_000_000_000 + i * 1000, value: Math.sin(i / 37) * (m === 'x' ? 1 : 0.5), seq: i });
     await store.write({ readings, devices: [{ id: 'bt-1', seen: 0 }], rejected: [] });
     const opts = { vectors: {} };
     const whole = backtestDevice(rule, 'bt-1', null, await store.replayReadings({ device: 'bt-1', from: 0, to: 2e12, limit: 1e9 }), opts);

@@ -3,7 +3,22 @@ import assert from 'node:assert/strict';
 import { parseDocBlocks, runnable } from '../helpers/doc-blocks.js';
 
 test('doc blocks: tags, line numbers, and each runnable block paired with the output block after it', () => {
-  const md = ['# t', '```sh test', 'curl -s x', '```', '', '```json output', '{"a":1}', '```', '```sh', 'systemctl start x', '```', '```sh test fails', 'false', '```'].join('\n');
+  const md = [
+    '# t',
+    '```sh test',
+    'curl -s x',
+    '```',
+    '',
+    '```json output',
+    '{"a":1}',
+    '```',
+    '```sh',
+    'systemctl start x',
+    '```',
+    '```sh test fails',
+    'false',
+    '```',
+  ].join('\n');
   const blocks = parseDocBlocks(md);
   assert.deepEqual(
     blocks.map((b) => [b.lang, b.tags.join(' '), b.line]),

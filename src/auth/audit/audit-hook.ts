@@ -51,7 +51,8 @@ function isChange(req: FastifyRequest): boolean {
 function requestBody(req: FastifyRequest): unknown {
   const body = req.body as unknown;
   if (body === undefined || body === null) return null;
-  if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') return { stream: true, contentType: req.headers['content-type'] ?? null, contentLength: req.headers['content-length'] ?? null };
+  if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function')
+    return { stream: true, contentType: req.headers['content-type'] ?? null, contentLength: req.headers['content-length'] ?? null };
   if (typeof body === 'string') {
     try {
       return JSON.parse(body) as unknown;

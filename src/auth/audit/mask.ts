@@ -9,7 +9,8 @@ export function maskSecrets(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, 200).map((v) => maskSecrets(v, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = SECRET.test(k) && v !== null && v !== undefined ? MASK : maskSecrets(v, depth + 1);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[k] = SECRET.test(k) && v !== null && v !== undefined ? MASK : maskSecrets(v, depth + 1);
     return out;
   }
   // A bare string that looks like one of our tokens (fsk_, fsd_, a JWT) is masked wherever it sits.

@@ -28,7 +28,10 @@ export class PgAuditTables implements AuditStore {
     if (q.from !== undefined) where.push(`at >= ${arg(q.from, 'int8')}`);
     if (q.to !== undefined) where.push(`at <= ${arg(q.to, 'int8')}`);
     const limit = arg(q.limit, 'int8');
-    return (await this.sql.unsafe(`SELECT ${COLUMNS} FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`, args as never[])) as unknown as AuditEntry[];
+    return (await this.sql.unsafe(
+      `SELECT ${COLUMNS} FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
+      args as never[],
+    )) as unknown as AuditEntry[];
   }
 
   async pruneAudit(before: number): Promise<number> {

@@ -1,8 +1,19 @@
 import type { Sql } from 'postgres';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
-  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery,
-  RetentionPolicy, RollupQuery, RollupRow, StatsQuery, StatsResult,
+  BucketQuery,
+  BucketResult,
+  DeviceFilter,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RangeQuery,
+  RetentionPolicy,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
 } from '../store.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
@@ -69,8 +80,14 @@ export class PgReads {
       const cap = q.maxRows ?? Number.MAX_SAFE_INTEGER;
       let total = 0;
       for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
-        const rows = id === undefined ? [] : ((await this.sql`
-          SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [number, number][]);
+        const rows =
+          id === undefined
+            ? []
+            : ((await this.sql`
+          SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [
+                number,
+                number,
+              ][]);
         total += rows.length;
         if (total > cap) throw readTooLarge(cap, 'limit');
         out[metric] = { ts: rows.map((r) => r[0]).reverse(), value: rows.map((r) => r[1]).reverse() };
@@ -92,20 +109,28 @@ export class PgReads {
           series[metric] = emptyBuckets();
         } else if (plan.uniform) {
           const rows = (await this.sql
-            .unsafe(`SELECT (${t} - $1::int8) / $2::int8 AS b, ${agg} FROM ${table} WHERE series = $3 AND ${t} >= $1::int8 AND ${t} < $4::int8 GROUP BY 1 ORDER BY 1`, [
-              plan.start, plan.bucketMs, id, plan.end,
-            ])
+            .unsafe(
+              `SELECT (${t} - $1::int8) / $2::int8 AS b, ${agg} FROM ${table} WHERE series = $3 AND ${t} >= $1::int8 AND ${t} < $4::int8 GROUP BY 1 ORDER BY 1`,
+              [plan.start, plan.bucketMs, id, plan.end],
+            )
             .values()) as unknown as [number, number, number, number, number][];
-          series[metric] = fromGrouped(rows.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
+          series[metric] = fromGrouped(
+            rows.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })),
+            plan,
+          );
         } else {
           const rows = (await this.sql
             .unsafe(
-              raw ? 'SELECT ts, value, value, value, 1::int8 FROM readings WHERE series = $1 AND ts >= $2::int8 AND ts < $3::int8 ORDER BY ts'
+              raw
+                ? 'SELECT ts, value, value, value, 1::int8 FROM readings WHERE series = $1 AND ts >= $2::int8 AND ts < $3::int8 ORDER BY ts'
                 : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = $1 AND bucket >= $2::int8 AND bucket < $3::int8 ORDER BY bucket`,
               [id, plan.start, plan.end],
             )
             .values()) as unknown as [number, number, number, number, number][];
-          series[metric] = mergeIntoBuckets(rows.map(([t, min, max, sum, count]) => ({ t, min, max, sum, count })), plan);
+          series[metric] = mergeIntoBuckets(
+            rows.map(([t, min, max, sum, count]) => ({ t, min, max, sum, count })),
+            plan,
+          );
         }
       }
       return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
@@ -134,7 +159,9 @@ export class PgReads {
         if (id === undefined) {
           out.stats[metric] = statsOf([]);
         } else if (resolution === 'raw') {
-          const [r] = await this.sql<{ count: number; min: number | null; max: number | null; avg: number | null; stddev: number | null; p: number[] | null }[]>`
+          const [r] = await this.sql<
+            { count: number; min: number | null; max: number | null; avg: number | null; stddev: number | null; p: number[] | null }[]
+          >`
             WITH r AS (SELECT value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to}),
               -- Values divided by the largest magnitude: float8 avg/stddev_samp raise an overflow error past ~1e154.
               s AS (SELECT nullif(max(abs(value)), 0) AS scale FROM r)
@@ -143,7 +170,16 @@ export class PgReads {
               coalesce(stddev_samp(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 1 THEN 0 END) AS stddev,
               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY r.value) AS p
             FROM s LEFT JOIN r ON true GROUP BY s.scale`;
-          out.stats[metric] = { count: r.count, min: r.min, max: r.max, avg: r.avg, stddev: r.stddev, p50: r.p?.[0] ?? null, p95: r.p?.[1] ?? null, p99: r.p?.[2] ?? null };
+          out.stats[metric] = {
+            count: r.count,
+            min: r.min,
+            max: r.max,
+            avg: r.avg,
+            stddev: r.stddev,
+            p50: r.p?.[0] ?? null,
+            p95: r.p?.[1] ?? null,
+            p99: r.p?.[2] ?? null,
+          };
         } else {
           const width = resolution === '1m' ? 60_000 : 3_600_000;
           const [r] = await this.sql.unsafe(
@@ -234,11 +270,15 @@ export class PgReads {
       let after: [number, number] | null = null;
       for (;;) {
         const last: [number, number] | null = after;
-        const rows: [number, number, number][] = await this.limited(async () =>
-          (await (last
-            ? this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${last[0]}::int8, ${last[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
-            : this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
-          ).values()) as unknown as [number, number, number][],
+        const rows: [number, number, number][] = await this.limited(
+          async () =>
+            (await (
+              last
+                ? this
+                    .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${last[0]}::int8, ${last[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
+                : this
+                    .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
+            ).values()) as unknown as [number, number, number][],
         );
         for (const [ts, , value] of rows) yield { device: s.device, metric: s.metric, ts, value };
         if (rows.length < PG_EXPORT_PAGE) break;

@@ -1,9 +1,29 @@
 import postgres, { type Sql } from 'postgres';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
-  BucketQuery, BucketResult, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, RejectedQuery,
-  ImportCheckpoint, NotificationQuery, RejectedRecord, ReplayQuery, RetentionPolicy, RetentionResult, RollupQuery, RollupRow, StatsQuery,
-  StatsResult, Store, StoredDevice, TriggerRecord, WriteBatch, WriteResult,
+  BucketQuery,
+  BucketResult,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RangeQuery,
+  RejectedQuery,
+  ImportCheckpoint,
+  NotificationQuery,
+  RejectedRecord,
+  ReplayQuery,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
+  Store,
+  StoredDevice,
+  TriggerRecord,
+  WriteBatch,
+  WriteResult,
 } from '../store.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
@@ -66,7 +86,6 @@ const WRITE_READINGS = `
   m AS (${rollupFromInserted('rollup_1m', MINUTE)}),
   h AS (${rollupFromInserted('rollup_1h', HOUR)})
   SELECT count(*)::int AS n FROM ins`;
-
 
 const dayOf = (ts: number) => Math.floor(ts / DAY) * DAY;
 const partitionName = (day: number) => `readings_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
@@ -261,8 +280,17 @@ export class PostgresStore implements Store {
       if (batch.devices.length) {
         await tx`
           INSERT INTO devices (id, profile, first_seen, last_seen)
-          SELECT id, profile, seen, seen FROM unnest(${sql.array(batch.devices.map((d) => d.id), OID.text)}::text[],
-            ${sql.array(batch.devices.map((d) => d.profile ?? null), OID.text)}::text[], ${sql.array(batch.devices.map((d) => d.seen), OID.int8)}::int8[])
+          SELECT id, profile, seen, seen FROM unnest(${sql.array(
+            batch.devices.map((d) => d.id),
+            OID.text,
+          )}::text[],
+            ${sql.array(
+              batch.devices.map((d) => d.profile ?? null),
+              OID.text,
+            )}::text[], ${sql.array(
+              batch.devices.map((d) => d.seen),
+              OID.int8,
+            )}::int8[])
             AS u(id, profile, seen)
           ON CONFLICT (id) DO UPDATE SET last_seen = greatest(devices.last_seen, excluded.last_seen),
             profile = coalesce(devices.profile, excluded.profile)`;
@@ -272,14 +300,26 @@ export class PostgresStore implements Store {
         // One statement per batch: the readings, and the rollups of exactly those that were new
         // (RETURNING skips duplicates), folded in by the database without a round trip.
         const [{ n }] = await tx.unsafe<{ n: number }[]>(WRITE_READINGS, [
-          sql.array(sid, OID.int4), sql.array(ts, OID.int8), sql.array(value, OID.float8), sql.array(seq, OID.int8),
+          sql.array(sid, OID.int4),
+          sql.array(ts, OID.int8),
+          sql.array(value, OID.float8),
+          sql.array(seq, OID.int8),
         ] as never[]);
         inserted = n;
         const l = [...latest.entries()];
         await tx`
           UPDATE series s SET last_ts = u.ts, last_value = u.value
-          FROM unnest(${sql.array(l.map((x) => x[0]), OID.int4)}::int4[], ${sql.array(l.map((x) => x[1].ts), OID.int8)}::int8[],
-            ${sql.array(l.map((x) => x[1].value), OID.float8)}::float8[]) AS u(id, ts, value)
+          FROM unnest(${sql.array(
+            l.map((x) => x[0]),
+            OID.int4,
+          )}::int4[], ${sql.array(
+            l.map((x) => x[1].ts),
+            OID.int8,
+          )}::int8[],
+            ${sql.array(
+              l.map((x) => x[1].value),
+              OID.float8,
+            )}::float8[]) AS u(id, ts, value)
           WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`;
       }
       for (const x of batch.rejected) {
@@ -357,7 +397,12 @@ export class PostgresStore implements Store {
     const groups: { where: string; args: unknown[]; p: { rawMs: number; minuteMs: number; hourMs: number } }[] = [
       {
         where: 'd.profile IS NULL OR NOT (d.profile = ANY($2::text[]))',
-        args: [this.sql.array(overrides.map(([name]) => name), OID.text)],
+        args: [
+          this.sql.array(
+            overrides.map(([name]) => name),
+            OID.text,
+          ),
+        ],
         p: policy,
       },
       ...overrides.map(([name, o]) => ({

@@ -9,7 +9,9 @@ export class SqliteAuditTables implements AuditStore {
   async addAudit(e: Omit<AuditEntry, 'id'>): Promise<number> {
     return Number(
       this.db
-        .prepare('INSERT INTO audit_log (at, actor, role, ip, method, route, path, target, status, before, request, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO audit_log (at, actor, role, ip, method, route, path, target, status, before, request, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(e.at, e.actor, e.role, e.ip, e.method, e.route, e.path, e.target, e.status, e.before, e.request, e.after).lastInsertRowid,
     );
   }

@@ -32,7 +32,10 @@ export class SqliteHistory {
 
   /** Runs inside the write transaction: rollups commit with the readings they summarize. */
   applyRollups(acc: RollupAccumulator): void {
-    for (const [res, map] of [['1m', acc.minute], ['1h', acc.hour]] as const) {
+    for (const [res, map] of [
+      ['1m', acc.minute],
+      ['1h', acc.hour],
+    ] as const) {
       const stmt = this.upsert[res];
       for (const d of map.values()) stmt.run(d.series, d.bucket, d.min, d.max, d.sum, d.sumSq, d.count, d.firstTs, d.first, d.lastTs, d.last);
     }
@@ -44,7 +47,10 @@ export class SqliteHistory {
    * never holds the thread that acknowledges devices for more than one slice.
    */
   async applyRetention(now: number): Promise<RetentionResult> {
-    const series = this.db.prepare('SELECT s.id, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device').all() as { id: number; profile: string | null }[];
+    const series = this.db.prepare('SELECT s.id, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device').all() as {
+      id: number;
+      profile: string | null;
+    }[];
     const slice = (table: string, col: string) =>
       this.db.prepare(
         `DELETE FROM ${table} WHERE series = ? AND ${col} < min(?, coalesce((SELECT ${col} FROM ${table} WHERE series = ? AND ${col} < ? ORDER BY ${col} LIMIT 1 OFFSET ${RETENTION_SLICE}), ?))`,
@@ -53,7 +59,11 @@ export class SqliteHistory {
     const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0 };
     for (const s of series) {
       const p = retentionFor(this.retention, s.profile);
-      for (const [key, cut] of [['raw', now - p.rawMs], ['minute', now - p.minuteMs], ['hour', now - p.hourMs]] as const) {
+      for (const [key, cut] of [
+        ['raw', now - p.rawMs],
+        ['minute', now - p.minuteMs],
+        ['hour', now - p.hourMs],
+      ] as const) {
         for (;;) {
           const n = del[key].run(s.id, cut, s.id, cut, cut).changes;
           result[key] += n;

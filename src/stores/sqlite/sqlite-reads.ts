@@ -2,8 +2,20 @@ import type Database from 'better-sqlite3';
 import type { RawSeries } from '../../model/telemetry.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type {
-  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, ReplayQuery,
-  RetentionPolicy, RollupQuery, RollupRow, StatsQuery, StatsResult,
+  BucketQuery,
+  BucketResult,
+  DeviceFilter,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RangeQuery,
+  ReplayQuery,
+  RetentionPolicy,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
 } from '../store.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
@@ -114,9 +126,12 @@ export class SqliteReads {
     const table = plan.resolution === 'raw' ? 'readings' : rollupTable[plan.resolution];
     const t = raw ? 'ts' : 'bucket';
     const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)';
-    const grouped = this.q(`SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`).raw();
+    const grouped = this.q(
+      `SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`,
+    ).raw();
     const rows = this.q(
-      raw ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'
+      raw
+        ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'
         : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
     ).raw();
     for (const metric of q.metrics) {
@@ -125,10 +140,16 @@ export class SqliteReads {
         series[metric] = emptyBuckets();
       } else if (plan.uniform) {
         const r = grouped.all(plan.start, plan.bucketMs, id, plan.start, plan.end) as [number, number, number, number, number][];
-        series[metric] = fromGrouped(r.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
+        series[metric] = fromGrouped(
+          r.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })),
+          plan,
+        );
       } else {
         const r = rows.all(id, plan.start, plan.end) as [number, number, number, number, number][];
-        series[metric] = mergeIntoBuckets(r.map(([t, min, max, sum, count]): PartialRow => ({ t, min, max, sum, count })), plan);
+        series[metric] = mergeIntoBuckets(
+          r.map(([t, min, max, sum, count]): PartialRow => ({ t, min, max, sum, count })),
+          plan,
+        );
       }
     }
     return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
@@ -151,13 +172,20 @@ export class SqliteReads {
     for (const metric of q.metrics) {
       const id = this.sid(q.device, metric);
       if (resolution === 'raw') {
-        const values = id === undefined ? [] : (this.q('SELECT value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY value').pluck().all(id, q.from, q.to) as number[]);
+        const values =
+          id === undefined
+            ? []
+            : (this.q('SELECT value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY value').pluck().all(id, q.from, q.to) as number[]);
         out.stats[metric] = statsOf(values);
       } else {
-        const r = (id === undefined ? undefined : this.q(
-          `SELECT min(v_min) AS min, max(v_max) AS max, sum(v_sum) AS sum, sum(v_sum_sq) AS sumSq, coalesce(sum(n), 0) AS count
+        const r = (
+          id === undefined
+            ? undefined
+            : this.q(
+                `SELECT min(v_min) AS min, max(v_max) AS max, sum(v_sum) AS sum, sum(v_sum_sq) AS sumSq, coalesce(sum(n), 0) AS count
            FROM ${rollupTable[resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ?`,
-        ).get(id, q.from - (q.from % (resolution === '1m' ? 60_000 : 3_600_000)), q.to)) as { min: number | null; max: number | null; sum: number; sumSq: number; count: number } | undefined;
+              ).get(id, q.from - (q.from % (resolution === '1m' ? 60_000 : 3_600_000)), q.to)
+        ) as { min: number | null; max: number | null; sum: number; sumSq: number; count: number } | undefined;
         out.stats[metric] = r ? statsFromSums(r) : statsOf([]);
       }
     }
@@ -166,9 +194,10 @@ export class SqliteReads {
 
   /** Rows of one series in [from, to], at most n, the first or the newest, returned oldest first. */
   private seriesWindow(id: number, from: number, to: number, n: number, order: 'asc' | 'desc'): [number, number][] {
-    const sql = order === 'asc'
-      ? 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC LIMIT ?'
-      : 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?';
+    const sql =
+      order === 'asc'
+        ? 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC LIMIT ?'
+        : 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?';
     const rows = this.q(sql).raw().all(id, from, to, n) as [number, number][];
     return order === 'asc' ? rows : rows.reverse();
   }

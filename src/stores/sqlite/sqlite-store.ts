@@ -21,8 +21,18 @@ import type { ExportFormat } from '../export-format.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
 import { defaultRetention } from '../retention.js';
 import type {
-  BucketQuery, BucketResult, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RetentionPolicy, RetentionResult,
-  RollupQuery, RollupRow, StatsQuery, StatsResult,
+  BucketQuery,
+  BucketResult,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
 } from '../store.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
@@ -60,7 +70,23 @@ export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   private db!: Database.Database;
   private seriesIds = new Map<string, Map<string, number>>();
-  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint' | 'insertReadings' | 'savepoint' | 'release' | 'rollbackTo', Stmt>;
+  private stmts!: Record<
+    | 'upsertDevice'
+    | 'insertSeries'
+    | 'findSeries'
+    | 'insertReading'
+    | 'updateLatest'
+    | 'insertRejected'
+    | 'setProfile'
+    | 'saveSeqState'
+    | 'addSeqStats'
+    | 'saveCheckpoint'
+    | 'insertReadings'
+    | 'savepoint'
+    | 'release'
+    | 'rollbackTo',
+    Stmt
+  >;
   /** Reused bind array of the multi-row insert. */
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 4);
   private writeTx!: (batch: WriteBatch) => WriteResult;
@@ -103,9 +129,7 @@ export class SqliteStore implements Store {
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
       updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
-      insertRejected: db.prepare(
-        'INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertRejected: db.prepare('INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setProfile: db.prepare('UPDATE devices SET profile = ? WHERE id = ?'),
       saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
       addSeqStats: db.prepare(
@@ -122,9 +146,16 @@ export class SqliteStore implements Store {
     this.auditTables = new SqliteAuditTables(db);
     this.history = new SqliteHistory(db, this.retention);
     const workers = this.opts.readWorkers ?? 2;
-    this.reads = this.opts.path === ':memory:' || workers === 0
-      ? new InlineReads(new SqliteReads(db, this.retention))
-      : new SqliteReadPool({ path: this.opts.path, retention: this.retention, size: workers, timeoutMs: this.opts.readTimeoutMs ?? 5000, onTimeout: this.opts.onReadTimeout });
+    this.reads =
+      this.opts.path === ':memory:' || workers === 0
+        ? new InlineReads(new SqliteReads(db, this.retention))
+        : new SqliteReadPool({
+            path: this.opts.path,
+            retention: this.retention,
+            size: workers,
+            timeoutMs: this.opts.readTimeoutMs ?? 5000,
+            onTimeout: this.opts.onReadTimeout,
+          });
   }
 
   private migrate(): void {
@@ -161,7 +192,8 @@ export class SqliteStore implements Store {
   updateNotification = (n: NotificationRecord & { id: number }): Promise<void> => this.alarmTables.updateNotification(n);
   listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
   // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
-  replayReadings = (q: ReplayQuery): Promise<Reading[]> => this.reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) });
+  replayReadings = (q: ReplayQuery): Promise<Reading[]> =>
+    this.reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) });
 
   // The audit log lives in audit-tables.ts.
   addAudit = (e: Omit<AuditEntry, 'id'>): Promise<number> => this.auditTables.addAudit(e);

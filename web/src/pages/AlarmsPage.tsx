@@ -74,64 +74,79 @@ export function AlarmsPage({ device }: { device: string }) {
   const deviceRows = rows.filter((a) => !isSystemAlarm(a));
 
   const renderRow = (a: Alarm) => (
-      <div key={a.id} className={`alarm-row sev-${a.severity} ${a.status.startsWith('active') ? 'alarm-active' : ''}`} data-testid={`alarm-row-${a.id}`} data-status={a.status}>
-        <div className="alarm-main">
-          <span className={`sev sev-${a.severity}`}>{a.severity}</span>
-          <span className="alarm-status" data-testid={`alarm-status-${a.id}`}>
-            {statusText[a.status]}
+    <div
+      key={a.id}
+      className={`alarm-row sev-${a.severity} ${a.status.startsWith('active') ? 'alarm-active' : ''}`}
+      data-testid={`alarm-row-${a.id}`}
+      data-status={a.status}
+    >
+      <div className="alarm-main">
+        <span className={`sev sev-${a.severity}`}>{a.severity}</span>
+        <span className="alarm-status" data-testid={`alarm-status-${a.id}`}>
+          {statusText[a.status]}
+        </span>
+        {isSystemAlarm(a) ? (
+          <span className="alarm-device alarm-system" data-testid={`alarm-system-${a.id}`}>
+            system · {a.metric}
           </span>
-          {isSystemAlarm(a) ? (
-            <span className="alarm-device alarm-system" data-testid={`alarm-system-${a.id}`}>
-              system · {a.metric}
-            </span>
-          ) : (
-            <a href={hrefs.device(a.device)} className="alarm-device">
-              {a.device}
-            </a>
-          )}
-          <span className="alarm-rule">{a.ruleName}</span>
-          <span className="alarm-msg">{a.message}</span>
-        </div>
-        <div className="alarm-meta">
-          raised <RelativeTime ts={a.raisedAt} /> · {new Date(a.raisedAt).toLocaleString()}
-          {a.lastValue != null && ` · last ${formatValue(a.lastValue)}`}
-          {a.count > 1 && ` · ${a.count}×`}
-          {a.ackedBy && ` · acked by ${a.ackedBy}`}
-          {a.clearedBy && ` · cleared by ${a.clearedBy}`}
-        </div>
-        {a.id < 0 ? (
-          <div className="alarm-actions alarm-unstored">not yet in the store: acknowledge once it is back</div>
-        ) : acting?.id === a.id ? (
-          <AlarmActionForm alarm={a} action={acting.action} onDone={() => setActing(null)} />
         ) : (
-          <div className="alarm-actions">
-            {(a.status === 'active_unacked' || a.status === 'cleared_unacked') && (
-              <button type="button" className="btn btn-small" data-testid={`alarm-ack-${a.id}`} onClick={() => setActing({ id: a.id, action: 'ack' })}>
-                Acknowledge
-              </button>
-            )}
-            {a.status.startsWith('active') && (
-              <button type="button" className="btn btn-small" data-testid={`alarm-clear-${a.id}`} onClick={() => setActing({ id: a.id, action: 'clear' })}>
-                Clear
-              </button>
-            )}
-          </div>
+          <a href={hrefs.device(a.device)} className="alarm-device">
+            {a.device}
+          </a>
         )}
+        <span className="alarm-rule">{a.ruleName}</span>
+        <span className="alarm-msg">{a.message}</span>
       </div>
+      <div className="alarm-meta">
+        raised <RelativeTime ts={a.raisedAt} /> · {new Date(a.raisedAt).toLocaleString()}
+        {a.lastValue != null && ` · last ${formatValue(a.lastValue)}`}
+        {a.count > 1 && ` · ${a.count}×`}
+        {a.ackedBy && ` · acked by ${a.ackedBy}`}
+        {a.clearedBy && ` · cleared by ${a.clearedBy}`}
+      </div>
+      {a.id < 0 ? (
+        <div className="alarm-actions alarm-unstored">not yet in the store: acknowledge once it is back</div>
+      ) : acting?.id === a.id ? (
+        <AlarmActionForm alarm={a} action={acting.action} onDone={() => setActing(null)} />
+      ) : (
+        <div className="alarm-actions">
+          {(a.status === 'active_unacked' || a.status === 'cleared_unacked') && (
+            <button type="button" className="btn btn-small" data-testid={`alarm-ack-${a.id}`} onClick={() => setActing({ id: a.id, action: 'ack' })}>
+              Acknowledge
+            </button>
+          )}
+          {a.status.startsWith('active') && (
+            <button type="button" className="btn btn-small" data-testid={`alarm-clear-${a.id}`} onClick={() => setActing({ id: a.id, action: 'clear' })}>
+              Clear
+            </button>
+          )}
+        </div>
+      )}
+    </div>
   );
 
   return (
     <main className="page">
       <div className="toolbar">
         <h1 className="page-title">Alarms</h1>
-        <select aria-label="status" value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.target.value as AlarmFilter['status'] })} data-testid="alarm-filter-status">
+        <select
+          aria-label="status"
+          value={filter.status}
+          onChange={(e) => setFilter({ ...filter, status: e.target.value as AlarmFilter['status'] })}
+          data-testid="alarm-filter-status"
+        >
           {STATUS_CHOICES.map((c) => (
             <option key={c.key} value={c.key}>
               {c.label}
             </option>
           ))}
         </select>
-        <select aria-label="severity" value={filter.severity} onChange={(e) => setFilter({ ...filter, severity: e.target.value as Severity | 'all' })} data-testid="alarm-filter-severity">
+        <select
+          aria-label="severity"
+          value={filter.severity}
+          onChange={(e) => setFilter({ ...filter, severity: e.target.value as Severity | 'all' })}
+          data-testid="alarm-filter-severity"
+        >
           <option value="all">any severity</option>
           {SEVERITIES.map((s) => (
             <option key={s} value={s}>
@@ -139,19 +154,42 @@ export function AlarmsPage({ device }: { device: string }) {
             </option>
           ))}
         </select>
-        <select aria-label="origin" value={filter.origin ?? 'all'} onChange={(e) => setFilter({ ...filter, origin: e.target.value as AlarmFilter['origin'] })} data-testid="alarm-filter-origin">
+        <select
+          aria-label="origin"
+          value={filter.origin ?? 'all'}
+          onChange={(e) => setFilter({ ...filter, origin: e.target.value as AlarmFilter['origin'] })}
+          data-testid="alarm-filter-origin"
+        >
           <option value="all">devices and system</option>
           <option value="device">device alarms</option>
           <option value="system">system alarms</option>
         </select>
-        <input className="search" type="search" placeholder="device id" aria-label="device" value={filter.device} onChange={(e) => setFilter({ ...filter, device: e.target.value })} data-testid="alarm-filter-device" />
+        <input
+          className="search"
+          type="search"
+          placeholder="device id"
+          aria-label="device"
+          value={filter.device}
+          onChange={(e) => setFilter({ ...filter, device: e.target.value })}
+          data-testid="alarm-filter-device"
+        />
         <label className="date-filter">
           from
-          <input type="date" value={dateInput(filter.from)} onChange={(e) => setFilter({ ...filter, from: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() : NaN })} data-testid="alarm-filter-from" />
+          <input
+            type="date"
+            value={dateInput(filter.from)}
+            onChange={(e) => setFilter({ ...filter, from: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() : NaN })}
+            data-testid="alarm-filter-from"
+          />
         </label>
         <label className="date-filter">
           to
-          <input type="date" value={dateInput(filter.to - 1)} onChange={(e) => setFilter({ ...filter, to: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() + 86_400_000 : NaN })} data-testid="alarm-filter-to" />
+          <input
+            type="date"
+            value={dateInput(filter.to - 1)}
+            onChange={(e) => setFilter({ ...filter, to: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() + 86_400_000 : NaN })}
+            data-testid="alarm-filter-to"
+          />
         </label>
       </div>
 
