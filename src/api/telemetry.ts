@@ -96,6 +96,19 @@ function chargeDevice(ctx: ApiContext, device: string, messages: number, prepaid
   };
 }
 
+/** How many records of a many-device body name each device (records naming none are refused later, by decode). */
+function messagesPerDevice(inputs: RawInput[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const i of inputs) {
+    const p = i.payload;
+    if (p === null || typeof p !== 'object' || Array.isArray(p) || Buffer.isBuffer(p)) continue;
+    const o = p as Record<string, unknown>;
+    const d = o.device_id ?? o.deviceId ?? o.device;
+    if (typeof d === 'string') counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  return counts;
+}
+
 function prepaidBy(req: FastifyRequest): number {
   return req.principal?.kind === 'device' ? 1 : 0;
 }
@@ -238,6 +251,11 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     async (req, reply) => {
       if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, undefined, ctx, req));
       const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], undefined);
+      // Each device named in the body is charged its own messages, as if it had sent them itself.
+      for (const [device, n] of messagesPerDevice(inputs)) {
+        const limited = chargeDevice(ctx, device, n, 0);
+        if (limited) return tooMany(reply, limited);
+      }
       const outcomes = await ctx.pipeline.accept(inputs);
       return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
     },
