@@ -42,6 +42,7 @@ import { createAuth, type AuthServices } from './auth/setup.js';
 import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
 import { ConfigError } from './config.js';
+import { createModels, withServeMlMapping, type ModelServices } from './models/setup.js';
 
 export interface RunningApp {
   config: Config;
@@ -65,6 +66,8 @@ export interface RunningApp {
   serialLinks: SerialLink[];
   /** Users, tokens, API keys, device credentials and limits. */
   auth: AuthServices;
+  /** Model bundles and their serving (docs/models.md). */
+  models: ModelServices;
   /** Set on the first start only: the generated admin password, to be shown once. */
   initialAdminPassword: string | null;
   /** The file holding the generated admin password, while it exists (the operator deletes it after changing the password). */
@@ -146,10 +149,21 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
     const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
     seedClock(pipeline.clock, devices.list());
+    // Predictions go through the same commit path as readings: stored, charted, alarmed on.
+    const models = await createModels({
+      folder: config.models,
+      dataDir,
+      sink: (messages) => batcher.add(messages),
+      stamp: (device) => pipeline.clock.stamp(device, Date.now()),
+      profileOf: (device) => devices.profileOf(device),
+      logger,
+    });
+    undo.push(() => models.stop());
+    batcher.onCommitted((messages) => models.server.observe(messages));
 
     const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-    const mappings = topicMappingsOf(config);
+    const mappings = topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config);
     const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes, limits: mqttLimits });
     if (!config.broker) {
       dm.commands.addTransport({
@@ -194,6 +208,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       maxPayloadBytes: config.maxPayloadBytes,
       maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
       auth,
+      models,
       corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       tls,
     });
@@ -245,10 +260,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         devices.stop();
         await retentionJob.stop();
         await exportJob?.stop();
+        await models.stop();
         await store.close();
       })());
 
-    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
+    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, models, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
   } catch (err) {
     for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => undefined);
     throw err;

@@ -32,6 +32,7 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --retention-1m-days D     1-minute rollups kept [FIELDSCOPE_RETENTION_1M_DAYS] (default 30)
   --retention-1h-days D     1-hour rollups kept [FIELDSCOPE_RETENTION_1H_DAYS] (default 730)
   --export-dir DIR       write one CSV per UTC day here [FIELDSCOPE_EXPORT_DIR]
+  --models DIR           model bundles, <equipment_id>/<power>/<model_version>/ (docs/models.md) [FIELDSCOPE_MODELS]
   --broker URL           use an external MQTT broker (mqtt://host:port, mqtts://) instead of the embedded one [FIELDSCOPE_BROKER]
   --broker-username U    [FIELDSCOPE_BROKER_USERNAME]; the password comes from FIELDSCOPE_BROKER_PASSWORD or --broker-password-file F
   --broker-ca F --broker-cert F --broker-key F   TLS files (PEM)

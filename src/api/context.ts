@@ -10,6 +10,7 @@ import type { AlarmServices } from './alarm-context.js';
 import type { DeviceServices } from '../devices/services.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
 import type { AuthServices } from '../auth/setup.js';
+import type { ModelServices } from '../models/setup.js';
 
 /** What the API's resources are handed; none of them reaches for a global. */
 export interface ApiContext {
@@ -32,6 +33,8 @@ export interface ApiContext {
   deviceServices?: DeviceServices;
   /** Users, tokens, keys, device credentials and limits (absent: no guard, everything open; only for unit tests). */
   auth?: AuthServices;
+  /** Model bundles and serving (absent: the serve-ml and rul routes are not registered). */
+  models?: ModelServices;
   /** Browser origins allowed by CORS; none by default. */
   corsOrigins?: string[];
   /** Certificate and key (PEM): the server speaks HTTPS. */

@@ -31,6 +31,8 @@ import { installGuard, type RoleTable } from '../auth/guard.js';
 import { authRoutes } from './auth.js';
 import { userRoutes } from './users.js';
 import { deviceCredentialRoutes } from './device-credentials.js';
+import { serveMlRoutes } from './serve-ml.js';
+import { rulRoutes } from './rul.js';
 
 /** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
 export const MAX_PARAM_LENGTH = 400;
@@ -156,6 +158,7 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
         { name: 'analytics' },
         { name: 'alarms' },
         { name: 'auth' },
+        { name: 'models' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT from /api/v1/auth/login), an API key (fsk_...), or for device routes a device token (fsd_...)' } } },
     },
@@ -224,6 +227,15 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
       await ruleRoutes(scope, withAlarms);
       await alarmRoutes(scope, withAlarms);
       await notificationRoutes(scope, withAlarms);
+    });
+  }
+
+  const models = ctx.models;
+  if (models) {
+    // Their own scope: JSON bodies parsed as JSON (the telemetry routes take theirs as text).
+    await app.register(async (scope) => {
+      await serveMlRoutes(scope, { ...full, models });
+      await rulRoutes(scope, { ...full, models });
     });
   }
 
