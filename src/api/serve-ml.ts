@@ -53,6 +53,9 @@ export const fitBodySchema = {
     margin: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
     failure_threshold: { type: 'number', exclusiveMinimum: 0 },
     trend_steps: { type: 'integer', minimum: 3, maximum: 100_000 },
+    failed_at: { type: 'number' },
+    failure_span_ms: { type: 'integer', minimum: 1000 },
+    max_rul_days: { type: 'number', exclusiveMinimum: 0 },
     kinds: { type: 'array', items: { enum: ['anomaly', 'rul'] }, minItems: 1, uniqueItems: true },
   },
 } as const;

@@ -20,6 +20,12 @@ export interface FitRequest {
   margin?: number;
   /** RUL: health index (RMS of z-scores) at which the equipment counts as failed (default 6). */
   failure_threshold?: number;
+  /** RUL: when this device (in its stored history) failed: the health index just before sets the failure threshold. */
+  failed_at?: number;
+  /** RUL: the span before failed_at whose mean health index is the threshold (default 30 min). */
+  failure_span_ms?: number;
+  /** RUL: no prediction longer than this (default 365 days): a flat trend says little. */
+  max_rul_days?: number;
   /** RUL: steps the degradation trend is fitted over (default 200). */
   trend_steps?: number;
   kinds?: Array<'anomaly' | 'rul'>;
@@ -65,7 +71,16 @@ export async function fitBundle(store: Store, req: FitRequest, now = Date.now())
   }
   const trendSteps = req.trend_steps ?? 200;
   if (kinds.includes('rul')) {
-    models.rul = { kind: 'degradation', params: { window: trendSteps, trend_steps: trendSteps, failure_threshold: req.failure_threshold ?? 6 } };
+    let failure = req.failure_threshold ?? 6;
+    if (req.failed_at !== undefined) {
+      const span = req.failure_span_ms ?? 30 * 60_000;
+      const end = await stepsFromHistory(store, req.device, req.features, req.failed_at - span, req.failed_at);
+      if (end.rows.length < 3) throw new BundleError(`the ${span} ms before failed_at hold ${end.rows.length} complete steps; need 3`, 'failed_at', 'enough_history', 422);
+      const hi = end.rows.map((r) => Math.sqrt(r.reduce((s, v, j) => s + ((v - mean[j]) / std[j]) ** 2, 0) / f));
+      failure = hi.reduce((a, b) => a + b, 0) / hi.length;
+      metrics.failure_health_index = failure;
+    }
+    models.rul = { kind: 'degradation', params: { window: trendSteps, trend_steps: trendSteps, failure_threshold: failure, max_rul_days: req.max_rul_days ?? 365 } };
   }
   return {
     equipment_id: req.profile ? null : req.device,

@@ -26,6 +26,8 @@ export interface DegradationParams {
   failure_threshold: number;
   /** Readings the trend is fitted over (the newest of the window). */
   trend_steps?: number;
+  /** Longest RUL it answers (days); a flat or improving trend answers this. */
+  max_rul_days?: number;
 }
 
 /** Mean of each feature over the window's steps (row-major [steps][features]). */

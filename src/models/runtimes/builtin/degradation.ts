@@ -38,8 +38,9 @@ export function degradationRul(w: Float32Array, f: number, times: Float64Array, 
     sxy += (xs[i] - mx) * (ys[i] - my);
   }
   const hiNow = ys[n - 1];
+  const cap = Math.min(RUL_CAP_DAYS, p.max_rul_days ?? RUL_CAP_DAYS);
   if (hiNow >= p.failure_threshold) return [0, 0, 0, hiNow];
-  if (n < 3 || sxx === 0) return [RUL_CAP_DAYS, 0, RUL_CAP_DAYS, hiNow];
+  if (n < 3 || sxx === 0) return [cap, 0, cap, hiNow];
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
   let sse = 0;
@@ -47,6 +48,6 @@ export function degradationRul(w: Float32Array, f: number, times: Float64Array, 
   const se = Math.sqrt(sse / Math.max(1, n - 2) / sxx);
   // Extrapolate from the fitted level now (x = 0), not from one noisy reading.
   const level = Math.min(intercept, p.failure_threshold);
-  const until = (s: number) => (s > 0 ? Math.min(RUL_CAP_DAYS, Math.max(0, (p.failure_threshold - level) / s)) : RUL_CAP_DAYS);
+  const until = (s: number) => (s > 0 ? Math.min(cap, Math.max(0, (p.failure_threshold - level) / s)) : cap);
   return [until(slope), until(slope + 1.96 * se), until(slope - 1.96 * se), hiNow];
 }
