@@ -20,6 +20,7 @@ import { benchDashboardSoak } from './dashboard-soak.js';
 import { benchIngestExternal } from './ingest-external.js';
 import { benchServerSoak } from './server-soak.js';
 import { benchPacketWatch } from './packet-watch.js';
+import { benchModels } from './models.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -37,6 +38,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
   { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'import-long-lines', run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },
+  { id: 'models', run: () => benchModels(quick ? { runs: 1, latencyN: 1000, devices: 20, perDevice: 100, train: 4, test: 4 } : { runs: 3, latencyN: 5000, devices: 100, perDevice: 300, train: 8, test: 8 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 

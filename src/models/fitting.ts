@@ -39,9 +39,20 @@ export interface FitRequest {
  */
 export async function fitBundle(store: Store, req: FitRequest, now = Date.now()): Promise<Record<string, unknown>> {
   if (!(req.from < req.to)) throw new BundleError('from must be before to', 'from', 'order');
+  if (req.features.length === 0) throw new BundleError('features must name at least one metric', 'features', 'min_items');
+  const healthy = await stepsFromHistory(store, req.device, req.features, req.from, req.to);
+  let failure: number[][] | undefined;
+  if (req.failed_at !== undefined && (req.kinds ?? ['anomaly', 'rul']).includes('rul')) {
+    const span = req.failure_span_ms ?? 30 * 60_000;
+    failure = (await stepsFromHistory(store, req.device, req.features, req.failed_at - span, req.failed_at)).rows;
+    if (failure.length < 3) throw new BundleError(`the ${span} ms before failed_at hold ${failure.length} complete steps; need 3`, 'failed_at', 'enough_history', 422);
+  }
+  return fitFromSteps(healthy.rows, healthy.times, req, failure, now);
+}
+
+/** The fit itself, on steps already read: healthy rows, and optionally rows just before a failure. */
+export function fitFromSteps(rows: number[][], times: number[], req: Omit<FitRequest, 'from' | 'to'> & { from: number; to: number }, failureRows?: number[][], now = Date.now()): Record<string, unknown> {
   const f = req.features.length;
-  if (f === 0) throw new BundleError('features must name at least one metric', 'features', 'min_items');
-  const { rows, times } = await stepsFromHistory(store, req.device, req.features, req.from, req.to);
   const window = req.window ?? 10;
   const need = Math.max(window * 5, 30);
   if (rows.length < need) throw new BundleError(`the healthy window holds ${rows.length} complete steps of ${req.features.join(', ')}; fitting needs at least ${need}`, 'from', 'enough_history', 422);
@@ -72,11 +83,8 @@ export async function fitBundle(store: Store, req: FitRequest, now = Date.now())
   const trendSteps = req.trend_steps ?? 200;
   if (kinds.includes('rul')) {
     let failure = req.failure_threshold ?? 6;
-    if (req.failed_at !== undefined) {
-      const span = req.failure_span_ms ?? 30 * 60_000;
-      const end = await stepsFromHistory(store, req.device, req.features, req.failed_at - span, req.failed_at);
-      if (end.rows.length < 3) throw new BundleError(`the ${span} ms before failed_at hold ${end.rows.length} complete steps; need 3`, 'failed_at', 'enough_history', 422);
-      const hi = end.rows.map((r) => Math.sqrt(r.reduce((s, v, j) => s + ((v - mean[j]) / std[j]) ** 2, 0) / f));
+    if (failureRows) {
+      const hi = failureRows.map((r) => Math.sqrt(r.reduce((s, v, j) => s + ((v - mean[j]) / std[j]) ** 2, 0) / f));
       failure = hi.reduce((a, b) => a + b, 0) / hi.length;
       metrics.failure_health_index = failure;
     }
