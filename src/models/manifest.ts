@@ -24,6 +24,8 @@ export interface Manifest {
   features: string[];
   /** Time steps per window (1: one reading of each feature). */
   window: number;
+  /** Live path: one prediction every `stride` new steps of a device (default 1: every step). */
+  stride?: number;
   scaler: { mean: number[]; std: number[] };
   /** The seed's case A: an anomaly gate, optionally a classifier behind it, and RUL. */
   models: { anomaly?: ModelFileRef; classifier?: ModelFileRef; rul?: ModelFileRef };
@@ -68,6 +70,8 @@ export function parseManifest(raw: unknown): Manifest {
   if (new Set(fs).size !== fs.length) fail('features', 'unique', 'names a metric twice');
   const window = m.window ?? 1;
   if (!Number.isInteger(window) || (window as number) < 1 || (window as number) > 10_000) fail('window', 'range', 'must be an integer 1..10000');
+  const stride = m.stride ?? 1;
+  if (!Number.isInteger(stride) || (stride as number) < 1 || (stride as number) > 100_000) fail('stride', 'range', 'must be an integer 1..100000');
   const scaler = (m.scaler ?? { mean: fs.map(() => 0), std: fs.map(() => 1) }) as { mean?: unknown; std?: unknown };
   for (const k of ['mean', 'std'] as const) {
     const v = scaler[k];
@@ -101,6 +105,7 @@ export function parseManifest(raw: unknown): Manifest {
     runtime: runtime as Manifest['runtime'],
     features: fs,
     window: window as number,
+    stride: stride as number,
     scaler: { mean: scaler.mean as number[], std: scaler.std as number[] },
     models: out,
     outputs: (m.outputs as Manifest['outputs']) ?? undefined,

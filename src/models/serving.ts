@@ -31,6 +31,8 @@ interface Window {
   rows: number[][];
   times: number[];
   last: Array<number | undefined>;
+  /** Complete steps since the last live prediction (for the manifest's stride). */
+  since: number;
   busy: boolean;
   again: boolean;
 }
@@ -135,7 +137,8 @@ export class ModelServer {
       }
       if (!any || w.last.some((v) => v === undefined)) continue;
       push(w, m.window, w.last as number[], msg.ts);
-      if (w.rows.length < m.window) continue;
+      if (w.rows.length < m.window || ++w.since < (m.stride ?? 1)) continue;
+      w.since = 0;
       this.runLive(msg.device, bundle, w);
     }
   }
@@ -206,7 +209,7 @@ export class ModelServer {
   private windowOf(device: string, bundle: Bundle): Window {
     let w = this.windows.get(device);
     if (!w || w.bundle !== bundle.id) {
-      w = { bundle: bundle.id, rows: [], times: [], last: bundle.manifest.features.map(() => undefined), busy: false, again: false };
+      w = { bundle: bundle.id, rows: [], times: [], last: bundle.manifest.features.map(() => undefined), since: bundle.manifest.stride ?? 1, busy: false, again: false };
       this.windows.set(device, w);
     }
     return w;
