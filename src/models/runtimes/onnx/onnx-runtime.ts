@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { Manifest, ModelFileRef } from '../../manifest.js';
 import type { LoadedModel, ModelRuntime } from '../runtime.js';
 
@@ -8,6 +8,8 @@ export class OnnxRuntime implements ModelRuntime {
   readonly name = 'onnx' as const;
 
   async load(bundleDir: string, manifest: Manifest, ref: ModelFileRef): Promise<LoadedModel> {
+    // Loaded on the first ONNX bundle only: a server with no models does not map the native library.
+    const ort: typeof Ort = await import('onnxruntime-node');
     // One thread per session: the machine's cores belong to ingest; a window is tiny work.
     const session = await ort.InferenceSession.create(join(bundleDir, ref.file!), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     const input = session.inputNames[0];
