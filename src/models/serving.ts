@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message } from '../model/reading.js';
 import { BundleError, type Bundle, type BundleRegistry } from './bundles.js';
@@ -37,7 +37,9 @@ interface Window {
   again: boolean;
 }
 
-const KEEP_PER_DEVICE = 500;
+const KEEP_PER_DEVICE = 200;
+/** The prediction log is rotated past this size; one older file is kept (predictions.ndjson.1). */
+const LOG_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * Serves bundles: by request (the seed's HTTP contract), and continuously from each device's own
@@ -55,6 +57,8 @@ export class ModelServer {
   readonly counters = { predictions: 0, live: 0, requests: 0, errors: 0, skipped: 0 };
   readonly latencyMs: number[] = [];
   private readonly logFile: string;
+  private logBytes = -1;
+  private logChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly opts: {
@@ -197,8 +201,23 @@ export class ModelServer {
     list.push(p);
     if (list.length > KEEP_PER_DEVICE) list.splice(0, list.length - KEEP_PER_DEVICE);
     this.recent.set(device, list);
-    appendFile(this.logFile, JSON.stringify(p) + '\n').catch((err: Error) => this.opts.log?.('prediction log not written', { err: err.message }));
+    this.appendLog(JSON.stringify(p) + '\n');
     return p;
+  }
+
+  /** Appends in order, rotating past LOG_MAX_BYTES so the log cannot fill the disk. */
+  private appendLog(line: string): void {
+    this.logChain = this.logChain
+      .then(async () => {
+        if (this.logBytes < 0) this.logBytes = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
+        if (this.logBytes + line.length > LOG_MAX_BYTES) {
+          await rename(this.logFile, `${this.logFile}.1`).catch(() => undefined);
+          this.logBytes = 0;
+        }
+        await appendFile(this.logFile, line);
+        this.logBytes += Buffer.byteLength(line);
+      })
+      .catch((err: Error) => this.opts.log?.('prediction log not written', { err: err.message }));
   }
 
   private targetsOf(device: string): string[] {
