@@ -128,11 +128,17 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     // Analytics and alarms follow the registry (which knows each device's profile by then).
     const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
     const analytics = new Analytics(analyticsOptions);
-    const alarms = new AlarmEngine({ store, analytics, devices, logger, label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v) });
+    const alarms = new AlarmEngine({
+      store,
+      analytics,
+      devices,
+      logger,
+      label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v),
+    });
     await alarms.start();
     if (config.rulePacks) {
       const added = await installRulePacks(profiles.list(), alarms, join(dataDir, 'alarms', 'rule-packs.json'));
-      if (added.length) logger.info({ rules: added.map((r) => r.id) }, 'installed the profiles\' rule packs');
+      if (added.length) logger.info({ rules: added.map((r) => r.id) }, "installed the profiles' rule packs");
     }
     undo.push(() => alarms.stop());
     batcher.onCommitted((messages) => alarms.observe(messages));
@@ -164,7 +170,19 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
     const mappings = topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config);
-    const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: new MqttAccess(auth), tls, mappings, maxPayloadBytes: config.maxPayloadBytes, limits: mqttLimits });
+    const broker = new EmbeddedBroker({
+      host: config.host,
+      port: config.mqttPort,
+      pipeline,
+      metrics,
+      logger,
+      onDeviceMessage: dm.onDeviceMessage,
+      access: new MqttAccess(auth),
+      tls,
+      mappings,
+      maxPayloadBytes: config.maxPayloadBytes,
+      limits: mqttLimits,
+    });
     if (!config.broker) {
       dm.commands.addTransport({
         kind: 'mqtt',
@@ -174,7 +192,16 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     }
     const serialLinks = parseSerialConfig(config.serial, config.serialIntegrity).map(
       ({ path, baudRate, device, integrity }) =>
-        new SerialLink({ path, baudRate, device, integrity, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
+        new SerialLink({
+          path,
+          baudRate,
+          device,
+          integrity,
+          pipeline,
+          metrics,
+          logger,
+          onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}),
+        }),
     );
     for (const link of serialLinks) dm.commands.addTransport(link, true);
     const mqttSource: Source = config.broker
@@ -204,12 +231,26 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const sources: Source[] = [mqttSource, ...serialLinks];
 
     const http = await buildHttpServer({
-      store, devices, profiles, pipeline, batcher, metrics, logger, sources, version, sequence, alarmServices, deviceServices: dm,
+      store,
+      devices,
+      profiles,
+      pipeline,
+      batcher,
+      metrics,
+      logger,
+      sources,
+      version,
+      sequence,
+      alarmServices,
+      deviceServices: dm,
       maxPayloadBytes: config.maxPayloadBytes,
       maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
       auth,
       models,
-      corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: (config.corsOrigin ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       tls,
     });
     undo.push(() => http.app.close());
@@ -264,30 +305,64 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         await store.close();
       })());
 
-    return { config, store, metrics, logger, pipeline, batcher, devices, broker, mqtt: mqttSource, sequence, spool, http, alarms: alarmServices, simulator, deviceServices: dm, serialLinks, auth, models, initialAdminPassword, initialAdminPasswordFile, httpUrl, mqttUrl, stop };
+    return {
+      config,
+      store,
+      metrics,
+      logger,
+      pipeline,
+      batcher,
+      devices,
+      broker,
+      mqtt: mqttSource,
+      sequence,
+      spool,
+      http,
+      alarms: alarmServices,
+      simulator,
+      deviceServices: dm,
+      serialLinks,
+      auth,
+      models,
+      initialAdminPassword,
+      initialAdminPasswordFile,
+      httpUrl,
+      mqttUrl,
+      stop,
+    };
   } catch (err) {
-    for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => undefined);
+    for (const u of undo.reverse())
+      await Promise.resolve()
+        .then(u)
+        .catch(() => undefined);
     throw err;
   }
 }
 
 /** `PATH[:BAUD]=DEVICE`, comma-separated. */
-function parseSerialConfig(spec: string | null, defaultIntegrity: SerialIntegrity): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
+function parseSerialConfig(
+  spec: string | null,
+  defaultIntegrity: SerialIntegrity,
+): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
   if (!spec) return [];
-  return spec.split(',').filter(Boolean).map((item) => {
-    const eq = item.lastIndexOf('=');
-    if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
-    // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
-    const [device, own] = item.slice(eq + 1).split('@');
-    if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
-    const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
-    if (!SERIAL_INTEGRITY.includes(integrity)) throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
-    try {
-      return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
-    } catch (err) {
-      throw new ConfigError((err as Error).message);
-    }
-  });
+  return spec
+    .split(',')
+    .filter(Boolean)
+    .map((item) => {
+      const eq = item.lastIndexOf('=');
+      if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
+      // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
+      const [device, own] = item.slice(eq + 1).split('@');
+      if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
+      const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
+      if (!SERIAL_INTEGRITY.includes(integrity))
+        throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
+      try {
+        return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+    });
 }
 
 /** The certificate and key for HTTPS and MQTTS, both or neither. */

@@ -35,7 +35,7 @@ export async function commandRoutes(app: FastifyInstance, ctx: ApiContext & { de
         tags: ['devices'],
         summary: 'Send a command (set_interval, set_threshold, reboot, or one the device profile declares)',
         description:
-          'Delivered over the device\'s serial link if it has one, else MQTT (devices/{id}/commands). Tracked pending -> delivered -> acked | failed | timed_out; unanswered commands are sent again (same id) a bounded number of times.',
+          "Delivered over the device's serial link if it has one, else MQTT (devices/{id}/commands). Tracked pending -> delivered -> acked | failed | timed_out; unanswered commands are sent again (same id) a bounded number of times.",
         params: deviceIdParams,
         body: {
           type: 'object',
@@ -45,7 +45,11 @@ export async function commandRoutes(app: FastifyInstance, ctx: ApiContext & { de
           },
           required: ['name'],
           additionalProperties: false,
-          examples: [{ name: 'set_interval', params: { ms: 500 } }, { name: 'set_threshold', params: { metric: 'v', low: 4.5, high: 5.5 } }, { name: 'reboot' }],
+          examples: [
+            { name: 'set_interval', params: { ms: 500 } },
+            { name: 'set_threshold', params: { metric: 'v', low: 4.5, high: 5.5 } },
+            { name: 'reboot' },
+          ],
         },
         response: { 202: { $ref: 'DeviceCommand#' }, ...errorResponses },
       },

@@ -70,7 +70,8 @@ export async function importRoutes(app: FastifyInstance, ctx: ApiContext): Promi
           ctx.metrics.rejected.inc({ source: 'import', field: err.field, rule: err.rule });
           throw new ApiError(400, err.message, err.field, err.rule);
         }
-        if ((err as { line?: number }).line !== undefined) throw new ApiError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
+        if ((err as { line?: number }).line !== undefined)
+          throw new ApiError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
         throw err;
       }
     },

@@ -14,7 +14,11 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ApiContext &
         summary: 'Delivery log, newest first, and the configured channels with their policies',
         querystring: {
           type: 'object',
-          properties: { channel: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, before: { type: 'integer', description: 'page: only records with a smaller id' } },
+          properties: {
+            channel: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            before: { type: 'integer', description: 'page: only records with a smaller id' },
+          },
         },
         response: {
           200: {
@@ -47,7 +51,15 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ApiContext &
       const rec = await dispatcher.test(req.body.channel);
       if (!rec) {
         ctx.metrics.rejected.inc({ source: 'api', field: 'channel', rule: 'enum' });
-        throw new ApiError(400, `no channel "${req.body.channel}" (configured: ${dispatcher.channels().map((c) => c.name).join(', ')})`, 'channel', 'enum');
+        throw new ApiError(
+          400,
+          `no channel "${req.body.channel}" (configured: ${dispatcher
+            .channels()
+            .map((c) => c.name)
+            .join(', ')})`,
+          'channel',
+          'enum',
+        );
       }
       return rec;
     },

@@ -79,12 +79,19 @@ function chargeDevice(ctx: ApiContext, device: string, messages: number, prepaid
   if (extra <= 0) return null;
   if (messages > limiter.burst) {
     ctx.metrics.rateLimited.inc({ scope: 'device', transport: 'http' });
-    return { status: 429, error: `a batch of ${messages} messages is more than the device's burst of ${limiter.burst}; send at most ${limiter.burst} per request` };
+    return {
+      status: 429,
+      error: `a batch of ${messages} messages is more than the device's burst of ${limiter.burst}; send at most ${limiter.burst} per request`,
+    };
   }
   const take = limiter.take(`device:${device}`, extra);
   if (take.ok) return null;
   ctx.metrics.rateLimited.inc({ scope: 'device', transport: 'http' });
-  return { status: 429, error: `device ${device} is over its message rate (${messages} messages in this request); try again in ${take.retryAfterSec} s`, retryAfterSec: take.retryAfterSec };
+  return {
+    status: 429,
+    error: `device ${device} is over its message rate (${messages} messages in this request); try again in ${take.retryAfterSec} s`,
+    retryAfterSec: take.retryAfterSec,
+  };
 }
 
 function prepaidBy(req: FastifyRequest): number {
@@ -251,7 +258,12 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
             from: timeParam,
             to: timeParam,
             limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000, description: 'most points per metric (newest kept)' },
-            points: { type: 'integer', minimum: 1, maximum: 100_000, description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups' },
+            points: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100_000,
+              description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups',
+            },
             tz: tzParam,
           },
         },

@@ -25,7 +25,8 @@ export async function backtestBundle(store: Store, bundle: Bundle, req: Backtest
   const points: Array<{ ts: number; anomaly_score?: number; anomaly?: number; rul_days?: number; rul_days_low?: number; rul_days_high?: number }> = [];
   let flagged = 0;
   let firstAnomaly: number | null = null;
-  let se = 0, seN = 0;
+  let se = 0,
+    seN = 0;
   for (let end = m.window; end <= rows.length; end += stride) {
     const out = await infer(bundle, rows.slice(end - m.window, end), times.slice(end - m.window, end));
     const ts = times[end - 1];

@@ -52,9 +52,7 @@ export class BundleRegistry {
   readonly ownDir: string;
   private readonly problems: Array<{ dir: string; error: string }> = [];
 
-  constructor(
-    private readonly opts: { folder: string | null; dataDir: string; runtimes: ModelRuntime[]; log?: (msg: string, detail?: object) => void },
-  ) {
+  constructor(private readonly opts: { folder: string | null; dataDir: string; runtimes: ModelRuntime[]; log?: (msg: string, detail?: object) => void }) {
     this.ownDir = join(opts.dataDir, 'models', 'bundles');
     this.activeFile = join(opts.dataDir, 'models', 'active.json');
     mkdirSync(this.ownDir, { recursive: true });
@@ -109,9 +107,11 @@ export class BundleRegistry {
     const id = `${targetOf(m)}/${m.power}/${m.model_version}`;
     if (this.bundles.has(id)) throw new BundleError(`bundle ${id} exists; give it a new model_version`, 'model_version', 'unique', 409);
     for (const [role, ref] of Object.entries(m.models) as Array<[string, ModelFileRef]>) {
-      if (ref.file && !files[ref.file]) throw new BundleError(`models.${role}.file ${ref.file} is not among the uploaded files`, `files.${ref.file}`, 'required');
+      if (ref.file && !files[ref.file])
+        throw new BundleError(`models.${role}.file ${ref.file} is not among the uploaded files`, `files.${ref.file}`, 'required');
     }
-    for (const name of Object.keys(files)) if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new BundleError(`file name ${name} is not a plain file name`, `files.${name}`, 'file_name');
+    for (const name of Object.keys(files))
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new BundleError(`file name ${name} is not a plain file name`, `files.${name}`, 'file_name');
     const dir = join(this.ownDir, safe(targetOf(m)), m.power, m.model_version);
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
@@ -137,7 +137,9 @@ export class BundleRegistry {
 
   list(filter: { equipment_id?: string; power?: string } = {}): Bundle[] {
     return [...this.bundles.values()]
-      .filter((b) => (filter.equipment_id === undefined || b.target === filter.equipment_id) && (filter.power === undefined || b.manifest.power === filter.power))
+      .filter(
+        (b) => (filter.equipment_id === undefined || b.target === filter.equipment_id) && (filter.power === undefined || b.manifest.power === filter.power),
+      )
       .sort((a, b) => a.id.localeCompare(b.id) || compareVersions(a.manifest.model_version, b.manifest.model_version));
   }
 
@@ -155,7 +157,10 @@ export class BundleRegistry {
     const history = this.active[slot] ?? [];
     for (let i = history.length - 1; i >= 0; i--) if (this.bundles.has(`${slot}/${history[i]}`)) return history[i];
     // A fitted bundle serves only once activated: it is meant to be backtested first.
-    const versions = this.list().filter((b) => b.target === target && b.manifest.power === power && b.origin !== 'fitted').map((b) => b.manifest.model_version).sort(compareVersions);
+    const versions = this.list()
+      .filter((b) => b.target === target && b.manifest.power === power && b.origin !== 'fitted')
+      .map((b) => b.manifest.model_version)
+      .sort(compareVersions);
     return versions.at(-1) ?? null;
   }
 
@@ -181,7 +186,8 @@ export class BundleRegistry {
     const current = this.activeVersion(target, power);
     while (history.length && history.at(-1) === current) history.pop();
     const previous = history.at(-1);
-    if (!previous || !this.bundles.has(`${slot}/${previous}`)) throw new BundleError(`${slot} has no earlier activated version to roll back to`, 'power', 'no_history', 409);
+    if (!previous || !this.bundles.has(`${slot}/${previous}`))
+      throw new BundleError(`${slot} has no earlier activated version to roll back to`, 'power', 'no_history', 409);
     this.save();
     return this.bundles.get(`${slot}/${previous}`)!;
   }
@@ -204,7 +210,14 @@ export class BundleRegistry {
       bucket ??= buckets.filter((x) => Number.isFinite(Number(x))).sort((a, b) => Math.abs(Number(a) - p) - Math.abs(Number(b) - p))[0];
     } else if (power === undefined && buckets.length === 1) bucket = buckets[0];
     if (bucket === undefined) {
-      throw new BundleError(power === undefined ? `${target} has power buckets ${buckets.join(', ')}: give power` : `no power bucket of ${target} fits ${power} (buckets ${buckets.join(', ')})`, 'power', power === undefined ? 'required' : 'no_bucket', power === undefined ? 400 : 404);
+      throw new BundleError(
+        power === undefined
+          ? `${target} has power buckets ${buckets.join(', ')}: give power`
+          : `no power bucket of ${target} fits ${power} (buckets ${buckets.join(', ')})`,
+        'power',
+        power === undefined ? 'required' : 'no_bucket',
+        power === undefined ? 400 : 404,
+      );
     }
     const v = version ?? this.activeVersion(target, bucket);
     const b = v ? this.bundles.get(`${target}/${bucket}/${v}`) : undefined;
@@ -225,7 +238,15 @@ export class BundleRegistry {
     for (const [role, ref] of Object.entries(manifest.models) as Array<[keyof Manifest['models'], ModelFileRef]>) {
       models[role] = await runtime.load(dir, manifest, ref);
     }
-    return { id: `${targetOf(manifest)}/${manifest.power}/${manifest.model_version}`, target: targetOf(manifest), dir, origin, manifest, loadedAt: Date.now(), models };
+    return {
+      id: `${targetOf(manifest)}/${manifest.power}/${manifest.model_version}`,
+      target: targetOf(manifest),
+      dir,
+      origin,
+      manifest,
+      loadedAt: Date.now(),
+      models,
+    };
   }
 
   private async unload(b: Bundle): Promise<void> {
@@ -254,7 +275,10 @@ function readManifest(dir: string): Manifest {
 function bundleDirs(root: string): string[] {
   if (!existsSync(root)) return [];
   const out: string[] = [];
-  const sub = (d: string) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => join(d, e.name));
+  const sub = (d: string) =>
+    readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && NAME.test(e.name))
+      .map((e) => join(d, e.name));
   for (const t of sub(root)) for (const p of sub(t)) for (const v of sub(p)) if (existsSync(join(v, 'manifest.json'))) out.push(v);
   return out;
 }

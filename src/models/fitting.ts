@@ -45,17 +45,30 @@ export async function fitBundle(store: Store, req: FitRequest, now = Date.now())
   if (req.failed_at !== undefined && (req.kinds ?? ['anomaly', 'rul']).includes('rul')) {
     const span = req.failure_span_ms ?? 30 * 60_000;
     failure = (await stepsFromHistory(store, req.device, req.features, req.failed_at - span, req.failed_at)).rows;
-    if (failure.length < 3) throw new BundleError(`the ${span} ms before failed_at hold ${failure.length} complete steps; need 3`, 'failed_at', 'enough_history', 422);
+    if (failure.length < 3)
+      throw new BundleError(`the ${span} ms before failed_at hold ${failure.length} complete steps; need 3`, 'failed_at', 'enough_history', 422);
   }
   return fitFromSteps(healthy.rows, healthy.times, req, failure, now);
 }
 
 /** The fit itself, on steps already read: healthy rows, and optionally rows just before a failure. */
-export function fitFromSteps(rows: number[][], times: number[], req: Omit<FitRequest, 'from' | 'to'> & { from: number; to: number }, failureRows?: number[][], now = Date.now()): Record<string, unknown> {
+export function fitFromSteps(
+  rows: number[][],
+  times: number[],
+  req: Omit<FitRequest, 'from' | 'to'> & { from: number; to: number },
+  failureRows?: number[][],
+  now = Date.now(),
+): Record<string, unknown> {
   const f = req.features.length;
   const window = req.window ?? 10;
   const need = Math.max(window * 5, 30);
-  if (rows.length < need) throw new BundleError(`the healthy window holds ${rows.length} complete steps of ${req.features.join(', ')}; fitting needs at least ${need}`, 'from', 'enough_history', 422);
+  if (rows.length < need)
+    throw new BundleError(
+      `the healthy window holds ${rows.length} complete steps of ${req.features.join(', ')}; fitting needs at least ${need}`,
+      'from',
+      'enough_history',
+      422,
+    );
   const mean = new Array<number>(f).fill(0);
   for (const r of rows) for (let j = 0; j < f; j++) mean[j] += r[j] / rows.length;
   const std = mean.map((m, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j] - m) ** 2, 0) / Math.max(1, rows.length - 1)) || 1e-9);
@@ -88,7 +101,10 @@ export function fitFromSteps(rows: number[][], times: number[], req: Omit<FitReq
       failure = hi.reduce((a, b) => a + b, 0) / hi.length;
       metrics.failure_health_index = failure;
     }
-    models.rul = { kind: 'degradation', params: { window: trendSteps, trend_steps: trendSteps, failure_threshold: failure, max_rul_days: req.max_rul_days ?? 365 } };
+    models.rul = {
+      kind: 'degradation',
+      params: { window: trendSteps, trend_steps: trendSteps, failure_threshold: failure, max_rul_days: req.max_rul_days ?? 365 },
+    };
   }
   return {
     equipment_id: req.profile ? null : req.device,
@@ -106,7 +122,7 @@ export function fitFromSteps(rows: number[][], times: number[], req: Omit<FitReq
       rul_days: { meaning: 'days until the health index (RMS of z-scores) reaches the failure threshold on its current trend', unit: 'd' },
       rul_days_low: { meaning: 'lower end of the 95% interval', unit: 'd' },
       rul_days_high: { meaning: 'upper end of the 95% interval', unit: 'd' },
-      health_index: { meaning: 'RMS of the features\' z-scores against the healthy window', unit: '' },
+      health_index: { meaning: "RMS of the features' z-scores against the healthy window", unit: '' },
     },
     thresholds,
     training: { from: req.from, to: req.to, devices: [req.device], metrics, first_step: times[0], last_step: times[times.length - 1] },

@@ -1,7 +1,14 @@
 import type { Store } from '../stores/store.js';
 
 /** Stored readings of a device as steps: one per distinct time, missing features carried forward. */
-export async function stepsFromHistory(store: Store, device: string, features: string[], from: number, to: number, limit = 200_000): Promise<{ rows: number[][]; times: number[] }> {
+export async function stepsFromHistory(
+  store: Store,
+  device: string,
+  features: string[],
+  from: number,
+  to: number,
+  limit = 200_000,
+): Promise<{ rows: number[][]; times: number[] }> {
   const series = await store.queryRange({ device, metrics: features, from, to, limit });
   const byTs = new Map<number, Array<number | undefined>>();
   for (const [j, f] of features.entries()) {

@@ -65,7 +65,8 @@ export function parseManifest(raw: unknown): Manifest {
   const runtime = m.runtime ?? 'onnx';
   if (runtime !== 'onnx' && runtime !== 'builtin') fail('runtime', 'enum', 'must be onnx or builtin');
   const features = m.features;
-  if (!Array.isArray(features) || features.length === 0 || features.some((f) => typeof f !== 'string' || !f)) fail('features', 'min_items', 'must list at least one metric name');
+  if (!Array.isArray(features) || features.length === 0 || features.some((f) => typeof f !== 'string' || !f))
+    fail('features', 'min_items', 'must list at least one metric name');
   const fs = features as string[];
   if (new Set(fs).size !== fs.length) fail('features', 'unique', 'names a metric twice');
   const window = m.window ?? 1;
@@ -75,7 +76,8 @@ export function parseManifest(raw: unknown): Manifest {
   const scaler = (m.scaler ?? { mean: fs.map(() => 0), std: fs.map(() => 1) }) as { mean?: unknown; std?: unknown };
   for (const k of ['mean', 'std'] as const) {
     const v = scaler[k];
-    if (!Array.isArray(v) || v.length !== fs.length || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`scaler.${k}`, 'length', `must hold ${fs.length} finite numbers, one per feature`);
+    if (!Array.isArray(v) || v.length !== fs.length || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+      fail(`scaler.${k}`, 'length', `must hold ${fs.length} finite numbers, one per feature`);
   }
   if ((scaler.std as number[]).some((s) => s <= 0)) fail('scaler.std', 'positive', 'every std must be > 0');
   const models = (m.models ?? {}) as Record<string, unknown>;
@@ -85,17 +87,21 @@ export function parseManifest(raw: unknown): Manifest {
     const ref = models[role] as ModelFileRef | undefined;
     if (ref === undefined) continue;
     if (!ref || typeof ref !== 'object' || !KINDS.has(ref.kind)) fail(`models.${role}.kind`, 'enum', `must be one of ${[...KINDS].join(', ')}`);
-    if (runtime === 'onnx' && (typeof ref.file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(ref.file))) fail(`models.${role}.file`, 'onnx_file', 'must name an .onnx file inside the bundle');
-    if (runtime === 'builtin' && (!ref.params || typeof ref.params !== 'object')) fail(`models.${role}.params`, 'required', 'a builtin model carries its params');
+    if (runtime === 'onnx' && (typeof ref.file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(ref.file)))
+      fail(`models.${role}.file`, 'onnx_file', 'must name an .onnx file inside the bundle');
+    if (runtime === 'builtin' && (!ref.params || typeof ref.params !== 'object'))
+      fail(`models.${role}.params`, 'required', 'a builtin model carries its params');
     out[role] = ref;
   }
   if (!out.anomaly && !out.rul && !out.classifier) fail('models', 'min_items', 'needs an anomaly, classifier or rul model');
   const thresholds = (m.thresholds ?? {}) as Manifest['thresholds'];
   for (const k of ['anomaly_score', 'rul_days'] as const) {
-    if (thresholds[k] !== undefined && (typeof thresholds[k] !== 'number' || !Number.isFinite(thresholds[k]))) fail(`thresholds.${k}`, 'number', 'must be a finite number');
+    if (thresholds[k] !== undefined && (typeof thresholds[k] !== 'number' || !Number.isFinite(thresholds[k])))
+      fail(`thresholds.${k}`, 'number', 'must be a finite number');
   }
   const pr = m.power_range ?? null;
-  if (pr !== null && (!Array.isArray(pr) || pr.length !== 2 || typeof pr[0] !== 'number' || typeof pr[1] !== 'number' || pr[0] >= pr[1])) fail('power_range', 'range', 'must be [low, high] with low < high');
+  if (pr !== null && (!Array.isArray(pr) || pr.length !== 2 || typeof pr[0] !== 'number' || typeof pr[1] !== 'number' || pr[0] >= pr[1]))
+    fail('power_range', 'range', 'must be [low, high] with low < high');
   return {
     equipment_id: eq as string | null,
     profile: profile as string | null,

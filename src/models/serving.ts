@@ -86,24 +86,47 @@ export class ModelServer {
     this.counters.requests++;
     const bundle = this.opts.registry.select(this.targetsOf(req.equipment_id), req.power ?? numberOr(req.features.power), req.model_version);
     const m = bundle.manifest;
-    for (const f of m.features) if (req.features[f] === undefined) throw new BundleError(`features.${f} is missing (the model reads ${m.features.join(', ')})`, `features.${f}`, 'required');
+    for (const f of m.features)
+      if (req.features[f] === undefined)
+        throw new BundleError(`features.${f} is missing (the model reads ${m.features.join(', ')})`, `features.${f}`, 'required');
     const arrays = m.features.map((f) => req.features[f]);
     if (arrays.every(Array.isArray)) {
       const n = (arrays[0] as number[]).length;
       for (const [i, a] of arrays.entries()) {
         const arr = a as number[];
-        if (arr.length !== n || n < m.window || arr.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new BundleError(`features.${m.features[i]} must hold ${m.window} or more finite numbers, as many as every other feature`, `features.${m.features[i]}`, 'window');
+        if (arr.length !== n || n < m.window || arr.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+          throw new BundleError(
+            `features.${m.features[i]} must hold ${m.window} or more finite numbers, as many as every other feature`,
+            `features.${m.features[i]}`,
+            'window',
+          );
       }
       const rows = Array.from({ length: m.window }, (_, s) => arrays.map((a) => (a as number[])[n - m.window + s]));
       const ts = this.opts.stamp(req.equipment_id);
-      return this.runAndStore(bundle, req.equipment_id, rows, rows.map((_, i) => ts - (rows.length - 1 - i)), ts, 'request');
+      return this.runAndStore(
+        bundle,
+        req.equipment_id,
+        rows,
+        rows.map((_, i) => ts - (rows.length - 1 - i)),
+        ts,
+        'request',
+      );
     }
-    if (arrays.some(Array.isArray)) throw new BundleError('features: give every feature as one number (one step) or every one as an array (a window)', 'features', 'shape');
-    for (const [i, v] of arrays.entries()) if (typeof v !== 'number' || !Number.isFinite(v)) throw new BundleError(`features.${m.features[i]} must be a finite number`, `features.${m.features[i]}`, 'number');
+    if (arrays.some(Array.isArray))
+      throw new BundleError('features: give every feature as one number (one step) or every one as an array (a window)', 'features', 'shape');
+    for (const [i, v] of arrays.entries())
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new BundleError(`features.${m.features[i]} must be a finite number`, `features.${m.features[i]}`, 'number');
     const ts = this.opts.stamp(req.equipment_id);
     const w = this.windowOf(req.equipment_id, bundle);
     push(w, m.window, arrays as number[], ts);
-    if (w.rows.length < m.window) throw new BundleError(`the window of ${req.equipment_id} holds ${w.rows.length} of ${m.window} steps; send ${m.window - w.rows.length} more, or arrays of ${m.window}`, 'features', 'window', 409);
+    if (w.rows.length < m.window)
+      throw new BundleError(
+        `the window of ${req.equipment_id} holds ${w.rows.length} of ${m.window} steps; send ${m.window - w.rows.length} more, or arrays of ${m.window}`,
+        'features',
+        'window',
+        409,
+      );
     return this.runAndStore(bundle, req.equipment_id, w.rows, w.times, ts, 'request');
   }
 
@@ -152,7 +175,7 @@ export class ModelServer {
   }
 
   history(device?: string, limit = 100): Prediction[] {
-    const all = device ? this.recent.get(device) ?? [] : [...this.recent.values()].flat().sort((a, b) => a.ts - b.ts);
+    const all = device ? (this.recent.get(device) ?? []) : [...this.recent.values()].flat().sort((a, b) => a.ts - b.ts);
     return all.slice(-limit);
   }
 
@@ -228,7 +251,15 @@ export class ModelServer {
   private windowOf(device: string, bundle: Bundle): Window {
     let w = this.windows.get(device);
     if (!w || w.bundle !== bundle.id) {
-      w = { bundle: bundle.id, rows: [], times: [], last: bundle.manifest.features.map(() => undefined), since: bundle.manifest.stride ?? 1, busy: false, again: false };
+      w = {
+        bundle: bundle.id,
+        rows: [],
+        times: [],
+        last: bundle.manifest.features.map(() => undefined),
+        since: bundle.manifest.stride ?? 1,
+        busy: false,
+        again: false,
+      };
       this.windows.set(device, w);
     }
     return w;

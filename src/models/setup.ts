@@ -33,7 +33,12 @@ export async function createModels(opts: {
 }): Promise<ModelServices> {
   mkdirSync(join(opts.dataDir, 'models'), { recursive: true });
   const log = (msg: string, detail?: object) => opts.logger.warn(detail ?? {}, msg);
-  const registry = new BundleRegistry({ folder: opts.folder ? resolve(opts.folder) : null, dataDir: opts.dataDir, runtimes: [new OnnxRuntime(), new BuiltinRuntime()], log });
+  const registry = new BundleRegistry({
+    folder: opts.folder ? resolve(opts.folder) : null,
+    dataDir: opts.dataDir,
+    runtimes: [new OnnxRuntime(), new BuiltinRuntime()],
+    log,
+  });
   const server = new ModelServer({ registry, sink: opts.sink, stamp: opts.stamp, profileOf: opts.profileOf, dataDir: opts.dataDir, log });
   const sync = async () => {
     const r = await registry.sync();

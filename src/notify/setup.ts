@@ -29,7 +29,8 @@ function policyFor(channel: Channel, raw: unknown): ChannelPolicy {
       if (!Array.isArray(v) || !v.every(isSeverity)) throw new NotifyConfigError(`${where}.severities must list critical, major, minor, warning, info`);
       p.severities = v;
     } else if (k === 'events') {
-      if (!Array.isArray(v) || !v.every((e) => NOTICE_TYPES.includes(e as NoticeType))) throw new NotifyConfigError(`${where}.events must list ${NOTICE_TYPES.join(', ')}`);
+      if (!Array.isArray(v) || !v.every((e) => NOTICE_TYPES.includes(e as NoticeType)))
+        throw new NotifyConfigError(`${where}.events must list ${NOTICE_TYPES.join(', ')}`);
       p.events = v as NoticeType[];
     } else if (k === 'groupWindowMs' || k === 'minIntervalMs' || k === 'renotifyAfterMs' || k === 'retries' || k === 'backoffMs') {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new NotifyConfigError(`${where}.${k} must be a non-negative integer`);
@@ -40,7 +41,10 @@ function policyFor(channel: Channel, raw: unknown): ChannelPolicy {
 }
 
 /** The channels the config names, each with its policy. The websocket channel always exists. */
-export function buildChannels(config: Config, env: NodeJS.ProcessEnv = process.env): { channels: { channel: Channel; policy: ChannelPolicy }[]; websocket: WebSocketChannel } {
+export function buildChannels(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): { channels: { channel: Channel; policy: ChannelPolicy }[]; websocket: WebSocketChannel } {
   const websocket = new WebSocketChannel();
   const list: Channel[] = [websocket];
   if (config.webhookUrl) list.push(new WebhookChannel(config.webhookUrl, secret(env, 'FIELDSCOPE_WEBHOOK_SECRET', config.webhookSecretFile)));
@@ -55,13 +59,17 @@ export function buildChannels(config: Config, env: NodeJS.ProcessEnv = process.e
         user: config.smtpUser,
         password: secret(env, 'FIELDSCOPE_SMTP_PASSWORD', config.smtpPasswordFile),
         from: config.emailFrom,
-        to: config.emailTo.split(',').map((s) => s.trim()).filter(Boolean),
+        to: config.emailTo
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
       }),
     );
   }
   const policies = config.notifications ?? {};
   for (const k of Object.keys(policies)) {
-    if (!list.some((c) => c.name === k)) throw new NotifyConfigError(`notifications.${k}: no such channel configured (have: ${list.map((c) => c.name).join(', ')})`);
+    if (!list.some((c) => c.name === k))
+      throw new NotifyConfigError(`notifications.${k}: no such channel configured (have: ${list.map((c) => c.name).join(', ')})`);
   }
   return { channels: list.map((channel) => ({ channel, policy: policyFor(channel, policies[channel.name]) })), websocket };
 }

@@ -201,7 +201,10 @@ export class EmbeddedBroker implements Source {
       const refused = watch.feed(chunk);
       if (!refused) return chunk;
       metrics.mqttRefused.inc({ reason: refused.reason });
-      logger.warn({ ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit }, 'mqtt connection closed: packet over the limit');
+      logger.warn(
+        { ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit },
+        'mqtt connection closed: packet over the limit',
+      );
       socket.destroy();
       return null;
     } as Socket['read'];
@@ -215,7 +218,14 @@ export class EmbeddedBroker implements Source {
   publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) =>
       this.aedes.publish(
-        { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false },
+        {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: opts.qos ?? 1,
+          retain: opts.retain ?? false,
+          dup: false,
+        },
         (err) => (err ? reject(err) : resolve()),
       ),
     );

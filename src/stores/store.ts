@@ -345,8 +345,23 @@ export interface DeviceAdminStore {
 /** The telemetry half of a Store (readings, rollups, history, retention): what the shared store suite checks on every engine. */
 export type TelemetryStore = Pick<
   Store,
-  | 'engine' | 'open' | 'close' | 'write' | 'listDevices' | 'setDeviceProfile' | 'queryRange' | 'listRejected' | 'ping' | 'retention'
-  | 'queryBuckets' | 'queryRollups' | 'stats' | 'groupRecent' | 'groupRange' | 'exportRows' | 'applyRetention'
+  | 'engine'
+  | 'open'
+  | 'close'
+  | 'write'
+  | 'listDevices'
+  | 'setDeviceProfile'
+  | 'queryRange'
+  | 'listRejected'
+  | 'ping'
+  | 'retention'
+  | 'queryBuckets'
+  | 'queryRollups'
+  | 'stats'
+  | 'groupRecent'
+  | 'groupRange'
+  | 'exportRows'
+  | 'applyRetention'
 >;
 
 /** Users, refresh tokens, API keys, device credentials and failed sign-ins (src/auth/*). Secrets are stored hashed. */

@@ -19,14 +19,33 @@ test('degradation: a health index rising 0.4 per day to 2 reaches 6 in 10 days; 
   assert.ok(l2 < r2 && r2 < h2, `${l2} < ${r2} < ${h2}`);
   const flat = Float32Array.from({ length: steps }, () => 1);
   assert.equal(degradationRul(flat, 1, times, { failure_threshold: 6, max_rul_days: 30 })[0], 30, 'a flat trend answers the cap');
-  assert.equal(degradationRul(Float32Array.from(w, (v) => v + 10), 1, times, { failure_threshold: 6 })[0], 0, 'past the threshold: 0');
+  assert.equal(
+    degradationRul(
+      Float32Array.from(w, (v) => v + 10),
+      1,
+      times,
+      { failure_threshold: 6 },
+    )[0],
+    0,
+    'past the threshold: 0',
+  );
 });
 
 test('mahalanobis: identity covariance is the squared euclidean distance; correlation is accounted for', () => {
-  assert.equal(mahalanobis([3, 4], [0, 0], [[1, 0], [0, 1]]), 25);
+  assert.equal(
+    mahalanobis(
+      [3, 4],
+      [0, 0],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ),
+    25,
+  );
   const rows = Array.from({ length: 2000 }, (_, i) => {
-    const a = Math.sin(i * 12.9898) * 43758.5453 % 1;
-    const b = Math.sin(i * 78.233) * 12345.678 % 1;
+    const a = (Math.sin(i * 12.9898) * 43758.5453) % 1;
+    const b = (Math.sin(i * 78.233) * 12345.678) % 1;
     return [a, a + 0.1 * b];
   });
   const { mean, cov } = meanCov(rows);
@@ -39,10 +58,22 @@ test('mahalanobis: identity covariance is the squared euclidean distance; correl
 });
 
 test('manifest: errors name the field and the rule', () => {
-  const good = { equipment_id: 'p1', power: 3, model_version: 'v1', features: ['a', 'b'], window: 30, scaler: { mean: [0, 0], std: [1, 1] }, models: { rul: { file: 'r.onnx', kind: 'regressor' } } };
+  const good = {
+    equipment_id: 'p1',
+    power: 3,
+    model_version: 'v1',
+    features: ['a', 'b'],
+    window: 30,
+    scaler: { mean: [0, 0], std: [1, 1] },
+    models: { rul: { file: 'r.onnx', kind: 'regressor' } },
+  };
   assert.equal(parseManifest(good).power, '3');
   const bad = (patch: object, field: string, rule: string) => {
-    assert.throws(() => parseManifest({ ...good, ...patch }), (e: unknown) => e instanceof ManifestError && e.field === field && e.rule === rule, `${field} ${rule}`);
+    assert.throws(
+      () => parseManifest({ ...good, ...patch }),
+      (e: unknown) => e instanceof ManifestError && e.field === field && e.rule === rule,
+      `${field} ${rule}`,
+    );
   };
   bad({ scaler: { mean: [0], std: [1, 1] } }, 'scaler.mean', 'length');
   bad({ scaler: { mean: [0, 0], std: [1, 0] } }, 'scaler.std', 'positive');

@@ -8,8 +8,7 @@ import { deviceIds } from '../../src/sim/simulator.js';
 interface ProfileJson {
   metrics: Record<string, { min?: number; max?: number }>;
 }
-const profile = (kind: KindName): ProfileJson =>
-  JSON.parse(readFileSync(new URL(`../../profiles/${kind}.json`, import.meta.url), 'utf8')) as ProfileJson;
+const profile = (kind: KindName): ProfileJson => JSON.parse(readFileSync(new URL(`../../profiles/${kind}.json`, import.meta.url), 'utf8')) as ProfileJson;
 
 /** What the device would publish at each step: rounded, derived metrics recomputed. */
 function run(kind: KindName, seed: number, start: number, stepMs: number, n: number): Array<{ ts: number; v: Values }> {
@@ -174,7 +173,8 @@ test('bearing: runs to failure at a random pace, vibration and temperature risin
       const vs = Array.from({ length: 200 }, () => dev.next(start + f * (failsAt - start)));
       return { vib: vs.reduce((s, v) => s + v.vibration_rms, 0) / vs.length, temp: vs.reduce((s, v) => s + v.temperature, 0) / vs.length };
     };
-    const a = at(0.05), b = at(0.97);
+    const a = at(0.05),
+      b = at(0.97);
     lives.push({ early: a.vib, late: b.vib, tempRise: b.temp - a.temp, lifeH: (failsAt - start) / 3_600_000 });
     ts = failsAt;
   }

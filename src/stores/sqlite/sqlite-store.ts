@@ -16,8 +16,18 @@ import { SqliteHistory } from './sqlite-history.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
 import { defaultRetention } from '../retention.js';
 import type {
-  BucketQuery, BucketResult, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RetentionPolicy, RetentionResult,
-  RollupQuery, RollupRow, StatsQuery, StatsResult,
+  BucketQuery,
+  BucketResult,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
 } from '../store.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
@@ -49,7 +59,23 @@ export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   private db!: Database.Database;
   private seriesIds = new Map<string, Map<string, number>>();
-  private stmts!: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint' | 'insertReadings' | 'savepoint' | 'release' | 'rollbackTo', Stmt>;
+  private stmts!: Record<
+    | 'upsertDevice'
+    | 'insertSeries'
+    | 'findSeries'
+    | 'insertReading'
+    | 'updateLatest'
+    | 'insertRejected'
+    | 'setProfile'
+    | 'saveSeqState'
+    | 'addSeqStats'
+    | 'saveCheckpoint'
+    | 'insertReadings'
+    | 'savepoint'
+    | 'release'
+    | 'rollbackTo',
+    Stmt
+  >;
   /** Reused bind array of the multi-row insert. */
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 4);
   private writeTx!: (batch: WriteBatch) => WriteResult;
@@ -89,9 +115,7 @@ export class SqliteStore implements Store {
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
       updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
-      insertRejected: db.prepare(
-        'INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertRejected: db.prepare('INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setProfile: db.prepare('UPDATE devices SET profile = ? WHERE id = ?'),
       saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
       addSeqStats: db.prepare(
@@ -385,11 +409,12 @@ export class SqliteStore implements Store {
   }
 
   async queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
-    const series = (
-      q.metrics?.length
-        ? q.metrics.map((m) => ({ id: this.db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(q.device, m) as number | undefined, metric: m }))
-        : (this.db.prepare('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[])
-    );
+    const series = q.metrics?.length
+      ? q.metrics.map((m) => ({
+          id: this.db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(q.device, m) as number | undefined,
+          metric: m,
+        }))
+      : (this.db.prepare('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[]);
     const stmt = this.db.prepare('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
     const out: Record<string, RawSeries> = {};
     for (const { id, metric } of series) {

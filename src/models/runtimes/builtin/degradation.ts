@@ -21,8 +21,10 @@ export function degradationRul(w: Float32Array, f: number, times: Float64Array, 
   const n = Math.min(steps, p.trend_steps ?? steps);
   const first = steps - n;
   const t0 = times[steps - 1];
-  let st = 0, sh = 0;
-  const xs: number[] = [], ys: number[] = [];
+  let st = 0,
+    sh = 0;
+  const xs: number[] = [],
+    ys: number[] = [];
   for (let i = first; i < steps; i++) {
     const x = (times[i] - t0) / DAY_MS;
     const y = healthIndex(w, f, i);
@@ -31,8 +33,10 @@ export function degradationRul(w: Float32Array, f: number, times: Float64Array, 
     st += x;
     sh += y;
   }
-  const mx = st / n, my = sh / n;
-  let sxx = 0, sxy = 0;
+  const mx = st / n,
+    my = sh / n;
+  let sxx = 0,
+    sxy = 0;
   for (let i = 0; i < n; i++) {
     sxx += (xs[i] - mx) ** 2;
     sxy += (xs[i] - mx) * (ys[i] - my);

@@ -29,7 +29,7 @@ export function invert(m: number[][]): number[][] {
   for (let c = 0; c < n; c++) {
     let p = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
-    if (Math.abs(a[p][c]) < 1e-12) throw new Error('the healthy window\'s covariance is singular');
+    if (Math.abs(a[p][c]) < 1e-12) throw new Error("the healthy window's covariance is singular");
     [a[c], a[p]] = [a[p], a[c]];
     const piv = a[c][c];
     for (let j = 0; j < 2 * n; j++) a[c][j] /= piv;

@@ -11,7 +11,11 @@ export class OnnxRuntime implements ModelRuntime {
     // Loaded on the first ONNX bundle only: a server with no models does not map the native library.
     const ort: typeof Ort = await import('onnxruntime-node');
     // One thread per session: the machine's cores belong to ingest; a window is tiny work.
-    const session = await ort.InferenceSession.create(join(bundleDir, ref.file!), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(join(bundleDir, ref.file!), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
     const input = session.inputNames[0];
     const output = session.outputNames[0];
     const dims = [1, manifest.window, manifest.features.length];
