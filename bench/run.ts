@@ -21,6 +21,7 @@ import { benchIngestExternal } from './ingest-external.js';
 import { benchServerSoak } from './server-soak.js';
 import { benchPacketWatch } from './packet-watch.js';
 import { benchMixed } from './mixed.js';
+import { benchModels } from './models.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -68,6 +69,15 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
         clients: 100,
         readers: 8,
       }),
+  },
+  {
+    id: 'models',
+    run: () =>
+      benchModels(
+        quick
+          ? { runs: 1, latencyN: 1000, devices: 20, perDevice: 100, train: 4, test: 4 }
+          : { runs: 3, latencyN: 5000, devices: 100, perDevice: 300, train: 8, test: 8 },
+      ),
   },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];

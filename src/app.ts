@@ -47,6 +47,7 @@ import { SystemAlarms } from './alarms/system-alarms.js';
 import { SystemMonitor } from './alarms/system-monitor.js';
 import { createOperatorMetrics } from './operator-metrics.js';
 import { startAuditRetention } from './auth/audit/audit-retention.js';
+import { createModels, withServeMlMapping, type ModelServices } from './models/setup.js';
 
 export interface RunningApp {
   config: Config;
@@ -72,6 +73,8 @@ export interface RunningApp {
   auth: AuthServices;
   /** Checks the conditions of system alarms (store, spool, broker, serial, channels, disk). */
   systemMonitor: SystemMonitor;
+  /** Model bundles and their serving (docs/models.md). */
+  models: ModelServices;
   /** Set on the first start only: the generated admin password, to be shown once. */
   initialAdminPassword: string | null;
   /** The file holding the generated admin password, while it exists (the operator deletes it after changing the password). */
@@ -184,10 +187,21 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
     const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
     seedClock(pipeline.clock, devices.list());
+    // Predictions go through the same commit path as readings: stored, charted, alarmed on.
+    const models = await createModels({
+      folder: config.models,
+      dataDir,
+      sink: (messages) => batcher.add(messages),
+      stamp: (device) => pipeline.clock.stamp(device, Date.now()),
+      profileOf: (device) => devices.profileOf(device),
+      logger,
+    });
+    undo.push(() => models.stop());
+    batcher.onCommitted((messages) => models.server.observe(messages));
 
     const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
     const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-    const mappings = topicMappingsOf(config);
+    const mappings = topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config);
     const broker = new EmbeddedBroker({
       host: config.host,
       port: config.mqttPort,
@@ -272,6 +286,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       }),
       readMaxRows: config.readMaxRows,
       auth,
+      models,
       corsOrigins: (config.corsOrigin ?? '')
         .split(',')
         .map((o) => o.trim())
@@ -344,6 +359,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
         await retentionJob.stop();
         await exportJob?.stop();
         await auditRetention.stop();
+        await models.stop();
         await store.close();
       })());
 
@@ -366,6 +382,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       serialLinks,
       auth,
       systemMonitor: monitor,
+      models,
       initialAdminPassword,
       initialAdminPasswordFile,
       httpUrl,

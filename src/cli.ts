@@ -32,6 +32,7 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --retention-1m-days D     1-minute rollups kept [FIELDSCOPE_RETENTION_1M_DAYS] (default 30)
   --retention-1h-days D     1-hour rollups kept [FIELDSCOPE_RETENTION_1H_DAYS] (default 730)
   --export-dir DIR       write one CSV per UTC day here [FIELDSCOPE_EXPORT_DIR]
+  --models DIR           model bundles, <equipment_id>/<power>/<model_version>/ (docs/models.md) [FIELDSCOPE_MODELS]
   --broker URL           use an external MQTT broker (mqtt://host:port, mqtts://) instead of the embedded one [FIELDSCOPE_BROKER]
   --broker-username U    [FIELDSCOPE_BROKER_USERNAME]; the password comes from FIELDSCOPE_BROKER_PASSWORD or --broker-password-file F
   --broker-ca F --broker-cert F --broker-key F   TLS files (PEM)
@@ -75,6 +76,7 @@ history reads (docs/queries.md):
 simulate options:
   --broker URL           mqtt://host:port (required)
   --devices N            number of devices, kinds in turn: ina219, battery, factory, vibration (default 4)
+  --kinds LIST           the kinds to cycle through instead, e.g. bearing (run-to-failure, docs/models.md)
   --rate HZ              messages per second per device (default 1)
   --prefix P             prepended to device ids
   --username U --password-file F   broker credentials (the password is read from a file, never a flag)
@@ -183,6 +185,7 @@ async function simulate(argv: string[]): Promise<void> {
       'password-file': { type: 'string' },
       serial: { type: 'string' },
       kind: { type: 'string' },
+      kinds: { type: 'string' },
       'corrupt-rate': { type: 'string' },
       'no-crc': { type: 'boolean' },
       'drop-rate': { type: 'string' },
@@ -202,7 +205,20 @@ async function simulate(argv: string[]): Promise<void> {
   }
   // Signed in as a user or with an API key, the client ids must be that identity's (src/auth/client-id.ts).
   const clientIdPrefix = serviceClientIdPrefix(values.username, password);
-  const sim = await startSimulator({ brokerUrl: values.broker, devices, rateHz, prefix: values.prefix, username: values.username, password, clientIdPrefix });
+  const kinds = values.kinds
+    ?.split(',')
+    .map((k) => k.trim())
+    .filter(Boolean) as Parameters<typeof startSimulator>[0]['kinds'];
+  const sim = await startSimulator({
+    brokerUrl: values.broker,
+    devices,
+    rateHz,
+    prefix: values.prefix,
+    username: values.username,
+    password,
+    clientIdPrefix,
+    kinds,
+  });
   process.stdout.write(
     `Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`,
   );
@@ -224,7 +240,7 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
   const rateHz = Number(values.rate ?? '1');
   if (!(rateHz > 0)) fail('--rate must be a positive number');
   const kind = values.kind === undefined ? 'ina219' : String(values.kind);
-  if (!isKindName(kind)) fail('--kind must be one of ina219, battery, factory, vibration');
+  if (!isKindName(kind)) fail('--kind must be one of ina219, battery, factory, vibration, bearing');
   const rate = (flag: string) => {
     const v = values[flag] === undefined ? 0 : Number(values[flag]);
     if (!(v >= 0 && v <= 1)) fail(`--${flag} must be a fraction in [0, 1]`);

@@ -33,6 +33,8 @@ export interface Config {
   retentionHourDays: number;
   /** When set, one CSV per UTC day is written here by the daily export job. */
   exportDir: string | null;
+  /** Model bundles in seed 003's layout <equipment_id>/<power>/<model_version>/ (docs/models.md). */
+  models: string | null;
   /** Most bytes the spool may hold while the store is down; past it, senders get an error. */
   spoolMaxBytes: number;
   /** SQLite: free disk space under which /health says the store is degraded and the WAL is truncated. */
@@ -180,6 +182,7 @@ export const defaults: Config = {
   retentionMinuteDays: 30,
   retentionHourDays: 730,
   exportDir: null,
+  models: null,
   spoolMaxBytes: 1024 * 1024 * 1024,
   storeMinFreeBytes: 64 * 1024 * 1024,
   broker: null,
@@ -268,6 +271,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   retentionMinuteDays: { env: 'FIELDSCOPE_RETENTION_1M_DAYS', flag: 'retention-1m-days', kind: 'float' },
   retentionHourDays: { env: 'FIELDSCOPE_RETENTION_1H_DAYS', flag: 'retention-1h-days', kind: 'float' },
   exportDir: { env: 'FIELDSCOPE_EXPORT_DIR', flag: 'export-dir', kind: 'string' },
+  models: { env: 'FIELDSCOPE_MODELS', flag: 'models', kind: 'string' },
   spoolMaxBytes: { env: 'FIELDSCOPE_SPOOL_MAX_BYTES', flag: 'spool-max-bytes', kind: 'int' },
   storeMinFreeBytes: { env: 'FIELDSCOPE_STORE_MIN_FREE_BYTES', flag: 'store-min-free-bytes', kind: 'int' },
   broker: { env: 'FIELDSCOPE_BROKER', flag: 'broker', kind: 'string' },

@@ -11,6 +11,7 @@ import type { DeviceServices } from '../devices/services.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { ReadGuard } from './read-guard.js';
+import type { ModelServices } from '../models/setup.js';
 
 /** What the API's resources are handed; none of them reaches for a global. */
 export interface ApiContext {
@@ -37,6 +38,8 @@ export interface ApiContext {
   readGuard?: ReadGuard;
   /** Most readings one request may return (absent: no cap). */
   readMaxRows?: number;
+  /** Model bundles and serving (absent: the serve-ml and rul routes are not registered). */
+  models?: ModelServices;
   /** Browser origins allowed by CORS; none by default. */
   corsOrigins?: string[];
   /** Certificate and key (PEM): the server speaks HTTPS. */

@@ -34,6 +34,8 @@ import { userRoutes } from './users.js';
 import { deviceCredentialRoutes } from './device-credentials.js';
 import { installAuditLog } from '../auth/audit/audit-hook.js';
 import { auditRoutes } from './audit.js';
+import { serveMlRoutes } from './serve-ml.js';
+import { rulRoutes } from './rul.js';
 
 /** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
 export const MAX_PARAM_LENGTH = 400;
@@ -190,6 +192,7 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
         { name: 'analytics' },
         { name: 'alarms' },
         { name: 'auth' },
+        { name: 'models' },
       ],
       components: {
         securitySchemes: {
@@ -267,6 +270,15 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
       await ruleRoutes(scope, withAlarms);
       await alarmRoutes(scope, withAlarms);
       await notificationRoutes(scope, withAlarms);
+    });
+  }
+
+  const models = ctx.models;
+  if (models) {
+    // Their own scope: JSON bodies parsed as JSON (the telemetry routes take theirs as text).
+    await app.register(async (scope) => {
+      await serveMlRoutes(scope, { ...full, models });
+      await rulRoutes(scope, { ...full, models });
     });
   }
 

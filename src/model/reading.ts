@@ -12,7 +12,8 @@ export interface Reading {
 /** How the stores keep "no seq" inside a reading's identity (series, ts, seq), which cannot hold NULL. */
 export const NO_SEQ = -1;
 
-export type SourceKind = 'mqtt' | 'http' | 'serial' | 'import';
+/** 'model': predictions a model bundle wrote for the device (src/models). */
+export type SourceKind = 'mqtt' | 'http' | 'serial' | 'import' | 'model';
 
 /** A decoded device message: many readings that share a device, a time and a sequence number. */
 export interface Message {

@@ -2,8 +2,12 @@
 // in profiles/<kind>.json; every model keeps its values inside that profile's [min, max] (only an
 // injected fault may push a value out).
 
-export type KindName = 'ina219' | 'battery' | 'factory' | 'vibration';
-export const KIND_NAMES: readonly KindName[] = ['ina219', 'battery', 'factory', 'vibration'];
+import { RunToFailure } from './run-to-failure.js';
+
+export type KindName = 'ina219' | 'battery' | 'factory' | 'vibration' | 'bearing';
+export const KIND_NAMES: readonly KindName[] = ['ina219', 'battery', 'factory', 'vibration', 'bearing'];
+/** A simulated fleet's kinds unless --kinds names others: run-to-failure bearings are asked for by name. */
+export const DEFAULT_KINDS: readonly KindName[] = ['ina219', 'battery', 'factory', 'vibration'];
 
 export type Values = Record<string, number>;
 /** Uniform in [0, 1). */
@@ -251,7 +255,21 @@ const vibration: KindSpec = {
   },
 };
 
-export const KINDS: Readonly<Record<KindName, KindSpec>> = { ina219, battery, factory, vibration };
+/** Run-to-failure: wears out over one to three hours of simulated time, then is replaced. */
+const bearing: KindSpec = {
+  name: 'bearing',
+  primary: 'vibration_rms',
+  metrics: {
+    vibration_rms: { decimals: 3, spike: 20, drift: 8 },
+    temperature: { decimals: 2, spike: 60, drift: 30 },
+  },
+  create(rng) {
+    const life = new RunToFailure(rng, { lifeMinMs: 3_600_000, lifeMaxMs: 3 * 3_600_000 });
+    return { next: (ts) => life.next(ts) };
+  },
+};
+
+export const KINDS: Readonly<Record<KindName, KindSpec>> = { ina219, battery, factory, vibration, bearing };
 
 /** Rounds a raw sample to what the device reports. */
 export function roundValues(kind: KindSpec, values: Values): Values {

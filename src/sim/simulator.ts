@@ -2,7 +2,7 @@
 
 import { SimDevice, MIN_INTERVAL_MS, MAX_INTERVAL_MS, type DeviceCounters } from './device.js';
 import { validateFault, type Fault } from './faults.js';
-import { KINDS, KIND_NAMES, createRng, isKindName, type KindName } from './kinds.js';
+import { DEFAULT_KINDS, KINDS, KIND_NAMES, createRng, isKindName, type KindName } from './kinds.js';
 
 export { SimDevice } from './device.js';
 export type { Fault, FaultType } from './faults.js';
@@ -102,7 +102,7 @@ function validate(opts: SimulatorOptions): void {
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   validate(opts);
   const log = opts.log ?? (() => {});
-  const kinds = opts.kinds ?? [...KIND_NAMES];
+  const kinds = opts.kinds ?? [...DEFAULT_KINDS];
   const intervalMs = 1000 / (opts.rateHz ?? 1);
   const seedRng = opts.seed !== undefined ? createRng(opts.seed) : undefined;
   const devices = deviceIds(opts.devices ?? 4, kinds, opts.prefix ?? '').map(

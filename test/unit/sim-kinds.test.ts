@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { KINDS, KIND_NAMES, createRng, roundValues, type KindName, type Values } from '../../src/sim/kinds.js';
+import { DEFAULT_KINDS, KINDS, KIND_NAMES, createRng, roundValues, type KindName, type Values } from '../../src/sim/kinds.js';
 import { DeviceFaults, validateFault } from '../../src/sim/faults.js';
 import { deviceIds } from '../../src/sim/simulator.js';
 
@@ -148,7 +148,7 @@ test('faults are validated with errors that name the field', () => {
 
 test('device ids rotate through the kinds and number per kind', () => {
   assert.deepEqual(
-    deviceIds(6, KIND_NAMES).map((d) => d.id),
+    deviceIds(6, DEFAULT_KINDS).map((d) => d.id),
     ['ina219-01', 'battery-01', 'factory-01', 'vibration-01', 'ina219-02', 'battery-02'],
   );
   assert.deepEqual(
@@ -160,3 +160,29 @@ test('device ids rotate through the kinds and number per kind', () => {
 function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
+
+test('bearing: runs to failure at a random pace, vibration and temperature rising, then a new life', async () => {
+  const { RunToFailure } = await import('../../src/sim/run-to-failure.js');
+  const lives: Array<{ early: number; late: number; tempRise: number; lifeH: number }> = [];
+  const dev = new RunToFailure(createRng(7), { lifeMinMs: 3_600_000, lifeMaxMs: 3 * 3_600_000 });
+  let ts = 0;
+  for (let life = 0; life < 3; life++) {
+    dev.next(ts);
+    const { start, failsAt } = dev;
+    const at = (f: number) => {
+      const vs = Array.from({ length: 200 }, () => dev.next(start + f * (failsAt - start)));
+      return { vib: vs.reduce((s, v) => s + v.vibration_rms, 0) / vs.length, temp: vs.reduce((s, v) => s + v.temperature, 0) / vs.length };
+    };
+    const a = at(0.05),
+      b = at(0.97);
+    lives.push({ early: a.vib, late: b.vib, tempRise: b.temp - a.temp, lifeH: (failsAt - start) / 3_600_000 });
+    ts = failsAt;
+  }
+  assert.equal(dev.lives, 3);
+  for (const l of lives) {
+    assert.ok(l.late > l.early + 3, `vibration rises towards failure: ${JSON.stringify(l)}`);
+    assert.ok(l.tempRise > 10, `temperature rises towards failure: ${JSON.stringify(l)}`);
+    assert.ok(l.lifeH >= 1 && l.lifeH <= 3);
+  }
+  assert.notEqual(lives[0].lifeH, lives[1].lifeH, 'each life has its own length');
+});

@@ -1,0 +1,156 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import type { ModelServices } from '../models/setup.js';
+import { fitBundle, type FitRequest } from '../models/fitting.js';
+import { stepsFromHistory } from '../models/history-window.js';
+import type { Prediction } from '../models/serving.js';
+import { ApiError } from './errors.js';
+import { errorResponses } from './schemas.js';
+import { bundleView, featuresSchema, fitBodySchema, modelCall } from './serve-ml.js';
+
+const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+const tags = ['models'];
+
+const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+
+/**
+ * /api/v1/rul: seed 003's remaining-useful-life endpoints over the same bundles and predictions as
+ * /serve-ml. RUL itself is the device's `rul_days` series (history, charts, alarm rules).
+ */
+export async function rulRoutes(app: FastifyInstance, ctx: ApiContext & { models: ModelServices }): Promise<void> {
+  const { models } = ctx;
+  const { server, registry } = models;
+
+  app.post<{ Body: { device_id: string; power?: string | number; model_version?: string; features?: Record<string, number | number[]> } }>(
+    '/api/v1/rul/predict',
+    {
+      schema: {
+        tags,
+        summary: 'RUL of a device now: from the features given, or from its last stored readings; stored like every prediction',
+        body: {
+          type: 'object',
+          required: ['device_id'],
+          additionalProperties: false,
+          properties: {
+            device_id: { type: 'string', pattern: ID },
+            power: { anyOf: [{ type: 'string', pattern: ID }, { type: 'number' }] },
+            model_version: { type: 'string', pattern: ID },
+            features: featuresSchema,
+          },
+        },
+        response: { 409: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { device_id, power, model_version } = req.body;
+      let features = req.body.features;
+      if (!features) {
+        const profile = ctx.devices.profileOf(device_id);
+        const bundle = await modelCall(() =>
+          registry.select(profile ? [device_id, `profile:${profile}`] : [device_id], power ?? ctx.devices.get(device_id)?.latest.power?.value, model_version),
+        );
+        const m = bundle.manifest;
+        const { rows } = await stepsFromHistory(ctx.store, device_id, m.features, 0, Date.now() + 86_400_000, m.window * 4);
+        if (rows.length < m.window)
+          throw new ApiError(
+            409,
+            `${device_id} has ${rows.length} complete steps of ${m.features.join(', ')} stored; the model reads ${m.window}`,
+            'device_id',
+            'window',
+          );
+        const last = rows.slice(-m.window);
+        features = Object.fromEntries(m.features.map((f, j) => [f, last.map((r) => r[j])]));
+        return modelCall(() => server.predict({ equipment_id: device_id, power: bundle.manifest.power, model_version: m.model_version, features: features! }));
+      }
+      return modelCall(() => server.predict({ equipment_id: device_id, power, model_version, features: features! }));
+    },
+  );
+
+  app.get<{ Querystring: { device_id?: string; limit?: number } }>(
+    '/api/v1/rul/predictions',
+    {
+      schema: {
+        tags,
+        summary: "Recent predictions (since the start) with the model version that made each; older ones are the device's series",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { device_id: { type: 'string', pattern: ID }, limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 } },
+        },
+      },
+    },
+    async (req) => ({ predictions: server.history(req.query.device_id, req.query.limit ?? 100) }),
+  );
+
+  app.get<{ Params: { device: string } }>(
+    '/api/v1/rul/health/:device',
+    {
+      schema: {
+        tags,
+        summary: 'Health of a device: its latest RUL with the interval, anomaly score and threshold, and a status',
+        params: { type: 'object', required: ['device'], properties: { device: { type: 'string', pattern: ID } } },
+        response: errorResponses,
+      },
+    },
+    async (req) => {
+      const p = server.latest(req.params.device);
+      if (!p) throw new ApiError(404, `no prediction for ${req.params.device} yet`, 'device', 'not_found');
+      return { ...p, status: healthStatus(p, registry.get(p.bundle)?.manifest.thresholds.rul_days) };
+    },
+  );
+
+  app.post<{ Body: FitRequest }>(
+    '/api/v1/rul/train',
+    {
+      schema: {
+        tags,
+        summary: 'Fit RUL by degradation trend (and, with kinds, an anomaly model) from a healthy window; a bundle, not activated',
+        body: fitBodySchema,
+        response: { 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const manifest = await modelCall(() => fitBundle(ctx.store, { kinds: ['rul'], ...req.body }));
+      const b = await modelCall(() => registry.add(manifest, {}, 'fitted'));
+      server.changed();
+      return reply.code(201).send(bundleView(models, b));
+    },
+  );
+
+  app.get('/api/v1/rul/stats', { schema: { tags, summary: 'Per device: predictions, latest and lowest RUL; inference latency' } }, async () => {
+    const devices = server.devices().map((d) => {
+      const ps = server.history(d, 5000).filter((p) => p.rul_days !== undefined);
+      const rul = ps.map((p) => p.rul_days!);
+      return {
+        device: d,
+        predictions: ps.length,
+        latest_rul_days: rul.at(-1) ?? null,
+        min_rul_days: rul.length ? Math.min(...rul) : null,
+        mean_rul_days: rul.length ? rul.reduce((a, b) => a + b, 0) / rul.length : null,
+        anomalies: server.history(d, 5000).filter((p) => p.anomaly === 1).length,
+      };
+    });
+    const lat = [...server.latencyMs].sort((a, b) => a - b);
+    return { devices, counters: server.counters, latency_ms: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), samples: lat.length } };
+  });
+
+  app.get('/api/v1/rul/status', { schema: { tags, summary: 'Model serving state: bundles, active versions, runtimes, counters, load errors' } }, async () => {
+    const bundles = registry.list();
+    return {
+      bundles: bundles.length,
+      rul_bundles: bundles.filter((b) => b.manifest.models.rul).length,
+      active: bundles.filter((b) => registry.isActive(b)).map((b) => b.id),
+      runtimes: ['onnx', 'builtin'],
+      counters: server.counters,
+      errors: registry.loadErrors,
+    };
+  });
+}
+
+function healthStatus(p: Prediction, rulThreshold: number | undefined): 'healthy' | 'warning' | 'critical' | 'unknown' {
+  const t = rulThreshold ?? 7;
+  if (p.rul_days === undefined && p.anomaly === undefined) return 'unknown';
+  if ((p.rul_days !== undefined && p.rul_days < t) || p.anomaly === 1) return 'critical';
+  if (p.rul_days !== undefined && p.rul_days < 2 * t) return 'warning';
+  return 'healthy';
+}

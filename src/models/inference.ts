@@ -1,0 +1,61 @@
+import type { Bundle } from './bundles.js';
+
+/** What one run of a bundle on one window says. */
+export interface Outputs {
+  anomaly_score?: number;
+  anomaly?: number;
+  class?: number;
+  rul_days?: number;
+  rul_days_low?: number;
+  rul_days_high?: number;
+  health_index?: number;
+}
+
+/**
+ * Runs a bundle on raw rows ([steps][features], units as stored): scales them with the manifest's
+ * scaler, then the anomaly gate, the classifier behind it (seed 003's case A: only when the gate
+ * opens; absent is fine) and RUL. Each model reads the newest `params.window` steps, or all.
+ */
+export async function infer(bundle: Bundle, rows: ArrayLike<number>[], times: ArrayLike<number>): Promise<Outputs> {
+  const m = bundle.manifest;
+  const f = m.features.length;
+  const scaled = new Float32Array(rows.length * f);
+  for (let i = 0; i < rows.length; i++) for (let j = 0; j < f; j++) scaled[i * f + j] = (rows[i][j] - m.scaler.mean[j]) / m.scaler.std[j];
+  const t = Float64Array.from(times);
+  const last = (role: keyof Bundle['models']) => {
+    const w = Math.min(rows.length, Number(m.models[role]?.params?.window ?? m.window));
+    return { w: scaled.subarray((rows.length - w) * f), t: t.subarray(rows.length - w) };
+  };
+  const out: Outputs = {};
+  if (bundle.models.anomaly) {
+    const { w, t: tt } = last('anomaly');
+    const r = await bundle.models.anomaly.run(w, tt);
+    let score: number;
+    if (m.models.anomaly!.kind === 'autoencoder') {
+      let s = 0;
+      for (let i = 0; i < w.length; i++) s += (w[i] - r[i]) ** 2;
+      score = s / w.length;
+    } else score = r[0];
+    out.anomaly_score = score;
+    if (m.thresholds.anomaly_score !== undefined) out.anomaly = score > m.thresholds.anomaly_score ? 1 : 0;
+  }
+  if (bundle.models.classifier) {
+    if (out.anomaly === 0) out.class = 0;
+    else {
+      const { w, t: tt } = last('classifier');
+      const r = await bundle.models.classifier.run(w, tt);
+      out.class = r.length > 1 ? r.indexOf(Math.max(...r)) : Math.round(r[0]);
+    }
+  }
+  if (bundle.models.rul) {
+    const { w, t: tt } = last('rul');
+    const r = await bundle.models.rul.run(w, tt);
+    out.rul_days = r[0];
+    if (r.length >= 3) {
+      out.rul_days_low = r[1];
+      out.rul_days_high = r[2];
+    }
+    if (r.length >= 4) out.health_index = r[3];
+  }
+  return out;
+}

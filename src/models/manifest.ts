@@ -1,0 +1,121 @@
+/**
+ * A model bundle's manifest (manifest.json in the bundle's folder): what the model applies to,
+ * what it reads, how inputs are scaled and what its outputs mean. One schema for folder bundles,
+ * uploads and fitted bundles alike.
+ */
+export interface ModelFileRef {
+  /** A file inside the bundle folder (onnx runtime) or absent (builtin: parameters are in `params`). */
+  file?: string;
+  /** autoencoder (score = reconstruction error), regressor (one number), classifier (class index), mahalanobis, degradation. */
+  kind: 'autoencoder' | 'regressor' | 'classifier' | 'mahalanobis' | 'degradation';
+  params?: Record<string, unknown>;
+}
+
+export interface Manifest {
+  /** The equipment (a device id) it applies to; or null with `profile` for every device of a profile. */
+  equipment_id: string | null;
+  profile?: string | null;
+  /** Power bucket: the folder name; `power_range` [low, high) picks it from a measured power. */
+  power: string;
+  power_range?: [number, number] | null;
+  model_version: string;
+  runtime: 'onnx' | 'builtin';
+  /** Input metrics, in the order the model reads them. */
+  features: string[];
+  /** Time steps per window (1: one reading of each feature). */
+  window: number;
+  /** Live path: one prediction every `stride` new steps of a device (default 1: every step). */
+  stride?: number;
+  scaler: { mean: number[]; std: number[] };
+  /** The seed's case A: an anomaly gate, optionally a classifier behind it, and RUL. */
+  models: { anomaly?: ModelFileRef; classifier?: ModelFileRef; rul?: ModelFileRef };
+  outputs?: Record<string, { meaning: string; unit: string }>;
+  thresholds: { anomaly_score?: number; rul_days?: number };
+  training?: { from?: string | number; to?: string | number; metrics?: Record<string, unknown>; devices?: string[] };
+}
+
+export class ManifestError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super(message);
+  }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const KINDS = new Set(['autoencoder', 'regressor', 'classifier', 'mahalanobis', 'degradation']);
+
+/** Checks a parsed manifest.json; names the field and the rule it breaks. */
+export function parseManifest(raw: unknown): Manifest {
+  const fail = (field: string, rule: string, message: string): never => {
+    throw new ManifestError(`manifest.${field}: ${message}`, field, rule);
+  };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('', 'object', 'must be a JSON object');
+  const m = raw as Record<string, unknown>;
+  const eq = m.equipment_id ?? null;
+  if (eq !== null && (typeof eq !== 'string' || !NAME.test(eq))) fail('equipment_id', 'device_id', 'must be a device id (letters, digits, . _ : -)');
+  const profile = m.profile ?? null;
+  if (profile !== null && typeof profile !== 'string') fail('profile', 'string', 'must be a profile name');
+  if (eq === null && profile === null) fail('equipment_id', 'required', 'a bundle applies to an equipment_id or a profile');
+  const power = m.power === undefined ? 'default' : String(m.power);
+  if (!NAME.test(power)) fail('power', 'name', 'must be a folder name (letters, digits, . _ : -)');
+  if (typeof m.model_version !== 'string' || !NAME.test(m.model_version)) fail('model_version', 'name', 'must be a folder name (letters, digits, . _ : -)');
+  const runtime = m.runtime ?? 'onnx';
+  if (runtime !== 'onnx' && runtime !== 'builtin') fail('runtime', 'enum', 'must be onnx or builtin');
+  const features = m.features;
+  if (!Array.isArray(features) || features.length === 0 || features.some((f) => typeof f !== 'string' || !f))
+    fail('features', 'min_items', 'must list at least one metric name');
+  const fs = features as string[];
+  if (new Set(fs).size !== fs.length) fail('features', 'unique', 'names a metric twice');
+  const window = m.window ?? 1;
+  if (!Number.isInteger(window) || (window as number) < 1 || (window as number) > 10_000) fail('window', 'range', 'must be an integer 1..10000');
+  const stride = m.stride ?? 1;
+  if (!Number.isInteger(stride) || (stride as number) < 1 || (stride as number) > 100_000) fail('stride', 'range', 'must be an integer 1..100000');
+  const scaler = (m.scaler ?? { mean: fs.map(() => 0), std: fs.map(() => 1) }) as { mean?: unknown; std?: unknown };
+  for (const k of ['mean', 'std'] as const) {
+    const v = scaler[k];
+    if (!Array.isArray(v) || v.length !== fs.length || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+      fail(`scaler.${k}`, 'length', `must hold ${fs.length} finite numbers, one per feature`);
+  }
+  if ((scaler.std as number[]).some((s) => s <= 0)) fail('scaler.std', 'positive', 'every std must be > 0');
+  const models = (m.models ?? {}) as Record<string, unknown>;
+  if (typeof models !== 'object' || Array.isArray(models)) fail('models', 'object', 'must map anomaly/classifier/rul to a model');
+  const out: Manifest['models'] = {};
+  for (const role of ['anomaly', 'classifier', 'rul'] as const) {
+    const ref = models[role] as ModelFileRef | undefined;
+    if (ref === undefined) continue;
+    if (!ref || typeof ref !== 'object' || !KINDS.has(ref.kind)) fail(`models.${role}.kind`, 'enum', `must be one of ${[...KINDS].join(', ')}`);
+    if (runtime === 'onnx' && (typeof ref.file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(ref.file)))
+      fail(`models.${role}.file`, 'onnx_file', 'must name an .onnx file inside the bundle');
+    if (runtime === 'builtin' && (!ref.params || typeof ref.params !== 'object'))
+      fail(`models.${role}.params`, 'required', 'a builtin model carries its params');
+    out[role] = ref;
+  }
+  if (!out.anomaly && !out.rul && !out.classifier) fail('models', 'min_items', 'needs an anomaly, classifier or rul model');
+  const thresholds = (m.thresholds ?? {}) as Manifest['thresholds'];
+  for (const k of ['anomaly_score', 'rul_days'] as const) {
+    if (thresholds[k] !== undefined && (typeof thresholds[k] !== 'number' || !Number.isFinite(thresholds[k])))
+      fail(`thresholds.${k}`, 'number', 'must be a finite number');
+  }
+  const pr = m.power_range ?? null;
+  if (pr !== null && (!Array.isArray(pr) || pr.length !== 2 || typeof pr[0] !== 'number' || typeof pr[1] !== 'number' || pr[0] >= pr[1]))
+    fail('power_range', 'range', 'must be [low, high] with low < high');
+  return {
+    equipment_id: eq as string | null,
+    profile: profile as string | null,
+    power,
+    power_range: pr as [number, number] | null,
+    model_version: m.model_version as string,
+    runtime: runtime as Manifest['runtime'],
+    features: fs,
+    window: window as number,
+    stride: stride as number,
+    scaler: { mean: scaler.mean as number[], std: scaler.std as number[] },
+    models: out,
+    outputs: (m.outputs as Manifest['outputs']) ?? undefined,
+    thresholds,
+    training: (m.training as Manifest['training']) ?? undefined,
+  };
+}

@@ -1,0 +1,278 @@
+import { appendFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Message } from '../model/reading.js';
+import { BundleError, type Bundle, type BundleRegistry } from './bundles.js';
+import { infer, type Outputs } from './inference.js';
+
+export interface Prediction extends Outputs {
+  device: string;
+  ts: number;
+  bundle: string;
+  power: string;
+  model_version: string;
+  threshold?: number;
+  /** Where the features came from. */
+  via: 'request' | 'live';
+}
+
+export interface PredictRequest {
+  equipment_id: string;
+  power?: string | number;
+  model_version?: string;
+  /** One step (numbers, appended to the device's window) or a whole window (arrays, oldest first). */
+  features: Record<string, number | number[]>;
+}
+
+/** Writes prediction messages through the commit path (the batcher), like any reading. */
+export type PredictionSink = (messages: Message[]) => Promise<void>;
+
+interface Window {
+  bundle: string;
+  rows: number[][];
+  times: number[];
+  last: Array<number | undefined>;
+  /** Complete steps since the last live prediction (for the manifest's stride). */
+  since: number;
+  busy: boolean;
+  again: boolean;
+}
+
+const KEEP_PER_DEVICE = 200;
+/** The prediction log is rotated past this size; one older file is kept (predictions.ndjson.1). */
+const LOG_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Serves bundles: by request (the seed's HTTP contract), and continuously from each device's own
+ * committed readings (the features topic's readings are readings too), keeping a window of the
+ * last N steps of the manifest's features per device. Every prediction is stored as series of the
+ * device (anomaly_score, anomaly, class, rul_days...) with the model version as an attribute, and
+ * logged with it under the data dir.
+ */
+export class ModelServer {
+  private windows = new Map<string, Window>();
+  private recent = new Map<string, Prediction[]>();
+  private readonly power = new Map<string, number>();
+  private readonly noBundle = new Map<string, number>();
+  private generation = 0;
+  readonly counters = { predictions: 0, live: 0, requests: 0, errors: 0, skipped: 0 };
+  readonly latencyMs: number[] = [];
+  private readonly logFile: string;
+  private logBytes = -1;
+  private logChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly opts: {
+      registry: BundleRegistry;
+      sink: PredictionSink;
+      /** A unique server time for a prediction a request asked for (no device time to reuse). */
+      stamp: (device: string) => number;
+      profileOf: (device: string) => string | null | undefined;
+      dataDir: string;
+      log?: (msg: string, detail?: object) => void;
+    },
+  ) {
+    this.logFile = join(opts.dataDir, 'models', 'predictions.ndjson');
+  }
+
+  /** Bundles changed (sync, upload, activation): windows and lookups start afresh. */
+  changed(): void {
+    this.generation++;
+    this.noBundle.clear();
+    this.windows.clear();
+  }
+
+  /** The seed's POST /serve-ml/predict. */
+  async predict(req: PredictRequest): Promise<Prediction> {
+    this.counters.requests++;
+    const bundle = this.opts.registry.select(this.targetsOf(req.equipment_id), req.power ?? numberOr(req.features.power), req.model_version);
+    const m = bundle.manifest;
+    for (const f of m.features)
+      if (req.features[f] === undefined)
+        throw new BundleError(`features.${f} is missing (the model reads ${m.features.join(', ')})`, `features.${f}`, 'required');
+    const arrays = m.features.map((f) => req.features[f]);
+    if (arrays.every(Array.isArray)) {
+      const n = (arrays[0] as number[]).length;
+      for (const [i, a] of arrays.entries()) {
+        const arr = a as number[];
+        if (arr.length !== n || n < m.window || arr.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+          throw new BundleError(
+            `features.${m.features[i]} must hold ${m.window} or more finite numbers, as many as every other feature`,
+            `features.${m.features[i]}`,
+            'window',
+          );
+      }
+      const rows = Array.from({ length: m.window }, (_, s) => arrays.map((a) => (a as number[])[n - m.window + s]));
+      const ts = this.opts.stamp(req.equipment_id);
+      return this.runAndStore(
+        bundle,
+        req.equipment_id,
+        rows,
+        rows.map((_, i) => ts - (rows.length - 1 - i)),
+        ts,
+        'request',
+      );
+    }
+    if (arrays.some(Array.isArray))
+      throw new BundleError('features: give every feature as one number (one step) or every one as an array (a window)', 'features', 'shape');
+    for (const [i, v] of arrays.entries())
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new BundleError(`features.${m.features[i]} must be a finite number`, `features.${m.features[i]}`, 'number');
+    const ts = this.opts.stamp(req.equipment_id);
+    const w = this.windowOf(req.equipment_id, bundle);
+    push(w, m.window, arrays as number[], ts);
+    if (w.rows.length < m.window)
+      throw new BundleError(
+        `the window of ${req.equipment_id} holds ${w.rows.length} of ${m.window} steps; send ${m.window - w.rows.length} more, or arrays of ${m.window}`,
+        'features',
+        'window',
+        409,
+      );
+    return this.runAndStore(bundle, req.equipment_id, w.rows, w.times, ts, 'request');
+  }
+
+  /** A window built from stored history (RUL on demand, backtests): runs without storing. */
+  async runOn(bundle: Bundle, rows: number[][], times: number[]): Promise<Outputs> {
+    return infer(bundle, rows, times);
+  }
+
+  /** Committed messages: each device with a bundle gets its window extended and a prediction. */
+  observe(messages: Message[]): void {
+    for (const msg of messages) {
+      if (msg.source === 'model') continue;
+      const p = msg.values.power;
+      if (p !== undefined) this.power.set(msg.device, p);
+      if (this.noBundle.get(msg.device) === this.generation) continue;
+      let bundle: Bundle;
+      try {
+        const version = typeof msg.attributes?.model_version === 'string' ? msg.attributes.model_version : undefined;
+        bundle = this.opts.registry.select(this.targetsOf(msg.device), this.power.get(msg.device), version);
+      } catch (err) {
+        // No bundle for this device: remembered until bundles change, so most devices cost one lookup.
+        if (err instanceof BundleError && err.field === 'equipment_id') this.noBundle.set(msg.device, this.generation);
+        else this.counters.skipped++;
+        continue;
+      }
+      const m = bundle.manifest;
+      const w = this.windowOf(msg.device, bundle);
+      let any = false;
+      for (const [i, f] of m.features.entries()) {
+        const v = msg.values[f];
+        if (v !== undefined) {
+          w.last[i] = v;
+          any = true;
+        }
+      }
+      if (!any || w.last.some((v) => v === undefined)) continue;
+      push(w, m.window, w.last as number[], msg.ts);
+      if (w.rows.length < m.window || ++w.since < (m.stride ?? 1)) continue;
+      w.since = 0;
+      this.runLive(msg.device, bundle, w);
+    }
+  }
+
+  latest(device: string): Prediction | undefined {
+    return this.recent.get(device)?.at(-1);
+  }
+
+  history(device?: string, limit = 100): Prediction[] {
+    const all = device ? (this.recent.get(device) ?? []) : [...this.recent.values()].flat().sort((a, b) => a.ts - b.ts);
+    return all.slice(-limit);
+  }
+
+  devices(): string[] {
+    return [...this.recent.keys()];
+  }
+
+  /** A busy device's next window waits for the one in flight, then only the newest runs. */
+  private runLive(device: string, bundle: Bundle, w: Window): void {
+    if (w.busy) {
+      w.again = true;
+      this.counters.skipped++;
+      return;
+    }
+    w.busy = true;
+    const rows = w.rows.slice();
+    const times = w.times.slice();
+    this.runAndStore(bundle, device, rows, times, times[times.length - 1], 'live')
+      .then(() => this.counters.live++)
+      .catch((err: Error) => {
+        this.counters.errors++;
+        this.opts.log?.('live prediction failed', { device, bundle: bundle.id, err: err.message });
+      })
+      .finally(() => {
+        w.busy = false;
+        if (w.again && this.windows.get(device) === w) {
+          w.again = false;
+          this.runLive(device, bundle, w);
+        }
+      });
+  }
+
+  private async runAndStore(bundle: Bundle, device: string, rows: number[][], times: number[], ts: number, via: Prediction['via']): Promise<Prediction> {
+    const t0 = performance.now();
+    const out = await infer(bundle, rows, times);
+    this.latencyMs.push(performance.now() - t0);
+    if (this.latencyMs.length > 10_000) this.latencyMs.splice(0, 5_000);
+    const m = bundle.manifest;
+    const p: Prediction = { device, ts, bundle: bundle.id, power: m.power, model_version: m.model_version, via, ...out };
+    if (m.thresholds.anomaly_score !== undefined) p.threshold = m.thresholds.anomaly_score;
+    const values: Record<string, number> = {};
+    for (const [k, v] of Object.entries(out)) if (typeof v === 'number' && Number.isFinite(v)) values[k] = v;
+    await this.opts.sink([{ device, ts, values, attributes: { model: bundle.id, model_version: m.model_version }, source: 'model', receivedAt: Date.now() }]);
+    this.counters.predictions++;
+    const list = this.recent.get(device) ?? [];
+    list.push(p);
+    if (list.length > KEEP_PER_DEVICE) list.splice(0, list.length - KEEP_PER_DEVICE);
+    this.recent.set(device, list);
+    this.appendLog(JSON.stringify(p) + '\n');
+    return p;
+  }
+
+  /** Appends in order, rotating past LOG_MAX_BYTES so the log cannot fill the disk. */
+  private appendLog(line: string): void {
+    this.logChain = this.logChain
+      .then(async () => {
+        if (this.logBytes < 0) this.logBytes = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
+        if (this.logBytes + line.length > LOG_MAX_BYTES) {
+          await rename(this.logFile, `${this.logFile}.1`).catch(() => undefined);
+          this.logBytes = 0;
+        }
+        await appendFile(this.logFile, line);
+        this.logBytes += Buffer.byteLength(line);
+      })
+      .catch((err: Error) => this.opts.log?.('prediction log not written', { err: err.message }));
+  }
+
+  private targetsOf(device: string): string[] {
+    const profile = this.opts.profileOf(device);
+    return profile ? [device, `profile:${profile}`] : [device];
+  }
+
+  private windowOf(device: string, bundle: Bundle): Window {
+    let w = this.windows.get(device);
+    if (!w || w.bundle !== bundle.id) {
+      w = {
+        bundle: bundle.id,
+        rows: [],
+        times: [],
+        last: bundle.manifest.features.map(() => undefined),
+        since: bundle.manifest.stride ?? 1,
+        busy: false,
+        again: false,
+      };
+      this.windows.set(device, w);
+    }
+    return w;
+  }
+}
+
+function push(w: Window, size: number, row: number[], ts: number): void {
+  w.rows.push(row.slice());
+  w.times.push(ts);
+  if (w.rows.length > size) {
+    w.rows.splice(0, w.rows.length - size);
+    w.times.splice(0, w.times.length - size);
+  }
+}
+
+const numberOr = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);

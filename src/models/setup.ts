@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../logger.js';
+import type { Message } from '../model/reading.js';
+import type { TopicMapping } from '../sources/mappings/topic-mappings.js';
+import { BundleRegistry } from './bundles.js';
+import { ModelServer } from './serving.js';
+import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
+import { BuiltinRuntime } from './runtimes/builtin/builtin-runtime.js';
+
+export interface ModelServices {
+  registry: BundleRegistry;
+  server: ModelServer;
+  /** Rescans bundles; windows restart on the new set. */
+  sync(): Promise<Awaited<ReturnType<BundleRegistry['sync']>>>;
+  stop(): Promise<void>;
+}
+
+/** Seed 003's features topic, read as the seed publishes it, when no mapping of the operator's takes it. */
+export const SERVE_ML_MAPPING: TopicMapping = { topic: 'serve-ml/{equipment}/features', device: 'equipment', metrics: 'features', name: 'serve-ml features' };
+
+export function withServeMlMapping(mappings: TopicMapping[]): TopicMapping[] {
+  return mappings.some((m) => m.topic === SERVE_ML_MAPPING.topic) ? mappings : [...mappings, SERVE_ML_MAPPING];
+}
+
+export async function createModels(opts: {
+  folder: string | null;
+  dataDir: string;
+  sink: (messages: Message[]) => Promise<void>;
+  stamp: (device: string) => number;
+  profileOf: (device: string) => string | null | undefined;
+  logger: Logger;
+}): Promise<ModelServices> {
+  mkdirSync(join(opts.dataDir, 'models'), { recursive: true });
+  const log = (msg: string, detail?: object) => opts.logger.warn(detail ?? {}, msg);
+  const registry = new BundleRegistry({
+    folder: opts.folder ? resolve(opts.folder) : null,
+    dataDir: opts.dataDir,
+    runtimes: [new OnnxRuntime(), new BuiltinRuntime()],
+    log,
+  });
+  const server = new ModelServer({ registry, sink: opts.sink, stamp: opts.stamp, profileOf: opts.profileOf, dataDir: opts.dataDir, log });
+  const sync = async () => {
+    const r = await registry.sync();
+    server.changed();
+    if (r.loaded.length || r.removed.length) opts.logger.info({ loaded: r.loaded, removed: r.removed }, 'model bundles synced');
+    return r;
+  };
+  await sync();
+  return { registry, server, sync, stop: () => registry.close() };
+}
