@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // Mixed load (issue 15): QoS1 ingest from 100 devices while 8 clients loop over heavy reads on a large
 // stored set, beside the same ingest without readers in the same run. Fieldscope runs as its own
 // process on a data directory seeded beforehand; the publisher runs in another process; the readers
@@ -12,6 +13,9 @@ import type { TelemetryStore } from '../src/stores/store.js';
 import { percentile, runScript, startFieldscope, tempDir } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+
+/** Made per run: no fixed password in the repository. */
+const ADMIN_PASSWORD = `bench-${randomUUID()}`;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -87,7 +91,7 @@ async function runEngine(
   process.stderr.write(`  mixed/${engine}: seeded ${seeded.toLocaleString('en-US')} readings in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 
   const pwFile = join(data.dir, 'admin-password');
-  writeFileSync(pwFile, 'bench-mixed-admin-password-1', { mode: 0o600 });
+  writeFileSync(pwFile, ADMIN_PASSWORD, { mode: 0o600 });
   // The per-IP request limit is off: the readers all come from 127.0.0.1 and it would measure that limit instead.
   // The 8 readers share one identity: the per-caller read limits are lifted to the overall ones so that
   // every read runs (what is measured is whether ingest holds, not how the limits refuse).
@@ -107,7 +111,7 @@ async function runEngine(
     const login = await fetch(`${fs.httpUrl}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'bench-mixed-admin-password-1' }),
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
     });
     const { accessToken } = (await login.json()) as { accessToken: string };
     const auth = { authorization: `Bearer ${accessToken}` };

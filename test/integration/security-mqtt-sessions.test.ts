@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -185,7 +186,7 @@ test('revoking a credential closes the MQTT connections opened with it, at once:
     // A user's password-signed connection ends when the user is disabled, gets a new password or role, or is deleted.
     const cases: [string, (id: string) => Promise<void>][] = [
       ['disabled', (id) => patchUser(id, { disabled: true })],
-      ['password reset', (id) => patchUser(id, { password: 'a-brand-new-password-1' })],
+      ['password reset', (id) => patchUser(id, { password: `pw-${randomUUID()}` })],
       ['role changed', (id) => patchUser(id, { role: 'admin' })],
       ['deleted', async (id) => assert.equal((await fetch(`${url}/api/v1/users/${id}`, { method: 'DELETE', headers: bearer(admin) })).status, 204)],
     ];

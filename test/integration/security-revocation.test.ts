@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
 import { startTestApp, tempDir } from '../helpers/app.js';
 import WebSocket from 'ws';
+
+// Made per run: no fixed password in the repository.
+const NEW_PASSWORD = `pw-${randomUUID()}`;
+const RESET_PASSWORD = `pw-${randomUUID()}`;
 
 // The revocation sweep (HTTP): every way a credential or a sign-in ends makes the access token, key
 // or device token in hand fail on the very next request, not when it expires. The MQTT side (open
@@ -59,10 +64,10 @@ test('revocation sweep: sign-out, own password change, admin reset, refresh reus
           const pw = await addUser('own-1');
           const a = await login(url, 'own-1', pw);
           const b = await login(url, 'own-1', pw);
-          assert.equal((await post('/api/v1/auth/password', { currentPassword: pw, newPassword: 'another-password-1' }, a.accessToken)).status, 204);
+          assert.equal((await post('/api/v1/auth/password', { currentPassword: pw, newPassword: NEW_PASSWORD }, a.accessToken)).status, 204);
           // Every sign-in of the user ends, this one included (sign in again with the new password).
           assert.equal((await status(a.accessToken)).status, 401);
-          await login(url, 'own-1', 'another-password-1');
+          await login(url, 'own-1', NEW_PASSWORD);
           return { ended: b.accessToken };
         },
       },
@@ -72,7 +77,7 @@ test('revocation sweep: sign-out, own password change, admin reset, refresh reus
         run: async () => {
           const pw = await addUser('reset-1');
           const a = await login(url, 'reset-1', pw);
-          await patch('reset-1', { password: 'reset-by-admin-1' });
+          await patch('reset-1', { password: RESET_PASSWORD });
           return { ended: a.accessToken };
         },
       },
