@@ -23,7 +23,7 @@ export async function benchDashboard(o: { runs: number }): Promise<Figure[]> {
     const a = 0.25 + 0.05 * Math.sin(t / 97_000);
     batch.push({ device: 'hist-1', metric: 'v', ts: t, value: v }, { device: 'hist-1', metric: 'a', ts: t, value: a }, { device: 'hist-1', metric: 'w', ts: t, value: v * a });
   }
-  await store.write({ readings: batch, devices: [{ id: 'hist-1', seen: now, profile: 'ina219' }], rejected: [] });
+  await store.telemetry.write({ readings: batch, devices: [{ id: 'hist-1', seen: now, profile: 'ina219' }], rejected: [] });
   await store.close();
 
   const fs = await startFieldscope(['--no-simulator'], data.dir);

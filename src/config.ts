@@ -20,10 +20,8 @@ export interface Config {
   maxPayloadBytes: number;
   /** A device with no message for this long is offline, unless its profile says otherwise. */
   offlineAfterMs: number;
-  /** Readings are written in batches of at most this many... */
+  /** A batch is written once it holds this many readings (or at once when the store is idle). */
   batchMaxReadings: number;
-  /** ...or after at most this long. */
-  batchMaxWaitMs: number;
   logLevel: string;
   /** 'sqlite' (embedded, in the data directory) or a postgres://user@host:port/db URL. */
   store: string;
@@ -86,6 +84,8 @@ export interface Config {
   emailTo: string | null;
   /** Per-channel policy (JSON): { "<channel>": { severities, groupWindowMs, minIntervalMs, renotifyAfterMs, retries, backoffMs } }. */
   notifications: Record<string, unknown> | null;
+  /** Channel sections by type (`notify.teams`, `notify.slack`, ...): see src/notify/registry.ts. */
+  notify: Record<string, unknown> | null;
   /** Role of a caller with no credentials: none|viewer|operator|admin. Anything but none only on a loopback host (tests, demos). */
   anonymousRole: AnonymousRole;
   /** Demo mode, loopback only: anonymous callers may read (viewer) and devices may connect to MQTT without a token. */
@@ -148,7 +148,6 @@ export const defaults: Config = {
   maxPayloadBytes: 256 * 1024,
   offlineAfterMs: 60_000,
   batchMaxReadings: 5000,
-  batchMaxWaitMs: 50,
   logLevel: 'warn',
   store: 'sqlite',
   retentionRawHours: 48,
@@ -185,6 +184,7 @@ export const defaults: Config = {
   topicMappings: [],
   rulePacks: true,
   serialIntegrity: 'optional',
+  notify: null,
   anonymousRole: 'none',
   insecureLocal: true,
   unknownDevices: 'reject',
@@ -223,7 +223,6 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   maxPayloadBytes: { env: 'FIELDSCOPE_MAX_PAYLOAD', flag: 'max-payload', kind: 'int' },
   offlineAfterMs: { env: 'FIELDSCOPE_OFFLINE_AFTER_MS', flag: 'offline-after-ms', kind: 'int' },
   batchMaxReadings: { env: 'FIELDSCOPE_BATCH_MAX', flag: 'batch-max', kind: 'int' },
-  batchMaxWaitMs: { env: 'FIELDSCOPE_BATCH_WAIT_MS', flag: 'batch-wait-ms', kind: 'int' },
   logLevel: { env: 'FIELDSCOPE_LOG_LEVEL', flag: 'log-level', kind: 'string' },
   store: { env: 'FIELDSCOPE_STORE', flag: 'store', kind: 'string' },
   retentionRawHours: { env: 'FIELDSCOPE_RETENTION_RAW_HOURS', flag: 'retention-raw-hours', kind: 'float' },
@@ -260,6 +259,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   emailFrom: { env: 'FIELDSCOPE_EMAIL_FROM', flag: 'email-from', kind: 'string' },
   emailTo: { env: 'FIELDSCOPE_EMAIL_TO', flag: 'email-to', kind: 'string' },
   notifications: { env: 'FIELDSCOPE_NOTIFICATIONS', flag: 'notifications', kind: 'json' },
+  notify: { env: 'FIELDSCOPE_NOTIFY', flag: 'notify', kind: 'json' },
   anonymousRole: { env: 'FIELDSCOPE_ANONYMOUS_ROLE', flag: 'anonymous-role', kind: 'string' },
   insecureLocal: { env: 'FIELDSCOPE_INSECURE_LOCAL', flag: 'insecure-local', kind: 'bool' },
   unknownDevices: { env: 'FIELDSCOPE_UNKNOWN_DEVICES', flag: 'unknown-devices', kind: 'string' },

@@ -3,9 +3,7 @@ import type { ApiContext } from './context.js';
 import type { AlarmServices } from './alarm-context.js';
 import { ALARM_STATUSES, SEVERITIES, type AlarmStatus, type Severity } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
-import { LifecycleError } from '../alarms/lifecycle.js';
-import { ApiLikeError } from '../alarms/errors.js';
+import { DomainError, notFound } from './errors.js';
 import { csvList, queryTime } from './time.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 
@@ -22,7 +20,7 @@ const actionBody = {
 /** The name recorded on an alarm: a signed-in caller cannot act under someone else's name. */
 function actor(principal: Principal | null | undefined, claimed: string | undefined): string {
   if (principal && (principal.kind === 'user' || principal.kind === 'api_key')) return describePrincipal(principal);
-  if (!claimed) throw new ApiError(400, 'by is required when not signed in: say who acknowledges or clears', 'by', 'required');
+  if (!claimed) throw new DomainError(400, 'by is required when not signed in: say who acknowledges or clears', 'by', 'required');
   return claimed;
 }
 
@@ -38,21 +36,12 @@ function noteOf(principal: Principal | null | undefined, claimed: string | undef
 
 function list<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): T[] | undefined {
   const items = csvList(raw);
-  for (const i of items ?? []) if (!(allowed as readonly string[]).includes(i)) throw new ApiError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
+  for (const i of items ?? []) if (!(allowed as readonly string[]).includes(i)) throw new DomainError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
   return items as T[] | undefined;
 }
 
-export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'store'> & { alarmServices: AlarmServices }): Promise<void> {
   const { engine } = ctx.alarmServices;
-  const act = async (fn: () => Promise<unknown>) => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof LifecycleError) throw new ApiError(409, err.message, err.field, err.rule);
-      if (err instanceof ApiLikeError) throw new ApiError(err.status, err.message, err.field, err.rule);
-      throw err;
-    }
-  };
 
   app.get<{ Querystring: { status?: string; severity?: string; device?: string; rule?: string; from?: string; to?: string; limit?: number } }>(
     '/api/v1/alarms',
@@ -81,11 +70,11 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
       const severity = list<Severity>(q.severity, SEVERITIES, 'severity');
       const from = q.from === undefined ? undefined : queryTime(q.from, 'from', 0);
       const to = q.to === undefined ? undefined : queryTime(q.to, 'to', 0);
-      return { alarms: await ctx.store.listAlarms({ status, severity, device: q.device, ruleId: q.rule, from, to, limit: q.limit ?? 500 }) };
+      return { alarms: await ctx.store.alarms.listAlarms({ status, severity, device: q.device, ruleId: q.rule, from, to, limit: q.limit ?? 500 }) };
     },
   );
 
-  app.get('/api/v1/alarms/stats', { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } }, async () => ctx.store.alarmStats());
+  app.get('/api/v1/alarms/stats', { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } }, async () => ctx.store.alarms.alarmStats());
 
   app.get<{ Params: { id: number } }>(
     '/api/v1/alarms/:id',
@@ -98,9 +87,9 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
       },
     },
     async (req) => {
-      const alarm = await ctx.store.getAlarm(req.params.id);
+      const alarm = await ctx.store.alarms.getAlarm(req.params.id);
       if (!alarm) throw notFound(`alarm ${req.params.id}`);
-      return { alarm, events: await ctx.store.listAlarmEvents(alarm.id) };
+      return { alarm, events: await ctx.store.alarms.listAlarmEvents(alarm.id) };
     },
   );
 
@@ -116,7 +105,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
           response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },
         },
       },
-      async (req) => act(() => engine[action](req.params.id, actor(req.principal, req.body?.by), noteOf(req.principal, req.body?.by, req.body?.comment))),
+      async (req) => engine[action](req.params.id, actor(req.principal, req.body?.by), noteOf(req.principal, req.body?.by, req.body?.comment)),
     );
   }
 }

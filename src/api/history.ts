@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import type { ApiContext } from './context.js';
 import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { csvList, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
 import { isTimeZone } from '../stores/zoned-time.js';
@@ -37,13 +37,13 @@ const devicesParam = { type: 'string', minLength: 1, description: 'device ids se
 /** Checks a tz query value; throws a 400 naming the field. */
 export function checkTz(tz: string | undefined): string | undefined {
   if (tz === undefined || tz === '') return undefined;
-  if (!isTimeZone(tz)) throw new ApiError(400, `tz "${tz}" is not a known IANA time zone`, 'tz', 'time_zone');
+  if (!isTimeZone(tz)) throw new DomainError(400, `tz "${tz}" is not a known IANA time zone`, 'tz', 'time_zone');
   return tz;
 }
 
 export function deviceFilter(raw: string | undefined): DeviceFilter {
   const items = csvList(raw);
-  if (!items) throw new ApiError(400, 'devices must name at least one device or prefix*', 'devices', 'required');
+  if (!items) throw new DomainError(400, 'devices must name at least one device or prefix*', 'devices', 'required');
   const f: DeviceFilter = { ids: [], prefixes: [] };
   for (const item of items) {
     if (item.endsWith('*')) f.prefixes.push(item.slice(0, -1));
@@ -93,7 +93,7 @@ async function* ndjsonLines(rows: AsyncIterable<GroupRow>): AsyncGenerator<strin
 }
 
 /** Statistics, group queries and export over stored history. */
-export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function historyRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'store'>): Promise<void> {
   app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string } }>(
     '/api/v1/devices/:id/stats',
     {
@@ -126,8 +126,8 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     async (req) => {
       const { from, to } = timeRange(req.query, 3600_000);
       let metrics = csvList(req.query.metric);
-      if (!metrics) metrics = Object.keys((await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 })) ?? {});
-      const r = await ctx.store.stats({ device: req.params.id, metrics, from, to });
+      if (!metrics) metrics = Object.keys((await ctx.store.telemetry.queryRange({ device: req.params.id, from: to, to, limit: 1 })) ?? {});
+      const r = await ctx.store.telemetry.stats({ device: req.params.id, metrics, from, to });
       return { device: req.params.id, from, to, ...r };
     },
   );
@@ -146,7 +146,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         response: { 200: groupRowsSchema, ...errorResponses },
       },
     },
-    async (req) => ({ rows: await ctx.store.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1 }) }),
+    async (req) => ({ rows: await ctx.store.telemetry.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1 }) }),
   );
 
   app.get<{ Querystring: { devices?: string; metric?: string; from?: string; to?: string; n?: number } }>(
@@ -171,7 +171,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (req) => {
       const { from, to } = timeRange(req.query, 3600_000);
-      return { rows: await ctx.store.groupRange({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), from, to, n: req.query.n ?? 1000 }) };
+      return { rows: await ctx.store.telemetry.groupRange({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), from, to, n: req.query.n ?? 1000 }) };
     },
   );
 
@@ -196,7 +196,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (req, reply) => {
       const { from, to } = timeRange(req.query, 86_400_000);
-      const rows = ctx.store.exportRows({ devices: req.query.devices ? deviceFilter(req.query.devices) : undefined, metrics: csvList(req.query.metrics), from, to });
+      const rows = ctx.store.telemetry.exportRows({ devices: req.query.devices ? deviceFilter(req.query.devices) : undefined, metrics: csvList(req.query.metrics), from, to });
       const csv = (req.query.format ?? 'csv') === 'csv';
       reply.type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
       reply.header('content-disposition', `attachment; filename="fieldscope-${from}-${to}.${csv ? 'csv' : 'ndjson'}"`);

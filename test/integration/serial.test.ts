@@ -10,7 +10,7 @@ import { SerialSimDevice } from '../../src/sim/serial-device.js';
 const { skip } = requireServices('serial', 'socat');
 
 async function storedSeqs(app: Awaited<ReturnType<typeof startTestApp>>, device: string): Promise<number[]> {
-  const rows = await app.store.replayReadings({ device, from: 0, to: Date.now() + 60_000, limit: 100_000 });
+  const rows = await app.store.alarms.replayReadings({ device, from: 0, to: Date.now() + 60_000, limit: 100_000 });
   return rows.filter((r) => r.metric === 'v').map((r) => r.seq!).sort((x, y) => x - y);
 }
 
@@ -121,7 +121,7 @@ test('serial link: seed 001\'s frames as they are (plain JSON, no crc) are store
   port.write('{"v":5.02,"a":0.245,"w":1.23,"ts":1712345679,"seq":124,"status":"ok"}\n');
   await until(() => replies.filter((r) => r.includes('"ack"')).length === 2, { what: 'two acks' });
   assert.deepEqual(replies.map((r) => JSON.parse(r).ack), [123, 124]);
-  const rows = await app.store.replayReadings({ device: 'ina-seed', from: 0, to: Date.now(), limit: 100 });
+  const rows = await app.store.alarms.replayReadings({ device: 'ina-seed', from: 0, to: Date.now(), limit: 100 });
   assert.deepEqual(rows.filter((r) => r.metric === 'w').map((r) => [r.ts, r.value, r.seq]), [[1712345678000, 1.23, 123], [1712345679000, 1.23, 124]]);
   assert.equal((app.serialLinks[0].describe().detail as unknown as Record<string, number>).unverified, 2);
   const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
@@ -133,7 +133,7 @@ test('serial link: seed 001\'s frames as they are (plain JSON, no crc) are store
   t.after(() => sim.stop());
   sim.start();
   await until(() => sim.seq === 15 && sim.pending === 0, { timeoutMs: 20_000, what: 'every plain frame acknowledged' });
-  const simRows = await app.store.replayReadings({ device: 'ina-seed', from: Date.now() - 60_000, to: Date.now() + 1000, limit: 1000 });
+  const simRows = await app.store.alarms.replayReadings({ device: 'ina-seed', from: Date.now() - 60_000, to: Date.now() + 1000, limit: 1000 });
   const by = new Map<number, Record<string, number>>();
   for (const r of simRows) by.set(r.seq!, { ...by.get(r.seq!), [r.metric]: r.value });
   assert.deepEqual([...by.keys()].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i + 1));

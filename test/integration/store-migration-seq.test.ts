@@ -33,11 +33,11 @@ test('sqlite: readings stored under (series, ts) survive the move to (series, ts
     const store = new SqliteStore({ path });
     await store.open();
     try {
-      const before = await store.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
+      const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.write({ readings: [{ device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 }, { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 }], devices: [], rejected: [] });
+      const r = await store.telemetry.write({ readings: [{ device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 }, { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 }], devices: [], rejected: [] });
       assert.deepEqual(r, { inserted: 1, duplicates: 1 });
-      const replay = await store.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
+      const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(replay.map((x) => x.seq), [undefined, 7, 8]);
     } finally {
       await store.close();
@@ -72,11 +72,11 @@ test('postgres: readings stored under (series, ts) survive the move to (series, 
     const store = new PostgresStore({ url });
     await store.open();
     try {
-      const before = await store.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
+      const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.write({ readings: [{ device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 }, { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 }], devices: [], rejected: [] });
+      const r = await store.telemetry.write({ readings: [{ device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 }, { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 }], devices: [], rejected: [] });
       assert.deepEqual(r, { inserted: 1, duplicates: 1 });
-      const replay = await store.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
+      const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(replay.map((x) => x.seq), [undefined, 7, 8]);
     } finally {
       await store.close();
