@@ -36,8 +36,12 @@ export async function benchConnections(o: { runs: number; clients: number; secon
     await fs.stop();
     data.remove();
     const perClient = ((ours[i] - idle) * 1024) / o.clients;
-    notes.push(`run ${i + 1}: idle ${idle.toFixed(0)} MiB, ${perClient.toFixed(1)} KiB per client; JS heap used ${mem.heapMiB.toFixed(0)} MiB, external ${mem.externalMiB.toFixed(0)} MiB`);
-    process.stderr.write(`  connections run ${i + 1}: fieldscope ${ours[i].toFixed(0)} MiB with ${r.clients} clients (${r.published} messages); mosquitto ${base[i].toFixed(0)} MiB; ${notes[i]}\n`);
+    notes.push(
+      `run ${i + 1}: idle ${idle.toFixed(0)} MiB, ${perClient.toFixed(1)} KiB per client; JS heap used ${mem.heapMiB.toFixed(0)} MiB, external ${mem.externalMiB.toFixed(0)} MiB`,
+    );
+    process.stderr.write(
+      `  connections run ${i + 1}: fieldscope ${ours[i].toFixed(0)} MiB with ${r.clients} clients (${r.published} messages); mosquitto ${base[i].toFixed(0)} MiB; ${notes[i]}\n`,
+    );
   }
   const value = median(ours);
   const b = median(base);

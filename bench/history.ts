@@ -56,7 +56,9 @@ export async function benchHistory(o: { total: number; queries: number }): Promi
   const db = new Database(path, { readonly: true });
   const ids = metrics.map((m) => db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get('hist-1', m) as number);
   const bucket = Math.ceil(H48 / 1000);
-  const q = db.prepare('SELECT (ts - ?) / ? AS b, min(value), max(value), avg(value), count(*) FROM readings WHERE series = ? AND ts >= ? AND ts <= ? GROUP BY b').raw();
+  const q = db
+    .prepare('SELECT (ts - ?) / ? AS b, min(value), max(value), avg(value), count(*) FROM readings WHERE series = ? AND ts >= ? AND ts <= ? GROUP BY b')
+    .raw();
   const base: number[] = [];
   for (let i = 0; i < o.queries; i++) {
     const t0 = performance.now();

@@ -62,7 +62,9 @@ export async function benchImportLongLines(o: { runs: number; mb: number }): Pro
       ours.push(bytes / 2 ** 20 / seconds);
       await store.close();
       if (s.rowsRead !== lines || s.readingsStored !== lines || s.rejected !== 0) exact = false;
-      process.stderr.write(`  run ${i + 1}: ${(bytes / 2 ** 20).toFixed(0)} MB in ${lines} lines imported in ${seconds.toFixed(2)} s (stored ${s.readingsStored})\n`);
+      process.stderr.write(
+        `  run ${i + 1}: ${(bytes / 2 ** 20).toFixed(0)} MB in ${lines} lines imported in ${seconds.toFixed(2)} s (stored ${s.readingsStored})\n`,
+      );
     }
   } finally {
     tmp.remove();

@@ -75,7 +75,9 @@ export async function benchImport(o: { runs: number; rows: number }): Promise<Fi
       const rate = s.rowsRead / ((performance.now() - t) / 1000);
       ours.push(rate);
       if (s.readingsStored !== o.rows * 4 || s.rejected !== 0 || n !== o.rows) exact = false;
-      process.stderr.write(`  import run ${i + 1}: fieldscope ${Math.round(rate)} rows/s (stored ${s.readingsStored}), raw better-sqlite3 ${Math.round(rawRate)} rows/s\n`);
+      process.stderr.write(
+        `  import run ${i + 1}: fieldscope ${Math.round(rate)} rows/s (stored ${s.readingsStored}), raw better-sqlite3 ${Math.round(rawRate)} rows/s\n`,
+      );
     }
   } finally {
     tmp.remove();

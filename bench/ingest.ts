@@ -27,7 +27,9 @@ export async function benchIngest(o: { runs: number; messages: number; seconds: 
     // Every acknowledged message must be in the store: 3 readings each.
     if (stored !== p.acked * 3) lossFree = false;
     ours.push(p.rate);
-    process.stderr.write(`  ingest run ${i + 1}: fieldscope ${Math.round(p.rate)} msg/s (stored ${stored / 3}/${p.acked}), mosquitto ${Math.round(b.rate)} msg/s\n`);
+    process.stderr.write(
+      `  ingest run ${i + 1}: fieldscope ${Math.round(p.rate)} msg/s (stored ${stored / 3}/${p.acked}), mosquitto ${Math.round(b.rate)} msg/s\n`,
+    );
   }
   const value = median(ours);
   const baseline = median(base);

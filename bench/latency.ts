@@ -2,7 +2,12 @@
 import { median, runScript, startFieldscope, startMosquitto, tempDir } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
 
-interface Probe { published: number; samples: number; p50: number; p99: number }
+interface Probe {
+  published: number;
+  samples: number;
+  p50: number;
+  p99: number;
+}
 
 export async function benchLatency(o: { runs: number; seconds: number; rate: number }): Promise<Figure[]> {
   const ours: Probe[] = [];
@@ -13,10 +18,15 @@ export async function benchLatency(o: { runs: number; seconds: number; rate: num
     await mosq.stop();
     const data = tempDir('fs-bench-latency-');
     const fs = await startFieldscope(['--no-simulator'], data.dir);
-    ours.push(await runScript<Probe>('latency-probe.ts', { url: fs.mqttUrl, ws: fs.httpUrl.replace('http', 'ws') + '/api/v1/live', rate: o.rate, seconds: o.seconds }).result);
+    ours.push(
+      await runScript<Probe>('latency-probe.ts', { url: fs.mqttUrl, ws: fs.httpUrl.replace('http', 'ws') + '/api/v1/live', rate: o.rate, seconds: o.seconds })
+        .result,
+    );
     await fs.stop();
     data.remove();
-    process.stderr.write(`  latency run ${i + 1}: fieldscope p50 ${ours[i].p50.toFixed(2)} p99 ${ours[i].p99.toFixed(2)} ms (${ours[i].samples} samples); mosquitto p50 ${base[i].p50.toFixed(2)} p99 ${base[i].p99.toFixed(2)} ms\n`);
+    process.stderr.write(
+      `  latency run ${i + 1}: fieldscope p50 ${ours[i].p50.toFixed(2)} p99 ${ours[i].p99.toFixed(2)} ms (${ours[i].samples} samples); mosquitto p50 ${base[i].p50.toFixed(2)} p99 ${base[i].p99.toFixed(2)} ms\n`,
+    );
   }
   const fig = (q: 'p50' | 'p99'): Figure => {
     const value = median(ours.map((r) => r[q]));

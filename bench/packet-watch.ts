@@ -8,7 +8,15 @@ import type { Figure } from './lib/report.js';
 
 function stream(packets: number): Buffer[] {
   const one = (i: number) =>
-    mqttPacket.generate({ cmd: 'publish', topic: `devices/dev-${i % 100}/telemetry`, payload: Buffer.from(JSON.stringify({ seq: i, v: 3.3, a: 0.12, w: 0.4 })), qos: 1, messageId: (i % 65535) + 1, retain: false, dup: false });
+    mqttPacket.generate({
+      cmd: 'publish',
+      topic: `devices/dev-${i % 100}/telemetry`,
+      payload: Buffer.from(JSON.stringify({ seq: i, v: 3.3, a: 0.12, w: 0.4 })),
+      qos: 1,
+      messageId: (i % 65535) + 1,
+      retain: false,
+      dup: false,
+    });
   const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'bench', keepalive: 30 });
   const all = Buffer.concat([connect, ...Array.from({ length: packets }, (_, i) => one(i))]);
   // As a socket hands them over: 64 KiB reads.

@@ -22,12 +22,26 @@ import { benchServerSoak } from './server-soak.js';
 import { benchPacketWatch } from './packet-watch.js';
 
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const minutesArg = process.argv.find((a) => a.startsWith('--minutes='))?.slice(10);
 
 const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]> }[] = [
-  { id: 'ingest', run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 20, clients: 100 }) },
-  { id: 'ingest-external', run: () => benchIngestExternal(quick ? { runs: 1, firstMessages: 5000, maxMessages: 5000, seconds: 5, clients: 10 } : { runs: 3, firstMessages: 10_000, maxMessages: 200_000, seconds: 10, clients: 50 }) },
+  {
+    id: 'ingest',
+    run: () => benchIngest(quick ? { runs: 1, messages: 20_000, seconds: 10, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 20, clients: 100 }),
+  },
+  {
+    id: 'ingest-external',
+    run: () =>
+      benchIngestExternal(
+        quick
+          ? { runs: 1, firstMessages: 5000, maxMessages: 5000, seconds: 5, clients: 10 }
+          : { runs: 3, firstMessages: 10_000, maxMessages: 200_000, seconds: 10, clients: 50 },
+      ),
+  },
   { id: 'latency', run: () => benchLatency(quick ? { runs: 1, seconds: 5, rate: 2000 } : { runs: 3, seconds: 15, rate: 2000 }) },
   { id: 'history', run: () => benchHistory(quick ? { total: 1_000_000, queries: 9 } : { total: 10_000_000, queries: 21 }) },
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
@@ -58,9 +72,20 @@ for (const b of benches) {
 }
 const totalSeconds = Math.round((performance.now() - started) / 1000);
 
-const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: process.platform,
+};
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 // A partial run must not overwrite the full run's figures.
 const resultFile = only ? `only-${only.join('+')}.json` : 'latest.json';
-writeFileSync(join(root, 'bench/results', resultFile), JSON.stringify({ when: new Date().toISOString(), machine, quick, totalSeconds, seconds, figures }, null, 2) + '\n');
-process.stdout.write(`\nmachine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}; ${totalSeconds} s in all\n\n${table(figures)}\n`);
+writeFileSync(
+  join(root, 'bench/results', resultFile),
+  JSON.stringify({ when: new Date().toISOString(), machine, quick, totalSeconds, seconds, figures }, null, 2) + '\n',
+);
+process.stdout.write(
+  `\nmachine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}; ${totalSeconds} s in all\n\n${table(figures)}\n`,
+);

@@ -60,7 +60,9 @@ export async function benchServerSoak(o: { minutes: number; rate: number; client
       });
       prev = { t, stored };
       const s = samples.at(-1)!;
-      process.stderr.write(`  server-soak ${s.t.toFixed(0)}s: RSS ${s.rssMiB.toFixed(1)} MiB, heap ${s.heapUsedMiB.toFixed(1)} MiB, ${Math.round(s.msgPerSec)} msg/s\n`);
+      process.stderr.write(
+        `  server-soak ${s.t.toFixed(0)}s: RSS ${s.rssMiB.toFixed(1)} MiB, heap ${s.heapUsedMiB.toFixed(1)} MiB, ${Math.round(s.msgPerSec)} msg/s\n`,
+      );
     };
     const exited = new Promise<void>((r) => pub.proc.once('exit', () => r()));
     let stopSampling = false;
@@ -109,7 +111,15 @@ export async function benchServerSoak(o: { minutes: number; rate: number; client
         publisher: p,
         stored: final.stored,
         lossFree,
-        summary: { rssWarmupMiB: atWarmup.rssMiB, rssEndMiB: end.rssMiB, rssSlopeMiBPerMin: rssSlope, heapSlopeMiBPerMin: heapSlope, rssTroughSlopeMiBPerMin: rssTroughSlope, heapTroughSlopeMiBPerMin: heapTroughSlope, medianMsgPerSec: achieved },
+        summary: {
+          rssWarmupMiB: atWarmup.rssMiB,
+          rssEndMiB: end.rssMiB,
+          rssSlopeMiBPerMin: rssSlope,
+          heapSlopeMiBPerMin: heapSlope,
+          rssTroughSlopeMiBPerMin: rssTroughSlope,
+          heapTroughSlopeMiBPerMin: heapTroughSlope,
+          medianMsgPerSec: achieved,
+        },
         samples,
       },
       null,

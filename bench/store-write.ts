@@ -102,7 +102,17 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
     }
     const value = median(ours);
     const b = median(base);
-    figures.push({ id: 'store-write-sqlite', name: 'S1. SQLite: readings/s through Store.write (with rollups)', value, unit: 'readings/s', runs: ours, baseline: { name: 'raw better-sqlite3 insert loop, same rows', value: b, runs: base }, ratio: value / b, target: '>= 0.7x raw', met: value / b >= 0.7 });
+    figures.push({
+      id: 'store-write-sqlite',
+      name: 'S1. SQLite: readings/s through Store.write (with rollups)',
+      value,
+      unit: 'readings/s',
+      runs: ours,
+      baseline: { name: 'raw better-sqlite3 insert loop, same rows', value: b, runs: base },
+      ratio: value / b,
+      target: '>= 0.7x raw',
+      met: value / b >= 0.7,
+    });
   }
   // 30 days from the rollups (SQLite): 1 reading per minute for 30 days x 3 metrics.
   {
@@ -127,7 +137,15 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
     }
     await store.close();
     d.remove();
-    figures.push({ id: 'history-30d', name: `S2. SQLite: 30 days x 3 metrics -> 1,000 buckets (from ${resolution} rollups)`, value: median(times), unit: 'ms', runs: times, target: '< 20 ms', met: median(times) < 20 });
+    figures.push({
+      id: 'history-30d',
+      name: `S2. SQLite: 30 days x 3 metrics -> 1,000 buckets (from ${resolution} rollups)`,
+      value: median(times),
+      unit: 'ms',
+      runs: times,
+      target: '< 20 ms',
+      met: median(times) < 20,
+    });
   }
   // PostgreSQL, started for the run (initdb into a temp dir, a free port).
   {
@@ -146,7 +164,17 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
       }
       const value = median(ours);
       const b = median(base);
-      figures.push({ id: 'store-write-postgres', name: 'S3. PostgreSQL: readings/s through Store.write (partitions, rollups)', value, unit: 'readings/s', runs: ours, baseline: { name: 'raw postgres.js unnest insert, same rows', value: b, runs: base }, ratio: value / b, target: '>= 0.7x raw', met: value / b >= 0.7 });
+      figures.push({
+        id: 'store-write-postgres',
+        name: 'S3. PostgreSQL: readings/s through Store.write (partitions, rollups)',
+        value,
+        unit: 'readings/s',
+        runs: ours,
+        baseline: { name: 'raw postgres.js unnest insert, same rows', value: b, runs: base },
+        ratio: value / b,
+        target: '>= 0.7x raw',
+        met: value / b >= 0.7,
+      });
     } finally {
       await pg.destroy();
     }

@@ -104,23 +104,39 @@ interface Basics {
 /** The running program, in start order. Fills `app` with what tests and the CLI look at. */
 async function* components(config: Config, { logger, metrics, dataDir, store, tls, mqttLimits }: Basics, app: RunningApp): AsyncGenerator<Component> {
   Object.assign(app, { config, store, metrics, logger, simulator: null });
-  yield component('store', () => store.open(), () => store.close());
+  yield component(
+    'store',
+    () => store.open(),
+    () => store.close(),
+  );
 
   const retention = startRetentionJob(store.telemetry, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
-  yield component('retention', () => {}, () => retention.stop());
+  yield component(
+    'retention',
+    () => {},
+    () => retention.stop(),
+  );
   if (config.exportDir) {
     const exportJob = startDailyExport(store.telemetry, resolve(config.exportDir), {
       onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
       onWritten: (files) => logger.info({ files }, 'daily export written'),
     });
-    yield component('daily-export', () => {}, () => exportJob.stop());
+    yield component(
+      'daily-export',
+      () => {},
+      () => exportJob.stop(),
+    );
   }
 
   const profiles = ProfileRegistry.load(config.profilesDir);
   for (const p of await store.catalog.listProfiles()) profiles.set(p);
   const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
   const stored = await store.telemetry.listDevices();
-  yield component('device-registry', () => (devices.load(stored), devices.startSweeping()), () => devices.stop());
+  yield component(
+    'device-registry',
+    () => (devices.load(stored), devices.startSweeping()),
+    () => devices.stop(),
+  );
 
   const sequence = new SequenceTracker({
     received: (n) => metrics.seqReceived.inc(n),
@@ -131,18 +147,32 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   });
   sequence.load(await store.catalog.loadSequenceState());
   const spool = new Spool(join(dataDir, 'spool', 'spool.log'), { maxBytes: config.spoolMaxBytes });
-  yield component('spool', () => spool.open(), () => spool.close());
+  yield component(
+    'spool',
+    () => spool.open(),
+    () => spool.close(),
+  );
 
   const writer = new CommitWriter(store.telemetry, (err) => logger.error({ err: err.message, stack: err.stack }, 'a follower of the commit path failed'));
   writer.knowDevices(stored.map((d) => d.id));
   const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
   const analytics = new Analytics(analyticsOptions);
-  const alarms = new AlarmEngine({ store: store.alarms, analytics, devices, logger, label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v) });
+  const alarms = new AlarmEngine({
+    store: store.alarms,
+    analytics,
+    devices,
+    logger,
+    label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v),
+  });
   const notify = buildChannels(config);
   const dispatcher = new Dispatcher(notify.channels, store.alarms, logger);
   alarms.onChange((c) => dispatcher.handle(c));
   devices.onChange((ev) => ev.online || alarms.checkSilence());
-  yield component('notify', () => dispatcher.startEscalation(() => alarms.openAlarms()), () => dispatcher.stop());
+  yield component(
+    'notify',
+    () => dispatcher.startEscalation(() => alarms.openAlarms()),
+    () => dispatcher.stop(),
+  );
   yield component(
     'alarm-engine',
     async () => {
@@ -157,22 +187,65 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
 
   const batcher = new Batcher(writer, { maxReadings: config.batchMaxReadings, sequence, spool, checkpoints: store.catalog }, metrics);
   // Replays what the spool holds on start; on stop, finishes what was taken before the store closes.
-  yield component('batcher', () => batcher.recover(), () => batcher.drain());
+  yield component(
+    'batcher',
+    () => batcher.recover(),
+    () => batcher.drain(),
+  );
   const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
   const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
   seedClock(pipeline.clock, devices.list());
 
   const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
   const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-  const sources = buildSources(config, { pipeline, metrics, logger, tls, dm, access: new MqttAccess(auth), mappings: topicMappingsOf(config), limits: mqttLimits });
-  Object.assign(app, { pipeline, batcher, writer, devices, sequence, spool, alarms: alarmServices, deviceServices: dm, auth, initialAdminPassword, initialAdminPasswordFile, broker: sources.broker, mqtt: sources.mqtt, serialLinks: sources.serial });
+  const sources = buildSources(config, {
+    pipeline,
+    metrics,
+    logger,
+    tls,
+    dm,
+    access: new MqttAccess(auth),
+    mappings: topicMappingsOf(config),
+    limits: mqttLimits,
+  });
+  Object.assign(app, {
+    pipeline,
+    batcher,
+    writer,
+    devices,
+    sequence,
+    spool,
+    alarms: alarmServices,
+    deviceServices: dm,
+    auth,
+    initialAdminPassword,
+    initialAdminPasswordFile,
+    broker: sources.broker,
+    mqtt: sources.mqtt,
+    serialLinks: sources.serial,
+  });
 
   const http = await buildHttpServer({
-    store, devices, profiles, pipeline, batcher, writer, metrics, logger, sources: sources.all, version, sequence, alarmServices, deviceServices: dm,
+    store,
+    devices,
+    profiles,
+    pipeline,
+    batcher,
+    writer,
+    metrics,
+    logger,
+    sources: sources.all,
+    version,
+    sequence,
+    alarmServices,
+    deviceServices: dm,
     maxPayloadBytes: config.maxPayloadBytes,
     maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
     auth,
-    corsOrigins: (config.corsOrigin ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (config.corsOrigin ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     tls,
   });
   app.http = http;
@@ -184,18 +257,31 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   writer.onCommitted((c) => c.historical || alarms.observe(c.messages));
   writer.onCommitted((c) => c.historical || http.live.readings(c.messages));
 
-  yield component('http', () => http.app.listen({ host: config.host, port: config.httpPort }).then(() => undefined), async () => {
-    http.live.closeAll();
-    await http.app.close();
-  });
-  for (const source of sources.all) yield component(`source:${source.name}`, () => source.start(), () => source.stop());
+  yield component(
+    'http',
+    () => http.app.listen({ host: config.host, port: config.httpPort }).then(() => undefined),
+    async () => {
+      http.live.closeAll();
+      await http.app.close();
+    },
+  );
+  for (const source of sources.all)
+    yield component(
+      `source:${source.name}`,
+      () => source.start(),
+      () => source.stop(),
+    );
 
   const httpPort = (http.app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
   app.mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}`;
   dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : app.httpUrl);
-  yield component('device-management', () => dm.start(), () => dm.stop());
+  yield component(
+    'device-management',
+    () => dm.start(),
+    () => dm.stop(),
+  );
 
   // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
   if (config.simulator && !config.broker && !tls) {

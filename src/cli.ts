@@ -134,7 +134,7 @@ async function start(argv: string[]): Promise<void> {
       : app.initialAdminPasswordFile
         ? [
             '',
-            '  The admin\'s initial password (made at the first start) is still in',
+            "  The admin's initial password (made at the first start) is still in",
             `  ${app.initialAdminPasswordFile}`,
             '  Sign in as "admin" with it, change it (POST /api/v1/auth/password), then delete that file.',
           ]
@@ -196,8 +196,14 @@ async function simulate(argv: string[]): Promise<void> {
   // Signed in as a user or with an API key, the client ids must be that identity's (src/auth/client-id.ts).
   const clientIdPrefix = serviceClientIdPrefix(values.username, password);
   const sim = await startSimulator({ brokerUrl: values.broker, devices, rateHz, prefix: values.prefix, username: values.username, password, clientIdPrefix });
-  process.stdout.write(`Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`);
-  const shutdown = () => sim.stop().then(() => process.exit(0), () => process.exit(1));
+  process.stdout.write(
+    `Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`,
+  );
+  const shutdown = () =>
+    sim.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
@@ -217,10 +223,23 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
     if (!(v >= 0 && v <= 1)) fail(`--${flag} must be a fraction in [0, 1]`);
     return v;
   };
-  const dev = new SerialSimDevice({ path, baudRate, kind, intervalMs: 1000 / rateHz, corruptRate: rate('corrupt-rate'), dropRate: rate('drop-rate'), crc: !values['no-crc'], log: (m) => process.stdout.write(m + '\n') });
+  const dev = new SerialSimDevice({
+    path,
+    baudRate,
+    kind,
+    intervalMs: 1000 / rateHz,
+    corruptRate: rate('corrupt-rate'),
+    dropRate: rate('drop-rate'),
+    crc: !values['no-crc'],
+    log: (m) => process.stdout.write(m + '\n'),
+  });
   dev.start();
   process.stdout.write(`Simulating a ${kind} device on ${path} at ${baudRate} baud, ${rateHz} Hz. Ctrl-C to stop.\n`);
-  const shutdown = () => dev.stop().then(() => process.exit(0), () => process.exit(1));
+  const shutdown = () =>
+    dev.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
@@ -248,7 +267,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   } catch (err) {
     if (err instanceof ImportError) fail(err.message);
     if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((err as Error).message);
-    if ((err as { code?: string }).code === 'EADDRINUSE') fail(`${(err as Error).message}: another program uses that port; pick another with --http-port/--mqtt-port (0 = any free port)`);
+    if ((err as { code?: string }).code === 'EADDRINUSE')
+      fail(`${(err as Error).message}: another program uses that port; pick another with --http-port/--mqtt-port (0 = any free port)`);
     throw err;
   }
 }

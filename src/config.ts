@@ -347,8 +347,7 @@ export interface LoadInput {
 export function loadConfig(input: LoadInput = {}): Config {
   const env = input.env ?? process.env;
   const config: Config = { ...defaults };
-  const file =
-    input.file ?? env.FIELDSCOPE_CONFIG ?? ['fieldscope.json', 'fieldscope.yaml', 'fieldscope.yml'].find((f) => existsSync(f));
+  const file = input.file ?? env.FIELDSCOPE_CONFIG ?? ['fieldscope.json', 'fieldscope.yaml', 'fieldscope.yml'].find((f) => existsSync(f));
   if (file) {
     const text = readFileSync(resolve(file), 'utf8');
     const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);

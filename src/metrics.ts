@@ -52,12 +52,28 @@ export function createMetrics() {
       registers: [registry],
     }),
     seqReceived: new client.Counter({ name: 'fieldscope_seq_received_total', help: 'Messages with a seq accounted for', registers: [registry] }),
-    seqDuplicates: new client.Counter({ name: 'fieldscope_seq_duplicates_total', help: 'Messages dropped as duplicates of a seq already stored', registers: [registry] }),
+    seqDuplicates: new client.Counter({
+      name: 'fieldscope_seq_duplicates_total',
+      help: 'Messages dropped as duplicates of a seq already stored',
+      registers: [registry],
+    }),
     seqOutOfOrder: new client.Counter({ name: 'fieldscope_seq_out_of_order_total', help: 'Messages that arrived late, filling a gap', registers: [registry] }),
-    seqRestarts: new client.Counter({ name: 'fieldscope_seq_restarts_total', help: 'Device restarts seen (seq went back to the start)', registers: [registry] }),
-    seqMissing: new client.Counter({ name: 'fieldscope_seq_missing_total', help: 'Sequence numbers found missing when a gap opened (late arrivals fill them later)', registers: [registry] }),
+    seqRestarts: new client.Counter({
+      name: 'fieldscope_seq_restarts_total',
+      help: 'Device restarts seen (seq went back to the start)',
+      registers: [registry],
+    }),
+    seqMissing: new client.Counter({
+      name: 'fieldscope_seq_missing_total',
+      help: 'Sequence numbers found missing when a gap opened (late arrivals fill them later)',
+      registers: [registry],
+    }),
     spoolDepth: new client.Gauge({ name: 'fieldscope_spool_bytes', help: 'Bytes waiting in the spool for the store to come back', registers: [registry] }),
-    spooledBatches: new client.Counter({ name: 'fieldscope_spool_batches_total', help: 'Batches written to the spool because the store failed', registers: [registry] }),
+    spooledBatches: new client.Counter({
+      name: 'fieldscope_spool_batches_total',
+      help: 'Batches written to the spool because the store failed',
+      registers: [registry],
+    }),
     replayedBatches: new client.Counter({ name: 'fieldscope_spool_replayed_total', help: 'Spooled batches replayed into the store', registers: [registry] }),
     devices: new client.Gauge({ name: 'fieldscope_devices', help: 'Known devices', registers: [registry] }),
     devicesOnline: new client.Gauge({ name: 'fieldscope_devices_online', help: 'Devices online now', registers: [registry] }),
@@ -69,10 +85,27 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    serialResends: new client.Counter({ name: 'fieldscope_serial_resend_requests_total', help: 'Frames asked for again on serial links (missing seq)', registers: [registry] }),
-    serialGaveUp: new client.Counter({ name: 'fieldscope_serial_resend_gave_up_total', help: 'Missing serial frames given up on after the bounded retries', registers: [registry] }),
-    serialReopens: new client.Counter({ name: 'fieldscope_serial_reopen_attempts_total', help: 'Attempts to reopen a serial port that went away', registers: [registry] }),
-    commands: new client.Counter({ name: 'fieldscope_device_commands_total', help: 'Device commands finished, by status', labelNames: ['status'] as const, registers: [registry] }),
+    serialResends: new client.Counter({
+      name: 'fieldscope_serial_resend_requests_total',
+      help: 'Frames asked for again on serial links (missing seq)',
+      registers: [registry],
+    }),
+    serialGaveUp: new client.Counter({
+      name: 'fieldscope_serial_resend_gave_up_total',
+      help: 'Missing serial frames given up on after the bounded retries',
+      registers: [registry],
+    }),
+    serialReopens: new client.Counter({
+      name: 'fieldscope_serial_reopen_attempts_total',
+      help: 'Attempts to reopen a serial port that went away',
+      registers: [registry],
+    }),
+    commands: new client.Counter({
+      name: 'fieldscope_device_commands_total',
+      help: 'Device commands finished, by status',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
     authDenied: new client.Counter({
       name: 'fieldscope_auth_denied_total',
       help: 'Requests refused by the access guard, by transport (http, mqtt) and reason (no_credentials, bad_credentials, token_expired, session_revoked, forbidden, acl_publish, acl_subscribe, client_id, login_throttled)',
@@ -109,7 +142,11 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    devicesProvisioned: new client.Counter({ name: 'fieldscope_devices_provisioned_total', help: 'Unknown devices registered on first connect (unknownDevices: provision)', registers: [registry] }),
+    devicesProvisioned: new client.Counter({
+      name: 'fieldscope_devices_provisioned_total',
+      help: 'Unknown devices registered on first connect (unknownDevices: provision)',
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -29,7 +29,7 @@ export async function waitStored(httpUrl: string, target: number): Promise<{ at:
     const stored = await storedReadings(httpUrl);
     const now = Date.now();
     if (stored >= target) return { at: now, stored };
-    if (stored !== last) (last = stored), (lastChange = now);
+    if (stored !== last) ((last = stored), (lastChange = now));
     if (now - lastChange > 30_000) return { at: NaN, stored };
     await new Promise((r) => setTimeout(r, 100));
   }

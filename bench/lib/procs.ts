@@ -14,7 +14,6 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-
 async function waitForPort(port: number, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -71,7 +71,15 @@ export function backtestDevice(rule: Rule, device: string, profile: string | nul
       prevTs = m.ts;
       continue;
     }
-    const [d] = evaluateMessage([r], stats, m.values, m.ts, profile, (p) => analytics.vectorFor(p), () => trigger);
+    const [d] = evaluateMessage(
+      [r],
+      stats,
+      m.values,
+      m.ts,
+      profile,
+      (p) => analytics.vectorFor(p),
+      () => trigger,
+    );
     if (!d) continue;
     trigger = d.after;
     const cur = open as BacktestAlarm | null;

@@ -119,11 +119,26 @@ export class AlarmEngine {
     if (!rules.length) return;
     // Data is back: silence alarms clear at the message's arrival.
     for (const r of rules) if (r.kind === 'nodata') await this.apply(r, m.device, 'clear', initialTrigger(), m.receivedAt, null);
-    const decisions = evaluateMessage(rules, stats, m.values, m.ts, profile, (p) => this.opts.analytics.vectorFor(p), (r) => this.triggers.get(key(r.id, m.device)));
+    const decisions = evaluateMessage(
+      rules,
+      stats,
+      m.values,
+      m.ts,
+      profile,
+      (p) => this.opts.analytics.vectorFor(p),
+      (r) => this.triggers.get(key(r.id, m.device)),
+    );
     for (const d of decisions) await this.apply(d.rule, m.device, d.action, d.after, m.ts, d.value);
   }
 
-  private async apply(rule: Rule, device: string, action: 'raise' | 'repeat' | 'clear' | null, after: TriggerState, ts: number, value: number | null): Promise<void> {
+  private async apply(
+    rule: Rule,
+    device: string,
+    action: 'raise' | 'repeat' | 'clear' | null,
+    after: TriggerState,
+    ts: number,
+    value: number | null,
+  ): Promise<void> {
     const k = key(rule.id, device);
     const before = this.triggers.get(k) ?? initialTrigger();
     if (!sameTrigger(before, after)) {

@@ -50,7 +50,14 @@ export function buildRule(input: RuleInput, existing?: Rule, now = Date.now()): 
     low: input.low ?? null,
     high: input.high ?? null,
     deadband,
-    clear: c ? { op: c.op, ...(c.value !== undefined && { value: c.value }), ...(c.low !== undefined && { low: c.low }), ...(c.high !== undefined && { high: c.high }) } : null,
+    clear: c
+      ? {
+          op: c.op,
+          ...(c.value !== undefined && { value: c.value }),
+          ...(c.low !== undefined && { low: c.low }),
+          ...(c.high !== undefined && { high: c.high }),
+        }
+      : null,
     onDelayMs: input.onDelayMs ?? 0,
     offDelayMs: input.offDelayMs ?? 0,
     forMs: input.forMs ?? null,
@@ -68,7 +75,13 @@ export function appliesTo(rule: Rule, device: string, profile: string | null): b
 }
 
 /** The number a rule compares, from a message's device stats; undefined when the message says nothing about it. */
-export function signalOf(rule: Rule, stats: DeviceStats, changed: Record<string, number>, vectorFor: (profile: string | null) => string[] | null, profile: string | null): number | null | undefined {
+export function signalOf(
+  rule: Rule,
+  stats: DeviceStats,
+  changed: Record<string, number>,
+  vectorFor: (profile: string | null) => string[] | null,
+  profile: string | null,
+): number | null | undefined {
   switch (rule.kind) {
     case 'threshold':
       return rule.metric! in changed ? changed[rule.metric!] : undefined;
@@ -130,6 +143,9 @@ export function verdict(rule: Rule, x: number): Verdict {
 export function describe(rule: Rule, device: string, value: number | null, label?: (metric: string, value: number) => string | undefined): string {
   const named = value !== null && rule.metric ? label?.(rule.metric, value) : undefined;
   const v = value === null ? '' : ` (${Number.isInteger(value) ? value : value.toPrecision(6)}${named ? ` ${named}` : ''})`;
-  const what = rule.kind === 'nodata' ? `no data for ${rule.forMs} ms` : `${rule.kind}${rule.metric ? ' ' + rule.metric : ''} ${rule.op} ${rule.op === 'outside' ? `[${rule.low}, ${rule.high}]` : rule.value}`;
+  const what =
+    rule.kind === 'nodata'
+      ? `no data for ${rule.forMs} ms`
+      : `${rule.kind}${rule.metric ? ' ' + rule.metric : ''} ${rule.op} ${rule.op === 'outside' ? `[${rule.low}, ${rule.high}]` : rule.value}`;
   return `${rule.name}: ${device} ${what}${v}`;
 }

@@ -148,7 +148,7 @@ export class BucketRing {
     while (k > 0 && this.cells[(k - 1) * e] > b) k--;
     if (k > 0 && this.cells[(k - 1) * e] === b) return (k - 1) * e + 1;
     if (this.used * e === this.tailsAt) {
-      if ((this.used * 2) * 2 > this.size) {
+      if (this.used * 2 * 2 > this.size) {
         this.toDense();
         return this.slot(b);
       }

@@ -11,10 +11,20 @@ const ruleFields = {
   severity,
   scope: { type: 'string', enum: ['all', 'device', 'profile'], description: 'which devices the rule watches' },
   target: { type: 'string', minLength: 1, maxLength: 128, description: 'device id (scope device) or profile name (scope profile)' },
-  kind: { type: 'string', enum: [...RULE_KINDS], description: 'threshold: value; rate: units/s; zscore: |z|; l2norm: norm of the metric vector; seqgap: missing seqs in the last minute; nodata: silence for forMs' },
+  kind: {
+    type: 'string',
+    enum: [...RULE_KINDS],
+    description:
+      'threshold: value; rate: units/s; zscore: |z|; l2norm: norm of the metric vector; seqgap: missing seqs in the last minute; nodata: silence for forMs',
+  },
   metric: { type: 'string', minLength: 1, maxLength: 128, description: 'threshold, rate, zscore' },
-  metrics: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64, description: 'l2norm: the vector (default: the profile vector from config)' },
-  standardize: { type: 'boolean', default: false, description: 'l2norm: norm of the metrics\' rolling z-scores instead of their raw values' },
+  metrics: {
+    type: 'array',
+    items: { type: 'string', minLength: 1 },
+    maxItems: 64,
+    description: 'l2norm: the vector (default: the profile vector from config)',
+  },
+  standardize: { type: 'boolean', default: false, description: "l2norm: norm of the metrics' rolling z-scores instead of their raw values" },
   op: { type: 'string', enum: ['>', '<', 'outside'], default: '>' },
   value: num,
   low: num,
@@ -39,7 +49,20 @@ export const ruleInputSchema = {
   properties: ruleFields,
   required: ['name', 'severity', 'scope', 'kind'],
   additionalProperties: false,
-  examples: [{ name: 'Hot motor', severity: 'major', scope: 'profile', target: 'factory', kind: 'threshold', metric: 'temperature', op: '>', value: 40, deadband: 2, onDelayMs: 10000 }],
+  examples: [
+    {
+      name: 'Hot motor',
+      severity: 'major',
+      scope: 'profile',
+      target: 'factory',
+      kind: 'threshold',
+      metric: 'temperature',
+      op: '>',
+      value: 40,
+      deadband: 2,
+      onDelayMs: 10000,
+    },
+  ],
 } as const;
 
 const n = (s: object) => ({ anyOf: [s, { type: 'null' }] });
@@ -107,7 +130,13 @@ const countMap = (keys: readonly string[]) => ({ type: 'object', properties: Obj
 export const alarmStatsSchema = {
   $id: 'AlarmStats',
   type: 'object',
-  properties: { total: { type: 'integer' }, open: { type: 'integer' }, byStatus: countMap(ALARM_STATUSES), bySeverity: countMap(SEVERITIES), openBySeverity: countMap(SEVERITIES) },
+  properties: {
+    total: { type: 'integer' },
+    open: { type: 'integer' },
+    byStatus: countMap(ALARM_STATUSES),
+    bySeverity: countMap(SEVERITIES),
+    openBySeverity: countMap(SEVERITIES),
+  },
 } as const;
 
 export const notificationSchema = {
@@ -142,7 +171,16 @@ export const backtestResultSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { device: { type: 'string' }, raisedAt: num, clearedAt: nnum, count: { type: 'integer' }, firstValue: nnum, lastValue: nnum, lastAt: num, message: { type: 'string' } },
+        properties: {
+          device: { type: 'string' },
+          raisedAt: num,
+          clearedAt: nnum,
+          count: { type: 'integer' },
+          firstValue: nnum,
+          lastValue: nnum,
+          lastAt: num,
+          message: { type: 'string' },
+        },
       },
     },
   },
@@ -180,4 +218,13 @@ export const liveStatsSchema = {
   },
 } as const;
 
-export const alarmSchemas = [ruleInputSchema, ruleSchema, alarmSchema, alarmEventSchema, alarmStatsSchema, notificationSchema, backtestResultSchema, liveStatsSchema];
+export const alarmSchemas = [
+  ruleInputSchema,
+  ruleSchema,
+  alarmSchema,
+  alarmEventSchema,
+  alarmStatsSchema,
+  notificationSchema,
+  backtestResultSchema,
+  liveStatsSchema,
+];

@@ -11,7 +11,12 @@ const idParams = { type: 'object', properties: { id: { type: 'integer', minimum:
 const actionBody = {
   type: 'object',
   properties: {
-    by: { type: 'string', minLength: 1, maxLength: 200, description: 'who acts: taken from the signed-in user or API key when there is one; required only for anonymous callers' },
+    by: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'who acts: taken from the signed-in user or API key when there is one; required only for anonymous callers',
+    },
     comment: { type: 'string', maxLength: 2000 },
   },
   additionalProperties: false,
@@ -36,7 +41,9 @@ function noteOf(principal: Principal | null | undefined, claimed: string | undef
 
 function list<T extends string>(raw: string | undefined, allowed: readonly T[], field: string): T[] | undefined {
   const items = csvList(raw);
-  for (const i of items ?? []) if (!(allowed as readonly string[]).includes(i)) throw new DomainError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
+  for (const i of items ?? [])
+    if (!(allowed as readonly string[]).includes(i))
+      throw new DomainError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
   return items as T[] | undefined;
 }
 
@@ -48,7 +55,8 @@ export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 's
     {
       schema: {
         tags: ['alarms'],
-        summary: 'Alarms, newest first. status: active_unacked, active_acked, cleared_unacked, cleared_acked, or "open" (= both active ones); from/to filter on raisedAt',
+        summary:
+          'Alarms, newest first. status: active_unacked, active_acked, cleared_unacked, cleared_acked, or "open" (= both active ones); from/to filter on raisedAt',
         querystring: {
           type: 'object',
           properties: {
@@ -74,7 +82,11 @@ export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 's
     },
   );
 
-  app.get('/api/v1/alarms/stats', { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } }, async () => ctx.store.alarms.alarmStats());
+  app.get(
+    '/api/v1/alarms/stats',
+    { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } },
+    async () => ctx.store.alarms.alarmStats(),
+  );
 
   app.get<{ Params: { id: number } }>(
     '/api/v1/alarms/:id',
@@ -83,7 +95,10 @@ export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 's
         tags: ['alarms'],
         summary: 'One alarm with its event history',
         params: idParams,
-        response: { 200: { type: 'object', properties: { alarm: { $ref: 'Alarm#' }, events: { type: 'array', items: { $ref: 'AlarmEvent#' } } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { alarm: { $ref: 'Alarm#' }, events: { type: 'array', items: { $ref: 'AlarmEvent#' } } } },
+          ...errorResponses,
+        },
       },
     },
     async (req) => {
@@ -99,7 +114,10 @@ export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 's
       {
         schema: {
           tags: ['alarms'],
-          summary: action === 'ack' ? 'Acknowledge an alarm (409 when already acknowledged)' : 'Clear an alarm by hand (409 when already cleared); the rule re-arms once its clear condition is seen',
+          summary:
+            action === 'ack'
+              ? 'Acknowledge an alarm (409 when already acknowledged)'
+              : 'Clear an alarm by hand (409 when already cleared); the rule re-arms once its clear condition is seen',
           params: idParams,
           body: actionBody,
           response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },

@@ -17,7 +17,8 @@ export const userSchema = {
 
 export const sessionSchema = {
   type: 'object',
-  description: 'Send accessToken as "Authorization: Bearer <accessToken>"; before expiresAt, trade refreshToken for a new pair at /api/v1/auth/refresh (each refresh token works once).',
+  description:
+    'Send accessToken as "Authorization: Bearer <accessToken>"; before expiresAt, trade refreshToken for a new pair at /api/v1/auth/refresh (each refresh token works once).',
   properties: {
     tokenType: { type: 'string', enum: ['Bearer'] },
     accessToken: { type: 'string' },

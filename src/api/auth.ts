@@ -17,7 +17,14 @@ export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
     const r = refresh ?? (await auth.tokens.issueRefresh(user.id));
     // The access token names its sign-in (the refresh family): it dies with it, not 15 minutes later.
     const access = auth.tokens.issueAccess(user.id, user.role, r.family);
-    return { tokenType: 'Bearer' as const, accessToken: access.token, expiresAt: access.expiresAt, refreshToken: r.token, refreshExpiresAt: r.expiresAt, user: publicUser(user) };
+    return {
+      tokenType: 'Bearer' as const,
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      refreshToken: r.token,
+      refreshExpiresAt: r.expiresAt,
+      user: publicUser(user),
+    };
   }
 
   const refused = (reply: FastifyReply, status: number, error: string, rule: string, retryAfterSec?: number) => {
@@ -32,8 +39,14 @@ export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
       schema: {
         tags: ['auth'],
         summary: 'Sign in with user name and password: an access token (short-lived JWT) and a refresh token',
-        description: 'Failures are counted per IP and per user name: after a few, each attempt must wait longer (429 login_slowed), then the IP or name is locked for a while (429 login_locked), both with Retry-After.',
-        body: { type: 'object', properties: { username: usernameSchema, password: passwordSchema }, required: ['username', 'password'], additionalProperties: false },
+        description:
+          'Failures are counted per IP and per user name: after a few, each attempt must wait longer (429 login_slowed), then the IP or name is locked for a while (429 login_locked), both with Retry-After.',
+        body: {
+          type: 'object',
+          properties: { username: usernameSchema, password: passwordSchema },
+          required: ['username', 'password'],
+          additionalProperties: false,
+        },
         response: { 200: sessionSchema, 400: err, 401: err, 429: err },
       },
     },
@@ -68,7 +81,12 @@ export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
         tags: ['auth'],
         summary: 'Trade a refresh token for a new access token and refresh token (the old refresh token stops working)',
         description: 'A refresh token used twice revokes every token of its sign-in: whoever copied it is signed out, and so is the owner.',
-        body: { type: 'object', properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, required: ['refreshToken'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } },
+          required: ['refreshToken'],
+          additionalProperties: false,
+        },
         response: { 200: sessionSchema, 400: err, 401: err },
       },
     },
@@ -77,7 +95,12 @@ export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
       if ('error' in r) {
         auth.metrics.authDenied.inc({ transport: 'http', reason: `refresh_${r.error}` });
         if (r.error === 'reused') ctx.logger.warn({ ip: req.ip }, 'a refresh token was used twice; its sign-in is revoked');
-        return refused(reply, 401, r.error === 'expired' ? 'the refresh token has expired; sign in again' : 'invalid refresh token; sign in again', `refresh_${r.error}`);
+        return refused(
+          reply,
+          401,
+          r.error === 'expired' ? 'the refresh token has expired; sign in again' : 'invalid refresh token; sign in again',
+          `refresh_${r.error}`,
+        );
       }
       const user = auth.users.get(r.userId);
       if (!user || user.disabled) return refused(reply, 401, 'this user no longer exists or is disabled', 'unauthorized');
@@ -92,7 +115,12 @@ export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
       schema: {
         tags: ['auth'],
         summary: 'Sign out: revokes the refresh token and every token rotated from the same sign-in',
-        body: { type: 'object', properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, required: ['refreshToken'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } },
+          required: ['refreshToken'],
+          additionalProperties: false,
+        },
         response: { 204: { type: 'null' }, 400: err },
       },
     },

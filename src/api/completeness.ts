@@ -34,7 +34,8 @@ export async function completenessRoutes(app: FastifyInstance, ctx: Pick<ApiCont
     {
       schema: {
         tags: ['devices'],
-        summary: 'Data completeness by seq: expected vs received, duplicates, late arrivals, restarts and the missing ranges (default: the last 24 h, device time)',
+        summary:
+          'Data completeness by seq: expected vs received, duplicates, late arrivals, restarts and the missing ranges (default: the last 24 h, device time)',
         params: deviceIdParams,
         querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
         response: { 200: completenessSchema, ...errorResponses },

@@ -13,10 +13,18 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: Pick<Api
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 
-  app.get('/api/v1/device-credentials', {
-    config: admin,
-    schema: { tags: ['devices'], summary: 'Devices that have a token (never the tokens)', response: { 200: { type: 'object', properties: { credentials: { type: 'array', items: deviceCredentialSchema } } } } },
-  }, async () => ({ credentials: auth.devices.list().map(({ hash: _omit, ...c }) => c) }));
+  app.get(
+    '/api/v1/device-credentials',
+    {
+      config: admin,
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices that have a token (never the tokens)',
+        response: { 200: { type: 'object', properties: { credentials: { type: 'array', items: deviceCredentialSchema } } } },
+      },
+    },
+    async () => ({ credentials: auth.devices.list().map(({ hash: _omit, ...c }) => c) }),
+  );
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/devices/:id/credentials',
@@ -25,9 +33,17 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: Pick<Api
       schema: {
         tags: ['devices'],
         summary: 'Issue a token for a device (replaces any earlier one). The token is in this answer only: it is stored as a hash.',
-        description: 'MQTT: connect with username = device id, password = token; the device may publish only to devices/{id}/... and subscribe only to devices/{id}/commands and devices/{id}/ota. HTTP: POST /api/v1/devices/{id}/telemetry with "Authorization: Bearer <token>".',
+        description:
+          'MQTT: connect with username = device id, password = token; the device may publish only to devices/{id}/... and subscribe only to devices/{id}/commands and devices/{id}/ota. HTTP: POST /api/v1/devices/{id}/telemetry with "Authorization: Bearer <token>".',
         params: deviceIdParams,
-        response: { 201: { type: 'object', properties: { device: { type: 'string' }, token: { type: 'string' }, createdAt: { type: 'integer' } }, required: ['device', 'token', 'createdAt'] }, 400: err },
+        response: {
+          201: {
+            type: 'object',
+            properties: { device: { type: 'string' }, token: { type: 'string' }, createdAt: { type: 'integer' } },
+            required: ['device', 'token', 'createdAt'],
+          },
+          400: err,
+        },
       },
     },
     async (req, reply) => {
@@ -40,7 +56,15 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: Pick<Api
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/devices/:id/credentials',
-    { config: admin, schema: { tags: ['devices'], summary: 'Revoke a device\'s token (it can no longer connect or send)', params: deviceIdParams, response: { 204: { type: 'null' }, 404: err } } },
+    {
+      config: admin,
+      schema: {
+        tags: ['devices'],
+        summary: "Revoke a device's token (it can no longer connect or send)",
+        params: deviceIdParams,
+        response: { 204: { type: 'null' }, 404: err },
+      },
+    },
     async (req, reply) => {
       if (!(await auth.devices.revoke(req.params.id))) throw notFound(`credential of device ${req.params.id}`);
       ctx.logger.info({ device: req.params.id, by: describePrincipal(req.principal) }, 'device token revoked');

@@ -78,7 +78,7 @@ export async function deviceMetaRoutes(app: FastifyInstance, ctx: Pick<ApiContex
       {
         schema: {
           tags: ['devices'],
-          summary: method === 'put' ? 'Replace a device\'s metadata (fields left out are cleared)' : 'Change some of a device\'s metadata',
+          summary: method === 'put' ? "Replace a device's metadata (fields left out are cleared)" : "Change some of a device's metadata",
           params: deviceIdParams,
           body: { type: 'object', properties: metaFields, additionalProperties: false },
           response: { 200: { $ref: 'Device#' }, ...errorResponses },
@@ -88,8 +88,10 @@ export async function deviceMetaRoutes(app: FastifyInstance, ctx: Pick<ApiContex
         const id = req.params.id;
         if (!ctx.devices.get(id)) throw notFound(`device ${id}`);
         const { profile, ...meta } = req.body;
-        if (profile !== undefined && profile !== null && !ctx.profiles.get(profile)) throw new DomainError(400, `no profile named ${profile}`, 'profile', 'exists');
-        if (meta.equipment && !directory.getEquipment(meta.equipment)) throw new DomainError(400, `no equipment ${meta.equipment} (create it under /api/v1/equipment)`, 'equipment', 'exists');
+        if (profile !== undefined && profile !== null && !ctx.profiles.get(profile))
+          throw new DomainError(400, `no profile named ${profile}`, 'profile', 'exists');
+        if (meta.equipment && !directory.getEquipment(meta.equipment))
+          throw new DomainError(400, `no equipment ${meta.equipment} (create it under /api/v1/equipment)`, 'equipment', 'exists');
         if (profile !== undefined || method === 'put') {
           const next = profile ?? null;
           if (next !== ctx.devices.get(id)!.profile) {

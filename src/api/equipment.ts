@@ -40,49 +40,79 @@ export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceService
   };
   const one = { 200: { $ref: 'Equipment#' }, ...errorResponses };
 
-  app.get('/api/v1/equipment', {
-    schema: { tags: ['devices'], summary: 'All equipment with its sensors', response: { 200: { type: 'object', properties: { equipment: { type: 'array', items: { $ref: 'Equipment#' } } } } } },
-  }, async () => ({ equipment: directory.listEquipment().map((e) => view(e.id)) }));
-
-  app.post<{ Body: Body & { id: string; name: string } }>('/api/v1/equipment', {
-    schema: {
-      tags: ['devices'], summary: 'Add equipment',
-      body: { type: 'object', properties: { id: { type: 'string', pattern: ID }, ...fields }, required: ['id', 'name'], additionalProperties: false },
-      response: { 201: { $ref: 'Equipment#' }, 409: { $ref: 'Error#' }, ...errorResponses },
-    },
-  }, async (req, reply) => {
-    if (directory.getEquipment(req.body.id)) throw new DomainError(409, `equipment ${req.body.id} exists`, 'id', 'unique');
-    await directory.saveEquipment(req.body.id, req.body, 'create');
-    return reply.code(201).send(view(req.body.id));
-  });
-
-  app.get<{ Params: { id: string } }>('/api/v1/equipment/:id', { schema: { tags: ['devices'], summary: 'One piece of equipment and its sensors', params: idParams, response: one } }, async (req) => {
-    const e = view(req.params.id);
-    if (!e) throw notFound(`equipment ${req.params.id}`);
-    return e;
-  });
-
-  for (const method of ['put', 'patch'] as const) {
-    app[method]<{ Params: { id: string }; Body: Body }>('/api/v1/equipment/:id', {
+  app.get(
+    '/api/v1/equipment',
+    {
       schema: {
         tags: ['devices'],
-        summary: method === 'put' ? 'Create or replace equipment' : 'Change some fields of equipment',
-        params: idParams,
-        body: { type: 'object', properties: fields, ...(method === 'put' ? { required: ['name'] } : {}), additionalProperties: false },
-        response: one,
+        summary: 'All equipment with its sensors',
+        response: { 200: { type: 'object', properties: { equipment: { type: 'array', items: { $ref: 'Equipment#' } } } } },
       },
-    }, async (req) => {
-      if (method === 'patch' && !directory.getEquipment(req.params.id)) throw notFound(`equipment ${req.params.id}`);
-      await directory.saveEquipment(req.params.id, req.body, method === 'put' ? 'replace' : 'patch');
-      return view(req.params.id);
-    });
+    },
+    async () => ({ equipment: directory.listEquipment().map((e) => view(e.id)) }),
+  );
+
+  app.post<{ Body: Body & { id: string; name: string } }>(
+    '/api/v1/equipment',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Add equipment',
+        body: { type: 'object', properties: { id: { type: 'string', pattern: ID }, ...fields }, required: ['id', 'name'], additionalProperties: false },
+        response: { 201: { $ref: 'Equipment#' }, 409: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      if (directory.getEquipment(req.body.id)) throw new DomainError(409, `equipment ${req.body.id} exists`, 'id', 'unique');
+      await directory.saveEquipment(req.body.id, req.body, 'create');
+      return reply.code(201).send(view(req.body.id));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/equipment/:id',
+    { schema: { tags: ['devices'], summary: 'One piece of equipment and its sensors', params: idParams, response: one } },
+    async (req) => {
+      const e = view(req.params.id);
+      if (!e) throw notFound(`equipment ${req.params.id}`);
+      return e;
+    },
+  );
+
+  for (const method of ['put', 'patch'] as const) {
+    app[method]<{ Params: { id: string }; Body: Body }>(
+      '/api/v1/equipment/:id',
+      {
+        schema: {
+          tags: ['devices'],
+          summary: method === 'put' ? 'Create or replace equipment' : 'Change some fields of equipment',
+          params: idParams,
+          body: { type: 'object', properties: fields, ...(method === 'put' ? { required: ['name'] } : {}), additionalProperties: false },
+          response: one,
+        },
+      },
+      async (req) => {
+        if (method === 'patch' && !directory.getEquipment(req.params.id)) throw notFound(`equipment ${req.params.id}`);
+        await directory.saveEquipment(req.params.id, req.body, method === 'put' ? 'replace' : 'patch');
+        return view(req.params.id);
+      },
+    );
   }
 
-  app.delete<{ Params: { id: string } }>('/api/v1/equipment/:id', {
-    schema: { tags: ['devices'], summary: 'Delete equipment; its sensors stay, unassigned', params: idParams, response: { 204: { type: 'null' }, ...errorResponses } },
-  }, async (req, reply) => {
-    if (!directory.getEquipment(req.params.id)) throw notFound(`equipment ${req.params.id}`);
-    await directory.deleteEquipment(req.params.id);
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/equipment/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Delete equipment; its sensors stay, unassigned',
+        params: idParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      if (!directory.getEquipment(req.params.id)) throw notFound(`equipment ${req.params.id}`);
+      await directory.deleteEquipment(req.params.id);
+      return reply.code(204).send();
+    },
+  );
 }

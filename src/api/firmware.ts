@@ -125,50 +125,76 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     );
   });
 
-  app.get('/api/v1/firmware', {
-    schema: { tags: ['firmware'], summary: 'Uploaded firmware images, newest first', response: { 200: { type: 'object', properties: { firmware: { type: 'array', items: { $ref: 'Firmware#' } } } } } },
-  }, async () => ({ firmware: firmware.list() }));
-
-  app.get<{ Params: { id: string } }>('/api/v1/firmware/:id', {
-    schema: { tags: ['firmware'], summary: 'One firmware image', params: fwParams, response: { 200: { $ref: 'Firmware#' }, ...errorResponses } },
-  }, async (req) => {
-    const fw = firmware.get(req.params.id);
-    if (!fw) throw notFound(`firmware ${req.params.id}`);
-    return fw;
-  });
-
-  app.delete<{ Params: { id: string } }>('/api/v1/firmware/:id', {
-    config: { role: 'operator' },
-    schema: { tags: ['firmware'], summary: 'Delete a firmware image', params: fwParams, response: { 204: { type: 'null' }, ...errorResponses } },
-  }, async (req, reply) => {
-    if (!(await firmware.delete(req.params.id))) throw notFound(`firmware ${req.params.id}`);
-    return reply.code(204).send();
-  });
-
-  app.get<{ Params: { id: string } }>('/api/v1/firmware/:id/image', {
-    // Devices fetch images with their own token (any device), people with a viewer's.
-    config: { role: 'device', deviceScope: 'any' },
-    schema: {
-      tags: ['firmware'],
-      summary: 'The image bytes; honours a single Range: bytes=a-b so devices can fetch it in pieces and resume',
-      params: fwParams,
+  app.get(
+    '/api/v1/firmware',
+    {
+      schema: {
+        tags: ['firmware'],
+        summary: 'Uploaded firmware images, newest first',
+        response: { 200: { type: 'object', properties: { firmware: { type: 'array', items: { $ref: 'Firmware#' } } } } },
+      },
     },
-  }, async (req, reply) => {
-    const fw = firmware.get(req.params.id);
-    if (!fw) throw notFound(`firmware ${req.params.id}`);
-    reply.header('accept-ranges', 'bytes').header('etag', `"${fw.sha256}"`).header('x-sha256', fw.sha256);
-    const range = parseRange(req.headers.range, fw.size);
-    if (range === 'bad') {
-      return reply.code(416).header('content-range', `bytes */${fw.size}`).send({ error: `range ${req.headers.range} does not fit an image of ${fw.size} bytes`, field: 'range', rule: 'satisfiable' });
-    }
-    reply.type('application/octet-stream');
-    if (!range) {
-      reply.header('content-length', fw.size);
-      return reply.send(createReadStream(firmware.pathOf(fw.id)));
-    }
-    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${fw.size}`).header('content-length', range.end - range.start + 1);
-    return reply.send(createReadStream(firmware.pathOf(fw.id), { start: range.start, end: range.end }));
-  });
+    async () => ({ firmware: firmware.list() }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/firmware/:id',
+    {
+      schema: { tags: ['firmware'], summary: 'One firmware image', params: fwParams, response: { 200: { $ref: 'Firmware#' }, ...errorResponses } },
+    },
+    async (req) => {
+      const fw = firmware.get(req.params.id);
+      if (!fw) throw notFound(`firmware ${req.params.id}`);
+      return fw;
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/firmware/:id',
+    {
+      config: { role: 'operator' },
+      schema: { tags: ['firmware'], summary: 'Delete a firmware image', params: fwParams, response: { 204: { type: 'null' }, ...errorResponses } },
+    },
+    async (req, reply) => {
+      if (!(await firmware.delete(req.params.id))) throw notFound(`firmware ${req.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/firmware/:id/image',
+    {
+      // Devices fetch images with their own token (any device), people with a viewer's.
+      config: { role: 'device', deviceScope: 'any' },
+      schema: {
+        tags: ['firmware'],
+        summary: 'The image bytes; honours a single Range: bytes=a-b so devices can fetch it in pieces and resume',
+        params: fwParams,
+      },
+    },
+    async (req, reply) => {
+      const fw = firmware.get(req.params.id);
+      if (!fw) throw notFound(`firmware ${req.params.id}`);
+      reply.header('accept-ranges', 'bytes').header('etag', `"${fw.sha256}"`).header('x-sha256', fw.sha256);
+      const range = parseRange(req.headers.range, fw.size);
+      if (range === 'bad') {
+        return reply
+          .code(416)
+          .header('content-range', `bytes */${fw.size}`)
+          .send({ error: `range ${req.headers.range} does not fit an image of ${fw.size} bytes`, field: 'range', rule: 'satisfiable' });
+      }
+      reply.type('application/octet-stream');
+      if (!range) {
+        reply.header('content-length', fw.size);
+        return reply.send(createReadStream(firmware.pathOf(fw.id)));
+      }
+      reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${fw.size}`)
+        .header('content-length', range.end - range.start + 1);
+      return reply.send(createReadStream(firmware.pathOf(fw.id), { start: range.start, end: range.end }));
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { device?: string; profile?: string; equipment?: string; concurrency?: number } }>(
     '/api/v1/firmware/:id/rollouts',
@@ -197,42 +223,77 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     },
     async (req, reply) => {
       const b = req.body;
-      const target = b.device ? { kind: 'device' as const, value: b.device } : b.profile ? { kind: 'profile' as const, value: b.profile } : { kind: 'equipment' as const, value: b.equipment! };
+      const target = b.device
+        ? { kind: 'device' as const, value: b.device }
+        : b.profile
+          ? { kind: 'profile' as const, value: b.profile }
+          : { kind: 'equipment' as const, value: b.equipment! };
       return reply.code(201).send(await ota.createRollout(req.params.id, target, b.concurrency ?? 1));
     },
   );
 
-  app.get('/api/v1/rollouts', {
-    schema: { tags: ['firmware'], summary: 'Firmware rollouts, newest first', response: { 200: { type: 'object', properties: { rollouts: { type: 'array', items: { $ref: 'Rollout#' } } } } } },
-  }, async () => ({ rollouts: ota.listRollouts() }));
-
-  app.get<{ Params: { id: string } }>('/api/v1/rollouts/:id', {
-    schema: {
-      tags: ['firmware'], summary: 'A rollout and each device\'s progress', params: fwParams,
-      response: { 200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
+  app.get(
+    '/api/v1/rollouts',
+    {
+      schema: {
+        tags: ['firmware'],
+        summary: 'Firmware rollouts, newest first',
+        response: { 200: { type: 'object', properties: { rollouts: { type: 'array', items: { $ref: 'Rollout#' } } } } },
+      },
     },
-  }, async (req) => {
-    const r = ota.getRollout(req.params.id);
-    if (!r) throw notFound(`rollout ${req.params.id}`);
-    return r;
-  });
+    async () => ({ rollouts: ota.listRollouts() }),
+  );
 
-  app.post<{ Params: { id: string } }>('/api/v1/rollouts/:id/cancel', {
-    config: { role: 'operator' },
-    schema: {
-      tags: ['firmware'],
-      summary: 'Cancel a running rollout: queued devices are not updated; devices already updating finish',
-      params: fwParams,
-      response: { 200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses, 409: { $ref: 'Error#' } },
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/rollouts/:id',
+    {
+      schema: {
+        tags: ['firmware'],
+        summary: "A rollout and each device's progress",
+        params: fwParams,
+        response: {
+          200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } },
+          ...errorResponses,
+        },
+      },
     },
-  }, async (req) => {
-    return ota.cancelRollout(req.params.id);
-  });
+    async (req) => {
+      const r = ota.getRollout(req.params.id);
+      if (!r) throw notFound(`rollout ${req.params.id}`);
+      return r;
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/api/v1/devices/:id/ota', {
-    schema: {
-      tags: ['firmware'], summary: 'A device\'s firmware updates, newest first', params: deviceIdParams,
-      response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/rollouts/:id/cancel',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['firmware'],
+        summary: 'Cancel a running rollout: queued devices are not updated; devices already updating finish',
+        params: fwParams,
+        response: {
+          200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } },
+          ...errorResponses,
+          409: { $ref: 'Error#' },
+        },
+      },
     },
-  }, async (req) => ({ jobs: ota.jobsOf(req.params.id) }));
+    async (req) => {
+      return ota.cancelRollout(req.params.id);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/devices/:id/ota',
+    {
+      schema: {
+        tags: ['firmware'],
+        summary: "A device's firmware updates, newest first",
+        params: deviceIdParams,
+        response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
+      },
+    },
+    async (req) => ({ jobs: ota.jobsOf(req.params.id) }),
+  );
 }

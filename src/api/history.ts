@@ -99,9 +99,12 @@ export async function historyRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 
     {
       schema: {
         tags: ['telemetry'],
-        summary: 'Statistics of a device\'s metrics in a time range (default: the last hour): min, max, avg, stddev, count, p50/p95/p99',
+        summary: "Statistics of a device's metrics in a time range (default: the last hour): min, max, avg, stddev, count, p50/p95/p99",
         params: deviceIdParams,
-        querystring: { type: 'object', properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: timeParam, to: timeParam } },
+        querystring: {
+          type: 'object',
+          properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: timeParam, to: timeParam },
+        },
         response: {
           200: {
             type: 'object',
@@ -114,7 +117,11 @@ export async function historyRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 
                 type: 'object',
                 additionalProperties: {
                   type: 'object',
-                  properties: Object.fromEntries(['min', 'max', 'avg', 'stddev', 'p50', 'p95', 'p99'].map((k) => [k, { type: ['number', 'null'] }]).concat([['count', { type: 'integer' } as never]])),
+                  properties: Object.fromEntries(
+                    ['min', 'max', 'avg', 'stddev', 'p50', 'p95', 'p99']
+                      .map((k) => [k, { type: ['number', 'null'] }])
+                      .concat([['count', { type: 'integer' } as never]]),
+                  ),
                 },
               },
             },
@@ -140,13 +147,19 @@ export async function historyRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 
         summary: 'The newest n readings per device and metric among matching devices (one query)',
         querystring: {
           type: 'object',
-          properties: { devices: devicesParam, metric: { type: 'string', description: 'metrics separated by commas; all when omitted' }, n: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 } },
+          properties: {
+            devices: devicesParam,
+            metric: { type: 'string', description: 'metrics separated by commas; all when omitted' },
+            n: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 },
+          },
           required: ['devices'],
         },
         response: { 200: groupRowsSchema, ...errorResponses },
       },
     },
-    async (req) => ({ rows: await ctx.store.telemetry.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1 }) }),
+    async (req) => ({
+      rows: await ctx.store.telemetry.groupRecent({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), n: req.query.n ?? 1 }),
+    }),
   );
 
   app.get<{ Querystring: { devices?: string; metric?: string; from?: string; to?: string; n?: number } }>(
@@ -171,7 +184,15 @@ export async function historyRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 
     },
     async (req) => {
       const { from, to } = timeRange(req.query, 3600_000);
-      return { rows: await ctx.store.telemetry.groupRange({ devices: deviceFilter(req.query.devices), metrics: csvList(req.query.metric), from, to, n: req.query.n ?? 1000 }) };
+      return {
+        rows: await ctx.store.telemetry.groupRange({
+          devices: deviceFilter(req.query.devices),
+          metrics: csvList(req.query.metric),
+          from,
+          to,
+          n: req.query.n ?? 1000,
+        }),
+      };
     },
   );
 
@@ -191,12 +212,20 @@ export async function historyRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 
             format: { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' },
           },
         },
-        response: { 200: { type: 'string', description: 'CSV (ts,ts_ms,device,metric,value) or NDJSON ({device,metric,ts,value} per line)' }, ...errorResponses },
+        response: {
+          200: { type: 'string', description: 'CSV (ts,ts_ms,device,metric,value) or NDJSON ({device,metric,ts,value} per line)' },
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
       const { from, to } = timeRange(req.query, 86_400_000);
-      const rows = ctx.store.telemetry.exportRows({ devices: req.query.devices ? deviceFilter(req.query.devices) : undefined, metrics: csvList(req.query.metrics), from, to });
+      const rows = ctx.store.telemetry.exportRows({
+        devices: req.query.devices ? deviceFilter(req.query.devices) : undefined,
+        metrics: csvList(req.query.metrics),
+        from,
+        to,
+      });
       const csv = (req.query.format ?? 'csv') === 'csv';
       reply.type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
       reply.header('content-disposition', `attachment; filename="fieldscope-${from}-${to}.${csv ? 'csv' : 'ndjson'}"`);

@@ -64,9 +64,17 @@ export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, '
         start = t;
       }
       try {
-        return await importStream(ctx.store, req.body, { format, device: req.query.device, map: parseColumnMap(req.query.map), start, profiles: ctx.profiles, writer: ctx.writer });
+        return await importStream(ctx.store, req.body, {
+          format,
+          device: req.query.device,
+          map: parseColumnMap(req.query.map),
+          start,
+          profiles: ctx.profiles,
+          writer: ctx.writer,
+        });
       } catch (err) {
-        if ((err as { line?: number }).line !== undefined) throw new DomainError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
+        if ((err as { line?: number }).line !== undefined)
+          throw new DomainError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
         throw err;
       }
     },

@@ -27,7 +27,10 @@ export class LiveHub {
     const a = ctx.alarmServices;
     if (a) {
       // Stats at most once per second per device (the latest wins); alarm changes and toasts as they happen.
-      this.stats = throttlePerKey<DeviceStats>(1000, (s) => this.clients.size && this.broadcast(s.device, JSON.stringify({ type: 'stats', ...s } satisfies LiveStats)));
+      this.stats = throttlePerKey<DeviceStats>(
+        1000,
+        (s) => this.clients.size && this.broadcast(s.device, JSON.stringify({ type: 'stats', ...s } satisfies LiveStats)),
+      );
       a.analytics.onStats((s) => this.clients.size && this.stats?.push(s.device, s));
       a.engine.onChange((c) => this.broadcast(c.alarm.device, JSON.stringify({ type: 'alarm', event: c.type, alarm: c.alarm } satisfies LiveAlarm)));
       a.toasts.onToast((t) => this.broadcast(null, JSON.stringify(t), true));
@@ -81,7 +84,12 @@ export class LiveHub {
         else {
           if (client.devices.size + devices.length > MAX_SUBSCRIPTIONS) {
             this.ctx.metrics.limitExceeded.inc({ limit: 'ws_subscriptions' });
-            return send({ type: 'error', error: `at most ${MAX_SUBSCRIPTIONS} device subscriptions per connection; subscribe to "*" instead`, field: 'devices', rule: 'max_subscriptions' });
+            return send({
+              type: 'error',
+              error: `at most ${MAX_SUBSCRIPTIONS} device subscriptions per connection; subscribe to "*" instead`,
+              field: 'devices',
+              rule: 'max_subscriptions',
+            });
           }
           for (const d of devices) client.devices.add(d);
         }
@@ -103,13 +111,17 @@ export class LiveHub {
 }
 
 export async function liveRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'auth'> & { live: LiveHub }): Promise<void> {
-  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (see README for the messages)' } }, (socket, req) => {
-    ctx.live.add(socket);
-    // The token was checked at the upgrade; when its sign-in or key is revoked later, the feed ends too.
-    const principal = req.principal;
-    const off = ctx.auth?.revocations.on((r) => {
-      if (principal && revokes(r, principal)) socket.close(4001, 'credential revoked: sign in again');
-    });
-    if (off) socket.once('close', off);
-  });
+  app.get(
+    '/api/v1/live',
+    { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (see README for the messages)' } },
+    (socket, req) => {
+      ctx.live.add(socket);
+      // The token was checked at the upgrade; when its sign-in or key is revoked later, the feed ends too.
+      const principal = req.principal;
+      const off = ctx.auth?.revocations.on((r) => {
+        if (principal && revokes(r, principal)) socket.close(4001, 'credential revoked: sign in again');
+      });
+      if (off) socket.once('close', off);
+    },
+  );
 }

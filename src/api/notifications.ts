@@ -13,7 +13,11 @@ export async function notificationRoutes(app: FastifyInstance, ctx: { alarmServi
         summary: 'Delivery log, newest first, and the configured channels with their policies',
         querystring: {
           type: 'object',
-          properties: { channel: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, before: { type: 'integer', description: 'page: only records with a smaller id' } },
+          properties: {
+            channel: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            before: { type: 'integer', description: 'page: only records with a smaller id' },
+          },
         },
         response: {
           200: {
@@ -45,7 +49,15 @@ export async function notificationRoutes(app: FastifyInstance, ctx: { alarmServi
     async (req) => {
       const rec = await dispatcher.test(req.body.channel);
       if (!rec) {
-        throw new DomainError(400, `no channel "${req.body.channel}" (configured: ${dispatcher.channels().map((c) => c.name).join(', ')})`, 'channel', 'enum');
+        throw new DomainError(
+          400,
+          `no channel "${req.body.channel}" (configured: ${dispatcher
+            .channels()
+            .map((c) => c.name)
+            .join(', ')})`,
+          'channel',
+          'enum',
+        );
       }
       return rec;
     },

@@ -9,7 +9,13 @@ const nameParams = { type: 'object', properties: { name: { type: 'string', patte
 export async function profileRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'profiles' | 'store'>): Promise<void> {
   app.get(
     '/api/v1/profiles',
-    { schema: { tags: ['profiles'], summary: 'Device profiles: metrics with units and valid ranges', response: { 200: { type: 'object', properties: { profiles: { type: 'array', items: { $ref: 'Profile#' } } } } } } },
+    {
+      schema: {
+        tags: ['profiles'],
+        summary: 'Device profiles: metrics with units and valid ranges',
+        response: { 200: { type: 'object', properties: { profiles: { type: 'array', items: { $ref: 'Profile#' } } } } },
+      },
+    },
     async () => ({ profiles: ctx.profiles.list() }),
   );
   app.get<{ Params: { name: string } }>(

@@ -19,6 +19,8 @@ export async function rejectedRoutes(app: FastifyInstance, ctx: Pick<ApiContext,
         response: { 200: { type: 'object', properties: { rejected: { type: 'array', items: { $ref: 'Rejected#' } } } } },
       },
     },
-    async (req) => ({ rejected: await ctx.store.telemetry.listRejected({ limit: req.query.limit ?? 100, before: req.query.before, device: req.query.device }) }),
+    async (req) => ({
+      rejected: await ctx.store.telemetry.listRejected({ limit: req.query.limit ?? 100, before: req.query.before, device: req.query.device }),
+    }),
   );
 }

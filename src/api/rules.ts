@@ -12,9 +12,19 @@ const idParams = { type: 'object', properties: { id: { type: 'string', maxLength
 export async function ruleRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'store'> & { alarmServices: AlarmServices }): Promise<void> {
   const { engine } = ctx.alarmServices;
 
-  app.get('/api/v1/rules', { schema: { tags: ['alarms'], summary: 'Alarm rules', response: { 200: { type: 'object', properties: { rules: { type: 'array', items: { $ref: 'Rule#' } } } } } } }, async () => ({
-    rules: engine.listRules(),
-  }));
+  app.get(
+    '/api/v1/rules',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Alarm rules',
+        response: { 200: { type: 'object', properties: { rules: { type: 'array', items: { $ref: 'Rule#' } } } } },
+      },
+    },
+    async () => ({
+      rules: engine.listRules(),
+    }),
+  );
 
   app.post<{ Body: RuleInput }>(
     '/api/v1/rules',
@@ -34,7 +44,15 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'de
 
   app.put<{ Params: { id: string }; Body: RuleInput }>(
     '/api/v1/rules/:id',
-    { schema: { tags: ['alarms'], summary: 'Replace a rule (pending delays restart; open alarms stay until the new clear condition holds)', params: idParams, body: { $ref: 'RuleInput#' }, response: { 200: { $ref: 'Rule#' }, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Replace a rule (pending delays restart; open alarms stay until the new clear condition holds)',
+        params: idParams,
+        body: { $ref: 'RuleInput#' },
+        response: { 200: { $ref: 'Rule#' }, ...errorResponses },
+      },
+    },
     async (req) => {
       const r = await engine.updateRule(req.params.id, req.body);
       if (!r) throw notFound(`rule ${req.params.id}`);
@@ -44,7 +62,14 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'de
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/rules/:id',
-    { schema: { tags: ['alarms'], summary: 'Delete a rule (its open alarms are cleared; history stays)', params: idParams, response: { 204: { type: 'null' }, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Delete a rule (its open alarms are cleared; history stays)',
+        params: idParams,
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
     async (req, reply) => {
       if (!(await engine.deleteRule(req.params.id))) throw notFound(`rule ${req.params.id}`);
       return reply.code(204).send();
@@ -56,7 +81,8 @@ export async function ruleRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'de
     {
       schema: {
         tags: ['alarms'],
-        summary: 'Replay stored history (default: the last 24 h) through the rule with the live evaluation code, from a blank state; returns the alarms it would have raised. Works on disabled rules.',
+        summary:
+          'Replay stored history (default: the last 24 h) through the rule with the live evaluation code, from a blank state; returns the alarms it would have raised. Works on disabled rules.',
         params: idParams,
         querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
         response: { 200: { $ref: 'BacktestResult#' }, ...errorResponses },

@@ -55,7 +55,12 @@ export const rawSeriesSchema = {
 const localText = {
   anyOf: [
     { type: 'string', maxLength: 200 },
-    { type: 'object', properties: { en: { type: 'string', maxLength: 200 }, ko: { type: 'string', maxLength: 200 } }, required: ['en'], additionalProperties: false },
+    {
+      type: 'object',
+      properties: { en: { type: 'string', maxLength: 200 }, ko: { type: 'string', maxLength: 200 } },
+      required: ['en'],
+      additionalProperties: false,
+    },
   ],
 } as const;
 
@@ -90,7 +95,8 @@ export const profileSchema = {
     rules: {
       type: 'array',
       maxItems: 100,
-      description: 'the profile\'s rule pack: rules for every device of the profile, installed once (enabled) on the first start that sees the profile; then editable and removable like any rule (id pack:<profile>:<key>)',
+      description:
+        "the profile's rule pack: rules for every device of the profile, installed once (enabled) on the first start that sees the profile; then editable and removable like any rule (id pack:<profile>:<key>)",
       items: { type: 'object', properties: { key: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } }, required: ['key', 'name', 'severity', 'kind'] },
     },
     metrics: { type: 'object', additionalProperties: { $ref: 'MetricSpec#' } },
@@ -138,7 +144,17 @@ export const telemetryPayloadSchema = {
   ],
 } as const;
 
-export const allSchemas = [...alarmSchemas, errorSchema, latestValueSchema, deviceSchema, rawSeriesSchema, metricSpecSchema, profileSchema, rejectedSchema, telemetryPayloadSchema];
+export const allSchemas = [
+  ...alarmSchemas,
+  errorSchema,
+  latestValueSchema,
+  deviceSchema,
+  rawSeriesSchema,
+  metricSpecSchema,
+  profileSchema,
+  rejectedSchema,
+  telemetryPayloadSchema,
+];
 
 /** A time given as epoch ms, epoch s, or ISO-8601 text. */
 export const timeParam = { type: 'string', description: 'epoch ms, epoch s, or ISO-8601' } as const;

@@ -38,7 +38,9 @@ export const MAX_PARAM_LENGTH = 400;
 /** Errors the router raises before any route or hook runs; answered like every other refusal. */
 function routerError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return reply.code(414).send({ error: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters (device ids are at most 128)`, field: 'path', rule: 'max_length' });
+    return reply
+      .code(414)
+      .send({ error: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters (device ids are at most 128)`, field: 'path', rule: 'max_length' });
   }
   if (err.code === 'FST_ERR_BAD_URL') return reply.code(400).send({ error: 'the URL is not validly percent-encoded', field: 'url', rule: 'url_encoding' });
   return reply.code(err.statusCode ?? 400).send({ error: err.message, field: 'url', rule: err.code });
@@ -73,7 +75,14 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
   // Device ids are up to 128 characters, and ':' arrives percent-encoded (3 characters each).
   const routerOptions = { maxParamLength: MAX_PARAM_LENGTH };
   const app = ctx.tls
-    ? (Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, routerOptions, frameworkErrors: routerError, https: { cert: ctx.tls.cert, key: ctx.tls.key } }) as unknown as FastifyInstance)
+    ? (Fastify({
+        logger: false,
+        bodyLimit: ctx.maxBodyBytes,
+        forceCloseConnections: true,
+        routerOptions,
+        frameworkErrors: routerError,
+        https: { cert: ctx.tls.cert, key: ctx.tls.key },
+      }) as unknown as FastifyInstance)
     : Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, routerOptions, frameworkErrors: routerError });
   // Before any route is added: the guard's onRoute hook gives every route its role.
   const roles: RoleTable | null = ctx.auth ? installGuard(app, ctx.auth, { corsOrigins: ctx.corsOrigins ?? [], tls: !!ctx.tls }) : null;
@@ -86,20 +95,30 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     }
     if (isDiskFull(err)) {
       ctx.logger.error({ err: (err as Error).message, url: req.url }, 'store disk full');
-      return reply
-        .code(503)
-        .header('retry-after', '30')
-        .send({ error: 'the store\'s disk is full: nothing was changed; free space on the disk of the data directory (GET /health shows it)', field: 'store', rule: 'store_full' });
+      return reply.code(503).header('retry-after', '30').send({
+        error: "the store's disk is full: nothing was changed; free space on the disk of the data directory (GET /health shows it)",
+        field: 'store',
+        rule: 'store_full',
+      });
     }
     if (err instanceof StoreUnavailableError) {
       ctx.logger.error({ err: err.message, url: req.url }, 'not stored');
-      return reply.code(503).header('retry-after', '5').send({ error: 'the store is unavailable and the spool is full; nothing was stored, send again later', rule: 'store_unavailable' });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'the store is unavailable and the spool is full; nothing was stored, send again later', rule: 'store_unavailable' });
     }
     const fe = err as FastifyError;
     if (fe.validation?.length) {
       const v = fe.validation[0];
-      const field = (v.params as { missingProperty?: string })?.missingProperty ?? (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || fe.validationContext || 'request');
-      return reply.code(400).send({ error: `${fe.validationContext ?? 'request'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''} ${v.message}`, field, rule: v.keyword });
+      const field =
+        (v.params as { missingProperty?: string })?.missingProperty ??
+        (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || fe.validationContext || 'request');
+      return reply.code(400).send({
+        error: `${fe.validationContext ?? 'request'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''} ${v.message}`,
+        field,
+        rule: v.keyword,
+      });
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       ctx.metrics.limitExceeded.inc({ limit: 'body' });
@@ -123,7 +142,11 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     const body = req.body as { pipe?: unknown } | null | undefined;
     if (!body || typeof body !== 'object' || typeof body.pipe !== 'function') return;
     // application/ndjson is the unregistered alias of application/x-ndjson; a route lists only one.
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase().replace(/^application\/ndjson$/, 'application/x-ndjson');
+    const type = (req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase()
+      .replace(/^application\/ndjson$/, 'application/x-ndjson');
     const consumes = (req.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes ?? [];
     if (!consumes.includes(type)) throw new DomainError(415, `content type ${type || '(none)'} is not accepted here`, 'content-type', 'media_type');
   });
@@ -159,7 +182,15 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
         { name: 'alarms' },
         { name: 'auth' },
       ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT from /api/v1/auth/login), an API key (fsk_...), or for device routes a device token (fsd_...)' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An access token (JWT from /api/v1/auth/login), an API key (fsk_...), or for device routes a device token (fsd_...)',
+          },
+        },
+      },
     },
     // Each operation says which role it needs (x-fieldscope-role), from the same table the guard enforces.
     transformObject: (doc) => {

@@ -72,19 +72,31 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
  * Charges a batch to the device's message rate, one token per message as MQTT does (the guard
  * already took one for a request made with the device's own token). Null: within the limit.
  */
-function chargeDevice(ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'store'>, device: string, messages: number, prepaid: number): { status: number; error: string; retryAfterSec?: number } | null {
+function chargeDevice(
+  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'store'>,
+  device: string,
+  messages: number,
+  prepaid: number,
+): { status: number; error: string; retryAfterSec?: number } | null {
   const limiter = ctx.auth?.deviceLimiter;
   if (!limiter || !limiter.burst) return null;
   const extra = messages - prepaid;
   if (extra <= 0) return null;
   if (messages > limiter.burst) {
     ctx.metrics.rateLimited.inc({ scope: 'device', transport: 'http' });
-    return { status: 429, error: `a batch of ${messages} messages is more than the device's burst of ${limiter.burst}; send at most ${limiter.burst} per request` };
+    return {
+      status: 429,
+      error: `a batch of ${messages} messages is more than the device's burst of ${limiter.burst}; send at most ${limiter.burst} per request`,
+    };
   }
   const take = limiter.take(`device:${device}`, extra);
   if (take.ok) return null;
   ctx.metrics.rateLimited.inc({ scope: 'device', transport: 'http' });
-  return { status: 429, error: `device ${device} is over its message rate (${messages} messages in this request); try again in ${take.retryAfterSec} s`, retryAfterSec: take.retryAfterSec };
+  return {
+    status: 429,
+    error: `device ${device} is over its message rate (${messages} messages in this request); try again in ${take.retryAfterSec} s`,
+    retryAfterSec: take.retryAfterSec,
+  };
 }
 
 function prepaidBy(req: FastifyRequest): number {
@@ -114,7 +126,12 @@ function isStream(body: unknown): body is Readable {
   return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 }
 
-async function acceptNdjson(stream: Readable, device: string | undefined, ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'store'>, req: FastifyRequest): Promise<Tally> {
+async function acceptNdjson(
+  stream: Readable,
+  device: string | undefined,
+  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'store'>,
+  req: FastifyRequest,
+): Promise<Tally> {
   const tally: Tally = { lines: 0, accepted: 0, readings: 0, rejected: [] };
   const lines = new NdjsonLines();
   const text = new TextChunks();
@@ -180,7 +197,10 @@ function answerTally(reply: FastifyReply, t: Tally) {
   return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
 }
 
-export async function telemetryRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'store'>): Promise<void> {
+export async function telemetryRoutes(
+  app: FastifyInstance,
+  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'store'>,
+): Promise<void> {
   // Bodies arrive as text: the pipeline decodes them, so HTTP and MQTT give the same answers.
   for (const type of ['application/json', 'text/plain']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: ctx.maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -251,7 +271,12 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: Pick<ApiContext
             from: timeParam,
             to: timeParam,
             limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000, description: 'most points per metric (newest kept)' },
-            points: { type: 'integer', minimum: 1, maximum: 100_000, description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups' },
+            points: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100_000,
+              description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups',
+            },
             tz: tzParam,
           },
         },
@@ -277,7 +302,13 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: Pick<ApiContext
         const r = await ctx.store.telemetry.queryBuckets({ device: req.params.id, metrics, from, to, points: req.query.points, tz });
         return reply.serializer(JSON.stringify).send({ device: req.params.id, from, to, resolution: r.resolution, bucketMs: r.bucketMs, series: r.series });
       }
-      const series = await ctx.store.telemetry.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000 });
+      const series = await ctx.store.telemetry.queryRange({
+        device: req.params.id,
+        metrics: csvList(req.query.metric),
+        from,
+        to,
+        limit: req.query.limit ?? 100_000,
+      });
       return { device: req.params.id, from, to, series };
     },
   );

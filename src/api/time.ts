@@ -18,6 +18,9 @@ export function timeRange(q: { from?: string; to?: string }, defaultSpanMs: numb
 
 export function csvList(raw: string | undefined): string[] | undefined {
   if (!raw) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items.length ? items : undefined;
 }

@@ -15,9 +15,16 @@ export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 
-  app.get('/api/v1/users', { config: admin, schema: { tags: ['auth'], summary: 'Users', response: { 200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } } } } }, async () => ({
-    users: auth.users.list().map(publicUser),
-  }));
+  app.get(
+    '/api/v1/users',
+    {
+      config: admin,
+      schema: { tags: ['auth'], summary: 'Users', response: { 200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } } } },
+    },
+    async () => ({
+      users: auth.users.list().map(publicUser),
+    }),
+  );
 
   app.post<{ Body: { username: string; password: string; role: Role } }>(
     '/api/v1/users',
@@ -26,7 +33,12 @@ export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
       schema: {
         tags: ['auth'],
         summary: 'Add a user',
-        body: { type: 'object', properties: { username: usernameSchema, password: newPasswordSchema, role: roleEnum }, required: ['username', 'password', 'role'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { username: usernameSchema, password: newPasswordSchema, role: roleEnum },
+          required: ['username', 'password', 'role'],
+          additionalProperties: false,
+        },
         response: { 201: userSchema, 400: err, 409: err },
       },
     },
@@ -43,9 +55,14 @@ export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
       config: admin,
       schema: {
         tags: ['auth'],
-        summary: 'Change a user\'s role, password or disabled flag (a new password, a disable or a role change signs them out)',
+        summary: "Change a user's role, password or disabled flag (a new password, a disable or a role change signs them out)",
         params: idParams,
-        body: { type: 'object', properties: { role: roleEnum, password: newPasswordSchema, disabled: { type: 'boolean' } }, additionalProperties: false, minProperties: 1 },
+        body: {
+          type: 'object',
+          properties: { role: roleEnum, password: newPasswordSchema, disabled: { type: 'boolean' } },
+          additionalProperties: false,
+          minProperties: 1,
+        },
         response: { 200: userSchema, 400: err, 404: err, 409: err },
       },
     },
@@ -67,9 +84,20 @@ export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
     },
   );
 
-  app.get('/api/v1/api-keys', { config: admin, schema: { tags: ['auth'], summary: 'API keys (never the keys themselves)', response: { 200: { type: 'object', properties: { apiKeys: { type: 'array', items: apiKeySchema } } } } } }, async () => ({
-    apiKeys: auth.apiKeys.list().map(publicKey),
-  }));
+  app.get(
+    '/api/v1/api-keys',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'API keys (never the keys themselves)',
+        response: { 200: { type: 'object', properties: { apiKeys: { type: 'array', items: apiKeySchema } } } },
+      },
+    },
+    async () => ({
+      apiKeys: auth.apiKeys.list().map(publicKey),
+    }),
+  );
 
   app.post<{ Body: { name: string; role: Role } }>(
     '/api/v1/api-keys',
@@ -78,8 +106,20 @@ export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
       schema: {
         tags: ['auth'],
         summary: 'Make an API key for a machine, scoped to a role. The key is in this answer only: it is stored as a hash.',
-        body: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: roleEnum }, required: ['name', 'role'], additionalProperties: false },
-        response: { 201: { type: 'object', properties: { key: { type: 'string', description: 'send as "Authorization: Bearer <key>"; shown once' }, apiKey: apiKeySchema }, required: ['key', 'apiKey'] }, 400: err },
+        body: {
+          type: 'object',
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: roleEnum },
+          required: ['name', 'role'],
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: { key: { type: 'string', description: 'send as "Authorization: Bearer <key>"; shown once' }, apiKey: apiKeySchema },
+            required: ['key', 'apiKey'],
+          },
+          400: err,
+        },
       },
     },
     async (req, reply) => {
@@ -92,7 +132,10 @@ export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'lo
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/api-keys/:id',
-    { config: admin, schema: { tags: ['auth'], summary: 'Revoke an API key (it stops working at once)', params: idParams, response: { 200: apiKeySchema, 404: err } } },
+    {
+      config: admin,
+      schema: { tags: ['auth'], summary: 'Revoke an API key (it stops working at once)', params: idParams, response: { 200: apiKeySchema, 404: err } },
+    },
     async (req) => {
       const k = await auth.apiKeys.revoke(req.params.id);
       if (!k) throw notFound(`API key ${req.params.id}`);

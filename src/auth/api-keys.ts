@@ -32,7 +32,15 @@ export class ApiKeyService {
   async create(input: { name: string; role: Role; createdBy: string | null }): Promise<{ key: string; record: ApiKeyRecord }> {
     const id = randomBytes(8).toString('hex');
     const secret = randomSecret();
-    const record: ApiKeyRecord = { id, name: input.name, role: input.role, hash: sha256(secret), createdAt: Date.now(), createdBy: input.createdBy, revokedAt: null };
+    const record: ApiKeyRecord = {
+      id,
+      name: input.name,
+      role: input.role,
+      hash: sha256(secret),
+      createdAt: Date.now(),
+      createdBy: input.createdBy,
+      revokedAt: null,
+    };
     await this.store.saveApiKey(record);
     this.byId.set(id, record);
     return { key: `${API_KEY_PREFIX}${id}.${secret}`, record };

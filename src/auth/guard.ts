@@ -72,7 +72,8 @@ export function installGuard(app: FastifyInstance, auth: AuthServices, opts: Gua
       config.role = role;
     }
     if (!ROUTE_ROLES.includes(role)) throw new Error(`route ${route.url}: unknown role "${role}"`);
-    for (const m of Array.isArray(route.method) ? route.method : [route.method]) roles.set(`${m} ${openApiPath(route.url)}`, { role, deviceScope: role === 'device' ? (config.deviceScope ?? 'own') : undefined });
+    for (const m of Array.isArray(route.method) ? route.method : [route.method])
+      roles.set(`${m} ${openApiPath(route.url)}`, { role, deviceScope: role === 'device' ? (config.deviceScope ?? 'own') : undefined });
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -131,7 +132,10 @@ export function installGuard(app: FastifyInstance, auth: AuthServices, opts: Gua
         return;
       }
       if (found.role !== null && roleAtLeast(found.role, anyDevice ? 'viewer' : 'operator')) return;
-      return deny(reply, anonymous ? noCredentials('a device token (Bearer fsd_...) or an operator') : forbidden('this needs the device\'s own token or the operator role'));
+      return deny(
+        reply,
+        anonymous ? noCredentials('a device token (Bearer fsd_...) or an operator') : forbidden("this needs the device's own token or the operator role"),
+      );
     }
     if (found.kind === 'device') return deny(reply, forbidden(`a device token only sends that device's readings; this needs the ${role} role`));
     if (found.role !== null && roleAtLeast(found.role, role)) return;
@@ -155,7 +159,12 @@ export function installGuard(app: FastifyInstance, auth: AuthServices, opts: Gua
   return roles;
 }
 
-const noCredentials = (what: string): Denial => ({ status: 401, reason: 'no_credentials', error: `sign in first: this needs ${what} (Authorization: Bearer <token>)`, rule: 'unauthorized' });
+const noCredentials = (what: string): Denial => ({
+  status: 401,
+  reason: 'no_credentials',
+  error: `sign in first: this needs ${what} (Authorization: Bearer <token>)`,
+  rule: 'unauthorized',
+});
 const bad = (error: string, reason = 'bad_credentials', rule = 'unauthorized'): Denial => ({ status: 401, reason, error, rule });
 const forbidden = (error: string): Denial => ({ status: 403, reason: 'forbidden', error, rule: 'forbidden' });
 
@@ -186,11 +195,15 @@ async function identify(req: FastifyRequest, auth: AuthServices): Promise<Princi
     return device ? { kind: 'device', device } : bad('unknown device token');
   }
   const v = auth.tokens.verifyAccess(token);
-  if (!v.ok) return v.reason === 'expired' ? bad('the access token has expired; get a new one from POST /api/v1/auth/refresh', 'token_expired', 'token_expired') : bad('invalid access token');
+  if (!v.ok)
+    return v.reason === 'expired'
+      ? bad('the access token has expired; get a new one from POST /api/v1/auth/refresh', 'token_expired', 'token_expired')
+      : bad('invalid access token');
   const user = auth.users.get(v.claims.sub);
   if (!user || user.disabled) return bad('this user no longer exists or is disabled');
   // Signed out, password changed or reset, or the refresh token used twice: the sign-in is over, and so is this token.
-  if (!(await auth.sessions.live(v.claims.sid, user.id))) return bad('this session has ended (signed out, password changed or sign-in revoked); sign in again', 'session_revoked', 'session_revoked');
+  if (!(await auth.sessions.live(v.claims.sid, user.id)))
+    return bad('this session has ended (signed out, password changed or sign-in revoked); sign in again', 'session_revoked', 'session_revoked');
   // The user's role now, not the one in the token: a demotion takes effect at once.
   return { kind: 'user', id: user.id, username: user.username, role: user.role, session: v.claims.sid };
 }

@@ -16,7 +16,12 @@ const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
  */
 export type MqttPrincipal =
   | { kind: 'device'; device: string }
-  | { kind: 'service'; name: string; role: Role; credential: { kind: 'user'; id: string; username: string } | { kind: 'api_key'; id: string } | { kind: 'internal' } }
+  | {
+      kind: 'service';
+      name: string;
+      role: Role;
+      credential: { kind: 'user'; id: string; username: string } | { kind: 'api_key'; id: string } | { kind: 'internal' };
+    }
   | { kind: 'anonymous' };
 
 export type MqttAuthResult = { ok: true; principal: MqttPrincipal } | { ok: false; returnCode: 4 | 5; reason: string };
@@ -56,7 +61,13 @@ export class MqttAccess {
     this.who.delete(client);
   }
 
-  async authenticate(client: MqttSession, info: MqttClientInfo, ip: string, username: string | undefined, password: Buffer | undefined): Promise<MqttAuthResult> {
+  async authenticate(
+    client: MqttSession,
+    info: MqttClientInfo,
+    ip: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<MqttAuthResult> {
     let result = await this.check(ip, username, password?.toString('utf8'));
     if (result.ok && !info.assignedId && !this.clientIdAllowed(result.principal, info.id)) {
       const owner = ownerOf(result.principal);
@@ -84,7 +95,10 @@ export class MqttAccess {
       if (!hit) continue;
       this.who.delete(client);
       this.auth.metrics.mqttRevoked.inc({ credential: r.kind });
-      this.auth.logger.info({ credential: r.kind, who: p.kind === 'device' ? p.device : p.kind === 'service' ? p.name : 'anonymous' }, 'credential revoked: its MQTT connection is closed');
+      this.auth.logger.info(
+        { credential: r.kind, who: p.kind === 'device' ? p.device : p.kind === 'service' ? p.name : 'anonymous' },
+        'credential revoked: its MQTT connection is closed',
+      );
       client.close();
     }
   }
@@ -96,7 +110,9 @@ export class MqttAccess {
       return { ok: false, returnCode: 5, reason: 'no_credentials' };
     }
     if (username === auth.internal.username) {
-      return sameSecret(password, auth.internal.password) ? { ok: true, principal: { kind: 'service', name: 'internal', role: 'operator', credential: { kind: 'internal' } } } : { ok: false, returnCode: 4, reason: 'bad_credentials' };
+      return sameSecret(password, auth.internal.password)
+        ? { ok: true, principal: { kind: 'service', name: 'internal', role: 'operator', credential: { kind: 'internal' } } }
+        : { ok: false, returnCode: 4, reason: 'bad_credentials' };
     }
     if (password.startsWith(API_KEY_PREFIX)) {
       const k = auth.apiKeys.verify(password);
@@ -106,7 +122,9 @@ export class MqttAccess {
     }
     if (!username) return { ok: false, returnCode: 4, reason: 'bad_credentials' };
     if (auth.devices.has(username)) {
-      return auth.devices.verify(username, password) ? { ok: true, principal: { kind: 'device', device: username } } : { ok: false, returnCode: 4, reason: 'bad_credentials' };
+      return auth.devices.verify(username, password)
+        ? { ok: true, principal: { kind: 'device', device: username } }
+        : { ok: false, returnCode: 4, reason: 'bad_credentials' };
     }
     if (auth.users.byName(username)) {
       // A person's password over MQTT is throttled like a sign-in, and counted before it is checked:
@@ -118,7 +136,10 @@ export class MqttAccess {
       if (!user) return { ok: false, returnCode: 4, reason: 'bad_credentials' };
       await auth.logins.succeeded(gate.ticket, `user:${username}`);
       if (!roleAtLeast(user.role, 'operator')) return { ok: false, returnCode: 5, reason: 'forbidden' };
-      return { ok: true, principal: { kind: 'service', name: user.username, role: user.role, credential: { kind: 'user', id: user.id, username: user.username } } };
+      return {
+        ok: true,
+        principal: { kind: 'service', name: user.username, role: user.role, credential: { kind: 'user', id: user.id, username: user.username } },
+      };
     }
     if (auth.policy.unknownDevices === 'provision' && DEVICE_ID.test(username)) {
       await auth.devices.provision(username, password);

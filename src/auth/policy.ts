@@ -37,7 +37,9 @@ export function accessPolicy(c: { host: string; anonymousRole: AnonymousRole | s
       );
     }
     if (c.anonymousRole !== 'none') {
-      throw new PolicyError(`refusing to start: anonymousRole "${c.anonymousRole}" lets anyone in, and is only allowed on 127.0.0.1; --host ${c.host} needs anonymousRole none.`);
+      throw new PolicyError(
+        `refusing to start: anonymousRole "${c.anonymousRole}" lets anyone in, and is only allowed on 127.0.0.1; --host ${c.host} needs anonymousRole none.`,
+      );
     }
   }
   const anonymous: Role | null = c.anonymousRole !== 'none' ? (c.anonymousRole as Role) : c.insecureLocal ? 'viewer' : null;

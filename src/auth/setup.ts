@@ -53,7 +53,13 @@ function suppliedAdminPassword(config: Config): { password: string; from: string
  * Loads users, keys and credentials, makes the signing key on first start, and on first start
  * creates the admin with a random password (there is no default one), returned to be printed once.
  */
-export async function createAuth(opts: { config: Config; dataDir: string; store: Store; metrics: Metrics; logger: Logger }): Promise<{ auth: AuthServices; initialAdminPassword: string | null; initialAdminPasswordFile: string | null }> {
+export async function createAuth(opts: {
+  config: Config;
+  dataDir: string;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+}): Promise<{ auth: AuthServices; initialAdminPassword: string | null; initialAdminPasswordFile: string | null }> {
   const { config, store, metrics, logger } = opts;
   const policy = accessPolicy(config);
   const authDir = join(opts.dataDir, 'auth');
@@ -92,7 +98,12 @@ export async function createAuth(opts: { config: Config; dataDir: string; store:
     devices,
     revocations,
     sessions: new SessionCheck((family) => tokens.sessionLive(family), revocations),
-    logins: new LoginThrottle(store.auth, { slowAfter: config.loginSlowAfter, slowMs: config.loginSlowMs, lockAfter: config.loginLockAfter, lockMs: config.loginLockMs }),
+    logins: new LoginThrottle(store.auth, {
+      slowAfter: config.loginSlowAfter,
+      slowMs: config.loginSlowMs,
+      lockAfter: config.loginLockAfter,
+      lockMs: config.loginLockMs,
+    }),
     apiLimiter: new RateLimiter({ perSecond: config.apiRatePerSec, burst: Math.max(1, config.apiRateBurst) }),
     deviceLimiter: new RateLimiter({ perSecond: config.deviceRatePerSec, burst: Math.max(1, config.deviceRateBurst) }),
     accessTtlMs: config.accessTokenTtlMs,

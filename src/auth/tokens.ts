@@ -76,7 +76,8 @@ export class TokenService {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (typeof claims?.sub !== 'string' || !isRole(claims.role) || typeof claims.exp !== 'number' || typeof claims.sid !== 'string') return { ok: false, reason: 'malformed' };
+    if (typeof claims?.sub !== 'string' || !isRole(claims.role) || typeof claims.exp !== 'number' || typeof claims.sid !== 'string')
+      return { ok: false, reason: 'malformed' };
     if (claims.exp * 1000 <= this.now()) return { ok: false, reason: 'expired' };
     return { ok: true, claims };
   }
@@ -93,7 +94,9 @@ export class TokenService {
    * Spends a refresh token and returns a new one of the same family. A token presented twice means
    * it was copied: the whole family is revoked, so the thief's copy dies with the owner's.
    */
-  async rotateRefresh(token: string): Promise<{ userId: string; token: string; expiresAt: number; family: string } | { error: 'unknown' | 'expired' | 'reused' }> {
+  async rotateRefresh(
+    token: string,
+  ): Promise<{ userId: string; token: string; expiresAt: number; family: string } | { error: 'unknown' | 'expired' | 'reused' }> {
     const rec = await this.store.getRefreshToken(sha256(token));
     if (!rec) return { error: 'unknown' };
     if (rec.usedAt !== null || !(await this.store.useRefreshToken(rec.hash, this.now()))) {

@@ -62,7 +62,15 @@ export class UserService {
     if (this.byName(input.username)) throw new UserError(`user ${input.username} exists already`, 'username', 'unique', 409);
     checkPassword(input.password);
     const now = Date.now();
-    const u: UserRecord = { id: randomUUID(), username: input.username, role: input.role, passwordHash: await hashPassword(input.password), disabled: false, createdAt: now, updatedAt: now };
+    const u: UserRecord = {
+      id: randomUUID(),
+      username: input.username,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.store.saveUser(u);
     this.byId.set(u.id, u);
     return u;

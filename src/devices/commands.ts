@@ -107,8 +107,18 @@ export class CommandService {
     checkCommand(name, params, this.opts.profileOf(device));
     const now = this.now();
     const cmd: DeviceCommand = {
-      id: randomUUID(), device, name, params, status: 'pending', transport: null, attempts: 0,
-      createdAt: now, updatedAt: now, deliveredAt: null, finishedAt: null, reason: null,
+      id: randomUUID(),
+      device,
+      name,
+      params,
+      status: 'pending',
+      transport: null,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+      deliveredAt: null,
+      finishedAt: null,
+      reason: null,
     };
     this.open.set(cmd.id, cmd);
     await this.opts.store.saveCommand(cmd);

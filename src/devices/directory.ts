@@ -11,7 +11,10 @@ export class DeviceDirectory {
   private meta = new Map<string, DeviceMeta>();
   private equipment = new Map<string, Equipment>();
 
-  constructor(private readonly store: DeviceAdminStore, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: DeviceAdminStore,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async load(): Promise<void> {
     for (const m of await this.store.listDeviceMeta()) this.meta.set(m.id, m);
@@ -54,7 +57,10 @@ export class DeviceDirectory {
 
   /** Devices (sensors) that belong to the equipment. */
   devicesOf(equipment: string): string[] {
-    return this.listMeta().filter((m) => m.equipment === equipment).map((m) => m.id).sort();
+    return this.listMeta()
+      .filter((m) => m.equipment === equipment)
+      .map((m) => m.id)
+      .sort();
   }
 
   async saveEquipment(id: string, change: EquipmentPatch & { name?: string }, mode: 'create' | 'patch' | 'replace'): Promise<Equipment> {

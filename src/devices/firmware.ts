@@ -54,7 +54,15 @@ export class FirmwareLibrary {
       rmSync(tmp, { force: true });
       throw err;
     }
-    const fw: Firmware = { id, version: info.version, name: info.name ?? null, size, sha256: hash.digest('hex'), notes: info.notes ?? null, createdAt: Date.now() };
+    const fw: Firmware = {
+      id,
+      version: info.version,
+      name: info.name ?? null,
+      size,
+      sha256: hash.digest('hex'),
+      notes: info.notes ?? null,
+      createdAt: Date.now(),
+    };
     renameSync(tmp, this.pathOf(id));
     await this.store.saveFirmware(fw);
     this.items.set(id, fw);

@@ -74,7 +74,11 @@ export class OtaService {
     return out.sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
-  async createRollout(firmwareId: string, target: { kind: RolloutTargetKind; value: string }, concurrency: number): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+  async createRollout(
+    firmwareId: string,
+    target: { kind: RolloutTargetKind; value: string },
+    concurrency: number,
+  ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
     const fw = this.opts.firmware.get(firmwareId);
     if (!fw) throw new OtaError(`firmware ${firmwareId} not found`, 'id', 'not_found', 404);
     const devices = [...new Set(this.opts.resolveTarget(target.kind, target.value))].sort();
@@ -82,7 +86,17 @@ export class OtaService {
     const now = Date.now();
     const rollout: Rollout = { id: randomUUID(), firmware: fw.id, version: fw.version, target, concurrency, status: 'running', createdAt: now, updatedAt: now };
     const jobs: OtaJob[] = devices.map((device) => ({
-      rollout: rollout.id, device, firmware: fw.id, version: fw.version, status: 'queued', progress: 0, reason: null, commandId: null, startedAt: null, finishedAt: null, updatedAt: now,
+      rollout: rollout.id,
+      device,
+      firmware: fw.id,
+      version: fw.version,
+      status: 'queued',
+      progress: 0,
+      reason: null,
+      commandId: null,
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: now,
     }));
     // A newer rollout supersedes a device's queued place in an older one.
     for (const list of this.jobs.values()) {
@@ -187,10 +201,13 @@ export class OtaService {
     const key = `${j.rollout}/${j.device}`;
     clearTimeout(this.timers.get(key));
     const left = (this.opts.jobTimeoutMs ?? 600_000) - (Date.now() - (j.startedAt ?? Date.now()));
-    const t = setTimeout(() => {
-      this.timers.delete(key);
-      if (ACTIVE.includes(j.status)) void this.finishJob(j, 'failed', 'no result from the device in time');
-    }, Math.max(0, left));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(key);
+        if (ACTIVE.includes(j.status)) void this.finishJob(j, 'failed', 'no result from the device in time');
+      },
+      Math.max(0, left),
+    );
     t.unref();
     this.timers.set(key, t);
   }

@@ -26,9 +26,7 @@ export class DeviceRegistry {
   private listeners = new Set<DeviceListener>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly opts: { offlineAfterMs: number; profiles: ProfileRegistry; now?: () => number },
-  ) {}
+  constructor(private readonly opts: { offlineAfterMs: number; profiles: ProfileRegistry; now?: () => number }) {}
 
   private now(): number {
     return this.opts.now ? this.opts.now() : Date.now();
@@ -170,7 +168,9 @@ export class DeviceRegistry {
   }
 
   list(): DeviceInfo[] {
-    return [...this.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((s) => ({ ...s, latest: { ...s.latest }, ...(s.attributes ? { attributes: { ...s.attributes } } : {}) }));
+    return [...this.devices.values()]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((s) => ({ ...s, latest: { ...s.latest }, ...(s.attributes ? { attributes: { ...s.attributes } } : {}) }));
   }
 
   counts(): { total: number; online: number } {

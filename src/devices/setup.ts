@@ -58,7 +58,14 @@ export async function createDeviceManagement(o: {
     logger,
     baseUrl: () => baseUrl,
     resolveTarget: (kind, value) =>
-      kind === 'device' ? [value] : kind === 'profile' ? devices.list().filter((d) => d.profile === value).map((d) => d.id) : directory.devicesOf(value),
+      kind === 'device'
+        ? [value]
+        : kind === 'profile'
+          ? devices
+              .list()
+              .filter((d) => d.profile === value)
+              .map((d) => d.id)
+          : directory.devicesOf(value),
   });
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, what);
   return {

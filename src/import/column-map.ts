@@ -28,7 +28,11 @@ const DEVICE_COLUMNS = ['device', 'device_id', 'deviceid'];
 const MES_COLUMNS: Record<string, string> = { normal: 'normal', 'type 1': 'unbalance', 'type 2': 'looseness', 'type 3': 'unbalance_looseness' };
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$/;
 
-const norm = (s: string) => s.trim().replace(/^\uFEFF/, '').toLowerCase();
+const norm = (s: string) =>
+  s
+    .trim()
+    .replace(/^\uFEFF/, '')
+    .toLowerCase();
 
 /** "a=b,c=d" -> {a: "b", c: "d"}; column names compared case-insensitively. */
 export function parseColumnMap(text: string | undefined): Record<string, string> {
@@ -47,12 +51,19 @@ export function parseColumnMap(text: string | undefined): Record<string, string>
 
 /** "Type 1" -> "type_1": a metric name from a column header. */
 function metricName(column: string): string {
-  return norm(column).replace(/[^a-z0-9_.\-]+/g, '_').replace(/^_+|_+$/g, '').replace(/^(?=[0-9.\-])/, '_');
+  return norm(column)
+    .replace(/[^a-z0-9_.\-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .replace(/^(?=[0-9.\-])/, '_');
 }
 
 /** A device id from a file name: "g1_sensor1.csv" -> "g1_sensor1". */
 export function deviceFromFileName(name: string): string | undefined {
-  const stem = name.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._:-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const stem = name
+    .replace(/^.*[\\/]/, '')
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9._:-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
   return stem && isValidDeviceId(stem) ? stem : undefined;
 }
 
@@ -60,14 +71,19 @@ export function deviceFromFileName(name: string): string | undefined {
  * Plans the columns from the header and the first data row (which tells text columns from numeric
  * ones). Device: --device, else machine + sensor columns, else a device column, else the file name.
  */
-export function planColumns(header: string[], firstRow: string[] | undefined, o: { device?: string; map?: Record<string, string>; fileName?: string }): ColumnPlan {
+export function planColumns(
+  header: string[],
+  firstRow: string[] | undefined,
+  o: { device?: string; map?: Record<string, string>; fileName?: string },
+): ColumnPlan {
   const names = header.map(norm);
   const map = o.map ?? {};
   for (const col of Object.keys(map)) {
     if (!names.includes(col)) throw new ImportError(`--map names column "${col}", which the header does not have (${header.join(', ')})`, 'map', 'column');
   }
   const timeIndex = names.findIndex((n) => TIME_COLUMNS.includes(n));
-  if (timeIndex === -1) throw new ImportError(`no time column: the header needs one of ${TIME_COLUMNS.join(', ')} (got ${header.join(', ')})`, 'header', 'time_column');
+  if (timeIndex === -1)
+    throw new ImportError(`no time column: the header needs one of ${TIME_COLUMNS.join(', ')} (got ${header.join(', ')})`, 'header', 'time_column');
 
   const mes = Object.keys(MES_COLUMNS).every((c) => names.includes(c));
   const machine = names.indexOf('machine');
@@ -81,7 +97,8 @@ export function planColumns(header: string[], firstRow: string[] | undefined, o:
   else if (deviceCol !== -1) device = { columns: [deviceCol] };
   else {
     const fromName = o.fileName ? deviceFromFileName(o.fileName) : undefined;
-    if (!fromName) throw new ImportError('no device: pass --device ID (or device=), or give the file machine and sensor columns, or a device column', 'device', 'required');
+    if (!fromName)
+      throw new ImportError('no device: pass --device ID (or device=), or give the file machine and sensor columns, or a device column', 'device', 'required');
     device = { fixed: fromName };
   }
 

@@ -5,7 +5,10 @@
 export type RecordHandler = (fields: string[], line: number) => void;
 
 export class CsvParseError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(message);
   }
 }

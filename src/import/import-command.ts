@@ -42,7 +42,8 @@ export async function importCommand(argv: string[], io: ImportCommandIo = { stde
   if (positionals.length !== 1) throw new ImportError(`give exactly one file to import\n\n${IMPORT_HELP}`, 'file', 'required');
   const file = positionals[0];
   const format = (values.format ?? formatOf(file)) as ImportFormat | undefined;
-  if (format !== 'csv' && format !== 'ndjson') throw new ImportError(`cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`, 'format', 'format');
+  if (format !== 'csv' && format !== 'ndjson')
+    throw new ImportError(`cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`, 'format', 'format');
   let start: number | undefined;
   if (values.start !== undefined) {
     const t = parseTimestamp(values.start);
@@ -60,7 +61,15 @@ export async function importCommand(argv: string[], io: ImportCommandIo = { stde
     for (const p of await store.catalog.listProfiles()) profiles.set(p);
     const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
     const summary = await importFile(store, file, {
-      format, device: values.device, map: parseColumnMap(values.map), start, profiles, signal: io.signal, batchRows: io.batchRows, onProgress: bar, onCommit: io.onCommit,
+      format,
+      device: values.device,
+      map: parseColumnMap(values.map),
+      start,
+      profiles,
+      signal: io.signal,
+      batchRows: io.batchRows,
+      onProgress: bar,
+      onCommit: io.onCommit,
     });
     if (bar) io.stderr.write('\n');
     return summary;
@@ -80,7 +89,9 @@ function progressBar(out: { write(s: string): unknown }): (p: ImportProgress) =>
     const width = 30;
     const filled = Math.round(frac * width);
     const rate = p.rowsRead / Math.max(0.001, (now - t0) / 1000);
-    out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${p.rowsRead.toLocaleString('en-US')} rows  ${Math.round(rate).toLocaleString('en-US')} rows/s`);
+    out.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${p.rowsRead.toLocaleString('en-US')} rows  ${Math.round(rate).toLocaleString('en-US')} rows/s`,
+    );
   };
 }
 
@@ -95,6 +106,7 @@ export function formatSummary(s: ImportSummary): string {
   if (s.resumedFromLine !== undefined) lines.push(`resumed at line  ${s.resumedFromLine} (counts are this run's)`);
   if (s.ignoredColumns?.length) lines.push(`ignored columns  ${s.ignoredColumns.join(', ')} (not numeric)`);
   for (const r of s.rejectedLines.slice(0, 20)) lines.push(`  line ${r.line}: ${r.field} (${r.rule}) ${r.error}`);
-  if (s.rejected > 20) lines.push(`  ... ${s.rejected - Math.min(20, s.rejectedLines.length)} more (GET /api/v1/rejected lists the first ${s.rejectedLines.length})`);
+  if (s.rejected > 20)
+    lines.push(`  ... ${s.rejected - Math.min(20, s.rejectedLines.length)} more (GET /api/v1/rejected lists the first ${s.rejectedLines.length})`);
   return lines.join('\n') + '\n';
 }

@@ -116,7 +116,11 @@ export async function importFile(store: Store, path: string, opts: Omit<ImportOp
 }
 
 /** Imports a stream (an HTTP upload): not resumable, but duplicates are still recognized. */
-export async function importStream(store: Store, chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, opts: ImportOptions): Promise<ImportSummary> {
+export async function importStream(
+  store: Store,
+  chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  opts: ImportOptions,
+): Promise<ImportSummary> {
   const run = new ImportRun(store, opts, null);
   await run.init();
   return run.consume(chunks, 0, undefined);
@@ -143,7 +147,11 @@ class ImportRun {
   private prior = { stored: 0, duplicates: 0, rejected: 0 };
   private readonly writer: Pick<CommitWriter, 'write'>;
 
-  constructor(private readonly store: Store, private readonly opts: ImportOptions, private readonly key: string | null) {
+  constructor(
+    private readonly store: Store,
+    private readonly opts: ImportOptions,
+    private readonly key: string | null,
+  ) {
     this.writer = opts.writer ?? new CommitWriter(store.telemetry);
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
     this.maxListed = opts.maxListed ?? 1000;
@@ -182,7 +190,11 @@ class ImportRun {
     this.nd = new NdjsonLines(cp.line);
   }
 
-  async consume(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, startOffset: number, totalBytes: number | undefined): Promise<ImportSummary> {
+  async consume(
+    chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+    startOffset: number,
+    totalBytes: number | undefined,
+  ): Promise<ImportSummary> {
     const text = new TextChunks();
     let offset = startOffset;
     for await (const chunk of chunks) {
@@ -191,7 +203,11 @@ class ImportRun {
       // Checked as the line grows, so a file without line breaks is refused early, not held whole.
       if (text.held > this.maxLineBytes) {
         const line = this.opts.format === 'csv' ? this.csv.line : this.nd.line;
-        throw new ImportError(`line ${line} is longer than ${this.maxLineBytes} bytes, the limit for one line (is the file ${this.opts.format} with line breaks?)`, 'line', 'max_length');
+        throw new ImportError(
+          `line ${line} is longer than ${this.maxLineBytes} bytes, the limit for one line (is the file ${this.opts.format} with line breaks?)`,
+          'line',
+          'max_length',
+        );
       }
       if (t === null) continue;
       if (this.pendingRows >= this.batchRows) await this.flush(offset, false);
@@ -220,7 +236,8 @@ class ImportRun {
       if (t !== null && Number.isFinite(t) && t >= 0 && (parseTimestamp(raw) ?? 0) < Date.UTC(1990, 0, 1)) {
         throw new ImportError(
           `column ${plan.timeColumn} holds ${first[plan.timeIndex]}: seconds since the start of a measurement, not a date; pass --start (ISO time or epoch ms, start= over HTTP) to place it`,
-          plan.timeColumn, 'relative_time',
+          plan.timeColumn,
+          'relative_time',
         );
       }
     }
@@ -239,10 +256,17 @@ class ImportRun {
     const device = rowDevice(plan, fields);
     const rawTs = fields[plan.timeIndex];
     const obj: Record<string, unknown> = {};
-    if (rawTs === undefined || rawTs.trim() === '') return this.refuse(line, device, { field: plan.timeColumn, rule: 'required', message: `${plan.timeColumn} is empty` }, fields);
+    if (rawTs === undefined || rawTs.trim() === '')
+      return this.refuse(line, device, { field: plan.timeColumn, rule: 'required', message: `${plan.timeColumn} is empty` }, fields);
     if (this.opts.start !== undefined) {
       const s = Number(rawTs);
-      if (!Number.isFinite(s)) return this.refuse(line, device, { field: plan.timeColumn, rule: 'number', message: `${plan.timeColumn} must be seconds since --start, got ${JSON.stringify(rawTs.slice(0, 40))}` }, fields);
+      if (!Number.isFinite(s))
+        return this.refuse(
+          line,
+          device,
+          { field: plan.timeColumn, rule: 'number', message: `${plan.timeColumn} must be seconds since --start, got ${JSON.stringify(rawTs.slice(0, 40))}` },
+          fields,
+        );
       obj.ts = Math.round(this.opts.start + s * 1000);
     } else obj.ts = rawTs;
     const metrics = plan.metrics;
@@ -252,7 +276,12 @@ class ImportRun {
       if (s === undefined || s === '') continue;
       const n = Number(s);
       if (Number.isNaN(n) || s.trim() === '') {
-        return this.refuse(line, device, { field: m.column, rule: 'number', message: `${m.column} must be a number, got ${JSON.stringify(s.slice(0, 40))}` }, fields);
+        return this.refuse(
+          line,
+          device,
+          { field: m.column, rule: 'number', message: `${m.column} must be a number, got ${JSON.stringify(s.slice(0, 40))}` },
+          fields,
+        );
       }
       obj[m.metric] = n;
     }
@@ -304,7 +333,10 @@ class ImportRun {
     // Counts as of the previous commit: this batch's split into stored and duplicate is known only after it.
     const checkpoint: ImportCheckpoint | undefined = this.key
       ? {
-          key: this.key, offset, line, done,
+          key: this.key,
+          offset,
+          line,
+          done,
           stored: this.prior.stored + this.summary.readingsStored,
           duplicates: this.prior.duplicates + this.summary.duplicates,
           rejected: this.prior.rejected + this.summary.rejected,

@@ -56,15 +56,22 @@ export interface DailyExportJob {
 }
 
 /** Runs the export at start and every hour, so a day's file appears within an hour of midnight UTC. */
-export function startDailyExport(store: TelemetryStore, dir: string, opts: { onError?: (err: Error) => void; onWritten?: (files: string[]) => void } = {}): DailyExportJob {
+export function startDailyExport(
+  store: TelemetryStore,
+  dir: string,
+  opts: { onError?: (err: Error) => void; onWritten?: (files: string[]) => void } = {},
+): DailyExportJob {
   let running: Promise<void> | null = null;
   let stopped = false;
   const tick = () => {
     if (stopped || running) return;
     running = exportFinishedDays(store, dir)
-      .then((files) => {
-        if (files.length) opts.onWritten?.(files);
-      }, (err: Error) => opts.onError?.(err))
+      .then(
+        (files) => {
+          if (files.length) opts.onWritten?.(files);
+        },
+        (err: Error) => opts.onError?.(err),
+      )
       .finally(() => {
         running = null;
       });

@@ -1,10 +1,7 @@
 /** Messages on the live WebSocket (/api/v1/live). Shared by the server and the dashboard. */
 import type { Alarm, AlarmEventType, Severity } from './alarm.js';
 
-export type LiveClientMessage =
-  | { op: 'subscribe'; devices: string[] | '*' }
-  | { op: 'unsubscribe'; devices: string[] | '*' }
-  | { op: 'ping' };
+export type LiveClientMessage = { op: 'subscribe'; devices: string[] | '*' } | { op: 'unsubscribe'; devices: string[] | '*' } | { op: 'ping' };
 
 export interface LiveReadings {
   type: 'readings';
@@ -42,10 +39,23 @@ export interface LiveStats {
   type: 'stats';
   device: string;
   ts: number;
-  metrics: Record<string, {
-    metric: string; ts: number; current: number; min1m: number; max1m: number; avg1m: number; count1m: number;
-    ma1m: number; ma5m: number; ma15m: number; rate: number | null; zscore: number | null;
-  }>;
+  metrics: Record<
+    string,
+    {
+      metric: string;
+      ts: number;
+      current: number;
+      min1m: number;
+      max1m: number;
+      avg1m: number;
+      count1m: number;
+      ma1m: number;
+      ma5m: number;
+      ma15m: number;
+      rate: number | null;
+      zscore: number | null;
+    }
+  >;
   l2: { metrics: string[]; value: number | null } | null;
   seqGaps1m: number;
 }

@@ -61,7 +61,10 @@ export const email: ChannelPlugin = {
       user: config.smtpUser,
       password: secret(env, 'FIELDSCOPE_SMTP_PASSWORD', config.smtpPasswordFile),
       from: config.emailFrom,
-      to: config.emailTo.split(',').map((s) => s.trim()).filter(Boolean),
+      to: config.emailTo
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     });
   },
 };

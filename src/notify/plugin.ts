@@ -45,6 +45,7 @@ export function checkWebhookUrl(where: string, url: string): string {
     throw new NotifyConfigError(`${where} must be a URL`);
   }
   const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\./.test(u.hostname);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new NotifyConfigError(`${where} must be an https:// URL (http:// only to this machine)`);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback))
+    throw new NotifyConfigError(`${where} must be an https:// URL (http:// only to this machine)`);
   return url;
 }

@@ -5,9 +5,4 @@ import { email } from './email.js';
 import { teams } from './teams/teams.js';
 
 /** Every kind of notification channel, by type: a new channel is one folder and one line here. */
-export const channelPlugins: readonly ChannelPlugin[] = [
-  webhook,
-  slack,
-  email,
-  teams,
-];
+export const channelPlugins: readonly ChannelPlugin[] = [webhook, slack, email, teams];

@@ -37,7 +37,12 @@ export class Batcher {
     /** Commits and tells the followers (before the senders are answered). */
     private readonly writer: CommitWriter,
     /** sequence: accounts for seq inside the serialised write; spool: takes batches the store refuses. */
-    private readonly opts: { maxReadings: number; sequence?: SequenceTracker; spool?: Spool; checkpoints?: { getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> } },
+    private readonly opts: {
+      maxReadings: number;
+      sequence?: SequenceTracker;
+      spool?: Spool;
+      checkpoints?: { getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> };
+    },
     private readonly metrics: Metrics,
   ) {}
 
@@ -185,7 +190,6 @@ export class Batcher {
     for (const w of batch.waiters) w.resolve();
   }
 }
-
 
 const SPOOL_KEY = 'spool:';
 const RETRY_MIN_MS = 100;

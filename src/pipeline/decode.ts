@@ -41,7 +41,21 @@ const MAX_FUTURE_MS = 24 * 3600_000;
 const TIME_KEYS = ['ts', 'timestamp', 'time'];
 const DEVICE_KEYS = ['device_id', 'deviceId', 'device'];
 /** Text fields devices send beside their numbers; kept as attributes, never as readings. */
-const TEXT_ATTRIBUTES = new Set(['status', 'state', 'message', 'fw', 'firmware', 'fw_version', 'version', 'location', 'machine', 'sensor', 'unit', 'name', 'type']);
+const TEXT_ATTRIBUTES = new Set([
+  'status',
+  'state',
+  'message',
+  'fw',
+  'firmware',
+  'fw_version',
+  'version',
+  'location',
+  'machine',
+  'sensor',
+  'unit',
+  'name',
+  'type',
+]);
 /** Fields consumed by the transport layer (the serial link's frame check). */
 const TRANSPORT_KEYS = new Set(['crc']);
 
@@ -141,7 +155,8 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     device = v;
   }
   if (device === undefined) return fail(reject('device_id', 'required', 'no device id: send it in the topic/URL or as device_id'));
-  if (!isValidDeviceId(device)) return fail(reject('device_id', 'device_id', `device id "${device.slice(0, 80)}" must be 1-128 characters of letters, digits, . _ : -`));
+  if (!isValidDeviceId(device))
+    return fail(reject('device_id', 'device_id', `device id "${device.slice(0, 80)}" must be 1-128 characters of letters, digits, . _ : -`));
 
   let ts: number | undefined;
   for (const key of TIME_KEYS) {
@@ -190,7 +205,14 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
       continue;
     }
     if (!METRIC_NAME.test(key)) {
-      return fail(reject(key === '' ? '(empty key)' : key.slice(0, 64), 'metric_name', 'metric names start with a letter or _ and hold letters, digits, _ . - (at most 64)'), device);
+      return fail(
+        reject(
+          key === '' ? '(empty key)' : key.slice(0, 64),
+          'metric_name',
+          'metric names start with a letter or _ and hold letters, digits, _ . - (at most 64)',
+        ),
+        device,
+      );
     }
     if (isReservedName(key)) {
       return fail(reject(key, 'reserved_name', `${key} is a reserved name (a property of every JavaScript object) and cannot be a metric name`), device);
@@ -200,7 +222,11 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     else if (typeof v === 'boolean') n = v ? 1 : 0;
     else return fail(reject(key, 'number', `${key} must be a number, got ${v === null ? 'null' : typeof v}`), device);
     if (!Number.isFinite(n)) return fail(reject(key, 'number', `${key} must be a finite number`), device);
-    if (Math.abs(n) > MAX_ABS_VALUE) return fail(reject(key, 'range', `${key} = ${n} is beyond ±${MAX_ABS_VALUE}, the largest magnitude stored (its square must stay finite in the statistics)`), device);
+    if (Math.abs(n) > MAX_ABS_VALUE)
+      return fail(
+        reject(key, 'range', `${key} = ${n} is beyond ±${MAX_ABS_VALUE}, the largest magnitude stored (its square must stay finite in the statistics)`),
+        device,
+      );
     if (++count > MAX_METRICS) return fail(reject('payload', 'max_metrics', `at most ${MAX_METRICS} metrics per message`), device);
     values[key] = n;
   }

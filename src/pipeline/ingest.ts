@@ -69,7 +69,14 @@ export class Pipeline {
     for (const input of inputs) {
       const receivedAt = input.receivedAt ?? Date.now();
       metrics.messagesReceived.inc({ source: input.source });
-      const d = decodeMessage(input.payload, { source: input.source, device: input.device, receivedAt, maxBytes: maxPayloadBytes, stamp: this.stamp, knownProfile: this.knownProfile });
+      const d = decodeMessage(input.payload, {
+        source: input.source,
+        device: input.device,
+        receivedAt,
+        maxBytes: maxPayloadBytes,
+        stamp: this.stamp,
+        knownProfile: this.knownProfile,
+      });
       if (d.ok) {
         if (input.attributes) d.message.attributes = { ...input.attributes, ...d.message.attributes };
         if (input.profile && d.message.profile === undefined) d.message.profile = input.profile;
@@ -81,11 +88,27 @@ export class Pipeline {
         const v = this.deps.validator.validate(d.message);
         for (const f of v.flags) {
           metrics.readingsFlagged.inc({ rule: f.rule });
-          rejected.push({ at: receivedAt, source: input.source, device: d.message.device, field: f.field, rule: 'flagged', error: `${f.rule}: ${f.message}`, payload: payloadText(input.payload) });
+          rejected.push({
+            at: receivedAt,
+            source: input.source,
+            device: d.message.device,
+            field: f.field,
+            rule: 'flagged',
+            error: `${f.rule}: ${f.message}`,
+            payload: payloadText(input.payload),
+          });
         }
         for (const r of v.rejections) {
           metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
-          rejected.push({ at: receivedAt, source: input.source, device: d.message.device, field: r.field, rule: r.rule, error: r.message, payload: payloadText(input.payload) });
+          rejected.push({
+            at: receivedAt,
+            source: input.source,
+            device: d.message.device,
+            field: r.field,
+            rule: r.rule,
+            error: r.message,
+            payload: payloadText(input.payload),
+          });
         }
         if (v.message) {
           messages.push(v.message);
@@ -100,7 +123,15 @@ export class Pipeline {
       const r = d.rejection;
       metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
       logger.warn({ source: input.source, device: d.device ?? input.device, field: r.field, rule: r.rule }, `rejected: ${r.message}`);
-      rejected.push({ at: receivedAt, source: input.source, device: d.device ?? input.device ?? null, field: r.field, rule: r.rule, error: r.message, payload: payloadText(input.payload) });
+      rejected.push({
+        at: receivedAt,
+        source: input.source,
+        device: d.device ?? input.device ?? null,
+        field: r.field,
+        rule: r.rule,
+        error: r.message,
+        payload: payloadText(input.payload),
+      });
       outcomes.push({ ok: false, rejection: r });
     }
     return { outcomes, messages, rejected };
@@ -122,7 +153,20 @@ export class Pipeline {
     this.deps.metrics.messagesReceived.inc({ source: input.source });
     this.deps.metrics.rejected.inc({ source: input.source, field: rejection.field, rule: rejection.rule });
     this.deps.logger.warn({ source: input.source, device: input.device, field: rejection.field, rule: rejection.rule }, `rejected: ${rejection.message}`);
-    await this.deps.batcher.add([], [{ at, source: input.source, device: input.device ?? null, field: rejection.field, rule: rejection.rule, error: rejection.message, payload: payloadText(input.payload) }]);
+    await this.deps.batcher.add(
+      [],
+      [
+        {
+          at,
+          source: input.source,
+          device: input.device ?? null,
+          field: rejection.field,
+          rule: rejection.rule,
+          error: rejection.message,
+          payload: payloadText(input.payload),
+        },
+      ],
+    );
   }
 
   async acceptOne(input: RawInput): Promise<Outcome> {

@@ -34,7 +34,10 @@ export class Spool {
   private records: [number, number][] = [];
   generation = '';
 
-  constructor(private readonly path: string, private readonly opts: { maxBytes: number }) {}
+  constructor(
+    private readonly path: string,
+    private readonly opts: { maxBytes: number },
+  ) {}
 
   open(): void {
     mkdirSync(dirname(this.path), { recursive: true });

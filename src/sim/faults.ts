@@ -102,7 +102,7 @@ export class DeviceFaults {
     const a: Active = {
       fault,
       metric,
-      magnitude: fault.magnitude ?? (fault.type === 'spike' ? spec?.spike ?? 0 : fault.type === 'drift' ? spec?.drift ?? 0 : 0),
+      magnitude: fault.magnitude ?? (fault.type === 'spike' ? (spec?.spike ?? 0) : fault.type === 'drift' ? (spec?.drift ?? 0) : 0),
       startedAt: now,
     };
     if (fault.durationMs !== undefined) a.until = now + fault.durationMs;
@@ -134,9 +134,7 @@ export class DeviceFaults {
       if (t === 'drift' && a.metric !== undefined) {
         // Grows linearly to `magnitude` over the fault's duration (or its count of messages).
         const share =
-          a.until !== undefined
-            ? Math.min(1, (now - a.startedAt) / Math.max(1, a.until - a.startedAt))
-            : (a.fault.count! - a.remaining! + 1) / a.fault.count!;
+          a.until !== undefined ? Math.min(1, (now - a.startedAt) / Math.max(1, a.until - a.startedAt)) : (a.fault.count! - a.remaining! + 1) / a.fault.count!;
         values[a.metric] += a.magnitude * share;
         fixed.add(a.metric);
       } else if (t === 'spike' && a.metric !== undefined) {

@@ -52,7 +52,18 @@ interface Pending {
 }
 
 export class SerialSimDevice {
-  readonly counters: SerialSimCounters = { frames: 0, written: 0, retransmitted: 0, acked: 0, nacked: 0, resendRequests: 0, corrupted: 0, dropped: 0, lost: 0, commands: 0 };
+  readonly counters: SerialSimCounters = {
+    frames: 0,
+    written: 0,
+    retransmitted: 0,
+    acked: 0,
+    nacked: 0,
+    resendRequests: 0,
+    corrupted: 0,
+    dropped: 0,
+    lost: 0,
+    commands: 0,
+  };
   readonly kind: KindName;
   private readonly spec: KindSpec;
   private readonly model: SignalModel;

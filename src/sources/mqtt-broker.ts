@@ -41,7 +41,13 @@ export interface BrokerSession {
 /** Who may connect, publish and subscribe (auth/mqtt-access.ts answers it; the broker knows no users). */
 export interface BrokerAccess {
   /** info.assignedId: the client sent no id and the broker made one up. */
-  authenticate(client: BrokerSession, info: { id: string; assignedId: boolean }, ip: string, username: string | undefined, password: Buffer | undefined): Promise<{ ok: true } | { ok: false; returnCode: 4 | 5; reason: string }>;
+  authenticate(
+    client: BrokerSession,
+    info: { id: string; assignedId: boolean },
+    ip: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<{ ok: true } | { ok: false; returnCode: 4 | 5; reason: string }>;
   /** The connection has gone: forget who it was. */
   forget(client: BrokerSession): void;
   /** A reason to refuse, or null. */
@@ -220,7 +226,10 @@ export class EmbeddedBroker implements Source {
       const refused = watch.feed(chunk);
       if (!refused) return chunk;
       metrics.mqttRefused.inc({ reason: refused.reason });
-      logger.warn({ ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit }, 'mqtt connection closed: packet over the limit');
+      logger.warn(
+        { ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit },
+        'mqtt connection closed: packet over the limit',
+      );
       socket.destroy();
       return null;
     } as Socket['read'];
@@ -234,7 +243,14 @@ export class EmbeddedBroker implements Source {
   publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) =>
       this.aedes.publish(
-        { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false },
+        {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: opts.qos ?? 1,
+          retain: opts.retain ?? false,
+          dup: false,
+        },
         (err) => (err ? reject(err) : resolve()),
       ),
     );

@@ -129,7 +129,13 @@ export class ExternalBroker implements Source {
     // The first connection may fail too: start() does not wait for it, the backoff loop keeps trying.
   }
 
-  private handle(topic: string, t: ReturnType<typeof parseDeviceTopic>, mapped: MappedInput | null, payload: Buffer, done: (err: Error | number, code?: number) => void): void {
+  private handle(
+    topic: string,
+    t: ReturnType<typeof parseDeviceTopic>,
+    mapped: MappedInput | null,
+    payload: Buffer,
+    done: (err: Error | number, code?: number) => void,
+  ): void {
     if (t && t.kind !== 'telemetry' && t.kind !== 'commands') {
       try {
         this.opts.onDeviceMessage?.(t.device, t.kind, payload);
@@ -162,7 +168,9 @@ export class ExternalBroker implements Source {
     const c = this.client;
     // Not handed to mqtt.js while down: its offline queue has no bound, and the command service retries anyway.
     if (!c || !this.connected) return Promise.reject(new Error('not connected to the external broker'));
-    return new Promise((resolve, reject) => c.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      c.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   private scheduleReconnect(): void {
@@ -190,7 +198,14 @@ export class ExternalBroker implements Source {
   describe() {
     return {
       status: (this.connected ? 'up' : 'down') as 'up' | 'down',
-      detail: { mode: 'external', url: redactUrl(this.opts.url), clientId: this.opts.clientId, topic: this.topic, received: this.received, topicMappings: this.opts.mappings?.list() ?? [] },
+      detail: {
+        mode: 'external',
+        url: redactUrl(this.opts.url),
+        clientId: this.opts.clientId,
+        topic: this.topic,
+        received: this.received,
+        topicMappings: this.opts.mappings?.list() ?? [],
+      },
     };
   }
 }

@@ -51,7 +51,8 @@ export class PacketSizeWatch {
       }
       const accepted = this.limits.accepted();
       const limit = accepted ? this.limits.afterAccept : this.limits.beforeAccept;
-      if (this.length > limit) return { reason: accepted ? 'packet_too_large' : this.type === CONNECT ? 'connect_too_large' : 'packet_too_large', declared: this.length, limit };
+      if (this.length > limit)
+        return { reason: accepted ? 'packet_too_large' : this.type === CONNECT ? 'connect_too_large' : 'packet_too_large', declared: this.length, limit };
       this.packets++;
       this.remaining = this.length;
       this.state = this.length === 0 ? 'header' : 'body';

@@ -99,7 +99,15 @@ export class SerialLink implements Source, CommandTransport {
   describe() {
     return {
       status: (this.isOpen ? 'up' : 'down') as 'up' | 'down',
-      detail: { path: this.opts.path, baudRate: this.opts.baudRate, device: this.opts.device, integrity: this.opts.integrity ?? 'optional', missing: this.missing.size, ...this.counts, lastError: this.lastError },
+      detail: {
+        path: this.opts.path,
+        baudRate: this.opts.baudRate,
+        device: this.opts.device,
+        integrity: this.opts.integrity ?? 'optional',
+        missing: this.missing.size,
+        ...this.counts,
+        lastError: this.lastError,
+      },
     };
   }
 
@@ -204,7 +212,11 @@ export class SerialLink implements Source, CommandTransport {
     if (v.ack_cmd !== undefined) {
       metrics.serialFrames.inc({ result: 'ok' });
       const status = v.status === 'failed' ? 'failed' : 'acked';
-      this.opts.onCommandReply?.(this.opts.device, { id: String(v.ack_cmd), status, reason: typeof v.reason === 'string' ? v.reason.slice(0, 500) : undefined });
+      this.opts.onCommandReply?.(this.opts.device, {
+        id: String(v.ack_cmd),
+        status,
+        reason: typeof v.reason === 'string' ? v.reason.slice(0, 500) : undefined,
+      });
       return;
     }
     const seq = v.seq;

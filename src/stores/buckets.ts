@@ -6,9 +6,25 @@ export const sourceWidth: Record<Resolution, number> = { raw: 1, '1m': MINUTE, '
 
 const SECOND = 1000;
 const ladder = [
-  SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND,
-  MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
-  HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 7 * DAY,
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  7 * DAY,
 ];
 
 export interface BucketPlan {
@@ -50,8 +66,7 @@ function bucketCount(b: number[], width: number): number {
  * whose rows fit whole inside every bucket, limited to sources that still hold data back to `from`.
  */
 export function planBuckets(p: PlanInput): BucketPlan {
-  const finest: Resolution =
-    p.from >= p.now - p.retention.rawMs ? 'raw' : p.from >= p.now - p.retention.minuteMs ? '1m' : '1h';
+  const finest: Resolution = p.from >= p.now - p.retention.rawMs ? 'raw' : p.from >= p.now - p.retention.minuteMs ? '1m' : '1h';
   const minWidth = Math.max((p.to - p.from) / Math.max(1, p.points), sourceWidth[finest], SECOND);
   let width = 0;
   let bounds: number[] = [];

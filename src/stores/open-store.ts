@@ -13,7 +13,8 @@ export function retentionFromConfig(config: Config): RetentionPolicy {
 /** Builds (unopened) the store the config names. */
 export function createStore(config: Config): Store {
   const retention = retentionFromConfig(config);
-  if (config.store === 'sqlite') return new SqliteStore({ path: join(resolve(config.dataDir), 'fieldscope.db'), retention, minFreeBytes: config.storeMinFreeBytes });
+  if (config.store === 'sqlite')
+    return new SqliteStore({ path: join(resolve(config.dataDir), 'fieldscope.db'), retention, minFreeBytes: config.storeMinFreeBytes });
   if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention });
   throw new ConfigError(`store: expected "sqlite" or a postgres:// URL, got "${config.store.replace(/\/\/[^@/]*@/, '//***@')}"`);
 }

@@ -20,10 +20,31 @@ import type { BrokerLimits } from '../sources/mqtt-broker.js';
 /** The embedded or external MQTT broker, and the serial links; commands reach devices through them. */
 export function buildSources(
   config: Config,
-  o: { pipeline: Pipeline; metrics: Metrics; logger: Logger; tls: { cert: Buffer; key: Buffer } | undefined; dm: DeviceManagement; access: BrokerAccess; mappings: TopicMappings; limits: BrokerLimits },
+  o: {
+    pipeline: Pipeline;
+    metrics: Metrics;
+    logger: Logger;
+    tls: { cert: Buffer; key: Buffer } | undefined;
+    dm: DeviceManagement;
+    access: BrokerAccess;
+    mappings: TopicMappings;
+    limits: BrokerLimits;
+  },
 ): { broker: EmbeddedBroker; mqtt: Source; serial: SerialLink[]; all: Source[] } {
   const { pipeline, metrics, logger, dm } = o;
-  const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, pipeline, metrics, logger, onDeviceMessage: dm.onDeviceMessage, access: o.access, tls: o.tls, mappings: o.mappings, maxPayloadBytes: config.maxPayloadBytes, limits: o.limits });
+  const broker = new EmbeddedBroker({
+    host: config.host,
+    port: config.mqttPort,
+    pipeline,
+    metrics,
+    logger,
+    onDeviceMessage: dm.onDeviceMessage,
+    access: o.access,
+    tls: o.tls,
+    mappings: o.mappings,
+    maxPayloadBytes: config.maxPayloadBytes,
+    limits: o.limits,
+  });
   const serial = parseSerialConfig(config.serial, config.serialIntegrity).map(
     ({ path, baudRate, device, integrity }) =>
       new SerialLink({ path, baudRate, device, integrity, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
@@ -54,22 +75,29 @@ export function buildSources(
 }
 
 /** `PATH[:BAUD]=DEVICE[@crc|optional|none]`, comma-separated. */
-function parseSerialConfig(spec: string | null, defaultIntegrity: SerialIntegrity): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
+function parseSerialConfig(
+  spec: string | null,
+  defaultIntegrity: SerialIntegrity,
+): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
   if (!spec) return [];
-  return spec.split(',').filter(Boolean).map((item) => {
-    const eq = item.lastIndexOf('=');
-    if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
-    // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
-    const [device, own] = item.slice(eq + 1).split('@');
-    if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
-    const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
-    if (!SERIAL_INTEGRITY.includes(integrity)) throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
-    try {
-      return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
-    } catch (err) {
-      throw new ConfigError((err as Error).message);
-    }
-  });
+  return spec
+    .split(',')
+    .filter(Boolean)
+    .map((item) => {
+      const eq = item.lastIndexOf('=');
+      if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
+      // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
+      const [device, own] = item.slice(eq + 1).split('@');
+      if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
+      const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
+      if (!SERIAL_INTEGRITY.includes(integrity))
+        throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
+      try {
+        return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+    });
 }
 
 /** The configured topic mappings; a bad one stops the start with the setting, field and rule named. */

@@ -13,7 +13,6 @@ import type { Alarm } from '../../src/model/alarm.js';
 const chromium = requireServices('dashboard e2e', 'chromium');
 const artifacts = e2eArtifacts;
 
-
 const HOUR = 3_600_000;
 
 test('dashboard in Chromium: live overview, device chart live and 48 h back, alarm toast and ack', { skip: chromium.skip, timeout: 240_000 }, async (t) => {
@@ -22,7 +21,11 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   const { chromium: pw } = await import('playwright-core');
   const dir = tempDir();
   const app = await startTestApp({ dataDir: dir.dir, simulator: true, simDevices: 4, simRateHz: 5 });
-  const browser = await pw.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await pw.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   t.after(async () => {
     await browser.close();
     await app.stop();
@@ -48,7 +51,7 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   const now = Date.now();
   const start = now - 48 * HOUR;
   const total = 48 * 3600;
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const lines: string[] = [];
     for (const end = Math.min(total, i + 20_000); i < end; i++) {
       const ts = start + i * 1000 - 60_000;
@@ -57,7 +60,11 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
       const a = +(0.5 + 0.3 * Math.sin((2 * Math.PI * ts) / (6 * HOUR))).toFixed(3);
       lines.push(JSON.stringify({ profile: 'ina219', ts, seq: i + 1, v, a, w: +(v * a).toFixed(3) }));
     }
-    const r = await api<{ accepted: number }>(`/api/v1/devices/${histId}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
+    const r = await api<{ accepted: number }>(`/api/v1/devices/${histId}/telemetry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: lines.join('\n'),
+    });
     assert.equal(r.accepted, lines.length);
   }
 
@@ -110,7 +117,9 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   const plotWidth = await page.evaluate(() => document.querySelector('[data-testid="chart"] .u-over')?.clientWidth ?? 0);
   // About one bucket per pixel, not 172,800 points.
   assert.ok(histRows <= plotWidth + 5, `rows ${histRows} for a plot ${plotWidth} px wide`);
-  await page.waitForFunction(() => /completeness 100/.test(document.querySelector('[data-testid="completeness"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => /completeness 100/.test(document.querySelector('[data-testid="completeness"]')?.textContent ?? ''), undefined, {
+    timeout: 10_000,
+  });
   const exportHref = await page.getAttribute('[data-testid="export-csv"]', 'href');
   const csv = await (await fetch(new URL(exportHref!, app.httpUrl))).text();
   assert.match(csv.split('\n')[0], /^ts,ts_ms,device,metric,value/);
@@ -119,8 +128,12 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
 
   // Vibration device: fault timeline and waveform.
   await page.goto(`${app.httpUrl}/#/devices/vibration-01`);
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="waveform"]')?.getAttribute('data-points')) > 10, undefined, { timeout: 10_000 });
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="fault-timeline"]')?.getAttribute('data-points')) > 0, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="waveform"]')?.getAttribute('data-points')) > 10, undefined, {
+    timeout: 10_000,
+  });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="fault-timeline"]')?.getAttribute('data-points')) > 0, undefined, {
+    timeout: 10_000,
+  });
   await shot('04-vibration');
 
   // An alarm: a threshold rule, then an injected spike; the toast shows and is acknowledged.
@@ -135,7 +148,9 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   const toast = await page.waitForSelector('[data-testid="toast"][data-alarm]:not([data-alarm=""])', { timeout: 15_000 });
   const alarmId = Number(await toast.getAttribute('data-alarm'));
   assert.ok(alarmId > 0);
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-alarm-markers')) > 0, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-alarm-markers')) > 0, undefined, {
+    timeout: 10_000,
+  });
   await shot('05-alarm-toast');
 
   await page.goto(`${app.httpUrl}/#/alarms`);
@@ -144,7 +159,9 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   await page.fill(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-by"]`, 'e2e-operator');
   await page.fill(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-comment"]`, 'checked the supply');
   await page.click(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-submit"]`);
-  await page.waitForFunction((id) => /acked/.test(document.querySelector(`[data-testid="alarm-row-${id}"]`)?.getAttribute('data-status') ?? ''), alarmId, { timeout: 10_000 });
+  await page.waitForFunction((id) => /acked/.test(document.querySelector(`[data-testid="alarm-row-${id}"]`)?.getAttribute('data-status') ?? ''), alarmId, {
+    timeout: 10_000,
+  });
   const after = await until(async () => {
     const r = await api<{ alarm: Alarm; events: { type: string; by: string | null; comment: string | null }[] }>(`/api/v1/alarms/${alarmId}`);
     return r.alarm.ackedBy ? r : undefined;

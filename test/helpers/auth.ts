@@ -19,7 +19,11 @@ export async function startLockedApp(overrides: Partial<Config> = {}): Promise<{
 }
 
 export async function login(url: string, username: string, password: string): Promise<{ accessToken: string; refreshToken: string; expiresAt: number }> {
-  const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { accessToken: string; refreshToken: string; expiresAt: number };
 }

@@ -20,18 +20,29 @@ test('a burst of QoS1 messages without ts, HTTP arrays and a whole-second device
     return ((await res.json()) as Series).series[metric]?.value ?? [];
   };
   const completeness = async (device: string) =>
-    (await (await fetch(`${app.httpUrl}/api/v1/devices/${device}/completeness?from=${from}&to=${Date.now() + 600_000}`)).json()) as { received: number; missing: number; duplicates: number };
+    (await (await fetch(`${app.httpUrl}/api/v1/devices/${device}/completeness?from=${from}&to=${Date.now() + 600_000}`)).json()) as {
+      received: number;
+      missing: number;
+      duplicates: number;
+    };
 
   // 100 QoS1 messages back to back, seq but no ts: every PUBACK means a stored reading.
   const client = await mqtt.connectAsync(app.mqttUrl, { clientId: 'burst-1', clean: true });
-  await Promise.all(Array.from({ length: 100 }, (_, i) => client.publishAsync('devices/burst-1/telemetry', JSON.stringify({ seq: i + 1, temperature: 20 + i / 100 }), { qos: 1 })));
+  await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      client.publishAsync('devices/burst-1/telemetry', JSON.stringify({ seq: i + 1, temperature: 20 + i / 100 }), { qos: 1 }),
+    ),
+  );
   // ...then ten without seq either, and one message sent again (a true duplicate by seq).
   await Promise.all(Array.from({ length: 10 }, (_, i) => client.publishAsync('devices/burst-2/telemetry', JSON.stringify({ temperature: i }), { qos: 1 })));
   await client.publishAsync('devices/burst-1/telemetry', JSON.stringify({ seq: 50, temperature: 20.49 }), { qos: 1 });
   await client.endAsync();
   const burst = await stored('burst-1', 'temperature');
   assert.equal(burst.length, 100);
-  assert.deepEqual([...burst].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => 20 + i / 100));
+  assert.deepEqual(
+    [...burst].sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => 20 + i / 100),
+  );
   assert.equal((await stored('burst-2', 'temperature')).length, 10);
   const c1 = await completeness('burst-1');
   assert.equal(c1.received, 100);
@@ -41,11 +52,17 @@ test('a burst of QoS1 messages without ts, HTTP arrays and a whole-second device
   // An HTTP array with seq and no ts, and one with neither.
   const post = (device: string, body: unknown) =>
     fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const arr = await post('arr-1', [1, 2, 3, 4, 5].map((i) => ({ x: i, seq: i })));
+  const arr = await post(
+    'arr-1',
+    [1, 2, 3, 4, 5].map((i) => ({ x: i, seq: i })),
+  );
   assert.deepEqual(await arr.json(), { accepted: 5, readings: 5, rejected: [] });
   assert.deepEqual(await stored('arr-1', 'x'), [1, 2, 3, 4, 5]);
   assert.equal((await completeness('arr-1')).received, 5);
-  await post('arr-2', [1, 2, 3, 4, 5].map((i) => ({ x: i })));
+  await post(
+    'arr-2',
+    [1, 2, 3, 4, 5].map((i) => ({ x: i })),
+  );
   assert.deepEqual(await stored('arr-2', 'x'), [1, 2, 3, 4, 5]);
 
   // NDJSON lines without ts.

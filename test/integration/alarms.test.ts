@@ -13,7 +13,11 @@ after(async () => {
 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(app.httpUrl + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(app.httpUrl + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
@@ -37,7 +41,10 @@ const T0 = Date.now() - 3600_000;
 test('a spike raises once and clears once: no chatter inside the deadband; ack completes the lifecycle', async () => {
   const r = await rule({ name: 'hot', target: 'spike-1', kind: 'threshold', metric: 'temperature', op: '>', value: 40, deadband: 5 });
   const series = [30, 31, 45, 38, 41, 37, 39, 36, 34, 36, 38, 39];
-  await send('spike-1', series.map((temperature, i) => ({ temperature, ts: T0 + i * 1000, seq: i + 1 })));
+  await send(
+    'spike-1',
+    series.map((temperature, i) => ({ temperature, ts: T0 + i * 1000, seq: i + 1 })),
+  );
   const alarms = await alarmsOf('spike-1');
   assert.equal(alarms.length, 1);
   const a = alarms[0];
@@ -56,7 +63,14 @@ test('a spike raises once and clears once: no chatter inside the deadband; ack c
   const again = await api<{ rule: string; field: string }>('POST', `/api/v1/alarms/${a.id}/ack`, { by: 'ops-anna' });
   assert.equal(again.status, 409);
   const detail = await api<{ alarm: Alarm; events: AlarmEvent[] }>('GET', `/api/v1/alarms/${a.id}`);
-  assert.deepEqual(detail.body.events.map((e) => [e.type, e.by]), [['raised', null], ['auto_cleared', null], ['acked', 'ops-anna']]);
+  assert.deepEqual(
+    detail.body.events.map((e) => [e.type, e.by]),
+    [
+      ['raised', null],
+      ['auto_cleared', null],
+      ['acked', 'ops-anna'],
+    ],
+  );
   assert.equal(detail.body.events[2].comment, 'checked the fan');
 });
 
@@ -83,10 +97,13 @@ test('a silent device raises its nodata alarm at last message + T, and clears wh
   await rule({ name: 'silent', target: 'quiet-1', kind: 'nodata', forMs: 1500 });
   await send('quiet-1', [{ v: 1 }]);
   const lastSeen = app.devices.get('quiet-1')!.lastSeen;
-  const [a] = await until(async () => {
-    const list = await alarmsOf('quiet-1');
-    return list.length ? list : undefined;
-  }, { what: 'nodata alarm' });
+  const [a] = await until(
+    async () => {
+      const list = await alarmsOf('quiet-1');
+      return list.length ? list : undefined;
+    },
+    { what: 'nodata alarm' },
+  );
   assert.equal(a.kind, 'nodata');
   assert.equal(a.status, 'active_unacked');
   assert.equal(a.raisedAt, lastSeen + 1500);
@@ -123,13 +140,28 @@ test('sequence gaps, rate of change, z-score and L2 norm rules raise on their si
 
 test('backtest over the stored series finds exactly the alarms live evaluation raised', async () => {
   const rules = [
-    await rule({ name: 'band', target: 'bt-1', kind: 'threshold', metric: 'x', op: 'outside', low: -8, high: 8, deadband: 1.5, onDelayMs: 2000, offDelayMs: 1000 }),
+    await rule({
+      name: 'band',
+      target: 'bt-1',
+      kind: 'threshold',
+      metric: 'x',
+      op: 'outside',
+      low: -8,
+      high: 8,
+      deadband: 1.5,
+      onDelayMs: 2000,
+      offDelayMs: 1000,
+    }),
     await rule({ name: 'bt-z', target: 'bt-1', kind: 'zscore', metric: 'x', op: '>', value: 2.5, clear: { op: '<', value: 1 } }),
     await rule({ name: 'bt-rate', target: 'bt-1', kind: 'rate', metric: 'x', op: 'outside', low: -3, high: 3, deadband: 0.5 }),
   ];
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
-  const readings = Array.from({ length: 600 }, (_, i) => ({ x: Math.round((10 * Math.sin(i / 25) + 4 * rnd() + (i % 97 === 50 ? 25 : 0)) * 100) / 100, ts: T0 + i * 500, seq: i + 1 }));
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
+  const readings = Array.from({ length: 600 }, (_, i) => ({
+    x: Math.round((10 * Math.sin(i / 25) + 4 * rnd() + (i % 97 === 50 ? 25 : 0)) * 100) / 100,
+    ts: T0 + i * 500,
+    seq: i + 1,
+  }));
   for (let i = 0; i < readings.length; i += 50) await send('bt-1', readings.slice(i, i + 50));
   for (const r of rules) {
     const live = (await api<{ alarms: Alarm[] }>('GET', `/api/v1/alarms?device=bt-1&rule=${r.id}`)).body.alarms.reverse();
@@ -153,20 +185,41 @@ test('an operator clear latches until the condition clears; bad rules are refuse
   assert.equal(cleared.body.status, 'cleared_unacked');
   await send('latch-1', [{ p: 13, ts: T0 + 1000 }]);
   assert.equal((await alarmsOf('latch-1')).length, 1, 'still over the limit: no new alarm after a manual clear');
-  await send('latch-1', [{ p: 5, ts: T0 + 2000 }, { p: 14, ts: T0 + 3000 }]);
+  await send('latch-1', [
+    { p: 5, ts: T0 + 2000 },
+    { p: 14, ts: T0 + 3000 },
+  ]);
   assert.equal((await alarmsOf('latch-1')).length, 2, 're-armed once the clear condition was seen');
 
-  const bad = await api<{ field: string; rule: string }>('POST', '/api/v1/rules', { name: 'x', severity: 'minor', scope: 'all', kind: 'threshold', metric: 'v', op: 'outside', low: 5 });
+  const bad = await api<{ field: string; rule: string }>('POST', '/api/v1/rules', {
+    name: 'x',
+    severity: 'minor',
+    scope: 'all',
+    kind: 'threshold',
+    metric: 'v',
+    op: 'outside',
+    low: 5,
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.field, 'high');
-  const bad2 = await api<{ field: string; rule: string }>('POST', '/api/v1/rules', { name: 'x', severity: 'fatal', scope: 'all', kind: 'threshold', metric: 'v', value: 1 });
+  const bad2 = await api<{ field: string; rule: string }>('POST', '/api/v1/rules', {
+    name: 'x',
+    severity: 'fatal',
+    scope: 'all',
+    kind: 'threshold',
+    metric: 'v',
+    value: 1,
+  });
   assert.equal(bad2.status, 400);
   assert.equal(bad2.body.rule, 'enum');
 });
 
 test('an on-delay timer survives a restart', async () => {
   await rule({ name: 'sustained', target: 'delay-1', kind: 'threshold', metric: 't', op: '>', value: 50, onDelayMs: 10_000 });
-  await send('delay-1', [{ t: 60, ts: T0 }, { t: 61, ts: T0 + 4000 }]);
+  await send('delay-1', [
+    { t: 60, ts: T0 },
+    { t: 61, ts: T0 + 4000 },
+  ]);
   assert.equal((await alarmsOf('delay-1')).length, 0, 'pending, not yet raised');
   await app.stop();
   app = await startTestApp({ dataDir: data.dir });
@@ -190,24 +243,33 @@ test("the simulator's injected faults: a spike raises and clears once, dropout t
     const byRule = async (r: Rule) => (await api<{ alarms: Alarm[] }>('GET', `/api/v1/alarms?device=${id}&rule=${r.id}`)).body.alarms;
 
     sim.inject(id, { type: 'spike', metric: 'temperature', magnitude: 40, count: 1 });
-    const [s] = await until(async () => {
-      const l = await byRule(spike);
-      return l.length && l[0].status === 'cleared_unacked' ? l : undefined;
-    }, { what: 'spike raised and cleared' });
+    const [s] = await until(
+      async () => {
+        const l = await byRule(spike);
+        return l.length && l[0].status === 'cleared_unacked' ? l : undefined;
+      },
+      { what: 'spike raised and cleared' },
+    );
     assert.equal(s.count, 1);
 
     sim.inject(id, { type: 'dropout', count: 8 });
-    const [g] = await until(async () => {
-      const l = await byRule(gaps);
-      return l.length ? l : undefined;
-    }, { what: 'gap alarm' });
+    const [g] = await until(
+      async () => {
+        const l = await byRule(gaps);
+        return l.length ? l : undefined;
+      },
+      { what: 'gap alarm' },
+    );
     assert.equal(g.firstValue, 8);
 
     sim.inject(id, { type: 'offline', durationMs: 2500 });
-    const [o] = await until(async () => {
-      const l = await byRule(silent);
-      return l.length ? l : undefined;
-    }, { what: 'offline alarm' });
+    const [o] = await until(
+      async () => {
+        const l = await byRule(silent);
+        return l.length ? l : undefined;
+      },
+      { what: 'offline alarm' },
+    );
     assert.equal(o.kind, 'nodata');
     await until(async () => (await byRule(silent))[0].status === 'cleared_unacked', { what: 'offline alarm cleared on reconnect', timeoutMs: 15_000 });
     assert.equal((await byRule(spike)).length, 1, 'the spike never chattered');

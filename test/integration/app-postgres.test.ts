@@ -28,7 +28,9 @@ async function get<T>(url: string): Promise<T> {
 
 /** Distinct stored timestamps of one metric, failing if any is there twice. */
 async function count(url: string, device: string, metric: string): Promise<number> {
-  const r = await get<{ series: Record<string, { ts: number[] }> }>(`${url}/api/v1/devices/${device}/telemetry?metric=${metric}&from=${T0}&to=${T0 + 3600_000}&limit=10000`);
+  const r = await get<{ series: Record<string, { ts: number[] }> }>(
+    `${url}/api/v1/devices/${device}/telemetry?metric=${metric}&from=${T0}&to=${T0 + 3600_000}&limit=10000`,
+  );
   const ts = r.series[metric]?.ts ?? [];
   assert.equal(new Set(ts).size, ts.length, 'no reading twice');
   return ts.length;
@@ -50,9 +52,22 @@ describe('whole app on PostgreSQL', { skip }, () => {
     assert.equal(app.store.engine, 'postgres');
     assert.equal(existsSync(join(d.dir, 'fieldscope.db')), false, 'nothing written to SQLite');
 
-    const rule = await (await fetch(`${app.httpUrl}/api/v1/rules`, json('POST', {
-      name: 'hot', severity: 'major', scope: 'device', target: 'pg-dev-1', kind: 'threshold', metric: 'temperature', op: '>', value: 40, deadband: 5,
-    }))).json() as Rule;
+    const rule = (await (
+      await fetch(
+        `${app.httpUrl}/api/v1/rules`,
+        json('POST', {
+          name: 'hot',
+          severity: 'major',
+          scope: 'device',
+          target: 'pg-dev-1',
+          kind: 'threshold',
+          metric: 'temperature',
+          op: '>',
+          value: 40,
+          deadband: 5,
+        }),
+      )
+    ).json()) as Rule;
     assert.ok(rule.id, JSON.stringify(rule));
 
     // The device listens for commands on the same connection it publishes on, and acks them.
@@ -74,12 +89,18 @@ describe('whole app on PostgreSQL', { skip }, () => {
       `${app.httpUrl}/api/v1/devices/pg-dev-1/telemetry?metric=temperature&from=${T0}&to=${T0 + 60_000}`,
     );
     assert.deepEqual(series.series.temperature.value, temps);
-    assert.deepEqual(series.series.temperature.ts, temps.map((_, i) => T0 + i * 1000));
+    assert.deepEqual(
+      series.series.temperature.ts,
+      temps.map((_, i) => T0 + i * 1000),
+    );
 
-    const alarms = await until(async () => {
-      const l = (await get<{ alarms: Alarm[] }>(`${app.httpUrl}/api/v1/alarms?device=pg-dev-1`)).alarms;
-      return l.length && l[0].status === 'cleared_unacked' ? l : undefined;
-    }, { what: 'alarm raised and cleared' });
+    const alarms = await until(
+      async () => {
+        const l = (await get<{ alarms: Alarm[] }>(`${app.httpUrl}/api/v1/alarms?device=pg-dev-1`)).alarms;
+        return l.length && l[0].status === 'cleared_unacked' ? l : undefined;
+      },
+      { what: 'alarm raised and cleared' },
+    );
     assert.equal(alarms.length, 1);
     const a = alarms[0];
     assert.equal(a.ruleId, rule.id);
@@ -96,10 +117,15 @@ describe('whole app on PostgreSQL', { skip }, () => {
     assert.equal(cmdRes.status, 202);
     const cmd = (await cmdRes.json()) as { id: string };
     let seen: unknown;
-    await until(async () => {
-      seen = (await get<{ commands: { id: string; status: string }[] }>(`${app.httpUrl}/api/v1/devices/pg-dev-1/commands`)).commands.find((c) => c.id === cmd.id);
-      return (seen as { status: string } | undefined)?.status === 'acked';
-    }, { what: 'command acked' }).catch((err: Error) => {
+    await until(
+      async () => {
+        seen = (await get<{ commands: { id: string; status: string }[] }>(`${app.httpUrl}/api/v1/devices/pg-dev-1/commands`)).commands.find(
+          (c) => c.id === cmd.id,
+        );
+        return (seen as { status: string } | undefined)?.status === 'acked';
+      },
+      { what: 'command acked' },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last seen ${JSON.stringify(seen)}; answered ${JSON.stringify(answered)}`);
     });
 
@@ -121,7 +147,14 @@ describe('whole app on PostgreSQL', { skip }, () => {
     assert.ok(rules.rules.some((r) => r.id === rule.id));
     const detail = await get<{ alarm: Alarm; events: AlarmEvent[] }>(`${app.httpUrl}/api/v1/alarms/${a.id}`);
     assert.equal(detail.alarm.status, 'cleared_acked');
-    assert.deepEqual(detail.events.map((e) => [e.type, e.by]), [['raised', null], ['auto_cleared', null], ['acked', 'ops-anna']]);
+    assert.deepEqual(
+      detail.events.map((e) => [e.type, e.by]),
+      [
+        ['raised', null],
+        ['auto_cleared', null],
+        ['acked', 'ops-anna'],
+      ],
+    );
     const cmds = await get<{ commands: { id: string; status: string }[] }>(`${app.httpUrl}/api/v1/devices/pg-dev-1/commands`);
     assert.equal(cmds.commands.find((c) => c.id === cmd.id)?.status, 'acked');
     const c = await get<Record<string, number>>(`${app.httpUrl}/api/v1/devices/pg-dev-1/completeness?from=${T0}&to=${T0 + 3600_000}`);

@@ -10,7 +10,12 @@ import { tempDir, until } from '../helpers/app.js';
 const root = new URL('../..', import.meta.url).pathname;
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
 }
 
 test('out-of-range ports and unknown log levels end in one line naming the flag, not a stack trace', (t) => {
@@ -44,7 +49,11 @@ test('a first start that fails (port in use) leaves the admin password file, and
   const file = join(data.dir, 'auth', 'initial-admin-password');
   assert.ok(existsSync(file), 'the failed start created the admin and its password file');
 
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--no-simulator', '--data', data.dir, '--http-port', '0', '--mqtt-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'start', '--no-simulator', '--data', data.dir, '--http-port', '0', '--mqtt-port', '0'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.after(() => proc.kill('SIGKILL'));
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
@@ -61,7 +70,9 @@ test('every installed package accepts the oldest Node version package.json allow
   const semver = require('semver') as { minVersion(r: string): { version: string } | null; satisfies(v: string, r: string): boolean };
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
   const oldest = semver.minVersion(pkg.engines.node)!.version;
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean }> };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean }>;
+  };
   const refused = Object.entries(lock.packages)
     .filter(([path, p]) => path && !Array.isArray(p.engines) && p.engines?.node && !semver.satisfies(oldest, p.engines.node))
     .map(([path, p]) => `${path}@${p.version} wants node ${(p.engines as { node: string }).node}`);

@@ -23,7 +23,10 @@ test('MQTT commands: the simulator obeys set_interval (its rate really changes) 
   // The ina219 profile, extended with a command of its own.
   const profile = JSON.parse(readFileSync(join(packageRoot, 'profiles', 'ina219.json'), 'utf8')) as Record<string, unknown>;
   mkdirSync(join(d.dir, 'profiles'));
-  writeFileSync(join(d.dir, 'profiles', 'ina219.json'), JSON.stringify({ ...profile, commands: { calibrate: { description: 'zero the shunt', params: { offset: 'amps' } } } }));
+  writeFileSync(
+    join(d.dir, 'profiles', 'ina219.json'),
+    JSON.stringify({ ...profile, commands: { calibrate: { description: 'zero the shunt', params: { offset: 'amps' } } } }),
+  );
   const app = await startTestApp({ dataDir: d.dir, profilesDir: join(d.dir, 'profiles') });
   t.after(() => app.stop());
   const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 1, kinds: ['ina219'], rateHz: 2 });
@@ -54,10 +57,13 @@ test('MQTT commands: the simulator obeys set_interval (its rate really changes) 
   const cal = await fetch(`${app.httpUrl}/api/v1/devices/${dev.id}/commands`, json('POST', { name: 'calibrate', params: { offset: 0.01 } }));
   assert.equal(cal.status, 202);
   const calCmd = (await cal.json()) as Cmd;
-  const failed = await until(async () => {
-    const c = (await commandsOf(app.httpUrl, dev.id)).find((x) => x.id === calCmd.id);
-    return c?.status === 'failed' ? c : undefined;
-  }, { what: 'calibrate answered' });
+  const failed = await until(
+    async () => {
+      const c = (await commandsOf(app.httpUrl, dev.id)).find((x) => x.id === calCmd.id);
+      return c?.status === 'failed' ? c : undefined;
+    },
+    { what: 'calibrate answered' },
+  );
   assert.match(failed.reason ?? '', /unknown command/);
 });
 
@@ -75,10 +81,13 @@ test('MQTT commands: a device that never answers gets the command again, then it
   await until(() => app.devices.get('mute-1'), { what: 'device seen' });
 
   const cmd = (await (await fetch(`${app.httpUrl}/api/v1/devices/mute-1/commands`, json('POST', { name: 'reboot' }))).json()) as Cmd;
-  const final = await until(async () => {
-    const c = (await commandsOf(app.httpUrl, 'mute-1')).find((x) => x.id === cmd.id);
-    return c?.status === 'timed_out' ? c : undefined;
-  }, { what: 'timed out' });
+  const final = await until(
+    async () => {
+      const c = (await commandsOf(app.httpUrl, 'mute-1')).find((x) => x.id === cmd.id);
+      return c?.status === 'timed_out' ? c : undefined;
+    },
+    { what: 'timed out' },
+  );
   assert.equal(final.attempts, 3);
   assert.deepEqual(received, [cmd.id, cmd.id, cmd.id], 'sent three times with the same id');
 
@@ -90,10 +99,13 @@ test('MQTT commands: a device that never answers gets the command again, then it
     if (++answered === 2) void mute.publishAsync('devices/mute-1/commands/ack', JSON.stringify({ id, status: 'acked' }), { qos: 1 });
   });
   const second = (await (await fetch(`${app.httpUrl}/api/v1/devices/mute-1/commands`, json('POST', { name: 'reboot' }))).json()) as Cmd;
-  const acked = await until(async () => {
-    const c = (await commandsOf(app.httpUrl, 'mute-1')).find((x) => x.id === second.id);
-    return c?.status === 'acked' ? c : undefined;
-  }, { what: 'acked on retry' });
+  const acked = await until(
+    async () => {
+      const c = (await commandsOf(app.httpUrl, 'mute-1')).find((x) => x.id === second.id);
+      return c?.status === 'acked' ? c : undefined;
+    },
+    { what: 'acked on retry' },
+  );
   assert.equal(acked.attempts, 2);
 });
 
@@ -141,7 +153,10 @@ test('device registry CRUD and equipment with many sensors', async (t) => {
   assert.equal(badType.status, 400);
 
   for (const id of ['vib-1', 'vib-2']) {
-    const r = await fetch(`${app.httpUrl}/api/v1/devices/${id}`, json('PATCH', { name: `Bearing ${id}`, equipment: 'pump-7', tags: ['bearing'], profile: 'vibration' }));
+    const r = await fetch(
+      `${app.httpUrl}/api/v1/devices/${id}`,
+      json('PATCH', { name: `Bearing ${id}`, equipment: 'pump-7', tags: ['bearing'], profile: 'vibration' }),
+    );
     assert.equal(r.status, 200);
   }
   const notes = await fetch(`${app.httpUrl}/api/v1/devices/vib-1`, json('PATCH', { notes: 'replaced 2025-03' }));
@@ -160,7 +175,10 @@ test('device registry CRUD and equipment with many sensors', async (t) => {
   assert.deepEqual(again.tags, ['bearing']);
 
   // PUT replaces: what is left out is cleared.
-  const put = (await (await fetch(`${app.httpUrl}/api/v1/devices/vib-2`, json('PUT', { name: 'spare', profile: 'vibration' }))).json()) as Record<string, unknown>;
+  const put = (await (await fetch(`${app.httpUrl}/api/v1/devices/vib-2`, json('PUT', { name: 'spare', profile: 'vibration' }))).json()) as Record<
+    string,
+    unknown
+  >;
   assert.equal(put.equipment, null);
   assert.deepEqual(put.tags, []);
 

@@ -38,7 +38,16 @@ async function liveClient(): Promise<{ frames: LiveServerMessage[]; close(): voi
 }
 
 test('the same reading posted three times goes out once: one live frame, count1m 1, one alarm occurrence', async () => {
-  const rule = await api<{ id: string }>('POST', '/api/v1/rules', { name: 'hot', severity: 'major', scope: 'device', target: 'dup-1', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  const rule = await api<{ id: string }>('POST', '/api/v1/rules', {
+    name: 'hot',
+    severity: 'major',
+    scope: 'device',
+    target: 'dup-1',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 40,
+  });
   assert.equal(rule.status, 201, JSON.stringify(rule.body));
   const live = await liveClient();
   const ts = Date.now() - 1000;
@@ -51,7 +60,11 @@ test('the same reading posted three times goes out once: one live frame, count1m
   await until(() => live.frames.some((m) => m.type === 'readings' && m.seq === 2), { what: 'seq 2 on the live feed' });
   live.close();
   const frames = live.frames.filter((m) => m.type === 'readings' && m.device === 'dup-1');
-  assert.deepEqual(frames.map((m) => m.type === 'readings' && m.seq), [1, 2], 'seq 1 once, then seq 2');
+  assert.deepEqual(
+    frames.map((m) => m.type === 'readings' && m.seq),
+    [1, 2],
+    'seq 1 once, then seq 2',
+  );
 
   const stats = await api<{ metrics: Record<string, { count1m: number }> }>('GET', '/api/v1/devices/dup-1/stats/live');
   assert.equal(stats.status, 200);
@@ -64,17 +77,31 @@ test('the same reading posted three times goes out once: one live frame, count1m
 });
 
 test('an imported device is listed and served at once; the import raises no live alarm and sends no live readings', async () => {
-  const rule = await api<{ id: string }>('POST', '/api/v1/rules', { name: 'press too hot', severity: 'major', scope: 'device', target: 'press-9', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  const rule = await api<{ id: string }>('POST', '/api/v1/rules', {
+    name: 'press too hot',
+    severity: 'major',
+    scope: 'device',
+    target: 'press-9',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 40,
+  });
   assert.equal(rule.status, 201, JSON.stringify(rule.body));
   const live = await liveClient();
   const t0 = Date.UTC(2025, 0, 1);
-  const csv = ['time,temperature,pressure', ...Array.from({ length: 50 }, (_, i) => `${new Date(t0 + i * 1000).toISOString()},${30 + i},${1 + i / 10}`)].join('\n') + '\n';
+  const csv =
+    ['time,temperature,pressure', ...Array.from({ length: 50 }, (_, i) => `${new Date(t0 + i * 1000).toISOString()},${30 + i},${1 + i / 10}`)].join('\n') +
+    '\n';
   const imp = await api<{ readingsStored: number }>('POST', '/api/v1/import?device=press-9', csv, 'text/csv');
   assert.equal(imp.status, 200, JSON.stringify(imp.body));
   assert.equal(imp.body.readingsStored, 100);
 
   const list = await api<{ devices: { id: string }[] }>('GET', '/api/v1/devices');
-  assert.ok(list.body.devices.some((d) => d.id === 'press-9'), 'press-9 is listed');
+  assert.ok(
+    list.body.devices.some((d) => d.id === 'press-9'),
+    'press-9 is listed',
+  );
   const one = await api<{ id: string; online: boolean; latest: Record<string, { ts: number; value: number }> }>('GET', '/api/v1/devices/press-9');
   assert.equal(one.status, 200);
   assert.equal(one.body.latest.temperature.value, 79);

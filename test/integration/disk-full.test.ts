@@ -79,14 +79,23 @@ test('full disk: health says degraded and why, sign-in answers 503 store_full, t
   const admin = (await login(u, 'admin', adminPassword)).accessToken;
   const health = async () => {
     const res = await fetch(`${u}/health`);
-    return { code: res.status, body: (await res.json()) as { status: string; components: { store: { status: string; reason?: string; writable?: boolean; lastError?: string } } } };
+    return {
+      code: res.status,
+      body: (await res.json()) as { status: string; components: { store: { status: string; reason?: string; writable?: boolean; lastError?: string } } },
+    };
   };
   let seq = 0;
   const send = () =>
     fetch(`${u}/api/v1/devices/full-1/telemetry`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: JSON.stringify(Array.from({ length: 200 }, (_, k) => ({ ts: 1_790_000_000_000 + seq * 1000 + k, seq: seq++, ...Object.fromEntries(Array.from({ length: 20 }, (_, m) => [`m${m}`, k * m])) }))),
+      body: JSON.stringify(
+        Array.from({ length: 200 }, (_, k) => ({
+          ts: 1_790_000_000_000 + seq * 1000 + k,
+          seq: seq++,
+          ...Object.fromEntries(Array.from({ length: 20 }, (_, m) => [`m${m}`, k * m])),
+        })),
+      ),
     });
 
   let h = await health();
@@ -108,7 +117,11 @@ test('full disk: health says degraded and why, sign-in answers 503 store_full, t
   // Not a byte left: signing in (which stores a session) answers 503 naming the rule, not 500;
   // health says the disk is full (503), and acknowledgements are refused.
   fillUp(join(mnt.dir, 'filler2'));
-  const signIn = await fetch(`${u}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+  const signIn = await fetch(`${u}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: adminPassword }),
+  });
   const sb = (await signIn.json()) as { rule?: string; error?: string };
   assert.equal(signIn.status, 503, JSON.stringify(sb));
   assert.equal(sb.rule, 'store_full');

@@ -30,7 +30,11 @@ test('MQTT in, REST and live WebSocket out, and everything survives a restart', 
   const client = await mqtt.connectAsync(app.mqttUrl, { clientId: 'ina219-test', clean: true });
   const base = Date.now() - 10_000;
   for (let seq = 1; seq <= 50; seq++) {
-    await client.publishAsync('devices/ina219-test/telemetry', JSON.stringify({ v: 5 + seq / 100, a: 0.25, w: 1.25, ts: base + seq * 100, seq, status: 'ok' }), { qos: 1 });
+    await client.publishAsync(
+      'devices/ina219-test/telemetry',
+      JSON.stringify({ v: 5 + seq / 100, a: 0.25, w: 1.25, ts: base + seq * 100, seq, status: 'ok' }),
+      { qos: 1 },
+    );
   }
   await client.endAsync();
 
@@ -44,7 +48,9 @@ test('MQTT in, REST and live WebSocket out, and everything survives a restart', 
   assert.deepEqual(body.series.v.ts.slice(0, 2), [base + 100, base + 200]);
   assert.equal(body.series.a, undefined);
 
-  const devices = (await (await fetch(`${app.httpUrl}/api/v1/devices`)).json()) as { devices: { id: string; online: boolean; latest: Record<string, { value: number }> }[] };
+  const devices = (await (await fetch(`${app.httpUrl}/api/v1/devices`)).json()) as {
+    devices: { id: string; online: boolean; latest: Record<string, { value: number }> }[];
+  };
   const dev = devices.devices.find((d) => d.id === 'ina219-test');
   assert.ok(dev, 'device registered on first message');
   assert.equal(dev.online, true);
@@ -78,14 +84,21 @@ test('MQTT in, REST and live WebSocket out, and everything survives a restart', 
   assert.equal(many.status, 200);
   const manyBody = (await many.json()) as { accepted: number; rejected: { index: number; field: string; rule: string }[] };
   assert.equal(manyBody.accepted, 2);
-  assert.deepEqual(manyBody.rejected.map((r) => [r.index, r.field, r.rule]), [[1, 'temperature', 'number']]);
+  assert.deepEqual(
+    manyBody.rejected.map((r) => [r.index, r.field, r.rule]),
+    [[1, 'temperature', 'number']],
+  );
 
   await app.stop();
   app = await startTestApp({ dataDir: data.dir, ...keep });
-  const again = (await (await fetch(`${app.httpUrl}/api/v1/devices/ina219-test/telemetry?from=${base}&to=${base + 60_000}`)).json()) as { series: Record<string, { ts: number[] }> };
+  const again = (await (await fetch(`${app.httpUrl}/api/v1/devices/ina219-test/telemetry?from=${base}&to=${base + 60_000}`)).json()) as {
+    series: Record<string, { ts: number[] }>;
+  };
   assert.deepEqual(Object.keys(again.series).sort(), ['a', 'v', 'w']);
   for (const m of ['a', 'v', 'w']) assert.equal(again.series[m].ts.length, 50, `${m} after restart`);
-  const factory = (await (await fetch(`${app.httpUrl}/api/v1/devices/sensor_001/telemetry?metric=temperature&from=2025-11-17T00:00:00Z&to=2025-11-18T00:00:00Z`)).json()) as { series: Record<string, { value: number[] }> };
+  const factory = (await (
+    await fetch(`${app.httpUrl}/api/v1/devices/sensor_001/telemetry?metric=temperature&from=2025-11-17T00:00:00Z&to=2025-11-18T00:00:00Z`)
+  ).json()) as { series: Record<string, { value: number[] }> };
   assert.deepEqual(factory.series.temperature.value, [25.3, 26, 27]);
   const restarted = (await (await fetch(`${app.httpUrl}/api/v1/devices/ina219-test`)).json()) as { latest: Record<string, { value: number }> };
   assert.equal(restarted.latest.v.value, 5.5);
@@ -123,7 +136,9 @@ test('bad input is refused with field and rule, counted, dead-lettered, and the 
   const latest = (await (await fetch(`${app.httpUrl}/api/v1/devices/bad-1/latest`)).json()) as { latest: Record<string, { value: number }> };
   assert.equal(latest.latest.v.value, 3.3);
 
-  const rejected = (await (await fetch(`${app.httpUrl}/api/v1/rejected?device=bad-1`)).json()) as { rejected: { source: string; field: string; rule: string; payload: string }[] };
+  const rejected = (await (await fetch(`${app.httpUrl}/api/v1/rejected?device=bad-1`)).json()) as {
+    rejected: { source: string; field: string; rule: string; payload: string }[];
+  };
   assert.equal(rejected.rejected.length, cases.length + 1);
   assert.equal(rejected.rejected[0].source, 'mqtt');
   assert.equal(rejected.rejected[0].payload, '{"v": oops}');
@@ -157,10 +172,13 @@ test('Debian mosquitto_pub makes a new device appear with its value', { skip: mo
     dir.remove();
   });
   await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(app.broker.port), '-q', '1', '-t', 'devices/pump-7/telemetry', '-m', '{"temperature":41.5}']);
-  const dev = await until(async () => {
-    const r = await fetch(`${app.httpUrl}/api/v1/devices/pump-7`);
-    return r.status === 200 ? ((await r.json()) as { latest: Record<string, { value: number }> }) : undefined;
-  }, { what: 'pump-7' });
+  const dev = await until(
+    async () => {
+      const r = await fetch(`${app.httpUrl}/api/v1/devices/pump-7`);
+      return r.status === 200 ? ((await r.json()) as { latest: Record<string, { value: number }> }) : undefined;
+    },
+    { what: 'pump-7' },
+  );
   assert.equal(dev.latest.temperature.value, 41.5);
 });
 

@@ -95,11 +95,21 @@ test('POST /api/v1/import: a streamed CSV upload, summary back, duplicates on th
   const csv = 'ts,temp,rpm,status\n2025-01-01T00:00:00Z,21.5,1500,ok\n2025-01-01T00:00:01Z,21.6,oops,ok\n2025-01-01T00:00:02Z,21.7,1510,ok\n';
   const post = () => fetch(`${app.httpUrl}/api/v1/import?device=press-9`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
   const res = await post();
-  const body = (await res.json()) as { rowsRead: number; readingsStored: number; duplicates: number; rejected: number; rejectedLines: { line: number; field: string; rule: string }[]; ignoredColumns: string[] };
+  const body = (await res.json()) as {
+    rowsRead: number;
+    readingsStored: number;
+    duplicates: number;
+    rejected: number;
+    rejectedLines: { line: number; field: string; rule: string }[];
+    ignoredColumns: string[];
+  };
   assert.equal(res.status, 200, JSON.stringify(body));
   assert.equal(body.rowsRead, 3);
   assert.equal(body.readingsStored, 4, JSON.stringify(body));
-  assert.deepEqual(body.rejectedLines.map((r) => [r.line, r.field, r.rule]), [[3, 'rpm', 'number']]);
+  assert.deepEqual(
+    body.rejectedLines.map((r) => [r.line, r.field, r.rule]),
+    [[3, 'rpm', 'number']],
+  );
   assert.deepEqual(body.ignoredColumns, ['status']);
   const series = await app.store.telemetry.queryRange({ device: 'press-9', from: Date.parse(START), to: Date.parse(START) + 10_000, limit: 10 });
   assert.deepEqual(series.temp.value, [21.5, 21.7]);
@@ -133,11 +143,22 @@ test('POST telemetry with NDJSON: read from the stream in pieces, lines split ac
       c.close();
     },
   });
-  const res = await fetch(`${app.httpUrl}/api/v1/devices/nd-1/telemetry`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+  const res = await fetch(`${app.httpUrl}/api/v1/devices/nd-1/telemetry`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+    duplex: 'half',
+  } as RequestInit);
   const out = (await res.json()) as { accepted: number; readings: number; rejected: { index: number; field: string; rule: string }[] };
   assert.equal(res.status, 200, JSON.stringify(out).slice(0, 300));
   assert.equal(out.accepted, 2500);
-  assert.deepEqual(out.rejected.map((r) => [r.index, r.field, r.rule]), [[1000, 'v', 'number'], [2000, 'payload', 'max_size']]);
+  assert.deepEqual(
+    out.rejected.map((r) => [r.index, r.field, r.rule]),
+    [
+      [1000, 'v', 'number'],
+      [2000, 'payload', 'max_size'],
+    ],
+  );
   const series = await app.store.telemetry.queryRange({ device: 'nd-1', metrics: ['v'], from: base, to: base + 3000, limit: 10_000 });
   assert.equal(series.v.ts.length, 2500);
 });

@@ -108,10 +108,13 @@ test('an empty message ({}) is refused (payload/empty), dead-lettered and counte
     const seqOnly = await post(`${u}/api/v1/devices/empty-http/telemetry`, '{"seq":4,"ts":1790000000000}');
     assert.equal(seqOnly.status, 400);
     await client.publishAsync('devices/empty-mqtt/telemetry', '{}', { qos: 1 });
-    await until(async () => {
-      const d = (await (await fetch(`${u}/api/v1/rejected?device=empty-mqtt`)).json()) as { rejected: { rule: string; field: string }[] };
-      return d.rejected.some((r) => r.rule === 'empty' && r.field === 'payload');
-    }, { what: 'the MQTT dead letter' });
+    await until(
+      async () => {
+        const d = (await (await fetch(`${u}/api/v1/rejected?device=empty-mqtt`)).json()) as { rejected: { rule: string; field: string }[] };
+        return d.rejected.some((r) => r.rule === 'empty' && r.field === 'payload');
+      },
+      { what: 'the MQTT dead letter' },
+    );
     for (const id of ['empty-http', 'empty-mqtt']) assert.equal((await fetch(`${u}/api/v1/devices/${id}`)).status, 404, id);
     const list = (await (await fetch(`${u}/api/v1/devices`)).json()) as { id: string }[] | { items: { id: string }[] };
     assert.equal(JSON.stringify(list).includes('empty-'), false);
@@ -134,7 +137,10 @@ test('a message naming an unknown profile is refused (profile/unknown_profile) a
     assert.deepEqual([body.field, body.rule], ['profile', 'unknown_profile']);
     assert.equal((await fetch(`${u}/api/v1/devices/prof-1`)).status, 404);
     const dead = (await (await fetch(`${u}/api/v1/rejected?device=prof-1`)).json()) as { rejected: { rule: string }[] };
-    assert.deepEqual(dead.rejected.map((r) => r.rule), ['unknown_profile']);
+    assert.deepEqual(
+      dead.rejected.map((r) => r.rule),
+      ['unknown_profile'],
+    );
 
     const known = ((await (await fetch(`${u}/api/v1/profiles`)).json()) as { profiles: { name: string }[] }).profiles[0].name;
     const ok = await post(`${u}/api/v1/devices/prof-2/telemetry`, JSON.stringify({ profile: known, nothing_known: 1 }));
@@ -164,11 +170,17 @@ test('an HTTP batch counts each message against the device rate limit, as MQTT d
     assert.equal(second.status, 429, await second.text());
     assert.ok(Number(second.headers.get('retry-after')) >= 1);
     // NDJSON bodies are charged per line too.
-    const nd = await fetch(`${u}/api/v1/devices/rl-1/telemetry`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/x-ndjson' }, body: batch(6, 300).slice(1, -1).replace(/\},\{/g, '}\n{') });
+    const nd = await fetch(`${u}/api/v1/devices/rl-1/telemetry`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/x-ndjson' },
+      body: batch(6, 300).slice(1, -1).replace(/\},\{/g, '}\n{'),
+    });
     assert.equal(nd.status, 429, await nd.text());
     const metrics = await (await fetch(`${u}/metrics`, { headers: bearer(admin) })).text();
     assert.match(metrics, /fieldscope_rate_limited_total\{scope="device",transport="http"\} 3/);
-    const stored = (await (await fetch(`${u}/api/v1/devices/rl-1/telemetry?from=1790000000000&to=1790000001000`, { headers: bearer(admin) })).json()) as { series: { x?: { ts: number[] } } };
+    const stored = (await (await fetch(`${u}/api/v1/devices/rl-1/telemetry?from=1790000000000&to=1790000001000`, { headers: bearer(admin) })).json()) as {
+      series: { x?: { ts: number[] } };
+    };
     assert.equal(stored.series.x?.ts.length, 6);
   } finally {
     await remove();

@@ -8,10 +8,14 @@ const root = new URL('../..', import.meta.url).pathname;
 
 /** Starts Fieldscope as its own process and reads the URLs it prints. */
 async function startProcess(dataDir: string): Promise<{ child: ChildProcess; http: string; mqtt: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--http-port', '0', '--mqtt-port', '0', '--data', dataDir, '--no-simulator'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'start', '--http-port', '0', '--mqtt-port', '0', '--data', dataDir, '--no-simulator'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -44,7 +48,10 @@ test('kill -9 mid-stream: every PUBACKed reading is there after a restart, exact
       const s = ++seq;
       const p = client
         .publishAsync('devices/pump-9/telemetry', JSON.stringify({ seq: s, ts: T0 + s, pressure: s % 100 }), { qos: 1 })
-        .then(() => void acked.add(s), () => undefined)
+        .then(
+          () => void acked.add(s),
+          () => undefined,
+        )
         .finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= 50) await Promise.race(inflight);
@@ -61,11 +68,16 @@ test('kill -9 mid-stream: every PUBACKed reading is there after a restart, exact
   const second = await startProcess(d.dir);
   t.after(() => second.child.kill('SIGTERM'));
   // Anything spooled before the kill is replayed first; the readings are queryable once it is empty.
-  const health = await until(async () => {
-    const h = (await (await fetch(`${second.http}/health`)).json()) as { components: { spool: { batches: number } } };
-    return h.components.spool.batches === 0 ? h : undefined;
-  }, { timeoutMs: 30_000, what: 'spool drained' });
-  const r = (await (await fetch(`${second.http}/api/v1/devices/pump-9/telemetry?from=${T0}&to=${T0 + seq + 1}&limit=1000000`)).json()) as { series: { pressure: { ts: number[] } } };
+  const health = await until(
+    async () => {
+      const h = (await (await fetch(`${second.http}/health`)).json()) as { components: { spool: { batches: number } } };
+      return h.components.spool.batches === 0 ? h : undefined;
+    },
+    { timeoutMs: 30_000, what: 'spool drained' },
+  );
+  const r = (await (await fetch(`${second.http}/api/v1/devices/pump-9/telemetry?from=${T0}&to=${T0 + seq + 1}&limit=1000000`)).json()) as {
+    series: { pressure: { ts: number[] } };
+  };
   const ts = r.series.pressure.ts;
   assert.equal(new Set(ts).size, ts.length, 'nothing stored twice');
   const stored = new Set(ts.map((x) => x - T0));

@@ -12,7 +12,12 @@ import { buildChannels } from '../../src/notify/setup.js';
 import { defaults } from '../../src/config.js';
 import type { NotificationRecord } from '../../src/model/alarm.js';
 
-interface Card { '@type': string; themeColor: string; title: string; sections: { text: string; facts: { name: string; value: string }[] }[] }
+interface Card {
+  '@type': string;
+  themeColor: string;
+  title: string;
+  sections: { text: string; facts: { name: string; value: string }[] }[];
+}
 const cards: Card[] = [];
 let refuse = 0;
 const receiver = createServer((req, res) => {
@@ -47,7 +52,11 @@ after(async () => {
 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(app.httpUrl + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(app.httpUrl + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
@@ -64,22 +73,42 @@ test('teams: a test notification arrives as a MessageCard, retried until the web
 });
 
 test('teams: a raised alarm arrives with its device and severity, coloured by severity', async () => {
-  const rule = await api<{ id: string }>('POST', '/api/v1/rules', { name: 'boiler hot', severity: 'critical', scope: 'device', target: 'boiler-1', kind: 'threshold', metric: 'temperature', op: '>', value: 90 });
+  const rule = await api<{ id: string }>('POST', '/api/v1/rules', {
+    name: 'boiler hot',
+    severity: 'critical',
+    scope: 'device',
+    target: 'boiler-1',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 90,
+  });
   assert.equal(rule.status, 201, JSON.stringify(rule.body));
   const before = cards.length;
   const sent = await api('POST', '/api/v1/devices/boiler-1/telemetry', { temperature: 95, ts: Date.now(), seq: 1 });
   assert.equal(sent.status, 200);
-  const card = await until(() => cards.slice(before).find((c) => c.sections.some((s) => s.facts.some((f) => f.value === 'boiler-1'))), { what: 'a card about boiler-1' });
+  const card = await until(() => cards.slice(before).find((c) => c.sections.some((s) => s.facts.some((f) => f.value === 'boiler-1'))), {
+    what: 'a card about boiler-1',
+  });
   assert.equal(card.themeColor, 'B00020');
   assert.match(card.title, /CRITICAL.*RAISED.*boiler hot|CRITICAL.*RAISED/);
-  assert.deepEqual(card.sections[0].facts.find((f) => f.name === 'Severity'), { name: 'Severity', value: 'critical' });
+  assert.deepEqual(
+    card.sections[0].facts.find((f) => f.name === 'Severity'),
+    { name: 'Severity', value: 'critical' },
+  );
 });
 
 test('teams: a bad setting is named; an http:// URL to another machine is refused', () => {
   assert.throws(() => buildChannels({ ...defaults, notify: { teams: { webhookUrl: url } } }, {}), /notify\.teams: unknown setting "webhookUrl"/);
-  assert.throws(() => buildChannels({ ...defaults, notify: { teams: { webhookUrlFile: 42 } } }, {}), /notify\.teams\.webhookUrlFile must be a non-empty string/);
+  assert.throws(
+    () => buildChannels({ ...defaults, notify: { teams: { webhookUrlFile: 42 } } }, {}),
+    /notify\.teams\.webhookUrlFile must be a non-empty string/,
+  );
   assert.throws(() => buildChannels({ ...defaults, notify: { pager: {} } }, {}), /notify\.pager: no such channel type/);
-  assert.throws(() => buildChannels({ ...defaults }, { FIELDSCOPE_TEAMS_WEBHOOK_URL: 'http://teams.example.com/hook' }), /FIELDSCOPE_TEAMS_WEBHOOK_URL must be an https:\/\/ URL/);
+  assert.throws(
+    () => buildChannels({ ...defaults }, { FIELDSCOPE_TEAMS_WEBHOOK_URL: 'http://teams.example.com/hook' }),
+    /FIELDSCOPE_TEAMS_WEBHOOK_URL must be an https:\/\/ URL/,
+  );
   const ok = buildChannels({ ...defaults }, { FIELDSCOPE_TEAMS_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/x' });
   assert.ok(ok.channels.some((c) => c.channel.type === 'teams'));
 });

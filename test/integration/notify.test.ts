@@ -83,11 +83,16 @@ after(async () => {
 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(app.httpUrl + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(app.httpUrl + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
-const webhookBodies = () => hits.filter((h) => h.path === '/hook').map((h) => JSON.parse(h.body) as { notifications: { event: string; alarm: Alarm | null }[] });
+const webhookBodies = () =>
+  hits.filter((h) => h.path === '/hook').map((h) => JSON.parse(h.body) as { notifications: { event: string; alarm: Alarm | null }[] });
 
 test('a test notification is retried with backoff until the webhook takes it, and is signed', async () => {
   failures.set('/hook', 2);
@@ -116,14 +121,29 @@ test('a burst of alarms goes out as one message per channel: webhook, Slack, ema
   await new Promise((r) => ws.once('open', r));
   ws.send(JSON.stringify({ op: 'subscribe', devices: '*' }));
 
-  const r = await api<{ id: string }>('POST', '/api/v1/rules', { name: 'pressure', severity: 'critical', scope: 'all', kind: 'threshold', metric: 'bar', op: '>', value: 10 });
+  const r = await api<{ id: string }>('POST', '/api/v1/rules', {
+    name: 'pressure',
+    severity: 'critical',
+    scope: 'all',
+    kind: 'threshold',
+    metric: 'bar',
+    op: '>',
+    value: 10,
+  });
   assert.equal(r.status, 201);
   const before = hits.length;
-  await api('POST', '/api/v1/telemetry', [1, 2, 3].map((n) => ({ device_id: `press-${n}`, bar: 12 })));
-  const [msg] = await until(() => {
-    const b = webhookBodies().filter((x) => x.notifications.some((n) => n.event === 'raised'));
-    return b.length ? b : undefined;
-  }, { what: 'webhook burst' });
+  await api(
+    'POST',
+    '/api/v1/telemetry',
+    [1, 2, 3].map((n) => ({ device_id: `press-${n}`, bar: 12 })),
+  );
+  const [msg] = await until(
+    () => {
+      const b = webhookBodies().filter((x) => x.notifications.some((n) => n.event === 'raised'));
+      return b.length ? b : undefined;
+    },
+    { what: 'webhook burst' },
+  );
   assert.equal(msg.notifications.length, 3, 'one message for the burst');
   assert.deepEqual(msg.notifications.map((n) => n.alarm!.device).sort(), ['press-1', 'press-2', 'press-3']);
 
@@ -160,5 +180,12 @@ test('a flapping condition notifies once per minimum interval; the clear follows
   const first = alarms.at(-1)!;
   const msg = await until(() => webhookBodies().find((b) => b.notifications.some((n) => n.alarm?.device === 'flap-1')), { what: 'flap webhook' });
   const flap = msg.notifications.filter((n) => n.alarm?.device === 'flap-1');
-  assert.deepEqual(flap.map((n) => [n.event, n.alarm!.id]), [['raised', first.id], ['auto_cleared', first.id]], 'only the first raise (and its clear) inside the minimum interval');
+  assert.deepEqual(
+    flap.map((n) => [n.event, n.alarm!.id]),
+    [
+      ['raised', first.id],
+      ['auto_cleared', first.id],
+    ],
+    'only the first raise (and its clear) inside the minimum interval',
+  );
 });

@@ -23,7 +23,11 @@ test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies 
   const [good, bad] = sim.devices;
 
   const image = randomBytes(1024 * 1024);
-  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=2.1.0&name=battery.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: image });
+  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=2.1.0&name=battery.bin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: image,
+  });
   const fw = (await up.json()) as { id: string; size: number; sha256: string; version: string };
   assert.equal(up.status, 201, JSON.stringify(fw));
   assert.equal(fw.size, image.length);
@@ -47,10 +51,13 @@ test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies 
   // Throttled: one device at a time.
   assert.deepEqual(created.jobs.map((j) => j.status).sort(), ['queued', 'sent']);
 
-  const done = await until(async () => {
-    const r = (await (await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}`)).json()) as { rollout: { status: string }; jobs: Job[] };
-    return r.rollout.status === 'done' ? r : undefined;
-  }, { timeoutMs: 20_000, what: 'rollout done' });
+  const done = await until(
+    async () => {
+      const r = (await (await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}`)).json()) as { rollout: { status: string }; jobs: Job[] };
+      return r.rollout.status === 'done' ? r : undefined;
+    },
+    { timeoutMs: 20_000, what: 'rollout done' },
+  );
   const byDevice = Object.fromEntries(done.jobs.map((j) => [j.device, j]));
   assert.equal(byDevice[good.id].status, 'success');
   assert.equal(byDevice[good.id].progress, 1);
@@ -65,19 +72,35 @@ test('OTA: a simulated device downloads a 1 MiB image in Range pieces, verifies 
   assert.equal(cmds.commands.find((c) => c.name === 'ota')?.status, 'acked');
 
   // Bad input is refused with the field named.
-  const noVersion = await fetch(`${app.httpUrl}/api/v1/firmware`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: image.subarray(0, 10) });
+  const noVersion = await fetch(`${app.httpUrl}/api/v1/firmware`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: image.subarray(0, 10),
+  });
   assert.equal(noVersion.status, 400);
   assert.equal(((await noVersion.json()) as { field: string }).field, 'version');
-  const noTarget = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'no-such' }) });
+  const noTarget = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ profile: 'no-such' }),
+  });
   assert.equal(noTarget.status, 400);
 });
 
 test('OTA: cancelling a rollout stops the queued devices; the one already updating finishes; a second cancel is refused', async (t) => {
   const { app, sim } = await startRig(t, 3, 'ina219');
-  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=3.0.0&name=ina.bin`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: randomBytes(256 * 1024) });
+  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=3.0.0&name=ina.bin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: randomBytes(256 * 1024),
+  });
   const fw = (await up.json()) as { id: string };
   assert.equal(up.status, 201);
-  const roll = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'ina219', concurrency: 1 }) });
+  const roll = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ profile: 'ina219', concurrency: 1 }),
+  });
   const created = (await roll.json()) as { rollout: { id: string }; jobs: Job[] };
   assert.equal(roll.status, 201);
   const started = created.jobs.find((j) => j.status === 'sent')!;
@@ -94,11 +117,14 @@ test('OTA: cancelling a rollout stops the queued devices; the one already updati
   }
 
   // The device that had started is not abandoned mid-update: it finishes and reports.
-  const finished = await until(async () => {
-    const r = (await (await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}`)).json()) as { rollout: { status: string }; jobs: Job[] };
-    const j = r.jobs.find((x) => x.device === started.device)!;
-    return j.status === 'success' || j.status === 'failed' ? r : undefined;
-  }, { timeoutMs: 20_000, what: 'the started device finished' });
+  const finished = await until(
+    async () => {
+      const r = (await (await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}`)).json()) as { rollout: { status: string }; jobs: Job[] };
+      const j = r.jobs.find((x) => x.device === started.device)!;
+      return j.status === 'success' || j.status === 'failed' ? r : undefined;
+    },
+    { timeoutMs: 20_000, what: 'the started device finished' },
+  );
   assert.equal(finished.jobs.find((x) => x.device === started.device)!.status, 'success');
   assert.equal(finished.rollout.status, 'cancelled', 'stays cancelled, not done');
   for (const dev of sim.devices) assert.equal(dev.firmwareVersion, dev.id === started.device ? '3.0.0' : '1.0.0');

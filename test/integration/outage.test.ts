@@ -55,7 +55,9 @@ async function post(url: string, device: string, seqs: number[]) {
 }
 
 async function count(url: string, device: string): Promise<number> {
-  const r = (await (await fetch(`${url}/api/v1/devices/${device}/telemetry?from=${T0}&to=${T0 + 3600_000}`)).json()) as { series: Record<string, { ts: number[] }> };
+  const r = (await (await fetch(`${url}/api/v1/devices/${device}/telemetry?from=${T0}&to=${T0 + 3600_000}`)).json()) as {
+    series: Record<string, { ts: number[] }>;
+  };
   const ts = r.series.temperature?.ts ?? [];
   assert.equal(new Set(ts).size, ts.length, 'no reading twice');
   return ts.length;

@@ -19,17 +19,26 @@ test('a signed-in operator acks under their own name, whatever the body claims',
   assert.equal(rule.status, 201, await rule.clone().text());
   const post = await fetch(`${url}/api/v1/devices/audit-1/telemetry`, { method: 'POST', headers: { ...bearer(op), ...json }, body: JSON.stringify({ t: 80 }) });
   assert.equal(post.status, 200);
-  const alarm = await until(async () => {
-    const r = (await (await fetch(`${url}/api/v1/alarms?device=audit-1`, { headers: bearer(op) })).json()) as { alarms: { id: number }[] };
-    return r.alarms[0];
-  }, { what: 'alarm' });
+  const alarm = await until(
+    async () => {
+      const r = (await (await fetch(`${url}/api/v1/alarms?device=audit-1`, { headers: bearer(op) })).json()) as { alarms: { id: number }[] };
+      return r.alarms[0];
+    },
+    { what: 'alarm' },
+  );
 
-  const ack = await fetch(`${url}/api/v1/alarms/${alarm.id}/ack`, { method: 'POST', headers: { ...bearer(op), ...json }, body: JSON.stringify({ by: 'the-boss', comment: 'checked' }) });
+  const ack = await fetch(`${url}/api/v1/alarms/${alarm.id}/ack`, {
+    method: 'POST',
+    headers: { ...bearer(op), ...json },
+    body: JSON.stringify({ by: 'the-boss', comment: 'checked' }),
+  });
   assert.equal(ack.status, 200);
   const acked = (await ack.json()) as { ackedBy: string; ackComment?: string };
   assert.equal(acked.ackedBy, 'olga');
   // The claimed name is not lost: it is kept as a note with the comment.
-  const detail = (await (await fetch(`${url}/api/v1/alarms/${alarm.id}`, { headers: bearer(op) })).json()) as { events: { type: string; by: string; comment: string | null }[] };
+  const detail = (await (await fetch(`${url}/api/v1/alarms/${alarm.id}`, { headers: bearer(op) })).json()) as {
+    events: { type: string; by: string; comment: string | null }[];
+  };
   const ackEvent = detail.events.find((e) => e.type === 'acked');
   assert.deepEqual({ by: ackEvent?.by, comment: ackEvent?.comment }, { by: 'olga', comment: 'by: the-boss | checked' });
 });

@@ -29,7 +29,11 @@ test('first start: a random admin password, printed once and kept in a file only
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(join(data.dir, 'auth', 'jwt.key')).mode & 0o777, 0o600);
     for (const guess of ['admin', 'password', 'changeme']) {
-      const res = await fetch(`${app.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password: guess }) });
+      const res = await fetch(`${app.httpUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ username: 'admin', password: guess }),
+      });
       assert.equal(res.status, 401, `no default password "${guess}"`);
     }
     await app.stop();
@@ -110,17 +114,21 @@ test('brute-force sign-in is slowed, then locked (even the right password), with
   const { app, adminPassword, remove } = await startLockedApp({ loginSlowAfter: 3, loginSlowMs: 2000, loginLockAfter: 4, loginLockMs: 3600_000 });
   try {
     const url = app.httpUrl;
-    const attempt = (password: string, username = 'admin') => fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) });
+    const attempt = (password: string, username = 'admin') =>
+      fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) });
     for (let i = 0; i < 3; i++) assert.equal((await attempt(`guess-${i}`)).status, 401);
     const slowed = await attempt('guess-3');
     assert.equal(slowed.status, 429);
     assert.equal(((await slowed.json()) as { rule: string }).rule, 'login_slowed');
     assert.ok(Number(slowed.headers.get('retry-after')) >= 1);
     // Once the wait is over the next guess is checked (and fails), which locks the account and the address.
-    const fourth = await until(async () => {
-      const r = await attempt('guess-4');
-      return r.status === 429 ? false : r;
-    }, { what: 'the slow-down to pass', timeoutMs: 15_000 });
+    const fourth = await until(
+      async () => {
+        const r = await attempt('guess-4');
+        return r.status === 429 ? false : r;
+      },
+      { what: 'the slow-down to pass', timeoutMs: 15_000 },
+    );
     assert.equal(fourth.status, 401);
     const locked = await attempt(adminPassword);
     assert.equal(locked.status, 429, 'locked: even the right password is not checked');
@@ -154,8 +162,14 @@ test('anonymous access: insecure-local lets anonymous callers read only, and any
   }
   const base = { ...defaults, httpPort: 0, mqttPort: 0, simulator: false, dataDir: '/nonexistent/never-created' };
   await assert.rejects(startApp({ ...base, host: '0.0.0.0' }, { logger: silentLogger() }), /only allowed on 127\.0\.0\.1.*--no-insecure-local/s);
-  await assert.rejects(startApp({ ...base, host: '0.0.0.0', insecureLocal: false, anonymousRole: 'viewer' }, { logger: silentLogger() }), /anonymousRole "viewer".*only allowed on 127\.0\.0\.1/);
-  await assert.rejects(startApp({ ...base, host: '192.168.1.20', insecureLocal: false, anonymousRole: 'admin' }, { logger: silentLogger() }), /refusing to start/);
+  await assert.rejects(
+    startApp({ ...base, host: '0.0.0.0', insecureLocal: false, anonymousRole: 'viewer' }, { logger: silentLogger() }),
+    /anonymousRole "viewer".*only allowed on 127\.0\.0\.1/,
+  );
+  await assert.rejects(
+    startApp({ ...base, host: '192.168.1.20', insecureLocal: false, anonymousRole: 'admin' }, { logger: silentLogger() }),
+    /refusing to start/,
+  );
   await assert.rejects(startApp({ ...base, anonymousRole: 'root' as never }, { logger: silentLogger() }), /anonymousRole must be/);
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '[::1]', '::ffff:127.0.0.1']) assert.ok(isLoopback(h), h);
   for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) assert.ok(!isLoopback(h), h);
@@ -173,9 +187,15 @@ test('security headers on every answer, CORS closed unless an origin is listed, 
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
     }
-    const evil = await fetch(`${url}/api/v1/devices`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const evil = await fetch(`${url}/api/v1/devices`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(evil.headers.get('access-control-allow-origin'), null);
-    const ok = await fetch(`${url}/api/v1/devices`, { method: 'OPTIONS', headers: { origin: 'https://ops.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const ok = await fetch(`${url}/api/v1/devices`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://ops.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
     assert.equal(ok.status, 204);
     assert.equal(ok.headers.get('access-control-allow-origin'), 'https://ops.example.com');
     assert.match(ok.headers.get('access-control-allow-headers') ?? '', /Authorization/);
@@ -221,7 +241,27 @@ test('TLS: HTTPS and MQTTS with a certificate and key', async (t) => {
   const dir = tempDir('fieldscope-tls-');
   const cert = join(dir.dir, 'cert.pem');
   const key = join(dir.dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(join(dir.dir, 'marker'), '');
   const { app, adminPassword, remove } = await startLockedApp({ tlsCert: cert, tlsKey: key });
   try {
@@ -242,7 +282,9 @@ test('TLS: HTTPS and MQTTS with a certificate and key', async (t) => {
     assert.ok(res.hsts);
     // Plain MQTT to the MQTTS port gets nowhere; MQTTS with the CA works.
     const plain = mqtt.connect(app.mqttUrl.replace('mqtts', 'mqtt'), { reconnectPeriod: 0, connectTimeout: 2000 });
-    const plainConnected = await new Promise<boolean>((r) => (plain.once('connect', () => r(true)), plain.once('close', () => r(false)), plain.once('error', () => r(false))));
+    const plainConnected = await new Promise<boolean>(
+      (r) => (plain.once('connect', () => r(true)), plain.once('close', () => r(false)), plain.once('error', () => r(false))),
+    );
     plain.end(true);
     assert.equal(plainConnected, false);
     const token = (JSON.parse(res.text) as { accessToken: string }).accessToken;

@@ -80,7 +80,9 @@ test('a CONNECT declaring 250 MB is refused on its first bytes: the socket is cl
     const c = await mqtt.connectAsync(app.mqttUrl, { username: 'big-1', password: token, clientId: 'big-1', reconnectPeriod: 0 });
     await c.publishAsync('devices/big-1/telemetry', JSON.stringify({ ts: Date.now(), v: 1 }) + ' '.repeat(40 * 1024), { qos: 1 });
     await c.endAsync();
-    const latest = (await (await fetch(`${app.httpUrl}/api/v1/devices/big-1/latest`, { headers: bearer(admin) })).json()) as { latest: Record<string, { value: number }> };
+    const latest = (await (await fetch(`${app.httpUrl}/api/v1/devices/big-1/latest`, { headers: bearer(admin) })).json()) as {
+      latest: Record<string, { value: number }>;
+    };
     assert.equal(latest.latest.v?.value, 1);
   } finally {
     await remove();
@@ -88,7 +90,12 @@ test('a CONNECT declaring 250 MB is refused on its first bytes: the socket is cl
 });
 
 test('connections per address and in total are capped, idle sockets without CONNECT are closed, and HTTP keeps answering', async () => {
-  const { app, adminPassword, remove } = await startLockedApp({ mqttMaxConnectionsPerIp: 20, mqttMaxConnections: 25, mqttMaxPending: 0, mqttConnectTimeoutMs: 60_000 });
+  const { app, adminPassword, remove } = await startLockedApp({
+    mqttMaxConnectionsPerIp: 20,
+    mqttMaxConnections: 25,
+    mqttMaxPending: 0,
+    mqttConnectTimeoutMs: 60_000,
+  });
   const sockets: Awaited<ReturnType<typeof openSocket>>[] = [];
   try {
     const port = portOf(app.mqttUrl);
@@ -113,12 +120,15 @@ test('connections per address and in total are capped, idle sockets without CONN
 
     // Closing sockets frees their places.
     for (const s of sockets) s.socket.destroy();
-    await until(async () => {
-      const s = await openSocket(port);
-      const ok = !s.isClosed();
-      s.socket.destroy();
-      return ok;
-    }, { what: 'a place to free up' });
+    await until(
+      async () => {
+        const s = await openSocket(port);
+        const ok = !s.isClosed();
+        s.socket.destroy();
+        return ok;
+      },
+      { what: 'a place to free up' },
+    );
   } finally {
     for (const s of sockets) s.socket.destroy();
     await remove();

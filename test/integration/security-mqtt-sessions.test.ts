@@ -72,7 +72,11 @@ test("client ids are bound to the identity: another device's id (clean:false) is
     let victimClosed = false;
     victim.on('close', () => (victimClosed = true));
     const before = await metric(url, admin, /fieldscope_auth_denied_total\{transport="mqtt",reason="client_id"\} (\d+)/);
-    assert.equal(await refusedCode(app.mqttUrl, { username: 'thief-1', password: thiefToken, clientId: 'victim-1', clean: false }), 5, "another device's client id: CONNACK 5 (not authorized)");
+    assert.equal(
+      await refusedCode(app.mqttUrl, { username: 'thief-1', password: thiefToken, clientId: 'victim-1', clean: false }),
+      5,
+      "another device's client id: CONNACK 5 (not authorized)",
+    );
     assert.equal(await metric(url, admin, /fieldscope_auth_denied_total\{transport="mqtt",reason="client_id"\} (\d+)/), before + 1, 'the refusal is counted');
 
     // The victim was not disconnected, its will did not fire, and it still sends and is acknowledged.
@@ -100,11 +104,23 @@ test("client ids are bound to the identity: another device's id (clean:false) is
     // Prefixes that only look alike are refused: thief-1x is not thief-1, and "@key:<id>" is not a user's.
     assert.equal(await refusedCode(app.mqttUrl, { username: 'thief-1', password: thiefToken, clientId: 'thief-1x' }), 5);
     assert.equal(await refusedCode(app.mqttUrl, { username: 'admin', password: adminPassword, clientId: `@key:${key.id}` }), 5);
-    assert.equal(await refusedCode(app.mqttUrl, { username: 'thief-1', password: thiefToken, clientId: 'mqttjs_1234abcd' }), 5, 'a random id of its own choosing is not its own');
+    assert.equal(
+      await refusedCode(app.mqttUrl, { username: 'thief-1', password: thiefToken, clientId: 'mqttjs_1234abcd' }),
+      5,
+      'a random id of its own choosing is not its own',
+    );
     assert.equal(victimClosed, false);
 
     // `fieldscope simulate --username gw --password-file <key>` names its client ids after the key, and gets in.
-    const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 2, rateHz: 5, prefix: 'simgw-', username: 'gw', password: key.key, clientIdPrefix: serviceClientIdPrefix('gw', key.key) });
+    const sim = await startSimulator({
+      brokerUrl: app.mqttUrl,
+      devices: 2,
+      rateHz: 5,
+      prefix: 'simgw-',
+      username: 'gw',
+      password: key.key,
+      clientIdPrefix: serviceClientIdPrefix('gw', key.key),
+    });
     try {
       for (const d of sim.devices) await until(() => app.devices.get(d.id), { what: `${d.id} seen` });
     } finally {
@@ -133,7 +149,11 @@ test('revoking a credential closes the MQTT connections opened with it, at once:
     };
     const newUser = async (username: string) => {
       const password = `pw-${username}-0123456789`;
-      const res = await fetch(`${url}/api/v1/users`, { method: 'POST', headers: { ...bearer(admin), ...json }, body: JSON.stringify({ username, password, role: 'operator' }) });
+      const res = await fetch(`${url}/api/v1/users`, {
+        method: 'POST',
+        headers: { ...bearer(admin), ...json },
+        body: JSON.stringify({ username, password, role: 'operator' }),
+      });
       assert.equal(res.status, 201);
       return { id: ((await res.json()) as { id: string }).id, password };
     };

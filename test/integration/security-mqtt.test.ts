@@ -55,13 +55,19 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
     assert.equal(await refusedCode(app.mqttUrl, {}), 5, 'anonymous is refused (not authorized)');
     assert.equal(await refusedCode(app.mqttUrl, { username: 'acl-a', password: wrongToken() }), 4, 'a wrong token is refused (bad user name or password)');
     assert.equal(await refusedCode(app.mqttUrl, { username: 'acl-b', password: tokenA }), 4, "another device's token is refused");
-    assert.equal(await refusedCode(app.mqttUrl, { username: 'never-seen', password: wrongToken() }), 4, 'an unknown device is refused (unknownDevices: reject)');
+    assert.equal(
+      await refusedCode(app.mqttUrl, { username: 'never-seen', password: wrongToken() }),
+      4,
+      'an unknown device is refused (unknownDevices: reject)',
+    );
 
     const a = await connect(app.mqttUrl, { username: 'acl-a', password: tokenA, clientId: 'acl-a' });
     clients.push(a);
     await a.publishAsync('devices/acl-a/telemetry', payload(3.3), { qos: 1 });
     // QoS1 PUBACK comes after the commit.
-    const latest = (await (await fetch(`${url}/api/v1/devices/acl-a/latest`, { headers: bearer(admin) })).json()) as { latest: { voltage?: { value: number } } };
+    const latest = (await (await fetch(`${url}/api/v1/devices/acl-a/latest`, { headers: bearer(admin) })).json()) as {
+      latest: { voltage?: { value: number } };
+    };
     assert.equal(latest.latest.voltage?.value, 3.3);
 
     // Subscribing to its own commands works; to another device's, or to everything, is refused (SUBACK 128), connection kept.
@@ -83,12 +89,28 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
     assert.equal(await refusedCode(app.mqttUrl, { username: 'acl-a', password: tokenA }), 4);
 
     // An operator's API key is a tool's credential: it may publish for any device.
-    const key = ((await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'gateway', role: 'operator' }) })).json()) as { key: string }).key;
+    const key = (
+      (await (
+        await fetch(`${url}/api/v1/api-keys`, {
+          method: 'POST',
+          headers: { ...bearer(admin), 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'gateway', role: 'operator' }),
+        })
+      ).json()) as { key: string }
+    ).key;
     // A tool with no client id of its own gets one from the broker (client ids are bound to identities).
     const gw = await connect(app.mqttUrl, { username: 'gateway', password: key, clientId: '' });
     clients.push(gw);
     await gw.publishAsync('devices/gw-1/telemetry', payload(1.5), { qos: 1 });
-    const viewerKey = ((await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dash', role: 'viewer' }) })).json()) as { key: string }).key;
+    const viewerKey = (
+      (await (
+        await fetch(`${url}/api/v1/api-keys`, {
+          method: 'POST',
+          headers: { ...bearer(admin), 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'dash', role: 'viewer' }),
+        })
+      ).json()) as { key: string }
+    ).key;
     assert.equal(await refusedCode(app.mqttUrl, { username: 'dash', password: viewerKey }), 5, 'a viewer key may not publish');
   } finally {
     for (const c of clients) await c.endAsync(true).catch(() => {});
@@ -106,8 +128,13 @@ test('MQTT: unknownDevices provision registers the first password (trust on firs
     const again = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
     await again.endAsync();
     const admin = (await login(app.httpUrl, 'admin', adminPassword)).accessToken;
-    const creds = (await (await fetch(`${app.httpUrl}/api/v1/device-credentials`, { headers: bearer(admin) })).json()) as { credentials: { device: string; createdBy: string }[] };
-    assert.deepEqual(creds.credentials.map((c) => [c.device, c.createdBy]), [['tofu-1', 'provisioned']]);
+    const creds = (await (await fetch(`${app.httpUrl}/api/v1/device-credentials`, { headers: bearer(admin) })).json()) as {
+      credentials: { device: string; createdBy: string }[];
+    };
+    assert.deepEqual(
+      creds.credentials.map((c) => [c.device, c.createdBy]),
+      [['tofu-1', 'provisioned']],
+    );
     assert.equal(await refusedCode(app.mqttUrl, {}), 5, 'still no anonymous devices');
   } finally {
     await remove();
@@ -126,7 +153,11 @@ test('per-device message rate: excess is refused and counted, on MQTT and HTTP a
     c.publish('devices/chatty/telemetry', payload(9), { qos: 1 });
     await closed;
     await c.endAsync(true);
-    const res = await fetch(`${url}/api/v1/devices/chatty/telemetry`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: payload(10) });
+    const res = await fetch(`${url}/api/v1/devices/chatty/telemetry`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: payload(10),
+    });
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
     assert.equal(((await res.json()) as { rule: string }).rule, 'rate_limit');

@@ -15,7 +15,8 @@ test('revocation sweep: sign-out, own password change, admin reset, refresh reus
   try {
     const url = app.httpUrl;
     const admin = (await login(url, 'admin', adminPassword)).accessToken;
-    const post = (path: string, body: object, token?: string) => fetch(`${url}${path}`, { method: 'POST', headers: { ...json, ...(token ? bearer(token) : {}) }, body: JSON.stringify(body) });
+    const post = (path: string, body: object, token?: string) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { ...json, ...(token ? bearer(token) : {}) }, body: JSON.stringify(body) });
     const status = async (token: string, path = '/api/v1/devices') => {
       const res = await fetch(`${url}${path}`, { headers: bearer(token) });
       const body = (await res.json()) as { rule?: string };
@@ -30,7 +31,11 @@ test('revocation sweep: sign-out, own password change, admin reset, refresh reus
       return password;
     };
     const patch = async (username: string, body: object) => {
-      const res = await fetch(`${url}/api/v1/users/${users.get(username)}`, { method: 'PATCH', headers: { ...json, ...bearer(admin) }, body: JSON.stringify(body) });
+      const res = await fetch(`${url}/api/v1/users/${users.get(username)}`, {
+        method: 'PATCH',
+        headers: { ...json, ...bearer(admin) },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 200, await res.text());
     };
 
@@ -131,7 +136,12 @@ test('revocation sweep: sign-out, own password change, admin reset, refresh reus
         rule: 'unauthorized',
         run: async () => {
           const old = await deviceToken(url, admin, 'sweep-dev');
-          const send = (t: string) => fetch(`${url}/api/v1/devices/sweep-dev/telemetry`, { method: 'POST', headers: { ...json, ...bearer(t) }, body: JSON.stringify({ ts: Date.now(), v: 1 }) });
+          const send = (t: string) =>
+            fetch(`${url}/api/v1/devices/sweep-dev/telemetry`, {
+              method: 'POST',
+              headers: { ...json, ...bearer(t) },
+              body: JSON.stringify({ ts: Date.now(), v: 1 }),
+            });
           assert.equal((await send(old)).status < 300, true);
           const fresh = await deviceToken(url, admin, 'sweep-dev');
           assert.equal((await send(old)).status, 401);
@@ -173,7 +183,10 @@ test('a revoked sign-in stays revoked across a restart (the check reads the stor
     const password = app.initialAdminPassword!;
     const a = await login(app.httpUrl, 'admin', password);
     const b = await login(app.httpUrl, 'admin', password);
-    assert.equal((await fetch(`${app.httpUrl}/api/v1/auth/logout`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: a.refreshToken }) })).status, 204);
+    assert.equal(
+      (await fetch(`${app.httpUrl}/api/v1/auth/logout`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: a.refreshToken }) })).status,
+      204,
+    );
     await app.stop();
     const again = await startTestApp(locked);
     try {
@@ -206,11 +219,20 @@ test('an open live WebSocket ends when its sign-in is revoked (signed out), or i
     const a = await open(session.accessToken);
     const b = await open(other.accessToken);
     const aClosed = closed(a, 'signed out');
-    assert.equal((await fetch(`${url}/api/v1/auth/logout`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: session.refreshToken }) })).status, 204);
+    assert.equal(
+      (await fetch(`${url}/api/v1/auth/logout`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: session.refreshToken }) })).status,
+      204,
+    );
     assert.equal(await aClosed, 4001);
     assert.equal(b.readyState, WebSocket.OPEN, 'the other sign-in keeps its feed');
 
-    const made = (await (await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...json, ...bearer(other.accessToken) }, body: JSON.stringify({ name: 'wall', role: 'viewer' }) })).json()) as { key: string; apiKey: { id: string } };
+    const made = (await (
+      await fetch(`${url}/api/v1/api-keys`, {
+        method: 'POST',
+        headers: { ...json, ...bearer(other.accessToken) },
+        body: JSON.stringify({ name: 'wall', role: 'viewer' }),
+      })
+    ).json()) as { key: string; apiKey: { id: string } };
     const k = await open(made.key);
     const kClosed = closed(k, 'API key revoked');
     assert.equal((await fetch(`${url}/api/v1/api-keys/${made.apiKey.id}`, { method: 'DELETE', headers: bearer(other.accessToken) })).status, 200);

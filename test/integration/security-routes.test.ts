@@ -10,11 +10,17 @@ const OTHER = 'sec-dev-2';
 
 /** A URL for the operation: every path parameter filled with a harmless value (the device's id where a device is meant). */
 function fill(path: string, device: string): string {
-  return path.replace(/\{([^}]+)\}/g, (_m, name: string) => (name === 'id' && path.startsWith('/api/v1/devices/') ? device : name === 'id' ? 'no-such-id-1' : 'x1'));
+  return path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+    name === 'id' && path.startsWith('/api/v1/devices/') ? device : name === 'id' ? 'no-such-id-1' : 'x1',
+  );
 }
 
 async function apiKeyOf(url: string, admin: string, role: string): Promise<string> {
-  const res = await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: `sweep-${role}`, role }) });
+  const res = await fetch(`${url}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { ...bearer(admin), 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `sweep-${role}`, role }),
+  });
   if (res.status !== 201) throw new Error(`API key ${role}: ${res.status}`);
   return ((await res.json()) as { key: string }).key;
 }
@@ -39,7 +45,9 @@ test('every route in the OpenAPI document, for every identity (user, API key, de
     const docRes = await fetch(`${url}/docs/json`);
     assert.equal(docRes.status, 200, '/docs/json is public');
     const doc = (await docRes.json()) as Doc;
-    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })));
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+    );
     assert.ok(ops.length > 30, `the document lists the API (${ops.length} operations)`);
 
     const call = async (method: string, path: string, token: string | null, hasBody: boolean) => {
@@ -111,7 +119,11 @@ test('secrets are shown once and never come back: user, API key and device token
   try {
     const url = app.httpUrl;
     const admin = (await login(url, 'admin', adminPassword)).accessToken;
-    const made = await fetch(`${url}/api/v1/api-keys`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'scraper', role: 'viewer' }) });
+    const made = await fetch(`${url}/api/v1/api-keys`, {
+      method: 'POST',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'scraper', role: 'viewer' }),
+    });
     assert.equal(made.status, 201);
     const { key, apiKey } = (await made.json()) as { key: string; apiKey: { id: string } };
     assert.match(key, /^fsk_/);
@@ -123,22 +135,46 @@ test('secrets are shown once and never come back: user, API key and device token
     }
     // The key works with its role, and stops working once revoked.
     assert.equal((await fetch(`${url}/api/v1/devices`, { headers: bearer(key) })).status, 200);
-    assert.equal((await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{}' })).status, 403);
+    assert.equal(
+      (await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{}' })).status,
+      403,
+    );
     assert.equal((await fetch(`${url}/api/v1/api-keys/${apiKey.id}`, { method: 'DELETE', headers: bearer(admin) })).status, 200);
     assert.equal((await fetch(`${url}/api/v1/devices`, { headers: bearer(key) })).status, 401);
     // A demoted user loses the role at once.
     const users = (await (await fetch(`${url}/api/v1/users`, { headers: bearer(admin) })).json()) as { users: { id: string; username: string }[] };
     const op = await userToken(url, admin, 'otto', 'operator');
-    const otto = ((await (await fetch(`${url}/api/v1/users`, { headers: bearer(admin) })).json()) as { users: { id: string; username: string }[] }).users.find((u) => u.username === 'otto')!;
+    const otto = ((await (await fetch(`${url}/api/v1/users`, { headers: bearer(admin) })).json()) as { users: { id: string; username: string }[] }).users.find(
+      (u) => u.username === 'otto',
+    )!;
     assert.ok(users.users.length >= 1);
-    assert.equal((await fetch(`${url}/api/v1/users/${otto.id}`, { method: 'PATCH', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ role: 'viewer' }) })).status, 200);
+    assert.equal(
+      (
+        await fetch(`${url}/api/v1/users/${otto.id}`, {
+          method: 'PATCH',
+          headers: { ...bearer(admin), 'content-type': 'application/json' },
+          body: JSON.stringify({ role: 'viewer' }),
+        })
+      ).status,
+      200,
+    );
     // The demotion ends the sign-in (whatever the token in hand says); signed in again, otto is a viewer.
-    assert.equal((await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(op), 'content-type': 'application/json' }, body: '{}' })).status, 401);
+    assert.equal(
+      (await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(op), 'content-type': 'application/json' }, body: '{}' })).status,
+      401,
+    );
     const again = (await login(url, 'otto', 'pw-otto-0123456789')).accessToken;
-    assert.equal((await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(again), 'content-type': 'application/json' }, body: '{}' })).status, 403);
+    assert.equal(
+      (await fetch(`${url}/api/v1/rules`, { method: 'POST', headers: { ...bearer(again), 'content-type': 'application/json' }, body: '{}' })).status,
+      403,
+    );
     // The last admin cannot be removed or demoted.
     const adminId = users.users.find((u) => u.username === 'admin')!.id;
-    const demote = await fetch(`${url}/api/v1/users/${adminId}`, { method: 'PATCH', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ role: 'viewer' }) });
+    const demote = await fetch(`${url}/api/v1/users/${adminId}`, {
+      method: 'PATCH',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'viewer' }),
+    });
     assert.equal(demote.status, 409);
     assert.equal(((await demote.json()) as { rule: string }).rule, 'last_admin');
   } finally {
@@ -162,16 +198,29 @@ test('firmware and rollouts belong to operators, as the README says: an operator
     for (const p of ['/api/v1/users', '/api/v1/api-keys', '/api/v1/devices/{id}/credentials']) assert.equal(roleOf('post', p), 'admin', p);
 
     const image = Buffer.alloc(4096, 7);
-    const upload = (token: string) => fetch(`${url}/api/v1/firmware?version=9.9.${token === viewer ? 1 : 0}`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/octet-stream' }, body: image });
+    const upload = (token: string) =>
+      fetch(`${url}/api/v1/firmware?version=9.9.${token === viewer ? 1 : 0}`, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'application/octet-stream' },
+        body: image,
+      });
     assert.equal((await upload(viewer)).status, 403);
     const up = await upload(operator);
     assert.equal(up.status, 201, await up.clone().text());
     const fw = (await up.json()) as { id: string };
     // A device with a profile to roll out to.
     const dev = await deviceToken(url, admin, DEVICE);
-    const sent = await fetch(`${url}/api/v1/devices/${DEVICE}/telemetry`, { method: 'POST', headers: { ...bearer(dev), 'content-type': 'application/json' }, body: JSON.stringify({ ts: Date.now(), v: 1 }) });
+    const sent = await fetch(`${url}/api/v1/devices/${DEVICE}/telemetry`, {
+      method: 'POST',
+      headers: { ...bearer(dev), 'content-type': 'application/json' },
+      body: JSON.stringify({ ts: Date.now(), v: 1 }),
+    });
     assert.ok(sent.status < 300);
-    const rollout = await fetch(`${url}/api/v1/firmware/${fw.id}/rollouts`, { method: 'POST', headers: { ...bearer(operator), 'content-type': 'application/json' }, body: JSON.stringify({ device: DEVICE }) });
+    const rollout = await fetch(`${url}/api/v1/firmware/${fw.id}/rollouts`, {
+      method: 'POST',
+      headers: { ...bearer(operator), 'content-type': 'application/json' },
+      body: JSON.stringify({ device: DEVICE }),
+    });
     assert.equal(rollout.status, 201, await rollout.clone().text());
     const r = (await rollout.json()) as { rollout: { id: string } };
     assert.equal((await fetch(`${url}/api/v1/rollouts/${r.rollout.id}/cancel`, { method: 'POST', headers: bearer(viewer) })).status, 403);

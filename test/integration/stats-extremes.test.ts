@@ -22,7 +22,10 @@ async function check(app: RunningApp): Promise<void> {
     assert.match(body.error, /1e\+150/);
   }
   const values = [1e150, -1e150, 5e149, 7.5e149];
-  const sent = await post(`${u}/api/v1/devices/ext-1/telemetry`, values.map((x, i) => ({ x, ts: now - 4000 + i * 1000 })));
+  const sent = await post(
+    `${u}/api/v1/devices/ext-1/telemetry`,
+    values.map((x, i) => ({ x, ts: now - 4000 + i * 1000 })),
+  );
   assert.equal(sent.status, 200, await sent.text());
   const res = await fetch(`${u}/api/v1/devices/ext-1/stats?from=${now - 60_000}&to=${now}`);
   const text = await res.text();

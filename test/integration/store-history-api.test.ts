@@ -23,7 +23,11 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
     for (const device of ['press-1', 'press-2', 'oven-1']) {
       const lines = [];
       for (let i = 0; i < 1200; i++) lines.push(JSON.stringify({ ts: start + i * 1000, v: i % 100, a: 1 }));
-      const res = await fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
+      const res = await fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: lines.join('\n'),
+      });
       assert.equal(res.status, 200, await res.text());
     }
   });
@@ -42,9 +46,18 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
     assert.equal(body.series.v.ts.length, 20);
     assert.deepEqual(body.series.v.count, Array(20).fill(60));
     const minute = (k: number) => Array.from({ length: 60 }, (_, i) => (k * 60 + i) % 100);
-    assert.deepEqual(body.series.v.min, Array.from({ length: 20 }, (_, k) => Math.min(...minute(k))));
-    assert.deepEqual(body.series.v.max, Array.from({ length: 20 }, (_, k) => Math.max(...minute(k))));
-    assert.deepEqual(body.series.v.avg, Array.from({ length: 20 }, (_, k) => minute(k).reduce((x, y) => x + y) / 60));
+    assert.deepEqual(
+      body.series.v.min,
+      Array.from({ length: 20 }, (_, k) => Math.min(...minute(k))),
+    );
+    assert.deepEqual(
+      body.series.v.max,
+      Array.from({ length: 20 }, (_, k) => Math.max(...minute(k))),
+    );
+    assert.deepEqual(
+      body.series.v.avg,
+      Array.from({ length: 20 }, (_, k) => minute(k).reduce((x, y) => x + y) / 60),
+    );
     // Without points the raw shape is unchanged.
     const raw = JSON.parse((await get(`/api/v1/devices/press-1/telemetry?metric=v&from=${start}&to=${start + 4999}`)).text);
     assert.deepEqual(raw.series.v, { ts: [0, 1, 2, 3, 4].map((i) => start + i * 1000), value: [0, 1, 2, 3, 4] });
@@ -73,9 +86,15 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
 
   it('answers recent and range group queries with prefix filters', async () => {
     const recent = JSON.parse((await get(`/api/v1/telemetry/recent?devices=press-*&metric=v&n=2`)).text);
-    assert.deepEqual(recent.rows.map((r: { device: string; value: number }) => `${r.device}:${r.value}`), ['press-1:98', 'press-1:99', 'press-2:98', 'press-2:99']);
+    assert.deepEqual(
+      recent.rows.map((r: { device: string; value: number }) => `${r.device}:${r.value}`),
+      ['press-1:98', 'press-1:99', 'press-2:98', 'press-2:99'],
+    );
     const range = JSON.parse((await get(`/api/v1/telemetry/range?devices=oven-1,press-2&metric=a&from=${start}&to=${start + 10_000}&n=3`)).text);
-    assert.deepEqual(range.rows.map((r: { device: string; ts: number }) => `${r.device}:${r.ts - start}`), ['oven-1:8000', 'oven-1:9000', 'oven-1:10000', 'press-2:8000', 'press-2:9000', 'press-2:10000']);
+    assert.deepEqual(
+      range.rows.map((r: { device: string; ts: number }) => `${r.device}:${r.ts - start}`),
+      ['oven-1:8000', 'oven-1:9000', 'oven-1:10000', 'press-2:8000', 'press-2:9000', 'press-2:10000'],
+    );
   });
 
   it('streams CSV and NDJSON exports', async () => {
@@ -87,7 +106,10 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
       ...[0, 1, 2].map((i) => `${new Date(start + i * 1000).toISOString()},${start + i * 1000},oven-1,v,${i}`),
     ]);
     const nd = await get(`/api/v1/export?devices=press-*&metrics=a&from=${start}&to=${start + 1_200_000}&format=ndjson`);
-    const rows = nd.text.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(rows.length, 2400);
     assert.deepEqual(rows[0], { device: 'press-1', metric: 'a', ts: start, value: 1 });
   });

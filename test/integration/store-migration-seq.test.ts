@@ -35,10 +35,20 @@ test('sqlite: readings stored under (series, ts) survive the move to (series, ts
     try {
       const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.telemetry.write({ readings: [{ device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 }, { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 }], devices: [], rejected: [] });
+      const r = await store.telemetry.write({
+        readings: [
+          { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
+          { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
+        ],
+        devices: [],
+        rejected: [],
+      });
       assert.deepEqual(r, { inserted: 1, duplicates: 1 });
       const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
-      assert.deepEqual(replay.map((x) => x.seq), [undefined, 7, 8]);
+      assert.deepEqual(
+        replay.map((x) => x.seq),
+        [undefined, 7, 8],
+      );
     } finally {
       await store.close();
     }
@@ -74,10 +84,20 @@ test('postgres: readings stored under (series, ts) survive the move to (series, 
     try {
       const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.telemetry.write({ readings: [{ device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 }, { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 }], devices: [], rejected: [] });
+      const r = await store.telemetry.write({
+        readings: [
+          { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
+          { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
+        ],
+        devices: [],
+        rejected: [],
+      });
       assert.deepEqual(r, { inserted: 1, duplicates: 1 });
       const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
-      assert.deepEqual(replay.map((x) => x.seq), [undefined, 7, 8]);
+      assert.deepEqual(
+        replay.map((x) => x.seq),
+        [undefined, 7, 8],
+      );
     } finally {
       await store.close();
     }

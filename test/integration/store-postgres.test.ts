@@ -3,8 +3,4 @@ import { storeSuite } from './store-suite.js';
 
 const { skip } = requirePostgres('store suite on PostgreSQL');
 
-storeSuite(
-  'postgres',
-  (retention) => openPostgresStore(retention),
-  skip,
-);
+storeSuite('postgres', (retention) => openPostgresStore(retention), skip);

@@ -45,7 +45,11 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
 
     it('writes a batch and reads the range back, latest values included', async () => {
       const rs: Reading[] = [];
-      for (let i = 0; i < 50; i++) rs.push({ device: 'basic', metric: 'v', ts: T0 - 50_000 + i * 1000, value: i }, { device: 'basic', metric: 'a', ts: T0 - 50_000 + i * 1000, value: -i, seq: i });
+      for (let i = 0; i < 50; i++)
+        rs.push(
+          { device: 'basic', metric: 'v', ts: T0 - 50_000 + i * 1000, value: i },
+          { device: 'basic', metric: 'a', ts: T0 - 50_000 + i * 1000, value: -i, seq: i },
+        );
       const r = await store.write(batch(rs));
       assert.deepEqual(r, { inserted: 100, duplicates: 0 });
       const range = await store.queryRange({ device: 'basic', metrics: ['v', 'a', 'nope'], from: T0 - 50_000, to: T0 - 40_001, limit: 1000 });
@@ -61,7 +65,11 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
     it('ignores and counts duplicates, within a batch and across batches', async () => {
       const rs: Reading[] = [0, 1, 2].map((i) => ({ device: 'dup', metric: 'x', ts: T0 + i, value: i }));
       assert.deepEqual(await store.write(batch(rs)), { inserted: 3, duplicates: 0 });
-      const again = [...rs.map((r) => ({ ...r, value: 99 })), { device: 'dup', metric: 'x', ts: T0 + 3, value: 3 }, { device: 'dup', metric: 'x', ts: T0 + 3, value: 4 }];
+      const again = [
+        ...rs.map((r) => ({ ...r, value: 99 })),
+        { device: 'dup', metric: 'x', ts: T0 + 3, value: 3 },
+        { device: 'dup', metric: 'x', ts: T0 + 3, value: 4 },
+      ];
       assert.deepEqual(await store.write(batch(again)), { inserted: 1, duplicates: 4 });
       const got = await store.queryRange({ device: 'dup', metrics: ['x'], from: T0, to: T0 + 10, limit: 100 });
       assert.deepEqual(got.x, { ts: [T0, T0 + 1, T0 + 2, T0 + 3], value: [0, 1, 2, 3] });
@@ -69,7 +77,6 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.equal(m.count, 4);
       assert.equal(m.sum, 6);
     });
-
 
     it('keeps readings of one time but different seq apart: identity is (device, metric, ts, seq)', async () => {
       // A device whose clock counts whole seconds and sends twice a second: same ts, next seq.
@@ -102,8 +109,14 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       let inserted = 0;
       for (const rs of batches) inserted += (await store.write(batch(rs))).inserted;
       assert.equal(inserted, stored.size);
-      for (const [res, width] of [['1m', MIN], ['1h', HOUR]] as const) {
-        const expected = new Map<number, { min: number; max: number; sum: number; count: number; firstTs: number; first: number; lastTs: number; last: number }>();
+      for (const [res, width] of [
+        ['1m', MIN],
+        ['1h', HOUR],
+      ] as const) {
+        const expected = new Map<
+          number,
+          { min: number; max: number; sum: number; count: number; firstTs: number; first: number; lastTs: number; last: number }
+        >();
         for (const [ts, value] of stored) {
           const b = ts - (ts % width);
           const e = expected.get(b);
@@ -176,8 +189,14 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       // Older than raw retention: hour rollups, whole hours.
       const old = await store.queryBuckets({ device: 'big', metrics: ['v'], from: start, to: T0 - 1, points: 1000, now: T0 + 40 * DAY });
       assert.equal(old.resolution, '1h');
-      assert.equal(old.series.v.count.reduce((a, b) => a + b, 0), n);
-      assert.equal(Math.max(...old.series.v.max), values.reduce((a, b) => Math.max(a, b), -Infinity));
+      assert.equal(
+        old.series.v.count.reduce((a, b) => a + b, 0),
+        n,
+      );
+      assert.equal(
+        Math.max(...old.series.v.max),
+        values.reduce((a, b) => Math.max(a, b), -Infinity),
+      );
     });
 
     it('buckets by local wall clock in a named time zone', async () => {
@@ -187,7 +206,15 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       await store.write(batch(rs));
       const now = start + 4 * DAY;
       // Asia/Kolkata is UTC+5:30: local hours start at :30 UTC, so 1h rollups cannot serve them.
-      const india = await store.queryBuckets({ device: 'tz', metrics: ['t'], from: start + HOUR, to: start + 7 * HOUR - 1, points: 7, tz: 'Asia/Kolkata', now });
+      const india = await store.queryBuckets({
+        device: 'tz',
+        metrics: ['t'],
+        from: start + HOUR,
+        to: start + 7 * HOUR - 1,
+        points: 7,
+        tz: 'Asia/Kolkata',
+        now,
+      });
       assert.equal(india.bucketMs, HOUR);
       assert.equal(india.resolution, '1m');
       assert.ok(india.series.t.ts.every((t) => t % HOUR === 30 * MIN));
@@ -198,7 +225,15 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.equal(seoul.resolution, '1h');
       assert.deepEqual(seoul.series.t.ts, [Date.UTC(2024, 2, 29, 15), Date.UTC(2024, 2, 30, 15), Date.UTC(2024, 2, 31, 15)]);
       // Berlin's 2024-03-31 has 23 hours.
-      const berlin = await store.queryBuckets({ device: 'tz', metrics: ['t'], from: start + DAY, to: start + 3 * DAY - 1, points: 3, tz: 'Europe/Berlin', now });
+      const berlin = await store.queryBuckets({
+        device: 'tz',
+        metrics: ['t'],
+        from: start + DAY,
+        to: start + 3 * DAY - 1,
+        points: 3,
+        tz: 'Europe/Berlin',
+        now,
+      });
       assert.deepEqual(berlin.series.t.ts, [Date.UTC(2024, 2, 29, 23), Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 31, 22)]);
       assert.deepEqual(berlin.series.t.count, [24 * 60, 23 * 60, 24 * 60]);
       assert.deepEqual(berlin.series.t.min, [(23 * HOUR) / MIN, (47 * HOUR) / MIN, (70 * HOUR) / MIN]);
@@ -206,20 +241,43 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
 
     it('answers group queries (recent and range, by ids and prefix) in one call', async () => {
       const rs: Reading[] = [];
-      for (const d of ['line1-a', 'line1-b', 'line2-c']) for (let i = 0; i < 10; i++) for (const m of ['rms', 'peak']) rs.push({ device: d, metric: m, ts: T0 + i * 1000, value: i });
+      for (const d of ['line1-a', 'line1-b', 'line2-c'])
+        for (let i = 0; i < 10; i++) for (const m of ['rms', 'peak']) rs.push({ device: d, metric: m, ts: T0 + i * 1000, value: i });
       await store.write(batch(rs));
       const recent = await store.groupRecent({ devices: { ids: ['line2-c'], prefixes: ['line1-'] }, metrics: ['rms'], n: 3 });
       assert.deepEqual(
         recent.map((r) => `${r.device}/${r.metric}@${r.value}`),
-        ['line1-a/rms@7', 'line1-a/rms@8', 'line1-a/rms@9', 'line1-b/rms@7', 'line1-b/rms@8', 'line1-b/rms@9', 'line2-c/rms@7', 'line2-c/rms@8', 'line2-c/rms@9'],
+        [
+          'line1-a/rms@7',
+          'line1-a/rms@8',
+          'line1-a/rms@9',
+          'line1-b/rms@7',
+          'line1-b/rms@8',
+          'line1-b/rms@9',
+          'line2-c/rms@7',
+          'line2-c/rms@8',
+          'line2-c/rms@9',
+        ],
       );
       const range = await store.groupRange({ devices: { ids: [], prefixes: ['line1-'] }, from: T0 + 2000, to: T0 + 5000, n: 2 });
       assert.deepEqual(
         range.map((r) => `${r.device}/${r.metric}@${r.ts - T0}`),
-        ['line1-a/peak@4000', 'line1-a/peak@5000', 'line1-a/rms@4000', 'line1-a/rms@5000', 'line1-b/peak@4000', 'line1-b/peak@5000', 'line1-b/rms@4000', 'line1-b/rms@5000'],
+        [
+          'line1-a/peak@4000',
+          'line1-a/peak@5000',
+          'line1-a/rms@4000',
+          'line1-a/rms@5000',
+          'line1-b/peak@4000',
+          'line1-b/peak@5000',
+          'line1-b/rms@4000',
+          'line1-b/rms@5000',
+        ],
       );
       const wide = await store.groupRange({ devices: { ids: ['line2-c'], prefixes: [] }, metrics: ['peak'], from: T0, to: T0 + 2000, n: 100 });
-      assert.deepEqual(wide.map((r) => r.value), [0, 1, 2]);
+      assert.deepEqual(
+        wide.map((r) => r.value),
+        [0, 1, 2],
+      );
     });
 
     it('computes statistics: min, max, avg, sample stddev, count, interpolated percentiles', async () => {
@@ -271,7 +329,8 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
 
     it('exports rows ordered by device, metric and time, filtered, [from, to)', async () => {
       const got = [];
-      for await (const r of store.exportRows({ devices: { ids: ['basic'], prefixes: ['line2'] }, metrics: ['v', 'rms'], from: T0 - 50_000, to: T0 + 3000 })) got.push(r);
+      for await (const r of store.exportRows({ devices: { ids: ['basic'], prefixes: ['line2'] }, metrics: ['v', 'rms'], from: T0 - 50_000, to: T0 + 3000 }))
+        got.push(r);
       const expected = [
         ...Array.from({ length: 50 }, (_, i) => ({ device: 'basic', metric: 'v', ts: T0 - 50_000 + i * 1000, value: i })),
         ...[0, 1, 2].map((i) => ({ device: 'line2-c', metric: 'rms', ts: T0 + i * 1000, value: i })),
@@ -292,9 +351,16 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       await store.applyRetention(now);
       const e = await store.queryRange({ device: 'ret', metrics: ['e'], from: 0, to: now, limit: 10 });
       assert.deepEqual(e.e.value, [0, 1], 'the reading 1 ms past the limit goes, the ones at and inside it stay');
-      for (const [d, rawMs] of [['ret', 2 * DAY], ['ret-keep', 5 * DAY]] as const) {
+      for (const [d, rawMs] of [
+        ['ret', 2 * DAY],
+        ['ret-keep', 5 * DAY],
+      ] as const) {
         const left = await store.queryRange({ device: d, metrics: ['r'], from: 0, to: now, limit: 100_000 });
-        assert.deepEqual(left.r.ts, rs.filter((r) => r.device === d && r.ts >= now - rawMs).map((r) => r.ts), `${d} raw`);
+        assert.deepEqual(
+          left.r.ts,
+          rs.filter((r) => r.device === d && r.ts >= now - rawMs).map((r) => r.ts),
+          `${d} raw`,
+        );
       }
       const h = await store.queryRollups({ device: 'ret', metric: 'r', resolution: '1h', from: 0, to: now });
       assert.equal(h.length, 12 * 24, 'hour rollups outlive raw data');
@@ -303,10 +369,16 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       // 1m rollups kept 30 days: drop them by moving now forward.
       await store.applyRetention(now + 25 * DAY);
       const m2 = await store.queryRollups({ device: 'ret', metric: 'r', resolution: '1m', from: 0, to: now });
-      assert.deepEqual(m2.map((r) => r.bucket), m.filter((r) => r.bucket >= now + 25 * DAY - 30 * DAY).map((r) => r.bucket));
+      assert.deepEqual(
+        m2.map((r) => r.bucket),
+        m.filter((r) => r.bucket >= now + 25 * DAY - 30 * DAY).map((r) => r.bucket),
+      );
       // Dropping raw data leaves rollups (and so history) intact.
       const hist = await store.queryBuckets({ device: 'ret', metrics: ['r'], from: now - 12 * DAY, to: now - 1, points: 12, now: now + 25 * DAY });
-      assert.equal(hist.series.r.count.reduce((a, x) => a + x, 0), 12 * 24 * 6);
+      assert.equal(
+        hist.series.r.count.reduce((a, x) => a + x, 0),
+        12 * 24 * 6,
+      );
     });
   });
 }

@@ -30,7 +30,12 @@ test('embedded broker: seed 002 and 003 topics are stored through mappings; unma
   await c.publishAsync('devices/x/features', JSON.stringify({ rms: 1 }), { qos: 1 });
 
   // PUBACK follows the commit: all of it is there now.
-  const dev = async (id: string) => (await (await fetch(`${app.httpUrl}/api/v1/devices/${id}`)).json()) as { latest: Record<string, { value: number }>; profile: string | null; attributes?: Record<string, string> };
+  const dev = async (id: string) =>
+    (await (await fetch(`${app.httpUrl}/api/v1/devices/${id}`)).json()) as {
+      latest: Record<string, { value: number }>;
+      profile: string | null;
+      attributes?: Record<string, string>;
+    };
   const s4 = await dev('sensor_004');
   assert.equal(s4.latest.temperature.value, 1);
   assert.equal(s4.latest.humidity.value, 40);
@@ -51,10 +56,13 @@ test('embedded broker: seed 002 and 003 topics are stored through mappings; unma
   assert.match(metrics, /fieldscope_messages_rejected_total\{source="mqtt",field="topic",rule="unmapped_topic"\} 2/);
 
   const health = (await (await fetch(`${app.httpUrl}/health`)).json()) as { components: { mqtt: { topicMappings: { topic: string }[] } } };
-  assert.deepEqual(health.components.mqtt.topicMappings.map((m) => m.topic), mappings.map((m) => m.topic));
+  assert.deepEqual(
+    health.components.mqtt.topicMappings.map((m) => m.topic),
+    mappings.map((m) => m.topic),
+  );
 });
 
-test('without a mapping, seed 002\'s own topic is dead-lettered, not acknowledged into nothing', async (t) => {
+test("without a mapping, seed 002's own topic is dead-lettered, not acknowledged into nothing", async (t) => {
   const app = await startTestApp();
   t.after(() => app.stop());
   const c = await mqtt.connectAsync(app.mqttUrl, { clientId: 'factory-gw' });
@@ -84,10 +92,18 @@ test('external broker: a mapped topic is subscribed and stored, PUBACKed after i
   const c = await mqtt.connectAsync(mosq.url, { clientId: 'factory-line' });
   for (let i = 1; i <= 20; i++) await c.publishAsync('factory/sensor/data', JSON.stringify({ device_id: 'sensor_010', temperature: i, seq: i }), { qos: 1 });
   await c.endAsync();
-  const values = await until(async () => {
-    const r = (await (await fetch(`${app.httpUrl}/api/v1/devices/sensor_010/telemetry?metric=temperature&from=${Date.now() - 60_000}`)).json()) as { series: { temperature?: { value: number[] } } };
-    const v = r.series.temperature?.value ?? [];
-    return v.length === 20 ? v : undefined;
-  }, { what: '20 readings of sensor_010' });
-  assert.deepEqual(values, Array.from({ length: 20 }, (_, i) => i + 1));
+  const values = await until(
+    async () => {
+      const r = (await (await fetch(`${app.httpUrl}/api/v1/devices/sensor_010/telemetry?metric=temperature&from=${Date.now() - 60_000}`)).json()) as {
+        series: { temperature?: { value: number[] } };
+      };
+      const v = r.series.temperature?.value ?? [];
+      return v.length === 20 ? v : undefined;
+    },
+    { what: '20 readings of sensor_010' },
+  );
+  assert.deepEqual(
+    values,
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
 });

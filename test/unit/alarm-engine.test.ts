@@ -9,7 +9,14 @@ import { silentLogger } from '../../src/logger.js';
 import type { Message } from '../../src/model/reading.js';
 
 const T0 = Date.UTC(2025, 0, 1);
-const msg = (device: string, seq: number, temperature: number): Message => ({ device, seq, ts: T0 + seq * 1000, values: { temperature }, source: 'mqtt', receivedAt: T0 + seq * 1000 });
+const msg = (device: string, seq: number, temperature: number): Message => ({
+  device,
+  seq,
+  ts: T0 + seq * 1000,
+  values: { temperature },
+  source: 'mqtt',
+  receivedAt: T0 + seq * 1000,
+});
 
 async function rig(t: { after(fn: () => unknown): void }, store?: SqliteStore) {
   const db = store ?? new SqliteStore({ path: ':memory:' });
@@ -17,7 +24,14 @@ async function rig(t: { after(fn: () => unknown): void }, store?: SqliteStore) {
   const clock = { now: T0 };
   const known = new Map<string, { profile: string | null; lastSeen: number }>();
   const devices: DeviceDirectory = { get: (id) => known.get(id), list: () => [...known].map(([id, d]) => ({ id, ...d })) };
-  const engine = new AlarmEngine({ store: db.alarms, analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }), devices, logger: silentLogger(), now: () => clock.now, sweepMs: 3_600_000 });
+  const engine = new AlarmEngine({
+    store: db.alarms,
+    analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }),
+    devices,
+    logger: silentLogger(),
+    now: () => clock.now,
+    sweepMs: 3_600_000,
+  });
   await engine.start();
   const changes: string[] = [];
   engine.onChange((c: AlarmChange) => changes.push(`${c.type} ${c.alarm.device}`));
@@ -27,7 +41,17 @@ async function rig(t: { after(fn: () => unknown): void }, store?: SqliteStore) {
 
 test('alarm engine: a threshold raises once, counts repeats, clears inside the deadband, and ack closes it', async (t) => {
   const r = await rig(t);
-  await r.engine.createRule({ name: 'hot', severity: 'major', scope: 'device', target: 'oven', kind: 'threshold', metric: 'temperature', op: '>', value: 40, deadband: 5 });
+  await r.engine.createRule({
+    name: 'hot',
+    severity: 'major',
+    scope: 'device',
+    target: 'oven',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 40,
+    deadband: 5,
+  });
   r.engine.observe([msg('oven', 1, 30), msg('oven', 2, 45), msg('oven', 3, 41), msg('oven', 4, 38), msg('oven', 5, 34)]);
   await r.engine.idle();
   assert.deepEqual(r.changes, ['raised oven', 'auto_cleared oven']);
@@ -66,7 +90,10 @@ test('alarm engine: silence past forMs raises a nodata alarm; an open alarm surv
   await r.engine.stop();
 
   const again = await rig(t, r.db);
-  assert.deepEqual(again.engine.openAlarms().map((a) => a.device), ['pump']);
+  assert.deepEqual(
+    again.engine.openAlarms().map((a) => a.device),
+    ['pump'],
+  );
   again.known.set('pump', { profile: null, lastSeen: T0 });
   again.clock.now = T0 + 120_000;
   again.engine.checkSilence();

@@ -99,7 +99,12 @@ test('a bucket ring matches the raw readings when late readings land behind cach
 
 test('a sparse bucket ring gives the very same windows as a dense one, slow or fast, with late readings', () => {
   // Up to 20 s apart stays sparse throughout; 12 s turns dense after a few hundred readings; faster ones early.
-  for (const [seed, maxStep] of [[11, 20_000], [11, 12_000], [12, 3000], [13, 400]] as const) {
+  for (const [seed, maxStep] of [
+    [11, 20_000],
+    [11, 12_000],
+    [12, 3000],
+    [13, 400],
+  ] as const) {
     const rng = createRng(seed);
     const dense = new BucketRing(1000, 60);
     const sparse = new BucketRing(1000, 60, { sparse: true });

@@ -14,7 +14,14 @@ import type { Message } from '../../src/model/reading.js';
 import { tempDir } from '../helpers/app.js';
 
 const T0 = Date.UTC(2025, 0, 1);
-const msg = (device: string, seq: number, value = seq): Message => ({ device, seq, ts: T0 + seq * 1000, values: { v: value }, source: 'http', receivedAt: T0 + seq * 1000 });
+const msg = (device: string, seq: number, value = seq): Message => ({
+  device,
+  seq,
+  ts: T0 + seq * 1000,
+  values: { v: value },
+  source: 'http',
+  receivedAt: T0 + seq * 1000,
+});
 
 /** The real store's telemetry, with a switch that makes writes fail, and a count of writes. */
 function switchable(t: TelemetryStore) {
@@ -55,7 +62,10 @@ test('batcher: what arrives in one turn is one commit; each sender is answered a
   await Promise.all(sent);
   assert.equal(r.state.writes, 1, 'one transaction');
   assert.equal(r.events.length, 1, 'one event');
-  assert.deepEqual(r.events[0].messages.map((m) => `${m.device}:${m.seq}`), ['a:1', 'a:2', 'b:1']);
+  assert.deepEqual(
+    r.events[0].messages.map((m) => `${m.device}:${m.seq}`),
+    ['a:1', 'a:2', 'b:1'],
+  );
   assert.deepEqual(r.events[0].newDevices.map((d) => d.id).sort(), ['a', 'b']);
   assert.equal(r.events[0].historical, false);
   assert.equal(await r.stored('a'), 2);
@@ -66,8 +76,15 @@ test('batcher: followers hear what sequence accounting kept, not the duplicates 
   await r.batcher.add([msg('d', 1)]);
   await r.batcher.add([msg('d', 1), msg('d', 2)]);
   await r.batcher.add([msg('d', 2)]);
-  assert.deepEqual(r.events.map((e) => e.messages.map((m) => m.seq)), [[1], [2], []]);
-  assert.deepEqual(r.events.map((e) => e.newDevices.length), [1, 0, 0], 'a device is new once');
+  assert.deepEqual(
+    r.events.map((e) => e.messages.map((m) => m.seq)),
+    [[1], [2], []],
+  );
+  assert.deepEqual(
+    r.events.map((e) => e.newDevices.length),
+    [1, 0, 0],
+    'a device is new once',
+  );
   assert.equal(await r.stored('d'), 2);
 });
 
@@ -76,12 +93,23 @@ test('batcher: while the store refuses, batches are spooled and announced live; 
   r.state.down = true;
   await r.batcher.add([msg('s', 1)]);
   assert.equal(r.spool!.pending, 1);
-  assert.deepEqual(r.events.map((e) => [e.historical, e.messages.length]), [[false, 1]], 'live followers do not wait for the store');
+  assert.deepEqual(
+    r.events.map((e) => [e.historical, e.messages.length]),
+    [[false, 1]],
+    'live followers do not wait for the store',
+  );
   assert.equal(await r.stored('s'), 0);
   r.state.down = false;
   await r.batcher.add([msg('s', 2)]);
   assert.equal(r.spool!.pending, 0);
-  assert.deepEqual(r.events.map((e) => [e.historical, e.messages.map((m) => m.seq)]), [[false, [1]], [true, []], [false, [2]]]);
+  assert.deepEqual(
+    r.events.map((e) => [e.historical, e.messages.map((m) => m.seq)]),
+    [
+      [false, [1]],
+      [true, []],
+      [false, [2]],
+    ],
+  );
   assert.equal(r.events[1].readings.length, 1, 'the replayed batch carries its readings');
   assert.equal(await r.stored('s'), 2);
 });
@@ -94,7 +122,10 @@ test('batcher: with no spool a refused write fails its senders and nobody hears 
   r.state.down = false;
   // The refused batch was rolled back in sequence accounting: sent again, it is not a duplicate.
   await r.batcher.add([msg('x', 1)]);
-  assert.deepEqual(r.events.map((e) => e.messages.map((m) => m.seq)), [[1]]);
+  assert.deepEqual(
+    r.events.map((e) => e.messages.map((m) => m.seq)),
+    [[1]],
+  );
   assert.equal(await r.stored('x'), 1);
 });
 

@@ -16,17 +16,47 @@ const field = (fn: () => void) => {
 };
 
 test('command names and parameters are checked before anything is sent', () => {
-  assert.equal(field(() => checkCommand('set_interval', { ms: 500 }, undefined)), 'accepted');
-  assert.equal(field(() => checkCommand('set_interval', { ms: 5 }, undefined)), 'params.ms/range');
-  assert.equal(field(() => checkCommand('set_interval', {}, undefined)), 'params.ms/range');
-  assert.equal(field(() => checkCommand('set_threshold', { metric: 'v', high: 5.5 }, undefined)), 'accepted');
-  assert.equal(field(() => checkCommand('set_threshold', { metric: 'v' }, undefined)), 'params/required');
-  assert.equal(field(() => checkCommand('set_threshold', { metric: 'v', low: 'x' }, undefined)), 'params.low/number');
-  assert.equal(field(() => checkCommand('reboot', {}, undefined)), 'accepted');
-  assert.equal(field(() => checkCommand('calibrate', {}, undefined)), 'name/known_command');
+  assert.equal(
+    field(() => checkCommand('set_interval', { ms: 500 }, undefined)),
+    'accepted',
+  );
+  assert.equal(
+    field(() => checkCommand('set_interval', { ms: 5 }, undefined)),
+    'params.ms/range',
+  );
+  assert.equal(
+    field(() => checkCommand('set_interval', {}, undefined)),
+    'params.ms/range',
+  );
+  assert.equal(
+    field(() => checkCommand('set_threshold', { metric: 'v', high: 5.5 }, undefined)),
+    'accepted',
+  );
+  assert.equal(
+    field(() => checkCommand('set_threshold', { metric: 'v' }, undefined)),
+    'params/required',
+  );
+  assert.equal(
+    field(() => checkCommand('set_threshold', { metric: 'v', low: 'x' }, undefined)),
+    'params.low/number',
+  );
+  assert.equal(
+    field(() => checkCommand('reboot', {}, undefined)),
+    'accepted',
+  );
+  assert.equal(
+    field(() => checkCommand('calibrate', {}, undefined)),
+    'name/known_command',
+  );
   const profile = { name: 'p', metrics: {}, commands: { calibrate: { description: 'zero it' } } };
-  assert.equal(field(() => checkCommand('calibrate', {}, profile)), 'accepted');
-  assert.equal(field(() => checkCommand('toString', {}, profile)), 'name/known_command');
+  assert.equal(
+    field(() => checkCommand('calibrate', {}, profile)),
+    'accepted',
+  );
+  assert.equal(
+    field(() => checkCommand('toString', {}, profile)),
+    'name/known_command',
+  );
 });
 
 test('a command goes to the first transport that reaches the device, is retried with the same id, and a late answer still lands', async (t) => {

@@ -19,8 +19,14 @@ test('defaults < file < env < flags', (t) => {
 });
 
 test('a bad value names the setting and where it came from', () => {
-  assert.throws(() => loadConfig({ env: { FIELDSCOPE_HTTP_PORT: 'eighty' } }), (e: Error) => e instanceof ConfigError && /environment httpPort/.test(e.message));
-  assert.throws(() => loadConfig({ env: {}, flags: { simulator: 'maybe' } }), (e: Error) => e instanceof ConfigError && /simulator/.test(e.message));
+  assert.throws(
+    () => loadConfig({ env: { FIELDSCOPE_HTTP_PORT: 'eighty' } }),
+    (e: Error) => e instanceof ConfigError && /environment httpPort/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: {}, flags: { simulator: 'maybe' } }),
+    (e: Error) => e instanceof ConfigError && /simulator/.test(e.message),
+  );
 });
 
 test('an unknown key in a config file is an error, not silently ignored', (t) => {

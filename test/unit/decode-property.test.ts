@@ -29,7 +29,10 @@ function judge(payload: Buffer | string | unknown) {
 }
 
 test('any bytes in: never a throw, every rejection names field, rule and message', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => judge(Buffer.from(bytes))), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => judge(Buffer.from(bytes))),
+    { numRuns: 3000 },
+  );
 });
 
 test('any JSON value in (as text and as parsed): never a throw, rejections complete', () => {
@@ -46,5 +49,8 @@ test('any JSON value in (as text and as parsed): never a throw, rejections compl
 test('device-like objects with odd values: never a throw', () => {
   const value = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.constant(1e308 * 10));
   const obj = fc.record({ v: value, a: value, seq: value, ts: value, x: value, profile: value }, { requiredKeys: [] });
-  fc.assert(fc.property(obj, (o) => judge(o)), { numRuns: 3000 });
+  fc.assert(
+    fc.property(obj, (o) => judge(o)),
+    { numRuns: 3000 },
+  );
 });

@@ -14,7 +14,11 @@ test('accepts the INA219 seed shape with epoch-seconds ts and a text status', ()
 });
 
 test('accepts the factory seed shape with device_id and an ISO timestamp', () => {
-  const d = decodeMessage('{"device_id":"sensor_001","temperature":25.3,"humidity":60.5,"timestamp":"2025-11-17T10:30:00Z"}', { ...ctx, device: undefined, source: 'http' });
+  const d = decodeMessage('{"device_id":"sensor_001","temperature":25.3,"humidity":60.5,"timestamp":"2025-11-17T10:30:00Z"}', {
+    ...ctx,
+    device: undefined,
+    source: 'http',
+  });
   assert.ok(d.ok);
   assert.equal(d.message.device, 'sensor_001');
   assert.equal(d.message.ts, Date.UTC(2025, 10, 17, 10, 30));
@@ -45,7 +49,17 @@ test('timestamps: seconds, ms, µs, ns, ISO with offset, zone-less ISO as UTC', 
 });
 
 test('timestamps: only the documented formats, never Date.parse guesses', () => {
-  for (const junk of ['x 1', 'Mar 5', '1 2 3', '5 March 2025', 'Tue, 05 Mar 2024 10:00:00 GMT', '2025-02-31', '2025-13-01', '2025-11-17T24:00:00Z', '2025/11/17']) {
+  for (const junk of [
+    'x 1',
+    'Mar 5',
+    '1 2 3',
+    '5 March 2025',
+    'Tue, 05 Mar 2024 10:00:00 GMT',
+    '2025-02-31',
+    '2025-13-01',
+    '2025-11-17T24:00:00Z',
+    '2025/11/17',
+  ]) {
     assert.equal(parseTimestamp(junk), null, junk);
   }
   assert.equal(parseTimestamp('2025-11-17'), Date.UTC(2025, 10, 17));

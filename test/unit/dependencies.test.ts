@@ -52,7 +52,11 @@ function importsOf(file: string): string[] {
 
 /** [importer, imported] for every relative import between files under src/. */
 function edgesOf(files: string[]): [string, string][] {
-  return files.flatMap((file) => importsOf(file).filter((t) => t.startsWith(src + '/')).map((t): [string, string] => [file, t]));
+  return files.flatMap((file) =>
+    importsOf(file)
+      .filter((t) => t.startsWith(src + '/'))
+      .map((t): [string, string] => [file, t]),
+  );
 }
 
 function violations(edges: [string, string][]): string[] {
@@ -76,7 +80,12 @@ test('dependencies: no import under src/ points from a lower floor to a higher o
 
 test('dependencies: the check catches a store importing the pipeline, a room importing the API, a source importing auth', () => {
   const edge = (from: string, to: string): [string, string] => [join(src, from), join(src, to)];
-  const bad = [edge('stores/x.ts', 'pipeline/batcher.ts'), edge('devices/x.ts', 'api/server.ts'), edge('sources/x.ts', 'auth/setup.ts'), edge('stores/x.ts', 'api/errors.ts')];
+  const bad = [
+    edge('stores/x.ts', 'pipeline/batcher.ts'),
+    edge('devices/x.ts', 'api/server.ts'),
+    edge('sources/x.ts', 'auth/setup.ts'),
+    edge('stores/x.ts', 'api/errors.ts'),
+  ];
   assert.equal(violations(bad).length, bad.length);
   assert.deepEqual(violations([edge('app.ts', 'api/server.ts'), edge('pipeline/x.ts', 'stores/store.ts'), edge('api/x.ts', 'stores/store.ts')]), []);
 });

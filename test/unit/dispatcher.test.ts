@@ -13,7 +13,10 @@ import { silentLogger } from '../../src/logger.js';
 class Recording implements Channel {
   readonly type = 'webhook' as const;
   sent: Notice[][] = [];
-  constructor(readonly name: string, public failures = 0) {}
+  constructor(
+    readonly name: string,
+    public failures = 0,
+  ) {}
   async send(notices: Notice[]): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
@@ -25,12 +28,26 @@ class Recording implements Channel {
 
 let nextId = 1;
 const alarm = (device: string, severity: Alarm['severity'] = 'major', ruleId = 'r1'): Alarm =>
-  ({ id: nextId++, ruleId, ruleName: 'hot', device, severity, status: 'active_unacked', message: `${device} hot`, count: 1, raisedAt: Date.now() }) as unknown as Alarm;
+  ({
+    id: nextId++,
+    ruleId,
+    ruleName: 'hot',
+    device,
+    severity,
+    status: 'active_unacked',
+    message: `${device} hot`,
+    count: 1,
+    raisedAt: Date.now(),
+  }) as unknown as Alarm;
 
 async function rig(t: { after(fn: () => unknown): void }, channels: { channel: Channel; policy: Partial<ChannelPolicy> }[]) {
   const db = new SqliteStore({ path: ':memory:' });
   await db.open();
-  const d = new Dispatcher(channels.map(({ channel, policy }) => ({ channel, policy: { ...defaultPolicy(channel.type), backoffMs: 1, ...policy } })), db.alarms, silentLogger());
+  const d = new Dispatcher(
+    channels.map(({ channel, policy }) => ({ channel, policy: { ...defaultPolicy(channel.type), backoffMs: 1, ...policy } })),
+    db.alarms,
+    silentLogger(),
+  );
   t.after(async () => {
     await d.stop();
     await db.close();
@@ -51,7 +68,11 @@ test('dispatcher: severities and events filter per channel; a repeat raise withi
   r.change('raised', { ...alarm('oven'), ruleId: 'r1' });
   r.change('acked', a);
   await r.d.stop();
-  assert.deepEqual(all.sent.map((b) => b.map((n) => n.type)), [['raised']], 'the second raise of (oven, r1) is suppressed; acked is not in the default events');
+  assert.deepEqual(
+    all.sent.map((b) => b.map((n) => n.type)),
+    [['raised']],
+    'the second raise of (oven, r1) is suppressed; acked is not in the default events',
+  );
   assert.equal(critical.sent.length, 0);
 });
 
@@ -65,7 +86,10 @@ test('dispatcher: follow-ups go only where the raise went; notices within the wi
   r.change('cleared', a);
   // stop() flushes the group at once instead of waiting out the window.
   await r.d.stop();
-  assert.deepEqual(ch.sent.map((b) => b.map((n) => `${n.type} ${n.alarm?.device}`)), [['raised a', 'raised b', 'cleared a']]);
+  assert.deepEqual(
+    ch.sent.map((b) => b.map((n) => `${n.type} ${n.alarm?.device}`)),
+    [['raised a', 'raised b', 'cleared a']],
+  );
 });
 
 test('dispatcher: a failed send is retried with backoff and logged with its attempts; past its retries it is failed', async (t) => {
@@ -83,6 +107,9 @@ test('dispatcher: a failed send is retried with backoff and logged with its atte
   assert.equal(bad?.attempts, 2);
   assert.equal(bad?.error, 'HTTP 503');
   const log = await r.db.alarms.listNotifications({ limit: 10 });
-  assert.deepEqual(log.map((n) => [n.channel, n.status, n.attempts]).sort(), [['broken', 'failed', 2], ['flaky', 'sent', 3]]);
+  assert.deepEqual(log.map((n) => [n.channel, n.status, n.attempts]).sort(), [
+    ['broken', 'failed', 2],
+    ['flaky', 'sent', 3],
+  ]);
   assert.equal(await r.d.test('nope'), undefined);
 });

@@ -36,28 +36,53 @@ test('csv: an unterminated quote is an error naming its line, only once the inpu
   const p = new CsvParser();
   const got: string[][] = [];
   const text = 'a,b\n1,"open\n';
-  assert.equal(p.parse(text, false, (f) => got.push([...f])), 4, 'waits at the quoted record');
-  assert.throws(() => p.parse(text.slice(4), true, () => {}), (e: unknown) => e instanceof CsvParseError && e.line === 2);
+  assert.equal(
+    p.parse(text, false, (f) => got.push([...f])),
+    4,
+    'waits at the quoted record',
+  );
+  assert.throws(
+    () => p.parse(text.slice(4), true, () => {}),
+    (e: unknown) => e instanceof CsvParseError && e.line === 2,
+  );
 });
 
 test('column map: MES vibration shape -> vibration metrics, device from machine and sensor', () => {
   const header = ['Time', 'Normal', 'Type 1', 'Type 2', 'Type 3', 'machine', 'sensor'];
   const plan = planColumns(header, ['0.001', '1', '2', '3', '4', 'g1', 'sensor1'], {});
-  assert.deepEqual(plan.metrics.map((m) => m.metric), ['normal', 'unbalance', 'looseness', 'unbalance_looseness']);
+  assert.deepEqual(
+    plan.metrics.map((m) => m.metric),
+    ['normal', 'unbalance', 'looseness', 'unbalance_looseness'],
+  );
   assert.equal(plan.profile, 'vibration');
   assert.equal(rowDevice(plan, ['0', '1', '2', '3', '4', 'g1', 'sensor1']), 'g1-sensor1');
   assert.deepEqual(planColumns(header, undefined, { device: 'rig-7' }).device, { fixed: 'rig-7' });
 });
 
 test('column map: generic wide CSV, text columns ignored, --map overrides, file name as device', () => {
-  const plan = planColumns(['timestamp', 'Temp C', 'status', 'rpm'], ['2025-01-01T00:00:00Z', '21.5', 'ok', '1500'], { fileName: 'press_4.csv', map: parseColumnMap('rpm=speed') });
-  assert.deepEqual(plan.metrics.map((m) => m.metric), ['temp_c', 'speed']);
+  const plan = planColumns(['timestamp', 'Temp C', 'status', 'rpm'], ['2025-01-01T00:00:00Z', '21.5', 'ok', '1500'], {
+    fileName: 'press_4.csv',
+    map: parseColumnMap('rpm=speed'),
+  });
+  assert.deepEqual(
+    plan.metrics.map((m) => m.metric),
+    ['temp_c', 'speed'],
+  );
   assert.deepEqual(plan.ignored, ['status']);
   assert.deepEqual(plan.device, { fixed: 'press_4' });
-  assert.throws(() => planColumns(['a', 'b'], ['1', '2'], { device: 'd' }), (e: unknown) => e instanceof ImportError && e.rule === 'time_column');
-  assert.throws(() => planColumns(['ts', 'b'], ['1', '2'], { device: 'd', map: { nope: 'x' } }), (e: unknown) => e instanceof ImportError && e.rule === 'column');
+  assert.throws(
+    () => planColumns(['a', 'b'], ['1', '2'], { device: 'd' }),
+    (e: unknown) => e instanceof ImportError && e.rule === 'time_column',
+  );
+  assert.throws(
+    () => planColumns(['ts', 'b'], ['1', '2'], { device: 'd', map: { nope: 'x' } }),
+    (e: unknown) => e instanceof ImportError && e.rule === 'column',
+  );
   assert.throws(() => parseColumnMap('a=1bad'), ImportError);
-  assert.throws(() => planColumns(['ts', 'b'], ['1', '2'], {}), (e: unknown) => e instanceof ImportError && e.rule === 'required');
+  assert.throws(
+    () => planColumns(['ts', 'b'], ['1', '2'], {}),
+    (e: unknown) => e instanceof ImportError && e.rule === 'required',
+  );
 });
 
 test('import: bad rows are listed with line numbers and rules, good rows beside them are stored', async (t) => {
@@ -76,12 +101,15 @@ test('import: bad rows are listed with line numbers and rules, good rows beside 
   const s = await importStream(store, [Buffer.from(csv)], { format: 'csv', start: Date.UTC(2025, 0, 1), profiles: ProfileRegistry.load(null) });
   assert.equal(s.rowsRead, 6);
   assert.equal(s.rejected, 4);
-  assert.deepEqual(s.rejectedLines.map((r) => [r.line, r.field, r.rule]), [
-    [3, 'Normal', 'number'],
-    [4, 'unbalance_looseness', 'range'],
-    [5, 'Time', 'required'],
-    [6, 'device_id', 'device_id'],
-  ]);
+  assert.deepEqual(
+    s.rejectedLines.map((r) => [r.line, r.field, r.rule]),
+    [
+      [3, 'Normal', 'number'],
+      [4, 'unbalance_looseness', 'range'],
+      [5, 'Time', 'required'],
+      [6, 'device_id', 'device_id'],
+    ],
+  );
   assert.equal(s.readingsStored, 4 + 3 + 4);
   const series = await store.telemetry.queryRange({ device: 'g1-sensor1', from: 0, to: Date.UTC(2026, 0, 1), limit: 100 });
   assert.deepEqual(series.normal.ts, [Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 1) + 2, Date.UTC(2025, 0, 1) + 4]);
@@ -109,5 +137,11 @@ test('import: NDJSON lines decoded as live messages, with line numbers for bad o
   const s = await importStream(store, [nd.slice(0, 10), nd.slice(10)], { format: 'ndjson', device: 'meter-1' });
   assert.equal(s.rowsRead, 4);
   assert.equal(s.readingsStored, 3);
-  assert.deepEqual(s.rejectedLines.map((r) => [r.line, r.field, r.rule]), [[3, 'payload', 'json'], [4, 'v', 'number']]);
+  assert.deepEqual(
+    s.rejectedLines.map((r) => [r.line, r.field, r.rule]),
+    [
+      [3, 'payload', 'json'],
+      [4, 'v', 'number'],
+    ],
+  );
 });

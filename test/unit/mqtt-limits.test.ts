@@ -23,7 +23,11 @@ test('packet size watch: the first packet must be CONNECT, within the small limi
   let accepted = false;
   const watch = () => new PacketSizeWatch({ beforeAccept: 100, afterAccept: 1000, accepted: () => accepted });
   assert.equal(watch().feed(packet(3, 10))?.reason, 'not_connect');
-  assert.deepEqual(watch().feed(Buffer.concat([Buffer.from([0x10]), varint(250 * 1024 * 1024)])), { reason: 'connect_too_large', declared: 250 * 1024 * 1024, limit: 100 });
+  assert.deepEqual(watch().feed(Buffer.concat([Buffer.from([0x10]), varint(250 * 1024 * 1024)])), {
+    reason: 'connect_too_large',
+    declared: 250 * 1024 * 1024,
+    limit: 100,
+  });
   assert.equal(watch().feed(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff]))?.reason, 'malformed');
 
   const w = watch();
@@ -59,7 +63,10 @@ test('default connection cap: the open-file limit less the headroom kept for HTT
   const dir = tempDir();
   try {
     const file = join(dir.dir, 'limits');
-    writeFileSync(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n');
+    writeFileSync(
+      file,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n',
+    );
     assert.equal(defaultMaxConnections(file), 20000 - FD_HEADROOM);
     writeFileSync(file, 'Max open files            unlimited            unlimited            files\n');
     assert.equal(defaultMaxConnections(file), 0);

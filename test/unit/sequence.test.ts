@@ -25,11 +25,20 @@ test('in order: all received, no gaps', () => {
 test('duplicates are left out and counted; gaps are found and filled by late arrivals', () => {
   const tr = new SequenceTracker();
   const a = run(tr, [1, 2, 2, 6, 7, 4, 7]);
-  assert.deepEqual(a.keep.map((x) => x.seq), [1, 2, 6, 7, 4]);
+  assert.deepEqual(
+    a.keep.map((x) => x.seq),
+    [1, 2, 6, 7, 4],
+  );
   const st = tr.state('d1')!;
   assert.equal(st.duplicates, 2);
   assert.equal(st.outOfOrder, 1);
-  assert.deepEqual(st.gaps.map((g) => [g.fromSeq, g.toSeq]), [[3, 3], [5, 5]]);
+  assert.deepEqual(
+    st.gaps.map((g) => [g.fromSeq, g.toSeq]),
+    [
+      [3, 3],
+      [5, 5],
+    ],
+  );
   assert.equal(st.gaps[0].fromTs, T0 + 2000);
   assert.equal(st.gaps[0].toTs, T0 + 4000);
   const c = completeness('d1', T0, T0 + 60_000, { received: st.received, duplicates: st.duplicates, outOfOrder: st.outOfOrder, restarts: 0 }, st);
@@ -52,7 +61,10 @@ test('seq back to the start with a newer time is a restart: a new epoch, not dup
   assert.equal(st.epoch, 1);
   assert.equal(st.maxSeq, 2);
   // The gap of the old epoch stays reported; new-epoch seqs inside it do not "fill" it.
-  assert.deepEqual(st.gaps.map((g) => [g.epoch, g.fromSeq, g.toSeq]), [[0, 4, 499]]);
+  assert.deepEqual(
+    st.gaps.map((g) => [g.epoch, g.fromSeq, g.toSeq]),
+    [[0, 4, 499]],
+  );
 });
 
 test('rollback forgets a failed batch, so its resend is not taken for a duplicate', () => {
@@ -72,7 +84,13 @@ test('rollback forgets a failed batch, so its resend is not taken for a duplicat
 test('the update carries per-minute buckets and full device state for the store', () => {
   const tr = new SequenceTracker();
   const a = run(tr, [m(1, T0), m(2, T0 + 61_000), m(2, T0 + 61_000)]);
-  assert.deepEqual(a.update.buckets.map((b) => [b.bucket - T0, b.received, b.duplicates]), [[0, 1, 0], [60_000, 1, 1]]);
+  assert.deepEqual(
+    a.update.buckets.map((b) => [b.bucket - T0, b.received, b.duplicates]),
+    [
+      [0, 1, 0],
+      [60_000, 1, 1],
+    ],
+  );
   assert.equal(a.update.devices.length, 1);
   assert.equal(a.update.devices[0].maxSeq, 2);
 });
@@ -81,7 +99,10 @@ test('first-contact backlog: older seqs after the first one seen are stored as l
   const tr = new SequenceTracker();
   // A serial device reconnecting sends its newest frame, then the buffered older ones.
   const a = run(tr, [10, 7, 8, 9]);
-  assert.deepEqual(a.keep.map((x) => x.seq), [10, 7, 8, 9]);
+  assert.deepEqual(
+    a.keep.map((x) => x.seq),
+    [10, 7, 8, 9],
+  );
   let st = tr.state('d1')!;
   assert.equal(st.received, 4);
   assert.equal(st.duplicates, 0);
@@ -92,12 +113,19 @@ test('first-contact backlog: older seqs after the first one seen are stored as l
   // A backlog with a hole: the hole is missing until it comes; once it does, nothing is.
   run(tr, [4]);
   st = tr.state('d1')!;
-  assert.deepEqual(st.gaps.map((g) => [g.fromSeq, g.toSeq, g.fromTs - T0, g.toTs - T0]), [[5, 6, 4000, 7000]]);
+  assert.deepEqual(
+    st.gaps.map((g) => [g.fromSeq, g.toSeq, g.fromTs - T0, g.toTs - T0]),
+    [[5, 6, 4000, 7000]],
+  );
   const stats = (s: typeof st) => ({ received: s.received, duplicates: s.duplicates, outOfOrder: s.outOfOrder, restarts: s.restarts });
   const c = completeness('d1', T0, T0 + 60_000, stats(st), st);
   assert.deepEqual([c.received, c.missing, c.expected], [5, 2, 7]);
   const b = run(tr, [6, 5, 4, 9]);
-  assert.deepEqual(b.keep.map((x) => x.seq), [6, 5], 'the resent 4 and 9 are true duplicates');
+  assert.deepEqual(
+    b.keep.map((x) => x.seq),
+    [6, 5],
+    'the resent 4 and 9 are true duplicates',
+  );
   st = tr.state('d1')!;
   assert.equal(st.duplicates, 2);
   const done = completeness('d1', T0, T0 + 60_000, stats(st), st);
@@ -119,10 +147,16 @@ test('redelivery after a broker restart: older unseen seqs after newer ones are 
   run(tr, [1, 2, 3, 4, 5]);
   // The broker went down holding 6 and 7 (QoS 1); the device went on with 8 and 9.
   run(tr, [8, 9]);
-  assert.deepEqual(tr.state('d1')!.gaps.map((g) => [g.fromSeq, g.toSeq]), [[6, 7]]);
+  assert.deepEqual(
+    tr.state('d1')!.gaps.map((g) => [g.fromSeq, g.toSeq]),
+    [[6, 7]],
+  );
   // Back up, it redelivers what it held and what it had already delivered but not seen acked.
   const a = run(tr, [4, 5, 6, 7, 8]);
-  assert.deepEqual(a.keep.map((x) => x.seq), [6, 7]);
+  assert.deepEqual(
+    a.keep.map((x) => x.seq),
+    [6, 7],
+  );
   const st = tr.state('d1')!;
   assert.deepEqual([st.received, st.duplicates, st.outOfOrder, st.restarts], [9, 3, 2, 0]);
   assert.deepEqual(st.gaps, []);
@@ -131,10 +165,17 @@ test('redelivery after a broker restart: older unseen seqs after newer ones are 
 test('true duplicates in one batch and across batches are left out, however late they come', () => {
   const tr = new SequenceTracker();
   const a = run(tr, [1, 1, 2, 3, 3, 3]);
-  assert.deepEqual(a.keep.map((x) => x.seq), [1, 2, 3]);
+  assert.deepEqual(
+    a.keep.map((x) => x.seq),
+    [1, 2, 3],
+  );
   for (let s = 4; s <= 300; s += 2) run(tr, [s]); // every other seq: many separate seen runs
   const b = run(tr, [2, 100, 298, 101, 101]);
-  assert.deepEqual(b.keep.map((x) => x.seq), [101], 'only the never-seen 101 (inside a gap) is new');
+  assert.deepEqual(
+    b.keep.map((x) => x.seq),
+    [101],
+    'only the never-seen 101 (inside a gap) is new',
+  );
   const st = tr.state('d1')!;
   assert.equal(st.duplicates, 3 + 4);
   assert.equal(st.outOfOrder, 1);
@@ -144,7 +185,10 @@ test('restart (seq reset with newer device time) starts a new epoch; its low seq
   const tr = new SequenceTracker();
   run(tr, [1, 2, 3, 4, 5]);
   const a = run(tr, [m(1, T0 + 600_000), m(2, T0 + 601_000), m(2, T0 + 601_000), m(3, T0 + 602_000)]);
-  assert.deepEqual(a.keep.map((x) => x.seq), [1, 2, 3]);
+  assert.deepEqual(
+    a.keep.map((x) => x.seq),
+    [1, 2, 3],
+  );
   let st = tr.state('d1')!;
   assert.deepEqual([st.restarts, st.epoch, st.maxSeq, st.duplicates, st.received], [1, 1, 3, 1, 8]);
   // The next boot's first frame seen is its seq 2; its seq 1 (older device time) comes after it.
@@ -158,8 +202,23 @@ test('restart (seq reset with newer device time) starts a new epoch; its low seq
 
 test('state saved before seen seqs were kept still calls a resend below the highest seq a duplicate', () => {
   const tr = new SequenceTracker();
-  tr.load([{ device: 'd1', epoch: 0, maxSeq: 10, lastTs: T0 + 10_000, received: 10, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [{ epoch: 0, fromSeq: 5, toSeq: 5, fromTs: T0 + 4000, toTs: T0 + 6000 }] }]);
+  tr.load([
+    {
+      device: 'd1',
+      epoch: 0,
+      maxSeq: 10,
+      lastTs: T0 + 10_000,
+      received: 10,
+      duplicates: 0,
+      outOfOrder: 0,
+      restarts: 0,
+      gaps: [{ epoch: 0, fromSeq: 5, toSeq: 5, fromTs: T0 + 4000, toTs: T0 + 6000 }],
+    },
+  ]);
   const a = run(tr, [9, 5, 11, 10]);
-  assert.deepEqual(a.keep.map((x) => x.seq), [5, 11]);
+  assert.deepEqual(
+    a.keep.map((x) => x.seq),
+    [5, 11],
+  );
   assert.equal(tr.state('d1')!.duplicates, 2);
 });

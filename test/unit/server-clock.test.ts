@@ -5,7 +5,10 @@ import { ServerClock } from '../../src/pipeline/server-clock.js';
 test('stamps are strictly increasing per device within one millisecond, and follow the wall clock after', () => {
   const clock = new ServerClock();
   const now = 1_700_000_000_000;
-  assert.deepEqual([1, 2, 3].map(() => clock.stamp('a', now)), [now, now + 1, now + 2]);
+  assert.deepEqual(
+    [1, 2, 3].map(() => clock.stamp('a', now)),
+    [now, now + 1, now + 2],
+  );
   // Another device has its own stamps.
   assert.equal(clock.stamp('b', now), now);
   // The wall clock has not caught up: still above the last stamp.

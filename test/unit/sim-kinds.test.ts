@@ -8,8 +8,7 @@ import { deviceIds } from '../../src/sim/simulator.js';
 interface ProfileJson {
   metrics: Record<string, { min?: number; max?: number }>;
 }
-const profile = (kind: KindName): ProfileJson =>
-  JSON.parse(readFileSync(new URL(`../../profiles/${kind}.json`, import.meta.url), 'utf8')) as ProfileJson;
+const profile = (kind: KindName): ProfileJson => JSON.parse(readFileSync(new URL(`../../profiles/${kind}.json`, import.meta.url), 'utf8')) as ProfileJson;
 
 /** What the device would publish at each step: rounded, derived metrics recomputed. */
 function run(kind: KindName, seed: number, start: number, stepMs: number, n: number): Array<{ ts: number; v: Values }> {

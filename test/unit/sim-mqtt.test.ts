@@ -107,13 +107,22 @@ test('four devices, one of each kind: right metrics, in range, seq from 1, w = v
   const s = await sim(t, { rateHz: 20, prefix: 'k-' });
   assert.deepEqual(
     s.devices.map((d) => [d.id, d.kind]),
-    [['k-ina219-01', 'ina219'], ['k-battery-01', 'battery'], ['k-factory-01', 'factory'], ['k-vibration-01', 'vibration']],
+    [
+      ['k-ina219-01', 'ina219'],
+      ['k-battery-01', 'battery'],
+      ['k-factory-01', 'factory'],
+      ['k-vibration-01', 'vibration'],
+    ],
   );
   await waitFor('10 messages from each device', () => s.devices.every((d) => obs.telemetry(d.id).length >= 10));
   for (const d of s.devices) {
     assert.equal(obs.states(d.id)[0], 'online', `${d.id} announced itself`);
     const msgs = obs.telemetry(d.id);
-    assert.deepEqual(msgs.map((m) => m.seq), msgs.map((_, i) => i + 1), `${d.id} seq 1, 2, 3, ...`);
+    assert.deepEqual(
+      msgs.map((m) => m.seq),
+      msgs.map((_, i) => i + 1),
+      `${d.id} seq 1, 2, 3, ...`,
+    );
     const p = profiles[d.kind];
     for (const m of msgs) {
       assert.equal(m.profile, d.kind);
@@ -150,7 +159,10 @@ test('set_interval changes the rate for real; bad and unknown commands fail with
 
   await obs.command(id, { id: 'c1', name: 'set_interval', params: { ms: 500 } });
   await waitFor('ack c1', () => obs.acks(id).some((a) => a.id === 'c1'));
-  assert.deepEqual(obs.acks(id).find((a) => a.id === 'c1'), { id: 'c1', status: 'acked' });
+  assert.deepEqual(
+    obs.acks(id).find((a) => a.id === 'c1'),
+    { id: 'c1', status: 'acked' },
+  );
   assert.equal(s.devices[0].intervalMs, 500);
   const c1 = obs.telemetry(id).length;
   await sleep(1500);
@@ -236,7 +248,10 @@ test('offline: the link drops without DISCONNECT (will fires), then the device r
   await waitFor('messages after', () => obs.seqs(id).length >= n + 3);
   const seqs = obs.seqs(id);
   for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], 'seq never goes back');
-  assert.ok(seqs.some((q, i) => i > 0 && q - seqs[i - 1] > 3), 'messages sampled while offline are lost: a gap');
+  assert.ok(
+    seqs.some((q, i) => i > 0 && q - seqs[i - 1] > 3),
+    'messages sampled while offline are lost: a gap',
+  );
 });
 
 test('stop() leaves "offline" retained and no will fires', async () => {
@@ -292,7 +307,10 @@ test('a broker restart is survived and the seq counter continues', async (t) => 
     // QoS 1 messages in flight when the broker died may be redelivered first: look past them.
     await waitFor('fresh telemetry on the new broker', () => o.seqs(id).filter((q) => q > seqAtRestart).length >= 3, 8000);
     const fresh = o.seqs(id).filter((q) => q > seqAtRestart);
-    assert.ok(fresh.every((q, i) => i === 0 || q > fresh[i - 1]), `seq continued: ${seqAtRestart} -> ${fresh.join(',')}`);
+    assert.ok(
+      fresh.every((q, i) => i === 0 || q > fresh[i - 1]),
+      `seq continued: ${seqAtRestart} -> ${fresh.join(',')}`,
+    );
     assert.ok(!o.seqs(id).includes(1), 'no restart of the counter');
     assert.equal(s.devices[0].connected, true);
   } finally {
@@ -311,7 +329,10 @@ test('scheduled faults fire by themselves', async (t) => {
   const [one, two] = s.devices.map((d) => d.id);
   await waitFor('a duplicate on the scheduled device', () => obs.seqs(two).some((q, i, a) => i > 0 && q === a[i - 1]));
   const seqs = obs.seqs(one);
-  assert.ok(seqs.every((q, i) => i === 0 || q === seqs[i - 1] + 1), 'the other device is untouched');
+  assert.ok(
+    seqs.every((q, i) => i === 0 || q === seqs[i - 1] + 1),
+    'the other device is untouched',
+  );
   await assert.rejects(
     startSimulator({ brokerUrl: broker.url, devices: 1, prefix: 'x-', schedule: [{ device: 'zzz', fault: { type: 'spike' } }] }),
     /schedule\[0\]\.device "zzz" matches no device/,
@@ -329,11 +350,14 @@ test('with bufferSize, messages sampled while offline are replayed on return: la
   const seqs = [...new Set(obs.seqs(id))].sort((a, b) => a - b);
   // QoS 1 in flight at the drop may be lost with the connection; everything sampled offline arrives.
   const after = seqs.filter((q) => q > atDrop + 1);
-  assert.ok(after.every((q, i) => i === 0 || q === after[i - 1] + 1), `contiguous after the outage: ${after.join(',')}`);
+  assert.ok(
+    after.every((q, i) => i === 0 || q === after[i - 1] + 1),
+    `contiguous after the outage: ${after.join(',')}`,
+  );
   assert.equal(s.stats().dropped, 0);
 });
 
-test('credentials are used; a refusal fails fast with the broker\'s reason', async (t) => {
+test("credentials are used; a refusal fails fast with the broker's reason", async (t) => {
   const b = await startBroker(0, { authenticate: (_c, u, p, done) => done(null, u === 'dev' && p?.toString() === 'pw') });
   t.after(() => b.close());
   const t0 = Date.now();

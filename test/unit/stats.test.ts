@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statsOf, statsFromSums } from '../../src/stores/stats.js';
 
-const close = (a: number | null, b: number, what: string, rel = 1e-12) => assert.ok(a !== null && Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} != ${b}`);
+const close = (a: number | null, b: number, what: string, rel = 1e-12) =>
+  assert.ok(a !== null && Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} != ${b}`);
 
 test('statistics of huge values (1e155 and up) are finite: scaled, not squared into Infinity', () => {
   const s = statsOf([1e155, 2e155]);

@@ -80,5 +80,12 @@ test('import: a long line under the limit is stored; one over it stops the impor
     return true;
   });
   const csv = Buffer.from(`ts,v\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:01Z,"${pad}${pad}"\n`);
-  await assert.rejects(importStream(store, [csv.subarray(0, 100), csv.subarray(100, 300_000), csv.subarray(300_000)], { format: 'csv', device: 'long-3', maxLineBytes: 256 * 1024 }), (e: Error) => e instanceof ImportError && /^line 3 is longer than/.test(e.message));
+  await assert.rejects(
+    importStream(store, [csv.subarray(0, 100), csv.subarray(100, 300_000), csv.subarray(300_000)], {
+      format: 'csv',
+      device: 'long-3',
+      maxLineBytes: 256 * 1024,
+    }),
+    (e: Error) => e instanceof ImportError && /^line 3 is longer than/.test(e.message),
+  );
 });

@@ -22,14 +22,20 @@ test('profiles: bound by first message or API, refused readings dead-lettered be
   assert.equal(latest.latest.a.value, 0.2, 'refused reading not stored');
   assert.equal(latest.latest.junk.value, 1, 'unknown metric flagged, stored');
   const dead = (await (await fetch(`${app.httpUrl}/api/v1/rejected?device=pm-1`)).json()) as { rejected: { field: string; rule: string; error: string }[] };
-  assert.deepEqual(dead.rejected.map((r) => [r.field, r.rule]).sort(), [['a', 'range'], ['junk', 'flagged']]);
+  assert.deepEqual(dead.rejected.map((r) => [r.field, r.rule]).sort(), [
+    ['a', 'range'],
+    ['junk', 'flagged'],
+  ]);
   assert.match(dead.rejected.find((r) => r.rule === 'flagged')!.error, /^unknown_metric:/);
   const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
   assert.match(metrics, /fieldscope_readings_flagged_total\{rule="unknown_metric"\} 1/);
   assert.match(metrics, /fieldscope_messages_rejected_total\{source="http",field="a",rule="range"\} 1/);
 
   // A new profile by API, then bind an existing device to it.
-  const put = await fetch(`${app.httpUrl}/api/v1/profiles/tank`, json({ name: 'tank', metrics: { level: { min: 0, max: 100, unit: '%' } }, outOfRange: 'reject', unknownMetrics: 'reject' }));
+  const put = await fetch(
+    `${app.httpUrl}/api/v1/profiles/tank`,
+    json({ name: 'tank', metrics: { level: { min: 0, max: 100, unit: '%' } }, outOfRange: 'reject', unknownMetrics: 'reject' }),
+  );
   assert.equal(put.status, 200, await put.clone().text());
   const bad = await fetch(`${app.httpUrl}/api/v1/profiles/tank`, json({ name: 'tank', metrics: { level: { min: 5, max: 1 } } }));
   assert.equal(bad.status, 400);

@@ -24,10 +24,16 @@ test('an out-of-range reading is refused with field and rule, the rest of the me
 test('unknown metrics are flagged (kept) or refused as the profile says', () => {
   const flagged = validateMessage(msg({ v: 5, extra: 1 }), ina219);
   assert.deepEqual(flagged.message?.values, { v: 5, extra: 1 });
-  assert.deepEqual(flagged.flags.map((f) => [f.field, f.rule]), [['extra', 'unknown_metric']]);
+  assert.deepEqual(
+    flagged.flags.map((f) => [f.field, f.rule]),
+    [['extra', 'unknown_metric']],
+  );
   const strict = validateMessage(msg({ v: 5, extra: 1 }), { ...ina219, unknownMetrics: 'reject' });
   assert.deepEqual(strict.message?.values, { v: 5 });
-  assert.deepEqual(strict.rejections.map((f) => [f.field, f.rule]), [['extra', 'unknown_metric']]);
+  assert.deepEqual(
+    strict.rejections.map((f) => [f.field, f.rule]),
+    [['extra', 'unknown_metric']],
+  );
   const open = validateMessage(msg({ v: 5, extra: 1 }), { ...ina219, unknownMetrics: 'accept' });
   assert.equal(open.flags.length + open.rejections.length, 0);
 });
@@ -35,7 +41,10 @@ test('unknown metrics are flagged (kept) or refused as the profile says', () => 
 test('outOfRange: flag keeps the value and says why', () => {
   const v = validateMessage(msg({ v: 40 }), { ...ina219, outOfRange: 'flag' });
   assert.deepEqual(v.message?.values, { v: 40 });
-  assert.deepEqual(v.flags.map((f) => [f.field, f.rule]), [['v', 'range']]);
+  assert.deepEqual(
+    v.flags.map((f) => [f.field, f.rule]),
+    [['v', 'range']],
+  );
 });
 
 test('a message whose every reading is refused yields no message; no profile means no checks', () => {
@@ -48,5 +57,8 @@ test('a message whose every reading is refused yields no message; no profile mea
 
 test('a metric named like an Object prototype key is still unknown', () => {
   const v = validateMessage(msg({ constructor: 1, v: 1 }), { ...ina219, unknownMetrics: 'reject' });
-  assert.deepEqual(v.rejections.map((r) => r.field), ['constructor']);
+  assert.deepEqual(
+    v.rejections.map((r) => r.field),
+    ['constructor'],
+  );
 });

@@ -27,13 +27,15 @@ function server(now: () => number) {
     live.add(refreshToken);
     return { tokenType: 'Bearer', accessToken: `a${n}`, expiresAt: now() + 15 * 60_000, refreshToken, refreshExpiresAt: now() + 30 * 86_400_000, user };
   };
-  const json = (status: number, body?: unknown, headers: Record<string, string> = {}) => new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+  const json = (status: number, body?: unknown, headers: Record<string, string> = {}) =>
+    new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
   const fetchImpl = (async (input: string, init: RequestInit = {}) => {
     const auth = new Headers(init.headers).get('authorization');
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
     calls.push({ url: input, method: init.method ?? 'GET', auth, body });
     if (input.endsWith('/auth/login')) {
-      if (body.password === 'locked') return json(429, { error: 'too many failed sign-ins: locked; try again in 30 s', rule: 'login_locked' }, { 'retry-after': '30' });
+      if (body.password === 'locked')
+        return json(429, { error: 'too many failed sign-ins: locked; try again in 30 s', rule: 'login_locked' }, { 'retry-after': '30' });
       if (body.password !== 'right') return json(401, { error: 'wrong user name or password', rule: 'bad_credentials' });
       return json(200, grant());
     }
@@ -87,10 +89,11 @@ function setup(storage = memoryStorage()) {
   });
   const advance = (ms: number) => {
     t += ms;
-    for (const h of [...timers]) if (h.at <= t) {
-      timers.splice(timers.indexOf(h), 1);
-      h.fn();
-    }
+    for (const h of [...timers])
+      if (h.at <= t) {
+        timers.splice(timers.indexOf(h), 1);
+        h.fn();
+      }
   };
   return { session, srv, storage, timers, advance, now };
 }
@@ -106,8 +109,14 @@ test('login keeps the access token in memory and only the refresh token in stora
 
 test('a wrong password says so; a locked sign-in carries Retry-After', async () => {
   const { session } = setup();
-  await assert.rejects(session.login('ada', 'wrong'), (e: unknown) => e instanceof AuthError && e.status === 401 && e.message === 'Wrong user name or password');
-  await assert.rejects(session.login('ada', 'locked'), (e: unknown) => e instanceof AuthError && e.status === 429 && e.rule === 'login_locked' && e.retryAfterSec === 30);
+  await assert.rejects(
+    session.login('ada', 'wrong'),
+    (e: unknown) => e instanceof AuthError && e.status === 401 && e.message === 'Wrong user name or password',
+  );
+  await assert.rejects(
+    session.login('ada', 'locked'),
+    (e: unknown) => e instanceof AuthError && e.status === 429 && e.rule === 'login_locked' && e.retryAfterSec === 30,
+  );
   assert.equal(session.signedIn, false);
 });
 
@@ -198,7 +207,10 @@ test('sign-out revokes the refresh token on the server and forgets both tokens',
 });
 
 test('refusals read as words: role too low, rate limited', () => {
-  assert.match(explainFailure({ status: 403, rule: 'forbidden', message: '403 this needs the operator role; you have viewer (POST /api/v1/alarms/1/ack)' }, 'viewer'), /^Your role \(viewer\) cannot do this\. \(this needs the operator role; you have viewer\)$/);
+  assert.match(
+    explainFailure({ status: 403, rule: 'forbidden', message: '403 this needs the operator role; you have viewer (POST /api/v1/alarms/1/ack)' }, 'viewer'),
+    /^Your role \(viewer\) cannot do this\. \(this needs the operator role; you have viewer\)$/,
+  );
   assert.equal(explainFailure({ status: 429, rule: 'rate_limit', message: 'x', retryAfterSec: 7 }, 'admin'), 'Too many requests. Try again in 7 s.');
   assert.equal(explainFailure({ status: 500, message: 'boom' }, null), 'boom');
 });

@@ -39,7 +39,10 @@ test('device messages set online state and profile', () => {
   assert.equal(s.get('pm-1')!.online, false);
   s.apply({ type: 'device', device: 'other', online: true, lastSeen: 7000, profile: 'battery', created: true }, 9000);
   assert.equal(s.get('other')!.profile, 'battery');
-  assert.deepEqual(s.list().map((d) => d.id), ['other', 'pm-1']);
+  assert.deepEqual(
+    s.list().map((d) => d.id),
+    ['other', 'pm-1'],
+  );
 });
 
 test('unknown message types are ignored', () => {

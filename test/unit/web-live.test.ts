@@ -45,8 +45,14 @@ function client(now = () => 0) {
 }
 
 test('backoff doubles up to the cap, with up to half of it jittered', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, 100, 1000, () => 1)), [100, 200, 400, 800, 1000, 1000]);
-  assert.equal(backoffDelay(3, 100, 1000, () => 0), 400);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, 100, 1000, () => 1)),
+    [100, 200, 400, 800, 1000, 1000],
+  );
+  assert.equal(
+    backoffDelay(3, 100, 1000, () => 0),
+    400,
+  );
   assert.equal(liveUrl({ protocol: 'https:', host: 'h:1' }), 'wss://h:1/api/v1/live');
   assert.equal(liveUrl({ protocol: 'http:', host: 'h' }), 'ws://h/api/v1/live');
 });

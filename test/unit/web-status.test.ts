@@ -65,11 +65,26 @@ const dev = (id: string, profile: string | null, online: boolean): DeviceInfo =>
 
 test('filterDevices matches id or profile, all words, and online state; sorted by id', () => {
   const list = [dev('rack-2', 'battery', true), dev('pm-1', 'ina219', false), dev('rack-1', 'battery', false), dev('x', null, true)];
-  assert.deepEqual(filterDevices(list, { query: '', online: 'all' }).map((d) => d.id), ['pm-1', 'rack-1', 'rack-2', 'x']);
-  assert.deepEqual(filterDevices(list, { query: 'BATT', online: 'all' }).map((d) => d.id), ['rack-1', 'rack-2']);
-  assert.deepEqual(filterDevices(list, { query: 'rack 2', online: 'all' }).map((d) => d.id), ['rack-2']);
-  assert.deepEqual(filterDevices(list, { query: '', online: 'offline' }).map((d) => d.id), ['pm-1', 'rack-1']);
-  assert.deepEqual(filterDevices(list, { query: 'ina', online: 'online' }).map((d) => d.id), []);
+  assert.deepEqual(
+    filterDevices(list, { query: '', online: 'all' }).map((d) => d.id),
+    ['pm-1', 'rack-1', 'rack-2', 'x'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: 'BATT', online: 'all' }).map((d) => d.id),
+    ['rack-1', 'rack-2'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: 'rack 2', online: 'all' }).map((d) => d.id),
+    ['rack-2'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: '', online: 'offline' }).map((d) => d.id),
+    ['pm-1', 'rack-1'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: 'ina', online: 'online' }).map((d) => d.id),
+    [],
+  );
 });
 
 const ina219: Profile = {

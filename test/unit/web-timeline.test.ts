@@ -37,10 +37,16 @@ test('history and live make one ascending series: live wins from the first bucke
   const m = mergeHistoryAndLive(h, b, ['v'], { from: 0, to: 11 * minute });
   assert.equal(m.seam, 9 * minute);
   // History buckets 0..8 (the 8-min bucket is only partly live: history keeps it), then live buckets 9, 10, 11.
-  assert.deepEqual(m.x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => i * minute));
+  assert.deepEqual(
+    m.x,
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => i * minute),
+  );
   assert.deepEqual(m.avg[0].slice(0, 9), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(m.avg[0].slice(9), [100, 100, 100]);
-  assert.ok(m.x.every((t, i) => i === 0 || t > m.x[i - 1]), 'strictly ascending, no duplicate x');
+  assert.ok(
+    m.x.every((t, i) => i === 0 || t > m.x[i - 1]),
+    'strictly ascending, no duplicate x',
+  );
 });
 
 test('live rows fold into buckets of the history width with their min, max and mean', () => {
@@ -95,8 +101,25 @@ test('bucketStart, zoom and pan', () => {
 
 function alarm(id: number, over: Partial<Alarm> = {}): Alarm {
   return {
-    id, ruleId: 'r1', ruleName: 'hot', kind: 'threshold', device: 'd1', metric: 'v', severity: 'major', status: 'active_unacked',
-    raisedAt: 1000, lastAt: 1000, count: 1, firstValue: 9, lastValue: 9, clearedAt: null, clearedBy: null, ackedAt: null, ackedBy: null, message: 'm', ...over,
+    id,
+    ruleId: 'r1',
+    ruleName: 'hot',
+    kind: 'threshold',
+    device: 'd1',
+    metric: 'v',
+    severity: 'major',
+    status: 'active_unacked',
+    raisedAt: 1000,
+    lastAt: 1000,
+    count: 1,
+    firstValue: 9,
+    lastValue: 9,
+    clearedAt: null,
+    clearedBy: null,
+    ackedAt: null,
+    ackedBy: null,
+    message: 'm',
+    ...over,
   };
 }
 
@@ -111,32 +134,72 @@ test('AlarmStore: open counts per device with the worst severity; a stale copy d
   s.upsert([alarm(2, { status: 'cleared_unacked', clearedAt: 6000 })]);
   assert.deepEqual(s.openByDevice().get('d1'), { count: 1, worst: 'major' });
   // Markers: alarms whose open time touches the range.
-  assert.deepEqual(s.forDevice('d1', 5500, 7000).map((a) => a.id), [1, 2]);
-  assert.deepEqual(s.forDevice('d1', 6500, 7000).map((a) => a.id), [1]);
+  assert.deepEqual(
+    s.forDevice('d1', 5500, 7000).map((a) => a.id),
+    [1, 2],
+  );
+  assert.deepEqual(
+    s.forDevice('d1', 6500, 7000).map((a) => a.id),
+    [1],
+  );
   // A snapshot without an alarm that was open closes it out of the open set.
   s.setOpen([]);
   assert.equal(s.openByDevice().size, 0);
 });
 
 test('alarmQuery and ToastQueue', () => {
-  assert.equal(alarmQuery({ status: 'attention', severity: 'all', device: ' d1 ', from: NaN, to: NaN }), 'status=active_unacked%2Cactive_acked%2Ccleared_unacked&device=d1&limit=500');
+  assert.equal(
+    alarmQuery({ status: 'attention', severity: 'all', device: ' d1 ', from: NaN, to: NaN }),
+    'status=active_unacked%2Cactive_acked%2Ccleared_unacked&device=d1&limit=500',
+  );
   assert.equal(alarmQuery({ status: 'all', severity: 'critical', device: '', from: 5, to: 9 }, 10), 'severity=critical&from=5&to=9&limit=10');
   const q = new ToastQueue(2, 1000);
   q.push({ severity: 'major', title: 'a', text: '', alarmId: 1, device: 'd', at: 0 });
   q.push({ severity: 'critical', title: 'b', text: '', alarmId: 2, device: 'd', at: 0 });
   q.push({ severity: 'minor', title: 'c', text: '', alarmId: 3, device: 'd', at: 500 });
-  assert.deepEqual(q.list().map((t) => t.title), ['c', 'b']);
+  assert.deepEqual(
+    q.list().map((t) => t.title),
+    ['c', 'b'],
+  );
   q.expire(1200);
-  assert.deepEqual(q.list().map((t) => t.title), ['c', 'b'], 'c is young, critical b stays');
+  assert.deepEqual(
+    q.list().map((t) => t.title),
+    ['c', 'b'],
+    'c is young, critical b stays',
+  );
   q.expire(2000);
-  assert.deepEqual(q.list().map((t) => t.title), ['b']);
+  assert.deepEqual(
+    q.list().map((t) => t.title),
+    ['b'],
+  );
 });
 
 test('filterDevices: type, location, name and the alarm state', () => {
-  const d = (id: string, profile: string, location: string | null, name: string | null) => ({ id, profile, location, name, firstSeen: 0, lastSeen: 0, online: true, latest: {} });
+  const d = (id: string, profile: string, location: string | null, name: string | null) => ({
+    id,
+    profile,
+    location,
+    name,
+    firstSeen: 0,
+    lastSeen: 0,
+    online: true,
+    latest: {},
+  });
   const list = [d('a', 'ina219', 'line 1', 'Pump A'), d('b', 'battery', 'line 2', null), d('c', 'ina219', 'line 2', 'Press')];
-  assert.deepEqual(filterDevices(list, { query: '', online: 'all', type: 'ina219' }).map((x) => x.id), ['a', 'c']);
-  assert.deepEqual(filterDevices(list, { query: '', online: 'all', location: 'line 2' }).map((x) => x.id), ['b', 'c']);
-  assert.deepEqual(filterDevices(list, { query: 'pump', online: 'all' }).map((x) => x.id), ['a']);
-  assert.deepEqual(filterDevices(list, { query: '', online: 'alarm' }, (id) => (id === 'b' ? 1 : 0)).map((x) => x.id), ['b']);
+  assert.deepEqual(
+    filterDevices(list, { query: '', online: 'all', type: 'ina219' }).map((x) => x.id),
+    ['a', 'c'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: '', online: 'all', location: 'line 2' }).map((x) => x.id),
+    ['b', 'c'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: 'pump', online: 'all' }).map((x) => x.id),
+    ['a'],
+  );
+  assert.deepEqual(
+    filterDevices(list, { query: '', online: 'alarm' }, (id) => (id === 'b' ? 1 : 0)).map((x) => x.id),
+    ['b'],
+  );
 });

@@ -86,7 +86,10 @@ export function createServices(loc: { protocol: string; host: string } = window.
       toasts.push({
         severity: t.severity,
         title: String(t.title ?? 'alarm'),
-        text: notices.map((n) => n.text).filter((x) => x && x !== t.title).join('\n'),
+        text: notices
+          .map((n) => n.text)
+          .filter((x) => x && x !== t.title)
+          .join('\n'),
         alarmId: notices.length === 1 && first ? first.id : null,
         device: first?.device ?? null,
         at: Date.now(),

@@ -46,7 +46,8 @@ const CAPTURE = /^\{([A-Za-z_][A-Za-z0-9_]{0,31})\}$/;
 
 function compile(def: TopicMapping, index: number): Compiled {
   const field = `topicMappings[${index}]`;
-  if (typeof def?.topic !== 'string' || !def.topic || def.topic.length > 256) throw new MappingError(`${field}.topic`, 'required', 'a mapping needs a topic pattern (at most 256 characters)');
+  if (typeof def?.topic !== 'string' || !def.topic || def.topic.length > 256)
+    throw new MappingError(`${field}.topic`, 'required', 'a mapping needs a topic pattern (at most 256 characters)');
   const parts = def.topic.split('/');
   const levels: Compiled['levels'] = [];
   let rest = false;
@@ -67,7 +68,7 @@ function compile(def: TopicMapping, index: number): Compiled {
     if (/[+#{}]/.test(p)) throw new MappingError(`${field}.topic`, 'segment', `segment "${p}" must be a literal, +, {name} or a final #`);
     levels.push({ literal: p });
   });
-  if (parts[0] === 'devices') throw new MappingError(`${field}.topic`, 'reserved', 'topics under devices/ are Fieldscope\'s own scheme');
+  if (parts[0] === 'devices') throw new MappingError(`${field}.topic`, 'reserved', "topics under devices/ are Fieldscope's own scheme");
   let deviceCapture: string | null = null;
   if (def.device !== undefined) {
     if (!names.has(def.device)) throw new MappingError(`${field}.device`, 'captured', `device "${def.device}" is not a {named} segment of ${def.topic}`);

@@ -46,8 +46,25 @@ export class PgAlarmTables implements AlarmStore {
          ON CONFLICT (device, rule_id) WHERE cleared_at IS NULL DO UPDATE SET count = alarms.count + 1, last_value = excluded.last_value,
            last_at = greatest(alarms.last_at, excluded.last_at)
          RETURNING ${ALARM_COLUMNS}, (xmax = 0) AS created`,
-        [a.ruleId, a.ruleName, a.kind, a.device, a.metric, a.severity, a.status, a.raisedAt, a.lastAt, a.count, a.firstValue, a.lastValue,
-          a.clearedAt, a.clearedBy, a.ackedAt, a.ackedBy, a.message] as never[],
+        [
+          a.ruleId,
+          a.ruleName,
+          a.kind,
+          a.device,
+          a.metric,
+          a.severity,
+          a.status,
+          a.raisedAt,
+          a.lastAt,
+          a.count,
+          a.firstValue,
+          a.lastValue,
+          a.clearedAt,
+          a.clearedBy,
+          a.ackedAt,
+          a.ackedBy,
+          a.message,
+        ] as never[],
       );
       const { created, ...alarm } = row as unknown as Record<string, unknown> & { created: boolean };
       if (created) {
@@ -143,7 +160,20 @@ export class PgAlarmTables implements AlarmStore {
   }
 
   async listNotifications(q: NotificationQuery): Promise<NotificationRecord[]> {
-    const rows = await this.sql<{ id: number; channel: string; created_at: number; kind: string; alarm_ids: string; status: NotificationRecord['status']; attempts: number; last_attempt_at: number | null; error: string | null; summary: string }[]>`
+    const rows = await this.sql<
+      {
+        id: number;
+        channel: string;
+        created_at: number;
+        kind: string;
+        alarm_ids: string;
+        status: NotificationRecord['status'];
+        attempts: number;
+        last_attempt_at: number | null;
+        error: string | null;
+        summary: string;
+      }[]
+    >`
       SELECT * FROM notifications
       WHERE (${q.channel ?? null}::text IS NULL OR channel = ${q.channel ?? null}::text) AND (${q.before ?? null}::int8 IS NULL OR id < ${q.before ?? null}::int8)
       ORDER BY id DESC LIMIT ${q.limit}`;

@@ -56,8 +56,10 @@ export class PgDeviceTables implements DeviceAdminStore {
   }
 
   async listCommands(device: string, limit: number): Promise<DeviceCommand[]> {
-    return parse(await this.sql<{ body: string }[]>`
-      SELECT body FROM device_commands WHERE device = ${device} ORDER BY created DESC, id COLLATE "C" DESC LIMIT ${limit}`);
+    return parse(
+      await this.sql<{ body: string }[]>`
+      SELECT body FROM device_commands WHERE device = ${device} ORDER BY created DESC, id COLLATE "C" DESC LIMIT ${limit}`,
+    );
   }
 
   async openCommands(): Promise<DeviceCommand[]> {
@@ -65,7 +67,8 @@ export class PgDeviceTables implements DeviceAdminStore {
   }
 
   async saveFirmware(f: Firmware): Promise<void> {
-    await this.sql`INSERT INTO firmware (id, created, body) VALUES (${f.id}, ${f.createdAt}, ${JSON.stringify(f)}) ON CONFLICT (id) DO UPDATE SET body = excluded.body`;
+    await this
+      .sql`INSERT INTO firmware (id, created, body) VALUES (${f.id}, ${f.createdAt}, ${JSON.stringify(f)}) ON CONFLICT (id) DO UPDATE SET body = excluded.body`;
   }
 
   async listFirmware(): Promise<Firmware[]> {
@@ -77,7 +80,8 @@ export class PgDeviceTables implements DeviceAdminStore {
   }
 
   async saveRollout(r: Rollout): Promise<void> {
-    await this.sql`INSERT INTO ota_rollouts (id, created, body) VALUES (${r.id}, ${r.createdAt}, ${JSON.stringify(r)}) ON CONFLICT (id) DO UPDATE SET body = excluded.body`;
+    await this
+      .sql`INSERT INTO ota_rollouts (id, created, body) VALUES (${r.id}, ${r.createdAt}, ${JSON.stringify(r)}) ON CONFLICT (id) DO UPDATE SET body = excluded.body`;
   }
 
   async listRollouts(): Promise<Rollout[]> {
@@ -95,8 +99,10 @@ export class PgDeviceTables implements DeviceAdminStore {
   async listOtaJobs(q: { rollout?: string; device?: string }): Promise<OtaJob[]> {
     const rollout = q.rollout || null;
     const device = q.device || null;
-    return parse(await this.sql<{ body: string }[]>`
+    return parse(
+      await this.sql<{ body: string }[]>`
       SELECT body FROM ota_jobs WHERE (${rollout}::text IS NULL OR rollout = ${rollout}::text) AND (${device}::text IS NULL OR device = ${device}::text)
-      ORDER BY updated DESC, device COLLATE "C"`);
+      ORDER BY updated DESC, device COLLATE "C"`,
+    );
   }
 }

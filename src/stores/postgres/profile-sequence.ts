@@ -16,7 +16,13 @@ export class PgProfileSequence implements CatalogStore {
     if (seq?.devices.length) {
       await tx`
         INSERT INTO seq_state (device, state)
-        SELECT * FROM unnest(${sql.array(seq.devices.map((d) => d.device), OID.text)}::text[], ${sql.array(seq.devices.map((d) => JSON.stringify(d)), OID.text)}::text[])
+        SELECT * FROM unnest(${sql.array(
+          seq.devices.map((d) => d.device),
+          OID.text,
+        )}::text[], ${sql.array(
+          seq.devices.map((d) => JSON.stringify(d)),
+          OID.text,
+        )}::text[])
         ON CONFLICT (device) DO UPDATE SET state = excluded.state`;
     }
     if (seq?.buckets.length) {
@@ -24,7 +30,10 @@ export class PgProfileSequence implements CatalogStore {
       const col = (f: (x: (typeof b)[0]) => number) => sql.array(b.map(f), OID.int8);
       await tx`
         INSERT INTO seq_stats AS s (device, bucket, received, duplicates, out_of_order, restarts)
-        SELECT * FROM unnest(${sql.array(b.map((x) => x.device), OID.text)}::text[], ${col((x) => x.bucket)}::int8[], ${col((x) => x.received)}::int8[],
+        SELECT * FROM unnest(${sql.array(
+          b.map((x) => x.device),
+          OID.text,
+        )}::text[], ${col((x) => x.bucket)}::int8[], ${col((x) => x.received)}::int8[],
           ${col((x) => x.duplicates)}::int8[], ${col((x) => x.outOfOrder)}::int8[], ${col((x) => x.restarts)}::int8[])
         ON CONFLICT (device, bucket) DO UPDATE SET received = s.received + excluded.received, duplicates = s.duplicates + excluded.duplicates,
           out_of_order = s.out_of_order + excluded.out_of_order, restarts = s.restarts + excluded.restarts`;

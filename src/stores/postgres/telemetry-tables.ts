@@ -2,9 +2,30 @@ import type { Sql } from 'postgres';
 import { NO_SEQ } from '../../model/reading.js';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
-  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, RejectedQuery,
-  ImportCheckpoint, NotificationQuery, RejectedRecord, ReplayQuery, RetentionPolicy, RetentionResult, RollupQuery, RollupRow, StatsQuery,
-  StatsResult, StoredDevice, TelemetryStore, TriggerRecord, WriteBatch, WriteResult,
+  BucketQuery,
+  BucketResult,
+  DeviceFilter,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RangeQuery,
+  RejectedQuery,
+  ImportCheckpoint,
+  NotificationQuery,
+  RejectedRecord,
+  ReplayQuery,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
+  StoredDevice,
+  TelemetryStore,
+  TriggerRecord,
+  WriteBatch,
+  WriteResult,
 } from '../store.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { DAY, HOUR, MINUTE } from '../zoned-time.js';
@@ -40,7 +61,6 @@ const WRITE_READINGS = `
   m AS (${rollupFromInserted('rollup_1m', MINUTE)}),
   h AS (${rollupFromInserted('rollup_1h', HOUR)})
   SELECT count(*)::int AS n FROM ins`;
-
 
 const dayOf = (ts: number) => Math.floor(ts / DAY) * DAY;
 const partitionName = (day: number) => `readings_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
@@ -155,8 +175,17 @@ export class PgTelemetry implements TelemetryStore {
       if (batch.devices.length) {
         await tx`
           INSERT INTO devices (id, profile, first_seen, last_seen)
-          SELECT id, profile, seen, seen FROM unnest(${sql.array(batch.devices.map((d) => d.id), OID.text)}::text[],
-            ${sql.array(batch.devices.map((d) => d.profile ?? null), OID.text)}::text[], ${sql.array(batch.devices.map((d) => d.seen), OID.int8)}::int8[])
+          SELECT id, profile, seen, seen FROM unnest(${sql.array(
+            batch.devices.map((d) => d.id),
+            OID.text,
+          )}::text[],
+            ${sql.array(
+              batch.devices.map((d) => d.profile ?? null),
+              OID.text,
+            )}::text[], ${sql.array(
+              batch.devices.map((d) => d.seen),
+              OID.int8,
+            )}::int8[])
             AS u(id, profile, seen)
           ON CONFLICT (id) DO UPDATE SET last_seen = greatest(devices.last_seen, excluded.last_seen),
             profile = coalesce(devices.profile, excluded.profile)`;
@@ -166,14 +195,26 @@ export class PgTelemetry implements TelemetryStore {
         // One statement per batch: the readings, and the rollups of exactly those that were new
         // (RETURNING skips duplicates), folded in by the database without a round trip.
         const [{ n }] = await tx.unsafe<{ n: number }[]>(WRITE_READINGS, [
-          sql.array(sid, OID.int4), sql.array(ts, OID.int8), sql.array(value, OID.float8), sql.array(seq, OID.int8),
+          sql.array(sid, OID.int4),
+          sql.array(ts, OID.int8),
+          sql.array(value, OID.float8),
+          sql.array(seq, OID.int8),
         ] as never[]);
         inserted = n;
         const l = [...latest.entries()];
         await tx`
           UPDATE series s SET last_ts = u.ts, last_value = u.value
-          FROM unnest(${sql.array(l.map((x) => x[0]), OID.int4)}::int4[], ${sql.array(l.map((x) => x[1].ts), OID.int8)}::int8[],
-            ${sql.array(l.map((x) => x[1].value), OID.float8)}::float8[]) AS u(id, ts, value)
+          FROM unnest(${sql.array(
+            l.map((x) => x[0]),
+            OID.int4,
+          )}::int4[], ${sql.array(
+            l.map((x) => x[1].ts),
+            OID.int8,
+          )}::int8[],
+            ${sql.array(
+              l.map((x) => x[1].value),
+              OID.float8,
+            )}::float8[]) AS u(id, ts, value)
           WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`;
       }
       for (const x of batch.rejected) {
@@ -214,8 +255,14 @@ export class PgTelemetry implements TelemetryStore {
   async queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
     const out: Record<string, RawSeries> = {};
     for (const { id, metric } of await this.seriesOf(q.device, q.metrics)) {
-      const rows = id === undefined ? [] : ((await this.sql`
-        SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${q.limit}`.values()) as unknown as [number, number][]);
+      const rows =
+        id === undefined
+          ? []
+          : ((await this.sql`
+        SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${q.limit}`.values()) as unknown as [
+              number,
+              number,
+            ][]);
       out[metric] = { ts: rows.map((r) => r[0]).reverse(), value: rows.map((r) => r[1]).reverse() };
     }
     return out;
@@ -241,20 +288,28 @@ export class PgTelemetry implements TelemetryStore {
         series[metric] = emptyBuckets();
       } else if (plan.uniform) {
         const rows = (await this.sql
-          .unsafe(`SELECT (${t} - $1::int8) / $2::int8 AS b, ${agg} FROM ${table} WHERE series = $3 AND ${t} >= $1::int8 AND ${t} < $4::int8 GROUP BY 1 ORDER BY 1`, [
-            plan.start, plan.bucketMs, id, plan.end,
-          ])
+          .unsafe(
+            `SELECT (${t} - $1::int8) / $2::int8 AS b, ${agg} FROM ${table} WHERE series = $3 AND ${t} >= $1::int8 AND ${t} < $4::int8 GROUP BY 1 ORDER BY 1`,
+            [plan.start, plan.bucketMs, id, plan.end],
+          )
           .values()) as unknown as [number, number, number, number, number][];
-        series[metric] = fromGrouped(rows.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
+        series[metric] = fromGrouped(
+          rows.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })),
+          plan,
+        );
       } else {
         const rows = (await this.sql
           .unsafe(
-            raw ? 'SELECT ts, value, value, value, 1::int8 FROM readings WHERE series = $1 AND ts >= $2::int8 AND ts < $3::int8 ORDER BY ts'
+            raw
+              ? 'SELECT ts, value, value, value, 1::int8 FROM readings WHERE series = $1 AND ts >= $2::int8 AND ts < $3::int8 ORDER BY ts'
               : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = $1 AND bucket >= $2::int8 AND bucket < $3::int8 ORDER BY bucket`,
             [id, plan.start, plan.end],
           )
           .values()) as unknown as [number, number, number, number, number][];
-        series[metric] = mergeIntoBuckets(rows.map(([t, min, max, sum, count]) => ({ t, min, max, sum, count })), plan);
+        series[metric] = mergeIntoBuckets(
+          rows.map(([t, min, max, sum, count]) => ({ t, min, max, sum, count })),
+          plan,
+        );
       }
     }
     return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
@@ -288,7 +343,16 @@ export class PgTelemetry implements TelemetryStore {
             coalesce(stddev_samp(r.value / s.scale) * s.scale, CASE WHEN count(r.value) > 1 THEN 0 END) AS stddev,
             percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY r.value) AS p
           FROM s LEFT JOIN r ON true GROUP BY s.scale`;
-        out.stats[metric] = { count: r.count, min: r.min, max: r.max, avg: r.avg, stddev: r.stddev, p50: r.p?.[0] ?? null, p95: r.p?.[1] ?? null, p99: r.p?.[2] ?? null };
+        out.stats[metric] = {
+          count: r.count,
+          min: r.min,
+          max: r.max,
+          avg: r.avg,
+          stddev: r.stddev,
+          p50: r.p?.[0] ?? null,
+          p95: r.p?.[1] ?? null,
+          p99: r.p?.[2] ?? null,
+        };
       } else {
         const width = resolution === '1m' ? 60_000 : 3_600_000;
         const [r] = await this.sql.unsafe(
@@ -358,7 +422,12 @@ export class PgTelemetry implements TelemetryStore {
     const groups: { where: string; args: unknown[]; p: { rawMs: number; minuteMs: number; hourMs: number } }[] = [
       {
         where: 'd.profile IS NULL OR NOT (d.profile = ANY($2::text[]))',
-        args: [this.sql.array(overrides.map(([name]) => name), OID.text)],
+        args: [
+          this.sql.array(
+            overrides.map(([name]) => name),
+            OID.text,
+          ),
+        ],
         p: policy,
       },
       ...overrides.map(([name, o]) => ({

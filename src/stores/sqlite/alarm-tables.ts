@@ -77,16 +77,46 @@ export class SqliteAlarmTables implements AlarmStore {
             `INSERT INTO alarms (rule_id, rule_name, kind, device, metric, severity, status, raised_at, last_at, count, first_value, last_value, cleared_at, cleared_by, acked_at, acked_by, message)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(a.ruleId, a.ruleName, a.kind, a.device, a.metric, a.severity, a.status, a.raisedAt, a.lastAt, a.count, a.firstValue, a.lastValue, a.clearedAt, a.clearedBy, a.ackedAt, a.ackedBy, a.message).lastInsertRowid,
+          .run(
+            a.ruleId,
+            a.ruleName,
+            a.kind,
+            a.device,
+            a.metric,
+            a.severity,
+            a.status,
+            a.raisedAt,
+            a.lastAt,
+            a.count,
+            a.firstValue,
+            a.lastValue,
+            a.clearedAt,
+            a.clearedBy,
+            a.ackedAt,
+            a.ackedBy,
+            a.message,
+          ).lastInsertRowid,
       );
-      db.prepare('INSERT INTO alarm_events (alarm_id, at, type, by, comment, value) VALUES (?, ?, ?, NULL, NULL, ?)').run(id, a.raisedAt, 'raised', a.firstValue);
+      db.prepare('INSERT INTO alarm_events (alarm_id, at, type, by, comment, value) VALUES (?, ?, ?, NULL, NULL, ?)').run(
+        id,
+        a.raisedAt,
+        'raised',
+        a.firstValue,
+      );
       return { alarm: { ...a, id }, created: true };
     });
     this.updateTx = db.transaction((a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>) => {
-      db.prepare('UPDATE alarms SET status = ?, cleared_at = ?, cleared_by = ?, acked_at = ?, acked_by = ?, count = ?, last_value = ?, last_at = ? WHERE id = ?').run(
-        a.status, a.clearedAt, a.clearedBy, a.ackedAt, a.ackedBy, a.count, a.lastValue, a.lastAt, a.id,
+      db.prepare(
+        'UPDATE alarms SET status = ?, cleared_at = ?, cleared_by = ?, acked_at = ?, acked_by = ?, count = ?, last_value = ?, last_at = ? WHERE id = ?',
+      ).run(a.status, a.clearedAt, a.clearedBy, a.ackedAt, a.ackedBy, a.count, a.lastValue, a.lastAt, a.id);
+      db.prepare('INSERT INTO alarm_events (alarm_id, at, type, by, comment, value) VALUES (?, ?, ?, ?, ?, ?)').run(
+        a.id,
+        e.at,
+        e.type,
+        e.by,
+        e.comment,
+        e.value,
       );
-      db.prepare('INSERT INTO alarm_events (alarm_id, at, type, by, comment, value) VALUES (?, ?, ?, ?, ?, ?)').run(a.id, e.at, e.type, e.by, e.comment, e.value);
     });
   }
 
@@ -167,7 +197,11 @@ export class SqliteAlarmTables implements AlarmStore {
   async alarmStats(): Promise<AlarmStats> {
     const zero = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
     const stats: AlarmStats = { total: 0, open: 0, byStatus: zero(ALARM_STATUSES), bySeverity: zero(SEVERITIES), openBySeverity: zero(SEVERITIES) };
-    for (const r of this.db.prepare('SELECT status, severity, count(*) AS n FROM alarms GROUP BY status, severity').all() as { status: AlarmStatus; severity: Severity; n: number }[]) {
+    for (const r of this.db.prepare('SELECT status, severity, count(*) AS n FROM alarms GROUP BY status, severity').all() as {
+      status: AlarmStatus;
+      severity: Severity;
+      n: number;
+    }[]) {
       stats.total += r.n;
       stats.byStatus[r.status] = (stats.byStatus[r.status] ?? 0) + r.n;
       stats.bySeverity[r.severity] = (stats.bySeverity[r.severity] ?? 0) + r.n;
@@ -180,14 +214,18 @@ export class SqliteAlarmTables implements AlarmStore {
   }
 
   async listAlarmEvents(alarmId: number): Promise<AlarmEvent[]> {
-    return (this.db.prepare('SELECT id, alarm_id AS alarmId, at, type, by, comment, value FROM alarm_events WHERE alarm_id = ? ORDER BY id').all(alarmId) as AlarmEvent[]);
+    return this.db
+      .prepare('SELECT id, alarm_id AS alarmId, at, type, by, comment, value FROM alarm_events WHERE alarm_id = ? ORDER BY id')
+      .all(alarmId) as AlarmEvent[];
   }
 
   async saveTrigger(t: TriggerRecord): Promise<void> {
     if (t.phase === 'normal') this.db.prepare('DELETE FROM alarm_triggers WHERE rule_id = ? AND device = ?').run(t.ruleId, t.device);
     else
       this.db
-        .prepare('INSERT INTO alarm_triggers (rule_id, device, phase, since) VALUES (?, ?, ?, ?) ON CONFLICT (rule_id, device) DO UPDATE SET phase = excluded.phase, since = excluded.since')
+        .prepare(
+          'INSERT INTO alarm_triggers (rule_id, device, phase, since) VALUES (?, ?, ?, ?) ON CONFLICT (rule_id, device) DO UPDATE SET phase = excluded.phase, since = excluded.since',
+        )
         .run(t.ruleId, t.device, t.phase, t.since);
   }
 
@@ -198,13 +236,17 @@ export class SqliteAlarmTables implements AlarmStore {
   async addNotification(n: NotificationRecord): Promise<number> {
     return Number(
       this.db
-        .prepare('INSERT INTO notifications (channel, created_at, kind, alarm_ids, status, attempts, last_attempt_at, error, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO notifications (channel, created_at, kind, alarm_ids, status, attempts, last_attempt_at, error, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(n.channel, n.createdAt, n.kind, JSON.stringify(n.alarmIds), n.status, n.attempts, n.lastAttemptAt, n.error, n.summary).lastInsertRowid,
     );
   }
 
   async updateNotification(n: NotificationRecord & { id: number }): Promise<void> {
-    this.db.prepare('UPDATE notifications SET status = ?, attempts = ?, last_attempt_at = ?, error = ? WHERE id = ?').run(n.status, n.attempts, n.lastAttemptAt, n.error, n.id);
+    this.db
+      .prepare('UPDATE notifications SET status = ?, attempts = ?, last_attempt_at = ?, error = ? WHERE id = ?')
+      .run(n.status, n.attempts, n.lastAttemptAt, n.error, n.id);
   }
 
   async listNotifications(q: NotificationQuery): Promise<NotificationRecord[]> {
@@ -218,7 +260,9 @@ export class SqliteAlarmTables implements AlarmStore {
       where.push('id < ?');
       args.push(q.before);
     }
-    const rows = this.db.prepare(`SELECT * FROM notifications ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`).all(...args, q.limit) as NotificationRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM notifications ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...args, q.limit) as NotificationRow[];
     return rows.map((r) => ({
       id: r.id,
       channel: r.channel,

@@ -2,17 +2,71 @@ import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, Role, UserRecord } from '../../model/auth.js';
 import type { AuthStore } from '../store.js';
 
-interface UserRow { id: string; username: string; role: string; password_hash: string; disabled: number; created_at: number; updated_at: number }
-interface RefreshRow { hash: string; user_id: string; family: string; created_at: number; expires_at: number; used_at: number | null }
-interface KeyRow { id: string; name: string; role: string; hash: string; created_at: number; created_by: string | null; revoked_at: number | null }
-interface CredRow { device: string; hash: string; created_at: number; created_by: string }
-interface AttemptRow { key: string; failures: number; last_at: number; locked_until: number | null }
+interface UserRow {
+  id: string;
+  username: string;
+  role: string;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+interface RefreshRow {
+  hash: string;
+  user_id: string;
+  family: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+interface KeyRow {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: number;
+  created_by: string | null;
+  revoked_at: number | null;
+}
+interface CredRow {
+  device: string;
+  hash: string;
+  created_at: number;
+  created_by: string;
+}
+interface AttemptRow {
+  key: string;
+  failures: number;
+  last_at: number;
+  locked_until: number | null;
+}
 
 const user = (r: UserRow): UserRecord => ({
-  id: r.id, username: r.username, role: r.role as Role, passwordHash: r.password_hash, disabled: r.disabled === 1, createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id,
+  username: r.username,
+  role: r.role as Role,
+  passwordHash: r.password_hash,
+  disabled: r.disabled === 1,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
-const refresh = (r: RefreshRow): RefreshTokenRecord => ({ hash: r.hash, userId: r.user_id, family: r.family, createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at });
-const key = (r: KeyRow): ApiKeyRecord => ({ id: r.id, name: r.name, role: r.role as Role, hash: r.hash, createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at });
+const refresh = (r: RefreshRow): RefreshTokenRecord => ({
+  hash: r.hash,
+  userId: r.user_id,
+  family: r.family,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+});
+const key = (r: KeyRow): ApiKeyRecord => ({
+  id: r.id,
+  name: r.name,
+  role: r.role as Role,
+  hash: r.hash,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+  revokedAt: r.revoked_at,
+});
 const cred = (r: CredRow): DeviceCredentialRecord => ({ device: r.device, hash: r.hash, createdAt: r.created_at, createdBy: r.created_by });
 
 /** Users, refresh tokens, API keys, device credentials and login attempts of the SQLite store. */

@@ -14,7 +14,9 @@ export class SqliteDeviceTables implements DeviceAdminStore {
 
   async saveDeviceMeta(m: DeviceMeta): Promise<void> {
     this.db
-      .prepare('INSERT INTO device_meta (id, equipment, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET equipment = excluded.equipment, body = excluded.body')
+      .prepare(
+        'INSERT INTO device_meta (id, equipment, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET equipment = excluded.equipment, body = excluded.body',
+      )
       .run(m.id, m.equipment, JSON.stringify(m));
   }
 
@@ -60,7 +62,9 @@ export class SqliteDeviceTables implements DeviceAdminStore {
   }
 
   async saveFirmware(f: Firmware): Promise<void> {
-    this.db.prepare('INSERT INTO firmware (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body').run(f.id, f.createdAt, JSON.stringify(f));
+    this.db
+      .prepare('INSERT INTO firmware (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body')
+      .run(f.id, f.createdAt, JSON.stringify(f));
   }
 
   async listFirmware(): Promise<Firmware[]> {
@@ -72,7 +76,9 @@ export class SqliteDeviceTables implements DeviceAdminStore {
   }
 
   async saveRollout(r: Rollout): Promise<void> {
-    this.db.prepare('INSERT INTO ota_rollouts (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body').run(r.id, r.createdAt, JSON.stringify(r));
+    this.db
+      .prepare('INSERT INTO ota_rollouts (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body')
+      .run(r.id, r.createdAt, JSON.stringify(r));
   }
 
   async listRollouts(): Promise<Rollout[]> {
@@ -81,7 +87,9 @@ export class SqliteDeviceTables implements DeviceAdminStore {
 
   async saveOtaJob(j: OtaJob): Promise<void> {
     this.db
-      .prepare('INSERT INTO ota_jobs (rollout, device, updated, body) VALUES (?, ?, ?, ?) ON CONFLICT (rollout, device) DO UPDATE SET updated = excluded.updated, body = excluded.body')
+      .prepare(
+        'INSERT INTO ota_jobs (rollout, device, updated, body) VALUES (?, ?, ?, ?) ON CONFLICT (rollout, device) DO UPDATE SET updated = excluded.updated, body = excluded.body',
+      )
       .run(j.rollout, j.device, j.updatedAt, JSON.stringify(j));
   }
 
@@ -91,6 +99,11 @@ export class SqliteDeviceTables implements DeviceAdminStore {
     if (q.rollout) (where.push('rollout = ?'), args.push(q.rollout));
     if (q.device) (where.push('device = ?'), args.push(q.device));
     const sql = `SELECT body FROM ota_jobs${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY updated DESC, device`;
-    return parse(this.db.prepare(sql).pluck().all(...args));
+    return parse(
+      this.db
+        .prepare(sql)
+        .pluck()
+        .all(...args),
+    );
   }
 }

@@ -1,8 +1,19 @@
 import type Database from 'better-sqlite3';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type {
-  BucketQuery, BucketResult, DeviceFilter, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RetentionPolicy,
-  RetentionResult, RollupQuery, RollupRow, StatsQuery, StatsResult,
+  BucketQuery,
+  BucketResult,
+  DeviceFilter,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
 } from '../store.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
 import type { RollupAccumulator } from '../rollup-accumulator.js';
@@ -17,9 +28,7 @@ export function seriesFilter(devices: DeviceFilter | undefined, metrics: string[
   const where: string[] = [];
   const args: string[] = [];
   if (devices) {
-    where.push(
-      `(s.device IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM json_each(?) p WHERE substr(s.device, 1, length(p.value)) = p.value))`,
-    );
+    where.push(`(s.device IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM json_each(?) p WHERE substr(s.device, 1, length(p.value)) = p.value))`);
     args.push(JSON.stringify(devices.ids), JSON.stringify(devices.prefixes));
   }
   if (metrics?.length) {
@@ -56,7 +65,10 @@ export class SqliteHistory {
 
   /** Runs inside the write transaction: rollups commit with the readings they summarize. */
   applyRollups(acc: RollupAccumulator): void {
-    for (const [res, map] of [['1m', acc.minute], ['1h', acc.hour]] as const) {
+    for (const [res, map] of [
+      ['1m', acc.minute],
+      ['1h', acc.hour],
+    ] as const) {
       const stmt = this.upsert[res];
       for (const d of map.values()) stmt.run(d.series, d.bucket, d.min, d.max, d.sum, d.sumSq, d.count, d.firstTs, d.first, d.lastTs, d.last);
     }
@@ -74,11 +86,16 @@ export class SqliteHistory {
     const t = raw ? 'ts' : 'bucket';
     const agg = raw ? 'min(value), max(value), sum(value), count(*)' : 'min(v_min), max(v_max), sum(v_sum), sum(n)';
     const grouped = this.db
-      .prepare(`SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`)
+      .prepare(
+        `SELECT (${t} - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b, ${agg} FROM ${table} WHERE series = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`,
+      )
       .raw();
     const rows = this.db
-      .prepare(raw ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'
-        : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`)
+      .prepare(
+        raw
+          ? 'SELECT ts, value, value, value, 1 FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts'
+          : `SELECT bucket, v_min, v_max, v_sum, n FROM ${table} WHERE series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
+      )
       .raw();
     for (const metric of q.metrics) {
       const id = this.sid(q.device, metric);
@@ -86,10 +103,16 @@ export class SqliteHistory {
         series[metric] = emptyBuckets();
       } else if (plan.uniform) {
         const r = grouped.all(plan.start, plan.bucketMs, id, plan.start, plan.end) as [number, number, number, number, number][];
-        series[metric] = fromGrouped(r.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })), plan);
+        series[metric] = fromGrouped(
+          r.map(([b, min, max, sum, count]) => ({ b, min, max, sum, count })),
+          plan,
+        );
       } else {
         const r = rows.all(id, plan.start, plan.end) as [number, number, number, number, number][];
-        series[metric] = mergeIntoBuckets(r.map(([t, min, max, sum, count]): PartialRow => ({ t, min, max, sum, count })), plan);
+        series[metric] = mergeIntoBuckets(
+          r.map(([t, min, max, sum, count]): PartialRow => ({ t, min, max, sum, count })),
+          plan,
+        );
       }
     }
     return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
@@ -114,13 +137,22 @@ export class SqliteHistory {
     for (const metric of q.metrics) {
       const id = this.sid(q.device, metric);
       if (resolution === 'raw') {
-        const values = id === undefined ? [] : (this.db.prepare('SELECT value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY value').pluck().all(id, q.from, q.to) as number[]);
+        const values =
+          id === undefined
+            ? []
+            : (this.db.prepare('SELECT value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY value').pluck().all(id, q.from, q.to) as number[]);
         out.stats[metric] = statsOf(values);
       } else {
-        const r = (id === undefined ? undefined : this.db
-          .prepare(`SELECT min(v_min) AS min, max(v_max) AS max, sum(v_sum) AS sum, sum(v_sum_sq) AS sumSq, coalesce(sum(n), 0) AS count
-                    FROM ${rollupTable[resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ?`)
-          .get(id, q.from - (q.from % (resolution === '1m' ? 60_000 : 3_600_000)), q.to)) as { min: number | null; max: number | null; sum: number; sumSq: number; count: number } | undefined;
+        const r = (
+          id === undefined
+            ? undefined
+            : this.db
+                .prepare(
+                  `SELECT min(v_min) AS min, max(v_max) AS max, sum(v_sum) AS sum, sum(v_sum_sq) AS sumSq, coalesce(sum(n), 0) AS count
+                    FROM ${rollupTable[resolution]} WHERE series = ? AND bucket >= ? AND bucket <= ?`,
+                )
+                .get(id, q.from - (q.from % (resolution === '1m' ? 60_000 : 3_600_000)), q.to)
+        ) as { min: number | null; max: number | null; sum: number; sumSq: number; count: number } | undefined;
         out.stats[metric] = r ? statsFromSums(r) : statsOf([]);
       }
     }
@@ -158,7 +190,11 @@ export class SqliteHistory {
 
   async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
     const f = seriesFilter(q.devices, q.metrics);
-    const series = this.db.prepare(`SELECT id, device, metric FROM series s WHERE ${f.sql} ORDER BY device, metric`).all(...f.args) as { id: number; device: string; metric: string }[];
+    const series = this.db.prepare(`SELECT id, device, metric FROM series s WHERE ${f.sql} ORDER BY device, metric`).all(...f.args) as {
+      id: number;
+      device: string;
+      metric: string;
+    }[];
     const page = this.db.prepare('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?').raw();
     for (const s of series) {
       let from = q.from;
@@ -174,7 +210,10 @@ export class SqliteHistory {
   }
 
   applyRetention(now: number): RetentionResult {
-    const series = this.db.prepare('SELECT s.id, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device').all() as { id: number; profile: string | null }[];
+    const series = this.db.prepare('SELECT s.id, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device').all() as {
+      id: number;
+      profile: string | null;
+    }[];
     const del = {
       raw: this.db.prepare('DELETE FROM readings WHERE series = ? AND ts < ?'),
       minute: this.db.prepare('DELETE FROM rollup_1m WHERE series = ? AND bucket < ?'),

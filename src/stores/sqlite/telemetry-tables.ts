@@ -2,8 +2,25 @@ import type Database from 'better-sqlite3';
 import { NO_SEQ } from '../../model/reading.js';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
-  BucketQuery, BucketResult, ExportQuery, GroupRangeQuery, GroupRecentQuery, GroupRow, RangeQuery, RejectedQuery, RejectedRecord,
-  RetentionPolicy, RetentionResult, RollupQuery, RollupRow, StatsQuery, StatsResult, StoredDevice, TelemetryStore, WriteBatch, WriteResult,
+  BucketQuery,
+  BucketResult,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RangeQuery,
+  RejectedQuery,
+  RejectedRecord,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
+  StoredDevice,
+  TelemetryStore,
+  WriteBatch,
+  WriteResult,
 } from '../store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
@@ -16,7 +33,23 @@ const INSERT_CHUNK = 64;
 /** The SQLite side of TelemetryStore: readings, rollups (kept in the write transaction), history and dead letters. */
 export class SqliteTelemetry implements TelemetryStore {
   private seriesIds = new Map<string, Map<string, number>>();
-  private stmts: Record<'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'updateLatest' | 'insertRejected' | 'setProfile' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint' | 'insertReadings' | 'savepoint' | 'release' | 'rollbackTo', Stmt>;
+  private stmts: Record<
+    | 'upsertDevice'
+    | 'insertSeries'
+    | 'findSeries'
+    | 'insertReading'
+    | 'updateLatest'
+    | 'insertRejected'
+    | 'setProfile'
+    | 'saveSeqState'
+    | 'addSeqStats'
+    | 'saveCheckpoint'
+    | 'insertReadings'
+    | 'savepoint'
+    | 'release'
+    | 'rollbackTo',
+    Stmt
+  >;
   /** Reused bind array of the multi-row insert. */
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 4);
   private readonly writeTx: (batch: WriteBatch) => WriteResult;
@@ -42,9 +75,7 @@ export class SqliteTelemetry implements TelemetryStore {
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
       updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
-      insertRejected: db.prepare(
-        'INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertRejected: db.prepare('INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setProfile: db.prepare('UPDATE devices SET profile = ? WHERE id = ?'),
       saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
       addSeqStats: db.prepare(
@@ -212,11 +243,12 @@ export class SqliteTelemetry implements TelemetryStore {
   }
 
   async queryRange(q: RangeQuery): Promise<Record<string, RawSeries>> {
-    const series = (
-      q.metrics?.length
-        ? q.metrics.map((m) => ({ id: this.db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(q.device, m) as number | undefined, metric: m }))
-        : (this.db.prepare('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[])
-    );
+    const series = q.metrics?.length
+      ? q.metrics.map((m) => ({
+          id: this.db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck().get(q.device, m) as number | undefined,
+          metric: m,
+        }))
+      : (this.db.prepare('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[]);
     const stmt = this.db.prepare('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
     const out: Record<string, RawSeries> = {};
     for (const { id, metric } of series) {

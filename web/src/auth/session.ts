@@ -190,7 +190,8 @@ export class AuthSession {
   };
 
   private accept(g: SessionGrant): void {
-    if (!g || typeof g.accessToken !== 'string' || typeof g.refreshToken !== 'string') throw new AuthError(500, 'bad_response', 'the server answered without tokens');
+    if (!g || typeof g.accessToken !== 'string' || typeof g.refreshToken !== 'string')
+      throw new AuthError(500, 'bad_response', 'the server answered without tokens');
     this.access = { token: g.accessToken, expiresAt: g.expiresAt };
     this.refreshToken = g.refreshToken;
     this.currentUser = g.user ?? null;

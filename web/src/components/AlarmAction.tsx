@@ -64,7 +64,14 @@ export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; actio
       </label>
       <label>
         comment
-        <textarea value={comment} onChange={(e) => setComment(e.target.value)} maxLength={2000} rows={2} placeholder="what was done, optional" data-testid="alarm-action-comment" />
+        <textarea
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+          maxLength={2000}
+          rows={2}
+          placeholder="what was done, optional"
+          data-testid="alarm-action-comment"
+        />
       </label>
       {error && (
         <div className="hint hint-error" role="alert" data-testid="alarm-action-error">

@@ -37,7 +37,11 @@ export const DeviceCard = memo(function DeviceCard({
         <span className="card-id">{device.id}</span>
         <span className="badge">{device.profile ?? 'no profile'}</span>
         {openAlarms > 0 && (
-          <span className={`alarm-badge sev-${worstAlarm ?? 'major'}`} title={`${openAlarms} open alarm${openAlarms === 1 ? '' : 's'}`} data-testid={`device-alarms-${device.id}`}>
+          <span
+            className={`alarm-badge sev-${worstAlarm ?? 'major'}`}
+            title={`${openAlarms} open alarm${openAlarms === 1 ? '' : 's'}`}
+            data-testid={`device-alarms-${device.id}`}
+          >
             ⚠ {openAlarms}
           </span>
         )}

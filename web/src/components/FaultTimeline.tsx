@@ -60,7 +60,10 @@ export function FaultTimeline({ buffer, changed, history, range }: Props) {
         ctx.fillRect(x0, 0, Math.max(1, Math.min(w, x1) - x0 + 0.5), h);
       }
       c.dataset.points = String(m.x.length);
-      c.dataset.classes = counts.map((n, i) => (n ? FAULT_CLASSES[i].name : '')).filter(Boolean).join(',');
+      c.dataset.classes = counts
+        .map((n, i) => (n ? FAULT_CLASSES[i].name : ''))
+        .filter(Boolean)
+        .join(',');
     };
     const request = () => {
       if (!timer) timer = setTimeout(draw, 500);
@@ -95,7 +98,17 @@ export function FaultTimeline({ buffer, changed, history, range }: Props) {
 const CHANNELS = ['normal', 'unbalance', 'looseness', 'unbalance_looseness'];
 
 /** The four vibration channels' latest raw samples, one lane each. */
-export function Waveform({ buffer, changed, colors, seconds = 10 }: { buffer: SeriesBuffer; changed: Signal; colors: Record<string, string>; seconds?: number }) {
+export function Waveform({
+  buffer,
+  changed,
+  colors,
+  seconds = 10,
+}: {
+  buffer: SeriesBuffer;
+  changed: Signal;
+  colors: Record<string, string>;
+  seconds?: number;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const c = canvas.current;

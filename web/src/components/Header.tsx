@@ -25,7 +25,11 @@ function Account() {
   }
   return (
     <div className="account" data-testid="account">
-      {who && <span className="account-role" title="anonymous access">anonymous · {who.role}</span>}
+      {who && (
+        <span className="account-role" title="anonymous access">
+          anonymous · {who.role}
+        </span>
+      )}
       <a className="btn btn-small" href={hrefs.login()} data-testid="sign-in">
         Sign in
       </a>
@@ -50,7 +54,12 @@ function AlarmsLink() {
   for (const v of alarms.openByDevice().values()) open += v.count;
   return (
     <a href={hrefs.alarms()} data-testid="nav-alarms">
-      Alarms{open > 0 && <span className="nav-count" data-testid="nav-alarm-count">{open}</span>}
+      Alarms
+      {open > 0 && (
+        <span className="nav-count" data-testid="nav-alarm-count">
+          {open}
+        </span>
+      )}
     </a>
   );
 }

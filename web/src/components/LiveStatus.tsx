@@ -11,7 +11,14 @@ export function LiveStatus() {
     () => live.state,
   );
   return (
-    <span className={`live live-${state}`} data-testid="live-status" data-state={state} role="status" aria-live="polite" title={`live updates: ${labels[state]}`}>
+    <span
+      className={`live live-${state}`}
+      data-testid="live-status"
+      data-state={state}
+      role="status"
+      aria-live="polite"
+      title={`live updates: ${labels[state]}`}
+    >
       <span className="live-dot" />
       {labels[state]}
     </span>

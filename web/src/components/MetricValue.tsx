@@ -18,12 +18,7 @@ export function MetricValue({ device, metric, latest, spec, big, color }: Props)
   const status = latest ? valueStatus(latest.value, spec) : 'none';
   const title = [metric, spec?.description, rangeText(spec), statusText[status]].filter(Boolean).join(' · ');
   return (
-    <div
-      className={`mv ${big ? 'mv-big' : ''} st-${status}`}
-      data-testid={`device-value-${device}-${metric}`}
-      data-status={status}
-      title={title}
-    >
+    <div className={`mv ${big ? 'mv-big' : ''} st-${status}`} data-testid={`device-value-${device}-${metric}`} data-status={status} title={title}>
       <div className="mv-name">
         {color && <span className="swatch" style={{ background: color }} />}
         {metric}

@@ -84,12 +84,20 @@ export function TimeChart(props: TimeChartProps) {
     const axisGroups = narrow ? groups.filter((g) => g.metrics.some((m) => !hidden.has(m))).slice(0, 2) : groups;
     const range = () => {
       const p = live.current;
-      const now = Math.max(p.clock(), p.view.mode === 'follow' ? buffer.lastTs() ?? 0 : 0);
+      const now = Math.max(p.clock(), p.view.mode === 'follow' ? (buffer.lastTs() ?? 0) : 0);
       return viewRange(p.view, now);
     };
     const groupOf = (m: string) => groups.find((x) => x.metrics.includes(m))!;
 
-    const scales: uPlot.Scales = { x: { time: true, range: () => { const r = range(); return [r.from, r.to]; } } };
+    const scales: uPlot.Scales = {
+      x: {
+        time: true,
+        range: () => {
+          const r = range();
+          return [r.from, r.to];
+        },
+      },
+    };
     for (const g of groups) scales[g.key] = { auto: true, range: yRange };
 
     const axes: uPlot.Axis[] = [
@@ -339,7 +347,15 @@ function drawAlarms(u: uPlot, alarms: Alarm[]): number {
   return drawn;
 }
 
-function showTip(u: uPlot, tip: HTMLDivElement | null, metrics: string[], overlays: Overlay[], profile: Profile | undefined, colors: Record<string, string>, hidden: ReadonlySet<string>): void {
+function showTip(
+  u: uPlot,
+  tip: HTMLDivElement | null,
+  metrics: string[],
+  overlays: Overlay[],
+  profile: Profile | undefined,
+  colors: Record<string, string>,
+  hidden: ReadonlySet<string>,
+): void {
   if (!tip) return;
   const i = u.cursor.idx;
   if (i == null || u.cursor.left == null || u.cursor.left < 0) {
@@ -356,7 +372,9 @@ function showTip(u: uPlot, tip: HTMLDivElement | null, metrics: string[], overla
     const hi = u.data[1 + n + overlays.length + n + k][i];
     const unit = profile?.metrics[m]?.unit ?? '';
     const range = lo != null && hi != null && lo !== hi ? ` <span class="tip-range">${formatValue(lo)}…${formatValue(hi)}</span>` : '';
-    rows.push(`<div><span class="swatch" style="background:${colors[m]}"></span>${esc(m)} <b>${v == null ? '—' : formatValue(v)}</b> ${esc(unit)}${range}</div>`);
+    rows.push(
+      `<div><span class="swatch" style="background:${colors[m]}"></span>${esc(m)} <b>${v == null ? '—' : formatValue(v)}</b> ${esc(unit)}${range}</div>`,
+    );
   });
   overlays.forEach((o, k) => {
     if (hidden.has(o.metric)) return;

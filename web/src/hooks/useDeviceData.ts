@@ -19,7 +19,12 @@ export const overlayKey = (metric: string, stat: OverlayStat) => `${metric}~${st
  * Downsampled history for what the chart shows: none for the live 60 s (the live buffer has it),
  * otherwise `points` buckets over the range, fetched again as a following view moves on.
  */
-export function useHistory(id: string, metrics: string[], view: ChartView, points: number): { page: HistoryPage | null; loading: boolean; error: string | null } {
+export function useHistory(
+  id: string,
+  metrics: string[],
+  view: ChartView,
+  points: number,
+): { page: HistoryPage | null; loading: boolean; error: string | null } {
   const { api, live } = useServices();
   const [page, setPage] = useState<HistoryPage | null>(null);
   const [loading, setLoading] = useState(false);
@@ -124,7 +129,10 @@ export function useDeviceAlarms(id: string, from: number, to: number): Alarm[] {
   useEffect(() => alarms.subscribe(() => setVersion(alarms.version)), [alarms]);
   useEffect(() => {
     const ctrl = new AbortController();
-    api.listAlarms(`device=${encodeURIComponent(id)}&from=${f - 86_400_000}&limit=1000`, { signal: ctrl.signal }).then((list) => alarms.upsert(list), () => {});
+    api.listAlarms(`device=${encodeURIComponent(id)}&from=${f - 86_400_000}&limit=1000`, { signal: ctrl.signal }).then(
+      (list) => alarms.upsert(list),
+      () => {},
+    );
     return () => ctrl.abort();
   }, [api, alarms, id, f]);
   const [list, setList] = useState<Alarm[]>([]);

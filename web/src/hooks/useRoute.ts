@@ -1,6 +1,12 @@
 import { useSyncExternalStore } from 'react';
 
-export type Route = { name: 'overview' } | { name: 'login' } | { name: 'admin' } | { name: 'device'; id: string } | { name: 'alarms'; device: string } | { name: 'not-found'; path: string };
+export type Route =
+  | { name: 'overview' }
+  | { name: 'login' }
+  | { name: 'admin' }
+  | { name: 'device'; id: string }
+  | { name: 'alarms'; device: string }
+  | { name: 'not-found'; path: string };
 
 /** Reads a hash like "#/devices/ina219-01" into a route. */
 export function parseHash(hash: string): Route {

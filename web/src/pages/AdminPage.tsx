@@ -15,7 +15,11 @@ function useFailure(): [string | null, (err: unknown) => void, () => void] {
   const fail = useCallback(
     (err: unknown) =>
       setError(
-        err instanceof ApiError ? explainFailure({ status: err.status, rule: err.rule, message: err.message, retryAfterSec: err.retryAfterSec }, role) : err instanceof Error ? err.message : String(err),
+        err instanceof ApiError
+          ? explainFailure({ status: err.status, rule: err.rule, message: err.message, retryAfterSec: err.retryAfterSec }, role)
+          : err instanceof Error
+            ? err.message
+            : String(err),
       ),
     [role],
   );
@@ -111,8 +115,25 @@ function Users() {
           act(api.createUser(form).then(() => setForm({ username: '', password: '', role: 'viewer' })));
         }}
       >
-        <input placeholder="user name" value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required maxLength={64} pattern="[A-Za-z0-9_.@\-]+" aria-label="new user name" />
-        <input placeholder="password (10+ characters)" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required minLength={10} aria-label="new user password" />
+        <input
+          placeholder="user name"
+          value={form.username}
+          onChange={(e) => setForm({ ...form, username: e.target.value })}
+          required
+          maxLength={64}
+          pattern="[A-Za-z0-9_.@\-]+"
+          aria-label="new user name"
+        />
+        <input
+          placeholder="password (10+ characters)"
+          type="password"
+          autoComplete="new-password"
+          value={form.password}
+          onChange={(e) => setForm({ ...form, password: e.target.value })}
+          required
+          minLength={10}
+          aria-label="new user password"
+        />
         <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })} aria-label="new user role">
           {ROLES.map((r) => (
             <option key={r}>{r}</option>
@@ -191,7 +212,14 @@ function ApiKeys() {
           }, fail);
         }}
       >
-        <input placeholder="key name (what uses it)" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required maxLength={100} aria-label="new API key name" />
+        <input
+          placeholder="key name (what uses it)"
+          value={form.name}
+          onChange={(e) => setForm({ ...form, name: e.target.value })}
+          required
+          maxLength={100}
+          aria-label="new API key name"
+        />
         <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })} aria-label="new API key role">
           {ROLES.map((r) => (
             <option key={r}>{r}</option>
@@ -219,7 +247,13 @@ function DeviceCredentials() {
       <div className="panel-head">
         <h2>Device credentials</h2>
       </div>
-      {shown && <ShownOnce label={`Token for ${shown.device} (MQTT user name ${shown.device}, password this token)`} value={shown.token} onDone={() => setShown(null)} />}
+      {shown && (
+        <ShownOnce
+          label={`Token for ${shown.device} (MQTT user name ${shown.device}, password this token)`}
+          value={shown.token}
+          onDone={() => setShown(null)}
+        />
+      )}
       <table className="admin-table">
         <thead>
           <tr>
@@ -263,7 +297,15 @@ function DeviceCredentials() {
           }, fail);
         }}
       >
-        <input placeholder="device id" list="admin-device-ids" value={device} onChange={(e) => setDevice(e.target.value)} required maxLength={128} aria-label="device id" />
+        <input
+          placeholder="device id"
+          list="admin-device-ids"
+          value={device}
+          onChange={(e) => setDevice(e.target.value)}
+          required
+          maxLength={128}
+          aria-label="device id"
+        />
         <datalist id="admin-device-ids">
           {devices.list().map((d) => (
             <option key={d.id} value={d.id} />

@@ -72,14 +72,24 @@ export function AlarmsPage({ device }: { device: string }) {
     <main className="page">
       <div className="toolbar">
         <h1 className="page-title">Alarms</h1>
-        <select aria-label="status" value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.target.value as AlarmFilter['status'] })} data-testid="alarm-filter-status">
+        <select
+          aria-label="status"
+          value={filter.status}
+          onChange={(e) => setFilter({ ...filter, status: e.target.value as AlarmFilter['status'] })}
+          data-testid="alarm-filter-status"
+        >
           {STATUS_CHOICES.map((c) => (
             <option key={c.key} value={c.key}>
               {c.label}
             </option>
           ))}
         </select>
-        <select aria-label="severity" value={filter.severity} onChange={(e) => setFilter({ ...filter, severity: e.target.value as Severity | 'all' })} data-testid="alarm-filter-severity">
+        <select
+          aria-label="severity"
+          value={filter.severity}
+          onChange={(e) => setFilter({ ...filter, severity: e.target.value as Severity | 'all' })}
+          data-testid="alarm-filter-severity"
+        >
           <option value="all">any severity</option>
           {SEVERITIES.map((s) => (
             <option key={s} value={s}>
@@ -87,14 +97,32 @@ export function AlarmsPage({ device }: { device: string }) {
             </option>
           ))}
         </select>
-        <input className="search" type="search" placeholder="device id" aria-label="device" value={filter.device} onChange={(e) => setFilter({ ...filter, device: e.target.value })} data-testid="alarm-filter-device" />
+        <input
+          className="search"
+          type="search"
+          placeholder="device id"
+          aria-label="device"
+          value={filter.device}
+          onChange={(e) => setFilter({ ...filter, device: e.target.value })}
+          data-testid="alarm-filter-device"
+        />
         <label className="date-filter">
           from
-          <input type="date" value={dateInput(filter.from)} onChange={(e) => setFilter({ ...filter, from: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() : NaN })} data-testid="alarm-filter-from" />
+          <input
+            type="date"
+            value={dateInput(filter.from)}
+            onChange={(e) => setFilter({ ...filter, from: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() : NaN })}
+            data-testid="alarm-filter-from"
+          />
         </label>
         <label className="date-filter">
           to
-          <input type="date" value={dateInput(filter.to - 1)} onChange={(e) => setFilter({ ...filter, to: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() + 86_400_000 : NaN })} data-testid="alarm-filter-to" />
+          <input
+            type="date"
+            value={dateInput(filter.to - 1)}
+            onChange={(e) => setFilter({ ...filter, to: e.target.value ? new Date(`${e.target.value}T00:00`).getTime() + 86_400_000 : NaN })}
+            data-testid="alarm-filter-to"
+          />
         </label>
       </div>
 
@@ -112,7 +140,12 @@ export function AlarmsPage({ device }: { device: string }) {
       ) : (
         <div className="alarm-list" data-testid="alarm-list">
           {rows.map((a) => (
-            <div key={a.id} className={`alarm-row sev-${a.severity} ${a.status.startsWith('active') ? 'alarm-active' : ''}`} data-testid={`alarm-row-${a.id}`} data-status={a.status}>
+            <div
+              key={a.id}
+              className={`alarm-row sev-${a.severity} ${a.status.startsWith('active') ? 'alarm-active' : ''}`}
+              data-testid={`alarm-row-${a.id}`}
+              data-status={a.status}
+            >
               <div className="alarm-main">
                 <span className={`sev sev-${a.severity}`}>{a.severity}</span>
                 <span className="alarm-status" data-testid={`alarm-status-${a.id}`}>
@@ -141,7 +174,12 @@ export function AlarmsPage({ device }: { device: string }) {
                     </button>
                   )}
                   {a.status.startsWith('active') && (
-                    <button type="button" className="btn btn-small" data-testid={`alarm-clear-${a.id}`} onClick={() => setActing({ id: a.id, action: 'clear' })}>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      data-testid={`alarm-clear-${a.id}`}
+                      onClick={() => setActing({ id: a.id, action: 'clear' })}
+                    >
                       Clear
                     </button>
                   )}

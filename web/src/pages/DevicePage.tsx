@@ -62,7 +62,11 @@ export function DevicePage({ id }: { id: string }) {
   const device = devices.get(id);
   const profile = profiles.get(device?.profile);
   const latestKeys = device ? Object.keys(device.latest) : [];
-  const metrics = metricOrder(profile, latestKeys, feed.buffer.metrics().filter((m) => !m.includes('~')));
+  const metrics = metricOrder(
+    profile,
+    latestKeys,
+    feed.buffer.metrics().filter((m) => !m.includes('~')),
+  );
   const metricsKey = metrics.join('\u0000');
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const stableMetrics = useMemo(() => metrics, [metricsKey]);
@@ -190,7 +194,9 @@ export function DevicePage({ id }: { id: string }) {
           </div>
           <span className="hint" data-testid="chart-range">
             {fmtRange(range.from, range.to)}
-            {history.page ? ` · ${history.page.resolution === 'raw' && history.page.bucketMs <= 1 ? 'raw' : `${fmtDuration(history.page.bucketMs)} buckets`}` : ' · live'}
+            {history.page
+              ? ` · ${history.page.resolution === 'raw' && history.page.bucketMs <= 1 ? 'raw' : `${fmtDuration(history.page.bucketMs)} buckets`}`
+              : ' · live'}
           </span>
           {(history.loading || liveHistory.status === 'loading') && <span className="hint">loading…</span>}
           {history.error && <span className="hint hint-error">history unavailable: {history.error}</span>}

@@ -47,11 +47,27 @@ export function LoginPage({ required }: { required: boolean }) {
         {required && <p className="hint">This Fieldscope needs you to sign in before it shows anything.</p>}
         <label>
           User name
-          <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required maxLength={64} autoFocus data-testid="login-username" />
+          <input
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            autoComplete="username"
+            required
+            maxLength={64}
+            autoFocus
+            data-testid="login-username"
+          />
         </label>
         <label>
           Password
-          <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required maxLength={1024} data-testid="login-password" />
+          <input
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            autoComplete="current-password"
+            required
+            maxLength={1024}
+            data-testid="login-password"
+          />
         </label>
         {error && (
           <div className="hint hint-error" role="alert" data-testid="login-error">

@@ -67,7 +67,12 @@ export function OverviewPage() {
           ))}
         </select>
         {locations.length > 0 && (
-          <select aria-label="location" value={filter.location ?? ''} onChange={(e) => setFilter({ ...filter, location: e.target.value })} data-testid="location-filter">
+          <select
+            aria-label="location"
+            value={filter.location ?? ''}
+            onChange={(e) => setFilter({ ...filter, location: e.target.value })}
+            data-testid="location-filter"
+          >
             <option value="">any location</option>
             {locations.map((t) => (
               <option key={t} value={t}>
@@ -115,7 +120,13 @@ export function OverviewPage() {
       ) : (
         <div className="grid" data-testid="device-grid">
           {shown.map((d) => (
-            <DeviceCard key={d.id} device={d} profile={profiles.get(d.profile)} openAlarms={open.get(d.id)?.count ?? 0} worstAlarm={open.get(d.id)?.worst ?? null} />
+            <DeviceCard
+              key={d.id}
+              device={d}
+              profile={profiles.get(d.profile)}
+              openAlarms={open.get(d.id)?.count ?? 0}
+              worstAlarm={open.get(d.id)?.worst ?? null}
+            />
           ))}
         </div>
       )}

@@ -119,7 +119,12 @@ function mergeSnapshot(cur: DeviceInfo, snap: DeviceInfo): DeviceInfo {
   };
   const same =
     !latestChanged &&
-    Object.keys(snap).every((k) => k === 'latest' || k in next === k in cur && JSON.stringify((next as unknown as Record<string, unknown>)[k]) === JSON.stringify((cur as unknown as Record<string, unknown>)[k])) &&
+    Object.keys(snap).every(
+      (k) =>
+        k === 'latest' ||
+        (k in next === k in cur &&
+          JSON.stringify((next as unknown as Record<string, unknown>)[k]) === JSON.stringify((cur as unknown as Record<string, unknown>)[k])),
+    ) &&
     next.profile === cur.profile &&
     next.firstSeen === cur.firstSeen &&
     next.lastSeen === cur.lastSeen &&

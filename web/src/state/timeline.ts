@@ -75,7 +75,7 @@ export function mergeHistoryAndLive(
       if (!Number.isNaN(seam) && t >= seam) continue;
       at.set(t, xs.length);
       xs.push(t);
-      for (const c of cols) c.avg.push(null), c.min.push(null), c.max.push(null);
+      for (const c of cols) (c.avg.push(null), c.min.push(null), c.max.push(null));
     }
     metrics.forEach((m, k) => {
       const s = history.series[m];
