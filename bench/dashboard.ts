@@ -27,7 +27,7 @@ export async function benchDashboard(o: { runs: number }): Promise<Figure[]> {
       { device: 'hist-1', metric: 'w', ts: t, value: v * a },
     );
   }
-  await store.write({ readings: batch, devices: [{ id: 'hist-1', seen: now, profile: 'ina219' }], rejected: [] });
+  await store.telemetry.write({ readings: batch, devices: [{ id: 'hist-1', seen: now, profile: 'ina219' }], rejected: [] });
   await store.close();
 
   const fs = await startFieldscope(['--no-simulator'], data.dir);

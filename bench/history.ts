@@ -21,7 +21,7 @@ export async function benchHistory(o: { total: number; queries: number }): Promi
   let written = 0;
   const batch: Reading[] = [];
   const flush = async (devices: string[]) => {
-    await store.write({ readings: batch, devices: devices.map((id) => ({ id, seen: now })), rejected: [] });
+    await store.telemetry.write({ readings: batch, devices: devices.map((id) => ({ id, seen: now })), rejected: [] });
     written += batch.length;
     batch.length = 0;
   };
@@ -47,7 +47,7 @@ export async function benchHistory(o: { total: number; queries: number }): Promi
   const ours: number[] = [];
   for (let i = 0; i < o.queries; i++) {
     const t0 = performance.now();
-    const r = await store.queryBuckets({ device: 'hist-1', metrics, from, to: now, points: 1000, now });
+    const r = await store.telemetry.queryBuckets({ device: 'hist-1', metrics, from, to: now, points: 1000, now });
     ours.push(performance.now() - t0);
     if (i === 0) process.stderr.write(`  history: resolution ${r.resolution}, ${r.series.v.ts.length} buckets of ${r.bucketMs / 1000} s\n`);
   }

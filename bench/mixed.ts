@@ -86,7 +86,7 @@ async function runEngine(
   const seeding = pg ? new PostgresStore({ url: storeArg }) : new SqliteStore({ path: join(data.dir, 'fieldscope.db'), readWorkers: 0 });
   await seeding.open();
   const t0 = performance.now();
-  const seeded = await seed(seeding, rows, now);
+  const seeded = await seed(seeding.telemetry, rows, now);
   await seeding.close();
   process.stderr.write(`  mixed/${engine}: seeded ${seeded.toLocaleString('en-US')} readings in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 

@@ -36,7 +36,7 @@ function batches(n: number): Reading[][] {
 async function throughStore(store: Store, data: Reading[][]): Promise<number> {
   const devices = Array.from({ length: 10 }, (_, i) => ({ id: `w-${i}`, seen: Date.now() }));
   const t0 = performance.now();
-  for (const readings of data) await store.write({ readings, devices, rejected: [] });
+  for (const readings of data) await store.telemetry.write({ readings, devices, rejected: [] });
   return (data.length * BATCH) / ((performance.now() - t0) / 1000);
 }
 
@@ -128,16 +128,16 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
     for (let t = from; t < now; t += 60_000) {
       for (const m of ['v', 'a', 'w']) rows.push({ device: 'month-1', metric: m, ts: t, value: Math.sin(t / 3.6e6) });
       if (rows.length >= 30_000) {
-        await store.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] });
+        await store.telemetry.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] });
         rows = [];
       }
     }
-    await store.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] });
+    await store.telemetry.write({ readings: rows, devices: [{ id: 'month-1', seen: now }], rejected: [] });
     const times: number[] = [];
     let resolution = '';
     for (let i = 0; i < 21; i++) {
       const t0 = performance.now();
-      const r = await store.queryBuckets({ device: 'month-1', metrics: ['v', 'a', 'w'], from, to: now, points: 1000, now });
+      const r = await store.telemetry.queryBuckets({ device: 'month-1', metrics: ['v', 'a', 'w'], from, to: now, points: 1000, now });
       times.push(performance.now() - t0);
       resolution = r.resolution;
     }

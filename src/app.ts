@@ -10,29 +10,16 @@ import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { Batcher } from './pipeline/batcher.js';
+import { CommitWriter } from './pipeline/commit.js';
 import { Pipeline } from './pipeline/ingest.js';
-import { installRulePacks } from './alarms/rule-packs.js';
-import { labelOf } from './model/device.js';
-import { MappingError, TopicMappings } from './sources/mappings/topic-mappings.js';
-import { SERIAL_INTEGRITY, type SerialIntegrity } from './sources/serial-frame.js';
-import type { ServerClock } from './pipeline/server-clock.js';
-import type { DeviceInfo } from './model/device.js';
-import { EmbeddedBroker } from './sources/mqtt-broker.js';
-import { brokerLimits } from './sources/broker-limits.js';
-import { ExternalBroker } from './sources/mqtt-client.js';
 import { SequenceTracker } from './pipeline/sequence.js';
 import { Spool } from './pipeline/spool.js';
 import { Validator } from './pipeline/validate.js';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Source } from './sources/source.js';
 import { buildHttpServer, type HttpServer } from './api/server.js';
 import { startSimulator, type Simulator } from './sim/simulator.js';
 import { version } from './version.js';
 import { createDeviceManagement, type DeviceManagement } from './devices/setup.js';
-import { SerialLink, parseSerialSpec } from './sources/serial.js';
-import { deviceTopic } from './sources/topics.js';
-import { isValidDeviceId } from './pipeline/decode.js';
 import { Analytics } from './analytics/live-stats.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { Dispatcher } from './notify/dispatcher.js';
@@ -41,6 +28,16 @@ import type { AlarmServices } from './api/alarm-context.js';
 import { createAuth, type AuthServices } from './auth/setup.js';
 import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
+import { Runner, component, type Component } from './components.js';
+import { buildSources, topicMappingsOf } from './wiring/sources.js';
+import { seedClock } from './wiring/clock.js';
+import { installRulePacks } from './alarms/rule-packs.js';
+import { labelOf } from './model/device.js';
+import { brokerLimits } from './sources/broker-limits.js';
+import { readTls } from './wiring/tls.js';
+import type { EmbeddedBroker } from './sources/mqtt-broker.js';
+import type { SerialLink } from './sources/serial.js';
+import { ExternalBroker } from './sources/mqtt-client.js';
 import { ConfigError } from './config.js';
 import { ReadGuard } from './api/read-guard.js';
 import { SystemAlarms } from './alarms/system-alarms.js';
@@ -56,6 +53,8 @@ export interface RunningApp {
   logger: Logger;
   pipeline: Pipeline;
   batcher: Batcher;
+  /** The one commit path (see pipeline/commit.ts). */
+  writer: CommitWriter;
   devices: DeviceRegistry;
   /** The embedded broker (not started when an external broker is configured). */
   broker: EmbeddedBroker;
@@ -71,386 +70,326 @@ export interface RunningApp {
   serialLinks: SerialLink[];
   /** Users, tokens, API keys, device credentials and limits. */
   auth: AuthServices;
-  /** Checks the conditions of system alarms (store, spool, broker, serial, channels, disk). */
-  systemMonitor: SystemMonitor;
-  /** Model bundles and their serving (docs/models.md). */
-  models: ModelServices;
   /** Set on the first start only: the generated admin password, to be shown once. */
   initialAdminPassword: string | null;
   /** The file holding the generated admin password, while it exists (the operator deletes it after changing the password). */
   initialAdminPasswordFile: string | null;
+  /** Checks the conditions of system alarms (store, spool, broker, serial, channels, disk). */
+  systemMonitor: SystemMonitor;
+  /** Model bundles and their serving (docs/models.md). */
+  models: ModelServices;
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
 }
 
-/** Wires sources -> pipeline -> store -> api, starts them in that order, and stops them in reverse. */
+/**
+ * Wires sources -> pipeline -> store -> followers -> api as a list of components, started in that
+ * order and stopped in reverse. Each part is built once the parts before it have started, so it
+ * may use what they loaded; a start that fails part-way undoes what had started (see components.ts).
+ */
 export async function startApp(config: Config, opts: { logger?: Logger; wrapStore?: (store: Store) => Store } = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   // Refuse an open door before anything listens: anonymous access only on loopback.
   accessPolicy(config);
-  const mqttLimits = brokerLimits(config);
   for (const k of ['spoolAlarmRatio', 'diskAlarmFreeRatio'] as const) {
     if (!(config[k] >= 0 && config[k] <= 1)) throw new ConfigError(`${k} must be a fraction in [0, 1], got ${config[k]}`);
   }
+  const mqttLimits = brokerLimits(config);
   const tls = readTls(config);
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
+  // Tests wrap the store to make it fail for a while; the data path stays the real one.
   const engine: Store = createStore(config, {
     onReadTimeout: (_op, running) => {
       if (running) metrics.readWorkersReplaced.inc();
     },
   });
-  // Tests wrap the store to make it fail for a while; the data path stays the real one.
   const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
-  await store.open();
-  // Until the start has succeeded, each part that runs is undone, newest first, if a later step
-  // fails (a port in use, a refused admin password), so a failed start leaves nothing open.
-  const undo: Array<() => unknown> = [() => store.close()];
-  try {
-    const retentionJob = startRetentionJob(store, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
-    undo.push(() => retentionJob.stop());
-    const exportJob = config.exportDir
-      ? startDailyExport(store, resolve(config.exportDir), {
-          onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
-          onWritten: (files) => logger.info({ files }, 'daily export written'),
-        })
-      : null;
-    undo.push(() => exportJob?.stop());
-    const auditRetention = startAuditRetention(store, {
-      days: config.auditRetentionDays,
-      onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed'),
-    });
-    undo.push(() => auditRetention.stop());
+  const runner = new Runner((name, err) => logger.warn({ err: err.message, component: name }, 'stop failed'));
+  const app = {} as RunningApp;
+  await runner.start(components(config, { logger, metrics, dataDir, store, tls, mqttLimits }, app));
+  return Object.assign(app, { stop: () => runner.stop() });
+}
 
-    const profiles = ProfileRegistry.load(config.profilesDir);
-    for (const p of await store.listProfiles()) profiles.set(p);
-    const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
-    devices.load(await store.listDevices());
-    devices.startSweeping();
-    undo.push(() => devices.stop());
+interface Basics {
+  logger: Logger;
+  metrics: Metrics;
+  dataDir: string;
+  store: Store;
+  tls: { cert: Buffer; key: Buffer } | undefined;
+  mqttLimits: ReturnType<typeof brokerLimits>;
+}
 
-    const sequence = new SequenceTracker({
-      received: (n) => metrics.seqReceived.inc(n),
-      duplicates: (n) => metrics.seqDuplicates.inc(n),
-      outOfOrder: (n) => metrics.seqOutOfOrder.inc(n),
-      restarts: (n) => metrics.seqRestarts.inc(n),
-      missing: (n) => metrics.seqMissing.inc(n),
-    });
-    sequence.load(await store.loadSequenceState());
-    const spool = new Spool(join(dataDir, 'spool', 'spool.log'), { maxBytes: config.spoolMaxBytes });
-    spool.open();
-    undo.push(() => spool.close());
+/** The running program, in start order. Fills `app` with what tests and the CLI look at. */
+async function* components(config: Config, { logger, metrics, dataDir, store, tls, mqttLimits }: Basics, app: RunningApp): AsyncGenerator<Component> {
+  Object.assign(app, { config, store, metrics, logger, simulator: null });
+  yield component(
+    'store',
+    () => store.open(),
+    () => store.close(),
+  );
 
-    const batcher = new Batcher(store, { maxReadings: config.batchMaxReadings, sequence, spool }, metrics);
-    batcher.onCommitted((messages) => devices.observe(messages));
-    // Analytics and alarms follow the registry (which knows each device's profile by then).
-    const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
-    const analytics = new Analytics(analyticsOptions);
-    const alarms = new AlarmEngine({
-      store,
-      analytics,
-      devices,
-      logger,
-      label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v),
+  const retention = startRetentionJob(store.telemetry, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
+  yield component(
+    'retention',
+    () => {},
+    () => retention.stop(),
+  );
+  const auditRetention = startAuditRetention(store.audit, {
+    days: config.auditRetentionDays,
+    onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed'),
+  });
+  yield component(
+    'audit-retention',
+    () => {},
+    () => auditRetention.stop(),
+  );
+  if (config.exportDir) {
+    const exportJob = startDailyExport(store.telemetry, resolve(config.exportDir), {
+      onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
+      onWritten: (files) => logger.info({ files }, 'daily export written'),
     });
-    await alarms.start();
-    if (config.rulePacks) {
+    yield component(
+      'daily-export',
+      () => {},
+      () => exportJob.stop(),
+    );
+  }
+
+  const profiles = ProfileRegistry.load(config.profilesDir);
+  for (const p of await store.catalog.listProfiles()) profiles.set(p);
+  const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
+  const stored = await store.telemetry.listDevices();
+  yield component(
+    'device-registry',
+    () => (devices.load(stored), devices.startSweeping()),
+    () => devices.stop(),
+  );
+
+  const sequence = new SequenceTracker({
+    received: (n) => metrics.seqReceived.inc(n),
+    duplicates: (n) => metrics.seqDuplicates.inc(n),
+    outOfOrder: (n) => metrics.seqOutOfOrder.inc(n),
+    restarts: (n) => metrics.seqRestarts.inc(n),
+    missing: (n) => metrics.seqMissing.inc(n),
+  });
+  sequence.load(await store.catalog.loadSequenceState());
+  const spool = new Spool(join(dataDir, 'spool', 'spool.log'), { maxBytes: config.spoolMaxBytes });
+  yield component(
+    'spool',
+    () => spool.open(),
+    () => spool.close(),
+  );
+
+  const writer = new CommitWriter(store.telemetry, (err) => logger.error({ err: err.message, stack: err.stack }, 'a follower of the commit path failed'));
+  writer.knowDevices(stored.map((d) => d.id));
+  const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
+  const analytics = new Analytics(analyticsOptions);
+  const alarms = new AlarmEngine({
+    store: store.alarms,
+    analytics,
+    devices,
+    logger,
+    label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v),
+  });
+  const notify = buildChannels(config);
+  const systemAlarms = new SystemAlarms(store.alarms, logger);
+  const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
+  const operatorMetrics = createOperatorMetrics(metrics.registry, {
+    openAlarms,
+    devices: () => devices.list(),
+    sequence: (d) => sequence.state(d),
+    spoolLimitBytes: config.spoolMaxBytes,
+  });
+  const dispatcher = new Dispatcher(notify.channels, store.alarms, logger, operatorMetrics.delivered);
+  alarms.onChange((c) => {
+    dispatcher.handle(c);
+    systemAlarms.observe(c);
+  });
+  systemAlarms.onChange((c) => dispatcher.handle(c));
+  devices.onChange((ev) => ev.online || alarms.checkSilence());
+  yield component(
+    'notify',
+    () => dispatcher.startEscalation(openAlarms),
+    () => dispatcher.stop(),
+  );
+  // After notify: on stop, what system alarms still hold goes out before the dispatcher stops.
+  yield component(
+    'system-alarms',
+    () => systemAlarms.start(),
+    () => systemAlarms.idle(),
+  );
+  yield component(
+    'alarm-engine',
+    async () => {
+      await alarms.start();
+      if (!config.rulePacks) return;
       const added = await installRulePacks(profiles.list(), alarms, join(dataDir, 'alarms', 'rule-packs.json'));
       if (added.length) logger.info({ rules: added.map((r) => r.id) }, "installed the profiles' rule packs");
-    }
-    undo.push(() => alarms.stop());
-    batcher.onCommitted((messages) => alarms.observe(messages));
-    devices.onChange((ev) => {
-      if (!ev.online) alarms.checkSilence();
-    });
-    const notify = buildChannels(config);
-    const systemAlarms = new SystemAlarms(store, logger);
-    await systemAlarms.start();
-    const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
-    const operatorMetrics = createOperatorMetrics(metrics.registry, {
-      openAlarms,
-      devices: () => devices.list(),
-      sequence: (d) => sequence.state(d),
-      spoolLimitBytes: config.spoolMaxBytes,
-    });
-    const dispatcher = new Dispatcher(notify.channels, store, logger, operatorMetrics.delivered);
-    alarms.onChange((c) => {
-      dispatcher.handle(c);
-      systemAlarms.observe(c);
-    });
-    systemAlarms.onChange((c) => dispatcher.handle(c));
-    dispatcher.startEscalation(openAlarms);
-    undo.push(() => dispatcher.stop());
-    const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket, system: systemAlarms };
-    await batcher.recover();
-    const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
-    const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
-    seedClock(pipeline.clock, devices.list());
-    // Predictions go through the same commit path as readings: stored, charted, alarmed on.
-    const models = await createModels({
-      folder: config.models,
-      dataDir,
-      sink: (messages) => batcher.add(messages),
-      stamp: (device) => pipeline.clock.stamp(device, Date.now()),
-      profileOf: (device) => devices.profileOf(device),
-      logger,
-    });
-    undo.push(() => models.stop());
-    batcher.onCommitted((messages) => models.server.observe(messages));
+    },
+    () => alarms.stop(),
+  );
+  const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket, system: systemAlarms };
 
-    const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
-    const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
-    const mappings = topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config);
-    const broker = new EmbeddedBroker({
-      host: config.host,
-      port: config.mqttPort,
-      pipeline,
-      metrics,
-      logger,
-      onDeviceMessage: dm.onDeviceMessage,
-      access: new MqttAccess(auth),
-      tls,
-      mappings,
-      maxPayloadBytes: config.maxPayloadBytes,
-      limits: mqttLimits,
-    });
-    if (!config.broker) {
-      dm.commands.addTransport({
-        kind: 'mqtt',
-        reaches: () => true,
-        send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
-      });
-    }
-    const serialLinks = parseSerialConfig(config.serial, config.serialIntegrity).map(
-      ({ path, baudRate, device, integrity }) =>
-        new SerialLink({
-          path,
-          baudRate,
-          device,
-          integrity,
-          pipeline,
-          metrics,
-          logger,
-          onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}),
-        }),
+  const batcher = new Batcher(writer, { maxReadings: config.batchMaxReadings, sequence, spool, checkpoints: store.catalog }, metrics);
+  // Replays what the spool holds on start; on stop, finishes what was taken before the store closes.
+  yield component(
+    'batcher',
+    () => batcher.recover(),
+    () => batcher.drain(),
+  );
+  const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
+  const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
+  seedClock(pipeline.clock, devices.list());
+  // Predictions go through the same commit path as readings: stored, charted, alarmed on.
+  const models = await createModels({
+    folder: config.models,
+    dataDir,
+    sink: (messages) => batcher.add(messages),
+    stamp: (device) => pipeline.clock.stamp(device, Date.now()),
+    profileOf: (device) => devices.profileOf(device),
+    logger,
+  });
+  yield component(
+    'models',
+    () => {},
+    () => models.stop(),
+  );
+
+  const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
+  const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
+  const sources = buildSources(config, {
+    pipeline,
+    metrics,
+    logger,
+    tls,
+    dm,
+    access: new MqttAccess(auth),
+    mappings: topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config),
+    limits: mqttLimits,
+  });
+  Object.assign(app, {
+    pipeline,
+    batcher,
+    writer,
+    devices,
+    sequence,
+    spool,
+    alarms: alarmServices,
+    deviceServices: dm,
+    auth,
+    initialAdminPassword,
+    initialAdminPasswordFile,
+    broker: sources.broker,
+    mqtt: sources.mqtt,
+    serialLinks: sources.serial,
+    models,
+  });
+
+  const http = await buildHttpServer({
+    store,
+    devices,
+    profiles,
+    pipeline,
+    batcher,
+    writer,
+    metrics,
+    logger,
+    sources: sources.all,
+    version,
+    sequence,
+    alarmServices,
+    deviceServices: dm,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
+    readGuard: new ReadGuard({
+      overall: config.readConcurrency,
+      perCaller: config.readConcurrencyPerCaller,
+      rowsPerSec: config.readRowsPerSec,
+      rowsBurst: config.readRowsBurst,
+      onRefused: (rule) => metrics.readsRefused.inc({ rule }),
+    }),
+    readMaxRows: config.readMaxRows,
+    auth,
+    models,
+    corsOrigins: (config.corsOrigin ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    tls,
+  });
+  app.http = http;
+
+  // Who follows the commit path, in this order: the registry first (it binds profiles that
+  // analytics and alarms look up), then alarms (and live analytics), then the live feed.
+  // History (imports, spool replays) reaches only the registry.
+  writer.onCommitted((c) => devices.committed(c));
+  writer.onCommitted((c) => c.historical || alarms.observe(c.messages));
+  writer.onCommitted((c) => c.historical || http.live.readings(c.messages));
+  writer.onCommitted((c) => c.historical || models.server.observe(c.messages));
+
+  yield component(
+    'http',
+    () => http.app.listen({ host: config.host, port: config.httpPort }).then(() => undefined),
+    async () => {
+      http.live.closeAll();
+      await http.app.close();
+    },
+  );
+  for (const source of sources.all)
+    yield component(
+      `source:${source.name}`,
+      () => source.start(),
+      () => source.stop(),
     );
-    for (const link of serialLinks) dm.commands.addTransport(link, true);
-    const mqttSource: Source = config.broker
-      ? new ExternalBroker({
-          url: config.broker,
-          clientId: config.brokerClientId ?? `fieldscope-${hostname()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
-          username: config.brokerUsername ?? undefined,
-          password: process.env.FIELDSCOPE_BROKER_PASSWORD ?? (config.brokerPasswordFile ? readFileSync(config.brokerPasswordFile, 'utf8').trim() : undefined),
-          ca: config.brokerCa ?? undefined,
-          cert: config.brokerCert ?? undefined,
-          key: config.brokerKey ?? undefined,
-          pipeline,
-          logger,
-          onDeviceMessage: dm.onDeviceMessage,
-          mappings,
-        })
-      : broker;
-    if (mqttSource instanceof ExternalBroker) {
-      // Commands reach devices through the same external broker they publish to.
-      const external = mqttSource;
-      dm.commands.addTransport({
-        kind: 'mqtt',
-        reaches: () => true,
-        send: (device, cmd) => external.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
-      });
-    }
-    const sources: Source[] = [mqttSource, ...serialLinks];
 
-    const http = await buildHttpServer({
-      store,
-      devices,
-      profiles,
-      pipeline,
-      batcher,
-      metrics,
-      logger,
-      sources,
-      version,
-      sequence,
-      alarmServices,
-      deviceServices: dm,
-      maxPayloadBytes: config.maxPayloadBytes,
-      maxBodyBytes: Math.max(config.maxPayloadBytes, 16 * 1024 * 1024),
-      readGuard: new ReadGuard({
-        overall: config.readConcurrency,
-        perCaller: config.readConcurrencyPerCaller,
-        rowsPerSec: config.readRowsPerSec,
-        rowsBurst: config.readRowsBurst,
-        onRefused: (rule) => metrics.readsRefused.inc({ rule }),
-      }),
-      readMaxRows: config.readMaxRows,
-      auth,
-      models,
-      corsOrigins: (config.corsOrigin ?? '')
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-      tls,
-    });
-    undo.push(() => http.app.close());
-    await http.app.listen({ host: config.host, port: config.httpPort });
-    undo.push(() => mqttSource.stop());
-    await mqttSource.start();
-    for (const link of serialLinks) {
-      undo.push(() => link.stop());
-      await link.start();
-    }
+  const monitor = new SystemMonitor({
+    alarms: systemAlarms,
+    store,
+    spool: () => ({ bytes: spool.depthBytes, maxBytes: config.spoolMaxBytes }),
+    spoolRatio: config.spoolAlarmRatio,
+    broker: sources.mqtt instanceof ExternalBroker ? sources.mqtt : null,
+    serial: sources.serial,
+    channels: () => dispatcher.health(),
+    diskPath: dataDir,
+    diskFreeRatio: config.diskAlarmFreeRatio,
+    intervalMs: config.systemCheckMs,
+  });
+  app.systemMonitor = monitor;
+  yield component(
+    'system-monitor',
+    () => monitor.start(),
+    () => monitor.stop(),
+  );
 
-    const monitor = new SystemMonitor({
-      alarms: systemAlarms,
-      store,
-      spool: () => ({ bytes: spool.depthBytes, maxBytes: config.spoolMaxBytes }),
-      spoolRatio: config.spoolAlarmRatio,
-      broker: mqttSource instanceof ExternalBroker ? mqttSource : null,
-      serial: serialLinks,
-      channels: () => dispatcher.health(),
-      diskPath: dataDir,
-      diskFreeRatio: config.diskAlarmFreeRatio,
-      intervalMs: config.systemCheckMs,
-    });
-    monitor.start();
-    undo.push(() => monitor.stop());
+  const httpPort = (http.app.server.address() as AddressInfo).port;
+  const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  app.httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
+  app.mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}`;
+  dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : app.httpUrl);
+  yield component(
+    'device-management',
+    () => dm.start(),
+    () => dm.stop(),
+  );
 
-    const httpPort = (http.app.server.address() as AddressInfo).port;
-    const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
-    const mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${broker.port}`;
-    dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : httpUrl);
-    undo.push(() => dm.stop());
-    await dm.start();
-
-    let simulator: Simulator | null = null;
-    // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
-    if (config.simulator && !config.broker && !tls) {
-      simulator = await startSimulator({
-        // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
-        username: auth.internal.username,
-        password: auth.internal.password,
-        brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${broker.port}`,
-        devices: config.simDevices,
-        rateHz: config.simRateHz,
-        log: (msg) => logger.debug(msg),
-      });
-    }
-
-    let stopping: Promise<void> | null = null;
-    const stop = () =>
-      (stopping ??= (async () => {
-        await simulator?.stop().catch((err: Error) => logger.warn({ err: err.message }, 'simulator stop failed'));
-        // Stop taking input first, then finish what was taken, then close the store.
-        await mqttSource.stop();
-        for (const link of serialLinks) await link.stop();
-        dm.stop();
-        http.live.closeAll();
-        await http.app.close();
-        await batcher.drain();
-        spool.close();
-        await monitor.stop();
-        await systemAlarms.idle();
-        await alarms.stop();
-        await dispatcher.stop();
-        devices.stop();
-        await retentionJob.stop();
-        await exportJob?.stop();
-        await auditRetention.stop();
-        await models.stop();
-        await store.close();
-      })());
-
-    return {
-      config,
-      store,
-      metrics,
-      logger,
-      pipeline,
-      batcher,
-      devices,
-      broker,
-      mqtt: mqttSource,
-      sequence,
-      spool,
-      http,
-      alarms: alarmServices,
-      simulator,
-      deviceServices: dm,
-      serialLinks,
-      auth,
-      systemMonitor: monitor,
-      models,
-      initialAdminPassword,
-      initialAdminPasswordFile,
-      httpUrl,
-      mqttUrl,
-      stop,
-    };
-  } catch (err) {
-    for (const u of undo.reverse())
-      await Promise.resolve()
-        .then(u)
-        .catch(() => undefined);
-    throw err;
-  }
-}
-
-/** `PATH[:BAUD]=DEVICE`, comma-separated. */
-function parseSerialConfig(
-  spec: string | null,
-  defaultIntegrity: SerialIntegrity,
-): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
-  if (!spec) return [];
-  return spec
-    .split(',')
-    .filter(Boolean)
-    .map((item) => {
-      const eq = item.lastIndexOf('=');
-      if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
-      // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
-      const [device, own] = item.slice(eq + 1).split('@');
-      if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
-      const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
-      if (!SERIAL_INTEGRITY.includes(integrity))
-        throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
-      try {
-        return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
-      } catch (err) {
-        throw new ConfigError((err as Error).message);
-      }
-    });
-}
-
-/** The certificate and key for HTTPS and MQTTS, both or neither. */
-function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
-  if (!config.tlsCert && !config.tlsKey) return undefined;
-  if (!config.tlsCert || !config.tlsKey) throw new ConfigError('TLS needs both --tls-cert FILE and --tls-key FILE');
-  try {
-    return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
-  } catch (err) {
-    throw new ConfigError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
-  }
-}
-
-/** Server stamps continue above each device's newest stored reading (see ServerClock.seed). */
-function seedClock(clock: ServerClock, devices: DeviceInfo[]): void {
-  const now = Date.now();
-  for (const d of devices) {
-    let newest = -Infinity;
-    for (const metric in d.latest) newest = Math.max(newest, d.latest[metric].ts);
-    if (newest > 0) clock.seed(d.id, newest, now);
-  }
-}
-
-/** The configured topic mappings; a bad one stops the start with the setting, field and rule named. */
-function topicMappingsOf(config: Config): TopicMappings {
-  try {
-    return new TopicMappings(config.topicMappings);
-  } catch (err) {
-    if (err instanceof MappingError) throw new ConfigError(`topicMappings: ${err.field}: ${err.message} (rule ${err.rule})`);
-    throw err;
+  // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
+  if (config.simulator && !config.broker && !tls) {
+    yield component(
+      'simulator',
+      async () => {
+        app.simulator = await startSimulator({
+          // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
+          username: auth.internal.username,
+          password: auth.internal.password,
+          brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${sources.broker.port}`,
+          devices: config.simDevices,
+          rateHz: config.simRateHz,
+          log: (msg) => logger.debug(msg),
+        });
+      },
+      () => app.simulator?.stop(),
+    );
   }
 }

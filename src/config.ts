@@ -92,6 +92,8 @@ export interface Config {
   emailTo: string | null;
   /** Per-channel policy (JSON): { "<channel>": { severities, groupWindowMs, minIntervalMs, renotifyAfterMs, retries, backoffMs } }. */
   notifications: Record<string, unknown> | null;
+  /** Channel sections by type (`notify.teams`, `notify.slack`, ...): see src/notify/registry.ts. */
+  notify: Record<string, unknown> | null;
   /** Role of a caller with no credentials: none|viewer|operator|admin. Anything but none only on a loopback host (tests, demos). */
   anonymousRole: AnonymousRole;
   /** Demo mode, loopback only: anonymous callers may read (viewer) and devices may connect to MQTT without a token. */
@@ -216,6 +218,7 @@ export const defaults: Config = {
   topicMappings: [],
   rulePacks: true,
   serialIntegrity: 'optional',
+  notify: null,
   anonymousRole: 'none',
   insecureLocal: true,
   unknownDevices: 'reject',
@@ -305,6 +308,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   emailFrom: { env: 'FIELDSCOPE_EMAIL_FROM', flag: 'email-from', kind: 'string' },
   emailTo: { env: 'FIELDSCOPE_EMAIL_TO', flag: 'email-to', kind: 'string' },
   notifications: { env: 'FIELDSCOPE_NOTIFICATIONS', flag: 'notifications', kind: 'json' },
+  notify: { env: 'FIELDSCOPE_NOTIFY', flag: 'notify', kind: 'json' },
   anonymousRole: { env: 'FIELDSCOPE_ANONYMOUS_ROLE', flag: 'anonymous-role', kind: 'string' },
   insecureLocal: { env: 'FIELDSCOPE_INSECURE_LOCAL', flag: 'insecure-local', kind: 'bool' },
   unknownDevices: { env: 'FIELDSCOPE_UNKNOWN_DEVICES', flag: 'unknown-devices', kind: 'string' },

@@ -8,7 +8,7 @@ import { appliesTo, buildRule, describe } from './rules.js';
 import { evaluateMessage } from './evaluate.js';
 import { initialTrigger, sameTrigger, type TriggerState } from './trigger.js';
 import * as lifecycle from './lifecycle.js';
-import { ApiLikeError } from './errors.js';
+import { DomainError } from '../model/errors.js';
 
 export interface AlarmChange {
   type: AlarmEventType;
@@ -293,7 +293,7 @@ export class AlarmEngine {
 
   private async get(id: number): Promise<Alarm> {
     const a = await this.opts.store.getAlarm(id);
-    if (!a) throw new ApiLikeError(404, `alarm ${id} not found`, 'id', 'not_found');
+    if (!a) throw new DomainError(404, `alarm ${id} not found`, 'id', 'not_found');
     return a;
   }
 }

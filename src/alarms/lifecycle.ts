@@ -1,4 +1,5 @@
 import type { Alarm, AlarmStatus } from '../model/alarm.js';
+import { DomainError } from '../model/errors.js';
 
 /** Lifecycle transitions (OPC UA / ThingsBoard): active or cleared, times acknowledged or not. */
 
@@ -6,9 +7,11 @@ export const isActive = (s: AlarmStatus) => s === 'active_unacked' || s === 'act
 export const isAcked = (s: AlarmStatus) => s === 'active_acked' || s === 'cleared_acked';
 const status = (active: boolean, acked: boolean): AlarmStatus => `${active ? 'active' : 'cleared'}_${acked ? 'acked' : 'unacked'}` as AlarmStatus;
 
-export class LifecycleError extends Error {
-  readonly rule = 'state';
-  readonly field = 'status';
+/** An operator action the alarm's state does not allow (acking an acked alarm): 409. */
+export class LifecycleError extends DomainError {
+  constructor(message: string) {
+    super(409, message, 'status', 'state');
+  }
 }
 
 export function ack(a: Alarm, by: string, at: number): Alarm {

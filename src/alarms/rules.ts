@@ -2,15 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { ClearCondition, Rule, RuleInput } from '../model/alarm.js';
 import type { DeviceStats } from '../analytics/live-stats.js';
 import { l2Norm } from '../analytics/anomaly.js';
+import { DomainError } from '../model/errors.js';
 
 /** A rule that cannot work as given: names the field and the rule it breaks. */
-export class RuleError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-    readonly rule: string,
-  ) {
-    super(message);
+export class RuleError extends DomainError {
+  constructor(message: string, field: string, rule: string) {
+    super(400, message, field, rule);
   }
 }
 

@@ -1,6 +1,11 @@
 import { statfs } from 'node:fs/promises';
-import type { Source } from '../sources/source.js';
 import type { SystemAlarms, SystemCondition } from './system-alarms.js';
+
+/** What the monitor reads of a source: alarms/ may not import sources/ (test/unit/dependencies.test.ts), app.ts hands these in. */
+export interface WatchedSource {
+  readonly name: string;
+  describe(): { status: 'up' | 'down'; detail: Record<string, unknown> };
+}
 
 export interface ChannelHealth {
   name: string;
@@ -17,8 +22,8 @@ export interface SystemMonitorOptions {
   /** Alarm when the spool holds more than this fraction of its limit. */
   spoolRatio: number;
   /** The external broker client (none with the embedded broker, which cannot be disconnected from itself). */
-  broker: Source | null;
-  serial: Source[];
+  broker: WatchedSource | null;
+  serial: WatchedSource[];
   channels: () => ChannelHealth[];
   /** The data directory: alarm when its file system has less than diskFreeRatio of its space free. */
   diskPath: string;

@@ -3,9 +3,7 @@ import type { ApiContext } from './context.js';
 import type { AlarmServices } from './alarm-context.js';
 import { ALARM_ORIGINS, ALARM_STATUSES, SEVERITIES, type Alarm, type AlarmOrigin, type AlarmQuery, type AlarmStatus, type Severity } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
-import { LifecycleError } from '../alarms/lifecycle.js';
-import { ApiLikeError } from '../alarms/errors.js';
+import { DomainError, notFound } from './errors.js';
 import { csvList, queryTime } from './time.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 
@@ -27,7 +25,7 @@ const actionBody = {
 /** The name recorded on an alarm: a signed-in caller cannot act under someone else's name. */
 function actor(principal: Principal | null | undefined, claimed: string | undefined): string {
   if (principal && (principal.kind === 'user' || principal.kind === 'api_key')) return describePrincipal(principal);
-  if (!claimed) throw new ApiError(400, 'by is required when not signed in: say who acknowledges or clears', 'by', 'required');
+  if (!claimed) throw new DomainError(400, 'by is required when not signed in: say who acknowledges or clears', 'by', 'required');
   return claimed;
 }
 
@@ -45,21 +43,12 @@ function list<T extends string>(raw: string | undefined, allowed: readonly T[], 
   const items = csvList(raw);
   for (const i of items ?? [])
     if (!(allowed as readonly string[]).includes(i))
-      throw new ApiError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
+      throw new DomainError(400, `${field} must be one or more of ${allowed.join(', ')} (comma-separated)`, field, 'enum');
   return items as T[] | undefined;
 }
 
-export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'store'> & { alarmServices: AlarmServices }): Promise<void> {
   const { engine } = ctx.alarmServices;
-  const act = async (fn: () => Promise<unknown>) => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof LifecycleError) throw new ApiError(409, err.message, err.field, err.rule);
-      if (err instanceof ApiLikeError) throw new ApiError(err.status, err.message, err.field, err.rule);
-      throw err;
-    }
-  };
 
   app.get<{
     Querystring: { status?: string; severity?: string; device?: string; rule?: string; origin?: AlarmOrigin; from?: string; to?: string; limit?: number };
@@ -109,7 +98,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
       const system = ctx.alarmServices.system;
       let stored: Alarm[];
       try {
-        stored = await ctx.store.listAlarms(query);
+        stored = await ctx.store.alarms.listAlarms(query);
       } catch (err) {
         // The store being down is itself a system alarm: show what is held in memory rather than nothing.
         if (!system) throw err;
@@ -125,7 +114,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
   app.get(
     '/api/v1/alarms/stats',
     { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } },
-    async () => ctx.store.alarmStats(),
+    async () => ctx.store.alarms.alarmStats(),
   );
 
   app.get<{ Params: { id: number } }>(
@@ -142,9 +131,9 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
       },
     },
     async (req) => {
-      const alarm = await ctx.store.getAlarm(req.params.id);
+      const alarm = await ctx.store.alarms.getAlarm(req.params.id);
       if (!alarm) throw notFound(`alarm ${req.params.id}`);
-      return { alarm, events: await ctx.store.listAlarmEvents(alarm.id) };
+      return { alarm, events: await ctx.store.alarms.listAlarmEvents(alarm.id) };
     },
   );
 
@@ -163,7 +152,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: ApiContext & { alar
           response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },
         },
       },
-      async (req) => act(() => engine[action](req.params.id, actor(req.principal, req.body?.by), noteOf(req.principal, req.body?.by, req.body?.comment))),
+      async (req) => engine[action](req.params.id, actor(req.principal, req.body?.by), noteOf(req.principal, req.body?.by, req.body?.comment)),
     );
   }
 }

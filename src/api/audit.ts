@@ -51,7 +51,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     async (req) => {
       const q = req.query;
       return {
-        entries: await ctx.store.listAudit({
+        entries: await ctx.store.audit.listAudit({
           actor: q.actor,
           route: q.route,
           method: q.method,

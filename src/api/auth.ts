@@ -2,15 +2,15 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { UserRecord } from '../model/auth.js';
-import { publicUser, UserError } from '../auth/users.js';
+import { publicUser } from '../auth/users.js';
 import { describePrincipal } from '../auth/principal.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { newPasswordSchema, passwordSchema, sessionSchema, userSchema, usernameSchema } from './auth-schemas.js';
 
 const err = { $ref: 'Error#' } as const;
 
 /** Sign in, refresh, sign out, who am I, change my password. */
-export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
+export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'logger'> & { auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
 
   async function session(user: UserRecord, refresh?: { token: string; expiresAt: number; family: string }) {
@@ -177,15 +177,10 @@ export async function authRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
     },
     async (req, reply) => {
       const p = req.principal;
-      if (p.kind !== 'user') throw new ApiError(403, 'only a signed-in user has a password to change', undefined, 'forbidden');
+      if (p.kind !== 'user') throw new DomainError(403, 'only a signed-in user has a password to change', undefined, 'forbidden');
       const user = await auth.users.authenticate(p.username, req.body.currentPassword);
-      if (!user) throw new ApiError(400, 'the current password is wrong', 'currentPassword', 'bad_credentials');
-      try {
-        await auth.users.update(user.id, { password: req.body.newPassword });
-      } catch (e) {
-        if (e instanceof UserError) throw new ApiError(e.status, e.message, e.field, e.rule);
-        throw e;
-      }
+      if (!user) throw new DomainError(400, 'the current password is wrong', 'currentPassword', 'bad_credentials');
+      await auth.users.update(user.id, { password: req.body.newPassword });
       ctx.logger.info({ username: user.username }, 'password changed');
       return reply.code(204).send();
     },

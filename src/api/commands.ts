@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { DeviceServices } from '../devices/services.js';
-import { CommandError } from '../devices/commands.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
+import { DomainError, notFound } from './errors.js';
 
 export const commandSchema = {
   $id: 'DeviceCommand',
@@ -24,7 +23,7 @@ export const commandSchema = {
   },
 } as const;
 
-export async function commandRoutes(app: FastifyInstance, ctx: ApiContext & { deviceServices: DeviceServices }): Promise<void> {
+export async function commandRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices'> & { deviceServices: DeviceServices }): Promise<void> {
   const { commands } = ctx.deviceServices;
   app.addSchema(commandSchema);
 
@@ -55,18 +54,9 @@ export async function commandRoutes(app: FastifyInstance, ctx: ApiContext & { de
       },
     },
     async (req, reply) => {
-      if (req.body.name === 'ota') throw new ApiError(400, 'ota is sent by a firmware rollout (POST /api/v1/firmware/{id}/rollouts)', 'name', 'reserved');
+      if (req.body.name === 'ota') throw new DomainError(400, 'ota is sent by a firmware rollout (POST /api/v1/firmware/{id}/rollouts)', 'name', 'reserved');
       if (!ctx.devices.get(req.params.id) && !ctx.deviceServices.directory.getMeta(req.params.id)) throw notFound(`device ${req.params.id}`);
-      try {
-        const cmd = await commands.create(req.params.id, req.body.name, req.body.params ?? {});
-        return reply.code(202).send(cmd);
-      } catch (err) {
-        if (err instanceof CommandError) {
-          ctx.metrics.rejected.inc({ source: 'api', field: err.field, rule: err.rule });
-          throw new ApiError(400, err.message, err.field, err.rule);
-        }
-        throw err;
-      }
+      return reply.code(202).send(await commands.create(req.params.id, req.body.name, req.body.params ?? {}));
     },
   );
 

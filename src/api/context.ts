@@ -3,6 +3,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { Pipeline } from '../pipeline/ingest.js';
 import type { Batcher } from '../pipeline/batcher.js';
+import type { CommitWriter } from '../pipeline/commit.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from '../sources/source.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   profiles: ProfileRegistry;
   pipeline: Pipeline;
   batcher: Batcher;
+  /** The one commit path (bulk imports write through it). */
+  writer: CommitWriter;
   metrics: Metrics;
   logger: Logger;
   sources: Source[];

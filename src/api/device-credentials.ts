@@ -9,7 +9,7 @@ import { deviceCredentialSchema } from './auth-schemas.js';
 const err = { $ref: 'Error#' } as const;
 
 /** Device tokens for MQTT (username = device id, password = token) and HTTP ingest (Bearer token): admins only. */
-export async function deviceCredentialRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
+export async function deviceCredentialRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'logger'> & { auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 

@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
+import { DomainError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
 import type { MetaPatch } from '../devices/directory.js';
 
-function metaMerger(ctx: ApiContext): (d: DeviceInfo) => DeviceInfo {
+function metaMerger(ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): (d: DeviceInfo) => DeviceInfo {
   return (d) => {
     const m = ctx.deviceServices?.directory.getMeta(d.id);
     return m ? { ...d, name: m.name, location: m.location, tags: m.tags, equipment: m.equipment, notes: m.notes } : d;
   };
 }
 
-export async function deviceRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function deviceRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): Promise<void> {
   const withMeta = metaMerger(ctx);
   app.get(
     '/api/v1/devices',
@@ -69,7 +69,7 @@ const metaFields = {
 type MetaBody = MetaPatch & { profile?: string | null };
 
 /** PUT / PATCH / DELETE of what people record about a device (name, profile, location, tags, equipment, notes). */
-export async function deviceMetaRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function deviceMetaRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): Promise<void> {
   const { directory } = ctx.deviceServices!;
   const withMeta = metaMerger(ctx);
   for (const method of ['put', 'patch'] as const) {
@@ -89,13 +89,13 @@ export async function deviceMetaRoutes(app: FastifyInstance, ctx: ApiContext): P
         if (!ctx.devices.get(id)) throw notFound(`device ${id}`);
         const { profile, ...meta } = req.body;
         if (profile !== undefined && profile !== null && !ctx.profiles.get(profile))
-          throw new ApiError(400, `no profile named ${profile}`, 'profile', 'exists');
+          throw new DomainError(400, `no profile named ${profile}`, 'profile', 'exists');
         if (meta.equipment && !directory.getEquipment(meta.equipment))
-          throw new ApiError(400, `no equipment ${meta.equipment} (create it under /api/v1/equipment)`, 'equipment', 'exists');
+          throw new DomainError(400, `no equipment ${meta.equipment} (create it under /api/v1/equipment)`, 'equipment', 'exists');
         if (profile !== undefined || method === 'put') {
           const next = profile ?? null;
           if (next !== ctx.devices.get(id)!.profile) {
-            await ctx.store.setDeviceProfile(id, next);
+            await ctx.store.telemetry.setDeviceProfile(id, next);
             ctx.devices.setProfile(id, next);
           }
         }

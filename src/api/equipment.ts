@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
 import type { DeviceServices } from '../devices/services.js';
 import { errorResponses } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
+import { DomainError, notFound } from './errors.js';
 
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 
@@ -32,7 +31,7 @@ type Body = { id?: string; name?: string; location?: string | null; description?
 const idParams = { type: 'object', properties: { id: { type: 'string', pattern: ID } }, required: ['id'] } as const;
 
 /** /api/v1/equipment: machines, racks, pumps; each has many sensors (devices name it in their `equipment`). */
-export async function equipmentRoutes(app: FastifyInstance, ctx: ApiContext & { deviceServices: DeviceServices }): Promise<void> {
+export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
   const { directory } = ctx.deviceServices;
   app.addSchema(equipmentSchema);
   const view = (id: string) => {
@@ -64,7 +63,7 @@ export async function equipmentRoutes(app: FastifyInstance, ctx: ApiContext & { 
       },
     },
     async (req, reply) => {
-      if (directory.getEquipment(req.body.id)) throw new ApiError(409, `equipment ${req.body.id} exists`, 'id', 'unique');
+      if (directory.getEquipment(req.body.id)) throw new DomainError(409, `equipment ${req.body.id} exists`, 'id', 'unique');
       await directory.saveEquipment(req.body.id, req.body, 'create');
       return reply.code(201).send(view(req.body.id));
     },

@@ -1,12 +1,10 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
-import type { ApiContext } from './context.js';
 import type { DeviceServices } from '../devices/services.js';
 import { FirmwareTooLarge } from '../devices/firmware.js';
-import { OtaError } from '../devices/ota.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
+import { DomainError, notFound } from './errors.js';
 
 export const firmwareSchema = {
   $id: 'Firmware',
@@ -78,7 +76,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /** Firmware images (upload, download with Range) and rollouts. */
-export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { deviceServices: DeviceServices }): Promise<void> {
+export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
   const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
   for (const s of [firmwareSchema, rolloutSchema, otaJobSchema]) app.addSchema(s);
   // Images stream to disk while hashed. The stream parser lives in the upload route's own scope:
@@ -114,13 +112,13 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
       },
       async (req, reply) => {
         if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
-          throw new ApiError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
+          throw new DomainError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
         }
         try {
           const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
           return reply.code(201).send(fw);
         } catch (err) {
-          if (err instanceof FirmwareTooLarge) throw new ApiError(413, err.message, 'body', 'max_size');
+          if (err instanceof FirmwareTooLarge) throw new DomainError(413, err.message, 'body', 'max_size');
           throw err;
         }
       },
@@ -230,12 +228,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
         : b.profile
           ? { kind: 'profile' as const, value: b.profile }
           : { kind: 'equipment' as const, value: b.equipment! };
-      try {
-        return reply.code(201).send(await ota.createRollout(req.params.id, target, b.concurrency ?? 1));
-      } catch (err) {
-        if (err instanceof OtaError) throw new ApiError(err.status, err.message, err.field, err.rule);
-        throw err;
-      }
+      return reply.code(201).send(await ota.createRollout(req.params.id, target, b.concurrency ?? 1));
     },
   );
 
@@ -287,12 +280,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: ApiContext & { d
       },
     },
     async (req) => {
-      try {
-        return await ota.cancelRollout(req.params.id);
-      } catch (err) {
-        if (err instanceof OtaError) throw new ApiError(err.status, err.message, err.field, err.rule);
-        throw err;
-      }
+      return ota.cancelRollout(req.params.id);
     },
   );
 

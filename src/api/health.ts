@@ -7,7 +7,10 @@ function withoutStatus(c: StoreCondition): Omit<StoreCondition, 'status'> {
   return rest;
 }
 
-export async function healthRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  ctx: Pick<ApiContext, 'batcher' | 'devices' | 'metrics' | 'sources' | 'store' | 'version'>,
+): Promise<void> {
   app.get(
     '/health',
     { config: { role: 'public' }, schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down' } },

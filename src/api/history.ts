@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import type { ApiContext } from './context.js';
 import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { csvList, queryTime, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
 import { CSV_HEADER, exportLine, type ExportFormat } from '../stores/export-format.js';
@@ -15,13 +15,13 @@ const devicesParam = { type: 'string', minLength: 1, description: 'device ids se
 /** Checks a tz query value; throws a 400 naming the field. */
 export function checkTz(tz: string | undefined): string | undefined {
   if (tz === undefined || tz === '') return undefined;
-  if (!isTimeZone(tz)) throw new ApiError(400, `tz "${tz}" is not a known IANA time zone`, 'tz', 'time_zone');
+  if (!isTimeZone(tz)) throw new DomainError(400, `tz "${tz}" is not a known IANA time zone`, 'tz', 'time_zone');
   return tz;
 }
 
 export function deviceFilter(raw: string | undefined): DeviceFilter {
   const items = csvList(raw);
-  if (!items) throw new ApiError(400, 'devices must name at least one device or prefix*', 'devices', 'required');
+  if (!items) throw new DomainError(400, 'devices must name at least one device or prefix*', 'devices', 'required');
   const f: DeviceFilter = { ids: [], prefixes: [] };
   for (const item of items) {
     if (item.endsWith('*')) f.prefixes.push(item.slice(0, -1));
@@ -113,8 +113,8 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         readCaller(req),
         async () => {
           let metrics = csvList(req.query.metric);
-          if (!metrics) metrics = Object.keys((await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 })) ?? {});
-          const r = await ctx.store.stats({ device: req.params.id, metrics, from, to });
+          if (!metrics) metrics = Object.keys((await ctx.store.telemetry.queryRange({ device: req.params.id, from: to, to, limit: 1 })) ?? {});
+          const r = await ctx.store.telemetry.stats({ device: req.params.id, metrics, from, to });
           return { device: req.params.id, from, to, ...r };
         },
         // Computed over every reading in the range: that is what it cost.
@@ -146,7 +146,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       guard.run(
         readCaller(req),
         async () => ({
-          rows: await ctx.store.groupRecent({
+          rows: await ctx.store.telemetry.groupRecent({
             devices: deviceFilter(req.query.devices),
             metrics: csvList(req.query.metric),
             n: req.query.n ?? 1,
@@ -204,17 +204,17 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     async (req) => {
       const { offset_from: offFrom, offset_to: offTo } = req.query;
       if (offFrom !== undefined && offTo === undefined)
-        throw new ApiError(400, "offset_from needs offset_to (the end of each device's window, ms after its first reading)", 'offset_to', 'required');
-      if (offTo !== undefined && (offFrom ?? 0) > offTo) throw new ApiError(400, 'offset_from must not be after offset_to', 'offset_from', 'order');
+        throw new DomainError(400, "offset_from needs offset_to (the end of each device's window, ms after its first reading)", 'offset_to', 'required');
+      if (offTo !== undefined && (offFrom ?? 0) > offTo) throw new DomainError(400, 'offset_from must not be after offset_to', 'offset_from', 'order');
       const relative = offTo !== undefined;
       const { from, to } = relative
         ? { from: queryTime(req.query.from, 'from', 0), to: queryTime(req.query.to, 'to', Date.now()) }
         : timeRange(req.query, 3600_000);
-      if (from > to) throw new ApiError(400, 'from must not be after to', 'from', 'order');
+      if (from > to) throw new DomainError(400, 'from must not be after to', 'from', 'order');
       return guard.run(
         readCaller(req),
         async () => ({
-          rows: await ctx.store.groupRange({
+          rows: await ctx.store.telemetry.groupRange({
             devices: deviceFilter(req.query.devices),
             metrics: csvList(req.query.metric),
             from,
@@ -262,7 +262,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const done = () => release(rows);
       reply.raw.once('close', done);
       // Formatted where the store reads it when it can (SQLite: on the read worker): this thread only copies bytes.
-      const text = ctx.store.exportText ? ctx.store.exportText(q, format) : linesOf(ctx.store.exportRows(q), format);
+      const text = ctx.store.telemetry.exportText ? ctx.store.telemetry.exportText(q, format) : linesOf(ctx.store.telemetry.exportRows(q), format);
       async function* body(): AsyncGenerator<string> {
         try {
           if (format === 'csv') yield CSV_HEADER;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { ApiContext } from './context.js';
 import { errorResponses, timeParam } from './schemas.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { importStream, type ImportFormat } from '../import/importer.js';
 import { ImportError, parseColumnMap } from '../import/column-map.js';
 import { parseTimestamp } from '../pipeline/decode.js';
@@ -25,7 +25,7 @@ const summarySchema = {
 } as const;
 
 /** POST /api/v1/import: a CSV or NDJSON upload, read from the request stream as it arrives. */
-export async function importRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'metrics' | 'profiles' | 'store' | 'writer'>): Promise<void> {
   // In this scope only: the body is handed over as the raw stream, never buffered whole.
   for (const type of ['text/csv', 'application/x-ndjson', 'application/ndjson']) {
     app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
@@ -54,24 +54,31 @@ export async function importRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       const type = req.headers['content-type'] ?? '';
       const body = req.body as unknown;
       if (typeof body !== 'object' || body === null || typeof (body as Readable).pipe !== 'function') {
-        throw new ApiError(415, `send the file as text/csv or application/x-ndjson (got ${type || 'no content type'})`, 'content-type', 'media_type');
+        throw new DomainError(415, `send the file as text/csv or application/x-ndjson (got ${type || 'no content type'})`, 'content-type', 'media_type');
       }
       const format: ImportFormat = req.query.format ?? (type.includes('csv') ? 'csv' : 'ndjson');
       let start: number | undefined;
       if (req.query.start !== undefined) {
         const t = parseTimestamp(req.query.start);
-        if (t === null) throw new ApiError(400, 'start must be an ISO-8601 time or epoch ms', 'start', 'timestamp');
+        if (t === null) throw new DomainError(400, 'start must be an ISO-8601 time or epoch ms', 'start', 'timestamp');
         start = t;
       }
       try {
-        return await importStream(ctx.store, req.body, { format, device: req.query.device, map: parseColumnMap(req.query.map), start, profiles: ctx.profiles });
+        return await importStream(ctx.store, req.body, {
+          format,
+          device: req.query.device,
+          map: parseColumnMap(req.query.map),
+          start,
+          profiles: ctx.profiles,
+          writer: ctx.writer,
+        });
       } catch (err) {
         if (err instanceof ImportError) {
           ctx.metrics.rejected.inc({ source: 'import', field: err.field, rule: err.rule });
-          throw new ApiError(400, err.message, err.field, err.rule);
+          throw new DomainError(400, err.message, err.field, err.rule);
         }
         if ((err as { line?: number }).line !== undefined)
-          throw new ApiError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
+          throw new DomainError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
         throw err;
       }
     },

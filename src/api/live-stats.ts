@@ -4,7 +4,7 @@ import type { AlarmServices } from './alarm-context.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { notFound } from './errors.js';
 
-export async function liveStatsRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+export async function liveStatsRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices'> & { alarmServices: AlarmServices }): Promise<void> {
   app.get<{ Params: { id: string } }>(
     '/api/v1/devices/:id/stats/live',
     {

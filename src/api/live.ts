@@ -22,8 +22,7 @@ export class LiveHub {
   private clients = new Set<LiveClient>();
   private stats: { push(key: string, s: DeviceStats): void; stop(): void } | null = null;
 
-  constructor(private readonly ctx: ApiContext) {
-    ctx.batcher.onCommitted((messages) => this.readings(messages));
+  constructor(private readonly ctx: Pick<ApiContext, 'devices' | 'alarmServices' | 'metrics' | 'version'>) {
     ctx.devices.onChange((ev) => this.broadcast(ev.device, JSON.stringify(ev)));
     const a = ctx.alarmServices;
     if (a) {
@@ -38,7 +37,8 @@ export class LiveHub {
     }
   }
 
-  private readings(messages: Message[]): void {
+  /** Live readings as committed (app.ts subscribes this to the commit path). */
+  readings(messages: Message[]): void {
     if (!this.clients.size) return;
     for (const m of messages) {
       const msg: LiveServerMessage = { type: 'readings', device: m.device, ts: m.ts, seq: m.seq ?? null, values: m.values };

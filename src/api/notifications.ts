@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
 import type { AlarmServices } from './alarm-context.js';
-import { ApiError } from './errors.js';
+import type { ApiContext } from './context.js';
+import { DomainError } from './errors.js';
 
-export async function notificationRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+export async function notificationRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'metrics'> & { alarmServices: AlarmServices }): Promise<void> {
   const { dispatcher } = ctx.alarmServices;
 
   app.get<{ Querystring: { channel?: string; limit?: number; before?: number } }>(
@@ -51,7 +51,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: ApiContext &
       const rec = await dispatcher.test(req.body.channel);
       if (!rec) {
         ctx.metrics.rejected.inc({ source: 'api', field: 'channel', rule: 'enum' });
-        throw new ApiError(
+        throw new DomainError(
           400,
           `no channel "${req.body.channel}" (configured: ${dispatcher
             .channels()

@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { Profile } from '../model/device.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
+import { DomainError, notFound } from './errors.js';
 
 const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' } }, required: ['name'] } as const;
 
-export async function profileRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function profileRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'profiles' | 'store'>): Promise<void> {
   app.get(
     '/api/v1/profiles',
     {
@@ -35,7 +35,7 @@ export async function profileRoutes(app: FastifyInstance, ctx: ApiContext): Prom
   });
 }
 
-async function profileWriteRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+async function profileWriteRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'profiles' | 'store'>): Promise<void> {
   app.put<{ Params: { name: string }; Body: Profile }>(
     '/api/v1/profiles/:name',
     {
@@ -49,13 +49,13 @@ async function profileWriteRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     },
     async (req) => {
       const p = req.body;
-      if (p.name !== req.params.name) throw new ApiError(400, `body name "${p.name}" differs from the URL's "${req.params.name}"`, 'name', 'matches_url');
+      if (p.name !== req.params.name) throw new DomainError(400, `body name "${p.name}" differs from the URL's "${req.params.name}"`, 'name', 'matches_url');
       for (const [metric, spec] of Object.entries(p.metrics)) {
         if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
-          throw new ApiError(400, `metrics.${metric}: min ${spec.min} is above max ${spec.max}`, `metrics.${metric}.min`, 'order');
+          throw new DomainError(400, `metrics.${metric}: min ${spec.min} is above max ${spec.max}`, `metrics.${metric}.min`, 'order');
         }
       }
-      await ctx.store.saveProfile(p);
+      await ctx.store.catalog.saveProfile(p);
       ctx.profiles.set(p);
       return p;
     },
@@ -74,9 +74,9 @@ async function profileWriteRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     async (req) => {
       const { id } = req.params;
       const { profile } = req.body;
-      if (profile !== null && !ctx.profiles.get(profile)) throw new ApiError(400, `no profile named "${profile}"`, 'profile', 'exists');
+      if (profile !== null && !ctx.profiles.get(profile)) throw new DomainError(400, `no profile named "${profile}"`, 'profile', 'exists');
       if (!ctx.devices.get(id)) throw notFound(`device ${id}`);
-      await ctx.store.setDeviceProfile(id, profile);
+      await ctx.store.telemetry.setDeviceProfile(id, profile);
       ctx.devices.setProfile(id, profile);
       return ctx.devices.get(id);
     },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 
-export async function rejectedRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function rejectedRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'store'>): Promise<void> {
   app.get<{ Querystring: { limit?: number; before?: number; device?: string } }>(
     '/api/v1/rejected',
     {
@@ -19,6 +19,8 @@ export async function rejectedRoutes(app: FastifyInstance, ctx: ApiContext): Pro
         response: { 200: { type: 'object', properties: { rejected: { type: 'array', items: { $ref: 'Rejected#' } } } } },
       },
     },
-    async (req) => ({ rejected: await ctx.store.listRejected({ limit: req.query.limit ?? 100, before: req.query.before, device: req.query.device }) }),
+    async (req) => ({
+      rejected: await ctx.store.telemetry.listRejected({ limit: req.query.limit ?? 100, before: req.query.before, device: req.query.device }),
+    }),
   );
 }

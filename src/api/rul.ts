@@ -4,7 +4,7 @@ import type { ModelServices } from '../models/setup.js';
 import { fitBundle, type FitRequest } from '../models/fitting.js';
 import { stepsFromHistory } from '../models/history-window.js';
 import type { Prediction } from '../models/serving.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { errorResponses } from './schemas.js';
 import { bundleView, featuresSchema, fitBodySchema, modelCall } from './serve-ml.js';
 
@@ -52,7 +52,7 @@ export async function rulRoutes(app: FastifyInstance, ctx: ApiContext & { models
         const m = bundle.manifest;
         const { rows } = await stepsFromHistory(ctx.store, device_id, m.features, 0, Date.now() + 86_400_000, m.window * 4);
         if (rows.length < m.window)
-          throw new ApiError(
+          throw new DomainError(
             409,
             `${device_id} has ${rows.length} complete steps of ${m.features.join(', ')} stored; the model reads ${m.window}`,
             'device_id',
@@ -94,7 +94,7 @@ export async function rulRoutes(app: FastifyInstance, ctx: ApiContext & { models
     },
     async (req) => {
       const p = server.latest(req.params.device);
-      if (!p) throw new ApiError(404, `no prediction for ${req.params.device} yet`, 'device', 'not_found');
+      if (!p) throw new DomainError(404, `no prediction for ${req.params.device} yet`, 'device', 'not_found');
       return { ...p, status: healthStatus(p, registry.get(p.bundle)?.manifest.thresholds.rul_days) };
     },
   );

@@ -3,27 +3,17 @@ import type { ApiContext } from './context.js';
 import type { AlarmServices } from './alarm-context.js';
 import type { RuleInput } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
-import { ApiError, notFound } from './errors.js';
-import { RuleError } from '../alarms/rules.js';
+import { notFound } from './errors.js';
 import { backtestRule } from '../alarms/backtest.js';
 import { timeRange } from './time.js';
 import { readCaller, unguarded } from './read-guard.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
-async function checked<T>(ctx: ApiContext, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof RuleError) {
-      ctx.metrics.rejected.inc({ source: 'api', field: err.field, rule: err.rule });
-      throw new ApiError(400, err.message, err.field, err.rule);
-    }
-    throw err;
-  }
-}
-
-export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext & { alarmServices: AlarmServices }): Promise<void> {
+export async function ruleRoutes(
+  app: FastifyInstance,
+  ctx: Pick<ApiContext, 'devices' | 'readGuard' | 'store'> & { alarmServices: AlarmServices },
+): Promise<void> {
   const { engine } = ctx.alarmServices;
 
   app.get(
@@ -43,7 +33,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext & { alarm
   app.post<{ Body: RuleInput }>(
     '/api/v1/rules',
     { schema: { tags: ['alarms'], summary: 'Create a rule', body: { $ref: 'RuleInput#' }, response: { 201: { $ref: 'Rule#' }, 400: { $ref: 'Error#' } } } },
-    async (req, reply) => reply.code(201).send(await checked(ctx, () => engine.createRule(req.body))),
+    async (req, reply) => reply.code(201).send(await engine.createRule(req.body)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -68,7 +58,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext & { alarm
       },
     },
     async (req) => {
-      const r = await checked(ctx, () => engine.updateRule(req.params.id, req.body));
+      const r = await engine.updateRule(req.params.id, req.body);
       if (!r) throw notFound(`rule ${req.params.id}`);
       return r;
     },
@@ -108,7 +98,7 @@ export async function ruleRoutes(app: FastifyInstance, ctx: ApiContext & { alarm
       const { from, to } = timeRange(req.query, 24 * 3600_000);
       return (ctx.readGuard ?? unguarded).run(
         readCaller(req),
-        () => backtestRule(ctx.store, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions),
+        () => backtestRule(ctx.store.alarms, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions),
         (r) => r.readings,
       );
     },

@@ -7,7 +7,7 @@ import { ManifestError } from '../models/manifest.js';
 import { fitBundle, type FitRequest } from '../models/fitting.js';
 import { backtestBundle } from '../models/backtest.js';
 import { RuleError } from '../alarms/rules.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { errorResponses } from './schemas.js';
 
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
@@ -18,9 +18,9 @@ export async function modelCall<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof BundleError) throw new ApiError(err.status, err.message, err.field, err.rule);
-    if (err instanceof ManifestError) throw new ApiError(400, err.message, `manifest.${err.field}`, err.rule);
-    if (err instanceof RuleError) throw new ApiError(400, err.message, err.field, err.rule);
+    if (err instanceof BundleError) throw new DomainError(err.status, err.message, err.field, err.rule);
+    if (err instanceof ManifestError) throw new DomainError(400, err.message, `manifest.${err.field}`, err.rule);
+    if (err instanceof RuleError) throw new DomainError(400, err.message, err.field, err.rule);
     throw err;
   }
 }
@@ -135,7 +135,7 @@ export async function serveMlRoutes(app: FastifyInstance, ctx: ApiContext & { mo
     async (req, reply) => {
       const files: Record<string, Buffer> = {};
       for (const [name, b64] of Object.entries(req.body.files ?? {})) {
-        if (!/^[A-Za-z0-9+/=\s]*$/.test(b64)) throw new ApiError(400, `files.${name} is not base64`, `files.${name}`, 'base64');
+        if (!/^[A-Za-z0-9+/=\s]*$/.test(b64)) throw new DomainError(400, `files.${name} is not base64`, `files.${name}`, 'base64');
         files[name] = Buffer.from(b64, 'base64');
       }
       const b = await modelCall(() => models.registry.add(req.body.manifest, files, 'upload'));
@@ -225,8 +225,8 @@ export async function serveMlRoutes(app: FastifyInstance, ctx: ApiContext & { mo
     },
     async (req) => {
       const b = models.registry.get(req.body.id);
-      if (!b) throw new ApiError(404, `no bundle ${req.body.id}`, 'id', 'not_found');
-      if (!(req.body.from < req.body.to)) throw new ApiError(400, 'from must be before to', 'from', 'order');
+      if (!b) throw new DomainError(404, `no bundle ${req.body.id}`, 'id', 'not_found');
+      if (!(req.body.from < req.body.to)) throw new DomainError(400, 'from must be before to', 'from', 'order');
       return modelCall(() => backtestBundle(ctx.store, b, req.body));
     },
   );

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { ApiContext } from './context.js';
 import { allSchemas } from './schemas.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
 import { isDiskFull } from '../stores/disk-space.js';
 import { ReadLimitError } from '../stores/read-errors.js';
@@ -64,9 +64,9 @@ function checkFiniteNumbers(values: unknown, schema: unknown): void {
     if (typeof raw !== 'string' || raw.trim() === '') continue;
     const n = Number(raw);
     if (Number.isNaN(n) || Number.isFinite(n)) continue;
-    if (n > 0 && spec.maximum !== undefined) throw new ApiError(400, `${field} must be <= ${spec.maximum}`, field, 'maximum');
-    if (n < 0 && spec.minimum !== undefined) throw new ApiError(400, `${field} must be >= ${spec.minimum}`, field, 'minimum');
-    throw new ApiError(400, `${field} must be a finite number`, field, 'finite');
+    if (n > 0 && spec.maximum !== undefined) throw new DomainError(400, `${field} must be <= ${spec.maximum}`, field, 'maximum');
+    if (n < 0 && spec.minimum !== undefined) throw new DomainError(400, `${field} must be >= ${spec.minimum}`, field, 'minimum');
+    throw new DomainError(400, `${field} must be a finite number`, field, 'finite');
   }
 }
 
@@ -94,8 +94,10 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
   // Every change through the API lands in the audit log (hooks on the root: every route has them).
   installAuditLog(app, { store: ctx.store, logger: ctx.logger, onError: () => ctx.metrics.auditErrors.inc() });
 
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    if (err instanceof ApiError) {
+  app.setErrorHandler((err: FastifyError | DomainError, req, reply) => {
+    // The one translation of domain refusals to HTTP; refused input is counted here too.
+    if (err instanceof DomainError) {
+      if (err.status === 400 && err.field && err.rule) ctx.metrics.rejected.inc({ source: err.source, field: err.field, rule: err.rule });
       return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
     }
     if (isDiskFull(err)) {
@@ -159,12 +161,12 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
       .toLowerCase()
       .replace(/^application\/ndjson$/, 'application/x-ndjson');
     const consumes = (req.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes ?? [];
-    if (!consumes.includes(type)) throw new ApiError(415, `content type ${type || '(none)'} is not accepted here`, 'content-type', 'media_type');
+    if (!consumes.includes(type)) throw new DomainError(415, `content type ${type || '(none)'} is not accepted here`, 'content-type', 'media_type');
   });
 
   app.addHook('onRequest', async (req) => {
     // A NUL byte is in no name, id or file here; file system calls would throw on it.
-    if (/%00/.test(req.url)) throw new ApiError(400, 'the URL holds a NUL character (%00)', 'url', 'nul_character');
+    if (/%00/.test(req.url)) throw new DomainError(400, 'the URL holds a NUL character (%00)', 'url', 'nul_character');
   });
   app.addHook('preValidation', async (req) => {
     const schema = req.routeOptions.schema as { querystring?: unknown; params?: unknown } | undefined;

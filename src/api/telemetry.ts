@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { NdjsonLines } from '../import/ndjson-reader.js';
 import { TextChunks } from '../import/text-chunks.js';
 import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 import { csvList, timeRange } from './time.js';
 import { checkTz, tzParam } from './history.js';
 import { readCaller, unguarded } from './read-guard.js';
@@ -41,7 +41,7 @@ function bodyInputs(body: string, contentType: string | undefined, device: strin
     try {
       items = JSON.parse(body);
     } catch (err) {
-      throw new ApiError(400, `body is not valid JSON: ${(err as Error).message}`, 'body', 'json');
+      throw new DomainError(400, `body is not valid JSON: ${(err as Error).message}`, 'body', 'json');
     }
     return (items as unknown[]).map((payload) => ({ source: 'http' as const, device, payload, receivedAt }));
   }
@@ -74,7 +74,12 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
  * Charges a batch to the device's message rate, one token per message as MQTT does (the guard
  * already took one for a request made with the device's own token). Null: within the limit.
  */
-function chargeDevice(ctx: ApiContext, device: string, messages: number, prepaid: number): { status: number; error: string; retryAfterSec?: number } | null {
+function chargeDevice(
+  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'readGuard' | 'readMaxRows' | 'store'>,
+  device: string,
+  messages: number,
+  prepaid: number,
+): { status: number; error: string; retryAfterSec?: number } | null {
   const limiter = ctx.auth?.deviceLimiter;
   if (!limiter || !limiter.burst) return null;
   const extra = messages - prepaid;
@@ -136,7 +141,12 @@ function isStream(body: unknown): body is Readable {
   return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 }
 
-async function acceptNdjson(stream: Readable, device: string | undefined, ctx: ApiContext, req: FastifyRequest): Promise<Tally> {
+async function acceptNdjson(
+  stream: Readable,
+  device: string | undefined,
+  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'readGuard' | 'readMaxRows' | 'store'>,
+  req: FastifyRequest,
+): Promise<Tally> {
   const tally: Tally = { lines: 0, accepted: 0, readings: 0, rejected: [] };
   const lines = new NdjsonLines();
   const text = new TextChunks();
@@ -202,7 +212,10 @@ function answerTally(reply: FastifyReply, t: Tally) {
   return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
 }
 
-export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function telemetryRoutes(
+  app: FastifyInstance,
+  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'readGuard' | 'readMaxRows' | 'store'>,
+): Promise<void> {
   // Bodies arrive as text: the pipeline decodes them, so HTTP and MQTT give the same answers.
   for (const type of ['application/json', 'text/plain']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: ctx.maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -311,9 +324,9 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
         const r = await guard.run(
           readCaller(req),
           async () => {
-            const metrics = csvList(req.query.metric) ?? Object.keys(await ctx.store.queryRange({ device: req.params.id, from: to, to, limit: 1 }));
+            const metrics = csvList(req.query.metric) ?? Object.keys(await ctx.store.telemetry.queryRange({ device: req.params.id, from: to, to, limit: 1 }));
             if (maxRows !== undefined && points * metrics.length > maxRows) throw readTooLarge(maxRows, 'points');
-            return ctx.store.queryBuckets({ device: req.params.id, metrics, from, to, points, tz });
+            return ctx.store.telemetry.queryBuckets({ device: req.params.id, metrics, from, to, points, tz });
           },
           (a) => Object.values(a.series).reduce((n, s) => n + s.ts.length, 0),
         );
@@ -321,7 +334,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: ApiContext): Pr
       }
       const series = await guard.run(
         readCaller(req),
-        () => ctx.store.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000, maxRows }),
+        () =>
+          ctx.store.telemetry.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000, maxRows }),
         (a) => Object.values(a).reduce((n, s) => n + s.ts.length, 0),
       );
       return { device: req.params.id, from, to, series };

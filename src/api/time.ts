@@ -1,18 +1,18 @@
 import { parseTimestamp } from '../pipeline/decode.js';
-import { ApiError } from './errors.js';
+import { DomainError } from './errors.js';
 
 /** Reads a from/to query value: epoch ms, epoch s or ISO-8601. */
 export function queryTime(raw: string | undefined, field: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const t = parseTimestamp(raw);
-  if (t === null) throw new ApiError(400, `${field} must be epoch ms, epoch s or ISO-8601`, field, 'timestamp');
+  if (t === null) throw new DomainError(400, `${field} must be epoch ms, epoch s or ISO-8601`, field, 'timestamp');
   return t;
 }
 
 export function timeRange(q: { from?: string; to?: string }, defaultSpanMs: number): { from: number; to: number } {
   const to = queryTime(q.to, 'to', Date.now());
   const from = queryTime(q.from, 'from', to - defaultSpanMs);
-  if (from > to) throw new ApiError(400, 'from must not be after to', 'from', 'order');
+  if (from > to) throw new DomainError(400, 'from must not be after to', 'from', 'order');
   return { from, to };
 }
 

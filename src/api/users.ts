@@ -2,28 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { Role } from '../model/auth.js';
-import { publicUser, UserError } from '../auth/users.js';
+import { publicUser } from '../auth/users.js';
 import { publicKey } from '../auth/api-keys.js';
 import { describePrincipal } from '../auth/principal.js';
-import { ApiError, notFound } from './errors.js';
+import { notFound } from './errors.js';
 import { apiKeySchema, idParams, newPasswordSchema, roleEnum, userSchema, usernameSchema } from './auth-schemas.js';
 
 const err = { $ref: 'Error#' } as const;
 
-async function checked<T>(ctx: ApiContext, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof UserError) {
-      ctx.metrics.rejected.inc({ source: 'api', field: e.field, rule: e.rule });
-      throw new ApiError(e.status, e.message, e.field, e.rule);
-    }
-    throw e;
-  }
-}
-
 /** User management and API keys: admins only. */
-export async function userRoutes(app: FastifyInstance, ctx: ApiContext & { auth: AuthServices }): Promise<void> {
+export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'logger'> & { auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 
@@ -55,7 +43,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
       },
     },
     async (req, reply) => {
-      const u = await checked(ctx, () => auth.users.create(req.body));
+      const u = await auth.users.create(req.body);
       ctx.logger.info({ username: u.username, role: u.role, by: describePrincipal(req.principal) }, 'user created');
       return reply.code(201).send(publicUser(u));
     },
@@ -79,7 +67,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
       },
     },
     async (req) => {
-      const u = await checked(ctx, () => auth.users.update(req.params.id, req.body));
+      const u = await auth.users.update(req.params.id, req.body);
       if (!u) throw notFound(`user ${req.params.id}`);
       ctx.logger.info({ username: u.username, role: u.role, disabled: u.disabled, by: describePrincipal(req.principal) }, 'user changed');
       return publicUser(u);
@@ -90,7 +78,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext & { auth:
     '/api/v1/users/:id',
     { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: idParams, response: { 204: { type: 'null' }, 404: err, 409: err } } },
     async (req, reply) => {
-      const gone = await checked(ctx, () => auth.users.remove(req.params.id));
+      const gone = await auth.users.remove(req.params.id);
       if (!gone) throw notFound(`user ${req.params.id}`);
       return reply.code(204).send();
     },

@@ -1,6 +1,6 @@
 import type { AuthServices } from './setup.js';
 import type { Role } from '../model/auth.js';
-import { parseDeviceTopic } from '../sources/topics.js';
+import { parseDeviceTopic } from '../model/topics.js';
 import { API_KEY_PREFIX } from './api-keys.js';
 import { roleAtLeast } from './roles.js';
 import { sameSecret } from './hash.js';

@@ -65,12 +65,12 @@ export async function createAuth(opts: {
   const authDir = join(opts.dataDir, 'auth');
   mkdirSync(authDir, { recursive: true, mode: 0o700 });
   const revocations = new Revocations();
-  const tokens = new TokenService(loadOrCreateKey(join(authDir, 'jwt.key')), store, { accessTtlMs: config.accessTokenTtlMs }, revocations);
-  const users = new UserService(store, revocations);
+  const tokens = new TokenService(loadOrCreateKey(join(authDir, 'jwt.key')), store.auth, { accessTtlMs: config.accessTokenTtlMs }, revocations);
+  const users = new UserService(store.auth, revocations);
   await users.load();
-  const apiKeys = new ApiKeyService(store, revocations);
+  const apiKeys = new ApiKeyService(store.auth, revocations);
   await apiKeys.load();
-  const devices = new DeviceCredentials(store, revocations);
+  const devices = new DeviceCredentials(store.auth, revocations);
   await devices.load();
 
   let initialAdminPassword: string | null = null;
@@ -98,7 +98,7 @@ export async function createAuth(opts: {
     devices,
     revocations,
     sessions: new SessionCheck((family) => tokens.sessionLive(family), revocations),
-    logins: new LoginThrottle(store, {
+    logins: new LoginThrottle(store.auth, {
       slowAfter: config.loginSlowAfter,
       slowMs: config.loginSlowMs,
       lockAfter: config.loginLockAfter,

@@ -3,17 +3,13 @@ import type { AuthStore } from '../stores/store.js';
 import type { PublicUser, Role, UserRecord } from '../model/auth.js';
 import { hashPassword, randomSecret, verifyPassword } from './hash.js';
 import type { Revocations } from './revocations.js';
+import { DomainError } from '../model/errors.js';
 
 export const MIN_PASSWORD_LENGTH = 10;
 
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-    readonly rule: string,
-    readonly status = 400,
-  ) {
-    super(message);
+export class UserError extends DomainError {
+  constructor(message: string, field: string, rule: string, status = 400) {
+    super(status, message, field, rule);
   }
 }
 

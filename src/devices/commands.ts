@@ -1,38 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandTransportKind, DeviceCommand } from '../model/device-admin.js';
+import type { CommandReply, CommandTransport, DeviceCommand } from '../model/device-admin.js';
 import type { Profile } from '../model/device.js';
 import type { DeviceAdminStore } from '../stores/store.js';
 import type { Logger } from '../logger.js';
+import { DomainError } from '../model/errors.js';
 
-/** What goes to the device: the same three fields on every transport. */
-export interface CommandEnvelope {
-  id: string;
-  name: string;
-  params: Record<string, unknown>;
-}
+export type { CommandEnvelope, CommandReply, CommandTransport } from '../model/device-admin.js';
 
-/** A way to reach devices: MQTT for any device, a serial link for the one on its cable. */
-export interface CommandTransport {
-  readonly kind: CommandTransportKind;
-  reaches(device: string): boolean;
-  /** Resolves once the command is handed to the link (written to the port, published to the broker). */
-  send(device: string, cmd: CommandEnvelope): Promise<void>;
-}
-
-/** A device's answer, from `devices/{id}/commands/ack` or a serial `ack_cmd` line. */
-export interface CommandReply {
-  id: string;
-  status: 'acked' | 'failed';
-  reason?: string;
-}
-
-export class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-    readonly rule: string,
-  ) {
-    super(message);
+export class CommandError extends DomainError {
+  constructor(message: string, field: string, rule: string) {
+    super(400, message, field, rule);
   }
 }
 

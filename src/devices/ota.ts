@@ -4,15 +4,11 @@ import type { DeviceAdminStore } from '../stores/store.js';
 import type { Logger } from '../logger.js';
 import type { CommandService } from './commands.js';
 import type { FirmwareLibrary } from './firmware.js';
+import { DomainError } from '../model/errors.js';
 
-export class OtaError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-    readonly rule: string,
-    readonly status = 400,
-  ) {
-    super(message);
+export class OtaError extends DomainError {
+  constructor(message: string, field: string, rule: string, status = 400) {
+    super(status, message, field, rule);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { DeviceInfo, LatestValue } from '../model/device.js';
 import type { Message } from '../model/reading.js';
 import type { LiveDeviceState } from '../model/live.js';
-import type { StoredDevice } from '../stores/store.js';
+import type { DeviceSeen, StoredDevice } from '../stores/store.js';
+import type { Reading } from '../model/reading.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 
 interface DeviceState {
@@ -54,6 +55,26 @@ export class DeviceRegistry {
   private offlineAfter(state: DeviceState): number {
     const p = state.profile ? this.opts.profiles.get(state.profile) : undefined;
     return p?.offlineAfterMs ?? this.opts.offlineAfterMs;
+  }
+
+  /**
+   * Records what a commit stored. Live messages are signs of life; history (an import) makes its
+   * devices known with their newest values, but says nothing about whether they are online now.
+   */
+  committed(c: { messages: Message[]; readings: Reading[]; devices: DeviceSeen[]; historical: boolean }): void {
+    if (!c.historical) return this.observe(c.messages);
+    for (const d of c.devices) {
+      if (this.devices.has(d.id)) continue;
+      const state: DeviceState = { id: d.id, profile: d.profile ?? null, firstSeen: d.seen, lastSeen: d.seen, online: false, latest: {} };
+      this.devices.set(d.id, state);
+      this.emit(state, true);
+    }
+    for (const r of c.readings) {
+      const state = this.devices.get(r.device);
+      if (!state) continue;
+      const cur = state.latest[r.metric];
+      if (!cur || r.ts >= cur.ts) state.latest[r.metric] = { ts: r.ts, value: r.value };
+    }
   }
 
   /** Records committed messages. */

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { DeviceRegistry } from './registry.js';
-import type { TopicKind } from '../sources/topics.js';
+import type { TopicKind } from '../model/topics.js';
 import { CommandService } from './commands.js';
 import { DeviceDirectory } from './directory.js';
 import { FirmwareLibrary } from './firmware.js';
@@ -34,7 +34,7 @@ export async function createDeviceManagement(o: {
 }): Promise<DeviceManagement> {
   const { config, store, devices, profiles, logger } = o;
   const commands = new CommandService({
-    store,
+    store: store.devices,
     logger,
     profileOf: (id) => {
       const p = devices.profileOf(id);
@@ -46,13 +46,13 @@ export async function createDeviceManagement(o: {
   commands.onUpdate((c) => {
     if (c.finishedAt !== null) o.metrics.commands.inc({ status: c.status });
   });
-  const directory = new DeviceDirectory(store);
+  const directory = new DeviceDirectory(store.devices);
   await directory.load();
-  const firmware = new FirmwareLibrary(join(o.dataDir, 'firmware'), store);
+  const firmware = new FirmwareLibrary(join(o.dataDir, 'firmware'), store.devices);
   await firmware.load();
   let baseUrl = config.publicUrl ?? '';
   const ota = new OtaService({
-    store,
+    store: store.devices,
     commands,
     firmware,
     logger,

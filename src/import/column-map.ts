@@ -1,4 +1,5 @@
 import { isValidDeviceId } from '../pipeline/decode.js';
+import { DomainError } from '../model/errors.js';
 
 /** How the columns of a wide CSV become readings: one time column, one metric per numeric column. */
 export interface ColumnPlan {
@@ -13,13 +14,11 @@ export interface ColumnPlan {
   ignored: string[];
 }
 
-export class ImportError extends Error {
-  constructor(
-    message: string,
-    readonly field = 'file',
-    readonly rule = 'import',
-  ) {
-    super(message);
+export class ImportError extends DomainError {
+  declare readonly field: string;
+  declare readonly rule: string;
+  constructor(message: string, field = 'file', rule = 'import') {
+    super(400, message, field, rule, 'import');
   }
 }
 

@@ -58,7 +58,7 @@ export async function importCommand(argv: string[], io: ImportCommandIo = { stde
   await store.open();
   try {
     const profiles = ProfileRegistry.load(config.profilesDir);
-    for (const p of await store.listProfiles()) profiles.set(p);
+    for (const p of await store.catalog.listProfiles()) profiles.set(p);
     const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
     const summary = await importFile(store, file, {
       format,

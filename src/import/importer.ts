@@ -7,6 +7,7 @@ import type { DeviceSeen, ImportCheckpoint, RejectedRecord, Store } from '../sto
 import { decodeMessage, decodeObject, parseTimestamp, type DecodeContext } from '../pipeline/decode.js';
 import { ServerClock } from '../pipeline/server-clock.js';
 import { validateMessage } from '../pipeline/validate.js';
+import { CommitWriter } from '../pipeline/commit.js';
 import { CsvParser } from './csv-reader.js';
 import { NdjsonLines } from './ndjson-reader.js';
 import { TextChunks } from './text-chunks.js';
@@ -38,6 +39,8 @@ export interface ImportOptions {
   maxLineBytes?: number;
   /** Stamps rows without a time (shared with live ingest when the server runs the import). */
   clock?: ServerClock;
+  /** The running server's one commit path, so its followers (the device registry) hear of the import. */
+  writer?: Pick<CommitWriter, 'write'>;
 }
 
 export interface ImportProgress {
@@ -100,7 +103,7 @@ export function formatOf(path: string): ImportFormat | undefined {
 /** Imports a file, resuming a crashed import of the same file from its last commit. */
 export async function importFile(store: Store, path: string, opts: Omit<ImportOptions, 'fileName'>): Promise<ImportSummary> {
   const { key, size, head } = fileIdentity(path);
-  const cp = await store.getImportCheckpoint(key);
+  const cp = await store.catalog.getImportCheckpoint(key);
   const run = new ImportRun(store, { ...opts, fileName: basename(path) }, key);
   await run.init();
   let offset = 0;
@@ -142,12 +145,14 @@ class ImportRun {
   private pendingRows = 0;
   private summary: ImportSummary = { rowsRead: 0, readingsStored: 0, duplicates: 0, rejected: 0, rejectedLines: [], seconds: 0 };
   private prior = { stored: 0, duplicates: 0, rejected: 0 };
+  private readonly writer: Pick<CommitWriter, 'write'>;
 
   constructor(
     private readonly store: Store,
     private readonly opts: ImportOptions,
     private readonly key: string | null,
   ) {
+    this.writer = opts.writer ?? new CommitWriter(store.telemetry);
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
     this.maxListed = opts.maxListed ?? 1000;
     const clock = opts.clock ?? new ServerClock();
@@ -165,7 +170,7 @@ class ImportRun {
   }
 
   async init(): Promise<void> {
-    for (const d of await this.store.listDevices()) this.bound.set(d.id, d.profile);
+    for (const d of await this.store.telemetry.listDevices()) this.bound.set(d.id, d.profile);
   }
 
   /** Picks up after the last commit: the header and plan come from the file's head. */
@@ -337,7 +342,7 @@ class ImportRun {
           rejected: this.prior.rejected + this.summary.rejected,
         }
       : undefined;
-    const res = await this.store.write({ readings: this.readings, devices, rejected: this.deadLetters, checkpoint });
+    const res = await this.writer.write({ readings: this.readings, devices, rejected: this.deadLetters, checkpoint }, { historical: true });
     this.summary.readingsStored += res.inserted;
     this.summary.duplicates += res.duplicates;
     for (const [id, profile] of this.devices) if (profile && !this.bound.get(id)) this.bound.set(id, profile);

@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'no
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { GroupRow, Store } from '../stores/store.js';
+import type { GroupRow, TelemetryStore } from '../stores/store.js';
 import { DAY, HOUR } from '../stores/zoned-time.js';
 import { CSV_HEADER } from '../stores/export-format.js';
 
@@ -32,7 +32,7 @@ export const dailyFileName = (day: number) => `fieldscope-${new Date(day).toISOS
  * Writes fieldscope-YYYY-MM-DD.csv for every finished UTC day still held as raw data and not yet
  * written. A file appears only complete (written aside, then renamed); existing files are kept.
  */
-export async function exportFinishedDays(store: Store, dir: string, now = Date.now()): Promise<string[]> {
+export async function exportFinishedDays(store: TelemetryStore, dir: string, now = Date.now()): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const today = Math.floor(now / DAY) * DAY;
   const oldest = Math.floor((now - store.retention.rawMs) / DAY) * DAY;
@@ -66,7 +66,7 @@ export interface DailyExportJob {
 
 /** Runs the export at start and every hour, so a day's file appears within an hour of midnight UTC. */
 export function startDailyExport(
-  store: Store,
+  store: TelemetryStore,
   dir: string,
   opts: { onError?: (err: Error) => void; onWritten?: (files: string[]) => void } = {},
 ): DailyExportJob {

@@ -152,7 +152,7 @@ export interface AlarmStats {
   openBySeverity: Record<Severity, number>;
 }
 
-export type ChannelType = 'websocket' | 'webhook' | 'slack' | 'email';
+export type ChannelType = 'websocket' | 'webhook' | 'slack' | 'email' | 'teams';
 
 export interface NotificationRecord {
   id?: number;

@@ -90,3 +90,25 @@ export interface OtaJob {
   finishedAt: number | null;
   updatedAt: number;
 }
+
+/** What goes to the device: the same three fields on every transport. */
+export interface CommandEnvelope {
+  id: string;
+  name: string;
+  params: Record<string, unknown>;
+}
+
+/** A way to reach devices: MQTT for any device, a serial link for the one on its cable. */
+export interface CommandTransport {
+  readonly kind: CommandTransportKind;
+  reaches(device: string): boolean;
+  /** Resolves once the command is handed to the link (written to the port, published to the broker). */
+  send(device: string, cmd: CommandEnvelope): Promise<void>;
+}
+
+/** A device's answer, from `devices/{id}/commands/ack` or a serial `ack_cmd` line. */
+export interface CommandReply {
+  id: string;
+  status: 'acked' | 'failed';
+  reason?: string;
+}

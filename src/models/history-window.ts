@@ -9,7 +9,7 @@ export async function stepsFromHistory(
   to: number,
   limit = 200_000,
 ): Promise<{ rows: number[][]; times: number[] }> {
-  const series = await store.queryRange({ device, metrics: features, from, to, limit });
+  const series = await store.telemetry.queryRange({ device, metrics: features, from, to, limit });
   const byTs = new Map<number, Array<number | undefined>>();
   for (const [j, f] of features.entries()) {
     const s = series[f];

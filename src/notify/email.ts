@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Channel, Notice } from './channel.js';
 import { noticeLine, subject } from './channel.js';
+import { secret, stringSettings, type ChannelPlugin } from './plugin.js';
 
 export interface SmtpOptions {
   host: string;
@@ -46,3 +47,24 @@ export class EmailChannel implements Channel {
     this.transport.close();
   }
 }
+
+/** E-mail over SMTP, from the --smtp-* and --email-* settings; the password from FIELDSCOPE_SMTP_PASSWORD or its file. */
+export const email: ChannelPlugin = {
+  type: 'email',
+  create(section, env, config) {
+    stringSettings('notify.email', section, [] as const);
+    if (!config.smtpHost || !config.emailTo) return null;
+    return new EmailChannel({
+      host: config.smtpHost,
+      port: config.smtpPort,
+      secure: config.smtpSecure,
+      user: config.smtpUser,
+      password: secret(env, 'FIELDSCOPE_SMTP_PASSWORD', config.smtpPasswordFile),
+      from: config.emailFrom,
+      to: config.emailTo
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    });
+  },
+};

@@ -1,22 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { Channel, ChannelPolicy, NoticeType } from './channel.js';
 import { defaultPolicy, isSeverity } from './dispatcher.js';
 import { WebSocketChannel } from './websocket.js';
-import { WebhookChannel } from './webhook.js';
-import { SlackChannel } from './slack.js';
-import { EmailChannel } from './email.js';
-import { SlackBotChannel } from './slack-bot/slack-bot.js';
+import { channelPlugins } from './registry.js';
+import { NotifyConfigError } from './plugin.js';
 
-export class NotifyConfigError extends Error {}
-
-/** A secret from its env variable, else from the named file; never from a config file or a flag. */
-function secret(env: NodeJS.ProcessEnv, name: string, file: string | null): string | null {
-  const v = env[name];
-  if (v) return v;
-  if (file) return readFileSync(file, 'utf8').trim();
-  return null;
-}
+export { NotifyConfigError } from './plugin.js';
 
 const NOTICE_TYPES: NoticeType[] = ['raised', 'cleared', 'acked', 'escalation', 'test'];
 
@@ -48,28 +37,15 @@ export function buildChannels(
 ): { channels: { channel: Channel; policy: ChannelPolicy }[]; websocket: WebSocketChannel } {
   const websocket = new WebSocketChannel();
   const list: Channel[] = [websocket];
-  if (config.webhookUrl) list.push(new WebhookChannel(config.webhookUrl, secret(env, 'FIELDSCOPE_WEBHOOK_SECRET', config.webhookSecretFile)));
-  const slackUrl = secret(env, 'FIELDSCOPE_SLACK_WEBHOOK_URL', config.slackWebhookUrlFile);
-  if (slackUrl) list.push(new SlackChannel(slackUrl));
-  const slackBotToken = secret(env, 'FIELDSCOPE_SLACK_BOT_TOKEN', config.slackBotTokenFile);
-  if (slackBotToken && !config.slackChannel)
-    throw new NotifyConfigError('a Slack bot token is set but slackChannel is not: say where the bot posts (channel id, #name or user id)');
-  if (slackBotToken && config.slackChannel) list.push(new SlackBotChannel({ token: slackBotToken, channel: config.slackChannel, apiUrl: config.slackApiUrl }));
-  if (config.smtpHost && config.emailTo) {
-    list.push(
-      new EmailChannel({
-        host: config.smtpHost,
-        port: config.smtpPort,
-        secure: config.smtpSecure,
-        user: config.smtpUser,
-        password: secret(env, 'FIELDSCOPE_SMTP_PASSWORD', config.smtpPasswordFile),
-        from: config.emailFrom,
-        to: config.emailTo
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      }),
-    );
+  const sections = config.notify ?? {};
+  if (typeof sections !== 'object' || Array.isArray(sections)) throw new NotifyConfigError('notify must be an object of channel sections');
+  for (const type of Object.keys(sections)) {
+    if (!channelPlugins.some((p) => p.type === type))
+      throw new NotifyConfigError(`notify.${type}: no such channel type (have: ${channelPlugins.map((p) => p.type).join(', ')})`);
+  }
+  for (const plugin of channelPlugins) {
+    const channel = plugin.create(sections[plugin.type], env, config);
+    if (channel) list.push(channel);
   }
   const policies = config.notifications ?? {};
   for (const k of Object.keys(policies)) {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Channel, Notice } from './channel.js';
 import { noticePayload, postJson, subject } from './channel.js';
+import { secret, stringSettings, type ChannelPlugin } from './plugin.js';
 
 export const SIGNATURE_HEADER = 'x-fieldscope-signature';
 
@@ -24,3 +25,14 @@ export class WebhookChannel implements Channel {
     await postJson(this.url, body, this.secret ? { [SIGNATURE_HEADER]: sign(this.secret, body) } : {});
   }
 }
+
+/** `notify.webhook`: { url?, secretFile? } (or --webhook-url, --webhook-secret-file); the secret also from FIELDSCOPE_WEBHOOK_SECRET. */
+export const webhook: ChannelPlugin = {
+  type: 'webhook',
+  create(section, env, config) {
+    const s = stringSettings('notify.webhook', section, ['url', 'secretFile', 'name'] as const);
+    const url = s.url ?? config.webhookUrl;
+    if (!url) return null;
+    return new WebhookChannel(url, secret(env, 'FIELDSCOPE_WEBHOOK_SECRET', s.secretFile ?? config.webhookSecretFile), s.name);
+  },
+};

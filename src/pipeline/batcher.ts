@@ -1,9 +1,10 @@
 import type { Message } from '../model/reading.js';
 import { messageToReadings } from '../model/reading.js';
-import type { DeviceSeen, RejectedRecord, Store, WriteBatch, WriteResult } from '../stores/store.js';
+import type { DeviceSeen, ImportCheckpoint, RejectedRecord, WriteBatch, WriteResult } from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
 import type { SequenceTracker, SequenceUpdate } from './sequence.js';
 import { StoreUnavailableError, type Spool, type SpoolRecord } from './spool.js';
+import type { CommitWriter } from './commit.js';
 
 interface Waiter {
   resolve: () => void;
@@ -17,9 +18,6 @@ interface Pending {
   waiters: Waiter[];
 }
 
-/** Runs after a batch is committed, before its senders are answered. */
-export type CommittedListener = (messages: Message[], result: WriteResult) => void;
-
 const empty = (): Pending => ({ messages: [], rejected: [], readings: 0, waiters: [] });
 
 /**
@@ -31,15 +29,20 @@ export class Batcher {
   private pending: Pending = empty();
   private writing: Promise<void> | null = null;
   private scheduled = false;
-  private listeners: CommittedListener[] = [];
 
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
 
   constructor(
-    private readonly store: Store,
+    /** Commits and tells the followers (before the senders are answered). */
+    private readonly writer: CommitWriter,
     /** sequence: accounts for seq inside the serialised write; spool: takes batches the store refuses. */
-    private readonly opts: { maxReadings: number; sequence?: SequenceTracker; spool?: Spool },
+    private readonly opts: {
+      maxReadings: number;
+      sequence?: SequenceTracker;
+      spool?: Spool;
+      checkpoints?: { getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> };
+    },
     private readonly metrics: Metrics,
   ) {}
 
@@ -47,7 +50,7 @@ export class Batcher {
   async recover(): Promise<void> {
     const spool = this.opts.spool;
     if (!spool?.pending) return;
-    const cp = await this.store.getImportCheckpoint(SPOOL_KEY + spool.generation);
+    const cp = await this.opts.checkpoints?.getImportCheckpoint(SPOOL_KEY + spool.generation);
     if (cp) spool.skipThrough(cp.offset);
     // Spooled batches were accounted for before the store had them: their state is the newest.
     if (this.opts.sequence) for (const rec of spool.all()) if (rec.sequence) this.opts.sequence.load(rec.sequence.devices);
@@ -57,10 +60,6 @@ export class Batcher {
 
   get spoolDepth(): { batches: number; bytes: number } {
     return { batches: this.opts.spool?.pending ?? 0, bytes: this.opts.spool?.depthBytes ?? 0 };
-  }
-
-  onCommitted(listener: CommittedListener): void {
-    this.listeners.push(listener);
   }
 
   add(messages: Message[], rejected: RejectedRecord[] = []): Promise<void> {
@@ -134,7 +133,8 @@ export class Batcher {
       wb.checkpoint = { key: SPOOL_KEY + spool.generation, offset: next.end, line: 0, stored: 0, duplicates: 0, rejected: 0, done: false };
       let result: WriteResult;
       try {
-        result = await this.store.write(wb);
+        // Announced live when it was spooled: now it is history.
+        result = await this.writer.write(wb, { historical: true });
       } catch {
         return false;
       }
@@ -154,23 +154,32 @@ export class Batcher {
     const spoolEmpty = spool?.pending ? await this.replay() : true;
     if (!batch.waiters.length) return;
     const acct = this.opts.sequence?.account(batch.messages);
-    const wb = toWriteBatch(acct ? acct.keep : batch.messages, batch.rejected, acct?.update);
+    const kept = acct ? acct.keep : batch.messages;
+    const wb = toWriteBatch(kept, batch.rejected, acct?.update);
     const readings = wb.readings;
     const started = process.hrtime.bigint();
-    let result: WriteResult;
+    const settle = (result: WriteResult) => {
+      acct?.commit();
+      this.metrics.storeWriteSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.metrics.batchReadings.observe(readings.length);
+      this.metrics.readingsStored.inc(result.inserted);
+      if (result.duplicates) this.metrics.readingsDuplicate.inc(result.duplicates);
+    };
     try {
       if (!spoolEmpty) throw new Error('store unavailable; spooling behind earlier batches');
-      result = await this.store.write(wb);
+      await this.writer.write(wb, { messages: kept, historical: false, committed: settle });
     } catch (err) {
       this.metrics.storeErrors.inc();
       try {
         if (!spool) throw err;
-        const rec: SpoolRecord = { messages: acct ? acct.keep : batch.messages, rejected: batch.rejected };
+        const rec: SpoolRecord = { messages: kept, rejected: batch.rejected };
         if (acct) rec.sequence = acct.update;
         spool.append(rec);
         this.metrics.spooledBatches.inc();
         this.metrics.spoolDepth.set(spool.depthBytes);
-        result = { inserted: 0, duplicates: 0 };
+        const result = { inserted: 0, duplicates: 0 };
+        settle(result);
+        this.writer.announce(wb, kept, false, result);
       } catch (spoolErr) {
         acct?.rollback();
         const e = spool ? new StoreUnavailableError(spoolErr as Error) : (spoolErr as Error);
@@ -178,16 +187,7 @@ export class Batcher {
         return;
       }
     }
-    acct?.commit();
-    this.metrics.storeWriteSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    this.metrics.batchReadings.observe(readings.length);
-    this.metrics.readingsStored.inc(result.inserted);
-    if (result.duplicates) this.metrics.readingsDuplicate.inc(result.duplicates);
-    try {
-      for (const l of this.listeners) l(batch.messages, result);
-    } finally {
-      for (const w of batch.waiters) w.resolve();
-    }
+    for (const w of batch.waiters) w.resolve();
   }
 }
 

@@ -5,9 +5,8 @@ import type { Pipeline } from '../pipeline/ingest.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
-import { parseDeviceTopic, type TopicKind } from './topics.js';
+import { parseDeviceTopic, type TopicKind } from '../model/topics.js';
 import { createServer as createTlsServer } from 'node:tls';
-import type { MqttAccess } from '../auth/mqtt-access.js';
 import type { TopicMappings } from './mappings/topic-mappings.js';
 import { takeForeignTopic } from './mappings/foreign-topic.js';
 import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './mqtt-connection-gate.js';
@@ -32,6 +31,32 @@ export const defaultBrokerLimits: BrokerLimits = {
   maxPacketBytes: 1024 * 1024,
 };
 
+/** A connected client as access control sees it: the broker can close it. */
+export interface BrokerSession {
+  /** Aedes sets it once the connection has gone. */
+  readonly closed?: boolean;
+  close(): void;
+}
+
+/** Who may connect, publish and subscribe (auth/mqtt-access.ts answers it; the broker knows no users). */
+export interface BrokerAccess {
+  /** info.assignedId: the client sent no id and the broker made one up. */
+  authenticate(
+    client: BrokerSession,
+    info: { id: string; assignedId: boolean },
+    ip: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<{ ok: true } | { ok: false; returnCode: 4 | 5; reason: string }>;
+  /** The connection has gone: forget who it was. */
+  forget(client: BrokerSession): void;
+  /** A reason to refuse, or null. */
+  checkPublish(client: object | null, topic: string): string | null;
+  checkSubscribe(client: object | null, topic: string): boolean;
+  /** false: the device is over its message rate. */
+  takeMessage(device: string): boolean;
+}
+
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
@@ -41,7 +66,7 @@ export interface EmbeddedBrokerOptions {
   /** Device publishes other than telemetry (state, commands/ack, ota), seen as they arrive. */
   onDeviceMessage?: (device: string, kind: TopicKind, payload: Buffer) => void;
   /** Who may connect, publish and subscribe (absent: anyone, anything). */
-  access?: MqttAccess;
+  access?: BrokerAccess;
   /** Certificate and key (PEM): MQTTS instead of MQTT. */
   tls?: { cert: Buffer; key: Buffer };
   /** A fleet's own topics (factory/sensor/data, ...); a topic neither they nor devices/ cover is dead-lettered. */

@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Pipeline } from '../pipeline/ingest.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
-import { parseDeviceTopic, type TopicKind } from './topics.js';
+import { parseDeviceTopic, type TopicKind } from '../model/topics.js';
 import type { MappedInput, TopicMappings } from './mappings/topic-mappings.js';
 
 export interface ExternalBrokerOptions {

@@ -3,7 +3,7 @@ import type { Pipeline } from '../pipeline/ingest.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import type { Source } from './source.js';
-import type { CommandEnvelope, CommandReply, CommandTransport } from '../devices/commands.js';
+import type { CommandEnvelope, CommandReply, CommandTransport } from '../model/device-admin.js';
 import { checkFrame, encodeFrame, type SerialIntegrity } from './serial-frame.js';
 
 export interface SerialLinkOptions {

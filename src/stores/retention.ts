@@ -1,4 +1,4 @@
-import type { RetentionPolicy, RetentionResult, Store } from './store.js';
+import type { RetentionPolicy, RetentionResult, TelemetryStore } from './store.js';
 import { DAY, HOUR } from './zoned-time.js';
 
 export const defaultRetention: RetentionPolicy = { rawMs: 2 * DAY, minuteMs: 30 * DAY, hourMs: 730 * DAY };
@@ -21,7 +21,7 @@ export interface RetentionJob {
  * next time. Not at once: a start (or a restart loop) should not begin with a purge.
  */
 export function startRetentionJob(
-  store: Store,
+  store: TelemetryStore,
   opts: { intervalMs?: number; firstRunMs?: number; onError?: (err: Error) => void; onDone?: (r: RetentionResult) => void } = {},
 ): RetentionJob {
   let running: Promise<RetentionResult> | null = null;

@@ -6,7 +6,7 @@ export type { BucketSeries } from '../model/telemetry.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
 import type { Profile } from '../model/device.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
-import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../pipeline/sequence.js';
+import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../model/sequence.js';
 import type { AuditEntry, AuditQuery } from '../model/audit.js';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../model/auth.js';
 
@@ -236,23 +236,40 @@ export interface StoreCondition {
 }
 
 /**
- * The storage interface every engine implements. Services hold the logic and talk to storage
- * only through this, so the same tests run against every engine.
+ * The storage every engine implements: one connection, and one narrow interface per area that the
+ * engine implements with its own table module. Services are handed only the area they use, so the
+ * same tests run against every engine.
  */
-export interface Store extends AlarmStore, DeviceAdminStore, AuthStore, AuditStore {
+export interface Store {
   readonly engine: string;
   open(): Promise<void>;
   close(): Promise<void>;
+  /** Throws if the engine cannot serve. */
+  ping(): Promise<void>;
+  /** Whether writes can go on (a full or nearly full disk), for /health; engines that cannot tell leave it out. */
+  condition?(): StoreCondition;
+  /** Readings, rollups, history queries, retention, the device list and dead letters. Valid once open. */
+  readonly telemetry: TelemetryStore;
+  /** Rules, alarms, timers and the notification log. */
+  readonly alarms: AlarmStore;
+  /** Device metadata, equipment, commands, firmware and OTA. */
+  readonly devices: DeviceAdminStore;
+  /** Users, tokens, API keys, device credentials, sign-in attempts. */
+  readonly auth: AuthStore;
+  /** API-added profiles, sequence accounting state and import checkpoints. */
+  readonly catalog: CatalogStore;
+  /** The audit log of who changed what. */
+  readonly audit: AuditStore;
+}
+
+/** Readings and what is derived from them (src/pipeline writes, src/api reads): what the shared store suite checks on every engine. */
+export interface TelemetryStore {
   /** Stores a batch atomically: all of it or none of it. */
   write(batch: WriteBatch): Promise<WriteResult>;
   listDevices(): Promise<StoredDevice[]>;
   setDeviceProfile(device: string, profile: string | null): Promise<void>;
   queryRange(q: RangeQuery): Promise<Record<string, RawSeries>>;
   listRejected(q: RejectedQuery): Promise<RejectedRecord[]>;
-  /** Throws if the engine cannot serve. */
-  ping(): Promise<void>;
-  /** Whether writes can go on (a full or nearly full disk), for /health; engines that cannot tell leave it out. */
-  condition?(): StoreCondition;
   readonly retention: RetentionPolicy;
   /** At most q.points buckets per metric, from raw readings or the coarsest rollup that fits. */
   queryBuckets(q: BucketQuery): Promise<BucketResult>;
@@ -268,6 +285,10 @@ export interface Store extends AlarmStore, DeviceAdminStore, AuthStore, AuditSto
   exportText?(q: ExportQuery, format: ExportFormat): AsyncIterable<string>;
   /** Deletes what is older than the retention policy allows, measured back from now. */
   applyRetention(now?: number): Promise<RetentionResult>;
+}
+
+/** Profiles added through the API, sequence accounting state and import checkpoints. */
+export interface CatalogStore {
   /** Profiles added through the API (they outlive restarts). */
   listProfiles(): Promise<Profile[]>;
   saveProfile(profile: Profile): Promise<void>;
@@ -358,28 +379,6 @@ export interface DeviceAdminStore {
   saveOtaJob(j: OtaJob): Promise<void>;
   listOtaJobs(q: { rollout?: string; device?: string }): Promise<OtaJob[]>;
 }
-
-/** The telemetry half of a Store (readings, rollups, history, retention): what the shared store suite checks on every engine. */
-export type TelemetryStore = Pick<
-  Store,
-  | 'engine'
-  | 'open'
-  | 'close'
-  | 'write'
-  | 'listDevices'
-  | 'setDeviceProfile'
-  | 'queryRange'
-  | 'listRejected'
-  | 'ping'
-  | 'retention'
-  | 'queryBuckets'
-  | 'queryRollups'
-  | 'stats'
-  | 'groupRecent'
-  | 'groupRange'
-  | 'exportRows'
-  | 'applyRetention'
->;
 
 /**
  * The audit log: append-only underneath (SQLite triggers, PostgreSQL trigger) except for the

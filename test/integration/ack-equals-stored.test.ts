@@ -10,6 +10,7 @@ import { SequenceTracker, completeness } from '../../src/pipeline/sequence.js';
 import { createMetrics } from '../../src/metrics.js';
 import { silentLogger } from '../../src/logger.js';
 import { tempDir } from '../helpers/app.js';
+import { CommitWriter } from '../../src/pipeline/commit.js';
 
 // Every acknowledged reading is stored: stored = acknowledged - true duplicates, whatever the mix of
 // bursts, backlogs and arrays, with and without ts and seq, all arriving in the same millisecond.
@@ -79,7 +80,7 @@ test('property: stored = acknowledged - true duplicates, and completeness agrees
   await store.open();
   const metrics = createMetrics();
   const sequence = new SequenceTracker();
-  const batcher = new Batcher(store, { maxReadings: 500, sequence }, metrics);
+  const batcher = new Batcher(new CommitWriter(store.telemetry), { maxReadings: 500, sequence, checkpoints: store.catalog }, metrics);
   const pipeline = new Pipeline({ batcher, metrics: metrics, logger: silentLogger(), maxPayloadBytes: 65536 });
   const db = new Database(path, { readonly: true });
   const countFor = db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series WHERE s.device LIKE ? || '-%'").pluck();
@@ -133,7 +134,7 @@ test('property: stored = acknowledged - true duplicates, and completeness agrees
 
         for (const [device, spec] of specs) {
           if (!spec.hasSeq) continue;
-          const stats = await store.sequenceStats(device, 0, now + 86_400_000);
+          const stats = await store.catalog.sequenceStats(device, 0, now + 86_400_000);
           const c = completeness(device, 0, now + 86_400_000, stats, sequence.state(device));
           assert.equal(c.received, spec.count, `${device}: completeness counts each seq once`);
           assert.equal(c.missing, 0, `${device}: nothing missing once the backlog is in`);

@@ -82,7 +82,7 @@ test('100 concurrent readings over the threshold open exactly one alarm', async 
   assert.equal(alarms[0].status, 'active_unacked');
   assert.equal(alarms[0].count, 100);
   // The store refuses a second open alarm for the pair whatever the engine does.
-  const second = await app.store.openAlarm({ ...alarms[0], id: undefined } as unknown as Omit<Alarm, 'id'>);
+  const second = await app.store.alarms.openAlarm({ ...alarms[0], id: undefined } as unknown as Omit<Alarm, 'id'>);
   assert.equal(second.created, false);
   assert.equal((await alarmsOf('burst-1')).length, 1);
   const stats = await api<{ open: number; openBySeverity: Record<string, number> }>('GET', '/api/v1/alarms/stats');

@@ -157,7 +157,7 @@ test('SQLite: the audit log is append-only (triggers), except the retention job 
   t.after(() => store.close());
   const db = new Database(path);
   t.after(() => db.close());
-  await appendOnly(store, { exec: async (sql) => db.exec(sql) });
+  await appendOnly(store.audit, { exec: async (sql) => db.exec(sql) });
   // Opening the gate does not help with entries inside retention either.
   assert.throws(() => db.exec('UPDATE audit_gate SET cutoff = 0; DELETE FROM audit_gate'), /keep its row/);
 });
@@ -172,6 +172,6 @@ test('PostgreSQL: the audit log is append-only (trigger refuses UPDATE, DELETE, 
   t.after(() => store.close());
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   t.after(() => sql.end({ timeout: 1 }));
-  await appendOnly(store, { exec: (q) => sql.unsafe(q) });
+  await appendOnly(store.audit, { exec: (q) => sql.unsafe(q) });
   await assert.rejects(sql.unsafe('TRUNCATE audit_log'), /append-only/);
 });

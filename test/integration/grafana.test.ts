@@ -120,15 +120,15 @@ test(
       ],
       acct.update,
     );
-    await store.write(batch);
+    await store.telemetry.write(batch);
     acct.commit();
     const rule = buildRule(
       { name: 'Hot press', severity: 'major', scope: 'device', target: 'press-1', kind: 'threshold', metric: 'temperature', op: '>', value: 50 },
       undefined,
       now,
     );
-    await store.saveRule(rule);
-    await store.saveRule(
+    await store.alarms.saveRule(rule);
+    await store.alarms.saveRule(
       buildRule(
         { name: 'Band', severity: 'minor', scope: 'profile', target: 'factory', kind: 'threshold', metric: 'temperature', op: 'outside', low: 10, high: 70 },
         undefined,
@@ -155,8 +155,8 @@ test(
       message: 'temperature 55 > 50',
       ...a,
     });
-    await store.openAlarm(alarm({}));
-    await store.openAlarm(
+    await store.alarms.openAlarm(alarm({}));
+    await store.alarms.openAlarm(
       alarm({
         ruleId: 'system:store',
         ruleName: 'Store unavailable',

@@ -111,7 +111,7 @@ test('POST /api/v1/import: a streamed CSV upload, summary back, duplicates on th
     [[3, 'rpm', 'number']],
   );
   assert.deepEqual(body.ignoredColumns, ['status']);
-  const series = await app.store.queryRange({ device: 'press-9', from: Date.parse(START), to: Date.parse(START) + 10_000, limit: 10 });
+  const series = await app.store.telemetry.queryRange({ device: 'press-9', from: Date.parse(START), to: Date.parse(START) + 10_000, limit: 10 });
   assert.deepEqual(series.temp.value, [21.5, 21.7]);
   const second = (await (await post()).json()) as { readingsStored: number; duplicates: number };
   assert.deepEqual([second.readingsStored, second.duplicates], [0, 4]);
@@ -159,6 +159,6 @@ test('POST telemetry with NDJSON: read from the stream in pieces, lines split ac
       [2000, 'payload', 'max_size'],
     ],
   );
-  const series = await app.store.queryRange({ device: 'nd-1', metrics: ['v'], from: base, to: base + 3000, limit: 10_000 });
+  const series = await app.store.telemetry.queryRange({ device: 'nd-1', metrics: ['v'], from: base, to: base + 3000, limit: 10_000 });
   assert.equal(series.v.ts.length, 2500);
 });

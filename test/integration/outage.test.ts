@@ -3,22 +3,30 @@ import assert from 'node:assert/strict';
 import { defaults, type Config } from '../../src/config.js';
 import { startApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
-import type { Store } from '../../src/stores/store.js';
+import type { Store, TelemetryStore } from '../../src/stores/store.js';
 import { tempDir, until } from '../helpers/app.js';
 
 /** The real store, made to refuse writes while `down` is set: a double of the failure, not of the data path. */
 function failing(store: Store, state: { down: boolean; refused: number }): Store {
+  const telemetry = (target: TelemetryStore): TelemetryStore =>
+    new Proxy(target, {
+      get(t, prop, receiver) {
+        if (prop === 'write') {
+          return (batch: Parameters<TelemetryStore['write']>[0]) => {
+            if (state.down) {
+              state.refused++;
+              return Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
+            }
+            return t.write(batch);
+          };
+        }
+        const v = Reflect.get(t, prop, receiver);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'write') {
-        return (batch: Parameters<Store['write']>[0]) => {
-          if (state.down) {
-            state.refused++;
-            return Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
-          }
-          return target.write(batch);
-        };
-      }
+      if (prop === 'telemetry') return telemetry(target.telemetry);
       const v = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? v.bind(target) : v;
     },

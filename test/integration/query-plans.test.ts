@@ -97,7 +97,7 @@ describe('query plans: SQLite', () => {
   before(async () => {
     store = new SqliteStore({ path, retention, readWorkers: 1 });
     await store.open();
-    await load(store);
+    await load(store.telemetry);
     db = new Database(path, { readonly: true });
   });
   after(async () => {
@@ -149,7 +149,7 @@ describe('query plans: SQLite', () => {
 
   it('answers the grouped range over 20 devices from the index (the old json_each filter scanned every reading)', async () => {
     // The same request through the store (read worker): 20 devices x 4 metrics, 140 each.
-    const rows = await store.groupRange({ devices: { ids: [], prefixes: ['g'] }, metrics: METRICS, from: NOW - HOUR, to: NOW, n: 140, order: 'asc' });
+    const rows = await store.telemetry.groupRange({ devices: { ids: [], prefixes: ['g'] }, metrics: METRICS, from: NOW - HOUR, to: NOW, n: 140, order: 'asc' });
     assert.equal(rows.length, 20 * 4 * 140);
     assert.equal(rows[0].ts, NOW - HOUR);
   });
@@ -167,7 +167,7 @@ describe('query plans: PostgreSQL', { skip: pgSkip }, () => {
     url = await pg.createDatabase();
     store = new PostgresStore({ url, retention, partitionsAhead: 1 });
     await store.open();
-    await load(store);
+    await load(store.telemetry);
     const sql = postgres(url, { onnotice: () => {} });
     await sql`ANALYZE`;
     await sql.end();

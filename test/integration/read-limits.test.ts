@@ -21,7 +21,7 @@ async function fill(app: RunningApp, devices: number, perSeries: number): Promis
   for (let d = 0; d < devices; d++) {
     const readings: Reading[] = [];
     for (let i = 0; i < perSeries; i++) for (const m of ['v', 'a']) readings.push({ device: `dev-${d}`, metric: m, ts: T0 + i * 1000, value: i });
-    await app.store.write({ readings, devices: [{ id: `dev-${d}`, seen: T0 }], rejected: [] });
+    await app.store.telemetry.write({ readings, devices: [{ id: `dev-${d}`, seen: T0 }], rejected: [] });
   }
 }
 
@@ -92,7 +92,7 @@ describe('history reads: limits', () => {
     await store.open();
     const readings: Reading[] = [];
     for (let i = 0; i < 300_000; i++) readings.push({ device: 'big', metric: 'v', ts: T0 + i, value: Math.sin(i) });
-    await store.write({ readings, devices: [{ id: 'big', seen: T0 }], rejected: [] });
+    await store.telemetry.write({ readings, devices: [{ id: 'big', seen: T0 }], rejected: [] });
     const replaced: boolean[] = [];
     const pool = new SqliteReadPool({ path, retention: defaultRetention, size: 1, timeoutMs: 60_000, onTimeout: (_op, running) => replaced.push(running) });
     try {

@@ -24,11 +24,11 @@ describe('reads never stall ingest', () => {
     // One long series (sorting it for percentiles is the heavy part) and 20 devices x 4 metrics beside it.
     const big: Reading[] = [];
     for (let i = 0; i < 600_000; i++) big.push({ device: 'big', metric: 'v', ts: T0 + i * 10, value: Math.sin(i / 100) });
-    await app.store.write({ readings: big, devices: [{ id: 'big', seen: T0 }], rejected: [] });
+    await app.store.telemetry.write({ readings: big, devices: [{ id: 'big', seen: T0 }], rejected: [] });
     for (let d = 0; d < 20; d++) {
       const rs: Reading[] = [];
       for (let i = 0; i < 2000; i++) for (const m of ['rms', 'x', 'y', 'z']) rs.push({ device: `g${d}-sensor1`, metric: m, ts: T0 + i * 1000, value: i });
-      await app.store.write({ readings: rs, devices: [{ id: `g${d}-sensor1`, seen: T0 }], rejected: [] });
+      await app.store.telemetry.write({ readings: rs, devices: [{ id: `g${d}-sensor1`, seen: T0 }], rejected: [] });
     }
   });
   after(async () => {

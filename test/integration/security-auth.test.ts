@@ -80,7 +80,7 @@ test('a replayed expired JWT, a tampered one and an unsigned one are refused; re
     // A token signed with the real key an hour ago, expired after 15 minutes.
     const key = Buffer.from(readFileSync(join(app.config.dataDir, 'auth', 'jwt.key'), 'utf8').trim(), 'base64url');
     const adminId = app.auth.users.byName('admin')!.id;
-    const old = new TokenService(key, app.store, { now: () => Date.now() - 3600_000 }).issueAccess(adminId, 'admin', 'an-old-sign-in').token;
+    const old = new TokenService(key, app.store.auth, { now: () => Date.now() - 3600_000 }).issueAccess(adminId, 'admin', 'an-old-sign-in').token;
     const expired = await fetch(`${url}/api/v1/devices`, { headers: bearer(old) });
     assert.equal(expired.status, 401);
     assert.equal(((await expired.json()) as { rule: string }).rule, 'token_expired');

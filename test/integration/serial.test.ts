@@ -10,7 +10,7 @@ import { SerialSimDevice } from '../../src/sim/serial-device.js';
 const { skip } = requireServices('serial', 'socat');
 
 async function storedSeqs(app: Awaited<ReturnType<typeof startTestApp>>, device: string): Promise<number[]> {
-  const rows = await app.store.replayReadings({ device, from: 0, to: Date.now() + 60_000, limit: 100_000 });
+  const rows = await app.store.alarms.replayReadings({ device, from: 0, to: Date.now() + 60_000, limit: 100_000 });
   return rows
     .filter((r) => r.metric === 'v')
     .map((r) => r.seq!)
@@ -151,7 +151,7 @@ test(
       replies.map((r) => JSON.parse(r).ack),
       [123, 124],
     );
-    const rows = await app.store.replayReadings({ device: 'ina-seed', from: 0, to: Date.now(), limit: 100 });
+    const rows = await app.store.alarms.replayReadings({ device: 'ina-seed', from: 0, to: Date.now(), limit: 100 });
     assert.deepEqual(
       rows.filter((r) => r.metric === 'w').map((r) => [r.ts, r.value, r.seq]),
       [
@@ -169,7 +169,7 @@ test(
     t.after(() => sim.stop());
     sim.start();
     await until(() => sim.seq === 15 && sim.pending === 0, { timeoutMs: 20_000, what: 'every plain frame acknowledged' });
-    const simRows = await app.store.replayReadings({ device: 'ina-seed', from: Date.now() - 60_000, to: Date.now() + 1000, limit: 1000 });
+    const simRows = await app.store.alarms.replayReadings({ device: 'ina-seed', from: Date.now() - 60_000, to: Date.now() + 1000, limit: 1000 });
     const by = new Map<number, Record<string, number>>();
     for (const r of simRows) by.set(r.seq!, { ...by.get(r.seq!), [r.metric]: r.value });
     assert.deepEqual(

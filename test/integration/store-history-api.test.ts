@@ -118,11 +118,11 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
     const dir = join(tmp.dir, 'export');
     const day = Math.floor(start / 86_400_000) * 86_400_000;
     const now = day + 86_400_000 + 1000;
-    const files = await exportFinishedDays(app.store, dir, now);
+    const files = await exportFinishedDays(app.store.telemetry, dir, now);
     const name = `fieldscope-${new Date(day).toISOString().slice(0, 10)}.csv`;
     // The readings may straddle midnight UTC: then the day before has a file too.
     assert.ok(files.some((f) => f.endsWith(name)));
-    assert.deepEqual(await exportFinishedDays(app.store, dir, now), []);
+    assert.deepEqual(await exportFinishedDays(app.store.telemetry, dir, now), []);
     const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').slice(1));
     assert.equal(lines.length, 3 * 1200 * 2);
   });

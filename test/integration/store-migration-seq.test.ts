@@ -33,9 +33,9 @@ test('sqlite: readings stored under (series, ts) survive the move to (series, ts
     const store = new SqliteStore({ path });
     await store.open();
     try {
-      const before = await store.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
+      const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.write({
+      const r = await store.telemetry.write({
         readings: [
           { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
           { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
@@ -44,7 +44,7 @@ test('sqlite: readings stored under (series, ts) survive the move to (series, ts
         rejected: [],
       });
       assert.deepEqual(r, { inserted: 1, duplicates: 1 });
-      const replay = await store.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
+      const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(
         replay.map((x) => x.seq),
         [undefined, 7, 8],
@@ -82,9 +82,9 @@ test('postgres: readings stored under (series, ts) survive the move to (series, 
     const store = new PostgresStore({ url });
     await store.open();
     try {
-      const before = await store.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
+      const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.write({
+      const r = await store.telemetry.write({
         readings: [
           { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
           { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
@@ -93,7 +93,7 @@ test('postgres: readings stored under (series, ts) survive the move to (series, 
         rejected: [],
       });
       assert.deepEqual(r, { inserted: 1, duplicates: 1 });
-      const replay = await store.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
+      const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
       assert.deepEqual(
         replay.map((x) => x.seq),
         [undefined, 7, 8],

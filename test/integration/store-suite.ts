@@ -5,9 +5,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Reading } from '../../src/model/reading.js';
-import type { RetentionPolicy, TelemetryStore, WriteBatch } from '../../src/stores/store.js';
+import type { RetentionPolicy, Store, TelemetryStore, WriteBatch } from '../../src/stores/store.js';
 
-export type StoreFactory = (retention?: RetentionPolicy) => Promise<{ store: TelemetryStore; cleanup(): Promise<void> }>;
+export type StoreFactory = (retention?: RetentionPolicy) => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -37,7 +37,9 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
     let cleanup: () => Promise<void>;
     const retention: RetentionPolicy = { rawMs: 2 * DAY, minuteMs: 30 * DAY, hourMs: 730 * DAY, byProfile: { keep: { rawMs: 5 * DAY } } };
     before(async () => {
-      ({ store, cleanup } = await factory(retention));
+      const opened = await factory(retention);
+      ({ cleanup } = opened);
+      store = opened.store.telemetry;
     });
     after(async () => cleanup?.());
 

@@ -17,17 +17,21 @@ import { silentLogger } from '../../src/logger.js';
 
 /** The real store, refusing every call while `down` is set: the store process gone, as the app sees it. */
 function outage(state: { down: boolean }) {
-  return (store: Store): Store =>
-    new Proxy(store, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
+  const SUB_STORES = new Set<PropertyKey>(['telemetry', 'alarms', 'devices', 'auth', 'catalog', 'audit']);
+  // Each area of the composed store refuses too, not only the engine's own open/ping.
+  const refusing = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, prop) {
+        const v = Reflect.get(t, prop, t) as unknown;
+        if (SUB_STORES.has(prop) && v && typeof v === 'object') return refusing(v);
         if (typeof v !== 'function') return v;
         return (...args: unknown[]) => {
           if (state.down && prop !== 'close') return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
+          return (v as (...a: unknown[]) => unknown).apply(t, args);
         };
       },
     });
+  return (store: Store): Store => refusing(store);
 }
 
 /** A webhook receiver on loopback; `fail` makes it answer 500. */
@@ -250,7 +254,7 @@ test('disk nearly full: below the free fraction the alarm is raised, above it cl
   const store = new SqliteStore({ path: ':memory:' });
   await store.open();
   t.after(() => store.close());
-  const alarms = new SystemAlarms(store, silentLogger());
+  const alarms = new SystemAlarms(store.alarms, silentLogger());
   await alarms.start();
   const free = await freeRatio(d.dir);
   assert.ok(free !== null && free > 0 && free < 1, `statfs works here (${free})`);
@@ -275,9 +279,9 @@ test('disk nearly full: below the free fraction the alarm is raised, above it cl
   opts.diskFreeRatio = Math.max(0, free - 0.01);
   await monitor.check();
   assert.equal(alarms.openAlarms().length, 0);
-  const stored = await store.listAlarms({ origin: 'system', limit: 10 });
+  const stored = await store.alarms.listAlarms({ origin: 'system', limit: 10 });
   assert.equal(stored[0].status, 'cleared_unacked');
-  assert.equal((await store.listAlarms({ origin: 'device', limit: 10 })).length, 0);
+  assert.equal((await store.alarms.listAlarms({ origin: 'device', limit: 10 })).length, 0);
 });
 
 test('system alarm thresholds are fractions: a start with one outside [0, 1] is refused, naming it', async () => {

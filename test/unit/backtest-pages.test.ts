@@ -39,10 +39,10 @@ it('a backtest fed in pages and slices raises exactly the alarms of one replay o
     for (let i = 0; i < 40_000; i++)
       for (const m of ['x', 'y', 'z'])
         readings.push({ device: 'bt-1', metric: m, ts: 1_700_000_000_000 + i * 1000, value: Math.sin(i / 37) * (m === 'x' ? 1 : 0.5), seq: i });
-    await store.write({ readings, devices: [{ id: 'bt-1', seen: 0 }], rejected: [] });
+    await store.telemetry.write({ readings, devices: [{ id: 'bt-1', seen: 0 }], rejected: [] });
     const opts = { vectors: {} };
-    const whole = backtestDevice(rule, 'bt-1', null, await store.replayReadings({ device: 'bt-1', from: 0, to: 2e12, limit: 1e9 }), opts);
-    const paged = await backtestRule(store, [{ id: 'bt-1', profile: null }], rule, 0, 2e12, opts);
+    const whole = backtestDevice(rule, 'bt-1', null, await store.alarms.replayReadings({ device: 'bt-1', from: 0, to: 2e12, limit: 1e9 }), opts);
+    const paged = await backtestRule(store.alarms, [{ id: 'bt-1', profile: null }], rule, 0, 2e12, opts);
     assert.ok(whole.length > 100, `expected many alarms, got ${whole.length}`);
     assert.equal(paged.readings, 120_000);
     assert.equal(paged.messages, 40_000);

@@ -63,7 +63,7 @@ test('a command goes to the first transport that reaches the device, is retried 
   const store = new SqliteStore({ path: ':memory:' });
   await store.open();
   t.after(() => store.close());
-  const svc = new CommandService({ store, profileOf: () => undefined, logger: silentLogger(), ackTimeoutMs: 30, maxAttempts: 3 });
+  const svc = new CommandService({ store: store.devices, profileOf: () => undefined, logger: silentLogger(), ackTimeoutMs: 30, maxAttempts: 3 });
   t.after(() => svc.stop());
   const sent: Array<[string, string, string]> = [];
   const transport = (kind: 'mqtt' | 'serial', reach: string | null, fail = false): CommandTransport => ({
@@ -91,14 +91,14 @@ test('a command goes to the first transport that reaches the device, is retried 
   const acked = (await svc.list('meter'))[0];
   assert.equal(acked.status, 'acked');
   assert.equal(acked.attempts, 2);
-  assert.deepEqual(await store.openCommands(), []);
+  assert.deepEqual(await store.devices.openCommands(), []);
 });
 
 test('a transport that cannot send leaves the command pending with the reason, until it times out', async (t) => {
   const store = new SqliteStore({ path: ':memory:' });
   await store.open();
   t.after(() => store.close());
-  const svc = new CommandService({ store, profileOf: () => undefined, logger: silentLogger(), ackTimeoutMs: 20, maxAttempts: 2 });
+  const svc = new CommandService({ store: store.devices, profileOf: () => undefined, logger: silentLogger(), ackTimeoutMs: 20, maxAttempts: 2 });
   t.after(() => svc.stop());
   svc.addTransport({ kind: 'serial', reaches: () => true, send: async () => Promise.reject(new Error('port closed')) });
   const c = await svc.create('meter', 'set_interval', { ms: 100 });

@@ -111,10 +111,10 @@ test('import: bad rows are listed with line numbers and rules, good rows beside 
     ],
   );
   assert.equal(s.readingsStored, 4 + 3 + 4);
-  const series = await store.queryRange({ device: 'g1-sensor1', from: 0, to: Date.UTC(2026, 0, 1), limit: 100 });
+  const series = await store.telemetry.queryRange({ device: 'g1-sensor1', from: 0, to: Date.UTC(2026, 0, 1), limit: 100 });
   assert.deepEqual(series.normal.ts, [Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 1) + 2, Date.UTC(2025, 0, 1) + 4]);
-  assert.equal((await store.listDevices()).find((d) => d.id === 'g1-sensor1')?.profile, 'vibration');
-  const dead = await store.listRejected({ limit: 10 });
+  assert.equal((await store.telemetry.listDevices()).find((d) => d.id === 'g1-sensor1')?.profile, 'vibration');
+  const dead = await store.telemetry.listRejected({ limit: 10 });
   assert.equal(dead.length, 4);
   assert.ok(dead.every((d) => d.source === 'import' && /^line \d+: /.test(d.error)));
 });

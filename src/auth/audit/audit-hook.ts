@@ -21,21 +21,21 @@ type Loader = (store: Store, p: Params) => Promise<unknown>;
 
 /** The resource as it was before the change, for the routes where one store read finds it. */
 const BEFORE: Record<string, Loader> = {
-  'PUT /api/v1/rules/:id': (s, p) => s.getRule(p.id!),
-  'DELETE /api/v1/rules/:id': (s, p) => s.getRule(p.id!),
-  'PUT /api/v1/profiles/:name': async (s, p) => (await s.listProfiles()).find((x) => x.name === p.name),
-  'PUT /api/v1/devices/:id/profile': async (s, p) => (await s.listDevices()).find((d) => d.id === p.id)?.profile ?? null,
-  'PUT /api/v1/devices/:id': async (s, p) => (await s.listDeviceMeta()).find((m) => m.id === p.id),
-  'PATCH /api/v1/devices/:id': async (s, p) => (await s.listDeviceMeta()).find((m) => m.id === p.id),
-  'DELETE /api/v1/devices/:id': async (s, p) => (await s.listDeviceMeta()).find((m) => m.id === p.id),
-  'POST /api/v1/alarms/:id/ack': (s, p) => s.getAlarm(Number(p.id)),
-  'POST /api/v1/alarms/:id/clear': (s, p) => s.getAlarm(Number(p.id)),
-  'PATCH /api/v1/users/:id': async (s, p) => (await s.listUsers()).find((u) => u.id === p.id),
-  'DELETE /api/v1/users/:id': async (s, p) => (await s.listUsers()).find((u) => u.id === p.id),
-  'DELETE /api/v1/api-keys/:id': async (s, p) => (await s.listApiKeys()).find((k) => k.id === p.id),
-  'DELETE /api/v1/devices/:id/credentials': async (s, p) => (await s.listDeviceCredentials()).find((c) => c.device === p.id),
-  'DELETE /api/v1/equipment/:id': async (s, p) => (await s.listEquipment()).find((e) => e.id === p.id),
-  'DELETE /api/v1/firmware/:id': async (s, p) => (await s.listFirmware()).find((f) => f.id === p.id),
+  'PUT /api/v1/rules/:id': (s, p) => s.alarms.getRule(p.id!),
+  'DELETE /api/v1/rules/:id': (s, p) => s.alarms.getRule(p.id!),
+  'PUT /api/v1/profiles/:name': async (s, p) => (await s.catalog.listProfiles()).find((x) => x.name === p.name),
+  'PUT /api/v1/devices/:id/profile': async (s, p) => (await s.telemetry.listDevices()).find((d) => d.id === p.id)?.profile ?? null,
+  'PUT /api/v1/devices/:id': async (s, p) => (await s.devices.listDeviceMeta()).find((m) => m.id === p.id),
+  'PATCH /api/v1/devices/:id': async (s, p) => (await s.devices.listDeviceMeta()).find((m) => m.id === p.id),
+  'DELETE /api/v1/devices/:id': async (s, p) => (await s.devices.listDeviceMeta()).find((m) => m.id === p.id),
+  'POST /api/v1/alarms/:id/ack': (s, p) => s.alarms.getAlarm(Number(p.id)),
+  'POST /api/v1/alarms/:id/clear': (s, p) => s.alarms.getAlarm(Number(p.id)),
+  'PATCH /api/v1/users/:id': async (s, p) => (await s.auth.listUsers()).find((u) => u.id === p.id),
+  'DELETE /api/v1/users/:id': async (s, p) => (await s.auth.listUsers()).find((u) => u.id === p.id),
+  'DELETE /api/v1/api-keys/:id': async (s, p) => (await s.auth.listApiKeys()).find((k) => k.id === p.id),
+  'DELETE /api/v1/devices/:id/credentials': async (s, p) => (await s.auth.listDeviceCredentials()).find((c) => c.device === p.id),
+  'DELETE /api/v1/equipment/:id': async (s, p) => (await s.devices.listEquipment()).find((e) => e.id === p.id),
+  'DELETE /api/v1/firmware/:id': async (s, p) => (await s.devices.listFirmware()).find((f) => f.id === p.id),
 };
 
 const routeKey = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? ''}`;
@@ -114,7 +114,7 @@ export function installAuditLog(app: FastifyInstance, opts: { store: Store; logg
       request: auditText(requestBody(req)),
       after: auditText(req.audit?.after),
     };
-    store.addAudit(entry).catch((err: Error) => {
+    store.audit.addAudit(entry).catch((err: Error) => {
       logger.error({ err: err.message, route: entry.route, actor: entry.actor }, 'audit entry not written');
       opts.onError?.(err);
     });

@@ -1,5 +1,6 @@
 import type { Channel, Notice } from '../channel.js';
 import { slackMessage } from '../slack.js';
+import { NotifyConfigError, secret, type ChannelPlugin } from '../plugin.js';
 
 export interface SlackBotOptions {
   /** Bot user OAuth token (xoxb-...), from FIELDSCOPE_SLACK_BOT_TOKEN or a file: never config or a flag. */
@@ -47,3 +48,18 @@ export class SlackBotChannel implements Channel {
     if (body.ok !== true) throw new Error(`Slack chat.postMessage: ${typeof body.error === 'string' ? body.error : 'not ok'}`);
   }
 }
+
+/**
+ * Slack as a bot, read from the flat settings (slackChannel, slackApiUrl, slackBotTokenFile) so
+ * `notify.slack` stays the webhook's section; the token is FIELDSCOPE_SLACK_BOT_TOKEN or the file.
+ */
+export const slackBot: ChannelPlugin = {
+  type: 'slack',
+  create(_section, env, config) {
+    const token = secret(env, 'FIELDSCOPE_SLACK_BOT_TOKEN', config.slackBotTokenFile);
+    if (!token) return null;
+    if (!config.slackChannel)
+      throw new NotifyConfigError('a Slack bot token is set but slackChannel is not: say where the bot posts (channel id, #name or user id)');
+    return new SlackBotChannel({ token, channel: config.slackChannel, apiUrl: config.slackApiUrl });
+  },
+};

@@ -1,12 +1,12 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type { Profile } from '../../model/device.js';
-import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
-import type { ImportCheckpoint, WriteBatch } from '../store.js';
+import type { SeqDeviceState, SeqStats } from '../../model/sequence.js';
+import type { CatalogStore, ImportCheckpoint, WriteBatch } from '../store.js';
 
 const OID = { int8: 20, text: 25 } as const;
 
 /** API-added profiles, sequence accounting and import checkpoints of the PostgreSQL store. */
-export class PgProfileSequence {
+export class PgProfileSequence implements CatalogStore {
   constructor(private readonly sql: Sql) {}
 
   /** Sequence state, counters and the checkpoint of a batch, inside the transaction that stores its readings. */

@@ -64,7 +64,11 @@ export class SqliteAlarmTables implements AlarmStore {
   private readonly openTx: (a: Omit<Alarm, 'id'>) => { alarm: Alarm; created: boolean };
   private readonly updateTx: (a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>) => void;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Where a backtest's replay runs when not here (the store's read workers): it reads up to millions of rows. */
+    private readonly replay?: (q: ReplayQuery) => Promise<Reading[]>,
+  ) {
     this.openTx = db.transaction((a: Omit<Alarm, 'id'>) => {
       const open = db.prepare('SELECT * FROM alarms WHERE device = ? AND rule_id = ? AND cleared_at IS NULL').get(a.device, a.ruleId) as AlarmRow | undefined;
       if (open) {
@@ -279,6 +283,7 @@ export class SqliteAlarmTables implements AlarmStore {
   }
 
   async replayReadings(q: ReplayQuery): Promise<Reading[]> {
+    if (this.replay) return this.replay(q);
     const rows = this.db
       .prepare(
         `SELECT s.metric AS metric, r.ts AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series

@@ -1,42 +1,18 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RawSeries } from '../../model/telemetry.js';
-import type { ImportCheckpoint, RangeQuery, RejectedQuery, RejectedRecord, Store, StoreCondition, StoredDevice, WriteBatch, WriteResult } from '../store.js';
-import { DEFAULT_MIN_FREE_BYTES, freeBytes, isDiskFull } from '../disk-space.js';
-import type { Profile } from '../../model/device.js';
-import type { SeqDeviceState, SeqStats } from '../../pipeline/sequence.js';
+import type { RetentionPolicy, Store, StoreCondition } from '../store.js';
+import { SqliteDiskWatch } from './disk-watch.js';
 import { migrations } from './migrations.js';
 import { SqliteAlarmTables } from './alarm-tables.js';
 import { SqliteDeviceTables } from './device-tables.js';
 import { SqliteAuthTables } from './auth-tables.js';
+import { SqliteTelemetry } from './telemetry-tables.js';
+import { SqliteCatalog } from './catalog-tables.js';
 import { SqliteAuditTables } from './audit-tables.js';
-import type { AuditEntry, AuditQuery } from '../../model/audit.js';
-import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../../model/auth.js';
-import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../../model/device-admin.js';
-import { SqliteHistory } from './sqlite-history.js';
-import { SqliteReads, type ExportChunk, type ExportCursor, type ExportPage } from './sqlite-reads.js';
+import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
-import type { ExportFormat } from '../export-format.js';
-import { RollupAccumulator } from '../rollup-accumulator.js';
 import { defaultRetention } from '../retention.js';
-import type {
-  BucketQuery,
-  BucketResult,
-  ExportQuery,
-  GroupRangeQuery,
-  GroupRecentQuery,
-  GroupRow,
-  RetentionPolicy,
-  RetentionResult,
-  RollupQuery,
-  RollupRow,
-  StatsQuery,
-  StatsResult,
-} from '../store.js';
-import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../../model/alarm.js';
-import { NO_SEQ, type Reading } from '../../model/reading.js';
-import type { NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -56,52 +32,20 @@ export interface SqliteOptions {
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
 const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
-/** Less free space than this and the disk counts as full: no write of any size is sure to fit. */
-const EXHAUSTED_BYTES = 64 * 1024;
-/** Free space is looked at no more often than this from the write path. */
-const SPACE_CHECK_MS = 5_000;
 
-type Stmt = Database.Statement;
-
-/** Rows per multi-row INSERT: 64 x 4 parameters, well under SQLite's limit of 32,766. */
-const INSERT_CHUNK = 64;
-
+/** The Store on one SQLite file: one connection, each area in its own table module. */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
   private db!: Database.Database;
-  private seriesIds = new Map<string, Map<string, number>>();
-  private stmts!: Record<
-    | 'upsertDevice'
-    | 'insertSeries'
-    | 'findSeries'
-    | 'insertReading'
-    | 'updateLatest'
-    | 'insertRejected'
-    | 'setProfile'
-    | 'saveSeqState'
-    | 'addSeqStats'
-    | 'saveCheckpoint'
-    | 'insertReadings'
-    | 'savepoint'
-    | 'release'
-    | 'rollbackTo',
-    Stmt
-  >;
-  /** Reused bind array of the multi-row insert. */
-  private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 4);
-  private writeTx!: (batch: WriteBatch) => WriteResult;
-  private alarmTables!: SqliteAlarmTables;
-  private deviceTables!: SqliteDeviceTables;
-  private authTables!: SqliteAuthTables;
-  private auditTables!: SqliteAuditTables;
-  private history!: SqliteHistory;
-  /** Set while writes fail for want of disk space. */
-  private full: { since: number; error: string } | null = null;
-  private spaceCheckedAt = 0;
-  /** WAL checkpoints with truncation done because space was short or writes resumed. */
-  walTruncations = 0;
+  telemetry!: SqliteTelemetry;
+  alarms!: SqliteAlarmTables;
+  devices!: SqliteDeviceTables;
+  auth!: SqliteAuthTables;
+  catalog!: SqliteCatalog;
+  audit!: SqliteAuditTables;
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
+  private disk!: SqliteDiskWatch;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -115,47 +59,27 @@ export class SqliteStore implements Store {
     db.pragma('cache_size = -65536');
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.migrate();
-    this.stmts = {
-      upsertDevice: db.prepare(
-        `INSERT INTO devices (id, profile, first_seen, last_seen) VALUES (?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
-           profile = coalesce(devices.profile, excluded.profile)`,
-      ),
-      insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
-      findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
-      insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES (?, ?, ?, ?)'),
-      insertReadings: db.prepare(`INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`),
-      savepoint: db.prepare('SAVEPOINT bulk'),
-      release: db.prepare('RELEASE bulk'),
-      rollbackTo: db.prepare('ROLLBACK TO bulk'),
-      updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
-      insertRejected: db.prepare('INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      setProfile: db.prepare('UPDATE devices SET profile = ? WHERE id = ?'),
-      saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
-      addSeqStats: db.prepare(
-        `INSERT INTO seq_stats (device, bucket, received, duplicates, out_of_order, restarts) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (device, bucket) DO UPDATE SET received = received + excluded.received, duplicates = duplicates + excluded.duplicates,
-           out_of_order = out_of_order + excluded.out_of_order, restarts = restarts + excluded.restarts`,
-      ),
-      saveCheckpoint: db.prepare('INSERT INTO import_progress (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state'),
-    };
-    this.writeTx = db.transaction((batch: WriteBatch) => this.writeNow(batch));
-    this.alarmTables = new SqliteAlarmTables(db);
-    this.deviceTables = new SqliteDeviceTables(db);
-    this.authTables = new SqliteAuthTables(db);
-    this.auditTables = new SqliteAuditTables(db);
-    this.history = new SqliteHistory(db, this.retention);
+    this.disk = new SqliteDiskWatch(db, this.opts.path, this.opts.minFreeBytes);
+    const retention = this.opts.retention ?? defaultRetention;
     const workers = this.opts.readWorkers ?? 2;
-    this.reads =
+    const reads: ReadRunner =
       this.opts.path === ':memory:' || workers === 0
-        ? new InlineReads(new SqliteReads(db, this.retention))
+        ? new InlineReads(new SqliteReads(db, retention))
         : new SqliteReadPool({
             path: this.opts.path,
-            retention: this.retention,
+            retention,
             size: workers,
             timeoutMs: this.opts.readTimeoutMs ?? 5000,
             onTimeout: this.opts.onReadTimeout,
           });
+    this.reads = reads;
+    this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
+    // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
+    this.alarms = new SqliteAlarmTables(db, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
+    this.devices = new SqliteDeviceTables(db);
+    this.auth = new SqliteAuthTables(db);
+    this.catalog = new SqliteCatalog(db);
+    this.audit = new SqliteAuditTables(db);
   }
 
   private migrate(): void {
@@ -173,321 +97,17 @@ export class SqliteStore implements Store {
     if (this.db?.open) this.db.close();
   }
 
-  // Rules, alarms, timers and the notification log live in alarm-tables.ts.
-  listRules = (): Promise<Rule[]> => this.alarmTables.listRules();
-  getRule = (id: string): Promise<Rule | undefined> => this.alarmTables.getRule(id);
-  saveRule = (rule: Rule): Promise<void> => this.alarmTables.saveRule(rule);
-  deleteRule = (id: string): Promise<boolean> => this.alarmTables.deleteRule(id);
-  openAlarm = (a: Omit<Alarm, 'id'>): Promise<{ alarm: Alarm; created: boolean }> => this.alarmTables.openAlarm(a);
-  repeatAlarm = (id: number, value: number | null, at: number): Promise<void> => this.alarmTables.repeatAlarm(id, value, at);
-  updateAlarm = (a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>): Promise<void> => this.alarmTables.updateAlarm(a, e);
-  getAlarm = (id: number): Promise<Alarm | undefined> => this.alarmTables.getAlarm(id);
-  listAlarms = (q: AlarmQuery): Promise<Alarm[]> => this.alarmTables.listAlarms(q);
-  activeAlarms = (): Promise<Alarm[]> => this.alarmTables.activeAlarms();
-  alarmStats = (): Promise<AlarmStats> => this.alarmTables.alarmStats();
-  listAlarmEvents = (id: number): Promise<AlarmEvent[]> => this.alarmTables.listAlarmEvents(id);
-  saveTrigger = (t: TriggerRecord): Promise<void> => this.alarmTables.saveTrigger(t);
-  listTriggers = (): Promise<TriggerRecord[]> => this.alarmTables.listTriggers();
-  addNotification = (n: NotificationRecord): Promise<number> => this.alarmTables.addNotification(n);
-  updateNotification = (n: NotificationRecord & { id: number }): Promise<void> => this.alarmTables.updateNotification(n);
-  listNotifications = (q: NotificationQuery): Promise<NotificationRecord[]> => this.alarmTables.listNotifications(q);
-  // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
-  replayReadings = (q: ReplayQuery): Promise<Reading[]> =>
-    this.reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) });
+  /** Whether writes can go on (a full or nearly full disk), for /health. */
+  condition(): StoreCondition {
+    return this.disk.condition();
+  }
 
-  // The audit log lives in audit-tables.ts.
-  addAudit = (e: Omit<AuditEntry, 'id'>): Promise<number> => this.auditTables.addAudit(e);
-  listAudit = (q: AuditQuery): Promise<AuditEntry[]> => this.auditTables.listAudit(q);
-  pruneAudit = (before: number): Promise<number> => this.auditTables.pruneAudit(before);
-
-  // Device metadata, equipment, commands, firmware and OTA live in device-tables.ts.
-  listDeviceMeta = (): Promise<DeviceMeta[]> => this.deviceTables.listDeviceMeta();
-  saveDeviceMeta = (m: DeviceMeta): Promise<void> => this.deviceTables.saveDeviceMeta(m);
-  deleteDevice = (id: string): Promise<void> => this.deviceTables.deleteDevice(id);
-  listEquipment = (): Promise<Equipment[]> => this.deviceTables.listEquipment();
-  saveEquipment = (e: Equipment): Promise<void> => this.deviceTables.saveEquipment(e);
-  deleteEquipment = (id: string): Promise<boolean> => this.deviceTables.deleteEquipment(id);
-  saveCommand = (c: DeviceCommand): Promise<void> => this.deviceTables.saveCommand(c);
-  listCommands = (device: string, limit: number): Promise<DeviceCommand[]> => this.deviceTables.listCommands(device, limit);
-  openCommands = (): Promise<DeviceCommand[]> => this.deviceTables.openCommands();
-  saveFirmware = (f: Firmware): Promise<void> => this.deviceTables.saveFirmware(f);
-  listFirmware = (): Promise<Firmware[]> => this.deviceTables.listFirmware();
-  deleteFirmware = (id: string): Promise<boolean> => this.deviceTables.deleteFirmware(id);
-  saveRollout = (r: Rollout): Promise<void> => this.deviceTables.saveRollout(r);
-  listRollouts = (): Promise<Rollout[]> => this.deviceTables.listRollouts();
-  saveOtaJob = (j: OtaJob): Promise<void> => this.deviceTables.saveOtaJob(j);
-  listOtaJobs = (q: { rollout?: string; device?: string }): Promise<OtaJob[]> => this.deviceTables.listOtaJobs(q);
-
-  // Users, sessions, API keys, device credentials and login attempts live in auth-tables.ts.
-  listUsers = (): Promise<UserRecord[]> => this.authTables.listUsers();
-  saveUser = (u: UserRecord): Promise<void> => this.authTables.saveUser(u);
-  deleteUser = (id: string): Promise<boolean> => this.authTables.deleteUser(id);
-  saveRefreshToken = (t: RefreshTokenRecord): Promise<void> => this.authTables.saveRefreshToken(t);
-  getRefreshToken = (hash: string): Promise<RefreshTokenRecord | undefined> => this.authTables.getRefreshToken(hash);
-  useRefreshToken = (hash: string, at: number): Promise<boolean> => this.authTables.useRefreshToken(hash, at);
-  refreshFamilyLive = (family: string, now: number): Promise<boolean> => this.authTables.refreshFamilyLive(family, now);
-  deleteRefreshTokens = (q: { userId?: string; family?: string }): Promise<void> => this.authTables.deleteRefreshTokens(q);
-  listApiKeys = (): Promise<ApiKeyRecord[]> => this.authTables.listApiKeys();
-  saveApiKey = (k: ApiKeyRecord): Promise<void> => this.authTables.saveApiKey(k);
-  listDeviceCredentials = (): Promise<DeviceCredentialRecord[]> => this.authTables.listDeviceCredentials();
-  saveDeviceCredential = (c: DeviceCredentialRecord): Promise<void> => this.authTables.saveDeviceCredential(c);
-  deleteDeviceCredential = (device: string): Promise<boolean> => this.authTables.deleteDeviceCredential(device);
-  getLoginAttempt = (key: string): Promise<LoginAttemptRecord | undefined> => this.authTables.getLoginAttempt(key);
-  saveLoginAttempt = (r: LoginAttemptRecord): Promise<void> => this.authTables.saveLoginAttempt(r);
-  deleteLoginAttempt = (key: string): Promise<void> => this.authTables.deleteLoginAttempt(key);
+  /** WAL checkpoints with truncation done because space was short or writes resumed. */
+  get walTruncations(): number {
+    return this.disk.walTruncations;
+  }
 
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
-  }
-
-  private seriesId(device: string, metric: string): number {
-    // By device, then metric: no key string built per reading (bulk imports call this millions of times).
-    let byMetric = this.seriesIds.get(device);
-    if (byMetric === undefined) this.seriesIds.set(device, (byMetric = new Map()));
-    let id = byMetric.get(metric);
-    if (id === undefined) {
-      this.stmts.insertSeries.run(device, metric);
-      id = this.stmts.findSeries.get(device, metric) as number;
-      byMetric.set(metric, id);
-    }
-    return id;
-  }
-
-  /**
-   * Inserts the readings INSERT_CHUNK rows per statement (a fraction of the per-statement cost of one
-   * row each) inside a savepoint. Returns how many were new when that says which (all of them, or
-   * none: a re-import); otherwise rolls the savepoint back and returns -1, for the caller to write
-   * them row by row.
-   */
-  private insertAllNew(readings: WriteBatch['readings'], sids: number[]): number {
-    if (readings.length < INSERT_CHUNK) return -1;
-    const { insertReadings, insertReading, savepoint, release, rollbackTo } = this.stmts;
-    const args = this.chunkArgs;
-    savepoint.run();
-    let changes = 0;
-    let i = 0;
-    for (; i + INSERT_CHUNK <= readings.length; i += INSERT_CHUNK) {
-      for (let k = 0; k < INSERT_CHUNK; k++) {
-        const r = readings[i + k];
-        args[4 * k] = sids[i + k];
-        args[4 * k + 1] = r.ts;
-        args[4 * k + 2] = r.value;
-        args[4 * k + 3] = r.seq ?? NO_SEQ;
-      }
-      changes += insertReadings.run(args).changes;
-    }
-    for (; i < readings.length; i++) changes += insertReading.run(sids[i], readings[i].ts, readings[i].value, readings[i].seq ?? NO_SEQ).changes;
-    const known = changes === readings.length || changes === 0;
-    if (!known) rollbackTo.run();
-    release.run();
-    return known ? changes : -1;
-  }
-
-  private writeNow(batch: WriteBatch): WriteResult {
-    const { upsertDevice, insertReading, updateLatest, insertRejected } = this.stmts;
-    for (const d of batch.devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
-    const readings = batch.readings;
-    const sids = new Array<number>(readings.length);
-    for (let i = 0; i < readings.length; i++) sids[i] = this.seriesId(readings[i].device, readings[i].metric);
-    // Only readings actually stored count toward rollups: a duplicate must not be summed twice. The
-    // multi-row insert cannot say which rows were new, so a batch holding any duplicate is undone and
-    // written again row by row, which can.
-    let inserted = this.insertAllNew(readings, sids);
-    const rollups = new RollupAccumulator();
-    if (inserted === readings.length) {
-      for (let i = 0; i < readings.length; i++) rollups.add(sids[i], readings[i].ts, readings[i].value);
-    } else if (inserted < 0) {
-      inserted = 0;
-      for (let i = 0; i < readings.length; i++) {
-        const r = readings[i];
-        const added = insertReading.run(sids[i], r.ts, r.value, r.seq ?? NO_SEQ).changes;
-        if (added) rollups.add(sids[i], r.ts, r.value);
-        inserted += added;
-      }
-    }
-    const latest = new Map<number, { ts: number; value: number }>();
-    for (let i = 0; i < readings.length; i++) {
-      const r = readings[i];
-      const l = latest.get(sids[i]);
-      // Updated in place: bulk imports pass here millions of times, one object per reading is GC churn.
-      if (!l) latest.set(sids[i], { ts: r.ts, value: r.value });
-      else if (r.ts >= l.ts) {
-        l.ts = r.ts;
-        l.value = r.value;
-      }
-    }
-    for (const [sid, l] of latest) updateLatest.run(l.ts, l.value, sid, l.ts);
-    this.history.applyRollups(rollups);
-    for (const x of batch.rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
-    if (batch.sequence) {
-      for (const st of batch.sequence.devices) this.stmts.saveSeqState.run(st.device, JSON.stringify(st));
-      for (const b of batch.sequence.buckets) this.stmts.addSeqStats.run(b.device, b.bucket, b.received, b.duplicates, b.outOfOrder, b.restarts);
-    }
-    if (batch.checkpoint) this.stmts.saveCheckpoint.run(batch.checkpoint.key, JSON.stringify(batch.checkpoint));
-    return { inserted, duplicates: batch.readings.length - inserted };
-  }
-
-  async write(batch: WriteBatch): Promise<WriteResult> {
-    let result: WriteResult;
-    try {
-      result = this.writeTx(batch);
-    } catch (err) {
-      if (isDiskFull(err)) {
-        this.full ??= { since: Date.now(), error: `${(err as { code: string }).code}: ${(err as Error).message}` };
-        this.truncateWal();
-      }
-      throw err;
-    }
-    if (this.full) {
-      // Writes go through again: give back the log that grew while they could not.
-      this.full = null;
-      this.truncateWal();
-    } else if (Date.now() - this.spaceCheckedAt > SPACE_CHECK_MS) this.condition();
-    return result;
-  }
-
-  condition(): StoreCondition {
-    this.spaceCheckedAt = Date.now();
-    const minFreeBytes = this.opts.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
-    const free = this.opts.path === ':memory:' ? null : freeBytes(dirname(this.opts.path));
-    const low = free !== null && free < minFreeBytes;
-    if (this.full && free !== null && !low) {
-      // Space was freed: writes are expected to go through again (a failing one says otherwise).
-      this.full = null;
-      this.truncateWal();
-    }
-    // Space is short: the WAL's pages go into the database and the file is cut to nothing, which is
-    // what lets the store recover once a little space is freed (not as much as the whole log).
-    if (low) this.truncateWal();
-    const room = { ...(free === null ? {} : { freeBytes: free }), minFreeBytes };
-    const exhausted = free !== null && free < EXHAUSTED_BYTES;
-    if (this.full || exhausted) {
-      const lastError = this.full?.error ?? `${free} bytes left on the disk of ${dirname(this.opts.path)}`;
-      return { status: 'degraded', reason: 'disk_full', writable: false, since: this.full?.since ?? this.spaceCheckedAt, lastError, ...room };
-    }
-    if (low) return { status: 'degraded', reason: 'low_space', writable: true, ...room };
-    return { status: 'up', writable: true, ...room };
-  }
-
-  /**
-   * PRAGMA wal_checkpoint(TRUNCATE), best effort (readers in the way or no room: next time). Only when
-   * the log holds something, so while space stays short each write is given back at most once.
-   */
-  private truncateWal(): void {
-    if (this.opts.path === ':memory:') return;
-    if (!(statSync(this.opts.path + '-wal', { throwIfNoEntry: false })?.size ?? 0)) return;
-    try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.walTruncations++;
-    } catch {
-      // Still full: the next write or health check tries again.
-    }
-  }
-
-  get retention(): RetentionPolicy {
-    return this.opts.retention ?? defaultRetention;
-  }
-
-  // Reads go to the read pool (sqlite-reads.ts holds the queries).
-  queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
-  queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
-  stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
-  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.run('groupRecent', [q]);
-  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.run('groupRange', [q]);
-  queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
-
-  /** Page by page from a read worker; each page is a short read with its own time limit. */
-  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
-    let cursor: ExportCursor | null = null;
-    do {
-      const page: ExportPage = await this.reads.run('exportPage', [q, cursor]);
-      yield* page.rows;
-      cursor = page.next;
-    } while (cursor);
-  }
-
-  /** The export as text chunks formatted on the read worker: the sending thread only copies bytes. */
-  async *exportText(q: ExportQuery, format: ExportFormat): AsyncGenerator<string> {
-    let cursor: ExportCursor | null = null;
-    do {
-      const chunk: ExportChunk = await this.reads.run('exportChunk', [q, format, cursor]);
-      if (chunk.text) yield chunk.text;
-      cursor = chunk.next;
-    } while (cursor);
-  }
-
-  async applyRetention(now = Date.now()): Promise<RetentionResult> {
-    return this.history.applyRetention(now);
-  }
-
-  async listDevices(): Promise<StoredDevice[]> {
-    const devices = new Map<string, StoredDevice>();
-    for (const row of this.db.prepare('SELECT id, profile, first_seen, last_seen FROM devices ORDER BY id').all() as {
-      id: string;
-      profile: string | null;
-      first_seen: number;
-      last_seen: number;
-    }[]) {
-      devices.set(row.id, { id: row.id, profile: row.profile, firstSeen: row.first_seen, lastSeen: row.last_seen, latest: {} });
-    }
-    for (const s of this.db.prepare('SELECT device, metric, last_ts, last_value FROM series WHERE last_ts IS NOT NULL').all() as {
-      device: string;
-      metric: string;
-      last_ts: number;
-      last_value: number;
-    }[]) {
-      const d = devices.get(s.device);
-      if (d) d.latest[s.metric] = { ts: s.last_ts, value: s.last_value };
-    }
-    return [...devices.values()];
-  }
-
-  async setDeviceProfile(device: string, profile: string | null): Promise<void> {
-    this.stmts.setProfile.run(profile, device);
-  }
-
-  async listProfiles(): Promise<Profile[]> {
-    return (this.db.prepare('SELECT body FROM profiles ORDER BY name').pluck().all() as string[]).map((b) => JSON.parse(b) as Profile);
-  }
-
-  async saveProfile(profile: Profile): Promise<void> {
-    this.db
-      .prepare('INSERT INTO profiles (name, body, updated) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated = excluded.updated')
-      .run(profile.name, JSON.stringify(profile), Date.now());
-  }
-
-  async loadSequenceState(): Promise<SeqDeviceState[]> {
-    return (this.db.prepare('SELECT state FROM seq_state').pluck().all() as string[]).map((s) => JSON.parse(s) as SeqDeviceState);
-  }
-
-  async sequenceStats(device: string, from: number, to: number): Promise<SeqStats> {
-    const row = this.db
-      .prepare(
-        `SELECT coalesce(sum(received), 0) AS received, coalesce(sum(duplicates), 0) AS duplicates,
-           coalesce(sum(out_of_order), 0) AS outOfOrder, coalesce(sum(restarts), 0) AS restarts
-         FROM seq_stats WHERE device = ? AND bucket >= ? AND bucket <= ?`,
-      )
-      .get(device, from - (from % 60_000), to) as SeqStats;
-    return row;
-  }
-
-  async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {
-    const state = this.db.prepare('SELECT state FROM import_progress WHERE key = ?').pluck().get(key) as string | undefined;
-    return state ? (JSON.parse(state) as ImportCheckpoint) : null;
-  }
-
-  async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.before !== undefined) {
-      where.push('id < ?');
-      args.push(q.before);
-    }
-    if (q.device !== undefined) {
-      where.push('device = ?');
-      args.push(q.device);
-    }
-    const sql = `SELECT id, at, source, device, field, rule, error, payload FROM rejected ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...args, q.limit) as RejectedRecord[];
   }
 }

@@ -1,0 +1,298 @@
+import type { Sql } from 'postgres';
+import { NO_SEQ } from '../../model/reading.js';
+import type { RawSeries } from '../../model/telemetry.js';
+import type {
+  BucketQuery,
+  BucketResult,
+  ExportQuery,
+  GroupRangeQuery,
+  GroupRecentQuery,
+  GroupRow,
+  RangeQuery,
+  RejectedQuery,
+  RejectedRecord,
+  RetentionPolicy,
+  RetentionResult,
+  RollupQuery,
+  RollupRow,
+  StatsQuery,
+  StatsResult,
+  StoredDevice,
+  TelemetryStore,
+  WriteBatch,
+  WriteResult,
+} from '../store.js';
+import { DAY, HOUR, MINUTE } from '../zoned-time.js';
+import { defaultRetention } from '../retention.js';
+import type { PgProfileSequence } from './profile-sequence.js';
+import type { PgReads } from './pg-reads.js';
+import type { ExportFormat } from '../export-format.js';
+
+export const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
+
+/** Upserts one rollup table from the `ins` rows: buckets aligned as RollupAccumulator aligns them. */
+const rollupFromInserted = (table: string, width: number) => `
+  INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
+  SELECT series, bucket, min(value), max(value), sum(value), sum(value * value), count(*),
+    min(ts), (array_agg(value ORDER BY ts))[1], max(ts), (array_agg(value ORDER BY ts DESC))[1]
+  FROM (SELECT series, ts - (((ts % ${width}) + ${width}) % ${width}) AS bucket, ts, value FROM ins) x
+  GROUP BY series, bucket
+  ON CONFLICT (series, bucket) DO UPDATE SET
+    v_min = least(${table}.v_min, excluded.v_min), v_max = greatest(${table}.v_max, excluded.v_max),
+    v_sum = ${table}.v_sum + excluded.v_sum, v_sum_sq = ${table}.v_sum_sq + excluded.v_sum_sq, n = ${table}.n + excluded.n,
+    first_v = CASE WHEN excluded.first_ts < ${table}.first_ts THEN excluded.first_v ELSE ${table}.first_v END,
+    first_ts = least(${table}.first_ts, excluded.first_ts),
+    last_v = CASE WHEN excluded.last_ts > ${table}.last_ts THEN excluded.last_v ELSE ${table}.last_v END,
+    last_ts = greatest(${table}.last_ts, excluded.last_ts)`;
+
+/** Readings of a batch ($1..$4: series, ts, value, seq arrays) and their rollups; returns how many were new. */
+const WRITE_READINGS = `
+  WITH ins AS (
+    INSERT INTO readings (series, ts, value, seq)
+    SELECT * FROM unnest($1::int4[], $2::int8[], $3::float8[], $4::int8[])
+    ON CONFLICT DO NOTHING RETURNING series, ts, value
+  ),
+  m AS (${rollupFromInserted('rollup_1m', MINUTE)}),
+  h AS (${rollupFromInserted('rollup_1h', HOUR)})
+  SELECT count(*)::int AS n FROM ins`;
+
+const dayOf = (ts: number) => Math.floor(ts / DAY) * DAY;
+const partitionName = (day: number) => `readings_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
+
+/**
+ * The PostgreSQL side of TelemetryStore: readings range-partitioned by day (or a TimescaleDB hypertable
+ * when the extension exists), rollups maintained in the write transaction, as the SQLite store does.
+ */
+export class PgTelemetry implements TelemetryStore {
+  /** True when readings is a TimescaleDB hypertable rather than natively partitioned. */
+  timescale = false;
+  private partitions = new Set<number>();
+  private seriesIds = new Map<string, number>();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly opts: { retention?: RetentionPolicy; partitionsAhead?: number },
+    /** Sequence state and checkpoints commit in the same transaction as the readings. */
+    private readonly profileSequence: PgProfileSequence,
+    private readonly reads: PgReads,
+  ) {}
+
+  get retention(): RetentionPolicy {
+    return this.opts.retention ?? defaultRetention;
+  }
+
+  /** Finds the partitions that exist (or that readings is a TimescaleDB hypertable) and creates the next few. */
+  async init(): Promise<void> {
+    const part = await this.sql`SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'readings'::regclass`;
+    this.timescale = part.length === 0;
+    if (!this.timescale) {
+      const rows = await this.sql<{ relname: string }[]>`
+        SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass`;
+      for (const r of rows) {
+        const day = parsePartition(r.relname);
+        if (day !== null) this.partitions.add(day);
+      }
+      await this.createPartitionsAhead();
+    }
+  }
+
+  /** Today's partition and the next few, so ingest seldom has to create one. */
+  async createPartitionsAhead(now = Date.now()): Promise<void> {
+    const days: number[] = [];
+    for (let d = -1; d <= (this.opts.partitionsAhead ?? 3); d++) days.push(dayOf(now) + d * DAY);
+    await this.ensurePartitions(days);
+  }
+
+  private async ensurePartitions(days: Iterable<number>): Promise<void> {
+    if (this.timescale) return;
+    for (const day of days) {
+      if (this.partitions.has(day)) continue;
+      await this.sql.unsafe(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + DAY})`);
+      this.partitions.add(day);
+    }
+  }
+
+  private async ensureSeries(batch: WriteBatch): Promise<void> {
+    const missing = new Map<string, { device: string; metric: string }>();
+    for (const r of batch.readings) {
+      const key = r.device + '\u0000' + r.metric;
+      if (!this.seriesIds.has(key)) missing.set(key, { device: r.device, metric: r.metric });
+    }
+    if (!missing.size) return;
+    const devices = [...missing.values()].map((m) => m.device);
+    const metrics = [...missing.values()].map((m) => m.metric);
+    await this.sql`
+      INSERT INTO series (device, metric) SELECT * FROM unnest(${this.sql.array(devices, OID.text)}::text[], ${this.sql.array(metrics, OID.text)}::text[])
+      ON CONFLICT DO NOTHING`;
+    const rows = await this.sql<{ id: number; device: string; metric: string }[]>`
+      SELECT s.id, s.device, s.metric FROM series s
+      JOIN unnest(${this.sql.array(devices, OID.text)}::text[], ${this.sql.array(metrics, OID.text)}::text[]) AS u(device, metric)
+        ON s.device = u.device AND s.metric = u.metric`;
+    for (const r of rows) this.seriesIds.set(r.device + '\u0000' + r.metric, r.id);
+  }
+
+  async write(batch: WriteBatch): Promise<WriteResult> {
+    const sql = this.sql;
+    await this.ensurePartitions(new Set(batch.readings.map((r) => dayOf(r.ts))));
+    await this.ensureSeries(batch);
+    const sid: number[] = [];
+    const ts: number[] = [];
+    const value: number[] = [];
+    const seq: number[] = [];
+    const latest = new Map<number, { ts: number; value: number }>();
+    for (const r of batch.readings) {
+      const id = this.seriesIds.get(r.device + '\u0000' + r.metric)!;
+      sid.push(id);
+      ts.push(r.ts);
+      value.push(r.value);
+      seq.push(r.seq ?? NO_SEQ);
+      const l = latest.get(id);
+      if (!l || r.ts >= l.ts) latest.set(id, { ts: r.ts, value: r.value });
+    }
+    return sql.begin(async (tx) => {
+      if (batch.devices.length) {
+        await tx`
+          INSERT INTO devices (id, profile, first_seen, last_seen)
+          SELECT id, profile, seen, seen FROM unnest(${sql.array(
+            batch.devices.map((d) => d.id),
+            OID.text,
+          )}::text[],
+            ${sql.array(
+              batch.devices.map((d) => d.profile ?? null),
+              OID.text,
+            )}::text[], ${sql.array(
+              batch.devices.map((d) => d.seen),
+              OID.int8,
+            )}::int8[])
+            AS u(id, profile, seen)
+          ON CONFLICT (id) DO UPDATE SET last_seen = greatest(devices.last_seen, excluded.last_seen),
+            profile = coalesce(devices.profile, excluded.profile)`;
+      }
+      let inserted = 0;
+      if (sid.length) {
+        // One statement per batch: the readings, and the rollups of exactly those that were new
+        // (RETURNING skips duplicates), folded in by the database without a round trip.
+        const [{ n }] = await tx.unsafe<{ n: number }[]>(WRITE_READINGS, [
+          sql.array(sid, OID.int4),
+          sql.array(ts, OID.int8),
+          sql.array(value, OID.float8),
+          sql.array(seq, OID.int8),
+        ] as never[]);
+        inserted = n;
+        const l = [...latest.entries()];
+        await tx`
+          UPDATE series s SET last_ts = u.ts, last_value = u.value
+          FROM unnest(${sql.array(
+            l.map((x) => x[0]),
+            OID.int4,
+          )}::int4[], ${sql.array(
+            l.map((x) => x[1].ts),
+            OID.int8,
+          )}::int8[],
+            ${sql.array(
+              l.map((x) => x[1].value),
+              OID.float8,
+            )}::float8[]) AS u(id, ts, value)
+          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`;
+      }
+      for (const x of batch.rejected) {
+        await tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
+                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`;
+      }
+      // Sequence state and the import/spool checkpoint commit with the readings they account for, or not at all.
+      await this.profileSequence.writeInTx(tx, batch);
+      return { inserted, duplicates: batch.readings.length - inserted };
+    });
+  }
+
+  async listDevices(): Promise<StoredDevice[]> {
+    const devices = new Map<string, StoredDevice>();
+    for (const d of await this.sql<{ id: string; profile: string | null; first_seen: number; last_seen: number }[]>`
+      SELECT id, profile, first_seen, last_seen FROM devices ORDER BY id`) {
+      devices.set(d.id, { id: d.id, profile: d.profile, firstSeen: d.first_seen, lastSeen: d.last_seen, latest: {} });
+    }
+    for (const s of await this.sql<{ device: string; metric: string; last_ts: number; last_value: number }[]>`
+      SELECT device, metric, last_ts, last_value FROM series WHERE last_ts IS NOT NULL`) {
+      const d = devices.get(s.device);
+      if (d) d.latest[s.metric] = { ts: s.last_ts, value: s.last_value };
+    }
+    return [...devices.values()];
+  }
+
+  async setDeviceProfile(device: string, profile: string | null): Promise<void> {
+    await this.sql`UPDATE devices SET profile = ${profile} WHERE id = ${device}`;
+  }
+
+  // Reads of telemetry live in pg-reads.ts, on the read pool (its own connections, with a statement timeout).
+  queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.queryRange(q);
+  queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.queryBuckets(q);
+  queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.queryRollups(q);
+  stats = (q: StatsQuery): Promise<StatsResult> => this.reads.stats(q);
+  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.groupRecent(q);
+  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.groupRange(q);
+  exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => this.reads.exportRows(q);
+  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => this.reads.exportText(q, format);
+
+  async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {
+    const rows = await this.sql<RejectedRecord[]>`
+      SELECT id, at, source, device, field, rule, error, payload FROM rejected
+      WHERE (${q.before ?? null}::int8 IS NULL OR id < ${q.before ?? null}::int8) AND (${q.device ?? null}::text IS NULL OR device = ${q.device ?? null}::text)
+      ORDER BY id DESC LIMIT ${q.limit}`;
+    return rows.map((r) => ({ ...r }));
+  }
+
+  async applyRetention(now = Date.now()): Promise<RetentionResult> {
+    const policy = this.retention;
+    const overrides = Object.entries(policy.byProfile ?? {});
+    const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0 };
+    // Whole days older than every raw limit go as partitions (cheap); the rest row by row.
+    const longestRaw = Math.max(policy.rawMs, ...overrides.map(([, o]) => o.rawMs ?? policy.rawMs));
+    if (this.timescale) {
+      await this.sql`SELECT drop_chunks('readings', older_than => ${now - longestRaw}::int8)`;
+    } else {
+      for (const day of [...this.partitions].sort((a, b) => a - b)) {
+        if (day + DAY > now - longestRaw) break;
+        await this.sql.unsafe(`DROP TABLE IF EXISTS ${partitionName(day)}`);
+        this.partitions.delete(day);
+        result.partitionsDropped++;
+      }
+      await this.createPartitionsAhead(now);
+    }
+    const groups: { where: string; args: unknown[]; p: { rawMs: number; minuteMs: number; hourMs: number } }[] = [
+      {
+        where: 'd.profile IS NULL OR NOT (d.profile = ANY($2::text[]))',
+        args: [
+          this.sql.array(
+            overrides.map(([name]) => name),
+            OID.text,
+          ),
+        ],
+        p: policy,
+      },
+      ...overrides.map(([name, o]) => ({
+        where: 'd.profile = $2',
+        args: [name],
+        p: { rawMs: o.rawMs ?? policy.rawMs, minuteMs: o.minuteMs ?? policy.minuteMs, hourMs: o.hourMs ?? policy.hourMs },
+      })),
+    ];
+    for (const g of groups) {
+      for (const [table, col, ms, key] of [
+        ['readings', 'ts', g.p.rawMs, 'raw'],
+        ['rollup_1m', 'bucket', g.p.minuteMs, 'minute'],
+        ['rollup_1h', 'bucket', g.p.hourMs, 'hour'],
+      ] as const) {
+        const r = await this.sql.unsafe(
+          `DELETE FROM ${table} WHERE ${col} < $1::int8 AND series IN (SELECT s.id FROM series s LEFT JOIN devices d ON d.id = s.device WHERE ${g.where})`,
+          [now - ms, ...g.args] as never[],
+        );
+        result[key] += r.count;
+      }
+    }
+    return result;
+  }
+}
+
+function parsePartition(name: string): number | null {
+  const m = /^readings_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : null;
+}

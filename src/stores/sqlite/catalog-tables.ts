@@ -1,0 +1,39 @@
+import type Database from 'better-sqlite3';
+import type { Profile } from '../../model/device.js';
+import type { SeqDeviceState, SeqStats } from '../../model/sequence.js';
+import type { CatalogStore, ImportCheckpoint } from '../store.js';
+
+/** The SQLite side of CatalogStore: API-added profiles, sequence accounting state, import checkpoints. */
+export class SqliteCatalog implements CatalogStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async listProfiles(): Promise<Profile[]> {
+    return (this.db.prepare('SELECT body FROM profiles ORDER BY name').pluck().all() as string[]).map((b) => JSON.parse(b) as Profile);
+  }
+
+  async saveProfile(profile: Profile): Promise<void> {
+    this.db
+      .prepare('INSERT INTO profiles (name, body, updated) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated = excluded.updated')
+      .run(profile.name, JSON.stringify(profile), Date.now());
+  }
+
+  async loadSequenceState(): Promise<SeqDeviceState[]> {
+    return (this.db.prepare('SELECT state FROM seq_state').pluck().all() as string[]).map((s) => JSON.parse(s) as SeqDeviceState);
+  }
+
+  async sequenceStats(device: string, from: number, to: number): Promise<SeqStats> {
+    const row = this.db
+      .prepare(
+        `SELECT coalesce(sum(received), 0) AS received, coalesce(sum(duplicates), 0) AS duplicates,
+           coalesce(sum(out_of_order), 0) AS outOfOrder, coalesce(sum(restarts), 0) AS restarts
+         FROM seq_stats WHERE device = ? AND bucket >= ? AND bucket <= ?`,
+      )
+      .get(device, from - (from % 60_000), to) as SeqStats;
+    return row;
+  }
+
+  async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {
+    const state = this.db.prepare('SELECT state FROM import_progress WHERE key = ?').pluck().get(key) as string | undefined;
+    return state ? (JSON.parse(state) as ImportCheckpoint) : null;
+  }
+}

@@ -1,0 +1,102 @@
+// The alarm engine on its own, over a real SQLite store and real analytics: raise once, repeat,
+// clear, ack, silence (nodata) on a clock the test moves, and a restart that picks up open alarms.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { AlarmEngine, type AlarmChange, type DeviceDirectory } from '../../src/alarms/engine.js';
+import { Analytics } from '../../src/analytics/live-stats.js';
+import { silentLogger } from '../../src/logger.js';
+import type { Message } from '../../src/model/reading.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+const msg = (device: string, seq: number, temperature: number): Message => ({
+  device,
+  seq,
+  ts: T0 + seq * 1000,
+  values: { temperature },
+  source: 'mqtt',
+  receivedAt: T0 + seq * 1000,
+});
+
+async function rig(t: { after(fn: () => unknown): void }, store?: SqliteStore) {
+  const db = store ?? new SqliteStore({ path: ':memory:' });
+  if (!store) await db.open();
+  const clock = { now: T0 };
+  const known = new Map<string, { profile: string | null; lastSeen: number }>();
+  const devices: DeviceDirectory = { get: (id) => known.get(id), list: () => [...known].map(([id, d]) => ({ id, ...d })) };
+  const engine = new AlarmEngine({
+    store: db.alarms,
+    analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }),
+    devices,
+    logger: silentLogger(),
+    now: () => clock.now,
+    sweepMs: 3_600_000,
+  });
+  await engine.start();
+  const changes: string[] = [];
+  engine.onChange((c: AlarmChange) => changes.push(`${c.type} ${c.alarm.device}`));
+  t.after(() => engine.stop());
+  return { db, engine, changes, clock, known };
+}
+
+test('alarm engine: a threshold raises once, counts repeats, clears inside the deadband, and ack closes it', async (t) => {
+  const r = await rig(t);
+  await r.engine.createRule({
+    name: 'hot',
+    severity: 'major',
+    scope: 'device',
+    target: 'oven',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 40,
+    deadband: 5,
+  });
+  r.engine.observe([msg('oven', 1, 30), msg('oven', 2, 45), msg('oven', 3, 41), msg('oven', 4, 38), msg('oven', 5, 34)]);
+  await r.engine.idle();
+  assert.deepEqual(r.changes, ['raised oven', 'auto_cleared oven']);
+  const [a] = await r.db.alarms.listAlarms({ device: 'oven', limit: 10 });
+  assert.equal(a.count, 2);
+  assert.equal(a.raisedAt, T0 + 2000);
+  assert.equal(a.clearedAt, T0 + 5000, '38 is inside the deadband; 34 clears');
+  const acked = await r.engine.ack(a.id, 'anna', 'checked');
+  assert.equal(acked.status, 'cleared_acked');
+  assert.deepEqual(r.changes.at(-1), 'acked oven');
+});
+
+test('alarm engine: a rule for one device leaves others alone; with no rules, observing stores nothing', async (t) => {
+  const r = await rig(t);
+  r.engine.observe([msg('free', 1, 99)]);
+  await r.engine.idle();
+  await r.engine.createRule({ name: 'hot', severity: 'minor', scope: 'device', target: 'a', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  r.engine.observe([msg('b', 1, 99)]);
+  await r.engine.idle();
+  assert.deepEqual(r.changes, []);
+  assert.deepEqual(await r.db.alarms.listAlarms({ limit: 10 }), []);
+});
+
+test('alarm engine: silence past forMs raises a nodata alarm; an open alarm survives a restart of the engine', async (t) => {
+  const r = await rig(t);
+  await r.engine.createRule({ name: 'quiet', severity: 'warning', scope: 'device', target: 'pump', kind: 'nodata', forMs: 60_000 });
+  r.known.set('pump', { profile: null, lastSeen: T0 });
+  r.clock.now = T0 + 30_000;
+  r.engine.checkSilence();
+  await r.engine.idle();
+  assert.deepEqual(r.changes, [], 'not yet silent long enough');
+  r.clock.now = T0 + 61_000;
+  r.engine.checkSilence();
+  await r.engine.idle();
+  assert.deepEqual(r.changes, ['raised pump']);
+  await r.engine.stop();
+
+  const again = await rig(t, r.db);
+  assert.deepEqual(
+    again.engine.openAlarms().map((a) => a.device),
+    ['pump'],
+  );
+  again.known.set('pump', { profile: null, lastSeen: T0 });
+  again.clock.now = T0 + 120_000;
+  again.engine.checkSilence();
+  await again.engine.idle();
+  assert.deepEqual(again.changes, [], 'still the same alarm: not raised twice');
+});

@@ -1,0 +1,138 @@
+// The batcher on its own, over a real SQLite store: group commit, one Committed event per commit with
+// what sequence accounting kept, and the spool while the store refuses writes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import type { TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
+import { CommitWriter, type Committed } from '../../src/pipeline/commit.js';
+import { Batcher } from '../../src/pipeline/batcher.js';
+import { SequenceTracker } from '../../src/pipeline/sequence.js';
+import { Spool, StoreUnavailableError } from '../../src/pipeline/spool.js';
+import { createMetrics } from '../../src/metrics.js';
+import type { Message } from '../../src/model/reading.js';
+import { tempDir } from '../helpers/app.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+const msg = (device: string, seq: number, value = seq): Message => ({
+  device,
+  seq,
+  ts: T0 + seq * 1000,
+  values: { v: value },
+  source: 'http',
+  receivedAt: T0 + seq * 1000,
+});
+
+/** The real store's telemetry, with a switch that makes writes fail, and a count of writes. */
+function switchable(t: TelemetryStore) {
+  const state = { down: false, writes: 0 };
+  const store: Pick<TelemetryStore, 'write'> = {
+    write(b: WriteBatch): Promise<WriteResult> {
+      state.writes++;
+      return state.down ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : t.write(b);
+    },
+  };
+  return { state, store };
+}
+
+async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean } = {}) {
+  const dir = tempDir();
+  const db = new SqliteStore({ path: join(dir.dir, 'db.sqlite') });
+  await db.open();
+  const { state, store } = switchable(db.telemetry);
+  const events: Committed[] = [];
+  const writer = new CommitWriter(store);
+  writer.onCommitted((c) => events.push(c));
+  const spool = opts.spool ? new Spool(join(dir.dir, 'spool.log'), { maxBytes: 1 << 20 }) : undefined;
+  spool?.open();
+  const batcher = new Batcher(writer, { maxReadings: 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog }, createMetrics());
+  t.after(async () => {
+    await batcher.drain();
+    spool?.close();
+    await db.close();
+    dir.remove();
+  });
+  const stored = async (device: string) => (await db.telemetry.queryRange({ device, from: 0, to: T0 + 1e9, limit: 1000 })).v?.ts.length ?? 0;
+  return { db, state, events, batcher, spool, stored };
+}
+
+test('batcher: what arrives in one turn is one commit; each sender is answered after it', async (t) => {
+  const r = await rig(t);
+  const sent = [r.batcher.add([msg('a', 1)]), r.batcher.add([msg('a', 2)]), r.batcher.add([msg('b', 1)])];
+  await Promise.all(sent);
+  assert.equal(r.state.writes, 1, 'one transaction');
+  assert.equal(r.events.length, 1, 'one event');
+  assert.deepEqual(
+    r.events[0].messages.map((m) => `${m.device}:${m.seq}`),
+    ['a:1', 'a:2', 'b:1'],
+  );
+  assert.deepEqual(r.events[0].newDevices.map((d) => d.id).sort(), ['a', 'b']);
+  assert.equal(r.events[0].historical, false);
+  assert.equal(await r.stored('a'), 2);
+});
+
+test('batcher: followers hear what sequence accounting kept, not the duplicates sent', async (t) => {
+  const r = await rig(t);
+  await r.batcher.add([msg('d', 1)]);
+  await r.batcher.add([msg('d', 1), msg('d', 2)]);
+  await r.batcher.add([msg('d', 2)]);
+  assert.deepEqual(
+    r.events.map((e) => e.messages.map((m) => m.seq)),
+    [[1], [2], []],
+  );
+  assert.deepEqual(
+    r.events.map((e) => e.newDevices.length),
+    [1, 0, 0],
+    'a device is new once',
+  );
+  assert.equal(await r.stored('d'), 2);
+});
+
+test('batcher: while the store refuses, batches are spooled and announced live; once back, replayed as history', async (t) => {
+  const r = await rig(t, { spool: true });
+  r.state.down = true;
+  await r.batcher.add([msg('s', 1)]);
+  assert.equal(r.spool!.pending, 1);
+  assert.deepEqual(
+    r.events.map((e) => [e.historical, e.messages.length]),
+    [[false, 1]],
+    'live followers do not wait for the store',
+  );
+  assert.equal(await r.stored('s'), 0);
+  r.state.down = false;
+  await r.batcher.add([msg('s', 2)]);
+  assert.equal(r.spool!.pending, 0);
+  assert.deepEqual(
+    r.events.map((e) => [e.historical, e.messages.map((m) => m.seq)]),
+    [
+      [false, [1]],
+      [true, []],
+      [false, [2]],
+    ],
+  );
+  assert.equal(r.events[1].readings.length, 1, 'the replayed batch carries its readings');
+  assert.equal(await r.stored('s'), 2);
+});
+
+test('batcher: with no spool a refused write fails its senders and nobody hears of it', async (t) => {
+  const r = await rig(t);
+  r.state.down = true;
+  await assert.rejects(r.batcher.add([msg('x', 1)]), /SQLITE_FULL/);
+  assert.equal(r.events.length, 0);
+  r.state.down = false;
+  // The refused batch was rolled back in sequence accounting: sent again, it is not a duplicate.
+  await r.batcher.add([msg('x', 1)]);
+  assert.deepEqual(
+    r.events.map((e) => e.messages.map((m) => m.seq)),
+    [[1]],
+  );
+  assert.equal(await r.stored('x'), 1);
+});
+
+test('batcher: a spool that is full refuses the senders with StoreUnavailableError', async (t) => {
+  const r = await rig(t, { spool: true });
+  r.state.down = true;
+  const big = Array.from({ length: 20_000 }, (_, i) => msg('big', i + 1));
+  await assert.rejects(r.batcher.add(big), (err: unknown) => err instanceof StoreUnavailableError);
+  assert.equal(r.events.length, 0);
+});
