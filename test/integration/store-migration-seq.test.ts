@@ -33,22 +33,7 @@ test('sqlite: readings stored under (series, ts) survive the move to (series, ts
     const store = new SqliteStore({ path });
     await store.open();
     try {
-      const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
-      assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.telemetry.write({
-        readings: [
-          { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
-          { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
-        ],
-        devices: [],
-        rejected: [],
-      });
-      assert.deepEqual(r, { inserted: 1, duplicates: 1 });
-      const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
-      assert.deepEqual(
-        replay.map((x) => x.seq),
-        [undefined, 7, 8],
-      );
+      await checkMigrated(store);
     } finally {
       await store.close();
     }
@@ -82,22 +67,7 @@ test('postgres: readings stored under (series, ts) survive the move to (series, 
     const store = new PostgresStore({ url });
     await store.open();
     try {
-      const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
-      assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
-      const r = await store.telemetry.write({
-        readings: [
-          { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
-          { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
-        ],
-        devices: [],
-        rejected: [],
-      });
-      assert.deepEqual(r, { inserted: 1, duplicates: 1 });
-      const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
-      assert.deepEqual(
-        replay.map((x) => x.seq),
-        [undefined, 7, 8],
-      );
+      await checkMigrated(store);
     } finally {
       await store.close();
     }
@@ -105,3 +75,23 @@ test('postgres: readings stored under (series, ts) survive the move to (series, 
     await pg.destroy();
   }
 });
+
+/** The old rows read back; from now on a different seq at the same time is a new reading, the same seq a duplicate. */
+async function checkMigrated(store: SqliteStore | PostgresStore): Promise<void> {
+  const before = await store.telemetry.queryRange({ device: 'old', metrics: ['x'], from: T0, to: T0 + 5000, limit: 10 });
+  assert.deepEqual(before.x, { ts: [T0, T0 + 1000], value: [1, 2] });
+  const r = await store.telemetry.write({
+    readings: [
+      { device: 'old', metric: 'x', ts: T0 + 1000, value: 3, seq: 8 },
+      { device: 'old', metric: 'x', ts: T0 + 1000, value: 2, seq: 7 },
+    ],
+    devices: [],
+    rejected: [],
+  });
+  assert.deepEqual(r, { inserted: 1, duplicates: 1 });
+  const replay = await store.alarms.replayReadings({ device: 'old', from: T0, to: T0 + 5000, limit: 10 });
+  assert.deepEqual(
+    replay.map((x) => x.seq),
+    [undefined, 7, 8],
+  );
+}
