@@ -150,7 +150,6 @@ async function start(argv: string[]): Promise<void> {
         : []),
     'Ctrl-C to stop.',
   ];
-  process.stdout.write(lines.join('\n') + '\n');
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) process.exit(130);
@@ -165,6 +164,9 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // The banner tells a supervisor (or a test) that Ctrl-C now stops cleanly: print it only after the
+  // handlers are in place, since a pipe delivers it at once and a signal could otherwise kill us.
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 function accessLine(anonymous: string | null, anonymousDevices: boolean): string {
@@ -219,9 +221,6 @@ async function simulate(argv: string[]): Promise<void> {
     clientIdPrefix,
     kinds,
   });
-  process.stdout.write(
-    `Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`,
-  );
   const shutdown = () =>
     sim.stop().then(
       () => process.exit(0),
@@ -229,6 +228,9 @@ async function simulate(argv: string[]): Promise<void> {
     );
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  process.stdout.write(
+    `Simulating ${sim.devices.length} devices at ${rateHz} Hz against ${values.broker}: ${sim.devices.map((d) => d.id).join(', ')}\nCtrl-C to stop.\n`,
+  );
 }
 
 /** One simulated device on a serial port (docs/serial-protocol.md), damaging frames on demand. */
@@ -257,7 +259,6 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
     log: (m) => process.stdout.write(m + '\n'),
   });
   dev.start();
-  process.stdout.write(`Simulating a ${kind} device on ${path} at ${baudRate} baud, ${rateHz} Hz. Ctrl-C to stop.\n`);
   const shutdown = () =>
     dev.stop().then(
       () => process.exit(0),
@@ -265,6 +266,7 @@ async function simulateSerial(values: Record<string, string | boolean | undefine
     );
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  process.stdout.write(`Simulating a ${kind} device on ${path} at ${baudRate} baud, ${rateHz} Hz. Ctrl-C to stop.\n`);
 }
 
 async function importFromCli(argv: string[]): Promise<void> {

@@ -56,13 +56,16 @@ test('a first start that fails (port in use) leaves the admin password file, and
   );
   t.after(() => proc.kill('SIGKILL'));
   let out = '';
+  let err = '';
   proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (err += d));
   await until(() => out.includes('Ctrl-C to stop.'), { what: `the banner: ${out}`, timeoutMs: 30_000 });
   assert.ok(out.includes(file), `the banner names ${file}:\n${out}`);
   assert.ok(!out.includes(readFileSync(file, 'utf8').trim()), 'the password itself is not printed again');
-  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const exit = new Promise<string>((r) => proc.once('exit', (code, signal) => r(`code ${code}, signal ${signal}`)));
+  // The banner is printed once the signal handlers are in place: Ctrl-C right after it stops cleanly.
   proc.kill('SIGINT');
-  assert.equal(await exit, 0);
+  assert.equal(await exit, 'code 0, signal null', `stderr: ${err}`);
 });
 
 test('every installed package accepts the oldest Node version package.json allows (no EBADENGINE)', () => {
