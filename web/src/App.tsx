@@ -8,23 +8,25 @@ import { LoginPage } from './pages/LoginPage.js';
 import { AdminPage } from './pages/AdminPage.js';
 import { Toasts } from './components/Toasts.js';
 import { useIdentity } from './hooks/useIdentity.js';
+import { useTranslation } from './i18n/index.js';
 
 export function App() {
   const route = parseHash(useHash());
   const id = useIdentity();
+  const { t } = useTranslation();
   return (
     <>
       <Header />
       {id.status === 'loading' ? (
         <main className="page">
-          <p className="empty">Loading…</p>
+          <p className="empty">{t('loading')}</p>
         </main>
       ) : id.status === 'login-required' ? (
         <LoginPage required />
       ) : id.status === 'error' ? (
         <main className="page">
           <p className="empty hint-error" role="alert">
-            Could not reach the server: {id.message}
+            {t('serverUnreachable', { message: id.message })}
           </p>
         </main>
       ) : route.name === 'login' ? (

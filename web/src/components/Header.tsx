@@ -5,20 +5,23 @@ import { useThrottledStore } from '../hooks/useThrottled.js';
 import { useServices } from '../services.js';
 import { useIdentity } from '../hooks/useIdentity.js';
 import { roleAtLeast } from '../auth/identity.js';
+import { useTranslation } from '../i18n/index.js';
+import { LanguageSwitch } from './LanguageSwitch.js';
 
 /** Who is looking, with Sign in / Sign out; always shown, also when anonymous access is on. */
 function Account() {
   const { session } = useServices();
   const id = useIdentity();
+  const { t } = useTranslation();
   const who = id.status === 'ready' ? id.identity : null;
   if (who?.kind === 'user') {
     return (
       <div className="account" data-testid="account">
-        <span className="account-name" data-testid="account-name" title={`signed in as ${who.name} (${who.role})`}>
+        <span className="account-name" data-testid="account-name" title={t('account.signedInAs', { name: who.name, role: who.role })}>
           {who.name} <span className="account-role">{who.role}</span>
         </span>
         <button type="button" className="btn btn-small" onClick={() => void session.logout()} data-testid="sign-out">
-          Sign out
+          {t('account.signOut')}
         </button>
       </div>
     );
@@ -26,12 +29,12 @@ function Account() {
   return (
     <div className="account" data-testid="account">
       {who && (
-        <span className="account-role" title="anonymous access">
-          anonymous · {who.role}
+        <span className="account-role" title={t('account.anonymousTitle')}>
+          {t('account.anonymous', { role: who.role })}
         </span>
       )}
       <a className="btn btn-small" href={hrefs.login()} data-testid="sign-in">
-        Sign in
+        {t('account.signIn')}
       </a>
     </div>
   );
@@ -39,22 +42,24 @@ function Account() {
 
 function AdminLink() {
   const id = useIdentity();
+  const { t } = useTranslation();
   if (id.status !== 'ready' || !roleAtLeast(id.identity.role, 'admin')) return null;
   return (
     <a href={hrefs.admin()} data-testid="nav-admin">
-      Admin
+      {t('nav.admin')}
     </a>
   );
 }
 
 function AlarmsLink() {
   const { alarms } = useServices();
+  const { t } = useTranslation();
   useThrottledStore(alarms, 250);
   let open = 0;
   for (const v of alarms.openByDevice().values()) open += v.count;
   return (
     <a href={hrefs.alarms()} data-testid="nav-alarms">
-      Alarms
+      {t('nav.alarms')}
       {open > 0 && (
         <span className="nav-count" data-testid="nav-alarm-count">
           {open}
@@ -66,30 +71,26 @@ function AlarmsLink() {
 
 export function Header() {
   const theme = useTheme();
+  const { t } = useTranslation();
+  const themeLabel = t(theme === 'dark' ? 'theme.toLight' : 'theme.toDark');
   return (
     <header className="header">
       <a className="brand" href={hrefs.overview()}>
         <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true">
           <polyline points="1,13 5,13 8,4 12,17 15,9 19,9" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinejoin="round" strokeLinecap="round" />
         </svg>
-        Fieldscope
+        <span className="brand-name">{t('brand')}</span>
       </a>
       <nav className="nav">
-        <a href={hrefs.overview()}>Devices</a>
+        <a href={hrefs.overview()}>{t('nav.devices')}</a>
         <AlarmsLink />
         <AdminLink />
       </nav>
       <div className="header-right">
         <LiveStatus />
         <Account />
-        <button
-          type="button"
-          className="icon-btn"
-          onClick={toggleTheme}
-          data-testid="theme-toggle"
-          aria-label={`switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-          title={`switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-        >
+        <LanguageSwitch />
+        <button type="button" className="icon-btn" onClick={toggleTheme} data-testid="theme-toggle" aria-label={themeLabel} title={themeLabel}>
           {theme === 'dark' ? <SunIcon /> : <MoonIcon />}
         </button>
       </div>

@@ -1,11 +1,11 @@
 import { useSyncExternalStore } from 'react';
 import { useServices } from '../services.js';
-
-const labels = { connecting: 'connecting…', connected: 'live', reconnecting: 'reconnecting…', closed: 'offline' } as const;
+import { useTranslation } from '../i18n/index.js';
 
 /** The live WebSocket's state, for the header. */
 export function LiveStatus() {
   const { live } = useServices();
+  const { t } = useTranslation();
   const state = useSyncExternalStore(
     (fn) => live.onState(fn),
     () => live.state,
@@ -17,10 +17,10 @@ export function LiveStatus() {
       data-state={state}
       role="status"
       aria-live="polite"
-      title={`live updates: ${labels[state]}`}
+      title={t('live.title', { state: t(`live.${state}`) })}
     >
       <span className="live-dot" />
-      {labels[state]}
+      <span className="live-label">{t(`live.${state}`)}</span>
     </span>
   );
 }
