@@ -20,6 +20,8 @@ import { silentLogger } from '../src/logger.js';
 import type { RawInput } from '../src/pipeline/ingest.js';
 
 const FIXTURES = join(root, 'test/fixtures/serve_ml');
+// pump-02's autoencoder has a free batch dimension (scripts/models/make-xgb-fixtures.py).
+const BATCHABLE = join(root, 'test/fixtures/models-extra');
 const DAY = 86_400_000;
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
@@ -219,6 +221,20 @@ export async function benchModels(opts: {
   const lat = await latency(onnx, opts.latencyN);
   const thr = await throughput(onnx, 64, Math.max(10, Math.floor(opts.latencyN / 64)));
   await reg.close();
+  // The same autoencoder, 64 windows in flight, batched into one call and one by one; alternating rounds.
+  const batchedRuns: number[] = [],
+    singleRuns: number[] = [];
+  for (let i = 0; i < Math.max(3, opts.runs); i++) {
+    for (const [maxBatch, runs] of [
+      [64, batchedRuns],
+      [1, singleRuns],
+    ] as const) {
+      const r = new BundleRegistry({ folder: BATCHABLE, dataDir: join(t.dir, `batch-${maxBatch}`), runtimes: [new OnnxRuntime({ maxBatch })] });
+      await r.sync();
+      runs.push(await throughput(r.get('pump-02/default/v1')!, 64, Math.max(10, Math.floor(opts.latencyN / 64))));
+      await r.close();
+    }
+  }
   t.remove();
 
   const withRuns: number[] = [],
@@ -257,6 +273,16 @@ export async function benchModels(opts: {
       met: q(lat, 0.99) < 5,
     },
     { id: 'models-throughput', name: 'inference throughput, 64 windows in flight', value: thr, unit: 'windows/s', runs: [thr] },
+    {
+      id: 'models-throughput-batched',
+      name: 'autoencoder throughput, 64 windows in flight, batched into one ONNX call',
+      value: median(batchedRuns),
+      unit: 'windows/s',
+      runs: batchedRuns,
+      baseline: { name: 'same model, one call per window', value: median(singleRuns), runs: singleRuns },
+      ratio: median(batchedRuns) / median(singleRuns),
+      notes: 'pump-02 fixture autoencoder (free batch dimension), 30 x 2 window; alternating rounds',
+    },
     {
       id: 'models-ingest',
       name: `ingest with a model on every device (${opts.devices} bearings)`,

@@ -245,6 +245,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   // Predictions go through the same commit path as readings: stored, charted, alarmed on.
   const models = await createModels({
     folder: config.models,
+    xgb: config.modelsXgb,
     dataDir,
     sink: (messages) => batcher.add(messages),
     stamp: (device) => pipeline.clock.stamp(device, Date.now()),

@@ -35,6 +35,8 @@ export interface Config {
   exportDir: string | null;
   /** Model bundles in seed 003's layout <equipment_id>/<power>/<model_version>/ (docs/models.md). */
   models: string | null;
+  /** Seed 003's SERVE_ML_ENABLE_XGB: a bundle folder's bare `xgb.json` serves as the classifier behind the anomaly gate. */
+  modelsXgb: boolean;
   /** Most bytes the spool may hold while the store is down; past it, senders get an error. */
   spoolMaxBytes: number;
   /** SQLite: free disk space under which /health says the store is degraded and the WAL is truncated. */
@@ -185,6 +187,7 @@ export const defaults: Config = {
   retentionHourDays: 730,
   exportDir: null,
   models: null,
+  modelsXgb: false,
   spoolMaxBytes: 1024 * 1024 * 1024,
   storeMinFreeBytes: 64 * 1024 * 1024,
   broker: null,
@@ -275,6 +278,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   retentionHourDays: { env: 'FIELDSCOPE_RETENTION_1H_DAYS', flag: 'retention-1h-days', kind: 'float' },
   exportDir: { env: 'FIELDSCOPE_EXPORT_DIR', flag: 'export-dir', kind: 'string' },
   models: { env: 'FIELDSCOPE_MODELS', flag: 'models', kind: 'string' },
+  modelsXgb: { env: 'FIELDSCOPE_MODELS_XGB', flag: 'models-xgb', kind: 'bool' },
   spoolMaxBytes: { env: 'FIELDSCOPE_SPOOL_MAX_BYTES', flag: 'spool-max-bytes', kind: 'int' },
   storeMinFreeBytes: { env: 'FIELDSCOPE_STORE_MIN_FREE_BYTES', flag: 'store-min-free-bytes', kind: 'int' },
   broker: { env: 'FIELDSCOPE_BROKER', flag: 'broker', kind: 'string' },

@@ -2,6 +2,7 @@ import type { Store } from '../stores/store.js';
 import type { Bundle } from './bundles.js';
 import { stepsFromHistory } from './history-window.js';
 import { infer } from './inference.js';
+import { judgeFor } from './dynamic-threshold.js';
 
 export interface BacktestRequest {
   device: string;
@@ -22,13 +23,23 @@ export async function backtestBundle(store: Store, bundle: Bundle, req: Backtest
   const { rows, times } = await stepsFromHistory(store, req.device, m.features, req.from, req.to);
   const windows = Math.max(0, rows.length - m.window + 1);
   const stride = Math.max(1, req.stride ?? Math.ceil(windows / 500));
-  const points: Array<{ ts: number; anomaly_score?: number; anomaly?: number; rul_days?: number; rul_days_low?: number; rul_days_high?: number }> = [];
+  const points: Array<{
+    ts: number;
+    anomaly_score?: number;
+    anomaly?: number;
+    anomaly_threshold?: number;
+    rul_days?: number;
+    rul_days_low?: number;
+    rul_days_high?: number;
+  }> = [];
   let flagged = 0;
   let firstAnomaly: number | null = null;
   let se = 0,
     seN = 0;
+  // A dynamic threshold learns along the replay, as it would have live.
+  const judge = judgeFor(m.thresholds);
   for (let end = m.window; end <= rows.length; end += stride) {
-    const out = await infer(bundle, rows.slice(end - m.window, end), times.slice(end - m.window, end));
+    const out = await infer(bundle, rows.slice(end - m.window, end), times.slice(end - m.window, end), judge);
     const ts = times[end - 1];
     points.push({ ts, ...out });
     if (out.anomaly === 1) {
@@ -49,6 +60,7 @@ export async function backtestBundle(store: Store, bundle: Bundle, req: Backtest
     anomaly_rate: points.length ? flagged / points.length : 0,
     first_anomaly: firstAnomaly,
     threshold: m.thresholds.anomaly_score ?? null,
+    dynamic_threshold: m.thresholds.anomaly_dynamic ?? null,
     rul_rmse_days: seN ? Math.sqrt(se / seN) : null,
     points,
   };

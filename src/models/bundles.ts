@@ -52,7 +52,16 @@ export class BundleRegistry {
   readonly ownDir: string;
   private readonly problems: Array<{ dir: string; error: string }> = [];
 
-  constructor(private readonly opts: { folder: string | null; dataDir: string; runtimes: ModelRuntime[]; log?: (msg: string, detail?: object) => void }) {
+  constructor(
+    private readonly opts: {
+      folder: string | null;
+      dataDir: string;
+      runtimes: ModelRuntime[];
+      /** A bare xgb.json beside a manifest without a classifier becomes it (seed 003's SERVE_ML_ENABLE_XGB). */
+      xgb?: boolean;
+      log?: (msg: string, detail?: object) => void;
+    },
+  ) {
     this.ownDir = join(opts.dataDir, 'models', 'bundles');
     this.activeFile = join(opts.dataDir, 'models', 'active.json');
     mkdirSync(this.ownDir, { recursive: true });
@@ -231,12 +240,21 @@ export class BundleRegistry {
   }
 
   private async load(dir: string, origin: BundleOrigin): Promise<Bundle> {
-    const manifest = readManifest(dir);
-    const runtime = this.opts.runtimes.find((r) => r.name === manifest.runtime);
-    if (!runtime) throw new ManifestError(`manifest.runtime: ${manifest.runtime} is not available`, 'runtime', 'available');
+    let manifest = readManifest(dir);
+    // Seed 003's case A: xgb.json may sit in the folder or not; with the switch on, it is the classifier.
+    if (this.opts.xgb && !manifest.models.classifier && existsSync(join(dir, 'xgb.json')))
+      manifest = { ...manifest, models: { ...manifest.models, classifier: { file: 'xgb.json', kind: 'classifier', runtime: 'xgboost' } } };
     const models: Bundle['models'] = {};
-    for (const [role, ref] of Object.entries(manifest.models) as Array<[keyof Manifest['models'], ModelFileRef]>) {
-      models[role] = await runtime.load(dir, manifest, ref);
+    try {
+      for (const [role, ref] of Object.entries(manifest.models) as Array<[keyof Manifest['models'], ModelFileRef]>) {
+        const name = ref.runtime ?? manifest.runtime;
+        const runtime = this.opts.runtimes.find((r) => r.name === name);
+        if (!runtime) throw new ManifestError(`manifest.models.${role}.runtime: ${name} is not available`, `models.${role}.runtime`, 'available');
+        models[role] = await runtime.load(dir, manifest, ref);
+      }
+    } catch (err) {
+      for (const m of Object.values(models)) await m?.close().catch(() => undefined);
+      throw err;
     }
     return {
       id: `${targetOf(manifest)}/${manifest.power}/${manifest.model_version}`,

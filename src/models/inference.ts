@@ -1,9 +1,12 @@
 import type { Bundle } from './bundles.js';
+import { staticJudge, type AnomalyJudge } from './dynamic-threshold.js';
 
 /** What one run of a bundle on one window says. */
 export interface Outputs {
   anomaly_score?: number;
   anomaly?: number;
+  /** The threshold the score was judged against (the bundle's, or the device's dynamic one). */
+  anomaly_threshold?: number;
   class?: number;
   rul_days?: number;
   rul_days_low?: number;
@@ -15,8 +18,15 @@ export interface Outputs {
  * Runs a bundle on raw rows ([steps][features], units as stored): scales them with the manifest's
  * scaler, then the anomaly gate, the classifier behind it (seed 003's case A: only when the gate
  * opens; absent is fine) and RUL. Each model reads the newest `params.window` steps, or all.
+ * `judge` holds the device's dynamic threshold when the bundle has one; it is stateful, so one per
+ * device and bundle.
  */
-export async function infer(bundle: Bundle, rows: ArrayLike<number>[], times: ArrayLike<number>): Promise<Outputs> {
+export async function infer(
+  bundle: Bundle,
+  rows: ArrayLike<number>[],
+  times: ArrayLike<number>,
+  judge: AnomalyJudge = staticJudge(bundle.manifest.thresholds.anomaly_score),
+): Promise<Outputs> {
   const m = bundle.manifest;
   const f = m.features.length;
   const scaled = new Float32Array(rows.length * f);
@@ -37,7 +47,11 @@ export async function infer(bundle: Bundle, rows: ArrayLike<number>[], times: Ar
       score = s / w.length;
     } else score = r[0];
     out.anomaly_score = score;
-    if (m.thresholds.anomaly_score !== undefined) out.anomaly = score > m.thresholds.anomaly_score ? 1 : 0;
+    const threshold = judge.judge(score);
+    if (threshold !== undefined) {
+      out.anomaly_threshold = threshold;
+      out.anomaly = score > threshold ? 1 : 0;
+    }
   }
   if (bundle.models.classifier) {
     if (out.anomaly === 0) out.class = 0;

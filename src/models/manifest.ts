@@ -8,7 +8,25 @@ export interface ModelFileRef {
   file?: string;
   /** autoencoder (score = reconstruction error), regressor (one number), classifier (class index), mahalanobis, degradation. */
   kind: 'autoencoder' | 'regressor' | 'classifier' | 'mahalanobis' | 'degradation';
+  /** This model's runtime when it differs from the bundle's (an xgb.json classifier beside ONNX models). */
+  runtime?: RuntimeName;
   params?: Record<string, unknown>;
+}
+
+export type RuntimeName = 'onnx' | 'builtin' | 'xgboost';
+const RUNTIMES = new Set<RuntimeName>(['onnx', 'builtin', 'xgboost']);
+
+/**
+ * An anomaly threshold that follows the device: the median of its recent normal scores plus k
+ * robust standard deviations (1.4826 x MAD). Scores above it do not move it, so a lasting fault
+ * cannot teach the model that it is normal. Until `min_samples` scores are in, the static
+ * `anomaly_score` threshold (if any) decides; `floor` bounds it from below.
+ */
+export interface DynamicThreshold {
+  window: number;
+  k: number;
+  min_samples: number;
+  floor?: number;
 }
 
 export interface Manifest {
@@ -19,7 +37,7 @@ export interface Manifest {
   power: string;
   power_range?: [number, number] | null;
   model_version: string;
-  runtime: 'onnx' | 'builtin';
+  runtime: RuntimeName;
   /** Input metrics, in the order the model reads them. */
   features: string[];
   /** Time steps per window (1: one reading of each feature). */
@@ -30,7 +48,7 @@ export interface Manifest {
   /** The seed's case A: an anomaly gate, optionally a classifier behind it, and RUL. */
   models: { anomaly?: ModelFileRef; classifier?: ModelFileRef; rul?: ModelFileRef };
   outputs?: Record<string, { meaning: string; unit: string }>;
-  thresholds: { anomaly_score?: number; rul_days?: number };
+  thresholds: { anomaly_score?: number; rul_days?: number; anomaly_dynamic?: DynamicThreshold };
   training?: { from?: string | number; to?: string | number; metrics?: Record<string, unknown>; devices?: string[] };
 }
 
@@ -63,7 +81,7 @@ export function parseManifest(raw: unknown): Manifest {
   if (!NAME.test(power)) fail('power', 'name', 'must be a folder name (letters, digits, . _ : -)');
   if (typeof m.model_version !== 'string' || !NAME.test(m.model_version)) fail('model_version', 'name', 'must be a folder name (letters, digits, . _ : -)');
   const runtime = m.runtime ?? 'onnx';
-  if (runtime !== 'onnx' && runtime !== 'builtin') fail('runtime', 'enum', 'must be onnx or builtin');
+  if (!RUNTIMES.has(runtime as RuntimeName)) fail('runtime', 'enum', `must be one of ${[...RUNTIMES].join(', ')}`);
   const features = m.features;
   if (!Array.isArray(features) || features.length === 0 || features.some((f) => typeof f !== 'string' || !f))
     fail('features', 'min_items', 'must list at least one metric name');
@@ -87,10 +105,19 @@ export function parseManifest(raw: unknown): Manifest {
     const ref = models[role] as ModelFileRef | undefined;
     if (ref === undefined) continue;
     if (!ref || typeof ref !== 'object' || !KINDS.has(ref.kind)) fail(`models.${role}.kind`, 'enum', `must be one of ${[...KINDS].join(', ')}`);
-    if (runtime === 'onnx' && (typeof ref.file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(ref.file)))
+    const own = ref.runtime ?? runtime;
+    if (!RUNTIMES.has(own as RuntimeName)) fail(`models.${role}.runtime`, 'enum', `must be one of ${[...RUNTIMES].join(', ')}`);
+    if (own === 'onnx' && (typeof ref.file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/.test(ref.file)))
       fail(`models.${role}.file`, 'onnx_file', 'must name an .onnx file inside the bundle');
-    if (runtime === 'builtin' && (!ref.params || typeof ref.params !== 'object'))
-      fail(`models.${role}.params`, 'required', 'a builtin model carries its params');
+    if (own === 'xgboost' && (typeof ref.file !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.json$/.test(ref.file)))
+      fail(`models.${role}.file`, 'json_file', 'must name an XGBoost .json model file inside the bundle');
+    if (own === 'xgboost' && role !== 'classifier') fail(`models.${role}.runtime`, 'classifier_only', 'xgboost serves the classifier only');
+    if (own === 'builtin' && (!ref.params || typeof ref.params !== 'object')) fail(`models.${role}.params`, 'required', 'a builtin model carries its params');
+    if (
+      ref.params?.window !== undefined &&
+      (!Number.isInteger(ref.params.window) || (ref.params.window as number) < 1 || (ref.params.window as number) > (window as number))
+    )
+      fail(`models.${role}.params.window`, 'range', `must be an integer 1..${window as number} (the bundle's window)`);
     out[role] = ref;
   }
   if (!out.anomaly && !out.rul && !out.classifier) fail('models', 'min_items', 'needs an anomaly, classifier or rul model');
@@ -99,6 +126,7 @@ export function parseManifest(raw: unknown): Manifest {
     if (thresholds[k] !== undefined && (typeof thresholds[k] !== 'number' || !Number.isFinite(thresholds[k])))
       fail(`thresholds.${k}`, 'number', 'must be a finite number');
   }
+  if (thresholds.anomaly_dynamic !== undefined) thresholds.anomaly_dynamic = parseDynamic(thresholds.anomaly_dynamic, fail);
   const pr = m.power_range ?? null;
   if (pr !== null && (!Array.isArray(pr) || pr.length !== 2 || typeof pr[0] !== 'number' || typeof pr[1] !== 'number' || pr[0] >= pr[1]))
     fail('power_range', 'range', 'must be [low, high] with low < high');
@@ -118,4 +146,19 @@ export function parseManifest(raw: unknown): Manifest {
     thresholds,
     training: (m.training as Manifest['training']) ?? undefined,
   };
+}
+
+function parseDynamic(raw: unknown, fail: (field: string, rule: string, message: string) => never): DynamicThreshold {
+  const f = 'thresholds.anomaly_dynamic';
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(f, 'object', 'must be an object {window, k, min_samples, floor?}');
+  const d = raw as Record<string, unknown>;
+  const window = d.window ?? 500;
+  const k = d.k ?? 3;
+  const min = d.min_samples ?? 30;
+  if (!Number.isInteger(window) || (window as number) < 10 || (window as number) > 100_000) fail(`${f}.window`, 'range', 'must be an integer 10..100000');
+  if (typeof k !== 'number' || !(k > 0) || k > 100) fail(`${f}.k`, 'range', 'must be a number in (0, 100]');
+  if (!Number.isInteger(min) || (min as number) < 5 || (min as number) > (window as number))
+    fail(`${f}.min_samples`, 'range', `must be an integer 5..${window as number} (the window)`);
+  if (d.floor !== undefined && (typeof d.floor !== 'number' || !Number.isFinite(d.floor))) fail(`${f}.floor`, 'number', 'must be a finite number');
+  return { window: window as number, k: k as number, min_samples: min as number, ...(d.floor !== undefined ? { floor: d.floor as number } : {}) };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Message } from '../model/reading.js';
 import { BundleError, type Bundle, type BundleRegistry } from './bundles.js';
 import { infer, type Outputs } from './inference.js';
+import { judgeFor, type AnomalyJudge } from './dynamic-threshold.js';
 
 export interface Prediction extends Outputs {
   device: string;
@@ -33,6 +34,8 @@ interface Window {
   last: Array<number | undefined>;
   /** Complete steps since the last live prediction (for the manifest's stride). */
   since: number;
+  /** The device's anomaly threshold (dynamic ones learn from this device's scores). */
+  judge: AnomalyJudge;
   busy: boolean;
   again: boolean;
 }
@@ -110,6 +113,7 @@ export class ModelServer {
         rows.map((_, i) => ts - (rows.length - 1 - i)),
         ts,
         'request',
+        this.windowOf(req.equipment_id, bundle).judge,
       );
     }
     if (arrays.some(Array.isArray))
@@ -127,7 +131,7 @@ export class ModelServer {
         'window',
         409,
       );
-    return this.runAndStore(bundle, req.equipment_id, w.rows, w.times, ts, 'request');
+    return this.runAndStore(bundle, req.equipment_id, w.rows, w.times, ts, 'request', w.judge);
   }
 
   /** A window built from stored history (RUL on demand, backtests): runs without storing. */
@@ -193,7 +197,7 @@ export class ModelServer {
     w.busy = true;
     const rows = w.rows.slice();
     const times = w.times.slice();
-    this.runAndStore(bundle, device, rows, times, times[times.length - 1], 'live')
+    this.runAndStore(bundle, device, rows, times, times[times.length - 1], 'live', w.judge)
       .then(() => this.counters.live++)
       .catch((err: Error) => {
         this.counters.errors++;
@@ -208,14 +212,23 @@ export class ModelServer {
       });
   }
 
-  private async runAndStore(bundle: Bundle, device: string, rows: number[][], times: number[], ts: number, via: Prediction['via']): Promise<Prediction> {
+  private async runAndStore(
+    bundle: Bundle,
+    device: string,
+    rows: number[][],
+    times: number[],
+    ts: number,
+    via: Prediction['via'],
+    judge: AnomalyJudge,
+  ): Promise<Prediction> {
     const t0 = performance.now();
-    const out = await infer(bundle, rows, times);
+    const out = await infer(bundle, rows, times, judge);
     this.latencyMs.push(performance.now() - t0);
     if (this.latencyMs.length > 10_000) this.latencyMs.splice(0, 5_000);
     const m = bundle.manifest;
     const p: Prediction = { device, ts, bundle: bundle.id, power: m.power, model_version: m.model_version, via, ...out };
-    if (m.thresholds.anomaly_score !== undefined) p.threshold = m.thresholds.anomaly_score;
+    const threshold = out.anomaly_threshold ?? m.thresholds.anomaly_score;
+    if (threshold !== undefined) p.threshold = threshold;
     const values: Record<string, number> = {};
     for (const [k, v] of Object.entries(out)) if (typeof v === 'number' && Number.isFinite(v)) values[k] = v;
     await this.opts.sink([{ device, ts, values, attributes: { model: bundle.id, model_version: m.model_version }, source: 'model', receivedAt: Date.now() }]);
@@ -257,6 +270,7 @@ export class ModelServer {
         times: [],
         last: bundle.manifest.features.map(() => undefined),
         since: bundle.manifest.stride ?? 1,
+        judge: judgeFor(bundle.manifest.thresholds),
         busy: false,
         again: false,
       };

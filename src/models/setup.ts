@@ -7,6 +7,7 @@ import { BundleRegistry } from './bundles.js';
 import { ModelServer } from './serving.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
 import { BuiltinRuntime } from './runtimes/builtin/builtin-runtime.js';
+import { XgboostRuntime } from './runtimes/xgboost/xgboost-runtime.js';
 
 export interface ModelServices {
   registry: BundleRegistry;
@@ -25,6 +26,8 @@ export function withServeMlMapping(mappings: TopicMapping[]): TopicMapping[] {
 
 export async function createModels(opts: {
   folder: string | null;
+  /** Pick up a bundle's bare xgb.json as its classifier (seed 003's SERVE_ML_ENABLE_XGB). */
+  xgb?: boolean;
   dataDir: string;
   sink: (messages: Message[]) => Promise<void>;
   stamp: (device: string) => number;
@@ -36,7 +39,8 @@ export async function createModels(opts: {
   const registry = new BundleRegistry({
     folder: opts.folder ? resolve(opts.folder) : null,
     dataDir: opts.dataDir,
-    runtimes: [new OnnxRuntime(), new BuiltinRuntime()],
+    runtimes: [new OnnxRuntime(), new BuiltinRuntime(), new XgboostRuntime()],
+    xgb: opts.xgb ?? false,
     log,
   });
   const server = new ModelServer({ registry, sink: opts.sink, stamp: opts.stamp, profileOf: opts.profileOf, dataDir: opts.dataDir, log });
