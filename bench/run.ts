@@ -3,11 +3,15 @@
 // `--quick` is a short pass, `--only=a,b` picks benchmarks by id. Benchmarks marked optIn (the
 // 10-minute server soak, the 3-minute dashboard soak) are left out of the default run and run only when named in --only, e.g.
 // `npm run bench -- --only=server-soak [--minutes=N]` (default 10; --quick: 1).
-import { writeFileSync, mkdirSync } from 'node:fs';
+// Every run ends with each figure beside the recorded one (bench/recorded/, committed with
+// BENCHMARKS.md): changes beyond the noise its repeats measure are named. `--record` makes this
+// run's figures the recorded ones. Quick and full runs are recorded apart: their sizes differ.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { root } from './lib/procs.js';
 import { table, type Figure } from './lib/report.js';
+import { changesTable, compare, record, type RecordedFigure } from './lib/compare.js';
 import { benchIngest } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { benchConnections } from './connections.js';
@@ -117,3 +121,14 @@ writeFileSync(
 process.stdout.write(
   `\nmachine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}; ${totalSeconds} s in all\n\n${table(figures)}\n`,
 );
+
+const recordedFile = join(root, 'bench/recorded', quick ? 'quick.json' : 'full.json');
+const recorded = existsSync(recordedFile) ? (JSON.parse(readFileSync(recordedFile, 'utf8')) as { figures: RecordedFigure[] }).figures : [];
+process.stdout.write(
+  `\nAgainst the recorded ${quick ? 'quick' : 'full'} run (${recordedFile.slice(root.length)}):\n\n${changesTable(compare(figures, recorded))}\n`,
+);
+if (process.argv.includes('--record')) {
+  mkdirSync(join(root, 'bench/recorded'), { recursive: true });
+  writeFileSync(recordedFile, JSON.stringify({ machine, figures: record(recorded, figures, new Date().toISOString()) }, null, 2) + '\n');
+  process.stdout.write(`recorded: ${recordedFile.slice(root.length)} (commit it with BENCHMARKS.md)\n`);
+}
