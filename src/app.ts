@@ -45,6 +45,9 @@ import { SystemMonitor } from './alarms/system-monitor.js';
 import { createOperatorMetrics } from './operator-metrics.js';
 import { startAuditRetention } from './auth/audit/audit-retention.js';
 import { createModels, withServeMlMapping, type ModelServices } from './models/setup.js';
+import { changeFeedFor, isShared, runOnceFor, type SharedState } from './cluster/shared-state.js';
+import { followSharedState } from './cluster/change-feed-bindings.js';
+import { deviceRebuilder } from './cluster/rebuild-devices.js';
 
 export interface RunningApp {
   config: Config;
@@ -78,6 +81,8 @@ export interface RunningApp {
   systemMonitor: SystemMonitor;
   /** Model bundles and their serving (docs/models.md). */
   models: ModelServices;
+  /** Run-once jobs, the change feed and per-device rebuilds, for several nodes on one PostgreSQL (docs/scale-out.md). */
+  sharedState: SharedState;
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
@@ -130,31 +135,35 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     () => store.close(),
   );
 
-  const retention = startRetentionJob(store.telemetry, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
+  // Jobs that must run once per store: here alone on SQLite; on PostgreSQL, on whichever node holds the lease.
+  const runOnce = runOnceFor(config, store, logger);
   yield component(
-    'retention',
-    () => {},
-    () => retention.stop(),
+    'run-once',
+    () => runOnce.start(),
+    () => runOnce.stop(),
   );
-  const auditRetention = startAuditRetention(store.audit, {
-    days: config.auditRetentionDays,
-    onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed'),
+  runOnce.add({
+    name: 'retention',
+    start: () => startRetentionJob(store.telemetry, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') }),
   });
-  yield component(
-    'audit-retention',
-    () => {},
-    () => auditRetention.stop(),
-  );
-  if (config.exportDir) {
-    const exportJob = startDailyExport(store.telemetry, resolve(config.exportDir), {
-      onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
-      onWritten: (files) => logger.info({ files }, 'daily export written'),
+  runOnce.add({
+    name: 'audit-retention',
+    start: () =>
+      startAuditRetention(store.audit, {
+        days: config.auditRetentionDays,
+        onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed'),
+      }),
+  });
+  const exportDir = config.exportDir;
+  if (exportDir) {
+    runOnce.add({
+      name: 'daily-export',
+      start: () =>
+        startDailyExport(store.telemetry, resolve(exportDir), {
+          onError: (err) => logger.error({ err: err.message }, 'daily export failed'),
+          onWritten: (files) => logger.info({ files }, 'daily export written'),
+        }),
     });
-    yield component(
-      'daily-export',
-      () => {},
-      () => exportJob.stop(),
-    );
   }
 
   const profiles = ProfileRegistry.load(config.profilesDir);
@@ -192,7 +201,10 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     devices,
     logger,
     label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v),
+    // Shared store: silence is judged once for the cluster, from last-seen times every node commits.
+    silenceSweep: isShared(store) ? 'external' : 'local',
   });
+  if (isShared(store)) runOnce.add({ name: 'nodata', start: () => alarms.startSilenceSweep(() => store.telemetry.listDevices(), 1000) });
   const notify = buildChannels(config);
   const systemAlarms = new SystemAlarms(store.alarms, logger);
   const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
@@ -270,7 +282,30 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     mappings: topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config),
     limits: mqttLimits,
   });
+  const changes = changeFeedFor(store, logger);
+  if (changes) {
+    followSharedState(changes, { alarms, profiles, catalog: store.catalog, auth });
+    yield component(
+      'change-feed',
+      () => changes.start(),
+      () => changes.stop(),
+    );
+  }
+  const sharedState: SharedState = {
+    runOnce,
+    changes,
+    rebuildDevices: deviceRebuilder({
+      telemetry: store.telemetry,
+      alarmStore: store.alarms,
+      analytics,
+      alarms,
+      sequence: { catalog: store.catalog, tracker: sequence },
+      profileOf: (d) => devices.profileOf(d) ?? null,
+      windowMs: Math.max(config.zWindowMs, 60_000),
+    }),
+  };
   Object.assign(app, {
+    sharedState,
     pipeline,
     batcher,
     writer,

@@ -28,12 +28,20 @@ export interface AlarmEngineOptions {
   logger: Logger;
   /** How often silence (nodata rules) is checked. */
   sweepMs?: number;
+  /**
+   * 'external': start() leaves silence alone; whoever runs nodata timers calls startSilenceSweep
+   * (in a cluster, the one node holding the run-once lease, with last-seen times from the store).
+   */
+  silenceSweep?: 'local' | 'external';
   /** What an enum metric's value means (fault_type 3 -> "unbalance + looseness"), for alarm messages. */
   label?: (profile: string | null, metric: string, value: number) => string | undefined;
   now?: () => number;
 }
 
 const key = (ruleId: string, device: string) => ruleId + '\u0000' + device;
+const deviceOfKey = (k: string) => k.slice(k.indexOf('\u0000') + 1);
+
+type SilenceDevice = { id: string; profile: string | null; lastSeen: number };
 
 /**
  * Live rule evaluation. Every change goes through one queue, so readings, timers and operator
@@ -47,6 +55,8 @@ export class AlarmEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private listeners = new Set<(c: AlarmChange) => void>();
   private timer: NodeJS.Timeout | null = null;
+  /** Where the silence sweep reads last-seen times; null while this engine sweeps no silence. */
+  private silenceList: (() => Promise<SilenceDevice[]> | SilenceDevice[]) | null = null;
 
   constructor(private readonly opts: AlarmEngineOptions) {}
 
@@ -60,8 +70,24 @@ export class AlarmEngine {
     for (const t of await store.listTriggers()) this.triggers.set(key(t.ruleId, t.device), { phase: t.phase as TriggerState['phase'], since: t.since });
     // System alarms are held by system-alarms.ts, which clears them; the engine only acks and clears them by hand.
     for (const a of await store.activeAlarms()) if (a.kind !== SYSTEM_KIND) this.open.set(key(a.ruleId, a.device), a);
-    this.timer = setInterval(() => void this.enqueue(() => this.sweep()), this.opts.sweepMs ?? 250);
-    this.timer.unref();
+    if (this.opts.silenceSweep !== 'external') this.startSilenceSweep();
+  }
+
+  /** Checks silence every sweepMs against the devices `list` gives (default: the device directory) until stopped. */
+  startSilenceSweep(list: () => Promise<SilenceDevice[]> | SilenceDevice[] = () => this.opts.devices.list(), everyMs = this.opts.sweepMs ?? 250): { stop(): void } {
+    if (this.timer) clearInterval(this.timer);
+    this.silenceList = list;
+    const timer = setInterval(() => this.checkSilence(), everyMs);
+    timer.unref();
+    this.timer = timer;
+    return {
+      stop: () => {
+        clearInterval(timer);
+        if (this.timer !== timer) return;
+        this.timer = null;
+        this.silenceList = null;
+      },
+    };
   }
 
   /** Waits for everything queued so far. */
@@ -72,6 +98,7 @@ export class AlarmEngine {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.silenceList = null;
     await this.idle();
   }
 
@@ -183,11 +210,11 @@ export class AlarmEngine {
   }
 
   /** nodata rules: a device silent for forMs raises, stamped at lastSeen + forMs. */
-  private async sweep(): Promise<void> {
+  private async sweep(devices: SilenceDevice[]): Promise<void> {
     const silence = this.rules.filter((r) => r.kind === 'nodata' && r.enabled);
     if (!silence.length) return;
     const now = this.now();
-    for (const d of this.opts.devices.list()) {
+    for (const d of devices) {
       for (const r of silence) {
         if (!appliesTo(r, d.id, d.profile)) continue;
         const due = d.lastSeen + r.forMs!;
@@ -199,7 +226,86 @@ export class AlarmEngine {
 
   /** Checks silence now (the registry just reported a device offline). */
   checkSilence(): void {
-    void this.enqueue(() => this.sweep());
+    const list = this.silenceList;
+    if (!list) return;
+    const got = list();
+    if (!(got instanceof Promise)) {
+      void this.enqueue(() => this.sweep(got));
+      return;
+    }
+    // Read outside the queue: readings are not held up while the list comes from the store.
+    void got.then(
+      (devices) => this.enqueue(() => this.sweep(devices)),
+      (err: Error) => this.opts.logger.error({ err: err.message }, 'silence check could not list devices'),
+    );
+  }
+
+  // --- shared state (src/cluster): another node changed it, or this node takes over devices ---
+
+  /** Reads one rule back from the store (created, changed or deleted on any node). */
+  reloadRule(id: string): Promise<void> {
+    return this.enqueue(async () => {
+      const rule = await this.opts.store.getRule(id);
+      const existing = this.rules.find((r) => r.id === id);
+      if (!rule) {
+        this.rules = this.rules.filter((r) => r.id !== id);
+        for (const k of [...this.triggers.keys()]) if (k.startsWith(id + '\u0000')) this.triggers.delete(k);
+        return;
+      }
+      if (!existing) {
+        this.rules.push(rule);
+        return;
+      }
+      if (JSON.stringify(existing) === JSON.stringify(rule)) return;
+      this.rules = this.rules.map((r) => (r.id === id ? rule : r));
+      await this.restartDelays(id);
+    });
+  }
+
+  /** Reads one alarm back (raised, acked or cleared on any node), so open alarms here match the store. */
+  reloadAlarm(id: number): Promise<void> {
+    return this.enqueue(async () => {
+      const a = await this.opts.store.getAlarm(id);
+      if (!a || a.kind === SYSTEM_KIND) return;
+      const k = key(a.ruleId, a.device);
+      if (a.clearedAt === null) {
+        this.open.set(k, a);
+        return;
+      }
+      if (this.open.get(k)?.id !== id) return;
+      this.open.delete(k);
+      // Cleared by hand elsewhere while the condition may still hold: latch, as clear() does here.
+      const t = this.triggers.get(k);
+      if (a.clearedBy !== null && t && (t.phase === 'active' || t.phase === 'clearing')) {
+        const latched: TriggerState = { phase: 'latched', since: null };
+        this.triggers.set(k, latched);
+        await this.opts.store.saveTrigger({ ruleId: a.ruleId, device: a.device, ...latched });
+      }
+    });
+  }
+
+  /** After a lost change feed: rules and open alarms as the store has them now. */
+  reloadAll(): Promise<void> {
+    return this.enqueue(async () => {
+      this.rules = await this.opts.store.listRules();
+      const ids = new Set(this.rules.map((r) => r.id));
+      for (const k of [...this.triggers.keys()]) if (!ids.has(k.slice(0, k.indexOf('\u0000')))) this.triggers.delete(k);
+      this.open.clear();
+      for (const a of await this.opts.store.activeAlarms()) if (a.kind !== SYSTEM_KIND) this.open.set(key(a.ruleId, a.device), a);
+    });
+  }
+
+  /** Takes over devices: their on/off-delay timers and open alarms as the store has them (the last owner wrote them). */
+  rebuildDevices(ids: string[]): Promise<void> {
+    const devices = new Set(ids);
+    return this.enqueue(async () => {
+      const [triggers, active] = await Promise.all([this.opts.store.listTriggers(), this.opts.store.activeAlarms()]);
+      for (const k of [...this.triggers.keys()]) if (devices.has(deviceOfKey(k))) this.triggers.delete(k);
+      for (const k of [...this.open.keys()]) if (devices.has(deviceOfKey(k))) this.open.delete(k);
+      for (const t of triggers)
+        if (devices.has(t.device)) this.triggers.set(key(t.ruleId, t.device), { phase: t.phase as TriggerState['phase'], since: t.since });
+      for (const a of active) if (a.kind !== SYSTEM_KIND && devices.has(a.device)) this.open.set(key(a.ruleId, a.device), a);
+    });
   }
 
   // --- rules ---
@@ -222,18 +328,22 @@ export class AlarmEngine {
       const rule = buildRule(input, existing, this.now());
       await this.opts.store.saveRule(rule);
       this.rules = this.rules.map((r) => (r.id === id ? rule : r));
-      // Pending delays restart under the new condition; open alarms stay open until it clears them.
-      for (const [k, t] of this.triggers) {
-        if (!k.startsWith(id + '\u0000')) continue;
-        const device = k.slice(id.length + 1);
-        const next: TriggerState = this.open.has(k) ? { phase: 'active', since: null } : initialTrigger();
-        if (sameTrigger(t, next)) continue;
-        if (next.phase === 'normal') this.triggers.delete(k);
-        else this.triggers.set(k, next);
-        await this.opts.store.saveTrigger({ ruleId: id, device, phase: next.phase, since: next.since });
-      }
+      await this.restartDelays(id);
       return rule;
     });
+  }
+
+  /** Pending delays restart under a changed condition; open alarms stay open until it clears them. */
+  private async restartDelays(id: string): Promise<void> {
+    for (const [k, t] of this.triggers) {
+      if (!k.startsWith(id + '\u0000')) continue;
+      const device = k.slice(id.length + 1);
+      const next: TriggerState = this.open.has(k) ? { phase: 'active', since: null } : initialTrigger();
+      if (sameTrigger(t, next)) continue;
+      if (next.phase === 'normal') this.triggers.delete(k);
+      else this.triggers.set(k, next);
+      await this.opts.store.saveTrigger({ ruleId: id, device, phase: next.phase, since: next.since });
+    }
   }
 
   deleteRule(id: string, by = 'system'): Promise<boolean> {

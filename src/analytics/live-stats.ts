@@ -143,6 +143,11 @@ export class Analytics {
     return stats;
   }
 
+  /** Drops what is known of a device (before its windows are rebuilt from the store: src/cluster/rebuild-devices.ts). */
+  forget(device: string): void {
+    this.devices.delete(device);
+  }
+
   get(device: string): DeviceStats | undefined {
     const d = this.devices.get(device);
     return d && this.snapshot(device, d, d.lastSeq);

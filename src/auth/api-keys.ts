@@ -25,6 +25,18 @@ export class ApiKeyService {
     for (const k of await this.store.listApiKeys()) this.byId.set(k.id, k);
   }
 
+  /** Reads keys back from the store after another node changed them (one id, or all); a key revoked there is revoked here. */
+  async refresh(id?: string): Promise<void> {
+    const stored = new Map((await this.store.listApiKeys()).map((k) => [k.id, k]));
+    for (const kid of id === undefined ? new Set([...this.byId.keys(), ...stored.keys()]) : [id]) {
+      const old = this.byId.get(kid);
+      const k = stored.get(kid);
+      if (k) this.byId.set(kid, k);
+      else this.byId.delete(kid);
+      if (old && old.revokedAt === null && (!k || k.revokedAt !== null)) this.revocations?.emit({ kind: 'api_key', id: kid });
+    }
+  }
+
   list(): ApiKeyRecord[] {
     return [...this.byId.values()];
   }

@@ -28,6 +28,23 @@ export class DeviceCredentials {
     this.byHash.set(c.hash, c.device);
   }
 
+  /** Reads credentials back from the store after another node issued or revoked them (one device, or all). */
+  async refresh(device?: string): Promise<void> {
+    const stored = new Map((await this.store.listDeviceCredentials()).map((c) => [c.device, c]));
+    for (const d of device === undefined ? new Set([...this.byDevice.keys(), ...stored.keys()]) : [device]) {
+      const old = this.byDevice.get(d);
+      const c = stored.get(d);
+      if (old?.hash === c?.hash) continue;
+      if (c) this.remember(c);
+      else {
+        if (old) this.byHash.delete(old.hash);
+        this.byDevice.delete(d);
+      }
+      // Connections opened with the old token end with it (a first token ends nothing).
+      if (old) this.revocations?.emit({ kind: 'device', device: d });
+    }
+  }
+
   list(): DeviceCredentialRecord[] {
     return [...this.byDevice.values()].sort((a, b) => a.device.localeCompare(b.device));
   }

@@ -38,6 +38,22 @@ export class UserService {
     this.decoyHash = await hashPassword(randomSecret());
   }
 
+  /**
+   * Reads users back from the store after another node changed them (one id, or all of them), and
+   * ends here what that change ended there: sessions of a user disabled, demoted, re-passworded or deleted.
+   */
+  async refresh(id?: string): Promise<void> {
+    const stored = new Map((await this.store.listUsers()).map((u) => [u.id, u]));
+    for (const uid of id === undefined ? new Set([...this.byId.keys(), ...stored.keys()]) : [id]) {
+      const old = this.byId.get(uid);
+      const u = stored.get(uid);
+      if (u) this.byId.set(uid, u);
+      else this.byId.delete(uid);
+      if (old && (!u || (u.disabled && !old.disabled) || u.role !== old.role || u.passwordHash !== old.passwordHash))
+        this.revocations?.emit({ kind: 'user', id: uid });
+    }
+  }
+
   list(): UserRecord[] {
     return [...this.byId.values()].sort((a, b) => a.username.localeCompare(b.username));
   }

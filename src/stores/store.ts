@@ -260,6 +260,20 @@ export interface Store {
   readonly catalog: CatalogStore;
   /** The audit log of who changed what. */
   readonly audit: AuditStore;
+  /** Changes written by any process sharing this store; absent where one process owns it (SQLite). */
+  readonly changes?: ChangeSource;
+}
+
+/** One change to shared state: the kind of entity and its key (the entity itself is read back). */
+export interface ChangeNotice {
+  kind: 'rule' | 'alarm' | 'profile' | 'user' | 'api_key' | 'device_credential' | 'session' | (string & {});
+  id: string;
+}
+
+/** Tells of every committed change to shared state, whoever wrote it (PostgreSQL: LISTEN/NOTIFY). */
+export interface ChangeSource {
+  /** onListen runs on every (re)connection of the listener; resolves with a function that stops listening. */
+  listenChanges(onChange: (c: ChangeNotice) => void, onListen: () => void): Promise<() => Promise<void>>;
 }
 
 /** Readings and what is derived from them (src/pipeline writes, src/api reads): what the shared store suite checks on every engine. */

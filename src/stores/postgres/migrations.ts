@@ -1,3 +1,4 @@
+import { changeNotifyMigration } from './change-notify.js';
 import type { Sql } from 'postgres';
 
 export interface MigrationEnv {
@@ -274,4 +275,6 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
         FROM rejected x;
     `);
   },
+  // Every node's caches follow the shared tables (src/cluster/change-feed.ts, docs/scale-out.md).
+  changeNotifyMigration,
 ];

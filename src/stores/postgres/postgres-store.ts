@@ -1,5 +1,6 @@
 import postgres, { type Sql } from 'postgres';
-import type { RetentionPolicy, Store } from '../store.js';
+import type { ChangeNotice, ChangeSource, RetentionPolicy, Store } from '../store.js';
+import { CHANGE_CHANNEL, parseNotice } from './change-notify.js';
 import { migrations } from './migrations.js';
 import { defaultRetention } from '../retention.js';
 import { PgAlarmTables } from './alarm-tables.js';
@@ -77,6 +78,21 @@ export class PostgresStore implements Store {
     await this.readSql?.end({ timeout: 5 });
     await this.sql?.end({ timeout: 5 });
   }
+
+  /** LISTEN on its own connection, which postgres.js re-opens (and LISTENs again) after a loss. */
+  readonly changes: ChangeSource = {
+    listenChanges: async (onChange: (c: ChangeNotice) => void, onListen: () => void) => {
+      const { unlisten } = await this.sql.listen(
+        CHANGE_CHANNEL,
+        (payload) => {
+          const c = parseNotice(payload);
+          if (c) onChange(c);
+        },
+        onListen,
+      );
+      return unlisten;
+    },
+  };
 
   async ping(): Promise<void> {
     await this.sql`SELECT 1`;

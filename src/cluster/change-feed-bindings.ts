@@ -1,0 +1,37 @@
+import type { AlarmEngine } from '../alarms/engine.js';
+import type { AuthServices } from '../auth/setup.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
+import type { CatalogStore } from '../stores/store.js';
+import type { ChangeFeed } from './change-feed.js';
+
+/** This node's in-memory copies of shared state. */
+export interface SharedCaches {
+  alarms: AlarmEngine;
+  profiles: ProfileRegistry;
+  catalog: CatalogStore;
+  auth: Pick<AuthServices, 'users' | 'apiKeys' | 'devices' | 'revocations'>;
+}
+
+/**
+ * What each kind of change reloads. Topic mappings join here once they live in the store
+ * (`feed.on('mapping', ...)` beside a NOTIFY trigger on their table, as in stores/postgres/change-notify.ts).
+ */
+export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
+  const reloadProfiles = async (name?: string) => {
+    for (const p of await c.catalog.listProfiles()) if (name === undefined || p.name === name) c.profiles.set(p);
+  };
+  feed.on('rule', (id) => c.alarms.reloadRule(id));
+  feed.on('alarm', (id) => (Number.isSafeInteger(Number(id)) ? c.alarms.reloadAlarm(Number(id)) : undefined));
+  feed.on('profile', (name) => reloadProfiles(name));
+  feed.on('user', (id) => c.auth.users.refresh(id));
+  feed.on('api_key', (id) => c.auth.apiKeys.refresh(id));
+  feed.on('device_credential', (device) => c.auth.devices.refresh(device));
+  // A sign-in ended on another node (signed out, refresh token reused): cached session checks and open sockets here let go too.
+  feed.on('session', (family) => c.auth.revocations.emit({ kind: 'session', family }));
+
+  feed.onResync(() => c.alarms.reloadAll());
+  feed.onResync(() => reloadProfiles());
+  feed.onResync(() => c.auth.users.refresh());
+  feed.onResync(() => c.auth.apiKeys.refresh());
+  feed.onResync(() => c.auth.devices.refresh());
+}

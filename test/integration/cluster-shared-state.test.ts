@@ -1,0 +1,244 @@
+/**
+ * Two Fieldscope nodes on one PostgreSQL (issue 19, shared state): a change on one node reaches the
+ * other through the change feed, an alarm raised on both at once exists once, run-once jobs run on
+ * one node and move when it dies, and a credential revoked on one node stops working on the other.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import type { RunningApp } from '../../src/app.js';
+import type { Alarm, AlarmEvent, Rule } from '../../src/model/alarm.js';
+import { AdvisoryLease } from '../../src/cluster/leader.js';
+import { silentLogger } from '../../src/logger.js';
+import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
+import { startTestApp, tempDir, until } from '../helpers/app.js';
+import { bearer, login } from '../helpers/auth.js';
+import { requirePostgres, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+const { skip } = requirePostgres('cluster shared state');
+/** The issue's bound for a change made on one node to act on every node. */
+const WITHIN_A_SECOND = 1000;
+const keep = { retentionRawHours: 24 * 365 * 50 };
+
+async function call<T>(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? bearer(token) : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+async function send(app: RunningApp, device: string, readings: Record<string, unknown>[]): Promise<void> {
+  const r = await call<{ accepted: number }>(app.httpUrl, 'POST', `/api/v1/devices/${device}/telemetry`, readings);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+async function alarmsOf(app: RunningApp, device: string): Promise<Alarm[]> {
+  const r = await call<{ alarms: Alarm[] }>(app.httpUrl, 'GET', `/api/v1/alarms?device=${device}&limit=100`);
+  assert.equal(r.status, 200);
+  return r.body.alarms;
+}
+
+const rule = (target: string, value: number) => ({
+  name: `hot ${target}`,
+  severity: 'major',
+  scope: 'device',
+  target,
+  kind: 'threshold',
+  metric: 't',
+  op: '>',
+  value,
+});
+
+describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
+  let pg: TestPostgres;
+  before(async () => {
+    pg = await startPostgres();
+  });
+  after(async () => pg?.destroy());
+
+  it('a rule created on node A acts, within a second, on a device whose readings go to node B; changes and deletes travel too', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep });
+    t.after(() => b.stop());
+
+    const created = await call<Rule>(a.httpUrl, 'POST', '/api/v1/rules', rule('rack-1', 40));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    await until(() => b.alarms.engine.listRules().some((r) => r.id === id), { timeoutMs: WITHIN_A_SECOND, what: 'the rule on node B' });
+    const ids = async (app: RunningApp) => (await call<{ rules: Rule[] }>(app.httpUrl, 'GET', '/api/v1/rules')).body.rules.map((r) => r.id).sort();
+    assert.deepEqual(await ids(b), await ids(a));
+
+    await send(b, 'rack-1', [{ t: 50, seq: 1 }]);
+    const raised = await until(async () => (await alarmsOf(a, 'rack-1')).find((x) => x.ruleId === id), { what: 'the alarm raised on B' });
+    assert.equal(raised.device, 'rack-1');
+    // A mirrors the open alarm (so an ack or clear on A, and B's next reading, act on the same one).
+    await until(() => a.alarms.engine.openAlarms().some((x) => x.id === raised.id), { timeoutMs: WITHIN_A_SECOND, what: "B's alarm open on A" });
+
+    // Changed on B, acts on A.
+    const changed = await call<Rule>(b.httpUrl, 'PUT', `/api/v1/rules/${id}`, rule('rack-1', 60));
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    await until(() => a.alarms.engine.listRules().find((r) => r.id === id)?.value === 60, { timeoutMs: WITHIN_A_SECOND, what: 'the change on A' });
+
+    // Cleared by hand on A: B lets go of it, and B's next violating reading does not count a repeat on a cleared alarm.
+    assert.equal((await call(a.httpUrl, 'POST', `/api/v1/alarms/${raised.id}/clear`, { comment: 'checked' })).status, 200);
+    await until(() => !b.alarms.engine.openAlarms().some((x) => x.id === raised.id), { timeoutMs: WITHIN_A_SECOND, what: 'the clear on B' });
+    const after = (await alarmsOf(a, 'rack-1')).find((x) => x.id === raised.id)!;
+    assert.notEqual(after.clearedAt, null);
+
+    // Deleted on A: gone on B.
+    assert.equal((await call(a.httpUrl, 'DELETE', `/api/v1/rules/${id}`)).status, 204);
+    await until(() => !b.alarms.engine.listRules().some((r) => r.id === id), { timeoutMs: WITHIN_A_SECOND, what: 'the delete on B' });
+  });
+
+  it('the same alarm raised on two nodes at once exists once, with every occurrence counted', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep });
+    t.after(() => b.stop());
+    const created = await call<Rule>(a.httpUrl, 'POST', '/api/v1/rules', rule('rack-2', 40));
+    await until(() => b.alarms.engine.listRules().some((r) => r.id === created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the rule on node B' });
+
+    // The violating readings reach both nodes at once (as a $share subscription hands them out).
+    await Promise.all([send(a, 'rack-2', [{ t: 50, seq: 1 }]), send(b, 'rack-2', [{ t: 51, seq: 2 }])]);
+    await until(async () => (await alarmsOf(a, 'rack-2')).reduce((n, x) => n + x.count, 0) === 2, { what: 'both occurrences counted' });
+    const alarms = await alarmsOf(b, 'rack-2');
+    assert.equal(alarms.length, 1, JSON.stringify(alarms));
+    assert.equal(alarms[0].count, 2);
+  });
+
+  it('store: openAlarm racing on two connections pools opens one alarm with one raised event and counts the rest', async (t) => {
+    const url = await pg.createDatabase();
+    const one = new PostgresStore({ url });
+    const two = new PostgresStore({ url });
+    await one.open();
+    t.after(() => one.close());
+    await two.open();
+    t.after(() => two.close());
+    const base = {
+      ruleId: 'r1',
+      ruleName: 'hot',
+      kind: 'threshold' as const,
+      device: 'rack-3',
+      metric: 't',
+      severity: 'major' as const,
+      status: 'active_unacked' as const,
+      count: 1,
+      clearedAt: null,
+      clearedBy: null,
+      ackedAt: null,
+      ackedBy: null,
+      message: 't > 40',
+    };
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? one : two).alarms.openAlarm({ ...base, raisedAt: 1000 + i, lastAt: 1000 + i, firstValue: i, lastValue: i }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.created).length, 1);
+    assert.equal(new Set(results.map((r) => r.alarm.id)).size, 1);
+    const open = (await one.alarms.activeAlarms()).filter((x) => x.device === 'rack-3');
+    assert.equal(open.length, 1);
+    assert.equal(open[0].count, 40);
+    const events: AlarmEvent[] = await two.alarms.listAlarmEvents(open[0].id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['raised'],
+    );
+  });
+
+  it('run-once jobs run on exactly one node and move to the other when that node stops', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep });
+    let bStopped = false;
+    t.after(() => (bStopped ? undefined : b.stop()));
+    assert.equal(a.sharedState.runOnce.leading, true, 'the first node took the lease');
+    assert.equal(b.sharedState.runOnce.leading, false, 'the second waits');
+
+    // The holder's lease session is cut (as when its host drops off): it stops its jobs, the other takes them.
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    t.after(() => admin.end({ timeout: 1 }));
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldscope-lease-jobs' AND pid IN
+      (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2)`;
+    await until(() => b.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'node B to take the jobs' });
+    await until(() => !a.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'node A to let go of the jobs' });
+
+    // B stops: A takes the jobs back.
+    await b.stop();
+    bStopped = true;
+    await until(() => a.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'node A to take the jobs back' });
+  });
+
+  it('a run-once lease held by a process killed with SIGKILL moves to a live node', async (t) => {
+    const url = await pg.createDatabase();
+    const fixture = fileURLToPath(new URL('../fixtures/lease-holder.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, url, 'kill-test'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.exitCode === null && child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await until(() => out.includes('started'), { timeoutMs: 30_000, what: 'the holder process' });
+    assert.ok(out.includes('leading'), 'the first process leads');
+
+    let runs = 0;
+    const here = new AdvisoryLease({ url, name: 'kill-test', logger: silentLogger(), checkMs: 200 });
+    here.add({ name: 'probe', start: () => (runs++, { stop: () => {} }) });
+    await here.start();
+    t.after(() => here.stop());
+    assert.equal(here.leading, false, 'not while the other holds it');
+    assert.equal(runs, 0);
+
+    child.kill('SIGKILL');
+    await until(() => here.leading, { timeoutMs: 15_000, what: 'the lease to move here' });
+    assert.equal(runs, 1);
+  });
+
+  it('a user disabled, and an API key revoked, on node A can no longer use node B', async (t) => {
+    const url = await pg.createDatabase();
+    const dataA = tempDir('fieldscope-sec-');
+    const dataB = tempDir('fieldscope-sec-');
+    t.after(() => (dataA.remove(), dataB.remove()));
+    const locked = { anonymousRole: 'none' as const, insecureLocal: false, store: url, ...keep };
+    const a = await startTestApp({ ...locked, dataDir: dataA.dir });
+    t.after(() => a.stop());
+    const b = await startTestApp({ ...locked, dataDir: dataB.dir });
+    t.after(() => b.stop());
+    assert.ok(a.initialAdminPassword);
+    const adminA = (await login(a.httpUrl, 'admin', a.initialAdminPassword)).accessToken;
+
+    const password = 'pw-operator-0123456789';
+    const made = await call<{ id: string }>(a.httpUrl, 'POST', '/api/v1/users', { username: 'op', password, role: 'operator' }, adminA);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    // Created on A, signs in on B.
+    const op = await until(() => login(b.httpUrl, 'op', password).catch(() => undefined), { timeoutMs: WITHIN_A_SECOND, what: 'the user on B' });
+    assert.equal((await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, op.accessToken)).status, 200);
+
+    const key = await call<{ key: string; apiKey: { id: string } }>(a.httpUrl, 'POST', '/api/v1/api-keys', { name: 'etl', role: 'viewer' }, adminA);
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    await until(async () => (await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, key.body.key)).status === 200, {
+      timeoutMs: WITHIN_A_SECOND,
+      what: 'the key on B',
+    });
+
+    assert.equal((await call(a.httpUrl, 'PATCH', `/api/v1/users/${made.body.id}`, { disabled: true }, adminA)).status, 200);
+    await until(async () => (await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, op.accessToken)).status === 401, {
+      timeoutMs: WITHIN_A_SECOND,
+      what: 'the disabled user refused on B',
+    });
+    await assert.rejects(login(b.httpUrl, 'op', password));
+
+    assert.equal((await call(a.httpUrl, 'DELETE', `/api/v1/api-keys/${key.body.apiKey.id}`, undefined, adminA)).status, 200);
+    await until(async () => (await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, key.body.key)).status === 401, {
+      timeoutMs: WITHIN_A_SECOND,
+      what: 'the revoked key refused on B',
+    });
+  });
+});
