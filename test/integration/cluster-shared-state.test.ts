@@ -87,10 +87,15 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     await until(() => a.alarms.engine.listRules().find((r) => r.id === id)?.value === 60, { timeoutMs: WITHIN_A_SECOND, what: 'the change on A' });
 
     // Cleared by hand on A: B lets go of it, and B's next violating reading does not count a repeat on a cleared alarm.
-    assert.equal((await call(a.httpUrl, 'POST', `/api/v1/alarms/${raised.id}/clear`, { comment: 'checked' })).status, 200);
+    const clearRes = await call(a.httpUrl, 'POST', `/api/v1/alarms/${raised.id}/clear`, { by: 'ops-ana', comment: 'checked' });
+    assert.equal(clearRes.status, 200, JSON.stringify(clearRes.body));
     await until(() => !b.alarms.engine.openAlarms().some((x) => x.id === raised.id), { timeoutMs: WITHIN_A_SECOND, what: 'the clear on B' });
-    const after = (await alarmsOf(a, 'rack-1')).find((x) => x.id === raised.id)!;
-    assert.notEqual(after.clearedAt, null);
+    await send(b, 'rack-1', [{ t: 70, seq: 2 }]);
+    await b.alarms.engine.idle();
+    const alarms = await alarmsOf(a, 'rack-1');
+    assert.equal(alarms.length, 1, 'latched: no new alarm while the condition still holds');
+    assert.notEqual(alarms[0].clearedAt, null);
+    assert.equal(alarms[0].count, 1, 'nothing counted on the cleared alarm');
 
     // Deleted on A: gone on B.
     assert.equal((await call(a.httpUrl, 'DELETE', `/api/v1/rules/${id}`)).status, 204);
