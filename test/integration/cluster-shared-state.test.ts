@@ -102,6 +102,69 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     await until(() => !b.alarms.engine.listRules().some((r) => r.id === id), { timeoutMs: WITHIN_A_SECOND, what: 'the delete on B' });
   });
 
+  it('after its LISTEN connection is lost, a node reloads all shared state, and hears changes again', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => b.stop());
+    const feed = b.sharedState.changes!;
+    await until(() => feed.counts.resyncs >= 1, { what: 'the first listen' });
+    const resyncs = feed.counts.resyncs;
+
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    t.after(() => admin.end({ timeout: 1 }));
+    // Cut every LISTEN session (A's and B's), then write while they may be away: nobody may hear this one.
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'listen%' AND pid <> pg_backend_pid()`;
+    const created = await a.alarms.engine.createRule(rule('rack-4', 40) as never);
+    await until(() => feed.counts.resyncs > resyncs, { timeoutMs: 15_000, what: 'B to listen again and reload' });
+    await until(() => b.alarms.engine.listRules().some((r) => r.id === created.id), { timeoutMs: 15_000, what: 'the rule on B' });
+
+    // Listening again: the next change arrives as a notice.
+    const applied = feed.counts.applied;
+    await a.alarms.engine.deleteRule(created.id);
+    await until(() => !b.alarms.engine.listRules().some((r) => r.id === created.id), { timeoutMs: WITHIN_A_SECOND, what: 'the delete on B' });
+    assert.ok(feed.counts.applied > applied);
+  });
+
+  it('rebuildDevices: a node taking over a device continues its analytics windows and its on-delay timer from the store', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => b.stop());
+    const T0 = Date.UTC(2025, 5, 1);
+    const created = await call<Rule>(a.httpUrl, 'POST', '/api/v1/rules', { ...rule('rack-9', 40), onDelayMs: 10_000 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await until(() => b.alarms.engine.listRules().some((r) => r.id === created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the rule on B' });
+
+    // A owns rack-9: 8 s of readings, the last 5 over the threshold (the on-delay is pending, 4 s in).
+    const values = [10, 12, 11, 13, 45, 46, 47, 48, 49];
+    await send(
+      a,
+      'rack-9',
+      values.map((v, i) => ({ t: v, ts: T0 + i * 1000, seq: i + 1 })),
+    );
+    await a.alarms.engine.idle();
+    assert.equal((await alarmsOf(a, 'rack-9')).length, 0);
+
+    // rack-9 moves to B.
+    await b.sharedState.rebuildDevices(['rack-9']);
+    const onA = a.alarms.analytics.get('rack-9')!;
+    const onB = b.alarms.analytics.get('rack-9')!;
+    assert.deepEqual(onB.metrics, onA.metrics, 'the same windows as the last owner');
+    assert.equal(onB.seq, 9);
+
+    // 10 s after the condition began (at T0 + 4 s): B raises, as A would have.
+    await send(b, 'rack-9', [
+      { t: 50, ts: T0 + 9000, seq: 10 },
+      { t: 51, ts: T0 + 14_000, seq: 11 },
+    ]);
+    const raised = await until(async () => (await alarmsOf(a, 'rack-9'))[0], { what: 'the alarm after the on-delay' });
+    assert.equal(raised.raisedAt, T0 + 14_000);
+    assert.equal(b.sequence.state('rack-9')?.maxSeq, 11);
+  });
+
   it('the same alarm raised on two nodes at once exists once, with every occurrence counted', async (t) => {
     const url = await pg.createDatabase();
     const a = await startTestApp({ store: url, ...keep });
