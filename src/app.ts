@@ -284,7 +284,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   });
   const changes = changeFeedFor(store, logger);
   if (changes) {
-    followSharedState(changes, { alarms, profiles, catalog: store.catalog, auth });
+    followSharedState(changes, { alarms, profiles, catalog: store.catalog, bindings: { telemetry: store.telemetry, registry: devices }, auth });
     yield component(
       'change-feed',
       () => changes.start(),

@@ -1,7 +1,8 @@
 import type { AlarmEngine } from '../alarms/engine.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
-import type { CatalogStore } from '../stores/store.js';
+import type { CatalogStore, TelemetryStore } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** This node's in-memory copies of shared state. */
@@ -9,6 +10,8 @@ export interface SharedCaches {
   alarms: AlarmEngine;
   profiles: ProfileRegistry;
   catalog: CatalogStore;
+  /** Which profile each device is bound to (bound through the API of any node). */
+  bindings: { telemetry: Pick<TelemetryStore, 'listDevices'>; registry: Pick<DeviceRegistry, 'setProfile' | 'profileOf'> };
   auth: Pick<AuthServices, 'users' | 'apiKeys' | 'devices' | 'revocations'>;
 }
 
@@ -20,9 +23,15 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   const reloadProfiles = async (name?: string) => {
     for (const p of await c.catalog.listProfiles()) if (name === undefined || p.name === name) c.profiles.set(p);
   };
+  const rebind = async (device?: string) => {
+    for (const d of await c.bindings.telemetry.listDevices())
+      if ((device === undefined || d.id === device) && c.bindings.registry.profileOf(d.id) !== undefined && c.bindings.registry.profileOf(d.id) !== d.profile)
+        c.bindings.registry.setProfile(d.id, d.profile);
+  };
   feed.on('rule', (id) => c.alarms.reloadRule(id));
   feed.on('alarm', (id) => (Number.isSafeInteger(Number(id)) ? c.alarms.reloadAlarm(Number(id)) : undefined));
   feed.on('profile', (name) => reloadProfiles(name));
+  feed.on('device_profile', (device) => rebind(device));
   feed.on('user', (id) => c.auth.users.refresh(id));
   feed.on('api_key', (id) => c.auth.apiKeys.refresh(id));
   feed.on('device_credential', (device) => c.auth.devices.refresh(device));
@@ -31,6 +40,7 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
 
   feed.onResync(() => c.alarms.reloadAll());
   feed.onResync(() => reloadProfiles());
+  feed.onResync(() => rebind());
   feed.onResync(() => c.auth.users.refresh());
   feed.onResync(() => c.auth.apiKeys.refresh());
   feed.onResync(() => c.auth.devices.refresh());

@@ -43,6 +43,11 @@ async function alarmsOf(app: RunningApp, device: string): Promise<Alarm[]> {
   return r.body.alarms;
 }
 
+async function getProfile(app: RunningApp): Promise<boolean> {
+  const r = await call<{ name: string }>(app.httpUrl, 'GET', '/api/v1/profiles/cell');
+  return r.status === 200 && r.body.name === 'cell';
+}
+
 const rule = (target: string, value: number) => ({
   name: `hot ${target}`,
   severity: 'major',
@@ -165,6 +170,23 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     assert.equal(b.sequence.state('rack-9')?.maxSeq, 11);
   });
 
+  it('a profile added, and a device bound to it, on node A apply on node B', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => b.stop());
+    await Promise.all([send(a, 'cell-1', [{ v: 3, seq: 1 }]), send(b, 'cell-1', [{ v: 3, seq: 2 }])]);
+
+    const profile = { name: 'cell', metrics: { v: { unit: 'V', min: 0, max: 5 } } };
+    const put = await call(a.httpUrl, 'PUT', '/api/v1/profiles/cell', profile);
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await until(() => getProfile(b), { timeoutMs: WITHIN_A_SECOND, what: 'the profile on B' });
+    const bound = await call(a.httpUrl, 'PUT', '/api/v1/devices/cell-1/profile', { profile: 'cell' });
+    assert.equal(bound.status, 200, JSON.stringify(bound.body));
+    await until(() => b.devices.profileOf('cell-1') === 'cell', { timeoutMs: WITHIN_A_SECOND, what: 'the binding on B' });
+  });
+
   it('the same alarm raised on two nodes at once exists once, with every occurrence counted', async (t) => {
     const url = await pg.createDatabase();
     const a = await startTestApp({ store: url, ...keep });
@@ -269,7 +291,7 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     assert.equal(runs, 1);
   });
 
-  it('a user disabled, and an API key revoked, on node A can no longer use node B', async (t) => {
+  it('a user disabled, a session signed out, a device token and an API key revoked on node A can no longer use node B', async (t) => {
     const url = await pg.createDatabase();
     const dataA = tempDir('fieldscope-sec-');
     const dataB = tempDir('fieldscope-sec-');
@@ -295,6 +317,23 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
       timeoutMs: WITHIN_A_SECOND,
       what: 'the key on B',
     });
+
+    // Signed out on A: the sign-in made on B ends on B (whose answer for it was cached).
+    const second = await login(b.httpUrl, 'op', password);
+    assert.equal((await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, second.accessToken)).status, 200);
+    assert.equal((await call(a.httpUrl, 'POST', '/api/v1/auth/logout', { refreshToken: second.refreshToken })).status, 204);
+    await until(async () => (await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, second.accessToken)).status === 401, {
+      timeoutMs: WITHIN_A_SECOND,
+      what: 'the signed-out session refused on B',
+    });
+
+    // A device token issued on A works on B; revoked on A, it stops there.
+    const issued = await call<{ token: string }>(a.httpUrl, 'POST', '/api/v1/devices/tok-1/credentials', undefined, adminA);
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    const post = () => call(b.httpUrl, 'POST', '/api/v1/devices/tok-1/telemetry', { v: 1 }, issued.body.token);
+    await until(async () => (await post()).status === 200, { timeoutMs: WITHIN_A_SECOND, what: 'the device token on B' });
+    assert.equal((await call(a.httpUrl, 'DELETE', '/api/v1/devices/tok-1/credentials', undefined, adminA)).status, 204);
+    await until(async () => (await post()).status === 401, { timeoutMs: WITHIN_A_SECOND, what: 'the revoked device token refused on B' });
 
     assert.equal((await call(a.httpUrl, 'PATCH', `/api/v1/users/${made.body.id}`, { disabled: true }, adminA)).status, 200);
     await until(async () => (await call(b.httpUrl, 'GET', '/api/v1/devices', undefined, op.accessToken)).status === 401, {

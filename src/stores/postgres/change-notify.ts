@@ -41,6 +41,9 @@ export async function changeNotifyMigration(sql: Sql): Promise<void> {
       FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('device_credential', 'device');
     CREATE TRIGGER refresh_tokens_ended AFTER DELETE ON refresh_tokens
       FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('session', 'family');
+    CREATE TRIGGER devices_profile_bound AFTER UPDATE ON devices
+      FOR EACH ROW WHEN (OLD.profile IS DISTINCT FROM NEW.profile)
+      EXECUTE FUNCTION fieldscope_notify_change('device_profile', 'id');
     CREATE TRIGGER alarms_raised AFTER INSERT ON alarms
       FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('alarm', 'id');
     CREATE TRIGGER alarms_status_changed AFTER UPDATE ON alarms
