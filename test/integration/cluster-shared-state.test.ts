@@ -268,6 +268,40 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     await until(() => a.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'node A to take the jobs back' });
   });
 
+  it('nodata timers run once for the cluster, on last-seen times from the store: no false alarm on the node that does not get the data', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep, rulePacks: false });
+    t.after(() => b.stop());
+    assert.equal(a.sharedState.runOnce.leading, true);
+    const created = await call<Rule>(a.httpUrl, 'POST', '/api/v1/rules', {
+      name: 'quiet',
+      severity: 'minor',
+      scope: 'device',
+      target: 'quiet-1',
+      kind: 'nodata',
+      forMs: 1500,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await until(() => b.alarms.engine.listRules().some((r) => r.id === created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the rule on B' });
+
+    // A saw the device once; from then on its messages go to B only, for three times the silence limit.
+    await send(a, 'quiet-1', [{ v: 1, seq: 1 }]);
+    for (let i = 2; i < 20; i++) {
+      await send(b, 'quiet-1', [{ v: i, seq: i }]);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(await alarmsOf(a, 'quiet-1'), [], 'the device never went quiet');
+
+    // Now it does: one alarm, from whichever node runs the timers; data back on B clears it.
+    const raised = await until(async () => (await alarmsOf(a, 'quiet-1'))[0], { timeoutMs: 15_000, what: 'the nodata alarm' });
+    await until(() => b.alarms.engine.openAlarms().some((x) => x.id === raised.id), { timeoutMs: WITHIN_A_SECOND, what: 'the alarm open on B' });
+    await send(b, 'quiet-1', [{ v: 20, seq: 20 }]);
+    await until(async () => (await alarmsOf(a, 'quiet-1'))[0]?.clearedAt !== null, { timeoutMs: 15_000, what: 'the clear' });
+    assert.equal((await alarmsOf(a, 'quiet-1')).length, 1);
+  });
+
   it('a run-once lease held by a process killed with SIGKILL moves to a live node', async (t) => {
     const url = await pg.createDatabase();
     const fixture = fileURLToPath(new URL('../fixtures/lease-holder.ts', import.meta.url));
