@@ -74,7 +74,10 @@ export class AlarmEngine {
   }
 
   /** Checks silence every sweepMs against the devices `list` gives (default: the device directory) until stopped. */
-  startSilenceSweep(list: () => Promise<SilenceDevice[]> | SilenceDevice[] = () => this.opts.devices.list(), everyMs = this.opts.sweepMs ?? 250): { stop(): void } {
+  startSilenceSweep(
+    list: () => Promise<SilenceDevice[]> | SilenceDevice[] = () => this.opts.devices.list(),
+    everyMs = this.opts.sweepMs ?? 250,
+  ): { stop(): void } {
     if (this.timer) clearInterval(this.timer);
     this.silenceList = list;
     const timer = setInterval(() => this.checkSilence(), everyMs);
