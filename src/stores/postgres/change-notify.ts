@@ -49,5 +49,12 @@ export async function changeNotifyMigration(sql: Sql): Promise<void> {
     CREATE TRIGGER alarms_status_changed AFTER UPDATE ON alarms
       FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.cleared_at IS DISTINCT FROM NEW.cleared_at)
       EXECUTE FUNCTION fieldscope_notify_change('alarm', 'id');
+    -- Topic mappings kept in the store (added through the API) announce themselves too, where that table exists by now.
+    DO $$ BEGIN
+      IF to_regclass('topic_mappings') IS NOT NULL THEN
+        CREATE TRIGGER topic_mappings_changed AFTER INSERT OR UPDATE OR DELETE ON topic_mappings
+          FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('mapping', 'id');
+      END IF;
+    END $$;
   `);
 }
