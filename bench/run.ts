@@ -26,6 +26,7 @@ import { benchServerSoak } from './server-soak.js';
 import { benchPacketWatch } from './packet-watch.js';
 import { benchMixed } from './mixed.js';
 import { benchModels } from './models.js';
+import { benchSharedState } from './shared-state.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -83,6 +84,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
           : { runs: 3, latencyN: 5000, devices: 100, perDevice: 300, train: 8, test: 8 },
       ),
   },
+  { id: 'shared-state', run: () => benchSharedState(quick ? { changes: 20, failovers: 3 } : { changes: 100, failovers: 5 }) },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 
