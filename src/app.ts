@@ -271,7 +271,12 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   );
 
   const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
-  const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger });
+  const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger, resumeCommands: !isShared(store) });
+  if (isShared(store)) {
+    // Two ack timeouts without a save: the node that sent it is gone.
+    const ack = config.commandAckTimeoutMs;
+    runOnce.add({ name: 'command-retries', start: () => dm.commands.startAdopting(2 * ack, ack) });
+  }
   const sources = buildSources(config, {
     pipeline,
     metrics,
@@ -284,7 +289,14 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   });
   const changes = changeFeedFor(store, logger);
   if (changes) {
-    followSharedState(changes, { alarms, profiles, catalog: store.catalog, bindings: { telemetry: store.telemetry, registry: devices }, auth });
+    followSharedState(changes, {
+      alarms,
+      profiles,
+      catalog: store.catalog,
+      bindings: { telemetry: store.telemetry, registry: devices },
+      commands: dm.commands,
+      auth,
+    });
     yield component(
       'change-feed',
       () => changes.start(),

@@ -3,6 +3,7 @@ import type { AuthServices } from '../auth/setup.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { CatalogStore, TelemetryStore } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import type { CommandService } from '../devices/commands.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** This node's in-memory copies of shared state. */
@@ -12,6 +13,8 @@ export interface SharedCaches {
   catalog: CatalogStore;
   /** Which profile each device is bound to (bound through the API of any node). */
   bindings: { telemetry: Pick<TelemetryStore, 'listDevices'>; registry: Pick<DeviceRegistry, 'setProfile' | 'profileOf'> };
+  /** Commands this node retries (another node may finish them). */
+  commands: Pick<CommandService, 'refresh'>;
   auth: Pick<AuthServices, 'users' | 'apiKeys' | 'devices' | 'revocations'>;
 }
 
@@ -32,6 +35,7 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.on('alarm', (id) => (Number.isSafeInteger(Number(id)) ? c.alarms.reloadAlarm(Number(id)) : undefined));
   feed.on('profile', (name) => reloadProfiles(name));
   feed.on('device_profile', (device) => rebind(device));
+  feed.on('command', (id) => c.commands.refresh(id));
   feed.on('user', (id) => c.auth.users.refresh(id));
   feed.on('api_key', (id) => c.auth.apiKeys.refresh(id));
   feed.on('device_credential', (device) => c.auth.devices.refresh(device));

@@ -103,6 +103,41 @@ export class CommandService {
     }
   }
 
+  /**
+   * Takes over open commands nobody has saved for `staleMs` (the node that sent them stopped or
+   * died; a live sender saves every attempt, once per ack timeout), and retries them from here.
+   * Several nodes on one store: run on one node only (src/cluster/leader.ts).
+   */
+  async adoptStale(staleMs: number): Promise<number> {
+    const now = this.now();
+    let adopted = 0;
+    for (const c of await this.opts.store.openCommands()) {
+      if (this.stopped || this.open.has(c.id) || now - c.updatedAt < staleMs) continue;
+      this.open.set(c.id, c);
+      this.arm(c, 0);
+      adopted++;
+    }
+    return adopted;
+  }
+
+  /** Adopts stale commands every `everyMs` until stopped. */
+  startAdopting(staleMs: number, everyMs: number): { stop(): void } {
+    const timer = setInterval(() => {
+      this.adoptStale(staleMs).catch((err: Error) => this.opts.logger.error({ err: err.message }, 'adopting open commands failed'));
+    }, everyMs);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  /** Another node finished a command this node was retrying: stop retrying it here. */
+  async refresh(id: string): Promise<void> {
+    if (!this.open.has(id)) return;
+    if ((await this.opts.store.openCommands()).some((c) => c.id === id)) return;
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    this.open.delete(id);
+  }
+
   async create(device: string, name: string, params: Record<string, unknown> = {}): Promise<DeviceCommand> {
     checkCommand(name, params, this.opts.profileOf(device));
     const now = this.now();
@@ -135,9 +170,13 @@ export class CommandService {
     return this.opts.store.listCommands(device, limit);
   }
 
-  /** A device answered. Unknown ids (answered twice, or another server's) are ignored. */
+  /**
+   * A device answered. A command open in the store but not here was sent by another node sharing
+   * the store: it is finished here (that node hears it through the change feed). Other ids
+   * (answered twice, or another server's) are ignored.
+   */
   async reply(device: string, r: CommandReply): Promise<boolean> {
-    const cmd = this.open.get(r.id);
+    const cmd = this.open.get(r.id) ?? (await this.opts.store.openCommands()).find((c) => c.id === r.id);
     if (!cmd || cmd.device !== device) return false;
     this.finish(cmd, r.status, r.status === 'failed' ? (r.reason ?? 'the device refused it') : null);
     await this.save(cmd);

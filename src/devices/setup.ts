@@ -31,6 +31,8 @@ export async function createDeviceManagement(o: {
   profiles: ProfileRegistry;
   metrics: Metrics;
   logger: Logger;
+  /** False where other nodes share the store: the node holding the run-once lease adopts commands left open (adoptStale). */
+  resumeCommands?: boolean;
 }): Promise<DeviceManagement> {
   const { config, store, devices, profiles, logger } = o;
   const commands = new CommandService({
@@ -88,7 +90,7 @@ export async function createDeviceManagement(o: {
       }
     },
     async start() {
-      await commands.resume();
+      if (o.resumeCommands !== false) await commands.resume();
       await ota.load();
     },
     stop() {

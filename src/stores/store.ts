@@ -266,7 +266,7 @@ export interface Store {
 
 /** One change to shared state: the kind of entity and its key (the entity itself is read back). */
 export interface ChangeNotice {
-  kind: 'rule' | 'alarm' | 'profile' | 'device_profile' | 'mapping' | 'user' | 'api_key' | 'device_credential' | 'session' | (string & {});
+  kind: 'rule' | 'alarm' | 'profile' | 'device_profile' | 'mapping' | 'command' | 'user' | 'api_key' | 'device_credential' | 'session' | (string & {});
   id: string;
 }
 

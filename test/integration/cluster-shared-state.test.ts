@@ -7,9 +7,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import postgres from 'postgres';
 import type { RunningApp } from '../../src/app.js';
 import type { Alarm, AlarmEvent, Rule } from '../../src/model/alarm.js';
+import type { DeviceCommand } from '../../src/model/device-admin.js';
 import { AdvisoryLease } from '../../src/cluster/leader.js';
 import { silentLogger } from '../../src/logger.js';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
@@ -300,6 +302,49 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     await send(b, 'quiet-1', [{ v: 20, seq: 20 }]);
     await until(async () => (await alarmsOf(a, 'quiet-1'))[0]?.clearedAt !== null, { timeoutMs: 15_000, what: 'the clear' });
     assert.equal((await alarmsOf(a, 'quiet-1')).length, 1);
+  });
+
+  it('commands: a node adopts the open commands of a node that stopped, and finishes a command another node sent', async (t) => {
+    const url = await pg.createDatabase();
+    const fast = { store: url, ...keep, rulePacks: false, commandAckTimeoutMs: 300, commandMaxAttempts: 1000 };
+    const a = await startTestApp(fast);
+    let aStopped = false;
+    t.after(() => (aStopped ? undefined : a.stop()));
+    const b = await startTestApp(fast);
+    t.after(() => b.stop());
+
+    // A device on B's broker answers every command it gets.
+    const dev = await mqtt.connectAsync(b.mqttUrl, { clientId: 'cmd-1' });
+    t.after(() => dev.endAsync());
+    const got: string[] = [];
+    dev.on('message', (_topic, payload) => {
+      const id = (JSON.parse(payload.toString()) as { id: string }).id;
+      got.push(id);
+      void dev.publishAsync('devices/cmd-1/commands/ack', JSON.stringify({ id, status: 'acked' }), { qos: 1 });
+    });
+    await dev.subscribeAsync('devices/cmd-1/commands', { qos: 1 });
+
+    await send(a, 'cmd-1', [{ v: 1 }]);
+    // Sent by A, which cannot reach the device: the device's answer to B (given the id) finishes it, and A stops retrying.
+    const first = await call<DeviceCommand>(a.httpUrl, 'POST', '/api/v1/devices/cmd-1/commands', { name: 'reboot' });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    await until(() => a.deviceServices.commands.get(first.body.id)?.attempts, { what: 'a first attempt on A' });
+    await dev.publishAsync('devices/cmd-1/commands/ack', JSON.stringify({ id: first.body.id, status: 'acked' }), { qos: 1 });
+    await until(() => a.deviceServices.commands.get(first.body.id) === undefined, { timeoutMs: WITHIN_A_SECOND * 5, what: 'A to let go of it' });
+    const [stored] = await a.store.devices.listCommands('cmd-1', 10);
+    assert.equal(stored.status, 'acked');
+
+    // Sent by A, then A stops: B, holding the run-once lease, adopts it and reaches the device.
+    const second = await call<DeviceCommand>(a.httpUrl, 'POST', '/api/v1/devices/cmd-1/commands', { name: 'set_interval', params: { ms: 500 } });
+    assert.equal(second.status, 202, JSON.stringify(second.body));
+    await a.stop();
+    aStopped = true;
+    await until(() => b.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'B to lead' });
+    await until(async () => (await b.store.devices.listCommands('cmd-1', 10)).find((c) => c.id === second.body.id)?.status === 'acked', {
+      timeoutMs: 15_000,
+      what: 'the adopted command acked',
+    });
+    assert.ok(got.includes(second.body.id));
   });
 
   it('a run-once lease held by a process killed with SIGKILL moves to a live node', async (t) => {

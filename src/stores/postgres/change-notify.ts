@@ -44,6 +44,9 @@ export async function changeNotifyMigration(sql: Sql): Promise<void> {
     CREATE TRIGGER devices_profile_bound AFTER UPDATE ON devices
       FOR EACH ROW WHEN (OLD.profile IS DISTINCT FROM NEW.profile)
       EXECUTE FUNCTION fieldscope_notify_change('device_profile', 'id');
+    CREATE TRIGGER device_commands_changed AFTER UPDATE ON device_commands
+      FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+      EXECUTE FUNCTION fieldscope_notify_change('command', 'id');
     CREATE TRIGGER alarms_raised AFTER INSERT ON alarms
       FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('alarm', 'id');
     CREATE TRIGGER alarms_status_changed AFTER UPDATE ON alarms
