@@ -13,6 +13,7 @@ import { SqliteAuditTables } from './audit-tables.js';
 import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
+import { SqliteRetentionTables } from './retention-tables.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -43,6 +44,7 @@ export class SqliteStore implements Store {
   auth!: SqliteAuthTables;
   catalog!: SqliteCatalog;
   audit!: SqliteAuditTables;
+  retention!: SqliteRetentionTables;
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
   private disk!: SqliteDiskWatch;
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
     this.auth = new SqliteAuthTables(db);
     this.catalog = new SqliteCatalog(db);
     this.audit = new SqliteAuditTables(db);
+    this.retention = new SqliteRetentionTables(db);
   }
 
   private migrate(): void {

@@ -221,8 +221,8 @@ export class SqliteTelemetry implements TelemetryStore {
     } while (cursor);
   }
 
-  async applyRetention(now = Date.now()): Promise<RetentionResult> {
-    return this.history.applyRetention(now);
+  async applyRetention(now = Date.now(), policy?: RetentionPolicy): Promise<RetentionResult> {
+    return this.history.applyRetention(now, policy);
   }
 
   async listDevices(): Promise<StoredDevice[]> {
