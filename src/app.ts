@@ -5,7 +5,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Store } from './stores/store.js';
 import { createStore } from './stores/open-store.js';
-import { startRetentionJob } from './stores/retention.js';
+import { logRetentionPass, startRetentionJob } from './stores/retention.js';
+import { RetentionRules } from './stores/retention-rules.js';
 import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
@@ -130,12 +131,6 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     () => store.close(),
   );
 
-  const retention = startRetentionJob(store.telemetry, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') });
-  yield component(
-    'retention',
-    () => {},
-    () => retention.stop(),
-  );
   const auditRetention = startAuditRetention(store.audit, {
     days: config.auditRetentionDays,
     onError: (err) => logger.error({ err: err.message }, 'audit retention pass failed'),
@@ -160,6 +155,23 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   const profiles = ProfileRegistry.load(config.profilesDir);
   for (const p of await store.catalog.listProfiles()) profiles.set(p);
   const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
+  const retentionRules = new RetentionRules({
+    base: store.telemetry.retention,
+    rawHoursByProfile: config.retentionRawHoursByProfile,
+    rawHoursByDevice: config.retentionRawHoursByDevice,
+    profiles,
+    store: store.retention,
+  });
+  const retention = startRetentionJob(store.telemetry, {
+    policy: () => retentionRules.policy(),
+    onError: (err) => logger.error({ err: err.message }, 'retention pass failed'),
+    onDone: (r) => logRetentionPass(r, metrics, logger),
+  });
+  yield component(
+    'retention',
+    () => {},
+    () => retention.stop(),
+  );
   const stored = await store.telemetry.listDevices();
   yield component(
     'device-registry',
@@ -292,6 +304,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     store,
     devices,
     profiles,
+    retention: retentionRules,
     pipeline,
     batcher,
     writer,

@@ -100,3 +100,17 @@ export function startRetentionJob(
   };
   return { stop, runOnce };
 }
+
+/** Nothing deleted silently: each pass counted per tier, and each device that lost rows logged with its cutoff. */
+export function logRetentionPass(
+  r: RetentionResult,
+  metrics: { retentionPruned: { inc(labels: { tier: string }, n: number): void } },
+  logger: { info(obj: object, msg: string): void },
+): void {
+  if (r.raw) metrics.retentionPruned.inc({ tier: 'raw' }, r.raw);
+  if (r.minute) metrics.retentionPruned.inc({ tier: '1m' }, r.minute);
+  if (r.hour) metrics.retentionPruned.inc({ tier: '1h' }, r.hour);
+  for (const d of r.devices ?? []) {
+    logger.info({ device: d.device, rawCutoff: new Date(d.rawCutoff).toISOString(), raw: d.raw, minute: d.minute, hour: d.hour }, 'retention pruned');
+  }
+}
