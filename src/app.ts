@@ -5,7 +5,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Store } from './stores/store.js';
 import { createStore } from './stores/open-store.js';
-import { logRetentionPass, startRetentionJob } from './stores/retention.js';
+import { logRetentionPass, startRetentionJob, type RetentionJob } from './stores/retention.js';
 import { RetentionRules } from './stores/retention-rules.js';
 import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
@@ -57,6 +57,9 @@ export interface RunningApp {
   /** The one commit path (see pipeline/commit.ts). */
   writer: CommitWriter;
   devices: DeviceRegistry;
+  /** The retention job (tests run a pass with runOnce) and which retention applies to which device. */
+  retention: RetentionJob;
+  retentionRules: RetentionRules;
   /** The embedded broker (not started when an external broker is configured). */
   broker: EmbeddedBroker;
   /** Whichever MQTT source runs: the embedded broker or the external broker client. */
@@ -167,6 +170,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     onError: (err) => logger.error({ err: err.message }, 'retention pass failed'),
     onDone: (r) => logRetentionPass(r, metrics, logger),
   });
+  Object.assign(app, { retention, retentionRules });
   yield component(
     'retention',
     () => {},

@@ -79,14 +79,19 @@ export function startRetentionJob(
 ): RetentionJob {
   let running: Promise<RetentionResult> | null = null;
   let stopped = false;
-  const pass = async () => store.applyRetention(Date.now(), opts.policy ? await opts.policy() : undefined);
+  // Reported here, not in tick: a pass run on demand is counted and logged like a timed one.
+  const pass = async () => {
+    const r = await store.applyRetention(Date.now(), opts.policy ? await opts.policy() : undefined);
+    opts.onDone?.(r);
+    return r;
+  };
   const runOnce = () =>
     (running ??= pass().finally(() => {
       running = null;
     }));
   const tick = () => {
     if (stopped) return;
-    runOnce().then(opts.onDone, (err: Error) => opts.onError?.(err));
+    runOnce().catch((err: Error) => opts.onError?.(err));
   };
   const timer = setInterval(tick, opts.intervalMs ?? HOUR / 4);
   timer.unref();
