@@ -76,6 +76,7 @@ export class SqliteStore implements Store {
           });
     this.reads = reads;
     this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
+    if (this.opts.path !== ':memory:') this.telemetry.retentionPath = this.opts.path;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
     this.alarms = new SqliteAlarmTables(db, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
     this.devices = new SqliteDeviceTables(db);
