@@ -68,7 +68,8 @@ export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, '
             start: { ...timeParam, description: 'the time column holds seconds since this time (ISO-8601 or epoch ms)' },
             applyRetention: {
               type: 'boolean',
-              description: "leave out readings already older than their device's raw retention (default false: imported history is kept, exempt from raw retention)",
+              description:
+                "leave out readings already older than their device's raw retention (default false: imported history is kept, exempt from raw retention)",
             },
           },
         },

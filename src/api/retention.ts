@@ -86,7 +86,14 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/devices/:id/retention',
-    { schema: { tags: ['devices'], summary: "The retention that applies to one device, and why", params: deviceIdParams, response: { 200: deviceRetentionSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'The retention that applies to one device, and why',
+        params: deviceIdParams,
+        response: { 200: deviceRetentionSchema, ...errorResponses },
+      },
+    },
     async (req) => {
       if (!ctx.devices.get(req.params.id)) throw notFound(`device ${req.params.id}`);
       return view(req.params.id);

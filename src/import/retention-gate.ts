@@ -75,7 +75,9 @@ export class RetentionGate {
         this.warned.add(device);
         const text =
           `device ${device}: readings older than its raw retention of ${note.retention} (before ${new Date(note.cutoff).toISOString()}); ` +
-          (this.opts.applyRetention ? 'not stored, as --apply-retention asks' : 'kept: imported history is exempt from raw retention (--apply-retention drops them)');
+          (this.opts.applyRetention
+            ? 'not stored, as --apply-retention asks'
+            : 'kept: imported history is exempt from raw retention (--apply-retention drops them)');
         this.warnings.push(text);
         this.opts.onWarning?.(text);
       }

@@ -42,6 +42,13 @@ export class RetentionRules {
 
 /** A retention in words, for summaries and logs: "8760 h (profile vibration)". */
 export function describeRetention(r: EffectiveRetention, profile: string | null): string {
-  const why = r.rawSource === 'profile' ? `profile ${profile}` : r.rawSource === 'device' ? 'set for this device' : r.rawSource === 'device-config' ? 'config file, this device' : 'default';
+  const why =
+    r.rawSource === 'profile'
+      ? `profile ${profile}`
+      : r.rawSource === 'device'
+        ? 'set for this device'
+        : r.rawSource === 'device-config'
+          ? 'config file, this device'
+          : 'default';
   return `${+(r.rawMs / HOUR).toFixed(3)} h (${why})`;
 }

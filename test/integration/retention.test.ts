@@ -78,20 +78,27 @@ test('postgres: imported history is held through a retention pass; applyRetentio
   await importedHistorySurvives(app);
 });
 
-test('raw retention per device is the admin\'s: validated, audit-logged, visible, and applied by the next pass', async (t) => {
+test("raw retention per device is the admin's: validated, audit-logged, visible, and applied by the next pass", async (t) => {
   const locked = await startLockedApp();
   t.after(() => locked.remove());
   const { app } = locked;
   const admin = (await login(app.httpUrl, 'admin', locked.adminPassword)).accessToken;
   const operator = await userToken(app.httpUrl, admin, 'olga', 'operator');
   const now = Date.now();
-  await app.writer.write({
-    readings: [0, 1, 2, 3].map((d) => ({ device: 'pump-1', metric: 'p', ts: now - d * DAY - HOUR, value: d })),
-    devices: [{ id: 'pump-1', seen: now }],
-    rejected: [],
-  }, { historical: true });
+  await app.writer.write(
+    {
+      readings: [0, 1, 2, 3].map((d) => ({ device: 'pump-1', metric: 'p', ts: now - d * DAY - HOUR, value: d })),
+      devices: [{ id: 'pump-1', seen: now }],
+      rejected: [],
+    },
+    { historical: true },
+  );
   const put = (body: unknown, token: string) =>
-    fetch(`${app.httpUrl}/api/v1/devices/pump-1/retention`, { method: 'PUT', headers: { 'content-type': 'application/json', ...bearer(token) }, body: JSON.stringify(body) });
+    fetch(`${app.httpUrl}/api/v1/devices/pump-1/retention`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: JSON.stringify(body),
+    });
   assert.equal((await put({ rawRetentionHours: 100 }, operator)).status, 403, 'an operator may not change retention');
   const bad = await put({ rawRetentionHours: -1 }, admin);
   assert.equal(bad.status, 400);
@@ -120,7 +127,10 @@ test('raw retention per device is the admin\'s: validated, audit-logged, visible
     devices: { device: string; rawRetentionHours: number; source: string }[];
   };
   assert.equal(view.default.rawRetentionHours, 48);
-  assert.deepEqual(view.devices.find((d) => d.device === 'pump-1'), { ...view.devices.find((d) => d.device === 'pump-1'), rawRetentionHours: 36, source: 'device' });
+  assert.deepEqual(
+    view.devices.find((d) => d.device === 'pump-1'),
+    { ...view.devices.find((d) => d.device === 'pump-1'), rawRetentionHours: 36, source: 'device' },
+  );
   assert.equal((await put({ rawRetentionHours: null }, admin)).status, 200);
   const back = (await (await fetch(`${app.httpUrl}/api/v1/devices/pump-1/retention`, { headers: bearer(operator) })).json()) as { source: string };
   assert.equal(back.source, 'default');

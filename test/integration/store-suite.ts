@@ -504,7 +504,11 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       const expected: [string, number, number][] = [];
       for (const [d, [cutoff, keep]] of Object.entries(keeps)) {
         const mine = rs.filter((r) => r.device === d);
-        assert.deepEqual(await left(d), mine.filter((r) => keep(r.ts)).map((r) => r.ts), `${d} raw`);
+        assert.deepEqual(
+          await left(d),
+          mine.filter((r) => keep(r.ts)).map((r) => r.ts),
+          `${d} raw`,
+        );
         expected.push([d, cutoff, mine.filter((r) => !keep(r.ts)).length]);
       }
       const pruned = (res.devices ?? []).filter((d) => d.device.startsWith('pd-')).sort((x, y) => x.device.localeCompare(y.device));
@@ -516,7 +520,10 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.ok(res.raw >= expected.reduce((a, [, , n]) => a + n, 0));
       // Far in the future even hour rollups expire, except those over the held range.
       await store.applyRetention(now + 800 * DAY, policy);
-      assert.deepEqual(await left('pd-held'), rs.filter((r) => r.device === 'pd-held' && inHold(r.ts)).map((r) => r.ts));
+      assert.deepEqual(
+        await left('pd-held'),
+        rs.filter((r) => r.device === 'pd-held' && inHold(r.ts)).map((r) => r.ts),
+      );
       const hours = await store.queryRollups({ device: 'pd-held', metric: 'r', resolution: '1h', from: 0, to: now });
       assert.deepEqual(
         hours.map((r) => r.bucket),

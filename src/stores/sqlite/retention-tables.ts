@@ -12,7 +12,10 @@ export class SqliteRetentionTables implements RetentionStore {
 
   async setDeviceRawRetention(device: string, rawMs: number | null): Promise<void> {
     if (rawMs === null) this.db.prepare('DELETE FROM device_retention WHERE device = ?').run(device);
-    else this.db.prepare('INSERT INTO device_retention (device, raw_ms) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET raw_ms = excluded.raw_ms').run(device, rawMs);
+    else
+      this.db
+        .prepare('INSERT INTO device_retention (device, raw_ms) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET raw_ms = excluded.raw_ms')
+        .run(device, rawMs);
   }
 
   async hold(h: RetentionHold): Promise<void> {

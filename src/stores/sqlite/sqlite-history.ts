@@ -55,7 +55,11 @@ export class SqliteHistory {
       profile: string | null;
     }[];
     const holds = new Map<string, { from: number; to: number }[]>();
-    for (const h of this.db.prepare('SELECT device, from_ts AS "from", to_ts AS "to" FROM retention_holds').all() as { device: string; from: number; to: number }[]) {
+    for (const h of this.db.prepare('SELECT device, from_ts AS "from", to_ts AS "to" FROM retention_holds').all() as {
+      device: string;
+      from: number;
+      to: number;
+    }[]) {
       holds.set(h.device, [...(holds.get(h.device) ?? []), h]);
     }
     const slice = (table: string, col: string) =>
