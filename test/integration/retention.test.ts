@@ -12,6 +12,8 @@ import { startTestApp, tempDir } from '../helpers/app.js';
 import { bearer, login, startLockedApp, userToken } from '../helpers/auth.js';
 import { requirePostgres, startPostgres } from '../helpers/postgres.js';
 import { parseDocBlocks } from '../helpers/doc-blocks.js';
+import { writeMesCsv } from '../helpers/mes-csv.js';
+import { importCommand } from '../../src/import/import-command.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const HOUR = 3_600_000;
@@ -167,4 +169,29 @@ test("the docs' import example (docs/ingest.md, Bulk import) keeps its data thro
   t.after(() => app.stop());
   await app.retention.runOnce();
   assert.equal((await rawOf(app, 'press-4', 'temperature')).length, 2, 'the example data is still there after a retention pass');
+});
+
+test('seed 004: a MES vibration file from April 2025 imports into the vibration profile (a year of raw data) and survives a pass', async (t) => {
+  const work = tempDir();
+  t.after(() => work.remove());
+  const file = join(work.dir, 'g1_sensor1.csv');
+  const { devices, rowsPerDevice } = writeMesCsv(file, 400);
+  const data = join(work.dir, 'data');
+  const said: string[] = [];
+  const summary = await importCommand([file, '--start', '2025-04-26T09:00:00Z', '--data', data], {
+    stderr: { write: (s: string) => said.push(s), isTTY: false },
+  });
+  assert.equal(summary.readingsStored, 400 * 4);
+  const notes = summary.retention.filter((r) => r.device === devices[0]);
+  assert.deepEqual(
+    notes.map((r) => [r.profile, r.rawRetentionHours, r.source, r.exempt]),
+    [['vibration', 8760, 'profile', true]],
+  );
+  // April 2025 is more than a year before any day this test can run on.
+  assert.equal(notes[0].olderReadings, rowsPerDevice[0] * 4);
+  assert.equal(said.filter((s) => s.startsWith('warning: device ')).length, devices.length, 'one warning per device, said before writing');
+  const app = await startTestApp({ dataDir: data });
+  t.after(() => app.stop());
+  await app.retention.runOnce();
+  assert.equal((await rawOf(app, devices[0], 'normal')).length, rowsPerDevice[0]);
 });
