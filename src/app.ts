@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import type { Store } from './stores/store.js';
+import type { RetentionResult, Store } from './stores/store.js';
 import { createStore } from './stores/open-store.js';
-import { startRetentionJob } from './stores/retention.js';
+import { logRetentionPass, startRetentionJob, type RetentionJob } from './stores/retention.js';
+import { RetentionRules } from './stores/retention-rules.js';
 import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
@@ -59,6 +60,9 @@ export interface RunningApp {
   /** The one commit path (see pipeline/commit.ts). */
   writer: CommitWriter;
   devices: DeviceRegistry;
+  /** The retention job (tests run a pass with runOnce) and which retention applies to which device. */
+  retention: RetentionJob;
+  retentionRules: RetentionRules;
   /** The embedded broker (not started when an external broker is configured). */
   broker: EmbeddedBroker;
   /** Whichever MQTT source runs: the embedded broker or the external broker client. */
@@ -143,10 +147,6 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     () => runOnce.stop(),
   );
   runOnce.add({
-    name: 'retention',
-    start: () => startRetentionJob(store.telemetry, { onError: (err) => logger.error({ err: err.message }, 'retention pass failed') }),
-  });
-  runOnce.add({
     name: 'audit-retention',
     start: () =>
       startAuditRetention(store.audit, {
@@ -169,6 +169,27 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   const profiles = ProfileRegistry.load(config.profilesDir);
   for (const p of await store.catalog.listProfiles()) profiles.set(p);
   const devices = new DeviceRegistry({ offlineAfterMs: config.offlineAfterMs, profiles });
+  const retentionRules = new RetentionRules({
+    base: store.telemetry.retention,
+    rawHoursByProfile: config.retentionRawHoursByProfile,
+    rawHoursByDevice: config.retentionRawHoursByDevice,
+    profiles,
+    store: store.retention,
+  });
+  const retentionOpts = {
+    policy: () => retentionRules.policy(),
+    onError: (err: Error) => logger.error({ err: err.message }, 'retention pass failed'),
+    onDone: (r: RetentionResult) => logRetentionPass(r, metrics, logger),
+  };
+  // Timed passes run once per store (the lease holder's); a pass asked for now runs here.
+  runOnce.add({ name: 'retention', start: () => startRetentionJob(store.telemetry, retentionOpts) });
+  const retention = startRetentionJob(store.telemetry, { ...retentionOpts, timed: false });
+  Object.assign(app, { retention, retentionRules });
+  yield component(
+    'retention',
+    () => {},
+    () => retention.stop(),
+  );
   const stored = await store.telemetry.listDevices();
   yield component(
     'device-registry',
@@ -339,6 +360,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     store,
     devices,
     profiles,
+    retention: retentionRules,
     pipeline,
     batcher,
     writer,

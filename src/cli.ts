@@ -29,6 +29,8 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --log-level L          fatal|error|warn|info|debug [FIELDSCOPE_LOG_LEVEL] (default warn)
   --store S              sqlite, or postgres://user@host:port/db [FIELDSCOPE_STORE] (default sqlite)
   --retention-raw-hours H   raw readings kept [FIELDSCOPE_RETENTION_RAW_HOURS] (default 48)
+  --retention-raw-hours-by-profile JSON  raw hours per profile, e.g. '{"factory":720}' [FIELDSCOPE_RETENTION_RAW_HOURS_BY_PROFILE]
+  --retention-raw-hours-by-device JSON   raw hours per device [FIELDSCOPE_RETENTION_RAW_HOURS_BY_DEVICE]
   --retention-1m-days D     1-minute rollups kept [FIELDSCOPE_RETENTION_1M_DAYS] (default 30)
   --retention-1h-days D     1-hour rollups kept [FIELDSCOPE_RETENTION_1H_DAYS] (default 730)
   --export-dir DIR       write one CSV per UTC day here [FIELDSCOPE_EXPORT_DIR]

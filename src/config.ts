@@ -31,6 +31,10 @@ export interface Config {
   retentionMinuteDays: number;
   /** ...and 1-hour rollups this long. */
   retentionHourDays: number;
+  /** Raw retention (hours) per profile, over the profile file's rawRetentionHours: {"vibration": 8760}. */
+  retentionRawHoursByProfile: Record<string, number>;
+  /** Raw retention (hours) per device, over its profile's; the API's per-device setting wins over this. */
+  retentionRawHoursByDevice: Record<string, number>;
   /** When set, one CSV per UTC day is written here by the daily export job. */
   exportDir: string | null;
   /** Model bundles in seed 003's layout <equipment_id>/<power>/<model_version>/ (docs/models.md). */
@@ -185,6 +189,8 @@ export const defaults: Config = {
   retentionRawHours: 48,
   retentionMinuteDays: 30,
   retentionHourDays: 730,
+  retentionRawHoursByProfile: {},
+  retentionRawHoursByDevice: {},
   exportDir: null,
   models: null,
   modelsXgb: false,
@@ -276,6 +282,8 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   retentionRawHours: { env: 'FIELDSCOPE_RETENTION_RAW_HOURS', flag: 'retention-raw-hours', kind: 'float' },
   retentionMinuteDays: { env: 'FIELDSCOPE_RETENTION_1M_DAYS', flag: 'retention-1m-days', kind: 'float' },
   retentionHourDays: { env: 'FIELDSCOPE_RETENTION_1H_DAYS', flag: 'retention-1h-days', kind: 'float' },
+  retentionRawHoursByProfile: { env: 'FIELDSCOPE_RETENTION_RAW_HOURS_BY_PROFILE', flag: 'retention-raw-hours-by-profile', kind: 'json' },
+  retentionRawHoursByDevice: { env: 'FIELDSCOPE_RETENTION_RAW_HOURS_BY_DEVICE', flag: 'retention-raw-hours-by-device', kind: 'json' },
   exportDir: { env: 'FIELDSCOPE_EXPORT_DIR', flag: 'export-dir', kind: 'string' },
   models: { env: 'FIELDSCOPE_MODELS', flag: 'models', kind: 'string' },
   modelsXgb: { env: 'FIELDSCOPE_MODELS_XGB', flag: 'models-xgb', kind: 'bool' },
@@ -375,6 +383,20 @@ function coerce(key: string, kind: Kind, raw: unknown, origin: string): unknown 
   return n;
 }
 
+/** The longest raw retention anyone may set, hours (100 years): beyond it a typo, not a policy. */
+export const MAX_RETENTION_HOURS = 876_000;
+
+/** Why a {name: hours} map of raw retention is not one, or null. */
+export function rawRetentionMapProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'expected an object of name: hours';
+  for (const [name, h] of Object.entries(value)) {
+    if (typeof h !== 'number' || !Number.isFinite(h) || h <= 0 || h > MAX_RETENTION_HOURS) {
+      return `"${name}" must be hours above 0 and at most ${MAX_RETENTION_HOURS}`;
+    }
+  }
+  return null;
+}
+
 const PORT_KEYS = new Set<string>(['httpPort', 'mqttPort', 'smtpPort']);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -382,6 +404,13 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function checkValue(key: string, named: string, value: unknown, origin: string, raw: unknown): void {
   if (PORT_KEYS.has(key) && typeof value === 'number' && value > 65535) {
     throw new ConfigError(`${origin} ${named}: expected a port number 0-65535 (0 = any free port), got "${raw}"`);
+  }
+  if (key === 'retentionRawHoursByProfile' || key === 'retentionRawHoursByDevice') {
+    const problem = rawRetentionMapProblem(value);
+    if (problem) throw new ConfigError(`${origin} ${named}: ${problem}, got ${JSON.stringify(raw)}`);
+  }
+  if (key === 'retentionRawHours' && (value as number) > MAX_RETENTION_HOURS) {
+    throw new ConfigError(`${origin} ${named}: expected hours at most ${MAX_RETENTION_HOURS} (100 years), got "${raw}"`);
   }
   if (key === 'logLevel' && !LOG_LEVELS.includes(String(value))) {
     throw new ConfigError(`${origin} ${named}: expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);

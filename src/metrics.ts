@@ -153,6 +153,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    retentionPruned: new client.Counter({
+      name: 'fieldscope_retention_pruned_rows_total',
+      help: 'Rows deleted by retention passes, by tier (raw, 1m, 1h); each device that lost rows is also logged with its cutoff',
+      labelNames: ['tier'] as const,
+      registers: [registry],
+    }),
     auditErrors: new client.Counter({
       name: 'fieldscope_audit_write_errors_total',
       help: 'Audit log entries the store failed to write',

@@ -4,7 +4,7 @@ import type { Message } from '../model/reading.js';
 import type { AlarmStore } from '../stores/store.js';
 import type { Analytics } from '../analytics/live-stats.js';
 import type { Logger } from '../logger.js';
-import { appliesTo, buildRule, describe } from './rules.js';
+import { appliesTo, buildRule, describe, describeClear } from './rules.js';
 import { evaluateMessage } from './evaluate.js';
 import { initialTrigger, sameTrigger, type TriggerState } from './trigger.js';
 import * as lifecycle from './lifecycle.js';
@@ -13,6 +13,8 @@ import { DomainError } from '../model/errors.js';
 export interface AlarmChange {
   type: AlarmEventType;
   alarm: Alarm;
+  /** What this change says when the raise message would mislead: an auto-clear quotes the clearing value. */
+  message?: string;
 }
 
 /** What the engine needs to know about devices (the device registry provides it). */
@@ -124,10 +126,10 @@ export class AlarmEngine {
     return run;
   }
 
-  private emit(type: AlarmEventType, alarm: Alarm): void {
+  private emit(type: AlarmEventType, alarm: Alarm, message?: string): void {
     for (const l of this.listeners) {
       try {
-        l({ type, alarm });
+        l(message === undefined ? { type, alarm } : { type, alarm, message });
       } catch (err) {
         this.opts.logger.warn({ err: (err as Error).message }, 'alarm listener failed');
       }
@@ -208,7 +210,11 @@ export class AlarmEngine {
       const cleared = lifecycle.clear(current, null, ts);
       await this.opts.store.updateAlarm(cleared, { at: ts, type: 'auto_cleared', by: null, comment: null, value });
       this.open.delete(k);
-      this.emit('auto_cleared', cleared);
+      this.emit(
+        'auto_cleared',
+        cleared,
+        describeClear(rule, device, value, (metric, v) => this.opts.label?.(this.opts.devices.get(device)?.profile ?? null, metric, v)),
+      );
     }
   }
 

@@ -149,3 +149,10 @@ export function describe(rule: Rule, device: string, value: number | null, label
       : `${rule.kind}${rule.metric ? ' ' + rule.metric : ''} ${rule.op} ${rule.op === 'outside' ? `[${rule.low}, ${rule.high}]` : rule.value}`;
   return `${rule.name}: ${device} ${what}${v}`;
 }
+
+/** An auto-clear in words, quoting the value that cleared it (the raise message keeps the value that raised it). */
+export function describeClear(rule: Rule, device: string, value: number | null, label?: (metric: string, value: number) => string | undefined): string {
+  const named = value !== null && rule.metric ? label?.(rule.metric, value) : undefined;
+  const v = value === null ? '' : `${rule.metric ? ' ' + rule.metric : ''} ${Number(value.toPrecision(6))}${named ? ` (${named})` : ''}`;
+  return `${rule.name}: ${device} back to normal${v ? ',' + v : ''}`;
+}

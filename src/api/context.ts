@@ -13,6 +13,7 @@ import type { SequenceTracker } from '../pipeline/sequence.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { ReadGuard } from './read-guard.js';
 import type { ModelServices } from '../models/setup.js';
+import type { RetentionRules } from '../stores/retention-rules.js';
 
 /** What the API's resources are handed; none of them reaches for a global. */
 export interface ApiContext {
@@ -43,6 +44,8 @@ export interface ApiContext {
   readMaxRows?: number;
   /** Model bundles and serving (absent: the serve-ml and rul routes are not registered). */
   models?: ModelServices;
+  /** Which retention applies to which device (absent: the retention routes are not registered). */
+  retention?: RetentionRules;
   /** Browser origins allowed by CORS; none by default. */
   corsOrigins?: string[];
   /** Certificate and key (PEM): the server speaks HTTPS. */

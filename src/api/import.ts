@@ -21,16 +21,37 @@ const summarySchema = {
     },
     seconds: { type: 'number' },
     ignoredColumns: { type: 'array', items: { type: 'string' } },
+    retention: {
+      type: 'array',
+      description: 'per device: the raw retention that applies, and whether this import is exempt from it (its range held)',
+      items: {
+        type: 'object',
+        properties: {
+          device: { type: 'string' },
+          profile: { type: ['string', 'null'] },
+          rawRetentionHours: { type: 'number' },
+          source: { type: 'string', enum: ['device', 'device-config', 'profile', 'default'] },
+          retention: { type: 'string', description: 'in words: "48 h (default)"' },
+          cutoff: { type: 'number', description: 'epoch ms: readings before it are past the retention today' },
+          olderReadings: { type: 'integer' },
+          exempt: { type: 'boolean', description: 'true: kept whatever their age (the default); false: applyRetention=true' },
+          heldFrom: { type: 'number' },
+          heldTo: { type: 'number' },
+        },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' }, description: 'devices with rows older than their raw retention, found before writing them' },
+    droppedByRetention: { type: 'integer', description: 'readings left out because applyRetention=true and they were past it' },
   },
 } as const;
 
 /** POST /api/v1/import: a CSV or NDJSON upload, read from the request stream as it arrives. */
-export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'metrics' | 'profiles' | 'store' | 'writer'>): Promise<void> {
+export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'metrics' | 'profiles' | 'store' | 'writer' | 'retention'>): Promise<void> {
   // In this scope only: the body is handed over as the raw stream, never buffered whole.
   for (const type of ['text/csv', 'application/x-ndjson', 'application/ndjson']) {
     app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
   }
-  app.post<{ Querystring: { format?: ImportFormat; device?: string; map?: string; start?: string }; Body: Readable }>(
+  app.post<{ Querystring: { format?: ImportFormat; device?: string; map?: string; start?: string; applyRetention?: boolean }; Body: Readable }>(
     '/api/v1/import',
     {
       config: { role: 'operator' },
@@ -45,6 +66,11 @@ export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, '
             device: { type: 'string', maxLength: 128, description: 'every row belongs to this device' },
             map: { type: 'string', maxLength: 4096, description: 'column=metric overrides, comma-separated' },
             start: { ...timeParam, description: 'the time column holds seconds since this time (ISO-8601 or epoch ms)' },
+            applyRetention: {
+              type: 'boolean',
+              description:
+                "leave out readings already older than their device's raw retention (default false: imported history is kept, exempt from raw retention)",
+            },
           },
         },
         response: { 200: summarySchema, ...errorResponses },
@@ -71,6 +97,8 @@ export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, '
           start,
           profiles: ctx.profiles,
           writer: ctx.writer,
+          ...(ctx.retention ? { retention: ctx.retention } : {}),
+          applyRetention: req.query.applyRetention ?? false,
         });
       } catch (err) {
         if (err instanceof ImportError) {

@@ -3,6 +3,8 @@ import type { ApiContext } from './context.js';
 import type { Profile } from '../model/device.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
+import { roleAtLeast } from '../auth/roles.js';
+import type { Role } from '../model/auth.js';
 
 const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' } }, required: ['name'] } as const;
 
@@ -54,6 +56,11 @@ async function profileWriteRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'd
         if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
           throw new DomainError(400, `metrics.${metric}: min ${spec.min} is above max ${spec.max}`, `metrics.${metric}.min`, 'order');
         }
+      }
+      // How long data is kept is the admin's to change, like a device's own retention.
+      const role = (req as { principal?: { role: Role | null } }).principal?.role;
+      if (role !== undefined && p.rawRetentionHours !== ctx.profiles.get(p.name)?.rawRetentionHours && !(role && roleAtLeast(role, 'admin'))) {
+        throw new DomainError(403, 'changing rawRetentionHours needs the admin role', 'rawRetentionHours', 'admin_only');
       }
       await ctx.store.catalog.saveProfile(p);
       ctx.profiles.set(p);

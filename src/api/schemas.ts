@@ -103,6 +103,12 @@ export const profileSchema = {
     unknownMetrics: { type: 'string', enum: ['accept', 'flag', 'reject'] },
     outOfRange: { type: 'string', enum: ['reject', 'flag'] },
     offlineAfterMs: { type: 'integer', minimum: 1000 },
+    rawRetentionHours: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 876000,
+      description: "raw readings of the profile's devices are kept this long (hours; changing it needs the admin role); imported history is kept regardless",
+    },
     commands: {
       type: 'object',
       description: 'Commands the device understands beyond set_interval, set_threshold and reboot',

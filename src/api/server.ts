@@ -18,6 +18,7 @@ import { historyRoutes } from './history.js';
 import { LiveHub, liveRoutes } from './live.js';
 import { healthRoutes } from './health.js';
 import { profileRoutes } from './profiles.js';
+import { retentionRoutes } from './retention.js';
 import { rejectedRoutes } from './rejected.js';
 import { liveStatsRoutes } from './live-stats.js';
 import { ruleRoutes } from './rules.js';
@@ -245,6 +246,7 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
     await telemetryRoutes(scope, full);
     await historyRoutes(scope, full);
     await profileRoutes(scope, full);
+    if (ctx.retention) await retentionRoutes(scope, { ...full, retention: ctx.retention });
     await rejectedRoutes(scope, full);
     await completenessRoutes(scope, full);
     await liveRoutes(scope, full);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { createStore } from '../stores/open-store.js';
+import { createStore, retentionFromConfig } from '../stores/open-store.js';
+import { RetentionRules } from '../stores/retention-rules.js';
 import { ProfileRegistry } from '../profiles/profiles.js';
 import { parseTimestamp } from '../pipeline/decode.js';
 import { parseColumnMap, ImportError } from './column-map.js';
@@ -13,6 +14,8 @@ export const IMPORT_HELP = `Usage: fieldscope import FILE.csv|FILE.ndjson [optio
   --format F         csv or ndjson (default: from the file extension)
   --data DIR         data directory [FIELDSCOPE_DATA] (default ./data)
   --profiles DIR     extra device profiles [FIELDSCOPE_PROFILES]
+  --apply-retention  leave out readings already older than their device's raw retention (default: keep
+                     imported history, exempt from raw retention; either way the summary says which applies)
 A crashed import of the same file resumes from its last commit; importing it again adds nothing.
 `;
 
@@ -35,6 +38,7 @@ export async function importCommand(argv: string[], io: ImportCommandIo = { stde
       format: { type: 'string' },
       data: { type: 'string' },
       profiles: { type: 'string' },
+      'apply-retention': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: true,
@@ -60,6 +64,13 @@ export async function importCommand(argv: string[], io: ImportCommandIo = { stde
     const profiles = ProfileRegistry.load(config.profilesDir);
     for (const p of await store.catalog.listProfiles()) profiles.set(p);
     const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
+    const retention = new RetentionRules({
+      base: retentionFromConfig(config),
+      rawHoursByProfile: config.retentionRawHoursByProfile,
+      rawHoursByDevice: config.retentionRawHoursByDevice,
+      profiles,
+      store: store.retention,
+    });
     const summary = await importFile(store, file, {
       format,
       device: values.device,
@@ -70,6 +81,10 @@ export async function importCommand(argv: string[], io: ImportCommandIo = { stde
       batchRows: io.batchRows,
       onProgress: bar,
       onCommit: io.onCommit,
+      retention,
+      applyRetention: values['apply-retention'] ?? false,
+      // Said before the rows are written, on its own line even under the progress bar.
+      onWarning: (text) => io.stderr.write(`${bar ? '\n' : ''}warning: ${text}\n`),
     });
     if (bar) io.stderr.write('\n');
     return summary;
@@ -105,6 +120,11 @@ export function formatSummary(s: ImportSummary): string {
   ];
   if (s.resumedFromLine !== undefined) lines.push(`resumed at line  ${s.resumedFromLine} (counts are this run's)`);
   if (s.ignoredColumns?.length) lines.push(`ignored columns  ${s.ignoredColumns.join(', ')} (not numeric)`);
+  for (const r of s.retention) {
+    const held = r.exempt ? 'imported history kept (exempt from raw retention)' : 'raw retention applied';
+    lines.push(`raw retention    ${r.device}: ${r.retention}; ${held}${r.olderReadings ? `, ${r.olderReadings} readings older than it` : ''}`);
+  }
+  if (s.droppedByRetention) lines.push(`not stored       ${s.droppedByRetention} readings past their raw retention (--apply-retention)`);
   for (const r of s.rejectedLines.slice(0, 20)) lines.push(`  line ${r.line}: ${r.field} (${r.rule}) ${r.error}`);
   if (s.rejected > 20)
     lines.push(`  ... ${s.rejected - Math.min(20, s.rejectedLines.length)} more (GET /api/v1/rejected lists the first ${s.rejectedLines.length})`);

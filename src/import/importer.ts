@@ -12,6 +12,8 @@ import { CsvParser } from './csv-reader.js';
 import { NdjsonLines } from './ndjson-reader.js';
 import { TextChunks } from './text-chunks.js';
 import { ImportError, planColumns, rowDevice, type ColumnPlan } from './column-map.js';
+import { RetentionGate, type ImportRetentionNote, type RetentionGateOptions } from './retention-gate.js';
+import { RetentionRules } from '../stores/retention-rules.js';
 
 export type ImportFormat = 'csv' | 'ndjson';
 
@@ -41,6 +43,12 @@ export interface ImportOptions {
   clock?: ServerClock;
   /** The running server's one commit path, so its followers (the device registry) hear of the import. */
   writer?: Pick<CommitWriter, 'write'>;
+  /** Which raw retention applies to a device (default: the store's policy and API settings, with these profiles'). */
+  retention?: RetentionGateOptions['rules'];
+  /** Apply raw retention: readings already past it are left out (default: imported history is kept, held from retention). */
+  applyRetention?: boolean;
+  /** Told, before the write, of each device whose rows are older than its raw retention. */
+  onWarning?: (text: string) => void;
 }
 
 export interface ImportProgress {
@@ -68,6 +76,12 @@ export interface ImportSummary {
   /** Where this run picked up a crashed import of the same file (counts above are this run's). */
   resumedFromLine?: number;
   ignoredColumns?: string[];
+  /** Per device: the raw retention that applies, and whether this import is exempt from it. */
+  retention: ImportRetentionNote[];
+  /** Said before writing: devices with rows older than their raw retention. */
+  warnings: string[];
+  /** Readings left out because --apply-retention was given and they were already past it. */
+  droppedByRetention: number;
 }
 
 const DEFAULT_BATCH_ROWS = 50_000;
@@ -143,7 +157,18 @@ class ImportRun {
   private deadLetters: RejectedRecord[] = [];
   private devices = new Map<string, string | undefined>();
   private pendingRows = 0;
-  private summary: ImportSummary = { rowsRead: 0, readingsStored: 0, duplicates: 0, rejected: 0, rejectedLines: [], seconds: 0 };
+  private summary: ImportSummary = {
+    rowsRead: 0,
+    readingsStored: 0,
+    duplicates: 0,
+    rejected: 0,
+    rejectedLines: [],
+    seconds: 0,
+    retention: [],
+    warnings: [],
+    droppedByRetention: 0,
+  };
+  private readonly gate: RetentionGate;
   private prior = { stored: 0, duplicates: 0, rejected: 0 };
   private readonly writer: Pick<CommitWriter, 'write'>;
 
@@ -167,6 +192,15 @@ class ImportRun {
     };
     this.csv = new CsvParser();
     this.nd = new NdjsonLines();
+    const listed = profiles && 'list' in profiles ? (profiles as { list(): Profile[] }) : { list: () => [] };
+    this.gate = new RetentionGate({
+      rules: opts.retention ?? new RetentionRules({ base: store.telemetry.retention, profiles: listed, store: store.retention }),
+      store: store.retention,
+      applyRetention: opts.applyRetention ?? false,
+      reason: key ? `import ${opts.fileName ?? key}` : `import upload ${new Date(this.now).toISOString()}`,
+      now: this.now,
+      onWarning: opts.onWarning,
+    });
   }
 
   async init(): Promise<void> {
@@ -219,6 +253,9 @@ class ImportRun {
     await this.flush(offset, true);
     this.opts.onProgress?.({ bytes: offset, totalBytes, rowsRead: this.summary.rowsRead, readingsStored: this.summary.readingsStored });
     this.summary.seconds = (performance.now() - this.started) / 1000;
+    this.summary.retention = this.gate.notes();
+    this.summary.warnings = this.gate.warnings;
+    this.summary.droppedByRetention = this.gate.dropped;
     if (this.plan?.ignored.length) this.summary.ignoredColumns = this.plan.ignored;
     return this.summary;
   }
@@ -342,7 +379,8 @@ class ImportRun {
           rejected: this.prior.rejected + this.summary.rejected,
         }
       : undefined;
-    const res = await this.writer.write({ readings: this.readings, devices, rejected: this.deadLetters, checkpoint }, { historical: true });
+    const readings = await this.gate.check(this.readings, (d) => this.bound.get(d) ?? this.devices.get(d) ?? null);
+    const res = await this.writer.write({ readings, devices, rejected: this.deadLetters, checkpoint }, { historical: true });
     this.summary.readingsStored += res.inserted;
     this.summary.duplicates += res.duplicates;
     for (const [id, profile] of this.devices) if (profile && !this.bound.get(id)) this.bound.set(id, profile);

@@ -60,6 +60,8 @@ export interface Profile {
   outOfRange?: 'reject' | 'flag';
   /** A device is offline after this long without a message. */
   offlineAfterMs?: number;
+  /** Raw readings of the profile's devices are kept this long (hours); the global default otherwise. */
+  rawRetentionHours?: number;
   /** Commands the device understands beyond the built-in ones (set_interval, set_threshold, reboot). */
   commands?: Record<string, CommandSpec>;
 }

@@ -7,6 +7,8 @@ export interface Notice {
   type: NoticeType;
   at: number;
   alarm: Alarm | null;
+  /** Text for this notice when the alarm's raise message would mislead (a clear quotes the clearing value). */
+  message?: string;
 }
 
 /** One delivery target. `send` throws when the target did not take the message (then it is retried). */
@@ -40,7 +42,7 @@ export function noticeLine(n: Notice): string {
   if (!n.alarm) return `[TEST] Fieldscope test notification (${new Date(n.at).toISOString()})`;
   const a = n.alarm;
   const by = n.type === 'acked' && a.ackedBy ? ` by ${a.ackedBy}` : n.type === 'cleared' && a.clearedBy ? ` by ${a.clearedBy}` : '';
-  return `[${a.severity.toUpperCase()}] ${label(n.type)}${by}: ${a.message} (alarm ${a.id}, device ${a.device}, count ${a.count})`;
+  return `[${a.severity.toUpperCase()}] ${label(n.type)}${by}: ${n.message ?? a.message} (alarm ${a.id}, device ${a.device}, count ${a.count})`;
 }
 
 export function subject(notices: Notice[]): string {

@@ -119,7 +119,7 @@ export class Dispatcher {
         if (!s.notified.has(alarmKey(alarm))) continue;
         if (type === 'cleared' || type === 'auto_cleared') s.notified.delete(alarmKey(alarm));
       }
-      this.enqueue(s, { type, at: now, alarm });
+      this.enqueue(s, change.message === undefined ? { type, at: now, alarm } : { type, at: now, alarm, message: change.message });
     }
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Profile } from '../model/device.js';
 import { packageRoot } from '../paths.js';
+import { MAX_RETENTION_HOURS } from '../config.js';
 
 /** Device profiles by name: the shipped ones, then any from the user's folder, which win. */
 export class ProfileRegistry {
@@ -22,6 +23,10 @@ export class ProfileRegistry {
       const text = readFileSync(join(dir, name), 'utf8');
       const parsed = (name.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as Profile;
       if (!parsed?.name || typeof parsed.metrics !== 'object') throw new Error(`profile file ${name}: needs "name" and "metrics"`);
+      const h = parsed.rawRetentionHours;
+      if (h !== undefined && (typeof h !== 'number' || !(h > 0) || h > MAX_RETENTION_HOURS)) {
+        throw new Error(`profile file ${name}: rawRetentionHours must be hours above 0 and at most ${MAX_RETENTION_HOURS}, got ${JSON.stringify(h)}`);
+      }
       this.profiles.set(parsed.name, parsed);
     }
   }

@@ -92,14 +92,47 @@ export interface RetentionPolicy {
   minuteMs: number;
   hourMs: number;
   byProfile?: Record<string, Partial<Pick<RetentionPolicy, 'rawMs' | 'minuteMs' | 'hourMs'>>>;
+  /** Per-device raw retention (config file or API); wins over the profile's. */
+  byDevice?: Record<string, { rawMs: number; from?: 'device' | 'config' }>;
 }
 
 export interface RetentionResult {
-  /** Rows deleted (rows in dropped partitions are not counted). */
+  /** Rows deleted, rows in dropped partitions included. */
   raw: number;
   minute: number;
   hour: number;
   partitionsDropped: number;
+  /** Devices that lost rows in this pass, with the raw cutoff that applied to them. */
+  devices?: DevicePruned[];
+}
+
+export interface DevicePruned {
+  device: string;
+  /** Raw readings before this time (epoch ms) went, outside any hold. */
+  rawCutoff: number;
+  raw: number;
+  minute: number;
+  hour: number;
+}
+
+/** A time range of one device that retention never deletes (imported history). Times in the readings' unit. */
+export interface RetentionHold {
+  device: string;
+  from: number;
+  to: number;
+  /** Why, e.g. "import g1_sensor1.csv"; one hold per (device, reason), widened as more rows come. */
+  reason: string;
+  createdAt: number;
+}
+
+/** Per-device retention set through the API, and the ranges retention must keep. */
+export interface RetentionStore {
+  /** Raw retention per device set through the API, ms. */
+  deviceOverrides(): Promise<Record<string, number>>;
+  setDeviceRawRetention(device: string, rawMs: number | null): Promise<void>;
+  /** Adds a hold, or widens the one with the same device and reason to cover [from, to] too. */
+  hold(h: RetentionHold): Promise<void>;
+  listHolds(device?: string): Promise<RetentionHold[]>;
 }
 
 export type Resolution = 'raw' | '1m' | '1h';
@@ -262,6 +295,8 @@ export interface Store {
   readonly audit: AuditStore;
   /** Changes written by any process sharing this store; absent where one process owns it (SQLite). */
   readonly changes?: ChangeSource;
+  /** Per-device retention overrides and retention holds (imported history). */
+  readonly retention: RetentionStore;
 }
 
 /** One change to shared state: the kind of entity and its key (the entity itself is read back). */
@@ -297,8 +332,11 @@ export interface TelemetryStore {
   exportRows(q: ExportQuery): AsyncIterable<GroupRow>;
   /** The same rows as text lines (no header), formatted where they are read (SQLite: on a read worker). */
   exportText?(q: ExportQuery, format: ExportFormat): AsyncIterable<string>;
-  /** Deletes what is older than the retention policy allows, measured back from now. */
-  applyRetention(now?: number): Promise<RetentionResult>;
+  /**
+   * Deletes what is older than the retention policy allows (default: the store's), measured back from
+   * now, per device; never inside a retention hold.
+   */
+  applyRetention(now?: number, policy?: RetentionPolicy): Promise<RetentionResult>;
 }
 
 /** Profiles added through the API, sequence accounting state and import checkpoints. */

@@ -34,12 +34,14 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 export function storeSuite(engine: string, factory: StoreFactory, skip: string | false = false): void {
   describe(`store suite: ${engine}`, { skip }, () => {
     let store: TelemetryStore;
+    let full: Store;
     let cleanup: () => Promise<void>;
     const retention: RetentionPolicy = { rawMs: 2 * DAY, minuteMs: 30 * DAY, hourMs: 730 * DAY, byProfile: { keep: { rawMs: 5 * DAY } } };
     before(async () => {
       const opened = await factory(retention);
       ({ cleanup } = opened);
       store = opened.store.telemetry;
+      full = opened.store;
     });
     after(async () => cleanup?.());
 
@@ -470,6 +472,64 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
         hist.series.r.count.reduce((a, x) => a + x, 0),
         12 * 24 * 6,
       );
+    });
+
+    it('retention applies per device (own setting, profile, default), never inside a hold, and counts what it drops per device', async () => {
+      const now = T0 + 200 * DAY;
+      const rs: Reading[] = [];
+      const names = ['pd-default', 'pd-short', 'pd-held', 'pd-keep'];
+      for (let t = now - 12 * DAY; t < now; t += HOUR) for (const d of names) rs.push({ device: d, metric: 'r', ts: t, value: 1 });
+      const b = batch(rs);
+      b.devices = b.devices.map((d) => (d.id === 'pd-keep' ? { ...d, profile: 'keep' } : d));
+      await store.write(b);
+      const holdFrom = now - 10 * DAY + 30 * MIN;
+      const holdTo = now - 8 * DAY;
+      await full.retention.hold({ device: 'pd-held', from: holdFrom, to: holdTo, reason: 'import old.csv', createdAt: now });
+      await full.retention.hold({ device: 'pd-held', from: holdTo, to: holdTo + HOUR, reason: 'import old.csv', createdAt: now });
+      assert.deepEqual(
+        (await full.retention.listHolds('pd-held')).map((h) => [h.from, h.to, h.reason]),
+        [[holdFrom, holdTo + HOUR, 'import old.csv']],
+        'a second hold with the same reason widens the first',
+      );
+      const policy: RetentionPolicy = { ...retention, byDevice: { 'pd-short': { rawMs: DAY } } };
+      const res = await store.applyRetention(now, policy);
+      const inHold = (ts: number) => ts >= holdFrom && ts <= holdTo + HOUR;
+      const keeps: Record<string, [number, (ts: number) => boolean]> = {
+        'pd-default': [now - 2 * DAY, (ts) => ts >= now - 2 * DAY],
+        'pd-held': [now - 2 * DAY, (ts) => ts >= now - 2 * DAY || inHold(ts)],
+        'pd-keep': [now - 5 * DAY, (ts) => ts >= now - 5 * DAY],
+        'pd-short': [now - DAY, (ts) => ts >= now - DAY],
+      };
+      const left = async (d: string) => (await store.queryRange({ device: d, metrics: ['r'], from: 0, to: now, limit: 100_000 })).r?.ts ?? [];
+      const expected: [string, number, number][] = [];
+      for (const [d, [cutoff, keep]] of Object.entries(keeps)) {
+        const mine = rs.filter((r) => r.device === d);
+        assert.deepEqual(
+          await left(d),
+          mine.filter((r) => keep(r.ts)).map((r) => r.ts),
+          `${d} raw`,
+        );
+        expected.push([d, cutoff, mine.filter((r) => !keep(r.ts)).length]);
+      }
+      const pruned = (res.devices ?? []).filter((d) => d.device.startsWith('pd-')).sort((x, y) => x.device.localeCompare(y.device));
+      assert.deepEqual(
+        pruned.map((d) => [d.device, d.rawCutoff, d.raw]),
+        expected,
+        'each device named with its cutoff and the rows it lost',
+      );
+      assert.ok(res.raw >= expected.reduce((a, [, , n]) => a + n, 0));
+      // Far in the future even hour rollups expire, except those over the held range.
+      await store.applyRetention(now + 800 * DAY, policy);
+      assert.deepEqual(
+        await left('pd-held'),
+        rs.filter((r) => r.device === 'pd-held' && inHold(r.ts)).map((r) => r.ts),
+      );
+      const hours = await store.queryRollups({ device: 'pd-held', metric: 'r', resolution: '1h', from: 0, to: now });
+      assert.deepEqual(
+        hours.map((r) => r.bucket),
+        rs.filter((r) => r.device === 'pd-held' && r.ts + HOUR > holdFrom && r.ts <= holdTo + HOUR).map((r) => r.ts),
+      );
+      assert.deepEqual(await left('pd-default'), []);
     });
   });
 }

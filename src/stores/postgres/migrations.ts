@@ -277,4 +277,18 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
   },
   // Every node's caches follow the shared tables (src/cluster/change-feed.ts, docs/scale-out.md).
   changeNotifyMigration,
+  // Per-device raw retention and retention holds (imported history), as SQLite migration 9 has them.
+  async (sql) => {
+    await sql.unsafe(`
+      CREATE TABLE device_retention (device text PRIMARY KEY, raw_ms bigint NOT NULL);
+      CREATE TABLE retention_holds (
+        device text NOT NULL,
+        reason text NOT NULL,
+        from_ts bigint NOT NULL,
+        to_ts bigint NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (device, reason)
+      );
+    `);
+  },
 ];

@@ -9,6 +9,7 @@ import { PgAuthTables } from './auth-tables.js';
 import { PgProfileSequence } from './profile-sequence.js';
 import { OID, PgTelemetry } from './telemetry-tables.js';
 import { PgAuditTables } from './audit-tables.js';
+import { PgRetentionTables } from './retention-tables.js';
 import { PgReads } from './pg-reads.js';
 
 export interface PostgresOptions {
@@ -38,6 +39,7 @@ export class PostgresStore implements Store {
   auth!: PgAuthTables;
   catalog!: PgProfileSequence;
   audit!: PgAuditTables;
+  retention!: PgRetentionTables;
   /** Reads run on a pool of their own, with a statement timeout (pg-reads.ts). */
   private readSql: Sql | null = null;
 
@@ -55,6 +57,7 @@ export class PostgresStore implements Store {
     this.auth = new PgAuthTables(this.sql);
     this.catalog = new PgProfileSequence(this.sql);
     this.audit = new PgAuditTables(this.sql);
+    this.retention = new PgRetentionTables(this.sql);
     const reads = new PgReads(this.readSql, this.opts.retention ?? defaultRetention, readTimeoutMs);
     this.telemetry = new PgTelemetry(this.sql, this.opts, this.catalog, reads);
     await this.telemetry.init();

@@ -11,6 +11,7 @@ import type {
   RangeQuery,
   RejectedQuery,
   RejectedRecord,
+  DevicePruned,
   RetentionPolicy,
   RetentionResult,
   RollupQuery,
@@ -23,7 +24,7 @@ import type {
   WriteResult,
 } from '../store.js';
 import { DAY, HOUR, MINUTE } from '../zoned-time.js';
-import { defaultRetention } from '../retention.js';
+import { defaultRetention, deletableRanges, effectiveRetention, longestRaw, type EffectiveRetention } from '../retention.js';
 import type { PgProfileSequence } from './profile-sequence.js';
 import type { PgReads } from './pg-reads.js';
 import type { ExportFormat } from '../export-format.js';
@@ -241,53 +242,74 @@ export class PgTelemetry implements TelemetryStore {
     return rows.map((r) => ({ ...r }));
   }
 
-  async applyRetention(now = Date.now()): Promise<RetentionResult> {
-    const policy = this.retention;
-    const overrides = Object.entries(policy.byProfile ?? {});
-    const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0 };
-    // Whole days older than every raw limit go as partitions (cheap); the rest row by row.
-    const longestRaw = Math.max(policy.rawMs, ...overrides.map(([, o]) => o.rawMs ?? policy.rawMs));
-    if (this.timescale) {
-      await this.sql`SELECT drop_chunks('readings', older_than => ${now - longestRaw}::int8)`;
-    } else {
+  /**
+   * Deletes what the policy no longer keeps, device by device (its own retention, else its profile's,
+   * else the default), never inside a retention hold. Whole days older than every device's raw limit
+   * and outside every hold go as partitions, their rows counted per device first; the rest row by row.
+   */
+  async applyRetention(now = Date.now(), policy: RetentionPolicy = this.retention): Promise<RetentionResult> {
+    const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0, devices: [] };
+    const series = await this.sql<{ id: number; device: string; profile: string | null }[]>`
+      SELECT s.id, s.device, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device`;
+    const holdRows = await this.sql<{ device: string; from: number; to: number }[]>`SELECT device, from_ts AS "from", to_ts AS "to" FROM retention_holds`;
+    const holds = new Map<string, { from: number; to: number }[]>();
+    for (const h of holdRows) holds.set(h.device, [...(holds.get(h.device) ?? []), h]);
+    const devices = new Map<string, { ids: number[]; p: EffectiveRetention; pruned: DevicePruned }>();
+    for (const s of series) {
+      let d = devices.get(s.device);
+      if (!d) {
+        const p = effectiveRetention(policy, s.device, s.profile);
+        d = { ids: [], p, pruned: { device: s.device, rawCutoff: now - p.rawMs, raw: 0, minute: 0, hour: 0 } };
+        devices.set(s.device, d);
+      }
+      d.ids.push(s.id);
+    }
+    // TimescaleDB chunks are not dropped here: their rows go row by row below, so that each is counted
+    // per device and held ranges stay.
+    if (!this.timescale) {
+      const oldest = now - longestRaw(policy);
+      const deviceOf = new Map(series.map((s) => [s.id, s.device]));
       for (const day of [...this.partitions].sort((a, b) => a - b)) {
-        if (day + DAY > now - longestRaw) break;
-        await this.sql.unsafe(`DROP TABLE IF EXISTS ${partitionName(day)}`);
+        if (day + DAY > oldest) break;
+        const dropped = await this.sql.begin(async (tx) => {
+          await tx.unsafe(`LOCK TABLE ${partitionName(day)} IN ACCESS EXCLUSIVE MODE`);
+          const [held] = await tx`SELECT count(*)::int AS n FROM retention_holds WHERE from_ts < ${day + DAY} AND to_ts >= ${day}`;
+          if (held.n > 0) return null;
+          const counts = await tx.unsafe<{ series: number; n: number }[]>(`SELECT series, count(*)::int AS n FROM ${partitionName(day)} GROUP BY series`);
+          await tx.unsafe(`DROP TABLE ${partitionName(day)}`);
+          return counts;
+        });
+        if (!dropped) continue;
         this.partitions.delete(day);
         result.partitionsDropped++;
+        for (const c of dropped) {
+          result.raw += c.n;
+          const d = devices.get(deviceOf.get(c.series) ?? '');
+          if (d) d.pruned.raw += c.n;
+        }
       }
       await this.createPartitionsAhead(now);
     }
-    const groups: { where: string; args: unknown[]; p: { rawMs: number; minuteMs: number; hourMs: number } }[] = [
-      {
-        where: 'd.profile IS NULL OR NOT (d.profile = ANY($2::text[]))',
-        args: [
-          this.sql.array(
-            overrides.map(([name]) => name),
-            OID.text,
-          ),
-        ],
-        p: policy,
-      },
-      ...overrides.map(([name, o]) => ({
-        where: 'd.profile = $2',
-        args: [name],
-        p: { rawMs: o.rawMs ?? policy.rawMs, minuteMs: o.minuteMs ?? policy.minuteMs, hourMs: o.hourMs ?? policy.hourMs },
-      })),
-    ];
-    for (const g of groups) {
-      for (const [table, col, ms, key] of [
-        ['readings', 'ts', g.p.rawMs, 'raw'],
-        ['rollup_1m', 'bucket', g.p.minuteMs, 'minute'],
-        ['rollup_1h', 'bucket', g.p.hourMs, 'hour'],
+    for (const [device, d] of devices) {
+      const kept = holds.get(device) ?? [];
+      const ids = this.sql.array(d.ids, OID.int4);
+      for (const [table, col, ms, key, width] of [
+        ['readings', 'ts', d.p.rawMs, 'raw', 1],
+        ['rollup_1m', 'bucket', d.p.minuteMs, 'minute', MINUTE],
+        ['rollup_1h', 'bucket', d.p.hourMs, 'hour', HOUR],
       ] as const) {
-        const r = await this.sql.unsafe(
-          `DELETE FROM ${table} WHERE ${col} < $1::int8 AND series IN (SELECT s.id FROM series s LEFT JOIN devices d ON d.id = s.device WHERE ${g.where})`,
-          [now - ms, ...g.args] as never[],
-        );
-        result[key] += r.count;
+        for (const [from, to] of deletableRanges(now - ms, kept, width)) {
+          const r = await this.sql.unsafe(`DELETE FROM ${table} WHERE series = ANY($1::int4[]) AND ${col} >= $2::int8 AND ${col} < $3::int8`, [
+            ids,
+            from,
+            to,
+          ] as never[]);
+          result[key] += r.count;
+          d.pruned[key] += r.count;
+        }
       }
     }
+    result.devices = [...devices.values()].map((d) => d.pruned).filter((d) => d.raw + d.minute + d.hour > 0);
     return result;
   }
 }

@@ -250,4 +250,18 @@ export const migrations: string[] = [
   CREATE TRIGGER audit_gate_keep BEFORE DELETE ON audit_gate
     BEGIN SELECT RAISE(ABORT, 'audit_gate must keep its row'); END;
   `,
+  `
+  -- Raw retention set per device through the API (the profile's or the default applies otherwise).
+  CREATE TABLE device_retention (device TEXT PRIMARY KEY, raw_ms INTEGER NOT NULL);
+  -- Ranges of a device's time that retention never deletes: imported history, which a user loads
+  -- precisely because it is old. One row per (device, reason), widened as an import goes on.
+  CREATE TABLE retention_holds (
+    device TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    from_ts INTEGER NOT NULL,
+    to_ts INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (device, reason)
+  );
+  `,
 ];

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { RetentionPolicy, RetentionResult } from '../store.js';
+import type { DevicePruned, RetentionPolicy, RetentionResult } from '../store.js';
 import type { RollupAccumulator } from '../rollup-accumulator.js';
-import { retentionFor } from '../retention.js';
+import { deletableRanges, effectiveRetention } from '../retention.js';
+import { HOUR, MINUTE } from '../zoned-time.js';
 
 /** Rows deleted per retention slice (one short transaction; a few ms). */
 export const RETENTION_SLICE = 5000;
@@ -42,36 +43,54 @@ export class SqliteHistory {
   }
 
   /**
-   * Deletes what the policy no longer keeps, in slices of at most RETENTION_SLICE rows, each its own
-   * short transaction, yielding to the event loop between them: a pass over millions of expired rows
-   * never holds the thread that acknowledges devices for more than one slice.
+   * Deletes what the policy no longer keeps, device by device (its own retention, else its profile's,
+   * else the default) and never inside a retention hold, in slices of at most RETENTION_SLICE rows,
+   * each its own short transaction, yielding to the event loop between them: a pass over millions of
+   * expired rows never holds the thread that acknowledges devices for more than one slice.
    */
-  async applyRetention(now: number): Promise<RetentionResult> {
-    const series = this.db.prepare('SELECT s.id, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device').all() as {
+  async applyRetention(now: number, policy: RetentionPolicy = this.retention): Promise<RetentionResult> {
+    const series = this.db.prepare('SELECT s.id, s.device, d.profile FROM series s LEFT JOIN devices d ON d.id = s.device ORDER BY s.device').all() as {
       id: number;
+      device: string;
       profile: string | null;
     }[];
+    const holds = new Map<string, { from: number; to: number }[]>();
+    for (const h of this.db.prepare('SELECT device, from_ts AS "from", to_ts AS "to" FROM retention_holds').all() as {
+      device: string;
+      from: number;
+      to: number;
+    }[]) {
+      holds.set(h.device, [...(holds.get(h.device) ?? []), h]);
+    }
     const slice = (table: string, col: string) =>
       this.db.prepare(
-        `DELETE FROM ${table} WHERE series = ? AND ${col} < min(?, coalesce((SELECT ${col} FROM ${table} WHERE series = ? AND ${col} < ? ORDER BY ${col} LIMIT 1 OFFSET ${RETENTION_SLICE}), ?))`,
+        `DELETE FROM ${table} WHERE series = ? AND ${col} >= ? AND ${col} < min(?, coalesce((SELECT ${col} FROM ${table} WHERE series = ? AND ${col} >= ? AND ${col} < ? ORDER BY ${col} LIMIT 1 OFFSET ${RETENTION_SLICE}), ?))`,
       );
     const del = { raw: slice('readings', 'ts'), minute: slice('rollup_1m', 'bucket'), hour: slice('rollup_1h', 'bucket') };
-    const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0 };
+    const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0, devices: [] };
+    const perDevice = new Map<string, DevicePruned>();
     for (const s of series) {
-      const p = retentionFor(this.retention, s.profile);
-      for (const [key, cut] of [
-        ['raw', now - p.rawMs],
-        ['minute', now - p.minuteMs],
-        ['hour', now - p.hourMs],
+      const p = effectiveRetention(policy, s.device, s.profile);
+      const kept = holds.get(s.device) ?? [];
+      let d = perDevice.get(s.device);
+      if (!d) perDevice.set(s.device, (d = { device: s.device, rawCutoff: now - p.rawMs, raw: 0, minute: 0, hour: 0 }));
+      for (const [key, cut, width] of [
+        ['raw', now - p.rawMs, 1],
+        ['minute', now - p.minuteMs, MINUTE],
+        ['hour', now - p.hourMs, HOUR],
       ] as const) {
-        for (;;) {
-          const n = del[key].run(s.id, cut, s.id, cut, cut).changes;
-          result[key] += n;
-          if (n) await yieldToLoop();
-          if (n < RETENTION_SLICE) break;
+        for (const [from, to] of deletableRanges(cut, kept, width)) {
+          for (;;) {
+            const n = del[key].run(s.id, from, to, s.id, from, to, to).changes;
+            result[key] += n;
+            d[key] += n;
+            if (n) await yieldToLoop();
+            if (n < RETENTION_SLICE) break;
+          }
         }
       }
     }
+    result.devices = [...perDevice.values()].filter((d) => d.raw + d.minute + d.hour > 0);
     return result;
   }
 }

@@ -13,6 +13,7 @@ import { SqliteAuditTables } from './audit-tables.js';
 import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
+import { SqliteRetentionTables } from './retention-tables.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -43,6 +44,7 @@ export class SqliteStore implements Store {
   auth!: SqliteAuthTables;
   catalog!: SqliteCatalog;
   audit!: SqliteAuditTables;
+  retention!: SqliteRetentionTables;
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
   private disk!: SqliteDiskWatch;
@@ -74,12 +76,14 @@ export class SqliteStore implements Store {
           });
     this.reads = reads;
     this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
+    if (this.opts.path !== ':memory:') this.telemetry.retentionPath = this.opts.path;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
     this.alarms = new SqliteAlarmTables(db, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
     this.devices = new SqliteDeviceTables(db);
     this.auth = new SqliteAuthTables(db);
     this.catalog = new SqliteCatalog(db);
     this.audit = new SqliteAuditTables(db);
+    this.retention = new SqliteRetentionTables(db);
   }
 
   private migrate(): void {

@@ -27,6 +27,7 @@ import { RollupAccumulator } from '../rollup-accumulator.js';
 import type { ExportChunk, ExportCursor, ExportPage } from './sqlite-reads.js';
 import type { ReadRunner } from './read-pool.js';
 import type { ExportFormat } from '../export-format.js';
+import { retentionOffThread } from './retention-thread.js';
 
 type Stmt = Database.Statement;
 
@@ -221,8 +222,12 @@ export class SqliteTelemetry implements TelemetryStore {
     } while (cursor);
   }
 
-  async applyRetention(now = Date.now()): Promise<RetentionResult> {
-    return this.history.applyRetention(now);
+  /** Set for a database file: retention passes run on a worker thread with their own connection. */
+  retentionPath: string | null = null;
+
+  async applyRetention(now = Date.now(), policy: RetentionPolicy = this.history.retention): Promise<RetentionResult> {
+    if (this.retentionPath) return retentionOffThread(this.retentionPath, now, policy);
+    return this.history.applyRetention(now, policy);
   }
 
   async listDevices(): Promise<StoredDevice[]> {
