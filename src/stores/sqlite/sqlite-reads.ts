@@ -21,6 +21,7 @@ import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialR
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTooLarge } from '../read-errors.js';
 import { exportLine, type ExportFormat } from '../export-format.js';
+import type { ExportChunk, ExportCursor, ExportPage } from '../reads/paged-export.js';
 
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
 /** Rows per export page: a page is one short task on a read worker, never a long-held cursor. */
@@ -34,28 +35,11 @@ export interface SeriesRef {
   metric: string;
 }
 
-/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, seq) sent of it. */
-export interface ExportCursor {
-  i: number;
-  after: [number, number] | null;
-}
-
-export interface ExportChunk {
-  text: string;
-  rows: number;
-  next: ExportCursor | null;
-}
-
-export interface ExportPage {
-  rows: GroupRow[];
-  next: ExportCursor | null;
-}
-
 const byName = (a: SeriesRef, b: SeriesRef) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0);
 
 /**
  * Every read of telemetry the API issues, on one SQLite connection (a read-only one on a worker
- * thread, see read-pool.ts). Device and metric filters are resolved to series ids first through the
+ * thread, see reads/worker-pool.ts). Device and metric filters are resolved to series ids first through the
  * (device, metric) index; readings are then read one series at a time through the (series, ts)
  * primary key, so no request for bounded devices, metrics and times scans the readings table.
  */
