@@ -131,7 +131,7 @@ describe('query plans: SQLite', () => {
     });
     const reads = new SqliteReads(recording, retention);
     await runEveryRead(reads, async (q) => {
-      for (let c = reads.exportPage(q, null); ; c = reads.exportPage(q, c.next)) if (!c.next) break;
+      for (let c = await reads.exportPage(q, null); c.next; c = await reads.exportPage(q, c.next));
       reads.replayReadings({ device: 'g1-sensor1', from: NOW - HOUR, to: NOW, limit: 100_000 });
     });
     const distinct = new Map(issued.map((i) => [i.sql, i.args]));

@@ -16,21 +16,27 @@ const T0 = Date.now() - 6 * 3600_000;
 /** Far above the gap between PUBACKs on an idle machine (a few ms), below the multi-second stalls of reads on the ingest thread. */
 const PUBACK_BOUND_MS = 2000;
 
+/** One long series (600,000 readings 10 ms apart: sorting it for percentiles is the heavy part) and 20 devices x 4 metrics beside it. */
+async function seed(app: RunningApp): Promise<void> {
+  for (let c = 0; c < 6; c++) {
+    const big: Reading[] = [];
+    for (let i = c * 100_000; i < (c + 1) * 100_000; i++) big.push({ device: 'big', metric: 'v', ts: T0 + i * 10, value: Math.sin(i / 100) });
+    await app.store.telemetry.write({ readings: big, devices: [{ id: 'big', seen: T0 }], rejected: [] });
+  }
+  for (let d = 0; d < 20; d++) {
+    const rs: Reading[] = [];
+    for (let i = 0; i < 2000; i++) for (const m of ['rms', 'x', 'y', 'z']) rs.push({ device: `g${d}-sensor1`, metric: m, ts: T0 + i * 1000, value: i });
+    await app.store.telemetry.write({ readings: rs, devices: [{ id: `g${d}-sensor1`, seen: T0 }], rejected: [] });
+  }
+}
+
 describe('reads never stall ingest', () => {
   let app: RunningApp;
 
   before(async () => {
     // Limits generous enough that every heavy read below runs at once, and to its end however loaded the machine.
     app = await startTestApp({ readConcurrency: 32, readConcurrencyPerCaller: 32, readRowsPerSec: 0, readTimeoutMs: 600_000 });
-    // One long series (sorting it for percentiles is the heavy part) and 20 devices x 4 metrics beside it.
-    const big: Reading[] = [];
-    for (let i = 0; i < 600_000; i++) big.push({ device: 'big', metric: 'v', ts: T0 + i * 10, value: Math.sin(i / 100) });
-    await app.store.telemetry.write({ readings: big, devices: [{ id: 'big', seen: T0 }], rejected: [] });
-    for (let d = 0; d < 20; d++) {
-      const rs: Reading[] = [];
-      for (let i = 0; i < 2000; i++) for (const m of ['rms', 'x', 'y', 'z']) rs.push({ device: `g${d}-sensor1`, metric: m, ts: T0 + i * 1000, value: i });
-      await app.store.telemetry.write({ readings: rs, devices: [{ id: `g${d}-sensor1`, seen: T0 }], rejected: [] });
-    }
+    await seed(app);
   });
   after(async () => {
     await app?.stop();
@@ -116,16 +122,7 @@ describe('reads never stall ingest on PostgreSQL', { skip: noPostgres }, () => {
       readRowsPerSec: 0,
       readTimeoutMs: 600_000,
     });
-    for (let c = 0; c < 6; c++) {
-      const big: Reading[] = [];
-      for (let i = c * 100_000; i < (c + 1) * 100_000; i++) big.push({ device: 'big', metric: 'v', ts: T0 + i * 10, value: Math.sin(i / 100) });
-      await app.store.telemetry.write({ readings: big, devices: [{ id: 'big', seen: T0 }], rejected: [] });
-    }
-    for (let d = 0; d < 20; d++) {
-      const rs: Reading[] = [];
-      for (let i = 0; i < 2000; i++) for (const m of ['rms', 'x', 'y', 'z']) rs.push({ device: `g${d}-sensor1`, metric: m, ts: T0 + i * 1000, value: i });
-      await app.store.telemetry.write({ readings: rs, devices: [{ id: `g${d}-sensor1`, seen: T0 }], rejected: [] });
-    }
+    await seed(app);
   });
   after(async () => {
     await app?.stop();

@@ -20,8 +20,8 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
-import { exportLine, type ExportFormat } from '../export-format.js';
-import type { ExportChunk, ExportCursor, ExportPage } from '../reads/paged-export.js';
+import type { ExportFormat } from '../export-format.js';
+import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
@@ -264,42 +264,27 @@ export class PgReads {
     return rows.map((r) => ({ id: r.id as number, device: r.device as string, metric: r.metric as string }));
   }
 
-  /**
-   * One page of an export: up to PG_EXPORT_PAGE readings by device, metric, time from the cursor,
-   * as short statements under the read time limit (a long export is many short reads, not one long one).
-   */
+  /** One page of an export: up to PG_EXPORT_PAGE readings, each statement under the read time limit (a long export is many short reads). */
   exportPage(q: ExportQuery, cursor: ExportCursor | null): Promise<ExportPage> {
-    return this.limited(async () => {
-      const series = await this.exportSeries(q);
-      const rows: GroupRow[] = [];
-      let i = cursor?.i ?? 0;
-      let after = cursor?.after ?? null;
-      while (i < series.length && rows.length < PG_EXPORT_PAGE) {
-        const s = series[i];
-        const want = PG_EXPORT_PAGE - rows.length;
-        // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
-        const got = (await (
-          after
-            ? this
-                .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${after[0]}::int8, ${after[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
-            : this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
-        ).values()) as unknown as [number, number, number][];
-        for (const [ts, , value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
-        if (got.length < want) {
-          i++;
-          after = null;
-        } else after = [got[got.length - 1][0], got[got.length - 1][1]];
-      }
-      return { rows, next: i < series.length ? { i, after } : null };
-    });
+    return this.limited(async () =>
+      exportPageOf(
+        await this.exportSeries(q),
+        cursor,
+        PG_EXPORT_PAGE,
+        async (s, after, want) =>
+          (await (
+            after
+              ? this
+                  .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${after[0]}::int8, ${after[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
+              : this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
+          ).values()) as unknown as [number, number, number][],
+      ),
+    );
   }
 
-  /** The same page as text (CSV or NDJSON lines), so the thread that sends it only copies bytes. */
+  /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
   async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
-    const { rows, next } = await this.exportPage(q, cursor);
-    let text = '';
-    for (const r of rows) text += exportLine(r, format);
-    return { text, rows: rows.length, next };
+    return exportChunkOf(await this.exportPage(q, cursor), format);
   }
 
   /** A device's readings in time order, for a backtest. */
