@@ -73,6 +73,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
         rate: numArg('rate') ?? 20_000,
         clients: 100,
         readers: 8,
+        rounds: numArg('rounds') ?? (quick ? 1 : 3),
       }),
   },
   {

@@ -13,13 +13,12 @@ export function retentionFromConfig(config: Config): RetentionPolicy {
 /** Builds (unopened) the store the config names. */
 export function createStore(config: Config, opts: { onReadTimeout?: (op: string, running: boolean) => void } = {}): Store {
   const retention = retentionFromConfig(config);
-  const reads = { readTimeoutMs: config.readTimeoutMs, onReadTimeout: opts.onReadTimeout };
+  const reads = { readTimeoutMs: config.readTimeoutMs, readWorkers: config.readWorkers, onReadTimeout: opts.onReadTimeout };
   if (config.store === 'sqlite')
     return new SqliteStore({
       path: join(resolve(config.dataDir), 'fieldscope.db'),
       retention,
       minFreeBytes: config.storeMinFreeBytes,
-      readWorkers: config.readWorkers,
       ...reads,
     });
   if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention, ...reads });

@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, NotificationRecord, Rule, Severity } from '../../model/alarm.js';
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
-import { NO_SEQ, type Reading } from '../../model/reading.js';
+import type { Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 
 // Column aliases give rows the model's own field names, so no per-field mapping is needed.
@@ -13,7 +13,11 @@ const toAlarm = (r: Record<string, unknown>): Alarm => ({ ...r }) as unknown as 
 
 /** The PostgreSQL side of AlarmStore; PostgresStore hands its pool in and delegates. */
 export class PgAlarmTables implements AlarmStore {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Where a backtest's replay runs (the store's read workers): it reads up to millions of rows. */
+    private readonly replay: (q: ReplayQuery) => Promise<Reading[]>,
+  ) {}
 
   async listRules(): Promise<Rule[]> {
     return (await this.sql<{ body: string }[]>`SELECT body FROM alarm_rules ORDER BY pos`).map((r) => JSON.parse(r.body) as Rule);
@@ -192,14 +196,7 @@ export class PgAlarmTables implements AlarmStore {
     }));
   }
 
-  async replayReadings(q: ReplayQuery): Promise<Reading[]> {
-    const rows = await this.sql<{ metric: string; ts: number; value: number; seq: number | null }[]>`
-      SELECT s.metric, r.ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
-      WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, s.metric LIMIT ${q.limit}`;
-    return rows.map((r) => {
-      const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
-      if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);
-      return out;
-    });
+  replayReadings(q: ReplayQuery): Promise<Reading[]> {
+    return this.replay(q);
   }
 }

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import type { RawSeries } from '../../model/telemetry.js';
+import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type {
   BucketQuery,
   BucketResult,
@@ -9,6 +10,7 @@ import type {
   GroupRecentQuery,
   GroupRow,
   RangeQuery,
+  ReplayQuery,
   RetentionPolicy,
   RollupQuery,
   RollupRow,
@@ -18,7 +20,8 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
-import { exportLine, type ExportFormat } from '../export-format.js';
+import type { ExportFormat } from '../export-format.js';
+import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
@@ -46,9 +49,10 @@ function seriesFilter(devices: DeviceFilter | undefined, metrics: string[] | und
 const QUERY_CANCELED = '57014';
 
 /**
- * Every read of telemetry the API issues, on a connection pool of its own whose sessions carry a
- * statement_timeout: a read past its limit is cancelled by the server and answers ReadLimitError
- * (rule read_time_limit), and writes (on the store's other pool) never queue behind reads.
+ * Every read of telemetry the API issues, on a connection of its own (a read worker's, see
+ * pg-read-worker.ts) whose session carries a statement_timeout: a read past its limit is cancelled
+ * by the server and answers ReadLimitError (rule read_time_limit), and writes (on the store's pool)
+ * never queue behind reads.
  */
 export class PgReads {
   constructor(
@@ -260,42 +264,40 @@ export class PgReads {
     return rows.map((r) => ({ id: r.id as number, device: r.device as string, metric: r.metric as string }));
   }
 
-  /**
-   * Readings by device, metric, time, a page at a time: keyset pages per series, each a short
-   * statement under the read time limit (a long export is many short reads, not one long one).
-   */
-  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
-    for (const s of await this.limited(() => this.exportSeries(q))) {
-      // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
-      let after: [number, number] | null = null;
-      for (;;) {
-        const last: [number, number] | null = after;
-        const rows: [number, number, number][] = await this.limited(
-          async () =>
-            (await (
-              last
-                ? this
-                    .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${last[0]}::int8, ${last[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
-                : this
-                    .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
-            ).values()) as unknown as [number, number, number][],
-        );
-        for (const [ts, , value] of rows) yield { device: s.device, metric: s.metric, ts, value };
-        if (rows.length < PG_EXPORT_PAGE) break;
-        after = [rows[rows.length - 1][0], rows[rows.length - 1][1]];
-      }
-    }
+  /** One page of an export: up to PG_EXPORT_PAGE readings, each statement under the read time limit (a long export is many short reads). */
+  exportPage(q: ExportQuery, cursor: ExportCursor | null): Promise<ExportPage> {
+    return this.limited(async () =>
+      exportPageOf(
+        await this.exportSeries(q),
+        cursor,
+        PG_EXPORT_PAGE,
+        async (s, after, want) =>
+          (await (
+            after
+              ? this
+                  .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${after[0]}::int8, ${after[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
+              : this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
+          ).values()) as unknown as [number, number, number][],
+      ),
+    );
   }
 
-  async *exportText(q: ExportQuery, format: ExportFormat): AsyncGenerator<string> {
-    let text = '';
-    for await (const r of this.exportRows(q)) {
-      text += exportLine(r, format);
-      if (text.length > 64 * 1024) {
-        yield text;
-        text = '';
-      }
-    }
-    if (text) yield text;
+  /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
+  async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
+    return exportChunkOf(await this.exportPage(q, cursor), format);
+  }
+
+  /** A device's readings in time order, for a backtest. */
+  replayReadings(q: ReplayQuery): Promise<Reading[]> {
+    return this.limited(async () => {
+      const rows = await this.sql<{ metric: string; ts: number; value: number; seq: number | null }[]>`
+        SELECT s.metric, r.ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
+        WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, s.metric LIMIT ${q.limit}`;
+      return rows.map((r) => {
+        const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
+        if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);
+        return out;
+      });
+    });
   }
 }

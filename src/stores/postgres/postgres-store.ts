@@ -7,10 +7,13 @@ import { PgAlarmTables } from './alarm-tables.js';
 import { PgDeviceTables } from './device-tables.js';
 import { PgAuthTables } from './auth-tables.js';
 import { PgProfileSequence } from './profile-sequence.js';
-import { OID, PgTelemetry } from './telemetry-tables.js';
+import { PgTelemetry } from './telemetry-tables.js';
 import { PgAuditTables } from './audit-tables.js';
 import { PgRetentionTables } from './retention-tables.js';
 import { PgReads } from './pg-reads.js';
+import { numericBigints } from './pg-types.js';
+import type { PgReadWorkerData } from './pg-read-worker.js';
+import { InlineReads, ReadWorkerPool, siblingModule, type ReadRunner } from '../reads/worker-pool.js';
 
 export interface PostgresOptions {
   /** postgres://user@host:port/db (a password belongs in PGPASSWORD or ~/.pgpass, not here). */
@@ -22,8 +25,8 @@ export interface PostgresOptions {
   max?: number;
   /** Time limit of one read (statement_timeout on the read pool's sessions), default 5000 ms. */
   readTimeoutMs?: number;
-  /** Connections in the read pool (default 4). */
-  readMax?: number;
+  /** Read worker threads, each with its own connection (default 2; 0: reads on the caller's thread, on a pool of 4 connections). */
+  readWorkers?: number;
   onReadTimeout?: (op: string, running: boolean) => void;
 }
 
@@ -40,27 +43,46 @@ export class PostgresStore implements Store {
   catalog!: PgProfileSequence;
   audit!: PgAuditTables;
   retention!: PgRetentionTables;
-  /** Reads run on a pool of their own, with a statement timeout (pg-reads.ts). */
+  /** Reads run on worker threads with sessions of their own, with a statement timeout (pg-reads.ts, pg-read-worker.ts). */
+  private reads: ReadRunner | null = null;
   private readSql: Sql | null = null;
 
   constructor(private readonly opts: PostgresOptions) {}
 
   async open(): Promise<void> {
-    // Epoch-ms bigints fit a double exactly; counts too. Parse them as numbers, not strings.
-    const types = { bigint: { to: OID.int8, from: [OID.int8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } };
-    this.sql = postgres(this.opts.url, { max: this.opts.max ?? 4, onnotice: () => {}, types });
-    const readTimeoutMs = this.opts.readTimeoutMs ?? 5000;
-    this.readSql = postgres(this.opts.url, { max: this.opts.readMax ?? 4, onnotice: () => {}, types, connection: { statement_timeout: readTimeoutMs } });
+    this.sql = postgres(this.opts.url, { max: this.opts.max ?? 4, onnotice: () => {}, types: numericBigints });
     await this.migrate();
-    this.alarms = new PgAlarmTables(this.sql);
+    const reads = await this.openReads();
+    this.reads = reads;
+    // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
+    this.alarms = new PgAlarmTables(this.sql, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
     this.devices = new PgDeviceTables(this.sql);
     this.auth = new PgAuthTables(this.sql);
     this.catalog = new PgProfileSequence(this.sql);
     this.audit = new PgAuditTables(this.sql);
     this.retention = new PgRetentionTables(this.sql);
-    const reads = new PgReads(this.readSql, this.opts.retention ?? defaultRetention, readTimeoutMs);
     this.telemetry = new PgTelemetry(this.sql, this.opts, this.catalog, reads);
     await this.telemetry.init();
+  }
+
+  private async openReads(): Promise<ReadRunner> {
+    const retention = this.opts.retention ?? defaultRetention;
+    const timeoutMs = this.opts.readTimeoutMs ?? 5000;
+    const workers = this.opts.readWorkers ?? 2;
+    if (workers === 0) {
+      this.readSql = postgres(this.opts.url, { max: 4, onnotice: () => {}, types: numericBigints, connection: { statement_timeout: timeoutMs } });
+      // postgres.js learns the array types when its first connection opens: a text[] parameter built before then goes out as a scalar.
+      await this.readSql`SELECT 1`;
+      return new InlineReads(new PgReads(this.readSql, retention, timeoutMs));
+    }
+    const workerData: PgReadWorkerData = { url: this.opts.url, retention, timeoutMs };
+    return new ReadWorkerPool({
+      workerFile: siblingModule(import.meta.url, 'pg-read-worker'),
+      workerData,
+      size: workers,
+      timeoutMs,
+      onTimeout: this.opts.onReadTimeout,
+    });
   }
 
   private async migrate(): Promise<void> {
@@ -78,6 +100,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.reads?.close();
     await this.readSql?.end({ timeout: 5 });
     await this.sql?.end({ timeout: 5 });
   }

@@ -26,7 +26,8 @@ import type {
 import { DAY, HOUR, MINUTE } from '../zoned-time.js';
 import { defaultRetention, deletableRanges, effectiveRetention, longestRaw, type EffectiveRetention } from '../retention.js';
 import type { PgProfileSequence } from './profile-sequence.js';
-import type { PgReads } from './pg-reads.js';
+import type { ReadRunner } from '../reads/worker-pool.js';
+import { exportRowsVia, exportTextVia } from '../reads/paged-export.js';
 import type { ExportFormat } from '../export-format.js';
 
 export const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
@@ -75,7 +76,7 @@ export class PgTelemetry implements TelemetryStore {
     private readonly opts: { retention?: RetentionPolicy; partitionsAhead?: number },
     /** Sequence state and checkpoints commit in the same transaction as the readings. */
     private readonly profileSequence: PgProfileSequence,
-    private readonly reads: PgReads,
+    private readonly reads: ReadRunner,
   ) {}
 
   get retention(): RetentionPolicy {
@@ -224,15 +225,15 @@ export class PgTelemetry implements TelemetryStore {
     await this.sql`UPDATE devices SET profile = ${profile} WHERE id = ${device}`;
   }
 
-  // Reads of telemetry live in pg-reads.ts, on the read pool (its own connections, with a statement timeout).
-  queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.queryRange(q);
-  queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.queryBuckets(q);
-  queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.queryRollups(q);
-  stats = (q: StatsQuery): Promise<StatsResult> => this.reads.stats(q);
-  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.groupRecent(q);
-  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.groupRange(q);
-  exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => this.reads.exportRows(q);
-  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => this.reads.exportText(q, format);
+  // Reads of telemetry live in pg-reads.ts, run by read workers (sessions of their own, with a statement timeout).
+  queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
+  queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
+  queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
+  stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
+  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.run('groupRecent', [q]);
+  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.run('groupRange', [q]);
+  exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => exportRowsVia(this.reads, q);
+  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => exportTextVia(this.reads, q, format);
 
   async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {
     const rows = await this.sql<RejectedRecord[]>`

@@ -20,7 +20,8 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTooLarge } from '../read-errors.js';
-import { exportLine, type ExportFormat } from '../export-format.js';
+import type { ExportFormat } from '../export-format.js';
+import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
 /** Rows per export page: a page is one short task on a read worker, never a long-held cursor. */
@@ -34,28 +35,11 @@ export interface SeriesRef {
   metric: string;
 }
 
-/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, seq) sent of it. */
-export interface ExportCursor {
-  i: number;
-  after: [number, number] | null;
-}
-
-export interface ExportChunk {
-  text: string;
-  rows: number;
-  next: ExportCursor | null;
-}
-
-export interface ExportPage {
-  rows: GroupRow[];
-  next: ExportCursor | null;
-}
-
 const byName = (a: SeriesRef, b: SeriesRef) => (a.device < b.device ? -1 : a.device > b.device ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0);
 
 /**
  * Every read of telemetry the API issues, on one SQLite connection (a read-only one on a worker
- * thread, see read-pool.ts). Device and metric filters are resolved to series ids first through the
+ * thread, see reads/worker-pool.ts). Device and metric filters are resolved to series ids first through the
  * (device, metric) index; readings are then read one series at a time through the (series, ts)
  * primary key, so no request for bounded devices, metrics and times scans the readings table.
  */
@@ -251,33 +235,20 @@ export class SqliteReads {
   }
 
   /** One page of an export: up to EXPORT_PAGE rows in (device, metric, ts) order from the cursor. */
-  exportPage(q: ExportQuery, cursor: ExportCursor | null): ExportPage {
-    const series = this.resolveSeries(q.devices, q.metrics);
-    // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
+  exportPage(q: ExportQuery, cursor: ExportCursor | null): Promise<ExportPage> {
     const first = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
     const more = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND (ts, seq) > (?, ?) AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
-    const rows: GroupRow[] = [];
-    let i = cursor?.i ?? 0;
-    let after = cursor?.after ?? null;
-    while (i < series.length && rows.length < EXPORT_PAGE) {
-      const s = series[i];
-      const want = EXPORT_PAGE - rows.length;
-      const got = (after ? more.all(s.id, after[0], after[1], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number][];
-      for (const [ts, , value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
-      if (got.length < want) {
-        i++;
-        after = null;
-      } else after = [got[got.length - 1][0], got[got.length - 1][1]];
-    }
-    return { rows, next: i < series.length ? { i, after } : null };
+    return exportPageOf(
+      this.resolveSeries(q.devices, q.metrics),
+      cursor,
+      EXPORT_PAGE,
+      async (s, after, want) => (after ? more.all(s.id, after[0], after[1], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number][],
+    );
   }
 
-  /** The same page as text (CSV or NDJSON lines), so the thread that sends it only copies bytes. */
-  exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): ExportChunk {
-    const { rows, next } = this.exportPage(q, cursor);
-    let text = '';
-    for (const r of rows) text += exportLine(r, format);
-    return { text, rows: rows.length, next };
+  /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
+  async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
+    return exportChunkOf(await this.exportPage(q, cursor), format);
   }
 
   replayReadings(q: ReplayQuery): Reading[] {

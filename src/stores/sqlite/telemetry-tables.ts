@@ -24,8 +24,8 @@ import type {
 } from '../store.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
-import type { ExportChunk, ExportCursor, ExportPage } from './sqlite-reads.js';
-import type { ReadRunner } from './read-pool.js';
+import { exportRowsVia, exportTextVia } from '../reads/paged-export.js';
+import type { ReadRunner } from '../reads/worker-pool.js';
 import type { ExportFormat } from '../export-format.js';
 import { retentionOffThread } from './retention-thread.js';
 
@@ -202,25 +202,8 @@ export class SqliteTelemetry implements TelemetryStore {
   groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.run('groupRange', [q]);
   queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
 
-  /** Page by page from a read worker; each page is a short read with its own time limit. */
-  async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
-    let cursor: ExportCursor | null = null;
-    do {
-      const page: ExportPage = await this.reads.run('exportPage', [q, cursor]);
-      yield* page.rows;
-      cursor = page.next;
-    } while (cursor);
-  }
-
-  /** The export as text chunks formatted on the read worker: the sending thread only copies bytes. */
-  async *exportText(q: ExportQuery, format: ExportFormat): AsyncGenerator<string> {
-    let cursor: ExportCursor | null = null;
-    do {
-      const chunk: ExportChunk = await this.reads.run('exportChunk', [q, format, cursor]);
-      if (chunk.text) yield chunk.text;
-      cursor = chunk.next;
-    } while (cursor);
-  }
+  exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => exportRowsVia(this.reads, q);
+  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => exportTextVia(this.reads, q, format);
 
   /** Set for a database file: retention passes run on a worker thread with their own connection. */
   retentionPath: string | null = null;

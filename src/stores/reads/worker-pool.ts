@@ -1,0 +1,197 @@
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { fromShape, readTimedOut } from '../read-errors.js';
+import type { ReadOp, ReadReply, ReadRequest } from './protocol.js';
+
+/** Runs one read somewhere other than the caller's thread (or, for an in-memory database, in it). */
+export interface ReadRunner {
+  run<T>(op: ReadOp, args: unknown[], opts?: { timeoutMs?: number }): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface ReadPoolOptions {
+  /** The worker's module (read-worker.ts of an engine), by URL beside the caller's module. */
+  workerFile: URL;
+  /** What that module gets as workerData: how to open its own connection. */
+  workerData: unknown;
+  /** Worker threads, each with its own connection. */
+  size: number;
+  /** Default time limit of a read, queueing included (for bulk pages: running only). */
+  timeoutMs: number;
+  /** Told when a read ran out of time (and, if it was running, its worker was replaced). */
+  onTimeout?: (op: ReadOp, running: boolean) => void;
+}
+
+interface Task {
+  id: number;
+  op: ReadOp;
+  args: unknown[];
+  limitMs: number;
+  timer: NodeJS.Timeout;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+  ready: boolean;
+}
+
+/** Reads that move many rows: they share the pool but leave a worker free for everything else. */
+const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings']);
+
+/** `name` beside `moduleUrl`, as .ts when that module runs from source and .js when compiled. */
+export function siblingModule(moduleUrl: string, name: string): URL {
+  return new URL(`./${name}${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
+}
+
+/** A worker on the compiled file; run from TypeScript source (tests, tsx), one that registers tsx in its own thread first. */
+function startWorker(workerFile: URL, workerData: unknown): Worker {
+  if (!workerFile.pathname.endsWith('.ts')) return new Worker(workerFile, { workerData });
+  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(workerFile))});`, { eval: true, workerData });
+}
+
+/**
+ * A pool of worker threads, each with its own database connection (SQLite read-only, or a PostgreSQL
+ * session), so that the thread which writes and acknowledges devices never runs a read: neither the
+ * query nor the parsing and shaping of its rows. Each worker runs one read at a time. Each read has a
+ * time limit counted from when it was asked for: past it, a queued read is dropped and a running one
+ * has its worker terminated and replaced, and the caller gets a ReadLimitError (rule read_time_limit).
+ */
+export class ReadWorkerPool implements ReadRunner {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: ReadPoolOptions) {
+    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = startWorker(this.opts.workerFile, this.opts.workerData);
+    // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
+    worker.unref();
+    const slot: Slot = { worker, task: null, ready: false };
+    worker.on('message', (m: ReadReply) => {
+      if (m.ready) {
+        slot.ready = true;
+        return this.dispatch();
+      }
+      const t = slot.task;
+      if (!t || t.id !== m.id) return;
+      slot.task = null;
+      clearTimeout(t.timer);
+      if (m.ok) t.resolve(m.result);
+      else t.reject(fromShape(m.error!));
+      this.dispatch();
+    });
+    const lost = (err: Error) => {
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return;
+      const t = slot.task;
+      slot.task = null;
+      if (t) {
+        clearTimeout(t.timer);
+        t.reject(new Error(`read worker failed: ${err.message}`));
+      }
+      if (this.closed) return;
+      this.slots[i] = this.spawn();
+      this.dispatch();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`exited with code ${code}`)));
+    return slot;
+  }
+
+  run<T>(op: ReadOp, args: unknown[], opts: { timeoutMs?: number } = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
+      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never };
+      // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
+      if (!BULK.has(op)) task.timer = setTimeout(() => this.expire(task), limitMs);
+      this.queue.push(task);
+      this.dispatch();
+    });
+  }
+
+  private expire(task: Task): void {
+    const q = this.queue.indexOf(task);
+    if (q >= 0) {
+      this.queue.splice(q, 1);
+      this.opts.onTimeout?.(task.op, false);
+      task.reject(readTimedOut(task.limitMs));
+      return;
+    }
+    const i = this.slots.findIndex((s) => s.task === task);
+    if (i < 0) return;
+    // A synchronous SQLite read cannot be told to stop from another thread: the worker goes, a fresh one takes its place
+    // (a PostgreSQL worker's session goes with it; its statement_timeout and connection check end the statement).
+    const stuck = this.slots[i];
+    this.slots[i] = this.spawn();
+    stuck.task = null;
+    stuck.worker.removeAllListeners('exit');
+    stuck.worker.removeAllListeners('error');
+    stuck.worker.on('error', () => {});
+    void stuck.worker.terminate();
+    this.opts.onTimeout?.(task.op, true);
+    task.reject(readTimedOut(task.limitMs));
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.task || !slot.ready || !this.queue.length) continue;
+      // Bulk reads (export pages, backtest replays) never take the last free worker: a page view does not queue behind them.
+      const bulkRunning = this.slots.filter((s) => s.task && BULK.has(s.task.op)).length;
+      const at = this.queue.findIndex((t) => !BULK.has(t.op) || bulkRunning < Math.max(1, this.slots.length - 1));
+      if (at < 0) return;
+      const [task] = this.queue.splice(at, 1);
+      slot.task = task;
+      if (BULK.has(task.op)) task.timer = setTimeout(() => this.expire(task), task.limitMs);
+      const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
+      slot.worker.postMessage(req);
+    }
+  }
+
+  /** Reads in flight and waiting (for /metrics and tests). */
+  get load(): { running: number; queued: number; workers: number } {
+    return { running: this.slots.filter((s) => s.task).length, queued: this.queue.length, workers: this.slots.length };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.queue.splice(0)) {
+      clearTimeout(t.timer);
+      t.reject(new Error('the store is closed'));
+    }
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.worker.removeAllListeners('exit');
+        s.worker.removeAllListeners('error');
+        s.worker.on('error', () => {});
+        if (s.task) {
+          clearTimeout(s.task.timer);
+          s.task.reject(new Error('the store is closed'));
+        }
+        await s.worker.terminate();
+      }),
+    );
+  }
+}
+
+/** For an in-memory database, which other connections cannot see, or with no workers asked for: reads run in the caller's thread. */
+export class InlineReads implements ReadRunner {
+  constructor(private readonly reads: object) {}
+
+  async run<T>(op: ReadOp, args: unknown[]): Promise<T> {
+    const fn = (this.reads as Record<ReadOp, (...a: unknown[]) => unknown>)[op];
+    return fn.apply(this.reads, args) as T;
+  }
+
+  async close(): Promise<void> {}
+}
