@@ -3,7 +3,7 @@ import type { DeviceInfo } from '../../../src/model/device.js';
 export type OnlineFilter = 'all' | 'online' | 'offline' | 'alarm';
 
 /** A device as the list shows it: metadata people record (name, location, tags) when there is any. */
-export type DeviceRow = DeviceInfo & { name?: string | null; location?: string | null; tags?: string[] | null };
+export type DeviceRow = DeviceInfo & { name?: string | null; location?: string | null; tags?: string[] | null; equipment?: string | null };
 
 export interface DeviceFilter {
   query: string;
