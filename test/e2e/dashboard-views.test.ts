@@ -262,7 +262,7 @@ test('dashboard views in Chromium, Korean and English: fleet, charts, toasts, un
   await phone.waitForSelector('[data-testid="device-table"]');
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the phone table view scrolls sideways by ${overflow}px`);
-  await phone.goto(`${app.httpUrl}/#/devices/${histId}`);
+  await phone.goto(`${app.httpUrl}/#/devices/battery-01`);
   await phone.waitForSelector('[data-testid="chart"][data-drawn="true"]', { timeout: 15_000 });
   const overflow2 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow2 <= 1, `the phone device page scrolls sideways by ${overflow2}px`);

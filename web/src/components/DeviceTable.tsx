@@ -152,7 +152,7 @@ const FleetRow = memo(function FleetRow({
   const latest = metric ? d.latest[metric] : undefined;
   const name = metric ? metricLabel(profile, metric, lang) : '';
   return (
-    <tr className={`fleet-row st-${status}`} data-testid={`device-row-${d.id}`} data-status={status} data-index={index}>
+    <tr className={`fleet-row fr-${status}`} data-testid={`device-row-${d.id}`} data-status={status} data-index={index}>
       <td>
         <span className={`fleet-status fs-${status}`} data-testid={`device-status-${d.id}`}>
           {t(`groupStatus.${status}`)}
