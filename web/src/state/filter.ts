@@ -28,6 +28,10 @@ export function filterDevices(devices: Iterable<DeviceRow>, filter: DeviceFilter
     if (filter.online === 'alarm' && !(openAlarms && openAlarms(d.id) > 0)) continue;
     if (filter.type && (d.profile ?? '') !== filter.type) continue;
     if (filter.location && (d.location ?? '') !== filter.location) continue;
+    if (!words.length) {
+      out.push(d);
+      continue;
+    }
     const hay = `${d.id} ${d.profile ?? ''} ${d.name ?? ''} ${d.location ?? ''} ${(d.tags ?? []).join(' ')}`.toLowerCase();
     if (words.every((w) => hay.includes(w))) out.push(d);
   }
