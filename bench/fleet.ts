@@ -84,7 +84,9 @@ export async function benchFleet(o: { runs: number; devices: number; seconds: nu
     const lines: string[] = [];
     for (let i = 0; i < o.devices; i++) {
       const id = `rack-${String(i).padStart(4, '0')}`;
-      lines.push(JSON.stringify({ device_id: id, profile: 'battery', seq, voltage: +(2.1 + 0.1 * Math.sin(seq / 30 + i)).toFixed(3), temperature: 25 + (i % 7) }));
+      lines.push(
+        JSON.stringify({ device_id: id, profile: 'battery', seq, voltage: +(2.1 + 0.1 * Math.sin(seq / 30 + i)).toFixed(3), temperature: 25 + (i % 7) }),
+      );
     }
     try {
       const r = await fetch(`${fs.httpUrl}/api/v1/telemetry`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
@@ -121,28 +123,32 @@ export async function benchFleet(o: { runs: number; devices: number; seconds: nu
         if (view === 'cards' && cardsFailed) continue;
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
         try {
-        await ctx.addInitScript((v) => localStorage.setItem('fieldscope.overview.view', v), view);
-        const page = await ctx.newPage();
-        await page.goto(`${fs.httpUrl}/`);
-        await page.waitForSelector(view === 'table' ? '[data-testid^="device-row-"]' : '[data-testid^="device-card-"]', { timeout: 60_000 });
-        await page.waitForFunction((n) => Number(document.querySelector('[data-testid="online-filter-all"] .count')?.textContent) >= n, o.devices, { timeout: 60_000 });
-        // Settle: the first render of thousands of cards is not what scrolling costs.
-        await page.waitForTimeout(3000);
-        const s = await measure(page, view === 'table' ? '[data-testid="device-table"]' : null, o.seconds);
-        (view === 'table' ? table : cards).push(s);
-        if (view === 'table') {
-          // The same table with the readings paused: what scrolling costs without live updates.
-          paused = true;
+          await ctx.addInitScript((v) => localStorage.setItem('fieldscope.overview.view', v), view);
+          const page = await ctx.newPage();
+          await page.goto(`${fs.httpUrl}/`);
+          await page.waitForSelector(view === 'table' ? '[data-testid^="device-row-"]' : '[data-testid^="device-card-"]', { timeout: 60_000 });
+          await page.waitForFunction((n) => Number(document.querySelector('[data-testid="online-filter-all"] .count')?.textContent) >= n, o.devices, {
+            timeout: 60_000,
+          });
+          // Settle: the first render of thousands of cards is not what scrolling costs.
           await page.waitForTimeout(3000);
-          const q = await measure(page, '[data-testid="device-table"]', Math.min(10, o.seconds));
-          quiet.push(q);
-          paused = false;
-          process.stderr.write(`  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s\n`);
-        }
-        process.stderr.write(
-          `  fleet run ${i + 1} ${view}: ${s.frames} frames in ${s.seconds} s, frame p50 ${s.p50.toFixed(1)} / p95 ${s.p95.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, ` +
-            `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.rowsInDom} rows/cards in the DOM\n`,
-        );
+          const s = await measure(page, view === 'table' ? '[data-testid="device-table"]' : null, o.seconds);
+          (view === 'table' ? table : cards).push(s);
+          if (view === 'table') {
+            // The same table with the readings paused: what scrolling costs without live updates.
+            paused = true;
+            await page.waitForTimeout(3000);
+            const q = await measure(page, '[data-testid="device-table"]', Math.min(10, o.seconds));
+            quiet.push(q);
+            paused = false;
+            process.stderr.write(
+              `  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s\n`,
+            );
+          }
+          process.stderr.write(
+            `  fleet run ${i + 1} ${view}: ${s.frames} frames in ${s.seconds} s, frame p50 ${s.p50.toFixed(1)} / p95 ${s.p95.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, ` +
+              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.rowsInDom} rows/cards in the DOM\n`,
+          );
         } catch (err) {
           if (view !== 'cards') throw err;
           // The baseline may not even get there: say so instead of a figure.
@@ -193,7 +199,10 @@ export async function benchFleet(o: { runs: number; devices: number; seconds: nu
       unit: '%',
       runs: per(table, (s) => s.slowFrames * 100),
       ...base('card grid, same load', (s) => s.slowFrames * 100),
-      notes: `p99 frame ${percentile(per(table, (s) => s.p99), 50).toFixed(1)} ms`,
+      notes: `p99 frame ${percentile(
+        per(table, (s) => s.p99),
+        50,
+      ).toFixed(1)} ms`,
     },
     {
       id: 'fleet-quiet-frame-p95',

@@ -58,7 +58,12 @@ test('groupDevices rolls the worst status up and puts the unassigned last', () =
     dev('c', 2.1, false, { location: 'Busan' }),
     dev('d', 2.1, true, { equipment: 'rack-1' }),
   ];
-  const g = groupDevices(rows, 'site', (d) => deviceStatus(d, profile, 0), () => 0);
+  const g = groupDevices(
+    rows,
+    'site',
+    (d) => deviceStatus(d, profile, 0),
+    () => 0,
+  );
   assert.deepEqual(
     g.map((x) => [x.key, x.status, x.online, x.devices.length]),
     [
@@ -67,7 +72,12 @@ test('groupDevices rolls the worst status up and puts the unassigned last', () =
       ['', 'normal', 1, 1],
     ],
   );
-  const e = groupDevices(rows, 'equipment', (d) => deviceStatus(d, profile, 0), (id) => (id === 'd' ? 3 : 0));
+  const e = groupDevices(
+    rows,
+    'equipment',
+    (d) => deviceStatus(d, profile, 0),
+    (id) => (id === 'd' ? 3 : 0),
+  );
   assert.equal(e[0].key, 'rack-1');
   assert.equal(e[0].alarms, 3);
 });

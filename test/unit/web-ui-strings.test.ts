@@ -16,7 +16,17 @@ const root = join(import.meta.dirname, '../../web/src');
  */
 const NOT_YET_CONVERTED = new Set(['pages/AdminPage.tsx', 'pages/LoginPage.tsx']);
 
-const READ_ATTRS = new Set(['title', 'aria-label', 'aria-description', 'aria-placeholder', 'aria-roledescription', 'aria-valuetext', 'placeholder', 'alt', 'label']);
+const READ_ATTRS = new Set([
+  'title',
+  'aria-label',
+  'aria-description',
+  'aria-placeholder',
+  'aria-roledescription',
+  'aria-valuetext',
+  'placeholder',
+  'alt',
+  'label',
+]);
 const hasWord = (s: string) => /\p{L}/u.test(s);
 
 function files(dir: string): string[] {
@@ -37,7 +47,8 @@ function shown(e: ts.Expression): { text: string; node: ts.Node }[] {
   if (ts.isBinaryExpression(e)) {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.AmpersandAmpersandToken) return shown(e.right);
-    if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken || op === ts.SyntaxKind.PlusToken) return [...shown(e.left), ...shown(e.right)];
+    if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken || op === ts.SyntaxKind.PlusToken)
+      return [...shown(e.left), ...shown(e.right)];
   }
   return [];
 }
@@ -61,7 +72,8 @@ export function scan(file: string, source: string): string[] {
       for (const l of values) if (hasWord(l.text)) report(l.node, l.text);
     } else if (ts.isCallExpression(n)) {
       const callee = n.expression.getText(sf);
-      if (/^(window\.)?(alert|confirm|prompt)$/.test(callee)) for (const a of n.arguments) for (const l of shown(a)) if (hasWord(l.text)) report(l.node, l.text);
+      if (/^(window\.)?(alert|confirm|prompt)$/.test(callee))
+        for (const a of n.arguments) for (const l of shown(a)) if (hasWord(l.text)) report(l.node, l.text);
     }
     n.forEachChild(visit);
   };

@@ -57,9 +57,7 @@ export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; actio
   };
   return (
     <form className="action-form" onSubmit={submit} data-testid={`alarm-action-form-${alarm.id}`}>
-      <div className="action-title">
-        {t(`formTitle.${action}`, { id: alarm.id, device: alarm.device, rule: alarm.ruleName })}
-      </div>
+      <div className="action-title">{t(`formTitle.${action}`, { id: alarm.id, device: alarm.device, rule: alarm.ruleName })}</div>
       <label>
         {t('by')}
         <input value={by} onChange={(e) => setBy(e.target.value)} readOnly={signedInAs !== null} maxLength={200} required data-testid="alarm-action-by" />

@@ -43,7 +43,11 @@ export const DeviceCard = memo(function DeviceCard({
           {device.profile ? profileLabel(profile, device.profile, lang) : g('noProfile')}
         </span>
         {openAlarms > 0 && (
-          <span className={`alarm-badge sev-${worstAlarm ?? 'major'}`} title={t('openAlarms', { count: openAlarms })} data-testid={`device-alarms-${device.id}`}>
+          <span
+            className={`alarm-badge sev-${worstAlarm ?? 'major'}`}
+            title={t('openAlarms', { count: openAlarms })}
+            data-testid={`device-alarms-${device.id}`}
+          >
             ⚠ {openAlarms}
           </span>
         )}

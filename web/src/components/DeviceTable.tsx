@@ -166,7 +166,15 @@ const FleetRow = memo(function FleetRow({
       <td>{(typeof d.attributes?.site === 'string' && d.attributes.site) || d.location || ''}</td>
       <td className="fleet-spark">
         {metric && e?.spark ? (
-          <Sparkline ts={e.spark.ts} values={e.spark.values} from={to - 3_600_000} to={to} latest={latest} color="var(--accent, #2f7ed8)" label={t('sparkline', { metric: name })} />
+          <Sparkline
+            ts={e.spark.ts}
+            values={e.spark.values}
+            from={to - 3_600_000}
+            to={to}
+            latest={latest}
+            color="var(--accent, #2f7ed8)"
+            label={t('sparkline', { metric: name })}
+          />
         ) : null}
         {metric && latest && (
           <span className="fleet-latest">
@@ -178,7 +186,11 @@ const FleetRow = memo(function FleetRow({
       <td className="fleet-num" data-testid={`device-row-alarms-${d.id}`}>
         {alarms > 0 ? <span className={`alarm-badge sev-major`}>⚠ {alarms}</span> : '0'}
       </td>
-      <td className="fleet-num" title={e && e.expected > 0 ? t('completenessTitle', { received: e.received, expected: e.expected }) : undefined} data-testid={`device-row-completeness-${d.id}`}>
+      <td
+        className="fleet-num"
+        title={e && e.expected > 0 ? t('completenessTitle', { received: e.received, expected: e.expected }) : undefined}
+        data-testid={`device-row-completeness-${d.id}`}
+      >
         {e ? (Number.isNaN(e.completeness) ? '—' : formatPercent(e.completeness, lang)) : ''}
       </td>
       <td>

@@ -44,7 +44,8 @@ export function MetricValue({ device, metric, latest, profile, big, color }: Pro
 function rangeText(spec: MetricSpec | undefined, t: (k: 'range.normal' | 'range.valid', o: { low: string; high: string }) => string): string {
   if (!spec) return '';
   const parts: string[] = [];
-  if (spec.warnLow !== undefined || spec.warnHigh !== undefined) parts.push(t('range.normal', { low: String(spec.warnLow ?? '−∞'), high: String(spec.warnHigh ?? '∞') }));
+  if (spec.warnLow !== undefined || spec.warnHigh !== undefined)
+    parts.push(t('range.normal', { low: String(spec.warnLow ?? '−∞'), high: String(spec.warnHigh ?? '∞') }));
   if (spec.min !== undefined || spec.max !== undefined) parts.push(t('range.valid', { low: String(spec.min ?? '−∞'), high: String(spec.max ?? '∞') }));
   return parts.join(', ');
 }

@@ -352,7 +352,13 @@ export function TimeChart(props: TimeChartProps) {
 }
 
 /** Threshold lines on their metric's axis, and beyond a valid range's edge a light alarm band. */
-function drawThresholds(u: uPlot, list: Threshold[], groupOf: (m: string) => { key: string } | undefined, hidden: ReadonlySet<string>, colors: Record<string, string>): number {
+function drawThresholds(
+  u: uPlot,
+  list: Threshold[],
+  groupOf: (m: string) => { key: string } | undefined,
+  hidden: ReadonlySet<string>,
+  colors: Record<string, string>,
+): number {
   const ctx = u.ctx;
   const { left, top, width, height } = u.bbox;
   let drawn = 0;

@@ -32,7 +32,14 @@ export function Toasts() {
       {list.map((t) => {
         const alarm = t.alarmId !== null ? alarms.get(t.alarmId) : undefined;
         return (
-          <div key={t.id} className={`toast sev-${t.severity}`} data-testid="toast" data-alarm={t.alarmId ?? ''} data-event={t.event ?? ''} data-sticky={isSticky(t)}>
+          <div
+            key={t.id}
+            className={`toast sev-${t.severity}`}
+            data-testid="toast"
+            data-alarm={t.alarmId ?? ''}
+            data-event={t.event ?? ''}
+            data-sticky={isSticky(t)}
+          >
             <div className="toast-head">
               <span className={`sev sev-${t.severity}`}>{g(`severity.${t.severity}`)}</span>
               <span className="toast-title">{title(t, alarm)}</span>

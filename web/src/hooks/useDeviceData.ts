@@ -46,21 +46,23 @@ export function useHistory(
       const r = viewRange(view, live.serverNow());
       const span = Math.max(1, r.to - r.from);
       setLoading(true);
-      api.getBuckets(id, { metrics, from: r.from - marginMs, to: r.to + 1, points: Math.ceil((points * (span + marginMs)) / span) }, { signal: ctrl.signal }).then(
-        (res) => {
-          setPage({ from: res.from, to: res.to, resolution: res.resolution, bucketMs: res.bucketMs, series: res.series });
-          setLoading(false);
-          setError(null);
-          // A following view slides: fetch again before the live buffer's margin runs out.
-          if (view.mode === 'follow') timer = setTimeout(load, Math.min(60_000, Math.max(5_000, view.span / 100)));
-        },
-        (err: unknown) => {
-          if (ctrl.signal.aborted) return;
-          setLoading(false);
-          setError(err instanceof Error ? err.message : String(err));
-          timer = setTimeout(load, 10_000);
-        },
-      );
+      api
+        .getBuckets(id, { metrics, from: r.from - marginMs, to: r.to + 1, points: Math.ceil((points * (span + marginMs)) / span) }, { signal: ctrl.signal })
+        .then(
+          (res) => {
+            setPage({ from: res.from, to: res.to, resolution: res.resolution, bucketMs: res.bucketMs, series: res.series });
+            setLoading(false);
+            setError(null);
+            // A following view slides: fetch again before the live buffer's margin runs out.
+            if (view.mode === 'follow') timer = setTimeout(load, Math.min(60_000, Math.max(5_000, view.span / 100)));
+          },
+          (err: unknown) => {
+            if (ctrl.signal.aborted) return;
+            setLoading(false);
+            setError(err instanceof Error ? err.message : String(err));
+            timer = setTimeout(load, 10_000);
+          },
+        );
     };
     // Wheel zooming fires many views in a row: ask for the one it settles on.
     timer = setTimeout(load, view.mode === 'fixed' ? 150 : 0);

@@ -28,7 +28,12 @@ type Load = { status: 'loading' } | { status: 'ok' } | { status: 'missing' } | {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 type OverlayChoice = 'minmax1m' | 'ma1m' | 'ma5m' | 'ma15m';
-const OVERLAY_CHOICES: { key: OverlayChoice; parts: { stat: OverlayStat; name: 'min1m' | 'max1m' | 'ma1m' | 'ma5m' | 'ma15m' }[]; windowMs: number; dash: number[] }[] = [
+const OVERLAY_CHOICES: {
+  key: OverlayChoice;
+  parts: { stat: OverlayStat; name: 'min1m' | 'max1m' | 'ma1m' | 'ma5m' | 'ma15m' }[];
+  windowMs: number;
+  dash: number[];
+}[] = [
   {
     key: 'minmax1m',
     parts: [
@@ -129,9 +134,14 @@ function DeviceView({ id }: { id: string }) {
     () =>
       OVERLAY_CHOICES.filter((c) => overlayOn.has(c.key)).flatMap((c) =>
         lineMetrics.flatMap((m) =>
-          c.parts.map(
-            (p): Overlay => ({ key: `${m}~${p.name}`, metric: m, label: `${metricLabel(profile, m, lang)} ${t(`stat.${p.name}`)}`, dash: c.dash, stat: p.stat, windowMs: c.windowMs }),
-          ),
+          c.parts.map((p): Overlay => ({
+            key: `${m}~${p.name}`,
+            metric: m,
+            label: `${metricLabel(profile, m, lang)} ${t(`stat.${p.name}`)}`,
+            dash: c.dash,
+            stat: p.stat,
+            windowMs: c.windowMs,
+          })),
         ),
       ),
     [overlayOn, lineMetrics, profile, lang, t],
@@ -526,7 +536,20 @@ function RawTable({
             </select>
           ))}
       </div>
-      {open && <RawRows id={id} profile={profile} metrics={metrics} from={from} before={before} filter={filter} lang={lang} page={cur.stack.length} onOlder={(ts) => setCursor({ anchor, stack: [...cur.stack, ts] })} onNewer={cur.stack.length > 1 ? () => setCursor({ anchor, stack: cur.stack.slice(0, -1) }) : null} />}
+      {open && (
+        <RawRows
+          id={id}
+          profile={profile}
+          metrics={metrics}
+          from={from}
+          before={before}
+          filter={filter}
+          lang={lang}
+          page={cur.stack.length}
+          onOlder={(ts) => setCursor({ anchor, stack: [...cur.stack, ts] })}
+          onNewer={cur.stack.length > 1 ? () => setCursor({ anchor, stack: cur.stack.slice(0, -1) }) : null}
+        />
+      )}
     </section>
   );
 }
@@ -631,7 +654,8 @@ function fmtRange(from: number, to: number, lang: Language): string {
 
 /** A bucket width in the language's units ("5 min", "5분"). */
 function fmtDuration(ms: number, lang: Language): string {
-  const unit = (value: number, u: 'millisecond' | 'second' | 'minute' | 'hour') => new Intl.NumberFormat(lang, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+  const unit = (value: number, u: 'millisecond' | 'second' | 'minute' | 'hour') =>
+    new Intl.NumberFormat(lang, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
   if (ms < 1000) return unit(ms, 'millisecond');
   if (ms < 60_000) return unit(Math.round(ms / 1000), 'second');
   if (ms < 3_600_000) return unit(Math.round(ms / 60_000), 'minute');

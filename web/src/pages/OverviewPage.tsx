@@ -120,7 +120,12 @@ export function OverviewPage() {
           onChange={(e) => setFilter({ ...filter, query: e.target.value })}
           data-testid="device-search"
         />
-        <select aria-label={t('typeLabel')} value={filter.type ?? ''} onChange={(e) => setFilter({ ...filter, type: e.target.value })} data-testid="type-filter">
+        <select
+          aria-label={t('typeLabel')}
+          value={filter.type ?? ''}
+          onChange={(e) => setFilter({ ...filter, type: e.target.value })}
+          data-testid="type-filter"
+        >
           <option value="">{t('anyType')}</option>
           {types.map((p) => (
             <option key={p} value={p}>

@@ -12,7 +12,14 @@ export type OverlayStat = 'ma' | 'min' | 'max';
  * 'min'/'max' the window's lowest `min` / highest `max`. null where the window holds no value.
  * `x` must be sorted ascending.
  */
-export function rolling(x: ArrayLike<number>, avg: ArrayLike<number | null>, min: ArrayLike<number | null>, max: ArrayLike<number | null>, stat: OverlayStat, windowMs: number): (number | null)[] {
+export function rolling(
+  x: ArrayLike<number>,
+  avg: ArrayLike<number | null>,
+  min: ArrayLike<number | null>,
+  max: ArrayLike<number | null>,
+  stat: OverlayStat,
+  windowMs: number,
+): (number | null)[] {
   const n = x.length;
   const out: (number | null)[] = new Array(n).fill(null);
   if (stat === 'ma') {
