@@ -131,7 +131,7 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="waveform"]')?.getAttribute('data-points')) > 10, undefined, {
     timeout: 10_000,
   });
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="fault-timeline"]')?.getAttribute('data-points')) > 0, undefined, {
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="state-bands-fault_type"]')?.getAttribute('data-points')) > 0, undefined, {
     timeout: 10_000,
   });
   await shot('04-vibration');

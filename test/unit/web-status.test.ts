@@ -42,15 +42,16 @@ test('worstStatus ranks alarm > warning > normal > none', () => {
   assert.equal(worstStatus(['warning', 'alarm', 'normal']), 'alarm');
 });
 
-test('relativeTime', () => {
+test('relativeTime: Intl for the language; null for never', () => {
   const now = 1_700_000_000_000;
-  assert.equal(relativeTime(now - 3000, now), '3 s ago');
-  assert.equal(relativeTime(now - 400, now), 'just now');
-  assert.equal(relativeTime(now - 125_000, now), '2 min ago');
-  assert.equal(relativeTime(now - 3 * 3_600_000, now), '3 h ago');
-  assert.equal(relativeTime(now - 2 * 86_400_000, now), '2 d ago');
-  assert.equal(relativeTime(now + 5000, now), 'in 5 s');
-  assert.equal(relativeTime(0, now), 'never');
+  assert.equal(relativeTime(now - 3000, now), '3s ago');
+  assert.equal(relativeTime(now - 400, now), 'now');
+  assert.equal(relativeTime(now - 125_000, now), '2m ago');
+  assert.equal(relativeTime(now - 3 * 3_600_000, now), '3h ago');
+  assert.equal(relativeTime(now + 5000, now), 'in 5s');
+  assert.equal(relativeTime(0, now), null);
+  assert.equal(relativeTime(now - 3000, now, 'ko'), '3초 전');
+  assert.equal(relativeTime(now - 125_000, now, 'ko'), '2분 전');
 });
 
 test('formatValue trims float noise', () => {
@@ -59,6 +60,8 @@ test('formatValue trims float noise', () => {
   assert.equal(formatValue(0.123456), '0.1235');
   assert.equal(formatValue(1234.56), '1235');
   assert.equal(formatValue(-2.5), '-2.5');
+  assert.equal(formatValue(12345.6, 'ko'), '12346');
+  assert.equal(formatValue(0.5, 'ko'), '0.5');
 });
 
 const dev = (id: string, profile: string | null, online: boolean): DeviceInfo => ({ id, profile, online, firstSeen: 1, lastSeen: 1, latest: {} });

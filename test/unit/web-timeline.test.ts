@@ -165,13 +165,14 @@ test('alarmQuery and ToastQueue', () => {
   );
   assert.equal(alarmQuery({ status: 'all', severity: 'critical', device: '', from: 5, to: 9 }, 10), 'severity=critical&from=5&to=9&limit=10');
   const q = new ToastQueue(2, 1000);
-  q.push({ severity: 'major', title: 'a', text: '', alarmId: 1, device: 'd', at: 0 });
-  q.push({ severity: 'critical', title: 'b', text: '', alarmId: 2, device: 'd', at: 0 });
-  q.push({ severity: 'minor', title: 'c', text: '', alarmId: 3, device: 'd', at: 500 });
+  q.push({ severity: 'major', event: 'raised', title: 'a', text: '', alarmId: 1, device: 'd', at: 0 });
+  q.push({ severity: 'critical', event: 'raised', title: 'b', text: '', alarmId: 2, device: 'd', at: 0 });
+  q.push({ severity: 'minor', event: 'raised', title: 'c', text: '', alarmId: 3, device: 'd', at: 500 });
   assert.deepEqual(
     q.list().map((t) => t.title),
     ['c', 'b'],
   );
+  assert.equal(q.collapsed, 1, 'the third is counted, not shown');
   q.expire(1200);
   assert.deepEqual(
     q.list().map((t) => t.title),
@@ -183,6 +184,27 @@ test('alarmQuery and ToastQueue', () => {
     q.list().map((t) => t.title),
     ['b'],
   );
+  assert.equal(q.collapsed, 0);
+});
+
+test('ToastQueue: a cleared critical alarm leaves by itself; only a raised critical one stays; the rest collapse into a count', () => {
+  const q = new ToastQueue(3, 1000);
+  q.push({ severity: 'critical', event: 'raised', title: 'raised', text: '', alarmId: 1, device: 'd', at: 0 });
+  q.push({ severity: 'critical', event: 'cleared', title: 'cleared', text: '', alarmId: 1, device: 'd', at: 0 });
+  q.push({ severity: 'critical', event: 'auto_cleared', title: 'auto', text: '', alarmId: 2, device: 'd', at: 0 });
+  q.push({ severity: 'critical', event: 'acked', title: 'acked', text: '', alarmId: 2, device: 'd', at: 0 });
+  assert.equal(q.list().length, 3);
+  assert.equal(q.collapsed, 1);
+  q.expire(5000);
+  assert.deepEqual(
+    q.list().map((t) => t.title),
+    ['raised'],
+  );
+  for (let i = 0; i < 10; i++) q.push({ severity: 'critical', event: 'raised', title: `r${i}`, text: '', alarmId: 10 + i, device: 'd', at: 6000 });
+  assert.equal(q.list().length, 3, 'at most three on screen');
+  assert.equal(q.collapsed, 8);
+  q.dismissAll();
+  assert.equal(q.list().length + q.collapsed, 0);
 });
 
 test('filterDevices: type, location, name and the alarm state', () => {

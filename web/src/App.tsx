@@ -17,6 +17,8 @@ export function App() {
   return (
     <>
       <Header />
+      {/* In the flow under the header, so a toast never covers the page's controls. */}
+      {id.status === 'ready' && <Toasts />}
       {id.status === 'loading' ? (
         <main className="page">
           <p className="empty">{t('loading')}</p>
@@ -42,7 +44,6 @@ export function App() {
       ) : (
         <NotFoundPage path={route.path} />
       )}
-      {id.status === 'ready' && <Toasts />}
     </>
   );
 }

@@ -1,6 +1,6 @@
 import type { DeviceInfo, LatestValue, Profile } from '../../src/model/device.js';
 import type { TelemetryResponse } from '../../src/model/telemetry.js';
-import type { Alarm } from '../../src/model/alarm.js';
+import type { Alarm, Rule } from '../../src/model/alarm.js';
 import type { LiveStats } from '../../src/model/live.js';
 import type { HistoryPage } from './state/timeline.js';
 import type { PublicApiKey, PublicUser, Role } from '../../src/model/auth.js';
@@ -187,6 +187,11 @@ export class Api {
 
   getProfile(name: string, o?: RequestOptions): Promise<Profile> {
     return this.get<Profile>(`/api/v1/profiles/${encodeURIComponent(name)}`, o);
+  }
+
+  /** Alarm rules, for the chart's threshold lines. */
+  async chartRules(o?: RequestOptions): Promise<Rule[]> {
+    return (await this.get<{ rules: Rule[] }>('/api/v1/rules', o)).rules;
   }
 
   private get<T>(path: string, o?: RequestOptions): Promise<T> {

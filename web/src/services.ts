@@ -88,6 +88,7 @@ export function createServices(loc: { protocol: string; host: string } = window.
       const first = notices[0]?.alarm ?? null;
       toasts.push({
         severity: t.severity,
+        event: notices.length === 1 ? String(notices[0].event ?? '') || null : null,
         title: String(t.title ?? 'alarm'),
         text: notices
           .map((n) => n.text)

@@ -4,6 +4,7 @@ import { useServices } from '../services.js';
 import { ApiError } from '../api.js';
 import { explainFailure } from '../auth/messages.js';
 import { useIdentity } from '../hooks/useIdentity.js';
+import { useTranslation } from '../i18n/index.js';
 
 const NAME_KEY = 'fieldscope.operator';
 
@@ -18,6 +19,7 @@ export function operatorName(): string {
 /** Acknowledge or clear one alarm, with who did it and an optional comment. */
 export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; action: 'ack' | 'clear'; onDone(result: Alarm | null): void }) {
   const { api, alarms } = useServices();
+  const { t } = useTranslation('alarms');
   const id = useIdentity();
   const who = id.status === 'ready' ? id.identity : null;
   // Signed in, the record says who did it; anonymous (local demo), the operator types a name.
@@ -55,21 +57,19 @@ export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; actio
   };
   return (
     <form className="action-form" onSubmit={submit} data-testid={`alarm-action-form-${alarm.id}`}>
-      <div className="action-title">
-        {action === 'ack' ? 'Acknowledge' : 'Clear'} alarm #{alarm.id} · {alarm.device} · {alarm.ruleName}
-      </div>
+      <div className="action-title">{t(`formTitle.${action}`, { id: alarm.id, device: alarm.device, rule: alarm.ruleName })}</div>
       <label>
-        by
+        {t('by')}
         <input value={by} onChange={(e) => setBy(e.target.value)} readOnly={signedInAs !== null} maxLength={200} required data-testid="alarm-action-by" />
       </label>
       <label>
-        comment
+        {t('comment')}
         <textarea
           value={comment}
           onChange={(e) => setComment(e.target.value)}
           maxLength={2000}
           rows={2}
-          placeholder="what was done, optional"
+          placeholder={t('commentPlaceholder')}
           data-testid="alarm-action-comment"
         />
       </label>
@@ -80,10 +80,10 @@ export function AlarmActionForm({ alarm, action, onDone }: { alarm: Alarm; actio
       )}
       <div className="action-buttons">
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="alarm-action-submit">
-          {action === 'ack' ? 'Acknowledge' : 'Clear'}
+          {action === 'ack' ? t('acknowledge') : t('clear')}
         </button>
         <button type="button" className="btn" onClick={() => onDone(null)}>
-          Cancel
+          {t('cancel')}
         </button>
       </div>
     </form>

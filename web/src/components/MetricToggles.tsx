@@ -1,4 +1,6 @@
 import type { Profile } from '../../../src/model/device.js';
+import { currentLanguage, useTranslation } from '../i18n/index.js';
+import { metricLabel } from '../state/profiles.js';
 
 interface Props {
   metrics: string[];
@@ -10,8 +12,10 @@ interface Props {
 
 /** Show/hide each series of the chart. */
 export function MetricToggles({ metrics, profile, colors, hidden, onToggle }: Props) {
+  const { t } = useTranslation('general');
+  const lang = currentLanguage();
   return (
-    <div className="toggles" role="group" aria-label="series shown on the chart">
+    <div className="toggles" role="group" aria-label={t('seriesShown')}>
       {metrics.map((m) => {
         const shown = !hidden.has(m);
         const unit = profile?.metrics[m]?.unit;
@@ -25,7 +29,7 @@ export function MetricToggles({ metrics, profile, colors, hidden, onToggle }: Pr
             onClick={() => onToggle(m, !shown)}
           >
             <span className="swatch" style={{ background: shown ? colors[m] : 'transparent', borderColor: colors[m] }} />
-            {m}
+            {metricLabel(profile, m, lang)}
             {unit && <span className="toggle-unit">{unit}</span>}
           </button>
         );

@@ -3,22 +3,37 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Alarm } from '../../../src/model/alarm.js';
 import type { Profile } from '../../../src/model/device.js';
-import { formatValue } from '../state/format.js';
+import { formatDateTime, formatValue } from '../state/format.js';
 import { scaleGroups } from '../state/profiles.js';
 import type { SeriesBuffer } from '../state/series-buffer.js';
 import type { Signal } from '../state/signal.js';
 import { LIVE_WINDOW_MS, type HistoryPage, mergeHistoryAndLive, panRange, zoomRange } from '../state/timeline.js';
 import type { Theme } from '../theme.js';
+import { type OverlayStat, rolling, zOutliers } from '../state/overlays.js';
+import type { Language } from '../i18n/catalogues.js';
 
 /** Following live data over the last `span` ms, or a fixed range someone zoomed or scrolled to. */
 export type ChartView = { mode: 'follow'; span: number } | { mode: 'fixed'; from: number; to: number };
 
-/** A line drawn from the live buffer only (moving averages etc.): `key` is its buffer column. */
+/** A line computed from the chart's own data over the whole range shown (moving average, rolling min/max). */
 export interface Overlay {
   key: string;
   metric: string;
   label: string;
   dash: number[];
+  stat: OverlayStat;
+  windowMs: number;
+}
+
+/** A horizontal line at a value on a metric's axis: a profile's range or a rule's threshold. */
+export interface Threshold {
+  metric: string;
+  value: number;
+  label: string;
+  /** warn: the normal range's edge; limit: the valid range's edge (beyond it: the alarm band); rule: an alarm rule's threshold. */
+  kind: 'warn' | 'limit' | 'rule';
+  /** Which side is out of bounds (shaded as the alarm band). */
+  side: 'low' | 'high';
 }
 
 export interface TimeChartProps {
@@ -37,6 +52,10 @@ export interface TimeChartProps {
   alarms: Alarm[];
   clock(): number;
   theme: Theme;
+  thresholds?: Threshold[];
+  /** Mark points more than 3 standard deviations from the range's mean. */
+  outliers?: boolean;
+  lang?: Language;
 }
 
 /** The visible x range of a view at time `now`. */
@@ -101,7 +120,14 @@ export function TimeChart(props: TimeChartProps) {
     for (const g of groups) scales[g.key] = { auto: true, range: yRange };
 
     const axes: uPlot.Axis[] = [
-      { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, space: narrow ? 55 : 80 },
+      {
+        stroke: muted,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid, width: 1 },
+        space: narrow ? 55 : 80,
+        // Times in the language's own format (uPlot's built-in names are English).
+        values: (_u, splits) => timeTicks(splits, live.current.lang ?? 'en'),
+      },
       ...groups.map((g): uPlot.Axis => {
         const i = axisGroups.indexOf(g);
         return {
@@ -162,11 +188,22 @@ export function TimeChart(props: TimeChartProps) {
     const columns = () => {
       const p = live.current;
       const r = range();
-      const keys = [...metrics, ...overlays.map((o) => o.key)];
-      const merged = mergeHistoryAndLive(p.history, buffer, keys, r);
-      el.dataset.rows = String(merged.x.length);
+      // Overlays need the window before the first visible point too: merge from that far back.
+      const margin = overlays.reduce((w, o) => Math.max(w, o.windowMs), 0);
+      const merged = mergeHistoryAndLive(p.history, buffer, metrics, { from: r.from - margin, to: r.to });
+      let start = 0;
+      while (start < merged.x.length && merged.x[start] < r.from) start++;
+      const cut = <T,>(a: T[]) => (start ? a.slice(start) : a);
+      const over = overlays.map((o) => {
+        const k = metrics.indexOf(o.metric);
+        return cut(rolling(merged.x, merged.avg[k], merged.min[k], merged.max[k], o.stat, o.windowMs));
+      });
+      const x = cut(merged.x);
+      el.dataset.rows = String(x.length);
       el.dataset.resolution = p.history ? p.history.resolution : 'live';
-      return [merged.x, ...merged.avg, ...merged.min.slice(0, n), ...merged.max.slice(0, n)] as uPlot.AlignedData;
+      // How much of the range each overlay covers (the first overlay's share of points with a value).
+      el.dataset.overlayCoverage = over.length && x.length ? String(over[0].filter((v) => v != null).length / x.length) : '';
+      return [x, ...merged.avg.map(cut), ...over, ...merged.min.map(cut), ...merged.max.map(cut)] as uPlot.AlignedData;
     };
 
     const opts: uPlot.Options = {
@@ -184,6 +221,8 @@ export function TimeChart(props: TimeChartProps) {
         draw: [
           (u) => {
             el.dataset.alarmMarkers = String(drawAlarms(u, live.current.alarms));
+            el.dataset.thresholds = String(drawThresholds(u, live.current.thresholds ?? [], groupOf, live.current.hidden, colors));
+            el.dataset.outliers = String(live.current.outliers ? drawOutliers(u, metrics, live.current.hidden, colors) : 0);
             if (!markedHere && u.data[0].length > 0) {
               markedHere = true;
               el.dataset.drawn = 'true';
@@ -201,7 +240,7 @@ export function TimeChart(props: TimeChartProps) {
             live.current.onView({ mode: 'fixed', from: Math.round(from), to: Math.round(Math.min(to, live.current.clock())) });
           },
         ],
-        setCursor: [(u) => showTip(u, tip.current, metrics, overlays, profile, colors, live.current.hidden)],
+        setCursor: [(u) => showTip(u, tip.current, metrics, overlays, profile, colors, live.current.hidden, live.current.lang ?? 'en')],
         setSize: [(u) => live.current.onPlotWidth(Math.round(u.bbox.width / uPlot.pxRatio))],
       },
     };
@@ -288,7 +327,7 @@ export function TimeChart(props: TimeChartProps) {
     const u = plot.current;
     if (!u) return;
     request.current();
-  }, [props.history, props.view, props.alarms]);
+  }, [props.history, props.view, props.alarms, props.thresholds, props.outliers]);
 
   useEffect(() => {
     const u = plot.current;
@@ -310,6 +349,75 @@ export function TimeChart(props: TimeChartProps) {
       <div ref={tip} className="chart-tip" hidden data-testid="chart-tip" />
     </div>
   );
+}
+
+/** Threshold lines on their metric's axis, and beyond a valid range's edge a light alarm band. */
+function drawThresholds(
+  u: uPlot,
+  list: Threshold[],
+  groupOf: (m: string) => { key: string } | undefined,
+  hidden: ReadonlySet<string>,
+  colors: Record<string, string>,
+): number {
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  let drawn = 0;
+  ctx.save();
+  for (const th of list) {
+    if (hidden.has(th.metric)) continue;
+    const scale = groupOf(th.metric)?.key;
+    if (!scale || !u.scales[scale] || u.scales[scale].min == null) continue;
+    const y = u.valToPos(th.value, scale, true);
+    if (!Number.isFinite(y)) continue;
+    const color = th.kind === 'rule' ? '#d62828' : th.kind === 'limit' ? '#e8590c' : (colors[th.metric] ?? '#888');
+    if (th.kind !== 'warn') {
+      // The alarm band: from the line to the plot's edge on the out-of-bounds side.
+      const y0 = Math.max(top, Math.min(top + height, y));
+      ctx.fillStyle = withAlpha(color.startsWith('#') ? color : '#d62828', 0.07);
+      if (th.side === 'high') ctx.fillRect(left, top, width, y0 - top);
+      else ctx.fillRect(left, y0, width, top + height - y0);
+    }
+    if (y < top || y > top + height) continue;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1 * uPlot.pxRatio;
+    ctx.setLineDash(th.kind === 'warn' ? [4 * uPlot.pxRatio, 4 * uPlot.pxRatio] : [8 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = color;
+    ctx.font = `${10 * uPlot.pxRatio}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.fillText(th.label, left + width - 4 * uPlot.pxRatio, y - 3 * uPlot.pxRatio);
+    drawn++;
+  }
+  ctx.restore();
+  return drawn;
+}
+
+/** Rings around the points of each shown metric more than 3 standard deviations from the range's mean. */
+function drawOutliers(u: uPlot, metrics: string[], hidden: ReadonlySet<string>, colors: Record<string, string>): number {
+  const ctx = u.ctx;
+  let marked = 0;
+  ctx.save();
+  ctx.lineWidth = 1.5 * uPlot.pxRatio;
+  metrics.forEach((m, k) => {
+    if (hidden.has(m)) return;
+    const s = u.series[1 + k];
+    const ys = u.data[1 + k];
+    for (const i of zOutliers(ys)) {
+      const x = u.valToPos(u.data[0][i], 'x', true);
+      const y = u.valToPos(ys[i] as number, s.scale!, true);
+      ctx.strokeStyle = colors[m] ?? '#d62828';
+      ctx.beginPath();
+      ctx.arc(x, y, 5 * uPlot.pxRatio, 0, Math.PI * 2);
+      ctx.stroke();
+      marked++;
+    }
+  });
+  ctx.restore();
+  return marked;
 }
 
 function drawAlarms(u: uPlot, alarms: Alarm[]): number {
@@ -355,6 +463,7 @@ function showTip(
   profile: Profile | undefined,
   colors: Record<string, string>,
   hidden: ReadonlySet<string>,
+  lang: Language,
 ): void {
   if (!tip) return;
   const i = u.cursor.idx;
@@ -371,17 +480,17 @@ function showTip(
     const lo = u.data[1 + n + overlays.length + k][i];
     const hi = u.data[1 + n + overlays.length + n + k][i];
     const unit = profile?.metrics[m]?.unit ?? '';
-    const range = lo != null && hi != null && lo !== hi ? ` <span class="tip-range">${formatValue(lo)}…${formatValue(hi)}</span>` : '';
+    const range = lo != null && hi != null && lo !== hi ? ` <span class="tip-range">${formatValue(lo, lang)}…${formatValue(hi, lang)}</span>` : '';
     rows.push(
-      `<div><span class="swatch" style="background:${colors[m]}"></span>${esc(m)} <b>${v == null ? '—' : formatValue(v)}</b> ${esc(unit)}${range}</div>`,
+      `<div><span class="swatch" style="background:${colors[m]}"></span>${esc(m)} <b>${v == null ? '—' : formatValue(v, lang)}</b> ${esc(unit)}${range}</div>`,
     );
   });
   overlays.forEach((o, k) => {
     if (hidden.has(o.metric)) return;
     const v = u.data[1 + n + k][i];
-    if (v != null) rows.push(`<div class="tip-overlay">${esc(o.label)} ${formatValue(v)}</div>`);
+    if (v != null) rows.push(`<div class="tip-overlay">${esc(o.label)} ${formatValue(v, lang)}</div>`);
   });
-  tip.innerHTML = `<div class="tip-time">${new Date(x).toLocaleString()}</div>${rows.join('')}`;
+  tip.innerHTML = `<div class="tip-time">${esc(formatDateTime(x, lang))}</div>${rows.join('')}`;
   tip.hidden = false;
   const left = u.cursor.left + u.bbox.left / uPlot.pxRatio;
   const boxW = u.over.parentElement?.clientWidth ?? u.width;
@@ -420,4 +529,19 @@ function formatTick(v: number): string {
   const abs = Math.abs(v);
   if (abs >= 10_000) return `${+(v / 1000).toFixed(1)}k`;
   return String(+v.toPrecision(4));
+}
+
+/** x-axis labels: times of day, with the date where a tick starts a new day (or when ticks are days apart). */
+function timeTicks(splits: number[], lang: Language): string[] {
+  const step = splits.length > 1 ? splits[1] - splits[0] : 0;
+  let lastDay = '';
+  return splits.map((v) => {
+    const d = new Date(v);
+    const day = d.toLocaleDateString(lang, { month: 'short', day: 'numeric' });
+    const time = d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: step < 60_000 ? '2-digit' : undefined });
+    const newDay = day !== lastDay;
+    lastDay = day;
+    if (step >= 86_400_000) return day;
+    return newDay ? `${time}\n${day}` : time;
+  });
 }

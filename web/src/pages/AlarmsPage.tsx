@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Alarm, AlarmStatus, Severity } from '../../../src/model/alarm.js';
+import type { Alarm, Severity } from '../../../src/model/alarm.js';
 import { SEVERITIES } from '../../../src/model/alarm.js';
 import { AlarmActionForm } from '../components/AlarmAction.js';
 import { RelativeTime } from '../components/RelativeTime.js';
@@ -7,24 +7,11 @@ import { hrefs } from '../hooks/useRoute.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
 import { useServices } from '../services.js';
 import { type AlarmFilter, alarmQuery, isSystemAlarm } from '../state/alarms.js';
-import { formatValue } from '../state/format.js';
+import { formatDateTime, formatValue } from '../state/format.js';
+import { currentLanguage, useTranslation } from '../i18n/index.js';
+import { enumLabel } from '../state/profiles.js';
 
-const STATUS_CHOICES: { key: AlarmFilter['status']; label: string }[] = [
-  { key: 'attention', label: 'needs attention' },
-  { key: 'open', label: 'open (active)' },
-  { key: 'active_unacked', label: 'active, unacked' },
-  { key: 'active_acked', label: 'active, acked' },
-  { key: 'cleared_unacked', label: 'cleared, unacked' },
-  { key: 'cleared_acked', label: 'cleared, acked' },
-  { key: 'all', label: 'all' },
-];
-
-const statusText: Record<AlarmStatus, string> = {
-  active_unacked: 'active · unacked',
-  active_acked: 'active · acked',
-  cleared_unacked: 'cleared · unacked',
-  cleared_acked: 'cleared · acked',
-};
+const STATUS_CHOICES: AlarmFilter['status'][] = ['attention', 'open', 'active_unacked', 'active_acked', 'cleared_unacked', 'cleared_acked', 'all'];
 
 /** yyyy-mm-dd in local time, for <input type=date>. */
 function dateInput(ts: number): string {
@@ -34,7 +21,10 @@ function dateInput(ts: number): string {
 }
 
 export function AlarmsPage({ device }: { device: string }) {
-  const { api, alarms } = useServices();
+  const { api, alarms, devices, profiles } = useServices();
+  const { t } = useTranslation('alarms');
+  const { t: g } = useTranslation('general');
+  const lang = currentLanguage();
   const storeVersion = useThrottledStore(alarms, 250);
   const [filter, setFilter] = useState<AlarmFilter>({ status: 'attention', severity: 'all', device, from: NaN, to: NaN, origin: 'all' });
   const [list, setList] = useState<Alarm[] | null>(null);
@@ -73,6 +63,13 @@ export function AlarmsPage({ device }: { device: string }) {
   const systemRows = rows.filter(isSystemAlarm);
   const deviceRows = rows.filter((a) => !isSystemAlarm(a));
 
+  // An enum metric's value by its label (fault_type 1 -> unbalance), a quantity by its digits.
+  const valueText = (a: Alarm): string => {
+    const v = a.lastValue ?? NaN;
+    const spec = profiles.spec(devices.get(a.device)?.profile, a.metric ?? '');
+    return enumLabel(spec, v, lang) ?? formatValue(v, lang);
+  };
+
   const renderRow = (a: Alarm) => (
     <div
       key={a.id}
@@ -81,13 +78,13 @@ export function AlarmsPage({ device }: { device: string }) {
       data-status={a.status}
     >
       <div className="alarm-main">
-        <span className={`sev sev-${a.severity}`}>{a.severity}</span>
+        <span className={`sev sev-${a.severity}`}>{g(`severity.${a.severity}`)}</span>
         <span className="alarm-status" data-testid={`alarm-status-${a.id}`}>
-          {statusText[a.status]}
+          {t(`status.${a.status}`)}
         </span>
         {isSystemAlarm(a) ? (
           <span className="alarm-device alarm-system" data-testid={`alarm-system-${a.id}`}>
-            system · {a.metric}
+            {t('system', { metric: a.metric })}
           </span>
         ) : (
           <a href={hrefs.device(a.device)} className="alarm-device">
@@ -98,26 +95,26 @@ export function AlarmsPage({ device }: { device: string }) {
         <span className="alarm-msg">{a.message}</span>
       </div>
       <div className="alarm-meta">
-        raised <RelativeTime ts={a.raisedAt} /> · {new Date(a.raisedAt).toLocaleString()}
-        {a.lastValue != null && ` · last ${formatValue(a.lastValue)}`}
-        {a.count > 1 && ` · ${a.count}×`}
-        {a.ackedBy && ` · acked by ${a.ackedBy}`}
-        {a.clearedBy && ` · cleared by ${a.clearedBy}`}
+        {t('raised')} <RelativeTime ts={a.raisedAt} /> · {formatDateTime(a.raisedAt, lang)}
+        {a.lastValue != null && ` · ${t('last', { value: valueText(a) })}`}
+        {a.count > 1 && ` · ${t('times', { count: a.count })}`}
+        {a.ackedBy && ` · ${t('ackedBy', { by: a.ackedBy })}`}
+        {a.clearedBy && ` · ${t('clearedBy', { by: a.clearedBy })}`}
       </div>
       {a.id < 0 ? (
-        <div className="alarm-actions alarm-unstored">not yet in the store: acknowledge once it is back</div>
+        <div className="alarm-actions alarm-unstored">{t('unstored')}</div>
       ) : acting?.id === a.id ? (
         <AlarmActionForm alarm={a} action={acting.action} onDone={() => setActing(null)} />
       ) : (
         <div className="alarm-actions">
           {(a.status === 'active_unacked' || a.status === 'cleared_unacked') && (
             <button type="button" className="btn btn-small" data-testid={`alarm-ack-${a.id}`} onClick={() => setActing({ id: a.id, action: 'ack' })}>
-              Acknowledge
+              {t('acknowledge')}
             </button>
           )}
           {a.status.startsWith('active') && (
             <button type="button" className="btn btn-small" data-testid={`alarm-clear-${a.id}`} onClick={() => setActing({ id: a.id, action: 'clear' })}>
-              Clear
+              {t('clear')}
             </button>
           )}
         </div>
@@ -128,53 +125,53 @@ export function AlarmsPage({ device }: { device: string }) {
   return (
     <main className="page">
       <div className="toolbar">
-        <h1 className="page-title">Alarms</h1>
+        <h1 className="page-title">{t('title')}</h1>
         <select
-          aria-label="status"
+          aria-label={t('statusLabel')}
           value={filter.status}
           onChange={(e) => setFilter({ ...filter, status: e.target.value as AlarmFilter['status'] })}
           data-testid="alarm-filter-status"
         >
           {STATUS_CHOICES.map((c) => (
-            <option key={c.key} value={c.key}>
-              {c.label}
+            <option key={c} value={c}>
+              {t(`statusChoice.${c}`)}
             </option>
           ))}
         </select>
         <select
-          aria-label="severity"
+          aria-label={t('severityLabel')}
           value={filter.severity}
           onChange={(e) => setFilter({ ...filter, severity: e.target.value as Severity | 'all' })}
           data-testid="alarm-filter-severity"
         >
-          <option value="all">any severity</option>
+          <option value="all">{t('anySeverity')}</option>
           {SEVERITIES.map((s) => (
             <option key={s} value={s}>
-              {s}
+              {g(`severity.${s}`)}
             </option>
           ))}
         </select>
         <select
-          aria-label="origin"
+          aria-label={t('originLabel')}
           value={filter.origin ?? 'all'}
           onChange={(e) => setFilter({ ...filter, origin: e.target.value as AlarmFilter['origin'] })}
           data-testid="alarm-filter-origin"
         >
-          <option value="all">devices and system</option>
-          <option value="device">device alarms</option>
-          <option value="system">system alarms</option>
+          <option value="all">{t('origin.all')}</option>
+          <option value="device">{t('origin.device')}</option>
+          <option value="system">{t('origin.system')}</option>
         </select>
         <input
           className="search"
           type="search"
-          placeholder="device id"
-          aria-label="device"
+          placeholder={t('devicePlaceholder')}
+          aria-label={t('deviceLabel')}
           value={filter.device}
           onChange={(e) => setFilter({ ...filter, device: e.target.value })}
           data-testid="alarm-filter-device"
         />
         <label className="date-filter">
-          from
+          {t('from')}
           <input
             type="date"
             value={dateInput(filter.from)}
@@ -183,7 +180,7 @@ export function AlarmsPage({ device }: { device: string }) {
           />
         </label>
         <label className="date-filter">
-          to
+          {t('to')}
           <input
             type="date"
             value={dateInput(filter.to - 1)}
@@ -195,25 +192,25 @@ export function AlarmsPage({ device }: { device: string }) {
 
       {error && (
         <div className="banner banner-error" role="alert">
-          Could not load alarms: {error}
+          {t('loadFailed', { error })}
         </div>
       )}
       {storeDown && (
         <div className="banner banner-error" role="alert" data-testid="store-unavailable">
-          The store does not answer: only alarms about Fieldscope itself are listed until it is back.
+          {t('storeDown')}
         </div>
       )}
       {list === null ? (
-        <p className="empty">Loading alarms…</p>
+        <p className="empty">{t('loading')}</p>
       ) : rows.length === 0 ? (
         <p className="empty" data-testid="no-alarms">
-          No alarm matches.
+          {t('noMatch')}
         </p>
       ) : (
         <>
           {systemRows.length > 0 && (
             <section className="alarm-section" data-testid="system-alarms">
-              <h2 className="section-title">Fieldscope itself</h2>
+              <h2 className="section-title">{t('fieldscopeItself')}</h2>
               <div className="alarm-list" data-testid="system-alarm-list">
                 {systemRows.map(renderRow)}
               </div>
@@ -221,7 +218,7 @@ export function AlarmsPage({ device }: { device: string }) {
           )}
           {deviceRows.length > 0 && (
             <section className="alarm-section" data-testid="device-alarms">
-              {systemRows.length > 0 && <h2 className="section-title">Devices</h2>}
+              {systemRows.length > 0 && <h2 className="section-title">{t('devices')}</h2>}
               <div className="alarm-list" data-testid="alarm-list">
                 {deviceRows.map(renderRow)}
               </div>

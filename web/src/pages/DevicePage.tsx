@@ -1,82 +1,163 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError } from '../api.js';
-import { FaultTimeline, Waveform } from '../components/FaultTimeline.js';
+import type { Profile } from '../../../src/model/device.js';
+import { StateBands, Waveform } from '../components/StateBands.js';
 import { MetricToggles } from '../components/MetricToggles.js';
 import { MetricValue } from '../components/MetricValue.js';
 import { RelativeTime } from '../components/RelativeTime.js';
 import { OnlineDot } from '../components/StatusDot.js';
-import { type ChartView, type Overlay, TimeChart, viewRange } from '../components/TimeChart.js';
-import { OVERLAY_STATS, type OverlayStat, overlayKey, useCompleteness, useDeviceAlarms, useHistory, useLiveStats } from '../hooks/useDeviceData.js';
+import { type ChartView, type Overlay, type Threshold, TimeChart, viewRange } from '../components/TimeChart.js';
+import { type RawRow, useCompleteness, useDeviceAlarms, useHistory, useLiveStats, useRawPage, useRules } from '../hooks/useDeviceData.js';
 import { useDeviceFeed } from '../hooks/useDeviceFeed.js';
 import { useNow } from '../hooks/useNow.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
+import { currentLanguage, useTranslation } from '../i18n/index.js';
+import type { Language } from '../i18n/catalogues.js';
 import { useServices } from '../services.js';
-import { formatValue } from '../state/format.js';
+import { formatDateTime, formatPercent, formatValue } from '../state/format.js';
+import type { OverlayStat } from '../state/overlays.js';
 import { seriesColors } from '../state/palette.js';
-import { metricOrder } from '../state/profiles.js';
+import { enumLabel, isEnumMetric, localText, metricLabel, metricOrder, profileLabel } from '../state/profiles.js';
+import { chartThresholds } from '../state/thresholds.js';
 import { LIVE_WINDOW_MS, SPANS, panRange } from '../state/timeline.js';
 import { useTheme } from '../theme.js';
 import { saveBlob } from '../state/save-blob.js';
 
 type Load = { status: 'loading' } | { status: 'ok' } | { status: 'missing' } | { status: 'error'; error: string };
 
-const OVERLAY_CHOICES: { key: string; label: string; stats: OverlayStat[]; dash: number[] }[] = [
-  { key: 'minmax1m', label: '1-min min/max', stats: ['min1m', 'max1m'], dash: [2, 3] },
-  { key: 'ma1m', label: 'MA 1 min', stats: ['ma1m'], dash: [6, 3] },
-  { key: 'ma5m', label: 'MA 5 min', stats: ['ma5m'], dash: [10, 4] },
-  { key: 'ma15m', label: 'MA 15 min', stats: ['ma15m'], dash: [14, 4, 2, 4] },
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+type OverlayChoice = 'minmax1m' | 'ma1m' | 'ma5m' | 'ma15m';
+const OVERLAY_CHOICES: {
+  key: OverlayChoice;
+  parts: { stat: OverlayStat; name: 'min1m' | 'max1m' | 'ma1m' | 'ma5m' | 'ma15m' }[];
+  windowMs: number;
+  dash: number[];
+}[] = [
+  {
+    key: 'minmax1m',
+    parts: [
+      { stat: 'min', name: 'min1m' },
+      { stat: 'max', name: 'max1m' },
+    ],
+    windowMs: MINUTE,
+    dash: [2, 3],
+  },
+  { key: 'ma1m', parts: [{ stat: 'ma', name: 'ma1m' }], windowMs: MINUTE, dash: [6, 3] },
+  { key: 'ma5m', parts: [{ stat: 'ma', name: 'ma5m' }], windowMs: 5 * MINUTE, dash: [10, 4] },
+  { key: 'ma15m', parts: [{ stat: 'ma', name: 'ma15m' }], windowMs: 15 * MINUTE, dash: [14, 4, 2, 4] },
 ];
 
+/**
+ * A device's page. A device the server does not know is told from the device list (a request
+ * that succeeds), so the page of an unknown id fires no request that fails.
+ */
 export function DevicePage({ id }: { id: string }) {
-  const { api, session, devices, profiles, live, ensureProfile } = useServices();
+  const { devices, refreshDevices, ensureProfile } = useServices();
+  const { t } = useTranslation('device');
+  useThrottledStore(devices, 200);
+  const [load, setLoad] = useState<Load>({ status: 'loading' });
+
+  useEffect(() => {
+    let gone = false;
+    setLoad({ status: 'loading' });
+    refreshDevices().then(
+      () => {
+        if (gone) return;
+        const d = devices.get(id);
+        if (d) {
+          ensureProfile(d.profile);
+          setLoad({ status: 'ok' });
+        } else setLoad({ status: 'missing' });
+      },
+      (err: unknown) => {
+        if (!gone) setLoad({ status: 'error', error: err instanceof Error ? err.message : String(err) });
+      },
+    );
+    return () => {
+      gone = true;
+    };
+  }, [devices, ensureProfile, refreshDevices, id]);
+
+  if (devices.get(id)) return <DeviceView id={id} />;
+  return (
+    <main className="page">
+      <BackLink />
+      {load.status === 'missing' || load.status === 'ok' ? (
+        <div className="empty" data-testid="device-missing">
+          <p>
+            {t('missing')} <code>{id}</code>
+          </p>
+        </div>
+      ) : load.status === 'error' ? (
+        <div className="banner banner-error" role="alert">
+          {t('loadFailed', { id, error: load.error })}
+        </div>
+      ) : (
+        <p className="empty">{t('loadingDevice', { id })}</p>
+      )}
+    </main>
+  );
+}
+
+function DeviceView({ id }: { id: string }) {
+  const { api, session, devices, profiles, live } = useServices();
+  const { t } = useTranslation('device');
+  const { t: g } = useTranslation('general');
+  const lang = currentLanguage();
   useThrottledStore(devices, 200);
   useThrottledStore(profiles, 50);
   const theme = useTheme();
-  const [load, setLoad] = useState<Load>({ status: 'loading' });
   const [feed, liveHistory] = useDeviceFeed(id, LIVE_WINDOW_MS);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const [view, setView] = useState<ChartView>({ mode: 'follow', span: LIVE_WINDOW_MS });
   const [plotWidth, setPlotWidth] = useState(0);
-  const [overlayOn, setOverlayOn] = useState<ReadonlySet<string>>(new Set());
+  const [overlayOn, setOverlayOn] = useState<ReadonlySet<OverlayChoice>>(new Set());
+  const [showThresholds, setShowThresholds] = useState(true);
+  const [showOutliers, setShowOutliers] = useState(false);
 
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setLoad({ status: 'loading' });
-    setHidden(new Set());
-    api.getDevice(id, { signal: ctrl.signal }).then(
-      (d) => {
-        devices.upsert([d]);
-        ensureProfile(d.profile);
-        setLoad({ status: 'ok' });
-      },
-      (err: unknown) => {
-        if (ctrl.signal.aborted) return;
-        if (err instanceof ApiError && err.status === 404) setLoad({ status: 'missing' });
-        else setLoad({ status: 'error', error: err instanceof Error ? err.message : String(err) });
-      },
-    );
-    return () => ctrl.abort();
-  }, [api, devices, ensureProfile, id]);
-
-  const device = devices.get(id);
-  const profile = profiles.get(device?.profile);
-  const latestKeys = device ? Object.keys(device.latest) : [];
+  const device = devices.get(id)!;
+  const profile = profiles.get(device.profile);
   const metrics = metricOrder(
     profile,
-    latestKeys,
+    Object.keys(device.latest),
     feed.buffer.metrics().filter((m) => !m.includes('~')),
   );
   const metricsKey = metrics.join('\u0000');
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const stableMetrics = useMemo(() => metrics, [metricsKey]);
+  const stableMetrics = useMemo(() => metrics, [metricsKey, profile]);
+  // Enum metrics (fault_type) are states, not quantities: bands of labels, not a line.
+  const enumMetrics = useMemo(() => stableMetrics.filter((m) => isEnumMetric(profile?.metrics[m])), [stableMetrics, profile]);
+  const lineMetrics = useMemo(() => stableMetrics.filter((m) => !enumMetrics.includes(m)), [stableMetrics, enumMetrics]);
   const colors = useMemo(() => seriesColors(stableMetrics), [stableMetrics]);
   const overlays = useMemo<Overlay[]>(
     () =>
       OVERLAY_CHOICES.filter((c) => overlayOn.has(c.key)).flatMap((c) =>
-        stableMetrics.map((m) => c.stats.map((s): Overlay => ({ key: overlayKey(m, s), metric: m, label: `${m} ${statLabel[s]}`, dash: c.dash }))).flat(),
+        lineMetrics.flatMap((m) =>
+          c.parts.map((p): Overlay => ({
+            key: `${m}~${p.name}`,
+            metric: m,
+            label: `${metricLabel(profile, m, lang)} ${t(`stat.${p.name}`)}`,
+            dash: c.dash,
+            stat: p.stat,
+            windowMs: c.windowMs,
+          })),
+        ),
       ),
-    [overlayOn, stableMetrics],
+    [overlayOn, lineMetrics, profile, lang, t],
+  );
+  const marginMs = overlays.reduce((w, o) => Math.max(w, o.windowMs), 0);
+  const rules = useRules();
+  const thresholds = useMemo<Threshold[]>(
+    () =>
+      showThresholds
+        ? chartThresholds(id, profile, rules, lineMetrics).map((th) => {
+            const name = metricLabel(profile, th.metric, lang);
+            const label = typeof th.source === 'string' ? t(`threshold.${th.source}`, { metric: name }) : t('threshold.rule', { name: th.source.rule });
+            return { metric: th.metric, value: th.value, kind: th.kind, side: th.side, label: `${label} ${formatValue(th.value, lang)}` };
+          })
+        : [],
+    [showThresholds, id, profile, rules, lineMetrics, lang, t],
   );
   const clock = useCallback(() => live.serverNow(), [live]);
   const onToggle = useCallback((m: string, show: boolean) => {
@@ -89,7 +170,7 @@ export function DevicePage({ id }: { id: string }) {
     });
   }, []);
 
-  const history = useHistory(id, stableMetrics, view, plotWidth);
+  const history = useHistory(id, stableMetrics, view, plotWidth, marginMs);
   const stats = useLiveStats(id, feed.buffer, feed.changed);
   const now = useNow();
   const serverNow = live.serverNow();
@@ -101,30 +182,16 @@ export function DevicePage({ id }: { id: string }) {
   const rangeNow = useCallback(() => viewRange(viewRef.current, live.serverNow()), [live, viewRef]);
   void now;
 
-  if (!device) {
-    return (
-      <main className="page">
-        <BackLink />
-        {load.status === 'missing' ? (
-          <div className="empty" data-testid="device-missing">
-            <p>
-              No device <code>{id}</code>.
-            </p>
-          </div>
-        ) : load.status === 'error' ? (
-          <div className="banner banner-error" role="alert">
-            Could not load device {id}: {load.error}
-          </div>
-        ) : (
-          <p className="empty">Loading {id}…</p>
-        )}
-      </main>
-    );
-  }
-
-  const vibration = !!profile?.metrics.fault_type || 'fault_type' in device.latest;
   const spanKey = view.mode === 'follow' ? SPANS.find((s) => s.ms === view.span)?.key : undefined;
   const openAlarms = alarms.filter((a) => a.status === 'active_unacked' || a.status === 'active_acked').length;
+  const vibration = ['normal', 'unbalance', 'looseness', 'unbalance_looseness'].every((m) => stableMetrics.includes(m));
+  const dayValue = dateInput(view.mode === 'fixed' ? view.from : range.from);
+  const toggleSet = <T,>(set: ReadonlySet<T>, k: T): ReadonlySet<T> => {
+    const next = new Set(set);
+    if (next.has(k)) next.delete(k);
+    else next.add(k);
+    return next;
+  };
 
   return (
     <main className="page">
@@ -133,27 +200,29 @@ export function DevicePage({ id }: { id: string }) {
         <h1 className="page-title" data-testid="device-title">
           <OnlineDot online={device.online} /> {device.id}
         </h1>
-        <span className="badge">{device.profile ?? 'no profile'}</span>
+        <span className="badge" title={device.profile ?? undefined} data-testid="device-profile">
+          {device.profile ? profileLabel(profile, device.profile, lang) : g('noProfile')}
+        </span>
         <span className="device-meta">
-          {device.online ? 'online' : 'offline'} · last seen <RelativeTime ts={device.lastSeen} testId="device-last-seen" />
+          {device.online ? g('online') : g('offline')} · {g('lastSeen')} <RelativeTime ts={device.lastSeen} testId="device-last-seen" />
         </span>
         {openAlarms > 0 && (
           <a className="alarm-count" href={hrefs.alarms(id)} data-testid="device-open-alarms">
-            {openAlarms} open alarm{openAlarms === 1 ? '' : 's'}
+            {t('openAlarms', { count: openAlarms })}
           </a>
         )}
       </div>
       {profile?.description && <p className="device-desc">{profile.description}</p>}
 
-      <section className="big-values" aria-label="latest values">
-        {metrics.map((m) => (
-          <MetricValue key={m} big device={device.id} metric={m} latest={device.latest[m]} spec={profile?.metrics[m]} color={colors[m]} />
+      <section className="big-values" aria-label={t('latestValues')}>
+        {stableMetrics.map((m) => (
+          <MetricValue key={m} big device={device.id} metric={m} latest={device.latest[m]} profile={profile} color={colors[m]} />
         ))}
       </section>
 
-      <section className="panel" aria-label="chart">
+      <section className="panel" aria-label={t('chart')}>
         <div className="panel-head chart-bar">
-          <div className="segmented" role="group" aria-label="time span">
+          <div className="segmented" role="group" aria-label={t('timeSpan')}>
             {SPANS.map((s) => (
               <button
                 key={s.key}
@@ -163,18 +232,25 @@ export function DevicePage({ id }: { id: string }) {
                 data-testid={`span-${s.key}`}
                 onClick={() => setView({ mode: 'follow', span: s.ms })}
               >
-                {s.label}
+                {t(`spans.${s.key}`)}
               </button>
             ))}
           </div>
-          <div className="segmented" role="group" aria-label="scroll in time">
-            <button type="button" data-testid="pan-back" title="earlier" onClick={() => setView({ mode: 'fixed', ...panRange(range, -0.5, serverNow) })}>
+          <div className="segmented" role="group" aria-label={t('scroll')}>
+            <button
+              type="button"
+              data-testid="pan-back"
+              title={t('earlier')}
+              aria-label={t('earlier')}
+              onClick={() => setView({ mode: 'fixed', ...panRange(range, -0.5, serverNow) })}
+            >
               ◀
             </button>
             <button
               type="button"
               data-testid="pan-forward"
-              title="later"
+              title={t('later')}
+              aria-label={t('later')}
               disabled={view.mode === 'follow'}
               onClick={() => {
                 const next = panRange(range, 0.5, serverNow);
@@ -189,23 +265,41 @@ export function DevicePage({ id }: { id: string }) {
               data-testid="follow-live"
               onClick={() => setView({ mode: 'follow', span: view.mode === 'follow' ? view.span : Math.max(LIVE_WINDOW_MS, range.to - range.from) })}
             >
-              ● live
+              {t('live')}
             </button>
           </div>
+          <label className="date-filter day-picker">
+            <span className="sr-only">{t('jumpToDay')}</span>
+            <input
+              type="date"
+              value={dayValue}
+              max={dateInput(serverNow)}
+              aria-label={t('jumpToDay')}
+              title={t('jumpToDay')}
+              data-testid="day-picker"
+              onChange={(e) => {
+                if (!e.target.value) return;
+                const from = new Date(`${e.target.value}T00:00`).getTime();
+                if (!Number.isFinite(from)) return;
+                const to = Math.min(from + DAY, serverNow);
+                setView(to >= serverNow - 1000 ? { mode: 'follow', span: to - from } : { mode: 'fixed', from, to });
+              }}
+            />
+          </label>
           <span className="hint" data-testid="chart-range">
-            {fmtRange(range.from, range.to)}
+            {fmtRange(range.from, range.to, lang)}
             {history.page
-              ? ` · ${history.page.resolution === 'raw' && history.page.bucketMs <= 1 ? 'raw' : `${fmtDuration(history.page.bucketMs)} buckets`}`
-              : ' · live'}
+              ? ` · ${history.page.resolution === 'raw' && history.page.bucketMs <= 1 ? t('raw') : t('buckets', { width: fmtDuration(history.page.bucketMs, lang) })}`
+              : ` · ${t('liveOnly')}`}
           </span>
-          {(history.loading || liveHistory.status === 'loading') && <span className="hint">loading…</span>}
-          {history.error && <span className="hint hint-error">history unavailable: {history.error}</span>}
+          {(history.loading || liveHistory.status === 'loading') && <span className="hint">{t('loading')}</span>}
+          {history.error && <span className="hint hint-error">{t('historyUnavailable', { error: history.error })}</span>}
         </div>
-        {metrics.length > 0 ? (
+        {stableMetrics.length > 0 ? (
           <>
             <div className="chart-tools">
-              <MetricToggles metrics={stableMetrics} profile={profile} colors={colors} hidden={hidden} onToggle={onToggle} />
-              <div className="toggles" role="group" aria-label="overlays">
+              <MetricToggles metrics={lineMetrics} profile={profile} colors={colors} hidden={hidden} onToggle={onToggle} />
+              <div className="toggles" role="group" aria-label={t('overlays')}>
                 {OVERLAY_CHOICES.map((c) => {
                   const on = overlayOn.has(c.key);
                   return (
@@ -215,45 +309,80 @@ export function DevicePage({ id }: { id: string }) {
                       className={`toggle ${on ? 'toggle-on' : ''}`}
                       aria-pressed={on}
                       data-testid={`overlay-toggle-${c.key}`}
-                      onClick={() =>
-                        setOverlayOn((prev) => {
-                          const next = new Set(prev);
-                          if (on) next.delete(c.key);
-                          else next.add(c.key);
-                          return next;
-                        })
-                      }
+                      onClick={() => setOverlayOn((prev) => toggleSet(prev, c.key))}
                     >
-                      {c.label}
+                      {t(`overlay.${c.key}`)}
                     </button>
                   );
                 })}
+                <button
+                  type="button"
+                  className={`toggle ${showThresholds ? 'toggle-on' : ''}`}
+                  aria-pressed={showThresholds}
+                  data-testid="overlay-toggle-thresholds"
+                  onClick={() => setShowThresholds((v) => !v)}
+                >
+                  {t('overlay.thresholds')}
+                </button>
+                <button
+                  type="button"
+                  className={`toggle ${showOutliers ? 'toggle-on' : ''}`}
+                  aria-pressed={showOutliers}
+                  data-testid="overlay-toggle-outliers"
+                  onClick={() => setShowOutliers((v) => !v)}
+                >
+                  {t('overlay.outliers')}
+                </button>
               </div>
             </div>
-            <TimeChart
-              buffer={feed.buffer}
-              changed={feed.changed}
-              history={history.page}
-              metrics={stableMetrics}
-              overlays={overlays}
-              profile={profile}
-              colors={colors}
-              hidden={hidden}
-              view={view}
-              onView={setView}
-              onPlotWidth={setPlotWidth}
-              alarms={alarms}
-              clock={clock}
-              theme={theme}
-            />
+            {lineMetrics.length > 0 && (
+              <TimeChart
+                buffer={feed.buffer}
+                changed={feed.changed}
+                history={history.page}
+                metrics={lineMetrics}
+                overlays={overlays}
+                profile={profile}
+                colors={colors}
+                hidden={hidden}
+                view={view}
+                onView={setView}
+                onPlotWidth={setPlotWidth}
+                alarms={alarms}
+                clock={clock}
+                theme={theme}
+                thresholds={thresholds}
+                outliers={showOutliers}
+                lang={lang}
+              />
+            )}
+            {enumMetrics.map((m) => (
+              <div key={m} className="state-row" data-testid={`state-row-${m}`}>
+                <div className="state-name">{metricLabel(profile, m, lang)}</div>
+                <StateBands
+                  metric={m}
+                  labels={enumLabels(profile, m, lang)}
+                  mixedLabel={t('mixed')}
+                  buffer={feed.buffer}
+                  changed={feed.changed}
+                  history={history.page}
+                  range={rangeNow}
+                />
+              </div>
+            ))}
             <div className="chart-foot">
-              <span className="hint">Drag to zoom · wheel to zoom · shift+wheel to scroll · overlays come from live analytics</span>
+              <span className="hint">{t('chartHelp')}</span>
               <span className="completeness" data-testid="completeness" data-ratio={completeness?.ratio ?? ''}>
                 {completeness
                   ? completeness.expected === 0
-                    ? 'completeness: no sequenced messages in range'
-                    : `completeness ${(completeness.ratio * 100).toFixed(completeness.ratio < 1 ? 2 : 0)} % · ${completeness.received} of ${completeness.expected} received · ${completeness.missing} missed`
-                  : 'completeness …'}
+                    ? t('completenessNone')
+                    : t('completeness', {
+                        ratio: formatPercent(completeness.ratio, lang),
+                        received: completeness.received,
+                        expected: completeness.expected,
+                        missing: completeness.missing,
+                      })
+                  : t('completenessLoading')}
               </span>
               <a
                 className="btn"
@@ -266,60 +395,61 @@ export function DevicePage({ id }: { id: string }) {
                   e.preventDefault();
                   api.exportBlob(id, range.from, range.to).then(
                     (blob) => saveBlob(blob, `${id}-${new Date(range.from).toISOString().slice(0, 19).replace(/:/g, '')}.csv`),
-                    (err: unknown) => window.alert(`Export failed: ${err instanceof Error ? err.message : String(err)}`),
+                    (err: unknown) => window.alert(t('exportFailed', { error: err instanceof Error ? err.message : String(err) })),
                   );
                 }}
               >
-                Export CSV
+                {t('exportCsv')}
               </a>
             </div>
           </>
         ) : (
-          <p className="empty">No readings yet.</p>
+          <p className="empty">{t('noReadings')}</p>
         )}
       </section>
 
       {vibration && (
-        <section className="panel" aria-label="diagnosis">
+        <section className="panel" aria-label={t('diagnosis')}>
           <div className="panel-head">
-            <h2>Diagnosis</h2>
-            <span className="hint">fault_type over the chart's range · waveform of the last 10 s</span>
+            <h2>{t('diagnosis')}</h2>
+            <span className="hint">{t('diagnosisHint', { metric: enumMetrics.map((m) => metricLabel(profile, m, lang)).join(', ') })}</span>
           </div>
           <div className="diagnosis">
-            <FaultTimeline buffer={feed.buffer} changed={feed.changed} history={history.page} range={rangeNow} />
             <Waveform buffer={feed.buffer} changed={feed.changed} colors={colors} />
           </div>
         </section>
       )}
 
-      <section className="panel" aria-label="live statistics">
+      <RawTable id={id} profile={profile} metrics={stableMetrics} enumMetrics={enumMetrics} from={range.from} to={range.to} lang={lang} />
+
+      <section className="panel" aria-label={t('liveStats')}>
         <div className="panel-head">
-          <h2>Live statistics</h2>
-          <span className="hint">1-minute window and moving averages, updated each second</span>
+          <h2>{t('liveStats')}</h2>
+          <span className="hint">{t('liveStatsHint')}</span>
         </div>
         <div className="table-scroll">
           <table className="stats-table" data-testid="stats-table">
             <thead>
               <tr>
-                <th>metric</th>
-                <th>current</th>
-                <th>min 1m</th>
-                <th>max 1m</th>
-                <th>avg 1m</th>
-                <th>MA 1m</th>
-                <th>MA 5m</th>
-                <th>MA 15m</th>
+                <th>{t('column.metric')}</th>
+                <th>{t('column.current')}</th>
+                <th>{t('column.min1m')}</th>
+                <th>{t('column.max1m')}</th>
+                <th>{t('column.avg1m')}</th>
+                <th>{t('column.ma1m')}</th>
+                <th>{t('column.ma5m')}</th>
+                <th>{t('column.ma15m')}</th>
               </tr>
             </thead>
             <tbody>
-              {metrics.map((m) => {
+              {lineMetrics.map((m) => {
                 const s = stats[m];
                 const unit = profile?.metrics[m]?.unit ?? '';
-                const cell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : formatValue(v));
+                const cell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : formatValue(v, lang));
                 return (
                   <tr key={m} data-testid={`stats-row-${m}`}>
                     <td>
-                      <span className="swatch" style={{ background: colors[m] }} /> {m} <span className="toggle-unit">{unit}</span>
+                      <span className="swatch" style={{ background: colors[m] }} /> {metricLabel(profile, m, lang)} <span className="toggle-unit">{unit}</span>
                     </td>
                     <td>{cell(s?.current)}</td>
                     <td>{cell(s?.min1m)}</td>
@@ -339,27 +469,204 @@ export function DevicePage({ id }: { id: string }) {
   );
 }
 
-const statLabel: Record<(typeof OVERLAY_STATS)[number], string> = { min1m: 'min 1m', max1m: 'max 1m', ma1m: 'MA 1m', ma5m: 'MA 5m', ma15m: 'MA 15m' };
+/** An enum metric's labelled values in the language, in the profile's order. */
+function enumLabels(profile: Profile | undefined, metric: string, lang: Language): { value: number; label: string }[] {
+  const labels = profile?.metrics[metric]?.labels ?? {};
+  return Object.keys(labels)
+    .map((k) => ({ value: Number(k), label: localText(labels[k], lang) ?? k }))
+    .filter((l) => Number.isFinite(l.value))
+    .sort((a, b) => a.value - b.value);
+}
 
-function fmtRange(from: number, to: number): string {
+const RAW_PAGE = 50;
+
+/** The readings of the chart's range, newest first, a page at a time; enum metrics can filter it (fault type). */
+function RawTable({
+  id,
+  profile,
+  metrics,
+  enumMetrics,
+  from,
+  to,
+  lang,
+}: {
+  id: string;
+  profile: Profile | undefined;
+  metrics: string[];
+  enumMetrics: string[];
+  from: number;
+  to: number;
+  lang: Language;
+}) {
+  const { t } = useTranslation('device');
+  const [open, setOpen] = useState(false);
+  // Pages are anchored at the range's end when the table was opened or the range last moved by a minute.
+  const anchor = Math.ceil(to / MINUTE) * MINUTE;
+  const [cursor, setCursor] = useState<{ anchor: number; stack: number[] }>({ anchor, stack: [anchor] });
+  const [filter, setFilter] = useState<{ metric: string; value: number } | null>(null);
+  const cur = cursor.anchor === anchor ? cursor : { anchor, stack: [anchor] };
+  const before = cur.stack[cur.stack.length - 1];
+  return (
+    <section className="panel" aria-label={t('rawData')} data-testid="raw-data">
+      <div className="panel-head">
+        <h2>
+          <button type="button" className="link-btn" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="raw-toggle">
+            {open ? '▾' : '▸'} {t('rawData')}
+          </button>
+        </h2>
+        <span className="hint">{t('rawHint')}</span>
+        {open &&
+          enumMetrics.map((m) => (
+            <select
+              key={m}
+              aria-label={t('filterBy', { metric: metricLabel(profile, m, lang) })}
+              data-testid={`raw-filter-${m}`}
+              value={filter?.metric === m ? String(filter.value) : ''}
+              onChange={(e) => {
+                setFilter(e.target.value === '' ? null : { metric: m, value: Number(e.target.value) });
+                setCursor({ anchor, stack: [anchor] });
+              }}
+            >
+              <option value="">{t('anyFault', { metric: metricLabel(profile, m, lang) })}</option>
+              {enumLabels(profile, m, lang).map((l) => (
+                <option key={l.value} value={l.value}>
+                  {l.label}
+                </option>
+              ))}
+            </select>
+          ))}
+      </div>
+      {open && (
+        <RawRows
+          id={id}
+          profile={profile}
+          metrics={metrics}
+          from={from}
+          before={before}
+          filter={filter}
+          lang={lang}
+          page={cur.stack.length}
+          onOlder={(ts) => setCursor({ anchor, stack: [...cur.stack, ts] })}
+          onNewer={cur.stack.length > 1 ? () => setCursor({ anchor, stack: cur.stack.slice(0, -1) }) : null}
+        />
+      )}
+    </section>
+  );
+}
+
+function RawRows({
+  id,
+  profile,
+  metrics,
+  from,
+  before,
+  filter,
+  lang,
+  page,
+  onOlder,
+  onNewer,
+}: {
+  id: string;
+  profile: Profile | undefined;
+  metrics: string[];
+  from: number;
+  before: number;
+  filter: { metric: string; value: number } | null;
+  lang: Language;
+  page: number;
+  onOlder(ts: number): void;
+  onNewer: (() => void) | null;
+}) {
+  const { t } = useTranslation('device');
+  const raw = useRawPage(id, from, before, RAW_PAGE, filter);
+  if (raw.status === 'loading') return <p className="empty">{t('loading')}</p>;
+  if (raw.status === 'error') return <p className="hint hint-error">{t('rawFailed', { error: raw.error })}</p>;
+  const cell = (r: RawRow, m: string) => {
+    const v = r.values[m];
+    if (v === undefined) return '';
+    return enumLabel(profile?.metrics[m], v, lang) ?? formatValue(v, lang);
+  };
+  return (
+    <>
+      {raw.rows.length === 0 ? (
+        <p className="empty" data-testid="raw-empty">
+          {t('noRows')}
+        </p>
+      ) : (
+        <div className="table-scroll">
+          <table className="stats-table raw-table" data-testid="raw-table" data-rows={raw.rows.length}>
+            <thead>
+              <tr>
+                <th>{t('column.time')}</th>
+                {metrics.map((m) => (
+                  <th key={m}>
+                    {metricLabel(profile, m, lang)}
+                    {profile?.metrics[m]?.unit ? ` (${profile.metrics[m].unit})` : ''}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {raw.rows.map((r) => (
+                <tr key={r.ts}>
+                  <td>{formatDateTime(r.ts, lang)}</td>
+                  {metrics.map((m) => (
+                    <td key={m} data-metric={m} data-value={r.values[m] ?? ''}>
+                      {cell(r, m)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="pager">
+        <button type="button" className="btn btn-small" disabled={!onNewer} onClick={() => onNewer?.()} data-testid="raw-newer">
+          {t('newer')}
+        </button>
+        <span className="hint" data-testid="raw-page">
+          {t('page', { page })}
+        </span>
+        <button type="button" className="btn btn-small" disabled={!raw.more} onClick={() => onOlder(raw.rows[raw.rows.length - 1].ts)} data-testid="raw-older">
+          {t('older')}
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** yyyy-mm-dd in local time, for <input type=date>. */
+function dateInput(ts: number): string {
+  if (!Number.isFinite(ts)) return '';
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function fmtRange(from: number, to: number, lang: Language): string {
   const a = new Date(from);
   const b = new Date(to);
   const sameDay = a.toDateString() === b.toDateString();
-  const t = (d: Date) => d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: to - from < 3_600_000 ? '2-digit' : undefined });
-  return sameDay ? `${t(a)} – ${t(b)}` : `${a.toLocaleDateString()} ${t(a)} – ${b.toLocaleDateString()} ${t(b)}`;
+  const t = (d: Date) => d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: to - from < 3_600_000 ? '2-digit' : undefined });
+  const day = (d: Date) => d.toLocaleDateString(lang, { year: 'numeric', month: 'short', day: 'numeric' });
+  return sameDay ? `${day(a)} ${t(a)} – ${t(b)}` : `${day(a)} ${t(a)} – ${day(b)} ${t(b)}`;
 }
 
-function fmtDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${+(ms / 3_600_000).toFixed(1)} h`;
+/** A bucket width in the language's units ("5 min", "5분"). */
+function fmtDuration(ms: number, lang: Language): string {
+  const unit = (value: number, u: 'millisecond' | 'second' | 'minute' | 'hour') =>
+    new Intl.NumberFormat(lang, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+  if (ms < 1000) return unit(ms, 'millisecond');
+  if (ms < 60_000) return unit(Math.round(ms / 1000), 'second');
+  if (ms < 3_600_000) return unit(Math.round(ms / 60_000), 'minute');
+  return unit(+(ms / 3_600_000).toFixed(1), 'hour');
 }
 
 function BackLink() {
+  const { t } = useTranslation('device');
   return (
     <a className="back" href={hrefs.overview()}>
-      ← All devices
+      {t('back')}
     </a>
   );
 }

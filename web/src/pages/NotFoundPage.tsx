@@ -1,14 +1,16 @@
 import { hrefs } from '../hooks/useRoute.js';
+import { useTranslation } from '../i18n/index.js';
 
 export function NotFoundPage({ path }: { path: string }) {
+  const { t } = useTranslation('general');
   return (
     <main className="page">
-      <div className="empty">
+      <div className="empty" data-testid="not-found">
         <p>
-          Nothing at <code>{path}</code>.
+          {t('notFound.nothingAt')} <code>{path}</code>
         </p>
         <p>
-          <a href={hrefs.overview()}>Back to all devices</a>
+          <a href={hrefs.overview()}>{t('notFound.back')}</a>
         </p>
       </div>
     </main>

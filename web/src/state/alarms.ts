@@ -130,6 +130,8 @@ export function alarmQuery(f: AlarmFilter, limit = 500): string {
 export interface Toast {
   id: number;
   severity: Severity;
+  /** What happened to the alarm (raised, acked, cleared, auto_cleared); null when the toast carries several. */
+  event: string | null;
   title: string;
   text: string;
   alarmId: number | null;
@@ -137,7 +139,15 @@ export interface Toast {
   at: number;
 }
 
-/** Toasts on screen: newest first, at most `max`, each leaving after `ttlMs` (critical ones stay). */
+/** Only a raised critical alarm waits to be dismissed: clears, acks and lower severities are news that passes. */
+export function isSticky(t: Pick<Toast, 'severity' | 'event'>): boolean {
+  return t.severity === 'critical' && (t.event === 'raised' || t.event === null);
+}
+
+/**
+ * Toasts, newest first: `visible` of them on screen, the rest collapsed into a count; each
+ * non-sticky one leaves after `ttlMs`, and at most `keep` are remembered at all.
+ */
 export class ToastQueue {
   private items: Toast[] = [];
   private next = 1;
@@ -145,8 +155,9 @@ export class ToastQueue {
   version = 0;
 
   constructor(
-    private readonly max = 5,
-    readonly ttlMs = 12_000,
+    readonly visible = 3,
+    readonly ttlMs = 8_000,
+    private readonly keep = 50,
   ) {}
 
   subscribe(fn: () => void): () => void {
@@ -154,13 +165,19 @@ export class ToastQueue {
     return () => this.listeners.delete(fn);
   }
 
+  /** The toasts shown, newest first (at most `visible`). */
   list(): Toast[] {
-    return this.items;
+    return this.items.slice(0, this.visible);
+  }
+
+  /** How many more there are than are shown. */
+  get collapsed(): number {
+    return Math.max(0, this.items.length - this.visible);
   }
 
   push(t: Omit<Toast, 'id'>): Toast {
     const toast = { ...t, id: this.next++ };
-    this.items = [toast, ...this.items].slice(0, this.max);
+    this.items = [toast, ...this.items].slice(0, this.keep);
     this.changed();
     return toast;
   }
@@ -171,10 +188,16 @@ export class ToastQueue {
     if (this.items.length !== before) this.changed();
   }
 
-  /** Drops toasts older than ttlMs (critical ones wait to be dismissed). */
+  dismissAll(): void {
+    if (!this.items.length) return;
+    this.items = [];
+    this.changed();
+  }
+
+  /** Drops toasts older than ttlMs, except raised critical alarms (those wait to be dismissed). */
   expire(now: number): void {
     const before = this.items.length;
-    this.items = this.items.filter((t) => t.severity === 'critical' || now - t.at < this.ttlMs);
+    this.items = this.items.filter((t) => isSticky(t) || now - t.at < this.ttlMs);
     if (this.items.length !== before) this.changed();
   }
 

@@ -12,6 +12,7 @@ export class DeviceStore {
   private byId = new Map<string, DeviceInfo>();
   private listeners = new Set<Listener>();
   private sorted: DeviceInfo[] | null = null;
+  private order: string[] | null = null;
   version = 0;
 
   subscribe(fn: Listener): () => void {
@@ -29,7 +30,9 @@ export class DeviceStore {
 
   /** All devices sorted by id; the same array until something changes. */
   list(): DeviceInfo[] {
-    if (!this.sorted) this.sorted = [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // The id order changes only when a device appears: a new reading costs a copy, not a sort.
+    if (!this.order || this.order.length !== this.byId.size) this.order = [...this.byId.keys()].sort();
+    if (!this.sorted) this.sorted = this.order.map((id) => this.byId.get(id)!);
     return this.sorted;
   }
 

@@ -3,7 +3,7 @@ import type { DeviceInfo } from '../../../src/model/device.js';
 export type OnlineFilter = 'all' | 'online' | 'offline' | 'alarm';
 
 /** A device as the list shows it: metadata people record (name, location, tags) when there is any. */
-export type DeviceRow = DeviceInfo & { name?: string | null; location?: string | null; tags?: string[] | null };
+export type DeviceRow = DeviceInfo & { name?: string | null; location?: string | null; tags?: string[] | null; equipment?: string | null };
 
 export interface DeviceFilter {
   query: string;
@@ -28,6 +28,10 @@ export function filterDevices(devices: Iterable<DeviceRow>, filter: DeviceFilter
     if (filter.online === 'alarm' && !(openAlarms && openAlarms(d.id) > 0)) continue;
     if (filter.type && (d.profile ?? '') !== filter.type) continue;
     if (filter.location && (d.location ?? '') !== filter.location) continue;
+    if (!words.length) {
+      out.push(d);
+      continue;
+    }
     const hay = `${d.id} ${d.profile ?? ''} ${d.name ?? ''} ${d.location ?? ''} ${(d.tags ?? []).join(' ')}`.toLowerCase();
     if (words.every((w) => hay.includes(w))) out.push(d);
   }

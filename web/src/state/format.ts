@@ -1,25 +1,61 @@
-/** "3 s ago", "4 min ago", "2 h ago", "5 d ago"; "in 3 s" for a time ahead of now. */
-export function relativeTime(ts: number, now: number): string {
-  if (!Number.isFinite(ts) || ts <= 0) return 'never';
-  const diff = now - ts;
-  const abs = Math.abs(diff);
-  let text: string;
-  if (abs < 1000) return 'just now';
-  if (abs < 60_000) text = `${Math.floor(abs / 1000)} s`;
-  else if (abs < 3_600_000) text = `${Math.floor(abs / 60_000)} min`;
-  else if (abs < 86_400_000) text = `${Math.floor(abs / 3_600_000)} h`;
-  else text = `${Math.floor(abs / 86_400_000)} d`;
-  return diff >= 0 ? `${text} ago` : `in ${text}`;
+import type { Language } from '../i18n/catalogues.js';
+
+const relFormats = new Map<string, Intl.RelativeTimeFormat>();
+const numFormats = new Map<string, Intl.NumberFormat>();
+
+function relFormat(lang: Language): Intl.RelativeTimeFormat {
+  let f = relFormats.get(lang);
+  if (!f) relFormats.set(lang, (f = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'narrow' })));
+  return f;
 }
 
-/** A reading for display: enough significant digits to see change, no float noise. */
-export function formatValue(value: number): string {
+/**
+ * "3s ago", "4m ago", "2h ago", "2d ago", "in 5s" (Korean "3초 전" ...), by Intl for the language;
+ * null for a time that never was (ts 0), which the caller words itself.
+ */
+export function relativeTime(ts: number, now: number, lang: Language = 'en'): string | null {
+  if (!Number.isFinite(ts) || ts <= 0) return null;
+  const diff = ts - now;
+  const abs = Math.abs(diff);
+  const sign = diff < 0 ? -1 : 1;
+  const f = relFormat(lang);
+  if (abs < 1000) return f.format(0, 'second');
+  if (abs < 60_000) return f.format(sign * Math.floor(abs / 1000), 'second');
+  if (abs < 3_600_000) return f.format(sign * Math.floor(abs / 60_000), 'minute');
+  if (abs < 86_400_000) return f.format(sign * Math.floor(abs / 3_600_000), 'hour');
+  return f.format(sign * Math.floor(abs / 86_400_000), 'day');
+}
+
+/** A reading for display: enough significant digits to see change, no float noise, the language's digits. */
+export function formatValue(value: number, lang: Language = 'en'): string {
   if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
-  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : abs >= 1 ? 3 : 4;
-  return value
-    .toFixed(digits)
-    .replace(/(\.\d*?)0+$/, '$1')
-    .replace(/\.$/, '');
+  const digits = Number.isInteger(value) ? 0 : abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : abs >= 1 ? 3 : 4;
+  const key = `${lang}:${digits}`;
+  let f = numFormats.get(key);
+  // No grouping: readings keep their width as they change, on cards and in tables alike.
+  if (!f) numFormats.set(key, (f = new Intl.NumberFormat(lang, { maximumFractionDigits: digits, useGrouping: false })));
+  return f.format(value);
+}
+
+/** A date and time in the language's own order ("2026. 11. 27. 오후 8:27:11" in Korean). */
+export function formatDateTime(ts: number, lang: Language = 'en', withSeconds = true): string {
+  return new Date(ts).toLocaleString(lang, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: withSeconds ? '2-digit' : undefined,
+  });
+}
+
+/** A percentage, e.g. 99.95 % / 99.95%. */
+export function formatPercent(ratio: number, lang: Language = 'en'): string {
+  return new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: ratio < 1 ? 2 : 0 }).format(ratio);
+}
+
+/** A count with the language's grouping (5,000). */
+export function formatCount(n: number, lang: Language = 'en'): string {
+  return new Intl.NumberFormat(lang).format(n);
 }

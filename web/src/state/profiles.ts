@@ -1,4 +1,5 @@
-import type { MetricSpec, Profile } from '../../../src/model/device.js';
+import type { LocalText, MetricSpec, Profile } from '../../../src/model/device.js';
+import type { Language } from '../i18n/catalogues.js';
 
 /** Profiles by name, plus the questions views ask of them. */
 export class ProfileStore {
@@ -58,4 +59,31 @@ export function scaleGroups(metrics: string[], profile: Profile | undefined): Sc
     g.metrics.push(m);
   }
   return [...groups.values()];
+}
+
+/** Text of a profile in a language: its own words for that language, else English, else the plain string. */
+export function localText(text: LocalText | undefined, lang: Language): string | undefined {
+  if (text === undefined) return undefined;
+  return typeof text === 'string' ? text : lang === 'ko' ? (text.ko ?? text.en) : text.en;
+}
+
+/** What people call a profile's devices, in the language (the profile's name when it names nothing). */
+export function profileLabel(profile: Profile | undefined, name: string, lang: Language): string {
+  return localText(profile?.displayName, lang) ?? name;
+}
+
+/** What people call a metric, in the language (its key when the profile names nothing). */
+export function metricLabel(profile: Profile | undefined, metric: string, lang: Language): string {
+  return localText(profile?.metrics[metric]?.displayName, lang) ?? metric;
+}
+
+/** An enum metric's value by its label (fault_type 1 -> "불평형"), or null when the profile has no labels for it. */
+export function enumLabel(spec: MetricSpec | undefined, value: number, lang: Language): string | null {
+  if (!spec?.labels || !Number.isFinite(value)) return null;
+  return localText(spec.labels[String(Math.round(value))], lang) ?? null;
+}
+
+/** Whether a metric is an enum (its values are labelled states, not a quantity). */
+export function isEnumMetric(spec: MetricSpec | undefined): boolean {
+  return !!spec?.labels && Object.keys(spec.labels).length > 0;
 }

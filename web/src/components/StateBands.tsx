@@ -3,32 +3,37 @@ import type { SeriesBuffer } from '../state/series-buffer.js';
 import type { Signal } from '../state/signal.js';
 import { type HistoryPage, mergeHistoryAndLive } from '../state/timeline.js';
 
-export const FAULT_CLASSES = [
-  { value: 0, name: 'normal', color: '#2f9e44' },
-  { value: 1, name: 'unbalance', color: '#f08c00' },
-  { value: 2, name: 'looseness', color: '#7048e8' },
-  { value: 3, name: 'both', color: '#e03131' },
-] as const;
+/** Colours of an enum metric's states, by their order in the profile (fault_type: normal green, then warm to red). */
+const STATE_COLORS = ['#2f9e44', '#f08c00', '#7048e8', '#e03131', '#1c7ed6', '#e64980', '#0ca678', '#5c940d'];
 const MIXED = '#868e96';
 
-/** The class of one point: a bucket whose min and max differ held several classes ("mixed"). */
+/** The class of one point: a bucket whose min and max differ held several states ("mixed", -1). */
 export function faultClassAt(min: number | null, max: number | null): number | null {
   if (min == null || max == null) return null;
   return Math.round(min) === Math.round(max) ? Math.round(min) : -1;
 }
 
 interface Props {
+  metric: string;
+  /** The profile's labels of the metric's values, in the language shown, by value. */
+  labels: { value: number; label: string }[];
+  mixedLabel: string;
   buffer: SeriesBuffer;
   changed: Signal;
   history: HistoryPage | null;
   range(): { from: number; to: number };
 }
 
-/** fault_type over the chart's range as a coloured strip (normal, unbalance, looseness, both). */
-export function FaultTimeline({ buffer, changed, history, range }: Props) {
+/** An enum metric (fault_type...) over the chart's range as labelled coloured state bands. */
+export function StateBands({ metric, labels, mixedLabel, buffer, changed, history, range }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const hist = useRef(history);
   hist.current = history;
+  const colorOf = (v: number) => {
+    const i = labels.findIndex((l) => l.value === v);
+    return i >= 0 ? STATE_COLORS[i % STATE_COLORS.length] : MIXED;
+  };
+  const labelsKey = labels.map((l) => `${l.value}:${l.label}`).join('|');
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -45,24 +50,42 @@ export function FaultTimeline({ buffer, changed, history, range }: Props) {
       if (!ctx) return;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, w, h);
-      const m = mergeHistoryAndLive(hist.current, buffer, ['fault_type'], r);
+      const m = mergeHistoryAndLive(hist.current, buffer, [metric], r);
       const span = Math.max(1, r.to - r.from);
       const px = (t: number) => ((t - r.from) / span) * w;
-      const counts = [0, 0, 0, 0];
-      for (let i = 0; i < m.x.length; i++) {
-        const cls = faultClassAt(m.min[0][i], m.max[0][i]);
-        if (cls === null) continue;
-        const x0 = Math.max(0, px(m.x[i]));
-        const x1 = i + 1 < m.x.length ? px(m.x[i + 1]) : px(Math.min(r.to, m.x[i] + (hist.current?.bucketMs || 1000)));
-        if (x1 < 0 || x0 > w) continue;
-        if (cls >= 0 && cls < 4) counts[cls]++;
-        ctx.fillStyle = FAULT_CLASSES[cls]?.color ?? MIXED;
-        ctx.fillRect(x0, 0, Math.max(1, Math.min(w, x1) - x0 + 0.5), h);
+      const seen = new Set<number>();
+      // Runs of one state, each drawn once with its label when it is wide enough to read.
+      let runStart = -1;
+      let runCls: number | null = null;
+      const runs: { x0: number; x1: number; cls: number }[] = [];
+      for (let i = 0; i <= m.x.length; i++) {
+        const cls = i < m.x.length ? faultClassAt(m.min[0][i], m.max[0][i]) : null;
+        if (i < m.x.length && cls === runCls) continue;
+        if (runCls !== null && runStart >= 0) {
+          const x0 = Math.max(0, px(m.x[runStart]));
+          const x1 = i < m.x.length ? px(m.x[i]) : px(Math.min(r.to, m.x[i - 1] + (hist.current?.bucketMs || 1000)));
+          if (x1 >= 0 && x0 <= w) runs.push({ x0, x1: Math.min(w, x1), cls: runCls });
+        }
+        runStart = i;
+        runCls = cls;
+      }
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.textBaseline = 'middle';
+      for (const run of runs) {
+        seen.add(run.cls);
+        ctx.fillStyle = run.cls >= 0 ? colorOf(run.cls) : MIXED;
+        ctx.fillRect(run.x0, 0, Math.max(1, run.x1 - run.x0 + 0.5), h);
+        const text = run.cls >= 0 ? (labels.find((l) => l.value === run.cls)?.label ?? String(run.cls)) : mixedLabel;
+        if (ctx.measureText(text).width + 8 < run.x1 - run.x0) {
+          ctx.fillStyle = '#fff';
+          ctx.fillText(text, run.x0 + 4, h / 2);
+        }
       }
       c.dataset.points = String(m.x.length);
-      c.dataset.classes = counts
-        .map((n, i) => (n ? FAULT_CLASSES[i].name : ''))
-        .filter(Boolean)
+      c.dataset.runs = String(runs.length);
+      c.dataset.classes = labels
+        .filter((l) => seen.has(l.value))
+        .map((l) => l.label)
         .join(',');
     };
     const request = () => {
@@ -76,19 +99,21 @@ export function FaultTimeline({ buffer, changed, history, range }: Props) {
       clearInterval(tick);
       if (timer) clearTimeout(timer);
     };
-  }, [buffer, changed, range, history]);
+    // labelsKey stands for labels (and their colours).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [buffer, changed, range, history, metric, labelsKey, mixedLabel]);
 
   return (
     <div className="fault-timeline">
-      <canvas ref={canvas} className="fault-strip" data-testid="fault-timeline" />
+      <canvas ref={canvas} className="fault-strip" data-testid={`state-bands-${metric}`} role="img" aria-label={labels.map((l) => l.label).join(', ')} />
       <div className="fault-legend">
-        {FAULT_CLASSES.map((f) => (
-          <span key={f.value}>
-            <span className="swatch" style={{ background: f.color }} /> {f.name}
+        {labels.map((l) => (
+          <span key={l.value}>
+            <span className="swatch" style={{ background: colorOf(l.value) }} /> {l.label}
           </span>
         ))}
         <span>
-          <span className="swatch" style={{ background: MIXED }} /> mixed
+          <span className="swatch" style={{ background: MIXED }} /> {mixedLabel}
         </span>
       </div>
     </div>

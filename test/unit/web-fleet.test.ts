@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deviceStatus, groupDevices, primaryMetric, sortDevices } from '../../web/src/state/fleet.js';
+import type { DeviceRow } from '../../web/src/state/filter.js';
+import type { Profile } from '../../src/model/device.js';
+
+const profile: Profile = { name: 'battery', metrics: { fault: { labels: { '0': 'ok' } }, voltage: { min: 0, max: 3, warnLow: 1.9, warnHigh: 2.35 } } };
+const dev = (id: string, v: number, online = true, extra: Partial<DeviceRow> = {}): DeviceRow => ({
+  id,
+  profile: 'battery',
+  online,
+  firstSeen: 0,
+  lastSeen: 0,
+  latest: { voltage: { ts: 1, value: v } },
+  ...extra,
+});
+
+test('deviceStatus: open alarms and out-of-range values first, then warnings, offline, normal', () => {
+  assert.equal(deviceStatus(dev('a', 2.1), profile, 1), 'alarm');
+  assert.equal(deviceStatus(dev('a', 3.5), profile, 0), 'alarm');
+  assert.equal(deviceStatus(dev('a', 2.4), profile, 0), 'warning');
+  assert.equal(deviceStatus(dev('a', 2.1, false), profile, 0), 'offline');
+  assert.equal(deviceStatus(dev('a', 2.1), profile, 0), 'normal');
+});
+
+test('primaryMetric skips enum metrics', () => {
+  assert.equal(primaryMetric(dev('a', 2), profile), 'voltage');
+  assert.equal(primaryMetric({ ...dev('a', 2), latest: {} }, undefined), null);
+});
+
+test('sortDevices by status, alarms and completeness (unknown last), ties by id', () => {
+  const rows = [dev('c', 2.1), dev('a', 2.4), dev('b', 3.5), dev('d', 2.1, false)];
+  const alarms: Record<string, number> = { c: 2, a: 0, b: 1, d: 0 };
+  const comp: Record<string, number> = { a: 0.5, b: 1, c: NaN, d: 0.9 };
+  const ctx = { status: (d: DeviceRow) => deviceStatus(d, profile, 0), alarms: (id: string) => alarms[id], completeness: (id: string) => comp[id] };
+  assert.deepEqual(
+    sortDevices(rows, { key: 'status', dir: -1 }, ctx).map((d) => d.id),
+    ['b', 'a', 'd', 'c'],
+  );
+  assert.deepEqual(
+    sortDevices(rows, { key: 'alarms', dir: -1 }, ctx).map((d) => d.id),
+    ['c', 'b', 'a', 'd'],
+  );
+  assert.deepEqual(
+    sortDevices(rows, { key: 'completeness', dir: 1 }, ctx).map((d) => d.id),
+    ['a', 'd', 'b', 'c'],
+  );
+  assert.deepEqual(
+    sortDevices(rows, { key: 'completeness', dir: -1 }, ctx).map((d) => d.id),
+    ['b', 'd', 'a', 'c'],
+  );
+});
+
+test('groupDevices rolls the worst status up and puts the unassigned last', () => {
+  const rows = [
+    dev('a', 2.1, true, { attributes: { site: 'Seoul' } }),
+    dev('b', 3.5, true, { attributes: { site: 'Seoul' } }),
+    dev('c', 2.1, false, { location: 'Busan' }),
+    dev('d', 2.1, true, { equipment: 'rack-1' }),
+  ];
+  const g = groupDevices(
+    rows,
+    'site',
+    (d) => deviceStatus(d, profile, 0),
+    () => 0,
+  );
+  assert.deepEqual(
+    g.map((x) => [x.key, x.status, x.online, x.devices.length]),
+    [
+      ['Busan', 'offline', 0, 1],
+      ['Seoul', 'alarm', 2, 2],
+      ['', 'normal', 1, 1],
+    ],
+  );
+  const e = groupDevices(
+    rows,
+    'equipment',
+    (d) => deviceStatus(d, profile, 0),
+    (id) => (id === 'd' ? 3 : 0),
+  );
+  assert.equal(e[0].key, 'rack-1');
+  assert.equal(e[0].alarms, 3);
+});
