@@ -193,7 +193,8 @@ export class Api {
     return this.send<T>('GET', path, undefined, o);
   }
 
-  private async send<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
+  /** Any call of the REST API (the operator screens in web/src/tasks use it for their routes). */
+  async send<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (json !== undefined) headers['content-type'] = 'application/json';
     const res = await this.fetchImpl(this.base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal: o?.signal });

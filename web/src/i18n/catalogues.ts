@@ -1,5 +1,19 @@
 import enCommon from './en/common.js';
 import koCommon from './ko/common.js';
+import enTasks from './en/tasks.js';
+import koTasks from './ko/tasks.js';
+import enRules from './en/rules.js';
+import koRules from './ko/rules.js';
+import enCommands from './en/commands.js';
+import koCommands from './ko/commands.js';
+import enChannels from './en/channels.js';
+import koChannels from './ko/channels.js';
+import enProfiles from './en/profiles.js';
+import koProfiles from './ko/profiles.js';
+import enAdmin from './en/admin.js';
+import koAdmin from './ko/admin.js';
+import enLogin from './en/login.js';
+import koLogin from './ko/login.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -9,8 +23,26 @@ export type Language = (typeof languages)[number];
  * namespace (en/<page>.ts, ko/<page>.ts) so that parallel work on pages does not collide.
  */
 export const catalogues = {
-  en: { common: enCommon },
-  ko: { common: koCommon },
+  en: {
+    common: enCommon,
+    tasks: enTasks,
+    rules: enRules,
+    commands: enCommands,
+    channels: enChannels,
+    profiles: enProfiles,
+    admin: enAdmin,
+    login: enLogin,
+  },
+  ko: {
+    common: koCommon,
+    tasks: koTasks,
+    rules: koRules,
+    commands: koCommands,
+    channels: koChannels,
+    profiles: koProfiles,
+    admin: koAdmin,
+    login: koLogin,
+  },
 } satisfies Record<Language, Record<string, object>>;
 
 export type Namespace = keyof (typeof catalogues)['en'];

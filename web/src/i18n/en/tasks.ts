@@ -1,0 +1,43 @@
+// English messages shared by the operator screens (#/manage): tabs, roles, refusals by rule.
+export default {
+  nav: 'Operations',
+  title: 'Operations',
+  tabsLabel: 'Operator screens',
+  screen: {
+    rules: 'Rules',
+    commands: 'Commands',
+    channels: 'Notification channels',
+    profiles: 'Profiles',
+    access: 'Users, keys and credentials',
+  },
+  roles: {
+    viewer: 'viewer',
+    operator: 'operator',
+    admin: 'admin',
+  },
+  roleNeeded: 'Changing this needs the {{needed}} role; you are signed in as {{role}}. You can look but not change.',
+  failure: {
+    forbidden: 'Your role ({{role}}) cannot do this.',
+    rateLimited: 'Too many requests. Try again shortly.',
+    rateLimitedFor: 'Too many requests. Try again in {{seconds}} s.',
+    signIn: 'Sign in to do this.',
+    notFound: 'Not found: {{message}}',
+    other: '{{message}}',
+  },
+  rule: {
+    required: 'Required.',
+    pattern: 'Use letters, digits and _ . - only (start with a letter or _).',
+    minimum: 'Too small.',
+    maximum: 'Too large.',
+    minLength: 'Too short.',
+    maxLength: 'Too long.',
+    type: 'Enter a number.',
+    order: 'The minimum must not be above the maximum.',
+    range: 'The deadband leaves no room to clear inside the band.',
+    enum: 'Not one of the allowed values.',
+    min_items: 'Name at least one.',
+    matches_url: 'The name differs from the one being edited.',
+    reserved: 'This name is reserved.',
+    not_found: 'Not found.',
+  },
+};
