@@ -14,6 +14,14 @@ import enAdmin from './en/admin.js';
 import koAdmin from './ko/admin.js';
 import enLogin from './en/login.js';
 import koLogin from './ko/login.js';
+import enOta from './en/ota.js';
+import koOta from './ko/ota.js';
+import enEquipment from './en/equipment.js';
+import koEquipment from './ko/equipment.js';
+import enMappings from './en/mappings.js';
+import koMappings from './ko/mappings.js';
+import enModels from './en/models.js';
+import koModels from './ko/models.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -32,6 +40,10 @@ export const catalogues = {
     profiles: enProfiles,
     admin: enAdmin,
     login: enLogin,
+    ota: enOta,
+    equipment: enEquipment,
+    mappings: enMappings,
+    models: enModels,
   },
   ko: {
     common: koCommon,
@@ -42,6 +54,10 @@ export const catalogues = {
     profiles: koProfiles,
     admin: koAdmin,
     login: koLogin,
+    ota: koOta,
+    equipment: koEquipment,
+    mappings: koMappings,
+    models: koModels,
   },
 } satisfies Record<Language, Record<string, object>>;
 

@@ -8,6 +8,10 @@ import { RulesScreen } from './tasks/RulesScreen.js';
 import { CommandsScreen } from './tasks/CommandsScreen.js';
 import { ChannelsScreen } from './tasks/ChannelsScreen.js';
 import { ProfilesScreen } from './tasks/ProfilesScreen.js';
+import { OtaScreen } from './tasks/OtaScreen.js';
+import { EquipmentScreen } from './tasks/EquipmentScreen.js';
+import { MappingsScreen } from './tasks/MappingsScreen.js';
+import { ModelsScreen } from './tasks/ModelsScreen.js';
 
 /** The operator screens, one tab each; a tab shows only to a role that may look at it. */
 export function TasksPage({ screen, params }: { screen: Screen; params: URLSearchParams }) {
@@ -37,8 +41,16 @@ export function TasksPage({ screen, params }: { screen: Screen; params: URLSearc
         <CommandsScreen device={params.get('device') ?? ''} />
       ) : screen === 'channels' ? (
         <ChannelsScreen />
-      ) : (
+      ) : screen === 'profiles' ? (
         <ProfilesScreen />
+      ) : screen === 'ota' ? (
+        <OtaScreen />
+      ) : screen === 'equipment' ? (
+        <EquipmentScreen />
+      ) : screen === 'mappings' ? (
+        <MappingsScreen />
+      ) : (
+        <ModelsScreen />
       )}
     </main>
   );

@@ -97,3 +97,80 @@ export class TaskApi {
     return this.api.send('PUT', `/api/v1/profiles/${enc(p.name)}`, p);
   }
 }
+
+export interface Equipment {
+  id: string;
+  name: string;
+  location: string | null;
+  description: string | null;
+  tags: string[];
+  devices: string[];
+}
+
+export interface Firmware {
+  id: string;
+  version: string;
+  name: string | null;
+  size: number;
+  sha256: string;
+  notes: string | null;
+  createdAt: number;
+}
+
+export interface Rollout {
+  id: string;
+  firmware: string;
+  version: string;
+  target: { kind: string; value: string };
+  concurrency: number;
+  status: 'running' | 'done' | 'cancelled';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type OtaJobStatus = 'queued' | 'sent' | 'downloading' | 'verifying' | 'success' | 'failed';
+
+export interface OtaJob {
+  rollout: string;
+  device: string;
+  status: OtaJobStatus;
+  progress: number;
+  reason: string | null;
+  updatedAt: number;
+}
+
+/** Equipment, device metadata and OTA: the registry routes of docs/devices.md and docs/commands-and-ota.md. */
+export class FleetApi {
+  constructor(private readonly api: Api) {}
+
+  async listEquipment(): Promise<Equipment[]> {
+    return (await this.api.send<{ equipment: Equipment[] }>('GET', '/api/v1/equipment')).equipment;
+  }
+  createEquipment(e: { id: string; name: string; location?: string }): Promise<Equipment> {
+    return this.api.send('POST', '/api/v1/equipment', e);
+  }
+  assignDevice(device: string, equipment: string | null): Promise<unknown> {
+    return this.api.send('PATCH', `/api/v1/devices/${enc(device)}`, { equipment });
+  }
+
+  async listFirmware(): Promise<Firmware[]> {
+    return (await this.api.send<{ firmware: Firmware[] }>('GET', '/api/v1/firmware')).firmware;
+  }
+  uploadFirmware(file: Blob, version: string, name: string): Promise<Firmware> {
+    const q = new URLSearchParams({ version });
+    if (name) q.set('name', name);
+    return this.api.upload(`/api/v1/firmware?${q}`, file);
+  }
+  startRollout(firmware: string, target: { device?: string; profile?: string; equipment?: string }, concurrency: number): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+    return this.api.send('POST', `/api/v1/firmware/${enc(firmware)}/rollouts`, { ...target, concurrency });
+  }
+  async listRollouts(): Promise<Rollout[]> {
+    return (await this.api.send<{ rollouts: Rollout[] }>('GET', '/api/v1/rollouts')).rollouts;
+  }
+  rollout(id: string): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+    return this.api.send('GET', `/api/v1/rollouts/${enc(id)}`);
+  }
+  cancelRollout(id: string): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+    return this.api.send('POST', `/api/v1/rollouts/${enc(id)}/cancel`);
+  }
+}

@@ -6,6 +6,10 @@ export const SCREENS = {
   commands: { view: 'viewer', change: 'operator' },
   channels: { view: 'viewer', change: 'operator' },
   profiles: { view: 'viewer', change: 'operator' },
+  ota: { view: 'viewer', change: 'operator' },
+  equipment: { view: 'viewer', change: 'operator' },
+  mappings: { view: 'viewer', change: 'admin' },
+  models: { view: 'viewer', change: 'operator' },
 } as const satisfies Record<string, { view: Role; change: Role }>;
 
 export type Screen = keyof typeof SCREENS;

@@ -8,6 +8,10 @@ export default {
     commands: 'Commands',
     channels: 'Notification channels',
     profiles: 'Profiles',
+    ota: 'Firmware (OTA)',
+    equipment: 'Sites and equipment',
+    mappings: 'Topic mappings',
+    models: 'Models',
     access: 'Users, keys and credentials',
   },
   roles: {

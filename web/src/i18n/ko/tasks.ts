@@ -11,6 +11,10 @@ const ko: Messages<typeof en> = {
     commands: '명령',
     channels: '알림 채널',
     profiles: '프로파일',
+    ota: '펌웨어(OTA)',
+    equipment: '사이트·설비',
+    mappings: '토픽 매핑',
+    models: '모델',
     access: '사용자·키·장치 인증',
   },
   roles: {
