@@ -30,14 +30,21 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
   const { chromium: pw } = await import('playwright-core');
   const locked = await startLockedApp({ commandAckTimeoutMs: 5000 });
   const { app } = locked;
-  const browser = await pw.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await pw.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   t.after(async () => {
     await browser.close();
     await locked.remove();
   });
   const admin = await login(app.httpUrl, 'admin', locked.adminPassword);
   const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(app.httpUrl + path, { ...init, headers: { 'content-type': 'application/json', ...bearer(admin.accessToken), ...(init.headers as Record<string, string>) } });
+    const res = await fetch(app.httpUrl + path, {
+      ...init,
+      headers: { 'content-type': 'application/json', ...bearer(admin.accessToken), ...(init.headers as Record<string, string>) },
+    });
     const body = await res.text();
     assert.ok(res.ok, `${init.method ?? 'GET'} ${path}: ${res.status} ${body.slice(0, 300)}`);
     return (body ? JSON.parse(body) : undefined) as T;
@@ -67,7 +74,10 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     const shot = (name: string) => page.screenshot({ path: join(e2eArtifacts, `tasks-${lang}-${name}.png`), fullPage: true });
-    const axe = async (what: string) => assert.deepEqual(await seriousViolations(page), [], `${lang} ${what}: axe`);
+    const axe = async (what: string) => {
+      const v = await seriousViolations(page);
+      assert.deepEqual(v, [], `${lang} ${what}: axe: ${v.join('; ')}`);
+    };
     const text = async (sel: string) => ((await page.textContent(sel)) ?? '').trim();
     const signIn = async (user: string, password: string) => {
       await page.goto(`${app.httpUrl}/#/login`);
@@ -154,7 +164,10 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       rules = (await api<{ rules: Rule[] }>('/api/v1/rules')).rules;
       const saved = rules.find((r) => r.name === name);
       assert.ok(saved, 'the rule is stored');
-      assert.deepEqual([saved.scope, saved.target, saved.kind, saved.metric, saved.op, saved.value, saved.enabled], ['device', PUMP, 'threshold', 'v', '>', 8, true]);
+      assert.deepEqual(
+        [saved.scope, saved.target, saved.kind, saved.metric, saved.op, saved.value, saved.enabled],
+        ['device', PUMP, 'threshold', 'v', '>', 8, true],
+      );
       await page.click(`[data-testid="rule-toggle-${name}"]`);
       await until(async () => (await api<Rule>(`/api/v1/rules/${saved.id}`)).enabled === false, { what: 'rule disabled' });
       await page.waitForSelector(`[data-testid="rule-toggle-${name}"]:not(:checked)`);
@@ -190,11 +203,15 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
     await t.test(`${lang}: notification channel test`, async () => {
       await page.goto(`${app.httpUrl}/#/manage/channels`);
       await page.waitForSelector('[data-testid="channel-test-websocket"]', { timeout: 10_000 });
-      const before = (await api<{ notifications: { kind: string }[] }>('/api/v1/notifications?channel=websocket')).notifications.filter((n) => n.kind === 'test').length;
+      const before = (await api<{ notifications: { kind: string }[] }>('/api/v1/notifications?channel=websocket')).notifications.filter(
+        (n) => n.kind === 'test',
+      ).length;
       await page.click('[data-testid="channel-test-websocket"]');
       await page.waitForSelector('[data-testid="channel-result-websocket"][data-status="sent"]', { timeout: 10_000 });
       assert.match(await text('[data-testid="channel-result-websocket"]'), new RegExp(M.channels.status.sent));
-      const after = (await api<{ notifications: { kind: string }[] }>('/api/v1/notifications?channel=websocket')).notifications.filter((n) => n.kind === 'test').length;
+      const after = (await api<{ notifications: { kind: string }[] }>('/api/v1/notifications?channel=websocket')).notifications.filter(
+        (n) => n.kind === 'test',
+      ).length;
       assert.equal(after, before + 1);
       await axe('channels');
       await shot('channels');
@@ -213,7 +230,11 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await page.fill('[data-testid="profile-display-ko"]', display);
       await page.click('[data-testid="profile-save"]');
       await page.waitForSelector('[data-testid="profile-saved"], [data-testid="form-error"]', { timeout: 10_000 });
-      assert.equal(await page.$('[data-testid="form-error"]'), null, (await page.$eval('[data-testid="form-error"]', (e) => e.textContent).catch(() => '')) ?? '');
+      assert.equal(
+        await page.$('[data-testid="form-error"]'),
+        null,
+        (await page.$eval('[data-testid="form-error"]', (e) => e.textContent).catch(() => '')) ?? '',
+      );
       const p = await api<Profile>('/api/v1/profiles/ina219');
       assert.deepEqual(p.displayName, { en: 'INA219 power meter', ko: display });
       assert.equal(p.metrics.v.min, 0);
@@ -258,7 +279,9 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       const creds = (await api<{ credentials: { device: string }[] }>('/api/v1/device-credentials')).credentials;
       assert.ok(creds.some((c) => c.device === `rack-${lang}`));
       await page.click(`[data-testid="key-revoke-grafana-${lang}"]`);
-      await until(async () => (await api<{ apiKeys: PublicApiKey[] }>('/api/v1/api-keys')).apiKeys.find((k) => k.name === `grafana-${lang}`)?.revokedAt, { what: 'key revoked' });
+      await until(async () => (await api<{ apiKeys: PublicApiKey[] }>('/api/v1/api-keys')).apiKeys.find((k) => k.name === `grafana-${lang}`)?.revokedAt, {
+        what: 'key revoked',
+      });
       await axe('admin');
       await shot('admin');
       await signOut();

@@ -161,7 +161,11 @@ export class FleetApi {
     if (name) q.set('name', name);
     return this.api.upload(`/api/v1/firmware?${q}`, file);
   }
-  startRollout(firmware: string, target: { device?: string; profile?: string; equipment?: string }, concurrency: number): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+  startRollout(
+    firmware: string,
+    target: { device?: string; profile?: string; equipment?: string },
+    concurrency: number,
+  ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
     return this.api.send('POST', `/api/v1/firmware/${enc(firmware)}/rollouts`, { ...target, concurrency });
   }
   async listRollouts(): Promise<Rollout[]> {

@@ -95,7 +95,8 @@ export function EquipmentScreen() {
                                     <ul>
                                       {e.devices.map((id) => (
                                         <li key={id} data-testid={`sensor-${e.id}-${id}`}>
-                                          <a href={hrefs.device(id)}>{id}</a> {byId.get(id)?.profile ? <span className="task-hint">{byId.get(id)?.profile}</span> : null}
+                                          <a href={hrefs.device(id)}>{id}</a>{' '}
+                                          {byId.get(id)?.profile ? <span className="task-hint">{byId.get(id)?.profile}</span> : null}
                                         </li>
                                       ))}
                                     </ul>
@@ -137,13 +138,40 @@ export function EquipmentScreen() {
           <h2>{t('addTitle')}</h2>
           <div className="task-grid">
             <Field label={t('field.id')} name="id" errors={add.errors}>
-              {(p) => <input {...p} value={form.id} onChange={(e) => setForm({ ...form, id: e.target.value })} required maxLength={128} pattern="[A-Za-z0-9][A-Za-z0-9._:\-]*" data-testid="equipment-id" />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.id}
+                  onChange={(e) => setForm({ ...form, id: e.target.value })}
+                  required
+                  maxLength={128}
+                  pattern="[A-Za-z0-9][A-Za-z0-9._:\-]*"
+                  data-testid="equipment-id"
+                />
+              )}
             </Field>
             <Field label={t('field.name')} name="name" errors={add.errors}>
-              {(p) => <input {...p} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required maxLength={200} data-testid="equipment-name" />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.name}
+                  onChange={(e) => setForm({ ...form, name: e.target.value })}
+                  required
+                  maxLength={200}
+                  data-testid="equipment-name"
+                />
+              )}
             </Field>
             <Field label={t('field.location')} name="location" errors={add.errors} hint={t('hint.location')}>
-              {(p) => <input {...p} value={form.location} onChange={(e) => setForm({ ...form, location: e.target.value })} maxLength={200} data-testid="equipment-location" />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.location}
+                  onChange={(e) => setForm({ ...form, location: e.target.value })}
+                  maxLength={200}
+                  data-testid="equipment-location"
+                />
+              )}
             </Field>
           </div>
           <FormError errors={add.errors} shown={['id', 'name', 'location']} />
@@ -174,7 +202,15 @@ export function EquipmentScreen() {
             <Field label={t('field.device')} name="device" errors={assign.errors}>
               {(p) => (
                 <>
-                  <input {...p} value={pick.device} onChange={(e) => setPick({ ...pick, device: e.target.value })} required maxLength={128} list="equipment-devices" data-testid="assign-device" />
+                  <input
+                    {...p}
+                    value={pick.device}
+                    onChange={(e) => setPick({ ...pick, device: e.target.value })}
+                    required
+                    maxLength={128}
+                    list="equipment-devices"
+                    data-testid="assign-device"
+                  />
                   <datalist id="equipment-devices">
                     {devices.list().map((d) => (
                       <option key={d.id} value={d.id} />

@@ -28,7 +28,12 @@ function RolloutView({ id, onChange }: { id: string; onChange(): void }) {
   return (
     <div className="panel" data-testid="rollout-view" data-status={state.rollout.status}>
       <div className="panel-head">
-        <h2>{t('rolloutTitle', { version: state.rollout.version, target: `${t(`target.${state.rollout.target.kind as 'profile'}`)} ${state.rollout.target.value}` })}</h2>
+        <h2>
+          {t('rolloutTitle', {
+            version: state.rollout.version,
+            target: `${t(`target.${state.rollout.target.kind as 'profile'}`)} ${state.rollout.target.value}`,
+          })}
+        </h2>
         <span className={`cmd-status cmd-${state.rollout.status}`} data-testid="rollout-status">
           {t(`rolloutStatus.${state.rollout.status}`)}
         </span>
@@ -93,11 +98,21 @@ export function OtaScreen() {
   const [file, setFile] = useState<File | null>(null);
   const [version, setVersion] = useState('');
   const [plan, setPlan] = useState({ firmware: '', kind: 'profile' as TargetKind, value: '', concurrency: '1' });
-  const load = useCallback(() => Promise.all([fleet.listFirmware().then(setImages), fleet.listRollouts().then(setRollouts)]).catch(list.fail), [fleet, list.fail]);
+  const load = useCallback(
+    () => Promise.all([fleet.listFirmware().then(setImages), fleet.listRollouts().then(setRollouts)]).catch(list.fail),
+    [fleet, list.fail],
+  );
   useEffect(() => void load(), [load]);
   const when = new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'short', timeStyle: 'short' });
   const size = new Intl.NumberFormat(currentLanguage(), { style: 'unit', unit: 'kilobyte', maximumFractionDigits: 1 });
-  const profiles = [...new Set(devices.list().map((d) => d.profile).filter((p): p is string => !!p))];
+  const profiles = [
+    ...new Set(
+      devices
+        .list()
+        .map((d) => d.profile)
+        .filter((p): p is string => !!p),
+    ),
+  ];
 
   const upload = async (form: HTMLFormElement) => {
     if (!up.validate(form)) return;
@@ -152,7 +167,17 @@ export function OtaScreen() {
               {(p) => <input {...p} type="file" required onChange={(e) => setFile(e.target.files?.[0] ?? null)} data-testid="firmware-file" />}
             </Field>
             <Field label={t('field.version')} name="version" errors={up.errors}>
-              {(p) => <input {...p} value={version} onChange={(e) => setVersion(e.target.value)} required maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9._+\-]*" data-testid="firmware-version" />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={version}
+                  onChange={(e) => setVersion(e.target.value)}
+                  required
+                  maxLength={64}
+                  pattern="[A-Za-z0-9][A-Za-z0-9._+\-]*"
+                  data-testid="firmware-version"
+                />
+              )}
             </Field>
           </div>
           <FormError errors={up.errors} shown={['body', 'version']} />
@@ -222,7 +247,12 @@ export function OtaScreen() {
             </Field>
             <Field label={t('field.targetKind')} name="targetKind" errors={ro.errors}>
               {(p) => (
-                <select {...p} value={plan.kind} onChange={(e) => setPlan({ ...plan, kind: e.target.value as TargetKind, value: '' })} data-testid="rollout-kind">
+                <select
+                  {...p}
+                  value={plan.kind}
+                  onChange={(e) => setPlan({ ...plan, kind: e.target.value as TargetKind, value: '' })}
+                  data-testid="rollout-kind"
+                >
                   {(['profile', 'equipment', 'devices'] as const).map((k) => (
                     <option key={k} value={k}>
                       {t(`target.${k}`)}
@@ -231,10 +261,23 @@ export function OtaScreen() {
                 </select>
               )}
             </Field>
-            <Field label={t(`targetValue.${plan.kind}`)} name={plan.kind === 'devices' ? 'device' : plan.kind} errors={ro.errors} hint={plan.kind === 'devices' ? t('hint.devices') : undefined}>
+            <Field
+              label={t(`targetValue.${plan.kind}`)}
+              name={plan.kind === 'devices' ? 'device' : plan.kind}
+              errors={ro.errors}
+              hint={plan.kind === 'devices' ? t('hint.devices') : undefined}
+            >
               {(p) => (
                 <>
-                  <input {...p} value={plan.value} onChange={(e) => setPlan({ ...plan, value: e.target.value })} required maxLength={plan.kind === 'devices' ? 20000 : 128} list={plan.kind === 'profile' ? 'ota-profiles' : undefined} data-testid="rollout-target" />
+                  <input
+                    {...p}
+                    value={plan.value}
+                    onChange={(e) => setPlan({ ...plan, value: e.target.value })}
+                    required
+                    maxLength={plan.kind === 'devices' ? 20000 : 128}
+                    list={plan.kind === 'profile' ? 'ota-profiles' : undefined}
+                    data-testid="rollout-target"
+                  />
                   <datalist id="ota-profiles">
                     {profiles.map((x) => (
                       <option key={x} value={x} />
@@ -244,7 +287,19 @@ export function OtaScreen() {
               )}
             </Field>
             <Field label={t('field.concurrency')} name="concurrency" errors={ro.errors} hint={t('hint.concurrency')}>
-              {(p) => <input {...p} type="number" min={1} max={1000} step={1} value={plan.concurrency} onChange={(e) => setPlan({ ...plan, concurrency: e.target.value })} required data-testid="rollout-concurrency" />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={1}
+                  max={1000}
+                  step={1}
+                  value={plan.concurrency}
+                  onChange={(e) => setPlan({ ...plan, concurrency: e.target.value })}
+                  required
+                  data-testid="rollout-concurrency"
+                />
+              )}
             </Field>
           </div>
           <FormError errors={ro.errors} shown={['firmware', 'targetKind', 'device', 'profile', 'equipment', 'concurrency']} />
