@@ -28,7 +28,8 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
   ensureWebBuild();
   mkdirSync(e2eArtifacts, { recursive: true });
   const { chromium: pw } = await import('playwright-core');
-  const locked = await startLockedApp({ commandAckTimeoutMs: 5000 });
+  // Commands wait long for an answer, so an OTA rollout to a device that never answers stays running until cancelled.
+  const locked = await startLockedApp({ commandAckTimeoutMs: 120_000, topicMappings: [{ topic: 'plant/{site}/{line}/{device}', profile: 'factory' }] });
   const { app } = locked;
   const browser = await pw.launch({
     executablePath: '/usr/bin/chromium',
@@ -60,6 +61,7 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
     const v = i <= 100 && i > 85 ? 12 : 5 + (i % 7) * 0.05;
     await api(`/api/v1/devices/${PUMP}/telemetry`, { method: 'POST', body: JSON.stringify({ profile: 'ina219', ts, v, a: 0.5, w: v * 0.5 }) });
   }
+  await api(`/api/v1/devices/pump-8/telemetry`, { method: 'POST', body: JSON.stringify({ profile: 'ina219', ts: now - 1000, v: 5, a: 0.5, w: 2.5 }) });
   // A simulated device that obeys commands, signed in with its own credential.
   const token = await deviceToken(app.httpUrl, admin.accessToken, SIM);
   const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: 1, kinds: ['ina219'], rateHz: 1, username: SIM, password: token });
@@ -241,10 +243,82 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       assert.equal(p.metrics.v.max, 32);
       await axe('profiles');
       await shot('profiles');
-      await signOut();
+    });
+
+    await t.test(`${lang}: equipment tree: add equipment, assign sensors`, async () => {
+      await page.goto(`${app.httpUrl}/#/manage/equipment`);
+      await page.waitForSelector('[data-testid="equipment-form"]', { timeout: 10_000 });
+      const id = `train12-${lang}`;
+      await page.fill('[data-testid="equipment-id"]', 'bad id!');
+      await page.fill('[data-testid="equipment-name"]', 'x');
+      await page.click('[data-testid="equipment-add"]');
+      await page.waitForSelector('[data-testid="field-error-id"]');
+      assert.equal(await text('[data-testid="field-error-id"]'), M.tasks.rule.pattern);
+      await page.fill('[data-testid="equipment-id"]', id);
+      await page.fill('[data-testid="equipment-name"]', lang === 'en' ? 'Train 12 traction' : '12편성 견인 장치');
+      await page.fill('[data-testid="equipment-location"]', lang === 'en' ? 'Busan depot / Train 12' : '부산 차량기지 / 12편성');
+      await page.click('[data-testid="equipment-add"]');
+      await page.waitForSelector(`[data-testid="equipment-${id}"]`, { timeout: 10_000 });
+      for (const dev of [PUMP, 'pump-8']) {
+        await page.fill('[data-testid="assign-device"]', dev);
+        await page.selectOption('[data-testid="assign-equipment"]', id);
+        await page.click('[data-testid="assign-save"]');
+        await page.waitForSelector(`[data-testid="sensor-${id}-${dev}"]`, { timeout: 10_000 });
+      }
+      const site = lang === 'en' ? 'Busan depot' : '부산 차량기지';
+      assert.ok(await page.$(`[data-testid="site-${site}"]`), 'the site is the top of the tree');
+      const e = await api<{ devices: string[] }>(`/api/v1/equipment/${id}`);
+      assert.deepEqual([...e.devices].sort(), [PUMP, 'pump-8']);
+      await axe('equipment');
+      await shot('equipment');
+    });
+
+    await t.test(`${lang}: OTA: upload, roll out to equipment one at a time, watch, cancel`, async () => {
+      await page.goto(`${app.httpUrl}/#/manage/ota`);
+      await page.waitForSelector('[data-testid="firmware-form"]', { timeout: 10_000 });
+      const version = `2.0.${lang === 'en' ? 1 : 2}`;
+      await page.setInputFiles('[data-testid="firmware-file"]', { name: `node-${lang}.bin`, mimeType: 'application/octet-stream', buffer: randomBytes(4096) });
+      await page.fill('[data-testid="firmware-version"]', version);
+      await page.click('[data-testid="firmware-upload"]');
+      await page.waitForSelector(`[data-testid="firmware-row-${version}"]`, { timeout: 10_000 });
+      const fw = (await api<{ firmware: { id: string; version: string; size: number }[] }>('/api/v1/firmware')).firmware.find((f) => f.version === version);
+      assert.equal(fw?.size, 4096);
+      await page.selectOption('[data-testid="rollout-firmware"]', fw.id);
+      await page.selectOption('[data-testid="rollout-kind"]', 'equipment');
+      await page.fill('[data-testid="rollout-target"]', `train12-${lang}`);
+      await page.fill('[data-testid="rollout-concurrency"]', '1');
+      await page.click('[data-testid="rollout-start"]');
+      await page.waitForSelector('[data-testid="rollout-view"][data-status="running"]', { timeout: 10_000 });
+      await page.waitForSelector('[data-testid^="job-row-"][data-status="queued"]');
+      await shot('ota-running');
+      await page.click('[data-testid="rollout-cancel"]');
+      await page.waitForSelector('[data-testid="rollout-view"][data-status="cancelled"]', { timeout: 10_000 });
+      assert.equal(await text('[data-testid="rollout-status"]'), M.ota.rolloutStatus.cancelled);
+      const r = (
+        await api<{ rollouts: { firmware: string; status: string; concurrency: number; target: { kind: string; value: string } }[] }>('/api/v1/rollouts')
+      ).rollouts.find((x) => x.firmware === fw.id);
+      assert.deepEqual([r?.status, r?.concurrency, r?.target], ['cancelled', 1, { kind: 'equipment', value: `train12-${lang}` }]);
+      await axe('ota');
+      await shot('ota');
+    });
+
+    await t.test(`${lang}: topic mappings (read-only) and models`, async () => {
+      await page.goto(`${app.httpUrl}/#/manage/mappings`);
+      await page.waitForSelector('[data-testid="mappings-table"]', { timeout: 10_000 });
+      assert.equal(await text('[data-testid="mapping-row-0"] code'), 'plant/{site}/{line}/{device}');
+      assert.equal(await text('[data-testid="mappings-readonly"]'), M.mappings.readOnly);
+      await axe('mappings');
+      await shot('mappings');
+      await page.goto(`${app.httpUrl}/#/manage/models`);
+      const bundles = (await api<{ bundles: unknown[] }>('/api/v1/serve-ml/bundles')).bundles;
+      assert.equal(bundles.length, 0, 'this app has no model bundles');
+      await page.waitForSelector(`text=${M.models.none}`, { timeout: 10_000 });
+      await axe('models');
+      await shot('models');
     });
 
     await t.test(`${lang}: users, API keys and device credentials (admin)`, async () => {
+      await signOut();
       await signIn('admin', locked.adminPassword);
       await page.click('[data-testid="nav-tasks"]');
       await page.click('[data-testid="tab-access"]');
