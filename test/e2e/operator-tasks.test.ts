@@ -22,7 +22,6 @@ import type { PublicApiKey, PublicUser } from '../../src/model/auth.js';
 const chromium = requireServices('operator tasks e2e', 'chromium');
 const SIM = 'ina219-01';
 const PUMP = 'pump-7';
-const HOUR = 3600_000;
 
 test('operator tasks on screen, in English and Korean', { skip: chromium.skip, timeout: 300_000 }, async (t) => {
   ensureWebBuild();
