@@ -97,7 +97,13 @@ export const profileSchema = {
       maxItems: 100,
       description:
         "the profile's rule pack: rules for every device of the profile, installed once (enabled) on the first start that sees the profile; then editable and removable like any rule (id pack:<profile>:<key>)",
-      items: { type: 'object', properties: { key: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } }, required: ['key', 'name', 'severity', 'kind'] },
+      // The other fields are a RuleInput's, checked when the pack is installed; kept in answers so a profile read can be saved back.
+      items: {
+        type: 'object',
+        properties: { key: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } },
+        required: ['key', 'name', 'severity', 'kind'],
+        additionalProperties: true,
+      },
     },
     metrics: { type: 'object', additionalProperties: { $ref: 'MetricSpec#' } },
     unknownMetrics: { type: 'string', enum: ['accept', 'flag', 'reject'] },

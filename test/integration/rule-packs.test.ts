@@ -107,3 +107,19 @@ test('rule packs can be turned off (--rule-packs false)', async (t) => {
   const rules = (await (await fetch(`${app.httpUrl}/api/v1/rules`)).json()) as { rules: unknown[] };
   assert.equal(rules.rules.length, 0);
 });
+
+test('a profile read from the API can be saved back unchanged (its rule pack keeps every field)', async (t) => {
+  const app = await startTestApp();
+  t.after(() => app.stop());
+  const read = (await (await fetch(`${app.httpUrl}/api/v1/profiles/ina219`)).json()) as {
+    rules: { key: string; name?: string; severity?: string; kind?: string }[];
+  };
+  assert.ok(read.rules.length > 0);
+  for (const r of read.rules) assert.ok(r.name && r.severity && r.kind, `pack rule ${r.key} read back whole`);
+  const res = await fetch(`${app.httpUrl}/api/v1/profiles/ina219`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(read),
+  });
+  assert.equal(res.status, 200, await res.text());
+});

@@ -9,9 +9,13 @@ import { AdminPage } from './pages/AdminPage.js';
 import { Toasts } from './components/Toasts.js';
 import { useIdentity } from './hooks/useIdentity.js';
 import { useTranslation } from './i18n/index.js';
+import { TasksPage } from './pages/TasksPage.js';
+import { parseTaskHash } from './tasks/routes.js';
 
 export function App() {
-  const route = parseHash(useHash());
+  const hash = useHash();
+  const route = parseHash(hash);
+  const task = parseTaskHash(hash);
   const id = useIdentity();
   const { t } = useTranslation();
   return (
@@ -33,6 +37,8 @@ export function App() {
         </main>
       ) : route.name === 'login' ? (
         <LoginPage required={false} />
+      ) : task ? (
+        <TasksPage screen={task.screen} params={task.params} />
       ) : route.name === 'overview' ? (
         <OverviewPage />
       ) : route.name === 'device' ? (

@@ -198,7 +198,15 @@ export class Api {
     return this.send<T>('GET', path, undefined, o);
   }
 
-  private async send<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
+  /** A raw body (a firmware image) with the caller's credentials; answers the JSON reply. */
+  async upload<T>(path: string, body: Blob, contentType = 'application/octet-stream'): Promise<T> {
+    const res = await this.fetchImpl(this.base + path, { method: 'POST', headers: { accept: 'application/json', 'content-type': contentType }, body });
+    if (!res.ok) throw await failure(res, 'POST', path);
+    return (await res.json()) as T;
+  }
+
+  /** Any call of the REST API (the operator screens in web/src/tasks use it for their routes). */
+  async send<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, json?: unknown, o?: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (json !== undefined) headers['content-type'] = 'application/json';
     const res = await this.fetchImpl(this.base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal: o?.signal });

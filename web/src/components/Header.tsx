@@ -7,6 +7,7 @@ import { useIdentity } from '../hooks/useIdentity.js';
 import { roleAtLeast } from '../auth/identity.js';
 import { useTranslation } from '../i18n/index.js';
 import { LanguageSwitch } from './LanguageSwitch.js';
+import { TasksLink } from '../pages/TasksPage.js';
 
 /** Who is looking, with Sign in / Sign out; always shown, also when anonymous access is on. */
 function Account() {
@@ -84,6 +85,7 @@ export function Header() {
       <nav className="nav">
         <a href={hrefs.overview()}>{t('nav.devices')}</a>
         <AlarmsLink />
+        <TasksLink />
         <AdminLink />
       </nav>
       <div className="header-right">

@@ -8,6 +8,28 @@ import enDevice from './en/device.js';
 import koDevice from './ko/device.js';
 import enAlarms from './en/alarms.js';
 import koAlarms from './ko/alarms.js';
+import enTasks from './en/tasks.js';
+import koTasks from './ko/tasks.js';
+import enRules from './en/rules.js';
+import koRules from './ko/rules.js';
+import enCommands from './en/commands.js';
+import koCommands from './ko/commands.js';
+import enChannels from './en/channels.js';
+import koChannels from './ko/channels.js';
+import enProfiles from './en/profiles.js';
+import koProfiles from './ko/profiles.js';
+import enAdmin from './en/admin.js';
+import koAdmin from './ko/admin.js';
+import enLogin from './en/login.js';
+import koLogin from './ko/login.js';
+import enOta from './en/ota.js';
+import koOta from './ko/ota.js';
+import enEquipment from './en/equipment.js';
+import koEquipment from './ko/equipment.js';
+import enMappings from './en/mappings.js';
+import koMappings from './ko/mappings.js';
+import enModels from './en/models.js';
+import koModels from './ko/models.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -23,6 +45,17 @@ export const catalogues = {
     overview: enOverview,
     device: enDevice,
     alarms: enAlarms,
+    tasks: enTasks,
+    rules: enRules,
+    commands: enCommands,
+    channels: enChannels,
+    profiles: enProfiles,
+    admin: enAdmin,
+    login: enLogin,
+    ota: enOta,
+    equipment: enEquipment,
+    mappings: enMappings,
+    models: enModels,
   },
   ko: {
     common: koCommon,
@@ -30,6 +63,17 @@ export const catalogues = {
     overview: koOverview,
     device: koDevice,
     alarms: koAlarms,
+    tasks: koTasks,
+    rules: koRules,
+    commands: koCommands,
+    channels: koChannels,
+    profiles: koProfiles,
+    admin: koAdmin,
+    login: koLogin,
+    ota: koOta,
+    equipment: koEquipment,
+    mappings: koMappings,
+    models: koModels,
   },
 } satisfies Record<Language, Record<string, object>>;
 

@@ -1,45 +1,23 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { PublicApiKey, PublicUser, Role } from '../../../src/model/auth.js';
-import { ApiError } from '../api.js';
-import { explainFailure } from '../auth/messages.js';
 import { roleAtLeast } from '../auth/identity.js';
 import { useIdentity } from '../hooks/useIdentity.js';
 import { useServices } from '../services.js';
+import { currentLanguage, useTranslation } from '../i18n/index.js';
+import { useFormErrors } from '../tasks/form.js';
+import { Field, FormError } from '../tasks/ui.js';
 
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 
-function useFailure(): [string | null, (err: unknown) => void, () => void] {
-  const id = useIdentity();
-  const role = id.status === 'ready' ? id.identity.role : null;
-  const [error, setError] = useState<string | null>(null);
-  const fail = useCallback(
-    (err: unknown) =>
-      setError(
-        err instanceof ApiError
-          ? explainFailure({ status: err.status, rule: err.rule, message: err.message, retryAfterSec: err.retryAfterSec }, role)
-          : err instanceof Error
-            ? err.message
-            : String(err),
-      ),
-    [role],
-  );
-  return [error, fail, () => setError(null)];
-}
-
-function ErrorLine({ error }: { error: string | null }) {
-  return error ? (
-    <div className="hint hint-error" role="alert">
-      {error}
-    </div>
-  ) : null;
-}
+const when = (ts: number) => new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'short', timeStyle: 'short' }).format(ts);
 
 /** A secret shown once, with a copy button: the server keeps only its hash. */
 function ShownOnce({ label, value, onDone }: { label: string; value: string; onDone(): void }) {
   const [copied, setCopied] = useState(false);
+  const { t } = useTranslation('admin');
   return (
     <div className="secret-once" data-testid="secret-once">
-      <div>{label} — shown once; copy it now.</div>
+      <div>{t('shownOnce', { label })}</div>
       <code data-testid="secret-value">{value}</code>
       <div className="action-buttons">
         <button
@@ -52,20 +30,34 @@ function ShownOnce({ label, value, onDone }: { label: string; value: string; onD
             )
           }
         >
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? t('copied') : t('copy')}
         </button>
         <button type="button" className="btn btn-small" onClick={onDone}>
-          Done
+          {t('done')}
         </button>
       </div>
     </div>
   );
 }
 
+function RoleOptions() {
+  const { t } = useTranslation('tasks');
+  return (
+    <>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {t(`roles.${r}`)}
+        </option>
+      ))}
+    </>
+  );
+}
+
 function Users() {
   const { api } = useServices();
+  const { t } = useTranslation('admin');
   const [users, setUsers] = useState<PublicUser[]>([]);
-  const [error, fail, clear] = useFailure();
+  const { errors, fail, clear, validate } = useFormErrors();
   const [form, setForm] = useState({ username: '', password: '', role: 'viewer' as Role });
   const load = useCallback(() => api.listUsers().then(setUsers, fail), [api, fail]);
   useEffect(() => void load(), [load]);
@@ -76,15 +68,17 @@ function Users() {
   return (
     <section className="panel" data-testid="admin-users">
       <div className="panel-head">
-        <h2>Users</h2>
+        <h2>{t('users.title')}</h2>
       </div>
       <table className="admin-table">
         <thead>
           <tr>
-            <th>name</th>
-            <th>role</th>
-            <th>state</th>
-            <th />
+            <th scope="col">{t('users.name')}</th>
+            <th scope="col">{t('users.role')}</th>
+            <th scope="col">{t('users.state')}</th>
+            <th scope="col">
+              <span className="sr-only">{t('actions')}</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -92,16 +86,19 @@ function Users() {
             <tr key={u.id} data-testid={`user-row-${u.username}`}>
               <td>{u.username}</td>
               <td>
-                <select value={u.role} onChange={(e) => act(api.updateUser(u.id, { role: e.target.value as Role }))} aria-label={`role of ${u.username}`}>
-                  {ROLES.map((r) => (
-                    <option key={r}>{r}</option>
-                  ))}
+                <select
+                  value={u.role}
+                  onChange={(e) => act(api.updateUser(u.id, { role: e.target.value as Role }))}
+                  aria-label={t('users.roleOf', { name: u.username })}
+                >
+                  <RoleOptions />
                 </select>
               </td>
-              <td>{u.disabled ? 'disabled' : 'active'}</td>
+              <td>{u.disabled ? t('users.disabled') : t('users.active')}</td>
               <td>
                 <button type="button" className="btn btn-small" onClick={() => act(api.updateUser(u.id, { disabled: !u.disabled }))}>
-                  {u.disabled ? 'Enable' : 'Disable'}
+                  {u.disabled ? t('users.enable') : t('users.disable')}
+                  <span className="sr-only"> {u.username}</span>
                 </button>
               </td>
             </tr>
@@ -110,79 +107,98 @@ function Users() {
       </table>
       <form
         className="admin-form"
+        noValidate
+        data-testid="user-form"
         onSubmit={(e) => {
           e.preventDefault();
-          act(api.createUser(form).then(() => setForm({ username: '', password: '', role: 'viewer' })));
+          if (!validate(e.currentTarget)) return;
+          clear();
+          api.createUser(form).then(() => {
+            setForm({ username: '', password: '', role: 'viewer' });
+            return load();
+          }, fail);
         }}
       >
-        <input
-          placeholder="user name"
-          value={form.username}
-          onChange={(e) => setForm({ ...form, username: e.target.value })}
-          required
-          maxLength={64}
-          pattern="[A-Za-z0-9_.@\-]+"
-          aria-label="new user name"
-        />
-        <input
-          placeholder="password (10+ characters)"
-          type="password"
-          autoComplete="new-password"
-          value={form.password}
-          onChange={(e) => setForm({ ...form, password: e.target.value })}
-          required
-          minLength={10}
-          aria-label="new user password"
-        />
-        <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })} aria-label="new user role">
-          {ROLES.map((r) => (
-            <option key={r}>{r}</option>
-          ))}
-        </select>
-        <button type="submit" className="btn btn-primary">
-          Add user
+        <Field label={t('users.newName')} name="username" errors={errors}>
+          {(p) => (
+            <input
+              {...p}
+              value={form.username}
+              onChange={(e) => setForm({ ...form, username: e.target.value })}
+              required
+              maxLength={64}
+              pattern="[A-Za-z0-9_.@\-]+"
+              autoComplete="off"
+              data-testid="user-new-name"
+            />
+          )}
+        </Field>
+        <Field label={t('users.newPassword')} name="password" errors={errors}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={form.password}
+              onChange={(e) => setForm({ ...form, password: e.target.value })}
+              required
+              minLength={10}
+              data-testid="user-new-password"
+            />
+          )}
+        </Field>
+        <Field label={t('users.newRole')} name="role" errors={errors}>
+          {(p) => (
+            <select {...p} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })} data-testid="user-new-role">
+              <RoleOptions />
+            </select>
+          )}
+        </Field>
+        <button type="submit" className="btn btn-primary" data-testid="user-add">
+          {t('users.add')}
         </button>
       </form>
-      <ErrorLine error={error} />
+      <FormError errors={errors} shown={['username', 'password', 'role']} />
     </section>
   );
 }
 
 function ApiKeys() {
   const { api } = useServices();
+  const { t } = useTranslation('admin');
+  const tr = useTranslation('tasks').t;
   const [keys, setKeys] = useState<PublicApiKey[]>([]);
   const [shown, setShown] = useState<string | null>(null);
-  const [error, fail, clear] = useFailure();
+  const { errors, fail, clear, validate } = useFormErrors();
   const [form, setForm] = useState({ name: '', role: 'viewer' as Role });
   const load = useCallback(() => api.listApiKeys().then(setKeys, fail), [api, fail]);
   useEffect(() => void load(), [load]);
   return (
     <section className="panel" data-testid="admin-api-keys">
       <div className="panel-head">
-        <h2>API keys</h2>
+        <h2>{t('keys.title')}</h2>
       </div>
-      {shown && <ShownOnce label="New API key" value={shown} onDone={() => setShown(null)} />}
+      {shown && <ShownOnce label={t('keys.newKey')} value={shown} onDone={() => setShown(null)} />}
       <table className="admin-table">
         <thead>
           <tr>
-            <th>name</th>
-            <th>role</th>
-            <th>created</th>
-            <th />
+            <th scope="col">{t('keys.name')}</th>
+            <th scope="col">{t('keys.role')}</th>
+            <th scope="col">{t('keys.created')}</th>
+            <th scope="col">
+              <span className="sr-only">{t('actions')}</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {keys.map((k) => (
-            <tr key={k.id}>
+            <tr key={k.id} data-testid={`key-row-${k.name}`}>
               <td>{k.name}</td>
-              <td>{k.role}</td>
-              <td>
-                {new Date(k.createdAt).toLocaleString()}
-                {k.createdBy ? ` by ${k.createdBy}` : ''}
-              </td>
+              <td>{tr(`roles.${k.role}`)}</td>
+              <td>{k.createdBy ? t('by', { time: when(k.createdAt), who: k.createdBy }) : when(k.createdAt)}</td>
               <td>
                 {k.revokedAt ? (
-                  'revoked'
+                  t('revoked')
                 ) : (
                   <button
                     type="button"
@@ -191,8 +207,10 @@ function ApiKeys() {
                       clear();
                       api.revokeApiKey(k.id).then(load, fail);
                     }}
+                    data-testid={`key-revoke-${k.name}`}
                   >
-                    Revoke
+                    {t('revoke')}
+                    <span className="sr-only"> {k.name}</span>
                   </button>
                 )}
               </td>
@@ -202,8 +220,11 @@ function ApiKeys() {
       </table>
       <form
         className="admin-form"
+        noValidate
+        data-testid="key-form"
         onSubmit={(e) => {
           e.preventDefault();
+          if (!validate(e.currentTarget)) return;
           clear();
           api.createApiKey(form.name.trim(), form.role).then((r) => {
             setShown(r.key);
@@ -212,63 +233,57 @@ function ApiKeys() {
           }, fail);
         }}
       >
-        <input
-          placeholder="key name (what uses it)"
-          value={form.name}
-          onChange={(e) => setForm({ ...form, name: e.target.value })}
-          required
-          maxLength={100}
-          aria-label="new API key name"
-        />
-        <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })} aria-label="new API key role">
-          {ROLES.map((r) => (
-            <option key={r}>{r}</option>
-          ))}
-        </select>
-        <button type="submit" className="btn btn-primary">
-          Create key
+        <Field label={t('keys.newName')} name="name" errors={errors}>
+          {(p) => (
+            <input {...p} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required maxLength={100} data-testid="key-new-name" />
+          )}
+        </Field>
+        <Field label={t('keys.newRole')} name="role" errors={errors}>
+          {(p) => (
+            <select {...p} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })} data-testid="key-new-role">
+              <RoleOptions />
+            </select>
+          )}
+        </Field>
+        <button type="submit" className="btn btn-primary" data-testid="key-create">
+          {t('keys.create')}
         </button>
       </form>
-      <ErrorLine error={error} />
+      <FormError errors={errors} shown={['name', 'role']} />
     </section>
   );
 }
 
 function DeviceCredentials() {
   const { api, devices } = useServices();
+  const { t } = useTranslation('admin');
   const [creds, setCreds] = useState<{ device: string; createdAt: number; createdBy: string }[]>([]);
   const [shown, setShown] = useState<{ device: string; token: string } | null>(null);
   const [device, setDevice] = useState('');
-  const [error, fail, clear] = useFailure();
+  const { errors, fail, clear, validate } = useFormErrors();
   const load = useCallback(() => api.listDeviceCredentials().then(setCreds, fail), [api, fail]);
   useEffect(() => void load(), [load]);
   return (
     <section className="panel" data-testid="admin-device-credentials">
       <div className="panel-head">
-        <h2>Device credentials</h2>
+        <h2>{t('creds.title')}</h2>
       </div>
-      {shown && (
-        <ShownOnce
-          label={`Token for ${shown.device} (MQTT user name ${shown.device}, password this token)`}
-          value={shown.token}
-          onDone={() => setShown(null)}
-        />
-      )}
+      {shown && <ShownOnce label={t('creds.tokenFor', { device: shown.device })} value={shown.token} onDone={() => setShown(null)} />}
       <table className="admin-table">
         <thead>
           <tr>
-            <th>device</th>
-            <th>issued</th>
-            <th />
+            <th scope="col">{t('creds.device')}</th>
+            <th scope="col">{t('creds.issued')}</th>
+            <th scope="col">
+              <span className="sr-only">{t('actions')}</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {creds.map((c) => (
-            <tr key={c.device}>
+            <tr key={c.device} data-testid={`cred-row-${c.device}`}>
               <td>{c.device}</td>
-              <td>
-                {new Date(c.createdAt).toLocaleString()} by {c.createdBy}
-              </td>
+              <td>{t('by', { time: when(c.createdAt), who: c.createdBy })}</td>
               <td>
                 <button
                   type="button"
@@ -277,8 +292,10 @@ function DeviceCredentials() {
                     clear();
                     api.revokeDeviceCredential(c.device).then(load, fail);
                   }}
+                  data-testid={`cred-revoke-${c.device}`}
                 >
-                  Revoke
+                  {t('revoke')}
+                  <span className="sr-only"> {c.device}</span>
                 </button>
               </td>
             </tr>
@@ -287,8 +304,11 @@ function DeviceCredentials() {
       </table>
       <form
         className="admin-form"
+        noValidate
+        data-testid="cred-form"
         onSubmit={(e) => {
           e.preventDefault();
+          if (!validate(e.currentTarget)) return;
           clear();
           api.issueDeviceCredential(device.trim()).then((r) => {
             setShown({ device: r.device, token: r.token });
@@ -297,25 +317,29 @@ function DeviceCredentials() {
           }, fail);
         }}
       >
-        <input
-          placeholder="device id"
-          list="admin-device-ids"
-          value={device}
-          onChange={(e) => setDevice(e.target.value)}
-          required
-          maxLength={128}
-          aria-label="device id"
-        />
+        <Field label={t('creds.newDevice')} name="id" errors={errors}>
+          {(p) => (
+            <input
+              {...p}
+              list="admin-device-ids"
+              value={device}
+              onChange={(e) => setDevice(e.target.value)}
+              required
+              maxLength={128}
+              data-testid="cred-new-device"
+            />
+          )}
+        </Field>
         <datalist id="admin-device-ids">
           {devices.list().map((d) => (
             <option key={d.id} value={d.id} />
           ))}
         </datalist>
-        <button type="submit" className="btn btn-primary">
-          Issue token
+        <button type="submit" className="btn btn-primary" data-testid="cred-issue">
+          {t('creds.issue')}
         </button>
       </form>
-      <ErrorLine error={error} />
+      <FormError errors={errors} shown={['id']} />
     </section>
   );
 }
@@ -323,16 +347,17 @@ function DeviceCredentials() {
 /** Users, API keys and device credentials (role admin). */
 export function AdminPage() {
   const id = useIdentity();
+  const { t } = useTranslation('admin');
   if (id.status !== 'ready' || !roleAtLeast(id.identity.role, 'admin')) {
     return (
       <main className="page">
-        <p className="empty">Your role cannot manage users, keys or device credentials; sign in as an admin.</p>
+        <p className="empty">{t('notAdmin')}</p>
       </main>
     );
   }
   return (
     <main className="page admin-page">
-      <h1 className="page-title">Admin</h1>
+      <h1 className="page-title">{t('title')}</h1>
       <Users />
       <ApiKeys />
       <DeviceCredentials />

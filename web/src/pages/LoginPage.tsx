@@ -2,14 +2,16 @@ import { useEffect, useState } from 'react';
 import { AuthError } from '../auth/session.js';
 import { useServices } from '../services.js';
 import { hrefs } from '../hooks/useRoute.js';
+import { useTranslation } from '../i18n/index.js';
 
 /** User name and password; a slowed or locked sign-in counts down its Retry-After. */
 export function LoginPage({ required }: { required: boolean }) {
   const { session, identity } = useServices();
+  const { t } = useTranslation('login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(identity.notice);
+  const [error, setError] = useState<string | null>(identity.notice ? t('expired') : null);
   const [waitUntil, setWaitUntil] = useState(0);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -29,12 +31,12 @@ export function LoginPage({ required }: { required: boolean }) {
       if (window.location.hash === hrefs.login()) window.location.hash = hrefs.overview();
     } catch (err) {
       if (err instanceof AuthError) {
-        setError(err.status === 400 ? 'Check the user name (letters, digits, _ . @ -) and password.' : err.message);
+        setError(err.status === 400 ? t('badInput') : err.rule === 'bad_credentials' ? t('badCredentials') : err.status === 429 ? t('locked') : err.message);
         if (err.retryAfterSec) {
           setWaitUntil(Date.now() + err.retryAfterSec * 1000);
           setNow(Date.now());
         }
-      } else setError(`Could not reach the server: ${err instanceof Error ? err.message : String(err)}`);
+      } else setError(t('unreachable', { message: err instanceof Error ? err.message : String(err) }));
     } finally {
       setBusy(false);
     }
@@ -43,10 +45,10 @@ export function LoginPage({ required }: { required: boolean }) {
   return (
     <main className="page login-page">
       <form className="panel login-form" onSubmit={submit} data-testid="login-form">
-        <h1 className="page-title">Sign in</h1>
-        {required && <p className="hint">This Fieldscope needs you to sign in before it shows anything.</p>}
+        <h1 className="page-title">{t('title')}</h1>
+        {required && <p className="hint">{t('required')}</p>}
         <label>
-          User name
+          {t('username')}
           <input
             value={username}
             onChange={(e) => setUsername(e.target.value)}
@@ -58,7 +60,7 @@ export function LoginPage({ required }: { required: boolean }) {
           />
         </label>
         <label>
-          Password
+          {t('password')}
           <input
             type="password"
             value={password}
@@ -72,15 +74,15 @@ export function LoginPage({ required }: { required: boolean }) {
         {error && (
           <div className="hint hint-error" role="alert" data-testid="login-error">
             {error}
-            {waiting > 0 && ` (${waiting} s)`}
+            {waiting > 0 && ` ${t('wait', { seconds: waiting })}`}
           </div>
         )}
         <button type="submit" className="btn btn-primary" disabled={busy || waiting > 0} data-testid="login-submit">
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t('busy') : t('submit')}
         </button>
         {!required && (
           <a href={hrefs.overview()} className="hint">
-            Continue without signing in
+            {t('anonymous')}
           </a>
         )}
       </form>

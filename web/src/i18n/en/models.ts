@@ -1,0 +1,25 @@
+// English messages of the models screen.
+export default {
+  title: 'Models',
+  loading: 'Loading models…',
+  none: 'No model bundles (see docs/models.md: --models or an upload).',
+  loadErrors_one: '{{count}} bundle could not be loaded (GET /api/v1/serve-ml/bundles lists why).',
+  loadErrors_other: '{{count}} bundles could not be loaded (GET /api/v1/serve-ml/bundles lists why).',
+  active: 'active',
+  inactive: 'inactive',
+  rulTitle: 'Remaining useful life per device',
+  days: '{{value}} days',
+  col: {
+    equipment: 'Equipment',
+    power: 'Power',
+    version: 'Version',
+    runtime: 'Runtime',
+    status: 'Status',
+    scores: 'Training scores',
+    device: 'Device',
+    predictions: 'Predictions',
+    latestRul: 'Latest RUL',
+    minRul: 'Lowest RUL',
+    anomalies: 'Anomalies',
+  },
+};

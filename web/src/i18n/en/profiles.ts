@@ -1,0 +1,33 @@
+// English messages of the device profiles screen.
+export default {
+  title: 'Device profiles',
+  loading: 'Loading profiles…',
+  edit: 'Edit',
+  view: 'View',
+  editTitle: 'Profile {{name}}',
+  displayNameEn: 'Display name (English)',
+  displayNameKo: 'Display name (Korean)',
+  newMetric: 'New metric',
+  addMetric: 'Add metric',
+  save: 'Save profile',
+  saved: 'Saved at {{time}}; it applies to the next message of every device bound to it.',
+  col: {
+    name: 'Name',
+    displayName: 'Display name',
+    metrics: 'Metrics',
+    actions: 'Actions',
+    metric: 'Metric',
+    unit: 'Unit',
+    min: 'Min',
+    max: 'Max',
+    warnLow: 'Warn below',
+    warnHigh: 'Warn above',
+    labels: 'Value labels (English / Korean)',
+  },
+  aria: {
+    unit: 'unit of {{metric}}',
+    range: '{{what}} of {{metric}}',
+    labelEn: 'English label of {{metric}} = {{value}}',
+    labelKo: 'Korean label of {{metric}} = {{value}}',
+  },
+};

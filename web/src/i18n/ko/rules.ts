@@ -1,0 +1,90 @@
+import type { PluralMessages } from '../messages.js';
+import type en from '../en/rules.js';
+
+// 알람 규칙 화면과 백테스트 미리보기의 한국어 메시지.
+const ko: PluralMessages<typeof en> = {
+  title: '알람 규칙',
+  new: '새 규칙',
+  loading: '규칙을 불러오는 중…',
+  none: '아직 규칙이 없습니다.',
+  edit: '편집',
+  on: '켜짐',
+  off: '꺼짐',
+  col: {
+    name: '이름',
+    severity: '심각도',
+    scope: '적용 대상',
+    condition: '조건',
+    enabled: '사용',
+    actions: '작업',
+  },
+  cond: {
+    nodata: '{{seconds}}초 동안 데이터 없음',
+    outside: '{{signal}}이(가) {{low}} … {{high}} 범위를 벗어남',
+    compare: '{{signal}} {{op}} {{value}}',
+  },
+  severity: {
+    critical: '치명',
+    major: '중대',
+    minor: '경미',
+    warning: '경고',
+    info: '정보',
+  },
+  scope: {
+    all: '모든 장치',
+    device: '장치',
+    profile: '프로파일',
+  },
+  kind: {
+    threshold: '임계값(측정값)',
+    rate: '변화율(초당)',
+    zscore: '이상치(|z-점수|)',
+    l2norm: '벡터 노름(L2)',
+    seqgap: '분당 유실 메시지',
+    nodata: '데이터 없음',
+  },
+  op: {
+    above: '초과',
+    below: '미만',
+    outside: '범위 이탈',
+  },
+  field: {
+    name: '이름',
+    severity: '심각도',
+    scope: '적용 대상',
+    targetDevice: '장치',
+    targetProfile: '프로파일',
+    kind: '신호',
+    metric: '측정 항목',
+    op: '발생 조건',
+    value: '한계값',
+    low: '하한',
+    high: '상한',
+    deadband: '불감대',
+    onDelayMs: '발생 지연(ms)',
+    forMs: '무응답 시간(ms)',
+    description: '설명',
+    enabled: '사용',
+  },
+  hint: {
+    deadband: '한계값 안쪽으로 이만큼 돌아와야 해제됩니다',
+    onDelayMs: '조건이 이 시간 동안 유지되어야 알람이 발생합니다',
+  },
+  form: {
+    newTitle: '새 규칙',
+    editTitle: '규칙 “{{name}}” 편집',
+    save: '규칙 저장',
+    cancel: '취소',
+  },
+  preview: {
+    range: '백테스트 기간: 최근',
+    hours_other: '{{count}}시간',
+    run: '미리보기(백테스트)',
+    summary_other: '{{readings}}개 측정값으로 재생한 결과, 장치 {{devices}}대에서 알람 {{count}}건이 발생했을 것입니다.',
+    truncated: '읽기 한도에서 이력이 잘려 그 이전 측정값은 재생되지 않았습니다.',
+    chartLabel_other: '{{device}}의 {{metric}}, 발생했을 알람 {{count}}건',
+    caption: '{{device}}의 {{metric}}: 선은 이력, 음영 구간은 이 규칙이 발생시켰을 알람, 점선은 한계값입니다.',
+    noHistory: '이 기간에 {{device}}의 {{metric}} 이력이 없습니다.',
+  },
+};
+export default ko;
