@@ -194,8 +194,8 @@ export class PgAlarmTables implements AlarmStore {
 
   async replayReadings(q: ReplayQuery): Promise<Reading[]> {
     const rows = await this.sql<{ metric: string; ts: number; value: number; seq: number | null }[]>`
-      SELECT s.metric, r.ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
-      WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, s.metric LIMIT ${q.limit}`;
+      SELECT s.metric, (r.ts + r.us / 1000.0)::float8 AS ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
+      WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, r.us, s.metric LIMIT ${q.limit}`;
     return rows.map((r) => {
       const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
       if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);

@@ -19,9 +19,12 @@ import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buc
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
 import { exportLine, type ExportFormat } from '../export-format.js';
+import { US_PER_MS } from '../../model/time.js';
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** A reading's time in ms with its microseconds (whole ms and the µs within are kept apart; numeric, then float8: exact). */
+const TS = '(ts + us / 1000.0)::float8';
 /** Rows per export page: each page is a short statement, under the same time limit as any read. */
 export const PG_EXPORT_PAGE = 5000;
 
@@ -84,7 +87,7 @@ export class PgReads {
           id === undefined
             ? []
             : ((await this.sql`
-          SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [
+          SELECT (ts + us / 1000.0)::float8, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC, us DESC, seq DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [
                 number,
                 number,
               ][]);
@@ -209,7 +212,7 @@ export class PgReads {
     return this.limited(() =>
       this.groupRows(
         `SELECT s.device, s.metric, r.ts, r.value FROM series s
-         CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id ORDER BY ts ${dir} LIMIT $1) r
+         CROSS JOIN LATERAL (SELECT ${TS} AS ts, value FROM readings WHERE series = s.id ORDER BY ts ${dir}, us ${dir} LIMIT $1) r
          WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
         [q.n, ...f.args],
         q.maxRows,
@@ -224,7 +227,7 @@ export class PgReads {
       return this.limited(() =>
         this.groupRows(
           `SELECT s.device, s.metric, r.ts, r.value FROM series s
-           CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts ${dir} LIMIT $1) r
+           CROSS JOIN LATERAL (SELECT ${TS} AS ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts ${dir}, us ${dir} LIMIT $1) r
            WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
           [q.n, q.from, q.to, ...f.args],
           q.maxRows,
@@ -244,8 +247,8 @@ export class PgReads {
          )
          SELECT sel.device, sel.metric, r.ts, r.value FROM sel JOIN anchor a ON a.device = sel.device
          CROSS JOIN LATERAL (
-           SELECT ts, value FROM readings
-           WHERE series = sel.id AND ts >= a.first + $4::int8 AND ts <= least(a.first + $5::int8, $3::int8) ORDER BY ts ${dir} LIMIT $1
+           SELECT ${TS} AS ts, value FROM readings
+           WHERE series = sel.id AND ts >= a.first + $4::int8 AND ts <= least(a.first + $5::int8, $3::int8) ORDER BY ts ${dir}, us ${dir} LIMIT $1
          ) r
          ORDER BY sel.device, sel.metric, r.ts`,
         [q.n, q.from, q.to, offset.from, offset.to, ...f.args],
@@ -266,23 +269,24 @@ export class PgReads {
    */
   async *exportRows(q: ExportQuery): AsyncGenerator<GroupRow> {
     for (const s of await this.limited(() => this.exportSeries(q))) {
-      // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
-      let after: [number, number] | null = null;
+      // Keyset pages on (ts, us, seq), the readings' key: two readings of one time are never split or skipped.
+      let after: [number, number, number] | null = null;
       for (;;) {
-        const last: [number, number] | null = after;
-        const rows: [number, number, number][] = await this.limited(
+        const last: [number, number, number] | null = after;
+        const rows: [number, number, number, number][] = await this.limited(
           async () =>
             (await (
               last
                 ? this
-                    .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${last[0]}::int8, ${last[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
+                    .sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND (ts, us, seq) > (${last[0]}::int8, ${last[1]}::int4, ${last[2]}::int8) AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${PG_EXPORT_PAGE}`
                 : this
-                    .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${PG_EXPORT_PAGE}`
-            ).values()) as unknown as [number, number, number][],
+                    .sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${PG_EXPORT_PAGE}`
+            ).values()) as unknown as [number, number, number, number][],
         );
-        for (const [ts, , value] of rows) yield { device: s.device, metric: s.metric, ts, value };
+        for (const [ts, us, , value] of rows) yield { device: s.device, metric: s.metric, ts: ts + us / US_PER_MS, value };
         if (rows.length < PG_EXPORT_PAGE) break;
-        after = [rows[rows.length - 1][0], rows[rows.length - 1][1]];
+        const end = rows[rows.length - 1];
+        after = [end[0], end[1], end[2]];
       }
     }
   }

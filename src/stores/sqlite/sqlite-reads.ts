@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RawSeries } from '../../model/telemetry.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
+import { US_PER_MS } from '../../model/time.js';
 import type {
   BucketQuery,
   BucketResult,
@@ -23,6 +24,8 @@ import { readTooLarge } from '../read-errors.js';
 import { exportLine, type ExportFormat } from '../export-format.js';
 
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** A reading's time in ms with its microseconds (the table keeps whole ms and the µs within). */
+const TS = 'ts + us / 1000.0';
 /** Rows per export page: a page is one short task on a read worker, never a long-held cursor. */
 export const EXPORT_PAGE = 5000;
 /** Above every device id (ids are ASCII): the upper bound of a prefix range on the (device, metric) index. */
@@ -34,10 +37,10 @@ export interface SeriesRef {
   metric: string;
 }
 
-/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, seq) sent of it. */
+/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, us, seq) sent of it. */
 export interface ExportCursor {
   i: number;
-  after: [number, number] | null;
+  after: [number, number, number] | null;
 }
 
 export interface ExportChunk {
@@ -97,7 +100,7 @@ export class SqliteReads {
     const series = q.metrics?.length
       ? q.metrics.map((m) => ({ id: this.sid(q.device, m), metric: m }))
       : (this.q('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[]);
-    const stmt = this.q('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
+    const stmt = this.q(`SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`).raw();
     const out: Record<string, RawSeries> = {};
     const cap = q.maxRows ?? Infinity;
     let total = 0;
@@ -196,8 +199,8 @@ export class SqliteReads {
   private seriesWindow(id: number, from: number, to: number, n: number, order: 'asc' | 'desc'): [number, number][] {
     const sql =
       order === 'asc'
-        ? 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC LIMIT ?'
-        : 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?';
+        ? `SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC, us ASC LIMIT ?`
+        : `SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`;
     const rows = this.q(sql).raw().all(id, from, to, n) as [number, number][];
     return order === 'asc' ? rows : rows.reverse();
   }
@@ -253,21 +256,24 @@ export class SqliteReads {
   /** One page of an export: up to EXPORT_PAGE rows in (device, metric, ts) order from the cursor. */
   exportPage(q: ExportQuery, cursor: ExportCursor | null): ExportPage {
     const series = this.resolveSeries(q.devices, q.metrics);
-    // Keyset pages on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
-    const first = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
-    const more = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND (ts, seq) > (?, ?) AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
+    // Keyset pages on (ts, us, seq), the readings' key: two readings of one time are never split or skipped.
+    const first = this.q('SELECT ts, us, seq, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, us, seq LIMIT ?').raw();
+    const more = this.q('SELECT ts, us, seq, value FROM readings WHERE series = ? AND (ts, us, seq) > (?, ?, ?) AND ts < ? ORDER BY ts, us, seq LIMIT ?').raw();
     const rows: GroupRow[] = [];
     let i = cursor?.i ?? 0;
     let after = cursor?.after ?? null;
     while (i < series.length && rows.length < EXPORT_PAGE) {
       const s = series[i];
       const want = EXPORT_PAGE - rows.length;
-      const got = (after ? more.all(s.id, after[0], after[1], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number][];
-      for (const [ts, , value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
+      const got = (after ? more.all(s.id, after[0], after[1], after[2], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number, number][];
+      for (const [ts, us, , value] of got) rows.push({ device: s.device, metric: s.metric, ts: ts + us / US_PER_MS, value });
       if (got.length < want) {
         i++;
         after = null;
-      } else after = [got[got.length - 1][0], got[got.length - 1][1]];
+      } else {
+        const last = got[got.length - 1];
+        after = [last[0], last[1], last[2]];
+      }
     }
     return { rows, next: i < series.length ? { i, after } : null };
   }
@@ -282,8 +288,8 @@ export class SqliteReads {
 
   replayReadings(q: ReplayQuery): Reading[] {
     const rows = this.q(
-      `SELECT s.metric AS metric, r.ts AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
-       WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, s.metric LIMIT ?`,
+      `SELECT s.metric AS metric, r.ts + r.us / 1000.0 AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
+       WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, r.us, s.metric LIMIT ?`,
     ).all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
     return rows.map((r) => {
       const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
