@@ -294,7 +294,7 @@ export class PgReads {
   async *exportText(q: ExportQuery, format: ExportFormat): AsyncGenerator<string> {
     let text = '';
     for await (const r of this.exportRows(q)) {
-      text += exportLine(r, format);
+      text += exportLine(r, format, q.tsUnit);
       if (text.length > 64 * 1024) {
         yield text;
         text = '';

@@ -282,7 +282,7 @@ export class SqliteReads {
   exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): ExportChunk {
     const { rows, next } = this.exportPage(q, cursor);
     let text = '';
-    for (const r of rows) text += exportLine(r, format);
+    for (const r of rows) text += exportLine(r, format, q.tsUnit);
     return { text, rows: rows.length, next };
   }
 
