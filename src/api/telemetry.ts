@@ -338,7 +338,14 @@ export async function telemetryRoutes(
         const unit = req.query.tsUnit;
         return reply
           .serializer(JSON.stringify)
-          .send({ device: req.params.id, from: tsIn(unit, from), to: tsIn(unit, to), resolution: r.resolution, bucketMs: r.bucketMs, series: seriesIn(unit, r.series) });
+          .send({
+            device: req.params.id,
+            from: tsIn(unit, from),
+            to: tsIn(unit, to),
+            resolution: r.resolution,
+            bucketMs: r.bucketMs,
+            series: seriesIn(unit, r.series),
+          });
       }
       const series = await guard.run(
         readCaller(req),

@@ -56,7 +56,8 @@ test('fieldscope import: a seed 004 2 kHz file stores every row at its microseco
   assert.equal(rows.length, ROWS);
   rows.forEach((r, i) => {
     const us = START * 1000 + i * 500;
-    if (r.ts * 1000 + r.us !== us || r.value !== valueOf(i, 0)) assert.fail(`row ${i}: stored ${r.ts}+${r.us}µs = ${r.value}, expected ${us}µs = ${valueOf(i, 0)}`);
+    if (r.ts * 1000 + r.us !== us || r.value !== valueOf(i, 0))
+      assert.fail(`row ${i}: stored ${r.ts}+${r.us}µs = ${r.value}, expected ${us}µs = ${valueOf(i, 0)}`);
   });
 
   const again = await importCommand([file, '--start', new Date(START).toISOString(), '--data', data], { stderr: quiet });

@@ -265,7 +265,12 @@ export class SqliteReads {
     while (i < series.length && rows.length < EXPORT_PAGE) {
       const s = series[i];
       const want = EXPORT_PAGE - rows.length;
-      const got = (after ? more.all(s.id, after[0], after[1], after[2], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number, number][];
+      const got = (after ? more.all(s.id, after[0], after[1], after[2], q.to, want) : first.all(s.id, q.from, q.to, want)) as [
+        number,
+        number,
+        number,
+        number,
+      ][];
       for (const [ts, us, , value] of got) rows.push({ device: s.device, metric: s.metric, ts: ts + us / US_PER_MS, value });
       if (got.length < want) {
         i++;

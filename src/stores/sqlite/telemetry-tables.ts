@@ -76,7 +76,9 @@ export class SqliteTelemetry implements TelemetryStore {
       insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
       insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES (?, ?, ?, ?, ?)'),
-      insertReadings: db.prepare(`INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`),
+      insertReadings: db.prepare(
+        `INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`,
+      ),
       savepoint: db.prepare('SAVEPOINT bulk'),
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
