@@ -99,8 +99,8 @@ export function formatSummary(s: ImportSummary): string {
   const lines = [
     `rows read        ${s.rowsRead}`,
     `readings stored  ${s.readingsStored}`,
-    `already stored   ${s.alreadyStored} readings (duplicates of stored ones)`,
-    `same time        ${s.sameTimeInFile} readings (a row repeating an earlier row's device and time to the µs in this file; the first kept)`,
+    `already stored   ${s.alreadyStored} readings (not written again)`,
+    `same time        ${s.sameTimeInFile} readings (rows repeating an earlier row's time in this file; the first kept)`,
     `rejected rows    ${s.rejected}`,
     `seconds          ${s.seconds.toFixed(1)}`,
   ];
