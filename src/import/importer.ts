@@ -66,7 +66,7 @@ export interface ImportSummary {
   /** Readings the store already held before this file brought them (a re-import, an overlap). */
   alreadyStored: number;
   /**
-   * Readings of a row whose device (and seq) and time, to the µs, repeat an earlier row of this file:
+   * Readings of a row whose device and time, to the µs, repeat an earlier row of this file:
    * the earlier one is kept. Checked against the device's previous row and the rows of the current
    * batch (batchRows), so rows far out of time order that repeat count as alreadyStored.
    */
@@ -164,7 +164,7 @@ class ImportRun {
     seconds: 0,
   };
   /** Per device: its previous row's time key and the time keys of this batch's rows (see sameTimeInFile). */
-  private rowTimes = new Map<string, { last: number | string; batch: Set<number | string> }>();
+  private rowTimes = new Map<string, { last: number; batch: Set<number> }>();
   private prior = { stored: 0, duplicates: 0, rejected: 0 };
   private readonly writer: Pick<CommitWriter, 'write'>;
 
@@ -334,19 +334,17 @@ class ImportRun {
     if (v.rejections.length) this.refuse(line, m.device, v.rejections[0], raw);
     const kept = v.message;
     if (!kept) return;
-    const { device, ts, seq } = kept;
+    const { device, ts } = kept;
     const values = kept.values;
-    if (this.repeatsTime(device, ts, seq)) {
+    if (this.repeatsTime(device, ts)) {
       this.summary.sameTimeInFile += Object.keys(values).length;
       return;
     }
-    if (seq === undefined) for (const metric in values) this.readings.push({ device, metric, ts, value: values[metric] });
-    else for (const metric in values) this.readings.push({ device, metric, ts, value: values[metric], seq });
+    for (const metric in values) this.readings.push({ device, metric, ts, value: values[metric] });
   }
 
-  /** Whether a row of this device with this time (and seq) came earlier in the file; notes it if not. */
-  private repeatsTime(device: string, ts: number, seq: number | undefined): boolean {
-    const key = seq === undefined ? ts : `${ts}:${seq}`;
+  /** Whether a row of this device with this time came earlier in the file (imported readings carry no seq); notes it if not. */
+  private repeatsTime(device: string, key: number): boolean {
     const seen = this.rowTimes.get(device);
     if (!seen) {
       this.rowTimes.set(device, { last: key, batch: new Set([key]) });
