@@ -336,16 +336,14 @@ export async function telemetryRoutes(
           (a) => Object.values(a.series).reduce((n, s) => n + s.ts.length, 0),
         );
         const unit = req.query.tsUnit;
-        return reply
-          .serializer(JSON.stringify)
-          .send({
-            device: req.params.id,
-            from: tsIn(unit, from),
-            to: tsIn(unit, to),
-            resolution: r.resolution,
-            bucketMs: r.bucketMs,
-            series: seriesIn(unit, r.series),
-          });
+        return reply.serializer(JSON.stringify).send({
+          device: req.params.id,
+          from: tsIn(unit, from),
+          to: tsIn(unit, to),
+          resolution: r.resolution,
+          bucketMs: r.bucketMs,
+          series: seriesIn(unit, r.series),
+        });
       }
       const series = await guard.run(
         readCaller(req),
