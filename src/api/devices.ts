@@ -4,6 +4,7 @@ import { deviceIdParams, errorResponses } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
 import type { MetaPatch } from '../devices/directory.js';
+import { tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
 
 function metaMerger(ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): (d: DeviceInfo) => DeviceInfo {
   return (d) => {
@@ -36,13 +37,14 @@ export async function deviceRoutes(app: FastifyInstance, ctx: Pick<ApiContext, '
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { tsUnit?: TsUnit } }>(
     '/api/v1/devices/:id/latest',
     {
       schema: {
         tags: ['devices'],
         summary: 'Latest value of each metric of a device',
         params: deviceIdParams,
+        querystring: { type: 'object', properties: { tsUnit: tsUnitParam } },
         response: {
           200: { type: 'object', properties: { device: { type: 'string' }, latest: { type: 'object', additionalProperties: { $ref: 'LatestValue#' } } } },
           ...errorResponses,
@@ -52,7 +54,11 @@ export async function deviceRoutes(app: FastifyInstance, ctx: Pick<ApiContext, '
     async (req) => {
       const d = ctx.devices.get(req.params.id);
       if (!d) throw notFound(`device ${req.params.id}`);
-      return { device: d.id, latest: d.latest };
+      const unit = req.query.tsUnit;
+      return {
+        device: d.id,
+        latest: unit === 'us' ? Object.fromEntries(Object.entries(d.latest).map(([m, l]) => [m, { ...l, ts: tsIn(unit, l.ts) }])) : d.latest,
+      };
     },
   );
 }

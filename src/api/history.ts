@@ -5,7 +5,8 @@ import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
 import { DomainError } from './errors.js';
 import { csvList, queryTime, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
-import { CSV_HEADER, exportLine, type ExportFormat } from '../stores/export-format.js';
+import { CSV_HEADER, CSV_HEADER_US, exportLine, type ExportFormat } from '../stores/export-format.js';
+import { rowsIn, tsDescription, tsUnitParam, type TsUnit } from './ts-unit.js';
 import { readCaller, unguarded } from './read-guard.js';
 import { isTimeZone } from '../stores/zoned-time.js';
 
@@ -35,16 +36,19 @@ const groupRowsSchema = {
   properties: {
     rows: {
       type: 'array',
-      items: { type: 'object', properties: { device: { type: 'string' }, metric: { type: 'string' }, ts: { type: 'number' }, value: { type: 'number' } } },
+      items: {
+        type: 'object',
+        properties: { device: { type: 'string' }, metric: { type: 'string' }, ts: { type: 'number', description: tsDescription }, value: { type: 'number' } },
+      },
     },
   },
 } as const;
 
 /** Export lines of rows formatted here, for a store that cannot format them where it reads. */
-async function* linesOf(rows: AsyncIterable<GroupRow>, format: ExportFormat): AsyncGenerator<string> {
+async function* linesOf(rows: AsyncIterable<GroupRow>, format: ExportFormat, unit?: TsUnit): AsyncGenerator<string> {
   let chunk = '';
   for await (const r of rows) {
-    chunk += exportLine(r, format);
+    chunk += exportLine(r, format, unit);
     if (chunk.length > 64 * 1024) {
       yield chunk;
       chunk = '';
@@ -123,7 +127,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
   );
 
-  app.get<{ Querystring: { devices?: string; metric?: string; n?: number; order?: 'asc' | 'desc' } }>(
+  app.get<{ Querystring: { devices?: string; metric?: string; n?: number; order?: 'asc' | 'desc'; tsUnit?: TsUnit } }>(
     '/api/v1/telemetry/recent',
     {
       schema: {
@@ -136,6 +140,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
             metric: { type: 'string', description: 'metrics separated by commas; all when omitted' },
             n: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 },
             order: orderParam,
+            tsUnit: tsUnitParam,
           },
           required: ['devices'],
         },
@@ -146,13 +151,16 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       guard.run(
         readCaller(req),
         async () => ({
-          rows: await ctx.store.telemetry.groupRecent({
-            devices: deviceFilter(req.query.devices),
-            metrics: csvList(req.query.metric),
-            n: req.query.n ?? 1,
-            order: req.query.order,
-            maxRows,
-          }),
+          rows: rowsIn(
+            req.query.tsUnit,
+            await ctx.store.telemetry.groupRecent({
+              devices: deviceFilter(req.query.devices),
+              metrics: csvList(req.query.metric),
+              n: req.query.n ?? 1,
+              order: req.query.order,
+              maxRows,
+            }),
+          ),
         }),
         rowCount,
       ),
@@ -168,6 +176,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       order?: 'asc' | 'desc';
       offset_from?: number;
       offset_to?: number;
+      tsUnit?: TsUnit;
     };
   }>(
     '/api/v1/telemetry/range',
@@ -195,6 +204,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
               description: "ms after each device's first reading where its window starts (default 0; needs offset_to)",
             },
             offset_to: { type: 'integer', minimum: 0, maximum: 1e13, description: "ms after each device's first reading where its window ends" },
+            tsUnit: tsUnitParam,
           },
           required: ['devices'],
         },
@@ -214,23 +224,26 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       return guard.run(
         readCaller(req),
         async () => ({
-          rows: await ctx.store.telemetry.groupRange({
-            devices: deviceFilter(req.query.devices),
-            metrics: csvList(req.query.metric),
-            from,
-            to,
-            n: req.query.n ?? 1000,
-            order: req.query.order,
-            maxRows,
-            ...(relative ? { offset: { from: offFrom ?? 0, to: offTo } } : {}),
-          }),
+          rows: rowsIn(
+            req.query.tsUnit,
+            await ctx.store.telemetry.groupRange({
+              devices: deviceFilter(req.query.devices),
+              metrics: csvList(req.query.metric),
+              from,
+              to,
+              n: req.query.n ?? 1000,
+              order: req.query.order,
+              maxRows,
+              ...(relative ? { offset: { from: offFrom ?? 0, to: offTo } } : {}),
+            }),
+          ),
         }),
         rowCount,
       );
     },
   );
 
-  app.get<{ Querystring: { devices?: string; metrics?: string; from?: string; to?: string; format?: 'csv' | 'ndjson' } }>(
+  app.get<{ Querystring: { devices?: string; metrics?: string; from?: string; to?: string; format?: 'csv' | 'ndjson'; tsUnit?: TsUnit } }>(
     '/api/v1/export',
     {
       schema: {
@@ -244,17 +257,29 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
             from: timeParam,
             to: timeParam,
             format: { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' },
+            tsUnit: tsUnitParam,
           },
         },
         response: {
-          200: { type: 'string', description: 'CSV (ts,ts_ms,device,metric,value) or NDJSON ({device,metric,ts,value} per line)' },
+          200: {
+            type: 'string',
+            description:
+              'CSV (ts,ts_ms,device,metric,value; ts ISO-8601 to the µs, ts_ms with a fraction for µs; with tsUnit=us the second column is ts_us, whole µs) ' +
+              'or NDJSON ({device,metric,ts,value} per line, ts in tsUnit)',
+          },
           ...errorResponses,
         },
       },
     },
     async (req, reply) => {
       const { from, to } = timeRange(req.query, 86_400_000);
-      const q = { devices: req.query.devices ? deviceFilter(req.query.devices) : undefined, metrics: csvList(req.query.metrics), from, to };
+      const q = {
+        devices: req.query.devices ? deviceFilter(req.query.devices) : undefined,
+        metrics: csvList(req.query.metrics),
+        from,
+        to,
+        tsUnit: req.query.tsUnit,
+      };
       const format: ExportFormat = req.query.format ?? 'csv';
       // The export holds its place among the reads running until the last byte is sent (or the client goes).
       const release = guard.acquire(readCaller(req));
@@ -262,10 +287,10 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const done = () => release(rows);
       reply.raw.once('close', done);
       // Formatted where the store reads it when it can (SQLite: on the read worker): this thread only copies bytes.
-      const text = ctx.store.telemetry.exportText ? ctx.store.telemetry.exportText(q, format) : linesOf(ctx.store.telemetry.exportRows(q), format);
+      const text = ctx.store.telemetry.exportText ? ctx.store.telemetry.exportText(q, format) : linesOf(ctx.store.telemetry.exportRows(q), format, q.tsUnit);
       async function* body(): AsyncGenerator<string> {
         try {
-          if (format === 'csv') yield CSV_HEADER;
+          if (format === 'csv') yield q.tsUnit === 'us' ? CSV_HEADER_US : CSV_HEADER;
           for await (const t of text) {
             rows += countLines(t);
             yield t;

@@ -12,7 +12,12 @@ const summarySchema = {
   properties: {
     rowsRead: { type: 'integer' },
     readingsStored: { type: 'integer' },
-    duplicates: { type: 'integer', description: 'readings already stored (same device, metric and time)' },
+    duplicates: { type: 'integer', description: 'readings not stored because one of the same identity exists: alreadyStored + sameTimeInFile' },
+    alreadyStored: { type: 'integer', description: 'readings the store already held (same device, metric and time to the µs, and seq)' },
+    sameTimeInFile: {
+      type: 'integer',
+      description: "readings of rows repeating an earlier row's device and time (to the µs) within this upload; the first is kept",
+    },
     rejected: { type: 'integer', description: 'rows with anything refused' },
     rejectedLines: {
       type: 'array',

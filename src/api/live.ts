@@ -5,6 +5,7 @@ import type { LiveAlarm, LiveClientMessage, LiveServerMessage, LiveStats } from 
 import { throttlePerKey, type DeviceStats } from '../analytics/live-stats.js';
 import { revokes } from '../auth/revocations.js';
 import type { Message } from '../model/reading.js';
+import { tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
 
 /** A client that reads slower than we send is skipped until it catches up, never buffered without end. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -15,6 +16,8 @@ interface LiveClient {
   all: boolean;
   devices: Set<string>;
   dropped: number;
+  /** Readings' ts as whole µs (?tsUnit=us on the upgrade) instead of ms with a fraction. */
+  micros: boolean;
 }
 
 /** Fans committed readings and device state out to WebSocket subscribers. */
@@ -42,24 +45,28 @@ export class LiveHub {
     if (!this.clients.size) return;
     for (const m of messages) {
       const msg: LiveServerMessage = { type: 'readings', device: m.device, ts: m.ts, seq: m.seq ?? null, values: m.values };
-      this.broadcast(m.device, JSON.stringify(msg));
+      let micros: string | undefined;
+      this.broadcast(m.device, JSON.stringify(msg), false, () => (micros ??= JSON.stringify({ ...msg, ts: tsIn('us', m.ts) })));
     }
   }
 
-  /** Sends to every client subscribed to the device, or to every client (serialised once, whatever the audience). */
-  broadcast(device: string | null, text: string, everyone = false): void {
+  /**
+   * Sends to every client subscribed to the device, or to every client (serialised once, whatever the
+   * audience; inMicros, when given, once more for the clients that asked for µs).
+   */
+  broadcast(device: string | null, text: string, everyone = false, inMicros?: () => string): void {
     for (const c of this.clients) {
       if (!everyone && !c.all && (device === null || !c.devices.has(device))) continue;
       if (c.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         c.dropped++;
         continue;
       }
-      c.socket.send(text);
+      c.socket.send(c.micros && inMicros ? inMicros() : text);
     }
   }
 
-  add(socket: WebSocket): void {
-    const client: LiveClient = { socket, all: false, devices: new Set(), dropped: 0 };
+  add(socket: WebSocket, tsUnit?: TsUnit): void {
+    const client: LiveClient = { socket, all: false, devices: new Set(), dropped: 0, micros: tsUnit === 'us' };
     this.clients.add(client);
     this.ctx.metrics.liveClients.set(this.clients.size);
     const send = (m: LiveServerMessage) => socket.send(JSON.stringify(m));
@@ -111,11 +118,18 @@ export class LiveHub {
 }
 
 export async function liveRoutes(app: FastifyInstance, ctx: ApiContext & { live: LiveHub }): Promise<void> {
-  app.get(
+  app.get<{ Querystring: { tsUnit?: TsUnit } }>(
     '/api/v1/live',
-    { websocket: true, schema: { tags: ['live'], summary: 'Live readings and device state over WebSocket (messages: docs/api.md)' } },
+    {
+      websocket: true,
+      schema: {
+        tags: ['live'],
+        summary: 'Live readings and device state over WebSocket (messages: docs/api.md)',
+        querystring: { type: 'object', properties: { tsUnit: tsUnitParam } },
+      },
+    },
     (socket, req) => {
-      ctx.live.add(socket);
+      ctx.live.add(socket, req.query.tsUnit);
       // The token was checked at the upgrade; when its sign-in or key is revoked later, the feed ends too.
       const principal = req.principal;
       const off = ctx.auth?.revocations.on((r) => {

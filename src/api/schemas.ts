@@ -16,7 +16,10 @@ export const errorSchema = {
 export const latestValueSchema = {
   $id: 'LatestValue',
   type: 'object',
-  properties: { ts: { type: 'number', description: 'epoch ms, UTC' }, value: { type: 'number' } },
+  properties: {
+    ts: { type: 'number', description: 'epoch ms, UTC, with a fraction down to the µs (integer epoch µs with tsUnit=us)' },
+    value: { type: 'number' },
+  },
   required: ['ts', 'value'],
 } as const;
 
@@ -48,7 +51,10 @@ export const rawSeriesSchema = {
   $id: 'RawSeries',
   type: 'object',
   description: 'Columnar points: ts[i] pairs with value[i], ascending in time',
-  properties: { ts: { type: 'array', items: { type: 'number' } }, value: { type: 'array', items: { type: 'number' } } },
+  properties: {
+    ts: { type: 'array', items: { type: 'number' }, description: 'epoch ms with a fraction down to the µs (integer epoch µs with tsUnit=us)' },
+    value: { type: 'array', items: { type: 'number' } },
+  },
   required: ['ts', 'value'],
 } as const;
 

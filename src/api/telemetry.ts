@@ -10,6 +10,7 @@ import { csvList, timeRange } from './time.js';
 import { checkTz, tzParam } from './history.js';
 import { readCaller, unguarded } from './read-guard.js';
 import { readTooLarge } from '../stores/read-errors.js';
+import { seriesIn, tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
 
 const ingestResponse = {
   type: 'object',
@@ -274,7 +275,10 @@ export async function telemetryRoutes(
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string; limit?: number; points?: number; tz?: string } }>(
+  app.get<{
+    Params: { id: string };
+    Querystring: { metric?: string; from?: string; to?: string; limit?: number; points?: number; tz?: string; tsUnit?: TsUnit };
+  }>(
     '/api/v1/devices/:id/telemetry',
     {
       schema: {
@@ -298,6 +302,7 @@ export async function telemetryRoutes(
               description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups',
             },
             tz: tzParam,
+            tsUnit: tsUnitParam,
           },
         },
         response: {
@@ -330,7 +335,15 @@ export async function telemetryRoutes(
           },
           (a) => Object.values(a.series).reduce((n, s) => n + s.ts.length, 0),
         );
-        return reply.serializer(JSON.stringify).send({ device: req.params.id, from, to, resolution: r.resolution, bucketMs: r.bucketMs, series: r.series });
+        const unit = req.query.tsUnit;
+        return reply.serializer(JSON.stringify).send({
+          device: req.params.id,
+          from: tsIn(unit, from),
+          to: tsIn(unit, to),
+          resolution: r.resolution,
+          bucketMs: r.bucketMs,
+          series: seriesIn(unit, r.series),
+        });
       }
       const series = await guard.run(
         readCaller(req),
@@ -338,7 +351,8 @@ export async function telemetryRoutes(
           ctx.store.telemetry.queryRange({ device: req.params.id, metrics: csvList(req.query.metric), from, to, limit: req.query.limit ?? 100_000, maxRows }),
         (a) => Object.values(a).reduce((n, s) => n + s.ts.length, 0),
       );
-      return { device: req.params.id, from, to, series };
+      const unit = req.query.tsUnit;
+      return { device: req.params.id, from: tsIn(unit, from), to: tsIn(unit, to), series: seriesIn(unit, series) };
     },
   );
 }

@@ -114,7 +114,8 @@ export function formatSummary(s: ImportSummary): string {
   const lines = [
     `rows read        ${s.rowsRead}`,
     `readings stored  ${s.readingsStored}`,
-    `duplicates       ${s.duplicates} (already stored)`,
+    `already stored   ${s.alreadyStored} readings (not written again)`,
+    `same time        ${s.sameTimeInFile} readings (rows repeating an earlier row's time in this file; the first kept)`,
     `rejected rows    ${s.rejected}`,
     `seconds          ${s.seconds.toFixed(1)}`,
   ];

@@ -1,4 +1,5 @@
 import type { Message, Rejection, SourceKind } from '../model/reading.js';
+import { microsToMs, US_PER_MS } from '../model/time.js';
 
 /** Where a payload came from and what the transport already knows about it. */
 export interface DecodeContext {
@@ -82,34 +83,38 @@ function parseIso(s: string): number | null {
   const base = Date.UTC(+y, +mo - 1, +d, +h, +mi, +sec);
   // Date.UTC rolls 31 February over into March: a day the month does not have is refused instead.
   if (new Date(base).getUTCDate() !== +d) return null;
-  const ms = frac ? Number(frac) * 1000 : 0;
+  // The fraction to the microsecond (digits past the sixth are rounded): a 2 kHz file's 0.0005 s steps survive.
+  const us = frac ? Math.round(Number(frac) * 1e6) : 0;
   let offset = 0;
   // A date without a zone is read as UTC: devices rarely know their zone, servers should not guess.
   if (zone && zone.toUpperCase() !== 'Z') {
     const z = /([+-])(\d{2}):?(\d{2})/.exec(zone)!;
     offset = (z[1] === '-' ? -1 : 1) * (+z[2] * 60 + +z[3]) * 60_000;
   }
-  return Math.round(base + ms - offset);
+  return microsToMs((base - offset) * US_PER_MS + us);
 }
 
 /**
- * Turns a timestamp in any of the documented shapes into epoch ms: epoch seconds, ms, µs or ns as
- * a number or numeric string, or ISO-8601 text. Anything else is null.
+ * Turns a timestamp in any of the documented shapes into epoch ms (with a fraction down to the µs):
+ * epoch seconds, ms, µs or ns as a number or numeric string, or ISO-8601 text. Anything else is null.
  */
 export function parseTimestamp(raw: unknown): number | null {
   let n: number;
   if (typeof raw === 'number') n = raw;
   else if (typeof raw === 'string' && raw.trim() !== '') {
     const s = raw.trim();
+    // Epoch ns as text has more digits than a double holds: divided exactly, as an integer.
+    if (/^\d{18,19}$/.test(s)) return microsToMs(Number((BigInt(s) + 500n) / 1000n));
     if (/^-?\d+(\.\d+)?$/.test(s)) n = Number(s);
     else return parseIso(s);
   } else return null;
   // 0 is a time (the epoch, a query's "from the beginning"); devices' times are range-checked after.
   if (!Number.isFinite(n) || n < 0) return null;
-  if (n < 1e11) return Math.round(n * 1000); // seconds
-  if (n < 1e14) return Math.round(n); // milliseconds
-  if (n < 1e17) return Math.round(n / 1e3); // microseconds
-  return Math.round(n / 1e6); // nanoseconds
+  // Kept to the microsecond, the finest time a reading holds (src/model/time.ts).
+  if (n < 1e11) return microsToMs(Math.round(n * 1e6)); // seconds
+  if (n < 1e14) return microsToMs(Math.round(n * 1e3)); // milliseconds
+  if (n < 1e17) return microsToMs(Math.round(n)); // microseconds
+  return microsToMs(Math.round(n / 1e3)); // nanoseconds
 }
 
 function parseJson(payload: Buffer | string, maxBytes: number): { ok: true; value: unknown } | { ok: false; rejection: Rejection } {

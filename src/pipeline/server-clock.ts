@@ -1,21 +1,28 @@
+import { microsToMs, msToMicros, US_PER_MS } from '../model/time.js';
+
 /**
  * Times for readings that came without one. A reading's identity is (device, metric, ts, seq), so
  * two messages stamped with the same receive time would be one reading: a burst, a backlog sent
  * after a reconnect or an HTTP array arrive within one millisecond. Each device's stamps are
- * therefore strictly increasing at the store's resolution; a burst runs ahead of the wall clock
- * by at most one step per message, and the wall clock catches up once the burst is over.
+ * therefore strictly increasing at the store's resolution (one microsecond); a burst runs ahead of
+ * the wall clock by at most one step per message, and the wall clock catches up once the burst is
+ * over. Kept as whole µs so that steps add exactly.
  */
 export class ServerClock {
   private last = new Map<string, number>();
+  private readonly stepUs: number;
 
-  /** resolution: the store's smallest time step, in ms. */
-  constructor(private readonly resolution = 1) {}
+  /** resolution: the store's smallest time step, in ms (default: 1 µs). */
+  constructor(resolution = 1 / US_PER_MS) {
+    this.stepUs = Math.max(1, msToMicros(resolution));
+  }
 
   stamp(device: string, now: number): number {
+    const nowUs = msToMicros(now);
     const prev = this.last.get(device);
-    const ts = prev === undefined || now > prev ? now : prev + this.resolution;
-    this.last.set(device, ts);
-    return ts;
+    const us = prev === undefined || nowUs > prev ? nowUs : prev + this.stepUs;
+    this.last.set(device, us);
+    return microsToMs(us);
   }
 
   /**
@@ -25,8 +32,9 @@ export class ServerClock {
    */
   seed(device: string, storedTs: number, now: number): void {
     if (storedTs > now + MAX_LEAD_MS) return;
+    const stored = msToMicros(storedTs);
     const prev = this.last.get(device);
-    if (prev === undefined || storedTs > prev) this.last.set(device, storedTs);
+    if (prev === undefined || stored > prev) this.last.set(device, stored);
   }
 
   forget(device: string): void {

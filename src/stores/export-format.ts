@@ -1,16 +1,30 @@
 import type { GroupRow } from './store.js';
+import { msToMicros } from '../model/time.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
 export const CSV_HEADER = 'ts,ts_ms,device,metric,value\n';
+/** The header with tsUnit=us: the second column is whole epoch microseconds. */
+export const CSV_HEADER_US = 'ts,ts_us,device,metric,value\n';
+
+/** ISO-8601 UTC with six fractional digits: Date's own toISOString stops at the millisecond. */
+export function isoMicros(ts: number): string {
+  const us = msToMicros(ts);
+  const ms = Math.floor(us / 1000);
+  return new Date(ms).toISOString().slice(0, -1) + String(us - ms * 1000).padStart(3, '0') + 'Z';
+}
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** One exported reading as a line: CSV (ts ISO-8601 UTC, ts_ms, device, metric, value) or NDJSON. */
-export function exportLine(r: GroupRow, format: ExportFormat): string {
+/**
+ * One exported reading as a line: CSV (ts ISO-8601 UTC to the µs, ts_ms with a fraction for µs or,
+ * unit us, whole ts_us, device, metric, value) or NDJSON (ts in the unit).
+ */
+export function exportLine(r: GroupRow, format: ExportFormat, unit: 'ms' | 'us' = 'ms'): string {
+  const ts = unit === 'us' ? msToMicros(r.ts) : r.ts;
   return format === 'csv'
-    ? `${new Date(r.ts).toISOString()},${r.ts},${csvField(r.device)},${csvField(r.metric)},${r.value}\n`
-    : JSON.stringify({ device: r.device, metric: r.metric, ts: r.ts, value: r.value }) + '\n';
+    ? `${isoMicros(r.ts)},${ts},${csvField(r.device)},${csvField(r.metric)},${r.value}\n`
+    : JSON.stringify({ device: r.device, metric: r.metric, ts, value: r.value }) + '\n';
 }

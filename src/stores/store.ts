@@ -252,6 +252,8 @@ export interface ExportQuery {
   from: number;
   /** Exclusive. */
   to: number;
+  /** Unit of ts in exported text (ms with a fraction by default, or whole µs). */
+  tsUnit?: 'ms' | 'us';
 }
 
 /** What the store knows about its own room to write. */

@@ -103,7 +103,8 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
     assert.match(csv.type, /text\/csv/);
     assert.deepEqual(csv.text.trim().split('\n'), [
       'ts,ts_ms,device,metric,value',
-      ...[0, 1, 2].map((i) => `${new Date(start + i * 1000).toISOString()},${start + i * 1000},oven-1,v,${i}`),
+      // ISO to the µs (readings keep microseconds).
+      ...[0, 1, 2].map((i) => `${new Date(start + i * 1000).toISOString().replace('Z', '000Z')},${start + i * 1000},oven-1,v,${i}`),
     ]);
     const nd = await get(`/api/v1/export?devices=press-*&metrics=a&from=${start}&to=${start + 1_200_000}&format=ndjson`);
     const rows = nd.text

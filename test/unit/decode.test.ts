@@ -110,3 +110,33 @@ test('booleans become 0/1 readings (digital inputs)', () => {
   assert.ok(d.ok);
   assert.deepEqual(d.message.values, { door_open: 1, pump: 0 });
 });
+
+test('timestamps keep their microseconds in every shape a device or file writes them', () => {
+  const ms = Date.UTC(2025, 3, 26, 9, 0, 0, 123);
+  // ISO with six fractional digits, with a zone, and with more digits than µs (rounded to the µs).
+  assert.equal(parseTimestamp('2025-04-26T09:00:00.123456Z'), ms + 0.456);
+  assert.equal(parseTimestamp('2025-04-26T18:00:00.123456+09:00'), ms + 0.456);
+  assert.equal(parseTimestamp('2025-04-26T09:00:00.1234565Z'), ms + 0.457);
+  assert.equal(parseTimestamp('2025-04-26T09:00:00.000500Z'), ms - 123 + 0.5);
+  // Epoch seconds and ms with a fraction, as numbers and as text.
+  assert.equal(parseTimestamp(ms / 1000 + 0.000456), ms + 0.456);
+  assert.equal(parseTimestamp(String(ms / 1000) + '456'), ms + 0.456);
+  assert.equal(parseTimestamp(ms + 0.5), ms + 0.5);
+  assert.equal(parseTimestamp(`${ms}.25`), ms + 0.25);
+  // Epoch µs and ns: the ns text has more digits than a double holds and is still exact to the µs.
+  assert.equal(parseTimestamp(ms * 1000 + 456), ms + 0.456);
+  assert.equal(parseTimestamp(`${ms}456789`), ms + 0.457);
+  // 2 kHz: 2,000 consecutive samples of one second are 2,000 different times.
+  const times = new Set(Array.from({ length: 2000 }, (_, i) => parseTimestamp(`2025-04-26T09:00:00.${String(i * 500).padStart(6, '0')}Z`)));
+  assert.equal(times.size, 2000);
+});
+
+test('a decoded message carries its µs time to its readings', () => {
+  const d = decodeMessage('{"device_id":"vib-1","ts":"2025-04-26T09:00:00.000500Z","x":1}', {
+    source: 'http',
+    receivedAt: Date.UTC(2025, 3, 26, 10),
+    maxBytes: 4096,
+  });
+  assert.ok(d.ok);
+  assert.equal(d.message.ts, Date.UTC(2025, 3, 26, 9) + 0.5);
+});

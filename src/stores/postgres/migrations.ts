@@ -291,4 +291,25 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
       );
     `);
   },
+  // Microsecond time (as SQLite migration 10): ts stays the whole epoch millisecond, so daily
+  // partitions, hypertable chunks, rollup buckets, retention and Grafana's ts_ms are unchanged; us is
+  // the microsecond within it and joins the key. Adding a column with a constant default rewrites no
+  // row: existing readings read back at us = 0. series.last_ts (the latest reading's time) becomes
+  // float8 ms, which holds any µs time exactly; the view over it is dropped and made again for that.
+  async (sql) => {
+    await sql.unsafe(`
+      ALTER TABLE readings ADD COLUMN us int NOT NULL DEFAULT 0 CONSTRAINT readings_us_range CHECK (us BETWEEN 0 AND 999);
+      ALTER TABLE readings DROP CONSTRAINT readings_pkey;
+      ALTER TABLE readings ADD PRIMARY KEY (series, ts, us, seq);
+      DROP VIEW grafana_latest;
+      ALTER TABLE series ALTER COLUMN last_ts TYPE float8;
+      CREATE VIEW grafana_latest AS
+        SELECT s.device, s.metric, timestamptz 'epoch' + round(s.last_ts * 1000) * interval '1 microsecond' AS time, s.last_value AS value
+        FROM series s WHERE s.last_ts IS NOT NULL;
+      CREATE OR REPLACE VIEW grafana_readings AS
+        SELECT timestamptz 'epoch' + (r.ts * 1000 + r.us) * interval '1 microsecond' AS time, r.ts AS ts_ms, s.device, s.metric, r.value,
+          nullif(r.seq, -1) AS seq, r.us
+        FROM readings r JOIN series s ON s.id = r.series;
+    `);
+  },
 ];

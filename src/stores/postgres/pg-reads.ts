@@ -25,6 +25,8 @@ import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type 
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** A reading's time in ms with its microseconds (whole ms and the µs within are kept apart; numeric, then float8: exact). */
+const TS = '(ts + us / 1000.0)::float8';
 /** Rows per export page: each page is a short statement, under the same time limit as any read. */
 export const PG_EXPORT_PAGE = 5000;
 
@@ -88,7 +90,7 @@ export class PgReads {
           id === undefined
             ? []
             : ((await this.sql`
-          SELECT ts, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [
+          SELECT (ts + us / 1000.0)::float8, value FROM readings WHERE series = ${id} AND ts >= ${q.from} AND ts <= ${q.to} ORDER BY ts DESC, us DESC, seq DESC LIMIT ${Math.min(q.limit, cap - total + 1)}`.values()) as unknown as [
                 number,
                 number,
               ][]);
@@ -213,7 +215,7 @@ export class PgReads {
     return this.limited(() =>
       this.groupRows(
         `SELECT s.device, s.metric, r.ts, r.value FROM series s
-         CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id ORDER BY ts ${dir} LIMIT $1) r
+         CROSS JOIN LATERAL (SELECT ${TS} AS ts, value FROM readings WHERE series = s.id ORDER BY ts ${dir}, us ${dir} LIMIT $1) r
          WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
         [q.n, ...f.args],
         q.maxRows,
@@ -228,7 +230,7 @@ export class PgReads {
       return this.limited(() =>
         this.groupRows(
           `SELECT s.device, s.metric, r.ts, r.value FROM series s
-           CROSS JOIN LATERAL (SELECT ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts ${dir} LIMIT $1) r
+           CROSS JOIN LATERAL (SELECT ${TS} AS ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts ${dir}, us ${dir} LIMIT $1) r
            WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
           [q.n, q.from, q.to, ...f.args],
           q.maxRows,
@@ -248,8 +250,8 @@ export class PgReads {
          )
          SELECT sel.device, sel.metric, r.ts, r.value FROM sel JOIN anchor a ON a.device = sel.device
          CROSS JOIN LATERAL (
-           SELECT ts, value FROM readings
-           WHERE series = sel.id AND ts >= a.first + $4::int8 AND ts <= least(a.first + $5::int8, $3::int8) ORDER BY ts ${dir} LIMIT $1
+           SELECT ${TS} AS ts, value FROM readings
+           WHERE series = sel.id AND ts >= a.first + $4::int8 AND ts <= least(a.first + $5::int8, $3::int8) ORDER BY ts ${dir}, us ${dir} LIMIT $1
          ) r
          ORDER BY sel.device, sel.metric, r.ts`,
         [q.n, q.from, q.to, offset.from, offset.to, ...f.args],
@@ -275,24 +277,25 @@ export class PgReads {
           (await (
             after
               ? this
-                  .sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND (ts, seq) > (${after[0]}::int8, ${after[1]}::int8) AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
-              : this.sql`SELECT ts, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, seq LIMIT ${want}`
-          ).values()) as unknown as [number, number, number][],
+                  .sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND (ts, us, seq) > (${after[0]}::int8, ${after[1]}::int4, ${after[2]}::int8) AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`
+              : this
+                  .sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`
+          ).values()) as unknown as [number, number, number, number][],
       ),
     );
   }
 
   /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
   async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
-    return exportChunkOf(await this.exportPage(q, cursor), format);
+    return exportChunkOf(await this.exportPage(q, cursor), format, q.tsUnit);
   }
 
   /** A device's readings in time order, for a backtest. */
   replayReadings(q: ReplayQuery): Promise<Reading[]> {
     return this.limited(async () => {
       const rows = await this.sql<{ metric: string; ts: number; value: number; seq: number | null }[]>`
-        SELECT s.metric, r.ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
-        WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, s.metric LIMIT ${q.limit}`;
+        SELECT s.metric, (r.ts + r.us / 1000.0)::float8 AS ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
+        WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, r.us, s.metric LIMIT ${q.limit}`;
       return rows.map((r) => {
         const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
         if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);

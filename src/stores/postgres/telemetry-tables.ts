@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { NO_SEQ } from '../../model/reading.js';
+import { microsWithinMs, wholeMs } from '../../model/time.js';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
   BucketQuery,
@@ -36,8 +37,8 @@ export const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupFromInserted = (table: string, width: number) => `
   INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
   SELECT series, bucket, min(value), max(value), sum(value), sum(value * value), count(*),
-    min(ts), (array_agg(value ORDER BY ts))[1], max(ts), (array_agg(value ORDER BY ts DESC))[1]
-  FROM (SELECT series, ts - (((ts % ${width}) + ${width}) % ${width}) AS bucket, ts, value FROM ins) x
+    min(ts), (array_agg(value ORDER BY ts, us))[1], max(ts), (array_agg(value ORDER BY ts DESC, us DESC))[1]
+  FROM (SELECT series, ts - (((ts % ${width}) + ${width}) % ${width}) AS bucket, ts, us, value FROM ins) x
   GROUP BY series, bucket
   ON CONFLICT (series, bucket) DO UPDATE SET
     v_min = least(${table}.v_min, excluded.v_min), v_max = greatest(${table}.v_max, excluded.v_max),
@@ -47,12 +48,12 @@ const rollupFromInserted = (table: string, width: number) => `
     last_v = CASE WHEN excluded.last_ts > ${table}.last_ts THEN excluded.last_v ELSE ${table}.last_v END,
     last_ts = greatest(${table}.last_ts, excluded.last_ts)`;
 
-/** Readings of a batch ($1..$4: series, ts, value, seq arrays) and their rollups; returns how many were new. */
+/** Readings of a batch ($1..$5: series, whole ms, µs within, value, seq arrays) and their rollups; returns how many were new. */
 const WRITE_READINGS = `
   WITH ins AS (
-    INSERT INTO readings (series, ts, value, seq)
-    SELECT * FROM unnest($1::int4[], $2::int8[], $3::float8[], $4::int8[])
-    ON CONFLICT DO NOTHING RETURNING series, ts, value
+    INSERT INTO readings (series, ts, us, value, seq)
+    SELECT * FROM unnest($1::int4[], $2::int8[], $3::int4[], $4::float8[], $5::int8[])
+    ON CONFLICT DO NOTHING RETURNING series, ts, us, value
   ),
   m AS (${rollupFromInserted('rollup_1m', MINUTE)}),
   h AS (${rollupFromInserted('rollup_1h', HOUR)})
@@ -139,13 +140,15 @@ export class PgTelemetry implements TelemetryStore {
     await this.ensureSeries(batch);
     const sid: number[] = [];
     const ts: number[] = [];
+    const us: number[] = [];
     const value: number[] = [];
     const seq: number[] = [];
     const latest = new Map<number, { ts: number; value: number }>();
     for (const r of batch.readings) {
       const id = this.seriesIds.get(r.device + '\u0000' + r.metric)!;
       sid.push(id);
-      ts.push(r.ts);
+      ts.push(wholeMs(r.ts));
+      us.push(microsWithinMs(r.ts));
       value.push(r.value);
       seq.push(r.seq ?? NO_SEQ);
       const l = latest.get(id);
@@ -177,6 +180,7 @@ export class PgTelemetry implements TelemetryStore {
         const [{ n }] = await tx.unsafe<{ n: number }[]>(WRITE_READINGS, [
           sql.array(sid, OID.int4),
           sql.array(ts, OID.int8),
+          sql.array(us, OID.int4),
           sql.array(value, OID.float8),
           sql.array(seq, OID.int8),
         ] as never[]);
@@ -189,8 +193,8 @@ export class PgTelemetry implements TelemetryStore {
             OID.int4,
           )}::int4[], ${sql.array(
             l.map((x) => x[1].ts),
-            OID.int8,
-          )}::int8[],
+            OID.float8,
+          )}::float8[],
             ${sql.array(
               l.map((x) => x[1].value),
               OID.float8,

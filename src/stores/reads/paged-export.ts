@@ -1,11 +1,12 @@
 import type { ExportQuery, GroupRow } from '../store.js';
 import { exportLine, type ExportFormat } from '../export-format.js';
+import { US_PER_MS } from '../../model/time.js';
 import type { ReadRunner } from './worker-pool.js';
 
-/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, seq) sent of it. */
+/** Where an export stands: the index of the series in the (device, metric) order and the last (ts, us, seq) sent of it. */
 export interface ExportCursor {
   i: number;
-  after: [number, number] | null;
+  after: [number, number, number] | null;
 }
 
 export interface ExportChunk {
@@ -45,12 +46,15 @@ export interface ExportSeries {
   metric: string;
 }
 
-/** Up to `want` readings of one series as [ts, seq, value], in (ts, seq) order: from the export's start, or after a (ts, seq). */
-export type SeriesPageReader = (s: ExportSeries, after: [number, number] | null, want: number) => Promise<[number, number, number][]>;
+/**
+ * Up to `want` readings of one series as [ts, us, seq, value] (ts the whole ms, us the µs within
+ * it), in key order: from the export's start, or after a (ts, us, seq).
+ */
+export type SeriesPageReader = (s: ExportSeries, after: [number, number, number] | null, want: number) => Promise<[number, number, number, number][]>;
 
 /**
  * One page of an export: up to `size` readings by device, metric, time from the cursor. Keyset pages
- * on (ts, seq), the readings' key: two readings of one ts are never split or skipped.
+ * on (ts, us, seq), the readings' key: two readings of one time are never split or skipped.
  */
 export async function exportPageOf(series: ExportSeries[], cursor: ExportCursor | null, size: number, read: SeriesPageReader): Promise<ExportPage> {
   const rows: GroupRow[] = [];
@@ -60,18 +64,21 @@ export async function exportPageOf(series: ExportSeries[], cursor: ExportCursor 
     const s = series[i];
     const want = size - rows.length;
     const got = await read(s, after, want);
-    for (const [ts, , value] of got) rows.push({ device: s.device, metric: s.metric, ts, value });
+    for (const [ts, us, , value] of got) rows.push({ device: s.device, metric: s.metric, ts: ts + us / US_PER_MS, value });
     if (got.length < want) {
       i++;
       after = null;
-    } else after = [got[got.length - 1][0], got[got.length - 1][1]];
+    } else {
+      const end = got[got.length - 1];
+      after = [end[0], end[1], end[2]];
+    }
   }
   return { rows, next: i < series.length ? { i, after } : null };
 }
 
 /** A page as text (CSV or NDJSON lines), so the thread that sends it only copies bytes. */
-export function exportChunkOf(page: ExportPage, format: ExportFormat): ExportChunk {
+export function exportChunkOf(page: ExportPage, format: ExportFormat, unit: 'ms' | 'us' = 'ms'): ExportChunk {
   let text = '';
-  for (const r of page.rows) text += exportLine(r, format);
+  for (const r of page.rows) text += exportLine(r, format, unit);
   return { text, rows: page.rows.length, next: page.next };
 }

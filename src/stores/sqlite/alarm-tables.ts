@@ -286,8 +286,8 @@ export class SqliteAlarmTables implements AlarmStore {
     if (this.replay) return this.replay(q);
     const rows = this.db
       .prepare(
-        `SELECT s.metric AS metric, r.ts AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
-         WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, s.metric LIMIT ?`,
+        `SELECT s.metric AS metric, r.ts + r.us / 1000.0 AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
+         WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, r.us, s.metric LIMIT ?`,
       )
       .all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
     return rows.map((r) => {

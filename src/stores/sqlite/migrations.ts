@@ -264,4 +264,20 @@ export const migrations: string[] = [
     PRIMARY KEY (device, reason)
   );
   `,
+  `
+  -- Microsecond time: a 2 kHz sensor samples every 0.5 ms. ts stays the whole epoch millisecond (rollup
+  -- buckets, retention and completeness count in ms) and us is the microsecond within it (0-999); a
+  -- reading's identity is (series, ts, us, seq). Existing rows are copied whole, at us = 0.
+  CREATE TABLE readings_us (
+    series INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    us INTEGER NOT NULL DEFAULT 0 CHECK (us BETWEEN 0 AND 999),
+    seq INTEGER NOT NULL DEFAULT -1,
+    value REAL NOT NULL,
+    PRIMARY KEY (series, ts, us, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO readings_us (series, ts, us, seq, value) SELECT series, ts, 0, seq, value FROM readings;
+  DROP TABLE readings;
+  ALTER TABLE readings_us RENAME TO readings;
+  `,
 ];

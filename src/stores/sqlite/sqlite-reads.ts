@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RawSeries } from '../../model/telemetry.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
+import { US_PER_MS } from '../../model/time.js';
 import type {
   BucketQuery,
   BucketResult,
@@ -24,6 +25,8 @@ import type { ExportFormat } from '../export-format.js';
 import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** A reading's time in ms with its microseconds (the table keeps whole ms and the µs within). */
+const TS = 'ts + us / 1000.0';
 /** Rows per export page: a page is one short task on a read worker, never a long-held cursor. */
 export const EXPORT_PAGE = 5000;
 /** Above every device id (ids are ASCII): the upper bound of a prefix range on the (device, metric) index. */
@@ -81,7 +84,7 @@ export class SqliteReads {
     const series = q.metrics?.length
       ? q.metrics.map((m) => ({ id: this.sid(q.device, m), metric: m }))
       : (this.q('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[]);
-    const stmt = this.q('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?').raw();
+    const stmt = this.q(`SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`).raw();
     const out: Record<string, RawSeries> = {};
     const cap = q.maxRows ?? Infinity;
     let total = 0;
@@ -180,8 +183,8 @@ export class SqliteReads {
   private seriesWindow(id: number, from: number, to: number, n: number, order: 'asc' | 'desc'): [number, number][] {
     const sql =
       order === 'asc'
-        ? 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC LIMIT ?'
-        : 'SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?';
+        ? `SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC, us ASC LIMIT ?`
+        : `SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`;
     const rows = this.q(sql).raw().all(id, from, to, n) as [number, number][];
     return order === 'asc' ? rows : rows.reverse();
   }
@@ -236,25 +239,27 @@ export class SqliteReads {
 
   /** One page of an export: up to EXPORT_PAGE rows in (device, metric, ts) order from the cursor. */
   exportPage(q: ExportQuery, cursor: ExportCursor | null): Promise<ExportPage> {
-    const first = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
-    const more = this.q('SELECT ts, seq, value FROM readings WHERE series = ? AND (ts, seq) > (?, ?) AND ts < ? ORDER BY ts, seq LIMIT ?').raw();
+    // Keyset pages on (ts, us, seq), the readings' key: two readings of one time are never split or skipped.
+    const first = this.q('SELECT ts, us, seq, value FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, us, seq LIMIT ?').raw();
+    const more = this.q('SELECT ts, us, seq, value FROM readings WHERE series = ? AND (ts, us, seq) > (?, ?, ?) AND ts < ? ORDER BY ts, us, seq LIMIT ?').raw();
     return exportPageOf(
       this.resolveSeries(q.devices, q.metrics),
       cursor,
       EXPORT_PAGE,
-      async (s, after, want) => (after ? more.all(s.id, after[0], after[1], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number][],
+      async (s, after, want) =>
+        (after ? more.all(s.id, after[0], after[1], after[2], q.to, want) : first.all(s.id, q.from, q.to, want)) as [number, number, number, number][],
     );
   }
 
   /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
   async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
-    return exportChunkOf(await this.exportPage(q, cursor), format);
+    return exportChunkOf(await this.exportPage(q, cursor), format, q.tsUnit);
   }
 
   replayReadings(q: ReplayQuery): Reading[] {
     const rows = this.q(
-      `SELECT s.metric AS metric, r.ts AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
-       WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, s.metric LIMIT ?`,
+      `SELECT s.metric AS metric, r.ts + r.us / 1000.0 AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
+       WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, r.us, s.metric LIMIT ?`,
     ).all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
     return rows.map((r) => {
       const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { NO_SEQ } from '../../model/reading.js';
+import { microsWithinMs, wholeMs } from '../../model/time.js';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
   BucketQuery,
@@ -31,7 +32,7 @@ import { retentionOffThread } from './retention-thread.js';
 
 type Stmt = Database.Statement;
 
-/** Rows per multi-row INSERT: 64 x 4 parameters, well under SQLite's limit of 32,766. */
+/** Rows per multi-row INSERT: 64 x 5 parameters, well under SQLite's limit of 32,766. */
 const INSERT_CHUNK = 64;
 
 /** The SQLite side of TelemetryStore: readings, rollups (kept in the write transaction), history and dead letters. */
@@ -55,7 +56,7 @@ export class SqliteTelemetry implements TelemetryStore {
     Stmt
   >;
   /** Reused bind array of the multi-row insert. */
-  private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 4);
+  private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 5);
   private readonly writeTx: (batch: WriteBatch) => WriteResult;
   private readonly history: SqliteHistory;
 
@@ -75,8 +76,10 @@ export class SqliteTelemetry implements TelemetryStore {
       ),
       insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
-      insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES (?, ?, ?, ?)'),
-      insertReadings: db.prepare(`INSERT OR IGNORE INTO readings (series, ts, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`),
+      insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES (?, ?, ?, ?, ?)'),
+      insertReadings: db.prepare(
+        `INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`,
+      ),
       savepoint: db.prepare('SAVEPOINT bulk'),
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
@@ -124,14 +127,18 @@ export class SqliteTelemetry implements TelemetryStore {
     for (; i + INSERT_CHUNK <= readings.length; i += INSERT_CHUNK) {
       for (let k = 0; k < INSERT_CHUNK; k++) {
         const r = readings[i + k];
-        args[4 * k] = sids[i + k];
-        args[4 * k + 1] = r.ts;
-        args[4 * k + 2] = r.value;
-        args[4 * k + 3] = r.seq ?? NO_SEQ;
+        args[5 * k] = sids[i + k];
+        args[5 * k + 1] = wholeMs(r.ts);
+        args[5 * k + 2] = microsWithinMs(r.ts);
+        args[5 * k + 3] = r.value;
+        args[5 * k + 4] = r.seq ?? NO_SEQ;
       }
       changes += insertReadings.run(args).changes;
     }
-    for (; i < readings.length; i++) changes += insertReading.run(sids[i], readings[i].ts, readings[i].value, readings[i].seq ?? NO_SEQ).changes;
+    for (; i < readings.length; i++) {
+      const r = readings[i];
+      changes += insertReading.run(sids[i], wholeMs(r.ts), microsWithinMs(r.ts), r.value, r.seq ?? NO_SEQ).changes;
+    }
     const known = changes === readings.length || changes === 0;
     if (!known) rollbackTo.run();
     release.run();
@@ -155,7 +162,7 @@ export class SqliteTelemetry implements TelemetryStore {
       inserted = 0;
       for (let i = 0; i < readings.length; i++) {
         const r = readings[i];
-        const added = insertReading.run(sids[i], r.ts, r.value, r.seq ?? NO_SEQ).changes;
+        const added = insertReading.run(sids[i], wholeMs(r.ts), microsWithinMs(r.ts), r.value, r.seq ?? NO_SEQ).changes;
         if (added) rollups.add(sids[i], r.ts, r.value);
         inserted += added;
       }

@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Alarm } from '../../../src/model/alarm.js';
 import type { Profile } from '../../../src/model/device.js';
-import { formatDateTime, formatValue } from '../state/format.js';
+import { formatInstant, formatValue } from '../state/format.js';
 import { scaleGroups } from '../state/profiles.js';
 import type { SeriesBuffer } from '../state/series-buffer.js';
 import type { Signal } from '../state/signal.js';
@@ -490,7 +490,7 @@ function showTip(
     const v = u.data[1 + n + k][i];
     if (v != null) rows.push(`<div class="tip-overlay">${esc(o.label)} ${formatValue(v, lang)}</div>`);
   });
-  tip.innerHTML = `<div class="tip-time">${esc(formatDateTime(x, lang))}</div>${rows.join('')}`;
+  tip.innerHTML = `<div class="tip-time">${esc(formatInstant(x, lang))}</div>${rows.join('')}`;
   tip.hidden = false;
   const left = u.cursor.left + u.bbox.left / uPlot.pxRatio;
   const boxW = u.over.parentElement?.clientWidth ?? u.width;

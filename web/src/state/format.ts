@@ -59,3 +59,26 @@ export function formatPercent(ratio: number, lang: Language = 'en'): string {
 export function formatCount(n: number, lang: Language = 'en'): string {
   return new Intl.NumberFormat(lang).format(n);
 }
+
+/**
+ * An instant for the chart's tooltip: the locale's date and time, with the fraction of a second
+ * when there is one, to the µs (a 2 kHz sensor's samples are 0.5 ms apart and must read apart).
+ */
+export function formatInstant(ts: number, locale?: string, timeZone?: string): string {
+  const us = Math.round(ts * 1000);
+  const ms = Math.floor(us / 1000);
+  const date = new Date(ms);
+  if (us % 1_000_000 === 0) return date.toLocaleString(locale, timeZone ? { timeZone } : undefined);
+  const sub = us - ms * 1000;
+  const parts = new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    second: '2-digit',
+    fractionalSecondDigits: 3,
+    ...(timeZone ? { timeZone } : {}),
+  }).formatToParts(date);
+  return parts.map((p) => (p.type === 'fractionalSecond' && sub ? p.value + String(sub).padStart(3, '0') : p.value)).join('');
+}
