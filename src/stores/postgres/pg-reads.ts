@@ -278,8 +278,7 @@ export class PgReads {
             after
               ? this
                   .sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND (ts, us, seq) > (${after[0]}::int8, ${after[1]}::int4, ${after[2]}::int8) AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`
-              : this
-                  .sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`
+              : this.sql`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`
           ).values()) as unknown as [number, number, number, number][],
       ),
     );
