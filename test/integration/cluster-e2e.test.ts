@@ -141,9 +141,24 @@ test(
     const devices = Array.from({ length: DEVICES }, (_, i) => `dev-${String(i).padStart(2, '0')}`);
     const mqttDevices = devices.slice(0, 40);
     const httpDevices = devices.slice(40);
-    const clients = await Promise.all(
-      mqttDevices.map((id, i) => mqtt.connectAsync(natsCluster.servers[i % 3].mqttUrl, { clientId: `c-${id}`, clean: true, reconnectPeriod: 0 })),
-    );
+    // nats-server 2.9 answers the first MQTT CONNECT of a server only once its MQTT session streams
+    // exist, and many at once can go unanswered: one client per server first, each try bounded.
+    const connectDevice = async (id: string, i: number): Promise<mqtt.MqttClient> => {
+      for (let attempt = 1; ; attempt++) {
+        const c = mqtt.connect(natsCluster.servers[i % 3].mqttUrl, { clientId: `c-${id}`, clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+        const ok = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), 15_000);
+          c.once('connect', () => (clearTimeout(timer), resolve(true)));
+          c.once('error', () => (clearTimeout(timer), resolve(false)));
+        });
+        if (ok) return c;
+        c.end(true);
+        if (attempt >= 5) throw new Error(`${id}: no CONNACK from NATS server ${i % 3} after ${attempt} tries`);
+      }
+    };
+    const firsts = await Promise.all(mqttDevices.slice(0, 3).map((id, i) => connectDevice(id, i)));
+    const clients = [...firsts, ...(await Promise.all(mqttDevices.slice(3).map((id, i) => connectDevice(id, i + 3))))];
+    step('MQTT devices connected');
     t.after(() => Promise.all(clients.map((c) => c.endAsync())));
     const acked = new Map<string, Set<number>>(devices.map((id) => [id, new Set<number>()]));
     let alive: Node[] = [node1, node2, node3];
