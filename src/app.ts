@@ -49,6 +49,8 @@ import { createModels, withServeMlMapping, type ModelServices } from './models/s
 import { changeFeedFor, isShared, runOnceFor, type SharedState } from './cluster/shared-state.js';
 import { followSharedState } from './cluster/change-feed-bindings.js';
 import { deviceRebuilder } from './cluster/rebuild-devices.js';
+import { clusterNodeFor } from './cluster/node-setup.js';
+import type { ClusterNode } from './cluster/node.js';
 
 export interface RunningApp {
   config: Config;
@@ -87,6 +89,8 @@ export interface RunningApp {
   models: ModelServices;
   /** Run-once jobs, the change feed and per-device rebuilds, for several nodes on one PostgreSQL (docs/scale-out.md). */
   sharedState: SharedState;
+  /** Cluster mode (docs/scale-out.md): partition leases, consumers and the live fan-out; null on a single node. */
+  cluster: ClusterNode | null;
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
@@ -273,8 +277,34 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     () => batcher.drain(),
   );
   const validator = new Validator({ boundProfile: (d) => devices.profileOf(d), profile: (n) => profiles.get(n) });
+  // Single node: what transports take goes straight to the batcher. Cluster mode: this pipeline
+  // stores what the partitions this node leases deliver, and `ingest` below is the transports' way in.
   const pipeline = new Pipeline({ batcher, metrics, logger, maxPayloadBytes: config.maxPayloadBytes, validator });
   seedClock(pipeline.clock, devices.list());
+  const cluster = clusterNodeFor(config, {
+    logger,
+    registry: metrics.registry,
+    judge: (inputs) => pipeline.judge(inputs),
+    commit: (messages, rejected) => batcher.add(messages, rejected),
+    loadSequenceState: () => store.catalog.loadSequenceState(),
+    sequence,
+    knownDevices: () => devices.list().map((d) => d.id),
+  });
+  const ingest = cluster
+    ? new Pipeline({
+        batcher,
+        metrics,
+        logger,
+        maxPayloadBytes: config.maxPayloadBytes,
+        validator,
+        clock: pipeline.clock,
+        // Into the device's partition stream; answered once the stream has it. Dead letters stay here.
+        sink: async (messages, rejected) => {
+          const refused = await cluster.publish(messages);
+          if (rejected.length || refused.length) await batcher.add([], [...rejected, ...refused]);
+        },
+      })
+    : pipeline;
   // Predictions go through the same commit path as readings: stored, charted, alarmed on.
   const models = await createModels({
     folder: config.models,
@@ -299,7 +329,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     runOnce.add({ name: 'command-retries', start: () => dm.commands.startAdopting(2 * ack, ack) });
   }
   const sources = buildSources(config, {
-    pipeline,
+    pipeline: ingest,
     metrics,
     logger,
     tls,
@@ -339,7 +369,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   };
   Object.assign(app, {
     sharedState,
-    pipeline,
+    pipeline: ingest,
+    cluster,
     batcher,
     writer,
     devices,
@@ -361,14 +392,21 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     devices,
     profiles,
     retention: retentionRules,
-    pipeline,
+    pipeline: ingest,
     batcher,
     writer,
     metrics,
     logger,
-    sources: sources.all,
+    // /health shows the cluster node (owned partitions, lag) beside the transports.
+    sources: cluster ? [...sources.all, cluster] : sources.all,
     version,
     sequence,
+    ...(cluster
+      ? {
+          sequenceState: async (device: string) =>
+            cluster.owns(device) ? sequence.state(device) : ((await store.catalog.sequenceStateOf?.(device)) ?? sequence.state(device)),
+        }
+      : {}),
     alarmServices,
     deviceServices: dm,
     maxPayloadBytes: config.maxPayloadBytes,
@@ -398,6 +436,24 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   writer.onCommitted((c) => c.historical || alarms.observe(c.messages));
   writer.onCommitted((c) => c.historical || http.live.readings(c.messages));
   writer.onCommitted((c) => c.historical || models.server.observe(c.messages));
+
+  if (cluster) {
+    // Every node shows every device: what another node committed reaches the registry and the live feed here.
+    writer.onCommitted((c) => c.historical || cluster.announce(c.messages));
+    cluster.onRemoteCommitted((messages) => {
+      devices.committed({ messages, readings: [], devices: [], historical: false });
+      http.live.readings(messages);
+    });
+    // Analytics windows and rule timers of the partition's devices, as their last owner left them,
+    // before the first new message of theirs is processed here.
+    cluster.onPartitionAcquired((_partition, ids) => sharedState.rebuildDevices(ids));
+    // Before the HTTP port opens: the transports publish into the partitions from their first message.
+    yield component(
+      'cluster',
+      () => cluster.start(),
+      () => cluster.stop(),
+    );
+  }
 
   yield component(
     'http',

@@ -50,6 +50,13 @@ start options (env in brackets; also from a JSON/YAML file: --config FILE [FIELD
   --public-url URL       how devices reach this server, for OTA downloads [FIELDSCOPE_PUBLIC_URL]
   --command-ack-timeout-ms N  --command-max-attempts N   command retries (default 10000 ms, 3 sends)
 
+cluster mode (docs/scale-out.md; needs a postgres:// store):
+  --cluster URLS         NATS servers, comma-separated: consume the device partitions this node leases [FIELDSCOPE_CLUSTER]
+  --cluster-partitions N partitions, equal to the NATS {{partition(N,1)}} mapping (default 8) [FIELDSCOPE_CLUSTER_PARTITIONS]
+  --cluster-node-id ID   this node's unique name (default HOST-PID) [FIELDSCOPE_CLUSTER_NODE_ID]
+  --cluster-lease-ms MS  a partition lease not renewed for this long moves (default 3000) [FIELDSCOPE_CLUSTER_LEASE_MS]
+  --cluster-replicas N   replicas of partition streams and the lease bucket (default 3) [FIELDSCOPE_CLUSTER_REPLICAS]
+
 security (docs/security.md):
   --no-insecure-local    require sign-in even on 127.0.0.1 [FIELDSCOPE_INSECURE_LOCAL=false]; the default, insecure-local,
                          lets anonymous callers read and anonymous MQTT devices publish, and is refused on any other --host
@@ -130,6 +137,7 @@ async function start(argv: string[]): Promise<void> {
     config.store === 'sqlite'
       ? `  Data       ${join(resolve(config.dataDir), 'fieldscope.db')}`
       : `  Data       ${config.store.replace(/\/\/[^@/]*@/, (m) => (m.includes(':') ? '//***@' : m))} (auth, spool: ${resolve(config.dataDir)})`,
+    ...(app.cluster ? [`  Cluster    node ${app.cluster.opts.node}, ${app.cluster.opts.partitions} partitions (docs/scale-out.md)`] : []),
     app.simulator ? `  Simulator  ${app.simulator.devices.length} devices at ${config.simRateHz} Hz (--no-simulator turns it off)` : '  Simulator  off',
     `  Access     ${accessLine(app.auth.policy.anonymousRole, app.auth.policy.anonymousDevices)}`,
     ...(app.initialAdminPassword

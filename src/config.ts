@@ -170,6 +170,19 @@ export interface Config {
   diskAlarmFreeRatio: number;
   /** Audit log entries are kept this many days (0: forever). */
   auditRetentionDays: number;
+  /**
+   * Cluster mode (docs/scale-out.md): NATS server URLs, comma-separated. The node consumes the
+   * device partitions it holds a lease on; null: the single-process default.
+   */
+  cluster: string | null;
+  /** Partitions of device telemetry; must equal the `{{partition(N,1)}}` mapping of the NATS servers. */
+  clusterPartitions: number;
+  /** This node's name in the lease bucket (unique per live node); null: host name and process id. */
+  clusterNodeId: string | null;
+  /** A lease not renewed for this long expires and its partition moves, ms. */
+  clusterLeaseMs: number;
+  /** Replicas of the partition streams and the lease bucket (the NATS cluster's size, at most 5). */
+  clusterReplicas: number;
 }
 
 export const defaults: Config = {
@@ -184,6 +197,11 @@ export const defaults: Config = {
   maxPayloadBytes: 256 * 1024,
   offlineAfterMs: 60_000,
   batchMaxReadings: 5000,
+  cluster: null,
+  clusterPartitions: 8,
+  clusterNodeId: null,
+  clusterLeaseMs: 3000,
+  clusterReplicas: 3,
   logLevel: 'warn',
   store: 'sqlite',
   retentionRawHours: 48,
@@ -354,6 +372,11 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   spoolAlarmRatio: { env: 'FIELDSCOPE_SPOOL_ALARM_RATIO', flag: 'spool-alarm-ratio', kind: 'float' },
   diskAlarmFreeRatio: { env: 'FIELDSCOPE_DISK_ALARM_FREE_RATIO', flag: 'disk-alarm-free-ratio', kind: 'float' },
   auditRetentionDays: { env: 'FIELDSCOPE_AUDIT_RETENTION_DAYS', flag: 'audit-retention-days', kind: 'float' },
+  cluster: { env: 'FIELDSCOPE_CLUSTER', flag: 'cluster', kind: 'string' },
+  clusterPartitions: { env: 'FIELDSCOPE_CLUSTER_PARTITIONS', flag: 'cluster-partitions', kind: 'int' },
+  clusterNodeId: { env: 'FIELDSCOPE_CLUSTER_NODE_ID', flag: 'cluster-node-id', kind: 'string' },
+  clusterLeaseMs: { env: 'FIELDSCOPE_CLUSTER_LEASE_MS', flag: 'cluster-lease-ms', kind: 'int' },
+  clusterReplicas: { env: 'FIELDSCOPE_CLUSTER_REPLICAS', flag: 'cluster-replicas', kind: 'int' },
 };
 
 export class ConfigError extends Error {}

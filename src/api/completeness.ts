@@ -28,7 +28,7 @@ const completenessSchema = {
   },
 } as const;
 
-export async function completenessRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'sequence' | 'store'>): Promise<void> {
+export async function completenessRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'sequence' | 'sequenceState' | 'store'>): Promise<void> {
   app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
     '/api/v1/devices/:id/completeness',
     {
@@ -45,7 +45,8 @@ export async function completenessRoutes(app: FastifyInstance, ctx: Pick<ApiCont
       const { from, to } = timeRange(req.query, 24 * 3600_000);
       if (!ctx.devices.get(req.params.id)) throw notFound(`device ${req.params.id}`);
       const stats = await ctx.store.catalog.sequenceStats(req.params.id, from, to);
-      return completeness(req.params.id, from, to, stats, ctx.sequence?.state(req.params.id));
+      const state = ctx.sequenceState ? await ctx.sequenceState(req.params.id) : ctx.sequence?.state(req.params.id);
+      return completeness(req.params.id, from, to, stats, state);
     },
   );
 }

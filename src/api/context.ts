@@ -10,6 +10,7 @@ import type { Source } from '../sources/source.js';
 import type { AlarmServices } from './alarm-context.js';
 import type { DeviceServices } from '../devices/services.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
+import type { SeqDeviceState } from '../model/sequence.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { ReadGuard } from './read-guard.js';
 import type { ModelServices } from '../models/setup.js';
@@ -30,6 +31,11 @@ export interface ApiContext {
   version: string;
   /** Per-device sequence accounting, for completeness. */
   sequence?: SequenceTracker;
+  /**
+   * Cluster mode: a device's sequence state wherever it is kept (this node's tracker for devices it
+   * consumes, the store for the others); absent: the tracker above.
+   */
+  sequenceState?: (device: string) => Promise<SeqDeviceState | undefined>;
   maxPayloadBytes: number;
   maxBodyBytes: number;
   /** Live analytics, alarm engine and notifications (absent: their routes are not registered). */

@@ -52,7 +52,19 @@ export class Pipeline {
   private readonly knownProfile: ((name: string) => boolean) | undefined;
 
   constructor(
-    private readonly deps: { batcher: Batcher; metrics: Metrics; logger: Logger; maxPayloadBytes: number; validator?: Validator; clock?: ServerClock },
+    private readonly deps: {
+      batcher: Batcher;
+      metrics: Metrics;
+      logger: Logger;
+      maxPayloadBytes: number;
+      validator?: Validator;
+      clock?: ServerClock;
+      /**
+       * Where judged messages go instead of the batcher (cluster mode: into the device's partition
+       * stream); resolves when they are durable there. Dead letters always go to the batcher.
+       */
+      sink?: (messages: Message[], rejected: RejectedRecord[]) => Promise<void>;
+    },
   ) {
     const clock = (this.clock = deps.clock ?? new ServerClock());
     this.stamp = (device, receivedAt) => clock.stamp(device, receivedAt);
@@ -140,7 +152,8 @@ export class Pipeline {
   /** Decodes, stores, and resolves with each input's outcome once everything is committed. */
   async accept(inputs: RawInput[]): Promise<Outcome[]> {
     const { outcomes, messages, rejected } = this.judge(inputs);
-    await this.deps.batcher.add(messages, rejected);
+    if (this.deps.sink) await this.deps.sink(messages, rejected);
+    else await this.deps.batcher.add(messages, rejected);
     return outcomes;
   }
 

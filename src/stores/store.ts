@@ -348,6 +348,8 @@ export interface CatalogStore {
   saveProfile(profile: Profile): Promise<void>;
   /** Per-device sequence accounting state, as last committed. */
   loadSequenceState(): Promise<SeqDeviceState[]>;
+  /** One device's, as last committed (cluster mode: completeness of a device another node consumes). */
+  sequenceStateOf?(device: string): Promise<SeqDeviceState | undefined>;
   /** Sequence counters of one device summed over messages with device time in [from, to]. */
   sequenceStats(device: string, from: number, to: number): Promise<SeqStats>;
   getImportCheckpoint(key: string): Promise<ImportCheckpoint | null>;

@@ -57,6 +57,11 @@ export class PgProfileSequence implements CatalogStore {
     return (await this.sql<{ state: string }[]>`SELECT state FROM seq_state`).map((r) => JSON.parse(r.state) as SeqDeviceState);
   }
 
+  async sequenceStateOf(device: string): Promise<SeqDeviceState | undefined> {
+    const [r] = await this.sql<{ state: string }[]>`SELECT state FROM seq_state WHERE device = ${device}`;
+    return r ? (JSON.parse(r.state) as SeqDeviceState) : undefined;
+  }
+
   async sequenceStats(device: string, from: number, to: number): Promise<SeqStats> {
     // sum() of bigint is numeric (parsed as a string): cast back to int8.
     const [r] = await this.sql<SeqStats[]>`

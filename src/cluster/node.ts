@@ -1,0 +1,307 @@
+import { hostname } from 'node:os';
+import client from 'prom-client';
+import { connect, headers, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg, type KV, type NatsConnection } from 'nats';
+import type { Logger } from '../logger.js';
+import type { Message } from '../model/reading.js';
+import type { SeqDeviceState } from '../model/sequence.js';
+import type { RawInput } from '../pipeline/ingest.js';
+import type { RejectedRecord } from '../stores/store.js';
+import type { Source } from '../sources/source.js';
+import { LiveFanout } from './live-fanout.js';
+import { messageFromJson } from './message-json.js';
+import { PartitionConsumer } from './partition-consumer.js';
+import { PartitionLeases } from './partition-leases.js';
+import { deviceOfSubject, deviceSubject, partitionFilter, partitionOf, partitionStream } from './partitions.js';
+
+/** Header on messages a node judged before publishing them: the consumer stores them as they are. */
+const JUDGED = 'Fieldscope-Judged';
+export const LEASE_BUCKET = 'fieldscope_leases';
+
+export interface ClusterOptions {
+  /** NATS server URLs, comma-separated. */
+  urls: string;
+  node: string;
+  partitions: number;
+  leaseMs: number;
+  replicas: number;
+}
+
+export interface ClusterDeps {
+  logger: Logger;
+  registry: client.Registry;
+  /** Decodes and validates raw device payloads (what MQTT devices published into NATS). */
+  judge(inputs: RawInput[]): { messages: Message[]; rejected: RejectedRecord[] };
+  /** Stores one batch of a partition through the commit path; resolves once committed. */
+  commit(messages: Message[], rejected: RejectedRecord[]): Promise<void>;
+  /** Sequence state as last committed, and the tracker that takes it for devices acquired here. */
+  loadSequenceState(): Promise<SeqDeviceState[]>;
+  sequence: { load(states: SeqDeviceState[]): void };
+  /** Device ids this node knows, to name a partition's devices to those who rebuild state. */
+  knownDevices(): string[];
+}
+
+export type PartitionListener = (partition: number, devices: string[]) => void | Promise<void>;
+
+/** Default node name: host and process, unique while both live; only characters a KV key takes. */
+export function defaultNodeId(): string {
+  return `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * One Fieldscope node in cluster mode (docs/scale-out.md). It joins the NATS cluster, makes sure
+ * the partition streams and the lease bucket exist, holds leases on its share of the partitions,
+ * and consumes each partition it holds in order into the commit path. Messages it receives itself
+ * (HTTP, the embedded broker, serial) it publishes into their device's partition and answers after
+ * the stream's acknowledgement. What it commits goes out to every node's live feed.
+ */
+export class ClusterNode implements Source {
+  readonly name = 'cluster';
+  private nc: NatsConnection | null = null;
+  private js: JetStreamClient | null = null;
+  private jsm: JetStreamManager | null = null;
+  private leases: PartitionLeases | null = null;
+  private fanout: LiveFanout | null = null;
+  private readonly consumers = new Map<number, PartitionConsumer>();
+  private readonly lags = new Map<number, number>();
+  private readonly acquiredListeners: PartitionListener[] = [];
+  private readonly releasedListeners: PartitionListener[] = [];
+  private readonly remoteListeners: ((messages: Message[]) => void)[] = [];
+  private lagTimer: NodeJS.Timeout | null = null;
+  private readonly gauges;
+
+  constructor(
+    readonly opts: ClusterOptions,
+    private readonly deps: ClusterDeps,
+  ) {
+    if (!/^[A-Za-z0-9_-]+$/.test(opts.node)) throw new Error(`clusterNodeId: letters, digits, _ and - only, got "${opts.node}"`);
+    if (!(opts.partitions >= 1)) throw new Error(`clusterPartitions: at least 1, got ${opts.partitions}`);
+    const r = [deps.registry];
+    this.gauges = {
+      owned: new client.Gauge({ name: 'fieldscope_cluster_partitions_owned', help: 'Partitions this node holds a lease on', registers: r }),
+      lag: new client.Gauge({
+        name: 'fieldscope_cluster_partition_lag',
+        help: 'Messages of an owned partition not yet stored and acknowledged here (pending + unacknowledged)',
+        labelNames: ['partition'] as const,
+        registers: r,
+      }),
+      nodes: new client.Gauge({ name: 'fieldscope_cluster_nodes', help: 'Live nodes in the lease bucket, as this node last saw them', registers: r }),
+    };
+  }
+
+  /** Called with a partition's known devices once it is ours, before its first message is processed. */
+  onPartitionAcquired(listener: PartitionListener): void {
+    this.acquiredListeners.push(listener);
+  }
+
+  /** Called after a partition's consumer stopped here (handed over, lost, or stopping). */
+  onPartitionReleased(listener: PartitionListener): void {
+    this.releasedListeners.push(listener);
+  }
+
+  /** Live messages another node committed (this node's own reach its followers through the commit path). */
+  onRemoteCommitted(listener: (messages: Message[]) => void): void {
+    this.remoteListeners.push(listener);
+  }
+
+  /** True when this node currently consumes the device's partition. */
+  owns(device: string): boolean {
+    return this.consumers.has(partitionOf(device, this.opts.partitions));
+  }
+
+  owned(): number[] {
+    return this.leases?.owned() ?? [];
+  }
+
+  async start(): Promise<void> {
+    const { opts, deps } = this;
+    const nc = (this.nc = await connect({
+      servers: opts.urls
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      name: `fieldscope-${opts.node}`,
+      maxReconnectAttempts: -1,
+    }));
+    this.js = nc.jetstream();
+    const jsm = (this.jsm = await nc.jetstreamManager());
+    for (let p = 0; p < opts.partitions; p++) await this.ensureStream(jsm, p);
+    const kv: KV = await this.js.views.kv(LEASE_BUCKET, { replicas: opts.replicas, ttl: opts.leaseMs, history: 1 });
+    const fanout = (this.fanout = new LiveFanout(nc, opts.node, deps.logger));
+    fanout.onRemote((messages) => {
+      for (const l of this.remoteListeners) l(messages);
+    });
+    fanout.start();
+    this.leases = new PartitionLeases(
+      kv,
+      { node: opts.node, partitions: opts.partitions, leaseMs: opts.leaseMs, logger: deps.logger },
+      { acquired: (p) => this.acquire(p), released: (p) => this.release(p) },
+    );
+    await this.leases.start();
+    this.lagTimer = setInterval(() => void this.refreshLag(), 1000);
+    this.lagTimer.unref();
+  }
+
+  private async ensureStream(jsm: JetStreamManager, p: number): Promise<void> {
+    const name = partitionStream(p);
+    try {
+      const info = await jsm.streams.info(name);
+      if (info.config.num_replicas !== this.opts.replicas)
+        this.deps.logger.warn(
+          { stream: name, replicas: info.config.num_replicas, configured: this.opts.replicas },
+          'cluster: partition stream has another replica count; left as it is',
+        );
+      return;
+    } catch {
+      // Not there yet.
+    }
+    try {
+      await jsm.streams.add({
+        name,
+        subjects: [partitionFilter(p)],
+        // A work queue: acknowledged messages leave the stream, and a new consumer starts at the oldest unacknowledged.
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        num_replicas: this.opts.replicas,
+      });
+    } catch (err) {
+      // Another node created it at the same moment.
+      await jsm.streams.info(name).catch(() => {
+        throw err;
+      });
+    }
+  }
+
+  private async acquire(p: number): Promise<void> {
+    const { deps, opts } = this;
+    // Sequence watermarks as the last owner committed them: no false gap, no second copy.
+    const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
+    deps.sequence.load(states);
+    const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
+    for (const l of this.acquiredListeners) await l(p, devices);
+    const consumer = new PartitionConsumer(this.js!, this.jsm!, p, (msgs) => this.handle(msgs), deps.logger);
+    await consumer.start();
+    this.consumers.set(p, consumer);
+    this.gauges.owned.set(this.consumers.size);
+  }
+
+  private async release(p: number): Promise<void> {
+    const consumer = this.consumers.get(p);
+    this.consumers.delete(p);
+    this.lags.delete(p);
+    this.gauges.lag.remove(String(p));
+    this.gauges.owned.set(this.consumers.size);
+    if (consumer) {
+      await consumer.stop();
+      // The acknowledgements must reach the server before the lease goes, or the next owner gets them again.
+      await this.nc?.flush().catch(() => undefined);
+    }
+    const devices = this.deps.knownDevices().filter((d) => partitionOf(d, this.opts.partitions) === p);
+    for (const l of this.releasedListeners) await l(p, devices);
+  }
+
+  private async handle(msgs: JsMsg[]): Promise<void> {
+    const messages: Message[] = [];
+    const rejected: RejectedRecord[] = [];
+    for (const m of msgs) {
+      const device = deviceOfSubject(m.subject);
+      const receivedAt = Math.floor(m.info.timestampNanos / 1e6);
+      if (device && m.headers?.get(JUDGED) === '1') {
+        const r = messageFromJson(m.data, device);
+        if ('message' in r) messages.push(r.message);
+        else
+          rejected.push({
+            at: receivedAt,
+            source: 'mqtt',
+            device,
+            field: r.field,
+            rule: 'cluster_message',
+            error: r.error,
+            payload: Buffer.from(m.data).toString('utf8').slice(0, 16384),
+          });
+        continue;
+      }
+      const j = this.deps.judge([{ source: 'mqtt', device: device ?? undefined, payload: Buffer.from(m.data), receivedAt }]);
+      messages.push(...j.messages);
+      rejected.push(...j.rejected);
+    }
+    await this.deps.commit(messages, rejected);
+  }
+
+  /**
+   * The edge: publishes judged messages into their devices' partitions and resolves once every one
+   * is in its replicated stream (the stream's acknowledgement). Messages whose device id cannot be a
+   * NATS subject token come back as dead letters.
+   */
+  async publish(messages: Message[]): Promise<RejectedRecord[]> {
+    const js = this.js;
+    if (!js) throw new Error('cluster: not connected to NATS');
+    const refused: RejectedRecord[] = [];
+    await Promise.all(
+      messages.map(async (m) => {
+        if (m.device.includes('.')) {
+          refused.push({
+            at: m.receivedAt,
+            source: m.source,
+            device: m.device,
+            field: 'device',
+            rule: 'cluster_subject',
+            error: 'in cluster mode a device id cannot contain "." (it separates NATS subject tokens)',
+            payload: JSON.stringify(m).slice(0, 16384),
+          });
+          return;
+        }
+        const h = headers();
+        h.set(JUDGED, '1');
+        // The stream drops a second copy within its duplicate window (a sender that retried).
+        const msgID = m.seq === undefined ? undefined : `${m.device}:${m.seq}:${m.ts}`;
+        await js.publish(deviceSubject(m.device), JSON.stringify(m), { headers: h, msgID });
+      }),
+    );
+    return refused;
+  }
+
+  /** Tells every other node what this node committed live. */
+  announce(messages: Message[]): void {
+    this.fanout?.publish(messages);
+  }
+
+  private async refreshLag(): Promise<void> {
+    for (const [p, c] of this.consumers) {
+      try {
+        const n = await c.lag();
+        if (!this.consumers.has(p)) continue;
+        this.lags.set(p, n);
+        this.gauges.lag.set({ partition: String(p) }, n);
+      } catch {
+        // Unknown this round (the stream is electing a leader); the last figure stays.
+      }
+    }
+    this.gauges.nodes.set(this.leases?.liveNodes().length ?? 0);
+  }
+
+  describe(): { status: 'up' | 'down'; detail: Record<string, unknown> } {
+    const nc = this.nc;
+    const up = !!nc && !nc.isClosed() && this.leases !== null;
+    const lag: Record<string, number | null> = {};
+    for (const p of this.consumers.keys()) lag[p] = this.lags.get(p) ?? null;
+    return {
+      status: up ? 'up' : 'down',
+      detail: {
+        node: this.opts.node,
+        server: nc?.getServer() ?? null,
+        partitions: this.opts.partitions,
+        nodes: this.leases?.liveNodes() ?? [],
+        owned: [...this.consumers.keys()].sort((a, b) => a - b),
+        lag,
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    await this.leases?.stop();
+    this.fanout?.stop();
+    await this.nc?.drain().catch(() => undefined);
+    this.nc = null;
+  }
+}

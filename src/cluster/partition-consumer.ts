@@ -1,0 +1,94 @@
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import type { Logger } from '../logger.js';
+import { partitionStream } from './partitions.js';
+
+export const consumerName = (p: number): string => `fs_part_${p}`;
+
+const RETRY_MS = 1000;
+/** Delivered and not yet acknowledged, at most: the server stops sending past it (backpressure). */
+const MAX_ACK_PENDING = 5000;
+
+/**
+ * Reads one partition stream through its durable pull consumer, in order, one batch at a time:
+ * everything delivered since the last batch goes to `handle` together, and is acknowledged only
+ * after `handle` resolved (the readings are committed). A batch that fails is retried in place, so
+ * order holds. On start the consumer is created afresh: the stream is a work queue, so it starts
+ * at the oldest message nobody acknowledged, which is exactly where the last owner stopped, with no
+ * wait for an acknowledgement timeout.
+ */
+export class PartitionConsumer {
+  private messages: ConsumerMessages | null = null;
+  private running: Promise<void> | null = null;
+  private queue: JsMsg[] = [];
+  private draining: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly partition: number,
+    private readonly handle: (msgs: JsMsg[]) => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const stream = partitionStream(this.partition);
+    const name = consumerName(this.partition);
+    await this.jsm.consumers.delete(stream, name).catch(() => undefined);
+    await this.jsm.consumers.add(stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(60_000),
+      max_ack_pending: MAX_ACK_PENDING,
+    });
+    const consumer = await this.js.consumers.get(stream, name);
+    this.messages = await consumer.consume({ max_messages: 1000 });
+    this.running = this.read(this.messages);
+  }
+
+  private async read(it: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of it) {
+        this.queue.push(m);
+        this.draining ??= this.drain().finally(() => (this.draining = null));
+      }
+    } catch (err) {
+      if (!this.stopping) this.logger.warn({ partition: this.partition, err: (err as Error).message }, 'cluster: partition consumer ended');
+    }
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0);
+      for (;;) {
+        try {
+          await this.handle(batch);
+          break;
+        } catch (err) {
+          // Not acknowledged: if this node stops now, the next owner gets the batch again, in order.
+          if (this.stopping) return;
+          this.logger.error({ partition: this.partition, err: (err as Error).message }, 'cluster: batch not stored; retrying');
+          await new Promise((r) => setTimeout(r, RETRY_MS));
+        }
+      }
+      for (const m of batch) m.ack();
+    }
+  }
+
+  /** Not yet processed here: delivered and unacknowledged plus not yet delivered. */
+  async lag(): Promise<number> {
+    const info = await this.jsm.consumers.info(partitionStream(this.partition), consumerName(this.partition));
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  /** Stops fetching, finishes (stores and acknowledges) what was delivered. */
+  async stop(): Promise<void> {
+    // A batch that fails from here on is left unacknowledged for the next owner instead of retried.
+    this.stopping = true;
+    this.messages?.stop();
+    await this.running;
+    await this.draining;
+  }
+}

@@ -1,0 +1,159 @@
+import type { KV } from 'nats';
+import type { Logger } from '../logger.js';
+import { assignPartitions } from './lease-assignment.js';
+
+interface Held {
+  revision: number;
+  /** When the bucket last confirmed the lease (local clock). */
+  renewedAt: number;
+}
+
+export interface LeaseHandlers {
+  /** The lease is ours: get ready, then start consuming. A throw gives the lease back. */
+  acquired(partition: number): Promise<void>;
+  /** The lease goes (handed over, lost, or stopping): stop consuming and finish what was taken. */
+  released(partition: number, why: 'handover' | 'lost' | 'stopping'): Promise<void>;
+}
+
+const memberKey = (node: string) => `node.${node}`;
+const partitionKey = (p: number) => `part.${p}`;
+
+/**
+ * Partition ownership through a JetStream key-value bucket, nothing home-made: the bucket's TTL
+ * expires a lease that is not renewed, `create` and `update(revision)` are its compare-and-set.
+ * Each node keeps a member key alive, computes the balanced assignment over the live members, and
+ * every tick renews what it holds, hands over what now belongs to another live node, and takes
+ * what is free and belongs to it (or has been free for a whole lease period).
+ */
+export class PartitionLeases {
+  private readonly held = new Map<number, Held>();
+  private readonly freeSince = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private stopped = false;
+  private members: string[] = [];
+
+  constructor(
+    private readonly kv: KV,
+    private readonly opts: { node: string; partitions: number; leaseMs: number; logger: Logger },
+    private readonly handlers: LeaseHandlers,
+  ) {}
+
+  /** Partitions this node holds a lease on, ascending. */
+  owned(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  /** Live members as last seen in the bucket. */
+  liveNodes(): string[] {
+    return [...this.members];
+  }
+
+  async start(): Promise<void> {
+    await this.tickOnce();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(
+      () => {
+        this.ticking = this.tickOnce().finally(() => {
+          this.ticking = null;
+          this.schedule();
+        });
+      },
+      Math.max(100, Math.floor(this.opts.leaseMs / 3)),
+    );
+  }
+
+  /** Releases every lease (after the consumers finished) so other nodes take over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    for (const [p, h] of [...this.held]) await this.giveBack(p, h, 'stopping');
+    await this.kv.delete(memberKey(this.opts.node)).catch(() => undefined);
+  }
+
+  private async tickOnce(): Promise<void> {
+    const { node, partitions, leaseMs, logger } = this.opts;
+    try {
+      await this.kv.put(memberKey(node), JSON.stringify({ at: Date.now() }));
+      // A set: the listing may name a key twice when it is renewed while being listed.
+      const live = new Set<string>([node]);
+      for await (const k of await this.kv.keys('node.*')) live.add(k.slice('node.'.length));
+      this.members = [...live].sort();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'cluster: lease bucket unreachable');
+    }
+    const want = assignPartitions(partitions, this.members.length ? this.members : [node]);
+
+    // Renew first, so a slow acquisition below never lets a held lease run out.
+    await Promise.all(
+      [...this.held].map(async ([p, h]) => {
+        const now = Date.now();
+        try {
+          h.revision = await this.kv.update(partitionKey(p), node, h.revision);
+          h.renewedAt = now;
+        } catch (err) {
+          // A wrong revision: someone else holds it now. No answer for half a lease: assume the same,
+          // and stop before the bucket lets another node start.
+          const lost = !/timeout|disconnect|closed|no responders/i.test((err as Error).message) || now - h.renewedAt > leaseMs / 2;
+          if (lost) {
+            logger.warn({ partition: p, err: (err as Error).message }, 'cluster: partition lease lost');
+            this.held.delete(p);
+            await this.handlers.released(p, 'lost').catch((e: Error) => logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
+          }
+        }
+      }),
+    );
+    if (this.stopped) return;
+
+    for (const [p, h] of [...this.held]) {
+      if (want[p] !== node && this.members.includes(want[p])) await this.giveBack(p, h, 'handover');
+    }
+
+    for (let p = 0; p < partitions && !this.stopped; p++) {
+      if (this.held.has(p)) continue;
+      let entry;
+      try {
+        entry = await this.kv.get(partitionKey(p));
+      } catch {
+        continue;
+      }
+      const now = Date.now();
+      if (entry && entry.operation === 'PUT') {
+        this.freeSince.delete(p);
+        continue;
+      }
+      if (!this.freeSince.has(p)) this.freeSince.set(p, now);
+      // A free partition another node should take, still free after a whole lease: take it meanwhile.
+      if (want[p] !== node && now - this.freeSince.get(p)! < leaseMs) continue;
+      let revision: number;
+      try {
+        revision = await this.kv.create(partitionKey(p), node);
+      } catch {
+        continue; // another node was faster: its lease, fairly won
+      }
+      this.freeSince.delete(p);
+      const h: Held = { revision, renewedAt: now };
+      this.held.set(p, h);
+      try {
+        await this.handlers.acquired(p);
+        logger.info({ partition: p, node }, 'cluster: partition acquired');
+      } catch (err) {
+        logger.error({ partition: p, err: (err as Error).message }, 'cluster: could not start on an acquired partition; giving it back');
+        await this.giveBack(p, h, 'lost');
+      }
+    }
+  }
+
+  private async giveBack(p: number, h: Held, why: 'handover' | 'lost' | 'stopping'): Promise<void> {
+    this.held.delete(p);
+    await this.handlers.released(p, why).catch((e: Error) => this.opts.logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
+    // Only at the revision we hold: if it has moved on, it is not ours to delete.
+    await this.kv.delete(partitionKey(p), { previousSeq: h.revision }).catch(() => undefined);
+    if (why === 'handover') this.opts.logger.info({ partition: p }, 'cluster: partition handed over');
+  }
+}
