@@ -1,5 +1,5 @@
 import type { TopicMapping } from './sources/mappings/topic-mappings.js';
-import type { SerialIntegrity } from './sources/serial-frame.js';
+import type { SerialIntegrity } from './sources/serial/serial-frame.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';

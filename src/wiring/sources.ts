@@ -7,15 +7,15 @@ import type { Metrics } from '../metrics.js';
 import type { Pipeline } from '../pipeline/ingest.js';
 import { isValidDeviceId } from '../pipeline/decode.js';
 import type { DeviceManagement } from '../devices/setup.js';
-import type { BrokerAccess } from '../sources/mqtt-broker.js';
-import { EmbeddedBroker } from '../sources/mqtt-broker.js';
-import { ExternalBroker } from '../sources/mqtt-client.js';
-import { SerialLink, parseSerialSpec } from '../sources/serial.js';
+import type { BrokerAccess } from '../sources/mqtt-broker/mqtt-broker.js';
+import { EmbeddedBroker } from '../sources/mqtt-broker/mqtt-broker.js';
+import { ExternalBroker } from '../sources/mqtt-client/mqtt-client.js';
+import { SerialLink, parseSerialSpec } from '../sources/serial/serial.js';
 import type { Source } from '../sources/source.js';
 import { deviceTopic } from '../model/topics.js';
 import { MappingError, TopicMappings } from '../sources/mappings/topic-mappings.js';
-import { SERIAL_INTEGRITY, type SerialIntegrity } from '../sources/serial-frame.js';
-import type { BrokerLimits } from '../sources/mqtt-broker.js';
+import { SERIAL_INTEGRITY, type SerialIntegrity } from '../sources/serial/serial-frame.js';
+import type { BrokerLimits } from '../sources/mqtt-broker/mqtt-broker.js';
 
 /** The embedded or external MQTT broker, and the serial links; commands reach devices through them. */
 export function buildSources(

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Pipeline } from '../pipeline/ingest.js';
-import type { Logger } from '../logger.js';
-import type { Source } from './source.js';
-import { parseDeviceTopic, type TopicKind } from '../model/topics.js';
-import type { MappedInput, TopicMappings } from './mappings/topic-mappings.js';
+import type { Pipeline } from '../../pipeline/ingest.js';
+import type { Logger } from '../../logger.js';
+import type { Source } from '../source.js';
+import { parseDeviceTopic, type TopicKind } from '../../model/topics.js';
+import type { MappedInput, TopicMappings } from '../mappings/topic-mappings.js';
 
 export interface ExternalBrokerOptions {
   url: string;
