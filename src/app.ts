@@ -65,8 +65,8 @@ export interface RunningApp {
   /** The retention job (tests run a pass with runOnce) and which retention applies to which device. */
   retention: RetentionJob;
   retentionRules: RetentionRules;
-  /** The embedded broker (not started when an external broker is configured). */
-  broker: EmbeddedBroker;
+  /** The embedded broker (null when an external broker is configured). */
+  broker: EmbeddedBroker | null;
   /** Whichever MQTT source runs: the embedded broker or the external broker client. */
   mqtt: Source;
   sequence: SequenceTracker;
@@ -492,7 +492,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   const httpPort = (http.app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
-  app.mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}`;
+  app.mqttUrl = sources.broker ? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}` : config.broker!;
   dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : app.httpUrl);
   yield component(
     'device-management',
@@ -501,7 +501,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   );
 
   // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
-  if (config.simulator && !config.broker && !tls) {
+  const embedded = sources.broker;
+  if (config.simulator && embedded && !tls) {
     yield component(
       'simulator',
       async () => {
@@ -509,7 +510,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
           // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
           username: auth.internal.username,
           password: auth.internal.password,
-          brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${sources.broker.port}`,
+          brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${embedded.port}`,
           devices: config.simDevices,
           rateHz: config.simRateHz,
           log: (msg) => logger.debug(msg),
