@@ -230,7 +230,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     silenceSweep: isShared(store) ? 'external' : 'local',
   });
   if (isShared(store)) runOnce.add({ name: 'nodata', start: () => alarms.startSilenceSweep(() => store.telemetry.listDevices(), 1000) });
-  const notify = buildChannels(config);
+  const notify = buildChannels(config, process.env, (message) => logger.warn(message));
   const systemAlarms = new SystemAlarms(store.alarms, logger);
   const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
   const operatorMetrics = createOperatorMetrics(metrics.registry, {
