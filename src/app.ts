@@ -10,6 +10,7 @@ import { RetentionRules } from './stores/retention-rules.js';
 import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
+import { ForeignDevices } from './devices/foreign-devices.js';
 import { Batcher } from './pipeline/batcher.js';
 import { CommitWriter } from './pipeline/commit.js';
 import { Pipeline } from './pipeline/ingest.js';
@@ -31,6 +32,7 @@ import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
 import { Runner, component, type Component } from './components.js';
 import { buildSources, topicMappingsOf } from './wiring/sources.js';
+import { MappingCatalog } from './sources/mappings/mapping-catalog.js';
 import { seedClock } from './wiring/clock.js';
 import { installRulePacks } from './alarms/rule-packs.js';
 import { labelOf } from './model/device.js';
@@ -194,6 +196,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     () => {},
     () => retention.stop(),
   );
+  // The baseline for noticing devices that another process (an import) adds from here on.
+  await store.telemetry.devicesChangedElsewhere();
   const stored = await store.telemetry.listDevices();
   yield component(
     'device-registry',
@@ -218,6 +222,18 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
 
   const writer = new CommitWriter(store.telemetry, (err) => logger.error({ err: err.message, stack: err.stack }, 'a follower of the commit path failed'));
   writer.knowDevices(stored.map((d) => d.id));
+  const foreignDevices = new ForeignDevices({
+    store: store.telemetry,
+    registry: devices,
+    adopted: (ids) => writer.knowDevices(ids),
+    intervalMs: 1000,
+    onError: (err) => logger.warn({ err: err.message }, 'looking for devices added by another process failed'),
+  });
+  yield component(
+    'foreign-devices',
+    () => foreignDevices.start(),
+    () => foreignDevices.stop(),
+  );
   const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
   const analytics = new Analytics(analyticsOptions);
   const alarms = new AlarmEngine({
@@ -328,6 +344,12 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     const ack = config.commandAckTimeoutMs;
     runOnce.add({ name: 'command-retries', start: () => dm.commands.startAdopting(2 * ack, ack) });
   }
+  // The config file's mappings, then those added through the API (stored); the brokers read the live set.
+  const configMappings = config.models ? withServeMlMapping(config.topicMappings) : config.topicMappings;
+  const topicMappings = topicMappingsOf({ ...config, topicMappings: configMappings });
+  const mappingCatalog = new MappingCatalog(store.catalog, topicMappings, configMappings);
+  const { skipped } = await mappingCatalog.load();
+  if (skipped.length) logger.warn({ skipped }, 'stored topic mappings that no longer fit beside the config file were not applied');
   const sources = buildSources(config, {
     pipeline: ingest,
     metrics,
@@ -335,7 +357,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     tls,
     dm,
     access: new MqttAccess(auth),
-    mappings: topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config),
+    mappings: topicMappings,
     limits: mqttLimits,
   });
   const changes = changeFeedFor(store, logger);
@@ -421,6 +443,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     readMaxRows: config.readMaxRows,
     auth,
     models,
+    mappings: mappingCatalog,
     corsOrigins: (config.corsOrigin ?? '')
       .split(',')
       .map((o) => o.trim())

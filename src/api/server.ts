@@ -53,6 +53,8 @@ import { installAuditLog } from '../auth/audit/audit-hook.js';
 import { auditRoutes } from './audit.js';
 import { serveMlRoutes } from './serve-ml.js';
 import { rulRoutes } from './rul.js';
+import { mappingRoutes } from './mappings.js';
+import type { MappingCatalog } from '../sources/mappings/mapping-catalog.js';
 
 /** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
 export const MAX_PARAM_LENGTH = 400;
@@ -123,6 +125,8 @@ export interface HttpServerParts {
   models?: ModelServices;
   /** Which retention applies to which device (absent: the retention routes are not registered). */
   retention?: RetentionRules;
+  /** Topic mappings: the config file's and those added through the API (absent: their routes are not registered). */
+  mappings?: MappingCatalog;
   /** Browser origins allowed by CORS; none by default. */
   corsOrigins?: string[];
   /** Certificate and key (PEM): the server speaks HTTPS. */
@@ -334,6 +338,7 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
     await app.register(alarmRoutes, { store: { alarms: store.alarms }, alarmServices: alarm });
     await app.register(notificationRoutes, { metrics, alarmServices: alarm });
   }
+  if (ctx.mappings) await app.register(mappingRoutes, { mappings: ctx.mappings });
   if (models) {
     await app.register(serveMlRoutes, { models, store: { telemetry: store.telemetry } });
     await app.register(rulRoutes, { models, devices, store: { telemetry: store.telemetry } });
