@@ -111,12 +111,7 @@ test('every config example loads', (t) => {
       writeFileSync(file, b.body);
       const config = loadConfig({ file, env: {} });
       // Secrets named by file in the examples come from the environment here (it wins over the file).
-      const env = {
-        FIELDSCOPE_WEBHOOK_SECRET: 's',
-        FIELDSCOPE_SLACK_WEBHOOK_URL: 'https://hooks.slack.invalid/x',
-        FIELDSCOPE_SLACK_BOT_TOKEN: 'xoxb-docs',
-        FIELDSCOPE_SMTP_PASSWORD: 'p',
-      };
+      const env = { FIELDSCOPE_WEBHOOK_SECRET: 's', FIELDSCOPE_SLACK_WEBHOOK_URL: 'https://hooks.slack.invalid/x', FIELDSCOPE_SMTP_PASSWORD: 'p' };
       assert.doesNotThrow(() => buildChannels(config, env), `${where(page, b)}`);
       assert.doesNotThrow(() => serialPorts(config.sources?.serial, config.serial, config.serialIntegrity), `${where(page, b)}`);
     }
