@@ -2,7 +2,7 @@
 // MQTT connection sends. Its cost per packet, beside the cost of the parser it guards (mqtt-packet,
 // which Aedes runs on the same bytes anyway), on a stream of QoS1 telemetry publishes.
 import mqttPacket from 'mqtt-packet';
-import { PacketSizeWatch } from '../src/sources/mqtt-packet-size.js';
+import { PacketSizeWatch } from '../src/sources/mqtt-broker/mqtt-packet-size.js';
 import { median } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
 

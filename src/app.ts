@@ -10,6 +10,7 @@ import { RetentionRules } from './stores/retention-rules.js';
 import { startDailyExport } from './jobs/daily-export.js';
 import { ProfileRegistry } from './profiles/profiles.js';
 import { DeviceRegistry } from './devices/registry.js';
+import { ForeignDevices } from './devices/foreign-devices.js';
 import { Batcher } from './pipeline/batcher.js';
 import { CommitWriter } from './pipeline/commit.js';
 import { Pipeline } from './pipeline/ingest.js';
@@ -31,14 +32,15 @@ import { accessPolicy } from './auth/policy.js';
 import { MqttAccess } from './auth/mqtt-access.js';
 import { Runner, component, type Component } from './components.js';
 import { buildSources, topicMappingsOf } from './wiring/sources.js';
+import { MappingCatalog } from './sources/mappings/mapping-catalog.js';
 import { seedClock } from './wiring/clock.js';
 import { installRulePacks } from './alarms/rule-packs.js';
 import { labelOf } from './model/device.js';
-import { brokerLimits } from './sources/broker-limits.js';
+import { brokerLimits } from './sources/mqtt-broker/broker-limits.js';
 import { readTls } from './wiring/tls.js';
-import type { EmbeddedBroker } from './sources/mqtt-broker.js';
-import type { SerialLink } from './sources/serial.js';
-import { ExternalBroker } from './sources/mqtt-client.js';
+import type { EmbeddedBroker } from './sources/mqtt-broker/mqtt-broker.js';
+import type { SerialLink } from './sources/serial/serial.js';
+import { ExternalBroker } from './sources/mqtt-client/mqtt-client.js';
 import { ConfigError } from './config.js';
 import { ReadGuard } from './api/read-guard.js';
 import { SystemAlarms } from './alarms/system-alarms.js';
@@ -65,8 +67,8 @@ export interface RunningApp {
   /** The retention job (tests run a pass with runOnce) and which retention applies to which device. */
   retention: RetentionJob;
   retentionRules: RetentionRules;
-  /** The embedded broker (not started when an external broker is configured). */
-  broker: EmbeddedBroker;
+  /** The embedded broker (null when an external broker is configured). */
+  broker: EmbeddedBroker | null;
   /** Whichever MQTT source runs: the embedded broker or the external broker client. */
   mqtt: Source;
   sequence: SequenceTracker;
@@ -194,6 +196,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     () => {},
     () => retention.stop(),
   );
+  // The baseline for noticing devices that another process (an import) adds from here on.
+  await store.telemetry.devicesChangedElsewhere();
   const stored = await store.telemetry.listDevices();
   yield component(
     'device-registry',
@@ -218,6 +222,18 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
 
   const writer = new CommitWriter(store.telemetry, (err) => logger.error({ err: err.message, stack: err.stack }, 'a follower of the commit path failed'));
   writer.knowDevices(stored.map((d) => d.id));
+  const foreignDevices = new ForeignDevices({
+    store: store.telemetry,
+    registry: devices,
+    adopted: (ids) => writer.knowDevices(ids),
+    intervalMs: 1000,
+    onError: (err) => logger.warn({ err: err.message }, 'looking for devices added by another process failed'),
+  });
+  yield component(
+    'foreign-devices',
+    () => foreignDevices.start(),
+    () => foreignDevices.stop(),
+  );
   const analyticsOptions = { vectors: config.l2Vectors, zWindowMs: config.zWindowMs };
   const analytics = new Analytics(analyticsOptions);
   const alarms = new AlarmEngine({
@@ -230,7 +246,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     silenceSweep: isShared(store) ? 'external' : 'local',
   });
   if (isShared(store)) runOnce.add({ name: 'nodata', start: () => alarms.startSilenceSweep(() => store.telemetry.listDevices(), 1000) });
-  const notify = buildChannels(config);
+  const notify = buildChannels(config, process.env, (message) => logger.warn(message));
   const systemAlarms = new SystemAlarms(store.alarms, logger);
   const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
   const operatorMetrics = createOperatorMetrics(metrics.registry, {
@@ -328,6 +344,12 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     const ack = config.commandAckTimeoutMs;
     runOnce.add({ name: 'command-retries', start: () => dm.commands.startAdopting(2 * ack, ack) });
   }
+  // The config file's mappings, then those added through the API (stored); the brokers read the live set.
+  const configMappings = config.models ? withServeMlMapping(config.topicMappings) : config.topicMappings;
+  const topicMappings = topicMappingsOf({ ...config, topicMappings: configMappings });
+  const mappingCatalog = new MappingCatalog(store.catalog, topicMappings, configMappings);
+  const { skipped } = await mappingCatalog.load();
+  if (skipped.length) logger.warn({ skipped }, 'stored topic mappings that no longer fit beside the config file were not applied');
   const sources = buildSources(config, {
     pipeline: ingest,
     metrics,
@@ -335,7 +357,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     tls,
     dm,
     access: new MqttAccess(auth),
-    mappings: topicMappingsOf(config.models ? { ...config, topicMappings: withServeMlMapping(config.topicMappings) } : config),
+    mappings: topicMappings,
     limits: mqttLimits,
   });
   const changes = changeFeedFor(store, logger);
@@ -421,6 +443,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     readMaxRows: config.readMaxRows,
     auth,
     models,
+    mappings: mappingCatalog,
     corsOrigins: (config.corsOrigin ?? '')
       .split(',')
       .map((o) => o.trim())
@@ -492,7 +515,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   const httpPort = (http.app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
-  app.mqttUrl = config.broker ?? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}`;
+  app.mqttUrl = sources.broker ? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}` : config.broker!;
   dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : app.httpUrl);
   yield component(
     'device-management',
@@ -501,7 +524,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   );
 
   // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
-  if (config.simulator && !config.broker && !tls) {
+  const embedded = sources.broker;
+  if (config.simulator && embedded && !tls) {
     yield component(
       'simulator',
       async () => {
@@ -509,7 +533,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
           // Anonymous devices may be refused (insecure-local off): it signs in as the in-process service.
           username: auth.internal.username,
           password: auth.internal.password,
-          brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${sources.broker.port}`,
+          brokerUrl: `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : urlHost}:${embedded.port}`,
           devices: config.simDevices,
           rateHz: config.simRateHz,
           log: (msg) => logger.debug(msg),

@@ -246,7 +246,7 @@ async function simulate(argv: string[]): Promise<void> {
 /** One simulated device on a serial port (docs/serial-protocol.md), damaging frames on demand. */
 async function simulateSerial(values: Record<string, string | boolean | undefined>): Promise<void> {
   const { SerialSimDevice } = await import('./sim/serial-device.js');
-  const { parseSerialSpec } = await import('./sources/serial.js');
+  const { parseSerialSpec } = await import('./sources/serial/serial.js');
   const { isKindName } = await import('./sim/kinds.js');
   const { path, baudRate } = parseSerialSpec(String(values.serial));
   const rateHz = Number(values.rate ?? '1');

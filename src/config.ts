@@ -1,5 +1,5 @@
 import type { TopicMapping } from './sources/mappings/topic-mappings.js';
-import type { SerialIntegrity } from './sources/serial-frame.js';
+import type { SerialIntegrity } from './sources/serial/serial-frame.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
@@ -55,8 +55,10 @@ export interface Config {
   brokerKey: string | null;
   /** MQTT client id for the external broker; stable so the persistent session survives restarts. */
   brokerClientId: string | null;
-  /** Serial devices: `PATH[:BAUD]=DEVICE_ID`, comma-separated (the CLI builds it from --serial/--serial-device). */
+  /** Serial devices: `PATH[:BAUD]=DEVICE_ID`, comma-separated (the CLI builds it from --serial/--serial-device); joins sources.serial. */
   serial: string | null;
+  /** Source sections by type (`sources.serial[]`, ...): see src/sources/registry.ts. */
+  sources: Record<string, unknown> | null;
   /** Base URL devices use to reach this server (OTA image downloads); default the HTTP listen address. */
   publicUrl: string | null;
   /** A command not answered within this long is sent again... */
@@ -222,6 +224,7 @@ export const defaults: Config = {
   brokerKey: null,
   brokerClientId: null,
   serial: null,
+  sources: null,
   publicUrl: null,
   commandAckTimeoutMs: 10_000,
   commandMaxAttempts: 3,
@@ -315,6 +318,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   brokerKey: { env: 'FIELDSCOPE_BROKER_KEY', flag: 'broker-key', kind: 'string' },
   brokerClientId: { env: 'FIELDSCOPE_BROKER_CLIENT_ID', flag: 'broker-client-id', kind: 'string' },
   serial: { env: 'FIELDSCOPE_SERIAL', flag: 'serial-ports', kind: 'string' },
+  sources: { env: 'FIELDSCOPE_SOURCES', flag: 'sources', kind: 'json' },
   publicUrl: { env: 'FIELDSCOPE_PUBLIC_URL', flag: 'public-url', kind: 'string' },
   commandAckTimeoutMs: { env: 'FIELDSCOPE_COMMAND_ACK_TIMEOUT_MS', flag: 'command-ack-timeout-ms', kind: 'int' },
   commandMaxAttempts: { env: 'FIELDSCOPE_COMMAND_MAX_ATTEMPTS', flag: 'command-max-attempts', kind: 'int' },

@@ -4,7 +4,7 @@ import type { Dispatcher } from '../notify/dispatcher.js';
 import type { WebSocketChannel } from '../notify/websocket.js';
 import type { SystemAlarms } from '../alarms/system-alarms.js';
 
-/** Analytics, alarms and notifications as handed to the API (optional in ApiContext). */
+/** Analytics, alarms and notifications as handed to the API (optional among the HTTP server's parts). */
 export interface AlarmServices {
   analytics: Analytics;
   analyticsOptions: AnalyticsOptions;

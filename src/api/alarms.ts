@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
 import type { AlarmServices } from './alarm-context.js';
 import { ALARM_ORIGINS, ALARM_STATUSES, SEVERITIES, type Alarm, type AlarmOrigin, type AlarmQuery, type AlarmStatus, type Severity } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
@@ -47,7 +47,13 @@ function list<T extends string>(raw: string | undefined, allowed: readonly T[], 
   return items as T[] | undefined;
 }
 
-export async function alarmRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'store'> & { alarmServices: AlarmServices }): Promise<void> {
+/** What the alarm routes use: the alarm sub-store and the alarm engine (and system alarms). */
+export interface AlarmsApi {
+  store: Pick<Store, 'alarms'>;
+  alarmServices: Pick<AlarmServices, 'engine' | 'system'>;
+}
+
+export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise<void> {
   const { engine } = ctx.alarmServices;
 
   app.get<{

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
 import { timeParam } from './schemas.js';
 import { queryTime } from './time.js';
 
@@ -23,7 +23,7 @@ const entrySchema = {
 } as const;
 
 /** GET /api/v1/audit: the audit log for admins, newest first, with filters and paging. */
-export async function auditRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export async function auditRoutes(app: FastifyInstance, ctx: { store: Pick<Store, 'audit'> }): Promise<void> {
   app.get<{ Querystring: { actor?: string; route?: string; method?: string; target?: string; from?: string; to?: string; before?: number; limit?: number } }>(
     '/api/v1/audit',
     {

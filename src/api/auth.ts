@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { UserRecord } from '../model/auth.js';
 import { publicUser } from '../auth/users.js';
@@ -10,7 +10,7 @@ import { newPasswordSchema, passwordSchema, sessionSchema, userSchema, usernameS
 const err = { $ref: 'Error#' } as const;
 
 /** Sign in, refresh, sign out, who am I, change my password. */
-export async function authRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'logger'> & { auth: AuthServices }): Promise<void> {
+export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
 
   async function session(user: UserRecord, refresh?: { token: string; expiresAt: number; family: string }) {

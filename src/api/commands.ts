@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import type { DeviceServices } from '../devices/services.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
@@ -23,7 +23,7 @@ export const commandSchema = {
   },
 } as const;
 
-export async function commandRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices'> & { deviceServices: DeviceServices }): Promise<void> {
+export async function commandRoutes(app: FastifyInstance, ctx: { devices: DeviceRegistry; deviceServices: DeviceServices }): Promise<void> {
   const { commands } = ctx.deviceServices;
   app.addSchema(commandSchema);
 

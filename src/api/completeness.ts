@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { SequenceTracker } from '../pipeline/sequence.js';
+import type { SeqDeviceState } from '../model/sequence.js';
 import { completeness } from '../pipeline/sequence.js';
 import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
 import { notFound } from './errors.js';
@@ -28,7 +31,19 @@ const completenessSchema = {
   },
 } as const;
 
-export async function completenessRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'sequence' | 'sequenceState' | 'store'>): Promise<void> {
+export interface CompletenessApi {
+  devices: DeviceRegistry;
+  /** Per-device sequence accounting (absent: completeness is not known). */
+  sequence?: SequenceTracker;
+  /**
+   * Cluster mode: a device's sequence state wherever it is kept (this node's tracker for devices it
+   * consumes, the store for the others); absent: the tracker above.
+   */
+  sequenceState?: (device: string) => Promise<SeqDeviceState | undefined>;
+  store: Pick<Store, 'catalog'>;
+}
+
+export async function completenessRoutes(app: FastifyInstance, ctx: CompletenessApi): Promise<void> {
   app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
     '/api/v1/devices/:id/completeness',
     {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import { describePrincipal } from '../auth/principal.js';
 import { notFound } from './errors.js';
@@ -9,7 +9,7 @@ import { deviceCredentialSchema } from './auth-schemas.js';
 const err = { $ref: 'Error#' } as const;
 
 /** Device tokens for MQTT (username = device id, password = token) and HTTP ingest (Bearer token): admins only. */
-export async function deviceCredentialRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'logger'> & { auth: AuthServices }): Promise<void> {
+export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 

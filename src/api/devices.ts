@@ -1,19 +1,30 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
+import type { DeviceServices } from '../devices/services.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
 import type { MetaPatch } from '../devices/directory.js';
 import { tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
 
-function metaMerger(ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): (d: DeviceInfo) => DeviceInfo {
+/** What the device routes use: the registry, profiles, device metadata and the device list in the store. */
+export interface DevicesApi {
+  devices: DeviceRegistry;
+  deviceServices?: DeviceServices;
+  profiles: ProfileRegistry;
+  store: Pick<Store, 'telemetry'>;
+}
+
+function metaMerger(ctx: DevicesApi): (d: DeviceInfo) => DeviceInfo {
   return (d) => {
     const m = ctx.deviceServices?.directory.getMeta(d.id);
     return m ? { ...d, name: m.name, location: m.location, tags: m.tags, equipment: m.equipment, notes: m.notes } : d;
   };
 }
 
-export async function deviceRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): Promise<void> {
+export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promise<void> {
   const withMeta = metaMerger(ctx);
   app.get(
     '/api/v1/devices',
@@ -75,7 +86,7 @@ const metaFields = {
 type MetaBody = MetaPatch & { profile?: string | null };
 
 /** PUT / PATCH / DELETE of what people record about a device (name, profile, location, tags, equipment, notes). */
-export async function deviceMetaRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'deviceServices' | 'profiles' | 'store'>): Promise<void> {
+export async function deviceMetaRoutes(app: FastifyInstance, ctx: DevicesApi): Promise<void> {
   const { directory } = ctx.deviceServices!;
   const withMeta = metaMerger(ctx);
   for (const method of ['put', 'patch'] as const) {

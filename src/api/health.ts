@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { Metrics } from '../metrics.js';
+import type { Batcher } from '../pipeline/batcher.js';
+import type { Source } from '../sources/source.js';
 import type { StoreCondition } from '../stores/store.js';
 
 function withoutStatus(c: StoreCondition): Omit<StoreCondition, 'status'> {
@@ -7,10 +11,16 @@ function withoutStatus(c: StoreCondition): Omit<StoreCondition, 'status'> {
   return rest;
 }
 
-export async function healthRoutes(
-  app: FastifyInstance,
-  ctx: Pick<ApiContext, 'batcher' | 'devices' | 'metrics' | 'sources' | 'store' | 'version'>,
-): Promise<void> {
+export interface HealthApi {
+  batcher: Pick<Batcher, 'depth' | 'spoolDepth'>;
+  devices: DeviceRegistry;
+  metrics: Metrics;
+  sources: Source[];
+  store: Pick<Store, 'engine' | 'ping' | 'condition'>;
+  version: string;
+}
+
+export async function healthRoutes(app: FastifyInstance, ctx: HealthApi): Promise<void> {
   app.get(
     '/health',
     { config: { role: 'public' }, schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down' } },

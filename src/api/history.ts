@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
 import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
 import { DomainError } from './errors.js';
 import { csvList, queryTime, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
 import { CSV_HEADER, CSV_HEADER_US, exportLine, type ExportFormat } from '../stores/export-format.js';
 import { rowsIn, tsDescription, tsUnitParam, type TsUnit } from './ts-unit.js';
-import { readCaller, unguarded } from './read-guard.js';
+import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
 import { isTimeZone } from '../stores/zoned-time.js';
 
 export const tzParam = { type: 'string', description: 'IANA time zone (e.g. Asia/Seoul) for hour/day bucket boundaries; UTC by default' } as const;
@@ -71,7 +71,14 @@ const orderParam = {
 } as const;
 
 /** Statistics, group queries and export over stored history. */
-export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export interface HistoryApi {
+  store: Pick<Store, 'telemetry'>;
+  /** Limits on reads at once and rows per second (absent: none). */
+  readGuard?: ReadGuard;
+  readMaxRows?: number;
+}
+
+export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Promise<void> {
   const guard = ctx.readGuard ?? unguarded;
   const maxRows = ctx.readMaxRows;
   const rowCount = (a: { rows: unknown[] }) => a.rows.length;

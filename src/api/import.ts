@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { RetentionRules } from '../stores/retention-rules.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
+import type { Metrics } from '../metrics.js';
+import type { CommitWriter } from '../pipeline/commit.js';
 import { errorResponses, timeParam } from './schemas.js';
 import { DomainError } from './errors.js';
 import { importStream, type ImportFormat } from '../import/importer.js';
@@ -51,7 +55,17 @@ const summarySchema = {
 } as const;
 
 /** POST /api/v1/import: a CSV or NDJSON upload, read from the request stream as it arrives. */
-export async function importRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'metrics' | 'profiles' | 'store' | 'writer' | 'retention'>): Promise<void> {
+export interface ImportApi {
+  metrics: Metrics;
+  profiles: ProfileRegistry;
+  store: Pick<Store, 'telemetry' | 'catalog' | 'retention'>;
+  /** The one commit path: imported readings reach the registry through it. */
+  writer: CommitWriter;
+  /** Which raw retention applies to which device (absent: none is reported). */
+  retention?: RetentionRules;
+}
+
+export async function importRoutes(app: FastifyInstance, ctx: ImportApi): Promise<void> {
   // In this scope only: the body is handed over as the raw stream, never buffered whole.
   for (const type of ['text/csv', 'application/x-ndjson', 'application/ndjson']) {
     app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import type { AlarmServices } from './alarm-context.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { notFound } from './errors.js';
 
-export async function liveStatsRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices'> & { alarmServices: AlarmServices }): Promise<void> {
+export async function liveStatsRoutes(app: FastifyInstance, ctx: { devices: DeviceRegistry; alarmServices: Pick<AlarmServices, 'analytics'> }): Promise<void> {
   app.get<{ Params: { id: string } }>(
     '/api/v1/devices/:id/stats/live',
     {

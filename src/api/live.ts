@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { ApiContext } from './context.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { Metrics } from '../metrics.js';
+import type { AlarmServices } from './alarm-context.js';
+import type { AuthServices } from '../auth/setup.js';
 import type { LiveAlarm, LiveClientMessage, LiveServerMessage, LiveStats } from '../model/live.js';
 import { throttlePerKey, type DeviceStats } from '../analytics/live-stats.js';
 import { revokes } from '../auth/revocations.js';
@@ -20,12 +23,20 @@ interface LiveClient {
   micros: boolean;
 }
 
+export interface LiveHubParts {
+  devices: DeviceRegistry;
+  /** Stats, alarm changes and toasts (absent: readings and device state only). */
+  alarmServices?: AlarmServices;
+  metrics: Metrics;
+  version: string;
+}
+
 /** Fans committed readings and device state out to WebSocket subscribers. */
 export class LiveHub {
   private clients = new Set<LiveClient>();
   private stats: { push(key: string, s: DeviceStats): void; stop(): void } | null = null;
 
-  constructor(private readonly ctx: Pick<ApiContext, 'devices' | 'alarmServices' | 'metrics' | 'version'>) {
+  constructor(private readonly ctx: LiveHubParts) {
     ctx.devices.onChange((ev) => this.broadcast(ev.device, JSON.stringify(ev)));
     const a = ctx.alarmServices;
     if (a) {
@@ -117,7 +128,7 @@ export class LiveHub {
   }
 }
 
-export async function liveRoutes(app: FastifyInstance, ctx: ApiContext & { live: LiveHub }): Promise<void> {
+export async function liveRoutes(app: FastifyInstance, ctx: { live: LiveHub; auth?: Pick<AuthServices, 'revocations'> }): Promise<void> {
   app.get<{ Querystring: { tsUnit?: TsUnit } }>(
     '/api/v1/live',
     {

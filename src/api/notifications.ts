@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlarmServices } from './alarm-context.js';
-import type { ApiContext } from './context.js';
+import type { Metrics } from '../metrics.js';
 import { DomainError } from './errors.js';
 
-export async function notificationRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'metrics'> & { alarmServices: AlarmServices }): Promise<void> {
+export async function notificationRoutes(app: FastifyInstance, ctx: { metrics: Metrics; alarmServices: Pick<AlarmServices, 'dispatcher'> }): Promise<void> {
   const { dispatcher } = ctx.alarmServices;
 
   app.get<{ Querystring: { channel?: string; limit?: number; before?: number } }>(

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { Profile } from '../model/device.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
@@ -8,7 +10,13 @@ import type { Role } from '../model/auth.js';
 
 const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' } }, required: ['name'] } as const;
 
-export async function profileRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'profiles' | 'store'>): Promise<void> {
+export interface ProfilesApi {
+  devices: DeviceRegistry;
+  profiles: ProfileRegistry;
+  store: Pick<Store, 'catalog' | 'telemetry'>;
+}
+
+export async function profileRoutes(app: FastifyInstance, ctx: ProfilesApi): Promise<void> {
   app.get(
     '/api/v1/profiles',
     {
@@ -29,15 +37,6 @@ export async function profileRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 
       return p;
     },
   );
-  // The telemetry routes take JSON as text for the pipeline; these routes want it parsed and schema-checked.
-  await app.register(async (scope) => {
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
-    await profileWriteRoutes(scope, ctx);
-  });
-}
-
-async function profileWriteRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'devices' | 'profiles' | 'store'>): Promise<void> {
   app.put<{ Params: { name: string }; Body: Profile }>(
     '/api/v1/profiles/:name',
     {

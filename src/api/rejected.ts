@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
 
-export async function rejectedRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'store'>): Promise<void> {
+export async function rejectedRoutes(app: FastifyInstance, ctx: { store: Pick<Store, 'telemetry'> }): Promise<void> {
   app.get<{ Querystring: { limit?: number; before?: number; device?: string } }>(
     '/api/v1/rejected',
     {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import { deviceIdParams, errorResponses } from './schemas.js';
 import { notFound } from './errors.js';
 import type { RetentionRules } from '../stores/retention-rules.js';
@@ -7,7 +8,7 @@ import { describeRetention } from '../stores/retention-rules.js';
 import { MAX_RETENTION_HOURS } from '../config.js';
 import { DAY, HOUR } from '../stores/zoned-time.js';
 
-type Ctx = Pick<ApiContext, 'devices' | 'store'> & { retention: RetentionRules };
+type Ctx = { devices: DeviceRegistry; store: Pick<Store, 'retention' | 'telemetry'>; retention: RetentionRules };
 
 const holdSchema = {
   type: 'object',

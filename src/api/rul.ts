@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import type { ModelServices } from '../models/setup.js';
 import { fitBundle, type FitRequest } from '../models/fitting.js';
 import { stepsFromHistory } from '../models/history-window.js';
@@ -17,7 +18,7 @@ const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.m
  * /api/v1/rul: seed 003's remaining-useful-life endpoints over the same bundles and predictions as
  * /serve-ml. RUL itself is the device's `rul_days` series (history, charts, alarm rules).
  */
-export async function rulRoutes(app: FastifyInstance, ctx: ApiContext & { models: ModelServices }): Promise<void> {
+export async function rulRoutes(app: FastifyInstance, ctx: { models: ModelServices; devices: DeviceRegistry; store: Pick<Store, 'telemetry'> }): Promise<void> {
   const { models } = ctx;
   const { server, registry } = models;
 

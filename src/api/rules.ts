@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import type { AlarmServices } from './alarm-context.js';
 import type { RuleInput } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
 import { notFound } from './errors.js';
 import { backtestRule } from '../alarms/backtest.js';
 import { timeRange } from './time.js';
-import { readCaller, unguarded } from './read-guard.js';
+import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
 export async function ruleRoutes(
   app: FastifyInstance,
-  ctx: Pick<ApiContext, 'devices' | 'readGuard' | 'store'> & { alarmServices: AlarmServices },
+  ctx: { devices: DeviceRegistry; readGuard?: ReadGuard; store: Pick<Store, 'alarms'>; alarmServices: Pick<AlarmServices, 'engine' | 'analyticsOptions'> },
 ): Promise<void> {
   const { engine } = ctx.alarmServices;
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
 import type { ModelServices } from '../models/setup.js';
 import type { Bundle } from '../models/bundles.js';
 import { BundleError } from '../models/bundles.js';
@@ -74,7 +74,7 @@ export const fitBodySchema = {
  * /api/v1/serve-ml: seed 003's serving contract (predict, bundles, sync) unchanged, beside
  * Fieldscope's own: upload, activate, roll back, fit from history and backtest.
  */
-export async function serveMlRoutes(app: FastifyInstance, ctx: ApiContext & { models: ModelServices }): Promise<void> {
+export async function serveMlRoutes(app: FastifyInstance, ctx: { models: ModelServices; store: Pick<Store, 'telemetry'> }): Promise<void> {
   const { models } = ctx;
 
   app.post<{ Body: { equipment_id: string; power?: string | number; model_version?: string; features: Record<string, number | number[]> } }>(

@@ -5,7 +5,23 @@ import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { ApiContext } from './context.js';
+import type { Store } from '../stores/store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { ProfileRegistry } from '../profiles/profiles.js';
+import type { Pipeline } from '../pipeline/ingest.js';
+import type { Batcher } from '../pipeline/batcher.js';
+import type { CommitWriter } from '../pipeline/commit.js';
+import type { Metrics } from '../metrics.js';
+import type { Logger } from '../logger.js';
+import type { Source } from '../sources/source.js';
+import type { AlarmServices } from './alarm-context.js';
+import type { DeviceServices } from '../devices/services.js';
+import type { SequenceTracker } from '../pipeline/sequence.js';
+import type { SeqDeviceState } from '../model/sequence.js';
+import type { AuthServices } from '../auth/setup.js';
+import type { ReadGuard } from './read-guard.js';
+import type { ModelServices } from '../models/setup.js';
+import type { RetentionRules } from '../stores/retention-rules.js';
 import { allSchemas } from './schemas.js';
 import { DomainError } from './errors.js';
 import { StoreUnavailableError } from '../pipeline/spool.js';
@@ -37,6 +53,8 @@ import { installAuditLog } from '../auth/audit/audit-hook.js';
 import { auditRoutes } from './audit.js';
 import { serveMlRoutes } from './serve-ml.js';
 import { rulRoutes } from './rul.js';
+import { mappingRoutes } from './mappings.js';
+import type { MappingCatalog } from '../sources/mappings/mapping-catalog.js';
 
 /** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
 export const MAX_PARAM_LENGTH = 400;
@@ -71,13 +89,57 @@ function checkFiniteNumbers(values: unknown, schema: unknown): void {
   }
 }
 
+/**
+ * The running parts the server is built from. Only the server sees them all: each API area is a
+ * Fastify plugin registered with the few parts it uses, so none reaches for a global.
+ */
+export interface HttpServerParts {
+  store: Store;
+  devices: DeviceRegistry;
+  profiles: ProfileRegistry;
+  pipeline: Pipeline;
+  batcher: Batcher;
+  /** The one commit path (bulk imports write through it). */
+  writer: CommitWriter;
+  metrics: Metrics;
+  logger: Logger;
+  sources: Source[];
+  version: string;
+  /** Per-device sequence accounting, for completeness. */
+  sequence?: SequenceTracker;
+  /** Cluster mode: a device's sequence state wherever it is kept (absent: the tracker above). */
+  sequenceState?: (device: string) => Promise<SeqDeviceState | undefined>;
+  maxPayloadBytes: number;
+  maxBodyBytes: number;
+  /** Live analytics, alarm engine and notifications (absent: their routes are not registered). */
+  alarmServices?: AlarmServices;
+  /** Commands, device metadata, equipment, firmware and OTA (absent: their routes are not registered). */
+  deviceServices?: DeviceServices;
+  /** Users, tokens, keys, device credentials and limits (absent: no guard, everything open; only for unit tests). */
+  auth?: AuthServices;
+  /** Limits on history reads: at once (in all, per caller) and readings per second per caller (absent: none). */
+  readGuard?: ReadGuard;
+  /** Most readings one request may return (absent: no cap). */
+  readMaxRows?: number;
+  /** Model bundles and serving (absent: the serve-ml and rul routes are not registered). */
+  models?: ModelServices;
+  /** Which retention applies to which device (absent: the retention routes are not registered). */
+  retention?: RetentionRules;
+  /** Topic mappings: the config file's and those added through the API (absent: their routes are not registered). */
+  mappings?: MappingCatalog;
+  /** Browser origins allowed by CORS; none by default. */
+  corsOrigins?: string[];
+  /** Certificate and key (PEM): the server speaks HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
+}
+
 export interface HttpServer {
   app: FastifyInstance;
   live: LiveHub;
 }
 
 /** Builds the HTTP server: REST under /api/v1, live WebSocket, docs, health, metrics, and the dashboard. */
-export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
+export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer> {
   // Device ids are up to 128 characters, and ':' arrives percent-encoded (3 characters each).
   const routerOptions = { maxParamLength: MAX_PARAM_LENGTH };
   const app = ctx.tls
@@ -228,62 +290,58 @@ export async function buildHttpServer(ctx: ApiContext): Promise<HttpServer> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const live = new LiveHub(ctx);
-  const full = { ...ctx, live };
-  const auth = ctx.auth;
+  // Each area is its own encapsulated plugin (its body parsers stay inside it), handed what it uses.
+  const { store, devices, profiles, metrics, logger, auth, readGuard, readMaxRows, sequence, models } = ctx;
+  const { alarmServices: alarm, deviceServices: dm } = ctx;
   if (auth) {
-    await app.register(async (scope) => {
-      const withAuth = { ...full, auth };
-      await authRoutes(scope, withAuth);
-      await userRoutes(scope, withAuth);
-      await deviceCredentialRoutes(scope, withAuth);
-      await auditRoutes(scope, withAuth);
-    });
+    await app.register(authRoutes, { logger, auth });
+    await app.register(userRoutes, { logger, auth });
+    await app.register(deviceCredentialRoutes, { logger, auth });
+    await app.register(auditRoutes, { store: { audit: store.audit } });
   }
-  // Its own scope: CSV and NDJSON bodies arrive as a stream (the telemetry routes read NDJSON as text).
-  await app.register(async (scope) => importRoutes(scope, full));
-  await app.register(async (scope) => {
-    await deviceRoutes(scope, full);
-    await telemetryRoutes(scope, full);
-    await historyRoutes(scope, full);
-    await profileRoutes(scope, full);
-    if (ctx.retention) await retentionRoutes(scope, { ...full, retention: ctx.retention });
-    await rejectedRoutes(scope, full);
-    await completenessRoutes(scope, full);
-    await liveRoutes(scope, full);
-    await healthRoutes(scope, full);
-    if (ctx.deviceServices) {
-      const withDevices = { ...full, deviceServices: ctx.deviceServices };
-      // Their own scope: parsed JSON bodies (the telemetry routes take theirs as text) and a raw
-      // stream for firmware uploads, without changing how the other routes read bodies.
-      await scope.register(async (dm) => {
-        dm.removeContentTypeParser('application/json');
-        dm.addContentTypeParser('application/json', { parseAs: 'string' }, dm.getDefaultJsonParser('error', 'error'));
-        await deviceMetaRoutes(dm, withDevices);
-        await commandRoutes(dm, withDevices);
-        await equipmentRoutes(dm, withDevices);
-        await firmwareRoutes(dm, withDevices);
-      });
-    }
+  await app.register(importRoutes, {
+    metrics,
+    profiles,
+    store: { telemetry: store.telemetry, catalog: store.catalog, retention: store.retention },
+    writer: ctx.writer,
+    retention: ctx.retention,
   });
-  // Their own scope: telemetry's text body parser (above) must not reach these JSON routes.
-  const alarmServices = ctx.alarmServices;
-  if (alarmServices) {
-    await app.register(async (scope) => {
-      const withAlarms = { ...full, alarmServices };
-      await liveStatsRoutes(scope, withAlarms);
-      await ruleRoutes(scope, withAlarms);
-      await alarmRoutes(scope, withAlarms);
-      await notificationRoutes(scope, withAlarms);
-    });
+  await app.register(deviceRoutes, { devices, deviceServices: dm, profiles, store: { telemetry: store.telemetry } });
+  const { maxBodyBytes, maxPayloadBytes, pipeline } = ctx;
+  await app.register(telemetryRoutes, {
+    auth,
+    maxBodyBytes,
+    maxPayloadBytes,
+    metrics,
+    pipeline,
+    readGuard,
+    readMaxRows,
+    store: { telemetry: store.telemetry },
+  });
+  await app.register(historyRoutes, { store: { telemetry: store.telemetry }, readGuard, readMaxRows });
+  await app.register(profileRoutes, { devices, profiles, store: { catalog: store.catalog, telemetry: store.telemetry } });
+  if (ctx.retention)
+    await app.register(retentionRoutes, { devices, store: { retention: store.retention, telemetry: store.telemetry }, retention: ctx.retention });
+  await app.register(rejectedRoutes, { store: { telemetry: store.telemetry } });
+  await app.register(completenessRoutes, { devices, sequence, sequenceState: ctx.sequenceState, store: { catalog: store.catalog } });
+  await app.register(liveRoutes, { live, auth });
+  await app.register(healthRoutes, { batcher: ctx.batcher, devices, metrics, sources: ctx.sources, store, version: ctx.version });
+  if (dm) {
+    await app.register(deviceMetaRoutes, { devices, deviceServices: dm, profiles, store: { telemetry: store.telemetry } });
+    await app.register(commandRoutes, { devices, deviceServices: dm });
+    await app.register(equipmentRoutes, { deviceServices: dm });
+    await app.register(firmwareRoutes, { deviceServices: dm });
   }
-
-  const models = ctx.models;
+  if (alarm) {
+    await app.register(liveStatsRoutes, { devices, alarmServices: alarm });
+    await app.register(ruleRoutes, { devices, readGuard, store: { alarms: store.alarms }, alarmServices: alarm });
+    await app.register(alarmRoutes, { store: { alarms: store.alarms }, alarmServices: alarm });
+    await app.register(notificationRoutes, { metrics, alarmServices: alarm });
+  }
+  if (ctx.mappings) await app.register(mappingRoutes, { mappings: ctx.mappings });
   if (models) {
-    // Their own scope: JSON bodies parsed as JSON (the telemetry routes take theirs as text).
-    await app.register(async (scope) => {
-      await serveMlRoutes(scope, { ...full, models });
-      await rulRoutes(scope, { ...full, models });
-    });
+    await app.register(serveMlRoutes, { models, store: { telemetry: store.telemetry } });
+    await app.register(rulRoutes, { models, devices, store: { telemetry: store.telemetry } });
   }
 
   // The dashboard, looked up per request (not globbed at startup), so a rebuilt web/dist is served

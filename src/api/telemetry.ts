@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiContext } from './context.js';
-import type { Outcome, RawInput } from '../pipeline/ingest.js';
+import type { Store } from '../stores/store.js';
+import type { Metrics } from '../metrics.js';
+import type { AuthServices } from '../auth/setup.js';
+import type { Outcome, Pipeline, RawInput } from '../pipeline/ingest.js';
 import type { Readable } from 'node:stream';
 import { NdjsonLines } from '../import/ndjson-reader.js';
 import { TextChunks } from '../import/text-chunks.js';
@@ -8,9 +10,22 @@ import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schema
 import { DomainError } from './errors.js';
 import { csvList, timeRange } from './time.js';
 import { checkTz, tzParam } from './history.js';
-import { readCaller, unguarded } from './read-guard.js';
+import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
 import { readTooLarge } from '../stores/read-errors.js';
 import { seriesIn, tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
+
+/** What ingest over HTTP and the telemetry reads use. */
+export interface TelemetryApi {
+  /** Per-device rate limits (absent: none). */
+  auth?: Pick<AuthServices, 'deviceLimiter'>;
+  maxBodyBytes: number;
+  maxPayloadBytes: number;
+  metrics: Metrics;
+  pipeline: Pipeline;
+  readGuard?: ReadGuard;
+  readMaxRows?: number;
+  store: Pick<Store, 'telemetry'>;
+}
 
 const ingestResponse = {
   type: 'object',
@@ -75,12 +90,7 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
  * Charges a batch to the device's message rate, one token per message as MQTT does (the guard
  * already took one for a request made with the device's own token). Null: within the limit.
  */
-function chargeDevice(
-  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'readGuard' | 'readMaxRows' | 'store'>,
-  device: string,
-  messages: number,
-  prepaid: number,
-): { status: number; error: string; retryAfterSec?: number } | null {
+function chargeDevice(ctx: TelemetryApi, device: string, messages: number, prepaid: number): { status: number; error: string; retryAfterSec?: number } | null {
   const limiter = ctx.auth?.deviceLimiter;
   if (!limiter || !limiter.burst) return null;
   const extra = messages - prepaid;
@@ -142,12 +152,7 @@ function isStream(body: unknown): body is Readable {
   return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 }
 
-async function acceptNdjson(
-  stream: Readable,
-  device: string | undefined,
-  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'readGuard' | 'readMaxRows' | 'store'>,
-  req: FastifyRequest,
-): Promise<Tally> {
+async function acceptNdjson(stream: Readable, device: string | undefined, ctx: TelemetryApi, req: FastifyRequest): Promise<Tally> {
   const tally: Tally = { lines: 0, accepted: 0, readings: 0, rejected: [] };
   const lines = new NdjsonLines();
   const text = new TextChunks();
@@ -213,10 +218,7 @@ function answerTally(reply: FastifyReply, t: Tally) {
   return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
 }
 
-export async function telemetryRoutes(
-  app: FastifyInstance,
-  ctx: Pick<ApiContext, 'auth' | 'maxBodyBytes' | 'maxPayloadBytes' | 'metrics' | 'pipeline' | 'readGuard' | 'readMaxRows' | 'store'>,
-): Promise<void> {
+export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): Promise<void> {
   // Bodies arrive as text: the pipeline decodes them, so HTTP and MQTT give the same answers.
   for (const type of ['application/json', 'text/plain']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: ctx.maxBodyBytes }, (_req, body, done) => done(null, body));

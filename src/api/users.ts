@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './context.js';
+import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { Role } from '../model/auth.js';
 import { publicUser } from '../auth/users.js';
@@ -11,7 +11,7 @@ import { apiKeySchema, idParams, newPasswordSchema, roleEnum, userSchema, userna
 const err = { $ref: 'Error#' } as const;
 
 /** User management and API keys: admins only. */
-export async function userRoutes(app: FastifyInstance, ctx: Pick<ApiContext, 'logger'> & { auth: AuthServices }): Promise<void> {
+export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 

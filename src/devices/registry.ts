@@ -41,6 +41,16 @@ export class DeviceRegistry {
     }
   }
 
+  /** Devices another process stored (an import beside the running server): known from now on, offline until heard. */
+  adopt(stored: StoredDevice[]): void {
+    for (const d of stored) {
+      if (this.devices.has(d.id)) continue;
+      const state: DeviceState = { ...d, latest: { ...d.latest }, online: false };
+      this.devices.set(d.id, state);
+      this.emit(state, true);
+    }
+  }
+
   onChange(listener: DeviceListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

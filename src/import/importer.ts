@@ -141,7 +141,7 @@ export async function importFile(store: Store, path: string, opts: Omit<ImportOp
 
 /** Imports a stream (an HTTP upload): not resumable, but duplicates are still recognized. */
 export async function importStream(
-  store: Store,
+  store: Pick<Store, 'telemetry' | 'catalog' | 'retention'>,
   chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   opts: ImportOptions,
 ): Promise<ImportSummary> {
@@ -187,7 +187,7 @@ class ImportRun {
   private readonly writer: Pick<CommitWriter, 'write'>;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'telemetry' | 'catalog' | 'retention'>,
     private readonly opts: ImportOptions,
     private readonly key: string | null,
   ) {

@@ -18,7 +18,7 @@ export interface BacktestRequest {
  * Replays stored history through a bundle before it is activated: how often it would have flagged
  * an anomaly and when first, and, given the failure time, how far its RUL was from the truth.
  */
-export async function backtestBundle(store: Store, bundle: Bundle, req: BacktestRequest) {
+export async function backtestBundle(store: Pick<Store, 'telemetry'>, bundle: Bundle, req: BacktestRequest) {
   const m = bundle.manifest;
   const { rows, times } = await stepsFromHistory(store, req.device, m.features, req.from, req.to);
   const windows = Math.max(0, rows.length - m.window + 1);

@@ -37,7 +37,7 @@ export interface FitRequest {
  * distribution, and RUL by degradation trend (health index extrapolated to a failure threshold).
  * Returns the manifest of a builtin bundle; the caller stores it like any other bundle.
  */
-export async function fitBundle(store: Store, req: FitRequest, now = Date.now()): Promise<Record<string, unknown>> {
+export async function fitBundle(store: Pick<Store, 'telemetry'>, req: FitRequest, now = Date.now()): Promise<Record<string, unknown>> {
   if (!(req.from < req.to)) throw new BundleError('from must be before to', 'from', 'order');
   if (req.features.length === 0) throw new BundleError('features must name at least one metric', 'features', 'min_items');
   const healthy = await stepsFromHistory(store, req.device, req.features, req.from, req.to);

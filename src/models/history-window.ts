@@ -2,7 +2,7 @@ import type { Store } from '../stores/store.js';
 
 /** Stored readings of a device as steps: one per distinct time, missing features carried forward. */
 export async function stepsFromHistory(
-  store: Store,
+  store: Pick<Store, 'telemetry'>,
   device: string,
   features: string[],
   from: number,

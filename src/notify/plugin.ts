@@ -11,8 +11,11 @@ export class NotifyConfigError extends Error {}
  */
 export interface ChannelPlugin {
   readonly type: Channel['type'];
-  /** null: not configured. The whole Config is handed in for the flat settings older versions read. */
-  create(section: unknown, env: NodeJS.ProcessEnv, config: Config): Channel | null;
+  /**
+   * null: not configured. The whole Config is handed in for the flat settings older versions read;
+   * `warn` puts a line in the log (a deprecated setting in use).
+   */
+  create(section: unknown, env: NodeJS.ProcessEnv, config: Config, warn: (message: string) => void): Channel | null;
 }
 
 /** A secret from its env variable, else from the named file; never from a config file or a flag. */

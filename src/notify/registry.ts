@@ -1,7 +1,7 @@
 import type { ChannelPlugin } from './plugin.js';
-import { webhook } from './webhook.js';
-import { slack } from './slack.js';
-import { email } from './email.js';
+import { webhook } from './webhook/webhook.js';
+import { slack } from './slack/slack.js';
+import { email } from './email/email.js';
 import { teams } from './teams/teams.js';
 import { slackBot } from './slack-bot/slack-bot.js';
 

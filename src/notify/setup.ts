@@ -34,6 +34,7 @@ function policyFor(channel: Channel, raw: unknown): ChannelPolicy {
 export function buildChannels(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => {},
 ): { channels: { channel: Channel; policy: ChannelPolicy }[]; websocket: WebSocketChannel } {
   const websocket = new WebSocketChannel();
   const list: Channel[] = [websocket];
@@ -44,7 +45,7 @@ export function buildChannels(
       throw new NotifyConfigError(`notify.${type}: no such channel type (have: ${channelPlugins.map((p) => p.type).join(', ')})`);
   }
   for (const plugin of channelPlugins) {
-    const channel = plugin.create(sections[plugin.type], env, config);
+    const channel = plugin.create(sections[plugin.type], env, config, warn);
     if (channel) list.push(channel);
   }
   const policies = config.notifications ?? {};

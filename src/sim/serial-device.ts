@@ -3,7 +3,7 @@
 // timeout, commands, and damage on demand (corrupted frames, dropped lines).
 
 import { SerialPort } from 'serialport';
-import { checkFrame, encodeFrame } from '../sources/serial-frame.js';
+import { checkFrame, encodeFrame } from '../sources/serial/serial-frame.js';
 import { KINDS, createRng, roundValues, type KindName, type KindSpec, type Rng, type SignalModel } from './kinds.js';
 import { MIN_INTERVAL_MS, MAX_INTERVAL_MS } from './device.js';
 

@@ -1,3 +1,4 @@
+import type { StoredTopicMapping } from '../model/topic-mapping.js';
 import type { Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
 import type { BucketSeries, RawSeries } from '../model/telemetry.js';
@@ -318,6 +319,13 @@ export interface TelemetryStore {
   /** Stores a batch atomically: all of it or none of it. */
   write(batch: WriteBatch): Promise<WriteResult>;
   listDevices(): Promise<StoredDevice[]>;
+  /** Ids of every stored device (cheap beside listDevices). */
+  deviceIds(): Promise<string[]>;
+  /**
+   * Whether devices may have been added by another process since the last call (`fieldscope import`
+   * beside a running server). Cheap, for polling; may also answer true for this process's own writes.
+   */
+  devicesChangedElsewhere(): Promise<boolean>;
   setDeviceProfile(device: string, profile: string | null): Promise<void>;
   queryRange(q: RangeQuery): Promise<Record<string, RawSeries>>;
   listRejected(q: RejectedQuery): Promise<RejectedRecord[]>;
@@ -353,6 +361,12 @@ export interface CatalogStore {
   /** Sequence counters of one device summed over messages with device time in [from, to]. */
   sequenceStats(device: string, from: number, to: number): Promise<SeqStats>;
   getImportCheckpoint(key: string): Promise<ImportCheckpoint | null>;
+  /** Topic mappings added through the API, oldest first. */
+  listTopicMappings(): Promise<StoredTopicMapping[]>;
+  /** Adds or replaces (by id). */
+  saveTopicMapping(m: StoredTopicMapping): Promise<void>;
+  /** false: there was none with that id. */
+  deleteTopicMapping(id: string): Promise<boolean>;
 }
 
 /** Where one (device, rule) pair's on/off-delay machine stands (see alarms/trigger.ts). */

@@ -1,103 +1,36 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import type { Pipeline } from '../pipeline/ingest.js';
-import { isValidDeviceId } from '../pipeline/decode.js';
 import type { DeviceManagement } from '../devices/setup.js';
-import type { BrokerAccess } from '../sources/mqtt-broker.js';
-import { EmbeddedBroker } from '../sources/mqtt-broker.js';
-import { ExternalBroker } from '../sources/mqtt-client.js';
-import { SerialLink, parseSerialSpec } from '../sources/serial.js';
 import type { Source } from '../sources/source.js';
-import { deviceTopic } from '../model/topics.js';
+import type { SourceKit } from '../sources/plugin.js';
+import { sourcePlugins } from '../sources/registry.js';
+import { EmbeddedBroker } from '../sources/mqtt-broker/mqtt-broker.js';
+import { ExternalBroker } from '../sources/mqtt-client/mqtt-client.js';
+import { SerialLink } from '../sources/serial/serial.js';
 import { MappingError, TopicMappings } from '../sources/mappings/topic-mappings.js';
-import { SERIAL_INTEGRITY, type SerialIntegrity } from '../sources/serial-frame.js';
-import type { BrokerLimits } from '../sources/mqtt-broker.js';
 
-/** The embedded or external MQTT broker, and the serial links; commands reach devices through them. */
+/** Every configured source, by kind (sources/registry.ts); commands reach devices through them. */
 export function buildSources(
   config: Config,
-  o: {
-    pipeline: Pipeline;
-    metrics: Metrics;
-    logger: Logger;
-    tls: { cert: Buffer; key: Buffer } | undefined;
-    dm: DeviceManagement;
-    access: BrokerAccess;
-    mappings: TopicMappings;
-    limits: BrokerLimits;
-  },
-): { broker: EmbeddedBroker; mqtt: Source; serial: SerialLink[]; all: Source[] } {
-  const { pipeline, metrics, logger, dm } = o;
-  const broker = new EmbeddedBroker({
-    host: config.host,
-    port: config.mqttPort,
-    pipeline,
-    metrics,
-    logger,
-    onDeviceMessage: dm.onDeviceMessage,
-    access: o.access,
-    tls: o.tls,
-    mappings: o.mappings,
-    maxPayloadBytes: config.maxPayloadBytes,
-    limits: o.limits,
-  });
-  const serial = parseSerialConfig(config.serial, config.serialIntegrity).map(
-    ({ path, baudRate, device, integrity }) =>
-      new SerialLink({ path, baudRate, device, integrity, pipeline, metrics, logger, onCommandReply: (d, r) => void dm.commands.reply(d, r).catch(() => {}) }),
-  );
-  for (const link of serial) dm.commands.addTransport(link, true);
-  const mqtt: EmbeddedBroker | ExternalBroker = config.broker
-    ? new ExternalBroker({
-        url: config.broker,
-        clientId: config.brokerClientId ?? `fieldscope-${hostname()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
-        username: config.brokerUsername ?? undefined,
-        password: process.env.FIELDSCOPE_BROKER_PASSWORD ?? (config.brokerPasswordFile ? readFileSync(config.brokerPasswordFile, 'utf8').trim() : undefined),
-        ca: config.brokerCa ?? undefined,
-        cert: config.brokerCert ?? undefined,
-        key: config.brokerKey ?? undefined,
-        pipeline,
-        logger,
-        onDeviceMessage: dm.onDeviceMessage,
-        mappings: o.mappings,
-      })
-    : broker;
-  // Commands reach devices through the broker they publish to.
-  dm.commands.addTransport({
-    kind: 'mqtt',
-    reaches: () => true,
-    send: (device, cmd) => mqtt.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
-  });
-  return { broker, mqtt, serial, all: [mqtt, ...serial] };
-}
-
-/** `PATH[:BAUD]=DEVICE[@crc|optional|none]`, comma-separated. */
-function parseSerialConfig(
-  spec: string | null,
-  defaultIntegrity: SerialIntegrity,
-): Array<{ path: string; baudRate: number; device: string; integrity: SerialIntegrity }> {
-  if (!spec) return [];
-  return spec
-    .split(',')
-    .filter(Boolean)
-    .map((item) => {
-      const eq = item.lastIndexOf('=');
-      if (eq < 1) throw new ConfigError(`serial "${item}": expected PATH[:BAUD]=DEVICE_ID[@crc|optional|none]`);
-      // '@' cannot appear in a device id, so it can carry the port's own integrity setting.
-      const [device, own] = item.slice(eq + 1).split('@');
-      if (!isValidDeviceId(device)) throw new ConfigError(`serial "${item}": device id must be 1-128 characters of letters, digits, . _ : -`);
-      const integrity = (own ?? defaultIntegrity) as SerialIntegrity;
-      if (!SERIAL_INTEGRITY.includes(integrity))
-        throw new ConfigError(`serial "${item}": integrity must be one of ${SERIAL_INTEGRITY.join(', ')}, got "${own ?? defaultIntegrity}"`);
-      try {
-        return { ...parseSerialSpec(item.slice(0, eq)), device, integrity };
-      } catch (err) {
-        throw new ConfigError((err as Error).message);
-      }
-    });
+  o: Omit<SourceKit, 'config' | 'onDeviceMessage' | 'commands'> & { dm: DeviceManagement },
+): { broker: EmbeddedBroker | null; mqtt: EmbeddedBroker | ExternalBroker; serial: SerialLink[]; all: Source[] } {
+  const { dm, ...rest } = o;
+  const kit: SourceKit = { ...rest, config, onDeviceMessage: dm.onDeviceMessage, commands: dm.commands };
+  const sections = config.sources ?? {};
+  if (typeof sections !== 'object' || Array.isArray(sections)) throw new ConfigError('sources must be an object of sections by source type');
+  for (const type of Object.keys(sections)) {
+    if (!sourcePlugins.some((p) => p.type === type))
+      throw new ConfigError(`sources.${type}: no such source type (have: ${sourcePlugins.map((p) => p.type).join(', ')})`);
+  }
+  const all = sourcePlugins.flatMap((p) => p.create(sections[p.type], kit));
+  const mqtt = all.find((s): s is EmbeddedBroker | ExternalBroker => s instanceof EmbeddedBroker || s instanceof ExternalBroker);
+  if (!mqtt) throw new ConfigError('no MQTT source: neither the embedded broker nor an external one is configured');
+  return {
+    broker: mqtt instanceof EmbeddedBroker ? mqtt : null,
+    mqtt,
+    serial: all.filter((s): s is SerialLink => s instanceof SerialLink),
+    all: [mqtt, ...all.filter((s) => s !== mqtt)],
+  };
 }
 
 /** The configured topic mappings; a bad one stops the start with the setting, field and rule named. */

@@ -8,6 +8,7 @@ import { requireServices } from '../helpers/services.js';
 import { decodeMessage } from '../../src/pipeline/decode.js';
 import { loadConfig, options } from '../../src/config.js';
 import { buildChannels } from '../../src/notify/setup.js';
+import { serialPorts } from '../../src/sources/serial/serial-config.js';
 import { parseDocBlocks, runnable, type DocBlock } from '../helpers/doc-blocks.js';
 
 /*
@@ -112,6 +113,7 @@ test('every config example loads', (t) => {
       // Secrets named by file in the examples come from the environment here (it wins over the file).
       const env = { FIELDSCOPE_WEBHOOK_SECRET: 's', FIELDSCOPE_SLACK_WEBHOOK_URL: 'https://hooks.slack.invalid/x', FIELDSCOPE_SMTP_PASSWORD: 'p' };
       assert.doesNotThrow(() => buildChannels(config, env), `${where(page, b)}`);
+      assert.doesNotThrow(() => serialPorts(config.sources?.serial, config.serial, config.serialIntegrity), `${where(page, b)}`);
     }
   }
   assert.ok(n >= 2, `only ${n} config examples found in docs/`);

@@ -171,7 +171,7 @@ test('Debian mosquitto_pub makes a new device appear with its value', { skip: mo
     await app.stop();
     dir.remove();
   });
-  await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(app.broker.port), '-q', '1', '-t', 'devices/pump-7/telemetry', '-m', '{"temperature":41.5}']);
+  await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(app.broker!.port), '-q', '1', '-t', 'devices/pump-7/telemetry', '-m', '{"temperature":41.5}']);
   const dev = await until(
     async () => {
       const r = await fetch(`${app.httpUrl}/api/v1/devices/pump-7`);

@@ -189,3 +189,24 @@ test(
     assert.deepEqual({ nack: JSON.parse(strictReplies[0]).nack, reason: JSON.parse(strictReplies[0]).reason }, { nack: 7, reason: 'no_crc' });
   },
 );
+
+test('a serial port from the sources.serial config section is a running source; an unknown source type stops the start', { skip }, async (t) => {
+  const d = tempDir();
+  t.after(() => d.remove());
+  const pty = await startPtyPair(d.dir);
+  t.after(() => pty.kill());
+  await assert.rejects(
+    startTestApp({ dataDir: d.dir, sources: { modbus: [] } }),
+    /sources\.modbus: no such source type \(have: mqtt-broker, mqtt-client, serial\)/,
+  );
+  const app = await startTestApp({ dataDir: d.dir, sources: { serial: [{ path: pty.a, deviceId: 'meter-section', integrity: 'optional' }] } });
+  t.after(() => app.stop());
+  await until(() => app.serialLinks[0]?.isOpen, { what: 'serial port open' });
+  const sim = new SerialSimDevice({ path: pty.b, intervalMs: 20, ackTimeoutMs: 1500, maxFrames: 5, reopenMs: 100 });
+  t.after(() => sim.stop());
+  sim.start();
+  await until(() => sim.seq === 5 && sim.pending === 0, { timeoutMs: 20_000, what: 'five frames acknowledged' });
+  assert.deepEqual(await storedSeqs(app, 'meter-section'), [1, 2, 3, 4, 5]);
+  const health = (await (await fetch(`${app.httpUrl}/health`)).json()) as { components: Record<string, { status: string }> };
+  assert.equal(health.components.serial?.status, 'up');
+});

@@ -48,9 +48,7 @@ test('Slack bot: an alarm is posted with chat.postMessage and the bot token to t
   writeFileSync(join(d.dir, 'bot-token'), TOKEN + '\n');
   const app = await startTestApp({
     dataDir: join(d.dir, 'data'),
-    slackBotTokenFile: join(d.dir, 'bot-token'),
-    slackChannel: 'C0ALARMS',
-    slackApiUrl: slack.base,
+    notify: { slack: { botTokenFile: join(d.dir, 'bot-token'), channel: 'C0ALARMS', apiUrl: slack.base } },
     notifications: { 'slack-bot': { groupWindowMs: 0, minIntervalMs: 0 } },
   });
   t.after(() => app.stop());
@@ -86,8 +84,26 @@ test("Slack bot: a user id as target, and Slack refusals (ok:false) are failures
 });
 
 test('Slack bot config: the token from env or file only, and a token without a channel is refused', () => {
-  const withEnv = buildChannels({ ...defaults, slackChannel: '#alarms' }, { FIELDSCOPE_SLACK_BOT_TOKEN: TOKEN });
+  const section = { notify: { slack: { channel: '#alarms' } } };
+  const withEnv = buildChannels({ ...defaults, ...section }, { FIELDSCOPE_SLACK_BOT_TOKEN: TOKEN });
   assert.ok(withEnv.channels.some((c) => c.channel.name === 'slack-bot'));
-  assert.ok(!buildChannels({ ...defaults, slackChannel: '#alarms' }, {}).channels.some((c) => c.channel.name === 'slack-bot'));
-  assert.throws(() => buildChannels({ ...defaults }, { FIELDSCOPE_SLACK_BOT_TOKEN: TOKEN }), NotifyConfigError);
+  assert.ok(!buildChannels({ ...defaults, ...section }, {}).channels.some((c) => c.channel.name === 'slack-bot'));
+  assert.throws(() => buildChannels({ ...defaults }, { FIELDSCOPE_SLACK_BOT_TOKEN: TOKEN }), /notify\.slack\.channel is not/);
+  assert.throws(() => buildChannels({ ...defaults, notify: { slack: { token: TOKEN } } }, {}), /notify\.slack: unknown setting "token"/);
+  assert.throws(() => buildChannels({ ...defaults, notify: { slack: { channel: '#a', apiUrl: 'http://slack.example' } } }, {}), NotifyConfigError);
+});
+
+test('Slack bot config: the old flat settings still work, each with a deprecation line; the section needs none', () => {
+  const warned: string[] = [];
+  const old = buildChannels({ ...defaults, slackChannel: '#alarms', slackApiUrl: 'https://proxy.example/api' }, { FIELDSCOPE_SLACK_BOT_TOKEN: TOKEN }, (m) =>
+    warned.push(m),
+  );
+  assert.ok(old.channels.some((c) => c.channel.name === 'slack-bot'));
+  assert.deepEqual(warned, [
+    'slackChannel is deprecated: use notify.slack.channel (docs/slack-bot.md)',
+    'slackApiUrl is deprecated: use notify.slack.apiUrl (docs/slack-bot.md)',
+  ]);
+  warned.length = 0;
+  buildChannels({ ...defaults, notify: { slack: { channel: '#alarms' } } }, { FIELDSCOPE_SLACK_BOT_TOKEN: TOKEN }, (m) => warned.push(m));
+  assert.deepEqual(warned, []);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32, crcHex, checkFrame, encodeFrame } from '../../src/sources/serial-frame.js';
-import { parseSerialSpec } from '../../src/sources/serial.js';
+import { crc32, crcHex, checkFrame, encodeFrame } from '../../src/sources/serial/serial-frame.js';
+import { parseSerialSpec } from '../../src/sources/serial/serial.js';
 
 test('crc32 is the IEEE CRC-32 (zlib, Ethernet): the standard check value and an empty input', () => {
   assert.equal(crcHex('123456789'), 'cbf43926');

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PacketSizeWatch } from '../../src/sources/mqtt-packet-size.js';
-import { ConnectionGate, defaultMaxConnections, FD_HEADROOM } from '../../src/sources/mqtt-connection-gate.js';
+import { PacketSizeWatch } from '../../src/sources/mqtt-broker/mqtt-packet-size.js';
+import { ConnectionGate, defaultMaxConnections, FD_HEADROOM } from '../../src/sources/mqtt-broker/mqtt-connection-gate.js';
 import { clientIdAllowed, serviceClientIdPrefix } from '../../src/auth/client-id.js';
 import { tempDir } from '../helpers/app.js';
 

@@ -36,6 +36,8 @@ const BEFORE: Record<string, Loader> = {
   'DELETE /api/v1/devices/:id/credentials': async (s, p) => (await s.auth.listDeviceCredentials()).find((c) => c.device === p.id),
   'DELETE /api/v1/equipment/:id': async (s, p) => (await s.devices.listEquipment()).find((e) => e.id === p.id),
   'DELETE /api/v1/firmware/:id': async (s, p) => (await s.devices.listFirmware()).find((f) => f.id === p.id),
+  'PUT /api/v1/mappings/:id': async (s, p) => (await s.catalog.listTopicMappings()).find((m) => m.id === p.id) ?? null,
+  'DELETE /api/v1/mappings/:id': async (s, p) => (await s.catalog.listTopicMappings()).find((m) => m.id === p.id) ?? null,
 };
 
 const routeKey = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? ''}`;

@@ -1,5 +1,7 @@
 import type { Channel, Notice } from '../channel.js';
-import { slackMessage } from '../slack.js';
+import { slackMessage } from '../slack/slack-message.js';
+import { slackSection } from '../slack/slack-section.js';
+import { defaults } from '../../config.js';
 import { NotifyConfigError, secret, type ChannelPlugin } from '../plugin.js';
 
 export interface SlackBotOptions {
@@ -49,17 +51,31 @@ export class SlackBotChannel implements Channel {
   }
 }
 
+const FLAT_TO_SECTION = { slackBotTokenFile: 'botTokenFile', slackChannel: 'channel', slackApiUrl: 'apiUrl' } as const;
+
 /**
- * Slack as a bot, read from the flat settings (slackChannel, slackApiUrl, slackBotTokenFile) so
- * `notify.slack` stays the webhook's section; the token is FIELDSCOPE_SLACK_BOT_TOKEN or the file.
+ * Slack as a bot, from `notify.slack` { botTokenFile, channel, apiUrl } (the token may also be
+ * FIELDSCOPE_SLACK_BOT_TOKEN). The flat settings older versions read (slackBotTokenFile,
+ * slackChannel, slackApiUrl) still work, each with a deprecation line in the log.
  */
 export const slackBot: ChannelPlugin = {
   type: 'slack',
-  create(_section, env, config) {
-    const token = secret(env, 'FIELDSCOPE_SLACK_BOT_TOKEN', config.slackBotTokenFile);
+  create(section, env, config, warn) {
+    const s = slackSection(section);
+    const flat: (keyof typeof FLAT_TO_SECTION)[] = [];
+    const pick = <T>(own: T | undefined, key: keyof typeof FLAT_TO_SECTION, old: T, unset: T): T => {
+      if (own !== undefined) return own;
+      if (old !== unset) flat.push(key);
+      return old;
+    };
+    const tokenFile = pick(s.botTokenFile, 'slackBotTokenFile', config.slackBotTokenFile, null);
+    const token = secret(env, 'FIELDSCOPE_SLACK_BOT_TOKEN', tokenFile);
     if (!token) return null;
-    if (!config.slackChannel)
-      throw new NotifyConfigError('a Slack bot token is set but slackChannel is not: say where the bot posts (channel id, #name or user id)');
-    return new SlackBotChannel({ token, channel: config.slackChannel, apiUrl: config.slackApiUrl });
+    const channel = pick(s.channel, 'slackChannel', config.slackChannel, null);
+    if (!channel)
+      throw new NotifyConfigError('a Slack bot token is set but notify.slack.channel is not: say where the bot posts (channel id, #name or user id)');
+    const apiUrl = pick(s.apiUrl, 'slackApiUrl', config.slackApiUrl, defaults.slackApiUrl);
+    for (const key of flat) warn(`${key} is deprecated: use notify.slack.${FLAT_TO_SECTION[key]} (docs/slack-bot.md)`);
+    return new SlackBotChannel({ token, channel, apiUrl });
   },
 };

@@ -1,22 +1,8 @@
 import type { RawInput } from '../../pipeline/ingest.js';
+import type { TopicMapping } from '../../model/topic-mapping.js';
+import { DomainError } from '../../model/errors.js';
 
-/**
- * How a fleet's own topics become Fieldscope messages, in the manner of Telegraf's MQTT topic
- * parsing: a topic pattern whose named segments say where the device id and attributes are, and
- * where in the payload the readings are. Devices keep their topics and payloads.
- */
-export interface TopicMapping {
-  /** Topic filter with named one-level segments and an optional trailing #: "factory/sensor/data", "serve-ml/{equipment}/features", "{site}/{line}/{device}/#". */
-  topic: string;
-  /** The captured segment that names the device (default: "device" when captured; otherwise the payload's device_id). */
-  device?: string;
-  /** Payload field whose object holds the readings, e.g. "features"; the payload's other numbers are readings too. */
-  metrics?: string;
-  /** Profile a device first seen on this topic is bound to. */
-  profile?: string;
-  /** Shown in /health and dead letters; default: the topic pattern. */
-  name?: string;
-}
+export type { TopicMapping } from '../../model/topic-mapping.js';
 
 export interface MappedInput {
   mapping: string;
@@ -24,17 +10,19 @@ export interface MappedInput {
 }
 
 /** Why a mapping is refused: names the field and the rule, as every other bad input does. */
-export class MappingError extends Error {
+export class MappingError extends DomainError {
   constructor(
-    readonly field: string,
-    readonly rule: string,
+    override readonly field: string,
+    override readonly rule: string,
     message: string,
   ) {
-    super(message);
+    super(400, message, field, rule);
   }
 }
 
-interface Compiled {
+const KNOWN: readonly string[] = ['topic', 'device', 'metrics', 'profile', 'name'];
+
+export interface Compiled {
   def: TopicMapping;
   name: string;
   levels: ({ literal: string } | { capture: string | null })[];
@@ -44,38 +32,48 @@ interface Compiled {
 
 const CAPTURE = /^\{([A-Za-z_][A-Za-z0-9_]{0,31})\}$/;
 
-function compile(def: TopicMapping, index: number): Compiled {
-  const field = `topicMappings[${index}]`;
-  if (typeof def?.topic !== 'string' || !def.topic || def.topic.length > 256)
-    throw new MappingError(`${field}.topic`, 'required', 'a mapping needs a topic pattern (at most 256 characters)');
+/** Checks one mapping; `at` prefixes the fields named in errors (`topicMappings[2]` in the config file, none in the API). */
+export function compileMapping(def: TopicMapping, at = ''): Compiled {
+  const field = at ? at + '.' : '';
+  if (!def || typeof def !== 'object' || Array.isArray(def))
+    throw new MappingError(at || 'mapping', 'object', 'a mapping is an object { topic, device?, metrics?, profile?, name? }');
+  for (const k of Object.keys(def))
+    if (!KNOWN.includes(k)) throw new MappingError(`${field}${k}`, 'unknown', `unknown setting "${k}" (known: ${KNOWN.join(', ')})`);
+  if (typeof def.topic !== 'string' || !def.topic || def.topic.length > 256)
+    throw new MappingError(`${field}topic`, 'required', 'a mapping needs a topic pattern (at most 256 characters)');
+  for (const k of ['device', 'profile', 'name'] as const) {
+    const v = def[k];
+    if (v !== undefined && (typeof v !== 'string' || !v || v.length > 128))
+      throw new MappingError(`${field}${k}`, 'string', `${k} must be a string of 1-128 characters`);
+  }
   const parts = def.topic.split('/');
   const levels: Compiled['levels'] = [];
   let rest = false;
   const names = new Set<string>();
   parts.forEach((p, i) => {
     if (p === '#') {
-      if (i !== parts.length - 1) throw new MappingError(`${field}.topic`, 'wildcard', '# may only end a topic pattern');
+      if (i !== parts.length - 1) throw new MappingError(`${field}topic`, 'wildcard', '# may only end a topic pattern');
       rest = true;
       return;
     }
     if (p === '+') return levels.push({ capture: null });
     const m = CAPTURE.exec(p);
     if (m) {
-      if (names.has(m[1])) throw new MappingError(`${field}.topic`, 'unique_names', `segment {${m[1]}} is named twice`);
+      if (names.has(m[1])) throw new MappingError(`${field}topic`, 'unique_names', `segment {${m[1]}} is named twice`);
       names.add(m[1]);
       return levels.push({ capture: m[1] });
     }
-    if (/[+#{}]/.test(p)) throw new MappingError(`${field}.topic`, 'segment', `segment "${p}" must be a literal, +, {name} or a final #`);
+    if (/[+#{}]/.test(p)) throw new MappingError(`${field}topic`, 'segment', `segment "${p}" must be a literal, +, {name} or a final #`);
     levels.push({ literal: p });
   });
-  if (parts[0] === 'devices') throw new MappingError(`${field}.topic`, 'reserved', "topics under devices/ are Fieldscope's own scheme");
+  if (parts[0] === 'devices') throw new MappingError(`${field}topic`, 'reserved', "topics under devices/ are Fieldscope's own scheme");
   let deviceCapture: string | null = null;
   if (def.device !== undefined) {
-    if (!names.has(def.device)) throw new MappingError(`${field}.device`, 'captured', `device "${def.device}" is not a {named} segment of ${def.topic}`);
+    if (!names.has(def.device)) throw new MappingError(`${field}device`, 'captured', `device "${def.device}" is not a {named} segment of ${def.topic}`);
     deviceCapture = def.device;
   } else if (names.has('device')) deviceCapture = 'device';
   if (def.metrics !== undefined && (typeof def.metrics !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(def.metrics))) {
-    throw new MappingError(`${field}.metrics`, 'field_name', 'metrics names a payload field (letters, digits, _)');
+    throw new MappingError(`${field}metrics`, 'field_name', 'metrics names a payload field (letters, digits, _)');
   }
   return { def, name: def.name ?? def.topic, levels, rest, deviceCapture };
 }
@@ -83,6 +81,7 @@ function compile(def: TopicMapping, index: number): Compiled {
 /** The mappings in force, tried in order; the first that matches a topic takes it. */
 export class TopicMappings {
   private compiled: Compiled[] = [];
+  private readonly listeners = new Set<() => void>();
 
   constructor(defs: TopicMapping[] = []) {
     this.set(defs);
@@ -91,7 +90,19 @@ export class TopicMappings {
   /** Replaces the mappings; throws MappingError (and keeps the old ones) when one is bad. */
   set(defs: TopicMapping[]): void {
     if (!Array.isArray(defs)) throw new MappingError('topicMappings', 'array', 'topicMappings must be a list of mappings');
-    this.compiled = defs.map(compile);
+    const compiled = defs.map((d, i) => compileMapping(d, `topicMappings[${i}]`));
+    compiled.forEach((c, i) => {
+      const first = compiled.findIndex((o) => o.def.topic === c.def.topic);
+      if (first !== i) throw new MappingError(`topicMappings[${i}].topic`, 'unique', `${c.def.topic} is mapped already (topicMappings[${first}])`);
+    });
+    this.compiled = compiled;
+    for (const l of this.listeners) l();
+  }
+
+  /** Told after each set(): the external broker subscribes to the new filters then. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   list(): TopicMapping[] {

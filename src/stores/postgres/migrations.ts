@@ -312,4 +312,8 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
         FROM readings r JOIN series s ON s.id = r.series;
     `);
   },
+  async (sql) => {
+    // Topic mappings added through the API (the config file's are not stored).
+    await sql`CREATE TABLE IF NOT EXISTS topic_mappings (id text PRIMARY KEY, created int8 NOT NULL, body text NOT NULL)`;
+  },
 ];

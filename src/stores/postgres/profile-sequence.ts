@@ -1,6 +1,7 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type { Profile } from '../../model/device.js';
 import type { SeqDeviceState, SeqStats } from '../../model/sequence.js';
+import type { StoredTopicMapping } from '../../model/topic-mapping.js';
 import type { CatalogStore, ImportCheckpoint, WriteBatch } from '../store.js';
 
 const OID = { int8: 20, text: 25 } as const;
@@ -74,5 +75,19 @@ export class PgProfileSequence implements CatalogStore {
   async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {
     const [r] = await this.sql<{ state: string }[]>`SELECT state FROM import_progress WHERE key = ${key}`;
     return r ? (JSON.parse(r.state) as ImportCheckpoint) : null;
+  }
+
+  async listTopicMappings(): Promise<StoredTopicMapping[]> {
+    return (await this.sql<{ body: string }[]>`SELECT body FROM topic_mappings ORDER BY created, id`).map((r) => JSON.parse(r.body) as StoredTopicMapping);
+  }
+
+  async saveTopicMapping(m: StoredTopicMapping): Promise<void> {
+    await this.sql`
+      INSERT INTO topic_mappings (id, created, body) VALUES (${m.id}, ${m.createdAt}, ${JSON.stringify(m)})
+      ON CONFLICT (id) DO UPDATE SET body = excluded.body`;
+  }
+
+  async deleteTopicMapping(id: string): Promise<boolean> {
+    return (await this.sql`DELETE FROM topic_mappings WHERE id = ${id}`).count > 0;
   }
 }

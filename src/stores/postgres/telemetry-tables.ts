@@ -70,6 +70,7 @@ export class PgTelemetry implements TelemetryStore {
   /** True when readings is a TimescaleDB hypertable rather than natively partitioned. */
   timescale = false;
   private partitions = new Set<number>();
+  private deviceCount: number | undefined;
   private seriesIds = new Map<string, number>();
 
   constructor(
@@ -223,6 +224,18 @@ export class PgTelemetry implements TelemetryStore {
       if (d) d.latest[s.metric] = { ts: s.last_ts, value: s.last_value };
     }
     return [...devices.values()];
+  }
+
+  async deviceIds(): Promise<string[]> {
+    return (await this.sql<{ id: string }[]>`SELECT id FROM devices`).map((r) => r.id);
+  }
+
+  /** The count of devices moved (PostgreSQL has no data_version; the devices table is small). */
+  async devicesChangedElsewhere(): Promise<boolean> {
+    const [{ n }] = await this.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM devices`;
+    const changed = n !== (this.deviceCount ??= n);
+    this.deviceCount = n;
+    return changed;
   }
 
   async setDeviceProfile(device: string, profile: string | null): Promise<void> {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Profile } from '../../model/device.js';
 import type { SeqDeviceState, SeqStats } from '../../model/sequence.js';
+import type { StoredTopicMapping } from '../../model/topic-mapping.js';
 import type { CatalogStore, ImportCheckpoint } from '../store.js';
 
 /** The SQLite side of CatalogStore: API-added profiles, sequence accounting state, import checkpoints. */
@@ -35,5 +36,19 @@ export class SqliteCatalog implements CatalogStore {
   async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {
     const state = this.db.prepare('SELECT state FROM import_progress WHERE key = ?').pluck().get(key) as string | undefined;
     return state ? (JSON.parse(state) as ImportCheckpoint) : null;
+  }
+
+  async listTopicMappings(): Promise<StoredTopicMapping[]> {
+    return (this.db.prepare('SELECT body FROM topic_mappings ORDER BY created, id').pluck().all() as string[]).map((b) => JSON.parse(b) as StoredTopicMapping);
+  }
+
+  async saveTopicMapping(m: StoredTopicMapping): Promise<void> {
+    this.db
+      .prepare('INSERT INTO topic_mappings (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body')
+      .run(m.id, m.createdAt, JSON.stringify(m));
+  }
+
+  async deleteTopicMapping(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM topic_mappings WHERE id = ?').run(id).changes > 0;
   }
 }

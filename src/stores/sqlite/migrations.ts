@@ -280,4 +280,8 @@ export const migrations: string[] = [
   DROP TABLE readings;
   ALTER TABLE readings_us RENAME TO readings;
   `,
+  `
+  -- Topic mappings added through the API (the config file's are not stored).
+  CREATE TABLE IF NOT EXISTS topic_mappings (id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL);
+  `,
 ];

@@ -38,6 +38,7 @@ const INSERT_CHUNK = 64;
 /** The SQLite side of TelemetryStore: readings, rollups (kept in the write transaction), history and dead letters. */
 export class SqliteTelemetry implements TelemetryStore {
   private seriesIds = new Map<string, Map<string, number>>();
+  private dataVersion: number | undefined;
   private stmts: Record<
     | 'upsertDevice'
     | 'insertSeries'
@@ -240,6 +241,18 @@ export class SqliteTelemetry implements TelemetryStore {
       if (d) d.latest[s.metric] = { ts: s.last_ts, value: s.last_value };
     }
     return [...devices.values()];
+  }
+
+  async deviceIds(): Promise<string[]> {
+    return this.db.prepare('SELECT id FROM devices').pluck().all() as string[];
+  }
+
+  /** data_version changes when another connection (another process) commits; this one's own commits leave it. */
+  async devicesChangedElsewhere(): Promise<boolean> {
+    const v = this.db.pragma('data_version', { simple: true }) as number;
+    const changed = v !== (this.dataVersion ??= v);
+    this.dataVersion = v;
+    return changed;
   }
 
   async setDeviceProfile(device: string, profile: string | null): Promise<void> {

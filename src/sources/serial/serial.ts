@@ -1,9 +1,9 @@
 import { SerialPort } from 'serialport';
-import type { Pipeline } from '../pipeline/ingest.js';
-import type { Metrics } from '../metrics.js';
-import type { Logger } from '../logger.js';
-import type { Source } from './source.js';
-import type { CommandEnvelope, CommandReply, CommandTransport } from '../model/device-admin.js';
+import type { Pipeline } from '../../pipeline/ingest.js';
+import type { Metrics } from '../../metrics.js';
+import type { Logger } from '../../logger.js';
+import type { Source } from '../source.js';
+import type { CommandEnvelope, CommandReply, CommandTransport } from '../../model/device-admin.js';
 import { checkFrame, encodeFrame, type SerialIntegrity } from './serial-frame.js';
 
 export interface SerialLinkOptions {

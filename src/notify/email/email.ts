@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Channel, Notice } from './channel.js';
-import { noticeLine, subject } from './channel.js';
-import { secret, stringSettings, type ChannelPlugin } from './plugin.js';
+import type { Channel, Notice } from '../channel.js';
+import { noticeLine, subject } from '../channel.js';
+import { secret, stringSettings, type ChannelPlugin } from '../plugin.js';
 
 export interface SmtpOptions {
   host: string;

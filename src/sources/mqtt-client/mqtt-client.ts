@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Pipeline } from '../pipeline/ingest.js';
-import type { Logger } from '../logger.js';
-import type { Source } from './source.js';
-import { parseDeviceTopic, type TopicKind } from '../model/topics.js';
-import type { MappedInput, TopicMappings } from './mappings/topic-mappings.js';
+import type { Pipeline } from '../../pipeline/ingest.js';
+import type { Logger } from '../../logger.js';
+import type { Source } from '../source.js';
+import { parseDeviceTopic, type TopicKind } from '../../model/topics.js';
+import type { MappedInput, TopicMappings } from '../mappings/topic-mappings.js';
 
 export interface ExternalBrokerOptions {
   url: string;
@@ -67,6 +67,9 @@ export class ExternalBroker implements Source {
   /** Counts connections: an ack belongs to the connection its message came on. */
   private generation = 0;
   received = 0;
+  /** The mapping filters subscribed on this session, so a mapping changed through the API is followed. */
+  private mappedFilters = new Set<string>();
+  private offMappings: (() => void) | null = null;
 
   constructor(private readonly opts: ExternalBrokerOptions) {}
 
@@ -105,6 +108,7 @@ export class ExternalBroker implements Source {
         this.handle(topic, t, mapped, payload, () => (this.client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }));
       },
     };
+    this.offMappings = o.mappings?.onChange(() => this.followMappings()) ?? null;
     const client = mqtt.connect(o.url, options);
     this.client = client;
     client.on('connect', (connack) => {
@@ -112,6 +116,10 @@ export class ExternalBroker implements Source {
       this.attempt = 0;
       o.logger.info({ url: o.url, sessionPresent: connack.sessionPresent }, 'connected to external broker');
       const mapped = (o.mappings?.filters() ?? []).map((f) => this.share(f));
+      // A filter of a mapping removed while we were away may still be in the resumed session.
+      const gone = [...this.mappedFilters].filter((f) => !mapped.includes(f));
+      if (gone.length) client.unsubscribe(gone, () => undefined);
+      this.mappedFilters = new Set(mapped);
       // Earlier versions always subscribed in the group "fieldscope": drop that subscription from a
       // session they left behind, or each message would arrive twice.
       if (!o.group) client.unsubscribe(LEGACY_SHARED, () => undefined);
@@ -163,6 +171,20 @@ export class ExternalBroker implements Source {
     );
   }
 
+  /** Subscribes to the filters of mappings added through the API and drops those of removed ones, without a reconnect. */
+  private followMappings(): void {
+    const c = this.client;
+    const want = new Set((this.opts.mappings?.filters() ?? []).map((f) => this.share(f)));
+    const add = [...want].filter((f) => !this.mappedFilters.has(f));
+    const drop = [...this.mappedFilters].filter((f) => !want.has(f));
+    if (!c || !this.connected) return; // the next connect subscribes to what is wanted then
+    this.mappedFilters = want;
+    if (add.length)
+      c.subscribe(add, { qos: 1 }, (err) => err && this.opts.logger.error({ err: err.message, filters: add }, 'subscribe to mapped topics failed'));
+    // Another mapping may still need a filter the removed one had; only filters no mapping wants go.
+    if (drop.length) c.unsubscribe(drop, () => undefined);
+  }
+
   /** Publishes through the external connection (commands to devices). Refused while disconnected, so the sender retries later. */
   publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
     const c = this.client;
@@ -189,6 +211,7 @@ export class ExternalBroker implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.offMappings?.();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const c = this.client;
     if (!c) return;

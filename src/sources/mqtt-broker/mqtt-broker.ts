@@ -1,14 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import type { Pipeline } from '../pipeline/ingest.js';
-import type { Metrics } from '../metrics.js';
-import type { Logger } from '../logger.js';
-import type { Source } from './source.js';
-import { parseDeviceTopic, type TopicKind } from '../model/topics.js';
+import type { Pipeline } from '../../pipeline/ingest.js';
+import type { Metrics } from '../../metrics.js';
+import type { Logger } from '../../logger.js';
+import type { Source } from '../source.js';
+import { parseDeviceTopic, type TopicKind } from '../../model/topics.js';
 import { createServer as createTlsServer } from 'node:tls';
-import type { TopicMappings } from './mappings/topic-mappings.js';
-import { takeForeignTopic } from './mappings/foreign-topic.js';
+import type { TopicMappings } from '../mappings/topic-mappings.js';
+import { takeForeignTopic } from '../mappings/foreign-topic.js';
 import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './mqtt-connection-gate.js';
 import { PacketSizeWatch } from './mqtt-packet-size.js';
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import type { Channel, Notice } from './channel.js';
-import { noticePayload, postJson, subject } from './channel.js';
-import { secret, stringSettings, type ChannelPlugin } from './plugin.js';
+import type { Channel, Notice } from '../channel.js';
+import { noticePayload, postJson, subject } from '../channel.js';
+import { secret, stringSettings, type ChannelPlugin } from '../plugin.js';
 
 export const SIGNATURE_HEADER = 'x-fieldscope-signature';
 

@@ -1,4 +1,4 @@
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, type Config } from '../../config.js';
 import type { BrokerLimits } from './mqtt-broker.js';
 import { defaultMaxConnections } from './mqtt-connection-gate.js';
 

@@ -1,0 +1,32 @@
+import type { SourcePlugin } from '../plugin.js';
+import { deviceTopic } from '../../model/topics.js';
+import { EmbeddedBroker } from './mqtt-broker.js';
+
+/** The embedded MQTT broker (Aedes): runs unless an external broker is configured. */
+export const embeddedBroker: SourcePlugin = {
+  type: 'mqtt-broker',
+  create(_section, kit) {
+    const { config } = kit;
+    if (config.broker) return [];
+    const broker = new EmbeddedBroker({
+      host: config.host,
+      port: config.mqttPort,
+      pipeline: kit.pipeline,
+      metrics: kit.metrics,
+      logger: kit.logger,
+      onDeviceMessage: kit.onDeviceMessage,
+      access: kit.access,
+      tls: kit.tls,
+      mappings: kit.mappings,
+      maxPayloadBytes: config.maxPayloadBytes,
+      limits: kit.limits,
+    });
+    // Commands reach devices through the broker they publish to.
+    kit.commands.addTransport({
+      kind: 'mqtt',
+      reaches: () => true,
+      send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
+    });
+    return [broker];
+  },
+};
