@@ -369,6 +369,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
       bindings: { telemetry: store.telemetry, registry: devices },
       commands: dm.commands,
       auth,
+      mappings: mappingCatalog,
     });
     yield component(
       'change-feed',

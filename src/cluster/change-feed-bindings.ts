@@ -16,12 +16,11 @@ export interface SharedCaches {
   /** Commands this node retries (another node may finish them). */
   commands: Pick<CommandService, 'refresh'>;
   auth: Pick<AuthServices, 'users' | 'apiKeys' | 'devices' | 'revocations'>;
+  /** Topic mappings added through the API: reloaded whole (their order decides which one takes a topic). */
+  mappings: { load(): Promise<unknown> };
 }
 
-/**
- * What each kind of change reloads. Topic mappings join here once they live in the store
- * (`feed.on('mapping', ...)` beside a NOTIFY trigger on their table, as in stores/postgres/change-notify.ts).
- */
+/** What each kind of change reloads. */
 export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   const reloadProfiles = async (name?: string) => {
     for (const p of await c.catalog.listProfiles()) if (name === undefined || p.name === name) c.profiles.set(p);
@@ -39,6 +38,7 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.on('user', (id) => c.auth.users.refresh(id));
   feed.on('api_key', (id) => c.auth.apiKeys.refresh(id));
   feed.on('device_credential', (device) => c.auth.devices.refresh(device));
+  feed.on('mapping', async () => void (await c.mappings.load()));
   // A sign-in ended on another node (signed out, refresh token reused): cached session checks and open sockets here let go too.
   feed.on('session', (family) => c.auth.revocations.emit({ kind: 'session', family }));
 
@@ -48,4 +48,5 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.onResync(() => c.auth.users.refresh());
   feed.onResync(() => c.auth.apiKeys.refresh());
   feed.onResync(() => c.auth.devices.refresh());
+  feed.onResync(async () => void (await c.mappings.load()));
 }

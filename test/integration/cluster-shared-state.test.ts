@@ -134,6 +134,27 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     assert.ok(feed.counts.applied > applied);
   });
 
+  it('a topic mapping added through node A is listed and applied on node B within a second; its removal too', async (t) => {
+    const url = await pg.createDatabase();
+    const a = await startTestApp({ store: url, ...keep });
+    t.after(() => a.stop());
+    const b = await startTestApp({ store: url, ...keep });
+    t.after(() => b.stop());
+    const created = await call<{ id: string }>(a.httpUrl, 'POST', '/api/v1/mappings', { topic: 'plant/{device}/data', device: 'device' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const onB = async () => (await call<{ mappings: { id: string }[] }>(b.httpUrl, 'GET', '/api/v1/mappings')).body.mappings.map((m) => m.id);
+    await until(async () => (await onB()).includes(created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the mapping listed on B' });
+    // B's embedded broker applies it: a publish on the mapped topic to B is stored as the device's reading.
+    const client = await mqtt.connectAsync(b.mqttUrl, { clientId: 'mapped-press' });
+    t.after(() => client.endAsync());
+    await client.publishAsync('plant/press-7/data', JSON.stringify({ t: 21.5, seq: 1 }), { qos: 1 });
+    await until(async () => (await call<{ series: Record<string, unknown> }>(b.httpUrl, 'GET', '/api/v1/devices/press-7/telemetry?metric=t&from=0')).body.series?.t, {
+      what: 'the mapped reading stored',
+    });
+    assert.equal((await call(a.httpUrl, 'DELETE', `/api/v1/mappings/${created.body.id}`)).status, 204);
+    await until(async () => !(await onB()).includes(created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the removal on B' });
+  });
+
   it('rebuildDevices: a node taking over a device continues its analytics windows and its on-delay timer from the store', async (t) => {
     const url = await pg.createDatabase();
     const a = await startTestApp({ store: url, ...keep, rulePacks: false });

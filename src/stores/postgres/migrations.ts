@@ -316,4 +316,12 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
     // Topic mappings added through the API (the config file's are not stored).
     await sql`CREATE TABLE IF NOT EXISTS topic_mappings (id text PRIMARY KEY, created int8 NOT NULL, body text NOT NULL)`;
   },
+  // Mappings changed through any node's API reach every node (the change-feed migration ran before this table existed).
+  async (sql) => {
+    await sql.unsafe(`
+      DROP TRIGGER IF EXISTS topic_mappings_changed ON topic_mappings;
+      CREATE TRIGGER topic_mappings_changed AFTER INSERT OR UPDATE OR DELETE ON topic_mappings
+        FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('mapping', 'id');
+    `);
+  },
 ];

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RawSeries } from '../../model/telemetry.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
-import { US_PER_MS } from '../../model/time.js';
 import type {
   BucketQuery,
   BucketResult,
