@@ -148,9 +148,12 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     const client = await mqtt.connectAsync(b.mqttUrl, { clientId: 'mapped-press' });
     t.after(() => client.endAsync());
     await client.publishAsync('plant/press-7/data', JSON.stringify({ t: 21.5, seq: 1 }), { qos: 1 });
-    await until(async () => (await call<{ series: Record<string, unknown> }>(b.httpUrl, 'GET', '/api/v1/devices/press-7/telemetry?metric=t&from=0')).body.series?.t, {
-      what: 'the mapped reading stored',
-    });
+    await until(
+      async () => (await call<{ series: Record<string, unknown> }>(b.httpUrl, 'GET', '/api/v1/devices/press-7/telemetry?metric=t&from=0')).body.series?.t,
+      {
+        what: 'the mapped reading stored',
+      },
+    );
     assert.equal((await call(a.httpUrl, 'DELETE', `/api/v1/mappings/${created.body.id}`)).status, 204);
     await until(async () => !(await onB()).includes(created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the removal on B' });
   });
