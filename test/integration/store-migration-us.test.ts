@@ -1,81 +1,41 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import postgres, { type Sql } from 'postgres';
-import { migrations as sqliteMigrations } from '../../src/stores/sqlite/migrations.js';
-import { migrations as pgMigrations } from '../../src/stores/postgres/migrations.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import type { GroupRow } from '../../src/stores/store.js';
-import { tempDir } from '../helpers/app.js';
-import { requirePostgres, startPostgres } from '../helpers/postgres.js';
+import { requirePostgres } from '../helpers/postgres.js';
+import { upgradePostgres, upgradeSqlite } from '../helpers/old-schema.js';
 
 // A store made while readings were kept to the whole millisecond opens with every row intact (at
 // .000 µs), and from then on keeps microseconds: a 2 kHz series stores every sample, a repeat is
 // still a duplicate, and reads, rollups, export and retention carry on.
 
 const T0 = Date.UTC(2024, 0, 10);
-const usMigration = (list: unknown[]) => list.findIndex((m) => /\bus\b.*(INTEGER|int) NOT NULL DEFAULT 0/s.test(String(m)));
 
 test('sqlite: whole-ms readings survive the move to microseconds, and µs readings are kept from then on', async () => {
-  const tmp = tempDir();
-  try {
-    const path = join(tmp.dir, 'old.db');
-    const upTo = usMigration(sqliteMigrations);
-    assert.ok(upTo > 0, 'the migration exists');
-    const db = new Database(path);
-    for (let v = 0; v < upTo; v++) db.exec(sqliteMigrations[v]);
-    db.pragma(`user_version = ${upTo}`);
-    db.prepare("INSERT INTO devices (id, profile, first_seen, last_seen) VALUES ('old', NULL, ?, ?)").run(T0, T0);
-    db.prepare("INSERT INTO series (id, device, metric, last_ts, last_value) VALUES (1, 'old', 'x', ?, 3)").run(T0 + 2);
-    db.prepare('INSERT INTO readings (series, ts, value, seq) VALUES (1, ?, 1, -1), (1, ?, 2, 7), (1, ?, 3, 8)').run(T0, T0 + 1, T0 + 1);
-    db.close();
-
-    const store = new SqliteStore({ path });
-    await store.open();
-    try {
-      await checkMigrated(store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    tmp.remove();
-  }
+  await upgradeSqlite(
+    /\bus\b.*(INTEGER|int) NOT NULL DEFAULT 0/s,
+    (db) => {
+      db.prepare("INSERT INTO devices (id, profile, first_seen, last_seen) VALUES ('old', NULL, ?, ?)").run(T0, T0);
+      db.prepare("INSERT INTO series (id, device, metric, last_ts, last_value) VALUES (1, 'old', 'x', ?, 3)").run(T0 + 2);
+      db.prepare('INSERT INTO readings (series, ts, value, seq) VALUES (1, ?, 1, -1), (1, ?, 2, 7), (1, ?, 3, 8)').run(T0, T0 + 1, T0 + 1);
+    },
+    checkMigrated,
+  );
 });
 
 const pgSkip = requirePostgres('store-migration-us (postgres)');
 test('postgres: whole-ms readings survive the move to microseconds, and µs readings are kept from then on', pgSkip, async () => {
-  const pg = await startPostgres();
-  try {
-    const url = await pg.createDatabase();
-    const upTo = usMigration(pgMigrations);
-    assert.ok(upTo > 0, 'the migration exists');
-    const sql = postgres(url, { onnotice: () => {} });
-    await sql.begin(async (tx) => {
-      await tx`CREATE TABLE schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
-      for (let v = 0; v < upTo; v++) {
-        await pgMigrations[v](tx as unknown as Sql, { timescale: false });
-        await tx`INSERT INTO schema_migrations (version) VALUES (${v + 1})`;
-      }
-      const day = Math.floor(T0 / 86_400_000) * 86_400_000;
-      await tx.unsafe(`CREATE TABLE readings_p20240110 PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + 86_400_000})`);
+  await upgradePostgres(
+    /\bus\b.*(INTEGER|int) NOT NULL DEFAULT 0/s,
+    T0,
+    async (tx) => {
       await tx`INSERT INTO devices (id, profile, first_seen, last_seen) VALUES ('old', NULL, ${T0}, ${T0})`;
       await tx`INSERT INTO series (id, device, metric, last_ts, last_value) VALUES (1, 'old', 'x', ${T0 + 2}, 3)`;
       await tx`INSERT INTO readings (series, ts, value, seq) VALUES (1, ${T0}, 1, -1), (1, ${T0 + 1}, 2, 7), (1, ${T0 + 1}, 3, 8)`;
-    });
-    await sql.end();
-
-    const store = new PostgresStore({ url });
-    await store.open();
-    try {
-      await checkMigrated(store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await pg.destroy();
-  }
+    },
+    checkMigrated,
+  );
 });
 
 async function checkMigrated(store: SqliteStore | PostgresStore): Promise<void> {
