@@ -3,6 +3,7 @@
  * other through the change feed, an alarm raised on both at once exists once, run-once jobs run on
  * one node and move when it dies, and a credential revoked on one node stops working on the other.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -407,7 +408,7 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     assert.ok(a.initialAdminPassword);
     const adminA = (await login(a.httpUrl, 'admin', a.initialAdminPassword)).accessToken;
 
-    const password = 'pw-operator-0123456789';
+    const password = `pw-${randomUUID()}`;
     const made = await call<{ id: string }>(a.httpUrl, 'POST', '/api/v1/users', { username: 'op', password, role: 'operator' }, adminA);
     assert.equal(made.status, 201, JSON.stringify(made.body));
     // Created on A, signs in on B.
