@@ -11,6 +11,8 @@ import { compileMapping, MappingError, type TopicMappings } from './topic-mappin
  */
 export class MappingCatalog {
   private added: StoredTopicMapping[] = [];
+  /** Changes and reloads one at a time: a reload (another node's change, on PostgreSQL) never interleaves with a change here. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Pick<CatalogStore, 'listTopicMappings' | 'saveTopicMapping' | 'deleteTopicMapping'>,
@@ -19,19 +21,31 @@ export class MappingCatalog {
   ) {}
 
   /** Reads the stored mappings and applies them; one that no longer fits (a config mapping took its topic) is skipped, and returned. */
-  async load(): Promise<{ skipped: { id: string; reason: string }[] }> {
-    const skipped: { id: string; reason: string }[] = [];
-    this.added = [];
-    for (const m of await this.store.listTopicMappings()) {
+  load(): Promise<{ skipped: { id: string; reason: string }[] }> {
+    return this.serial(async () => {
+      const stored = await this.store.listTopicMappings();
+      const skipped: { id: string; reason: string }[] = [];
       try {
-        this.apply([...this.added, m]);
-        this.added.push(m);
-      } catch (err) {
-        skipped.push({ id: m.id, reason: (err as Error).message });
+        // The usual case, in one step: the brokers never see a partial set.
+        this.apply(stored);
+        this.added = stored;
+        return { skipped };
+      } catch {
+        // One of them no longer fits: keep the others, in order.
       }
-    }
-    this.apply(this.added);
-    return { skipped };
+      const added: StoredTopicMapping[] = [];
+      for (const m of stored) {
+        try {
+          this.apply([...added, m]);
+          added.push(m);
+        } catch (err) {
+          skipped.push({ id: m.id, reason: (err as Error).message });
+        }
+      }
+      this.apply(added);
+      this.added = added;
+      return { skipped };
+    });
   }
 
   list(): TopicMappingEntry[] {
@@ -45,7 +59,25 @@ export class MappingCatalog {
     return this.list().find((m) => m.id === id);
   }
 
-  async create(def: TopicMapping, now = Date.now()): Promise<TopicMappingEntry> {
+  create(def: TopicMapping, now = Date.now()): Promise<TopicMappingEntry> {
+    return this.serial(() => this.createNow(def, now));
+  }
+
+  update(id: string, def: TopicMapping, now = Date.now()): Promise<TopicMappingEntry> {
+    return this.serial(() => this.updateNow(id, def, now));
+  }
+
+  remove(id: string): Promise<void> {
+    return this.serial(() => this.removeNow(id));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createNow(def: TopicMapping, now: number): Promise<TopicMappingEntry> {
     const mapping = checked(def);
     const m: StoredTopicMapping = { id: randomUUID(), mapping, createdAt: now, updatedAt: now };
     const next = [...this.added, m];
@@ -55,7 +87,7 @@ export class MappingCatalog {
     return this.get(m.id)!;
   }
 
-  async update(id: string, def: TopicMapping, now = Date.now()): Promise<TopicMappingEntry> {
+  private async updateNow(id: string, def: TopicMapping, now: number): Promise<TopicMappingEntry> {
     const i = this.indexOf(id);
     const mapping = checked(def);
     const m: StoredTopicMapping = { ...this.added[i], mapping, updatedAt: now };
@@ -66,7 +98,7 @@ export class MappingCatalog {
     return this.get(id)!;
   }
 
-  async remove(id: string): Promise<void> {
+  private async removeNow(id: string): Promise<void> {
     const i = this.indexOf(id);
     const next = this.added.filter((_, j) => j !== i);
     await this.store.deleteTopicMapping(id);
