@@ -87,7 +87,8 @@ test(
     const clearedRow = await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="cleared_unacked"]', { timeout: 30_000 });
     assert.match((await clearedRow.textContent()) ?? '', /Store unavailable/);
     await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="active_unacked"]', { state: 'detached', timeout: 15_000 });
-    await until(() => hooks.some((h) => h.event === 'auto_cleared' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: cleared' });
+    // A bound, not a timing: under a loaded CI machine the store's return and the dispatcher's retry can take a while.
+    await until(() => hooks.some((h) => h.event === 'auto_cleared' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 60_000, what: 'webhook: cleared' });
     // Device alarms are back beside it, in their own section; the origin filter shows one kind.
     await page.waitForSelector('[data-testid="store-unavailable"]', { state: 'detached', timeout: 15_000 });
     await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
