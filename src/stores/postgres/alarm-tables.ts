@@ -3,6 +3,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, Notificati
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import type { Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
+import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
 
 // Column aliases give rows the model's own field names, so no per-field mapping is needed.
 const ALARM_COLUMNS = `id, rule_id AS "ruleId", rule_name AS "ruleName", kind, device, metric, severity, status, raised_at AS "raisedAt",
@@ -44,31 +45,12 @@ export class PgAlarmTables implements AlarmStore {
     // One statement decides insert-or-repeat against the partial unique index, so two racing callers cannot both open one.
     return this.sql.begin(async (tx) => {
       const [row] = await tx.unsafe(
-        `INSERT INTO alarms (rule_id, rule_name, kind, device, metric, severity, status, raised_at, last_at, count, first_value, last_value,
-           cleared_at, cleared_by, acked_at, acked_by, message)
+        `INSERT INTO alarms (${ALARM_INSERT_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::int8, $9::int8, $10::int8, $11::float8, $12::float8, $13::int8, $14, $15::int8, $16, $17)
          ON CONFLICT (device, rule_id) WHERE cleared_at IS NULL DO UPDATE SET count = alarms.count + 1, last_value = excluded.last_value,
            last_at = greatest(alarms.last_at, excluded.last_at)
          RETURNING ${ALARM_COLUMNS}, (xmax = 0) AS created`,
-        [
-          a.ruleId,
-          a.ruleName,
-          a.kind,
-          a.device,
-          a.metric,
-          a.severity,
-          a.status,
-          a.raisedAt,
-          a.lastAt,
-          a.count,
-          a.firstValue,
-          a.lastValue,
-          a.clearedAt,
-          a.clearedBy,
-          a.ackedAt,
-          a.ackedBy,
-          a.message,
-        ] as never[],
+        alarmInsertArgs(a) as never[],
       );
       const { created, ...alarm } = row as unknown as Record<string, unknown> & { created: boolean };
       if (created) {

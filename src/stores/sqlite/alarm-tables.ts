@@ -3,6 +3,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, Notificati
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
+import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
 
 interface AlarmRow {
   id: number;
@@ -76,30 +77,8 @@ export class SqliteAlarmTables implements AlarmStore {
         return { alarm: toAlarm(db.prepare('SELECT * FROM alarms WHERE id = ?').get(open.id) as AlarmRow), created: false };
       }
       const id = Number(
-        db
-          .prepare(
-            `INSERT INTO alarms (rule_id, rule_name, kind, device, metric, severity, status, raised_at, last_at, count, first_value, last_value, cleared_at, cleared_by, acked_at, acked_by, message)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            a.ruleId,
-            a.ruleName,
-            a.kind,
-            a.device,
-            a.metric,
-            a.severity,
-            a.status,
-            a.raisedAt,
-            a.lastAt,
-            a.count,
-            a.firstValue,
-            a.lastValue,
-            a.clearedAt,
-            a.clearedBy,
-            a.ackedAt,
-            a.ackedBy,
-            a.message,
-          ).lastInsertRowid,
+        db.prepare(`INSERT INTO alarms (${ALARM_INSERT_COLUMNS}) VALUES (${ALARM_INSERT_COLUMNS.split(',').fill('?').join(', ')})`).run(...alarmInsertArgs(a))
+          .lastInsertRowid,
       );
       db.prepare('INSERT INTO alarm_events (alarm_id, at, type, by, comment, value) VALUES (?, ?, ?, NULL, NULL, ?)').run(
         id,
