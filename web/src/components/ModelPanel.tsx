@@ -18,12 +18,12 @@ export const SCORE_SERIES = ['anomaly_score', 'anomaly_threshold'];
 export const RUL_SERIES = ['rul_days', 'rul_days_low', 'rul_days_high'];
 
 /** Which of a device's metrics the model panel charts, and on which axis. */
-export function modelChart(metrics: string[]): { metrics: string[]; groups: ScaleGroup[] } {
+export function modelChart(metrics: string[], labels: { score: string; rul: string }): { metrics: string[]; groups: ScaleGroup[] } {
   const score = SCORE_SERIES.filter((m) => metrics.includes(m));
   const rul = RUL_SERIES.filter((m) => metrics.includes(m));
   const groups: ScaleGroup[] = [];
-  if (score.length) groups.push({ key: 'model:score', label: 'anomaly_score', metrics: score });
-  if (rul.length) groups.push({ key: 'model:rul', label: 'rul_days', metrics: rul });
+  if (score.length) groups.push({ key: 'model:score', label: labels.score, metrics: score });
+  if (rul.length) groups.push({ key: 'model:rul', label: labels.rul, metrics: rul });
   return { metrics: [...score, ...rul], groups };
 }
 
@@ -70,7 +70,7 @@ export function ModelPanel({
   const { api } = useServices();
   const models = useMemo(() => new ModelApi(api), [api]);
   const { t } = useTranslation('models');
-  const chart = useMemo(() => modelChart(metrics), [metrics]);
+  const chart = useMemo(() => modelChart(metrics, { score: t('device.axisScore'), rul: t('device.axisRul') }), [metrics, t]);
   const rul = device.latest.rul_days;
   const low = device.latest.rul_days_low;
   const high = device.latest.rul_days_high;

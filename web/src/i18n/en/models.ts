@@ -56,6 +56,9 @@ export default {
     from: 'Healthy from',
     to: 'Healthy until',
     rangeHint: 'Or drag across the chart.',
+    span: 'History shown',
+    spanDays_one: 'last day',
+    spanDays_other: 'last {{count}} days',
     window: 'Anomaly window (steps)',
     windowHint: 'Default 10.',
     trendSteps: 'RUL trend (steps)',
@@ -88,6 +91,8 @@ export default {
     rulCaption: 'Remaining useful life, shaded: its 95% interval.',
   },
   device: {
+    axisScore: 'anomaly score',
+    axisRul: 'RUL (days)',
     title: 'Model predictions',
     model: 'model {{bundle}}',
     rul: 'remaining useful life',

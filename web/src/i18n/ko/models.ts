@@ -58,6 +58,8 @@ const ko: PluralMessages<typeof en> = {
     from: '정상 구간 시작',
     to: '정상 구간 끝',
     rangeHint: '차트에서 드래그해도 됩니다.',
+    span: '표시할 이력',
+    spanDays_other: '최근 {{count}}일',
     window: '이상 탐지 윈도(스텝)',
     windowHint: '기본값 10.',
     trendSteps: 'RUL 추세(스텝)',
@@ -89,6 +91,8 @@ const ko: PluralMessages<typeof en> = {
     rulCaption: '잔여 수명. 음영은 95% 구간입니다.',
   },
   device: {
+    axisScore: '이상 점수',
+    axisRul: 'RUL(일)',
     title: '모델 예측',
     model: '모델 {{bundle}}',
     rul: '잔여 수명',

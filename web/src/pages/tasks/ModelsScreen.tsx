@@ -204,6 +204,8 @@ function ModelList({ bundles, canChange, onChanged }: { bundles: BundleView[]; c
   );
 }
 
+const DAY = 86_400_000;
+
 /** "yyyy-mm-ddThh:mm" in local time, for <input type=datetime-local>. */
 export function localInput(ts: number): string {
   const d = new Date(ts);
@@ -242,8 +244,9 @@ function atField(err: unknown): FormErrors | null {
  * activate it. Nothing serves until the last step.
  */
 function FitFlow({ models, onChanged }: { models: ModelApi; onChanged(): void }) {
-  const { api, devices } = useServices();
+  const { api, devices, refreshDevices } = useServices();
   useThrottledStore(devices, 1000);
+  const [spanDays, setSpanDays] = useState(1);
   const { t } = useTranslation('models');
   const lang = currentLanguage();
   const { errors, fail, validate, set: setErrors, clear } = useFormErrors();
@@ -275,23 +278,26 @@ function FitFlow({ models, onChanged }: { models: ModelApi; onChanged(): void })
     setActivated(null);
   };
 
-  // The device's whole stored history of one feature, for marking the healthy window on it.
+  useEffect(() => {
+    refreshDevices().catch(() => undefined);
+  }, [refreshDevices]);
+  // The device's stored history of one feature over the chosen span, for marking the healthy window on it.
   useEffect(() => {
     if (!device || !chartMetric) {
       setHistory(null);
       return;
     }
     const ctl = new AbortController();
-    const from = device.firstSeen;
-    const to = Math.max(device.lastSeen, from + 60_000);
+    const to = Math.max(Date.now(), device.lastSeen);
+    const from = to - spanDays * DAY;
     api.getBuckets(device.id, { metrics: [chartMetric], from, to, points: 300 }, { signal: ctl.signal }).then(
       (p) => setHistory({ device: device.id, metric: chartMetric, series: p.series[chartMetric], from, to }),
       () => undefined,
     );
     return () => ctl.abort();
-    // device changes identity on every update: its id and first/last seen are what matter.
+    // device changes identity on every update: its id is what matters.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [api, device?.id, device?.firstSeen, chartMetric]);
+  }, [api, device?.id, chartMetric, spanDays]);
 
   const input = (): FitInput => {
     const n = (s: string) => (s.trim() === '' ? undefined : Number(s));
@@ -336,8 +342,13 @@ function FitFlow({ models, onChanged }: { models: ModelApi; onChanged(): void })
     clear();
     try {
       const body = input();
-      // Over everything stored: the healthy window and what came after it.
-      const q = { id: fitted.id, device: device.id, from: device.firstSeen, to: Math.max(device.lastSeen, body.to) + 1 };
+      // Over the history shown: the healthy window and what came after it.
+      const q = {
+        id: fitted.id,
+        device: device.id,
+        from: Math.min(history?.from ?? body.from, body.from),
+        to: Math.max(history?.to ?? Date.now(), body.to) + 1,
+      };
       setReport(await models.backtest(body.failed_at !== undefined ? { ...q, failed_at: body.failed_at } : q));
     } catch (err) {
       const e = atField(err);
@@ -451,6 +462,20 @@ function FitFlow({ models, onChanged }: { models: ModelApi; onChanged(): void })
           ))}
           {errors.fields.features && <FieldErrorText id="fit-features-err" name="features" errors={errors} />}
         </fieldset>
+      )}
+      {device && (
+        <div className="task-preview-bar">
+          <label>
+            {t('fit.span')}{' '}
+            <select value={spanDays} onChange={(e) => setSpanDays(Number(e.target.value))} data-testid="fit-span">
+              {[1, 7, 30, 365].map((n) => (
+                <option key={n} value={n}>
+                  {t('fit.spanDays', { count: n })}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
       )}
       {device && history && history.device === device.id && (
         <HealthyWindowChart
