@@ -62,9 +62,9 @@ test(
     // One simulated bearing life of 6 hours per language, ending an hour ago, a reading every 20 s, imported as the device would send it.
     const now = Date.now();
     const lives = new Map<
-    Language,
-    { device: string; start: number; failedAt: number; healthyTo: number; rows: Array<{ vibration_rms: number; temperature: number }> }
-  >();
+      Language,
+      { device: string; start: number; failedAt: number; healthyTo: number; rows: Array<{ vibration_rms: number; temperature: number }> }
+    >();
     for (const [i, lang] of (['en', 'ko'] as Language[]).entries()) {
       const device = `brg-${lang}`;
       const bearing = new RunToFailure(createRng(20 + i), { lifeMinMs: 6 * HOUR, lifeMaxMs: 6 * HOUR + 1 });
@@ -208,12 +208,12 @@ test(
 
       await t.test(`${lang}: live predictions on the device page: score with its threshold line, RUL with its interval`, async () => {
         // After activation a replacement bearing wears the same way: its readings from 60% of the life on, the last 40 of them
-      // ending now (20 s apart, as they came), run live through the model.
-      const k0 = Math.floor(life.rows.length * 0.6);
-      const more = life.rows
-        .slice(k0, k0 + 40)
-        .map((r, i) => ({ ts: Date.now() - (40 - i) * STEP_MS, vibration_rms: r.vibration_rms, temperature: r.temperature }));
-      await api(`/api/v1/devices/${life.device}/telemetry`, { method: 'POST', body: JSON.stringify(more) });
+        // ending now (20 s apart, as they came), run live through the model.
+        const k0 = Math.floor(life.rows.length * 0.6);
+        const more = life.rows
+          .slice(k0, k0 + 40)
+          .map((r, i) => ({ ts: Date.now() - (40 - i) * STEP_MS, vibration_rms: r.vibration_rms, temperature: r.temperature }));
+        await api(`/api/v1/devices/${life.device}/telemetry`, { method: 'POST', body: JSON.stringify(more) });
         await until(
           async () =>
             (await api<{ predictions: { via: string }[] }>(`/api/v1/rul/predictions?device_id=${life.device}`)).predictions.some((p) => p.via === 'live'),

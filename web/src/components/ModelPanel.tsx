@@ -4,7 +4,7 @@ import { ApiError } from '../api.js';
 import { useServices } from '../services.js';
 import { useTranslation } from '../i18n/index.js';
 import type { Language } from '../i18n/catalogues.js';
-import type { ScaleGroup } from '../state/profiles.js';
+import { modelChart } from '../state/model-chart.js';
 import type { SeriesBuffer } from '../state/series-buffer.js';
 import type { Signal } from '../state/signal.js';
 import type { HistoryPage } from '../state/timeline.js';
@@ -12,20 +12,6 @@ import { formatDateTime, formatValue } from '../state/format.js';
 import type { Theme } from '../theme.js';
 import { ModelApi, type DeviceHealth } from '../tasks/models-api.js';
 import { type ChartView, TimeChart } from './TimeChart.js';
-
-/** The prediction series charted on the device page, on two axes: score with its threshold, RUL with its interval. */
-export const SCORE_SERIES = ['anomaly_score', 'anomaly_threshold'];
-export const RUL_SERIES = ['rul_days', 'rul_days_low', 'rul_days_high'];
-
-/** Which of a device's metrics the model panel charts, and on which axis. */
-export function modelChart(metrics: string[], labels: { score: string; rul: string }): { metrics: string[]; groups: ScaleGroup[] } {
-  const score = SCORE_SERIES.filter((m) => metrics.includes(m));
-  const rul = RUL_SERIES.filter((m) => metrics.includes(m));
-  const groups: ScaleGroup[] = [];
-  if (score.length) groups.push({ key: 'model:score', label: labels.score, metrics: score });
-  if (rul.length) groups.push({ key: 'model:rul', label: labels.rul, metrics: rul });
-  return { metrics: [...score, ...rul], groups };
-}
 
 const COLORS: Record<string, string> = {
   anomaly_score: '#7048e8',
