@@ -330,6 +330,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     stamp: (device) => pipeline.clock.stamp(device, Date.now()),
     profileOf: (device) => devices.profileOf(device),
     logger,
+    metrics,
   });
   yield component(
     'models',

@@ -164,6 +164,21 @@ export function createMetrics() {
       help: 'Audit log entries the store failed to write',
       registers: [registry],
     }),
+    // Label "model" is the bundle's target/power/version: one series per bundle, not per device
+    // (a profile bundle serves every device of the profile).
+    modelInferenceSeconds: new client.Histogram({
+      name: 'fieldscope_model_inference_seconds',
+      help: 'Time to run a model bundle on one window (scaling, anomaly gate, classifier, RUL), by bundle and runtime',
+      labelNames: ['model', 'runtime'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    modelInferenceErrors: new client.Counter({
+      name: 'fieldscope_model_inference_errors_total',
+      help: 'Model runs that threw, by bundle and runtime',
+      labelNames: ['model', 'runtime'] as const,
+      registers: [registry],
+    }),
     devicesProvisioned: new client.Counter({
       name: 'fieldscope_devices_provisioned_total',
       help: 'Unknown devices registered on first connect (unknownDevices: provision)',

@@ -72,6 +72,8 @@ export class ModelServer {
       profileOf: (device: string) => string | null | undefined;
       dataDir: string;
       log?: (msg: string, detail?: object) => void;
+      /** Each run of a bundle: its time, or that it failed (Prometheus histogram and counter). */
+      onInference?: (bundle: Bundle, seconds: number | null) => void;
     },
   ) {
     this.logFile = join(opts.dataDir, 'models', 'predictions.ndjson');
@@ -222,8 +224,16 @@ export class ModelServer {
     judge: AnomalyJudge,
   ): Promise<Prediction> {
     const t0 = performance.now();
-    const out = await infer(bundle, rows, times, judge);
-    this.latencyMs.push(performance.now() - t0);
+    let out: Outputs;
+    try {
+      out = await infer(bundle, rows, times, judge);
+    } catch (err) {
+      this.opts.onInference?.(bundle, null);
+      throw err;
+    }
+    const ms = performance.now() - t0;
+    this.latencyMs.push(ms);
+    this.opts.onInference?.(bundle, ms / 1000);
     if (this.latencyMs.length > 10_000) this.latencyMs.splice(0, 5_000);
     const m = bundle.manifest;
     const p: Prediction = { device, ts, bundle: bundle.id, power: m.power, model_version: m.model_version, via, ...out };

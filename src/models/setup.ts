@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Message } from '../model/reading.js';
 import type { TopicMapping } from '../sources/mappings/topic-mappings.js';
 import { BundleRegistry } from './bundles.js';
@@ -33,6 +34,7 @@ export async function createModels(opts: {
   stamp: (device: string) => number;
   profileOf: (device: string) => string | null | undefined;
   logger: Logger;
+  metrics?: Pick<Metrics, 'modelInferenceSeconds' | 'modelInferenceErrors'>;
 }): Promise<ModelServices> {
   mkdirSync(join(opts.dataDir, 'models'), { recursive: true });
   const log = (msg: string, detail?: object) => opts.logger.warn(detail ?? {}, msg);
@@ -43,7 +45,22 @@ export async function createModels(opts: {
     xgb: opts.xgb ?? false,
     log,
   });
-  const server = new ModelServer({ registry, sink: opts.sink, stamp: opts.stamp, profileOf: opts.profileOf, dataDir: opts.dataDir, log });
+  const metrics = opts.metrics;
+  const server = new ModelServer({
+    registry,
+    sink: opts.sink,
+    stamp: opts.stamp,
+    profileOf: opts.profileOf,
+    dataDir: opts.dataDir,
+    log,
+    onInference: metrics
+      ? (b, seconds) => {
+          const labels = { model: b.id, runtime: b.manifest.runtime };
+          if (seconds === null) metrics.modelInferenceErrors.inc(labels);
+          else metrics.modelInferenceSeconds.observe(labels, seconds);
+        }
+      : undefined,
+  });
   const sync = async () => {
     const r = await registry.sync();
     server.changed();

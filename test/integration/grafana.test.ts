@@ -17,6 +17,8 @@ import { toWriteBatch } from '../../src/pipeline/batcher.js';
 import { buildRule } from '../../src/alarms/rules.js';
 import type { Message } from '../../src/model/reading.js';
 import type { Alarm } from '../../src/model/alarm.js';
+import { RunToFailure } from '../../src/sim/run-to-failure.js';
+import { createRng, round } from '../../src/sim/kinds.js';
 
 const root = resolve('deploy/grafana/dashboards');
 
@@ -103,6 +105,27 @@ test(
         receivedAt: ts,
       });
     }
+    // Model predictions as the model server stores them (source model): brg-1 wearing out over the hour, brg-2 nearly done.
+    for (let i = 0; i < 60; i++) {
+      const ts = now - 3600_000 + i * 60_000;
+      const rul = (60 - i) / 10;
+      const score = i * 0.1;
+      messages.push({
+        device: 'brg-1',
+        ts,
+        values: { anomaly_score: score, anomaly_threshold: 3, anomaly: score > 3 ? 1 : 0, rul_days: rul, rul_days_low: rul * 0.8, rul_days_high: rul * 1.25 },
+        attributes: { model: 'brg-1/default/fit1', model_version: 'fit1' },
+        source: 'model',
+        receivedAt: ts,
+      });
+    }
+    messages.push({
+      device: 'brg-2',
+      ts: now - 60_000,
+      values: { anomaly_score: 9, anomaly_threshold: 3, anomaly: 1, rul_days: 0.05, rul_days_low: 0.01, rul_days_high: 0.2 },
+      source: 'model',
+      receivedAt: now - 60_000,
+    });
     const seq = new SequenceTracker();
     const acct = seq.account(messages);
     const batch = toWriteBatch(
@@ -171,14 +194,17 @@ test(
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     t.after(() => sql.end({ timeout: 1 }));
     const vars = { device: 'press-1', metric: 'temperature' };
+    // The model dashboard is looked at for the device with predictions.
+    const varsOf = (file: string) => (file.endsWith('/models.json') ? { ...vars, device: 'brg-1' } : vars);
     const from = now - 24 * 3600_000;
     const results = new Map<string, Record<string, unknown>[]>();
     const boards = dashboards('postgres');
     assert.deepEqual(
       boards.map((b) => b.file),
-      ['postgres/alarms.json', 'postgres/completeness.json', 'postgres/device-detail.json', 'postgres/fleet-overview.json'],
+      ['postgres/alarms.json', 'postgres/completeness.json', 'postgres/device-detail.json', 'postgres/fleet-overview.json', 'postgres/models.json'],
     );
     for (const { file, d } of boards) {
+      const vars = varsOf(file);
       for (const v of d.templating.list) {
         if (v.type !== 'query') continue;
         const rows = await sql.unsafe(expandMacros(String(v.query), from, now, vars));
@@ -209,7 +235,7 @@ test(
       }
     }
     // What the panels show is the data written, not just any row.
-    assert.equal(Number(results.get('fieldscope-fleet/1/A')![0].devices), 1);
+    assert.equal(Number(results.get('fieldscope-fleet/1/A')![0].devices), 3, 'press-1 and the two bearings with predictions');
     const lines = results.get('fieldscope-device/1/B')!;
     assert.deepEqual([...new Set(lines.map((r) => `${r.metric}=${r.value}`))].sort(), ['Band high=70', 'Band low=10', 'Hot press limit=50']);
     const rollups = results.get('fieldscope-device/1/A')!;
@@ -221,6 +247,19 @@ test(
     assert.equal(Number(completeness.received), 360);
     assert.equal(Number(completeness.missing), 5);
     assert.equal(Number(completeness.completeness), Math.round((360 / 365) * 10_000) / 10_000);
+    // Model predictions: the score beside its threshold, RUL with its interval, the latest of each, devices by RUL.
+    const scores = results.get('fieldscope-models/1/A')!;
+    assert.deepEqual([scores.filter((r) => r.metric === 'anomaly_score').length, scores.filter((r) => r.metric === 'anomaly_threshold').length], [60, 60]);
+    assert.equal(results.get('fieldscope-models/2/A')!.length, 180, 'rul_days and its interval, 60 each');
+    const rulNow = results.get('fieldscope-models/3/A')![0];
+    assert.deepEqual([rulNow.RUL, rulNow['95% low'], rulNow['95% high']], [0.1, 0.1 * 0.8, 0.1 * 1.25]);
+    assert.deepEqual(
+      results.get('fieldscope-models/4/A')!.map((r) => [r.device, r.rul_days, r.anomaly_score]),
+      [
+        ['brg-2', 0.05, 9],
+        ['brg-1', 0.1, 59 * 0.1],
+      ],
+    );
     const system = results.get('fieldscope-alarms/3/A')!;
     assert.deepEqual(
       system.map((r) => r.component),
@@ -260,8 +299,46 @@ test('REST API (Infinity) dashboards: every panel URL answers a viewer API key w
     { what: 'a device and a system alarm' },
   );
 
-  const vars: Record<string, string> = { device: 'press-1', metric: 'temperature', __from: String(now - 24 * 3600_000), __to: String(now + 60_000) };
-  const expand = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => vars[(a ?? b)!] ?? `$${a ?? b}`);
+  // A bearing's three hours of wear, a model fitted on its first hour and activated, one RUL asked for:
+  // predictions made and stored by Fieldscope itself for the model dashboard to read.
+  const life = new RunToFailure(createRng(5), { lifeMinMs: 3 * 3_600_000, lifeMaxMs: 3 * 3_600_000 + 1 });
+  const start = now - 3.5 * 3_600_000;
+  life.next(start);
+  // Vibration only: the temperature rule of this test ("Hot press", every device) stays press-1's.
+  const rows: Array<{ ts: number; vibration_rms: number }> = [];
+  for (let ts = start; ts < life.failsAt; ts += 20_000) rows.push({ ts, vibration_rms: round(life.next(ts).vibration_rms, 3) });
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(app.httpUrl + path, { method: 'POST', headers: json, body: JSON.stringify(body) });
+    const text = await res.text();
+    assert.ok(res.ok, `POST ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  for (let i = 0; i < rows.length; i += 500) await post('/api/v1/devices/brg-1/telemetry', rows.slice(i, i + 500));
+  const fitted = await post('/api/v1/serve-ml/fit', {
+    device: 'brg-1',
+    features: ['vibration_rms'],
+    from: start,
+    to: start + 3_600_000,
+    trend_steps: 60,
+    max_rul_days: 1,
+  });
+  await post('/api/v1/serve-ml/bundles/activate', { id: fitted.id });
+  const predicted = await post('/api/v1/rul/predict', { device_id: 'brg-1' });
+  await until(
+    async () =>
+      (
+        (await (
+          await fetch(`${app.httpUrl}/api/v1/telemetry/range?devices=brg-1&metric=rul_days_high&from=${now - 86_400_000}`, { headers: bearer(admin) })
+        ).json()) as {
+          rows: unknown[];
+        }
+      ).rows.length > 0,
+    { what: 'the prediction stored' },
+  );
+
+  const vars: Record<string, string> = { device: 'press-1', metric: 'temperature', __from: String(now - 24 * 3600_000), __to: String(Date.now() + 60_000) };
+  let expandVars = vars;
+  const expand = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => expandVars[(a ?? b)!] ?? `$${a ?? b}`);
   const call = async (where: string, target: Target) => {
     const u = new URL(expand(target.url!), app.httpUrl);
     for (const p of target.url_options?.params ?? []) u.searchParams.set(p.key, expand(p.value));
@@ -278,17 +355,33 @@ test('REST API (Infinity) dashboards: every panel URL answers a viewer API key w
   const boards = dashboards('api');
   assert.deepEqual(
     boards.map((b) => b.file),
-    ['api/alarms.json', 'api/completeness.json', 'api/device-detail.json', 'api/fleet-overview.json'],
+    ['api/alarms.json', 'api/completeness.json', 'api/device-detail.json', 'api/fleet-overview.json', 'api/models.json'],
   );
   const seen = new Map<string, Record<string, unknown>[]>();
   for (const { file, d } of boards) {
+    // The model dashboard is looked at for the device with predictions.
+    expandVars = file.endsWith('/models.json') ? { ...vars, device: 'brg-1' } : vars;
     for (const v of d.templating.list) if (typeof v.query === 'object') await call(`${file} variable ${v.name}`, v.query.infinityQuery);
-    for (const p of d.panels) for (const target of p.targets) seen.set(`${d.uid}/${p.id}`, await call(`${file} "${p.title}"`, target));
+    for (const p of d.panels)
+      for (const target of p.targets) {
+        const rows = await call(`${file} "${p.title}"`, target);
+        seen.set(`${d.uid}/${p.id}`, rows);
+        seen.set(`${d.uid}/${p.id}/${target.refId}`, rows);
+      }
   }
   assert.ok(seen.get('fieldscope-api-alarms/1')!.every((a) => a.device === 'system'));
   assert.ok(seen.get('fieldscope-api-alarms/2')!.every((a) => a.device === 'press-1'));
   assert.equal(seen.get('fieldscope-api-device/1')!.length, 4);
   assert.equal(seen.get('fieldscope-api-completeness/1')![0].missing, 3);
+  // The model panels read the prediction Fieldscope made: RUL with its interval, score with its threshold.
+  const rulNow = seen.get('fieldscope-api-models/3')![0];
+  assert.deepEqual([rulNow.rul_days, rulNow.rul_days_low, rulNow.rul_days_high], [predicted.rul_days, predicted.rul_days_low, predicted.rul_days_high]);
+  assert.ok((rulNow.rul_days_low as number) <= (rulNow.rul_days as number) && (rulNow.rul_days as number) <= (rulNow.rul_days_high as number));
+  assert.deepEqual(
+    [seen.get('fieldscope-api-models/1/A')!.at(-1)!.value, seen.get('fieldscope-api-models/1/B')!.at(-1)!.value],
+    [predicted.anomaly_score, predicted.anomaly_threshold],
+  );
+  assert.equal(seen.get('fieldscope-api-models/4')![0].device, 'brg-1');
 });
 
 test(

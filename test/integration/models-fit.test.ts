@@ -133,4 +133,10 @@ test('fit from a healthy window, backtest against the known failure, activate, s
     `/api/v1/devices/brg-1/telemetry?metric=anomaly_score,rul_days&from=${failedAt}`,
   );
   assert.ok(stored.body.series.anomaly_score.value.length >= 1);
+
+  // Each run is timed in the Prometheus histogram, labelled with the bundle and its runtime.
+  const metricsText = await (await fetch(`${app.httpUrl}/metrics`)).text();
+  const count = /^fieldscope_model_inference_seconds_count\{model="brg-1\/default\/fit1",runtime="builtin"\} (\d+)/m.exec(metricsText);
+  assert.ok(count && Number(count[1]) >= 2, `inference histogram of the fitted bundle: ${count?.[0]}`);
+  assert.match(metricsText, /^# TYPE fieldscope_model_inference_errors_total counter/m);
 });

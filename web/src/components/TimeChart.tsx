@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { Alarm } from '../../../src/model/alarm.js';
 import type { Profile } from '../../../src/model/device.js';
 import { formatInstant, formatValue } from '../state/format.js';
-import { scaleGroups } from '../state/profiles.js';
+import { type ScaleGroup, scaleGroups } from '../state/profiles.js';
 import type { SeriesBuffer } from '../state/series-buffer.js';
 import type { Signal } from '../state/signal.js';
 import { LIVE_WINDOW_MS, type HistoryPage, mergeHistoryAndLive, panRange, zoomRange } from '../state/timeline.js';
@@ -56,6 +56,10 @@ export interface TimeChartProps {
   /** Mark points more than 3 standard deviations from the range's mean. */
   outliers?: boolean;
   lang?: Language;
+  /** Axes other than one per unit: e.g. a model's score and its threshold on one axis. */
+  groups?: ScaleGroup[];
+  /** Metrics drawn dashed (a threshold or an interval's edges stored as series). */
+  dashed?: Record<string, number[]>;
 }
 
 /** The visible x range of a view at time `now`. */
@@ -98,7 +102,8 @@ export function TimeChart(props: TimeChartProps) {
     const css = getComputedStyle(el);
     const muted = css.getPropertyValue('--text-muted').trim() || '#888';
     const grid = css.getPropertyValue('--grid').trim() || 'rgba(128,128,128,.2)';
-    const groups = scaleGroups(metrics, profile);
+    const groups = live.current.groups ?? scaleGroups(metrics, profile);
+    const dashed = live.current.dashed ?? {};
     const hidden = live.current.hidden;
     const axisGroups = narrow ? groups.filter((g) => g.metrics.some((m) => !hidden.has(m))).slice(0, 2) : groups;
     const range = () => {
@@ -156,6 +161,7 @@ export function TimeChart(props: TimeChartProps) {
       scale: groupOf(m).key,
       stroke: colors[m],
       width: LINE_WIDTH,
+      dash: dashed[m],
       show: !hidden.has(m),
       spanGaps: true,
       points: { show: false },

@@ -3,6 +3,8 @@ import type { Profile } from '../../../src/model/device.js';
 import { StateBands, Waveform } from '../components/StateBands.js';
 import { MetricToggles } from '../components/MetricToggles.js';
 import { MetricValue } from '../components/MetricValue.js';
+import { ModelPanel } from '../components/ModelPanel.js';
+import { MODEL_OUTPUTS } from '../tasks/models-api.js';
 import { RelativeTime } from '../components/RelativeTime.js';
 import { OnlineDot } from '../components/StatusDot.js';
 import { type ChartView, type Overlay, type Threshold, TimeChart, viewRange } from '../components/TimeChart.js';
@@ -128,7 +130,9 @@ function DeviceView({ id }: { id: string }) {
   const stableMetrics = useMemo(() => metrics, [metricsKey, profile]);
   // Enum metrics (fault_type) are states, not quantities: bands of labels, not a line.
   const enumMetrics = useMemo(() => stableMetrics.filter((m) => isEnumMetric(profile?.metrics[m])), [stableMetrics, profile]);
-  const lineMetrics = useMemo(() => stableMetrics.filter((m) => !enumMetrics.includes(m)), [stableMetrics, enumMetrics]);
+  // A model's outputs (anomaly score, RUL...) have their own panel with their own axes.
+  const modelMetrics = useMemo(() => stableMetrics.filter((m) => MODEL_OUTPUTS.includes(m)), [stableMetrics]);
+  const lineMetrics = useMemo(() => stableMetrics.filter((m) => !enumMetrics.includes(m) && !MODEL_OUTPUTS.includes(m)), [stableMetrics, enumMetrics]);
   const colors = useMemo(() => seriesColors(stableMetrics), [stableMetrics]);
   const overlays = useMemo<Overlay[]>(
     () =>
@@ -215,9 +219,11 @@ function DeviceView({ id }: { id: string }) {
       {profile?.description && <p className="device-desc">{profile.description}</p>}
 
       <section className="big-values" aria-label={t('latestValues')}>
-        {stableMetrics.map((m) => (
-          <MetricValue key={m} big device={device.id} metric={m} latest={device.latest[m]} profile={profile} color={colors[m]} />
-        ))}
+        {stableMetrics
+          .filter((m) => !MODEL_OUTPUTS.includes(m))
+          .map((m) => (
+            <MetricValue key={m} big device={device.id} metric={m} latest={device.latest[m]} profile={profile} color={colors[m]} />
+          ))}
       </section>
 
       <section className="panel" aria-label={t('chart')}>
@@ -407,6 +413,22 @@ function DeviceView({ id }: { id: string }) {
           <p className="empty">{t('noReadings')}</p>
         )}
       </section>
+
+      {modelMetrics.length > 0 && (
+        <ModelPanel
+          device={device}
+          metrics={modelMetrics}
+          buffer={feed.buffer}
+          changed={feed.changed}
+          history={history.page}
+          view={view}
+          onView={setView}
+          clock={clock}
+          theme={theme}
+          profile={profile}
+          lang={lang}
+        />
+      )}
 
       {vibration && (
         <section className="panel" aria-label={t('diagnosis')}>

@@ -17,10 +17,18 @@ export function useCan(needed: Role): boolean {
 
 type RuleError = { rule: string; message?: string };
 
-/** A field's refusal in words: the rule translated, with the server's sentence when the rule has no words of its own. */
-export function useRuleText(): (e: RuleError) => string {
+/**
+ * A field's refusal in words: the rule translated (words for this field's rule first, e.g. "order"
+ * at "from"), with the server's sentence when the rule has no words of its own.
+ */
+export function useRuleText(): (e: RuleError, field?: string) => string {
   const { t, i18n } = useTranslation('tasks');
-  return (e) => (i18n.exists(`tasks:rule.${e.rule}`) ? t(`rule.${e.rule}` as 'rule.required') : (e.message ?? e.rule));
+  return (e, field) =>
+    field && !field.includes('.') && i18n.exists(`tasks:ruleAt.${field}.${e.rule}`)
+      ? t(`ruleAt.${field}.${e.rule}` as 'rule.required')
+      : i18n.exists(`tasks:rule.${e.rule}`)
+        ? t(`rule.${e.rule}` as 'rule.required')
+        : (e.message ?? e.rule);
 }
 
 /** A labelled control with its error underneath, tied by aria-describedby; `name` is the API field. */
@@ -52,7 +60,7 @@ export function Field({
       )}
       {err && (
         <span className="task-error" id={`${id}-err`} data-testid={`field-error-${name}`} data-rule={err.rule}>
-          {text(err)}
+          {text(err, name)}
         </span>
       )}
     </div>
@@ -80,7 +88,7 @@ export function FormError({ errors, shown = [] }: { errors: FormErrors; shown?: 
       {line}
       {stray.map(([k, e]) => (
         <div key={k}>
-          {k}: {text(e)}
+          {k}: {text(e, k)}
         </div>
       ))}
     </div>

@@ -43,5 +43,14 @@ export default {
     matches_url: 'The name differs from the one being edited.',
     reserved: 'This name is reserved.',
     not_found: 'Not found.',
+    minItems: 'Choose at least one.',
+    exclusiveMinimum: 'Must be above zero.',
+    enough_history: 'Too few stored readings in this window to fit on.',
+    no_history: 'No earlier activated version to go back to.',
+    window: 'Not enough stored readings for the model’s window yet.',
+  },
+  /** Words for a rule at one field, where the general words would mislead. */
+  ruleAt: {
+    from: { order: 'The start must be before the end.' },
   },
 };

@@ -46,6 +46,14 @@ const ko: Messages<typeof en> = {
     matches_url: '편집 중인 이름과 다릅니다.',
     reserved: '예약된 이름입니다.',
     not_found: '찾을 수 없습니다.',
+    minItems: '하나 이상 고르세요.',
+    exclusiveMinimum: '0보다 커야 합니다.',
+    enough_history: '이 구간에 저장된 데이터가 너무 적어 학습할 수 없습니다.',
+    no_history: '되돌아갈 이전 활성 버전이 없습니다.',
+    window: '모델의 윈도에 필요한 저장 데이터가 아직 부족합니다.',
+  },
+  ruleAt: {
+    from: { order: '시작이 끝보다 앞서야 합니다.' },
   },
 };
 export default ko;
