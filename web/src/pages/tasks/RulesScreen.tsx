@@ -112,18 +112,15 @@ function RuleForm({ editing, onDone }: { editing: Rule | null; onDone(): void })
     ),
   ];
 
-  /** Backtests the form as it stands: a disabled copy is created, replayed and deleted, so nothing live changes. */
+  /** Backtests the form as it stands (POST /rules/backtest): nothing is saved, nothing live changes. */
   const runPreview = async (form: HTMLFormElement) => {
     if (!validate(form)) return;
     setBusy(true);
     clear();
     const to = Date.now();
     const from = to - hours * HOUR;
-    let draftId: string | null = null;
     try {
-      const draft = await tasks.createRule({ ...toInput(d), name: `${d.name.trim()} (preview)`.slice(0, 200), enabled: false });
-      draftId = draft.id;
-      const result = await tasks.backtest(draft.id, from, to);
+      const result = await tasks.backtestUnsaved(toInput(d), from, to);
       const device = result.alarms[0]?.device ?? (d.scope === 'device' ? d.target.trim() : (result.devices[0] ?? ''));
       const metric = d.metric.trim();
       let series: BucketSeries | undefined;
@@ -133,7 +130,6 @@ function RuleForm({ editing, onDone }: { editing: Rule | null; onDone(): void })
     } catch (err) {
       fail(err);
     } finally {
-      if (draftId) await tasks.deleteRule(draftId).catch(() => undefined);
       setBusy(false);
     }
   };
