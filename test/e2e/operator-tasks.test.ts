@@ -168,7 +168,10 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       const saved = rules.find((r) => r.name === name);
       assert.ok(saved, 'the rule is stored');
       // What the preview drew is what the saved rule's backtest over the same range answers.
-      const savedBacktest = await api<BacktestResult>(`/api/v1/rules/${saved.id}/backtest?from=${previewed.from}&to=${previewed.to}`, { method: 'POST', body: '{}' });
+      const savedBacktest = await api<BacktestResult>(`/api/v1/rules/${saved.id}/backtest?from=${previewed.from}&to=${previewed.to}`, {
+        method: 'POST',
+        body: '{}',
+      });
       assert.equal(previewed.ruleId, 'unsaved');
       assert.deepEqual({ ...previewed, ruleId: saved.id }, savedBacktest);
       assert.deepEqual(
@@ -184,6 +187,21 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await page.click('[data-testid="rule-save"]');
       await until(async () => (await api<Rule>(`/api/v1/rules/${saved.id}`)).value === 9.5, { what: 'rule edited' });
       await shot('rules');
+      // Delete: asked once more in the row; "keep" keeps it, "yes" deletes it.
+      const scratch = `Scratch ${lang}`;
+      const made = await api<Rule>('/api/v1/rules', {
+        method: 'POST',
+        body: JSON.stringify({ name: scratch, severity: 'info', scope: 'device', target: PUMP, kind: 'threshold', metric: 'a', op: '>', value: 100 }),
+      });
+      await page.reload();
+      await page.click(`[data-testid="rule-delete-${scratch}"]`, { timeout: 10_000 });
+      await page.click(`[data-testid="rule-delete-no-${scratch}"]`);
+      assert.ok((await ruleIds()).includes(made.id), 'kept');
+      await page.click(`[data-testid="rule-delete-${scratch}"]`);
+      await axe('rules, delete asked');
+      await page.click(`[data-testid="rule-delete-yes-${scratch}"]`);
+      await page.waitForSelector(`[data-testid="rule-row-${scratch}"]`, { state: 'detached', timeout: 10_000 });
+      assert.ok(!(await ruleIds()).includes(made.id), 'deleted');
     });
 
     await t.test(`${lang}: commands: sent and followed to acknowledged`, async () => {
@@ -222,6 +240,27 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       assert.equal(after, before + 1);
       await axe('channels');
       await shot('channels');
+    });
+
+    await t.test(`${lang}: refused messages: a bad reading is listed with its field, rule and payload`, async () => {
+      const dev = `bad-${lang}`;
+      const res = await fetch(`${app.httpUrl}/api/v1/devices/${dev}/telemetry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(admin.accessToken) },
+        body: JSON.stringify({ temperature: 'hot' }),
+      });
+      assert.equal(res.status, 400);
+      await page.goto(`${app.httpUrl}/#/manage/rejected`);
+      await page.waitForSelector('[data-testid="rejected-device"]', { timeout: 10_000 });
+      await page.fill('[data-testid="rejected-device"]', dev);
+      await page.click('[data-testid="rejected-filter"]');
+      const row = await page.waitForSelector('[data-testid="rejected-table"] tr[data-rule="number"]', { timeout: 10_000 });
+      assert.equal(await row.getAttribute('data-field'), 'temperature');
+      assert.match((await row.textContent()) ?? '', /"hot"/);
+      assert.equal(await page.getAttribute('[data-testid="rejected-table"]', 'data-rows'), '1', 'only that device');
+      assert.equal(await text('[data-testid="tab-rejected"]'), M.tasks.screen.rejected);
+      await axe('rejected');
+      await shot('rejected');
     });
 
     await t.test(`${lang}: profile: ranges checked as the API does, Korean display name saved`, async () => {
@@ -423,6 +462,7 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await page.goto(`${app.httpUrl}/#/manage/rules`);
       await page.waitForSelector('[data-testid="rules-table"]', { timeout: 10_000 });
       assert.equal(await page.$('[data-testid="rule-new"]'), null);
+      assert.equal(await page.$('[data-testid^="rule-delete-"]'), null);
       assert.ok(await page.isDisabled(`[data-testid="rule-toggle-Pump bus high ${lang}"]`));
       assert.match(await text('[data-testid="role-note"]'), new RegExp(M.tasks.roles.operator));
       await page.goto(`${app.httpUrl}/#/manage/commands?device=${SIM}`);

@@ -339,6 +339,8 @@ export function RulesScreen() {
   const canChange = useCan('operator');
   const [rules, setRules] = useState<Rule[] | null>(null);
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
+  // Deleting asks once more, in the row.
+  const [confirming, setConfirming] = useState<string | null>(null);
   const { errors, fail, clear } = useFormErrors();
   const load = useCallback(() => tasks.listRules().then(setRules, fail), [tasks, fail]);
   useEffect(() => void load(), [load]);
@@ -348,6 +350,12 @@ export function RulesScreen() {
     const input = Object.fromEntries(Object.entries({ ...rest, enabled: !r.enabled }).filter(([, v]) => v !== null)) as unknown as RuleInput;
     if (input.scope === 'all') delete input.target;
     tasks.updateRule(r.id, input).then(load, fail);
+  };
+  const remove = (r: Rule) => {
+    clear();
+    setConfirming(null);
+    if (editing !== null && editing !== 'new' && editing.id === r.id) setEditing(null);
+    tasks.deleteRule(r.id).then(load, fail);
   };
   return (
     <section className="task-screen" data-testid="screen-rules">
@@ -395,12 +403,30 @@ export function RulesScreen() {
                     </label>
                   </td>
                   <td>
-                    {canChange && (
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.name}`}>
-                        {t('edit')}
-                        <span className="sr-only"> {r.name}</span>
-                      </button>
-                    )}
+                    {canChange &&
+                      (confirming === r.id ? (
+                        <span className="action-buttons">
+                          <span>{t('confirmDelete')}</span>
+                          <button type="button" className="btn btn-small" onClick={() => remove(r)} data-testid={`rule-delete-yes-${r.name}`}>
+                            {t('deleteYes')}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>
+                          <button type="button" className="btn btn-small" onClick={() => setConfirming(null)} data-testid={`rule-delete-no-${r.name}`}>
+                            {t('deleteNo')}
+                          </button>
+                        </span>
+                      ) : (
+                        <span className="action-buttons">
+                          <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.name}`}>
+                            {t('edit')}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>
+                          <button type="button" className="btn btn-small" onClick={() => setConfirming(r.id)} data-testid={`rule-delete-${r.name}`}>
+                            {t('delete')}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>
+                        </span>
+                      ))}
                   </td>
                 </tr>
               ))}
