@@ -3,6 +3,11 @@
 // scrolled continuously. Measured in the page: long-task time (PerformanceObserver 'longtask',
 // tasks over 50 ms) and the time between animation frames while scrolling. Baseline, same run,
 // same load: the card grid (every device rendered, no virtualisation) scrolled the same way.
+// `--profile`: also where the main thread's time goes while the table scrolls (CPU profile and
+// Chromium's layout/style counters), printed; build the dashboard unminified to read the names.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { percentile, median, startFieldscope, tempDir } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
@@ -69,7 +74,64 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
   })()`);
 }
 
-export async function benchFleet(o: { runs: number; devices: number; seconds: number }): Promise<Figure[]> {
+/** Where the main thread's time went while the table scrolled: Chromium's own counters and a CPU profile. */
+interface Profile {
+  /** Performance.getMetrics deltas over the scroll, in ms per second of scrolling. */
+  perSecond: { task: number; script: number; layout: number; recalcStyle: number };
+  layouts: number;
+  recalcStyles: number;
+  /** Self time by function (name url:line), largest first, ms over the scroll. */
+  top: { fn: string; ms: number }[];
+  file: string;
+}
+
+/** Scrolls the table as measure() does while the DevTools protocol records where the time goes. */
+async function profileScroll(page: Page, seconds: number): Promise<Profile> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
+  await cdp.send('Profiler.start');
+  await measure(page, '[data-testid="device-table"]', seconds);
+  const { profile } = await cdp.send('Profiler.stop');
+  const after = await metrics();
+  const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  // Self time per node: samples x their interval (timeDeltas), summed by function and place.
+  const self = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) self.set(samples[i], (self.get(samples[i]) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0) / 1000);
+  const byFn = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const ms = self.get(n.id) ?? 0;
+    if (!ms) continue;
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url ? `${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}:${f.columnNumber + 1}` : ''}`.trim();
+    byFn.set(key, (byFn.get(key) ?? 0) + ms);
+  }
+  const file = join(tmpdir(), `fieldscope-fleet-${Date.now()}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  await cdp.detach();
+  return {
+    perSecond: {
+      task: (d('TaskDuration') * 1000) / seconds,
+      script: (d('ScriptDuration') * 1000) / seconds,
+      layout: (d('LayoutDuration') * 1000) / seconds,
+      recalcStyle: (d('RecalcStyleDuration') * 1000) / seconds,
+    },
+    layouts: d('LayoutCount'),
+    recalcStyles: d('RecalcStyleCount'),
+    top: [...byFn]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([fn, ms]) => ({ fn, ms })),
+    file,
+  };
+}
+
+export async function benchFleet(o: { runs: number; devices: number; seconds: number; profile?: boolean }): Promise<Figure[]> {
   const data = tempDir('fs-bench-fleet-');
   const fs = await startFieldscope(['--no-simulator', '--anonymous-role', 'admin', '--api-rate', '0', '--device-rate', '0'], data.dir);
   let seq = 0;
@@ -141,6 +203,16 @@ export async function benchFleet(o: { runs: number; devices: number; seconds: nu
             const q = await measure(page, '[data-testid="device-table"]', Math.min(10, o.seconds));
             quiet.push(q);
             paused = false;
+            if (o.profile && i === 0) {
+              await page.waitForTimeout(2000);
+              const p = await profileScroll(page, 10);
+              const ps = p.perSecond;
+              process.stderr.write(
+                `  fleet profile (10 s, readings on): per second of scrolling, main-thread tasks ${ps.task.toFixed(0)} ms, script ${ps.script.toFixed(0)} ms, ` +
+                  `layout ${ps.layout.toFixed(0)} ms (${p.layouts} layouts), style ${ps.recalcStyle.toFixed(0)} ms (${p.recalcStyles} recalcs); CPU profile ${p.file}\n` +
+                  p.top.map((x) => `    ${x.ms.toFixed(0).padStart(6)} ms  ${x.fn}\n`).join(''),
+              );
+            }
             process.stderr.write(
               `  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s\n`,
             );

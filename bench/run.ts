@@ -87,7 +87,14 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
       ),
   },
   { id: 'shared-state', run: () => benchSharedState(quick ? { changes: 20, failovers: 3 } : { changes: 100, failovers: 5 }) },
-  { id: 'fleet', run: () => benchFleet(quick ? { runs: 1, devices: 5000, seconds: 10 } : { runs: 2, devices: 5000, seconds: 20 }) },
+  {
+    id: 'fleet',
+    run: () =>
+      benchFleet({
+        ...(quick ? { runs: 1, devices: 5000, seconds: 10 } : { runs: 2, devices: 5000, seconds: 20 }),
+        profile: process.argv.includes('--profile'),
+      }),
+  },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },
 ];
 

@@ -1,13 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { AlarmServices } from './alarm-context.js';
-import type { RuleInput } from '../model/alarm.js';
+import type { Rule, RuleInput } from '../model/alarm.js';
 import { errorResponses, timeParam } from './schemas.js';
 import { notFound } from './errors.js';
 import { backtestRule } from '../alarms/backtest.js';
+import { buildRule } from '../alarms/rules.js';
 import { timeRange } from './time.js';
 import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
+
+/** The ruleId a backtest of an unsaved rule answers with. */
+export const UNSAVED = 'unsaved';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
@@ -81,6 +85,16 @@ export async function ruleRoutes(
     },
   );
 
+  /** Replays [from, to] (default: the last 24 h) through a rule, on the read workers, within the caller's read budget. */
+  const backtest = (req: FastifyRequest<{ Querystring: { from?: string; to?: string } }>, rule: Rule) => {
+    const { from, to } = timeRange(req.query, 24 * 3600_000);
+    return (ctx.readGuard ?? unguarded).run(
+      readCaller(req),
+      () => backtestRule(ctx.store.alarms, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions),
+      (r) => r.readings,
+    );
+  };
+
   app.post<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
     '/api/v1/rules/:id/backtest',
     {
@@ -96,12 +110,23 @@ export async function ruleRoutes(
     async (req) => {
       const rule = engine.listRules().find((x) => x.id === req.params.id);
       if (!rule) throw notFound(`rule ${req.params.id}`);
-      const { from, to } = timeRange(req.query, 24 * 3600_000);
-      return (ctx.readGuard ?? unguarded).run(
-        readCaller(req),
-        () => backtestRule(ctx.store.alarms, ctx.devices.list(), rule, from, to, ctx.alarmServices.analyticsOptions),
-        (r) => r.readings,
-      );
+      return backtest(req, rule);
     },
+  );
+
+  app.post<{ Body: RuleInput; Querystring: { from?: string; to?: string } }>(
+    '/api/v1/rules/backtest',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary:
+          'Backtest a rule that is not saved: the body is a rule as POST /api/v1/rules takes it, checked the same way, replayed as the saved-rule backtest does (ruleId "unsaved"). Nothing is stored.',
+        body: { $ref: 'RuleInput#' },
+        querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
+        response: { 200: { $ref: 'BacktestResult#' }, ...errorResponses },
+      },
+    },
+    // buildRule is what createRule checks a body with; the rule it builds is never given to the engine or the store.
+    async (req) => backtest(req, { ...buildRule(req.body), id: UNSAVED }),
   );
 }

@@ -5,40 +5,19 @@
 // request; and an axe-core check of each page (no serious or critical violation), by keyboard too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { requireServices } from '../helpers/services.js';
+import { seriousViolations } from '../helpers/axe.js';
 import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
 import { startTestApp, tempDir } from '../helpers/app.js';
-import { packageRoot } from '../../src/paths.js';
 
 const chromium = requireServices('dashboard views e2e', 'chromium');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const axeSource = () => readFileSync(join(packageRoot, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core on the page as it is: the serious and critical violations, as readable lines. */
-async function axe(page: Page): Promise<string[]> {
-  // Through the DevTools protocol, not a <script> tag: the dashboard's CSP (script-src 'self') stays in force.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource());
-  const violations = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
-    return r.violations;
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+/** axe-core on the page as it is, in the light and the dark theme: the serious and critical violations. */
+const axe = (page: Page) => seriousViolations(page);
 
 function overlaps(a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;

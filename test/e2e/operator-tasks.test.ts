@@ -16,6 +16,7 @@ import { seriousViolations } from '../helpers/axe.js';
 import { startSimulator } from '../../src/sim/simulator.js';
 import { catalogues, type Language } from '../../web/src/i18n/catalogues.js';
 import type { Rule } from '../../src/model/alarm.js';
+import type { BacktestResult } from '../../src/alarms/backtest.js';
 import type { Profile } from '../../src/model/device.js';
 import type { PublicApiKey, PublicUser } from '../../src/model/auth.js';
 
@@ -146,7 +147,12 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await page.selectOption('[data-testid="rule-op"]', '>');
       await page.fill('[data-testid="rule-value"]', '8');
       await page.selectOption('[data-testid="preview-range"]', '6');
+      const ruleIds = async () => (await api<{ rules: Rule[] }>('/api/v1/rules')).rules.map((r) => r.id).sort();
+      const idsBefore = await ruleIds();
+      // The preview is the backtest of the unsaved rule: its answer is kept to compare with the saved rule's.
+      const previewAnswer = page.waitForResponse((r) => r.url().includes('/api/v1/rules/backtest?') && r.request().method() === 'POST');
       await page.click('[data-testid="rule-preview"]');
+      const previewed = (await (await previewAnswer).json()) as BacktestResult;
       await page.waitForSelector('[data-testid="backtest-chart"]', { timeout: 15_000 });
       const alarms = Number(await page.getAttribute('[data-testid="rule-preview-result"]', 'data-alarms'));
       assert.equal(alarms, 1, 'the spell above 8 V is one would-be alarm');
@@ -155,16 +161,19 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await axe('rules with preview');
       await shot('rules-preview');
       // The preview left nothing behind.
-      let rules = (await api<{ rules: Rule[] }>('/api/v1/rules')).rules;
-      assert.deepEqual(
-        rules.filter((r) => r.name.includes('(preview)')).map((r) => r.name),
-        [],
-      );
+      assert.deepEqual(await ruleIds(), idsBefore, 'a preview creates no rule');
       await page.click('[data-testid="rule-save"]');
       await page.waitForSelector(`[data-testid="rule-row-${name}"]`, { timeout: 10_000 });
-      rules = (await api<{ rules: Rule[] }>('/api/v1/rules')).rules;
+      const rules = (await api<{ rules: Rule[] }>('/api/v1/rules')).rules;
       const saved = rules.find((r) => r.name === name);
       assert.ok(saved, 'the rule is stored');
+      // What the preview drew is what the saved rule's backtest over the same range answers.
+      const savedBacktest = await api<BacktestResult>(`/api/v1/rules/${saved.id}/backtest?from=${previewed.from}&to=${previewed.to}`, {
+        method: 'POST',
+        body: '{}',
+      });
+      assert.equal(previewed.ruleId, 'unsaved');
+      assert.deepEqual({ ...previewed, ruleId: saved.id }, savedBacktest);
       assert.deepEqual(
         [saved.scope, saved.target, saved.kind, saved.metric, saved.op, saved.value, saved.enabled],
         ['device', PUMP, 'threshold', 'v', '>', 8, true],
@@ -178,6 +187,21 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await page.click('[data-testid="rule-save"]');
       await until(async () => (await api<Rule>(`/api/v1/rules/${saved.id}`)).value === 9.5, { what: 'rule edited' });
       await shot('rules');
+      // Delete: asked once more in the row; "keep" keeps it, "yes" deletes it.
+      const scratch = `Scratch ${lang}`;
+      const made = await api<Rule>('/api/v1/rules', {
+        method: 'POST',
+        body: JSON.stringify({ name: scratch, severity: 'info', scope: 'device', target: PUMP, kind: 'threshold', metric: 'a', op: '>', value: 100 }),
+      });
+      await page.reload();
+      await page.click(`[data-testid="rule-delete-${scratch}"]`, { timeout: 10_000 });
+      await page.click(`[data-testid="rule-delete-no-${scratch}"]`);
+      assert.ok((await ruleIds()).includes(made.id), 'kept');
+      await page.click(`[data-testid="rule-delete-${scratch}"]`);
+      await axe('rules, delete asked');
+      await page.click(`[data-testid="rule-delete-yes-${scratch}"]`);
+      await page.waitForSelector(`[data-testid="rule-row-${scratch}"]`, { state: 'detached', timeout: 10_000 });
+      assert.ok(!(await ruleIds()).includes(made.id), 'deleted');
     });
 
     await t.test(`${lang}: commands: sent and followed to acknowledged`, async () => {
@@ -216,6 +240,27 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       assert.equal(after, before + 1);
       await axe('channels');
       await shot('channels');
+    });
+
+    await t.test(`${lang}: refused messages: a bad reading is listed with its field, rule and payload`, async () => {
+      const dev = `bad-${lang}`;
+      const res = await fetch(`${app.httpUrl}/api/v1/devices/${dev}/telemetry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(admin.accessToken) },
+        body: JSON.stringify({ temperature: 'hot' }),
+      });
+      assert.equal(res.status, 400);
+      await page.goto(`${app.httpUrl}/#/manage/rejected`);
+      await page.waitForSelector('[data-testid="rejected-device"]', { timeout: 10_000 });
+      await page.fill('[data-testid="rejected-device"]', dev);
+      await page.click('[data-testid="rejected-filter"]');
+      const row = await page.waitForSelector('[data-testid="rejected-table"] tr[data-rule="number"]', { timeout: 10_000 });
+      assert.equal(await row.getAttribute('data-field'), 'temperature');
+      assert.match((await row.textContent()) ?? '', /"hot"/);
+      assert.equal(await page.getAttribute('[data-testid="rejected-table"]', 'data-rows'), '1', 'only that device');
+      assert.equal(await text('[data-testid="tab-rejected"]'), M.tasks.screen.rejected);
+      await axe('rejected');
+      await shot('rejected');
     });
 
     await t.test(`${lang}: profile: ranges checked as the API does, Korean display name saved`, async () => {
@@ -301,13 +346,13 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await shot('ota');
     });
 
-    await t.test(`${lang}: topic mappings (read-only) and models`, async () => {
+    await t.test(`${lang}: topic mappings: an operator sees the list, may not change it`, async () => {
       await page.goto(`${app.httpUrl}/#/manage/mappings`);
       await page.waitForSelector('[data-testid="mappings-table"]', { timeout: 10_000 });
       assert.equal(await text('[data-testid="mapping-row-0"] code'), 'plant/{site}/{line}/{device}');
-      assert.equal(await text('[data-testid="mappings-readonly"]'), M.mappings.readOnly);
-      await axe('mappings');
-      await shot('mappings');
+      assert.equal(await page.$('[data-testid="mapping-form"]'), null, 'no form for an operator');
+      assert.match(await text('[data-testid="role-note"]'), new RegExp(M.tasks.roles.admin));
+      await axe('mappings (operator)');
       await page.goto(`${app.httpUrl}/#/manage/models`);
       const bundles = (await api<{ bundles: unknown[] }>('/api/v1/serve-ml/bundles')).bundles;
       assert.equal(bundles.length, 0, 'this app has no model bundles');
@@ -360,11 +405,64 @@ test('operator tasks on screen, in English and Korean', { skip: chromium.skip, t
       await signOut();
     });
 
+    await t.test(`${lang}: topic mappings: add, refused in place, edit, remove (admin)`, async () => {
+      await signIn('admin', locked.adminPassword);
+      await page.goto(`${app.httpUrl}/#/manage/mappings`);
+      await page.waitForSelector('[data-testid="mapping-form"]', { timeout: 10_000 });
+      const row0 = '[data-testid="mapping-row-0"]';
+      assert.equal(await page.getAttribute(row0, 'data-readonly'), 'true', "the config file's mapping is read-only");
+      assert.equal(await page.$(`${row0} [data-testid^="mapping-edit-"]`), null);
+      // The browser's check: no topic.
+      await page.click('[data-testid="mapping-save"]');
+      await page.waitForSelector('[data-testid="field-error-topic"]');
+      assert.equal(await page.getAttribute('[data-testid="field-error-topic"]', 'data-rule'), 'required');
+      // The API's checks, said at the field in the page's language.
+      await page.fill('[data-testid="mapping-topic"]', 'devices/{device}/x');
+      await page.click('[data-testid="mapping-save"]');
+      await page.waitForSelector('[data-testid="field-error-topic"][data-rule="reserved"]', { timeout: 10_000 });
+      assert.equal(await text('[data-testid="field-error-topic"]'), M.mappings.rule.reserved);
+      const topic = `site-${lang}/{line}/{unit}/data`;
+      await page.fill('[data-testid="mapping-topic"]', topic);
+      await page.fill('[data-testid="mapping-device"]', 'device');
+      await page.click('[data-testid="mapping-save"]');
+      await page.waitForSelector('[data-testid="field-error-device"][data-rule="captured"]', { timeout: 10_000 });
+      assert.equal(await text('[data-testid="field-error-device"]'), M.mappings.rule.captured);
+      await page.fill('[data-testid="mapping-device"]', 'unit');
+      await page.fill('[data-testid="mapping-metrics"]', 'features');
+      await page.click('[data-testid="mapping-save"]');
+      await page.waitForSelector(`[data-testid="mapping-edit-${topic}"]`, { timeout: 10_000 });
+      type Entry = { id: string; topic: string; device?: string; metrics?: string; profile?: string; origin: string };
+      const mine = async () => (await api<{ mappings: Entry[] }>('/api/v1/mappings')).mappings.find((m) => m.topic === topic);
+      const added = await mine();
+      assert.deepEqual([added?.origin, added?.device, added?.metrics, added?.profile], ['api', 'unit', 'features', undefined]);
+      await page.click(`[data-testid="mapping-edit-${topic}"]`);
+      await page.waitForSelector(`[data-testid="mapping-form"][data-editing="${added!.id}"]`);
+      assert.equal(await page.inputValue('[data-testid="mapping-topic"]'), topic);
+      await page.fill('[data-testid="mapping-profile"]', 'factory');
+      await page.fill('[data-testid="mapping-metrics"]', '');
+      await page.click('[data-testid="mapping-save"]');
+      await until(async () => (await mine())?.profile === 'factory', { what: 'mapping edited' });
+      const edited = await mine();
+      assert.deepEqual([edited?.id, edited?.metrics], [added!.id, undefined], 'same id; an emptied field is left out');
+      await axe('mappings (admin)');
+      await shot('mappings');
+      // Removing asks once more in the row; "keep" keeps it.
+      await page.click(`[data-testid="mapping-remove-${topic}"]`);
+      await page.click(`[data-testid="mapping-remove-no-${topic}"]`);
+      assert.ok(await mine(), 'kept');
+      await page.click(`[data-testid="mapping-remove-${topic}"]`);
+      await page.click(`[data-testid="mapping-remove-yes-${topic}"]`);
+      await until(async () => !(await mine()), { what: 'mapping removed' });
+      await page.waitForSelector(`[data-testid="mapping-edit-${topic}"]`, { state: 'detached', timeout: 10_000 });
+      await signOut();
+    });
+
     await t.test(`${lang}: a viewer may look, not change`, async () => {
       await signIn('vera', passwords.vera);
       await page.goto(`${app.httpUrl}/#/manage/rules`);
       await page.waitForSelector('[data-testid="rules-table"]', { timeout: 10_000 });
       assert.equal(await page.$('[data-testid="rule-new"]'), null);
+      assert.equal(await page.$('[data-testid^="rule-delete-"]'), null);
       assert.ok(await page.isDisabled(`[data-testid="rule-toggle-Pump bus high ${lang}"]`));
       assert.match(await text('[data-testid="role-note"]'), new RegExp(M.tasks.roles.operator));
       await page.goto(`${app.httpUrl}/#/manage/commands?device=${SIM}`);

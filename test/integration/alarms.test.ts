@@ -176,6 +176,33 @@ test('backtest over the stored series finds exactly the alarms live evaluation r
   }
 });
 
+test("an unsaved rule's backtest: checked as a create is, the same result as the saved rule's, nothing stored", async () => {
+  const readings = Array.from({ length: 400 }, (_, i) => ({ y: Math.round(10 * Math.sin(i / 20) * 100) / 100, ts: T0 + i * 500, seq: i + 1 }));
+  for (let i = 0; i < readings.length; i += 100) await send('bt-2', readings.slice(i, i + 100));
+  const input = { name: 'unsaved band', severity: 'major', scope: 'device', target: 'bt-2', kind: 'threshold', metric: 'y', op: '>', value: 7, deadband: 1 };
+  const range = `from=${T0}&to=${T0 + 400 * 500}`;
+  const ids = async () => (await api<{ rules: Rule[] }>('GET', '/api/v1/rules')).body.rules.map((r) => r.id).sort();
+  const before = await ids();
+
+  const preview = await api<BacktestResult>('POST', `/api/v1/rules/backtest?${range}`, input);
+  assert.equal(preview.status, 200, JSON.stringify(preview.body));
+  assert.equal(preview.body.ruleId, 'unsaved');
+  assert.equal(preview.body.readings, 400);
+  assert.ok(preview.body.alarms.length >= 2, `a sine over 7 raises more than once (got ${preview.body.alarms.length})`);
+  // Refused as POST /api/v1/rules refuses: by the rule checks (field, rule) and by the schema.
+  const order = await api<{ field: string; rule: string }>('POST', `/api/v1/rules/backtest?${range}`, { ...input, op: 'outside', low: 10, high: 5 });
+  assert.deepEqual([order.status, order.body.field, order.body.rule], [400, 'low', 'order']);
+  const severity = await api<{ rule: string }>('POST', `/api/v1/rules/backtest?${range}`, { ...input, severity: 'fatal' });
+  assert.deepEqual([severity.status, severity.body.rule], [400, 'enum']);
+  assert.deepEqual(await ids(), before, 'a preview leaves no rule behind');
+  assert.equal((await alarmsOf('bt-2')).filter((a) => a.ruleId === 'unsaved').length, 0);
+
+  const saved = await rule(input);
+  const bt = await api<BacktestResult>('POST', `/api/v1/rules/${saved.id}/backtest?${range}`);
+  assert.equal(bt.status, 200);
+  assert.deepEqual({ ...preview.body, ruleId: saved.id }, bt.body, "the preview is the saved rule's backtest");
+});
+
 test('an operator clear latches until the condition clears; bad rules are refused with field and rule', async () => {
   await rule({ name: 'latch', target: 'latch-1', kind: 'threshold', metric: 'p', op: '>', value: 10 });
   await send('latch-1', [{ p: 12, ts: T0 }]);

@@ -77,3 +77,21 @@ test('unchanged devices keep their object identity (cheap re-render)', () => {
   assert.equal(s.get('pm-2'), before);
   assert.notEqual(s.list(), list);
 });
+
+test('with a frame schedule, a burst of live readings is one notice, and the store is current at once', () => {
+  const flushes: (() => void)[] = [];
+  const s = new DeviceStore((flush) => flushes.push(flush));
+  let calls = 0;
+  s.subscribe(() => calls++);
+  for (let i = 0; i < 1000; i++) s.apply({ type: 'readings', device: `rack-${i % 100}`, ts: 100 + i, seq: i, values: { v: i } }, 200 + i);
+  assert.equal(calls, 0, 'nobody is told before the frame');
+  assert.equal(flushes.length, 1, 'one frame asked for, however many readings');
+  assert.equal(s.size, 100);
+  assert.deepEqual(s.get('rack-7')!.latest.v, { ts: 1007, value: 907 }, 'reads see every reading at once');
+  const version = s.version;
+  flushes.shift()!();
+  assert.equal(calls, 1);
+  s.apply({ type: 'readings', device: 'rack-1', ts: 5000, seq: 1, values: { v: 1 } }, 5000);
+  assert.equal(flushes.length, 1, 'the next change asks for the next frame');
+  assert.ok(s.version > version);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { valueStatus, worstStatus } from '../../web/src/state/status.js';
-import { formatValue, relativeTime } from '../../web/src/state/format.js';
+import { formatDateTime, formatValue, relativeTime } from '../../web/src/state/format.js';
 import { filterDevices } from '../../web/src/state/filter.js';
 import { metricOrder, scaleGroups } from '../../web/src/state/profiles.js';
 import type { DeviceInfo, Profile } from '../../src/model/device.js';
@@ -112,4 +112,21 @@ test('scaleGroups: one scale per unit, a unitless metric alone', () => {
     { key: 'metric:other', label: 'other', metrics: ['other'] },
   ]);
   assert.equal(scaleGroups(['v', 'a', 'w'], ina219).length, 3);
+});
+
+test('formatDateTime (one cached Intl formatter per language and form) reads as toLocaleString does', () => {
+  const ts = Date.UTC(2026, 10, 27, 23, 59, 7);
+  const opts = (s: boolean): Intl.DateTimeFormatOptions => ({
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: s ? '2-digit' : undefined,
+  });
+  for (const lang of ['en', 'ko'] as const)
+    for (const s of [true, false]) {
+      assert.equal(formatDateTime(ts, lang, s), new Date(ts).toLocaleString(lang, opts(s)));
+      assert.equal(formatDateTime(ts + 1000, lang, s), new Date(ts + 1000).toLocaleString(lang, opts(s)), 'the cached formatter, a second time');
+    }
 });

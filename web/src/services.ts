@@ -3,7 +3,7 @@ import { Api, ApiError } from './api.js';
 import { AuthSession, type TokenStorage } from './auth/session.js';
 import { IdentityStore } from './auth/identity.js';
 import { LiveClient, liveUrl } from './live.js';
-import { DeviceStore } from './state/devices.js';
+import { DeviceStore, nextFrame } from './state/devices.js';
 import { ProfileStore } from './state/profiles.js';
 import { AlarmStore, ToastQueue } from './state/alarms.js';
 import type { LiveAlarm, LiveToast } from '../../src/model/live.js';
@@ -42,7 +42,8 @@ export function createServices(loc: { protocol: string; host: string } = window.
       return t ? `${wsBase}?access_token=${encodeURIComponent(t)}` : wsBase;
     },
   });
-  const devices = new DeviceStore();
+  // Live readings of a large fleet arrive thousands a second: views hear of them once per frame.
+  const devices = new DeviceStore(nextFrame);
   const profiles = new ProfileStore();
   const alarms = new AlarmStore();
   const toasts = new ToastQueue();

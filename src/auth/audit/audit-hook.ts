@@ -14,7 +14,13 @@ declare module 'fastify' {
  * Changes that are data, not administration: readings and their bulk forms, and reads made with a
  * POST (a backtest). Everything else that is not a GET, HEAD or OPTIONS is a change and is recorded.
  */
-const NOT_CHANGES = new Set(['POST /api/v1/devices/:id/telemetry', 'POST /api/v1/telemetry', 'POST /api/v1/rules/:id/backtest', 'POST /api/v1/auth/refresh']);
+const NOT_CHANGES = new Set([
+  'POST /api/v1/devices/:id/telemetry',
+  'POST /api/v1/telemetry',
+  'POST /api/v1/rules/:id/backtest',
+  'POST /api/v1/rules/backtest',
+  'POST /api/v1/auth/refresh',
+]);
 
 type Params = Record<string, string | undefined>;
 type Loader = (store: Store, p: Params) => Promise<unknown>;

@@ -14,6 +14,7 @@ import { Sparkline } from './Sparkline.js';
 
 const ROW_PX = 36;
 const COLUMNS: SortKey[] = ['status', 'id', 'profile', 'location', 'alarms', 'completeness', 'lastSeen'];
+const COL_CLASSES = ['fc-status', 'fc-id', 'fc-profile', 'fc-location', 'fc-spark', 'fc-alarms', 'fc-completeness', 'fc-seen'];
 
 interface Props {
   rows: DeviceRow[];
@@ -35,7 +36,15 @@ export function DeviceTable({ rows, profiles, status, alarms, history, now, sort
   const { t } = useTranslation('overview');
   const lang = currentLanguage();
   const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 8 });
+  // Not flushSync on scroll: React renders the new range in its own task instead of inside the scroll
+  // event, and the overscan (8 rows, 24 frames at 12 px a frame) covers the wait.
+  const virtual = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_PX,
+    overscan: 8,
+    useFlushSync: false,
+  });
   useSyncExternalStore(
     (fn) => history.subscribe(fn),
     () => history.version,
@@ -47,6 +56,12 @@ export function DeviceTable({ rows, profiles, status, alarms, history, now, sort
   return (
     <div className="fleet-scroll" ref={scroller} data-testid="device-table" data-rows={rows.length} tabIndex={0} aria-label={t('title')} role="region">
       <table className="fleet-table">
+        {/* Fixed column widths (table-layout: fixed): rows coming into view never make the table measure its columns again. */}
+        <colgroup>
+          {COL_CLASSES.map((c) => (
+            <col key={c} className={c} />
+          ))}
+        </colgroup>
         <thead>
           <tr>
             {COLUMNS.slice(0, 4).map((k) => (

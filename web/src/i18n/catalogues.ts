@@ -30,6 +30,8 @@ import enMappings from './en/mappings.js';
 import koMappings from './ko/mappings.js';
 import enModels from './en/models.js';
 import koModels from './ko/models.js';
+import enRejected from './en/rejected.js';
+import koRejected from './ko/rejected.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -56,6 +58,7 @@ export const catalogues = {
     equipment: enEquipment,
     mappings: enMappings,
     models: enModels,
+    rejected: enRejected,
   },
   ko: {
     common: koCommon,
@@ -74,6 +77,7 @@ export const catalogues = {
     equipment: koEquipment,
     mappings: koMappings,
     models: koModels,
+    rejected: koRejected,
   },
 } satisfies Record<Language, Record<string, object>>;
 

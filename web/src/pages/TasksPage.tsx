@@ -12,6 +12,7 @@ import { OtaScreen } from './tasks/OtaScreen.js';
 import { EquipmentScreen } from './tasks/EquipmentScreen.js';
 import { MappingsScreen } from './tasks/MappingsScreen.js';
 import { ModelsScreen } from './tasks/ModelsScreen.js';
+import { RejectedScreen } from './tasks/RejectedScreen.js';
 
 /** The operator screens, one tab each; a tab shows only to a role that may look at it. */
 export function TasksPage({ screen, params }: { screen: Screen; params: URLSearchParams }) {
@@ -49,6 +50,8 @@ export function TasksPage({ screen, params }: { screen: Screen; params: URLSearc
         <EquipmentScreen />
       ) : screen === 'mappings' ? (
         <MappingsScreen />
+      ) : screen === 'rejected' ? (
+        <RejectedScreen device={params.get('device') ?? ''} />
       ) : (
         <ModelsScreen />
       )}

@@ -3,17 +3,40 @@ import type { LiveServerMessage } from '../../../src/model/live.js';
 
 type Listener = () => void;
 
+/** Runs `flush` later, once, for any number of calls before it runs (e.g. at the next animation frame). */
+export type Schedule = (flush: () => void) => void;
+
+/**
+ * The next animation frame, or 100 ms when frames do not come (a hidden tab), whichever is first:
+ * a thousand live messages in a frame become one notice.
+ */
+export const nextFrame: Schedule = (flush) => {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    flush();
+  };
+  const timer = setTimeout(once, 100);
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(once);
+};
+
 /**
  * Every device the dashboard knows, kept current from REST snapshots and live messages.
  * A changed device is replaced by a new object (unchanged ones keep their identity), so views
- * can skip what did not change. Listeners are called synchronously; throttling is the view's job.
+ * can skip what did not change. Listeners are told of changes through `schedule`: at once by
+ * default; the dashboard passes `nextFrame`, so 5,000 readings a second cost one notice per frame.
  */
 export class DeviceStore {
   private byId = new Map<string, DeviceInfo>();
   private listeners = new Set<Listener>();
   private sorted: DeviceInfo[] | null = null;
   private order: string[] | null = null;
+  private pending = false;
   version = 0;
+
+  constructor(private readonly schedule: Schedule = (flush) => flush()) {}
 
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
@@ -88,7 +111,12 @@ export class DeviceStore {
   private changed(): void {
     this.sorted = null;
     this.version++;
-    for (const fn of [...this.listeners]) fn();
+    if (this.pending) return;
+    this.pending = true;
+    this.schedule(() => {
+      this.pending = false;
+      for (const fn of [...this.listeners]) fn();
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import type { Language } from '../i18n/catalogues.js';
 
 const relFormats = new Map<string, Intl.RelativeTimeFormat>();
 const numFormats = new Map<string, Intl.NumberFormat>();
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 
 function relFormat(lang: Language): Intl.RelativeTimeFormat {
   let f = relFormats.get(lang);
@@ -40,14 +41,23 @@ export function formatValue(value: number, lang: Language = 'en'): string {
 
 /** A date and time in the language's own order ("2026. 11. 27. 오후 8:27:11" in Korean). */
 export function formatDateTime(ts: number, lang: Language = 'en', withSeconds = true): string {
-  return new Date(ts).toLocaleString(lang, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: withSeconds ? '2-digit' : undefined,
-  });
+  // One formatter per language and form: toLocaleString with options builds a new Intl.DateTimeFormat
+  // on every call, which the profile of the scrolling fleet table showed as its costliest function.
+  const key = `${lang}|${withSeconds}`;
+  let f = dateTimeFormats.get(key);
+  if (!f)
+    dateTimeFormats.set(
+      key,
+      (f = new Intl.DateTimeFormat(lang, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: withSeconds ? '2-digit' : undefined,
+      })),
+    );
+  return f.format(new Date(ts));
 }
 
 /** A percentage, e.g. 99.95 % / 99.95%. */

@@ -73,6 +73,10 @@ export class TaskApi {
   backtest(id: string, from: number, to: number): Promise<BacktestResult> {
     return this.api.send('POST', `/api/v1/rules/${enc(id)}/backtest?from=${Math.floor(from)}&to=${Math.ceil(to)}`);
   }
+  /** The same backtest for a rule not saved: checked as a create is, nothing stored (ruleId "unsaved"). */
+  backtestUnsaved(r: RuleInput, from: number, to: number): Promise<BacktestResult> {
+    return this.api.send('POST', `/api/v1/rules/backtest?from=${Math.floor(from)}&to=${Math.ceil(to)}`, r);
+  }
 
   async listCommands(device: string, limit = 50): Promise<DeviceCommand[]> {
     return (await this.api.send<{ commands: DeviceCommand[] }>('GET', `/api/v1/devices/${enc(device)}/commands?limit=${limit}`)).commands;

@@ -10,6 +10,7 @@ export const SCREENS = {
   equipment: { view: 'viewer', change: 'operator' },
   mappings: { view: 'viewer', change: 'admin' },
   models: { view: 'viewer', change: 'operator' },
+  rejected: { view: 'viewer', change: 'operator' },
 } as const satisfies Record<string, { view: Role; change: Role }>;
 
 export type Screen = keyof typeof SCREENS;

@@ -3,6 +3,7 @@ import type { Role } from '../../../src/model/auth.js';
 import { roleAtLeast } from '../auth/identity.js';
 import { useIdentity } from '../hooks/useIdentity.js';
 import { useTranslation } from '../i18n/index.js';
+import type { Namespace } from '../i18n/catalogues.js';
 import type { FormErrors } from './form.js';
 
 /** The role in force, or null before the server said. */
@@ -19,16 +20,16 @@ type RuleError = { rule: string; message?: string };
 
 /**
  * A field's refusal in words: the rule translated (words for this field's rule first, e.g. "order"
- * at "from"), with the server's sentence when the rule has no words of its own.
+ * at "from"; then a screen's own words under `<ns>:rule.<rule>`; then the shared ones), with the
+ * server's sentence when the rule has no words of its own.
  */
-export function useRuleText(): (e: RuleError, field?: string) => string {
+export function useRuleText(ns?: Namespace): (e: RuleError, field?: string) => string {
   const { t, i18n } = useTranslation('tasks');
-  return (e, field) =>
-    field && !field.includes('.') && i18n.exists(`tasks:ruleAt.${field}.${e.rule}`)
-      ? t(`ruleAt.${field}.${e.rule}` as 'rule.required')
-      : i18n.exists(`tasks:rule.${e.rule}`)
-        ? t(`rule.${e.rule}` as 'rule.required')
-        : (e.message ?? e.rule);
+  return (e, field) => {
+    if (field && !field.includes('.') && i18n.exists(`tasks:ruleAt.${field}.${e.rule}`)) return t(`ruleAt.${field}.${e.rule}` as 'rule.required');
+    if (ns && i18n.exists(`${ns}:rule.${e.rule}`)) return i18n.t(`${ns}:rule.${e.rule}` as 'tasks:rule.required');
+    return i18n.exists(`tasks:rule.${e.rule}`) ? t(`rule.${e.rule}` as 'rule.required') : (e.message ?? e.rule);
+  };
 }
 
 /** A labelled control with its error underneath, tied by aria-describedby; `name` is the API field. */
@@ -37,16 +38,19 @@ export function Field({
   name,
   errors,
   hint,
+  ruleNs,
   children,
 }: {
   label: string;
   name: string;
   errors: FormErrors;
   hint?: string;
+  /** The screen whose catalogue words its rules first (see useRuleText). */
+  ruleNs?: Namespace;
   children: (props: { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ReactNode;
 }) {
   const id = useId();
-  const text = useRuleText();
+  const text = useRuleText(ruleNs);
   const err = errors.fields[name];
   const described = [err ? `${id}-err` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
   return (
@@ -68,9 +72,9 @@ export function Field({
 }
 
 /** The form-wide refusal (role too low, rate limit, unreachable), and any field error no input shows. */
-export function FormError({ errors, shown = [] }: { errors: FormErrors; shown?: string[] }) {
+export function FormError({ errors, shown = [], ruleNs }: { errors: FormErrors; shown?: string[]; ruleNs?: Namespace }) {
   const { t } = useTranslation('tasks');
-  const text = useRuleText();
+  const text = useRuleText(ruleNs);
   const role = useRole();
   const f = errors.form;
   const stray = Object.entries(errors.fields).filter(([k]) => !shown.includes(k));

@@ -1,10 +1,9 @@
 // English messages of the topic mappings screen.
 export default {
   title: 'Topic mappings',
-  readOnly:
-    'Read-only: the mappings come from the configuration (topicMappings, see docs/topic-mappings.md) as GET /health reports them; this version has no API to change them.',
+  note: 'A mapping tells Fieldscope where the device id and the readings are in a fleet’s own topics (docs/topic-mappings.md). Those from the configuration file are read-only; those added here apply to the brokers at once, without a restart.',
   loading: 'Loading mappings…',
-  none: 'No topic mappings configured: devices publish under devices/{id}/….',
+  none: 'No topic mappings: devices publish under devices/{id}/….',
   deviceDefault: '{device} or the payload’s device_id',
   col: {
     topic: 'Topic pattern',
@@ -12,5 +11,48 @@ export default {
     metrics: 'Readings in',
     profile: 'Profile',
     name: 'Name',
+    origin: 'Origin',
+    actions: 'Actions',
+  },
+  origin: {
+    config: 'Configuration file (read-only)',
+    api: 'Added here',
+  },
+  edit: 'Edit',
+  editOne: 'Edit the mapping {{topic}}',
+  remove: 'Remove',
+  removeOne: 'Remove the mapping {{topic}}',
+  confirmRemove: 'Remove {{topic}}?',
+  removeYes: 'Yes, remove',
+  removeNo: 'Keep it',
+  addTitle: 'Add a mapping',
+  editTitle: 'Edit the mapping',
+  add: 'Add mapping',
+  save: 'Save mapping',
+  cancel: 'Cancel',
+  field: {
+    topic: 'Topic pattern',
+    device: 'Device id segment',
+    metrics: 'Readings field',
+    profile: 'Profile for new devices',
+    name: 'Name',
+  },
+  hint: {
+    topic: 'Literal segments, + for any one segment, {name} to capture one, a final # for any rest; e.g. plant/{site}/{line}/{device}',
+    device: 'The {name} segment that holds the device id; empty: {device}, else the payload’s device_id',
+    metrics: 'A payload field whose object holds the readings, e.g. features',
+  },
+  // Refusals of the mapping checks (src/sources/mappings/topic-mappings.ts), by rule.
+  rule: {
+    reserved: 'Topics under devices/ are Fieldscope’s own scheme and cannot be mapped.',
+    wildcard: '# may only end a topic pattern.',
+    segment: 'Each segment must be literal text, +, {name} or a final #.',
+    unique_names: 'A {name} is captured twice.',
+    captured: 'This is not a {name} segment of the topic pattern.',
+    field_name: 'Use letters, digits and _ only.',
+    unique: 'This topic pattern is mapped already.',
+    unknown: 'Mappings have no such setting.',
+    string: 'Enter 1 to 128 characters.',
+    read_only: 'This mapping comes from the configuration file: change it there.',
   },
 };

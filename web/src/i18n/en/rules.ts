@@ -5,6 +5,10 @@ export default {
   loading: 'Loading rules…',
   none: 'No rules yet.',
   edit: 'Edit',
+  delete: 'Delete',
+  confirmDelete: 'Delete this rule? Its open alarms are cleared; their history stays.',
+  deleteYes: 'Yes, delete',
+  deleteNo: 'Keep it',
   on: 'on',
   off: 'off',
   col: {

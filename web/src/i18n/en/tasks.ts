@@ -12,6 +12,7 @@ export default {
     equipment: 'Sites and equipment',
     mappings: 'Topic mappings',
     models: 'Models',
+    rejected: 'Refused messages',
     access: 'Users, keys and credentials',
   },
   roles: {

@@ -8,6 +8,10 @@ const ko: PluralMessages<typeof en> = {
   loading: '규칙을 불러오는 중…',
   none: '아직 규칙이 없습니다.',
   edit: '편집',
+  delete: '삭제',
+  confirmDelete: '이 규칙을 삭제할까요? 열린 알람은 해제되고 이력은 남습니다.',
+  deleteYes: '예, 삭제',
+  deleteNo: '유지',
   on: '켜짐',
   off: '꺼짐',
   col: {

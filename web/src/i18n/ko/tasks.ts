@@ -14,6 +14,7 @@ const ko: Messages<typeof en> = {
     ota: '펌웨어(OTA)',
     equipment: '사이트·설비',
     mappings: '토픽 매핑',
+    rejected: '거부된 메시지',
     models: '모델',
     access: '사용자·키·장치 인증',
   },

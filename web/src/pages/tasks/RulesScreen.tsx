@@ -112,18 +112,15 @@ function RuleForm({ editing, onDone }: { editing: Rule | null; onDone(): void })
     ),
   ];
 
-  /** Backtests the form as it stands: a disabled copy is created, replayed and deleted, so nothing live changes. */
+  /** Backtests the form as it stands (POST /rules/backtest): nothing is saved, nothing live changes. */
   const runPreview = async (form: HTMLFormElement) => {
     if (!validate(form)) return;
     setBusy(true);
     clear();
     const to = Date.now();
     const from = to - hours * HOUR;
-    let draftId: string | null = null;
     try {
-      const draft = await tasks.createRule({ ...toInput(d), name: `${d.name.trim()} (preview)`.slice(0, 200), enabled: false });
-      draftId = draft.id;
-      const result = await tasks.backtest(draft.id, from, to);
+      const result = await tasks.backtestUnsaved(toInput(d), from, to);
       const device = result.alarms[0]?.device ?? (d.scope === 'device' ? d.target.trim() : (result.devices[0] ?? ''));
       const metric = d.metric.trim();
       let series: BucketSeries | undefined;
@@ -133,7 +130,6 @@ function RuleForm({ editing, onDone }: { editing: Rule | null; onDone(): void })
     } catch (err) {
       fail(err);
     } finally {
-      if (draftId) await tasks.deleteRule(draftId).catch(() => undefined);
       setBusy(false);
     }
   };
@@ -343,6 +339,8 @@ export function RulesScreen() {
   const canChange = useCan('operator');
   const [rules, setRules] = useState<Rule[] | null>(null);
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
+  // Deleting asks once more, in the row.
+  const [confirming, setConfirming] = useState<string | null>(null);
   const { errors, fail, clear } = useFormErrors();
   const load = useCallback(() => tasks.listRules().then(setRules, fail), [tasks, fail]);
   useEffect(() => void load(), [load]);
@@ -352,6 +350,12 @@ export function RulesScreen() {
     const input = Object.fromEntries(Object.entries({ ...rest, enabled: !r.enabled }).filter(([, v]) => v !== null)) as unknown as RuleInput;
     if (input.scope === 'all') delete input.target;
     tasks.updateRule(r.id, input).then(load, fail);
+  };
+  const remove = (r: Rule) => {
+    clear();
+    setConfirming(null);
+    if (editing !== null && editing !== 'new' && editing.id === r.id) setEditing(null);
+    tasks.deleteRule(r.id).then(load, fail);
   };
   return (
     <section className="task-screen" data-testid="screen-rules">
@@ -399,12 +403,30 @@ export function RulesScreen() {
                     </label>
                   </td>
                   <td>
-                    {canChange && (
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.name}`}>
-                        {t('edit')}
-                        <span className="sr-only"> {r.name}</span>
-                      </button>
-                    )}
+                    {canChange &&
+                      (confirming === r.id ? (
+                        <span className="action-buttons">
+                          <span>{t('confirmDelete')}</span>
+                          <button type="button" className="btn btn-small" onClick={() => remove(r)} data-testid={`rule-delete-yes-${r.name}`}>
+                            {t('deleteYes')}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>
+                          <button type="button" className="btn btn-small" onClick={() => setConfirming(null)} data-testid={`rule-delete-no-${r.name}`}>
+                            {t('deleteNo')}
+                          </button>
+                        </span>
+                      ) : (
+                        <span className="action-buttons">
+                          <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.name}`}>
+                            {t('edit')}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>
+                          <button type="button" className="btn btn-small" onClick={() => setConfirming(r.id)} data-testid={`rule-delete-${r.name}`}>
+                            {t('delete')}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>
+                        </span>
+                      ))}
                   </td>
                 </tr>
               ))}
