@@ -70,10 +70,10 @@ const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), 
 const ROW_BYTES = 2 + 5 * 4 + 4 + 8 + 4 + 8 + 8;
 
 /** A whole number (|n| < 2^53) as a big-endian int8 at `at`, without a BigInt. */
-function writeInt8(buf: Buffer, n: number, at: number): void {
+function setInt8(view: DataView, at: number, n: number): void {
   const hi = Math.floor(n / 4294967296);
-  buf.writeInt32BE(hi, at);
-  buf.writeUInt32BE(n - hi * 4294967296, at + 4);
+  view.setInt32(at, hi);
+  view.setUint32(at + 4, n - hi * 4294967296);
 }
 
 /**
@@ -82,27 +82,28 @@ function writeInt8(buf: Buffer, n: number, at: number): void {
  */
 export function encodeBatch(readings: readonly Reading[], sids: Int32Array, rollups: RollupAccumulator): Buffer {
   const buf = Buffer.allocUnsafe(COPY_HEADER.length + readings.length * ROW_BYTES + 2);
+  // DataView writes are inlined by the compiler; Buffer's write methods check their arguments on every call.
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   COPY_HEADER.copy(buf, 0);
   let o = COPY_HEADER.length;
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i];
     const series = sids[i];
-    const ts = wholeMs(r.ts);
-    buf.writeInt16BE(5, o);
-    buf.writeInt32BE(4, o + 2);
-    buf.writeInt32BE(series, o + 6);
-    buf.writeInt32BE(8, o + 10);
-    writeInt8(buf, ts, o + 14);
-    buf.writeInt32BE(4, o + 22);
-    buf.writeInt32BE(microsWithinMs(r.ts), o + 26);
-    buf.writeInt32BE(8, o + 30);
-    buf.writeDoubleBE(r.value, o + 34);
-    buf.writeInt32BE(8, o + 42);
-    writeInt8(buf, r.seq ?? NO_SEQ, o + 46);
+    view.setInt16(o, 5);
+    view.setInt32(o + 2, 4);
+    view.setInt32(o + 6, series);
+    view.setInt32(o + 10, 8);
+    setInt8(view, o + 14, wholeMs(r.ts));
+    view.setInt32(o + 22, 4);
+    view.setInt32(o + 26, microsWithinMs(r.ts));
+    view.setInt32(o + 30, 8);
+    view.setFloat64(o + 34, r.value);
+    view.setInt32(o + 42, 8);
+    setInt8(view, o + 46, r.seq ?? NO_SEQ);
     o += ROW_BYTES;
     rollups.add(series, r.ts, r.value);
   }
-  buf.writeInt16BE(-1, o);
+  view.setInt16(o, -1);
   return buf;
 }
 
@@ -158,8 +159,10 @@ async function copyToStage(tx: TransactionSql, rows: Buffer): Promise<void> {
 export async function writeReadingsInTx(sql: Sql, tx: TransactionSql, readings: readonly Reading[], sids: Int32Array): Promise<number> {
   const rollups = new RollupAccumulator();
   const rows = encodeBatch(readings, sids, rollups);
-  await tx.unsafe(CREATE_STAGE);
-  await copyToStage(tx, rows);
+  // Sent now (postgres.js sends a query when it is awaited, or on execute()), so ahead of the COPY:
+  // the stage exists (this session's, or created now) when the rows arrive.
+  const stage = tx.unsafe(CREATE_STAGE).execute();
+  await Promise.all([stage, copyToStage(tx, rows)]);
   // Pipelined: the savepoint goes out behind the COPY, the insert behind the savepoint.
   const [, insert] = await Promise.all([tx.unsafe(SAVEPOINT), tx.unsafe(INSERT_STAGED)]);
   const inserted = insert.count;

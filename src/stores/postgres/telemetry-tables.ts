@@ -149,8 +149,11 @@ export class PgTelemetry implements TelemetryStore {
       if (l === undefined || readings[i].ts >= readings[l].ts) latest.set(sids[i], i);
     }
     return sql.begin(async (tx) => {
+      // Statements that need no answer are sent at once (execute(): postgres.js would otherwise send a
+      // query only when awaited) and pipelined ahead of the readings' COPY: one round trip, not one each.
+      const sent: Promise<unknown>[] = [];
       if (batch.devices.length) {
-        await tx`
+        sent.push(tx`
           INSERT INTO devices (id, profile, first_seen, last_seen)
           SELECT id, profile, seen, seen FROM unnest(${sql.array(
             batch.devices.map((d) => d.id),
@@ -165,15 +168,12 @@ export class PgTelemetry implements TelemetryStore {
             )}::int8[])
             AS u(id, profile, seen)
           ON CONFLICT (id) DO UPDATE SET last_seen = greatest(devices.last_seen, excluded.last_seen),
-            profile = coalesce(devices.profile, excluded.profile)`;
+            profile = coalesce(devices.profile, excluded.profile)`.execute());
       }
-      let inserted = 0;
       if (readings.length) {
-        // The readings and the rollups of exactly those that were new (readings-write.ts).
-        inserted = await writeReadingsInTx(sql, tx, readings, sids);
         const ids = [...latest.keys()];
         const at = [...latest.values()];
-        await tx`
+        sent.push(tx`
           UPDATE series s SET last_ts = u.ts, last_value = u.value
           FROM unnest(${sql.array(ids, OID.int4)}::int4[], ${sql.array(
             at.map((i) => readings[i].ts),
@@ -183,12 +183,18 @@ export class PgTelemetry implements TelemetryStore {
               at.map((i) => readings[i].value),
               OID.float8,
             )}::float8[]) AS u(id, ts, value)
-          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`;
+          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`.execute());
       }
       for (const x of batch.rejected) {
-        await tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
-                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`;
+        sent.push(tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
+                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`.execute());
       }
+      // Held, not awaited yet: a failure among them is thrown below (and fails the statements after it).
+      const sentDone = Promise.all(sent);
+      sentDone.catch(() => {});
+      // The readings and the rollups of exactly those that were new (readings-write.ts).
+      const inserted = readings.length ? await writeReadingsInTx(sql, tx, readings, sids) : 0;
+      await sentDone;
       // Sequence state and the import/spool checkpoint commit with the readings they account for, or not at all.
       await this.profileSequence.writeInTx(tx, batch);
       return { inserted, duplicates: readings.length - inserted };
