@@ -153,7 +153,8 @@ export class PgTelemetry implements TelemetryStore {
       // query only when awaited) and pipelined ahead of the readings' COPY: one round trip, not one each.
       const sent: Promise<unknown>[] = [];
       if (batch.devices.length) {
-        sent.push(tx`
+        sent.push(
+          tx`
           INSERT INTO devices (id, profile, first_seen, last_seen)
           SELECT id, profile, seen, seen FROM unnest(${sql.array(
             batch.devices.map((d) => d.id),
@@ -168,12 +169,14 @@ export class PgTelemetry implements TelemetryStore {
             )}::int8[])
             AS u(id, profile, seen)
           ON CONFLICT (id) DO UPDATE SET last_seen = greatest(devices.last_seen, excluded.last_seen),
-            profile = coalesce(devices.profile, excluded.profile)`.execute());
+            profile = coalesce(devices.profile, excluded.profile)`.execute(),
+        );
       }
       if (readings.length) {
         const ids = [...latest.keys()];
         const at = [...latest.values()];
-        sent.push(tx`
+        sent.push(
+          tx`
           UPDATE series s SET last_ts = u.ts, last_value = u.value
           FROM unnest(${sql.array(ids, OID.int4)}::int4[], ${sql.array(
             at.map((i) => readings[i].ts),
@@ -183,11 +186,14 @@ export class PgTelemetry implements TelemetryStore {
               at.map((i) => readings[i].value),
               OID.float8,
             )}::float8[]) AS u(id, ts, value)
-          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`.execute());
+          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`.execute(),
+        );
       }
       for (const x of batch.rejected) {
-        sent.push(tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
-                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`.execute());
+        sent.push(
+          tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
+                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`.execute(),
+        );
       }
       // Held, not awaited yet: a failure among them is thrown below (and fails the statements after it).
       const sentDone = Promise.all(sent);
