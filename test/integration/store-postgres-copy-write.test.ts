@@ -201,7 +201,7 @@ describe('PostgreSQL write path: COPY, rollups from parts or from RETURNING', { 
     // break the rejected insert: a NUL byte in text is refused by PostgreSQL) rolls back the readings too.
     const bad: WriteBatch = {
       ...batch([{ device: 'bad', metric: 'x', ts: T0 + 20 * HOUR, value: 1 }]),
-      rejected: [{ at: T0, source: 'test', device: 'bad', field: 'x', rule: 'r', error: 'e', payload: 'a\u0000b' }],
+      rejected: [{ at: T0, source: 'http', device: 'bad', field: 'x', rule: 'r', error: 'e', payload: 'a\u0000b' }],
     };
     await assert.rejects(store.telemetry.write(bad));
     const [{ rows }] = await sql<{ rows: number }[]>`SELECT count(*)::int AS rows FROM readings WHERE ts >= ${T0 + 20 * HOUR}`;
