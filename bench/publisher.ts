@@ -1,9 +1,11 @@
 // Load generator: C MQTT clients publish QoS1 JSON (3 metrics, ~100 bytes), W messages in flight per
 // client, until `messages` are acked or `seconds` pass. Without --rate each client publishes as fast
 // as the broker acknowledges; with --rate R the clients together publish R msg/s, paced.
-// Prints one JSON line: {sent, acked, seconds, rate, startedAt, skipped}.
+// Prints "ready" as it starts connecting (so a bench can open its CPU windows on the servers then),
+// and at the end one JSON line: {sent, acked, seconds, rate, startedAt, skipped, cpuSeconds, ...}.
 import mqtt, { type MqttClient } from 'mqtt';
 import { scriptArgs } from './lib/args.js';
+import { cpuWindow } from './lib/cpu.js';
 
 const a = scriptArgs();
 const url = a.url;
@@ -22,6 +24,9 @@ let sent = 0;
 const latencies: number[] = [];
 /** Paced slots given up because a client fell more than a second behind (see pace()). */
 let skipped = 0;
+process.stdout.write('ready\n');
+// This process's own CPU (all threads) while it publishes: the load generator's cost, told apart.
+const cpu = cpuWindow(process.pid);
 const startedAt = Date.now();
 const started = performance.now();
 const deadline = started + seconds * 1000;
@@ -107,6 +112,7 @@ function pace(c: MqttClient, seq: () => number, publishNext: () => Promise<void>
 await Promise.all(Array.from({ length: clients }, (_, i) => runClient(i)));
 if (ticker) clearInterval(ticker);
 const elapsed = (performance.now() - started) / 1000;
+const cpuSeconds = cpu.stop();
 latencies.sort((x, y) => x - y);
 const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
 process.stdout.write(
@@ -117,6 +123,7 @@ process.stdout.write(
     rate: acked / elapsed,
     startedAt,
     skipped,
+    cpuSeconds,
     pubackP50: pct(50),
     pubackP99: pct(99),
     pubackMax: latencies.at(-1) ?? NaN,

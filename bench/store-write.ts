@@ -1,6 +1,8 @@
 // Storage benchmarks (issue "Storage at two scales"): readings/s written through the Store for each
 // engine, beside that engine's raw insert rate for the same rows in the same run; and a 30-day range
-// downsampled to 1,000 buckets from the rollups.
+// downsampled to 1,000 buckets from the rollups. The stores are opened without read worker threads:
+// reads are not measured here, and workers starting up (about a second of CPU each under tsx) would
+// share the two cores with the timed writes, which the raw baselines do not have to.
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { join } from 'node:path';
@@ -95,7 +97,7 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
     for (let i = 0; i < o.runs; i++) {
       const data = batches(o.readings);
       const d = tempDir('fs-bench-write-');
-      const store = new SqliteStore({ path: join(d.dir, 'store.db') });
+      const store = new SqliteStore({ path: join(d.dir, 'store.db'), readWorkers: 0 });
       await store.open();
       ours.push(await throughStore(store, data));
       await store.close();
@@ -161,7 +163,7 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
       const base: number[] = [];
       for (let i = 0; i < o.runs; i++) {
         const data = batches(o.readings);
-        const store = new PostgresStore({ url: await pg.createDatabase() });
+        const store = new PostgresStore({ url: await pg.createDatabase(), readWorkers: 0 });
         await store.open();
         ours.push(await throughStore(store, data));
         await store.close();
@@ -178,8 +180,8 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
         runs: ours,
         baseline: { name: 'raw postgres.js unnest insert, same rows', value: b, runs: base },
         ratio: value / b,
-        target: '>= 0.7x raw',
-        met: value / b >= 0.7,
+        target: '>= 0.8x raw (issue 21)',
+        met: value / b >= 0.8,
       });
     } finally {
       await pg.destroy();

@@ -1,6 +1,4 @@
 import type { Sql } from 'postgres';
-import { NO_SEQ } from '../../model/reading.js';
-import { microsWithinMs, wholeMs } from '../../model/time.js';
 import type { RawSeries } from '../../model/telemetry.js';
 import type {
   BucketQuery,
@@ -27,37 +25,12 @@ import type {
 import { DAY, HOUR, MINUTE } from '../zoned-time.js';
 import { defaultRetention, deletableRanges, effectiveRetention, longestRaw, type EffectiveRetention } from '../retention.js';
 import type { PgProfileSequence } from './profile-sequence.js';
+import { writeReadingsInTx } from './readings-write.js';
 import type { ReadRunner } from '../reads/worker-pool.js';
 import { exportRowsVia, exportTextVia } from '../reads/paged-export.js';
 import type { ExportFormat } from '../export-format.js';
 
 export const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
-
-/** Upserts one rollup table from the `ins` rows: buckets aligned as RollupAccumulator aligns them. */
-const rollupFromInserted = (table: string, width: number) => `
-  INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
-  SELECT series, bucket, min(value), max(value), sum(value), sum(value * value), count(*),
-    min(ts), (array_agg(value ORDER BY ts, us))[1], max(ts), (array_agg(value ORDER BY ts DESC, us DESC))[1]
-  FROM (SELECT series, ts - (((ts % ${width}) + ${width}) % ${width}) AS bucket, ts, us, value FROM ins) x
-  GROUP BY series, bucket
-  ON CONFLICT (series, bucket) DO UPDATE SET
-    v_min = least(${table}.v_min, excluded.v_min), v_max = greatest(${table}.v_max, excluded.v_max),
-    v_sum = ${table}.v_sum + excluded.v_sum, v_sum_sq = ${table}.v_sum_sq + excluded.v_sum_sq, n = ${table}.n + excluded.n,
-    first_v = CASE WHEN excluded.first_ts < ${table}.first_ts THEN excluded.first_v ELSE ${table}.first_v END,
-    first_ts = least(${table}.first_ts, excluded.first_ts),
-    last_v = CASE WHEN excluded.last_ts > ${table}.last_ts THEN excluded.last_v ELSE ${table}.last_v END,
-    last_ts = greatest(${table}.last_ts, excluded.last_ts)`;
-
-/** Readings of a batch ($1..$5: series, whole ms, µs within, value, seq arrays) and their rollups; returns how many were new. */
-const WRITE_READINGS = `
-  WITH ins AS (
-    INSERT INTO readings (series, ts, us, value, seq)
-    SELECT * FROM unnest($1::int4[], $2::int8[], $3::int4[], $4::float8[], $5::int8[])
-    ON CONFLICT DO NOTHING RETURNING series, ts, us, value
-  ),
-  m AS (${rollupFromInserted('rollup_1m', MINUTE)}),
-  h AS (${rollupFromInserted('rollup_1h', HOUR)})
-  SELECT count(*)::int AS n FROM ins`;
 
 const dayOf = (ts: number) => Math.floor(ts / DAY) * DAY;
 const partitionName = (day: number) => `readings_p${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
@@ -71,7 +44,8 @@ export class PgTelemetry implements TelemetryStore {
   timescale = false;
   private partitions = new Set<number>();
   private deviceCount: number | undefined;
-  private seriesIds = new Map<string, number>();
+  /** Series ids by device, then metric: looked up per reading without building a key string. */
+  private seriesIds = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly sql: Sql,
@@ -116,13 +90,35 @@ export class PgTelemetry implements TelemetryStore {
     }
   }
 
-  private async ensureSeries(batch: WriteBatch): Promise<void> {
-    const missing = new Map<string, { device: string; metric: string }>();
-    for (const r of batch.readings) {
-      const key = r.device + '\u0000' + r.metric;
-      if (!this.seriesIds.has(key)) missing.set(key, { device: r.device, metric: r.metric });
+  /** The days a batch's readings fall in (mostly one: readings arrive in time order). */
+  private daysOf(readings: WriteBatch['readings']): Set<number> {
+    const days = new Set<number>();
+    let last = NaN;
+    for (let i = 0; i < readings.length; i++) {
+      const day = dayOf(readings[i].ts);
+      if (day !== last) days.add((last = day));
     }
-    if (!missing.size) return;
+    return days;
+  }
+
+  /** Each reading's series id, the series not seen before created first. */
+  private async seriesOf(readings: WriteBatch['readings']): Promise<Int32Array> {
+    const sids = new Int32Array(readings.length);
+    let missing: Map<string, { device: string; metric: string }> | undefined;
+    let device: string | undefined;
+    let byMetric: Map<string, number> | undefined;
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i];
+      // Consecutive readings are mostly of one device (one message's metrics).
+      if (r.device !== device) byMetric = this.seriesIds.get((device = r.device));
+      const id = byMetric?.get(r.metric);
+      if (id !== undefined) sids[i] = id;
+      else {
+        sids[i] = -1;
+        (missing ??= new Map()).set(r.device + '\u0000' + r.metric, { device: r.device, metric: r.metric });
+      }
+    }
+    if (!missing) return sids;
     const devices = [...missing.values()].map((m) => m.device);
     const metrics = [...missing.values()].map((m) => m.metric);
     await this.sql`
@@ -132,32 +128,33 @@ export class PgTelemetry implements TelemetryStore {
       SELECT s.id, s.device, s.metric FROM series s
       JOIN unnest(${this.sql.array(devices, OID.text)}::text[], ${this.sql.array(metrics, OID.text)}::text[]) AS u(device, metric)
         ON s.device = u.device AND s.metric = u.metric`;
-    for (const r of rows) this.seriesIds.set(r.device + '\u0000' + r.metric, r.id);
+    for (const r of rows) {
+      let m = this.seriesIds.get(r.device);
+      if (!m) this.seriesIds.set(r.device, (m = new Map()));
+      m.set(r.metric, r.id);
+    }
+    for (let i = 0; i < readings.length; i++) if (sids[i] === -1) sids[i] = this.seriesIds.get(readings[i].device)!.get(readings[i].metric)!;
+    return sids;
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
     const sql = this.sql;
-    await this.ensurePartitions(new Set(batch.readings.map((r) => dayOf(r.ts))));
-    await this.ensureSeries(batch);
-    const sid: number[] = [];
-    const ts: number[] = [];
-    const us: number[] = [];
-    const value: number[] = [];
-    const seq: number[] = [];
-    const latest = new Map<number, { ts: number; value: number }>();
-    for (const r of batch.readings) {
-      const id = this.seriesIds.get(r.device + '\u0000' + r.metric)!;
-      sid.push(id);
-      ts.push(wholeMs(r.ts));
-      us.push(microsWithinMs(r.ts));
-      value.push(r.value);
-      seq.push(r.seq ?? NO_SEQ);
-      const l = latest.get(id);
-      if (!l || r.ts >= l.ts) latest.set(id, { ts: r.ts, value: r.value });
+    const readings = batch.readings;
+    await this.ensurePartitions(this.daysOf(readings));
+    const sids = await this.seriesOf(readings);
+    // Each series' newest reading of the batch (the later one of equal times), by its index.
+    const latest = new Map<number, number>();
+    for (let i = 0; i < readings.length; i++) {
+      const l = latest.get(sids[i]);
+      if (l === undefined || readings[i].ts >= readings[l].ts) latest.set(sids[i], i);
     }
     return sql.begin(async (tx) => {
+      // Statements that need no answer are sent at once (execute(): postgres.js would otherwise send a
+      // query only when awaited) and pipelined ahead of the readings' COPY: one round trip, not one each.
+      const sent: Promise<unknown>[] = [];
       if (batch.devices.length) {
-        await tx`
+        sent.push(
+          tx`
           INSERT INTO devices (id, profile, first_seen, last_seen)
           SELECT id, profile, seen, seen FROM unnest(${sql.array(
             batch.devices.map((d) => d.id),
@@ -172,43 +169,41 @@ export class PgTelemetry implements TelemetryStore {
             )}::int8[])
             AS u(id, profile, seen)
           ON CONFLICT (id) DO UPDATE SET last_seen = greatest(devices.last_seen, excluded.last_seen),
-            profile = coalesce(devices.profile, excluded.profile)`;
+            profile = coalesce(devices.profile, excluded.profile)`.execute(),
+        );
       }
-      let inserted = 0;
-      if (sid.length) {
-        // One statement per batch: the readings, and the rollups of exactly those that were new
-        // (RETURNING skips duplicates), folded in by the database without a round trip.
-        const [{ n }] = await tx.unsafe<{ n: number }[]>(WRITE_READINGS, [
-          sql.array(sid, OID.int4),
-          sql.array(ts, OID.int8),
-          sql.array(us, OID.int4),
-          sql.array(value, OID.float8),
-          sql.array(seq, OID.int8),
-        ] as never[]);
-        inserted = n;
-        const l = [...latest.entries()];
-        await tx`
+      if (readings.length) {
+        const ids = [...latest.keys()];
+        const at = [...latest.values()];
+        sent.push(
+          tx`
           UPDATE series s SET last_ts = u.ts, last_value = u.value
-          FROM unnest(${sql.array(
-            l.map((x) => x[0]),
-            OID.int4,
-          )}::int4[], ${sql.array(
-            l.map((x) => x[1].ts),
+          FROM unnest(${sql.array(ids, OID.int4)}::int4[], ${sql.array(
+            at.map((i) => readings[i].ts),
             OID.float8,
           )}::float8[],
             ${sql.array(
-              l.map((x) => x[1].value),
+              at.map((i) => readings[i].value),
               OID.float8,
             )}::float8[]) AS u(id, ts, value)
-          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`;
+          WHERE s.id = u.id AND (s.last_ts IS NULL OR s.last_ts <= u.ts)`.execute(),
+        );
       }
       for (const x of batch.rejected) {
-        await tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
-                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`;
+        sent.push(
+          tx`INSERT INTO rejected (at, source, device, field, rule, error, payload)
+                 VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`.execute(),
+        );
       }
+      // Held, not awaited yet: a failure among them is thrown below (and fails the statements after it).
+      const sentDone = Promise.all(sent);
+      sentDone.catch(() => {});
+      // The readings and the rollups of exactly those that were new (readings-write.ts).
+      const inserted = readings.length ? await writeReadingsInTx(sql, tx, readings, sids) : 0;
+      await sentDone;
       // Sequence state and the import/spool checkpoint commit with the readings they account for, or not at all.
       await this.profileSequence.writeInTx(tx, batch);
-      return { inserted, duplicates: batch.readings.length - inserted };
+      return { inserted, duplicates: readings.length - inserted };
     });
   }
 
