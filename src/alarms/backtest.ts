@@ -1,35 +1,12 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Rule } from '../model/alarm.js';
+import type { BacktestAlarm, BacktestResult, Rule } from '../model/alarm.js';
 import type { Reading } from '../model/reading.js';
 import { Analytics, type AnalyticsOptions } from '../analytics/live-stats.js';
 import { evaluateMessage } from './evaluate.js';
 import { initialTrigger, type TriggerState } from './trigger.js';
 import { describe } from './rules.js';
 
-/** An alarm the rule would have raised. Times are data times (reading ts). */
-export interface BacktestAlarm {
-  device: string;
-  raisedAt: number;
-  /** null: still open at the end of the range. */
-  clearedAt: number | null;
-  count: number;
-  firstValue: number | null;
-  lastValue: number | null;
-  lastAt: number;
-  message: string;
-}
-
-export interface BacktestResult {
-  ruleId: string;
-  from: number;
-  to: number;
-  devices: string[];
-  readings: number;
-  messages: number;
-  alarms: BacktestAlarm[];
-  /** true when a device had more readings than the replay limit: the range was cut. */
-  truncated: boolean;
-}
+export type { BacktestAlarm, BacktestResult } from '../model/alarm.js';
 
 /** Readings that share a device and a ts came in one message: put them back together. */
 export function toMessages(readings: Reading[]): { ts: number; seq?: number; values: Record<string, number> }[] {

@@ -1,36 +1,17 @@
+import type { DeviceLiveStats, MetricStats } from '../model/live.js';
 import { BucketRing } from './windows.js';
 import { l2Norm, rateOfChange, zScore } from './anomaly.js';
 
-/** One series' live figures at the time of its newest reading (`ts`). */
-export interface SeriesStats {
-  metric: string;
-  ts: number;
-  current: number;
-  /** Last minute: 60 buckets of 1 s. */
-  min1m: number;
-  max1m: number;
-  avg1m: number;
-  count1m: number;
-  /** Moving averages: 1 min from the 1 s ring; 5 and 15 min from the 10 s ring. */
-  ma1m: number;
-  ma5m: number;
-  ma15m: number;
-  /** Units per second since the previous reading. */
-  rate: number | null;
-  /** Against the previous `zWindowMs` (10 s buckets), before this reading was added. */
-  zscore: number | null;
-}
+/**
+ * One series' live figures at the time of its newest reading (`ts`): the last minute from 60 buckets
+ * of 1 s; moving averages over 1 min from the 1 s ring, 5 and 15 min from the 10 s ring; rate in
+ * units per second since the previous reading; z-score against the previous `zWindowMs` (10 s
+ * buckets), before this reading was added. The shape is the API's (model/schemas/alarms.ts).
+ */
+export type SeriesStats = MetricStats;
 
-export interface DeviceStats {
-  device: string;
-  ts: number;
-  seq: number | null;
-  metrics: Record<string, SeriesStats>;
-  /** L2 norm of the device's metric vector (current values). */
-  l2: { metrics: string[]; value: number | null } | null;
-  /** Sequence numbers skipped in the last minute (60 buckets of 1 s). */
-  seqGaps1m: number;
-}
+/** A device's live figures: its series, the L2 norm of its metric vector, seqs skipped in the last minute. */
+export type DeviceStats = Omit<DeviceLiveStats, 'ts'> & { ts: number };
 
 export interface AnalyticsOptions {
   /** Metric vector per profile for the L2 norm. */

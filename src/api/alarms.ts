@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../stores/store.js';
 import type { AlarmServices } from './alarm-context.js';
 import { ALARM_ORIGINS, ALARM_STATUSES, SEVERITIES, type Alarm, type AlarmOrigin, type AlarmQuery, type AlarmStatus, type Severity } from '../model/alarm.js';
-import { errorResponses, timeParam } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { TimeParam } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
 import { csvList, queryTime } from './time.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
@@ -77,8 +78,8 @@ export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise
               enum: [...ALARM_ORIGINS],
               description: 'system: alarms about Fieldscope itself (store, spool, broker, serial, channels, disk); device: alarms from rules',
             },
-            from: timeParam,
-            to: timeParam,
+            from: TimeParam,
+            to: TimeParam,
             limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
           },
         },

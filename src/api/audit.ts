@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../stores/store.js';
-import { timeParam } from './schemas.js';
+import { TimeParam } from '../model/schemas/common.js';
 import { queryTime } from './time.js';
 
 const entrySchema = {
@@ -38,8 +38,8 @@ export async function auditRoutes(app: FastifyInstance, ctx: { store: Pick<Store
             route: { type: 'string', description: 'route pattern prefix, e.g. /api/v1/rules' },
             method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'DELETE'] },
             target: { type: 'string' },
-            from: timeParam,
-            to: timeParam,
+            from: TimeParam,
+            to: TimeParam,
             before: { type: 'integer', description: 'page: only entries with a smaller id' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },

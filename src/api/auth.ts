@@ -5,7 +5,7 @@ import type { UserRecord } from '../model/auth.js';
 import { publicUser } from '../auth/users.js';
 import { describePrincipal } from '../auth/principal.js';
 import { DomainError } from './errors.js';
-import { newPasswordSchema, passwordSchema, sessionSchema, userSchema, usernameSchema } from './auth-schemas.js';
+import { IdentitySchema, NewPasswordSchema, PasswordSchema, SessionSchema, UsernameSchema } from '../model/schemas/auth.js';
 
 const err = { $ref: 'Error#' } as const;
 
@@ -43,11 +43,11 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
           'Failures are counted per IP and per user name: after a few, each attempt must wait longer (429 login_slowed), then the IP or name is locked for a while (429 login_locked), both with Retry-After.',
         body: {
           type: 'object',
-          properties: { username: usernameSchema, password: passwordSchema },
+          properties: { username: UsernameSchema, password: PasswordSchema },
           required: ['username', 'password'],
           additionalProperties: false,
         },
-        response: { 200: sessionSchema, 400: err, 401: err, 429: err },
+        response: { 200: SessionSchema, 400: err, 401: err, 429: err },
       },
     },
     async (req, reply) => {
@@ -87,7 +87,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
           required: ['refreshToken'],
           additionalProperties: false,
         },
-        response: { 200: sessionSchema, 400: err, 401: err },
+        response: { 200: SessionSchema, 400: err, 401: err },
       },
     },
     async (req, reply) => {
@@ -138,16 +138,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         tags: ['auth'],
         summary: 'Who the caller is and their role',
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              kind: { type: 'string', enum: ['user', 'api_key', 'anonymous'] },
-              name: { type: 'string' },
-              role: { type: 'string', enum: ['viewer', 'operator', 'admin'] },
-              user: { ...userSchema, nullable: true },
-            },
-            required: ['kind', 'name', 'role'],
-          },
+          200: IdentitySchema,
           401: err,
         },
       },
@@ -168,7 +159,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         summary: 'Change your own password (ends every session of yours, this one included: sign in again with the new password)',
         body: {
           type: 'object',
-          properties: { currentPassword: passwordSchema, newPassword: newPasswordSchema },
+          properties: { currentPassword: PasswordSchema, newPassword: NewPasswordSchema },
           required: ['currentPassword', 'newPassword'],
           additionalProperties: false,
         },

@@ -1,31 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { DeviceServices } from '../devices/services.js';
-import { deviceIdParams, errorResponses } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
-
-export const commandSchema = {
-  $id: 'DeviceCommand',
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    device: { type: 'string' },
-    name: { type: 'string' },
-    params: { type: 'object', additionalProperties: true },
-    status: { type: 'string', enum: ['pending', 'delivered', 'acked', 'failed', 'timed_out'] },
-    transport: { type: ['string', 'null'], enum: ['mqtt', 'serial', null] },
-    attempts: { type: 'integer' },
-    createdAt: { type: 'number' },
-    updatedAt: { type: 'number' },
-    deliveredAt: { type: ['number', 'null'] },
-    finishedAt: { type: ['number', 'null'] },
-    reason: { type: ['string', 'null'] },
-  },
-} as const;
 
 export async function commandRoutes(app: FastifyInstance, ctx: { devices: DeviceRegistry; deviceServices: DeviceServices }): Promise<void> {
   const { commands } = ctx.deviceServices;
-  app.addSchema(commandSchema);
 
   app.post<{ Params: { id: string }; Body: { name: string; params?: Record<string, unknown> } }>(
     '/api/v1/devices/:id/commands',
@@ -35,7 +16,7 @@ export async function commandRoutes(app: FastifyInstance, ctx: { devices: Device
         summary: 'Send a command (set_interval, set_threshold, reboot, or one the device profile declares)',
         description:
           "Delivered over the device's serial link if it has one, else MQTT (devices/{id}/commands). Tracked pending -> delivered -> acked | failed | timed_out; unanswered commands are sent again (same id) a bounded number of times.",
-        params: deviceIdParams,
+        params: DeviceIdParams,
         body: {
           type: 'object',
           properties: {
@@ -66,7 +47,7 @@ export async function commandRoutes(app: FastifyInstance, ctx: { devices: Device
       schema: {
         tags: ['devices'],
         summary: 'Commands sent to a device, newest first',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
         response: { 200: { type: 'object', properties: { commands: { type: 'array', items: { $ref: 'DeviceCommand#' } } } }, ...errorResponses },
       },

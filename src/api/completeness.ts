@@ -4,32 +4,11 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
 import type { SeqDeviceState } from '../model/sequence.js';
 import { completeness } from '../pipeline/sequence.js';
-import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams, TimeParam } from '../model/schemas/common.js';
 import { notFound } from './errors.js';
+import { CompletenessSchema } from '../model/schemas/fleet.js';
 import { timeRange } from './time.js';
-
-const completenessSchema = {
-  type: 'object',
-  properties: {
-    device: { type: 'string' },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    expected: { type: 'integer', description: 'messages the device sent in the window, by its seq: received + missing' },
-    received: { type: 'integer' },
-    missing: { type: 'integer', description: 'seqs in open gaps that touch the window' },
-    duplicates: { type: 'integer', description: 'copies dropped before storage' },
-    outOfOrder: { type: 'integer', description: 'late messages that filled a gap' },
-    restarts: { type: 'integer', description: 'seq went back to the start' },
-    ratio: { type: 'number', description: 'received / expected (1 when nothing was expected)' },
-    missingRanges: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { fromSeq: { type: 'integer' }, toSeq: { type: 'integer' }, fromTs: { type: 'number' }, toTs: { type: 'number' } },
-      },
-    },
-  },
-} as const;
 
 export interface CompletenessApi {
   devices: DeviceRegistry;
@@ -51,9 +30,9 @@ export async function completenessRoutes(app: FastifyInstance, ctx: Completeness
         tags: ['devices'],
         summary:
           'Data completeness by seq: expected vs received, duplicates, late arrivals, restarts and the missing ranges (default: the last 24 h, device time)',
-        params: deviceIdParams,
-        querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
-        response: { 200: completenessSchema, ...errorResponses },
+        params: DeviceIdParams,
+        querystring: { type: 'object', properties: { from: TimeParam, to: TimeParam } },
+        response: { 200: CompletenessSchema, ...errorResponses },
       },
     },
     async (req) => {

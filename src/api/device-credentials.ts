@@ -3,8 +3,8 @@ import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import { describePrincipal } from '../auth/principal.js';
 import { notFound } from './errors.js';
-import { deviceIdParams } from './schemas.js';
-import { deviceCredentialSchema } from './auth-schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
+import { DeviceCredentialSchema, IssuedDeviceTokenSchema } from '../model/schemas/auth.js';
 
 const err = { $ref: 'Error#' } as const;
 
@@ -20,7 +20,7 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger
       schema: {
         tags: ['devices'],
         summary: 'Devices that have a token (never the tokens)',
-        response: { 200: { type: 'object', properties: { credentials: { type: 'array', items: deviceCredentialSchema } } } },
+        response: { 200: { type: 'object', properties: { credentials: { type: 'array', items: DeviceCredentialSchema } } } },
       },
     },
     async () => ({ credentials: auth.devices.list().map(({ hash: _omit, ...c }) => c) }),
@@ -35,13 +35,9 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger
         summary: 'Issue a token for a device (replaces any earlier one). The token is in this answer only: it is stored as a hash.',
         description:
           'MQTT: connect with username = device id, password = token; the device may publish only to devices/{id}/... and subscribe only to devices/{id}/commands and devices/{id}/ota. HTTP: POST /api/v1/devices/{id}/telemetry with "Authorization: Bearer <token>".',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         response: {
-          201: {
-            type: 'object',
-            properties: { device: { type: 'string' }, token: { type: 'string' }, createdAt: { type: 'integer' } },
-            required: ['device', 'token', 'createdAt'],
-          },
+          201: IssuedDeviceTokenSchema,
           400: err,
         },
       },
@@ -61,7 +57,7 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger
       schema: {
         tags: ['devices'],
         summary: "Revoke a device's token (it can no longer connect or send)",
-        params: deviceIdParams,
+        params: DeviceIdParams,
         response: { 204: { type: 'null' }, 404: err },
       },
     },

@@ -3,7 +3,8 @@ import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { DeviceServices } from '../devices/services.js';
-import { deviceIdParams, errorResponses } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
 import type { MetaPatch } from '../devices/directory.js';
@@ -40,7 +41,7 @@ export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promi
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/devices/:id',
-    { schema: { tags: ['devices'], summary: 'One device', params: deviceIdParams, response: { 200: { $ref: 'Device#' }, ...errorResponses } } },
+    { schema: { tags: ['devices'], summary: 'One device', params: DeviceIdParams, response: { 200: { $ref: 'Device#' }, ...errorResponses } } },
     async (req) => {
       const d = ctx.devices.get(req.params.id);
       if (!d) throw notFound(`device ${req.params.id}`);
@@ -54,7 +55,7 @@ export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promi
       schema: {
         tags: ['devices'],
         summary: 'Latest value of each metric of a device',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         querystring: { type: 'object', properties: { tsUnit: tsUnitParam } },
         response: {
           200: { type: 'object', properties: { device: { type: 'string' }, latest: { type: 'object', additionalProperties: { $ref: 'LatestValue#' } } } },
@@ -96,7 +97,7 @@ export async function deviceMetaRoutes(app: FastifyInstance, ctx: DevicesApi): P
         schema: {
           tags: ['devices'],
           summary: method === 'put' ? "Replace a device's metadata (fields left out are cleared)" : "Change some of a device's metadata",
-          params: deviceIdParams,
+          params: DeviceIdParams,
           body: { type: 'object', properties: metaFields, additionalProperties: false },
           response: { 200: { $ref: 'Device#' }, ...errorResponses },
         },
@@ -128,7 +129,7 @@ export async function deviceMetaRoutes(app: FastifyInstance, ctx: DevicesApi): P
       schema: {
         tags: ['devices'],
         summary: 'Forget a device: its metadata and its place in the list; its readings stay as history, and it reappears if it sends again',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },

@@ -5,21 +5,6 @@ import { DomainError, notFound } from './errors.js';
 
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 
-export const equipmentSchema = {
-  $id: 'Equipment',
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    location: { type: ['string', 'null'] },
-    description: { type: ['string', 'null'] },
-    tags: { type: 'array', items: { type: 'string' } },
-    createdAt: { type: 'number' },
-    updatedAt: { type: 'number' },
-    devices: { type: 'array', items: { type: 'string' }, description: 'ids of the sensors (devices) that belong to it' },
-  },
-} as const;
-
 const fields = {
   name: { type: 'string', minLength: 1, maxLength: 200 },
   location: { type: ['string', 'null'], maxLength: 200 },
@@ -33,7 +18,6 @@ const idParams = { type: 'object', properties: { id: { type: 'string', pattern: 
 /** /api/v1/equipment: machines, racks, pumps; each has many sensors (devices name it in their `equipment`). */
 export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
   const { directory } = ctx.deviceServices;
-  app.addSchema(equipmentSchema);
   const view = (id: string) => {
     const e = directory.getEquipment(id);
     return e && { ...e, devices: directory.devicesOf(id) };

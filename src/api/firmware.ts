@@ -3,55 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { DeviceServices } from '../devices/services.js';
 import { FirmwareTooLarge } from '../devices/firmware.js';
-import { deviceIdParams, errorResponses } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
-
-export const firmwareSchema = {
-  $id: 'Firmware',
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    version: { type: 'string' },
-    name: { type: ['string', 'null'] },
-    size: { type: 'integer' },
-    sha256: { type: 'string' },
-    notes: { type: ['string', 'null'] },
-    createdAt: { type: 'number' },
-  },
-} as const;
-
-export const rolloutSchema = {
-  $id: 'Rollout',
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    firmware: { type: 'string' },
-    version: { type: 'string' },
-    target: { type: 'object', properties: { kind: { type: 'string' }, value: { type: 'string' } } },
-    concurrency: { type: 'integer' },
-    status: { type: 'string', enum: ['running', 'done', 'cancelled'] },
-    createdAt: { type: 'number' },
-    updatedAt: { type: 'number' },
-  },
-} as const;
-
-export const otaJobSchema = {
-  $id: 'OtaJob',
-  type: 'object',
-  properties: {
-    rollout: { type: 'string' },
-    device: { type: 'string' },
-    firmware: { type: 'string' },
-    version: { type: 'string' },
-    status: { type: 'string', enum: ['queued', 'sent', 'downloading', 'verifying', 'success', 'failed'] },
-    progress: { type: 'number' },
-    reason: { type: ['string', 'null'] },
-    commandId: { type: ['string', 'null'] },
-    startedAt: { type: ['number', 'null'] },
-    finishedAt: { type: ['number', 'null'] },
-    updatedAt: { type: 'number' },
-  },
-} as const;
 
 const fwParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } }, required: ['id'] } as const;
 
@@ -78,7 +32,6 @@ export function parseRange(header: string | undefined, size: number): { start: n
 /** Firmware images (upload, download with Range) and rollouts. */
 export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
   const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
-  for (const s of [firmwareSchema, rolloutSchema, otaJobSchema]) app.addSchema(s);
   // Images stream to disk while hashed. The stream parser lives in the upload route's own scope:
   // were it on this scope, an octet-stream body sent to a JSON route (PATCH /devices/:id, ...) would
   // become the raw request itself, and body validation (ajv removeAdditional) would strip that
@@ -290,7 +243,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
       schema: {
         tags: ['firmware'],
         summary: "A device's firmware updates, newest first",
-        params: deviceIdParams,
+        params: DeviceIdParams,
         response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
       },
     },

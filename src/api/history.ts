@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import type { Store } from '../stores/store.js';
-import { deviceIdParams, errorResponses, timeParam } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams, TimeParam } from '../model/schemas/common.js';
 import { DomainError } from './errors.js';
 import { csvList, queryTime, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
@@ -88,10 +89,10 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
       schema: {
         tags: ['telemetry'],
         summary: "Statistics of a device's metrics in a time range (default: the last hour): min, max, avg, stddev, count, p50/p95/p99",
-        params: deviceIdParams,
+        params: DeviceIdParams,
         querystring: {
           type: 'object',
-          properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: timeParam, to: timeParam },
+          properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: TimeParam, to: TimeParam },
         },
         response: {
           200: {
@@ -200,8 +201,8 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
           properties: {
             devices: devicesParam,
             metric: { type: 'string' },
-            from: timeParam,
-            to: timeParam,
+            from: TimeParam,
+            to: TimeParam,
             n: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
             order: orderParam,
             offset_from: {
@@ -261,8 +262,8 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
           properties: {
             devices: { ...devicesParam, description: devicesParam.description + '; all devices when omitted' },
             metrics: { type: 'string' },
-            from: timeParam,
-            to: timeParam,
+            from: TimeParam,
+            to: TimeParam,
             format: { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' },
             tsUnit: tsUnitParam,
           },

@@ -5,7 +5,8 @@ import type { RetentionRules } from '../stores/retention-rules.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { Metrics } from '../metrics.js';
 import type { CommitWriter } from '../pipeline/commit.js';
-import { errorResponses, timeParam } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { TimeParam } from '../model/schemas/common.js';
 import { DomainError } from './errors.js';
 import { importStream, type ImportFormat } from '../import/importer.js';
 import { ImportError, parseColumnMap } from '../import/column-map.js';
@@ -84,7 +85,7 @@ export async function importRoutes(app: FastifyInstance, ctx: ImportApi): Promis
             format: { type: 'string', enum: ['csv', 'ndjson'], description: 'default: from the content type' },
             device: { type: 'string', maxLength: 128, description: 'every row belongs to this device' },
             map: { type: 'string', maxLength: 4096, description: 'column=metric overrides, comma-separated' },
-            start: { ...timeParam, description: 'the time column holds seconds since this time (ISO-8601 or epoch ms)' },
+            start: { ...TimeParam, description: 'the time column holds seconds since this time (ISO-8601 or epoch ms)' },
             applyRetention: {
               type: 'boolean',
               description:

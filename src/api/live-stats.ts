@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { AlarmServices } from './alarm-context.js';
-import { deviceIdParams, errorResponses } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
 import { notFound } from './errors.js';
 
 export async function liveStatsRoutes(app: FastifyInstance, ctx: { devices: DeviceRegistry; alarmServices: Pick<AlarmServices, 'analytics'> }): Promise<void> {
@@ -12,7 +13,7 @@ export async function liveStatsRoutes(app: FastifyInstance, ctx: { devices: Devi
         tags: ['analytics'],
         summary:
           'Live analytics of a device since the server started: per metric current, 1-minute min/max/avg, moving averages over 1/5/15 min, rate of change, z-score; the L2 norm of its profile vector; sequence gaps in the last minute. Windows end at the newest reading.',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         response: { 200: { $ref: 'LiveStats#' }, ...errorResponses },
       },
     },

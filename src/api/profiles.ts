@@ -3,7 +3,8 @@ import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { Profile } from '../model/device.js';
-import { deviceIdParams, errorResponses } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
 import { roleAtLeast } from '../auth/roles.js';
 import type { Role } from '../model/auth.js';
@@ -72,7 +73,7 @@ export async function profileRoutes(app: FastifyInstance, ctx: ProfilesApi): Pro
       schema: {
         tags: ['devices', 'profiles'],
         summary: 'Bind a device to a profile (null unbinds): its next messages are validated against it',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         body: { type: 'object', properties: { profile: { type: ['string', 'null'] } }, required: ['profile'], additionalProperties: false },
         response: { 200: { $ref: 'Device#' }, ...errorResponses },
       },

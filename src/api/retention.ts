@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
-import { deviceIdParams, errorResponses } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
 import { notFound } from './errors.js';
 import type { RetentionRules } from '../stores/retention-rules.js';
 import { describeRetention } from '../stores/retention-rules.js';
@@ -91,7 +92,7 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
       schema: {
         tags: ['devices'],
         summary: 'The retention that applies to one device, and why',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         response: { 200: deviceRetentionSchema, ...errorResponses },
       },
     },
@@ -112,7 +113,7 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
         schema: {
           tags: ['devices'],
           summary: "Set how long this device's raw readings are kept (hours; null: back to its profile's or the default). Admin; audit-logged",
-          params: deviceIdParams,
+          params: DeviceIdParams,
           body: {
             type: 'object',
             properties: { rawRetentionHours: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: MAX_RETENTION_HOURS } },

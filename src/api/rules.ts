@@ -3,7 +3,8 @@ import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { AlarmServices } from './alarm-context.js';
 import type { Rule, RuleInput } from '../model/alarm.js';
-import { errorResponses, timeParam } from './schemas.js';
+import { errorResponses } from './schemas.js';
+import { TimeParam } from '../model/schemas/common.js';
 import { notFound } from './errors.js';
 import { backtestRule } from '../alarms/backtest.js';
 import { buildRule } from '../alarms/rules.js';
@@ -103,7 +104,7 @@ export async function ruleRoutes(
         summary:
           'Replay stored history (default: the last 24 h) through the rule with the live evaluation code, from a blank state; returns the alarms it would have raised. Works on disabled rules.',
         params: idParams,
-        querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
+        querystring: { type: 'object', properties: { from: TimeParam, to: TimeParam } },
         response: { 200: { $ref: 'BacktestResult#' }, ...errorResponses },
       },
     },
@@ -122,7 +123,7 @@ export async function ruleRoutes(
         summary:
           'Backtest a rule that is not saved: the body is a rule as POST /api/v1/rules takes it, checked the same way, replayed as the saved-rule backtest does (ruleId "unsaved"). Nothing is stored.',
         body: { $ref: 'RuleInput#' },
-        querystring: { type: 'object', properties: { from: timeParam, to: timeParam } },
+        querystring: { type: 'object', properties: { from: TimeParam, to: TimeParam } },
         response: { 200: { $ref: 'BacktestResult#' }, ...errorResponses },
       },
     },

@@ -6,7 +6,8 @@ import type { Outcome, Pipeline, RawInput } from '../pipeline/ingest.js';
 import type { Readable } from 'node:stream';
 import { NdjsonLines } from '../import/ndjson-reader.js';
 import { TextChunks } from '../import/text-chunks.js';
-import { deviceIdParams, errorResponses, errorSchema, timeParam } from './schemas.js';
+import { errorRef, errorResponses } from './schemas.js';
+import { DeviceIdParams, ErrorSchema, TimeParam } from '../model/schemas/common.js';
 import { DomainError } from './errors.js';
 import { csvList, timeRange } from './time.js';
 import { checkTz, tzParam } from './history.js';
@@ -235,8 +236,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
     response: {
       200: ingestResponse,
       // A single refused message answers as an Error; a batch with nothing stored answers as the batch.
-      400: { type: 'object', properties: { ...ingestResponse.properties, ...errorSchema.properties } },
-      413: { $ref: 'Error#' },
+      400: { type: 'object', properties: { ...ingestResponse.properties, ...ErrorSchema.properties } },
+      413: errorRef,
     },
   };
 
@@ -248,7 +249,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
       schema: {
         ...postSchema,
         summary: 'Send readings for one device: one JSON payload, an array of them, or NDJSON',
-        params: deviceIdParams,
+        params: DeviceIdParams,
       },
     },
     async (req, reply) => {
@@ -289,13 +290,13 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
         description:
           'Without points: {device, from, to, series: {metric: {ts, value}}}. With points=N: {device, from, to, resolution: raw|1m|1h, bucketMs, ' +
           'series: {metric: {ts, min, max, avg, count}}}, at most N buckets per metric, served from raw readings or the coarsest rollup that fits.',
-        params: deviceIdParams,
+        params: DeviceIdParams,
         querystring: {
           type: 'object',
           properties: {
             metric: { type: 'string', description: 'metric name, or several separated by commas; all when omitted' },
-            from: timeParam,
-            to: timeParam,
+            from: TimeParam,
+            to: TimeParam,
             limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000, description: 'most points per metric (newest kept)' },
             points: {
               type: 'integer',

@@ -6,7 +6,7 @@ import { publicUser } from '../auth/users.js';
 import { publicKey } from '../auth/api-keys.js';
 import { describePrincipal } from '../auth/principal.js';
 import { notFound } from './errors.js';
-import { apiKeySchema, idParams, newPasswordSchema, roleEnum, userSchema, usernameSchema } from './auth-schemas.js';
+import { ApiKeySchema, IdParams, NewPasswordSchema, RoleSchema, UserSchema, UsernameSchema } from '../model/schemas/auth.js';
 
 const err = { $ref: 'Error#' } as const;
 
@@ -19,7 +19,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     '/api/v1/users',
     {
       config: admin,
-      schema: { tags: ['auth'], summary: 'Users', response: { 200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } } } },
+      schema: { tags: ['auth'], summary: 'Users', response: { 200: { type: 'object', properties: { users: { type: 'array', items: UserSchema } } } } },
     },
     async () => ({
       users: auth.users.list().map(publicUser),
@@ -35,11 +35,11 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         summary: 'Add a user',
         body: {
           type: 'object',
-          properties: { username: usernameSchema, password: newPasswordSchema, role: roleEnum },
+          properties: { username: UsernameSchema, password: NewPasswordSchema, role: RoleSchema },
           required: ['username', 'password', 'role'],
           additionalProperties: false,
         },
-        response: { 201: userSchema, 400: err, 409: err },
+        response: { 201: UserSchema, 400: err, 409: err },
       },
     },
     async (req, reply) => {
@@ -56,14 +56,14 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
       schema: {
         tags: ['auth'],
         summary: "Change a user's role, password or disabled flag (a new password, a disable or a role change signs them out)",
-        params: idParams,
+        params: IdParams,
         body: {
           type: 'object',
-          properties: { role: roleEnum, password: newPasswordSchema, disabled: { type: 'boolean' } },
+          properties: { role: RoleSchema, password: NewPasswordSchema, disabled: { type: 'boolean' } },
           additionalProperties: false,
           minProperties: 1,
         },
-        response: { 200: userSchema, 400: err, 404: err, 409: err },
+        response: { 200: UserSchema, 400: err, 404: err, 409: err },
       },
     },
     async (req) => {
@@ -76,7 +76,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/users/:id',
-    { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: idParams, response: { 204: { type: 'null' }, 404: err, 409: err } } },
+    { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: IdParams, response: { 204: { type: 'null' }, 404: err, 409: err } } },
     async (req, reply) => {
       const gone = await auth.users.remove(req.params.id);
       if (!gone) throw notFound(`user ${req.params.id}`);
@@ -91,7 +91,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
       schema: {
         tags: ['auth'],
         summary: 'API keys (never the keys themselves)',
-        response: { 200: { type: 'object', properties: { apiKeys: { type: 'array', items: apiKeySchema } } } },
+        response: { 200: { type: 'object', properties: { apiKeys: { type: 'array', items: ApiKeySchema } } } },
       },
     },
     async () => ({
@@ -108,14 +108,14 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         summary: 'Make an API key for a machine, scoped to a role. The key is in this answer only: it is stored as a hash.',
         body: {
           type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: roleEnum },
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: RoleSchema },
           required: ['name', 'role'],
           additionalProperties: false,
         },
         response: {
           201: {
             type: 'object',
-            properties: { key: { type: 'string', description: 'send as "Authorization: Bearer <key>"; shown once' }, apiKey: apiKeySchema },
+            properties: { key: { type: 'string', description: 'send as "Authorization: Bearer <key>"; shown once' }, apiKey: ApiKeySchema },
             required: ['key', 'apiKey'],
           },
           400: err,
@@ -134,7 +134,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     '/api/v1/api-keys/:id',
     {
       config: admin,
-      schema: { tags: ['auth'], summary: 'Revoke an API key (it stops working at once)', params: idParams, response: { 200: apiKeySchema, 404: err } },
+      schema: { tags: ['auth'], summary: 'Revoke an API key (it stops working at once)', params: IdParams, response: { 200: ApiKeySchema, 404: err } },
     },
     async (req) => {
       const k = await auth.apiKeys.revoke(req.params.id);

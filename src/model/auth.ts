@@ -1,3 +1,6 @@
+import type { Static } from '@sinclair/typebox';
+import type { ApiKeySchema, DeviceCredentialSchema, IdentitySchema, IssuedDeviceTokenSchema, UserSchema } from './schemas/auth.js';
+
 /** Who may do what. Each role includes the ones below it: admin > operator > viewer. */
 export type Role = 'viewer' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
@@ -9,19 +12,16 @@ export const ROUTE_ROLES: readonly RouteRole[] = ['public', 'device', ...ROLES];
 /** Anonymous callers get this role ('none': they must sign in). */
 export type AnonymousRole = 'none' | Role;
 
-export interface UserRecord {
-  id: string;
-  username: string;
-  role: Role;
+/** A user as the API shows it (schemas/auth.ts). */
+export type PublicUser = Static<typeof UserSchema>;
+
+export type UserRecord = PublicUser & {
   /** scrypt$N$r$p$salt$hash (base64url); never leaves the server. */
   passwordHash: string;
-  disabled: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
+};
 
-/** A user as the API shows it. */
-export type PublicUser = Omit<UserRecord, 'passwordHash'>;
+/** Who the caller is, as GET /auth/me answers. */
+export type Identity = Static<typeof IdentitySchema>;
 
 export interface RefreshTokenRecord {
   /** sha256 of the token; the token itself is only ever in the client's hands. */
@@ -34,25 +34,15 @@ export interface RefreshTokenRecord {
   usedAt: number | null;
 }
 
-export interface ApiKeyRecord {
-  id: string;
-  name: string;
-  role: Role;
-  hash: string;
-  createdAt: number;
-  createdBy: string | null;
-  revokedAt: number | null;
-}
+/** An API key as the API shows it (never the key). */
+export type PublicApiKey = Static<typeof ApiKeySchema>;
+export type ApiKeyRecord = PublicApiKey & { hash: string };
 
-export type PublicApiKey = Omit<ApiKeyRecord, 'hash'>;
-
-export interface DeviceCredentialRecord {
-  device: string;
-  hash: string;
-  createdAt: number;
-  /** Username of the admin who issued it, or 'provisioned' (trust on first use). */
-  createdBy: string;
-}
+/** A device that has a token, as the API lists it (never the token). */
+export type PublicDeviceCredential = Static<typeof DeviceCredentialSchema>;
+export type DeviceCredentialRecord = PublicDeviceCredential & { hash: string };
+/** A device token, in the one answer that shows it. */
+export type IssuedDeviceToken = Static<typeof IssuedDeviceTokenSchema>;
 
 /** Failed sign-ins counted per key (ip:ADDR or user:NAME), kept across restarts. */
 export interface LoginAttemptRecord {

@@ -1,5 +1,7 @@
 /** Messages on the live WebSocket (/api/v1/live). Shared by the server and the dashboard. */
+import type { Static } from '@sinclair/typebox';
 import type { Alarm, AlarmEventType, Severity } from './alarm.js';
+import type { LiveStatsSchema, MetricStatsSchema } from './schemas/alarms.js';
 
 export type LiveClientMessage = { op: 'subscribe'; devices: string[] | '*' } | { op: 'unsubscribe'; devices: string[] | '*' } | { op: 'ping' };
 
@@ -34,31 +36,14 @@ export interface LiveError {
   rule?: string;
 }
 
-/** Live analytics of one device (at most one per second per device). See analytics/live-stats.ts. */
-export interface LiveStats {
-  type: 'stats';
-  device: string;
-  ts: number;
-  metrics: Record<
-    string,
-    {
-      metric: string;
-      ts: number;
-      current: number;
-      min1m: number;
-      max1m: number;
-      avg1m: number;
-      count1m: number;
-      ma1m: number;
-      ma5m: number;
-      ma15m: number;
-      rate: number | null;
-      zscore: number | null;
-    }
-  >;
-  l2: { metrics: string[]; value: number | null } | null;
-  seqGaps1m: number;
-}
+/** One metric's live analytics (analytics/live-stats.ts). */
+export type MetricStats = Static<typeof MetricStatsSchema>;
+
+/** Live analytics of one device as GET /devices/{id}/stats/live answers it (ts null: no reading yet). */
+export type DeviceLiveStats = Static<typeof LiveStatsSchema>;
+
+/** Live analytics of one device on the WebSocket (at most one per second per device). See analytics/live-stats.ts. */
+export type LiveStats = Omit<DeviceLiveStats, 'ts'> & { type: 'stats'; ts: number };
 
 /** An alarm changed state (raised, acked, cleared, auto_cleared). */
 export interface LiveAlarm {

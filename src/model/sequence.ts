@@ -1,3 +1,6 @@
+import type { Static } from '@sinclair/typebox';
+import type { CompletenessSchema } from './schemas/fleet.js';
+
 /** Sequence accounting shapes: kept by pipeline/sequence.ts, stored by stores/, served by api/. */
 /** A run of sequence numbers never received: between the message at fromTs and the one at toTs. */
 export interface SeqGap {
@@ -57,12 +60,5 @@ export interface SeqStats {
   restarts: number;
 }
 
-export interface Completeness extends SeqStats {
-  device: string;
-  from: number;
-  to: number;
-  expected: number;
-  missing: number;
-  ratio: number;
-  missingRanges: { fromSeq: number; toSeq: number; fromTs: number; toTs: number }[];
-}
+/** What GET /devices/{id}/completeness answers (schemas/fleet.ts). */
+export type Completeness = Static<typeof CompletenessSchema>;

@@ -1,8 +1,8 @@
+import type { Static } from '@sinclair/typebox';
+import type { RawSeriesSchema } from './schemas/common.js';
+
 /** Columnar series as the telemetry API returns them: ts[i] pairs with value[i]. */
-export interface RawSeries {
-  ts: number[];
-  value: number[];
-}
+export type RawSeries = Static<typeof RawSeriesSchema>;
 
 export interface TelemetryResponse {
   device: string;

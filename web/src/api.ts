@@ -1,34 +1,16 @@
 import type { DeviceInfo, LatestValue, Profile } from '../../src/model/device.js';
 import type { TelemetryResponse } from '../../src/model/telemetry.js';
 import type { Alarm, Rule } from '../../src/model/alarm.js';
-import type { LiveStats } from '../../src/model/live.js';
+import type { DeviceLiveStats } from '../../src/model/live.js';
+import type { Completeness } from '../../src/model/sequence.js';
 import type { HistoryPage } from './state/timeline.js';
-import type { PublicApiKey, PublicUser, Role } from '../../src/model/auth.js';
+import type { Identity, IssuedDeviceToken, PublicApiKey, PublicDeviceCredential, PublicUser, Role } from '../../src/model/auth.js';
 import { retryAfterOf } from './auth/session.js';
 
-/** Who the caller is, as GET /auth/me answers. */
-export interface Identity {
-  kind: 'user' | 'api_key' | 'anonymous';
-  name: string;
-  role: Role;
-  user: PublicUser | null;
-}
-
-export type DeviceStats = Omit<LiveStats, 'type' | 'ts'> & { ts: number | null };
-
-export interface Completeness {
-  device: string;
-  from: number;
-  to: number;
-  expected: number;
-  received: number;
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  restarts: number;
-  ratio: number;
-  missingRanges: { fromSeq: number; toSeq: number; fromTs: number; toTs: number }[];
-}
+export type { Identity } from '../../src/model/auth.js';
+export type { Completeness } from '../../src/model/sequence.js';
+/** Live analytics of a device as GET /devices/{id}/stats/live answers them. */
+export type DeviceStats = DeviceLiveStats;
 
 /** A non-2xx answer from the API, with the server's `error` text when it gave one. */
 export class ApiError extends Error {
@@ -169,11 +151,11 @@ export class Api {
     return this.send('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
   }
 
-  async listDeviceCredentials(): Promise<{ device: string; createdAt: number; createdBy: string }[]> {
-    return (await this.get<{ credentials: { device: string; createdAt: number; createdBy: string }[] }>('/api/v1/device-credentials')).credentials;
+  async listDeviceCredentials(): Promise<PublicDeviceCredential[]> {
+    return (await this.get<{ credentials: PublicDeviceCredential[] }>('/api/v1/device-credentials')).credentials;
   }
 
-  issueDeviceCredential(device: string): Promise<{ device: string; token: string; createdAt: number }> {
+  issueDeviceCredential(device: string): Promise<IssuedDeviceToken> {
     return this.send('POST', `/api/v1/devices/${encodeURIComponent(device)}/credentials`);
   }
 

@@ -1,56 +1,17 @@
 import type { Api } from '../api.js';
-import type { NotificationRecord, Rule, RuleInput } from '../../../src/model/alarm.js';
+import type { BacktestResult, NotificationChannel, NotificationRecord, Rule, RuleInput } from '../../../src/model/alarm.js';
+import type { DeviceCommand, EquipmentView, Firmware, OtaJob, Rollout } from '../../../src/model/device-admin.js';
 import type { Profile } from '../../../src/model/device.js';
 
 export type { Rule, RuleInput };
 
-/** What POST /rules/{id}/backtest answers (schema BacktestResult). */
-export interface BacktestResult {
-  ruleId: string;
-  from: number;
-  to: number;
-  devices: string[];
-  readings: number;
-  messages: number;
-  truncated: boolean;
-  alarms: {
-    device: string;
-    raisedAt: number;
-    clearedAt: number | null;
-    count: number;
-    firstValue: number | null;
-    lastValue: number | null;
-    lastAt: number;
-    message: string;
-  }[];
-}
-
-export type CommandStatus = 'pending' | 'delivered' | 'acked' | 'failed' | 'timed_out';
-
-/** A command as GET/POST /devices/{id}/commands answer it (schema DeviceCommand). */
-export interface DeviceCommand {
-  id: string;
-  device: string;
-  name: string;
-  params: Record<string, unknown>;
-  status: CommandStatus;
-  transport: 'mqtt' | 'serial' | null;
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-  deliveredAt: number | null;
-  finishedAt: number | null;
-  reason: string | null;
-}
-
+export type { BacktestResult, NotificationRecord };
+export type { CommandStatus, DeviceCommand, Firmware, OtaJob, Rollout } from '../../../src/model/device-admin.js';
+export type { OtaStatus as OtaJobStatus } from '../../../src/model/device-admin.js';
 /** A configured notification channel as GET /notifications lists it. */
-export interface Channel {
-  name: string;
-  type: string;
-  policy: Record<string, unknown>;
-}
-
-export type { NotificationRecord };
+export type Channel = NotificationChannel;
+/** Equipment as GET /equipment answers it, with its sensors. */
+export type Equipment = EquipmentView;
 
 const enc = encodeURIComponent;
 
@@ -100,47 +61,6 @@ export class TaskApi {
   saveProfile(p: Profile): Promise<Profile> {
     return this.api.send('PUT', `/api/v1/profiles/${enc(p.name)}`, p);
   }
-}
-
-export interface Equipment {
-  id: string;
-  name: string;
-  location: string | null;
-  description: string | null;
-  tags: string[];
-  devices: string[];
-}
-
-export interface Firmware {
-  id: string;
-  version: string;
-  name: string | null;
-  size: number;
-  sha256: string;
-  notes: string | null;
-  createdAt: number;
-}
-
-export interface Rollout {
-  id: string;
-  firmware: string;
-  version: string;
-  target: { kind: string; value: string };
-  concurrency: number;
-  status: 'running' | 'done' | 'cancelled';
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type OtaJobStatus = 'queued' | 'sent' | 'downloading' | 'verifying' | 'success' | 'failed';
-
-export interface OtaJob {
-  rollout: string;
-  device: string;
-  status: OtaJobStatus;
-  progress: number;
-  reason: string | null;
-  updatedAt: number;
 }
 
 /** Equipment, device metadata and OTA: the registry routes of docs/devices.md and docs/commands-and-ota.md. */
