@@ -6,6 +6,7 @@ import { startApp } from './app.js';
 import { startSimulator } from './sim/simulator.js';
 import { version } from './version.js';
 import { ImportError } from './import/column-map.js';
+import { CsvParseError } from './import/csv-reader.js';
 import { serviceClientIdPrefix } from './auth/client-id.js';
 
 const HELP = `fieldscope ${version}: sensor telemetry from field devices to the people who act on it
@@ -283,7 +284,7 @@ async function importFromCli(argv: string[]): Promise<void> {
   const { importCommand, formatSummary } = await import('./import/import-command.js');
   const summary = await importCommand(argv).catch((err: Error & { line?: number }) => {
     // A malformed file (an unterminated quote) is the user's to fix, not a crash: name the line.
-    if (typeof err.line === 'number') fail(`line ${err.line}: ${err.message}`);
+    if (err instanceof CsvParseError) fail(err.message);
     if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'EISDIR') fail(err.message);
     throw err;
   });

@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { DeviceServices } from '../devices/services.js';
-import { FirmwareTooLarge } from '../devices/firmware.js';
 import { errorResponses } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
@@ -67,13 +66,8 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
         if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
           throw new DomainError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
         }
-        try {
-          const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
-          return reply.code(201).send(fw);
-        } catch (err) {
-          if (err instanceof FirmwareTooLarge) throw new DomainError(413, err.message, 'body', 'max_size');
-          throw err;
-        }
+        const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
+        return reply.code(201).send(fw);
       },
     );
   });

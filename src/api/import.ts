@@ -3,13 +3,12 @@ import type { Readable } from 'node:stream';
 import type { Store } from '../stores/store.js';
 import type { RetentionRules } from '../stores/retention-rules.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
-import type { Metrics } from '../metrics.js';
 import type { CommitWriter } from '../pipeline/commit.js';
 import { errorResponses } from './schemas.js';
 import { TimeParam } from '../model/schemas/common.js';
 import { DomainError } from './errors.js';
 import { importStream, type ImportFormat } from '../import/importer.js';
-import { ImportError, parseColumnMap } from '../import/column-map.js';
+import { parseColumnMap } from '../import/column-map.js';
 import { parseTimestamp } from '../pipeline/decode.js';
 
 const summarySchema = {
@@ -57,7 +56,6 @@ const summarySchema = {
 
 /** POST /api/v1/import: a CSV or NDJSON upload, read from the request stream as it arrives. */
 export interface ImportApi {
-  metrics: Metrics;
   profiles: ProfileRegistry;
   store: Pick<Store, 'telemetry' | 'catalog' | 'retention'>;
   /** The one commit path: imported readings reach the registry through it. */
@@ -109,26 +107,17 @@ export async function importRoutes(app: FastifyInstance, ctx: ImportApi): Promis
         if (t === null) throw new DomainError(400, 'start must be an ISO-8601 time or epoch ms', 'start', 'timestamp');
         start = t;
       }
-      try {
-        return await importStream(ctx.store, req.body, {
-          format,
-          device: req.query.device,
-          map: parseColumnMap(req.query.map),
-          start,
-          profiles: ctx.profiles,
-          writer: ctx.writer,
-          ...(ctx.retention ? { retention: ctx.retention } : {}),
-          applyRetention: req.query.applyRetention ?? false,
-        });
-      } catch (err) {
-        if (err instanceof ImportError) {
-          ctx.metrics.rejected.inc({ source: 'import', field: err.field, rule: err.rule });
-          throw new DomainError(400, err.message, err.field, err.rule);
-        }
-        if ((err as { line?: number }).line !== undefined)
-          throw new DomainError(400, `line ${(err as { line: number }).line}: ${(err as Error).message}`, 'body', 'csv');
-        throw err;
-      }
+      // Import, column-map and CSV syntax errors are DomainErrors (source import): the server answers and counts them once.
+      return importStream(ctx.store, req.body, {
+        format,
+        device: req.query.device,
+        map: parseColumnMap(req.query.map),
+        start,
+        profiles: ctx.profiles,
+        writer: ctx.writer,
+        ...(ctx.retention ? { retention: ctx.retention } : {}),
+        applyRetention: req.query.applyRetention ?? false,
+      });
     },
   );
 }

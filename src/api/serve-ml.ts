@@ -2,25 +2,24 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../stores/store.js';
 import type { ModelServices } from '../models/setup.js';
 import type { Bundle } from '../models/bundles.js';
-import { BundleError } from '../models/bundles.js';
 import { ManifestError } from '../models/manifest.js';
 import { fitBundle, type FitRequest } from '../models/fitting.js';
 import { backtestBundle } from '../models/backtest.js';
-import { RuleError } from '../alarms/rules.js';
 import { DomainError } from './errors.js';
 import { errorResponses } from './schemas.js';
 
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 const tags = ['models'];
 
-/** Bundle, manifest and fitting errors answer like every other bad input: status, field, rule. */
+/**
+ * Bundle, fitting and rule errors are DomainErrors already (the server answers them); a manifest's
+ * field is named inside the manifest, so the API names it `manifest.<field>`.
+ */
 export async function modelCall<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof BundleError) throw new DomainError(err.status, err.message, err.field, err.rule);
     if (err instanceof ManifestError) throw new DomainError(400, err.message, `manifest.${err.field}`, err.rule);
-    if (err instanceof RuleError) throw new DomainError(400, err.message, err.field, err.rule);
     throw err;
   }
 }

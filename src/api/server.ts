@@ -300,7 +300,6 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
     await app.register(auditRoutes, { store: { audit: store.audit } });
   }
   await app.register(importRoutes, {
-    metrics,
     profiles,
     store: { telemetry: store.telemetry, catalog: store.catalog, retention: store.retention },
     writer: ctx.writer,
@@ -336,7 +335,7 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
     await app.register(liveStatsRoutes, { devices, alarmServices: alarm });
     await app.register(ruleRoutes, { devices, readGuard, store: { alarms: store.alarms }, alarmServices: alarm });
     await app.register(alarmRoutes, { store: { alarms: store.alarms }, alarmServices: alarm });
-    await app.register(notificationRoutes, { metrics, alarmServices: alarm });
+    await app.register(notificationRoutes, { alarmServices: alarm });
   }
   if (ctx.mappings) await app.register(mappingRoutes, { mappings: ctx.mappings });
   if (models) {

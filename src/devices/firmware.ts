@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Firmware } from '../model/device-admin.js';
 import type { DeviceAdminStore } from '../stores/store.js';
+import { DomainError } from '../model/errors.js';
 
-export class FirmwareTooLarge extends Error {}
+/** An image past the upload limit: refused as the body's max_size (413). */
+export class FirmwareTooLarge extends DomainError {
+  constructor(maxBytes: number) {
+    super(413, `the image is larger than ${maxBytes} bytes`, 'body', 'max_size');
+  }
+}
 
 /** Firmware images: files in `<data>/firmware/<id>.bin`, their size and sha256 in the store. */
 export class FirmwareLibrary {
@@ -44,7 +50,7 @@ export class FirmwareLibrary {
       for await (const chunk of body) {
         const buf = chunk as Buffer;
         size += buf.length;
-        if (size > maxBytes) throw new FirmwareTooLarge(`the image is larger than ${maxBytes} bytes`);
+        if (size > maxBytes) throw new FirmwareTooLarge(maxBytes);
         hash.update(buf);
         if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
       }

@@ -1,15 +1,18 @@
+import { DomainError } from '../model/errors.js';
+
 /**
  * A streaming CSV parser (RFC 4180: quoted fields, doubled quotes, newlines inside quotes, CRLF).
  * Lines without a quote take a fast path through String.split, which is most of any numeric file.
  */
 export type RecordHandler = (fields: string[], line: number) => void;
 
-export class CsvParseError extends Error {
+/** A malformed CSV (an unterminated quote): the body's csv rule, naming the line. */
+export class CsvParseError extends DomainError {
   constructor(
-    message: string,
+    readonly reason: string,
     readonly line: number,
   ) {
-    super(message);
+    super(400, `line ${line}: ${reason}`, 'body', 'csv', 'import');
   }
 }
 

@@ -1,3 +1,4 @@
+import { DomainError } from '../model/errors.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManifestError, parseManifest, type Manifest, type ModelFileRef } from './manifest.js';
@@ -17,14 +18,11 @@ export interface Bundle {
 }
 
 /** Why a bundle cannot be found or used: names the field and the rule, as bad input does elsewhere. */
-export class BundleError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-    readonly rule: string,
-    readonly status = 400,
-  ) {
-    super(message);
+export class BundleError extends DomainError {
+  declare readonly field: string;
+  declare readonly rule: string;
+  constructor(message: string, field: string, rule: string, status = 400) {
+    super(status, message, field, rule);
   }
 }
 

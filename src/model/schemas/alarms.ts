@@ -1,7 +1,7 @@
 /** Rules, alarms, notifications and live analytics, declared once (types in model/alarm.ts and model/live.ts). */
 import { Type } from '@sinclair/typebox';
 import { ALARM_STATUSES, RULE_KINDS, SEVERITIES, SYSTEM_KIND } from '../alarm.js';
-import { AnyObject, Dict, Nullable, StringEnum } from './kit.js';
+import { Dict, Nullable, StringEnum } from './kit.js';
 
 const num = Type.Number();
 const Severity = StringEnum(SEVERITIES);
@@ -167,11 +167,19 @@ export const NotificationSchema = Type.Object(
   { $id: 'Notification' },
 );
 
+/** How a channel notifies (notify/channel.ts ChannelPolicy; its config is in docs/alarms.md). */
+export const ChannelPolicySchema = Type.Object({
+  severities: Type.Array(Severity, { description: 'severities that notify on this channel' }),
+  events: Type.Array(Type.String(), { description: "notice types that notify (raised, cleared, acked, escalation, test); 'cleared' covers auto-clears too" }),
+  groupWindowMs: Type.Integer({ description: 'notices within this window go out as one message (0: at once)' }),
+  minIntervalMs: Type.Integer({ description: 'at most one raise notice per (device, rule) within this interval' }),
+  renotifyAfterMs: Type.Integer({ description: 'notify again while an alarm stays active and unacknowledged this long (0: never)' }),
+  retries: Type.Integer({ description: 'attempts after the first, waiting backoffMs, 2x, 4x, ... between them' }),
+  backoffMs: Type.Integer(),
+});
+
 /** A configured notification channel and its delivery policy (GET /notifications). */
-export const ChannelSchema = Type.Object(
-  { name: Type.String(), type: Type.String(), policy: AnyObject({ description: 'retries, grouping, renotify and escalation as configured' }) },
-  { additionalProperties: true },
-);
+export const ChannelSchema = Type.Object({ name: Type.String(), type: Type.String(), policy: ChannelPolicySchema });
 
 export const BacktestAlarmSchema = Type.Object({
   device: Type.String(),
