@@ -89,3 +89,40 @@ test('dependencies: the check catches a store importing the pipeline, a room imp
   assert.equal(violations(bad).length, bad.length);
   assert.deepEqual(violations([edge('app.ts', 'api/server.ts'), edge('pipeline/x.ts', 'stores/store.ts'), edge('api/x.ts', 'stores/store.ts')]), []);
 });
+
+const web = resolve(src, '../web/src');
+
+/**
+ * What the dashboard takes from src/: types from anywhere under src/model (the API's shapes,
+ * declared once as schemas), values only from src/model's own top-level files (constants such as
+ * SEVERITIES), which import nothing at run time, so no server code or schema library is bundled.
+ */
+function webViolations(): string[] {
+  const found: string[] = [];
+  const files = tsFiles(web).concat(
+    readdirSync(web, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.tsx'))
+      .map((f) => join(web, f)),
+  );
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(import|export)(\s+type)?\b([^'"]*?)from\s*['"](\.[^'"]+)['"]/g)) {
+      const target = resolve(dirname(file), m[4].replace(/\.js$/, '.ts'));
+      if (!target.startsWith(src + '/')) continue;
+      const where = `${relative(web, file)} -> src/${relative(src, target)}`;
+      if (!target.startsWith(join(src, 'model') + '/')) found.push(`${where}: the dashboard takes only src/model`);
+      else if (!m[2] && /[{,]\s*(?!type\s)\w/.test(m[3]) && dirname(target) !== join(src, 'model')) found.push(`${where}: only types from src/model/schemas`);
+    }
+  }
+  // The model's top-level files the dashboard may take values from import nothing at run time.
+  for (const file of readdirSync(join(src, 'model')).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(src, 'model', file), 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*import\s+(?!type\b)[^'"]*?from\s*['"]([^'"]+)['"]/g)) found.push(`src/model/${file} imports ${m[1]} at run time`);
+  }
+  return found;
+}
+
+test('dependencies: the dashboard imports only types from src/model (and constants from its top-level files)', () => {
+  assert.deepEqual(webViolations(), []);
+});
