@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorRef } from './schemas.js';
 import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { UserRecord } from '../model/auth.js';
@@ -7,10 +10,11 @@ import { describePrincipal } from '../auth/principal.js';
 import { DomainError } from './errors.js';
 import { IdentitySchema, NewPasswordSchema, PasswordSchema, SessionSchema, UsernameSchema } from '../model/schemas/auth.js';
 
-const err = { $ref: 'Error#' } as const;
+const err = errorRef;
 
 /** Sign in, refresh, sign out, who am I, change my password. */
-export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
+export async function authRoutes(fastify: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { auth } = ctx;
 
   async function session(user: UserRecord, refresh?: { token: string; expiresAt: number; family: string }) {
@@ -32,7 +36,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     return reply.code(status).send({ error, rule });
   };
 
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post(
     '/api/v1/auth/login',
     {
       config: { role: 'public' },
@@ -41,12 +45,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         summary: 'Sign in with user name and password: an access token (short-lived JWT) and a refresh token',
         description:
           'Failures are counted per IP and per user name: after a few, each attempt must wait longer (429 login_slowed), then the IP or name is locked for a while (429 login_locked), both with Retry-After.',
-        body: {
-          type: 'object',
-          properties: { username: UsernameSchema, password: PasswordSchema },
-          required: ['username', 'password'],
-          additionalProperties: false,
-        },
+        body: Type.Object({ username: UsernameSchema, password: PasswordSchema }, { additionalProperties: false }),
         response: { 200: SessionSchema, 400: err, 401: err, 429: err },
       },
     },
@@ -73,7 +72,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     },
   );
 
-  app.post<{ Body: { refreshToken: string } }>(
+  app.post(
     '/api/v1/auth/refresh',
     {
       config: { role: 'public' },
@@ -81,12 +80,7 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         tags: ['auth'],
         summary: 'Trade a refresh token for a new access token and refresh token (the old refresh token stops working)',
         description: 'A refresh token used twice revokes every token of its sign-in: whoever copied it is signed out, and so is the owner.',
-        body: {
-          type: 'object',
-          properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } },
-          required: ['refreshToken'],
-          additionalProperties: false,
-        },
+        body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
         response: { 200: SessionSchema, 400: err, 401: err },
       },
     },
@@ -108,19 +102,14 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     },
   );
 
-  app.post<{ Body: { refreshToken: string } }>(
+  app.post(
     '/api/v1/auth/logout',
     {
       config: { role: 'public' },
       schema: {
         tags: ['auth'],
         summary: 'Sign out: revokes the refresh token and every token rotated from the same sign-in',
-        body: {
-          type: 'object',
-          properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 256 } },
-          required: ['refreshToken'],
-          additionalProperties: false,
-        },
+        body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
         response: { 204: { type: 'null' }, 400: err },
       },
     },
@@ -146,23 +135,20 @@ export async function authRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     async (req) => {
       const p = req.principal;
       const user = p.kind === 'user' ? auth.users.get(p.id) : undefined;
-      return { kind: p.kind, name: describePrincipal(p), role: p.kind === 'device' ? 'viewer' : p.role, user: user ? publicUser(user) : null };
+      // The guard let only callers with a role through (an anonymous caller has one when anonymous access is on).
+      const role = p.kind === 'device' ? 'viewer' : (p.role ?? 'viewer');
+      return { kind: p.kind, name: describePrincipal(p), role, user: user ? publicUser(user) : null };
     },
   );
 
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+  app.post(
     '/api/v1/auth/password',
     {
       config: { role: 'viewer' },
       schema: {
         tags: ['auth'],
         summary: 'Change your own password (ends every session of yours, this one included: sign in again with the new password)',
-        body: {
-          type: 'object',
-          properties: { currentPassword: PasswordSchema, newPassword: NewPasswordSchema },
-          required: ['currentPassword', 'newPassword'],
-          additionalProperties: false,
-        },
+        body: Type.Object({ currentPassword: PasswordSchema, newPassword: NewPasswordSchema }, { additionalProperties: false }),
         response: { 204: { type: 'null' }, 400: err, 401: err, 403: err },
       },
     },

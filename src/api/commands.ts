@@ -1,14 +1,19 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { DeviceServices } from '../devices/services.js';
 import { errorResponses } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
+import { CommandInputSchema, DeviceCommandSchema } from '../model/schemas/fleet.js';
+import { Ref } from '../model/schemas/kit.js';
 
-export async function commandRoutes(app: FastifyInstance, ctx: { devices: DeviceRegistry; deviceServices: DeviceServices }): Promise<void> {
+export async function commandRoutes(fastify: FastifyInstance, ctx: { devices: DeviceRegistry; deviceServices: DeviceServices }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { commands } = ctx.deviceServices;
 
-  app.post<{ Params: { id: string }; Body: { name: string; params?: Record<string, unknown> } }>(
+  app.post(
     '/api/v1/devices/:id/commands',
     {
       schema: {
@@ -17,21 +22,8 @@ export async function commandRoutes(app: FastifyInstance, ctx: { devices: Device
         description:
           "Delivered over the device's serial link if it has one, else MQTT (devices/{id}/commands). Tracked pending -> delivered -> acked | failed | timed_out; unanswered commands are sent again (same id) a bounded number of times.",
         params: DeviceIdParams,
-        body: {
-          type: 'object',
-          properties: {
-            name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' },
-            params: { type: 'object', additionalProperties: true },
-          },
-          required: ['name'],
-          additionalProperties: false,
-          examples: [
-            { name: 'set_interval', params: { ms: 500 } },
-            { name: 'set_threshold', params: { metric: 'v', low: 4.5, high: 5.5 } },
-            { name: 'reboot' },
-          ],
-        },
-        response: { 202: { $ref: 'DeviceCommand#' }, ...errorResponses },
+        body: CommandInputSchema,
+        response: { 202: Ref(DeviceCommandSchema), ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -41,15 +33,15 @@ export async function commandRoutes(app: FastifyInstance, ctx: { devices: Device
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
+  app.get(
     '/api/v1/devices/:id/commands',
     {
       schema: {
         tags: ['devices'],
         summary: 'Commands sent to a device, newest first',
         params: DeviceIdParams,
-        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
-        response: { 200: { type: 'object', properties: { commands: { type: 'array', items: { $ref: 'DeviceCommand#' } } } }, ...errorResponses },
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
+        response: { 200: Type.Object({ commands: Type.Array(Ref(DeviceCommandSchema)) }), ...errorResponses },
       },
     },
     async (req) => ({ commands: await commands.list(req.params.id, req.query.limit ?? 100) }),

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { SequenceTracker } from '../pipeline/sequence.js';
@@ -22,8 +24,9 @@ export interface CompletenessApi {
   store: Pick<Store, 'catalog'>;
 }
 
-export async function completenessRoutes(app: FastifyInstance, ctx: CompletenessApi): Promise<void> {
-  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+export async function completenessRoutes(fastify: FastifyInstance, ctx: CompletenessApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/v1/devices/:id/completeness',
     {
       schema: {
@@ -31,7 +34,7 @@ export async function completenessRoutes(app: FastifyInstance, ctx: Completeness
         summary:
           'Data completeness by seq: expected vs received, duplicates, late arrivals, restarts and the missing ranges (default: the last 24 h, device time)',
         params: DeviceIdParams,
-        querystring: { type: 'object', properties: { from: TimeParam, to: TimeParam } },
+        querystring: Type.Object({ from: Type.Optional(TimeParam), to: Type.Optional(TimeParam) }),
         response: { 200: CompletenessSchema, ...errorResponses },
       },
     },

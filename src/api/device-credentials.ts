@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorRef } from './schemas.js';
 import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import { describePrincipal } from '../auth/principal.js';
@@ -6,10 +9,11 @@ import { notFound } from './errors.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DeviceCredentialSchema, IssuedDeviceTokenSchema } from '../model/schemas/auth.js';
 
-const err = { $ref: 'Error#' } as const;
+const err = errorRef;
 
 /** Device tokens for MQTT (username = device id, password = token) and HTTP ingest (Bearer token): admins only. */
-export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
+export async function deviceCredentialRoutes(fastify: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 
@@ -20,13 +24,13 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger
       schema: {
         tags: ['devices'],
         summary: 'Devices that have a token (never the tokens)',
-        response: { 200: { type: 'object', properties: { credentials: { type: 'array', items: DeviceCredentialSchema } } } },
+        response: { 200: Type.Object({ credentials: Type.Array(DeviceCredentialSchema) }) },
       },
     },
     async () => ({ credentials: auth.devices.list().map(({ hash: _omit, ...c }) => c) }),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/devices/:id/credentials',
     {
       config: admin,
@@ -50,7 +54,7 @@ export async function deviceCredentialRoutes(app: FastifyInstance, ctx: { logger
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/devices/:id/credentials',
     {
       config: admin,

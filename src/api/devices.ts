@@ -1,14 +1,16 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { DeviceServices } from '../devices/services.js';
 import { errorResponses } from './schemas.js';
-import { DeviceIdParams } from '../model/schemas/common.js';
+import { DeviceIdParams, DeviceSchema, LatestValueSchema } from '../model/schemas/common.js';
+import { Dict, ID_PATTERN, NAME_PATTERN, Nullable, Ref } from '../model/schemas/kit.js';
 import { DomainError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
-import type { MetaPatch } from '../devices/directory.js';
-import { tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
+import { tsIn, tsUnitParam } from './ts-unit.js';
 
 /** What the device routes use: the registry, profiles, device metadata and the device list in the store. */
 export interface DevicesApi {
@@ -25,7 +27,8 @@ function metaMerger(ctx: DevicesApi): (d: DeviceInfo) => DeviceInfo {
   };
 }
 
-export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promise<void> {
+export async function deviceRoutes(fastify: FastifyInstance, ctx: DevicesApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const withMeta = metaMerger(ctx);
   app.get(
     '/api/v1/devices',
@@ -33,15 +36,15 @@ export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promi
       schema: {
         tags: ['devices'],
         summary: 'Every known device with online state and latest values',
-        response: { 200: { type: 'object', properties: { devices: { type: 'array', items: { $ref: 'Device#' } } } } },
+        response: { 200: Type.Object({ devices: Type.Array(Ref(DeviceSchema)) }) },
       },
     },
     async () => ({ devices: ctx.devices.list().map(withMeta) }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/devices/:id',
-    { schema: { tags: ['devices'], summary: 'One device', params: DeviceIdParams, response: { 200: { $ref: 'Device#' }, ...errorResponses } } },
+    { schema: { tags: ['devices'], summary: 'One device', params: DeviceIdParams, response: { 200: Ref(DeviceSchema), ...errorResponses } } },
     async (req) => {
       const d = ctx.devices.get(req.params.id);
       if (!d) throw notFound(`device ${req.params.id}`);
@@ -49,16 +52,16 @@ export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promi
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { tsUnit?: TsUnit } }>(
+  app.get(
     '/api/v1/devices/:id/latest',
     {
       schema: {
         tags: ['devices'],
         summary: 'Latest value of each metric of a device',
         params: DeviceIdParams,
-        querystring: { type: 'object', properties: { tsUnit: tsUnitParam } },
+        querystring: Type.Object({ tsUnit: Type.Optional(tsUnitParam) }),
         response: {
-          200: { type: 'object', properties: { device: { type: 'string' }, latest: { type: 'object', additionalProperties: { $ref: 'LatestValue#' } } } },
+          200: Type.Object({ device: Type.String(), latest: Dict(Ref(LatestValueSchema)) }),
           ...errorResponses,
         },
       },
@@ -75,31 +78,34 @@ export async function deviceRoutes(app: FastifyInstance, ctx: DevicesApi): Promi
   );
 }
 
-const metaFields = {
-  name: { type: ['string', 'null'], maxLength: 200 },
-  profile: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' },
-  location: { type: ['string', 'null'], maxLength: 200 },
-  tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 64 },
-  equipment: { type: ['string', 'null'], pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
-  notes: { type: ['string', 'null'], maxLength: 4000 },
-} as const;
-
-type MetaBody = MetaPatch & { profile?: string | null };
+/** What people record about a device (PUT replaces, PATCH changes some). */
+const MetaBody = Type.Object(
+  {
+    name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    profile: Type.Optional(Nullable(Type.String({ pattern: NAME_PATTERN }))),
+    location: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 })),
+    equipment: Type.Optional(Nullable(Type.String({ pattern: ID_PATTERN }))),
+    notes: Type.Optional(Nullable(Type.String({ maxLength: 4000 }))),
+  },
+  { additionalProperties: false },
+);
 
 /** PUT / PATCH / DELETE of what people record about a device (name, profile, location, tags, equipment, notes). */
-export async function deviceMetaRoutes(app: FastifyInstance, ctx: DevicesApi): Promise<void> {
+export async function deviceMetaRoutes(fastify: FastifyInstance, ctx: DevicesApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { directory } = ctx.deviceServices!;
   const withMeta = metaMerger(ctx);
   for (const method of ['put', 'patch'] as const) {
-    app[method]<{ Params: { id: string }; Body: MetaBody }>(
+    app[method](
       '/api/v1/devices/:id',
       {
         schema: {
           tags: ['devices'],
           summary: method === 'put' ? "Replace a device's metadata (fields left out are cleared)" : "Change some of a device's metadata",
           params: DeviceIdParams,
-          body: { type: 'object', properties: metaFields, additionalProperties: false },
-          response: { 200: { $ref: 'Device#' }, ...errorResponses },
+          body: MetaBody,
+          response: { 200: Ref(DeviceSchema), ...errorResponses },
         },
       },
       async (req) => {
@@ -123,7 +129,7 @@ export async function deviceMetaRoutes(app: FastifyInstance, ctx: DevicesApi): P
     );
   }
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/devices/:id',
     {
       schema: {

@@ -1,28 +1,23 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { DeviceServices } from '../devices/services.js';
-import { errorResponses } from './schemas.js';
+import { errorRef, errorResponses } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
+import { EquipmentCreateSchema, EquipmentInputSchema, EquipmentPatchSchema, EquipmentSchema } from '../model/schemas/fleet.js';
+import { ID_PATTERN, Ref } from '../model/schemas/kit.js';
 
-const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
-
-const fields = {
-  name: { type: 'string', minLength: 1, maxLength: 200 },
-  location: { type: ['string', 'null'], maxLength: 200 },
-  description: { type: ['string', 'null'], maxLength: 4000 },
-  tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 64 },
-} as const;
-
-type Body = { id?: string; name?: string; location?: string | null; description?: string | null; tags?: string[] };
-const idParams = { type: 'object', properties: { id: { type: 'string', pattern: ID } }, required: ['id'] } as const;
+const IdParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }) });
 
 /** /api/v1/equipment: machines, racks, pumps; each has many sensors (devices name it in their `equipment`). */
-export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
+export async function equipmentRoutes(fastify: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { directory } = ctx.deviceServices;
   const view = (id: string) => {
     const e = directory.getEquipment(id);
     return e && { ...e, devices: directory.devicesOf(id) };
   };
-  const one = { 200: { $ref: 'Equipment#' }, ...errorResponses };
+  const one = { 200: Ref(EquipmentSchema), ...errorResponses };
 
   app.get(
     '/api/v1/equipment',
@@ -30,32 +25,32 @@ export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceService
       schema: {
         tags: ['devices'],
         summary: 'All equipment with its sensors',
-        response: { 200: { type: 'object', properties: { equipment: { type: 'array', items: { $ref: 'Equipment#' } } } } },
+        response: { 200: Type.Object({ equipment: Type.Array(Ref(EquipmentSchema)) }) },
       },
     },
-    async () => ({ equipment: directory.listEquipment().map((e) => view(e.id)) }),
+    async () => ({ equipment: directory.listEquipment().flatMap((e) => view(e.id) ?? []) }),
   );
 
-  app.post<{ Body: Body & { id: string; name: string } }>(
+  app.post(
     '/api/v1/equipment',
     {
       schema: {
         tags: ['devices'],
         summary: 'Add equipment',
-        body: { type: 'object', properties: { id: { type: 'string', pattern: ID }, ...fields }, required: ['id', 'name'], additionalProperties: false },
-        response: { 201: { $ref: 'Equipment#' }, 409: { $ref: 'Error#' }, ...errorResponses },
+        body: EquipmentCreateSchema,
+        response: { 201: Ref(EquipmentSchema), 409: errorRef, ...errorResponses },
       },
     },
     async (req, reply) => {
       if (directory.getEquipment(req.body.id)) throw new DomainError(409, `equipment ${req.body.id} exists`, 'id', 'unique');
       await directory.saveEquipment(req.body.id, req.body, 'create');
-      return reply.code(201).send(view(req.body.id));
+      return reply.code(201).send(view(req.body.id)!);
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/equipment/:id',
-    { schema: { tags: ['devices'], summary: 'One piece of equipment and its sensors', params: idParams, response: one } },
+    { schema: { tags: ['devices'], summary: 'One piece of equipment and its sensors', params: IdParams, response: one } },
     async (req) => {
       const e = view(req.params.id);
       if (!e) throw notFound(`equipment ${req.params.id}`);
@@ -64,14 +59,14 @@ export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceService
   );
 
   for (const method of ['put', 'patch'] as const) {
-    app[method]<{ Params: { id: string }; Body: Body }>(
+    app[method](
       '/api/v1/equipment/:id',
       {
         schema: {
           tags: ['devices'],
           summary: method === 'put' ? 'Create or replace equipment' : 'Change some fields of equipment',
-          params: idParams,
-          body: { type: 'object', properties: fields, ...(method === 'put' ? { required: ['name'] } : {}), additionalProperties: false },
+          params: IdParams,
+          body: method === 'put' ? EquipmentInputSchema : EquipmentPatchSchema,
           response: one,
         },
       },
@@ -83,13 +78,13 @@ export async function equipmentRoutes(app: FastifyInstance, ctx: { deviceService
     );
   }
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/equipment/:id',
     {
       schema: {
         tags: ['devices'],
         summary: 'Delete equipment; its sensors stay, unassigned',
-        params: idParams,
+        params: IdParams,
         response: { 204: { type: 'null' }, ...errorResponses },
       },
     },

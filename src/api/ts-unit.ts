@@ -1,3 +1,5 @@
+import type { Static } from '@sinclair/typebox';
+import { StringEnum } from '../model/schemas/kit.js';
 import { msToMicros } from '../model/time.js';
 
 /**
@@ -5,14 +7,11 @@ import { msToMicros } from '../model/time.js';
  * the reading has microseconds (1714122000000.5). us: whole epoch microseconds (1714122000000500),
  * for clients that want integers; every `ts` of the response is in that unit.
  */
-export type TsUnit = 'ms' | 'us';
-
-export const tsUnitParam = {
-  type: 'string',
-  enum: ['ms', 'us'],
+export const tsUnitParam = StringEnum(['ms', 'us'], {
   default: 'ms',
   description: 'unit of every ts in the answer: ms = epoch ms with a fraction for µs (default), us = integer epoch µs',
-} as const;
+});
+export type TsUnit = Static<typeof tsUnitParam>;
 
 export const tsDescription = 'epoch ms, UTC, with a fraction down to the µs (integer epoch µs with tsUnit=us)';
 

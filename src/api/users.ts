@@ -1,17 +1,20 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorRef } from './schemas.js';
 import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
-import type { Role } from '../model/auth.js';
 import { publicUser } from '../auth/users.js';
 import { publicKey } from '../auth/api-keys.js';
 import { describePrincipal } from '../auth/principal.js';
 import { notFound } from './errors.js';
 import { ApiKeySchema, IdParams, NewPasswordSchema, RoleSchema, UserSchema, UsernameSchema } from '../model/schemas/auth.js';
 
-const err = { $ref: 'Error#' } as const;
+const err = errorRef;
 
 /** User management and API keys: admins only. */
-export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
+export async function userRoutes(fastify: FastifyInstance, ctx: { logger: Logger; auth: AuthServices }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { auth } = ctx;
   const admin = { role: 'admin' } as const;
 
@@ -19,26 +22,21 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     '/api/v1/users',
     {
       config: admin,
-      schema: { tags: ['auth'], summary: 'Users', response: { 200: { type: 'object', properties: { users: { type: 'array', items: UserSchema } } } } },
+      schema: { tags: ['auth'], summary: 'Users', response: { 200: Type.Object({ users: Type.Array(UserSchema) }) } },
     },
     async () => ({
       users: auth.users.list().map(publicUser),
     }),
   );
 
-  app.post<{ Body: { username: string; password: string; role: Role } }>(
+  app.post(
     '/api/v1/users',
     {
       config: admin,
       schema: {
         tags: ['auth'],
         summary: 'Add a user',
-        body: {
-          type: 'object',
-          properties: { username: UsernameSchema, password: NewPasswordSchema, role: RoleSchema },
-          required: ['username', 'password', 'role'],
-          additionalProperties: false,
-        },
+        body: Type.Object({ username: UsernameSchema, password: NewPasswordSchema, role: RoleSchema }, { additionalProperties: false }),
         response: { 201: UserSchema, 400: err, 409: err },
       },
     },
@@ -49,7 +47,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { role?: Role; password?: string; disabled?: boolean } }>(
+  app.patch(
     '/api/v1/users/:id',
     {
       config: admin,
@@ -57,12 +55,10 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
         tags: ['auth'],
         summary: "Change a user's role, password or disabled flag (a new password, a disable or a role change signs them out)",
         params: IdParams,
-        body: {
-          type: 'object',
-          properties: { role: RoleSchema, password: NewPasswordSchema, disabled: { type: 'boolean' } },
-          additionalProperties: false,
-          minProperties: 1,
-        },
+        body: Type.Object(
+          { role: Type.Optional(RoleSchema), password: Type.Optional(NewPasswordSchema), disabled: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
         response: { 200: UserSchema, 400: err, 404: err, 409: err },
       },
     },
@@ -74,7 +70,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/users/:id',
     { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: IdParams, response: { 204: { type: 'null' }, 404: err, 409: err } } },
     async (req, reply) => {
@@ -91,7 +87,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
       schema: {
         tags: ['auth'],
         summary: 'API keys (never the keys themselves)',
-        response: { 200: { type: 'object', properties: { apiKeys: { type: 'array', items: ApiKeySchema } } } },
+        response: { 200: Type.Object({ apiKeys: Type.Array(ApiKeySchema) }) },
       },
     },
     async () => ({
@@ -99,25 +95,16 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     }),
   );
 
-  app.post<{ Body: { name: string; role: Role } }>(
+  app.post(
     '/api/v1/api-keys',
     {
       config: admin,
       schema: {
         tags: ['auth'],
         summary: 'Make an API key for a machine, scoped to a role. The key is in this answer only: it is stored as a hash.',
-        body: {
-          type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: RoleSchema },
-          required: ['name', 'role'],
-          additionalProperties: false,
-        },
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), role: RoleSchema }, { additionalProperties: false }),
         response: {
-          201: {
-            type: 'object',
-            properties: { key: { type: 'string', description: 'send as "Authorization: Bearer <key>"; shown once' }, apiKey: ApiKeySchema },
-            required: ['key', 'apiKey'],
-          },
+          201: Type.Object({ key: Type.String({ description: 'send as "Authorization: Bearer <key>"; shown once' }), apiKey: ApiKeySchema }),
           400: err,
         },
       },
@@ -130,7 +117,7 @@ export async function userRoutes(app: FastifyInstance, ctx: { logger: Logger; au
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/api-keys/:id',
     {
       config: admin,

@@ -31,7 +31,7 @@ export const SessionSchema = Type.Object(
 
 /** Who the caller is, as GET /auth/me answers. */
 export const IdentitySchema = Type.Object({
-  kind: StringEnum(['user', 'api_key', 'anonymous']),
+  kind: StringEnum(['user', 'api_key', 'device', 'anonymous'], { description: 'device: a device token (answered with the viewer role)' }),
   name: Type.String(),
   role: RoleSchema,
   user: Type.Unsafe<Static<typeof UserSchema> | null>({ ...UserSchema, nullable: true }),

@@ -1,7 +1,7 @@
 /** Equipment, commands, firmware, rollouts and completeness as the API shows them (types in model/device-admin.ts, model/sequence.ts). */
 import { Type } from '@sinclair/typebox';
 import { COMMAND_STATUSES } from '../device-admin.js';
-import { AnyObject, Nullable, Ref, StringEnum } from './kit.js';
+import { AnyObject, ID_PATTERN, NAME_PATTERN, Nullable, Ref, StringEnum } from './kit.js';
 
 const num = Type.Number();
 
@@ -111,3 +111,25 @@ export const CompletenessSchema = Type.Object({
   ratio: Type.Number({ description: 'received / expected (1 when nothing was expected)' }),
   missingRanges: Type.Array(Type.Object({ fromSeq: Type.Integer(), toSeq: Type.Integer(), fromTs: num, toTs: num })),
 });
+
+const equipmentFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  location: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 4000 }))),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 })),
+};
+/** POST /equipment. */
+export const EquipmentCreateSchema = Type.Object({ id: Type.String({ pattern: ID_PATTERN }), ...equipmentFields }, { additionalProperties: false });
+/** PUT /equipment/{id}: every field (those left out are cleared). */
+export const EquipmentInputSchema = Type.Object(equipmentFields, { additionalProperties: false });
+/** PATCH /equipment/{id}: some fields. */
+export const EquipmentPatchSchema = Type.Partial(EquipmentInputSchema, { additionalProperties: false });
+
+/** POST /devices/{id}/commands. */
+export const CommandInputSchema = Type.Object(
+  { name: Type.String({ pattern: NAME_PATTERN }), params: Type.Optional(AnyObject()) },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'set_interval', params: { ms: 500 } }, { name: 'set_threshold', params: { metric: 'v', low: 4.5, high: 5.5 } }, { name: 'reboot' }],
+  },
+);
