@@ -1,27 +1,31 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { AlarmServices } from './alarm-context.js';
-import { ALARM_ORIGINS, ALARM_STATUSES, SEVERITIES, type Alarm, type AlarmOrigin, type AlarmQuery, type AlarmStatus, type Severity } from '../model/alarm.js';
-import { errorResponses } from './schemas.js';
+import { ALARM_ORIGINS, ALARM_STATUSES, SEVERITIES, type Alarm, type AlarmQuery, type AlarmStatus, type Severity } from '../model/alarm.js';
+import { errorRef, errorResponses } from './schemas.js';
+import { AlarmEventSchema, AlarmSchema, AlarmStatsSchema } from '../model/schemas/alarms.js';
+import { Ref, StringEnum } from '../model/schemas/kit.js';
 import { TimeParam } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
 import { csvList, queryTime } from './time.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 
-const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
-const actionBody = {
-  type: 'object',
-  properties: {
-    by: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 200,
-      description: 'who acts: taken from the signed-in user or API key when there is one; required only for anonymous callers',
-    },
-    comment: { type: 'string', maxLength: 2000 },
+const idParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const actionBody = Type.Object(
+  {
+    by: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'who acts: taken from the signed-in user or API key when there is one; required only for anonymous callers',
+      }),
+    ),
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
   },
-  additionalProperties: false,
-} as const;
+  { additionalProperties: false },
+);
 
 /** The name recorded on an alarm: a signed-in caller cannot act under someone else's name. */
 function actor(principal: Principal | null | undefined, claimed: string | undefined): string {
@@ -54,44 +58,37 @@ export interface AlarmsApi {
   alarmServices: Pick<AlarmServices, 'engine' | 'system'>;
 }
 
-export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise<void> {
+export async function alarmRoutes(fastify: FastifyInstance, ctx: AlarmsApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { engine } = ctx.alarmServices;
 
-  app.get<{
-    Querystring: { status?: string; severity?: string; device?: string; rule?: string; origin?: AlarmOrigin; from?: string; to?: string; limit?: number };
-  }>(
+  app.get(
     '/api/v1/alarms',
     {
       schema: {
         tags: ['alarms'],
         summary:
           'Alarms, newest first. status: active_unacked, active_acked, cleared_unacked, cleared_acked, or "open" (= both active ones); from/to filter on raisedAt',
-        querystring: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', description: 'comma-separated statuses, or open' },
-            severity: { type: 'string', description: 'comma-separated severities' },
-            device: { type: 'string' },
-            rule: { type: 'string', description: 'rule id' },
-            origin: {
-              type: 'string',
-              enum: [...ALARM_ORIGINS],
+        querystring: Type.Object({
+          status: Type.Optional(Type.String({ description: 'comma-separated statuses, or open' })),
+          severity: Type.Optional(Type.String({ description: 'comma-separated severities' })),
+          device: Type.Optional(Type.String()),
+          rule: Type.Optional(Type.String({ description: 'rule id' })),
+          origin: Type.Optional(
+            StringEnum(ALARM_ORIGINS, {
               description: 'system: alarms about Fieldscope itself (store, spool, broker, serial, channels, disk); device: alarms from rules',
-            },
-            from: TimeParam,
-            to: TimeParam,
-            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
-          },
-        },
+            }),
+          ),
+          from: Type.Optional(TimeParam),
+          to: Type.Optional(TimeParam),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 500 })),
+        }),
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              alarms: { type: 'array', items: { $ref: 'Alarm#' } },
-              storeUnavailable: { type: 'boolean', description: 'true: the store did not answer; only the system alarms held in memory are listed' },
-            },
-          },
-          400: { $ref: 'Error#' },
+          200: Type.Object({
+            alarms: Type.Array(Ref(AlarmSchema)),
+            storeUnavailable: Type.Optional(Type.Boolean({ description: 'true: the store did not answer; only the system alarms held in memory are listed' })),
+          }),
+          400: errorRef,
         },
       },
     },
@@ -120,11 +117,11 @@ export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise
 
   app.get(
     '/api/v1/alarms/stats',
-    { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: { $ref: 'AlarmStats#' } } } },
+    { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: Ref(AlarmStatsSchema) } } },
     async () => ctx.store.alarms.alarmStats(),
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get(
     '/api/v1/alarms/:id',
     {
       schema: {
@@ -132,7 +129,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise
         summary: 'One alarm with its event history',
         params: idParams,
         response: {
-          200: { type: 'object', properties: { alarm: { $ref: 'Alarm#' }, events: { type: 'array', items: { $ref: 'AlarmEvent#' } } } },
+          200: Type.Object({ alarm: Ref(AlarmSchema), events: Type.Array(Ref(AlarmEventSchema)) }),
           ...errorResponses,
         },
       },
@@ -145,7 +142,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise
   );
 
   for (const action of ['ack', 'clear'] as const) {
-    app.post<{ Params: { id: number }; Body: { by?: string; comment?: string } }>(
+    app.post(
       `/api/v1/alarms/:id/${action}`,
       {
         schema: {
@@ -156,7 +153,7 @@ export async function alarmRoutes(app: FastifyInstance, ctx: AlarmsApi): Promise
               : 'Clear an alarm by hand (409 when already cleared); the rule re-arms once its clear condition is seen',
           params: idParams,
           body: actionBody,
-          response: { 200: { $ref: 'Alarm#' }, ...errorResponses, 409: { $ref: 'Error#' } },
+          response: { 200: Ref(AlarmSchema), ...errorResponses, 409: errorRef },
         },
       },
       async (req) => engine[action](req.params.id, actor(req.principal, req.body?.by), noteOf(req.principal, req.body?.by, req.body?.comment)),

@@ -1,12 +1,17 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import type { DeviceServices } from '../devices/services.js';
 import { errorResponses } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
+import { FirmwareSchema, OtaJobSchema, RolloutInputSchema, RolloutSchema, RolloutWithJobsSchema } from '../model/schemas/fleet.js';
+import { Ref } from '../model/schemas/kit.js';
+import { errorRef } from './schemas.js';
 
-const fwParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } }, required: ['id'] } as const;
+const fwParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) });
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` against a size: one range, or 'bad' (416), or null (whole file). */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'bad' | null {
@@ -29,7 +34,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /** Firmware images (upload, download with Range) and rollouts. */
-export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
+export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
   // Images stream to disk while hashed. The stream parser lives in the upload route's own scope:
   // were it on this scope, an octet-stream body sent to a JSON route (PATCH /devices/:id, ...) would
@@ -39,7 +45,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
   await app.register(async (upload) => {
     upload.addContentTypeParser('application/octet-stream', { bodyLimit: maxFirmwareBytes }, (_req, payload, done) => done(null, payload));
 
-    upload.post<{ Querystring: { version: string; name?: string; notes?: string }; Body: Readable }>(
+    upload.withTypeProvider<TypeBoxTypeProvider>().post(
       '/api/v1/firmware',
       {
         bodyLimit: maxFirmwareBytes,
@@ -50,23 +56,19 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
           tags: ['firmware'],
           summary: 'Upload a firmware image (body: the raw bytes, content-type application/octet-stream)',
           consumes: ['application/octet-stream'],
-          querystring: {
-            type: 'object',
-            properties: {
-              version: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$' },
-              name: { type: 'string', maxLength: 200 },
-              notes: { type: 'string', maxLength: 4000 },
-            },
-            required: ['version'],
-          },
-          response: { 201: { $ref: 'Firmware#' }, 413: { $ref: 'Error#' }, ...errorResponses },
+          querystring: Type.Object({
+            version: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$' }),
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+            notes: Type.Optional(Type.String({ maxLength: 4000 })),
+          }),
+          response: { 201: Ref(FirmwareSchema), 413: errorRef, ...errorResponses },
         },
       },
       async (req, reply) => {
         if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
           throw new DomainError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
         }
-        const fw = await firmware.add(req.body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
+        const fw = await firmware.add(req.body as Readable, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
         return reply.code(201).send(fw);
       },
     );
@@ -78,16 +80,16 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
       schema: {
         tags: ['firmware'],
         summary: 'Uploaded firmware images, newest first',
-        response: { 200: { type: 'object', properties: { firmware: { type: 'array', items: { $ref: 'Firmware#' } } } } },
+        response: { 200: Type.Object({ firmware: Type.Array(Ref(FirmwareSchema)) }) },
       },
     },
     async () => ({ firmware: firmware.list() }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/firmware/:id',
     {
-      schema: { tags: ['firmware'], summary: 'One firmware image', params: fwParams, response: { 200: { $ref: 'Firmware#' }, ...errorResponses } },
+      schema: { tags: ['firmware'], summary: 'One firmware image', params: fwParams, response: { 200: Ref(FirmwareSchema), ...errorResponses } },
     },
     async (req) => {
       const fw = firmware.get(req.params.id);
@@ -96,7 +98,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/firmware/:id',
     {
       config: { role: 'operator' },
@@ -108,7 +110,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/firmware/:id/image',
     {
       // Devices fetch images with their own token (any device), people with a viewer's.
@@ -143,7 +145,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { device?: string; profile?: string; equipment?: string; concurrency?: number } }>(
+  app.post(
     '/api/v1/firmware/:id/rollouts',
     {
       config: { role: 'operator' },
@@ -151,19 +153,9 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
         tags: ['firmware'],
         summary: 'Roll the image out to a device, every device of a profile, or every sensor of a piece of equipment, N at a time',
         params: fwParams,
-        body: {
-          type: 'object',
-          properties: {
-            device: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
-            profile: { type: 'string', maxLength: 64 },
-            equipment: { type: 'string', maxLength: 128 },
-            concurrency: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
-          },
-          oneOf: [{ required: ['device'] }, { required: ['profile'] }, { required: ['equipment'] }],
-          additionalProperties: false,
-        },
+        body: RolloutInputSchema,
         response: {
-          201: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } },
+          201: RolloutWithJobsSchema,
           ...errorResponses,
         },
       },
@@ -185,13 +177,13 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
       schema: {
         tags: ['firmware'],
         summary: 'Firmware rollouts, newest first',
-        response: { 200: { type: 'object', properties: { rollouts: { type: 'array', items: { $ref: 'Rollout#' } } } } },
+        response: { 200: Type.Object({ rollouts: Type.Array(Ref(RolloutSchema)) }) },
       },
     },
     async () => ({ rollouts: ota.listRollouts() }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/rollouts/:id',
     {
       schema: {
@@ -199,7 +191,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
         summary: "A rollout and each device's progress",
         params: fwParams,
         response: {
-          200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } },
+          200: RolloutWithJobsSchema,
           ...errorResponses,
         },
       },
@@ -211,7 +203,7 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/rollouts/:id/cancel',
     {
       config: { role: 'operator' },
@@ -220,9 +212,9 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
         summary: 'Cancel a running rollout: queued devices are not updated; devices already updating finish',
         params: fwParams,
         response: {
-          200: { type: 'object', properties: { rollout: { $ref: 'Rollout#' }, jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } },
+          200: RolloutWithJobsSchema,
           ...errorResponses,
-          409: { $ref: 'Error#' },
+          409: errorRef,
         },
       },
     },
@@ -231,14 +223,14 @@ export async function firmwareRoutes(app: FastifyInstance, ctx: { deviceServices
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/devices/:id/ota',
     {
       schema: {
         tags: ['firmware'],
         summary: "A device's firmware updates, newest first",
         params: DeviceIdParams,
-        response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: { $ref: 'OtaJob#' } } } }, ...errorResponses },
+        response: { 200: Type.Object({ jobs: Type.Array(Ref(OtaJobSchema)) }), ...errorResponses },
       },
     },
     async (req) => ({ jobs: ota.jobsOf(req.params.id) }),

@@ -133,3 +133,14 @@ export const CommandInputSchema = Type.Object(
     examples: [{ name: 'set_interval', params: { ms: 500 } }, { name: 'set_threshold', params: { metric: 'v', low: 4.5, high: 5.5 } }, { name: 'reboot' }],
   },
 );
+
+/** POST /firmware/{id}/rollouts: one target (a device, a profile's devices or an equipment's sensors), N at a time. */
+export const RolloutInputSchema = Type.Object(
+  {
+    device: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    profile: Type.Optional(Type.String({ maxLength: 64 })),
+    equipment: Type.Optional(Type.String({ maxLength: 128 })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
+  },
+  { oneOf: [{ required: ['device'] }, { required: ['profile'] }, { required: ['equipment'] }], additionalProperties: false },
+);
