@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { RejectedSchema } from '../model/schemas/common.js';
 import { Ref } from '../model/schemas/kit.js';
 import type { Store } from '../stores/store.js';
+import type { RejectedView } from '../model/telemetry.js';
 
 export async function rejectedRoutes(fastify: FastifyInstance, ctx: { store: Pick<Store, 'telemetry'> }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -22,7 +23,12 @@ export async function rejectedRoutes(fastify: FastifyInstance, ctx: { store: Pic
       },
     },
     async (req) => ({
-      rejected: await ctx.store.telemetry.listRejected({ limit: req.query.limit ?? 100, before: req.query.before, device: req.query.device }),
+      // Stored dead letters have their id (only a record not yet written has none).
+      rejected: (await ctx.store.telemetry.listRejected({
+        limit: req.query.limit ?? 100,
+        before: req.query.before,
+        device: req.query.device,
+      })) as RejectedView[],
     }),
   );
 }

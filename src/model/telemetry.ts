@@ -1,8 +1,11 @@
 import type { Static } from '@sinclair/typebox';
-import type { RawSeriesSchema } from './schemas/common.js';
+import type { RawSeriesSchema, RejectedSchema } from './schemas/common.js';
 
 /** Columnar series as the telemetry API returns them: ts[i] pairs with value[i]. */
 export type RawSeries = Static<typeof RawSeriesSchema>;
+
+/** A dead letter as GET /rejected answers it (a stored refused message, with its id). */
+export type RejectedView = Static<typeof RejectedSchema>;
 
 export interface TelemetryResponse {
   device: string;

@@ -143,7 +143,7 @@ export const ProfileSchema = Type.Object(
 
 export const RejectedSchema = Type.Object(
   {
-    id: Type.Optional(Type.Integer()),
+    id: Type.Integer(),
     at: Type.Number({ description: 'receive time, epoch ms' }),
     source: Type.String(),
     device: Nullable(Type.String()),

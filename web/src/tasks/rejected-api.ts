@@ -1,16 +1,8 @@
 import type { Api } from '../api.js';
+import type { RejectedView } from '../../../src/model/telemetry.js';
 
 /** A dead letter as GET /api/v1/rejected answers it (schema Rejected). */
-export interface Rejected {
-  id: number;
-  at: number;
-  source: string;
-  device: string | null;
-  field: string;
-  rule: string;
-  error: string;
-  payload: string;
-}
+export type Rejected = RejectedView;
 
 /** Dead letters (docs/ingest.md, "Bad input"): newest first, paged by id. */
 export class RejectedApi {
