@@ -30,7 +30,7 @@ export async function benchPacketWatch(o: { runs: number; packets: number }): Pr
   const ours: number[] = [];
   const base: number[] = [];
   for (let r = 0; r < o.runs; r++) {
-    const watch = new PacketSizeWatch({ beforeAccept: 16 * 1024, afterAccept: 1024 * 1024, accepted: () => true });
+    const watch = new PacketSizeWatch({ beforeAccept: 16 * 1024, afterAccept: 1024 * 1024 }, { accepted: true });
     let t = performance.now();
     for (const c of chunks) if (watch.feed(c)) throw new Error('refused a valid stream');
     ours.push(o.packets / ((performance.now() - t) / 1000));

@@ -59,7 +59,17 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'store', run: () => benchStoreWrite(quick ? { readings: 100_000, runs: 1 } : { readings: 1_000_000, runs: 3 }) },
   { id: 'dashboard', run: () => benchDashboard({ runs: quick ? 2 : 5 }) },
   { id: 'soak', optIn: true, run: () => benchDashboardSoak({ minutes: quick ? 1 : 3 }) },
-  { id: 'connections', run: () => benchConnections(quick ? { runs: 1, clients: 2000, seconds: 20 } : { runs: 1, clients: 10_000, seconds: 60 }) },
+  {
+    id: 'connections',
+    run: () =>
+      benchConnections({
+        runs: 1,
+        clients: numArg('clients') ?? (quick ? 2000 : 10_000),
+        seconds: numArg('seconds') ?? (quick ? 20 : 60),
+        heapDir: process.argv.find((a) => a.startsWith('--heap-dir='))?.slice(11),
+        skipBaseline: process.argv.includes('--skip-baseline'),
+      }),
+  },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
   { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'import-long-lines', run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },

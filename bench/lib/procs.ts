@@ -48,8 +48,10 @@ export interface Fieldscope extends Proc {
 }
 
 /** Starts the built Fieldscope as its own process, as a user would, and reads the printed addresses. */
-export async function startFieldscope(args: string[], dataDir: string): Promise<Fieldscope> {
-  const proc = spawn(process.execPath, [join(root, 'bin/fieldscope.js'), 'start', '--http-port', '0', '--mqtt-port', '0', '--data', dataDir, ...args], {
+export async function startFieldscope(args: string[], dataDir: string, nodeArgs: string[] = []): Promise<Fieldscope> {
+  // FIELDSCOPE_BENCH_SERVER: another build's bin/fieldscope.js, to measure a before and an after in the same way.
+  const bin = process.env.FIELDSCOPE_BENCH_SERVER ?? join(root, 'bin/fieldscope.js');
+  const proc = spawn(process.execPath, [...nodeArgs, bin, 'start', '--http-port', '0', '--mqtt-port', '0', '--data', dataDir, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

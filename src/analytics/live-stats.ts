@@ -32,7 +32,7 @@ class SeriesState {
   // Each ring keeps only what is read from it: min/max from the last minute, the spread from the 10 s buckets.
   // The 1 s ring is sparse: a device reporting every few seconds fills few of its buckets.
   readonly sec = new BucketRing(1000, 60, { spread: false, sparse: true });
-  readonly tens = new BucketRing(10_000, 90, { range: false });
+  readonly tens = new BucketRing(10_000, 90, { range: false, compactSpread: true });
   lastTs: number | null = null;
   lastValue: number | null = null;
   stats: SeriesStats | null = null;

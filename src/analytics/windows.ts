@@ -45,6 +45,13 @@ export interface RingFields {
    * a device reporting every 10 s uses 6 of 60 one-second buckets. Default false.
    */
   sparse?: boolean;
+  /**
+   * Dense rings without min/max: keep M2 only for the buckets that hold more than one reading (its
+   * value is 0 for the others) until more than a few do. A series at one reading per bucket width
+   * (a device every 10 s on the 10 s ring) then stores two numbers per bucket instead of three: the
+   * same figures, a third less memory. Default false.
+   */
+  compactSpread?: boolean;
 }
 
 /** Cached window tails per ring: one per window length asked for (live stats ask for at most three). */
@@ -53,23 +60,37 @@ const TAILS = 3;
 const TAIL_CELLS = 7;
 /** Buckets a sparse ring has room for at first. */
 const SPARSE_START = 8;
+/**
+ * Readings in one bucket before a ring caches its window tails. A series slower than the bucket
+ * width moves the window's end with every reading, so a cache would be rebuilt each time: with
+ * 100,000 devices at one reading per 10 s it was 1.2 KiB per device of arrays never read back.
+ */
+const CACHE_AFTER = 4;
+/** Buckets with their own M2 a compact ring keeps aside before it turns to one M2 per bucket. */
+const SIDE_M2 = 16;
+/** Moments merged before the newest bucket when a ring has no cache (one thread, used at once). */
+const scratch = new Float64Array(5);
 
 export class BucketRing {
   /**
-   * Every bucket's figures in one array: count, mean, then M2 and min, max when kept; then the
-   * cached tails. One allocation per ring instead of one per figure and objects per cached tail:
-   * with tens of thousands of series the per-object overhead and the unused figures were most of
-   * the process's memory.
+   * Every bucket's figures in one array: count, mean, then M2 and min, max when kept. One
+   * allocation per ring instead of one per figure: with tens of thousands of series the
+   * per-object overhead and the unused figures were most of the process's memory.
    *
    * Dense: `stride` numbers per bucket at slot b mod size; a slot holds bucket b exactly when
    * head - size < b <= head. Sparse: `used` entries of [bucket, ...figures], ascending by bucket.
    */
   private cells: Float64Array;
-  private readonly stride: number;
-  private readonly m2At: number;
+  /** Cached tails (TAILS x TAIL_CELLS), once a bucket has held CACHE_AFTER readings; null before. */
+  private tails: Float64Array | null = null;
+  private stride: number;
+  private m2At: number;
   private readonly minAt: number;
-  /** Where the cached tails start in `cells`. */
-  private tailsAt: number;
+  private readonly spread: boolean;
+  /** Compact spread: [bucket, M2] of the buckets holding two readings or more, ascending; null when none yet or not compact. */
+  private sideM2: Float64Array | null = null;
+  private sideUsed = 0;
+  private compact: boolean;
   private nextEvict = 0;
   private sparse: boolean;
   private used = 0;
@@ -83,13 +104,19 @@ export class BucketRing {
   ) {
     const spread = fields.spread ?? true;
     const range = fields.range ?? true;
-    this.m2At = spread ? 2 : -1;
-    this.minAt = range ? (spread ? 3 : 2) : -1;
-    this.stride = 2 + (spread ? 1 : 0) + (range ? 2 : 0);
     // Sparse only while it is smaller: past half the ring, dense is as cheap and simpler.
     this.sparse = (fields.sparse ?? false) && SPARSE_START * 2 <= size;
-    this.tailsAt = this.sparse ? SPARSE_START * (this.stride + 1) : size * this.stride;
-    this.cells = new Float64Array(this.tailsAt + TAILS * TAIL_CELLS);
+    this.spread = spread;
+    this.compact = spread && !range && !this.sparse && (fields.compactSpread ?? false);
+    this.m2At = spread && !this.compact ? 2 : -1;
+    this.minAt = range ? (spread ? 3 : 2) : -1;
+    this.stride = 2 + (this.m2At > 0 ? 1 : 0) + (range ? 2 : 0);
+    this.cells = new Float64Array(this.sparse ? SPARSE_START * (this.stride + 1) : size * this.stride);
+  }
+
+  /** Bytes of figures this ring holds (its arrays' contents), for memory accounting. */
+  get bytes(): number {
+    return this.cells.byteLength + (this.tails?.byteLength ?? 0) + (this.sideM2?.byteLength ?? 0);
   }
 
   private slot(b: number): number {
@@ -103,6 +130,7 @@ export class BucketRing {
       if (this.sparse) this.dropBefore(b - this.size + 1);
       else if (this.head !== -Infinity) for (let k = this.head + 1; k <= Math.min(b, this.head + this.size); k++) this.cells[this.slot(k)] = 0;
       this.head = b;
+      if (this.sideUsed) this.dropSideBefore(b - this.size + 1);
     }
     if (b <= this.head - this.size) return; // older than the ring holds
     /*
@@ -111,11 +139,12 @@ export class BucketRing {
      * changes, so the other buckets are merged once per bucket width instead of once per reading.
      * A cached tail holds buckets before its end: one of them changing makes it stale.
      */
-    const tc = this.cells;
-    for (let k = this.tailsAt; k < tc.length; k += TAIL_CELLS) if (tc[k + 1] > b) tc[k] = 0;
+    const tc = this.tails;
+    if (tc) for (let k = 0; k < tc.length; k += TAIL_CELLS) if (tc[k + 1] > b) tc[k] = 0;
     const i = this.sparse ? this.entry(b) : this.slot(b);
     const c = this.cells;
     const n = ++c[i];
+    if (n === CACHE_AFTER && !tc) this.tails = new Float64Array(TAILS * TAIL_CELLS);
     if (n === 1) {
       c[i + 1] = value;
       if (this.m2At > 0) c[i + this.m2At] = 0;
@@ -125,10 +154,71 @@ export class BucketRing {
     const delta = value - c[i + 1];
     c[i + 1] += delta / n;
     if (this.m2At > 0) c[i + this.m2At] += delta * (value - c[i + 1]);
+    else if (this.compact) this.addSideM2(b, delta * (value - c[i + 1]));
     if (this.minAt > 0) {
       if (value < c[i + this.minAt]) c[i + this.minAt] = value;
       if (value > c[i + this.minAt + 1]) c[i + this.minAt + 1] = value;
     }
+  }
+
+  /** Compact spread: adds to bucket b's M2, keeping it aside (or turning to one M2 per bucket when too many are). */
+  private addSideM2(b: number, d: number): void {
+    let m = this.sideM2;
+    const used = this.sideUsed;
+    let k = used;
+    if (m) while (k > 0 && m[(k - 1) * 2] > b) k--;
+    if (m && k > 0 && m[(k - 1) * 2] === b) {
+      m[(k - 1) * 2 + 1] += d;
+      return;
+    }
+    if (used === SIDE_M2) {
+      this.toColumn();
+      this.cells[this.slot(b) + 2] += d;
+      return;
+    }
+    if (!m || used * 2 === m.length) {
+      const next = new Float64Array(Math.min(SIDE_M2, Math.max(2, used * 2)) * 2);
+      if (m) next.set(m);
+      this.sideM2 = m = next;
+    }
+    m.copyWithin((k + 1) * 2, k * 2, used * 2);
+    m[k * 2] = b;
+    m[k * 2 + 1] = d;
+    this.sideUsed++;
+  }
+
+  /** Compact spread: bucket b's M2 (0 when it holds one reading: none kept aside). */
+  private sideM2Of(b: number): number {
+    const m = this.sideM2;
+    for (let k = 0; m && k < this.sideUsed; k++) if (m[k * 2] === b) return m[k * 2 + 1];
+    return 0;
+  }
+
+  private dropSideBefore(low: number): void {
+    const m = this.sideM2!;
+    let k = 0;
+    while (k < this.sideUsed && m[k * 2] < low) k++;
+    if (!k) return;
+    m.copyWithin(0, k * 2, this.sideUsed * 2);
+    this.sideUsed -= k;
+  }
+
+  /** Compact spread no more: many buckets hold several readings, so each gets its M2 in the ring. */
+  private toColumn(): void {
+    const old = this.cells;
+    const oldStride = this.stride;
+    this.compact = false;
+    this.m2At = 2;
+    this.stride = oldStride + 1;
+    this.cells = new Float64Array(this.size * this.stride);
+    for (let slot = 0; slot < this.size; slot++) {
+      this.cells[slot * this.stride] = old[slot * oldStride];
+      this.cells[slot * this.stride + 1] = old[slot * oldStride + 1];
+    }
+    const m = this.sideM2!;
+    for (let k = 0; k < this.sideUsed; k++) this.cells[this.slot(m[k * 2]) + 2] = m[k * 2 + 1];
+    this.sideM2 = null;
+    this.sideUsed = 0;
   }
 
   /** Sparse: drops entries of buckets below `low`. */
@@ -147,12 +237,14 @@ export class BucketRing {
     let k = this.used;
     while (k > 0 && this.cells[(k - 1) * e] > b) k--;
     if (k > 0 && this.cells[(k - 1) * e] === b) return (k - 1) * e + 1;
-    if (this.used * e === this.tailsAt) {
+    if (this.used * e === this.cells.length) {
       if (this.used * 2 * 2 > this.size) {
         this.toDense();
         return this.slot(b);
       }
-      this.resize(this.used * 2 * e);
+      const next = new Float64Array(this.used * 2 * e);
+      next.set(this.cells);
+      this.cells = next;
     }
     const c = this.cells;
     c.copyWithin((k + 1) * e, k * e, this.used * e);
@@ -162,24 +254,12 @@ export class BucketRing {
     return k * e + 1;
   }
 
-  /** Sparse: room for more entries; the cached tails move along. */
-  private resize(tailsAt: number): void {
-    const next = new Float64Array(tailsAt + TAILS * TAIL_CELLS);
-    next.set(this.cells.subarray(0, this.used * (this.stride + 1)));
-    next.set(this.cells.subarray(this.tailsAt), tailsAt);
-    this.cells = next;
-    this.tailsAt = tailsAt;
-  }
-
   private toDense(): void {
     const e = this.stride + 1;
     const old = this.cells;
-    const oldTails = this.tailsAt;
     this.sparse = false;
-    this.tailsAt = this.size * this.stride;
-    this.cells = new Float64Array(this.tailsAt + TAILS * TAIL_CELLS);
+    this.cells = new Float64Array(this.size * this.stride);
     for (let k = 0; k < this.used; k++) this.cells.set(old.subarray(k * e + 1, (k + 1) * e), this.slot(old[k * e]));
-    this.cells.set(old.subarray(oldTails), this.tailsAt);
     this.used = 0;
   }
 
@@ -187,10 +267,14 @@ export class BucketRing {
   window(t: number, n = this.size): Moments {
     const end = Math.floor(t / this.widthMs);
     const len = Math.min(n, this.size);
-    const c = this.cells;
+    const c = this.tails;
+    if (!c) {
+      this.merge(end - len + 1, end - 1, null, 0, scratch, 0);
+      return this.merge(end, end, scratch, 0, null, 0)!;
+    }
     let tail = -1;
     let free = -1;
-    for (let k = this.tailsAt; k < c.length; k += TAIL_CELLS) {
+    for (let k = 0; k < c.length; k += TAIL_CELLS) {
       if (c[k] === len) {
         tail = k;
         break;
@@ -198,31 +282,31 @@ export class BucketRing {
       if (free < 0 && c[k] === 0) free = k;
     }
     if (tail < 0 || c[tail + 1] !== end) {
-      if (tail < 0) tail = free >= 0 ? free : this.tailsAt + (this.nextEvict++ % TAILS) * TAIL_CELLS;
-      this.merge(end - len + 1, end - 1, -1, tail + 2);
+      if (tail < 0) tail = free >= 0 ? free : (this.nextEvict++ % TAILS) * TAIL_CELLS;
+      this.merge(end - len + 1, end - 1, null, 0, c, tail + 2);
       c[tail] = len;
       c[tail + 1] = end;
     }
-    return this.merge(end, end, tail + 2, -1)!;
+    return this.merge(end, end, c, tail + 2, null, 0)!;
   }
 
   /**
    * Buckets first..last (bucket indices) merged with Chan et al.'s formula, starting from the
-   * moments at `from` in `cells` (or none: -1); written to `into` in `cells`, or returned.
+   * moments at `from[fromAt]` (or none: null); written to `into[intoAt]`, or returned.
    */
-  private merge(first: number, last: number, from: number, into: number): Moments | undefined {
+  private merge(first: number, last: number, from: Float64Array | null, fromAt: number, into: Float64Array | null, intoAt: number): Moments | undefined {
     const cells = this.cells;
     let count = 0;
     let mean = 0;
     let m2 = 0;
     let min = Infinity;
     let max = -Infinity;
-    if (from >= 0) {
-      count = cells[from];
-      mean = cells[from + 1];
-      m2 = cells[from + 2];
-      min = cells[from + 3];
-      max = cells[from + 4];
+    if (from) {
+      count = from[fromAt];
+      mean = from[fromAt + 1];
+      m2 = from[fromAt + 2];
+      min = from[fromAt + 3];
+      max = from[fromAt + 4];
     }
     const m2At = this.m2At;
     const minAt = this.minAt;
@@ -243,7 +327,7 @@ export class BucketRing {
       if (!c) continue;
       const total = count + c;
       const delta = cells[i + 1] - mean;
-      m2 += (m2At > 0 ? cells[i + m2At] : 0) + (delta * delta * count * c) / total;
+      m2 += (m2At > 0 ? cells[i + m2At] : c > 1 && this.sideUsed ? this.sideM2Of(b) : 0) + (delta * delta * count * c) / total;
       mean += (delta * c) / total;
       count = total;
       if (minAt > 0) {
@@ -251,16 +335,16 @@ export class BucketRing {
         if (cells[i + minAt + 1] > max) max = cells[i + minAt + 1];
       }
     }
-    if (into >= 0) {
-      cells[into] = count;
-      cells[into + 1] = mean;
-      cells[into + 2] = m2;
-      cells[into + 3] = min;
-      cells[into + 4] = max;
+    if (into) {
+      into[intoAt] = count;
+      into[intoAt + 1] = mean;
+      into[intoAt + 2] = m2;
+      into[intoAt + 3] = min;
+      into[intoAt + 4] = max;
       return undefined;
     }
     // What the ring does not keep is reported as unknown, never as a plausible 0.
-    return { count, mean, m2: m2At > 0 ? m2 : NaN, min: minAt > 0 ? min : NaN, max: minAt > 0 ? max : NaN };
+    return { count, mean, m2: this.spread ? m2 : NaN, min: minAt > 0 ? min : NaN, max: minAt > 0 ? max : NaN };
   }
 }
 

@@ -128,6 +128,59 @@ test('a sparse bucket ring gives the very same windows as a dense one, slow or f
   }
 });
 
+test('a series slower than the bucket width keeps no cached windows; a fast one caches and gives the same figures', () => {
+  // One reading per 10 s, as a device on a 10 s period: the window's end moves with every reading.
+  const slow = new BucketRing(10_000, 90, { range: false });
+  for (let i = 0; i < 500; i++) {
+    slow.add(1_700_000_000_000 + i * 10_000, i % 13);
+    for (const n of [30, 90]) slow.window(1_700_000_000_000 + i * 10_000, n);
+  }
+  assert.equal(slow.bytes, 90 * 3 * 8, 'count, mean and M2 of 90 buckets, nothing more');
+  // The same readings four to a bucket: cached from then on, and the windows agree with a slow-fed twin's merge.
+  const fast = new BucketRing(1000, 60);
+  const raw: { ts: number; v: number }[] = [];
+  for (let i = 0; i < 400; i++) {
+    const ts = 1_700_000_000_000 + i * 250;
+    fast.add(ts, (i * 7) % 11);
+    raw.push({ ts, v: (i * 7) % 11 });
+    for (const n of [1, 30, 60]) {
+      const m = fast.window(ts, n);
+      const xs = windowed(raw, ts, 1000, n);
+      assert.equal(m.count, xs.length);
+      close(m.mean, mean(xs), `mean n=${n} #${i}`);
+    }
+  }
+  assert.equal(fast.bytes, 60 * 5 * 8 + 3 * 7 * 8, 'buckets plus three cached windows');
+});
+
+test('a compact-spread ring gives the very same windows as a full one, slow with jitter, fast, with late readings', () => {
+  const jitter = (rng: () => number) => 10_000 + Math.round(150 * gauss(rng));
+  for (const [seed, maxStep, step] of [
+    [21, 10_000, jitter],
+    [22, 12_000, (rng: () => number) => Math.floor(rng() * 12_000)],
+    [23, 30_000, (rng: () => number) => Math.floor(rng() * 30_000)],
+    [24, 400, (rng: () => number) => 1 + Math.floor(rng() * 400)],
+  ] as const) {
+    const rng = createRng(seed);
+    const full = new BucketRing(10_000, 90, { range: false });
+    const compact = new BucketRing(10_000, 90, { range: false, compactSpread: true });
+    let newest = 1_700_000_000_000;
+    for (let i = 0; i < 3000; i++) {
+      const late = rng() < 0.05;
+      // About one reading per bucket, now and then two (a period of 10 s with jitter), or many.
+      const ts = late ? newest - Math.floor(rng() * 900_000) : (newest += step(rng));
+      const v = 100 * gauss(rng);
+      full.add(ts, v);
+      compact.add(ts, v);
+      for (const n of [1, 30, 90]) assert.deepEqual(compact.window(newest, n), full.window(newest, n), `step ${maxStep} n=${n} #${i}`);
+    }
+  }
+  // One reading per 10 s exactly: two numbers per bucket.
+  const slow = new BucketRing(10_000, 90, { range: false, compactSpread: true });
+  for (let i = 0; i < 500; i++) slow.add(1_700_000_000_000 + i * 10_000, i % 13);
+  assert.equal(slow.bytes, 90 * 2 * 8);
+});
+
 test('a ring reports what it does not keep as unknown', () => {
   const ring = new BucketRing(1000, 60, { spread: false, range: false });
   ring.add(1000, 2);

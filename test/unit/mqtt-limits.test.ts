@@ -21,7 +21,15 @@ const packet = (type: number, length: number) => Buffer.concat([Buffer.from([typ
 
 test('packet size watch: the first packet must be CONNECT, within the small limit until accepted, then the normal one; bytes split anywhere', () => {
   let accepted = false;
-  const watch = () => new PacketSizeWatch({ beforeAccept: 100, afterAccept: 1000, accepted: () => accepted });
+  const watch = () =>
+    new PacketSizeWatch(
+      { beforeAccept: 100, afterAccept: 1000 },
+      {
+        get accepted() {
+          return accepted;
+        },
+      },
+    );
   assert.equal(watch().feed(packet(3, 10))?.reason, 'not_connect');
   assert.deepEqual(watch().feed(Buffer.concat([Buffer.from([0x10]), varint(250 * 1024 * 1024)])), {
     reason: 'connect_too_large',

@@ -12,6 +12,20 @@ import { takeForeignTopic } from '../mappings/foreign-topic.js';
 import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './mqtt-connection-gate.js';
 import { PacketSizeWatch } from './mqtt-packet-size.js';
 
+const WATCH = Symbol('packet size watch');
+const BROKER = Symbol('broker');
+type WatchedSocket = Socket & { [WATCH]: PacketSizeWatch; [BROKER]: EmbeddedBroker };
+/** Socket.read for every broker socket: the chunk passes the socket's packet size watch first. */
+function watchedRead(this: WatchedSocket, size?: number): Buffer | string | null {
+  // The class's own read (net.Socket's, or TLSSocket's), which this own property shadows.
+  const chunk = (Object.getPrototypeOf(this) as Socket).read.call(this, size) as Buffer | string | null;
+  if (chunk === null || typeof chunk === 'string') return chunk;
+  const refused = this[WATCH].feed(chunk);
+  if (!refused) return chunk;
+  this[BROKER].refused(this, refused);
+  return null;
+}
+
 /** What an unauthenticated socket may cost, and how many sockets there may be. */
 export interface BrokerLimits {
   connections: ConnectionLimits;
@@ -176,8 +190,6 @@ export class EmbeddedBroker implements Source {
     const byPeer = new Map<string, ConnectionTicket>();
     const peer = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
     const onRaw = (raw: Socket) => {
-      this.sockets.add(raw);
-      raw.on('close', () => this.sockets.delete(raw));
       const ticket = this.gate.admit(raw.remoteAddress ?? 'unknown');
       if (typeof ticket === 'string') {
         // Closed before a byte is read: the descriptor is back at once.
@@ -185,20 +197,21 @@ export class EmbeddedBroker implements Source {
         raw.destroy();
         return;
       }
+      this.sockets.add(raw);
+      if (!this.opts.tls) return this.serve(raw, ticket, limits);
       const key = peer(raw);
       byPeer.set(key, ticket);
-      raw.on('close', () => {
+      raw.once('close', () => {
+        this.sockets.delete(raw);
         ticket.release();
         if (byPeer.get(key) === ticket) byPeer.delete(key);
       });
-      if (!this.opts.tls) this.serve(raw, ticket, limits);
     };
     this.server = this.opts.tls
       ? createTlsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, handshakeTimeout: limits.connectTimeoutMs }, (tlsSocket: Socket) => {
           const ticket = byPeer.get(peer(tlsSocket));
           if (!ticket) return tlsSocket.destroy();
           this.sockets.add(tlsSocket);
-          tlsSocket.on('close', () => this.sockets.delete(tlsSocket));
           this.serve(tlsSocket, ticket, limits);
         })
       : createServer();
@@ -215,28 +228,37 @@ export class EmbeddedBroker implements Source {
 
   /** Hands an admitted socket to Aedes, with its packet sizes watched before the parser sees a byte. */
   private serve(socket: Socket, ticket: ConnectionTicket, limits: BrokerLimits): void {
-    const { metrics, logger } = this.opts;
-    const watch = new PacketSizeWatch({ beforeAccept: limits.connectMaxBytes, afterAccept: limits.maxPacketBytes, accepted: () => ticket.accepted });
+    (socket as WatchedSocket)[WATCH] = new PacketSizeWatch(this.packetLimits(limits), ticket);
+    (socket as WatchedSocket)[BROKER] = this;
     // Aedes reads with socket.read(); every chunk passes the watch first, so a declared 250 MB packet
-    // ends the connection on its first bytes instead of being buffered.
-    const read = socket.read;
-    socket.read = function (this: Socket, size?: number) {
-      const chunk = read.call(this, size) as Buffer | string | null;
-      if (chunk === null || typeof chunk === 'string') return chunk;
-      const refused = watch.feed(chunk);
-      if (!refused) return chunk;
-      metrics.mqttRefused.inc({ reason: refused.reason });
-      logger.warn(
-        { ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit },
-        'mqtt connection closed: packet over the limit',
-      );
-      socket.destroy();
-      return null;
-    } as Socket['read'];
+    // ends the connection on its first bytes instead of being buffered. One function for every
+    // socket (it finds its watch on the socket): no closure per connection.
+    socket.read = watchedRead;
     this.tickets.set(socket, ticket);
     const client = this.aedes.handle(socket);
-    const access = this.opts.access;
-    if (access) socket.once('close', () => access.forget(client));
+    // One listener for everything a closed connection must give back (under MQTTS the raw socket's own listener releases the ticket).
+    const tls = !!this.opts.tls;
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (!tls) ticket.release();
+      this.opts.access?.forget(client);
+    });
+  }
+
+  /** Shared by every connection. */
+  private sharedPacketLimits?: { beforeAccept: number; afterAccept: number };
+  private packetLimits(limits: BrokerLimits): { beforeAccept: number; afterAccept: number } {
+    return (this.sharedPacketLimits ??= { beforeAccept: limits.connectMaxBytes, afterAccept: limits.maxPacketBytes });
+  }
+
+  /** @internal: a watched socket declared a packet over its limit. */
+  refused(socket: Socket, refused: NonNullable<ReturnType<PacketSizeWatch['feed']>>): void {
+    this.opts.metrics.mqttRefused.inc({ reason: refused.reason });
+    this.opts.logger.warn(
+      { ip: socket.remoteAddress, reason: refused.reason, declared: refused.declared, limit: refused.limit },
+      'mqtt connection closed: packet over the limit',
+    );
+    socket.destroy();
   }
 
   /** Publishes from the server side (commands, retained state). */

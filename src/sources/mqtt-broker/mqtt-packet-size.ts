@@ -19,7 +19,11 @@ export class PacketSizeWatch {
   private remaining = 0;
   private packets = 0;
 
-  constructor(private readonly limits: { beforeAccept: number; afterAccept: number; accepted: () => boolean }) {}
+  /** `limits` may be shared by every connection; `connection` says whether this one has been accepted. */
+  constructor(
+    private readonly limits: { readonly beforeAccept: number; readonly afterAccept: number },
+    private readonly connection: { readonly accepted: boolean },
+  ) {}
 
   /** null: carry on; otherwise why the connection must close (the chunk must not reach the parser). */
   feed(chunk: Buffer): { reason: PacketRefusal; declared: number; limit: number } | null {
@@ -49,7 +53,7 @@ export class PacketSizeWatch {
         if (this.lengthBytes >= 4) return { reason: 'malformed', declared: this.length, limit: 0 };
         continue;
       }
-      const accepted = this.limits.accepted();
+      const accepted = this.connection.accepted;
       const limit = accepted ? this.limits.afterAccept : this.limits.beforeAccept;
       if (this.length > limit)
         return { reason: accepted ? 'packet_too_large' : this.type === CONNECT ? 'connect_too_large' : 'packet_too_large', declared: this.length, limit };
