@@ -85,7 +85,7 @@ function startProbes(url: string, first: number, count: number, o: Required<Pick
         first: from,
         seconds: 3600,
         local: local.join(','),
-        burst: Math.max(50, Math.floor(400 / nProbes)),
+        burst: Math.max(25, Math.floor(200 / nProbes)),
       }),
     );
   }
