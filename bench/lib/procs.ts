@@ -59,7 +59,8 @@ export async function startFieldscope(args: string[], dataDir: string, nodeArgs:
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const urls = await new Promise<{ http: string; mqtt: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fieldscope did not start: ${err}`)), 30_000);
+    // A server that did not start in time is not left running behind the failed benchmark.
+    const timer = setTimeout(() => (proc.kill(), reject(new Error(`fieldscope did not start: ${err}`))), 30_000);
     proc.stdout!.on('data', (d) => {
       out += d;
       const http = /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);
