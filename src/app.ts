@@ -301,7 +301,11 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     logger,
     registry: metrics.registry,
     judge: (inputs) => pipeline.judge(inputs),
-    commit: (messages, rejected) => batcher.add(messages, rejected),
+    commit: (messages, rejected, fence) => batcher.add(messages, rejected, fence),
+    fence: async (partition, token) => {
+      if (!store.catalog.advancePartitionFence) throw new Error('cluster: the store cannot fence partition commits');
+      return store.catalog.advancePartitionFence(partition, token);
+    },
     loadSequenceState: () => store.catalog.loadSequenceState(),
     sequence,
     knownDevices: () => devices.list().map((d) => d.id),

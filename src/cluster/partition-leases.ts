@@ -9,8 +9,11 @@ interface Held {
 }
 
 export interface LeaseHandlers {
-  /** The lease is ours: get ready, then start consuming. A throw gives the lease back. */
-  acquired(partition: number): Promise<void>;
+  /**
+   * The lease is ours: get ready, then start consuming. `token` (the bucket's revision when it was
+   * created) is larger than any earlier holder's: commits are fenced by it. A throw gives the lease back.
+   */
+  acquired(partition: number, token: number): Promise<void>;
   /** The lease goes (handed over, lost, or stopping): stop consuming and finish what was taken. */
   released(partition: number, why: 'handover' | 'lost' | 'stopping'): Promise<void>;
 }
@@ -100,7 +103,8 @@ export class PartitionLeases {
           // A wrong revision: someone else holds it now. No answer for half a lease: assume the same,
           // and stop before the bucket lets another node start.
           const lost = !/timeout|disconnect|closed|no responders/i.test((err as Error).message) || now - h.renewedAt > leaseMs / 2;
-          if (lost) {
+          // Forfeited meanwhile (a fenced commit): released already.
+          if (lost && this.held.get(p) === h) {
             logger.warn({ partition: p, err: (err as Error).message }, 'cluster: partition lease lost');
             this.held.delete(p);
             await this.handlers.released(p, 'lost').catch((e: Error) => logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
@@ -140,7 +144,7 @@ export class PartitionLeases {
       const h: Held = { revision, renewedAt: now };
       this.held.set(p, h);
       try {
-        await this.handlers.acquired(p);
+        await this.handlers.acquired(p, revision);
         logger.info({ partition: p, node }, 'cluster: partition acquired');
       } catch (err) {
         logger.error({ partition: p, err: (err as Error).message }, 'cluster: could not start on an acquired partition; giving it back');
@@ -149,7 +153,20 @@ export class PartitionLeases {
     }
   }
 
+  /**
+   * A commit under this lease was refused because a newer lease owns the partition (the store's
+   * fence): whatever the bucket said when last renewed, it is not ours any more. Stops consuming it.
+   */
+  async forfeit(p: number): Promise<void> {
+    const h = this.held.get(p);
+    if (!h) return;
+    this.opts.logger.warn({ partition: p }, 'cluster: partition lease superseded (commit fenced): stopped consuming it');
+    await this.giveBack(p, h, 'lost');
+  }
+
   private async giveBack(p: number, h: Held, why: 'handover' | 'lost' | 'stopping'): Promise<void> {
+    // Once per holding: a renewal that failed and a forfeit can both get here.
+    if (this.held.get(p) !== h) return;
     this.held.delete(p);
     await this.handlers.released(p, why).catch((e: Error) => this.opts.logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
     // Only at the revision we hold: if it has moved on, it is not ours to delete.
