@@ -33,6 +33,10 @@ export class PartitionLeases {
   private readonly freeSince = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
+  /** Releases of leases found lost, running beside the renewals (stop waits for them). */
+  private readonly releasing = new Set<Promise<void>>();
   private stopped = false;
   private members: string[] = [];
 
@@ -53,36 +57,92 @@ export class PartitionLeases {
   }
 
   async start(): Promise<void> {
+    await this.renewOnce();
     await this.tickOnce();
     this.schedule();
+    this.scheduleRenewal();
+  }
+
+  private get period(): number {
+    return Math.max(100, Math.floor(this.opts.leaseMs / 3));
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(
-      () => {
-        this.ticking = this.tickOnce().finally(() => {
-          this.ticking = null;
-          this.schedule();
-        });
-      },
-      Math.max(100, Math.floor(this.opts.leaseMs / 3)),
-    );
+    this.timer = setTimeout(() => {
+      this.ticking = this.tickOnce().finally(() => {
+        this.ticking = null;
+        this.schedule();
+      });
+    }, this.period);
+  }
+
+  /**
+   * Renewals on a loop of their own: taking a partition (loading its state, rebuilding its
+   * devices) and handing one over (finishing its batches) can take longer than a lease on a
+   * loaded machine, and must never keep the leases already held, or this node's membership, from
+   * being renewed meanwhile (they would expire, and the partitions churn from node to node).
+   */
+  private scheduleRenewal(): void {
+    if (this.stopped) return;
+    this.renewTimer = setTimeout(() => {
+      this.renewing = this.renewOnce().finally(() => {
+        this.renewing = null;
+        this.scheduleRenewal();
+      });
+    }, this.period);
   }
 
   /** Releases every lease (after the consumers finished) so other nodes take over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
     await this.ticking;
+    await this.renewing;
+    await Promise.all([...this.releasing]);
     for (const [p, h] of [...this.held]) await this.giveBack(p, h, 'stopping');
     await this.kv.delete(memberKey(this.opts.node)).catch(() => undefined);
+  }
+
+  /** Keeps this node's membership and every lease it holds alive; a lease found taken is released. */
+  private async renewOnce(): Promise<void> {
+    const { node, leaseMs, logger } = this.opts;
+    try {
+      await this.kv.put(memberKey(node), JSON.stringify({ at: Date.now() }));
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'cluster: lease bucket unreachable');
+    }
+    await Promise.all(
+      [...this.held].map(async ([p, h]) => {
+        const now = Date.now();
+        try {
+          // Kept even when handed over meanwhile: the give-back deletes the key at the revision it now has.
+          h.revision = await this.kv.update(partitionKey(p), node, h.revision);
+          h.renewedAt = now;
+        } catch (err) {
+          // A wrong revision: someone else holds it now. No answer for half a lease: assume the same,
+          // and stop before the bucket lets another node start.
+          const lost = !/timeout|disconnect|closed|no responders/i.test((err as Error).message) || now - h.renewedAt > leaseMs / 2;
+          // Given back or forfeited meanwhile: released already.
+          if (lost && this.held.get(p) === h) {
+            logger.warn({ partition: p, err: (err as Error).message }, 'cluster: partition lease lost');
+            this.held.delete(p);
+            // Not awaited here: finishing the partition's batches must not hold up the other renewals.
+            const r = this.handlers
+              .released(p, 'lost')
+              .catch((e: Error) => logger.error({ partition: p, err: e.message }, 'cluster: release failed'))
+              .finally(() => this.releasing.delete(r));
+            this.releasing.add(r);
+          }
+        }
+      }),
+    );
   }
 
   private async tickOnce(): Promise<void> {
     const { node, partitions, leaseMs, logger } = this.opts;
     try {
-      await this.kv.put(memberKey(node), JSON.stringify({ at: Date.now() }));
       // A set: the listing may name a key twice when it is renewed while being listed.
       const live = new Set<string>([node]);
       for await (const k of await this.kv.keys('node.*')) live.add(k.slice('node.'.length));
@@ -91,27 +151,6 @@ export class PartitionLeases {
       logger.warn({ err: (err as Error).message }, 'cluster: lease bucket unreachable');
     }
     const want = assignPartitions(partitions, this.members.length ? this.members : [node]);
-
-    // Renew first, so a slow acquisition below never lets a held lease run out.
-    await Promise.all(
-      [...this.held].map(async ([p, h]) => {
-        const now = Date.now();
-        try {
-          h.revision = await this.kv.update(partitionKey(p), node, h.revision);
-          h.renewedAt = now;
-        } catch (err) {
-          // A wrong revision: someone else holds it now. No answer for half a lease: assume the same,
-          // and stop before the bucket lets another node start.
-          const lost = !/timeout|disconnect|closed|no responders/i.test((err as Error).message) || now - h.renewedAt > leaseMs / 2;
-          // Forfeited meanwhile (a fenced commit): released already.
-          if (lost && this.held.get(p) === h) {
-            logger.warn({ partition: p, err: (err as Error).message }, 'cluster: partition lease lost');
-            this.held.delete(p);
-            await this.handlers.released(p, 'lost').catch((e: Error) => logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
-          }
-        }
-      }),
-    );
     if (this.stopped) return;
 
     for (const [p, h] of [...this.held]) {

@@ -1,4 +1,4 @@
-import { changeNotifyMigration } from './change-notify.js';
+import { changeNotifyMigration, otaChangeNotifyMigration } from './change-notify.js';
 import { partitionFenceMigration } from './partition-fence.js';
 import type { Sql } from 'postgres';
 
@@ -327,4 +327,6 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
   },
   // Cluster mode: commits fenced by the partition lease that consumed them (src/cluster/, docs/scale-out.md).
   partitionFenceMigration,
+  // OTA rollouts created or reported to through any node reach the node that drives them (src/devices/ota.ts).
+  otaChangeNotifyMigration,
 ];
