@@ -39,6 +39,8 @@ async function startNode(name: string, o: { cluster: string; store: string; data
       'start',
       ...['--http-port', '0', '--mqtt-port', '0', '--data', o.dataDir, '--no-simulator', '--anonymous-role', 'admin'],
       ...['--api-rate', '0', '--device-rate', '0', '--log-level', 'warn', '--store', o.store],
+      // The readings are dated 2026-01-01: the retention pass (60 s after a node takes the run-once lease) must not remove them.
+      ...['--retention-raw-hours', String(24 * 365 * 50)],
       ...['--cluster', o.cluster, '--cluster-node-id', name, '--cluster-partitions', String(PARTITIONS), '--cluster-lease-ms', '2000'],
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -339,7 +341,7 @@ test(
         const ready = devices.every((id) => rules.every((r) => got.has(alarmKey(id, r.id)))) && exactDevices.every((id) => rules.every((r) => got.get(alarmKey(id, r.id))!.count >= N));
         return ready && got;
       },
-      { what: "every device's alarms, with the exact count where it can be", timeoutMs: 30_000 },
+      { what: "every device's alarms, with the exact count where it can be", timeoutMs: 60_000 },
     ).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(await alarmRows())}`);
     });
@@ -359,9 +361,12 @@ test(
 
     // A rule created on node 2 acts on a device node 3 owns. Measured, not asserted to the
     // millisecond (load on this machine can break any wall-clock bound): the probe device sends a
-    // message every 50 ms from the moment the rule is created; the first one the rule counts gives
-    // the figure, logged, and held to a generous 10 s. What is asserted strictly is causal: only
-    // node 3 judges the probe's messages, so its alarm exists only if the rule reached node 3.
+    // message every 50 ms from the moment the rule is created. Two figures are logged: when the
+    // first message the rule counted was sent (0 ms: the very first message after the creation was
+    // already judged with the rule on node 3), and when its alarm was seen in the store (the change
+    // feed plus the whole ingest path), the latter held to a generous 10 s. What is asserted
+    // strictly is causal: only node 3 judges the probe's messages, so the alarm exists only if the
+    // rule reached node 3.
     const now = await settled([node2, node3, node4], 'partitions spread over 3 nodes before the probe');
     const ownedBy3 = new Set([...now].filter(([, n]) => n === 'node-3').map(([p]) => p));
     const probe = Array.from({ length: 1000 }, (_, i) => `probe-${i}`).find((id) => ownedBy3.has(partitionOf(id, PARTITIONS)))!;
@@ -377,6 +382,7 @@ test(
     const probeAlarm = async () =>
       (await sql<{ raised_at: number; count: number }[]>`SELECT raised_at::float8 AS raised_at, count::int AS count FROM alarms WHERE rule_id = ${probeRule}`)[0];
     let raised: { raised_at: number; count: number } | undefined;
+    let seenAt = 0;
     for (let s = 1; !raised; s++) {
       assert.ok(s <= 400, `no alarm for ${probe} after ${s - 1} messages (20 s): the rule created on node 2 never acted on node 3`);
       const t1 = Date.now();
@@ -389,11 +395,13 @@ test(
       sentAt.set(T0 + s * 1000, t1);
       await new Promise((res) => setTimeout(res, 50));
       raised = await probeAlarm();
+      seenAt = Date.now();
     }
     const firstCounted = sentAt.get(Number(raised.raised_at));
     assert.ok(firstCounted !== undefined, `raised by one of the probe's messages (raised_at ${raised.raised_at})`);
-    const tookMs = firstCounted - createdAt;
-    step(`a rule created on node 2 acted on ${probe} (node 3) within ${tookMs} ms (first message it counted was sent ${tookMs} ms after the rule's creation)`);
-    assert.ok(tookMs < 10_000, `rule on node 2 reached node 3 in ${tookMs} ms (generous bound 10 s; the issue's target is 1 s)`);
+    const firstMs = firstCounted - createdAt;
+    const alarmMs = seenAt - createdAt;
+    step(`a rule created on node 2 acted on ${probe} (node 3): the first message it counted was sent ${firstMs} ms after its creation; the alarm was in the store ${alarmMs} ms after it`);
+    assert.ok(alarmMs < 10_000, `rule created on node 2 raised on node 3's device ${alarmMs} ms later (generous bound 10 s; the issue's target is 1 s)`);
   },
 );

@@ -86,7 +86,12 @@ export class PgTelemetry implements TelemetryStore {
     if (this.timescale) return;
     for (const day of days) {
       if (this.partitions.has(day)) continue;
-      await this.sql.unsafe(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + DAY})`);
+      await this.sql
+        .unsafe(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + DAY})`)
+        .catch((err: { code?: string }) => {
+          // Another process sharing the store created it between IF NOT EXISTS's look and the create (cluster mode).
+          if (err.code !== '42P07' && err.code !== '23505') throw err;
+        });
       this.partitions.add(day);
     }
   }
