@@ -1,6 +1,14 @@
 import type { Message } from '../model/reading.js';
 import { messageToReadings } from '../model/reading.js';
-import { FencedError, type DeviceSeen, type ImportCheckpoint, type PartitionFence, type RejectedRecord, type WriteBatch, type WriteResult } from '../stores/store.js';
+import {
+  FencedError,
+  type DeviceSeen,
+  type ImportCheckpoint,
+  type PartitionFence,
+  type RejectedRecord,
+  type WriteBatch,
+  type WriteResult,
+} from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
 import type { SequenceTracker, SequenceUpdate } from './sequence.js';
 import { StoreUnavailableError, type Spool, type SpoolRecord } from './spool.js';

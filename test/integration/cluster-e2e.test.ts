@@ -338,7 +338,9 @@ test(
     const alarms = await until(
       async () => {
         const got = new Map((await alarmRows()).map((r) => [alarmKey(r.device, r.rule_id), r]));
-        const ready = devices.every((id) => rules.every((r) => got.has(alarmKey(id, r.id)))) && exactDevices.every((id) => rules.every((r) => got.get(alarmKey(id, r.id))!.count >= N));
+        const ready =
+          devices.every((id) => rules.every((r) => got.has(alarmKey(id, r.id)))) &&
+          exactDevices.every((id) => rules.every((r) => got.get(alarmKey(id, r.id))!.count >= N));
         return ready && got;
       },
       { what: "every device's alarms, with the exact count where it can be", timeoutMs: 60_000 },
@@ -357,7 +359,9 @@ test(
         } else assert.equal(a.count, N, `${id} rule ${r.id}: every message counted once`);
       }
     }
-    step(`alarms: one per device and rule; ${exactDevices.length} devices exact; node-1's devices short of ${N} (killed before judging): ${short.join(', ') || 'none'}`);
+    step(
+      `alarms: one per device and rule; ${exactDevices.length} devices exact; node-1's devices short of ${N} (killed before judging): ${short.join(', ') || 'none'}`,
+    );
 
     // A rule created on node 2 acts on a device node 3 owns. Measured, not asserted to the
     // millisecond (load on this machine can break any wall-clock bound): the probe device sends a
@@ -380,7 +384,9 @@ test(
     const probeRule = ((await created.json()) as { id: string }).id;
     const sentAt = new Map<number, number>();
     const probeAlarm = async () =>
-      (await sql<{ raised_at: number; count: number }[]>`SELECT raised_at::float8 AS raised_at, count::int AS count FROM alarms WHERE rule_id = ${probeRule}`)[0];
+      (
+        await sql<{ raised_at: number; count: number }[]>`SELECT raised_at::float8 AS raised_at, count::int AS count FROM alarms WHERE rule_id = ${probeRule}`
+      )[0];
     let raised: { raised_at: number; count: number } | undefined;
     let seenAt = 0;
     for (let s = 1; !raised; s++) {
@@ -401,7 +407,9 @@ test(
     assert.ok(firstCounted !== undefined, `raised by one of the probe's messages (raised_at ${raised.raised_at})`);
     const firstMs = firstCounted - createdAt;
     const alarmMs = seenAt - createdAt;
-    step(`a rule created on node 2 acted on ${probe} (node 3): the first message it counted was sent ${firstMs} ms after its creation; the alarm was in the store ${alarmMs} ms after it`);
+    step(
+      `a rule created on node 2 acted on ${probe} (node 3): the first message it counted was sent ${firstMs} ms after its creation; the alarm was in the store ${alarmMs} ms after it`,
+    );
     assert.ok(alarmMs < 10_000, `rule created on node 2 raised on node 3's device ${alarmMs} ms later (generous bound 10 s; the issue's target is 1 s)`);
   },
 );

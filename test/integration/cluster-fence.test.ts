@@ -82,9 +82,15 @@ test(
     const other = a.batcher.add(msgs('d2', 1, 5), [], { partition: Q, token: 6 });
     await assert.rejects(stale, (err: Error) => err instanceof FencedError && err.partitions.join() === String(P));
     await other; // Q's batch is not held hostage by P's refusal
-    assert.deepEqual([...(await storedSeqs(sql, 'd2')).keys()].sort((x, y) => x - y), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      [...(await storedSeqs(sql, 'd2')).keys()].sort((x, y) => x - y),
+      [1, 2, 3, 4, 5],
+    );
     // Nothing of the refused batch landed: no reading, no sequence state, no counter.
-    assert.deepEqual([...(await storedSeqs(sql, 'd1')).keys()].sort((x, y) => x - y), [...Array(10).keys()].map((i) => i + 1));
+    assert.deepEqual(
+      [...(await storedSeqs(sql, 'd1')).keys()].sort((x, y) => x - y),
+      [...Array(10).keys()].map((i) => i + 1),
+    );
     assert.equal((await b.store.catalog.sequenceStateOf!('d1'))?.maxSeq, 10);
     assert.equal((await b.store.catalog.sequenceStats('d1', T0, T0 + 100_000)).received, 10);
     // A's tracker is back where the store is (its accounting of the refused batch undone).
@@ -97,10 +103,16 @@ test(
     await b.batcher.add(msgs('d1', 21, 30), [], newer);
     const stored = await storedSeqs(sql, 'd1');
     assert.equal(stored.size, 30);
-    assert.ok([...stored.values()].every((n) => n === 1), 'each reading stored once');
+    assert.ok(
+      [...stored.values()].every((n) => n === 1),
+      'each reading stored once',
+    );
     const stats = await b.store.catalog.sequenceStats('d1', T0, T0 + 100_000);
     const c = completeness('d1', T0, T0 + 100_000, stats, await b.store.catalog.sequenceStateOf!('d1'));
-    assert.deepEqual({ expected: c.expected, received: c.received, missing: c.missing, duplicates: c.duplicates }, { expected: 30, received: 30, missing: 0, duplicates: 0 });
+    assert.deepEqual(
+      { expected: c.expected, received: c.received, missing: c.missing, duplicates: c.duplicates },
+      { expected: 30, received: 30, missing: 0, duplicates: 0 },
+    );
   },
 );
 

@@ -103,7 +103,9 @@ describe('run-once jobs on a shared store: OTA rollouts', { skip }, () => {
 
     // A, the lease holder, sends the first device its image: over A's broker only, once.
     await until(() => order[0].ota().length > 0, { what: 'the first device told by the lease holder' }).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await a.store.devices.listOtaJobs({ rollout: created.rollout.id }))} ${JSON.stringify(a.deviceServices.ota.getRollout(created.rollout.id))}`);
+      throw new Error(
+        `${err.message}: ${JSON.stringify(await a.store.devices.listOtaJobs({ rollout: created.rollout.id }))} ${JSON.stringify(a.deviceServices.ota.getRollout(created.rollout.id))}`,
+      );
     });
     assert.deepEqual(
       order[0].ota().map((g) => g.node),
