@@ -143,10 +143,7 @@ export class PartitionLeases {
   private async tickOnce(): Promise<void> {
     const { node, partitions, leaseMs, logger } = this.opts;
     try {
-      // A set: the listing may name a key twice when it is renewed while being listed.
-      const live = new Set<string>([node]);
-      for await (const k of await this.kv.keys('node.*')) live.add(k.slice('node.'.length));
-      this.members = [...live].sort();
+      this.members = await this.listMembers();
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'cluster: lease bucket unreachable');
     }
@@ -201,6 +198,36 @@ export class PartitionLeases {
     if (!h) return;
     this.opts.logger.warn({ partition: p }, 'cluster: partition lease superseded (commit fenced): stopped consuming it');
     await this.giveBack(p, h, 'lost');
+  }
+
+  /**
+   * Live members from the bucket's `node.*` keys. The listing is a consumer the client iterates
+   * until it has seen every key, with no deadline of its own: on a stalled connection it was seen
+   * to wait for ever, and this node's assignment (and handovers) froze with it. Bounded to one lease.
+   */
+  private async listMembers(): Promise<string[]> {
+    const keys = await this.kv.keys('node.*');
+    let timer: NodeJS.Timeout | undefined;
+    const listing = (async () => {
+      // A set: the listing may name a key twice when it is renewed while being listed.
+      const live = new Set<string>([this.opts.node]);
+      for await (const k of keys) live.add(k.slice('node.'.length));
+      return [...live].sort();
+    })();
+    try {
+      return await Promise.race([
+        listing,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            keys.stop();
+            reject(new Error(`listing the members took over ${this.opts.leaseMs} ms`));
+          }, this.opts.leaseMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      listing.catch(() => undefined);
+    }
   }
 
   private async giveBack(p: number, h: Held, why: 'handover' | 'lost' | 'stopping'): Promise<void> {
