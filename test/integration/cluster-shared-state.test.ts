@@ -278,7 +278,8 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     const b = await startTestApp({ store: url, ...keep });
     let bStopped = false;
     t.after(() => (bStopped ? undefined : b.stop()));
-    assert.equal(a.sharedState.runOnce.leading, true, 'the first node took the lease');
+    // The first node takes the lease at its first try, or (a try cut short on a loaded machine) its next.
+    await until(() => a.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'the first node to take the lease' });
     assert.equal(b.sharedState.runOnce.leading, false, 'the second waits');
 
     // The holder's lease session is cut (as when its host drops off): it stops its jobs, the other takes them.
@@ -325,9 +326,10 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     // Now it does: one alarm, from whichever node runs the timers; data back on B clears it.
     const raised = await until(async () => (await alarmsOf(a, 'quiet-1'))[0], { timeoutMs: 15_000, what: 'the nodata alarm' });
     await until(() => b.alarms.engine.openAlarms().some((x) => x.id === raised.id), { timeoutMs: WITHIN_A_SECOND, what: 'the alarm open on B' });
-    await send(b, 'quiet-1', [{ v: 20, seq: 20 }]);
-    await until(async () => (await alarmsOf(a, 'quiet-1'))[0]?.clearedAt !== null, { timeoutMs: 15_000, what: 'the clear' });
-    assert.equal((await alarmsOf(a, 'quiet-1')).length, 1);
+    await send(b, 'quiet-1', [{ v: 50, seq: 50 }]);
+    // By id: once cleared, the device is silent again and a later sweep may rightly raise a new alarm.
+    await until(async () => (await alarmsOf(a, 'quiet-1')).find((x) => x.id === raised.id)?.clearedAt !== null, { timeoutMs: 15_000, what: 'the clear' });
+    assert.equal((await alarmsOf(a, 'quiet-1')).filter((x) => x.raisedAt === raised.raisedAt).length, 1, 'raised once, not once per node');
   });
 
   it('commands: a node adopts the open commands of a node that stopped, and finishes a command another node sent', async (t) => {
