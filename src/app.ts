@@ -301,7 +301,11 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     logger,
     registry: metrics.registry,
     judge: (inputs) => pipeline.judge(inputs),
-    commit: (messages, rejected) => batcher.add(messages, rejected),
+    commit: (messages, rejected, fence) => batcher.add(messages, rejected, fence),
+    fence: async (partition, token) => {
+      if (!store.catalog.advancePartitionFence) throw new Error('cluster: the store cannot fence partition commits');
+      return store.catalog.advancePartitionFence(partition, token);
+    },
     loadSequenceState: () => store.catalog.loadSequenceState(),
     sequence,
     knownDevices: () => devices.list().map((d) => d.id),
@@ -339,7 +343,17 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   );
 
   const { auth, initialAdminPassword, initialAdminPasswordFile } = await createAuth({ config, dataDir, store, metrics, logger });
-  const dm = await createDeviceManagement({ config, dataDir, store, devices, profiles, metrics, logger, resumeCommands: !isShared(store) });
+  const dm = await createDeviceManagement({
+    config,
+    dataDir,
+    store,
+    devices,
+    profiles,
+    metrics,
+    logger,
+    resumeCommands: !isShared(store),
+    shared: isShared(store),
+  });
   if (isShared(store)) {
     // Two ack timeouts without a save: the node that sent it is gone.
     const ack = config.commandAckTimeoutMs;
@@ -369,6 +383,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
       catalog: store.catalog,
       bindings: { telemetry: store.telemetry, registry: devices },
       commands: dm.commands,
+      ota: dm.ota,
       auth,
       mappings: mappingCatalog,
     });
@@ -472,6 +487,9 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     // Analytics windows and rule timers of the partition's devices, as their last owner left them,
     // before the first new message of theirs is processed here.
     cluster.onPartitionAcquired((_partition, ids) => sharedState.rebuildDevices(ids));
+    // Handing a partition over: the rules finish judging what was committed here (open alarms, repeat
+    // counts, delay timers written) before the lease goes and the next owner reads them.
+    cluster.onPartitionReleased(() => alarms.idle());
     // Before the HTTP port opens: the transports publish into the partitions from their first message.
     yield component(
       'cluster',
@@ -521,7 +539,11 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : app.httpUrl);
   yield component(
     'device-management',
-    () => dm.start(),
+    async () => {
+      await dm.start();
+      // Shared store: one node sends the rollouts' images and times devices out; added once the transports can reach devices.
+      if (isShared(store)) runOnce.add({ name: 'ota-rollouts', start: () => dm.ota.drive() });
+    },
     () => dm.stop(),
   );
 

@@ -4,6 +4,7 @@ import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { CatalogStore, TelemetryStore } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { CommandService } from '../devices/commands.js';
+import type { OtaService } from '../devices/ota.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** This node's in-memory copies of shared state. */
@@ -15,6 +16,8 @@ export interface SharedCaches {
   bindings: { telemetry: Pick<TelemetryStore, 'listDevices'>; registry: Pick<DeviceRegistry, 'setProfile' | 'profileOf'> };
   /** Commands this node retries (another node may finish them). */
   commands: Pick<CommandService, 'refresh'>;
+  /** Rollouts and their devices' jobs (created, reported to, driven through any node). */
+  ota: Pick<OtaService, 'reloadRollout' | 'reloadDevice' | 'load'>;
   auth: Pick<AuthServices, 'users' | 'apiKeys' | 'devices' | 'revocations'>;
   /** Topic mappings added through the API: reloaded whole (their order decides which one takes a topic). */
   mappings: { load(): Promise<unknown> };
@@ -35,6 +38,8 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.on('profile', (name) => reloadProfiles(name));
   feed.on('device_profile', (device) => rebind(device));
   feed.on('command', (id) => c.commands.refresh(id));
+  feed.on('rollout', (id) => c.ota.reloadRollout(id));
+  feed.on('ota_job', (device) => c.ota.reloadDevice(device));
   feed.on('user', (id) => c.auth.users.refresh(id));
   feed.on('api_key', (id) => c.auth.apiKeys.refresh(id));
   feed.on('device_credential', (device) => c.auth.devices.refresh(device));
@@ -49,4 +54,5 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.onResync(() => c.auth.apiKeys.refresh());
   feed.onResync(() => c.auth.devices.refresh());
   feed.onResync(async () => void (await c.mappings.load()));
+  feed.onResync(() => c.ota.load());
 }

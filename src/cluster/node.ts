@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Message } from '../model/reading.js';
 import type { SeqDeviceState } from '../model/sequence.js';
 import type { RawInput } from '../pipeline/ingest.js';
-import type { RejectedRecord } from '../stores/store.js';
+import type { PartitionFence, RejectedRecord } from '../stores/store.js';
 import type { Source } from '../sources/source.js';
 import { LiveFanout } from './live-fanout.js';
 import { messageFromJson } from './message-json.js';
@@ -31,8 +31,13 @@ export interface ClusterDeps {
   registry: client.Registry;
   /** Decodes and validates raw device payloads (what MQTT devices published into NATS). */
   judge(inputs: RawInput[]): { messages: Message[]; rejected: RejectedRecord[] };
-  /** Stores one batch of a partition through the commit path; resolves once committed. */
-  commit(messages: Message[], rejected: RejectedRecord[]): Promise<void>;
+  /**
+   * Stores one batch of a partition through the commit path, fenced by the lease it was consumed
+   * under; resolves once committed, rejects with FencedError when a newer lease owns the partition.
+   */
+  commit(messages: Message[], rejected: RejectedRecord[], fence: PartitionFence): Promise<void>;
+  /** Claims the partition in the store for this lease's token; false when a newer lease did already. */
+  fence(partition: number, token: number): Promise<boolean>;
   /** Sequence state as last committed, and the tracker that takes it for devices acquired here. */
   loadSequenceState(): Promise<SeqDeviceState[]>;
   sequence: { load(states: SeqDeviceState[]): void };
@@ -85,6 +90,11 @@ export class ClusterNode implements Source {
         registers: r,
       }),
       nodes: new client.Gauge({ name: 'fieldscope_cluster_nodes', help: 'Live nodes in the lease bucket, as this node last saw them', registers: r }),
+      fenced: new client.Counter({
+        name: 'fieldscope_cluster_fenced_batches_total',
+        help: 'Partition batches this node consumed but the store refused because a newer lease owned the partition (left to the owner)',
+        registers: r,
+      }),
     };
   }
 
@@ -134,7 +144,7 @@ export class ClusterNode implements Source {
     this.leases = new PartitionLeases(
       kv,
       { node: opts.node, partitions: opts.partitions, leaseMs: opts.leaseMs, logger: deps.logger },
-      { acquired: (p) => this.acquire(p), released: (p) => this.release(p) },
+      { acquired: (p, token) => this.acquire(p, token), released: (p) => this.release(p) },
     );
     await this.leases.start();
     this.lagTimer = setInterval(() => void this.refreshLag(), 1000);
@@ -171,14 +181,28 @@ export class ClusterNode implements Source {
     }
   }
 
-  private async acquire(p: number): Promise<void> {
+  private async acquire(p: number, token: number): Promise<void> {
     const { deps, opts } = this;
+    // The fence first: from here no commit under an older lease lands (one in flight is waited for),
+    // so the state read below is the last the partition will ever get from an earlier owner.
+    if (!(await deps.fence(p, token))) throw new Error(`partition ${p}: the store knows a newer lease than this one (token ${token})`);
     // Sequence watermarks as the last owner committed them: no false gap, no second copy.
     const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
     deps.sequence.load(states);
     const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
     for (const l of this.acquiredListeners) await l(p, devices);
-    const consumer = new PartitionConsumer(this.js!, this.jsm!, p, (msgs) => this.handle(msgs), deps.logger);
+    const consumer = new PartitionConsumer(
+      this.js!,
+      this.jsm!,
+      p,
+      (msgs) => this.handle(msgs, { partition: p, token }),
+      deps.logger,
+      (err) => {
+        this.gauges.fenced.inc();
+        deps.logger.warn({ partition: p, token, err: err.message }, 'cluster: batch refused by the partition fence (a newer owner has the partition)');
+        void this.leases?.forfeit(p);
+      },
+    );
     await consumer.start();
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
@@ -199,7 +223,7 @@ export class ClusterNode implements Source {
     for (const l of this.releasedListeners) await l(p, devices);
   }
 
-  private async handle(msgs: JsMsg[]): Promise<void> {
+  private async handle(msgs: JsMsg[], fence: PartitionFence): Promise<void> {
     const messages: Message[] = [];
     const rejected: RejectedRecord[] = [];
     for (const m of msgs) {
@@ -224,7 +248,7 @@ export class ClusterNode implements Source {
       messages.push(...j.messages);
       rejected.push(...j.rejected);
     }
-    await this.deps.commit(messages, rejected);
+    await this.deps.commit(messages, rejected, fence);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { Logger } from '../logger.js';
+import { FencedError } from '../stores/store.js';
 import { partitionStream } from './partitions.js';
 
 export const consumerName = (p: number): string => `fs_part_${p}`;
@@ -22,6 +23,8 @@ export class PartitionConsumer {
   private queue: JsMsg[] = [];
   private draining: Promise<void> | null = null;
   private stopping = false;
+  /** A commit was refused for a newer lease: nothing more is stored or acknowledged here. */
+  private fenced = false;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -29,6 +32,8 @@ export class PartitionConsumer {
     readonly partition: number,
     private readonly handle: (msgs: JsMsg[]) => Promise<void>,
     private readonly logger: Logger,
+    /** A batch was refused because a newer lease owns the partition; its messages stay unacknowledged for the owner. */
+    private readonly onFenced: (err: FencedError) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -60,13 +65,21 @@ export class PartitionConsumer {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length) {
+    while (this.queue.length && !this.fenced) {
       const batch = this.queue.splice(0);
       for (;;) {
         try {
           await this.handle(batch);
           break;
         } catch (err) {
+          if (err instanceof FencedError) {
+            // Neither acknowledged nor retried: the newer owner's consumer gets these messages.
+            this.fenced = true;
+            this.queue = [];
+            this.messages?.stop();
+            this.onFenced(err);
+            return;
+          }
           // Not acknowledged: if this node stops now, the next owner gets the batch again, in order.
           if (this.stopping) return;
           this.logger.error({ partition: this.partition, err: (err as Error).message }, 'cluster: batch not stored; retrying');

@@ -9,8 +9,11 @@ interface Held {
 }
 
 export interface LeaseHandlers {
-  /** The lease is ours: get ready, then start consuming. A throw gives the lease back. */
-  acquired(partition: number): Promise<void>;
+  /**
+   * The lease is ours: get ready, then start consuming. `token` (the bucket's revision when it was
+   * created) is larger than any earlier holder's: commits are fenced by it. A throw gives the lease back.
+   */
+  acquired(partition: number, token: number): Promise<void>;
   /** The lease goes (handed over, lost, or stopping): stop consuming and finish what was taken. */
   released(partition: number, why: 'handover' | 'lost' | 'stopping'): Promise<void>;
 }
@@ -30,6 +33,10 @@ export class PartitionLeases {
   private readonly freeSince = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
+  /** Releases of leases found lost, running beside the renewals (stop waits for them). */
+  private readonly releasing = new Set<Promise<void>>();
   private stopped = false;
   private members: string[] = [];
 
@@ -50,64 +57,97 @@ export class PartitionLeases {
   }
 
   async start(): Promise<void> {
+    await this.renewOnce();
     await this.tickOnce();
     this.schedule();
+    this.scheduleRenewal();
+  }
+
+  private get period(): number {
+    return Math.max(100, Math.floor(this.opts.leaseMs / 3));
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(
-      () => {
-        this.ticking = this.tickOnce().finally(() => {
-          this.ticking = null;
-          this.schedule();
-        });
-      },
-      Math.max(100, Math.floor(this.opts.leaseMs / 3)),
-    );
+    this.timer = setTimeout(() => {
+      this.ticking = this.tickOnce().finally(() => {
+        this.ticking = null;
+        this.schedule();
+      });
+    }, this.period);
+  }
+
+  /**
+   * Renewals on a loop of their own: taking a partition (loading its state, rebuilding its
+   * devices) and handing one over (finishing its batches) can take longer than a lease on a
+   * loaded machine, and must never keep the leases already held, or this node's membership, from
+   * being renewed meanwhile (they would expire, and the partitions churn from node to node).
+   */
+  private scheduleRenewal(): void {
+    if (this.stopped) return;
+    this.renewTimer = setTimeout(() => {
+      this.renewing = this.renewOnce().finally(() => {
+        this.renewing = null;
+        this.scheduleRenewal();
+      });
+    }, this.period);
   }
 
   /** Releases every lease (after the consumers finished) so other nodes take over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
     await this.ticking;
+    await this.renewing;
+    await Promise.all([...this.releasing]);
     for (const [p, h] of [...this.held]) await this.giveBack(p, h, 'stopping');
     await this.kv.delete(memberKey(this.opts.node)).catch(() => undefined);
   }
 
-  private async tickOnce(): Promise<void> {
-    const { node, partitions, leaseMs, logger } = this.opts;
+  /** Keeps this node's membership and every lease it holds alive; a lease found taken is released. */
+  private async renewOnce(): Promise<void> {
+    const { node, leaseMs, logger } = this.opts;
     try {
       await this.kv.put(memberKey(node), JSON.stringify({ at: Date.now() }));
-      // A set: the listing may name a key twice when it is renewed while being listed.
-      const live = new Set<string>([node]);
-      for await (const k of await this.kv.keys('node.*')) live.add(k.slice('node.'.length));
-      this.members = [...live].sort();
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'cluster: lease bucket unreachable');
     }
-    const want = assignPartitions(partitions, this.members.length ? this.members : [node]);
-
-    // Renew first, so a slow acquisition below never lets a held lease run out.
     await Promise.all(
       [...this.held].map(async ([p, h]) => {
         const now = Date.now();
         try {
+          // Kept even when handed over meanwhile: the give-back deletes the key at the revision it now has.
           h.revision = await this.kv.update(partitionKey(p), node, h.revision);
           h.renewedAt = now;
         } catch (err) {
           // A wrong revision: someone else holds it now. No answer for half a lease: assume the same,
           // and stop before the bucket lets another node start.
           const lost = !/timeout|disconnect|closed|no responders/i.test((err as Error).message) || now - h.renewedAt > leaseMs / 2;
-          if (lost) {
+          // Given back or forfeited meanwhile: released already.
+          if (lost && this.held.get(p) === h) {
             logger.warn({ partition: p, err: (err as Error).message }, 'cluster: partition lease lost');
             this.held.delete(p);
-            await this.handlers.released(p, 'lost').catch((e: Error) => logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
+            // Not awaited here: finishing the partition's batches must not hold up the other renewals.
+            const r = this.handlers
+              .released(p, 'lost')
+              .catch((e: Error) => logger.error({ partition: p, err: e.message }, 'cluster: release failed'))
+              .finally(() => this.releasing.delete(r));
+            this.releasing.add(r);
           }
         }
       }),
     );
+  }
+
+  private async tickOnce(): Promise<void> {
+    const { node, partitions, leaseMs, logger } = this.opts;
+    try {
+      this.members = await this.listMembers();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'cluster: lease bucket unreachable');
+    }
+    const want = assignPartitions(partitions, this.members.length ? this.members : [node]);
     if (this.stopped) return;
 
     for (const [p, h] of [...this.held]) {
@@ -140,7 +180,7 @@ export class PartitionLeases {
       const h: Held = { revision, renewedAt: now };
       this.held.set(p, h);
       try {
-        await this.handlers.acquired(p);
+        await this.handlers.acquired(p, revision);
         logger.info({ partition: p, node }, 'cluster: partition acquired');
       } catch (err) {
         logger.error({ partition: p, err: (err as Error).message }, 'cluster: could not start on an acquired partition; giving it back');
@@ -149,7 +189,50 @@ export class PartitionLeases {
     }
   }
 
+  /**
+   * A commit under this lease was refused because a newer lease owns the partition (the store's
+   * fence): whatever the bucket said when last renewed, it is not ours any more. Stops consuming it.
+   */
+  async forfeit(p: number): Promise<void> {
+    const h = this.held.get(p);
+    if (!h) return;
+    this.opts.logger.warn({ partition: p }, 'cluster: partition lease superseded (commit fenced): stopped consuming it');
+    await this.giveBack(p, h, 'lost');
+  }
+
+  /**
+   * Live members from the bucket's `node.*` keys. The listing is a consumer the client iterates
+   * until it has seen every key, with no deadline of its own: on a stalled connection it was seen
+   * to wait for ever, and this node's assignment (and handovers) froze with it. Bounded to one lease.
+   */
+  private async listMembers(): Promise<string[]> {
+    const keys = await this.kv.keys('node.*');
+    let timer: NodeJS.Timeout | undefined;
+    const listing = (async () => {
+      // A set: the listing may name a key twice when it is renewed while being listed.
+      const live = new Set<string>([this.opts.node]);
+      for await (const k of keys) live.add(k.slice('node.'.length));
+      return [...live].sort();
+    })();
+    try {
+      return await Promise.race([
+        listing,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            keys.stop();
+            reject(new Error(`listing the members took over ${this.opts.leaseMs} ms`));
+          }, this.opts.leaseMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      listing.catch(() => undefined);
+    }
+  }
+
   private async giveBack(p: number, h: Held, why: 'handover' | 'lost' | 'stopping'): Promise<void> {
+    // Once per holding: a renewal that failed and a forfeit can both get here.
+    if (this.held.get(p) !== h) return;
     this.held.delete(p);
     await this.handlers.released(p, why).catch((e: Error) => this.opts.logger.error({ partition: p, err: e.message }, 'cluster: release failed'));
     // Only at the revision we hold: if it has moved on, it is not ours to delete.

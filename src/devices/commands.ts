@@ -138,11 +138,12 @@ export class CommandService {
     this.open.delete(id);
   }
 
-  async create(device: string, name: string, params: Record<string, unknown> = {}): Promise<DeviceCommand> {
+  /** `id`: given by a caller that records it before the device can answer (an OTA job); default a new UUID. */
+  async create(device: string, name: string, params: Record<string, unknown> = {}, id: string = randomUUID()): Promise<DeviceCommand> {
     checkCommand(name, params, this.opts.profileOf(device));
     const now = this.now();
     const cmd: DeviceCommand = {
-      id: randomUUID(),
+      id,
       device,
       name,
       params,

@@ -23,6 +23,11 @@ export interface OtaServiceOptions {
   baseUrl: () => string;
   /** A device that has not finished within this long has failed (and frees its slot). */
   jobTimeoutMs?: number;
+  /**
+   * Other nodes share the store: only the node that holds the run-once lease drives rollouts
+   * (drive()); every node keeps its copy fresh from the change feed (reloadRollout, reloadDevice).
+   */
+  shared?: boolean;
 }
 
 const ACTIVE: readonly OtaStatus[] = ['sent', 'downloading', 'verifying'];
@@ -37,26 +42,97 @@ export class OtaService {
   private jobs = new Map<string, OtaJob[]>();
   private timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Whether this node sends the images and times devices out (one node: always; shared store: the lease holder). */
+  private driving: boolean;
 
   constructor(private readonly opts: OtaServiceOptions) {
+    this.driving = !opts.shared;
     opts.commands.onUpdate((c) => this.onCommand(c));
   }
 
+  /** Reads every rollout and its jobs from the store; the driver then resumes the running ones. */
   async load(): Promise<void> {
-    for (const r of await this.opts.store.listRollouts()) {
-      this.rollouts.set(r.id, r);
-      this.jobs.set(r.id, await this.opts.store.listOtaJobs({ rollout: r.id }));
+    for (const r of await this.opts.store.listRollouts()) this.merge(r, await this.opts.store.listOtaJobs({ rollout: r.id }));
+    if (this.driving) for (const r of this.rollouts.values()) await this.resume(r);
+  }
+
+  /**
+   * Shared store: the run-once job that drives every node's rollouts from here while this node
+   * holds the lease (stopped when it loses it); a new holder picks up from the store.
+   */
+  drive(): { stop(): void } {
+    this.driving = true;
+    this.load().catch((err: Error) => this.opts.logger.error({ err: err.message }, 'resuming rollouts failed'));
+    return {
+      stop: () => {
+        this.driving = false;
+        this.clearTimers();
+      },
+    };
+  }
+
+  /** A rollout changed in the store (created, cancelled, done) by any node. */
+  async reloadRollout(id: string): Promise<void> {
+    const r = (await this.opts.store.listRollouts()).find((x) => x.id === id);
+    if (!r) return;
+    const known = this.rollouts.has(id);
+    this.merge(r, known ? [] : await this.opts.store.listOtaJobs({ rollout: id }));
+    if (this.driving) await this.resume(this.rollouts.get(id)!);
+  }
+
+  /** A device's job changed in the store (started, reported, finished) by any node. */
+  async reloadDevice(device: string): Promise<void> {
+    const byRollout = new Map<string, OtaJob[]>();
+    for (const j of await this.opts.store.listOtaJobs({ device })) byRollout.set(j.rollout, [...(byRollout.get(j.rollout) ?? []), j]);
+    for (const [id, jobs] of byRollout) {
+      if (!this.rollouts.has(id)) {
+        await this.reloadRollout(id);
+        continue;
+      }
+      this.merge(this.rollouts.get(id)!, jobs);
+      if (this.driving) await this.resume(this.rollouts.get(id)!);
     }
-    for (const r of this.rollouts.values()) {
-      if (r.status !== 'running') continue;
-      for (const j of this.jobs.get(r.id) ?? []) if (ACTIVE.includes(j.status)) this.armTimeout(j);
-      await this.pump(r);
+  }
+
+  /**
+   * Takes the store's copy where it is newer than this node's (a change this node made and has
+   * not saved yet is newer, and stays). Objects keep their identity: timers and pumps hold them.
+   */
+  private merge(r: Rollout, jobs: OtaJob[]): void {
+    const mine = this.rollouts.get(r.id);
+    if (!mine) this.rollouts.set(r.id, r);
+    else if (r.updatedAt > mine.updatedAt) Object.assign(mine, r);
+    const list = this.jobs.get(r.id) ?? [];
+    this.jobs.set(r.id, list);
+    for (const j of jobs) {
+      const have = list.find((x) => x.device === j.device);
+      if (!have) list.push(j);
+      else if (j.updatedAt > have.updatedAt) Object.assign(have, j);
     }
+  }
+
+  /** The driver's side of a rollout: a timeout for each device updating, finished ones let go, the next ones started. */
+  private async resume(r: Rollout): Promise<void> {
+    for (const j of this.jobs.get(r.id) ?? []) {
+      const key = `${j.rollout}/${j.device}`;
+      if (ACTIVE.includes(j.status) && r.status === 'running') {
+        if (!this.timers.has(key)) this.armTimeout(j);
+      } else if (this.timers.has(key)) {
+        clearTimeout(this.timers.get(key));
+        this.timers.delete(key);
+      }
+    }
+    await this.pump(r);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    this.clearTimers();
   }
 
   listRollouts(): Rollout[] {
@@ -79,7 +155,7 @@ export class OtaService {
     target: { kind: RolloutTargetKind; value: string },
     concurrency: number,
   ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
-    const fw = this.opts.firmware.get(firmwareId);
+    const fw = await this.firmwareOf(firmwareId);
     if (!fw) throw new OtaError(`firmware ${firmwareId} not found`, 'id', 'not_found', 404);
     const devices = [...new Set(this.opts.resolveTarget(target.kind, target.value))].sort();
     if (!devices.length) throw new OtaError(`no device matches ${target.kind} "${target.value}"`, target.kind, 'matches_devices');
@@ -104,8 +180,9 @@ export class OtaService {
         if (j.status === 'queued' && devices.includes(j.device)) await this.finishJob(j, 'failed', 'superseded by a newer rollout');
       }
     }
-    await this.opts.store.saveRollout(rollout);
+    // Jobs first: a node that hears of the rollout (shared store) finds all of its jobs.
     for (const j of jobs) await this.opts.store.saveOtaJob(j);
+    await this.opts.store.saveRollout(rollout);
     this.rollouts.set(rollout.id, rollout);
     this.jobs.set(rollout.id, jobs);
     await this.pump(rollout);
@@ -138,7 +215,13 @@ export class OtaService {
       return false;
     }
     if (!v || typeof v !== 'object' || !REPORTED.includes(v.status as OtaStatus)) return false;
-    const job = this.activeJob(device, typeof v.rollout === 'string' ? v.rollout : undefined);
+    const rollout = typeof v.rollout === 'string' ? v.rollout : undefined;
+    let job = this.activeJob(device, rollout);
+    // Shared store: the node driving the rollout may have started this device a moment ago, and its notice not arrived yet.
+    if (!job && this.opts.shared) {
+      await this.reloadDevice(device);
+      job = this.activeJob(device, rollout);
+    }
     if (!job) return false;
     const status = v.status as OtaStatus;
     if (typeof v.progress === 'number' && Number.isFinite(v.progress)) job.progress = Math.min(1, Math.max(job.progress, v.progress));
@@ -162,8 +245,16 @@ export class OtaService {
     return undefined;
   }
 
+  /** Shared store: an image uploaded through another node is known here once read from the store. */
+  private async firmwareOf(id: string) {
+    const fw = this.opts.firmware.get(id);
+    if (fw || !this.opts.shared) return fw;
+    await this.opts.firmware.load();
+    return this.opts.firmware.get(id);
+  }
+
   private async pump(r: Rollout): Promise<void> {
-    if (this.stopped || r.status !== 'running') return;
+    if (this.stopped || !this.driving || r.status !== 'running') return;
     const jobs = this.jobs.get(r.id) ?? [];
     let active = jobs.filter((j) => ACTIVE.includes(j.status)).length;
     for (const j of jobs) {
@@ -172,7 +263,7 @@ export class OtaService {
       active++;
       await this.startJob(r, j);
     }
-    if (jobs.every((j) => j.status === 'success' || j.status === 'failed')) {
+    if (jobs.length && jobs.every((j) => j.status === 'success' || j.status === 'failed')) {
       r.status = 'done';
       r.updatedAt = Date.now();
       await this.opts.store.saveRollout(r);
@@ -180,24 +271,29 @@ export class OtaService {
   }
 
   private async startJob(r: Rollout, j: OtaJob): Promise<void> {
-    const fw = this.opts.firmware.get(r.firmware);
+    // Taken before the first wait: a pump running meanwhile must not start this job a second time.
+    j.status = 'sent';
+    j.updatedAt = Date.now();
+    const fw = await this.firmwareOf(r.firmware);
     if (!fw) return this.finishJob(j, 'failed', 'the firmware image was deleted');
     const now = Date.now();
-    j.status = 'sent';
     j.startedAt = now;
     j.updatedAt = now;
+    j.commandId = randomUUID();
     const params = { url: `${this.opts.baseUrl()}/api/v1/firmware/${fw.id}/image`, size: fw.size, sha256: fw.sha256, version: fw.version, rollout: r.id };
     try {
-      const cmd = await this.opts.commands.create(j.device, 'ota', params);
-      j.commandId = cmd.id;
+      // Saved as sent before the device is told: its report may reach another node (shared store),
+      // which finds the job in the store, and no later save from here may overwrite that report.
       await this.opts.store.saveOtaJob(j);
       this.armTimeout(j);
+      await this.opts.commands.create(j.device, 'ota', params, j.commandId);
     } catch (err) {
       await this.finishJob(j, 'failed', `could not send the ota command: ${(err as Error).message}`);
     }
   }
 
   private armTimeout(j: OtaJob): void {
+    if (!this.driving) return;
     const key = `${j.rollout}/${j.device}`;
     clearTimeout(this.timers.get(key));
     const left = (this.opts.jobTimeoutMs ?? 600_000) - (Date.now() - (j.startedAt ?? Date.now()));

@@ -33,6 +33,8 @@ export async function createDeviceManagement(o: {
   logger: Logger;
   /** False where other nodes share the store: the node holding the run-once lease adopts commands left open (adoptStale). */
   resumeCommands?: boolean;
+  /** Other nodes share the store: rollouts are driven by the run-once lease holder (OtaService.drive). */
+  shared?: boolean;
 }): Promise<DeviceManagement> {
   const { config, store, devices, profiles, logger } = o;
   const commands = new CommandService({
@@ -59,6 +61,7 @@ export async function createDeviceManagement(o: {
     firmware,
     logger,
     baseUrl: () => baseUrl,
+    shared: o.shared,
     resolveTarget: (kind, value) =>
       kind === 'device'
         ? [value]

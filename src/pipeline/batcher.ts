@@ -1,6 +1,14 @@
 import type { Message } from '../model/reading.js';
 import { messageToReadings } from '../model/reading.js';
-import type { DeviceSeen, ImportCheckpoint, RejectedRecord, WriteBatch, WriteResult } from '../stores/store.js';
+import {
+  FencedError,
+  type DeviceSeen,
+  type ImportCheckpoint,
+  type PartitionFence,
+  type RejectedRecord,
+  type WriteBatch,
+  type WriteResult,
+} from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
 import type { SequenceTracker, SequenceUpdate } from './sequence.js';
 import { StoreUnavailableError, type Spool, type SpoolRecord } from './spool.js';
@@ -9,6 +17,10 @@ import type { CommitWriter } from './commit.js';
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
+  /** What this sender added, kept to put it back when a fenced batch fails for others' sake. */
+  messages: Message[];
+  rejected: RejectedRecord[];
+  fence?: PartitionFence;
 }
 
 interface Pending {
@@ -19,6 +31,15 @@ interface Pending {
 }
 
 const empty = (): Pending => ({ messages: [], rejected: [], readings: 0, waiters: [] });
+
+function push(p: Pending, w: Waiter): void {
+  for (const m of w.messages) {
+    p.messages.push(m);
+    for (const _ in m.values) p.readings++;
+  }
+  for (const r of w.rejected) p.rejected.push(r);
+  p.waiters.push(w);
+}
 
 /**
  * Group commit: everything that arrives while the store is busy (or within one turn of the event
@@ -62,15 +83,15 @@ export class Batcher {
     return { batches: this.opts.spool?.pending ?? 0, bytes: this.opts.spool?.depthBytes ?? 0 };
   }
 
-  add(messages: Message[], rejected: RejectedRecord[] = []): Promise<void> {
+  /**
+   * Resolves once committed (or spooled). With a fence (cluster mode: the partition lease the
+   * messages were consumed under) the batch commits only while that lease is the partition's
+   * newest, and is never spooled: it rejects instead (FencedError when a newer lease owns the
+   * partition) and stays in the partition stream for whoever owns it.
+   */
+  add(messages: Message[], rejected: RejectedRecord[] = [], fence?: PartitionFence): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const p = this.pending;
-      for (const m of messages) {
-        p.messages.push(m);
-        for (const _ in m.values) p.readings++;
-      }
-      for (const r of rejected) p.rejected.push(r);
-      p.waiters.push({ resolve, reject });
+      push(this.pending, { resolve, reject, messages, rejected, fence });
       this.schedule();
     });
   }
@@ -153,9 +174,12 @@ export class Batcher {
     // Order matters: while anything waits in the spool, new batches queue behind it.
     const spoolEmpty = spool?.pending ? await this.replay() : true;
     if (!batch.waiters.length) return;
+    const fences = this.fencesOf(batch);
+    if (!batch.waiters.length) return;
     const acct = this.opts.sequence?.account(batch.messages);
     const kept = acct ? acct.keep : batch.messages;
     const wb = toWriteBatch(kept, batch.rejected, acct?.update);
+    if (fences.length) wb.fences = fences;
     const readings = wb.readings;
     const started = process.hrtime.bigint();
     const settle = (result: WriteResult) => {
@@ -169,6 +193,11 @@ export class Batcher {
       if (!spoolEmpty) throw new Error('store unavailable; spooling behind earlier batches');
       await this.writer.write(wb, { messages: kept, historical: false, committed: settle });
     } catch (err) {
+      if (fences.length) {
+        acct?.rollback();
+        this.failFenced(batch, err as Error);
+        return;
+      }
       this.metrics.storeErrors.inc();
       try {
         if (!spool) throw err;
@@ -188,6 +217,44 @@ export class Batcher {
       }
     }
     for (const w of batch.waiters) w.resolve();
+  }
+
+  /**
+   * One token per partition in a transaction. A sender whose partition this node has since
+   * acquired again (a newer token) is stale already: refused here, taken out of the batch.
+   */
+  private fencesOf(batch: Pending): PartitionFence[] {
+    const newest = new Map<number, number>();
+    for (const { fence: f } of batch.waiters) if (f && f.token > (newest.get(f.partition) ?? -Infinity)) newest.set(f.partition, f.token);
+    if (!newest.size) return [];
+    const stale = batch.waiters.filter((w) => w.fence && w.fence.token < newest.get(w.fence.partition)!);
+    if (stale.length) {
+      for (const w of stale) w.reject(new FencedError([w.fence!.partition]));
+      const kept = empty();
+      for (const w of batch.waiters) if (!stale.includes(w)) push(kept, w);
+      Object.assign(batch, kept);
+    }
+    return [...newest].map(([partition, token]) => ({ partition, token }));
+  }
+
+  /**
+   * A transaction with fenced senders failed. Refused partitions' senders (or, when the store
+   * failed, every fenced sender: its messages wait in the partition stream, not in the spool) get
+   * the error; everyone else goes back to the head of the queue for the next transaction.
+   */
+  private failFenced(batch: Pending, err: Error): void {
+    if (!(err instanceof FencedError)) this.metrics.storeErrors.inc();
+    const refused = err instanceof FencedError ? new Set(err.partitions) : null;
+    const hit = (w: Waiter) => !!w.fence && (!refused || refused.has(w.fence.partition));
+    // A refusal that names no sender of this batch cannot be retried into success: fail every fenced sender.
+    const fail = batch.waiters.some(hit) ? hit : (w: Waiter) => !!w.fence;
+    const again = empty();
+    for (const w of batch.waiters) {
+      if (fail(w)) w.reject(err);
+      else push(again, w);
+    }
+    for (const w of this.pending.waiters) push(again, w);
+    this.pending = again;
   }
 }
 

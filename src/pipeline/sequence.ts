@@ -187,8 +187,10 @@ export class SequenceTracker {
       keep.push(m);
     }
 
+    // The objects this batch changed: a rollback must not undo a load() that replaced them meanwhile.
+    const touched = new Map([...before.keys()].map((d) => [d, this.states.get(d)!]));
     const update: SequenceUpdate = {
-      devices: [...before.keys()].map((d) => cloneState(this.states.get(d)!)),
+      devices: [...touched.values()].map((st) => cloneState(st)),
       buckets: [...buckets.values()],
     };
     return {
@@ -205,6 +207,8 @@ export class SequenceTracker {
       },
       rollback: () => {
         for (const [device, prev] of before) {
+          // Loaded afresh since (cluster mode: this node took the device's partition again): that state stands.
+          if (this.states.get(device) !== touched.get(device)) continue;
           if (prev) this.states.set(device, prev);
           else this.states.delete(device);
         }

@@ -48,6 +48,25 @@ export interface WriteBatch {
   sequence?: SequenceUpdate;
   /** Bulk import progress, committed with the rows it covers so a crashed import resumes exactly. */
   checkpoint?: ImportCheckpoint;
+  /**
+   * Cluster mode: the partition leases this batch was consumed under. The transaction commits only
+   * if no partition has been taken by a newer lease since (else FencedError, nothing written).
+   */
+  fences?: PartitionFence[];
+}
+
+/** A partition lease's fencing token: the lease bucket's revision when it was acquired (grows with every acquisition). */
+export interface PartitionFence {
+  partition: number;
+  token: number;
+}
+
+/** A write refused because a newer lease holder owns these partitions: this node must stop consuming them. */
+export class FencedError extends Error {
+  constructor(readonly partitions: number[]) {
+    super(`partition${partitions.length > 1 ? 's' : ''} ${partitions.join(', ')} taken by a newer lease: batch not stored`);
+    this.name = 'FencedError';
+  }
 }
 
 /** How far an import of one file got: the byte offset and line after the last committed row. */
@@ -358,6 +377,11 @@ export interface CatalogStore {
   loadSequenceState(): Promise<SeqDeviceState[]>;
   /** One device's, as last committed (cluster mode: completeness of a device another node consumes). */
   sequenceStateOf?(device: string): Promise<SeqDeviceState | undefined>;
+  /**
+   * Cluster mode: records that a lease with this token owns the partition, unless a newer one
+   * (higher token) did already; false then. Waits for a commit in flight under an older token.
+   */
+  advancePartitionFence?(partition: number, token: number): Promise<boolean>;
   /** Sequence counters of one device summed over messages with device time in [from, to]. */
   sequenceStats(device: string, from: number, to: number): Promise<SeqStats>;
   getImportCheckpoint(key: string): Promise<ImportCheckpoint | null>;

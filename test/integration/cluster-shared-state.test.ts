@@ -278,7 +278,8 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     const b = await startTestApp({ store: url, ...keep });
     let bStopped = false;
     t.after(() => (bStopped ? undefined : b.stop()));
-    assert.equal(a.sharedState.runOnce.leading, true, 'the first node took the lease');
+    // The first node takes the lease at its first try, or (a try cut short on a loaded machine) its next.
+    await until(() => a.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'the first node to take the lease' });
     assert.equal(b.sharedState.runOnce.leading, false, 'the second waits');
 
     // The holder's lease session is cut (as when its host drops off): it stops its jobs, the other takes them.
@@ -308,14 +309,15 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
       scope: 'device',
       target: 'quiet-1',
       kind: 'nodata',
-      forMs: 1500,
+      // Well above the 250 ms between messages: at load average 38 a run saw a real 1.5 s gap between two sends (a true alarm, failing the test).
+      forMs: 4000,
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     await until(() => b.alarms.engine.listRules().some((r) => r.id === created.body.id), { timeoutMs: WITHIN_A_SECOND, what: 'the rule on B' });
 
     // A saw the device once; from then on its messages go to B only, for three times the silence limit.
     await send(a, 'quiet-1', [{ v: 1, seq: 1 }]);
-    for (let i = 2; i < 20; i++) {
+    for (let i = 2; i < 50; i++) {
       await send(b, 'quiet-1', [{ v: i, seq: i }]);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -324,9 +326,10 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     // Now it does: one alarm, from whichever node runs the timers; data back on B clears it.
     const raised = await until(async () => (await alarmsOf(a, 'quiet-1'))[0], { timeoutMs: 15_000, what: 'the nodata alarm' });
     await until(() => b.alarms.engine.openAlarms().some((x) => x.id === raised.id), { timeoutMs: WITHIN_A_SECOND, what: 'the alarm open on B' });
-    await send(b, 'quiet-1', [{ v: 20, seq: 20 }]);
-    await until(async () => (await alarmsOf(a, 'quiet-1'))[0]?.clearedAt !== null, { timeoutMs: 15_000, what: 'the clear' });
-    assert.equal((await alarmsOf(a, 'quiet-1')).length, 1);
+    await send(b, 'quiet-1', [{ v: 50, seq: 50 }]);
+    // By id: once cleared, the device is silent again and a later sweep may rightly raise a new alarm.
+    await until(async () => (await alarmsOf(a, 'quiet-1')).find((x) => x.id === raised.id)?.clearedAt !== null, { timeoutMs: 15_000, what: 'the clear' });
+    assert.equal((await alarmsOf(a, 'quiet-1')).filter((x) => x.raisedAt === raised.raisedAt).length, 1, 'raised once, not once per node');
   });
 
   it('commands: a node adopts the open commands of a node that stopped, and finishes a command another node sent', async (t) => {
@@ -355,7 +358,8 @@ describe('cluster shared state: two nodes on one PostgreSQL', { skip }, () => {
     assert.equal(first.status, 202, JSON.stringify(first.body));
     await until(() => a.deviceServices.commands.get(first.body.id)?.attempts, { what: 'a first attempt on A' });
     await dev.publishAsync('devices/cmd-1/commands/ack', JSON.stringify({ id: first.body.id, status: 'acked' }), { qos: 1 });
-    await until(() => a.deviceServices.commands.get(first.body.id) === undefined, { timeoutMs: WITHIN_A_SECOND * 5, what: 'A to let go of it' });
+    // Not the one-second bound: the wait includes the device's answer over MQTT and A's read of the store (at load average 38, 5 s was missed).
+    await until(() => a.deviceServices.commands.get(first.body.id) === undefined, { timeoutMs: 30_000, what: 'A to let go of it' });
     const [stored] = await a.store.devices.listCommands('cmd-1', 10);
     assert.equal(stored.status, 'acked');
 

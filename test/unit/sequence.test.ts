@@ -222,3 +222,20 @@ test('state saved before seen seqs were kept still calls a resend below the high
   );
   assert.equal(tr.state('d1')!.duplicates, 2);
 });
+
+test('rollback of a refused batch leaves alone a device whose state was loaded afresh meanwhile (cluster: its partition was taken again)', () => {
+  const tr = new SequenceTracker();
+  const at = (seq: number): Message => ({ device: 'd', seq, ts: 1000 * seq, values: { v: seq }, source: 'mqtt', receivedAt: 1000 * seq });
+  tr.account([1, 2, 3].map(at)).commit();
+  const inFlight = tr.account([4, 5].map(at));
+  // The store's state, newer than this batch (another owner committed up to 20), loaded while the batch was in flight.
+  const stored = { ...tr.state('d')!, maxSeq: 20, received: 20, seen: [[1, 20]] as [number, number][] };
+  tr.load([stored]);
+  inFlight.rollback();
+  assert.equal(tr.state('d')?.maxSeq, 20);
+  assert.equal(tr.state('d')?.received, 20);
+  // Without a reload, a rollback still undoes the batch.
+  const again = tr.account([21, 22].map(at));
+  again.rollback();
+  assert.equal(tr.state('d')?.maxSeq, 20);
+});

@@ -61,3 +61,16 @@ export async function changeNotifyMigration(sql: Sql): Promise<void> {
     END $$;
   `);
 }
+
+/**
+ * OTA rollouts are driven by one node (the run-once lease holder) but created, cancelled and
+ * reported to through any node: a rollout's row announces its id, a device's job row its device.
+ */
+export async function otaChangeNotifyMigration(sql: Sql): Promise<void> {
+  await sql.unsafe(`
+    CREATE TRIGGER rollouts_changed AFTER INSERT OR UPDATE ON ota_rollouts
+      FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('rollout', 'id');
+    CREATE TRIGGER ota_jobs_changed AFTER INSERT OR UPDATE ON ota_jobs
+      FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('ota_job', 'device');
+  `);
+}

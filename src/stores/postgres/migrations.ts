@@ -1,4 +1,5 @@
-import { changeNotifyMigration } from './change-notify.js';
+import { changeNotifyMigration, otaChangeNotifyMigration } from './change-notify.js';
+import { partitionFenceMigration } from './partition-fence.js';
 import type { Sql } from 'postgres';
 
 export interface MigrationEnv {
@@ -324,4 +325,8 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
         FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('mapping', 'id');
     `);
   },
+  // Cluster mode: commits fenced by the partition lease that consumed them (src/cluster/, docs/scale-out.md).
+  partitionFenceMigration,
+  // OTA rollouts created or reported to through any node reach the node that drives them (src/devices/ota.ts).
+  otaChangeNotifyMigration,
 ];

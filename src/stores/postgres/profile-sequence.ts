@@ -3,6 +3,7 @@ import type { Profile } from '../../model/device.js';
 import type { SeqDeviceState, SeqStats } from '../../model/sequence.js';
 import type { StoredTopicMapping } from '../../model/topic-mapping.js';
 import type { CatalogStore, ImportCheckpoint, WriteBatch } from '../store.js';
+import { advancePartitionFence } from './partition-fence.js';
 
 const OID = { int8: 20, text: 25 } as const;
 
@@ -56,6 +57,10 @@ export class PgProfileSequence implements CatalogStore {
 
   async loadSequenceState(): Promise<SeqDeviceState[]> {
     return (await this.sql<{ state: string }[]>`SELECT state FROM seq_state`).map((r) => JSON.parse(r.state) as SeqDeviceState);
+  }
+
+  advancePartitionFence(partition: number, token: number): Promise<boolean> {
+    return advancePartitionFence(this.sql, partition, token);
   }
 
   async sequenceStateOf(device: string): Promise<SeqDeviceState | undefined> {

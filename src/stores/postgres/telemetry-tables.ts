@@ -26,6 +26,7 @@ import { DAY, HOUR, MINUTE } from '../zoned-time.js';
 import { defaultRetention, deletableRanges, effectiveRetention, longestRaw, type EffectiveRetention } from '../retention.js';
 import type { PgProfileSequence } from './profile-sequence.js';
 import { writeReadingsInTx } from './readings-write.js';
+import { checkFencesInTx } from './partition-fence.js';
 import type { ReadRunner } from '../reads/worker-pool.js';
 import { exportRowsVia, exportTextVia } from '../reads/paged-export.js';
 import type { ExportFormat } from '../export-format.js';
@@ -85,7 +86,12 @@ export class PgTelemetry implements TelemetryStore {
     if (this.timescale) return;
     for (const day of days) {
       if (this.partitions.has(day)) continue;
-      await this.sql.unsafe(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + DAY})`);
+      await this.sql
+        .unsafe(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + DAY})`)
+        .catch((err: { code?: string }) => {
+          // Another process sharing the store created it between IF NOT EXISTS's look and the create (cluster mode).
+          if (err.code !== '42P07' && err.code !== '23505') throw err;
+        });
       this.partitions.add(day);
     }
   }
@@ -149,6 +155,8 @@ export class PgTelemetry implements TelemetryStore {
       if (l === undefined || readings[i].ts >= readings[l].ts) latest.set(sids[i], i);
     }
     return sql.begin(async (tx) => {
+      // First, and awaited (cluster mode only): a batch a newer partition owner has superseded writes nothing, readings nor sequence state.
+      await checkFencesInTx(tx, batch.fences);
       // Statements that need no answer are sent at once (execute(): postgres.js would otherwise send a
       // query only when awaited) and pipelined ahead of the readings' COPY: one round trip, not one each.
       const sent: Promise<unknown>[] = [];

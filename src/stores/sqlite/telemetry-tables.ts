@@ -191,6 +191,8 @@ export class SqliteTelemetry implements TelemetryStore {
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
+    // One process owns a SQLite file: there are no partition leases to fence by (cluster mode refuses SQLite).
+    if (batch.fences?.length) throw new Error('partition fences need the shared PostgreSQL store');
     let result: WriteResult;
     try {
       result = this.writeTx(batch);
