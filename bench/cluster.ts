@@ -137,10 +137,10 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     const embeddedDb = await pg.createDatabase();
     const pgPid = postmasterPid(join(pg.dir, 'data'));
     // The node that consumes every partition in (a) and survives the kills in (b).
-    const main = await startClusterNode('bench-main', { cluster: natsCluster.urls, store: clusterDb, dataDir: join(d.dir, 'main'), partitions: PARTITIONS });
+    const main = await startClusterNode('bench-main', { cluster: natsCluster.urls, store: clusterDb, dataDir: join(d.dir, 'main'), partitions: PARTITIONS, built: true });
     nodes.push(main);
     await settled([main], PARTITIONS, 'one node holding every partition');
-    const embedded = await startNodeProcess('embedded', { store: embeddedDb, dataDir: join(d.dir, 'embedded') });
+    const embedded = await startNodeProcess('embedded', { store: embeddedDb, dataDir: join(d.dir, 'embedded'), built: true });
     nodes.push(embedded);
     const natsMqtt = natsCluster.servers[0].mqttUrl;
     await mqttReady(natsMqtt);
@@ -179,8 +179,9 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     };
 
     // (a) A short unmeasured run on each path first (JIT, connection pools, today's partition), then ABBA.
-    await ingest('nats', Math.min(2000, o.messages), 'warm-nats');
-    await ingest('embedded', Math.min(2000, o.messages), 'warm-emb');
+    const warm = Math.min(2000, Math.round(o.messages / 4));
+    await ingest('nats', warm, 'warm-nats');
+    await ingest('embedded', warm, 'warm-emb');
     const runs: Record<'nats' | 'embedded', IngestRun[]> = { nats: [], embedded: [] };
     for (let r = 0; r < o.rounds; r++) {
       const order: ('nats' | 'embedded')[] = r % 2 ? ['embedded', 'nats'] : ['nats', 'embedded'];
@@ -221,15 +222,26 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     steady.result.catch(() => undefined);
     const kills: { takeoverMs: number; caughtUpMs: number; before: { pending: number; ageMs: number }; during: { pending: number; ageMs: number }; load: number }[] =
       [];
+    const unsettled: string[] = [];
     for (let k = 0; k < o.kills; k++) {
       const victim = await startClusterNode(`victim-${k}`, {
         cluster: natsCluster.servers[(k + 1) % 3].url,
         store: clusterDb,
         dataDir: join(d.dir, `victim-${k}`),
         partitions: PARTITIONS,
+        built: true,
       });
       nodes.push(victim);
-      const owners = await settled([main, victim], PARTITIONS, `partitions shared with victim-${k}`);
+      // On a loaded machine a lease tick can outlast the lease, and leases flap before they settle.
+      let owners: Map<number, string>;
+      try {
+        owners = await settled([main, victim], PARTITIONS, `partitions shared with victim-${k}`, 120_000);
+      } catch (err) {
+        unsettled.push(`victim-${k}: ${(err as Error).message.split('\n')[0].slice(0, 200)}`);
+        victim.child.kill('SIGKILL');
+        await until(async () => (await clusterHealth(main)).owned.length === PARTITIONS, { what: 'main alone again', timeoutMs: 60_000 });
+        continue;
+      }
       const theirs = [...owners].filter(([, n]) => n === victim.name).map(([p]) => p);
       await sleep(2000); // two nodes in steady state: the "before" of the lag
       const tKill = performance.now();
@@ -333,7 +345,7 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         runs: takeovers,
         target: '< 5000 ms (issue 19)',
         met: Math.max(...takeovers) < 5000,
-        notes: `${o.kills} kills; max ${Math.round(Math.max(...takeovers))} ms; /health polled every 25 ms`,
+        notes: `${takeovers.length} kills; max ${Math.round(Math.max(...takeovers))} ms; /health polled every 25 ms${unsettled.length ? `; ${unsettled.length} rounds skipped, the two nodes did not settle in 120 s: ${unsettled.join('; ')}` : ''}`,
       },
       {
         id: 'cluster-lag-pending',

@@ -13,21 +13,21 @@ export interface NodeProcess {
   http: string;
   /** The node's embedded broker, mqtt://127.0.0.1:port */
   mqtt: string;
-  /** The last 20,000 characters of its stderr. */
+  /** The last 20,000 characters of its log (stdout after the start-up lines) and of its stderr. */
   log: () => string;
 }
 
 /**
  * `fieldscope start` on free loopback ports with the given store and data directory, no simulator,
  * anonymous admin and no rate limits; `extra` adds flags. Resolves once it printed its addresses.
+ * `built` runs the compiled program (bin/fieldscope.js, after `npm run build`: starts faster than
+ * the sources through tsx, which the tests use so that they need no build).
  */
-export async function startNodeProcess(name: string, o: { store: string; dataDir: string; extra?: string[] }): Promise<NodeProcess> {
+export async function startNodeProcess(name: string, o: { store: string; dataDir: string; extra?: string[]; built?: boolean }): Promise<NodeProcess> {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/cli.ts',
+      ...(o.built ? ['bin/fieldscope.js'] : ['--import', 'tsx', 'src/cli.ts']),
       'start',
       ...['--http-port', '0', '--mqtt-port', '0', '--data', o.dataDir, '--no-simulator', '--anonymous-role', 'admin'],
       ...['--api-rate', '0', '--device-rate', '0', '--log-level', 'warn', '--store', o.store],
@@ -38,13 +38,14 @@ export async function startNodeProcess(name: string, o: { store: string; dataDir
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + d).slice(-20000)));
+  const log = () => out.slice(-20000) + err;
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready: ${err}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready: ${log()}`)));
     child.stdout!.on('data', (d) => {
-      out += d;
+      out = (out + d).slice(-40000);
       const http = /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);
       const mqtt = /MQTT\s+(mqtt:\/\/\S+)/.exec(out);
-      if (http && mqtt) resolve({ name, child, http: http[1], mqtt: mqtt[1], log: () => err });
+      if (http && mqtt) resolve({ name, child, http: http[1], mqtt: mqtt[1], log });
     });
   });
 }
@@ -52,11 +53,12 @@ export async function startNodeProcess(name: string, o: { store: string; dataDir
 /** A node in cluster mode (`--cluster`), named `name`; leaseMs unset keeps the default. */
 export function startClusterNode(
   name: string,
-  o: { cluster: string; store: string; dataDir: string; partitions: number; leaseMs?: number },
+  o: { cluster: string; store: string; dataDir: string; partitions: number; leaseMs?: number; built?: boolean },
 ): Promise<NodeProcess> {
   return startNodeProcess(name, {
     store: o.store,
     dataDir: o.dataDir,
+    built: o.built,
     extra: [
       ...['--cluster', o.cluster, '--cluster-node-id', name, '--cluster-partitions', String(o.partitions)],
       ...(o.leaseMs === undefined ? [] : ['--cluster-lease-ms', String(o.leaseMs)]),
@@ -92,8 +94,8 @@ export async function balanced(nodes: NodeProcess[], partitions: number): Promis
 }
 
 /** Waits for the cluster to settle (balanced); a timeout says what each node reported and logged. */
-export async function settled(nodes: NodeProcess[], partitions: number, what: string): Promise<Map<number, string>> {
-  return until(() => balanced(nodes, partitions), { what, timeoutMs: 60_000 }).catch(async (err: Error) => {
+export async function settled(nodes: NodeProcess[], partitions: number, what: string, timeoutMs = 60_000): Promise<Map<number, string>> {
+  return until(() => balanced(nodes, partitions), { what, timeoutMs }).catch(async (err: Error) => {
     const state = await Promise.all(
       nodes.map(async (n) => ({ n: n.name, h: await clusterHealth(n).catch((e: Error) => e.message), log: n.log().slice(-2000) })),
     );
