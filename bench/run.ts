@@ -94,8 +94,8 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
     run: () =>
       benchCluster(
         quick
-          ? { rounds: 1, messages: 4000, clients: 20, kills: 2, steadyRate: 200, steadyClients: 10 }
-          : { rounds: 3, messages: 30_000, clients: 50, kills: 5, steadyRate: 500, steadyClients: 20 },
+          ? { rounds: 1, messages: 3000, clients: 20, kills: 2, steadyRate: 200, steadyClients: 10 }
+          : { rounds: 3, messages: 10_000, clients: 30, kills: 3, steadyRate: 500, steadyClients: 20 },
       ),
   },
   {
