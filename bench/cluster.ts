@@ -279,7 +279,8 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       try {
         owners = await settled([main, victim], PARTITIONS, `partitions shared with victim-${k}`, 90_000);
       } catch (err) {
-        unsettled.push(`victim-${k}: ${(err as Error).message.split('\n')[0].slice(0, 200)}`);
+        const state = await Promise.all([main, victim].map((n) => clusterHealth(n).then((h) => `${n.name} sees ${h.nodes.join('+')}, owns ${h.owned.join(',')}`).catch((e: Error) => `${n.name}: ${e.message}`)));
+        unsettled.push(`victim-${k}: ${state.join('; ')}`);
         victim.child.kill('SIGKILL');
         await until(async () => (await clusterHealth(main)).owned.length === PARTITIONS, { what: 'main alone again', timeoutMs: 60_000 });
         continue;
