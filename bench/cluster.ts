@@ -165,7 +165,13 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     const embeddedDb = await pg.createDatabase();
     const pgPid = postmasterPid(join(pg.dir, 'data'));
     // The node that consumes every partition in (a) and survives the kills in (b).
-    const main = await startClusterNode('bench-main', { cluster: natsCluster.urls, store: clusterDb, dataDir: join(d.dir, 'main'), partitions: PARTITIONS, built: true });
+    const main = await startClusterNode('bench-main', {
+      cluster: natsCluster.urls,
+      store: clusterDb,
+      dataDir: join(d.dir, 'main'),
+      partitions: PARTITIONS,
+      built: true,
+    });
     nodes.push(main);
     await settled([main], PARTITIONS, 'one node holding every partition');
     const embedded = await startNodeProcess('embedded', { store: embeddedDb, dataDir: join(d.dir, 'embedded'), built: true });
@@ -183,8 +189,13 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       const stored0 = await storedReadings(node.http);
       const wal0 = await walLsn();
       const cpu0 = { node: cpuSeconds([node.child.pid!]), nats: cpuSeconds(natsCluster.pids()), pg: treeCpuSeconds(pgPid) };
-      const p = await runScript<PubResult>('publisher.ts', { url: path === 'nats' ? natsMqtt : embedded.mqtt, clients: o.clients, messages, seconds: 120, prefix })
-        .result;
+      const p = await runScript<PubResult>('publisher.ts', {
+        url: path === 'nats' ? natsMqtt : embedded.mqtt,
+        clients: o.clients,
+        messages,
+        seconds: 120,
+        prefix,
+      }).result;
       if (path === 'nats') {
         // What the publisher got ahead of the node sits in the streams: their bytes per message.
         const state = await Promise.all(Array.from({ length: PARTITIONS }, (_, i) => jsm.streams.info(partitionStream(i)).then((x) => x.state)));
@@ -237,7 +248,9 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       const rollupBytes: Record<string, number> = {};
       const rollupRows: Record<string, number> = {};
       for (const t of ['rollup_1m', 'rollup_1h']) {
-        const [x] = await sizes.unsafe<{ bytes: string; n: string }[]>(`SELECT pg_total_relation_size('${t}')::text AS bytes, (SELECT count(*) FROM ${t})::text AS n`);
+        const [x] = await sizes.unsafe<{ bytes: string; n: string }[]>(
+          `SELECT pg_total_relation_size('${t}')::text AS bytes, (SELECT count(*) FROM ${t})::text AS n`,
+        );
         rollupRows[t] = Number(x.n);
         rollupBytes[t] = Number(x.bytes) / Number(x.n);
       }
@@ -259,8 +272,13 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     });
     // Killed at the end: its result is not wanted.
     steady.result.catch(() => undefined);
-    const kills: { takeoverMs: number; caughtUpMs: number; before: { pending: number; ageMs: number }; during: { pending: number; ageMs: number }; load: number }[] =
-      [];
+    const kills: {
+      takeoverMs: number;
+      caughtUpMs: number;
+      before: { pending: number; ageMs: number };
+      during: { pending: number; ageMs: number };
+      load: number;
+    }[] = [];
     const unsettled: string[] = [];
     /** From the new node's start (addresses printed) to both nodes holding their half. */
     const joins: number[] = [];
@@ -279,7 +297,13 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       try {
         owners = await settled([main, victim], PARTITIONS, `partitions shared with victim-${k}`, 90_000);
       } catch (err) {
-        const state = await Promise.all([main, victim].map((n) => clusterHealth(n).then((h) => `${n.name} sees ${h.nodes.join('+')}, owns ${h.owned.join(',')}`).catch((e: Error) => `${n.name}: ${e.message}`)));
+        const state = await Promise.all(
+          [main, victim].map((n) =>
+            clusterHealth(n)
+              .then((h) => `${n.name} sees ${h.nodes.join('+')}, owns ${h.owned.join(',')}`)
+              .catch((e: Error) => `${n.name}: ${e.message}`),
+          ),
+        );
         unsettled.push(`victim-${k}: ${state.join('; ')}`);
         victim.child.kill('SIGKILL');
         await until(async () => (await clusterHealth(main)).owned.length === PARTITIONS, { what: 'main alone again', timeoutMs: 60_000 });
@@ -293,10 +317,10 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       victim.child.kill('SIGKILL');
       await until(async () => (await clusterHealth(main)).owned.length === PARTITIONS, { what: `victim-${k}'s partitions taken over`, timeoutMs: 60_000 });
       const takeoverMs = performance.now() - tKill;
-      const caughtUp = await until(
-        () => sampler.between(tKill + takeoverMs, Infinity).find((s) => theirs.every((p) => s.ageMs[p] < CAUGHT_UP_MS)),
-        { what: `victim-${k}'s partitions caught up`, timeoutMs: 60_000 },
-      );
+      const caughtUp = await until(() => sampler.between(tKill + takeoverMs, Infinity).find((s) => theirs.every((p) => s.ageMs[p] < CAUGHT_UP_MS)), {
+        what: `victim-${k}'s partitions caught up`,
+        timeoutMs: 60_000,
+      });
       const worst = (ss: LagSample[]) => ({
         pending: Math.max(0, ...ss.map((s) => theirs.reduce((sum, p) => sum + s.pending[p], 0))),
         ageMs: Math.max(0, ...ss.map((s) => Math.max(...theirs.map((p) => s.ageMs[p])))),
@@ -338,7 +362,11 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         value: rate,
         unit: 'msg/s',
         runs: runs.nats.map((r) => r.rate),
-        baseline: { name: 'same publisher -> embedded broker of one node -> same PostgreSQL, alternating', value: base, runs: runs.embedded.map((r) => r.rate) },
+        baseline: {
+          name: 'same publisher -> embedded broker of one node -> same PostgreSQL, alternating',
+          value: base,
+          runs: runs.embedded.map((r) => r.rate),
+        },
         ratio: rate / base,
         target: 'figure and ratio recorded, no loss',
         met: problems.length === 0 && Number.isFinite(rate),
@@ -350,7 +378,11 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         value: med(runs.nats.map((r) => r.nodeCpu)) * 1e6,
         unit: 'us/msg',
         runs: runs.nats.map((r) => r.nodeCpu * 1e6),
-        baseline: { name: 'embedded path (broker included)', value: med(runs.embedded.map((r) => r.nodeCpu)) * 1e6, runs: runs.embedded.map((r) => r.nodeCpu * 1e6) },
+        baseline: {
+          name: 'embedded path (broker included)',
+          value: med(runs.embedded.map((r) => r.nodeCpu)) * 1e6,
+          runs: runs.embedded.map((r) => r.nodeCpu * 1e6),
+        },
         ratio: med(runs.embedded.map((r) => r.nodeCpu)) / med(runs.nats.map((r) => r.nodeCpu)),
         notes: `NATS servers (3, together, R3) ${us(med(runs.nats.map((r) => r.natsCpu)))}/msg; PostgreSQL ${us(med(runs.nats.map((r) => r.pgCpu)))}/msg (NATS path), ${us(med(runs.embedded.map((r) => r.pgCpu)))}/msg (embedded)`,
       },
@@ -412,7 +444,11 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         value: med(kills.map((k) => k.during.pending)),
         unit: 'msgs',
         runs: kills.map((k) => k.during.pending),
-        baseline: { name: 'the same partitions, 2 s before the kill (max)', value: med(kills.map((k) => k.before.pending)), runs: kills.map((k) => k.before.pending) },
+        baseline: {
+          name: 'the same partitions, 2 s before the kill (max)',
+          value: med(kills.map((k) => k.before.pending)),
+          runs: kills.map((k) => k.before.pending),
+        },
         notes: `sampled every 100 ms from the streams (work queue: what is stored and not acknowledged); caught up (oldest < ${CAUGHT_UP_MS} ms) at ${kills.map((k) => Math.round(k.caughtUpMs)).join(', ')} ms after the kill`,
       },
       {
@@ -421,7 +457,11 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         value: med(kills.map((k) => k.during.ageMs)),
         unit: 'ms',
         runs: kills.map((k) => k.during.ageMs),
-        baseline: { name: 'the same partitions, 2 s before the kill (max)', value: med(kills.map((k) => k.before.ageMs)), runs: kills.map((k) => k.before.ageMs) },
+        baseline: {
+          name: 'the same partitions, 2 s before the kill (max)',
+          value: med(kills.map((k) => k.before.ageMs)),
+          runs: kills.map((k) => k.before.ageMs),
+        },
       },
     ];
   } finally {

@@ -40,7 +40,13 @@ test(
       for (const n of started) n.child.kill('SIGKILL');
     });
     const start = async (name: string, server: number) => {
-      const n = await startClusterNode(name, { cluster: natsCluster.servers[server].url, store, dataDir: join(d.dir, name), partitions: PARTITIONS, leaseMs: 2000 });
+      const n = await startClusterNode(name, {
+        cluster: natsCluster.servers[server].url,
+        store,
+        dataDir: join(d.dir, name),
+        partitions: PARTITIONS,
+        leaseMs: 2000,
+      });
       started.push(n);
       return n;
     };
