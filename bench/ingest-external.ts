@@ -42,7 +42,7 @@ async function waitSubscribed(httpUrl: string, brokerUrl: string): Promise<void>
 }
 
 /** Rows in PostgreSQL for the publisher's devices, and how many distinct (device, metric, ts) they hold. */
-async function countRows(url: string, prefix: string): Promise<{ rows: number; distinct: number }> {
+export async function countRows(url: string, prefix: string): Promise<{ rows: number; distinct: number }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [r] = await sql<{ rows: number; distinct: number }[]>`

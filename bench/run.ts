@@ -28,6 +28,7 @@ import { benchMixed } from './mixed.js';
 import { benchModels } from './models.js';
 import { benchSharedState } from './shared-state.js';
 import { benchFleet } from './fleet.js';
+import { benchCluster } from './cluster.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -97,6 +98,16 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
       ),
   },
   { id: 'shared-state', run: () => benchSharedState(quick ? { changes: 20, failovers: 3 } : { changes: 100, failovers: 5 }) },
+  // Issue 19: NATS cluster ingest beside the embedded broker, takeover after kill -9, lag meanwhile (bench/cluster.ts).
+  {
+    id: 'cluster',
+    run: () =>
+      benchCluster(
+        quick
+          ? { rounds: 1, messages: 3000, clients: 20, kills: 2, steadyRate: 200, steadyClients: 10 }
+          : { rounds: 3, messages: 10_000, clients: 30, kills: 3, steadyRate: 500, steadyClients: 20 },
+      ),
+  },
   {
     id: 'fleet',
     run: () =>

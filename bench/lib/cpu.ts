@@ -1,9 +1,10 @@
-// CPU time of a process as the kernel accounts it: utime + stime from /proc/<pid>/stat, which for a
+// CPU time of processes as the kernel accounts it: utime + stime from /proc/<pid>/stat, which for a
 // process sums all its threads (V8's garbage collector and compiler threads, libuv's pool, workers).
 // CPU per message is far less sensitive to a shared machine's load than a rate is: a busy neighbour
 // slows the wall clock, not the work each message takes.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 
 let ticksPerSecond: number | undefined;
 
@@ -19,22 +20,62 @@ function hz(): number {
   return ticksPerSecond;
 }
 
+interface Stat {
+  ppid: number;
+  /** Own user + system time, all threads, seconds. */
+  own: number;
+  /** User + system time of children it has waited for (exited), seconds. */
+  reaped: number;
+}
+
+function stat(pid: number): Stat | null {
+  let s: string;
+  try {
+    s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // gone
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: the fields start after the last ')'.
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+  return { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / hz(), reaped: (Number(f[13]) + Number(f[14])) / hz() };
+}
+
 /** User + system CPU seconds a process (all its threads) has used so far; NaN when it is gone. */
 export function cpuSeconds(pid: number): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return NaN;
-  }
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of the whole line (utime, stime) are the 12th and 13th after the name.
-  return (Number(fields[11]) + Number(fields[12])) / hz();
+  return stat(pid)?.own ?? NaN;
+}
+
+/** User + system seconds of these processes, all threads (0 for one that has exited). */
+export function cpuSecondsOf(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + (stat(pid)?.own ?? 0), 0);
 }
 
 /** A window over a process's CPU: `stop()` gives the seconds used since `cpuWindow()`. */
 export function cpuWindow(pid: number): { stop(): number } {
   const start = cpuSeconds(pid);
   return { stop: () => cpuSeconds(pid) - start };
+}
+
+/**
+ * User + system seconds of a process and all its children, those that exited included (a parent
+ * that waits for its children, as PostgreSQL's postmaster does, is charged their time).
+ */
+export function treeCpuSeconds(pid: number): number {
+  const parent = stat(pid);
+  if (!parent) return NaN;
+  let sum = parent.own + parent.reaped;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = stat(Number(entry));
+    if (s?.ppid === pid) sum += s.own;
+  }
+  return sum;
+}
+
+/** The postmaster of a PostgreSQL data directory (first line of postmaster.pid). */
+export function postmasterPid(dataDir: string): number {
+  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no postmaster pid in ${dataDir}`);
+  return pid;
 }

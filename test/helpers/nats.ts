@@ -30,6 +30,8 @@ export interface TestNatsCluster {
   restart(i: number): Promise<void>;
   /** Stops every server and removes their directories. */
   destroy(): Promise<void>;
+  /** Process ids of the running servers (the benchmark reads their CPU time). */
+  pids(): number[];
 }
 
 /**
@@ -148,6 +150,7 @@ async function startOnce(opts: { partitions?: number; size?: number }): Promise<
     urls: servers.map((s) => s.url).join(','),
     partitions,
     kill: (i) => void children[i]?.kill('SIGKILL'),
+    pids: () => children.flatMap((c) => (c?.pid !== undefined && c.exitCode === null && c.signalCode === null ? [c.pid] : [])),
     restart: async (i) => {
       await stopOne(i, 'SIGKILL');
       spawnOne(i);
