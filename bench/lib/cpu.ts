@@ -29,6 +29,8 @@ interface Stat {
 }
 
 function stat(pid: number): Stat | null {
+  // Asked before the file is read: the first call spawns getconf, whose cost must not fall inside a window.
+  const perSecond = hz();
   let s: string;
   try {
     s = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -38,7 +40,7 @@ function stat(pid: number): Stat | null {
   // The command name (field 2) is in parentheses and may hold spaces: the fields start after the last ')'.
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
-  return { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / hz(), reaped: (Number(f[13]) + Number(f[14])) / hz() };
+  return { ppid: Number(f[1]), own: (Number(f[11]) + Number(f[12])) / perSecond, reaped: (Number(f[13]) + Number(f[14])) / perSecond };
 }
 
 /** User + system CPU seconds a process (all its threads) has used so far; NaN when it is gone. */
