@@ -53,7 +53,7 @@ export async function startNodeProcess(name: string, o: { store: string; dataDir
 /** A node in cluster mode (`--cluster`), named `name`; leaseMs unset keeps the default. */
 export function startClusterNode(
   name: string,
-  o: { cluster: string; store: string; dataDir: string; partitions: number; leaseMs?: number; built?: boolean },
+  o: { cluster: string; store: string; dataDir: string; partitions: number; leaseMs?: number; built?: boolean; extra?: string[] },
 ): Promise<NodeProcess> {
   return startNodeProcess(name, {
     store: o.store,
@@ -62,6 +62,7 @@ export function startClusterNode(
     extra: [
       ...['--cluster', o.cluster, '--cluster-node-id', name, '--cluster-partitions', String(o.partitions)],
       ...(o.leaseMs === undefined ? [] : ['--cluster-lease-ms', String(o.leaseMs)]),
+      ...(o.extra ?? []),
     ],
   });
 }

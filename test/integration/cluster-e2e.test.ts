@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { tempDir, until } from '../helpers/app.js';
 import { requireNats, startNatsCluster } from '../helpers/nats.js';
+import { clusterHealth, settled as settledOn, startClusterNode, type NodeProcess as Node } from '../helpers/cluster-node.js';
 import { requirePostgres, startPostgres } from '../helpers/postgres.js';
 import { partitionOf } from '../../src/cluster/partitions.js';
 
@@ -15,90 +15,13 @@ import { partitionOf } from '../../src/cluster/partitions.js';
 const nats = requireNats('cluster end to end');
 const pgSvc = requirePostgres('cluster end to end');
 
-const root = new URL('../..', import.meta.url).pathname;
 const PARTITIONS = 8;
 const DEVICES = 50;
 /** Messages per device. */
 const N = 60;
 const T0 = Date.UTC(2026, 0, 1);
 
-interface Node {
-  name: string;
-  child: ChildProcess;
-  http: string;
-  log: () => string;
-}
-
-async function startNode(name: string, o: { cluster: string; store: string; dataDir: string }): Promise<Node> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'start',
-      ...['--http-port', '0', '--mqtt-port', '0', '--data', o.dataDir, '--no-simulator', '--anonymous-role', 'admin'],
-      ...['--api-rate', '0', '--device-rate', '0', '--log-level', 'warn', '--store', o.store],
-      // The readings are dated 2026-01-01: the retention pass (60 s after a node takes the run-once lease) must not remove them.
-      ...['--retention-raw-hours', String(24 * 365 * 50)],
-      ...['--cluster', o.cluster, '--cluster-node-id', name, '--cluster-partitions', String(PARTITIONS), '--cluster-lease-ms', '2000'],
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  // The logger writes to stdout: both streams' tails go into a failure's message.
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-20000)));
-  let ready = false;
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready: ${err}`)));
-    child.stdout!.on('data', (d) => {
-      out = (out + d).slice(-20000);
-      const http = ready ? null : /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);
-      if (http) {
-        ready = true;
-        resolve({ name, child, http: http[1], log: () => out + err });
-      }
-    });
-  });
-}
-
-interface ClusterHealth {
-  node: string;
-  owned: number[];
-  nodes: string[];
-  lag: Record<string, number | null>;
-}
-
-async function clusterHealth(n: Node): Promise<ClusterHealth> {
-  const h = (await (await fetch(`${n.http}/health`)).json()) as { components: { cluster: ClusterHealth } };
-  return h.components.cluster;
-}
-
-/** Waits for the cluster to settle; a timeout says what each node reported and logged. */
-async function settled(nodes: Node[], what: string): Promise<Map<number, string>> {
-  return until(() => balanced(nodes), { what, timeoutMs: 60_000 }).catch(async (err: Error) => {
-    const state = await Promise.all(
-      nodes.map(async (n) => ({ n: n.name, h: await clusterHealth(n).catch((e: Error) => e.message), log: n.log().slice(-2000) })),
-    );
-    throw new Error(`${err.message}: ${JSON.stringify(state, null, 1)}`);
-  });
-}
-
-/** Every partition held by exactly one of the given nodes, each node holding its share. */
-async function balanced(nodes: Node[]): Promise<Map<number, string> | undefined> {
-  const owners = new Map<number, string>();
-  for (const n of nodes) {
-    const h = await clusterHealth(n);
-    if (h.nodes.length !== nodes.length) return undefined;
-    if (h.owned.length > Math.ceil(PARTITIONS / nodes.length) || h.owned.length === 0) return undefined;
-    for (const p of h.owned) {
-      if (owners.has(p)) return undefined;
-      owners.set(p, n.name);
-    }
-  }
-  return owners.size === PARTITIONS ? owners : undefined;
-}
+const settled = (nodes: Node[], what: string) => settledOn(nodes, PARTITIONS, what);
 
 test(
   'cluster: 3 nodes, 50 devices, kill -9 one node mid-stream and add one: every acknowledged reading stored once, completeness exact on every node, live feed complete on node 2',
@@ -118,7 +41,15 @@ test(
       for (const n of started) n.child.kill('SIGKILL');
     });
     const start = async (name: string, server: number) => {
-      const n = await startNode(name, { cluster: natsCluster.servers[server].url, store, dataDir: join(d.dir, name) });
+      const n = await startClusterNode(name, {
+        cluster: natsCluster.servers[server].url,
+        store,
+        dataDir: join(d.dir, name),
+        partitions: PARTITIONS,
+        leaseMs: 2000,
+        // The readings are dated 2026-01-01: the retention pass (60 s after a node takes the run-once lease) must not remove them.
+        extra: ['--retention-raw-hours', String(24 * 365 * 50)],
+      });
       started.push(n);
       return n;
     };
