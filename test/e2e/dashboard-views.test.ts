@@ -86,6 +86,24 @@ test(
       page.on('pageerror', (e) => errors.push(String(e)));
       return page;
     };
+    // A sort header toggles. Under CI load a click has been seen to leave the order unchanged (1 run in
+    // many; not reproduced alone), so the header is clicked again only while the order is still not the
+    // one asked for, checked first: a late click is never undone by a second one. A table that never
+    // sorts still fails here.
+    const sortBy = async (page: Page, key: string, want: 'ascending' | 'descending') => {
+      const sel = `[data-testid="sort-${key}"]`;
+      const is = () => page.evaluate(([s, w]) => document.querySelector(s)?.closest('th')?.getAttribute('aria-sort') === w, [sel, want] as const);
+      for (let attempt = 1; ; attempt++) {
+        if (await is()) return;
+        await page.click(sel);
+        const ok = await page
+          .waitForFunction(([s, w]) => document.querySelector(s)?.closest('th')?.getAttribute('aria-sort') === w, [sel, want] as const, { timeout: 10_000 })
+          .then(() => true)
+          .catch(() => false);
+        if (ok) return;
+        if (attempt === 3) assert.fail(`sorting by ${key} did not become ${want} after 3 clicks`);
+      }
+    };
     const check = async (page: Page, what: string) => {
       for (const v of await axe(page)) violations.push(`${what}: ${v}`);
     };
@@ -110,14 +128,12 @@ test(
       assert.match((await page.textContent(`[data-testid="device-row-${histId}"]`)) ?? '', new RegExp(words.cell));
       // Sparkline and completeness of the last hour arrive for rows on screen.
       await page.waitForSelector(`[data-testid="device-row-${histId}"] svg.sparkline`, { timeout: 15_000 });
-      await page.click('[data-testid="sort-id"]');
-      await page.waitForFunction(() => document.querySelector('[data-testid="sort-id"]')?.closest('th')?.getAttribute('aria-sort') === 'ascending');
+      await sortBy(page, 'id', 'ascending');
       const ids = await page.$$eval('[data-testid^="device-row-"][data-index]', (rows) =>
         rows.map((r) => r.getAttribute('data-testid')!.slice('device-row-'.length)),
       );
       assert.deepEqual(ids, [...ids].sort(), 'sorted by id');
-      await page.click('[data-testid="sort-id"]');
-      await page.waitForFunction(() => document.querySelector('[data-testid="sort-id"]')?.closest('th')?.getAttribute('aria-sort') === 'descending');
+      await sortBy(page, 'id', 'descending');
       await check(page, `${lang} table`);
       await shot('01-table');
       // Keyboard: Tab reaches the view switch and Enter opens the groups.
