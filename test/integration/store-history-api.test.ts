@@ -117,7 +117,9 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
 
   it('daily export writes one CSV per finished UTC day, once', async () => {
     const dir = join(tmp.dir, 'export');
-    const day = Math.floor(start / 86_400_000) * 86_400_000;
+    // The day of the last reading, finished: a run started 1 h 40 min to 2 h after midnight UTC has
+    // readings on both sides of midnight, and both days must be over for every reading to be exported.
+    const day = Math.floor((start + 1199 * 1000) / 86_400_000) * 86_400_000;
     const now = day + 86_400_000 + 1000;
     const files = await exportFinishedDays(app.store.telemetry, dir, now);
     const name = `fieldscope-${new Date(day).toISOString().slice(0, 10)}.csv`;
