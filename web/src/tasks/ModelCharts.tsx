@@ -1,13 +1,13 @@
 import { useRef, useState } from 'react';
 import type { BucketSeries } from '../../../src/model/telemetry.js';
-import { currentLanguage, useTranslation } from '../i18n/index.js';
+import { useTranslation } from '../i18n/index.js';
+import { ChartAxes, chartFormats, historyPlot, plotHeight, plotWidth, timeScale, type ChartBox } from './ChartFrame.js';
 import type { BacktestPoint } from './models-api.js';
 
-const W = 720;
-const H = 200;
-const PAD = { l: 52, r: 12, t: 12, b: 26 };
-const PLOT_W = W - PAD.l - PAD.r;
-const PLOT_H = H - PAD.t - PAD.b;
+const BOX: ChartBox = { w: 720, h: 200, pad: { l: 52, r: 12, t: 12, b: 26 } };
+const PAD = BOX.pad;
+const PLOT_W = plotWidth(BOX);
+const PLOT_H = plotHeight(BOX);
 
 /**
  * Anomaly scores span orders of magnitude (a worn bearing scores thousands against a threshold of
@@ -19,8 +19,7 @@ export const logScore = (v: number): number => Math.log10(1 + Math.max(0, v));
 export function backtestGeometry(points: BacktestPoint[]) {
   const from = points[0]?.ts ?? 0;
   const to = points.at(-1)?.ts ?? 1;
-  const span = to - from || 1;
-  const x = (ts: number) => PAD.l + ((ts - from) / span) * PLOT_W;
+  const x = timeScale(BOX, from, to);
   const scores = points.filter((p) => p.anomaly_score !== undefined);
   const sTop = Math.max(1e-9, ...scores.map((p) => logScore(Math.max(p.anomaly_score!, p.anomaly_threshold ?? 0))));
   const ys = (v: number) => PAD.t + (1 - logScore(v) / sTop) * PLOT_H;
@@ -55,50 +54,29 @@ export function backtestGeometry(points: BacktestPoint[]) {
 export function ModelBacktestChart({ points, device }: { points: BacktestPoint[]; device: string }) {
   const { t } = useTranslation('models');
   const g = backtestGeometry(points);
-  const lang = currentLanguage();
-  const time = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  const num = new Intl.NumberFormat(lang, { maximumSignificantDigits: 4 });
-  const axes = (top: string, note: string) => (
-    <>
-      <rect x={PAD.l} y={PAD.t} width={PLOT_W} height={PLOT_H} className="bt-frame" />
-      <text x={PAD.l - 6} y={PAD.t + 10} textAnchor="end" className="bt-text">
-        {top}
-      </text>
-      <text x={PAD.l - 6} y={H - PAD.b} textAnchor="end" className="bt-text">
-        0
-      </text>
-      <text x={PAD.l} y={H - 8} className="bt-text">
-        {time.format(g.from)}
-      </text>
-      <text x={W / 2} y={H - 8} textAnchor="middle" className="bt-text">
-        {note}
-      </text>
-      <text x={W - PAD.r} y={H - 8} textAnchor="end" className="bt-text">
-        {time.format(g.to)}
-      </text>
-    </>
-  );
+  const { num } = chartFormats();
+  const axes = (top: string, note: string) => <ChartAxes box={BOX} from={g.from} to={g.to} top={top} bottom="0" note={note} />;
   return (
     <div className="model-charts">
       {g.hasScores && (
         <figure className="backtest-chart" data-testid="model-backtest-scores" data-points={points.length} data-flagged={g.flagged.length}>
-          <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('backtest.scoresLabel', { device, count: g.flagged.length })}>
-            {axes(num.format(g.scoreMax), t('backtest.logScale'))}
+          <svg viewBox={`0 0 ${BOX.w} ${BOX.h}`} role="img" aria-label={t('backtest.scoresLabel', { device, count: g.flagged.length })}>
             {g.threshold && <polyline points={g.threshold} className="bt-limit model-threshold" data-testid="model-backtest-threshold" />}
             <polyline points={g.score} className="bt-line" data-testid="model-backtest-score-line" />
             {g.flagged.map((f, i) => (
               <circle key={i} cx={f.x} cy={f.y} r={2.5} className="model-flag" />
             ))}
+            {axes(num.format(g.scoreMax), t('backtest.logScale'))}
           </svg>
           <figcaption>{t('backtest.scoresCaption')}</figcaption>
         </figure>
       )}
       {g.hasRul && (
         <figure className="backtest-chart" data-testid="model-backtest-rul">
-          <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('backtest.rulLabel', { device })}>
-            {axes(t('days', { value: num.format(g.rulMax) }), '')}
+          <svg viewBox={`0 0 ${BOX.w} ${BOX.h}`} role="img" aria-label={t('backtest.rulLabel', { device })}>
             {g.interval && <polygon points={g.interval} className="model-interval" />}
             <polyline points={g.rul} className="bt-line" />
+            {axes(t('days', { value: num.format(g.rulMax) }), '')}
           </svg>
           <figcaption>{t('backtest.rulCaption')}</figcaption>
         </figure>
@@ -133,24 +111,13 @@ export function HealthyWindowChart({
   const { t } = useTranslation('models');
   const svg = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<{ a: number; b: number } | null>(null);
-  const lang = currentLanguage();
-  const time = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  const num = new Intl.NumberFormat(lang, { maximumSignificantDigits: 4 });
+  const { num } = chartFormats();
   const span = to - from || 1;
-  const x = (ts: number) => PAD.l + ((ts - from) / span) * PLOT_W;
-  const vals = [...(series?.min ?? []), ...(series?.max ?? [])].filter((v) => Number.isFinite(v));
-  let yMin = vals.length ? Math.min(...vals) : 0;
-  let yMax = vals.length ? Math.max(...vals) : 1;
-  if (yMin === yMax) {
-    yMin -= 1;
-    yMax += 1;
-  }
-  const y = (v: number) => PAD.t + (1 - (v - yMin) / (yMax - yMin)) * PLOT_H;
-  const line = series ? series.ts.map((ts, i) => `${x(ts).toFixed(1)},${y(series.avg[i]).toFixed(1)}`).join(' ') : '';
+  const { x, yMin, yMax, line } = historyPlot(BOX, series, from, to);
   /** Pointer x in the chart's own units, as a time. */
   const at = (clientX: number) => {
     const r = svg.current!.getBoundingClientRect();
-    const vx = ((clientX - r.left) / r.width) * W;
+    const vx = ((clientX - r.left) / r.width) * BOX.w;
     return from + (Math.min(PLOT_W, Math.max(0, vx - PAD.l)) / PLOT_W) * span;
   };
   const band = drag ? { a: Math.min(drag.a, drag.b), b: Math.max(drag.a, drag.b) } : selFrom !== null && selTo !== null ? { a: selFrom, b: selTo } : null;
@@ -158,7 +125,7 @@ export function HealthyWindowChart({
     <figure className="backtest-chart healthy-chart" data-testid="healthy-chart" data-points={series?.ts.length ?? 0}>
       <svg
         ref={svg}
-        viewBox={`0 0 ${W} ${H}`}
+        viewBox={`0 0 ${BOX.w} ${BOX.h}`}
         role="img"
         aria-label={t('fit.chartLabel', { metric, device })}
         onPointerDown={(e) => {
@@ -173,30 +140,18 @@ export function HealthyWindowChart({
           setDrag(null);
         }}
       >
-        <rect x={PAD.l} y={PAD.t} width={PLOT_W} height={PLOT_H} className="bt-frame" />
         {band && (
           <rect
             x={Math.max(PAD.l, x(band.a))}
             y={PAD.t}
-            width={Math.max(1, Math.min(W - PAD.r, x(band.b)) - Math.max(PAD.l, x(band.a)))}
+            width={Math.max(1, Math.min(BOX.w - PAD.r, x(band.b)) - Math.max(PAD.l, x(band.a)))}
             height={PLOT_H}
             className="healthy-band"
             data-testid="healthy-band"
           />
         )}
         {line && <polyline points={line} className="bt-line" />}
-        <text x={PAD.l - 6} y={PAD.t + 10} textAnchor="end" className="bt-text">
-          {num.format(yMax)}
-        </text>
-        <text x={PAD.l - 6} y={H - PAD.b} textAnchor="end" className="bt-text">
-          {num.format(yMin)}
-        </text>
-        <text x={PAD.l} y={H - 8} className="bt-text">
-          {time.format(from)}
-        </text>
-        <text x={W - PAD.r} y={H - 8} textAnchor="end" className="bt-text">
-          {time.format(to)}
-        </text>
+        <ChartAxes box={BOX} from={from} to={to} top={num.format(yMax)} bottom={num.format(yMin)} />
       </svg>
       <figcaption>{series?.ts.length ? t('fit.chartCaption', { metric }) : t('fit.noHistory', { metric, device })}</figcaption>
     </figure>
