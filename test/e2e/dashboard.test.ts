@@ -3,40 +3,16 @@
 // chart, an alarm raised by an injected spike, its toast, and an ack that reaches the API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { requireServices } from '../helpers/services.js';
-import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
-import { startTestApp, tempDir, until } from '../helpers/app.js';
+import { needChromium, startBrowserSuite } from '../helpers/browser.js';
+import { until } from '../helpers/app.js';
 import type { Alarm } from '../../src/model/alarm.js';
 
-const chromium = requireServices('dashboard e2e', 'chromium');
-const artifacts = e2eArtifacts;
+const chromium = needChromium('dashboard e2e');
 
 const HOUR = 3_600_000;
 
 test('dashboard in Chromium: live overview, device chart live and 48 h back, alarm toast and ack', { skip: chromium.skip, timeout: 240_000 }, async (t) => {
-  ensureWebBuild();
-  mkdirSync(artifacts, { recursive: true });
-  const { chromium: pw } = await import('playwright-core');
-  const dir = tempDir();
-  const app = await startTestApp({ dataDir: dir.dir, simulator: true, simDevices: 4, simRateHz: 5 });
-  const browser = await pw.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  t.after(async () => {
-    await browser.close();
-    await app.stop();
-    dir.remove();
-  });
-  const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
-    const res = await fetch(app.httpUrl + path, init);
-    const body = await res.text();
-    assert.ok(res.ok, `${init?.method ?? 'GET'} ${path}: ${res.status} ${body.slice(0, 300)}`);
-    return JSON.parse(body) as T;
-  };
+  const { app, api, open, errors } = await startBrowserSuite(t, { config: { simulator: true, simDevices: 4, simRateHz: 5 } });
 
   // Client routes fall back to the dashboard; unknown API paths stay JSON 404s.
   const deep = await fetch(`${app.httpUrl}/devices/some-device`);
@@ -68,15 +44,12 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
     assert.equal(r.accepted, lines.length);
   }
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
+  const { page, shot } = await open();
   // No CDN, no other host: every request the page makes goes to the program itself.
   const foreign: string[] = [];
   page.on('request', (r) => {
     if (!r.url().startsWith(app.httpUrl) && !r.url().startsWith(app.httpUrl.replace('http', 'ws')) && !r.url().startsWith('data:')) foreign.push(r.url());
   });
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
   // Overview: the simulator's devices appear, and their values change.
   await page.goto(app.httpUrl + '/');
@@ -141,7 +114,6 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   await page.waitForSelector('[data-testid="chart"][data-drawn="true"]');
   await api('/api/v1/rules', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'bus over 8 V', severity: 'major', scope: 'device', target: simId, kind: 'threshold', metric: 'v', op: '>', value: 8 }),
   });
   app.simulator!.inject(simId, { type: 'spike', metric: 'v', magnitude: 15, count: 3 });
@@ -174,13 +146,12 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   await shot('06-alarms');
 
   // A phone, dark.
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, colorScheme: 'dark' });
-  phone.on('pageerror', (e) => errors.push(String(e)));
+  const { page: phone, shot: phoneShot } = await open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, colorScheme: 'dark' });
   await phone.goto(`${app.httpUrl}/#/devices/${simId}`);
   await phone.waitForSelector('[data-testid="chart"][data-drawn="true"]', { timeout: 10_000 });
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the phone page scrolls sideways by ${overflow}px`);
-  await phone.screenshot({ path: join(artifacts, '07-phone-dark.png'), fullPage: true });
+  await phoneShot('07-phone-dark');
 
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, []);

@@ -8,19 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { requireServices } from '../helpers/services.js';
-import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
+import { needChromium, startBrowserSuite } from '../helpers/browser.js';
 import { until } from '../helpers/app.js';
-import { bearer, login, startLockedApp } from '../helpers/auth.js';
-import { seriousViolations } from '../helpers/axe.js';
 import { RunToFailure } from '../../src/sim/run-to-failure.js';
 import { createRng, round } from '../../src/sim/kinds.js';
 import { catalogues, type Language } from '../../web/src/i18n/catalogues.js';
 import { formatValue } from '../../web/src/state/format.js';
 
-const chromium = requireServices('models screen e2e', 'chromium');
+const chromium = needChromium('models screen e2e');
 const STEP_MS = 20_000;
 const HOUR = 3_600_000;
 
@@ -31,30 +26,7 @@ test(
   'fit, backtest and activate a model on screen, then its predictions and RUL on the device page, in English and Korean',
   { skip: chromium.skip, timeout: 400_000 },
   async (t) => {
-    ensureWebBuild();
-    mkdirSync(e2eArtifacts, { recursive: true });
-    const { chromium: pw } = await import('playwright-core');
-    const locked = await startLockedApp();
-    const { app } = locked;
-    const browser = await pw.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    t.after(async () => {
-      await browser.close();
-      await locked.remove();
-    });
-    const admin = await login(app.httpUrl, 'admin', locked.adminPassword);
-    const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-      const res = await fetch(app.httpUrl + path, {
-        ...init,
-        headers: { 'content-type': 'application/json', ...bearer(admin.accessToken), ...(init.headers as Record<string, string>) },
-      });
-      const body = await res.text();
-      assert.ok(res.ok, `${init.method ?? 'GET'} ${path}: ${res.status} ${body.slice(0, 300)}`);
-      return (body ? JSON.parse(body) : undefined) as T;
-    };
+    const { app, api, open } = await startBrowserSuite(t, { locked: true });
     const passwords = { olga: `o-${randomBytes(12).toString('base64url')}`, vera: `v-${randomBytes(12).toString('base64url')}` };
     await api('/api/v1/users', { method: 'POST', body: JSON.stringify({ username: 'olga', password: passwords.olga, role: 'operator' }) });
     await api('/api/v1/users', { method: 'POST', body: JSON.stringify({ username: 'vera', password: passwords.vera, role: 'viewer' }) });
@@ -84,29 +56,13 @@ test(
     for (const lang of ['en', 'ko'] as Language[]) {
       const M = catalogues[lang];
       const life = lives.get(lang)!;
-      const context = await browser.newContext({
-        locale: lang === 'ko' ? 'ko-KR' : 'en-US',
+      const { page, errors, shot, text, signIn, signOut, expectAccessible, close } = await open({
+        lang,
         timezoneId: 'UTC',
-        viewport: { width: 1280, height: 900 },
         bypassCSP: true,
+        shots: `models-${lang}-`,
       });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      const shot = (name: string) => page.screenshot({ path: join(e2eArtifacts, `models-${lang}-${name}.png`), fullPage: true });
-      const axe = async (what: string) => {
-        const v = await seriousViolations(page);
-        assert.deepEqual(v, [], `${lang} ${what}: axe: ${v.join('; ')}`);
-      };
-      const text = async (sel: string) => ((await page.textContent(sel)) ?? '').trim();
-      const signIn = async (user: string, password: string) => {
-        await page.goto(`${app.httpUrl}/#/login`);
-        await page.waitForSelector('[data-testid="login-form"]');
-        await page.fill('[data-testid="login-username"]', user);
-        await page.fill('[data-testid="login-password"]', password);
-        await page.click('[data-testid="login-submit"]');
-        await page.waitForSelector('[data-testid="account-name"]', { timeout: 10_000 });
-      };
+      const axe = (what: string) => expectAccessible(`${lang} ${what}`);
       let bundleId = '';
 
       await t.test(`${lang}: fit with errors at their fields, backtest, activate`, async () => {
@@ -258,8 +214,7 @@ test(
       });
 
       await t.test(`${lang}: a viewer sees the models but no change buttons`, async () => {
-        await page.click('[data-testid="sign-out"]');
-        await page.waitForSelector('[data-testid="login-form"]', { timeout: 10_000 });
+        await signOut();
         await signIn('vera', passwords.vera);
         await page.goto(`${app.httpUrl}/#/manage/models`);
         await page.waitForSelector(`[data-testid="model-row-${bundleId}"]`, { timeout: 10_000 });
@@ -267,11 +222,10 @@ test(
         assert.equal(await page.$('[data-testid="fit-form"]'), null);
         assert.ok(await page.$('[data-testid="role-note"]'));
         await axe('models viewer');
-        await page.click('[data-testid="sign-out"]');
-        await page.waitForSelector('[data-testid="login-form"]', { timeout: 10_000 });
+        await signOut();
       });
       assert.deepEqual(errors, [], `${lang}: page errors`);
-      await context.close();
+      await close();
     }
   },
 );

@@ -5,23 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { requireServices } from '../helpers/services.js';
 import { requirePostgres, startPostgres } from '../helpers/postgres.js';
-import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
+import { needChromium, startBrowserSuite } from '../helpers/browser.js';
 import { startTestApp, until } from '../helpers/app.js';
 import type { Alarm } from '../../src/model/alarm.js';
 
-const chromium = requireServices('system alarm e2e', 'chromium');
+const chromium = needChromium('system alarm e2e');
 const pg = requirePostgres('system alarm e2e');
 
 test(
   'store outage: PostgreSQL stopped raises a system alarm shown apart in the dashboard, notified, and cleared when it is back',
   { skip: chromium.skip || pg.skip, timeout: 180_000 },
   async (t) => {
-    ensureWebBuild();
-    mkdirSync(e2eArtifacts, { recursive: true });
     const hooks: { event: string; alarm: Alarm | null }[] = [];
     const receiver = createServer((req, res) => {
       let body = '';
@@ -59,16 +54,8 @@ test(
       200,
     );
 
-    const { chromium: pw } = await import('playwright-core');
-    const browser = await pw.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    t.after(() => browser.close());
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const { open } = await startBrowserSuite(t, { app });
+    const { page, errors, shot } = await open();
     await page.goto(`${app.httpUrl}/#/alarms`);
     await page.waitForSelector('[data-testid="alarm-list"] [data-testid^="alarm-row-"]', { timeout: 15_000 });
     assert.equal(await page.$('[data-testid="system-alarms"]'), null, 'no system section while all is well');
@@ -81,7 +68,7 @@ test(
     // The device alarm is in the store, which is down: the page says why only system alarms show now.
     await page.waitForSelector('[data-testid="store-unavailable"]', { timeout: 10_000 });
     await until(() => hooks.some((h) => h.event === 'raised' && h.alarm?.ruleId === 'system:store'), { timeoutMs: 15_000, what: 'webhook: raised' });
-    await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-raised.png'), fullPage: true });
+    await shot('system-alarm-raised');
 
     await server.start();
     const clearedRow = await page.waitForSelector('[data-testid="system-alarm-list"] [data-status="cleared_unacked"]', { timeout: 30_000 });
@@ -96,7 +83,7 @@ test(
     await page.waitForSelector('[data-testid="system-alarms"]', { state: 'detached', timeout: 10_000 });
     await page.selectOption('[data-testid="alarm-filter-origin"]', 'system');
     await page.waitForSelector('[data-testid="device-alarms"]', { state: 'detached', timeout: 10_000 });
-    await page.screenshot({ path: join(e2eArtifacts, 'system-alarm-cleared.png'), fullPage: true });
+    await shot('system-alarm-cleared');
     const stored = (await (await fetch(`${app.httpUrl}/api/v1/alarms?origin=system`)).json()) as { alarms: Alarm[] };
     assert.ok(
       stored.alarms.some((a) => a.metric === 'store' && a.status === 'cleared_unacked' && a.id > 0),
