@@ -117,8 +117,26 @@ export async function alarmRoutes(fastify: FastifyInstance, ctx: AlarmsApi): Pro
 
   app.get(
     '/api/v1/alarms/stats',
-    { schema: { tags: ['alarms'], summary: 'Alarm counts by status and severity', response: { 200: Ref(AlarmStatsSchema) } } },
-    async () => ctx.store.alarms.alarmStats(),
+    {
+      schema: {
+        tags: ['alarms'],
+        summary:
+          'Alarm counts by status and severity, per rule and per device (most alarms first), and the time from raise to acknowledge and to clear; from/to: the period, on raisedAt',
+        querystring: Type.Object({
+          from: Type.Optional(TimeParam),
+          to: Type.Optional(TimeParam),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'rules and devices listed, each' })),
+        }),
+        response: { 200: Ref(AlarmStatsSchema), 400: errorRef },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const from = q.from === undefined ? undefined : queryTime(q.from, 'from', 0);
+      const to = q.to === undefined ? undefined : queryTime(q.to, 'to', 0);
+      if (from !== undefined && to !== undefined && from >= to) throw new DomainError(400, 'from must be before to', 'from', 'order');
+      return ctx.store.alarms.alarmStats({ from, to, limit: q.limit ?? 50 });
+    },
   );
 
   app.get(

@@ -4,6 +4,7 @@ import type {
   AlarmEventSchema,
   AlarmSchema,
   AlarmStatsSchema,
+  AlarmGroupStatsSchema,
   BacktestAlarmSchema,
   BacktestResultSchema,
   ChannelSchema,
@@ -74,6 +75,7 @@ export interface AlarmQuery {
 }
 
 export type AlarmStats = Static<typeof AlarmStatsSchema>;
+export type AlarmGroupStats = Static<typeof AlarmGroupStatsSchema>;
 
 export type ChannelType = 'websocket' | 'webhook' | 'slack' | 'email' | 'teams';
 

@@ -5,6 +5,7 @@ import type { BucketSeries, RawSeries } from '../model/telemetry.js';
 import type { ExportFormat } from './export-format.js';
 export type { BucketSeries } from '../model/telemetry.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
+import type { AlarmStatsQuery } from './alarm-stats.js';
 import type { Profile } from '../model/device.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
 import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../model/sequence.js';
@@ -437,7 +438,8 @@ export interface AlarmStore {
   listAlarms(q: AlarmQuery): Promise<Alarm[]>;
   /** Alarms not yet cleared. */
   activeAlarms(): Promise<Alarm[]>;
-  alarmStats(): Promise<AlarmStats>;
+  /** Counts by status and severity; with a period (raisedAt), also per rule and device with times to ack and clear. */
+  alarmStats(q?: AlarmStatsQuery): Promise<AlarmStats>;
   listAlarmEvents(alarmId: number): Promise<AlarmEvent[]>;
   /** phase 'normal' deletes the record. */
   saveTrigger(t: TriggerRecord): Promise<void>;

@@ -89,6 +89,67 @@ function fullStoreSuite(engine: string, factory: () => Promise<{ store: Store; c
       assert.ok(stats.byStatus.cleared_unacked >= 1 && stats.open >= 1 && stats.total >= 2);
     });
 
+    it('alarm statistics over a period: per rule and device, with the times to acknowledge and to clear', async () => {
+      // A period of its own, far from the other tests' alarms.
+      const P = T0 + 400 * 86_400_000;
+      const a1 = (await store.alarms.openAlarm(alarm('st-1', 'st-r1', 60, P + 1000))).alarm;
+      const a2 = (await store.alarms.openAlarm(alarm('st-2', 'st-r1', 61, P + 2000))).alarm;
+      const a3 = (await store.alarms.openAlarm(alarm('st-1', 'st-r2', 62, P + 3000))).alarm;
+      await store.alarms.repeatAlarm(a3.id, 63, P + 3500);
+      // Before the period: not counted.
+      await store.alarms.openAlarm(alarm('st-1', 'st-r3', 1, P - 1000));
+      await store.alarms.updateAlarm(
+        { ...a1, status: 'active_acked', ackedAt: P + 1000 + 60_000, ackedBy: 'olga' },
+        { at: P + 61_000, type: 'acked', by: 'olga', comment: null, value: null },
+      );
+      await store.alarms.updateAlarm(
+        { ...a1, status: 'cleared_acked', ackedAt: P + 61_000, ackedBy: 'olga', clearedAt: P + 1000 + 120_000, clearedBy: 'olga' },
+        { at: P + 121_000, type: 'cleared', by: 'olga', comment: null, value: null },
+      );
+      await store.alarms.updateAlarm(
+        { ...a2, status: 'active_acked', ackedAt: P + 2000 + 20_000, ackedBy: 'olga' },
+        { at: P + 22_000, type: 'acked', by: 'olga', comment: null, value: null },
+      );
+      const s = await store.alarms.alarmStats({ from: P, to: P + 86_400_000, limit: 10 });
+      assert.equal(s.total, 3);
+      assert.equal(s.open, 2);
+      assert.deepEqual([s.rules, s.devices], [2, 2]);
+      assert.deepEqual(s.toAck, { count: 2, meanMs: 40_000, maxMs: 60_000 });
+      assert.deepEqual(s.toClear, { count: 1, meanMs: 120_000, maxMs: 120_000 });
+      assert.deepEqual(s.byRule, [
+        {
+          key: 'st-r1',
+          name: 'rule st-r1',
+          count: 2,
+          occurrences: 2,
+          open: 1,
+          acked: 2,
+          toAck: { count: 2, meanMs: 40_000, maxMs: 60_000 },
+          toClear: { count: 1, meanMs: 120_000, maxMs: 120_000 },
+        },
+        {
+          key: 'st-r2',
+          name: 'rule st-r2',
+          count: 1,
+          occurrences: 2,
+          open: 1,
+          acked: 0,
+          toAck: { count: 0, meanMs: null, maxMs: null },
+          toClear: { count: 0, meanMs: null, maxMs: null },
+        },
+      ]);
+      assert.deepEqual(
+        s.byDevice?.map((d) => [d.key, d.count, d.open]),
+        [
+          ['st-1', 2, 1],
+          ['st-2', 1, 1],
+        ],
+      );
+      // The limit lists fewer, and says how many there are.
+      const one = await store.alarms.alarmStats({ from: P, to: P + 86_400_000, limit: 1 });
+      assert.deepEqual([one.byRule?.length, one.rules], [1, 2]);
+    });
+
     it('rules keep their order, trigger state and the notification log round-trip', async () => {
       for (const id of ['rule-b', 'rule-a']) await store.alarms.saveRule({ id, name: id, updatedAt: T0 } as never);
       await store.alarms.saveRule({ id: 'rule-b', name: 'renamed', updatedAt: T0 + 1 } as never);

@@ -139,14 +139,39 @@ export const AlarmEventSchema = Type.Object(
 
 const countMap = <K extends readonly string[]>(keys: K) =>
   Type.Unsafe<Record<K[number], number>>({ type: 'object', properties: Object.fromEntries(keys.map((k) => [k, { type: 'integer' }])) });
+/** How long alarms took from being raised to being acknowledged or cleared (those that were). */
+const DurationSchema = Type.Object({
+  count: Type.Integer({ description: 'alarms that were acknowledged (or cleared)' }),
+  meanMs: Nullable(num),
+  maxMs: Nullable(num),
+});
+const groupFields = {
+  count: Type.Integer({ description: 'alarms raised' }),
+  occurrences: Type.Integer({ description: 'times the condition was seen, over those alarms (their count field)' }),
+  open: Type.Integer({ description: 'not yet cleared' }),
+  acked: Type.Integer(),
+  toAck: DurationSchema,
+  toClear: DurationSchema,
+};
+export const AlarmGroupStatsSchema = Type.Object({ ...groupFields, key: Type.String({ description: 'rule id or device id' }), name: Nullable(Type.String()) });
 export const AlarmStatsSchema = Type.Object(
   {
+    /** The period (on raisedAt) the figures cover: null ends are open. */
+    from: Type.Optional(Nullable(num)),
+    to: Type.Optional(Nullable(num)),
     total: Type.Integer(),
     open: Type.Integer(),
     byStatus: countMap(ALARM_STATUSES),
     bySeverity: countMap(SEVERITIES),
     /** Open (active) alarms by severity. */
     openBySeverity: countMap(SEVERITIES),
+    /** Time to acknowledge and to clear, over every alarm of the period. */
+    toAck: Type.Optional(DurationSchema),
+    toClear: Type.Optional(DurationSchema),
+    byRule: Type.Optional(Type.Array(AlarmGroupStatsSchema, { description: 'per rule, most alarms first (at most `limit`); name: the rule name' })),
+    byDevice: Type.Optional(Type.Array(AlarmGroupStatsSchema, { description: 'per device, most alarms first (at most `limit`)' })),
+    rules: Type.Optional(Type.Integer({ description: 'rules with alarms in the period (byRule may list fewer)' })),
+    devices: Type.Optional(Type.Integer({ description: 'devices with alarms in the period (byDevice may list fewer)' })),
   },
   { $id: 'AlarmStats' },
 );

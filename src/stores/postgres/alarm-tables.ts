@@ -4,6 +4,7 @@ import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import type { Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
+import { groupColumns, periodWhere, withGroups, type AlarmGroupRow, type AlarmStatsQuery } from '../alarm-stats.js';
 
 // Column aliases give rows the model's own field names, so no per-field mapping is needed.
 const ALARM_COLUMNS = `id, rule_id AS "ruleId", rule_name AS "ruleName", kind, device, metric, severity, status, raised_at AS "raisedAt",
@@ -100,11 +101,14 @@ export class PgAlarmTables implements AlarmStore {
     return (await this.sql.unsafe(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE cleared_at IS NULL ORDER BY id`)).map(toAlarm);
   }
 
-  async alarmStats(): Promise<AlarmStats> {
+  async alarmStats(q: AlarmStatsQuery = {}): Promise<AlarmStats> {
     const zero = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
     const stats: AlarmStats = { total: 0, open: 0, byStatus: zero(ALARM_STATUSES), bySeverity: zero(SEVERITIES), openBySeverity: zero(SEVERITIES) };
-    for (const r of await this.sql<{ status: AlarmStatus; severity: Severity; n: number }[]>`
-      SELECT status, severity, count(*) AS n FROM alarms GROUP BY status, severity`) {
+    const { where, args } = periodWhere(q, (i) => `$${i}`);
+    for (const r of await this.sql.unsafe<{ status: AlarmStatus; severity: Severity; n: number }[]>(
+      `SELECT status, severity, count(*)::int AS n FROM alarms ${where} GROUP BY status, severity`,
+      args,
+    )) {
       stats.total += r.n;
       stats.byStatus[r.status] = (stats.byStatus[r.status] ?? 0) + r.n;
       stats.bySeverity[r.severity] = (stats.bySeverity[r.severity] ?? 0) + r.n;
@@ -113,7 +117,23 @@ export class PgAlarmTables implements AlarmStore {
         stats.openBySeverity[r.severity] = (stats.openBySeverity[r.severity] ?? 0) + r.n;
       }
     }
-    return stats;
+    const cols = groupColumns((e) => `(${e})::float8`);
+    const limit = q.limit ?? 50;
+    const lim = `$${args.length + 1}`;
+    const [all] = await this.sql.unsafe<AlarmGroupRow[]>(`SELECT NULL AS key, NULL AS name, ${cols} FROM alarms ${where}`, args);
+    const rules = await this.sql.unsafe<AlarmGroupRow[]>(
+      `SELECT rule_id AS key, max(rule_name) AS name, ${cols} FROM alarms ${where} GROUP BY rule_id ORDER BY n DESC, key LIMIT ${lim}`,
+      [...args, limit],
+    );
+    const devices = await this.sql.unsafe<AlarmGroupRow[]>(
+      `SELECT device AS key, NULL AS name, ${cols} FROM alarms ${where} GROUP BY device ORDER BY n DESC, key LIMIT ${lim}`,
+      [...args, limit],
+    );
+    const [distinct] = await this.sql.unsafe<{ rules: number; devices: number }[]>(
+      `SELECT count(DISTINCT rule_id)::int AS rules, count(DISTINCT device)::int AS devices FROM alarms ${where}`,
+      args,
+    );
+    return withGroups(stats, q, all, [...rules], [...devices], distinct);
   }
 
   async listAlarmEvents(alarmId: number): Promise<AlarmEvent[]> {

@@ -4,6 +4,7 @@ import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
+import { groupColumns, periodWhere, withGroups, type AlarmGroupRow, type AlarmStatsQuery } from '../alarm-stats.js';
 
 interface AlarmRow {
   id: number;
@@ -178,10 +179,11 @@ export class SqliteAlarmTables implements AlarmStore {
     return (this.db.prepare('SELECT * FROM alarms WHERE cleared_at IS NULL ORDER BY id').all() as AlarmRow[]).map(toAlarm);
   }
 
-  async alarmStats(): Promise<AlarmStats> {
+  async alarmStats(q: AlarmStatsQuery = {}): Promise<AlarmStats> {
     const zero = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
     const stats: AlarmStats = { total: 0, open: 0, byStatus: zero(ALARM_STATUSES), bySeverity: zero(SEVERITIES), openBySeverity: zero(SEVERITIES) };
-    for (const r of this.db.prepare('SELECT status, severity, count(*) AS n FROM alarms GROUP BY status, severity').all() as {
+    const { where, args } = periodWhere(q, () => '?');
+    for (const r of this.db.prepare(`SELECT status, severity, count(*) AS n FROM alarms ${where} GROUP BY status, severity`).all(...args) as {
       status: AlarmStatus;
       severity: Severity;
       n: number;
@@ -194,7 +196,20 @@ export class SqliteAlarmTables implements AlarmStore {
         stats.openBySeverity[r.severity] = (stats.openBySeverity[r.severity] ?? 0) + r.n;
       }
     }
-    return stats;
+    const cols = groupColumns((e) => e);
+    const limit = q.limit ?? 50;
+    const all = this.db.prepare(`SELECT NULL AS key, NULL AS name, ${cols} FROM alarms ${where}`).get(...args) as AlarmGroupRow | undefined;
+    const rules = this.db
+      .prepare(`SELECT rule_id AS key, max(rule_name) AS name, ${cols} FROM alarms ${where} GROUP BY rule_id ORDER BY n DESC, key LIMIT ?`)
+      .all(...args, limit) as AlarmGroupRow[];
+    const devices = this.db
+      .prepare(`SELECT device AS key, NULL AS name, ${cols} FROM alarms ${where} GROUP BY device ORDER BY n DESC, key LIMIT ?`)
+      .all(...args, limit) as AlarmGroupRow[];
+    const distinct = this.db.prepare(`SELECT count(DISTINCT rule_id) AS rules, count(DISTINCT device) AS devices FROM alarms ${where}`).get(...args) as {
+      rules: number;
+      devices: number;
+    };
+    return withGroups(stats, q, all, rules, devices, distinct);
   }
 
   async listAlarmEvents(alarmId: number): Promise<AlarmEvent[]> {
