@@ -32,6 +32,16 @@ import enModels from './en/models.js';
 import koModels from './ko/models.js';
 import enRejected from './en/rejected.js';
 import koRejected from './ko/rejected.js';
+import enImports from './en/imports.js';
+import koImports from './ko/imports.js';
+import enRetention from './en/retention.js';
+import koRetention from './ko/retention.js';
+import enAudit from './en/audit.js';
+import koAudit from './ko/audit.js';
+import enAlarmStats from './en/alarmstats.js';
+import koAlarmStats from './ko/alarmstats.js';
+import enModelUpload from './en/modelupload.js';
+import koModelUpload from './ko/modelupload.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -59,6 +69,11 @@ export const catalogues = {
     mappings: enMappings,
     models: enModels,
     rejected: enRejected,
+    imports: enImports,
+    retention: enRetention,
+    audit: enAudit,
+    alarmstats: enAlarmStats,
+    modelupload: enModelUpload,
   },
   ko: {
     common: koCommon,
@@ -78,6 +93,11 @@ export const catalogues = {
     mappings: koMappings,
     models: koModels,
     rejected: koRejected,
+    imports: koImports,
+    retention: koRetention,
+    audit: koAudit,
+    alarmstats: koAlarmStats,
+    modelupload: koModelUpload,
   },
 } satisfies Record<Language, Record<string, object>>;
 

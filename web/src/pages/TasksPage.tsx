@@ -13,6 +13,10 @@ import { EquipmentScreen } from './tasks/EquipmentScreen.js';
 import { MappingsScreen } from './tasks/MappingsScreen.js';
 import { ModelsScreen } from './tasks/ModelsScreen.js';
 import { RejectedScreen } from './tasks/RejectedScreen.js';
+import { ImportScreen } from './tasks/ImportScreen.js';
+import { RetentionScreen } from './tasks/RetentionScreen.js';
+import { AuditScreen } from './tasks/AuditScreen.js';
+import { AlarmStatsScreen } from './tasks/AlarmStatsScreen.js';
 
 /** The operator screens, one tab each; a tab shows only to a role that may look at it. */
 export function TasksPage({ screen, params }: { screen: Screen; params: URLSearchParams }) {
@@ -52,6 +56,14 @@ export function TasksPage({ screen, params }: { screen: Screen; params: URLSearc
         <MappingsScreen />
       ) : screen === 'rejected' ? (
         <RejectedScreen device={params.get('device') ?? ''} />
+      ) : screen === 'import' ? (
+        <ImportScreen />
+      ) : screen === 'retention' ? (
+        <RetentionScreen />
+      ) : screen === 'audit' ? (
+        <AuditScreen />
+      ) : screen === 'stats' ? (
+        <AlarmStatsScreen />
       ) : (
         <ModelsScreen />
       )}

@@ -11,6 +11,10 @@ export const SCREENS = {
   mappings: { view: 'viewer', change: 'admin' },
   models: { view: 'viewer', change: 'operator' },
   rejected: { view: 'viewer', change: 'operator' },
+  import: { view: 'viewer', change: 'operator' },
+  retention: { view: 'viewer', change: 'admin' },
+  audit: { view: 'admin', change: 'admin' },
+  stats: { view: 'viewer', change: 'viewer' },
 } as const satisfies Record<string, { view: Role; change: Role }>;
 
 export type Screen = keyof typeof SCREENS;

@@ -13,6 +13,10 @@ export default {
     mappings: 'Topic mappings',
     models: 'Models',
     rejected: 'Refused messages',
+    import: 'Bulk import',
+    retention: 'Retention',
+    audit: 'Audit log',
+    stats: 'Alarm statistics',
     access: 'Users, keys and credentials',
   },
   roles: {

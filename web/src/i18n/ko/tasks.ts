@@ -16,6 +16,10 @@ const ko: Messages<typeof en> = {
     mappings: '토픽 매핑',
     rejected: '거부된 메시지',
     models: '모델',
+    import: '일괄 가져오기',
+    retention: '데이터 보존',
+    audit: '감사 로그',
+    stats: '알람 통계',
     access: '사용자·키·장치 인증',
   },
   roles: {

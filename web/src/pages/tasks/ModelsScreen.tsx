@@ -9,6 +9,7 @@ import { formatDateTime } from '../../state/format.js';
 import { useFormErrors, type FormErrors } from '../../tasks/form.js';
 import { Field, FormError, RoleNote, useCan, useRuleText } from '../../tasks/ui.js';
 import { HealthyWindowChart, ModelBacktestChart } from '../../tasks/ModelCharts.js';
+import { BundleUpload } from '../../tasks/BundleUpload.js';
 import { MODEL_OUTPUTS, ModelApi, slotsOf, type BacktestReport, type BundleView, type FitInput, type RulStats } from '../../tasks/models-api.js';
 
 /** Model bundles (serve-ml) per equipment or profile and power bucket: versions, the active one, their scores; fit, backtest, activate; RUL per device. */
@@ -50,6 +51,7 @@ export function ModelsScreen() {
           <ModelList bundles={bundles} canChange={canChange} onChanged={reload} />
         )}
       </div>
+      {canChange && <BundleUpload onChanged={reload} />}
       {canChange ? (
         <FitFlow models={models} onChanged={reload} />
       ) : (

@@ -1,0 +1,33 @@
+// English messages of the raw retention screen (GET /api/v1/retention, PUT /devices/{id}/retention).
+export default {
+  title: 'Raw retention per device',
+  note: 'How long each device’s raw readings are kept, and why; rollups are kept longer, and imported ranges are held whatever their age (docs/retention.md).',
+  defaults: 'Default: raw {{raw}}, 1-minute rollups {{minute}}, 1-hour rollups {{hour}}.',
+  loading: 'Loading retention…',
+  none: 'No devices yet.',
+  hours: '{{value}} h',
+  days: '{{value}} d',
+  col: {
+    device: 'Device',
+    profile: 'Profile',
+    raw: 'Raw kept',
+    source: 'Set by',
+    cutoff: 'Raw readings before',
+    holds: 'Held ranges',
+  },
+  source: {
+    device: 'this device (API)',
+    'device-config': 'this device (config file)',
+    profile: 'its profile',
+    default: 'the default',
+  },
+  holdsCount_one: '{{count}} range',
+  holdsCount_other: '{{count}} ranges',
+  formTitle: 'Change a device’s raw retention',
+  device: 'Device',
+  rawRetentionHours: 'Hours of raw readings kept',
+  hoursHint: 'More than 0, at most {{max}} h.',
+  save: 'Save',
+  reset: 'Back to the profile’s or the default',
+  saved: '{{device}}: raw readings kept {{retention}}.',
+};

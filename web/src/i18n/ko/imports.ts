@@ -1,0 +1,55 @@
+import type { Messages } from '../messages.js';
+import type en from '../en/imports.js';
+
+// 일괄 가져오기 화면(POST /api/v1/import)의 한국어 메시지.
+const ko: Messages<typeof en> = {
+  title: '일괄 가져오기',
+  note: '넓은 CSV(시간 열 하나와 지표마다 열 하나) 또는 NDJSON(장치가 보내는 것처럼 한 줄에 JSON 메시지 하나)에서 이력을 불러옵니다. 모든 행은 실시간 데이터와 똑같이 검사되며, 다시 가져와도 아무것도 추가되지 않습니다(docs/ingest.md, “Bulk import”).',
+  file: '파일',
+  fileHint: '.csv, .ndjson 또는 .jsonl',
+  device: '장치',
+  deviceHint: '모든 행이 이 장치의 것입니다. 비워 두면 machine/sensor 또는 device 열에서, 없으면 파일 이름에서 정합니다.',
+  format: '형식',
+  formatAuto: '파일 이름에서',
+  formatCsv: 'CSV',
+  formatNdjson: 'NDJSON',
+  map: '열 이름',
+  mapHint: '열=지표, 쉼표로 구분, 예: Temp C=temperature',
+  start: '시작 시각',
+  startHint: '시간 열이 시작 이후의 초를 담고 있을 때 그 시작 시각(ISO-8601).',
+  applyRetention: '장치의 원시 데이터 보존 기간이 이미 지난 측정값은 빼기',
+  run: '가져오기',
+  running: '가져오는 중…',
+  sent: '{{total}} 중 {{sent}} 보냄',
+  processing: '다 보냈습니다. 서버가 마지막 행을 저장하는 중…',
+  progressLabel: '업로드 진행',
+  result: '결과',
+  resultOf: '{{file}}, {{seconds}}초',
+  count: {
+    rowsRead: '읽은 행',
+    readingsStored: '저장한 측정값',
+    alreadyStored: '이미 저장됨(다시 쓰지 않음)',
+    sameTimeInFile: '이 파일 안에서 같은 시각(첫 행 유지)',
+    rejected: '거부된 행',
+    droppedByRetention: '제외됨(보존 기간 지남)',
+  },
+  ignoredColumns: '제외한 열(숫자 아님): {{columns}}',
+  warnings: '경고',
+  retentionNote: '{{device}}: 원시 데이터 보존 {{retention}}; {{kept}}',
+  exempt: '가져온 이력은 유지(원시 데이터 보존에서 제외)',
+  notExempt: '보존 기간보다 오래된 측정값은 제외',
+  rejectedTitle: '거부된 행',
+  rejectedFirst: '거부된 행 {{count}}개 중 처음 {{shown}}개(모두 거부된 메시지로 보관됩니다).',
+  col: {
+    line: '줄',
+    field: '필드',
+    rule: '규칙',
+    error: '사유',
+  },
+  rule: {
+    format: '파일 이름이 .csv도 .ndjson도 아닙니다. 형식을 고르세요.',
+    timestamp: 'ISO-8601 시각을 쓰세요(예: 2025-04-26T09:00:00Z).',
+    media_type: 'CSV 또는 NDJSON 파일을 보내세요.',
+  },
+};
+export default ko;

@@ -1,0 +1,131 @@
+import { ApiError, type Api } from '../api.js';
+import type { AuthSession } from '../auth/session.js';
+import type { AuditEntry } from '../../../src/model/audit.js';
+import type { AlarmGroupStats, AlarmStats } from '../../../src/model/alarm.js';
+import type { ImportSummary, RejectedLine } from '../../../src/import/importer.js';
+import type { BundleView } from './models-api.js';
+
+export type { AlarmGroupStats, AlarmStats, AuditEntry, ImportSummary, RejectedLine };
+
+/** Retention as GET /api/v1/retention answers it for one device (src/api/retention.ts). */
+export interface DeviceRetention {
+  device: string;
+  profile: string | null;
+  rawRetentionHours: number;
+  source: 'device' | 'device-config' | 'profile' | 'default';
+  description: string;
+  rawCutoff: number;
+  minuteRollupDays: number;
+  hourRollupDays: number;
+  override: number | null;
+  holds: { device: string; from: number; to: number; reason: string; createdAt: number }[];
+}
+
+export interface RetentionList {
+  default: { rawRetentionHours: number; minuteRollupDays: number; hourRollupDays: number };
+  devices: DeviceRetention[];
+}
+
+export interface AuditQuery {
+  actor?: string;
+  method?: string;
+  route?: string;
+  from?: number;
+  to?: number;
+  before?: number;
+  limit: number;
+}
+
+/** The upper bound of PUT /devices/{id}/retention (src/config.ts MAX_RETENTION_HOURS: 100 years). */
+export const MAX_RETENTION_HOURS = 876_000;
+
+/** What the file's name says its format is: .csv -> CSV, .ndjson/.jsonl/.json -> NDJSON; null: unknown. */
+export function importFormatOf(name: string): 'csv' | 'ndjson' | null {
+  if (/\.csv$/i.test(name)) return 'csv';
+  if (/\.(nd)?jsonl?$|\.ndjson$/i.test(name)) return 'ndjson';
+  return null;
+}
+
+const enc = encodeURIComponent;
+
+/** Retention, the audit log, alarm statistics and bundle uploads: the admin screens' routes. */
+export class AdminApi {
+  constructor(private readonly api: Api) {}
+
+  retention(): Promise<RetentionList> {
+    return this.api.send('GET', '/api/v1/retention');
+  }
+  setRetention(device: string, rawRetentionHours: number | null): Promise<DeviceRetention> {
+    return this.api.send('PUT', `/api/v1/devices/${enc(device)}/retention`, { rawRetentionHours });
+  }
+
+  async audit(q: AuditQuery): Promise<AuditEntry[]> {
+    const p = new URLSearchParams({ limit: String(q.limit) });
+    for (const k of ['actor', 'method', 'route'] as const) if (q[k]) p.set(k, q[k]!);
+    for (const k of ['from', 'to', 'before'] as const) if (q[k] !== undefined) p.set(k, String(q[k]));
+    return (await this.api.send<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?${p}`)).entries;
+  }
+
+  alarmStats(q: { from?: number; to?: number; limit?: number }): Promise<AlarmStats> {
+    const p = new URLSearchParams();
+    if (q.from !== undefined) p.set('from', String(Math.floor(q.from)));
+    if (q.to !== undefined) p.set('to', String(Math.ceil(q.to)));
+    if (q.limit !== undefined) p.set('limit', String(q.limit));
+    return this.api.send('GET', `/api/v1/alarms/stats?${p}`);
+  }
+
+  uploadBundle(manifest: unknown, files: Record<string, string>): Promise<BundleView> {
+    return this.api.send('POST', '/api/v1/serve-ml/bundles', { manifest, files });
+  }
+}
+
+/**
+ * POST /api/v1/import with upload progress. fetch cannot report how much of a request body has gone
+ * (Chromium streams request bodies only over HTTP/2), so this one request goes by XMLHttpRequest,
+ * with the session's token, refreshed first. Refusals come back as the same ApiError as elsewhere.
+ */
+export async function importFile(
+  session: AuthSession,
+  file: Blob,
+  q: { format: 'csv' | 'ndjson'; device?: string; map?: string; start?: string; applyRetention?: boolean },
+  onProgress: (sent: number, total: number) => void,
+): Promise<ImportSummary> {
+  await session.ensureFresh().catch(() => false);
+  const p = new URLSearchParams({ format: q.format });
+  if (q.device) p.set('device', q.device);
+  if (q.map) p.set('map', q.map);
+  if (q.start) p.set('start', q.start);
+  if (q.applyRetention) p.set('applyRetention', 'true');
+  const path = `/api/v1/import?${p}`;
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('content-type', q.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+    const token = session.accessToken();
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new Error(`POST ${path}: the connection failed`));
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      } catch {
+        body = xhr.responseText;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body as ImportSummary);
+      const msg = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : xhr.statusText;
+      const retry = Number(xhr.getResponseHeader('retry-after'));
+      reject(new ApiError(xhr.status, `${xhr.status} ${msg} (POST ${path})`, body, Number.isFinite(retry) && retry > 0 ? retry : null));
+    };
+    xhr.send(file);
+  });
+}
+
+/** A file's bytes as base64 (bundle files travel so in POST /serve-ml/bundles). */
+export async function base64Of(file: Blob): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
