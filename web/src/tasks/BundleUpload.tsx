@@ -74,13 +74,15 @@ export function BundleUpload({ onChanged }: { onChanged(): void }) {
     const items = nested(prefix);
     if (!items.length) return null;
     return (
-      <ul className="task-error" id={`${listId}-${testid}`} data-testid={testid} role="alert">
-        {items.map(([k, e]) => (
-          <li key={k} data-testid={`field-error-${k}`} data-rule={e.rule}>
-            <code>{k.slice(prefix.length)}</code>: {words(e)}
-          </li>
-        ))}
-      </ul>
+      <div role="alert" id={`${listId}-${testid}`}>
+        <ul className="task-error" data-testid={testid}>
+          {items.map(([k, e]) => (
+            <li key={k} data-testid={`field-error-${k}`} data-rule={e.rule}>
+              <code>{k.slice(prefix.length)}</code>: {words(e)}
+            </li>
+          ))}
+        </ul>
+      </div>
     );
   };
   const shown = Object.keys(form.errors.fields).filter((k) => k === 'manifest' || k === 'files' || k.startsWith('manifest.') || k.startsWith('files.'));

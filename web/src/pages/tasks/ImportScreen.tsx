@@ -181,7 +181,9 @@ export function ImportScreen() {
               <h3>{t('rejectedTitle')}</h3>
               <p className="task-note">
                 {t('rejectedFirst', { shown: formatCount(s.rejectedLines.length, lang), count: formatCount(s.rejected, lang) })}{' '}
-                <a href={taskHref('rejected')}>{tt('screen.rejected')}</a>
+                <a className="inline-link" href={taskHref('rejected')}>
+                  {tt('screen.rejected')}
+                </a>
               </p>
               <table className="admin-table" data-testid="import-rejected">
                 <thead>
