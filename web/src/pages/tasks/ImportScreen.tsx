@@ -24,6 +24,7 @@ export function ImportScreen() {
   const { session } = useServices();
   const { t } = useTranslation('imports');
   const { t: tt } = useTranslation('tasks');
+  const { t: tr } = useTranslation('retention');
   const lang = currentLanguage();
   const canChange = useCan('operator');
   const form = useFormErrors();
@@ -163,7 +164,11 @@ export function ImportScreen() {
           {s.ignoredColumns && s.ignoredColumns.length > 0 && <p className="task-note">{t('ignoredColumns', { columns: s.ignoredColumns.join(', ') })}</p>}
           {s.retention.map((r) => (
             <p className="task-note" key={r.device} data-testid={`import-retention-${r.device}`}>
-              {t('retentionNote', { device: r.device, retention: r.retention, kept: r.exempt ? t('exempt') : t('notExempt') })}
+              {t('retentionNote', {
+                device: r.device,
+                retention: `${tr('hours', { value: formatCount(r.rawRetentionHours, lang) })} (${tr(`source.${r.source as 'default'}`)})`,
+                kept: r.exempt ? t('exempt') : t('notExempt'),
+              })}
             </p>
           ))}
           {s.warnings.length > 0 && (
