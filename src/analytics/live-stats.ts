@@ -1,5 +1,5 @@
 import type { DeviceLiveStats, MetricStats } from '../model/live.js';
-import { BucketRing } from './windows.js';
+import { BucketRing, emptyMoments, type Moments } from './windows.js';
 import { l2Norm, rateOfChange, zScore } from './anomaly.js';
 
 /**
@@ -28,6 +28,12 @@ export interface MessageLike {
   values: Record<string, number>;
 }
 
+/**
+ * The moments of the window being read, reused: each is read at once (z-score, the stats' fields)
+ * before the next window is asked for. One thread; nothing keeps it.
+ */
+const w: Moments = emptyMoments();
+
 class SeriesState {
   // Each ring keeps only what is read from it: min/max from the last minute, the spread from the 10 s buckets.
   // The 1 s ring is sparse: a device reporting every few seconds fills few of its buckets.
@@ -40,7 +46,7 @@ class SeriesState {
   constructor(readonly metric: string) {}
 
   add(ts: number, value: number, zBuckets: number): SeriesStats {
-    const z = zScore(value, this.tens.window(ts, zBuckets));
+    const z = zScore(value, this.tens.window(ts, zBuckets, w));
     const newest = this.lastTs === null || ts >= this.lastTs;
     const rate = newest ? rateOfChange(this.lastTs, this.lastValue, ts, value) : (this.stats?.rate ?? null);
     this.sec.add(ts, value);
@@ -50,7 +56,7 @@ class SeriesState {
       this.lastValue = value;
     }
     const t = this.lastTs!;
-    const m1 = this.sec.window(t);
+    const m1 = this.sec.window(t, undefined, w);
     const stats: SeriesStats = {
       metric: this.metric,
       ts: t,
@@ -60,8 +66,9 @@ class SeriesState {
       avg1m: m1.mean,
       count1m: m1.count,
       ma1m: m1.mean,
-      ma5m: this.tens.window(t, 30).mean,
-      ma15m: this.tens.window(t, 90).mean,
+      // Read before `w` is written again by the next window.
+      ma5m: this.tens.window(t, 30, w).mean,
+      ma15m: this.tens.window(t, 90, w).mean,
       rate,
       zscore: newest ? z : (this.stats?.zscore ?? null),
     };
@@ -143,7 +150,7 @@ export class Analytics {
       current[name] = s.stats.current;
     }
     const vector = this.vectorFor(d.profile);
-    const g = d.gaps.window(d.ts);
+    const g = d.gaps.window(d.ts, undefined, w);
     return {
       device,
       ts: d.ts,

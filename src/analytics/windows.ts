@@ -70,6 +70,8 @@ const CACHE_AFTER = 4;
 const SIDE_M2 = 16;
 /** Moments merged before the newest bucket when a ring has no cache (one thread, used at once). */
 const scratch = new Float64Array(5);
+/** A window's merged moments, before they are copied out (one thread, used at once). */
+const result = new Float64Array(5);
 
 export class BucketRing {
   /**
@@ -263,14 +265,18 @@ export class BucketRing {
     this.used = 0;
   }
 
-  /** Moments of the last `n` buckets (n <= size) ending at the bucket holding `t`. */
-  window(t: number, n = this.size): Moments {
+  /**
+   * Moments of the last `n` buckets (n <= size) ending at the bucket holding `t`. With `out`, written
+   * there and returned (live stats ask four windows per reading: four objects per reading were garbage).
+   */
+  window(t: number, n = this.size, out?: Moments): Moments {
     const end = Math.floor(t / this.widthMs);
     const len = Math.min(n, this.size);
     const c = this.tails;
     if (!c) {
       this.merge(end - len + 1, end - 1, null, 0, scratch, 0);
-      return this.merge(end, end, scratch, 0, null, 0)!;
+      this.merge(end, end, scratch, 0, result, 0);
+      return this.moments(out);
     }
     let tail = -1;
     let free = -1;
@@ -287,14 +293,26 @@ export class BucketRing {
       c[tail] = len;
       c[tail + 1] = end;
     }
-    return this.merge(end, end, c, tail + 2, null, 0)!;
+    this.merge(end, end, c, tail + 2, result, 0);
+    return this.moments(out);
+  }
+
+  /** The merged `result` as moments; what the ring does not keep is reported as unknown, never as a plausible 0. */
+  private moments(out: Moments | undefined): Moments {
+    const m = out ?? emptyMoments();
+    m.count = result[0];
+    m.mean = result[1];
+    m.m2 = this.spread ? result[2] : NaN;
+    m.min = this.minAt > 0 ? result[3] : NaN;
+    m.max = this.minAt > 0 ? result[4] : NaN;
+    return m;
   }
 
   /**
    * Buckets first..last (bucket indices) merged with Chan et al.'s formula, starting from the
-   * moments at `from[fromAt]` (or none: null); written to `into[intoAt]`, or returned.
+   * moments at `from[fromAt]` (or none: null); written to `into[intoAt]`.
    */
-  private merge(first: number, last: number, from: Float64Array | null, fromAt: number, into: Float64Array | null, intoAt: number): Moments | undefined {
+  private merge(first: number, last: number, from: Float64Array | null, fromAt: number, into: Float64Array, intoAt: number): void {
     const cells = this.cells;
     let count = 0;
     let mean = 0;
@@ -335,16 +353,11 @@ export class BucketRing {
         if (cells[i + minAt + 1] > max) max = cells[i + minAt + 1];
       }
     }
-    if (into) {
-      into[intoAt] = count;
-      into[intoAt + 1] = mean;
-      into[intoAt + 2] = m2;
-      into[intoAt + 3] = min;
-      into[intoAt + 4] = max;
-      return undefined;
-    }
-    // What the ring does not keep is reported as unknown, never as a plausible 0.
-    return { count, mean, m2: this.spread ? m2 : NaN, min: minAt > 0 ? min : NaN, max: minAt > 0 ? max : NaN };
+    into[intoAt] = count;
+    into[intoAt + 1] = mean;
+    into[intoAt + 2] = m2;
+    into[intoAt + 3] = min;
+    into[intoAt + 4] = max;
   }
 }
 

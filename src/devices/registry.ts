@@ -102,7 +102,12 @@ export class DeviceRegistry {
       if (m.attributes) state.attributes = { ...state.attributes, ...m.attributes };
       for (const metric in m.values) {
         const cur = state.latest[metric];
-        if (!cur || m.ts >= cur.ts) state.latest[metric] = { ts: m.ts, value: m.values[metric] };
+        // Updated in place: an object per reading of every live message was garbage; readers copy or serialise at once.
+        if (!cur) state.latest[metric] = { ts: m.ts, value: m.values[metric] };
+        else if (m.ts >= cur.ts) {
+          cur.ts = m.ts;
+          cur.value = m.values[metric];
+        }
       }
       if (created) this.emit(state, true);
       else if (!state.online) {

@@ -58,7 +58,16 @@ const TEXT_ATTRIBUTES = new Set([
   'type',
 ]);
 /** Fields consumed by the transport layer (the serial link's frame check). */
-const TRANSPORT_KEYS = new Set(['crc']);
+const TRANSPORT_KEYS = ['crc'];
+/** Every field that is never a reading: one set lookup per key instead of five checks. */
+const NOT_READINGS = new Set([...TIME_KEYS, ...DEVICE_KEYS, 'seq', 'profile', ...TRANSPORT_KEYS]);
+/**
+ * Metric names already found well-formed (and not reserved): a fleet uses a few, sent millions of
+ * times, so the name's regular expression runs once per name instead of once per reading. Bounded,
+ * so a sender of ever new names costs memory no longer than this.
+ */
+const goodNames = new Set<string>();
+const GOOD_NAMES_MAX = 4096;
 
 export function reject(field: string, rule: string, message: string): Rejection {
   return { field, rule, message };
@@ -117,33 +126,45 @@ export function parseTimestamp(raw: unknown): number | null {
   return microsToMs(Math.round(n / 1e3)); // nanoseconds
 }
 
-function parseJson(payload: Buffer | string, maxBytes: number): { ok: true; value: unknown } | { ok: false; rejection: Rejection } {
+/** A payload refused before it was parsed (size, empty, not JSON); otherwise undefined and `parsedValue` holds the value. */
+function parseJson(payload: Buffer | string, maxBytes: number): Rejection | undefined {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  if (size > maxBytes) return { ok: false, rejection: reject('payload', 'max_size', `payload is ${size} bytes; the limit is ${maxBytes}`) };
-  if (size === 0) return { ok: false, rejection: reject('payload', 'json', 'payload is empty') };
+  if (size > maxBytes) return reject('payload', 'max_size', `payload is ${size} bytes; the limit is ${maxBytes}`);
+  if (size === 0) return reject('payload', 'json', 'payload is empty');
   try {
-    return { ok: true, value: JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) };
+    parsedValue = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    return undefined;
   } catch (err) {
-    return { ok: false, rejection: reject('payload', 'json', `payload is not valid JSON: ${(err as Error).message}`) };
+    return reject('payload', 'json', `payload is not valid JSON: ${(err as Error).message}`);
   }
 }
+/**
+ * parseJson's value, handed over outside a result object: one thread, read at once by the caller
+ * (a { ok, value } per message was garbage on the ingest hot path).
+ */
+let parsedValue: unknown;
 
 /** Decodes one message: bytes (MQTT, serial) or an already parsed JSON value (HTTP arrays, NDJSON). */
 export function decodeMessage(payload: Buffer | string | unknown, ctx: DecodeContext): Decoded {
   let value: unknown = payload;
   if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
-    const parsed = parseJson(payload, ctx.maxBytes);
-    if (!parsed.ok) return { ok: false, rejection: parsed.rejection, device: ctx.device };
-    value = parsed.value;
+    const refused = parseJson(payload, ctx.maxBytes);
+    if (refused) return { ok: false, rejection: refused, device: ctx.device };
+    value = parsedValue;
+    parsedValue = undefined;
   }
   return decodeObject(value, ctx);
 }
 
+/** A refusal, naming the device when it is known. A plain function: a closure per decoded message was garbage. */
+function fail(r: Rejection, device: string | undefined): Decoded {
+  return { ok: false, rejection: r, device };
+}
+
 export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
-  const fail = (r: Rejection, device = ctx.device): Decoded => ({ ok: false, rejection: r, device });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-    return fail(reject('payload', 'object', `payload must be a JSON object of metric -> number, got ${what}`));
+    return fail(reject('payload', 'object', `payload must be a JSON object of metric -> number, got ${what}`), ctx.device);
   }
   const obj = value as Record<string, unknown>;
 
@@ -152,16 +173,16 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
     const v = obj[key];
     if (v === undefined) continue;
     if (typeof v !== 'string' || !isValidDeviceId(v)) {
-      return fail(reject(key, 'device_id', `${key} must be 1-128 characters of letters, digits, . _ : - (got ${JSON.stringify(v)?.slice(0, 80)})`));
+      return fail(reject(key, 'device_id', `${key} must be 1-128 characters of letters, digits, . _ : - (got ${JSON.stringify(v)?.slice(0, 80)})`), ctx.device);
     }
     if (device !== undefined && v !== device) {
-      return fail(reject(key, 'matches_topic', `${key} "${v}" does not match the device "${device}" it was sent for`));
+      return fail(reject(key, 'matches_topic', `${key} "${v}" does not match the device "${device}" it was sent for`), ctx.device);
     }
     device = v;
   }
-  if (device === undefined) return fail(reject('device_id', 'required', 'no device id: send it in the topic/URL or as device_id'));
+  if (device === undefined) return fail(reject('device_id', 'required', 'no device id: send it in the topic/URL or as device_id'), ctx.device);
   if (!isValidDeviceId(device))
-    return fail(reject('device_id', 'device_id', `device id "${device.slice(0, 80)}" must be 1-128 characters of letters, digits, . _ : -`));
+    return fail(reject('device_id', 'device_id', `device id "${device.slice(0, 80)}" must be 1-128 characters of letters, digits, . _ : -`), ctx.device);
 
   let ts: number | undefined;
   for (const key of TIME_KEYS) {
@@ -203,13 +224,14 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
   let attributes: Record<string, string | boolean> | undefined;
   let count = 0;
   for (const key in obj) {
-    if (TIME_KEYS.includes(key) || DEVICE_KEYS.includes(key) || key === 'seq' || key === 'profile' || TRANSPORT_KEYS.has(key)) continue;
+    if (NOT_READINGS.has(key)) continue;
     const v = obj[key];
     if (typeof v === 'string' && TEXT_ATTRIBUTES.has(key)) {
       (attributes ??= {})[key] = v.slice(0, 256);
       continue;
     }
-    if (!METRIC_NAME.test(key)) {
+    const known = goodNames.has(key);
+    if (!known && !METRIC_NAME.test(key)) {
       return fail(
         reject(
           key === '' ? '(empty key)' : key.slice(0, 64),
@@ -219,7 +241,7 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
         device,
       );
     }
-    if (isReservedName(key)) {
+    if (!known && isReservedName(key)) {
       return fail(reject(key, 'reserved_name', `${key} is a reserved name (a property of every JavaScript object) and cannot be a metric name`), device);
     }
     let n: number;
@@ -234,6 +256,7 @@ export function decodeObject(value: unknown, ctx: DecodeContext): Decoded {
       );
     if (++count > MAX_METRICS) return fail(reject('payload', 'max_metrics', `at most ${MAX_METRICS} metrics per message`), device);
     values[key] = n;
+    if (!known && goodNames.size < GOOD_NAMES_MAX) goodNames.add(key);
   }
 
   // Nothing to store: it must not register a device or count as a sign of life.

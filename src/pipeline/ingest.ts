@@ -2,9 +2,9 @@ import type { Message, Rejection, SourceKind } from '../model/reading.js';
 import type { RejectedRecord } from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
-import { decodeMessage } from './decode.js';
+import { decodeMessage, type DecodeContext } from './decode.js';
 import type { Batcher } from './batcher.js';
-import type { Validator } from './validate.js';
+import { validateMessage, type Validator } from './validate.js';
 import { ServerClock } from './server-clock.js';
 
 /** A payload as a transport hands it over, before anything is known to be right about it. */
@@ -48,8 +48,9 @@ function payloadText(payload: unknown): string {
 export class Pipeline {
   /** Times for messages that carry none: unique per device, so none is taken for another's duplicate. */
   readonly clock: ServerClock;
-  private readonly stamp: (device: string, receivedAt: number) => number;
-  private readonly knownProfile: ((name: string) => boolean) | undefined;
+  /** One decode context, refilled per input: decoding reads it synchronously and keeps nothing of it. */
+  private readonly ctx: DecodeContext;
+  private readonly received = new Map<SourceKind, { inc(): void }>();
 
   constructor(
     private readonly deps: {
@@ -67,86 +68,105 @@ export class Pipeline {
     },
   ) {
     const clock = (this.clock = deps.clock ?? new ServerClock());
-    this.stamp = (device, receivedAt) => clock.stamp(device, receivedAt);
     const validator = deps.validator;
-    this.knownProfile = validator ? (name) => validator.knowsProfile(name) : undefined;
+    this.ctx = {
+      source: 'mqtt',
+      device: undefined,
+      receivedAt: 0,
+      maxBytes: deps.maxPayloadBytes,
+      stamp: (device, receivedAt) => clock.stamp(device, receivedAt),
+      knownProfile: validator ? (name) => validator.knowsProfile(name) : undefined,
+    };
   }
 
   /** Judges inputs without storing them: good messages and dead letters. */
   judge(inputs: RawInput[]): { outcomes: Outcome[]; messages: Message[]; rejected: RejectedRecord[] } {
-    const { metrics, logger, maxPayloadBytes } = this.deps;
     const outcomes: Outcome[] = [];
     const messages: Message[] = [];
     const rejected: RejectedRecord[] = [];
-    for (const input of inputs) {
-      const receivedAt = input.receivedAt ?? Date.now();
-      metrics.messagesReceived.inc({ source: input.source });
-      const d = decodeMessage(input.payload, {
-        source: input.source,
-        device: input.device,
-        receivedAt,
-        maxBytes: maxPayloadBytes,
-        stamp: this.stamp,
-        knownProfile: this.knownProfile,
-      });
-      if (d.ok) {
-        if (input.attributes) d.message.attributes = { ...input.attributes, ...d.message.attributes };
-        if (input.profile && d.message.profile === undefined) d.message.profile = input.profile;
-        if (!this.deps.validator) {
-          messages.push(d.message);
-          outcomes.push(d);
-          continue;
-        }
-        const v = this.deps.validator.validate(d.message);
-        for (const f of v.flags) {
-          metrics.readingsFlagged.inc({ rule: f.rule });
-          rejected.push({
-            at: receivedAt,
-            source: input.source,
-            device: d.message.device,
-            field: f.field,
-            rule: 'flagged',
-            error: `${f.rule}: ${f.message}`,
-            payload: payloadText(input.payload),
-          });
-        }
-        for (const r of v.rejections) {
-          metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
-          rejected.push({
-            at: receivedAt,
-            source: input.source,
-            device: d.message.device,
-            field: r.field,
-            rule: r.rule,
-            error: r.message,
-            payload: payloadText(input.payload),
-          });
-        }
-        if (v.message) {
-          messages.push(v.message);
-          outcomes.push(v.rejections.length ? { ok: true, message: v.message, refused: v.rejections } : { ok: true, message: v.message });
-        } else {
-          // Every reading refused: the message still counts for sequence accounting and device state.
-          messages.push({ ...d.message, values: {} });
-          outcomes.push({ ok: false, rejection: v.rejections[0] });
-        }
-        continue;
-      }
-      const r = d.rejection;
-      metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
-      logger.warn({ source: input.source, device: d.device ?? input.device, field: r.field, rule: r.rule }, `rejected: ${r.message}`);
-      rejected.push({
-        at: receivedAt,
-        source: input.source,
-        device: d.device ?? input.device ?? null,
-        field: r.field,
-        rule: r.rule,
-        error: r.message,
-        payload: payloadText(input.payload),
-      });
-      outcomes.push({ ok: false, rejection: r });
-    }
+    for (const input of inputs) outcomes.push(this.judgeInto(input, messages, rejected));
     return { outcomes, messages, rejected };
+  }
+
+  /**
+   * Judges one input: its message (if any) goes to `messages`, its dead letters to `rejected`.
+   * The ingest hot path: per message it allocates the parsed payload, the message and its values,
+   * and (when a profile refuses or flags something) the verdict; nothing else.
+   */
+  private judgeInto(input: RawInput, messages: Message[], rejected: RejectedRecord[]): Outcome {
+    const { metrics, logger } = this.deps;
+    const receivedAt = input.receivedAt ?? Date.now();
+    this.receivedCounter(input.source).inc();
+    const ctx = this.ctx;
+    ctx.source = input.source;
+    ctx.device = input.device;
+    ctx.receivedAt = receivedAt;
+    ctx.maxBytes = this.deps.maxPayloadBytes;
+    const d = decodeMessage(input.payload, ctx);
+    if (d.ok) {
+      if (input.attributes) d.message.attributes = { ...input.attributes, ...d.message.attributes };
+      if (input.profile && d.message.profile === undefined) d.message.profile = input.profile;
+      const validator = this.deps.validator;
+      const profile = validator?.profileOf(d.message);
+      if (!profile) {
+        // Nothing to check against: the decoded result is the outcome as it is.
+        messages.push(d.message);
+        return d;
+      }
+      const v = validateMessage(d.message, profile);
+      for (const f of v.flags) {
+        metrics.readingsFlagged.inc({ rule: f.rule });
+        rejected.push({
+          at: receivedAt,
+          source: input.source,
+          device: d.message.device,
+          field: f.field,
+          rule: 'flagged',
+          error: `${f.rule}: ${f.message}`,
+          payload: payloadText(input.payload),
+        });
+      }
+      for (const r of v.rejections) {
+        metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
+        rejected.push({
+          at: receivedAt,
+          source: input.source,
+          device: d.message.device,
+          field: r.field,
+          rule: r.rule,
+          error: r.message,
+          payload: payloadText(input.payload),
+        });
+      }
+      if (v.message) {
+        messages.push(v.message);
+        if (v.rejections.length) return { ok: true, message: v.message, refused: v.rejections };
+        return v.message === d.message ? d : { ok: true, message: v.message };
+      }
+      // Every reading refused: the message still counts for sequence accounting and device state.
+      messages.push({ ...d.message, values: {} });
+      return { ok: false, rejection: v.rejections[0] };
+    }
+    const r = d.rejection;
+    metrics.rejected.inc({ source: input.source, field: r.field, rule: r.rule });
+    logger.warn({ source: input.source, device: d.device ?? input.device, field: r.field, rule: r.rule }, `rejected: ${r.message}`);
+    rejected.push({
+      at: receivedAt,
+      source: input.source,
+      device: d.device ?? input.device ?? null,
+      field: r.field,
+      rule: r.rule,
+      error: r.message,
+      payload: payloadText(input.payload),
+    });
+    return { ok: false, rejection: r };
+  }
+
+  /** The received counter's child per source, found once: a label object and its hash per message were garbage. */
+  private receivedCounter(source: SourceKind): { inc(): void } {
+    let c = this.received.get(source);
+    if (!c) this.received.set(source, (c = this.deps.metrics.messagesReceived.labels({ source })));
+    return c;
   }
 
   /** Decodes, stores, and resolves with each input's outcome once everything is committed. */
@@ -163,7 +183,7 @@ export class Pipeline {
    */
   async refuse(input: RawInput, rejection: Rejection): Promise<void> {
     const at = input.receivedAt ?? Date.now();
-    this.deps.metrics.messagesReceived.inc({ source: input.source });
+    this.receivedCounter(input.source).inc();
     this.deps.metrics.rejected.inc({ source: input.source, field: rejection.field, rule: rejection.rule });
     this.deps.logger.warn({ source: input.source, device: input.device, field: rejection.field, rule: rejection.rule }, `rejected: ${rejection.message}`);
     await this.deps.batcher.add(
@@ -182,7 +202,17 @@ export class Pipeline {
     );
   }
 
-  async acceptOne(input: RawInput): Promise<Outcome> {
-    return (await this.accept([input]))[0];
+  /** One input (an MQTT publish, a serial line): the same as accept([input]), without its arrays and async layers. */
+  acceptOne(input: RawInput): Promise<Outcome> {
+    const messages: Message[] = [];
+    const rejected: RejectedRecord[] = [];
+    let outcome: Outcome;
+    try {
+      outcome = this.judgeInto(input, messages, rejected);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const stored = this.deps.sink ? this.deps.sink(messages, rejected) : this.deps.batcher.add(messages, rejected);
+    return stored.then(() => outcome);
   }
 }

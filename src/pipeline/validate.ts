@@ -59,8 +59,13 @@ export class Validator {
     return this.lookup.profile(name) !== undefined;
   }
 
-  validate(m: Message): Verdict {
+  /** The profile a message is checked against: its device's binding, else the one it names; undefined when none. */
+  profileOf(m: Message): Profile | undefined {
     const name = this.lookup.boundProfile(m.device) ?? m.profile;
-    return validateMessage(m, name ? this.lookup.profile(name) : undefined);
+    return name ? this.lookup.profile(name) : undefined;
+  }
+
+  validate(m: Message): Verdict {
+    return validateMessage(m, this.profileOf(m));
   }
 }

@@ -190,3 +190,27 @@ test('a ring reports what it does not keep as unknown', () => {
   assert.equal(m.mean, 3);
   assert.ok(Number.isNaN(m.m2) && Number.isNaN(m.min) && Number.isNaN(m.max));
 });
+
+test('a window written into a reused object gives the very same figures as a fresh one, for every kind of ring (issue 21)', () => {
+  const rng = createRng(11);
+  const rings = [
+    new BucketRing(1000, 60),
+    new BucketRing(1000, 60, { spread: false, sparse: true }),
+    new BucketRing(10_000, 90, { range: false, compactSpread: true }),
+  ];
+  const out = { count: -1, mean: -1, m2: -1, min: -1, max: -1 };
+  let t = 1_700_000_000_000;
+  for (let i = 0; i < 3000; i++) {
+    t += Math.floor(rng() * 900);
+    const v = 10 * gauss(rng);
+    for (const ring of rings) {
+      ring.add(t, v);
+      for (const n of [1, 30, 60]) {
+        const fresh = ring.window(t, n);
+        const reused = ring.window(t, n, out);
+        assert.equal(reused, out);
+        assert.deepEqual({ ...reused }, fresh, `ring ${rings.indexOf(ring)} n=${n} #${i}`);
+      }
+    }
+  }
+});

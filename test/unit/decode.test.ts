@@ -140,3 +140,33 @@ test('a decoded message carries its µs time to its readings', () => {
   assert.ok(d.ok);
   assert.equal(d.message.ts, Date.UTC(2025, 3, 26, 9) + 0.5);
 });
+
+test('a metric name seen well-formed before is still checked for its value, and bad names stay refused however often sent (issue 21 name cache)', () => {
+  for (let i = 0; i < 3; i++) {
+    const good = decodeMessage(`{"temp_${i % 2}":${i}}`, ctx);
+    assert.ok(good.ok);
+    const bad = decodeMessage(`{"temp_${i % 2}":"hot"}`, ctx);
+    assert.ok(!bad.ok);
+    assert.equal(bad.rejection.field, `temp_${i % 2}`);
+    assert.equal(bad.rejection.rule, 'number');
+    const reserved = decodeMessage('{"constructor":1}', ctx);
+    assert.ok(!reserved.ok);
+    assert.equal(reserved.rejection.rule, 'reserved_name');
+    const ill = decodeMessage('{"9lives":1}', ctx);
+    assert.ok(!ill.ok);
+    assert.equal(ill.rejection.rule, 'metric_name');
+  }
+});
+
+test('a refusal before the device id is read names the topic device; after, the payload device (issue 21: no closure per message)', () => {
+  const noObject = decodeMessage('[1,2]', ctx);
+  assert.ok(!noObject.ok);
+  assert.equal(noObject.device, 'dev-1');
+  const named = decodeMessage('{"device_id":"sensor_9","temperature":"x"}', { ...ctx, device: undefined });
+  assert.ok(!named.ok);
+  assert.equal(named.device, 'sensor_9');
+  const notJson = decodeMessage('{"a":', ctx);
+  assert.ok(!notJson.ok);
+  assert.equal(notJson.rejection.rule, 'json');
+  assert.equal(notJson.device, 'dev-1');
+});
