@@ -272,7 +272,10 @@ export function toWriteBatch(messages: Message[], rejected: RejectedRecord[], se
     // Straight into the batch (messageToReadings' array per message was garbage); the same readings in the same order.
     const values = m.values;
     for (const metric in values) {
-      const r: Reading = m.seq === undefined ? { device: m.device, metric, ts: m.ts, value: values[metric] } : { device: m.device, metric, ts: m.ts, value: values[metric], seq: m.seq };
+      const r: Reading =
+        m.seq === undefined
+          ? { device: m.device, metric, ts: m.ts, value: values[metric] }
+          : { device: m.device, metric, ts: m.ts, value: values[metric], seq: m.seq };
       readings.push(r);
     }
   }
