@@ -32,6 +32,8 @@ import enModels from './en/models.js';
 import koModels from './ko/models.js';
 import enRejected from './en/rejected.js';
 import koRejected from './ko/rejected.js';
+import enDeviceAdmin from './en/device-admin.js';
+import koDeviceAdmin from './ko/device-admin.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -59,6 +61,7 @@ export const catalogues = {
     mappings: enMappings,
     models: enModels,
     rejected: enRejected,
+    deviceAdmin: enDeviceAdmin,
   },
   ko: {
     common: koCommon,
@@ -78,6 +81,7 @@ export const catalogues = {
     mappings: koMappings,
     models: koModels,
     rejected: koRejected,
+    deviceAdmin: koDeviceAdmin,
   },
 } satisfies Record<Language, Record<string, object>>;
 

@@ -2,16 +2,47 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useServices } from '../../services.js';
 import { currentLanguage, useTranslation } from '../../i18n/index.js';
 import { FleetApi, type Firmware, type OtaJob, type Rollout } from '../../tasks/api.js';
-import { useFormErrors } from '../../tasks/form.js';
-import { Field, FormError, RoleNote, useCan } from '../../tasks/ui.js';
+import { type FormErrors, fromFailure, useFormErrors } from '../../tasks/form.js';
+import { Field, FormError, RoleNote, useCan, useRuleText } from '../../tasks/ui.js';
 
 type TargetKind = 'profile' | 'equipment' | 'devices';
+
+/** The rollout API's checks of a device list (src/model/schemas: ID_PATTERN, ROLLOUT_MAX_DEVICES), said at the input before sending. */
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const MAX_DEVICES = 10_000;
+
+export const splitDevices = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
+
+export function deviceListErrors(devices: string[]): FormErrors['fields'] {
+  if (!devices.length) return { devices: { rule: 'required' } };
+  if (devices.length > MAX_DEVICES) return { devices: { rule: 'maxItems' } };
+  const bad = devices.find((d) => !DEVICE_ID.test(d));
+  if (bad) return { devices: { rule: 'pattern', message: bad } };
+  const seen = new Set<string>();
+  for (const d of devices) {
+    if (seen.has(d)) return { devices: { rule: 'uniqueItems', message: d } };
+    seen.add(d);
+  }
+  return {};
+}
+
+/** A rollout's target in words: "profile battery", "3 devices: a, b, c". */
+function useTargetText(): (target: Rollout['target']) => string {
+  const { t } = useTranslation('ota');
+  return (target) => {
+    if (target.kind !== 'devices') return `${t(`target.${target.kind}`)} ${target.value}`;
+    const list = target.value.split(',');
+    const shown = list.slice(0, 5).join(', ');
+    return t('deviceList', { count: list.length, list: list.length > 5 ? t('deviceListMore', { list: shown, more: list.length - 5 }) : shown });
+  };
+}
 
 function RolloutView({ id, onChange }: { id: string; onChange(): void }) {
   const { api } = useServices();
   const fleet = useMemo(() => new FleetApi(api), [api]);
   const { t } = useTranslation('ota');
   const canChange = useCan('operator');
+  const targetText = useTargetText();
   const [state, setState] = useState<{ rollout: Rollout; jobs: OtaJob[] } | null>(null);
   const { errors, fail, clear } = useFormErrors();
   const load = useCallback(() => fleet.rollout(id).then(setState, fail), [fleet, id, fail]);
@@ -31,7 +62,7 @@ function RolloutView({ id, onChange }: { id: string; onChange(): void }) {
         <h2>
           {t('rolloutTitle', {
             version: state.rollout.version,
-            target: `${t(`target.${state.rollout.target.kind as 'profile'}`)} ${state.rollout.target.value}`,
+            target: targetText(state.rollout.target),
           })}
         </h2>
         <span className={`cmd-status cmd-${state.rollout.status}`} data-testid="rollout-status">
@@ -98,6 +129,11 @@ export function OtaScreen() {
   const [file, setFile] = useState<File | null>(null);
   const [version, setVersion] = useState('');
   const [plan, setPlan] = useState({ firmware: '', kind: 'profile' as TargetKind, value: '', concurrency: '1' });
+  const rm = useFormErrors();
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [refused, setRefused] = useState<string | null>(null);
+  const ruleText = useRuleText('ota');
+  const targetText = useTargetText();
   const load = useCallback(
     () => Promise.all([fleet.listFirmware().then(setImages), fleet.listRollouts().then(setRollouts)]).catch(list.fail),
     [fleet, list.fail],
@@ -105,6 +141,7 @@ export function OtaScreen() {
   useEffect(() => void load(), [load]);
   const when = new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'short', timeStyle: 'short' });
   const size = new Intl.NumberFormat(currentLanguage(), { style: 'unit', unit: 'kilobyte', maximumFractionDigits: 1 });
+  const count = new Intl.NumberFormat(currentLanguage());
   const profiles = [
     ...new Set(
       devices
@@ -127,24 +164,32 @@ export function OtaScreen() {
     }
   };
   const start = async (form: HTMLFormElement) => {
-    if (!ro.validate(form)) return;
+    if (!ro.validate(form, plan.kind === 'devices' && plan.value.trim() ? deviceListErrors(splitDevices(plan.value)) : {})) return;
     const conc = Number(plan.concurrency);
     try {
-      const targets =
-        plan.kind === 'devices'
-          ? plan.value
-              .split(/[\s,]+/)
-              .filter(Boolean)
-              .map((device) => ({ device }))
-          : [{ [plan.kind]: plan.value.trim() }];
-      let last: string | null = null;
-      // The API takes one target per rollout: a list of devices is a rollout each.
-      for (const target of targets) last = (await fleet.startRollout(plan.firmware, target, conc)).rollout.id;
+      // A list of devices is one rollout: "devices at a time" applies across the list.
+      const target = plan.kind === 'devices' ? { devices: splitDevices(plan.value) } : { [plan.kind]: plan.value.trim() };
+      const started = await fleet.startRollout(plan.firmware, target, conc);
       ro.clear();
-      setWatch(last);
+      setWatch(started.rollout.id);
       await load();
     } catch (err) {
-      ro.fail(err);
+      // A refusal at one device of the list ("devices.3") is shown at the list's input.
+      const e = fromFailure(err);
+      ro.set({ ...e, fields: Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k.replace(/^devices\.\d+$/, 'devices'), v])) });
+    }
+  };
+  const remove = async (fw: Firmware) => {
+    try {
+      await fleet.deleteFirmware(fw.id);
+      setRemoving(null);
+      rm.clear();
+      if (plan.firmware === fw.id) setPlan((p) => ({ ...p, firmware: '' }));
+      await load();
+    } catch (err) {
+      setRemoving(null);
+      rm.fail(err);
+      setRefused(fw.id);
     }
   };
   return (
@@ -203,6 +248,11 @@ export function OtaScreen() {
                 <th scope="col">{t('col.size')}</th>
                 <th scope="col">{t('col.sha256')}</th>
                 <th scope="col">{t('col.uploaded')}</th>
+                {canChange && (
+                  <th scope="col">
+                    <span className="sr-only">{t('col.actions')}</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -215,6 +265,43 @@ export function OtaScreen() {
                     <code>{f.sha256.slice(0, 12)}…</code>
                   </td>
                   <td>{when.format(f.createdAt)}</td>
+                  {canChange && (
+                    <td>
+                      {removing === f.id ? (
+                        <span className="action-buttons" role="group" aria-label={t('confirmRemove', { version: f.version })}>
+                          <span>{t('confirmRemove', { version: f.version })}</span>
+                          <button type="button" className="btn btn-small" onClick={() => void remove(f)} data-testid={`firmware-remove-yes-${f.version}`}>
+                            {t('removeYes')}
+                          </button>
+                          <button type="button" className="btn btn-small" onClick={() => setRemoving(null)} data-testid={`firmware-remove-no-${f.version}`}>
+                            {t('removeNo')}
+                          </button>
+                        </span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => {
+                            rm.clear();
+                            setRefused(null);
+                            setRemoving(f.id);
+                          }}
+                          aria-label={t('removeOne', { version: f.version })}
+                          data-testid={`firmware-remove-${f.version}`}
+                        >
+                          {t('remove')}
+                        </button>
+                      )}
+                      {refused === f.id && rm.errors.form?.rule === 'in_use' ? (
+                        // Said in the row, in the page's language: a running rollout still sends this image.
+                        <span className="task-error" role="alert" data-testid={`firmware-remove-error-${f.version}`} data-rule="in_use">
+                          {ruleText({ rule: 'in_use', message: rm.errors.form.message })}
+                        </span>
+                      ) : (
+                        refused === f.id && <FormError errors={rm.errors} />
+                      )}
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
@@ -233,7 +320,7 @@ export function OtaScreen() {
         >
           <h2>{t('rolloutNew')}</h2>
           <div className="task-grid">
-            <Field label={t('field.firmware')} name="firmware" errors={ro.errors}>
+            <Field label={t('field.firmware')} name="firmware" errors={ro.errors} ruleNs="ota">
               {(p) => (
                 <select {...p} value={plan.firmware} onChange={(e) => setPlan({ ...plan, firmware: e.target.value })} required data-testid="rollout-firmware">
                   <option value="">{t('choose')}</option>
@@ -263,8 +350,9 @@ export function OtaScreen() {
             </Field>
             <Field
               label={t(`targetValue.${plan.kind}`)}
-              name={plan.kind === 'devices' ? 'device' : plan.kind}
+              name={plan.kind}
               errors={ro.errors}
+              ruleNs="ota"
               hint={plan.kind === 'devices' ? t('hint.devices') : undefined}
             >
               {(p) => (
@@ -302,7 +390,7 @@ export function OtaScreen() {
               )}
             </Field>
           </div>
-          <FormError errors={ro.errors} shown={['firmware', 'targetKind', 'device', 'profile', 'equipment', 'concurrency']} />
+          <FormError errors={ro.errors} shown={['firmware', 'targetKind', 'devices', 'profile', 'equipment', 'concurrency']} ruleNs="ota" />
           <div className="action-buttons">
             <button type="submit" className="btn btn-primary" data-testid="rollout-start">
               {t('start')}
@@ -334,10 +422,8 @@ export function OtaScreen() {
               {rollouts.map((r) => (
                 <tr key={r.id} data-testid={`rollout-row-${r.id}`}>
                   <td>{r.version}</td>
-                  <td>
-                    {t(`target.${r.target.kind as 'profile'}`)} {r.target.value}
-                  </td>
-                  <td>{r.concurrency}</td>
+                  <td>{targetText(r.target)}</td>
+                  <td>{count.format(r.concurrency)}</td>
                   <td>{t(`rolloutStatus.${r.status}`)}</td>
                   <td>{when.format(r.createdAt)}</td>
                   <td>
