@@ -165,7 +165,8 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
       config: { role: 'operator' },
       schema: {
         tags: ['firmware'],
-        summary: 'Roll the image out to a device, a list of devices, every device of a profile, or every sensor of a piece of equipment, N at a time across them',
+        summary:
+          'Roll the image out to a device, a list of devices, every device of a profile, or every sensor of a piece of equipment, N at a time across them',
         params: fwParams,
         body: RolloutInputSchema,
         response: {

@@ -161,7 +161,11 @@ test('OTA: a list of devices is one rollout whose concurrency applies across the
   assert.deepEqual(await refusal({ devices: [a, 'bad id!'] }), [400, 'devices.1', 'pattern']);
   assert.deepEqual(await refusal({ devices: [] }), [400, 'devices', 'minItems']);
   assert.equal((await refusal({ devices: [a], profile: 'ina219' }))[0], 400, 'one target only');
-  assert.equal((await fetch(`${app.httpUrl}/api/v1/rollouts`).then((r) => r.json()) as { rollouts: unknown[] }).rollouts.length, 0, 'nothing started by a refusal');
+  assert.equal(
+    ((await fetch(`${app.httpUrl}/api/v1/rollouts`).then((r) => r.json())) as { rollouts: unknown[] }).rollouts.length,
+    0,
+    'nothing started by a refusal',
+  );
 
   const roll = await post(`/api/v1/firmware/${fw.id}/rollouts`, { devices: [c, ghost, a], concurrency: 2 });
   const created = (await roll.json()) as { rollout: { id: string; target: { kind: string; value: string }; concurrency: number }; jobs: Job[] };

@@ -153,6 +153,9 @@ export const RolloutInputSchema = Type.Object(
   {
     oneOf: [{ required: ['device'] }, { required: ['devices'] }, { required: ['profile'] }, { required: ['equipment'] }],
     additionalProperties: false,
-    examples: [{ profile: 'battery', concurrency: 5 }, { devices: ['rack-01', 'rack-02', 'rack-03'], concurrency: 2 }],
+    examples: [
+      { profile: 'battery', concurrency: 5 },
+      { devices: ['rack-01', 'rack-02', 'rack-03'], concurrency: 2 },
+    ],
   },
 );

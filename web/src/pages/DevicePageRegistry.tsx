@@ -5,32 +5,10 @@ import { currentLanguage, useTranslation } from '../i18n/index.js';
 import { useServices } from '../services.js';
 import { profileLabel } from '../state/profiles.js';
 import { FleetApi, TaskApi } from '../tasks/api.js';
-import { type FormErrors, fromFailure, useFormErrors } from '../tasks/form.js';
+import { fromFailure, useFormErrors } from '../tasks/form.js';
+import { atListInput, splitTags, tagErrors } from '../tasks/registry-checks.js';
 import { taskHref } from '../tasks/routes.js';
 import { Field, FormError, RoleNote, useCan } from '../tasks/ui.js';
-
-/** The API's limits on a device's tags (src/api/devices.ts MetaBody). */
-const MAX_TAGS = 64;
-const MAX_TAG = 64;
-
-export const splitTags = (text: string): string[] =>
-  text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** What the browser can check of the tags, under the API's rule names (the input holds them all, so one field). */
-export function tagErrors(tags: string[]): FormErrors['fields'] {
-  if (tags.length > MAX_TAGS) return { tags: { rule: 'maxItems' } };
-  if (tags.some((x) => x.length > MAX_TAG)) return { tags: { rule: 'maxLength' } };
-  return {};
-}
-
-/** A refusal at one tag ("tags.3") is shown at the tags input. */
-function atInputs(e: FormErrors): FormErrors {
-  const fields = Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k.replace(/^tags\.\d+$/, 'tags'), v]));
-  return { ...e, fields };
-}
 
 /**
  * What people record about a device, on its page: name, location, tags (PATCH, so its equipment
@@ -74,7 +52,7 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
       setEditing(false);
       setDone('saved');
     } catch (err) {
-      meta.set(atInputs(fromFailure(err)));
+      meta.set(atListInput(fromFailure(err), 'tags'));
     }
   };
   const bindProfile = async (el: HTMLFormElement) => {
@@ -103,7 +81,7 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
 
   const shownProfile = device.profile ? profileLabel(profileStore.get(device.profile), device.profile, lang) : t('noProfile');
   return (
-    <section className="panel" aria-labelledby="device-registry-title" data-testid="device-registry">
+    <section className="panel registry-panel" aria-labelledby="device-registry-title" data-testid="device-registry">
       <div className="panel-head">
         <h2 id="device-registry-title">{t('title')}</h2>
         {done && (
@@ -169,11 +147,19 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
         >
           <div className="task-grid">
             <Field label={t('name')} name="name" errors={meta.errors} ruleNs="deviceAdmin">
-              {(p) => <input {...p} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} maxLength={200} data-testid="device-name-input" />}
+              {(p) => (
+                <input {...p} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} maxLength={200} data-testid="device-name-input" />
+              )}
             </Field>
             <Field label={t('location')} name="location" errors={meta.errors} ruleNs="deviceAdmin">
               {(p) => (
-                <input {...p} value={form.location} onChange={(e) => setForm({ ...form, location: e.target.value })} maxLength={200} data-testid="device-location-input" />
+                <input
+                  {...p}
+                  value={form.location}
+                  onChange={(e) => setForm({ ...form, location: e.target.value })}
+                  maxLength={200}
+                  data-testid="device-location-input"
+                />
               )}
             </Field>
             <Field label={t('tags')} name="tags" errors={meta.errors} hint={t('hint.tags')} ruleNs="deviceAdmin">
@@ -262,4 +248,3 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
     </section>
   );
 }
-

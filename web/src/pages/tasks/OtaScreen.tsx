@@ -2,29 +2,11 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useServices } from '../../services.js';
 import { currentLanguage, useTranslation } from '../../i18n/index.js';
 import { FleetApi, type Firmware, type OtaJob, type Rollout } from '../../tasks/api.js';
-import { type FormErrors, fromFailure, useFormErrors } from '../../tasks/form.js';
+import { fromFailure, useFormErrors } from '../../tasks/form.js';
+import { atListInput, deviceListErrors, splitDevices } from '../../tasks/registry-checks.js';
 import { Field, FormError, RoleNote, useCan, useRuleText } from '../../tasks/ui.js';
 
 type TargetKind = 'profile' | 'equipment' | 'devices';
-
-/** The rollout API's checks of a device list (src/model/schemas: ID_PATTERN, ROLLOUT_MAX_DEVICES), said at the input before sending. */
-const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const MAX_DEVICES = 10_000;
-
-export const splitDevices = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
-
-export function deviceListErrors(devices: string[]): FormErrors['fields'] {
-  if (!devices.length) return { devices: { rule: 'required' } };
-  if (devices.length > MAX_DEVICES) return { devices: { rule: 'maxItems' } };
-  const bad = devices.find((d) => !DEVICE_ID.test(d));
-  if (bad) return { devices: { rule: 'pattern', message: bad } };
-  const seen = new Set<string>();
-  for (const d of devices) {
-    if (seen.has(d)) return { devices: { rule: 'uniqueItems', message: d } };
-    seen.add(d);
-  }
-  return {};
-}
 
 /** A rollout's target in words: "profile battery", "3 devices: a, b, c". */
 function useTargetText(): (target: Rollout['target']) => string {
@@ -175,8 +157,7 @@ export function OtaScreen() {
       await load();
     } catch (err) {
       // A refusal at one device of the list ("devices.3") is shown at the list's input.
-      const e = fromFailure(err);
-      ro.set({ ...e, fields: Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k.replace(/^devices\.\d+$/, 'devices'), v])) });
+      ro.set(atListInput(fromFailure(err), 'devices'));
     }
   };
   const remove = async (fw: Firmware) => {
