@@ -69,8 +69,8 @@ export default {
   confirmRemove: 'Remove firmware {{version}}?',
   removeYes: 'Yes, remove',
   removeNo: 'Keep',
-  deviceList_one: '{{count}} device: {{list}}',
-  deviceList_other: '{{count}} devices: {{list}}',
+  deviceList_one: '{{n}} device: {{list}}',
+  deviceList_other: '{{n}} devices: {{list}}',
   deviceListMore: '{{list}} and {{more}} more',
   rule: {
     in_use: 'A running rollout still sends this image: cancel the rollout or let it finish first.',

@@ -72,7 +72,7 @@ const ko: PluralMessages<typeof en> = {
   confirmRemove: '펌웨어 {{version}}을(를) 삭제할까요?',
   removeYes: '예, 삭제',
   removeNo: '유지',
-  deviceList_other: '장치 {{count}}대: {{list}}',
+  deviceList_other: '장치 {{n}}대: {{list}}',
   deviceListMore: '{{list}} 외 {{more}}대',
   rule: {
     in_use: '진행 중인 배포가 아직 이 이미지를 보내고 있습니다. 배포를 취소하거나 끝난 뒤에 삭제하세요.',

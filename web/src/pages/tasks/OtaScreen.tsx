@@ -11,11 +11,13 @@ type TargetKind = 'profile' | 'equipment' | 'devices';
 /** A rollout's target in words: "profile battery", "3 devices: a, b, c". */
 function useTargetText(): (target: Rollout['target']) => string {
   const { t } = useTranslation('ota');
+  const num = new Intl.NumberFormat(currentLanguage());
   return (target) => {
     if (target.kind !== 'devices') return `${t(`target.${target.kind}`)} ${target.value}`;
     const list = target.value.split(',');
     const shown = list.slice(0, 5).join(', ');
-    return t('deviceList', { count: list.length, list: list.length > 5 ? t('deviceListMore', { list: shown, more: list.length - 5 }) : shown });
+    const more = list.length > 5 ? t('deviceListMore', { list: shown, more: num.format(list.length - 5) }) : shown;
+    return t('deviceList', { count: list.length, n: num.format(list.length), list: more });
   };
 }
 
@@ -343,7 +345,7 @@ export function OtaScreen() {
                     value={plan.value}
                     onChange={(e) => setPlan({ ...plan, value: e.target.value })}
                     required
-                    maxLength={plan.kind === 'devices' ? 20000 : 128}
+                    maxLength={plan.kind === 'devices' ? undefined : 128}
                     list={plan.kind === 'profile' ? 'ota-profiles' : undefined}
                     data-testid="rollout-target"
                   />
