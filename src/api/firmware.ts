@@ -102,9 +102,23 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
     '/api/v1/firmware/:id',
     {
       config: { role: 'operator' },
-      schema: { tags: ['firmware'], summary: 'Delete a firmware image', params: fwParams, response: { 204: { type: 'null' }, ...errorResponses } },
+      schema: {
+        tags: ['firmware'],
+        summary: 'Delete a firmware image; refused (409, rule in_use) while a running rollout still sends it',
+        params: fwParams,
+        response: { 204: { type: 'null' }, 409: errorRef, ...errorResponses },
+      },
     },
     async (req, reply) => {
+      // Deleting it mid-rollout would fail every device still queued ("the image was deleted"): cancel the rollout first.
+      const running = ota.runningWith(req.params.id);
+      if (running.length)
+        throw new DomainError(
+          409,
+          `firmware ${req.params.id} is being rolled out (rollout ${running.map((r) => r.id).join(', ')}): cancel the rollout or let it finish first`,
+          'id',
+          'in_use',
+        );
       if (!(await firmware.delete(req.params.id))) throw notFound(`firmware ${req.params.id}`);
       return reply.code(204).send();
     },
@@ -151,7 +165,8 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
       config: { role: 'operator' },
       schema: {
         tags: ['firmware'],
-        summary: 'Roll the image out to a device, every device of a profile, or every sensor of a piece of equipment, N at a time',
+        summary:
+          'Roll the image out to a device, a list of devices, every device of a profile, or every sensor of a piece of equipment, N at a time across them',
         params: fwParams,
         body: RolloutInputSchema,
         response: {
@@ -162,11 +177,13 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
     },
     async (req, reply) => {
       const b = req.body;
-      const target = b.device
-        ? { kind: 'device' as const, value: b.device }
-        : b.profile
-          ? { kind: 'profile' as const, value: b.profile }
-          : { kind: 'equipment' as const, value: b.equipment! };
+      const target = b.devices
+        ? { kind: 'devices' as const, devices: b.devices }
+        : b.device
+          ? { kind: 'device' as const, value: b.device }
+          : b.profile
+            ? { kind: 'profile' as const, value: b.profile }
+            : { kind: 'equipment' as const, value: b.equipment! };
       return reply.code(201).send(await ota.createRollout(req.params.id, target, b.concurrency ?? 1));
     },
   );

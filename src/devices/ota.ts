@@ -17,8 +17,8 @@ export interface OtaServiceOptions {
   commands: CommandService;
   firmware: FirmwareLibrary;
   logger: Logger;
-  /** Devices a rollout target names. */
-  resolveTarget: (kind: RolloutTargetKind, value: string) => string[];
+  /** Devices a rollout target names (a list of devices names them itself). */
+  resolveTarget: (kind: Exclude<RolloutTargetKind, 'devices'>, value: string) => string[];
   /** Where devices fetch images from: `${baseUrl()}/api/v1/firmware/{id}/image`. */
   baseUrl: () => string;
   /** A device that has not finished within this long has failed (and frees its slot). */
@@ -144,23 +144,43 @@ export class OtaService {
     return r && { rollout: { ...r }, jobs: (this.jobs.get(id) ?? []).map((j) => ({ ...j })) };
   }
 
+  /** Running rollouts of an image: while any runs, the image is still to be sent to some of its devices. */
+  runningWith(firmwareId: string): Rollout[] {
+    return this.listRollouts().filter((r) => r.firmware === firmwareId && r.status === 'running');
+  }
+
   jobsOf(device: string): OtaJob[] {
     const out: OtaJob[] = [];
     for (const list of this.jobs.values()) for (const j of list) if (j.device === device) out.push({ ...j });
     return out.sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
+  /**
+   * One rollout over every device the target names; at most `concurrency` of them update at once,
+   * across the whole target (a list of devices included: one rollout, not one per device).
+   */
   async createRollout(
     firmwareId: string,
-    target: { kind: RolloutTargetKind; value: string },
+    target: { kind: Exclude<RolloutTargetKind, 'devices'>; value: string } | { kind: 'devices'; devices: string[] },
     concurrency: number,
   ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
     const fw = await this.firmwareOf(firmwareId);
     if (!fw) throw new OtaError(`firmware ${firmwareId} not found`, 'id', 'not_found', 404);
-    const devices = [...new Set(this.opts.resolveTarget(target.kind, target.value))].sort();
-    if (!devices.length) throw new OtaError(`no device matches ${target.kind} "${target.value}"`, target.kind, 'matches_devices');
+    const named = target.kind === 'devices' ? target.devices : this.opts.resolveTarget(target.kind, target.value);
+    const devices = [...new Set(named)].sort();
+    const stored = target.kind === 'devices' ? { kind: target.kind, value: devices.join(',') } : target;
+    if (!devices.length) throw new OtaError(`no device matches ${stored.kind} "${stored.value}"`, stored.kind, 'matches_devices');
     const now = Date.now();
-    const rollout: Rollout = { id: randomUUID(), firmware: fw.id, version: fw.version, target, concurrency, status: 'running', createdAt: now, updatedAt: now };
+    const rollout: Rollout = {
+      id: randomUUID(),
+      firmware: fw.id,
+      version: fw.version,
+      target: stored,
+      concurrency,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+    };
     const jobs: OtaJob[] = devices.map((device) => ({
       rollout: rollout.id,
       device,
@@ -175,9 +195,10 @@ export class OtaService {
       updatedAt: now,
     }));
     // A newer rollout supersedes a device's queued place in an older one.
+    const targeted = new Set(devices);
     for (const list of this.jobs.values()) {
       for (const j of list) {
-        if (j.status === 'queued' && devices.includes(j.device)) await this.finishJob(j, 'failed', 'superseded by a newer rollout');
+        if (j.status === 'queued' && targeted.has(j.device)) await this.finishJob(j, 'failed', 'superseded by a newer rollout');
       }
     }
     // Jobs first: a node that hears of the rollout (shared store) finds all of its jobs.

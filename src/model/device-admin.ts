@@ -27,7 +27,7 @@ export type DeviceCommand = Static<typeof DeviceCommandSchema>;
 
 export type Firmware = Static<typeof FirmwareSchema>;
 
-export type RolloutTargetKind = 'device' | 'profile' | 'equipment';
+export type RolloutTargetKind = 'device' | 'profile' | 'equipment' | 'devices';
 
 export type Rollout = Static<typeof RolloutSchema>;
 

@@ -7,10 +7,10 @@ import { startSimulator } from '../../src/sim/simulator.js';
 type Job = { device: string; status: string; progress: number; reason: string | null; version: string };
 
 /** The app and `n` simulated devices of one kind, each seen with its profile (an OTA target). */
-async function startRig(t: TestContext, n: number, kind: 'battery' | 'ina219') {
+async function startRig(t: TestContext, n: number, kind: 'battery' | 'ina219', config: { commandAckTimeoutMs?: number } = {}) {
   const d = tempDir();
   t.after(() => d.remove());
-  const app = await startTestApp({ dataDir: d.dir });
+  const app = await startTestApp({ dataDir: d.dir, ...config });
   t.after(() => app.stop());
   const sim = await startSimulator({ brokerUrl: app.mqttUrl, devices: n, kinds: [kind], rateHz: 2 });
   t.after(() => sim.stop());
@@ -133,4 +133,82 @@ test('OTA: cancelling a rollout stops the queued devices; the one already updati
   assert.equal(again.status, 409);
   assert.equal(((await again.json()) as { rule: string }).rule, 'running');
   assert.equal((await fetch(`${app.httpUrl}/api/v1/rollouts/${randomUUID()}/cancel`, { method: 'POST' })).status, 404);
+});
+
+test('OTA: a list of devices is one rollout whose concurrency applies across the list; its image cannot be deleted while it runs', async (t) => {
+  // A listed device that never answers keeps its place busy (the ota command waits 2 min for an answer),
+  // so the rollout is still running when the image is deleted.
+  const { app, sim } = await startRig(t, 3, 'ina219', { commandAckTimeoutMs: 120_000 });
+  const [a, b, c] = sim.devices.map((d) => d.id).sort();
+  const ghost = 'ghost-01';
+  const post = (path: string, body: unknown) =>
+    fetch(`${app.httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=4.0.0&name=list.bin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: randomBytes(64 * 1024),
+  });
+  const fw = (await up.json()) as { id: string };
+  assert.equal(up.status, 201);
+
+  // Refused with the field and the rule named, as the dashboard shows them.
+  const refusal = async (body: unknown) => {
+    const res = await post(`/api/v1/firmware/${fw.id}/rollouts`, body);
+    const b = (await res.json()) as { field?: string; rule?: string };
+    return [res.status, b.field, b.rule];
+  };
+  assert.deepEqual(await refusal({ devices: [a, a] }), [400, 'devices', 'uniqueItems']);
+  assert.deepEqual(await refusal({ devices: [a, 'bad id!'] }), [400, 'devices.1', 'pattern']);
+  assert.deepEqual(await refusal({ devices: [] }), [400, 'devices', 'minItems']);
+  assert.equal((await refusal({ devices: [a], profile: 'ina219' }))[0], 400, 'one target only');
+  assert.equal(
+    ((await fetch(`${app.httpUrl}/api/v1/rollouts`).then((r) => r.json())) as { rollouts: unknown[] }).rollouts.length,
+    0,
+    'nothing started by a refusal',
+  );
+
+  const roll = await post(`/api/v1/firmware/${fw.id}/rollouts`, { devices: [c, ghost, a], concurrency: 2 });
+  const created = (await roll.json()) as { rollout: { id: string; target: { kind: string; value: string }; concurrency: number }; jobs: Job[] };
+  assert.equal(roll.status, 201, JSON.stringify(created));
+  assert.deepEqual(created.rollout.target, { kind: 'devices', value: [a, c, ghost].sort().join(',') });
+  assert.equal(created.rollout.concurrency, 2);
+  assert.deepEqual(created.jobs.map((j) => j.device).sort(), [a, c, ghost].sort(), 'the listed devices, and only them');
+  // Two at a time across the list (one rollout per device would have started all three).
+  assert.equal(created.jobs.filter((j) => j.status === 'sent').length, 2);
+  assert.equal(created.jobs.filter((j) => j.status === 'queued').length, 1);
+  const rollouts = (await (await fetch(`${app.httpUrl}/api/v1/rollouts`)).json()) as { rollouts: { id: string }[] };
+  assert.deepEqual(
+    rollouts.rollouts.map((r) => r.id),
+    [created.rollout.id],
+    'one rollout for the list',
+  );
+
+  // The simulated devices update one after the other in the place the ghost leaves; the ghost's place stays busy.
+  const both = await until(
+    async () => {
+      const r = (await (await fetch(`${app.httpUrl}/api/v1/rollouts/${created.rollout.id}`)).json()) as { rollout: { status: string }; jobs: Job[] };
+      const st = (d: string) => r.jobs.find((j) => j.device === d)?.status;
+      return st(a) === 'success' && st(c) === 'success' ? r : undefined;
+    },
+    { timeoutMs: 20_000, what: 'both simulated devices updated' },
+  );
+  assert.equal(both.rollout.status, 'running');
+  assert.equal(both.jobs.find((j) => j.device === ghost)?.status, 'sent');
+  for (const dev of sim.devices) assert.equal(dev.firmwareVersion, dev.id === b ? '1.0.0' : '4.0.0', dev.id);
+  const history = (await (await fetch(`${app.httpUrl}/api/v1/devices/${a}/ota`)).json()) as { jobs: (Job & { rollout: string })[] };
+  assert.deepEqual(
+    history.jobs.map((j) => [j.rollout, j.status, j.version]),
+    [[created.rollout.id, 'success', '4.0.0']],
+  );
+  assert.deepEqual(((await (await fetch(`${app.httpUrl}/api/v1/devices/${b}/ota`)).json()) as { jobs: unknown[] }).jobs, [], 'not listed, not updated');
+
+  // The image is still being sent: deleting it is refused, and it stays.
+  const del = await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}`, { method: 'DELETE' });
+  const refused = (await del.json()) as { error: string; field: string; rule: string };
+  assert.deepEqual([del.status, refused.field, refused.rule], [409, 'id', 'in_use']);
+  assert.match(refused.error, new RegExp(created.rollout.id));
+  assert.equal((await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}`)).status, 200);
+  assert.equal((await post(`/api/v1/rollouts/${created.rollout.id}/cancel`, {})).status, 200);
+  assert.equal((await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}`, { method: 'DELETE' })).status, 204);
+  assert.equal((await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}`)).status, 404);
 });

@@ -57,7 +57,8 @@ export const FirmwareSchema = Type.Object(
   { $id: 'Firmware' },
 );
 
-export const ROLLOUT_TARGET_KINDS = ['device', 'profile', 'equipment'] as const;
+/** `devices`: a list named in the request (value: the ids joined by commas); its concurrency applies across the list. */
+export const ROLLOUT_TARGET_KINDS = ['device', 'profile', 'equipment', 'devices'] as const;
 
 export const RolloutSchema = Type.Object(
   {
@@ -134,13 +135,27 @@ export const CommandInputSchema = Type.Object(
   },
 );
 
-/** POST /firmware/{id}/rollouts: one target (a device, a profile's devices or an equipment's sensors), N at a time. */
+/** Devices one rollout may name in a list (a fleet of thousands, in one request of a few hundred kB). */
+export const ROLLOUT_MAX_DEVICES = 10_000;
+
+/**
+ * POST /firmware/{id}/rollouts: one target (a device, a list of devices, a profile's devices or an
+ * equipment's sensors), N at a time across all of its devices.
+ */
 export const RolloutInputSchema = Type.Object(
   {
     device: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    devices: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { minItems: 1, maxItems: ROLLOUT_MAX_DEVICES, uniqueItems: true })),
     profile: Type.Optional(Type.String({ maxLength: 64 })),
     equipment: Type.Optional(Type.String({ maxLength: 128 })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
   },
-  { oneOf: [{ required: ['device'] }, { required: ['profile'] }, { required: ['equipment'] }], additionalProperties: false },
+  {
+    oneOf: [{ required: ['device'] }, { required: ['devices'] }, { required: ['profile'] }, { required: ['equipment'] }],
+    additionalProperties: false,
+    examples: [
+      { profile: 'battery', concurrency: 5 },
+      { devices: ['rack-01', 'rack-02', 'rack-03'], concurrency: 2 },
+    ],
+  },
 );

@@ -42,6 +42,8 @@ import enAlarmStats from './en/alarmstats.js';
 import koAlarmStats from './ko/alarmstats.js';
 import enModelUpload from './en/modelupload.js';
 import koModelUpload from './ko/modelupload.js';
+import enDeviceAdmin from './en/device-admin.js';
+import koDeviceAdmin from './ko/device-admin.js';
 
 export const languages = ['en', 'ko'] as const;
 export type Language = (typeof languages)[number];
@@ -74,6 +76,7 @@ export const catalogues = {
     audit: enAudit,
     alarmstats: enAlarmStats,
     modelupload: enModelUpload,
+    deviceAdmin: enDeviceAdmin,
   },
   ko: {
     common: koCommon,
@@ -98,6 +101,7 @@ export const catalogues = {
     audit: koAudit,
     alarmstats: koAlarmStats,
     modelupload: koModelUpload,
+    deviceAdmin: koDeviceAdmin,
   },
 } satisfies Record<Language, Record<string, object>>;
 

@@ -24,6 +24,8 @@ import { chartThresholds } from '../state/thresholds.js';
 import { LIVE_WINDOW_MS, SPANS, panRange } from '../state/timeline.js';
 import { useTheme } from '../theme.js';
 import { saveBlob } from '../state/save-blob.js';
+import { DeviceRegistryPanel } from './DevicePageRegistry.js';
+import { DeviceOtaHistory } from './DevicePageOta.js';
 
 type Load = { status: 'loading' } | { status: 'ok' } | { status: 'missing' } | { status: 'error'; error: string };
 
@@ -487,6 +489,9 @@ function DeviceView({ id }: { id: string }) {
           </table>
         </div>
       </section>
+
+      <DeviceRegistryPanel device={device} />
+      <DeviceOtaHistory device={device.id} />
     </main>
   );
 }

@@ -73,6 +73,21 @@ export class DeviceStore {
     if (changed) this.changed();
   }
 
+  /** A device as the server answered a change to it: taken whole (a profile unbound stays unbound). */
+  put(d: DeviceInfo): void {
+    const cur = this.byId.get(d.id);
+    this.byId.set(d.id, { ...d, latest: cur ? mergeSnapshot(cur, d).latest : { ...d.latest } });
+    this.changed();
+  }
+
+  /** A device removed from the registry (it comes back if it sends again). */
+  remove(id: string): void {
+    if (this.byId.delete(id)) {
+      this.order = null;
+      this.changed();
+    }
+  }
+
   /**
    * Applies one live message; `now` is the server's clock as the client best knows it.
    * Returns true if anything changed. Message types it does not know are ignored.

@@ -1,7 +1,7 @@
 import type { Api } from '../api.js';
 import type { BacktestResult, NotificationChannel, NotificationRecord, Rule, RuleInput } from '../../../src/model/alarm.js';
 import type { DeviceCommand, EquipmentView, Firmware, OtaJob, Rollout } from '../../../src/model/device-admin.js';
-import type { Profile } from '../../../src/model/device.js';
+import type { DeviceInfo, Profile } from '../../../src/model/device.js';
 
 export type { Rule, RuleInput };
 
@@ -77,6 +77,35 @@ export class FleetApi {
     return this.api.send('PATCH', `/api/v1/devices/${enc(device)}`, { equipment });
   }
 
+  renameEquipment(id: string, e: { name: string; location: string | null }): Promise<Equipment> {
+    return this.api.send('PATCH', `/api/v1/equipment/${enc(id)}`, e);
+  }
+  deleteEquipment(id: string): Promise<void> {
+    return this.api.send('DELETE', `/api/v1/equipment/${enc(id)}`);
+  }
+
+  /** One device with what people recorded about it (name, location, tags...). */
+  device(id: string): Promise<DeviceInfo> {
+    return this.api.send('GET', `/api/v1/devices/${enc(id)}`);
+  }
+  /** Changes only the fields given (PATCH): the device's equipment, notes and profile stay. */
+  updateDevice(id: string, meta: { name: string | null; location: string | null; tags: string[] }): Promise<DeviceInfo> {
+    return this.api.send('PATCH', `/api/v1/devices/${enc(id)}`, meta);
+  }
+  bindProfile(id: string, profile: string | null): Promise<DeviceInfo> {
+    return this.api.send('PUT', `/api/v1/devices/${enc(id)}/profile`, { profile });
+  }
+  deleteDevice(id: string): Promise<void> {
+    return this.api.send('DELETE', `/api/v1/devices/${enc(id)}`);
+  }
+  /** A device's firmware updates, newest first. */
+  async deviceOta(id: string): Promise<OtaJob[]> {
+    return (await this.api.send<{ jobs: OtaJob[] }>('GET', `/api/v1/devices/${enc(id)}/ota`)).jobs;
+  }
+
+  deleteFirmware(id: string): Promise<void> {
+    return this.api.send('DELETE', `/api/v1/firmware/${enc(id)}`);
+  }
   async listFirmware(): Promise<Firmware[]> {
     return (await this.api.send<{ firmware: Firmware[] }>('GET', '/api/v1/firmware')).firmware;
   }
@@ -85,9 +114,10 @@ export class FleetApi {
     if (name) q.set('name', name);
     return this.api.upload(`/api/v1/firmware?${q}`, file);
   }
+  /** One rollout over every device of the target; a list of devices too, `concurrency` at a time across it. */
   startRollout(
     firmware: string,
-    target: { device?: string; profile?: string; equipment?: string },
+    target: { device?: string; devices?: string[]; profile?: string; equipment?: string },
     concurrency: number,
   ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
     return this.api.send('POST', `/api/v1/firmware/${enc(firmware)}/rollouts`, { ...target, concurrency });

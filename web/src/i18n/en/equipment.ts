@@ -23,4 +23,14 @@ export default {
   hint: {
     location: 'site / line, e.g. “Busan depot / Train 12”, unless its sensors name them in their topic',
   },
+  // Renaming and removing equipment (screens-devices).
+  rename: 'Rename',
+  renameOne: 'Rename {{name}}',
+  save: 'Save',
+  cancel: 'Cancel',
+  remove: 'Remove',
+  removeOne: 'Remove {{name}}',
+  confirmRemove: 'Remove {{name}} ({{id}})? Its sensors stay, without equipment.',
+  removeYes: 'Yes, remove',
+  removeNo: 'Keep',
 };

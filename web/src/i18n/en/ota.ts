@@ -32,7 +32,7 @@ export default {
     devices: 'Device ids',
   },
   hint: {
-    devices: 'separated by commas or spaces; each device gets a rollout of its own',
+    devices: 'separated by commas or spaces; one rollout, “devices at a time” across the whole list',
     concurrency: 'how many devices update at once',
   },
   col: {
@@ -62,5 +62,21 @@ export default {
     verifying: 'verifying',
     success: 'updated',
     failed: 'failed',
+  },
+  // Firmware removal and rollouts to a list of devices (screens-devices).
+  remove: 'Remove',
+  removeOne: 'Remove firmware {{version}}',
+  confirmRemove: 'Remove firmware {{version}}?',
+  removeYes: 'Yes, remove',
+  removeNo: 'Keep',
+  deviceList_one: '{{n}} device: {{list}}',
+  deviceList_other: '{{n}} devices: {{list}}',
+  deviceListMore: '{{list}} and {{more}} more',
+  rule: {
+    in_use: 'A running rollout still sends this image: cancel the rollout or let it finish first.',
+    pattern: 'Not a device id: letters, digits and . _ : - only, starting with a letter or digit.',
+    uniqueItems: 'A device is listed twice.',
+    maxItems: 'Too many devices for one rollout (10,000 at most).',
+    matches_devices: 'No device matches.',
   },
 };

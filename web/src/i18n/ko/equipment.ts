@@ -26,5 +26,15 @@ const ko: Messages<typeof en> = {
   hint: {
     location: '사이트 / 라인 형식(예: “부산 차량기지 / 12편성”). 센서 토픽에 있으면 그 값을 씁니다',
   },
+  // 설비 이름 변경과 삭제 (screens-devices).
+  rename: '이름 변경',
+  renameOne: '{{name}} 이름 변경',
+  save: '저장',
+  cancel: '취소',
+  remove: '삭제',
+  removeOne: '{{name}} 삭제',
+  confirmRemove: '{{name}}({{id}})을(를) 삭제할까요? 센서는 설비 없이 남습니다.',
+  removeYes: '예, 삭제',
+  removeNo: '유지',
 };
 export default ko;

@@ -1,8 +1,8 @@
-import type { Messages } from '../messages.js';
+import type { PluralMessages } from '../messages.js';
 import type en from '../en/ota.js';
 
 // 펌웨어(OTA) 화면의 한국어 메시지.
-const ko: Messages<typeof en> = {
+const ko: PluralMessages<typeof en> = {
   uploadTitle: '펌웨어 업로드',
   upload: '업로드',
   imagesTitle: '펌웨어 이미지',
@@ -35,7 +35,7 @@ const ko: Messages<typeof en> = {
     devices: '장치 ID',
   },
   hint: {
-    devices: '쉼표나 공백으로 구분합니다. 장치마다 배포가 하나씩 만들어집니다',
+    devices: '쉼표나 공백으로 구분합니다. 목록 전체가 배포 하나이며, 동시 업데이트 수는 목록 전체에 적용됩니다',
     concurrency: '한 번에 업데이트할 장치 수',
   },
   col: {
@@ -65,6 +65,21 @@ const ko: Messages<typeof en> = {
     verifying: '검증 중',
     success: '업데이트됨',
     failed: '실패',
+  },
+  // 펌웨어 삭제와 장치 목록 배포 (screens-devices).
+  remove: '삭제',
+  removeOne: '펌웨어 {{version}} 삭제',
+  confirmRemove: '펌웨어 {{version}}을(를) 삭제할까요?',
+  removeYes: '예, 삭제',
+  removeNo: '유지',
+  deviceList_other: '장치 {{n}}대: {{list}}',
+  deviceListMore: '{{list}} 외 {{more}}대',
+  rule: {
+    in_use: '진행 중인 배포가 아직 이 이미지를 보내고 있습니다. 배포를 취소하거나 끝난 뒤에 삭제하세요.',
+    pattern: '장치 ID가 아닙니다. 영문자, 숫자, . _ : - 만 쓰고 영문자나 숫자로 시작하세요.',
+    uniqueItems: '같은 장치가 두 번 있습니다.',
+    maxItems: '배포 하나에 장치가 너무 많습니다(최대 10,000대).',
+    matches_devices: '일치하는 장치가 없습니다.',
   },
 };
 export default ko;

@@ -4,7 +4,7 @@ import { useServices } from '../../services.js';
 import { hrefs } from '../../hooks/useRoute.js';
 import { useTranslation } from '../../i18n/index.js';
 import { FleetApi, type Equipment } from '../../tasks/api.js';
-import { useFormErrors } from '../../tasks/form.js';
+import { fromFailure, useFormErrors } from '../../tasks/form.js';
 import { Field, FormError, RoleNote, useCan } from '../../tasks/ui.js';
 
 type Tree = Map<string, Map<string, Equipment[]>>;
@@ -89,6 +89,7 @@ export function EquipmentScreen() {
                                   <summary>
                                     {e.name} <span className="task-hint">({e.id})</span>
                                   </summary>
+                                  {canChange && <EquipmentActions equipment={e} fleet={fleet} onChange={load} />}
                                   {e.devices.length === 0 ? (
                                     <p className="task-hint">{t('noSensors')}</p>
                                   ) : (
@@ -241,5 +242,127 @@ export function EquipmentScreen() {
         </form>
       )}
     </section>
+  );
+}
+
+/**
+ * Rename (PATCH name and location: its description and tags stay) or remove one piece of
+ * equipment, in its place in the tree. Removing asks once more, naming it; its sensors stay, unassigned.
+ */
+function EquipmentActions({ equipment: e, fleet, onChange }: { equipment: Equipment; fleet: FleetApi; onChange(): Promise<unknown> }) {
+  const { t } = useTranslation('equipment');
+  const [mode, setMode] = useState<'idle' | 'rename' | 'remove'>('idle');
+  const [form, setForm] = useState({ name: e.name, location: e.location ?? '' });
+  const edit = useFormErrors();
+  const del = useFormErrors();
+  if (mode === 'rename')
+    return (
+      <form
+        className="task-form task-inline"
+        noValidate
+        aria-label={t('renameOne', { name: e.name })}
+        data-testid={`equipment-rename-form-${e.id}`}
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          if (!edit.validate(ev.currentTarget)) return;
+          fleet.renameEquipment(e.id, { name: form.name.trim(), location: form.location.trim() || null }).then(async () => {
+            edit.clear();
+            setMode('idle');
+            await onChange();
+          }, edit.fail);
+        }}
+      >
+        <div className="task-grid">
+          <Field label={t('field.name')} name="name" errors={edit.errors}>
+            {(p) => (
+              <input
+                {...p}
+                value={form.name}
+                onChange={(ev) => setForm({ ...form, name: ev.target.value })}
+                required
+                maxLength={200}
+                data-testid={`equipment-rename-name-${e.id}`}
+              />
+            )}
+          </Field>
+          <Field label={t('field.location')} name="location" errors={edit.errors} hint={t('hint.location')}>
+            {(p) => (
+              <input
+                {...p}
+                value={form.location}
+                onChange={(ev) => setForm({ ...form, location: ev.target.value })}
+                maxLength={200}
+                data-testid={`equipment-rename-location-${e.id}`}
+              />
+            )}
+          </Field>
+        </div>
+        <FormError errors={edit.errors} shown={['name', 'location']} />
+        <div className="action-buttons">
+          <button type="submit" className="btn btn-primary btn-small" data-testid={`equipment-rename-save-${e.id}`}>
+            {t('save')}
+          </button>
+          <button type="button" className="btn btn-small" onClick={() => setMode('idle')}>
+            {t('cancel')}
+          </button>
+        </div>
+      </form>
+    );
+  return (
+    <div className="task-inline">
+      <FormError errors={del.errors} />
+      {mode === 'remove' ? (
+        <span className="action-buttons" role="group" aria-label={t('confirmRemove', { name: e.name, id: e.id })}>
+          <span>{t('confirmRemove', { name: e.name, id: e.id })}</span>
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid={`equipment-remove-yes-${e.id}`}
+            onClick={() =>
+              fleet.deleteEquipment(e.id).then(
+                () => onChange(),
+                (err: unknown) => {
+                  del.set(fromFailure(err));
+                  setMode('idle');
+                },
+              )
+            }
+          >
+            {t('removeYes')}
+          </button>
+          <button type="button" className="btn btn-small" onClick={() => setMode('idle')} data-testid={`equipment-remove-no-${e.id}`}>
+            {t('removeNo')}
+          </button>
+        </span>
+      ) : (
+        <span className="action-buttons">
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-label={t('renameOne', { name: e.name })}
+            data-testid={`equipment-rename-${e.id}`}
+            onClick={() => {
+              edit.clear();
+              setForm({ name: e.name, location: e.location ?? '' });
+              setMode('rename');
+            }}
+          >
+            {t('rename')}
+          </button>
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-label={t('removeOne', { name: e.name })}
+            data-testid={`equipment-remove-${e.id}`}
+            onClick={() => {
+              del.clear();
+              setMode('remove');
+            }}
+          >
+            {t('remove')}
+          </button>
+        </span>
+      )}
+    </div>
   );
 }

@@ -2,16 +2,31 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useServices } from '../../services.js';
 import { currentLanguage, useTranslation } from '../../i18n/index.js';
 import { FleetApi, type Firmware, type OtaJob, type Rollout } from '../../tasks/api.js';
-import { useFormErrors } from '../../tasks/form.js';
-import { Field, FormError, RoleNote, useCan } from '../../tasks/ui.js';
+import { fromFailure, useFormErrors } from '../../tasks/form.js';
+import { atListInput, deviceListErrors, splitDevices } from '../../tasks/registry-checks.js';
+import { Field, FormError, RoleNote, useCan, useRuleText } from '../../tasks/ui.js';
 
 type TargetKind = 'profile' | 'equipment' | 'devices';
+
+/** A rollout's target in words: "profile battery", "3 devices: a, b, c". */
+function useTargetText(): (target: Rollout['target']) => string {
+  const { t } = useTranslation('ota');
+  const num = new Intl.NumberFormat(currentLanguage());
+  return (target) => {
+    if (target.kind !== 'devices') return `${t(`target.${target.kind}`)} ${target.value}`;
+    const list = target.value.split(',');
+    const shown = list.slice(0, 5).join(', ');
+    const more = list.length > 5 ? t('deviceListMore', { list: shown, more: num.format(list.length - 5) }) : shown;
+    return t('deviceList', { count: list.length, n: num.format(list.length), list: more });
+  };
+}
 
 function RolloutView({ id, onChange }: { id: string; onChange(): void }) {
   const { api } = useServices();
   const fleet = useMemo(() => new FleetApi(api), [api]);
   const { t } = useTranslation('ota');
   const canChange = useCan('operator');
+  const targetText = useTargetText();
   const [state, setState] = useState<{ rollout: Rollout; jobs: OtaJob[] } | null>(null);
   const { errors, fail, clear } = useFormErrors();
   const load = useCallback(() => fleet.rollout(id).then(setState, fail), [fleet, id, fail]);
@@ -31,7 +46,7 @@ function RolloutView({ id, onChange }: { id: string; onChange(): void }) {
         <h2>
           {t('rolloutTitle', {
             version: state.rollout.version,
-            target: `${t(`target.${state.rollout.target.kind as 'profile'}`)} ${state.rollout.target.value}`,
+            target: targetText(state.rollout.target),
           })}
         </h2>
         <span className={`cmd-status cmd-${state.rollout.status}`} data-testid="rollout-status">
@@ -98,6 +113,11 @@ export function OtaScreen() {
   const [file, setFile] = useState<File | null>(null);
   const [version, setVersion] = useState('');
   const [plan, setPlan] = useState({ firmware: '', kind: 'profile' as TargetKind, value: '', concurrency: '1' });
+  const rm = useFormErrors();
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [refused, setRefused] = useState<string | null>(null);
+  const ruleText = useRuleText('ota');
+  const targetText = useTargetText();
   const load = useCallback(
     () => Promise.all([fleet.listFirmware().then(setImages), fleet.listRollouts().then(setRollouts)]).catch(list.fail),
     [fleet, list.fail],
@@ -105,6 +125,7 @@ export function OtaScreen() {
   useEffect(() => void load(), [load]);
   const when = new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'short', timeStyle: 'short' });
   const size = new Intl.NumberFormat(currentLanguage(), { style: 'unit', unit: 'kilobyte', maximumFractionDigits: 1 });
+  const count = new Intl.NumberFormat(currentLanguage());
   const profiles = [
     ...new Set(
       devices
@@ -127,24 +148,31 @@ export function OtaScreen() {
     }
   };
   const start = async (form: HTMLFormElement) => {
-    if (!ro.validate(form)) return;
+    if (!ro.validate(form, plan.kind === 'devices' && plan.value.trim() ? deviceListErrors(splitDevices(plan.value)) : {})) return;
     const conc = Number(plan.concurrency);
     try {
-      const targets =
-        plan.kind === 'devices'
-          ? plan.value
-              .split(/[\s,]+/)
-              .filter(Boolean)
-              .map((device) => ({ device }))
-          : [{ [plan.kind]: plan.value.trim() }];
-      let last: string | null = null;
-      // The API takes one target per rollout: a list of devices is a rollout each.
-      for (const target of targets) last = (await fleet.startRollout(plan.firmware, target, conc)).rollout.id;
+      // A list of devices is one rollout: "devices at a time" applies across the list.
+      const target = plan.kind === 'devices' ? { devices: splitDevices(plan.value) } : { [plan.kind]: plan.value.trim() };
+      const started = await fleet.startRollout(plan.firmware, target, conc);
       ro.clear();
-      setWatch(last);
+      setWatch(started.rollout.id);
       await load();
     } catch (err) {
-      ro.fail(err);
+      // A refusal at one device of the list ("devices.3") is shown at the list's input.
+      ro.set(atListInput(fromFailure(err), 'devices'));
+    }
+  };
+  const remove = async (fw: Firmware) => {
+    try {
+      await fleet.deleteFirmware(fw.id);
+      setRemoving(null);
+      rm.clear();
+      if (plan.firmware === fw.id) setPlan((p) => ({ ...p, firmware: '' }));
+      await load();
+    } catch (err) {
+      setRemoving(null);
+      rm.fail(err);
+      setRefused(fw.id);
     }
   };
   return (
@@ -203,6 +231,11 @@ export function OtaScreen() {
                 <th scope="col">{t('col.size')}</th>
                 <th scope="col">{t('col.sha256')}</th>
                 <th scope="col">{t('col.uploaded')}</th>
+                {canChange && (
+                  <th scope="col">
+                    <span className="sr-only">{t('col.actions')}</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -215,6 +248,43 @@ export function OtaScreen() {
                     <code>{f.sha256.slice(0, 12)}…</code>
                   </td>
                   <td>{when.format(f.createdAt)}</td>
+                  {canChange && (
+                    <td>
+                      {removing === f.id ? (
+                        <span className="action-buttons" role="group" aria-label={t('confirmRemove', { version: f.version })}>
+                          <span>{t('confirmRemove', { version: f.version })}</span>
+                          <button type="button" className="btn btn-small" onClick={() => void remove(f)} data-testid={`firmware-remove-yes-${f.version}`}>
+                            {t('removeYes')}
+                          </button>
+                          <button type="button" className="btn btn-small" onClick={() => setRemoving(null)} data-testid={`firmware-remove-no-${f.version}`}>
+                            {t('removeNo')}
+                          </button>
+                        </span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          onClick={() => {
+                            rm.clear();
+                            setRefused(null);
+                            setRemoving(f.id);
+                          }}
+                          aria-label={t('removeOne', { version: f.version })}
+                          data-testid={`firmware-remove-${f.version}`}
+                        >
+                          {t('remove')}
+                        </button>
+                      )}
+                      {refused === f.id && rm.errors.form?.rule === 'in_use' ? (
+                        // Said in the row, in the page's language: a running rollout still sends this image.
+                        <span className="task-error" role="alert" data-testid={`firmware-remove-error-${f.version}`} data-rule="in_use">
+                          {ruleText({ rule: 'in_use', message: rm.errors.form.message })}
+                        </span>
+                      ) : (
+                        refused === f.id && <FormError errors={rm.errors} />
+                      )}
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
@@ -233,7 +303,7 @@ export function OtaScreen() {
         >
           <h2>{t('rolloutNew')}</h2>
           <div className="task-grid">
-            <Field label={t('field.firmware')} name="firmware" errors={ro.errors}>
+            <Field label={t('field.firmware')} name="firmware" errors={ro.errors} ruleNs="ota">
               {(p) => (
                 <select {...p} value={plan.firmware} onChange={(e) => setPlan({ ...plan, firmware: e.target.value })} required data-testid="rollout-firmware">
                   <option value="">{t('choose')}</option>
@@ -263,8 +333,9 @@ export function OtaScreen() {
             </Field>
             <Field
               label={t(`targetValue.${plan.kind}`)}
-              name={plan.kind === 'devices' ? 'device' : plan.kind}
+              name={plan.kind}
               errors={ro.errors}
+              ruleNs="ota"
               hint={plan.kind === 'devices' ? t('hint.devices') : undefined}
             >
               {(p) => (
@@ -274,7 +345,7 @@ export function OtaScreen() {
                     value={plan.value}
                     onChange={(e) => setPlan({ ...plan, value: e.target.value })}
                     required
-                    maxLength={plan.kind === 'devices' ? 20000 : 128}
+                    maxLength={plan.kind === 'devices' ? undefined : 128}
                     list={plan.kind === 'profile' ? 'ota-profiles' : undefined}
                     data-testid="rollout-target"
                   />
@@ -302,7 +373,7 @@ export function OtaScreen() {
               )}
             </Field>
           </div>
-          <FormError errors={ro.errors} shown={['firmware', 'targetKind', 'device', 'profile', 'equipment', 'concurrency']} />
+          <FormError errors={ro.errors} shown={['firmware', 'targetKind', 'devices', 'profile', 'equipment', 'concurrency']} ruleNs="ota" />
           <div className="action-buttons">
             <button type="submit" className="btn btn-primary" data-testid="rollout-start">
               {t('start')}
@@ -334,10 +405,8 @@ export function OtaScreen() {
               {rollouts.map((r) => (
                 <tr key={r.id} data-testid={`rollout-row-${r.id}`}>
                   <td>{r.version}</td>
-                  <td>
-                    {t(`target.${r.target.kind as 'profile'}`)} {r.target.value}
-                  </td>
-                  <td>{r.concurrency}</td>
+                  <td>{targetText(r.target)}</td>
+                  <td>{count.format(r.concurrency)}</td>
                   <td>{t(`rolloutStatus.${r.status}`)}</td>
                   <td>{when.format(r.createdAt)}</td>
                   <td>
