@@ -55,7 +55,12 @@ export class PostgresStore implements Store {
     const reads = await this.openReads();
     this.reads = reads;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
-    this.alarms = new PgAlarmTables(this.sql, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
+    const replayLimit = { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) };
+    this.alarms = new PgAlarmTables(
+      this.sql,
+      (q) => reads.run('replayReadings', [q], replayLimit),
+      (job, args) => reads.run('job', [job, ...args], replayLimit),
+    );
     this.devices = new PgDeviceTables(this.sql);
     this.auth = new PgAuthTables(this.sql);
     this.catalog = new PgProfileSequence(this.sql);

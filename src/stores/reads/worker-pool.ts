@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fromShape, readTimedOut } from '../read-errors.js';
 import type { ReadOp, ReadReply, ReadRequest } from './protocol.js';
+import { answerRead } from './serve-reads.js';
 
 /** Runs one read somewhere other than the caller's thread (or, for an in-memory database, in it). */
 export interface ReadRunner {
@@ -40,7 +41,7 @@ interface Slot {
 }
 
 /** Reads that move many rows: they share the pool but leave a worker free for everything else. */
-const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings']);
+const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings', 'job']);
 
 /** `name` beside `moduleUrl`, as .ts when that module runs from source and .js when compiled. */
 export function siblingModule(moduleUrl: string, name: string): URL {
@@ -189,8 +190,7 @@ export class InlineReads implements ReadRunner {
   constructor(private readonly reads: object) {}
 
   async run<T>(op: ReadOp, args: unknown[]): Promise<T> {
-    const fn = (this.reads as Record<ReadOp, (...a: unknown[]) => unknown>)[op];
-    return fn.apply(this.reads, args) as T;
+    return (await answerRead(this.reads, op, args)) as T;
   }
 
   async close(): Promise<void> {}

@@ -78,7 +78,12 @@ export class SqliteStore implements Store {
     this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
     if (this.opts.path !== ':memory:') this.telemetry.retentionPath = this.opts.path;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
-    this.alarms = new SqliteAlarmTables(db, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
+    const replayLimit = { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) };
+    this.alarms = new SqliteAlarmTables(
+      db,
+      (q) => reads.run('replayReadings', [q], replayLimit),
+      (job, args) => reads.run('job', [job, ...args], replayLimit),
+    );
     this.devices = new SqliteDeviceTables(db);
     this.auth = new SqliteAuthTables(db);
     this.catalog = new SqliteCatalog(db);
