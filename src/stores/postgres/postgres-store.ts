@@ -28,6 +28,8 @@ export interface PostgresOptions {
   /** Read worker threads, each with its own connection (default 2; 0: reads on the caller's thread, on a pool of 4 connections). */
   readWorkers?: number;
   onReadTimeout?: (op: string, running: boolean) => void;
+  /** Told of each read a worker answered: seconds waiting for a worker, seconds running. */
+  onRead?: (op: string, queuedSec: number, runSec: number) => void;
 }
 
 const MIGRATION_LOCK = 0x6669656c64; // "field"
@@ -73,7 +75,7 @@ export class PostgresStore implements Store {
   private async openReads(): Promise<ReadRunner> {
     const retention = this.opts.retention ?? defaultRetention;
     const timeoutMs = this.opts.readTimeoutMs ?? 5000;
-    const workers = this.opts.readWorkers ?? 2;
+    const workers = this.opts.readWorkers ?? 3;
     if (workers === 0) {
       this.readSql = postgres(this.opts.url, { max: 4, onnotice: () => {}, types: numericBigints, connection: { statement_timeout: timeoutMs } });
       // postgres.js learns the array types when its first connection opens: a text[] parameter built before then goes out as a scalar.
@@ -87,6 +89,7 @@ export class PostgresStore implements Store {
       size: workers,
       timeoutMs,
       onTimeout: this.opts.onReadTimeout,
+      onRead: this.opts.onRead,
     });
   }
 

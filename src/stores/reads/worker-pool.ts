@@ -22,6 +22,8 @@ export interface ReadPoolOptions {
   timeoutMs: number;
   /** Told when a read ran out of time (and, if it was running, its worker was replaced). */
   onTimeout?: (op: ReadOp, running: boolean) => void;
+  /** Told of each read answered (or failed): seconds it waited for a worker, and seconds it ran. */
+  onRead?: (op: ReadOp, queuedSec: number, runSec: number) => void;
 }
 
 interface Task {
@@ -30,6 +32,8 @@ interface Task {
   args: unknown[];
   limitMs: number;
   timer: NodeJS.Timeout;
+  askedAt: number;
+  startedAt: number;
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
@@ -40,8 +44,32 @@ interface Slot {
   ready: boolean;
 }
 
-/** Reads that move many rows: they share the pool but leave a worker free for everything else. */
+/** Reads that move many rows (export pages, backtest replays and jobs): at most `bulkWorkers(n)` of the pool's workers at once. */
 const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings', 'job']);
+
+/**
+ * Reads whose cost is bounded by what they return, through the index (a page view's grouped recent or
+ * range, a raw telemetry page): the short lane. Every other read leaves one worker free for these, so
+ * a dashboard's grouped read never queues behind 48 h of buckets, an export or a backtest.
+ */
+const SHORT: ReadonlySet<ReadOp> = new Set<ReadOp>(['groupRecent', 'groupRange', 'queryRange']);
+
+/** Workers that reads outside the short lane may hold at once: all but one (the short lane's), when there are two or more. */
+export function longWorkers(n: number): number {
+  return n >= 2 ? n - 1 : 1;
+}
+
+/** Workers that bulk reads may hold at once: all but two (the short lane's and one for other reads), at least one. */
+export function bulkWorkers(n: number): number {
+  return Math.max(1, n - 2);
+}
+
+/** Whether `op` may start on a free worker, with `long` reads outside the short lane and `bulk` reads running, of `n` workers. */
+export function mayStart(op: ReadOp, running: { long: number; bulk: number }, n: number): boolean {
+  if (SHORT.has(op)) return true;
+  if (running.long >= longWorkers(n)) return false;
+  return !BULK.has(op) || running.bulk < bulkWorkers(n);
+}
 
 /** `name` beside `moduleUrl`, as .ts when that module runs from source and .js when compiled. */
 export function siblingModule(moduleUrl: string, name: string): URL {
@@ -86,6 +114,7 @@ export class ReadWorkerPool implements ReadRunner {
       if (!t || t.id !== m.id) return;
       slot.task = null;
       clearTimeout(t.timer);
+      this.opts.onRead?.(t.op, (t.startedAt - t.askedAt) / 1000, (performance.now() - t.startedAt) / 1000);
       if (m.ok) t.resolve(m.result);
       else t.reject(fromShape(m.error!));
       this.dispatch();
@@ -112,7 +141,8 @@ export class ReadWorkerPool implements ReadRunner {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
-      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never };
+      const now = performance.now();
+      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never, askedAt: now, startedAt: now };
       // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
       if (!BULK.has(op)) task.timer = setTimeout(() => this.expire(task), limitMs);
       this.queue.push(task);
@@ -147,21 +177,28 @@ export class ReadWorkerPool implements ReadRunner {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.task || !slot.ready || !this.queue.length) continue;
-      // Bulk reads (export pages, backtest replays) never take the last free worker: a page view does not queue behind them.
-      const bulkRunning = this.slots.filter((s) => s.task && BULK.has(s.task.op)).length;
-      const at = this.queue.findIndex((t) => !BULK.has(t.op) || bulkRunning < Math.max(1, this.slots.length - 1));
+      // Lanes: short reads may take any free worker; the others leave one for them, and bulk reads one more.
+      const running = { long: 0, bulk: 0 };
+      for (const s of this.slots) {
+        if (!s.task || SHORT.has(s.task.op)) continue;
+        running.long++;
+        if (BULK.has(s.task.op)) running.bulk++;
+      }
+      const at = this.queue.findIndex((t) => mayStart(t.op, running, this.slots.length));
       if (at < 0) return;
       const [task] = this.queue.splice(at, 1);
       slot.task = task;
+      task.startedAt = performance.now();
       if (BULK.has(task.op)) task.timer = setTimeout(() => this.expire(task), task.limitMs);
       const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
       slot.worker.postMessage(req);
     }
   }
 
-  /** Reads in flight and waiting (for /metrics and tests). */
-  get load(): { running: number; queued: number; workers: number } {
-    return { running: this.slots.filter((s) => s.task).length, queued: this.queue.length, workers: this.slots.length };
+  /** Reads in flight and waiting (for /metrics and tests): `ops` the running reads' ops, `ready` the workers started. */
+  get load(): { running: number; queued: number; workers: number; ready: number; ops: ReadOp[] } {
+    const busy = this.slots.filter((s) => s.task);
+    return { running: busy.length, queued: this.queue.length, workers: this.slots.length, ready: this.slots.filter((s) => s.ready).length, ops: busy.map((s) => s.task!.op) };
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,8 @@ export interface SqliteOptions {
   readTimeoutMs?: number;
   /** Told when a read ran out of time; running: its worker was replaced. */
   onReadTimeout?: (op: string, running: boolean) => void;
+  /** Told of each read a worker answered: seconds waiting for a worker, seconds running. */
+  onRead?: (op: string, queuedSec: number, runSec: number) => void;
 }
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
@@ -63,7 +65,7 @@ export class SqliteStore implements Store {
     this.migrate();
     this.disk = new SqliteDiskWatch(db, this.opts.path, this.opts.minFreeBytes);
     const retention = this.opts.retention ?? defaultRetention;
-    const workers = this.opts.readWorkers ?? 2;
+    const workers = this.opts.readWorkers ?? 3;
     const reads: ReadRunner =
       this.opts.path === ':memory:' || workers === 0
         ? new InlineReads(new SqliteReads(db, retention))
@@ -73,6 +75,7 @@ export class SqliteStore implements Store {
             size: workers,
             timeoutMs: this.opts.readTimeoutMs ?? 5000,
             onTimeout: this.opts.onReadTimeout,
+      onRead: this.opts.onRead,
           });
     this.reads = reads;
     this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
