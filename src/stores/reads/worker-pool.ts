@@ -77,7 +77,7 @@ export function siblingModule(moduleUrl: string, name: string): URL {
 }
 
 /** A worker on the compiled file; run from TypeScript source (tests, tsx), one that registers tsx in its own thread first. */
-function startWorker(workerFile: URL, workerData: unknown): Worker {
+export function startModuleWorker(workerFile: URL, workerData: unknown): Worker {
   if (!workerFile.pathname.endsWith('.ts')) return new Worker(workerFile, { workerData });
   const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
   return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(workerFile))});`, { eval: true, workerData });
@@ -101,7 +101,7 @@ export class ReadWorkerPool implements ReadRunner {
   }
 
   private spawn(): Slot {
-    const worker = startWorker(this.opts.workerFile, this.opts.workerData);
+    const worker = startModuleWorker(this.opts.workerFile, this.opts.workerData);
     // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
     worker.unref();
     const slot: Slot = { worker, task: null, ready: false };

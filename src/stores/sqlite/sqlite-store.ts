@@ -14,6 +14,7 @@ import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
 import { SqliteRetentionTables } from './retention-tables.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -50,6 +51,8 @@ export class SqliteStore implements Store {
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
   private disk!: SqliteDiskWatch;
+  /** Checkpoints the WAL off this thread (file databases). */
+  private checkpointer: WalCheckpointer | null = null;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -63,6 +66,7 @@ export class SqliteStore implements Store {
     db.pragma('cache_size = -65536');
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.migrate();
+    if (this.opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(db, this.opts.path, WAL_SIZE_LIMIT);
     this.disk = new SqliteDiskWatch(db, this.opts.path, this.opts.minFreeBytes);
     const retention = this.opts.retention ?? defaultRetention;
     const workers = this.opts.readWorkers ?? 3;
@@ -106,6 +110,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.reads?.close();
+    await this.checkpointer?.stop();
     if (this.db?.open) this.db.close();
   }
 
@@ -117,6 +122,11 @@ export class SqliteStore implements Store {
   /** WAL checkpoints with truncation done because space was short or writes resumed. */
   get walTruncations(): number {
     return this.disk.walTruncations;
+  }
+
+  /** WAL pages copied into the database by the checkpointer's thread (tests; 0 for an in-memory database). */
+  get walCheckpointedPages(): number {
+    return this.checkpointer?.checkpointedPages ?? 0;
   }
 
   async ping(): Promise<void> {
