@@ -39,7 +39,7 @@ export async function answerRead(reads: object, op: ReadOp, args: unknown[]): Pr
 }
 
 /** Nice value of a read thread (0 = the process's; 19 = the lowest). */
-const READ_THREAD_NICE = 10;
+export const READ_THREAD_NICE = 10;
 
 /** Lowers this thread's priority; on Linux it applies to this thread only: when reads and ingest want the same cores, ingest wins. */
 export function lowerReadPriority(): void {

@@ -108,6 +108,8 @@ export class ReadWorkerPool implements ReadRunner {
     worker.on('message', (m: ReadReply) => {
       if (m.ready) {
         slot.ready = true;
+        // Reads asked for before any worker had started: their time counts from now (starting is no read's time).
+        for (const t of this.queue) if (!t.timer && !BULK.has(t.op)) t.timer = setTimeout(() => this.expire(t), t.limitMs);
         return this.dispatch();
       }
       const t = slot.task;
@@ -144,7 +146,7 @@ export class ReadWorkerPool implements ReadRunner {
       const now = performance.now();
       const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never, askedAt: now, startedAt: now };
       // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
-      if (!BULK.has(op)) task.timer = setTimeout(() => this.expire(task), limitMs);
+      if (!BULK.has(op) && this.slots.some((s) => s.ready)) task.timer = setTimeout(() => this.expire(task), limitMs);
       this.queue.push(task);
       this.dispatch();
     });
