@@ -229,6 +229,19 @@ async function runEngine(
         `  mixed/${engine} round ${r + 1}: with ${o.readers} readers ${Math.round(m.pub.rate)} msg/s, PUBACK p99 ${m.pub.pubackP99.toFixed(1)} ms, /health p99 ${percentile(m.health, 99).toFixed(1)} ms, event-loop delay p99 ${m.loop.p99.toFixed(1)} ms (max ${m.loop.max.toFixed(0)}); refused so far ${JSON.stringify(refused)}\n`,
       );
     }
+    // Where reads spent their time on the server: waiting for a read worker, or running on one (fieldscope_read_seconds; absent on older builds).
+    const readTimes = await scrapeMetrics(fs.httpUrl);
+    for (const op of ['groupRange', 'queryBuckets', 'queryRollups', 'exportChunk', 'job', 'replayReadings']) {
+      const v = (stage: string, what: 'sum' | 'count') => {
+        const m = new RegExp(`^fieldscope_read_seconds_${what}\\{(?=[^}]*op="${op}")(?=[^}]*stage="${stage}")[^}]*\\} (\\S+)$`, 'm').exec(readTimes);
+        return m ? Number(m[1]) : NaN;
+      };
+      const n = v('running', 'count');
+      if (!(n > 0)) continue;
+      process.stderr.write(
+        `  mixed/${engine}: ${op} on the read workers: ${n} reads, mean wait for a worker ${((v('queued', 'sum') / n) * 1000).toFixed(1)} ms, mean run ${((v('running', 'sum') / n) * 1000).toFixed(1)} ms\n`,
+      );
+    }
     const med = (xs: Phase[], f: (x: Phase) => number) => {
       const runs = xs.map(f);
       return { value: median(runs), runs };
