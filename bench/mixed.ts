@@ -11,6 +11,9 @@ import { PostgresStore } from '../src/stores/postgres/postgres-store.js';
 import type { Reading } from '../src/model/reading.js';
 import type { TelemetryStore } from '../src/stores/store.js';
 import { median, percentile, runScript, startFieldscope, tempDir } from './lib/procs.js';
+import { metricValue, scrapeMetrics } from './lib/metrics.js';
+import { longTasks, mainThreadProfile, monotonicUs, threadShare } from './lib/cpuprofile.js';
+import { readdirSync } from 'node:fs';
 import type { Figure } from './lib/report.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 
@@ -75,6 +78,8 @@ export async function benchMixed(o: {
   readers: number;
   pgRows: number;
   rounds: number;
+  /** Also profile the server's main thread (node --cpu-prof) and print where its time went in each phase. */
+  profile?: boolean;
 }): Promise<Figure[]> {
   const figures: Figure[] = [];
   figures.push(...(await runEngine('sqlite', o.rows, o)));
@@ -85,7 +90,7 @@ export async function benchMixed(o: {
 async function runEngine(
   engine: 'sqlite' | 'postgres',
   rows: number,
-  o: { seconds: number; rate: number; clients: number; readers: number; rounds: number },
+  o: { seconds: number; rate: number; clients: number; readers: number; rounds: number; profile?: boolean },
 ): Promise<Figure[]> {
   const data = tempDir('fs-bench-mixed-');
   const now = Date.now();
@@ -103,10 +108,14 @@ async function runEngine(
   // The per-IP request limit is off: the readers all come from 127.0.0.1 and it would measure that limit instead.
   // The 8 readers share one identity: the per-caller read limits are lifted to the overall ones so that
   // every read runs (what is measured is whether ingest holds, not how the limits refuse).
+  const profDir = o.profile ? tempDir('fs-bench-mixed-prof-') : null;
   const fs = await startFieldscope(
     ['--no-simulator', '--api-rate', '0', '--read-concurrency-per-caller', '8', '--read-rows-rate', '0', '--admin-password-file', pwFile, '--store', storeArg],
     data.dir,
+    profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir.dir, '--cpu-prof-interval', '500'] : [],
   );
+  const windows: { label: string; fromUs: number; toUs: number }[] = [];
+  let stopped = false;
   const reads: Record<ReadKind, number[]> = {
     'grouped range, 20 devices': [],
     '48 h history (1,000 buckets)': [],
@@ -146,6 +155,9 @@ async function runEngine(
 
     const phase = async (withReaders: boolean, round: number) => {
       const health: number[] = [];
+      // prom-client resets its event-loop delay histogram at each scrape: this one starts the phase's.
+      await scrapeMetrics(fs.httpUrl);
+      const fromUs = monotonicUs();
       let running = true;
       const probe = (async () => {
         while (running) {
@@ -196,23 +208,41 @@ async function runEngine(
         return { acked: 0, rate: NaN, skipped: 0, pubackP50: NaN, pubackP99: NaN, pubackMax: NaN };
       });
       running = false;
+      const toUs = monotonicUs();
+      const m = await scrapeMetrics(fs.httpUrl);
+      const loop = { p99: metricValue(m, 'fieldscope_process_nodejs_eventloop_lag_p99_seconds') * 1000, max: metricValue(m, 'fieldscope_process_nodejs_eventloop_lag_max_seconds') * 1000 };
       await Promise.all([probe, ...readers]);
-      return { pub: result, health };
+      windows.push({ label: `round ${round + 1} ${withReaders ? 'with' : 'without'} readers`, fromUs, toUs });
+      return { pub: result, health, loop };
     };
     // Rounds alternate without and with readers, so a change in the machine's other load falls on both sides; each figure is the median.
-    const bases: { pub: PubResult; health: number[] }[] = [];
-    const mixes: { pub: PubResult; health: number[] }[] = [];
+    type Phase = Awaited<ReturnType<typeof phase>>;
+    const bases: Phase[] = [];
+    const mixes: Phase[] = [];
     for (let r = 0; r < Math.max(1, o.rounds); r++) {
       const b = await phase(false, r);
       bases.push(b);
-      process.stderr.write(`  mixed/${engine} round ${r + 1}: without readers ${Math.round(b.pub.rate)} msg/s, PUBACK p99 ${b.pub.pubackP99.toFixed(1)} ms\n`);
+      process.stderr.write(`  mixed/${engine} round ${r + 1}: without readers ${Math.round(b.pub.rate)} msg/s, PUBACK p99 ${b.pub.pubackP99.toFixed(1)} ms, /health p99 ${percentile(b.health, 99).toFixed(1)} ms, event-loop delay p99 ${b.loop.p99.toFixed(1)} ms (max ${b.loop.max.toFixed(0)})\n`);
       const m = await phase(true, r);
       mixes.push(m);
       process.stderr.write(
-        `  mixed/${engine} round ${r + 1}: with ${o.readers} readers ${Math.round(m.pub.rate)} msg/s, PUBACK p99 ${m.pub.pubackP99.toFixed(1)} ms; refused so far ${JSON.stringify(refused)}\n`,
+        `  mixed/${engine} round ${r + 1}: with ${o.readers} readers ${Math.round(m.pub.rate)} msg/s, PUBACK p99 ${m.pub.pubackP99.toFixed(1)} ms, /health p99 ${percentile(m.health, 99).toFixed(1)} ms, event-loop delay p99 ${m.loop.p99.toFixed(1)} ms (max ${m.loop.max.toFixed(0)}); refused so far ${JSON.stringify(refused)}\n`,
       );
     }
-    const med = (xs: { pub: PubResult; health: number[] }[], f: (x: { pub: PubResult; health: number[] }) => number) => {
+    // Where reads spent their time on the server: waiting for a read worker, or running on one (fieldscope_read_seconds; absent on older builds).
+    const readTimes = await scrapeMetrics(fs.httpUrl);
+    for (const op of ['groupRange', 'queryBuckets', 'queryRollups', 'exportChunk', 'job', 'replayReadings']) {
+      const v = (stage: string, what: 'sum' | 'count') => {
+        const m = new RegExp(`^fieldscope_read_seconds_${what}\\{(?=[^}]*op="${op}")(?=[^}]*stage="${stage}")[^}]*\\} (\\S+)$`, 'm').exec(readTimes);
+        return m ? Number(m[1]) : NaN;
+      };
+      const n = v('running', 'count');
+      if (!(n > 0)) continue;
+      process.stderr.write(
+        `  mixed/${engine}: ${op} on the read workers: ${n} reads, mean wait for a worker ${((v('queued', 'sum') / n) * 1000).toFixed(1)} ms, mean run ${((v('running', 'sum') / n) * 1000).toFixed(1)} ms\n`,
+      );
+    }
+    const med = (xs: Phase[], f: (x: Phase) => number) => {
       const runs = xs.map(f);
       return { value: median(runs), runs };
     };
@@ -221,6 +251,7 @@ async function runEngine(
     const p50 = { mixed: med(mixes, (x) => x.pub.pubackP50), base: med(bases, (x) => x.pub.pubackP50) };
     const pmax = { mixed: med(mixes, (x) => x.pub.pubackMax), base: med(bases, (x) => x.pub.pubackMax) };
     const health = { mixed: med(mixes, (x) => percentile(x.health, 99)), base: med(bases, (x) => percentile(x.health, 99)) };
+    const loop = { mixed: med(mixes, (x) => x.loop.p99), base: med(bases, (x) => x.loop.p99) };
 
     const tag = `${engine}, ${(seeded / 1e6).toFixed(1)}M stored`;
     const out: Figure[] = [
@@ -256,6 +287,15 @@ async function runEngine(
         target: '< 50 ms',
         met: health.mixed.value < 50,
       },
+      {
+        id: 'mixed',
+        name: `15. main-thread event-loop delay p99 with readers (${tag})`,
+        value: loop.mixed.value,
+        unit: 'ms',
+        runs: loop.mixed.runs,
+        baseline: { name: 'no readers', value: loop.base.value, runs: loop.base.runs },
+        notes: 'monitorEventLoopDelay (prom-client, 10 ms resolution), reset at the start of each phase',
+      },
     ];
     for (const [kind, times] of Object.entries(reads)) {
       if (!times.length) continue;
@@ -274,7 +314,49 @@ async function runEngine(
     return out;
   } finally {
     await fs.stop();
+    stopped = true;
     await pg?.destroy();
     data.remove();
+    if (profDir && stopped) {
+      reportProfile(engine, profDir.dir, windows);
+      if (!process.env.FIELDSCOPE_BENCH_KEEP_PROFILE) profDir.remove();
+      else process.stderr.write(`  mixed/${engine}: profiles kept in ${profDir.dir}\n`);
+    }
+  }
+}
+
+/** What the main thread's time went to, per phase: the shares that say which work reads still put on it. */
+const GROUPS: Record<string, RegExp> = {
+  'http (fastify, incl. serialisation)': /fastify|find-my-way|avvio|light-my-request/,
+  'response serialisation': /fast-json-stringify|JSON\.stringify|serializ/i,
+  'read worker messages (structured clone)': /internal\/worker|worker_threads|ReadWorkerPool|worker-pool/,
+  'export (pages, formatting, sending)': /paged-export|export-format|(src|dist)\/api\/(export|history)/,
+  'postgres.js': /node_modules\/postgres\//,
+  'store write (sqlite/pg writer)': /better-sqlite3|stores\/sqlite|readings-write|postgres-store/,
+  'mqtt broker': /aedes|mqtt-packet|mqemitter/,
+  'pipeline (decode, batcher)': /(src|dist)\/pipeline\//,
+  'followers (analytics, alarms, live)': /(src|dist)\/(analytics|alarms|notify)\/|(src|dist)\/api\/live/,
+  logging: /pino/,
+};
+
+function reportProfile(engine: string, dir: string, windows: { label: string; fromUs: number; toUs: number }[]): void {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const main = mainThreadProfile(files);
+  if (!main) {
+    process.stderr.write(`  mixed/${engine}: no main-thread profile among ${files.length} files\n`);
+    return;
+  }
+  for (const w of windows) {
+    const s = threadShare(main, w.fromUs, w.toUs, GROUPS, 15);
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    process.stderr.write(`  mixed/${engine} profile, ${w.label} (${(s.ms / 1000).toFixed(1)} s): main thread busy ${pct(s.busy)}, GC ${pct(s.gc)}\n`);
+    for (const [g, v] of Object.entries(s.groups)) process.stderr.write(`      ${g}: ${pct(v)}\n`);
+    process.stderr.write('    top self time:\n');
+    for (const t of s.top) process.stderr.write(`      ${pct(t.share).padStart(6)}  ${t.name}\n`);
+    const lt = longTasks(main, w.fromUs, w.toUs, 20, 25);
+    process.stderr.write(
+      `    busy stretches of >= 20 ms: ${lt.count}, ${(lt.totalMs / 1000).toFixed(2)} s in all, longest ${lt.longestMs.toFixed(0)} ms; inclusive shares within them:\n`,
+    );
+    for (const t of lt.top) process.stderr.write(`      ${pct(t.share).padStart(6)}  ${t.name}\n`);
   }
 }

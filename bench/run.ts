@@ -86,6 +86,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
         clients: 100,
         readers: 8,
         rounds: numArg('rounds') ?? (quick ? 1 : 3),
+        profile: process.argv.includes('--profile'),
       }),
   },
   {

@@ -119,6 +119,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
     onReadTimeout: (_op, running) => {
       if (running) metrics.readWorkersReplaced.inc();
     },
+    onRead: (op, queuedSec, runSec) => {
+      metrics.readSeconds.observe({ op, stage: 'queued' }, queuedSec);
+      metrics.readSeconds.observe({ op, stage: 'running' }, runSec);
+    },
   });
   const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
   const runner = new Runner((name, err) => logger.warn({ err: err.message, component: name }, 'stop failed'));

@@ -78,7 +78,7 @@ security (docs/security.md):
 
 history reads (docs/queries.md):
   --read-timeout-ms N    time limit of one read (default 5000; past it: 503 read_time_limit) [FIELDSCOPE_READ_TIMEOUT_MS]
-  --read-workers N       reader threads, each with its own connection (default 2) [FIELDSCOPE_READ_WORKERS]
+  --read-workers N       reader threads, each with its own connection (default 3) [FIELDSCOPE_READ_WORKERS]
   --read-max-rows N      most readings one request returns (default 200000; more: 413 max_rows) [FIELDSCOPE_READ_MAX_ROWS]
   --read-concurrency N --read-concurrency-per-caller N   reads at once, in all and per caller (default 16, 4)
   --read-rows-rate N --read-rows-burst N   readings per second per caller (default 1000000, bursts of 2000000; 0 = off)

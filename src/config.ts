@@ -272,7 +272,7 @@ export const defaults: Config = {
   mqttConnectMaxBytes: 16 * 1024,
   mqttMaxPacketBytes: null,
   readTimeoutMs: 5000,
-  readWorkers: 2,
+  readWorkers: 3,
   readMaxRows: 200_000,
   readConcurrency: 16,
   readConcurrencyPerCaller: 4,

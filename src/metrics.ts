@@ -130,6 +130,13 @@ export function createMetrics() {
       labelNames: ['rule'] as const,
       registers: [registry],
     }),
+    readSeconds: new client.Histogram({
+      name: 'fieldscope_read_seconds',
+      help: 'Reads answered by a read worker, by op: seconds waiting for a worker (stage queued) and running on it (stage running)',
+      labelNames: ['op', 'stage'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     readWorkersReplaced: new client.Counter({
       name: 'fieldscope_read_workers_replaced_total',
       help: 'SQLite read workers terminated in a read past its time limit and replaced',

@@ -1,6 +1,8 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { BacktestAlarm, BacktestResult, Rule } from '../model/alarm.js';
 import type { Reading } from '../model/reading.js';
+import type { ReplayQuery } from '../stores/store.js';
+import type { ReadJob } from '../stores/reads/protocol.js';
 import { Analytics, type AnalyticsOptions } from '../analytics/live-stats.js';
 import { evaluateMessage } from './evaluate.js';
 import { initialTrigger, type TriggerState } from './trigger.js';
@@ -110,9 +112,86 @@ const REPLAY_SLICE = 2000;
 /** Replay limit per device: a backtest reads at most this many readings of each device. */
 export const MAX_REPLAY_READINGS = 2_000_000;
 
-/** Runs a rule over every device it applies to (now), over stored history in [from, to]. */
+/** What replaying one device gave. */
+export interface DeviceReplayResult {
+  alarms: BacktestAlarm[];
+  readings: number;
+  messages: number;
+  truncated: boolean;
+}
+
+/** The reads a replay needs: synchronous on a SQLite read worker, a promise elsewhere. */
+export interface ReplaySource {
+  replayReadings(q: ReplayQuery): Reading[] | Promise<Reading[]>;
+}
+
+/** Where the stores can run a function beside their reads (a read worker): see ReadJob in src/stores/reads/protocol.ts. */
+export interface ReplayJobs {
+  runReadJob<T>(job: ReadJob, args: unknown[]): Promise<T>;
+}
+
+/** replayDevice as a read job: the module is this one, wherever it runs from (source or build). */
+export const REPLAY_DEVICE_JOB: ReadJob = { module: import.meta.url, fn: 'replayDevice' };
+
+/**
+ * Replays one device's history in [from, to] through the rule, in pages of REPLAY_PAGE readings, at
+ * most MAX_REPLAY_READINGS. Run as a read job (on a read worker: the default) it never yields, its
+ * thread does nothing else; on the thread that acknowledges devices (`yielding`) it lets the event
+ * loop through every REPLAY_SLICE messages.
+ */
+export async function replayDevice(
+  source: ReplaySource,
+  rule: Rule,
+  device: string,
+  profile: string | null,
+  from: number,
+  to: number,
+  analyticsOpts: AnalyticsOptions,
+  yielding = false,
+): Promise<DeviceReplayResult> {
+  const replay = new DeviceReplay(rule, device, profile, analyticsOpts);
+  const out: DeviceReplayResult = { alarms: replay.alarms, readings: 0, messages: 0, truncated: false };
+  let cursor = from;
+  for (;;) {
+    const limit = Math.min(REPLAY_PAGE, MAX_REPLAY_READINGS - out.readings);
+    const page = await source.replayReadings({ device, from: cursor, to, limit });
+    const full = page.length === limit;
+    let use = page;
+    if (full && out.readings + page.length < MAX_REPLAY_READINGS) {
+      // The readings of one message share a ts: the last, perhaps partial, message goes to the next page.
+      const lastTs = page[page.length - 1].ts;
+      let cut = page.length;
+      while (cut > 0 && page[cut - 1].ts === lastTs) cut--;
+      if (cut > 0) {
+        use = page.slice(0, cut);
+        cursor = lastTs;
+      } else cursor = lastTs + 1;
+    }
+    const messages = toMessages(use);
+    for (let i = 0; i < messages.length; i++) {
+      replay.step(messages[i]);
+      if (yielding && i % REPLAY_SLICE === REPLAY_SLICE - 1) await yieldToLoop();
+    }
+    out.readings += use.length;
+    out.messages += messages.length;
+    if (!full) break;
+    if (out.readings >= MAX_REPLAY_READINGS) {
+      out.truncated = true;
+      break;
+    }
+    if (yielding) await yieldToLoop();
+  }
+  return out;
+}
+
+/**
+ * Runs a rule over every device it applies to (now), over stored history in [from, to]. With
+ * `runReadJob` (both stores), each device is replayed where the reads run, on a read worker: its
+ * readings are read, put together and evaluated there, and only the alarms come back, so a backtest
+ * costs the thread that acknowledges devices nothing but the answer.
+ */
 export async function backtestRule(
-  store: { replayReadings(q: { device: string; from: number; to: number; limit: number }): Promise<Reading[]> },
+  store: ReplaySource & Partial<ReplayJobs>,
   devices: { id: string; profile: string | null }[],
   rule: Rule,
   from: number,
@@ -121,43 +200,14 @@ export async function backtestRule(
 ): Promise<BacktestResult> {
   const targets = devices.filter((d) => (rule.scope === 'all' ? true : rule.scope === 'device' ? d.id === rule.target : d.profile === rule.target));
   const result: BacktestResult = { ruleId: rule.id, from, to, devices: targets.map((d) => d.id), readings: 0, messages: 0, alarms: [], truncated: false };
-  // In pages, evaluated in slices with the event loop let through between them: a backtest over
-  // millions of readings never holds the thread that acknowledges devices for long.
   for (const d of targets) {
-    const replay = new DeviceReplay(rule, d.id, d.profile, analyticsOpts);
-    let cursor = from;
-    let taken = 0;
-    for (;;) {
-      const limit = Math.min(REPLAY_PAGE, MAX_REPLAY_READINGS - taken);
-      const page = await store.replayReadings({ device: d.id, from: cursor, to, limit });
-      const full = page.length === limit;
-      let use = page;
-      if (full && taken + page.length < MAX_REPLAY_READINGS) {
-        // The readings of one message share a ts: the last, perhaps partial, message goes to the next page.
-        const lastTs = page[page.length - 1].ts;
-        let cut = page.length;
-        while (cut > 0 && page[cut - 1].ts === lastTs) cut--;
-        if (cut > 0) {
-          use = page.slice(0, cut);
-          cursor = lastTs;
-        } else cursor = lastTs + 1;
-      }
-      const messages = toMessages(use);
-      for (let i = 0; i < messages.length; i++) {
-        replay.step(messages[i]);
-        if (i % REPLAY_SLICE === REPLAY_SLICE - 1) await yieldToLoop();
-      }
-      taken += use.length;
-      result.readings += use.length;
-      result.messages += messages.length;
-      if (!full) break;
-      if (taken >= MAX_REPLAY_READINGS) {
-        result.truncated = true;
-        break;
-      }
-      await yieldToLoop();
-    }
-    result.alarms.push(...replay.alarms);
+    const r = store.runReadJob
+      ? await store.runReadJob<DeviceReplayResult>(REPLAY_DEVICE_JOB, [rule, d.id, d.profile, from, to, analyticsOpts])
+      : await replayDevice(store, rule, d.id, d.profile, from, to, analyticsOpts, true);
+    result.readings += r.readings;
+    result.messages += r.messages;
+    if (r.truncated) result.truncated = true;
+    result.alarms.push(...r.alarms);
   }
   result.alarms.sort((a, b) => a.raisedAt - b.raisedAt || a.device.localeCompare(b.device));
   return result;

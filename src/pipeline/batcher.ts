@@ -40,9 +40,38 @@ function push(p: Pending, w: Waiter): void {
   p.waiters.push(w);
 }
 
+function readingsOf(messages: Message[]): number {
+  let n = 0;
+  for (const m of messages) for (const _ in m.values) n++;
+  return n;
+}
+
+/**
+ * The first senders of `p` whose readings make at most `max` (always at least one sender, however
+ * large: a sender's messages are never split between transactions), and the rest, in their order.
+ */
+function takeUpTo(p: Pending, max: number): { batch: Pending; rest: Pending } {
+  if (p.readings <= max) return { batch: p, rest: empty() };
+  const batch = empty();
+  const rest = empty();
+  let i = 0;
+  for (; i < p.waiters.length; i++) {
+    const w = p.waiters[i];
+    const n = readingsOf(w.messages);
+    if (batch.waiters.length && batch.readings + n > max) break;
+    push(batch, w);
+  }
+  for (; i < p.waiters.length; i++) push(rest, p.waiters[i]);
+  return { batch, rest };
+}
+
 /**
  * Group commit: everything that arrives while the store is busy (or within one turn of the event
- * loop when it is idle) goes in one transaction. Low load gets low latency, high load big batches.
+ * loop when it is idle) goes in one transaction, up to `maxReadings`. Low load gets low latency, high
+ * load big batches. What is left over goes in the next transaction, one turn of the event loop later:
+ * a backlog (after a stall, or faster than the store) is committed as a train of bounded transactions
+ * with I/O let through between them, so PUBACKs of the first go out and /health is answered while the
+ * rest wait, instead of one transaction of everything that holds the thread for its whole length.
  * Senders are answered only after their batch is committed, so an ack means "stored".
  */
 export class Batcher {
@@ -111,10 +140,7 @@ export class Batcher {
 
   private schedule(): void {
     if (this.writing) return;
-    if (this.pending.readings >= this.opts.maxReadings) {
-      this.run();
-      return;
-    }
+    // Always a turn later, even with a full batch waiting: the event loop polls I/O in between.
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -124,9 +150,9 @@ export class Batcher {
   }
 
   private run(): void {
-    const batch = this.pending;
-    if (!batch.waiters.length && !this.opts.spool?.pending) return;
-    this.pending = empty();
+    if (!this.pending.waiters.length && !this.opts.spool?.pending) return;
+    const { batch, rest } = takeUpTo(this.pending, this.opts.maxReadings);
+    this.pending = rest;
     this.writing = this.write(batch).finally(() => {
       this.writing = null;
       if (this.pending.waiters.length) this.schedule();

@@ -11,9 +11,12 @@ export function retentionFromConfig(config: Config): RetentionPolicy {
 }
 
 /** Builds (unopened) the store the config names. */
-export function createStore(config: Config, opts: { onReadTimeout?: (op: string, running: boolean) => void } = {}): Store {
+export function createStore(
+  config: Config,
+  opts: { onReadTimeout?: (op: string, running: boolean) => void; onRead?: (op: string, queuedSec: number, runSec: number) => void } = {},
+): Store {
   const retention = retentionFromConfig(config);
-  const reads = { readTimeoutMs: config.readTimeoutMs, readWorkers: config.readWorkers, onReadTimeout: opts.onReadTimeout };
+  const reads = { readTimeoutMs: config.readTimeoutMs, readWorkers: config.readWorkers, onReadTimeout: opts.onReadTimeout, onRead: opts.onRead };
   if (config.store === 'sqlite')
     return new SqliteStore({
       path: join(resolve(config.dataDir), 'fieldscope.db'),

@@ -3,6 +3,7 @@ import type { Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
 import type { BucketSeries, RawSeries } from '../model/telemetry.js';
 import type { ExportFormat } from './export-format.js';
+import type { ReadJob } from './reads/protocol.js';
 export type { BucketSeries } from '../model/telemetry.js';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, NotificationRecord, Rule } from '../model/alarm.js';
 import type { AlarmStatsQuery } from './alarm-stats.js';
@@ -449,6 +450,12 @@ export interface AlarmStore {
   listNotifications(q: NotificationQuery): Promise<NotificationRecord[]>;
   /** Stored readings of a device with their seq, oldest first, for replay (backtest). */
   replayReadings(q: ReplayQuery): Promise<Reading[]>;
+  /**
+   * Runs a function beside the reads (on a read worker, with a replay's time limit), given the
+   * engine's reads object (which has replayReadings): a backtest evaluates there and returns only
+   * its alarms. See ReadJob.
+   */
+  runReadJob<T>(job: ReadJob, args: unknown[]): Promise<T>;
 }
 
 /** Device metadata, equipment, commands, firmware and OTA rollouts (src/devices/*). */

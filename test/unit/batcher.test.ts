@@ -35,7 +35,7 @@ function switchable(t: TelemetryStore) {
   return { state, store };
 }
 
-async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean } = {}) {
+async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number } = {}) {
   const dir = tempDir();
   const db = new SqliteStore({ path: join(dir.dir, 'db.sqlite') });
   await db.open();
@@ -45,7 +45,7 @@ async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolea
   writer.onCommitted((c) => events.push(c));
   const spool = opts.spool ? new Spool(join(dir.dir, 'spool.log'), { maxBytes: 1 << 20 }) : undefined;
   spool?.open();
-  const batcher = new Batcher(writer, { maxReadings: 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog }, createMetrics());
+  const batcher = new Batcher(writer, { maxReadings: opts.maxReadings ?? 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog }, createMetrics());
   t.after(async () => {
     await batcher.drain();
     spool?.close();
@@ -69,6 +69,26 @@ test('batcher: what arrives in one turn is one commit; each sender is answered a
   assert.deepEqual(r.events[0].newDevices.map((d) => d.id).sort(), ['a', 'b']);
   assert.equal(r.events[0].historical, false);
   assert.equal(await r.stored('a'), 2);
+});
+
+test('batcher: a backlog over maxReadings is committed as bounded transactions, in order, each sender whole', async (t) => {
+  const r = await rig(t, { maxReadings: 10 });
+  const three = (device: string, seq: number): Message => ({ ...msg(device, seq), values: { v: seq, w: seq, x: seq } });
+  // Ten senders of 3 readings in one turn (30 readings), then one sender of 12 (over the limit on its own).
+  const sent = Array.from({ length: 10 }, (_, i) => r.batcher.add([three('m', i + 1)]));
+  sent.push(r.batcher.add(Array.from({ length: 4 }, (_, i) => three('big', i + 1))));
+  await Promise.all(sent);
+  assert.deepEqual(
+    r.events.map((e) => e.readings.length),
+    [9, 9, 9, 3, 12],
+  );
+  assert.deepEqual(
+    r.events.flatMap((e) => e.messages.map((m) => `${m.device}:${m.seq}`)),
+    [...Array.from({ length: 10 }, (_, i) => `m:${i + 1}`), 'big:1', 'big:2', 'big:3', 'big:4'],
+  );
+  assert.equal(r.state.writes, 5);
+  assert.equal(await r.stored('m'), 10);
+  assert.equal(await r.stored('big'), 4);
 });
 
 test('batcher: followers hear what sequence accounting kept, not the duplicates sent', async (t) => {

@@ -3,6 +3,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, Notificati
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import type { Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
+import type { ReadJob } from '../reads/protocol.js';
 import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
 import { groupColumns, periodWhere, withGroups, type AlarmGroupRow, type AlarmStatsQuery } from '../alarm-stats.js';
 
@@ -19,6 +20,8 @@ export class PgAlarmTables implements AlarmStore {
     private readonly sql: Sql,
     /** Where a backtest's replay runs (the store's read workers): it reads up to millions of rows. */
     private readonly replay: (q: ReplayQuery) => Promise<Reading[]>,
+    /** Where read jobs run: the store's read workers. */
+    private readonly job: (job: ReadJob, args: unknown[]) => Promise<unknown>,
   ) {}
 
   async listRules(): Promise<Rule[]> {
@@ -200,5 +203,9 @@ export class PgAlarmTables implements AlarmStore {
 
   replayReadings(q: ReplayQuery): Promise<Reading[]> {
     return this.replay(q);
+  }
+
+  async runReadJob<T>(job: ReadJob, args: unknown[]): Promise<T> {
+    return (await this.job(job, args)) as T;
   }
 }

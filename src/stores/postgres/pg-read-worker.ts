@@ -4,7 +4,8 @@ import { workerData } from 'node:worker_threads';
 import postgres from 'postgres';
 import { PgReads } from './pg-reads.js';
 import { numericBigints } from './pg-types.js';
-import { lowerReadPriority, serveReads } from '../reads/serve-reads.js';
+import { READ_THREAD_NICE, lowerReadPriority, serveReads } from '../reads/serve-reads.js';
+import { lowerBackendPriority } from './backend-priority.js';
 import type { RetentionPolicy } from '../store.js';
 
 export interface PgReadWorkerData {
@@ -34,6 +35,8 @@ async function connect(): Promise<void> {
   for (;;) {
     try {
       await sql`SELECT 1`;
+      // The session's backend does the read's work: it yields to ingest as this thread does.
+      await lowerBackendPriority(sql, READ_THREAD_NICE);
       return;
     } catch {
       await new Promise((r) => setTimeout(r, RECONNECT_MS));

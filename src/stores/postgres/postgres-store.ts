@@ -28,6 +28,8 @@ export interface PostgresOptions {
   /** Read worker threads, each with its own connection (default 2; 0: reads on the caller's thread, on a pool of 4 connections). */
   readWorkers?: number;
   onReadTimeout?: (op: string, running: boolean) => void;
+  /** Told of each read a worker answered: seconds waiting for a worker, seconds running. */
+  onRead?: (op: string, queuedSec: number, runSec: number) => void;
 }
 
 const MIGRATION_LOCK = 0x6669656c64; // "field"
@@ -55,7 +57,12 @@ export class PostgresStore implements Store {
     const reads = await this.openReads();
     this.reads = reads;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
-    this.alarms = new PgAlarmTables(this.sql, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
+    const replayLimit = { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) };
+    this.alarms = new PgAlarmTables(
+      this.sql,
+      (q) => reads.run('replayReadings', [q], replayLimit),
+      (job, args) => reads.run('job', [job, ...args], replayLimit),
+    );
     this.devices = new PgDeviceTables(this.sql);
     this.auth = new PgAuthTables(this.sql);
     this.catalog = new PgProfileSequence(this.sql);
@@ -68,7 +75,7 @@ export class PostgresStore implements Store {
   private async openReads(): Promise<ReadRunner> {
     const retention = this.opts.retention ?? defaultRetention;
     const timeoutMs = this.opts.readTimeoutMs ?? 5000;
-    const workers = this.opts.readWorkers ?? 2;
+    const workers = this.opts.readWorkers ?? 3;
     if (workers === 0) {
       this.readSql = postgres(this.opts.url, { max: 4, onnotice: () => {}, types: numericBigints, connection: { statement_timeout: timeoutMs } });
       // postgres.js learns the array types when its first connection opens: a text[] parameter built before then goes out as a scalar.
@@ -82,6 +89,7 @@ export class PostgresStore implements Store {
       size: workers,
       timeoutMs,
       onTimeout: this.opts.onReadTimeout,
+      onRead: this.opts.onRead,
     });
   }
 

@@ -1,12 +1,45 @@
 // The worker's side of worker-pool.ts: answers each request by calling the method of that name on
 // the engine's reads object, so rows are parsed and shaped here and only the answer crosses over.
-import { parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { setPriority } from 'node:os';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { toShape } from '../read-errors.js';
-import type { ReadOp, ReadReply, ReadRequest } from './protocol.js';
+import type { ReadJob, ReadOp, ReadReply, ReadRequest } from './protocol.js';
+
+type JobFn = (reads: object, ...args: unknown[]) => unknown;
+const jobModules = new Map<string, Promise<Record<string, unknown>>>();
+
+/**
+ * The function a job names. From TypeScript source (tests, tsx) a read worker has tsx's require hook
+ * only (worker-pool.ts), which import() does not use: there a .ts module is required instead.
+ */
+async function jobFunction(job: ReadJob): Promise<JobFn> {
+  if (!job.module.startsWith('file:')) throw new Error(`a read job's module must be a file URL, not ${job.module}`);
+  let mod = jobModules.get(job.module);
+  if (!mod) {
+    mod = job.module.endsWith('.ts') && !isMainThread
+      ? Promise.resolve(createRequire(job.module)(fileURLToPath(job.module)) as Record<string, unknown>)
+      : (import(job.module) as Promise<Record<string, unknown>>);
+    jobModules.set(job.module, mod);
+  }
+  const fn = (await mod)[job.fn];
+  if (typeof fn !== 'function') throw new Error(`read job ${job.fn} is not exported by ${job.module}`);
+  return fn as JobFn;
+}
+
+/** Runs one request against the engine's reads object: a method of that name, or a job given that object. */
+export async function answerRead(reads: object, op: ReadOp, args: unknown[]): Promise<unknown> {
+  if (op === 'job') {
+    const [job, ...rest] = args as [ReadJob, ...unknown[]];
+    return (await jobFunction(job))(reads, ...rest);
+  }
+  const fn = (reads as Record<string, (...a: unknown[]) => unknown>)[op];
+  return fn.apply(reads, args);
+}
 
 /** Nice value of a read thread (0 = the process's; 19 = the lowest). */
-const READ_THREAD_NICE = 10;
+export const READ_THREAD_NICE = 10;
 
 /** Lowers this thread's priority; on Linux it applies to this thread only: when reads and ingest want the same cores, ingest wins. */
 export function lowerReadPriority(): void {
@@ -24,8 +57,7 @@ export function serveReads(reads: object): void {
   port.on('message', (req: ReadRequest) => {
     void (async () => {
       try {
-        const fn = (reads as Record<ReadOp, (...a: unknown[]) => unknown>)[req.op];
-        reply({ id: req.id, ok: true, result: await fn.apply(reads, req.args) });
+        reply({ id: req.id, ok: true, result: await answerRead(reads, req.op, req.args) });
       } catch (err) {
         reply({ id: req.id, ok: false, error: toShape(err) });
       }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fromShape, readTimedOut } from '../read-errors.js';
 import type { ReadOp, ReadReply, ReadRequest } from './protocol.js';
+import { answerRead } from './serve-reads.js';
 
 /** Runs one read somewhere other than the caller's thread (or, for an in-memory database, in it). */
 export interface ReadRunner {
@@ -21,6 +22,8 @@ export interface ReadPoolOptions {
   timeoutMs: number;
   /** Told when a read ran out of time (and, if it was running, its worker was replaced). */
   onTimeout?: (op: ReadOp, running: boolean) => void;
+  /** Told of each read answered (or failed): seconds it waited for a worker, and seconds it ran. */
+  onRead?: (op: ReadOp, queuedSec: number, runSec: number) => void;
 }
 
 interface Task {
@@ -29,6 +32,8 @@ interface Task {
   args: unknown[];
   limitMs: number;
   timer: NodeJS.Timeout;
+  askedAt: number;
+  startedAt: number;
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
@@ -39,8 +44,32 @@ interface Slot {
   ready: boolean;
 }
 
-/** Reads that move many rows: they share the pool but leave a worker free for everything else. */
-const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings']);
+/** Reads that move many rows (export pages, backtest replays and jobs): at most `bulkWorkers(n)` of the pool's workers at once. */
+const BULK: ReadonlySet<ReadOp> = new Set<ReadOp>(['exportPage', 'exportChunk', 'replayReadings', 'job']);
+
+/**
+ * Reads whose cost is bounded by what they return, through the index (a page view's grouped recent or
+ * range, a raw telemetry page): the short lane. Every other read leaves one worker free for these, so
+ * a dashboard's grouped read never queues behind 48 h of buckets, an export or a backtest.
+ */
+const SHORT: ReadonlySet<ReadOp> = new Set<ReadOp>(['groupRecent', 'groupRange', 'queryRange']);
+
+/** Workers that reads outside the short lane may hold at once: all but one (the short lane's), when there are two or more. */
+export function longWorkers(n: number): number {
+  return n >= 2 ? n - 1 : 1;
+}
+
+/** Workers that bulk reads may hold at once: all but two (the short lane's and one for other reads), at least one. */
+export function bulkWorkers(n: number): number {
+  return Math.max(1, n - 2);
+}
+
+/** Whether `op` may start on a free worker, with `long` reads outside the short lane and `bulk` reads running, of `n` workers. */
+export function mayStart(op: ReadOp, running: { long: number; bulk: number }, n: number): boolean {
+  if (SHORT.has(op)) return true;
+  if (running.long >= longWorkers(n)) return false;
+  return !BULK.has(op) || running.bulk < bulkWorkers(n);
+}
 
 /** `name` beside `moduleUrl`, as .ts when that module runs from source and .js when compiled. */
 export function siblingModule(moduleUrl: string, name: string): URL {
@@ -48,7 +77,7 @@ export function siblingModule(moduleUrl: string, name: string): URL {
 }
 
 /** A worker on the compiled file; run from TypeScript source (tests, tsx), one that registers tsx in its own thread first. */
-function startWorker(workerFile: URL, workerData: unknown): Worker {
+export function startModuleWorker(workerFile: URL, workerData: unknown): Worker {
   if (!workerFile.pathname.endsWith('.ts')) return new Worker(workerFile, { workerData });
   const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
   return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(workerFile))});`, { eval: true, workerData });
@@ -72,19 +101,22 @@ export class ReadWorkerPool implements ReadRunner {
   }
 
   private spawn(): Slot {
-    const worker = startWorker(this.opts.workerFile, this.opts.workerData);
+    const worker = startModuleWorker(this.opts.workerFile, this.opts.workerData);
     // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
     worker.unref();
     const slot: Slot = { worker, task: null, ready: false };
     worker.on('message', (m: ReadReply) => {
       if (m.ready) {
         slot.ready = true;
+        // Reads asked for before any worker had started: their time counts from now (starting is no read's time).
+        for (const t of this.queue) if (!t.timer && !BULK.has(t.op)) t.timer = setTimeout(() => this.expire(t), t.limitMs);
         return this.dispatch();
       }
       const t = slot.task;
       if (!t || t.id !== m.id) return;
       slot.task = null;
       clearTimeout(t.timer);
+      this.opts.onRead?.(t.op, (t.startedAt - t.askedAt) / 1000, (performance.now() - t.startedAt) / 1000);
       if (m.ok) t.resolve(m.result);
       else t.reject(fromShape(m.error!));
       this.dispatch();
@@ -111,9 +143,10 @@ export class ReadWorkerPool implements ReadRunner {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
-      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never };
+      const now = performance.now();
+      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never, askedAt: now, startedAt: now };
       // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
-      if (!BULK.has(op)) task.timer = setTimeout(() => this.expire(task), limitMs);
+      if (!BULK.has(op) && this.slots.some((s) => s.ready)) task.timer = setTimeout(() => this.expire(task), limitMs);
       this.queue.push(task);
       this.dispatch();
     });
@@ -146,21 +179,28 @@ export class ReadWorkerPool implements ReadRunner {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.task || !slot.ready || !this.queue.length) continue;
-      // Bulk reads (export pages, backtest replays) never take the last free worker: a page view does not queue behind them.
-      const bulkRunning = this.slots.filter((s) => s.task && BULK.has(s.task.op)).length;
-      const at = this.queue.findIndex((t) => !BULK.has(t.op) || bulkRunning < Math.max(1, this.slots.length - 1));
+      // Lanes: short reads may take any free worker; the others leave one for them, and bulk reads one more.
+      const running = { long: 0, bulk: 0 };
+      for (const s of this.slots) {
+        if (!s.task || SHORT.has(s.task.op)) continue;
+        running.long++;
+        if (BULK.has(s.task.op)) running.bulk++;
+      }
+      const at = this.queue.findIndex((t) => mayStart(t.op, running, this.slots.length));
       if (at < 0) return;
       const [task] = this.queue.splice(at, 1);
       slot.task = task;
+      task.startedAt = performance.now();
       if (BULK.has(task.op)) task.timer = setTimeout(() => this.expire(task), task.limitMs);
       const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
       slot.worker.postMessage(req);
     }
   }
 
-  /** Reads in flight and waiting (for /metrics and tests). */
-  get load(): { running: number; queued: number; workers: number } {
-    return { running: this.slots.filter((s) => s.task).length, queued: this.queue.length, workers: this.slots.length };
+  /** Reads in flight and waiting (for /metrics and tests): `ops` the running reads' ops, `ready` the workers started. */
+  get load(): { running: number; queued: number; workers: number; ready: number; ops: ReadOp[] } {
+    const busy = this.slots.filter((s) => s.task);
+    return { running: busy.length, queued: this.queue.length, workers: this.slots.length, ready: this.slots.filter((s) => s.ready).length, ops: busy.map((s) => s.task!.op) };
   }
 
   async close(): Promise<void> {
@@ -189,8 +229,7 @@ export class InlineReads implements ReadRunner {
   constructor(private readonly reads: object) {}
 
   async run<T>(op: ReadOp, args: unknown[]): Promise<T> {
-    const fn = (this.reads as Record<ReadOp, (...a: unknown[]) => unknown>)[op];
-    return fn.apply(this.reads, args) as T;
+    return (await answerRead(this.reads, op, args)) as T;
   }
 
   async close(): Promise<void> {}

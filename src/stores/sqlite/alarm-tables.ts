@@ -3,6 +3,7 @@ import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, Notificati
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import { NO_SEQ, type Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
+import type { ReadJob } from '../reads/protocol.js';
 import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
 import { groupColumns, periodWhere, withGroups, type AlarmGroupRow, type AlarmStatsQuery } from '../alarm-stats.js';
 
@@ -70,6 +71,8 @@ export class SqliteAlarmTables implements AlarmStore {
     private readonly db: Database.Database,
     /** Where a backtest's replay runs when not here (the store's read workers): it reads up to millions of rows. */
     private readonly replay?: (q: ReplayQuery) => Promise<Reading[]>,
+    /** Where read jobs run (the store's read workers, or inline for an in-memory database). */
+    private readonly job?: (job: ReadJob, args: unknown[]) => Promise<unknown>,
   ) {
     this.openTx = db.transaction((a: Omit<Alarm, 'id'>) => {
       const open = db.prepare('SELECT * FROM alarms WHERE device = ? AND rule_id = ? AND cleared_at IS NULL').get(a.device, a.ruleId) as AlarmRow | undefined;
@@ -274,6 +277,11 @@ export class SqliteAlarmTables implements AlarmStore {
       error: r.error,
       summary: r.summary,
     }));
+  }
+
+  async runReadJob<T>(job: ReadJob, args: unknown[]): Promise<T> {
+    if (!this.job) throw new Error('this store was opened without a read runner');
+    return (await this.job(job, args)) as T;
   }
 
   async replayReadings(q: ReplayQuery): Promise<Reading[]> {

@@ -14,6 +14,7 @@ import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
 import { SqliteRetentionTables } from './retention-tables.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -29,6 +30,8 @@ export interface SqliteOptions {
   readTimeoutMs?: number;
   /** Told when a read ran out of time; running: its worker was replaced. */
   onReadTimeout?: (op: string, running: boolean) => void;
+  /** Told of each read a worker answered: seconds waiting for a worker, seconds running. */
+  onRead?: (op: string, queuedSec: number, runSec: number) => void;
 }
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
@@ -48,6 +51,8 @@ export class SqliteStore implements Store {
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
   private disk!: SqliteDiskWatch;
+  /** Checkpoints the WAL off this thread (file databases). */
+  private checkpointer: WalCheckpointer | null = null;
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -61,9 +66,10 @@ export class SqliteStore implements Store {
     db.pragma('cache_size = -65536');
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.migrate();
+    if (this.opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(db, this.opts.path, WAL_SIZE_LIMIT);
     this.disk = new SqliteDiskWatch(db, this.opts.path, this.opts.minFreeBytes);
     const retention = this.opts.retention ?? defaultRetention;
-    const workers = this.opts.readWorkers ?? 2;
+    const workers = this.opts.readWorkers ?? 3;
     const reads: ReadRunner =
       this.opts.path === ':memory:' || workers === 0
         ? new InlineReads(new SqliteReads(db, retention))
@@ -73,12 +79,18 @@ export class SqliteStore implements Store {
             size: workers,
             timeoutMs: this.opts.readTimeoutMs ?? 5000,
             onTimeout: this.opts.onReadTimeout,
+      onRead: this.opts.onRead,
           });
     this.reads = reads;
     this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
     if (this.opts.path !== ':memory:') this.telemetry.retentionPath = this.opts.path;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
-    this.alarms = new SqliteAlarmTables(db, (q) => reads.run('replayReadings', [q], { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) }));
+    const replayLimit = { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) };
+    this.alarms = new SqliteAlarmTables(
+      db,
+      (q) => reads.run('replayReadings', [q], replayLimit),
+      (job, args) => reads.run('job', [job, ...args], replayLimit),
+    );
     this.devices = new SqliteDeviceTables(db);
     this.auth = new SqliteAuthTables(db);
     this.catalog = new SqliteCatalog(db);
@@ -98,6 +110,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.reads?.close();
+    await this.checkpointer?.stop();
     if (this.db?.open) this.db.close();
   }
 
@@ -109,6 +122,11 @@ export class SqliteStore implements Store {
   /** WAL checkpoints with truncation done because space was short or writes resumed. */
   get walTruncations(): number {
     return this.disk.walTruncations;
+  }
+
+  /** WAL pages copied into the database by the checkpointer's thread (tests; 0 for an in-memory database). */
+  get walCheckpointedPages(): number {
+    return this.checkpointer?.checkpointedPages ?? 0;
   }
 
   async ping(): Promise<void> {

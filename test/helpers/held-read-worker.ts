@@ -1,0 +1,22 @@
+// A read worker for pool tests (src/stores/reads/worker-pool.ts): each read answers its op's name,
+// after waiting until the shared flag it was given is set, so a test decides when a read ends.
+import { serveReads } from '../../src/stores/reads/serve-reads.js';
+
+function held(op: string) {
+  return (flag?: SharedArrayBuffer) => {
+    if (flag) Atomics.wait(new Int32Array(flag), 0, 0);
+    return op;
+  };
+}
+
+serveReads({
+  groupRange: held('groupRange'),
+  groupRecent: held('groupRecent'),
+  queryRange: held('queryRange'),
+  queryBuckets: held('queryBuckets'),
+  queryRollups: held('queryRollups'),
+  stats: held('stats'),
+  exportChunk: held('exportChunk'),
+  exportPage: held('exportPage'),
+  replayReadings: held('replayReadings'),
+});

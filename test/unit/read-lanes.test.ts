@@ -1,0 +1,62 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bulkWorkers, longWorkers, mayStart, ReadWorkerPool } from '../../src/stores/reads/worker-pool.js';
+import type { ReadOp } from '../../src/stores/reads/protocol.js';
+
+it('lanes: short reads may always start; other reads leave one worker for them, bulk reads one more', () => {
+  assert.deepEqual([1, 2, 3, 4].map(longWorkers), [1, 1, 2, 3]);
+  assert.deepEqual([1, 2, 3, 4].map(bulkWorkers), [1, 1, 1, 2]);
+  for (const op of ['groupRange', 'groupRecent', 'queryRange'] as ReadOp[]) assert.equal(mayStart(op, { long: 2, bulk: 1 }, 3), true, op);
+  assert.equal(mayStart('queryBuckets', { long: 1, bulk: 1 }, 3), true);
+  assert.equal(mayStart('queryBuckets', { long: 2, bulk: 0 }, 3), false);
+  assert.equal(mayStart('exportChunk', { long: 1, bulk: 1 }, 3), false);
+  assert.equal(mayStart('job', { long: 1, bulk: 0 }, 3), true);
+  assert.equal(mayStart('stats', { long: 1, bulk: 0 }, 2), false);
+  // One worker: everything shares it.
+  assert.equal(mayStart('exportChunk', { long: 0, bulk: 0 }, 1), true);
+});
+
+async function untilReady(pool: ReadWorkerPool): Promise<void> {
+  while (pool.load.ready < pool.load.workers) await new Promise((r) => setTimeout(r, 20));
+}
+
+it('a grouped read does not queue behind heavy reads holding the other worker: it takes the one kept for short reads', async () => {
+  const pool = new ReadWorkerPool({ workerFile: new URL('../helpers/held-read-worker.ts', import.meta.url), workerData: null, size: 2, timeoutMs: 600_000 });
+  const flag = new SharedArrayBuffer(4);
+  try {
+    await untilReady(pool);
+    const heavy1 = pool.run<string>('queryBuckets', [flag]);
+    const heavy2 = pool.run<string>('queryBuckets', [flag]);
+    const grouped = pool.run<string>('groupRange', []);
+    // Dispatch is synchronous: the second heavy read waits, the grouped one runs beside the first.
+    assert.deepEqual(pool.load.ops.sort(), ['groupRange', 'queryBuckets']);
+    assert.equal(pool.load.queued, 1);
+    assert.equal(await grouped, 'groupRange');
+    assert.deepEqual(pool.load.ops, ['queryBuckets']);
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    assert.deepEqual(await Promise.all([heavy1, heavy2]), ['queryBuckets', 'queryBuckets']);
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    await pool.close();
+  }
+});
+
+it('with three workers, an export and a backtest job do not both hold workers: one is left for other long reads and one for short reads', async () => {
+  const pool = new ReadWorkerPool({ workerFile: new URL('../helpers/held-read-worker.ts', import.meta.url), workerData: null, size: 3, timeoutMs: 600_000 });
+  const flag = new SharedArrayBuffer(4);
+  try {
+    await untilReady(pool);
+    const reads = [pool.run<string>('exportChunk', [flag]), pool.run<string>('replayReadings', [flag]), pool.run<string>('queryBuckets', [flag]), pool.run<string>('groupRecent', [flag])];
+    assert.deepEqual(pool.load.ops.sort(), ['exportChunk', 'groupRecent', 'queryBuckets']);
+    assert.equal(pool.load.queued, 1);
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    assert.deepEqual(await Promise.all(reads), ['exportChunk', 'replayReadings', 'queryBuckets', 'groupRecent']);
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    await pool.close();
+  }
+});
