@@ -115,7 +115,6 @@ async function runEngine(
     profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir.dir, '--cpu-prof-interval', '500'] : [],
   );
   const windows: { label: string; fromUs: number; toUs: number }[] = [];
-  let stopped = false;
   const reads: Record<ReadKind, number[]> = {
     'grouped range, 20 devices': [],
     '48 h history (1,000 buckets)': [],
@@ -314,10 +313,10 @@ async function runEngine(
     return out;
   } finally {
     await fs.stop();
-    stopped = true;
     await pg?.destroy();
     data.remove();
-    if (profDir && stopped) {
+    // The profile is written when the server exits, so it is read after fs.stop().
+    if (profDir) {
       reportProfile(engine, profDir.dir, windows);
       if (!process.env.FIELDSCOPE_BENCH_KEEP_PROFILE) profDir.remove();
       else process.stderr.write(`  mixed/${engine}: profiles kept in ${profDir.dir}\n`);
