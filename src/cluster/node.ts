@@ -68,6 +68,8 @@ export class ClusterNode implements Source {
   private fanout: LiveFanout | null = null;
   private readonly consumers = new Map<number, PartitionConsumer>();
   private readonly lags = new Map<number, number>();
+  /** The lease token of each partition this node may still judge for: from its fence claim until its release finished. */
+  private readonly tokens = new Map<number, number>();
   private readonly acquiredListeners: PartitionListener[] = [];
   private readonly releasedListeners: PartitionListener[] = [];
   private readonly remoteListeners: ((messages: Message[]) => void)[] = [];
@@ -120,6 +122,16 @@ export class ClusterNode implements Source {
 
   owned(): number[] {
     return this.leases?.owned() ?? [];
+  }
+
+  /**
+   * The lease a judgement of the device's committed messages is fenced by, or null when this node
+   * does not hold its partition (any more): then its owner judges them, from the rule watermark.
+   */
+  fenceOf(device: string): PartitionFence | null {
+    const partition = partitionOf(device, this.opts.partitions);
+    const token = this.tokens.get(partition);
+    return token === undefined ? null : { partition, token };
   }
 
   async start(): Promise<void> {
@@ -186,6 +198,18 @@ export class ClusterNode implements Source {
     // The fence first: from here no commit under an older lease lands (one in flight is waited for),
     // so the state read below is the last the partition will ever get from an earlier owner.
     if (!(await deps.fence(p, token))) throw new Error(`partition ${p}: the store knows a newer lease than this one (token ${token})`);
+    // From here the devices' committed messages may be judged here (the replay of what the last owner left unjudged first).
+    this.tokens.set(p, token);
+    try {
+      await this.startPartition(p, token);
+    } catch (err) {
+      this.tokens.delete(p);
+      throw err;
+    }
+  }
+
+  private async startPartition(p: number, token: number): Promise<void> {
+    const { deps, opts } = this;
     // Sequence watermarks as the last owner committed them: no false gap, no second copy.
     const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
     deps.sequence.load(states);
@@ -220,7 +244,11 @@ export class ClusterNode implements Source {
       await this.nc?.flush().catch(() => undefined);
     }
     const devices = this.deps.knownDevices().filter((d) => partitionOf(d, this.opts.partitions) === p);
-    for (const l of this.releasedListeners) await l(p, devices);
+    try {
+      for (const l of this.releasedListeners) await l(p, devices);
+    } finally {
+      this.tokens.delete(p);
+    }
   }
 
   private async handle(msgs: JsMsg[], fence: PartitionFence): Promise<void> {
