@@ -275,6 +275,10 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     const kills: {
       takeoverMs: number;
       caughtUpMs: number;
+      /** Pending in the dead node's partitions, the most in each second from the kill (0-1 s, 1-2 s, ...) until caught up. */
+      perSecond: number[];
+      /** What the survivor's /health said as it took over: each change of owned count, lag and live nodes. */
+      health: string[];
       before: { pending: number; ageMs: number };
       during: { pending: number; ageMs: number };
       load: number;
@@ -315,20 +319,44 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       await sleep(2000); // two nodes in steady state: the "before" of the lag
       const tKill = performance.now();
       victim.child.kill('SIGKILL');
-      await until(async () => (await clusterHealth(main)).owned.length === PARTITIONS, { what: `victim-${k}'s partitions taken over`, timeoutMs: 60_000 });
+      const health: string[] = [];
+      const seen = (h: Awaited<ReturnType<typeof clusterHealth>>) => {
+        const lag = Object.values(h.lag);
+        const line = `owned ${h.owned.length}, nodes ${h.nodes.join('+')}, lag ${lag.some((l) => l === null) ? `${lag.filter((l) => l === null).length} unknown + ` : ''}${lag.reduce<number>((a, l) => a + (l ?? 0), 0)}`;
+        if (health.at(-1)?.endsWith(line)) return;
+        health.push(`${((performance.now() - tKill) / 1000).toFixed(1)} s: ${line}`);
+      };
+      await until(
+        async () => {
+          const h = await clusterHealth(main);
+          seen(h);
+          return h.owned.length === PARTITIONS;
+        },
+        { what: `victim-${k}'s partitions taken over`, timeoutMs: 60_000 },
+      );
       const takeoverMs = performance.now() - tKill;
       const caughtUp = await until(() => sampler.between(tKill + takeoverMs, Infinity).find((s) => theirs.every((p) => s.ageMs[p] < CAUGHT_UP_MS)), {
         what: `victim-${k}'s partitions caught up`,
         timeoutMs: 60_000,
       });
+      // Until caught up, /health kept every few hundred ms (lag is refreshed each second).
+      for (let i = 0; i < 6; i++) {
+        await sleep(500);
+        seen(await clusterHealth(main));
+      }
       const worst = (ss: LagSample[]) => ({
         pending: Math.max(0, ...ss.map((s) => theirs.reduce((sum, p) => sum + s.pending[p], 0))),
         ageMs: Math.max(0, ...ss.map((s) => Math.max(...theirs.map((p) => s.ageMs[p])))),
       });
       sampler.active = false;
+      const perSecond: number[] = [];
+      for (let s0 = 0; s0 * 1000 < caughtUp.t - tKill; s0++)
+        perSecond.push(worst(sampler.between(tKill + s0 * 1000, tKill + (s0 + 1) * 1000)).pending);
       const kill = {
         takeoverMs,
         caughtUpMs: caughtUp.t - tKill,
+        perSecond,
+        health,
         before: worst(sampler.between(tKill - 2000, tKill)),
         during: worst(sampler.between(tKill, caughtUp.t)),
         load: load1(),
@@ -336,7 +364,8 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       kills.push(kill);
       process.stderr.write(
         `  cluster kill ${k + 1}: partitions ${theirs.join(',')} taken over in ${Math.round(takeoverMs)} ms, caught up at ${Math.round(kill.caughtUpMs)} ms; ` +
-          `pending ${kill.before.pending} -> max ${kill.during.pending} msgs, oldest ${Math.round(kill.before.ageMs)} -> max ${Math.round(kill.during.ageMs)} ms; load ${kill.load.toFixed(1)}\n`,
+          `pending ${kill.before.pending} -> max ${kill.during.pending} msgs, oldest ${Math.round(kill.before.ageMs)} -> max ${Math.round(kill.during.ageMs)} ms; load ${kill.load.toFixed(1)}\n` +
+          `    pending per second from the kill: ${perSecond.join(', ')}\n    survivor /health: ${health.join(' | ')}\n`,
       );
     }
     steady.proc.kill('SIGTERM');
@@ -449,7 +478,7 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
           value: med(kills.map((k) => k.before.pending)),
           runs: kills.map((k) => k.before.pending),
         },
-        notes: `sampled every 100 ms from the streams (work queue: what is stored and not acknowledged); caught up (oldest < ${CAUGHT_UP_MS} ms) at ${kills.map((k) => Math.round(k.caughtUpMs)).join(', ')} ms after the kill`,
+        notes: `sampled every 100 ms from the streams (work queue: what is stored and not acknowledged); caught up (oldest < ${CAUGHT_UP_MS} ms) at ${kills.map((k) => Math.round(k.caughtUpMs)).join(', ')} ms after the kill; most pending in each second from the kill: ${kills.map((k) => `[${k.perSecond.join(', ')}]`).join(' ')}`,
       },
       {
         id: 'cluster-lag-age',
