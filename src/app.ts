@@ -411,6 +411,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
       sequence: { catalog: store.catalog, tracker: sequence },
       profileOf: (d) => devices.profileOf(d) ?? null,
       windowMs: Math.max(config.zWindowMs, 60_000),
+      logger,
     }),
   };
   Object.assign(app, {

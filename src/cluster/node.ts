@@ -70,6 +70,7 @@ export class ClusterNode implements Source {
   private readonly lags = new Map<number, number>();
   /** The lease token of each partition this node may still judge for: from its fence claim until its release finished. */
   private readonly tokens = new Map<number, number>();
+  private readonly startedAt = new Map<number, { t0: number; fenced: number }>();
   private readonly acquiredListeners: PartitionListener[] = [];
   private readonly releasedListeners: PartitionListener[] = [];
   private readonly remoteListeners: ((messages: Message[]) => void)[] = [];
@@ -197,7 +198,9 @@ export class ClusterNode implements Source {
     const { deps, opts } = this;
     // The fence first: from here no commit under an older lease lands (one in flight is waited for),
     // so the state read below is the last the partition will ever get from an earlier owner.
+    const t0 = performance.now();
     if (!(await deps.fence(p, token))) throw new Error(`partition ${p}: the store knows a newer lease than this one (token ${token})`);
+    this.startedAt.set(p, { t0, fenced: performance.now() });
     // From here the devices' committed messages may be judged here (the replay of what the last owner left unjudged first).
     this.tokens.set(p, token);
     try {
@@ -214,7 +217,9 @@ export class ClusterNode implements Source {
     const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
     deps.sequence.load(states);
     const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
+    const tState = performance.now();
     for (const l of this.acquiredListeners) await l(p, devices);
+    const tRebuilt = performance.now();
     const consumer = new PartitionConsumer(
       this.js!,
       this.jsm!,
@@ -230,6 +235,20 @@ export class ClusterNode implements Source {
     await consumer.start();
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
+    const at = this.startedAt.get(p)!;
+    this.startedAt.delete(p);
+    const took = {
+      partition: p,
+      devices: devices.length,
+      ms: Math.round(performance.now() - at.t0),
+      fenceMs: Math.round(at.fenced - at.t0),
+      stateMs: Math.round(tState - at.fenced),
+      rebuildMs: Math.round(tRebuilt - tState),
+      consumerMs: Math.round(performance.now() - tRebuilt),
+    };
+    // Starting a partition is the takeover's own cost beside the lease expiry: said loudly when it outlasts a lease.
+    if (took.ms > opts.leaseMs) deps.logger.warn(took, 'cluster: starting a partition took longer than a lease');
+    else deps.logger.info(took, 'cluster: partition started');
   }
 
   private async release(p: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Analytics } from '../analytics/live-stats.js';
 import type { AlarmEngine } from '../alarms/engine.js';
+import type { Logger } from '../logger.js';
 import { NO_SEQ, type Message } from '../model/reading.js';
 import type { SeqDeviceState } from '../model/sequence.js';
 import type { AlarmStore, CatalogStore, RuleWatermark, TelemetryStore } from '../stores/store.js';
@@ -16,6 +17,7 @@ export interface DeviceStateSources {
   windowMs: number;
   /** Most stored readings read back per device (the newest window is read; past this it is cut short). */
   maxReadings?: number;
+  logger?: Logger;
 }
 
 type Stored = Pick<Message, 'ts' | 'seq' | 'values'>;
@@ -40,6 +42,8 @@ export function deviceRebuilder(s: DeviceStateSources): (ids: string[]) => Promi
     const stored = (await s.telemetry.listDevices()).filter((d) => wanted.has(d.id));
     const marks = new Map((s.alarmStore.loadRuleWatermarks ? await s.alarmStore.loadRuleWatermarks(stored.map((d) => d.id)) : []).map((w) => [w.device, w]));
     const judgeable = !!s.alarmStore.loadRuleWatermarks;
+    let replayed = 0;
+    let replayedDevices = 0;
     for (const d of stored) {
       s.analytics.forget(d.id);
       const newest = Math.max(...Object.values(d.latest).map((l) => l.ts));
@@ -64,8 +68,14 @@ export function deviceRebuilder(s: DeviceStateSources): (ids: string[]) => Promi
         else s.analytics.observe({ device: d.id, profile, ...m });
       }
       // Through analytics and rules, in order, with the watermark moved as they are judged.
-      if (unjudged.length) await s.alarms.replayCommitted(unjudged);
+      if (unjudged.length) {
+        await s.alarms.replayCommitted(unjudged);
+        replayed += unjudged.length;
+        replayedDevices++;
+      }
     }
+    // A warning: the last owner stopped without judging what it committed (killed, or its lease lost).
+    if (replayed) s.logger?.warn({ messages: replayed, devices: replayedDevices }, 'judged the committed messages the last owner had not (rule watermark)');
     for (const id of wanted) if (!stored.some((d) => d.id === id)) s.analytics.forget(id);
     if (s.sequence) s.sequence.tracker.load((await s.sequence.catalog.loadSequenceState()).filter((st) => wanted.has(st.device)));
   };

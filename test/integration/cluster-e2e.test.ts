@@ -285,6 +285,15 @@ test(
       await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM rule_watermark WHERE device IN ${sql(devices.filter(onKilled))} AND seq = ${N}`
     )[0].n;
     step(`alarms: one per device and rule, every count exactly ${N}, node-1's ${devices.filter(onKilled).length} devices included (${replayed} watermarks at seq ${N})`);
+    // How much the takeover had to judge (0 when node-1 happened to have judged all it committed).
+    const replays = [node2, node3, node4].flatMap((n) =>
+      n
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('judged the committed messages the last owner had not'))
+        .map((l) => `${n.name}: ${/"messages":(\d+)/.exec(l)?.[1] ?? '?'} msgs`),
+    );
+    step(`replayed on takeover: ${replays.join(', ') || 'nothing (node-1 had judged all it committed)'}`);
 
     // A rule created on node 2 acts on a device node 3 owns. Measured, not asserted to the
     // millisecond (load on this machine can break any wall-clock bound): the probe device sends a

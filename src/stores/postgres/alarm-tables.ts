@@ -33,8 +33,12 @@ export class PgAlarmTables implements AlarmStore {
   atomically<T>(fn: (tx: AlarmStore) => Promise<T>, fences?: PartitionFence[]): Promise<T> {
     if (this.tx) return fn(this);
     return this.sql.begin(async (tx) => {
+      const out = await fn(new PgAlarmTables(tx as unknown as Sql, this.replay, tx));
+      // Last, so the fence row is locked only while committing (a commit of the same partition waits
+      // for it): a newer owner that claimed meanwhile refuses this transaction whole; one that claims
+      // after waits for it, and then reads what it wrote.
       await checkFencesInTx(tx, fences);
-      return fn(new PgAlarmTables(tx as unknown as Sql, this.replay, tx));
+      return out;
     }) as Promise<T>;
   }
 
