@@ -218,8 +218,6 @@ export class ClusterNode implements Source {
     deps.sequence.load(states);
     const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
     const tState = performance.now();
-    for (const l of this.acquiredListeners) await l(p, devices);
-    const tRebuilt = performance.now();
     const consumer = new PartitionConsumer(
       this.js!,
       this.jsm!,
@@ -232,6 +230,12 @@ export class ClusterNode implements Source {
         void this.leases?.forfeit(p);
       },
     );
+    // The server-side consumer is made while the devices are rebuilt; nothing is delivered before start().
+    const prepared = consumer.prepare();
+    prepared.catch(() => undefined);
+    for (const l of this.acquiredListeners) await l(p, devices);
+    const tRebuilt = performance.now();
+    await prepared;
     await consumer.start();
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
@@ -244,6 +248,7 @@ export class ClusterNode implements Source {
       fenceMs: Math.round(at.fenced - at.t0),
       stateMs: Math.round(tState - at.fenced),
       rebuildMs: Math.round(tRebuilt - tState),
+      /** Beyond the rebuild: the consumer is made meanwhile. */
       consumerMs: Math.round(performance.now() - tRebuilt),
     };
     // Starting a partition is the takeover's own cost beside the lease expiry: said loudly when it outlasts a lease.
