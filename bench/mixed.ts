@@ -209,7 +209,10 @@ async function runEngine(
       running = false;
       const toUs = monotonicUs();
       const m = await scrapeMetrics(fs.httpUrl);
-      const loop = { p99: metricValue(m, 'fieldscope_process_nodejs_eventloop_lag_p99_seconds') * 1000, max: metricValue(m, 'fieldscope_process_nodejs_eventloop_lag_max_seconds') * 1000 };
+      const loop = {
+        p99: metricValue(m, 'fieldscope_process_nodejs_eventloop_lag_p99_seconds') * 1000,
+        max: metricValue(m, 'fieldscope_process_nodejs_eventloop_lag_max_seconds') * 1000,
+      };
       await Promise.all([probe, ...readers]);
       windows.push({ label: `round ${round + 1} ${withReaders ? 'with' : 'without'} readers`, fromUs, toUs });
       return { pub: result, health, loop };
@@ -221,7 +224,9 @@ async function runEngine(
     for (let r = 0; r < Math.max(1, o.rounds); r++) {
       const b = await phase(false, r);
       bases.push(b);
-      process.stderr.write(`  mixed/${engine} round ${r + 1}: without readers ${Math.round(b.pub.rate)} msg/s, PUBACK p99 ${b.pub.pubackP99.toFixed(1)} ms, /health p99 ${percentile(b.health, 99).toFixed(1)} ms, event-loop delay p99 ${b.loop.p99.toFixed(1)} ms (max ${b.loop.max.toFixed(0)})\n`);
+      process.stderr.write(
+        `  mixed/${engine} round ${r + 1}: without readers ${Math.round(b.pub.rate)} msg/s, PUBACK p99 ${b.pub.pubackP99.toFixed(1)} ms, /health p99 ${percentile(b.health, 99).toFixed(1)} ms, event-loop delay p99 ${b.loop.p99.toFixed(1)} ms (max ${b.loop.max.toFixed(0)})\n`,
+      );
       const m = await phase(true, r);
       mixes.push(m);
       process.stderr.write(
@@ -339,7 +344,9 @@ const GROUPS: Record<string, RegExp> = {
 };
 
 function reportProfile(engine: string, dir: string, windows: { label: string; fromUs: number; toUs: number }[]): void {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
   const main = mainThreadProfile(files);
   if (!main) {
     process.stderr.write(`  mixed/${engine}: no main-thread profile among ${files.length} files\n`);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import type { RetentionResult, Store } from './stores/store.js';
+import type { PartitionFence, RetentionResult, Store } from './stores/store.js';
 import { createStore } from './stores/open-store.js';
 import { logRetentionPass, startRetentionJob, type RetentionJob } from './stores/retention.js';
 import { RetentionRules } from './stores/retention-rules.js';
@@ -248,7 +248,13 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     label: (profile, metric, v) => labelOf(profile ? profiles.get(profile)?.metrics[metric] : undefined, v),
     // Shared store: silence is judged once for the cluster, from last-seen times every node commits.
     silenceSweep: isShared(store) ? 'external' : 'local',
+    // Shared store: each device's last judged message is written with the alarm state it produced, so
+    // whoever takes the device over judges exactly what was committed after it (docs/scale-out.md).
+    // In cluster mode judgements are fenced by the partition's lease, like commits.
+    ...(isShared(store) && store.alarms.atomically ? { watermarks: { fenceOf: (device: string) => judgingFence(device) } } : {}),
   });
+  // Bound once the cluster node exists (below); undefined: one node on a shared store, nothing to fence.
+  let judgingFence: (device: string) => PartitionFence | null | undefined = () => undefined;
   if (isShared(store)) runOnce.add({ name: 'nodata', start: () => alarms.startSilenceSweep(() => store.telemetry.listDevices(), 1000) });
   const notify = buildChannels(config, process.env, (message) => logger.warn(message));
   const systemAlarms = new SystemAlarms(store.alarms, logger);
@@ -314,6 +320,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     sequence,
     knownDevices: () => devices.list().map((d) => d.id),
   });
+  if (cluster) judgingFence = (device) => cluster.fenceOf(device);
   const ingest = cluster
     ? new Pipeline({
         batcher,
@@ -408,6 +415,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
       sequence: { catalog: store.catalog, tracker: sequence },
       profileOf: (d) => devices.profileOf(d) ?? null,
       windowMs: Math.max(config.zWindowMs, 60_000),
+      logger,
     }),
   };
   Object.assign(app, {

@@ -1,7 +1,7 @@
 import type { Alarm, AlarmEventType, Rule, RuleInput } from '../model/alarm.js';
 import { SYSTEM_KIND } from '../model/alarm.js';
-import type { Message } from '../model/reading.js';
-import type { AlarmStore } from '../stores/store.js';
+import { NO_SEQ, type Message } from '../model/reading.js';
+import { FencedError, type AlarmStore, type PartitionFence, type RuleWatermark } from '../stores/store.js';
 import type { Analytics } from '../analytics/live-stats.js';
 import type { Logger } from '../logger.js';
 import { appliesTo, buildRule, describe, describeClear } from './rules.js';
@@ -38,7 +38,24 @@ export interface AlarmEngineOptions {
   /** What an enum metric's value means (fault_type 3 -> "unbalance + looseness"), for alarm messages. */
   label?: (profile: string | null, metric: string, value: number) => string | undefined;
   now?: () => number;
+  /**
+   * Shared store (cluster mode): each batch of committed messages is judged in one store
+   * transaction with each device's rule watermark (its last judged message), so a node taking the
+   * device over judges exactly what is after it (`replayCommitted`). Needs the store's `atomically`.
+   */
+  watermarks?: {
+    /**
+     * The lease a device's judgement is fenced by: undefined when there is none (one node on a
+     * shared store), null when this node no longer holds the device's partition (its new owner
+     * judges the message from the watermark; this node leaves it).
+     */
+    fenceOf?: (device: string) => PartitionFence | null | undefined;
+    /** Wait before retrying a judgement the store refused (not a fence). Default 1000 ms. */
+    retryMs?: number;
+  };
 }
+
+type Observed = { m: Message; profile: string | null; stats: ReturnType<Analytics['observe']> };
 
 const key = (ruleId: string, device: string) => ruleId + '\u0000' + device;
 const deviceOfKey = (k: string) => k.slice(k.indexOf('\u0000') + 1);
@@ -59,6 +76,9 @@ export class AlarmEngine {
   private timer: NodeJS.Timeout | null = null;
   /** Where the silence sweep reads last-seen times; null while this engine sweeps no silence. */
   private silenceList: (() => Promise<SilenceDevice[]> | SilenceDevice[]) | null = null;
+  /** While a batch is judged in one transaction: what it changed in memory (restored if it rolls back), and its events (sent once committed). */
+  private undo: { triggers: Map<string, TriggerState | undefined>; open: Map<string, Alarm | undefined> } | null = null;
+  private deferred: [AlarmEventType, Alarm, string | undefined][] | null = null;
 
   constructor(private readonly opts: AlarmEngineOptions) {}
 
@@ -127,6 +147,10 @@ export class AlarmEngine {
   }
 
   private emit(type: AlarmEventType, alarm: Alarm, message?: string): void {
+    if (this.deferred) {
+      this.deferred.push([type, alarm, message]);
+      return;
+    }
     for (const l of this.listeners) {
       try {
         l(message === undefined ? { type, alarm } : { type, alarm, message });
@@ -142,17 +166,103 @@ export class AlarmEngine {
       const profile = m.profile ?? this.opts.devices.get(m.device)?.profile ?? null;
       return { m, profile, stats: this.opts.analytics.observe({ device: m.device, ts: m.ts, seq: m.seq, profile, values: m.values }) };
     });
+    if (this.opts.watermarks) {
+      // Even with no rule: the watermark says these were judged, so a rule made later never judges them on a takeover.
+      void this.enqueue(() => this.judgeCommitted(items));
+      return;
+    }
     if (!this.rules.length) return;
     void this.enqueue(async () => {
-      for (const { m, profile, stats } of items) await this.evaluate(m, profile, stats);
+      for (const { m, profile, stats } of items) await this.evaluate(m, profile, stats, this.opts.store);
     });
   }
 
-  private async evaluate(m: Message, profile: string | null, stats: ReturnType<Analytics['observe']>): Promise<void> {
+  /**
+   * Committed messages a device's last owner committed but had not judged (after its watermark),
+   * oldest first: judged here exactly as live ones, watermark and all. Resolves once judged.
+   */
+  async replayCommitted(messages: Message[]): Promise<void> {
+    this.observe(messages);
+    await this.idle();
+  }
+
+  /** One batch judged in one transaction with its devices' watermarks (watermark mode). */
+  private async judgeCommitted(items: Observed[]): Promise<void> {
+    const { store, logger } = this.opts;
+    const fenceOf = this.opts.watermarks?.fenceOf;
+    let todo = items.map((it) => ({ it, fence: fenceOf ? fenceOf(it.m.device) : undefined }));
+    for (let attempt = 1; ; attempt++) {
+      // A partition this node no longer holds: its new owner judges these from the watermark.
+      todo = todo.filter((t) => t.fence !== null);
+      if (!todo.length) return;
+      const fences = new Map<number, PartitionFence>();
+      for (const t of todo) if (t.fence) fences.set(t.fence.partition, t.fence);
+      const marks = new Map<string, RuleWatermark>();
+      for (const { it } of todo) {
+        const had = marks.get(it.m.device);
+        const seq = it.m.seq ?? NO_SEQ;
+        if (!had || had.ts < it.m.ts || (had.ts === it.m.ts && had.seq < seq)) marks.set(it.m.device, { device: it.m.device, ts: it.m.ts, seq });
+      }
+      this.undo = { triggers: new Map(), open: new Map() };
+      this.deferred = [];
+      try {
+        await store.atomically!(
+          async (tx) => {
+            if (this.rules.length) for (const { it } of todo) await this.evaluate(it.m, it.profile, it.stats, tx);
+            await tx.saveRuleWatermarks!([...marks.values()]);
+          },
+          [...fences.values()].sort((a, b) => a.partition - b.partition),
+        );
+        const events = this.deferred;
+        this.undo = null;
+        this.deferred = null;
+        for (const [type, alarm, message] of events) this.emit(type, alarm, message);
+        return;
+      } catch (err) {
+        this.rollBack();
+        if (err instanceof FencedError) {
+          // Rolled back whole; judged again without the partitions a newer lease owns.
+          const gone = new Set(err.partitions);
+          logger.warn({ partitions: err.partitions }, 'alarm engine: judgement refused by the partition fence (the new owner judges those devices)');
+          todo = todo.filter((t) => !(t.fence && gone.has(t.fence.partition)));
+          continue;
+        }
+        if (attempt >= 3) {
+          logger.error({ err: (err as Error).message, messages: todo.length }, 'alarm engine: committed messages could not be judged; left unjudged');
+          return;
+        }
+        logger.warn({ err: (err as Error).message }, 'alarm engine: judging committed messages failed; retrying');
+        await new Promise((r) => setTimeout(r, this.opts.watermarks?.retryMs ?? 1000));
+      }
+    }
+  }
+
+  /** A judgement's transaction rolled back: memory as it was before it. */
+  private rollBack(): void {
+    const undo = this.undo;
+    this.undo = null;
+    this.deferred = null;
+    if (!undo) return;
+    for (const [k, t] of undo.triggers)
+      if (t === undefined) this.triggers.delete(k);
+      else this.triggers.set(k, t);
+    for (const [k, a] of undo.open)
+      if (a === undefined) this.open.delete(k);
+      else this.open.set(k, a);
+  }
+
+  /** Inside a judgement's transaction: remembers a key's state before its first change. */
+  private remember(k: string): void {
+    if (!this.undo) return;
+    if (!this.undo.triggers.has(k)) this.undo.triggers.set(k, this.triggers.get(k));
+    if (!this.undo.open.has(k)) this.undo.open.set(k, this.open.get(k));
+  }
+
+  private async evaluate(m: Message, profile: string | null, stats: ReturnType<Analytics['observe']>, store: AlarmStore): Promise<void> {
     const rules = this.rules.filter((r) => appliesTo(r, m.device, profile));
     if (!rules.length) return;
     // Data is back: silence alarms clear at the message's arrival.
-    for (const r of rules) if (r.kind === 'nodata') await this.apply(r, m.device, 'clear', initialTrigger(), m.receivedAt, null);
+    for (const r of rules) if (r.kind === 'nodata') await this.apply(r, m.device, 'clear', initialTrigger(), m.receivedAt, null, store);
     const decisions = evaluateMessage(
       rules,
       stats,
@@ -162,7 +272,7 @@ export class AlarmEngine {
       (p) => this.opts.analytics.vectorFor(p),
       (r) => this.triggers.get(key(r.id, m.device)),
     );
-    for (const d of decisions) await this.apply(d.rule, m.device, d.action, d.after, m.ts, d.value);
+    for (const d of decisions) await this.apply(d.rule, m.device, d.action, d.after, m.ts, d.value, store);
   }
 
   private async apply(
@@ -172,17 +282,19 @@ export class AlarmEngine {
     after: TriggerState,
     ts: number,
     value: number | null,
+    store: AlarmStore = this.opts.store,
   ): Promise<void> {
     const k = key(rule.id, device);
+    this.remember(k);
     const before = this.triggers.get(k) ?? initialTrigger();
     if (!sameTrigger(before, after)) {
       if (after.phase === 'normal') this.triggers.delete(k);
       else this.triggers.set(k, after);
-      await this.opts.store.saveTrigger({ ruleId: rule.id, device, phase: after.phase, since: after.since });
+      await store.saveTrigger({ ruleId: rule.id, device, phase: after.phase, since: after.since });
     }
     const current = this.open.get(k);
     if (action === 'raise' || (action === 'repeat' && !current)) {
-      const { alarm, created } = await this.opts.store.openAlarm({
+      const { alarm, created } = await store.openAlarm({
         ruleId: rule.id,
         ruleName: rule.name,
         kind: rule.kind,
@@ -204,11 +316,11 @@ export class AlarmEngine {
       this.open.set(k, alarm);
       if (created) this.emit('raised', alarm);
     } else if (action === 'repeat' && current) {
-      await this.opts.store.repeatAlarm(current.id, value, ts);
+      await store.repeatAlarm(current.id, value, ts);
       this.open.set(k, lifecycle.repeat(current, value, ts));
     } else if (action === 'clear' && current) {
       const cleared = lifecycle.clear(current, null, ts);
-      await this.opts.store.updateAlarm(cleared, { at: ts, type: 'auto_cleared', by: null, comment: null, value });
+      await store.updateAlarm(cleared, { at: ts, type: 'auto_cleared', by: null, comment: null, value });
       this.open.delete(k);
       this.emit(
         'auto_cleared',

@@ -68,6 +68,9 @@ export class ClusterNode implements Source {
   private fanout: LiveFanout | null = null;
   private readonly consumers = new Map<number, PartitionConsumer>();
   private readonly lags = new Map<number, number>();
+  /** The lease token of each partition this node may still judge for: from its fence claim until its release finished. */
+  private readonly tokens = new Map<number, number>();
+  private readonly startedAt = new Map<number, { t0: number; fenced: number }>();
   private readonly acquiredListeners: PartitionListener[] = [];
   private readonly releasedListeners: PartitionListener[] = [];
   private readonly remoteListeners: ((messages: Message[]) => void)[] = [];
@@ -120,6 +123,16 @@ export class ClusterNode implements Source {
 
   owned(): number[] {
     return this.leases?.owned() ?? [];
+  }
+
+  /**
+   * The lease a judgement of the device's committed messages is fenced by, or null when this node
+   * does not hold its partition (any more): then its owner judges them, from the rule watermark.
+   */
+  fenceOf(device: string): PartitionFence | null {
+    const partition = partitionOf(device, this.opts.partitions);
+    const token = this.tokens.get(partition);
+    return token === undefined ? null : { partition, token };
   }
 
   async start(): Promise<void> {
@@ -182,15 +195,29 @@ export class ClusterNode implements Source {
   }
 
   private async acquire(p: number, token: number): Promise<void> {
-    const { deps, opts } = this;
+    const { deps } = this;
     // The fence first: from here no commit under an older lease lands (one in flight is waited for),
     // so the state read below is the last the partition will ever get from an earlier owner.
+    const t0 = performance.now();
     if (!(await deps.fence(p, token))) throw new Error(`partition ${p}: the store knows a newer lease than this one (token ${token})`);
+    this.startedAt.set(p, { t0, fenced: performance.now() });
+    // From here the devices' committed messages may be judged here (the replay of what the last owner left unjudged first).
+    this.tokens.set(p, token);
+    try {
+      await this.startPartition(p, token);
+    } catch (err) {
+      this.tokens.delete(p);
+      throw err;
+    }
+  }
+
+  private async startPartition(p: number, token: number): Promise<void> {
+    const { deps, opts } = this;
     // Sequence watermarks as the last owner committed them: no false gap, no second copy.
     const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
     deps.sequence.load(states);
     const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
-    for (const l of this.acquiredListeners) await l(p, devices);
+    const tState = performance.now();
     const consumer = new PartitionConsumer(
       this.js!,
       this.jsm!,
@@ -203,9 +230,30 @@ export class ClusterNode implements Source {
         void this.leases?.forfeit(p);
       },
     );
+    // The server-side consumer is made while the devices are rebuilt; nothing is delivered before start().
+    const prepared = consumer.prepare();
+    prepared.catch(() => undefined);
+    for (const l of this.acquiredListeners) await l(p, devices);
+    const tRebuilt = performance.now();
+    await prepared;
     await consumer.start();
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
+    const at = this.startedAt.get(p)!;
+    this.startedAt.delete(p);
+    const took = {
+      partition: p,
+      devices: devices.length,
+      ms: Math.round(performance.now() - at.t0),
+      fenceMs: Math.round(at.fenced - at.t0),
+      stateMs: Math.round(tState - at.fenced),
+      rebuildMs: Math.round(tRebuilt - tState),
+      /** Beyond the rebuild: the consumer is made meanwhile. */
+      consumerMs: Math.round(performance.now() - tRebuilt),
+    };
+    // Starting a partition is the takeover's own cost beside the lease expiry: said loudly when it outlasts a lease.
+    if (took.ms > opts.leaseMs) deps.logger.warn(took, 'cluster: starting a partition took longer than a lease');
+    else deps.logger.info(took, 'cluster: partition started');
   }
 
   private async release(p: number): Promise<void> {
@@ -220,7 +268,11 @@ export class ClusterNode implements Source {
       await this.nc?.flush().catch(() => undefined);
     }
     const devices = this.deps.knownDevices().filter((d) => partitionOf(d, this.opts.partitions) === p);
-    for (const l of this.releasedListeners) await l(p, devices);
+    try {
+      for (const l of this.releasedListeners) await l(p, devices);
+    } finally {
+      this.tokens.delete(p);
+    }
   }
 
   private async handle(msgs: JsMsg[], fence: PartitionFence): Promise<void> {

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { Logger } from '../logger.js';
 import { FencedError } from '../stores/store.js';
 import { partitionStream } from './partitions.js';
@@ -19,6 +19,7 @@ const MAX_ACK_PENDING = 5000;
  */
 export class PartitionConsumer {
   private messages: ConsumerMessages | null = null;
+  private preparing: Promise<Consumer> | null = null;
   private running: Promise<void> | null = null;
   private queue: JsMsg[] = [];
   private draining: Promise<void> | null = null;
@@ -36,18 +37,29 @@ export class PartitionConsumer {
     private readonly onFenced: (err: FencedError) => void = () => {},
   ) {}
 
+  /**
+   * Recreates the durable consumer on the server (0.5-2 s on an R3 stream under load). Nothing is
+   * delivered until `start`: it may run while the partition's devices are being rebuilt.
+   */
+  prepare(): Promise<Consumer> {
+    this.preparing ??= (async () => {
+      const stream = partitionStream(this.partition);
+      const name = consumerName(this.partition);
+      await this.jsm.consumers.delete(stream, name).catch(() => undefined);
+      await this.jsm.consumers.add(stream, {
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(60_000),
+        max_ack_pending: MAX_ACK_PENDING,
+      });
+      return this.js.consumers.get(stream, name);
+    })();
+    return this.preparing;
+  }
+
   async start(): Promise<void> {
-    const stream = partitionStream(this.partition);
-    const name = consumerName(this.partition);
-    await this.jsm.consumers.delete(stream, name).catch(() => undefined);
-    await this.jsm.consumers.add(stream, {
-      durable_name: name,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(60_000),
-      max_ack_pending: MAX_ACK_PENDING,
-    });
-    const consumer = await this.js.consumers.get(stream, name);
+    const consumer = await this.prepare();
     this.messages = await consumer.consume({ max_messages: 1000 });
     this.running = this.read(this.messages);
   }

@@ -19,6 +19,8 @@ export interface LeaseHandlers {
 }
 
 const memberKey = (node: string) => `node.${node}`;
+/** How many lease periods a partition meant for another live node stays free before this node takes it meanwhile. */
+const STEAL_LEASES = 3;
 const partitionKey = (p: number) => `part.${p}`;
 
 /**
@@ -141,7 +143,7 @@ export class PartitionLeases {
   }
 
   private async tickOnce(): Promise<void> {
-    const { node, partitions, leaseMs, logger } = this.opts;
+    const { node, partitions, logger } = this.opts;
     try {
       this.members = await this.listMembers();
     } catch (err) {
@@ -154,8 +156,27 @@ export class PartitionLeases {
       if (want[p] !== node && this.members.includes(want[p])) await this.giveBack(p, h, 'handover');
     }
 
+    // Claim first, start after: every free partition that is ours is claimed at once (a compare-and-set,
+    // quick), then started; starting one (fence, state, device rebuild, consumer) can take seconds on
+    // a loaded machine, and a partition handed over to this node that stayed free meanwhile was taken
+    // back by its old owner ("free for a whole lease"), handed over again, and so on: two nodes never
+    // settled. What came free while partitions were being started is claimed before the tick ends.
+    // Once per tick each: one that could not be started is given back, and tried again next tick.
+    const tried = new Set<number>();
+    for (;;) {
+      const claimed = await this.claimFree(want, tried);
+      if (!claimed.length || this.stopped) break;
+      for (const [p] of claimed) tried.add(p);
+      await Promise.all(claimed.map(([p, h]) => this.startHeld(p, h)));
+    }
+  }
+
+  /** Takes the lease of every free partition this node should take now; returns them, not yet started. */
+  private async claimFree(want: string[], tried: Set<number>): Promise<[number, Held][]> {
+    const { node, partitions, leaseMs } = this.opts;
+    const claimed: [number, Held][] = [];
     for (let p = 0; p < partitions && !this.stopped; p++) {
-      if (this.held.has(p)) continue;
+      if (this.held.has(p) || tried.has(p)) continue;
       let entry;
       try {
         entry = await this.kv.get(partitionKey(p));
@@ -168,8 +189,11 @@ export class PartitionLeases {
         continue;
       }
       if (!this.freeSince.has(p)) this.freeSince.set(p, now);
-      // A free partition another node should take, still free after a whole lease: take it meanwhile.
-      if (want[p] !== node && now - this.freeSince.get(p)! < leaseMs) continue;
+      // A free partition another live node should take, still free after STEAL_LEASES leases: that
+      // node is not taking it (refused, stuck); take it meanwhile. Not sooner: the node may be busy
+      // starting its other partitions. A dead node's partitions are not waited for: once its member
+      // key expires it is out of `want`.
+      if (want[p] !== node && now - this.freeSince.get(p)! < STEAL_LEASES * leaseMs) continue;
       let revision: number;
       try {
         revision = await this.kv.create(partitionKey(p), node);
@@ -178,14 +202,23 @@ export class PartitionLeases {
       }
       this.freeSince.delete(p);
       const h: Held = { revision, renewedAt: now };
+      // Renewed from here on by the renewal loop, started or not.
       this.held.set(p, h);
-      try {
-        await this.handlers.acquired(p, revision);
-        logger.info({ partition: p, node }, 'cluster: partition acquired');
-      } catch (err) {
-        logger.error({ partition: p, err: (err as Error).message }, 'cluster: could not start on an acquired partition; giving it back');
-        await this.giveBack(p, h, 'lost');
-      }
+      claimed.push([p, h]);
+    }
+    return claimed;
+  }
+
+  private async startHeld(p: number, h: Held): Promise<void> {
+    const { node, logger } = this.opts;
+    // Lost or given back while others were claimed: not ours to start.
+    if (this.held.get(p) !== h || this.stopped) return;
+    try {
+      await this.handlers.acquired(p, h.revision);
+      logger.info({ partition: p, node }, 'cluster: partition acquired');
+    } catch (err) {
+      logger.error({ partition: p, err: (err as Error).message }, 'cluster: could not start on an acquired partition; giving it back');
+      await this.giveBack(p, h, 'lost');
     }
   }
 

@@ -456,6 +456,27 @@ export interface AlarmStore {
    * its alarms. See ReadJob.
    */
   runReadJob<T>(job: ReadJob, args: unknown[]): Promise<T>;
+  /**
+   * Runs `fn` against a view of this store whose writes (alarms, triggers, rule watermarks) commit
+   * together or not at all, after claiming `fences` (FencedError when a newer lease owns one of
+   * their partitions: nothing is written). Shared stores only (cluster mode: docs/scale-out.md,
+   * "Rule watermarks"); a single node's SQLite store writes alarm state one statement at a time.
+   */
+  atomically?<T>(fn: (tx: AlarmStore) => Promise<T>, fences?: PartitionFence[]): Promise<T>;
+  /** Each device's last judged message, moved forward only (never back). */
+  saveRuleWatermarks?(marks: RuleWatermark[]): Promise<void>;
+  /** The last judged message of each of these devices that has one. */
+  loadRuleWatermarks?(devices: string[]): Promise<RuleWatermark[]>;
+}
+
+/**
+ * The newest message of a device the rules have judged: every committed reading after it (by
+ * time, then seq) is still to be judged. seq is NO_SEQ (-1) for a message without one.
+ */
+export interface RuleWatermark {
+  device: string;
+  ts: number;
+  seq: number;
 }
 
 /** Device metadata, equipment, commands, firmware and OTA rollouts (src/devices/*). */

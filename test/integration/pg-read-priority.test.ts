@@ -27,7 +27,9 @@ test('a PostgreSQL read worker lowers its own backend to the read threads priori
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   t.after(() => sql.end({ timeout: 1 }));
   const [me] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
-  const others = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
+  const others = await sql<
+    { pid: number }[]
+  >`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
   const nice = others.map((o) => niceOf(o.pid));
   // The store's write sessions (at least one wrote above) and the read worker's session.
   assert.ok(others.length >= 2, `sessions: ${JSON.stringify(others)}`);

@@ -92,7 +92,12 @@ it('a read job runs on a read worker given the reads object, and inline for an i
   await onDisk.open();
   await inMemory.open();
   try {
-    assert.deepEqual(await onDisk.alarms.runReadJob(job, ['a']), { mainThread: false, threadId: (await onDisk.alarms.runReadJob<{ threadId: number }>(job, ['b'])).threadId, tag: 'a', hasReplay: true });
+    assert.deepEqual(await onDisk.alarms.runReadJob(job, ['a']), {
+      mainThread: false,
+      threadId: (await onDisk.alarms.runReadJob<{ threadId: number }>(job, ['b'])).threadId,
+      tag: 'a',
+      hasReplay: true,
+    });
     assert.equal((await inMemory.alarms.runReadJob<{ mainThread: boolean }>(job, ['c'])).mainThread, true);
     await assert.rejects(onDisk.alarms.runReadJob({ module: job.module, fn: 'nothere' }, []), /nothere is not exported/);
     await assert.rejects(onDisk.alarms.runReadJob({ module: 'https://example.com/x.js', fn: 'f' }, []), /must be a file URL/);

@@ -45,7 +45,11 @@ async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolea
   writer.onCommitted((c) => events.push(c));
   const spool = opts.spool ? new Spool(join(dir.dir, 'spool.log'), { maxBytes: 1 << 20 }) : undefined;
   spool?.open();
-  const batcher = new Batcher(writer, { maxReadings: opts.maxReadings ?? 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog }, createMetrics());
+  const batcher = new Batcher(
+    writer,
+    { maxReadings: opts.maxReadings ?? 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
+    createMetrics(),
+  );
   t.after(async () => {
     await batcher.drain();
     spool?.close();

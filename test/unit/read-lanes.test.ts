@@ -48,7 +48,12 @@ it('with three workers, an export and a backtest job do not both hold workers: o
   const flag = new SharedArrayBuffer(4);
   try {
     await untilReady(pool);
-    const reads = [pool.run<string>('exportChunk', [flag]), pool.run<string>('replayReadings', [flag]), pool.run<string>('queryBuckets', [flag]), pool.run<string>('groupRecent', [flag])];
+    const reads = [
+      pool.run<string>('exportChunk', [flag]),
+      pool.run<string>('replayReadings', [flag]),
+      pool.run<string>('queryBuckets', [flag]),
+      pool.run<string>('groupRecent', [flag]),
+    ];
     assert.deepEqual(pool.load.ops.sort(), ['exportChunk', 'groupRecent', 'queryBuckets']);
     assert.equal(pool.load.queued, 1);
     Atomics.store(new Int32Array(flag), 0, 1);

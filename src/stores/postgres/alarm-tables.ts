@@ -1,9 +1,10 @@
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, NotificationRecord, Rule, Severity } from '../../model/alarm.js';
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
 import type { Reading } from '../../model/reading.js';
-import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
+import type { AlarmStore, NotificationQuery, PartitionFence, ReplayQuery, RuleWatermark, TriggerRecord } from '../store.js';
 import type { ReadJob } from '../reads/protocol.js';
+import { checkFencesInTx } from './partition-fence.js';
 import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
 import { groupColumns, periodWhere, withGroups, type AlarmGroupRow, type AlarmStatsQuery } from '../alarm-stats.js';
 
@@ -22,7 +23,50 @@ export class PgAlarmTables implements AlarmStore {
     private readonly replay: (q: ReplayQuery) => Promise<Reading[]>,
     /** Where read jobs run: the store's read workers. */
     private readonly job: (job: ReadJob, args: unknown[]) => Promise<unknown>,
+    /** Set on the view `atomically` hands out: `sql` is its transaction, and writes join it. */
+    private readonly tx: TransactionSql | null = null,
   ) {}
+
+  /** A transaction of its own, or, inside `atomically`, the one already open. */
+  private begin<T>(fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
+    if (this.tx) return fn(this.tx);
+    return this.sql.begin(fn) as Promise<T>;
+  }
+
+  atomically<T>(fn: (tx: AlarmStore) => Promise<T>, fences?: PartitionFence[]): Promise<T> {
+    if (this.tx) return fn(this);
+    return this.sql.begin(async (tx) => {
+      const out = await fn(new PgAlarmTables(tx as unknown as Sql, this.replay, this.job, tx));
+      // Last, so the fence row is locked only while committing (a commit of the same partition waits
+      // for it): a newer owner that claimed meanwhile refuses this transaction whole; one that claims
+      // after waits for it, and then reads what it wrote.
+      await checkFencesInTx(tx, fences);
+      return out;
+    }) as Promise<T>;
+  }
+
+  async saveRuleWatermarks(marks: RuleWatermark[]): Promise<void> {
+    // One row per device (a statement cannot update a row twice), the newest of what was given.
+    const newest = new Map<string, RuleWatermark>();
+    for (const m of marks) {
+      const had = newest.get(m.device);
+      if (!had || had.ts < m.ts || (had.ts === m.ts && had.seq < m.seq)) newest.set(m.device, m);
+    }
+    if (!newest.size) return;
+    const rows = [...newest.values()];
+    await this.sql`
+      INSERT INTO rule_watermark AS w (device, ts, seq)
+      SELECT * FROM unnest(${this.sql.array(rows.map((r) => r.device))}::text[], ${this.sql.array(rows.map((r) => r.ts))}::float8[],
+        ${this.sql.array(rows.map((r) => r.seq))}::int8[])
+      ON CONFLICT (device) DO UPDATE SET ts = excluded.ts, seq = excluded.seq WHERE (w.ts, w.seq) < (excluded.ts, excluded.seq)`;
+  }
+
+  async loadRuleWatermarks(devices: string[]): Promise<RuleWatermark[]> {
+    if (!devices.length) return [];
+    const rows = await this.sql<{ device: string; ts: number; seq: number }[]>`
+      SELECT device, ts, seq FROM rule_watermark WHERE device = ANY(${this.sql.array(devices)}::text[])`;
+    return rows.map((r) => ({ device: r.device, ts: Number(r.ts), seq: Number(r.seq) }));
+  }
 
   async listRules(): Promise<Rule[]> {
     return (await this.sql<{ body: string }[]>`SELECT body FROM alarm_rules ORDER BY pos`).map((r) => JSON.parse(r.body) as Rule);
@@ -39,7 +83,7 @@ export class PgAlarmTables implements AlarmStore {
   }
 
   async deleteRule(id: string): Promise<boolean> {
-    return this.sql.begin(async (tx) => {
+    return this.begin(async (tx) => {
       await tx`DELETE FROM alarm_triggers WHERE rule_id = ${id}`;
       return (await tx`DELETE FROM alarm_rules WHERE id = ${id}`).count > 0;
     });
@@ -47,7 +91,7 @@ export class PgAlarmTables implements AlarmStore {
 
   async openAlarm(a: Omit<Alarm, 'id'>): Promise<{ alarm: Alarm; created: boolean }> {
     // One statement decides insert-or-repeat against the partial unique index, so two racing callers cannot both open one.
-    return this.sql.begin(async (tx) => {
+    return this.begin(async (tx) => {
       const [row] = await tx.unsafe(
         `INSERT INTO alarms (${ALARM_INSERT_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::int8, $9::int8, $10::int8, $11::float8, $12::float8, $13::int8, $14, $15::int8, $16, $17)
@@ -69,7 +113,7 @@ export class PgAlarmTables implements AlarmStore {
   }
 
   async updateAlarm(a: Alarm, e: Omit<AlarmEvent, 'id' | 'alarmId'>): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await this.begin(async (tx) => {
       await tx`UPDATE alarms SET status = ${a.status}, cleared_at = ${a.clearedAt}, cleared_by = ${a.clearedBy}, acked_at = ${a.ackedAt},
         acked_by = ${a.ackedBy}, count = ${a.count}, last_value = ${a.lastValue}, last_at = ${a.lastAt} WHERE id = ${a.id}`;
       await tx`INSERT INTO alarm_events (alarm_id, at, type, "by", comment, value) VALUES (${a.id}, ${e.at}, ${e.type}, ${e.by}, ${e.comment}, ${e.value})`;

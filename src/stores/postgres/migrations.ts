@@ -329,4 +329,14 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
   partitionFenceMigration,
   // OTA rollouts created or reported to through any node reach the node that drives them (src/devices/ota.ts).
   otaChangeNotifyMigration,
+  // Cluster mode: each device's last judged message, written with the alarm state it produced, so a
+  // node taking a partition over judges what the last owner committed but did not judge (src/alarms/engine.ts).
+  // Devices already stored count as judged up to their newest reading.
+  async (sql) => {
+    await sql.unsafe(`
+      CREATE TABLE rule_watermark (device text PRIMARY KEY, ts float8 NOT NULL, seq int8 NOT NULL);
+      INSERT INTO rule_watermark (device, ts, seq)
+        SELECT device, max(last_ts), 9007199254740991 FROM series WHERE last_ts IS NOT NULL GROUP BY device;
+    `);
+  },
 ];

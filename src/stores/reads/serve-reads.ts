@@ -18,9 +18,10 @@ async function jobFunction(job: ReadJob): Promise<JobFn> {
   if (!job.module.startsWith('file:')) throw new Error(`a read job's module must be a file URL, not ${job.module}`);
   let mod = jobModules.get(job.module);
   if (!mod) {
-    mod = job.module.endsWith('.ts') && !isMainThread
-      ? Promise.resolve(createRequire(job.module)(fileURLToPath(job.module)) as Record<string, unknown>)
-      : (import(job.module) as Promise<Record<string, unknown>>);
+    mod =
+      job.module.endsWith('.ts') && !isMainThread
+        ? Promise.resolve(createRequire(job.module)(fileURLToPath(job.module)) as Record<string, unknown>)
+        : (import(job.module) as Promise<Record<string, unknown>>);
     jobModules.set(job.module, mod);
   }
   const fn = (await mod)[job.fn];

@@ -144,7 +144,17 @@ export class ReadWorkerPool implements ReadRunner {
     return new Promise<T>((resolve, reject) => {
       const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
       const now = performance.now();
-      const task: Task = { id: this.nextId++, op, args, limitMs, resolve: resolve as (v: unknown) => void, reject, timer: undefined as never, askedAt: now, startedAt: now };
+      const task: Task = {
+        id: this.nextId++,
+        op,
+        args,
+        limitMs,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timer: undefined as never,
+        askedAt: now,
+        startedAt: now,
+      };
       // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
       if (!BULK.has(op) && this.slots.some((s) => s.ready)) task.timer = setTimeout(() => this.expire(task), limitMs);
       this.queue.push(task);
@@ -200,7 +210,13 @@ export class ReadWorkerPool implements ReadRunner {
   /** Reads in flight and waiting (for /metrics and tests): `ops` the running reads' ops, `ready` the workers started. */
   get load(): { running: number; queued: number; workers: number; ready: number; ops: ReadOp[] } {
     const busy = this.slots.filter((s) => s.task);
-    return { running: busy.length, queued: this.queue.length, workers: this.slots.length, ready: this.slots.filter((s) => s.ready).length, ops: busy.map((s) => s.task!.op) };
+    return {
+      running: busy.length,
+      queued: this.queue.length,
+      workers: this.slots.length,
+      ready: this.slots.filter((s) => s.ready).length,
+      ops: busy.map((s) => s.task!.op),
+    };
   }
 
   async close(): Promise<void> {

@@ -79,7 +79,7 @@ export class SqliteStore implements Store {
             size: workers,
             timeoutMs: this.opts.readTimeoutMs ?? 5000,
             onTimeout: this.opts.onReadTimeout,
-      onRead: this.opts.onRead,
+            onRead: this.opts.onRead,
           });
     this.reads = reads;
     this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);

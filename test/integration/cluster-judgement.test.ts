@@ -1,0 +1,139 @@
+// Issue 19: no lost judgement after kill -9, on a real PostgreSQL. Two nodes' commit paths and alarm
+// engines share one database; one partition passes from an owner that committed readings but died
+// before its rules judged them, to a new owner that must judge exactly those (rule watermark and
+// replay on takeover), once, and a stale owner's late judgement is refused by the partition fence.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import postgres from 'postgres';
+import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
+import type { PartitionFence } from '../../src/stores/store.js';
+import { CommitWriter } from '../../src/pipeline/commit.js';
+import { Batcher } from '../../src/pipeline/batcher.js';
+import { SequenceTracker } from '../../src/pipeline/sequence.js';
+import { createMetrics } from '../../src/metrics.js';
+import { AlarmEngine, type DeviceDirectory } from '../../src/alarms/engine.js';
+import { Analytics } from '../../src/analytics/live-stats.js';
+import { deviceRebuilder } from '../../src/cluster/rebuild-devices.js';
+import { silentLogger } from '../../src/logger.js';
+import type { Message } from '../../src/model/reading.js';
+import { requirePostgres, startPostgres } from '../helpers/postgres.js';
+
+const pgSvc = requirePostgres('cluster judgement');
+const T0 = Date.UTC(2026, 0, 1);
+const P = 2;
+const DEVICE = 'rack-1';
+
+const msgs = (from: number, to: number): Message[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({
+    device: DEVICE,
+    seq: from + i,
+    ts: T0 + (from + i) * 1000,
+    values: { v: from + i },
+    source: 'mqtt' as const,
+    receivedAt: T0 + (from + i) * 1000,
+  }));
+
+/** One node as app.ts wires it in cluster mode: commit path, alarm engine after the commit, the rebuild on takeover. */
+async function node(url: string) {
+  const store = new PostgresStore({ url });
+  await store.open();
+  const sequence = new SequenceTracker();
+  const writer = new CommitWriter(store.telemetry);
+  const batcher = new Batcher(writer, { maxReadings: 10_000, sequence }, createMetrics());
+  const known = new Map<string, { profile: string | null; lastSeen: number }>();
+  const devices: DeviceDirectory = { get: (id) => known.get(id), list: () => [...known].map(([id, d]) => ({ id, ...d })) };
+  const analytics = new Analytics({ vectors: {}, zWindowMs: 60_000 });
+  /** The lease this node holds on P, as ClusterNode.fenceOf answers it. */
+  let token: number | null = null;
+  const engine = new AlarmEngine({
+    store: store.alarms,
+    analytics,
+    devices,
+    logger: silentLogger(),
+    silenceSweep: 'external',
+    watermarks: { fenceOf: () => (token === null ? null : { partition: P, token }), retryMs: 10 },
+  });
+  await engine.start();
+  const state = { judging: true };
+  writer.onCommitted((c) => {
+    for (const m of c.messages) known.set(m.device, { profile: null, lastSeen: m.receivedAt });
+    // judging false: the process is gone after this commit, before its alarm engine got to it.
+    if (state.judging && !c.historical) engine.observe(c.messages);
+  });
+  const rebuild = deviceRebuilder({
+    telemetry: store.telemetry,
+    alarmStore: store.alarms,
+    analytics,
+    alarms: engine,
+    sequence: { catalog: store.catalog, tracker: sequence },
+    profileOf: () => null,
+    windowMs: 60_000,
+  });
+  return {
+    store,
+    sequence,
+    batcher,
+    engine,
+    analytics,
+    state,
+    /** What ClusterNode does on acquiring a partition: the fence, the sequence state, then the devices rebuilt (and the unjudged judged). */
+    async acquire(fence: PartitionFence, ids: string[]): Promise<boolean> {
+      if (!(await store.catalog.advancePartitionFence!(fence.partition, fence.token))) return false;
+      token = fence.token;
+      sequence.load((await store.catalog.loadSequenceState()).filter((s) => ids.includes(s.device)));
+      await rebuild(ids);
+      return true;
+    },
+  };
+}
+
+test(
+  'kill -9 between commit and judgement: the next owner judges exactly the committed readings its rules had not, and a stale owner judges none',
+  { skip: pgSvc.skip, timeout: 120_000 },
+  async (t) => {
+    const pg = await startPostgres();
+    t.after(() => pg.destroy());
+    const url = await pg.createDatabase();
+    const a = await node(url); // migrates
+    t.after(() => a.store.close());
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    t.after(() => sql.end({ timeout: 1 }));
+    const old: PartitionFence = { partition: P, token: 5 };
+    assert.equal(await a.acquire(old, [DEVICE]), true);
+    const rule = await a.engine.createRule({ name: 'on', severity: 'minor', scope: 'all', kind: 'threshold', metric: 'v', op: '>', value: 0 });
+    const b = await node(url); // knows the rule from the store
+    t.after(() => b.store.close());
+    const alarms = () =>
+      sql<{ n: number; count: number; open: number }[]>`
+        SELECT count(*)::int AS n, coalesce(sum(count), 0)::int AS count, count(*) FILTER (WHERE cleared_at IS NULL)::int AS open
+        FROM alarms WHERE rule_id = ${rule.id} AND device = ${DEVICE}`.then((r) => r[0]);
+
+    // A commits and judges seq 1..10.
+    await a.batcher.add(msgs(1, 10), [], old);
+    await a.engine.idle();
+    assert.deepEqual(await alarms(), { n: 1, count: 10, open: 1 });
+
+    // A commits 11..20 and is killed before its rules judge them (its acknowledgements never reach NATS).
+    a.state.judging = false;
+    await a.batcher.add(msgs(11, 20), [], old);
+    assert.deepEqual(await alarms(), { n: 1, count: 10, open: 1 }, 'committed, not judged');
+
+    // B takes the partition over: it judges 11..20 from the store before its first message.
+    assert.equal(await b.acquire({ partition: P, token: 9 }, [DEVICE]), true);
+    assert.deepEqual(await alarms(), { n: 1, count: 20, open: 1 }, 'what A left unjudged, judged once by B');
+    assert.equal(b.analytics.get(DEVICE)?.seq, 20, "B's analytics windows run through the last committed message");
+
+    // NATS redelivers 11..20 (never acknowledged) with 21..30: duplicates are neither stored nor judged again.
+    await b.batcher.add(msgs(11, 30), [], { partition: P, token: 9 });
+    await b.engine.idle();
+    assert.deepEqual(await alarms(), { n: 1, count: 30, open: 1 });
+
+    // A was not dead after all (paused): its late judgement of 11..20 is refused by the fence, nothing counted twice.
+    a.engine.observe(msgs(11, 20));
+    await a.engine.idle();
+    assert.deepEqual(await alarms(), { n: 1, count: 30, open: 1 }, "the stale owner's judgement refused");
+
+    const [mark] = await sql<{ ts: number; seq: number }[]>`SELECT ts::float8 AS ts, seq::int AS seq FROM rule_watermark WHERE device = ${DEVICE}`;
+    assert.deepEqual(mark, { ts: T0 + 30_000, seq: 30 });
+  },
+);
