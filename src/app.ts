@@ -330,6 +330,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     folder: config.models,
     xgb: config.modelsXgb,
     dataDir,
+    store,
     sink: (messages) => batcher.add(messages),
     stamp: (device) => pipeline.clock.stamp(device, Date.now()),
     profileOf: (device) => devices.profileOf(device),
@@ -386,6 +387,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
       ota: dm.ota,
       auth,
       mappings: mappingCatalog,
+      models,
     });
     yield component(
       'change-feed',

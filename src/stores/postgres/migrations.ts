@@ -1,5 +1,6 @@
 import { changeNotifyMigration, otaChangeNotifyMigration } from './change-notify.js';
 import { partitionFenceMigration } from './partition-fence.js';
+import { blobMigration } from './blob-tables.js';
 import type { Sql } from 'postgres';
 
 export interface MigrationEnv {
@@ -329,4 +330,6 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
   partitionFenceMigration,
   // OTA rollouts created or reported to through any node reach the node that drives them (src/devices/ota.ts).
   otaChangeNotifyMigration,
+  // Firmware images and model bundles in the store, so every node serves them (docs/scale-out.md, "What is shared").
+  blobMigration,
 ];

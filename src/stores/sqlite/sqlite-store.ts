@@ -14,6 +14,8 @@ import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
 import { SqliteRetentionTables } from './retention-tables.js';
+import { SqliteBlobTables, SqliteModelTables } from './blob-tables.js';
+import { ChunkedBlobs } from '../blob-chunks.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -45,6 +47,8 @@ export class SqliteStore implements Store {
   catalog!: SqliteCatalog;
   audit!: SqliteAuditTables;
   retention!: SqliteRetentionTables;
+  blobs!: ChunkedBlobs;
+  models!: SqliteModelTables;
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
   private disk!: SqliteDiskWatch;
@@ -84,6 +88,8 @@ export class SqliteStore implements Store {
     this.catalog = new SqliteCatalog(db);
     this.audit = new SqliteAuditTables(db);
     this.retention = new SqliteRetentionTables(db);
+    this.blobs = new ChunkedBlobs(new SqliteBlobTables(db));
+    this.models = new SqliteModelTables(db);
   }
 
   private migrate(): void {
