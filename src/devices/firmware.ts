@@ -98,6 +98,26 @@ export class FirmwareLibrary {
     return deleted;
   }
 
+  /** One file into the store, once it matches its metadata; false (logged) when it does not. */
+  private async importFile(file: string, fw: Firmware): Promise<boolean> {
+    const onDisk = await fileDigest(file);
+    if (onDisk.size !== fw.size || onDisk.sha256 !== fw.sha256) {
+      this.opts.log?.('firmware file not imported: it does not match the size and sha256 recorded at upload', {
+        file,
+        size: onDisk.size,
+        sha256: onDisk.sha256,
+        expected: { size: fw.size, sha256: fw.sha256 },
+      });
+      return false;
+    }
+    const stored = await this.blobs.put(firmwareKey(fw.id), createReadStream(file));
+    if (stored.sha256 !== fw.sha256 || stored.size !== fw.size) {
+      this.opts.log?.('firmware file not imported: the store holds other bytes under its id', { file, stored: stored.sha256 });
+      return false;
+    }
+    return true;
+  }
+
   /**
    * `<dir>/<id>.bin` of every image the store lists becomes a stored file once its bytes match the
    * size and sha256 recorded at upload; only then is the file removed. A file that does not match,
@@ -112,30 +132,28 @@ export class FirmwareLibrary {
       const file = join(dir, `${fw.id}.bin`);
       known.add(`${fw.id}.bin`);
       if (!existsSync(file)) continue;
-      const onDisk = await fileDigest(file);
-      if (onDisk.size !== fw.size || onDisk.sha256 !== fw.sha256) {
-        this.opts.log?.('firmware file not imported: it does not match the size and sha256 recorded at upload', {
-          file,
-          size: onDisk.size,
-          sha256: onDisk.sha256,
-          expected: { size: fw.size, sha256: fw.sha256 },
-        });
-        continue;
-      }
-      const stored = await this.blobs.put(firmwareKey(fw.id), createReadStream(file));
-      if (stored.sha256 !== fw.sha256 || stored.size !== fw.size) {
-        this.opts.log?.('firmware file not imported: the store holds other bytes under its id', { file, stored: stored.sha256 });
+      try {
+        if (!(await this.importFile(file, fw))) continue;
+      } catch (err) {
+        // Another node importing the same shared folder removed it first: stored by that node.
+        if (await this.stored(fw)) continue;
+        this.opts.log?.('firmware file not imported (left where it is)', { file, error: (err as Error).message });
         continue;
       }
       rmSync(file, { force: true });
       imported.push(fw.id);
     }
-    for (const name of readdirSync(dir)) {
+    // Another node importing the same shared folder may have emptied and removed it meanwhile.
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
       // An upload cut off by a crash of an older version: never listed, never served.
       if (name.endsWith('.part')) rmSync(join(dir, name), { force: true });
       else if (!known.has(name)) this.opts.log?.('file in the old firmware folder left alone: no image refers to it', { file: join(dir, name) });
     }
-    if (readdirSync(dir).length === 0) rmdirSync(dir);
+    try {
+      if (readdirSync(dir).length === 0) rmdirSync(dir);
+    } catch {
+      // Gone already, or refilled: either way nothing of it is lost.
+    }
     return imported;
   }
 }
