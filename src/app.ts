@@ -278,7 +278,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     async () => {
       await alarms.start();
       if (!config.rulePacks) return;
-      const added = await installRulePacks(profiles.list(), alarms, join(dataDir, 'alarms', 'rule-packs.json'));
+      const added = await installRulePacks(profiles.list(), alarms, store.catalog, join(dataDir, 'alarms', 'rule-packs.json'));
       if (added.length) logger.info({ rules: added.map((r) => r.id) }, "installed the profiles' rule packs");
     },
     () => alarms.stop(),

@@ -453,6 +453,9 @@ export interface CatalogStore {
   saveTopicMapping(m: StoredTopicMapping): Promise<void>;
   /** false: there was none with that id. */
   deleteTopicMapping(id: string): Promise<boolean>;
+  /** Ids of the profiles' rule-pack rules installed once: a removed one is not installed again, by any node. */
+  listInstalledPackRules(): Promise<string[]>;
+  recordInstalledPackRules(ids: string[]): Promise<void>;
 }
 
 /** Where one (device, rule) pair's on/off-delay machine stands (see alarms/trigger.ts). */

@@ -161,4 +161,23 @@ describe('cluster shared files: two nodes, one PostgreSQL, separate data directo
     assert.deepEqual([back.status, back.body.id], [200, 'press-09/default/s1']);
     await until(async () => (await versionOn(b)) === 's1', { what: 'the rollback made on A, serving on B' });
   });
+
+  it('a pack rule removed through one node is not installed again by a node that starts later with a data directory of its own', async () => {
+    const url = await pg.createDatabase();
+    const first = await startTestApp({ store: url, ...keep, rulePacks: true });
+    try {
+      assert.equal((await call(first, 'GET', '/api/v1/rules/pack:battery:voltage')).status, 200);
+      assert.equal((await call(first, 'DELETE', '/api/v1/rules/pack:battery:voltage')).status < 300, true);
+    } finally {
+      await first.stop();
+    }
+    const later = await startTestApp({ store: url, ...keep, rulePacks: true });
+    try {
+      const ids = (await call<{ rules: Array<{ id: string }> }>(later, 'GET', '/api/v1/rules')).body.rules.map((r) => r.id);
+      assert.ok(ids.includes('pack:battery:nodata'), ids.join(' '));
+      assert.ok(!ids.includes('pack:battery:voltage'), 'the removed pack rule stays removed');
+    } finally {
+      await later.stop();
+    }
+  });
 });

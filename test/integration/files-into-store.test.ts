@@ -46,6 +46,9 @@ function oldDataDir(dataDir: string) {
   writeFileSync(join(bundles, 'press-01', '7', 'v1', '.fitted'), '');
   // v2 activated, then v1: v1 is active although v2 is newer.
   writeFileSync(join(dataDir, 'models', 'active.json'), JSON.stringify({ 'press-01/3': ['v2', 'v1'] }));
+  // The rule packs this node installed; an operator had removed pack:ina219:w-zscore since.
+  mkdirSync(join(dataDir, 'alarms'), { recursive: true });
+  writeFileSync(join(dataDir, 'alarms', 'rule-packs.json'), JSON.stringify(['pack:ina219:nodata', 'pack:ina219:w-zscore']));
   return { images, damaged, fwDir };
 }
 
@@ -100,6 +103,12 @@ describe('files into the store', () => {
     );
     assert.equal(existsSync(join(d.dir, 'models', 'bundles', 'press-01', '3', 'v1')), false);
     assert.equal(existsSync(join(d.dir, 'models', 'active.json')), false);
+    // The rule-pack record moved too: the removed pack rule stays removed, the rest of the packs install.
+    const rules = ((await (await fetch(`${app.httpUrl}/api/v1/rules`)).json()) as { rules: Array<{ id: string }> }).rules.map((r) => r.id);
+    assert.ok(rules.includes('pack:battery:voltage'));
+    assert.ok(!rules.includes('pack:ina219:w-zscore') && !rules.includes('pack:ina219:nodata'), rules.join(' '));
+    assert.equal(existsSync(join(d.dir, 'alarms', 'rule-packs.json')), false);
+    assert.ok((await app.store.catalog.listInstalledPackRules()).includes('pack:ina219:w-zscore'));
     // Served: the imported activation (v1) answers.
     const W = 30;
     const win = { vibration_rms: Array(W).fill(1), temperature: Array(W).fill(40) };

@@ -3,7 +3,7 @@ import type { BlobRow, BlobTables } from '../blob-chunks.js';
 import type { ModelStore, StoredBundle } from '../store.js';
 
 /**
- * Stored files and model bundles, shared by every node on this database. Chunks are bytea kept out
+ * Stored files, model bundles and the installed rule packs, shared by every node on this database. Chunks are bytea kept out
  * of line and uncompressed (STORAGE EXTERNAL): images are compressed already, and a range read then
  * fetches only the chunks it needs. Model bundles and activations announce themselves on the change
  * feed, so each node loads an upload or an activation made through another.
@@ -29,6 +29,8 @@ export async function blobMigration(sql: Sql): Promise<void> {
     ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     CREATE TABLE model_bundles (id text PRIMARY KEY, created int8 NOT NULL, body text NOT NULL);
     CREATE TABLE model_activations (slot text PRIMARY KEY, history text NOT NULL);
+    -- The profiles' rule-pack rules installed once (was <data>/alarms/rule-packs.json, one per node).
+    CREATE TABLE rule_packs_installed (id text PRIMARY KEY);
     CREATE TRIGGER model_bundles_changed AFTER INSERT OR UPDATE OR DELETE ON model_bundles
       FOR EACH ROW EXECUTE FUNCTION fieldscope_notify_change('model_bundle', 'id');
     CREATE TRIGGER model_activations_changed AFTER INSERT OR UPDATE OR DELETE ON model_activations

@@ -307,5 +307,7 @@ export const migrations: string[] = [
   -- Uploaded and fitted model bundles (their files are blobs) and each slot's activation history.
   CREATE TABLE model_bundles (id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL);
   CREATE TABLE model_activations (slot TEXT PRIMARY KEY, history TEXT NOT NULL);
+  -- The profiles' rule-pack rules installed once (was <data>/alarms/rule-packs.json, one per node).
+  CREATE TABLE rule_packs_installed (id TEXT PRIMARY KEY);
   `,
 ];
