@@ -64,9 +64,18 @@ export class FirmwareLibrary {
     return b !== undefined && b.size === fw.size && b.sha256 === fw.sha256;
   }
 
-  /** The image's bytes (a range of them: inclusive), chunk by chunk, each checked against its sha256. */
-  read(fw: Firmware, range?: { start: number; end: number }): AsyncIterable<Buffer> {
-    return this.blobs.read(firmwareKey(fw.id), range);
+  /**
+   * The image's bytes (a range of them: inclusive), chunk by chunk, each checked against its sha256.
+   * A chunk that fails the check ends the stream (the download is cut off, never completed with
+   * other bytes) and is logged: the response has begun, so the log is where it is told.
+   */
+  async *read(fw: Firmware, range?: { start: number; end: number }): AsyncGenerator<Buffer> {
+    try {
+      yield* this.blobs.read(firmwareKey(fw.id), range);
+    } catch (err) {
+      this.opts.log?.('firmware image not served whole', { id: fw.id, version: fw.version, error: (err as Error).message });
+      throw err;
+    }
   }
 
   /** Streams an upload into the store, hashing as it goes; nothing is kept unless all of it arrived. */
