@@ -237,7 +237,12 @@ export async function benchModels(opts: {
       [64, batchedRuns],
       [1, singleRuns],
     ] as const) {
-      const r = new BundleRegistry({ folder: BATCHABLE, dataDir: join(t.dir, `batch-${maxBatch}`), ...(await emptyStore()), runtimes: [new OnnxRuntime({ maxBatch })] });
+      const r = new BundleRegistry({
+        folder: BATCHABLE,
+        dataDir: join(t.dir, `batch-${maxBatch}`),
+        ...(await emptyStore()),
+        runtimes: [new OnnxRuntime({ maxBatch })],
+      });
       await r.sync();
       runs.push(await throughput(r.get('pump-02/default/v1')!, 64, Math.max(10, Math.floor(opts.latencyN / 64))));
       await r.close();

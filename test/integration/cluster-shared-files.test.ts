@@ -106,7 +106,11 @@ describe('cluster shared files: two nodes, one PostgreSQL, separate data directo
     assert.equal(seen.status, 200);
 
     const image = randomBytes(BLOB_CHUNK_BYTES + 77);
-    const up = await fetch(`${other.httpUrl}/api/v1/firmware?version=4.0.0`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: image });
+    const up = await fetch(`${other.httpUrl}/api/v1/firmware?version=4.0.0`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: image,
+    });
     const fw = (await up.json()) as { id: string };
     assert.equal(up.status, 201);
     const roll = await call<{ rollout: { id: string } }>(other, 'POST', `/api/v1/firmware/${fw.id}/rollouts`, { device, concurrency: 1 });
@@ -120,9 +124,12 @@ describe('cluster shared files: two nodes, one PostgreSQL, separate data directo
     assert.deepEqual([bytes.length, sha(bytes)], [ota.params.size, ota.params.sha256]);
     assert.ok(bytes.equals(image));
     await link.publishAsync(`devices/${device}/ota`, JSON.stringify({ status: 'success' }), { qos: 1 });
-    await until(async () => (await call<{ rollout: { status: string } }>(other, 'GET', `/api/v1/rollouts/${roll.body.rollout.id}`)).body.rollout.status === 'done', {
-      what: 'the rollout done, seen from the node that took the upload',
-    });
+    await until(
+      async () => (await call<{ rollout: { status: string } }>(other, 'GET', `/api/v1/rollouts/${roll.body.rollout.id}`)).body.rollout.status === 'done',
+      {
+        what: 'the rollout done, seen from the node that took the upload',
+      },
+    );
   });
 
   it('a model bundle uploaded through A is served on B; a version activated on B, and a rollback on A, act on both', async () => {
@@ -134,7 +141,8 @@ describe('cluster shared files: two nodes, one PostgreSQL, separate data directo
     const up = await call<BundleView>(a, 'POST', '/api/v1/serve-ml/bundles', { manifest: manifest('s1'), files });
     assert.deepEqual([up.status, up.body.id, up.body.active], [201, 'press-09/default/s1', true]);
     const onB = await until(
-      async () => (await call<{ bundles: BundleView[] }>(b, 'GET', '/api/v1/serve-ml/bundles?equipment_id=press-09')).body.bundles.find((x) => x.id === up.body.id),
+      async () =>
+        (await call<{ bundles: BundleView[] }>(b, 'GET', '/api/v1/serve-ml/bundles?equipment_id=press-09')).body.bundles.find((x) => x.id === up.body.id),
       { what: 'the bundle uploaded through A, on B' },
     );
     assert.deepEqual([onB.origin, onB.active], ['upload', true]);

@@ -30,10 +30,26 @@ const { skip: noPostgres } = requirePostgres('stored files on PostgreSQL');
 function oldDataDir(dataDir: string) {
   const images = [randomBytes(3 * BLOB_CHUNK_BYTES + 17), randomBytes(1000)].map((bytes, i) => ({
     bytes,
-    fw: { id: randomUUID(), version: `1.${i}.0`, name: `img${i}.bin`, size: bytes.length, sha256: sha(bytes), notes: null, createdAt: 1_700_000_000_000 + i } as Firmware,
+    fw: {
+      id: randomUUID(),
+      version: `1.${i}.0`,
+      name: `img${i}.bin`,
+      size: bytes.length,
+      sha256: sha(bytes),
+      notes: null,
+      createdAt: 1_700_000_000_000 + i,
+    } as Firmware,
   }));
   // Its file changed after upload (disk damage): its metadata no longer fits it.
-  const damaged = { id: randomUUID(), version: '9.9.9', name: null, size: 10, sha256: sha(Buffer.alloc(10)), notes: null, createdAt: 1_700_000_000_100 } as Firmware;
+  const damaged = {
+    id: randomUUID(),
+    version: '9.9.9',
+    name: null,
+    size: 10,
+    sha256: sha(Buffer.alloc(10)),
+    notes: null,
+    createdAt: 1_700_000_000_100,
+  } as Firmware;
   const fwDir = join(dataDir, 'firmware');
   mkdirSync(fwDir, { recursive: true });
   for (const { bytes, fw } of images) writeFileSync(join(fwDir, `${fw.id}.bin`), bytes);
@@ -69,7 +85,8 @@ describe('files into the store', () => {
     for (let v = 0; v < upTo; v++) db.exec(sqliteMigrations[v]);
     db.pragma(`user_version = ${upTo}`);
     const { images, damaged, fwDir } = oldDataDir(d.dir);
-    for (const f of [...images.map((i) => i.fw), damaged]) db.prepare('INSERT INTO firmware (id, created, body) VALUES (?, ?, ?)').run(f.id, f.createdAt, JSON.stringify(f));
+    for (const f of [...images.map((i) => i.fw), damaged])
+      db.prepare('INSERT INTO firmware (id, created, body) VALUES (?, ?, ?)').run(f.id, f.createdAt, JSON.stringify(f));
     db.close();
 
     const app = await startTestApp({ dataDir: d.dir });
@@ -147,7 +164,8 @@ describe('files into the store', () => {
         /CREATE TABLE blobs/,
         Date.now(),
         async (tx) => {
-          for (const f of [...images.map((i) => i.fw), damaged]) await tx`INSERT INTO firmware (id, created, body) VALUES (${f.id}, ${f.createdAt}, ${JSON.stringify(f)})`;
+          for (const f of [...images.map((i) => i.fw), damaged])
+            await tx`INSERT INTO firmware (id, created, body) VALUES (${f.id}, ${f.createdAt}, ${JSON.stringify(f)})`;
         },
         async (store) => {
           // Two nodes over one mounted folder, at once.
@@ -222,12 +240,18 @@ describe('files into the store', () => {
         const bytes = randomBytes(2 * BLOB_CHUNK_BYTES + 5);
         // The byte the corruption writes must differ from what is there.
         bytes[BLOB_CHUNK_BYTES + 10] = 0xff;
-        await store.blobs.put('firmware/x', (async function* () {
-          yield bytes;
-        })());
+        await store.blobs.put(
+          'firmware/x',
+          (async function* () {
+            yield bytes;
+          })(),
+        );
         const upload = await uploadOf(engine, store, 'firmware/x');
         await corrupt(upload);
-        await assert.rejects(collect(store.blobs.read('firmware/x')), (e: unknown) => e instanceof BlobCorrupt && /chunk 1 does not match its sha256/.test(e.message));
+        await assert.rejects(
+          collect(store.blobs.read('firmware/x')),
+          (e: unknown) => e instanceof BlobCorrupt && /chunk 1 does not match its sha256/.test(e.message),
+        );
         await assert.rejects(collect(store.blobs.read('firmware/x', { start: BLOB_CHUNK_BYTES + 5, end: BLOB_CHUNK_BYTES + 20 })), BlobCorrupt);
         // The chunks that are intact still serve a range that lies within them.
         assert.ok((await collect(store.blobs.read('firmware/x', { start: 0, end: 99 }))).equals(bytes.subarray(0, 100)));

@@ -109,7 +109,8 @@ export class PgModelTables implements ModelStore {
   constructor(private readonly sql: Sql) {}
 
   async addBundle(b: StoredBundle): Promise<boolean> {
-    const res = await this.sql`INSERT INTO model_bundles (id, created, body) VALUES (${b.id}, ${b.createdAt}, ${JSON.stringify(b)}) ON CONFLICT (id) DO NOTHING`;
+    const res = await this
+      .sql`INSERT INTO model_bundles (id, created, body) VALUES (${b.id}, ${b.createdAt}, ${JSON.stringify(b)}) ON CONFLICT (id) DO NOTHING`;
     return res.count > 0;
   }
 
@@ -123,7 +124,8 @@ export class PgModelTables implements ModelStore {
 
   async listActivations(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for (const r of await this.sql<{ slot: string; history: string }[]>`SELECT slot, history FROM model_activations`) out[r.slot] = JSON.parse(r.history) as string[];
+    for (const r of await this.sql<{ slot: string; history: string }[]>`SELECT slot, history FROM model_activations`)
+      out[r.slot] = JSON.parse(r.history) as string[];
     return out;
   }
 

@@ -66,7 +66,10 @@ export class SqliteModelTables implements ModelStore {
   constructor(private readonly db: Database.Database) {}
 
   async addBundle(b: StoredBundle): Promise<boolean> {
-    return this.db.prepare('INSERT INTO model_bundles (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run(b.id, b.createdAt, JSON.stringify(b)).changes > 0;
+    return (
+      this.db.prepare('INSERT INTO model_bundles (id, created, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run(b.id, b.createdAt, JSON.stringify(b))
+        .changes > 0
+    );
   }
 
   async listBundles(): Promise<StoredBundle[]> {
