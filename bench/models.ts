@@ -18,6 +18,7 @@ import { startApp } from '../src/app.js';
 import { defaults } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import type { RawInput } from '../src/pipeline/ingest.js';
+import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
 
 const FIXTURES = join(root, 'test/fixtures/serve_ml');
 // pump-02's autoencoder has a free batch dimension (scripts/models/make-xgb-fixtures.py).
@@ -25,8 +26,15 @@ const BATCHABLE = join(root, 'test/fixtures/models-extra');
 const DAY = 86_400_000;
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
+/** The registry keeps uploaded bundles in a store: these benches read a folder only, so an empty one in memory. */
+async function emptyStore(): Promise<{ store: SqliteStore['models']; blobs: SqliteStore['blobs'] }> {
+  const s = new SqliteStore({ path: ':memory:' });
+  await s.open();
+  return { store: s.models, blobs: s.blobs };
+}
+
 async function registryWith(dir: string): Promise<BundleRegistry> {
-  const r = new BundleRegistry({ folder: dir, dataDir: join(dir, '..', 'data'), runtimes: [new OnnxRuntime(), new BuiltinRuntime()] });
+  const r = new BundleRegistry({ folder: dir, dataDir: join(dir, '..', 'data'), ...(await emptyStore()), runtimes: [new OnnxRuntime(), new BuiltinRuntime()] });
   await r.sync();
   return r;
 }
@@ -229,7 +237,12 @@ export async function benchModels(opts: {
       [64, batchedRuns],
       [1, singleRuns],
     ] as const) {
-      const r = new BundleRegistry({ folder: BATCHABLE, dataDir: join(t.dir, `batch-${maxBatch}`), runtimes: [new OnnxRuntime({ maxBatch })] });
+      const r = new BundleRegistry({
+        folder: BATCHABLE,
+        dataDir: join(t.dir, `batch-${maxBatch}`),
+        ...(await emptyStore()),
+        runtimes: [new OnnxRuntime({ maxBatch })],
+      });
       await r.sync();
       runs.push(await throughput(r.get('pump-02/default/v1')!, 64, Math.max(10, Math.floor(opts.latencyN / 64))));
       await r.close();

@@ -288,7 +288,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     async () => {
       await alarms.start();
       if (!config.rulePacks) return;
-      const added = await installRulePacks(profiles.list(), alarms, join(dataDir, 'alarms', 'rule-packs.json'));
+      const added = await installRulePacks(profiles.list(), alarms, store.catalog, join(dataDir, 'alarms', 'rule-packs.json'));
       if (added.length) logger.info({ rules: added.map((r) => r.id) }, "installed the profiles' rule packs");
     },
     () => alarms.stop(),
@@ -341,6 +341,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     folder: config.models,
     xgb: config.modelsXgb,
     dataDir,
+    store,
     sink: (messages) => batcher.add(messages),
     stamp: (device) => pipeline.clock.stamp(device, Date.now()),
     profileOf: (device) => devices.profileOf(device),
@@ -397,6 +398,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
       ota: dm.ota,
       auth,
       mappings: mappingCatalog,
+      models,
     });
     yield component(
       'change-feed',

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Profile } from '../model/device.js';
 import type { Rule, RuleInput } from '../model/alarm.js';
+import type { CatalogStore } from '../stores/store.js';
 
 /** What installing a rule pack needs of the alarm engine. */
 export interface RuleSink {
@@ -13,24 +13,35 @@ export const packRuleId = (profile: string, key: string) => `pack:${profile}:${k
 
 /**
  * Installs each profile's rule pack once: a rule a user edited keeps the edit, one removed stays
- * removed. What was installed is remembered in a small file beside the data (ids only), so a pack
- * rule returns only with a new key.
+ * removed. What was installed is remembered in the store (ids only), so a pack rule returns only
+ * with a new key, whichever node starts. `legacyFile`: where an older version remembered it, per
+ * node (`<data>/alarms/rule-packs.json`); its ids join the store's and the file goes.
  */
-export async function installRulePacks(profiles: Profile[], engine: RuleSink, recordPath: string): Promise<Rule[]> {
-  const installed = new Set<string>(existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as string[]) : []);
+export async function installRulePacks(
+  profiles: Profile[],
+  engine: RuleSink,
+  record: Pick<CatalogStore, 'listInstalledPackRules' | 'recordInstalledPackRules'>,
+  legacyFile?: string,
+): Promise<Rule[]> {
+  if (legacyFile && existsSync(legacyFile)) {
+    await record.recordInstalledPackRules((JSON.parse(readFileSync(legacyFile, 'utf8')) as unknown[]).map(String));
+    rmSync(legacyFile, { force: true });
+  }
+  const installed = new Set<string>(await record.listInstalledPackRules());
   const present = new Set(engine.listRules().map((r) => r.id));
   const added: Rule[] = [];
+  const now: string[] = [];
   for (const p of profiles) {
     for (const entry of p.rules ?? []) {
       const id = packRuleId(p.name, entry.key);
       if (installed.has(id)) continue;
       installed.add(id);
+      now.push(id);
       if (present.has(id)) continue;
       const { key: _key, ...input } = entry;
       added.push(await engine.createRule({ ...input, scope: 'profile', target: p.name }, id));
     }
   }
-  mkdirSync(dirname(recordPath), { recursive: true });
-  writeFileSync(recordPath, JSON.stringify([...installed].sort(), null, 1) + '\n');
+  await record.recordInstalledPackRules(now);
   return added;
 }

@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Readable } from 'node:stream';
 import type { DeviceServices } from '../devices/services.js';
 import { errorResponses } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
@@ -37,7 +36,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
-  // Images stream to disk while hashed. The stream parser lives in the upload route's own scope:
+  // Images stream into the store while hashed. The stream parser lives in the upload route's own scope:
   // were it on this scope, an octet-stream body sent to a JSON route (PATCH /devices/:id, ...) would
   // become the raw request itself, and body validation (ajv removeAdditional) would strip that
   // IncomingMessage's own fields (_readableState, socket), crashing node's http server when the
@@ -83,7 +82,7 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
         response: { 200: Type.Object({ firmware: Type.Array(Ref(FirmwareSchema)) }) },
       },
     },
-    async () => ({ firmware: firmware.list() }),
+    async () => ({ firmware: await firmware.list() }),
   );
 
   app.get(
@@ -92,7 +91,7 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
       schema: { tags: ['firmware'], summary: 'One firmware image', params: fwParams, response: { 200: Ref(FirmwareSchema), ...errorResponses } },
     },
     async (req) => {
-      const fw = firmware.get(req.params.id);
+      const fw = await firmware.get(req.params.id);
       if (!fw) throw notFound(`firmware ${req.params.id}`);
       return fw;
     },
@@ -136,8 +135,10 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
       },
     },
     async (req, reply) => {
-      const fw = firmware.get(req.params.id);
+      const fw = await firmware.get(req.params.id);
       if (!fw) throw notFound(`firmware ${req.params.id}`);
+      // Metadata whose bytes never reached the store (a file an older version lost, or one left unimported because it did not match).
+      if (!(await firmware.stored(fw))) throw new DomainError(404, `the bytes of firmware ${fw.id} are not stored: upload the image again`, 'id', 'not_stored');
       reply.header('accept-ranges', 'bytes').header('etag', `"${fw.sha256}"`).header('x-sha256', fw.sha256);
       const range = parseRange(req.headers.range, fw.size);
       if (range === 'bad') {
@@ -149,13 +150,13 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
       reply.type('application/octet-stream');
       if (!range) {
         reply.header('content-length', fw.size);
-        return reply.send(createReadStream(firmware.pathOf(fw.id)));
+        return reply.send(Readable.from(firmware.read(fw)));
       }
       reply
         .code(206)
         .header('content-range', `bytes ${range.start}-${range.end}/${fw.size}`)
         .header('content-length', range.end - range.start + 1);
-      return reply.send(createReadStream(firmware.pathOf(fw.id), { start: range.start, end: range.end }));
+      return reply.send(Readable.from(firmware.read(fw, range)));
     },
   );
 

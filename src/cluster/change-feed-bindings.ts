@@ -21,6 +21,8 @@ export interface SharedCaches {
   auth: Pick<AuthServices, 'users' | 'apiKeys' | 'devices' | 'revocations'>;
   /** Topic mappings added through the API: reloaded whole (their order decides which one takes a topic). */
   mappings: { load(): Promise<unknown> };
+  /** Model bundles uploaded or fitted, and versions activated or rolled back, through any node: rescanned whole. */
+  models: { sync(): Promise<unknown> };
 }
 
 /** What each kind of change reloads. */
@@ -44,6 +46,8 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.on('api_key', (id) => c.auth.apiKeys.refresh(id));
   feed.on('device_credential', (device) => c.auth.devices.refresh(device));
   feed.on('mapping', async () => void (await c.mappings.load()));
+  feed.on('model_bundle', async () => void (await c.models.sync()));
+  feed.on('model_active', async () => void (await c.models.sync()));
   // A sign-in ended on another node (signed out, refresh token reused): cached session checks and open sockets here let go too.
   feed.on('session', (family) => c.auth.revocations.emit({ kind: 'session', family }));
 
@@ -55,4 +59,5 @@ export function followSharedState(feed: ChangeFeed, c: SharedCaches): void {
   feed.onResync(() => c.auth.devices.refresh());
   feed.onResync(async () => void (await c.mappings.load()));
   feed.onResync(() => c.ota.load());
+  feed.onResync(async () => void (await c.models.sync()));
 }

@@ -266,11 +266,8 @@ export class OtaService {
     return undefined;
   }
 
-  /** Shared store: an image uploaded through another node is known here once read from the store. */
-  private async firmwareOf(id: string) {
-    const fw = this.opts.firmware.get(id);
-    if (fw || !this.opts.shared) return fw;
-    await this.opts.firmware.load();
+  /** Read from the store: an image uploaded through another node is known here at once. */
+  private firmwareOf(id: string) {
     return this.opts.firmware.get(id);
   }
 

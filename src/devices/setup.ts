@@ -52,8 +52,12 @@ export async function createDeviceManagement(o: {
   });
   const directory = new DeviceDirectory(store.devices);
   await directory.load();
-  const firmware = new FirmwareLibrary(join(o.dataDir, 'firmware'), store.devices);
-  await firmware.load();
+  const firmware = new FirmwareLibrary(store.devices, store.blobs, {
+    legacyDir: join(o.dataDir, 'firmware'),
+    log: (msg, detail) => logger.warn(detail, msg),
+  });
+  const { imported } = await firmware.load();
+  if (imported.length) logger.info({ images: imported.length }, 'firmware images moved from the data directory into the store');
   let baseUrl = config.publicUrl ?? '';
   const ota = new OtaService({
     store: store.devices,

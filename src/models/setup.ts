@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Message } from '../model/reading.js';
 import type { TopicMapping } from '../sources/mappings/topic-mappings.js';
+import type { BlobStore, ModelStore } from '../stores/store.js';
 import { BundleRegistry } from './bundles.js';
 import { ModelServer } from './serving.js';
 import { OnnxRuntime } from './runtimes/onnx/onnx-runtime.js';
@@ -13,7 +14,7 @@ import { XgboostRuntime } from './runtimes/xgboost/xgboost-runtime.js';
 export interface ModelServices {
   registry: BundleRegistry;
   server: ModelServer;
-  /** Rescans bundles; windows restart on the new set. */
+  /** Rescans bundles (the folder, the store) and the activation history; windows restart on the new set. */
   sync(): Promise<Awaited<ReturnType<BundleRegistry['sync']>>>;
   stop(): Promise<void>;
 }
@@ -29,7 +30,10 @@ export async function createModels(opts: {
   folder: string | null;
   /** Pick up a bundle's bare xgb.json as its classifier (seed 003's SERVE_ML_ENABLE_XGB). */
   xgb?: boolean;
+  /** Where this node's predictions log and its cache of stored bundles live. */
   dataDir: string;
+  /** Uploaded and fitted bundles and the activation history (shared by every node on the store). */
+  store: { models: ModelStore; blobs: BlobStore };
   sink: (messages: Message[]) => Promise<void>;
   stamp: (device: string) => number;
   profileOf: (device: string) => string | null | undefined;
@@ -41,6 +45,8 @@ export async function createModels(opts: {
   const registry = new BundleRegistry({
     folder: opts.folder ? resolve(opts.folder) : null,
     dataDir: opts.dataDir,
+    store: opts.store.models,
+    blobs: opts.store.blobs,
     runtimes: [new OnnxRuntime(), new BuiltinRuntime(), new XgboostRuntime()],
     xgb: opts.xgb ?? false,
     log,
@@ -67,6 +73,9 @@ export async function createModels(opts: {
     if (r.loaded.length || r.removed.length) opts.logger.info({ loaded: r.loaded, removed: r.removed }, 'model bundles synced');
     return r;
   };
+  const moved = await registry.importFiles();
+  if (moved.bundles.length || moved.slots.length)
+    opts.logger.info({ bundles: moved.bundles, activations: moved.slots }, 'model bundles moved from the data directory into the store');
   await sync();
   return { registry, server, sync, stop: () => registry.close() };
 }

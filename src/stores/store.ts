@@ -321,6 +321,67 @@ export interface Store {
   readonly changes?: ChangeSource;
   /** Per-device retention overrides and retention holds (imported history). */
   readonly retention: RetentionStore;
+  /** Files every node serves: firmware images, uploaded and fitted model bundles (stored in chunks). */
+  readonly blobs: BlobStore;
+  /** Model bundles kept in the store (uploaded or fitted) and which version is active where. */
+  readonly models: ModelStore;
+}
+
+/** What a stored file is: the bytes a reader gets are checked against size and sha256. */
+export interface BlobInfo {
+  key: string;
+  size: number;
+  /** Hex sha256 of the whole file. */
+  sha256: string;
+  createdAt: number;
+}
+
+/**
+ * Files kept in the store, so that every node sharing it serves them. Bytes go in and come out in
+ * chunks (src/stores/blob-chunks.ts): no file is held whole in memory, on either side.
+ */
+export interface BlobStore {
+  /**
+   * Stores the bytes under `key` as they arrive; they become visible only once all arrived, so a
+   * source that throws (too large, connection lost) leaves nothing behind. A key that exists keeps
+   * its bytes: `created` false, and the existing file's info.
+   */
+  put(key: string, source: AsyncIterable<Uint8Array>): Promise<BlobInfo & { created: boolean }>;
+  info(key: string): Promise<BlobInfo | undefined>;
+  /** Every file whose key starts with `prefix`. */
+  list(prefix: string): Promise<BlobInfo[]>;
+  /**
+   * Bytes `start..end` (inclusive; default all of it), one chunk at a time, each checked against the
+   * sha256 it was stored with (and a whole read against the file's): a mismatch throws BlobCorrupt.
+   */
+  read(key: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  delete(key: string): Promise<boolean>;
+  /** Deletes the chunks of uploads that never finished (the process died mid-upload) and began before `before`. */
+  sweep(before: number): Promise<number>;
+}
+
+/** A model bundle kept in the store: its manifest as uploaded and the names of its files (blobs `model/<id>/<name>`). */
+export interface StoredBundle {
+  /** `<target>/<power>/<version>`. */
+  id: string;
+  origin: 'upload' | 'fitted';
+  manifest: unknown;
+  /** Plain file names beside the manifest; each is the blob `<blobPrefix><name>`. */
+  files: string[];
+  /** `model/<id>/<upload>/`: an upload's own, so two uploads of one id never mix files. */
+  blobPrefix: string;
+  createdAt: number;
+}
+
+/** Uploaded and fitted model bundles (src/models/bundles.ts) and the activation history of each slot. */
+export interface ModelStore {
+  /** false: a bundle with this id exists already (it is kept). */
+  addBundle(b: StoredBundle): Promise<boolean>;
+  listBundles(): Promise<StoredBundle[]>;
+  deleteBundle(id: string): Promise<boolean>;
+  /** `<target>/<power>` -> the versions activated there, newest last. */
+  listActivations(): Promise<Record<string, string[]>>;
+  saveActivation(slot: string, history: string[]): Promise<void>;
 }
 
 /** One change to shared state: the kind of entity and its key (the entity itself is read back). */
@@ -393,6 +454,9 @@ export interface CatalogStore {
   saveTopicMapping(m: StoredTopicMapping): Promise<void>;
   /** false: there was none with that id. */
   deleteTopicMapping(id: string): Promise<boolean>;
+  /** Ids of the profiles' rule-pack rules installed once: a removed one is not installed again, by any node. */
+  listInstalledPackRules(): Promise<string[]>;
+  recordInstalledPackRules(ids: string[]): Promise<void>;
 }
 
 /** Where one (device, rule) pair's on/off-delay machine stands (see alarms/trigger.ts). */

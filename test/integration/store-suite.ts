@@ -6,6 +6,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Reading } from '../../src/model/reading.js';
 import type { RetentionPolicy, Store, TelemetryStore, WriteBatch } from '../../src/stores/store.js';
+import { createHash } from 'node:crypto';
+import { BLOB_CHUNK_BYTES } from '../../src/stores/blob-chunks.js';
 
 export type StoreFactory = (retention?: RetentionPolicy) => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
@@ -530,6 +532,98 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
         rs.filter((r) => r.device === 'pd-held' && r.ts + HOUR > holdFrom && r.ts <= holdTo + HOUR).map((r) => r.ts),
       );
       assert.deepEqual(await left('pd-default'), []);
+    });
+
+    // Firmware images and model bundle files: every node on a shared store serves them (docs/scale-out.md).
+    const bytes = (n: number, seed: number) => {
+      const r = rng(seed);
+      return Buffer.from(Array.from({ length: n }, () => Math.floor(r() * 256)));
+    };
+    /** Odd-sized pieces, as an HTTP body arrives: the store must cut them into its own chunks. */
+    async function* pieces(b: Buffer, size: number) {
+      for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+    }
+    const collect = async (it: AsyncIterable<Buffer>) => {
+      const parts: Buffer[] = [];
+      for await (const p of it) parts.push(Buffer.from(p));
+      return Buffer.concat(parts);
+    };
+    const hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+    it('stores a file of several chunks from odd-sized pieces and reads it back whole and by range, chunk by chunk', async () => {
+      const data = bytes(2 * BLOB_CHUNK_BYTES + 12_345, 7);
+      const put = await full.blobs.put('firmware/suite-a', pieces(data, 65_537));
+      assert.deepEqual([put.created, put.size, put.sha256], [true, data.length, hex(data)]);
+      const info = await full.blobs.info('firmware/suite-a');
+      assert.deepEqual([info?.size, info?.sha256], [data.length, hex(data)]);
+      let biggest = 0;
+      const parts: Buffer[] = [];
+      for await (const p of full.blobs.read('firmware/suite-a')) {
+        biggest = Math.max(biggest, p.length);
+        parts.push(Buffer.from(p));
+      }
+      assert.ok(Buffer.concat(parts).equals(data), 'whole read');
+      assert.ok(biggest <= BLOB_CHUNK_BYTES, `read in chunks (largest ${biggest})`);
+      for (const [start, end] of [
+        [0, 0],
+        [BLOB_CHUNK_BYTES - 3, BLOB_CHUNK_BYTES + 3],
+        [1, 2 * BLOB_CHUNK_BYTES + 1],
+        [data.length - 1, data.length - 1],
+        [BLOB_CHUNK_BYTES, 2 * BLOB_CHUNK_BYTES - 1],
+      ]) {
+        assert.ok((await collect(full.blobs.read('firmware/suite-a', { start, end }))).equals(data.subarray(start, end + 1)), `bytes ${start}-${end}`);
+      }
+      await assert.rejects(collect(full.blobs.read('firmware/suite-a', { start: 0, end: data.length })), RangeError);
+      // An empty file is a file too.
+      const empty = await full.blobs.put('firmware/suite-empty', pieces(Buffer.alloc(0), 1));
+      assert.deepEqual([empty.size, empty.sha256], [0, hex(Buffer.alloc(0))]);
+      assert.equal((await collect(full.blobs.read('firmware/suite-empty'))).length, 0);
+    });
+
+    it('keeps the first file under a key, stores nothing of a source that fails, lists by prefix and deletes', async () => {
+      const first = bytes(1000, 1);
+      await full.blobs.put('model/suite/x/a.onnx', pieces(first, 100));
+      const again = await full.blobs.put('model/suite/x/a.onnx', pieces(bytes(2000, 2), 100));
+      assert.deepEqual([again.created, again.sha256], [false, hex(first)]);
+      assert.ok((await collect(full.blobs.read('model/suite/x/a.onnx'))).equals(first));
+      async function* failing() {
+        yield bytes(BLOB_CHUNK_BYTES + 10, 3);
+        throw new Error('connection lost');
+      }
+      await assert.rejects(full.blobs.put('model/suite/x/b.onnx', failing()), /connection lost/);
+      assert.equal(await full.blobs.info('model/suite/x/b.onnx'), undefined);
+      // The failed upload's chunks went with it: nothing is left for the sweep.
+      assert.equal(await full.blobs.sweep(Date.now() + 60_000), 0);
+      await full.blobs.put('model/suite/x/c%_.json', pieces(bytes(10, 4), 3));
+      await full.blobs.put('model/suitf/other', pieces(bytes(10, 5), 3));
+      assert.deepEqual(
+        (await full.blobs.list('model/suite/')).map((b) => b.key),
+        ['model/suite/x/a.onnx', 'model/suite/x/c%_.json'],
+      );
+      assert.equal(await full.blobs.delete('model/suite/x/a.onnx'), true);
+      assert.equal(await full.blobs.delete('model/suite/x/a.onnx'), false);
+      await assert.rejects(collect(full.blobs.read('model/suite/x/a.onnx')), /not stored/);
+      assert.deepEqual(
+        (await full.blobs.list('model/suite/')).map((b) => b.key),
+        ['model/suite/x/c%_.json'],
+      );
+    });
+
+    it('keeps model bundles once per id, and each slot activation history', async () => {
+      const b = { id: 'pump-1/50/v1', origin: 'upload' as const, manifest: { a: 1 }, files: ['m.onnx'], blobPrefix: 'model/pump-1/50/v1/u1/', createdAt: T0 };
+      assert.equal(await full.models.addBundle(b), true);
+      assert.equal(await full.models.addBundle({ ...b, manifest: { a: 2 }, blobPrefix: 'model/pump-1/50/v1/u2/' }), false);
+      await full.models.addBundle({ ...b, id: 'pump-1/50/v2', origin: 'fitted', files: [] });
+      assert.deepEqual(await full.models.listBundles(), [b, { ...b, id: 'pump-1/50/v2', origin: 'fitted', files: [] }]);
+      await full.models.saveActivation('pump-1/50', ['v1']);
+      await full.models.saveActivation('pump-1/50', ['v1', 'v2']);
+      await full.models.saveActivation('profile:p/default', ['v9']);
+      assert.deepEqual(await full.models.listActivations(), { 'pump-1/50': ['v1', 'v2'], 'profile:p/default': ['v9'] });
+      assert.equal(await full.models.deleteBundle('pump-1/50/v2'), true);
+      assert.deepEqual(
+        (await full.models.listBundles()).map((x) => x.id),
+        ['pump-1/50/v1'],
+      );
     });
   });
 }

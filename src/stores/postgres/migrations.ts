@@ -1,5 +1,6 @@
 import { changeNotifyMigration, otaChangeNotifyMigration } from './change-notify.js';
 import { partitionFenceMigration } from './partition-fence.js';
+import { blobMigration } from './blob-tables.js';
 import type { Sql } from 'postgres';
 
 export interface MigrationEnv {
@@ -339,4 +340,6 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
         SELECT device, max(last_ts), 9007199254740991 FROM series WHERE last_ts IS NOT NULL GROUP BY device;
     `);
   },
+  // Firmware images and model bundles in the store, so every node serves them (docs/scale-out.md, "What is shared").
+  blobMigration,
 ];

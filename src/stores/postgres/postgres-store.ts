@@ -11,6 +11,8 @@ import { PgTelemetry } from './telemetry-tables.js';
 import { PgAuditTables } from './audit-tables.js';
 import { PgRetentionTables } from './retention-tables.js';
 import { PgReads } from './pg-reads.js';
+import { PgBlobTables, PgModelTables } from './blob-tables.js';
+import { ChunkedBlobs } from '../blob-chunks.js';
 import { numericBigints } from './pg-types.js';
 import type { PgReadWorkerData } from './pg-read-worker.js';
 import { InlineReads, ReadWorkerPool, siblingModule, type ReadRunner } from '../reads/worker-pool.js';
@@ -45,6 +47,8 @@ export class PostgresStore implements Store {
   catalog!: PgProfileSequence;
   audit!: PgAuditTables;
   retention!: PgRetentionTables;
+  blobs!: ChunkedBlobs;
+  models!: PgModelTables;
   /** Reads run on worker threads with sessions of their own, with a statement timeout (pg-reads.ts, pg-read-worker.ts). */
   private reads: ReadRunner | null = null;
   private readSql: Sql | null = null;
@@ -68,6 +72,8 @@ export class PostgresStore implements Store {
     this.catalog = new PgProfileSequence(this.sql);
     this.audit = new PgAuditTables(this.sql);
     this.retention = new PgRetentionTables(this.sql);
+    this.blobs = new ChunkedBlobs(new PgBlobTables(this.sql));
+    this.models = new PgModelTables(this.sql);
     this.telemetry = new PgTelemetry(this.sql, this.opts, this.catalog, reads);
     await this.telemetry.init();
   }

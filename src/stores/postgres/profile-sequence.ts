@@ -95,4 +95,12 @@ export class PgProfileSequence implements CatalogStore {
   async deleteTopicMapping(id: string): Promise<boolean> {
     return (await this.sql`DELETE FROM topic_mappings WHERE id = ${id}`).count > 0;
   }
+
+  async listInstalledPackRules(): Promise<string[]> {
+    return (await this.sql<{ id: string }[]>`SELECT id FROM rule_packs_installed ORDER BY id COLLATE "C"`).map((r) => r.id);
+  }
+
+  async recordInstalledPackRules(ids: string[]): Promise<void> {
+    if (ids.length) await this.sql`INSERT INTO rule_packs_installed (id) SELECT unnest(${this.sql.array(ids)}::text[]) ON CONFLICT (id) DO NOTHING`;
+  }
 }

@@ -51,4 +51,15 @@ export class SqliteCatalog implements CatalogStore {
   async deleteTopicMapping(id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM topic_mappings WHERE id = ?').run(id).changes > 0;
   }
+
+  async listInstalledPackRules(): Promise<string[]> {
+    return this.db.prepare('SELECT id FROM rule_packs_installed ORDER BY id').pluck().all() as string[];
+  }
+
+  async recordInstalledPackRules(ids: string[]): Promise<void> {
+    const add = this.db.prepare('INSERT INTO rule_packs_installed (id) VALUES (?) ON CONFLICT (id) DO NOTHING');
+    this.db.transaction(() => {
+      for (const id of ids) add.run(id);
+    })();
+  }
 }

@@ -284,4 +284,30 @@ export const migrations: string[] = [
   -- Topic mappings added through the API (the config file's are not stored).
   CREATE TABLE IF NOT EXISTS topic_mappings (id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL);
   `,
+  `
+  -- Stored files (firmware images, model bundle files), as on PostgreSQL where several nodes serve
+  -- them: one row per file, its bytes in fixed-size chunks each with its own sha256. An upload's
+  -- chunks are written first and become a file only when its row is inserted.
+  CREATE TABLE blobs (
+    key TEXT PRIMARY KEY,
+    upload TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    chunk_bytes INTEGER NOT NULL,
+    created INTEGER NOT NULL
+  );
+  CREATE TABLE blob_chunks (
+    upload TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    sha256 BLOB NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (upload, n)
+  );
+  -- Uploaded and fitted model bundles (their files are blobs) and each slot's activation history.
+  CREATE TABLE model_bundles (id TEXT PRIMARY KEY, created INTEGER NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE model_activations (slot TEXT PRIMARY KEY, history TEXT NOT NULL);
+  -- The profiles' rule-pack rules installed once (was <data>/alarms/rule-packs.json, one per node).
+  CREATE TABLE rule_packs_installed (id TEXT PRIMARY KEY);
+  `,
 ];

@@ -15,6 +15,8 @@ import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
 import { SqliteRetentionTables } from './retention-tables.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
+import { SqliteBlobTables, SqliteModelTables } from './blob-tables.js';
+import { ChunkedBlobs } from '../blob-chunks.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -48,6 +50,8 @@ export class SqliteStore implements Store {
   catalog!: SqliteCatalog;
   audit!: SqliteAuditTables;
   retention!: SqliteRetentionTables;
+  blobs!: ChunkedBlobs;
+  models!: SqliteModelTables;
   /** Where reads run: a pool of worker threads, so that this thread (which acknowledges devices) never does. */
   private reads!: ReadRunner;
   private disk!: SqliteDiskWatch;
@@ -96,6 +100,8 @@ export class SqliteStore implements Store {
     this.catalog = new SqliteCatalog(db);
     this.audit = new SqliteAuditTables(db);
     this.retention = new SqliteRetentionTables(db);
+    this.blobs = new ChunkedBlobs(new SqliteBlobTables(db));
+    this.models = new SqliteModelTables(db);
   }
 
   private migrate(): void {
