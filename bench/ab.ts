@@ -24,9 +24,15 @@ for (let r = 0; r < rounds; r++) {
     if (side === 'before') process.env.FIELDSCOPE_BENCH_SERVER = before;
     else delete process.env.FIELDSCOPE_BENCH_SERVER;
     const load = (await import('node:os')).loadavg()[0].toFixed(1);
-    const figs = await run();
+    // A server that could not start in time (a loaded machine) is tried once more, not the round lost.
+    const figs = await run().catch((err: Error) => {
+      process.stderr.write(`round ${r + 1} ${side}: ${err.message.split('\n')[0]}; once more\n`);
+      return run();
+    });
     results[side].push(figs);
-    process.stderr.write(`round ${r + 1} ${side} (load ${load}): ${figs.map((f) => `${f.id} ${f.value.toFixed(2)}${f.baseline ? ` (base ${f.baseline.value.toFixed(2)})` : ''}`).join(', ')}\n`);
+    process.stderr.write(
+      `round ${r + 1} ${side} (load ${load}): ${figs.map((f) => `${f.id} ${f.value.toFixed(2)}${f.baseline ? ` (base ${f.baseline.value.toFixed(2)})` : ''}`).join(', ')}\n`,
+    );
   }
 }
 process.stdout.write('\nmedians of the rounds (before -> after):\n');
