@@ -14,6 +14,8 @@ const clients = Number(a.clients ?? 10);
 const receivers = Number(a.receivers ?? 1);
 const now = () => (performance.timeOrigin + performance.now()) * 1000;
 const latencies: number[] = [];
+/** WebSocket messages (or MQTT messages) the receivers got, warm-up included: what the client had to parse. */
+let received = 0;
 const warmupUntil = now() + 1_000_000;
 
 function record(sent: number): void {
@@ -39,14 +41,21 @@ if (a.ws) {
     if (m.type === 'readings' && m.values?.sent) record(m.values.sent);
     else if (m.type === 'batch' && Array.isArray(m.messages)) for (const x of m.messages) take(x);
   };
-  for (const ws of sockets) ws.on('message', (d) => take(JSON.parse(d.toString()) as M));
+  for (const ws of sockets)
+    ws.on('message', (d) => {
+      received++;
+      take(JSON.parse(d.toString()) as M);
+    });
   closeReceiver = () => sockets.forEach((ws) => ws.close());
 } else {
   const subs = await Promise.all(
     Array.from({ length: receivers }, async (_, i) => {
       const sub = await mqtt.connectAsync(a.url, { clientId: `latency-sub-${i}` });
       await sub.subscribeAsync('devices/+/telemetry', { qos: 1 });
-      sub.on('message', (_t, payload) => record((JSON.parse(payload.toString()) as { sent: number }).sent));
+      sub.on('message', (_t, payload) => {
+        received++;
+        record((JSON.parse(payload.toString()) as { sent: number }).sent);
+      });
       return sub;
     }),
   );
@@ -75,5 +84,7 @@ await new Promise<void>((resolve) => {
 await new Promise((r) => setTimeout(r, 500));
 closeReceiver!();
 await Promise.all(pubs.map((p) => p.endAsync()));
-process.stdout.write(JSON.stringify({ published: seq, samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ published: seq, received, samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + '\n',
+);
 process.exit(0);

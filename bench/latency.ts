@@ -4,6 +4,8 @@ import type { Figure } from './lib/report.js';
 
 interface Probe {
   published: number;
+  /** Messages the receivers parsed (WebSocket messages: a batch frame is one). */
+  received?: number;
   samples: number;
   p50: number;
   p99: number;
@@ -42,7 +44,7 @@ async function benchLatencyWith(o: { runs: number; seconds: number; rate: number
     await fs.stop();
     data.remove();
     process.stderr.write(
-      `  latency run ${i + 1} (${o.receivers} receiver(s), ${o.frames} frames): fieldscope p50 ${ours[i].p50.toFixed(2)} p99 ${ours[i].p99.toFixed(2)} ms (${ours[i].samples} samples); mosquitto p50 ${base[i].p50.toFixed(2)} p99 ${base[i].p99.toFixed(2)} ms\n`,
+      `  latency run ${i + 1} (${o.receivers} receiver(s), ${o.frames} frames): fieldscope p50 ${ours[i].p50.toFixed(2)} p99 ${ours[i].p99.toFixed(2)} ms (${ours[i].samples} samples in ${ours[i].received ?? '?'} WebSocket messages); mosquitto p50 ${base[i].p50.toFixed(2)} p99 ${base[i].p99.toFixed(2)} ms\n`,
     );
   }
   const fig = (q: 'p50' | 'p99'): Figure => {
