@@ -131,7 +131,8 @@ async function profileScroll(page: Page, seconds: number): Promise<Profile> {
   };
 }
 
-export async function benchFleet(o: { runs: number; devices: number; seconds: number; profile?: boolean }): Promise<Figure[]> {
+/** baseline false: the card grid is not measured (before/after comparisons of the table alone, bench/ab.ts). */
+export async function benchFleet(o: { runs: number; devices: number; seconds: number; profile?: boolean; baseline?: boolean }): Promise<Figure[]> {
   const data = tempDir('fs-bench-fleet-');
   const fs = await startFieldscope(['--no-simulator', '--anonymous-role', 'admin', '--api-rate', '0', '--device-rate', '0'], data.dir);
   let seq = 0;
@@ -182,7 +183,7 @@ export async function benchFleet(o: { runs: number; devices: number; seconds: nu
     }
     for (let i = 0; i < o.runs; i++) {
       for (const view of ['table', 'cards'] as const) {
-        if (view === 'cards' && cardsFailed) continue;
+        if (view === 'cards' && (cardsFailed || o.baseline === false)) continue;
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
         try {
           await ctx.addInitScript((v) => localStorage.setItem('fieldscope.overview.view', v), view);

@@ -10,8 +10,12 @@ const a = scriptArgs();
 const rate = Number(a.rate ?? 2000);
 const seconds = Number(a.seconds ?? 10);
 const clients = Number(a.clients ?? 10);
+/** Subscribers on the receiving side (WebSocket clients, or MQTT subscribers for the baseline); every delivery is a sample. */
+const receivers = Number(a.receivers ?? 1);
 const now = () => (performance.timeOrigin + performance.now()) * 1000;
 const latencies: number[] = [];
+/** WebSocket messages (or MQTT messages) the receivers got, warm-up included: what the client had to parse. */
+let received = 0;
 const warmupUntil = now() + 1_000_000;
 
 function record(sent: number): void {
@@ -21,19 +25,41 @@ function record(sent: number): void {
 
 let closeReceiver: () => void;
 if (a.ws) {
-  const ws = new WebSocket(a.ws);
-  await new Promise((r) => ws.once('open', r));
-  ws.send(JSON.stringify({ op: 'subscribe', devices: '*' }));
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString()) as { type: string; values?: { sent?: number } };
+  // `receivers` browsers subscribed to everything; each delivery to each of them is a sample.
+  // frames=batch: the dashboard's framing (one message per server turn); single: one per reading.
+  const url = a.frames ? `${a.ws}?frames=${a.frames}` : a.ws;
+  const sockets = await Promise.all(
+    Array.from({ length: receivers }, async () => {
+      const ws = new WebSocket(url);
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ op: 'subscribe', devices: '*' }));
+      return ws;
+    }),
+  );
+  type M = { type: string; values?: { sent?: number }; messages?: M[] };
+  const take = (m: M) => {
     if (m.type === 'readings' && m.values?.sent) record(m.values.sent);
-  });
-  closeReceiver = () => ws.close();
+    else if (m.type === 'batch' && Array.isArray(m.messages)) for (const x of m.messages) take(x);
+  };
+  for (const ws of sockets)
+    ws.on('message', (d) => {
+      received++;
+      take(JSON.parse(d.toString()) as M);
+    });
+  closeReceiver = () => sockets.forEach((ws) => ws.close());
 } else {
-  const sub = await mqtt.connectAsync(a.url, { clientId: 'latency-sub' });
-  await sub.subscribeAsync('devices/+/telemetry', { qos: 1 });
-  sub.on('message', (_t, payload) => record((JSON.parse(payload.toString()) as { sent: number }).sent));
-  closeReceiver = () => void sub.endAsync();
+  const subs = await Promise.all(
+    Array.from({ length: receivers }, async (_, i) => {
+      const sub = await mqtt.connectAsync(a.url, { clientId: `latency-sub-${i}` });
+      await sub.subscribeAsync('devices/+/telemetry', { qos: 1 });
+      sub.on('message', (_t, payload) => {
+        received++;
+        record((JSON.parse(payload.toString()) as { sent: number }).sent);
+      });
+      return sub;
+    }),
+  );
+  closeReceiver = () => subs.forEach((sub) => void sub.endAsync());
 }
 
 const pubs = await Promise.all(Array.from({ length: clients }, (_, i) => mqtt.connectAsync(a.url, { clientId: `latency-${i}` })));
@@ -58,5 +84,7 @@ await new Promise<void>((resolve) => {
 await new Promise((r) => setTimeout(r, 500));
 closeReceiver!();
 await Promise.all(pubs.map((p) => p.endAsync()));
-process.stdout.write(JSON.stringify({ published: seq, samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ published: seq, received, samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + '\n',
+);
 process.exit(0);

@@ -4,44 +4,72 @@ import type { Figure } from './lib/report.js';
 
 interface Probe {
   published: number;
+  /** Messages the receivers parsed (WebSocket messages: a batch frame is one). */
+  received?: number;
   samples: number;
   p50: number;
   p99: number;
 }
 
-export async function benchLatency(o: { runs: number; seconds: number; rate: number }): Promise<Figure[]> {
+/**
+ * frames: how the WebSocket clients take the feed ('batch', the dashboard's, or 'single', one message
+ * per reading). receivers: 1 (figure 3) and 100 (figure 3b, "100 browsers subscribed"; the baseline
+ * then has 100 MQTT subscribers). Every delivery to every receiver is a sample.
+ */
+export async function benchLatency(o: { runs: number; seconds: number; rate: number; frames?: 'batch' | 'single'; receivers?: number[] }): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const receivers of o.receivers ?? [1, 100]) figures.push(...(await benchLatencyWith({ ...o, receivers, frames: o.frames ?? 'batch' })));
+  return figures;
+}
+
+async function benchLatencyWith(o: { runs: number; seconds: number; rate: number; frames: 'batch' | 'single'; receivers: number }): Promise<Figure[]> {
   const ours: Probe[] = [];
   const base: Probe[] = [];
   for (let i = 0; i < o.runs; i++) {
     const mosq = await startMosquitto();
-    base.push(await runScript<Probe>('latency-probe.ts', { url: mosq.url, rate: o.rate, seconds: o.seconds }).result);
+    base.push(await runScript<Probe>('latency-probe.ts', { url: mosq.url, rate: o.rate, seconds: o.seconds, receivers: o.receivers }).result);
     await mosq.stop();
     const data = tempDir('fs-bench-latency-');
     const fs = await startFieldscope(['--no-simulator'], data.dir);
     ours.push(
-      await runScript<Probe>('latency-probe.ts', { url: fs.mqttUrl, ws: fs.httpUrl.replace('http', 'ws') + '/api/v1/live', rate: o.rate, seconds: o.seconds })
-        .result,
+      await runScript<Probe>('latency-probe.ts', {
+        url: fs.mqttUrl,
+        ws: fs.httpUrl.replace('http', 'ws') + '/api/v1/live',
+        frames: o.frames,
+        receivers: o.receivers,
+        rate: o.rate,
+        seconds: o.seconds,
+      }).result,
     );
     await fs.stop();
     data.remove();
     process.stderr.write(
-      `  latency run ${i + 1}: fieldscope p50 ${ours[i].p50.toFixed(2)} p99 ${ours[i].p99.toFixed(2)} ms (${ours[i].samples} samples); mosquitto p50 ${base[i].p50.toFixed(2)} p99 ${base[i].p99.toFixed(2)} ms\n`,
+      `  latency run ${i + 1} (${o.receivers} receiver(s), ${o.frames} frames): fieldscope p50 ${ours[i].p50.toFixed(2)} p99 ${ours[i].p99.toFixed(2)} ms (${ours[i].samples} samples in ${ours[i].received ?? '?'} WebSocket messages); mosquitto p50 ${base[i].p50.toFixed(2)} p99 ${base[i].p99.toFixed(2)} ms\n`,
     );
   }
   const fig = (q: 'p50' | 'p99'): Figure => {
     const value = median(ours.map((r) => r[q]));
     const b = median(base.map((r) => r[q]));
     return {
-      id: `latency-${q}`,
-      name: `3. publish -> live WebSocket ${q} at ${o.rate} msg/s`,
+      // Figure 3 keeps its id (compared with the recorded runs); 3b is the 100-browser one.
+      id: o.receivers === 1 ? `latency-${q}` : `latency-${q}-${o.receivers}ws`,
+      name:
+        o.receivers === 1
+          ? `3. publish -> live WebSocket ${q} at ${o.rate} msg/s`
+          : `3b. publish -> live WebSocket ${q} at ${o.rate} msg/s, ${o.receivers} clients`,
       value,
       unit: 'ms',
       runs: ours.map((r) => r[q]),
-      baseline: { name: 'publish -> subscriber via bare Mosquitto', value: b, runs: base.map((r) => r[q]) },
+      baseline: {
+        name: o.receivers === 1 ? 'publish -> subscriber via bare Mosquitto' : `publish -> ${o.receivers} subscribers via bare Mosquitto`,
+        value: b,
+        runs: base.map((r) => r[q]),
+      },
       ratio: b / value,
-      target: q === 'p99' ? '< 25 ms' : undefined,
-      met: q === 'p99' ? value < 25 : undefined,
-      notes: 'includes the store commit: live messages are sent after the batch is stored',
+      // Issue 21: the p99 at most twice the same path through bare Mosquitto, measured in the same run.
+      target: q === 'p99' ? '<= 2x bare Mosquitto' : undefined,
+      met: q === 'p99' ? value <= 2 * b : undefined,
+      notes: `includes the store commit: live messages are sent after the batch is stored; ${o.frames} frames`,
     };
   };
   return [fig('p50'), fig('p99')];

@@ -78,6 +78,17 @@ export function createMetrics() {
     devices: new client.Gauge({ name: 'fieldscope_devices', help: 'Known devices', registers: [registry] }),
     devicesOnline: new client.Gauge({ name: 'fieldscope_devices_online', help: 'Devices online now', registers: [registry] }),
     liveClients: new client.Gauge({ name: 'fieldscope_live_clients', help: 'Open live WebSocket connections', registers: [registry] }),
+    liveSent: new client.Counter({
+      name: 'fieldscope_live_messages_sent_total',
+      help: 'Messages handed to live WebSocket clients (a batch frame counts each message it carries)',
+      registers: [registry],
+    }),
+    liveDropped: new client.Counter({
+      name: 'fieldscope_live_messages_dropped_total',
+      help: 'Live messages never sent: slow_client (its queue overflowed, the connection was closed with 4008), closed (queued when the client went away)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     mqttClients: new client.Gauge({ name: 'fieldscope_mqtt_clients', help: 'Connected MQTT clients (embedded broker)', registers: [registry] }),
     serialFrames: new client.Counter({
       name: 'fieldscope_serial_frames_total',

@@ -59,8 +59,9 @@ export async function startFieldscope(args: string[], dataDir: string, nodeArgs:
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const urls = await new Promise<{ http: string; mqtt: string }>((resolve, reject) => {
-    // A server that did not start in time is not left running behind the failed benchmark.
-    const timer = setTimeout(() => (proc.kill(), reject(new Error(`fieldscope did not start: ${err}`))), 30_000);
+    // A server that did not start in time is not left running behind the failed benchmark (2 min: a
+    // shared machine at load 20 took longer than 30 s to start it).
+    const timer = setTimeout(() => (proc.kill(), reject(new Error(`fieldscope did not start: ${err}`))), 120_000);
     proc.stdout!.on('data', (d) => {
       out += d;
       const http = /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);

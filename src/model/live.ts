@@ -27,6 +27,17 @@ export interface LiveHello {
   type: 'hello';
   version: string;
   time: number;
+  /** How this connection's messages come: 'batch' when opened with ?frames=batch (absent from servers before it). */
+  frames?: 'single' | 'batch';
+}
+
+/**
+ * Every message of one server turn, in the order they happened (?frames=batch on the upgrade):
+ * a commit's readings and the device, stats and alarm messages around them.
+ */
+export interface LiveBatch {
+  type: 'batch';
+  messages: LiveServerMessage[];
 }
 
 export interface LiveError {
@@ -60,4 +71,5 @@ export interface LiveToast {
   notices: { event: string; at: number; text: string; alarm: Alarm | null }[];
 }
 
-export type LiveServerMessage = LiveReadings | LiveDeviceState | LiveHello | LiveError | LiveStats | LiveAlarm | LiveToast | { type: 'pong'; time: number };
+export type LiveServerMessage =
+  LiveBatch | LiveReadings | LiveDeviceState | LiveHello | LiveError | LiveStats | LiveAlarm | LiveToast | { type: 'pong'; time: number };

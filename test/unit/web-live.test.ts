@@ -165,3 +165,32 @@ test('pings, and drops a socket that has gone silent', (t) => {
   assert.equal(FakeSocket.all.length, 2);
   c.stop();
 });
+
+test('a batch frame is heard as its messages, one by one, in order; a server closing with 4008 (too slow) is reconnected to', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  const c = client();
+  const heard: unknown[] = [];
+  c.onMessage((m) => heard.push(m));
+  const opens: boolean[] = [];
+  c.onOpen((r) => opens.push(r));
+  c.start();
+  const s = FakeSocket.all[0];
+  s.open();
+  const r = (seq: number) => ({ type: 'readings', device: 'd', ts: seq, seq, values: { x: seq } });
+  s.receive({ type: 'batch', messages: [r(1), { type: 'device', device: 'd', online: true, lastSeen: 1, profile: null }, r(2), 'junk', r(3)] });
+  s.receive(r(4));
+  assert.deepEqual(
+    heard.map((m) => (m as { type: string; seq?: number }).seq ?? (m as { type: string }).type),
+    [1, 'device', 2, 3, 4],
+  );
+  assert.ok(
+    heard.every((m) => (m as { type: string }).type !== 'batch'),
+    'listeners never see the envelope',
+  );
+  // The server gave up on this connection (4008): the client comes back and says it may have missed data.
+  s.drop();
+  t.mock.timers.tick(100);
+  FakeSocket.all[1].open();
+  assert.deepEqual(opens, [false, true]);
+  c.stop();
+});

@@ -202,10 +202,15 @@ export class LiveClient {
       }
       if (!msg || typeof msg !== 'object' || typeof (msg as { type?: unknown }).type !== 'string') return;
       const m = msg as LiveMessage;
-      if ((m.type === 'hello' || m.type === 'pong') && typeof m.time === 'number') {
-        this.clockOffset = m.time - this.o.now();
+      if (m.type === 'batch') {
+        // One server turn's messages (?frames=batch): heard one by one, in order, as if sent apart.
+        const inner = (m as { messages?: unknown }).messages;
+        if (!Array.isArray(inner)) return;
+        const listeners = [...this.messageListeners];
+        for (const x of inner) if (isMessage(x)) this.dispatch(x as LiveMessage, listeners);
+        return;
       }
-      for (const fn of [...this.messageListeners]) safe(() => fn(m));
+      this.dispatch(m, [...this.messageListeners]);
     };
     s.onerror = () => {};
     let opened = false;
@@ -220,6 +225,13 @@ export class LiveClient {
       if (!opened) for (const fn of [...this.failListeners]) safe(fn);
       this.scheduleReconnect();
     };
+  }
+
+  private dispatch(m: LiveMessage, listeners: ((m: LiveMessage) => void)[]): void {
+    if ((m.type === 'hello' || m.type === 'pong') && typeof m.time === 'number') {
+      this.clockOffset = m.time - this.o.now();
+    }
+    for (const fn of listeners) safe(() => fn(m));
   }
 
   private scheduleReconnect(): void {
@@ -288,6 +300,10 @@ export class LiveClient {
     this.state = s;
     for (const fn of [...this.stateListeners]) safe(() => fn(s));
   }
+}
+
+function isMessage(x: unknown): boolean {
+  return !!x && typeof x === 'object' && typeof (x as { type?: unknown }).type === 'string';
 }
 
 function safe(fn: () => void): void {

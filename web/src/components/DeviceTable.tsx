@@ -1,4 +1,4 @@
-import { memo, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Profile } from '../../../src/model/device.js';
 import type { DeviceRow } from '../state/filter.js';
@@ -34,8 +34,26 @@ interface Props {
  */
 export function DeviceTable({ rows, profiles, status, alarms, history, now, sort, onSort }: Props) {
   const { t } = useTranslation('overview');
+  const { t: g } = useTranslation('general');
   const lang = currentLanguage();
   const scroller = useRef<HTMLDivElement>(null);
+  // The rows' fixed words, looked up once per language for the table: rows re-render every second
+  // each, and a catalogue lookup per cell per row was a good part of the table's script time.
+  const labels = useMemo<RowLabels>(() => {
+    const sparkline = new Map<string, string>();
+    return {
+      status: { alarm: t('groupStatus.alarm'), warning: t('groupStatus.warning'), offline: t('groupStatus.offline'), normal: t('groupStatus.normal') },
+      noProfile: g('noProfile'),
+      sparkline: (metric) => {
+        let l = sparkline.get(metric);
+        if (l === undefined) sparkline.set(metric, (l = t('sparkline', { metric })));
+        return l;
+      },
+      completenessTitle: (received, expected) => t('completenessTitle', { received, expected }),
+    };
+    // lang: the same t answers in the new language after a switch.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [t, g, lang]);
   // Not flushSync on scroll: React renders the new range in its own task instead of inside the scroll
   // event, and the overscan (8 rows, 24 frames at 12 px a frame) covers the wait.
   const virtual = useVirtualizer({
@@ -92,6 +110,7 @@ export function DeviceTable({ rows, profiles, status, alarms, history, now, sort
                 history={history}
                 now={now}
                 lang={lang}
+                labels={labels}
                 index={it.index}
                 entryVersion={history.get(d.id)?.at ?? 0}
               />
@@ -126,6 +145,13 @@ function SortHeader({ k, label, sort, onSort, title }: { k: SortKey; label: stri
   );
 }
 
+interface RowLabels {
+  status: Record<FleetStatus, string>;
+  noProfile: string;
+  sparkline(metric: string): string;
+  completenessTitle(received: number, expected: number): string;
+}
+
 const FleetRow = memo(function FleetRow({
   device: d,
   profile,
@@ -134,6 +160,7 @@ const FleetRow = memo(function FleetRow({
   history,
   now,
   lang,
+  labels,
   index,
   entryVersion,
 }: {
@@ -144,11 +171,10 @@ const FleetRow = memo(function FleetRow({
   history: FleetHistory;
   now(): number;
   lang: Language;
+  labels: RowLabels;
   index: number;
   entryVersion: number;
 }) {
-  const { t } = useTranslation('overview');
-  const { t: g } = useTranslation('general');
   const metric = primaryMetric(d, profile);
   // Asked for once the row has been on screen a moment: a fast scroll past it costs nothing.
   const [settled, setSettled] = useState(false);
@@ -170,14 +196,14 @@ const FleetRow = memo(function FleetRow({
     <tr className={`fleet-row fr-${status}`} data-testid={`device-row-${d.id}`} data-status={status} data-index={index}>
       <td>
         <span className={`fleet-status fs-${status}`} data-testid={`device-status-${d.id}`}>
-          {t(`groupStatus.${status}`)}
+          {labels.status[status]}
         </span>
       </td>
       <td className="fleet-id">
         <a href={hrefs.device(d.id)}>{d.id}</a>
         {d.name && <span className="fleet-name"> {d.name}</span>}
       </td>
-      <td title={d.profile ?? undefined}>{d.profile ? profileLabel(profile, d.profile, lang) : g('noProfile')}</td>
+      <td title={d.profile ?? undefined}>{d.profile ? profileLabel(profile, d.profile, lang) : labels.noProfile}</td>
       <td>{(typeof d.attributes?.site === 'string' && d.attributes.site) || d.location || ''}</td>
       <td className="fleet-spark">
         {metric && e?.spark ? (
@@ -188,7 +214,7 @@ const FleetRow = memo(function FleetRow({
             to={to}
             latest={latest}
             color="var(--accent, #2f7ed8)"
-            label={t('sparkline', { metric: name })}
+            label={labels.sparkline(name)}
           />
         ) : null}
         {metric && latest && (
@@ -203,7 +229,7 @@ const FleetRow = memo(function FleetRow({
       </td>
       <td
         className="fleet-num"
-        title={e && e.expected > 0 ? t('completenessTitle', { received: e.received, expected: e.expected }) : undefined}
+        title={e && e.expected > 0 ? labels.completenessTitle(e.received, e.expected) : undefined}
         data-testid={`device-row-completeness-${d.id}`}
       >
         {e ? (Number.isNaN(e.completeness) ? '—' : formatPercent(e.completeness, lang)) : ''}

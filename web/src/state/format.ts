@@ -62,12 +62,21 @@ export function formatDateTime(ts: number, lang: Language = 'en', withSeconds = 
 
 /** A percentage, e.g. 99.95 % / 99.95%. */
 export function formatPercent(ratio: number, lang: Language = 'en'): string {
-  return new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: ratio < 1 ? 2 : 0 }).format(ratio);
+  // Kept per language and form: a table of thousands formats one per row it renders, and making an
+  // Intl.NumberFormat costs far more than formatting with one.
+  const digits = ratio < 1 ? 2 : 0;
+  const key = `${lang}|%|${digits}`;
+  let f = numFormats.get(key);
+  if (!f) numFormats.set(key, (f = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: digits })));
+  return f.format(ratio);
 }
 
 /** A count with the language's grouping (5,000). */
 export function formatCount(n: number, lang: Language = 'en'): string {
-  return new Intl.NumberFormat(lang).format(n);
+  const key = `${lang}|count`;
+  let f = numFormats.get(key);
+  if (!f) numFormats.set(key, (f = new Intl.NumberFormat(lang)));
+  return f.format(n);
 }
 
 /**
