@@ -9,7 +9,7 @@ import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
 import { FirmwareSchema, OtaJobSchema, RolloutInputSchema, RolloutSchema, RolloutWithJobsSchema } from '../model/schemas/fleet.js';
 import { Ref } from '../model/schemas/kit.js';
-import { errorRef } from './schemas.js';
+import { errorRef, noContent } from './schemas.js';
 
 const fwParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) });
 
@@ -106,7 +106,7 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
         tags: ['firmware'],
         summary: 'Delete a firmware image; refused (409, rule in_use) while a running rollout still sends it',
         params: fwParams,
-        response: { 204: { type: 'null' }, 409: errorRef, ...errorResponses },
+        response: { 204: noContent, 409: errorRef, ...errorResponses },
       },
     },
     async (req, reply) => {

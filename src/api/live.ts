@@ -8,7 +8,10 @@ import type { LiveAlarm, LiveClientMessage, LiveServerMessage, LiveStats } from 
 import { throttlePerKey, type DeviceStats } from '../analytics/live-stats.js';
 import { revokes } from '../auth/revocations.js';
 import type { Message } from '../model/reading.js';
-import { tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { tsIn, type TsUnit } from './ts-unit.js';
+import { TsUnitParam } from '../model/schemas/telemetry.js';
 
 /** A client that reads slower than we send is skipped until it catches up, never buffered without end. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -128,15 +131,17 @@ export class LiveHub {
   }
 }
 
-export async function liveRoutes(app: FastifyInstance, ctx: { live: LiveHub; auth?: Pick<AuthServices, 'revocations'> }): Promise<void> {
-  app.get<{ Querystring: { tsUnit?: TsUnit } }>(
+export async function liveRoutes(fastify: FastifyInstance, ctx: { live: LiveHub; auth?: Pick<AuthServices, 'revocations'> }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/v1/live',
     {
       websocket: true,
       schema: {
         tags: ['live'],
         summary: 'Live readings and device state over WebSocket (messages: docs/api.md)',
-        querystring: { type: 'object', properties: { tsUnit: tsUnitParam } },
+        description: 'JSON text frames: the client sends LiveClientMessage, the server sends LiveServerMessage (both under components).',
+        querystring: Type.Object({ tsUnit: Type.Optional(TsUnitParam) }),
       },
     },
     (socket, req) => {

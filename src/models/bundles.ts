@@ -1,10 +1,11 @@
+import type { BUNDLE_ORIGINS } from '../model/schemas/models.js';
 import { DomainError } from '../model/errors.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManifestError, parseManifest, type Manifest, type ModelFileRef } from './manifest.js';
 import type { LoadedModel, ModelRuntime } from './runtimes/runtime.js';
 
-export type BundleOrigin = 'folder' | 'upload' | 'fitted';
+export type BundleOrigin = (typeof BUNDLE_ORIGINS)[number];
 
 export interface Bundle {
   /** `<target>/<power>/<version>`: target is the equipment id, or `profile:<name>`. */
