@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
 import type { Store } from '../stores/store.js';
-import { errorResponses } from './schemas.js';
+import { errorResponses, streamed } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DeviceStatsSchema, ExportQuery, GroupRowsSchema, RangeQuery, RecentQuery, StatsQuery } from '../model/schemas/telemetry.js';
 import { Ref } from '../model/schemas/kit.js';
@@ -177,13 +176,10 @@ export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): 
         summary: 'Stored readings as CSV or NDJSON, streamed; ordered by device, metric, time; [from, to), default the last 24 h',
         querystring: ExportQuery,
         response: {
-          // Streamed text: Fastify sends the stream as it is, the schema says what it holds.
-          200: Type.Unsafe<Readable>({
-            type: 'string',
-            description:
-              'CSV (ts,ts_ms,device,metric,value; ts ISO-8601 to the µs, ts_ms with a fraction for µs; with tsUnit=us the second column is ts_us, whole µs) ' +
+          200: streamed(
+            'CSV (ts,ts_ms,device,metric,value; ts ISO-8601 to the µs, ts_ms with a fraction for µs; with tsUnit=us the second column is ts_us, whole µs) ' +
               'or NDJSON ({device,metric,ts,value} per line, ts in tsUnit)',
-          }),
+          ),
           ...errorResponses,
         },
       },

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
+import type { Readable } from 'node:stream';
 import { ErrorSchema, DeviceSchema, LatestValueSchema, MetricSpecSchema, ProfileSchema, RawSeriesSchema, RejectedSchema } from '../model/schemas/common.js';
 import {
   AlarmEventSchema,
@@ -89,6 +90,11 @@ export const allSchemas = [
 
 /** The refusal every route may answer: `{ error, field, rule }`. */
 export const errorRef = Ref(ErrorSchema);
+
+/** An answer sent as a stream (an export, a firmware image): Fastify sends it as it is, the schema says what it holds. */
+export function streamed(description: string, format?: 'binary') {
+  return Type.Unsafe<Readable>({ type: 'string', ...(format ? { format } : {}), description });
+}
 
 /** The answer of a 204: no body. */
 export const noContent = { type: 'null', description: 'No content' } as const;

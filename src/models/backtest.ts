@@ -1,14 +1,12 @@
-import type { Static } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
-import type { ModelBacktestRequestSchema, ModelBacktestSchema } from '../model/schemas/models.js';
+import type { ModelBacktest, ModelBacktestRequest } from '../model/models.js';
 import type { Bundle } from './bundles.js';
 import { stepsFromHistory } from './history-window.js';
 import { infer } from './inference.js';
 import { judgeFor } from './dynamic-threshold.js';
 
 /** Which history to replay, and when the device failed (declared once in model/schemas/models.ts). */
-export type BacktestRequest = Omit<Static<typeof ModelBacktestRequestSchema>, 'id'>;
-export type ModelBacktest = Static<typeof ModelBacktestSchema>;
+export type BacktestRequest = Omit<ModelBacktestRequest, 'id'>;
 
 /**
  * Replays stored history through a bundle before it is activated: how often it would have flagged

@@ -1,12 +1,11 @@
-import type { Static } from '@sinclair/typebox';
-import type { FitRequestSchema } from '../model/schemas/models.js';
+import type { FitRequest } from '../model/models.js';
 import type { Store } from '../stores/store.js';
 import { BundleError } from './bundles.js';
 import { stepsFromHistory } from './history-window.js';
 import { invert, mahalanobis, meanCov } from './runtimes/builtin/mahalanobis.js';
 
 /** What POST /serve-ml/fit and /rul/train take (declared once in model/schemas/models.ts, where each field is described). */
-export type FitRequest = Static<typeof FitRequestSchema>;
+export type { FitRequest };
 
 /**
  * Fits models that need no Python from a healthy stretch of stored history: standardised features,

@@ -1,10 +1,9 @@
-import type { Static } from '@sinclair/typebox';
-import type { ModelOutputsSchema } from '../model/schemas/models.js';
+import type { ModelOutputs } from '../model/models.js';
 import type { Bundle } from './bundles.js';
 import { staticJudge, type AnomalyJudge } from './dynamic-threshold.js';
 
 /** What one run of a bundle on one window says. */
-export type Outputs = Static<typeof ModelOutputsSchema>;
+export type Outputs = ModelOutputs;
 
 /**
  * Runs a bundle on raw rows ([steps][features], units as stored): scales them with the manifest's

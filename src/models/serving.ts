@@ -2,13 +2,14 @@ import { appendFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { Message } from '../model/reading.js';
-import type { PredictionSchema, PredictRequestSchema } from '../model/schemas/models.js';
+import type { PredictRequestSchema } from '../model/schemas/models.js';
+import type { Prediction } from '../model/models.js';
 import { BundleError, type Bundle, type BundleRegistry } from './bundles.js';
 import { infer, type Outputs } from './inference.js';
 import { judgeFor, type AnomalyJudge } from './dynamic-threshold.js';
 
 /** A prediction as stored in memory and answered (declared once in model/schemas/models.ts). */
-export type Prediction = Static<typeof PredictionSchema>;
+export type { Prediction };
 
 /** The seed's predict request: one step (numbers, appended to the device's window) or a whole window (arrays, oldest first). */
 export type PredictRequest = Static<typeof PredictRequestSchema>;
