@@ -14,7 +14,7 @@ import { NdjsonLines } from './ndjson-reader.js';
 import { TextChunks } from './text-chunks.js';
 import { ImportError, planColumns, rowDevice, type ColumnPlan } from './column-map.js';
 import { RetentionGate, type RetentionGateOptions } from './retention-gate.js';
-import type { ImportSummary, RejectedLine } from '../model/retention.js';
+import type { ImportSummary } from '../model/retention.js';
 import type { IMPORT_FORMATS } from '../model/schemas/retention.js';
 import { RetentionRules } from '../stores/retention-rules.js';
 
