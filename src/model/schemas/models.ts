@@ -167,16 +167,8 @@ export const ModelBacktestRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** One replayed window of a backtest. */
-export const ModelBacktestPointSchema = Type.Object({
-  ts: num,
-  anomaly_score: O(num),
-  anomaly: O(Type.Integer()),
-  anomaly_threshold: O(num),
-  rul_days: O(num),
-  rul_days_low: O(num),
-  rul_days_high: O(num),
-});
+/** One replayed window of a backtest: its time and what the bundle said. */
+export const ModelBacktestPointSchema = Type.Object({ ts: num, ...ModelOutputsSchema.properties });
 
 export const ModelBacktestSchema = Type.Object(
   {
