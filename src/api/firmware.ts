@@ -9,8 +9,9 @@ import { DomainError, notFound } from './errors.js';
 import { FirmwareSchema, OtaJobSchema, RolloutInputSchema, RolloutSchema, RolloutWithJobsSchema } from '../model/schemas/fleet.js';
 import { Ref } from '../model/schemas/kit.js';
 
-const imageBytes = streamed('the image bytes (or the range asked for)', 'binary');
 import { errorRef, errorResponses, noContent, streamed } from './schemas.js';
+
+const imageBytes = streamed('the image bytes (or the range asked for)', 'binary');
 
 const fwParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) });
 
