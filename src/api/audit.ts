@@ -1,51 +1,37 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import { TimeParam } from '../model/schemas/common.js';
+import { AUDITED_METHODS, AuditEntrySchema } from '../model/schemas/auth.js';
+import { Ref, StringEnum } from '../model/schemas/kit.js';
+import { errorRef } from './schemas.js';
 import { queryTime } from './time.js';
 
-const entrySchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    at: { type: 'number', description: 'epoch ms' },
-    actor: { type: 'string', description: 'user name, key:NAME, device:ID or anonymous' },
-    role: { type: ['string', 'null'] },
-    ip: { type: 'string' },
-    method: { type: 'string' },
-    route: { type: 'string', description: 'route pattern, e.g. /api/v1/rules/:id' },
-    path: { type: 'string' },
-    target: { type: ['string', 'null'], description: 'the id or name in the path' },
-    status: { type: 'integer', description: 'HTTP status of the answer (refused attempts are recorded too)' },
-    before: { type: ['string', 'null'], description: 'JSON: the resource before the change, where one read finds it; secrets masked' },
-    request: { type: ['string', 'null'], description: 'JSON: the request body; secrets masked' },
-    after: { type: ['string', 'null'], description: 'JSON: the answer; secrets masked' },
-  },
-} as const;
-
 /** GET /api/v1/audit: the audit log for admins, newest first, with filters and paging. */
-export async function auditRoutes(app: FastifyInstance, ctx: { store: Pick<Store, 'audit'> }): Promise<void> {
-  app.get<{ Querystring: { actor?: string; route?: string; method?: string; target?: string; from?: string; to?: string; before?: number; limit?: number } }>(
+export async function auditRoutes(fastify: FastifyInstance, ctx: { store: Pick<Store, 'audit'> }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/v1/audit',
     {
       config: { role: 'admin' },
       schema: {
         tags: ['auth'],
         summary: 'Audit log of changes made through the API (admins only), newest first',
-        querystring: {
-          type: 'object',
-          properties: {
-            actor: { type: 'string' },
-            route: { type: 'string', description: 'route pattern prefix, e.g. /api/v1/rules' },
-            method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'DELETE'] },
-            target: { type: 'string' },
-            from: TimeParam,
-            to: TimeParam,
-            before: { type: 'integer', description: 'page: only entries with a smaller id' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        querystring: Type.Object(
+          {
+            actor: Type.Optional(Type.String()),
+            route: Type.Optional(Type.String({ description: 'route pattern prefix, e.g. /api/v1/rules' })),
+            method: Type.Optional(StringEnum(AUDITED_METHODS)),
+            target: Type.Optional(Type.String()),
+            from: Type.Optional(TimeParam),
+            to: Type.Optional(TimeParam),
+            before: Type.Optional(Type.Integer({ description: 'page: only entries with a smaller id' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           },
-          additionalProperties: false,
-        },
-        response: { 200: { type: 'object', properties: { entries: { type: 'array', items: entrySchema } } } },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ entries: Type.Array(Ref(AuditEntrySchema)) }), 400: errorRef },
       },
     },
     async (req) => {

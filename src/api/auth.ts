@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorRef } from './schemas.js';
+import { errorRef, noContent } from './schemas.js';
 import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import type { UserRecord } from '../model/auth.js';
@@ -110,7 +110,7 @@ export async function authRoutes(fastify: FastifyInstance, ctx: { logger: Logger
         tags: ['auth'],
         summary: 'Sign out: revokes the refresh token and every token rotated from the same sign-in',
         body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
-        response: { 204: { type: 'null' }, 400: err },
+        response: { 204: noContent, 400: err },
       },
     },
     async (req, reply) => {
@@ -149,7 +149,7 @@ export async function authRoutes(fastify: FastifyInstance, ctx: { logger: Logger
         tags: ['auth'],
         summary: 'Change your own password (ends every session of yours, this one included: sign in again with the new password)',
         body: Type.Object({ currentPassword: PasswordSchema, newPassword: NewPasswordSchema }, { additionalProperties: false }),
-        response: { 204: { type: 'null' }, 400: err, 401: err, 403: err },
+        response: { 204: noContent, 400: err, 401: err, 403: err },
       },
     },
     async (req, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorRef } from './schemas.js';
+import { errorRef, noContent } from './schemas.js';
 import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import { describePrincipal } from '../auth/principal.js';
@@ -62,7 +62,7 @@ export async function deviceCredentialRoutes(fastify: FastifyInstance, ctx: { lo
         tags: ['devices'],
         summary: "Revoke a device's token (it can no longer connect or send)",
         params: DeviceIdParams,
-        response: { 204: { type: 'null' }, 404: err },
+        response: { 204: noContent, 404: err },
       },
     },
     async (req, reply) => {

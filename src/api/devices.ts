@@ -5,12 +5,13 @@ import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { DeviceServices } from '../devices/services.js';
-import { errorResponses } from './schemas.js';
+import { errorResponses, noContent } from './schemas.js';
 import { DeviceIdParams, DeviceSchema, LatestValueSchema } from '../model/schemas/common.js';
 import { Dict, ID_PATTERN, NAME_PATTERN, Nullable, Ref } from '../model/schemas/kit.js';
 import { DomainError, notFound } from './errors.js';
 import type { DeviceInfo } from '../model/device.js';
-import { tsIn, tsUnitParam } from './ts-unit.js';
+import { tsIn } from './ts-unit.js';
+import { TsUnitParam } from '../model/schemas/telemetry.js';
 
 /** What the device routes use: the registry, profiles, device metadata and the device list in the store. */
 export interface DevicesApi {
@@ -59,7 +60,7 @@ export async function deviceRoutes(fastify: FastifyInstance, ctx: DevicesApi): P
         tags: ['devices'],
         summary: 'Latest value of each metric of a device',
         params: DeviceIdParams,
-        querystring: Type.Object({ tsUnit: Type.Optional(tsUnitParam) }),
+        querystring: Type.Object({ tsUnit: Type.Optional(TsUnitParam) }),
         response: {
           200: Type.Object({ device: Type.String(), latest: Dict(Ref(LatestValueSchema)) }),
           ...errorResponses,
@@ -136,7 +137,7 @@ export async function deviceMetaRoutes(fastify: FastifyInstance, ctx: DevicesApi
         tags: ['devices'],
         summary: 'Forget a device: its metadata and its place in the list; its readings stay as history, and it reappears if it sends again',
         params: DeviceIdParams,
-        response: { 204: { type: 'null' }, ...errorResponses },
+        response: { 204: noContent, ...errorResponses },
       },
     },
     async (req, reply) => {

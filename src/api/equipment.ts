@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DeviceServices } from '../devices/services.js';
-import { errorRef, errorResponses } from './schemas.js';
+import { errorRef, errorResponses, noContent } from './schemas.js';
 import { DomainError, notFound } from './errors.js';
 import { EquipmentCreateSchema, EquipmentInputSchema, EquipmentPatchSchema, EquipmentSchema } from '../model/schemas/fleet.js';
 import { ID_PATTERN, Ref } from '../model/schemas/kit.js';
@@ -85,7 +85,7 @@ export async function equipmentRoutes(fastify: FastifyInstance, ctx: { deviceSer
         tags: ['devices'],
         summary: 'Delete equipment; its sensors stay, unassigned',
         params: IdParams,
-        response: { 204: { type: 'null' }, ...errorResponses },
+        response: { 204: noContent, ...errorResponses },
       },
     },
     async (req, reply) => {

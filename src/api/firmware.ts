@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DeviceServices } from '../devices/services.js';
-import { errorResponses } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
 import { FirmwareSchema, OtaJobSchema, RolloutInputSchema, RolloutSchema, RolloutWithJobsSchema } from '../model/schemas/fleet.js';
 import { Ref } from '../model/schemas/kit.js';
-import { errorRef } from './schemas.js';
+
+import { errorRef, errorResponses, noContent, streamed } from './schemas.js';
+
+const imageBytes = streamed('the image bytes (or the range asked for)', 'binary');
 
 const fwParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) });
 
@@ -105,7 +107,7 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
         tags: ['firmware'],
         summary: 'Delete a firmware image; refused (409, rule in_use) while a running rollout still sends it',
         params: fwParams,
-        response: { 204: { type: 'null' }, 409: errorRef, ...errorResponses },
+        response: { 204: noContent, 409: errorRef, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -132,6 +134,8 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
         tags: ['firmware'],
         summary: 'The image bytes; honours a single Range: bytes=a-b so devices can fetch it in pieces and resume',
         params: fwParams,
+        produces: ['application/octet-stream'],
+        response: { 200: imageBytes, 206: imageBytes, ...errorResponses, 416: errorRef },
       },
     },
     async (req, reply) => {

@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { Metrics } from '../metrics.js';
 import type { Batcher } from '../pipeline/batcher.js';
 import type { Source } from '../sources/source.js';
 import type { StoreCondition } from '../stores/store.js';
+import { ComponentHealthSchema, HealthSchema } from '../model/schemas/health.js';
+import { Ref } from '../model/schemas/kit.js';
+
+const health = Ref(HealthSchema);
 
 function withoutStatus(c: StoreCondition): Omit<StoreCondition, 'status'> {
   const { status: _status, ...rest } = c;
@@ -20,12 +26,16 @@ export interface HealthApi {
   version: string;
 }
 
-export async function healthRoutes(app: FastifyInstance, ctx: HealthApi): Promise<void> {
+export async function healthRoutes(fastify: FastifyInstance, ctx: HealthApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/health',
-    { config: { role: 'public' }, schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down' } },
+    {
+      config: { role: 'public' },
+      schema: { tags: ['operations'], summary: 'State of each component; 503 when one that matters is down', response: { 200: health, 503: health } },
+    },
     async (_req, reply) => {
-      const components: Record<string, Record<string, unknown>> = {};
+      const components: Record<string, Static<typeof ComponentHealthSchema>> = {};
       let healthy = true;
       let degraded = false;
       let sourceDown = false;
@@ -61,11 +71,22 @@ export async function healthRoutes(app: FastifyInstance, ctx: HealthApi): Promis
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } }, async (_req, reply) => {
-    const counts = ctx.devices.counts();
-    ctx.metrics.devices.set(counts.total);
-    ctx.metrics.devicesOnline.set(counts.online);
-    reply.type(ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
+        response: { 200: Type.String({ description: 'Prometheus text exposition format 0.0.4' }) },
+      },
+    },
+    async (_req, reply) => {
+      const counts = ctx.devices.counts();
+      ctx.metrics.devices.set(counts.total);
+      ctx.metrics.devicesOnline.set(counts.online);
+      reply.type(ctx.metrics.registry.contentType);
+      return ctx.metrics.registry.metrics();
+    },
+  );
 }

@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import type { Store } from '../stores/store.js';
-import { errorResponses } from './schemas.js';
-import { DeviceIdParams, TimeParam } from '../model/schemas/common.js';
+import { errorResponses, streamed } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
+import { DeviceStatsSchema, ExportQuery, GroupRowsSchema, RangeQuery, RecentQuery, StatsQuery } from '../model/schemas/telemetry.js';
+import { Ref } from '../model/schemas/kit.js';
 import { DomainError } from './errors.js';
 import { csvList, queryTime, timeRange } from './time.js';
 import type { DeviceFilter, GroupRow } from '../stores/store.js';
 import { CSV_HEADER, CSV_HEADER_US, exportLine, type ExportFormat } from '../stores/export-format.js';
-import { rowsIn, tsDescription, tsUnitParam, type TsUnit } from './ts-unit.js';
+import { rowsIn, type TsUnit } from './ts-unit.js';
 import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
 import { isTimeZone } from '../stores/zoned-time.js';
-
-export const tzParam = { type: 'string', description: 'IANA time zone (e.g. Asia/Seoul) for hour/day bucket boundaries; UTC by default' } as const;
-const devicesParam = { type: 'string', minLength: 1, description: 'device ids separated by commas; an id ending in * matches by prefix (line1-*)' } as const;
 
 /** Checks a tz query value; throws a 400 naming the field. */
 export function checkTz(tz: string | undefined): string | undefined {
@@ -32,18 +32,7 @@ export function deviceFilter(raw: string | undefined): DeviceFilter {
   return f;
 }
 
-const groupRowsSchema = {
-  type: 'object',
-  properties: {
-    rows: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { device: { type: 'string' }, metric: { type: 'string' }, ts: { type: 'number', description: tsDescription }, value: { type: 'number' } },
-      },
-    },
-  },
-} as const;
+const groupRows = Ref(GroupRowsSchema);
 
 /** Export lines of rows formatted here, for a store that cannot format them where it reads. */
 async function* linesOf(rows: AsyncIterable<GroupRow>, format: ExportFormat, unit?: TsUnit): AsyncGenerator<string> {
@@ -64,13 +53,6 @@ function countLines(text: string): number {
   return n;
 }
 
-const orderParam = {
-  type: 'string',
-  enum: ['asc', 'desc'],
-  default: 'desc',
-  description: 'desc: the newest n of each device and metric; asc: the first n',
-} as const;
-
 /** Statistics, group queries and export over stored history. */
 export interface HistoryApi {
   store: Pick<Store, 'telemetry'>;
@@ -79,44 +61,20 @@ export interface HistoryApi {
   readMaxRows?: number;
 }
 
-export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Promise<void> {
+export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const guard = ctx.readGuard ?? unguarded;
   const maxRows = ctx.readMaxRows;
   const rowCount = (a: { rows: unknown[] }) => a.rows.length;
-  app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string } }>(
+  app.get(
     '/api/v1/devices/:id/stats',
     {
       schema: {
         tags: ['telemetry'],
         summary: "Statistics of a device's metrics in a time range (default: the last hour): min, max, avg, stddev, count, p50/p95/p99",
         params: DeviceIdParams,
-        querystring: {
-          type: 'object',
-          properties: { metric: { type: 'string', description: 'metric names separated by commas; all when omitted' }, from: TimeParam, to: TimeParam },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              device: { type: 'string' },
-              from: { type: 'number' },
-              to: { type: 'number' },
-              resolution: { type: 'string', description: 'raw, or 1m/1h when raw data has expired (percentiles are then null)' },
-              stats: {
-                type: 'object',
-                additionalProperties: {
-                  type: 'object',
-                  properties: Object.fromEntries(
-                    ['min', 'max', 'avg', 'stddev', 'p50', 'p95', 'p99']
-                      .map((k) => [k, { type: ['number', 'null'] }])
-                      .concat([['count', { type: 'integer' } as never]]),
-                  ),
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
+        querystring: StatsQuery,
+        response: { 200: Ref(DeviceStatsSchema), ...errorResponses },
       },
     },
     async (req) => {
@@ -135,24 +93,14 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
     },
   );
 
-  app.get<{ Querystring: { devices?: string; metric?: string; n?: number; order?: 'asc' | 'desc'; tsUnit?: TsUnit } }>(
+  app.get(
     '/api/v1/telemetry/recent',
     {
       schema: {
         tags: ['telemetry'],
         summary: 'The newest (or, order=asc, the first) n readings per device and metric among matching devices',
-        querystring: {
-          type: 'object',
-          properties: {
-            devices: devicesParam,
-            metric: { type: 'string', description: 'metrics separated by commas; all when omitted' },
-            n: { type: 'integer', minimum: 1, maximum: 10_000, default: 1 },
-            order: orderParam,
-            tsUnit: tsUnitParam,
-          },
-          required: ['devices'],
-        },
-        response: { 200: groupRowsSchema, ...errorResponses },
+        querystring: RecentQuery,
+        response: { 200: groupRows, ...errorResponses },
       },
     },
     async (req) =>
@@ -174,19 +122,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
       ),
   );
 
-  app.get<{
-    Querystring: {
-      devices?: string;
-      metric?: string;
-      from?: string;
-      to?: string;
-      n?: number;
-      order?: 'asc' | 'desc';
-      offset_from?: number;
-      offset_to?: number;
-      tsUnit?: TsUnit;
-    };
-  }>(
+  app.get(
     '/api/v1/telemetry/range',
     {
       schema: {
@@ -196,27 +132,8 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
           "With offset_to (and optionally offset_from), ms: each device's window is [first + offset_from, first + offset_to], where first is " +
           "the device's first reading at or after from (default then: all history); e.g. offset_from=0&offset_to=140000&order=asc&n=140 " +
           'is "the first 140 readings within 0-140 s of each recording". Rows are ordered by device, metric, ts. See docs/queries.md.',
-        querystring: {
-          type: 'object',
-          properties: {
-            devices: devicesParam,
-            metric: { type: 'string' },
-            from: TimeParam,
-            to: TimeParam,
-            n: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
-            order: orderParam,
-            offset_from: {
-              type: 'integer',
-              minimum: 0,
-              maximum: 1e13,
-              description: "ms after each device's first reading where its window starts (default 0; needs offset_to)",
-            },
-            offset_to: { type: 'integer', minimum: 0, maximum: 1e13, description: "ms after each device's first reading where its window ends" },
-            tsUnit: tsUnitParam,
-          },
-          required: ['devices'],
-        },
-        response: { 200: groupRowsSchema, ...errorResponses },
+        querystring: RangeQuery,
+        response: { 200: groupRows, ...errorResponses },
       },
     },
     async (req) => {
@@ -251,30 +168,18 @@ export async function historyRoutes(app: FastifyInstance, ctx: HistoryApi): Prom
     },
   );
 
-  app.get<{ Querystring: { devices?: string; metrics?: string; from?: string; to?: string; format?: 'csv' | 'ndjson'; tsUnit?: TsUnit } }>(
+  app.get(
     '/api/v1/export',
     {
       schema: {
         tags: ['telemetry'],
         summary: 'Stored readings as CSV or NDJSON, streamed; ordered by device, metric, time; [from, to), default the last 24 h',
-        querystring: {
-          type: 'object',
-          properties: {
-            devices: { ...devicesParam, description: devicesParam.description + '; all devices when omitted' },
-            metrics: { type: 'string' },
-            from: TimeParam,
-            to: TimeParam,
-            format: { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' },
-            tsUnit: tsUnitParam,
-          },
-        },
+        querystring: ExportQuery,
         response: {
-          200: {
-            type: 'string',
-            description:
-              'CSV (ts,ts_ms,device,metric,value; ts ISO-8601 to the µs, ts_ms with a fraction for µs; with tsUnit=us the second column is ts_us, whole µs) ' +
+          200: streamed(
+            'CSV (ts,ts_ms,device,metric,value; ts ISO-8601 to the µs, ts_ms with a fraction for µs; with tsUnit=us the second column is ts_us, whole µs) ' +
               'or NDJSON ({device,metric,ts,value} per line, ts in tsUnit)',
-          },
+          ),
           ...errorResponses,
         },
       },

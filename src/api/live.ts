@@ -8,8 +8,10 @@ import type { LiveAlarm, LiveClientMessage, LiveServerMessage, LiveStats } from 
 import { throttlePerKey, type DeviceStats } from '../analytics/live-stats.js';
 import { revokes } from '../auth/revocations.js';
 import type { Message } from '../model/reading.js';
-import { tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
-import { StringEnum } from '../model/schemas/kit.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { tsIn, type TsUnit } from './ts-unit.js';
+import { LiveFramesParam, TsUnitParam } from '../model/schemas/telemetry.js';
 
 /**
  * Past this much unsent data in the socket, a client's messages wait in its own queue instead (the
@@ -267,21 +269,17 @@ function batchFrame(texts: string[]): string {
   return '{"type":"batch","messages":[' + texts.join(',') + ']}';
 }
 
-const liveFramesParam = StringEnum(['single', 'batch'], {
-  default: 'single',
-  description:
-    'single: one WebSocket message per live message (the first protocol); batch: one {"type":"batch","messages":[...]} per turn of the server, in order',
-});
-
-export async function liveRoutes(app: FastifyInstance, ctx: { live: LiveHub; auth?: Pick<AuthServices, 'revocations'> }): Promise<void> {
-  app.get<{ Querystring: { tsUnit?: TsUnit; frames?: LiveFrames } }>(
+export async function liveRoutes(fastify: FastifyInstance, ctx: { live: LiveHub; auth?: Pick<AuthServices, 'revocations'> }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/v1/live',
     {
       websocket: true,
       schema: {
         tags: ['live'],
         summary: 'Live readings and device state over WebSocket (messages: docs/api.md)',
-        querystring: { type: 'object', properties: { tsUnit: tsUnitParam, frames: liveFramesParam } },
+        description: 'JSON text frames: the client sends LiveClientMessage, the server sends LiveServerMessage (both under components).',
+        querystring: Type.Object({ tsUnit: Type.Optional(TsUnitParam), frames: Type.Optional(LiveFramesParam) }),
       },
     },
     (socket, req) => {

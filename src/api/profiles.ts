@@ -1,15 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
-import type { Profile } from '../model/device.js';
 import { errorResponses } from './schemas.js';
-import { DeviceIdParams } from '../model/schemas/common.js';
+import { DeviceIdParams, DeviceSchema, ProfileSchema } from '../model/schemas/common.js';
+import { NAME_PATTERN, Nullable, Ref } from '../model/schemas/kit.js';
 import { DomainError, notFound } from './errors.js';
 import { roleAtLeast } from '../auth/roles.js';
 import type { Role } from '../model/auth.js';
 
-const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]{0,63}$' } }, required: ['name'] } as const;
+const nameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) });
+const profileRef = Ref(ProfileSchema);
 
 export interface ProfilesApi {
   devices: DeviceRegistry;
@@ -17,36 +20,37 @@ export interface ProfilesApi {
   store: Pick<Store, 'catalog' | 'telemetry'>;
 }
 
-export async function profileRoutes(app: FastifyInstance, ctx: ProfilesApi): Promise<void> {
+export async function profileRoutes(fastify: FastifyInstance, ctx: ProfilesApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/profiles',
     {
       schema: {
         tags: ['profiles'],
         summary: 'Device profiles: metrics with units and valid ranges',
-        response: { 200: { type: 'object', properties: { profiles: { type: 'array', items: { $ref: 'Profile#' } } } } },
+        response: { 200: Type.Object({ profiles: Type.Array(profileRef) }) },
       },
     },
     async () => ({ profiles: ctx.profiles.list() }),
   );
-  app.get<{ Params: { name: string } }>(
+  app.get(
     '/api/v1/profiles/:name',
-    { schema: { tags: ['profiles'], summary: 'One profile', params: nameParams, response: { 200: { $ref: 'Profile#' }, ...errorResponses } } },
+    { schema: { tags: ['profiles'], summary: 'One profile', params: nameParams, response: { 200: profileRef, ...errorResponses } } },
     async (req) => {
       const p = ctx.profiles.get(req.params.name);
       if (!p) throw notFound(`profile ${req.params.name}`);
       return p;
     },
   );
-  app.put<{ Params: { name: string }; Body: Profile }>(
+  app.put(
     '/api/v1/profiles/:name',
     {
       schema: {
         tags: ['profiles'],
         summary: 'Add or replace a profile; it applies to the next message of every device bound to it and survives restarts',
         params: nameParams,
-        body: { $ref: 'Profile#' },
-        response: { 200: { $ref: 'Profile#' }, ...errorResponses },
+        body: profileRef,
+        response: { 200: profileRef, ...errorResponses },
       },
     },
     async (req) => {
@@ -67,15 +71,15 @@ export async function profileRoutes(app: FastifyInstance, ctx: ProfilesApi): Pro
       return p;
     },
   );
-  app.put<{ Params: { id: string }; Body: { profile: string | null } }>(
+  app.put(
     '/api/v1/devices/:id/profile',
     {
       schema: {
         tags: ['devices', 'profiles'],
         summary: 'Bind a device to a profile (null unbinds): its next messages are validated against it',
         params: DeviceIdParams,
-        body: { type: 'object', properties: { profile: { type: ['string', 'null'] } }, required: ['profile'], additionalProperties: false },
-        response: { 200: { $ref: 'Device#' }, ...errorResponses },
+        body: Type.Object({ profile: Nullable(Type.String()) }, { additionalProperties: false }),
+        response: { 200: Ref(DeviceSchema), ...errorResponses },
       },
     },
     async (req) => {

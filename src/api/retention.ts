@@ -1,8 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { errorResponses } from './schemas.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
+import { DeviceRetentionSchema, RetentionOverviewSchema } from '../model/schemas/retention.js';
+import { Nullable, Ref } from '../model/schemas/kit.js';
+import type { DeviceRetention } from '../model/retention.js';
 import { notFound } from './errors.js';
 import type { RetentionRules } from '../stores/retention-rules.js';
 import { describeRetention } from '../stores/retention-rules.js';
@@ -11,36 +16,12 @@ import { DAY, HOUR } from '../stores/zoned-time.js';
 
 type Ctx = { devices: DeviceRegistry; store: Pick<Store, 'retention' | 'telemetry'>; retention: RetentionRules };
 
-const holdSchema = {
-  type: 'object',
-  properties: {
-    device: { type: 'string' },
-    from: { type: 'number', description: 'epoch ms' },
-    to: { type: 'number', description: 'epoch ms' },
-    reason: { type: 'string' },
-    createdAt: { type: 'number' },
-  },
-} as const;
-
-const deviceRetentionSchema = {
-  type: 'object',
-  properties: {
-    device: { type: 'string' },
-    profile: { type: ['string', 'null'] },
-    rawRetentionHours: { type: 'number', description: 'raw readings of the device are kept this long' },
-    source: { type: 'string', enum: ['device', 'device-config', 'profile', 'default'], description: 'where that comes from' },
-    description: { type: 'string' },
-    rawCutoff: { type: 'number', description: 'epoch ms: raw readings before this go at the next pass, outside holds' },
-    minuteRollupDays: { type: 'number' },
-    hourRollupDays: { type: 'number' },
-    override: { type: ['number', 'null'], description: 'hours set for this device through the API (null: none)' },
-    holds: { type: 'array', items: holdSchema, description: 'ranges never deleted (imported history)' },
-  },
-} as const;
+const deviceRetention = Ref(DeviceRetentionSchema);
 
 /** Retention as it applies to each device, and the admin's per-device setting. */
-export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
-  const view = async (id: string, now = Date.now()) => {
+export async function retentionRoutes(fastify: FastifyInstance, ctx: Ctx): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const view = async (id: string, now = Date.now()): Promise<DeviceRetention> => {
     const profile = ctx.devices.get(id)?.profile ?? null;
     const r = await ctx.retention.forDevice(id, profile);
     const override = (await ctx.store.retention.deviceOverrides())[id];
@@ -64,18 +45,7 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
       schema: {
         tags: ['devices'],
         summary: 'Retention as it applies to every device: hours of raw data kept, where that comes from, and held (imported) ranges',
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              default: {
-                type: 'object',
-                properties: { rawRetentionHours: { type: 'number' }, minuteRollupDays: { type: 'number' }, hourRollupDays: { type: 'number' } },
-              },
-              devices: { type: 'array', items: deviceRetentionSchema },
-            },
-          },
-        },
+        response: { 200: RetentionOverviewSchema },
       },
     },
     async () => {
@@ -86,14 +56,14 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/devices/:id/retention',
     {
       schema: {
         tags: ['devices'],
         summary: 'The retention that applies to one device, and why',
         params: DeviceIdParams,
-        response: { 200: deviceRetentionSchema, ...errorResponses },
+        response: { 200: deviceRetention, ...errorResponses },
       },
     },
     async (req) => {
@@ -103,10 +73,11 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
   );
 
   // Parsed JSON bodies in this scope only (the telemetry routes take theirs as text).
-  await app.register(async (scope) => {
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
-    scope.put<{ Params: { id: string }; Body: { rawRetentionHours: number | null } }>(
+    scope.put(
       '/api/v1/devices/:id/retention',
       {
         config: { role: 'admin' },
@@ -114,13 +85,11 @@ export async function retentionRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
           tags: ['devices'],
           summary: "Set how long this device's raw readings are kept (hours; null: back to its profile's or the default). Admin; audit-logged",
           params: DeviceIdParams,
-          body: {
-            type: 'object',
-            properties: { rawRetentionHours: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: MAX_RETENTION_HOURS } },
-            required: ['rawRetentionHours'],
-            additionalProperties: false,
-          },
-          response: { 200: deviceRetentionSchema, ...errorResponses },
+          body: Type.Object(
+            { rawRetentionHours: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: MAX_RETENTION_HOURS })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: deviceRetention, ...errorResponses },
         },
       },
       async (req) => {

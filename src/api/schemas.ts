@@ -1,4 +1,6 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import type { Readable } from 'node:stream';
 import { ErrorSchema, DeviceSchema, LatestValueSchema, MetricSpecSchema, ProfileSchema, RawSeriesSchema, RejectedSchema } from '../model/schemas/common.js';
 import {
   AlarmEventSchema,
@@ -11,6 +13,20 @@ import {
   RuleSchema,
 } from '../model/schemas/alarms.js';
 import { DeviceCommandSchema, EquipmentSchema, FirmwareSchema, OtaJobSchema, RolloutSchema } from '../model/schemas/fleet.js';
+import {
+  BucketPageSchema,
+  BucketSeriesSchema,
+  DeviceStatsSchema,
+  GroupRowsSchema,
+  IngestResultSchema,
+  TelemetryAnswerSchema,
+} from '../model/schemas/telemetry.js';
+import { DeviceRetentionSchema, ImportSummarySchema } from '../model/schemas/retention.js';
+import { AuditEntrySchema } from '../model/schemas/auth.js';
+import { HealthSchema } from '../model/schemas/health.js';
+import { BundleViewSchema, ManifestSchema, ModelBacktestSchema, PredictionSchema } from '../model/schemas/models.js';
+import { TopicMappingEntrySchema } from '../model/schemas/mappings.js';
+import { LiveClientMessageSchema, LiveServerMessageSchema } from '../model/schemas/live.js';
 import { Ref } from '../model/schemas/kit.js';
 
 /**
@@ -53,12 +69,46 @@ export const allSchemas = [
   FirmwareSchema,
   RolloutSchema,
   OtaJobSchema,
+  IngestResultSchema,
+  TelemetryAnswerSchema,
+  BucketSeriesSchema,
+  BucketPageSchema,
+  GroupRowsSchema,
+  DeviceStatsSchema,
+  DeviceRetentionSchema,
+  ImportSummarySchema,
+  LiveClientMessageSchema,
+  LiveServerMessageSchema,
+  AuditEntrySchema,
+  TopicMappingEntrySchema,
+  HealthSchema,
+  ManifestSchema,
+  BundleViewSchema,
+  PredictionSchema,
+  ModelBacktestSchema,
 ];
 
 /** The refusal every route may answer: `{ error, field, rule }`. */
 export const errorRef = Ref(ErrorSchema);
 
+/** An answer sent as a stream (an export, a firmware image): Fastify sends it as it is, the schema says what it holds. */
+export function streamed(description: string, format?: 'binary') {
+  return Type.Unsafe<Readable>({ type: 'string', ...(format ? { format } : {}), description });
+}
+
+/** The answer of a 204: no body. */
+export const noContent = { type: 'null', description: 'No content' } as const;
+
 export const errorResponses = {
   400: errorRef,
   404: errorRef,
 } as const;
+
+/**
+ * Serialises this answer with one of the route's documented shapes (a response declared as a union of
+ * shapes would be checked against each in turn, the whole answer each time). The schema object must
+ * be a constant: Fastify compiles it once per route.
+ */
+export function answerAs(reply: FastifyReply, schema: TSchema): FastifyReply {
+  return reply.serializer(reply.compileSerializationSchema(schema, '200'));
+}

@@ -1,30 +1,33 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { ModelServices } from '../models/setup.js';
 import type { Bundle } from '../models/bundles.js';
-import { ManifestError } from '../models/manifest.js';
-import { fitBundle, type FitRequest } from '../models/fitting.js';
+import { fitBundle } from '../models/fitting.js';
 import { backtestBundle } from '../models/backtest.js';
 import { DomainError } from './errors.js';
-import { errorResponses } from './schemas.js';
+import { errorRef, errorResponses } from './schemas.js';
+import {
+  BundleViewSchema,
+  FitRequestSchema,
+  LoadErrorSchema,
+  ModelBacktestRequestSchema,
+  ModelBacktestSchema,
+  PredictionSchema,
+  PredictRequestSchema,
+  SyncResultSchema,
+} from '../model/schemas/models.js';
+import { AnyObject, Dict, ID_PATTERN, Ref } from '../model/schemas/kit.js';
 
-const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 const tags = ['models'];
+export const bundleRef = Ref(BundleViewSchema);
+export const predictionRef = Ref(PredictionSchema);
+/** Refusals of the model routes: bad input, an unknown bundle or device, a window not yet full (409), a fit with too little history (422). */
+export const modelErrors = { ...errorResponses, 409: errorRef } as const;
 
-/**
- * Bundle, fitting and rule errors are DomainErrors already (the server answers them); a manifest's
- * field is named inside the manifest, so the API names it `manifest.<field>`.
- */
-export async function modelCall<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ManifestError) throw new DomainError(400, err.message, `manifest.${err.field}`, err.rule);
-    throw err;
-  }
-}
-
-export function bundleView(models: ModelServices, b: Bundle) {
+/** A bundle as the API shows it. Bundle, fitting and manifest errors are DomainErrors, answered by the server. */
+export function bundleView(models: ModelServices, b: Bundle): Static<typeof BundleViewSchema> {
   return {
     id: b.id,
     equipment_id: b.manifest.equipment_id,
@@ -38,97 +41,64 @@ export function bundleView(models: ModelServices, b: Bundle) {
   };
 }
 
-export const featuresSchema = {
-  type: 'object',
-  minProperties: 1,
-  maxProperties: 256,
-  additionalProperties: { anyOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, maxItems: 100_000 }] },
-} as const;
-
-export const fitBodySchema = {
-  type: 'object',
-  required: ['device', 'features', 'from', 'to'],
-  additionalProperties: false,
-  properties: {
-    device: { type: 'string', pattern: ID },
-    profile: { type: 'string', minLength: 1, maxLength: 64 },
-    features: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, minItems: 1, maxItems: 64, uniqueItems: true },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    power: { type: 'string', pattern: ID },
-    model_version: { type: 'string', pattern: ID },
-    window: { type: 'integer', minimum: 1, maximum: 1000 },
-    quantile: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-    margin: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
-    failure_threshold: { type: 'number', exclusiveMinimum: 0 },
-    trend_steps: { type: 'integer', minimum: 3, maximum: 100_000 },
-    failed_at: { type: 'number' },
-    failure_span_ms: { type: 'integer', minimum: 1000 },
-    max_rul_days: { type: 'number', exclusiveMinimum: 0 },
-    kinds: { type: 'array', items: { enum: ['anomaly', 'rul'] }, minItems: 1, uniqueItems: true },
-  },
-} as const;
-
 /**
  * /api/v1/serve-ml: seed 003's serving contract (predict, bundles, sync) unchanged, beside
  * Fieldscope's own: upload, activate, roll back, fit from history and backtest.
  */
-export async function serveMlRoutes(app: FastifyInstance, ctx: { models: ModelServices; store: Pick<Store, 'telemetry'> }): Promise<void> {
+export async function serveMlRoutes(fastify: FastifyInstance, ctx: { models: ModelServices; store: Pick<Store, 'telemetry'> }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { models } = ctx;
 
-  app.post<{ Body: { equipment_id: string; power?: string | number; model_version?: string; features: Record<string, number | number[]> } }>(
+  app.post(
     '/api/v1/serve-ml/predict',
     {
       schema: {
         tags,
         summary: 'Run the bundle of an equipment on features (one step, or arrays of a whole window); the prediction is stored as series of the equipment',
-        body: {
-          type: 'object',
-          required: ['equipment_id', 'features'],
-          additionalProperties: false,
-          properties: {
-            equipment_id: { type: 'string', pattern: ID },
-            power: { anyOf: [{ type: 'string', pattern: ID }, { type: 'number' }] },
-            model_version: { type: 'string', pattern: ID },
-            features: featuresSchema,
-          },
-        },
-        response: { 409: { $ref: 'Error#' }, ...errorResponses },
+        body: PredictRequestSchema,
+        response: { 200: predictionRef, ...modelErrors },
       },
     },
-    async (req) => modelCall(() => models.server.predict(req.body)),
+    async (req) => models.server.predict(req.body),
   );
 
-  app.get<{ Querystring: { equipment_id?: string; power?: string } }>(
+  app.get(
     '/api/v1/serve-ml/bundles',
     {
       schema: {
         tags,
         summary: 'Bundles, their versions and which is active',
-        querystring: { type: 'object', properties: { equipment_id: { type: 'string' }, power: { type: 'string' } }, additionalProperties: false },
+        querystring: Type.Object({ equipment_id: Type.Optional(Type.String()), power: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ bundles: Type.Array(bundleRef), errors: Type.Array(LoadErrorSchema, { description: 'bundle folders that failed to load' }) }),
+          400: errorRef,
+        },
       },
     },
     async (req) => ({ bundles: models.registry.list(req.query).map((b) => bundleView(models, b)), errors: models.registry.loadErrors }),
   );
 
-  app.post('/api/v1/serve-ml/sync', { schema: { tags, summary: 'Rescan the bundle folder (--models) and the uploaded bundles' } }, async () => models.sync());
+  app.post(
+    '/api/v1/serve-ml/sync',
+    { schema: { tags, summary: 'Rescan the bundle folder (--models) and the uploaded bundles', response: { 200: SyncResultSchema } } },
+    async () => models.sync(),
+  );
 
-  app.post<{ Body: { manifest: unknown; files: Record<string, string> } }>(
+  app.post(
     '/api/v1/serve-ml/bundles',
     {
       schema: {
         tags,
         summary: 'Upload a bundle: its manifest and its files (base64); kept beside the other versions, not activated',
-        body: {
-          type: 'object',
-          required: ['manifest'],
-          additionalProperties: false,
-          properties: {
-            manifest: { type: 'object' },
-            files: { type: 'object', maxProperties: 16, additionalProperties: { type: 'string', contentEncoding: 'base64' } },
+        body: Type.Object(
+          {
+            // Checked by parseManifest, which names the field inside the manifest (manifest.window) and the rule.
+            manifest: AnyObject({ description: 'a Manifest (see components), checked field by field' }),
+            files: Type.Optional(Dict(Type.String({ contentEncoding: 'base64' }), { maxProperties: 16 })),
           },
-        },
-        response: { 409: { $ref: 'Error#' }, ...errorResponses },
+          { additionalProperties: false },
+        ),
+        response: { 201: bundleRef, ...modelErrors },
       },
     },
     async (req, reply) => {
@@ -137,96 +107,79 @@ export async function serveMlRoutes(app: FastifyInstance, ctx: { models: ModelSe
         if (!/^[A-Za-z0-9+/=\s]*$/.test(b64)) throw new DomainError(400, `files.${name} is not base64`, `files.${name}`, 'base64');
         files[name] = Buffer.from(b64, 'base64');
       }
-      const b = await modelCall(() => models.registry.add(req.body.manifest, files, 'upload'));
+      const b = await models.registry.add(req.body.manifest, files, 'upload');
       models.server.changed();
       return reply.code(201).send(bundleView(models, b));
     },
   );
 
-  app.post<{ Body: { id: string } }>(
+  app.post(
     '/api/v1/serve-ml/bundles/activate',
     {
       schema: {
         tags,
         summary: 'Make a version the active one of its equipment and power bucket (no restart)',
-        body: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 400 } } },
-        response: errorResponses,
+        body: Type.Object({ id: Type.String({ maxLength: 400 }) }, { additionalProperties: false }),
+        response: { 200: bundleRef, ...errorResponses },
       },
     },
     async (req) => {
-      const b = await modelCall(() => models.registry.activate(req.body.id));
+      const b = await models.registry.activate(req.body.id);
       models.server.changed();
       return bundleView(models, b);
     },
   );
 
-  app.post<{ Body: { equipment_id: string; power: string } }>(
+  app.post(
     '/api/v1/serve-ml/bundles/rollback',
     {
       schema: {
         tags,
         summary: 'Back to the version active before the current one',
-        body: {
-          type: 'object',
-          required: ['equipment_id', 'power'],
-          additionalProperties: false,
-          properties: { equipment_id: { type: 'string', maxLength: 200 }, power: { type: 'string', pattern: ID } },
-        },
-        response: { 409: { $ref: 'Error#' }, ...errorResponses },
+        body: Type.Object({ equipment_id: Type.String({ maxLength: 200 }), power: Type.String({ pattern: ID_PATTERN }) }, { additionalProperties: false }),
+        response: { 200: bundleRef, ...modelErrors },
       },
     },
     async (req) => {
-      const b = await modelCall(() => models.registry.rollback(req.body.equipment_id, req.body.power));
+      const b = await models.registry.rollback(req.body.equipment_id, req.body.power);
       models.server.changed();
       return bundleView(models, b);
     },
   );
 
-  app.post<{ Body: FitRequest }>(
+  app.post(
     '/api/v1/serve-ml/fit',
     {
       schema: {
         tags,
         summary: 'Fit an anomaly model and RUL by degradation trend from a healthy window of stored history; written as a bundle, not activated',
-        body: fitBodySchema,
-        response: { 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, ...errorResponses },
+        body: FitRequestSchema,
+        response: { 201: bundleRef, ...modelErrors, 422: errorRef },
       },
     },
     async (req, reply) => {
-      const manifest = await modelCall(() => fitBundle(ctx.store, req.body));
-      const b = await modelCall(() => models.registry.add(manifest, {}, 'fitted'));
+      const manifest = await fitBundle(ctx.store, req.body);
+      const b = await models.registry.add(manifest, {}, 'fitted');
       models.server.changed();
       return reply.code(201).send(bundleView(models, b));
     },
   );
 
-  app.post<{ Body: { id: string; device: string; from: number; to: number; stride?: number; failed_at?: number } }>(
+  app.post(
     '/api/v1/serve-ml/backtest',
     {
       schema: {
         tags,
         summary: 'Replay stored history through a bundle: anomalies it would have flagged, its RUL against a known failure time',
-        body: {
-          type: 'object',
-          required: ['id', 'device', 'from', 'to'],
-          additionalProperties: false,
-          properties: {
-            id: { type: 'string', maxLength: 400 },
-            device: { type: 'string', pattern: ID },
-            from: { type: 'number' },
-            to: { type: 'number' },
-            stride: { type: 'integer', minimum: 1 },
-            failed_at: { type: 'number' },
-          },
-        },
-        response: errorResponses,
+        body: ModelBacktestRequestSchema,
+        response: { 200: Ref(ModelBacktestSchema), ...errorResponses },
       },
     },
     async (req) => {
       const b = models.registry.get(req.body.id);
       if (!b) throw new DomainError(404, `no bundle ${req.body.id}`, 'id', 'not_found');
       if (!(req.body.from < req.body.to)) throw new DomainError(400, 'from must be before to', 'from', 'order');
-      return modelCall(() => backtestBundle(ctx.store, b, req.body));
+      return backtestBundle(ctx.store, b, req.body);
     },
   );
 }

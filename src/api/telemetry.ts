@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Store } from '../stores/store.js';
 import type { Metrics } from '../metrics.js';
 import type { AuthServices } from '../auth/setup.js';
@@ -6,14 +8,17 @@ import type { Outcome, Pipeline, RawInput } from '../pipeline/ingest.js';
 import type { Readable } from 'node:stream';
 import { NdjsonLines } from '../import/ndjson-reader.js';
 import { TextChunks } from '../import/text-chunks.js';
-import { errorRef, errorResponses } from './schemas.js';
-import { DeviceIdParams, ErrorSchema, TimeParam } from '../model/schemas/common.js';
+import { answerAs, errorRef, errorResponses, telemetryPayloadSchema } from './schemas.js';
+import { DeviceIdParams } from '../model/schemas/common.js';
+import { BucketPageSchema, IngestRefusedSchema, IngestResultSchema, TelemetryAnswerSchema, TelemetryQuery } from '../model/schemas/telemetry.js';
+import { Ref } from '../model/schemas/kit.js';
+import type { IngestResult } from '../model/telemetry.js';
 import { DomainError } from './errors.js';
 import { csvList, timeRange } from './time.js';
-import { checkTz, tzParam } from './history.js';
+import { checkTz } from './history.js';
 import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
 import { readTooLarge } from '../stores/read-errors.js';
-import { seriesIn, tsIn, tsUnitParam, type TsUnit } from './ts-unit.js';
+import { seriesIn, tsIn } from './ts-unit.js';
 
 /** What ingest over HTTP and the telemetry reads use. */
 export interface TelemetryApi {
@@ -28,20 +33,8 @@ export interface TelemetryApi {
   store: Pick<Store, 'telemetry'>;
 }
 
-const ingestResponse = {
-  type: 'object',
-  properties: {
-    accepted: { type: 'integer', description: 'messages stored' },
-    readings: { type: 'integer', description: 'readings in the stored messages' },
-    rejected: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { index: { type: 'integer' }, error: { type: 'string' }, field: { type: 'string' }, rule: { type: 'string' } },
-      },
-    },
-  },
-} as const;
+const rawAnswer = Ref(TelemetryAnswerSchema);
+const bucketAnswer = Ref(BucketPageSchema);
 
 /** Splits a request body into one raw input per device message. */
 function bodyInputs(body: string, contentType: string | undefined, device: string | undefined): RawInput[] {
@@ -76,7 +69,7 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
   }
   let accepted = 0;
   let readings = 0;
-  const rejected: { index: number; error: string; field: string; rule: string }[] = [];
+  const rejected: IngestResult['rejected'] = [];
   outcomes.forEach((o, index) => {
     if (o.ok) {
       accepted++;
@@ -140,7 +133,7 @@ interface Tally {
   lines: number;
   accepted: number;
   readings: number;
-  rejected: { index: number; error: string; field: string; rule: string }[];
+  rejected: IngestResult['rejected'];
   first?: Outcome;
   /** Set when the device's message rate stopped the body part-way (what came before is stored). */
   limited?: { status: number; error: string; retryAfterSec?: number };
@@ -148,6 +141,11 @@ interface Tally {
 
 /** Lines handed to the pipeline at a time: each chunk waits for its commit, which is the backpressure. */
 const NDJSON_CHUNK_LINES = 1000;
+
+/** A JSON or text body as its parser handed it over (TelemetryPayload documents it; the pipeline checks it). */
+function bodyText(body: unknown): string {
+  return typeof body === 'string' ? body : '';
+}
 
 function isStream(body: unknown): body is Readable {
   return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
@@ -219,7 +217,8 @@ function answerTally(reply: FastifyReply, t: Tally) {
   return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
 }
 
-export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): Promise<void> {
+export async function telemetryRoutes(fastify: FastifyInstance, ctx: TelemetryApi): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // Bodies arrive as text: the pipeline decodes them, so HTTP and MQTT give the same answers.
   for (const type of ['application/json', 'text/plain']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: ctx.maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -231,17 +230,18 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
 
   const postSchema = {
     tags: ['telemetry'],
-    body: { $ref: 'TelemetryPayload#' },
+    body: Ref(telemetryPayloadSchema),
     consumes: ['application/json', 'application/x-ndjson'],
     response: {
-      200: ingestResponse,
+      200: Ref(IngestResultSchema),
       // A single refused message answers as an Error; a batch with nothing stored answers as the batch.
-      400: { type: 'object', properties: { ...ingestResponse.properties, ...ErrorSchema.properties } },
+      400: IngestRefusedSchema,
       413: errorRef,
+      429: IngestRefusedSchema,
     },
   };
 
-  app.post<{ Params: { id: string }; Body: string }>(
+  app.post(
     '/api/v1/devices/:id/telemetry',
     {
       // The device's own token, or an operator sending on its behalf.
@@ -254,34 +254,33 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
     },
     async (req, reply) => {
       if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, req.params.id, ctx, req));
-      const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], req.params.id);
+      const text = bodyText(req.body);
+      const inputs = bodyInputs(text, req.headers['content-type'], req.params.id);
       const limited = chargeDevice(ctx, req.params.id, inputs.length, prepaidBy(req));
       if (limited) return tooMany(reply, limited);
       const outcomes = await ctx.pipeline.accept(inputs);
-      return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
+      return answer(reply, outcomes, inputs.length === 1 && !text.trimStart().startsWith('['));
     },
   );
 
-  app.post<{ Body: string }>(
+  app.post(
     '/api/v1/telemetry',
     { schema: { ...postSchema, summary: 'Send readings for many devices: each record names its device_id' } },
     async (req, reply) => {
       if (isStream(req.body)) return answerTally(reply, await acceptNdjson(req.body, undefined, ctx, req));
-      const inputs = bodyInputs(req.body ?? '', req.headers['content-type'], undefined);
+      const text = bodyText(req.body);
+      const inputs = bodyInputs(text, req.headers['content-type'], undefined);
       // Each device named in the body is charged its own messages, as if it had sent them itself.
       for (const [device, n] of messagesPerDevice(inputs)) {
         const limited = chargeDevice(ctx, device, n, 0);
         if (limited) return tooMany(reply, limited);
       }
       const outcomes = await ctx.pipeline.accept(inputs);
-      return answer(reply, outcomes, inputs.length === 1 && !req.body.trimStart().startsWith('['));
+      return answer(reply, outcomes, inputs.length === 1 && !text.trimStart().startsWith('['));
     },
   );
 
-  app.get<{
-    Params: { id: string };
-    Querystring: { metric?: string; from?: string; to?: string; limit?: number; points?: number; tz?: string; tsUnit?: TsUnit };
-  }>(
+  app.get(
     '/api/v1/devices/:id/telemetry',
     {
       schema: {
@@ -291,35 +290,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
           'Without points: {device, from, to, series: {metric: {ts, value}}}. With points=N: {device, from, to, resolution: raw|1m|1h, bucketMs, ' +
           'series: {metric: {ts, min, max, avg, count}}}, at most N buckets per metric, served from raw readings or the coarsest rollup that fits.',
         params: DeviceIdParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            metric: { type: 'string', description: 'metric name, or several separated by commas; all when omitted' },
-            from: TimeParam,
-            to: TimeParam,
-            limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000, description: 'most points per metric (newest kept)' },
-            points: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 100_000,
-              description: 'downsample: at most this many buckets per metric ({t,min,max,avg,count}), from raw data or rollups',
-            },
-            tz: tzParam,
-            tsUnit: tsUnitParam,
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              device: { type: 'string' },
-              from: { type: 'number' },
-              to: { type: 'number' },
-              series: { type: 'object', additionalProperties: { $ref: 'RawSeries#' } },
-            },
-          },
-          ...errorResponses,
-        },
+        querystring: TelemetryQuery,
+        response: { 200: Type.Union([rawAnswer, bucketAnswer]), ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -339,7 +311,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
           (a) => Object.values(a.series).reduce((n, s) => n + s.ts.length, 0),
         );
         const unit = req.query.tsUnit;
-        return reply.serializer(JSON.stringify).send({
+        return answerAs(reply, bucketAnswer).send({
           device: req.params.id,
           from: tsIn(unit, from),
           to: tsIn(unit, to),
@@ -355,7 +327,7 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: TelemetryApi): 
         (a) => Object.values(a).reduce((n, s) => n + s.ts.length, 0),
       );
       const unit = req.query.tsUnit;
-      return { device: req.params.id, from: tsIn(unit, from), to: tsIn(unit, to), series: seriesIn(unit, series) };
+      return answerAs(reply, rawAnswer).send({ device: req.params.id, from: tsIn(unit, from), to: tsIn(unit, to), series: seriesIn(unit, series) });
     },
   );
 }

@@ -1,19 +1,13 @@
-import type { Static } from '@sinclair/typebox';
-import { StringEnum } from '../model/schemas/kit.js';
+import type { TsUnit } from '../model/telemetry.js';
 import { msToMicros } from '../model/time.js';
 
 /**
- * How a response writes reading times. ms (the default): epoch milliseconds, with a fraction when
- * the reading has microseconds (1714122000000.5). us: whole epoch microseconds (1714122000000500),
- * for clients that want integers; every `ts` of the response is in that unit.
+ * How a response writes reading times (the query parameter is TsUnitParam in
+ * model/schemas/telemetry.ts). ms (the default): epoch milliseconds, with a fraction when the reading
+ * has microseconds (1714122000000.5). us: whole epoch microseconds (1714122000000500), for clients
+ * that want integers; every `ts` of the response is in that unit.
  */
-export const tsUnitParam = StringEnum(['ms', 'us'], {
-  default: 'ms',
-  description: 'unit of every ts in the answer: ms = epoch ms with a fraction for µs (default), us = integer epoch µs',
-});
-export type TsUnit = Static<typeof tsUnitParam>;
-
-export const tsDescription = 'epoch ms, UTC, with a fraction down to the µs (integer epoch µs with tsUnit=us)';
+export type { TsUnit };
 
 /** A time in the unit asked for. */
 export function tsIn(unit: TsUnit | undefined, ts: number): number {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorRef } from './schemas.js';
+import { errorRef, noContent } from './schemas.js';
 import type { Logger } from '../logger.js';
 import type { AuthServices } from '../auth/setup.js';
 import { publicUser } from '../auth/users.js';
@@ -72,7 +72,7 @@ export async function userRoutes(fastify: FastifyInstance, ctx: { logger: Logger
 
   app.delete(
     '/api/v1/users/:id',
-    { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: IdParams, response: { 204: { type: 'null' }, 404: err, 409: err } } },
+    { config: admin, schema: { tags: ['auth'], summary: 'Delete a user', params: IdParams, response: { 204: noContent, 404: err, 409: err } } },
     async (req, reply) => {
       const gone = await auth.users.remove(req.params.id);
       if (!gone) throw notFound(`user ${req.params.id}`);

@@ -13,10 +13,12 @@ import { CsvParser } from './csv-reader.js';
 import { NdjsonLines } from './ndjson-reader.js';
 import { TextChunks } from './text-chunks.js';
 import { ImportError, planColumns, rowDevice, type ColumnPlan } from './column-map.js';
-import { RetentionGate, type ImportRetentionNote, type RetentionGateOptions } from './retention-gate.js';
+import { RetentionGate, type RetentionGateOptions } from './retention-gate.js';
+import type { ImportSummary } from '../model/retention.js';
+import type { IMPORT_FORMATS } from '../model/schemas/retention.js';
 import { RetentionRules } from '../stores/retention-rules.js';
 
-export type ImportFormat = 'csv' | 'ndjson';
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export interface ImportOptions {
   format: ImportFormat;
@@ -59,40 +61,7 @@ export interface ImportProgress {
   readingsStored: number;
 }
 
-export interface RejectedLine {
-  line: number;
-  field: string;
-  rule: string;
-  error: string;
-}
-
-export interface ImportSummary {
-  rowsRead: number;
-  readingsStored: number;
-  /** Readings not stored because one of the same identity exists: alreadyStored + sameTimeInFile. */
-  duplicates: number;
-  /** Readings the store already held before this file brought them (a re-import, an overlap). */
-  alreadyStored: number;
-  /**
-   * Readings of a row whose device and time, to the µs, repeat an earlier row of this file:
-   * the earlier one is kept. Checked against the device's previous row and the rows of the current
-   * batch (batchRows), so rows far out of time order that repeat count as alreadyStored.
-   */
-  sameTimeInFile: number;
-  /** Rows with anything refused (their accepted readings are still stored, as with live data). */
-  rejected: number;
-  rejectedLines: RejectedLine[];
-  seconds: number;
-  /** Where this run picked up a crashed import of the same file (counts above are this run's). */
-  resumedFromLine?: number;
-  ignoredColumns?: string[];
-  /** Per device: the raw retention that applies, and whether this import is exempt from it. */
-  retention: ImportRetentionNote[];
-  /** Said before writing: devices with rows older than their raw retention. */
-  warnings: string[];
-  /** Readings left out because --apply-retention was given and they were already past it. */
-  droppedByRetention: number;
-}
+export type { ImportSummary, RejectedLine } from '../model/retention.js';
 
 const DEFAULT_BATCH_ROWS = 50_000;
 const DEFAULT_MAX_LINE_BYTES = 1 << 20;

@@ -1,28 +1,12 @@
 import type { Reading } from '../model/reading.js';
+import type { ImportRetentionNote } from '../model/retention.js';
 import type { RetentionStore } from '../stores/store.js';
 import type { EffectiveRetention } from '../stores/retention.js';
 import { describeRetention } from '../stores/retention-rules.js';
 import { HOUR } from '../stores/zoned-time.js';
 
 /** Which raw retention applied to one imported device, and what the import did about it. */
-export interface ImportRetentionNote {
-  device: string;
-  profile: string | null;
-  rawRetentionHours: number;
-  /** Where the retention comes from: device, device-config, profile or default. */
-  source: string;
-  /** "48 h (default)". */
-  retention: string;
-  /** Raw readings before this (epoch ms) are past the retention today. */
-  cutoff: number;
-  /** Readings of this import older than the cutoff. */
-  olderReadings: number;
-  /** true: the imported range is held (exempt from raw retention); false: --apply-retention, older readings not stored. */
-  exempt: boolean;
-  /** The range held for this device by this import (epoch ms). */
-  heldFrom?: number;
-  heldTo?: number;
-}
+export type { ImportRetentionNote };
 
 export interface RetentionGateOptions {
   rules: { forDevice(device: string, profile: string | null): Promise<EffectiveRetention> };

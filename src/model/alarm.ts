@@ -55,6 +55,7 @@ export const SYSTEM_DEVICE = 'system';
 export type Alarm = Static<typeof AlarmSchema>;
 
 export type AlarmEventType = 'raised' | 'acked' | 'cleared' | 'auto_cleared';
+export const ALARM_EVENT_TYPES: readonly AlarmEventType[] = ['raised', 'acked', 'cleared', 'auto_cleared'];
 
 export type AlarmEvent = Static<typeof AlarmEventSchema>;
 

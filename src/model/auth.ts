@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { ApiKeySchema, DeviceCredentialSchema, IdentitySchema, IssuedDeviceTokenSchema, UserSchema } from './schemas/auth.js';
+import type { ApiKeySchema, DeviceCredentialSchema, IdentitySchema, IssuedDeviceTokenSchema, SessionSchema, UserSchema } from './schemas/auth.js';
 
 /** Who may do what. Each role includes the ones below it: admin > operator > viewer. */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -22,6 +22,9 @@ export type UserRecord = PublicUser & {
 
 /** Who the caller is, as GET /auth/me answers. */
 export type Identity = Static<typeof IdentitySchema>;
+
+/** What POST /auth/login and /auth/refresh answer. */
+export type Session = Static<typeof SessionSchema>;
 
 export interface RefreshTokenRecord {
   /** sha256 of the token; the token itself is only ever in the client's hands. */

@@ -1,51 +1,31 @@
-/** Messages on the live WebSocket (/api/v1/live). Shared by the server and the dashboard. */
+/** Messages on the live WebSocket (/api/v1/live). Shared by the server and the dashboard; declared once in schemas/live.ts. */
 import type { Static } from '@sinclair/typebox';
-import type { Alarm, AlarmEventType, Severity } from './alarm.js';
 import type { LiveStatsSchema, MetricStatsSchema } from './schemas/alarms.js';
+import type {
+  LiveAlarmSchema,
+  LiveBatchSchema,
+  LiveClientMessageSchema,
+  LiveDeviceStateSchema,
+  LiveErrorSchema,
+  LiveHelloSchema,
+  LiveReadingsSchema,
+  LiveServerMessageSchema,
+  LiveStatsFrameSchema,
+  LiveToastSchema,
+} from './schemas/live.js';
 
-export type LiveClientMessage = { op: 'subscribe'; devices: string[] | '*' } | { op: 'unsubscribe'; devices: string[] | '*' } | { op: 'ping' };
+export type LiveClientMessage = Static<typeof LiveClientMessageSchema>;
 
-export interface LiveReadings {
-  type: 'readings';
-  device: string;
-  ts: number;
-  seq: number | null;
-  values: Record<string, number>;
-}
+export type LiveReadings = Static<typeof LiveReadingsSchema>;
 
-export interface LiveDeviceState {
-  type: 'device';
-  device: string;
-  online: boolean;
-  lastSeen: number;
-  profile: string | null;
-  /** true when the server saw this device for the first time. */
-  created?: boolean;
-}
+export type LiveDeviceState = Static<typeof LiveDeviceStateSchema>;
 
-export interface LiveHello {
-  type: 'hello';
-  version: string;
-  time: number;
-  /** How this connection's messages come: 'batch' when opened with ?frames=batch (absent from servers before it). */
-  frames?: 'single' | 'batch';
-}
+export type LiveHello = Static<typeof LiveHelloSchema>;
 
-/**
- * Every message of one server turn, in the order they happened (?frames=batch on the upgrade):
- * a commit's readings and the device, stats and alarm messages around them.
- */
-export interface LiveBatch {
-  type: 'batch';
-  messages: LiveServerMessage[];
-}
+/** Every message of one server turn, in order (?frames=batch). */
+export type LiveBatch = Static<typeof LiveBatchSchema>;
 
-export interface LiveError {
-  type: 'error';
-  error: string;
-  field?: string;
-  rule?: string;
-}
+export type LiveError = Static<typeof LiveErrorSchema>;
 
 /** One metric's live analytics (analytics/live-stats.ts). */
 export type MetricStats = Static<typeof MetricStatsSchema>;
@@ -54,22 +34,12 @@ export type MetricStats = Static<typeof MetricStatsSchema>;
 export type DeviceLiveStats = Static<typeof LiveStatsSchema>;
 
 /** Live analytics of one device on the WebSocket (at most one per second per device). See analytics/live-stats.ts. */
-export type LiveStats = Omit<DeviceLiveStats, 'ts'> & { type: 'stats'; ts: number };
+export type LiveStats = Static<typeof LiveStatsFrameSchema>;
 
 /** An alarm changed state (raised, acked, cleared, auto_cleared). */
-export interface LiveAlarm {
-  type: 'alarm';
-  event: AlarmEventType;
-  alarm: Alarm;
-}
+export type LiveAlarm = Static<typeof LiveAlarmSchema>;
 
 /** A notification for the dashboard's toasts (the websocket notification channel). */
-export interface LiveToast {
-  type: 'toast';
-  severity: Severity;
-  title: string;
-  notices: { event: string; at: number; text: string; alarm: Alarm | null }[];
-}
+export type LiveToast = Static<typeof LiveToastSchema>;
 
-export type LiveServerMessage =
-  LiveBatch | LiveReadings | LiveDeviceState | LiveHello | LiveError | LiveStats | LiveAlarm | LiveToast | { type: 'pong'; time: number };
+export type LiveServerMessage = Static<typeof LiveServerMessageSchema>;

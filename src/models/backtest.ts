@@ -1,37 +1,23 @@
 import type { Store } from '../stores/store.js';
+import type { ModelBacktest, ModelBacktestRequest } from '../model/models.js';
 import type { Bundle } from './bundles.js';
 import { stepsFromHistory } from './history-window.js';
 import { infer } from './inference.js';
 import { judgeFor } from './dynamic-threshold.js';
 
-export interface BacktestRequest {
-  device: string;
-  from: number;
-  to: number;
-  /** Run every `stride` steps (default: so that about 500 windows run). */
-  stride?: number;
-  /** When the device failed (epoch ms): RUL error is measured against it. */
-  failed_at?: number;
-}
+/** Which history to replay, and when the device failed (declared once in model/schemas/models.ts). */
+export type BacktestRequest = Omit<ModelBacktestRequest, 'id'>;
 
 /**
  * Replays stored history through a bundle before it is activated: how often it would have flagged
  * an anomaly and when first, and, given the failure time, how far its RUL was from the truth.
  */
-export async function backtestBundle(store: Pick<Store, 'telemetry'>, bundle: Bundle, req: BacktestRequest) {
+export async function backtestBundle(store: Pick<Store, 'telemetry'>, bundle: Bundle, req: BacktestRequest): Promise<ModelBacktest> {
   const m = bundle.manifest;
   const { rows, times } = await stepsFromHistory(store, req.device, m.features, req.from, req.to);
   const windows = Math.max(0, rows.length - m.window + 1);
   const stride = Math.max(1, req.stride ?? Math.ceil(windows / 500));
-  const points: Array<{
-    ts: number;
-    anomaly_score?: number;
-    anomaly?: number;
-    anomaly_threshold?: number;
-    rul_days?: number;
-    rul_days_low?: number;
-    rul_days_high?: number;
-  }> = [];
+  const points: ModelBacktest['points'] = [];
   let flagged = 0;
   let firstAnomaly: number | null = null;
   let se = 0,

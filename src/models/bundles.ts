@@ -1,3 +1,4 @@
+import type { BUNDLE_ORIGINS } from '../model/schemas/models.js';
 import { DomainError } from '../model/errors.js';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import type { BlobStore, ModelStore, StoredBundle } from '../stores/store.js';
 import { ManifestError, parseManifest, type Manifest, type ModelFileRef } from './manifest.js';
 import type { LoadedModel, ModelRuntime } from './runtimes/runtime.js';
 
-export type BundleOrigin = 'folder' | 'upload' | 'fitted';
+export type BundleOrigin = (typeof BUNDLE_ORIGINS)[number];
 
 export interface Bundle {
   /** `<target>/<power>/<version>`: target is the equipment id, or `profile:<name>`. */

@@ -1,35 +1,11 @@
+import type { FitRequest } from '../model/models.js';
 import type { Store } from '../stores/store.js';
 import { BundleError } from './bundles.js';
 import { stepsFromHistory } from './history-window.js';
 import { invert, mahalanobis, meanCov } from './runtimes/builtin/mahalanobis.js';
 
-export interface FitRequest {
-  /** The device whose history is read; the bundle applies to it (or to `profile`). */
-  device: string;
-  profile?: string;
-  features: string[];
-  /** The window the user marks as healthy (epoch ms). */
-  from: number;
-  to: number;
-  power?: string;
-  model_version?: string;
-  /** Steps the anomaly model averages over (default 10). */
-  window?: number;
-  /** Quantile of the healthy scores the threshold sits on (default 0.995), times `margin` (default 1.2). */
-  quantile?: number;
-  margin?: number;
-  /** RUL: health index (RMS of z-scores) at which the equipment counts as failed (default 6). */
-  failure_threshold?: number;
-  /** RUL: when this device (in its stored history) failed: the health index just before sets the failure threshold. */
-  failed_at?: number;
-  /** RUL: the span before failed_at whose mean health index is the threshold (default 30 min). */
-  failure_span_ms?: number;
-  /** RUL: no prediction longer than this (default 365 days): a flat trend says little. */
-  max_rul_days?: number;
-  /** RUL: steps the degradation trend is fitted over (default 200). */
-  trend_steps?: number;
-  kinds?: Array<'anomaly' | 'rul'>;
-}
+/** What POST /serve-ml/fit and /rul/train take (declared once in model/schemas/models.ts, where each field is described). */
+export type { FitRequest };
 
 /**
  * Fits models that need no Python from a healthy stretch of stored history: standardised features,

@@ -1,18 +1,9 @@
+import type { ModelOutputs } from '../model/models.js';
 import type { Bundle } from './bundles.js';
 import { staticJudge, type AnomalyJudge } from './dynamic-threshold.js';
 
 /** What one run of a bundle on one window says. */
-export interface Outputs {
-  anomaly_score?: number;
-  anomaly?: number;
-  /** The threshold the score was judged against (the bundle's, or the device's dynamic one). */
-  anomaly_threshold?: number;
-  class?: number;
-  rul_days?: number;
-  rul_days_low?: number;
-  rul_days_high?: number;
-  health_index?: number;
-}
+export type Outputs = ModelOutputs;
 
 /**
  * Runs a bundle on raw rows ([steps][features], units as stored): scales them with the manifest's

@@ -1,20 +1,18 @@
 /**
  * A model bundle's manifest (manifest.json in the bundle's folder): what the model applies to,
  * what it reads, how inputs are scaled and what its outputs mean. One schema for folder bundles,
- * uploads and fitted bundles alike.
+ * uploads and fitted bundles alike, declared in model/schemas/models.ts; checked here, naming the
+ * field and the rule.
  */
-export interface ModelFileRef {
-  /** A file inside the bundle folder (onnx runtime) or absent (builtin: parameters are in `params`). */
-  file?: string;
-  /** autoencoder (score = reconstruction error), regressor (one number), classifier (class index), mahalanobis, degradation. */
-  kind: 'autoencoder' | 'regressor' | 'classifier' | 'mahalanobis' | 'degradation';
-  /** This model's runtime when it differs from the bundle's (an xgb.json classifier beside ONNX models). */
-  runtime?: RuntimeName;
-  params?: Record<string, unknown>;
-}
+import type { Static } from '@sinclair/typebox';
+import { DomainError } from '../model/errors.js';
+import { MODEL_KINDS, RUNTIMES as RUNTIME_NAMES, type DynamicThresholdSchema, type ManifestSchema, type ModelFileRefSchema } from '../model/schemas/models.js';
 
-export type RuntimeName = 'onnx' | 'builtin' | 'xgboost';
-const RUNTIMES = new Set<RuntimeName>(['onnx', 'builtin', 'xgboost']);
+/** A model file of a bundle and how to run it (declared once in model/schemas/models.ts). */
+export type ModelFileRef = Static<typeof ModelFileRefSchema>;
+
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+const RUNTIMES = new Set<RuntimeName>(RUNTIME_NAMES);
 
 /**
  * An anomaly threshold that follows the device: the median of its recent normal scores plus k
@@ -22,48 +20,19 @@ const RUNTIMES = new Set<RuntimeName>(['onnx', 'builtin', 'xgboost']);
  * cannot teach the model that it is normal. Until `min_samples` scores are in, the static
  * `anomaly_score` threshold (if any) decides; `floor` bounds it from below.
  */
-export interface DynamicThreshold {
-  window: number;
-  k: number;
-  min_samples: number;
-  floor?: number;
-}
+export type DynamicThreshold = Static<typeof DynamicThresholdSchema>;
 
-export interface Manifest {
-  /** The equipment (a device id) it applies to; or null with `profile` for every device of a profile. */
-  equipment_id: string | null;
-  profile?: string | null;
-  /** Power bucket: the folder name; `power_range` [low, high) picks it from a measured power. */
-  power: string;
-  power_range?: [number, number] | null;
-  model_version: string;
-  runtime: RuntimeName;
-  /** Input metrics, in the order the model reads them. */
-  features: string[];
-  /** Time steps per window (1: one reading of each feature). */
-  window: number;
-  /** Live path: one prediction every `stride` new steps of a device (default 1: every step). */
-  stride?: number;
-  scaler: { mean: number[]; std: number[] };
-  /** The seed's case A: an anomaly gate, optionally a classifier behind it, and RUL. */
-  models: { anomaly?: ModelFileRef; classifier?: ModelFileRef; rul?: ModelFileRef };
-  outputs?: Record<string, { meaning: string; unit: string }>;
-  thresholds: { anomaly_score?: number; rul_days?: number; anomaly_dynamic?: DynamicThreshold };
-  training?: { from?: string | number; to?: string | number; metrics?: Record<string, unknown>; devices?: string[] };
-}
+export type Manifest = Static<typeof ManifestSchema>;
 
-export class ManifestError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-    readonly rule: string,
-  ) {
-    super(message);
+/** A manifest that breaks a rule: the field is named inside the manifest (`manifest.window`), as the API answers it. */
+export class ManifestError extends DomainError {
+  constructor(message: string, field: string, rule: string) {
+    super(400, message, `manifest.${field}`, rule);
   }
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const KINDS = new Set(['autoencoder', 'regressor', 'classifier', 'mahalanobis', 'degradation']);
+const KINDS = new Set<string>(MODEL_KINDS);
 
 /** Checks a parsed manifest.json; names the field and the rule it breaks. */
 export function parseManifest(raw: unknown): Manifest {

@@ -1,28 +1,18 @@
 import { appendFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Static } from '@sinclair/typebox';
 import type { Message } from '../model/reading.js';
+import type { PredictRequestSchema } from '../model/schemas/models.js';
+import type { Prediction } from '../model/models.js';
 import { BundleError, type Bundle, type BundleRegistry } from './bundles.js';
 import { infer, type Outputs } from './inference.js';
 import { judgeFor, type AnomalyJudge } from './dynamic-threshold.js';
 
-export interface Prediction extends Outputs {
-  device: string;
-  ts: number;
-  bundle: string;
-  power: string;
-  model_version: string;
-  threshold?: number;
-  /** Where the features came from. */
-  via: 'request' | 'live';
-}
+/** A prediction as stored in memory and answered (declared once in model/schemas/models.ts). */
+export type { Prediction };
 
-export interface PredictRequest {
-  equipment_id: string;
-  power?: string | number;
-  model_version?: string;
-  /** One step (numbers, appended to the device's window) or a whole window (arrays, oldest first). */
-  features: Record<string, number | number[]>;
-}
+/** The seed's predict request: one step (numbers, appended to the device's window) or a whole window (arrays, oldest first). */
+export type PredictRequest = Static<typeof PredictRequestSchema>;
 
 /** Writes prediction messages through the commit path (the batcher), like any reading. */
 export type PredictionSink = (messages: Message[]) => Promise<void>;

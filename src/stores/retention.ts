@@ -1,4 +1,5 @@
 import type { RetentionPolicy, RetentionResult, TelemetryStore } from './store.js';
+import type { RetentionSource } from '../model/retention.js';
 import { DAY, HOUR } from './zoned-time.js';
 
 export const defaultRetention: RetentionPolicy = { rawMs: 2 * DAY, minuteMs: 30 * DAY, hourMs: 730 * DAY };
@@ -9,8 +10,7 @@ export function retentionFor(policy: RetentionPolicy, profile: string | null): {
   return { rawMs: o.rawMs ?? policy.rawMs, minuteMs: o.minuteMs ?? policy.minuteMs, hourMs: o.hourMs ?? policy.hourMs };
 }
 
-/** Where a device's raw retention comes from: set for the device (API or config), its profile, or the global default. */
-export type RetentionSource = 'device' | 'device-config' | 'profile' | 'default';
+export type { RetentionSource };
 
 export interface EffectiveRetention {
   rawMs: number;

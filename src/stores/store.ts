@@ -1,7 +1,7 @@
 import type { StoredTopicMapping } from '../model/topic-mapping.js';
 import type { Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
-import type { BucketSeries, RawSeries } from '../model/telemetry.js';
+import type { BucketSeries, GroupRow, RawSeries, SeriesStats } from '../model/telemetry.js';
 import type { ExportFormat } from './export-format.js';
 import type { ReadJob } from './reads/protocol.js';
 export type { BucketSeries } from '../model/telemetry.js';
@@ -11,6 +11,7 @@ import type { Profile } from '../model/device.js';
 import type { DeviceCommand, DeviceMeta, Equipment, Firmware, OtaJob, Rollout } from '../model/device-admin.js';
 import type { SequenceUpdate, SeqDeviceState, SeqStats } from '../model/sequence.js';
 import type { AuditEntry, AuditQuery } from '../model/audit.js';
+import type { RetentionHold } from '../model/retention.js';
 import type { ApiKeyRecord, DeviceCredentialRecord, LoginAttemptRecord, RefreshTokenRecord, UserRecord } from '../model/auth.js';
 
 /** A device as the store keeps it. */
@@ -137,15 +138,7 @@ export interface DevicePruned {
   hour: number;
 }
 
-/** A time range of one device that retention never deletes (imported history). Times in the readings' unit. */
-export interface RetentionHold {
-  device: string;
-  from: number;
-  to: number;
-  /** Why, e.g. "import g1_sensor1.csv"; one hold per (device, reason), widened as more rows come. */
-  reason: string;
-  createdAt: number;
-}
+export type { RetentionHold };
 
 /** Per-device retention set through the API, and the ranges retention must keep. */
 export interface RetentionStore {
@@ -210,18 +203,8 @@ export interface StatsQuery {
   now?: number;
 }
 
-export interface SeriesStats {
-  count: number;
-  min: number | null;
-  max: number | null;
-  avg: number | null;
-  /** Sample standard deviation (n - 1), as PostgreSQL's stddev. */
-  stddev: number | null;
-  /** Percentiles interpolated between ranks (percentile_cont); null when served from rollups. */
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+/** Sample standard deviation (n - 1), as PostgreSQL's stddev; percentiles interpolated between ranks (percentile_cont). */
+export type { SeriesStats };
 
 export interface StatsResult {
   resolution: Resolution;
@@ -261,12 +244,7 @@ export interface GroupRangeQuery {
   maxRows?: number;
 }
 
-export interface GroupRow {
-  device: string;
-  metric: string;
-  ts: number;
-  value: number;
-}
+export type { GroupRow };
 
 export interface ExportQuery {
   devices?: DeviceFilter;

@@ -71,7 +71,7 @@ test('manifest: errors name the field and the rule', () => {
   const bad = (patch: object, field: string, rule: string) => {
     assert.throws(
       () => parseManifest({ ...good, ...patch }),
-      (e: unknown) => e instanceof ManifestError && e.field === field && e.rule === rule,
+      (e: unknown) => e instanceof ManifestError && e.field === `manifest.${field}` && e.rule === rule,
       `${field} ${rule}`,
     );
   };

@@ -65,6 +65,6 @@ test('manifests: anomaly_dynamic is checked field by field; judgeFor picks stati
   ] as const)
     assert.throws(
       () => parseManifest({ ...base, thresholds: { anomaly_dynamic: bad } }),
-      (e: unknown) => e instanceof ManifestError && e.field === field,
+      (e: unknown) => e instanceof ManifestError && e.field === `manifest.${field}`,
     );
 });

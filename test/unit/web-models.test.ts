@@ -14,7 +14,19 @@ const bundle = (equipment_id: string | null, profile: string | null, power: stri
   model_version: v,
   origin: 'fitted',
   active,
-  manifest: {},
+  runtime: 'builtin',
+  manifest: {
+    equipment_id,
+    profile,
+    power,
+    model_version: v,
+    runtime: 'builtin',
+    features: ['a'],
+    window: 1,
+    scaler: { mean: [0], std: [1] },
+    models: {},
+    thresholds: {},
+  },
 });
 
 test('slots: one per target and power bucket, versions in natural order, the active one named, profile targets as the API names them', () => {

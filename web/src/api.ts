@@ -1,9 +1,8 @@
 import type { DeviceInfo, LatestValue, Profile } from '../../src/model/device.js';
-import type { TelemetryResponse } from '../../src/model/telemetry.js';
+import type { BucketPage, TelemetryResponse } from '../../src/model/telemetry.js';
 import type { Alarm, Rule } from '../../src/model/alarm.js';
 import type { DeviceLiveStats } from '../../src/model/live.js';
 import type { Completeness } from '../../src/model/sequence.js';
-import type { HistoryPage } from './state/timeline.js';
 import type { Identity, IssuedDeviceToken, PublicApiKey, PublicDeviceCredential, PublicUser, Role } from '../../src/model/auth.js';
 import { retryAfterOf } from './auth/session.js';
 
@@ -72,7 +71,7 @@ export class Api {
   }
 
   /** Downsampled history: at most `points` buckets per metric over [from, to). */
-  getBuckets(id: string, q: { metrics: string[]; from: number; to: number; points: number }, o?: RequestOptions): Promise<HistoryPage & { device: string }> {
+  getBuckets(id: string, q: { metrics: string[]; from: number; to: number; points: number }, o?: RequestOptions): Promise<BucketPage> {
     const p = new URLSearchParams({ from: String(Math.floor(q.from)), to: String(Math.ceil(q.to)), points: String(Math.max(1, Math.round(q.points))) });
     if (q.metrics.length) p.set('metric', q.metrics.join(','));
     return this.get(`/api/v1/devices/${encodeURIComponent(id)}/telemetry?${p}`, o);

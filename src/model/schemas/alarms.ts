@@ -1,6 +1,6 @@
 /** Rules, alarms, notifications and live analytics, declared once (types in model/alarm.ts and model/live.ts). */
 import { Type } from '@sinclair/typebox';
-import { ALARM_STATUSES, RULE_KINDS, SEVERITIES, SYSTEM_KIND } from '../alarm.js';
+import { ALARM_EVENT_TYPES, ALARM_STATUSES, RULE_KINDS, SEVERITIES, SYSTEM_KIND } from '../alarm.js';
 import { Dict, Nullable, StringEnum } from './kit.js';
 
 const num = Type.Number();
@@ -129,7 +129,7 @@ export const AlarmEventSchema = Type.Object(
     id: O(Type.Integer()),
     alarmId: Type.Integer(),
     at: num,
-    type: StringEnum(['raised', 'acked', 'cleared', 'auto_cleared']),
+    type: StringEnum(ALARM_EVENT_TYPES),
     by: Nullable(Type.String()),
     comment: Nullable(Type.String()),
     value: Nullable(num),

@@ -62,3 +62,25 @@ export const IssuedDeviceTokenSchema = Type.Object({ device: Type.String(), toke
 
 /** `/:id` of a user or API key. */
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+/** One change made through the API, as the audit log keeps it (GET /audit). */
+export const AuditEntrySchema = Type.Object(
+  {
+    id: Type.Integer(),
+    at: Type.Number({ description: 'epoch ms' }),
+    actor: Type.String({ description: 'user name, key:NAME, device:ID or anonymous' }),
+    role: Nullable(Type.String({ description: 'the role they acted with (null for devices)' })),
+    ip: Type.String({ description: 'the client address as the server saw it' }),
+    method: Type.String(),
+    route: Type.String({ description: 'route pattern, e.g. /api/v1/rules/:id' }),
+    path: Type.String(),
+    target: Nullable(Type.String({ description: 'the id or name in the path' })),
+    status: Type.Integer({ description: 'HTTP status of the answer (refused attempts are recorded too)' }),
+    before: Nullable(Type.String({ description: 'JSON: the resource before the change, where one read finds it; secrets masked' })),
+    request: Nullable(Type.String({ description: 'JSON: the request body; secrets masked' })),
+    after: Nullable(Type.String({ description: 'JSON: the answer; secrets masked' })),
+  },
+  { $id: 'AuditEntry' },
+);
+
+export const AUDITED_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;

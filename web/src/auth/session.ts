@@ -1,14 +1,7 @@
-import type { PublicUser } from '../../../src/model/auth.js';
+import type { PublicUser, Session } from '../../../src/model/auth.js';
 
 /** What POST /auth/login and /auth/refresh answer. */
-export interface SessionGrant {
-  tokenType: 'Bearer';
-  accessToken: string;
-  expiresAt: number;
-  refreshToken: string;
-  refreshExpiresAt: number;
-  user: PublicUser;
-}
+export type SessionGrant = Session;
 
 /** A refused auth call: the server's `error` text and `rule`, with Retry-After when it sent one. */
 export class AuthError extends Error {

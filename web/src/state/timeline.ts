@@ -1,17 +1,11 @@
 import type { SeriesBuffer } from './series-buffer.js';
-import type { BucketSeries } from '../../../src/model/telemetry.js';
+import type { BucketPage, BucketSeries } from '../../../src/model/telemetry.js';
 
 /** Downsampled history as the telemetry API returns it with `points=N`. */
 export type { BucketSeries };
 
-export interface HistoryPage {
-  from: number;
-  to: number;
-  resolution: 'raw' | '1m' | '1h';
-  /** Bucket width; 0 or less means every point stands alone (raw readings). */
-  bucketMs: number;
-  series: Record<string, BucketSeries>;
-}
+/** A page of buckets (bucketMs 0 or less: every point stands alone, raw readings), whichever device it is of. */
+export type HistoryPage = Omit<BucketPage, 'device'>;
 
 /**
  * What the chart draws: x (epoch ms) and, per metric, the line (avg) plus the low/high envelope of

@@ -2,29 +2,14 @@ import { ApiError, type Api } from '../api.js';
 import type { AuthSession } from '../auth/session.js';
 import type { AuditEntry } from '../../../src/model/audit.js';
 import type { AlarmGroupStats, AlarmStats } from '../../../src/model/alarm.js';
-import type { ImportSummary, RejectedLine } from '../../../src/import/importer.js';
+import type { DeviceRetention, ImportSummary, RejectedLine, RetentionOverview } from '../../../src/model/retention.js';
 import type { BundleView } from './models-api.js';
 
 export type { AlarmGroupStats, AlarmStats, AuditEntry, ImportSummary, RejectedLine };
 
-/** Retention as GET /api/v1/retention answers it for one device (src/api/retention.ts). */
-export interface DeviceRetention {
-  device: string;
-  profile: string | null;
-  rawRetentionHours: number;
-  source: 'device' | 'device-config' | 'profile' | 'default';
-  description: string;
-  rawCutoff: number;
-  minuteRollupDays: number;
-  hourRollupDays: number;
-  override: number | null;
-  holds: { device: string; from: number; to: number; reason: string; createdAt: number }[];
-}
-
-export interface RetentionList {
-  default: { rawRetentionHours: number; minuteRollupDays: number; hourRollupDays: number };
-  devices: DeviceRetention[];
-}
+/** Retention as GET /api/v1/retention answers it, for one device and for all (declared once in src/model/schemas/retention.ts). */
+export type { DeviceRetention };
+export type RetentionList = RetentionOverview;
 
 export interface AuditQuery {
   actor?: string;

@@ -1,0 +1,89 @@
+/** Retention as it applies to each device, held ranges and the bulk import's summary, declared once (types in model/retention.ts). */
+import { Type } from '@sinclair/typebox';
+import { Nullable, Ref, StringEnum } from './kit.js';
+
+/** Where a device's raw retention comes from: set for the device (API or config), its profile, or the global default. */
+export const RETENTION_SOURCES = ['device', 'device-config', 'profile', 'default'] as const;
+export const RetentionSourceSchema = StringEnum(RETENTION_SOURCES, { description: 'where that comes from' });
+
+/** A time range of one device that retention never deletes (imported history). */
+export const RetentionHoldSchema = Type.Object({
+  device: Type.String(),
+  from: Type.Number({ description: 'epoch ms' }),
+  to: Type.Number({ description: 'epoch ms' }),
+  reason: Type.String({ description: 'why, e.g. "import g1_sensor1.csv"; one hold per (device, reason), widened as more rows come' }),
+  createdAt: Type.Number(),
+});
+
+export const DeviceRetentionSchema = Type.Object(
+  {
+    device: Type.String(),
+    profile: Nullable(Type.String()),
+    rawRetentionHours: Type.Number({ description: 'raw readings of the device are kept this long' }),
+    source: RetentionSourceSchema,
+    description: Type.String(),
+    rawCutoff: Type.Number({ description: 'epoch ms: raw readings before this go at the next pass, outside holds' }),
+    minuteRollupDays: Type.Number(),
+    hourRollupDays: Type.Number(),
+    override: Nullable(Type.Number({ description: 'hours set for this device through the API (null: none)' })),
+    holds: Type.Array(RetentionHoldSchema, { description: 'ranges never deleted (imported history)' }),
+  },
+  { $id: 'DeviceRetention' },
+);
+
+export const RetentionOverviewSchema = Type.Object({
+  default: Type.Object({ rawRetentionHours: Type.Number(), minuteRollupDays: Type.Number(), hourRollupDays: Type.Number() }),
+  devices: Type.Array(Ref(DeviceRetentionSchema)),
+});
+
+/** An import's word on one device's raw retention: what applies, and whether the import is exempt from it. */
+export const ImportRetentionNoteSchema = Type.Object({
+  device: Type.String(),
+  profile: Nullable(Type.String()),
+  rawRetentionHours: Type.Number(),
+  source: RetentionSourceSchema,
+  retention: Type.String({ description: 'in words: "48 h (default)"' }),
+  cutoff: Type.Number({ description: 'epoch ms: readings before it are past the retention today' }),
+  olderReadings: Type.Integer({ description: 'readings of this import older than the cutoff' }),
+  exempt: Type.Boolean({ description: 'true: kept whatever their age (the default); false: applyRetention=true' }),
+  heldFrom: Type.Optional(Type.Number({ description: 'the range held for this device by this import (epoch ms)' })),
+  heldTo: Type.Optional(Type.Number()),
+});
+
+export const RejectedLineSchema = Type.Object({ line: Type.Integer(), field: Type.String(), rule: Type.String(), error: Type.String() });
+
+export const ImportSummarySchema = Type.Object(
+  {
+    rowsRead: Type.Integer(),
+    readingsStored: Type.Integer(),
+    duplicates: Type.Integer({ description: 'readings not stored because one of the same identity exists: alreadyStored + sameTimeInFile' }),
+    alreadyStored: Type.Integer({ description: 'readings the store already held (same device, metric and time to the µs, and seq)' }),
+    sameTimeInFile: Type.Integer({
+      description: "readings of rows repeating an earlier row's device and time (to the µs) within this upload; the first is kept",
+    }),
+    rejected: Type.Integer({ description: 'rows with anything refused (their accepted readings are still stored)' }),
+    rejectedLines: Type.Array(RejectedLineSchema, { description: 'the first 1000 refused rows' }),
+    seconds: Type.Number(),
+    resumedFromLine: Type.Optional(Type.Integer({ description: 'where this run picked up a crashed import of the same file (counts are this run’s)' })),
+    ignoredColumns: Type.Optional(Type.Array(Type.String())),
+    retention: Type.Array(ImportRetentionNoteSchema, {
+      description: 'per device: the raw retention that applies, and whether this import is exempt from it (its range held)',
+    }),
+    warnings: Type.Array(Type.String(), { description: 'devices with rows older than their raw retention, found before writing them' }),
+    droppedByRetention: Type.Integer({ description: 'readings left out because applyRetention=true and they were past it' }),
+  },
+  { $id: 'ImportSummary' },
+);
+
+export const IMPORT_FORMATS = ['csv', 'ndjson'] as const;
+export const ImportQuery = Type.Object({
+  format: Type.Optional(StringEnum(IMPORT_FORMATS, { description: 'default: from the content type' })),
+  device: Type.Optional(Type.String({ maxLength: 128, description: 'every row belongs to this device' })),
+  map: Type.Optional(Type.String({ maxLength: 4096, description: 'column=metric overrides, comma-separated' })),
+  start: Type.Optional(Type.String({ description: 'the time column holds seconds since this time (ISO-8601 or epoch ms)' })),
+  applyRetention: Type.Optional(
+    Type.Boolean({
+      description: "leave out readings already older than their device's raw retention (default false: imported history is kept, exempt from raw retention)",
+    }),
+  ),
+});
