@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireServices } from '../helpers/services.js';
+import { launchChromium } from '../helpers/browser.js';
 import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
 import { until } from '../helpers/app.js';
 import { bearer, login, startLockedApp } from '../helpers/auth.js';
@@ -26,19 +27,11 @@ test(
   async (t) => {
     ensureWebBuild();
     mkdirSync(e2eArtifacts, { recursive: true });
-    const { chromium: pw } = await import('playwright-core');
     // Devices here send over HTTP only: an ota command waits (2 min) for an answer, so a rollout stays running until cancelled.
     const locked = await startLockedApp({ commandAckTimeoutMs: 120_000 });
     const { app } = locked;
-    const browser = await pw.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    t.after(async () => {
-      await browser.close();
-      await locked.remove();
-    });
+    const browser = await launchChromium(t);
+    t.after(() => locked.remove());
     const admin = await login(app.httpUrl, 'admin', locked.adminPassword);
     const call = (path: string, init: RequestInit = {}) =>
       fetch(app.httpUrl + path, {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireServices } from '../helpers/services.js';
+import { launchChromium } from '../helpers/browser.js';
 import { ensureWebBuild, e2eArtifacts } from '../helpers/web-build.js';
 import { until } from '../helpers/app.js';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
@@ -27,19 +28,11 @@ const PUMP = 'pump-7';
 test('operator tasks on screen, in English and Korean', { skip: chromium.skip, timeout: 300_000 }, async (t) => {
   ensureWebBuild();
   mkdirSync(e2eArtifacts, { recursive: true });
-  const { chromium: pw } = await import('playwright-core');
   // Commands wait long for an answer, so an OTA rollout to a device that never answers stays running until cancelled.
   const locked = await startLockedApp({ commandAckTimeoutMs: 120_000, topicMappings: [{ topic: 'plant/{site}/{line}/{device}', profile: 'factory' }] });
   const { app } = locked;
-  const browser = await pw.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  t.after(async () => {
-    await browser.close();
-    await locked.remove();
-  });
+  const browser = await launchChromium(t);
+  t.after(() => locked.remove());
   const admin = await login(app.httpUrl, 'admin', locked.adminPassword);
   const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
     const res = await fetch(app.httpUrl + path, {
