@@ -76,8 +76,24 @@ function answer(reply: FastifyReply, outcomes: Outcome[], single: boolean) {
       readings += Object.keys(o.message.values).length;
     } else rejected.push({ index, error: o.rejection.message, field: o.rejection.field, rule: o.rejection.rule });
   });
-  // Good records beside bad ones are stored; the caller learns which were refused and why.
-  return reply.code(accepted === 0 && rejected.length > 0 ? 400 : 200).send({ accepted, readings, rejected });
+  return answerBatch(reply, accepted, readings, rejected);
+}
+
+/**
+ * Good records beside bad ones are stored; the caller learns which were refused and why. A batch
+ * with nothing stored is a 400 that names the first refusal's field and rule, as an Error does.
+ */
+function answerBatch(reply: FastifyReply, accepted: number, readings: number, rejected: IngestResult['rejected']) {
+  if (accepted > 0 || !rejected.length) return reply.send({ accepted, readings, rejected });
+  const first = rejected[0];
+  return reply.code(400).send({
+    error: `none of the ${rejected.length} messages was stored; the first (index ${first.index}): ${first.error}`,
+    field: first.field,
+    rule: first.rule,
+    accepted,
+    readings,
+    rejected,
+  });
 }
 
 /**
@@ -214,7 +230,7 @@ async function acceptNdjson(stream: Readable, device: string | undefined, ctx: T
 function answerTally(reply: FastifyReply, t: Tally) {
   if (t.limited) return tooMany(reply, t.limited, { accepted: t.accepted, readings: t.readings });
   if (t.lines === 1 && t.first) return answer(reply, [t.first], true);
-  return reply.code(t.accepted === 0 && t.rejected.length > 0 ? 400 : 200).send({ accepted: t.accepted, readings: t.readings, rejected: t.rejected });
+  return answerBatch(reply, t.accepted, t.readings, t.rejected);
 }
 
 export async function telemetryRoutes(fastify: FastifyInstance, ctx: TelemetryApi): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Firmware } from '../model/device-admin.js';
 import type { BlobStore, DeviceAdminStore } from '../stores/store.js';
@@ -119,7 +120,15 @@ export class FirmwareLibrary {
       });
       return false;
     }
-    const stored = await this.blobs.put(firmwareKey(fw.id), createReadStream(file));
+    // Opened first: a file another node removes meanwhile is an error here (caught by the caller), not an
+    // 'error' event on a stream nobody listens to yet; once open, its bytes stay readable until closed.
+    const handle = await open(file);
+    let stored: Awaited<ReturnType<BlobStore['put']>>;
+    try {
+      stored = await this.blobs.put(firmwareKey(fw.id), handle.createReadStream({ autoClose: false }));
+    } finally {
+      await handle.close();
+    }
     if (stored.sha256 !== fw.sha256 || stored.size !== fw.size) {
       this.opts.log?.('firmware file not imported: the store holds other bytes under its id', { file, stored: stored.sha256 });
       return false;

@@ -102,7 +102,7 @@ export class ReadWorkerPool implements ReadRunner {
 
   private spawn(): Slot {
     const worker = startModuleWorker(this.opts.workerFile, this.opts.workerData);
-    // An idle pool must not keep the process alive; a pending read is held by whoever awaits it.
+    // An idle pool must not keep the process alive (holdWhileBusy refs the workers while reads wait or run).
     worker.unref();
     const slot: Slot = { worker, task: null, ready: false };
     worker.on('message', (m: ReadReply) => {
@@ -110,7 +110,8 @@ export class ReadWorkerPool implements ReadRunner {
         slot.ready = true;
         // Reads asked for before any worker had started: their time counts from now (starting is no read's time).
         for (const t of this.queue) if (!t.timer && !BULK.has(t.op)) t.timer = setTimeout(() => this.expire(t), t.limitMs);
-        return this.dispatch();
+        this.dispatch();
+        return this.holdWhileBusy();
       }
       const t = slot.task;
       if (!t || t.id !== m.id) return;
@@ -120,6 +121,7 @@ export class ReadWorkerPool implements ReadRunner {
       if (m.ok) t.resolve(m.result);
       else t.reject(fromShape(m.error!));
       this.dispatch();
+      this.holdWhileBusy();
     });
     const lost = (err: Error) => {
       const i = this.slots.indexOf(slot);
@@ -159,7 +161,20 @@ export class ReadWorkerPool implements ReadRunner {
       if (!BULK.has(op) && this.slots.some((s) => s.ready)) task.timer = setTimeout(() => this.expire(task), limitMs);
       this.queue.push(task);
       this.dispatch();
+      this.holdWhileBusy();
     });
+  }
+
+  /**
+   * A read waiting for a worker that is still starting has no timer yet, and a promise alone does not
+   * keep the process alive: while any read waits or runs the workers are ref'd, and unref'd when idle.
+   */
+  private holdWhileBusy(): void {
+    const busy = this.queue.length > 0 || this.slots.some((s) => s.task);
+    for (const s of this.slots) {
+      if (busy) s.worker.ref();
+      else s.worker.unref();
+    }
   }
 
   private expire(task: Task): void {

@@ -57,6 +57,8 @@ export class WalCheckpointer {
     if (!w) return;
     this.worker = null;
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    // The thread is unref'd so that an idle store does not hold the process: while it is being stopped, it must.
+    w.ref();
     await new Promise<void>((resolve) => {
       w.once('exit', () => resolve());
       w.on('message', (m: { stopped?: true }) => {
