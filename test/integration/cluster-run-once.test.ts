@@ -67,39 +67,40 @@ describe('run-once jobs on a shared store: OTA rollouts', { skip }, () => {
       const step = (what: string) => process.stderr.write(`[cluster-run-once] ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}\n`);
       const url = await pg.createDatabase();
       const a = await startTestApp({ store: url, ...keep });
-      let aStopped = false;
-      t.after(() => (aStopped ? undefined : a.stop()));
       const b = await startTestApp({ store: url, ...keep });
-      t.after(() => b.stop());
-      // A started first and takes the lease at its first try (or, on a loaded machine, its next).
-      await until(() => a.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'A to lead' });
-      assert.equal(b.sharedState.runOnce.leading, false, 'B follows');
+      const running = new Set<RunningApp>([a, b]);
+      t.after(() => Promise.all([...running].map((n) => n.stop())));
+      // Whichever node takes the lease first holds it (on a loaded machine A's first try can come after B's).
+      await until(() => a.sharedState.runOnce.leading || b.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'a node to lead' });
+      const [holder, follower] = a.sharedState.runOnce.leading ? [a, b] : [b, a];
+      const name = (n: RunningApp): 'a' | 'b' => (n === a ? 'a' : 'b');
+      assert.equal(follower.sharedState.runOnce.leading, false, 'one holder only');
 
       step('both nodes started');
-      // Three battery devices, known to B with their profile (the rollout's target).
+      // Three battery devices, known to the follower with their profile (the rollout's target).
       const devices = await Promise.all(['ota-1', 'ota-2', 'ota-3'].map((id) => dualDevice(id, a, b)));
       t.after(() => Promise.all(devices.map((d) => d.end())));
       for (const d of devices) {
-        const r = await fetch(`${b.httpUrl}/api/v1/devices/${d.id}/telemetry`, {
+        const r = await fetch(`${follower.httpUrl}/api/v1/devices/${d.id}/telemetry`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ profile: 'battery', v: 1 }),
         });
         assert.equal(r.status, 200);
       }
-      await until(() => devices.every((d) => b.devices.get(d.id)?.profile === 'battery'), { what: 'the devices bound on B' });
+      await until(() => devices.every((d) => follower.devices.get(d.id)?.profile === 'battery'), { what: 'the devices bound on the follower' });
 
-      step('devices connected and bound on B');
-      // The image is uploaded through A; the rollout is created through B, one device at a time.
+      step(`devices connected and bound on the follower (${name(follower)})`);
+      // The image is uploaded through the holder; the rollout is created through the follower, one device at a time.
       const fw = await json<{ id: string }>(
-        await fetch(`${a.httpUrl}/api/v1/firmware?version=2.0.0&name=cell.bin`, {
+        await fetch(`${holder.httpUrl}/api/v1/firmware?version=2.0.0&name=cell.bin`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: randomBytes(4096),
         }),
       );
       const created = await json<{ rollout: { id: string }; jobs: { device: string }[] }>(
-        await fetch(`${b.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, {
+        await fetch(`${follower.httpUrl}/api/v1/firmware/${fw.id}/rollouts`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ profile: 'battery', concurrency: 1 }),
@@ -108,43 +109,43 @@ describe('run-once jobs on a shared store: OTA rollouts', { skip }, () => {
       assert.deepEqual(created.jobs.map((j) => j.device).sort(), ['ota-1', 'ota-2', 'ota-3']);
       const order = created.jobs.map((j) => devices.find((d) => d.id === j.device)!);
 
-      step('rollout created through B');
-      // A, the lease holder, sends the first device its image: over A's broker only, once.
+      step('rollout created through the follower');
+      // The lease holder sends the first device its image: over its own broker only, once.
       await until(() => order[0].ota().length > 0, { what: 'the first device told by the lease holder' }).catch(async (err: Error) => {
         throw new Error(
-          `${err.message}: ${JSON.stringify(await a.store.devices.listOtaJobs({ rollout: created.rollout.id }))} ${JSON.stringify(a.deviceServices.ota.getRollout(created.rollout.id))}`,
+          `${err.message}: ${JSON.stringify(await holder.store.devices.listOtaJobs({ rollout: created.rollout.id }))} ${JSON.stringify(holder.deviceServices.ota.getRollout(created.rollout.id))}`,
         );
       });
       assert.deepEqual(
         order[0].ota().map((g) => g.node),
-        ['a'],
+        [name(holder)],
       );
-      // The first device reports success through B: A hears of it (change feed) and starts the second.
-      await order[0].report('b', 'success');
+      // The first device reports success through the follower: the holder hears of it (change feed) and starts the second.
+      await order[0].report(name(follower), 'success');
       await until(() => order[1].ota().length > 0, { what: 'the second device told, after a report that reached the other node' });
       assert.deepEqual(
         order[1].ota().map((g) => g.node),
-        ['a'],
+        [name(holder)],
       );
       assert.equal(order[2].ota().length, 0, 'one device at a time');
 
-      step('second device told by A');
-      // A stops while the second device updates: B takes the lease and the rollout where it stood.
-      await a.stop();
-      aStopped = true;
-      step('A stopped');
-      await until(() => b.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'B to take the lease' });
-      await order[1].report('b', 'success');
-      await until(() => order[2].ota().length > 0, { timeoutMs: 15_000, what: 'the third device told by B, the new holder' });
+      step('second device told by the holder');
+      // The holder stops while the second device updates: the follower takes the lease and the rollout where it stood.
+      await holder.stop();
+      running.delete(holder);
+      step('holder stopped');
+      await until(() => follower.sharedState.runOnce.leading, { timeoutMs: 15_000, what: 'the follower to take the lease' });
+      await order[1].report(name(follower), 'success');
+      await until(() => order[2].ota().length > 0, { timeoutMs: 15_000, what: 'the third device told by the new holder' });
       assert.deepEqual(
         order[2].ota().map((g) => g.node),
-        ['b'],
+        [name(follower)],
       );
-      await order[2].report('b', 'success');
+      await order[2].report(name(follower), 'success');
       const done = await until(
         async () => {
           const r = await json<{ rollout: { status: string }; jobs: { device: string; status: string }[] }>(
-            await fetch(`${b.httpUrl}/api/v1/rollouts/${created.rollout.id}`),
+            await fetch(`${follower.httpUrl}/api/v1/rollouts/${created.rollout.id}`),
           );
           return r.rollout.status === 'done' && r;
         },
