@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import type { Store } from '../stores/store.js';
@@ -8,9 +8,9 @@ import { DeviceStatsSchema, ExportQuery, GroupRowsSchema, RangeQuery, RecentQuer
 import { Ref } from '../model/schemas/kit.js';
 import { DomainError } from './errors.js';
 import { csvList, queryTime, timeRange } from './time.js';
-import type { DeviceFilter, GroupRow } from '../stores/store.js';
+import type { DeviceFilter, GroupAnswer, GroupRow } from '../stores/store.js';
 import { CSV_HEADER, CSV_HEADER_US, exportLine, type ExportFormat } from '../stores/export-format.js';
-import { rowsIn, type TsUnit } from './ts-unit.js';
+import type { TsUnit } from './ts-unit.js';
 import { readCaller, unguarded, type ReadGuard } from './read-guard.js';
 import { isTimeZone } from '../stores/zoned-time.js';
 
@@ -61,11 +61,22 @@ export interface HistoryApi {
   readMaxRows?: number;
 }
 
+const ROWS_OPEN = Buffer.from('{"rows":');
+const ROWS_CLOSE = Buffer.from('}');
+
+/**
+ * Sends a group read's answer as its declared body ({rows: [...]}, GroupRowsSchema): the rows arrive
+ * as JSON bytes from the read worker, so nothing here builds or serialises a row.
+ */
+function groupReply(reply: FastifyReply, answer: GroupAnswer): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(Buffer.concat([ROWS_OPEN, answer.json, ROWS_CLOSE]));
+}
+
 export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const guard = ctx.readGuard ?? unguarded;
   const maxRows = ctx.readMaxRows;
-  const rowCount = (a: { rows: unknown[] }) => a.rows.length;
+  const answerRows = (a: GroupAnswer) => a.rows;
   app.get(
     '/api/v1/devices/:id/stats',
     {
@@ -103,22 +114,22 @@ export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): 
         response: { 200: groupRows, ...errorResponses },
       },
     },
-    async (req) =>
-      guard.run(
-        readCaller(req),
-        async () => ({
-          rows: rowsIn(
-            req.query.tsUnit,
-            await ctx.store.telemetry.groupRecent({
+    async (req, reply) =>
+      groupReply(
+        reply,
+        await guard.run(
+          readCaller(req),
+          () =>
+            ctx.store.telemetry.groupRecent({
               devices: deviceFilter(req.query.devices),
               metrics: csvList(req.query.metric),
               n: req.query.n ?? 1,
               order: req.query.order,
               maxRows,
+              tsUnit: req.query.tsUnit,
             }),
-          ),
-        }),
-        rowCount,
+          answerRows,
+        ),
       ),
   );
 
@@ -136,7 +147,7 @@ export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): 
         response: { 200: groupRows, ...errorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { offset_from: offFrom, offset_to: offTo } = req.query;
       if (offFrom !== undefined && offTo === undefined)
         throw new DomainError(400, "offset_from needs offset_to (the end of each device's window, ms after its first reading)", 'offset_to', 'required');
@@ -146,12 +157,12 @@ export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): 
         ? { from: queryTime(req.query.from, 'from', 0), to: queryTime(req.query.to, 'to', Date.now()) }
         : timeRange(req.query, 3600_000);
       if (from > to) throw new DomainError(400, 'from must not be after to', 'from', 'order');
-      return guard.run(
-        readCaller(req),
-        async () => ({
-          rows: rowsIn(
-            req.query.tsUnit,
-            await ctx.store.telemetry.groupRange({
+      return groupReply(
+        reply,
+        await guard.run(
+          readCaller(req),
+          () =>
+            ctx.store.telemetry.groupRange({
               devices: deviceFilter(req.query.devices),
               metrics: csvList(req.query.metric),
               from,
@@ -159,11 +170,11 @@ export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): 
               n: req.query.n ?? 1000,
               order: req.query.order,
               maxRows,
+              tsUnit: req.query.tsUnit,
               ...(relative ? { offset: { from: offFrom ?? 0, to: offTo } } : {}),
             }),
-          ),
-        }),
-        rowCount,
+          answerRows,
+        ),
       );
     },
   );

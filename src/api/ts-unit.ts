@@ -14,12 +14,6 @@ export function tsIn(unit: TsUnit | undefined, ts: number): number {
   return unit === 'us' ? msToMicros(ts) : ts;
 }
 
-/** Rewrites the ts of each row, in place, to the unit (nothing to do for ms). */
-export function rowsIn<T extends { ts: number }>(unit: TsUnit | undefined, rows: T[]): T[] {
-  if (unit === 'us') for (const r of rows) r.ts = msToMicros(r.ts);
-  return rows;
-}
-
 /** Rewrites columnar ts arrays (series: {metric: {ts: [...]}}), in place. */
 export function seriesIn<T extends { ts: number[] }>(unit: TsUnit | undefined, series: Record<string, T>): Record<string, T> {
   if (unit === 'us') for (const s of Object.values(series)) s.ts = s.ts.map(msToMicros);

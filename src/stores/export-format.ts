@@ -28,3 +28,40 @@ export function exportLine(r: GroupRow, format: ExportFormat, unit: 'ms' | 'us' 
     ? `${isoMicros(r.ts)},${ts},${csvField(r.device)},${csvField(r.metric)},${r.value}\n`
     : JSON.stringify({ device: r.device, metric: r.metric, ts, value: r.value }) + '\n';
 }
+
+/**
+ * Builds a group read's answer (store.ts GroupAnswer) one series at a time: the rows' JSON array,
+ * written without a row object per reading, in a buffer of its own (transferable: never Node's
+ * shared Buffer pool).
+ */
+export class GroupAnswerWriter {
+  private readonly parts: string[] = [];
+  rows = 0;
+
+  constructor(private readonly unit: 'ms' | 'us' = 'ms') {}
+
+  private device: string | undefined;
+  private metric: string | undefined;
+  private prefix = '';
+
+  /** Appends one reading; rows of one series come together (its names are encoded once). */
+  add(device: string, metric: string, ts: number, value: number): void {
+    if (device !== this.device || metric !== this.metric) {
+      this.device = device;
+      this.metric = metric;
+      this.prefix = `{"device":${JSON.stringify(device)},"metric":${JSON.stringify(metric)},"ts":`;
+    }
+    const t = this.unit === 'us' ? msToMicros(ts) : ts;
+    this.parts.push(`${this.prefix}${jsonNumber(t)},"value":${jsonNumber(value)}}`);
+    this.rows++;
+  }
+
+  finish(): { rows: number; json: Uint8Array } {
+    return { rows: this.rows, json: new TextEncoder().encode(`[${this.parts.join(',')}]`) };
+  }
+}
+
+/** As JSON.stringify writes a number: non-finite values as null. */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}

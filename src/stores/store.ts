@@ -225,6 +225,8 @@ export interface GroupRecentQuery {
   order?: 'asc' | 'desc';
   /** Most rows in all: past it the read fails with ReadTooLargeError (field `n`). */
   maxRows?: number;
+  /** Unit of ts in the answer's JSON (ms with a fraction by default, or whole µs). */
+  tsUnit?: 'ms' | 'us';
 }
 
 export interface GroupRangeQuery {
@@ -242,6 +244,19 @@ export interface GroupRangeQuery {
   offset?: { from: number; to: number };
   /** Most rows in all: past it the read fails with ReadTooLargeError (field `n`). */
   maxRows?: number;
+  /** Unit of ts in the answer's JSON (ms with a fraction by default, or whole µs). */
+  tsUnit?: 'ms' | 'us';
+}
+
+/**
+ * A group read's answer, encoded where it was read (a read worker): `json` is the UTF-8 JSON array of
+ * its rows, [{"device","metric","ts","value"}, ...] ordered by device, metric, ts, ts in the query's
+ * unit. Bytes cross from the worker without a copy, and the thread that acknowledges devices neither
+ * rebuilds nor serialises thousands of row objects per answer.
+ */
+export interface GroupAnswer {
+  rows: number;
+  json: Uint8Array;
 }
 
 export type { GroupRow };
@@ -395,9 +410,9 @@ export interface TelemetryStore {
   queryRollups(q: RollupQuery): Promise<RollupRow[]>;
   stats(q: StatsQuery): Promise<StatsResult>;
   /** The newest n readings per (device, metric) among matching devices, in one query. */
-  groupRecent(q: GroupRecentQuery): Promise<GroupRow[]>;
+  groupRecent(q: GroupRecentQuery): Promise<GroupAnswer>;
   /** Per (device, metric) within [from, to], at most n points each (newest), in one query. */
-  groupRange(q: GroupRangeQuery): Promise<GroupRow[]>;
+  groupRange(q: GroupRangeQuery): Promise<GroupAnswer>;
   /** Readings ordered by device, metric, time; yields in chunks without holding the engine. */
   exportRows(q: ExportQuery): AsyncIterable<GroupRow>;
   /** The same rows as text lines (no header), formatted where they are read (SQLite: on a read worker). */

@@ -6,6 +6,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { groupRowsOf } from '../helpers/group-rows.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
@@ -149,7 +150,9 @@ describe('query plans: SQLite', () => {
 
   it('answers the grouped range over 20 devices from the index (the old json_each filter scanned every reading)', async () => {
     // The same request through the store (read worker): 20 devices x 4 metrics, 140 each.
-    const rows = await store.telemetry.groupRange({ devices: { ids: [], prefixes: ['g'] }, metrics: METRICS, from: NOW - HOUR, to: NOW, n: 140, order: 'asc' });
+    const rows = await groupRowsOf(
+      store.telemetry.groupRange({ devices: { ids: [], prefixes: ['g'] }, metrics: METRICS, from: NOW - HOUR, to: NOW, n: 140, order: 'asc' }),
+    );
     assert.equal(rows.length, 20 * 4 * 140);
     assert.equal(rows[0].ts, NOW - HOUR);
   });

@@ -5,6 +5,8 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { groupRowsOf } from '../helpers/group-rows.js';
+import type { GroupAnswer } from '../../src/stores/store.js';
 import { join } from 'node:path';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
 import type { RunningApp } from '../../src/app.js';
@@ -104,8 +106,8 @@ describe('history reads: limits', () => {
       );
       assert.deepEqual(replaced, [true]);
       // One worker in the pool: this read is answered only because the stuck one was replaced.
-      const rows = await pool.run<unknown[]>('groupRecent', [{ devices: { ids: ['big'], prefixes: [] }, n: 3 }]);
-      assert.equal(rows.length, 3);
+      const answer = await pool.run<GroupAnswer>('groupRecent', [{ devices: { ids: ['big'], prefixes: [] }, n: 3 }]);
+      assert.equal((await groupRowsOf(answer)).length, 3);
       assert.equal(pool.load.workers, 1);
     } finally {
       await pool.close();

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { groupRowsOf } from '../helpers/group-rows.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import type { GroupRow } from '../../src/stores/store.js';
@@ -64,7 +65,7 @@ async function checkMigrated(store: SqliteStore | PostgresStore): Promise<void> 
   assert.deepEqual(range.x.ts, [base, base + 0.5, base + 0.501]);
   assert.deepEqual(range.x.value, [0, 1, -1]);
 
-  const recent = await t.groupRecent({ devices: { ids: ['old'], prefixes: [] }, n: 2, order: 'desc' });
+  const recent = await groupRowsOf(t.groupRecent({ devices: { ids: ['old'], prefixes: [] }, n: 2, order: 'desc' }));
   assert.deepEqual(
     recent.map((r) => r.ts),
     [base + 999, base + 999.5],

@@ -4,6 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { groupRowsOf } from '../helpers/group-rows.js';
 import type { Reading } from '../../src/model/reading.js';
 import type { RetentionPolicy, Store, TelemetryStore, WriteBatch } from '../../src/stores/store.js';
 import { createHash } from 'node:crypto';
@@ -248,7 +249,7 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       for (const d of ['line1-a', 'line1-b', 'line2-c'])
         for (let i = 0; i < 10; i++) for (const m of ['rms', 'peak']) rs.push({ device: d, metric: m, ts: T0 + i * 1000, value: i });
       await store.write(batch(rs));
-      const recent = await store.groupRecent({ devices: { ids: ['line2-c'], prefixes: ['line1-'] }, metrics: ['rms'], n: 3 });
+      const recent = await groupRowsOf(store.groupRecent({ devices: { ids: ['line2-c'], prefixes: ['line1-'] }, metrics: ['rms'], n: 3 }));
       assert.deepEqual(
         recent.map((r) => `${r.device}/${r.metric}@${r.value}`),
         [
@@ -263,7 +264,7 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
           'line2-c/rms@9',
         ],
       );
-      const range = await store.groupRange({ devices: { ids: [], prefixes: ['line1-'] }, from: T0 + 2000, to: T0 + 5000, n: 2 });
+      const range = await groupRowsOf(store.groupRange({ devices: { ids: [], prefixes: ['line1-'] }, from: T0 + 2000, to: T0 + 5000, n: 2 }));
       assert.deepEqual(
         range.map((r) => `${r.device}/${r.metric}@${r.ts - T0}`),
         [
@@ -277,7 +278,10 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
           'line1-b/rms@5000',
         ],
       );
-      const wide = await store.groupRange({ devices: { ids: ['line2-c'], prefixes: [] }, metrics: ['peak'], from: T0, to: T0 + 2000, n: 100 });
+      // Encoded where read, in the unit asked for: whole µs.
+      const inUs = await groupRowsOf(store.groupRecent({ devices: { ids: ['line1-a'], prefixes: [] }, metrics: ['rms'], n: 1, tsUnit: 'us' }));
+      assert.deepEqual(inUs, [{ device: 'line1-a', metric: 'rms', ts: (T0 + 9000) * 1000, value: 9 }]);
+      const wide = await groupRowsOf(store.groupRange({ devices: { ids: ['line2-c'], prefixes: [] }, metrics: ['peak'], from: T0, to: T0 + 2000, n: 100 }));
       assert.deepEqual(
         wide.map((r) => r.value),
         [0, 1, 2],
@@ -295,23 +299,23 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       }
       await store.write(batch(rs));
       const devices = { ids: [], prefixes: ['g'] };
-      const first = await store.groupRecent({ devices, metrics: ['rms'], n: 2, order: 'asc' });
+      const first = await groupRowsOf(store.groupRecent({ devices, metrics: ['rms'], n: 2, order: 'asc' }));
       assert.deepEqual(
         first.map((r) => `${r.device}@${r.value}`),
         ['g1-sensor1@0', 'g1-sensor1@1', 'g2-sensor1@0', 'g2-sensor1@1'],
       );
-      const newest = await store.groupRecent({ devices, metrics: ['rms'], n: 2, order: 'desc' });
+      const newest = await groupRowsOf(store.groupRecent({ devices, metrics: ['rms'], n: 2, order: 'desc' }));
       assert.deepEqual(
         newest.map((r) => `${r.device}@${r.value}`),
         ['g1-sensor1@298', 'g1-sensor1@299', 'g2-sensor1@298', 'g2-sensor1@299'],
       );
-      const asc = await store.groupRange({ devices, metrics: ['x'], from: T0 + 260_000, to: T0 + 400_000, n: 3, order: 'asc' });
+      const asc = await groupRowsOf(store.groupRange({ devices, metrics: ['x'], from: T0 + 260_000, to: T0 + 400_000, n: 3, order: 'asc' }));
       assert.deepEqual(
         asc.map((r) => `${r.device}@${r.value}`),
         ['g1-sensor1@160', 'g1-sensor1@161', 'g1-sensor1@162', 'g2-sensor1@10', 'g2-sensor1@11', 'g2-sensor1@12'],
       );
       // 0..140 s of each recording, the first 140 points: each device's own window, both metrics aligned.
-      const rel = await store.groupRange({ devices, from: T0, to: T0 + DAY, n: 140, order: 'asc', offset: { from: 0, to: 140_000 } });
+      const rel = await groupRowsOf(store.groupRange({ devices, from: T0, to: T0 + DAY, n: 140, order: 'asc', offset: { from: 0, to: 140_000 } }));
       for (const d of ['g1-sensor1', 'g2-sensor1']) {
         for (const m of ['rms', 'x']) {
           const v = rel.filter((r) => r.device === d && r.metric === m).map((r) => r.value);
@@ -323,15 +327,17 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
         }
       }
       // The newest 5 of 10..20 s after each start; `from` moves the anchor to the first reading at or after it.
-      const late = await store.groupRange({
-        devices,
-        metrics: ['rms'],
-        from: T0 + 200_000,
-        to: T0 + DAY,
-        n: 5,
-        order: 'desc',
-        offset: { from: 10_000, to: 20_000 },
-      });
+      const late = await groupRowsOf(
+        store.groupRange({
+          devices,
+          metrics: ['rms'],
+          from: T0 + 200_000,
+          to: T0 + DAY,
+          n: 5,
+          order: 'desc',
+          offset: { from: 10_000, to: 20_000 },
+        }),
+      );
       assert.deepEqual(
         late.map((r) => `${r.device}@${r.value}`),
         [
@@ -372,7 +378,7 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       assert.equal(ok.a.ts.length + ok.b.ts.length, 100);
       await assert.rejects(store.groupRange({ devices: { ids: ['cap-1'], prefixes: [] }, from: T0, to: T0 + DAY, n: 1000, maxRows: 99 }), tooLarge('n'));
       await assert.rejects(store.groupRecent({ devices: { ids: ['cap-1'], prefixes: [] }, n: 50, maxRows: 99 }), tooLarge('n'));
-      assert.equal((await store.groupRecent({ devices: { ids: ['cap-1'], prefixes: [] }, n: 50, maxRows: 100 })).length, 100);
+      assert.equal((await groupRowsOf(store.groupRecent({ devices: { ids: ['cap-1'], prefixes: [] }, n: 50, maxRows: 100 }))).length, 100);
     });
 
     it('computes statistics: min, max, avg, sample stddev, count, interpolated percentiles', async () => {

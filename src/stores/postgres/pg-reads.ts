@@ -8,7 +8,7 @@ import type {
   ExportQuery,
   GroupRangeQuery,
   GroupRecentQuery,
-  GroupRow,
+  GroupAnswer,
   RangeQuery,
   ReplayQuery,
   RetentionPolicy,
@@ -20,7 +20,7 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
-import type { ExportFormat } from '../export-format.js';
+import { GroupAnswerWriter, type ExportFormat } from '../export-format.js';
 import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
@@ -200,15 +200,17 @@ export class PgReads {
     });
   }
 
-  /** Group rows of the query text; a LIMIT one past maxRows tells an answer that is too large. */
-  private async groupRows(text: string, args: unknown[], maxRows: number | undefined): Promise<GroupRow[]> {
+  /** Group rows of the query text, encoded (GroupAnswer); a LIMIT one past maxRows tells an answer that is too large. */
+  private async groupRows(text: string, args: unknown[], maxRows: number | undefined, unit: 'ms' | 'us' | undefined): Promise<GroupAnswer> {
     const cap = maxRows ?? Number.MAX_SAFE_INTEGER;
-    const rows = await this.sql.unsafe(`${text} LIMIT ${Math.min(cap, Number.MAX_SAFE_INTEGER - 1) + 1}`, args as never[]);
+    const rows = await this.sql.unsafe(`${text} LIMIT ${Math.min(cap, Number.MAX_SAFE_INTEGER - 1) + 1}`, args as never[]).values();
     if (rows.length > cap) throw readTooLarge(cap, 'n');
-    return rows.map((r) => ({ device: r.device, metric: r.metric, ts: r.ts, value: r.value }) as GroupRow);
+    const out = new GroupAnswerWriter(unit);
+    for (const [device, metric, ts, value] of rows as unknown as [string, string, number, number][]) out.add(device, metric, ts, value);
+    return out.finish();
   }
 
-  groupRecent(q: GroupRecentQuery): Promise<GroupRow[]> {
+  groupRecent(q: GroupRecentQuery): Promise<GroupAnswer> {
     const f = seriesFilter(q.devices, q.metrics, 2, this.sql);
     const dir = q.order === 'asc' ? 'ASC' : 'DESC';
     // LATERAL with LIMIT walks each series' index from one end: one query, n rows read per series.
@@ -219,11 +221,12 @@ export class PgReads {
          WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
         [q.n, ...f.args],
         q.maxRows,
+        q.tsUnit,
       ),
     );
   }
 
-  groupRange(q: GroupRangeQuery): Promise<GroupRow[]> {
+  groupRange(q: GroupRangeQuery): Promise<GroupAnswer> {
     const dir = q.order === 'asc' ? 'ASC' : 'DESC';
     if (!q.offset) {
       const f = seriesFilter(q.devices, q.metrics, 4, this.sql);
@@ -234,6 +237,7 @@ export class PgReads {
            WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
           [q.n, q.from, q.to, ...f.args],
           q.maxRows,
+          q.tsUnit,
         ),
       );
     }
@@ -256,6 +260,7 @@ export class PgReads {
          ORDER BY sel.device, sel.metric, r.ts`,
         [q.n, q.from, q.to, offset.from, offset.to, ...f.args],
         q.maxRows,
+        q.tsUnit,
       ),
     );
   }

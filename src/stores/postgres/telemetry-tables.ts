@@ -6,6 +6,7 @@ import type {
   ExportQuery,
   GroupRangeQuery,
   GroupRecentQuery,
+  GroupAnswer,
   GroupRow,
   RangeQuery,
   RejectedQuery,
@@ -250,8 +251,8 @@ export class PgTelemetry implements TelemetryStore {
   queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
   queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
   stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
-  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.run('groupRecent', [q]);
-  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.run('groupRange', [q]);
+  groupRecent = (q: GroupRecentQuery): Promise<GroupAnswer> => this.reads.run('groupRecent', [q]);
+  groupRange = (q: GroupRangeQuery): Promise<GroupAnswer> => this.reads.run('groupRange', [q]);
   exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => exportRowsVia(this.reads, q);
   exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => exportTextVia(this.reads, q, format);
 

@@ -51,14 +51,26 @@ export function lowerReadPriority(): void {
   }
 }
 
+/**
+ * Buffers an answer hands over rather than copies: a group answer's JSON bytes (store.ts GroupAnswer),
+ * when they own their whole ArrayBuffer (a view into a shared pool must never be detached).
+ */
+function transferOf(result: unknown): ArrayBuffer[] {
+  const json = result !== null && typeof result === 'object' ? (result as { json?: unknown }).json : undefined;
+  return json instanceof Uint8Array && json.buffer instanceof ArrayBuffer && json.byteOffset === 0 && json.byteLength === json.buffer.byteLength
+    ? [json.buffer]
+    : [];
+}
+
 /** Tells the pool this worker is ready and answers its requests from then on (starting, or compiling from source, is no read's time). */
 export function serveReads(reads: object): void {
   const port = parentPort!;
-  const reply = (m: ReadReply) => port.postMessage(m);
+  const reply = (m: ReadReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
   port.on('message', (req: ReadRequest) => {
     void (async () => {
       try {
-        reply({ id: req.id, ok: true, result: await answerRead(reads, req.op, req.args) });
+        const result = await answerRead(reads, req.op, req.args);
+        reply({ id: req.id, ok: true, result }, transferOf(result));
       } catch (err) {
         reply({ id: req.id, ok: false, error: toShape(err) });
       }

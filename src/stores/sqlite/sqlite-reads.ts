@@ -8,7 +8,7 @@ import type {
   ExportQuery,
   GroupRangeQuery,
   GroupRecentQuery,
-  GroupRow,
+  GroupAnswer,
   RangeQuery,
   ReplayQuery,
   RetentionPolicy,
@@ -20,7 +20,7 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTooLarge } from '../read-errors.js';
-import type { ExportFormat } from '../export-format.js';
+import { GroupAnswerWriter, type ExportFormat } from '../export-format.js';
 import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
@@ -188,27 +188,33 @@ export class SqliteReads {
     return order === 'asc' ? rows : rows.reverse();
   }
 
-  private collect(series: SeriesRef[], window: (s: SeriesRef, budget: number) => [number, number][], maxRows: number | undefined): GroupRow[] {
+  private collect(
+    series: SeriesRef[],
+    window: (s: SeriesRef, budget: number) => [number, number][],
+    maxRows: number | undefined,
+    unit: 'ms' | 'us' | undefined,
+  ): GroupAnswer {
     const cap = maxRows ?? Infinity;
-    const out: GroupRow[] = [];
+    const out = new GroupAnswerWriter(unit);
     for (const s of series) {
-      const rows = window(s, cap - out.length + 1);
-      if (out.length + rows.length > cap) throw readTooLarge(cap, 'n');
-      for (const [ts, value] of rows) out.push({ device: s.device, metric: s.metric, ts, value });
+      const rows = window(s, cap - out.rows + 1);
+      if (out.rows + rows.length > cap) throw readTooLarge(cap, 'n');
+      for (const [ts, value] of rows) out.add(s.device, s.metric, ts, value);
     }
-    return out;
+    return out.finish();
   }
 
-  groupRecent(q: GroupRecentQuery): GroupRow[] {
+  groupRecent(q: GroupRecentQuery): GroupAnswer {
     const order = q.order ?? 'desc';
     return this.collect(
       this.resolveSeries(q.devices, q.metrics),
       (s, budget) => this.seriesWindow(s.id, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, Math.min(q.n, budget), order),
       q.maxRows,
+      q.tsUnit,
     );
   }
 
-  groupRange(q: GroupRangeQuery): GroupRow[] {
+  groupRange(q: GroupRangeQuery): GroupAnswer {
     const order = q.order ?? 'desc';
     const series = this.resolveSeries(q.devices, q.metrics);
     let windowOf = (_s: SeriesRef): [number, number] | null => [q.from, q.to];
@@ -233,6 +239,7 @@ export class SqliteReads {
         return w && w[0] <= w[1] ? this.seriesWindow(s.id, w[0], w[1], Math.min(q.n, budget), order) : [];
       },
       q.maxRows,
+      q.tsUnit,
     );
   }
 

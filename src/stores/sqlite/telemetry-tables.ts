@@ -8,6 +8,7 @@ import type {
   ExportQuery,
   GroupRangeQuery,
   GroupRecentQuery,
+  GroupAnswer,
   GroupRow,
   RangeQuery,
   RejectedQuery,
@@ -208,8 +209,8 @@ export class SqliteTelemetry implements TelemetryStore {
   queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
   queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
   stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
-  groupRecent = (q: GroupRecentQuery): Promise<GroupRow[]> => this.reads.run('groupRecent', [q]);
-  groupRange = (q: GroupRangeQuery): Promise<GroupRow[]> => this.reads.run('groupRange', [q]);
+  groupRecent = (q: GroupRecentQuery): Promise<GroupAnswer> => this.reads.run('groupRecent', [q]);
+  groupRange = (q: GroupRangeQuery): Promise<GroupAnswer> => this.reads.run('groupRange', [q]);
   queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
 
   exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => exportRowsVia(this.reads, q);
