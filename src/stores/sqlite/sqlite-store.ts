@@ -17,6 +17,8 @@ import { SqliteRetentionTables } from './retention-tables.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { SqliteBlobTables, SqliteModelTables } from './blob-tables.js';
 import { ChunkedBlobs } from '../blob-chunks.js';
+import { SqliteWriterThread, writerThreadData } from './write-thread.js';
+import { takingTurns, WriteTurns } from './write-turns.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -34,6 +36,13 @@ export interface SqliteOptions {
   onReadTimeout?: (op: string, running: boolean) => void;
   /** Told of each read a worker answered: seconds waiting for a worker, seconds running. */
   onRead?: (op: string, queuedSec: number, runSec: number) => void;
+  /**
+   * Telemetry commits on a writer thread of their own (database files; default true). False: on this
+   * thread, as before (a PUBACK then waits for every commit, and for the write lock).
+   */
+  writerThread?: boolean;
+  /** Told when the writer thread died; the writes it held were rejected (and spooled by the pipeline). */
+  onWriterCrash?: (err: Error) => void;
 }
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
@@ -57,6 +66,10 @@ export class SqliteStore implements Store {
   private disk!: SqliteDiskWatch;
   /** Checkpoints the WAL off this thread (file databases). */
   private checkpointer: WalCheckpointer | null = null;
+  /** Runs every telemetry write transaction (database files), so this thread never does. */
+  writer: SqliteWriterThread | null = null;
+  /** Turns at the write lock between the writer thread and this thread's own writes (write-turns.ts). */
+  readonly turns = new WriteTurns();
 
   constructor(private readonly opts: SqliteOptions) {}
 
@@ -86,22 +99,31 @@ export class SqliteStore implements Store {
             onRead: this.opts.onRead,
           });
     this.reads = reads;
-    this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk);
+    if (this.opts.path !== ':memory:' && this.opts.writerThread !== false) {
+      this.writer = new SqliteWriterThread(writerThreadData(this.opts.path, this.opts.synchronous, WAL_SIZE_LIMIT, retention), this.opts.onWriterCrash);
+      this.writer.start();
+    }
+    this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk, this.writer ? { writer: this.writer, turns: this.turns } : null);
     if (this.opts.path !== ':memory:') this.telemetry.retentionPath = this.opts.path;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
     const replayLimit = { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) };
-    this.alarms = new SqliteAlarmTables(
-      db,
-      (q) => reads.run('replayReadings', [q], replayLimit),
-      (job, args) => reads.run('job', [job, ...args], replayLimit),
+    // This thread's own writes take turns with the writer thread's: never a wait for the lock here.
+    const turn = <T extends object>(tables: T, reads: readonly string[] = []): T => (this.writer ? takingTurns(tables, this.turns, reads) : tables);
+    this.alarms = turn(
+      new SqliteAlarmTables(
+        db,
+        (q) => reads.run('replayReadings', [q], replayLimit),
+        (job, args) => reads.run('job', [job, ...args], replayLimit),
+      ),
+      ['runReadJob', 'replayReadings'],
     );
-    this.devices = new SqliteDeviceTables(db);
-    this.auth = new SqliteAuthTables(db);
-    this.catalog = new SqliteCatalog(db);
-    this.audit = new SqliteAuditTables(db);
-    this.retention = new SqliteRetentionTables(db);
-    this.blobs = new ChunkedBlobs(new SqliteBlobTables(db));
-    this.models = new SqliteModelTables(db);
+    this.devices = turn(new SqliteDeviceTables(db));
+    this.auth = turn(new SqliteAuthTables(db));
+    this.catalog = turn(new SqliteCatalog(db));
+    this.audit = turn(new SqliteAuditTables(db));
+    this.retention = turn(new SqliteRetentionTables(db));
+    this.blobs = new ChunkedBlobs(turn(new SqliteBlobTables(db)));
+    this.models = turn(new SqliteModelTables(db));
   }
 
   private migrate(): void {
@@ -115,6 +137,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Drained first: the writes in flight commit (and are acknowledged) before the connections go.
+    await this.writer?.close();
     await this.reads?.close();
     await this.checkpointer?.stop();
     if (this.db?.open) this.db.close();

@@ -1,0 +1,153 @@
+import type Database from 'better-sqlite3';
+import { microsWithinMs, wholeMs } from '../../model/time.js';
+import type { RetentionPolicy, WriteResult } from '../store.js';
+import { RollupAccumulator } from '../rollup-accumulator.js';
+import { SqliteHistory } from './sqlite-history.js';
+import { decodeStrings, type EncodedBatch } from './write-batch-codec.js';
+
+type Stmt = Database.Statement;
+
+/** Rows per multi-row INSERT: 64 x 5 parameters, well under SQLite's limit of 32,766. */
+const INSERT_CHUNK = 64;
+
+/**
+ * The telemetry write transaction on one connection: readings, their series' latest values, rollups,
+ * dead letters, sequence state and import checkpoint, all or nothing. Runs on the writer thread
+ * (write-worker.ts) for a database file, on the store's own connection for ':memory:'. This
+ * connection is the only one that creates series, so its id cache cannot go stale (series rows are
+ * never deleted; readers look ids up by name).
+ */
+export class SqliteTelemetryWriter {
+  private seriesIds = new Map<string, Map<string, number>>();
+  private readonly stmts: Record<
+    'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'insertReadings' | 'updateLatest' | 'insertRejected' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint' | 'savepoint' | 'release' | 'rollbackTo',
+    Stmt
+  >;
+  /** Reused bind array of the multi-row insert. */
+  private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 5);
+  private readonly history: SqliteHistory;
+  readonly write: (batch: EncodedBatch) => WriteResult;
+
+  constructor(db: Database.Database, retention: RetentionPolicy) {
+    this.stmts = {
+      upsertDevice: db.prepare(
+        `INSERT INTO devices (id, profile, first_seen, last_seen) VALUES (?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
+           profile = coalesce(devices.profile, excluded.profile)`,
+      ),
+      insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
+      insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES (?, ?, ?, ?, ?)'),
+      insertReadings: db.prepare(
+        `INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`,
+      ),
+      savepoint: db.prepare('SAVEPOINT bulk'),
+      release: db.prepare('RELEASE bulk'),
+      rollbackTo: db.prepare('ROLLBACK TO bulk'),
+      updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
+      insertRejected: db.prepare('INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
+      addSeqStats: db.prepare(
+        `INSERT INTO seq_stats (device, bucket, received, duplicates, out_of_order, restarts) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device, bucket) DO UPDATE SET received = received + excluded.received, duplicates = duplicates + excluded.duplicates,
+           out_of_order = out_of_order + excluded.out_of_order, restarts = restarts + excluded.restarts`,
+      ),
+      saveCheckpoint: db.prepare('INSERT INTO import_progress (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state'),
+    };
+    this.history = new SqliteHistory(db, retention);
+    this.write = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
+  }
+
+  private seriesId(device: string, metric: string): number {
+    let byMetric = this.seriesIds.get(device);
+    if (byMetric === undefined) this.seriesIds.set(device, (byMetric = new Map()));
+    let id = byMetric.get(metric);
+    if (id === undefined) {
+      this.stmts.insertSeries.run(device, metric);
+      id = this.stmts.findSeries.get(device, metric) as number;
+      byMetric.set(metric, id);
+    }
+    return id;
+  }
+
+  /**
+   * Inserts the readings INSERT_CHUNK rows per statement (a fraction of the per-statement cost of one
+   * row each) inside a savepoint. Returns how many were new when that says which (all of them, or
+   * none: a re-import); otherwise rolls the savepoint back and returns -1, for the caller to write
+   * them row by row.
+   */
+  private insertAllNew(b: EncodedBatch, sids: Float64Array): number {
+    const n = b.count;
+    if (n < INSERT_CHUNK) return -1;
+    const { insertReadings, insertReading, savepoint, release, rollbackTo } = this.stmts;
+    const { ts, value, seq } = b;
+    const args = this.chunkArgs;
+    savepoint.run();
+    let changes = 0;
+    let i = 0;
+    for (; i + INSERT_CHUNK <= n; i += INSERT_CHUNK) {
+      for (let k = 0; k < INSERT_CHUNK; k++) {
+        const j = i + k;
+        args[5 * k] = sids[j];
+        args[5 * k + 1] = wholeMs(ts[j]);
+        args[5 * k + 2] = microsWithinMs(ts[j]);
+        args[5 * k + 3] = value[j];
+        args[5 * k + 4] = seq[j];
+      }
+      changes += insertReadings.run(args).changes;
+    }
+    for (; i < n; i++) changes += insertReading.run(sids[i], wholeMs(ts[i]), microsWithinMs(ts[i]), value[i], seq[i]).changes;
+    const known = changes === n || changes === 0;
+    if (!known) rollbackTo.run();
+    release.run();
+    return known ? changes : -1;
+  }
+
+  private writeNow(b: EncodedBatch): WriteResult {
+    const { upsertDevice, insertReading, updateLatest, insertRejected } = this.stmts;
+    const { devices, rejected, sequence, checkpoint } = b.rest;
+    for (const d of devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
+    const n = b.count;
+    const { ts, value, seq } = b;
+    // One id lookup per distinct series in the batch, not per reading.
+    const names = decodeStrings(b);
+    const pairSid = new Float64Array(b.seriesDevice.length);
+    for (let p = 0; p < pairSid.length; p++) pairSid[p] = this.seriesId(names[b.seriesDevice[p]], names[b.seriesMetric[p]]);
+    const sids = new Float64Array(n);
+    for (let i = 0; i < n; i++) sids[i] = pairSid[b.series[i]];
+    // Only readings actually stored count toward rollups: a duplicate must not be summed twice. The
+    // multi-row insert cannot say which rows were new, so a batch holding any duplicate is undone and
+    // written again row by row, which can.
+    let inserted = this.insertAllNew(b, sids);
+    const rollups = new RollupAccumulator();
+    if (inserted === n) {
+      for (let i = 0; i < n; i++) rollups.add(sids[i], ts[i], value[i]);
+    } else if (inserted < 0) {
+      inserted = 0;
+      for (let i = 0; i < n; i++) {
+        const added = insertReading.run(sids[i], wholeMs(ts[i]), microsWithinMs(ts[i]), value[i], seq[i]).changes;
+        if (added) rollups.add(sids[i], ts[i], value[i]);
+        inserted += added;
+      }
+    }
+    // Newest reading per series of the batch, by pair index (ties: the later reading wins, as before).
+    const latestAt = new Int32Array(pairSid.length).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const p = b.series[i];
+      const l = latestAt[p];
+      if (l < 0 || ts[i] >= ts[l]) latestAt[p] = i;
+    }
+    for (let p = 0; p < latestAt.length; p++) {
+      const i = latestAt[p];
+      if (i >= 0) updateLatest.run(ts[i], value[i], pairSid[p], ts[i]);
+    }
+    this.history.applyRollups(rollups);
+    for (const x of rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
+    if (sequence) {
+      for (const st of sequence.devices) this.stmts.saveSeqState.run(st.device, JSON.stringify(st));
+      for (const s of sequence.buckets) this.stmts.addSeqStats.run(s.device, s.bucket, s.received, s.duplicates, s.outOfOrder, s.restarts);
+    }
+    if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
+    return { inserted, duplicates: n - inserted };
+  }
+}

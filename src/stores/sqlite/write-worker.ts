@@ -1,0 +1,46 @@
+// The SQLite writer thread (see write-thread.ts): its own connection to the database file, and every
+// telemetry write transaction of the store. The thread that acknowledges devices hands it batches and
+// awaits the outcome; it never runs the transaction nor waits for the write lock itself.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { SqliteTelemetryWriter } from './telemetry-writer.js';
+import type { EncodedBatch } from './write-batch-codec.js';
+import type { RetentionPolicy } from '../store.js';
+
+export interface WriteWorkerData {
+  path: string;
+  synchronous: 'NORMAL' | 'FULL';
+  walSizeLimit: number;
+  retention: RetentionPolicy;
+}
+
+export type WriterRequest = { id: number; batch: EncodedBatch } | { close: true };
+export type WriterReply =
+  | { id: number; ok: true; inserted: number; duplicates: number }
+  | { id: number; ok: false; error: { message: string; code?: string; name: string } };
+
+const { path, synchronous, walSizeLimit, retention } = workerData as WriteWorkerData;
+const db = new Database(path, { fileMustExist: true });
+db.pragma(`synchronous = ${synchronous}`);
+db.pragma('busy_timeout = 5000');
+db.pragma('cache_size = -65536');
+db.pragma(`journal_size_limit = ${walSizeLimit}`);
+const writer = new SqliteTelemetryWriter(db, retention);
+const port = parentPort!;
+
+port.on('message', (m: WriterRequest) => {
+  if ('close' in m) {
+    db.close();
+    port.close();
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    const r = writer.write(m.batch);
+    reply = { id: m.id, ok: true, inserted: r.inserted, duplicates: r.duplicates };
+  } catch (err) {
+    const e = err as Error & { code?: unknown };
+    reply = { id: m.id, ok: false, error: { message: e.message, name: e.name, code: typeof e.code === 'string' ? e.code : undefined } };
+  }
+  port.postMessage(reply);
+});

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { batchTransferList, decodeReadings, encodeWriteBatch, type EncodedBatch } from '../../src/stores/sqlite/write-batch-codec.js';
+import type { WriteBatch } from '../../src/stores/store.js';
+
+const batch: WriteBatch = {
+  readings: [
+    { device: 'pump-1', metric: 'rms', ts: 1_700_000_000_000.123, value: 1.5, seq: 7 },
+    { device: 'pump-1', metric: 'temp', ts: 1_700_000_000_000.123, value: -40.25, seq: 7 },
+    { device: '압축기-２', metric: 'rms', ts: 1_700_000_000_001, value: 0 },
+    { device: 'pump-1', metric: 'rms', ts: 1_700_000_000_002, value: Number.MAX_VALUE, seq: 2 ** 40 },
+    { device: '압축기-２', metric: 'température', ts: 1, value: 3, seq: 0 },
+  ],
+  devices: [{ id: 'pump-1', seen: 5, profile: 'pump' }, { id: '압축기-２', seen: 6 }],
+  rejected: [{ at: 1, source: 'mqtt', device: 'x', field: 'values.a', rule: 'number', error: 'not a number', payload: '{}' }],
+  sequence: { devices: [], buckets: [] },
+  checkpoint: { key: 'f', offset: 10, line: 2, stored: 5, duplicates: 0, rejected: 1, done: false },
+};
+
+test('a batch comes back the same after encoding: names (any script), micro-second times, seq or none, the per-device parts', () => {
+  const e = encodeWriteBatch(batch);
+  assert.equal(e.count, 5);
+  assert.deepEqual(decodeReadings(e), batch.readings);
+  assert.deepEqual(e.rest, { devices: batch.devices, rejected: batch.rejected, sequence: batch.sequence, checkpoint: batch.checkpoint });
+  // Each distinct (device, metric) once, each name once.
+  assert.equal(e.seriesDevice.length, 4);
+  assert.equal(e.stringEnds.length, 5);
+});
+
+test('the readings cross a port as moved buffers, not as per-reading objects', () => {
+  const e = encodeWriteBatch(batch);
+  const list = batchTransferList(e);
+  assert.equal(new Set(list).size, list.length, 'each column has an ArrayBuffer of its own');
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(e, list);
+  // Moved: the sender's columns are detached.
+  assert.equal(e.ts.length, 0);
+  assert.equal(e.strings.byteLength, 0);
+  const got = receiveMessageOnPort(port2)!.message as EncodedBatch;
+  port1.close();
+  assert.ok(got.ts instanceof Float64Array && got.series instanceof Uint32Array);
+  assert.deepEqual(decodeReadings(got), batch.readings);
+});
+
+test('an empty batch encodes to empty columns', () => {
+  const e = encodeWriteBatch({ readings: [], devices: [], rejected: [] });
+  assert.equal(e.count, 0);
+  assert.deepEqual(decodeReadings(e), []);
+  assert.deepEqual(e.rest, { devices: [], rejected: [] });
+});
