@@ -137,8 +137,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Drained first: the writes in flight commit (and are acknowledged) before the connections go.
-    await this.writer?.close();
+    // Drained first: every write asked for before close (queued for its turn or in the writer's
+    // hands) commits and is answered before the connections go; the last turn closes the thread.
+    if (this.writer) await this.turns.run(() => this.writer!.close());
     await this.reads?.close();
     await this.checkpointer?.stop();
     if (this.db?.open) this.db.close();
