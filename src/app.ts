@@ -123,6 +123,10 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       metrics.readSeconds.observe({ op, stage: 'queued' }, queuedSec);
       metrics.readSeconds.observe({ op, stage: 'running' }, runSec);
     },
+    onWriterCrash: (err) => {
+      metrics.writerThreadCrashes.inc();
+      logger.error({ err: err.message, component: 'store' }, 'SQLite writer thread died; its writes were refused and will be spooled or retried');
+    },
   });
   const store: Store = opts.wrapStore ? opts.wrapStore(engine) : engine;
   const runner = new Runner((name, err) => logger.warn({ err: err.message, component: name }, 'stop failed'));

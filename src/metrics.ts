@@ -153,6 +153,11 @@ export function createMetrics() {
       help: 'SQLite read workers terminated in a read past its time limit and replaced',
       registers: [registry],
     }),
+    writerThreadCrashes: new client.Counter({
+      name: 'fieldscope_sqlite_writer_crashes_total',
+      help: 'SQLite writer threads that died; the writes they held were refused (spooled) and a new thread started',
+      registers: [registry],
+    }),
     limitExceeded: new client.Counter({
       name: 'fieldscope_limit_exceeded_total',
       help: 'Inputs refused for size or count, by limit (body, payload, ws_subscriptions)',

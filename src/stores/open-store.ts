@@ -13,7 +13,11 @@ export function retentionFromConfig(config: Config): RetentionPolicy {
 /** Builds (unopened) the store the config names. */
 export function createStore(
   config: Config,
-  opts: { onReadTimeout?: (op: string, running: boolean) => void; onRead?: (op: string, queuedSec: number, runSec: number) => void } = {},
+  opts: {
+    onReadTimeout?: (op: string, running: boolean) => void;
+    onRead?: (op: string, queuedSec: number, runSec: number) => void;
+    onWriterCrash?: (err: Error) => void;
+  } = {},
 ): Store {
   const retention = retentionFromConfig(config);
   const reads = { readTimeoutMs: config.readTimeoutMs, readWorkers: config.readWorkers, onReadTimeout: opts.onReadTimeout, onRead: opts.onRead };
@@ -22,6 +26,7 @@ export function createStore(
       path: join(resolve(config.dataDir), 'fieldscope.db'),
       retention,
       minFreeBytes: config.storeMinFreeBytes,
+      onWriterCrash: opts.onWriterCrash,
       ...reads,
     });
   if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention, ...reads });

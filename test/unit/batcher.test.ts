@@ -37,7 +37,8 @@ function switchable(t: TelemetryStore) {
 
 async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number } = {}) {
   const dir = tempDir();
-  const db = new SqliteStore({ path: join(dir.dir, 'db.sqlite') });
+  const path = join(dir.dir, 'db.sqlite');
+  const db = new SqliteStore({ path });
   await db.open();
   const { state, store } = switchable(db.telemetry);
   const events: Committed[] = [];
@@ -57,7 +58,7 @@ async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolea
     dir.remove();
   });
   const stored = async (device: string) => (await db.telemetry.queryRange({ device, from: 0, to: T0 + 1e9, limit: 1000 })).v?.ts.length ?? 0;
-  return { db, state, events, batcher, spool, stored };
+  return { db, path, state, events, batcher, spool, stored };
 }
 
 test('batcher: what arrives in one turn is one commit; each sender is answered after it', async (t) => {
@@ -159,4 +160,23 @@ test('batcher: a spool that is full refuses the senders with StoreUnavailableErr
   const big = Array.from({ length: 20_000 }, (_, i) => msg('big', i + 1));
   await assert.rejects(r.batcher.add(big), (err: unknown) => err instanceof StoreUnavailableError);
   assert.equal(r.events.length, 0);
+});
+
+test('batcher: a SQLite writer thread that dies mid-commit is a store error: the batch is spooled, then replayed by the next thread', async (t) => {
+  const r = await rig(t, { spool: true });
+  const { default: Database } = await import('better-sqlite3');
+  // Another connection holds the write lock, so the batch is surely in the writer thread's hands when it dies.
+  const other = new Database(r.path);
+  other.exec('BEGIN IMMEDIATE');
+  const sent = r.batcher.add([msg('w', 1)]);
+  while (!r.db.writer!.pending) await new Promise((done) => setImmediate(done));
+  await r.db.writer!.threadForTests!.terminate();
+  await sent;
+  assert.equal(r.spool!.pending, 1, 'acknowledged because spooled, not because stored');
+  assert.equal(r.db.writer!.crashes, 1);
+  other.exec('COMMIT');
+  other.close();
+  await r.batcher.add([msg('w', 2)]);
+  assert.equal(r.spool!.pending, 0);
+  assert.equal(await r.stored('w'), 2);
 });
