@@ -154,6 +154,8 @@ export interface Config {
   readTimeoutMs: number;
   /** SQLite: worker threads serving reads, each with a read-only connection. */
   readWorkers: number;
+  /** SQLite: telemetry commits on a writer thread of their own (false: on the main thread, as before; for comparison). */
+  sqliteWriterThread: boolean;
   /** Most readings one request may return; more answers 413 naming limit, n or points. */
   readMaxRows: number;
   /** History reads running at once, in all... */
@@ -273,6 +275,7 @@ export const defaults: Config = {
   mqttMaxPacketBytes: null,
   readTimeoutMs: 5000,
   readWorkers: 3,
+  sqliteWriterThread: true,
   readMaxRows: 200_000,
   readConcurrency: 16,
   readConcurrencyPerCaller: 4,
@@ -367,6 +370,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   mqttMaxPacketBytes: { env: 'FIELDSCOPE_MQTT_MAX_PACKET_BYTES', flag: 'mqtt-max-packet-bytes', kind: 'int' },
   readTimeoutMs: { env: 'FIELDSCOPE_READ_TIMEOUT_MS', flag: 'read-timeout-ms', kind: 'int' },
   readWorkers: { env: 'FIELDSCOPE_READ_WORKERS', flag: 'read-workers', kind: 'int' },
+  sqliteWriterThread: { env: 'FIELDSCOPE_SQLITE_WRITER_THREAD', flag: 'sqlite-writer-thread', kind: 'bool' },
   readMaxRows: { env: 'FIELDSCOPE_READ_MAX_ROWS', flag: 'read-max-rows', kind: 'int' },
   readConcurrency: { env: 'FIELDSCOPE_READ_CONCURRENCY', flag: 'read-concurrency', kind: 'int' },
   readConcurrencyPerCaller: { env: 'FIELDSCOPE_READ_CONCURRENCY_PER_CALLER', flag: 'read-concurrency-per-caller', kind: 'int' },

@@ -26,6 +26,7 @@ export function createStore(
       path: join(resolve(config.dataDir), 'fieldscope.db'),
       retention,
       minFreeBytes: config.storeMinFreeBytes,
+      writerThread: config.sqliteWriterThread,
       onWriterCrash: opts.onWriterCrash,
       ...reads,
     });
