@@ -12,7 +12,10 @@ const batch: WriteBatch = {
     { device: 'pump-1', metric: 'rms', ts: 1_700_000_000_002, value: Number.MAX_VALUE, seq: 2 ** 40 },
     { device: '압축기-２', metric: 'température', ts: 1, value: 3, seq: 0 },
   ],
-  devices: [{ id: 'pump-1', seen: 5, profile: 'pump' }, { id: '압축기-２', seen: 6 }],
+  devices: [
+    { id: 'pump-1', seen: 5, profile: 'pump' },
+    { id: '압축기-２', seen: 6 },
+  ],
   rejected: [{ at: 1, source: 'mqtt', device: 'x', field: 'values.a', rule: 'number', error: 'not a number', payload: '{}' }],
   sequence: { devices: [], buckets: [] },
   checkpoint: { key: 'f', offset: 10, line: 2, stored: 5, duplicates: 0, rejected: 1, done: false },

@@ -20,7 +20,19 @@ const INSERT_CHUNK = 64;
 export class SqliteTelemetryWriter {
   private seriesIds = new Map<string, Map<string, number>>();
   private readonly stmts: Record<
-    'upsertDevice' | 'insertSeries' | 'findSeries' | 'insertReading' | 'insertReadings' | 'updateLatest' | 'insertRejected' | 'saveSeqState' | 'addSeqStats' | 'saveCheckpoint' | 'savepoint' | 'release' | 'rollbackTo',
+    | 'upsertDevice'
+    | 'insertSeries'
+    | 'findSeries'
+    | 'insertReading'
+    | 'insertReadings'
+    | 'updateLatest'
+    | 'insertRejected'
+    | 'saveSeqState'
+    | 'addSeqStats'
+    | 'saveCheckpoint'
+    | 'savepoint'
+    | 'release'
+    | 'rollbackTo',
     Stmt
   >;
   /** Reused bind array of the multi-row insert. */

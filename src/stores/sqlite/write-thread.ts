@@ -74,11 +74,16 @@ export class SqliteWriterThread {
   private async closeNow(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await Promise.allSettled([...this.inFlight.values()].map((f) => new Promise<void>((done) => {
-      const { resolve, reject } = f;
-      f.resolve = (r) => (resolve(r), done());
-      f.reject = (e) => (reject(e), done());
-    })));
+    await Promise.allSettled(
+      [...this.inFlight.values()].map(
+        (f) =>
+          new Promise<void>((done) => {
+            const { resolve, reject } = f;
+            f.resolve = (r) => (resolve(r), done());
+            f.reject = (e) => (reject(e), done());
+          }),
+      ),
+    );
     if (this.worker !== worker) return;
     const exited = new Promise<void>((done) => worker.once('exit', () => done()));
     worker.ref();

@@ -16,8 +16,7 @@ export interface WriteWorkerData {
 
 export type WriterRequest = { id: number; batch: EncodedBatch } | { close: true };
 export type WriterReply =
-  | { id: number; ok: true; inserted: number; duplicates: number }
-  | { id: number; ok: false; error: { message: string; code?: string; name: string } };
+  { id: number; ok: true; inserted: number; duplicates: number } | { id: number; ok: false; error: { message: string; code?: string; name: string } };
 
 const { path, synchronous, walSizeLimit, retention } = workerData as WriteWorkerData;
 const db = new Database(path, { fileMustExist: true });
