@@ -67,13 +67,31 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
         ...(ctx.retention ? { retention: ctx.retention } : {}),
         applyRetention: req.query.applyRetention ?? false,
       };
-      // Import, column-map and CSV syntax errors are DomainErrors (source import): the server answers and counts them once.
-      if (req.query.key === undefined) return importStream(ctx.store, body as Readable, opts);
-      return importUpload(ctx.store, body as Readable, {
-        ...opts,
-        key: req.query.key,
-        ...(req.query.resumeAt !== undefined ? { resumeAt: req.query.resumeAt } : {}),
-      });
+      const stream = body as Readable;
+      // Not destroyed when the import stops early (iterating a stream destroys it by default): see the catch.
+      const chunks = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+      try {
+        // Import, column-map and CSV syntax errors are DomainErrors (source import): the server answers and counts them once.
+        if (req.query.key === undefined) return await importStream(ctx.store, chunks, opts);
+        return await importUpload(ctx.store, chunks, {
+          ...opts,
+          key: req.query.key,
+          ...(req.query.resumeAt !== undefined ? { resumeAt: req.query.resumeAt } : {}),
+        });
+      } catch (err) {
+        // Refused part-way (a file that is not the key's, a stale resumeAt, a bad row): the rest of the
+        // body is read and dropped first, else the answer races the client's sending and the client
+        // (and the next request on its kept-alive connection) sees a reset instead of the refusal.
+        if (!stream.readableEnded && !stream.destroyed) {
+          stream.resume();
+          await new Promise<void>((res) => {
+            stream.once('end', res);
+            stream.once('close', res);
+            stream.once('error', () => res());
+          });
+        }
+        throw err;
+      }
     },
   );
   app.get(
@@ -82,7 +100,8 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
       config: { role: 'operator' },
       schema: {
         tags: ['telemetry'],
-        summary: "Where the import of one file stands (its last commit): an upload sent with this key continues from `offset` (POST /api/v1/import?key=...&resumeAt=offset)",
+        summary:
+          'Where the import of one file stands (its last commit): an upload sent with this key continues from `offset` (POST /api/v1/import?key=...&resumeAt=offset)',
         params: Type.Object({ key: Type.String({ pattern: IMPORT_KEY_PATTERN }) }),
         response: { 200: Ref(ImportCheckpointSchema), ...errorResponses },
       },
