@@ -6,10 +6,11 @@ import type { RetentionRules } from '../stores/retention-rules.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
 import type { CommitWriter } from '../pipeline/commit.js';
 import { errorRef, errorResponses } from './schemas.js';
-import { ImportQuery, ImportSummarySchema } from '../model/schemas/retention.js';
+import { IMPORT_KEY_PATTERN, ImportCheckpointSchema, ImportQuery, ImportSummarySchema } from '../model/schemas/retention.js';
 import { Ref } from '../model/schemas/kit.js';
+import { Type } from '@sinclair/typebox';
 import { DomainError } from './errors.js';
-import { importStream, type ImportFormat } from '../import/importer.js';
+import { importStream, importUpload, keySize, type ImportFormat } from '../import/importer.js';
 import { parseColumnMap } from '../import/column-map.js';
 import { parseTimestamp } from '../pipeline/decode.js';
 
@@ -54,8 +55,9 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
         if (t === null) throw new DomainError(400, 'start must be an ISO-8601 time or epoch ms', 'start', 'timestamp');
         start = t;
       }
-      // Import, column-map and CSV syntax errors are DomainErrors (source import): the server answers and counts them once.
-      return importStream(ctx.store, body as Readable, {
+      if (req.query.resumeAt !== undefined && req.query.key === undefined)
+        throw new DomainError(400, 'resumeAt continues an import by its key: send key too', 'key', 'required');
+      const opts = {
         format,
         device: req.query.device,
         map: parseColumnMap(req.query.map),
@@ -64,7 +66,50 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
         writer: ctx.writer,
         ...(ctx.retention ? { retention: ctx.retention } : {}),
         applyRetention: req.query.applyRetention ?? false,
-      });
+      };
+      const stream = body as Readable;
+      // Not destroyed when the import stops early (iterating a stream destroys it by default): see the catch.
+      const chunks = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+      try {
+        // Import, column-map and CSV syntax errors are DomainErrors (source import): the server answers and counts them once.
+        if (req.query.key === undefined) return await importStream(ctx.store, chunks, opts);
+        return await importUpload(ctx.store, chunks, {
+          ...opts,
+          key: req.query.key,
+          ...(req.query.resumeAt !== undefined ? { resumeAt: req.query.resumeAt } : {}),
+        });
+      } catch (err) {
+        // Refused part-way (a file that is not the key's, a stale resumeAt, a bad row): the rest of the
+        // body is read and dropped first, else the answer races the client's sending and the client
+        // (and the next request on its kept-alive connection) sees a reset instead of the refusal.
+        if (!stream.readableEnded && !stream.destroyed) {
+          stream.resume();
+          await new Promise<void>((res) => {
+            stream.once('end', res);
+            stream.once('close', res);
+            stream.once('error', () => res());
+          });
+        }
+        throw err;
+      }
+    },
+  );
+  app.get(
+    '/api/v1/import/checkpoints/:key',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['telemetry'],
+        summary:
+          'Where the import of one file stands (its last commit): an upload sent with this key continues from `offset` (POST /api/v1/import?key=...&resumeAt=offset)',
+        params: Type.Object({ key: Type.String({ pattern: IMPORT_KEY_PATTERN }) }),
+        response: { 200: Ref(ImportCheckpointSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const cp = await ctx.store.catalog.getImportCheckpoint(req.params.key);
+      if (!cp) throw new DomainError(404, 'no import of this file has committed anything', 'key', 'not_found');
+      return { ...cp, size: keySize(cp.key) ?? 0 };
     },
   );
 }

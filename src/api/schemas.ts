@@ -21,7 +21,7 @@ import {
   IngestResultSchema,
   TelemetryAnswerSchema,
 } from '../model/schemas/telemetry.js';
-import { DeviceRetentionSchema, ImportSummarySchema } from '../model/schemas/retention.js';
+import { DeviceRetentionSchema, ImportCheckpointSchema, ImportSummarySchema } from '../model/schemas/retention.js';
 import { AuditEntrySchema } from '../model/schemas/auth.js';
 import { HealthSchema } from '../model/schemas/health.js';
 import { BundleViewSchema, ManifestSchema, ModelBacktestSchema, PredictionSchema } from '../model/schemas/models.js';
@@ -77,6 +77,7 @@ export const allSchemas = [
   DeviceStatsSchema,
   DeviceRetentionSchema,
   ImportSummarySchema,
+  ImportCheckpointSchema,
   LiveClientMessageSchema,
   LiveServerMessageSchema,
   AuditEntrySchema,

@@ -13,6 +13,7 @@ import { CsvParser } from './csv-reader.js';
 import { NdjsonLines } from './ndjson-reader.js';
 import { TextChunks } from './text-chunks.js';
 import { ImportError, planColumns, rowDevice, type ColumnPlan } from './column-map.js';
+import { DomainError } from '../model/errors.js';
 import { RetentionGate, type RetentionGateOptions } from './retention-gate.js';
 import type { ImportSummary } from '../model/retention.js';
 import type { IMPORT_FORMATS } from '../model/schemas/retention.js';
@@ -117,6 +118,106 @@ export async function importStream(
   const run = new ImportRun(store, opts, null);
   await run.init();
   return run.consume(chunks, 0, undefined);
+}
+
+/** What an upload that names its file (`key`) may add: where to continue from. */
+export interface UploadResume {
+  /** sha256:<hex of the first 64 KiB>:<size>, as fileIdentity() makes it. */
+  key: string;
+  /** Continue from the checkpoint at this byte offset: the stream is then the file's head followed by the bytes from here on. */
+  resumeAt?: number;
+}
+
+/** The size a key names, or null when it is not one. */
+export function keySize(key: string): number | null {
+  const m = /^sha256:[0-9a-f]{64}:([0-9]{1,15})$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Imports an upload that names its file: every commit records a checkpoint under the key, so an
+ * upload cut off (a reload, a dropped network) can be continued from the last commit by sending
+ * the head (to check it is the same file, and to read a CSV's header again) and the rest.
+ */
+export async function importUpload(
+  store: Pick<Store, 'telemetry' | 'catalog' | 'retention'>,
+  chunks: AsyncIterable<Buffer | string>,
+  opts: ImportOptions & UploadResume,
+): Promise<ImportSummary> {
+  const size = keySize(opts.key);
+  if (size === null) throw new ImportError('key must be sha256:<64 hex digits>:<size>', 'key', 'pattern');
+  const headLen = Math.min(HEAD_BYTES, size);
+  const run = new ImportRun(store, opts, opts.key);
+  await run.init();
+  let cp: ImportCheckpoint | null = null;
+  if (opts.resumeAt !== undefined) {
+    cp = await store.catalog.getImportCheckpoint(opts.key);
+    if (!cp || cp.done || cp.offset !== opts.resumeAt) {
+      const where = !cp ? 'there is no checkpoint for this file' : cp.done ? 'its import is complete' : `its checkpoint is at byte ${cp.offset}`;
+      // 409: the request is well formed, the server's state is not what it assumed (ask for the checkpoint again).
+      throw new DomainError(409, `cannot continue at byte ${opts.resumeAt}: ${where}`, 'resumeAt', 'checkpoint', 'import');
+    }
+  }
+  const start = cp?.offset ?? 0;
+  return run.consume(
+    checkedUpload(chunks, opts.key, headLen, size, start, cp !== null, (head) => {
+      if (cp) run.resumeAt(cp, head);
+    }),
+    start,
+    size,
+  );
+}
+
+/**
+ * The upload's bytes, checked against its key: the first `headLen` bytes must hash to it (before
+ * any commit: a commit needs 50,000 rows, more than 64 KiB), and the bytes must end where the
+ * key's size says. When resuming, the head is taken off (handed to `onHead`), not imported again.
+ */
+async function* checkedUpload(
+  source: AsyncIterable<Buffer | string>,
+  key: string,
+  headLen: number,
+  size: number,
+  start: number,
+  resume: boolean,
+  onHead: (head: Buffer) => void,
+): AsyncGenerator<Buffer> {
+  const want = key.split(':')[1];
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  let got = 0;
+  let checked = false;
+  let body = 0;
+  const check = () => {
+    checked = true;
+    if (got < headLen || hash.digest('hex') !== want)
+      throw new ImportError("the file is not the one its key names (its first 64 KiB differ, or it is shorter)", 'key', 'file_identity');
+    onHead(Buffer.concat(parts, got));
+  };
+  if (headLen === 0) check();
+  for await (const chunk of source) {
+    let b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!checked) {
+      const piece = b.subarray(0, Math.min(headLen - got, b.length));
+      hash.update(piece);
+      parts.push(piece);
+      got += piece.length;
+      if (got >= headLen) check();
+      if (resume) b = b.subarray(piece.length);
+      if (!checked && !resume) {
+        // Parsed as it comes; no commit can happen before the head is checked (see above).
+        body += b.length;
+        yield b;
+        continue;
+      }
+      if (!b.length) continue;
+    }
+    body += b.length;
+    if (start + body > size) throw new ImportError(`the upload is longer than the ${size} bytes its key names`, 'key', 'size');
+    yield b;
+  }
+  if (!checked) check();
+  if (start + body !== size) throw new ImportError(`the upload ended after ${start + body} of the ${size} bytes its key names`, 'key', 'size');
 }
 
 class ImportRun {

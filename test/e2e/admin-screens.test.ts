@@ -4,7 +4,7 @@
 // (filtered by who and what, equal to the API's own answer; admins only), alarm statistics over a
 // period (equal to the API's), and a model bundle upload with the manifest's error at its field.
 // Each result is checked through the API; axe-core (light and dark) on each page; screenshots kept.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,6 +99,77 @@ test(
         });
         assert.equal(await page.getAttribute('[data-testid="import-result"]', 'data-already'), '8');
         assert.equal((await text('[data-testid="import-count-alreadyStored"] dd')).replace(/\D/g, ''), '8', 'the count by Intl in the language');
+      });
+
+      await t.test(`${lang}: bulk import: an upload cut off by a reload says where it stood and continues from the server's checkpoint`, async () => {
+        // 70,000 rows: the server commits (and checkpoints) every 50,000.
+        const rowsN = 70_000;
+        const t0 = Date.UTC(2025, 3, 1) + (lang === 'en' ? 0 : 86_400_000);
+        const lines = ['time,v'];
+        for (let i = 0; i < rowsN; i++) lines.push(`${new Date(t0 + i * 1000).toISOString()},${i % 1000}`);
+        const body = Buffer.from(lines.join('\n') + '\n');
+        const big = join(files, `long-${lang}.csv`);
+        writeFileSync(big, body);
+        const key = `sha256:${createHash('sha256').update(body.subarray(0, 65536)).digest('hex')}:${body.length}`;
+        // null until the import has committed something (404).
+        const checkpoint = () =>
+          api<{ offset: number; line: number; done: boolean }>(`/api/v1/import/checkpoints/${encodeURIComponent(key)}`).catch(() => null);
+        const dev = `imp-long-${lang}`;
+        await page.goto(`${app.httpUrl}/#/manage/import`);
+        await page.waitForSelector('[data-testid="import-form"]', { timeout: 10_000 });
+        await page.setInputFiles('[data-testid="import-file"]', big);
+        await page.fill('[data-testid="import-device"]', dev);
+        // The screen is as the test before left it: its column names are not this file's.
+        await page.fill('[data-testid="import-map"]', '');
+        // A slow uplink (200 kB/s), so the page can be reloaded while the upload is under way.
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200_000 });
+        await page.click('[data-testid="import-run"]');
+        // Asked twice a second, not at until()'s pace: the locked app limits each caller's request rate.
+        let cp: { offset: number; line: number; done: boolean } | null = null;
+        for (let i = 0; i < 120 && !(cp && cp.offset > 0); i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          cp = await checkpoint();
+        }
+        assert.ok(
+          cp && cp.offset > 0,
+          `the first commit of the upload (${await page.textContent('[data-testid="import-progress"]').catch(() => 'no progress')})`,
+        );
+        assert.equal(cp.done, false, 'reloaded before the end');
+        // Reloaded while the rest is still on its way (un-throttled first, the upload would finish).
+        await page.reload();
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+        await cdp.detach();
+        await page.waitForSelector('[data-testid="import-form"]', { timeout: 10_000 });
+        // After the reload: where the import stands, by the server's checkpoint; the form as it was sent.
+        const note = await page.waitForSelector('[data-testid="import-pending"]', { timeout: 10_000 });
+        const at = (await checkpoint())!;
+        assert.equal(Number(await note.getAttribute('data-line')), at.line);
+        assert.match((await note.textContent()) ?? '', new RegExp(`long-${lang}\\.csv`));
+        assert.equal(await page.inputValue('[data-testid="import-device"]'), dev);
+        await axe('import, cut off');
+        await shot('02-import-pending');
+        // The same file again: offered to continue from the checkpoint, by keyboard.
+        await page.setInputFiles('[data-testid="import-file"]', big);
+        await page.waitForSelector(`[data-testid="import-resumable"][data-offset="${at.offset}"]`, { timeout: 10_000 });
+        assert.notEqual(await text('[data-testid="import-run"]'), M.imports.run);
+        assert.equal(await text('[data-testid="import-restart"]'), M.imports.restart);
+        await page.focus('[data-testid="import-run"]');
+        await page.keyboard.press('Enter');
+        const result = await page.waitForSelector('[data-testid="import-resumed"]', { timeout: 60_000 });
+        assert.equal(Number(await result.getAttribute('data-line')), at.line);
+        // Only the rows after the checkpoint were read again (the header is line 1).
+        assert.equal(Number(await page.getAttribute('[data-testid="import-result"]', 'data-rows')), rowsN - (at.line - 2));
+        assert.equal((await checkpoint())?.done, true);
+        assert.equal(await page.$('[data-testid="import-pending"]'), null, 'nothing left pending');
+        await shot('03-import-resumed');
+        // Every row is in the store once: the whole file again stores nothing.
+        await page.click('[data-testid="import-run"]');
+        await page.waitForFunction((n) => document.querySelector('[data-testid="import-result"]')?.getAttribute('data-already') === String(n), rowsN, {
+          timeout: 60_000,
+        });
+        assert.equal(await page.getAttribute('[data-testid="import-result"]', 'data-stored'), '0');
       });
 
       await t.test(`${lang}: an operator sees retention but may not change it; alarm statistics equal the API's; a bundle upload`, async () => {

@@ -94,7 +94,7 @@ test(
       // The profile by its name in the language.
       assert.match((await page.textContent(`[data-testid="device-row-${histId}"]`)) ?? '', new RegExp(words.cell));
       // Sparkline and completeness of the last hour arrive for rows on screen.
-      await page.waitForSelector(`[data-testid="device-row-${histId}"] svg.sparkline`, { timeout: 15_000 });
+      await page.waitForSelector(`[data-testid="device-row-${histId}"] canvas.sparkline`, { timeout: 15_000 });
       await sortBy(page, 'id', 'ascending');
       const ids = await page.$$eval('[data-testid^="device-row-"][data-index]', (rows) =>
         rows.map((r) => r.getAttribute('data-testid')!.slice('device-row-'.length)),

@@ -124,6 +124,29 @@ test(
         await shot('device-registry');
       });
 
+      await t.test(`${lang}: device page: notes edited on screen, the API's refusal shown at the field`, async () => {
+        await tabTo('device-edit');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('[data-testid="device-form"]');
+        // Longer than the API takes (4,000): the browser lets it through, the API's field and rule come back at the field.
+        await page.fill('[data-testid="device-notes-input"]', 'x'.repeat(4001));
+        await page.click('[data-testid="device-save"]');
+        await page.waitForSelector('[data-testid="field-error-notes"]', { timeout: 10_000 });
+        assert.equal(await page.getAttribute('[data-testid="field-error-notes"]', 'data-rule'), 'maxLength');
+        assert.equal(await text('[data-testid="field-error-notes"]'), M.deviceAdmin.rule.maxLength);
+        assert.equal((await device(devA)).notes ?? null, null, 'nothing saved');
+        const notes = lang === 'en' ? 'Shunt replaced 2026-11-02.\nCheck the fuse at the next visit.' : '2026-11-02 션트 교체.\n다음 점검 때 퓨즈 확인.';
+        await page.fill('[data-testid="device-notes-input"]', notes);
+        await page.focus('[data-testid="device-save"]');
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('[data-testid="device-saved"]', { timeout: 10_000 });
+        const d = await device(devA);
+        assert.equal(d.notes, notes);
+        assert.deepEqual(d.tags, ['line-2', 'critical'], 'the other fields kept');
+        await page.waitForFunction((n) => document.querySelector('[data-testid="device-notes"]')?.textContent === n, notes);
+        await axe('device page, notes');
+      });
+
       await t.test(`${lang}: device page: bound to a profile, then unbound`, async () => {
         await page.selectOption('[data-testid="device-profile-select"]', 'battery');
         await page.click('[data-testid="device-profile-bind"]');
@@ -275,8 +298,9 @@ test(
         await signIn('vera', passwords.vera);
         await openDevice(devA);
         assert.equal(await text('[data-testid="device-name"]'), (await device(devA)).name);
+        assert.equal(await page.textContent('[data-testid="device-notes"]'), (await device(devA)).notes, 'notes shown to a viewer, not editable');
         await page.waitForSelector(`[data-testid="device-ota-row-${rolloutId}"]`, { timeout: 10_000 });
-        for (const sel of ['device-edit', 'device-remove', 'profile-bind-form']) assert.equal(await page.$(`[data-testid="${sel}"]`), null, sel);
+        for (const sel of ['device-edit', 'device-remove', 'profile-bind-form', 'device-notes-input']) assert.equal(await page.$(`[data-testid="${sel}"]`), null, sel);
         assert.match(await text('[data-testid="device-registry"] [data-testid="role-note"]'), new RegExp(M.tasks.roles.operator));
         await axe('device page, viewer');
         await shot('device-viewer');

@@ -81,3 +81,23 @@ test('groupDevices rolls the worst status up and puts the unassigned last', () =
   assert.equal(e[0].key, 'rack-1');
   assert.equal(e[0].alarms, 3);
 });
+
+test('FleetHistory: answers for many rows are told to the table once per scheduled frame, not once each', async () => {
+  const { FleetHistory } = await import('../../web/src/state/fleet-history.js');
+  const api = {
+    getBuckets: async (_id: string, q: { metrics: string[] }) => ({ series: { [q.metrics[0]]: { ts: [1, 2], avg: [3, 4] } } }),
+    getCompleteness: async () => ({ expected: 60, received: 30, ratio: 0.5 }),
+  };
+  const frames: (() => void)[] = [];
+  const h = new FleetHistory(api as never, () => 10_000_000, 4, 60_000, (flush) => frames.push(flush));
+  let notices = 0;
+  h.subscribe(() => notices++);
+  for (let i = 0; i < 12; i++) h.want(`rack-${i}`, 'voltage');
+  for (let i = 0; i < 50 && h.get('rack-11') === undefined; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(h.get('rack-11')?.completeness, 0.5);
+  assert.equal(notices, 0, 'nothing told before the frame');
+  assert.equal(frames.length, 1, 'one frame asked for all twelve answers');
+  frames.shift()!();
+  assert.equal(notices, 1);
+  assert.equal(h.version, 12);
+});

@@ -194,3 +194,50 @@ test('a batch frame is heard as its messages, one by one, in order; a server clo
   assert.deepEqual(opens, [false, true]);
   c.stop();
 });
+
+test('a large batch is handed on in slices within the budget, in order, later messages behind it; stop() drops what is left', () => {
+  FakeSocket.all = [];
+  let clock = 0;
+  const later: (() => void)[] = [];
+  const c = new LiveClient({
+    url: 'ws://x/api/v1/live',
+    createSocket: (u) => new FakeSocket(u),
+    sliceMs: 4,
+    // Each message costs 0.1 ms of this clock: 4 ms is 40 messages, checked every 64.
+    clock: () => clock,
+    yieldTask: (fn) => later.push(fn),
+  });
+  const heard: number[] = [];
+  c.onMessage((m) => {
+    clock += 0.1;
+    const seq = (m as { seq?: number }).seq;
+    if (typeof seq === 'number') heard.push(seq);
+  });
+  c.start();
+  const s = FakeSocket.all[0];
+  s.open();
+  const r = (seq: number) => ({ type: 'readings', device: `d${seq % 50}`, ts: seq, seq, values: { x: seq } });
+  s.receive({ type: 'batch', messages: Array.from({ length: 1000 }, (_, i) => r(i)) });
+  // The first slice only: the rest waits for a later task.
+  assert.equal(heard.length, 64);
+  assert.equal(c.pending, 1000 - 64);
+  assert.equal(later.length, 1);
+  // A message arriving meanwhile is heard after the batch, never before its rest.
+  s.receive(r(5000));
+  assert.equal(heard.length, 64);
+  let slices = 1;
+  while (later.length) {
+    later.shift()!();
+    slices++;
+  }
+  assert.equal(heard.length, 1001);
+  assert.deepEqual(heard, [...Array.from({ length: 1000 }, (_, i) => i), 5000]);
+  assert.ok(slices >= 1000 / 64, `handed on in ${slices} slices`);
+  assert.equal(c.pending, 0);
+  // A batch still in slices when the client stops is not handed on afterwards.
+  s.receive({ type: 'batch', messages: Array.from({ length: 300 }, (_, i) => r(i)) });
+  c.stop();
+  const before = heard.length;
+  while (later.length) later.shift()!();
+  assert.equal(heard.length, before);
+});

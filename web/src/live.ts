@@ -25,6 +25,32 @@ export interface LiveClientOptions {
   staleAfterMs?: number;
   now?: () => number;
   random?: () => number;
+  /**
+   * A batch frame's messages are handed to listeners in slices of at most this many ms of work,
+   * the rest after `yieldTask`, so one commit's thousands of readings never make one long task
+   * (the page draws its frames in between). 0: all at once (the default).
+   */
+  sliceMs?: number;
+  /** Runs `fn` in a later task (the browser may render before it). */
+  yieldTask?: (fn: () => void) => void;
+  /** A monotonic ms clock for the slice budget. */
+  clock?: () => number;
+}
+
+/** A later task that lets the browser render first: the Scheduler API where there is one, else a message to ourselves. */
+export function browserYield(): (fn: () => void) => void {
+  const sched = (globalThis as { scheduler?: { postTask?: (fn: () => void, o?: { priority: string }) => Promise<unknown> } }).scheduler;
+  if (sched?.postTask) return (fn) => void sched.postTask!(fn, { priority: 'user-visible' }).catch(() => {});
+  if (typeof MessageChannel === 'function') {
+    const ch = new MessageChannel();
+    const queue: (() => void)[] = [];
+    ch.port1.onmessage = () => queue.shift()?.();
+    return (fn) => {
+      queue.push(fn);
+      ch.port2.postMessage(0);
+    };
+  }
+  return (fn) => void setTimeout(fn, 0);
 }
 
 /** A message from the server: a known one, or any other `type` (later kinds: alarms, stats). */
@@ -66,6 +92,10 @@ export class LiveClient {
   private openListeners = new Set<(reconnect: boolean) => void>();
   private failListeners = new Set<() => void>();
   private everOpened = false;
+  /** Messages heard but not yet handed to listeners (a batch being dispatched in slices), in order. */
+  private backlog: LiveMessage[] = [];
+  private backlogAt = 0;
+  private draining = false;
   private readonly o: Required<LiveClientOptions>;
 
   constructor(options: LiveClientOptions) {
@@ -77,6 +107,9 @@ export class LiveClient {
       staleAfterMs: 45_000,
       now: () => Date.now(),
       random: Math.random,
+      sliceMs: 0,
+      yieldTask: (fn) => void setTimeout(fn, 0),
+      clock: () => performance.now(),
       ...options,
     };
   }
@@ -90,6 +123,9 @@ export class LiveClient {
   stop(): void {
     this.stopped = true;
     this.clearTimers();
+    // What the old connection sent is not handed on to whoever signs in next.
+    this.backlog = [];
+    this.backlogAt = 0;
     const s = this.socket;
     this.socket = null;
     if (s) {
@@ -206,11 +242,12 @@ export class LiveClient {
         // One server turn's messages (?frames=batch): heard one by one, in order, as if sent apart.
         const inner = (m as { messages?: unknown }).messages;
         if (!Array.isArray(inner)) return;
-        const listeners = [...this.messageListeners];
-        for (const x of inner) if (isMessage(x)) this.dispatch(x as LiveMessage, listeners);
+        for (const x of inner) if (isMessage(x)) this.backlog.push(x as LiveMessage);
+        this.drain();
         return;
       }
-      this.dispatch(m, [...this.messageListeners]);
+      this.backlog.push(m);
+      this.drain();
     };
     s.onerror = () => {};
     let opened = false;
@@ -225,6 +262,34 @@ export class LiveClient {
       if (!opened) for (const fn of [...this.failListeners]) safe(fn);
       this.scheduleReconnect();
     };
+  }
+
+  /** Messages still waiting to be handed to listeners (a batch part-way through its slices). */
+  get pending(): number {
+    return this.backlog.length - this.backlogAt;
+  }
+
+  /** Hands queued messages to listeners, in order, within the slice budget; the rest in a later task. */
+  private drain(): void {
+    if (this.draining) return;
+    const budget = this.o.sliceMs;
+    const started = budget > 0 ? this.o.clock() : 0;
+    const listeners = [...this.messageListeners];
+    let n = 0;
+    while (this.backlogAt < this.backlog.length) {
+      this.dispatch(this.backlog[this.backlogAt++], listeners);
+      // The clock is read every 64 messages: reading it per message would cost more than the check saves.
+      if (budget > 0 && ++n % 64 === 0 && this.o.clock() - started >= budget && this.backlogAt < this.backlog.length) {
+        this.draining = true;
+        this.o.yieldTask(() => {
+          this.draining = false;
+          this.drain();
+        });
+        return;
+      }
+    }
+    this.backlog = [];
+    this.backlogAt = 0;
   }
 
   private dispatch(m: LiveMessage, listeners: ((m: LiveMessage) => void)[]): void {

@@ -76,6 +76,9 @@ export const ImportSummarySchema = Type.Object(
 );
 
 export const IMPORT_FORMATS = ['csv', 'ndjson'] as const;
+/** sha256 of a file's first 64 KiB (or all of it, if smaller) and its size in bytes: the same file has the same key, whatever its name or who sends it. */
+export const IMPORT_KEY_PATTERN = '^sha256:[0-9a-f]{64}:[0-9]{1,15}$';
+
 export const ImportQuery = Type.Object({
   format: Type.Optional(StringEnum(IMPORT_FORMATS, { description: 'default: from the content type' })),
   device: Type.Optional(Type.String({ maxLength: 128, description: 'every row belongs to this device' })),
@@ -86,4 +89,32 @@ export const ImportQuery = Type.Object({
       description: "leave out readings already older than their device's raw retention (default false: imported history is kept, exempt from raw retention)",
     }),
   ),
+  key: Type.Optional(
+    Type.String({
+      pattern: IMPORT_KEY_PATTERN,
+      description:
+        "the file's identity, sha256:<hex of its first 64 KiB>:<size> (as the CLI's): each commit then records a checkpoint under it (GET /api/v1/import/checkpoints/{key}), and an interrupted upload can be continued with resumeAt",
+    }),
+  ),
+  resumeAt: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        "continue the import of `key` from its checkpoint: the byte offset the checkpoint gives. The body is then the file's head (its first 64 KiB, or all of it if smaller: checked against the key) followed by the file's bytes from that offset to the end",
+    }),
+  ),
 });
+
+export const ImportCheckpointSchema = Type.Object(
+  {
+    key: Type.String(),
+    offset: Type.Integer({ description: 'bytes of the file committed: an upload continues from here (resumeAt)' }),
+    line: Type.Integer({ description: 'the line the import continues at' }),
+    stored: Type.Integer({ description: 'readings stored by the import up to its previous commit' }),
+    duplicates: Type.Integer(),
+    rejected: Type.Integer(),
+    done: Type.Boolean({ description: 'true: the whole file was imported (importing it again adds nothing)' }),
+    size: Type.Integer({ description: 'the file size the key names' }),
+  },
+  { $id: 'ImportCheckpoint', description: 'Where an import of one file stands, as of its last commit' },
+);

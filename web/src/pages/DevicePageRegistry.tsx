@@ -11,8 +11,8 @@ import { taskHref } from '../tasks/routes.js';
 import { Field, FormError, RoleNote, useCan } from '../tasks/ui.js';
 
 /**
- * What people record about a device, on its page: name, location, tags (PATCH, so its equipment
- * and notes stay), the profile it is bound to (PUT .../profile), and removing it from the registry.
+ * What people record about a device, on its page: name, location, tags and notes (PATCH, so its
+ * equipment stays), the profile it is bound to (PUT .../profile), and removing it from the registry.
  * Everyone sees the values; the forms are an operator's, as the API's roles are.
  */
 export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
@@ -23,7 +23,7 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
   const canChange = useCan('operator');
   const lang = currentLanguage();
   const [editing, setEditing] = useState(false);
-  const [form, setForm] = useState({ name: '', location: '', tags: '' });
+  const [form, setForm] = useState({ name: '', location: '', tags: '', notes: '' });
   const [profiles, setProfiles] = useState<Profile[]>([]);
   const [profile, setProfile] = useState(device.profile ?? '');
   const [confirming, setConfirming] = useState(false);
@@ -41,14 +41,16 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
   const open = () => {
     meta.clear();
     setDone(null);
-    setForm({ name: device.name ?? '', location: device.location ?? '', tags: (device.tags ?? []).join(', ') });
+    setForm({ name: device.name ?? '', location: device.location ?? '', tags: (device.tags ?? []).join(', '), notes: device.notes ?? '' });
     setEditing(true);
   };
   const save = async (el: HTMLFormElement) => {
     const tags = splitTags(form.tags);
     if (!meta.validate(el, tagErrors(tags))) return;
     try {
-      devices.put(await fleet.updateDevice(id, { name: form.name.trim() || null, location: form.location.trim() || null, tags }));
+      devices.put(
+        await fleet.updateDevice(id, { name: form.name.trim() || null, location: form.location.trim() || null, tags, notes: form.notes.trim() || null }),
+      );
       setEditing(false);
       setDone('saved');
     } catch (err) {
@@ -124,6 +126,10 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
             <dt>{t('equipment')}</dt>
             <dd>{device.equipment ? <a href={taskHref('equipment')}>{device.equipment}</a> : t('notGiven')}</dd>
           </div>
+          <div className="registry-notes">
+            <dt>{t('notes')}</dt>
+            <dd data-testid="device-notes">{device.notes ?? t('notGiven')}</dd>
+          </div>
         </dl>
       )}
       {!canChange && <RoleNote needed="operator" />}
@@ -165,8 +171,14 @@ export function DeviceRegistryPanel({ device }: { device: DeviceInfo }) {
             <Field label={t('tags')} name="tags" errors={meta.errors} hint={t('hint.tags')} ruleNs="deviceAdmin">
               {(p) => <input {...p} value={form.tags} onChange={(e) => setForm({ ...form, tags: e.target.value })} data-testid="device-tags-input" />}
             </Field>
+            {/* No maxLength here: the API's limit (4,000) is told by the hint and its answer shown at the field. */}
+            <Field label={t('notes')} name="notes" errors={meta.errors} hint={t('hint.notes')} ruleNs="deviceAdmin">
+              {(p) => (
+                <textarea {...p} value={form.notes} onChange={(e) => setForm({ ...form, notes: e.target.value })} rows={4} data-testid="device-notes-input" />
+              )}
+            </Field>
           </div>
-          <FormError errors={meta.errors} shown={['name', 'location', 'tags']} ruleNs="deviceAdmin" />
+          <FormError errors={meta.errors} shown={['name', 'location', 'tags', 'notes']} ruleNs="deviceAdmin" />
           <div className="action-buttons">
             <button type="submit" className="btn btn-primary" data-testid="device-save">
               {t('save')}

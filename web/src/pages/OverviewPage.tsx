@@ -4,6 +4,7 @@ import { DeviceGroups } from '../components/DeviceGroups.js';
 import { DeviceTable } from '../components/DeviceTable.js';
 import { type GroupBy, type Sort, deviceStatus, groupDevices, sortDevices } from '../state/fleet.js';
 import { FleetHistory } from '../state/fleet-history.js';
+import { nextFrame } from '../state/devices.js';
 import type { Profile } from '../../../src/model/device.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
 import { useServices } from '../services.js';
@@ -65,7 +66,7 @@ export function OverviewPage() {
   lastSort = sort;
   const [chosen, setChosen] = useState<View | null>(null);
   const [groupBy, setGroupBy] = useState<GroupBy>(storedGroupBy);
-  if (!fleetHistory) fleetHistory = new FleetHistory(api, () => live.serverNow());
+  if (!fleetHistory) fleetHistory = new FleetHistory(api, () => live.serverNow(), 4, 60_000, nextFrame);
   const history = fleetHistory;
   const now = useCallback(() => live.serverNow(), [live]);
 

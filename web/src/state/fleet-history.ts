@@ -1,4 +1,5 @@
 import type { Api } from '../api.js';
+import type { Schedule } from './devices.js';
 
 export interface Spark {
   ts: number[];
@@ -28,6 +29,7 @@ export class FleetHistory {
   private queued = new Set<string>();
   private running = 0;
   private listeners = new Set<() => void>();
+  private noticePending = false;
   version = 0;
 
   constructor(
@@ -35,6 +37,8 @@ export class FleetHistory {
     private readonly now: () => number,
     private readonly concurrency = 4,
     private readonly maxAgeMs = 60_000,
+    /** When listeners hear of loads: a scrolling table gets tens of answers a second, one notice per frame is enough. */
+    private readonly schedule: Schedule = (flush) => flush(),
   ) {}
 
   subscribe(fn: () => void): () => void {
@@ -94,6 +98,11 @@ export class FleetHistory {
       at: to,
     });
     this.version++;
-    for (const fn of [...this.listeners]) fn();
+    if (this.noticePending) return;
+    this.noticePending = true;
+    this.schedule(() => {
+      this.noticePending = false;
+      for (const fn of [...this.listeners]) fn();
+    });
   }
 }

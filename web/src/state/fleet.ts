@@ -1,7 +1,7 @@
 import type { Profile } from '../../../src/model/device.js';
 import type { DeviceRow } from './filter.js';
 import { isEnumMetric, metricOrder } from './profiles.js';
-import { valueStatus, worstStatus } from './status.js';
+import { valueStatus } from './status.js';
 
 /** A device's state at a glance: open alarms or a value out of range first, then a warning, offline, normal. */
 export type FleetStatus = 'alarm' | 'warning' | 'offline' | 'normal';
@@ -9,9 +9,16 @@ const RANK: Record<FleetStatus, number> = { normal: 0, offline: 1, warning: 2, a
 
 export function deviceStatus(d: DeviceRow, profile: Profile | undefined, openAlarms: number): FleetStatus {
   if (openAlarms > 0) return 'alarm';
-  const values = worstStatus(Object.keys(d.latest).map((m) => valueStatus(d.latest[m].value, profile?.metrics[m])));
-  if (values === 'alarm') return 'alarm';
-  if (values === 'warning') return 'warning';
+  // A loop, not keys().map(): the table sorts 5,000 devices by this every second.
+  let warning = false;
+  if (profile) {
+    for (const m in d.latest) {
+      const v = valueStatus(d.latest[m].value, profile.metrics[m]);
+      if (v === 'alarm') return 'alarm';
+      if (v === 'warning') warning = true;
+    }
+  }
+  if (warning) return 'warning';
   return d.online ? 'normal' : 'offline';
 }
 

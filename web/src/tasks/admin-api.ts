@@ -69,10 +69,52 @@ export class AdminApi {
  * (Chromium streams request bodies only over HTTP/2), so this one request goes by XMLHttpRequest,
  * with the session's token, refreshed first. Refusals come back as the same ApiError as elsewhere.
  */
+/** Where the import of one file stands on the server (GET /api/v1/import/checkpoints/{key}). */
+export interface ImportCheckpoint {
+  key: string;
+  offset: number;
+  line: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  done: boolean;
+  size: number;
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * A file's identity as the server and the CLI make it: sha256 of its first 64 KiB and its size.
+ * null where the browser has no WebCrypto (a page not served over https or from localhost): such
+ * an upload still imports, it just cannot be continued.
+ */
+export async function importKeyOf(file: Blob): Promise<string | null> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return null;
+  const digest = await subtle.digest('SHA-256', await file.slice(0, HEAD_BYTES).arrayBuffer());
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `sha256:${hex}:${file.size}`;
+}
+
+/** The checkpoint of an import by its key; null when nothing of it was ever committed. */
+export async function importCheckpoint(api: Api, key: string): Promise<ImportCheckpoint | null> {
+  try {
+    return await api.send<ImportCheckpoint>('GET', `/api/v1/import/checkpoints/${encodeURIComponent(key)}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/**
+ * Uploads a file to POST /api/v1/import. With `key`, every commit records a checkpoint; with
+ * `resumeAt` (a checkpoint's offset) only the head (to check it is the same file) and the bytes
+ * from there on are sent. `onProgress` counts in the file's bytes either way.
+ */
 export async function importFile(
   session: AuthSession,
   file: Blob,
-  q: { format: 'csv' | 'ndjson'; device?: string; map?: string; start?: string; applyRetention?: boolean },
+  q: { format: 'csv' | 'ndjson'; device?: string; map?: string; start?: string; applyRetention?: boolean; key?: string | null; resumeAt?: number },
   onProgress: (sent: number, total: number) => void,
 ): Promise<ImportSummary> {
   await session.ensureFresh().catch(() => false);
@@ -81,6 +123,11 @@ export async function importFile(
   if (q.map) p.set('map', q.map);
   if (q.start) p.set('start', q.start);
   if (q.applyRetention) p.set('applyRetention', 'true');
+  if (q.key) p.set('key', q.key);
+  const resumeAt = q.key && q.resumeAt ? q.resumeAt : 0;
+  if (resumeAt) p.set('resumeAt', String(resumeAt));
+  const head = resumeAt ? Math.min(HEAD_BYTES, file.size) : 0;
+  const body = resumeAt ? new Blob([file.slice(0, head), file.slice(resumeAt)]) : file;
   const path = `/api/v1/import?${p}`;
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -89,7 +136,7 @@ export async function importFile(
     xhr.setRequestHeader('content-type', q.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
     const token = session.accessToken();
     if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.upload.onprogress = (e) => onProgress(resumeAt + Math.max(0, e.loaded - head), file.size);
     xhr.onerror = () => reject(new Error(`POST ${path}: the connection failed`));
     xhr.onload = () => {
       let body: unknown;
@@ -103,7 +150,7 @@ export async function importFile(
       const retry = Number(xhr.getResponseHeader('retry-after'));
       reject(new ApiError(xhr.status, `${xhr.status} ${msg} (POST ${path})`, body, Number.isFinite(retry) && retry > 0 ? retry : null));
     };
-    xhr.send(file);
+    xhr.send(body);
   });
 }
 

@@ -89,7 +89,7 @@ export class FleetApi {
     return this.api.send('GET', `/api/v1/devices/${enc(id)}`);
   }
   /** Changes only the fields given (PATCH): the device's equipment, notes and profile stay. */
-  updateDevice(id: string, meta: { name: string | null; location: string | null; tags: string[] }): Promise<DeviceInfo> {
+  updateDevice(id: string, meta: { name: string | null; location: string | null; tags: string[]; notes?: string | null }): Promise<DeviceInfo> {
     return this.api.send('PATCH', `/api/v1/devices/${enc(id)}`, meta);
   }
   bindProfile(id: string, profile: string | null): Promise<DeviceInfo> {

@@ -6,6 +6,7 @@ export default {
   tags: 'Tags',
   profile: 'Profile',
   equipment: 'Equipment',
+  notes: 'Notes',
   notGiven: '—',
   noProfile: '(no profile)',
   edit: 'Edit',
@@ -16,6 +17,7 @@ export default {
   hint: {
     tags: 'separated by commas, at most 64, each up to 64 characters',
     profile: 'its next messages are checked against the profile',
+    notes: 'free text for whoever looks after it next, up to 4,000 characters',
   },
   bind: 'Bind profile',
   bound: 'Profile bound.',
@@ -26,7 +28,7 @@ export default {
   rule: {
     exists: 'No such profile.',
     maxItems: 'Too many tags (64 at most).',
-    maxLength: 'Too long (a tag: 64 characters; a name or location: 200).',
+    maxLength: 'Too long (a tag: 64 characters; a name or location: 200; notes: 4,000).',
   },
   ota: {
     title: 'Firmware updates',

@@ -43,7 +43,16 @@ export default {
     rule: 'Rule',
     error: 'Reason',
   },
+  pendingNote:
+    'The import of {{file}} was cut off at line {{line}} ({{sent}} of {{total}} committed, {{stored}} readings stored). Choose the same file to continue from there.',
+  pendingForget: 'Forget it',
+  resumeFound: 'An earlier import of this file stopped at line {{line}}: {{sent}} of {{total}} committed, {{stored}} readings stored.',
+  resumeRun: 'Continue from line {{line}}',
+  restart: 'Import all of it again',
+  resumedFrom: 'Continued from line {{line}}; the counts are this upload’s ({{stored}} readings were stored before).',
   rule: {
+    checkpoint: 'The import moved on since this page asked; choose the file again to continue from where it stands.',
+    file_identity: 'This is not the file the import was started with.',
     format: 'The file name says neither .csv nor .ndjson: choose the format.',
     timestamp: 'Use an ISO-8601 time, e.g. 2025-04-26T09:00:00Z.',
     media_type: 'Send a CSV or NDJSON file.',

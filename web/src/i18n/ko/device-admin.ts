@@ -9,6 +9,7 @@ const ko: Messages<typeof en> = {
   tags: '태그',
   profile: '프로파일',
   equipment: '설비',
+  notes: '메모',
   notGiven: '—',
   noProfile: '(프로파일 없음)',
   edit: '편집',
@@ -19,6 +20,7 @@ const ko: Messages<typeof en> = {
   hint: {
     tags: '쉼표로 구분, 최대 64개, 각 64자 이내',
     profile: '이후 메시지는 이 프로파일로 검사합니다',
+    notes: '다음 담당자를 위한 자유 기술, 4,000자까지',
   },
   bind: '프로파일 지정',
   bound: '프로파일을 지정했습니다.',
@@ -29,7 +31,7 @@ const ko: Messages<typeof en> = {
   rule: {
     exists: '그런 프로파일이 없습니다.',
     maxItems: '태그가 너무 많습니다(최대 64개).',
-    maxLength: '너무 깁니다(태그 64자, 이름·위치 200자).',
+    maxLength: '너무 깁니다(태그 64자, 이름·위치 200자, 메모 4,000자).',
   },
   ota: {
     title: '펌웨어 업데이트',

@@ -46,7 +46,16 @@ const ko: Messages<typeof en> = {
     rule: '규칙',
     error: '사유',
   },
+  pendingNote:
+    '{{file}} 가져오기가 {{line}}번째 줄에서 끊겼습니다({{total}} 중 {{sent}} 반영, 측정값 {{stored}}개 저장). 같은 파일을 고르면 그 지점부터 이어서 가져옵니다.',
+  pendingForget: '무시',
+  resumeFound: '이 파일의 이전 가져오기가 {{line}}번째 줄에서 멈췄습니다: {{total}} 중 {{sent}} 반영, 측정값 {{stored}}개 저장.',
+  resumeRun: '{{line}}번째 줄부터 이어서 가져오기',
+  restart: '처음부터 다시 가져오기',
+  resumedFrom: '{{line}}번째 줄부터 이어서 가져왔습니다. 아래 수치는 이번 업로드분입니다(이전에 측정값 {{stored}}개 저장).',
   rule: {
+    checkpoint: '이 화면이 확인한 뒤 가져오기가 더 진행되었습니다. 파일을 다시 골라 현재 지점부터 이어서 가져오세요.',
+    file_identity: '가져오기를 시작한 파일과 다른 파일입니다.',
     format: '파일 이름이 .csv도 .ndjson도 아닙니다. 형식을 고르세요.',
     timestamp: 'ISO-8601 시각을 쓰세요(예: 2025-04-26T09:00:00Z).',
     media_type: 'CSV 또는 NDJSON 파일을 보내세요.',

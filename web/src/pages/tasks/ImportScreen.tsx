@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useServices } from '../../services.js';
 import { currentLanguage, useTranslation } from '../../i18n/index.js';
 import { formatCount } from '../../state/format.js';
 import { useFormErrors } from '../../tasks/form.js';
 import { Field, FormError, RoleNote, useCan } from '../../tasks/ui.js';
-import { importFile, importFormatOf, type ImportSummary } from '../../tasks/admin-api.js';
+import { importCheckpoint, importFile, importFormatOf, importKeyOf, type ImportCheckpoint, type ImportSummary } from '../../tasks/admin-api.js';
+import { clearPending, loadPending, savePending, type PendingImport } from '../../state/import-pending.js';
 import { taskHref } from '../../tasks/routes.js';
 
 const FIELDS = ['file', 'device', 'format', 'map', 'start'];
@@ -18,10 +19,12 @@ function bytes(n: number, lang: string): string {
 /**
  * Bulk import (POST /api/v1/import, operator): a CSV or NDJSON file with its device, sent with
  * upload progress; the server's counts (stored, already stored, same time, rejected with their
- * line, field and rule) as it answers them.
+ * line, field and rule) as it answers them. An upload names its file (key: a hash of its head and
+ * its size), so the server keeps a checkpoint per commit: after a reload or a dropped connection
+ * the screen says where the import stands and continues it from there.
  */
 export function ImportScreen() {
-  const { session } = useServices();
+  const { session, api } = useServices();
   const { t } = useTranslation('imports');
   const { t: tt } = useTranslation('tasks');
   const { t: tr } = useTranslation('retention');
@@ -35,25 +38,76 @@ export function ImportScreen() {
   const [start, setStart] = useState('');
   const [applyRetention, setApplyRetention] = useState(false);
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
-  const [result, setResult] = useState<{ file: string; summary: ImportSummary } | null>(null);
+  const [result, setResult] = useState<{ file: string; summary: ImportSummary; before: ImportCheckpoint | null } | null>(null);
+  // An import left unfinished (remembered in this browser) and where the server says it stands.
+  const [pending, setPending] = useState<{ p: PendingImport; cp: ImportCheckpoint } | null>(null);
+  // The chosen file: its key, and the server's checkpoint of it when an import of it stopped part-way.
+  const [chosen, setChosen] = useState<{ file: File; key: string | null; cp: ImportCheckpoint | null } | null>(null);
 
-  const run = async (el: HTMLFormElement) => {
+  const unfinished = (cp: ImportCheckpoint | null) => (cp && !cp.done && cp.offset > 0 ? cp : null);
+
+  useEffect(() => {
+    if (!canChange) return;
+    const p = loadPending();
+    if (!p) return;
+    importCheckpoint(api, p.key).then(
+      (cp) => {
+        if (!unfinished(cp)) return clearPending();
+        setPending({ p, cp: cp! });
+        // The form as it was sent.
+        setDevice(p.device);
+        setFormat(p.format);
+        setMap(p.map);
+        setStart(p.start);
+        setApplyRetention(p.applyRetention);
+      },
+      () => {},
+    );
+  }, [api, canChange]);
+
+  const choose = async (f: File | null) => {
+    setFile(f);
+    setChosen(null);
+    if (!f) return;
+    const key = await importKeyOf(f).catch(() => null);
+    const cp = key ? await importCheckpoint(api, key).catch(() => null) : null;
+    setChosen({ file: f, key, cp: unfinished(cp) });
+  };
+
+  const run = async (el: HTMLFormElement, resume: boolean) => {
     setResult(null);
     const extra: Record<string, { rule: string }> = {};
     const fmt = format || (file ? importFormatOf(file.name) : null);
     if (file && !fmt) extra.format = { rule: 'format' };
     if (!form.validate(el, extra) || !file || !fmt) return;
-    setProgress({ sent: 0, total: file.size });
+    const key = chosen?.file === file ? chosen.key : await importKeyOf(file).catch(() => null);
+    const before = resume && chosen?.file === file ? chosen.cp : null;
+    const q = { format: fmt, device: device.trim(), map: map.trim(), start: start.trim(), applyRetention };
+    if (key) savePending({ key, file: file.name, size: file.size, ...q });
+    setProgress({ sent: before?.offset ?? 0, total: file.size });
     try {
       const summary = await importFile(
         session,
         file,
-        { format: fmt, device: device.trim() || undefined, map: map.trim() || undefined, start: start.trim() || undefined, applyRetention },
+        {
+          ...q,
+          device: q.device || undefined,
+          map: q.map || undefined,
+          start: q.start || undefined,
+          key,
+          ...(before ? { resumeAt: before.offset } : {}),
+        },
         (sent, total) => setProgress({ sent, total }),
       );
-      setResult({ file: file.name, summary });
+      clearPending();
+      setPending(null);
+      setChosen({ file, key, cp: null });
+      setResult({ file: file.name, summary, before });
     } catch (err) {
       form.fail(err);
+      // Cut off part-way (or refused because the checkpoint moved on): where does it stand now?
+      const cp = key ? await importCheckpoint(api, key).catch(() => null) : null;
+      setChosen({ file, key, cp: unfinished(cp) });
     } finally {
       setProgress(null);
     }
@@ -71,6 +125,7 @@ export function ImportScreen() {
     );
 
   const s = result?.summary;
+  const resumable = chosen && chosen.file === file ? chosen.cp : null;
   return (
     <section className="task-screen" data-testid="screen-import">
       <form
@@ -79,11 +134,34 @@ export function ImportScreen() {
         data-testid="import-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void run(e.currentTarget);
+          const submitter = (e.nativeEvent as SubmitEvent).submitter;
+          void run(e.currentTarget, !!resumable && submitter?.getAttribute('data-testid') !== 'import-restart');
         }}
       >
         <h2>{t('title')}</h2>
         <p className="task-note">{t('note')}</p>
+        {pending && !resumable && (
+          <div className="hint import-pending" role="status" data-testid="import-pending" data-line={pending.cp.line} data-offset={pending.cp.offset}>
+            {t('pendingNote', {
+              file: pending.p.file,
+              line: formatCount(pending.cp.line, lang),
+              sent: bytes(pending.cp.offset, lang),
+              total: bytes(pending.cp.size, lang),
+              stored: formatCount(pending.cp.stored, lang),
+            })}{' '}
+            <button
+              type="button"
+              className="link-btn"
+              onClick={() => {
+                clearPending();
+                setPending(null);
+              }}
+              data-testid="import-pending-forget"
+            >
+              {t('pendingForget')}
+            </button>
+          </div>
+        )}
         <div className="task-grid">
           <Field label={t('file')} name="file" errors={form.errors} hint={t('fileHint')} ruleNs="imports">
             {(p) => (
@@ -92,7 +170,7 @@ export function ImportScreen() {
                 type="file"
                 accept=".csv,.ndjson,.jsonl,.json,text/csv,application/x-ndjson"
                 required
-                onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+                onChange={(e) => void choose(e.target.files?.[0] ?? null)}
                 data-testid="import-file"
               />
             )}
@@ -131,10 +209,25 @@ export function ImportScreen() {
             </span>
           </div>
         )}
+        {resumable && !progress && (
+          <p className="hint" role="status" data-testid="import-resumable" data-line={resumable.line} data-offset={resumable.offset}>
+            {t('resumeFound', {
+              line: formatCount(resumable.line, lang),
+              sent: bytes(resumable.offset, lang),
+              total: bytes(resumable.size, lang),
+              stored: formatCount(resumable.stored, lang),
+            })}
+          </p>
+        )}
         <div className="action-buttons">
           <button type="submit" className="btn btn-primary" disabled={progress !== null} data-testid="import-run">
-            {progress ? t('running') : t('run')}
+            {progress ? t('running') : resumable ? t('resumeRun', { line: formatCount(resumable.line, lang) }) : t('run')}
           </button>
+          {resumable && !progress && (
+            <button type="submit" className="btn" data-testid="import-restart">
+              {t('restart')}
+            </button>
+          )}
         </div>
       </form>
       {s && result && (
@@ -153,6 +246,11 @@ export function ImportScreen() {
           <p className="task-note">
             {t('resultOf', { file: result.file, seconds: new Intl.NumberFormat(lang, { maximumFractionDigits: 2 }).format(s.seconds) })}
           </p>
+          {s.resumedFromLine !== undefined && (
+            <p className="task-note" data-testid="import-resumed" data-line={s.resumedFromLine}>
+              {t('resumedFrom', { line: formatCount(s.resumedFromLine, lang), stored: formatCount(result.before?.stored ?? 0, lang) })}
+            </p>
+          )}
           <dl className="import-counts">
             {(['rowsRead', 'readingsStored', 'alreadyStored', 'sameTimeInFile', 'rejected', 'droppedByRetention'] as const).map((k) => (
               <div key={k} data-testid={`import-count-${k}`} data-value={s[k]}>
