@@ -191,7 +191,7 @@ async function* checkedUpload(
   const check = () => {
     checked = true;
     if (got < headLen || hash.digest('hex') !== want)
-      throw new ImportError("the file is not the one its key names (its first 64 KiB differ, or it is shorter)", 'key', 'file_identity');
+      throw new ImportError('the file is not the one its key names (its first 64 KiB differ, or it is shorter)', 'key', 'file_identity');
     onHead(Buffer.concat(parts, got));
   };
   if (headLen === 0) check();

@@ -300,7 +300,8 @@ test(
         assert.equal(await text('[data-testid="device-name"]'), (await device(devA)).name);
         assert.equal(await page.textContent('[data-testid="device-notes"]'), (await device(devA)).notes, 'notes shown to a viewer, not editable');
         await page.waitForSelector(`[data-testid="device-ota-row-${rolloutId}"]`, { timeout: 10_000 });
-        for (const sel of ['device-edit', 'device-remove', 'profile-bind-form', 'device-notes-input']) assert.equal(await page.$(`[data-testid="${sel}"]`), null, sel);
+        for (const sel of ['device-edit', 'device-remove', 'profile-bind-form', 'device-notes-input'])
+          assert.equal(await page.$(`[data-testid="${sel}"]`), null, sel);
         assert.match(await text('[data-testid="device-registry"] [data-testid="role-note"]'), new RegExp(M.tasks.roles.operator));
         await axe('device page, viewer');
         await shot('device-viewer');

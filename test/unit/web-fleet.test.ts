@@ -89,7 +89,13 @@ test('FleetHistory: answers for many rows are told to the table once per schedul
     getCompleteness: async () => ({ expected: 60, received: 30, ratio: 0.5 }),
   };
   const frames: (() => void)[] = [];
-  const h = new FleetHistory(api as never, () => 10_000_000, 4, 60_000, (flush) => frames.push(flush));
+  const h = new FleetHistory(
+    api as never,
+    () => 10_000_000,
+    4,
+    60_000,
+    (flush) => frames.push(flush),
+  );
   let notices = 0;
   h.subscribe(() => notices++);
   for (let i = 0; i < 12; i++) h.want(`rack-${i}`, 'voltage');
