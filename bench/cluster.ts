@@ -352,13 +352,15 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       );
       // Kill -> the first message of each taken partition stored and acknowledged by the survivor
       // (the stream's first sequence moves past where it stood when the survivor claimed it).
-      const firstCommitMs = Math.max(
-        ...theirs.map((p) => {
-          const claim = sampler.claims.find((c) => c.t >= tKill && c.partition === p && c.owner === main.name)?.t ?? tKill;
-          const before = sampler.between(tKill - 2000, claim).at(-1)?.firstSeq[p];
-          return (sampler.between(claim, Infinity).find((s) => before !== undefined && s.firstSeq[p] > before)?.t ?? NaN) - tKill;
-        }),
-      );
+      // A partition none of the steady devices publish to has nothing to take over: left out.
+      const firstCommits = theirs.flatMap((p) => {
+        const claim = sampler.claims.find((c) => c.t >= tKill && c.partition === p && c.owner === main.name)?.t ?? tKill;
+        const before = sampler.between(tKill - 2000, claim).at(-1);
+        if (!before || !sampler.between(tKill - 2000, Infinity).some((s) => s.pending[p] > 0)) return [];
+        const moved = sampler.between(claim, Infinity).find((s) => s.firstSeq[p] > before.firstSeq[p]);
+        return [moved ? moved.t - tKill : NaN];
+      });
+      const firstCommitMs = firstCommits.length ? Math.max(...firstCommits) : NaN;
       // Not thrown when it does not come: on a saturated machine the two nodes may lag behind before the kill too.
       const caughtUp = await until(() => sampler.between(tKill + takeoverMs, Infinity).find((s) => theirs.every((p) => s.ageMs[p] < CAUGHT_UP_MS)), {
         what: `victim-${k}'s partitions caught up`,
