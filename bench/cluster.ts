@@ -350,7 +350,12 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       const claimedMs = Math.max(
         ...theirs.map((p) => (sampler.claims.find((c) => c.t >= tKill && c.partition === p && c.owner === main.name)?.t ?? NaN) - tKill),
       );
-      // Kill -> the first message of each taken partition stored and acknowledged by the survivor
+      // Not thrown when it does not come: on a saturated machine the two nodes may lag behind before the kill too.
+      const caughtUp = await until(() => sampler.between(tKill + takeoverMs, Infinity).find((s) => theirs.every((p) => s.ageMs[p] < CAUGHT_UP_MS)), {
+        what: `victim-${k}'s partitions caught up`,
+        timeoutMs: 60_000,
+      }).catch(() => ({ t: NaN }) as LagSample);
+      // After the wait for caught up (the samples must reach past the first commit). Kill -> the first message of each taken partition stored and acknowledged by the survivor
       // (the stream's first sequence moves past where it stood when the survivor claimed it).
       // A partition none of the steady devices publish to has nothing to take over: left out.
       const firstCommits = theirs.flatMap((p) => {
@@ -361,11 +366,6 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         return [moved ? moved.t - tKill : NaN];
       });
       const firstCommitMs = firstCommits.length ? Math.max(...firstCommits) : NaN;
-      // Not thrown when it does not come: on a saturated machine the two nodes may lag behind before the kill too.
-      const caughtUp = await until(() => sampler.between(tKill + takeoverMs, Infinity).find((s) => theirs.every((p) => s.ageMs[p] < CAUGHT_UP_MS)), {
-        what: `victim-${k}'s partitions caught up`,
-        timeoutMs: 60_000,
-      }).catch(() => ({ t: NaN }) as LagSample);
       // Until caught up, /health kept every few hundred ms (lag is refreshed each second).
       for (let i = 0; i < 6; i++) {
         await sleep(500);
