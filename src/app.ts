@@ -51,6 +51,7 @@ import { createModels, withServeMlMapping, type ModelServices } from './models/s
 import { changeFeedFor, isShared, runOnceFor, type SharedState } from './cluster/shared-state.js';
 import { followSharedState } from './cluster/change-feed-bindings.js';
 import { deviceRebuilder } from './cluster/rebuild-devices.js';
+import { JudgementGate } from './cluster/judgement-gate.js';
 import { clusterNodeFor } from './cluster/node-setup.js';
 import type { ClusterNode } from './cluster/node.js';
 
@@ -325,6 +326,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     knownDevices: () => devices.list().map((d) => d.id),
   });
   if (cluster) judgingFence = (device) => cluster.fenceOf(device);
+  const judgementGate = cluster ? new JudgementGate() : null;
   const ingest = cluster
     ? new Pipeline({
         batcher,
@@ -491,7 +493,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   // analytics and alarms look up), then alarms (and live analytics), then the live feed.
   // History (imports, spool replays) reaches only the registry.
   writer.onCommitted((c) => devices.committed(c));
-  writer.onCommitted((c) => c.historical || alarms.observe(c.messages));
+  // Cluster mode: devices of a partition just taken over are judged once their state is rebuilt (src/cluster/judgement-gate.ts).
+  writer.onCommitted((c) => c.historical || alarms.observe(judgementGate ? judgementGate.pass(c.messages) : c.messages));
   writer.onCommitted((c) => c.historical || http.live.readings(c.messages));
   writer.onCommitted((c) => c.historical || models.server.observe(c.messages));
 
@@ -504,7 +507,12 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     });
     // Analytics windows and rule timers of the partition's devices, as their last owner left them,
     // before the first new message of theirs is processed here.
-    cluster.onPartitionAcquired((_partition, ids) => sharedState.rebuildDevices(ids));
+    // The partition is consumed meanwhile: its devices' judgement waits in the gate (held before the first delivery).
+    cluster.onPartitionAcquired((_partition, ids) => {
+      judgementGate!.hold(ids);
+      return sharedState.rebuildDevices(ids, judgementGate!);
+    });
+    cluster.onRebuildFailed((_partition, ids) => judgementGate!.drop(ids));
     // Handing a partition over: the rules finish judging what was committed here (open alarms, repeat
     // counts, delay timers written) before the lease goes and the next owner reads them.
     cluster.onPartitionReleased(() => alarms.idle());

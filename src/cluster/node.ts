@@ -73,6 +73,9 @@ export class ClusterNode implements Source {
   private readonly startedAt = new Map<number, { t0: number; fenced: number }>();
   private readonly acquiredListeners: PartitionListener[] = [];
   private readonly releasedListeners: PartitionListener[] = [];
+  private readonly rebuildFailedListeners: ((partition: number, devices: string[]) => void)[] = [];
+  /** Per partition started here: its acquired listeners (the devices' rebuild), settled or not. */
+  private readonly rebuilding = new Map<number, Promise<void>>();
   private readonly remoteListeners: ((messages: Message[]) => void)[] = [];
   private lagTimer: NodeJS.Timeout | null = null;
   private readonly gauges;
@@ -101,9 +104,18 @@ export class ClusterNode implements Source {
     };
   }
 
-  /** Called with a partition's known devices once it is ours, before its first message is processed. */
+  /**
+   * Called with a partition's known devices once it is ours, right before its consumer starts; the
+   * promise is not waited for before the first message is committed (only before the partition is
+   * released). What must not see those messages first, the listener holds back synchronously.
+   */
   onPartitionAcquired(listener: PartitionListener): void {
     this.acquiredListeners.push(listener);
+  }
+
+  /** An acquired listener failed: the partition is being given back; what was held for it must be let go. */
+  onRebuildFailed(listener: (partition: number, devices: string[]) => void): void {
+    this.rebuildFailedListeners.push(listener);
   }
 
   /** Called after a partition's consumer stopped here (handed over, lost, or stopping). */
@@ -213,11 +225,6 @@ export class ClusterNode implements Source {
 
   private async startPartition(p: number, token: number): Promise<void> {
     const { deps, opts } = this;
-    // Sequence watermarks as the last owner committed them: no false gap, no second copy.
-    const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
-    deps.sequence.load(states);
-    const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
-    const tState = performance.now();
     const consumer = new PartitionConsumer(
       this.js!,
       this.jsm!,
@@ -230,13 +237,25 @@ export class ClusterNode implements Source {
         void this.leases?.forfeit(p);
       },
     );
-    // The server-side consumer is made while the devices are rebuilt; nothing is delivered before start().
-    const prepared = consumer.prepare();
-    prepared.catch(() => undefined);
-    for (const l of this.acquiredListeners) await l(p, devices);
-    const tRebuilt = performance.now();
-    await prepared;
-    await consumer.start();
+    // The server-side consumer (0.5-2 s on an R3 stream under load) is made while the state loads; nothing is delivered before start().
+    consumer.prepare().catch(() => undefined);
+    // Sequence watermarks as the last owner committed them: no false gap, no second copy. The
+    // only state storing exactly once needs, so the only one loaded before the consumer starts.
+    const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
+    deps.sequence.load(states);
+    const devices = [...new Set([...states.map((s) => s.device), ...deps.knownDevices().filter((d) => partitionOf(d, opts.partitions) === p)])].sort();
+    const tState = performance.now();
+    // The listeners (the devices' rebuild) start now and run beside the consumer: each holds back
+    // what it must (the judgement of those devices) synchronously, before the first delivery.
+    // Awaiting them first made the takeover 10-21 s under load (BENCHMARKS.md, 2026-11-28).
+    const rebuilt = this.rebuildInBackground(p, devices);
+    try {
+      await consumer.start();
+    } catch (err) {
+      // Not ours to judge after all: the rebuild finishes (or fails) before the lease is given back.
+      await rebuilt;
+      throw err;
+    }
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
     const at = this.startedAt.get(p)!;
@@ -247,13 +266,41 @@ export class ClusterNode implements Source {
       ms: Math.round(performance.now() - at.t0),
       fenceMs: Math.round(at.fenced - at.t0),
       stateMs: Math.round(tState - at.fenced),
-      rebuildMs: Math.round(tRebuilt - tState),
-      /** Beyond the rebuild: the consumer is made meanwhile. */
-      consumerMs: Math.round(performance.now() - tRebuilt),
+      consumerMs: Math.round(performance.now() - tState),
     };
     // Starting a partition is the takeover's own cost beside the lease expiry: said loudly when it outlasts a lease.
     if (took.ms > opts.leaseMs) deps.logger.warn(took, 'cluster: starting a partition took longer than a lease');
     else deps.logger.info(took, 'cluster: partition started');
+  }
+
+  /**
+   * Runs the acquired listeners beside the partition's consumer; the promise (never rejected) is
+   * awaited before the partition is released. A listener that fails leaves the devices' state
+   * half-built: the partition is given back (its next owner rebuilds from the store, where what
+   * was committed here and not judged is after the rule watermark).
+   */
+  private rebuildInBackground(p: number, devices: string[]): Promise<void> {
+    const { deps } = this;
+    const t0 = performance.now();
+    let running: Promise<unknown>;
+    try {
+      running = Promise.all(this.acquiredListeners.map((l) => l(p, devices)));
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    const done = running.then(
+      () => {
+        deps.logger.info({ partition: p, devices: devices.length, ms: Math.round(performance.now() - t0) }, 'cluster: partition devices rebuilt');
+      },
+      (err: Error) => {
+        deps.logger.error({ partition: p, err: err.message }, 'cluster: rebuilding the devices of a taken partition failed; giving it back');
+        for (const l of this.rebuildFailedListeners) l(p, devices);
+        // Not awaited: the give-back awaits this very promise.
+        setImmediate(() => void this.leases?.forfeit(p));
+      },
+    );
+    this.rebuilding.set(p, done);
+    return done;
   }
 
   private async release(p: number): Promise<void> {
@@ -267,6 +314,9 @@ export class ClusterNode implements Source {
       // The acknowledgements must reach the server before the lease goes, or the next owner gets them again.
       await this.nc?.flush().catch(() => undefined);
     }
+    // What was committed here is judged here, after the rebuild, before the lease goes.
+    await this.rebuilding.get(p);
+    this.rebuilding.delete(p);
     const devices = this.deps.knownDevices().filter((d) => partitionOf(d, this.opts.partitions) === p);
     try {
       for (const l of this.releasedListeners) await l(p, devices);

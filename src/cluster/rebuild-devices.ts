@@ -4,12 +4,13 @@ import type { Logger } from '../logger.js';
 import { NO_SEQ, type Message } from '../model/reading.js';
 import type { SeqDeviceState } from '../model/sequence.js';
 import type { AlarmStore, CatalogStore, RuleWatermark, TelemetryStore } from '../stores/store.js';
+import { messageKey, type JudgementGate } from './judgement-gate.js';
 
 export interface DeviceStateSources {
   telemetry: Pick<TelemetryStore, 'listDevices'>;
   alarmStore: Pick<AlarmStore, 'replayReadings' | 'loadRuleWatermarks'>;
   analytics: Analytics;
-  alarms: Pick<AlarmEngine, 'rebuildDevices' | 'replayCommitted'>;
+  alarms: Pick<AlarmEngine, 'rebuildDevices' | 'observe' | 'idle'>;
   /** Sequence watermarks too, when given: the tracker takes each device's state as last committed. */
   sequence?: { catalog: Pick<CatalogStore, 'loadSequenceState'>; tracker: { load(states: SeqDeviceState[]): void } };
   profileOf(device: string): string | null;
@@ -48,10 +49,15 @@ const after = (m: Stored, w: RuleWatermark): boolean => m.ts > w.ts || (m.ts ===
  * live; then the readings committed after the watermark, which the last owner never judged (it
  * died between commit and judgement), judged here through the alarm engine as live ones. Call it
  * after the partition's fence is claimed (no earlier owner commits or judges after that) and
- * before the first new message of those devices is processed here.
+ * before the first new message of those devices is judged here.
+ *
+ * With a gate (cluster mode) the partition is consumed and committed meanwhile: the caller holds
+ * the devices in the gate before its consumer starts, the rebuild leaves out what the gate holds
+ * and hands it to the rules right after its own replay. The sequence state is then the caller's
+ * to load before the consumer starts (loading it here would undo what was counted meanwhile).
  */
-export function deviceRebuilder(s: DeviceStateSources): (ids: string[]) => Promise<void> {
-  return async (ids) => {
+export function deviceRebuilder(s: DeviceStateSources): (ids: string[], gate?: JudgementGate) => Promise<void> {
+  return async (ids, gate) => {
     const wanted = new Set(ids);
     // Timers and open alarms first: the replay below judges on top of them.
     await s.alarms.rebuildDevices(ids);
@@ -69,20 +75,26 @@ export function deviceRebuilder(s: DeviceStateSources): (ids: string[]) => Promi
       const readings = await s.alarmStore.replayReadings({ device: d.id, from: Math.floor(from), to: Math.ceil(newest), limit: s.maxReadings ?? 200_000 });
       return { mark, readings };
     });
+    // From here to the gate's release, synchronous: no commit of these devices is announced in between.
     const unjudged: Message[] = [];
+    const read = new Map<string, Set<string>>();
     for (const [i, d] of stored.entries()) {
       s.analytics.forget(d.id);
       const w = windows[i];
       if (!w) continue;
       const { mark, readings } = w;
+      // Committed here since the takeover: judged after the replay, from the gate.
+      const mine = gate?.heldKeys(d.id);
       // Readings of one message share its time and seq.
       const byMessage = new Map<string, Stored>();
       for (const r of readings) {
-        const k = `${r.ts}/${r.seq ?? ''}`;
+        const k = messageKey(r.ts, r.seq);
+        if (mine?.has(k)) continue;
         let m = byMessage.get(k);
         if (!m) byMessage.set(k, (m = r.seq === undefined ? { ts: r.ts, values: {} } : { ts: r.ts, seq: r.seq, values: {} }));
         m.values[r.metric] = r.value;
       }
+      read.set(d.id, new Set(byMessage.keys()));
       const messages = [...byMessage.values()].sort((a, b) => a.ts - b.ts || (a.seq ?? NO_SEQ) - (b.seq ?? NO_SEQ));
       const profile = s.profileOf(d.id) ?? d.profile;
       for (const m of messages) {
@@ -91,9 +103,15 @@ export function deviceRebuilder(s: DeviceStateSources): (ids: string[]) => Promi
         } else s.analytics.observe({ device: d.id, profile, ...m });
       }
     }
-    // Through analytics and rules (each device's in order), with the watermarks moved as they are judged.
-    if (unjudged.length) await s.alarms.replayCommitted(unjudged);
     for (const id of wanted) if (!stored.some((d) => d.id === id)) s.analytics.forget(id);
-    if (s.sequence) s.sequence.tracker.load((await s.sequence.catalog.loadSequenceState()).filter((st) => wanted.has(st.device)));
+    // Through analytics and rules (each device's in order), with the watermarks moved as they are
+    // judged; then what was committed here meanwhile, after it.
+    if (unjudged.length) s.alarms.observe(unjudged);
+    if (gate) {
+      const meanwhile = gate.release(ids, read);
+      if (meanwhile.length) s.alarms.observe(meanwhile);
+    }
+    await s.alarms.idle();
+    if (s.sequence && !gate) s.sequence.tracker.load((await s.sequence.catalog.loadSequenceState()).filter((st) => wanted.has(st.device)));
   };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../stores/store.js';
 import { ChangeFeed } from './change-feed.js';
+import type { JudgementGate } from './judgement-gate.js';
 import { AdvisoryLease, LocalRunOnce, type RunOnce } from './leader.js';
 
 /** What several nodes on one store share beyond its tables: one runner of run-once jobs, and the change feed. */
@@ -10,8 +11,11 @@ export interface SharedState {
   runOnce: RunOnce;
   /** Changes by other nodes reaching this node's caches; null when the store is this process's alone. */
   changes: ChangeFeed | null;
-  /** Rebuilds per-device state (analytics windows, rule timers, open alarms, sequence) of devices this node takes over. */
-  rebuildDevices(ids: string[]): Promise<void>;
+  /**
+   * Rebuilds per-device state (analytics windows, rule timers, open alarms, sequence) of devices
+   * this node takes over. With a gate, beside their partition's consumer (src/cluster/rebuild-devices.ts).
+   */
+  rebuildDevices(ids: string[], gate?: JudgementGate): Promise<void>;
 }
 
 /** Whether other processes may share this store (PostgreSQL); SQLite is one process's. */

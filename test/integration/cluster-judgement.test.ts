@@ -14,6 +14,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { AlarmEngine, type DeviceDirectory } from '../../src/alarms/engine.js';
 import { Analytics } from '../../src/analytics/live-stats.js';
 import { deviceRebuilder } from '../../src/cluster/rebuild-devices.js';
+import { JudgementGate } from '../../src/cluster/judgement-gate.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Message } from '../../src/model/reading.js';
 import { requirePostgres, startPostgres } from '../helpers/postgres.js';
@@ -54,11 +55,14 @@ async function node(url: string) {
     watermarks: { fenceOf: () => (token === null ? null : { partition: P, token }), retryMs: 10 },
   });
   await engine.start();
-  const state = { judging: true };
+  /** late: commits whose callback has not run yet (stored, not yet announced to the rules). */
+  const state = { judging: true, late: null as Message[][] | null };
+  const gate = new JudgementGate();
   writer.onCommitted((c) => {
     for (const m of c.messages) known.set(m.device, { profile: null, lastSeen: m.receivedAt });
+    if (state.late && !c.historical) return void state.late.push(c.messages);
     // judging false: the process is gone after this commit, before its alarm engine got to it.
-    if (state.judging && !c.historical) engine.observe(c.messages);
+    if (state.judging && !c.historical) engine.observe(gate.pass(c.messages));
   });
   const rebuild = deviceRebuilder({
     telemetry: store.telemetry,
@@ -76,6 +80,21 @@ async function node(url: string) {
     engine,
     analytics,
     state,
+    gate,
+    /** The commits announced late, now (in order), as the commit path would have. */
+    announceLate(): void {
+      for (const ms of state.late ?? []) engine.observe(gate.pass(ms));
+      state.late = null;
+    },
+    /** What ClusterNode and app.ts do now: the fence and the sequence state; the devices held in the gate and rebuilt beside the consumer. */
+    async acquireGated(fence: PartitionFence, ids: string[]): Promise<{ rebuilt: Promise<void> } | null> {
+      if (!(await store.catalog.advancePartitionFence!(fence.partition, fence.token))) return null;
+      token = fence.token;
+      sequence.load((await store.catalog.loadSequenceState()).filter((s) => ids.includes(s.device)));
+      gate.hold(ids);
+      // Wrapped: an async function would wait for the rebuild it returned.
+      return { rebuilt: rebuild(ids, gate) };
+    },
     /** What ClusterNode does on acquiring a partition: the fence, the sequence state, then the devices rebuilt (and the unjudged judged). */
     async acquire(fence: PartitionFence, ids: string[]): Promise<boolean> {
       if (!(await store.catalog.advancePartitionFence!(fence.partition, fence.token))) return false;
@@ -135,5 +154,54 @@ test(
 
     const [mark] = await sql<{ ts: number; seq: number }[]>`SELECT ts::float8 AS ts, seq::int AS seq FROM rule_watermark WHERE device = ${DEVICE}`;
     assert.deepEqual(mark, { ts: T0 + 30_000, seq: 30 });
+  },
+);
+
+test(
+  'takeover beside the consumer: what the new owner commits while it rebuilds is judged after the replay, each message once, in order, even when a commit is announced only after the rebuild read it',
+  { skip: pgSvc.skip, timeout: 120_000 },
+  async (t) => {
+    const pg = await startPostgres();
+    t.after(() => pg.destroy());
+    const url = await pg.createDatabase();
+    const a = await node(url);
+    t.after(() => a.store.close());
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    t.after(() => sql.end({ timeout: 1 }));
+    const old: PartitionFence = { partition: P, token: 5 };
+    assert.equal(await a.acquire(old, [DEVICE]), true);
+    const rule = await a.engine.createRule({ name: 'on', severity: 'minor', scope: 'all', kind: 'threshold', metric: 'v', op: '>', value: 0 });
+    const b = await node(url);
+    t.after(() => b.store.close());
+    const alarms = () =>
+      sql<{ n: number; count: number }[]>`
+        SELECT count(*)::int AS n, coalesce(sum(count), 0)::int AS count FROM alarms WHERE rule_id = ${rule.id} AND device = ${DEVICE}`.then((r) => r[0]);
+
+    // A commits and judges 1..10, commits 11..20 and dies before judging them.
+    await a.batcher.add(msgs(1, 10), [], old);
+    await a.engine.idle();
+    a.state.judging = false;
+    await a.batcher.add(msgs(11, 20), [], old);
+
+    // B takes over: its consumer commits right away (11..20 redelivered, duplicates; 21..25 new),
+    // and 26..30 are stored before the rebuild reads but announced only after it replayed.
+    const fence = { partition: P, token: 9 };
+    const acquired = await b.acquireGated(fence, [DEVICE]);
+    assert.ok(acquired);
+    assert.equal(b.gate.holding(DEVICE), true);
+    await b.batcher.add(msgs(11, 25), [], fence);
+    b.state.late = [];
+    await b.batcher.add(msgs(26, 30), [], fence);
+    await acquired.rebuilt;
+    b.announceLate();
+    await b.batcher.add(msgs(31, 35), [], fence);
+    await b.engine.idle();
+    assert.equal(b.gate.holding(DEVICE), false);
+
+    assert.deepEqual(await alarms(), { n: 1, count: 35 }, 'every committed message judged once: 11..20 by the replay, 21..35 live');
+    assert.equal(b.analytics.get(DEVICE)?.seq, 35);
+    assert.equal(b.analytics.get(DEVICE)?.metrics.v?.count1m, 35, 'each message in the analytics window once');
+    const [mark] = await sql<{ ts: number; seq: number }[]>`SELECT ts::float8 AS ts, seq::int AS seq FROM rule_watermark WHERE device = ${DEVICE}`;
+    assert.deepEqual(mark, { ts: T0 + 35_000, seq: 35 });
   },
 );
