@@ -2,7 +2,7 @@
 // never with a type list, and Ajv validates that form as the routes rely on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { Type } from '@sinclair/typebox';
 import { allSchemas } from '../../src/api/schemas.js';
 import { Nullable, StringEnum } from '../../src/model/schemas/kit.js';
