@@ -52,7 +52,11 @@ export async function retentionRoutes(fastify: FastifyInstance, ctx: Ctx): Promi
       const base = ctx.store.telemetry.retention;
       const devices = [];
       for (const d of ctx.devices.list()) devices.push(await view(d.id));
-      return { default: { rawRetentionHours: base.rawMs / HOUR, minuteRollupDays: base.minuteMs / DAY, hourRollupDays: base.hourMs / DAY }, devices };
+      return {
+        default: { rawRetentionHours: base.rawMs / HOUR, minuteRollupDays: base.minuteMs / DAY, hourRollupDays: base.hourMs / DAY },
+        devices,
+        limits: { maxRawRetentionHours: MAX_RETENTION_HOURS },
+      };
     },
   );
 

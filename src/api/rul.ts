@@ -150,7 +150,7 @@ export async function rulRoutes(
         bundles: bundles.length,
         rul_bundles: bundles.filter((b) => b.manifest.models.rul).length,
         active: bundles.filter((b) => registry.isActive(b)).map((b) => b.id),
-        runtimes: ['onnx', 'builtin'],
+        runtimes: registry.runtimeNames,
         counters: server.counters,
         errors: registry.loadErrors,
       };

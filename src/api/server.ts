@@ -55,6 +55,7 @@ import { serveMlRoutes } from './serve-ml.js';
 import { rulRoutes } from './rul.js';
 import { mappingRoutes } from './mappings.js';
 import type { MappingCatalog } from '../sources/mappings/mapping-catalog.js';
+import { toOpenapi30Schemas } from './openapi30.js';
 
 /** Longest path parameter the router takes (a 128-character device id, fully percent-encoded, fits). */
 export const MAX_PARAM_LENGTH = 400;
@@ -271,7 +272,7 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
     },
     // Each operation says which role it needs (x-fieldscope-role), from the same table the guard enforces.
     transformObject: (doc) => {
-      const o = (doc as { openapiObject: { paths?: Record<string, Record<string, Record<string, unknown>>> } }).openapiObject;
+      const o = toOpenapi30Schemas((doc as { openapiObject: { paths?: Record<string, Record<string, Record<string, unknown>>> } }).openapiObject);
       if (!roles || !o?.paths) return o;
       for (const [path, ops] of Object.entries(o.paths)) {
         for (const [method, op] of Object.entries(ops)) {

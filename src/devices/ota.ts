@@ -19,6 +19,11 @@ export interface OtaServiceOptions {
   logger: Logger;
   /** Devices a rollout target names (a list of devices names them itself). */
   resolveTarget: (kind: Exclude<RolloutTargetKind, 'devices'>, value: string) => string[];
+  /**
+   * Whether the registry has seen the device. A device named by id (device, devices) that has never
+   * been seen is refused: it could only hold a slot until the command timeout.
+   */
+  isKnown: (device: string) => boolean;
   /** Where devices fetch images from: `${baseUrl()}/api/v1/firmware/{id}/image`. */
   baseUrl: () => string;
   /** A device that has not finished within this long has failed (and frees its slot). */
@@ -167,6 +172,11 @@ export class OtaService {
     const fw = await this.firmwareOf(firmwareId);
     if (!fw) throw new OtaError(`firmware ${firmwareId} not found`, 'id', 'not_found', 404);
     const named = target.kind === 'devices' ? target.devices : this.opts.resolveTarget(target.kind, target.value);
+    if (target.kind === 'devices' || target.kind === 'device') {
+      const unknown = named.filter((d) => !this.opts.isKnown(d));
+      if (unknown.length)
+        throw new OtaError(`never seen: ${unknown.join(', ')} (a rollout goes only to devices the server has heard from)`, target.kind, 'known_device');
+    }
     const devices = [...new Set(named)].sort();
     const stored = target.kind === 'devices' ? { kind: target.kind, value: devices.join(',') } : target;
     if (!devices.length) throw new OtaError(`no device matches ${stored.kind} "${stored.value}"`, stored.kind, 'matches_devices');

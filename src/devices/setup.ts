@@ -66,6 +66,7 @@ export async function createDeviceManagement(o: {
     logger,
     baseUrl: () => baseUrl,
     shared: o.shared,
+    isKnown: (id) => devices.get(id) !== undefined,
     resolveTarget: (kind, value) =>
       kind === 'device'
         ? [value]

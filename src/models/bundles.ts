@@ -271,6 +271,11 @@ export class BundleRegistry {
     return this.bundles.get(id);
   }
 
+  /** The runtimes bundles can be run with on this server, as registered (models/setup.ts). */
+  get runtimeNames(): string[] {
+    return this.opts.runtimes.map((r) => r.name);
+  }
+
   get loadErrors(): Array<{ dir: string; error: string }> {
     return [...this.problems];
   }

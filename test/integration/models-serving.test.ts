@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
+import { RUNTIMES as RUNTIME_NAMES } from '../../src/model/schemas/models.js';
 
 // Seed 003's bundles served as the seed serves them: a folder in <equipment_id>/<power>/<model_version>/,
 // HTTP predict, the features topic, and Fieldscope's own live windows; predictions are series of the
@@ -214,8 +215,10 @@ test("bundles from the seed's folder layout: HTTP, features topic and live windo
   // RUL on demand from stored readings; the status and stats endpoints see all of it.
   const onDemand = await api<Prediction>('POST', '/api/v1/rul/predict', { device_id: 'press-02' });
   assert.deepEqual([onDemand.status, onDemand.body.rul_days], [200, 20]);
-  const status = await api<{ bundles: number; active: string[] }>('GET', '/api/v1/rul/status');
+  const status = await api<{ bundles: number; active: string[]; runtimes: string[] }>('GET', '/api/v1/rul/status');
   assert.equal(status.body.bundles, 4);
+  // Every runtime a manifest may name is registered, and the status says so (xgboost was left out).
+  assert.deepEqual([...status.body.runtimes].sort(), [...RUNTIME_NAMES].sort());
   assert.ok(status.body.active.includes('press-01/3/v1'));
   const stats = await api<{ devices: Array<{ device: string; min_rul_days: number }> }>('GET', '/api/v1/rul/stats');
   assert.equal(stats.body.devices.find((d) => d.device === 'press-01')?.min_rul_days, 5);

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp } from '../helpers/app.js';
+import { openapi30Problems } from '../helpers/openapi30.js';
 
 interface Operation {
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
@@ -53,4 +54,16 @@ test('OpenAPI: every route declares what it answers and every reference resolves
   // The shapes the dashboard and clients rely on are listed by name.
   for (const name of ['LiveServerMessage', 'LiveClientMessage', 'Health', 'Telemetry', 'TelemetryBuckets', 'ImportSummary', 'Bundle', 'Manifest', 'Prediction'])
     assert.ok(names.has(name), `component ${name}`);
+});
+
+test('OpenAPI: the served document is OpenAPI 3.0 (no type lists, nullable for null, no later JSON Schema keywords)', async (t) => {
+  const app = await startTestApp();
+  t.after(() => app.stop());
+  const doc = (await (await fetch(`${app.httpUrl}/docs/json`)).json()) as Doc;
+  const problems = openapi30Problems(doc);
+  assert.deepEqual(problems.slice(0, 40), [], `${problems.length} problems with the document as OpenAPI 3.0`);
+  // The form the API uses for a value that may be null, seen in a component the dashboard reads.
+  const device = doc.components.schemas.Device as { properties: Record<string, Record<string, unknown>> };
+  assert.equal(device.properties.profile?.type, 'string');
+  assert.equal(device.properties.profile?.nullable, true);
 });

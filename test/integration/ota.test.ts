@@ -161,11 +161,19 @@ test('OTA: a list of devices is one rollout whose concurrency applies across the
   assert.deepEqual(await refusal({ devices: [a, 'bad id!'] }), [400, 'devices.1', 'pattern']);
   assert.deepEqual(await refusal({ devices: [] }), [400, 'devices', 'minItems']);
   assert.equal((await refusal({ devices: [a], profile: 'ina219' }))[0], 400, 'one target only');
+  // A device never heard from is refused, named in the answer (it used to hold a slot until the command timeout).
+  assert.deepEqual(await refusal({ devices: [c, ghost, a] }), [400, 'devices', 'known_device']);
+  assert.deepEqual(await refusal({ device: ghost }), [400, 'device', 'known_device']);
+  const ghostRefusal = (await (await post(`/api/v1/firmware/${fw.id}/rollouts`, { devices: [ghost, a] })).json()) as { error: string };
+  assert.match(ghostRefusal.error, /ghost-01/);
   assert.equal(
     ((await fetch(`${app.httpUrl}/api/v1/rollouts`).then((r) => r.json())) as { rollouts: unknown[] }).rollouts.length,
     0,
     'nothing started by a refusal',
   );
+  // Heard from once over HTTP, the ghost is known; it never answers a command, so its place stays busy.
+  assert.equal((await post('/api/v1/telemetry', [{ device_id: ghost, bus_voltage: 12 }])).status < 300, true);
+  await until(async () => (await fetch(`${app.httpUrl}/api/v1/devices/${ghost}`)).status === 200, { what: 'the ghost registered' });
 
   const roll = await post(`/api/v1/firmware/${fw.id}/rollouts`, { devices: [c, ghost, a], concurrency: 2 });
   const created = (await roll.json()) as { rollout: { id: string; target: { kind: string; value: string }; concurrency: number }; jobs: Job[] };

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningApp } from '../../src/app.js';
-import type { Config } from '../../src/config.js';
+import { MAX_RETENTION_HOURS, type Config } from '../../src/config.js';
 import { startTestApp, tempDir } from '../helpers/app.js';
 import { bearer, login, startLockedApp, userToken } from '../helpers/auth.js';
 import { requirePostgres, startPostgres } from '../helpers/postgres.js';
@@ -127,8 +127,16 @@ test("raw retention per device is the admin's: validated, audit-logged, visible,
   const view = (await (await fetch(`${app.httpUrl}/api/v1/retention`, { headers: bearer(operator) })).json()) as {
     default: { rawRetentionHours: number };
     devices: { device: string; rawRetentionHours: number; source: string }[];
+    limits: { maxRawRetentionHours: number };
   };
   assert.equal(view.default.rawRetentionHours, 48);
+  // The API states its bound (the retention form reads it from here): the stated maximum is taken, one more is refused.
+  const max = view.limits.maxRawRetentionHours;
+  assert.equal(max, MAX_RETENTION_HOURS);
+  assert.equal((await put({ rawRetentionHours: max }, admin)).status, 200);
+  const over = await put({ rawRetentionHours: max + 1 }, admin);
+  assert.deepEqual([over.status, ((await over.json()) as { rule: string }).rule], [400, 'maximum']);
+  assert.equal((await put({ rawRetentionHours: 36 }, admin)).status, 200);
   assert.deepEqual(
     view.devices.find((d) => d.device === 'pump-1'),
     { ...view.devices.find((d) => d.device === 'pump-1'), rawRetentionHours: 36, source: 'device' },

@@ -33,7 +33,7 @@ export const DeviceSchema = Type.Object(
     online: Type.Boolean(),
     latest: Dict(Ref(LatestValueSchema)),
     attributes: Type.Optional(
-      Dict(Type.Unsafe<string | boolean>({ type: ['string', 'boolean'] }), {
+      Dict(Type.Union([Type.String(), Type.Boolean()]), {
         description: 'text sent beside the numbers (status, fw) or carried by a mapped topic (site, line): the latest of each since the server started',
       }),
     ),

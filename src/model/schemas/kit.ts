@@ -1,21 +1,23 @@
 /**
- * The few builders the API's schemas need beyond TypeBox's own, each keeping the JSON Schema the
- * OpenAPI document has always shown (type lists for null, plain enums, `Name#` references) while
- * giving the TypeScript type of what it describes.
+ * The few builders the API's schemas need beyond TypeBox's own, each written in the OpenAPI 3.0
+ * form the document is served in (`nullable: true` for null, plain enums, `Name#` references) while
+ * giving the TypeScript type of what it describes. Ajv (validation) and fast-json-stringify
+ * (answers) both read `nullable` beside a `type`.
  */
 import { Type, type SchemaOptions, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 
 /**
- * A value or null: a type list (["string","null"]) for a plain value, anyOf for an object or array
- * (the forms the document has always used).
+ * A value or null, in OpenAPI 3.0's form: the schema's own `type` with `nullable: true` (an enum
+ * lists null too: Ajv and OpenAPI 3.0.3 both want it there). A schema without a `type` (a reference,
+ * a union) cannot carry `nullable`, so it becomes anyOf with a null member, which the document
+ * generator writes as 3.0's null schema.
  */
 export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
-  const { type, enum: values, ...rest } = schema as TSchema & { type?: string | string[]; enum?: unknown[] };
-  if (type === undefined || type === 'object' || type === 'array') return Type.Unsafe<Static<T> | null>({ anyOf: [schema, { type: 'null' }] });
-  const types = Array.isArray(type) ? type : [type];
+  const { type, enum: values } = schema as TSchema & { type?: unknown; enum?: unknown[] };
+  if (typeof type !== 'string') return Type.Unsafe<Static<T> | null>({ anyOf: [schema, { type: 'null' }] });
   return Type.Unsafe<Static<T> | null>({
-    ...rest,
-    type: types.includes('null') ? types : [...types, 'null'],
+    ...schema,
+    nullable: true,
     ...(values ? { enum: values.includes(null) ? values : [...values, null] } : {}),
   });
 }

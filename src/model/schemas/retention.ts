@@ -34,6 +34,10 @@ export const DeviceRetentionSchema = Type.Object(
 export const RetentionOverviewSchema = Type.Object({
   default: Type.Object({ rawRetentionHours: Type.Number(), minuteRollupDays: Type.Number(), hourRollupDays: Type.Number() }),
   devices: Type.Array(Ref(DeviceRetentionSchema)),
+  limits: Type.Object(
+    { maxRawRetentionHours: Type.Number({ description: 'the most hours PUT /devices/{id}/retention accepts (above 0)' }) },
+    { description: "the API's own bounds, so a form states and checks them without a copy" },
+  ),
 });
 
 /** An import's word on one device's raw retention: what applies, and whether the import is exempt from it. */

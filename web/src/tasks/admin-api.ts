@@ -21,9 +21,6 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** The upper bound of PUT /devices/{id}/retention (src/config.ts MAX_RETENTION_HOURS: 100 years). */
-export const MAX_RETENTION_HOURS = 876_000;
-
 /** What the file's name says its format is: .csv -> CSV, .ndjson/.jsonl/.json -> NDJSON; null: unknown. */
 export function importFormatOf(name: string): 'csv' | 'ndjson' | null {
   if (/\.csv$/i.test(name)) return 'csv';

@@ -5,7 +5,7 @@ import { formatDateTime } from '../../state/format.js';
 import { hrefs } from '../../hooks/useRoute.js';
 import { useFormErrors } from '../../tasks/form.js';
 import { Field, FormError, RoleNote, useCan } from '../../tasks/ui.js';
-import { AdminApi, MAX_RETENTION_HOURS, type RetentionList } from '../../tasks/admin-api.js';
+import { AdminApi, type RetentionList } from '../../tasks/admin-api.js';
 
 const FIELDS = ['device', 'rawRetentionHours'];
 
@@ -151,7 +151,7 @@ export function RetentionScreen() {
                 label={t('rawRetentionHours')}
                 name="rawRetentionHours"
                 errors={form.errors}
-                hint={t('hoursHint', { max: num.format(MAX_RETENTION_HOURS) })}
+                hint={t('hoursHint', { max: num.format(list.limits.maxRawRetentionHours) })}
                 ruleNs="retention"
               >
                 {(p) => (
@@ -160,7 +160,7 @@ export function RetentionScreen() {
                     type="number"
                     required
                     step="any"
-                    max={MAX_RETENTION_HOURS}
+                    max={list.limits.maxRawRetentionHours}
                     value={hours}
                     onChange={(e) => setHours(e.target.value)}
                     data-testid="retention-hours"
