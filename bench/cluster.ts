@@ -389,7 +389,10 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         during: worst(sampler.between(tKill, until1)),
         firstCommitMs,
         /** Leases the survivor found lost (expired under it) so far: a renewal starved past the lease. */
-        leasesLost: main.log().split('\n').filter((l) => l.includes('partition lease lost')).length,
+        leasesLost: main
+          .log()
+          .split('\n')
+          .filter((l) => l.includes('partition lease lost')).length,
         load: load1(),
       };
       kills.push(kill);

@@ -57,7 +57,14 @@ test(
     await node.start();
     await until(() => node.owned().includes(mine), { what: `partition ${mine} leased`, timeoutMs: 60_000 });
 
-    const msgs: Message[] = [1, 2, 3].map((seq) => ({ device: DEVICE, seq, ts: Date.UTC(2026, 0, 1) + seq * 1000, values: { v: seq }, source: 'mqtt', receivedAt: Date.now() }));
+    const msgs: Message[] = [1, 2, 3].map((seq) => ({
+      device: DEVICE,
+      seq,
+      ts: Date.UTC(2026, 0, 1) + seq * 1000,
+      values: { v: seq },
+      source: 'mqtt',
+      receivedAt: Date.now(),
+    }));
     assert.deepEqual(await node.publish(msgs), []);
     await until(() => committed.length === 3, { what: `the 3 messages committed while the rebuild is pending (${JSON.stringify(events)})`, timeoutMs: 60_000 });
     assert.deepEqual(
