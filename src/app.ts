@@ -492,7 +492,10 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   // History (imports, spool replays) reaches only the registry.
   writer.onCommitted((c) => devices.committed(c));
   writer.onCommitted((c) => c.historical || alarms.observe(c.messages));
-  writer.onCommitted((c) => c.historical || http.live.readings(c.messages));
+  // The live feed sees a validated batch before its commit (docs/live-latency.md); what the batcher
+  // could not show early (fenced, or no spool) it sees here, after the commit.
+  batcher.onValidated((messages) => http.live.readings(messages));
+  writer.onCommitted((c) => c.historical || c.shown || http.live.readings(c.messages));
   writer.onCommitted((c) => c.historical || models.server.observe(c.messages));
 
   if (cluster) {
