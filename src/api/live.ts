@@ -92,7 +92,9 @@ export class LiveHub {
   /** Live readings as validated, before or after their commit (app.ts wires both; docs/live-latency.md). */
   readings(messages: Message[]): void {
     if (!this.clients.size) return;
-    if (messages.length) this.ctx.metrics.liveStageSeconds.observe({ stage: 'hub' }, Math.max(0, Date.now() - messages[0].receivedAt) / 1000);
+    // receivedAt is absent on messages that did not come through this node's transports.
+    const at = messages[0]?.receivedAt;
+    if (Number.isFinite(at)) this.ctx.metrics.liveStageSeconds.observe({ stage: 'hub' }, Math.max(0, Date.now() - at) / 1000);
     for (const m of messages) {
       const msg: LiveServerMessage = { type: 'readings', device: m.device, ts: m.ts, seq: m.seq ?? null, values: m.values };
       let micros: string | undefined;

@@ -218,7 +218,8 @@ export class Batcher {
     const wb = toWriteBatch(kept, batch.rejected, acct?.update);
     if (fences.length) wb.fences = fences;
     const readings = wb.readings;
-    if (batch.messages.length) this.metrics.liveStageSeconds.observe({ stage: 'queued' }, Math.max(0, Date.now() - batch.messages[0].receivedAt) / 1000);
+    const at = batch.messages[0]?.receivedAt;
+    if (Number.isFinite(at)) this.metrics.liveStageSeconds.observe({ stage: 'queued' }, Math.max(0, Date.now() - at) / 1000);
     // Shown now only when spoolEmpty too: behind a spool the batch is going there, announced below.
     const shown = !!this.validated && !!spool && !fences.length && spoolEmpty && kept.length > 0;
     if (shown) {
