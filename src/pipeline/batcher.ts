@@ -221,7 +221,9 @@ export class Batcher {
     const at = batch.messages[0]?.receivedAt;
     if (Number.isFinite(at)) this.metrics.liveStageSeconds.observe({ stage: 'queued' }, Math.max(0, Date.now() - at) / 1000);
     // Shown now only when spoolEmpty too: behind a spool the batch is going there, announced below.
-    const shown = !!this.validated && !!spool && !fences.length && spoolEmpty && kept.length > 0;
+    // A new device's first readings wait for the commit: its `device` message (from the registry,
+    // after the commit) comes first on the feed, as before.
+    const shown = !!this.validated && !!spool && !fences.length && spoolEmpty && kept.length > 0 && wb.devices.every((d) => this.writer.knows(d.id));
     if (shown) {
       try {
         this.validated!(kept);

@@ -42,6 +42,11 @@ export class CommitWriter {
     for (const id of ids) this.known.add(id);
   }
 
+  /** Whether this device is already stored (its `device` created message went out before). */
+  knows(id: string): boolean {
+    return this.known.has(id);
+  }
+
   onCommitted(listener: CommittedListener): void {
     this.listeners.push(listener);
   }
