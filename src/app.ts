@@ -495,7 +495,10 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   writer.onCommitted((c) => devices.committed(c));
   // Cluster mode: devices of a partition just taken over are judged once their state is rebuilt (src/cluster/judgement-gate.ts).
   writer.onCommitted((c) => c.historical || alarms.observe(judgementGate ? judgementGate.pass(c.messages) : c.messages));
-  writer.onCommitted((c) => c.historical || http.live.readings(c.messages));
+  // The live feed sees a validated batch before its commit (docs/live-latency.md); what the batcher
+  // could not show early (fenced, or no spool) it sees here, after the commit.
+  batcher.onValidated((messages) => http.live.readings(messages));
+  writer.onCommitted((c) => c.historical || c.shown || http.live.readings(c.messages));
   writer.onCommitted((c) => c.historical || models.server.observe(c.messages));
 
   if (cluster) {

@@ -34,6 +34,13 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    liveStageSeconds: new client.Histogram({
+      name: 'fieldscope_live_stage_seconds',
+      help: 'Where a live reading spends its time: queued (received by the server -> its batch taken by the batcher: decode, validate, waiting behind the commit in flight), hub (received -> handed to the live hub)',
+      labelNames: ['stage'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5],
+      registers: [registry],
+    }),
     batchReadings: new client.Histogram({
       name: 'fieldscope_store_batch_readings',
       help: 'Readings per committed batch',

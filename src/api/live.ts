@@ -89,9 +89,12 @@ export class LiveHub {
     }
   }
 
-  /** Live readings as committed (app.ts subscribes this to the commit path). */
+  /** Live readings as validated, before or after their commit (app.ts wires both; docs/live-latency.md). */
   readings(messages: Message[]): void {
     if (!this.clients.size) return;
+    // receivedAt is absent on messages that did not come through this node's transports.
+    const at = messages[0]?.receivedAt;
+    if (Number.isFinite(at)) this.ctx.metrics.liveStageSeconds.observe({ stage: 'hub' }, Math.max(0, Date.now() - at) / 1000);
     for (const m of messages) {
       const msg: LiveServerMessage = { type: 'readings', device: m.device, ts: m.ts, seq: m.seq ?? null, values: m.values };
       let micros: string | undefined;

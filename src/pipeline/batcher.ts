@@ -81,6 +81,7 @@ export class Batcher {
 
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
+  private validated: ((messages: Message[]) => void) | null = null;
 
   constructor(
     /** Commits and tells the followers (before the senders are answered). */
@@ -105,6 +106,17 @@ export class Batcher {
     if (this.opts.sequence) for (const rec of spool.all()) if (rec.sequence) this.opts.sequence.load(rec.sequence.devices);
     this.metrics.spoolDepth.set(spool.depthBytes);
     this.schedule();
+  }
+
+  /**
+   * Hears each batch's messages as sequence accounting kept them (duplicates out), before the commit:
+   * the live feed (issue 21: the commit is most of publish -> screen). Only batches that cannot be
+   * lost or shown twice: unfenced (a fenced batch that fails is retried by the partition's next
+   * owner) with a spool (a failed commit is spooled, replayed later as history). Such a batch's
+   * Committed event says `shown`.
+   */
+  onValidated(listener: (messages: Message[]) => void): void {
+    this.validated = listener;
   }
 
   get spoolDepth(): { batches: number; bytes: number } {
@@ -206,6 +218,19 @@ export class Batcher {
     const wb = toWriteBatch(kept, batch.rejected, acct?.update);
     if (fences.length) wb.fences = fences;
     const readings = wb.readings;
+    const at = batch.messages[0]?.receivedAt;
+    if (Number.isFinite(at)) this.metrics.liveStageSeconds.observe({ stage: 'queued' }, Math.max(0, Date.now() - at) / 1000);
+    // Shown now only when spoolEmpty too: behind a spool the batch is going there, announced below.
+    // A new device's first readings wait for the commit: its `device` message (from the registry,
+    // after the commit) comes first on the feed, as before.
+    const shown = !!this.validated && !!spool && !fences.length && spoolEmpty && kept.length > 0 && wb.devices.every((d) => this.writer.knows(d.id));
+    if (shown) {
+      try {
+        this.validated!(kept);
+      } catch {
+        // A live follower's failure must not fail the commit (as CommitWriter's followers).
+      }
+    }
     const started = process.hrtime.bigint();
     const settle = (result: WriteResult) => {
       acct?.commit();
@@ -216,7 +241,7 @@ export class Batcher {
     };
     try {
       if (!spoolEmpty) throw new Error('store unavailable; spooling behind earlier batches');
-      await this.writer.write(wb, { messages: kept, historical: false, committed: settle });
+      await this.writer.write(wb, { messages: kept, historical: false, shown, committed: settle });
     } catch (err) {
       if (fences.length) {
         acct?.rollback();
@@ -233,7 +258,7 @@ export class Batcher {
         this.metrics.spoolDepth.set(spool.depthBytes);
         const result = { inserted: 0, duplicates: 0 };
         settle(result);
-        this.writer.announce(wb, kept, false, result);
+        this.writer.announce(wb, kept, false, result, shown);
       } catch (spoolErr) {
         acct?.rollback();
         const e = spool ? new StoreUnavailableError(spoolErr as Error) : (spoolErr as Error);

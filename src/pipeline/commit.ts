@@ -16,6 +16,8 @@ export interface Committed {
    * device registry, but raise no live alarm and send nothing on the live feed.
    */
   historical: boolean;
+  /** The live feed showed these messages before the commit (Batcher.onValidated): live followers skip them. */
+  shown?: boolean;
   result: WriteResult;
 }
 
@@ -40,6 +42,11 @@ export class CommitWriter {
     for (const id of ids) this.known.add(id);
   }
 
+  /** Whether this device is already stored (its `device` created message went out before). */
+  knows(id: string): boolean {
+    return this.known.has(id);
+  }
+
   onCommitted(listener: CommittedListener): void {
     this.listeners.push(listener);
   }
@@ -48,10 +55,10 @@ export class CommitWriter {
    * Stores the batch atomically, then tells the followers. `committed` runs in between, for the
    * writer's caller to settle its own books (sequence state, metrics) before anyone hears of it.
    */
-  async write(batch: WriteBatch, how: { messages?: Message[]; historical: boolean; committed?: (r: WriteResult) => void }): Promise<WriteResult> {
+  async write(batch: WriteBatch, how: { messages?: Message[]; historical: boolean; shown?: boolean; committed?: (r: WriteResult) => void }): Promise<WriteResult> {
     const result = await this.store.write(batch);
     how.committed?.(result);
-    this.announce(batch, how.messages ?? [], how.historical, result);
+    this.announce(batch, how.messages ?? [], how.historical, result, how.shown);
     return result;
   }
 
@@ -59,7 +66,7 @@ export class CommitWriter {
    * Tells the followers about a batch without writing it: the batcher's spool took it durably
    * while the store was down, and live followers should not wait for the store to come back.
    */
-  announce(batch: WriteBatch, messages: Message[], historical: boolean, result: WriteResult): void {
+  announce(batch: WriteBatch, messages: Message[], historical: boolean, result: WriteResult, shown = false): void {
     const newDevices: DeviceSeen[] = [];
     for (const d of batch.devices) {
       if (this.known.has(d.id)) continue;
@@ -67,7 +74,7 @@ export class CommitWriter {
       newDevices.push(d);
     }
     if (!this.listeners.length) return;
-    const c: Committed = { messages, readings: batch.readings, devices: batch.devices, newDevices, historical, result };
+    const c: Committed = { messages, readings: batch.readings, devices: batch.devices, newDevices, historical, shown, result };
     for (const l of this.listeners) {
       try {
         l(c);
