@@ -55,7 +55,10 @@ export class CommitWriter {
    * Stores the batch atomically, then tells the followers. `committed` runs in between, for the
    * writer's caller to settle its own books (sequence state, metrics) before anyone hears of it.
    */
-  async write(batch: WriteBatch, how: { messages?: Message[]; historical: boolean; shown?: boolean; committed?: (r: WriteResult) => void }): Promise<WriteResult> {
+  async write(
+    batch: WriteBatch,
+    how: { messages?: Message[]; historical: boolean; shown?: boolean; committed?: (r: WriteResult) => void },
+  ): Promise<WriteResult> {
     const result = await this.store.write(batch);
     how.committed?.(result);
     this.announce(batch, how.messages ?? [], how.historical, result, how.shown);

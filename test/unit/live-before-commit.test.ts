@@ -89,7 +89,10 @@ test('live before commit: a failed commit is spooled; its readings were shown on
   await r.batcher.drain();
   assert.equal(await r.stored('a'), 4, 'spooled readings stored on replay');
   assert.deepEqual(ids(r.live), ['a:0', 'a:1', 'a:2', 'a:3'], 'each exactly once');
-  assert.ok(r.events.some((e) => e.historical), 'the replay is history');
+  assert.ok(
+    r.events.some((e) => e.historical),
+    'the replay is history',
+  );
 });
 
 test('live before commit: with no spool a batch is shown only after its commit, and a failed one never', async (t) => {
