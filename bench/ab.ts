@@ -1,9 +1,10 @@
 // Before/after of one change, back to back on a shared machine: rounds alternate the two builds
 // (before: another checkout's bin/fieldscope.js, built; after: this one), each round one run of
 // the benchmark, so both sides see the same load. Prints every round's figures and the medians.
-//   node --import tsx bench/ab.ts --before=/path/to/old/bin/fieldscope.js --only=latency|fleet [--rounds=3]
+//   node --import tsx bench/ab.ts --before=/path/to/old/bin/fieldscope.js --only=latency|fleet|ingest [--rounds=3]
 import { benchLatency } from './latency.js';
 import { benchFleet } from './fleet.js';
+import { benchIngest } from './ingest.js';
 import { median } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
 
@@ -11,12 +12,17 @@ const arg = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.sl
 const before = arg('before');
 const only = arg('only');
 const rounds = Number(arg('rounds') ?? 3);
-if (!before || (only !== 'latency' && only !== 'fleet')) {
-  process.stderr.write('usage: bench/ab.ts --before=PATH/bin/fieldscope.js --only=latency|fleet [--rounds=N]\n');
+if (!before || (only !== 'latency' && only !== 'fleet' && only !== 'ingest')) {
+  process.stderr.write('usage: bench/ab.ts --before=PATH/bin/fieldscope.js --only=latency|fleet|ingest [--rounds=N]\n');
   process.exit(2);
 }
 const run = (): Promise<Figure[]> =>
-  only === 'latency' ? benchLatency({ runs: 1, seconds: 15, rate: 2000 }) : benchFleet({ runs: 1, devices: 5000, seconds: 20, baseline: false });
+  only === 'latency'
+    ? benchLatency({ runs: 1, seconds: 15, rate: 2000 })
+    : only === 'ingest'
+      ? // One round of figure 1/1c (its own bare-Mosquitto round included): CPU per message is the figure to read.
+        benchIngest({ runs: 1, messages: 4_000_000, seconds: 20, clients: 100 })
+      : benchFleet({ runs: 1, devices: 5000, seconds: 20, baseline: false });
 
 const results: Record<'before' | 'after', Figure[][]> = { before: [], after: [] };
 for (let r = 0; r < rounds; r++) {

@@ -2,7 +2,7 @@ import type { Alarm, AlarmEventType, Rule, RuleInput } from '../model/alarm.js';
 import { SYSTEM_KIND } from '../model/alarm.js';
 import { NO_SEQ, type Message } from '../model/reading.js';
 import { FencedError, type AlarmStore, type PartitionFence, type RuleWatermark } from '../stores/store.js';
-import type { Analytics } from '../analytics/live-stats.js';
+import type { Analytics, MessageLike } from '../analytics/live-stats.js';
 import type { Logger } from '../logger.js';
 import { appliesTo, buildRule, describe, describeClear } from './rules.js';
 import { evaluateMessage } from './evaluate.js';
@@ -54,6 +54,8 @@ export interface AlarmEngineOptions {
     retryMs?: number;
   };
 }
+
+const EMPTY_VALUES: Record<string, number> = {};
 
 type Observed = { m: Message; profile: string | null; stats: ReturnType<Analytics['observe']> };
 
@@ -162,6 +164,20 @@ export class AlarmEngine {
 
   /** Committed messages: analytics now (in commit order), rules in the queue. */
   observe(messages: Message[]): void {
+    if (!this.opts.watermarks && !this.rules.length) {
+      // Nothing will judge these: fold them into the live windows without an item, an input object
+      // or a snapshot per message (garbage on the ingest hot path).
+      const input: MessageLike = { device: '', ts: 0, seq: undefined, profile: null, values: EMPTY_VALUES };
+      for (const m of messages) {
+        input.device = m.device;
+        input.ts = m.ts;
+        input.seq = m.seq;
+        input.profile = m.profile ?? this.opts.devices.get(m.device)?.profile ?? null;
+        input.values = m.values;
+        this.opts.analytics.observeQuietly(input);
+      }
+      return;
+    }
     const items = messages.map((m) => {
       const profile = m.profile ?? this.opts.devices.get(m.device)?.profile ?? null;
       return { m, profile, stats: this.opts.analytics.observe({ device: m.device, ts: m.ts, seq: m.seq, profile, values: m.values }) };

@@ -92,14 +92,18 @@ class DeviceState {
 export class Analytics {
   private devices = new Map<string, DeviceState>();
   private readonly zBuckets: number;
-  private listeners = new Set<(s: DeviceStats) => void>();
+  private listeners = new Map<(s: DeviceStats) => void, (() => boolean) | undefined>();
 
   constructor(private readonly opts: AnalyticsOptions) {
     this.zBuckets = Math.min(90, Math.max(1, Math.round((opts.zWindowMs ?? 300_000) / 10_000)));
   }
 
-  onStats(listener: (s: DeviceStats) => void): () => void {
-    this.listeners.add(listener);
+  /**
+   * `wanted` says whether the listener would use a snapshot now (e.g. someone is watching): a
+   * message nobody wants a snapshot of is folded in without building one.
+   */
+  onStats(listener: (s: DeviceStats) => void, wanted?: () => boolean): () => void {
+    this.listeners.set(listener, wanted);
     return () => this.listeners.delete(listener);
   }
 
@@ -109,6 +113,23 @@ export class Analytics {
 
   /** Folds one message in and returns the device's stats after it. */
   observe(m: MessageLike): DeviceStats {
+    const d = this.fold(m);
+    const stats = this.snapshot(m.device, d, m.seq ?? null);
+    for (const l of this.listeners.keys()) l(stats);
+    return stats;
+  }
+
+  /**
+   * Folds one message in when its caller needs no snapshot (the alarm engine without rules): one
+   * is built only if a listener wants it now. Same windows and stats as observe.
+   */
+  observeQuietly(m: MessageLike): void {
+    const d = this.fold(m);
+    let stats: DeviceStats | undefined;
+    for (const [l, wanted] of this.listeners) if (!wanted || wanted()) l((stats ??= this.snapshot(m.device, d, m.seq ?? null)));
+  }
+
+  private fold(m: MessageLike): DeviceState {
     let d = this.devices.get(m.device);
     if (!d) this.devices.set(m.device, (d = new DeviceState()));
     if (m.profile) d.profile = m.profile;
@@ -126,9 +147,7 @@ export class Analytics {
       if (!s) d.series.set(metric, (s = new SeriesState(metric)));
       s.add(m.ts, v, this.zBuckets);
     }
-    const stats = this.snapshot(m.device, d, m.seq ?? null);
-    for (const l of this.listeners) l(stats);
-    return stats;
+    return d;
   }
 
   /** Drops what is known of a device (before its windows are rebuilt from the store: src/cluster/rebuild-devices.ts). */

@@ -83,7 +83,11 @@ export class LiveHub {
         1000,
         (s) => this.clients.size && this.broadcast(s.device, JSON.stringify({ type: 'stats', ...s } satisfies LiveStats)),
       );
-      a.analytics.onStats((s) => this.clients.size && this.stats?.push(s.device, s));
+      // Wanted only while a browser is connected: with none, no snapshot is built per message.
+      a.analytics.onStats(
+        (s) => this.clients.size && this.stats?.push(s.device, s),
+        () => this.clients.size > 0,
+      );
       a.engine.onChange((c) => this.broadcast(c.alarm.device, JSON.stringify({ type: 'alarm', event: c.type, alarm: c.alarm } satisfies LiveAlarm)));
       a.toasts.onToast((t) => this.broadcast(null, JSON.stringify(t), true));
     }

@@ -106,15 +106,25 @@ export class SequenceTracker {
   }
 
   account(messages: Message[]): Accounting {
+    // Copy on write: the first time a batch touches a device its state is cloned once and the clone
+    // is worked on; the object it replaces is left as it was, so it is both the rollback's state and
+    // (when an earlier batch handed it out) that batch's persisted state, never changed after. The
+    // clones become this batch's `update.devices` as they are: one clone per device per batch (was two).
     const before = new Map<string, SeqDeviceState | undefined>();
     const buckets = new Map<string, SeqBucketDelta>();
+    // The bucket each device used last in this batch: consecutive messages of a device share a
+    // minute, so the key string is built only when the minute changes.
+    const lastBucket = new Map<string, SeqBucketDelta>();
     const keep: Message[] = [];
     const totals = { received: 0, duplicates: 0, outOfOrder: 0, restarts: 0, missing: 0 };
     const bucketOf = (device: string, ts: number): SeqBucketDelta => {
       const bucket = Math.floor(ts / BUCKET_MS) * BUCKET_MS;
+      const last = lastBucket.get(device);
+      if (last !== undefined && last.bucket === bucket) return last;
       const key = device + '\u0000' + bucket;
       let b = buckets.get(key);
       if (!b) buckets.set(key, (b = { device, bucket, received: 0, duplicates: 0, outOfOrder: 0, restarts: 0 }));
+      lastBucket.set(device, b);
       return b;
     };
 
@@ -123,11 +133,12 @@ export class SequenceTracker {
         keep.push(m);
         continue;
       }
+      let st: SeqDeviceState | undefined;
       if (!before.has(m.device)) {
         const cur = this.states.get(m.device);
-        before.set(m.device, cur && cloneState(cur));
-      }
-      let st = this.states.get(m.device);
+        before.set(m.device, cur);
+        if (cur) this.states.set(m.device, (st = cloneState(cur)));
+      } else st = this.states.get(m.device);
       if (!st) {
         st = { device: m.device, epoch: 0, maxSeq: null, lastTs: m.ts, received: 0, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [], seen: [] };
         this.states.set(m.device, st);
@@ -188,11 +199,9 @@ export class SequenceTracker {
     }
 
     // The objects this batch changed: a rollback must not undo a load() that replaced them meanwhile.
-    const touched = new Map([...before.keys()].map((d) => [d, this.states.get(d)!]));
-    const update: SequenceUpdate = {
-      devices: [...touched.values()].map((st) => cloneState(st)),
-      buckets: [...buckets.values()],
-    };
+    const touched = new Map<string, SeqDeviceState>();
+    for (const d of before.keys()) touched.set(d, this.states.get(d)!);
+    const update: SequenceUpdate = { devices: [...touched.values()], buckets: [...buckets.values()] };
     return {
       keep,
       update,

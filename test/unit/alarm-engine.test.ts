@@ -100,3 +100,17 @@ test('alarm engine: silence past forMs raises a nodata alarm; an open alarm surv
   await again.engine.idle();
   assert.deepEqual(again.changes, [], 'still the same alarm: not raised twice');
 });
+
+test('alarm engine: with no rules, committed messages still reach the live windows exactly as a direct observe, profile from the directory', async (t) => {
+  const { engine, known } = await rig(t);
+  known.set('p1', { profile: 'pump', lastSeen: T0 });
+  const direct = new Analytics({ vectors: {}, zWindowMs: 60_000 });
+  const batch = [msg('p1', 1, 20), msg('p1', 2, 25), msg('p2', 1, 5), msg('p1', 4, 21)];
+  engine.observe(batch);
+  for (const m of batch) direct.observe({ device: m.device, ts: m.ts, seq: m.seq, profile: m.device === 'p1' ? 'pump' : null, values: m.values });
+  const analytics = (engine as unknown as { opts: { analytics: Analytics } }).opts.analytics;
+  assert.deepEqual(analytics.get('p1'), direct.get('p1'));
+  assert.deepEqual(analytics.get('p2'), direct.get('p2'));
+  assert.equal(analytics.get('p1')!.seqGaps1m, 1);
+  assert.equal(analytics.get('p1')!.metrics.temperature.count1m, 3);
+});

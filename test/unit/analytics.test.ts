@@ -214,3 +214,23 @@ test('a window written into a reused object gives the very same figures as a fre
     }
   }
 });
+
+test('observeQuietly folds like observe and builds a snapshot only for listeners that want one now', () => {
+  const a = new Analytics({ vectors: { v: ['x', 'y'] } });
+  const b = new Analytics({ vectors: { v: ['x', 'y'] } });
+  const got: number[] = [];
+  const always: number[] = [];
+  let watching = false;
+  a.onStats((s) => got.push(s.seq ?? -1), () => watching);
+  a.onStats((s) => always.push(s.seq ?? -1));
+  const base = Date.UTC(2025, 0, 1);
+  for (let i = 1; i <= 20; i++) {
+    watching = i > 10 && i <= 15;
+    const m = { device: 'q', ts: base + i * 500, seq: i === 12 ? 14 : i, profile: 'v', values: { x: i % 5, y: 2 } };
+    a.observeQuietly(m);
+    b.observe(m);
+  }
+  assert.deepEqual(got, [11, 14, 13, 14, 15]);
+  assert.equal(always.length, 20);
+  assert.deepEqual(a.get('q'), b.get('q'));
+});

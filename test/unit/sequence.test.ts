@@ -239,3 +239,35 @@ test('rollback of a refused batch leaves alone a device whose state was loaded a
   again.rollback();
   assert.equal(tr.state('d')?.maxSeq, 20);
 });
+
+test('a batch handed to the store keeps its state while later batches account (copy on write), and a rollback restores the state before it', () => {
+  const tr = new SequenceTracker();
+  const first = run(tr, [1, 2, 3, m(1, T0 + 1000, 'd2')]);
+  const d1 = first.update.devices.find((d) => d.device === 'd1')!;
+  const snapshot = structuredClone(first.update);
+  // The next batches change d1 (a gap, a late fill, more seen seqs) and d2 (a restart's new epoch).
+  run(tr, [6, 7, 5, m(1, T0 + 999_000, 'd2')]);
+  const refused = tr.account([9, 10, 8].map((s) => m(s)));
+  assert.deepEqual(first.update, snapshot, 'an earlier batch\'s state (persisted or spooled) never changes afterwards');
+  assert.equal(d1.maxSeq, 3);
+  refused.rollback();
+  const st = tr.state('d1')!;
+  assert.equal(st.maxSeq, 7);
+  assert.equal(st.received, 6);
+  assert.deepEqual(st.gaps.map((g) => [g.fromSeq, g.toSeq]), [[4, 4]]);
+  // The resend after the rollback is new, not a duplicate.
+  assert.equal(run(tr, [8, 9, 10]).keep.length, 3);
+});
+
+test('per-minute buckets count each device\'s messages by minute when devices interleave across minutes', () => {
+  const tr = new SequenceTracker();
+  const at = (seq: number, sec: number, device: string) => m(seq, T0 + sec * 1000, device);
+  const a = run(tr, [at(1, 10, 'a'), at(1, 10, 'b'), at(2, 59, 'a'), at(3, 61, 'a'), at(2, 62, 'b'), at(4, 62, 'a'), at(4, 62, 'a')]);
+  const rows = a.update.buckets.map((b) => [b.device, (b.bucket - T0) / 60_000, b.received, b.duplicates]).sort();
+  assert.deepEqual(rows, [
+    ['a', 0, 2, 0],
+    ['a', 1, 2, 1],
+    ['b', 0, 1, 0],
+    ['b', 1, 1, 0],
+  ]);
+});

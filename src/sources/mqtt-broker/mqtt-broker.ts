@@ -11,6 +11,7 @@ import type { TopicMappings } from '../mappings/topic-mappings.js';
 import { takeForeignTopic } from '../mappings/foreign-topic.js';
 import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './mqtt-connection-gate.js';
 import { PacketSizeWatch } from './mqtt-packet-size.js';
+import { PublishFastPath } from './mqtt-publish-fast-path.js';
 
 const WATCH = Symbol('packet size watch');
 const BROKER = Symbol('broker');
@@ -104,6 +105,8 @@ export class EmbeddedBroker implements Source {
   /** Clients that sent an empty client id: the broker gave them a random one, which binds to nobody. */
   private assignedIds = new WeakSet<object>();
   private gate!: ConnectionGate;
+  /** @internal: read by tests (how many publishes skipped Aedes' forwarding). */
+  fastPath?: PublishFastPath;
   port = 0;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
@@ -179,6 +182,9 @@ export class EmbeddedBroker implements Source {
         );
       },
     });
+    // A device publish nobody subscribes to is not forwarded through Aedes (mqtt-publish-fast-path.ts).
+    this.fastPath = new PublishFastPath(this.aedes);
+    this.fastPath.install();
     this.aedes.on('client', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientDisconnect', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientError', (client, err) => logger.debug({ client: client?.id, err: err.message }, 'mqtt client error'));

@@ -1,0 +1,63 @@
+// Where the server's main thread spends its time at full QoS1 ingest: the built server under
+// `node --cpu-prof`, bench/publisher.ts from 100 clients, the samples of the publisher's run summed
+// by function (self time) and by area. Not part of `npm run bench` (a profiler changes the figures);
+// for a before/after, run it on each build (FIELDSCOPE_BENCH_SERVER=<other build>/bin/fieldscope.js).
+//   node --import tsx bench/ingest-profile.ts [--seconds 15] [--clients 100]
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runScript, startFieldscope, tempDir } from './lib/procs.js';
+import { mainThreadProfile, monotonicUs, threadShare } from './lib/cpuprofile.js';
+import { cpuWindow } from './lib/cpu.js';
+import { scriptArgs } from './lib/args.js';
+
+interface PubResult {
+  acked: number;
+  rate: number;
+}
+
+const given = scriptArgs();
+const args = { seconds: Number(given.seconds ?? 15), clients: Number(given.clients ?? 100) };
+const data = tempDir('fs-bench-prof-data-');
+const prof = tempDir('fs-bench-prof-');
+const fs = await startFieldscope(['--no-simulator'], data.dir, ['--cpu-prof', '--cpu-prof-dir', prof.dir]);
+let from = 0;
+let to = 0;
+let p: PubResult;
+let cpuSeconds = 0;
+try {
+  const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: args.clients, messages: 4_000_000, seconds: args.seconds });
+  await pub.ready;
+  const w = cpuWindow(fs.proc.pid!);
+  from = monotonicUs();
+  p = await pub.result;
+  to = monotonicUs();
+  cpuSeconds = w.stop();
+} finally {
+  await fs.stop();
+  data.remove();
+}
+const files = readdirSync(prof.dir)
+  .filter((f) => f.endsWith('.cpuprofile'))
+  .map((f) => join(prof.dir, f));
+const main = mainThreadProfile(files);
+if (!main) throw new Error(`no main-thread profile among ${files.length} files in ${prof.dir}`);
+const groups = {
+  'MQTT (aedes, mqtt-packet, qlobber, mqemitter, bl, debug)': /node_modules\/(aedes|mqtt-packet|qlobber|mqemitter|bl|debug|fastfall|reusify|aedes-persistence|aedes-packet)\//,
+  'SQLite Store.write': /src\/stores\/sqlite\/|better-sqlite3/,
+  'pipeline (decode, validate, ingest, batcher, sequence)': /src\/pipeline\//,
+  'live analytics': /src\/analytics\//,
+  alarms: /src\/alarms\//,
+  'device registry': /src\/devices\//,
+  'live hub': /src\/api\/live/,
+};
+const s = threadShare(main, from, to, groups, 20);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const out: string[] = [];
+out.push(`${p!.acked} msgs acked, ${Math.round(p!.rate)} msg/s; server CPU (all threads, profiler on) ${((cpuSeconds * 1e6) / p!.acked).toFixed(1)} µs/msg`);
+out.push(`main thread over ${(s.ms / 1000).toFixed(1)} s: busy ${pct(s.busy)}, GC ${pct(s.gc)} (of the window)`);
+out.push('inclusive share of the window by area:');
+for (const [g, v] of Object.entries(s.groups)) out.push(`  ${pct(v).padStart(6)}  ${g}`);
+out.push('top self time (share of the window):');
+for (const t of s.top) out.push(`  ${pct(t.share).padStart(6)}  ${t.name}`);
+console.log(out.join('\n'));
+console.log(`profile: ${main}`);
