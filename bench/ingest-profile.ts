@@ -20,10 +20,10 @@ const args = { seconds: Number(given.seconds ?? 15), clients: Number(given.clien
 const data = tempDir('fs-bench-prof-data-');
 const prof = tempDir('fs-bench-prof-');
 const fs = await startFieldscope(['--no-simulator'], data.dir, ['--cpu-prof', '--cpu-prof-dir', prof.dir]);
-let from = 0;
-let to = 0;
+let from: number;
+let to: number;
 let p: PubResult;
-let cpuSeconds = 0;
+let cpuSeconds: number;
 try {
   const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: args.clients, messages: 4_000_000, seconds: args.seconds });
   await pub.ready;
