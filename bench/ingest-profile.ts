@@ -42,7 +42,8 @@ const files = readdirSync(prof.dir)
 const main = mainThreadProfile(files);
 if (!main) throw new Error(`no main-thread profile among ${files.length} files in ${prof.dir}`);
 const groups = {
-  'MQTT (aedes, mqtt-packet, qlobber, mqemitter, bl, debug)': /node_modules\/(aedes|mqtt-packet|qlobber|mqemitter|bl|debug|fastfall|reusify|aedes-persistence|aedes-packet)\//,
+  'MQTT (aedes, mqtt-packet, qlobber, mqemitter, bl, debug)':
+    /node_modules\/(aedes|mqtt-packet|qlobber|mqemitter|bl|debug|fastfall|reusify|aedes-persistence|aedes-packet)\//,
   'SQLite Store.write': /src\/stores\/sqlite\/|better-sqlite3/,
   'pipeline (decode, validate, ingest, batcher, sequence)': /src\/pipeline\//,
   'live analytics': /src\/analytics\//,

@@ -7,7 +7,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { startTestApp, until } from '../helpers/app.js';
 import { matches } from '../../src/sources/mqtt-broker/mqtt-publish-fast-path.js';
 
-const connect = (url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> => mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+const connect = (url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
+  mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
 const reading = (seq: number) => JSON.stringify({ ts: Date.now(), seq, temperature: 20 + seq });
 
 function received(c: MqttClient): { topic: string; payload: string; retain: boolean }[] {
@@ -92,10 +93,13 @@ test('fast path: unsubscribed telemetry skips forwarding; a subscriber, a retain
     await back.endAsync();
     const cleaned = await connect(app.mqttUrl, { clientId: 'fp-persistent', clean: true });
     await cleaned.endAsync();
-    await until(async () => {
-      await device.publishAsync('devices/fp-dev-1/telemetry', reading(7), { qos: 1 });
-      return fp.skipped > 3;
-    }, { what: 'the fast path after the persistent session was cleaned' });
+    await until(
+      async () => {
+        await device.publishAsync('devices/fp-dev-1/telemetry', reading(7), { qos: 1 });
+        return fp.skipped > 3;
+      },
+      { what: 'the fast path after the persistent session was cleaned' },
+    );
 
     // Everything published was stored, fast path or not.
     await until(

@@ -221,7 +221,10 @@ test('observeQuietly folds like observe and builds a snapshot only for listeners
   const got: number[] = [];
   const always: number[] = [];
   let watching = false;
-  a.onStats((s) => got.push(s.seq ?? -1), () => watching);
+  a.onStats(
+    (s) => got.push(s.seq ?? -1),
+    () => watching,
+  );
   a.onStats((s) => always.push(s.seq ?? -1));
   const base = Date.UTC(2025, 0, 1);
   for (let i = 1; i <= 20; i++) {
