@@ -248,18 +248,21 @@ test('a batch handed to the store keeps its state while later batches account (c
   // The next batches change d1 (a gap, a late fill, more seen seqs) and d2 (a restart's new epoch).
   run(tr, [6, 7, 5, m(1, T0 + 999_000, 'd2')]);
   const refused = tr.account([9, 10, 8].map((s) => m(s)));
-  assert.deepEqual(first.update, snapshot, 'an earlier batch\'s state (persisted or spooled) never changes afterwards');
+  assert.deepEqual(first.update, snapshot, "an earlier batch's state (persisted or spooled) never changes afterwards");
   assert.equal(d1.maxSeq, 3);
   refused.rollback();
   const st = tr.state('d1')!;
   assert.equal(st.maxSeq, 7);
   assert.equal(st.received, 6);
-  assert.deepEqual(st.gaps.map((g) => [g.fromSeq, g.toSeq]), [[4, 4]]);
+  assert.deepEqual(
+    st.gaps.map((g) => [g.fromSeq, g.toSeq]),
+    [[4, 4]],
+  );
   // The resend after the rollback is new, not a duplicate.
   assert.equal(run(tr, [8, 9, 10]).keep.length, 3);
 });
 
-test('per-minute buckets count each device\'s messages by minute when devices interleave across minutes', () => {
+test("per-minute buckets count each device's messages by minute when devices interleave across minutes", () => {
   const tr = new SequenceTracker();
   const at = (seq: number, sec: number, device: string) => m(seq, T0 + sec * 1000, device);
   const a = run(tr, [at(1, 10, 'a'), at(1, 10, 'b'), at(2, 59, 'a'), at(3, 61, 'a'), at(2, 62, 'b'), at(4, 62, 'a'), at(4, 62, 'a')]);
