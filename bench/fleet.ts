@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { percentile, median, startFieldscope, tempDir } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
+import { formatTrace, traceFrames } from './lib/trace-frames.js';
 
 interface Sample {
   frames: number;
@@ -132,7 +133,15 @@ async function profileScroll(page: Page, seconds: number): Promise<Profile> {
 }
 
 /** baseline false: the card grid is not measured (before/after comparisons of the table alone, bench/ab.ts). */
-export async function benchFleet(o: { runs: number; devices: number; seconds: number; profile?: boolean; baseline?: boolean }): Promise<Figure[]> {
+export async function benchFleet(o: {
+  runs: number;
+  devices: number;
+  seconds: number;
+  profile?: boolean;
+  baseline?: boolean;
+  /** Also trace 8 s of scrolling with the readings paused and 8 s with them on (Chromium's timeline), printed per kind of work. */
+  trace?: boolean;
+}): Promise<Figure[]> {
   const data = tempDir('fs-bench-fleet-');
   const fs = await startFieldscope(['--no-simulator', '--anonymous-role', 'admin', '--api-rate', '0', '--device-rate', '0'], data.dir);
   let seq = 0;
@@ -203,6 +212,15 @@ export async function benchFleet(o: { runs: number; devices: number; seconds: nu
             await page.waitForTimeout(3000);
             const q = await measure(page, '[data-testid="device-table"]', Math.min(10, o.seconds));
             quiet.push(q);
+            if (o.trace && i === 0) {
+              const cdp = await page.context().newCDPSession(page);
+              const tq = await traceFrames(cdp, () => measure(page, '[data-testid="device-table"]', 8));
+              paused = false;
+              await page.waitForTimeout(3000);
+              const tl = await traceFrames(cdp, () => measure(page, '[data-testid="device-table"]', 8));
+              await cdp.detach();
+              process.stderr.write(formatTrace('readings paused', tq) + formatTrace('readings on', tl));
+            }
             paused = false;
             if (o.profile && i === 0) {
               await page.waitForTimeout(2000);

@@ -115,6 +115,8 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
       benchFleet({
         ...(quick ? { runs: 1, devices: 5000, seconds: 10 } : { runs: 2, devices: 5000, seconds: 20 }),
         profile: process.argv.includes('--profile'),
+        trace: process.argv.includes('--trace'),
+        baseline: !process.argv.includes('--no-baseline'),
       }),
   },
   { id: 'server-soak', optIn: true, run: () => benchServerSoak({ minutes: minutesArg ? Number(minutesArg) : quick ? 1 : 10, rate: 20_000, clients: 50 }) },

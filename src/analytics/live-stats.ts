@@ -181,37 +181,65 @@ export class Analytics {
   }
 }
 
-/** Calls `fn` at most once per `intervalMs` per key, always delivering the latest value (trailing edge). */
-export function throttlePerKey<T>(intervalMs: number, fn: (value: T) => void): { push(key: string, value: T): void; stop(): void } {
+/**
+ * Calls `fn` at most once per `intervalMs` per key, always delivering the latest value (trailing edge).
+ * Values held back are delivered together, by one timer on a `groupMs` grid (never early, at most
+ * that much late), not one timer per key: callers that coalesce what happens in one event-loop turn
+ * (the live hub's batch frames) then send thousands of devices' stats as a few messages a second
+ * instead of one WebSocket message per device.
+ */
+export function throttlePerKey<T>(
+  intervalMs: number,
+  fn: (value: T) => void,
+  groupMs = Math.min(100, intervalMs),
+): { push(key: string, value: T): void; stop(): void } {
   const last = new Map<string, number>();
-  const pending = new Map<string, { value: T; timer: NodeJS.Timeout }>();
+  const pending = new Map<string, { value: T; due: number }>();
+  let timer: NodeJS.Timeout | null = null;
+  let timerAt = Infinity;
+  const arm = (due: number) => {
+    if (timer && timerAt <= due) return;
+    if (timer) clearTimeout(timer);
+    timerAt = due;
+    timer = setTimeout(fire, Math.max(0, due - Date.now()));
+    timer.unref();
+  };
+  const fire = () => {
+    timer = null;
+    timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [key, p] of pending) {
+      if (p.due <= now) {
+        pending.delete(key);
+        last.set(key, now);
+        fn(p.value);
+      } else if (p.due < next) next = p.due;
+    }
+    if (next < Infinity) arm(next);
+  };
   return {
     push(key, value) {
-      const now = Date.now();
       const p = pending.get(key);
       if (p) {
         p.value = value;
         return;
       }
-      const wait = (last.get(key) ?? -Infinity) + intervalMs - now;
-      if (wait <= 0) {
+      const now = Date.now();
+      const due = (last.get(key) ?? -Infinity) + intervalMs;
+      if (due <= now) {
         last.set(key, now);
         fn(value);
         return;
       }
-      const entry = {
-        value,
-        timer: setTimeout(() => {
-          pending.delete(key);
-          last.set(key, Date.now());
-          fn(entry.value);
-        }, wait),
-      };
-      entry.timer.unref();
-      pending.set(key, entry);
+      const slot = Math.ceil(due / groupMs) * groupMs;
+      pending.set(key, { value, due: slot });
+      arm(slot);
     },
     stop() {
-      for (const p of pending.values()) clearTimeout(p.timer);
+      if (timer) clearTimeout(timer);
+      timer = null;
+      timerAt = Infinity;
       pending.clear();
     },
   };
