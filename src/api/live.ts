@@ -11,7 +11,7 @@ import type { Message } from '../model/reading.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { tsIn, type TsUnit } from './ts-unit.js';
-import { LiveFramesParam, TsUnitParam } from '../model/schemas/telemetry.js';
+import { LiveFramesParam, LiveStatsParam, TsUnitParam } from '../model/schemas/telemetry.js';
 
 /**
  * Past this much unsent data in the socket, a client's messages wait in its own queue instead (the
@@ -28,6 +28,8 @@ export const LIVE_TOO_SLOW = 4008;
 
 /** How a connection wants its messages: one WebSocket message each (the first protocol), or batched per turn. */
 export type LiveFrames = 'single' | 'batch';
+/** Which stats a connection gets: of every device it hears of ('*' too), or only of those it named. */
+export type LiveStatsFor = 'all' | 'named';
 
 interface LiveClient {
   socket: WebSocket;
@@ -36,6 +38,8 @@ interface LiveClient {
   /** Readings' ts as whole µs (?tsUnit=us on the upgrade) instead of ms with a fraction. */
   micros: boolean;
   frames: LiveFrames;
+  /** 'named': stats only for devices in `devices`, even when subscribed to '*'. */
+  statsFor: LiveStatsFor;
   /** Messages (serialised) held back while the socket is backed up, oldest first. */
   queue: string[];
   queuedBytes: number;
@@ -46,6 +50,8 @@ interface Outgoing {
   device: string | null;
   /** Toasts: every client, whatever it subscribed to. */
   everyone: boolean;
+  /** A stats message (clients with statsFor 'named' get it only for devices they named). */
+  stats?: boolean;
   text: string;
   /** The same message with ts in µs, made once when a client asked for µs. */
   inMicros?: () => string;
@@ -81,7 +87,7 @@ export class LiveHub {
       // Stats at most once per second per device (the latest wins); alarm changes and toasts as they happen.
       this.stats = throttlePerKey<DeviceStats>(
         1000,
-        (s) => this.clients.size && this.broadcast(s.device, JSON.stringify({ type: 'stats', ...s } satisfies LiveStats)),
+        (s) => this.clients.size && this.broadcast(s.device, JSON.stringify({ type: 'stats', ...s } satisfies LiveStats), false, undefined, true),
       );
       // Wanted only while a browser is connected: with none, no snapshot is built per message.
       a.analytics.onStats(
@@ -113,9 +119,9 @@ export class LiveHub {
    * once, whatever the audience; inMicros, when given, once more for the clients that asked for µs).
    * It goes out at the end of this turn.
    */
-  broadcast(device: string | null, text: string, everyone = false, inMicros?: () => string): void {
+  broadcast(device: string | null, text: string, everyone = false, inMicros?: () => string, stats = false): void {
     if (!this.clients.size) return;
-    this.turn.push({ device, everyone, text, inMicros });
+    this.turn.push({ device, everyone, text, inMicros, stats });
     if (this.flushQueued) return;
     this.flushQueued = true;
     queueMicrotask(() => this.flush());
@@ -131,15 +137,23 @@ export class LiveHub {
     const shared = new Map<string, string[] | string>();
     for (const c of this.clients) {
       let texts: string[];
-      if (c.all) {
-        const key = c.micros ? 'us' : 'ms';
+      // A client of everything that wants no stats but its named devices' has the same list as any other such client.
+      const plain = c.all && (c.statsFor === 'all' || c.devices.size === 0);
+      if (plain) {
+        const key = (c.micros ? 'us' : 'ms') + (c.statsFor === 'named' ? ':nostats' : '');
         let t = shared.get(key) as string[] | undefined;
-        if (!t) shared.set(key, (t = turn.map((o) => (c.micros && o.inMicros ? o.inMicros() : o.text))));
+        if (!t)
+          shared.set(
+            key,
+            (t = (c.statsFor === 'named' ? turn.filter((o) => !o.stats) : turn).map((o) => (c.micros && o.inMicros ? o.inMicros() : o.text))),
+          );
         texts = t;
       } else {
         texts = [];
         for (const o of turn) {
-          if (o.everyone || (o.device !== null && c.devices.has(o.device))) texts.push(c.micros && o.inMicros ? o.inMicros() : o.text);
+          const named = o.device !== null && c.devices.has(o.device);
+          const wanted = o.stats && c.statsFor === 'named' ? named : o.everyone || c.all || named;
+          if (wanted) texts.push(c.micros && o.inMicros ? o.inMicros() : o.text);
         }
         if (!texts.length) continue;
       }
@@ -154,8 +168,8 @@ export class LiveHub {
       }
       if (c.frames === 'single') {
         for (const t of texts) c.socket.send(t);
-      } else if (c.all) {
-        const key = (c.micros ? 'us' : 'ms') + ':batch';
+      } else if (plain) {
+        const key = (c.micros ? 'us' : 'ms') + (c.statsFor === 'named' ? ':nostats' : '') + ':batch';
         let frame = shared.get(key) as string | undefined;
         if (!frame) shared.set(key, (frame = batchFrame(texts)));
         c.socket.send(frame);
@@ -215,8 +229,8 @@ export class LiveHub {
     this.ctx.metrics.liveClients.set(this.clients.size);
   }
 
-  add(socket: WebSocket, tsUnit?: TsUnit, frames: LiveFrames = 'single'): void {
-    const client: LiveClient = { socket, all: false, devices: new Set(), micros: tsUnit === 'us', frames, queue: [], queuedBytes: 0 };
+  add(socket: WebSocket, tsUnit?: TsUnit, frames: LiveFrames = 'single', statsFor: LiveStatsFor = 'all'): void {
+    const client: LiveClient = { socket, all: false, devices: new Set(), micros: tsUnit === 'us', frames, statsFor, queue: [], queuedBytes: 0 };
     this.clients.add(client);
     this.ctx.metrics.liveClients.set(this.clients.size);
     // Replies go out at once, outside the batches: they answer this client, and are few.
@@ -286,11 +300,11 @@ export async function liveRoutes(fastify: FastifyInstance, ctx: { live: LiveHub;
         tags: ['live'],
         summary: 'Live readings and device state over WebSocket (messages: docs/api.md)',
         description: 'JSON text frames: the client sends LiveClientMessage, the server sends LiveServerMessage (both under components).',
-        querystring: Type.Object({ tsUnit: Type.Optional(TsUnitParam), frames: Type.Optional(LiveFramesParam) }),
+        querystring: Type.Object({ tsUnit: Type.Optional(TsUnitParam), frames: Type.Optional(LiveFramesParam), stats: Type.Optional(LiveStatsParam) }),
       },
     },
     (socket, req) => {
-      ctx.live.add(socket, req.query.tsUnit, req.query.frames);
+      ctx.live.add(socket, req.query.tsUnit, req.query.frames, req.query.stats);
       // The token was checked at the upgrade; when its sign-in or key is revoked later, the feed ends too.
       const principal = req.principal;
       const off = ctx.auth?.revocations.on((r) => {

@@ -36,7 +36,9 @@ export function createServices(loc: { protocol: string; host: string } = window.
   const api = new Api('', (input, init) => session.fetch(String(input), init));
   // frames=batch: each server turn's messages as one WebSocket message (docs/api.md): a fleet's
   // thousands of readings a second arrive as a few hundred messages, not thousands.
-  const wsBase = `${liveUrl(loc)}?frames=batch`;
+  // stats=named: live analytics only for devices a page subscribed to by id (the device page), not
+  // for every device of the fleet view's '*' (about 0.5 KB per device per second it never shows).
+  const wsBase = `${liveUrl(loc)}?frames=batch&stats=named`;
   // Browsers cannot set headers on a WebSocket: the token rides in the query (the server allows it only there).
   const live = new LiveClient({
     url: () => {

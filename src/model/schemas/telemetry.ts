@@ -21,6 +21,13 @@ export const LiveFramesParam = StringEnum(['single', 'batch'], {
     'single: one WebSocket message per live message (the first protocol); batch: one {"type":"batch","messages":[...]} per turn of the server, in order',
 });
 
+/** Which live stats a connection wants (GET /api/v1/live?stats=). */
+export const LiveStatsParam = StringEnum(['all', 'named'], {
+  default: 'all',
+  description:
+    'all: stats of every device subscribed to, "*" included; named: stats only of devices subscribed to by id (a fleet view on "*" skips about 0.5 KB per device per second it does not show)',
+});
+
 export const TsUnitParam = StringEnum(['ms', 'us'], {
   default: 'ms',
   description: 'unit of every ts in the answer: ms = epoch ms with a fraction for µs (default), us = integer epoch µs',
