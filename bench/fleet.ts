@@ -6,7 +6,7 @@
 // `--profile`: also where the main thread's time goes while the table scrolls (CPU profile and
 // Chromium's layout/style counters), printed; build the dashboard unminified to read the names.
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { percentile, median, startFieldscope, tempDir } from './lib/procs.js';
@@ -23,6 +23,8 @@ interface Sample {
   longTasks: number;
   seconds: number;
   rowsInDom: number;
+  /** The machine's 1-minute load average before and after the scroll (set outside the page). */
+  load?: [number, number];
 }
 
 /** Scrolls `selector` (or the page) for `seconds`, a few px per frame, and reports frames and long tasks. */
@@ -204,7 +206,9 @@ export async function benchFleet(o: {
           });
           // Settle: the first render of thousands of cards is not what scrolling costs.
           await page.waitForTimeout(3000);
+          const loadBefore = loadavg()[0];
           const s = await measure(page, view === 'table' ? '[data-testid="device-table"]' : null, o.seconds);
+          s.load = [loadBefore, loadavg()[0]];
           (view === 'table' ? table : cards).push(s);
           if (view === 'table') {
             // The same table with the readings paused: what scrolling costs without live updates.
@@ -238,7 +242,8 @@ export async function benchFleet(o: {
           }
           process.stderr.write(
             `  fleet run ${i + 1} ${view}: ${s.frames} frames in ${s.seconds} s, frame p50 ${s.p50.toFixed(1)} / p95 ${s.p95.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, ` +
-              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.rowsInDom} rows/cards in the DOM\n`,
+              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.rowsInDom} rows/cards in the DOM` +
+              `${s.load ? `, load average ${s.load[0].toFixed(1)} -> ${s.load[1].toFixed(1)}` : ''}\n`,
           );
         } catch (err) {
           if (view !== 'cards') throw err;
@@ -257,7 +262,9 @@ export async function benchFleet(o: {
     data.remove();
   }
   const rate = sent / ((Date.now() - t0) / 1000);
-  const notes = `${o.devices} devices, ${rate.toFixed(0)} readings/s delivered over the run (${failed} ingest requests failed), ${o.seconds} s of scrolling at 12 px/frame per run`;
+  const loads = table.flatMap((x) => x.load ?? []);
+  const loadNote = loads.length ? `, machine load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} on ${cpus().length} cores` : '';
+  const notes = `${o.devices} devices, ${rate.toFixed(0)} readings/s delivered over the run (${failed} ingest requests failed), ${o.seconds} s of scrolling at 12 px/frame per run (frame times: gaps between requestAnimationFrame callbacks)${loadNote}`;
   const per = (xs: Sample[], f: (s: Sample) => number) => xs.map(f);
   const base = (name: string, f: (s: Sample) => number) => (cards.length ? { baseline: { name, value: median(per(cards, f)), runs: per(cards, f) } } : {});
   const baseNote = cardsFailed ? `; baseline: ${cardsFailed}` : '';
