@@ -148,6 +148,8 @@ export class LiveHub {
             (t = (c.statsFor === 'named' ? turn.filter((o) => !o.stats) : turn).map((o) => (c.micros && o.inMicros ? o.inMicros() : o.text))),
           );
         texts = t;
+        // A turn of nothing but stats leaves a stats=named client of everything nothing to send.
+        if (!texts.length) continue;
       } else {
         texts = [];
         for (const o of turn) {

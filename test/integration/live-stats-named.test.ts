@@ -22,6 +22,7 @@ async function feed(query: string, devices: string[] | '*') {
   return {
     messages,
     of: (type: string, device: string) => messages().filter((m) => m.type === type && (m as { device?: string }).device === device).length,
+    frames,
     close: () => ws.close(),
   };
 }
@@ -51,5 +52,11 @@ test('stats=named: a "*" client gets readings of every device but stats only of 
   assert.equal(one.of('stats', 'sn-a'), 0);
   assert.equal(one.of('readings', 'sn-a'), 0, 'a client gets only the devices it subscribed to');
   assert.ok(everything.of('stats', 'sn-a') > 0, 'the default is every device');
+  // A turn that had only stats in it sends a stats=named "*" client nothing, not an empty batch.
+  assert.deepEqual(
+    fleet.frames.filter((f) => f.type === 'batch' && f.messages.length === 0),
+    [],
+    'no empty batch',
+  );
   for (const f of [everything, fleet, one, single]) f.close();
 });
