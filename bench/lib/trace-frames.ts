@@ -43,7 +43,11 @@ const CATEGORIES = [
 ];
 
 function kindOf(name: string): Kind {
-  if (/^(FunctionCall|EvaluateScript|v8\.|V8\.Execute|TimerFire|FireAnimationFrame|EventDispatch|RunMicrotasks|FireIdleCallback|XHR|ParseHTML|v8\.compile|V8\.Compile|CompileScript|RunTask|ScheduledAction)/.test(name)) {
+  if (
+    /^(FunctionCall|EvaluateScript|v8\.|V8\.Execute|TimerFire|FireAnimationFrame|EventDispatch|RunMicrotasks|FireIdleCallback|XHR|ParseHTML|v8\.compile|V8\.Compile|CompileScript|RunTask|ScheduledAction)/.test(
+      name,
+    )
+  ) {
     return /GC|Gc/.test(name) ? 'gc' : 'script';
   }
   if (/GC|Gc|MinorGC|MajorGC|BlinkGC/.test(name)) return 'gc';
@@ -124,7 +128,8 @@ export async function traceFrames(cdp: CDPSession, during: () => Promise<unknown
   for (const e of events) {
     if (e.pid !== pid) continue;
     if (e.name === 'DrawFrame') drawn++;
-    if (e.name === 'DroppedFrame' || e.name === 'PipelineReporter' && (e.args as { data?: { state?: string } } | undefined)?.data?.state === 'STATE_DROPPED') dropped++;
+    if (e.name === 'DroppedFrame' || (e.name === 'PipelineReporter' && (e.args as { data?: { state?: string } } | undefined)?.data?.state === 'STATE_DROPPED'))
+      dropped++;
   }
   return {
     seconds,

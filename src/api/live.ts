@@ -143,10 +143,7 @@ export class LiveHub {
         const key = (c.micros ? 'us' : 'ms') + (c.statsFor === 'named' ? ':nostats' : '');
         let t = shared.get(key) as string[] | undefined;
         if (!t)
-          shared.set(
-            key,
-            (t = (c.statsFor === 'named' ? turn.filter((o) => !o.stats) : turn).map((o) => (c.micros && o.inMicros ? o.inMicros() : o.text))),
-          );
+          shared.set(key, (t = (c.statsFor === 'named' ? turn.filter((o) => !o.stats) : turn).map((o) => (c.micros && o.inMicros ? o.inMicros() : o.text))));
         texts = t;
         // A turn of nothing but stats leaves a stats=named client of everything nothing to send.
         if (!texts.length) continue;

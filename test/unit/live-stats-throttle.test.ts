@@ -34,11 +34,7 @@ test('throttlePerKey: values held back for many keys are delivered in one turn, 
   assert.equal(turns.length, 1, 'nothing more before the interval is up');
   await new Promise((r) => setTimeout(r, 400));
   const later = turns.slice(1);
-  assert.deepEqual(
-    later.flat().sort(),
-    keys.map((k) => `${k}:3`).sort(),
-    'each key once more, with its latest value',
-  );
+  assert.deepEqual(later.flat().sort(), keys.map((k) => `${k}:3`).sort(), 'each key once more, with its latest value');
   // All 200 were due at the same moment: one or two turns (a grid boundary), never one per key.
   assert.ok(later.length <= 2, `held-back values came out in ${later.length} turns`);
   t.stop();

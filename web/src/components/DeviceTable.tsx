@@ -112,4 +112,3 @@ function SortHeader({ k, label, sort, onSort, title }: { k: SortKey; label: stri
     </th>
   );
 }
-
