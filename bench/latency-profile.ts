@@ -16,8 +16,8 @@ const minMs = Number(given['min-ms'] ?? 4);
 const data = tempDir('fs-bench-latprof-data-');
 const prof = tempDir('fs-bench-latprof-');
 const fs = await startFieldscope(['--no-simulator'], data.dir, ['--cpu-prof', '--cpu-prof-dir', prof.dir]);
-let from = 0;
-let to = 0;
+let from: number;
+let to: number;
 let probe: { p50: number; p99: number; samples: number };
 try {
   from = monotonicUs();
@@ -40,8 +40,8 @@ const files = readdirSync(prof.dir)
 const main = mainThreadProfile(files);
 if (!main) throw new Error(`no main-thread profile in ${prof.dir}`);
 // The probe's first 2 s (connect, warm-up) are left out.
-const lt = longTasks(main, from + 2_000_000, to, minMs, 25);
-const s = threadShare(main, from + 2_000_000, to, {}, 15);
+const lt = longTasks(main, from! + 2_000_000, to!, minMs, 25);
+const s = threadShare(main, from! + 2_000_000, to!, {}, 15);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const out = [
   `probe p50 ${probe!.p50.toFixed(2)} p99 ${probe!.p99.toFixed(2)} ms (${probe!.samples} samples, profiler on)`,
