@@ -44,12 +44,12 @@ if (!main) throw new Error(`no main-thread profile among ${files.length} files i
 const groups = {
   'MQTT (aedes, mqtt-packet, qlobber, mqemitter, bl, debug)':
     /node_modules\/(aedes|mqtt-packet|qlobber|mqemitter|bl|debug|fastfall|reusify|aedes-persistence|aedes-packet)\//,
-  'SQLite Store.write': /src\/stores\/sqlite\/|better-sqlite3/,
-  'pipeline (decode, validate, ingest, batcher, sequence)': /src\/pipeline\//,
-  'live analytics': /src\/analytics\//,
-  alarms: /src\/alarms\//,
-  'device registry': /src\/devices\//,
-  'live hub': /src\/api\/live/,
+  'SQLite Store.write': /(src|dist)\/stores\/sqlite\/|better-sqlite3/,
+  'pipeline (decode, validate, ingest, batcher, sequence)': /(src|dist)\/pipeline\//,
+  'live analytics': /(src|dist)\/analytics\//,
+  alarms: /(src|dist)\/alarms\//,
+  'device registry': /(src|dist)\/devices\//,
+  'live hub': /(src|dist)\/api\/live/,
 };
 const s = threadShare(main, from, to, groups, 20);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -60,5 +60,15 @@ out.push('inclusive share of the window by area:');
 for (const [g, v] of Object.entries(s.groups)) out.push(`  ${pct(v).padStart(6)}  ${g}`);
 out.push('top self time (share of the window):');
 for (const t of s.top) out.push(`  ${pct(t.share).padStart(6)}  ${t.name}`);
+// The other threads (the SQLite writer, read workers): their busy share and top self time, so the
+// CPU per message (all threads) can be split between the main thread and the rest.
+for (const f of files) {
+  if (f === main) continue;
+  const w = threadShare(f, from!, to!, { 'SQLite (better-sqlite3, src/stores/sqlite)': /(src|dist)\/stores\/sqlite\/|better-sqlite3/ }, 8);
+  if (!(w.busy > 0.005)) continue;
+  out.push(`worker ${f.split('/').pop()}: busy ${pct(w.busy)}, GC ${pct(w.gc)} (of the window)`);
+  for (const [g, v] of Object.entries(w.groups)) out.push(`  ${pct(v).padStart(6)}  ${g}`);
+  for (const t of w.top) out.push(`  ${pct(t.share).padStart(6)}  ${t.name}`);
+}
 console.log(out.join('\n'));
 console.log(`profile: ${main}`);

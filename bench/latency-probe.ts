@@ -63,6 +63,10 @@ if (a.ws) {
 }
 
 const pubs = await Promise.all(Array.from({ length: clients }, (_, i) => mqtt.connectAsync(a.url, { clientId: `latency-${i}` })));
+// --nodelay: the publishers' sockets without Nagle (mqtt.js leaves it on). With it on, a publish
+// written while the previous one is unacknowledged waits for the server's ACK: at once from a broker
+// that answers PUBACK at once, after the commit from one that acknowledges after storing.
+if (a.nodelay) for (const p of pubs) (p.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
 const perTick = rate / 100; // 10 ms ticks
 let seq = 0;
 let carry = 0;

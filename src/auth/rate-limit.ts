@@ -9,6 +9,9 @@ export interface BucketOptions {
 
 export type Take = { ok: true } | { ok: false; retryAfterSec: number };
 
+/** The answer to every granted take: one object, not one per take (a device's every message takes). */
+const TAKEN: Take = Object.freeze({ ok: true });
+
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -25,7 +28,7 @@ export class RateLimiter {
 
   /** Takes n tokens from the key's bucket, or says how long until there are enough. */
   take(key: string, n = 1): Take {
-    if (this.opts.perSecond <= 0) return { ok: true };
+    if (this.opts.perSecond <= 0) return TAKEN;
     const now = this.now();
     let b = this.buckets.get(key);
     if (!b) {
@@ -38,7 +41,7 @@ export class RateLimiter {
     }
     if (b.tokens >= n) {
       b.tokens -= n;
-      return { ok: true };
+      return TAKEN;
     }
     return { ok: false, retryAfterSec: Math.max(1, Math.ceil((n - b.tokens) / this.opts.perSecond)) };
   }

@@ -1,5 +1,6 @@
 import type { Message, Rejection, SourceKind } from '../model/reading.js';
 import { microsToMs, US_PER_MS } from '../model/time.js';
+import { decodeFlat } from './decode-flat.js';
 
 /** Where a payload came from and what the transport already knows about it. */
 export interface DecodeContext {
@@ -42,7 +43,7 @@ const MAX_FUTURE_MS = 24 * 3600_000;
 const TIME_KEYS = ['ts', 'timestamp', 'time'];
 const DEVICE_KEYS = ['device_id', 'deviceId', 'device'];
 /** Text fields devices send beside their numbers; kept as attributes, never as readings. */
-const TEXT_ATTRIBUTES = new Set([
+export const TEXT_ATTRIBUTES = new Set([
   'status',
   'state',
   'message',
@@ -147,6 +148,11 @@ let parsedValue: unknown;
 /** Decodes one message: bytes (MQTT, serial) or an already parsed JSON value (HTTP arrays, NDJSON). */
 export function decodeMessage(payload: Buffer | string | unknown, ctx: DecodeContext): Decoded {
   let value: unknown = payload;
+  if (Buffer.isBuffer(payload)) {
+    // The common flat payload, read from its bytes; anything else (and every refusal) the generic way.
+    const message = decodeFlat(payload, ctx);
+    if (message) return { ok: true, message };
+  }
   if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
     const refused = parseJson(payload, ctx.maxBytes);
     if (refused) return { ok: false, rejection: refused, device: ctx.device };
