@@ -415,7 +415,6 @@ function coerce(key: string, kind: Kind, raw: unknown, origin: string): unknown 
   return n;
 }
 
-
 /** Why a {name: hours} map of raw retention is not one, or null. */
 export function rawRetentionMapProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'expected an object of name: hours';
