@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
 import type { AnonymousRole } from './model/auth.js';
+import { MAX_RETENTION_HOURS } from './model/retention.js';
 
 /** Everything Fieldscope can be told, in one typed object: defaults < file < env < flags. */
 export interface Config {
@@ -413,9 +414,6 @@ function coerce(key: string, kind: Kind, raw: unknown, origin: string): unknown 
   }
   return n;
 }
-
-/** The longest raw retention anyone may set, hours (100 years): beyond it a typo, not a policy. */
-export const MAX_RETENTION_HOURS = 876_000;
 
 /** Why a {name: hours} map of raw retention is not one, or null. */
 export function rawRetentionMapProblem(value: unknown): string | null {

@@ -118,8 +118,26 @@ export interface LongTasks {
 }
 
 /**
+ * The longest pause between two samples that still counts as sampled: 100 sampling intervals (the
+ * profile's median), at least 100 ms. A busy thread is sampled all along (the sampler is its own
+ * thread); a longer silence means the profiler itself was not sampling (the process stopped,
+ * the sampler starved on a loaded machine), and what the thread did then is unknown.
+ */
+export function samplingGapUs(timeDeltas: number[]): number {
+  return Math.max(100 * samplingIntervalUs(timeDeltas), 100_000);
+}
+
+/** The profile's sampling interval as it ran: the median pause between samples, µs. */
+function samplingIntervalUs(timeDeltas: number[]): number {
+  const positive = timeDeltas.filter((d) => d > 0).sort((a, b) => a - b);
+  return positive.length ? positive[positive.length >> 1] : 0;
+}
+
+/**
  * The stretches of `fromUs`..`toUs` where the thread never went idle for at least `minMs`: what holds
  * the event loop (a PUBACK or /health waits for the whole stretch), and the functions they are made of.
+ * A sampling gap (samplingGapUs) is neither busy nor idle: a stretch ends at the last sample before it
+ * (counted one sampling interval long) and the next sampled one starts a new stretch.
  */
 export function longTasks(file: string, fromUs: number, toUs: number, minMs = 50, topN = 20): LongTasks {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -154,16 +172,22 @@ export function longTasks(file: string, fromUs: number, toUs: number, minMs = 50
     }
     run = null;
   };
+  const gapUs = samplingGapUs(p.timeDeltas);
+  /** A sample before a gap stands for one sampling interval, not the silence after it. */
+  const beforeGapUs = samplingIntervalUs(p.timeDeltas);
   let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     t += p.timeDeltas[i];
     if (t < fromUs || t >= toUs) continue;
-    const dt = i + 1 < p.timeDeltas.length ? p.timeDeltas[i + 1] : 0;
+    const next = i + 1 < p.timeDeltas.length ? p.timeDeltas[i + 1] : 0;
+    const gapAfter = next > gapUs;
+    const dt = gapAfter ? beforeGapUs : next;
     if (idleIds.has(p.samples[i])) close(t);
     else {
       run ??= { start: t, samples: [] };
       run.samples.push({ id: p.samples[i], dt });
     }
+    if (gapAfter) close(t + dt);
   }
   close(t);
   const totalUs = result.totalMs * 1000;

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { DeviceServices } from '../devices/services.js';
 import { DeviceIdParams } from '../model/schemas/common.js';
 import { DomainError, notFound } from './errors.js';
-import { FirmwareSchema, OtaJobSchema, RolloutInputSchema, RolloutSchema, RolloutWithJobsSchema } from '../model/schemas/fleet.js';
+import { FirmwareSchema, OtaJobSchema, RolloutCreatedSchema, RolloutInputSchema, RolloutSchema, RolloutWithJobsSchema } from '../model/schemas/fleet.js';
 import { Ref } from '../model/schemas/kit.js';
 
 import { errorRef, errorResponses, noContent, streamed } from './schemas.js';
@@ -175,7 +175,7 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
         params: fwParams,
         body: RolloutInputSchema,
         response: {
-          201: RolloutWithJobsSchema,
+          201: RolloutCreatedSchema,
           ...errorResponses,
         },
       },

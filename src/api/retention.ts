@@ -11,7 +11,7 @@ import type { DeviceRetention } from '../model/retention.js';
 import { notFound } from './errors.js';
 import type { RetentionRules } from '../stores/retention-rules.js';
 import { describeRetention } from '../stores/retention-rules.js';
-import { MAX_RETENTION_HOURS } from '../config.js';
+import { MAX_RETENTION_HOURS } from '../model/retention.js';
 import { DAY, HOUR } from '../stores/zoned-time.js';
 
 type Ctx = { devices: DeviceRegistry; store: Pick<Store, 'retention' | 'telemetry'>; retention: RetentionRules };

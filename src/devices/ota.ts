@@ -162,24 +162,29 @@ export class OtaService {
 
   /**
    * One rollout over every device the target names; at most `concurrency` of them update at once,
-   * across the whole target (a list of devices included: one rollout, not one per device).
+   * across the whole target (a list of devices included: one rollout, not one per device). Only
+   * devices the server has heard from take part: one named by id that it has not is refused, and a
+   * profile's or equipment's that it has not are left out, counted in `leftOut` (each would only hold
+   * a slot until the command timeout).
    */
   async createRollout(
     firmwareId: string,
     target: { kind: Exclude<RolloutTargetKind, 'devices'>; value: string } | { kind: 'devices'; devices: string[] },
     concurrency: number,
-  ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+  ): Promise<{ rollout: Rollout; jobs: OtaJob[]; leftOut: number }> {
     const fw = await this.firmwareOf(firmwareId);
     if (!fw) throw new OtaError(`firmware ${firmwareId} not found`, 'id', 'not_found', 404);
-    const named = target.kind === 'devices' ? target.devices : this.opts.resolveTarget(target.kind, target.value);
-    if (target.kind === 'devices' || target.kind === 'device') {
-      const unknown = named.filter((d) => !this.opts.isKnown(d));
-      if (unknown.length)
-        throw new OtaError(`never seen: ${unknown.join(', ')} (a rollout goes only to devices the server has heard from)`, target.kind, 'known_device');
-    }
-    const devices = [...new Set(named)].sort();
+    const named = [...new Set(target.kind === 'devices' ? target.devices : this.opts.resolveTarget(target.kind, target.value))];
+    const unknown = named.filter((d) => !this.opts.isKnown(d));
+    if (unknown.length && (target.kind === 'devices' || target.kind === 'device'))
+      throw new OtaError(`never seen: ${unknown.join(', ')} (a rollout goes only to devices the server has heard from)`, target.kind, 'known_device');
+    const devices = named.filter((d) => this.opts.isKnown(d)).sort();
     const stored = target.kind === 'devices' ? { kind: target.kind, value: devices.join(',') } : target;
-    if (!devices.length) throw new OtaError(`no device matches ${stored.kind} "${stored.value}"`, stored.kind, 'matches_devices');
+    if (!devices.length) {
+      const never = unknown.length ? ` the server has heard from (${unknown.length} never seen)` : '';
+      throw new OtaError(`no device${never} matches ${stored.kind} "${stored.value}"`, stored.kind, 'matches_devices');
+    }
+    if (unknown.length) this.opts.logger.info({ target: stored, leftOut: unknown.length }, 'rollout leaves out devices never seen');
     const now = Date.now();
     const rollout: Rollout = {
       id: randomUUID(),
@@ -217,7 +222,7 @@ export class OtaService {
     this.rollouts.set(rollout.id, rollout);
     this.jobs.set(rollout.id, jobs);
     await this.pump(rollout);
-    return this.getRollout(rollout.id)!;
+    return { ...this.getRollout(rollout.id)!, leftOut: unknown.length };
   }
 
   /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Profile } from '../model/device.js';
 import { packageRoot } from '../paths.js';
-import { MAX_RETENTION_HOURS } from '../config.js';
+import { MAX_RETENTION_HOURS } from '../model/retention.js';
 
 /** Device profiles by name: the shipped ones, then any from the user's folder, which win. */
 export class ProfileRegistry {

@@ -3,48 +3,14 @@
 // (token 5) to a new one (token 9) while the old owner still has a batch to commit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import postgres from 'postgres';
-import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
+import type postgres from 'postgres';
 import { checkFencesInTx } from '../../src/stores/postgres/partition-fence.js';
 import { FencedError, type PartitionFence } from '../../src/stores/store.js';
-import { CommitWriter } from '../../src/pipeline/commit.js';
-import { Batcher } from '../../src/pipeline/batcher.js';
-import { SequenceTracker, completeness } from '../../src/pipeline/sequence.js';
-import { createMetrics } from '../../src/metrics.js';
-import type { Message } from '../../src/model/reading.js';
-import { requirePostgres, startPostgres } from '../helpers/postgres.js';
+import { completeness } from '../../src/pipeline/sequence.js';
+import { requirePostgres } from '../helpers/postgres.js';
+import { T0, commitNode, seqMessages as msgs, sharedDatabase } from '../helpers/fenced-commit.js';
 
 const pgSvc = requirePostgres('cluster fence');
-const T0 = Date.UTC(2026, 0, 1);
-
-const msgs = (device: string, from: number, to: number): Message[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => ({
-    device,
-    seq: from + i,
-    ts: T0 + (from + i) * 1000,
-    values: { v: from + i },
-    source: 'mqtt' as const,
-    receivedAt: T0 + (from + i) * 1000,
-  }));
-
-/** One node's commit path on its own connection pool, as a Fieldscope process has it. */
-async function node(url: string) {
-  const store = new PostgresStore({ url });
-  await store.open();
-  const sequence = new SequenceTracker();
-  const batcher = new Batcher(new CommitWriter(store.telemetry), { maxReadings: 10_000, sequence }, createMetrics());
-  return {
-    store,
-    sequence,
-    batcher,
-    /** What ClusterNode does on acquiring a partition: the fence first, then the state as committed. */
-    async acquire(fence: PartitionFence, devices: string[]): Promise<boolean> {
-      if (!(await store.catalog.advancePartitionFence!(fence.partition, fence.token))) return false;
-      sequence.load((await store.catalog.loadSequenceState()).filter((s) => devices.includes(s.device)));
-      return true;
-    },
-  };
-}
 
 async function storedSeqs(sql: postgres.Sql, device: string): Promise<Map<number, number>> {
   const rows = await sql<{ seq: number; n: number }[]>`
@@ -56,26 +22,21 @@ test(
   'a stale partition owner commits nothing (readings nor sequence state) once a newer lease claimed the partition; the new owner counts each message once',
   { skip: pgSvc.skip, timeout: 120_000 },
   async (t) => {
-    const pg = await startPostgres();
-    t.after(() => pg.destroy());
-    const url = await pg.createDatabase();
-    const a = await node(url); // migrates
-    const b = await node(url);
-    t.after(() => Promise.all([a.store.close(), b.store.close()]));
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    t.after(() => sql.end({ timeout: 1 }));
+    const { url, sql } = await sharedDatabase(t);
+    const a = await commitNode(t, url); // migrates
+    const b = await commitNode(t, url);
     const P = 3;
     const Q = 4;
     const old: PartitionFence = { partition: P, token: 5 };
     const newer: PartitionFence = { partition: P, token: 9 };
 
     // Node A owns P (token 5) and commits seq 1..10.
-    assert.equal(await a.acquire(old, ['d1']), true);
-    assert.equal(await a.acquire({ partition: Q, token: 6 }, ['d2']), true);
+    assert.equal(await a.claim(old, ['d1']), true);
+    assert.equal(await a.claim({ partition: Q, token: 6 }, ['d2']), true);
     await a.batcher.add(msgs('d1', 1, 10), [], old);
 
     // A's lease expires; node B takes P with a newer lease, and loads d1's state as committed.
-    assert.equal(await b.acquire(newer, ['d1']), true);
+    assert.equal(await b.claim(newer, ['d1']), true);
 
     // A still had seq 11..20 of d1 in flight, in the same group commit as a batch of Q it still owns.
     const stale = a.batcher.add(msgs('d1', 11, 20), [], old);
@@ -120,13 +81,8 @@ test(
   "a newer owner's claim waits for a commit in flight under the older lease, so the state it then reads includes that commit",
   { skip: pgSvc.skip, timeout: 120_000 },
   async (t) => {
-    const pg = await startPostgres();
-    t.after(() => pg.destroy());
-    const url = await pg.createDatabase();
-    const b = await node(url);
-    t.after(() => b.store.close());
-    const raw = postgres(url, { max: 1, onnotice: () => {} });
-    t.after(() => raw.end({ timeout: 1 }));
+    const { url, sql: raw } = await sharedDatabase(t);
+    const b = await commitNode(t, url);
     const P = 0;
     assert.equal(await b.store.catalog.advancePartitionFence!(P, 1), true);
 
@@ -142,7 +98,7 @@ test(
     });
     await fencePassed;
     // Causality, not timing: B reads d9's state right after its claim returns; it holds the old owner's commit only if the claim waited for it.
-    assert.equal(await b.acquire({ partition: P, token: 2 }, ['d9']), true);
+    assert.equal(await b.claim({ partition: P, token: 2 }, ['d9']), true);
     assert.equal(b.sequence.state('d9')?.maxSeq, 42, "the new owner's state includes the commit that was in flight when it claimed the partition");
     await oldCommit;
   },

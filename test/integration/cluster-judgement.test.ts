@@ -2,45 +2,27 @@
 // engines share one database; one partition passes from an owner that committed readings but died
 // before its rules judged them, to a new owner that must judge exactly those (rule watermark and
 // replay on takeover), once, and a stale owner's late judgement is refused by the partition fence.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import postgres from 'postgres';
-import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import type { PartitionFence } from '../../src/stores/store.js';
-import { CommitWriter } from '../../src/pipeline/commit.js';
-import { Batcher } from '../../src/pipeline/batcher.js';
-import { SequenceTracker } from '../../src/pipeline/sequence.js';
-import { createMetrics } from '../../src/metrics.js';
 import { AlarmEngine, type DeviceDirectory } from '../../src/alarms/engine.js';
 import { Analytics } from '../../src/analytics/live-stats.js';
 import { deviceRebuilder } from '../../src/cluster/rebuild-devices.js';
 import { JudgementGate } from '../../src/cluster/judgement-gate.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Message } from '../../src/model/reading.js';
-import { requirePostgres, startPostgres } from '../helpers/postgres.js';
+import { requirePostgres } from '../helpers/postgres.js';
+import { T0, commitNode, seqMessages, sharedDatabase } from '../helpers/fenced-commit.js';
 
 const pgSvc = requirePostgres('cluster judgement');
-const T0 = Date.UTC(2026, 0, 1);
 const P = 2;
 const DEVICE = 'rack-1';
 
-const msgs = (from: number, to: number): Message[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => ({
-    device: DEVICE,
-    seq: from + i,
-    ts: T0 + (from + i) * 1000,
-    values: { v: from + i },
-    source: 'mqtt' as const,
-    receivedAt: T0 + (from + i) * 1000,
-  }));
+const msgs = (from: number, to: number): Message[] => seqMessages(DEVICE, from, to);
 
 /** One node as app.ts wires it in cluster mode: commit path, alarm engine after the commit, the rebuild on takeover. */
-async function node(url: string) {
-  const store = new PostgresStore({ url });
-  await store.open();
-  const sequence = new SequenceTracker();
-  const writer = new CommitWriter(store.telemetry);
-  const batcher = new Batcher(writer, { maxReadings: 10_000, sequence }, createMetrics());
+async function node(t: TestContext, url: string) {
+  const { store, sequence, writer, batcher, claim } = await commitNode(t, url);
   const known = new Map<string, { profile: string | null; lastSeen: number }>();
   const devices: DeviceDirectory = { get: (id) => known.get(id), list: () => [...known].map(([id, d]) => ({ id, ...d })) };
   const analytics = new Analytics({ vectors: {}, zWindowMs: 60_000 });
@@ -88,18 +70,16 @@ async function node(url: string) {
     },
     /** What ClusterNode and app.ts do now: the fence and the sequence state; the devices held in the gate and rebuilt beside the consumer. */
     async acquireGated(fence: PartitionFence, ids: string[]): Promise<{ rebuilt: Promise<void> } | null> {
-      if (!(await store.catalog.advancePartitionFence!(fence.partition, fence.token))) return null;
+      if (!(await claim(fence, ids))) return null;
       token = fence.token;
-      sequence.load((await store.catalog.loadSequenceState()).filter((s) => ids.includes(s.device)));
       gate.hold(ids);
       // Wrapped: an async function would wait for the rebuild it returned.
       return { rebuilt: rebuild(ids, gate) };
     },
     /** What ClusterNode does on acquiring a partition: the fence, the sequence state, then the devices rebuilt (and the unjudged judged). */
     async acquire(fence: PartitionFence, ids: string[]): Promise<boolean> {
-      if (!(await store.catalog.advancePartitionFence!(fence.partition, fence.token))) return false;
+      if (!(await claim(fence, ids))) return false;
       token = fence.token;
-      sequence.load((await store.catalog.loadSequenceState()).filter((s) => ids.includes(s.device)));
       await rebuild(ids);
       return true;
     },
@@ -110,18 +90,12 @@ test(
   'kill -9 between commit and judgement: the next owner judges exactly the committed readings its rules had not, and a stale owner judges none',
   { skip: pgSvc.skip, timeout: 120_000 },
   async (t) => {
-    const pg = await startPostgres();
-    t.after(() => pg.destroy());
-    const url = await pg.createDatabase();
-    const a = await node(url); // migrates
-    t.after(() => a.store.close());
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    t.after(() => sql.end({ timeout: 1 }));
+    const { url, sql } = await sharedDatabase(t);
+    const a = await node(t, url); // migrates
     const old: PartitionFence = { partition: P, token: 5 };
     assert.equal(await a.acquire(old, [DEVICE]), true);
     const rule = await a.engine.createRule({ name: 'on', severity: 'minor', scope: 'all', kind: 'threshold', metric: 'v', op: '>', value: 0 });
-    const b = await node(url); // knows the rule from the store
-    t.after(() => b.store.close());
+    const b = await node(t, url); // knows the rule from the store
     const alarms = () =>
       sql<{ n: number; count: number; open: number }[]>`
         SELECT count(*)::int AS n, coalesce(sum(count), 0)::int AS count, count(*) FILTER (WHERE cleared_at IS NULL)::int AS open
@@ -161,18 +135,12 @@ test(
   'takeover beside the consumer: what the new owner commits while it rebuilds is judged after the replay, each message once, in order, even when a commit is announced only after the rebuild read it',
   { skip: pgSvc.skip, timeout: 120_000 },
   async (t) => {
-    const pg = await startPostgres();
-    t.after(() => pg.destroy());
-    const url = await pg.createDatabase();
-    const a = await node(url);
-    t.after(() => a.store.close());
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    t.after(() => sql.end({ timeout: 1 }));
+    const { url, sql } = await sharedDatabase(t);
+    const a = await node(t, url);
     const old: PartitionFence = { partition: P, token: 5 };
     assert.equal(await a.acquire(old, [DEVICE]), true);
     const rule = await a.engine.createRule({ name: 'on', severity: 'minor', scope: 'all', kind: 'threshold', metric: 'v', op: '>', value: 0 });
-    const b = await node(url);
-    t.after(() => b.store.close());
+    const b = await node(t, url);
     const alarms = () =>
       sql<{ n: number; count: number }[]>`
         SELECT count(*)::int AS n, coalesce(sum(count), 0)::int AS count FROM alarms WHERE rule_id = ${rule.id} AND device = ${DEVICE}`.then((r) => r[0]);

@@ -220,3 +220,46 @@ test('OTA: a list of devices is one rollout whose concurrency applies across the
   assert.equal((await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}`, { method: 'DELETE' })).status, 204);
   assert.equal((await fetch(`${app.httpUrl}/api/v1/firmware/${fw.id}`)).status, 404);
 });
+
+test('OTA: a profile or equipment rollout goes only to devices heard from, and says how many it left out', async (t) => {
+  const { app, sim } = await startRig(t, 2, 'ina219', { commandAckTimeoutMs: 120_000 });
+  const [a, b] = sim.devices.map((d) => d.id).sort();
+  const send = (method: string, path: string, body: unknown) =>
+    fetch(`${app.httpUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const up = await fetch(`${app.httpUrl}/api/v1/firmware?version=5.0.0&name=eq.bin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: randomBytes(16 * 1024),
+  });
+  const fw = (await up.json()) as { id: string };
+  for (const id of ['press-1', 'press-2']) assert.equal((await send('POST', '/api/v1/equipment', { id, name: id })).status, 201);
+  assert.equal((await send('PATCH', `/api/v1/devices/${a}`, { equipment: 'press-1' })).status, 200);
+  // Sensors recorded on the equipment (as another node on a shared store would record them) that never connected.
+  const { directory } = app.deviceServices;
+  await directory.saveMeta('ghost-11', { equipment: 'press-1' }, 'patch');
+  await directory.saveMeta('ghost-12', { equipment: 'press-2' }, 'patch');
+  assert.deepEqual(directory.devicesOf('press-1'), [a, 'ghost-11'].sort());
+
+  type Created = { rollout: { target: { kind: string; value: string } }; jobs: Job[]; leftOut: number };
+  const roll = await send('POST', `/api/v1/firmware/${fw.id}/rollouts`, { equipment: 'press-1' });
+  const created = (await roll.json()) as Created;
+  assert.equal(roll.status, 201, JSON.stringify(created));
+  assert.deepEqual(
+    created.jobs.map((j) => j.device),
+    [a],
+    'only the sensor heard from',
+  );
+  assert.equal(created.leftOut, 1);
+  assert.deepEqual(created.rollout.target, { kind: 'equipment', value: 'press-1' });
+
+  // Nobody of the equipment was ever heard from: nothing starts, as for a list of such devices.
+  const none = await send('POST', `/api/v1/firmware/${fw.id}/rollouts`, { equipment: 'press-2' });
+  const refusal = (await none.json()) as { field: string; rule: string; error: string };
+  assert.deepEqual([none.status, refusal.field, refusal.rule], [400, 'equipment', 'matches_devices']);
+  assert.match(refusal.error, /1 never seen/);
+
+  // A profile's devices are those the server has heard from: none left out.
+  const byProfile = (await (await send('POST', `/api/v1/firmware/${fw.id}/rollouts`, { profile: 'ina219' })).json()) as Created;
+  assert.deepEqual(byProfile.jobs.map((j) => j.device).sort(), [a, b]);
+  assert.equal(byProfile.leftOut, 0);
+});

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningApp } from '../../src/app.js';
-import { MAX_RETENTION_HOURS, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { MAX_RETENTION_HOURS } from '../../src/model/retention.js';
 import { startTestApp, tempDir } from '../helpers/app.js';
 import { bearer, login, startLockedApp, userToken } from '../helpers/auth.js';
 import { requirePostgres, startPostgres } from '../helpers/postgres.js';
@@ -136,6 +137,17 @@ test("raw retention per device is the admin's: validated, audit-logged, visible,
   assert.equal((await put({ rawRetentionHours: max }, admin)).status, 200);
   const over = await put({ rawRetentionHours: max + 1 }, admin);
   assert.deepEqual([over.status, ((await over.json()) as { rule: string }).rule], [400, 'maximum']);
+  // A profile's rawRetentionHours has the same bound: the stated maximum taken, one more refused naming the field.
+  const putProfile = (hours: number) =>
+    fetch(`${app.httpUrl}/api/v1/profiles/bounded`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...bearer(admin) },
+      body: JSON.stringify({ name: 'bounded', metrics: {}, rawRetentionHours: hours }),
+    });
+  assert.equal((await putProfile(max)).status, 200);
+  const overProfile = await putProfile(max + 1);
+  const overErr = (await overProfile.json()) as { rule: string; field: string };
+  assert.deepEqual([overProfile.status, overErr.rule, overErr.field], [400, 'maximum', 'rawRetentionHours']);
   assert.equal((await put({ rawRetentionHours: 36 }, admin)).status, 200);
   assert.deepEqual(
     view.devices.find((d) => d.device === 'pump-1'),

@@ -2,18 +2,10 @@
 // what sequence accounting kept, and the spool while the store refuses writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import type { TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
-import { CommitWriter, type Committed } from '../../src/pipeline/commit.js';
-import { Batcher } from '../../src/pipeline/batcher.js';
-import { SequenceTracker } from '../../src/pipeline/sequence.js';
-import { Spool, StoreUnavailableError } from '../../src/pipeline/spool.js';
-import { createMetrics } from '../../src/metrics.js';
+import { StoreUnavailableError } from '../../src/pipeline/spool.js';
 import type { Message } from '../../src/model/reading.js';
-import { tempDir } from '../helpers/app.js';
+import { T0, batcherRig } from '../helpers/batcher-rig.js';
 
-const T0 = Date.UTC(2025, 0, 1);
 const msg = (device: string, seq: number, value = seq): Message => ({
   device,
   seq,
@@ -23,46 +15,8 @@ const msg = (device: string, seq: number, value = seq): Message => ({
   receivedAt: T0 + seq * 1000,
 });
 
-/** The real store's telemetry, with a switch that makes writes fail, and a count of writes. */
-function switchable(t: TelemetryStore) {
-  const state = { down: false, writes: 0 };
-  const store: Pick<TelemetryStore, 'write'> = {
-    write(b: WriteBatch): Promise<WriteResult> {
-      state.writes++;
-      return state.down ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : t.write(b);
-    },
-  };
-  return { state, store };
-}
-
-async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number } = {}) {
-  const dir = tempDir();
-  const path = join(dir.dir, 'db.sqlite');
-  const db = new SqliteStore({ path });
-  await db.open();
-  const { state, store } = switchable(db.telemetry);
-  const events: Committed[] = [];
-  const writer = new CommitWriter(store);
-  writer.onCommitted((c) => events.push(c));
-  const spool = opts.spool ? new Spool(join(dir.dir, 'spool.log'), { maxBytes: 1 << 20 }) : undefined;
-  spool?.open();
-  const batcher = new Batcher(
-    writer,
-    { maxReadings: opts.maxReadings ?? 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
-    createMetrics(),
-  );
-  t.after(async () => {
-    await batcher.drain();
-    spool?.close();
-    await db.close();
-    dir.remove();
-  });
-  const stored = async (device: string) => (await db.telemetry.queryRange({ device, from: 0, to: T0 + 1e9, limit: 1000 })).v?.ts.length ?? 0;
-  return { db, path, state, events, batcher, spool, stored };
-}
-
 test('batcher: what arrives in one turn is one commit; each sender is answered after it', async (t) => {
-  const r = await rig(t);
+  const r = await batcherRig(t);
   const sent = [r.batcher.add([msg('a', 1)]), r.batcher.add([msg('a', 2)]), r.batcher.add([msg('b', 1)])];
   await Promise.all(sent);
   assert.equal(r.state.writes, 1, 'one transaction');
@@ -77,7 +31,7 @@ test('batcher: what arrives in one turn is one commit; each sender is answered a
 });
 
 test('batcher: a backlog over maxReadings is committed as bounded transactions, in order, each sender whole', async (t) => {
-  const r = await rig(t, { maxReadings: 10 });
+  const r = await batcherRig(t, { maxReadings: 10 });
   const three = (device: string, seq: number): Message => ({ ...msg(device, seq), values: { v: seq, w: seq, x: seq } });
   // Ten senders of 3 readings in one turn (30 readings), then one sender of 12 (over the limit on its own).
   const sent = Array.from({ length: 10 }, (_, i) => r.batcher.add([three('m', i + 1)]));
@@ -97,7 +51,7 @@ test('batcher: a backlog over maxReadings is committed as bounded transactions, 
 });
 
 test('batcher: followers hear what sequence accounting kept, not the duplicates sent', async (t) => {
-  const r = await rig(t);
+  const r = await batcherRig(t);
   await r.batcher.add([msg('d', 1)]);
   await r.batcher.add([msg('d', 1), msg('d', 2)]);
   await r.batcher.add([msg('d', 2)]);
@@ -114,7 +68,7 @@ test('batcher: followers hear what sequence accounting kept, not the duplicates 
 });
 
 test('batcher: while the store refuses, batches are spooled and announced live; once back, replayed as history', async (t) => {
-  const r = await rig(t, { spool: true });
+  const r = await batcherRig(t, { spool: true });
   r.state.down = true;
   await r.batcher.add([msg('s', 1)]);
   assert.equal(r.spool!.pending, 1);
@@ -140,7 +94,7 @@ test('batcher: while the store refuses, batches are spooled and announced live; 
 });
 
 test('batcher: with no spool a refused write fails its senders and nobody hears of it', async (t) => {
-  const r = await rig(t);
+  const r = await batcherRig(t);
   r.state.down = true;
   await assert.rejects(r.batcher.add([msg('x', 1)]), /SQLITE_FULL/);
   assert.equal(r.events.length, 0);
@@ -155,7 +109,7 @@ test('batcher: with no spool a refused write fails its senders and nobody hears 
 });
 
 test('batcher: a spool that is full refuses the senders with StoreUnavailableError', async (t) => {
-  const r = await rig(t, { spool: true });
+  const r = await batcherRig(t, { spool: true });
   r.state.down = true;
   const big = Array.from({ length: 20_000 }, (_, i) => msg('big', i + 1));
   await assert.rejects(r.batcher.add(big), (err: unknown) => err instanceof StoreUnavailableError);
@@ -163,7 +117,7 @@ test('batcher: a spool that is full refuses the senders with StoreUnavailableErr
 });
 
 test('batcher: a SQLite writer thread that dies mid-commit is a store error: the batch is spooled, then replayed by the next thread', async (t) => {
-  const r = await rig(t, { spool: true });
+  const r = await batcherRig(t, { spool: true });
   const { default: Database } = await import('better-sqlite3');
   // Another connection holds the write lock, so the batch is surely in the writer thread's hands when it dies.
   const other = new Database(r.path);

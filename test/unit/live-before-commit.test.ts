@@ -3,56 +3,26 @@
 // commit succeeds, fails into the spool, or the batch could not be shown early.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import type { TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
-import { CommitWriter, type Committed } from '../../src/pipeline/commit.js';
-import { Batcher } from '../../src/pipeline/batcher.js';
-import { SequenceTracker } from '../../src/pipeline/sequence.js';
-import { Spool } from '../../src/pipeline/spool.js';
-import { createMetrics } from '../../src/metrics.js';
 import type { Message } from '../../src/model/reading.js';
-import { tempDir } from '../helpers/app.js';
+import { T0, batcherRig } from '../helpers/batcher-rig.js';
 
-const T0 = Date.UTC(2025, 0, 1);
 const msg = (device: string, seq: number): Message => ({ device, seq, ts: T0 + seq * 1000, values: { v: seq }, source: 'mqtt', receivedAt: Date.now() });
 const ids = (ms: Message[]) => ms.map((m) => `${m.device}:${m.seq}`);
 
+/** The batcher rig with the live feed wired as app.ts wires it. */
 async function rig(t: { after(fn: () => unknown): void }, opts: { spool: boolean }) {
-  const dir = tempDir();
-  const db = new SqliteStore({ path: join(dir.dir, 'db.sqlite') });
-  await db.open();
-  const state = { down: false, writes: 0 };
-  const store: Pick<TelemetryStore, 'write'> = {
-    write(b: WriteBatch): Promise<WriteResult> {
-      state.writes++;
-      return state.down ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : db.telemetry.write(b);
-    },
-  };
-  const writer = new CommitWriter(store);
-  const events: Committed[] = [];
+  const { state, events, writer, batcher, stored } = await batcherRig(t, opts);
   /** What the live feed got, and how many store writes had started when it got each batch. */
   const live: Message[] = [];
   const writesWhenShown: number[] = [];
-  const spool = opts.spool ? new Spool(join(dir.dir, 'spool.log'), { maxBytes: 1 << 20 }) : undefined;
-  spool?.open();
-  const batcher = new Batcher(writer, { maxReadings: 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog }, createMetrics());
   // As app.ts: early when the batcher can, else after the commit.
   batcher.onValidated((ms) => {
     writesWhenShown.push(state.writes);
     live.push(...ms);
   });
   writer.onCommitted((c) => {
-    events.push(c);
     if (!(c.historical || c.shown)) live.push(...c.messages);
   });
-  t.after(async () => {
-    await batcher.drain();
-    spool?.close();
-    await db.close();
-    dir.remove();
-  });
-  const stored = async (device: string) => (await db.telemetry.queryRange({ device, from: 0, to: T0 + 1e9, limit: 1000 })).v?.ts.length ?? 0;
   return { state, events, live, writesWhenShown, batcher, stored };
 }
 

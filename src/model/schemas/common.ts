@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Dict, ID_PATTERN, NAME_PATTERN, Nullable, Ref, StringEnum } from './kit.js';
 import { RuleInputSchema } from './alarms.js';
+import { MAX_RETENTION_HOURS } from '../retention.js';
 
 export const ErrorSchema = Type.Object(
   {
@@ -127,7 +128,7 @@ export const ProfileSchema = Type.Object(
     rawRetentionHours: Type.Optional(
       Type.Number({
         exclusiveMinimum: 0,
-        maximum: 876000,
+        maximum: MAX_RETENTION_HOURS,
         description: "raw readings of the profile's devices are kept this long (hours; changing it needs the admin role); imported history is kept regardless",
       }),
     ),

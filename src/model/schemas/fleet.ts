@@ -99,6 +99,17 @@ export const OtaJobSchema = Type.Object(
 /** A rollout with its devices' jobs (POST /firmware/{id}/rollouts, GET /rollouts/{id}). */
 export const RolloutWithJobsSchema = Type.Object({ rollout: Ref(RolloutSchema), jobs: Type.Array(Ref(OtaJobSchema)) });
 
+/** POST /firmware/{id}/rollouts: the rollout started, and how many of the target's devices it left out. */
+export const RolloutCreatedSchema = Type.Object({
+  rollout: Ref(RolloutSchema),
+  jobs: Type.Array(Ref(OtaJobSchema)),
+  leftOut: Type.Integer({
+    minimum: 0,
+    description:
+      'devices of the profile or equipment the server has never heard from, left out of the rollout (a device named by id is refused instead: known_device)',
+  }),
+});
+
 export const CompletenessSchema = Type.Object({
   device: Type.String(),
   from: num,

@@ -2,7 +2,7 @@ import { ApiError, type Api } from '../api.js';
 import type { AuthSession } from '../auth/session.js';
 import type { AuditEntry } from '../../../src/model/audit.js';
 import type { AlarmGroupStats, AlarmStats } from '../../../src/model/alarm.js';
-import type { DeviceRetention, ImportSummary, RejectedLine, RetentionOverview } from '../../../src/model/retention.js';
+import type { DeviceRetention, ImportCheckpointView, ImportSummary, RejectedLine, RetentionOverview } from '../../../src/model/retention.js';
 import type { BundleView } from './models-api.js';
 
 export type { AlarmGroupStats, AlarmStats, AuditEntry, ImportSummary, RejectedLine };
@@ -10,6 +10,8 @@ export type { AlarmGroupStats, AlarmStats, AuditEntry, ImportSummary, RejectedLi
 /** Retention as GET /api/v1/retention answers it, for one device and for all (declared once in src/model/schemas/retention.ts). */
 export type { DeviceRetention };
 export type RetentionList = RetentionOverview;
+/** Where the import of one file stands on the server (GET /api/v1/import/checkpoints/{key}), declared once in src/model/schemas/retention.ts. */
+export type ImportCheckpoint = ImportCheckpointView;
 
 export interface AuditQuery {
   actor?: string;
@@ -61,23 +63,6 @@ export class AdminApi {
   }
 }
 
-/**
- * POST /api/v1/import with upload progress. fetch cannot report how much of a request body has gone
- * (Chromium streams request bodies only over HTTP/2), so this one request goes by XMLHttpRequest,
- * with the session's token, refreshed first. Refusals come back as the same ApiError as elsewhere.
- */
-/** Where the import of one file stands on the server (GET /api/v1/import/checkpoints/{key}). */
-export interface ImportCheckpoint {
-  key: string;
-  offset: number;
-  line: number;
-  stored: number;
-  duplicates: number;
-  rejected: number;
-  done: boolean;
-  size: number;
-}
-
 const HEAD_BYTES = 64 * 1024;
 
 /**
@@ -106,7 +91,10 @@ export async function importCheckpoint(api: Api, key: string): Promise<ImportChe
 /**
  * Uploads a file to POST /api/v1/import. With `key`, every commit records a checkpoint; with
  * `resumeAt` (a checkpoint's offset) only the head (to check it is the same file) and the bytes
- * from there on are sent. `onProgress` counts in the file's bytes either way.
+ * from there on are sent. `onProgress` counts in the file's bytes either way. fetch cannot report
+ * how much of a request body has gone (Chromium streams request bodies only over HTTP/2), so this
+ * one request goes by XMLHttpRequest, with the session's token, refreshed first. Refusals come back
+ * as the same ApiError as elsewhere.
  */
 export async function importFile(
   session: AuthSession,

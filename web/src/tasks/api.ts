@@ -114,12 +114,15 @@ export class FleetApi {
     if (name) q.set('name', name);
     return this.api.upload(`/api/v1/firmware?${q}`, file);
   }
-  /** One rollout over every device of the target; a list of devices too, `concurrency` at a time across it. */
+  /**
+   * One rollout over every device of the target; a list of devices too, `concurrency` at a time across it.
+   * leftOut: devices of the profile or equipment never heard from, not part of it.
+   */
   startRollout(
     firmware: string,
     target: { device?: string; devices?: string[]; profile?: string; equipment?: string },
     concurrency: number,
-  ): Promise<{ rollout: Rollout; jobs: OtaJob[] }> {
+  ): Promise<{ rollout: Rollout; jobs: OtaJob[]; leftOut: number }> {
     return this.api.send('POST', `/api/v1/firmware/${enc(firmware)}/rollouts`, { ...target, concurrency });
   }
   async listRollouts(): Promise<Rollout[]> {

@@ -1,12 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useServices } from '../../services.js';
 import { currentLanguage, useTranslation } from '../../i18n/index.js';
 import { formatDateTime } from '../../state/format.js';
 import { useFormErrors } from '../../tasks/form.js';
 import { Field, FormError } from '../../tasks/ui.js';
 import { AdminApi, type AuditEntry, type AuditQuery } from '../../tasks/admin-api.js';
+import { PagedTable, usePagedList } from '../../tasks/PagedTable.js';
 
-const PAGE = 50;
 const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 const FIELDS = ['actor', 'method', 'route', 'from', 'to'];
 
@@ -32,16 +32,9 @@ export function AuditScreen() {
   const lang = currentLanguage();
   const [draft, setDraft] = useState({ actor: '', method: '', route: '', from: '', to: '' });
   const [filter, setFilter] = useState<Filter>({});
-  const [pages, setPages] = useState<AuditEntry[][] | null>(null);
   const form = useFormErrors();
-  const load = useCallback(
-    (f: Filter, before?: number) =>
-      admin.audit({ ...f, before, limit: PAGE }).then((list) => setPages((p) => (before && p ? [...p, list] : [list])), form.fail),
-    [admin, form.fail],
-  );
-  useEffect(() => void load(filter), [load, filter]);
-  const list = pages?.flat() ?? null;
-  const more = pages !== null && pages[pages.length - 1].length === PAGE;
+  const load = useCallback((f: Filter, before: number | undefined, limit: number) => admin.audit({ ...f, before, limit }), [admin]);
+  const paged = usePagedList<Filter, AuditEntry>(load, filter, form.fail);
 
   const apply = (el: HTMLFormElement) => {
     const from = draft.from ? new Date(draft.from).getTime() : undefined;
@@ -49,7 +42,7 @@ export function AuditScreen() {
     const extra: Record<string, { rule: string }> = {};
     if (from !== undefined && to !== undefined && from >= to) extra.from = { rule: 'order' };
     if (!form.validate(el, extra)) return;
-    setPages(null);
+    paged.reset();
     setFilter({ actor: draft.actor.trim() || undefined, method: draft.method || undefined, route: draft.route.trim() || undefined, from, to });
   };
 
@@ -124,69 +117,48 @@ export function AuditScreen() {
             </button>
           </div>
         </form>
-        {list === null ? (
-          <p className="empty">{t('loading')}</p>
-        ) : list.length === 0 ? (
-          <p className="empty" data-testid="audit-none">
-            {t('none')}
-          </p>
-        ) : (
-          <table className="admin-table" data-testid="audit-table" data-rows={list.length}>
-            <thead>
-              <tr>
-                <th scope="col">{t('col.at')}</th>
-                <th scope="col">{t('col.actor')}</th>
-                <th scope="col">{t('col.action')}</th>
-                <th scope="col">{t('col.target')}</th>
-                <th scope="col">{t('col.status')}</th>
-                <th scope="col">{t('col.detail')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((e) => (
-                <tr key={e.id} data-testid={`audit-row-${e.id}`} data-actor={e.actor} data-method={e.method} data-route={e.route} data-status={e.status}>
-                  <td>{formatDateTime(e.at, lang)}</td>
-                  <td>
-                    {e.actor}
-                    {e.role ? ` (${e.role})` : ''}
-                  </td>
-                  <td>
-                    <code>
-                      {e.method} {e.path}
-                    </code>
-                  </td>
-                  <td>{e.target ?? ''}</td>
-                  <td>
-                    {e.status}
-                    {e.status >= 400 ? ` ${t('refused')}` : ''}
-                  </td>
-                  <td>
-                    {(e.before || e.request || e.after) && (
-                      <details>
-                        <summary>{t('detail')}</summary>
-                        {(['before', 'request', 'after'] as const).map((k) =>
-                          e[k] ? (
-                            <div key={k}>
-                              <strong>{t(k)}</strong>
-                              <pre className="audit-json">{pretty(e[k]!)}</pre>
-                            </div>
-                          ) : null,
-                        )}
-                      </details>
+        <PagedTable
+          name="audit"
+          list={paged.list}
+          more={paged.more}
+          onOlder={paged.older}
+          head={[t('col.at'), t('col.actor'), t('col.action'), t('col.target'), t('col.status'), t('col.detail')]}
+          labels={{ loading: t('loading'), none: t('none'), older: t('older') }}
+          row={(e) => (
+            <tr key={e.id} data-testid={`audit-row-${e.id}`} data-actor={e.actor} data-method={e.method} data-route={e.route} data-status={e.status}>
+              <td>{formatDateTime(e.at, lang)}</td>
+              <td>
+                {e.actor}
+                {e.role ? ` (${e.role})` : ''}
+              </td>
+              <td>
+                <code>
+                  {e.method} {e.path}
+                </code>
+              </td>
+              <td>{e.target ?? ''}</td>
+              <td>
+                {e.status}
+                {e.status >= 400 ? ` ${t('refused')}` : ''}
+              </td>
+              <td>
+                {(e.before || e.request || e.after) && (
+                  <details>
+                    <summary>{t('detail')}</summary>
+                    {(['before', 'request', 'after'] as const).map((k) =>
+                      e[k] ? (
+                        <div key={k}>
+                          <strong>{t(k)}</strong>
+                          <pre className="audit-json">{pretty(e[k]!)}</pre>
+                        </div>
+                      ) : null,
                     )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {more && list && (
-          <div className="action-buttons">
-            <button type="button" className="btn" onClick={() => void load(filter, list[list.length - 1].id)} data-testid="audit-older">
-              {t('older')}
-            </button>
-          </div>
-        )}
+                  </details>
+                )}
+              </td>
+            </tr>
+          )}
+        />
       </div>
     </section>
   );
