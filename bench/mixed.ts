@@ -82,7 +82,8 @@ export async function benchMixed(o: {
   profile?: boolean;
 }): Promise<Figure[]> {
   const figures: Figure[] = [];
-  figures.push(...(await runEngine('sqlite', o.rows, o)));
+  // rows=0: PostgreSQL only (pg-rows=0: SQLite only).
+  if (o.rows > 0) figures.push(...(await runEngine('sqlite', o.rows, o)));
   if (o.pgRows > 0) figures.push(...(await runEngine('postgres', o.pgRows, o)));
   return figures;
 }

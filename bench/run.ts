@@ -74,7 +74,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },
   { id: 'packet-watch', run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'import-long-lines', run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },
-  // Seeding 10M rows takes minutes on a shared machine: --rows=N and --pg-rows=N set the stored sets (pg-rows=0: SQLite only).
+  // Seeding 10M rows takes minutes on a shared machine: --rows=N and --pg-rows=N set the stored sets (pg-rows=0: SQLite only, rows=0: PostgreSQL only).
   {
     id: 'mixed',
     run: () =>

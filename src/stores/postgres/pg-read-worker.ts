@@ -4,6 +4,7 @@ import { workerData } from 'node:worker_threads';
 import postgres from 'postgres';
 import { PgReads } from './pg-reads.js';
 import { numericBigints } from './pg-types.js';
+import { noDelay } from './pg-socket.js';
 import { READ_THREAD_NICE, lowerReadPriority, serveReads } from '../reads/serve-reads.js';
 import { lowerBackendPriority } from './backend-priority.js';
 import type { RetentionPolicy } from '../store.js';
@@ -25,6 +26,8 @@ const sql = postgres(url, {
   onnotice: () => {},
   types: numericBigints,
   connection: { statement_timeout: timeoutMs, client_connection_check_interval: CLIENT_CHECK_MS },
+  // Export pages and grouped reads pipeline no statements, but a read's answer should not wait on a delayed ACK either.
+  ...noDelay(),
 });
 /** Between attempts to connect while PostgreSQL is away: reads wait in the pool's queue meanwhile (and time out there). */
 const RECONNECT_MS = 1000;

@@ -14,6 +14,7 @@ import { PgReads } from './pg-reads.js';
 import { PgBlobTables, PgModelTables } from './blob-tables.js';
 import { ChunkedBlobs } from '../blob-chunks.js';
 import { numericBigints } from './pg-types.js';
+import { noDelay } from './pg-socket.js';
 import type { PgReadWorkerData } from './pg-read-worker.js';
 import { InlineReads, ReadWorkerPool, siblingModule, type ReadRunner } from '../reads/worker-pool.js';
 
@@ -23,7 +24,7 @@ export interface PostgresOptions {
   retention?: RetentionPolicy;
   /** Daily partitions created ahead of today. */
   partitionsAhead?: number;
-  /** Connections in the pool. */
+  /** Connections in the pool of everything but telemetry writes and reads (the API's, retention's). */
   max?: number;
   /** Time limit of one read (statement_timeout on the read pool's sessions), default 5000 ms. */
   readTimeoutMs?: number;
@@ -35,11 +36,18 @@ export interface PostgresOptions {
 }
 
 const MIGRATION_LOCK = 0x6669656c64; // "field"
+/** The pipeline commits one batch at a time; a second connection serves an import writing beside it. */
+const WRITE_CONNECTIONS = 2;
 
 /** The Store on PostgreSQL: one pool, each area in its own table module. */
 export class PostgresStore implements Store {
   readonly engine = 'postgres';
   private sql!: Sql;
+  /**
+   * Telemetry writes' own connections: a commit never waits for a connection behind the API's queries
+   * (a device list, an audit page, a retention pass), and the ack path's round trips start at once.
+   */
+  private writeSql!: Sql;
   telemetry!: PgTelemetry;
   alarms!: PgAlarmTables;
   devices!: PgDeviceTables;
@@ -56,8 +64,11 @@ export class PostgresStore implements Store {
   constructor(private readonly opts: PostgresOptions) {}
 
   async open(): Promise<void> {
-    this.sql = postgres(this.opts.url, { max: this.opts.max ?? 4, onnotice: () => {}, types: numericBigints });
+    this.sql = postgres(this.opts.url, { max: this.opts.max ?? 4, onnotice: () => {}, types: numericBigints, ...noDelay() });
     await this.migrate();
+    this.writeSql = postgres(this.opts.url, { max: WRITE_CONNECTIONS, onnotice: () => {}, types: numericBigints, ...noDelay() });
+    // Open before the first batch: postgres.js learns the array types when its first connection opens.
+    await this.writeSql`SELECT 1`;
     const reads = await this.openReads();
     this.reads = reads;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
@@ -74,7 +85,7 @@ export class PostgresStore implements Store {
     this.retention = new PgRetentionTables(this.sql);
     this.blobs = new ChunkedBlobs(new PgBlobTables(this.sql));
     this.models = new PgModelTables(this.sql);
-    this.telemetry = new PgTelemetry(this.sql, this.opts, this.catalog, reads);
+    this.telemetry = new PgTelemetry(this.sql, this.opts, this.catalog, reads, this.writeSql);
     await this.telemetry.init();
   }
 
@@ -83,7 +94,7 @@ export class PostgresStore implements Store {
     const timeoutMs = this.opts.readTimeoutMs ?? 5000;
     const workers = this.opts.readWorkers ?? 3;
     if (workers === 0) {
-      this.readSql = postgres(this.opts.url, { max: 4, onnotice: () => {}, types: numericBigints, connection: { statement_timeout: timeoutMs } });
+      this.readSql = postgres(this.opts.url, { max: 4, onnotice: () => {}, types: numericBigints, connection: { statement_timeout: timeoutMs }, ...noDelay() });
       // postgres.js learns the array types when its first connection opens: a text[] parameter built before then goes out as a scalar.
       await this.readSql`SELECT 1`;
       return new InlineReads(new PgReads(this.readSql, retention, timeoutMs));
@@ -116,6 +127,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.reads?.close();
     await this.readSql?.end({ timeout: 5 });
+    await this.writeSql?.end({ timeout: 5 });
     await this.sql?.end({ timeout: 5 });
   }
 

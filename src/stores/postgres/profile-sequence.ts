@@ -11,12 +11,17 @@ const OID = { int8: 20, text: 25 } as const;
 export class PgProfileSequence implements CatalogStore {
   constructor(private readonly sql: Sql) {}
 
-  /** Sequence state, counters and the checkpoint of a batch, inside the transaction that stores its readings. */
-  async writeInTx(tx: TransactionSql, batch: WriteBatch): Promise<void> {
+  /**
+   * Sequence state, counters and the checkpoint of a batch, inside the transaction that stores its
+   * readings. Each statement is sent at once (execute()), pipelined with whatever the caller sends
+   * next: none needs another's answer, so they cost the write no round trip of their own.
+   */
+  writeInTx(tx: TransactionSql, batch: WriteBatch): Promise<unknown> {
     const sql = this.sql;
     const seq = batch.sequence;
+    const sent: Promise<unknown>[] = [];
     if (seq?.devices.length) {
-      await tx`
+      sent.push(tx`
         INSERT INTO seq_state (device, state)
         SELECT * FROM unnest(${sql.array(
           seq.devices.map((d) => d.device),
@@ -25,12 +30,12 @@ export class PgProfileSequence implements CatalogStore {
           seq.devices.map((d) => JSON.stringify(d)),
           OID.text,
         )}::text[])
-        ON CONFLICT (device) DO UPDATE SET state = excluded.state`;
+        ON CONFLICT (device) DO UPDATE SET state = excluded.state`.execute());
     }
     if (seq?.buckets.length) {
       const b = seq.buckets;
       const col = (f: (x: (typeof b)[0]) => number) => sql.array(b.map(f), OID.int8);
-      await tx`
+      sent.push(tx`
         INSERT INTO seq_stats AS s (device, bucket, received, duplicates, out_of_order, restarts)
         SELECT * FROM unnest(${sql.array(
           b.map((x) => x.device),
@@ -38,12 +43,13 @@ export class PgProfileSequence implements CatalogStore {
         )}::text[], ${col((x) => x.bucket)}::int8[], ${col((x) => x.received)}::int8[],
           ${col((x) => x.duplicates)}::int8[], ${col((x) => x.outOfOrder)}::int8[], ${col((x) => x.restarts)}::int8[])
         ON CONFLICT (device, bucket) DO UPDATE SET received = s.received + excluded.received, duplicates = s.duplicates + excluded.duplicates,
-          out_of_order = s.out_of_order + excluded.out_of_order, restarts = s.restarts + excluded.restarts`;
+          out_of_order = s.out_of_order + excluded.out_of_order, restarts = s.restarts + excluded.restarts`.execute());
     }
     if (batch.checkpoint) {
-      await tx`INSERT INTO import_progress (key, state) VALUES (${batch.checkpoint.key}, ${JSON.stringify(batch.checkpoint)})
-        ON CONFLICT (key) DO UPDATE SET state = excluded.state`;
+      sent.push(tx`INSERT INTO import_progress (key, state) VALUES (${batch.checkpoint.key}, ${JSON.stringify(batch.checkpoint)})
+        ON CONFLICT (key) DO UPDATE SET state = excluded.state`.execute());
     }
+    return Promise.all(sent);
   }
 
   async listProfiles(): Promise<Profile[]> {

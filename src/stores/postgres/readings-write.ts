@@ -18,18 +18,16 @@ const onConflictMerge = (table: string) => `
 
 const ROLLUP_COLUMNS = '(series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)';
 
-/** The writer's own per-bucket parts of one rollup table ($1..$11: one array per column), merged in. */
-const upsertParts = (table: string, first: number) => {
+/** The writer's own per-bucket parts of one rollup table (11 parameters from $first: one array per column), merged in when `when` holds. */
+const upsertParts = (table: string, first: number, when: string) => {
   const p = (k: number) => `$${first + k}`;
   return `
   INSERT INTO ${table} ${ROLLUP_COLUMNS}
   SELECT * FROM unnest(${p(0)}::int4[], ${p(1)}::int8[], ${p(2)}::float8[], ${p(3)}::float8[], ${p(4)}::float8[], ${p(5)}::float8[],
-    ${p(6)}::int8[], ${p(7)}::int8[], ${p(8)}::float8[], ${p(9)}::int8[], ${p(10)}::float8[])
+    ${p(6)}::int8[], ${p(7)}::int8[], ${p(8)}::float8[], ${p(9)}::int8[], ${p(10)}::float8[]) WHERE ${when}
   ${onConflictMerge(table)}`;
 };
 
-/** Both rollups from the parts the writer summed while encoding the batch: right when every row of the batch was new. */
-const UPSERT_PARTS = `WITH m AS (${upsertParts('rollup_1m', 1)}) ${upsertParts('rollup_1h', 12)}`;
 
 /**
  * The batch's rows, staged per session: a temporary table emptied at every commit, so a rolled-back
@@ -41,6 +39,20 @@ const COPY_STAGE = `COPY ${STAGE} FROM STDIN (FORMAT binary)`;
 
 /** The staged rows into readings; duplicates of stored rows or of each other (key (series, ts, us, seq)) are skipped. */
 const INSERT_STAGED = `INSERT INTO readings (series, ts, us, value, seq) SELECT series, ts, us, value, seq FROM ${STAGE} ON CONFLICT DO NOTHING`;
+
+/**
+ * The staged rows into readings and, in the same statement, both rollups from the parts the writer
+ * summed while encoding the batch ($1: the batch's row count, then 11 arrays per rollup table). The
+ * parts are right only when every row was new, so they go in only then: the usual batch costs one
+ * round trip here, where awaiting the insert's count first cost two. Answers how many rows were new.
+ */
+const ALL_NEW = '(SELECT n FROM n) = $1::int';
+const INSERT_STAGED_WITH_PARTS = `
+  WITH ins AS (${INSERT_STAGED} RETURNING 1),
+  n AS (SELECT count(*)::int AS n FROM ins),
+  m AS (${upsertParts('rollup_1m', 2, ALL_NEW)}),
+  h AS (${upsertParts('rollup_1h', 13, ALL_NEW)})
+  SELECT n FROM n`;
 
 /** Upserts one rollup table from the rows the insert returned (the new ones), aggregated by the database. */
 const rollupFromInserted = (table: string, width: number) => `
@@ -152,7 +164,8 @@ async function copyToStage(tx: TransactionSql, rows: Buffer): Promise<void> {
  * go by binary COPY into the session's stage, then into readings in one statement. The rollups may
  * only count rows that were new. Most batches hold no duplicate, which the insert's row count says:
  * then the rollup parts the writer summed while encoding are exact, and go in as a few hundred upserts
- * with no aggregation in the database. A batch of only duplicates (a re-import) changes no rollup.
+ * with no aggregation in the database, in the insert's own statement (which checks that count itself).
+ * A batch of only duplicates (a re-import) changes no rollup.
  * Any other batch is rolled back to a savepoint taken before the insert and inserted again with
  * RETURNING, the database folding exactly the returned rows into the rollups. Returns how many were new.
  */
@@ -163,14 +176,12 @@ export async function writeReadingsInTx(sql: Sql, tx: TransactionSql, readings: 
   // the stage exists (this session's, or created now) when the rows arrive.
   const stage = tx.unsafe(CREATE_STAGE).execute();
   await Promise.all([stage, copyToStage(tx, rows)]);
-  // Pipelined: the savepoint goes out behind the COPY, the insert behind the savepoint.
-  const [, insert] = await Promise.all([tx.unsafe(SAVEPOINT), tx.unsafe(INSERT_STAGED)]);
-  const inserted = insert.count;
-  if (inserted === readings.length) {
-    await tx.unsafe(UPSERT_PARTS, [...partArrays(sql, rollups.minute), ...partArrays(sql, rollups.hour)] as never[]);
-    return inserted;
-  }
-  if (inserted === 0) return 0;
+  // Pipelined: the savepoint goes out behind the COPY, the insert (with the rollups when all are new) behind the savepoint.
+  const [, [{ n: inserted }]] = await Promise.all([
+    tx.unsafe(SAVEPOINT),
+    tx.unsafe<{ n: number }[]>(INSERT_STAGED_WITH_PARTS, [readings.length, ...partArrays(sql, rollups.minute), ...partArrays(sql, rollups.hour)] as never[]),
+  ]);
+  if (inserted === readings.length || inserted === 0) return inserted;
   await tx.unsafe(ROLLBACK_TO);
   const [{ n }] = await tx.unsafe<{ n: number }[]>(INSERT_STAGED_EXACT);
   return n;

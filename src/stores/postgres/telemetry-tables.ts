@@ -55,6 +55,8 @@ export class PgTelemetry implements TelemetryStore {
     /** Sequence state and checkpoints commit in the same transaction as the readings. */
     private readonly profileSequence: PgProfileSequence,
     private readonly reads: ReadRunner,
+    /** Connections only telemetry writes use (postgres-store.ts); the shared pool when not given. */
+    private readonly writeSql: Sql = sql,
   ) {}
 
   get retention(): RetentionPolicy {
@@ -87,7 +89,8 @@ export class PgTelemetry implements TelemetryStore {
     if (this.timescale) return;
     for (const day of days) {
       if (this.partitions.has(day)) continue;
-      await this.sql
+      // On the write connections: a batch for a new day must not wait for the API's pool.
+      await this.writeSql
         .unsafe(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF readings FOR VALUES FROM (${day}) TO (${day + DAY})`)
         .catch((err: { code?: string }) => {
           // Another process sharing the store created it between IF NOT EXISTS's look and the create (cluster mode).
@@ -128,12 +131,12 @@ export class PgTelemetry implements TelemetryStore {
     if (!missing) return sids;
     const devices = [...missing.values()].map((m) => m.device);
     const metrics = [...missing.values()].map((m) => m.metric);
-    await this.sql`
-      INSERT INTO series (device, metric) SELECT * FROM unnest(${this.sql.array(devices, OID.text)}::text[], ${this.sql.array(metrics, OID.text)}::text[])
+    await this.writeSql`
+      INSERT INTO series (device, metric) SELECT * FROM unnest(${this.writeSql.array(devices, OID.text)}::text[], ${this.writeSql.array(metrics, OID.text)}::text[])
       ON CONFLICT DO NOTHING`;
-    const rows = await this.sql<{ id: number; device: string; metric: string }[]>`
+    const rows = await this.writeSql<{ id: number; device: string; metric: string }[]>`
       SELECT s.id, s.device, s.metric FROM series s
-      JOIN unnest(${this.sql.array(devices, OID.text)}::text[], ${this.sql.array(metrics, OID.text)}::text[]) AS u(device, metric)
+      JOIN unnest(${this.writeSql.array(devices, OID.text)}::text[], ${this.writeSql.array(metrics, OID.text)}::text[]) AS u(device, metric)
         ON s.device = u.device AND s.metric = u.metric`;
     for (const r of rows) {
       let m = this.seriesIds.get(r.device);
@@ -145,7 +148,7 @@ export class PgTelemetry implements TelemetryStore {
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
-    const sql = this.sql;
+    const sql = this.writeSql;
     const readings = batch.readings;
     await this.ensurePartitions(this.daysOf(readings));
     const sids = await this.seriesOf(readings);
@@ -204,14 +207,15 @@ export class PgTelemetry implements TelemetryStore {
                  VALUES (${x.at}, ${x.source}, ${x.device}, ${x.field}, ${x.rule}, ${x.error}, ${x.payload})`.execute(),
         );
       }
+      // Sequence state and the import/spool checkpoint commit with the readings they account for, or not
+      // at all; sent with the rest, ahead of the readings (which may roll back to a savepoint taken after them).
+      sent.push(this.profileSequence.writeInTx(tx, batch));
       // Held, not awaited yet: a failure among them is thrown below (and fails the statements after it).
       const sentDone = Promise.all(sent);
       sentDone.catch(() => {});
       // The readings and the rollups of exactly those that were new (readings-write.ts).
       const inserted = readings.length ? await writeReadingsInTx(sql, tx, readings, sids) : 0;
       await sentDone;
-      // Sequence state and the import/spool checkpoint commit with the readings they account for, or not at all.
-      await this.profileSequence.writeInTx(tx, batch);
       return { inserted, duplicates: readings.length - inserted };
     });
   }
