@@ -22,7 +22,7 @@ const batch = (device: string, n: number): WriteBatch => {
   return { readings, devices: [{ id: device, seen: T0 + n }], rejected: [] };
 };
 
-describe('PostgreSQL store: the write path\'s connections', { skip }, () => {
+describe("PostgreSQL store: the write path's connections", { skip }, () => {
   let pg: TestPostgres;
   let url: string;
 
@@ -86,7 +86,7 @@ describe('PostgreSQL store: the write path\'s connections', { skip }, () => {
       const first = await Promise.race([write, blocked]);
       release();
       assert.equal(first, 'write', 'the commit waited for the API pool');
-      assert.equal((await write), 'write');
+      assert.equal(await write, 'write');
       assert.equal(await blocked, 'read');
       const [{ n }] = await other`SELECT count(*)::int AS n FROM readings r JOIN series s ON s.id = r.series WHERE s.device = 'behind-api'`;
       assert.equal(n, 100);

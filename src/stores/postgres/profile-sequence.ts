@@ -21,7 +21,8 @@ export class PgProfileSequence implements CatalogStore {
     const seq = batch.sequence;
     const sent: Promise<unknown>[] = [];
     if (seq?.devices.length) {
-      sent.push(tx`
+      sent.push(
+        tx`
         INSERT INTO seq_state (device, state)
         SELECT * FROM unnest(${sql.array(
           seq.devices.map((d) => d.device),
@@ -30,12 +31,14 @@ export class PgProfileSequence implements CatalogStore {
           seq.devices.map((d) => JSON.stringify(d)),
           OID.text,
         )}::text[])
-        ON CONFLICT (device) DO UPDATE SET state = excluded.state`.execute());
+        ON CONFLICT (device) DO UPDATE SET state = excluded.state`.execute(),
+      );
     }
     if (seq?.buckets.length) {
       const b = seq.buckets;
       const col = (f: (x: (typeof b)[0]) => number) => sql.array(b.map(f), OID.int8);
-      sent.push(tx`
+      sent.push(
+        tx`
         INSERT INTO seq_stats AS s (device, bucket, received, duplicates, out_of_order, restarts)
         SELECT * FROM unnest(${sql.array(
           b.map((x) => x.device),
@@ -43,11 +46,14 @@ export class PgProfileSequence implements CatalogStore {
         )}::text[], ${col((x) => x.bucket)}::int8[], ${col((x) => x.received)}::int8[],
           ${col((x) => x.duplicates)}::int8[], ${col((x) => x.outOfOrder)}::int8[], ${col((x) => x.restarts)}::int8[])
         ON CONFLICT (device, bucket) DO UPDATE SET received = s.received + excluded.received, duplicates = s.duplicates + excluded.duplicates,
-          out_of_order = s.out_of_order + excluded.out_of_order, restarts = s.restarts + excluded.restarts`.execute());
+          out_of_order = s.out_of_order + excluded.out_of_order, restarts = s.restarts + excluded.restarts`.execute(),
+      );
     }
     if (batch.checkpoint) {
-      sent.push(tx`INSERT INTO import_progress (key, state) VALUES (${batch.checkpoint.key}, ${JSON.stringify(batch.checkpoint)})
-        ON CONFLICT (key) DO UPDATE SET state = excluded.state`.execute());
+      sent.push(
+        tx`INSERT INTO import_progress (key, state) VALUES (${batch.checkpoint.key}, ${JSON.stringify(batch.checkpoint)})
+        ON CONFLICT (key) DO UPDATE SET state = excluded.state`.execute(),
+      );
     }
     return Promise.all(sent);
   }

@@ -28,7 +28,6 @@ const upsertParts = (table: string, first: number, when: string) => {
   ${onConflictMerge(table)}`;
 };
 
-
 /**
  * The batch's rows, staged per session: a temporary table emptied at every commit, so a rolled-back
  * or failed batch leaves nothing behind and the next transaction starts from an empty stage.
