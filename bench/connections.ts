@@ -89,7 +89,12 @@ async function settledSample(pids: number[], ms: number): Promise<Sample> {
   for (let t = 0; t < 5; t++) {
     await sleep(ms / 5);
     const rss = pids.map((p) => rssBytes(p) / 2 ** 20);
-    xs.push({ rss: rss.reduce((a, b) => a + b, 0), main: rss[0], listeners: rss.slice(1).reduce((a, b) => a + b, 0), pss: pids.reduce((a, p) => a + pssMiB(p), 0) });
+    xs.push({
+      rss: rss.reduce((a, b) => a + b, 0),
+      main: rss[0],
+      listeners: rss.slice(1).reduce((a, b) => a + b, 0),
+      pss: pids.reduce((a, p) => a + pssMiB(p), 0),
+    });
   }
   const m = (k: keyof Sample) => median(xs.map((x) => x[k]));
   return { rss: m('rss'), main: m('main'), listeners: m('listeners'), pss: m('pss') };
