@@ -48,7 +48,8 @@ interface ListenerLink {
   sessions: Map<number, RemoteSession>;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+// Generous: a listener loads Aedes and the broker code; on a machine at load 30 that took over 30 s.
+const READY_TIMEOUT_MS = 120_000;
 
 /**
  * MQTT served by listener processes (listener-process.ts), each with its own descriptor limit, so
