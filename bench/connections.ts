@@ -37,6 +37,8 @@ export interface ConnectionsOptions {
   skipBaseline?: boolean;
   /** Heap snapshots of the server at each step, written to this folder (for bench/heap-diff.ts). */
   heapDir?: string;
+  /** MQTT listener processes (--mqtt-listeners N); memory is the main process's plus theirs. */
+  listeners?: number;
 }
 
 /** Open-file limit of a running process (soft), from /proc. */
@@ -64,6 +66,44 @@ async function settledRss(pid: number, ms: number): Promise<number> {
     xs.push(rssBytes(pid) / 2 ** 20);
   }
   return median(xs);
+}
+
+/** Proportional set size (shared pages split among the processes sharing them), MiB. */
+function pssMiB(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+interface Sample {
+  /** RSS of the main process and every listener, summed (shared pages counted in each). */
+  rss: number;
+  main: number;
+  listeners: number;
+  /** The same processes' PSS, summed: what they take from the machine together. */
+  pss: number;
+}
+
+/** The server's memory with its listener processes, sampled a few times over `ms`: the median of each. */
+async function settledSample(pids: number[], ms: number): Promise<Sample> {
+  const xs: Sample[] = [];
+  for (let t = 0; t < 5; t++) {
+    await sleep(ms / 5);
+    const rss = pids.map((p) => rssBytes(p) / 2 ** 20);
+    xs.push({
+      rss: rss.reduce((a, b) => a + b, 0),
+      main: rss[0],
+      listeners: rss.slice(1).reduce((a, b) => a + b, 0),
+      pss: pids.reduce((a, p) => a + pssMiB(p), 0),
+    });
+  }
+  const m = (k: keyof Sample) => median(xs.map((x) => x[k]));
+  return { rss: m('rss'), main: m('main'), listeners: m('listeners'), pss: m('pss') };
+}
+
+/** The listener processes' pids, from /health (none without listeners). */
+async function listenerPids(httpUrl: string): Promise<number[]> {
+  const h = (await (await fetch(`${httpUrl}/health`)).json()) as { components: Record<string, { mode?: string; pids?: number[] }> };
+  return Object.values(h.components).find((c) => c.mode === 'listeners')?.pids ?? [];
 }
 
 /** Starts probes for devices [first, first + count): several processes, several source addresses. */
@@ -130,8 +170,11 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
     const data = tempDir('fs-bench-conn-');
     const nodeArgs = o.heapDir ? [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${o.heapDir}`] : [];
     // The broker's own caps stay as shipped except the total, which defaults to the descriptor limit less 1024.
-    const fs = await startFieldscope(['--no-simulator', '--mqtt-max-connections', '0'], data.dir, nodeArgs);
+    const listenerArgs = o.listeners ? ['--mqtt-listeners', String(o.listeners)] : [];
+    const fs = await startFieldscope(['--no-simulator', '--mqtt-max-connections', '0', ...listenerArgs], data.dir, nodeArgs);
     const pid = fs.proc.pid!;
+    const pids = [pid, ...(await listenerPids(fs.httpUrl))];
+    if (o.listeners && pids.length !== o.listeners + 1) throw new Error(`expected ${o.listeners} listener processes, /health lists ${pids.length - 1}`);
     const probes: ReturnType<typeof startProbes> = [];
     // A failed run leaves nothing running behind it.
     const cleanup = () => {
@@ -139,17 +182,20 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
       if (fs.proc.exitCode === null) fs.proc.kill('SIGKILL');
     };
     process.once('exit', cleanup);
-    const fdLimit = openFileLimit(pid);
-    if (o.clients + 200 > fdLimit) {
+    const fdLimit = openFileLimit(pids[pids.length - 1]);
+    // Each listener keeps 1024 descriptors back (FD_HEADROOM); the main process holds no device sockets then.
+    const capacity = o.listeners ? o.listeners * (fdLimit - 1024) : fdLimit - 200;
+    if (o.clients > capacity) {
       await fs.stop();
       data.remove();
       throw new Error(
-        `the server's open-file limit is ${fdLimit} (hard limit of this shell: see ulimit -Hn): it cannot hold ${o.clients} connections; ask for at most ${fdLimit - 200}`,
+        `the server's open-file limit is ${fdLimit} (hard limit of this shell: see ulimit -Hn): it cannot hold ${o.clients} connections; ask for at most ${capacity}${o.listeners ? '' : ', or add --listeners=N'}`,
       );
     }
     await sleep(2000);
-    const idle = await settledRss(pid, 3000);
-    const at: { clients: number; rss: number; heapMiB: number; externalMiB: number }[] = [];
+    const idleSample = await settledSample(pids, 3000);
+    const idle = idleSample.rss;
+    const at: ({ clients: number; heapMiB: number; externalMiB: number } & Sample)[] = [];
     let first = 0;
     for (let s = 0; s < steps.length; s++) {
       const started = Date.now();
@@ -159,9 +205,9 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
       await Promise.all(ps.map((p) => p.ready));
       first += steps[s];
       process.stderr.write(`  connections: ${first} clients connected (${((Date.now() - started) / 1000).toFixed(0)} s ramp)\n`);
-      const rss = await settledRss(pid, settleMs);
+      const sample = await settledSample(pids, settleMs);
       const mem = heapOf(await scrapeMetrics(fs.httpUrl));
-      at.push({ clients: first, rss, ...mem });
+      at.push({ clients: first, ...sample, ...mem });
       if (o.heapDir) {
         const before = new Set(readdirSync(o.heapDir));
         fs.proc.kill('SIGUSR2');
@@ -182,7 +228,8 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
       }
     }
     // Steady: every device publishing, RSS followed to the end.
-    const steady = await settledRss(pid, o.seconds * 1000);
+    const steadySample = await settledSample(pids, o.seconds * 1000);
+    const steady = steadySample.rss;
     for (const p of probes) p.proc.kill('SIGTERM');
     const r = await Promise.all(probes.map((p) => p.result));
     const sum = (k: keyof ProbeResult) => r.reduce((a, x) => a + (x[k] as number), 0);
@@ -205,9 +252,14 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
     const lost = sum('acked') * 3 - stored;
     const complete = lost === 0 && sum('connectFailed') === 0 && sum('failed') === 0 && sum('unacked') === 0 && (Number.isNaN(missing) || missing === 0);
     notes.push(
-      `run ${i + 1}: server fd limit ${fdLimit} (bench ${ownLimit}); idle ${idle.toFixed(0)} MiB; ` +
-        at.map((x) => `${x.clients} clients ${x.rss.toFixed(0)} MiB (heap ${x.heapMiB.toFixed(0)}, external ${x.externalMiB.toFixed(0)})`).join(', ') +
-        `, steady ${steady.toFixed(0)} MiB after ${o.seconds} s more; ${per.toFixed(1)} KiB per device between the steps; 100,000 devices -> ${projected.toFixed(0)} MiB (idle + slope x 100,000); ` +
+      `run ${i + 1}: server fd limit ${fdLimit} (bench ${ownLimit})${o.listeners ? `, ${o.listeners} listener processes` : ''}; idle ${idle.toFixed(0)} MiB; ` +
+        at
+          .map(
+            (x) =>
+              `${x.clients} clients ${x.rss.toFixed(0)} MiB (main ${x.main.toFixed(0)}, listeners ${x.listeners.toFixed(0)}, PSS ${x.pss.toFixed(0)}; main heap ${x.heapMiB.toFixed(0)}, external ${x.externalMiB.toFixed(0)})`,
+          )
+          .join(', ') +
+        `, steady ${steady.toFixed(0)} MiB (main ${steadySample.main.toFixed(0)}, listeners ${steadySample.listeners.toFixed(0)}, PSS ${steadySample.pss.toFixed(0)}) after ${o.seconds} s more; ${per.toFixed(1)} KiB per device between the steps; 100,000 devices -> ${projected.toFixed(0)} MiB (idle + slope x 100,000); ` +
         `${r.length} probes, ${Math.ceil(o.clients / o.perAddress)} source addresses; published ${sum('published')}, acked ${sum('acked')}, ` +
         `stored ${stored / 3} messages (${stored} readings), seq missing ${missing}, duplicates ${dup}, connect failures ${sum('connectFailed')} (retried ${sum('retries')}), ` +
         `publish failures ${sum('failed')}, unacked ${sum('unacked')}${r.find((x) => x.firstError) ? ` (${r.find((x) => x.firstError)!.firstError})` : ''}: ${complete ? 'none lost' : 'NOT complete'}`,

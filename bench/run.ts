@@ -69,6 +69,7 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
         seconds: numArg('seconds') ?? (quick ? 20 : 60),
         heapDir: process.argv.find((a) => a.startsWith('--heap-dir='))?.slice(11),
         skipBaseline: process.argv.includes('--skip-baseline'),
+        listeners: numArg('listeners'),
       }),
   },
   { id: 'import', run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 1_500_000 }) },

@@ -564,7 +564,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   const httpPort = (http.app.server.address() as AddressInfo).port;
   const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.httpUrl = `${tls ? 'https' : 'http'}://${urlHost}:${httpPort}`;
-  app.mqttUrl = sources.broker ? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${sources.broker.port}` : config.broker!;
+  const served = sources.broker ?? sources.listeners;
+  app.mqttUrl = served ? `${tls ? 'mqtts' : 'mqtt'}://${urlHost}:${served.port}` : config.broker!;
   dm.setBaseUrl(config.host === '0.0.0.0' || config.host === '::' ? `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}` : app.httpUrl);
   yield component(
     'device-management',
@@ -577,7 +578,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   );
 
   // The simulator speaks plain MQTT to the embedded broker; with TLS on, run `fieldscope simulate` against mqtts instead.
-  const embedded = sources.broker;
+  const embedded = sources.broker ?? sources.listeners;
   if (config.simulator && embedded && !tls) {
     yield component(
       'simulator',

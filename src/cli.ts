@@ -71,6 +71,7 @@ security (docs/security.md):
   --login-slow-after N --login-lock-after N --login-lock-ms MS   failed sign-ins before slowing / locking (3, 10, 15 min)
   --mqtt-max-per-ip N    embedded broker: open connections per address (default 1000; 0 = no limit) [FIELDSCOPE_MQTT_MAX_PER_IP]
   --mqtt-max-pending N   connections not yet signed in, all addresses (default 500) [FIELDSCOPE_MQTT_MAX_PENDING]
+  --mqtt-listeners N     serve MQTT from N listener processes (each its own descriptor limit; docs/many-devices.md) [FIELDSCOPE_MQTT_LISTENERS] (default 0: in-process)
   --mqtt-max-connections N   all connections (default: open-file limit less 1024, kept for HTTP and the store)
   --mqtt-connect-timeout-ms MS   CONNECT (and TLS handshake) must arrive within (default 10000)
   --mqtt-connect-max-bytes N     largest packet before signing in (default 16384); --mqtt-max-packet-bytes N after

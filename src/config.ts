@@ -145,6 +145,8 @@ export interface Config {
   mqttMaxConnectionsPerIp: number;
   /** Connections that have not yet been accepted by CONNECT, all addresses together (0 = no limit). */
   mqttMaxPending: number;
+  /** MQTT served by this many listener processes instead of the in-process broker (0 = in-process): docs/many-devices.md. */
+  mqttListeners: number;
   /** A connection that has not sent CONNECT (and been accepted) within this long is closed, ms. */
   mqttConnectTimeoutMs: number;
   /** Largest MQTT packet before CONNECT is accepted, bytes: what an unauthenticated socket can make the server hold. */
@@ -271,6 +273,7 @@ export const defaults: Config = {
   mqttMaxConnections: null,
   mqttMaxConnectionsPerIp: 1000,
   mqttMaxPending: 500,
+  mqttListeners: 0,
   mqttConnectTimeoutMs: 10_000,
   mqttConnectMaxBytes: 16 * 1024,
   mqttMaxPacketBytes: null,
@@ -366,6 +369,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   mqttMaxConnections: { env: 'FIELDSCOPE_MQTT_MAX_CONNECTIONS', flag: 'mqtt-max-connections', kind: 'int' },
   mqttMaxConnectionsPerIp: { env: 'FIELDSCOPE_MQTT_MAX_PER_IP', flag: 'mqtt-max-per-ip', kind: 'int' },
   mqttMaxPending: { env: 'FIELDSCOPE_MQTT_MAX_PENDING', flag: 'mqtt-max-pending', kind: 'int' },
+  mqttListeners: { env: 'FIELDSCOPE_MQTT_LISTENERS', flag: 'mqtt-listeners', kind: 'int' },
   mqttConnectTimeoutMs: { env: 'FIELDSCOPE_MQTT_CONNECT_TIMEOUT_MS', flag: 'mqtt-connect-timeout-ms', kind: 'int' },
   mqttConnectMaxBytes: { env: 'FIELDSCOPE_MQTT_CONNECT_MAX_BYTES', flag: 'mqtt-connect-max-bytes', kind: 'int' },
   mqttMaxPacketBytes: { env: 'FIELDSCOPE_MQTT_MAX_PACKET_BYTES', flag: 'mqtt-max-packet-bytes', kind: 'int' },

@@ -152,7 +152,15 @@ export class Analytics {
 
   /** Drops what is known of a device (before its windows are rebuilt from the store: src/cluster/rebuild-devices.ts). */
   forget(device: string): void {
+    const d = this.devices.get(device);
+    if (!d) return;
     this.devices.delete(device);
+    // Their arrays are reused by the devices that come next (analytics/cell-pool.ts).
+    for (const s of d.series.values()) {
+      s.sec.release();
+      s.tens.release();
+    }
+    d.gaps.release();
   }
 
   get(device: string): DeviceStats | undefined {

@@ -10,6 +10,8 @@
  * Each bucket keeps count, mean and M2 (Welford); buckets are merged with Chan et al.'s parallel
  * formula, which stays accurate where a naive sum / sum-of-squares would cancel.
  */
+import { cellPool } from './cell-pool.js';
+
 export interface Moments {
   count: number;
   mean: number;
@@ -113,12 +115,26 @@ export class BucketRing {
     this.m2At = spread && !this.compact ? 2 : -1;
     this.minAt = range ? (spread ? 3 : 2) : -1;
     this.stride = 2 + (this.m2At > 0 ? 1 : 0) + (range ? 2 : 0);
-    this.cells = new Float64Array(this.sparse ? SPARSE_START * (this.stride + 1) : size * this.stride);
+    this.cells = cellPool.take(this.sparse ? SPARSE_START * (this.stride + 1) : size * this.stride);
   }
 
   /** Bytes of figures this ring holds (its arrays' contents), for memory accounting. */
   get bytes(): number {
     return this.cells.byteLength + (this.tails?.byteLength ?? 0) + (this.sideM2?.byteLength ?? 0);
+  }
+
+  /** The ring is no longer used: its arrays go back to the pool (the ring must not be used after). */
+  release(): void {
+    cellPool.give(this.cells);
+    if (this.tails) cellPool.give(this.tails);
+    if (this.sideM2) cellPool.give(this.sideM2);
+    this.cells = new Float64Array(0);
+    this.tails = null;
+    this.sideM2 = null;
+    this.sideUsed = 0;
+    this.used = 0;
+    this.sparse = false;
+    this.head = -Infinity;
   }
 
   private slot(b: number): number {
@@ -146,7 +162,7 @@ export class BucketRing {
     const i = this.sparse ? this.entry(b) : this.slot(b);
     const c = this.cells;
     const n = ++c[i];
-    if (n === CACHE_AFTER && !tc) this.tails = new Float64Array(TAILS * TAIL_CELLS);
+    if (n === CACHE_AFTER && !tc) this.tails = cellPool.take(TAILS * TAIL_CELLS);
     if (n === 1) {
       c[i + 1] = value;
       if (this.m2At > 0) c[i + this.m2At] = 0;
@@ -179,8 +195,11 @@ export class BucketRing {
       return;
     }
     if (!m || used * 2 === m.length) {
-      const next = new Float64Array(Math.min(SIDE_M2, Math.max(2, used * 2)) * 2);
-      if (m) next.set(m);
+      const next = cellPool.take(Math.min(SIDE_M2, Math.max(2, used * 2)) * 2);
+      if (m) {
+        next.set(m);
+        cellPool.give(m);
+      }
       this.sideM2 = m = next;
     }
     m.copyWithin((k + 1) * 2, k * 2, used * 2);
@@ -212,13 +231,15 @@ export class BucketRing {
     this.compact = false;
     this.m2At = 2;
     this.stride = oldStride + 1;
-    this.cells = new Float64Array(this.size * this.stride);
+    this.cells = cellPool.take(this.size * this.stride);
     for (let slot = 0; slot < this.size; slot++) {
       this.cells[slot * this.stride] = old[slot * oldStride];
       this.cells[slot * this.stride + 1] = old[slot * oldStride + 1];
     }
     const m = this.sideM2!;
     for (let k = 0; k < this.sideUsed; k++) this.cells[this.slot(m[k * 2]) + 2] = m[k * 2 + 1];
+    cellPool.give(old);
+    cellPool.give(m);
     this.sideM2 = null;
     this.sideUsed = 0;
   }
@@ -244,8 +265,9 @@ export class BucketRing {
         this.toDense();
         return this.slot(b);
       }
-      const next = new Float64Array(this.used * 2 * e);
+      const next = cellPool.take(this.used * 2 * e);
       next.set(this.cells);
+      cellPool.give(this.cells);
       this.cells = next;
     }
     const c = this.cells;
@@ -260,8 +282,9 @@ export class BucketRing {
     const e = this.stride + 1;
     const old = this.cells;
     this.sparse = false;
-    this.cells = new Float64Array(this.size * this.stride);
+    this.cells = cellPool.take(this.size * this.stride);
     for (let k = 0; k < this.used; k++) this.cells.set(old.subarray(k * e + 1, (k + 1) * e), this.slot(old[k * e]));
+    cellPool.give(old);
     this.used = 0;
   }
 

@@ -7,13 +7,20 @@ import { sourcePlugins } from '../sources/registry.js';
 import { EmbeddedBroker } from '../sources/mqtt-broker/mqtt-broker.js';
 import { ExternalBroker } from '../sources/mqtt-client/mqtt-client.js';
 import { SerialLink } from '../sources/serial/serial.js';
+import { MqttListenerHub } from '../sources/mqtt-listeners/listener-hub.js';
 import { MappingError, TopicMappings } from '../sources/mappings/topic-mappings.js';
 
 /** Every configured source, by kind (sources/registry.ts); commands reach devices through them. */
 export function buildSources(
   config: Config,
   o: Omit<SourceKit, 'config' | 'onDeviceMessage' | 'commands'> & { dm: DeviceManagement },
-): { broker: EmbeddedBroker | null; mqtt: EmbeddedBroker | ExternalBroker; serial: SerialLink[]; all: Source[] } {
+): {
+  broker: EmbeddedBroker | null;
+  listeners: MqttListenerHub | null;
+  mqtt: EmbeddedBroker | ExternalBroker | MqttListenerHub;
+  serial: SerialLink[];
+  all: Source[];
+} {
   const { dm, ...rest } = o;
   const kit: SourceKit = { ...rest, config, onDeviceMessage: dm.onDeviceMessage, commands: dm.commands };
   const sections = config.sources ?? {};
@@ -23,10 +30,13 @@ export function buildSources(
       throw new ConfigError(`sources.${type}: no such source type (have: ${sourcePlugins.map((p) => p.type).join(', ')})`);
   }
   const all = sourcePlugins.flatMap((p) => p.create(sections[p.type], kit));
-  const mqtt = all.find((s): s is EmbeddedBroker | ExternalBroker => s instanceof EmbeddedBroker || s instanceof ExternalBroker);
+  const mqtt = all.find(
+    (s): s is EmbeddedBroker | ExternalBroker | MqttListenerHub => s instanceof EmbeddedBroker || s instanceof ExternalBroker || s instanceof MqttListenerHub,
+  );
   if (!mqtt) throw new ConfigError('no MQTT source: neither the embedded broker nor an external one is configured');
   return {
     broker: mqtt instanceof EmbeddedBroker ? mqtt : null,
+    listeners: mqtt instanceof MqttListenerHub ? mqtt : null,
     mqtt,
     serial: all.filter((s): s is SerialLink => s instanceof SerialLink),
     all: [mqtt, ...all.filter((s) => s !== mqtt)],

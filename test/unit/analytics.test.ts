@@ -237,3 +237,30 @@ test('observeQuietly folds like observe and builds a snapshot only for listeners
   assert.equal(always.length, 20);
   assert.deepEqual(a.get('q'), b.get('q'));
 });
+
+test('a forgotten device gives its ring arrays back; the device after it reuses them zeroed and gets the very same figures (issue 21)', async () => {
+  const { cellPool } = await import('../../src/analytics/cell-pool.js');
+  const stream = (seed: number) => {
+    const rng = createRng(seed);
+    const out: { ts: number; seq: number; values: Record<string, number> }[] = [];
+    let ts = 1_700_000_000_000;
+    for (let i = 0; i < 400; i++) {
+      // Slow with jitter, then a fast burst: sparse rings grow, turn dense, compact ones take M2 aside.
+      ts += i < 200 ? 9000 + Math.floor(rng() * 2000) : 50 + Math.floor(rng() * 100);
+      out.push({ ts, seq: i + 1 + (i % 97 === 0 ? 2 : 0), values: { t: 20 + gauss(rng), h: 50 + 10 * rng() } });
+    }
+    return out;
+  };
+  const used = new Analytics({ vectors: {} });
+  for (const m of stream(1)) used.observe({ device: 'old', ...m });
+  const spareBefore = cellPool.spareCount(90 * 2);
+  used.forget('old');
+  assert.ok(cellPool.spareCount(90 * 2) >= spareBefore + 2, 'the 10 s rings of both series were given back');
+  const fresh = new Analytics({ vectors: {} });
+  for (const m of stream(2)) {
+    const a = used.observe({ device: 'new', ...m });
+    const b = fresh.observe({ device: 'new2', ...m });
+    assert.deepEqual({ ...a, device: 'x' }, { ...b, device: 'x' });
+  }
+  assert.equal(used.get('old'), undefined);
+});

@@ -7,7 +7,7 @@ export const embeddedBroker: SourcePlugin = {
   type: 'mqtt-broker',
   create(_section, kit) {
     const { config } = kit;
-    if (config.broker) return [];
+    if (config.broker || config.mqttListeners) return [];
     const broker = new EmbeddedBroker({
       host: config.host,
       port: config.mqttPort,

@@ -88,6 +88,14 @@ export interface EmbeddedBrokerOptions {
   mappings?: TopicMappings;
   maxPayloadBytes?: number;
   limits?: BrokerLimits;
+  /** In a listener process (sources/mqtt-listeners): the main process decides publishes and subscriptions. */
+  intake?: BrokerIntake;
+}
+
+/** Where a listener process hands every client publish and subscription (the main process answers). */
+export interface BrokerIntake {
+  publish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void;
+  subscribe(client: Client | null, topic: string, done: (allowed: boolean) => void): void;
 }
 
 /**
@@ -114,6 +122,7 @@ export class EmbeddedBroker implements Source {
   async start(): Promise<void> {
     const { pipeline, metrics, logger } = this.opts;
     const access = this.opts.access;
+    const intake = this.opts.intake;
     const limits = this.opts.limits ?? defaultBrokerLimits;
     this.gate = new ConnectionGate(limits.connections);
     this.aedes = await Aedes.createBroker({
@@ -140,47 +149,50 @@ export class EmbeddedBroker implements Source {
         );
       },
       authorizeSubscribe: (client: Client | null, sub, done) => {
+        if (intake) return intake.subscribe(client, sub.topic, (allowed) => done(null, allowed ? sub : null));
         // null: refused without dropping the connection (SUBACK 0x80).
         if (access && !access.checkSubscribe(client, sub.topic)) return done(null, null);
         done(null, sub);
       },
-      authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
-        // MQTT 3.1.1 has no way to refuse one publish: a refused client is disconnected (and counted).
-        const refusal = access?.checkPublish(client, packet.topic);
-        if (refusal) return done(new Error(refusal));
-        const topic = parseDeviceTopic(packet.topic);
-        if (client && access && topic?.kind === 'telemetry' && !access.takeMessage(topic.device)) {
-          logger.warn({ client: client.id, device: topic.device }, 'device over its message rate; disconnected');
-          return done(new Error(`device ${topic.device} is over its message rate`));
-        }
-        if (topic && topic.kind !== 'telemetry' && topic.kind !== 'commands' && client) {
-          try {
-            this.opts.onDeviceMessage?.(topic.device, topic.kind, packet.payload as Buffer);
-          } catch (err) {
-            logger.warn({ err: (err as Error).message, topic: packet.topic }, 'device message handler failed');
-          }
-        }
-        if (!topic) {
-          // The server's own publishes are not a device's data.
-          if (!client) return done(null);
-          return takeForeignTopic(pipeline, this.opts.mappings, packet.topic, packet.payload as Buffer, this.opts.maxPayloadBytes).then(
-            () => done(null),
-            (err: Error) => {
-              logger.error({ err: err.message, client: client.id }, 'could not store MQTT message; not acknowledged');
-              done(err);
-            },
-          );
-        }
-        if (topic.kind !== 'telemetry') return done(null);
-        pipeline.acceptOne({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }).then(
-          () => done(null),
-          // No PUBACK: the device keeps the message and sends it again after reconnecting.
-          (err: Error) => {
-            logger.error({ err: err.message, client: client?.id }, 'could not store MQTT message; not acknowledged');
-            done(err);
+      authorizePublish: intake
+        ? (client, packet, done) => intake.publish(client, packet, done)
+        : (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
+            // MQTT 3.1.1 has no way to refuse one publish: a refused client is disconnected (and counted).
+            const refusal = access?.checkPublish(client, packet.topic);
+            if (refusal) return done(new Error(refusal));
+            const topic = parseDeviceTopic(packet.topic);
+            if (client && access && topic?.kind === 'telemetry' && !access.takeMessage(topic.device)) {
+              logger.warn({ client: client.id, device: topic.device }, 'device over its message rate; disconnected');
+              return done(new Error(`device ${topic.device} is over its message rate`));
+            }
+            if (topic && topic.kind !== 'telemetry' && topic.kind !== 'commands' && client) {
+              try {
+                this.opts.onDeviceMessage?.(topic.device, topic.kind, packet.payload as Buffer);
+              } catch (err) {
+                logger.warn({ err: (err as Error).message, topic: packet.topic }, 'device message handler failed');
+              }
+            }
+            if (!topic) {
+              // The server's own publishes are not a device's data.
+              if (!client) return done(null);
+              return takeForeignTopic(pipeline, this.opts.mappings, packet.topic, packet.payload as Buffer, this.opts.maxPayloadBytes).then(
+                () => done(null),
+                (err: Error) => {
+                  logger.error({ err: err.message, client: client.id }, 'could not store MQTT message; not acknowledged');
+                  done(err);
+                },
+              );
+            }
+            if (topic.kind !== 'telemetry') return done(null);
+            pipeline.acceptOne({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }).then(
+              () => done(null),
+              // No PUBACK: the device keeps the message and sends it again after reconnecting.
+              (err: Error) => {
+                logger.error({ err: err.message, client: client?.id }, 'could not store MQTT message; not acknowledged');
+                done(err);
+              },
+            );
           },
-        );
-      },
     });
     // A device publish nobody subscribes to is not forwarded through Aedes (mqtt-publish-fast-path.ts).
     this.fastPath = new PublishFastPath(this.aedes);
