@@ -160,7 +160,7 @@ async function stopNode(n: NodeProcess): Promise<void> {
 export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
   const loadStart = load1();
   const natsCluster = await startNatsCluster({ partitions: PARTITIONS });
-  const pg = await startPostgres();
+  const pg = await startPostgres({ durable: true });
   const d = tempDir('fs-bench-cluster-');
   const nodes: NodeProcess[] = [];
   const sampler = new LagSampler();

@@ -65,7 +65,7 @@ export async function benchIngestExternal(o: { runs: number; firstMessages: numb
   const sizes: number[] = [];
   const problems: string[] = [];
   let redelivered = 0;
-  const pg = await startPostgres();
+  const pg = await startPostgres({ durable: true });
   try {
     for (let i = 0; i < o.runs; i++) {
       const messages = i === 0 ? o.firstMessages : Math.round(Math.min(o.maxMessages, Math.max(o.firstMessages, median(ours) * o.seconds)));

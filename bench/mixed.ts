@@ -95,7 +95,7 @@ async function runEngine(
 ): Promise<Figure[]> {
   const data = tempDir('fs-bench-mixed-');
   const now = Date.now();
-  const pg = engine === 'postgres' ? await startPostgres() : null;
+  const pg = engine === 'postgres' ? await startPostgres({ durable: true }) : null;
   const storeArg = pg ? await pg.createDatabase() : 'sqlite';
   const seeding = pg ? new PostgresStore({ url: storeArg }) : new SqliteStore({ path: join(data.dir, 'fieldscope.db'), readWorkers: 0 });
   await seeding.open();

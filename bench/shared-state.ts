@@ -22,7 +22,7 @@ const until = async (fn: () => boolean, what: string, timeoutMs = 30_000): Promi
 };
 
 export async function benchSharedState(opts: { changes: number; failovers: number }): Promise<Figure[]> {
-  const pg = await startPostgres();
+  const pg = await startPostgres({ durable: true });
   try {
     const url = await pg.createDatabase();
     const a = await startTestApp({ store: url, rulePacks: false });

@@ -157,7 +157,7 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
   }
   // PostgreSQL, started for the run (initdb into a temp dir, a free port).
   {
-    const pg = await startPostgres();
+    const pg = await startPostgres({ durable: true });
     try {
       const ours: number[] = [];
       const base: number[] = [];

@@ -37,8 +37,12 @@ export function requirePostgres(suite: string): { skip: string | false } {
 
 let dbCounter = 0;
 
-/** initdb into a temp dir and start a server on a free loopback port; call destroy() after. */
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * initdb into a temp dir and start a server on a free loopback port; call destroy() after.
+ * Tests trade durability for speed (no fsync, asynchronous commit); `durable` keeps PostgreSQL's own
+ * defaults, so that a benchmark's commit and PUBACK figures include the WAL flush a user's server does.
+ */
+export async function startPostgres(o: { durable?: boolean } = {}): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'fieldscope-pg-'));
   const data = join(dir, 'data');
   if (asRoot) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
@@ -60,12 +64,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       dir,
       '-c',
       'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
+      ...(o.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
