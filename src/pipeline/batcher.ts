@@ -11,6 +11,7 @@ import {
 import type { Metrics } from '../metrics.js';
 import type { SequenceTracker, SequenceUpdate } from './sequence.js';
 import { StoreUnavailableError, type Spool, type SpoolRecord } from './spool.js';
+import { randomBytes } from 'node:crypto';
 import type { CommitWriter } from './commit.js';
 
 interface Waiter {
@@ -82,6 +83,9 @@ export class Batcher {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
   private validated: ((messages: Message[]) => void) | null = null;
+  /** Batch ids: this run's random prefix (a spool outlives the process) and a counter. */
+  private readonly runId = randomBytes(6).toString('base64url');
+  private batchCount = 0;
 
   constructor(
     /** Commits and tells the followers (before the senders are answered). */
@@ -186,8 +190,9 @@ export class Batcher {
   private async replay(): Promise<boolean> {
     const spool = this.opts.spool!;
     for (let next = spool.peek(); next; next = spool.peek()) {
-      const { messages, rejected, sequence } = next.record;
+      const { messages, rejected, sequence, batch } = next.record;
       const wb = toWriteBatch(messages, rejected, sequence);
+      if (batch) wb.id = batch;
       wb.checkpoint = { key: SPOOL_KEY + spool.generation, offset: next.end, line: 0, stored: 0, duplicates: 0, rejected: 0, done: false };
       let result: WriteResult;
       try {
@@ -216,6 +221,7 @@ export class Batcher {
     const acct = this.opts.sequence?.account(batch.messages);
     const kept = acct ? acct.keep : batch.messages;
     const wb = toWriteBatch(kept, batch.rejected, acct?.update);
+    wb.id = `${this.runId}.${++this.batchCount}`;
     if (fences.length) wb.fences = fences;
     const readings = wb.readings;
     const at = batch.messages[0]?.receivedAt;
@@ -253,6 +259,7 @@ export class Batcher {
         if (!spool) throw err;
         const rec: SpoolRecord = { messages: kept, rejected: batch.rejected };
         if (acct) rec.sequence = acct.update;
+        rec.batch = wb.id;
         spool.append(rec);
         this.metrics.spooledBatches.inc();
         this.metrics.spoolDepth.set(spool.depthBytes);

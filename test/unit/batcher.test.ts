@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import type { TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
+import { WriterThreadError } from '../../src/stores/sqlite/write-thread.js';
+import type { RejectedRecord, TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
 import { CommitWriter, type Committed } from '../../src/pipeline/commit.js';
 import { Batcher } from '../../src/pipeline/batcher.js';
 import { SequenceTracker } from '../../src/pipeline/sequence.js';
@@ -25,11 +26,15 @@ const msg = (device: string, seq: number, value = seq): Message => ({
 
 /** The real store's telemetry, with a switch that makes writes fail, and a count of writes. */
 function switchable(t: TelemetryStore) {
-  const state = { down: false, writes: 0 };
+  const state = { down: false, writes: 0, loseAnswers: 0 };
   const store: Pick<TelemetryStore, 'write'> = {
-    write(b: WriteBatch): Promise<WriteResult> {
+    async write(b: WriteBatch): Promise<WriteResult> {
       state.writes++;
-      return state.down ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : t.write(b);
+      if (state.down) throw new Error('SQLITE_FULL: database or disk is full');
+      const r = await t.write(b);
+      // A writer thread that died after its COMMIT, before its answer reached this thread.
+      if (state.loseAnswers > 0 && state.loseAnswers--) throw new WriterThreadError('SQLite writer thread exited (code 1) with 1 write(s) in flight');
+      return r;
     },
   };
   return { state, store };
@@ -179,4 +184,34 @@ test('batcher: a SQLite writer thread that dies mid-commit is a store error: the
   await r.batcher.add([msg('w', 2)]);
   assert.equal(r.spool!.pending, 0);
   assert.equal(await r.stored('w'), 2);
+});
+
+test('batcher: a batch committed whose answer was lost is replayed without recording its dead letters and sequence counters twice', async (t) => {
+  const r = await rig(t, { spool: true });
+  const bad: RejectedRecord = { at: T0, source: 'http', device: 'x', field: 'values.v', rule: 'number', error: 'not a number', payload: '{"v":"a"}' };
+  r.state.loseAnswers = 1;
+  await r.batcher.add([msg('x', 1), msg('x', 2)], [bad]);
+  assert.equal(r.spool!.pending, 1, 'the lost answer made it a store error: spooled');
+  await r.batcher.add([msg('x', 3)]);
+  assert.equal(r.spool!.pending, 0, 'replayed');
+  assert.equal(await r.stored('x'), 3);
+  assert.equal((await r.db.telemetry.listRejected({ limit: 100 })).length, 1, 'one dead letter, not two');
+  const { default: Database } = await import('better-sqlite3');
+  const other = new Database(r.path, { readonly: true });
+  const received = other.prepare("SELECT sum(received) FROM seq_stats WHERE device = 'x'").pluck().get();
+  other.close();
+  assert.equal(received, 3, 'each message counted once');
+});
+
+test('batcher: a spooled batch that never committed is written on replay (its id is not taken for committed)', async (t) => {
+  const r = await rig(t, { spool: true });
+  const bad: RejectedRecord = { at: T0, source: 'http', device: 'y', field: 'values.v', rule: 'number', error: 'not a number', payload: '{"v":"a"}' };
+  r.state.down = true;
+  await r.batcher.add([msg('y', 1)], [bad]);
+  assert.equal(r.spool!.pending, 1);
+  r.state.down = false;
+  await r.batcher.add([msg('y', 2)]);
+  assert.equal(r.spool!.pending, 0);
+  assert.equal(await r.stored('y'), 2);
+  assert.equal((await r.db.telemetry.listRejected({ limit: 100 })).length, 1);
 });
