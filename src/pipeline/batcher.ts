@@ -79,6 +79,8 @@ export class Batcher {
   private pending: Pending = empty();
   private writing: Promise<void> | null = null;
   private scheduled = false;
+  /** Set while the next commit waits a little to fill (opts.lingerMs). */
+  private lingerTimer: NodeJS.Timeout | null = null;
 
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
@@ -93,6 +95,15 @@ export class Batcher {
     /** sequence: accounts for seq inside the serialised write; spool: takes batches the store refuses. */
     private readonly opts: {
       maxReadings: number;
+      /**
+       * Under sustained load (the batch just committed had LINGER_FROM readings or more), the next
+       * one waits up to this long to fill, or until maxReadings are waiting. For a store that
+       * commits off this thread (the SQLite writer thread): this thread keeps taking messages during
+       * a commit, so without it each batch is only what arrived during the last commit, smaller than
+       * when the commit held this thread, and each commit's fixed cost (its page writes, one row per
+       * device and series touched) falls on fewer messages. 0 (default): no wait.
+       */
+      lingerMs?: number;
       sequence?: SequenceTracker;
       spool?: Spool;
       checkpoints?: { getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> };
@@ -136,6 +147,10 @@ export class Batcher {
   add(messages: Message[], rejected: RejectedRecord[] = [], fence?: PartitionFence): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       push(this.pending, { resolve, reject, messages, rejected, fence });
+      if (this.lingerTimer && this.pending.readings >= this.opts.maxReadings) {
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = null;
+      }
       this.schedule();
     });
   }
@@ -144,6 +159,8 @@ export class Batcher {
   async drain(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     while (this.writing || this.pending.waiters.length) {
       if (!this.writing) this.run();
       await this.writing?.catch(() => undefined);
@@ -155,7 +172,7 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (this.writing) return;
+    if (this.writing || this.lingerTimer) return;
     // Always a turn later, even with a full batch waiting: the event loop polls I/O in between.
     if (this.scheduled) return;
     this.scheduled = true;
@@ -171,7 +188,13 @@ export class Batcher {
     this.pending = rest;
     this.writing = this.write(batch).finally(() => {
       this.writing = null;
-      if (this.pending.waiters.length) this.schedule();
+      const linger = this.opts.lingerMs ?? 0;
+      if (linger > 0 && batch.readings >= LINGER_FROM && this.pending.readings < this.opts.maxReadings && !this.opts.spool?.pending) {
+        this.lingerTimer = setTimeout(() => {
+          this.lingerTimer = null;
+          this.schedule();
+        }, linger);
+      } else if (this.pending.waiters.length) this.schedule();
       else if (this.opts.spool?.pending) this.retryLater();
     });
   }
@@ -316,6 +339,8 @@ export class Batcher {
 }
 
 const SPOOL_KEY = 'spool:';
+/** Readings in a commit from which the next one may wait to fill (opts.lingerMs): about 5 ms of a 10,000 msg/s load. */
+export const LINGER_FROM = 150;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 

@@ -7,7 +7,7 @@ import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { WriterThreadError } from '../../src/stores/sqlite/write-thread.js';
 import type { RejectedRecord, TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
 import { CommitWriter, type Committed } from '../../src/pipeline/commit.js';
-import { Batcher } from '../../src/pipeline/batcher.js';
+import { Batcher, LINGER_FROM } from '../../src/pipeline/batcher.js';
 import { SequenceTracker } from '../../src/pipeline/sequence.js';
 import { Spool, StoreUnavailableError } from '../../src/pipeline/spool.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -40,7 +40,7 @@ function switchable(t: TelemetryStore) {
   return { state, store };
 }
 
-async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number } = {}) {
+async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number; lingerMs?: number } = {}) {
   const dir = tempDir();
   const path = join(dir.dir, 'db.sqlite');
   const db = new SqliteStore({ path });
@@ -53,7 +53,7 @@ async function rig(t: { after(fn: () => unknown): void }, opts: { spool?: boolea
   spool?.open();
   const batcher = new Batcher(
     writer,
-    { maxReadings: opts.maxReadings ?? 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
+    { maxReadings: opts.maxReadings ?? 10_000, lingerMs: opts.lingerMs, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
     createMetrics(),
   );
   t.after(async () => {
@@ -214,4 +214,30 @@ test('batcher: a spooled batch that never committed is written on replay (its id
   assert.equal(r.spool!.pending, 0);
   assert.equal(await r.stored('y'), 2);
   assert.equal((await r.db.telemetry.listRejected({ limit: 100 })).length, 1);
+});
+
+test('batcher: with lingerMs, after a commit under load the next one waits to fill: messages of several turns in one commit', async (t) => {
+  // A linger far longer than the test: only a full batch (maxReadings) or drain() may end it.
+  const r = await rig(t, { maxReadings: LINGER_FROM * 2, lingerMs: 600_000 });
+  await r.batcher.add(Array.from({ length: LINGER_FROM }, (_, i) => msg('load', i + 1)));
+  assert.equal(r.state.writes, 1);
+  const next: Promise<void>[] = [];
+  for (let turn = 0; turn < 3; turn++) {
+    next.push(r.batcher.add([msg('load', LINGER_FROM + 1 + turn)]));
+    await new Promise((done) => setImmediate(done));
+    await new Promise((done) => setTimeout(done, 5));
+  }
+  assert.equal(r.state.writes, 1, 'the next commit waits to fill');
+  // Filling to maxReadings ends the wait at once.
+  next.push(r.batcher.add(Array.from({ length: LINGER_FROM * 2 - 3 }, (_, i) => msg('load', LINGER_FROM + 4 + i))));
+  await Promise.all(next);
+  assert.equal(r.state.writes, 2, 'one commit for all four senders');
+  assert.equal(await r.stored('load'), LINGER_FROM * 3);
+});
+
+test('batcher: with lingerMs, a small commit (light load) does not make the next one wait', { timeout: 120_000 }, async (t) => {
+  const r = await rig(t, { lingerMs: 600_000 });
+  await r.batcher.add([msg('light', 1)]);
+  await r.batcher.add([msg('light', 2)]);
+  assert.equal(r.state.writes, 2);
 });
