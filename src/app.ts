@@ -124,6 +124,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       metrics.readSeconds.observe({ op, stage: 'queued' }, queuedSec);
       metrics.readSeconds.observe({ op, stage: 'running' }, runSec);
     },
+    onWriterCommit: (s) => {
+      metrics.sqliteCommitStageSeconds.observe({ stage: 'turn' }, s.turnSec);
+      metrics.sqliteCommitStageSeconds.observe({ stage: 'transaction' }, s.transactionSec);
+      metrics.sqliteCommitStageSeconds.observe({ stage: 'handover' }, s.handoverSec);
+    },
     onWriterCrash: (err) => {
       metrics.writerThreadCrashes.inc();
       logger.error({ err: err.message, component: 'store' }, 'SQLite writer thread died; its writes were refused and will be spooled or retried');
