@@ -5,7 +5,7 @@
 // Fieldscope, so a swing in the machine's other load falls on both.
 import { median, runScript, startFieldscope, tempDir } from './lib/procs.js';
 import { mosquittoBaseline, type PubResult } from './lib/baseline.js';
-import { storedReadings } from './lib/metrics.js';
+import { metricValue, scrapeMetrics } from './lib/metrics.js';
 import { cpuWindow } from './lib/cpu.js';
 import type { Figure } from './lib/report.js';
 
@@ -30,6 +30,7 @@ export async function benchIngest(o: { runs: number; messages: number; seconds: 
     let p: PubResult;
     let stored: number;
     let serverCpu: number;
+    let perCommit: number;
     try {
       const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: o.clients, messages: o.messages, seconds: o.seconds });
       await pub.ready;
@@ -37,7 +38,10 @@ export async function benchIngest(o: { runs: number; messages: number; seconds: 
       p = await pub.result;
       // Every acknowledged message is committed before its PUBACK: the window ends with the publisher.
       serverCpu = window.stop();
-      stored = await storedReadings(fs.httpUrl);
+      const text = await scrapeMetrics(fs.httpUrl);
+      stored = metricValue(text, 'fieldscope_readings_stored_total');
+      // Readings per commit: fewer per commit is more per-commit page writes per message.
+      perCommit = metricValue(text, 'fieldscope_store_batch_readings_sum') / metricValue(text, 'fieldscope_store_batch_readings_count');
     } finally {
       await fs.stop();
       data.remove();
@@ -50,7 +54,7 @@ export async function benchIngest(o: { runs: number; messages: number; seconds: 
     process.stderr.write(
       `  ingest run ${i + 1}: fieldscope ${Math.round(p.rate)} msg/s (stored ${stored / 3}/${p.acked}), mosquitto ${Math.round(b.rate)} msg/s; ` +
         `CPU µs/msg: fieldscope ${cpu.server[i].toFixed(1)}, mosquitto ${cpu.broker[i].toFixed(1)}, ` +
-        `publisher ${cpu.pubOurs[i].toFixed(1)} / ${cpu.pubBase[i].toFixed(1)}, subscriber ${cpu.sub[i].toFixed(1)}\n`,
+        `publisher ${cpu.pubOurs[i].toFixed(1)} / ${cpu.pubBase[i].toFixed(1)}, subscriber ${cpu.sub[i].toFixed(1)}; ${Math.round(perCommit)} readings/commit\n`,
     );
   }
   const value = median(ours);

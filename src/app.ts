@@ -124,6 +124,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; wrapStor
       metrics.readSeconds.observe({ op, stage: 'queued' }, queuedSec);
       metrics.readSeconds.observe({ op, stage: 'running' }, runSec);
     },
+    onWriterCommit: (s) => {
+      metrics.sqliteCommitStageSeconds.observe({ stage: 'turn' }, s.turnSec);
+      metrics.sqliteCommitStageSeconds.observe({ stage: 'transaction' }, s.transactionSec);
+      metrics.sqliteCommitStageSeconds.observe({ stage: 'handover' }, s.handoverSec);
+    },
     onWriterCrash: (err) => {
       metrics.writerThreadCrashes.inc();
       logger.error({ err: err.message, component: 'store' }, 'SQLite writer thread died; its writes were refused and will be spooled or retried');
@@ -300,7 +305,9 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   );
   const alarmServices: AlarmServices = { analytics, analyticsOptions, engine: alarms, dispatcher, toasts: notify.websocket, system: systemAlarms };
 
-  const batcher = new Batcher(writer, { maxReadings: config.batchMaxReadings, sequence, spool, checkpoints: store.catalog }, metrics);
+  // Only when commits run off this thread: otherwise the commit holding this thread fills the next batch already.
+  const lingerMs = store.engine === 'sqlite' && config.sqliteWriterThread ? config.batchLingerMs : 0;
+  const batcher = new Batcher(writer, { maxReadings: config.batchMaxReadings, lingerMs, sequence, spool, checkpoints: store.catalog }, metrics);
   // Replays what the spool holds on start; on stop, finishes what was taken before the store closes.
   yield component(
     'batcher',

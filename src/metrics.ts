@@ -34,6 +34,13 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    sqliteCommitStageSeconds: new client.Histogram({
+      name: 'fieldscope_sqlite_commit_stage_seconds',
+      help: "Where a SQLite telemetry commit on the writer thread spends its time: turn (waiting for the write lock's turn: this thread's own write or the previous batch), transaction (on the writer thread, COMMIT included), handover (postMessage both ways, waiting for a core, this thread's event loop)",
+      labelNames: ['stage'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.5, 1, 2],
+      registers: [registry],
+    }),
     liveStageSeconds: new client.Histogram({
       name: 'fieldscope_live_stage_seconds',
       help: 'Where a live reading spends its time: queued (received by the server -> its batch taken by the batcher: decode, validate, waiting behind the commit in flight), hub (received -> handed to the live hub)',

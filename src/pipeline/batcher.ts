@@ -11,6 +11,7 @@ import {
 import type { Metrics } from '../metrics.js';
 import type { SequenceTracker, SequenceUpdate } from './sequence.js';
 import { StoreUnavailableError, type Spool, type SpoolRecord } from './spool.js';
+import { randomBytes } from 'node:crypto';
 import type { CommitWriter } from './commit.js';
 
 interface Waiter {
@@ -78,10 +79,15 @@ export class Batcher {
   private pending: Pending = empty();
   private writing: Promise<void> | null = null;
   private scheduled = false;
+  /** Set while the next commit waits a little to fill (opts.lingerMs). */
+  private lingerTimer: NodeJS.Timeout | null = null;
 
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
   private validated: ((messages: Message[]) => void) | null = null;
+  /** Batch ids: this run's random prefix (a spool outlives the process) and a counter. */
+  private readonly runId = randomBytes(6).toString('base64url');
+  private batchCount = 0;
 
   constructor(
     /** Commits and tells the followers (before the senders are answered). */
@@ -89,6 +95,15 @@ export class Batcher {
     /** sequence: accounts for seq inside the serialised write; spool: takes batches the store refuses. */
     private readonly opts: {
       maxReadings: number;
+      /**
+       * Under sustained load (the batch just committed had LINGER_FROM readings or more), the next
+       * one waits up to this long to fill, or until maxReadings are waiting. For a store that
+       * commits off this thread (the SQLite writer thread): this thread keeps taking messages during
+       * a commit, so without it each batch is only what arrived during the last commit, smaller than
+       * when the commit held this thread, and each commit's fixed cost (its page writes, one row per
+       * device and series touched) falls on fewer messages. 0 (default): no wait.
+       */
+      lingerMs?: number;
       sequence?: SequenceTracker;
       spool?: Spool;
       checkpoints?: { getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> };
@@ -132,6 +147,10 @@ export class Batcher {
   add(messages: Message[], rejected: RejectedRecord[] = [], fence?: PartitionFence): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       push(this.pending, { resolve, reject, messages, rejected, fence });
+      if (this.lingerTimer && this.pending.readings >= this.opts.maxReadings) {
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = null;
+      }
       this.schedule();
     });
   }
@@ -140,6 +159,8 @@ export class Batcher {
   async drain(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     while (this.writing || this.pending.waiters.length) {
       if (!this.writing) this.run();
       await this.writing?.catch(() => undefined);
@@ -151,7 +172,7 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (this.writing) return;
+    if (this.writing || this.lingerTimer) return;
     // Always a turn later, even with a full batch waiting: the event loop polls I/O in between.
     if (this.scheduled) return;
     this.scheduled = true;
@@ -167,7 +188,13 @@ export class Batcher {
     this.pending = rest;
     this.writing = this.write(batch).finally(() => {
       this.writing = null;
-      if (this.pending.waiters.length) this.schedule();
+      const linger = this.opts.lingerMs ?? 0;
+      if (linger > 0 && batch.readings >= LINGER_FROM && this.pending.readings < this.opts.maxReadings && !this.opts.spool?.pending) {
+        this.lingerTimer = setTimeout(() => {
+          this.lingerTimer = null;
+          this.schedule();
+        }, linger);
+      } else if (this.pending.waiters.length) this.schedule();
       else if (this.opts.spool?.pending) this.retryLater();
     });
   }
@@ -186,8 +213,9 @@ export class Batcher {
   private async replay(): Promise<boolean> {
     const spool = this.opts.spool!;
     for (let next = spool.peek(); next; next = spool.peek()) {
-      const { messages, rejected, sequence } = next.record;
+      const { messages, rejected, sequence, batch } = next.record;
       const wb = toWriteBatch(messages, rejected, sequence);
+      if (batch) wb.id = batch;
       wb.checkpoint = { key: SPOOL_KEY + spool.generation, offset: next.end, line: 0, stored: 0, duplicates: 0, rejected: 0, done: false };
       let result: WriteResult;
       try {
@@ -216,6 +244,7 @@ export class Batcher {
     const acct = this.opts.sequence?.account(batch.messages);
     const kept = acct ? acct.keep : batch.messages;
     const wb = toWriteBatch(kept, batch.rejected, acct?.update);
+    wb.id = `${this.runId}.${++this.batchCount}`;
     if (fences.length) wb.fences = fences;
     const readings = wb.readings;
     const at = batch.messages[0]?.receivedAt;
@@ -253,6 +282,7 @@ export class Batcher {
         if (!spool) throw err;
         const rec: SpoolRecord = { messages: kept, rejected: batch.rejected };
         if (acct) rec.sequence = acct.update;
+        rec.batch = wb.id;
         spool.append(rec);
         this.metrics.spooledBatches.inc();
         this.metrics.spoolDepth.set(spool.depthBytes);
@@ -309,6 +339,8 @@ export class Batcher {
 }
 
 const SPOOL_KEY = 'spool:';
+/** Readings in a commit from which the next one may wait to fill (opts.lingerMs): about 5 ms of a 10,000 msg/s load. */
+export const LINGER_FROM = 150;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 

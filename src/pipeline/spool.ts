@@ -10,6 +10,8 @@ export interface SpoolRecord {
   messages: Message[];
   rejected: RejectedRecord[];
   sequence?: SequenceUpdate;
+  /** The WriteBatch id of the failed commit: its replay is skipped if that commit did happen. */
+  batch?: string;
 }
 
 export class SpoolFullError extends Error {}

@@ -1,3 +1,4 @@
+import type { CommitStages } from './sqlite/telemetry-tables.js';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
@@ -17,6 +18,7 @@ export function createStore(
     onReadTimeout?: (op: string, running: boolean) => void;
     onRead?: (op: string, queuedSec: number, runSec: number) => void;
     onWriterCrash?: (err: Error) => void;
+    onWriterCommit?: (stages: CommitStages) => void;
   } = {},
 ): Store {
   const retention = retentionFromConfig(config);
@@ -28,6 +30,7 @@ export function createStore(
       minFreeBytes: config.storeMinFreeBytes,
       writerThread: config.sqliteWriterThread,
       onWriterCrash: opts.onWriterCrash,
+      onWriterCommit: opts.onWriterCommit,
       ...reads,
     });
   if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention, ...reads });

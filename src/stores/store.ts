@@ -56,6 +56,14 @@ export interface WriteBatch {
    * if no partition has been taken by a newer lease since (else FencedError, nothing written).
    */
   fences?: PartitionFence[];
+  /**
+   * Names this batch for good (the pipeline's batcher sets it; the spool keeps it). A store that
+   * honours it (SQLite) records it in the same transaction and, given a batch whose id it already
+   * committed, writes nothing again: the replay of a batch whose commit succeeded but whose answer
+   * was lost (a writer thread that died in between) must not add its dead letters and sequence
+   * counters a second time.
+   */
+  id?: string;
 }
 
 /** A partition lease's fencing token: the lease bucket's revision when it was acquired (grows with every acquisition). */

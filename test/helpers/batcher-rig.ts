@@ -2,6 +2,7 @@
 // a switch that makes the store refuse writes, a count of writes, every Committed event kept.
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { WriterThreadError } from '../../src/stores/sqlite/write-thread.js';
 import type { TelemetryStore, WriteBatch, WriteResult } from '../../src/stores/store.js';
 import { CommitWriter, type Committed } from '../../src/pipeline/commit.js';
 import { Batcher } from '../../src/pipeline/batcher.js';
@@ -13,20 +14,26 @@ import { tempDir } from './app.js';
 /** The readings' epoch in these tests; `stored` counts readings up to a million seconds after it. */
 export const T0 = Date.UTC(2025, 0, 1);
 
-/** The real store's telemetry, with a switch that makes writes fail, and a count of writes. */
+/**
+ * The real store's telemetry, with a switch that makes writes fail, a count of writes, and
+ * `loseAnswers`: that many writes commit and then throw, as a writer thread that died after its COMMIT.
+ */
 function switchable(t: TelemetryStore) {
-  const state = { down: false, writes: 0 };
+  const state = { down: false, writes: 0, loseAnswers: 0 };
   const store: Pick<TelemetryStore, 'write'> = {
-    write(b: WriteBatch): Promise<WriteResult> {
+    async write(b: WriteBatch): Promise<WriteResult> {
       state.writes++;
-      return state.down ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : t.write(b);
+      if (state.down) throw new Error('SQLITE_FULL: database or disk is full');
+      const r = await t.write(b);
+      if (state.loseAnswers > 0 && state.loseAnswers--) throw new WriterThreadError('SQLite writer thread exited (code 1) with 1 write(s) in flight');
+      return r;
     },
   };
   return { state, store };
 }
 
 /** A batcher on a fresh SQLite store (and spool when asked), drained and removed after the test. */
-export async function batcherRig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number } = {}) {
+export async function batcherRig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number; lingerMs?: number } = {}) {
   const dir = tempDir();
   const path = join(dir.dir, 'db.sqlite');
   const db = new SqliteStore({ path });
@@ -39,7 +46,7 @@ export async function batcherRig(t: { after(fn: () => unknown): void }, opts: { 
   spool?.open();
   const batcher = new Batcher(
     writer,
-    { maxReadings: opts.maxReadings ?? 10_000, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
+    { maxReadings: opts.maxReadings ?? 10_000, lingerMs: opts.lingerMs, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
     createMetrics(),
   );
   t.after(async () => {

@@ -119,3 +119,18 @@ test('sequence state, dead letters and an import checkpoint commit with the read
   assert.deepEqual(dev.latest.x, { ts: T0 + 69, value: 69 });
   assert.equal(count(path), 70);
 });
+
+test('each commit on the writer thread is told in stages (turn, transaction, handover), and a batch id already committed writes nothing again', async (t) => {
+  const told: import('../../src/stores/sqlite/telemetry-tables.js').CommitStages[] = [];
+  const { store, path } = await openStore(t, { onWriterCommit: (s) => told.push(s) });
+  const b = batchOf('s', 0, 10);
+  b.id = 'run.1';
+  b.rejected = [{ at: T0, source: 'mqtt', device: 's', field: 'values.x', rule: 'number', error: 'not a number', payload: 'x' }];
+  assert.deepEqual(await store.telemetry.write(b), { inserted: 10, duplicates: 0 });
+  // The same batch again, as the spool replays one whose answer was lost.
+  assert.deepEqual(await store.telemetry.write(b), { inserted: 0, duplicates: 10 });
+  assert.equal(told.length, 2);
+  for (const s of told) for (const v of [s.turnSec, s.transactionSec, s.handoverSec]) assert.ok(Number.isFinite(v) && v >= 0);
+  assert.equal(count(path), 10);
+  assert.equal((await store.telemetry.listRejected({ limit: 10 })).length, 1, 'the dead letter once');
+});

@@ -2,8 +2,10 @@
 // what sequence accounting kept, and the spool while the store refuses writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LINGER_FROM } from '../../src/pipeline/batcher.js';
 import { StoreUnavailableError } from '../../src/pipeline/spool.js';
 import type { Message } from '../../src/model/reading.js';
+import type { RejectedRecord } from '../../src/stores/store.js';
 import { T0, batcherRig } from '../helpers/batcher-rig.js';
 
 const msg = (device: string, seq: number, value = seq): Message => ({
@@ -133,4 +135,60 @@ test('batcher: a SQLite writer thread that dies mid-commit is a store error: the
   await r.batcher.add([msg('w', 2)]);
   assert.equal(r.spool!.pending, 0);
   assert.equal(await r.stored('w'), 2);
+});
+
+test('batcher: a batch committed whose answer was lost is replayed without recording its dead letters and sequence counters twice', async (t) => {
+  const r = await batcherRig(t, { spool: true });
+  const bad: RejectedRecord = { at: T0, source: 'http', device: 'x', field: 'values.v', rule: 'number', error: 'not a number', payload: '{"v":"a"}' };
+  r.state.loseAnswers = 1;
+  await r.batcher.add([msg('x', 1), msg('x', 2)], [bad]);
+  assert.equal(r.spool!.pending, 1, 'the lost answer made it a store error: spooled');
+  await r.batcher.add([msg('x', 3)]);
+  assert.equal(r.spool!.pending, 0, 'replayed');
+  assert.equal(await r.stored('x'), 3);
+  assert.equal((await r.db.telemetry.listRejected({ limit: 100 })).length, 1, 'one dead letter, not two');
+  const { default: Database } = await import('better-sqlite3');
+  const other = new Database(r.path, { readonly: true });
+  const received = other.prepare("SELECT sum(received) FROM seq_stats WHERE device = 'x'").pluck().get();
+  other.close();
+  assert.equal(received, 3, 'each message counted once');
+});
+
+test('batcher: a spooled batch that never committed is written on replay (its id is not taken for committed)', async (t) => {
+  const r = await batcherRig(t, { spool: true });
+  const bad: RejectedRecord = { at: T0, source: 'http', device: 'y', field: 'values.v', rule: 'number', error: 'not a number', payload: '{"v":"a"}' };
+  r.state.down = true;
+  await r.batcher.add([msg('y', 1)], [bad]);
+  assert.equal(r.spool!.pending, 1);
+  r.state.down = false;
+  await r.batcher.add([msg('y', 2)]);
+  assert.equal(r.spool!.pending, 0);
+  assert.equal(await r.stored('y'), 2);
+  assert.equal((await r.db.telemetry.listRejected({ limit: 100 })).length, 1);
+});
+
+test('batcher: with lingerMs, after a commit under load the next one waits to fill: messages of several turns in one commit', async (t) => {
+  // A linger far longer than the test: only a full batch (maxReadings) or drain() may end it.
+  const r = await batcherRig(t, { maxReadings: LINGER_FROM * 2, lingerMs: 600_000 });
+  await r.batcher.add(Array.from({ length: LINGER_FROM }, (_, i) => msg('load', i + 1)));
+  assert.equal(r.state.writes, 1);
+  const next: Promise<void>[] = [];
+  for (let turn = 0; turn < 3; turn++) {
+    next.push(r.batcher.add([msg('load', LINGER_FROM + 1 + turn)]));
+    await new Promise((done) => setImmediate(done));
+    await new Promise((done) => setTimeout(done, 5));
+  }
+  assert.equal(r.state.writes, 1, 'the next commit waits to fill');
+  // Filling to maxReadings ends the wait at once.
+  next.push(r.batcher.add(Array.from({ length: LINGER_FROM * 2 - 3 }, (_, i) => msg('load', LINGER_FROM + 4 + i))));
+  await Promise.all(next);
+  assert.equal(r.state.writes, 2, 'one commit for all four senders');
+  assert.equal(await r.stored('load'), LINGER_FROM * 3);
+});
+
+test('batcher: with lingerMs, a small commit (light load) does not make the next one wait', { timeout: 120_000 }, async (t) => {
+  const r = await batcherRig(t, { lingerMs: 600_000 });
+  await r.batcher.add([msg('light', 1)]);
+  await r.batcher.add([msg('light', 2)]);
+  assert.equal(r.state.writes, 2);
 });

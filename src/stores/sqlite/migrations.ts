@@ -310,4 +310,9 @@ export const migrations: string[] = [
   -- The profiles' rule-pack rules installed once (was <data>/alarms/rule-packs.json, one per node).
   CREATE TABLE rule_packs_installed (id TEXT PRIMARY KEY);
   `,
+  `
+  -- Ids of the latest committed telemetry batches (WriteBatch.id), written in the batch's own
+  -- transaction: a spooled batch whose commit did happen (its answer lost) is not written twice.
+  CREATE TABLE write_batches (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+  `,
 ];

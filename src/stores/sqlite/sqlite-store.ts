@@ -7,7 +7,7 @@ import { migrations } from './migrations.js';
 import { SqliteAlarmTables } from './alarm-tables.js';
 import { SqliteDeviceTables } from './device-tables.js';
 import { SqliteAuthTables } from './auth-tables.js';
-import { SqliteTelemetry } from './telemetry-tables.js';
+import { SqliteTelemetry, type CommitStages } from './telemetry-tables.js';
 import { SqliteCatalog } from './catalog-tables.js';
 import { SqliteAuditTables } from './audit-tables.js';
 import { SqliteReads } from './sqlite-reads.js';
@@ -43,6 +43,8 @@ export interface SqliteOptions {
   writerThread?: boolean;
   /** Told when the writer thread died; the writes it held were rejected (and spooled by the pipeline). */
   onWriterCrash?: (err: Error) => void;
+  /** Told where each telemetry commit on the writer thread spent its time. */
+  onWriterCommit?: (stages: CommitStages) => void;
 }
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
@@ -103,7 +105,14 @@ export class SqliteStore implements Store {
       this.writer = new SqliteWriterThread(writerThreadData(this.opts.path, this.opts.synchronous, WAL_SIZE_LIMIT, retention), this.opts.onWriterCrash);
       this.writer.start();
     }
-    this.telemetry = new SqliteTelemetry(db, retention, reads, this.disk, this.writer ? { writer: this.writer, turns: this.turns } : null);
+    this.telemetry = new SqliteTelemetry(
+      db,
+      retention,
+      reads,
+      this.disk,
+      this.writer ? { writer: this.writer, turns: this.turns } : null,
+      this.opts.onWriterCommit,
+    );
     if (this.opts.path !== ':memory:') this.telemetry.retentionPath = this.opts.path;
     // A backtest reads up to millions of readings: on a read worker, with a longer limit than a page view.
     const replayLimit = { timeoutMs: Math.max(60_000, this.opts.readTimeoutMs ?? 5000) };

@@ -32,6 +32,16 @@ import type { ReadRunner } from '../reads/worker-pool.js';
 import type { ExportFormat } from '../export-format.js';
 import { retentionOffThread } from './retention-thread.js';
 
+/** Where one telemetry commit on the writer thread spent its time, in seconds. */
+export interface CommitStages {
+  /** Waiting for the write lock's turn (this thread's own write, or the previous batch, in progress). */
+  turnSec: number;
+  /** The transaction on the writer thread, COMMIT included. */
+  transactionSec: number;
+  /** Handing the batch over and the answer back: postMessage both ways, the writer thread waiting for a core, this thread's event loop. */
+  handoverSec: number;
+}
+
 /**
  * The SQLite side of TelemetryStore. Writes: the transaction (telemetry-writer.ts) runs on the writer
  * thread for a database file, so the thread that acknowledges devices never runs it nor waits for the
@@ -54,6 +64,8 @@ export class SqliteTelemetry implements TelemetryStore {
     private readonly disk?: { failed(err: unknown): void; succeeded(): void },
     /** The writer thread and the turns this thread's own writes take with it; null: write here. */
     private readonly thread: { writer: SqliteWriterThread; turns: WriteTurns } | null = null,
+    /** Told where each telemetry commit on the writer thread spent its time (seconds; see CommitStages). */
+    private readonly onCommit?: (stages: CommitStages) => void,
   ) {
     this.setProfile = db.prepare('UPDATE devices SET profile = ? WHERE id = ?');
     this.history = new SqliteHistory(db, retention);
@@ -66,12 +78,19 @@ export class SqliteTelemetry implements TelemetryStore {
     const encoded = encodeWriteBatch(batch);
     if (!this.thread) return this.settle(() => this.inline!.write(encoded));
     const { writer, turns } = this.thread;
+    const asked = performance.now();
     // The disk watch may truncate the WAL on this thread's connection: inside the turn, with the writer idle.
-    return turns.run(() => this.settle(() => writer.write(encoded)));
+    return turns.run(async () => {
+      const turn = performance.now();
+      const r = await this.settle(() => writer.write(encoded));
+      const answered = performance.now();
+      this.onCommit?.({ turnSec: (turn - asked) / 1000, transactionSec: r.txSec, handoverSec: Math.max(0, (answered - turn) / 1000 - r.txSec) });
+      return { inserted: r.inserted, duplicates: r.duplicates };
+    });
   }
 
-  private async settle(write: () => WriteResult | Promise<WriteResult>): Promise<WriteResult> {
-    let result: WriteResult;
+  private async settle<R extends WriteResult>(write: () => R | Promise<R>): Promise<R> {
+    let result: R;
     try {
       result = await write();
     } catch (err) {

@@ -11,6 +11,15 @@ type Stmt = Database.Statement;
 const INSERT_CHUNK = 64;
 
 /**
+ * Batch ids kept (write_batches). A batch whose answer was lost is spooled at once, and new batches
+ * queue behind the spool until it is replayed, so only the few batches already handed over commit in
+ * between: this many is far more than that, and the table stays a few hundred KiB.
+ */
+export const BATCH_IDS_KEPT = 10_000;
+/** The table is cut back to BATCH_IDS_KEPT once every this many commits. */
+const BATCH_IDS_PRUNE_EVERY = 500;
+
+/**
  * The telemetry write transaction on one connection: readings, their series' latest values, rollups,
  * dead letters, sequence state and import checkpoint, all or nothing. Runs on the writer thread
  * (write-worker.ts) for a database file, on the store's own connection for ':memory:'. This
@@ -30,6 +39,9 @@ export class SqliteTelemetryWriter {
     | 'saveSeqState'
     | 'addSeqStats'
     | 'saveCheckpoint'
+    | 'findBatch'
+    | 'addBatch'
+    | 'pruneBatches'
     | 'savepoint'
     | 'release'
     | 'rollbackTo',
@@ -38,6 +50,7 @@ export class SqliteTelemetryWriter {
   /** Reused bind array of the multi-row insert. */
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 5);
   private readonly history: SqliteHistory;
+  private batchesSincePrune = 0;
   readonly write: (batch: EncodedBatch) => WriteResult;
 
   constructor(db: Database.Database, retention: RetentionPolicy) {
@@ -65,6 +78,9 @@ export class SqliteTelemetryWriter {
            out_of_order = out_of_order + excluded.out_of_order, restarts = restarts + excluded.restarts`,
       ),
       saveCheckpoint: db.prepare('INSERT INTO import_progress (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state'),
+      findBatch: db.prepare('SELECT 1 FROM write_batches WHERE id = ?').pluck(),
+      addBatch: db.prepare('INSERT INTO write_batches (id) VALUES (?)'),
+      pruneBatches: db.prepare('DELETE FROM write_batches WHERE n <= (SELECT max(n) FROM write_batches) - ?'),
     };
     this.history = new SqliteHistory(db, retention);
     this.write = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
@@ -115,9 +131,25 @@ export class SqliteTelemetryWriter {
     return known ? changes : -1;
   }
 
+  private committedBefore(id: string): boolean {
+    return this.stmts.findBatch.get(id) !== undefined;
+  }
+
+  private recordBatch(id: string): void {
+    this.stmts.addBatch.run(id);
+    if (++this.batchesSincePrune < BATCH_IDS_PRUNE_EVERY) return;
+    this.batchesSincePrune = 0;
+    this.stmts.pruneBatches.run(BATCH_IDS_KEPT);
+  }
+
   private writeNow(b: EncodedBatch): WriteResult {
     const { upsertDevice, insertReading, updateLatest, insertRejected } = this.stmts;
-    const { devices, rejected, sequence, checkpoint } = b.rest;
+    const { devices, rejected, sequence, checkpoint, id } = b.rest;
+    if (id !== undefined && this.committedBefore(id)) {
+      // Committed already, its answer lost: everything in it is stored. Only the replay's checkpoint moves on.
+      if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
+      return { inserted: 0, duplicates: b.count };
+    }
     for (const d of devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
     const n = b.count;
     const { ts, value, seq } = b;
@@ -160,6 +192,7 @@ export class SqliteTelemetryWriter {
       for (const s of sequence.buckets) this.stmts.addSeqStats.run(s.device, s.bucket, s.received, s.duplicates, s.outOfOrder, s.restarts);
     }
     if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
+    if (id !== undefined) this.recordBatch(id);
     return { inserted, duplicates: n - inserted };
   }
 }

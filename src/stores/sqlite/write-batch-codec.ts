@@ -24,7 +24,7 @@ export interface EncodedBatch {
   strings: Uint8Array;
   /** End offset in `strings` of each name. */
   stringEnds: Uint32Array;
-  rest: Pick<WriteBatch, 'devices' | 'rejected' | 'sequence' | 'checkpoint'>;
+  rest: Pick<WriteBatch, 'devices' | 'rejected' | 'sequence' | 'checkpoint' | 'id'>;
 }
 
 const utf8 = new TextEncoder();
@@ -79,6 +79,7 @@ export function encodeWriteBatch(batch: WriteBatch): EncodedBatch {
   const rest: EncodedBatch['rest'] = { devices: batch.devices, rejected: batch.rejected };
   if (batch.sequence) rest.sequence = batch.sequence;
   if (batch.checkpoint) rest.checkpoint = batch.checkpoint;
+  if (batch.id !== undefined) rest.id = batch.id;
   return {
     count: n,
     ts,

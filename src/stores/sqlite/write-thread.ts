@@ -12,8 +12,13 @@ export class WriterThreadError extends Error {
   }
 }
 
+/** A write's outcome, with the time its transaction took on the writer thread. */
+export interface WriterOutcome extends WriteResult {
+  txSec: number;
+}
+
 interface InFlight {
-  resolve(r: WriteResult): void;
+  resolve(r: WriterOutcome): void;
   reject(err: Error): void;
 }
 
@@ -52,11 +57,11 @@ export class SqliteWriterThread {
     return this.worker;
   }
 
-  write(batch: EncodedBatch): Promise<WriteResult> {
+  write(batch: EncodedBatch): Promise<WriterOutcome> {
     if (this.closing) return Promise.reject(new WriterThreadError('store closed: the writer thread takes no more writes'));
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    return new Promise<WriteResult>((resolve, reject) => {
+    return new Promise<WriterOutcome>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject });
       // A worker awaited keeps the loop alive; an idle one must not hold the process open.
       if (this.inFlight.size === 1) worker.ref();
@@ -102,7 +107,7 @@ export class SqliteWriterThread {
       if (!f) return;
       this.inFlight.delete(m.id);
       if (!this.inFlight.size) worker.unref();
-      if (m.ok) f.resolve({ inserted: m.inserted, duplicates: m.duplicates });
+      if (m.ok) f.resolve({ inserted: m.inserted, duplicates: m.duplicates, txSec: m.txSec });
       else f.reject(Object.assign(new Error(m.error.message), { name: m.error.name, code: m.error.code }));
     });
     let failure: Error | null = null;

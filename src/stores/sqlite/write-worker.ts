@@ -16,7 +16,8 @@ export interface WriteWorkerData {
 
 export type WriterRequest = { id: number; batch: EncodedBatch } | { close: true };
 export type WriterReply =
-  { id: number; ok: true; inserted: number; duplicates: number } | { id: number; ok: false; error: { message: string; code?: string; name: string } };
+  | { id: number; ok: true; inserted: number; duplicates: number; txSec: number }
+  | { id: number; ok: false; error: { message: string; code?: string; name: string } };
 
 const { path, synchronous, walSizeLimit, retention } = workerData as WriteWorkerData;
 const db = new Database(path, { fileMustExist: true });
@@ -35,8 +36,9 @@ port.on('message', (m: WriterRequest) => {
   }
   let reply: WriterReply;
   try {
+    const t0 = performance.now();
     const r = writer.write(m.batch);
-    reply = { id: m.id, ok: true, inserted: r.inserted, duplicates: r.duplicates };
+    reply = { id: m.id, ok: true, inserted: r.inserted, duplicates: r.duplicates, txSec: (performance.now() - t0) / 1000 };
   } catch (err) {
     const e = err as Error & { code?: unknown };
     reply = { id: m.id, ok: false, error: { message: e.message, name: e.name, code: typeof e.code === 'string' ? e.code : undefined } };
