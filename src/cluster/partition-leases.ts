@@ -80,9 +80,10 @@ export class PartitionLeases {
     this.nextRenewal = Date.now();
     await this.renewOnce();
     await this.watch();
+    // Renewing before the first tick: starting what it claims can outlast a lease.
+    this.scheduleRenewal();
     await this.tickOnce();
     this.schedule();
-    this.scheduleRenewal();
   }
 
   /**
@@ -225,6 +226,8 @@ export class PartitionLeases {
           return;
         } catch (err) {
           const message = (err as Error).message;
+          // Let go meanwhile (a deadline, a forfeit): nothing of this holding to renew or adopt.
+          if (this.held.get(p) !== h) return;
           if (/wrong last sequence/i.test(message)) {
             // An earlier update that timed out here may still have landed: the key then holds our
             // name at a newer revision. Anything else (expired, another holder) is lost.
