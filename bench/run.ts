@@ -31,6 +31,8 @@ import { benchFleet } from './fleet.js';
 import { benchCluster } from './cluster.js';
 
 const quick = process.argv.includes('--quick');
+// `--kills=N`: the cluster bench's takeovers (a median over more of them).
+const killsArg = ((k) => (k ? Number(k.slice('--kills='.length)) : undefined))(process.argv.find((a) => a.startsWith('--kills=')));
 const only = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice(7)
@@ -106,8 +108,8 @@ const benches: { id: string; optIn?: true; run: () => Promise<Figure | Figure[]>
     run: () =>
       benchCluster(
         quick
-          ? { rounds: 1, messages: 3000, clients: 20, kills: 2, steadyRate: 200, steadyClients: 10 }
-          : { rounds: 3, messages: 10_000, clients: 30, kills: 3, steadyRate: 500, steadyClients: 20 },
+          ? { rounds: 1, messages: 3000, clients: 20, kills: killsArg ?? 2, steadyRate: 200, steadyClients: 10 }
+          : { rounds: 3, messages: 10_000, clients: 30, kills: killsArg ?? 3, steadyRate: 500, steadyClients: 20 },
       ),
   },
   {

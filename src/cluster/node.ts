@@ -62,6 +62,8 @@ export function defaultNodeId(): string {
 export class ClusterNode implements Source {
   readonly name = 'cluster';
   private nc: NatsConnection | null = null;
+  /** The lease bucket's own connection (see start). */
+  private leaseNc: NatsConnection | null = null;
   private js: JetStreamClient | null = null;
   private jsm: JetStreamManager | null = null;
   private leases: PartitionLeases | null = null;
@@ -71,6 +73,10 @@ export class ClusterNode implements Source {
   /** The lease token of each partition this node may still judge for: from its fence claim until its release finished. */
   private readonly tokens = new Map<number, number>();
   private readonly startedAt = new Map<number, { t0: number; fenced: number }>();
+  /** Consumers being made for partitions being started (from before the fence). */
+  private readonly preparing = new Map<number, PartitionConsumer>();
+  /** Per partition started, until its first commit: when each step of its start ended (performance.now). */
+  private readonly timeline = new Map<number, { t0: number; fenced: number; state: number; consuming: number }>();
   private readonly acquiredListeners: PartitionListener[] = [];
   private readonly releasedListeners: PartitionListener[] = [];
   private readonly rebuildFailedListeners: ((partition: number, devices: string[]) => void)[] = [];
@@ -149,18 +155,28 @@ export class ClusterNode implements Source {
 
   async start(): Promise<void> {
     const { opts, deps } = this;
+    const servers = opts.urls
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const nc = (this.nc = await connect({
-      servers: opts.urls
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      servers,
       name: `fieldscope-${opts.node}`,
       maxReconnectAttempts: -1,
     }));
     this.js = nc.jetstream();
     const jsm = (this.jsm = await nc.jetstreamManager());
     for (let p = 0; p < opts.partitions; p++) await this.ensureStream(jsm, p);
-    const kv: KV = await this.js.views.kv(LEASE_BUCKET, { replicas: opts.replicas, ttl: opts.leaseMs, history: 1 });
+    await this.js.views.kv(LEASE_BUCKET, { replicas: opts.replicas, ttl: opts.leaseMs, history: 1 });
+    // Leases on a connection of their own, with requests bounded to a third of a lease: on the
+    // shared one a renewal's answer queued behind up to a thousand delivered partition messages, and
+    // a request that got no answer waited the client's 5 s default, longer than the lease.
+    const leaseNc = (this.leaseNc = await connect({
+      servers,
+      name: `fieldscope-${opts.node}-leases`,
+      maxReconnectAttempts: -1,
+    }));
+    const kv: KV = await leaseNc.jetstream({ timeout: Math.max(250, Math.floor(opts.leaseMs / 3)) }).views.kv(LEASE_BUCKET, { bindOnly: true });
     const fanout = (this.fanout = new LiveFanout(nc, opts.node, deps.logger));
     fanout.onRemote((messages) => {
       for (const l of this.remoteListeners) l(messages);
@@ -211,7 +227,23 @@ export class ClusterNode implements Source {
     // The fence first: from here no commit under an older lease lands (one in flight is waited for),
     // so the state read below is the last the partition will ever get from an earlier owner.
     const t0 = performance.now();
-    if (!(await deps.fence(p, token))) throw new Error(`partition ${p}: the store knows a newer lease than this one (token ${token})`);
+    // The server-side consumer (0.5-2 s on an R3 stream under load) is made while the fence and the
+    // state are claimed and loaded; nothing is delivered before start(). Deleting the last owner's
+    // consumer first is safe: whatever it still commits is fenced or precedes the fence.
+    const consumer = this.newConsumer(p, token);
+    consumer.prepare().catch(() => undefined);
+    this.preparing.set(p, consumer);
+    let fenced: boolean;
+    try {
+      fenced = await deps.fence(p, token);
+    } catch (err) {
+      this.preparing.delete(p);
+      throw err;
+    }
+    if (!fenced) {
+      this.preparing.delete(p);
+      throw new Error(`partition ${p}: the store knows a newer lease than this one (token ${token})`);
+    }
     this.startedAt.set(p, { t0, fenced: performance.now() });
     // From here the devices' committed messages may be judged here (the replay of what the last owner left unjudged first).
     this.tokens.set(p, token);
@@ -223,9 +255,9 @@ export class ClusterNode implements Source {
     }
   }
 
-  private async startPartition(p: number, token: number): Promise<void> {
-    const { deps, opts } = this;
-    const consumer = new PartitionConsumer(
+  private newConsumer(p: number, token: number): PartitionConsumer {
+    const { deps } = this;
+    return new PartitionConsumer(
       this.js!,
       this.jsm!,
       p,
@@ -236,9 +268,24 @@ export class ClusterNode implements Source {
         deps.logger.warn({ partition: p, token, err: err.message }, 'cluster: batch refused by the partition fence (a newer owner has the partition)');
         void this.leases?.forfeit(p);
       },
+      (firstFetchAt, firstCommitAt) => {
+        const at = this.timeline.get(p);
+        this.timeline.delete(p);
+        if (!at) return;
+        // The takeover's timeline, wall clock (epoch ms) so it lines up with a kill seen elsewhere (bench/cluster.ts).
+        const wall = (t: number) => Math.round(Date.now() - (performance.now() - t));
+        deps.logger.info(
+          { partition: p, startedAt: wall(at.t0), fencedAt: wall(at.fenced), stateAt: wall(at.state), consumingAt: wall(at.consuming), firstFetchAt: wall(firstFetchAt), firstCommitAt: wall(firstCommitAt) },
+          'cluster: partition first commit',
+        );
+      },
     );
-    // The server-side consumer (0.5-2 s on an R3 stream under load) is made while the state loads; nothing is delivered before start().
-    consumer.prepare().catch(() => undefined);
+  }
+
+  private async startPartition(p: number, token: number): Promise<void> {
+    const { deps, opts } = this;
+    const consumer = this.preparing.get(p) ?? this.newConsumer(p, token);
+    this.preparing.delete(p);
     // Sequence watermarks as the last owner committed them: no false gap, no second copy. The
     // only state storing exactly once needs, so the only one loaded before the consumer starts.
     const states = (await deps.loadSequenceState()).filter((s) => partitionOf(s.device, opts.partitions) === p);
@@ -259,6 +306,7 @@ export class ClusterNode implements Source {
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
     const at = this.startedAt.get(p)!;
+    this.timeline.set(p, { t0: at.t0, fenced: at.fenced, state: tState, consuming: performance.now() });
     this.startedAt.delete(p);
     const took = {
       partition: p,
@@ -428,6 +476,8 @@ export class ClusterNode implements Source {
     await this.leases?.stop();
     this.fanout?.stop();
     await this.nc?.drain().catch(() => undefined);
+    await this.leaseNc?.drain().catch(() => undefined);
     this.nc = null;
+    this.leaseNc = null;
   }
 }

@@ -79,3 +79,79 @@ test(
     );
   },
 );
+
+// Issue 19: under load all 8 leases of a node were seen to lapse at once. A renewal round put the
+// member key and then updated the leases, and waited for all of it (up to the client's 5 s request
+// timeout) before the next round: one slow answer held every lease back, and the node kept
+// consuming until the answer came, after the bucket could have given the partitions to another.
+// Here node-a's lease updates get no answer for far longer than a lease (a slow NATS round trip);
+// its member key stays alive. node-a must let each lease go before node-b takes it: never two
+// holders of a partition at once, and every partition ends held.
+test(
+  'a node whose renewals get no answer for longer than a lease stops before another node takes its partitions',
+  { skip: nats.skip, timeout: 180_000 },
+  async (t) => {
+    const cluster = await startNatsCluster({ partitions: PARTITIONS });
+    t.after(() => cluster.destroy());
+    const nc = await connect({ servers: cluster.urls.split(',') });
+    t.after(() => nc.close());
+    const kv = await nc.jetstream().views.kv('fieldscope_leases', { replicas: 1, ttl: LEASE_MS, history: 1 });
+    let slowUntil = 0;
+    const slowKv = new Proxy(kv, {
+      get(target, prop, receiver) {
+        if (prop === 'update')
+          return async (k: string, data: string, version: number) => {
+            const wait = slowUntil - Date.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            return target.update(k, data, version);
+          };
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const holder = new Map<number, string>();
+    const violations: string[] = [];
+    const events: string[] = [];
+    const leases = (node: string, bucket: typeof kv) =>
+      new PartitionLeases(
+        bucket,
+        { node, partitions: PARTITIONS, leaseMs: LEASE_MS, logger: silentLogger() },
+        {
+          acquired: async (p) => {
+            const other = holder.get(p);
+            if (other !== undefined && other !== node) violations.push(`${node} acquired ${p} while ${other} still held it`);
+            holder.set(p, node);
+            events.push(`${node} acquired ${p}`);
+          },
+          released: async (p, why) => {
+            if (holder.get(p) === node) holder.delete(p);
+            events.push(`${node} released ${p} (${why})`);
+          },
+        },
+      );
+    const a = leases('node-a', slowKv);
+    t.after(() => a.stop());
+    await a.start();
+    await until(() => a.owned().length === PARTITIONS, { what: 'node-a holding every partition', timeoutMs: 30_000 });
+    const b = leases('node-b', kv);
+    t.after(() => b.stop());
+    await b.start();
+    await until(() => a.owned().length + b.owned().length === PARTITIONS && b.owned().length > 0, { what: 'the split', timeoutMs: 60_000 });
+
+    const before = events.length;
+    // No answer to node-a's renewals for 8 leases: its leases expire in the bucket, node-b may take them.
+    slowUntil = Date.now() + 8 * LEASE_MS;
+    await until(() => Date.now() > slowUntil + 2 * LEASE_MS, { what: 'the slow spell and two leases after it', timeoutMs: 60_000 });
+    await until(() => a.owned().length + b.owned().length === PARTITIONS && [...holder.keys()].length === PARTITIONS, {
+      what: `every partition held again (${JSON.stringify(events.slice(before))})`,
+      timeoutMs: 60_000,
+    });
+    const during = events.slice(before);
+    assert.ok(
+      during.some((e) => e.startsWith('node-a released') && e.endsWith('(lost)')),
+      `node-a let its leases go while it could not renew them: ${JSON.stringify(during)}`,
+    );
+    assert.deepEqual(violations, [], `one holder per partition at a time: ${JSON.stringify(during)}`);
+    for (let p = 0; p < PARTITIONS; p++) assert.equal([a, b].filter((n) => n.owned().includes(p)).length, 1, `partition ${p} held by exactly one node`);
+  },
+);
