@@ -296,7 +296,16 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
     }[] = [];
     const unsettled: string[] = [];
     /** Per taken partition of every kill: each step of its takeover, ms after the kill. */
-    const timelines: { partition: number; claimed: number; started: number; fenced: number; state: number; consuming: number; firstFetch: number; firstCommit: number }[] = [];
+    const timelines: {
+      partition: number;
+      claimed: number;
+      started: number;
+      fenced: number;
+      state: number;
+      consuming: number;
+      firstFetch: number;
+      firstCommit: number;
+    }[] = [];
     /** From the new node's start (addresses printed) to both nodes holding their half. */
     const joins: number[] = [];
     for (let k = 0; k < o.kills; k++) {
@@ -420,7 +429,12 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       timelines.push(...steps);
       process.stderr.write(
         `  cluster kill ${k + 1} timeline (ms after the kill: claimed (bucket) / start / fenced / state / consuming / first fetched / first committed):\n` +
-          steps.map((x) => `    p${x.partition}: ${[x.claimed, x.started, x.fenced, x.state, x.consuming, x.firstFetch, x.firstCommit].map((v) => Math.round(v)).join(' / ')}\n`).join(''),
+          steps
+            .map(
+              (x) =>
+                `    p${x.partition}: ${[x.claimed, x.started, x.fenced, x.state, x.consuming, x.firstFetch, x.firstCommit].map((v) => Math.round(v)).join(' / ')}\n`,
+            )
+            .join(''),
       );
       kills.push(kill);
       process.stderr.write(
@@ -461,10 +475,15 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
         runs: firstCommits,
         target: '< 5000 ms (issue 19)',
         met: firstCommits.length > 0 && med(firstCommits) < 5000,
-        notes: `caught up (oldest unacknowledged < ${CAUGHT_UP_MS} ms in each) at ${kills.map((k) => Math.round(k.caughtUpMs)).join(', ')} ms; leases the survivor found lost (cumulative): ${kills.map((k) => k.leasesLost).join(', ')}; load ${kills.map((k) => k.load.toFixed(1)).join(', ')}; ` +
-          `timeline, medians over ${timelines.length} taken partitions (ms after the kill): ${(['claimed', 'fenced', 'state', 'consuming', 'firstFetch', 'firstCommit'] as const)
+        notes:
+          `caught up (oldest unacknowledged < ${CAUGHT_UP_MS} ms in each) at ${kills.map((k) => Math.round(k.caughtUpMs)).join(', ')} ms; leases the survivor found lost (cumulative): ${kills.map((k) => k.leasesLost).join(', ')}; load ${kills.map((k) => k.load.toFixed(1)).join(', ')}; ` +
+          `timeline, medians over ${timelines.length} taken partitions (ms after the kill): ${(
+            ['claimed', 'fenced', 'state', 'consuming', 'firstFetch', 'firstCommit'] as const
+          )
             .map((k) => `${k} ${Math.round(median(timelines.map((x) => x[k]).filter(Number.isFinite)))}`)
-            .join(', ')}; first commit per partition: min ${Math.round(Math.min(...timelines.map((x) => x.firstCommit)))}, max ${Math.round(Math.max(...timelines.map((x) => x.firstCommit)))}`,
+            .join(
+              ', ',
+            )}; first commit per partition: min ${Math.round(Math.min(...timelines.map((x) => x.firstCommit)))}, max ${Math.round(Math.max(...timelines.map((x) => x.firstCommit)))}`,
       },
       {
         id: 'cluster-ingest',

@@ -275,7 +275,15 @@ export class ClusterNode implements Source {
         // The takeover's timeline, wall clock (epoch ms) so it lines up with a kill seen elsewhere (bench/cluster.ts).
         const wall = (t: number) => Math.round(Date.now() - (performance.now() - t));
         deps.logger.info(
-          { partition: p, startedAt: wall(at.t0), fencedAt: wall(at.fenced), stateAt: wall(at.state), consumingAt: wall(at.consuming), firstFetchAt: wall(firstFetchAt), firstCommitAt: wall(firstCommitAt) },
+          {
+            partition: p,
+            startedAt: wall(at.t0),
+            fencedAt: wall(at.fenced),
+            stateAt: wall(at.state),
+            consumingAt: wall(at.consuming),
+            firstFetchAt: wall(firstFetchAt),
+            firstCommitAt: wall(firstCommitAt),
+          },
           'cluster: partition first commit',
         );
       },
