@@ -42,7 +42,9 @@ async function dualDevice(id: string, a: RunningApp, b: RunningApp) {
     got,
     ota: () => got.filter((g) => g.name === 'ota'),
     report: (via: 'a' | 'b', status: 'success' | 'failed') => links[via].publishAsync(`devices/${id}/ota`, JSON.stringify({ status }), { qos: 1 }),
-    end: () => Promise.all([links.a.endAsync(), links.b.endAsync()]),
+    // Forced: a polite end waits for in-flight QoS1 publishes to be acknowledged, and at clean-up
+    // the nodes may already be stopped (a CI run hung here for minutes).
+    end: () => Promise.all([links.a.endAsync(true), links.b.endAsync(true)]),
   };
 }
 
