@@ -1,34 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt from 'mqtt';
 import { tempDir, until } from '../helpers/app.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
-const root = new URL('../..', import.meta.url).pathname;
-
-/** Starts Fieldscope as its own process and reads the URLs it prints. */
-async function startProcess(dataDir: string): Promise<{ child: ChildProcess; http: string; mqtt: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli.ts', 'start', '--http-port', '0', '--mqtt-port', '0', '--data', dataDir, '--no-simulator'],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`fieldscope exited (${code}) before it was ready: ${err}`)));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const http = /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);
-      const m = /MQTT\s+(mqtt:\/\/\S+)/.exec(out);
-      if (http && m) resolve({ child, http: http[1], mqtt: m[1] });
-    });
-  });
-}
+const startProcess = (dataDir: string) => startServerProcess(dataDir);
 
 test('kill -9 mid-stream: every PUBACKed reading is there after a restart, exactly once', { timeout: 90_000 }, async (t) => {
   const d = tempDir();

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
 import { tempDir, until } from '../helpers/app.js';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
-
-const root = new URL('../..', import.meta.url).pathname;
+import { granted, refusedCode } from '../helpers/mqtt-refusals.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 interface ListenerDetail {
   mode: string;
@@ -15,39 +14,7 @@ interface ListenerDetail {
 }
 
 /** Fieldscope as its own process with N MQTT listener processes; the URLs it prints. */
-async function startProcess(dataDir: string, listeners: number): Promise<{ child: ChildProcess; http: string; mqtt: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'start',
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--data',
-      dataDir,
-      '--no-simulator',
-      '--mqtt-listeners',
-      String(listeners),
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`fieldscope exited (${code}) before it was ready: ${err}`)));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const http = /Dashboard\s+(http:\/\/\S+?)\/?\s/.exec(out);
-      const m = /MQTT\s+(mqtt:\/\/\S+)/.exec(out);
-      if (http && m) resolve({ child, http: http[1], mqtt: m[1] });
-    });
-  });
-}
+const startProcess = (dataDir: string, listeners: number) => startServerProcess(dataDir, ['--mqtt-listeners', String(listeners)]);
 
 async function listenerDetail(http: string): Promise<ListenerDetail> {
   const h = (await (await fetch(`${http}/health`)).json()) as { components: Record<string, Partial<ListenerDetail>> };
@@ -139,27 +106,6 @@ test('two listener processes: devices on both; kill -9 of the main process mid-s
     assert.deepEqual(lost.slice(0, 10), [], `${id}: ${lost.length} acknowledged readings lost of ${acked.get(id)!.size}`);
   }
 });
-
-async function refusedCode(url: string, opts: mqtt.IClientOptions): Promise<number | undefined> {
-  try {
-    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-    await c.endAsync(true);
-    return undefined;
-  } catch (err) {
-    return (err as { code?: number }).code;
-  }
-}
-
-/** The SUBACK code for one subscription (128: refused). */
-async function granted(c: MqttClient, topic: string): Promise<number> {
-  try {
-    return (await c.subscribeAsync(topic, { qos: 1 }))[0].qos;
-  } catch (err) {
-    const packet = (err as { packet?: { granted?: number[] } }).packet;
-    if (packet?.granted) return packet.granted[0];
-    throw err;
-  }
-}
 
 function closedByServer(c: MqttClient, what: string): Promise<void> {
   if (!c.connected) return Promise.resolve();

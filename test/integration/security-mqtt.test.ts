@@ -1,40 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
+import { connectOnce, granted, refusedCode } from '../helpers/mqtt-refusals.js';
 
 // Made per run: no fixed credential lives in the repository, not even a test's.
 const wrongToken = () => `fsd_${randomBytes(12).toString('hex')}`;
 const tofuSecret = `fsd_${randomBytes(16).toString('hex')}`;
 
 const payload = (v: number) => JSON.stringify({ ts: Date.now(), voltage: v });
-
-/** Connects, or rejects with the CONNACK code the broker refused with. */
-async function connect(url: string, opts: mqtt.IClientOptions): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-}
-
-async function refusedCode(url: string, opts: mqtt.IClientOptions): Promise<number | undefined> {
-  try {
-    const c = await connect(url, opts);
-    await c.endAsync();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: number }).code;
-  }
-}
-
-/** The SUBACK code for one subscription (128: refused). */
-async function granted(c: MqttClient, topic: string): Promise<number> {
-  try {
-    return (await c.subscribeAsync(topic, { qos: 1 }))[0].qos;
-  } catch (err) {
-    const packet = (err as { packet?: { granted?: number[] } }).packet;
-    if (packet?.granted) return packet.granted[0];
-    throw err;
-  }
-}
 
 const counter = async (url: string, admin: string, pattern: RegExp) => {
   const text = await (await fetch(`${url}/metrics`, { headers: bearer(admin) })).text();
@@ -60,7 +35,7 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
       'an unknown device is refused (unknownDevices: reject)',
     );
 
-    const a = await connect(app.mqttUrl, { username: 'acl-a', password: tokenA, clientId: 'acl-a' });
+    const a = await connectOnce(app.mqttUrl, { username: 'acl-a', password: tokenA, clientId: 'acl-a' });
     clients.push(a);
     await a.publishAsync('devices/acl-a/telemetry', payload(3.3), { qos: 1 });
     // QoS1 PUBACK comes after the commit.
@@ -98,7 +73,7 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
       ).json()) as { key: string }
     ).key;
     // A tool with no client id of its own gets one from the broker (client ids are bound to identities).
-    const gw = await connect(app.mqttUrl, { username: 'gateway', password: key, clientId: '' });
+    const gw = await connectOnce(app.mqttUrl, { username: 'gateway', password: key, clientId: '' });
     clients.push(gw);
     await gw.publishAsync('devices/gw-1/telemetry', payload(1.5), { qos: 1 });
     const viewerKey = (
@@ -120,11 +95,11 @@ test('MQTT: wrong or missing tokens cannot connect; a device publishes and subsc
 test('MQTT: unknownDevices provision registers the first password (trust on first use), and only that one works later', async () => {
   const { app, adminPassword, remove } = await startLockedApp({ unknownDevices: 'provision' });
   try {
-    const first = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
+    const first = await connectOnce(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
     await first.publishAsync('devices/tofu-1/telemetry', payload(2), { qos: 1 });
     await first.endAsync();
     assert.equal(await refusedCode(app.mqttUrl, { username: 'tofu-1', password: wrongToken() }), 4);
-    const again = await connect(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
+    const again = await connectOnce(app.mqttUrl, { username: 'tofu-1', password: tofuSecret, clientId: 'tofu-1' });
     await again.endAsync();
     const admin = (await login(app.httpUrl, 'admin', adminPassword)).accessToken;
     const creds = (await (await fetch(`${app.httpUrl}/api/v1/device-credentials`, { headers: bearer(admin) })).json()) as {
@@ -146,7 +121,7 @@ test('per-device message rate: excess is refused and counted, on MQTT and HTTP a
     const url = app.httpUrl;
     const admin = (await login(url, 'admin', adminPassword)).accessToken;
     const token = await deviceToken(url, admin, 'chatty');
-    const c = await connect(app.mqttUrl, { username: 'chatty', password: token, clientId: 'chatty' });
+    const c = await connectOnce(app.mqttUrl, { username: 'chatty', password: token, clientId: 'chatty' });
     for (let i = 0; i < 3; i++) await c.publishAsync('devices/chatty/telemetry', payload(i), { qos: 1 });
     const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish('devices/chatty/telemetry', payload(9), { qos: 1 });
