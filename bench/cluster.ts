@@ -533,7 +533,7 @@ export async function benchCluster(o: ClusterBenchOptions): Promise<Figure[]> {
       },
       {
         id: 'cluster-wal',
-        name: 'cluster: PostgreSQL WAL per reading stored (PostgreSQL's durable defaults: fsync and full-page writes on)',
+        name: 'cluster: PostgreSQL WAL per reading stored (durable defaults: fsync and full-page writes on)',
         value: med(runs.nats.map(perReading)),
         unit: 'B',
         runs: runs.nats.map(perReading),

@@ -197,7 +197,7 @@ test('a serial port from the sources.serial config section is a running source; 
   t.after(() => pty.kill());
   await assert.rejects(
     startTestApp({ dataDir: d.dir, sources: { modbus: [] } }),
-    /sources\.modbus: no such source type \(have: mqtt-broker, mqtt-client, serial\)/,
+    /sources\.modbus: no such source type \(have: mqtt-broker, mqtt-client, serial, mqtt-listeners\)/,
   );
   const app = await startTestApp({ dataDir: d.dir, sources: { serial: [{ path: pty.a, deviceId: 'meter-section', integrity: 'optional' }] } });
   t.after(() => app.stop());
