@@ -3,31 +3,14 @@
 // it (the first protocol) every reading is a WebSocket message of its own, the same readings.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { startTestApp, until } from '../helpers/app.js';
+import { liveFeed } from '../helpers/live-feed.js';
 import type { LiveServerMessage } from '../../src/model/live.js';
 
 const app = await startTestApp();
 after(() => app.stop());
 
-interface Feed {
-  /** WebSocket messages as they came. */
-  frames: LiveServerMessage[];
-  /** The messages inside them, batches opened. */
-  messages: () => LiveServerMessage[];
-  close(): void;
-}
-
-async function feed(query: string, devices: string[] | '*'): Promise<Feed> {
-  const ws = new WebSocket(app.httpUrl.replace('http', 'ws') + '/api/v1/live' + query);
-  const frames: LiveServerMessage[] = [];
-  ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as LiveServerMessage));
-  await new Promise((r) => ws.once('open', r));
-  ws.send(JSON.stringify({ op: 'subscribe', devices }));
-  ws.send(JSON.stringify({ op: 'ping' }));
-  await until(() => frames.some((m) => m.type === 'pong'), { what: 'pong' });
-  return { frames, messages: () => frames.flatMap((f) => (f.type === 'batch' ? f.messages : [f])), close: () => ws.close() };
-}
+const feed = (query: string, devices: string[] | '*') => liveFeed(app.httpUrl, query, devices);
 
 const readingSeqs = (messages: LiveServerMessage[], device: string) => messages.flatMap((m) => (m.type === 'readings' && m.device === device ? [m.seq] : []));
 

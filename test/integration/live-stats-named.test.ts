@@ -3,29 +3,13 @@
 // which it never shows); the default ('all') is unchanged.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { startTestApp, until } from '../helpers/app.js';
-import type { LiveServerMessage } from '../../src/model/live.js';
+import { liveFeed } from '../helpers/live-feed.js';
 
 const app = await startTestApp();
 after(() => app.stop());
 
-async function feed(query: string, devices: string[] | '*') {
-  const ws = new WebSocket(app.httpUrl.replace('http', 'ws') + '/api/v1/live' + query);
-  const frames: LiveServerMessage[] = [];
-  ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as LiveServerMessage));
-  await new Promise((r) => ws.once('open', r));
-  ws.send(JSON.stringify({ op: 'subscribe', devices }));
-  ws.send(JSON.stringify({ op: 'ping' }));
-  await until(() => frames.some((m) => m.type === 'pong'), { what: 'pong' });
-  const messages = () => frames.flatMap((f) => (f.type === 'batch' ? f.messages : [f]));
-  return {
-    messages,
-    of: (type: string, device: string) => messages().filter((m) => m.type === type && (m as { device?: string }).device === device).length,
-    frames,
-    close: () => ws.close(),
-  };
-}
+const feed = (query: string, devices: string[] | '*') => liveFeed(app.httpUrl, query, devices);
 
 test('stats=named: a "*" client gets readings of every device but stats only of the devices it named', async () => {
   const everything = await feed('?frames=batch', '*');
