@@ -43,7 +43,7 @@ test('serial link: damaged and dropped frames are NACKed / asked for again, ever
   // Halfway through, the cable is pulled and plugged back in.
   await until(() => sim.seq >= 30, { what: '30 frames sent' });
   await pty.kill();
-  await until(() => !link.isOpen, { what: 'link noticed the cable is gone' });
+  await until(() => !link.isOpen, { timeoutMs: 30_000, what: 'link noticed the cable is gone' });
   await new Promise((r) => setTimeout(r, 300));
   await pty.start();
   await until(() => link.isOpen && sim.isOpen, { what: 'both ends reopened' });
