@@ -4,25 +4,12 @@ import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
 import { until } from '../helpers/app.js';
+import { connectOnce as connect, refusedCode } from '../helpers/mqtt-refusals.js';
 import { startSimulator } from '../../src/sim/simulator.js';
 import { serviceClientIdPrefix } from '../../src/auth/client-id.js';
 
 const json = { 'content-type': 'application/json' };
 const payload = (v: number) => JSON.stringify({ ts: Date.now(), v });
-
-async function connect(url: string, opts: mqtt.IClientOptions): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-}
-
-async function refusedCode(url: string, opts: mqtt.IClientOptions): Promise<number | undefined> {
-  try {
-    const c = await connect(url, opts);
-    await c.endAsync(true);
-    return undefined;
-  } catch (err) {
-    return (err as { code?: number }).code;
-  }
-}
 
 /** Resolves when the broker closes the client's connection; rejects if it is still open after a while. */
 function closedByServer(c: MqttClient, what: string): Promise<void> {
