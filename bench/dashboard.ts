@@ -30,7 +30,9 @@ export async function benchDashboard(o: { runs: number }): Promise<Figure[]> {
   await store.telemetry.write({ readings: batch, devices: [{ id: 'hist-1', seen: now, profile: 'ina219' }], rejected: [] });
   await store.close();
 
-  const fs = await startFieldscope(['--no-simulator'], data.dir);
+  // The raw 48 h fetch is timed, not policed: under a load average of 40 it outlasted the default
+  // 5 s read limit and the run ended with a 503 instead of a figure.
+  const fs = await startFieldscope(['--no-simulator', '--read-timeout-ms', '60000'], data.dir);
   // The device keeps publishing, so the live part of the chart has data too.
   const dev = await mqtt.connectAsync(fs.mqttUrl, { clientId: 'hist-1' });
   let seq = 0;
@@ -74,7 +76,8 @@ export async function benchDashboard(o: { runs: number }): Promise<Figure[]> {
         await page.evaluate(async (to) => {
           const t0 = performance.now();
           const r = await fetch(`/api/v1/devices/hist-1/telemetry?metric=v,a,w&from=${to - 48 * 3600_000}&to=${to}&limit=200000`);
-          const body = (await r.json()) as { series: Record<string, { ts: number[] }> };
+          const body = (await r.json()) as { series?: Record<string, { ts: number[] }> };
+          if (!body.series?.v) throw new Error(`raw history: HTTP ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
           if (body.series.v.ts.length < 170_000) throw new Error('raw history incomplete');
           return performance.now() - t0;
         }, now),
