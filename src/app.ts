@@ -505,7 +505,8 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   // The live feed sees a validated batch before its commit (docs/live-latency.md); what the batcher
   // could not show early (fenced, or no spool) it sees here, after the commit.
   batcher.onValidated((messages) => http.live.readings(messages));
-  writer.onCommitted((c) => c.historical || c.shown || http.live.readings(c.messages));
+  // Of a batch not shown before its commit, what the batcher showed as it arrived is left out (shownBefore).
+  writer.onCommitted((c) => c.historical || c.shown || http.live.readings(c.shownBefore ? c.messages.filter((m) => !c.shownBefore!.has(m)) : c.messages));
   writer.onCommitted((c) => c.historical || models.server.observe(c.messages));
 
   if (cluster) {

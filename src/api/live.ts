@@ -101,7 +101,7 @@ export class LiveHub {
 
   /** Live readings as validated, before or after their commit (app.ts wires both; docs/live-latency.md). */
   readings(messages: Message[]): void {
-    if (!this.clients.size) return;
+    if (!this.clients.size || !messages.length) return;
     // receivedAt is absent on messages that did not come through this node's transports.
     const at = messages[0]?.receivedAt;
     if (Number.isFinite(at)) this.ctx.metrics.liveStageSeconds.observe({ stage: 'hub' }, Math.max(0, Date.now() - at) / 1000);

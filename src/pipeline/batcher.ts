@@ -85,6 +85,20 @@ export class Batcher {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MIN_MS;
   private validated: ((messages: Message[]) => void) | null = null;
+  /**
+   * Shown early: messages the live feed got as they arrived, while the commit before theirs was in
+   * flight (add()), so that they do not wait for it (docs/live-latency.md). Weak: a message is
+   * forgotten with its batch.
+   */
+  private readonly early = new WeakSet<Message>();
+  private earlyQueue: Message[] = [];
+  private earlyScheduled = false;
+  /** Per device, the highest seq shown early and not yet accounted for. */
+  private readonly earlyMax = new Map<string, number>();
+  /** A waiting message was not shown early: none after it is, until everything waiting is accounted for. */
+  private earlyClosed = false;
+  /** Some message shown early may be in the batch being written (its live show leaves them out). */
+  private earlySinceAccount = false;
   /** Batch ids: this run's random prefix (a spool outlives the process) and a counter. */
   private readonly runId = randomBytes(6).toString('base64url');
   private batchCount = 0;
@@ -146,6 +160,7 @@ export class Batcher {
    */
   add(messages: Message[], rejected: RejectedRecord[] = [], fence?: PartitionFence): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (!this.showEarly(messages, fence)) this.earlyClosed = true;
       push(this.pending, { resolve, reject, messages, rejected, fence });
       if (this.lingerTimer && this.pending.readings >= this.opts.maxReadings) {
         clearTimeout(this.lingerTimer);
@@ -153,6 +168,56 @@ export class Batcher {
       }
       this.schedule();
     });
+  }
+
+  /**
+   * Shows the messages on the live feed now, before the batch they join is even taken, when a commit
+   * is in flight and they would be shown when taken anyway (the conditions of write()'s `shown`:
+   * a spool, empty; no fence; devices stored before) and sequence accounting cannot drop or reorder
+   * them: every seq above the highest accounted for its device (batches in flight included) and
+   * above any shown early before, and no message waiting before them that was not shown early. So
+   * each is a reading accounting will keep, shown once, in order per device. False: not shown.
+   */
+  private showEarly(messages: Message[], fence?: PartitionFence): boolean {
+    const spool = this.opts.spool;
+    if (!this.validated || !this.writing || this.earlyClosed || fence || !spool || spool.pending) return false;
+    if (!messages.length) return true;
+    const sequence = this.opts.sequence;
+    for (const m of messages) {
+      if (!this.writer.knows(m.device)) return false;
+      if (m.seq === undefined || !sequence) continue;
+      const accounted = sequence.highestSeq(m.device);
+      const shownMax = this.earlyMax.get(m.device);
+      if ((accounted !== null && !(m.seq > accounted)) || (shownMax !== undefined && !(m.seq > shownMax))) return false;
+      // Raised as checked, so that a second message of the device in this call is judged after the first;
+      // a refusal further on closes early showing until this is all accounted for, so none is shown on it.
+      this.earlyMax.set(m.device, m.seq);
+    }
+    for (const m of messages) {
+      this.early.add(m);
+      this.earlyQueue.push(m);
+    }
+    this.earlySinceAccount = true;
+    // Once per turn: everything that arrived in this turn is one live frame.
+    if (!this.earlyScheduled) {
+      this.earlyScheduled = true;
+      setImmediate(() => {
+        this.earlyScheduled = false;
+        this.flushEarly();
+      });
+    }
+    return true;
+  }
+
+  private flushEarly(): void {
+    if (!this.earlyQueue.length) return;
+    const shown = this.earlyQueue;
+    this.earlyQueue = [];
+    try {
+      this.validated!(shown);
+    } catch {
+      // A live follower's failure must not fail the commit (as CommitWriter's followers).
+    }
   }
 
   /** Resolves once everything added so far is committed (or has failed). */
@@ -243,6 +308,17 @@ export class Batcher {
     if (!batch.waiters.length) return;
     const acct = this.opts.sequence?.account(batch.messages);
     const kept = acct ? acct.keep : batch.messages;
+    // What was shown early and is in this batch: left out of its live show below (or after its commit).
+    const hadEarly = this.earlySinceAccount;
+    if (!this.pending.waiters.length) {
+      // Everything shown early is accounted for now: the tracker's state covers it.
+      this.earlyMax.clear();
+      this.earlyClosed = false;
+      this.earlySinceAccount = false;
+    }
+    // Shown early before anything of this batch is shown (order per device).
+    this.flushEarly();
+    const shownBefore = hadEarly ? this.early : undefined;
     const wb = toWriteBatch(kept, batch.rejected, acct?.update);
     wb.id = `${this.runId}.${++this.batchCount}`;
     if (fences.length) wb.fences = fences;
@@ -253,9 +329,10 @@ export class Batcher {
     // A new device's first readings wait for the commit: its `device` message (from the registry,
     // after the commit) comes first on the feed, as before.
     const shown = !!this.validated && !!spool && !fences.length && spoolEmpty && kept.length > 0 && wb.devices.every((d) => this.writer.knows(d.id));
-    if (shown) {
+    const toShow = hadEarly ? kept.filter((m) => !this.early.has(m)) : kept;
+    if (shown && toShow.length) {
       try {
-        this.validated!(kept);
+        this.validated!(toShow);
       } catch {
         // A live follower's failure must not fail the commit (as CommitWriter's followers).
       }
@@ -270,7 +347,7 @@ export class Batcher {
     };
     try {
       if (!spoolEmpty) throw new Error('store unavailable; spooling behind earlier batches');
-      await this.writer.write(wb, { messages: kept, historical: false, shown, committed: settle });
+      await this.writer.write(wb, { messages: kept, historical: false, shown, shownBefore: shown ? undefined : shownBefore, committed: settle });
     } catch (err) {
       if (fences.length) {
         acct?.rollback();
@@ -288,7 +365,7 @@ export class Batcher {
         this.metrics.spoolDepth.set(spool.depthBytes);
         const result = { inserted: 0, duplicates: 0 };
         settle(result);
-        this.writer.announce(wb, kept, false, result, shown);
+        this.writer.announce(wb, kept, false, result, shown, shown ? undefined : shownBefore);
       } catch (spoolErr) {
         acct?.rollback();
         const e = spool ? new StoreUnavailableError(spoolErr as Error) : (spoolErr as Error);
@@ -323,6 +400,9 @@ export class Batcher {
    * the error; everyone else goes back to the head of the queue for the next transaction.
    */
   private failFenced(batch: Pending, err: Error): void {
+    // Its senders go back to the queue after a rollback of their accounting: nothing is shown early
+    // behind them until they are accounted for again.
+    this.earlyClosed = true;
     if (!(err instanceof FencedError)) this.metrics.storeErrors.inc();
     const refused = err instanceof FencedError ? new Set(err.partitions) : null;
     const hit = (w: Waiter) => !!w.fence && (!refused || refused.has(w.fence.partition));

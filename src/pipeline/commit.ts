@@ -18,6 +18,11 @@ export interface Committed {
   historical: boolean;
   /** The live feed showed these messages before the commit (Batcher.onValidated): live followers skip them. */
   shown?: boolean;
+  /**
+   * When not `shown`: the messages of the batch the live feed showed already, as they arrived
+   * during the commit before (Batcher.onValidated); live followers skip these and show the rest.
+   */
+  shownBefore?: { has(m: Message): boolean };
   result: WriteResult;
 }
 
@@ -57,11 +62,11 @@ export class CommitWriter {
    */
   async write(
     batch: WriteBatch,
-    how: { messages?: Message[]; historical: boolean; shown?: boolean; committed?: (r: WriteResult) => void },
+    how: { messages?: Message[]; historical: boolean; shown?: boolean; shownBefore?: Committed['shownBefore']; committed?: (r: WriteResult) => void },
   ): Promise<WriteResult> {
     const result = await this.store.write(batch);
     how.committed?.(result);
-    this.announce(batch, how.messages ?? [], how.historical, result, how.shown);
+    this.announce(batch, how.messages ?? [], how.historical, result, how.shown, how.shownBefore);
     return result;
   }
 
@@ -69,7 +74,7 @@ export class CommitWriter {
    * Tells the followers about a batch without writing it: the batcher's spool took it durably
    * while the store was down, and live followers should not wait for the store to come back.
    */
-  announce(batch: WriteBatch, messages: Message[], historical: boolean, result: WriteResult, shown = false): void {
+  announce(batch: WriteBatch, messages: Message[], historical: boolean, result: WriteResult, shown = false, shownBefore?: Committed['shownBefore']): void {
     const newDevices: DeviceSeen[] = [];
     for (const d of batch.devices) {
       if (this.known.has(d.id)) continue;
@@ -78,6 +83,7 @@ export class CommitWriter {
     }
     if (!this.listeners.length) return;
     const c: Committed = { messages, readings: batch.readings, devices: batch.devices, newDevices, historical, shown, result };
+    if (shownBefore) c.shownBefore = shownBefore;
     for (const l of this.listeners) {
       try {
         l(c);

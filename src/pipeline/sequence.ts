@@ -100,6 +100,11 @@ export class SequenceTracker {
     }
   }
 
+  /** The highest seq accounted for the device (batches in flight included), without a copy of its state. */
+  highestSeq(device: string): number | null {
+    return this.states.get(device)?.maxSeq ?? null;
+  }
+
   state(device: string): SeqDeviceState | undefined {
     const s = this.states.get(device);
     return s && cloneState(s);

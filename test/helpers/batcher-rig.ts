@@ -16,13 +16,16 @@ export const T0 = Date.UTC(2025, 0, 1);
 
 /**
  * The real store's telemetry, with a switch that makes writes fail, a count of writes, and
- * `loseAnswers`: that many writes commit and then throw, as a writer thread that died after its COMMIT.
+ * `loseAnswers`: that many writes commit and then throw, as a writer thread that died after its COMMIT;
+ * `hold`: a promise each write waits for before it starts.
  */
 function switchable(t: TelemetryStore) {
-  const state = { down: false, writes: 0, loseAnswers: 0 };
+  // hold: while set, a write waits for it (a commit in flight for as long as a test needs).
+  const state = { down: false, writes: 0, loseAnswers: 0, hold: null as Promise<void> | null };
   const store: Pick<TelemetryStore, 'write'> = {
     async write(b: WriteBatch): Promise<WriteResult> {
       state.writes++;
+      if (state.hold) await state.hold;
       if (state.down) throw new Error('SQLITE_FULL: database or disk is full');
       const r = await t.write(b);
       if (state.loseAnswers > 0 && state.loseAnswers--) throw new WriterThreadError('SQLite writer thread exited (code 1) with 1 write(s) in flight');

@@ -216,6 +216,11 @@ export class EmbeddedBroker implements Source {
         return;
       }
       this.sockets.add(raw);
+      // No Nagle (docs/live-latency.md): PUBACKs go out after the commit, not in step with the
+      // device's publishes, so a PUBACK written while the previous one is unacknowledged would wait
+      // for the device's delayed ACK (40 ms and more on Linux), and a device that keeps Nagle on waits
+      // for that PUBACK's ACK before its next publish leaves. PUBACKs are already corked per turn.
+      raw.setNoDelay(true);
       if (!this.opts.tls) return this.serve(raw, ticket, limits);
       const key = peer(raw);
       byPeer.set(key, ticket);
