@@ -111,15 +111,33 @@ if (trace) {
   const part = (xs: typeof traced) => ({
     n: xs.length,
     secondInTick: xs.length ? xs.filter((x) => x.second).length / xs.length : NaN,
-    toServerP50: percentile(xs.map((x) => x.toServer), 50),
-    toServerP90: percentile(xs.map((x) => x.toServer), 90),
-    afterServerP50: percentile(xs.map((x) => x.total - x.toServer), 50),
-    afterServerP90: percentile(xs.map((x) => x.total - x.toServer), 90),
+    toServerP50: percentile(
+      xs.map((x) => x.toServer),
+      50,
+    ),
+    toServerP90: percentile(
+      xs.map((x) => x.toServer),
+      90,
+    ),
+    afterServerP50: percentile(
+      xs.map((x) => x.total - x.toServer),
+      50,
+    ),
+    afterServerP90: percentile(
+      xs.map((x) => x.total - x.toServer),
+      90,
+    ),
   });
   out.tail = part(traced.filter((x) => x.total >= p99));
   out.rest = part(traced.filter((x) => x.total < p99));
-  out.p99First = percentile(traced.filter((x) => !x.second).map((x) => x.total), 99);
-  out.p99Second = percentile(traced.filter((x) => x.second).map((x) => x.total), 99);
+  out.p99First = percentile(
+    traced.filter((x) => !x.second).map((x) => x.total),
+    99,
+  );
+  out.p99Second = percentile(
+    traced.filter((x) => x.second).map((x) => x.total),
+    99,
+  );
 }
 process.stdout.write(JSON.stringify(out) + '\n');
 process.exit(0);

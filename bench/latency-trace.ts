@@ -50,7 +50,12 @@ for (let i = 0; i < rounds; i++) {
     await mosq.stop();
     const tag = nodelay ? 'publishers without Nagle' : 'publishers with Nagle';
     const results: [string, Traced][] = [['mosquitto', m]];
-    for (const [name, bin] of before ? ([['before', before], ['after', undefined]] as const) : ([['fieldscope', undefined]] as const)) {
+    for (const [name, bin] of before
+      ? ([
+          ['before', before],
+          ['after', undefined],
+        ] as const)
+      : ([['fieldscope', undefined]] as const)) {
       if (bin) process.env.FIELDSCOPE_BENCH_SERVER = bin;
       else delete process.env.FIELDSCOPE_BENCH_SERVER;
       const data = tempDir('fs-bench-lattrace-');
@@ -75,4 +80,5 @@ for (let i = 0; i < rounds; i++) {
       );
   }
 }
-for (const [name, rs] of Object.entries(rows)) console.log(`median of ${rs.length}: ${name}: p50 ${f(median(rs.map((r) => r.p50)))} p99 ${f(median(rs.map((r) => r.p99)))} ms`);
+for (const [name, rs] of Object.entries(rows))
+  console.log(`median of ${rs.length}: ${name}: p50 ${f(median(rs.map((r) => r.p50)))} p99 ${f(median(rs.map((r) => r.p99)))} ms`);
