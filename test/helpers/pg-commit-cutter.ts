@@ -10,7 +10,11 @@ export interface CommitCutter {
   port: number;
   /** postgres://postgres@127.0.0.1:<proxy port>/<db> */
   url(db: string): string;
-  /** Drops the next `n` COMMIT answers (one by default); resolves when they have been dropped. */
+  /**
+   * Drops the answers to the next `n` COMMITs of transactions that ran a COPY (a telemetry batch's:
+   * the other transactions of a running server, an alarm's or an audit entry's, pass); resolves when
+   * they have been dropped.
+   */
   cutNextCommits(n?: number): Promise<void>;
   /** COMMIT answers dropped so far. */
   readonly cut: number;
@@ -18,6 +22,7 @@ export interface CommitCutter {
 }
 
 const COMMAND_COMPLETE = 0x43; // 'C'
+const COPY_IN_RESPONSE = 0x47; // 'G'
 const COMMIT_TAG = Buffer.from('COMMIT\0');
 
 export async function startCommitCutter(target: { host?: string; port: number }): Promise<CommitCutter> {
@@ -40,14 +45,19 @@ export async function startCommitCutter(target: { host?: string; port: number })
     client.pipe(upstream);
     // The server's side is passed on message by message, so that a COMMIT's answer can be held back whole.
     let pending = Buffer.alloc(0);
+    /** This connection's transaction has run a COPY since its last COMMIT. */
+    let copied = false;
     upstream.on('data', (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let at = 0;
       while (pending.length - at >= 5) {
         const len = pending.readInt32BE(at + 1);
         if (pending.length - at < 1 + len) break;
+        if (pending[at] === COPY_IN_RESPONSE) copied = true;
         const isCommit = pending[at] === COMMAND_COMPLETE && pending.subarray(at + 5, at + 1 + len).equals(COMMIT_TAG);
-        if (isCommit && armed > 0) {
+        const cutThis = isCommit && copied && armed > 0;
+        if (isCommit) copied = false;
+        if (cutThis) {
           armed--;
           cut++;
           // What came before the COMMIT's answer is passed on; then both sides close.

@@ -103,4 +103,38 @@ describe('PostgreSQL: a lost answer to COMMIT', { skip }, () => {
       await direct.end({ timeout: 1 });
     }
   });
+
+  it('end to end: a device publishing QoS1 through a lost COMMIT answer has every reading stored once and counted once', async () => {
+    const { viaCutter, direct } = await database();
+    const app = await startTestApp({ store: viaCutter, readWorkers: 0 });
+    const dev = await mqtt.connectAsync(app.mqttUrl, { clientId: 'lost-1' });
+    const N = 120;
+    try {
+      let cut: Promise<void> | undefined;
+      for (let seq = 0; seq < N; seq++) {
+        if (seq === N / 2) cut = cutter.cutNextCommits(1);
+        await dev.publishAsync('devices/lost-1/telemetry', JSON.stringify({ seq, ts: T0 + seq * 1000, temperature: seq }), { qos: 1 });
+      }
+      await cut;
+      const metric = async (name: string) => {
+        const line = (await (await fetch(`${app.httpUrl}/metrics`)).text()).split('\n').find((l) => l.startsWith(name + ' '));
+        return line ? Number(line.slice(name.length + 1)) : 0;
+      };
+      // Every publish was acknowledged: the batch whose answer was lost went to the spool, and is replayed before the next one.
+      await dev.publishAsync('devices/lost-1/telemetry', JSON.stringify({ seq: N, ts: T0 + N * 1000, temperature: N }), { qos: 1 });
+      await until(async () => (await metric('fieldscope_spool_replayed_total')) >= 1, { what: 'the spooled batch to be replayed', timeoutMs: 60_000 });
+      assert.equal(await metric('fieldscope_spool_batches_total'), 1, 'one batch went to the spool');
+      const [r] = await direct<{ n: number; distinct: number }[]>`
+        SELECT count(*)::int AS n, count(DISTINCT ts)::int AS distinct FROM readings r JOIN series s ON s.id = r.series WHERE s.device = 'lost-1'`;
+      assert.deepEqual({ ...r }, { n: N + 1, distinct: N + 1 }, 'every acknowledged reading stored, once');
+      const stats = await app.store.catalog.sequenceStats('lost-1', T0 - MINUTE, T0 + (N + 1) * 1000 + MINUTE);
+      assert.deepEqual({ received: stats.received, duplicates: stats.duplicates }, { received: N + 1, duplicates: 0 }, 'each message counted once');
+      const [roll] = await direct<{ n: number }[]>`SELECT sum(n)::int AS n FROM rollup_1m r JOIN series s ON s.id = r.series WHERE s.device = 'lost-1'`;
+      assert.equal(roll.n, N + 1, 'each reading in the rollups once');
+    } finally {
+      await dev.endAsync();
+      await app.stop();
+      await direct.end({ timeout: 1 });
+    }
+  });
 });
