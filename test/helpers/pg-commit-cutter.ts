@@ -44,7 +44,7 @@ export async function startCommitCutter(target: { host?: string; port: number })
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream);
     // The server's side is passed on message by message, so that a COMMIT's answer can be held back whole.
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     /** This connection's transaction has run a COPY since its last COMMIT. */
     let copied = false;
     upstream.on('data', (chunk: Buffer) => {
