@@ -61,7 +61,10 @@ export async function startCommitCutter(target: { host?: string; port: number })
           armed--;
           cut++;
           // What came before the COMMIT's answer is passed on; then both sides close.
-          upstream.removeAllListeners('data').removeAllListeners('close').on('close', () => sockets.delete(upstream));
+          upstream
+            .removeAllListeners('data')
+            .removeAllListeners('close')
+            .on('close', () => sockets.delete(upstream));
           upstream.destroy();
           client.end(pending.subarray(0, at));
           if (armed === 0) onCut?.();

@@ -28,7 +28,9 @@ function batchOf(id: string, device: string, from: number, n: number): WriteBatc
     devices: [{ id: device, seen: T0 }],
     rejected: [{ at: T0, source: 'mqtt', device, field: 'v', rule: 'type', error: 'v must be a number', payload: `{"v":"x${from}"}` }],
     sequence: {
-      devices: [{ device, epoch: 0, maxSeq: from + n - 1, lastTs: T0 + (from + n - 1) * 10, received: from + n, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [] }],
+      devices: [
+        { device, epoch: 0, maxSeq: from + n - 1, lastTs: T0 + (from + n - 1) * 10, received: from + n, duplicates: 0, outOfOrder: 0, restarts: 0, gaps: [] },
+      ],
       buckets: [{ device, bucket, received: n, duplicates: 0, outOfOrder: 0, restarts: 0 }],
     },
   };
