@@ -58,9 +58,9 @@ export interface WriteBatch {
   fences?: PartitionFence[];
   /**
    * Names this batch for good (the pipeline's batcher sets it; the spool keeps it). A store that
-   * honours it (SQLite) records it in the same transaction and, given a batch whose id it already
+   * honours it (SQLite, PostgreSQL) records it in the same transaction and, given a batch whose id it already
    * committed, writes nothing again: the replay of a batch whose commit succeeded but whose answer
-   * was lost (a writer thread that died in between) must not add its dead letters and sequence
+   * was lost (a writer thread that died in between, a connection lost after COMMIT) must not add its dead letters and sequence
    * counters a second time.
    */
   id?: string;

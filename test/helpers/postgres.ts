@@ -28,6 +28,8 @@ export interface TestPostgres {
   restart(): Promise<void>;
   /** Stops it and removes its data directory. */
   destroy(): Promise<void>;
+  /** The end of the server's log (its stderr, the last 8,000 characters). */
+  log(): string;
 }
 
 /** Skips loudly (or fails under FIELDSCOPE_REQUIRE_SERVICES=1) when the PostgreSQL binaries are missing. */
@@ -115,6 +117,7 @@ export async function startPostgres(o: { durable?: boolean } = {}): Promise<Test
     },
     stop,
     start,
+    log: () => log,
     async restart() {
       await stop();
       await start();

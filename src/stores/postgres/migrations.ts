@@ -1,6 +1,7 @@
 import { changeNotifyMigration, otaChangeNotifyMigration } from './change-notify.js';
 import { partitionFenceMigration } from './partition-fence.js';
 import { blobMigration } from './blob-tables.js';
+import { writeBatchesMigration } from './batch-ids.js';
 import type { Sql } from 'postgres';
 
 export interface MigrationEnv {
@@ -342,4 +343,6 @@ export const migrations: ((sql: Sql, env: MigrationEnv) => Promise<void>)[] = [
   },
   // Firmware images and model bundles in the store, so every node serves them (docs/scale-out.md, "What is shared").
   blobMigration,
+  // Batch ids committed with their batches: the replay of one whose answer was lost writes nothing twice (batch-ids.ts).
+  writeBatchesMigration,
 ];

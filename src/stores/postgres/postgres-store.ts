@@ -35,6 +35,9 @@ export interface PostgresOptions {
   onRead?: (op: string, queuedSec: number, runSec: number) => void;
 }
 
+/** Least time a PostgreSQL read worker is given, past a read's limit, to answer with the server's cancel. */
+const PG_CANCEL_GRACE_MS = 5000;
+
 const MIGRATION_LOCK = 0x6669656c64; // "field"
 /** The pipeline commits one batch at a time; a second connection serves an import writing beside it. */
 const WRITE_CONNECTIONS = 2;
@@ -105,6 +108,9 @@ export class PostgresStore implements Store {
       workerData,
       size: workers,
       timeoutMs,
+      // statement_timeout cancels a statement past the limit in the server and the worker answers; a
+      // worker is replaced only if it has not answered well after (a read of many statements, a lost server).
+      selfCancelGraceMs: Math.max(timeoutMs, PG_CANCEL_GRACE_MS),
       onTimeout: this.opts.onReadTimeout,
       onRead: this.opts.onRead,
     });

@@ -28,6 +28,7 @@ import { defaultRetention, deletableRanges, effectiveRetention, longestRaw, type
 import type { PgProfileSequence } from './profile-sequence.js';
 import { writeReadingsInTx } from './readings-write.js';
 import { checkFencesInTx } from './partition-fence.js';
+import { BatchCommittedBefore, PG_BATCH_IDS_PRUNE_EVERY, pruneBatchIdsInTx, recordBatchInTx } from './batch-ids.js';
 import type { ReadRunner } from '../reads/worker-pool.js';
 import { exportRowsVia, exportTextVia } from '../reads/paged-export.js';
 import type { ExportFormat } from '../export-format.js';
@@ -48,6 +49,8 @@ export class PgTelemetry implements TelemetryStore {
   private deviceCount: number | undefined;
   /** Series ids by device, then metric: looked up per reading without building a key string. */
   private seriesIds = new Map<string, Map<string, number>>();
+  /** Batch ids recorded since write_batches was last cut back: it is cut at the first batch after opening, then every PG_BATCH_IDS_PRUNE_EVERY. */
+  private batchesSincePrune = PG_BATCH_IDS_PRUNE_EVERY - 1;
 
   constructor(
     private readonly sql: Sql,
@@ -158,12 +161,20 @@ export class PgTelemetry implements TelemetryStore {
       const l = latest.get(sids[i]);
       if (l === undefined || readings[i].ts >= readings[l].ts) latest.set(sids[i], i);
     }
-    return sql.begin(async (tx) => {
+    const id = batch.id;
+    const result = sql.begin(async (tx) => {
       // First, and awaited (cluster mode only): a batch a newer partition owner has superseded writes nothing, readings nor sequence state.
       await checkFencesInTx(tx, batch.fences);
       // Statements that need no answer are sent at once (execute(): postgres.js would otherwise send a
       // query only when awaited) and pipelined ahead of the readings' COPY: one round trip, not one each.
       const sent: Promise<unknown>[] = [];
+      // The batch id goes first: whether it committed before is known by the time the readings are in.
+      const recorded = id === undefined ? undefined : recordBatchInTx(tx, id);
+      recorded?.catch(() => {});
+      if (recorded && ++this.batchesSincePrune >= PG_BATCH_IDS_PRUNE_EVERY) {
+        this.batchesSincePrune = 0;
+        sent.push(pruneBatchIdsInTx(tx));
+      }
       if (batch.devices.length) {
         sent.push(
           tx`
@@ -216,7 +227,19 @@ export class PgTelemetry implements TelemetryStore {
       // The readings and the rollups of exactly those that were new (readings-write.ts).
       const inserted = readings.length ? await writeReadingsInTx(sql, tx, readings, sids) : 0;
       await sentDone;
+      // Committed before, its answer lost (the spool replays it): all of it rolls back, nothing is counted twice.
+      if (recorded && !(await recorded)) throw new BatchCommittedBefore(id!);
       return { inserted, duplicates: readings.length - inserted };
+    });
+    return result.catch(async (err: unknown) => {
+      if (!(err instanceof BatchCommittedBefore)) throw err;
+      // Everything in it is stored; only the replay's checkpoint moves on (as the SQLite store does).
+      const cp = batch.checkpoint;
+      if (cp) {
+        await sql`INSERT INTO import_progress (key, state) VALUES (${cp.key}, ${JSON.stringify(cp)})
+          ON CONFLICT (key) DO UPDATE SET state = excluded.state`;
+      }
+      return { inserted: 0, duplicates: readings.length };
     });
   }
 

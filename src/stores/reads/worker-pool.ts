@@ -20,7 +20,14 @@ export interface ReadPoolOptions {
   size: number;
   /** Default time limit of a read, queueing included (for bulk pages: running only). */
   timeoutMs: number;
-  /** Told when a read ran out of time (and, if it was running, its worker was replaced). */
+  /**
+   * The engine ends a running read itself at its limit (PostgreSQL: the session's statement_timeout):
+   * past a read's limit the caller is answered at once, and its worker is given this much longer to
+   * answer (the server's cancel) before it is replaced. Unset (SQLite, whose read cannot be stopped
+   * from another thread): the worker is replaced at the limit.
+   */
+  selfCancelGraceMs?: number;
+  /** Told when a read ran out of time (`running`: its worker was replaced). */
   onTimeout?: (op: ReadOp, running: boolean) => void;
   /** Told of each read answered (or failed): seconds it waited for a worker, and seconds it ran. */
   onRead?: (op: ReadOp, queuedSec: number, runSec: number) => void;
@@ -34,6 +41,8 @@ interface Task {
   timer: NodeJS.Timeout;
   askedAt: number;
   startedAt: number;
+  /** Answered already (past its limit), its worker left to finish (selfCancelGraceMs). */
+  expired?: boolean;
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
@@ -187,6 +196,15 @@ export class ReadWorkerPool implements ReadRunner {
     }
     const i = this.slots.findIndex((s) => s.task === task);
     if (i < 0) return;
+    const grace = this.opts.selfCancelGraceMs;
+    if (grace !== undefined && !task.expired) {
+      // The caller is answered now; the worker keeps its place until the server's cancel reaches it.
+      task.expired = true;
+      task.timer = setTimeout(() => this.expire(task), grace);
+      this.opts.onTimeout?.(task.op, false);
+      task.reject(readTimedOut(task.limitMs));
+      return;
+    }
     // A synchronous SQLite read cannot be told to stop from another thread: the worker goes, a fresh one takes its place
     // (a PostgreSQL worker's session goes with it; its statement_timeout and connection check end the statement).
     const stuck = this.slots[i];
@@ -197,6 +215,7 @@ export class ReadWorkerPool implements ReadRunner {
     stuck.worker.on('error', () => {});
     void stuck.worker.terminate();
     this.opts.onTimeout?.(task.op, true);
+    // Settled already when the engine was given its grace (a second reject is no-op).
     task.reject(readTimedOut(task.limitMs));
     this.dispatch();
   }
