@@ -20,7 +20,8 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
-import { GroupAnswerWriter, type ExportFormat } from '../export-format.js';
+import type { ExportFormat } from '../export-format.js';
+import { GroupJsonWriter } from '../reads/group-json.js';
 import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
@@ -205,7 +206,7 @@ export class PgReads {
     const cap = maxRows ?? Number.MAX_SAFE_INTEGER;
     const rows = await this.sql.unsafe(`${text} LIMIT ${Math.min(cap, Number.MAX_SAFE_INTEGER - 1) + 1}`, args as never[]).values();
     if (rows.length > cap) throw readTooLarge(cap, 'n');
-    const out = new GroupAnswerWriter(unit);
+    const out = new GroupJsonWriter(unit);
     for (const [device, metric, ts, value] of rows as unknown as [string, string, number, number][]) out.add(device, metric, ts, value);
     return out.finish();
   }
