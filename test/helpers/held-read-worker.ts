@@ -1,9 +1,14 @@
 // A read worker for pool tests (src/stores/reads/worker-pool.ts): each read answers its op's name,
 // after waiting until the shared flag it was given is set, so a test decides when a read ends.
-import { serveReads } from '../../src/stores/reads/serve-reads.js';
+// Given 'whoami' instead, it answers its op, whether it is the prompt worker and its thread's nice.
+import { getPriority } from 'node:os';
+import { isPromptWorker, lowerReadPriority, serveReads } from '../../src/stores/reads/serve-reads.js';
+
+lowerReadPriority();
 
 function held(op: string) {
-  return (flag?: SharedArrayBuffer) => {
+  return (flag?: SharedArrayBuffer | 'whoami') => {
+    if (flag === 'whoami') return `${op} prompt=${isPromptWorker()} nice=${getPriority()}`;
     if (flag) Atomics.wait(new Int32Array(flag), 0, 0);
     return op;
   };

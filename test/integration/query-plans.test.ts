@@ -146,6 +146,18 @@ describe('query plans: SQLite', () => {
     }
     assert.ok(onReadings >= 8, `expected queries on readings and rollups, got ${onReadings}`);
     assert.deepEqual(bad, [], `queries that scan instead of using the (series, ts) key:\n${bad.join('\n')}`);
+    // The first or newest n of one series must come in the key's order, so that reading stops after n:
+    // a sort before the LIMIT reads the whole window (the grouped range's cost on PostgreSQL, below).
+    const sorted: string[] = [];
+    let windows = 0;
+    for (const [sql, args] of distinct) {
+      if (!/\bseries = \?/.test(sql) || !/\bLIMIT\b/.test(sql) || /\bJOIN\b/.test(sql)) continue;
+      windows++;
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
+      if (plan.some((p) => /TEMP B-TREE FOR (RIGHT PART OF )?ORDER BY/.test(p.detail))) sorted.push(sql.replace(/\s+/g, ' '));
+    }
+    assert.ok(windows >= 4, `expected the per-series window queries, got ${windows}`);
+    assert.deepEqual(sorted, [], `queries that sort a series' readings before their LIMIT:\n${sorted.join('\n')}`);
   });
 
   it('answers the grouped range over 20 devices from the index (the old json_each filter scanned every reading)', async () => {
@@ -213,19 +225,36 @@ describe('query plans: PostgreSQL', { skip: pgSkip }, () => {
     assert.ok(plans.length >= 12, `expected a plan per statement, got ${plans.length}`);
     const bad: string[] = [];
     let onReadings = 0;
-    const walk = (node: Record<string, unknown>, query: string) => {
+    // Under a LIMIT, rows of readings may be sorted only by columns (the key's ts, us, seq, or a series'
+    // device and metric when several series are merged): the planner may then read one series in the
+    // key's order and stop at the LIMIT. A sort by a computed value (the time with its µs, as the
+    // grouped reads once ordered by) can never come from the key: every row of the window is read first.
+    const sortedByOther: string[] = [];
+    let limited = 0;
+    const scansReadings = (node: Record<string, unknown>): boolean =>
+      /^readings/.test(String(node['Relation Name'] ?? '')) || ((node.Plans as Record<string, unknown>[] | undefined) ?? []).some(scansReadings);
+    const walk = (node: Record<string, unknown>, query: string, underLimit: boolean) => {
+      const type = node['Node Type'] as string;
+      if (type === 'Limit') underLimit = true;
       const rel = node['Relation Name'] as string | undefined;
       if (rel && /^(readings|rollup_1m|rollup_1h)/.test(rel)) {
         onReadings++;
-        const type = node['Node Type'] as string;
+        if (underLimit) limited++;
         const cond = String(node['Index Cond'] ?? node['Recheck Cond'] ?? '');
         const viaIndex = (type === 'Index Scan' || type === 'Index Only Scan' || type === 'Bitmap Heap Scan') && /\bseries\b/.test(cond);
         if (!viaIndex) bad.push(`${query.replace(/\s+/g, ' ').slice(0, 200)}\n    -> ${type} on ${rel} (${cond || 'no condition'})`);
       }
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child, query);
+      if (underLimit && /Sort$/.test(type) && scansReadings(node)) {
+        const keys = (node['Sort Key'] as string[] | undefined) ?? [];
+        const other = keys.filter((k) => !/^(\w+\.)?(ts|us|seq|device|metric)( DESC)?$/.test(k));
+        if (other.length) sortedByOther.push(`${query.replace(/\s+/g, ' ').slice(0, 300)}\n    -> ${type} by ${other.join(', ')} before the LIMIT`);
+      }
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child, query, underLimit);
     };
-    for (const p of plans as { 'Query Text': string; Plan: Record<string, unknown> }[]) walk(p.Plan, p['Query Text']);
+    for (const p of plans as { 'Query Text': string; Plan: Record<string, unknown> }[]) walk(p.Plan, p['Query Text'], false);
     assert.ok(onReadings >= 8, `expected scans of readings and rollups in the plans, got ${onReadings}`);
     assert.deepEqual(bad, [], `queries that scan readings or rollups without an index on series:\n${bad.join('\n')}`);
+    assert.ok(limited >= 4, `expected scans under a LIMIT (the grouped reads' windows), got ${limited}`);
+    assert.deepEqual(sortedByOther, [], `queries that sort readings by other than the key before their LIMIT:\n${sortedByOther.join('\n')}`);
   });
 });

@@ -2,6 +2,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bulkWorkers, longWorkers, mayStart, ReadWorkerPool } from '../../src/stores/reads/worker-pool.js';
 import type { ReadOp } from '../../src/stores/reads/protocol.js';
+import { READ_THREAD_NICE } from '../../src/stores/reads/serve-reads.js';
+import { getPriority } from 'node:os';
 
 it('lanes: short reads may always start; other reads leave one worker for them, bulk reads one more', () => {
   assert.deepEqual([1, 2, 3, 4].map(longWorkers), [1, 1, 2, 3]);
@@ -59,6 +61,31 @@ it('with three workers, an export and a backtest job do not both hold workers: o
     Atomics.store(new Int32Array(flag), 0, 1);
     Atomics.notify(new Int32Array(flag), 0);
     assert.deepEqual(await Promise.all(reads), ['exportChunk', 'replayReadings', 'queryBuckets', 'groupRecent']);
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    await pool.close();
+  }
+});
+
+it('short reads run first on the prompt worker, at the process priority; no other read runs there, and they run at nice 10', async () => {
+  const pool = new ReadWorkerPool({ workerFile: new URL('../helpers/held-read-worker.ts', import.meta.url), workerData: {}, size: 3, timeoutMs: 600_000 });
+  const flag = new SharedArrayBuffer(4);
+  const linux = process.platform === 'linux';
+  try {
+    await untilReady(pool);
+    // An idle pool: a grouped read takes the prompt worker, whose thread kept the process's priority.
+    assert.equal(await pool.run<string>('groupRange', ['whoami']), `groupRange prompt=true nice=${linux ? 0 : getPriority()}`);
+    // Long reads hold the two other workers; a third waits rather than take the prompt worker.
+    const long = [pool.run<string>('queryBuckets', [flag]), pool.run<string>('stats', [flag]), pool.run<string>('queryRollups', ['whoami'])];
+    assert.deepEqual(pool.load.ops.sort(), ['queryBuckets', 'stats']);
+    assert.equal(pool.load.queued, 1);
+    // ... while a short read still starts at once, on the prompt worker.
+    assert.equal(await pool.run<string>('groupRecent', ['whoami']), `groupRecent prompt=true nice=${linux ? 0 : getPriority()}`);
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    const [, , rollups] = await Promise.all(long);
+    assert.equal(rollups, `queryRollups prompt=false nice=${linux ? READ_THREAD_NICE : getPriority()}`);
   } finally {
     Atomics.store(new Int32Array(flag), 0, 1);
     Atomics.notify(new Int32Array(flag), 0);

@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { PgReads } from './pg-reads.js';
 import { numericBigints } from './pg-types.js';
 import { noDelay } from './pg-socket.js';
-import { READ_THREAD_NICE, lowerReadPriority, serveReads } from '../reads/serve-reads.js';
+import { READ_THREAD_NICE, isPromptWorker, lowerReadPriority, serveReads } from '../reads/serve-reads.js';
 import { lowerBackendPriority } from './backend-priority.js';
 import type { RetentionPolicy } from '../store.js';
 
@@ -39,7 +39,7 @@ async function connect(): Promise<void> {
     try {
       await sql`SELECT 1`;
       // The session's backend does the read's work: it yields to ingest as this thread does.
-      await lowerBackendPriority(sql, READ_THREAD_NICE);
+      if (!isPromptWorker()) await lowerBackendPriority(sql, READ_THREAD_NICE);
       return;
     } catch {
       await new Promise((r) => setTimeout(r, RECONNECT_MS));

@@ -20,13 +20,12 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
-import { GroupAnswerWriter, type ExportFormat } from '../export-format.js';
+import type { ExportFormat } from '../export-format.js';
+import { GroupJsonWriter } from '../reads/group-json.js';
 import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const OID = { int4: 23, int8: 20, float8: 701, text: 25 } as const;
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
-/** A reading's time in ms with its microseconds (whole ms and the µs within are kept apart; numeric, then float8: exact). */
-const TS = '(ts + us / 1000.0)::float8';
 /** Rows per export page: each page is a short statement, under the same time limit as any read. */
 export const PG_EXPORT_PAGE = 5000;
 
@@ -45,6 +44,25 @@ function seriesFilter(devices: DeviceFilter | undefined, metrics: string[] | und
     args.push(sql.array(metrics, OID.text));
   }
   return { text: where.length ? where.join(' AND ') : 'true', args };
+}
+
+/**
+ * The first or newest `$1` readings of one series (`id`, an outer column) within [from, to] (SQL
+ * expressions; null: all), for a LATERAL join: one row of two arrays, times (ms with their µs) and
+ * values, oldest first (null arrays: none). Arrays rather than a row per reading: postgres.js on the
+ * read worker then parses 80 rows, not 11,200, for 20 devices x 4 metrics x 140 (a third of the time).
+ * The inner order names the table's columns: `ts` alone would be the output column (the time with its
+ * µs, computed), which the (series, ts, us, seq) key cannot give in order, so every reading of the
+ * window was read, converted and sorted before the LIMIT (0.6 s for that grouped range over 1 h at
+ * 1 Hz). seq breaks ties as SQLite's key does.
+ */
+function seriesWindow(id: string, range: [string, string] | null, dir: 'ASC' | 'DESC'): string {
+  const within = range ? ` AND x.ts >= ${range[0]} AND x.ts <= ${range[1]}` : '';
+  // The time in ms with its µs (whole ms and the µs within are kept apart; numeric, then float8: exact).
+  return `SELECT array_agg(w.ts ORDER BY w.ts, w.seq) AS ts, array_agg(w.value ORDER BY w.ts, w.seq) AS value FROM (
+      SELECT (x.ts + x.us / 1000.0)::float8 AS ts, x.seq, x.value FROM readings x WHERE x.series = ${id}${within}
+      ORDER BY x.ts ${dir}, x.us ${dir}, x.seq ${dir} LIMIT $1
+    ) w`;
 }
 
 /** PostgreSQL's code for a statement cancelled by statement_timeout. */
@@ -200,13 +218,18 @@ export class PgReads {
     });
   }
 
-  /** Group rows of the query text, encoded (GroupAnswer); a LIMIT one past maxRows tells an answer that is too large. */
+  /** Group rows of the query text (device, metric, ts[], value[] per series, ordered), encoded (GroupAnswer); over maxRows: too large. */
   private async groupRows(text: string, args: unknown[], maxRows: number | undefined, unit: 'ms' | 'us' | undefined): Promise<GroupAnswer> {
     const cap = maxRows ?? Number.MAX_SAFE_INTEGER;
-    const rows = await this.sql.unsafe(`${text} LIMIT ${Math.min(cap, Number.MAX_SAFE_INTEGER - 1) + 1}`, args as never[]).values();
-    if (rows.length > cap) throw readTooLarge(cap, 'n');
-    const out = new GroupAnswerWriter(unit);
-    for (const [device, metric, ts, value] of rows as unknown as [string, string, number, number][]) out.add(device, metric, ts, value);
+    const rows = (await this.sql.unsafe(text, args as never[]).values()) as unknown as [string, string, number[] | null, number[] | null][];
+    let total = 0;
+    for (const [, , ts] of rows) total += ts?.length ?? 0;
+    if (total > cap) throw readTooLarge(cap, 'n');
+    const out = new GroupJsonWriter(unit, total * 64);
+    for (const [device, metric, ts, value] of rows) {
+      if (!ts || !value) continue;
+      for (let i = 0; i < ts.length; i++) out.add(device, metric, ts[i], value[i]);
+    }
     return out.finish();
   }
 
@@ -217,8 +240,8 @@ export class PgReads {
     return this.limited(() =>
       this.groupRows(
         `SELECT s.device, s.metric, r.ts, r.value FROM series s
-         CROSS JOIN LATERAL (SELECT ${TS} AS ts, value FROM readings WHERE series = s.id ORDER BY ts ${dir}, us ${dir} LIMIT $1) r
-         WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
+         CROSS JOIN LATERAL (${seriesWindow('s.id', null, dir)}) r
+         WHERE ${f.text} ORDER BY s.device, s.metric`,
         [q.n, ...f.args],
         q.maxRows,
         q.tsUnit,
@@ -233,8 +256,8 @@ export class PgReads {
       return this.limited(() =>
         this.groupRows(
           `SELECT s.device, s.metric, r.ts, r.value FROM series s
-           CROSS JOIN LATERAL (SELECT ${TS} AS ts, value FROM readings WHERE series = s.id AND ts >= $2::int8 AND ts <= $3::int8 ORDER BY ts ${dir}, us ${dir} LIMIT $1) r
-           WHERE ${f.text} ORDER BY s.device, s.metric, r.ts`,
+           CROSS JOIN LATERAL (${seriesWindow('s.id', ['$2::int8', '$3::int8'], dir)}) r
+           WHERE ${f.text} ORDER BY s.device, s.metric`,
           [q.n, q.from, q.to, ...f.args],
           q.maxRows,
           q.tsUnit,
@@ -253,11 +276,8 @@ export class PgReads {
            WHERE f.ts <= $3::int8 GROUP BY sel.device
          )
          SELECT sel.device, sel.metric, r.ts, r.value FROM sel JOIN anchor a ON a.device = sel.device
-         CROSS JOIN LATERAL (
-           SELECT ${TS} AS ts, value FROM readings
-           WHERE series = sel.id AND ts >= a.first + $4::int8 AND ts <= least(a.first + $5::int8, $3::int8) ORDER BY ts ${dir}, us ${dir} LIMIT $1
-         ) r
-         ORDER BY sel.device, sel.metric, r.ts`,
+         CROSS JOIN LATERAL (${seriesWindow('sel.id', ['a.first + $4::int8', 'least(a.first + $5::int8, $3::int8)'], dir)}) r
+         ORDER BY sel.device, sel.metric`,
         [q.n, q.from, q.to, offset.from, offset.to, ...f.args],
         q.maxRows,
         q.tsUnit,

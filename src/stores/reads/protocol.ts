@@ -28,3 +28,13 @@ export interface ReadReply {
   error?: ReadErrorShape;
   ready?: true;
 }
+
+/**
+ * The workerData key that marks the prompt worker. With two workers or more, the pool's first is it:
+ * it runs short reads only (grouped recent/range, raw telemetry pages), at the process's OS priority
+ * where the others run at nice 10 (serve-reads.ts). A short read is bounded by what it returns (at
+ * most the read row cap) and a person waits for it: at nice 10, on a machine that ingest keeps busy,
+ * it got about a tenth of a core's share, so a grouped range of 10 ms CPU took most of a second
+ * (issue 15's mixed load). Long and bulk reads keep yielding to ingest.
+ */
+export const PROMPT = 'fieldscopePromptReads';

@@ -1,11 +1,11 @@
 // The worker's side of worker-pool.ts: answers each request by calling the method of that name on
 // the engine's reads object, so rows are parsed and shaped here and only the answer crosses over.
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { setPriority } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { toShape } from '../read-errors.js';
-import type { ReadJob, ReadOp, ReadReply, ReadRequest } from './protocol.js';
+import { PROMPT, type ReadJob, type ReadOp, type ReadReply, type ReadRequest } from './protocol.js';
 
 type JobFn = (reads: object, ...args: unknown[]) => unknown;
 const jobModules = new Map<string, Promise<Record<string, unknown>>>();
@@ -42,8 +42,17 @@ export async function answerRead(reads: object, op: ReadOp, args: unknown[]): Pr
 /** Nice value of a read thread (0 = the process's; 19 = the lowest). */
 export const READ_THREAD_NICE = 10;
 
-/** Lowers this thread's priority; on Linux it applies to this thread only: when reads and ingest want the same cores, ingest wins. */
+/** Whether this read worker is the pool's prompt worker (protocol.ts PROMPT: short reads, normal priority). */
+export function isPromptWorker(): boolean {
+  return workerData !== null && typeof workerData === 'object' && (workerData as Record<string, unknown>)[PROMPT] === true;
+}
+
+/**
+ * Lowers this thread's priority (not the prompt worker's); on Linux it applies to this thread only:
+ * when reads and ingest want the same cores, ingest wins.
+ */
 export function lowerReadPriority(): void {
+  if (isPromptWorker()) return;
   try {
     setPriority(READ_THREAD_NICE);
   } catch {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fromShape, readTimedOut } from '../read-errors.js';
-import type { ReadOp, ReadReply, ReadRequest } from './protocol.js';
+import { PROMPT, type ReadOp, type ReadReply, type ReadRequest } from './protocol.js';
 import { answerRead } from './serve-reads.js';
 
 /** Runs one read somewhere other than the caller's thread (or, for an in-memory database, in it). */
@@ -51,6 +51,8 @@ interface Slot {
   worker: Worker;
   task: Task | null;
   ready: boolean;
+  /** The prompt worker: short reads only, at the process's priority (see PROMPT). */
+  prompt: boolean;
 }
 
 /** Reads that move many rows (export pages, backtest replays and jobs): at most `bulkWorkers(n)` of the pool's workers at once. */
@@ -106,14 +108,15 @@ export class ReadWorkerPool implements ReadRunner {
   private closed = false;
 
   constructor(private readonly opts: ReadPoolOptions) {
-    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn());
+    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn(i === 0 && opts.size >= 2));
   }
 
-  private spawn(): Slot {
-    const worker = startModuleWorker(this.opts.workerFile, this.opts.workerData);
+  private spawn(prompt: boolean): Slot {
+    const data = this.opts.workerData;
+    const worker = startModuleWorker(this.opts.workerFile, prompt && data !== null && typeof data === 'object' ? { ...data, [PROMPT]: true } : data);
     // An idle pool must not keep the process alive (holdWhileBusy refs the workers while reads wait or run).
     worker.unref();
-    const slot: Slot = { worker, task: null, ready: false };
+    const slot: Slot = { worker, task: null, ready: false, prompt };
     worker.on('message', (m: ReadReply) => {
       if (m.ready) {
         slot.ready = true;
@@ -142,7 +145,7 @@ export class ReadWorkerPool implements ReadRunner {
         t.reject(new Error(`read worker failed: ${err.message}`));
       }
       if (this.closed) return;
-      this.slots[i] = this.spawn();
+      this.slots[i] = this.spawn(slot.prompt);
       this.dispatch();
     };
     worker.on('error', lost);
@@ -208,7 +211,7 @@ export class ReadWorkerPool implements ReadRunner {
     // A synchronous SQLite read cannot be told to stop from another thread: the worker goes, a fresh one takes its place
     // (a PostgreSQL worker's session goes with it; its statement_timeout and connection check end the statement).
     const stuck = this.slots[i];
-    this.slots[i] = this.spawn();
+    this.slots[i] = this.spawn(stuck.prompt);
     stuck.task = null;
     stuck.worker.removeAllListeners('exit');
     stuck.worker.removeAllListeners('error');
@@ -230,8 +233,11 @@ export class ReadWorkerPool implements ReadRunner {
         running.long++;
         if (BULK.has(s.task.op)) running.bulk++;
       }
-      const at = this.queue.findIndex((t) => mayStart(t.op, running, this.slots.length));
-      if (at < 0) return;
+      const at = this.queue.findIndex((t) => (slot.prompt ? SHORT.has(t.op) : mayStart(t.op, running, this.slots.length)));
+      if (at < 0) {
+        if (slot.prompt) continue;
+        return;
+      }
       const [task] = this.queue.splice(at, 1);
       slot.task = task;
       task.startedAt = performance.now();

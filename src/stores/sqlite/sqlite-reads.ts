@@ -20,7 +20,8 @@ import type {
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
 import { readTooLarge } from '../read-errors.js';
-import { GroupAnswerWriter, type ExportFormat } from '../export-format.js';
+import type { ExportFormat } from '../export-format.js';
+import { GroupJsonWriter } from '../reads/group-json.js';
 import { exportChunkOf, exportPageOf, type ExportChunk, type ExportCursor, type ExportPage } from '../reads/paged-export.js';
 
 const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
@@ -195,7 +196,7 @@ export class SqliteReads {
     unit: 'ms' | 'us' | undefined,
   ): GroupAnswer {
     const cap = maxRows ?? Infinity;
-    const out = new GroupAnswerWriter(unit);
+    const out = new GroupJsonWriter(unit);
     for (const s of series) {
       const rows = window(s, cap - out.rows + 1);
       if (out.rows + rows.length > cap) throw readTooLarge(cap, 'n');
