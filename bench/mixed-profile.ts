@@ -127,6 +127,13 @@ const threads = [...after!].map(([tid, a]) => {
   return { tid, name: a.name + (tid === pid ? ' (main)' : ''), run: (a.run - bb.run) / 1e9, wait: (a.wait - bb.wait) / 1e9 };
 });
 for (const t of threads.sort((x, y) => y.run - x.run).slice(0, 8)) out.push(`  ${t.name.padEnd(22)} ${t.run.toFixed(2)} / ${t.wait.toFixed(2)}`);
+const mainT = threads.find((t) => t.tid === pid);
+const scavenges = byKind.get('Scavenge')?.n ?? 0;
+// Per message: what the machine's other load moves far less than rates and latencies.
+if (mainT)
+  out.push(
+    `per message: main thread ${((mainT.run / result!.acked) * 1e6).toFixed(1)} µs CPU, run-queue wait ${pct(mainT.wait / wall)} of wall; ${((scavenges / result!.acked) * 1000).toFixed(2)} scavenges per 1,000 acked`,
+  );
 out.push(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 if (profile) {
   const files = readdirSync(prof.dir)
