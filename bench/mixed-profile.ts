@@ -46,11 +46,11 @@ const seeding = new SqliteStore({ path: join(data.dir, 'fieldscope.db'), readWor
 await seeding.open();
 const seeded = await seed(seeding.telemetry, rows, Date.now());
 await seeding.close();
-const fs = await startFieldscope(
-  ['--no-simulator', '--api-rate', '0', ...serverArgs],
-  data.dir,
-  [...(profile ? ['--cpu-prof', '--cpu-prof-dir', prof.dir, '--cpu-prof-interval', '500'] : []), '--trace-gc', ...nodeArgs],
-);
+const fs = await startFieldscope(['--no-simulator', '--api-rate', '0', ...serverArgs], data.dir, [
+  ...(profile ? ['--cpu-prof', '--cpu-prof-dir', prof.dir, '--cpu-prof-interval', '500'] : []),
+  '--trace-gc',
+  ...nodeArgs,
+]);
 const pid = fs.proc.pid!;
 /** --trace-gc lines: "[pid:0x..]   12345 ms: Scavenge 40.1 (52.3) -> 38.2 (52.3) MB, 1.23 / 0.00 ms ..." */
 const gcLines: { atMs: number; kind: string; ms: number }[] = [];
@@ -120,7 +120,10 @@ for (const g of gcs) {
   byKind.set(g.kind, k);
 }
 out.push(`GC during the run (${wall.toFixed(1)} s, main thread pauses from --trace-gc):`);
-for (const [k, v] of byKind) out.push(`  ${k}: ${v.n} x, ${v.ms.toFixed(0)} ms in all (${pct(v.ms / 1000 / wall)} of wall), mean ${(v.ms / v.n).toFixed(2)} ms, max ${v.max.toFixed(1)} ms`);
+for (const [k, v] of byKind)
+  out.push(
+    `  ${k}: ${v.n} x, ${v.ms.toFixed(0)} ms in all (${pct(v.ms / 1000 / wall)} of wall), mean ${(v.ms / v.n).toFixed(2)} ms, max ${v.max.toFixed(1)} ms`,
+  );
 out.push(`threads (CPU s / run-queue wait s over ${wall.toFixed(1)} s):`);
 const threads = [...after!].map(([tid, a]) => {
   const bb = before!.get(tid) ?? { run: 0, wait: 0 };
@@ -144,7 +147,9 @@ if (profile) {
     // The publisher's first 2 s (connects, warm-up) are left out.
     const s = threadShare(main, from! + 2_000_000, to!, {}, 20);
     const lt = longTasks(main, from! + 2_000_000, to!, minMs, 30);
-    out.push(`main thread: busy ${pct(s.busy)}, GC ${pct(s.gc)}; stretches >= ${minMs} ms without idle: ${lt.count}, longest ${lt.longestMs.toFixed(1)} ms, total ${lt.totalMs.toFixed(0)} ms`);
+    out.push(
+      `main thread: busy ${pct(s.busy)}, GC ${pct(s.gc)}; stretches >= ${minMs} ms without idle: ${lt.count}, longest ${lt.longestMs.toFixed(1)} ms, total ${lt.totalMs.toFixed(0)} ms`,
+    );
     out.push('inclusive share of those stretches:');
     for (const t of lt.top) out.push(`  ${pct(t.share).padStart(6)}  ${t.name}`);
     out.push('top self time (whole window):');
