@@ -37,7 +37,7 @@ interface PubResult {
  * `rows` readings: 20 devices x 4 metrics at 1 Hz back from now (the grouped range), one device with
  * 48 h at 1 Hz x 3 metrics (history), one with 30 days at one a minute (rollups, backtest).
  */
-async function seed(store: TelemetryStore, rows: number, now: number): Promise<number> {
+export async function seed(store: TelemetryStore, rows: number, now: number): Promise<number> {
   let written = 0;
   const batch: Reading[] = [];
   const flush = async (device: string) => {

@@ -15,8 +15,8 @@ import { randomBytes } from 'node:crypto';
 import type { CommitWriter } from './commit.js';
 
 interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
+  /** Answers the sender: no error once committed (or spooled), the error otherwise. */
+  done: (err?: Error) => void;
   /** What this sender added, kept to put it back when a fenced batch fails for others' sake. */
   messages: Message[];
   rejected: RejectedRecord[];
@@ -159,15 +159,22 @@ export class Batcher {
    * partition) and stays in the partition stream for whoever owns it.
    */
   add(messages: Message[], rejected: RejectedRecord[] = [], fence?: PartitionFence): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (!this.showEarly(messages, fence)) this.earlyClosed = true;
-      push(this.pending, { resolve, reject, messages, rejected, fence });
-      if (this.lingerTimer && this.pending.readings >= this.opts.maxReadings) {
-        clearTimeout(this.lingerTimer);
-        this.lingerTimer = null;
-      }
-      this.schedule();
-    });
+    return new Promise<void>((resolve, reject) => this.addThen(messages, rejected, (err) => (err ? reject(err) : resolve()), fence));
+  }
+
+  /**
+   * add() with a callback instead of a promise: `done()` once committed (or spooled), `done(err)`
+   * otherwise. For the MQTT hot path, where a promise and its reactions per message were garbage
+   * and microtask hops between the commit and the PUBACK.
+   */
+  addThen(messages: Message[], rejected: RejectedRecord[], done: (err?: Error) => void, fence?: PartitionFence): void {
+    if (!this.showEarly(messages, fence)) this.earlyClosed = true;
+    push(this.pending, { done, messages, rejected, fence });
+    if (this.lingerTimer && this.pending.readings >= this.opts.maxReadings) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    this.schedule();
   }
 
   /**
@@ -226,9 +233,9 @@ export class Batcher {
     this.retryTimer = null;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
-    while (this.writing || this.pending.waiters.length) {
-      if (!this.writing) this.run();
-      await this.writing?.catch(() => undefined);
+    while (this.writing || this.pending.waiters.length || this.answering) {
+      if (!this.writing && this.pending.waiters.length) this.run();
+      await (this.writing ?? this.answering)?.catch(() => undefined);
     }
   }
 
@@ -251,8 +258,15 @@ export class Batcher {
     if (!this.pending.waiters.length && !this.opts.spool?.pending) return;
     const { batch, rest } = takeUpTo(this.pending, this.opts.maxReadings);
     this.pending = rest;
-    this.writing = this.write(batch).finally(() => {
+    const written = this.write(batch).catch((err: Error) => {
+      // Not a store error (those are spooled or answered in write()): a bug; the senders hear of it.
+      for (const w of batch.waiters) w.done(err);
+      return null;
+    });
+    this.writing = written.then((answer) => {
       this.writing = null;
+      // The next batch is scheduled before this one's senders are answered: it is taken and handed
+      // to the store in the next check phase, ahead of the later answer slices (a turn each).
       const linger = this.opts.lingerMs ?? 0;
       if (linger > 0 && batch.readings >= LINGER_FROM && this.pending.readings < this.opts.maxReadings && !this.opts.spool?.pending) {
         this.lingerTimer = setTimeout(() => {
@@ -261,7 +275,50 @@ export class Batcher {
         }, linger);
       } else if (this.pending.waiters.length) this.schedule();
       else if (this.opts.spool?.pending) this.retryLater();
+      if (answer) this.answer(answer);
     });
+  }
+
+  /** Senders being answered in slices (answer()); drain() waits for them too. */
+  private answering: Promise<void> | null = null;
+  private answerQueue: Waiter[][] = [];
+
+  /**
+   * Answers a committed batch's senders, at most ANSWER_SLICE per turn of the event loop. A full
+   * batch is thousands of senders, and each answer is a PUBACK written (Aedes: a packet generated,
+   * a socket write): answered in one go that held the thread for tens of ms, with every socket's
+   * input, /health and the next batch's hand-over waiting behind it (issue 15's tail). Slices in
+   * their order, so senders are answered in the order their messages were committed.
+   */
+  private answer(waiters: Waiter[]): void {
+    this.answerQueue.push(waiters);
+    if (this.answering) return;
+    let done!: () => void;
+    this.answering = new Promise<void>((r) => (done = r));
+    let at = 0;
+    const slice = () => {
+      let n = 0;
+      while (n < ANSWER_SLICE && this.answerQueue.length) {
+        const ws = this.answerQueue[0];
+        for (; at < ws.length && n < ANSWER_SLICE; at++, n++) {
+          try {
+            ws[at].done();
+          } catch {
+            // A sender's callback that throws is its own bug: the others are still answered.
+          }
+        }
+        if (at === ws.length) {
+          this.answerQueue.shift();
+          at = 0;
+        }
+      }
+      if (this.answerQueue.length) setImmediate(slice);
+      else {
+        this.answering = null;
+        done();
+      }
+    };
+    slice();
   }
 
   private retryLater(): void {
@@ -299,13 +356,14 @@ export class Batcher {
     return true;
   }
 
-  private async write(batch: Pending): Promise<void> {
+  /** Commits (or spools) the batch; the senders to answer, or null when they were answered with an error (or requeued). */
+  private async write(batch: Pending): Promise<Waiter[] | null> {
     const spool = this.opts.spool;
     // Order matters: while anything waits in the spool, new batches queue behind it.
     const spoolEmpty = spool?.pending ? await this.replay() : true;
-    if (!batch.waiters.length) return;
+    if (!batch.waiters.length) return null;
     const fences = this.fencesOf(batch);
-    if (!batch.waiters.length) return;
+    if (!batch.waiters.length) return null;
     const acct = this.opts.sequence?.account(batch.messages);
     const kept = acct ? acct.keep : batch.messages;
     // What was shown early and is in this batch: left out of its live show below (or after its commit).
@@ -352,7 +410,7 @@ export class Batcher {
       if (fences.length) {
         acct?.rollback();
         this.failFenced(batch, err as Error);
-        return;
+        return null;
       }
       this.metrics.storeErrors.inc();
       try {
@@ -369,11 +427,11 @@ export class Batcher {
       } catch (spoolErr) {
         acct?.rollback();
         const e = spool ? new StoreUnavailableError(spoolErr as Error) : (spoolErr as Error);
-        for (const w of batch.waiters) w.reject(e);
-        return;
+        for (const w of batch.waiters) w.done(e);
+        return null;
       }
     }
-    for (const w of batch.waiters) w.resolve();
+    return batch.waiters;
   }
 
   /**
@@ -386,7 +444,7 @@ export class Batcher {
     if (!newest.size) return [];
     const stale = batch.waiters.filter((w) => w.fence && w.fence.token < newest.get(w.fence.partition)!);
     if (stale.length) {
-      for (const w of stale) w.reject(new FencedError([w.fence!.partition]));
+      for (const w of stale) w.done(new FencedError([w.fence!.partition]));
       const kept = empty();
       for (const w of batch.waiters) if (!stale.includes(w)) push(kept, w);
       Object.assign(batch, kept);
@@ -410,7 +468,7 @@ export class Batcher {
     const fail = batch.waiters.some(hit) ? hit : (w: Waiter) => !!w.fence;
     const again = empty();
     for (const w of batch.waiters) {
-      if (fail(w)) w.reject(err);
+      if (fail(w)) w.done(err);
       else push(again, w);
     }
     for (const w of this.pending.waiters) push(again, w);
@@ -421,6 +479,8 @@ export class Batcher {
 const SPOOL_KEY = 'spool:';
 /** Readings in a commit from which the next one may wait to fill (opts.lingerMs): about 5 ms of a 10,000 msg/s load. */
 export const LINGER_FROM = 150;
+/** Senders answered per turn of the event loop (Batcher.answer): a few ms of PUBACKs on this machine. */
+export const ANSWER_SLICE = 256;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 

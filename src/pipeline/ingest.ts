@@ -215,4 +215,21 @@ export class Pipeline {
     const stored = this.deps.sink ? this.deps.sink(messages, rejected) : this.deps.batcher.add(messages, rejected);
     return stored.then(() => outcome);
   }
+
+  /**
+   * acceptOne with a callback, called once the input is committed (or with the error): the MQTT
+   * broker's PUBACK path, which needs no outcome and whose promise chain per message (the batcher's
+   * promise, two reactions) was garbage and microtask hops between a commit and its PUBACKs.
+   */
+  acceptOneThen(input: RawInput, done: (err?: Error) => void): void {
+    const messages: Message[] = [];
+    const rejected: RejectedRecord[] = [];
+    try {
+      this.judgeInto(input, messages, rejected);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (this.deps.sink) this.deps.sink(messages, rejected).then(() => done(), done);
+    else this.deps.batcher.addThen(messages, rejected, done);
+  }
 }

@@ -192,3 +192,34 @@ test('batcher: with lingerMs, a small commit (light load) does not make the next
   await r.batcher.add([msg('light', 2)]);
   assert.equal(r.state.writes, 2);
 });
+
+test('batcher: a commit of many senders answers them a slice per turn, not in one go (issue 15)', async (t) => {
+  const r = await batcherRig(t, { maxReadings: 100_000 });
+  const n = 1000;
+  let answered = 0;
+  /** How many were answered when a turn of the event loop first came between the answers. */
+  let atFirstTurn = -1;
+  // All in one turn: one commit of n senders.
+  const sent = Array.from({ length: n }, (_, i) =>
+    r.batcher.add([msg(`s${i % 50}`, Math.floor(i / 50) + 1)]).then(() => {
+      if (answered++ === 0) setImmediate(() => (atFirstTurn = answered));
+    }),
+  );
+  await Promise.all(sent);
+  assert.equal(r.state.writes, 1, 'one transaction');
+  assert.equal(answered, n);
+  // On the old code every sender was answered before any I/O, timer or /health request could run.
+  assert.ok(atFirstTurn > 0 && atFirstTurn < n, `answered before the first turn came between: ${atFirstTurn} of ${n}`);
+  await r.batcher.drain();
+});
+
+test('batcher: addThen answers by callback after the commit, and with the error when the store fails', async (t) => {
+  const r = await batcherRig(t);
+  const outcome = await new Promise<Error | undefined>((done) => r.batcher.addThen([msg('cb', 1)], [], done));
+  assert.equal(outcome, undefined);
+  assert.equal(await r.stored('cb'), 1);
+  r.state.down = true;
+  const failed = await new Promise<Error | undefined>((done) => r.batcher.addThen([msg('cb', 2)], [], done));
+  assert.match(String(failed?.message), /SQLITE_FULL/);
+  assert.equal(await r.stored('cb'), 1);
+});

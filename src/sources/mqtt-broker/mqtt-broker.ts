@@ -184,14 +184,12 @@ export class EmbeddedBroker implements Source {
               );
             }
             if (topic.kind !== 'telemetry') return done(null);
-            pipeline.acceptOne({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }).then(
-              () => done(null),
+            pipeline.acceptOneThen({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }, (err) => {
+              if (!err) return done(null);
               // No PUBACK: the device keeps the message and sends it again after reconnecting.
-              (err: Error) => {
-                logger.error({ err: err.message, client: client?.id }, 'could not store MQTT message; not acknowledged');
-                done(err);
-              },
-            );
+              logger.error({ err: err.message, client: client?.id }, 'could not store MQTT message; not acknowledged');
+              done(err);
+            });
           },
     });
     // A device publish nobody subscribes to is not forwarded through Aedes (mqtt-publish-fast-path.ts).
