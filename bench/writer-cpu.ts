@@ -2,7 +2,7 @@
 // ingest makes them (100 devices, 3 values a message, seq accounting) written through SqliteStore
 // with the writer thread on and off, for several batch sizes. CPU is process.cpuUsage() (every
 // thread of this process), so the figure barely moves with the machine's other load, unlike a rate.
-// `node --import tsx bench/writer-cpu.ts [messages per size]`
+// `node --import tsx bench/writer-cpu.ts [messages per size] [sizes] [on,off...] [checkpoint periods ms]`
 import { join } from 'node:path';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
 import { SequenceTracker } from '../src/pipeline/sequence.js';
@@ -14,10 +14,12 @@ const total = Number(process.argv[2] ?? 60_000);
 const sizes = (process.argv[3] ?? '30,100,300,1000').split(',').map(Number);
 const DEVICES = 100;
 const modes = (process.argv[4] ?? 'off,on,off,on').split(',').map((m) => m === 'on');
+/** The WAL checkpointer's period(s), ms: each size is run with each (argv[5], e.g. 250,1000). */
+const checkpointPeriods = (process.argv[5] ?? '250').split(',').map(Number);
 
-async function run(thread: boolean, perBatch: number): Promise<{ us: number; wallUs: number }> {
+async function run(thread: boolean, perBatch: number, checkpointEveryMs: number): Promise<{ us: number; wallUs: number }> {
   const dir = tempDir('fs-bench-writer-cpu-');
-  const db = new SqliteStore({ path: join(dir.dir, 'db.sqlite'), readWorkers: 0, writerThread: thread });
+  const db = new SqliteStore({ path: join(dir.dir, 'db.sqlite'), readWorkers: 0, writerThread: thread, checkpointEveryMs });
   await db.open();
   const seq = new SequenceTracker();
   const seqOf = new Array<number>(DEVICES).fill(0);
@@ -54,9 +56,10 @@ async function run(thread: boolean, perBatch: number): Promise<{ us: number; wal
 
 for (const size of sizes) {
   const row: string[] = [];
-  for (const thread of modes) {
-    const r = await run(thread, size);
-    row.push(`${thread ? 'on' : 'off'} ${r.us.toFixed(1)} (wall ${r.wallUs.toFixed(1)})`);
-  }
+  for (const thread of modes)
+    for (const every of checkpointPeriods) {
+      const r = await run(thread, size, every);
+      row.push(`${thread ? 'on' : 'off'}${checkpointPeriods.length > 1 ? ` ckpt ${every} ms` : ''} ${r.us.toFixed(1)} (wall ${r.wallUs.toFixed(1)})`);
+    }
   process.stdout.write(`${size} msgs/batch (${size * 3} readings): CPU µs/msg ${row.join(', ')}\n`);
 }

@@ -12,6 +12,7 @@ import { takeForeignTopic } from '../mappings/foreign-topic.js';
 import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './mqtt-connection-gate.js';
 import { PacketSizeWatch } from './mqtt-packet-size.js';
 import { PublishFastPath } from './mqtt-publish-fast-path.js';
+import { enablePublishFrames, readPublishFrames, type PublishFrameCounts } from './mqtt-publish-frames.js';
 
 const WATCH = Symbol('packet size watch');
 const BROKER = Symbol('broker');
@@ -90,6 +91,8 @@ export interface EmbeddedBrokerOptions {
   limits?: BrokerLimits;
   /** In a listener process (sources/mqtt-listeners): the main process decides publishes and subscriptions. */
   intake?: BrokerIntake;
+  /** false: every packet goes through mqtt-packet and Aedes (mqtt-publish-frames.ts); tests compare both. */
+  publishFrames?: boolean;
 }
 
 /** Where a listener process hands every client publish and subscription (the main process answers). */
@@ -115,6 +118,8 @@ export class EmbeddedBroker implements Source {
   private gate!: ConnectionGate;
   /** @internal: read by tests (how many publishes skipped Aedes' forwarding). */
   fastPath?: PublishFastPath;
+  /** @internal: read by tests (how many publish frames were read without mqtt-packet); absent when off. */
+  publishFrames?: PublishFrameCounts;
   port = 0;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
@@ -195,6 +200,8 @@ export class EmbeddedBroker implements Source {
     // A device publish nobody subscribes to is not forwarded through Aedes (mqtt-publish-fast-path.ts).
     this.fastPath = new PublishFastPath(this.aedes);
     this.fastPath.install();
+    // A device's QoS 0/1 publish frames are read from the bytes (mqtt-publish-frames.ts).
+    if (this.opts.publishFrames !== false) this.publishFrames = enablePublishFrames(this.aedes);
     this.aedes.on('client', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientDisconnect', () => metrics.mqttClients.set(this.aedes.connectedClients));
     this.aedes.on('clientError', (client, err) => logger.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
@@ -257,6 +264,7 @@ export class EmbeddedBroker implements Source {
     socket.read = watchedRead;
     this.tickets.set(socket, ticket);
     const client = this.aedes.handle(socket);
+    if (this.publishFrames) readPublishFrames(client);
     // One listener for everything a closed connection must give back (under MQTTS the raw socket's own listener releases the ticket).
     const tls = !!this.opts.tls;
     socket.once('close', () => {

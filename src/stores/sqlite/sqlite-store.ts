@@ -45,6 +45,8 @@ export interface SqliteOptions {
   onWriterCrash?: (err: Error) => void;
   /** Told where each telemetry commit on the writer thread spent its time. */
   onWriterCommit?: (stages: CommitStages) => void;
+  /** How often the checkpointer's thread copies the WAL into the database file (wal-checkpointer.ts). */
+  checkpointEveryMs?: number;
 }
 
 /** The WAL is cut back to this after a checkpoint, so one burst does not keep its disk space for good. */
@@ -85,7 +87,7 @@ export class SqliteStore implements Store {
     db.pragma('cache_size = -65536');
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.migrate();
-    if (this.opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(db, this.opts.path, WAL_SIZE_LIMIT);
+    if (this.opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(db, this.opts.path, WAL_SIZE_LIMIT, this.opts.checkpointEveryMs);
     this.disk = new SqliteDiskWatch(db, this.opts.path, this.opts.minFreeBytes);
     const retention = this.opts.retention ?? defaultRetention;
     const workers = this.opts.readWorkers ?? 3;

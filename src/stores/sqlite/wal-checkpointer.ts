@@ -24,8 +24,9 @@ export class WalCheckpointer {
     private readonly db: Database.Database,
     path: string,
     walSizeLimit: number,
+    everyMs = CHECKPOINT_EVERY_MS,
   ) {
-    const data: CheckpointWorkerData = { path, everyMs: CHECKPOINT_EVERY_MS, walSizeLimit };
+    const data: CheckpointWorkerData = { path, everyMs, walSizeLimit };
     const worker = startModuleWorker(siblingModule(import.meta.url, 'checkpoint-worker'), data);
     worker.unref();
     worker.on('message', (m: { checkpointed?: number }) => {
