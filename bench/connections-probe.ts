@@ -84,9 +84,18 @@ let inflight = 0;
 /** The last seq each client sent. */
 const seqs = new Uint32Array(clients.length);
 const timers: NodeJS.Timeout[] = [];
+/**
+ * SIGUSR1 pauses publishing, SIGUSR2 resumes it: the bench pauses the devices already connected
+ * while the next step connects (--quiet-ramp), so that on a starved machine the ramp is not
+ * queued behind their publishes. A paused tick sends nothing and uses no seq (nothing is missing).
+ */
+let paused = false;
+process.on('SIGUSR1', () => (paused = true));
+process.on('SIGUSR2', () => (paused = false));
 clients.forEach((c, i) => {
   const topic = `devices/conn-${first + i}/telemetry`;
   const tick = () => {
+    if (paused) return;
     const s = ++seqs[i];
     inflight++;
     c.publishAsync(topic, `{"seq":${s},"v":5.0,"a":0.25,"w":1.25}`, { qos: 1 }).then(

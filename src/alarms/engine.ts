@@ -25,6 +25,8 @@ export interface DeviceDirectory {
    * Every device as held now, neither copied nor sorted (the silence sweep reads three fields of
    * each, every 250 ms: a sorted copy of 100,000 devices that often took the whole main thread).
    */
+  /** A device's profile without copying its state (asked per committed message). */
+  profileOf?(id: string): string | null | undefined;
   each?(): Iterable<{ readonly id: string; readonly profile: string | null; readonly lastSeen: number }>;
 }
 
@@ -88,6 +90,11 @@ export class AlarmEngine {
   private deferred: [AlarmEventType, Alarm, string | undefined][] | null = null;
 
   constructor(private readonly opts: AlarmEngineOptions) {}
+
+  private profileOf(device: string): string | null {
+    const d = this.opts.devices;
+    return (d.profileOf ? d.profileOf(device) : d.get(device)?.profile) ?? null;
+  }
 
   private now(): number {
     return this.opts.now ? this.opts.now() : Date.now();
@@ -177,14 +184,14 @@ export class AlarmEngine {
         input.device = m.device;
         input.ts = m.ts;
         input.seq = m.seq;
-        input.profile = m.profile ?? this.opts.devices.get(m.device)?.profile ?? null;
+        input.profile = m.profile ?? this.profileOf(m.device);
         input.values = m.values;
         this.opts.analytics.observeQuietly(input);
       }
       return;
     }
     const items = messages.map((m) => {
-      const profile = m.profile ?? this.opts.devices.get(m.device)?.profile ?? null;
+      const profile = m.profile ?? this.profileOf(m.device);
       return { m, profile, stats: this.opts.analytics.observe({ device: m.device, ts: m.ts, seq: m.seq, profile, values: m.values }) };
     });
     if (this.opts.watermarks) {
@@ -332,7 +339,7 @@ export class AlarmEngine {
         clearedBy: null,
         ackedAt: null,
         ackedBy: null,
-        message: describe(rule, device, value, (metric, v) => this.opts.label?.(this.opts.devices.get(device)?.profile ?? null, metric, v)),
+        message: describe(rule, device, value, (metric, v) => this.opts.label?.(this.profileOf(device), metric, v)),
       });
       this.open.set(k, alarm);
       if (created) this.emit('raised', alarm);
@@ -346,7 +353,7 @@ export class AlarmEngine {
       this.emit(
         'auto_cleared',
         cleared,
-        describeClear(rule, device, value, (metric, v) => this.opts.label?.(this.opts.devices.get(device)?.profile ?? null, metric, v)),
+        describeClear(rule, device, value, (metric, v) => this.opts.label?.(this.profileOf(device), metric, v)),
       );
     }
   }
