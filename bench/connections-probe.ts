@@ -14,6 +14,15 @@ const interval = Number(a.interval ?? 10) * 1000;
 const seconds = Number(a.seconds ?? 60);
 const local = (a.local ?? '').split(',').filter(Boolean);
 const target = new URL(a.url);
+/**
+ * SIGUSR1 pauses publishing, SIGUSR2 resumes it: the bench pauses the devices already connected
+ * while the next step connects (--quiet-ramp), so that on a starved machine the ramp is not
+ * queued behind their publishes. A paused tick sends nothing and uses no seq (nothing is missing).
+ * Installed first: the bench may signal as soon as it reads "ready", before the lines after it run.
+ */
+let paused = false;
+process.on('SIGUSR1', () => (paused = true));
+process.on('SIGUSR2', () => (paused = false));
 /** Connections under way at once while ramping up. */
 const burst = Number(a.burst ?? 200);
 
@@ -87,6 +96,7 @@ const timers: NodeJS.Timeout[] = [];
 clients.forEach((c, i) => {
   const topic = `devices/conn-${first + i}/telemetry`;
   const tick = () => {
+    if (paused) return;
     const s = ++seqs[i];
     inflight++;
     c.publishAsync(topic, `{"seq":${s},"v":5.0,"a":0.25,"w":1.25}`, { qos: 1 }).then(

@@ -39,6 +39,8 @@ export interface ConnectionsOptions {
   heapDir?: string;
   /** MQTT listener processes (--mqtt-listeners N); memory is the main process's plus theirs. */
   listeners?: number;
+  /** The devices already connected pause publishing while the next step connects (resumed before any figure is taken). */
+  quietRamp?: boolean;
 }
 
 /** Open-file limit of a running process (soft), from /proc. */
@@ -197,14 +199,18 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
     const idle = idleSample.rss;
     const at: ({ clients: number; heapMiB: number; externalMiB: number } & Sample)[] = [];
     let first = 0;
+    const ramps: number[] = [];
     for (let s = 0; s < steps.length; s++) {
       const started = Date.now();
+      if (o.quietRamp) for (const p of probes) p.proc.kill('SIGUSR1');
       // Every probe publishes until told to stop, after the last step and the steady phase.
       const ps = startProbes(fs.mqttUrl, first, steps[s], o);
       probes.push(...ps);
       await Promise.all(ps.map((p) => p.ready));
+      if (o.quietRamp) for (const p of probes) p.proc.kill('SIGUSR2');
       first += steps[s];
-      process.stderr.write(`  connections: ${first} clients connected (${((Date.now() - started) / 1000).toFixed(0)} s ramp)\n`);
+      ramps.push(Math.round((Date.now() - started) / 1000));
+      process.stderr.write(`  connections: ${first} clients connected (${ramps.at(-1)} s ramp)\n`);
       const sample = await settledSample(pids, settleMs);
       const mem = heapOf(await scrapeMetrics(fs.httpUrl));
       at.push({ clients: first, ...sample, ...mem });
@@ -252,7 +258,7 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
     const lost = sum('acked') * 3 - stored;
     const complete = lost === 0 && sum('connectFailed') === 0 && sum('failed') === 0 && sum('unacked') === 0 && (Number.isNaN(missing) || missing === 0);
     notes.push(
-      `run ${i + 1}: server fd limit ${fdLimit} (bench ${ownLimit})${o.listeners ? `, ${o.listeners} listener processes` : ''}; idle ${idle.toFixed(0)} MiB; ` +
+      `run ${i + 1}: server fd limit ${fdLimit} (bench ${ownLimit})${o.listeners ? `, ${o.listeners} listener processes` : ''}${o.quietRamp ? ', quiet ramp' : ''}; ramps ${ramps.join(' s, ')} s; idle ${idle.toFixed(0)} MiB; ` +
         at
           .map(
             (x) =>

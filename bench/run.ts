@@ -80,6 +80,7 @@ const benches: { id: string; tier: Tier; run: () => Promise<Figure | Figure[]> }
         seconds: numArg('seconds') ?? (quick ? 20 : 30),
         heapDir: process.argv.find((a) => a.startsWith('--heap-dir='))?.slice(11),
         skipBaseline: process.argv.includes('--skip-baseline'),
+        quietRamp: process.argv.includes('--quiet-ramp'),
         listeners: numArg('listeners'),
       }),
   },

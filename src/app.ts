@@ -271,7 +271,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
   const openAlarms = () => [...alarms.openAlarms(), ...systemAlarms.openAlarms()];
   const operatorMetrics = createOperatorMetrics(metrics.registry, {
     openAlarms,
-    devices: () => devices.list(),
+    devices: () => devices.each(),
     sequence: (d) => sequence.state(d),
     spoolLimitBytes: config.spoolMaxBytes,
   });

@@ -6,7 +6,8 @@ import type { SeqDeviceState } from './pipeline/sequence.js';
 export interface OperatorMetricSources {
   /** Open alarms, device and system, as held in memory (a scrape never reads the store). */
   openAlarms: () => Alarm[];
-  devices: () => { id: string; profile: string | null }[];
+  /** Read at each scrape: not a sorted copy (100,000 devices). */
+  devices: () => Iterable<{ readonly id: string; readonly profile: string | null }>;
   sequence: (device: string) => SeqDeviceState | undefined;
   spoolLimitBytes: number;
 }

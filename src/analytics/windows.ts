@@ -48,10 +48,10 @@ export interface RingFields {
    */
   sparse?: boolean;
   /**
-   * Dense rings without min/max: keep M2 only for the buckets that hold more than one reading (its
-   * value is 0 for the others) until more than a few do. A series at one reading per bucket width
-   * (a device every 10 s on the 10 s ring) then stores two numbers per bucket instead of three: the
-   * same figures, a third less memory. Default false.
+   * Dense rings without min/max: keep count and M2 only for the buckets that hold more than one
+   * reading (count 1 and M2 0 for the others; an empty bucket's mean is NaN) until more than a few
+   * do. A series at one reading per bucket width (a device every 10 s on the 10 s ring) then stores
+   * one number per bucket instead of three: the same figures, two thirds less memory. Default false.
    */
   compactSpread?: boolean;
 }
@@ -68,8 +68,10 @@ const SPARSE_START = 8;
  * 100,000 devices at one reading per 10 s it was 1.2 KiB per device of arrays never read back.
  */
 const CACHE_AFTER = 4;
-/** Buckets with their own M2 a compact ring keeps aside before it turns to one M2 per bucket. */
+/** Buckets with their own count and M2 a compact ring keeps aside before it turns to a column of each. */
 const SIDE_M2 = 16;
+/** A side entry: bucket, count, M2. */
+const SIDE = 3;
 /** Moments merged before the newest bucket when a ring has no cache (one thread, used at once). */
 const scratch = new Float64Array(5);
 /** A window's merged moments, before they are copied out (one thread, used at once). */
@@ -91,7 +93,7 @@ export class BucketRing {
   private m2At: number;
   private readonly minAt: number;
   private readonly spread: boolean;
-  /** Compact spread: [bucket, M2] of the buckets holding two readings or more, ascending; null when none yet or not compact. */
+  /** Compact spread: [bucket, count, M2] of the buckets holding two readings or more, ascending; null when none yet or not compact. */
   private sideM2: Float64Array | null = null;
   private sideUsed = 0;
   private compact: boolean;
@@ -114,8 +116,10 @@ export class BucketRing {
     this.compact = spread && !range && !this.sparse && (fields.compactSpread ?? false);
     this.m2At = spread && !this.compact ? 2 : -1;
     this.minAt = range ? (spread ? 3 : 2) : -1;
-    this.stride = 2 + (this.m2At > 0 ? 1 : 0) + (range ? 2 : 0);
+    // Compact: the mean alone (NaN: empty); the count of a bucket holding several readings is aside.
+    this.stride = this.compact ? 1 : 2 + (this.m2At > 0 ? 1 : 0) + (range ? 2 : 0);
     this.cells = cellPool.take(this.sparse ? SPARSE_START * (this.stride + 1) : size * this.stride);
+    if (this.compact) this.cells.fill(NaN);
   }
 
   /** Bytes of figures this ring holds (its arrays' contents), for memory accounting. */
@@ -146,7 +150,7 @@ export class BucketRing {
     if (b > this.head) {
       // Buckets now out of the ring: dense slots the head moves over are emptied (count 0), sparse entries dropped.
       if (this.sparse) this.dropBefore(b - this.size + 1);
-      else if (this.head !== -Infinity) for (let k = this.head + 1; k <= Math.min(b, this.head + this.size); k++) this.cells[this.slot(k)] = 0;
+      else if (this.head !== -Infinity) for (let k = this.head + 1; k <= Math.min(b, this.head + this.size); k++) this.cells[this.slot(k)] = this.compact ? NaN : 0;
       this.head = b;
       if (this.sideUsed) this.dropSideBefore(b - this.size + 1);
     }
@@ -159,6 +163,7 @@ export class BucketRing {
      */
     const tc = this.tails;
     if (tc) for (let k = 0; k < tc.length; k += TAIL_CELLS) if (tc[k + 1] > b) tc[k] = 0;
+    if (this.compact) return this.addCompact(b, value);
     const i = this.sparse ? this.entry(b) : this.slot(b);
     const c = this.cells;
     const n = ++c[i];
@@ -172,72 +177,97 @@ export class BucketRing {
     const delta = value - c[i + 1];
     c[i + 1] += delta / n;
     if (this.m2At > 0) c[i + this.m2At] += delta * (value - c[i + 1]);
-    else if (this.compact) this.addSideM2(b, delta * (value - c[i + 1]));
     if (this.minAt > 0) {
       if (value < c[i + this.minAt]) c[i + this.minAt] = value;
       if (value > c[i + this.minAt + 1]) c[i + this.minAt + 1] = value;
     }
   }
 
-  /** Compact spread: adds to bucket b's M2, keeping it aside (or turning to one M2 per bucket when too many are). */
-  private addSideM2(b: number, d: number): void {
+  /** Compact spread: a reading into bucket b (the same Welford steps as a full ring, in the same order). */
+  private addCompact(b: number, value: number): void {
+    const c = this.cells;
+    const i = this.slot(b);
+    if (Number.isNaN(c[i])) {
+      c[i] = value;
+      return;
+    }
+    const k = this.sideAt(b);
+    const n = (k < 0 ? 1 : this.sideM2![k + 1]) + 1;
+    if (n === CACHE_AFTER && !this.tails) this.tails = cellPool.take(TAILS * TAIL_CELLS);
+    const delta = value - c[i];
+    c[i] += delta / n;
+    const d = delta * (value - c[i]);
+    if (k >= 0) {
+      this.sideM2![k + 1] = n;
+      this.sideM2![k + 2] += d;
+      return;
+    }
+    this.addSide(b, d);
+  }
+
+  /** Compact spread: where bucket b's side entry starts, or -1 (it holds one reading, or none). */
+  private sideAt(b: number): number {
+    const m = this.sideM2;
+    for (let k = 0; m && k < this.sideUsed; k++) if (m[k * SIDE] === b) return k * SIDE;
+    return -1;
+  }
+
+  /** Compact spread: bucket b now holds two readings: [b, 2, M2] aside (or a column of each when too many are). */
+  private addSide(b: number, d: number): void {
     let m = this.sideM2;
     const used = this.sideUsed;
-    let k = used;
-    if (m) while (k > 0 && m[(k - 1) * 2] > b) k--;
-    if (m && k > 0 && m[(k - 1) * 2] === b) {
-      m[(k - 1) * 2 + 1] += d;
-      return;
-    }
     if (used === SIDE_M2) {
       this.toColumn();
-      this.cells[this.slot(b) + 2] += d;
+      const i = this.slot(b);
+      this.cells[i] = 2;
+      this.cells[i + 2] = d;
       return;
     }
-    if (!m || used * 2 === m.length) {
-      const next = cellPool.take(Math.min(SIDE_M2, Math.max(2, used * 2)) * 2);
+    let k = used;
+    if (m) while (k > 0 && m[(k - 1) * SIDE] > b) k--;
+    if (!m || used * SIDE === m.length) {
+      const next = cellPool.take(Math.min(SIDE_M2, Math.max(2, used * 2)) * SIDE);
       if (m) {
         next.set(m);
         cellPool.give(m);
       }
       this.sideM2 = m = next;
     }
-    m.copyWithin((k + 1) * 2, k * 2, used * 2);
-    m[k * 2] = b;
-    m[k * 2 + 1] = d;
+    m.copyWithin((k + 1) * SIDE, k * SIDE, used * SIDE);
+    m[k * SIDE] = b;
+    m[k * SIDE + 1] = 2;
+    m[k * SIDE + 2] = d;
     this.sideUsed++;
-  }
-
-  /** Compact spread: bucket b's M2 (0 when it holds one reading: none kept aside). */
-  private sideM2Of(b: number): number {
-    const m = this.sideM2;
-    for (let k = 0; m && k < this.sideUsed; k++) if (m[k * 2] === b) return m[k * 2 + 1];
-    return 0;
   }
 
   private dropSideBefore(low: number): void {
     const m = this.sideM2!;
     let k = 0;
-    while (k < this.sideUsed && m[k * 2] < low) k++;
+    while (k < this.sideUsed && m[k * SIDE] < low) k++;
     if (!k) return;
-    m.copyWithin(0, k * 2, this.sideUsed * 2);
+    m.copyWithin(0, k * SIDE, this.sideUsed * SIDE);
     this.sideUsed -= k;
   }
 
-  /** Compact spread no more: many buckets hold several readings, so each gets its M2 in the ring. */
+  /** Compact spread no more: many buckets hold several readings, so each gets its count and M2 in the ring. */
   private toColumn(): void {
     const old = this.cells;
-    const oldStride = this.stride;
     this.compact = false;
     this.m2At = 2;
-    this.stride = oldStride + 1;
+    this.stride = 3;
     this.cells = cellPool.take(this.size * this.stride);
     for (let slot = 0; slot < this.size; slot++) {
-      this.cells[slot * this.stride] = old[slot * oldStride];
-      this.cells[slot * this.stride + 1] = old[slot * oldStride + 1];
+      const mean = old[slot];
+      if (Number.isNaN(mean)) continue;
+      this.cells[slot * 3] = 1;
+      this.cells[slot * 3 + 1] = mean;
     }
     const m = this.sideM2!;
-    for (let k = 0; k < this.sideUsed; k++) this.cells[this.slot(m[k * 2]) + 2] = m[k * 2 + 1];
+    for (let k = 0; k < this.sideUsed; k++) {
+      const i = this.slot(m[k * SIDE]);
+      this.cells[i] = m[k * SIDE + 1];
+      this.cells[i + 2] = m[k * SIDE + 2];
+    }
     cellPool.give(old);
     cellPool.give(m);
     this.sideM2 = null;
@@ -364,11 +394,24 @@ export class BucketRing {
         if (b < low) break;
         i = k * e + 1;
       } else i = this.slot(b);
-      const c = cells[i];
-      if (!c) continue;
+      let c: number;
+      let bm2: number;
+      let bmean: number;
+      if (this.compact) {
+        bmean = cells[i];
+        if (Number.isNaN(bmean)) continue;
+        const k = this.sideUsed ? this.sideAt(b) : -1;
+        c = k < 0 ? 1 : this.sideM2![k + 1];
+        bm2 = k < 0 ? 0 : this.sideM2![k + 2];
+      } else {
+        c = cells[i];
+        if (!c) continue;
+        bmean = cells[i + 1];
+        bm2 = m2At > 0 ? cells[i + m2At] : 0;
+      }
       const total = count + c;
-      const delta = cells[i + 1] - mean;
-      m2 += (m2At > 0 ? cells[i + m2At] : c > 1 && this.sideUsed ? this.sideM2Of(b) : 0) + (delta * delta * count * c) / total;
+      const delta = bmean - mean;
+      m2 += bm2 + (delta * delta * count * c) / total;
       mean += (delta * c) / total;
       count = total;
       if (minAt > 0) {

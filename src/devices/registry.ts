@@ -182,6 +182,11 @@ export class DeviceRegistry {
     return s && { ...s, latest: { ...s.latest }, ...(s.attributes ? { attributes: { ...s.attributes } } : {}) };
   }
 
+  /** Every device as held now, read-only: no copy, no sort (periodic sweeps over the whole fleet). */
+  each(): Iterable<Readonly<Pick<DeviceState, 'id' | 'profile' | 'lastSeen'>>> {
+    return this.devices.values();
+  }
+
   list(): DeviceInfo[] {
     return [...this.devices.values()]
       .sort((a, b) => a.id.localeCompare(b.id))

@@ -114,3 +114,37 @@ test('alarm engine: with no rules, committed messages still reach the live windo
   assert.equal(analytics.get('p1')!.seqGaps1m, 1);
   assert.equal(analytics.get('p1')!.metrics.temperature.count1m, 3);
 });
+
+test('alarm engine: the silence sweep lists no device while no nodata rule is enabled, and reads the directory uncopied once one is', async (t) => {
+  const db = new SqliteStore({ path: ':memory:' });
+  await db.open();
+  const clock = { now: T0 };
+  const known = new Map<string, { id: string; profile: string | null; lastSeen: number }>();
+  const calls = { list: 0, each: 0 };
+  // The registry's sweep ran every 250 ms over a sorted copy of every device; at 10,000 devices that took the main thread.
+  const devices: DeviceDirectory = {
+    get: (id) => known.get(id),
+    list: () => (calls.list++, [...known.values()]),
+    each: () => (calls.each++, known.values()),
+  };
+  const engine = new AlarmEngine({ store: db.alarms, analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }), devices, logger: silentLogger(), now: () => clock.now, sweepMs: 3_600_000 });
+  await engine.start();
+  t.after(() => engine.stop());
+  const changes: string[] = [];
+  engine.onChange((c: AlarmChange) => changes.push(`${c.type} ${c.alarm.device}`));
+  for (let i = 0; i < 100; i++) known.set(`d${i}`, { id: `d${i}`, profile: null, lastSeen: T0 });
+  clock.now = T0 + 120_000;
+  engine.checkSilence();
+  await engine.idle();
+  assert.deepEqual(calls, { list: 0, each: 0 }, 'no silence rule: the devices are not listed');
+  const input = { name: 'quiet', severity: 'warning', scope: 'device', target: 'd7', kind: 'nodata', forMs: 60_000 } as const;
+  const rule = await engine.createRule(input);
+  engine.checkSilence();
+  await engine.idle();
+  assert.deepEqual(calls, { list: 0, each: 1 });
+  assert.deepEqual(changes, ['raised d7']);
+  await engine.updateRule(rule.id, { ...input, enabled: false });
+  engine.checkSilence();
+  await engine.idle();
+  assert.deepEqual(calls, { list: 0, each: 1 }, 'a disabled silence rule lists nothing either');
+});

@@ -48,6 +48,14 @@ interface ListenerLink {
   sessions: Map<number, RemoteSession>;
 }
 
+/**
+ * V8 flags for listener processes. A listener's objects are its connections, long-lived and small;
+ * what it allocates per message dies young. The default young generation (up to 3 x 16 MiB semi
+ * spaces, resident once touched) was a fifth of an idle listener's RSS and, with 6 listeners
+ * for 100,000 devices, ~200 MiB of the budget; 1 MiB semi spaces scavenge more often, cheaply.
+ */
+export const LISTENER_EXEC_ARGV = ['--max-semi-space-size=1'];
+
 // Generous: a listener loads Aedes and the broker code; on a machine at load 30 that took over 30 s.
 const READY_TIMEOUT_MS = 120_000;
 
@@ -86,7 +94,7 @@ export class MqttListenerHub implements Source {
     });
     const here = fileURLToPath(import.meta.url);
     cluster.schedulingPolicy = cluster.SCHED_RR;
-    cluster.setupPrimary({ exec: join(here, '..', `listener-process${extname(here)}`), args: [] });
+    cluster.setupPrimary({ exec: join(here, '..', `listener-process${extname(here)}`), args: [], execArgv: [...process.execArgv, ...LISTENER_EXEC_ARGV] });
     await Promise.all(Array.from({ length: this.o.count }, (_, i) => this.spawn(i, path)));
   }
 
