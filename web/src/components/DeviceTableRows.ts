@@ -7,8 +7,7 @@ import { enumLabel, metricLabel, profileLabel } from '../state/profiles.js';
 import { assignSlots, visibleRange } from '../state/row-window.js';
 import { hrefs } from '../hooks/useRoute.js';
 import type { Language } from '../i18n/catalogues.js';
-import { SPARK_H, SPARK_W, sparkPoints } from './sparkline.js';
-import { SharedSparklines } from './SharedSparklines.js';
+import { SPARK_H, SPARK_W, drawSparkline, resolveColor, sparkPoints } from './sparkline.js';
 
 export const ROW_PX = 36;
 const OVERSCAN = 8;
@@ -65,8 +64,7 @@ interface Slot {
   name: HTMLSpanElement;
   profile: HTMLTableCellElement;
   site: HTMLTableCellElement;
-  /** The line's place in the row (its name, its point count); the line itself is on the shared canvas. */
-  spark: HTMLSpanElement;
+  canvas: HTMLCanvasElement;
   latest: HTMLSpanElement;
   alarms: HTMLTableCellElement;
   completeness: HTMLTableCellElement;
@@ -128,7 +126,7 @@ export class DeviceTableRows {
   private readonly bottom: HTMLTableRowElement;
   private readonly topCell: HTMLTableCellElement;
   private readonly bottomCell: HTMLTableCellElement;
-  private readonly sparks: SharedSparklines;
+  private stroke: string | null = null;
   private readonly offHistory: () => void;
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly resize: ResizeObserver | null;
@@ -151,19 +149,12 @@ export class DeviceTableRows {
     [this.top, this.topCell] = spacer();
     [this.bottom, this.bottomCell] = spacer();
     body.replaceChildren(this.top, this.bottom);
-    this.sparks = new SharedSparklines(scroller, ROW_PX);
     scroller.addEventListener('scroll', this.onScroll, { passive: true });
     // Answers for the rows on screen: their sparkline and completeness, written when they come.
     this.offHistory = history.subscribe(() => this.update(false));
     // "3s ago" moves on once a second; the rest of a row only when its device or the history changes.
     this.ticker = setInterval(() => this.tick(), 1000);
-    this.resize =
-      typeof ResizeObserver === 'function'
-        ? new ResizeObserver(() => {
-            this.sparks.invalidate();
-            this.update(false);
-          })
-        : null;
+    this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver(() => this.update(false)) : null;
     this.resize?.observe(scroller);
   }
 
@@ -182,11 +173,9 @@ export class DeviceTableRows {
     for (const s of this.slots) this.release(s);
     this.slots = [];
     this.body.replaceChildren();
-    this.sparks.destroy();
   }
 
-  /** `recheck`: write every row even if nothing it is written from changed (the clock moved: status, sparkline axis). */
-  private update(force: boolean, recheck = false): void {
+  private update(force: boolean): void {
     const data = this.data;
     if (!data) return;
     const count = data.rows.length;
@@ -208,15 +197,7 @@ export class DeviceTableRows {
     this.slots = order;
     this.spacer(0, start * ROW_PX);
     this.spacer(1, (count - end) * ROW_PX);
-    this.sparks.window(start, end);
-    for (const s of order) this.fill(s, data, force, recheck);
-    this.sparks.paint(() => {
-      const shown = order.filter((s) => !s.spark.classList.contains('spark-empty'));
-      if (shown.length === 0) return null;
-      const a = shown[0];
-      const b = shown[shown.length - 1];
-      return { a: a.spark, ai: a.index, b: b.spark, bi: b.index };
-    });
+    for (const s of order) this.fill(s, data, force);
   }
 
   private spacer(which: 0 | 1, px: number): void {
@@ -235,13 +216,13 @@ export class DeviceTableRows {
     const name = el('span', idCell, 'fleet-name');
     const profile = el('td', tr);
     const site = el('td', tr);
-    const sparkCell = el('td', tr, 'fleet-spark');
-    // Keeps its size when empty (hidden by visibility): the shared canvas is placed from it.
-    const spark = el('span', sparkCell, 'sparkline spark-empty');
-    spark.setAttribute('role', 'img');
-    spark.style.width = `${SPARK_W}px`;
-    spark.style.height = `${SPARK_H}px`;
-    const latest = el('span', sparkCell, 'fleet-latest');
+    const spark = el('td', tr, 'fleet-spark');
+    const canvas = el('canvas', spark, 'sparkline');
+    canvas.setAttribute('role', 'img');
+    canvas.style.width = `${SPARK_W}px`;
+    canvas.style.height = `${SPARK_H}px`;
+    canvas.hidden = true;
+    const latest = el('span', spark, 'fleet-latest');
     const alarms = el('td', tr, 'fleet-num');
     const completeness = el('td', tr, 'fleet-num');
     const time = el('time', el('td', tr));
@@ -253,7 +234,7 @@ export class DeviceTableRows {
       name,
       profile,
       site,
-      spark,
+      canvas,
       latest,
       alarms,
       completeness,
@@ -272,15 +253,15 @@ export class DeviceTableRows {
     if (s.deviceId) this.history.forget(s.deviceId);
   }
 
-  private fill(s: Slot, data: RowData, force: boolean, recheck: boolean): void {
+  private fill(s: Slot, data: RowData, force: boolean): void {
     const d = data.rows[s.index];
     const e = this.history.get(d.id);
     const to = data.now();
     const tick = Math.floor(to / SPARK_PX_MS);
     const from = s.from;
-    // A scroll moves the window; rows that stayed, with the same data, hour and axis, are as written.
-    if (!force && !recheck && from.data === data && from.entry === e && from.tick === tick && from.index === s.index && s.deviceId === d.id) return;
-    const moved = from.index !== s.index;
+    // A scroll event writes only the rows that came in: one that stayed, with the same row data (set
+    // about once a second), hour and sparkline pixel, is as written ("3 s ago" is the ticker's).
+    if (!force && from.data === data && from.entry === e && from.tick === tick && from.index === s.index && s.deviceId === d.id) return;
     from.data = data;
     from.entry = e;
     from.tick = tick;
@@ -336,20 +317,19 @@ export class DeviceTableRows {
     const latestText = metric && latest ? `${enumLabel(spec, latest.value, lang) ?? formatValue(latest.value, lang)}${spec?.unit ? ` ${spec.unit}` : ''}` : '';
     if (shown.latest !== latestText) setText(s.latest, (shown.latest = latestText));
     const spark = metric && e?.spark ? e.spark : null;
-    // A recycled element's old row index is not its line's: the line is set again for the new index.
-    if (shown.spark !== spark || (spark && (shown.sparkLatest !== latest || shown.sparkTick !== tick)) || moved || !shown.device) {
-      if (shown.spark !== spark) s.spark.classList.toggle('spark-empty', !spark);
+    if (shown.spark !== spark || (spark && (shown.sparkLatest !== latest || shown.sparkTick !== tick))) {
       shown.spark = spark;
       shown.sparkLatest = latest;
       shown.sparkTick = tick;
-      this.sparks.set(s.index, spark ? { ts: spark.ts, values: spark.values, latest, from: to - 3_600_000, to } : null);
+      s.canvas.hidden = !spark;
       if (spark) {
-        const points = String(sparkPoints(spark.ts, latest));
-        if (s.spark.dataset.points !== points) s.spark.dataset.points = points;
+        if (this.stroke === null) this.stroke = resolveColor(s.canvas, 'var(--accent, #2f7ed8)');
+        drawSparkline(s.canvas, this.stroke, spark.ts, spark.values, to - 3_600_000, to, latest);
+        s.canvas.dataset.points = String(sparkPoints(spark.ts, latest));
       }
     }
     const sparkLabel = metric ? data.labels.sparkline(metricLabel(profile, metric, lang)) : '';
-    if (shown.sparkLabel !== sparkLabel) s.spark.setAttribute('aria-label', (shown.sparkLabel = sparkLabel));
+    if (shown.sparkLabel !== sparkLabel) s.canvas.setAttribute('aria-label', (shown.sparkLabel = sparkLabel));
 
     const alarms = data.alarms(d.id);
     if (shown.alarms !== alarms) {
