@@ -131,6 +131,8 @@ export class DeviceTableRows {
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly resize: ResizeObserver | null;
   private spacerPx = [-1, -1];
+  /** The scroller's height, from the ResizeObserver: not read on every scroll (a read after a write lays out). */
+  private viewportPx = 0;
   private readonly onScroll = () => this.update(false);
 
   constructor(
@@ -154,7 +156,14 @@ export class DeviceTableRows {
     this.offHistory = history.subscribe(() => this.update(false));
     // "3s ago" moves on once a second; the rest of a row only when its device or the history changes.
     this.ticker = setInterval(() => this.tick(), 1000);
-    this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver(() => this.update(false)) : null;
+    this.resize =
+      typeof ResizeObserver === 'function'
+        ? new ResizeObserver((entries) => {
+            const h = entries[entries.length - 1]?.contentRect.height;
+            if (h > 0) this.viewportPx = h;
+            this.update(false);
+          })
+        : null;
     this.resize?.observe(scroller);
   }
 
@@ -179,7 +188,7 @@ export class DeviceTableRows {
     const data = this.data;
     if (!data) return;
     const count = data.rows.length;
-    const { start, end } = visibleRange(this.scroller.scrollTop, this.scroller.clientHeight || 600, ROW_PX, count, OVERSCAN);
+    const { start, end } = visibleRange(this.scroller.scrollTop, this.viewportPx || this.scroller.clientHeight || 600, ROW_PX, count, OVERSCAN);
     const { order, spare, reassigned } = assignSlots(this.slots, start, end, () => this.createSlot());
     for (const sl of spare) {
       this.release(sl);
