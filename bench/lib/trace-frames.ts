@@ -190,7 +190,16 @@ export async function analyseTrace(events: TraceEvent[], seconds: number, file: 
     const name = threadName.get(k) ?? '';
     return (Number(k.split(':')[0]) === pid && /Compositor|Raster|CompositorTileWorker/.test(name)) || /VizCompositor|CrGpuMain|Viz/.test(name);
   });
-  const late = mainKey ? await lateFrames(events, byThread.get(mainKey)!, offKeys.map((k) => byThread.get(k)!), pid!, budgetMs, mapDir) : null;
+  const late = mainKey
+    ? await lateFrames(
+        events,
+        byThread.get(mainKey)!,
+        offKeys.map((k) => byThread.get(k)!),
+        pid!,
+        budgetMs,
+        mapDir,
+      )
+    : null;
   return {
     seconds,
     late,
@@ -331,7 +340,12 @@ async function lateFrames(
   // Top-level tasks that ran script inside late frames: the first script-kind child of each RunTask.
   const tasks = new Map<string, number>();
   for (const e of mainEvents) {
-    if (e.ph !== 'X' || !e.dur || !/^(TimerFire|FireAnimationFrame|EventDispatch|FunctionCall|RunMicrotasks|XHRReadyStateChange|ParseHTML|V8\.Execute)$/.test(e.name)) continue;
+    if (
+      e.ph !== 'X' ||
+      !e.dur ||
+      !/^(TimerFire|FireAnimationFrame|EventDispatch|FunctionCall|RunMicrotasks|XHRReadyStateChange|ParseHTML|V8\.Execute)$/.test(e.name)
+    )
+      continue;
     let overlap = 0;
     for (const [a, b] of lateW) overlap += Math.max(0, Math.min(e.ts + e.dur, b) - Math.max(e.ts, a));
     if (!overlap) continue;
@@ -422,7 +436,7 @@ export function formatTrace(label: string, t: TraceSummary): string {
 }
 
 function formatLate(l: LateFrames | null): string {
-  if (!l) return '    late frames: the bench\'s frame callback was not found in the trace\n';
+  if (!l) return "    late frames: the bench's frame callback was not found in the trace\n";
   const f = (r: Record<string, number>) =>
     Object.entries(r)
       .filter(([, v]) => v >= 0.05)
