@@ -73,6 +73,8 @@ interface Slot {
   /** The device this element shows (its hour is asked for when the timer fires). */
   deviceId: string | null;
   settle: ReturnType<typeof setTimeout> | null;
+  /** What the row was last written from: the same row data, hour and sparkline pixel need no writing again. */
+  from: { data: RowData | null; entry: unknown; tick: number; index: number };
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, parent: Node, className?: string): HTMLElementTagNameMap[K] {
@@ -129,6 +131,8 @@ export class DeviceTableRows {
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly resize: ResizeObserver | null;
   private spacerPx = [-1, -1];
+  /** The scroller's height, from the ResizeObserver: not read on every scroll (a read after a write lays out). */
+  private viewportPx = 0;
   private readonly onScroll = () => this.update(false);
 
   constructor(
@@ -152,7 +156,14 @@ export class DeviceTableRows {
     this.offHistory = history.subscribe(() => this.update(false));
     // "3s ago" moves on once a second; the rest of a row only when its device or the history changes.
     this.ticker = setInterval(() => this.tick(), 1000);
-    this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver(() => this.update(false)) : null;
+    this.resize =
+      typeof ResizeObserver === 'function'
+        ? new ResizeObserver((entries) => {
+            const h = entries[entries.length - 1]?.contentRect.height;
+            if (h > 0) this.viewportPx = h;
+            this.update(false);
+          })
+        : null;
     this.resize?.observe(scroller);
   }
 
@@ -177,7 +188,7 @@ export class DeviceTableRows {
     const data = this.data;
     if (!data) return;
     const count = data.rows.length;
-    const { start, end } = visibleRange(this.scroller.scrollTop, this.scroller.clientHeight || 600, ROW_PX, count, OVERSCAN);
+    const { start, end } = visibleRange(this.scroller.scrollTop, this.viewportPx || this.scroller.clientHeight || 600, ROW_PX, count, OVERSCAN);
     const { order, spare, reassigned } = assignSlots(this.slots, start, end, () => this.createSlot());
     for (const sl of spare) {
       this.release(sl);
@@ -224,7 +235,24 @@ export class DeviceTableRows {
     const alarms = el('td', tr, 'fleet-num');
     const completeness = el('td', tr, 'fleet-num');
     const time = el('time', el('td', tr));
-    return { index: -1, tr, status, link, name, profile, site, canvas, latest, alarms, completeness, time, shown: emptyShown(), deviceId: null, settle: null };
+    return {
+      index: -1,
+      tr,
+      status,
+      link,
+      name,
+      profile,
+      site,
+      canvas,
+      latest,
+      alarms,
+      completeness,
+      time,
+      shown: emptyShown(),
+      deviceId: null,
+      settle: null,
+      from: { data: null, entry: undefined, tick: -1, index: -1 },
+    };
   }
 
   /** The element no longer shows its device: an hour not yet asked for is not fetched. */
@@ -236,6 +264,17 @@ export class DeviceTableRows {
 
   private fill(s: Slot, data: RowData, force: boolean): void {
     const d = data.rows[s.index];
+    const e = this.history.get(d.id);
+    const to = data.now();
+    const tick = Math.floor(to / SPARK_PX_MS);
+    const from = s.from;
+    // A scroll event writes only the rows that came in: one that stayed, with the same row data (set
+    // about once a second), hour and sparkline pixel, is as written ("3 s ago" is the ticker's).
+    if (!force && from.data === data && from.entry === e && from.tick === tick && from.index === s.index && s.deviceId === d.id) return;
+    from.data = data;
+    from.entry = e;
+    from.tick = tick;
+    from.index = s.index;
     const lang = data.lang;
     const profile = data.profiles.get(d.profile);
     const metric = primaryMetric(d, profile);
@@ -282,14 +321,11 @@ export class DeviceTableRows {
     const site = (typeof d.attributes?.site === 'string' && d.attributes.site) || d.location || '';
     if (shown.site !== site) setText(s.site, (shown.site = site));
 
-    const e = this.history.get(d.id);
     const latest = metric ? d.latest[metric] : undefined;
     const spec = metric ? profile?.metrics[metric] : undefined;
     const latestText = metric && latest ? `${enumLabel(spec, latest.value, lang) ?? formatValue(latest.value, lang)}${spec?.unit ? ` ${spec.unit}` : ''}` : '';
     if (shown.latest !== latestText) setText(s.latest, (shown.latest = latestText));
     const spark = metric && e?.spark ? e.spark : null;
-    const to = data.now();
-    const tick = Math.floor(to / SPARK_PX_MS);
     if (shown.spark !== spark || (spark && (shown.sparkLatest !== latest || shown.sparkTick !== tick))) {
       shown.spark = spark;
       shown.sparkLatest = latest;
