@@ -150,7 +150,8 @@ export class BucketRing {
     if (b > this.head) {
       // Buckets now out of the ring: dense slots the head moves over are emptied (count 0), sparse entries dropped.
       if (this.sparse) this.dropBefore(b - this.size + 1);
-      else if (this.head !== -Infinity) for (let k = this.head + 1; k <= Math.min(b, this.head + this.size); k++) this.cells[this.slot(k)] = this.compact ? NaN : 0;
+      else if (this.head !== -Infinity)
+        for (let k = this.head + 1; k <= Math.min(b, this.head + this.size); k++) this.cells[this.slot(k)] = this.compact ? NaN : 0;
       this.head = b;
       if (this.sideUsed) this.dropSideBefore(b - this.size + 1);
     }

@@ -161,7 +161,10 @@ test('publish frames: a wildcard topic, a retained and a QoS 2 publish take Aede
   // A '+' in a publish topic: Aedes refuses it and closes the connection, after the good publish before it is acknowledged.
   const bad = await RawClient.open(framed.port, 'pf-bad');
   const handed = counts.handedOver;
-  await bad.send(Buffer.concat([publishFrame('devices/pf-bad/telemetry', '{"seq":1,"v":1}', 1, 7), publishFrame('devices/+/telemetry', '{"v":1}', 1, 8)]), [1000]);
+  await bad.send(
+    Buffer.concat([publishFrame('devices/pf-bad/telemetry', '{"seq":1,"v":1}', 1, 7), publishFrame('devices/+/telemetry', '{"v":1}', 1, 8)]),
+    [1000],
+  );
   await until(() => bad.closed, { what: 'the connection closed over a wildcard topic' });
   assert.equal(counts.handedOver, handed + 1);
   assert.ok(!bad.acks().includes(8));
@@ -170,14 +173,16 @@ test('publish frames: a wildcard topic, a retained and a QoS 2 publish take Aede
   const dev = await RawClient.open(framed.port, 'pf-ret');
   const before = { ...counts };
   await dev.send(
-    Buffer.concat([publishFrame('devices/pf-ret/telemetry', '{"seq":1,"v":1}', 1, 1, 0x01), frame(0x34, Buffer.concat([str('devices/pf-ret/telemetry'), Buffer.from([0, 2]), Buffer.from('{"seq":2,"v":2}')]))]),
+    Buffer.concat([
+      publishFrame('devices/pf-ret/telemetry', '{"seq":1,"v":1}', 1, 1, 0x01),
+      frame(0x34, Buffer.concat([str('devices/pf-ret/telemetry'), Buffer.from([0, 2]), Buffer.from('{"seq":2,"v":2}')])),
+    ]),
     [1000],
   );
   await until(() => dev.acks().includes(1) && dev.got.some((p) => p.type === 5), { what: 'PUBACK for the retained publish and PUBREC for QoS 2' });
   assert.equal(counts.taken, before.taken);
   assert.equal(counts.handedOver, before.handedOver + 2);
   dev.socket.destroy();
-
 });
 
 test('publish frames: a PUBACK is sent only once the reading is durable (committed, or spooled while the store is busy)', async (t) => {

@@ -127,7 +127,14 @@ test('alarm engine: the silence sweep lists no device while no nodata rule is en
     list: () => (calls.list++, [...known.values()]),
     each: () => (calls.each++, known.values()),
   };
-  const engine = new AlarmEngine({ store: db.alarms, analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }), devices, logger: silentLogger(), now: () => clock.now, sweepMs: 3_600_000 });
+  const engine = new AlarmEngine({
+    store: db.alarms,
+    analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }),
+    devices,
+    logger: silentLogger(),
+    now: () => clock.now,
+    sweepMs: 3_600_000,
+  });
   await engine.start();
   t.after(() => engine.stop());
   const changes: string[] = [];

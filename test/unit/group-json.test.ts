@@ -66,7 +66,7 @@ test('writes the same bytes as JSON.stringify for many random series (times in m
   for (const unit of ['ms', 'us'] as const) assert.equal(written(rows, unit).text, reference(rows, unit), unit);
 });
 
-test("the answer owns its whole buffer, so it can be transferred to the caller rather than copied", () => {
+test('the answer owns its whole buffer, so it can be transferred to the caller rather than copied', () => {
   const { json } = written([['d', 'm', 1, 2]]);
   assert.equal(json.byteOffset, 0);
   assert.equal(json.byteLength, json.buffer.byteLength);
