@@ -3,12 +3,11 @@
 // by function (self time) and by area. Not part of `npm run bench` (a profiler changes the figures);
 // for a before/after, run it on each build (FIELDSCOPE_BENCH_SERVER=<other build>/bin/fieldscope.js).
 //   node --import tsx bench/ingest-profile.ts [--seconds 15] [--clients 100]
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { runScript, startFieldscope, tempDir } from './lib/procs.js';
-import { mainThreadProfile, monotonicUs, threadShare } from './lib/cpuprofile.js';
+import { runScript } from './lib/procs.js';
+import { monotonicUs, threadShare } from './lib/cpuprofile.js';
 import { cpuWindow } from './lib/cpu.js';
 import { scriptArgs } from './lib/args.js';
+import { pct, profiledServer } from './lib/profiled-server.js';
 
 interface PubResult {
   acked: number;
@@ -17,30 +16,15 @@ interface PubResult {
 
 const given = scriptArgs();
 const args = { seconds: Number(given.seconds ?? 15), clients: Number(given.clients ?? 100) };
-const data = tempDir('fs-bench-prof-data-');
-const prof = tempDir('fs-bench-prof-');
-const fs = await startFieldscope(['--no-simulator'], data.dir, ['--cpu-prof', '--cpu-prof-dir', prof.dir]);
-let from: number;
-let to: number;
-let p: PubResult;
-let cpuSeconds: number;
-try {
+const { p, cpuSeconds, from, to, files, main } = await profiledServer('fs-bench-prof-', async (fs) => {
   const pub = runScript<PubResult>('publisher.ts', { url: fs.mqttUrl, clients: args.clients, messages: 4_000_000, seconds: args.seconds });
   await pub.ready;
   const w = cpuWindow(fs.proc.pid!);
-  from = monotonicUs();
-  p = await pub.result;
-  to = monotonicUs();
-  cpuSeconds = w.stop();
-} finally {
-  await fs.stop();
-  data.remove();
-}
-const files = readdirSync(prof.dir)
-  .filter((f) => f.endsWith('.cpuprofile'))
-  .map((f) => join(prof.dir, f));
-const main = mainThreadProfile(files);
-if (!main) throw new Error(`no main-thread profile among ${files.length} files in ${prof.dir}`);
+  const from = monotonicUs();
+  const p = await pub.result;
+  const to = monotonicUs();
+  return { p, cpuSeconds: w.stop(), from, to };
+});
 const groups = {
   'MQTT (aedes, mqtt-packet, qlobber, mqemitter, bl, debug)':
     /node_modules\/(aedes|mqtt-packet|qlobber|mqemitter|bl|debug|fastfall|reusify|aedes-persistence|aedes-packet)\//,
@@ -52,9 +36,8 @@ const groups = {
   'live hub': /(src|dist)\/api\/live/,
 };
 const s = threadShare(main, from, to, groups, 20);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const out: string[] = [];
-out.push(`${p!.acked} msgs acked, ${Math.round(p!.rate)} msg/s; server CPU (all threads, profiler on) ${((cpuSeconds * 1e6) / p!.acked).toFixed(1)} µs/msg`);
+out.push(`${p.acked} msgs acked, ${Math.round(p.rate)} msg/s; server CPU (all threads, profiler on) ${((cpuSeconds * 1e6) / p.acked).toFixed(1)} µs/msg`);
 out.push(`main thread over ${(s.ms / 1000).toFixed(1)} s: busy ${pct(s.busy)}, GC ${pct(s.gc)} (of the window)`);
 out.push('inclusive share of the window by area:');
 for (const [g, v] of Object.entries(s.groups)) out.push(`  ${pct(v).padStart(6)}  ${g}`);
@@ -64,7 +47,7 @@ for (const t of s.top) out.push(`  ${pct(t.share).padStart(6)}  ${t.name}`);
 // CPU per message (all threads) can be split between the main thread and the rest.
 for (const f of files) {
   if (f === main) continue;
-  const w = threadShare(f, from!, to!, { 'SQLite (better-sqlite3, src/stores/sqlite)': /(src|dist)\/stores\/sqlite\/|better-sqlite3/ }, 8);
+  const w = threadShare(f, from, to, { 'SQLite (better-sqlite3, src/stores/sqlite)': /(src|dist)\/stores\/sqlite\/|better-sqlite3/ }, 8);
   if (!(w.busy > 0.005)) continue;
   out.push(`worker ${f.split('/').pop()}: busy ${pct(w.busy)}, GC ${pct(w.gc)} (of the window)`);
   for (const [g, v] of Object.entries(w.groups)) out.push(`  ${pct(v).padStart(6)}  ${g}`);

@@ -3,25 +3,18 @@
 // main thread's stretches without an idle sample of at least --min-ms (a reading received during one
 // waits for its end), what they are made of, and GC. Not part of `npm run bench` (the profiler costs).
 //   node --import tsx bench/latency-profile.ts [--seconds 15] [--rate 2000] [--min-ms 4]
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { runScript, startFieldscope, tempDir } from './lib/procs.js';
-import { longTasks, mainThreadProfile, monotonicUs, threadShare } from './lib/cpuprofile.js';
+import { runScript } from './lib/procs.js';
+import { longTasks, monotonicUs, threadShare } from './lib/cpuprofile.js';
 import { scriptArgs } from './lib/args.js';
+import { pct, profiledServer } from './lib/profiled-server.js';
 
 const given = scriptArgs();
 const seconds = Number(given.seconds ?? 15);
 const rate = Number(given.rate ?? 2000);
 const minMs = Number(given['min-ms'] ?? 4);
-const data = tempDir('fs-bench-latprof-data-');
-const prof = tempDir('fs-bench-latprof-');
-const fs = await startFieldscope(['--no-simulator'], data.dir, ['--cpu-prof', '--cpu-prof-dir', prof.dir]);
-let from: number;
-let to: number;
-let probe: { p50: number; p99: number; samples: number };
-try {
-  from = monotonicUs();
-  probe = await runScript<{ p50: number; p99: number; samples: number }>('latency-probe.ts', {
+const { probe, from, to, main } = await profiledServer('fs-bench-latprof-', async (fs) => {
+  const from = monotonicUs();
+  const probe = await runScript<{ p50: number; p99: number; samples: number }>('latency-probe.ts', {
     url: fs.mqttUrl,
     ws: fs.httpUrl.replace('http', 'ws') + '/api/v1/live',
     frames: 'batch',
@@ -29,22 +22,13 @@ try {
     rate,
     seconds,
   }).result;
-  to = monotonicUs();
-} finally {
-  await fs.stop();
-  data.remove();
-}
-const files = readdirSync(prof.dir)
-  .filter((f) => f.endsWith('.cpuprofile'))
-  .map((f) => join(prof.dir, f));
-const main = mainThreadProfile(files);
-if (!main) throw new Error(`no main-thread profile in ${prof.dir}`);
+  return { probe, from, to: monotonicUs() };
+});
 // The probe's first 2 s (connect, warm-up) are left out.
-const lt = longTasks(main, from! + 2_000_000, to!, minMs, 25);
-const s = threadShare(main, from! + 2_000_000, to!, {}, 15);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const lt = longTasks(main, from + 2_000_000, to, minMs, 25);
+const s = threadShare(main, from + 2_000_000, to, {}, 15);
 const out = [
-  `probe p50 ${probe!.p50.toFixed(2)} p99 ${probe!.p99.toFixed(2)} ms (${probe!.samples} samples, profiler on)`,
+  `probe p50 ${probe.p50.toFixed(2)} p99 ${probe.p99.toFixed(2)} ms (${probe.samples} samples, profiler on)`,
   `main thread: busy ${pct(s.busy)}, GC ${pct(s.gc)}; stretches >= ${minMs} ms without idle: ${lt.count}, longest ${lt.longestMs.toFixed(1)} ms, total ${lt.totalMs.toFixed(0)} ms`,
   'inclusive share of those stretches:',
   ...lt.top.map((t) => `  ${pct(t.share).padStart(6)}  ${t.name}`),

@@ -9,6 +9,7 @@ import { FirmwareSchema, OtaJobSchema, RolloutCreatedSchema, RolloutInputSchema,
 import { Ref } from '../model/schemas/kit.js';
 
 import { errorRef, errorResponses, noContent, streamed } from './schemas.js';
+import { streamBodies, uploadStream } from './upload-body.js';
 
 const imageBytes = streamed('the image bytes (or the range asked for)', 'binary');
 
@@ -38,13 +39,10 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServices: DeviceServices }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { firmware, ota, maxFirmwareBytes } = ctx.deviceServices;
-  // Images stream into the store while hashed. The stream parser lives in the upload route's own scope:
-  // were it on this scope, an octet-stream body sent to a JSON route (PATCH /devices/:id, ...) would
-  // become the raw request itself, and body validation (ajv removeAdditional) would strip that
-  // IncomingMessage's own fields (_readableState, socket), crashing node's http server when the
-  // response finishes.
+  // Images stream into the store while hashed. In the upload route's own scope: an octet-stream body sent
+  // to a JSON route (PATCH /devices/:id, ...) must not become the raw request (see streamBodies).
   await app.register(async (upload) => {
-    upload.addContentTypeParser('application/octet-stream', { bodyLimit: maxFirmwareBytes }, (_req, payload, done) => done(null, payload));
+    streamBodies(upload, ['application/octet-stream'], { bodyLimit: maxFirmwareBytes });
 
     upload.withTypeProvider<TypeBoxTypeProvider>().post(
       '/api/v1/firmware',
@@ -66,10 +64,8 @@ export async function firmwareRoutes(fastify: FastifyInstance, ctx: { deviceServ
         },
       },
       async (req, reply) => {
-        if (!req.body || typeof (req.body as Readable).pipe !== 'function') {
-          throw new DomainError(415, 'send the image as the body with content-type application/octet-stream', 'content-type', 'media_type');
-        }
-        const fw = await firmware.add(req.body as Readable, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
+        const body = uploadStream(req.body, 'send the image as the body with content-type application/octet-stream');
+        const fw = await firmware.add(body, { version: req.query.version, name: req.query.name, notes: req.query.notes }, maxFirmwareBytes);
         return reply.code(201).send(fw);
       },
     );

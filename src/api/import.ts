@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Readable } from 'node:stream';
 import type { Store } from '../stores/store.js';
 import type { RetentionRules } from '../stores/retention-rules.js';
 import type { ProfileRegistry } from '../profiles/profiles.js';
@@ -10,6 +9,7 @@ import { IMPORT_KEY_PATTERN, ImportCheckpointSchema, ImportQuery, ImportSummaryS
 import { Ref } from '../model/schemas/kit.js';
 import { Type } from '@sinclair/typebox';
 import { DomainError } from './errors.js';
+import { drainRefused, streamBodies, uploadStream } from './upload-body.js';
 import { importStream, importUpload, keySize, type ImportFormat } from '../import/importer.js';
 import { parseColumnMap } from '../import/column-map.js';
 import { parseTimestamp } from '../pipeline/decode.js';
@@ -26,10 +26,7 @@ export interface ImportApi {
 
 export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  // In this scope only: the body is handed over as the raw stream, never buffered whole.
-  for (const type of ['text/csv', 'application/x-ndjson', 'application/ndjson']) {
-    app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
-  }
+  streamBodies(app, ['text/csv', 'application/x-ndjson', 'application/ndjson']);
   app.post(
     '/api/v1/import',
     {
@@ -44,10 +41,7 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
     },
     async (req) => {
       const type = req.headers['content-type'] ?? '';
-      const body = req.body as unknown;
-      if (typeof body !== 'object' || body === null || typeof (body as Readable).pipe !== 'function') {
-        throw new DomainError(415, `send the file as text/csv or application/x-ndjson (got ${type || 'no content type'})`, 'content-type', 'media_type');
-      }
+      const stream = uploadStream(req.body, `send the file as text/csv or application/x-ndjson (got ${type || 'no content type'})`);
       const format: ImportFormat = req.query.format ?? (type.includes('csv') ? 'csv' : 'ndjson');
       let start: number | undefined;
       if (req.query.start !== undefined) {
@@ -67,7 +61,6 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
         ...(ctx.retention ? { retention: ctx.retention } : {}),
         applyRetention: req.query.applyRetention ?? false,
       };
-      const stream = body as Readable;
       // Not destroyed when the import stops early (iterating a stream destroys it by default): see the catch.
       const chunks = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
       try {
@@ -79,17 +72,8 @@ export async function importRoutes(fastify: FastifyInstance, ctx: ImportApi): Pr
           ...(req.query.resumeAt !== undefined ? { resumeAt: req.query.resumeAt } : {}),
         });
       } catch (err) {
-        // Refused part-way (a file that is not the key's, a stale resumeAt, a bad row): the rest of the
-        // body is read and dropped first, else the answer races the client's sending and the client
-        // (and the next request on its kept-alive connection) sees a reset instead of the refusal.
-        if (!stream.readableEnded && !stream.destroyed) {
-          stream.resume();
-          await new Promise<void>((res) => {
-            stream.once('end', res);
-            stream.once('close', res);
-            stream.once('error', () => res());
-          });
-        }
+        // Refused part-way (a file that is not the key's, a stale resumeAt, a bad row): the rest of the body first.
+        await drainRefused(stream);
         throw err;
       }
     },

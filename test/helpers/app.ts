@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defaults, type Config } from '../../src/config.js';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
+import type { Store } from '../../src/stores/store.js';
 
 export function tempDir(prefix = 'fieldscope-test-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -14,14 +15,15 @@ export function tempDir(prefix = 'fieldscope-test-'): { dir: string; remove(): v
  * Starts the whole program on free loopback ports with its own data directory. Anonymous callers are
  * admins and rate limits are off unless a test says otherwise, so suites about other things need no
  * credentials; the security suites start with anonymousRole 'none' and insecureLocal false.
+ * `wrapStore` puts a test's store in front of the real one (an outage, a failing write).
  */
-export async function startTestApp(overrides: Partial<Config> = {}): Promise<RunningApp> {
+export async function startTestApp(overrides: Partial<Config> = {}, opts: { wrapStore?: (store: Store) => Store } = {}): Promise<RunningApp> {
   const base: Partial<Config> = { anonymousRole: 'admin', apiRatePerSec: 0, deviceRatePerSec: 0 };
   // A test that names no data directory gets a fresh one, removed when the app stops.
   const own = overrides.dataDir === undefined ? tempDir() : null;
   const app = await startApp(
     { ...defaults, httpPort: 0, mqttPort: 0, simulator: false, ...base, ...(own ? { dataDir: own.dir } : {}), ...overrides },
-    { logger: silentLogger() },
+    { logger: silentLogger(), ...opts },
   );
   if (!own) return app;
   const stop = app.stop;

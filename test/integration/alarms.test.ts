@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
 import type { Alarm, AlarmEvent, Rule } from '../../src/model/alarm.js';
 import type { BacktestResult } from '../../src/alarms/backtest.js';
+import { callApi, type ApiAnswer } from '../helpers/api-call.js';
 
 const data = tempDir();
 let app = await startTestApp({ dataDir: data.dir });
@@ -11,14 +12,8 @@ after(async () => {
   data.remove();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(app.httpUrl + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+function api<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  return callApi<T>(app.httpUrl, method, path, body);
 }
 
 async function rule(input: Record<string, unknown>): Promise<Rule> {

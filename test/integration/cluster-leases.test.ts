@@ -5,12 +5,10 @@
 // still busy taking its other partitions (that ping-pong kept two bench nodes from settling).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'nats';
-import { PartitionLeases } from '../../src/cluster/partition-leases.js';
 import { assignPartitions } from '../../src/cluster/lease-assignment.js';
-import { silentLogger } from '../../src/logger.js';
 import { until } from '../helpers/app.js';
-import { requireNats, startNatsCluster } from '../helpers/nats.js';
+import { requireNats } from '../helpers/nats.js';
+import { leaseRig } from '../helpers/cluster-rig.js';
 
 const nats = requireNats('cluster leases');
 const PARTITIONS = 8;
@@ -20,35 +18,23 @@ test(
   'a node joining while each acquisition takes a whole lease gets its share, and the old owner takes none of it back',
   { skip: nats.skip, timeout: 180_000 },
   async (t) => {
-    const cluster = await startNatsCluster({ partitions: PARTITIONS });
-    t.after(() => cluster.destroy());
-    const nc = await connect({ servers: cluster.urls.split(',') });
-    t.after(() => nc.close());
-    const kv = await nc.jetstream().views.kv('fieldscope_leases', { replicas: 1, ttl: LEASE_MS, history: 1 });
+    const rig = await leaseRig(t, { partitions: PARTITIONS, leaseMs: LEASE_MS });
     const events: string[] = [];
     const leases = (node: string, acquireMs: number) =>
-      new PartitionLeases(
-        kv,
-        { node, partitions: PARTITIONS, leaseMs: LEASE_MS, logger: silentLogger() },
-        {
-          acquired: async (p) => {
-            await new Promise((r) => setTimeout(r, acquireMs));
-            events.push(`${node} acquired ${p}`);
-          },
-          released: async (p, why) => {
-            events.push(`${node} released ${p} (${why})`);
-          },
+      rig.start(node, {
+        acquired: async (p) => {
+          await new Promise((r) => setTimeout(r, acquireMs));
+          events.push(`${node} acquired ${p}`);
         },
-      );
-    const a = leases('node-a', 0);
-    t.after(() => a.stop());
-    await a.start();
+        released: async (p, why) => {
+          events.push(`${node} released ${p} (${why})`);
+        },
+      });
+    const a = await leases('node-a', 0);
     await until(() => a.owned().length === PARTITIONS, { what: 'node-a holding every partition', timeoutMs: 30_000 });
 
     const joinedAt = events.length;
-    const b = leases('node-b', LEASE_MS);
-    t.after(() => b.stop());
-    await b.start();
+    const b = await leases('node-b', LEASE_MS);
     const want = assignPartitions(PARTITIONS, ['node-a', 'node-b']);
     const share = (n: string) => want.flatMap((x, p) => (x === n ? [p] : []));
     const acquiredBy = (n: string) => events.slice(joinedAt).filter((e) => e.startsWith(`${n} acquired`));
@@ -91,11 +77,8 @@ test(
   'a node whose renewals get no answer for longer than a lease stops before another node takes its partitions',
   { skip: nats.skip, timeout: 180_000 },
   async (t) => {
-    const cluster = await startNatsCluster({ partitions: PARTITIONS });
-    t.after(() => cluster.destroy());
-    const nc = await connect({ servers: cluster.urls.split(',') });
-    t.after(() => nc.close());
-    const kv = await nc.jetstream().views.kv('fieldscope_leases', { replicas: 1, ttl: LEASE_MS, history: 1 });
+    const rig = await leaseRig(t, { partitions: PARTITIONS, leaseMs: LEASE_MS });
+    const kv = rig.kv;
     let slowUntil = 0;
     const slowKv = new Proxy(kv, {
       get(target, prop, receiver) {
@@ -113,9 +96,8 @@ test(
     const violations: string[] = [];
     const events: string[] = [];
     const leases = (node: string, bucket: typeof kv) =>
-      new PartitionLeases(
-        bucket,
-        { node, partitions: PARTITIONS, leaseMs: LEASE_MS, logger: silentLogger() },
+      rig.start(
+        node,
         {
           acquired: async (p) => {
             const other = holder.get(p);
@@ -128,14 +110,11 @@ test(
             events.push(`${node} released ${p} (${why})`);
           },
         },
+        bucket,
       );
-    const a = leases('node-a', slowKv);
-    t.after(() => a.stop());
-    await a.start();
+    const a = await leases('node-a', slowKv);
     await until(() => a.owned().length === PARTITIONS, { what: 'node-a holding every partition', timeoutMs: 30_000 });
-    const b = leases('node-b', kv);
-    t.after(() => b.stop());
-    await b.start();
+    const b = await leases('node-b', kv);
     await until(() => a.owned().length + b.owned().length === PARTITIONS && b.owned().length > 0, { what: 'the split', timeoutMs: 60_000 });
 
     const before = events.length;

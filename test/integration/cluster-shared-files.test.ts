@@ -15,6 +15,7 @@ import type { RunningApp } from '../../src/app.js';
 import { BLOB_CHUNK_BYTES } from '../../src/stores/blob-chunks.js';
 import { startTestApp, until } from '../helpers/app.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { callApi, type ApiAnswer } from '../helpers/api-call.js';
 
 const { skip } = requirePostgres('cluster shared files');
 const keep = { retentionRawHours: 24 * 365 * 50, rulePacks: false };
@@ -23,14 +24,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const W = 30;
 const win = (vib: number, temp: number) => ({ vibration_rms: Array(W).fill(vib), temperature: Array(W).fill(temp) });
 
-async function call<T>(app: RunningApp, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${app.httpUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+function call<T>(app: RunningApp, method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  return callApi<T>(app.httpUrl, method, path, body);
 }
 
 type BundleView = { id: string; active: boolean; origin: string };

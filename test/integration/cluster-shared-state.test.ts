@@ -19,20 +19,15 @@ import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
 import { bearer, login } from '../helpers/auth.js';
 import { requirePostgres, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { callApi, type ApiAnswer } from '../helpers/api-call.js';
 
 const { skip } = requirePostgres('cluster shared state');
 /** The issue's bound for a change made on one node to act on every node. */
 const WITHIN_A_SECOND = 1000;
 const keep = { retentionRawHours: 24 * 365 * 50 };
 
-async function call<T>(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? bearer(token) : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+function call<T>(url: string, method: string, path: string, body?: unknown, token?: string): Promise<ApiAnswer<T>> {
+  return callApi<T>(url, method, path, body, token ? bearer(token) : {});
 }
 
 async function send(app: RunningApp, device: string, readings: Record<string, unknown>[]): Promise<void> {

@@ -11,7 +11,8 @@ import { partitionOf } from '../../src/cluster/partitions.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Message } from '../../src/model/reading.js';
 import { until } from '../helpers/app.js';
-import { requireNats, startNatsCluster } from '../helpers/nats.js';
+import { requireNats } from '../helpers/nats.js';
+import { natsClusterFor } from '../helpers/cluster-rig.js';
 
 const nats = requireNats('cluster takeover');
 const PARTITIONS = 2;
@@ -21,8 +22,7 @@ test(
   "a taken partition's messages are committed while its devices are still being rebuilt, and it is released only after the rebuild",
   { skip: nats.skip, timeout: 180_000 },
   async (t) => {
-    const cluster = await startNatsCluster({ partitions: PARTITIONS });
-    t.after(() => cluster.destroy());
+    const cluster = await natsClusterFor(t, PARTITIONS);
     const committed: Message[] = [];
     const events: string[] = [];
     let finishRebuild!: () => void;

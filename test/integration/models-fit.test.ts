@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, until } from '../helpers/app.js';
 import { RunToFailure } from '../../src/sim/run-to-failure.js';
 import { createRng, round } from '../../src/sim/kinds.js';
+import { callApi } from '../helpers/api-call.js';
 
 // Models that need no Python: fitted from a healthy stretch of stored history, backtested over the
 // whole run to failure, then activated; until then they serve nothing.
@@ -13,15 +14,7 @@ const DAY = 86_400_000;
 test('fit from a healthy window, backtest against the known failure, activate, serve', async (t) => {
   const app = await startTestApp();
   t.after(() => app.stop());
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(app.httpUrl + path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
+  const api = <T>(method: string, path: string, body?: unknown) => callApi<T>(app.httpUrl, method, path, body);
 
   // One bearing life of 20 hours ending a little before now, one reading every 20 s, sent as the device would.
   const bearing = new RunToFailure(createRng(11), { lifeMinMs: 20 * 3_600_000, lifeMaxMs: 20 * 3_600_000 + 1 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startTestApp, tempDir, until } from '../helpers/app.js';
 import { RUNTIMES as RUNTIME_NAMES } from '../../src/model/schemas/models.js';
+import { callApi } from '../helpers/api-call.js';
 
 // Seed 003's bundles served as the seed serves them: a folder in <equipment_id>/<power>/<model_version>/,
 // HTTP predict, the features topic, and Fieldscope's own live windows; predictions are series of the
@@ -63,15 +64,7 @@ test("bundles from the seed's folder layout: HTTP, features topic and live windo
     notifications: { webhook: { groupWindowMs: 50, retries: 1, backoffMs: 20 } },
   });
   t.after(() => app.stop());
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(app.httpUrl + path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
+  const api = <T>(method: string, path: string, body?: unknown) => callApi<T>(app.httpUrl, method, path, body);
 
   // The folder, read as it is: three bundles, the newest version of each bucket active.
   const listed = await api<{ bundles: BundleView[] }>('GET', '/api/v1/serve-ml/bundles?equipment_id=press-01');

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connect, DiscardPolicy, StorageType } from 'nats';
-import { requireNats, startNatsCluster } from '../helpers/nats.js';
+import { requireNats } from '../helpers/nats.js';
+import { natsClusterFor } from '../helpers/cluster-rig.js';
 import { haveBinaries } from '../helpers/services.js';
 import { partitionFilter, partitionOf, partitionStream, partitionSubject } from '../../src/cluster/partitions.js';
 import { until } from '../helpers/app.js';
@@ -14,8 +15,7 @@ test(
   'NATS cluster: R3 partition streams capture MQTT publishes through the partition mapping; KV create/update are compare-and-set and entries expire',
   { skip: svc.skip, timeout: 120_000 },
   async (t) => {
-    const cluster = await startNatsCluster({ partitions: 4 });
-    t.after(() => cluster.destroy());
+    const cluster = await natsClusterFor(t, 4);
     const nc = await connect({ servers: cluster.urls });
     t.after(() => nc.close());
     const jsm = await nc.jetstreamManager();

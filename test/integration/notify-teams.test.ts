@@ -11,6 +11,7 @@ import { startTestApp, tempDir, until } from '../helpers/app.js';
 import { buildChannels } from '../../src/notify/setup.js';
 import { defaults } from '../../src/config.js';
 import type { NotificationRecord } from '../../src/model/alarm.js';
+import { callApi, type ApiAnswer } from '../helpers/api-call.js';
 
 interface Card {
   '@type': string;
@@ -51,14 +52,8 @@ after(async () => {
   data.remove();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(app.httpUrl + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+function api<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  return callApi<T>(app.httpUrl, method, path, body);
 }
 
 test('teams: a test notification arrives as a MessageCard, retried until the webhook takes it', async () => {

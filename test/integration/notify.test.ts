@@ -11,6 +11,7 @@ import { startTestApp, tempDir, until } from '../helpers/app.js';
 import type { RunningApp } from '../../src/app.js';
 import type { Alarm, NotificationRecord } from '../../src/model/alarm.js';
 import type { LiveServerMessage } from '../../src/model/live.js';
+import { callApi, type ApiAnswer } from '../helpers/api-call.js';
 
 interface Hit {
   path: string;
@@ -82,14 +83,8 @@ after(async () => {
   data.remove();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(app.httpUrl + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+function api<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  return callApi<T>(app.httpUrl, method, path, body);
 }
 const webhookBodies = () =>
   hits.filter((h) => h.path === '/hook').map((h) => JSON.parse(h.body) as { notifications: { event: string; alarm: Alarm | null }[] });

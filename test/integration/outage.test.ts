@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaults, type Config } from '../../src/config.js';
-import { startApp } from '../../src/app.js';
-import { silentLogger } from '../../src/logger.js';
 import type { Store, TelemetryStore } from '../../src/stores/store.js';
-import { tempDir, until } from '../helpers/app.js';
+import { startTestApp, tempDir, until } from '../helpers/app.js';
 
 /** The real store, made to refuse writes while `down` is set: a double of the failure, not of the data path. */
 function failing(store: Store, state: { down: boolean; refused: number }): Store {
@@ -34,17 +31,6 @@ function failing(store: Store, state: { down: boolean; refused: number }): Store
 }
 
 const T0 = Date.UTC(2025, 5, 1);
-const cfg = (dataDir: string, extra: Partial<Config> = {}): Config => ({
-  ...defaults,
-  httpPort: 0,
-  mqttPort: 0,
-  simulator: false,
-  anonymousRole: 'admin',
-  apiRatePerSec: 0,
-  deviceRatePerSec: 0,
-  dataDir,
-  ...extra,
-});
 
 async function post(url: string, device: string, seqs: number[]) {
   return fetch(`${url}/api/v1/devices/${device}/telemetry`, {
@@ -67,7 +53,7 @@ test('store down: readings are spooled and acknowledged, replayed in order once 
   const d = tempDir();
   t.after(() => d.remove());
   const state = { down: false, refused: 0 };
-  let app = await startApp(cfg(d.dir), { logger: silentLogger(), wrapStore: (s) => failing(s, state) });
+  let app = await startTestApp({ dataDir: d.dir }, { wrapStore: (s) => failing(s, state) });
   t.after(() => app.stop());
   assert.equal((await post(app.httpUrl, 'tank-1', [1, 2, 3, 4, 5])).status, 200);
 
@@ -85,7 +71,7 @@ test('store down: readings are spooled and acknowledged, replayed in order once 
   // Stop while the store is still down: the spool stays on disk.
   await app.stop();
   state.down = false;
-  app = await startApp(cfg(d.dir), { logger: silentLogger(), wrapStore: (s) => failing(s, state) });
+  app = await startTestApp({ dataDir: d.dir }, { wrapStore: (s) => failing(s, state) });
   await until(() => app.batcher.spoolDepth.batches === 0, { what: 'spool drained' });
   assert.equal(await count(app.httpUrl, 'tank-1'), 55);
   // A resend of what was spooled is a duplicate, not a second copy.
@@ -103,7 +89,7 @@ test('store down and spool full: the sender gets 503 and nothing is acknowledged
   const d = tempDir();
   t.after(() => d.remove());
   const state = { down: true, refused: 0 };
-  const app = await startApp(cfg(d.dir, { spoolMaxBytes: 200 }), { logger: silentLogger(), wrapStore: (s) => failing(s, state) });
+  const app = await startTestApp({ dataDir: d.dir, spoolMaxBytes: 200 }, { wrapStore: (s) => failing(s, state) });
   t.after(() => app.stop());
   const res = await post(app.httpUrl, 'tank-2', [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(res.status, 503);

@@ -67,23 +67,14 @@ test('store down: a critical system alarm is raised and notified while the store
   const state = { down: false };
   const d = tempDir();
   t.after(() => d.remove());
-  const { startApp } = await import('../../src/app.js');
-  const { defaults } = await import('../../src/config.js');
-  const app = await startApp(
+  const app = await startTestApp(
     {
-      ...defaults,
-      httpPort: 0,
-      mqttPort: 0,
-      simulator: false,
-      anonymousRole: 'admin',
-      apiRatePerSec: 0,
-      deviceRatePerSec: 0,
       dataDir: d.dir,
       systemCheckMs: 50,
       webhookUrl: hook.url,
       notifications: { webhook: fast },
     },
-    { logger: silentLogger(), wrapStore: outage(state) },
+    { wrapStore: outage(state) },
   );
   t.after(() => app.stop());
   // A device alarm beside it, to tell the two apart by the origin filter.
@@ -153,17 +144,8 @@ test('spool above its fraction of the limit, and a failing notification channel:
   const state = { down: false };
   const d = tempDir();
   t.after(() => d.remove());
-  const { startApp } = await import('../../src/app.js');
-  const { defaults } = await import('../../src/config.js');
-  const app = await startApp(
+  const app = await startTestApp(
     {
-      ...defaults,
-      httpPort: 0,
-      mqttPort: 0,
-      simulator: false,
-      anonymousRole: 'admin',
-      apiRatePerSec: 0,
-      deviceRatePerSec: 0,
       dataDir: d.dir,
       systemCheckMs: 50,
       spoolMaxBytes: 20_000,
@@ -171,7 +153,7 @@ test('spool above its fraction of the limit, and a failing notification channel:
       webhookUrl: hook.url,
       notifications: { webhook: fast },
     },
-    { logger: silentLogger(), wrapStore: outage(state) },
+    { wrapStore: outage(state) },
   );
   t.after(() => app.stop());
 

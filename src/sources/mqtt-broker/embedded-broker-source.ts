@@ -1,5 +1,5 @@
 import type { SourcePlugin } from '../plugin.js';
-import { deviceTopic } from '../../model/topics.js';
+import { mqttCommandTransport } from '../mqtt-command-transport.js';
 import { EmbeddedBroker } from './mqtt-broker.js';
 
 /** The embedded MQTT broker (Aedes): runs unless an external broker is configured. */
@@ -21,12 +21,7 @@ export const embeddedBroker: SourcePlugin = {
       maxPayloadBytes: config.maxPayloadBytes,
       limits: kit.limits,
     });
-    // Commands reach devices through the broker they publish to.
-    kit.commands.addTransport({
-      kind: 'mqtt',
-      reaches: () => true,
-      send: (device, cmd) => broker.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
-    });
+    kit.commands.addTransport(mqttCommandTransport(broker));
     return [broker];
   },
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { SourcePlugin } from '../plugin.js';
-import { deviceTopic } from '../../model/topics.js';
+import { mqttCommandTransport } from '../mqtt-command-transport.js';
 import { ExternalBroker } from './mqtt-client.js';
 
 /** Fieldscope as a client of an existing broker (`broker` and the broker* settings). */
@@ -23,11 +23,7 @@ export const externalBroker: SourcePlugin = {
       onDeviceMessage: kit.onDeviceMessage,
       mappings: kit.mappings,
     });
-    kit.commands.addTransport({
-      kind: 'mqtt',
-      reaches: () => true,
-      send: (device, cmd) => client.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
-    });
+    kit.commands.addTransport(mqttCommandTransport(client));
     return [client];
   },
 };

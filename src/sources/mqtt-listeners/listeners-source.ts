@@ -1,6 +1,6 @@
 import { ConfigError } from '../../config.js';
 import type { SourcePlugin } from '../plugin.js';
-import { deviceTopic } from '../../model/topics.js';
+import { mqttCommandTransport } from '../mqtt-command-transport.js';
 import { MqttListenerHub } from './listener-hub.js';
 import { PublishIntake } from './publish-intake.js';
 
@@ -34,11 +34,7 @@ export const mqttListeners: SourcePlugin = {
         onDeviceMessage: kit.onDeviceMessage,
       }),
     });
-    kit.commands.addTransport({
-      kind: 'mqtt',
-      reaches: () => true,
-      send: (device, cmd) => hub.publish(deviceTopic(device, 'commands'), JSON.stringify(cmd), { qos: 1 }),
-    });
+    kit.commands.addTransport(mqttCommandTransport(hub));
     return [hub];
   },
 };

@@ -6,6 +6,7 @@ import { useServices } from '../services.js';
 import { currentLanguage, useTranslation } from '../i18n/index.js';
 import { useFormErrors } from '../tasks/form.js';
 import { Field, FormError } from '../tasks/ui.js';
+import { TaskTable } from '../tasks/TaskTable.js';
 
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 
@@ -70,41 +71,32 @@ function Users() {
       <div className="panel-head">
         <h2>{t('users.title')}</h2>
       </div>
-      <table className="admin-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('users.name')}</th>
-            <th scope="col">{t('users.role')}</th>
-            <th scope="col">{t('users.state')}</th>
-            <th scope="col">
-              <span className="sr-only">{t('actions')}</span>
-            </th>
+      <TaskTable
+        list={users}
+        head={[t('users.name'), t('users.role'), t('users.state')]}
+        actions={t('actions')}
+        row={(u) => (
+          <tr key={u.id} data-testid={`user-row-${u.username}`}>
+            <td>{u.username}</td>
+            <td>
+              <select
+                value={u.role}
+                onChange={(e) => act(api.updateUser(u.id, { role: e.target.value as Role }))}
+                aria-label={t('users.roleOf', { name: u.username })}
+              >
+                <RoleOptions />
+              </select>
+            </td>
+            <td>{u.disabled ? t('users.disabled') : t('users.active')}</td>
+            <td>
+              <button type="button" className="btn btn-small" onClick={() => act(api.updateUser(u.id, { disabled: !u.disabled }))}>
+                {u.disabled ? t('users.enable') : t('users.disable')}
+                <span className="sr-only"> {u.username}</span>
+              </button>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {users.map((u) => (
-            <tr key={u.id} data-testid={`user-row-${u.username}`}>
-              <td>{u.username}</td>
-              <td>
-                <select
-                  value={u.role}
-                  onChange={(e) => act(api.updateUser(u.id, { role: e.target.value as Role }))}
-                  aria-label={t('users.roleOf', { name: u.username })}
-                >
-                  <RoleOptions />
-                </select>
-              </td>
-              <td>{u.disabled ? t('users.disabled') : t('users.active')}</td>
-              <td>
-                <button type="button" className="btn btn-small" onClick={() => act(api.updateUser(u.id, { disabled: !u.disabled }))}>
-                  {u.disabled ? t('users.enable') : t('users.disable')}
-                  <span className="sr-only"> {u.username}</span>
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
       <form
         className="admin-form"
         noValidate
@@ -179,45 +171,36 @@ function ApiKeys() {
         <h2>{t('keys.title')}</h2>
       </div>
       {shown && <ShownOnce label={t('keys.newKey')} value={shown} onDone={() => setShown(null)} />}
-      <table className="admin-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('keys.name')}</th>
-            <th scope="col">{t('keys.role')}</th>
-            <th scope="col">{t('keys.created')}</th>
-            <th scope="col">
-              <span className="sr-only">{t('actions')}</span>
-            </th>
+      <TaskTable
+        list={keys}
+        head={[t('keys.name'), t('keys.role'), t('keys.created')]}
+        actions={t('actions')}
+        row={(k) => (
+          <tr key={k.id} data-testid={`key-row-${k.name}`}>
+            <td>{k.name}</td>
+            <td>{tr(`roles.${k.role}`)}</td>
+            <td>{k.createdBy ? t('by', { time: when(k.createdAt), who: k.createdBy }) : when(k.createdAt)}</td>
+            <td>
+              {k.revokedAt ? (
+                t('revoked')
+              ) : (
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  onClick={() => {
+                    clear();
+                    api.revokeApiKey(k.id).then(load, fail);
+                  }}
+                  data-testid={`key-revoke-${k.name}`}
+                >
+                  {t('revoke')}
+                  <span className="sr-only"> {k.name}</span>
+                </button>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <tr key={k.id} data-testid={`key-row-${k.name}`}>
-              <td>{k.name}</td>
-              <td>{tr(`roles.${k.role}`)}</td>
-              <td>{k.createdBy ? t('by', { time: when(k.createdAt), who: k.createdBy }) : when(k.createdAt)}</td>
-              <td>
-                {k.revokedAt ? (
-                  t('revoked')
-                ) : (
-                  <button
-                    type="button"
-                    className="btn btn-small"
-                    onClick={() => {
-                      clear();
-                      api.revokeApiKey(k.id).then(load, fail);
-                    }}
-                    data-testid={`key-revoke-${k.name}`}
-                  >
-                    {t('revoke')}
-                    <span className="sr-only"> {k.name}</span>
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
       <form
         className="admin-form"
         noValidate
@@ -269,39 +252,31 @@ function DeviceCredentials() {
         <h2>{t('creds.title')}</h2>
       </div>
       {shown && <ShownOnce label={t('creds.tokenFor', { device: shown.device })} value={shown.token} onDone={() => setShown(null)} />}
-      <table className="admin-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('creds.device')}</th>
-            <th scope="col">{t('creds.issued')}</th>
-            <th scope="col">
-              <span className="sr-only">{t('actions')}</span>
-            </th>
+      <TaskTable
+        list={creds}
+        head={[t('creds.device'), t('creds.issued')]}
+        actions={t('actions')}
+        row={(c) => (
+          <tr key={c.device} data-testid={`cred-row-${c.device}`}>
+            <td>{c.device}</td>
+            <td>{t('by', { time: when(c.createdAt), who: c.createdBy })}</td>
+            <td>
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => {
+                  clear();
+                  api.revokeDeviceCredential(c.device).then(load, fail);
+                }}
+                data-testid={`cred-revoke-${c.device}`}
+              >
+                {t('revoke')}
+                <span className="sr-only"> {c.device}</span>
+              </button>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {creds.map((c) => (
-            <tr key={c.device} data-testid={`cred-row-${c.device}`}>
-              <td>{c.device}</td>
-              <td>{t('by', { time: when(c.createdAt), who: c.createdBy })}</td>
-              <td>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  onClick={() => {
-                    clear();
-                    api.revokeDeviceCredential(c.device).then(load, fail);
-                  }}
-                  data-testid={`cred-revoke-${c.device}`}
-                >
-                  {t('revoke')}
-                  <span className="sr-only"> {c.device}</span>
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
       <form
         className="admin-form"
         noValidate

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { TaskTable } from './TaskTable.js';
 
 /** Rows per page of a newest-first list (GET …?before=<last id>&limit=…). */
 export const PAGE = 50;
@@ -30,8 +31,8 @@ export function usePagedList<F, T extends { id: number }>(
 }
 
 /**
- * A task screen's table of a paged list: "loading", "none" or the table (`{name}-table`, its rows
- * counted in data-rows), then the button for older rows (`{name}-older`) while there may be more.
+ * A task screen's table of a paged list (TaskTable), then the button for older rows
+ * (`{name}-older`) while there may be more.
  */
 export function PagedTable<T>({
   name,
@@ -54,26 +55,7 @@ export function PagedTable<T>({
 }) {
   return (
     <>
-      {list === null ? (
-        <p className="empty">{labels.loading}</p>
-      ) : list.length === 0 ? (
-        <p className="empty" data-testid={`${name}-none`}>
-          {labels.none}
-        </p>
-      ) : (
-        <table className="admin-table" data-testid={`${name}-table`} data-rows={list.length}>
-          <thead>
-            <tr>
-              {head.map((h) => (
-                <th scope="col" key={h}>
-                  {h}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>{list.map(row)}</tbody>
-        </table>
-      )}
+      <TaskTable name={name} list={list} head={head} row={row} labels={labels} />
       {more && list && (
         <div className="action-buttons">
           <button type="button" className="btn" onClick={onOlder} data-testid={`${name}-older`}>

@@ -5,6 +5,7 @@ import { FleetApi, type Firmware, type OtaJob, type Rollout } from '../../tasks/
 import { fromFailure, useFormErrors } from '../../tasks/form.js';
 import { atListInput, deviceListErrors, splitDevices } from '../../tasks/registry-checks.js';
 import { Field, FormError, RoleNote, useCan, useRuleText } from '../../tasks/ui.js';
+import { TaskTable } from '../../tasks/TaskTable.js';
 
 type TargetKind = 'profile' | 'equipment' | 'devices';
 
@@ -220,76 +221,61 @@ export function OtaScreen() {
         <div className="panel-head">
           <h2>{t('imagesTitle')}</h2>
         </div>
-        {images.length === 0 ? (
-          <p className="empty">{t('noImages')}</p>
-        ) : (
-          <table className="admin-table" data-testid="firmware-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('col.version')}</th>
-                <th scope="col">{t('col.name')}</th>
-                <th scope="col">{t('col.size')}</th>
-                <th scope="col">{t('col.sha256')}</th>
-                <th scope="col">{t('col.uploaded')}</th>
-                {canChange && (
-                  <th scope="col">
-                    <span className="sr-only">{t('col.actions')}</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody>
-              {images.map((f) => (
-                <tr key={f.id} data-testid={`firmware-row-${f.version}`}>
-                  <td>{f.version}</td>
-                  <td>{f.name ?? ''}</td>
-                  <td>{size.format(f.size / 1024)}</td>
-                  <td>
-                    <code>{f.sha256.slice(0, 12)}…</code>
-                  </td>
-                  <td>{when.format(f.createdAt)}</td>
-                  {canChange && (
-                    <td>
-                      {removing === f.id ? (
-                        <span className="action-buttons" role="group" aria-label={t('confirmRemove', { version: f.version })}>
-                          <span>{t('confirmRemove', { version: f.version })}</span>
-                          <button type="button" className="btn btn-small" onClick={() => void remove(f)} data-testid={`firmware-remove-yes-${f.version}`}>
-                            {t('removeYes')}
-                          </button>
-                          <button type="button" className="btn btn-small" onClick={() => setRemoving(null)} data-testid={`firmware-remove-no-${f.version}`}>
-                            {t('removeNo')}
-                          </button>
-                        </span>
-                      ) : (
-                        <button
-                          type="button"
-                          className="btn btn-small"
-                          onClick={() => {
-                            rm.clear();
-                            setRefused(null);
-                            setRemoving(f.id);
-                          }}
-                          aria-label={t('removeOne', { version: f.version })}
-                          data-testid={`firmware-remove-${f.version}`}
-                        >
-                          {t('remove')}
-                        </button>
-                      )}
-                      {refused === f.id && rm.errors.form?.rule === 'in_use' ? (
-                        // Said in the row, in the page's language: a running rollout still sends this image.
-                        <span className="task-error" role="alert" data-testid={`firmware-remove-error-${f.version}`} data-rule="in_use">
-                          {ruleText({ rule: 'in_use', message: rm.errors.form.message })}
-                        </span>
-                      ) : (
-                        refused === f.id && <FormError errors={rm.errors} />
-                      )}
-                    </td>
+        <TaskTable
+          name="firmware"
+          list={images}
+          head={[t('col.version'), t('col.name'), t('col.size'), t('col.sha256'), t('col.uploaded')]}
+          actions={canChange ? t('col.actions') : undefined}
+          labels={{ none: t('noImages') }}
+          row={(f) => (
+            <tr key={f.id} data-testid={`firmware-row-${f.version}`}>
+              <td>{f.version}</td>
+              <td>{f.name ?? ''}</td>
+              <td>{size.format(f.size / 1024)}</td>
+              <td>
+                <code>{f.sha256.slice(0, 12)}…</code>
+              </td>
+              <td>{when.format(f.createdAt)}</td>
+              {canChange && (
+                <td>
+                  {removing === f.id ? (
+                    <span className="action-buttons" role="group" aria-label={t('confirmRemove', { version: f.version })}>
+                      <span>{t('confirmRemove', { version: f.version })}</span>
+                      <button type="button" className="btn btn-small" onClick={() => void remove(f)} data-testid={`firmware-remove-yes-${f.version}`}>
+                        {t('removeYes')}
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setRemoving(null)} data-testid={`firmware-remove-no-${f.version}`}>
+                        {t('removeNo')}
+                      </button>
+                    </span>
+                  ) : (
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      onClick={() => {
+                        rm.clear();
+                        setRefused(null);
+                        setRemoving(f.id);
+                      }}
+                      aria-label={t('removeOne', { version: f.version })}
+                      data-testid={`firmware-remove-${f.version}`}
+                    >
+                      {t('remove')}
+                    </button>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+                  {refused === f.id && rm.errors.form?.rule === 'in_use' ? (
+                    // Said in the row, in the page's language: a running rollout still sends this image.
+                    <span className="task-error" role="alert" data-testid={`firmware-remove-error-${f.version}`} data-rule="in_use">
+                      {ruleText({ rule: 'in_use', message: rm.errors.form.message })}
+                    </span>
+                  ) : (
+                    refused === f.id && <FormError errors={rm.errors} />
+                  )}
+                </td>
+              )}
+            </tr>
+          )}
+        />
       </div>
       {canChange && images.length > 0 && (
         <form
@@ -385,40 +371,27 @@ export function OtaScreen() {
         <div className="panel-head">
           <h2>{t('rolloutsTitle')}</h2>
         </div>
-        {rollouts.length === 0 ? (
-          <p className="empty">{t('noRollouts')}</p>
-        ) : (
-          <table className="admin-table" data-testid="rollouts-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('col.version')}</th>
-                <th scope="col">{t('col.target')}</th>
-                <th scope="col">{t('col.concurrency')}</th>
-                <th scope="col">{t('col.status')}</th>
-                <th scope="col">{t('col.started')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('col.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rollouts.map((r) => (
-                <tr key={r.id} data-testid={`rollout-row-${r.id}`}>
-                  <td>{r.version}</td>
-                  <td>{targetText(r.target)}</td>
-                  <td>{count.format(r.concurrency)}</td>
-                  <td>{t(`rolloutStatus.${r.status}`)}</td>
-                  <td>{when.format(r.createdAt)}</td>
-                  <td>
-                    <button type="button" className="btn btn-small" onClick={() => setWatch(r.id)} data-testid={`rollout-watch-${r.id}`}>
-                      {t('watch')}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <TaskTable
+          name="rollouts"
+          list={rollouts}
+          head={[t('col.version'), t('col.target'), t('col.concurrency'), t('col.status'), t('col.started')]}
+          actions={t('col.actions')}
+          labels={{ none: t('noRollouts') }}
+          row={(r) => (
+            <tr key={r.id} data-testid={`rollout-row-${r.id}`}>
+              <td>{r.version}</td>
+              <td>{targetText(r.target)}</td>
+              <td>{count.format(r.concurrency)}</td>
+              <td>{t(`rolloutStatus.${r.status}`)}</td>
+              <td>{when.format(r.createdAt)}</td>
+              <td>
+                <button type="button" className="btn btn-small" onClick={() => setWatch(r.id)} data-testid={`rollout-watch-${r.id}`}>
+                  {t('watch')}
+                </button>
+              </td>
+            </tr>
+          )}
+        />
       </div>
       {watch && <RolloutView key={watch} id={watch} onChange={() => void load()} />}
     </section>

@@ -6,6 +6,7 @@ import { useTranslation } from '../../i18n/index.js';
 import { TaskApi, type BacktestResult } from '../../tasks/api.js';
 import { useFormErrors } from '../../tasks/form.js';
 import { Field, FormError, RoleNote, useCan } from '../../tasks/ui.js';
+import { TaskTable } from '../../tasks/TaskTable.js';
 import { BacktestChart } from '../../tasks/BacktestChart.js';
 
 /** The form as typed: strings until sent, so a half-typed number is not lost. */
@@ -370,69 +371,54 @@ export function RulesScreen() {
         </div>
         {!canChange && <RoleNote needed="operator" />}
         <FormError errors={errors} />
-        {rules === null ? (
-          <p className="empty">{t('loading')}</p>
-        ) : rules.length === 0 ? (
-          <p className="empty">{t('none')}</p>
-        ) : (
-          <table className="admin-table" data-testid="rules-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('col.name')}</th>
-                <th scope="col">{t('col.severity')}</th>
-                <th scope="col">{t('col.scope')}</th>
-                <th scope="col">{t('col.condition')}</th>
-                <th scope="col">{t('col.enabled')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('col.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.map((r) => (
-                <tr key={r.id} data-testid={`rule-row-${r.name}`}>
-                  <td>{r.name}</td>
-                  <td>{t(`severity.${r.severity}`)}</td>
-                  <td>{r.scope === 'all' ? t('scope.all') : `${t(`scope.${r.scope}`)}: ${r.target}`}</td>
-                  <td>{condition(r, t)}</td>
-                  <td>
-                    <label className="task-switch">
-                      <input type="checkbox" checked={r.enabled} disabled={!canChange} onChange={() => toggle(r)} data-testid={`rule-toggle-${r.name}`} />
-                      <span>{r.enabled ? t('on') : t('off')}</span>
-                      <span className="sr-only">{r.name}</span>
-                    </label>
-                  </td>
-                  <td>
-                    {canChange &&
-                      (confirming === r.id ? (
-                        <span className="action-buttons">
-                          <span>{t('confirmDelete')}</span>
-                          <button type="button" className="btn btn-small" onClick={() => remove(r)} data-testid={`rule-delete-yes-${r.name}`}>
-                            {t('deleteYes')}
-                            <span className="sr-only"> {r.name}</span>
-                          </button>
-                          <button type="button" className="btn btn-small" onClick={() => setConfirming(null)} data-testid={`rule-delete-no-${r.name}`}>
-                            {t('deleteNo')}
-                          </button>
-                        </span>
-                      ) : (
-                        <span className="action-buttons">
-                          <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.name}`}>
-                            {t('edit')}
-                            <span className="sr-only"> {r.name}</span>
-                          </button>
-                          <button type="button" className="btn btn-small" onClick={() => setConfirming(r.id)} data-testid={`rule-delete-${r.name}`}>
-                            {t('delete')}
-                            <span className="sr-only"> {r.name}</span>
-                          </button>
-                        </span>
-                      ))}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <TaskTable
+          name="rules"
+          list={rules}
+          head={[t('col.name'), t('col.severity'), t('col.scope'), t('col.condition'), t('col.enabled')]}
+          actions={t('col.actions')}
+          labels={{ loading: t('loading'), none: t('none') }}
+          row={(r) => (
+            <tr key={r.id} data-testid={`rule-row-${r.name}`}>
+              <td>{r.name}</td>
+              <td>{t(`severity.${r.severity}`)}</td>
+              <td>{r.scope === 'all' ? t('scope.all') : `${t(`scope.${r.scope}`)}: ${r.target}`}</td>
+              <td>{condition(r, t)}</td>
+              <td>
+                <label className="task-switch">
+                  <input type="checkbox" checked={r.enabled} disabled={!canChange} onChange={() => toggle(r)} data-testid={`rule-toggle-${r.name}`} />
+                  <span>{r.enabled ? t('on') : t('off')}</span>
+                  <span className="sr-only">{r.name}</span>
+                </label>
+              </td>
+              <td>
+                {canChange &&
+                  (confirming === r.id ? (
+                    <span className="action-buttons">
+                      <span>{t('confirmDelete')}</span>
+                      <button type="button" className="btn btn-small" onClick={() => remove(r)} data-testid={`rule-delete-yes-${r.name}`}>
+                        {t('deleteYes')}
+                        <span className="sr-only"> {r.name}</span>
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setConfirming(null)} data-testid={`rule-delete-no-${r.name}`}>
+                        {t('deleteNo')}
+                      </button>
+                    </span>
+                  ) : (
+                    <span className="action-buttons">
+                      <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid={`rule-edit-${r.name}`}>
+                        {t('edit')}
+                        <span className="sr-only"> {r.name}</span>
+                      </button>
+                      <button type="button" className="btn btn-small" onClick={() => setConfirming(r.id)} data-testid={`rule-delete-${r.name}`}>
+                        {t('delete')}
+                        <span className="sr-only"> {r.name}</span>
+                      </button>
+                    </span>
+                  ))}
+              </td>
+            </tr>
+          )}
+        />
       </div>
       {canChange && editing !== null && (
         <RuleForm
