@@ -75,6 +75,12 @@ export class ClusterNode implements Source {
   private readonly startedAt = new Map<number, { t0: number; fenced: number }>();
   /** Consumers being made for partitions being started (from before the fence). */
   private readonly preparing = new Map<number, PartitionConsumer>();
+  /**
+   * Releases per partition so far: a start that sees the count move was released while it ran (the
+   * lease lost during a long start: seen in CI after a 7.5 s event-loop stall). Without it the
+   * consumer, set after the release found none to stop, kept consuming a partition not held here.
+   */
+  private readonly releases = new Map<number, number>();
   /** Per partition started, until its first commit: when each step of its start ended (performance.now). */
   private readonly timeline = new Map<number, { t0: number; fenced: number; state: number; consuming: number }>();
   private readonly acquiredListeners: PartitionListener[] = [];
@@ -224,6 +230,7 @@ export class ClusterNode implements Source {
 
   private async acquire(p: number, token: number): Promise<void> {
     const { deps } = this;
+    const releasesAtStart = this.releases.get(p) ?? 0;
     // The fence first: from here no commit under an older lease lands (one in flight is waited for),
     // so the state read below is the last the partition will ever get from an earlier owner.
     const t0 = performance.now();
@@ -248,7 +255,7 @@ export class ClusterNode implements Source {
     // From here the devices' committed messages may be judged here (the replay of what the last owner left unjudged first).
     this.tokens.set(p, token);
     try {
-      await this.startPartition(p, token);
+      await this.startPartition(p, token, releasesAtStart);
     } catch (err) {
       this.tokens.delete(p);
       throw err;
@@ -290,7 +297,7 @@ export class ClusterNode implements Source {
     );
   }
 
-  private async startPartition(p: number, token: number): Promise<void> {
+  private async startPartition(p: number, token: number, releasesAtStart: number): Promise<void> {
     const { deps, opts } = this;
     const consumer = this.preparing.get(p) ?? this.newConsumer(p, token);
     this.preparing.delete(p);
@@ -310,6 +317,11 @@ export class ClusterNode implements Source {
       // Not ours to judge after all: the rebuild finishes (or fails) before the lease is given back.
       await rebuilt;
       throw err;
+    }
+    if ((this.releases.get(p) ?? 0) !== releasesAtStart) {
+      await consumer.stop();
+      await rebuilt;
+      throw new Error(`partition ${p}: the lease went while its consumer started (token ${token})`);
     }
     this.consumers.set(p, consumer);
     this.gauges.owned.set(this.consumers.size);
@@ -360,6 +372,7 @@ export class ClusterNode implements Source {
   }
 
   private async release(p: number): Promise<void> {
+    this.releases.set(p, (this.releases.get(p) ?? 0) + 1);
     const consumer = this.consumers.get(p);
     this.consumers.delete(p);
     this.lags.delete(p);
