@@ -11,17 +11,8 @@ import { startTestApp, until } from '../helpers/app.js';
 import { EmbeddedBroker } from '../../src/sources/mqtt-broker/mqtt-broker.js';
 import type { PublishFrameCounts } from '../../src/sources/mqtt-broker/mqtt-publish-frames.js';
 import type { RunningApp } from '../../src/app.js';
+import { varint } from '../helpers/mqtt-bytes.js';
 
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-};
 const str = (s: string | Buffer): Buffer => {
   const b = typeof s === 'string' ? Buffer.from(s) : s;
   return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);

@@ -4,6 +4,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { bearer, deviceToken, login, startLockedApp } from '../helpers/auth.js';
 import { until } from '../helpers/app.js';
+import { varint } from '../helpers/mqtt-bytes.js';
 
 // What an unauthenticated socket may cost the broker: a few bytes and one descriptor, for a short
 // while, within limits per address and overall.
@@ -20,18 +21,6 @@ async function openSocket(port: number, localAddress = '127.0.0.1'): Promise<{ s
     socket.once('error', reject);
   });
   return { socket, closed: done, isClosed: () => closed };
-}
-
-/** The MQTT remaining-length encoding. */
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
 }
 
 async function refused(app: { metrics: { registry: { getSingleMetricAsString(n: string): Promise<string> } } }, reason: string): Promise<number> {

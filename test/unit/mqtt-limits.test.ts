@@ -6,17 +6,8 @@ import { PacketSizeWatch } from '../../src/sources/mqtt-broker/mqtt-packet-size.
 import { ConnectionGate, defaultMaxConnections, FD_HEADROOM } from '../../src/sources/mqtt-broker/mqtt-connection-gate.js';
 import { clientIdAllowed, serviceClientIdPrefix } from '../../src/auth/client-id.js';
 import { tempDir } from '../helpers/app.js';
+import { varint } from '../helpers/mqtt-bytes.js';
 
-const varint = (n: number) => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-};
 const packet = (type: number, length: number) => Buffer.concat([Buffer.from([type << 4]), varint(length), Buffer.alloc(length)]);
 
 test('packet size watch: the first packet must be CONNECT, within the small limit until accepted, then the normal one; bytes split anywhere', () => {
