@@ -93,12 +93,21 @@ async function until(cond: () => boolean): Promise<void> {
 
 const turn = () => new Promise((r) => setImmediate(r));
 
-test('live while a commit is in flight: messages are shown as they arrive, not after that commit, and once', async (t) => {
-  const r = await rig(t, { spool: true });
+/** a:1 stored, then a:2's commit started and held: the commit in flight every case below needs. */
+async function commitInFlight(r: Awaited<ReturnType<typeof rig>>): Promise<{ release: () => void; waits: Promise<void>[] }> {
   await r.batcher.add([msg('a', 1)]);
   const release = holdWrites(r.state);
-  const first = r.batcher.add([msg('a', 2)]);
+  const waits = [r.batcher.add([msg('a', 2)])];
   await until(() => r.state.writes === 2);
+  return { release, waits };
+}
+
+test('live while a commit is in flight: messages are shown as they arrive, not after that commit, and once', async (t) => {
+  const r = await rig(t, { spool: true });
+  const {
+    release,
+    waits: [first],
+  } = await commitInFlight(r);
   const next = [r.batcher.add([msg('a', 3)]), r.batcher.add([msg('a', 4)])];
   await turn();
   // Released whatever the assertions say: a held write would hold the rig's drain.
@@ -132,10 +141,7 @@ test('live while a commit is in flight: a resend of a seq accounted or shown is 
 
 test('live while a commit is in flight: shown early, then its batch waits for its commit (a new device): the rest is shown after, once, in order', async (t) => {
   const r = await rig(t, { spool: true });
-  await r.batcher.add([msg('a', 1)]);
-  const release = holdWrites(r.state);
-  const waits = [r.batcher.add([msg('a', 2)])];
-  await until(() => r.state.writes === 2);
+  const { release, waits } = await commitInFlight(r);
   // a:3 early; c is new (its `device` message comes from the commit first), and a:4 waits behind it.
   waits.push(r.batcher.add([msg('a', 3)]), r.batcher.add([msg('c', 1)]), r.batcher.add([msg('a', 4)]));
   await turn();
@@ -151,10 +157,7 @@ test('live while a commit is in flight: shown early, then its batch waits for it
 
 test('live while a commit is in flight: shown early, then the store fails: spooled, stored on replay, shown once', async (t) => {
   const r = await rig(t, { spool: true });
-  await r.batcher.add([msg('a', 1)]);
-  const release = holdWrites(r.state);
-  const waits = [r.batcher.add([msg('a', 2)])];
-  await until(() => r.state.writes === 2);
+  const { release, waits } = await commitInFlight(r);
   waits.push(r.batcher.add([msg('a', 3)]));
   await turn();
   r.state.down = true;
@@ -171,10 +174,7 @@ test('live while a commit is in flight: shown early, then the store fails: spool
 
 test('live while a commit is in flight: without a spool nothing is shown before its own commit', async (t) => {
   const r = await rig(t, { spool: false });
-  await r.batcher.add([msg('a', 1)]);
-  const release = holdWrites(r.state);
-  const waits = [r.batcher.add([msg('a', 2)])];
-  await until(() => r.state.writes === 2);
+  const { release, waits } = await commitInFlight(r);
   waits.push(r.batcher.add([msg('a', 3)]));
   await turn();
   try {
