@@ -23,7 +23,10 @@ async function rig(t: { after(fn: () => unknown): void }, store?: SqliteStore) {
   if (!store) await db.open();
   const clock = { now: T0 };
   const known = new Map<string, { profile: string | null; lastSeen: number }>();
-  const devices: DeviceDirectory = { get: (id) => known.get(id), list: () => [...known].map(([id, d]) => ({ id, ...d })) };
+  // Counted: the silence sweep must not list devices it has no rule for (10,000 devices took the main thread).
+  const calls = { list: 0, each: 0 };
+  const entries = () => [...known].map(([id, d]) => ({ id, ...d }));
+  const devices: DeviceDirectory = { get: (id) => known.get(id), list: () => (calls.list++, entries()), each: () => (calls.each++, entries()) };
   const engine = new AlarmEngine({
     store: db.alarms,
     analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }),
@@ -36,7 +39,7 @@ async function rig(t: { after(fn: () => unknown): void }, store?: SqliteStore) {
   const changes: string[] = [];
   engine.onChange((c: AlarmChange) => changes.push(`${c.type} ${c.alarm.device}`));
   t.after(() => engine.stop());
-  return { db, engine, changes, clock, known };
+  return { db, engine, changes, clock, known, calls };
 }
 
 test('alarm engine: a threshold raises once, counts repeats, clears inside the deadband, and ack closes it', async (t) => {
@@ -116,30 +119,8 @@ test('alarm engine: with no rules, committed messages still reach the live windo
 });
 
 test('alarm engine: the silence sweep lists no device while no nodata rule is enabled, and reads the directory uncopied once one is', async (t) => {
-  const db = new SqliteStore({ path: ':memory:' });
-  await db.open();
-  const clock = { now: T0 };
-  const known = new Map<string, { id: string; profile: string | null; lastSeen: number }>();
-  const calls = { list: 0, each: 0 };
-  // The registry's sweep ran every 250 ms over a sorted copy of every device; at 10,000 devices that took the main thread.
-  const devices: DeviceDirectory = {
-    get: (id) => known.get(id),
-    list: () => (calls.list++, [...known.values()]),
-    each: () => (calls.each++, known.values()),
-  };
-  const engine = new AlarmEngine({
-    store: db.alarms,
-    analytics: new Analytics({ vectors: {}, zWindowMs: 60_000 }),
-    devices,
-    logger: silentLogger(),
-    now: () => clock.now,
-    sweepMs: 3_600_000,
-  });
-  await engine.start();
-  t.after(() => engine.stop());
-  const changes: string[] = [];
-  engine.onChange((c: AlarmChange) => changes.push(`${c.type} ${c.alarm.device}`));
-  for (let i = 0; i < 100; i++) known.set(`d${i}`, { id: `d${i}`, profile: null, lastSeen: T0 });
+  const { engine, changes, clock, known, calls } = await rig(t);
+  for (let i = 0; i < 100; i++) known.set(`d${i}`, { profile: null, lastSeen: T0 });
   clock.now = T0 + 120_000;
   engine.checkSilence();
   await engine.idle();
