@@ -88,6 +88,8 @@ export class AlarmEngine {
   /** While a batch is judged in one transaction: what it changed in memory (restored if it rolls back), and its events (sent once committed). */
   private undo: { triggers: Map<string, TriggerState | undefined>; open: Map<string, Alarm | undefined> } | null = null;
   private deferred: [AlarmEventType, Alarm, string | undefined][] | null = null;
+  /** Queued steps that may change the rules (enqueueRuleChange), not yet finished. */
+  private ruleChangesQueued = 0;
 
   constructor(private readonly opts: AlarmEngineOptions) {}
 
@@ -190,6 +192,7 @@ export class AlarmEngine {
       }
       return;
     }
+    if (!this.opts.watermarks && this.ruleChangesQueued === 0) return this.observeJudgedOnly(messages);
     const items = messages.map((m) => {
       const profile = m.profile ?? this.profileOf(m.device);
       return { m, profile, stats: this.opts.analytics.observe({ device: m.device, ts: m.ts, seq: m.seq, profile, values: m.values }) };
@@ -202,6 +205,55 @@ export class AlarmEngine {
     if (!this.rules.length) return;
     void this.enqueue(async () => {
       for (const { m, profile, stats } of items) await this.evaluate(m, profile, stats, this.opts.store);
+    });
+  }
+
+  /**
+   * Rules exist, but most devices may have none that applies (a profile's rule pack, a rule for one
+   * device): only the messages some rule will judge get a snapshot, an item and a turn in the queue;
+   * the rest are folded in quietly, in the same commit order. Exact only while no rule change is
+   * queued: then the rules the queue will judge these with are the ones in hand now.
+   */
+  private observeJudgedOnly(messages: Message[]): void {
+    const { analytics } = this.opts;
+    const rules = this.rules;
+    let items: Observed[] | null = null;
+    const input: MessageLike = { device: '', ts: 0, seq: undefined, profile: null, values: EMPTY_VALUES };
+    for (const m of messages) {
+      const profile = m.profile ?? this.profileOf(m.device);
+      let judged = false;
+      for (const r of rules)
+        if (appliesTo(r, m.device, profile)) {
+          judged = true;
+          break;
+        }
+      if (judged) {
+        (items ??= []).push({ m, profile, stats: analytics.observe({ device: m.device, ts: m.ts, seq: m.seq, profile, values: m.values }) });
+        continue;
+      }
+      input.device = m.device;
+      input.ts = m.ts;
+      input.seq = m.seq;
+      input.profile = profile;
+      input.values = m.values;
+      analytics.observeQuietly(input);
+    }
+    if (!items) return;
+    const judge = items;
+    void this.enqueue(async () => {
+      for (const { m, profile, stats } of judge) await this.evaluate(m, profile, stats, this.opts.store);
+    });
+  }
+
+  /** A step that may change this.rules: counted while queued, so observe knows the rules in hand are the ones that will judge. */
+  private enqueueRuleChange<T>(fn: () => Promise<T>): Promise<T> {
+    this.ruleChangesQueued++;
+    return this.enqueue(async () => {
+      try {
+        return await fn();
+      } finally {
+        this.ruleChangesQueued--;
+      }
     });
   }
 
@@ -394,7 +446,7 @@ export class AlarmEngine {
 
   /** Reads one rule back from the store (created, changed or deleted on any node). */
   reloadRule(id: string): Promise<void> {
-    return this.enqueue(async () => {
+    return this.enqueueRuleChange(async () => {
       const rule = await this.opts.store.getRule(id);
       const existing = this.rules.find((r) => r.id === id);
       if (!rule) {
@@ -436,7 +488,7 @@ export class AlarmEngine {
 
   /** After a lost change feed: rules and open alarms as the store has them now. */
   reloadAll(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.enqueueRuleChange(async () => {
       this.rules = await this.opts.store.listRules();
       const ids = new Set(this.rules.map((r) => r.id));
       for (const k of [...this.triggers.keys()]) if (!ids.has(k.slice(0, k.indexOf('\u0000')))) this.triggers.delete(k);
@@ -462,7 +514,7 @@ export class AlarmEngine {
 
   /** id: a stable id (a profile's rule pack); default a new UUID. */
   createRule(input: RuleInput, id?: string): Promise<Rule> {
-    return this.enqueue(async () => {
+    return this.enqueueRuleChange(async () => {
       const rule = buildRule(input, undefined, this.now());
       if (id) rule.id = id;
       await this.opts.store.saveRule(rule);
@@ -472,7 +524,7 @@ export class AlarmEngine {
   }
 
   updateRule(id: string, input: RuleInput): Promise<Rule | undefined> {
-    return this.enqueue(async () => {
+    return this.enqueueRuleChange(async () => {
       const existing = this.rules.find((r) => r.id === id);
       if (!existing) return undefined;
       const rule = buildRule(input, existing, this.now());
@@ -497,7 +549,7 @@ export class AlarmEngine {
   }
 
   deleteRule(id: string, by = 'system'): Promise<boolean> {
-    return this.enqueue(async () => {
+    return this.enqueueRuleChange(async () => {
       const now = this.now();
       for (const [k, a] of this.open) {
         if (a.ruleId !== id) continue;

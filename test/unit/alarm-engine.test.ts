@@ -136,3 +136,36 @@ test('alarm engine: the silence sweep lists no device while no nodata rule is en
   await engine.idle();
   assert.deepEqual(calls, { list: 0, each: 1 }, 'a disabled silence rule lists nothing either');
 });
+
+test('alarm engine: devices no rule covers are folded in quietly, in commit order with judged ones, exactly as a direct observe', async (t) => {
+  const { engine, known, changes } = await rig(t);
+  known.set('p1', { profile: 'pump', lastSeen: T0 });
+  await engine.createRule({ name: 'hot', severity: 'minor', scope: 'device', target: 'oven', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  await engine.createRule({ name: 'pump hot', severity: 'minor', scope: 'profile', target: 'pump', kind: 'threshold', metric: 'temperature', op: '>', value: 90 });
+  const direct = new Analytics({ vectors: {}, zWindowMs: 60_000 });
+  const batch = [msg('free', 1, 99), msg('oven', 1, 45), msg('p1', 1, 95), msg('free', 3, 20), msg('oven', 2, 30), msg('free', 4, 21)];
+  engine.observe(batch);
+  for (const m of batch) direct.observe({ device: m.device, ts: m.ts, seq: m.seq, profile: m.device === 'p1' ? 'pump' : null, values: m.values });
+  await engine.idle();
+  const analytics = (engine as unknown as { opts: { analytics: Analytics } }).opts.analytics;
+  for (const d of ['free', 'oven', 'p1']) assert.deepEqual(analytics.get(d), direct.get(d), d);
+  assert.equal(analytics.get('free')!.seqGaps1m, 1);
+  assert.deepEqual(changes, ['raised oven', 'raised p1', 'auto_cleared oven'], 'the covered devices are judged; 99 from an uncovered device raises nothing');
+});
+
+test('alarm engine: a rule created and still queued judges the messages observed behind it, as when the queue decided', async (t) => {
+  const { engine, changes } = await rig(t);
+  await engine.createRule({ name: 'other', severity: 'minor', scope: 'device', target: 'elsewhere', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  // Not awaited: the rule is saved in the queue, after which these messages are judged.
+  const created = engine.createRule({ name: 'hot', severity: 'minor', scope: 'device', target: 'oven', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  engine.observe([msg('oven', 1, 45)]);
+  await created;
+  await engine.idle();
+  assert.deepEqual(changes, ['raised oven']);
+  // Deleted while queued: the messages behind the deletion are no longer judged by it.
+  const deleted = engine.deleteRule((await created).id);
+  engine.observe([msg('oven', 2, 30)]);
+  await deleted;
+  await engine.idle();
+  assert.deepEqual(changes, ['raised oven', 'cleared oven']);
+});
