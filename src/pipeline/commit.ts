@@ -82,7 +82,18 @@ export class CommitWriter {
       newDevices.push(d);
     }
     if (!this.listeners.length) return;
-    const c: Committed = { messages, readings: batch.readings, devices: batch.devices, newDevices, historical, shown, result };
+    // readings on demand: live followers read the messages, and the batch builds its readings only when asked.
+    const c: Committed = {
+      messages,
+      get readings() {
+        return batch.readings;
+      },
+      devices: batch.devices,
+      newDevices,
+      historical,
+      shown,
+      result,
+    };
     if (shownBefore) c.shownBefore = shownBefore;
     for (const l of this.listeners) {
       try {

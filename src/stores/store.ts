@@ -1,5 +1,5 @@
 import type { StoredTopicMapping } from '../model/topic-mapping.js';
-import type { Reading, SourceKind } from '../model/reading.js';
+import type { Message, Reading, SourceKind } from '../model/reading.js';
 import type { LatestValue } from '../model/device.js';
 import type { BucketSeries, GroupRow, RawSeries, SeriesStats } from '../model/telemetry.js';
 import type { ExportFormat } from './export-format.js';
@@ -45,6 +45,13 @@ export interface DeviceSeen {
 
 export interface WriteBatch {
   readings: Reading[];
+  /**
+   * Set when `readings` are exactly these messages' values (each message's metrics in order, with its
+   * device, ts and seq: the batcher's batches). A store may read the readings from here, and
+   * `readings` is then built only if something asks for it (pipeline/batcher.ts toWriteBatch): no
+   * object per reading living until the commit.
+   */
+  messages?: readonly Message[];
   devices: DeviceSeen[];
   rejected: RejectedRecord[];
   /** Sequence accounting of this batch, committed in the same transaction as its readings. */
@@ -64,6 +71,14 @@ export interface WriteBatch {
    * counters a second time.
    */
   id?: string;
+}
+
+/** How many readings a batch carries, without building them when it carries them as messages. */
+export function readingCount(batch: WriteBatch): number {
+  if (!batch.messages) return batch.readings.length;
+  let n = 0;
+  for (const m of batch.messages) for (const _ in m.values) n++;
+  return n;
 }
 
 /** A partition lease's fencing token: the lease bucket's revision when it was acquired (grows with every acquisition). */

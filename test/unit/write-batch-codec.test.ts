@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { batchTransferList, decodeReadings, encodeWriteBatch, type EncodedBatch } from '../../src/stores/sqlite/write-batch-codec.js';
 import type { WriteBatch } from '../../src/stores/store.js';
+import type { Message } from '../../src/model/reading.js';
 
 const batch: WriteBatch = {
   readings: [
@@ -51,4 +52,44 @@ test('an empty batch encodes to empty columns', () => {
   assert.equal(e.count, 0);
   assert.deepEqual(decodeReadings(e), []);
   assert.deepEqual(e.rest, { devices: [], rejected: [] });
+});
+
+test("a batcher's batch (readings carried as messages) encodes to the same columns as its readings would, and builds no readings doing so", async () => {
+  const { toWriteBatch } = await import('../../src/pipeline/batcher.js');
+  const messages: Message[] = [
+    { device: 'pump-1', seq: 7, ts: 1_700_000_000_000.123, values: { rms: 1.5, temp: -40.25 }, source: 'mqtt', receivedAt: 5 },
+    { device: '압축기-２', ts: 1_700_000_000_001, values: { rms: 0 }, source: 'mqtt', receivedAt: 6, profile: 'pump' },
+    { device: 'pump-1', seq: 2 ** 40, ts: 1_700_000_000_002, values: {}, source: 'http', receivedAt: 4 },
+    { device: 'pump-1', seq: 0, ts: 1, values: { rms: Number.MAX_VALUE, température: 3 }, source: 'mqtt', receivedAt: 7 },
+  ];
+  const wb = toWriteBatch(messages, [], { devices: [], buckets: [] });
+  let built = false;
+  const readingsOf = Object.getOwnPropertyDescriptor(wb, 'readings')!.get!;
+  Object.defineProperty(wb, 'readings', { enumerable: true, get: () => ((built = true), readingsOf()) });
+  const fromMessages = encodeWriteBatch(wb);
+  assert.equal(built, false, 'the columns came from the messages');
+  const plain: WriteBatch = { readings: wb.readings, devices: wb.devices, rejected: wb.rejected, sequence: wb.sequence };
+  assert.equal(built, true);
+  const fromReadings = encodeWriteBatch(plain);
+  assert.equal(fromMessages.count, 5);
+  assert.deepEqual(fromMessages, fromReadings);
+  assert.deepEqual(decodeReadings(fromMessages), [
+    { device: 'pump-1', metric: 'rms', ts: 1_700_000_000_000.123, value: 1.5, seq: 7 },
+    { device: 'pump-1', metric: 'temp', ts: 1_700_000_000_000.123, value: -40.25, seq: 7 },
+    { device: '압축기-２', metric: 'rms', ts: 1_700_000_000_001, value: 0 },
+    { device: 'pump-1', metric: 'rms', ts: 1, value: Number.MAX_VALUE, seq: 0 },
+    { device: 'pump-1', metric: 'température', ts: 1, value: 3, seq: 0 },
+  ]);
+  assert.deepEqual(wb.devices, [
+    { id: 'pump-1', seen: 7, profile: undefined },
+    { id: '압축기-２', seen: 6, profile: 'pump' },
+  ]);
+});
+
+test("a batcher's batch whose readings are replaced no longer claims to be its messages", async () => {
+  const { toWriteBatch } = await import('../../src/pipeline/batcher.js');
+  const wb = toWriteBatch([{ device: 'd', ts: 1, values: { a: 1 }, source: 'mqtt', receivedAt: 1 }], []);
+  wb.readings = [{ device: 'e', metric: 'b', ts: 2, value: 2 }];
+  assert.equal(wb.messages, undefined);
+  assert.deepEqual(decodeReadings(encodeWriteBatch(wb)), [{ device: 'e', metric: 'b', ts: 2, value: 2 }]);
 });

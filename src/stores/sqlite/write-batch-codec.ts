@@ -1,5 +1,5 @@
 import { NO_SEQ } from '../../model/reading.js';
-import type { WriteBatch } from '../store.js';
+import { readingCount, type WriteBatch } from '../store.js';
 
 /**
  * A WriteBatch as it crosses to the SQLite writer thread: the readings as columns in typed arrays of
@@ -31,8 +31,9 @@ const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
 export function encodeWriteBatch(batch: WriteBatch): EncodedBatch {
-  const readings = batch.readings;
-  const n = readings.length;
+  const messages = batch.messages;
+  const readings = messages ? null : batch.readings;
+  const n = readings ? readings.length : readingCount(batch);
   const ts = new Float64Array(n);
   const value = new Float64Array(n);
   const seq = new Float64Array(n);
@@ -51,20 +52,39 @@ export function encodeWriteBatch(batch: WriteBatch): EncodedBatch {
   const pairs = new Map<string, Map<string, number>>();
   const pairDevice: number[] = [];
   const pairMetric: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = readings[i];
-    let byMetric = pairs.get(r.device);
-    if (byMetric === undefined) pairs.set(r.device, (byMetric = new Map()));
-    let p = byMetric.get(r.metric);
-    if (p === undefined) {
-      byMetric.set(r.metric, (p = pairDevice.length));
-      pairDevice.push(nameOf(r.device));
-      pairMetric.push(nameOf(r.metric));
+  const pairOf = (device: string, metric: string, byMetric: Map<string, number>): number => {
+    const p = pairDevice.length;
+    byMetric.set(metric, p);
+    pairDevice.push(nameOf(device));
+    pairMetric.push(nameOf(metric));
+    return p;
+  };
+  if (readings) {
+    for (let i = 0; i < n; i++) {
+      const r = readings[i];
+      let byMetric = pairs.get(r.device);
+      if (byMetric === undefined) pairs.set(r.device, (byMetric = new Map()));
+      series[i] = byMetric.get(r.metric) ?? pairOf(r.device, r.metric, byMetric);
+      ts[i] = r.ts;
+      value[i] = r.value;
+      seq[i] = r.seq ?? NO_SEQ;
     }
-    series[i] = p;
-    ts[i] = r.ts;
-    value[i] = r.value;
-    seq[i] = r.seq ?? NO_SEQ;
+  } else {
+    // Straight from the messages (WriteBatch.messages): the same readings in the same order.
+    let i = 0;
+    for (const m of messages!) {
+      let byMetric = pairs.get(m.device);
+      if (byMetric === undefined) pairs.set(m.device, (byMetric = new Map()));
+      const values = m.values;
+      const s = m.seq ?? NO_SEQ;
+      for (const metric in values) {
+        series[i] = byMetric.get(metric) ?? pairOf(m.device, metric, byMetric);
+        ts[i] = m.ts;
+        value[i] = values[metric];
+        seq[i] = s;
+        i++;
+      }
+    }
   }
   const encoded = nameList.map((s) => utf8.encode(s));
   let total = 0;
