@@ -141,7 +141,16 @@ test('alarm engine: devices no rule covers are folded in quietly, in commit orde
   const { engine, known, changes } = await rig(t);
   known.set('p1', { profile: 'pump', lastSeen: T0 });
   await engine.createRule({ name: 'hot', severity: 'minor', scope: 'device', target: 'oven', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
-  await engine.createRule({ name: 'pump hot', severity: 'minor', scope: 'profile', target: 'pump', kind: 'threshold', metric: 'temperature', op: '>', value: 90 });
+  await engine.createRule({
+    name: 'pump hot',
+    severity: 'minor',
+    scope: 'profile',
+    target: 'pump',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 90,
+  });
   const direct = new Analytics({ vectors: {}, zWindowMs: 60_000 });
   const batch = [msg('free', 1, 99), msg('oven', 1, 45), msg('p1', 1, 95), msg('free', 3, 20), msg('oven', 2, 30), msg('free', 4, 21)];
   engine.observe(batch);
@@ -155,9 +164,27 @@ test('alarm engine: devices no rule covers are folded in quietly, in commit orde
 
 test('alarm engine: a rule created and still queued judges the messages observed behind it, as when the queue decided', async (t) => {
   const { engine, changes } = await rig(t);
-  await engine.createRule({ name: 'other', severity: 'minor', scope: 'device', target: 'elsewhere', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  await engine.createRule({
+    name: 'other',
+    severity: 'minor',
+    scope: 'device',
+    target: 'elsewhere',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 40,
+  });
   // Not awaited: the rule is saved in the queue, after which these messages are judged.
-  const created = engine.createRule({ name: 'hot', severity: 'minor', scope: 'device', target: 'oven', kind: 'threshold', metric: 'temperature', op: '>', value: 40 });
+  const created = engine.createRule({
+    name: 'hot',
+    severity: 'minor',
+    scope: 'device',
+    target: 'oven',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: '>',
+    value: 40,
+  });
   engine.observe([msg('oven', 1, 45)]);
   await created;
   await engine.idle();
