@@ -6,6 +6,7 @@
 import mqtt from 'mqtt';
 import { createConnection } from 'node:net';
 import { scriptArgs } from './lib/args.js';
+import { deviceAddress } from './lib/address-plan.js';
 
 const a = scriptArgs();
 const n = Number(a.clients ?? 10_000);
@@ -13,6 +14,7 @@ const first = Number(a.first ?? 0);
 const interval = Number(a.interval ?? 10) * 1000;
 const seconds = Number(a.seconds ?? 60);
 const local = (a.local ?? '').split(',').filter(Boolean);
+const perAddress = Number(a['per-address'] ?? 900);
 const target = new URL(a.url);
 /**
  * SIGUSR1 pauses publishing, SIGUSR2 resumes it: the bench pauses the devices already connected
@@ -32,7 +34,7 @@ const burst = Number(a.burst ?? 200);
  */
 function connectOnce(k: number): Promise<mqtt.MqttClient> {
   // mqtt.js's own TCP builder takes no local address: the socket is made here.
-  const localAddress = local.length ? local[k % local.length] : undefined;
+  const localAddress = local.length ? deviceAddress({ from: first, local }, k, perAddress) : undefined;
   const c = new mqtt.MqttClient(() => createConnection({ host: target.hostname, port: Number(target.port), localAddress }), {
     clientId: `conn-${first + k}`,
     protocolVersion: 4,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { median, rssBytes, runScript, startFieldscope, startMosquitto, tempDir } from './lib/procs.js';
 import { metricValue, scrapeMetrics } from './lib/metrics.js';
 import type { Figure } from './lib/report.js';
+import { probePlan } from './lib/address-plan.js';
 
 interface ProbeResult {
   clients: number;
@@ -108,36 +109,20 @@ async function listenerPids(httpUrl: string): Promise<number[]> {
   return Object.values(h.components).find((c) => c.mode === 'listeners')?.pids ?? [];
 }
 
-/** Starts probes for devices [first, first + count): several processes, several source addresses. */
+/** Starts probes for devices [first, first + count): several processes, several source addresses (bench/lib/address-plan.ts). */
 function startProbes(url: string, first: number, count: number, o: Required<Pick<ConnectionsOptions, 'perProbe' | 'perAddress'>>) {
-  const probes: ReturnType<typeof runScript<ProbeResult>>[] = [];
-  const nProbes = Math.ceil(count / o.perProbe);
-  for (let p = 0; p < nProbes; p++) {
-    const from = first + p * o.perProbe;
-    const n = Math.min(o.perProbe, first + count - from);
-    // Addresses of their own per probe: devices [from, from + n) use 127.0.0.(2 + from / perAddress)...
-    const a0 = Math.floor(from / o.perAddress);
-    const a1 = Math.ceil((from + n) / o.perAddress);
-    const local = Array.from({ length: a1 - a0 }, (_, k) => loopback(a0 + k));
-    // Round-robin over its addresses, so each gets n / addresses: keep that under perAddress.
-    probes.push(
-      runScript<ProbeResult>('connections-probe.ts', {
-        url,
-        clients: n,
-        first: from,
-        seconds: 3600,
-        local: local.join(','),
-        burst: Math.max(25, Math.floor(200 / nProbes)),
-      }),
-    );
-  }
-  return probes;
-}
-
-/** 127.0.0.2, 127.0.0.3, ... 127.0.0.254, 127.0.1.1, ... */
-function loopback(k: number): string {
-  const i = k + 2;
-  return `127.0.${Math.floor(i / 254)}.${(i % 254) + (i >= 254 ? 1 : 0)}`;
+  const plans = probePlan(first, count, o.perProbe, o.perAddress);
+  return plans.map((plan) =>
+    runScript<ProbeResult>('connections-probe.ts', {
+      url,
+      clients: plan.n,
+      first: plan.from,
+      seconds: 3600,
+      local: plan.local.join(','),
+      'per-address': o.perAddress,
+      burst: Math.max(25, Math.floor(200 / plans.length)),
+    }),
+  );
 }
 
 /** The same clients against a bare Mosquitto: its RSS. */
