@@ -1,6 +1,6 @@
-// Opens `clients` MQTT connections (ids conn-<first>...), spread round-robin over the local source
-// addresses in `local` (comma-separated; 127.0.0.x all reach a 127.0.0.1 listener, and each has its
-// own ephemeral port range), and has each publish one QoS1 message with a rising seq every
+// Opens `clients` MQTT connections (ids conn-<first>...), from the local source addresses in `local`
+// (comma-separated, `per-address` consecutive devices on each: bench/lib/address-plan.ts; 127.0.0.x
+// all reach a 127.0.0.1 listener, and each has its own ephemeral port range), and has each publish one QoS1 message with a rising seq every
 // `interval` seconds. Prints "ready" once all are connected, publishes for `seconds` (or until SIGTERM), then
 // stops publishing, waits for every PUBACK still owed, and prints what was acknowledged as its last line.
 import mqtt from 'mqtt';

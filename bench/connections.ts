@@ -231,6 +231,11 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
     const stored = metricValue(text, 'fieldscope_readings_stored_total');
     const missing = metricValue(text, 'fieldscope_seq_missing_total');
     const dup = metricValue(text, 'fieldscope_seq_duplicates_total');
+    // What the broker refused, by reason: a probe sees only "closed before CONNACK".
+    const refused = [...text.matchAll(/^fieldscope_mqtt_connections_refused_total\{reason="([^"]+)"\} (\S+)$/gm)]
+      .filter((m) => Number(m[2]) > 0)
+      .map((m) => `${m[1]} ${m[2]}`)
+      .join(', ');
     await fs.stop();
     process.off('exit', cleanup);
     data.remove();
@@ -252,7 +257,7 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
           .join(', ') +
         `, steady ${steady.toFixed(0)} MiB (main ${steadySample.main.toFixed(0)}, listeners ${steadySample.listeners.toFixed(0)}, PSS ${steadySample.pss.toFixed(0)}) after ${o.seconds} s more; ${per.toFixed(1)} KiB per device between the steps; 100,000 devices -> ${projected.toFixed(0)} MiB (idle + slope x 100,000); ` +
         `${r.length} probes, ${Math.ceil(o.clients / o.perAddress)} source addresses; published ${sum('published')}, acked ${sum('acked')}, ` +
-        `stored ${stored / 3} messages (${stored} readings), seq missing ${missing}, duplicates ${dup}, connect failures ${sum('connectFailed')} (retried ${sum('retries')}), ` +
+        `stored ${stored / 3} messages (${stored} readings), seq missing ${missing}, duplicates ${dup}, connect failures ${sum('connectFailed')} (retried ${sum('retries')}; broker refused: ${refused || 'none'}), ` +
         `publish failures ${sum('failed')}, unacked ${sum('unacked')}${r.find((x) => x.firstError) ? ` (${r.find((x) => x.firstError)!.firstError})` : ''}: ${complete ? 'none lost' : 'NOT complete'}`,
     );
     process.stderr.write(`  connections run ${i + 1}: peak ${peak.toFixed(0)} MiB; mosquitto ${base[i].toFixed(0)} MiB; ${notes[i]}\n`);

@@ -28,8 +28,13 @@ export function probePlan(first: number, count: number, perProbe: number, perAdd
   return plans;
 }
 
-/** The source address of a probe's k-th device (device from + k). */
+/**
+ * The source address of a probe's k-th device: device d always uses loopback(floor(d / perAddress)),
+ * whichever probe or step opens it. Round-robin over a probe's addresses (the old way) put n / addresses
+ * on each, and the two steps' probes share the address at their boundary: at 10,000 devices in two
+ * steps of 5,000 that was 833 + 715 = 1,548 devices on 127.0.0.7, 548 over the broker's cap, refused
+ * five times each ("closed before CONNACK") with the retries' pauses making the second ramp 104 s.
+ */
 export function deviceAddress(plan: Pick<ProbePlan, 'from' | 'local'>, k: number, perAddress: number): string {
-  void perAddress;
-  return plan.local[k % plan.local.length];
+  return plan.local[Math.floor((plan.from + k) / perAddress) - Math.floor(plan.from / perAddress)];
 }
