@@ -8,7 +8,7 @@
 // equal steps: the cost per device is the growth between them, divided by the devices added, so
 // start-up allocations and warm-up do not count. The process's descriptor limit bounds the
 // connections it can hold: it is read from /proc and the run says what it was.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, rssBytes, runScript, startFieldscope, startMosquitto, tempDir } from './lib/procs.js';
 import { metricValue, scrapeMetrics } from './lib/metrics.js';
@@ -69,6 +69,26 @@ async function settledRss(pid: number, ms: number): Promise<number> {
     xs.push(rssBytes(pid) / 2 ** 20);
   }
   return median(xs);
+}
+
+/** Sends SIGUSR2 (--heapsnapshot-signal) to `pid` and waits for its snapshot file to stop growing. */
+async function heapSnapshot(dir: string, pid: number): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  let size = -1;
+  let still = 0;
+  for (let t = 0; t < 600; t++) {
+    await sleep(1000);
+    // Heap.<date>.<time>.<pid>.<thread>.<seq>.heapsnapshot
+    const added = readdirSync(dir).find((f) => !before.has(f) && f.includes(`.${pid}.`));
+    if (!added) continue;
+    const now = statSync(join(dir, added)).size;
+    // Unchanged for two seconds: written (a starved writer can pause for one).
+    still = now > 0 && now === size ? still + 1 : 0;
+    if (still === 2) return join(dir, added);
+    size = now;
+  }
+  throw new Error(`no heap snapshot from ${pid} in 10 minutes`);
 }
 
 /** Proportional set size (shared pages split among the processes sharing them), MiB. */
@@ -200,21 +220,11 @@ export async function benchConnections(opts: ConnectionsOptions): Promise<Figure
       const mem = heapOf(await scrapeMetrics(fs.httpUrl));
       at.push({ clients: first, ...sample, ...mem });
       if (o.heapDir) {
-        const before = new Set(readdirSync(o.heapDir));
-        fs.proc.kill('SIGUSR2');
-        // The snapshot is written synchronously by the server; wait for the file to stop growing.
-        for (let t = 0; t < 600; t++) {
-          await sleep(1000);
-          const added = readdirSync(o.heapDir).filter((f) => !before.has(f));
-          if (added.length && !/\.tmp$/.test(added[0])) {
-            try {
-              await fetch(`${fs.httpUrl}/health`);
-              process.stderr.write(`  heap snapshot at ${first} clients: ${join(o.heapDir, added[0])}\n`);
-              break;
-            } catch {
-              /* still writing */
-            }
-          }
+        // One process at a time (a snapshot briefly takes about the heap's size again); listeners
+        // inherit the server's --heapsnapshot-signal, so each writes its own file.
+        for (const p of pids) {
+          const file = await heapSnapshot(o.heapDir, p);
+          process.stderr.write(`  heap snapshot of ${p === pid ? 'the server' : `listener ${p}`} at ${first} clients: ${file}\n`);
         }
       }
     }
