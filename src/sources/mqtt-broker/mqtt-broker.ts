@@ -13,6 +13,7 @@ import { ConnectionGate, type ConnectionLimits, type ConnectionTicket } from './
 import { PacketSizeWatch } from './mqtt-packet-size.js';
 import { PublishFastPath } from './mqtt-publish-fast-path.js';
 import { enablePublishFrames, readPublishFrames, type PublishFrameCounts } from './mqtt-publish-frames.js';
+import { useParserBytes } from './mqtt-parser-bytes.js';
 
 const WATCH = Symbol('packet size watch');
 const BROKER = Symbol('broker');
@@ -264,6 +265,8 @@ export class EmbeddedBroker implements Source {
     socket.read = watchedRead;
     this.tickets.set(socket, ticket);
     const client = this.aedes.handle(socket);
+    // The parser's byte list without a Duplex around it: ~0.7 KiB less per connection.
+    useParserBytes(client);
     if (this.publishFrames) readPublishFrames(client);
     // One listener for everything a closed connection must give back (under MQTTS the raw socket's own listener releases the ticket).
     const tls = !!this.opts.tls;
