@@ -64,7 +64,7 @@ test('the parser gives the same packets with ParserBytes as with its BufferListS
   const f = await parserFactory();
   t.after(() => f.close());
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
   for (const cuts of [[1], [2, 5, 3], [64], [1000], [100_000], [7, 1, 4096, 3, 129, 1, 1, 2]]) {
     const bytes = stream(rand);
     const own = f.make();
@@ -85,10 +85,12 @@ test('the parser gives the same packets with ParserBytes as with its BufferListS
 
 test('ParserBytes slices as a concatenation would: views inside one chunk, copies across, past the end empty or thrown', () => {
   let seed = 3;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
   for (let round = 0; round < 200; round++) {
     const list = new ParserBytes();
-    const chunks = Array.from({ length: 1 + Math.floor(rand() * 5) }, () => Buffer.from(Array.from({ length: Math.floor(rand() * 9) }, () => Math.floor(rand() * 256))));
+    const chunks = Array.from({ length: 1 + Math.floor(rand() * 5) }, () =>
+      Buffer.from(Array.from({ length: Math.floor(rand() * 9) }, () => Math.floor(rand() * 256))),
+    );
     for (const c of chunks) list.append(c);
     let flat = Buffer.concat(chunks);
     const eaten = Math.floor(rand() * 4);

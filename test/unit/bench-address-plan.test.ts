@@ -44,5 +44,8 @@ test('loopback source addresses skip .0, .1 and .255', () => {
   assert.equal(loopback(252), '127.0.1.1');
   const seen = new Set(Array.from({ length: 2000 }, (_, k) => loopback(k)));
   assert.equal(seen.size, 2000);
-  for (const a of seen) assert.match(a, /^127\.0\.\d+\.(\d+)$/), assert.ok(!/\.(0|255)$/.test(a) && a !== '127.0.0.1', a);
+  for (const a of seen) {
+    assert.match(a, /^127\.0\.\d+\.\d+$/);
+    assert.ok(!/\.(0|255)$/.test(a) && a !== '127.0.0.1', a);
+  }
 });
