@@ -4,6 +4,7 @@
 // Prints "ready" as it starts connecting (so a bench can open its CPU windows on the servers then),
 // and at the end one JSON line: {sent, acked, seconds, rate, startedAt, skipped, cpuSeconds, ...}.
 import mqtt, { type MqttClient } from 'mqtt';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { scriptArgs } from './lib/args.js';
 import { cpuWindow } from './lib/cpu.js';
 
@@ -27,6 +28,10 @@ let skipped = 0;
 process.stdout.write('ready\n');
 // This process's own CPU (all threads) while it publishes: the load generator's cost, told apart.
 const cpu = cpuWindow(process.pid);
+// This process's own event-loop delay: a PUBACK that arrived while it was busy is measured late by
+// that much, so a publisher that cannot keep up shows here (the latency would be its own, not the server's).
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const startedAt = Date.now();
 const started = performance.now();
 const deadline = started + seconds * 1000;
@@ -113,6 +118,7 @@ await Promise.all(Array.from({ length: clients }, (_, i) => runClient(i)));
 if (ticker) clearInterval(ticker);
 const elapsed = (performance.now() - started) / 1000;
 const cpuSeconds = cpu.stop();
+loopDelay.disable();
 latencies.sort((x, y) => x - y);
 const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
 process.stdout.write(
@@ -127,5 +133,7 @@ process.stdout.write(
     pubackP50: pct(50),
     pubackP99: pct(99),
     pubackMax: latencies.at(-1) ?? NaN,
+    loopDelayP99: loopDelay.percentile(99) / 1e6,
+    loopDelayMax: loopDelay.max / 1e6,
   }) + '\n',
 );

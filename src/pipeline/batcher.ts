@@ -301,7 +301,10 @@ export class Batcher {
       let n = 0;
       while (n < ANSWER_SLICE && this.answerQueue.length) {
         const ws = this.answerQueue[0];
+        const now = Date.now();
         for (; at < ws.length && n < ANSWER_SLICE; at++, n++) {
+          const received = ws[at].messages[0]?.receivedAt;
+          if (received !== undefined && Number.isFinite(received)) this.metrics.ackSeconds.observe(Math.max(0, now - received) / 1000);
           try {
             ws[at].done();
           } catch {
