@@ -64,7 +64,17 @@ fs.proc.stdout!.on('data', (d: Buffer) => {
     if (m) gcLines.push({ atMs: Number(m[1]), kind: m[2], ms: Number(m[3]) });
   }
 });
-let result: { acked: number; rate: number; pubackP50: number; pubackP99: number; pubackMax: number; cpuSeconds: number; seconds: number; loopDelayP99: number; loopDelayMax: number };
+let result: {
+  acked: number;
+  rate: number;
+  pubackP50: number;
+  pubackP99: number;
+  pubackMax: number;
+  cpuSeconds: number;
+  seconds: number;
+  loopDelayP99: number;
+  loopDelayMax: number;
+};
 let from: number, to: number;
 let metricsText: string;
 let before: ReturnType<typeof schedstat>, after: ReturnType<typeof schedstat>;

@@ -230,7 +230,18 @@ async function runEngine(
       // A publisher that cannot even connect (a saturated machine) is a result too: NaN, not a crash.
       const result = await pub.result.catch((err: Error): PubResult => {
         process.stderr.write(`  mixed/${engine}: publisher failed: ${err.message}\n`);
-        return { acked: 0, rate: NaN, skipped: 0, pubackP50: NaN, pubackP99: NaN, pubackMax: NaN, cpuSeconds: NaN, seconds: NaN, loopDelayP99: NaN, loopDelayMax: NaN };
+        return {
+          acked: 0,
+          rate: NaN,
+          skipped: 0,
+          pubackP50: NaN,
+          pubackP99: NaN,
+          pubackMax: NaN,
+          cpuSeconds: NaN,
+          seconds: NaN,
+          loopDelayP99: NaN,
+          loopDelayMax: NaN,
+        };
       });
       running = false;
       const toUs = monotonicUs();
@@ -258,7 +269,9 @@ async function runEngine(
         process.stderr.write(`  mixed/${engine} ${rate} msg/s offered, round ${r + 1}: without readers ${line(b)}\n`);
         const m = await phase(true, r, rate);
         mixes.push(m);
-        process.stderr.write(`  mixed/${engine} ${rate} msg/s offered, round ${r + 1}: with ${o.readers} readers ${line(m)}; refused so far ${JSON.stringify(refused)}\n`);
+        process.stderr.write(
+          `  mixed/${engine} ${rate} msg/s offered, round ${r + 1}: with ${o.readers} readers ${line(m)}; refused so far ${JSON.stringify(refused)}\n`,
+        );
       }
       return { rate, bases, mixes };
     };
@@ -297,7 +310,8 @@ async function runEngine(
       const health = { mixed: med(mixes, (x) => percentile(x.health, 99)), base: med(bases, (x) => percentile(x.health, 99)) };
       const loop = { mixed: med(mixes, (x) => x.loop.p99), base: med(bases, (x) => x.loop.p99) };
       // Honest about saturation: a rate not reached is said beside every figure measured at it.
-      const reached = (r: number) => `${Math.round(r).toLocaleString('en-US')} of ${s.rate.toLocaleString('en-US')} offered (${((r / s.rate) * 100).toFixed(0)}%)`;
+      const reached = (r: number) =>
+        `${Math.round(r).toLocaleString('en-US')} of ${s.rate.toLocaleString('en-US')} offered (${((r / s.rate) * 100).toFixed(0)}%)`;
       const saturated = rate.base.value < 0.95 * s.rate || rate.mixed.value < 0.95 * s.rate;
       const at =
         s === below
