@@ -47,7 +47,7 @@ export function bucketPercentile(before: string, after: string, name: string, p:
   const buckets = (text: string) =>
     new Map([...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], Number(m[2])] as const));
   const a = buckets(before);
-  const rows = [...buckets(after)].map(([le, n]) => ({ le: Number(le), n: n - (a.get(le) ?? 0) }));
+  const rows = [...buckets(after)].map(([le, n]) => ({ le: le === '+Inf' ? Infinity : Number(le), n: n - (a.get(le) ?? 0) }));
   const total = rows.at(-1)?.n ?? 0;
   if (!(total > 0)) return NaN;
   return rows.find((r) => r.n >= (p / 100) * total)?.le ?? NaN;
