@@ -67,6 +67,7 @@ fs.proc.stdout!.on('data', (d: Buffer) => {
 let result: {
   acked: number;
   rate: number;
+  offeredRate: number;
   pubackP50: number;
   pubackP99: number;
   pubackMax: number;
@@ -96,7 +97,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const wall = (to! - from!) / 1e6;
 const out: string[] = [];
 out.push(
-  `seeded ${seeded.toLocaleString('en-US')}; ${Math.round(result!.rate)} msg/s acked (asked ${rate}); PUBACK p50 ${result!.pubackP50.toFixed(1)} p99 ${result!.pubackP99.toFixed(1)} max ${result!.pubackMax.toFixed(0)} ms`,
+  `seeded ${seeded.toLocaleString('en-US')}; ${Math.round(result!.rate)} msg/s acked (asked ${rate}; the paced schedules offered ${Math.round(result!.offeredRate)} from each client's connection on); PUBACK p50 ${result!.pubackP50.toFixed(1)} p99 ${result!.pubackP99.toFixed(1)} max ${result!.pubackMax.toFixed(0)} ms`,
 );
 out.push(
   `publisher process: CPU ${result!.cpuSeconds.toFixed(1)} s over ${result!.seconds.toFixed(1)} s (${pct(result!.cpuSeconds / result!.seconds)} of a core), its own event-loop delay p99 ${result!.loopDelayP99.toFixed(1)} max ${result!.loopDelayMax.toFixed(0)} ms`,

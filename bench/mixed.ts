@@ -33,6 +33,8 @@ interface PubResult {
   pubackP99: number;
   pubackMax: number;
   /** The publisher process's own CPU and event-loop delay: a publisher that cannot keep up measures its own queue. */
+  /** What the paced schedules offered from each client's connection on (less than asked when connecting took long). */
+  offeredRate: number;
   cpuSeconds: number;
   seconds: number;
   loopDelayP99: number;
@@ -237,6 +239,7 @@ async function runEngine(
           pubackP50: NaN,
           pubackP99: NaN,
           pubackMax: NaN,
+          offeredRate: NaN,
           cpuSeconds: NaN,
           seconds: NaN,
           loopDelayP99: NaN,
@@ -310,9 +313,12 @@ async function runEngine(
       const health = { mixed: med(mixes, (x) => percentile(x.health, 99)), base: med(bases, (x) => percentile(x.health, 99)) };
       const loop = { mixed: med(mixes, (x) => x.loop.p99), base: med(bases, (x) => x.loop.p99) };
       // Honest about saturation: a rate not reached is said beside every figure measured at it.
-      const reached = (r: number) =>
-        `${Math.round(r).toLocaleString('en-US')} of ${s.rate.toLocaleString('en-US')} offered (${((r / s.rate) * 100).toFixed(0)}%)`;
-      const saturated = rate.base.value < 0.95 * s.rate || rate.mixed.value < 0.95 * s.rate;
+      // Offered = what the paced schedules held once each client was connected (connecting 100 clients
+      // takes seconds on a loaded machine: the asked rate times the run's length overstates it).
+      const offered = { mixed: med(mixes, (x) => x.pub.offeredRate || s.rate), base: med(bases, (x) => x.pub.offeredRate || s.rate) };
+      const reached = (r: number, off: number) =>
+        `${Math.round(r).toLocaleString('en-US')} of ${Math.round(off).toLocaleString('en-US')} offered (${((r / off) * 100).toFixed(0)}%; asked ${s.rate.toLocaleString('en-US')})`;
+      const saturated = !(rate.base.value >= 0.95 * offered.base.value) || !(rate.mixed.value >= 0.95 * offered.mixed.value);
       const at =
         s === below
           ? `at ${s.rate} msg/s offered = ${o.below} x the no-reader rate reached${saturated ? ', NOT sustained' : ''}`
@@ -328,7 +334,7 @@ async function runEngine(
           ratio: rate.mixed.value / rate.base.value,
           target: '>= 0.95x',
           met: rate.mixed.value / rate.base.value >= 0.95,
-          notes: `reached with readers ${reached(rate.mixed.value)}, without ${reached(rate.base.value)}`,
+          notes: `reached with readers ${reached(rate.mixed.value, offered.mixed.value)}, without ${reached(rate.base.value, offered.base.value)}`,
         },
         {
           id: 'mixed',

@@ -25,6 +25,11 @@ let sent = 0;
 const latencies: number[] = [];
 /** Paced slots given up because a client fell more than a second behind (see pace()). */
 let skipped = 0;
+/**
+ * Publishes the paced schedules held from each client's connection to the deadline: what was
+ * offered. Clients connect one by one (seconds on a loaded machine), so `rate` x `seconds` overstates it.
+ */
+let scheduled = 0;
 process.stdout.write('ready\n');
 // This process's own CPU (all threads) while it publishes: the load generator's cost, told apart.
 const cpu = cpuWindow(process.pid);
@@ -82,6 +87,7 @@ const ticker = rate ? setInterval(() => pumps.forEach((p) => p()), 5) : null;
 function pace(c: MqttClient, seq: () => number, publishNext: () => Promise<void>): Promise<void> {
   const interval = 1000 / (rate / clients);
   let next = performance.now();
+  scheduled += Math.min(perClient, Math.max(0, Math.ceil((deadline - next) / interval)));
   let inflight = 0;
   return new Promise((resolve) => {
     const pump = (): void => {
@@ -129,6 +135,8 @@ process.stdout.write(
     rate: acked / elapsed,
     startedAt,
     skipped,
+    /** msg/s the paced schedules offered over the run (0 unpaced): `rate` below it means the server (or this process) did not keep up. */
+    offeredRate: rate ? scheduled / elapsed : 0,
     cpuSeconds,
     pubackP50: pct(50),
     pubackP99: pct(99),
