@@ -14,7 +14,7 @@ import { runScript, startFieldscope, tempDir } from './lib/procs.js';
 import { longTasks, mainThreadProfile, monotonicUs, threadShare } from './lib/cpuprofile.js';
 import { scriptArgs } from './lib/args.js';
 import { metricValue, scrapeMetrics } from './lib/metrics.js';
-import { seed } from './mixed.js';
+import { bucketPercentile, seed } from './mixed.js';
 
 const given = scriptArgs();
 const rows = Number(given.rows ?? 1_000_000);
@@ -64,7 +64,18 @@ fs.proc.stdout!.on('data', (d: Buffer) => {
     if (m) gcLines.push({ atMs: Number(m[1]), kind: m[2], ms: Number(m[3]) });
   }
 });
-let result: { acked: number; rate: number; pubackP50: number; pubackP99: number; pubackMax: number };
+let result: {
+  acked: number;
+  rate: number;
+  offeredRate: number;
+  pubackP50: number;
+  pubackP99: number;
+  pubackMax: number;
+  cpuSeconds: number;
+  seconds: number;
+  loopDelayP99: number;
+  loopDelayMax: number;
+};
 let from: number, to: number;
 let metricsText: string;
 let before: ReturnType<typeof schedstat>, after: ReturnType<typeof schedstat>;
@@ -86,7 +97,10 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const wall = (to! - from!) / 1e6;
 const out: string[] = [];
 out.push(
-  `seeded ${seeded.toLocaleString('en-US')}; ${Math.round(result!.rate)} msg/s acked (asked ${rate}); PUBACK p50 ${result!.pubackP50.toFixed(1)} p99 ${result!.pubackP99.toFixed(1)} max ${result!.pubackMax.toFixed(0)} ms`,
+  `seeded ${seeded.toLocaleString('en-US')}; ${Math.round(result!.rate)} msg/s acked (asked ${rate}; the paced schedules offered ${Math.round(result!.offeredRate)} from each client's connection on); PUBACK p50 ${result!.pubackP50.toFixed(1)} p99 ${result!.pubackP99.toFixed(1)} max ${result!.pubackMax.toFixed(0)} ms`,
+);
+out.push(
+  `publisher process: CPU ${result!.cpuSeconds.toFixed(1)} s over ${result!.seconds.toFixed(1)} s (${pct(result!.cpuSeconds / result!.seconds)} of a core), its own event-loop delay p99 ${result!.loopDelayP99.toFixed(1)} max ${result!.loopDelayMax.toFixed(0)} ms`,
 );
 const mv = (n: string) => metricValue(metricsText!, n);
 out.push(
@@ -98,6 +112,10 @@ const hist = (name: string, label?: string) => {
   for (const m of metricsText!.matchAll(re)) v[m[1] as 'sum' | 'count'] += Number(m[2]);
   return v;
 };
+const bucketPct = (name: string, p: number) => bucketPercentile('', metricsText!, name, p);
+out.push(
+  `server: received -> PUBACK written (fieldscope_ack_seconds, bucket bounds): p50 <= ${(bucketPct('fieldscope_ack_seconds', 50) * 1000).toFixed(0)} ms, p99 <= ${(bucketPct('fieldscope_ack_seconds', 99) * 1000).toFixed(0)} ms`,
+);
 const b = hist('fieldscope_store_batch_readings');
 out.push(`commits: ${b.count} (cumulative since start), ${(b.sum / b.count).toFixed(0)} readings each on average`);
 for (const [n, l] of [

@@ -4,6 +4,7 @@
 // Prints "ready" as it starts connecting (so a bench can open its CPU windows on the servers then),
 // and at the end one JSON line: {sent, acked, seconds, rate, startedAt, skipped, cpuSeconds, ...}.
 import mqtt, { type MqttClient } from 'mqtt';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { scriptArgs } from './lib/args.js';
 import { cpuWindow } from './lib/cpu.js';
 
@@ -24,9 +25,18 @@ let sent = 0;
 const latencies: number[] = [];
 /** Paced slots given up because a client fell more than a second behind (see pace()). */
 let skipped = 0;
+/**
+ * Publishes the paced schedules held from each client's connection to the deadline: what was
+ * offered. Clients connect one by one (seconds on a loaded machine), so `rate` x `seconds` overstates it.
+ */
+let scheduled = 0;
 process.stdout.write('ready\n');
 // This process's own CPU (all threads) while it publishes: the load generator's cost, told apart.
 const cpu = cpuWindow(process.pid);
+// This process's own event-loop delay: a PUBACK that arrived while it was busy is measured late by
+// that much, so a publisher that cannot keep up shows here (the latency would be its own, not the server's).
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const startedAt = Date.now();
 const started = performance.now();
 const deadline = started + seconds * 1000;
@@ -77,6 +87,7 @@ const ticker = rate ? setInterval(() => pumps.forEach((p) => p()), 5) : null;
 function pace(c: MqttClient, seq: () => number, publishNext: () => Promise<void>): Promise<void> {
   const interval = 1000 / (rate / clients);
   let next = performance.now();
+  scheduled += Math.min(perClient, Math.max(0, Math.ceil((deadline - next) / interval)));
   let inflight = 0;
   return new Promise((resolve) => {
     const pump = (): void => {
@@ -113,6 +124,7 @@ await Promise.all(Array.from({ length: clients }, (_, i) => runClient(i)));
 if (ticker) clearInterval(ticker);
 const elapsed = (performance.now() - started) / 1000;
 const cpuSeconds = cpu.stop();
+loopDelay.disable();
 latencies.sort((x, y) => x - y);
 const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
 process.stdout.write(
@@ -123,9 +135,13 @@ process.stdout.write(
     rate: acked / elapsed,
     startedAt,
     skipped,
+    /** msg/s the paced schedules offered over the run (0 unpaced): `rate` below it means the server (or this process) did not keep up. */
+    offeredRate: rate ? scheduled / elapsed : 0,
     cpuSeconds,
     pubackP50: pct(50),
     pubackP99: pct(99),
     pubackMax: latencies.at(-1) ?? NaN,
+    loopDelayP99: loopDelay.percentile(99) / 1e6,
+    loopDelayMax: loopDelay.max / 1e6,
   }) + '\n',
 );

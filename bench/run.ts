@@ -100,6 +100,8 @@ const benches: { id: string; tier: Tier; run: () => Promise<Figure | Figure[]> }
         clients: 100,
         readers: 8,
         rounds: numArg('rounds') ?? (quick ? 1 : 3),
+        // --below=0 leaves out the rounds below saturation (at half the no-reader rate reached).
+        below: numArg('below') ?? 0.5,
         profile: process.argv.includes('--profile'),
       }),
   },

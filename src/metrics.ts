@@ -48,6 +48,12 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5],
       registers: [registry],
     }),
+    ackSeconds: new client.Histogram({
+      name: 'fieldscope_ack_seconds',
+      help: "Received by the server -> its sender answered (an MQTT PUBACK written): the server's share of a device's acknowledgement latency (the wait for this thread's event loop before a packet is read is in the event-loop delay instead)",
+      buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.5, 1, 2],
+      registers: [registry],
+    }),
     batchReadings: new client.Histogram({
       name: 'fieldscope_store_batch_readings',
       help: 'Readings per committed batch',

@@ -29,9 +29,11 @@ interface Pending {
   rejected: RejectedRecord[];
   readings: number;
   waiters: Waiter[];
+  /** When the oldest of these senders arrived (Batcher's clock); NaN while empty. */
+  since: number;
 }
 
-const empty = (): Pending => ({ messages: [], rejected: [], readings: 0, waiters: [] });
+const empty = (): Pending => ({ messages: [], rejected: [], readings: 0, waiters: [], since: NaN });
 
 function push(p: Pending, w: Waiter): void {
   for (const m of w.messages) {
@@ -64,6 +66,8 @@ function takeUpTo(p: Pending, max: number): { batch: Pending; rest: Pending } {
     push(batch, w);
   }
   for (; i < p.waiters.length; i++) push(rest, p.waiters[i]);
+  // The rest arrived no earlier than the batch's oldest: counted from it, they never linger longer than it would.
+  batch.since = rest.since = p.since;
   return { batch, rest };
 }
 
@@ -102,6 +106,7 @@ export class Batcher {
   private earlySinceAccount = false;
   /** Batch ids: this run's random prefix (a spool outlives the process) and a counter. */
   private readonly runId = randomBytes(6).toString('base64url');
+  private readonly now: () => number;
   private batchCount = 0;
 
   constructor(
@@ -112,7 +117,9 @@ export class Batcher {
       maxReadings: number;
       /**
        * Under sustained load (the batch just committed had LINGER_FROM readings or more), the next
-       * one waits up to this long to fill, or until maxReadings are waiting. For a store that
+       * one waits to fill until its oldest message has waited this long since it arrived (the commit
+       * in flight counts: a commit that took longer starts the next one at once), or until
+       * maxReadings are waiting. For a store that
        * commits off this thread (the SQLite writer thread): this thread keeps taking messages during
        * a commit, so without it each batch is only what arrived during the last commit, smaller than
        * when the commit held this thread, and each commit's fixed cost (its page writes, one row per
@@ -121,10 +128,14 @@ export class Batcher {
       lingerMs?: number;
       sequence?: SequenceTracker;
       spool?: Spool;
+      /** The clock a message's wait is measured on, ms (tests); default performance.now. */
+      now?: () => number;
       checkpoints?: { getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> };
     },
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+  }
 
   /** Skips what an interrupted replay already committed, then starts replaying what is left. */
   async recover(): Promise<void> {
@@ -170,6 +181,7 @@ export class Batcher {
    */
   addThen(messages: Message[], rejected: RejectedRecord[], done: (err?: Error) => void, fence?: PartitionFence): void {
     if (!this.showEarly(messages, fence)) this.earlyClosed = true;
+    if (!this.pending.waiters.length) this.pending.since = this.now();
     push(this.pending, { done, messages, rejected, fence });
     if (this.lingerTimer && this.pending.readings >= this.opts.maxReadings) {
       clearTimeout(this.lingerTimer);
@@ -268,12 +280,17 @@ export class Batcher {
       this.writing = null;
       // The next batch is scheduled before this one's senders are answered: it is taken and handed
       // to the store in the next check phase, ahead of the later answer slices (a turn each).
+      // The linger counts from the oldest waiting message's arrival, not from this commit's end: what
+      // waited behind this commit already waited that long, and a commit that took longer than the
+      // linger (a loaded writer: the batch is as full as waiting would make it) starts the next at
+      // once. With nothing waiting, the first to come waits out the rest of the linger from now.
       const linger = this.opts.lingerMs ?? 0;
-      if (linger > 0 && batch.readings >= LINGER_FROM && this.pending.readings < this.opts.maxReadings && !this.opts.spool?.pending) {
+      const left = this.pending.waiters.length ? linger - (this.now() - this.pending.since) : linger;
+      if (linger > 0 && left > 0 && batch.readings >= LINGER_FROM && this.pending.readings < this.opts.maxReadings && !this.opts.spool?.pending) {
         this.lingerTimer = setTimeout(() => {
           this.lingerTimer = null;
           this.schedule();
-        }, linger);
+        }, left);
       } else if (this.pending.waiters.length) this.schedule();
       else if (this.opts.spool?.pending) this.retryLater();
       if (answer) this.answer(answer);
@@ -301,7 +318,10 @@ export class Batcher {
       let n = 0;
       while (n < ANSWER_SLICE && this.answerQueue.length) {
         const ws = this.answerQueue[0];
+        const now = Date.now();
         for (; at < ws.length && n < ANSWER_SLICE; at++, n++) {
+          const received = ws[at].messages[0]?.receivedAt;
+          if (received !== undefined && Number.isFinite(received)) this.metrics.ackSeconds.observe(Math.max(0, now - received) / 1000);
           try {
             ws[at].done();
           } catch {
@@ -448,6 +468,7 @@ export class Batcher {
       for (const w of stale) w.done(new FencedError([w.fence!.partition]));
       const kept = empty();
       for (const w of batch.waiters) if (!stale.includes(w)) push(kept, w);
+      kept.since = batch.since;
       Object.assign(batch, kept);
     }
     return [...newest].map(([partition, token]) => ({ partition, token }));
@@ -468,6 +489,7 @@ export class Batcher {
     // A refusal that names no sender of this batch cannot be retried into success: fail every fenced sender.
     const fail = batch.waiters.some(hit) ? hit : (w: Waiter) => !!w.fence;
     const again = empty();
+    again.since = Number.isNaN(this.pending.since) ? batch.since : Math.min(batch.since, this.pending.since);
     for (const w of batch.waiters) {
       if (fail(w)) w.done(err);
       else push(again, w);

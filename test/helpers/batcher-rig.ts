@@ -36,7 +36,10 @@ function switchable(t: TelemetryStore) {
 }
 
 /** A batcher on a fresh SQLite store (and spool when asked), drained and removed after the test. */
-export async function batcherRig(t: { after(fn: () => unknown): void }, opts: { spool?: boolean; maxReadings?: number; lingerMs?: number } = {}) {
+export async function batcherRig(
+  t: { after(fn: () => unknown): void },
+  opts: { spool?: boolean; maxReadings?: number; lingerMs?: number; now?: () => number } = {},
+) {
   const dir = tempDir();
   const path = join(dir.dir, 'db.sqlite');
   const db = new SqliteStore({ path });
@@ -49,7 +52,7 @@ export async function batcherRig(t: { after(fn: () => unknown): void }, opts: { 
   spool?.open();
   const batcher = new Batcher(
     writer,
-    { maxReadings: opts.maxReadings ?? 10_000, lingerMs: opts.lingerMs, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
+    { maxReadings: opts.maxReadings ?? 10_000, lingerMs: opts.lingerMs, now: opts.now, sequence: new SequenceTracker(), spool, checkpoints: db.catalog },
     createMetrics(),
   );
   t.after(async () => {

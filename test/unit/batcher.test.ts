@@ -186,6 +186,51 @@ test('batcher: with lingerMs, after a commit under load the next one waits to fi
   assert.equal(await r.stored('load'), LINGER_FROM * 3);
 });
 
+test('batcher: with lingerMs, what waited behind the commit in flight for the linger already is committed next without waiting again (issue 15)', async (t) => {
+  // A linger far longer than the test, and a clock the test moves: only the waiting message's age
+  // (not a timer) can start the next commit. The old code counted the linger from the commit's end.
+  let clock = 0;
+  const linger = 600_000;
+  const r = await batcherRig(t, { maxReadings: LINGER_FROM * 10, lingerMs: linger, now: () => clock });
+  let release!: () => void;
+  r.state.hold = new Promise<void>((done) => (release = done));
+  const first = r.batcher.add(Array.from({ length: LINGER_FROM }, (_, i) => msg('busy', i + 1)));
+  for (let i = 0; i < 5 && r.state.writes < 1; i++) await new Promise((done) => setImmediate(done));
+  assert.equal(r.state.writes, 1, 'the first commit is in flight');
+  // Arrives during the commit, which then takes longer than the linger.
+  const second = r.batcher.add([msg('busy', LINGER_FROM + 1)]);
+  clock += linger + 1;
+  r.state.hold = null;
+  release();
+  await first;
+  for (let i = 0; i < 50 && r.state.writes < 2; i++) await new Promise((done) => setImmediate(done));
+  assert.equal(r.state.writes, 2, 'the waiting message went to the store without a second wait');
+  await second;
+  assert.equal(await r.stored('busy'), LINGER_FROM + 1);
+});
+
+test('batcher: with lingerMs, what arrived during a commit shorter than the linger waits only the rest of it', async (t) => {
+  let clock = 0;
+  const linger = 600_000;
+  const r = await batcherRig(t, { maxReadings: LINGER_FROM * 10, lingerMs: linger, now: () => clock });
+  let release!: () => void;
+  r.state.hold = new Promise<void>((done) => (release = done));
+  const first = r.batcher.add(Array.from({ length: LINGER_FROM }, (_, i) => msg('short', i + 1)));
+  for (let i = 0; i < 5 && r.state.writes < 1; i++) await new Promise((done) => setImmediate(done));
+  assert.equal(r.state.writes, 1, 'the first commit is in flight');
+  const second = r.batcher.add([msg('short', LINGER_FROM + 1)]);
+  clock += 10;
+  r.state.hold = null;
+  release();
+  await first;
+  for (let i = 0; i < 20; i++) await new Promise((done) => setImmediate(done));
+  assert.equal(r.state.writes, 1, 'the commit took 10 ms of a 600 s linger: the next still waits to fill');
+  await r.batcher.drain();
+  await second;
+  assert.equal(r.state.writes, 2);
+  assert.equal(await r.stored('short'), LINGER_FROM + 1);
+});
+
 test('batcher: with lingerMs, a small commit (light load) does not make the next one wait', { timeout: 120_000 }, async (t) => {
   const r = await batcherRig(t, { lingerMs: 600_000 });
   await r.batcher.add([msg('light', 1)]);
