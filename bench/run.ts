@@ -13,8 +13,8 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { reapedCpuSeconds } from './lib/cpu.js';
+import { execFileSync } from 'node:child_process';
+import { runLimited } from './lib/child-run.js';
 import { root, tempDir } from './lib/procs.js';
 import { table, type Figure } from './lib/report.js';
 import { changesTable, compare, notMeasured, record, type RecordedFigure } from './lib/compare.js';
@@ -205,57 +205,28 @@ function timeLimit(budget: number): { seconds: number; load: number } {
   return { seconds: Math.ceil(2 * budget * busy * limitScale), load };
 }
 
-/** Runs one benchmark as a child process group; its figures, or a NOT-measured row with the reason. */
+/** Runs one benchmark as a child process group (lib/child-run.ts); its figures, or a NOT-measured row with the reason. */
 async function runChild(b: (typeof benches)[number], limit: number): Promise<{ figures: Figure[]; cpu: number; stopped: boolean }> {
   const dir = tempDir('fs-bench-child-');
   const out = join(dir.dir, 'figures.json');
   const passOn = process.argv.slice(2).filter((a) => !/^--(only|record|child|child-out)(=|$)/.test(a));
-  const cpu0 = reapedCpuSeconds();
-  // detached: its own process group, so that the stop reaches the servers and browsers it started.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), ...passOn, `--child=${b.id}`, `--child-out=${out}`], {
+  const r = await runLimited(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), ...passOn, `--child=${b.id}`, `--child-out=${out}`], {
     cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
+    limitSeconds: limit,
+    onStop: () => process.stderr.write(`  ${b.id}: STOPPED after its time limit of ${limit} s (budget ${b.budget} s): not measured\n`),
   });
-  current = child.pid;
-  let stopped = false;
-  const timer = setTimeout(() => {
-    stopped = true;
-    process.stderr.write(`  ${b.id}: STOPPED after its time limit of ${limit} s (budget ${b.budget} s): not measured\n`);
-    killGroup(child.pid!, 'SIGTERM');
-    setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 10_000).unref();
-  }, limit * 1000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
-  current = undefined;
-  // Whatever of the group outlived its leader (a browser, a broker) goes with it.
-  killGroup(child.pid!, 'SIGKILL');
-  const cpu = reapedCpuSeconds() - cpu0;
-  let figures: Figure[] = [];
+  let figures: Figure[];
   try {
     figures = JSON.parse(readFileSync(out, 'utf8')) as Figure[];
   } catch {
-    const why = stopped ? `stopped after its time limit of ${limit} s (budget ${b.budget} s on a quiet machine)` : `failed (exit ${code}; its error is above)`;
+    const why = r.stopped
+      ? `stopped after its time limit of ${limit} s (budget ${b.budget} s on a quiet machine)`
+      : `failed (exit ${r.code}; its error is above)`;
     figures = [{ id: b.id, name: `${b.id}: NOT measured, ${why}`, value: NaN, unit: '', runs: [], notes: why }];
   }
   dir.remove();
-  return { figures: figures.map((f) => ({ ...f, bench: b.id })), cpu, stopped };
+  return { figures: figures.map((f) => ({ ...f, bench: b.id })), cpu: r.cpuSeconds, stopped: r.stopped };
 }
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    /* already gone */
-  }
-}
-
-let current: number | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    if (current) killGroup(current, 'SIGKILL');
-    process.exit(130);
-  });
 
 const figures: Figure[] = [];
 const seconds: Record<string, number> = {};
@@ -267,6 +238,13 @@ const loadAtStart = loadavg()[0];
 const scenarios = process.argv.includes('--scenarios');
 const picked = (b: (typeof benches)[number]) =>
   only ? only.includes(b.id) : b.tier === 'hot' || (!quick && b.tier === 'suite') || (scenarios && b.tier === 'scenario');
+// The dashboard's bundle only for the benchmarks that open it in a browser (`npm run bench` builds
+// the server alone: the quick pass has no browser and a 2-minute budget).
+const inBrowser = ['dashboard', 'soak', 'fleet'];
+if (benches.some((b) => picked(b) && inBrowser.includes(b.id))) {
+  process.stderr.write('building the dashboard (npm run build:web) for the browser benchmarks...\n');
+  execFileSync('npm', ['run', 'build:web'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
 const ran: string[] = [];
 for (const b of benches) {
   if (!picked(b)) continue;
