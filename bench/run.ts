@@ -194,15 +194,17 @@ if (childId !== undefined) {
 }
 
 /**
- * A benchmark is stopped at this many times its budget: twice the quiet figure, times how much busier
- * than quiet the machine is when it starts (1 + load average / (4 x cores), at most 4: stop 18's quick
- * pass took ~2x its quiet time at load 40-58 on 2 cores), times --time-limit-scale=N (default 1).
+ * A benchmark is stopped at twice its budget plus a minute (starting its process, tsx and its servers
+ * costs seconds even for the smallest), times how much busier than quiet the machine is when it
+ * starts (1 + load average / (4 x cores), at most 4: stop 18's quick pass took ~2x its quiet time at
+ * load 40-58 on 2 cores; at load 25, stop 19's packet-watch, 9 s quiet, needed more than 80 s), times
+ * --time-limit-scale=N (default 1).
  */
 const limitScale = numArg('time-limit-scale') ?? 1;
 function timeLimit(budget: number): { seconds: number; load: number } {
   const load = loadavg()[0];
   const busy = Math.min(4, 1 + load / (4 * cpus().length));
-  return { seconds: Math.ceil(2 * budget * busy * limitScale), load };
+  return { seconds: Math.ceil((2 * budget + 60) * busy * limitScale), load };
 }
 
 /** Runs one benchmark as a child process group (lib/child-run.ts); its figures, or a NOT-measured row with the reason. */
