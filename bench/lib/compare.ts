@@ -17,7 +17,7 @@ export interface Change {
   gain: number;
   /** The change this figure's own repeats make plausible (the larger spread of the two runs, at least the floor). */
   noise: number;
-  verdict: 'better' | 'worse' | 'within noise';
+  verdict: 'better' | 'worse' | 'within noise' | 'not measured';
   since: string;
 }
 
@@ -45,6 +45,17 @@ function ratioRuns(f: Figure): number[] {
   return f.runs.map((v, i) => (up ? v / f.baseline!.runs[i] : f.baseline!.runs[i] / v));
 }
 
+/**
+ * The spread of a figure's ratio: of its paired repeats, or, when the baseline ran a different number
+ * of times (history's raw GROUP BY: fewer, it is slow), the spreads of the two sides added (a ratio of
+ * two noisy medians moves by about as much as both).
+ */
+export function ratioSpread(f: Figure): number {
+  const paired = ratioRuns(f);
+  if (paired.length) return spread(paired);
+  return f.baseline ? spread(f.runs) + spread(f.baseline.runs) : spread(f.runs);
+}
+
 /** Each figure of this run beside the recorded one with the same id; figures never recorded are left out. */
 export function compare(now: Figure[], recorded: RecordedFigure[]): Change[] {
   const byId = new Map(recorded.map((r) => [r.id, r]));
@@ -59,7 +70,7 @@ export function compare(now: Figure[], recorded: RecordedFigure[]): Change[] {
     // A ratio is better higher by construction (report.ts); a value by its unit.
     const up = useRatio || higherIsBetter(f);
     const gain = up ? current / before - 1 : before / current - 1;
-    const noise = Math.max(NOISE_FLOOR, useRatio ? Math.max(spread(ratioRuns(f)), spread(ratioRuns(r))) : Math.max(spread(f.runs), spread(r.runs)));
+    const noise = Math.max(NOISE_FLOOR, useRatio ? Math.max(ratioSpread(f), ratioSpread(r)) : Math.max(spread(f.runs), spread(r.runs)));
     out.push({
       id: f.id,
       name: f.name,
@@ -75,19 +86,44 @@ export function compare(now: Figure[], recorded: RecordedFigure[]): Change[] {
   return out;
 }
 
+/**
+ * Recorded figures of the benchmarks that ran (`ran`: their ids) that this run did not measure: a
+ * benchmark that failed or was stopped, or a figure that is gone. Each is a row, so that a missing
+ * figure is seen as such rather than left out of the comparison.
+ */
+export function notMeasured(now: Figure[], recorded: RecordedFigure[], ran: string[]): Change[] {
+  const measured = new Set(now.filter((f) => Number.isFinite(f.value)).map((f) => f.id));
+  return recorded
+    .filter((r) => r.bench !== undefined && ran.includes(r.bench) && !measured.has(r.id))
+    .map((r) => {
+      const useRatio = r.ratio !== undefined && Number.isFinite(r.ratio);
+      return {
+        id: r.id,
+        name: r.name,
+        compared: useRatio ? ('ratio' as const) : ('value' as const),
+        before: useRatio ? r.ratio! : r.value,
+        now: NaN,
+        gain: NaN,
+        noise: NaN,
+        verdict: 'not measured' as const,
+        since: r.when,
+      };
+    });
+}
+
 /** The changes beyond noise first (worse before better), then the rest; one line each. */
 export function changesTable(changes: Change[]): string {
   if (!changes.length) return 'No recorded figures to compare with (bench/recorded/; `--record` writes them).';
-  const order = { worse: 0, better: 1, 'within noise': 2 } as const;
+  const order = { 'not measured': 0, worse: 1, better: 2, 'within noise': 3 } as const;
   const rows = [...changes]
     .sort((a, b) => order[a.verdict] - order[b.verdict] || Math.abs(b.gain) - Math.abs(a.gain))
     .map((c) => [
       c.name,
       c.compared,
       fmt(c.before),
-      fmt(c.now),
-      `${c.gain >= 0 ? '+' : ''}${(c.gain * 100).toFixed(0)}%`,
-      `±${(c.noise * 100).toFixed(0)}%`,
+      c.verdict === 'not measured' ? '-' : fmt(c.now),
+      c.verdict === 'not measured' ? '-' : `${c.gain >= 0 ? '+' : ''}${(c.gain * 100).toFixed(0)}%`,
+      c.verdict === 'not measured' ? '-' : `±${(c.noise * 100).toFixed(0)}%`,
       c.verdict === 'within noise' ? c.verdict : c.verdict.toUpperCase(),
       c.since.slice(0, 10),
     ]);

@@ -53,6 +53,15 @@ export function cpuSecondsOf(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (stat(pid)?.own ?? 0), 0);
 }
 
+/**
+ * User + system seconds of the children this process has waited for (exited), each with the time of
+ * the children it waited for in turn: a benchmark run as a child process is charged its servers,
+ * brokers and browsers once it has exited.
+ */
+export function reapedCpuSeconds(): number {
+  return stat(process.pid)?.reaped ?? NaN;
+}
+
 /** A window over a process's CPU: `stop()` gives the seconds used since `cpuWindow()`. */
 export function cpuWindow(pid: number): { stop(): number } {
   const start = cpuSeconds(pid);

@@ -11,6 +11,8 @@ export interface Figure {
   target?: string;
   met?: boolean;
   notes?: string;
+  /** The benchmark (bench/run.ts id) that measured it: a recorded figure it no longer gives is named. */
+  bench?: string;
 }
 
 export function fmt(n: number): string {
@@ -23,7 +25,7 @@ export function fmt(n: number): string {
 export function table(figures: Figure[]): string {
   const rows = figures.map((f) => [
     f.name,
-    `${fmt(f.value)} ${f.unit}`,
+    Number.isFinite(f.value) ? `${fmt(f.value)} ${f.unit}` : 'NOT measured',
     f.baseline ? `${fmt(f.baseline.value)} ${f.unit} (${f.baseline.name})` : '-',
     f.ratio !== undefined ? `${f.ratio.toFixed(2)}x` : '-',
     f.target ?? '-',

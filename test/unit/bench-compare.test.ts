@@ -51,3 +51,29 @@ test('the noise band never goes under the floor; figures never recorded or faile
     ],
   );
 });
+
+test('a recorded figure of a benchmark that ran but did not give it is named, not left out', async () => {
+  const { notMeasured } = await import('../../bench/lib/compare.js');
+  const recorded = [
+    { ...rec(fig('fleet-table-p95', 'ms', [30, 33], [900, 1000])), bench: 'fleet' },
+    { ...rec(fig('ingest', 'msg/s', [1000, 1010, 990])), bench: 'ingest' },
+  ];
+  // fleet ran and was stopped (a NOT-measured row); ingest did not run at all (--only).
+  const now: Figure[] = [{ id: 'fleet', name: 'fleet: NOT measured', value: NaN, unit: '', runs: [], bench: 'fleet' }];
+  const rows = notMeasured(now, recorded, ['fleet']);
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.verdict]),
+    [['fleet-table-p95', 'not measured']],
+  );
+  assert.equal(notMeasured([{ ...fig('fleet-table-p95', 'ms', [31, 32], [950, 990]), bench: 'fleet' }], recorded, ['fleet']).length, 0);
+});
+
+test("a ratio whose baseline ran fewer times takes both sides' spreads as its noise", async () => {
+  const { ratioSpread } = await import('../../bench/lib/compare.js');
+  // history: 21 cheap queries beside 5 slow baseline ones.
+  const f = fig('history', 'ms', [8, 8, 8, 10, 8, 8, 8], [1400, 1300, 1500, 1400, 1400]);
+  assert.ok(Math.abs(ratioSpread(f) - (spread(f.runs) + spread(f.baseline!.runs))) < 1e-12);
+  assert.ok(ratioSpread(f) > 0);
+  const [c] = compare([f], [rec(fig('history', 'ms', [8, 8, 8, 8, 8], [1400, 1400, 1400, 1400, 1400]))]);
+  assert.ok(c.noise >= ratioSpread(f) - 1e-12);
+});
