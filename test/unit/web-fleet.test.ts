@@ -110,7 +110,7 @@ test('FleetHistory: rows that come into view together cost one request, and thei
   h.subscribe(() => notices++);
   for (let i = 0; i < 12; i++) h.want(`rack-${i}`, 'voltage');
   h.want('rack-3', 'voltage');
-  for (let i = 0; i < 50 && h.get('rack-11') === undefined; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 500 && h.get('rack-11') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(asked.length, 1, 'one request for the twelve rows');
   assert.deepEqual(
     asked[0].ids,
@@ -127,7 +127,7 @@ test('FleetHistory: rows that come into view together cost one request, and thei
   assert.equal(h.version, 12);
   // Fresh: not asked again.
   h.want('rack-5', 'voltage');
-  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 20));
   assert.equal(asked.length, 1);
 });
 
@@ -151,21 +151,21 @@ test('FleetHistory: a row that leaves the screen before its turn is not asked fo
     5,
   );
   h.want('a', 'v');
-  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 500 && asked.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
   // While the first request is in flight, three rows come and one of them goes.
   for (const id of ['b', 'c', 'd']) h.want(id, 'v');
   h.forget('c');
-  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(asked, [['a']]);
   release.shift()!();
-  for (let i = 0; i < 50 && asked.length < 2; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 500 && asked.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(asked[1], ['b', 'd'], 'the rows left waiting go in one request, the one gone is not asked for');
   release.shift()!();
-  for (let i = 0; i < 50 && h.get('d') === undefined; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 500 && h.get('d') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
   for (const id of ['e', 'f', 'g', 'h']) h.want(id, 'v');
-  for (let i = 0; i < 50 && release.length === 0; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 500 && release.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
   release.shift()!();
-  for (let i = 0; i < 50 && h.get('h') === undefined; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 500 && h.get('h') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(h.size, 5, 'at most five kept');
   assert.equal(h.get('a'), undefined, 'the oldest dropped first');
   assert.ok(h.get('h'));

@@ -24,8 +24,8 @@ export const BATCH = 100;
 /**
  * The last hour of the devices on screen (a sparkline of one metric, completeness), fetched for
  * rows as they scroll into view and kept for a minute: a table of thousands asks only for what
- * someone looks at. The rows that came into view in one turn are asked for together, one request
- * for all of them (GET /telemetry/buckets with completeness): before, each row cost two requests,
+ * someone looks at. The rows that came into view within batchWaitMs are asked for together, one
+ * request for all of them (GET /telemetry/buckets with completeness): before, each row cost two requests,
  * about forty a second while scrolling, each a task and a fetch on the page's main thread. At most
  * `maxEntries` devices are kept, the least recently loaded dropped first.
  */
@@ -50,6 +50,7 @@ export class FleetHistory {
     /** When listeners hear of loads: a scrolling table gets many answers a second, one notice per frame is enough. */
     private readonly schedule: Schedule = (flush) => flush(),
     private readonly maxEntries = 1000,
+    private readonly batchWaitMs = 100,
   ) {}
 
   subscribe(fn: () => void): () => void {
@@ -74,13 +75,14 @@ export class FleetHistory {
     if (this.queued.has(id)) return;
     this.queued.add(id);
     this.queue.push({ id, metric });
-    // After this turn: every row that came into view in it goes in the same request.
+    // Rows settle one timer each while the table scrolls (DeviceTableRows): those of the next
+    // batchWaitMs go in the same request.
     if (this.pumpPending) return;
     this.pumpPending = true;
-    queueMicrotask(() => {
+    setTimeout(() => {
       this.pumpPending = false;
       this.pump();
-    });
+    }, this.batchWaitMs);
   }
 
   /** Rows that left the screen before their turn are not fetched. */
