@@ -22,6 +22,8 @@ interface Sample {
   slowFrames: number;
   longTaskMs: number;
   longTasks: number;
+  /** Requests for the rows' last hour (buckets, completeness) made while scrolling. */
+  hourRequests: number;
   seconds: number;
   rowsInDom: number;
   /** The machine's 1-minute load average before and after the scroll (set outside the page). */
@@ -44,6 +46,12 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
       }
     });
     obs.observe({ type: 'longtask', buffered: false });
+    // The last hour's requests made while scrolling (per row before, per batch of rows since stop 19).
+    let hourRequests = 0;
+    const res = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (/\/completeness\?|\/devices\/[^/]+\/telemetry\?|\/telemetry\/buckets\?/.test(e.name)) hourRequests++;
+    });
+    res.observe({ type: 'resource', buffered: false });
     const gaps = [];
     const end = performance.now() + seconds * 1000;
     let last = performance.now();
@@ -62,6 +70,7 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
       });
     });
     obs.disconnect();
+    res.disconnect();
     gaps.sort((a, b) => a - b);
     const q = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))];
     return {
@@ -72,6 +81,7 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
       slowFrames: gaps.filter((g) => g > 1000 / 60 + 4).length / gaps.length,
       longTaskMs,
       longTasks,
+      hourRequests,
       seconds,
       rowsInDom: document.querySelectorAll('[data-testid^="device-row-"][data-index], [data-testid^="device-card-"]').length,
     };
@@ -251,12 +261,12 @@ export async function benchFleet(o: {
               );
             }
             process.stderr.write(
-              `  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s\n`,
+              `  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s, ${q.hourRequests} last-hour requests\n`,
             );
           }
           process.stderr.write(
             `  fleet run ${i + 1} ${view}: ${s.frames} frames in ${s.seconds} s, frame p50 ${s.p50.toFixed(1)} / p95 ${s.p95.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, ` +
-              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.rowsInDom} rows/cards in the DOM` +
+              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.hourRequests} last-hour requests, ${s.rowsInDom} rows/cards in the DOM` +
               `${s.load ? `, load average ${s.load[0].toFixed(1)} -> ${s.load[1].toFixed(1)}` : ''}\n`,
           );
         };
