@@ -49,7 +49,7 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
     // The last hour's requests made while scrolling (per row before, per batch of rows since stop 19).
     let hourRequests = 0;
     const res = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (/\/completeness\?|\/devices\/[^/]+\/telemetry\?|\/telemetry\/buckets\?/.test(e.name)) hourRequests++;
+      for (const e of list.getEntries()) if (/\\/completeness\\?|\\/devices\\/[^/]+\\/telemetry\\?|\\/telemetry\\/buckets\\?/.test(e.name)) hourRequests++;
     });
     res.observe({ type: 'resource', buffered: false });
     const gaps = [];
