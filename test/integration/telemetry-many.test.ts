@@ -5,6 +5,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, tempDir } from '../helpers/app.js';
 import type { RunningApp } from '../../src/app.js';
+import type { ManyBucketPage, BucketPage } from '../../src/model/telemetry.js';
+import type { Completeness } from '../../src/model/sequence.js';
+
+/** Whichever of the answers a request gets (the routes' own types), or a refusal. */
+type Answer = ManyBucketPage & BucketPage & Completeness & { rule?: string };
 
 const MIN = 60_000;
 
@@ -16,7 +21,7 @@ describe('many-device buckets API', () => {
   const to = start + 50 * MIN - 1;
   const get = async (path: string) => {
     const res = await fetch(app.httpUrl + path);
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as Answer };
   };
 
   before(async () => {
