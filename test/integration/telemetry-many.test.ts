@@ -68,10 +68,10 @@ describe('many-device buckets API', () => {
     // From the readings sent: 50 one-minute buckets; rack-2 received 2,700 of 3,000 in the range.
     assert.equal(r.body.devices['rack-1'].series.voltage.ts.length, 50);
     assert.deepEqual(r.body.devices['rack-1'].series.voltage.count, Array(50).fill(60));
-    assert.equal(r.body.devices['rack-2'].completeness.received, 2700);
-    assert.equal(r.body.devices['rack-2'].completeness.missing, 300);
-    assert.equal(r.body.devices['rack-2'].completeness.ratio, 2700 / 3000);
-    assert.equal(r.body.devices['rack-1'].completeness.ratio, 1);
+    assert.equal(r.body.devices['rack-2'].completeness?.received, 2700);
+    assert.equal(r.body.devices['rack-2'].completeness?.missing, 300);
+    assert.equal(r.body.devices['rack-2'].completeness?.ratio, 2700 / 3000);
+    assert.equal(r.body.devices['rack-1'].completeness?.ratio, 1);
     // A device never seen: empty series, no completeness.
     assert.deepEqual(r.body.devices['no-such-rack'].series.voltage.ts, []);
     assert.equal(r.body.devices['no-such-rack'].completeness, undefined);
