@@ -12,6 +12,7 @@ import { chromium, type Page } from 'playwright-core';
 import { percentile, median, startFieldscope, tempDir } from './lib/procs.js';
 import type { Figure } from './lib/report.js';
 import { formatTrace, traceFrames } from './lib/trace-frames.js';
+import { withDeadline } from './lib/deadline.js';
 
 interface Sample {
   frames: number;
@@ -21,6 +22,8 @@ interface Sample {
   slowFrames: number;
   longTaskMs: number;
   longTasks: number;
+  /** Requests for the rows' last hour (buckets, completeness) made while scrolling. */
+  hourRequests: number;
   seconds: number;
   rowsInDom: number;
   /** The machine's 1-minute load average before and after the scroll (set outside the page). */
@@ -43,6 +46,12 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
       }
     });
     obs.observe({ type: 'longtask', buffered: false });
+    // The last hour's requests made while scrolling (per row before, per batch of rows since stop 19).
+    let hourRequests = 0;
+    const res = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (/\\/completeness\\?|\\/devices\\/[^/]+\\/telemetry\\?|\\/telemetry\\/buckets\\?/.test(e.name)) hourRequests++;
+    });
+    res.observe({ type: 'resource', buffered: false });
     const gaps = [];
     const end = performance.now() + seconds * 1000;
     let last = performance.now();
@@ -61,6 +70,7 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
       });
     });
     obs.disconnect();
+    res.disconnect();
     gaps.sort((a, b) => a - b);
     const q = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))];
     return {
@@ -71,6 +81,7 @@ async function measure(page: Page, selector: string | null, seconds: number): Pr
       slowFrames: gaps.filter((g) => g > 1000 / 60 + 4).length / gaps.length,
       longTaskMs,
       longTasks,
+      hourRequests,
       seconds,
       rowsInDom: document.querySelectorAll('[data-testid^="device-row-"][data-index], [data-testid^="device-card-"]').length,
     };
@@ -174,11 +185,15 @@ export async function benchFleet(o: {
     }
   };
   const feeder = setInterval(() => void tick(), 1000);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const launch = () =>
+    chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  let browser = await launch();
+  // Page load (up to 2 x 60 s), settle, the scroll, the paused scroll, and the trace or profile when asked.
+  const roundMs = (150 + 3 * o.seconds + (o.trace ? 60 : 0) + (o.profile ? 30 : 0)) * 1000;
   const table: Sample[] = [];
   const cards: Sample[] = [];
   let cardsFailed = '';
@@ -196,16 +211,22 @@ export async function benchFleet(o: {
       for (const view of ['table', 'cards'] as const) {
         if (view === 'cards' && (cardsFailed || o.baseline === false)) continue;
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-        try {
+        // Each round has a deadline: a page that stops answering (the card grid held a suite run for
+        // 918 s) fails the round with the step it was in, never a silent hang.
+        let step = 'opening the page';
+        const round = async () => {
           await ctx.addInitScript((v) => localStorage.setItem('fieldscope.overview.view', v), view);
           const page = await ctx.newPage();
+          step = `loading the ${view === 'table' ? 'table' : 'card grid'}`;
           await page.goto(`${fs.httpUrl}/`);
           await page.waitForSelector(view === 'table' ? '[data-testid^="device-row-"]' : '[data-testid^="device-card-"]', { timeout: 60_000 });
+          step = `waiting for all ${o.devices} devices on the page`;
           await page.waitForFunction((n) => Number(document.querySelector('[data-testid="online-filter-all"] .count')?.textContent) >= n, o.devices, {
             timeout: 60_000,
           });
           // Settle: the first render of thousands of cards is not what scrolling costs.
           await page.waitForTimeout(3000);
+          step = `scrolling the ${view === 'table' ? 'table' : 'card grid'}`;
           const loadBefore = loadavg()[0];
           const s = await measure(page, view === 'table' ? '[data-testid="device-table"]' : null, o.seconds);
           s.load = [loadBefore, loadavg()[0]];
@@ -213,10 +234,12 @@ export async function benchFleet(o: {
           if (view === 'table') {
             // The same table with the readings paused: what scrolling costs without live updates.
             paused = true;
+            step = 'scrolling the table with the readings paused';
             await page.waitForTimeout(3000);
             const q = await measure(page, '[data-testid="device-table"]', Math.min(10, o.seconds));
             quiet.push(q);
             if (o.trace && i === 0) {
+              step = 'tracing the table';
               const cdp = await page.context().newCDPSession(page);
               const tq = await traceFrames(cdp, () => measure(page, '[data-testid="device-table"]', 8));
               paused = false;
@@ -227,6 +250,7 @@ export async function benchFleet(o: {
             }
             paused = false;
             if (o.profile && i === 0) {
+              step = 'profiling the table';
               await page.waitForTimeout(2000);
               const p = await profileScroll(page, 10);
               const ps = p.perSecond;
@@ -237,27 +261,41 @@ export async function benchFleet(o: {
               );
             }
             process.stderr.write(
-              `  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s\n`,
+              `  fleet run ${i + 1} table, readings paused: frame p95 ${q.p95.toFixed(1)} ms, long tasks ${q.longTaskMs.toFixed(0)} ms in ${q.seconds} s, ${q.hourRequests} last-hour requests\n`,
             );
           }
           process.stderr.write(
             `  fleet run ${i + 1} ${view}: ${s.frames} frames in ${s.seconds} s, frame p50 ${s.p50.toFixed(1)} / p95 ${s.p95.toFixed(1)} / p99 ${s.p99.toFixed(1)} ms, ` +
-              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.rowsInDom} rows/cards in the DOM` +
+              `${(s.slowFrames * 100).toFixed(1)} % over 20.7 ms, long tasks ${s.longTasks} (${s.longTaskMs.toFixed(0)} ms), ${s.hourRequests} last-hour requests, ${s.rowsInDom} rows/cards in the DOM` +
               `${s.load ? `, load average ${s.load[0].toFixed(1)} -> ${s.load[1].toFixed(1)}` : ''}\n`,
           );
+        };
+        try {
+          await withDeadline(round(), roundMs, () => `no answer within ${roundMs / 1000} s while ${step}`);
         } catch (err) {
-          if (view !== 'cards') throw err;
-          // The baseline may not even get there: say so instead of a figure.
-          cardsFailed = `card grid did not render within 60 s (${(err as Error).message.split('\n')[0]})`;
-          process.stderr.write(`  fleet run ${i + 1} cards: ${cardsFailed}\n`);
-        } finally {
-          await ctx.close();
+          const closed = await withDeadline(ctx.close(), 15_000, () => 'context close').then(
+            () => true,
+            () => false,
+          );
+          // A renderer too stuck to close its page: a fresh browser for the rounds after this one.
+          if (!closed) {
+            await withDeadline(browser.close(), 15_000, () => 'browser close').catch(() => undefined);
+            browser = await launch();
+          }
+          if (view !== 'cards') throw new Error(`fleet run ${i + 1} table: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+          // The baseline may not even get there: say so instead of a figure, and skip it from then on.
+          cardsFailed = `card grid round ${i + 1} did not finish: ${(err as Error).message.split('\n')[0]}`;
+          process.stderr.write(`  fleet run ${i + 1} cards: ${cardsFailed}; baseline skipped for the remaining rounds\n`);
+          continue;
         }
+        await withDeadline(ctx.close(), 15_000, () => 'context close').catch(() => undefined);
       }
     }
   } finally {
     clearInterval(feeder);
-    await browser.close();
+    await withDeadline(browser.close(), 30_000, () => 'Chromium did not close within 30 s').catch((e: Error) =>
+      process.stderr.write(`  fleet: ${e.message}\n`),
+    );
     await fs.stop();
     data.remove();
   }

@@ -15,6 +15,7 @@ import {
 import { DeviceCommandSchema, EquipmentSchema, FirmwareSchema, OtaJobSchema, RolloutSchema } from '../model/schemas/fleet.js';
 import {
   BucketPageSchema,
+  ManyBucketPageSchema,
   BucketSeriesSchema,
   DeviceStatsSchema,
   GroupRowsSchema,
@@ -73,6 +74,7 @@ export const allSchemas = [
   TelemetryAnswerSchema,
   BucketSeriesSchema,
   BucketPageSchema,
+  ManyBucketPageSchema,
   GroupRowsSchema,
   DeviceStatsSchema,
   DeviceRetentionSchema,

@@ -41,6 +41,7 @@ import { ruleRoutes } from './rules.js';
 import { alarmRoutes } from './alarms.js';
 import { notificationRoutes } from './notifications.js';
 import { completenessRoutes } from './completeness.js';
+import { telemetryManyRoutes } from './telemetry-many.js';
 import { commandRoutes } from './commands.js';
 import { equipmentRoutes } from './equipment.js';
 import { firmwareRoutes } from './firmware.js';
@@ -324,6 +325,14 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
     await app.register(retentionRoutes, { devices, store: { retention: store.retention, telemetry: store.telemetry }, retention: ctx.retention });
   await app.register(rejectedRoutes, { store: { telemetry: store.telemetry } });
   await app.register(completenessRoutes, { devices, sequence, sequenceState: ctx.sequenceState, store: { catalog: store.catalog } });
+  await app.register(telemetryManyRoutes, {
+    devices,
+    sequence,
+    sequenceState: ctx.sequenceState,
+    readGuard,
+    readMaxRows,
+    store: { telemetry: store.telemetry },
+  });
   await app.register(liveRoutes, { live, auth });
   await app.register(healthRoutes, { batcher: ctx.batcher, devices, metrics, sources: ctx.sources, store, version: ctx.version });
   if (dm) {

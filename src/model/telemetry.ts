@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { RawSeriesSchema, RejectedSchema } from './schemas/common.js';
 import type {
   BucketPageSchema,
+  ManyBucketPageSchema,
   BucketSeriesSchema,
   DeviceStatsSchema,
   GroupRowSchema,
@@ -25,6 +26,9 @@ export type BucketSeries = Static<typeof BucketSeriesSchema>;
 
 /** GET /devices/{id}/telemetry?points=N: downsampled history. */
 export type BucketPage = Static<typeof BucketPageSchema>;
+
+/** GET /telemetry/buckets: the same buckets for many devices. */
+export type ManyBucketPage = Static<typeof ManyBucketPageSchema>;
 
 /** The unit of every ts in an answer: ms with a fraction for µs (default), or whole µs. */
 export type TsUnit = Static<typeof TsUnitParam>;

@@ -197,6 +197,32 @@ export interface BucketResult {
   series: Record<string, BucketSeries>;
 }
 
+/**
+ * The same buckets for many devices in one read (the fleet table's last hour for the rows on
+ * screen): one plan for all (from, to, points are shared), each device's series read as
+ * queryBuckets reads one device's.
+ */
+export interface ManyBucketQuery {
+  devices: string[];
+  metrics: string[];
+  from: number;
+  to: number;
+  points: number;
+  tz?: string;
+  now?: number;
+  /** Also each device's sequence counters over [from, to] (completeness), read where the buckets are. */
+  sequence?: boolean;
+}
+
+export interface ManyBucketResult {
+  resolution: Resolution;
+  bucketMs: number;
+  start: number;
+  end: number;
+  /** By device id, in the order asked for; a device with no readings has empty series. */
+  devices: Record<string, { series: Record<string, BucketSeries>; seq?: SeqStats }>;
+}
+
 export interface RollupQuery {
   device: string;
   metric: string;
@@ -430,6 +456,8 @@ export interface TelemetryStore {
   readonly retention: RetentionPolicy;
   /** At most q.points buckets per metric, from raw readings or the coarsest rollup that fits. */
   queryBuckets(q: BucketQuery): Promise<BucketResult>;
+  /** queryBuckets for many devices in one read, optionally with their sequence counters; on a read worker like every read. */
+  queryBucketsMany(q: ManyBucketQuery): Promise<ManyBucketResult>;
   queryRollups(q: RollupQuery): Promise<RollupRow[]>;
   stats(q: StatsQuery): Promise<StatsResult>;
   /** The newest n readings per (device, metric) among matching devices, in one query. */

@@ -83,6 +83,12 @@ test(
           ? { devices: '장치', table: '표', normal: '정상', alarms: '알람', unbalance: '불평형', cell: '철도 축전지 셀' }
           : { devices: 'Devices', table: 'Table', normal: 'normal', alarms: 'Alarms', unbalance: 'unbalance', cell: 'Railway battery cell' };
 
+      // The last hour's requests of the table: one per batch of rows (GET /telemetry/buckets), none per row.
+      const hourRequests: string[] = [];
+      page.on('request', (r) => {
+        const u = r.url();
+        if (/\/api\/v1\/(telemetry\/buckets|devices\/[^/]+\/(completeness|telemetry\?))/.test(u)) hourRequests.push(u);
+      });
       // Overview: the table (sortable), the groups, the cards; in the browser's language.
       await page.goto(app.httpUrl + '/');
       await page.waitForSelector('[data-testid="device-card-vibration-01"], [data-testid="device-table"]', { timeout: 15_000 });
@@ -95,6 +101,23 @@ test(
       assert.match((await page.textContent(`[data-testid="device-row-${histId}"]`)) ?? '', new RegExp(words.cell));
       // Sparkline and completeness of the last hour arrive for rows on screen.
       await page.waitForSelector(`[data-testid="device-row-${histId}"] canvas.sparkline`, { timeout: 15_000 });
+      await page.waitForFunction((id) => (document.querySelector(`[data-testid="device-row-completeness-${id}"]`)?.textContent ?? '') !== '', histId, {
+        timeout: 15_000,
+      });
+      const batched = hourRequests.filter((u) => u.includes('/api/v1/telemetry/buckets'));
+      assert.ok(
+        batched.some((u) => new URL(u).searchParams.get('devices')!.split(',').includes(histId) && new URL(u).searchParams.get('completeness') === 'true'),
+        `the table asked for ${histId}'s hour in a many-device request: ${hourRequests.join(' ')}`,
+      );
+      assert.ok(
+        batched.some((u) => new URL(u).searchParams.get('devices')!.split(',').length > 1),
+        `rows on screen together are asked for together: ${batched.join(' ')}`,
+      );
+      assert.deepEqual(
+        hourRequests.filter((u) => !u.includes('/api/v1/telemetry/buckets')),
+        [],
+        'no per-row request for the last hour',
+      );
       await sortBy(page, 'id', 'ascending');
       const ids = await page.$$eval('[data-testid^="device-row-"][data-index]', (rows) =>
         rows.map((r) => r.getAttribute('data-testid')!.slice('device-row-'.length)),

@@ -19,6 +19,7 @@ serveReads({
   groupRecent: held('groupRecent'),
   queryRange: held('queryRange'),
   queryBuckets: held('queryBuckets'),
+  queryBucketsMany: held('queryBucketsMany'),
   queryRollups: held('queryRollups'),
   stats: held('stats'),
   exportChunk: held('exportChunk'),

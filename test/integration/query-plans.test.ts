@@ -20,6 +20,7 @@ import type { Reading } from '../../src/model/reading.js';
 import type {
   BucketQuery,
   ExportQuery,
+  ManyBucketQuery,
   GroupRangeQuery,
   GroupRecentQuery,
   RangeQuery,
@@ -51,6 +52,7 @@ async function load(store: TelemetryStore): Promise<void> {
 interface Reads {
   queryRange(q: RangeQuery): unknown;
   queryBuckets(q: BucketQuery): unknown;
+  queryBucketsMany(q: ManyBucketQuery): unknown;
   queryRollups(q: RollupQuery): unknown;
   stats(q: StatsQuery): unknown;
   groupRecent(q: GroupRecentQuery): unknown;
@@ -66,6 +68,8 @@ async function runEveryRead(r: Reads, exportAll: (q: ExportQuery) => Promise<voi
   await r.queryBuckets({ device: 'g1-sensor1', metrics: ['rms'], from: NOW - 2 * HOUR, to: NOW, points: 3, tz: 'Asia/Kolkata', now: NOW });
   await r.queryBuckets({ device: 'g1-sensor1', metrics: ['rms'], from: NOW - 21 * DAY, to: NOW - 19 * DAY, points: 1000, now: NOW });
   await r.queryBuckets({ device: 'g1-sensor1', metrics: ['rms'], from: NOW - 21 * DAY, to: NOW - 19 * DAY, points: 10, tz: 'Asia/Seoul', now: NOW + 40 * DAY });
+  // The fleet table's last hour of the rows on screen, with their sequence counters (seq_stats).
+  await r.queryBucketsMany({ devices: DEVICES.slice(0, 5), metrics: ['rms'], from: NOW - HOUR, to: NOW, points: 60, now: NOW, sequence: true });
   await r.queryRollups({ device: 'g1-sensor1', metric: 'rms', resolution: '1m', from: NOW - HOUR, to: NOW });
   await r.queryRollups({ device: 'g1-sensor1', metric: 'rms', resolution: '1h', from: NOW - 21 * DAY, to: NOW });
   await r.stats({ device: 'g1-sensor1', metrics: ['rms'], from: NOW - HOUR, to: NOW, now: NOW });
@@ -146,6 +150,18 @@ describe('query plans: SQLite', () => {
     }
     assert.ok(onReadings >= 8, `expected queries on readings and rollups, got ${onReadings}`);
     assert.deepEqual(bad, [], `queries that scan instead of using the (series, ts) key:\n${bad.join('\n')}`);
+    // Sequence counters (completeness) are read per device through the (device, bucket) key.
+    const seqBad: string[] = [];
+    let onSeq = 0;
+    for (const [sql, args] of distinct) {
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
+      for (const p of plan.filter((x) => /\bseq_stats\b/.test(x.detail))) {
+        onSeq++;
+        if (!/USING PRIMARY KEY \(device=\?/.test(p.detail)) seqBad.push(`${sql.replace(/\s+/g, ' ')}\n    -> ${p.detail}`);
+      }
+    }
+    assert.ok(onSeq >= 1, 'expected the read code to read seq_stats');
+    assert.deepEqual(seqBad, [], `seq_stats read without its (device, bucket) key:\n${seqBad.join('\n')}`);
     // The first or newest n of one series must come in the key's order, so that reading stops after n:
     // a sort before the LIMIT reads the whole window (the grouped range's cost on PostgreSQL, below).
     const sorted: string[] = [];
@@ -231,6 +247,7 @@ describe('query plans: PostgreSQL', { skip: pgSkip }, () => {
     // grouped reads once ordered by) can never come from the key: every row of the window is read first.
     const sortedByOther: string[] = [];
     let limited = 0;
+    let onSeq = 0;
     const scansReadings = (node: Record<string, unknown>): boolean =>
       /^readings/.test(String(node['Relation Name'] ?? '')) || ((node.Plans as Record<string, unknown>[] | undefined) ?? []).some(scansReadings);
     const walk = (node: Record<string, unknown>, query: string, underLimit: boolean) => {
@@ -244,6 +261,12 @@ describe('query plans: PostgreSQL', { skip: pgSkip }, () => {
         const viaIndex = (type === 'Index Scan' || type === 'Index Only Scan' || type === 'Bitmap Heap Scan') && /\bseries\b/.test(cond);
         if (!viaIndex) bad.push(`${query.replace(/\s+/g, ' ').slice(0, 200)}\n    -> ${type} on ${rel} (${cond || 'no condition'})`);
       }
+      if (rel === 'seq_stats') {
+        onSeq++;
+        const cond = String(node['Index Cond'] ?? node['Recheck Cond'] ?? '');
+        if (!/Index|Bitmap Heap/.test(type) || !/\bdevice\b/.test(cond))
+          bad.push(`${query.replace(/\s+/g, ' ').slice(0, 200)}\n    -> ${type} on seq_stats (${cond || 'no condition'})`);
+      }
       if (underLimit && /Sort$/.test(type) && scansReadings(node)) {
         const keys = (node['Sort Key'] as string[] | undefined) ?? [];
         const other = keys.filter((k) => !/^(\w+\.)?(ts|us|seq|device|metric)( DESC)?$/.test(k));
@@ -253,6 +276,7 @@ describe('query plans: PostgreSQL', { skip: pgSkip }, () => {
     };
     for (const p of plans as { 'Query Text': string; Plan: Record<string, unknown> }[]) walk(p.Plan, p['Query Text'], false);
     assert.ok(onReadings >= 8, `expected scans of readings and rollups in the plans, got ${onReadings}`);
+    assert.ok(onSeq >= 1, 'expected the read code to read seq_stats (the many-device buckets with completeness)');
     assert.deepEqual(bad, [], `queries that scan readings or rollups without an index on series:\n${bad.join('\n')}`);
     assert.ok(limited >= 4, `expected scans under a LIMIT (the grouped reads' windows), got ${limited}`);
     assert.deepEqual(sortedByOther, [], `queries that sort readings by other than the key before their LIMIT:\n${sortedByOther.join('\n')}`);

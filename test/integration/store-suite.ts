@@ -204,6 +204,44 @@ export function storeSuite(engine: string, factory: StoreFactory, skip: string |
       );
     });
 
+    it('answers the buckets of many devices in one read, each as queryBuckets answers it alone, with their sequence counters', async () => {
+      // Three devices for the last hour at 1 Hz with different values and one gap; one never written.
+      const start = T0 - HOUR;
+      const rs: Reading[] = [];
+      const buckets: { device: string; bucket: number; received: number; duplicates: number; outOfOrder: number; restarts: number }[] = [];
+      for (const [k, d] of ['many-a', 'many-b', 'many-c'].entries()) {
+        const perMinute = new Map<number, number>();
+        for (let i = 0; i < 3600; i++) {
+          if (d === 'many-b' && i >= 600 && i < 900) continue;
+          rs.push({ device: d, metric: 'v', ts: start + i * 1000, value: Math.sin(i / 100) * (k + 1) + k });
+          const minute = start + Math.floor(i / 60) * MIN;
+          perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+        }
+        for (const [bucket, received] of perMinute)
+          buckets.push({ device: d, bucket, received, duplicates: d === 'many-c' ? 1 : 0, outOfOrder: 0, restarts: 0 });
+      }
+      for (let i = 0; i < rs.length; i += 5000) await store.write(batch(rs.slice(i, i + 5000)));
+      await store.write({ readings: [], devices: [], rejected: [], sequence: { devices: [], buckets } });
+      const q = { metrics: ['v', 'w'], from: start, to: T0 - 1, points: 60, now: T0 };
+      const devices = ['many-c', 'many-a', 'many-none', 'many-b'];
+      const many = await store.queryBucketsMany({ ...q, devices, sequence: true });
+      assert.deepEqual(Object.keys(many.devices), devices, 'every device asked for, in that order');
+      for (const d of devices) {
+        const one = await store.queryBuckets({ ...q, device: d });
+        assert.equal(many.resolution, one.resolution);
+        assert.equal(many.bucketMs, one.bucketMs);
+        assert.deepEqual(many.devices[d].series, one.series, `buckets of ${d}`);
+        assert.deepEqual(many.devices[d].seq, await full.catalog.sequenceStats(d, q.from, q.to), `sequence counters of ${d}`);
+      }
+      // Expected from the readings written: 3,300 received for the device with the gap, 60 buckets each.
+      assert.equal(many.devices['many-b'].seq?.received, 3300);
+      assert.equal(many.devices['many-c'].seq?.duplicates, 60);
+      assert.equal(many.devices['many-a'].series.v.ts.length, 60);
+      assert.deepEqual(many.devices['many-none'].series.v.ts, []);
+      const plain = await store.queryBucketsMany({ ...q, devices: ['many-a'] });
+      assert.equal(plain.devices['many-a'].seq, undefined, 'no counters unless asked for');
+    });
+
     it('buckets by local wall clock in a named time zone', async () => {
       const start = Date.UTC(2024, 2, 29); // spans the Europe/Berlin DST change of 2024-03-31
       const rs: Reading[] = [];

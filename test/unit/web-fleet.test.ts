@@ -82,28 +82,91 @@ test('groupDevices rolls the worst status up and puts the unassigned last', () =
   assert.equal(e[0].alarms, 3);
 });
 
-test('FleetHistory: answers for many rows are told to the table once per scheduled frame, not once each', async () => {
+test('FleetHistory: rows that come into view together cost one request, and their answers one notice per scheduled frame', async () => {
   const { FleetHistory } = await import('../../web/src/state/fleet-history.js');
+  const asked: { ids: string[]; metrics: string[]; completeness?: boolean }[] = [];
   const api = {
-    getBuckets: async (_id: string, q: { metrics: string[] }) => ({ series: { [q.metrics[0]]: { ts: [1, 2], avg: [3, 4] } } }),
-    getCompleteness: async () => ({ expected: 60, received: 30, ratio: 0.5 }),
+    getBucketsMany: async (ids: string[], q: { metrics: string[]; completeness?: boolean }) => {
+      asked.push({ ids, metrics: q.metrics, completeness: q.completeness });
+      return {
+        devices: Object.fromEntries(
+          ids.map((id) => [
+            id,
+            { series: { [q.metrics[0]]: { ts: [1, 2], avg: [3, 4] } }, completeness: { expected: 60, received: 30, missing: 30, ratio: 0.5 } },
+          ]),
+        ),
+      };
+    },
   };
   const frames: (() => void)[] = [];
   const h = new FleetHistory(
     api as never,
     () => 10_000_000,
-    4,
+    2,
     60_000,
     (flush) => frames.push(flush),
   );
   let notices = 0;
   h.subscribe(() => notices++);
   for (let i = 0; i < 12; i++) h.want(`rack-${i}`, 'voltage');
-  for (let i = 0; i < 50 && h.get('rack-11') === undefined; i++) await new Promise((r) => setImmediate(r));
+  h.want('rack-3', 'voltage');
+  for (let i = 0; i < 500 && h.get('rack-11') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(asked.length, 1, 'one request for the twelve rows');
+  assert.deepEqual(
+    asked[0].ids,
+    Array.from({ length: 12 }, (_, i) => `rack-${i}`),
+  );
+  assert.deepEqual(asked[0].metrics, ['voltage']);
+  assert.equal(asked[0].completeness, true);
   assert.equal(h.get('rack-11')?.completeness, 0.5);
+  assert.deepEqual(h.get('rack-0')?.spark, { ts: [1, 2], values: [3, 4] });
   assert.equal(notices, 0, 'nothing told before the frame');
   assert.equal(frames.length, 1, 'one frame asked for all twelve answers');
   frames.shift()!();
   assert.equal(notices, 1);
   assert.equal(h.version, 12);
+  // Fresh: not asked again.
+  h.want('rack-5', 'voltage');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(asked.length, 1);
+});
+
+test('FleetHistory: a row that leaves the screen before its turn is not asked for; at most maxEntries devices are kept', async () => {
+  const { FleetHistory } = await import('../../web/src/state/fleet-history.js');
+  const asked: string[][] = [];
+  const release: (() => void)[] = [];
+  const api = {
+    getBucketsMany: async (ids: string[]) => {
+      asked.push(ids);
+      await new Promise<void>((r) => release.push(r));
+      return { devices: Object.fromEntries(ids.map((id) => [id, { series: {} }])) };
+    },
+  };
+  const h = new FleetHistory(
+    api as never,
+    () => 10_000_000,
+    1,
+    60_000,
+    (f) => f(),
+    5,
+  );
+  h.want('a', 'v');
+  for (let i = 0; i < 500 && asked.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  // While the first request is in flight, three rows come and one of them goes.
+  for (const id of ['b', 'c', 'd']) h.want(id, 'v');
+  h.forget('c');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(asked, [['a']]);
+  release.shift()!();
+  for (let i = 0; i < 500 && asked.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(asked[1], ['b', 'd'], 'the rows left waiting go in one request, the one gone is not asked for');
+  release.shift()!();
+  for (let i = 0; i < 500 && h.get('d') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  for (const id of ['e', 'f', 'g', 'h']) h.want(id, 'v');
+  for (let i = 0; i < 500 && release.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  release.shift()!();
+  for (let i = 0; i < 500 && h.get('h') === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(h.size, 5, 'at most five kept');
+  assert.equal(h.get('a'), undefined, 'the oldest dropped first');
+  assert.ok(h.get('h'));
 });

@@ -1,5 +1,5 @@
 import type { DeviceInfo, LatestValue, Profile } from '../../src/model/device.js';
-import type { BucketPage, TelemetryResponse } from '../../src/model/telemetry.js';
+import type { BucketPage, ManyBucketPage, TelemetryResponse } from '../../src/model/telemetry.js';
 import type { Alarm, Rule } from '../../src/model/alarm.js';
 import type { DeviceLiveStats } from '../../src/model/live.js';
 import type { Completeness } from '../../src/model/sequence.js';
@@ -75,6 +75,23 @@ export class Api {
     const p = new URLSearchParams({ from: String(Math.floor(q.from)), to: String(Math.ceil(q.to)), points: String(Math.max(1, Math.round(q.points))) });
     if (q.metrics.length) p.set('metric', q.metrics.join(','));
     return this.get(`/api/v1/devices/${encodeURIComponent(id)}/telemetry?${p}`, o);
+  }
+
+  /** The same buckets of many devices in one request (GET /telemetry/buckets), with their completeness when asked. */
+  getBucketsMany(
+    ids: string[],
+    q: { metrics: string[]; from: number; to: number; points: number; completeness?: boolean },
+    o?: RequestOptions,
+  ): Promise<ManyBucketPage> {
+    const p = new URLSearchParams({
+      devices: ids.join(','),
+      metric: q.metrics.join(','),
+      from: String(Math.floor(q.from)),
+      to: String(Math.ceil(q.to)),
+      points: String(Math.max(1, Math.round(q.points))),
+    });
+    if (q.completeness) p.set('completeness', 'true');
+    return this.get(`/api/v1/telemetry/buckets?${p}`, o);
   }
 
   getLiveStats(id: string, o?: RequestOptions): Promise<DeviceStats> {

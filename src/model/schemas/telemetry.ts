@@ -95,6 +95,47 @@ export const BucketPageSchema = Type.Object(
   { $id: 'TelemetryBuckets' },
 );
 
+/** Most devices one GET /telemetry/buckets may name (a fleet table's screenful is about 50). */
+export const MANY_BUCKET_DEVICES = 500;
+
+/** GET /telemetry/buckets: the same buckets for many devices (a fleet table's rows on screen), one request. */
+export const ManyBucketQuery = Type.Object({
+  devices: Type.String({ description: `device ids separated by commas (no prefixes), at most ${MANY_BUCKET_DEVICES}` }),
+  metric: Type.String({ description: 'metric name, or several separated by commas' }),
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+  points: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 60, description: 'at most this many buckets per device and metric' })),
+  completeness: Type.Optional(
+    Type.Boolean({ default: false, description: "also each device's completeness over the range (expected, received, missing, ratio)" }),
+  ),
+  tz: Type.Optional(TzParam),
+  tsUnit: Type.Optional(TsUnitParam),
+});
+
+export const ManyBucketPageSchema = Type.Object(
+  {
+    from: Type.Number({ description: TS_DESCRIPTION }),
+    to: Type.Number({ description: TS_DESCRIPTION }),
+    resolution: StringEnum(RESOLUTIONS),
+    bucketMs: Type.Number({ description: 'bucket width; 0 or less: every point stands alone (raw readings)' }),
+    devices: Dict(
+      Type.Object({
+        series: Dict(Ref(BucketSeriesSchema)),
+        completeness: Type.Optional(
+          Type.Object({
+            expected: Type.Integer(),
+            received: Type.Integer(),
+            missing: Type.Integer(),
+            ratio: Type.Number({ description: 'received / expected; 1 when nothing was expected' }),
+          }),
+        ),
+      }),
+      { description: 'by device id, every device asked for (one without readings has empty series; completeness only for known devices)' },
+    ),
+  },
+  { $id: 'TelemetryBucketsMany' },
+);
+
 export const GroupRowSchema = Type.Object({ device: Type.String(), metric: Type.String(), ts: Type.Number({ description: TS_DESCRIPTION }), value: num });
 export const GroupRowsSchema = Type.Object({ rows: Type.Array(GroupRowSchema) }, { $id: 'GroupRows' });
 

@@ -9,6 +9,8 @@ import type {
   GroupRangeQuery,
   GroupRecentQuery,
   GroupAnswer,
+  ManyBucketQuery,
+  ManyBucketResult,
   RangeQuery,
   ReplayQuery,
   RetentionPolicy,
@@ -19,6 +21,7 @@ import type {
 } from '../store.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
+import { sequenceStatsOf } from './profile-sequence.js';
 import { readTimedOut, readTooLarge } from '../read-errors.js';
 import type { ExportFormat } from '../export-format.js';
 import { GroupJsonWriter } from '../reads/group-json.js';
@@ -159,6 +162,18 @@ export class PgReads {
       }
       return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
     });
+  }
+
+  async queryBucketsMany(q: ManyBucketQuery): Promise<ManyBucketResult> {
+    // One present for every device, so that each gets the same plan (source and bucket edges).
+    const now = q.now ?? Date.now();
+    const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now });
+    const devices: ManyBucketResult['devices'] = {};
+    for (const device of q.devices) {
+      const { series } = await this.queryBuckets({ device, metrics: q.metrics, from: q.from, to: q.to, points: q.points, tz: q.tz, now });
+      devices[device] = q.sequence ? { series, seq: await this.limited(() => sequenceStatsOf(this.sql, device, q.from, q.to)) } : { series };
+    }
+    return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, devices };
   }
 
   queryRollups(q: RollupQuery): Promise<RollupRow[]> {

@@ -81,12 +81,7 @@ export class PgProfileSequence implements CatalogStore {
   }
 
   async sequenceStats(device: string, from: number, to: number): Promise<SeqStats> {
-    // sum() of bigint is numeric (parsed as a string): cast back to int8.
-    const [r] = await this.sql<SeqStats[]>`
-      SELECT coalesce(sum(received), 0)::int8 AS received, coalesce(sum(duplicates), 0)::int8 AS duplicates,
-        coalesce(sum(out_of_order), 0)::int8 AS "outOfOrder", coalesce(sum(restarts), 0)::int8 AS restarts
-      FROM seq_stats WHERE device = ${device} AND bucket >= ${from - (from % 60_000)} AND bucket <= ${to}`;
-    return { ...r };
+    return sequenceStatsOf(this.sql, device, from, to);
   }
 
   async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {
@@ -115,4 +110,14 @@ export class PgProfileSequence implements CatalogStore {
   async recordInstalledPackRules(ids: string[]): Promise<void> {
     if (ids.length) await this.sql`INSERT INTO rule_packs_installed (id) SELECT unnest(${this.sql.array(ids)}::text[]) ON CONFLICT (id) DO NOTHING`;
   }
+}
+
+/** One device's sequence counters summed over minutes of device time (also read by the read workers: pg-reads.ts). */
+export async function sequenceStatsOf(sql: Sql, device: string, from: number, to: number): Promise<SeqStats> {
+  // sum() of bigint is numeric (parsed as a string): cast back to int8.
+  const [r] = await sql<SeqStats[]>`
+    SELECT coalesce(sum(received), 0)::int8 AS received, coalesce(sum(duplicates), 0)::int8 AS duplicates,
+      coalesce(sum(out_of_order), 0)::int8 AS "outOfOrder", coalesce(sum(restarts), 0)::int8 AS restarts
+    FROM seq_stats WHERE device = ${device} AND bucket >= ${from - (from % 60_000)} AND bucket <= ${to}`;
+  return { ...r };
 }

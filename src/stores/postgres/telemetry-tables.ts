@@ -3,6 +3,8 @@ import type { RawSeries } from '../../model/telemetry.js';
 import type {
   BucketQuery,
   BucketResult,
+  ManyBucketQuery,
+  ManyBucketResult,
   ExportQuery,
   GroupRangeQuery,
   GroupRecentQuery,
@@ -276,6 +278,7 @@ export class PgTelemetry implements TelemetryStore {
   // Reads of telemetry live in pg-reads.ts, run by read workers (sessions of their own, with a statement timeout).
   queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
   queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
+  queryBucketsMany = (q: ManyBucketQuery): Promise<ManyBucketResult> => this.reads.run('queryBucketsMany', [q]);
   queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
   stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
   groupRecent = (q: GroupRecentQuery): Promise<GroupAnswer> => this.reads.run('groupRecent', [q]);

@@ -2,7 +2,17 @@ import type { ReadErrorShape } from '../read-errors.js';
 
 /** The reads a worker answers: the same methods on SqliteReads and PgReads. */
 export type ReadOp =
-  'queryRange' | 'queryBuckets' | 'queryRollups' | 'stats' | 'groupRecent' | 'groupRange' | 'exportPage' | 'exportChunk' | 'replayReadings' | 'job';
+  | 'queryRange'
+  | 'queryBuckets'
+  | 'queryBucketsMany'
+  | 'queryRollups'
+  | 'stats'
+  | 'groupRecent'
+  | 'groupRange'
+  | 'exportPage'
+  | 'exportChunk'
+  | 'replayReadings'
+  | 'job';
 
 /**
  * Work that reads much and answers little (a backtest): a function exported by `module` (a file URL),

@@ -4,6 +4,16 @@ import type { SeqDeviceState, SeqStats } from '../../model/sequence.js';
 import type { StoredTopicMapping } from '../../model/topic-mapping.js';
 import type { CatalogStore, ImportCheckpoint } from '../store.js';
 
+/** One device's sequence counters summed over minutes of device time (also read by the read workers: sqlite-reads.ts). */
+export const SEQ_STATS_SQL = `SELECT coalesce(sum(received), 0) AS received, coalesce(sum(duplicates), 0) AS duplicates,
+           coalesce(sum(out_of_order), 0) AS outOfOrder, coalesce(sum(restarts), 0) AS restarts
+         FROM seq_stats WHERE device = ? AND bucket >= ? AND bucket <= ?`;
+
+/** SEQ_STATS_SQL's arguments: the minute that holds `from`, through `to`. */
+export function seqStatsArgs(device: string, from: number, to: number): [string, number, number] {
+  return [device, from - (from % 60_000), to];
+}
+
 /** The SQLite side of CatalogStore: API-added profiles, sequence accounting state, import checkpoints. */
 export class SqliteCatalog implements CatalogStore {
   constructor(private readonly db: Database.Database) {}
@@ -23,14 +33,7 @@ export class SqliteCatalog implements CatalogStore {
   }
 
   async sequenceStats(device: string, from: number, to: number): Promise<SeqStats> {
-    const row = this.db
-      .prepare(
-        `SELECT coalesce(sum(received), 0) AS received, coalesce(sum(duplicates), 0) AS duplicates,
-           coalesce(sum(out_of_order), 0) AS outOfOrder, coalesce(sum(restarts), 0) AS restarts
-         FROM seq_stats WHERE device = ? AND bucket >= ? AND bucket <= ?`,
-      )
-      .get(device, from - (from % 60_000), to) as SeqStats;
-    return row;
+    return this.db.prepare(SEQ_STATS_SQL).get(...seqStatsArgs(device, from, to)) as SeqStats;
   }
 
   async getImportCheckpoint(key: string): Promise<ImportCheckpoint | null> {

@@ -9,6 +9,8 @@ import type {
   GroupRangeQuery,
   GroupRecentQuery,
   GroupAnswer,
+  ManyBucketQuery,
+  ManyBucketResult,
   RangeQuery,
   ReplayQuery,
   RetentionPolicy,
@@ -19,6 +21,8 @@ import type {
 } from '../store.js';
 import { emptyBuckets, fromGrouped, mergeIntoBuckets, planBuckets, type PartialRow } from '../buckets.js';
 import { statsFromSums, statsOf } from '../stats.js';
+import type { SeqStats } from '../../model/sequence.js';
+import { SEQ_STATS_SQL, seqStatsArgs } from './catalog-tables.js';
 import { readTooLarge } from '../read-errors.js';
 import type { ExportFormat } from '../export-format.js';
 import { GroupJsonWriter } from '../reads/group-json.js';
@@ -140,6 +144,18 @@ export class SqliteReads {
       }
     }
     return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, series };
+  }
+
+  queryBucketsMany(q: ManyBucketQuery): ManyBucketResult {
+    // One present for every device, so that each gets the same plan (source and bucket edges).
+    const now = q.now ?? Date.now();
+    const plan = planBuckets({ from: q.from, to: q.to, points: q.points, tz: q.tz, retention: this.retention, now });
+    const devices: ManyBucketResult['devices'] = {};
+    for (const device of q.devices) {
+      const { series } = this.queryBuckets({ device, metrics: q.metrics, from: q.from, to: q.to, points: q.points, tz: q.tz, now });
+      devices[device] = q.sequence ? { series, seq: this.q(SEQ_STATS_SQL).get(...seqStatsArgs(device, q.from, q.to)) as SeqStats } : { series };
+    }
+    return { resolution: plan.resolution, bucketMs: plan.bucketMs, start: plan.start, end: plan.end, devices };
   }
 
   queryRollups(q: RollupQuery): RollupRow[] {

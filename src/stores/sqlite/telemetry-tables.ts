@@ -3,6 +3,8 @@ import type { RawSeries } from '../../model/telemetry.js';
 import type {
   BucketQuery,
   BucketResult,
+  ManyBucketQuery,
+  ManyBucketResult,
   ExportQuery,
   GroupRangeQuery,
   GroupRecentQuery,
@@ -103,6 +105,7 @@ export class SqliteTelemetry implements TelemetryStore {
 
   // Reads go to the read runner (a pool of worker threads; sqlite-reads.ts holds the queries).
   queryBuckets = (q: BucketQuery): Promise<BucketResult> => this.reads.run('queryBuckets', [q]);
+  queryBucketsMany = (q: ManyBucketQuery): Promise<ManyBucketResult> => this.reads.run('queryBucketsMany', [q]);
   queryRollups = (q: RollupQuery): Promise<RollupRow[]> => this.reads.run('queryRollups', [q]);
   stats = (q: StatsQuery): Promise<StatsResult> => this.reads.run('stats', [q]);
   groupRecent = (q: GroupRecentQuery): Promise<GroupAnswer> => this.reads.run('groupRecent', [q]);

@@ -12,6 +12,8 @@ import { SPARK_H, SPARK_W, drawSparkline, resolveColor, sparkPoints } from './sp
 export const ROW_PX = 36;
 const OVERSCAN = 8;
 /** A row is asked for its last hour once it has been on screen this long: a fast scroll past it costs nothing. */
+/** The ticker leaves "3 s ago" alone when new row data wrote it this recently (ms). */
+const TICK_SKIP_MS = 900;
 const SETTLE_MS = 250;
 /** The sparkline spans an hour in 120 px: its time axis moves one pixel per 30 s. */
 const SPARK_PX_MS = 3_600_000 / SPARK_W;
@@ -134,6 +136,8 @@ export class DeviceTableRows {
   /** The scroller's height, from the ResizeObserver: not read on every scroll (a read after a write lays out). */
   private viewportPx = 0;
   private readonly onScroll = () => this.update(false);
+  /** When set() last wrote the rows on screen (performance.now()). */
+  private filledAt = -Infinity;
 
   constructor(
     private readonly scroller: HTMLElement,
@@ -172,6 +176,7 @@ export class DeviceTableRows {
     const force = !!this.data && (this.data.lang !== data.lang || this.data.labels !== data.labels);
     this.data = data;
     this.update(force);
+    this.filledAt = performance.now();
   }
 
   destroy(): void {
@@ -384,6 +389,9 @@ export class DeviceTableRows {
   private tick(): void {
     const data = this.data;
     if (!data) return;
+    // New row data (about once a second with a live fleet) wrote every row on screen, times
+    // included: a second pass now would restyle and repaint the table a second time in the second.
+    if (performance.now() - this.filledAt < TICK_SKIP_MS) return;
     const now = data.now();
     for (const s of this.slots) if (s.shown.device) this.fillTime(s, s.shown.device.lastSeen, data.lang, data.labels.never, now);
   }

@@ -66,7 +66,7 @@ export function OverviewPage() {
   lastSort = sort;
   const [chosen, setChosen] = useState<View | null>(null);
   const [groupBy, setGroupBy] = useState<GroupBy>(storedGroupBy);
-  if (!fleetHistory) fleetHistory = new FleetHistory(api, () => live.serverNow(), 4, 60_000, nextFrame);
+  if (!fleetHistory) fleetHistory = new FleetHistory(api, () => live.serverNow(), 2, 60_000, nextFrame);
   const history = fleetHistory;
   const now = useCallback(() => live.serverNow(), [live]);
 
