@@ -206,3 +206,41 @@ test('publish frames: a PUBACK is sent only once the reading is durable (committ
   );
   c.socket.destroy();
 });
+
+test('publish frames: the socket chunk a publish was read from may be overwritten once parsed: every acknowledged reading is stored as sent', async (t) => {
+  const app = await startTestApp();
+  t.after(() => app.stop());
+  const device = 'pf-reused-chunk';
+  const c = await RawClient.open(app.broker!.port, device);
+  // The payload handed on is a view of the chunk: whatever needs it after the parse (the pipeline's
+  // batch, the spool, a dead letter) must have taken what it needs by then. Here each chunk is wiped
+  // the moment the parser returns, as a stream that reused its read buffer would.
+  const clients = (app.broker as unknown as { aedes: { clients: Record<string, { _parser: { parse(b: Buffer): number } }> } }).aedes.clients;
+  const parser = clients[device]._parser;
+  const parse = parser.parse;
+  let wiped = 0;
+  parser.parse = function (this: unknown, buf: Buffer) {
+    const r = parse.call(this, buf);
+    buf.fill(0x20);
+    wiped++;
+    return r;
+  };
+  const s = session(device);
+  // Whole frames in one chunk: their payloads are views of the chunk itself (a frame cut across
+  // chunks is read from a copy joined from both).
+  c.socket.write(s.bytes);
+  await until(() => c.acks().length === s.ids.length, { what: `${s.ids.length} PUBACKs (got ${c.acks().length})` });
+  assert.ok(wiped >= 1, 'the chunk was wiped after the parse');
+  const t0 = Date.now() - 120_000;
+  const res = await fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry?metric=v&from=${t0}&to=${Date.now()}&limit=100`);
+  const body = (await res.json()) as { series: Record<string, { value: number[] }> };
+  const values = body.series.v?.value ?? [];
+  assert.deepEqual(
+    [...values].sort((a, b) => a - b),
+    Array.from({ length: 41 }, (_, i) => (i + 1) / 10).sort((a, b) => a - b),
+    'each acknowledged reading stored with the value it was sent with',
+  );
+  const done = await completeness(app, device);
+  assert.equal(done.received, 41);
+  c.socket.destroy();
+});

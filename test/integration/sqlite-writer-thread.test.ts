@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { WriterThreadError } from '../../src/stores/sqlite/write-thread.js';
+import { SqliteWriterThread, WriterThreadError, writerThreadData } from '../../src/stores/sqlite/write-thread.js';
+import { defaultRetention } from '../../src/stores/retention.js';
+import { encodeWriteBatch } from '../../src/stores/sqlite/write-batch-codec.js';
 import type { WriteBatch } from '../../src/stores/store.js';
 import { tempDir } from '../helpers/app.js';
 
@@ -133,4 +135,16 @@ test('each commit on the writer thread is told in stages (turn, transaction, han
   for (const s of told) for (const v of [s.turnSec, s.transactionSec, s.handoverSec]) assert.ok(Number.isFinite(v) && v >= 0);
   assert.equal(count(path), 10);
   assert.equal((await store.telemetry.listRejected({ limit: 10 })).length, 1, 'the dead letter once');
+});
+
+test("the writer thread's start can be awaited (open does, so the first write does not pay for it): it resolves once the thread's connection is open, and rejects if the thread cannot open the database", async (t) => {
+  const { path } = await openStore(t);
+  const ok = new SqliteWriterThread(writerThreadData(path, 'normal', 1 << 26, 0, defaultRetention));
+  t.after(() => ok.close());
+  await ok.start();
+  const r = await ok.write(encodeWriteBatch(batchOf('started', 0, 3)));
+  assert.equal(r.inserted, 3);
+
+  const missing = new SqliteWriterThread(writerThreadData(join(path, '..', 'no-such.db'), 'normal', 1 << 26, 0, defaultRetention));
+  await assert.rejects(missing.start(), (err: Error) => err instanceof WriterThreadError && /before it was ready/.test(err.message));
 });

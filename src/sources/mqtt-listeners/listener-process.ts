@@ -212,9 +212,9 @@ async function main(): Promise<void> {
     logger,
     access: listener,
     intake: listener,
-    // Not yet in listener processes: their kill -9 test lost acknowledged readings once with it on
-    // (1 of 2 runs, load 40; passes off): to be understood first (mqtt-publish-frames.ts, BENCHMARKS.md).
-    publishFrames: false,
+    // Publish frames read from the socket's bytes (mqtt-publish-frames.ts), as in the main process.
+    // Each payload is a view of its read chunk until the batch is encoded (this turn or the next);
+    // Node allocates a new buffer for every socket read, so the view stays the device's bytes.
     tls: s.tls ? { cert: Buffer.from(s.tls.cert, 'base64'), key: Buffer.from(s.tls.key, 'base64') } : undefined,
     maxPayloadBytes: s.maxPayloadBytes,
     limits,

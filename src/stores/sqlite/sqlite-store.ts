@@ -14,7 +14,7 @@ import { SqliteReads } from './sqlite-reads.js';
 import { InlineReads, SqliteReadPool, type ReadRunner } from './read-pool.js';
 import { defaultRetention } from '../retention.js';
 import { SqliteRetentionTables } from './retention-tables.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
+import { AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
 import { SqliteBlobTables, SqliteModelTables } from './blob-tables.js';
 import { ChunkedBlobs } from '../blob-chunks.js';
 import { SqliteWriterThread, writerThreadData } from './write-thread.js';
@@ -87,7 +87,10 @@ export class SqliteStore implements Store {
     db.pragma('cache_size = -65536');
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.migrate();
-    if (this.opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(db, this.opts.path, WAL_SIZE_LIMIT, this.opts.checkpointEveryMs);
+    if (this.opts.path !== ':memory:')
+      this.checkpointer = new WalCheckpointer(db, this.opts.path, WAL_SIZE_LIMIT, this.opts.checkpointEveryMs, () =>
+        this.writer?.setWalAutocheckpoint(AUTOCHECKPOINT_PAGES),
+      );
     this.disk = new SqliteDiskWatch(db, this.opts.path, this.opts.minFreeBytes);
     const retention = this.opts.retention ?? defaultRetention;
     const workers = this.opts.readWorkers ?? 3;
@@ -104,8 +107,12 @@ export class SqliteStore implements Store {
           });
     this.reads = reads;
     if (this.opts.path !== ':memory:' && this.opts.writerThread !== false) {
-      this.writer = new SqliteWriterThread(writerThreadData(this.opts.path, this.opts.synchronous, WAL_SIZE_LIMIT, retention), this.opts.onWriterCrash);
-      this.writer.start();
+      const autocheckpoint = this.checkpointer?.running ? 0 : AUTOCHECKPOINT_PAGES;
+      this.writer = new SqliteWriterThread(
+        writerThreadData(this.opts.path, this.opts.synchronous, WAL_SIZE_LIMIT, autocheckpoint, retention),
+        this.opts.onWriterCrash,
+      );
+      await this.writer.start();
     }
     this.telemetry = new SqliteTelemetry(
       db,

@@ -6,7 +6,7 @@ import type { CheckpointWorkerData } from './checkpoint-worker.js';
 /** How often the checkpointer looks at the WAL: a few commits' worth of pages between checkpoints. */
 const CHECKPOINT_EVERY_MS = 250;
 /** SQLite's own default: what the writer goes back to if the checkpointer's thread is lost. */
-const AUTOCHECKPOINT_PAGES = 1000;
+export const AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * Checkpoints the WAL on a thread of its own instead of in the commit that crosses 1,000 pages.
@@ -25,6 +25,8 @@ export class WalCheckpointer {
     path: string,
     walSizeLimit: number,
     everyMs = CHECKPOINT_EVERY_MS,
+    /** The thread is lost: the connection that commits telemetry (the writer thread's) must checkpoint again. */
+    private readonly onLost: () => void = () => {},
   ) {
     const data: CheckpointWorkerData = { path, everyMs, walSizeLimit };
     const worker = startModuleWorker(siblingModule(import.meta.url, 'checkpoint-worker'), data);
@@ -36,6 +38,7 @@ export class WalCheckpointer {
       if (this.worker !== worker) return;
       this.worker = null;
       if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      this.onLost();
     };
     worker.on('error', lost);
     worker.on('exit', lost);

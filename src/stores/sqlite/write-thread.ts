@@ -34,6 +34,7 @@ export class SqliteWriterThread {
   private readonly inFlight = new Map<number, InFlight>();
   private nextId = 1;
   private closing: Promise<void> | null = null;
+  private started: Promise<void> | null = null;
   /** Writer threads that died (an exit not asked for, or an uncaught error). */
   crashes = 0;
 
@@ -43,9 +44,21 @@ export class SqliteWriterThread {
     private readonly onCrash: (err: Error) => void = () => {},
   ) {}
 
-  /** Starts the thread now, so the first write does not pay for it. */
-  start(): void {
+  /**
+   * Starts the thread now and resolves once its connection is open and its statements prepared, so
+   * the first write does not pay for the start (under tsx about a second of CPU); rejects if the
+   * thread exits first.
+   */
+  start(): Promise<void> {
     this.ensureWorker();
+    return this.started!;
+  }
+
+  /** SQLite's automatic checkpoint on the writer's connection (0: off), now and for a thread started again. */
+  setWalAutocheckpoint(pages: number): void {
+    this.data.walAutocheckpoint = pages;
+    const req: WriterRequest = { walAutocheckpoint: pages };
+    this.worker?.postMessage(req);
   }
 
   get pending(): number {
@@ -101,8 +114,17 @@ export class SqliteWriterThread {
     if (this.worker) return this.worker;
     const worker = startModuleWorker(siblingModule(import.meta.url, 'write-worker'), this.data);
     this.worker = worker;
-    worker.unref();
+    // Ref'd until ready: a start awaited with nothing else on the loop must not let the process exit.
+    let ready!: () => void;
+    let notReady!: (err: Error) => void;
+    this.started = new Promise<void>((resolve, reject) => ((ready = resolve), (notReady = reject)));
+    // Only open() awaits it: a restart after a crash is awaited by the write that caused it.
+    this.started.catch(() => undefined);
     worker.on('message', (m: WriterReply) => {
+      if ('ready' in m) {
+        if (!this.inFlight.size) worker.unref();
+        return ready();
+      }
       const f = this.inFlight.get(m.id);
       if (!f) return;
       this.inFlight.delete(m.id);
@@ -114,6 +136,7 @@ export class SqliteWriterThread {
     worker.on('error', (err) => (failure = err));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = null;
+      notReady(new WriterThreadError(`SQLite writer thread exited (code ${code}${failure ? `: ${failure.message}` : ''}) before it was ready`));
       const asked = this.closing !== null && !this.inFlight.size;
       if (asked) return;
       this.crashes++;
@@ -128,6 +151,12 @@ export class SqliteWriterThread {
   }
 }
 
-export function writerThreadData(path: string, synchronous: 'normal' | 'full' | undefined, walSizeLimit: number, retention: RetentionPolicy): WriteWorkerData {
-  return { path, synchronous: synchronous === 'full' ? 'FULL' : 'NORMAL', walSizeLimit, retention };
+export function writerThreadData(
+  path: string,
+  synchronous: 'normal' | 'full' | undefined,
+  walSizeLimit: number,
+  walAutocheckpoint: number,
+  retention: RetentionPolicy,
+): WriteWorkerData {
+  return { path, synchronous: synchronous === 'full' ? 'FULL' : 'NORMAL', walSizeLimit, walAutocheckpoint, retention };
 }

@@ -11,27 +11,39 @@ export interface WriteWorkerData {
   path: string;
   synchronous: 'NORMAL' | 'FULL';
   walSizeLimit: number;
+  /** SQLite's automatic checkpoint in this connection's commits, in WAL pages: 0 while the checkpointer's thread runs. */
+  walAutocheckpoint: number;
   retention: RetentionPolicy;
 }
 
-export type WriterRequest = { id: number; batch: EncodedBatch } | { close: true };
+export type WriterRequest = { id: number; batch: EncodedBatch } | { close: true } | { walAutocheckpoint: number };
 export type WriterReply =
+  | { ready: true }
   | { id: number; ok: true; inserted: number; duplicates: number; txSec: number }
   | { id: number; ok: false; error: { message: string; code?: string; name: string } };
 
-const { path, synchronous, walSizeLimit, retention } = workerData as WriteWorkerData;
+const { path, synchronous, walSizeLimit, walAutocheckpoint, retention } = workerData as WriteWorkerData;
 const db = new Database(path, { fileMustExist: true });
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -65536');
 db.pragma(`journal_size_limit = ${walSizeLimit}`);
+// Per connection: without it this thread copied the WAL into the file inside every commit that
+// crossed 1,000 pages, beside the checkpointer's thread doing the same (wal-checkpointer.ts).
+db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
 const writer = new SqliteTelemetryWriter(db, retention);
 const port = parentPort!;
+// The store's open() waits for this: the first write does not pay for the thread's start.
+port.postMessage({ ready: true } satisfies WriterReply);
 
 port.on('message', (m: WriterRequest) => {
   if ('close' in m) {
     db.close();
     port.close();
+    return;
+  }
+  if ('walAutocheckpoint' in m) {
+    db.pragma(`wal_autocheckpoint = ${m.walAutocheckpoint}`);
     return;
   }
   let reply: WriterReply;
