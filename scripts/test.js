@@ -25,5 +25,18 @@ const slowestFirst = (a, b) => (seconds[b] ?? 0) - (seconds[a] ?? 0) || a.locale
 
 const args = process.argv.slice(2);
 const files = (args.length ? args : find(join(root, 'test'))).map((f) => relative(root, f)).sort(slowestFirst);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+if (process.env.FIELDSCOPE_TEST_RUN) {
+  // Inside the tsx-loaded process: run() keeps the order given (node 20's --test sorts the files by name).
+  const { run } = await import('node:test');
+  const { spec } = await import('node:test/reporters');
+  const stream = run({ files: files.map((f) => join(root, f)), concurrency: 2 });
+  stream.on('test:fail', () => (process.exitCode = 1));
+  stream.compose(spec).pipe(process.stdout);
+} else {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, FIELDSCOPE_TEST_RUN: '1' },
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
