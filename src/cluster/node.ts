@@ -236,7 +236,8 @@ export class ClusterNode implements Source {
     const t0 = performance.now();
     // The server-side consumer (0.5-2 s on an R3 stream under load) is made while the fence and the
     // state are claimed and loaded; nothing is delivered before start(). Deleting the last owner's
-    // consumer first is safe: whatever it still commits is fenced or precedes the fence.
+    // consumer first is safe: whatever it still commits is fenced or precedes the fence. Only older
+    // leases' consumers are deleted (named by token): a stale claim cannot delete a newer owner's.
     const consumer = this.newConsumer(p, token);
     consumer.prepare().catch(() => undefined);
     this.preparing.set(p, consumer);
@@ -268,6 +269,7 @@ export class ClusterNode implements Source {
       this.js!,
       this.jsm!,
       p,
+      token,
       (msgs) => this.handle(msgs, { partition: p, token }),
       deps.logger,
       (err) => {

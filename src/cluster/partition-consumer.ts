@@ -1,9 +1,34 @@
-import { AckPolicy, DeliverPolicy, nanos, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  nanos,
+  type Consumer,
+  type ConsumerInfo,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from 'nats';
 import type { Logger } from '../logger.js';
 import { FencedError } from '../stores/store.js';
 import { partitionStream } from './partitions.js';
 
-export const consumerName = (p: number): string => `fs_part_${p}`;
+/**
+ * A partition's durable consumer, named by the lease token (epoch) it was made under: a new owner
+ * deletes only consumers of older epochs, so a stale claim (lease gone while its consumer was being
+ * made) can never delete the consumer of the owner that superseded it.
+ */
+export const consumerName = (p: number, token: number): string => `fs_part_${p}_${token}`;
+
+/** The epoch of a partition's consumer by its name (0 for the unnumbered fs_part_<n> of earlier versions), or null when not the partition's. */
+export function consumerEpoch(name: string, p: number): number | null {
+  const m = /^fs_part_(\d+)(?:_(\d+))?$/.exec(name);
+  if (!m || Number(m[1]) !== p) return null;
+  return m[2] === undefined ? 0 : Number(m[2]);
+}
+
+/** A newer owner's consumer is on the server: this claim is stale. */
+export class SupersededConsumerError extends Error {}
 
 const RETRY_MS = 1000;
 /** Delivered and not yet acknowledged, at most: the server stops sending past it (backpressure). */
@@ -31,6 +56,8 @@ export class PartitionConsumer {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly partition: number,
+    /** The lease token this consumer is made under (its epoch). */
+    readonly token: number,
     private readonly handle: (msgs: JsMsg[]) => Promise<void>,
     private readonly logger: Logger,
     /** A batch was refused because a newer lease owns the partition; its messages stay unacknowledged for the owner. */
@@ -49,18 +76,40 @@ export class PartitionConsumer {
   prepare(): Promise<Consumer> {
     this.preparing ??= (async () => {
       const stream = partitionStream(this.partition);
-      const name = consumerName(this.partition);
-      await this.jsm.consumers.delete(stream, name).catch(() => undefined);
-      await this.jsm.consumers.add(stream, {
-        durable_name: name,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(60_000),
-        max_ack_pending: MAX_ACK_PENDING,
-      });
-      return this.js.consumers.get(stream, name);
+      const name = consumerName(this.partition, this.token);
+      // A work-queue stream takes one consumer at a time: the older epochs' go first. Another
+      // claim's may be added between the listing and the add (the add is then refused): looked again.
+      for (let attempt = 1; ; attempt++) {
+        const others = await this.otherConsumers(stream, name);
+        const newer = others.filter((o) => o.epoch > this.token);
+        if (newer.length)
+          throw new SupersededConsumerError(`partition ${this.partition}: consumer ${newer[0].name} of a newer lease exists (this one is ${this.token})`);
+        for (const o of others) await this.jsm.consumers.delete(stream, o.name).catch(() => undefined);
+        try {
+          await this.jsm.consumers.add(stream, {
+            durable_name: name,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            ack_wait: nanos(60_000),
+            max_ack_pending: MAX_ACK_PENDING,
+          });
+          return this.js.consumers.get(stream, name);
+        } catch (err) {
+          if (attempt >= 5) throw err;
+        }
+      }
     })();
     return this.preparing;
+  }
+
+  /** The partition's consumers on the server other than `name`, with their epochs. */
+  private async otherConsumers(stream: string, name: string): Promise<{ name: string; epoch: number }[]> {
+    const out: { name: string; epoch: number }[] = [];
+    for await (const ci of this.jsm.consumers.list(stream) as AsyncIterable<ConsumerInfo>) {
+      const epoch = consumerEpoch(ci.name, this.partition);
+      if (epoch !== null && ci.name !== name) out.push({ name: ci.name, epoch });
+    }
+    return out;
   }
 
   async start(): Promise<void> {
@@ -114,7 +163,7 @@ export class PartitionConsumer {
 
   /** Not yet processed here: delivered and unacknowledged plus not yet delivered. */
   async lag(): Promise<number> {
-    const info = await this.jsm.consumers.info(partitionStream(this.partition), consumerName(this.partition));
+    const info = await this.jsm.consumers.info(partitionStream(this.partition), consumerName(this.partition, this.token));
     return info.num_pending + info.num_ack_pending;
   }
 
