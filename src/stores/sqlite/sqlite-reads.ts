@@ -276,9 +276,9 @@ export class SqliteReads {
     );
   }
 
-  /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
+  /** Pages from the cursor as one chunk of CSV or NDJSON bytes, formatted on the read worker (paged-export.ts). */
   async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
-    return exportChunkOf(await this.exportPage(q, cursor), format, q.tsUnit);
+    return exportChunkOf((c) => this.exportPage(q, c), cursor, format, q.tsUnit);
   }
 
   /**
