@@ -276,7 +276,9 @@ async function runEngine(
           times.push(performance.now() - t);
           if (i === 0) process.stderr.write(`  mixed/${engine}: ${kind} answers ${bytes.toLocaleString('en-US')} bytes\n`);
         }
-        process.stderr.write(`  mixed/${engine}: ${kind} alone: p50 ${percentile(times, 50).toFixed(1)} ms, runs ${times.map((x) => x.toFixed(0)).join(' ')}\n`);
+        process.stderr.write(
+          `  mixed/${engine}: ${kind} alone: p50 ${percentile(times, 50).toFixed(1)} ms, runs ${times.map((x) => x.toFixed(0)).join(' ')}\n`,
+        );
         alone.push({
           id: 'mixed',
           name: `15. ${kind}: p50 alone, no ingest (${tag})`,

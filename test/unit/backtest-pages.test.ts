@@ -115,7 +115,8 @@ it('a replay page that ends inside a millisecond (readings with µs) loses none 
     // Every message at .5 ms: 50,001 single-reading messages, so the first replay page (50,000) ends at a fractional ts
     // and the next starts there. Reading from the whole ms below it again would replay readings twice; from above it, lose one.
     const readings: Reading[] = [];
-    for (let i = 0; i < 50_001; i++) readings.push({ device: 'bt-1', metric: 'x', ts: 1_700_000_000_000 + i * 1000 + 0.5, value: Math.floor(i / 10) % 2, seq: i });
+    for (let i = 0; i < 50_001; i++)
+      readings.push({ device: 'bt-1', metric: 'x', ts: 1_700_000_000_000 + i * 1000 + 0.5, value: Math.floor(i / 10) % 2, seq: i });
     await store.telemetry.write({ readings, devices: [{ id: 'bt-1', seen: 0 }], rejected: [] });
     const opts = { vectors: {} };
     const all = await store.alarms.replayReadings({ device: 'bt-1', from: 0, to: 2e12, limit: 1e9 });
@@ -143,7 +144,14 @@ it('a replay page from a fractional time returns the readings at and after it, i
       { device: 'd', metric: 'a', ts: t + 1, value: 4, seq: 3 },
       { device: 'other', metric: 'a', ts: t + 0.5, value: 9 },
     ];
-    await store.telemetry.write({ readings, devices: [{ id: 'd', seen: 0 }, { id: 'other', seen: 0 }], rejected: [] });
+    await store.telemetry.write({
+      readings,
+      devices: [
+        { id: 'd', seen: 0 },
+        { id: 'other', seen: 0 },
+      ],
+      rejected: [],
+    });
     const got = await store.alarms.replayReadings({ device: 'd', from: t + 0.5, to: t + 10, limit: 10 });
     assert.deepEqual(
       got.map((r) => [r.metric, r.ts, r.value, r.seq]),
@@ -153,7 +161,10 @@ it('a replay page from a fractional time returns the readings at and after it, i
         ['a', t + 1, 4, 3],
       ],
     );
-    assert.deepEqual((await store.alarms.replayReadings({ device: 'd', from: t, to: t + 10, limit: 2 })).map((r) => r.value), [1, 2]);
+    assert.deepEqual(
+      (await store.alarms.replayReadings({ device: 'd', from: t, to: t + 10, limit: 2 })).map((r) => r.value),
+      [1, 2],
+    );
   } finally {
     await store.close();
   }

@@ -292,7 +292,9 @@ export class SqliteReads {
   replayReadings(q: ReplayQuery): Reading[] {
     const series = this.q('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[];
     const first = this.q(`SELECT ts, us, value, seq FROM readings WHERE series = ? AND ts >= ? AND ts <= ? AND ${TS} >= ? ORDER BY ts, us, seq LIMIT ?`).raw();
-    const more = this.q('SELECT ts, us, value, seq FROM readings WHERE series = ? AND (ts, us, seq) > (?, ?, ?) AND ts <= ? ORDER BY ts, us, seq LIMIT ?').raw();
+    const more = this.q(
+      'SELECT ts, us, value, seq FROM readings WHERE series = ? AND (ts, us, seq) > (?, ?, ?) AND ts <= ? ORDER BY ts, us, seq LIMIT ?',
+    ).raw();
     type Row = [number, number, number, number];
     // Each series in batches (keyset on its key), so a page reads little more than it returns.
     const batch = Math.max(1, Math.min(q.limit, REPLAY_BATCH));
