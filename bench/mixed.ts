@@ -105,6 +105,8 @@ export async function benchMixed(o: {
    * offered rate a machine that cannot sustain it measures its queue, not the PUBACK path.
    */
   below?: number;
+  /** Each read this many times one after another before the ingest rounds, with nothing else running (0: none). */
+  alone?: number;
   /** Also profile the server's main thread (node --cpu-prof) and print where its time went in each phase. */
   profile?: boolean;
 }): Promise<Figure[]> {
@@ -118,7 +120,7 @@ export async function benchMixed(o: {
 async function runEngine(
   engine: 'sqlite' | 'postgres',
   rows: number,
-  o: { seconds: number; rate: number; clients: number; readers: number; rounds: number; below?: number; profile?: boolean },
+  o: { seconds: number; rate: number; clients: number; readers: number; rounds: number; below?: number; alone?: number; profile?: boolean },
 ): Promise<Figure[]> {
   const data = tempDir('fs-bench-mixed-');
   const now = Date.now();
@@ -259,6 +261,35 @@ async function runEngine(
       windows.push({ label: `round ${round + 1} at ${rate} msg/s ${withReaders ? 'with' : 'without'} readers`, fromUs, toUs });
       return { pub: result, health, loop, serverAckP99 };
     };
+    const tag = `${engine}, ${(seeded / 1e6).toFixed(1)}M stored`;
+    // Each read alone (no ingest, no other reader): what the read itself costs, apart from what it waits for under load.
+    const alone: Figure[] = [];
+    if (o.alone) {
+      for (const kind of Object.keys(reads) as ReadKind[]) {
+        const times: number[] = [];
+        for (let i = 0; i < o.alone; i++) {
+          const [u, init] = url(kind);
+          const t = performance.now();
+          const r = await fetch(u, init);
+          const bytes = (await r.arrayBuffer()).byteLength;
+          if (r.status !== 200) throw new Error(`${kind} alone: HTTP ${r.status}`);
+          times.push(performance.now() - t);
+          if (i === 0) process.stderr.write(`  mixed/${engine}: ${kind} answers ${bytes.toLocaleString('en-US')} bytes\n`);
+        }
+        process.stderr.write(
+          `  mixed/${engine}: ${kind} alone: p50 ${percentile(times, 50).toFixed(1)} ms, runs ${times.map((x) => x.toFixed(0)).join(' ')}\n`,
+        );
+        alone.push({
+          id: 'mixed',
+          name: `15. ${kind}: p50 alone, no ingest (${tag})`,
+          value: percentile(times, 50),
+          unit: 'ms',
+          runs: times,
+          notes: `p99 ${percentile(times, 99).toFixed(1)} ms over ${times.length} reads one after another`,
+        });
+      }
+      if (!o.rounds) return alone;
+    }
     // Rounds alternate without and with readers, so a change in the machine's other load falls on both sides; each figure is the median.
     type Phase = Awaited<ReturnType<typeof phase>>;
     const line = (p: Phase) =>
@@ -299,8 +330,7 @@ async function runEngine(
       const runs = xs.map(f);
       return { value: median(runs), runs };
     };
-    const tag = `${engine}, ${(seeded / 1e6).toFixed(1)}M stored`;
-    const out: Figure[] = [];
+    const out: Figure[] = [...alone];
     for (const s of [full, below]) {
       if (!s) continue;
       const { bases, mixes } = s;

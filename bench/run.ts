@@ -134,6 +134,8 @@ const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figu
         rounds: numArg('rounds') ?? (quick ? 1 : 3),
         // --below=0 leaves out the rounds below saturation (at half the no-reader rate reached).
         below: numArg('below') ?? 0.5,
+        // --alone=N: each read N times by itself first (--rounds=0: only that).
+        alone: numArg('alone') ?? 0,
         profile: process.argv.includes('--profile'),
       }),
   },

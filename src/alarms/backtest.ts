@@ -3,7 +3,7 @@ import type { BacktestAlarm, BacktestResult, Rule } from '../model/alarm.js';
 import type { Reading } from '../model/reading.js';
 import type { ReplayQuery } from '../stores/store.js';
 import type { ReadJob } from '../stores/reads/protocol.js';
-import { Analytics, type AnalyticsOptions } from '../analytics/live-stats.js';
+import { Analytics, type AnalyticsOptions, type DeviceStats } from '../analytics/live-stats.js';
 import { evaluateMessage } from './evaluate.js';
 import { initialTrigger, type TriggerState } from './trigger.js';
 import { describe } from './rules.js';
@@ -26,6 +26,15 @@ export function toMessages(readings: Reading[]): { ts: number; seq?: number; val
 }
 
 /**
+ * Whether a rule's signal reads the live analytics (rate, z-score, L2 norm, sequence gaps). A
+ * threshold reads the message's own value and nodata only the message times (rules.ts signalOf):
+ * their replay skips the rolling windows, which were about a third of a backtest's time.
+ */
+export function needsAnalytics(rule: Pick<Rule, 'kind'>): boolean {
+  return rule.kind !== 'threshold' && rule.kind !== 'nodata';
+}
+
+/**
  * Replays one device's stored readings through the same analytics and the same evaluation the
  * live engine uses, starting from a blank state, one message at a time (so that a long replay can
  * be fed in pages and slices).
@@ -34,6 +43,8 @@ class DeviceReplay {
   readonly alarms: BacktestAlarm[] = [];
   private readonly r: Rule;
   private readonly analytics: Analytics;
+  /** The rule reads no analytics (needsAnalytics): each message is evaluated against this empty snapshot instead. */
+  private readonly noStats: DeviceStats | null;
   private trigger: TriggerState = initialTrigger();
   private open: BacktestAlarm | null = null;
   private prevTs: number | null = null;
@@ -43,9 +54,12 @@ class DeviceReplay {
     private readonly device: string,
     private readonly profile: string | null,
     analyticsOpts: AnalyticsOptions,
+    /** Fold every message into the analytics even when the rule reads none of it (the reference replay). */
+    allAnalytics = false,
   ) {
     this.r = { ...rule, enabled: true };
     this.analytics = new Analytics(analyticsOpts);
+    this.noStats = allAnalytics || needsAnalytics(rule) ? null : { device, ts: 0, seq: null, metrics: {}, l2: null, seqGaps1m: 0 };
   }
 
   private raise(ts: number, value: number | null): void {
@@ -64,7 +78,7 @@ class DeviceReplay {
 
   step(m: { ts: number; seq?: number; values: Record<string, number> }): void {
     const r = this.r;
-    const stats = this.analytics.observe({ device: this.device, ts: m.ts, seq: m.seq, profile: this.profile, values: m.values });
+    const stats = this.noStats ?? this.analytics.observe({ device: this.device, ts: m.ts, seq: m.seq, profile: this.profile, values: m.values });
     if (r.kind === 'nodata') {
       if (this.prevTs !== null && m.ts - this.prevTs >= r.forMs!) {
         this.raise(this.prevTs + r.forMs!, (m.ts - this.prevTs) / 1000);
@@ -98,9 +112,9 @@ class DeviceReplay {
   }
 }
 
-/** A pure function of (rule, readings): the whole replay of one device at once. */
+/** A pure function of (rule, readings): the whole replay of one device at once, every message through the analytics (the reference). */
 export function backtestDevice(rule: Rule, device: string, profile: string | null, readings: Reading[], analyticsOpts: AnalyticsOptions): BacktestAlarm[] {
-  const replay = new DeviceReplay(rule, device, profile, analyticsOpts);
+  const replay = new DeviceReplay(rule, device, profile, analyticsOpts, true);
   for (const m of toMessages(readings)) replay.step(m);
   return replay.alarms;
 }

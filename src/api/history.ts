@@ -47,9 +47,10 @@ async function* linesOf(rows: AsyncIterable<GroupRow>, format: ExportFormat, uni
   if (chunk) yield chunk;
 }
 
-function countLines(text: string): number {
+function countLines(text: string | Uint8Array): number {
   let n = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  if (typeof text === 'string') for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  else for (let i = text.indexOf(0x0a); i >= 0; i = text.indexOf(0x0a, i + 1)) n++;
   return n;
 }
 
@@ -212,7 +213,7 @@ export async function historyRoutes(fastify: FastifyInstance, ctx: HistoryApi): 
       reply.raw.once('close', done);
       // Formatted where the store reads it when it can (SQLite: on the read worker): this thread only copies bytes.
       const text = ctx.store.telemetry.exportText ? ctx.store.telemetry.exportText(q, format) : linesOf(ctx.store.telemetry.exportRows(q), format, q.tsUnit);
-      async function* body(): AsyncGenerator<string> {
+      async function* body(): AsyncGenerator<string | Uint8Array> {
         try {
           if (format === 'csv') yield q.tsUnit === 'us' ? CSV_HEADER_US : CSV_HEADER;
           for await (const t of text) {

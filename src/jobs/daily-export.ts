@@ -21,7 +21,7 @@ async function* csv(rows: AsyncIterable<GroupRow>): AsyncGenerator<string> {
   if (chunk) yield chunk;
 }
 
-async function* withHeader(lines: AsyncIterable<string>): AsyncGenerator<string> {
+async function* withHeader(lines: AsyncIterable<string | Uint8Array>): AsyncGenerator<string | Uint8Array> {
   yield CSV_HEADER;
   yield* lines;
 }

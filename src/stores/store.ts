@@ -467,7 +467,7 @@ export interface TelemetryStore {
   /** Readings ordered by device, metric, time; yields in chunks without holding the engine. */
   exportRows(q: ExportQuery): AsyncIterable<GroupRow>;
   /** The same rows as text lines (no header), formatted where they are read (SQLite: on a read worker). */
-  exportText?(q: ExportQuery, format: ExportFormat): AsyncIterable<string>;
+  exportText?(q: ExportQuery, format: ExportFormat): AsyncIterable<string | Uint8Array>;
   /**
    * Deletes what is older than the retention policy allows (default: the store's), measured back from
    * now, per device; never inside a retention hold.

@@ -107,3 +107,65 @@ it('a read job runs on a read worker given the reads object, and inline for an i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('a replay page that ends inside a millisecond (readings with µs) loses none of the next message', async () => {
+  const store = new SqliteStore({ path: ':memory:' });
+  await store.open();
+  try {
+    // Every message at .5 ms: 50,001 single-reading messages, so the first replay page (50,000) ends at a fractional ts
+    // and the next starts there. Reading from the whole ms below it again would replay readings twice; from above it, lose one.
+    const readings: Reading[] = [];
+    for (let i = 0; i < 50_001; i++)
+      readings.push({ device: 'bt-1', metric: 'x', ts: 1_700_000_000_000 + i * 1000 + 0.5, value: Math.floor(i / 10) % 2, seq: i });
+    await store.telemetry.write({ readings, devices: [{ id: 'bt-1', seen: 0 }], rejected: [] });
+    const opts = { vectors: {} };
+    const all = await store.alarms.replayReadings({ device: 'bt-1', from: 0, to: 2e12, limit: 1e9 });
+    assert.equal(all.length, 50_001);
+    const whole = backtestDevice(rule, 'bt-1', null, all, opts);
+    const paged = await backtestRule(store.alarms, [{ id: 'bt-1', profile: null }], rule, 0, 2e12, opts);
+    assert.equal(paged.readings, 50_001);
+    assert.equal(paged.messages, 50_001);
+    assert.ok(whole.length > 100, `expected many alarms, got ${whole.length}`);
+    assert.deepEqual(paged.alarms, whole);
+  } finally {
+    await store.close();
+  }
+});
+
+it('a replay page from a fractional time returns the readings at and after it, in (time, metric) order', async () => {
+  const store = new SqliteStore({ path: ':memory:' });
+  await store.open();
+  try {
+    const t = 1_700_000_000_000;
+    const readings: Reading[] = [
+      { device: 'd', metric: 'b', ts: t + 0.25, value: 1, seq: 1 },
+      { device: 'd', metric: 'a', ts: t + 0.5, value: 2, seq: 2 },
+      { device: 'd', metric: 'b', ts: t + 0.5, value: 3, seq: 2 },
+      { device: 'd', metric: 'a', ts: t + 1, value: 4, seq: 3 },
+      { device: 'other', metric: 'a', ts: t + 0.5, value: 9 },
+    ];
+    await store.telemetry.write({
+      readings,
+      devices: [
+        { id: 'd', seen: 0 },
+        { id: 'other', seen: 0 },
+      ],
+      rejected: [],
+    });
+    const got = await store.alarms.replayReadings({ device: 'd', from: t + 0.5, to: t + 10, limit: 10 });
+    assert.deepEqual(
+      got.map((r) => [r.metric, r.ts, r.value, r.seq]),
+      [
+        ['a', t + 0.5, 2, 2],
+        ['b', t + 0.5, 3, 2],
+        ['a', t + 1, 4, 3],
+      ],
+    );
+    assert.deepEqual(
+      (await store.alarms.replayReadings({ device: 'd', from: t, to: t + 10, limit: 2 })).map((r) => r.value),
+      [1, 2],
+    );
+  } finally {
+    await store.close();
+  }
+});

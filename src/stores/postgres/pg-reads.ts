@@ -324,17 +324,27 @@ export class PgReads {
     );
   }
 
-  /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
+  /** Pages from the cursor as one chunk of CSV or NDJSON bytes, formatted on the read worker (paged-export.ts). */
   async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
-    return exportChunkOf(await this.exportPage(q, cursor), format, q.tsUnit);
+    return exportChunkOf((c) => this.exportPage(q, c), cursor, format, q.tsUnit);
   }
 
-  /** A device's readings in time order, for a backtest. */
+  /**
+   * A device's readings in [from, to] ordered by (ts, us, metric), at most `limit`, for a backtest.
+   * Each series is read through its key, at most `limit` rows (LATERAL), before the merge: a join
+   * ordered by time sorted the device's whole remaining range at every page. `from` may have a
+   * fraction (a replay page ends at a message's µs time): readings before it are not returned.
+   */
   replayReadings(q: ReplayQuery): Promise<Reading[]> {
     return this.limited(async () => {
       const rows = await this.sql<{ metric: string; ts: number; value: number; seq: number | null }[]>`
-        SELECT s.metric, (r.ts + r.us / 1000.0)::float8 AS ts, r.value, r.seq FROM readings r JOIN series s ON s.id = r.series
-        WHERE s.device = ${q.device} AND r.ts >= ${q.from} AND r.ts <= ${q.to} ORDER BY r.ts, r.us, s.metric LIMIT ${q.limit}`;
+        SELECT s.metric, (r.ts + r.us / 1000.0)::float8 AS ts, r.value, r.seq FROM series s
+        CROSS JOIN LATERAL (
+          SELECT ts, us, seq, value FROM readings
+          WHERE series = s.id AND ts >= ${Math.floor(q.from)}::int8 AND ts <= ${Math.floor(q.to)}::int8 AND (ts + us / 1000.0)::float8 >= ${q.from}::float8
+          ORDER BY ts, us, seq LIMIT ${q.limit}
+        ) r
+        WHERE s.device = ${q.device} ORDER BY r.ts, r.us, s.metric, r.seq LIMIT ${q.limit}`;
       return rows.map((r) => {
         const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
         if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);

@@ -284,7 +284,7 @@ export class PgTelemetry implements TelemetryStore {
   groupRecent = (q: GroupRecentQuery): Promise<GroupAnswer> => this.reads.run('groupRecent', [q]);
   groupRange = (q: GroupRangeQuery): Promise<GroupAnswer> => this.reads.run('groupRange', [q]);
   exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => exportRowsVia(this.reads, q);
-  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => exportTextVia(this.reads, q, format);
+  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<Uint8Array> => exportTextVia(this.reads, q, format);
 
   async listRejected(q: RejectedQuery): Promise<RejectedRecord[]> {
     const rows = await this.sql<RejectedRecord[]>`

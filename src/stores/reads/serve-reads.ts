@@ -61,11 +61,13 @@ export function lowerReadPriority(): void {
 }
 
 /**
- * Buffers an answer hands over rather than copies: a group answer's JSON bytes (store.ts GroupAnswer),
+ * Buffers an answer hands over rather than copies: a group answer's JSON bytes (store.ts GroupAnswer) or an export chunk's,
  * when they own their whole ArrayBuffer (a view into a shared pool must never be detached).
  */
 function transferOf(result: unknown): ArrayBuffer[] {
-  const json = result !== null && typeof result === 'object' ? (result as { json?: unknown }).json : undefined;
+  const r = result !== null && typeof result === 'object' ? (result as { json?: unknown; bytes?: unknown }) : undefined;
+  // A group answer's JSON, or an export chunk's bytes.
+  const json = r?.json ?? r?.bytes;
   return json instanceof Uint8Array && json.buffer instanceof ArrayBuffer && json.byteOffset === 0 && json.byteLength === json.buffer.byteLength
     ? [json.buffer]
     : [];

@@ -33,6 +33,8 @@ const rollupTable = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
 const TS = 'ts + us / 1000.0';
 /** Rows per export page: a page is one short task on a read worker, never a long-held cursor. */
 export const EXPORT_PAGE = 5000;
+/** Rows read of each series at a time by a replay page (replayReadings). */
+const REPLAY_BATCH = 4096;
 /** Above every device id (ids are ASCII): the upper bound of a prefix range on the (device, metric) index. */
 const PREFIX_END = '\u{10FFFF}';
 
@@ -274,20 +276,56 @@ export class SqliteReads {
     );
   }
 
-  /** The same page as text (CSV or NDJSON lines), formatted on the read worker. */
+  /** Pages from the cursor as one chunk of CSV or NDJSON bytes, formatted on the read worker (paged-export.ts). */
   async exportChunk(q: ExportQuery, format: ExportFormat, cursor: ExportCursor | null): Promise<ExportChunk> {
-    return exportChunkOf(await this.exportPage(q, cursor), format, q.tsUnit);
+    return exportChunkOf((c) => this.exportPage(q, c), cursor, format, q.tsUnit);
   }
 
+  /**
+   * A device's readings in [from, to] ordered by (ts, us, metric), at most `limit`, for a backtest.
+   * Each series is read through its primary key (at most `limit` rows each) and the series merged
+   * here: one statement joining series to readings and ordering by time sorted the device's whole
+   * remaining range in a temporary b-tree at every page (48 h of 3 metrics: 4-5 s of a 6 s backtest).
+   * `from` may have a fraction (a replay page ends at a message's µs time): readings before it are
+   * not returned, those at it are.
+   */
   replayReadings(q: ReplayQuery): Reading[] {
-    const rows = this.q(
-      `SELECT s.metric AS metric, r.ts + r.us / 1000.0 AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
-       WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, r.us, s.metric LIMIT ?`,
-    ).all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
-    return rows.map((r) => {
-      const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
-      if (r.seq !== null && r.seq !== NO_SEQ) out.seq = r.seq;
-      return out;
-    });
+    const series = this.q('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[];
+    const first = this.q(`SELECT ts, us, value, seq FROM readings WHERE series = ? AND ts >= ? AND ts <= ? AND ${TS} >= ? ORDER BY ts, us, seq LIMIT ?`).raw();
+    const more = this.q(
+      'SELECT ts, us, value, seq FROM readings WHERE series = ? AND (ts, us, seq) > (?, ?, ?) AND ts <= ? ORDER BY ts, us, seq LIMIT ?',
+    ).raw();
+    type Row = [number, number, number, number];
+    // Each series in batches (keyset on its key), so a page reads little more than it returns.
+    const batch = Math.max(1, Math.min(q.limit, REPLAY_BATCH));
+    const streams = series.map((s) => ({ id: s.id, metric: s.metric, rows: first.all(s.id, Math.floor(q.from), q.to, q.from, batch) as Row[], i: 0 }));
+    const head = (st: (typeof streams)[number]): Row | undefined => {
+      if (st.i === st.rows.length && st.rows.length === batch) {
+        const last = st.rows[st.rows.length - 1];
+        st.rows = more.all(st.id, last[0], last[1], last[3], q.to, batch) as Row[];
+        st.i = 0;
+      }
+      return st.rows[st.i];
+    };
+    const out: Reading[] = [];
+    while (out.length < q.limit) {
+      // The next reading by (ts, us), ties to the first metric (series are in metric order).
+      let k = -1;
+      let best: Row | undefined;
+      for (let j = 0; j < streams.length; j++) {
+        const r = head(streams[j]);
+        if (r && (!best || r[0] < best[0] || (r[0] === best[0] && r[1] < best[1]))) {
+          k = j;
+          best = r;
+        }
+      }
+      if (!best) break;
+      streams[k].i++;
+      const [ts, us, value, seq] = best;
+      const r: Reading = { device: q.device, metric: streams[k].metric, ts: ts + us / 1000, value };
+      if (seq !== null && seq !== NO_SEQ) r.seq = seq;
+      out.push(r);
+    }
+    return out;
   }
 }

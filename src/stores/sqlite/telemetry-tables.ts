@@ -113,7 +113,7 @@ export class SqliteTelemetry implements TelemetryStore {
   queryRange = (q: RangeQuery): Promise<Record<string, RawSeries>> => this.reads.run('queryRange', [q]);
 
   exportRows = (q: ExportQuery): AsyncIterable<GroupRow> => exportRowsVia(this.reads, q);
-  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<string> => exportTextVia(this.reads, q, format);
+  exportText = (q: ExportQuery, format: ExportFormat): AsyncIterable<Uint8Array> => exportTextVia(this.reads, q, format);
 
   /** Set for a database file: retention passes run on a worker thread with their own connection. */
   retentionPath: string | null = null;
