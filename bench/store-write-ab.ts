@@ -8,8 +8,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import type { Reading } from '../src/model/reading.js';
+import { rawSqliteInsertMs } from './lib/raw-sqlite-insert.js';
 import type { Store } from '../src/stores/store.js';
 
 const BATCH = 5000;
@@ -33,28 +33,6 @@ function batches(n: number): Reading[][] {
   return out;
 }
 
-function raw(path: string, data: Reading[][]): number {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE readings (series INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (series, ts)) WITHOUT ROWID');
-  const ins = db.prepare('INSERT OR IGNORE INTO readings (series, ts, value) VALUES (?, ?, ?)');
-  const series = new Map<string, number>();
-  const tx = db.transaction((rows: Reading[]) => {
-    for (const r of rows) {
-      const k = r.device + '\u0000' + r.metric;
-      let id = series.get(k);
-      if (id === undefined) series.set(k, (id = series.size + 1));
-      ins.run(id, r.ts, r.value);
-    }
-  });
-  const t0 = performance.now();
-  for (const rows of data) tx(rows);
-  const ms = performance.now() - t0;
-  db.close();
-  return ms;
-}
-
 async function throughStore(src: string, path: string, data: Reading[][]): Promise<number> {
   const { SqliteStore } = (await import(pathToFileURL(join(src, 'stores/sqlite/sqlite-store.ts')).href)) as {
     SqliteStore: new (o: { path: string; readWorkers: number }) => Store & { open(): Promise<void>; close(): Promise<void> };
@@ -75,7 +53,7 @@ if (side) {
   // One side of one round, in a process of its own.
   const dir = mkdtempSync(join(tmpdir(), 'fs-store-ab-'));
   const data = batches(readings);
-  const ms = side === 'raw' ? raw(join(dir, 'raw.db'), data) : await throughStore(side, join(dir, 'store.db'), data);
+  const ms = side === 'raw' ? rawSqliteInsertMs(join(dir, 'raw.db'), data) : await throughStore(side, join(dir, 'store.db'), data);
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(JSON.stringify({ rate: (data.length * BATCH) / (ms / 1000) }) + '\n');
 } else {

@@ -3,7 +3,6 @@
 // downsampled to 1,000 buckets from the rollups. The stores are opened without read worker threads:
 // reads are not measured here, and workers starting up (about a second of CPU each under tsx) would
 // share the two cores with the timed writes, which the raw baselines do not have to.
-import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
@@ -12,6 +11,7 @@ import type { Store } from '../src/stores/store.js';
 import type { Reading } from '../src/model/reading.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { median, tempDir } from './lib/procs.js';
+import { rawSqliteInsertMs } from './lib/raw-sqlite-insert.js';
 import type { Figure } from './lib/report.js';
 
 const BATCH = 5000;
@@ -42,28 +42,6 @@ async function throughStore(store: Store, data: Reading[][]): Promise<number> {
   let k = 0;
   for (const readings of data) await store.telemetry.write({ readings, devices, rejected: [], id: `bench.${++k}` });
   return (data.length * BATCH) / ((performance.now() - t0) / 1000);
-}
-
-function rawSqlite(path: string, data: Reading[][]): number {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE readings (series INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (series, ts)) WITHOUT ROWID');
-  const ins = db.prepare('INSERT OR IGNORE INTO readings (series, ts, value) VALUES (?, ?, ?)');
-  const series = new Map<string, number>();
-  const tx = db.transaction((rows: Reading[]) => {
-    for (const r of rows) {
-      const k = r.device + '\u0000' + r.metric;
-      let id = series.get(k);
-      if (id === undefined) series.set(k, (id = series.size + 1));
-      ins.run(id, r.ts, r.value);
-    }
-  });
-  const t0 = performance.now();
-  for (const rows of data) tx(rows);
-  const rate = (data.length * BATCH) / ((performance.now() - t0) / 1000);
-  db.close();
-  return rate;
 }
 
 async function rawPostgres(url: string, data: Reading[][]): Promise<number> {
@@ -103,7 +81,7 @@ export async function benchStoreWrite(o: { readings: number; runs: number }): Pr
       await store.open();
       ours.push(await throughStore(store, data));
       await store.close();
-      base.push(rawSqlite(join(d.dir, 'raw.db'), data));
+      base.push((data.length * BATCH) / (rawSqliteInsertMs(join(d.dir, 'raw.db'), data) / 1000));
       d.remove();
       process.stderr.write(`  store write sqlite run ${i + 1}: store ${Math.round(ours[i])}/s, raw ${Math.round(base[i])}/s\n`);
     }

@@ -202,14 +202,8 @@ export interface BucketResult {
  * screen): one plan for all (from, to, points are shared), each device's series read as
  * queryBuckets reads one device's.
  */
-export interface ManyBucketQuery {
+export interface ManyBucketQuery extends Omit<BucketQuery, 'device'> {
   devices: string[];
-  metrics: string[];
-  from: number;
-  to: number;
-  points: number;
-  tz?: string;
-  now?: number;
   /** Also each device's sequence counters over [from, to] (completeness), read where the buckets are. */
   sequence?: boolean;
 }

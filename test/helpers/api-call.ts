@@ -1,4 +1,5 @@
 // The tests' JSON client of the API: what alarms, notify, models and cluster suites each wrote for themselves.
+import assert from 'node:assert/strict';
 
 export interface ApiAnswer<T> {
   status: number;
@@ -15,4 +16,14 @@ export async function callApi<T>(base: string, method: string, path: string, bod
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Posts rows to a device's telemetry as NDJSON (one JSON object per line) and asserts the store took them. */
+export async function postNdjson(base: string, device: string, rows: object[]): Promise<void> {
+  const res = await fetch(`${base}/api/v1/devices/${device}/telemetry`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: rows.map((r) => JSON.stringify(r)).join('\n'),
+  });
+  assert.equal(res.status, 200, await res.text());
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, tempDir } from '../helpers/app.js';
+import { postNdjson } from '../helpers/api-call.js';
 import type { RunningApp } from '../../src/app.js';
 import { exportFinishedDays } from '../../src/jobs/daily-export.js';
 
@@ -21,14 +22,11 @@ describe('history API: downsampled telemetry, stats, group queries, export', () 
   before(async () => {
     app = await startTestApp({ dataDir: tmp.dir });
     for (const device of ['press-1', 'press-2', 'oven-1']) {
-      const lines = [];
-      for (let i = 0; i < 1200; i++) lines.push(JSON.stringify({ ts: start + i * 1000, v: i % 100, a: 1 }));
-      const res = await fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson' },
-        body: lines.join('\n'),
-      });
-      assert.equal(res.status, 200, await res.text());
+      await postNdjson(
+        app.httpUrl,
+        device,
+        Array.from({ length: 1200 }, (_, i) => ({ ts: start + i * 1000, v: i % 100, a: 1 })),
+      );
     }
   });
   after(async () => {

@@ -4,6 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, tempDir } from '../helpers/app.js';
+import { postNdjson } from '../helpers/api-call.js';
 import type { RunningApp } from '../../src/app.js';
 import type { ManyBucketPage, BucketPage } from '../../src/model/telemetry.js';
 import type { Completeness } from '../../src/model/sequence.js';
@@ -27,17 +28,12 @@ describe('many-device buckets API', () => {
   before(async () => {
     app = await startTestApp({ dataDir: tmp.dir });
     for (const [k, device] of ['rack-1', 'rack-2', 'rack-3'].entries()) {
-      const lines = [];
+      const rows = [];
       for (let i = 0; i < 3000; i++) {
         if (device === 'rack-2' && i >= 600 && i < 900) continue;
-        lines.push(JSON.stringify({ ts: start + i * 1000, seq: i + 1, voltage: +(2 + k + Math.sin(i / 50)).toFixed(3), temperature: 20 + k }));
+        rows.push({ ts: start + i * 1000, seq: i + 1, voltage: +(2 + k + Math.sin(i / 50)).toFixed(3), temperature: 20 + k });
       }
-      const res = await fetch(`${app.httpUrl}/api/v1/devices/${device}/telemetry`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson' },
-        body: lines.join('\n'),
-      });
-      assert.equal(res.status, 200, await res.text());
+      await postNdjson(app.httpUrl, device, rows);
     }
   });
   after(async () => {
