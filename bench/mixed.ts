@@ -45,9 +45,16 @@ interface PubResult {
  * A histogram's p-th percentile between two scrapes (cumulative counters), as the upper bound of the
  * bucket it falls in: prom-client's histograms are never reset, so a phase's own is the difference.
  */
-export function bucketPercentile(before: string, after: string, name: string, p: number): number {
-  const buckets = (text: string) =>
-    new Map([...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], Number(m[2])] as const));
+export function bucketPercentile(before: string, after: string, name: string, p: number, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels);
+  const buckets = (text: string) => {
+    const out = new Map<string, number>();
+    for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+      const set = new Map([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const));
+      if (wanted.every(([k, v]) => set.get(k) === v)) out.set(set.get('le')!, Number(m[2]));
+    }
+    return out;
+  };
   const a = buckets(before);
   const rows = [...buckets(after)].map(([le, n]) => ({ le: le === '+Inf' ? Infinity : Number(le), n: n - (a.get(le) ?? 0) }));
   const total = rows.at(-1)?.n ?? 0;
@@ -257,9 +264,20 @@ async function runEngine(
       };
       // The server's own share: received -> PUBACK written (fieldscope_ack_seconds; NaN on older builds).
       const serverAckP99 = bucketPercentile(before, m, 'fieldscope_ack_seconds', 99) * 1000;
+      // Where the commits went (SQLite's writer thread; NaN on PostgreSQL): the PUBACK waits for its own commit and the one before.
+      const stage = (name: string, p: number) => bucketPercentile(before, m, 'fieldscope_sqlite_commit_stage_seconds', p, { stage: name }) * 1000;
+      const commits = {
+        write: [50, 99].map((p) => bucketPercentile(before, m, 'fieldscope_store_write_seconds', p) * 1000),
+        turn: stage('turn', 99),
+        transaction: [50, 99].map((p) => stage('transaction', p)),
+        handover: stage('handover', 99),
+        readings: [50, 99].map((p) => bucketPercentile(before, m, 'fieldscope_store_batch_readings', p)),
+        // Oldest message of each batch: received -> its batch taken for the commit (decode, linger, the commit in flight).
+        queued: bucketPercentile(before, m, 'fieldscope_live_stage_seconds', 99, { stage: 'queued' }) * 1000,
+      };
       await Promise.all([probe, ...readers]);
       windows.push({ label: `round ${round + 1} at ${rate} msg/s ${withReaders ? 'with' : 'without'} readers`, fromUs, toUs });
-      return { pub: result, health, loop, serverAckP99 };
+      return { pub: result, health, loop, serverAckP99, commits };
     };
     const tag = `${engine}, ${(seeded / 1e6).toFixed(1)}M stored`;
     // Each read alone (no ingest, no other reader): what the read itself costs, apart from what it waits for under load.
@@ -293,7 +311,7 @@ async function runEngine(
     // Rounds alternate without and with readers, so a change in the machine's other load falls on both sides; each figure is the median.
     type Phase = Awaited<ReturnType<typeof phase>>;
     const line = (p: Phase) =>
-      `${Math.round(p.pub.rate)} msg/s, PUBACK p99 ${p.pub.pubackP99.toFixed(1)} ms (server's share p99 <= ${p.serverAckP99.toFixed(0)} ms), /health p99 ${percentile(p.health, 99).toFixed(1)} ms, event-loop delay p99 ${p.loop.p99.toFixed(1)} ms (max ${p.loop.max.toFixed(0)}); publisher ${((p.pub.cpuSeconds / p.pub.seconds) * 100).toFixed(0)}% of a core, its event-loop delay p99 ${p.pub.loopDelayP99.toFixed(0)} ms; load ${loadavg()[0].toFixed(1)}`;
+      `${Math.round(p.pub.rate)} msg/s, PUBACK p99 ${p.pub.pubackP99.toFixed(1)} ms (server's share p99 <= ${p.serverAckP99.toFixed(0)} ms; store write p50/p99 <= ${p.commits.write.map((x) => x.toFixed(0)).join('/')} ms, writer transaction p50/p99 <= ${p.commits.transaction.map((x) => x.toFixed(0)).join('/')}, turn p99 <= ${p.commits.turn.toFixed(0)}, handover p99 <= ${p.commits.handover.toFixed(0)}; oldest received -> batch taken p99 <= ${p.commits.queued.toFixed(0)}; readings per commit p50/p99 <= ${p.commits.readings.join('/')}), /health p99 ${percentile(p.health, 99).toFixed(1)} ms, event-loop delay p99 ${p.loop.p99.toFixed(1)} ms (max ${p.loop.max.toFixed(0)}); publisher ${((p.pub.cpuSeconds / p.pub.seconds) * 100).toFixed(0)}% of a core, its event-loop delay p99 ${p.pub.loopDelayP99.toFixed(0)} ms; load ${loadavg()[0].toFixed(1)}`;
     const series = async (rate: number) => {
       const bases: Phase[] = [];
       const mixes: Phase[] = [];

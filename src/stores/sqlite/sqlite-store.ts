@@ -113,6 +113,9 @@ export class SqliteStore implements Store {
         this.opts.onWriterCrash,
       );
       await this.writer.start();
+      // The writer thread gives the log's file back a slice at a time (wal-give-back.ts); a restart of the
+      // log in one of this thread's own writes must not cut it all at once, with the event loop held.
+      db.pragma('journal_size_limit = -1');
     }
     this.telemetry = new SqliteTelemetry(
       db,

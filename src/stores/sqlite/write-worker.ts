@@ -4,12 +4,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteTelemetryWriter } from './telemetry-writer.js';
+import { WalGiveBack } from './wal-give-back.js';
 import type { EncodedBatch } from './write-batch-codec.js';
 import type { RetentionPolicy } from '../store.js';
 
 export interface WriteWorkerData {
   path: string;
   synchronous: 'NORMAL' | 'FULL';
+  /** The WAL file's size once given back (journal_size_limit's floor; see wal-give-back.ts). */
   walSizeLimit: number;
   /** SQLite's automatic checkpoint in this connection's commits, in WAL pages: 0 while the checkpointer's thread runs. */
   walAutocheckpoint: number;
@@ -27,7 +29,8 @@ const db = new Database(path, { fileMustExist: true });
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -65536');
-db.pragma(`journal_size_limit = ${walSizeLimit}`);
+// The log's file is given back in slices, never all at once inside a telemetry commit (wal-give-back.ts).
+const giveBack = new WalGiveBack(db, `${path}-wal`, walSizeLimit);
 // Per connection: without it this thread copied the WAL into the file inside every commit that
 // crossed 1,000 pages, beside the checkpointer's thread doing the same (wal-checkpointer.ts).
 db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
@@ -56,4 +59,6 @@ port.on('message', (m: WriterRequest) => {
     reply = { id: m.id, ok: false, error: { message: e.message, name: e.name, code: typeof e.code === 'string' ? e.code : undefined } };
   }
   port.postMessage(reply);
+  // After the answer is on its way: the limit for the next restart of the log, not this commit's business.
+  giveBack.afterCommit();
 });
