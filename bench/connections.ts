@@ -58,6 +58,8 @@ function heapOf(text: string): { heapMiB: number; externalMiB: number } {
 
 /** Two publish intervals: every device has published and its per-series state exists. */
 const settleMs = 25_000;
+/** Bare Mosquitto keeps no per-series state: one publish interval (every device has published once) settles it. */
+const mosquittoSettleMs = 12_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,7 +153,7 @@ async function mosquittoRss(o: Required<Pick<ConnectionsOptions, 'perProbe' | 'p
   const mp = startProbes(mosq.url, 0, o.clients, o);
   process.once('exit', () => mp.forEach((p) => p.proc.exitCode === null && p.proc.kill('SIGKILL')));
   await Promise.all(mp.map((p) => p.ready));
-  const rss = await settledRss(mosq.proc.pid!, settleMs);
+  const rss = await settledRss(mosq.proc.pid!, mosquittoSettleMs);
   for (const p of mp) p.proc.kill('SIGTERM');
   await Promise.all(mp.map((p) => p.result));
   await Promise.all(mp.map((p) => p.result));
