@@ -339,7 +339,7 @@ export class PgReads {
         async (s, after, want) =>
           (await this.walkingKey((tx) =>
             after
-              ? tx`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND (ts, us, seq) > (${after[0]}::int8, ${after[1]}::int4, ${after[2]}::int8) AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`
+              ? tx`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND (ts, us, seq) > (${after[0]}::int8, ${after[1]}::int4, ${after[2]}::int8) AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`.values()
               : tx`SELECT ts, us, seq, value FROM readings WHERE series = ${s.id} AND ts >= ${q.from} AND ts < ${q.to} ORDER BY ts, us, seq LIMIT ${want}`.values(),
           )) as unknown as [number, number, number, number][],
       ),
@@ -359,14 +359,16 @@ export class PgReads {
    */
   replayReadings(q: ReplayQuery): Promise<Reading[]> {
     return this.limited(async () => {
-      const rows = await this.walkingKey((tx) => tx<{ metric: string; ts: number; value: number; seq: number | null }[]>`
+      const rows = await this.walkingKey(
+        (tx) => tx<{ metric: string; ts: number; value: number; seq: number | null }[]>`
         SELECT s.metric, (r.ts + r.us / 1000.0)::float8 AS ts, r.value, r.seq FROM series s
         CROSS JOIN LATERAL (
           SELECT ts, us, seq, value FROM readings
           WHERE series = s.id AND ts >= ${Math.floor(q.from)}::int8 AND ts <= ${Math.floor(q.to)}::int8 AND (ts + us / 1000.0)::float8 >= ${q.from}::float8
           ORDER BY ts, us, seq LIMIT ${q.limit}
         ) r
-        WHERE s.device = ${q.device} ORDER BY r.ts, r.us, s.metric, r.seq LIMIT ${q.limit}`);
+        WHERE s.device = ${q.device} ORDER BY r.ts, r.us, s.metric, r.seq LIMIT ${q.limit}`,
+      );
       return rows.map((r) => {
         const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
         if (r.seq !== null && Number(r.seq) !== NO_SEQ) out.seq = Number(r.seq);
