@@ -329,6 +329,8 @@ describe('query plans: PostgreSQL before the statistics catch up', { skip: pgSki
     });
     const value = (ts: number) => Math.sin((ts - (NOW - HOUR)) / 10_000);
     try {
+      // postgres.js learns the array types when its first connection opens (as the read worker does).
+      await sql`SELECT 1`;
       const reads = new PgReads(sql, retention, 5000);
       for (const order of ['asc', 'desc'] as const) {
         const rows = await groupRowsOf(reads.groupRange({ devices: { ids: [], prefixes: ['g'] }, metrics: METRICS, from: NOW - HOUR, to: NOW, n: 140, order }));
