@@ -56,10 +56,8 @@ function heapOf(text: string): { heapMiB: number; externalMiB: number } {
   return { heapMiB: read('nodejs_heap_size_used_bytes'), externalMiB: read('nodejs_external_memory_bytes') };
 }
 
-/** Two publish intervals: every device has published and its per-series state exists. */
-const settleMs = 25_000;
-/** Bare Mosquitto keeps no per-series state: one publish interval (every device has published once) settles it. */
-const mosquittoSettleMs = 12_000;
+/** Two publish intervals (each device's first publish comes within one of its connecting): every device has published and its per-series state exists. */
+const settleMs = 20_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -153,7 +151,8 @@ async function mosquittoRss(o: Required<Pick<ConnectionsOptions, 'perProbe' | 'p
   const mp = startProbes(mosq.url, 0, o.clients, o);
   process.once('exit', () => mp.forEach((p) => p.proc.exitCode === null && p.proc.kill('SIGKILL')));
   await Promise.all(mp.map((p) => p.ready));
-  const rss = await settledRss(mosq.proc.pid!, mosquittoSettleMs);
+  // One publish interval and a little: every client has published; Mosquitto keeps no per-series state to grow after.
+  const rss = await settledRss(mosq.proc.pid!, 12_000);
   for (const p of mp) p.proc.kill('SIGTERM');
   await Promise.all(mp.map((p) => p.result));
   await Promise.all(mp.map((p) => p.result));

@@ -209,7 +209,9 @@ export async function benchFleet(o: {
     }
     for (let i = 0; i < o.runs; i++) {
       for (const view of ['table', 'cards'] as const) {
-        if (view === 'cards' && (cardsFailed || o.baseline === false)) continue;
+        // The card grid once: its frames are ~100x the table's (stop 19: p95 2,008 ms against 16.8), a second
+        // round of it moved no comparison and cost ~45 s of the suite's 10 minutes.
+        if (view === 'cards' && (cardsFailed || o.baseline === false || i > 0)) continue;
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
         // Each round has a deadline: a page that stops answering (the card grid held a suite run for
         // 918 s) fails the round with the step it was in, never a silent hang.

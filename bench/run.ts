@@ -57,13 +57,14 @@ type Tier = 'hot' | 'suite' | 'scenario';
  */
 const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figure | Figure[]> }[] = [
   // Rounds of a few seconds: the rate and the CPU per message settle within a second or two at these
-  // rates (stop 18's 12 s rounds agreed within 11%); 3 alternating rounds even in --quick so that the
-  // comparison with the recorded run has a spread to judge by.
+  // rates (stop 18's 12 s rounds agreed within 11%; 5 s rounds from stop 20, ~100,000-170,000 messages
+  // each); 3 alternating rounds even in --quick so that the comparison with the recorded run has a
+  // spread to judge by.
   {
     id: 'ingest',
     tier: 'hot',
     budget: quick ? 30 : 70,
-    run: () => benchIngest(quick ? { runs: 3, messages: 400_000, seconds: 3, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 8, clients: 100 }),
+    run: () => benchIngest(quick ? { runs: 3, messages: 400_000, seconds: 3, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 5, clients: 100 }),
   },
   {
     id: 'ingest-external',
@@ -73,7 +74,7 @@ const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figu
       benchIngestExternal(
         quick
           ? { runs: 1, firstMessages: 5000, maxMessages: 5000, seconds: 5, clients: 10 }
-          : { runs: 3, firstMessages: 10_000, maxMessages: 120_000, seconds: 6, clients: 50 },
+          : { runs: 3, firstMessages: 10_000, maxMessages: 120_000, seconds: 4, clients: 50 },
       ),
   },
   // --quick: the 1-client path only (the hot path's figure); the 100-browser fan-out in the default
@@ -86,8 +87,9 @@ const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figu
       quick
         ? benchLatency({ runs: 3, seconds: 3, rate: 2000, receivers: [1] })
         : [
-            ...(await benchLatency({ runs: 3, seconds: 6, rate: 2000, receivers: [1] })),
-            ...(await benchLatency({ runs: 3, seconds: 4, rate: 2000, receivers: [100] })),
+            // 3 s at 2,000 msg/s: 6,000 samples a round, 60 above its p99 (100 receivers: 600,000).
+            ...(await benchLatency({ runs: 3, seconds: 3, rate: 2000, receivers: [1] })),
+            ...(await benchLatency({ runs: 3, seconds: 3, rate: 2000, receivers: [100] })),
           ],
   },
   {
@@ -115,7 +117,7 @@ const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figu
         listeners: numArg('listeners'),
       }),
   },
-  { id: 'import', tier: 'suite', budget: 30, run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 500_000 }) },
+  { id: 'import', tier: 'suite', budget: 30, run: () => benchImport(quick ? { runs: 1, rows: 200_000 } : { runs: 3, rows: 300_000 }) },
   { id: 'packet-watch', tier: 'suite', budget: 10, run: () => benchPacketWatch(quick ? { runs: 3, packets: 200_000 } : { runs: 5, packets: 1_000_000 }) },
   { id: 'import-long-lines', tier: 'suite', budget: 8, run: () => benchImportLongLines(quick ? { runs: 1, mb: 10 } : { runs: 3, mb: 60 }) },
   // Seeding 10M rows takes minutes on a shared machine: --rows=N and --pg-rows=N set the stored sets (pg-rows=0: SQLite only, rows=0: PostgreSQL only).
