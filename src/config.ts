@@ -164,6 +164,8 @@ export interface Config {
   readWorkers: number;
   /** SQLite: telemetry commits on a writer thread of their own (false: on the main thread, as before; for comparison). */
   sqliteWriterThread: boolean;
+  /** SQLite's `synchronous`: "full" syncs the WAL in every commit (an acknowledged reading survives a power cut); "normal" only at checkpoints. */
+  sqliteSynchronous: string;
   /** Most readings one request may return; more answers 413 naming limit, n or points. */
   readMaxRows: number;
   /** History reads running at once, in all... */
@@ -286,6 +288,7 @@ export const defaults: Config = {
   readTimeoutMs: 5000,
   readWorkers: 3,
   sqliteWriterThread: true,
+  sqliteSynchronous: 'full',
   readMaxRows: 200_000,
   readConcurrency: 16,
   readConcurrencyPerCaller: 4,
@@ -383,6 +386,7 @@ export const options: Record<keyof Config, { env: string; flag: string; kind: Ki
   readTimeoutMs: { env: 'FIELDSCOPE_READ_TIMEOUT_MS', flag: 'read-timeout-ms', kind: 'int' },
   readWorkers: { env: 'FIELDSCOPE_READ_WORKERS', flag: 'read-workers', kind: 'int' },
   sqliteWriterThread: { env: 'FIELDSCOPE_SQLITE_WRITER_THREAD', flag: 'sqlite-writer-thread', kind: 'bool' },
+  sqliteSynchronous: { env: 'FIELDSCOPE_SQLITE_SYNCHRONOUS', flag: 'sqlite-synchronous', kind: 'string' },
   readMaxRows: { env: 'FIELDSCOPE_READ_MAX_ROWS', flag: 'read-max-rows', kind: 'int' },
   readConcurrency: { env: 'FIELDSCOPE_READ_CONCURRENCY', flag: 'read-concurrency', kind: 'int' },
   readConcurrencyPerCaller: { env: 'FIELDSCOPE_READ_CONCURRENCY_PER_CALLER', flag: 'read-concurrency-per-caller', kind: 'int' },

@@ -23,16 +23,20 @@ export function createStore(
 ): Store {
   const retention = retentionFromConfig(config);
   const reads = { readTimeoutMs: config.readTimeoutMs, readWorkers: config.readWorkers, onReadTimeout: opts.onReadTimeout, onRead: opts.onRead };
-  if (config.store === 'sqlite')
+  if (config.store === 'sqlite') {
+    const synchronous = config.sqliteSynchronous;
+    if (synchronous !== 'full' && synchronous !== 'normal') throw new ConfigError(`sqliteSynchronous: expected "full" or "normal", got "${synchronous}"`);
     return new SqliteStore({
       path: join(resolve(config.dataDir), 'fieldscope.db'),
       retention,
       minFreeBytes: config.storeMinFreeBytes,
       writerThread: config.sqliteWriterThread,
+      synchronous,
       onWriterCrash: opts.onWriterCrash,
       onWriterCommit: opts.onWriterCommit,
       ...reads,
     });
+  }
   if (/^postgres(ql)?:\/\//.test(config.store)) return new PostgresStore({ url: config.store, retention, ...reads });
   throw new ConfigError(`store: expected "sqlite" or a postgres:// URL, got "${config.store.replace(/\/\/[^@/]*@/, '//***@')}"`);
 }

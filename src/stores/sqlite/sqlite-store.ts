@@ -23,7 +23,7 @@ import { takingTurns, WriteTurns } from './write-turns.js';
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
-  /** 'full' survives power loss; 'normal' (default) survives a killed process, which is what WAL promises. */
+  /** 'full' survives power loss; 'normal' (default here; the server's default is full, --sqlite-synchronous) survives a killed process, which is what WAL promises. */
   synchronous?: 'normal' | 'full';
   retention?: RetentionPolicy;
   /** Free space under which the store reports itself degraded and truncates its WAL (default 64 MiB). */
