@@ -30,6 +30,11 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/** A request URL fit for a log line: the live socket's ?access_token= (browsers cannot send a header) is cut out. */
+export function loggableUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+}
+
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

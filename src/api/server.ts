@@ -12,7 +12,7 @@ import type { Pipeline } from '../pipeline/ingest.js';
 import type { Batcher } from '../pipeline/batcher.js';
 import type { CommitWriter } from '../pipeline/commit.js';
 import type { Metrics } from '../metrics.js';
-import type { Logger } from '../logger.js';
+import { loggableUrl, type Logger } from '../logger.js';
 import type { Source } from '../sources/source.js';
 import type { AlarmServices } from './alarm-context.js';
 import type { DeviceServices } from '../devices/services.js';
@@ -166,7 +166,7 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
       return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
     }
     if (isDiskFull(err)) {
-      ctx.logger.error({ err: (err as Error).message, url: req.url }, 'store disk full');
+      ctx.logger.error({ err: (err as Error).message, url: loggableUrl(req.url) }, 'store disk full');
       return reply.code(503).header('retry-after', '30').send({
         error: "the store's disk is full: nothing was changed; free space on the disk of the data directory (GET /health shows it)",
         field: 'store',
@@ -180,7 +180,7 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
       return reply.code(err.status).send({ error: err.message, field: err.field, rule: err.rule });
     }
     if (err instanceof StoreUnavailableError) {
-      ctx.logger.error({ err: err.message, url: req.url }, 'not stored');
+      ctx.logger.error({ err: err.message, url: loggableUrl(req.url) }, 'not stored');
       return reply
         .code(503)
         .header('retry-after', '5')
@@ -208,7 +208,7 @@ export async function buildHttpServer(ctx: HttpServerParts): Promise<HttpServer>
     if (fe.statusCode && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ error: fe.message, rule: fe.code });
     }
-    ctx.logger.error({ err: fe.message, stack: fe.stack, url: req.url }, 'request failed');
+    ctx.logger.error({ err: fe.message, stack: fe.stack, url: loggableUrl(req.url) }, 'request failed');
     return reply.code(500).send({ error: 'internal error' });
   });
 

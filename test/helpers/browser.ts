@@ -4,7 +4,7 @@
 // keeps its own steps and assertions; what they all repeated lives here.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { RunningApp } from '../../src/app.js';
@@ -101,6 +101,9 @@ export interface SuiteOptions {
 export async function startBrowserSuite(t: TestContext, o: SuiteOptions = {}): Promise<BrowserSuite> {
   ensureWebBuild();
   mkdirSync(e2eArtifacts, { recursive: true });
+  // Registered first so it runs before the app and the browser stop (after-hooks run in order).
+  const trails: { name: string; page: Page; events: string[] }[] = [];
+  t.after(() => writeTrails(trails));
   let app: RunningApp;
   let adminPassword: string | null = null;
   let adminToken: string | null = null;
@@ -138,6 +141,7 @@ export async function startBrowserSuite(t: TestContext, o: SuiteOptions = {}): P
       own.push(String(e));
       errors.push(String(e));
     });
+    trails.push({ name: `${shots}page-${trails.length + 1}`, page, events: followPage(page) });
     const text = async (sel: string) => ((await page.textContent(sel)) ?? '').trim();
     const submitLogin = async (user: string, password: string) => {
       await page.fill('[data-testid="login-username"]', user);
@@ -184,4 +188,45 @@ export async function startBrowserSuite(t: TestContext, o: SuiteOptions = {}): P
   };
 
   return { app, browser, adminPassword, adminToken, errors, api, open };
+}
+
+const TRAIL_EVENTS = 200;
+
+/**
+ * What a page did, for reading after a failure that only CI saw: navigations, console warnings
+ * and errors, uncaught errors, failed requests and HTTP answers >= 400, each with the time since
+ * the page opened. Kept to the last TRAIL_EVENTS.
+ */
+function followPage(page: Page): string[] {
+  const t0 = Date.now();
+  const events: string[] = [];
+  const add = (line: string) => {
+    // The live socket carries its access token in the URL: not kept in a file.
+    events.push(`${String(Date.now() - t0).padStart(6)} ms  ${line.replace(/(access_token=)[^&\s'"]+/g, '$1(redacted)')}`);
+    if (events.length > TRAIL_EVENTS) events.shift();
+  };
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) add(`navigated ${f.url()}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') add(`console.${m.type()} ${m.text().slice(0, 500)}`);
+  });
+  page.on('pageerror', (e) => add(`pageerror ${String(e).slice(0, 500)}`));
+  page.on('requestfailed', (r) => add(`request failed ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) add(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  return events;
+}
+
+/** test-artifacts/e2e/<shots>page-N.log: the trail, the URL and the text on screen at the end. */
+async function writeTrails(trails: { name: string; page: Page; events: string[] }[]): Promise<void> {
+  for (const { name, page, events } of trails) {
+    let end = '(page closed)';
+    if (!page.isClosed()) {
+      const text = await page.evaluate(() => document.body?.innerText ?? '').catch((e: unknown) => `(unreadable: ${String(e)})`);
+      end = `${page.url()}\n${text.slice(0, 3000)}`;
+    }
+    writeFileSync(join(e2eArtifacts, `${name}.log`), `${events.join('\n')}\n--- at the end ---\n${end}\n`);
+  }
 }
