@@ -92,3 +92,70 @@ it('short reads run first on the prompt worker, at the process priority; no othe
     await pool.close();
   }
 });
+
+it('an export keeps its place once started: its next chunk takes the worker its last one left, and goes before reads not yet started', async () => {
+  const pool = new ReadWorkerPool({ workerFile: new URL('../helpers/held-read-worker.ts', import.meta.url), workerData: null, size: 3, timeoutMs: 600_000 });
+  const flags: SharedArrayBuffer[] = [];
+  const flag = () => {
+    const f = new SharedArrayBuffer(4);
+    flags.push(f);
+    return f;
+  };
+  const open = (f: SharedArrayBuffer) => {
+    Atomics.store(new Int32Array(f), 0, 1);
+    Atomics.notify(new Int32Array(f), 0);
+  };
+  const set = (f: SharedArrayBuffer) => Atomics.load(new Int32Array(f), 0) === 1;
+  // Reads still waiting when an assertion fails are rejected by close: that must not hide the assertion.
+  const asked: Promise<string>[] = [];
+  const run = (op: ReadOp, args: unknown[], stream?: object) => {
+    const p = pool.run<string>(op, args, { stream });
+    p.catch(() => {});
+    asked.push(p);
+    return p;
+  };
+  /** Until one of `started` is set: which read a worker took (the outcome is asserted, not how long it took). */
+  const firstStarted = async (started: SharedArrayBuffer[]) => {
+    while (!started.some(set)) await new Promise((r) => setTimeout(r, 5));
+  };
+  try {
+    await untilReady(pool);
+    const a = {};
+    const b = {};
+    const [a1, a2, a3, b1, replay] = [flag(), flag(), flag(), flag(), flag()];
+    const [a2Started, a3Started, b1Started, replayStarted] = [flag(), flag(), flag(), flag()];
+    // With three workers one bulk read runs at a time: export a's first chunk; b's first chunk and a backtest page wait.
+    const first = run('exportChunk', [a1], a);
+    const bFirst = run('exportChunk', [b1, b1Started], b);
+    const replayRead = run('replayReadings', [replay, replayStarted]);
+    assert.equal(pool.load.queued, 2);
+    // a's chunk answers; as exportTextVia does, its next is asked for as soon as the answer arrives.
+    let second!: Promise<string>;
+    const firstDone = first.then((v) => {
+      second = run('exportChunk', [a2, a2Started], a);
+      return v;
+    });
+    open(a1);
+    assert.equal(await firstDone, 'exportChunk');
+    await firstStarted([a2Started, b1Started, replayStarted]);
+    assert.deepEqual([set(a2Started), set(b1Started), set(replayStarted)], [true, false, false], "a's second chunk took the worker, not b or the backtest");
+    // a's client is slow: its third chunk is asked for only after the worker was let go; b (the oldest read waiting) starts.
+    open(a2);
+    assert.equal(await second, 'exportChunk');
+    await firstStarted([b1Started, replayStarted]);
+    assert.deepEqual([set(b1Started), set(replayStarted)], [true, false]);
+    const third = run('exportChunk', [a3, a3Started], a);
+    // b ends (its one chunk); a, started before the backtest was asked for, goes before it.
+    open(b1);
+    assert.equal(await bFirst, 'exportChunk');
+    await firstStarted([a3Started, replayStarted]);
+    assert.deepEqual([set(a3Started), set(replayStarted)], [true, false], "a's third chunk went before the backtest page");
+    open(a3);
+    open(replay);
+    assert.deepEqual(await Promise.all([third, replayRead]), ['exportChunk', 'replayReadings']);
+  } finally {
+    for (const f of flags) open(f);
+    await Promise.allSettled(asked);
+    await pool.close();
+  }
+});

@@ -33,8 +33,10 @@ export interface ExportPage {
 /** An export page by page from the read runner; each page is a short read with its own time limit. */
 export async function* exportRowsVia(reads: ReadRunner, q: ExportQuery): AsyncGenerator<GroupRow> {
   let cursor: ExportCursor | null = null;
+  // One stream: once started, the export's pages keep their place in the pool (worker-pool.ts).
+  const stream = {};
   do {
-    const page: ExportPage = await reads.run('exportPage', [q, cursor]);
+    const page: ExportPage = await reads.run('exportPage', [q, cursor], { stream });
     yield* page.rows;
     cursor = page.next;
   } while (cursor);
@@ -46,8 +48,10 @@ export async function* exportRowsVia(reads: ReadRunner, q: ExportQuery): AsyncGe
  * most held: the pull of the response still paces the export).
  */
 export async function* exportTextVia(reads: ReadRunner, q: ExportQuery, format: ExportFormat): AsyncGenerator<Uint8Array> {
+  // One stream: once started, the export's chunks keep their place in the pool (worker-pool.ts), so its wait for a worker is not one per chunk.
+  const stream = {};
   const ask = (cursor: ExportCursor | null) => {
-    const p = reads.run<ExportChunk>('exportChunk', [q, format, cursor]);
+    const p = reads.run<ExportChunk>('exportChunk', [q, format, cursor], { stream });
     // Failing while this generator waits at a yield (or after the client went) is not unhandled: the await below rethrows it.
     p.catch(() => {});
     return p;

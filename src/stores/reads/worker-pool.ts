@@ -7,8 +7,18 @@ import { answerRead } from './serve-reads.js';
 
 /** Runs one read somewhere other than the caller's thread (or, for an in-memory database, in it). */
 export interface ReadRunner {
-  run<T>(op: ReadOp, args: unknown[], opts?: { timeoutMs?: number }): Promise<T>;
+  run<T>(op: ReadOp, args: unknown[], opts?: RunOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface RunOptions {
+  /** This read's time limit (default: the pool's). */
+  timeoutMs?: number;
+  /**
+   * The same object for every task of one read made of many (an export's chunks, each asked for with
+   * the previous one's cursor): once its first task has run, the read keeps its place (ReadWorkerPool).
+   */
+  stream?: object;
 }
 
 export interface ReadPoolOptions {
@@ -41,6 +51,7 @@ interface Task {
   timer: NodeJS.Timeout;
   askedAt: number;
   startedAt: number;
+  stream?: object;
   /** Answered already (past its limit), its worker left to finish (selfCancelGraceMs). */
   expired?: boolean;
   resolve(v: unknown): void;
@@ -53,6 +64,11 @@ interface Slot {
   ready: boolean;
   /** The prompt worker: short reads only, at the process's priority (see PROMPT). */
   prompt: boolean;
+  /**
+   * Kept for the stream whose task it just answered, until that stream asks for its next task (in the
+   * microtasks that follow the answer) or the next turn of the event loop: see ReadWorkerPool.
+   */
+  held: { stream: object; op: ReadOp } | null;
 }
 
 /** Reads that move many rows (export pages, backtest replays and jobs): at most `bulkWorkers(n)` of the pool's workers at once. */
@@ -100,12 +116,23 @@ export function startModuleWorker(workerFile: URL, workerData: unknown): Worker 
  * query nor the parsing and shaping of its rows. Each worker runs one read at a time. Each read has a
  * time limit counted from when it was asked for: past it, a queued read is dropped and a running one
  * has its worker terminated and replaced, and the caller gets a ReadLimitError (rule read_time_limit).
+ *
+ * A read made of many tasks (a stream: an export's chunks) keeps its place once started: the worker
+ * that answered one of its tasks waits for the next (asked for as soon as the answer arrives) instead
+ * of taking another read, and its queued tasks go before reads not yet started. Queued again behind
+ * every other export at each chunk, an export's wait was multiplied by its chunks (issue 15's mixed
+ * load: 10 chunks x 1.2 s); now it waits for its turn once. The hold ends when the stream asks for
+ * its next task or, if it has not by then (its client is slow to take the bytes, or it has ended), at
+ * the next turn of the event loop; its next task then still goes before reads not yet started.
  */
 export class ReadWorkerPool implements ReadRunner {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  /** Streams in the order their first task started: the earlier started, the sooner its next task runs. */
+  private readonly streamOrder = new WeakMap<object, number>();
+  private nextStream = 1;
 
   constructor(private readonly opts: ReadPoolOptions) {
     for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn(i === 0 && opts.size >= 2));
@@ -116,7 +143,7 @@ export class ReadWorkerPool implements ReadRunner {
     const worker = startModuleWorker(this.opts.workerFile, prompt && data !== null && typeof data === 'object' ? { ...data, [PROMPT]: true } : data);
     // An idle pool must not keep the process alive (holdWhileBusy refs the workers while reads wait or run).
     worker.unref();
-    const slot: Slot = { worker, task: null, ready: false, prompt };
+    const slot: Slot = { worker, task: null, ready: false, prompt, held: null };
     worker.on('message', (m: ReadReply) => {
       if (m.ready) {
         slot.ready = true;
@@ -130,6 +157,7 @@ export class ReadWorkerPool implements ReadRunner {
       slot.task = null;
       clearTimeout(t.timer);
       this.opts.onRead?.(t.op, (t.startedAt - t.askedAt) / 1000, (performance.now() - t.startedAt) / 1000);
+      if (t.stream && m.ok && !t.expired) this.hold(slot, t.stream, t.op);
       if (m.ok) t.resolve(m.result);
       else t.reject(fromShape(m.error!));
       this.dispatch();
@@ -153,7 +181,7 @@ export class ReadWorkerPool implements ReadRunner {
     return slot;
   }
 
-  run<T>(op: ReadOp, args: unknown[], opts: { timeoutMs?: number } = {}): Promise<T> {
+  run<T>(op: ReadOp, args: unknown[], opts: RunOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       const limitMs = opts.timeoutMs ?? this.opts.timeoutMs;
@@ -168,6 +196,7 @@ export class ReadWorkerPool implements ReadRunner {
         timer: undefined as never,
         askedAt: now,
         startedAt: now,
+        stream: opts.stream,
       };
       // A page view's limit counts its wait in the queue; a bulk page's only its run (an export is many pages, each waits its turn).
       if (!BULK.has(op) && this.slots.some((s) => s.ready)) task.timer = setTimeout(() => this.expire(task), limitMs);
@@ -223,23 +252,58 @@ export class ReadWorkerPool implements ReadRunner {
     this.dispatch();
   }
 
+  /**
+   * Keeps `slot` for `stream`'s next task. The answer's promise is settled after this, and its
+   * continuation (which asks for the next task) runs in the microtasks before any other message or
+   * timer; a setImmediate callback runs after them, so by then the stream has asked or will not soon.
+   */
+  private hold(slot: Slot, stream: object, op: ReadOp): void {
+    slot.held = { stream, op };
+    setImmediate(() => {
+      if (slot.held?.stream !== stream) return;
+      slot.held = null;
+      this.dispatch();
+      this.holdWhileBusy();
+    });
+  }
+
+  /** The queued task `slot` should run next, or -1: its stream's if held, else a started stream's first, else the oldest that may start. */
+  private pick(slot: Slot, running: { long: number; bulk: number }): number {
+    if (slot.held) return this.queue.findIndex((t) => t.stream === slot.held!.stream);
+    let at = -1;
+    let order = Infinity;
+    for (let i = 0; i < this.queue.length; i++) {
+      const t = this.queue[i];
+      if (slot.prompt ? !SHORT.has(t.op) : !mayStart(t.op, running, this.slots.length)) continue;
+      // A stream holding another worker gets its task there.
+      if (t.stream && this.slots.some((s) => s.held?.stream === t.stream)) continue;
+      const o = (t.stream && this.streamOrder.get(t.stream)) || Infinity;
+      if (at < 0 || o < order) {
+        at = i;
+        order = o;
+      }
+    }
+    return at;
+  }
+
   private dispatch(): void {
     for (const slot of this.slots) {
       if (slot.task || !slot.ready || !this.queue.length) continue;
       // Lanes: short reads may take any free worker; the others leave one for them, and bulk reads one more.
+      // A worker held for a stream counts as running its last task.
       const running = { long: 0, bulk: 0 };
       for (const s of this.slots) {
-        if (!s.task || SHORT.has(s.task.op)) continue;
+        const op = s.task?.op ?? s.held?.op;
+        if (!op || SHORT.has(op)) continue;
         running.long++;
-        if (BULK.has(s.task.op)) running.bulk++;
+        if (BULK.has(op)) running.bulk++;
       }
-      const at = this.queue.findIndex((t) => (slot.prompt ? SHORT.has(t.op) : mayStart(t.op, running, this.slots.length)));
-      if (at < 0) {
-        if (slot.prompt) continue;
-        return;
-      }
+      const at = this.pick(slot, running);
+      if (at < 0) continue;
       const [task] = this.queue.splice(at, 1);
       slot.task = task;
+      slot.held = null;
+      if (task.stream && !this.streamOrder.has(task.stream)) this.streamOrder.set(task.stream, this.nextStream++);
       task.startedAt = performance.now();
       if (BULK.has(task.op)) task.timer = setTimeout(() => this.expire(task), task.limitMs);
       const req: ReadRequest = { id: task.id, op: task.op, args: task.args };
