@@ -281,7 +281,7 @@ async function* components(config: Config, { logger, metrics, dataDir, store, tl
     systemAlarms.observe(c);
   });
   systemAlarms.onChange((c) => dispatcher.handle(c));
-  devices.onChange((ev) => ev.online || alarms.checkSilence());
+  devices.onChange((ev) => ev.online || alarms.checkSilence({ id: ev.device, profile: ev.profile ?? null, lastSeen: ev.lastSeen }));
   yield component(
     'notify',
     () => dispatcher.startEscalation(openAlarms),

@@ -73,7 +73,26 @@ export async function startFieldscope(args: string[], dataDir: string, nodeArgs:
     });
     proc.once('exit', (code) => reject(new Error(`fieldscope exited ${code}: ${err}`)));
   });
-  return { proc, httpUrl: urls.http, mqttUrl: urls.mqtt, stop: stopper(proc) };
+  // A server that dies during a benchmark says why (the bench may otherwise wait on clients that can
+  // no longer connect): its last words, kept to the last 64 KiB of each stream.
+  const keep = 65_536;
+  proc.stdout!.on('data', () => (out = out.length > 2 * keep ? out.slice(-keep) : out));
+  proc.stderr!.on('data', () => (err = err.length > 2 * keep ? err.slice(-keep) : err));
+  let stopping = false;
+  proc.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`  fieldscope exited during the benchmark (code ${code}, signal ${signal}):\n${err.slice(-4000)}\n${out.slice(-2000)}\n`);
+  });
+  const stop = stopper(proc);
+  return {
+    proc,
+    httpUrl: urls.http,
+    mqttUrl: urls.mqtt,
+    stop: () => {
+      stopping = true;
+      return stop();
+    },
+  };
 }
 
 /** A bare Mosquitto on a free port: the baseline a broker-only system reaches. */

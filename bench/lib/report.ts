@@ -27,7 +27,7 @@ export function table(figures: Figure[]): string {
     f.name,
     Number.isFinite(f.value) ? `${fmt(f.value)} ${f.unit}` : 'NOT measured',
     f.baseline ? `${fmt(f.baseline.value)} ${f.unit} (${f.baseline.name})` : '-',
-    f.ratio !== undefined ? `${f.ratio.toFixed(2)}x` : '-',
+    typeof f.ratio === 'number' && Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}x` : '-',
     f.target ?? '-',
     f.met === undefined ? '-' : f.met ? 'met' : 'NOT met',
   ]);

@@ -57,7 +57,6 @@ function readingsOf(messages: Message[]): number {
 function takeUpTo(p: Pending, max: number): { batch: Pending; rest: Pending } {
   if (p.readings <= max) return { batch: p, rest: empty() };
   const batch = empty();
-  const rest = empty();
   let i = 0;
   for (; i < p.waiters.length; i++) {
     const w = p.waiters[i];
@@ -65,9 +64,18 @@ function takeUpTo(p: Pending, max: number): { batch: Pending; rest: Pending } {
     if (batch.waiters.length && batch.readings + n > max) break;
     push(batch, w);
   }
-  for (; i < p.waiters.length; i++) push(rest, p.waiters[i]);
-  // The rest arrived no earlier than the batch's oldest: counted from it, they never linger longer than it would.
-  batch.since = rest.since = p.since;
+  // The rest: the same lists with the batch cut off their front (p's lists are its senders' in order).
+  // Re-adding every waiting sender, message by message, cost the whole backlog on every commit: with
+  // 100,000 devices behind, the store's batches went out slower the longer the queue grew.
+  const rest: Pending = {
+    messages: p.messages.slice(batch.messages.length),
+    rejected: p.rejected.slice(batch.rejected.length),
+    readings: p.readings - batch.readings,
+    waiters: p.waiters.slice(i),
+    // The rest arrived no earlier than the batch's oldest: counted from it, they never linger longer than it would.
+    since: p.since,
+  };
+  batch.since = p.since;
   return { batch, rest };
 }
 

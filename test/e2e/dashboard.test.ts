@@ -112,6 +112,11 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   // An alarm: a threshold rule, then an injected spike; the toast shows and is acknowledged.
   await page.goto(`${app.httpUrl}/#/devices/${simId}`);
   await page.waitForSelector('[data-testid="chart"][data-drawn="true"]');
+  // The header's links stay where they are when the alarm count changes: a click on its way to one
+  // of them must not land on its neighbour (a CI run once clicked the admin link as the count appeared).
+  const countBefore = Number(await page.getAttribute('[data-testid="nav-alarm-count"]', 'data-count'));
+  const linkAfter = '[data-testid="nav-alarms"] + a';
+  const boxBefore = await (await page.$(linkAfter))!.boundingBox();
   await api('/api/v1/rules', {
     method: 'POST',
     body: JSON.stringify({ name: 'bus over 8 V', severity: 'major', scope: 'device', target: simId, kind: 'threshold', metric: 'v', op: '>', value: 8 }),
@@ -120,6 +125,10 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   const toast = await page.waitForSelector('[data-testid="toast"][data-alarm]:not([data-alarm=""])', { timeout: 15_000 });
   const alarmId = Number(await toast.getAttribute('data-alarm'));
   assert.ok(alarmId > 0);
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="nav-alarm-count"]')?.getAttribute('data-count')) > n, countBefore, {
+    timeout: 10_000,
+  });
+  assert.deepEqual(await (await page.$(linkAfter))!.boundingBox(), boxBefore, `the link after "Alarms" moved when the count went from ${countBefore}`);
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-alarm-markers')) > 0, undefined, {
     timeout: 10_000,
   });

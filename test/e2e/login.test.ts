@@ -52,6 +52,8 @@ test(
     await page.waitForSelector('[data-testid="live-status"][data-state="connected"]', { timeout: 10_000 });
     assert.match((await page.textContent('[data-testid="account-name"]'))!, /admin/);
     assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => /token/i.test(k)).length), 0, 'no token in localStorage');
+    // The open alarm counted in the header (its badge keeps the links after it in place).
+    await page.waitForSelector('[data-testid="nav-alarm-count"][data-count="1"]', { timeout: 10_000 });
     await page.click('[data-testid="nav-admin"]');
     await page.waitForSelector('[data-testid="user-row-vera"]', { timeout: 10_000 });
     // A reload keeps the sign-in (the refresh token in sessionStorage buys a new access token).

@@ -148,3 +148,20 @@ test("the writer thread's start can be awaited (open does, so the first write do
   const missing = new SqliteWriterThread(writerThreadData(join(path, '..', 'no-such.db'), 'normal', 1 << 26, 0, defaultRetention));
   await assert.rejects(missing.start(), (err: Error) => err instanceof WriterThreadError && /before it was ready/.test(err.message));
 });
+
+test('the writer thread commits on its own connection, yet only devices added elsewhere count as devices changed elsewhere', async (t) => {
+  const { store, path } = await openStore(t);
+  await store.telemetry.write(batchOf('own', 0, 5));
+  await store.telemetry.devicesChangedElsewhere(); // where it starts from
+  // Telemetry of a known device, committed by the writer thread: data_version moves, the devices do not.
+  for (let i = 1; i <= 5; i++) {
+    await store.telemetry.write(batchOf('own', i * 10, 5));
+    assert.equal(await store.telemetry.devicesChangedElsewhere(), false, `own commit ${i} is not a foreign device`);
+  }
+  // Another process (an import) adds a device: the next look says so.
+  const other = new Database(path);
+  other.prepare('INSERT INTO devices (id, profile, first_seen, last_seen) VALUES (?, NULL, ?, ?)').run('imported', T0, T0);
+  other.close();
+  assert.equal(await store.telemetry.devicesChangedElsewhere(), true);
+  assert.ok((await store.telemetry.deviceIds()).includes('imported'));
+});

@@ -137,6 +137,34 @@ test('alarm engine: the silence sweep lists no device while no nodata rule is en
   assert.deepEqual(calls, { list: 0, each: 1 }, 'a disabled silence rule lists nothing either');
 });
 
+test('alarm engine: silence checks of the whole fleet queue one sweep at a time; a device reported offline is checked alone', async (t) => {
+  const { engine, changes, clock, known, calls } = await rig(t);
+  for (let i = 0; i < 1000; i++) known.set(`d${i}`, { profile: null, lastSeen: T0 + 100_000 });
+  known.set('late', { profile: null, lastSeen: T0 });
+  await engine.createRule({ name: 'quiet', severity: 'warning', scope: 'all', kind: 'nodata', forMs: 60_000 });
+  clock.now = T0 + 61_000;
+  // A thousand devices reported offline in one turn used to queue a thousand sweeps of every device.
+  for (let i = 0; i < 1000; i++) engine.checkSilence();
+  await engine.idle();
+  assert.deepEqual(calls, { list: 0, each: 1 }, 'one sweep listed the devices once');
+  assert.deepEqual(changes, ['raised late']);
+  // Once that sweep has started, a new check queues the next one.
+  engine.checkSilence();
+  await engine.idle();
+  assert.equal(calls.each, 2);
+
+  // One device reported offline: only it is looked at (the directory is not listed), and it raises.
+  known.set('gone', { profile: null, lastSeen: T0 });
+  engine.checkSilence({ id: 'gone', profile: null, lastSeen: T0 });
+  await engine.idle();
+  assert.equal(calls.each, 2, 'the directory was not listed for one device');
+  assert.deepEqual(changes, ['raised late', 'raised gone']);
+  // A device that spoke within the limit is left alone.
+  engine.checkSilence({ id: 'd1', profile: null, lastSeen: T0 + 100_000 });
+  await engine.idle();
+  assert.deepEqual(changes, ['raised late', 'raised gone']);
+});
+
 test('alarm engine: devices no rule covers are folded in quietly, in commit order with judged ones, exactly as a direct observe', async (t) => {
   const { engine, known, changes } = await rig(t);
   known.set('p1', { profile: 'pump', lastSeen: T0 });

@@ -52,6 +52,32 @@ test('batcher: a backlog over maxReadings is committed as bounded transactions, 
   assert.equal(await r.stored('big'), 4);
 });
 
+test('batcher: taking a bounded transaction off a backlog does not walk the rest of the backlog', async (t) => {
+  const r = await batcherRig(t, { maxReadings: 10 });
+  // Each message counts how often its readings are enumerated. Taking each batch used to re-add every
+  // sender still waiting, reading by reading: a message at the back of a backlog of n transactions was
+  // walked about n times (quadratic in the backlog, the store's batches slower the longer the queue).
+  const walks = new Map<number, number>();
+  const counted = (seq: number): Message => ({
+    ...msg('q', seq),
+    values: new Proxy(
+      { v: seq },
+      {
+        ownKeys: (target) => {
+          walks.set(seq, (walks.get(seq) ?? 0) + 1);
+          return Reflect.ownKeys(target);
+        },
+      },
+    ),
+  });
+  const sent = Array.from({ length: 400 }, (_, i) => r.batcher.add([counted(i + 1)]));
+  await Promise.all(sent);
+  assert.equal(r.events.length, 40, 'forty transactions of ten');
+  assert.equal(await r.stored('q'), 400);
+  const most = Math.max(...walks.values());
+  assert.ok(most <= 8, `a message's readings were walked ${most} times (the last one: ${walks.get(400)})`);
+});
+
 test('batcher: followers hear what sequence accounting kept, not the duplicates sent', async (t) => {
   const r = await batcherRig(t);
   await r.batcher.add([msg('d', 1)]);

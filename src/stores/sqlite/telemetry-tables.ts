@@ -34,6 +34,9 @@ import type { ReadRunner } from '../reads/worker-pool.js';
 import type { ExportFormat } from '../export-format.js';
 import { retentionOffThread } from './retention-thread.js';
 
+/** devicesChangedElsewhere: a full comparison at least this often while other connections commit. */
+const FULL_LOOK_EVERY = 30;
+
 /** Where one telemetry commit on the writer thread spent its time, in seconds. */
 export interface CommitStages {
   /** Waiting for the write lock's turn (this thread's own write, or the previous batch, in progress). */
@@ -52,6 +55,9 @@ export interface CommitStages {
  */
 export class SqliteTelemetry implements TelemetryStore {
   private dataVersion: number | undefined;
+  /** The devices table's highest rowid when last looked at, and looks since the last full answer. */
+  private devicesTop: number | null | undefined;
+  private looksSinceFull = 0;
   private readonly setProfile: Database.Statement;
   private readonly history: SqliteHistory;
   /** ':memory:' only: the write transaction on this connection. */
@@ -149,12 +155,26 @@ export class SqliteTelemetry implements TelemetryStore {
     return this.db.prepare('SELECT id FROM devices').pluck().all() as string[];
   }
 
-  /** data_version changes when another connection (another process) commits; this one's own commits leave it. */
+  /**
+   * data_version changes when another connection commits; this one's own commits leave it. But the
+   * writer thread is another connection: every telemetry commit moved it, and the caller then read
+   * every device id on this thread once a second (100,000 ids at 100,000 devices). So a change counts
+   * when the devices table grew (its highest rowid, one index step), and, for a device deleted and
+   * another added in between, once every FULL_LOOK_EVERY changed looks anyway.
+   */
   async devicesChangedElsewhere(): Promise<boolean> {
     const v = this.db.pragma('data_version', { simple: true }) as number;
     const changed = v !== (this.dataVersion ??= v);
     this.dataVersion = v;
-    return changed;
+    const top = (this.db.prepare('SELECT max(rowid) FROM devices').pluck().get() as number | null) ?? null;
+    const grew = this.devicesTop !== undefined && top !== this.devicesTop;
+    this.devicesTop = top;
+    if (!changed) return false;
+    if (grew || ++this.looksSinceFull >= FULL_LOOK_EVERY) {
+      this.looksSinceFull = 0;
+      return true;
+    }
+    return false;
   }
 
   async setDeviceProfile(device: string, profile: string | null): Promise<void> {

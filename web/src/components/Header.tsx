@@ -61,11 +61,11 @@ function AlarmsLink() {
   return (
     <a href={hrefs.alarms()} data-testid="nav-alarms">
       {t('nav.alarms')}
-      {open > 0 && (
-        <span className="nav-count" data-testid="nav-alarm-count">
-          {open}
-        </span>
-      )}
+      {/* Always in the layout, its width fixed: a count that appears must not move the links after it
+          under a pointer already on its way to one of them. */}
+      <span className={open > 0 ? 'nav-count' : 'nav-count nav-count-none'} data-testid="nav-alarm-count" data-count={open} aria-hidden={open === 0}>
+        {open}
+      </span>
     </a>
   );
 }
