@@ -136,10 +136,13 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
 
   await page.goto(`${app.httpUrl}/#/alarms`);
   await page.waitForSelector(`[data-testid="alarm-row-${alarmId}"]`, { timeout: 10_000 });
-  await page.click(`[data-testid="alarm-ack-${alarmId}"]`);
+  // By keyboard (focus and Enter, as an operator without a mouse would): the toasts above the list come
+  // and go (cleared ones dismiss themselves) and move the rows, so a click aimed just before such a
+  // move could land beside its button (a CI run once waited 10 s for an ack never sent).
+  await page.press(`[data-testid="alarm-ack-${alarmId}"]`, 'Enter');
   await page.fill(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-by"]`, 'e2e-operator');
   await page.fill(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-comment"]`, 'checked the supply');
-  await page.click(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-submit"]`);
+  await page.press(`[data-testid="alarm-action-form-${alarmId}"] [data-testid="alarm-action-submit"]`, 'Enter');
   await page.waitForFunction((id) => /acked/.test(document.querySelector(`[data-testid="alarm-row-${id}"]`)?.getAttribute('data-status') ?? ''), alarmId, {
     timeout: 10_000,
   });

@@ -103,6 +103,12 @@ export async function startBrowserSuite(t: TestContext, o: SuiteOptions = {}): P
   mkdirSync(e2eArtifacts, { recursive: true });
   // Registered first so it runs before the app and the browser stop (after-hooks run in order).
   const trails: { name: string; page: Page; events: string[] }[] = [];
+  // The test's name in the file name: suites without a screenshot prefix would overwrite each other's.
+  const suiteSlug = t.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
   t.after(() => writeTrails(trails));
   let app: RunningApp;
   let adminPassword: string | null = null;
@@ -141,7 +147,7 @@ export async function startBrowserSuite(t: TestContext, o: SuiteOptions = {}): P
       own.push(String(e));
       errors.push(String(e));
     });
-    trails.push({ name: `${shots}page-${trails.length + 1}`, page, events: followPage(page) });
+    trails.push({ name: `${suiteSlug}-${shots}page-${trails.length + 1}`, page, events: followPage(page) });
     const text = async (sel: string) => ((await page.textContent(sel)) ?? '').trim();
     const submitLogin = async (user: string, password: string) => {
       await page.fill('[data-testid="login-username"]', user);
@@ -219,7 +225,7 @@ function followPage(page: Page): string[] {
   return events;
 }
 
-/** test-artifacts/e2e/<shots>page-N.log: the trail, the URL and the text on screen at the end. */
+/** test-artifacts/e2e/<test name>-<shots>page-N.log: the trail, the URL and the text on screen at the end. */
 async function writeTrails(trails: { name: string; page: Page; events: string[] }[]): Promise<void> {
   for (const { name, page, events } of trails) {
     let end = '(page closed)';
