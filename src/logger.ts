@@ -30,9 +30,12 @@ export function createLogger(level: string): Logger {
   });
 }
 
-/** A request URL fit for a log line: the live socket's ?access_token= (browsers cannot send a header) is cut out. */
+/**
+ * A request URL (or a line that quotes one) fit for a log: the live socket's ?access_token=
+ * (browsers cannot send a header) is cut out; the token ends at the next parameter, space or quote.
+ */
 export function loggableUrl(url: string): string {
-  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+  return url.replace(/([?&]access_token=)[^&#\s'"]*/gi, '$1[redacted]');
 }
 
 export function silentLogger(): Logger {

@@ -14,6 +14,7 @@ import { ensureWebBuild, e2eArtifacts } from './web-build.js';
 import { startTestApp } from './app.js';
 import { bearer, login, startLockedApp } from './auth.js';
 import { seriousViolations } from './axe.js';
+import { loggableUrl } from '../../src/logger.js';
 
 export { e2eArtifacts };
 
@@ -208,7 +209,7 @@ function followPage(page: Page): string[] {
   const events: string[] = [];
   const add = (line: string) => {
     // The live socket carries its access token in the URL: not kept in a file.
-    events.push(`${String(Date.now() - t0).padStart(6)} ms  ${line.replace(/(access_token=)[^&\s'"]+/g, '$1(redacted)')}`);
+    events.push(`${String(Date.now() - t0).padStart(6)} ms  ${loggableUrl(line)}`);
     if (events.length > TRAIL_EVENTS) events.shift();
   };
   page.on('framenavigated', (f) => {

@@ -11,4 +11,9 @@ test('loggableUrl cuts out access_token wherever it stands in the query and keep
   assert.equal(loggableUrl(`/api/v1/live?ACCESS_TOKEN=${token}`), '/api/v1/live?ACCESS_TOKEN=[redacted]');
   assert.equal(loggableUrl('/api/v1/telemetry/range?devices=g*&metric=rms'), '/api/v1/telemetry/range?devices=g*&metric=rms');
   assert.ok(!loggableUrl(`/x?a=1&access_token=${token}`).includes(token));
+  // Quoted in a line (a browser's console message): the rest of the line is kept.
+  assert.equal(
+    loggableUrl(`WebSocket connection to 'ws://h/api/v1/live?stats=named&access_token=${token}' failed: closed`),
+    "WebSocket connection to 'ws://h/api/v1/live?stats=named&access_token=[redacted]' failed: closed",
+  );
 });

@@ -59,6 +59,7 @@ export class SqliteTelemetry implements TelemetryStore {
   private devicesTop: number | null | undefined;
   private looksSinceFull = 0;
   private readonly setProfile: Database.Statement;
+  private readonly devicesTopQuery: Database.Statement;
   private readonly history: SqliteHistory;
   /** ':memory:' only: the write transaction on this connection. */
   private readonly inline: SqliteTelemetryWriter | null;
@@ -76,6 +77,7 @@ export class SqliteTelemetry implements TelemetryStore {
     private readonly onCommit?: (stages: CommitStages) => void,
   ) {
     this.setProfile = db.prepare('UPDATE devices SET profile = ? WHERE id = ?');
+    this.devicesTopQuery = db.prepare('SELECT max(rowid) FROM devices').pluck();
     this.history = new SqliteHistory(db, retention);
     this.inline = thread ? null : new SqliteTelemetryWriter(db, retention);
   }
@@ -166,7 +168,7 @@ export class SqliteTelemetry implements TelemetryStore {
     const v = this.db.pragma('data_version', { simple: true }) as number;
     const changed = v !== (this.dataVersion ??= v);
     this.dataVersion = v;
-    const top = (this.db.prepare('SELECT max(rowid) FROM devices').pluck().get() as number | null) ?? null;
+    const top = (this.devicesTopQuery.get() as number | null) ?? null;
     const grew = this.devicesTop !== undefined && top !== this.devicesTop;
     this.devicesTop = top;
     if (!changed) return false;
