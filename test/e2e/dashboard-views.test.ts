@@ -100,7 +100,15 @@ test(
       // The profile by its name in the language.
       assert.match((await page.textContent(`[data-testid="device-row-${histId}"]`)) ?? '', new RegExp(words.cell));
       // Sparkline and completeness of the last hour arrive for rows on screen.
-      await page.waitForSelector(`[data-testid="device-row-${histId}"] canvas.sparkline`, { timeout: 15_000 });
+      await page.waitForSelector(`[data-testid="device-row-${histId}"] svg.sparkline`, { timeout: 15_000 });
+      // A line, drawn: a path through the hour's points.
+      const line = await page.$eval(`[data-testid="device-row-${histId}"] svg.sparkline`, (svg) => ({
+        points: Number(svg.getAttribute('data-points')),
+        d: svg.querySelector('path')?.getAttribute('d') ?? '',
+        width: svg.getBoundingClientRect().width,
+      }));
+      assert.ok(line.points >= 2 && (line.d.match(/[ML]/g) ?? []).length === line.points, `sparkline ${JSON.stringify(line)}`);
+      assert.equal(line.width, 120);
       await page.waitForFunction((id) => (document.querySelector(`[data-testid="device-row-completeness-${id}"]`)?.textContent ?? '') !== '', histId, {
         timeout: 15_000,
       });

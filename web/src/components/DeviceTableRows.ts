@@ -7,7 +7,9 @@ import { enumLabel, metricLabel, profileLabel } from '../state/profiles.js';
 import { assignSlots, visibleRange } from '../state/row-window.js';
 import { hrefs } from '../hooks/useRoute.js';
 import type { Language } from '../i18n/catalogues.js';
-import { SPARK_H, SPARK_W, drawSparkline, resolveColor, sparkPoints } from './sparkline.js';
+import { SPARK_H, SPARK_W, sparkPoints, sparklinePath } from './sparkline.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
 
 export const ROW_PX = 36;
 const OVERSCAN = 8;
@@ -66,7 +68,8 @@ interface Slot {
   name: HTMLSpanElement;
   profile: HTMLTableCellElement;
   site: HTMLTableCellElement;
-  canvas: HTMLCanvasElement;
+  spark: SVGSVGElement;
+  path: SVGPathElement;
   latest: HTMLSpanElement;
   alarms: HTMLTableCellElement;
   completeness: HTMLTableCellElement;
@@ -128,7 +131,6 @@ export class DeviceTableRows {
   private readonly bottom: HTMLTableRowElement;
   private readonly topCell: HTMLTableCellElement;
   private readonly bottomCell: HTMLTableCellElement;
-  private stroke: string | null = null;
   private readonly offHistory: () => void;
   private readonly ticker: ReturnType<typeof setInterval>;
   private readonly resize: ResizeObserver | null;
@@ -231,11 +233,14 @@ export class DeviceTableRows {
     const profile = el('td', tr);
     const site = el('td', tr);
     const spark = el('td', tr, 'fleet-spark');
-    const canvas = el('canvas', spark, 'sparkline');
-    canvas.setAttribute('role', 'img');
-    canvas.style.width = `${SPARK_W}px`;
-    canvas.style.height = `${SPARK_H}px`;
-    canvas.hidden = true;
+    const svg = spark.appendChild(document.createElementNS(SVG, 'svg'));
+    svg.setAttribute('class', 'sparkline');
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('width', String(SPARK_W));
+    svg.setAttribute('height', String(SPARK_H));
+    svg.setAttribute('viewBox', `0 0 ${SPARK_W} ${SPARK_H}`);
+    svg.style.display = 'none';
+    const path = svg.appendChild(document.createElementNS(SVG, 'path'));
     const latest = el('span', spark, 'fleet-latest');
     const alarms = el('td', tr, 'fleet-num');
     const completeness = el('td', tr, 'fleet-num');
@@ -248,7 +253,8 @@ export class DeviceTableRows {
       name,
       profile,
       site,
-      canvas,
+      spark: svg,
+      path,
       latest,
       alarms,
       completeness,
@@ -335,15 +341,15 @@ export class DeviceTableRows {
       shown.spark = spark;
       shown.sparkLatest = latest;
       shown.sparkTick = tick;
-      s.canvas.hidden = !spark;
-      if (spark) {
-        if (this.stroke === null) this.stroke = resolveColor(s.canvas, 'var(--accent, #2f7ed8)');
-        drawSparkline(s.canvas, this.stroke, spark.ts, spark.values, to - 3_600_000, to, latest);
-        s.canvas.dataset.points = String(sparkPoints(spark.ts, latest));
-      }
+      const d = spark ? sparklinePath(spark.ts, spark.values, to - 3_600_000, to, latest) : '';
+      // The same path to half a pixel (most live values): nothing to lay out or paint again.
+      if (s.path.getAttribute('d') !== d) s.path.setAttribute('d', d);
+      const display = spark ? '' : 'none';
+      if (s.spark.style.display !== display) s.spark.style.display = display;
+      if (spark) s.spark.dataset.points = String(sparkPoints(spark.ts, latest));
     }
     const sparkLabel = metric ? data.labels.sparkline(metricLabel(profile, metric, lang)) : '';
-    if (shown.sparkLabel !== sparkLabel) s.canvas.setAttribute('aria-label', (shown.sparkLabel = sparkLabel));
+    if (shown.sparkLabel !== sparkLabel) s.spark.setAttribute('aria-label', (shown.sparkLabel = sparkLabel));
 
     const alarms = data.alarms(d.id);
     if (shown.alarms !== alarms) {
