@@ -34,6 +34,7 @@ import { benchMixed } from './mixed.js';
 import { benchModels } from './models.js';
 import { benchSharedState } from './shared-state.js';
 import { benchFleet } from './fleet.js';
+import { benchIngestSpread } from './ingest-spread.js';
 import { benchCluster } from './cluster.js';
 
 const quick = process.argv.includes('--quick');
@@ -153,6 +154,19 @@ const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figu
       ),
   },
   { id: 'shared-state', tier: 'suite', budget: 15, run: () => benchSharedState(quick ? { changes: 20, failovers: 3 } : { changes: 50, failovers: 3 }) },
+  // Issue 21: what a message costs when every commit touches its own device's rows (100 devices as the baseline).
+  {
+    id: 'spread',
+    tier: 'scenario',
+    budget: quick ? 120 : 400,
+    run: () =>
+      benchIngestSpread({
+        fleets: [100, 10_000, 100_000],
+        messages: numArg('messages') ?? (quick ? 100_000 : 300_000),
+        runs: quick ? 1 : 2,
+        profileDir: process.argv.find((a) => a.startsWith('--cpu-prof-dir='))?.slice(15),
+      }),
+  },
   // Issue 19: NATS cluster ingest beside the embedded broker, takeover after kill -9, lag meanwhile (bench/cluster.ts).
   {
     id: 'cluster',
