@@ -34,33 +34,46 @@ export interface MessageLike {
  */
 const w: Moments = emptyMoments();
 
+/**
+ * One series: its rings and the few figures that depend on the order readings came in (the newest
+ * reading, its rate and z-score). The windows' figures are read from the rings when a snapshot is
+ * asked for, not at every reading: a fleet whose stats nobody is reading (no rule, no one watching)
+ * pays one window read per reading (the z-score's), and keeps no stats object per series.
+ */
 class SeriesState {
   // Each ring keeps only what is read from it: min/max from the last minute, the spread from the 10 s buckets.
   // The 1 s ring is sparse: a device reporting every few seconds fills few of its buckets.
   readonly sec = new BucketRing(1000, 60, { spread: false, sparse: true });
   readonly tens = new BucketRing(10_000, 90, { range: false, compactSpread: true });
-  lastTs: number | null = null;
-  lastValue: number | null = null;
-  stats: SeriesStats | null = null;
+  /** Newest reading so far (NaN: none yet). */
+  lastTs = NaN;
+  lastValue = NaN;
+  /** At the newest reading (NaN: none, the API's null). */
+  rate = NaN;
+  zscore = NaN;
 
   constructor(readonly metric: string) {}
 
-  add(ts: number, value: number, zBuckets: number): SeriesStats {
-    const z = zScore(value, this.tens.window(ts, zBuckets, w));
-    const newest = this.lastTs === null || ts >= this.lastTs;
-    const rate = newest ? rateOfChange(this.lastTs, this.lastValue, ts, value) : (this.stats?.rate ?? null);
-    this.sec.add(ts, value);
-    this.tens.add(ts, value);
-    if (newest) {
+  add(ts: number, value: number, zBuckets: number): void {
+    // A late reading goes into the windows; the rate and z-score stay those of the newest.
+    if (Number.isNaN(this.lastTs) || ts >= this.lastTs) {
+      this.zscore = zScore(value, this.tens.window(ts, zBuckets, w)) ?? NaN;
+      this.rate = rateOfChange(Number.isNaN(this.lastTs) ? null : this.lastTs, Number.isNaN(this.lastValue) ? null : this.lastValue, ts, value) ?? NaN;
       this.lastTs = ts;
       this.lastValue = value;
     }
-    const t = this.lastTs!;
+    this.sec.add(ts, value);
+    this.tens.add(ts, value);
+  }
+
+  /** The series' figures at its newest reading (call only after an add). */
+  stats(): SeriesStats {
+    const t = this.lastTs;
     const m1 = this.sec.window(t, undefined, w);
-    const stats: SeriesStats = {
+    return {
       metric: this.metric,
       ts: t,
-      current: this.lastValue!,
+      current: this.lastValue,
       min1m: m1.min,
       max1m: m1.max,
       avg1m: m1.mean,
@@ -69,11 +82,9 @@ class SeriesState {
       // Read before `w` is written again by the next window.
       ma5m: this.tens.window(t, 30, w).mean,
       ma15m: this.tens.window(t, 90, w).mean,
-      rate,
-      zscore: newest ? z : (this.stats?.zscore ?? null),
+      rate: Number.isNaN(this.rate) ? null : this.rate,
+      zscore: Number.isNaN(this.zscore) ? null : this.zscore,
     };
-    this.stats = stats;
-    return stats;
   }
 }
 
@@ -172,9 +183,9 @@ export class Analytics {
     const metrics: Record<string, SeriesStats> = {};
     const current: Record<string, number> = {};
     for (const [name, s] of d.series) {
-      if (!s.stats) continue;
-      metrics[name] = s.stats;
-      current[name] = s.stats.current;
+      if (Number.isNaN(s.lastTs)) continue;
+      metrics[name] = s.stats();
+      current[name] = s.lastValue;
     }
     const vector = this.vectorFor(d.profile);
     const g = d.gaps.window(d.ts, undefined, w);

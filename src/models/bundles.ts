@@ -328,8 +328,14 @@ export class BundleRegistry {
    * The bundle that serves a request, by the seed's FAQ: the power bucket named, or the bucket whose
    * range holds a measured power, or the only bucket; then the version asked for, or the active one.
    */
+  /** Whether any bundle is for this target (a device id or profile:NAME): no sorted list built. */
+  serves(target: string): boolean {
+    for (const b of this.bundles.values()) if (b.target === target) return true;
+    return false;
+  }
+
   select(targets: string[], power: string | number | undefined, version: string | undefined): Bundle {
-    const target = targets.find((t) => this.list().some((b) => b.target === t));
+    const target = targets.find((t) => this.serves(t));
     if (!target) throw new BundleError(`no model bundle for ${targets.join(' or ')}`, 'equipment_id', 'no_bundle', 404);
     const mine = this.list().filter((b) => b.target === target);
     const buckets = [...new Set(mine.map((b) => b.manifest.power))];

@@ -138,12 +138,18 @@ export class ModelServer {
       const p = msg.values.power;
       if (p !== undefined) this.power.set(msg.device, p);
       if (this.noBundle.get(msg.device) === this.generation) continue;
+      const targets = this.targetsOf(msg.device);
+      if (!targets.some((t) => this.opts.registry.serves(t))) {
+        // No bundle for this device: remembered until bundles change, so most devices cost one lookup
+        // (asked, not thrown: a fleet of 100,000 arriving paid an error's stack trace each).
+        this.noBundle.set(msg.device, this.generation);
+        continue;
+      }
       let bundle: Bundle;
       try {
         const version = typeof msg.attributes?.model_version === 'string' ? msg.attributes.model_version : undefined;
-        bundle = this.opts.registry.select(this.targetsOf(msg.device), this.power.get(msg.device), version);
+        bundle = this.opts.registry.select(targets, this.power.get(msg.device), version);
       } catch (err) {
-        // No bundle for this device: remembered until bundles change, so most devices cost one lookup.
         if (err instanceof BundleError && err.field === 'equipment_id') this.noBundle.set(msg.device, this.generation);
         else this.counters.skipped++;
         continue;

@@ -273,3 +273,37 @@ test('a forgotten device gives its ring arrays back; the device after it reuses 
   }
   assert.equal(used.get('old'), undefined);
 });
+
+test('stats are read from the windows when asked: a quiet fold reads one window per reading, and gives what observe gives (late readings included)', () => {
+  const quiet = new Analytics({ vectors: {} });
+  const loud = new Analytics({ vectors: {} });
+  const rng = createRng(7);
+  const reads = { n: 0 };
+  const window = BucketRing.prototype.window;
+  BucketRing.prototype.window = function (this: BucketRing, ...args: Parameters<typeof window>) {
+    reads.n++;
+    return window.apply(this, args);
+  };
+  let quietReads = 0;
+  let folded = 0;
+  try {
+    let ts = 1_700_000_000_000;
+    for (let i = 0; i < 400; i++) {
+      ts += 500 + Math.floor(rng() * 2000);
+      // Every 37th a late reading (a minute old), every 50th a repeat of the same ms.
+      const at = i % 37 === 36 ? ts - 60_000 : i % 50 === 49 ? ts - (ts % 1) : ts;
+      const m = { device: 'd', ts: at, seq: i + 1, values: { v: 10 + gauss(rng), w: rng() } };
+      const before = reads.n;
+      quiet.observeQuietly(m);
+      quietReads += reads.n - before;
+      folded += 2;
+      const s = loud.observe(m);
+      assert.deepEqual(quiet.get('d')!.metrics, s.metrics, `after reading ${i}`);
+    }
+  } finally {
+    BucketRing.prototype.window = window;
+  }
+  // The z-score's window of each newest reading; the late ones read none.
+  assert.ok(quietReads <= folded, `${quietReads} window reads for ${folded} readings`);
+  assert.ok(quietReads >= folded * 0.9, `${quietReads} window reads for ${folded} readings`);
+});

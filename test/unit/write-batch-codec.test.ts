@@ -32,6 +32,22 @@ test('a batch comes back the same after encoding: names (any script), micro-seco
   assert.equal(e.stringEnds.length, 5);
 });
 
+test('names all in ASCII (one table, one encode) and names of one to three bytes a character come back the same', () => {
+  const ascii: WriteBatch = {
+    readings: ['rack-1', 'rack-22', 'r~\x7f', 'rack-1'].map((device, i) => ({ device, metric: i % 2 ? 'v' : 'temp_c', ts: i, value: i })),
+    devices: [],
+    rejected: [],
+  };
+  const e = encodeWriteBatch(ascii);
+  assert.deepEqual(decodeReadings(e), ascii.readings);
+  assert.equal(e.strings.length, 'rack-1temp_crack-22vr~\x7f'.length);
+  // One name past ASCII (the last): the byte ends count its two bytes.
+  const mixed: WriteBatch = { ...ascii, readings: [...ascii.readings, { device: 'é', metric: 'v', ts: 9, value: 9 }] };
+  const m = encodeWriteBatch(mixed);
+  assert.deepEqual(decodeReadings(m), mixed.readings);
+  assert.equal(m.stringEnds.at(-1), e.strings.length + 2);
+});
+
 test('the readings cross a port as moved buffers, not as per-reading objects', () => {
   const e = encodeWriteBatch(batch);
   const list = batchTransferList(e);

@@ -86,16 +86,7 @@ export function encodeWriteBatch(batch: WriteBatch): EncodedBatch {
       }
     }
   }
-  const encoded = nameList.map((s) => utf8.encode(s));
-  let total = 0;
-  for (const e of encoded) total += e.length;
-  const strings = new Uint8Array(total);
-  const stringEnds = new Uint32Array(encoded.length);
-  let at = 0;
-  for (let i = 0; i < encoded.length; i++) {
-    strings.set(encoded[i], at);
-    stringEnds[i] = at += encoded[i].length;
-  }
+  const { strings, stringEnds } = stringTable(nameList);
   const rest: EncodedBatch['rest'] = { devices: batch.devices, rejected: batch.rejected };
   if (batch.sequence) rest.sequence = batch.sequence;
   if (batch.checkpoint) rest.checkpoint = batch.checkpoint;
@@ -112,6 +103,34 @@ export function encodeWriteBatch(batch: WriteBatch): EncodedBatch {
     stringEnds,
     rest,
   };
+}
+
+/**
+ * Names as one UTF-8 buffer and the end of each. ASCII names (the usual device ids and metrics) are
+ * encoded in one call: a batch from a large fleet names a thousand devices, and an encoded array per
+ * name cost an ArrayBuffer each (~3.6 us per message at 100,000 devices, bench spread).
+ */
+function stringTable(names: string[]): { strings: Uint8Array; stringEnds: Uint32Array } {
+  const stringEnds = new Uint32Array(names.length);
+  const joined = names.join('');
+  const ascii = new Uint8Array(joined.length);
+  const r = utf8.encodeInto(joined, ascii);
+  // A character outside ASCII takes two bytes or more: it does not fit, and is not read.
+  if (r.read === joined.length && r.written === joined.length) {
+    let at = 0;
+    for (let i = 0; i < names.length; i++) stringEnds[i] = at += names[i].length;
+    return { strings: ascii, stringEnds };
+  }
+  const encoded = names.map((s) => utf8.encode(s));
+  let total = 0;
+  for (const e of encoded) total += e.length;
+  const strings = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < encoded.length; i++) {
+    strings.set(encoded[i], at);
+    stringEnds[i] = at += encoded[i].length;
+  }
+  return { strings, stringEnds };
 }
 
 /** The buffers postMessage moves instead of copying (each column has an ArrayBuffer of its own). */
