@@ -4,22 +4,25 @@ import type { DevicePruned, RetentionPolicy, RetentionResult } from '../store.js
 import type { RollupAccumulator } from '../rollup-accumulator.js';
 import { deletableRanges, effectiveRetention } from '../retention.js';
 import { HOUR, MINUTE } from '../zoned-time.js';
+import { ChunkedRows, valueRows } from './chunked-rows.js';
 
 /** Rows deleted per retention slice (one short transaction; a few ms). */
 export const RETENTION_SLICE = 5000;
 
 /** Rollups kept in the write transaction, and retention, for the SQLite store (reads: sqlite-reads.ts). */
 export class SqliteHistory {
-  private readonly upsert: Record<'1m' | '1h', Database.Statement>;
+  private readonly upsert: Record<'1m' | '1h', ChunkedRows>;
 
   constructor(
     private readonly db: Database.Database,
     readonly retention: RetentionPolicy,
   ) {
+    // A batch's deltas are one per (series, bucket): no two rows of a statement meet the same stored row.
     const upsert = (table: string) =>
-      db.prepare(
-        `INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      new ChunkedRows(
+        db,
+        (rows) => `INSERT INTO ${table} (series, bucket, v_min, v_max, v_sum, v_sum_sq, n, first_ts, first_v, last_ts, last_v)
+         VALUES ${valueRows(rows, 11)}
          ON CONFLICT (series, bucket) DO UPDATE SET
            v_min = min(v_min, excluded.v_min), v_max = max(v_max, excluded.v_max),
            v_sum = v_sum + excluded.v_sum, v_sum_sq = v_sum_sq + excluded.v_sum_sq, n = n + excluded.n,
@@ -27,6 +30,7 @@ export class SqliteHistory {
            first_ts = min(first_ts, excluded.first_ts),
            last_v = CASE WHEN excluded.last_ts > last_ts THEN excluded.last_v ELSE last_v END,
            last_ts = max(last_ts, excluded.last_ts)`,
+        11,
       );
     this.upsert = { '1m': upsert('rollup_1m'), '1h': upsert('rollup_1h') };
   }
@@ -37,8 +41,22 @@ export class SqliteHistory {
       ['1m', acc.minute],
       ['1h', acc.hour],
     ] as const) {
-      const stmt = this.upsert[res];
-      for (const d of map.values()) stmt.run(d.series, d.bucket, d.min, d.max, d.sum, d.sumSq, d.count, d.firstTs, d.first, d.lastTs, d.last);
+      const rows = this.upsert[res];
+      rows.begin();
+      for (const d of map.values()) {
+        rows.push(d.series);
+        rows.push(d.bucket);
+        rows.push(d.min);
+        rows.push(d.max);
+        rows.push(d.sum);
+        rows.push(d.sumSq);
+        rows.push(d.count);
+        rows.push(d.firstTs);
+        rows.push(d.first);
+        rows.push(d.lastTs);
+        rows.push(d.last);
+      }
+      rows.end();
     }
   }
 

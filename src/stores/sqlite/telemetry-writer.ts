@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { microsWithinMs, wholeMs } from '../../model/time.js';
 import type { RetentionPolicy, WriteResult } from '../store.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
+import { ChunkedRows, valueRows } from './chunked-rows.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { decodeStrings, type EncodedBatch } from './write-batch-codec.js';
 
@@ -29,15 +30,11 @@ const BATCH_IDS_PRUNE_EVERY = 500;
 export class SqliteTelemetryWriter {
   private seriesIds = new Map<string, Map<string, number>>();
   private readonly stmts: Record<
-    | 'upsertDevice'
     | 'insertSeries'
     | 'findSeries'
     | 'insertReading'
     | 'insertReadings'
-    | 'updateLatest'
     | 'insertRejected'
-    | 'saveSeqState'
-    | 'addSeqStats'
     | 'saveCheckpoint'
     | 'findBatch'
     | 'addBatch'
@@ -50,16 +47,12 @@ export class SqliteTelemetryWriter {
   /** Reused bind array of the multi-row insert. */
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 5);
   private readonly history: SqliteHistory;
+  private readonly rows: Record<'devices' | 'latest' | 'seqState' | 'seqStats', ChunkedRows>;
   private batchesSincePrune = 0;
   readonly write: (batch: EncodedBatch) => WriteResult;
 
   constructor(db: Database.Database, retention: RetentionPolicy) {
     this.stmts = {
-      upsertDevice: db.prepare(
-        `INSERT INTO devices (id, profile, first_seen, last_seen) VALUES (?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
-           profile = coalesce(devices.profile, excluded.profile)`,
-      ),
       insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
       insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES (?, ?, ?, ?, ?)'),
@@ -69,18 +62,40 @@ export class SqliteTelemetryWriter {
       savepoint: db.prepare('SAVEPOINT bulk'),
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
-      updateLatest: db.prepare('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
       insertRejected: db.prepare('INSERT INTO rejected (at, source, device, field, rule, error, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      saveSeqState: db.prepare('INSERT INTO seq_state (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state'),
-      addSeqStats: db.prepare(
-        `INSERT INTO seq_stats (device, bucket, received, duplicates, out_of_order, restarts) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (device, bucket) DO UPDATE SET received = received + excluded.received, duplicates = duplicates + excluded.duplicates,
-           out_of_order = out_of_order + excluded.out_of_order, restarts = restarts + excluded.restarts`,
-      ),
       saveCheckpoint: db.prepare('INSERT INTO import_progress (key, state) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state'),
       findBatch: db.prepare('SELECT 1 FROM write_batches WHERE id = ?').pluck(),
       addBatch: db.prepare('INSERT INTO write_batches (id) VALUES (?)'),
       pruneBatches: db.prepare('DELETE FROM write_batches WHERE n <= (SELECT max(n) FROM write_batches) - ?'),
+    };
+    // Rows per device and per series of a batch, many to a statement (chunked-rows.ts).
+    this.rows = {
+      devices: new ChunkedRows(
+        db,
+        (n) => `INSERT INTO devices (id, profile, first_seen, last_seen) VALUES ${valueRows(n, 4)}
+         ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
+           profile = coalesce(devices.profile, excluded.profile)`,
+        4,
+      ),
+      // One row per series of a batch (its newest reading): no two rows meet the same series.
+      latest: new ChunkedRows(
+        db,
+        (n) => `UPDATE series SET last_ts = v.column2, last_value = v.column3 FROM (VALUES ${valueRows(n, 3)}) AS v
+         WHERE series.id = v.column1 AND (series.last_ts IS NULL OR series.last_ts <= v.column2)`,
+        3,
+      ),
+      seqState: new ChunkedRows(
+        db,
+        (n) => `INSERT INTO seq_state (device, state) VALUES ${valueRows(n, 2)} ON CONFLICT (device) DO UPDATE SET state = excluded.state`,
+        2,
+      ),
+      seqStats: new ChunkedRows(
+        db,
+        (n) => `INSERT INTO seq_stats (device, bucket, received, duplicates, out_of_order, restarts) VALUES ${valueRows(n, 6)}
+         ON CONFLICT (device, bucket) DO UPDATE SET received = received + excluded.received, duplicates = duplicates + excluded.duplicates,
+           out_of_order = out_of_order + excluded.out_of_order, restarts = restarts + excluded.restarts`,
+        6,
+      ),
     };
     this.history = new SqliteHistory(db, retention);
     this.write = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
@@ -143,14 +158,22 @@ export class SqliteTelemetryWriter {
   }
 
   private writeNow(b: EncodedBatch): WriteResult {
-    const { upsertDevice, insertReading, updateLatest, insertRejected } = this.stmts;
+    const { insertReading, insertRejected } = this.stmts;
+    const { devices: deviceRows, latest: latestRows, seqState, seqStats } = this.rows;
     const { devices, rejected, sequence, checkpoint, id } = b.rest;
     if (id !== undefined && this.committedBefore(id)) {
       // Committed already, its answer lost: everything in it is stored. Only the replay's checkpoint moves on.
       if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
       return { inserted: 0, duplicates: b.count };
     }
-    for (const d of devices) upsertDevice.run(d.id, d.profile ?? null, d.seen, d.seen);
+    deviceRows.begin();
+    for (const d of devices) {
+      deviceRows.push(d.id);
+      deviceRows.push(d.profile ?? null);
+      deviceRows.push(d.seen);
+      deviceRows.push(d.seen);
+    }
+    deviceRows.end();
     const n = b.count;
     const { ts, value, seq } = b;
     // One id lookup per distinct series in the batch, not per reading.
@@ -181,15 +204,34 @@ export class SqliteTelemetryWriter {
       const l = latestAt[p];
       if (l < 0 || ts[i] >= ts[l]) latestAt[p] = i;
     }
+    latestRows.begin();
     for (let p = 0; p < latestAt.length; p++) {
       const i = latestAt[p];
-      if (i >= 0) updateLatest.run(ts[i], value[i], pairSid[p], ts[i]);
+      if (i < 0) continue;
+      latestRows.push(pairSid[p]);
+      latestRows.push(ts[i]);
+      latestRows.push(value[i]);
     }
+    latestRows.end();
     this.history.applyRollups(rollups);
     for (const x of rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
     if (sequence) {
-      for (const st of sequence.devices) this.stmts.saveSeqState.run(st.device, JSON.stringify(st));
-      for (const s of sequence.buckets) this.stmts.addSeqStats.run(s.device, s.bucket, s.received, s.duplicates, s.outOfOrder, s.restarts);
+      seqState.begin();
+      for (const st of sequence.devices) {
+        seqState.push(st.device);
+        seqState.push(JSON.stringify(st));
+      }
+      seqState.end();
+      seqStats.begin();
+      for (const s of sequence.buckets) {
+        seqStats.push(s.device);
+        seqStats.push(s.bucket);
+        seqStats.push(s.received);
+        seqStats.push(s.duplicates);
+        seqStats.push(s.outOfOrder);
+        seqStats.push(s.restarts);
+      }
+      seqStats.end();
     }
     if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
     if (id !== undefined) this.recordBatch(id);
