@@ -12,7 +12,6 @@ export class ChunkedRows {
   private readonly chunk: Database.Statement;
   private readonly one: Database.Statement;
   private readonly args: unknown[];
-  private n = 0;
 
   constructor(
     db: Database.Database,
@@ -25,23 +24,22 @@ export class ChunkedRows {
     this.args = new Array(rows * width);
   }
 
-  /** Forgets values left by a transaction that failed before its end(). */
-  begin(): void {
-    this.n = 0;
-  }
-
-  push(value: unknown): void {
-    this.args[this.n++] = value;
-    if (this.n === this.args.length) {
-      this.chunk.run(this.args);
-      this.n = 0;
+  /**
+   * Writes a row per item, its values given by `columns` (one function per placeholder of a row, made
+   * once, not per row). Values a failed call left behind are forgotten by the next call.
+   */
+  writeAll<T>(items: Iterable<T>, columns: readonly ((item: T) => unknown)[]): void {
+    if (columns.length !== this.width) throw new Error(`${columns.length} columns for rows of ${this.width}`);
+    const args = this.args;
+    let n = 0;
+    for (const item of items) {
+      for (const column of columns) args[n++] = column(item);
+      if (n === args.length) {
+        this.chunk.run(args);
+        n = 0;
+      }
     }
-  }
-
-  /** Runs the rows not yet written. */
-  end(): void {
-    for (let at = 0; at < this.n; at += this.width) this.one.run(this.args.slice(at, at + this.width));
-    this.n = 0;
+    for (let at = 0; at < n; at += this.width) this.one.run(args.slice(at, at + this.width));
   }
 }
 

@@ -1,13 +1,28 @@
 import type Database from 'better-sqlite3';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DevicePruned, RetentionPolicy, RetentionResult } from '../store.js';
-import type { RollupAccumulator } from '../rollup-accumulator.js';
+import type { RollupAccumulator, RollupDelta } from '../rollup-accumulator.js';
 import { deletableRanges, effectiveRetention } from '../retention.js';
 import { HOUR, MINUTE } from '../zoned-time.js';
 import { ChunkedRows, valueRows } from './chunked-rows.js';
 
 /** Rows deleted per retention slice (one short transaction; a few ms). */
 export const RETENTION_SLICE = 5000;
+
+/** A rollup row's values, in the upsert's column order. */
+const ROLLUP_COLUMNS: readonly ((d: RollupDelta) => number)[] = [
+  (d) => d.series,
+  (d) => d.bucket,
+  (d) => d.min,
+  (d) => d.max,
+  (d) => d.sum,
+  (d) => d.sumSq,
+  (d) => d.count,
+  (d) => d.firstTs,
+  (d) => d.first,
+  (d) => d.lastTs,
+  (d) => d.last,
+];
 
 /** Rollups kept in the write transaction, and retention, for the SQLite store (reads: sqlite-reads.ts). */
 export class SqliteHistory {
@@ -41,22 +56,7 @@ export class SqliteHistory {
       ['1m', acc.minute],
       ['1h', acc.hour],
     ] as const) {
-      const rows = this.upsert[res];
-      rows.begin();
-      for (const d of map.values()) {
-        rows.push(d.series);
-        rows.push(d.bucket);
-        rows.push(d.min);
-        rows.push(d.max);
-        rows.push(d.sum);
-        rows.push(d.sumSq);
-        rows.push(d.count);
-        rows.push(d.firstTs);
-        rows.push(d.first);
-        rows.push(d.lastTs);
-        rows.push(d.last);
-      }
-      rows.end();
+      this.upsert[res].writeAll(map.values(), ROLLUP_COLUMNS);
     }
   }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { microsWithinMs, wholeMs } from '../../model/time.js';
-import type { RetentionPolicy, WriteResult } from '../store.js';
+import type { DeviceSeen, RetentionPolicy, WriteResult } from '../store.js';
+import type { SeqBucketDelta, SeqDeviceState } from '../../model/sequence.js';
 import { RollupAccumulator } from '../rollup-accumulator.js';
 import { ChunkedRows, valueRows } from './chunked-rows.js';
 import { SqliteHistory } from './sqlite-history.js';
@@ -19,6 +20,18 @@ const INSERT_CHUNK = 64;
 export const BATCH_IDS_KEPT = 10_000;
 /** The table is cut back to BATCH_IDS_KEPT once every this many commits. */
 const BATCH_IDS_PRUNE_EVERY = 500;
+
+/** Each row's values in its statement's column order (chunked-rows.ts). */
+const DEVICE_COLUMNS: readonly ((d: DeviceSeen) => unknown)[] = [(d) => d.id, (d) => d.profile ?? null, (d) => d.seen, (d) => d.seen];
+const SEQ_STATE_COLUMNS: readonly ((st: SeqDeviceState) => unknown)[] = [(st) => st.device, (st) => JSON.stringify(st)];
+const SEQ_STATS_COLUMNS: readonly ((s: SeqBucketDelta) => number | string)[] = [
+  (s) => s.device,
+  (s) => s.bucket,
+  (s) => s.received,
+  (s) => s.duplicates,
+  (s) => s.outOfOrder,
+  (s) => s.restarts,
+];
 
 /**
  * The telemetry write transaction on one connection: readings, their series' latest values, rollups,
@@ -166,14 +179,7 @@ export class SqliteTelemetryWriter {
       if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
       return { inserted: 0, duplicates: b.count };
     }
-    deviceRows.begin();
-    for (const d of devices) {
-      deviceRows.push(d.id);
-      deviceRows.push(d.profile ?? null);
-      deviceRows.push(d.seen);
-      deviceRows.push(d.seen);
-    }
-    deviceRows.end();
+    deviceRows.writeAll(devices, DEVICE_COLUMNS);
     const n = b.count;
     const { ts, value, seq } = b;
     // One id lookup per distinct series in the batch, not per reading.
@@ -204,34 +210,14 @@ export class SqliteTelemetryWriter {
       const l = latestAt[p];
       if (l < 0 || ts[i] >= ts[l]) latestAt[p] = i;
     }
-    latestRows.begin();
-    for (let p = 0; p < latestAt.length; p++) {
-      const i = latestAt[p];
-      if (i < 0) continue;
-      latestRows.push(pairSid[p]);
-      latestRows.push(ts[i]);
-      latestRows.push(value[i]);
-    }
-    latestRows.end();
+    const newest: number[] = [];
+    for (let p = 0; p < latestAt.length; p++) if (latestAt[p] >= 0) newest.push(p);
+    latestRows.writeAll(newest, [(p) => pairSid[p], (p) => ts[latestAt[p]], (p) => value[latestAt[p]]]);
     this.history.applyRollups(rollups);
     for (const x of rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
     if (sequence) {
-      seqState.begin();
-      for (const st of sequence.devices) {
-        seqState.push(st.device);
-        seqState.push(JSON.stringify(st));
-      }
-      seqState.end();
-      seqStats.begin();
-      for (const s of sequence.buckets) {
-        seqStats.push(s.device);
-        seqStats.push(s.bucket);
-        seqStats.push(s.received);
-        seqStats.push(s.duplicates);
-        seqStats.push(s.outOfOrder);
-        seqStats.push(s.restarts);
-      }
-      seqStats.end();
+      seqState.writeAll(sequence.devices, SEQ_STATE_COLUMNS);
+      seqStats.writeAll(sequence.buckets, SEQ_STATS_COLUMNS);
     }
     if (checkpoint) this.stmts.saveCheckpoint.run(checkpoint.key, JSON.stringify(checkpoint));
     if (id !== undefined) this.recordBatch(id);
