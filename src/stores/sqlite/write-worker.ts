@@ -29,6 +29,9 @@ const db = new Database(path, { fileMustExist: true });
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = -65536');
+// A statement of many rows that may stop half way (a multi-row upsert, chunked-rows.ts) keeps a
+// statement journal to undo its own part: in memory, not in a temporary file written per statement.
+db.pragma('temp_store = MEMORY');
 // The log's file is given back in slices, never all at once inside a telemetry commit (wal-give-back.ts).
 const giveBack = new WalGiveBack(db, `${path}-wal`, walSizeLimit);
 // Per connection: without it this thread copied the WAL into the file inside every commit that
