@@ -259,7 +259,15 @@ test(
         await api(`/api/v1/alarms/${crit.id}/clear`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'e2e' }) });
         const cleared = await page.waitForSelector(`[data-testid="toast"][data-alarm="${crit.id}"][data-event="cleared"]`, { timeout: 15_000 });
         assert.equal(await cleared.getAttribute('data-sticky'), 'false');
-        await page.waitForSelector(`[data-testid="toast"][data-alarm="${crit.id}"][data-event="cleared"]`, { state: 'detached', timeout: 30_000 });
+        // While the pointer moves over the page it stays past its 8 s (leaving would move the page under the pointer)...
+        const clearedSel = `[data-testid="toast"][data-alarm="${crit.id}"][data-event="cleared"]`;
+        for (let i = 0; i < 20; i++) {
+          await page.mouse.move(300 + (i % 2) * 40, 500);
+          await page.waitForTimeout(500);
+        }
+        assert.ok(await page.$(clearedSel), 'a cleared toast stays while the pointer moves over the page');
+        // ...and leaves by itself once the pointer rests.
+        await page.waitForSelector(clearedSel, { state: 'detached', timeout: 30_000 });
       }
 
       // Alarms and not-found pages pass axe too.

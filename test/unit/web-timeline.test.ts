@@ -179,6 +179,13 @@ test('alarmQuery and ToastQueue', () => {
     ['c', 'b'],
     'c is young, critical b stays',
   );
+  // The pointer moving over the page: nothing leaves by itself (the page would move under it).
+  q.expire(2000, true);
+  assert.deepEqual(
+    q.list().map((t) => t.title),
+    ['c', 'b'],
+    'held while the pointer moves',
+  );
   q.expire(2000);
   assert.deepEqual(
     q.list().map((t) => t.title),

@@ -8,6 +8,9 @@ import { ProfileStore } from './state/profiles.js';
 import { AlarmStore, ToastQueue } from './state/alarms.js';
 import type { LiveAlarm, LiveToast } from '../../src/model/live.js';
 
+/** The pointer counts as moving over the page this long after its last move (ms). */
+const POINTER_REST_MS = 2000;
+
 /** What every screen talks to, made once per page load and handed down by context. */
 export interface Services {
   api: Api;
@@ -122,7 +125,13 @@ export function createServices(loc: { protocol: string; host: string } = window.
   live.onOpenFailed(() => {
     if (session.signedIn) session.ensureFresh().catch(() => {});
   });
-  setInterval(() => toasts.expire(Date.now()), 1000);
+  // A toast leaving by itself moves the page under it: not while the pointer is moving over the page (ToastQueue.expire).
+  let pointerAt = -Infinity;
+  if (typeof window !== 'undefined') window.addEventListener('pointermove', () => (pointerAt = Date.now()), { passive: true });
+  setInterval(() => {
+    const now = Date.now();
+    toasts.expire(now, now - pointerAt < POINTER_REST_MS);
+  }, 1000);
 
   const startData = () => {
     if (identity.state.status !== 'ready') {

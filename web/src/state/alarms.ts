@@ -194,8 +194,14 @@ export class ToastQueue {
     this.changed();
   }
 
-  /** Drops toasts older than ttlMs, except raised critical alarms (those wait to be dismissed). */
-  expire(now: number): void {
+  /**
+   * Drops toasts older than ttlMs, except raised critical alarms (those wait to be dismissed).
+   * `held`: the operator's pointer is moving over the page. The toasts sit in the page's flow (they
+   * never cover its controls), so one leaving moves everything under them: while held, none leaves
+   * by itself, and those due go together once the pointer rests or leaves.
+   */
+  expire(now: number, held = false): void {
+    if (held) return;
     const before = this.items.length;
     this.items = this.items.filter((t) => isSticky(t) || now - t.at < this.ttlMs);
     if (this.items.length !== before) this.changed();
