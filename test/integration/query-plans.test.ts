@@ -89,7 +89,9 @@ function sqliteScans(plan: { detail: string }[]): string[] {
   return plan
     .map((p) => p.detail)
     .filter(
-      (d) => /^(SCAN|SEARCH) (readings|rollup_1m|rollup_1h|r|x)\b/.test(d) && !/USING (PRIMARY KEY|COVERING INDEX sqlite_autoindex_\w+) \(series=\?/.test(d),
+      (d) =>
+        /^(SCAN|SEARCH) (readings_settled|readings_recent|readings|rollup_1m|rollup_1h|r|x)\b/.test(d) &&
+        !/USING (PRIMARY KEY|COVERING INDEX sqlite_autoindex_\w+) \(series=\?/.test(d),
     );
 }
 
@@ -145,7 +147,7 @@ describe('query plans: SQLite', () => {
     let onReadings = 0;
     for (const [sql, args] of distinct) {
       const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
-      if (plan.some((p) => /\b(readings|rollup_1m|rollup_1h|r)\b/.test(p.detail))) onReadings++;
+      if (plan.some((p) => /\b(readings_settled|readings_recent|rollup_1m|rollup_1h|r)\b/.test(p.detail))) onReadings++;
       for (const line of sqliteScans(plan)) bad.push(`${sql.replace(/\s+/g, ' ')}\n    -> ${line}`);
     }
     assert.ok(onReadings >= 8, `expected queries on readings and rollups, got ${onReadings}`);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Alarm, AlarmEvent, AlarmQuery, AlarmStats, AlarmStatus, NotificationRecord, Rule, Severity } from '../../model/alarm.js';
 import { ALARM_STATUSES, SEVERITIES } from '../../model/alarm.js';
-import { NO_SEQ, type Reading } from '../../model/reading.js';
+import type { Reading } from '../../model/reading.js';
 import type { AlarmStore, NotificationQuery, ReplayQuery, TriggerRecord } from '../store.js';
 import type { ReadJob } from '../reads/protocol.js';
 import { ALARM_INSERT_COLUMNS, alarmInsertArgs } from '../alarm-insert.js';
@@ -69,7 +69,7 @@ export class SqliteAlarmTables implements AlarmStore {
 
   constructor(
     private readonly db: Database.Database,
-    /** Where a backtest's replay runs when not here (the store's read workers): it reads up to millions of rows. */
+    /** Where a backtest's replay runs (the store's read workers, or inline for an in-memory database): it reads up to millions of rows. */
     private readonly replay?: (q: ReplayQuery) => Promise<Reading[]>,
     /** Where read jobs run (the store's read workers, or inline for an in-memory database). */
     private readonly job?: (job: ReadJob, args: unknown[]) => Promise<unknown>,
@@ -285,17 +285,7 @@ export class SqliteAlarmTables implements AlarmStore {
   }
 
   async replayReadings(q: ReplayQuery): Promise<Reading[]> {
-    if (this.replay) return this.replay(q);
-    const rows = this.db
-      .prepare(
-        `SELECT s.metric AS metric, r.ts + r.us / 1000.0 AS ts, r.value AS value, r.seq AS seq FROM readings r JOIN series s ON s.id = r.series
-         WHERE s.device = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts, r.us, s.metric LIMIT ?`,
-      )
-      .all(q.device, q.from, q.to, q.limit) as { metric: string; ts: number; value: number; seq: number | null }[];
-    return rows.map((r) => {
-      const out: Reading = { device: q.device, metric: r.metric, ts: r.ts, value: r.value };
-      if (r.seq !== null && r.seq !== NO_SEQ) out.seq = r.seq;
-      return out;
-    });
+    if (!this.replay) throw new Error('this store was opened without a read runner');
+    return this.replay(q);
   }
 }

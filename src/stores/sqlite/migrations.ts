@@ -315,4 +315,23 @@ export const migrations: string[] = [
   -- transaction: a spooled batch whose commit did happen (its answer lost) is not written twice.
   CREATE TABLE write_batches (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
   `,
+  `
+  -- Readings in two tables of one key (storage.md, "Readings land in a small table first"): a commit
+  -- of live data adds to readings_recent, small enough that a few dozen pages hold every series'
+  -- newest rows, and moves one slice of series from it to readings_settled, where each series' rows
+  -- then fill whole pages; a dense batch (an import) goes to readings_settled at once. A reading is
+  -- in exactly one of them. Reads go through the view: with the ORDER BY columns selected, SQLite
+  -- walks both keys and merges them.
+  ALTER TABLE readings RENAME TO readings_settled;
+  CREATE TABLE readings_recent (
+    series INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    us INTEGER NOT NULL DEFAULT 0 CHECK (us BETWEEN 0 AND 999),
+    seq INTEGER NOT NULL DEFAULT -1,
+    value REAL NOT NULL,
+    PRIMARY KEY (series, ts, us, seq)
+  ) WITHOUT ROWID;
+  CREATE VIEW readings AS
+    SELECT series, ts, us, seq, value FROM readings_settled UNION ALL SELECT series, ts, us, seq, value FROM readings_recent;
+  `,
 ];

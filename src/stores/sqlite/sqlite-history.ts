@@ -84,7 +84,12 @@ export class SqliteHistory {
       this.db.prepare(
         `DELETE FROM ${table} WHERE series = ? AND ${col} >= ? AND ${col} < min(?, coalesce((SELECT ${col} FROM ${table} WHERE series = ? AND ${col} >= ? AND ${col} < ? ORDER BY ${col} LIMIT 1 OFFSET ${RETENTION_SLICE}), ?))`,
       );
-    const del = { raw: slice('readings', 'ts'), minute: slice('rollup_1m', 'bucket'), hour: slice('rollup_1h', 'bucket') };
+    // Raw readings are in two tables (migrations.ts): each is cut the same way.
+    const del = {
+      raw: [slice('readings_settled', 'ts'), slice('readings_recent', 'ts')],
+      minute: [slice('rollup_1m', 'bucket')],
+      hour: [slice('rollup_1h', 'bucket')],
+    };
     const result: RetentionResult = { raw: 0, minute: 0, hour: 0, partitionsDropped: 0, devices: [] };
     const perDevice = new Map<string, DevicePruned>();
     for (const s of series) {
@@ -98,12 +103,14 @@ export class SqliteHistory {
         ['hour', now - p.hourMs, HOUR],
       ] as const) {
         for (const [from, to] of deletableRanges(cut, kept, width)) {
-          for (;;) {
-            const n = del[key].run(s.id, from, to, s.id, from, to, to).changes;
-            result[key] += n;
-            d[key] += n;
-            if (n) await yieldToLoop();
-            if (n < RETENTION_SLICE) break;
+          for (const stmt of del[key]) {
+            for (;;) {
+              const n = stmt.run(s.id, from, to, s.id, from, to, to).changes;
+              result[key] += n;
+              d[key] += n;
+              if (n) await yieldToLoop();
+              if (n < RETENTION_SLICE) break;
+            }
           }
         }
       }

@@ -90,7 +90,9 @@ export class SqliteReads {
     const series = q.metrics?.length
       ? q.metrics.map((m) => ({ id: this.sid(q.device, m), metric: m }))
       : (this.q('SELECT id, metric FROM series WHERE device = ? ORDER BY metric').all(q.device) as { id: number; metric: string }[]);
-    const stmt = this.q(`SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`).raw();
+    const stmt = this.q(
+      `SELECT ${TS}, value, ts, us, seq FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`,
+    ).raw();
     const out: Record<string, RawSeries> = {};
     const cap = q.maxRows ?? Infinity;
     let total = 0;
@@ -201,8 +203,8 @@ export class SqliteReads {
   private seriesWindow(id: number, from: number, to: number, n: number, order: 'asc' | 'desc'): [number, number][] {
     const sql =
       order === 'asc'
-        ? `SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC, us ASC LIMIT ?`
-        : `SELECT ${TS}, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`;
+        ? `SELECT ${TS}, value, ts, us FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts ASC, us ASC LIMIT ?`
+        : `SELECT ${TS}, value, ts, us, seq FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, us DESC, seq DESC LIMIT ?`;
     const rows = this.q(sql).raw().all(id, from, to, n) as [number, number][];
     return order === 'asc' ? rows : rows.reverse();
   }

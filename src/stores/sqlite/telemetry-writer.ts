@@ -13,6 +13,34 @@ type Stmt = Database.Statement;
 const INSERT_CHUNK = 64;
 
 /**
+ * Live readings land in readings_recent and move to readings_settled a slice of series at a time,
+ * one slice per commit: each series' staged rows move once every this many commits. Measured on
+ * 1,000 readings of 400 series a commit over 1M stored: 659 WAL frames and 8.2 ms a commit written
+ * straight to the series-keyed table, 179 frames and 3.4 ms staged with 10 slices (20: 160 frames,
+ * 3.6 ms; the staging table grows with the slice count, and so do its pages a commit touches).
+ */
+export const MOVE_SLICES = 12;
+/**
+ * A batch with at least this many readings per series (an import, a replayed backlog) fills pages
+ * of each series by itself: it goes to readings_settled at once rather than through the staging table.
+ */
+export const SETTLE_FROM_PER_SERIES = 32;
+
+type ReadingTable = 'readings_settled' | 'readings_recent';
+const OTHER: Record<ReadingTable, ReadingTable> = { readings_settled: 'readings_recent', readings_recent: 'readings_settled' };
+
+/**
+ * Inserts rows (series, ts, us, value, seq) into `table` unless the same reading is in either table:
+ * a reading is in exactly one of them, so the key's conflict catches a duplicate in `table` and the
+ * NOT EXISTS one in the other.
+ */
+function insertNewSql(table: ReadingTable, rows: number): string {
+  return `INSERT OR IGNORE INTO ${table} (series, ts, us, value, seq)
+    SELECT column1, column2, column3, column4, column5 FROM (VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}) AS v
+    WHERE NOT EXISTS (SELECT 1 FROM ${OTHER[table]} o WHERE o.series = v.column1 AND o.ts = v.column2 AND o.us = v.column3 AND o.seq = v.column5)`;
+}
+
+/**
  * Batch ids kept (write_batches). A batch whose answer was lost is spooled at once, and new batches
  * queue behind the spool until it is replayed, so only the few batches already handed over commit in
  * between: this many is far more than that, and the table stays a few hundred KiB.
@@ -43,24 +71,18 @@ const SEQ_STATS_COLUMNS: readonly ((s: SeqBucketDelta) => number | string)[] = [
 export class SqliteTelemetryWriter {
   private seriesIds = new Map<string, Map<string, number>>();
   private readonly stmts: Record<
-    | 'insertSeries'
-    | 'findSeries'
-    | 'insertReading'
-    | 'insertReadings'
-    | 'insertRejected'
-    | 'saveCheckpoint'
-    | 'findBatch'
-    | 'addBatch'
-    | 'pruneBatches'
-    | 'savepoint'
-    | 'release'
-    | 'rollbackTo',
+    'insertSeries' | 'findSeries' | 'insertRejected' | 'saveCheckpoint' | 'findBatch' | 'addBatch' | 'pruneBatches' | 'savepoint' | 'release' | 'rollbackTo',
     Stmt
   >;
   /** Reused bind array of the multi-row insert. */
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 5);
   private readonly history: SqliteHistory;
   private readonly rows: Record<'devices' | 'latest' | 'seqState' | 'seqStats', ChunkedRows>;
+  private readonly insertInto: Record<ReadingTable, { one: Stmt; chunk: Stmt }>;
+  private readonly move: { copy: Stmt; remove: Stmt };
+  /** The next slice of series ids to move starts here (a sweep over [0, highest id], then again). */
+  private moveFrom = 0;
+  private highestSeries: number;
   private batchesSincePrune = 0;
   readonly write: (batch: EncodedBatch) => WriteResult;
 
@@ -68,10 +90,6 @@ export class SqliteTelemetryWriter {
     this.stmts = {
       insertSeries: db.prepare('INSERT INTO series (device, metric) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       findSeries: db.prepare('SELECT id FROM series WHERE device = ? AND metric = ?').pluck(),
-      insertReading: db.prepare('INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES (?, ?, ?, ?, ?)'),
-      insertReadings: db.prepare(
-        `INSERT OR IGNORE INTO readings (series, ts, us, value, seq) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`,
-      ),
       savepoint: db.prepare('SAVEPOINT bulk'),
       release: db.prepare('RELEASE bulk'),
       rollbackTo: db.prepare('ROLLBACK TO bulk'),
@@ -110,6 +128,15 @@ export class SqliteTelemetryWriter {
         6,
       ),
     };
+    const into = (t: ReadingTable) => ({ one: db.prepare(insertNewSql(t, 1)), chunk: db.prepare(insertNewSql(t, INSERT_CHUNK)) });
+    this.insertInto = { readings_settled: into('readings_settled'), readings_recent: into('readings_recent') };
+    this.move = {
+      copy: db.prepare(
+        'INSERT OR IGNORE INTO readings_settled (series, ts, us, seq, value) SELECT series, ts, us, seq, value FROM readings_recent WHERE series >= ? AND series < ?',
+      ),
+      remove: db.prepare('DELETE FROM readings_recent WHERE series >= ? AND series < ?'),
+    };
+    this.highestSeries = db.prepare('SELECT coalesce(max(id), 0) FROM series').pluck().get() as number;
     this.history = new SqliteHistory(db, retention);
     this.write = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
   }
@@ -122,6 +149,7 @@ export class SqliteTelemetryWriter {
       this.stmts.insertSeries.run(device, metric);
       id = this.stmts.findSeries.get(device, metric) as number;
       byMetric.set(metric, id);
+      if (id > this.highestSeries) this.highestSeries = id;
     }
     return id;
   }
@@ -132,10 +160,11 @@ export class SqliteTelemetryWriter {
    * none: a re-import); otherwise rolls the savepoint back and returns -1, for the caller to write
    * them row by row.
    */
-  private insertAllNew(b: EncodedBatch, sids: Float64Array): number {
+  private insertAllNew(b: EncodedBatch, sids: Float64Array, table: ReadingTable): number {
     const n = b.count;
     if (n < INSERT_CHUNK) return -1;
-    const { insertReadings, insertReading, savepoint, release, rollbackTo } = this.stmts;
+    const { savepoint, release, rollbackTo } = this.stmts;
+    const { chunk: insertReadings, one: insertReading } = this.insertInto[table];
     const { ts, value, seq } = b;
     const args = this.chunkArgs;
     savepoint.run();
@@ -159,6 +188,20 @@ export class SqliteTelemetryWriter {
     return known ? changes : -1;
   }
 
+  /**
+   * Moves the staged readings of the next slice of series ids (about 1/MOVE_SLICES of them) to
+   * readings_settled, in the commit's transaction: a reader sees each reading in one table or the
+   * other, never both or neither.
+   */
+  private moveSlice(): void {
+    const width = Math.max(1, Math.ceil((this.highestSeries + 1) / MOVE_SLICES));
+    const from = this.moveFrom;
+    const to = from + width;
+    this.move.copy.run(from, to);
+    this.move.remove.run(from, to);
+    this.moveFrom = to > this.highestSeries ? 0 : to;
+  }
+
   private committedBefore(id: string): boolean {
     return this.stmts.findBatch.get(id) !== undefined;
   }
@@ -171,7 +214,7 @@ export class SqliteTelemetryWriter {
   }
 
   private writeNow(b: EncodedBatch): WriteResult {
-    const { insertReading, insertRejected } = this.stmts;
+    const { insertRejected } = this.stmts;
     const { devices: deviceRows, latest: latestRows, seqState, seqStats } = this.rows;
     const { devices, rejected, sequence, checkpoint, id } = b.rest;
     if (id !== undefined && this.committedBefore(id)) {
@@ -191,7 +234,9 @@ export class SqliteTelemetryWriter {
     // Only readings actually stored count toward rollups: a duplicate must not be summed twice. The
     // multi-row insert cannot say which rows were new, so a batch holding any duplicate is undone and
     // written again row by row, which can.
-    let inserted = this.insertAllNew(b, sids);
+    const table: ReadingTable = n >= SETTLE_FROM_PER_SERIES * pairSid.length ? 'readings_settled' : 'readings_recent';
+    const insertReading = this.insertInto[table].one;
+    let inserted = this.insertAllNew(b, sids, table);
     const rollups = new RollupAccumulator();
     if (inserted === n) {
       for (let i = 0; i < n; i++) rollups.add(sids[i], ts[i], value[i]);
@@ -214,6 +259,7 @@ export class SqliteTelemetryWriter {
     for (let p = 0; p < latestAt.length; p++) if (latestAt[p] >= 0) newest.push(p);
     latestRows.writeAll(newest, [(p) => pairSid[p], (p) => ts[latestAt[p]], (p) => value[latestAt[p]]]);
     this.history.applyRollups(rollups);
+    this.moveSlice();
     for (const x of rejected) insertRejected.run(x.at, x.source, x.device, x.field, x.rule, x.error, x.payload);
     if (sequence) {
       seqState.writeAll(sequence.devices, SEQ_STATE_COLUMNS);
