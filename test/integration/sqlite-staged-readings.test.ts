@@ -1,7 +1,8 @@
 /**
  * SQLite keeps readings in two tables of one key (migrations.ts, storage.md "Readings land in a
- * small table first"): live batches go to readings_recent and move to readings_settled a slice of
- * series per commit; dense batches go to readings_settled at once. What must hold whatever the
+ * small table first"): the readings of a series that comes back commit after commit go to
+ * readings_recent and move to readings_settled a slice of series per commit; those of a series not
+ * seen lately, and dense batches, go to readings_settled at once. What must hold whatever the
  * table: every reading in exactly one of them, a duplicate found in either, rollups summed once,
  * reads and retention seeing both.
  */
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from '../helpers/app.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { MOVE_SLICES, SETTLE_FROM_PER_SERIES } from '../../src/stores/sqlite/telemetry-writer.js';
+import { HOT_WITHIN, MOVE_SLICES, SETTLE_FROM_PER_SERIES } from '../../src/stores/sqlite/telemetry-writer.js';
 import type { Reading } from '../../src/model/reading.js';
 import type { RetentionPolicy, WriteBatch } from '../../src/stores/store.js';
 
@@ -28,10 +29,10 @@ function live(ts: number, k: number): WriteBatch {
   return { readings, devices: DEVICES.map((id) => ({ id, seen: ts })), rejected: [] };
 }
 
-/** `n` readings of one series from `from`, 1 s apart: a dense batch (an import). */
+/** `n` readings of one series from `from`, 1 s apart, seq 0, 1, ...: a dense batch (an import). */
 function dense(device: string, metric: string, from: number, n: number): WriteBatch {
   const readings: Reading[] = [];
-  for (let i = 0; i < n; i++) readings.push({ device, metric, ts: from + i * 1000, value: i });
+  for (let i = 0; i < n; i++) readings.push({ device, metric, ts: from + i * 1000, value: i, seq: i });
   return { readings, devices: [{ id: device, seen: from }], rejected: [] };
 }
 
@@ -61,32 +62,34 @@ async function open(t: { after: (fn: () => Promise<void>) => void }) {
   return { store, tables, count };
 }
 
-test('live batches land in readings_recent and each reading moves to readings_settled within a sweep; none is ever in both', async (t) => {
+test('series that come back land in readings_recent and each reading moves to readings_settled within a sweep; none is ever in both', async (t) => {
   const { store, tables, count } = await open(t);
   const r1 = await store.telemetry.write(live(T0, 1));
   assert.deepEqual(r1, { inserted: 20, duplicates: 0 });
-  const first = tables();
-  assert.ok(first.recent > 0, 'a live batch is staged');
-  assert.equal(first.recent + first.settled, 20);
-  assert.equal(first.inBoth, 0);
-  for (let k = 2; k <= MOVE_SLICES + 1; k++) {
+  assert.deepEqual(tables(), { recent: 0, settled: 20, inBoth: 0, rolledUp: 20 }, 'series not seen lately go straight to readings_settled');
+  await store.telemetry.write(live(T0 + 2000, 2));
+  const second = tables();
+  assert.ok(second.recent > 0, 'a series seen in the last commit is staged');
+  assert.equal(second.recent + second.settled, 40);
+  assert.equal(second.inBoth, 0);
+  for (let k = 3; k <= MOVE_SLICES + 2; k++) {
     await store.telemetry.write(live(T0 + k * 1000, k));
     const now = tables();
     assert.equal(now.recent + now.settled, 20 * k, `after commit ${k}`);
     assert.equal(now.inBoth, 0);
     assert.equal(now.rolledUp, 20 * k, 'each reading summed into its minute once');
   }
-  // A whole sweep later, the first batch's readings have all moved.
-  assert.equal(count('SELECT count(*) FROM readings_settled WHERE ts = ?', T0), 20);
+  // A whole sweep later, the second batch's readings have all moved.
+  assert.equal(count('SELECT count(*) FROM readings_settled WHERE ts = ?', T0 + 2000), 20);
   // Reads see both tables, newest first through the merge of their keys.
   const range = await store.telemetry.queryRange({ device: 'st-3', metrics: ['a'], from: T0, to: T0 + DAY, limit: 1000 });
   assert.deepEqual(
     range.a.ts,
-    Array.from({ length: MOVE_SLICES + 1 }, (_, i) => (i === 0 ? T0 : T0 + (i + 1) * 1000)),
+    Array.from({ length: MOVE_SLICES + 2 }, (_, i) => (i === 0 ? T0 : T0 + (i + 1) * 1000)),
   );
   assert.deepEqual(
     range.a.value,
-    Array.from({ length: MOVE_SLICES + 1 }, (_, i) => i + 1),
+    Array.from({ length: MOVE_SLICES + 2 }, (_, i) => i + 1),
   );
 });
 
@@ -108,33 +111,68 @@ test('a duplicate is found in either table: written again, a moved batch and a s
   assert.equal(tables().rolledUp, before.rolledUp + 10);
 });
 
-test('a dense batch goes to readings_settled at once, and a reading of it already staged is a duplicate', async (t) => {
+test('a dense batch goes to readings_settled at once, and its readings already stored in either table are duplicates', async (t) => {
   const { store, tables, count } = await open(t);
-  // One staged reading of st-0/a at T0 + 5 s (a live batch of one series: 1 < SETTLE_FROM_PER_SERIES).
-  await store.telemetry.write({ readings: [{ device: 'st-0', metric: 'a', ts: T0 + 5000, value: 5 }], devices: [{ id: 'st-0', seen: T0 }], rejected: [] });
-  assert.equal(tables().recent, 1);
+  await store.telemetry.write(live(T0 - 10_000, 0));
+  const seriesA = count("SELECT id FROM series WHERE device = 'st-0' AND metric = 'a'");
+  const stagedA = () => count('SELECT count(*) FROM readings_recent WHERE series = ?', seriesA);
+  // Live batches until one of st-0/a's readings waits in readings_recent (its slice not yet moved).
+  let k = 0;
+  while (k < MOVE_SLICES && !(k > 0 && stagedA() > 0)) await store.telemetry.write(live(T0 + ++k * 1000, k));
+  assert.ok(stagedA() > 0 && count('SELECT count(*) FROM readings_settled WHERE series = ? AND ts > ?', seriesA, T0) + stagedA() === k);
+  const before = tables();
   const n = SETTLE_FROM_PER_SERIES * 2;
+  // T0 .. T0 + 63 s: the k live readings of st-0/a at T0 + 1 s .. T0 + k s are in it.
   const r = await store.telemetry.write(dense('st-0', 'a', T0, n));
-  assert.deepEqual(r, { inserted: n - 1, duplicates: 1 });
+  assert.deepEqual(r, { inserted: n - k, duplicates: k });
   const now = tables();
-  assert.equal(now.settled + now.recent, n);
+  assert.equal(now.settled + now.recent, before.settled + before.recent + n - k);
   assert.equal(now.inBoth, 0);
-  assert.equal(now.rolledUp, n);
-  assert.ok(count('SELECT count(*) FROM readings_settled') >= n - 1, 'the dense batch was written to readings_settled');
+  assert.equal(now.rolledUp, before.rolledUp + n - k);
+  // Its new readings (T0, and after the live ones) went to readings_settled.
+  assert.equal(
+    count('SELECT count(*) FROM readings_settled WHERE series = ? AND (ts = ? OR (ts > ? AND ts < ?))', seriesA, T0, T0 + k * 1000, T0 + n * 1000),
+    n - k,
+  );
 });
 
 test('retention deletes expired readings from both tables; reads before and after agree with it', async (t) => {
-  const { store, tables } = await open(t);
+  const { store, tables, count } = await open(t);
   const old = T0 - 30 * DAY;
   await store.telemetry.write(dense('st-1', 'a', old, SETTLE_FROM_PER_SERIES * 2));
   await store.telemetry.write(live(old + DAY, 1));
-  await store.telemetry.write(live(T0, 2));
-  const before = tables();
-  assert.ok(before.recent > 0 && before.settled > 0, JSON.stringify(before));
+  await store.telemetry.write(live(old + DAY + 1000, 2));
+  await store.telemetry.write(live(T0, 3));
+  const expired = (table: string) => count(`SELECT count(*) FROM ${table} WHERE ts < ?`, T0 - retention.rawMs);
+  assert.ok(expired('readings_recent') > 0 && expired('readings_settled') > 0, 'expired readings in both tables');
   const pruned = await store.telemetry.applyRetention(T0 + 1000);
-  assert.equal(pruned.raw, SETTLE_FROM_PER_SERIES * 2 + 20);
+  assert.equal(pruned.raw, SETTLE_FROM_PER_SERIES * 2 + 40);
+  assert.equal(expired('readings_recent') + expired('readings_settled'), 0);
   const after = tables();
   assert.equal(after.recent + after.settled, 20);
   const left = await store.telemetry.queryRange({ device: 'st-1', metrics: ['a'], from: 0, to: T0 + DAY, limit: 1000 });
   assert.deepEqual(left.a.ts, [T0]);
+});
+
+test('after a restart, a reading staged before it is still found as a duplicate by a batch that goes straight to readings_settled', async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.remove());
+  const path = join(tmp.dir, 'fieldscope.db');
+  let store = new SqliteStore({ path, retention, readWorkers: 1 });
+  await store.open();
+  for (let k = 1; k <= 3; k++) await store.telemetry.write(live(T0 + k * 1000, k));
+  const db = new Database(path, { readonly: true });
+  const staged = db.prepare('SELECT count(*) FROM readings_recent WHERE ts = ?').pluck();
+  const waiting = staged.get(T0 + 3000) as number;
+  assert.ok(waiting > 0, 'some of the last batch is staged');
+  await store.close();
+  store = new SqliteStore({ path, retention, readWorkers: 1 });
+  await store.open();
+  t.after(async () => {
+    db.close();
+    await store.close();
+  });
+  // The first batch after the restart: no series seen in this run yet, so it goes to readings_settled.
+  assert.deepEqual(await store.telemetry.write(live(T0 + 3000, 3)), { inserted: 0, duplicates: 20 });
+  assert.equal(db.prepare('SELECT count(*) FROM readings').pluck().get(), 60);
 });

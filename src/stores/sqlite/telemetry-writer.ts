@@ -25,6 +25,8 @@ export const MOVE_SLICES = 12;
  * of each series by itself: it goes to readings_settled at once rather than through the staging table.
  */
 export const SETTLE_FROM_PER_SERIES = 32;
+/** A series in one of the last this many commits is staged (staged()): about half a sweep. */
+export const HOT_WITHIN = MOVE_SLICES / 2;
 
 type ReadingTable = 'readings_settled' | 'readings_recent';
 const OTHER: Record<ReadingTable, ReadingTable> = { readings_settled: 'readings_recent', readings_recent: 'readings_settled' };
@@ -38,6 +40,16 @@ function insertNewSql(table: ReadingTable, rows: number): string {
   return `INSERT OR IGNORE INTO ${table} (series, ts, us, value, seq)
     SELECT column1, column2, column3, column4, column5 FROM (VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}) AS v
     WHERE NOT EXISTS (SELECT 1 FROM ${OTHER[table]} o WHERE o.series = v.column1 AND o.ts = v.column2 AND o.us = v.column3 AND o.seq = v.column5)`;
+}
+
+/** The plain insert, for readings of series known to have nothing staged (the large fleet's case: no lookup in the other table). */
+function insertSettledSql(rows: number): string {
+  return `INSERT OR IGNORE INTO readings_settled (series, ts, us, value, seq) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`;
+}
+
+interface InsertStatements {
+  one: Stmt;
+  chunk: Stmt;
 }
 
 /**
@@ -78,11 +90,18 @@ export class SqliteTelemetryWriter {
   private readonly chunkArgs: unknown[] = new Array(INSERT_CHUNK * 5);
   private readonly history: SqliteHistory;
   private readonly rows: Record<'devices' | 'latest' | 'seqState' | 'seqStats', ChunkedRows>;
-  private readonly insertInto: Record<ReadingTable, { one: Stmt; chunk: Stmt }>;
+  private readonly insertInto: Record<ReadingTable | 'settledUnchecked', InsertStatements>;
   private readonly move: { copy: Stmt; remove: Stmt };
   /** The next slice of series ids to move starts here (a sweep over [0, highest id], then again). */
   private moveFrom = 0;
   private highestSeries: number;
+  /** Commits so far, and the last commit each series id was in (staged()). */
+  private commits = 0;
+  private lastCommit = new Int32Array(0);
+  /** By series id: rows of it may be in readings_recent (staged since its slice last moved). */
+  private mayBeStaged = new Uint8Array(0);
+  /** Until a first sweep is done, any series may have rows staged before this connection opened. */
+  private stagedBeforeOpen: boolean;
   private batchesSincePrune = 0;
   readonly write: (batch: EncodedBatch) => WriteResult;
 
@@ -129,7 +148,12 @@ export class SqliteTelemetryWriter {
       ),
     };
     const into = (t: ReadingTable) => ({ one: db.prepare(insertNewSql(t, 1)), chunk: db.prepare(insertNewSql(t, INSERT_CHUNK)) });
-    this.insertInto = { readings_settled: into('readings_settled'), readings_recent: into('readings_recent') };
+    this.insertInto = {
+      readings_settled: into('readings_settled'),
+      readings_recent: into('readings_recent'),
+      settledUnchecked: { one: db.prepare(insertSettledSql(1)), chunk: db.prepare(insertSettledSql(INSERT_CHUNK)) },
+    };
+    this.stagedBeforeOpen = db.prepare('SELECT 1 FROM readings_recent LIMIT 1').get() !== undefined;
     this.move = {
       copy: db.prepare(
         'INSERT OR IGNORE INTO readings_settled (series, ts, us, seq, value) SELECT series, ts, us, seq, value FROM readings_recent WHERE series >= ? AND series < ?',
@@ -155,37 +179,82 @@ export class SqliteTelemetryWriter {
   }
 
   /**
-   * Inserts the readings INSERT_CHUNK rows per statement (a fraction of the per-statement cost of one
-   * row each) inside a savepoint. Returns how many were new when that says which (all of them, or
-   * none: a re-import); otherwise rolls the savepoint back and returns -1, for the caller to write
-   * them row by row.
+   * Inserts the readings at `at` with `into`, INSERT_CHUNK rows per statement (a fraction of the
+   * per-statement cost of one row each), and adds those actually stored to `rollups`: a duplicate
+   * must not be summed twice. The multi-row insert cannot say which rows were new, so when its count
+   * says some were and some were not, its savepoint is rolled back and the rows written one by one.
    */
-  private insertAllNew(b: EncodedBatch, sids: Float64Array, table: ReadingTable): number {
-    const n = b.count;
-    if (n < INSERT_CHUNK) return -1;
+  private insertNew(b: EncodedBatch, sids: Float64Array, at: Int32Array, into: InsertStatements, rollups: RollupAccumulator): number {
+    const n = at.length;
     const { savepoint, release, rollbackTo } = this.stmts;
-    const { chunk: insertReadings, one: insertReading } = this.insertInto[table];
+    const { chunk: insertReadings, one: insertReading } = into;
     const { ts, value, seq } = b;
-    const args = this.chunkArgs;
-    savepoint.run();
-    let changes = 0;
-    let i = 0;
-    for (; i + INSERT_CHUNK <= n; i += INSERT_CHUNK) {
-      for (let k = 0; k < INSERT_CHUNK; k++) {
-        const j = i + k;
-        args[5 * k] = sids[j];
-        args[5 * k + 1] = wholeMs(ts[j]);
-        args[5 * k + 2] = microsWithinMs(ts[j]);
-        args[5 * k + 3] = value[j];
-        args[5 * k + 4] = seq[j];
+    if (n >= INSERT_CHUNK) {
+      const args = this.chunkArgs;
+      savepoint.run();
+      let changes = 0;
+      let i = 0;
+      for (; i + INSERT_CHUNK <= n; i += INSERT_CHUNK) {
+        for (let k = 0; k < INSERT_CHUNK; k++) {
+          const j = at[i + k];
+          args[5 * k] = sids[j];
+          args[5 * k + 1] = wholeMs(ts[j]);
+          args[5 * k + 2] = microsWithinMs(ts[j]);
+          args[5 * k + 3] = value[j];
+          args[5 * k + 4] = seq[j];
+        }
+        changes += insertReadings.run(args).changes;
       }
-      changes += insertReadings.run(args).changes;
+      for (; i < n; i++) {
+        const j = at[i];
+        changes += insertReading.run(sids[j], wholeMs(ts[j]), microsWithinMs(ts[j]), value[j], seq[j]).changes;
+      }
+      const known = changes === n || changes === 0;
+      if (!known) rollbackTo.run();
+      release.run();
+      if (known) {
+        if (changes) for (let i = 0; i < n; i++) rollups.add(sids[at[i]], ts[at[i]], value[at[i]]);
+        return changes;
+      }
     }
-    for (; i < n; i++) changes += insertReading.run(sids[i], wholeMs(ts[i]), microsWithinMs(ts[i]), value[i], seq[i]).changes;
-    const known = changes === n || changes === 0;
-    if (!known) rollbackTo.run();
-    release.run();
-    return known ? changes : -1;
+    let inserted = 0;
+    for (let i = 0; i < n; i++) {
+      const j = at[i];
+      const added = insertReading.run(sids[j], wholeMs(ts[j]), microsWithinMs(ts[j]), value[j], seq[j]).changes;
+      if (added) rollups.add(sids[j], ts[j], value[j]);
+      inserted += added;
+    }
+    return inserted;
+  }
+
+  /**
+   * Which table each series of the batch goes to (1: readings_recent). Staging pays only for a
+   * series that comes back before its slice moves, so that its rows move together: one seen within
+   * the last HOT_WITHIN commits. A series of a large fleet (a reading every few seconds, hundreds of
+   * commits apart) goes straight to readings_settled, as does every series of a dense batch.
+   */
+  private staged(pairSid: Float64Array, dense: boolean): { staged: Uint8Array; settledMeetStaged: boolean } {
+    const commit = ++this.commits;
+    if (this.lastCommit.length <= this.highestSeries) {
+      const size = Math.max(1024, (this.highestSeries + 1) * 2);
+      const last = new Int32Array(size).fill(-HOT_WITHIN - 1);
+      last.set(this.lastCommit);
+      this.lastCommit = last;
+      const may = new Uint8Array(size);
+      may.set(this.mayBeStaged);
+      this.mayBeStaged = may;
+    }
+    const staged = new Uint8Array(pairSid.length);
+    let settledMeetStaged = this.stagedBeforeOpen;
+    for (let p = 0; p < pairSid.length; p++) {
+      const sid = pairSid[p];
+      if (!dense && commit - this.lastCommit[sid] <= HOT_WITHIN) {
+        staged[p] = 1;
+        this.mayBeStaged[sid] = 1;
+      } else if (this.mayBeStaged[sid]) settledMeetStaged = true;
+      this.lastCommit[sid] = commit;
+    }
+    return { staged, settledMeetStaged };
   }
 
   /**
@@ -199,7 +268,12 @@ export class SqliteTelemetryWriter {
     const to = from + width;
     this.move.copy.run(from, to);
     this.move.remove.run(from, to);
-    this.moveFrom = to > this.highestSeries ? 0 : to;
+    this.mayBeStaged.fill(0, from, Math.min(to, this.mayBeStaged.length));
+    if (to > this.highestSeries) {
+      // A sweep is done (the first began at id 0 when this connection opened): whatever was staged before has moved.
+      this.stagedBeforeOpen = false;
+      this.moveFrom = 0;
+    } else this.moveFrom = to;
   }
 
   private committedBefore(id: string): boolean {
@@ -224,30 +298,26 @@ export class SqliteTelemetryWriter {
     }
     deviceRows.writeAll(devices, DEVICE_COLUMNS);
     const n = b.count;
-    const { ts, value, seq } = b;
+    const { ts, value } = b;
     // One id lookup per distinct series in the batch, not per reading.
     const names = decodeStrings(b);
     const pairSid = new Float64Array(b.seriesDevice.length);
     for (let p = 0; p < pairSid.length; p++) pairSid[p] = this.seriesId(names[b.seriesDevice[p]], names[b.seriesMetric[p]]);
     const sids = new Float64Array(n);
     for (let i = 0; i < n; i++) sids[i] = pairSid[b.series[i]];
-    // Only readings actually stored count toward rollups: a duplicate must not be summed twice. The
-    // multi-row insert cannot say which rows were new, so a batch holding any duplicate is undone and
-    // written again row by row, which can.
-    const table: ReadingTable = n >= SETTLE_FROM_PER_SERIES * pairSid.length ? 'readings_settled' : 'readings_recent';
-    const insertReading = this.insertInto[table].one;
-    let inserted = this.insertAllNew(b, sids, table);
-    const rollups = new RollupAccumulator();
-    if (inserted === n) {
-      for (let i = 0; i < n; i++) rollups.add(sids[i], ts[i], value[i]);
-    } else if (inserted < 0) {
-      inserted = 0;
-      for (let i = 0; i < n; i++) {
-        const added = insertReading.run(sids[i], wholeMs(ts[i]), microsWithinMs(ts[i]), value[i], seq[i]).changes;
-        if (added) rollups.add(sids[i], ts[i], value[i]);
-        inserted += added;
-      }
+    const { staged, settledMeetStaged } = this.staged(pairSid, n >= SETTLE_FROM_PER_SERIES * pairSid.length);
+    let stagedCount = 0;
+    for (let i = 0; i < n; i++) stagedCount += staged[b.series[i]];
+    const at = { readings_recent: new Int32Array(stagedCount), readings_settled: new Int32Array(n - stagedCount) };
+    for (let i = 0, r = 0, d = 0; i < n; i++) {
+      if (staged[b.series[i]]) at.readings_recent[r++] = i;
+      else at.readings_settled[d++] = i;
     }
+    const rollups = new RollupAccumulator();
+    let inserted = 0;
+    const settled = settledMeetStaged ? this.insertInto.readings_settled : this.insertInto.settledUnchecked;
+    if (at.readings_settled.length) inserted += this.insertNew(b, sids, at.readings_settled, settled, rollups);
+    if (at.readings_recent.length) inserted += this.insertNew(b, sids, at.readings_recent, this.insertInto.readings_recent, rollups);
     // Newest reading per series of the batch, by pair index (ties: the later reading wins, as before).
     const latestAt = new Int32Array(pairSid.length).fill(-1);
     for (let i = 0; i < n; i++) {
