@@ -91,6 +91,13 @@ test('series that come back land in readings_recent and each reading moves to re
     range.a.value,
     Array.from({ length: MOVE_SLICES + 2 }, (_, i) => i + 1),
   );
+  // Away for more than HOT_WITHIN commits (other devices' batches in between): straight to readings_settled again.
+  for (let k = 0; k <= HOT_WITHIN; k++) {
+    await store.telemetry.write({ readings: [{ device: 'other', metric: 'a', ts: T0 + k, value: k }], devices: [{ id: 'other', seen: T0 }], rejected: [] });
+  }
+  const back = T0 + 60_000;
+  await store.telemetry.write(live(back, 99));
+  assert.equal(count('SELECT count(*) FROM readings_settled WHERE ts = ?', back), 20);
 });
 
 test('a duplicate is found in either table: written again, a moved batch and a staged one store nothing and sum nothing', async (t) => {
