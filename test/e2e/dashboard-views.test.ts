@@ -50,6 +50,9 @@ test(
         }),
       );
     for (let i = 0; i < vib.length; i += 5000) await post('/api/v1/devices/vib-hist/telemetry', vib.slice(i, i + 5000));
+    // One device with a site: when a sort moves another device into its row, the site must go with it.
+    const site = 'North yard 7';
+    await api(`/api/v1/devices/${histId}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ location: site }) });
 
     const violations: string[] = [];
     const open = (lang: 'en' | 'ko', viewport = { width: 1280, height: 900 }) => openPage({ lang, viewport, shots: `views-${lang}-` });
@@ -131,7 +134,15 @@ test(
         rows.map((r) => r.getAttribute('data-testid')!.slice('device-row-'.length)),
       );
       assert.deepEqual(ids, [...ids].sort(), 'sorted by id');
+      // The site column (4th) of every row on screen: only the device that has one shows it.
+      const sites = () =>
+        page.$$eval('[data-testid^="device-row-"][data-index]', (rows) =>
+          rows.map((r) => [r.getAttribute('data-testid')!.slice('device-row-'.length), r.querySelectorAll('td')[3]?.textContent ?? '']),
+        );
+      const sitesShown = (rows: string[][]) => rows.filter(([, text]) => text === site).map(([id]) => id);
+      assert.deepEqual(sitesShown(await sites()), [histId]);
       await sortBy(page, 'id', 'descending');
+      assert.deepEqual(sitesShown(await sites()), [histId], 'a row that showed another device keeps no cell of it');
       await check(tab, `${lang} table`);
       await shot('01-table');
       // Keyboard: Tab reaches the view switch and Enter opens the groups.

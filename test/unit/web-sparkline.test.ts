@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SPARK_H, SPARK_W, sparkPoints, sparklinePath } from '../../web/src/components/sparkline.js';
+import { SPARK_H, SPARK_W, sparkline } from '../../web/src/components/sparkline.js';
+
+const sparklinePath = (...args: Parameters<typeof sparkline>) => sparkline(...args).d;
 
 /** The points of a path "M x y L x y ...". */
 const points = (d: string) => [...d.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
@@ -21,17 +23,18 @@ describe('fleet table sparkline path', () => {
   it('adds the latest live value when newer than the last bucket, and widens the range for it', () => {
     const d = sparklinePath([0, 1_800_000], [10, 20], 0, 3_600_000, { ts: 3_600_000, value: 40 });
     const p = points(d);
-    assert.equal(p.length, sparkPoints([0, 1_800_000], { ts: 3_600_000, value: 40 }));
+    assert.equal(p.length, sparkline([0, 1_800_000], [10, 20], 0, 3_600_000, { ts: 3_600_000, value: 40 }).points);
     assert.deepEqual(p.at(-1), [SPARK_W, 2]);
     assert.deepEqual(p[0], [0, SPARK_H - 2]);
     // A live value not newer than the last bucket is already in it.
-    assert.equal(points(sparklinePath([0, 1_800_000], [10, 20], 0, 3_600_000, { ts: 1_800_000, value: 40 })).length, 2);
-    assert.equal(sparkPoints([0, 1_800_000], { ts: 1_800_000, value: 40 }), 2);
+    const inLast = sparkline([0, 1_800_000], [10, 20], 0, 3_600_000, { ts: 1_800_000, value: 40 });
+    assert.equal(points(inLast.d).length, 2);
+    assert.equal(inLast.points, 2);
   });
 
   it('draws a live value alone, and nothing from nothing', () => {
     assert.deepEqual(points(sparklinePath([], [], 0, 3_600_000, { ts: 1_800_000, value: 5 })), [[SPARK_W / 2, SPARK_H - 2]]);
-    assert.equal(sparklinePath([], [], 0, 3_600_000, undefined), '');
+    assert.deepEqual(sparkline([], [], 0, 3_600_000, undefined), { d: '', points: 0 });
   });
 
   it('rounds to half a pixel, so a live value that moves the line by less writes the same path', () => {

@@ -7,7 +7,7 @@ import { enumLabel, metricLabel, profileLabel } from '../state/profiles.js';
 import { assignSlots, visibleRange } from '../state/row-window.js';
 import { hrefs } from '../hooks/useRoute.js';
 import type { Language } from '../i18n/catalogues.js';
-import { SPARK_H, SPARK_W, sparkPoints, sparklinePath } from './sparkline.js';
+import { SPARK_H, SPARK_W, sparkline } from './sparkline.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -56,9 +56,18 @@ interface Shown {
   spark: unknown;
   sparkLatest: unknown;
   sparkTick: number;
+  /** The path and point count written to the row's sparkline (compared here, never read back from the DOM). */
+  sparkPath: string;
+  sparkPoints: number;
   sparkLabel: string;
   lang: string;
 }
+
+/**
+ * What no cell ever shows: a reset row (another device in it) writes every cell again, even one whose
+ * new text is empty ('' as the reset value left the last device's site or latest value in the row).
+ */
+const UNSHOWN = '\u0000';
 
 interface Slot {
   index: number;
@@ -98,23 +107,25 @@ function setText(node: HTMLElement, text: string): void {
 
 const emptyShown = (): Shown => ({
   device: null,
-  status: '',
-  statusText: '',
-  name: '',
-  profile: '',
-  profileTitle: '',
-  site: '',
-  latest: '',
+  status: UNSHOWN,
+  statusText: UNSHOWN,
+  name: UNSHOWN,
+  profile: UNSHOWN,
+  profileTitle: UNSHOWN,
+  site: UNSHOWN,
+  latest: UNSHOWN,
   alarms: -1,
-  completeness: '',
-  completenessTitle: '',
+  completeness: UNSHOWN,
+  completenessTitle: UNSHOWN,
   seenTs: -1,
-  seen: '',
+  seen: UNSHOWN,
   spark: undefined,
   sparkLatest: undefined,
   sparkTick: -1,
-  sparkLabel: '',
-  lang: '',
+  sparkPath: UNSHOWN,
+  sparkPoints: -1,
+  sparkLabel: UNSHOWN,
+  lang: UNSHOWN,
 });
 
 /**
@@ -341,12 +352,12 @@ export class DeviceTableRows {
       shown.spark = spark;
       shown.sparkLatest = latest;
       shown.sparkTick = tick;
-      const d = spark ? sparklinePath(spark.ts, spark.values, to - 3_600_000, to, latest) : '';
+      const line = spark ? sparkline(spark.ts, spark.values, to - 3_600_000, to, latest) : { d: '', points: 0 };
       // The same path to half a pixel (most live values): nothing to lay out or paint again.
-      if (s.path.getAttribute('d') !== d) s.path.setAttribute('d', d);
+      if (shown.sparkPath !== line.d) s.path.setAttribute('d', (shown.sparkPath = line.d));
+      if (shown.sparkPoints !== line.points) s.spark.dataset.points = String((shown.sparkPoints = line.points));
       const display = spark ? '' : 'none';
       if (s.spark.style.display !== display) s.spark.style.display = display;
-      if (spark) s.spark.dataset.points = String(sparkPoints(spark.ts, latest));
     }
     const sparkLabel = metric ? data.labels.sparkline(metricLabel(profile, metric, lang)) : '';
     if (shown.sparkLabel !== sparkLabel) s.spark.setAttribute('aria-label', (shown.sparkLabel = sparkLabel));

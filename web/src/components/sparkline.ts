@@ -12,11 +12,14 @@ export const SPARK_H = H;
 /** Coordinates to half a pixel: a live value that moves the line by less draws the same path (no repaint). */
 const half = (x: number) => (Math.round(x * 2) / 2).toString();
 
-/**
- * The path (`d`) of the line in a W x H box: bucket averages, then the latest value when newer than
- * the last bucket; empty when there is nothing to draw.
- */
-export function sparklinePath(ts: number[], values: number[], from: number, to: number, latest: { ts: number; value: number } | undefined): string {
+/** A drawn sparkline: its path (`d`, empty when there is nothing to draw) and how many points it has. */
+export interface SparklineShape {
+  d: string;
+  points: number;
+}
+
+/** The line in a W x H box: bucket averages, then the latest value when newer than the last bucket. */
+export function sparkline(ts: number[], values: number[], from: number, to: number, latest: { ts: number; value: number } | undefined): SparklineShape {
   const extra = !!latest && (!ts.length || latest.ts > ts[ts.length - 1]);
   let lo = Infinity;
   let hi = -Infinity;
@@ -34,10 +37,5 @@ export function sparklinePath(ts: number[], values: number[], from: number, to: 
   let d = '';
   for (let i = 0; i < ts.length; i++) d += `${i ? 'L' : 'M'}${px(ts[i])} ${py(values[i])}`;
   if (extra) d += `${d ? 'L' : 'M'}${px(latest!.ts)} ${py(latest!.value)}`;
-  return d;
-}
-
-/** How many points sparklinePath draws for these (the data-points attribute tests read). */
-export function sparkPoints(ts: number[], latest: { ts: number; value: number } | undefined): number {
-  return ts.length + (latest && (!ts.length || latest.ts > ts[ts.length - 1]) ? 1 : 0);
+  return { d, points: ts.length + (extra ? 1 : 0) };
 }
