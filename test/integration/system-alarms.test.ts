@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { unlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../../src/stores/store.js';
 import type { Alarm } from '../../src/model/alarm.js';
@@ -214,6 +215,32 @@ test('a serial port that goes away raises a system alarm; it clears when the por
   await pty.start();
   await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 20_000, what: 'serial alarm cleared' });
 });
+
+test(
+  'a serial port whose device path goes away while its descriptor stays readable raises the alarm too, and is opened again at the path',
+  { skip: socat.skip },
+  async (t) => {
+    const d = tempDir();
+    t.after(() => d.remove());
+    const pty = await startPtyPair(d.dir);
+    t.after(() => pty.kill());
+    const app = await startTestApp({ dataDir: d.dir, serial: `${pty.a}=meter-9`, systemCheckMs: 50 });
+    t.after(() => app.stop());
+    await until(() => app.serialLinks[0].isOpen, { what: 'port open' });
+    // The pty is still there and its descriptor readable: only the path is gone, as with an adapter
+    // whose driver has not failed the reads yet. Nothing but the path says the device went away.
+    unlinkSync(pty.a);
+    const a = await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === `serial:${pty.a}`), {
+      what: 'serial alarm',
+    });
+    assert.match(a.message, /meter-9/);
+    // Another pty pair at the same path: the link opens it, and the alarm clears.
+    await pty.kill();
+    await pty.start();
+    await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 20_000, what: 'serial alarm cleared' });
+    assert.ok(app.serialLinks[0].isOpen);
+  },
+);
 
 const mosquitto = requireMosquitto('system alarm: broker disconnected');
 test('external broker mode: a broker that goes away raises a system alarm; it clears on reconnect', { skip: mosquitto.skip }, async (t) => {

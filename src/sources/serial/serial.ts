@@ -1,3 +1,4 @@
+import { stat } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Pipeline } from '../../pipeline/ingest.js';
 import type { Metrics } from '../../metrics.js';
@@ -22,6 +23,8 @@ export interface SerialLinkOptions {
   maxMissing?: number;
   reopenMinMs?: number;
   reopenMaxMs?: number;
+  /** How often the open port's device path is looked at (default 1000 ms; see watchPath). */
+  pathCheckMs?: number;
   maxLineBytes?: number;
   /** What the link asks of a frame's CRC (default optional: checked when present). */
   integrity?: SerialIntegrity;
@@ -58,6 +61,9 @@ export class SerialLink implements Source, CommandTransport {
   private missing = new Map<number, Missing>();
   private chaseTimer: NodeJS.Timeout | null = null;
   private reopenTimer: NodeJS.Timeout | null = null;
+  private pathTimer: NodeJS.Timeout | null = null;
+  /** The device node the open port was opened as (stat of its path, links followed). */
+  private openedAs: { dev: number; ino: number; rdev: number } | null = null;
   private backoff: number;
   private stopped = false;
   private inFlight = new Set<Promise<void>>();
@@ -82,13 +88,35 @@ export class SerialLink implements Source, CommandTransport {
     const every = Math.max(20, Math.floor((this.opts.resendAfterMs ?? 500) / 2));
     this.chaseTimer = setInterval(() => this.chase(), every);
     this.chaseTimer.unref();
+    this.pathTimer = setInterval(() => this.watchPath(), this.opts.pathCheckMs ?? 1000);
+    this.pathTimer.unref();
+  }
+
+  /**
+   * A port whose device path is gone, or names another device node now (an adapter unplugged; a
+   * pty pair made again), is closed and reopened, whether or not its reads have failed: a driver
+   * may leave a vanished device's descriptor readable and silent, and the link would then look
+   * open while it hears nothing (and never see the device back). The reopen fails until the path
+   * is back, so the port is reported down meanwhile.
+   */
+  private watchPath(): void {
+    const port = this.port;
+    const was = this.openedAs;
+    if (!port?.isOpen || !was) return;
+    stat(this.opts.path, (err, st) => {
+      if (port !== this.port || this.stopped) return;
+      if (!err && st.dev === was.dev && st.ino === was.ino && st.rdev === was.rdev) return;
+      this.noteError(err ? `device path gone (${err.code ?? err.message})` : 'device path names another device now');
+      this.scheduleReopen();
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.chaseTimer) clearInterval(this.chaseTimer);
+    if (this.pathTimer) clearInterval(this.pathTimer);
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.chaseTimer = this.reopenTimer = null;
+    this.chaseTimer = this.pathTimer = this.reopenTimer = null;
     // Frames taken are finished (stored and acked) before the port closes.
     await Promise.allSettled([...this.inFlight]);
     const p = this.port;
@@ -133,6 +161,10 @@ export class SerialLink implements Source, CommandTransport {
         return;
       }
       this.opts.logger.info({ path: this.opts.path, device: this.opts.device }, 'serial port open');
+      this.openedAs = null;
+      stat(this.opts.path, (e, st) => {
+        if (!e && port === this.port) this.openedAs = { dev: st.dev, ino: st.ino, rdev: st.rdev };
+      });
       this.backoff = this.opts.reopenMinMs ?? 250;
       this.lastError = null;
       this.partial = '';
