@@ -1,6 +1,6 @@
 // System faults are alarms: each condition raises an alarm about Fieldscope itself (same lifecycle
 // and notifications as device alarms), and the alarm clears itself when the condition ends.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { unlinkSync } from 'node:fs';
@@ -199,7 +199,9 @@ test('spool above its fraction of the limit, and a failing notification channel:
 });
 
 const socat = requireServices('system alarm: serial port gone', 'socat');
-test('a serial port that goes away raises a system alarm; it clears when the port is back', { skip: socat.skip }, async (t) => {
+
+/** A pty pair, and Fieldscope reading meter-9 on one end with its system checks every 50 ms, once the port is open. */
+async function serialApp(t: TestContext) {
   const d = tempDir();
   t.after(() => d.remove());
   const pty = await startPtyPair(d.dir);
@@ -207,37 +209,38 @@ test('a serial port that goes away raises a system alarm; it clears when the por
   const app = await startTestApp({ dataDir: d.dir, serial: `${pty.a}=meter-9`, systemCheckMs: 50 });
   t.after(() => app.stop());
   await until(() => app.serialLinks[0].isOpen, { what: 'port open' });
+  const alarmRaised = async () => {
+    const a = await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === `serial:${pty.a}`), {
+      what: 'serial alarm',
+    });
+    assert.match(a.message, /meter-9/);
+  };
+  const alarmCleared = () =>
+    until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 20_000, what: 'serial alarm cleared' });
+  return { pty, app, alarmRaised, alarmCleared };
+}
+
+test('a serial port that goes away raises a system alarm; it clears when the port is back', { skip: socat.skip }, async (t) => {
+  const { pty, alarmRaised, alarmCleared } = await serialApp(t);
   await pty.kill();
-  const a = await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === `serial:${pty.a}`), {
-    what: 'serial alarm',
-  });
-  assert.match(a.message, /meter-9/);
+  await alarmRaised();
   await pty.start();
-  await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 20_000, what: 'serial alarm cleared' });
+  await alarmCleared();
 });
 
 test(
   'a serial port whose device path goes away while its descriptor stays readable raises the alarm too, and is opened again at the path',
   { skip: socat.skip },
   async (t) => {
-    const d = tempDir();
-    t.after(() => d.remove());
-    const pty = await startPtyPair(d.dir);
-    t.after(() => pty.kill());
-    const app = await startTestApp({ dataDir: d.dir, serial: `${pty.a}=meter-9`, systemCheckMs: 50 });
-    t.after(() => app.stop());
-    await until(() => app.serialLinks[0].isOpen, { what: 'port open' });
+    const { pty, app, alarmRaised, alarmCleared } = await serialApp(t);
     // The pty is still there and its descriptor readable: only the path is gone, as with an adapter
     // whose driver has not failed the reads yet. Nothing but the path says the device went away.
     unlinkSync(pty.a);
-    const a = await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.find((x) => x.metric === `serial:${pty.a}`), {
-      what: 'serial alarm',
-    });
-    assert.match(a.message, /meter-9/);
+    await alarmRaised();
     // Another pty pair at the same path: the link opens it, and the alarm clears.
     await pty.kill();
     await pty.start();
-    await until(async () => (await systemAlarms(app.httpUrl, '&status=open')).alarms.length === 0, { timeoutMs: 20_000, what: 'serial alarm cleared' });
+    await alarmCleared();
     assert.ok(app.serialLinks[0].isOpen);
   },
 );
