@@ -183,3 +183,38 @@ test('after a restart, a reading staged before it is still found as a duplicate 
   assert.deepEqual(await store.telemetry.write(live(T0 + 3000, 3)), { inserted: 0, duplicates: 20 });
   assert.equal(db.prepare('SELECT count(*) FROM readings').pluck().get(), 60);
 });
+
+/** A dead letter the table refuses (its time is NOT NULL): the whole commit fails and is rolled back. */
+const refused = { at: null as unknown as number, source: 'http' as const, device: 'st-0', field: 'x', rule: 'test', error: 'test', payload: '{}' };
+
+test('a commit that fails leaves the writer as it found it: its moved slice counts as staged still, its series ids are not reused', async (t) => {
+  const { store, tables, count } = await open(t);
+  // One series (id 1): the sweep is two slices, [0, 1) and [1, 2), one a commit.
+  const one = (ts: number, extra: Partial<WriteBatch> = {}): WriteBatch => ({
+    readings: [{ device: 'st-0', metric: 'a', ts, value: 1, seq: ts - T0 }],
+    devices: [{ id: 'st-0', seen: ts }],
+    rejected: [],
+    ...extra,
+  });
+  for (const k of [1, 2, 3]) await store.telemetry.write(one(T0 + k * 1000));
+  assert.equal(count('SELECT count(*) FROM readings_recent WHERE ts = ?', T0 + 3000), 1, 'the third is staged');
+  // This commit moves the series' slice, then fails: the move is undone with it.
+  await assert.rejects(store.telemetry.write(one(T0 + 4000, { rejected: [refused] })));
+  assert.equal(count('SELECT count(*) FROM readings_recent WHERE ts = ?', T0 + 3000), 1);
+  // A dense batch over the same seconds (straight to readings_settled): the staged one is a duplicate.
+  const readings = Array.from({ length: SETTLE_FROM_PER_SERIES * 2 }, (_, i) => ({ device: 'st-0', metric: 'a', ts: T0 + i * 1000, value: 1, seq: i * 1000 }));
+  assert.deepEqual(await store.telemetry.write({ readings, devices: [{ id: 'st-0', seen: T0 }], rejected: [] }), {
+    inserted: readings.length - 3,
+    duplicates: 3,
+  });
+  assert.equal(tables().inBoth, 0);
+
+  // A failed commit that created a series: the id it got is handed out again, to another series.
+  const ghost = { readings: [{ device: 'ghost', metric: 'a', ts: T0, value: 7 }], devices: [{ id: 'ghost', seen: T0 }], rejected: [] };
+  await assert.rejects(store.telemetry.write({ ...ghost, rejected: [refused] }));
+  await store.telemetry.write({ readings: [{ device: 'real', metric: 'b', ts: T0, value: 8 }], devices: [{ id: 'real', seen: T0 }], rejected: [] });
+  await store.telemetry.write(ghost);
+  const range = (device: string, metric: string) => store.telemetry.queryRange({ device, metrics: [metric], from: 0, to: T0 + DAY, limit: 10 });
+  assert.deepEqual((await range('real', 'b')).b.value, [8]);
+  assert.deepEqual((await range('ghost', 'a')).a.value, [7]);
+});

@@ -77,8 +77,9 @@ const SEQ_STATS_COLUMNS: readonly ((s: SeqBucketDelta) => number | string)[] = [
  * The telemetry write transaction on one connection: readings, their series' latest values, rollups,
  * dead letters, sequence state and import checkpoint, all or nothing. Runs on the writer thread
  * (write-worker.ts) for a database file, on the store's own connection for ':memory:'. This
- * connection is the only one that creates series, so its id cache cannot go stale (series rows are
- * never deleted; readers look ids up by name).
+ * connection is the only one that creates series, so its id cache goes stale only when a
+ * transaction that created some is rolled back (series rows are never deleted; readers look ids up
+ * by name): write() forgets the cache then.
  */
 export class SqliteTelemetryWriter {
   private seriesIds = new Map<string, Map<string, number>>();
@@ -94,6 +95,8 @@ export class SqliteTelemetryWriter {
   private readonly move: { copy: Stmt; remove: Stmt };
   /** The next slice of series ids to move starts here (a sweep over [0, highest id], then again). */
   private moveFrom = 0;
+  /** The slice the transaction in progress moved (applied to moveFrom and mayBeStaged once it commits). */
+  private moved: { from: number; to: number } | null = null;
   private highestSeries: number;
   /** Commits so far, and the last commit each series id was in (staged()). */
   private commits = 0;
@@ -162,7 +165,23 @@ export class SqliteTelemetryWriter {
     };
     this.highestSeries = db.prepare('SELECT coalesce(max(id), 0) FROM series').pluck().get() as number;
     this.history = new SqliteHistory(db, retention);
-    this.write = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
+    const transaction = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
+    this.write = (batch) => {
+      this.moved = null;
+      let result: WriteResult;
+      try {
+        result = transaction(batch);
+      } catch (err) {
+        // Rolled back: series rows it created are gone (their ids may be handed out again), and the
+        // slice it moved is still staged. Ids are looked up again; the sweep stays where it was.
+        this.seriesIds.clear();
+        throw err;
+      }
+      // (transaction() set it: TypeScript cannot see that through the call.)
+      const moved = this.moved as { from: number; to: number } | null;
+      if (moved) this.sliceMoved(moved.from, moved.to);
+      return result;
+    };
   }
 
   private seriesId(device: string, metric: string): number {
@@ -268,6 +287,11 @@ export class SqliteTelemetryWriter {
     const to = from + width;
     this.move.copy.run(from, to);
     this.move.remove.run(from, to);
+    this.moved = { from, to };
+  }
+
+  /** What the writer keeps of a move, once its transaction committed (write()). */
+  private sliceMoved(from: number, to: number): void {
     this.mayBeStaged.fill(0, from, Math.min(to, this.mayBeStaged.length));
     if (to > this.highestSeries) {
       // A sweep is done (the first began at id 0 when this connection opened): whatever was staged before has moved.
