@@ -101,10 +101,8 @@ export class SqliteTelemetryWriter {
   /** Commits so far, and the last commit each series id was in (staged()). */
   private commits = 0;
   private lastCommit = new Int32Array(0);
-  /** By series id: rows of it may be in readings_recent (staged since its slice last moved). */
+  /** By series id: rows of it may be in readings_recent (staged, here or before a restart, since its slice last moved). */
   private mayBeStaged = new Uint8Array(0);
-  /** Until a first sweep is done, any series may have rows staged before this connection opened. */
-  private stagedBeforeOpen: boolean;
   private batchesSincePrune = 0;
   readonly write: (batch: EncodedBatch) => WriteResult;
 
@@ -156,7 +154,6 @@ export class SqliteTelemetryWriter {
       readings_recent: into('readings_recent'),
       settledUnchecked: { one: db.prepare(insertSettledSql(1)), chunk: db.prepare(insertSettledSql(INSERT_CHUNK)) },
     };
-    this.stagedBeforeOpen = db.prepare('SELECT 1 FROM readings_recent LIMIT 1').get() !== undefined;
     this.move = {
       copy: db.prepare(
         'INSERT OR IGNORE INTO readings_settled (series, ts, us, seq, value) SELECT series, ts, us, seq, value FROM readings_recent WHERE series >= ? AND series < ?',
@@ -164,6 +161,9 @@ export class SqliteTelemetryWriter {
       remove: db.prepare('DELETE FROM readings_recent WHERE series >= ? AND series < ?'),
     };
     this.highestSeries = db.prepare('SELECT coalesce(max(id), 0) FROM series').pluck().get() as number;
+    // Rows staged before this connection opened (a restart) are marked like any others; the sweep clears them.
+    this.growTo(this.highestSeries);
+    for (const sid of db.prepare('SELECT DISTINCT series FROM readings_recent').pluck().all() as number[]) this.mayBeStaged[sid] = 1;
     this.history = new SqliteHistory(db, retention);
     const transaction = db.transaction((batch: EncodedBatch) => this.writeNow(batch));
     this.write = (batch) => {
@@ -254,17 +254,9 @@ export class SqliteTelemetryWriter {
    */
   private staged(pairSid: Float64Array, dense: boolean): { staged: Uint8Array; settledMeetStaged: boolean } {
     const commit = ++this.commits;
-    if (this.lastCommit.length <= this.highestSeries) {
-      const size = Math.max(1024, (this.highestSeries + 1) * 2);
-      const last = new Int32Array(size).fill(-HOT_WITHIN - 1);
-      last.set(this.lastCommit);
-      this.lastCommit = last;
-      const may = new Uint8Array(size);
-      may.set(this.mayBeStaged);
-      this.mayBeStaged = may;
-    }
+    this.growTo(this.highestSeries);
     const staged = new Uint8Array(pairSid.length);
-    let settledMeetStaged = this.stagedBeforeOpen;
+    let settledMeetStaged = false;
     for (let p = 0; p < pairSid.length; p++) {
       const sid = pairSid[p];
       if (!dense && commit - this.lastCommit[sid] <= HOT_WITHIN) {
@@ -274,6 +266,18 @@ export class SqliteTelemetryWriter {
       this.lastCommit[sid] = commit;
     }
     return { staged, settledMeetStaged };
+  }
+
+  /** The per-series-id arrays hold `sid`. */
+  private growTo(sid: number): void {
+    if (this.lastCommit.length > sid) return;
+    const size = Math.max(1024, (sid + 1) * 2);
+    const last = new Int32Array(size).fill(-HOT_WITHIN - 1);
+    last.set(this.lastCommit);
+    this.lastCommit = last;
+    const may = new Uint8Array(size);
+    may.set(this.mayBeStaged);
+    this.mayBeStaged = may;
   }
 
   /**
@@ -293,11 +297,7 @@ export class SqliteTelemetryWriter {
   /** What the writer keeps of a move, once its transaction committed (write()). */
   private sliceMoved(from: number, to: number): void {
     this.mayBeStaged.fill(0, from, Math.min(to, this.mayBeStaged.length));
-    if (to > this.highestSeries) {
-      // A sweep is done (the first began at id 0 when this connection opened): whatever was staged before has moved.
-      this.stagedBeforeOpen = false;
-      this.moveFrom = 0;
-    } else this.moveFrom = to;
+    this.moveFrom = to > this.highestSeries ? 0 : to;
   }
 
   private committedBefore(id: string): boolean {
