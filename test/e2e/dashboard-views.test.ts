@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { needChromium, startBrowserSuite, type E2ePage } from '../helpers/browser.js';
+import { until } from '../helpers/app.js';
 
 const chromium = needChromium('dashboard views e2e');
 const HOUR = 3_600_000;
@@ -264,8 +265,14 @@ test(
         await shot('06-toasts', { fullPage: false });
         await check(tab, 'ko toasts');
         // Clearing a critical alarm: its "cleared" toast leaves by itself (only raised critical ones stay).
-        const list = await api<{ alarms: { id: number; severity: string }[] }>('/api/v1/alarms?device=ina219-01&status=active_unacked');
-        const crit = list.alarms.find((a) => a.severity === 'critical')!;
+        // Raised by the next reading the rules see: toasts of the others may be on screen before it is.
+        const crit = await until(
+          async () =>
+            (await api<{ alarms: { id: number; severity: string }[] }>('/api/v1/alarms?device=ina219-01&status=active_unacked')).alarms.find(
+              (a) => a.severity === 'critical',
+            ),
+          { timeoutMs: 15_000, what: "an active critical alarm of ina219-01's rules" },
+        );
         await page.click('[data-testid="toast-dismiss-all"]');
         await api(`/api/v1/alarms/${crit.id}/clear`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'e2e' }) });
         const cleared = await page.waitForSelector(`[data-testid="toast"][data-alarm="${crit.id}"][data-event="cleared"]`, { timeout: 15_000 });
