@@ -53,8 +53,15 @@ interface ListenerLink {
  * what it allocates per message dies young. The default young generation (up to 3 x 16 MiB semi
  * spaces, resident once touched) was a fifth of an idle listener's RSS and, with 6 listeners
  * for 100,000 devices, ~200 MiB of the budget; 1 MiB semi spaces scavenge more often, cheaply.
+ * The old generation grows 15% past what the last full collection kept instead of V8's own factor
+ * (up to 4x): a listener's heap is its connections (~7 KiB each, ~130 MiB at 17,000), which a full
+ * collection marks in tens of milliseconds, and between collections V8 let it double with
+ * publishes promoted while they wait for their commit (BENCHMARKS.md, stop 24: 16,700 connections
+ * per listener 278 -> 218 MiB, no more CPU measured). Not for the server process: its heap at
+ * 100,000 devices is ~800 MiB of live analytics, and collecting that every 15% of growth starved
+ * ingest (a third of the publishes unacknowledged at the end of that run).
  */
-export const LISTENER_EXEC_ARGV = ['--max-semi-space-size=1'];
+export const LISTENER_EXEC_ARGV = ['--max-semi-space-size=1', '--heap-growing-percent=15'];
 
 // Generous: a listener loads Aedes and the broker code; on a machine at load 30 that took over 30 s.
 const READY_TIMEOUT_MS = 120_000;
