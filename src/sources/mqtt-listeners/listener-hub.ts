@@ -56,10 +56,11 @@ interface ListenerLink {
  * The old generation grows 15% past what the last full collection kept instead of V8's own factor
  * (up to 4x): a listener's heap is its connections (~7 KiB each, ~130 MiB at 17,000), which a full
  * collection marks in tens of milliseconds, and between collections V8 let it double with
- * publishes promoted while they wait for their commit (BENCHMARKS.md, stop 24: 16,700 connections
- * per listener 278 -> 218 MiB, no more CPU measured). Not for the server process: its heap at
- * 100,000 devices is ~800 MiB of live analytics, and collecting that every 15% of growth starved
- * ingest (a third of the publishes unacknowledged at the end of that run).
+ * publishes promoted while they wait for their commit (BENCHMARKS.md, stop 24: 100,000 devices on 6
+ * listeners, 292 -> 219 MiB each, no more CPU measured). Not for the server process: its heap at
+ * 100,000 devices is ~800 MiB of live analytics, marked in full every 15% of growth; what that
+ * costs its ingest could not be told at that scale on this machine (every run fell behind, with the
+ * flag or without), so it keeps V8's factor.
  */
 export const LISTENER_EXEC_ARGV = ['--max-semi-space-size=1', '--heap-growing-percent=15'];
 
