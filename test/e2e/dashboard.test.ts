@@ -165,6 +165,21 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   assert.ok(overflow <= 1, `the phone page scrolls sideways by ${overflow}px`);
   await phoneShot('07-phone-dark');
 
+  // A device page opened from a link: the device's profile taken from the list of every profile
+  // (not asked for again), and the chart built once, with the profile's metrics, instead of once
+  // without it and again when it arrived.
+  const { page: direct } = await open({ viewport: { width: 1280, height: 800 } });
+  const asked: string[] = [];
+  direct.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  await direct.goto(`${app.httpUrl}/#/devices/${simId}`);
+  await direct.waitForSelector('[data-testid="chart"][data-drawn="true"]', { timeout: 10_000 });
+  assert.deepEqual(
+    asked.filter((p) => p.startsWith('/api/v1/profiles/')),
+    [],
+    'a profile the list of profiles brought is not asked for again',
+  );
+  assert.equal(await direct.getAttribute('[data-testid="chart"]', 'data-builds'), '1', 'the chart was built more than once');
+
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, []);
 });

@@ -27,10 +27,13 @@ export interface Services {
   toasts: ToastQueue;
   /** Fetches the open alarms and folds them into the store. */
   refreshAlarms(): Promise<void>;
-  /** Fetches the device list and folds it into the store. */
+  /** Fetches the device list and folds it into the store (callers at the same time share one request). */
   refreshDevices(): Promise<void>;
-  /** Makes sure a profile is loaded (fetching it once if a device names one we lack). */
-  ensureProfile(name: string | null | undefined): void;
+  /**
+   * Makes sure a profile is loaded (fetching it once if a device names one we lack); settles when
+   * it is, or when it could not be (never rejects).
+   */
+  ensureProfile(name: string | null | undefined): Promise<void>;
 }
 
 export function createServices(loc: { protocol: string; host: string } = window.location): Services {
@@ -58,25 +61,38 @@ export function createServices(loc: { protocol: string; host: string } = window.
   const profiles = new ProfileStore();
   const alarms = new AlarmStore();
   const toasts = new ToastQueue();
-  const asked = new Set<string>();
+  const asked = new Map<string, Promise<void>>();
+  // Every profile, asked for once we may look: a device's profile is usually in it, no request of its own.
+  let listing: Promise<void> | null = null;
 
-  const ensureProfile = (name: string | null | undefined) => {
-    if (!name || profiles.has(name) || asked.has(name)) return;
-    asked.add(name);
-    api.getProfile(name).then(
-      (p) => profiles.set([p]),
-      () => {
+  const ensureProfile = (name: string | null | undefined): Promise<void> => {
+    if (!name || profiles.has(name)) return Promise.resolve();
+    let loading = asked.get(name);
+    if (!loading) {
+      loading = (async () => {
+        await listing;
+        if (profiles.has(name)) return;
+        profiles.set([await api.getProfile(name)]);
+      })().catch(() => {
         // Let a later sighting try again.
         setTimeout(() => asked.delete(name), 30_000);
-      },
-    );
+      });
+      asked.set(name, loading);
+    }
+    return loading;
   };
 
-  const refreshDevices = async () => {
-    const list = await api.listDevices();
-    devices.upsert(list);
-    for (const d of list) ensureProfile(d.profile);
-  };
+  let devicesLoading: Promise<void> | null = null;
+  const refreshDevices = (): Promise<void> =>
+    (devicesLoading ??= (async () => {
+      try {
+        const list = await api.listDevices();
+        devices.upsert(list);
+        for (const d of list) void ensureProfile(d.profile);
+      } finally {
+        devicesLoading = null;
+      }
+    })());
 
   const refreshAlarms = async () => {
     const open = await api.alarmList('status=open&limit=2000');
@@ -141,20 +157,31 @@ export function createServices(loc: { protocol: string; host: string } = window.
     // A new caller: a fresh socket with the new token (subscriptions are kept across).
     live.stop();
     live.start();
-    refreshAlarms().catch(() => {});
-    api.listProfiles().then(
+  };
+
+  /** What every screen starts from, asked for as soon as we may look. */
+  const askForData = () => {
+    listing = api.listProfiles().then(
       (list) => profiles.set(list),
       () => {},
     );
+    refreshDevices().catch(() => {});
+    refreshAlarms().catch(() => {});
   };
 
   const loadIdentity = async () => {
+    let me: Awaited<ReturnType<Api['me']>>;
     try {
-      identity.set({ status: 'ready', identity: await api.me() }, null);
+      me = await api.me();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) identity.set({ status: 'login-required' });
       else identity.set({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+      return;
     }
+    // Before the screens hear who we are: they render at once (a page's first render took ~70 ms
+    // here), and find the data on its way instead of asking for it after.
+    askForData();
+    identity.set({ status: 'ready', identity: me }, null);
   };
 
   session.onChange((ended) => {

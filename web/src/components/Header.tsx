@@ -7,7 +7,7 @@ import { useIdentity } from '../hooks/useIdentity.js';
 import { roleAtLeast } from '../auth/identity.js';
 import { useTranslation } from '../i18n/index.js';
 import { LanguageSwitch } from './LanguageSwitch.js';
-import { TasksLink } from '../pages/TasksPage.js';
+import { TasksLink } from './TasksLink.js';
 
 /** Who is looking, with Sign in / Sign out; always shown, also when anonymous access is on. */
 function Account() {

@@ -252,6 +252,8 @@ export function TimeChart(props: TimeChartProps) {
     };
 
     const u = new uPlot(opts, columns(), el);
+    // How many times this chart was built (read by tests: a page's first chart is built once).
+    el.dataset.builds = String(Number(el.dataset.builds ?? 0) + 1);
     plot.current = u;
     props.onPlotWidth(Math.round(u.bbox.width / uPlot.pxRatio));
 
@@ -276,6 +278,8 @@ export function TimeChart(props: TimeChartProps) {
     let frame = 0;
     let wait: ReturnType<typeof setTimeout> | null = null;
     let lastDraw = 0;
+    /** The last draw had points: until then new data is drawn at the next frame (the page's first chart waits for nothing). */
+    let drewPoints = false;
     const plotCssWidth = () => Math.max(1, u.bbox.width / uPlot.pxRatio);
     const draw = () => {
       frame = 0;
@@ -288,12 +292,17 @@ export function TimeChart(props: TimeChartProps) {
       const width = data[0].length > plotCssWidth() / 2 ? 1 / uPlot.pxRatio : LINE_WIDTH;
       for (let i = 1; i <= n; i++) u.series[i].width = width;
       u.setData(data);
+      drewPoints = data[0].length > 0;
     };
     // At most one redraw per animation frame, and none before the window moved by about a pixel.
     const req = () => {
+      if (!drewPoints && wait) {
+        clearTimeout(wait);
+        wait = null;
+      }
       if (frame || wait) return;
       const r = range();
-      const minGap = Math.min(250, Math.max(1000 / 60, (r.to - r.from) / plotCssWidth()));
+      const minGap = drewPoints ? Math.min(250, Math.max(1000 / 60, (r.to - r.from) / plotCssWidth())) : 0;
       const due = lastDraw + minGap - performance.now();
       if (due <= 0) frame = requestAnimationFrame(draw);
       else

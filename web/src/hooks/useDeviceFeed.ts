@@ -16,9 +16,10 @@ export const CHART_CAPACITY = 8192;
 /**
  * Live points for one device: history for the last `windowMs` from REST, then every live
  * reading, in one bounded buffer. History is fetched again after a reconnect to fill the gap;
- * the buffer merges by timestamp, so overlaps do not duplicate.
+ * the buffer merges by timestamp, so overlaps do not duplicate. Nothing is asked while `enabled`
+ * is false (a device not known to exist).
  */
-export function useDeviceFeed(id: string, windowMs: number): [DeviceFeed, HistoryState] {
+export function useDeviceFeed(id: string, windowMs: number, enabled = true): [DeviceFeed, HistoryState] {
   const { api, live } = useServices();
   // A fresh buffer per device: `id` is the key, though the factory does not read it.
   // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -26,6 +27,7 @@ export function useDeviceFeed(id: string, windowMs: number): [DeviceFeed, Histor
   const [history, setHistory] = useState<HistoryState>({ status: 'loading' });
 
   useEffect(() => {
+    if (!enabled) return;
     const ctrl = new AbortController();
     const offMsg = live.onMessage((m) => {
       if (m.type === 'readings' && m.device === id) {
@@ -59,7 +61,7 @@ export function useDeviceFeed(id: string, windowMs: number): [DeviceFeed, Histor
       offOpen();
       unsubscribe();
     };
-  }, [api, live, feed, id, windowMs]);
+  }, [api, live, feed, id, windowMs, enabled]);
 
   return [feed, history];
 }

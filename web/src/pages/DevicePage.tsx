@@ -9,7 +9,7 @@ import { RelativeTime } from '../components/RelativeTime.js';
 import { OnlineDot } from '../components/StatusDot.js';
 import { type ChartView, type Overlay, type Threshold, TimeChart, viewRange } from '../components/TimeChart.js';
 import { type RawRow, useCompleteness, useDeviceAlarms, useHistory, useLiveStats, useRawPage, useRules } from '../hooks/useDeviceData.js';
-import { useDeviceFeed } from '../hooks/useDeviceFeed.js';
+import { type DeviceFeed, type HistoryState, useDeviceFeed } from '../hooks/useDeviceFeed.js';
 import { useNow } from '../hooks/useNow.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { useThrottledStore } from '../hooks/useThrottled.js';
@@ -57,22 +57,21 @@ const OVERLAY_CHOICES: {
  * that succeeds), so the page of an unknown id fires no request that fails.
  */
 export function DevicePage({ id }: { id: string }) {
-  const { devices, refreshDevices, ensureProfile } = useServices();
+  const { devices, profiles, refreshDevices, ensureProfile } = useServices();
   const { t } = useTranslation('device');
   useThrottledStore(devices, 200);
   const [load, setLoad] = useState<Load>({ status: 'loading' });
+  const profile = devices.get(id)?.profile ?? null;
+  // The profile the page waited for (loaded, or found missing): the chart is built once, with the
+  // profile's metric order, axes and labels, instead of once without and again when it arrives.
+  const [profileSettled, setProfileSettled] = useState<string | null>(null);
 
   useEffect(() => {
     let gone = false;
     setLoad({ status: 'loading' });
     refreshDevices().then(
       () => {
-        if (gone) return;
-        const d = devices.get(id);
-        if (d) {
-          ensureProfile(d.profile);
-          setLoad({ status: 'ok' });
-        } else setLoad({ status: 'missing' });
+        if (!gone) setLoad({ status: devices.get(id) ? 'ok' : 'missing' });
       },
       (err: unknown) => {
         if (!gone) setLoad({ status: 'error', error: err instanceof Error ? err.message : String(err) });
@@ -81,13 +80,26 @@ export function DevicePage({ id }: { id: string }) {
     return () => {
       gone = true;
     };
-  }, [devices, ensureProfile, refreshDevices, id]);
+  }, [devices, refreshDevices, id]);
 
-  if (devices.get(id)) return <DeviceView id={id} />;
+  useEffect(() => {
+    let gone = false;
+    if (profile) void ensureProfile(profile).then(() => !gone && setProfileSettled(profile));
+    return () => {
+      gone = true;
+    };
+  }, [ensureProfile, profile]);
+
+  // The live window's readings are asked for as soon as the device is known to exist, while the
+  // profile and the page's first render are still on their way: the chart's data is the last thing
+  // the first chart waits for.
+  const [feed, liveHistory] = useDeviceFeed(id, LIVE_WINDOW_MS, devices.get(id) !== undefined);
+
+  if (devices.get(id) && (!profile || profileSettled === profile || profiles.has(profile))) return <DeviceView id={id} feed={feed} liveHistory={liveHistory} />;
   return (
     <main className="page">
       <BackLink />
-      {load.status === 'missing' || load.status === 'ok' ? (
+      {(load.status === 'missing' || load.status === 'ok') && !devices.get(id) ? (
         <div className="empty" data-testid="device-missing">
           <p>
             {t('missing')} <code>{id}</code>
@@ -104,7 +116,7 @@ export function DevicePage({ id }: { id: string }) {
   );
 }
 
-function DeviceView({ id }: { id: string }) {
+function DeviceView({ id, feed, liveHistory }: { id: string; feed: DeviceFeed; liveHistory: HistoryState }) {
   const { api, session, devices, profiles, live } = useServices();
   const { t } = useTranslation('device');
   const { t: g } = useTranslation('general');
@@ -112,7 +124,6 @@ function DeviceView({ id }: { id: string }) {
   useThrottledStore(devices, 200);
   useThrottledStore(profiles, 50);
   const theme = useTheme();
-  const [feed, liveHistory] = useDeviceFeed(id, LIVE_WINDOW_MS);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const [view, setView] = useState<ChartView>({ mode: 'follow', span: LIVE_WINDOW_MS });
   const [plotWidth, setPlotWidth] = useState(0);

@@ -1,4 +1,3 @@
-import { useSyncExternalStore } from 'react';
 import { roleAtLeast } from '../auth/identity.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { useTranslation } from '../i18n/index.js';
@@ -68,21 +67,5 @@ export function TasksPage({ screen, params }: { screen: Screen; params: URLSearc
         <ModelsScreen />
       )}
     </main>
-  );
-}
-
-function subscribe(fn: () => void): () => void {
-  window.addEventListener('hashchange', fn);
-  return () => window.removeEventListener('hashchange', fn);
-}
-
-/** The header's way in to the operator screens. */
-export function TasksLink() {
-  const { t } = useTranslation('tasks');
-  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
-  return (
-    <a href={taskHref('rules')} data-testid="nav-tasks" aria-current={hash.startsWith('#/manage') ? 'page' : undefined}>
-      {t('nav')}
-    </a>
   );
 }
