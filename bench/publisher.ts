@@ -14,6 +14,11 @@ const clients = Number(a.clients ?? 10);
 const seconds = Number(a.seconds ?? 60);
 const window = Number(a.window ?? 64);
 const prefix = a.prefix ?? 'bench';
+/** Each client's topic, `{id}` its client id: Fieldscope's own scheme unless a fleet's topics are asked for. */
+const topicPattern = a.topic ?? 'devices/{id}/telemetry';
+/** What a message holds besides seq and ts: `ina219` (v, a, w) or `bearing` (what the bearing model reads, and a load). */
+const shape = a.shape ?? 'ina219';
+if (shape !== 'ina219' && shape !== 'bearing') throw new Error(`publisher: shape ${shape}: ina219 or bearing`);
 /** Total msg/s over all clients; 0 = as fast as acknowledged. */
 const rate = Number(a.rate ?? 0);
 const total = Number(a.messages ?? (rate ? Math.ceil(rate * seconds) : 100_000));
@@ -44,7 +49,7 @@ const deadline = started + seconds * 1000;
 async function runClient(i: number): Promise<void> {
   const id = `${prefix}-${String(i).padStart(5, '0')}`;
   const c = await mqtt.connectAsync(url, { clientId: id, clean: true, reconnectPeriod: 0 });
-  const topic = `devices/${id}/telemetry`;
+  const topic = topicPattern.replace('{id}', id);
   let seq = 0;
   let finished = false;
   // A dropped connection leaves its unacked publishes pending forever: fail the run instead of hanging it.
@@ -57,7 +62,10 @@ async function runClient(i: number): Promise<void> {
   const publishNext = (): Promise<void> => {
     const s = ++seq;
     sent++;
-    const payload = `{"seq":${s},"ts":${base + s},"v":${(5 + (s % 100) / 1000).toFixed(3)},"a":${(0.245 + (s % 7) / 1000).toFixed(4)},"w":${(1.2 + (s % 13) / 100).toFixed(3)}}`;
+    const payload =
+      shape === 'ina219'
+        ? `{"seq":${s},"ts":${base + s},"v":${(5 + (s % 100) / 1000).toFixed(3)},"a":${(0.245 + (s % 7) / 1000).toFixed(4)},"w":${(1.2 + (s % 13) / 100).toFixed(3)}}`
+        : `{"seq":${s},"ts":${base + s},"vibration_rms":${(1 + (s % 100) / 200).toFixed(3)},"temperature":${(40 + (s % 50) / 10).toFixed(2)},"load":${(0.5 + (s % 13) / 100).toFixed(2)}}`;
     const t = performance.now();
     return c.publishAsync(topic, payload, { qos: 1 }).then(() => {
       acked++;

@@ -35,6 +35,7 @@ import { benchModels } from './models.js';
 import { benchSharedState } from './shared-state.js';
 import { benchFleet } from './fleet.js';
 import { benchIngestSpread } from './ingest-spread.js';
+import { benchIngestFeatures } from './ingest-features.js';
 import { benchCluster } from './cluster.js';
 
 const quick = process.argv.includes('--quick');
@@ -66,6 +67,14 @@ const benches: { id: string; tier: Tier; budget: number; run: () => Promise<Figu
     tier: 'hot',
     budget: quick ? 30 : 70,
     run: () => benchIngest(quick ? { runs: 3, messages: 400_000, seconds: 3, clients: 10 } : { runs: 3, messages: 4_000_000, seconds: 5, clients: 100 }),
+  },
+  // Issue 21: the same ingest on a fleet's own topics with a model on every device (bench/ingest-features.ts).
+  {
+    id: 'ingest-features',
+    tier: 'scenario',
+    budget: quick ? 40 : 70,
+    run: () =>
+      benchIngestFeatures(quick ? { runs: 3, messages: 200_000, seconds: 3, clients: 10 } : { runs: 3, messages: 2_000_000, seconds: 5, clients: 100 }),
   },
   {
     id: 'ingest-external',

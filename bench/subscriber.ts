@@ -10,7 +10,7 @@ const c = await mqtt.connectAsync(a.url, { clientId: 'bench-subscriber', clean: 
 let received = 0;
 let first = 0;
 let last = 0;
-await c.subscribeAsync('devices/+/telemetry', { qos: 1 });
+await c.subscribeAsync(a.filter ?? 'devices/+/telemetry', { qos: 1 });
 process.stdout.write('ready\n');
 const cpu = cpuWindow(process.pid);
 const timeout = setTimeout(() => finish(), Number(a.seconds ?? 120) * 1000);

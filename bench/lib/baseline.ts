@@ -24,16 +24,25 @@ export interface BaselineResult {
   cpu: { broker: number; publisher: number; subscriber: number };
 }
 
-export async function mosquittoBaseline(o: { messages: number; seconds: number; clients: number }): Promise<BaselineResult> {
+/** The publishers' topics and payloads (publisher.ts `topic`, `shape`) and the subscriber's filter, when not Fieldscope's own scheme. */
+export interface BaselineLoad {
+  topic?: string;
+  shape?: string;
+  filter?: string;
+}
+
+export async function mosquittoBaseline(o: { messages: number; seconds: number; clients: number; load?: BaselineLoad }): Promise<BaselineResult> {
+  const { filter, ...publish } = o.load ?? {};
   const mosq = await startMosquitto();
   try {
     const sub = runScript<{ received: number; seconds: number; cpuSeconds: number }>('subscriber.ts', {
       url: mosq.url,
       expected: o.messages,
       seconds: o.seconds + 10,
+      ...(filter ? { filter } : {}),
     });
     await sub.ready;
-    const pub = runScript<PubResult>('publisher.ts', { url: mosq.url, clients: o.clients, messages: o.messages, seconds: o.seconds });
+    const pub = runScript<PubResult>('publisher.ts', { url: mosq.url, clients: o.clients, messages: o.messages, seconds: o.seconds, ...publish });
     // The broker's CPU from the publisher's start until the subscriber has drained (an idle Mosquitto uses none).
     await pub.ready;
     const brokerCpu = cpuWindow(mosq.proc.pid!);
