@@ -16,7 +16,7 @@ const window = Number(a.window ?? 64);
 const prefix = a.prefix ?? 'bench';
 /** Each client's topic, `{id}` its client id: Fieldscope's own scheme unless a fleet's topics are asked for. */
 const topicPattern = a.topic ?? 'devices/{id}/telemetry';
-/** What a message holds besides seq and ts: `ina219` (v, a, w) or `bearing` (what the bearing model reads, and a load). */
+/** What a message holds besides seq and ts: `ina219` (v, a, w) or `bearing` (the bearing profile's two metrics, which its model reads). */
 const shape = a.shape ?? 'ina219';
 if (shape !== 'ina219' && shape !== 'bearing') throw new Error(`publisher: shape ${shape}: ina219 or bearing`);
 /** Total msg/s over all clients; 0 = as fast as acknowledged. */
@@ -65,7 +65,7 @@ async function runClient(i: number): Promise<void> {
     const payload =
       shape === 'ina219'
         ? `{"seq":${s},"ts":${base + s},"v":${(5 + (s % 100) / 1000).toFixed(3)},"a":${(0.245 + (s % 7) / 1000).toFixed(4)},"w":${(1.2 + (s % 13) / 100).toFixed(3)}}`
-        : `{"seq":${s},"ts":${base + s},"vibration_rms":${(1 + (s % 100) / 200).toFixed(3)},"temperature":${(40 + (s % 50) / 10).toFixed(2)},"load":${(0.5 + (s % 13) / 100).toFixed(2)}}`;
+        : `{"seq":${s},"ts":${base + s},"vibration_rms":${(1 + (s % 100) / 200).toFixed(3)},"temperature":${(40 + (s % 50) / 10).toFixed(2)}}`;
     const t = performance.now();
     return c.publishAsync(topic, payload, { qos: 1 }).then(() => {
       acked++;
