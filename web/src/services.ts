@@ -27,7 +27,7 @@ export interface Services {
   toasts: ToastQueue;
   /** Fetches the open alarms and folds them into the store. */
   refreshAlarms(): Promise<void>;
-  /** Fetches the device list and folds it into the store (callers at the same time share one request). */
+  /** Fetches the device list and folds it into the store (callers at the same time share one request; a new sign-in asks afresh). */
   refreshDevices(): Promise<void>;
   /**
    * Makes sure a profile is loaded (fetching it once if a device names one we lack); settles when
@@ -165,6 +165,8 @@ export function createServices(loc: { protocol: string; host: string } = window.
       (list) => profiles.set(list),
       () => {},
     );
+    // A list still on its way was asked for by the caller before (what it may see is not what this one may).
+    devicesLoading = null;
     refreshDevices().catch(() => {});
     refreshAlarms().catch(() => {});
   };
