@@ -1,4 +1,4 @@
-import { stat } from 'node:fs';
+import { fstat, stat, type Stats } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Pipeline } from '../../pipeline/ingest.js';
 import type { Metrics } from '../../metrics.js';
@@ -62,7 +62,7 @@ export class SerialLink implements Source, CommandTransport {
   private chaseTimer: NodeJS.Timeout | null = null;
   private reopenTimer: NodeJS.Timeout | null = null;
   private pathTimer: NodeJS.Timeout | null = null;
-  /** The device node the open port was opened as (stat of its path, links followed). */
+  /** The device node the open port is open on (fstat of its descriptor). */
   private openedAs: { dev: number; ino: number; rdev: number } | null = null;
   private backoff: number;
   private stopped = false;
@@ -162,9 +162,14 @@ export class SerialLink implements Source, CommandTransport {
       }
       this.opts.logger.info({ path: this.opts.path, device: this.opts.device }, 'serial port open');
       this.openedAs = null;
-      stat(this.opts.path, (e, st) => {
+      // The node the descriptor is open on, not what the path names by the time a stat of it
+      // returns: a path gone between the open and that stat would leave nothing to watch.
+      const fd = (port.port as { fd?: number | null } | undefined)?.fd;
+      const noted = (e: NodeJS.ErrnoException | null, st: Stats) => {
         if (!e && port === this.port) this.openedAs = { dev: st.dev, ino: st.ino, rdev: st.rdev };
-      });
+      };
+      if (typeof fd === 'number') fstat(fd, noted);
+      else stat(this.opts.path, noted);
       this.backoff = this.opts.reopenMinMs ?? 250;
       this.lastError = null;
       this.partial = '';
