@@ -1,4 +1,3 @@
-import { appendFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { Message } from '../model/reading.js';
@@ -7,6 +6,8 @@ import type { Prediction } from '../model/models.js';
 import { BundleError, type Bundle, type BundleRegistry } from './bundles.js';
 import { infer, type Outputs } from './inference.js';
 import { judgeFor, type AnomalyJudge } from './dynamic-threshold.js';
+import { PredictionLog } from './prediction-log.js';
+import { StepWindow } from './step-window.js';
 
 /** A prediction as stored in memory and answered (declared once in model/schemas/models.ts). */
 export type { Prediction };
@@ -19,15 +20,25 @@ export type PredictionSink = (messages: Message[]) => Promise<void>;
 
 interface Window {
   bundle: string;
-  rows: number[][];
-  times: number[];
+  steps: StepWindow;
+  /** The latest value of each feature (a step is complete once every one has been seen). */
   last: Array<number | undefined>;
+  /** Features of `last` not seen yet. */
+  unseen: number;
   /** Complete steps since the last live prediction (for the manifest's stride). */
   since: number;
   /** The device's anomaly threshold (dynamic ones learn from this device's scores). */
   judge: AnomalyJudge;
   busy: boolean;
   again: boolean;
+}
+
+interface Choice {
+  generation: number;
+  profile: string | null;
+  power: number | undefined;
+  version: string | undefined;
+  bundle: Bundle;
 }
 
 const KEEP_PER_DEVICE = 200;
@@ -46,12 +57,12 @@ export class ModelServer {
   private recent = new Map<string, Prediction[]>();
   private readonly power = new Map<string, number>();
   private readonly noBundle = new Map<string, number>();
+  /** Each device's bundle as last selected, and what it was selected by: reused while those stay the same. */
+  private readonly chosen = new Map<string, Choice>();
   private generation = 0;
   readonly counters = { predictions: 0, live: 0, requests: 0, errors: 0, skipped: 0 };
   readonly latencyMs: number[] = [];
-  private readonly logFile: string;
-  private logBytes = -1;
-  private logChain: Promise<void> = Promise.resolve();
+  private readonly log: PredictionLog;
 
   constructor(
     private readonly opts: {
@@ -66,13 +77,21 @@ export class ModelServer {
       onInference?: (bundle: Bundle, seconds: number | null) => void;
     },
   ) {
-    this.logFile = join(opts.dataDir, 'models', 'predictions.ndjson');
+    this.log = new PredictionLog(join(opts.dataDir, 'models', 'predictions.ndjson'), LOG_MAX_BYTES, (err) =>
+      this.opts.log?.('prediction log not written', { err: err.message }),
+    );
+  }
+
+  /** Every prediction so far is in the log, and the log is closed. */
+  async close(): Promise<void> {
+    await this.log.close();
   }
 
   /** Bundles changed (sync, upload, activation): windows and lookups start afresh. */
   changed(): void {
     this.generation++;
     this.noBundle.clear();
+    this.chosen.clear();
     this.windows.clear();
   }
 
@@ -115,19 +134,20 @@ export class ModelServer {
         throw new BundleError(`features.${m.features[i]} must be a finite number`, `features.${m.features[i]}`, 'number');
     const ts = this.opts.stamp(req.equipment_id);
     const w = this.windowOf(req.equipment_id, bundle);
-    push(w, m.window, arrays as number[], ts);
-    if (w.rows.length < m.window)
+    w.steps.push(arrays as number[], ts);
+    if (w.steps.length < m.window)
       throw new BundleError(
-        `the window of ${req.equipment_id} holds ${w.rows.length} of ${m.window} steps; send ${m.window - w.rows.length} more, or arrays of ${m.window}`,
+        `the window of ${req.equipment_id} holds ${w.steps.length} of ${m.window} steps; send ${m.window - w.steps.length} more, or arrays of ${m.window}`,
         'features',
         'window',
         409,
       );
-    return this.runAndStore(bundle, req.equipment_id, w.rows, w.times, ts, 'request', w.judge);
+    const { rows, times } = w.steps.steps();
+    return this.runAndStore(bundle, req.equipment_id, rows, times, ts, 'request', w.judge);
   }
 
   /** A window built from stored history (RUL on demand, backtests): runs without storing. */
-  async runOn(bundle: Bundle, rows: number[][], times: number[]): Promise<Outputs> {
+  async runOn(bundle: Bundle, rows: ArrayLike<number>[], times: ArrayLike<number>): Promise<Outputs> {
     return infer(bundle, rows, times);
   }
 
@@ -138,37 +158,52 @@ export class ModelServer {
       const p = msg.values.power;
       if (p !== undefined) this.power.set(msg.device, p);
       if (this.noBundle.get(msg.device) === this.generation) continue;
-      const targets = this.targetsOf(msg.device);
-      if (!targets.some((t) => this.opts.registry.serves(t))) {
-        // No bundle for this device: remembered until bundles change, so most devices cost one lookup
-        // (asked, not thrown: a fleet of 100,000 arriving paid an error's stack trace each).
-        this.noBundle.set(msg.device, this.generation);
-        continue;
-      }
-      let bundle: Bundle;
-      try {
-        const version = typeof msg.attributes?.model_version === 'string' ? msg.attributes.model_version : undefined;
-        bundle = this.opts.registry.select(targets, this.power.get(msg.device), version);
-      } catch (err) {
-        if (err instanceof BundleError && err.field === 'equipment_id') this.noBundle.set(msg.device, this.generation);
-        else this.counters.skipped++;
-        continue;
-      }
+      const bundle = this.bundleFor(msg);
+      if (!bundle) continue;
       const m = bundle.manifest;
       const w = this.windowOf(msg.device, bundle);
       let any = false;
-      for (const [i, f] of m.features.entries()) {
-        const v = msg.values[f];
-        if (v !== undefined) {
-          w.last[i] = v;
-          any = true;
-        }
+      for (let i = 0; i < m.features.length; i++) {
+        const v = msg.values[m.features[i]];
+        if (v === undefined) continue;
+        if (w.last[i] === undefined) w.unseen--;
+        w.last[i] = v;
+        any = true;
       }
-      if (!any || w.last.some((v) => v === undefined)) continue;
-      push(w, m.window, w.last as number[], msg.ts);
-      if (w.rows.length < m.window || ++w.since < (m.stride ?? 1)) continue;
+      if (!any || w.unseen > 0) continue;
+      w.steps.push(w.last, msg.ts);
+      if (w.steps.length < m.window || ++w.since < (m.stride ?? 1)) continue;
       w.since = 0;
       this.runLive(msg.device, bundle, w);
+    }
+  }
+
+  /**
+   * The bundle a live message is served by (or none): selected again only when what selects it
+   * changed (the bundles, the device's profile, its last power, the version the message asks for),
+   * since every message of a fleet asks.
+   */
+  private bundleFor(msg: Message): Bundle | null {
+    const profile = this.opts.profileOf(msg.device) ?? null;
+    const power = this.power.get(msg.device);
+    const version = typeof msg.attributes?.model_version === 'string' ? msg.attributes.model_version : undefined;
+    const c = this.chosen.get(msg.device);
+    if (c && c.generation === this.generation && c.profile === profile && c.power === power && c.version === version) return c.bundle;
+    const targets = profile ? [msg.device, `profile:${profile}`] : [msg.device];
+    if (!targets.some((t) => this.opts.registry.serves(t))) {
+      // No bundle for this device: remembered until bundles change, so most devices cost one lookup
+      // (asked, not thrown: a fleet of 100,000 arriving paid an error's stack trace each).
+      this.noBundle.set(msg.device, this.generation);
+      return null;
+    }
+    try {
+      const bundle = this.opts.registry.select(targets, power, version);
+      this.chosen.set(msg.device, { generation: this.generation, profile, power, version, bundle });
+      return bundle;
+    } catch (err) {
+      if (err instanceof BundleError && err.field === 'equipment_id') this.noBundle.set(msg.device, this.generation);
+      else this.counters.skipped++;
+      return null;
     }
   }
 
@@ -193,8 +228,7 @@ export class ModelServer {
       return;
     }
     w.busy = true;
-    const rows = w.rows.slice();
-    const times = w.times.slice();
+    const { rows, times } = w.steps.steps();
     this.runAndStore(bundle, device, rows, times, times[times.length - 1], 'live', w.judge)
       .then(() => this.counters.live++)
       .catch((err: Error) => {
@@ -213,8 +247,8 @@ export class ModelServer {
   private async runAndStore(
     bundle: Bundle,
     device: string,
-    rows: number[][],
-    times: number[],
+    rows: ArrayLike<number>[],
+    times: ArrayLike<number>,
     ts: number,
     via: Prediction['via'],
     judge: AnomalyJudge,
@@ -243,23 +277,8 @@ export class ModelServer {
     list.push(p);
     if (list.length > KEEP_PER_DEVICE) list.splice(0, list.length - KEEP_PER_DEVICE);
     this.recent.set(device, list);
-    this.appendLog(JSON.stringify(p) + '\n');
+    this.log.append(JSON.stringify(p) + '\n');
     return p;
-  }
-
-  /** Appends in order, rotating past LOG_MAX_BYTES so the log cannot fill the disk. */
-  private appendLog(line: string): void {
-    this.logChain = this.logChain
-      .then(async () => {
-        if (this.logBytes < 0) this.logBytes = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
-        if (this.logBytes + line.length > LOG_MAX_BYTES) {
-          await rename(this.logFile, `${this.logFile}.1`).catch(() => undefined);
-          this.logBytes = 0;
-        }
-        await appendFile(this.logFile, line);
-        this.logBytes += Buffer.byteLength(line);
-      })
-      .catch((err: Error) => this.opts.log?.('prediction log not written', { err: err.message }));
   }
 
   private targetsOf(device: string): string[] {
@@ -272,9 +291,9 @@ export class ModelServer {
     if (!w || w.bundle !== bundle.id) {
       w = {
         bundle: bundle.id,
-        rows: [],
-        times: [],
+        steps: new StepWindow(bundle.manifest.window, bundle.manifest.features.length),
         last: bundle.manifest.features.map(() => undefined),
+        unseen: bundle.manifest.features.length,
         since: bundle.manifest.stride ?? 1,
         judge: judgeFor(bundle.manifest.thresholds),
         busy: false,
@@ -283,15 +302,6 @@ export class ModelServer {
       this.windows.set(device, w);
     }
     return w;
-  }
-}
-
-function push(w: Window, size: number, row: number[], ts: number): void {
-  w.rows.push(row.slice());
-  w.times.push(ts);
-  if (w.rows.length > size) {
-    w.rows.splice(0, w.rows.length - size);
-    w.times.splice(0, w.times.length - size);
   }
 }
 

@@ -77,5 +77,13 @@ export async function createModels(opts: {
   if (moved.bundles.length || moved.slots.length)
     opts.logger.info({ bundles: moved.bundles, activations: moved.slots }, 'model bundles moved from the data directory into the store');
   await sync();
-  return { registry, server, sync, stop: () => registry.close() };
+  return {
+    registry,
+    server,
+    sync,
+    stop: async () => {
+      await server.close();
+      await registry.close();
+    },
+  };
 }

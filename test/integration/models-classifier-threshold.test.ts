@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { startTestApp, tempDir } from '../helpers/app.js';
 import { parseManifest } from '../../src/models/manifest.js';
 import { OnnxRuntime } from '../../src/models/runtimes/onnx/onnx-runtime.js';
@@ -135,4 +136,29 @@ test('windows asked for together run as one ONNX call when the batch dimension i
   );
   assert.deepEqual(one.stats, { calls: 3, windows: 3 });
   await one.close();
+});
+
+test('ONNX models run on a thread of their own: a thread that dies fails what it was asked, and the next run has its sessions loaded again', async () => {
+  const rt = new OnnxRuntime();
+  const free = parseManifest(JSON.parse(readFileSync(join(EXTRA, 'pump-02/default/v1/manifest.json'), 'utf8')));
+  const model = await rt.load(join(EXTRA, 'pump-02/default/v1'), free, free.models.anomaly!);
+  const w = Float32Array.from({ length: W * 2 }, (_, j) => j / 10);
+  const expect = [...w].map((v) => Math.fround(v * 0.5));
+  assert.deepEqual([...(await model.run(w, new Float64Array(W)))], expect);
+  // The window handed to the thread is the caller's still (a copy crosses, not its buffer).
+  assert.equal(w.length, W * 2);
+
+  // The thread's own (the sessions object is the runtime's; reached here to stand in for a crash).
+  const sessions = (rt as unknown as { sessions: { worker: Worker | null } }).sessions;
+  const thread = sessions.worker;
+  assert.ok(thread, 'the sessions live on a worker thread');
+  const asked = model.run(w, new Float64Array(W));
+  await thread.terminate();
+  await assert.rejects(asked, /ONNX thread stopped/);
+  assert.deepEqual([...(await model.run(w, new Float64Array(W)))], expect, 'the session loaded again on a new thread');
+  assert.notEqual(sessions.worker, thread);
+
+  // The last session released stops the thread.
+  await model.close();
+  assert.equal(sessions.worker, null);
 });

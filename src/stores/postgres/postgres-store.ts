@@ -16,7 +16,8 @@ import { ChunkedBlobs } from '../blob-chunks.js';
 import { numericBigints } from './pg-types.js';
 import { noDelay } from './pg-socket.js';
 import type { PgReadWorkerData } from './pg-read-worker.js';
-import { InlineReads, ReadWorkerPool, siblingModule, type ReadRunner } from '../reads/worker-pool.js';
+import { InlineReads, ReadWorkerPool, type ReadRunner } from '../reads/worker-pool.js';
+import { siblingModule } from '../../module-worker.js';
 
 export interface PostgresOptions {
   /** postgres://user@host:port/db (a password belongs in PGPASSWORD or ~/.pgpass, not here). */

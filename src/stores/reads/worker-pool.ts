@@ -1,6 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker, stopWorkers } from '../../module-worker.js';
 import { fromShape, readTimedOut } from '../read-errors.js';
 import { PROMPT, type ReadOp, type ReadReply, type ReadRequest } from './protocol.js';
 import { answerRead } from './serve-reads.js';
@@ -96,18 +95,6 @@ export function mayStart(op: ReadOp, running: { long: number; bulk: number }, n:
   if (SHORT.has(op)) return true;
   if (running.long >= longWorkers(n)) return false;
   return !BULK.has(op) || running.bulk < bulkWorkers(n);
-}
-
-/** `name` beside `moduleUrl`, as .ts when that module runs from source and .js when compiled. */
-export function siblingModule(moduleUrl: string, name: string): URL {
-  return new URL(`./${name}${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
-}
-
-/** A worker on the compiled file; run from TypeScript source (tests, tsx), one that registers tsx in its own thread first. */
-export function startModuleWorker(workerFile: URL, workerData: unknown): Worker {
-  if (!workerFile.pathname.endsWith('.ts')) return new Worker(workerFile, { workerData });
-  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
-  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(workerFile))});`, { eval: true, workerData });
 }
 
 /**
@@ -329,23 +316,16 @@ export class ReadWorkerPool implements ReadRunner {
       clearTimeout(t.timer);
       t.reject(new Error('the store is closed'));
     }
-    // Held until every worker has exited. The workers are unref'd (an idle pool must not hold the
-    // process), and with nothing else pending the process sometimes ended inside this close with
-    // every terminate() still unanswered: a caller awaiting close() was never resumed (cluster
-    // tests: 7 of ~140 runs under load, their files cancelled; none in 71 runs with this timer).
-    const keepAlive = setInterval(() => {}, 1000);
-    await Promise.all(
-      this.slots.map(async (s) => {
-        s.worker.removeAllListeners('exit');
-        s.worker.removeAllListeners('error');
-        s.worker.on('error', () => {});
-        if (s.task) {
-          clearTimeout(s.task.timer);
-          s.task.reject(new Error('the store is closed'));
-        }
-        await s.worker.terminate();
-      }),
-    ).finally(() => clearInterval(keepAlive));
+    for (const s of this.slots) {
+      s.worker.removeAllListeners('exit');
+      s.worker.removeAllListeners('error');
+      s.worker.on('error', () => {});
+      if (s.task) {
+        clearTimeout(s.task.timer);
+        s.task.reject(new Error('the store is closed'));
+      }
+    }
+    await stopWorkers(this.slots.map((s) => s.worker));
   }
 }
 

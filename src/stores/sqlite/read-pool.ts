@@ -1,5 +1,6 @@
 import type { RetentionPolicy } from '../store.js';
-import { ReadWorkerPool, siblingModule, type ReadPoolOptions } from '../reads/worker-pool.js';
+import { ReadWorkerPool, type ReadPoolOptions } from '../reads/worker-pool.js';
+import { siblingModule } from '../../module-worker.js';
 import type { ReadWorkerData } from './read-worker.js';
 
 export { InlineReads, type ReadRunner } from '../reads/worker-pool.js';

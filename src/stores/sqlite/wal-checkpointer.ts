@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startModuleWorker } from '../reads/worker-pool.js';
+import { siblingModule, startModuleWorker } from '../../module-worker.js';
 import type { CheckpointWorkerData } from './checkpoint-worker.js';
 
 /** How often the checkpointer looks at the WAL: a few commits' worth of pages between checkpoints. */

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { RetentionPolicy, WriteResult } from '../store.js';
-import { siblingModule, startModuleWorker } from '../reads/worker-pool.js';
+import { siblingModule, startModuleWorker } from '../../module-worker.js';
 import { batchTransferList, type EncodedBatch } from './write-batch-codec.js';
 import type { WriteWorkerData, WriterReply, WriterRequest } from './write-worker.js';
 
