@@ -28,6 +28,10 @@ export interface Compiled {
   levels: ({ literal: string } | { capture: string | null })[];
   rest: boolean;
   deviceCapture: string | null;
+  /** The level the device id is read from, or -1. */
+  deviceLevel: number;
+  /** Named levels other than the device's: each message's attributes. */
+  attributeLevels: { name: string; level: number }[];
 }
 
 const CAPTURE = /^\{([A-Za-z_][A-Za-z0-9_]{0,31})\}$/;
@@ -75,7 +79,9 @@ export function compileMapping(def: TopicMapping, at = ''): Compiled {
   if (def.metrics !== undefined && (typeof def.metrics !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(def.metrics))) {
     throw new MappingError(`${field}metrics`, 'field_name', 'metrics names a payload field (letters, digits, _)');
   }
-  return { def, name: def.name ?? def.topic, levels, rest, deviceCapture };
+  const named = (name: string | null) => levels.findIndex((l) => 'capture' in l && l.capture === name);
+  const attributeLevels = [...names].filter((n) => n !== deviceCapture).map((name) => ({ name, level: named(name) }));
+  return { def, name: def.name ?? def.topic, levels, rest, deviceCapture, deviceLevel: deviceCapture ? named(deviceCapture) : -1, attributeLevels };
 }
 
 /** The mappings in force, tried in order; the first that matches a topic takes it. */
@@ -116,29 +122,51 @@ export class TopicMappings {
 
   /** The message a topic and payload make, or null when no mapping takes the topic. */
   map(topic: string, payload: Buffer, receivedAt = Date.now(), maxBytes = 256 * 1024): MappedInput | null {
-    const parts = topic.split('/');
     for (const c of this.compiled) {
-      if (c.rest ? parts.length < c.levels.length : parts.length !== c.levels.length) continue;
-      const captured: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; i < c.levels.length && ok; i++) {
-        const l = c.levels[i];
-        if ('literal' in l) ok = l.literal === parts[i];
-        else if (l.capture) captured[l.capture] = parts[i];
-      }
-      if (!ok) continue;
-      const attributes: Record<string, string> = {};
-      for (const k in captured) if (k !== c.deviceCapture) attributes[k] = captured[k];
+      const ends = levelEnds(c, topic);
+      if (!ends) continue;
+      // Sliced from the topic only now, and only the levels named: every message of a fleet comes this way.
+      const level = (i: number) => topic.slice(i === 0 ? 0 : ends[i - 1] + 1, ends[i]);
       const shaped = payload.length > maxBytes ? { payload } : reshape(payload, c.def);
-      Object.assign(attributes, shaped.attributes);
       const input: RawInput = { source: 'mqtt', payload: shaped.payload, receivedAt };
-      if (c.deviceCapture) input.device = captured[c.deviceCapture];
-      if (Object.keys(attributes).length) input.attributes = attributes;
+      if (c.deviceLevel >= 0) input.device = level(c.deviceLevel);
+      if (c.attributeLevels.length || shaped.attributes) {
+        const attributes: Record<string, string> = {};
+        for (const a of c.attributeLevels) attributes[a.name] = level(a.level);
+        Object.assign(attributes, shaped.attributes);
+        for (const _ in attributes) {
+          input.attributes = attributes;
+          break;
+        }
+      }
       if (c.def.profile) input.profile = c.def.profile;
       return { mapping: c.name, input };
     }
     return null;
   }
+}
+
+/** Reused by levelEnds: a topic has at most this many levels worth looking at (a pattern at most 256 characters). */
+const ENDS = new Int32Array(257);
+
+/**
+ * Where each of the pattern's levels ends in `topic` (the index of the '/' after it, or the
+ * topic's length), or null when the topic does not match: as many levels as the pattern (at least
+ * as many when it ends in #), each literal level equal. The answer is valid until the next call.
+ */
+function levelEnds(c: Compiled, topic: string): Int32Array | null {
+  let start = 0;
+  for (let i = 0; i < c.levels.length; i++) {
+    if (start > topic.length) return null;
+    let end = topic.indexOf('/', start);
+    if (end < 0) end = topic.length;
+    const l = c.levels[i];
+    if ('literal' in l && (end - start !== l.literal.length || !topic.startsWith(l.literal, start))) return null;
+    ENDS[i] = end;
+    start = end + 1;
+  }
+  // Levels left over: only a pattern ending in # takes them.
+  return c.rest || start > topic.length ? ENDS : null;
 }
 
 /**
