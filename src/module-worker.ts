@@ -29,3 +29,18 @@ export async function stopWorkers(workers: Worker[]): Promise<void> {
     clearInterval(keepAlive);
   }
 }
+
+/**
+ * Resolves when the worker exits, the process held meanwhile (see stopWorkers: terminate() refs
+ * the worker, and yet the process was seen to end before its exit). Call it before asking the
+ * worker to stop.
+ */
+export function exitOf(worker: Worker): Promise<void> {
+  const keepAlive = setInterval(() => {}, 1000);
+  return new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      clearInterval(keepAlive);
+      resolve();
+    }),
+  );
+}

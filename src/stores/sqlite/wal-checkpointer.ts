@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startModuleWorker } from '../../module-worker.js';
+import { exitOf, siblingModule, startModuleWorker } from '../../module-worker.js';
 import type { CheckpointWorkerData } from './checkpoint-worker.js';
 
 /** How often the checkpointer looks at the WAL: a few commits' worth of pages between checkpoints. */
@@ -63,12 +63,11 @@ export class WalCheckpointer {
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     // The thread is unref'd so that an idle store does not hold the process: while it is being stopped, it must.
     w.ref();
-    await new Promise<void>((resolve) => {
-      w.once('exit', () => resolve());
-      w.on('message', (m: { stopped?: true }) => {
-        if (m.stopped) void w.terminate();
-      });
-      w.postMessage({ stop: true });
+    const exited = exitOf(w);
+    w.on('message', (m: { stopped?: true }) => {
+      if (m.stopped) void w.terminate();
     });
+    w.postMessage({ stop: true });
+    await exited;
   }
 }

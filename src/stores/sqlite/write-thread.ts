@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { RetentionPolicy, WriteResult } from '../store.js';
-import { siblingModule, startModuleWorker } from '../../module-worker.js';
+import { exitOf, siblingModule, startModuleWorker } from '../../module-worker.js';
 import { batchTransferList, type EncodedBatch } from './write-batch-codec.js';
 import type { WriteWorkerData, WriterReply, WriterRequest } from './write-worker.js';
 
@@ -103,7 +103,7 @@ export class SqliteWriterThread {
       ),
     );
     if (this.worker !== worker) return;
-    const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+    const exited = exitOf(worker);
     worker.ref();
     const req: WriterRequest = { close: true };
     worker.postMessage(req);
