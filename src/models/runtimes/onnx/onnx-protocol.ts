@@ -2,8 +2,12 @@
 export interface SessionRequest {
   id: number;
   load?: { session: number; path: string; steps: number; features: number };
-  /** `data`: `batch` windows laid end to end, row-major [steps][features] each. */
-  run?: { session: number; data: Float32Array; batch: number };
+  /**
+   * `data`: `batch` windows laid end to end, row-major [steps][features] each; run in one call of
+   * the model, or with `each` one call a window (a model whose batch dimension is fixed), answered
+   * together either way: one crossing of the threads for all of them.
+   */
+  run?: { session: number; data: Float32Array; batch: number; each?: boolean };
   release?: { session: number };
 }
 

@@ -24,8 +24,12 @@ export class OnnxRuntime implements ModelRuntime {
   async load(bundleDir: string, manifest: Manifest, ref: ModelFileRef): Promise<LoadedModel> {
     const steps = Number(ref.params?.window ?? manifest.window);
     const { session, batchable } = await this.sessions.load(join(bundleDir, ref.file!), steps, manifest.features.length);
-    const run = (data: Float32Array, batch: number): Promise<Float32Array> => this.sessions.run(session, data, batch);
-    const batcher = new WindowBatcher(run, batchable ? (this.opts.maxBatch ?? MAX_BATCH) : 1);
+    // Windows gathered together cross to the ONNX thread together, in one call of the model when its
+    // batch dimension is free (and batching is on), else one call each on that thread.
+    const oneCall = batchable && (this.opts.maxBatch ?? MAX_BATCH) > 1;
+    const gather = oneCall ? (this.opts.maxBatch ?? MAX_BATCH) : MAX_BATCH;
+    const run = (data: Float32Array, batch: number): Promise<Float32Array> => this.sessions.run(session, data, batch, !oneCall);
+    const batcher = new WindowBatcher(run, gather, oneCall ? () => 1 : (batch) => batch);
     return {
       run: (window: Float32Array) => batcher.run(window),
       close: () => this.sessions.release(session),

@@ -25,10 +25,11 @@ export class OnnxSessions {
     return { session: load.session, batchable: r.batchable === true };
   }
 
-  async run(session: number, data: Float32Array, batch: number): Promise<Float32Array> {
+  /** `batch` windows laid end to end, in one call of the model or (`each`) one call a window. */
+  async run(session: number, data: Float32Array, batch: number, each = false): Promise<Float32Array> {
     // A buffer of its own to hand over (a window may be a view into its caller's).
     const own = data.slice();
-    const r = await this.ask({ run: { session, data: own, batch } }, [own.buffer]);
+    const r = await this.ask({ run: { session, data: own, batch, each } }, [own.buffer]);
     return r.output!;
   }
 

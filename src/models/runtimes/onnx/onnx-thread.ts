@@ -33,7 +33,18 @@ async function answer(req: SessionRequest): Promise<SessionReply> {
   if (req.run) {
     const s = sessions.get(req.run.session);
     if (!s) throw new Error(`no ONNX session ${req.run.session} on this thread`);
-    return { id: req.id, ok: true, output: await run(s, req.run.data, req.run.batch) };
+    const { data, batch, each } = req.run;
+    if (!each || batch === 1) return { id: req.id, ok: true, output: await run(s, data, batch) };
+    const size = data.length / batch;
+    const outs: Float32Array[] = [];
+    for (let i = 0; i < batch; i++) outs.push(await run(s, data.subarray(i * size, (i + 1) * size), 1));
+    const output = new Float32Array(outs.reduce((n, o) => n + o.length, 0));
+    let at = 0;
+    for (const o of outs) {
+      output.set(o, at);
+      at += o.length;
+    }
+    return { id: req.id, ok: true, output };
   }
   const s = sessions.get(req.release!.session);
   sessions.delete(req.release!.session);

@@ -8,9 +8,10 @@ interface Pending {
 }
 
 /**
- * Gathers the windows asked for in the same turn of the event loop and runs them in one call
- * (up to `max`); windows of another length than the first run in a later call. If a batched call
- * fails, its windows run one by one, so one bad window cannot fail its neighbours.
+ * Gathers the windows asked for in the same turn of the event loop and runs them together (up to
+ * `max`: one call of the model, or as many as `callsFor` says the runtime makes); windows of another
+ * length than the first run in a later run. If a run of several fails, its windows run one by one,
+ * so one bad window cannot fail its neighbours.
  */
 export class WindowBatcher {
   private pending: Pending[] = [];
@@ -21,6 +22,8 @@ export class WindowBatcher {
   constructor(
     private readonly runBatch: BatchRun,
     private readonly max: number,
+    /** Calls of the model a run of `batch` windows makes (1: one batched call; a runtime may run them one by one). */
+    private readonly callsFor: (batch: number) => number = () => 1,
   ) {}
 
   run(window: Float32Array): Promise<Float32Array> {
@@ -62,7 +65,7 @@ export class WindowBatcher {
   }
 
   private count(data: Float32Array, batch: number): Promise<Float32Array> {
-    this.stats.calls++;
+    this.stats.calls += this.callsFor(batch);
     this.stats.windows += batch;
     return this.runBatch(data, batch);
   }
