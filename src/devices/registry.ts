@@ -99,7 +99,8 @@ export class DeviceRegistry {
       }
       if (m.receivedAt > state.lastSeen) state.lastSeen = m.receivedAt;
       if (!state.profile && m.profile) state.profile = m.profile;
-      if (m.attributes) state.attributes = { ...state.attributes, ...m.attributes };
+      // A new object only when an attribute changed (readers get copies; a fleet's messages mostly repeat theirs).
+      if (m.attributes && !holdsAll(state.attributes, m.attributes)) state.attributes = { ...state.attributes, ...m.attributes };
       for (const metric in m.values) {
         const cur = state.latest[metric];
         // Updated in place: an object per reading of every live message was garbage; readers copy or serialise at once.
@@ -198,4 +199,11 @@ export class DeviceRegistry {
     for (const s of this.devices.values()) if (s.online) online++;
     return { total: this.devices.size, online };
   }
+}
+
+/** Whether `held` has every one of `attrs` with the same value. */
+function holdsAll(held: Record<string, unknown> | undefined, attrs: Record<string, unknown>): boolean {
+  if (!held) return false;
+  for (const k in attrs) if (held[k] !== attrs[k]) return false;
+  return true;
 }

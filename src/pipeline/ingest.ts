@@ -104,7 +104,8 @@ export class Pipeline {
     ctx.maxBytes = this.deps.maxPayloadBytes;
     const d = decodeMessage(input.payload, ctx);
     if (d.ok) {
-      if (input.attributes) d.message.attributes = { ...input.attributes, ...d.message.attributes };
+      // Shared, not copied, when the payload brought none: a message's attributes are never changed once decoded.
+      if (input.attributes) d.message.attributes = d.message.attributes ? { ...input.attributes, ...d.message.attributes } : input.attributes;
       if (input.profile && d.message.profile === undefined) d.message.profile = input.profile;
       const validator = this.deps.validator;
       const profile = validator?.profileOf(d.message);
