@@ -22,7 +22,7 @@ export interface RawInput {
 }
 
 /** `refused`: readings of a stored message that its profile refused (the rest were kept). */
-export type Outcome = { ok: true; message: Message; refused?: Rejection[] } | { ok: false; rejection: Rejection };
+export type Outcome = { ok: true; message: Message; refused?: readonly Rejection[] } | { ok: false; rejection: Rejection };
 
 const MAX_DEAD_LETTER_BYTES = 16 * 1024;
 

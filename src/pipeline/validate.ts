@@ -5,10 +5,13 @@ export interface Verdict {
   /** The message with refused readings taken out (null when every reading was refused). */
   message: Message | null;
   /** Readings refused: they go to the dead-letter store, the rest of the message is kept. */
-  rejections: Rejection[];
+  rejections: readonly Rejection[];
   /** Readings stored but marked: the reason is kept beside them. */
-  flags: Rejection[];
+  flags: readonly Rejection[];
 }
+
+/** No problem found: one list for every message that has none (most), not two new ones each. */
+const NONE: readonly Rejection[] = Object.freeze([]);
 
 /** Finds the profile a device is bound to: by the API, or by the `profile` field of its first message. */
 export interface ProfileLookup {
@@ -22,9 +25,9 @@ function fmt(n: number | undefined): string {
 
 /** Checks a decoded message against its device's profile: valid ranges and known metrics. */
 export function validateMessage(m: Message, profile: Profile | undefined): Verdict {
-  if (!profile) return { message: m, rejections: [], flags: [] };
-  const rejections: Rejection[] = [];
-  const flags: Rejection[] = [];
+  if (!profile) return { message: m, rejections: NONE, flags: NONE };
+  let rejections: Rejection[] | null = null;
+  let flags: Rejection[] | null = null;
   let kept: Record<string, number> | null = null;
   const outOfRange = profile.outOfRange ?? 'reject';
   const unknown = profile.unknownMetrics ?? 'accept';
@@ -41,14 +44,14 @@ export function validateMessage(m: Message, profile: Profile | undefined): Verdi
       problem = { field: metric, rule: 'range', message: `${metric} = ${v} is outside [${fmt(spec.min)}, ${fmt(spec.max)}] of profile ${profile.name}` };
     }
     if (problem && action === 'reject') {
-      rejections.push(problem);
+      (rejections ??= []).push(problem);
       if (!kept) kept = { ...m.values };
       delete kept[metric];
-    } else if (problem && action === 'flag') flags.push(problem);
+    } else if (problem && action === 'flag') (flags ??= []).push(problem);
   }
-  if (!kept) return { message: m, rejections, flags };
-  if (Object.keys(kept).length === 0) return { message: null, rejections, flags };
-  return { message: { ...m, values: kept }, rejections, flags };
+  if (!kept) return { message: m, rejections: rejections ?? NONE, flags: flags ?? NONE };
+  if (Object.keys(kept).length === 0) return { message: null, rejections: rejections ?? NONE, flags: flags ?? NONE };
+  return { message: { ...m, values: kept }, rejections: rejections ?? NONE, flags: flags ?? NONE };
 }
 
 /** Validates messages against the profile of their device, as bound right now. */
