@@ -125,15 +125,15 @@ export class TopicMappings {
     for (const c of this.compiled) {
       const ends = levelEnds(c, topic);
       if (!ends) continue;
+      // Only a mapping that names a nested metrics field reshapes the payload; the others pass it on as it came.
+      const shaped = c.def.metrics && payload.length <= maxBytes ? reshape(payload, c.def.metrics) : null;
+      const input: RawInput = { source: 'mqtt', payload: shaped ? shaped.payload : payload, receivedAt };
       // Sliced from the topic only now, and only the levels named: every message of a fleet comes this way.
-      const level = (i: number) => topic.slice(i === 0 ? 0 : ends[i - 1] + 1, ends[i]);
-      const shaped = payload.length > maxBytes ? { payload } : reshape(payload, c.def);
-      const input: RawInput = { source: 'mqtt', payload: shaped.payload, receivedAt };
-      if (c.deviceLevel >= 0) input.device = level(c.deviceLevel);
-      if (c.attributeLevels.length || shaped.attributes) {
+      if (c.deviceLevel >= 0) input.device = level(topic, ends, c.deviceLevel);
+      if (c.attributeLevels.length || shaped?.attributes) {
         const attributes: Record<string, string> = {};
-        for (const a of c.attributeLevels) attributes[a.name] = level(a.level);
-        Object.assign(attributes, shaped.attributes);
+        for (const a of c.attributeLevels) attributes[a.name] = level(topic, ends, a.level);
+        Object.assign(attributes, shaped?.attributes);
         for (const _ in attributes) {
           input.attributes = attributes;
           break;
@@ -144,6 +144,11 @@ export class TopicMappings {
     }
     return null;
   }
+}
+
+/** Level `i` of `topic`, by the ends levelEnds found. */
+function level(topic: string, ends: Int32Array, i: number): string {
+  return topic.slice(i === 0 ? 0 : ends[i - 1] + 1, ends[i]);
 }
 
 /** Reused by levelEnds: a topic has at most this many levels worth looking at (a pattern at most 256 characters). */
@@ -175,8 +180,7 @@ function levelEnds(c: Compiled, topic: string): Int32Array | null {
  * metadata, not a malformed reading. A payload that is not JSON (or over the size limit) goes on as
  * bytes, so the decoder refuses it with its usual reason.
  */
-function reshape(payload: Buffer, def: TopicMapping): { payload: Buffer | unknown; attributes?: Record<string, string> } {
-  if (!def.metrics) return { payload };
+function reshape(payload: Buffer, metrics: string): { payload: Buffer | unknown; attributes?: Record<string, string> } {
   let obj: unknown;
   try {
     obj = JSON.parse(payload.toString('utf8'));
@@ -184,7 +188,7 @@ function reshape(payload: Buffer, def: TopicMapping): { payload: Buffer | unknow
     return { payload };
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { payload: obj };
-  const { [def.metrics]: nested, ...rest } = obj as Record<string, unknown>;
+  const { [metrics]: nested, ...rest } = obj as Record<string, unknown>;
   if (nested === null || typeof nested !== 'object' || Array.isArray(nested)) return { payload: obj };
   const attributes: Record<string, string> = {};
   for (const k in rest) {
