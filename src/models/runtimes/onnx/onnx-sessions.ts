@@ -35,14 +35,13 @@ export class OnnxSessions {
 
   async release(session: number): Promise<void> {
     if (!this.loaded.delete(session)) return;
-    if (this.loaded.size) {
+    // The thread stops with the last session, unless something is still asked of it (a load under way).
+    if (this.loaded.size || this.waiting.size) {
       await this.ask({ release: { session } });
       return;
     }
     const w = this.worker;
     this.worker = null;
-    for (const p of this.waiting.values()) p.reject(new Error('the ONNX sessions were released'));
-    this.waiting.clear();
     if (w) await stopWorkers([w]);
   }
 
