@@ -16,31 +16,26 @@ export function startModuleWorker(workerFile: URL, workerData: unknown): Worker 
 }
 
 /**
- * Terminates the workers and resolves once each has exited. The process is held meanwhile: an
- * idle worker is kept unref'd (it must not hold the process), and with nothing else pending the
- * process sometimes ended with every terminate() unanswered, so a caller awaiting the stop was
- * never resumed (the cluster tests' closes of the read pool: 7 of ~140 runs under load).
+ * `done`, with the process held until it settles. An idle worker is kept unref'd (it must not hold
+ * the process), and with nothing else pending the process sometimes ended while a worker was being
+ * stopped, so a caller awaiting the stop was never resumed (the cluster tests' closes of the read
+ * pool: 7 of ~140 runs under load), although terminate() refs the worker.
  */
-export async function stopWorkers(workers: Worker[]): Promise<void> {
+async function held<T>(done: Promise<T>): Promise<T> {
   const keepAlive = setInterval(() => {}, 1000);
   try {
-    await Promise.all(workers.map((w) => w.terminate()));
+    return await done;
   } finally {
     clearInterval(keepAlive);
   }
 }
 
-/**
- * Resolves when the worker exits, the process held meanwhile (see stopWorkers: terminate() refs
- * the worker, and yet the process was seen to end before its exit). Call it before asking the
- * worker to stop.
- */
+/** Terminates the workers and resolves once each has exited. */
+export async function stopWorkers(workers: Worker[]): Promise<void> {
+  await held(Promise.all(workers.map((w) => w.terminate())));
+}
+
+/** Resolves when the worker exits, the process held meanwhile: call it before asking the worker to stop. */
 export function exitOf(worker: Worker): Promise<void> {
-  const keepAlive = setInterval(() => {}, 1000);
-  return new Promise<void>((resolve) =>
-    worker.once('exit', () => {
-      clearInterval(keepAlive);
-      resolve();
-    }),
-  );
+  return held(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
 }

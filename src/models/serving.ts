@@ -189,7 +189,7 @@ export class ModelServer {
     const version = typeof msg.attributes?.model_version === 'string' ? msg.attributes.model_version : undefined;
     const c = this.chosen.get(msg.device);
     if (c && c.generation === this.generation && c.profile === profile && c.power === power && c.version === version) return c.bundle;
-    const targets = profile ? [msg.device, `profile:${profile}`] : [msg.device];
+    const targets = this.targetsOf(msg.device, profile);
     if (!targets.some((t) => this.opts.registry.serves(t))) {
       // No bundle for this device: remembered until bundles change, so most devices cost one lookup
       // (asked, not thrown: a fleet of 100,000 arriving paid an error's stack trace each).
@@ -281,8 +281,8 @@ export class ModelServer {
     return p;
   }
 
-  private targetsOf(device: string): string[] {
-    const profile = this.opts.profileOf(device);
+  /** What a device's bundle may be for: the device itself, then its profile. */
+  private targetsOf(device: string, profile = this.opts.profileOf(device)): string[] {
     return profile ? [device, `profile:${profile}`] : [device];
   }
 

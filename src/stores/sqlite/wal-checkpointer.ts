@@ -61,8 +61,7 @@ export class WalCheckpointer {
     if (!w) return;
     this.worker = null;
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-    // The thread is unref'd so that an idle store does not hold the process: while it is being stopped, it must.
-    w.ref();
+    // The thread is unref'd so that an idle store does not hold the process: while it is being stopped, it must (exitOf).
     const exited = exitOf(w);
     w.on('message', (m: { stopped?: true }) => {
       if (m.stopped) void w.terminate();

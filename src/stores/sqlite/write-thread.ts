@@ -104,7 +104,6 @@ export class SqliteWriterThread {
     );
     if (this.worker !== worker) return;
     const exited = exitOf(worker);
-    worker.ref();
     const req: WriterRequest = { close: true };
     worker.postMessage(req);
     await exited;

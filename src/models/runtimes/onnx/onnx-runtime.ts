@@ -26,8 +26,9 @@ export class OnnxRuntime implements ModelRuntime {
     const { session, batchable } = await this.sessions.load(join(bundleDir, ref.file!), steps, manifest.features.length);
     // Windows gathered together cross to the ONNX thread together, in one call of the model when its
     // batch dimension is free (and batching is on), else one call each on that thread.
-    const oneCall = batchable && (this.opts.maxBatch ?? MAX_BATCH) > 1;
-    const gather = oneCall ? (this.opts.maxBatch ?? MAX_BATCH) : MAX_BATCH;
+    const maxBatch = this.opts.maxBatch ?? MAX_BATCH;
+    const oneCall = batchable && maxBatch > 1;
+    const gather = oneCall ? maxBatch : MAX_BATCH;
     const run = (data: Float32Array, batch: number): Promise<Float32Array> => this.sessions.run(session, data, batch, !oneCall);
     const batcher = new WindowBatcher(run, gather, oneCall ? () => 1 : (batch) => batch);
     return {
