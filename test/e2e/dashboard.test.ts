@@ -181,6 +181,9 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
     'a profile the list of profiles brought is not asked for again',
   );
   assert.equal(await direct.getAttribute('[data-testid="chart"]', 'data-builds'), '1', 'the chart was built more than once');
+  // Its live window asked for by the page's entry as soon as the list showed the device, then by the
+  // page itself for what arrived in between (web/src/state/live-window.ts): two requests, no more.
+  assert.equal(asked.filter((p) => p === `/api/v1/devices/${simId}/telemetry`).length, 2, `live window requests: ${asked.join(' ')}`);
 
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, []);

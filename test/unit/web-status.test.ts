@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { valueStatus, worstStatus } from '../../web/src/state/status.js';
-import { formatDateTime, formatValue, relativeTime } from '../../web/src/state/format.js';
+import { formatAxisDay, formatAxisTime, formatDateTime, formatValue, relativeTime } from '../../web/src/state/format.js';
 import { filterDevices } from '../../web/src/state/filter.js';
 import { metricOrder, scaleGroups } from '../../web/src/state/profiles.js';
 import type { DeviceInfo, Profile } from '../../src/model/device.js';
@@ -128,5 +128,17 @@ test('formatDateTime (one cached Intl formatter per language and form) reads as 
     for (const s of [true, false]) {
       assert.equal(formatDateTime(ts, lang, s), new Date(ts).toLocaleString(lang, opts(s)));
       assert.equal(formatDateTime(ts + 1000, lang, s), new Date(ts + 1000).toLocaleString(lang, opts(s)), 'the cached formatter, a second time');
+    }
+});
+
+test('the time axis formatters (cached per language and form) read as toLocaleDateString / toLocaleTimeString do', () => {
+  const ts = Date.UTC(2026, 10, 27, 23, 59, 7);
+  for (const lang of ['en', 'ko'] as const)
+    for (const at of [ts, ts + 86_400_000 + 1000]) {
+      const d = new Date(at);
+      assert.equal(formatAxisDay(at, lang), d.toLocaleDateString(lang, { month: 'short', day: 'numeric' }));
+      assert.equal(formatAxisDay(at, lang, true), d.toLocaleDateString(lang, { year: 'numeric', month: 'short', day: 'numeric' }));
+      for (const s of [true, false])
+        assert.equal(formatAxisTime(at, lang, s), d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: s ? '2-digit' : undefined }));
     }
 });

@@ -6,6 +6,8 @@ import { LiveClient, browserYield, liveUrl } from './live.js';
 import { DeviceStore, nextFrame } from './state/devices.js';
 import { ProfileStore } from './state/profiles.js';
 import { AlarmStore, ToastQueue } from './state/alarms.js';
+import { EarlyWindow, askLiveWindow } from './state/live-window.js';
+import { LIVE_WINDOW_MS } from './state/timeline.js';
 import type { LiveAlarm, LiveToast } from '../../src/model/live.js';
 
 /** The pointer counts as moving over the page this long after its last move (ms). */
@@ -16,8 +18,13 @@ export interface Services {
   api: Api;
   session: AuthSession;
   identity: IdentityStore;
-  /** Resumes a stored sign-in, asks who we are, and starts the live feed once we may look. */
-  boot(): Promise<void>;
+  /**
+   * Resumes a stored sign-in, asks who we are, and starts the live feed once we may look. Opened on
+   * a device's page (`device`), also asks for that device's live window once the device list shows it.
+   */
+  boot(opened?: { device?: string }): Promise<void>;
+  /** The live window asked for at boot, for the device page's chart (taken once). */
+  earlyWindow: EarlyWindow;
   /** Asks the server who we are now (after signing in or out). */
   loadIdentity(): Promise<void>;
   live: LiveClient;
@@ -61,6 +68,7 @@ export function createServices(loc: { protocol: string; host: string } = window.
   const profiles = new ProfileStore();
   const alarms = new AlarmStore();
   const toasts = new ToastQueue();
+  const earlyWindow = new EarlyWindow();
   const asked = new Map<string, Promise<void>>();
   // Every profile, asked for once we may look: a device's profile is usually in it, no request of its own.
   let listing: Promise<void> | null = null;
@@ -196,13 +204,22 @@ export function createServices(loc: { protocol: string; host: string } = window.
     loadIdentity().then(startData);
   });
 
-  const boot = async () => {
+  const boot = async (opened: { device?: string } = {}) => {
     if (session.canResume) await session.resume().catch(() => false);
     await loadIdentity();
     startData();
+    const id = opened.device;
+    // Only for a device the list shows: the page of an unknown id fires no request that fails.
+    if (id && identity.state.status === 'ready' && devicesLoading)
+      void devicesLoading.then(
+        () => {
+          if (devices.get(id)) earlyWindow.hold(id, LIVE_WINDOW_MS, askLiveWindow(api, id, live.serverNow(), LIVE_WINDOW_MS));
+        },
+        () => {},
+      );
   };
 
-  return { api, session, identity, boot, loadIdentity, live, devices, profiles, alarms, toasts, refreshAlarms, refreshDevices, ensureProfile };
+  return { api, session, identity, boot, earlyWindow, loadIdentity, live, devices, profiles, alarms, toasts, refreshAlarms, refreshDevices, ensureProfile };
 }
 
 function sessionStore(): TokenStorage | null {

@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Alarm } from '../../../src/model/alarm.js';
 import type { Profile } from '../../../src/model/device.js';
-import { formatInstant, formatValue } from '../state/format.js';
+import { formatAxisDay, formatAxisTime, formatInstant, formatValue } from '../state/format.js';
 import { type ScaleGroup, scaleGroups } from '../state/profiles.js';
 import type { SeriesBuffer } from '../state/series-buffer.js';
 import type { Signal } from '../state/signal.js';
@@ -551,9 +551,8 @@ function timeTicks(splits: number[], lang: Language): string[] {
   const step = splits.length > 1 ? splits[1] - splits[0] : 0;
   let lastDay = '';
   return splits.map((v) => {
-    const d = new Date(v);
-    const day = d.toLocaleDateString(lang, { month: 'short', day: 'numeric' });
-    const time = d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: step < 60_000 ? '2-digit' : undefined });
+    const day = formatAxisDay(v, lang);
+    const time = formatAxisTime(v, lang, step < 60_000);
     const newDay = day !== lastDay;
     lastDay = day;
     if (step >= 86_400_000) return day;

@@ -2,6 +2,8 @@ import { useEffect, useMemo, useState } from 'react';
 import { useServices } from '../services.js';
 import { SeriesBuffer, rowsFromSeries } from '../state/series-buffer.js';
 import { Signal } from '../state/signal.js';
+import { CHART_CAPACITY, askLiveWindow } from '../state/live-window.js';
+import type { TelemetryResponse } from '../../../src/model/telemetry.js';
 
 export interface DeviceFeed {
   buffer: SeriesBuffer;
@@ -10,9 +12,6 @@ export interface DeviceFeed {
 
 export type HistoryState = { status: 'loading' } | { status: 'ok' } | { status: 'error'; error: string };
 
-/** Rows kept per device chart: 60 s at up to ~130 readings/s; memory stays fixed beyond that. */
-export const CHART_CAPACITY = 8192;
-
 /**
  * Live points for one device: history for the last `windowMs` from REST, then every live
  * reading, in one bounded buffer. History is fetched again after a reconnect to fill the gap;
@@ -20,7 +19,7 @@ export const CHART_CAPACITY = 8192;
  * is false (a device not known to exist).
  */
 export function useDeviceFeed(id: string, windowMs: number, enabled = true): [DeviceFeed, HistoryState] {
-  const { api, live } = useServices();
+  const { api, live, earlyWindow } = useServices();
   // A fresh buffer per device: `id` is the key, though the factory does not read it.
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const feed = useMemo<DeviceFeed>(() => ({ buffer: new SeriesBuffer(CHART_CAPACITY), changed: new Signal() }), [id]);
@@ -36,22 +35,23 @@ export function useDeviceFeed(id: string, windowMs: number, enabled = true): [De
       }
     });
     const unsubscribe = live.subscribe([id]);
-    const load = () => {
-      const to = live.serverNow();
-      api.getTelemetry(id, { from: to - windowMs, to: to + 5000, limit: CHART_CAPACITY }, { signal: ctrl.signal }).then(
-        (res) => {
-          feed.buffer.merge(rowsFromSeries(res.series ?? {}));
-          feed.changed.emit();
-          setHistory({ status: 'ok' });
-        },
-        (err: unknown) => {
-          if (ctrl.signal.aborted) return;
-          setHistory({ status: 'error', error: err instanceof Error ? err.message : String(err) });
-        },
-      );
+    const show = (res: TelemetryResponse) => {
+      if (ctrl.signal.aborted) return;
+      feed.buffer.merge(rowsFromSeries(res.series ?? {}));
+      feed.changed.emit();
+      setHistory({ status: 'ok' });
     };
+    const load = () =>
+      askLiveWindow(api, id, live.serverNow(), windowMs, { signal: ctrl.signal }).then(show, (err: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setHistory({ status: 'error', error: err instanceof Error ? err.message : String(err) });
+      });
     setHistory({ status: 'loading' });
-    load();
+    // The window asked for while the page was loading draws first; this page's own request still
+    // goes out, for what arrived between that answer and the live subscription above (the buffer
+    // merges by timestamp, so the overlap is not doubled).
+    earlyWindow.take(id, windowMs)?.then(show, () => {});
+    void load();
     const offOpen = live.onOpen((reconnect) => {
       if (reconnect) load();
     });
@@ -61,7 +61,7 @@ export function useDeviceFeed(id: string, windowMs: number, enabled = true): [De
       offOpen();
       unsubscribe();
     };
-  }, [api, live, feed, id, windowMs, enabled]);
+  }, [api, live, earlyWindow, feed, id, windowMs, enabled]);
 
   return [feed, history];
 }

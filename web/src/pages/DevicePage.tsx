@@ -16,7 +16,7 @@ import { useThrottledStore } from '../hooks/useThrottled.js';
 import { currentLanguage, useTranslation } from '../i18n/index.js';
 import type { Language } from '../i18n/catalogues.js';
 import { useServices } from '../services.js';
-import { formatDateTime, formatPercent, formatValue } from '../state/format.js';
+import { formatAxisDay, formatAxisTime, formatDateTime, formatPercent, formatValue } from '../state/format.js';
 import type { OverlayStat } from '../state/overlays.js';
 import { seriesColors } from '../state/palette.js';
 import { enumLabel, isEnumMetric, localText, metricLabel, metricOrder, profileLabel } from '../state/profiles.js';
@@ -685,8 +685,8 @@ function fmtRange(from: number, to: number, lang: Language): string {
   const a = new Date(from);
   const b = new Date(to);
   const sameDay = a.toDateString() === b.toDateString();
-  const t = (d: Date) => d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: to - from < 3_600_000 ? '2-digit' : undefined });
-  const day = (d: Date) => d.toLocaleDateString(lang, { year: 'numeric', month: 'short', day: 'numeric' });
+  const t = (d: Date) => formatAxisTime(d.getTime(), lang, to - from < 3_600_000);
+  const day = (d: Date) => formatAxisDay(d.getTime(), lang, true);
   return sameDay ? `${day(a)} ${t(a)} – ${t(b)}` : `${day(a)} ${t(a)} – ${day(b)} ${t(b)}`;
 }
 

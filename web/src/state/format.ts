@@ -60,6 +60,26 @@ export function formatDateTime(ts: number, lang: Language = 'en', withSeconds = 
   return f.format(new Date(ts));
 }
 
+/** A day for a time axis or range ("Nov 29", "11월 29일"; with the year, "Nov 29, 2026"). */
+export function formatAxisDay(ts: number, lang: Language = 'en', withYear = false): string {
+  return dateTimeFormat(`${lang}|axis-day|${withYear}`, lang, { year: withYear ? 'numeric' : undefined, month: 'short', day: 'numeric' }).format(ts);
+}
+
+/** A time of day for a time axis, with seconds when the ticks are closer than a minute. */
+export function formatAxisTime(ts: number, lang: Language = 'en', withSeconds = true): string {
+  return dateTimeFormat(`${lang}|axis-time|${withSeconds}`, lang, { hour: '2-digit', minute: '2-digit', second: withSeconds ? '2-digit' : undefined }).format(
+    ts,
+  );
+}
+
+function dateTimeFormat(key: string, lang: Language, o: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  // toLocaleDateString / toLocaleTimeString with options build a formatter per call: a chart's axis
+  // formats its ticks on every draw (each frame of a live chart), ~1 ms a tick on the first page.
+  let f = dateTimeFormats.get(key);
+  if (!f) dateTimeFormats.set(key, (f = new Intl.DateTimeFormat(lang, o)));
+  return f;
+}
+
 /** A percentage, e.g. 99.95 % / 99.95%. */
 export function formatPercent(ratio: number, lang: Language = 'en'): string {
   // Kept per language and form: a table of thousands formats one per row it renders, and making an
