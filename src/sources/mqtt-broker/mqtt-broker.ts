@@ -181,13 +181,11 @@ export class EmbeddedBroker implements Source {
             if (!topic) {
               // The server's own publishes are not a device's data.
               if (!client) return done(null);
-              return takeForeignTopic(pipeline, this.opts.mappings, packet.topic, packet.payload as Buffer, this.opts.maxPayloadBytes).then(
-                () => done(null),
-                (err: Error) => {
-                  logger.error({ err: err.message, client: client.id }, 'could not store MQTT message; not acknowledged');
-                  done(err);
-                },
-              );
+              return takeForeignTopic(pipeline, this.opts.mappings, packet.topic, packet.payload as Buffer, this.opts.maxPayloadBytes, (err) => {
+                if (!err) return done(null);
+                logger.error({ err: err.message, client: client.id }, 'could not store MQTT message; not acknowledged');
+                done(err);
+              });
             }
             if (topic.kind !== 'telemetry') return done(null);
             pipeline.acceptOneThen({ source: 'mqtt', device: topic.device, payload: packet.payload as Buffer }, (err) => {

@@ -40,7 +40,12 @@ export class PublishIntake {
         logger.warn({ err: (err as Error).message, topic }, 'device message handler failed');
       }
     }
-    if (!t) return this.logged(takeForeignTopic(pipeline, this.o.mappings, topic, payload, this.o.maxPayloadBytes));
+    if (!t)
+      return this.logged(
+        new Promise<void>((resolve, reject) =>
+          takeForeignTopic(pipeline, this.o.mappings, topic, payload, this.o.maxPayloadBytes, (err) => (err ? reject(err) : resolve())),
+        ),
+      );
     if (t.kind !== 'telemetry') return Promise.resolve();
     return this.logged(pipeline.acceptOne({ source: 'mqtt', device: t.device, payload }));
   }
