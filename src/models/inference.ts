@@ -6,7 +6,8 @@ import { staticJudge, type AnomalyJudge } from './dynamic-threshold.js';
 export type Outputs = ModelOutputs;
 
 /**
- * Runs a bundle on raw rows ([steps][features], units as stored): scales them with the manifest's
+ * Runs a bundle on raw rows ([steps][features], or one flat array of steps x features as a device's
+ * live window hands them over; units as stored): scales them with the manifest's
  * scaler, then the anomaly gate, the classifier behind it (seed 003's case A: only when the gate
  * opens; absent is fine) and RUL. Each model reads the newest `params.window` steps, or all.
  * `judge` holds the device's dynamic threshold when the bundle has one; it is stateful, so one per
@@ -14,18 +15,22 @@ export type Outputs = ModelOutputs;
  */
 export async function infer(
   bundle: Bundle,
-  rows: ArrayLike<number>[],
+  rows: ArrayLike<number>[] | Float64Array,
   times: ArrayLike<number>,
   judge: AnomalyJudge = staticJudge(bundle.manifest.thresholds.anomaly_score),
 ): Promise<Outputs> {
   const m = bundle.manifest;
   const f = m.features.length;
-  const scaled = new Float32Array(rows.length * f);
-  for (let i = 0; i < rows.length; i++) for (let j = 0; j < f; j++) scaled[i * f + j] = (rows[i][j] - m.scaler.mean[j]) / m.scaler.std[j];
-  const t = Float64Array.from(times);
+  const flat = rows instanceof Float64Array;
+  const n = flat ? rows.length / f : rows.length;
+  const scaled = new Float32Array(n * f);
+  const { mean, std } = m.scaler;
+  if (flat) for (let k = 0; k < scaled.length; k++) scaled[k] = (rows[k] - mean[k % f]) / std[k % f];
+  else for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) scaled[i * f + j] = (rows[i][j] - mean[j]) / std[j];
+  const t = times instanceof Float64Array ? times : Float64Array.from(times);
   const last = (role: keyof Bundle['models']) => {
-    const w = Math.min(rows.length, Number(m.models[role]?.params?.window ?? m.window));
-    return { w: scaled.subarray((rows.length - w) * f), t: t.subarray(rows.length - w) };
+    const w = Math.min(n, Number(m.models[role]?.params?.window ?? m.window));
+    return { w: scaled.subarray((n - w) * f), t: t.subarray(n - w) };
   };
   const out: Outputs = {};
   if (bundle.models.anomaly) {

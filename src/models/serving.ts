@@ -247,7 +247,7 @@ export class ModelServer {
   private async runAndStore(
     bundle: Bundle,
     device: string,
-    rows: ArrayLike<number>[],
+    rows: ArrayLike<number>[] | Float64Array,
     times: ArrayLike<number>,
     ts: number,
     via: Prediction['via'],

@@ -33,18 +33,24 @@ export class StepWindow {
     if (this.count < this.size) this.count++;
   }
 
-  /** The steps held, oldest first, as a copy (the window may move on while a prediction runs on them). */
-  steps(): { rows: Float64Array[]; times: Float64Array } {
+  /**
+   * The steps held, oldest first, as a copy (the window may move on while a prediction runs on
+   * them): one flat array of steps x features, as inference scales them (infer() takes it as is).
+   */
+  steps(): { rows: Float64Array; times: Float64Array } {
     const f = this.features;
     const n = this.count;
-    const flat = new Float64Array(n * f);
+    const rows = new Float64Array(n * f);
     const times = new Float64Array(n);
     const first = (this.next - n + this.size) % this.size;
-    for (let i = 0; i < n; i++) {
-      const slot = (first + i) % this.size;
-      flat.set(this.values.subarray(slot * f, slot * f + f), i * f);
-      times[i] = this.stamps[slot];
+    // The ring's two runs, oldest first: from `first` to the end, then from the start.
+    const tail = Math.min(n, this.size - first);
+    rows.set(this.values.subarray(first * f, (first + tail) * f), 0);
+    times.set(this.stamps.subarray(first, first + tail), 0);
+    if (tail < n) {
+      rows.set(this.values.subarray(0, (n - tail) * f), tail * f);
+      times.set(this.stamps.subarray(0, n - tail), tail);
     }
-    return { rows: Array.from({ length: n }, (_, i) => flat.subarray(i * f, i * f + f)), times };
+    return { rows, times };
   }
 }

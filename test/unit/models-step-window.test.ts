@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StepWindow } from '../../src/models/step-window.js';
 
-const plain = (s: { rows: Float64Array[]; times: Float64Array }) => ({ rows: s.rows.map((r) => [...r]), times: [...s.times] });
+/** The flat steps x features rows back as [step][feature] (2 features). */
+const plain = (s: { rows: Float64Array; times: Float64Array }) => ({
+  rows: Array.from({ length: s.rows.length / 2 }, (_, i) => [s.rows[2 * i], s.rows[2 * i + 1]]),
+  times: [...s.times],
+});
 /** Steps from..to as pushed below: step k is [k, 10k] at time 100k. */
 const stepsOf = (from: number, to: number) => {
   const ks = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
@@ -24,5 +28,10 @@ test('a step window keeps the last N steps oldest first, and a copy taken does n
   // Around the ring once more: the copy taken before is unchanged.
   for (let k = 6; k <= 10; k++) push(k);
   assert.deepEqual(plain(w.steps()), stepsOf(8, 10));
+  // Every position of the ring's start: the two runs (to the end, then from the start) joined in order.
+  for (let k = 11; k <= 14; k++) {
+    push(k);
+    assert.deepEqual(plain(w.steps()), stepsOf(k - 2, k));
+  }
   assert.deepEqual(plain(taken), stepsOf(3, 5));
 });
