@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { needChromium, startBrowserSuite } from '../helpers/browser.js';
 import { until } from '../helpers/app.js';
 import type { Alarm } from '../../src/model/alarm.js';
+import { loadFailure } from '../../web/src/i18n/load-failure.js';
 
 const chromium = needChromium('dashboard e2e');
 
@@ -184,6 +185,16 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   // Its live window asked for by the page's entry as soon as the list showed the device, then by the
   // page itself for what arrived in between (web/src/state/live-window.ts): two requests, no more.
   assert.equal(asked.filter((p) => p === `/api/v1/devices/${simId}/telemetry`).length, 2, `live window requests: ${asked.join(' ')}`);
+
+  // The rest of the dashboard not loaded (a dropped connection, a server updated under the page):
+  // the entry says so, in the browser's language, instead of a blank page.
+  for (const lang of ['en', 'ko'] as const) {
+    const { page: broken, context } = await open({ lang });
+    await context.route(/\/assets\/mount-[^/]*\.js$/, (r) => r.abort());
+    await broken.goto(`${app.httpUrl}/#/devices/${simId}`);
+    const alert = await broken.waitForSelector('[data-testid="load-failure"][role="alert"]', { timeout: 10_000 });
+    assert.equal(await alert.textContent(), loadFailure[lang]);
+  }
 
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, []);

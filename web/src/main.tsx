@@ -1,5 +1,6 @@
 import { createServices } from './services.js';
 import { parseHash } from './hooks/useRoute.js';
+import { showLoadFailure } from './load-failure.js';
 import { applyInitialTheme } from './theme.js';
 import './styles.css';
 
@@ -17,4 +18,4 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') services.live.kick();
 });
 
-void import('./mount.js').then((m) => m.mount(services));
+import('./mount.js').then((m) => m.mount(services), showLoadFailure);

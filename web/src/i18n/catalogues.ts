@@ -45,8 +45,8 @@ import koModelUpload from './ko/modelupload.js';
 import enDeviceAdmin from './en/device-admin.js';
 import koDeviceAdmin from './ko/device-admin.js';
 
-export const languages = ['en', 'ko'] as const;
-export type Language = (typeof languages)[number];
+import type { Language } from './language.js';
+export { languages, type Language } from './language.js';
 
 /**
  * Every namespace, in both languages: one line each. A page's messages live in their own

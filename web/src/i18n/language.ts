@@ -1,4 +1,6 @@
-import { languages, type Language } from './catalogues.js';
+/** The dashboard's languages. Here, not beside the catalogues: the page's entry reads them before the catalogues are loaded. */
+export const languages = ['en', 'ko'] as const;
+export type Language = (typeof languages)[number];
 
 const KEY = 'fieldscope.lang';
 
