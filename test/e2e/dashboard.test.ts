@@ -185,6 +185,8 @@ test('dashboard in Chromium: live overview, device chart live and 48 h back, ala
   // Its live window asked for by the page's entry as soon as the list showed the device, then by the
   // page itself for what arrived in between (web/src/state/live-window.ts): two requests, no more.
   assert.equal(asked.filter((p) => p === `/api/v1/devices/${simId}/telemetry`).length, 2, `live window requests: ${asked.join(' ')}`);
+  // The device list the start asked for is the page's too: not asked for again as the page opens.
+  assert.equal(asked.filter((p) => p === '/api/v1/devices').length, 1, `device list requests: ${asked.join(' ')}`);
 
   // The rest of the dashboard not loaded (a dropped connection, a server updated under the page):
   // the entry says so, in the browser's language, instead of a blank page.

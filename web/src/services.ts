@@ -10,6 +10,9 @@ import { EarlyWindow, askLiveWindow } from './state/live-window.js';
 import { LIVE_WINDOW_MS } from './state/timeline.js';
 import type { LiveAlarm, LiveToast } from '../../src/model/live.js';
 
+/** How recent the start's device list must be for the page it was asked on to take it (ms). */
+const RECENT_LIST_MS = 5_000;
+
 /** The pointer counts as moving over the page this long after its last move (ms). */
 const POINTER_REST_MS = 2000;
 
@@ -34,8 +37,12 @@ export interface Services {
   toasts: ToastQueue;
   /** Fetches the open alarms and folds them into the store. */
   refreshAlarms(): Promise<void>;
-  /** Fetches the device list and folds it into the store (callers at the same time share one request; a new sign-in asks afresh). */
-  refreshDevices(): Promise<void>;
+  /**
+   * Fetches the device list and folds it into the store (callers at the same time share one request;
+   * a new sign-in asks afresh). `pageOpening`: the page of the route the start's list was asked on,
+   * opening within RECENT_LIST_MS of its answer, takes that list (once) instead of asking again.
+   */
+  refreshDevices(o?: { pageOpening?: boolean }): Promise<void>;
   /**
    * Makes sure a profile is loaded (fetching it once if a device names one we lack); settles when
    * it is, or when it could not be (never rejects).
@@ -91,16 +98,39 @@ export function createServices(loc: { protocol: string; host: string } = window.
   };
 
   let devicesLoading: Promise<void> | null = null;
-  const refreshDevices = (): Promise<void> =>
-    (devicesLoading ??= (async () => {
+  /** Which list request is the store's: a new sign-in makes the one on its way the caller before's. */
+  let devicesAsk = 0;
+  /**
+   * The list the start (or a sign-in) asked for, when it answered, and the route it was asked on:
+   * the page of that route, opening just after, takes it instead of asking again (once).
+   */
+  let startList: { hash: string; at: number } | null = null;
+  const loadDevices = (start: boolean): Promise<void> => {
+    const ask = ++devicesAsk;
+    const hash = window.location.hash;
+    devicesLoading = (async () => {
       try {
         const list = await api.listDevices();
+        // What the caller before may see is not the store's: its waiters wait for the new caller's list.
+        if (ask !== devicesAsk) return await (devicesLoading ?? undefined);
         devices.upsert(list);
+        startList = start ? { hash, at: performance.now() } : null;
         for (const d of list) void ensureProfile(d.profile);
       } finally {
-        devicesLoading = null;
+        if (ask === devicesAsk) devicesLoading = null;
       }
-    })());
+    })();
+    return devicesLoading;
+  };
+  const refreshDevices = (o?: { pageOpening?: boolean }): Promise<void> => {
+    if (devicesLoading) return devicesLoading;
+    const s = startList;
+    if (o?.pageOpening && s && s.hash === window.location.hash && performance.now() - s.at <= RECENT_LIST_MS) {
+      startList = null;
+      return Promise.resolve();
+    }
+    return loadDevices(false);
+  };
 
   const refreshAlarms = async () => {
     const open = await api.alarmList('status=open&limit=2000');
@@ -174,8 +204,7 @@ export function createServices(loc: { protocol: string; host: string } = window.
       () => {},
     );
     // A list still on its way was asked for by the caller before (what it may see is not what this one may).
-    devicesLoading = null;
-    refreshDevices().catch(() => {});
+    loadDevices(true).catch(() => {});
     refreshAlarms().catch(() => {});
   };
 

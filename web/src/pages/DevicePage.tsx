@@ -69,7 +69,8 @@ export function DevicePage({ id }: { id: string }) {
   useEffect(() => {
     let gone = false;
     setLoad({ status: 'loading' });
-    refreshDevices().then(
+    // The list the page's start asked for, when it answered just now: not asked for twice.
+    refreshDevices({ pageOpening: true }).then(
       () => {
         if (!gone) setLoad({ status: devices.get(id) ? 'ok' : 'missing' });
       },

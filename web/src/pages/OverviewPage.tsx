@@ -71,7 +71,8 @@ export function OverviewPage() {
   const now = useCallback(() => live.serverNow(), [live]);
 
   const fetchList = () => {
-    refreshDevices().then(
+    // The list the page's start asked for, when it answered just now: not asked for twice.
+    refreshDevices({ pageOpening: true }).then(
       () => setLoad({ status: 'ok' }),
       (err: unknown) => setLoad({ status: 'error', error: err instanceof Error ? err.message : String(err) }),
     );
